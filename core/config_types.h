@@ -1,0 +1,32 @@
+/*
+ * core/config_types.h - the options of `sluice run` (and `import`).
+ */
+#ifndef SLUICE_CORE_CONFIG_TYPES_H
+#define SLUICE_CORE_CONFIG_TYPES_H
+
+#include <stdint.h>
+
+#include "core/limits.h"
+
+/* A listen address; enabled == 0 means "off". */
+struct core_addr {
+  int enabled;
+  char host[64];      /* numeric IPv4/IPv6 or a name resolved at start */
+  uint16_t port;
+};
+
+struct core_config {
+  unsigned shard_count;
+  int cpus[CORE_SHARDS_MAX];     /* CPU of shard i */
+  struct core_addr statsd_udp;   /* --statsd-udp, default 0.0.0.0:8125 */
+  struct core_addr statsd_tcp;   /* --statsd-tcp, default 0.0.0.0:8125 */
+  struct core_addr http;         /* --http, default 127.0.0.1:9400 */
+  char data_dir[4096];           /* --data-dir, default ./sluice-data */
+  uint32_t max_series;           /* --max-series (per shard) */
+  uint32_t line_bytes_max;       /* --max-line-bytes */
+  uint32_t block_max_age_ms;     /* --block-max-age-ms */
+  uint32_t udp_rcvbuf_bytes;     /* --udp-rcvbuf-bytes */
+  uint32_t tcp_conns_max;        /* --max-tcp-connections (per shard) */
+};
+
+#endif

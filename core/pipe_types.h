@@ -1,0 +1,27 @@
+/*
+ * core/pipe_types.h - one shard's ingest pipeline: parse -> series -> head.
+ *
+ * The same pipeline serves `sluice run` (fed by the shard's io_uring) and
+ * `sluice import` (fed from files), so both measure one code path.
+ */
+#ifndef SLUICE_CORE_PIPE_TYPES_H
+#define SLUICE_CORE_PIPE_TYPES_H
+
+#include <stdint.h>
+
+#include "core/head_types.h"
+#include "core/limits.h"
+#include "core/series_types.h"
+#include "core/stats_types.h"
+#include "core/statsd_types.h"
+
+struct core_pipe {
+  struct core_stats *stats;     /* the shard's counters */
+  struct core_series series;
+  struct core_head head;
+  uint32_t line_bytes_max;      /* --max-line-bytes */
+  struct core_statsd_msg msg;   /* scratch for the line being parsed */
+  char key[CORE_SERIES_KEY_BYTES_MAX]; /* scratch for its series key */
+};
+
+#endif
