@@ -11,6 +11,7 @@
 
 /* ---- shards ---------------------------------------------------------- */
 #define CORE_SHARDS_MAX 256           /* shards (pinned threads) per process */
+#define CORE_CPUS_MAX 1024            /* CPU ids accepted by --cores (CPU_SETSIZE) */
 
 /* ---- StatsD lines -------------------------------------------------------- */
 #define CORE_LINE_BYTES_MAX_DEFAULT 8192   /* --max-line-bytes default */
@@ -19,6 +20,8 @@
 #define CORE_STATSD_TAGS_MAX 64            /* DogStatsD tags kept per line */
 #define CORE_STATSD_VALUES_MAX 64          /* DogStatsD 1.1 packed values per line */
 #define CORE_STATSD_NAME_BYTES_MAX 1024    /* metric name length */
+#define CORE_STATSD_NUMBER_BYTES_MAX 128   /* one value/rate token, sign and exponent included */
+#define CORE_STATSD_TIMESTAMP_DIGITS_MAX 18 /* |T digits: any such value fits an int64_t */
 
 /* ---- series dictionary (per shard) --------------------------------------- */
 #define CORE_SERIES_MAX_DEFAULT (1u << 20)  /* --max-series default */
@@ -29,15 +32,21 @@
 /* ---- head (open block) buffers (per shard) ------------------------------- */
 #define CORE_HEAD_POINTS_MAX 65536          /* points before the head seals */
 #define CORE_HEAD_AGE_MS_DEFAULT 1000       /* --block-max-age-ms default */
+#define CORE_HEAD_AGE_MS_MIN 1             /* smallest --block-max-age-ms (the
+                                              shard tick rounds it up) */
+#define CORE_HEAD_AGE_MS_MAX 3600000       /* largest --block-max-age-ms (1 h) */
 
 /* ---- io_uring (per shard) ------------------------------------------------ */
 #define NET_RING_ENTRIES 1024              /* SQ entries; CQ is twice that */
-#define NET_UDP_BUF_BYTES 65536            /* one provided buffer = one datagram */
+#define NET_UDP_BUF_BYTES (65536 + 512)    /* one provided buffer = one datagram + header */
 #define NET_UDP_BUFS_COUNT 256             /* provided buffers for UDP (power of 2) */
 #define NET_TCP_BUF_BYTES 16384            /* one provided buffer for TCP recv */
 #define NET_TCP_BUFS_COUNT 512             /* provided buffers for TCP (power of 2) */
 #define NET_TCP_CONNS_PER_SHARD_MAX 1024   /* open TCP connections per shard */
 #define NET_UDP_RCVBUF_BYTES_DEFAULT (8 << 20) /* SO_RCVBUF asked for */
+#define NET_UDP_RCVBUF_BYTES_MIN 4096      /* smallest --udp-rcvbuf-bytes */
+#define NET_UDP_RCVBUF_BYTES_MAX (512 << 20) /* largest: the kernel doubles it in an int */
+#define NET_TCP_CONNS_PER_SHARD_MIN 1      /* smallest --max-tcp-connections */
 #define NET_TICK_MS 100                    /* shard wakes at least this often */
 #define NET_DRAIN_DATAGRAMS_MAX 65536      /* datagrams read at shutdown */
 
@@ -50,6 +59,42 @@
 #define NET_HTTP_CONNS_MAX 256             /* open query-port connections */
 #define NET_HTTP_READ_TIMEOUT_MS 10000     /* idle or slow request is closed */
 #define NET_HTTP_RESPONSE_BYTES_MAX (256 << 20) /* one response body */
+#define NET_HTTP_HEADERS_MAX 100           /* header lines per request (431 over) */
+#define NET_HTTP_CHUNK_LINE_BYTES_MAX 1024 /* chunk-size line with extensions */
+#define NET_HTTP_RECV_BUF_BYTES 16384      /* one read() per connection */
+#define NET_HTTP_BODY_KEEP_BYTES 65536     /* body buffer kept across requests */
+#define NET_HTTP_RESPONSE_HEADERS_BYTES_MAX 1024 /* extra headers a handler sets */
+#define NET_HTTP_LINGER_MS 1000            /* drain input after a final reply */
+#define NET_HTTP_LINGER_BYTES_MAX (1 << 20) /* input discarded while lingering */
+#define NET_HTTP_TURN_REQUESTS_MAX 16      /* requests served per connection turn */
+
+/* ---- tools: bench, stats, tune (operator side, never the data path) ------ */
+#define TOOLS_BENCH_THREADS_MAX 64              /* --threads */
+#define TOOLS_BENCH_DATAGRAM_BYTES_DEFAULT 1432 /* fits a 1500-byte MTU */
+#define TOOLS_BENCH_DATAGRAM_BYTES_MIN 512      /* smallest --datagram-bytes */
+#define TOOLS_BENCH_DATAGRAM_BYTES_MAX 65507    /* largest UDP/IPv4 payload */
+#define TOOLS_BENCH_LINE_BYTES_MAX 400          /* one generated line */
+#define TOOLS_BENCH_SERIES_DEFAULT 10000        /* --series */
+#define TOOLS_BENCH_SERIES_MAX (1u << 24)       /* largest --series */
+#define TOOLS_BENCH_TAGS_DEFAULT 4              /* --tags per line */
+#define TOOLS_BENCH_TAGS_MAX 16                 /* largest --tags */
+#define TOOLS_BENCH_POOL_LINES_MIN 65536        /* lines generated per thread */
+#define TOOLS_BENCH_POOL_BYTES_MAX (64u << 20)  /* workload memory per thread */
+#define TOOLS_BENCH_MMSG_BATCH 64               /* datagrams per sendmmsg */
+#define TOOLS_BENCH_TCP_WRITE_BYTES (256u << 10) /* one TCP write */
+#define TOOLS_BENCH_BURST_MS 5                  /* token bucket depth, in time */
+#define TOOLS_BENCH_SETTLE_MS 2000              /* --check waits for counts */
+#define TOOLS_BENCH_SETTLE_POLL_MS 100          /* --check poll period */
+#define TOOLS_HTTP_RESPONSE_BYTES_MAX (16u << 20) /* a /metrics reply */
+#define TOOLS_HTTP_TIMEOUT_MS 5000              /* connect + read of /metrics */
+#define TOOLS_PROM_LABELS_MAX 16                /* labels kept per sample */
+#define TOOLS_STATS_INTERVAL_MS_DEFAULT 1000    /* sluice stats refresh */
+#define TOOLS_STATS_INTERVAL_MS_MIN 100         /* fastest --interval-ms */
+#define TOOLS_TUNE_ROWS_MAX 512                 /* rows in a tune report */
+#define TOOLS_TUNE_VALUE_BYTES_MAX 128          /* one value read from /proc */
+
+/* ---- SIMD kernels and number parsing ------------------------------------ */
+#define SIMD_NUMBER_BYTES_MAX 1024  /* longest number text parsed (others: -EINVAL) */
 
 /* ---- shutdown ------------------------------------------------------------ */
 #define CORE_STOP_TIMEOUT_MS 2000          /* SIGTERM to exit */
@@ -69,6 +114,10 @@ _Static_assert(CORE_STATSD_NAME_BYTES_MAX < CORE_SERIES_KEY_BYTES_MAX,
 _Static_assert(CORE_SERIES_KEY_BYTES_AVG <= CORE_SERIES_KEY_BYTES_MAX,
                "average key below the maximal key");
 _Static_assert(CORE_STATSD_VALUES_MAX <= 64, "gauge delta flags fit a uint64_t");
+_Static_assert(CORE_STATSD_NUMBER_BYTES_MAX < CORE_LINE_BYTES_MIN_LIMIT * 4,
+               "a number token is small next to a line");
+_Static_assert(CORE_STATSD_TIMESTAMP_DIGITS_MAX <= 18,
+               "18 decimal digits never overflow an int64_t");
 _Static_assert((NET_UDP_BUFS_COUNT & (NET_UDP_BUFS_COUNT - 1)) == 0,
                "buffer ring sizes are powers of two");
 _Static_assert((NET_TCP_BUFS_COUNT & (NET_TCP_BUFS_COUNT - 1)) == 0,
@@ -81,7 +130,45 @@ _Static_assert(NET_TICK_MS * 4 <= CORE_STOP_TIMEOUT_MS,
                "a shard notices stop well within the stop timeout");
 _Static_assert(NET_TICK_MS <= CORE_HEAD_AGE_MS_DEFAULT,
                "the tick is finer than the head age bound");
+_Static_assert(SIMD_NUMBER_BYTES_MAX >= 800,
+               "any double's shortest exact decimal form (767 digits) parses");
 _Static_assert(CORE_LINE_BYTES_MAX_LIMIT <= NET_HTTP_BODY_BYTES_MAX,
                "a line can arrive in one HTTP body");
+_Static_assert(TOOLS_BENCH_LINE_BYTES_MAX + 1 <= TOOLS_BENCH_DATAGRAM_BYTES_MIN,
+               "a generated line and its LF fit the smallest datagram");
+_Static_assert(TOOLS_BENCH_LINE_BYTES_MAX <= CORE_LINE_BYTES_MAX_DEFAULT,
+               "generated lines pass sluice's default line bound");
+_Static_assert(TOOLS_BENCH_TAGS_MAX <= CORE_STATSD_TAGS_MAX,
+               "generated tags are all kept by the parser");
+_Static_assert(TOOLS_BENCH_DATAGRAM_BYTES_MAX <= NET_UDP_BUF_BYTES,
+               "a bench datagram fits one receive buffer");
+_Static_assert(TOOLS_BENCH_TCP_WRITE_BYTES <= TOOLS_BENCH_POOL_BYTES_MAX,
+               "one TCP write comes from one thread's workload");
+_Static_assert(TOOLS_STATS_INTERVAL_MS_MIN <= TOOLS_STATS_INTERVAL_MS_DEFAULT,
+               "default refresh above the minimum");
+_Static_assert(TOOLS_BENCH_SETTLE_POLL_MS < TOOLS_BENCH_SETTLE_MS,
+               "--check polls several times before giving up");
+_Static_assert(NET_HTTP_BODY_BYTES_MAX < (1ll << 58),
+               "chunk sizes add up without overflow in 64 bits");
+_Static_assert(NET_HTTP_BODY_KEEP_BYTES <= NET_HTTP_BODY_BYTES_MAX,
+               "the kept body buffer is within the body bound");
+_Static_assert(NET_HTTP_CHUNK_LINE_BYTES_MAX <= NET_HTTP_HEADER_BYTES_MAX,
+               "a chunk-size line is bounded like a header line");
+_Static_assert(NET_HTTP_HEADERS_MAX * 4 <= NET_HTTP_HEADER_BYTES_MAX,
+               "the header count bound is reachable within the byte bound");
+_Static_assert(NET_HTTP_LINGER_MS <= NET_HTTP_READ_TIMEOUT_MS,
+               "lingering is shorter than the read timeout");
+_Static_assert(CORE_SHARDS_MAX <= CORE_CPUS_MAX, "every shard can get its own CPU");
+_Static_assert(CORE_HEAD_AGE_MS_MIN <= CORE_HEAD_AGE_MS_DEFAULT &&
+                   CORE_HEAD_AGE_MS_DEFAULT <= CORE_HEAD_AGE_MS_MAX,
+               "default head age within its bounds");
+_Static_assert(NET_UDP_RCVBUF_BYTES_MIN <= NET_UDP_RCVBUF_BYTES_DEFAULT &&
+                   NET_UDP_RCVBUF_BYTES_DEFAULT <= NET_UDP_RCVBUF_BYTES_MAX,
+               "default SO_RCVBUF within its bounds");
+_Static_assert(NET_UDP_RCVBUF_BYTES_MAX <= 0x7fffffff / 2,
+               "SO_RCVBUF doubled by the kernel fits an int");
+_Static_assert(NET_TCP_CONNS_PER_SHARD_MIN >= 1 &&
+                   NET_TCP_CONNS_PER_SHARD_MIN <= NET_TCP_CONNS_PER_SHARD_MAX,
+               "TCP connection bound range is not empty");
 
 #endif

@@ -1,0 +1,151 @@
+/*
+ * core/pipe.c - parse -> series -> head for one shard.
+ */
+#include "core/pipe.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "core/head.h"
+#include "core/series.h"
+#include "core/stats.h"
+#include "core/statsd.h"
+
+int core_pipe_init(struct core_pipe *p, struct core_stats *stats,
+                   uint32_t max_series, uint32_t line_bytes_max,
+                   core_head_sink_fn sink, void *ctx) {
+  int rc;
+
+  memset(p, 0, sizeof(*p));
+  if (line_bytes_max < CORE_LINE_BYTES_MIN_LIMIT ||
+      line_bytes_max > CORE_LINE_BYTES_MAX_LIMIT)
+    return -EINVAL;
+  p->stats = stats;
+  p->line_bytes_max = line_bytes_max;
+  rc = core_series_init(&p->series, max_series);
+  if (rc < 0)
+    goto fail;
+  rc = core_head_init(&p->head, CORE_HEAD_POINTS_MAX, sink, ctx);
+  if (rc < 0)
+    goto fail;
+  return 0;
+fail:
+  core_pipe_free(p);
+  return rc;
+}
+
+void core_pipe_free(struct core_pipe *p) {
+  core_head_free(&p->head);
+  core_series_free(&p->series);
+}
+
+void core_pipe_statsd_reject(struct core_pipe *p, enum core_statsd_err err) {
+  core_stat_add(&p->stats->parse_errors_statsd[err], 1);
+}
+
+/* Members of a set are stored as a 53-bit hash: exact in a double. */
+static double set_member_value(const struct core_statsd_str *m) {
+  uint64_t h = core_series_hash(m->ptr, m->len);
+  return (double)(h & ((UINT64_C(1) << 53) - 1));
+}
+
+/* The value a sample stores (see docs/statsd.md: "What is stored"). */
+static double point_value(const struct core_statsd_msg *m, uint32_t i,
+                          struct core_series_entry *e) {
+  switch (m->type) {
+  case CORE_STATSD_COUNTER:
+    return m->values[i] / m->sample_rate;
+  case CORE_STATSD_GAUGE: {
+    double v = m->values[i];
+    if (m->delta_mask & (UINT64_C(1) << i))
+      v += e->gauge_set ? e->gauge : 0.0;
+    e->gauge = v;
+    e->gauge_set = 1;
+    return v;
+  }
+  case CORE_STATSD_SET:
+    return set_member_value(&m->members[i]);
+  default:
+    return m->values[i];
+  }
+}
+
+/* The metric has parsed: find its series and append its samples. */
+static void ingest_metric(struct core_pipe *p, const struct core_statsd_msg *m,
+                          int64_t now_ms) {
+  struct core_series_entry *e;
+  size_t klen = core_series_key(m, p->key, sizeof(p->key));
+  int64_t ts_ms;
+  int rc;
+
+  if (klen == 0) {
+    core_pipe_statsd_reject(p, CORE_STATSD_ERR_SERIES_KEY_TOO_LONG);
+    return;
+  }
+  rc = core_series_upsert(&p->series, p->key, klen,
+                          core_series_hash(p->key, klen), (uint8_t)m->type, &e);
+  if (rc < 0) {
+    core_stat_add(&p->stats->series_rejected, m->value_count);
+    return;
+  }
+  if (rc == 1)
+    core_stat_set(&p->stats->series_active, p->series.count);
+  if (e->type != (uint8_t)m->type) {
+    core_pipe_statsd_reject(p, CORE_STATSD_ERR_TYPE_MISMATCH);
+    return;
+  }
+  if (m->has_timestamp &&
+      (m->timestamp_s < 0 || m->timestamp_s > INT64_MAX / 1000)) {
+    core_pipe_statsd_reject(p, CORE_STATSD_ERR_BAD_TIMESTAMP);
+    return;
+  }
+  ts_ms = m->has_timestamp ? m->timestamp_s * 1000 : now_ms;
+  for (uint32_t i = 0; i < m->value_count; i++)
+    core_head_append(&p->head, e->id, ts_ms, point_value(m, i, e), now_ms);
+  core_stat_add(&p->stats->points_statsd[m->type], m->value_count);
+  core_stat_set(&p->stats->head_points, p->head.count);
+}
+
+void core_pipe_statsd_line(struct core_pipe *p, const char *line, size_t len,
+                           int64_t now_ms) {
+  enum core_statsd_err err;
+
+  if (len > 0 && line[len - 1] == '\r')
+    len--;
+  if (len == 0)
+    return;
+  if (len > p->line_bytes_max) {
+    core_pipe_statsd_reject(p, CORE_STATSD_ERR_LINE_TOO_LONG);
+    return;
+  }
+  err = core_statsd_parse_line(line, len, &p->msg);
+  if (err != CORE_STATSD_OK) {
+    core_pipe_statsd_reject(p, err);
+    return;
+  }
+  if (p->msg.kind == CORE_STATSD_EVENT)
+    core_stat_add(&p->stats->statsd_events, 1);
+  else if (p->msg.kind == CORE_STATSD_SERVICE_CHECK)
+    core_stat_add(&p->stats->statsd_service_checks, 1);
+  else
+    ingest_metric(p, &p->msg, now_ms);
+}
+
+uint64_t core_pipe_statsd_buf(struct core_pipe *p, const char *buf,
+                              size_t len, int64_t now_ms) {
+  const char *q = buf, *end = buf + len;
+  uint64_t lines = 0;
+
+  while (q < end) {
+    const char *nl = memchr(q, '\n', (size_t)(end - q));
+    const char *stop = nl ? nl : end;
+    size_t n = (size_t)(stop - q);
+
+    if (n > 0 && !(n == 1 && q[0] == '\r')) {
+      core_pipe_statsd_line(p, q, n, now_ms);
+      lines++;
+    }
+    q = stop + 1;
+  }
+  return lines;
+}

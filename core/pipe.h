@@ -32,6 +32,12 @@ void core_pipe_statsd_line(struct core_pipe *p, const char *line, size_t len,
                            int64_t now_ms);
 
 /*
+ * Count one rejected line with reason err (used by framers, e.g. for a TCP
+ * line that outgrew --max-line-bytes before its '\n' arrived).
+ */
+void core_pipe_statsd_reject(struct core_pipe *p, enum core_statsd_err err);
+
+/*
  * Ingest a buffer of complete lines separated by '\n' (or "\r\n"); the last
  * line may lack its '\n' (a datagram, or a file's end).
  * Returns the number of lines seen (empty ones excluded).

@@ -1,0 +1,136 @@
+/*
+ * core/stats.c - the Prometheus text exposition of shard counters.
+ */
+#include "core/stats.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stddef.h>
+
+#include "core/statsd.h"
+#include "core/strbuf.h"
+
+static const char *const listener_names[CORE_LISTENER_COUNT] = {
+    [CORE_LISTENER_STATSD_UDP] = "statsd_udp",
+    [CORE_LISTENER_STATSD_TCP] = "statsd_tcp",
+};
+
+static void family(struct core_strbuf *out, const char *name,
+                   const char *type, const char *help) {
+  core_strbuf_appendf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
+                      type);
+}
+
+/* One sample per shard of a scalar counter found at the same offset. */
+static void per_shard(struct core_strbuf *out, const struct core_stats *const *st,
+                      unsigned n, const char *name, size_t offset) {
+  for (unsigned i = 0; i < n; i++) {
+    const uint64_t *c =
+        (const uint64_t *)(const void *)((const char *)st[i] + offset);
+    core_strbuf_appendf(out, "%s{shard=\"%u\"} %" PRIu64 "\n", name, i,
+                        core_stat_get(c));
+  }
+}
+
+#define SCALAR(out, st, n, name, type, field, help)                         \
+  do {                                                                      \
+    family(out, name, type, help);                                          \
+    per_shard(out, st, n, name, offsetof(struct core_stats, field));        \
+  } while (0)
+
+static void render_points(const struct core_stats *const *st, unsigned n,
+                          struct core_strbuf *out) {
+  family(out, "sluice_points_ingested_total", "counter",
+         "Samples accepted into a shard's head, by protocol and type.");
+  for (unsigned i = 0; i < n; i++)
+    for (int t = 0; t < CORE_STATSD_TYPE_COUNT; t++)
+      core_strbuf_appendf(
+          out,
+          "sluice_points_ingested_total{shard=\"%u\",proto=\"statsd\","
+          "type=\"%s\"} %" PRIu64 "\n",
+          i, core_statsd_type_name((enum core_statsd_type)t),
+          core_stat_get(&st[i]->points_statsd[t]));
+  family(out, "sluice_parse_errors_total", "counter",
+         "Lines rejected, by protocol and reason.");
+  for (unsigned i = 0; i < n; i++)
+    for (int r = 1; r < CORE_STATSD_ERR_COUNT; r++)
+      core_strbuf_appendf(
+          out,
+          "sluice_parse_errors_total{shard=\"%u\",proto=\"statsd\","
+          "reason=\"%s\"} %" PRIu64 "\n",
+          i, core_statsd_reason_name((enum core_statsd_err)r),
+          core_stat_get(&st[i]->parse_errors_statsd[r]));
+  family(out, "sluice_statsd_events_total", "counter",
+         "DogStatsD events and service checks: recognised, counted, not "
+         "stored.");
+  for (unsigned i = 0; i < n; i++)
+    core_strbuf_appendf(out,
+                        "sluice_statsd_events_total{shard=\"%u\",kind=\"event\"}"
+                        " %" PRIu64 "\n"
+                        "sluice_statsd_events_total{shard=\"%u\",kind=\"service_"
+                        "check\"} %" PRIu64 "\n",
+                        i, core_stat_get(&st[i]->statsd_events), i,
+                        core_stat_get(&st[i]->statsd_service_checks));
+}
+
+static void render_rx(const struct core_stats *const *st, unsigned n,
+                      struct core_strbuf *out) {
+  family(out, "sluice_rx_datagrams_total", "counter",
+         "UDP datagrams received (TCP: reads), by listener.");
+  for (unsigned i = 0; i < n; i++)
+    for (int l = 0; l < CORE_LISTENER_COUNT; l++)
+      core_strbuf_appendf(out,
+                          "sluice_rx_datagrams_total{shard=\"%u\",listener=\"%s\"}"
+                          " %" PRIu64 "\n",
+                          i, listener_names[l],
+                          core_stat_get(&st[i]->rx_datagrams[l]));
+  family(out, "sluice_rx_bytes_total", "counter",
+         "Payload bytes received, by listener.");
+  for (unsigned i = 0; i < n; i++)
+    for (int l = 0; l < CORE_LISTENER_COUNT; l++)
+      core_strbuf_appendf(out,
+                          "sluice_rx_bytes_total{shard=\"%u\",listener=\"%s\"}"
+                          " %" PRIu64 "\n",
+                          i, listener_names[l],
+                          core_stat_get(&st[i]->rx_bytes[l]));
+  SCALAR(out, st, n, "sluice_rx_dropped_total", "counter", rx_dropped,
+         "UDP datagrams the kernel dropped because the socket buffer was full "
+         "(SO_RXQ_OVFL).");
+  SCALAR(out, st, n, "sluice_rx_truncated_total", "counter", rx_truncated,
+         "UDP datagrams larger than a receive buffer, dropped.");
+  SCALAR(out, st, n, "sluice_rx_nobufs_total", "counter", rx_nobufs,
+         "Times the receive buffer ring ran empty (the kernel queued data "
+         "until buffers returned).");
+  SCALAR(out, st, n, "sluice_rx_errors_total", "counter", rx_errors,
+         "Receive completions that failed.");
+}
+
+static void render_state(const struct core_stats *const *st, unsigned n,
+                         struct core_strbuf *out) {
+  SCALAR(out, st, n, "sluice_series_active", "gauge", series_active,
+         "Series in the shard's dictionary.");
+  SCALAR(out, st, n, "sluice_series_rejected_total", "counter",
+         series_rejected,
+         "Samples rejected because their new series would exceed "
+         "--max-series.");
+  SCALAR(out, st, n, "sluice_tcp_connections", "gauge", tcp_connections,
+         "Open StatsD TCP connections.");
+  SCALAR(out, st, n, "sluice_tcp_accepted_total", "counter", tcp_accepted,
+         "StatsD TCP connections accepted.");
+  SCALAR(out, st, n, "sluice_tcp_rejected_total", "counter", tcp_rejected,
+         "StatsD TCP connections closed at once: over --max-tcp-connections.");
+  SCALAR(out, st, n, "sluice_head_points", "gauge", head_points,
+         "Points in the open (unsealed) block.");
+  SCALAR(out, st, n, "sluice_head_sealed_blocks_total", "counter",
+         head_sealed_blocks, "Blocks sealed from the head.");
+  SCALAR(out, st, n, "sluice_head_sealed_points_total", "counter",
+         head_sealed_points, "Points in sealed blocks.");
+}
+
+int core_stats_render(const struct core_stats *const *stats, unsigned n,
+                      struct core_strbuf *out) {
+  render_points(stats, n, out);
+  render_rx(stats, n, out);
+  render_state(stats, n, out);
+  return out->failed ? -ENOMEM : 0;
+}

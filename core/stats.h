@@ -29,10 +29,10 @@ struct core_strbuf;
 
 /*
  * Render the Prometheus text exposition of `n` shards' counters into `out`.
- *   stats  array of n shard counter blocks, index = shard id.
+ *   stats  n pointers to shard counter blocks, index = shard id.
  * Returns 0, or -ENOMEM when `out` cannot grow.
  */
-int core_stats_render(const struct core_stats *stats, unsigned n,
+int core_stats_render(const struct core_stats *const *stats, unsigned n,
                       struct core_strbuf *out);
 
 #endif

@@ -1,0 +1,267 @@
+/*
+ * net/tcp.c - StatsD over TCP: multishot accept, then one multishot recv
+ * per connection from the shared TCP buffer ring. Lines may be split
+ * across reads: the unfinished tail of a read is carried in a per-connection
+ * buffer of --max-line-bytes until its '\n' arrives.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/assert.h"
+#include "core/limits.h"
+#include "core/pipe.h"
+#include "core/stats.h"
+#include "net/io_internal.h"
+#include "net/uring.h"
+
+static void *map_bytes(size_t n) {
+  void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
+                 MAP_ANONYMOUS | MAP_PRIVATE | MAP_NORESERVE, -1, 0);
+  return p == MAP_FAILED ? NULL : p;
+}
+
+int net_tcp_init(struct net_io *io, uint32_t conns_max) {
+  ASSERT(conns_max > 0 && conns_max <= NET_TCP_CONNS_PER_SHARD_MAX);
+  io->conns_max = conns_max;
+  io->conns = map_bytes(sizeof(*io->conns) * conns_max);
+  io->free_slots = map_bytes(sizeof(*io->free_slots) * conns_max);
+  io->carry = map_bytes((size_t)conns_max * io->line_bytes_max);
+  io->scratch = map_bytes(NET_UDP_BUF_BYTES);
+  if (!io->conns || !io->free_slots || !io->carry || !io->scratch)
+    return -ENOMEM;
+  for (uint32_t i = 0; i < conns_max; i++) {
+    io->conns[i].fd = -1;
+    io->free_slots[i] = conns_max - 1 - i;
+  }
+  io->free_count = conns_max;
+  return 0;
+}
+
+void net_tcp_free(struct net_io *io) {
+  for (uint32_t i = 0; io->conns && i < io->conns_max; i++)
+    if (io->conns[i].in_use && io->conns[i].fd >= 0)
+      close(io->conns[i].fd);
+  if (io->conns)
+    munmap(io->conns, sizeof(*io->conns) * io->conns_max);
+  if (io->free_slots)
+    munmap(io->free_slots, sizeof(*io->free_slots) * io->conns_max);
+  if (io->carry)
+    munmap(io->carry, (size_t)io->conns_max * io->line_bytes_max);
+  if (io->scratch)
+    munmap(io->scratch, NET_UDP_BUF_BYTES);
+  io->conns = NULL;
+  io->free_slots = NULL;
+  io->carry = io->scratch = NULL;
+}
+
+void net_tcp_arm_accept(struct net_io *io) {
+  struct io_uring_sqe *sqe = net_uring_sqe(&io->ring);
+
+  io_uring_prep_multishot_accept(sqe, io->tcp_fd, NULL, NULL, SOCK_CLOEXEC);
+  io_uring_sqe_set_data64(sqe, net_ud(NET_OP_TCP_ACCEPT, 0));
+  io->accept_armed = 1;
+}
+
+static uint64_t conn_ud(enum net_op op, uint32_t slot,
+                        const struct net_tcp_conn *c) {
+  return net_ud(op, slot | ((uint64_t)(c->gen & 0xffffff) << 32));
+}
+
+/* The connection a completion is for, or NULL for a stale one. */
+static struct net_tcp_conn *conn_of(struct net_io *io, uint64_t ud,
+                                    uint32_t *slot) {
+  uint64_t arg = net_ud_arg(ud);
+  struct net_tcp_conn *c;
+
+  *slot = (uint32_t)arg;
+  if (*slot >= io->conns_max)
+    return NULL;
+  c = &io->conns[*slot];
+  if (!c->in_use || (c->gen & 0xffffff) != (uint32_t)(arg >> 32))
+    return NULL;
+  return c;
+}
+
+static void arm_recv(struct net_io *io, uint32_t slot) {
+  struct net_tcp_conn *c = &io->conns[slot];
+  struct io_uring_sqe *sqe = net_uring_sqe(&io->ring);
+
+  io_uring_prep_recv_multishot(sqe, c->fd, NULL, 0, 0);
+  sqe->flags |= IOSQE_BUFFER_SELECT;
+  sqe->buf_group = NET_BGID_TCP;
+  io_uring_sqe_set_data64(sqe, conn_ud(NET_OP_TCP_RECV, slot, c));
+}
+
+void net_tcp_complete_accept(struct net_io *io, struct core_pipe *p,
+                             const struct io_uring_cqe *cqe) {
+  struct core_stats *st = p->stats;
+  uint32_t slot;
+
+  if (!(cqe->flags & IORING_CQE_F_MORE)) {
+    io->accept_armed = 0;
+    if (!io->stopping)
+      net_tcp_arm_accept(io);
+  }
+  if (cqe->res < 0)
+    return;
+  if (io->free_count == 0 || io->stopping) {
+    struct io_uring_sqe *sqe = net_uring_sqe(&io->ring);
+    core_stat_add(&st->tcp_rejected, 1);
+    io_uring_prep_close(sqe, cqe->res);
+    io_uring_sqe_set_data64(sqe, net_ud(NET_OP_NONE, 0));
+    return;
+  }
+  slot = io->free_slots[--io->free_count];
+  io->conns[slot].fd = cqe->res;
+  io->conns[slot].gen++;
+  io->conns[slot].carry_len = 0;
+  io->conns[slot].discarding = 0;
+  io->conns[slot].closing = 0;
+  io->conns[slot].in_use = 1;
+  io->conns_open++;
+  core_stat_add(&st->tcp_accepted, 1);
+  core_stat_set(&st->tcp_connections, io->conns_open);
+  arm_recv(io, slot);
+}
+
+/* Append to the carry, or switch to discarding when the line outgrows it. */
+static void carry_append(struct net_io *io, struct core_pipe *p,
+                         uint32_t slot, const char *s, size_t n) {
+  struct net_tcp_conn *c = &io->conns[slot];
+
+  if (c->discarding)
+    return;
+  if (c->carry_len + n > io->line_bytes_max) {
+    core_pipe_statsd_reject(p, CORE_STATSD_ERR_LINE_TOO_LONG);
+    c->discarding = 1;
+    c->carry_len = 0;
+    return;
+  }
+  memcpy(io->carry + (size_t)slot * io->line_bytes_max + c->carry_len, s, n);
+  c->carry_len += (uint32_t)n;
+}
+
+/* Finish the carried line with [s, s+n) (the bytes up to its '\n'). */
+static void carry_finish(struct net_io *io, struct core_pipe *p,
+                         uint32_t slot, const char *s, size_t n,
+                         int64_t now_ms) {
+  struct net_tcp_conn *c = &io->conns[slot];
+
+  carry_append(io, p, slot, s, n);
+  if (!c->discarding)
+    core_pipe_statsd_line(p, io->carry + (size_t)slot * io->line_bytes_max,
+                          c->carry_len, now_ms);
+  c->discarding = 0;
+  c->carry_len = 0;
+}
+
+/* Frame one read of a connection into lines. */
+static void frame(struct net_io *io, struct core_pipe *p, uint32_t slot,
+                  const char *buf, size_t len, int64_t now_ms) {
+  struct net_tcp_conn *c = &io->conns[slot];
+  const char *q = buf, *end = buf + len, *nl;
+
+  if (c->carry_len > 0 || c->discarding) {
+    nl = memchr(q, '\n', len);
+    if (nl == NULL) {
+      carry_append(io, p, slot, q, len);
+      return;
+    }
+    carry_finish(io, p, slot, q, (size_t)(nl - q), now_ms);
+    q = nl + 1;
+  }
+  while (q < end && (nl = memchr(q, '\n', (size_t)(end - q))) != NULL) {
+    core_pipe_statsd_line(p, q, (size_t)(nl - q), now_ms);
+    q = nl + 1;
+  }
+  if (q < end)
+    carry_append(io, p, slot, q, (size_t)(end - q));
+}
+
+static void conn_close(struct net_io *io, uint32_t slot) {
+  struct net_tcp_conn *c = &io->conns[slot];
+  struct io_uring_sqe *sqe;
+
+  if (c->closing)
+    return;
+  c->closing = 1;
+  sqe = net_uring_sqe(&io->ring);
+  io_uring_prep_close(sqe, c->fd);
+  io_uring_sqe_set_data64(sqe, conn_ud(NET_OP_TCP_CLOSE, slot, c));
+}
+
+/* At end of stream a last line without '\n' is still a line. */
+static void conn_eof(struct net_io *io, struct core_pipe *p, uint32_t slot,
+                     int64_t now_ms) {
+  struct net_tcp_conn *c = &io->conns[slot];
+
+  if (c->carry_len > 0 && !c->discarding)
+    core_pipe_statsd_line(p, io->carry + (size_t)slot * io->line_bytes_max,
+                          c->carry_len, now_ms);
+  c->carry_len = 0;
+  c->discarding = 0;
+  conn_close(io, slot);
+}
+
+void net_tcp_complete_recv(struct net_io *io, struct core_pipe *p,
+                           const struct io_uring_cqe *cqe, int64_t now_ms) {
+  struct core_stats *st = p->stats;
+  uint32_t slot, bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
+  struct net_tcp_conn *c = conn_of(io, cqe->user_data, &slot);
+
+  if (c != NULL && cqe->res > 0 && (cqe->flags & IORING_CQE_F_BUFFER)) {
+    core_stat_add(&st->rx_datagrams[CORE_LISTENER_STATSD_TCP], 1);
+    core_stat_add(&st->rx_bytes[CORE_LISTENER_STATSD_TCP], (uint64_t)cqe->res);
+    frame(io, p, slot, net_bufring_buf(&io->tcp_bufs, bid), (size_t)cqe->res,
+          now_ms);
+  }
+  if (cqe->flags & IORING_CQE_F_BUFFER)
+    net_bufring_recycle(&io->tcp_bufs, bid);
+  if (c == NULL || c->closing || (cqe->flags & IORING_CQE_F_MORE))
+    return;
+  if (cqe->res == 0 || (cqe->res < 0 && cqe->res != -ENOBUFS)) {
+    if (cqe->res < 0)
+      core_stat_add(&st->rx_errors, 1);
+    conn_eof(io, p, slot, now_ms);
+  } else {
+    if (cqe->res == -ENOBUFS)
+      core_stat_add(&st->rx_nobufs, 1);
+    arm_recv(io, slot); /* multishot ended (buffers ran out): re-arm */
+  }
+}
+
+void net_tcp_complete_close(struct net_io *io, struct core_pipe *p,
+                            const struct io_uring_cqe *cqe) {
+  uint32_t slot;
+  struct net_tcp_conn *c = conn_of(io, cqe->user_data, &slot);
+
+  if (c == NULL)
+    return;
+  c->in_use = 0;
+  c->fd = -1;
+  io->free_slots[io->free_count++] = slot;
+  io->conns_open--;
+  core_stat_set(&p->stats->tcp_connections, io->conns_open);
+}
+
+uint64_t net_tcp_drain(struct net_io *io, struct core_pipe *p,
+                       int64_t now_ms) {
+  uint64_t reads = 0;
+
+  for (uint32_t i = 0; i < io->conns_max; i++) {
+    struct net_tcp_conn *c = &io->conns[i];
+    while (c->in_use && !c->closing && reads < NET_DRAIN_DATAGRAMS_MAX) {
+      ssize_t r = recv(c->fd, io->scratch, NET_UDP_BUF_BYTES, MSG_DONTWAIT);
+      if (r <= 0)
+        break;
+      reads++;
+      core_stat_add(&p->stats->rx_bytes[CORE_LISTENER_STATSD_TCP],
+                    (uint64_t)r);
+      frame(io, p, i, io->scratch, (size_t)r, now_ms);
+    }
+  }
+  return reads;
+}

@@ -1,0 +1,111 @@
+/*
+ * net/udp.c - StatsD over UDP: one multishot recvmsg per shard socket, with
+ * datagrams landing in the shard's provided-buffer ring.
+ *
+ * Each buffer holds an io_uring_recvmsg_out header, the SO_RXQ_OVFL control
+ * message (the socket's cumulative kernel drop count) and the payload.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "core/limits.h"
+#include "core/pipe.h"
+#include "core/stats.h"
+#include "net/io_internal.h"
+#include "net/uring.h"
+
+#define OVFL_CMSG_BYTES CMSG_SPACE(sizeof(uint32_t))
+
+void net_udp_arm(struct net_io *io) {
+  struct io_uring_sqe *sqe = net_uring_sqe(&io->ring);
+
+  memset(&io->udp_msg, 0, sizeof(io->udp_msg));
+  io->udp_msg.msg_controllen = OVFL_CMSG_BYTES;
+  io_uring_prep_recvmsg_multishot(sqe, io->udp_fd, &io->udp_msg, 0);
+  sqe->flags |= IOSQE_BUFFER_SELECT;
+  sqe->buf_group = NET_BGID_UDP;
+  io_uring_sqe_set_data64(sqe, net_ud(NET_OP_UDP_RECV, 0));
+  io->udp_armed = 1;
+}
+
+/* The kernel's drop counter for this socket, if the datagram carried it. */
+static void read_overflow(struct io_uring_recvmsg_out *o, struct msghdr *msg,
+                          struct core_stats *st) {
+  struct cmsghdr *c = io_uring_recvmsg_cmsg_firsthdr(o, msg);
+
+  for (; c != NULL; c = io_uring_recvmsg_cmsg_nexthdr(o, msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+      uint32_t drops;
+      memcpy(&drops, CMSG_DATA(c), sizeof(drops));
+      core_stat_set(&st->rx_dropped, drops);
+    }
+  }
+}
+
+static void one_datagram(struct net_io *io, struct core_pipe *p, char *buf,
+                         int len, int64_t now_ms) {
+  struct core_stats *st = p->stats;
+  struct io_uring_recvmsg_out *o =
+      io_uring_recvmsg_validate(buf, len, &io->udp_msg);
+  const char *payload;
+  size_t n;
+
+  if (o == NULL) {
+    core_stat_add(&st->rx_errors, 1);
+    return;
+  }
+  read_overflow(o, &io->udp_msg, st);
+  if (o->flags & MSG_TRUNC) {
+    core_stat_add(&st->rx_truncated, 1);
+    return;
+  }
+  payload = io_uring_recvmsg_payload(o, &io->udp_msg);
+  n = io_uring_recvmsg_payload_length(o, len, &io->udp_msg);
+  core_stat_add(&st->rx_datagrams[CORE_LISTENER_STATSD_UDP], 1);
+  core_stat_add(&st->rx_bytes[CORE_LISTENER_STATSD_UDP], n);
+  core_pipe_statsd_buf(p, payload, n, now_ms);
+}
+
+void net_udp_complete(struct net_io *io, struct core_pipe *p,
+                      const struct io_uring_cqe *cqe, int64_t now_ms) {
+  if (!(cqe->flags & IORING_CQE_F_MORE))
+    io->udp_armed = 0;
+  if (cqe->res == -ENOBUFS)
+    core_stat_add(&p->stats->rx_nobufs, 1);
+  else if (cqe->res < 0)
+    core_stat_add(&p->stats->rx_errors, 1);
+  if (cqe->flags & IORING_CQE_F_BUFFER) {
+    uint32_t bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
+    if (cqe->res > 0)
+      one_datagram(io, p, net_bufring_buf(&io->udp_bufs, bid), cqe->res,
+                   now_ms);
+    net_bufring_recycle(&io->udp_bufs, bid);
+  }
+  if (!io->udp_armed && !io->stopping)
+    net_udp_arm(io);
+}
+
+uint64_t net_udp_drain(struct net_io *io, struct core_pipe *p,
+                       int64_t now_ms) {
+  char *buf = io->scratch;
+  struct core_stats *st = p->stats;
+  uint64_t n = 0;
+
+  if (io->udp_fd < 0)
+    return 0;
+  while (n < NET_DRAIN_DATAGRAMS_MAX) {
+    ssize_t r = recv(io->udp_fd, buf, NET_UDP_BUF_BYTES, MSG_DONTWAIT | MSG_TRUNC);
+    if (r < 0)
+      break;
+    n++;
+    if ((size_t)r > NET_UDP_BUF_BYTES) {
+      core_stat_add(&st->rx_truncated, 1);
+      continue;
+    }
+    core_stat_add(&st->rx_datagrams[CORE_LISTENER_STATSD_UDP], 1);
+    core_stat_add(&st->rx_bytes[CORE_LISTENER_STATSD_UDP], (uint64_t)r);
+    core_pipe_statsd_buf(p, buf, (size_t)r, now_ms);
+  }
+  return n;
+}

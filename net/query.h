@@ -1,0 +1,21 @@
+/*
+ * net/query.h - the query port's routes (served by net/http.c).
+ *
+ *   GET /health   200 "ok"
+ *   GET /metrics  Prometheus text: every shard's counters
+ * Anything else: 404; a known path with another method: 405.
+ */
+#ifndef SLUICE_NET_QUERY_H
+#define SLUICE_NET_QUERY_H
+
+struct net_http_request;
+struct net_http_response;
+
+/*
+ * The handler given to net_http_server_start; ctx is the struct
+ * core_runtime of `sluice run`. Runs on the query thread.
+ */
+void net_query_handle(const struct net_http_request *req,
+                      struct net_http_response *resp, void *ctx);
+
+#endif

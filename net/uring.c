@@ -1,0 +1,96 @@
+/*
+ * net/uring.c - ring and provided-buffer ring set-up.
+ */
+#include "net/uring.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "core/assert.h"
+
+int net_uring_init(struct io_uring *ring, unsigned entries) {
+  static const unsigned flag_sets[] = {
+      IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
+      IORING_SETUP_COOP_TASKRUN,
+      0,
+  };
+  int rc = -EINVAL;
+
+  for (size_t i = 0; i < sizeof(flag_sets) / sizeof(flag_sets[0]); i++) {
+    struct io_uring_params p;
+
+    memset(&p, 0, sizeof(p));
+    p.flags = flag_sets[i] | IORING_SETUP_CQSIZE;
+    p.cq_entries = entries * 2;
+    rc = io_uring_queue_init_params(entries, ring, &p);
+    if (rc == 0)
+      return 0;
+  }
+  return rc;
+}
+
+int net_bufring_init(struct net_bufring *b, struct io_uring *ring,
+                     uint16_t bgid, uint32_t count, uint32_t buf_bytes) {
+  struct io_uring_buf_reg reg;
+  size_t ring_bytes = (size_t)count * sizeof(struct io_uring_buf);
+  int rc;
+
+  ASSERT((count & (count - 1)) == 0 && count <= 32768);
+  memset(b, 0, sizeof(*b));
+  b->count = count;
+  b->buf_bytes = buf_bytes;
+  b->br = mmap(NULL, ring_bytes, PROT_READ | PROT_WRITE,
+               MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+  if (b->br == MAP_FAILED) {
+    b->br = NULL;
+    return -ENOMEM;
+  }
+  b->bufs = mmap(NULL, (size_t)count * buf_bytes, PROT_READ | PROT_WRITE,
+                 MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+  if (b->bufs == MAP_FAILED) {
+    b->bufs = NULL;
+    rc = -ENOMEM;
+    goto fail;
+  }
+  b->bgid = bgid;
+  b->mask = io_uring_buf_ring_mask(count);
+  memset(&reg, 0, sizeof(reg));
+  reg.ring_addr = (unsigned long)(uintptr_t)b->br;
+  reg.ring_entries = count;
+  reg.bgid = bgid;
+  rc = io_uring_register_buf_ring(ring, &reg, 0);
+  if (rc < 0)
+    goto fail;
+  b->registered = 1;
+  io_uring_buf_ring_init(b->br);
+  for (uint32_t i = 0; i < count; i++)
+    io_uring_buf_ring_add(b->br, net_bufring_buf(b, i), buf_bytes,
+                          (unsigned short)i, b->mask, (int)i);
+  io_uring_buf_ring_advance(b->br, (int)count);
+  return 0;
+fail:
+  net_bufring_free(b, ring);
+  return rc;
+}
+
+void net_bufring_free(struct net_bufring *b, struct io_uring *ring) {
+  if (b->registered)
+    io_uring_unregister_buf_ring(ring, b->bgid);
+  if (b->bufs)
+    munmap(b->bufs, (size_t)b->count * b->buf_bytes);
+  if (b->br)
+    munmap(b->br, sizeof(struct io_uring_buf) * b->count);
+  memset(b, 0, sizeof(*b));
+}
+
+struct io_uring_sqe *net_uring_sqe(struct io_uring *ring) {
+  struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+
+  if (sqe == NULL) {
+    io_uring_submit(ring);
+    sqe = io_uring_get_sqe(ring);
+  }
+  ASSERT(sqe != NULL);
+  return sqe;
+}

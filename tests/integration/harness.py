@@ -1,0 +1,154 @@
+"""Shared helpers for sluice integration tests: start a real `sluice run`
+on free loopback ports, read its /metrics, run test functions and print a
+closing 'N passed, N failed' line."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.request
+
+
+def free_port(kind=socket.SOCK_STREAM):
+    """A port free for both UDP and TCP on 127.0.0.1."""
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
+            t.bind(("127.0.0.1", 0))
+            port = t.getsockname()[1]
+            try:
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+                    u.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+    raise RuntimeError("no free port")
+
+
+class Sluice:
+    """A running `sluice run` process on loopback."""
+
+    def __init__(self, binary, extra=(), cores="1"):
+        self.binary = binary
+        self.port = free_port()
+        self.http_port = free_port()
+        self.tmp = tempfile.TemporaryDirectory(prefix="sluice-it-")
+        args = [binary, "run", "--cores", cores,
+                "--statsd-udp", f"127.0.0.1:{self.port}",
+                "--statsd-tcp", f"127.0.0.1:{self.port}",
+                "--http", f"127.0.0.1:{self.http_port}",
+                "--data-dir", os.path.join(self.tmp.name, "data")]
+        args += list(extra)
+        self.log = open(os.path.join(self.tmp.name, "sluice.log"), "w+")
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log)
+        self.wait_healthy()
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.http_port}{path}"
+
+    def wait_healthy(self, timeout=10.0):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("sluice exited early: " + self.logtext())
+            try:
+                with urllib.request.urlopen(self.url("/health"), timeout=1) as r:
+                    if r.status == 200 and r.read().strip() == b"ok":
+                        return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("sluice did not become healthy: " + self.logtext())
+
+    def logtext(self):
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
+
+    def metrics(self):
+        with urllib.request.urlopen(self.url("/metrics"), timeout=5) as r:
+            return parse_metrics(r.read().decode())
+
+    def total(self, name, **labels):
+        return sum_metric(self.metrics(), name, **labels)
+
+    def wait_total(self, name, want, timeout=5.0, **labels):
+        """Poll until sum(name{labels}) == want; return the last value."""
+        deadline = time.time() + timeout
+        got = None
+        while time.time() < deadline:
+            got = self.total(name, **labels)
+            if got == want:
+                return got
+            time.sleep(0.05)
+        return got
+
+    def stop(self, sig=signal.SIGTERM, timeout=5.0):
+        """Send sig; return (exit code, seconds to exit)."""
+        if self.proc.poll() is not None:
+            return self.proc.returncode, 0.0
+        t0 = time.time()
+        self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+        return rc, time.time() - t0
+
+    def close(self):
+        self.stop(signal.SIGKILL)
+        self.log.close()
+        self.tmp.cleanup()
+
+
+LINE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)$')
+LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def parse_metrics(text):
+    """[(name, {labels}, value)] from Prometheus text."""
+    out = []
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = LINE.match(line)
+        if not m:
+            raise ValueError("bad metrics line: " + line)
+        labels = dict(LABEL.findall(m.group(2) or ""))
+        out.append((m.group(1), labels, float(m.group(3))))
+    return out
+
+
+def sum_metric(samples, name, **labels):
+    total = 0
+    for n, l, v in samples:
+        if n == name and all(l.get(k) == str(val) for k, val in labels.items()):
+            total += v
+    return int(total)
+
+
+def check(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def main(tests):
+    """Run test functions (each takes the sluice binary path)."""
+    binary = sys.argv[1]
+    passed = failed = 0
+    for t in tests:
+        t0 = time.time()
+        try:
+            t(binary)
+            passed += 1
+            print(f"PASS {t.__name__} ({time.time() - t0:.2f}s)", flush=True)
+        except Exception:
+            failed += 1
+            print(f"FAIL {t.__name__}", flush=True)
+            traceback.print_exc()
+    print(f"{passed} passed, {failed} failed", flush=True)
+    sys.exit(1 if failed else 0)
