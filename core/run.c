@@ -3,6 +3,7 @@
  * core, serve the query port, stop cleanly on SIGTERM/SIGINT.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,6 +186,26 @@ static void block_signals(sigset_t *set) {
   signal(SIGPIPE, SIG_IGN);
 }
 
+/* A stop that hangs must not hang the box's service manager: give up. */
+static void *stop_watchdog(void *arg) {
+  struct timespec t = {.tv_sec = CORE_STOP_TIMEOUT_MS / 1000,
+                       .tv_nsec = (CORE_STOP_TIMEOUT_MS % 1000) * 1000000L};
+
+  (void)arg;
+  nanosleep(&t, NULL);
+  fprintf(stderr, "sluice run: shards did not stop within %d ms; exiting\n",
+          CORE_STOP_TIMEOUT_MS);
+  _exit(CORE_EXIT_FAIL);
+  return NULL;
+}
+
+static void arm_watchdog(void) {
+  pthread_t t;
+
+  if (pthread_create(&t, NULL, stop_watchdog, NULL) == 0)
+    pthread_detach(t);
+}
+
 static int serve(struct core_runtime *rt) {
   sigset_t set;
   int sig = 0, rc;
@@ -197,6 +218,7 @@ static int serve(struct core_runtime *rt) {
     announce(rt);
     sigwait(&set, &sig);
     fprintf(stderr, "sluice: %s: stopping\n", strsignal(sig));
+    arm_watchdog();
   }
   stop_all(rt);
   return rc;
