@@ -53,6 +53,7 @@ enum core_statsd_err {
   CORE_STATSD_ERR_BAD_BYTE,       /* NUL or control byte in the line */
   CORE_STATSD_ERR_SERIES_KEY_TOO_LONG, /* canonical key over the bound */
   CORE_STATSD_ERR_TYPE_MISMATCH,  /* series exists with another type */
+  CORE_STATSD_ERR_BAD_NAME,       /* '@' or '#' in a metric name */
   CORE_STATSD_ERR_COUNT
 };
 
