@@ -1,0 +1,1008 @@
+/*
+ * tests/unit/net/test_http.c - the HTTP/1.1 request parser, its helpers,
+ * and the server over real loopback sockets.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "net/http.h"
+
+/* ======================================================================
+ * Parser
+ * ====================================================================== */
+
+static struct net_http_parser P;
+
+static void p_init(void) {
+  cr_assert_eq(net_http_parser_init(&P, 0, 0), 0);
+}
+
+static void p_fini(void) {
+  net_http_parser_free(&P);
+}
+
+TestSuite(http_parser, .init = p_init, .fini = p_fini);
+
+/*
+ * Feed s[0..n) in pieces ending at the given cut offsets (and n), going on
+ * after CONTINUE. Returns the first DONE or ERROR, or MORE; *used is the
+ * total taken.
+ */
+static enum net_http_parse feed_cuts(struct net_http_parser *p, const char *s,
+                                     size_t n, const size_t *cuts,
+                                     size_t ncuts, size_t *used) {
+  enum net_http_parse r = NET_HTTP_PARSE_MORE;
+  size_t off = 0, ci, u;
+
+  for (ci = 0; ci <= ncuts; ci++) {
+    size_t end = ci < ncuts ? cuts[ci] : n;
+
+    end = end < off ? off : end > n ? n : end;
+    do {
+      r = net_http_parser_feed(p, s + off, end - off, &u);
+      cr_assert_leq(u, end - off);
+      off += u;
+    } while (r == NET_HTTP_PARSE_CONTINUE);
+    if (r != NET_HTTP_PARSE_MORE)
+      break;
+    cr_assert_eq(off, end, "MORE must take every byte");
+  }
+  *used = off;
+  return r;
+}
+
+static enum net_http_parse feed_str(const char *s, size_t *used) {
+  return feed_cuts(&P, s, strlen(s), NULL, 0, used);
+}
+
+/* Feed one byte at a time. */
+static enum net_http_parse feed_bytes(struct net_http_parser *p, const char *s,
+                                      size_t n, size_t *used) {
+  size_t *cuts = malloc((n + 1) * sizeof(*cuts)), i;
+  enum net_http_parse r;
+
+  for (i = 0; i < n; i++)
+    cuts[i] = i + 1;
+  r = feed_cuts(p, s, n, cuts, n, used);
+  free(cuts);
+  return r;
+}
+
+/* The whole of s is exactly one complete request. */
+static void done(const char *s) {
+  size_t used;
+  enum net_http_parse r = feed_str(s, &used);
+
+  cr_assert_eq(r, NET_HTTP_PARSE_DONE, "%s: result %d status %d", s, r,
+               P.status);
+  cr_assert_eq(used, strlen(s));
+}
+
+/* s is refused with status, fed whole and fed byte by byte. */
+static void refused(const char *s, int status) {
+  size_t used;
+  enum net_http_parse r;
+
+  net_http_parser_reset(&P);
+  r = feed_str(s, &used);
+  cr_assert_eq(r, NET_HTTP_PARSE_ERROR, "%s: result %d", s, r);
+  cr_assert_eq(P.status, status, "%s: status %d, want %d", s, P.status,
+               status);
+  net_http_parser_reset(&P);
+  r = feed_bytes(&P, s, strlen(s), &used);
+  cr_assert_eq(r, NET_HTTP_PARSE_ERROR, "%s (bytewise): result %d", s, r);
+  cr_assert_eq(P.status, status, "%s (bytewise): status %d", s, P.status);
+}
+
+Test(http_parser, simple_get) {
+  done("GET /health HTTP/1.1\r\nHost: localhost:9400\r\nUser-Agent: t\r\n\r\n");
+  cr_assert_str_eq(P.req.method, "GET");
+  cr_assert_eq(P.req.method_id, NET_HTTP_METHOD_GET);
+  cr_assert_str_eq(P.req.path, "/health");
+  cr_assert_str_eq(P.req.query, "");
+  cr_assert_eq(P.req.version_minor, 1);
+  cr_assert(P.req.keep_alive);
+  cr_assert_not(P.req.chunked);
+  cr_assert_eq(P.req.content_length, -1);
+  cr_assert_eq(P.req.body_len, 0);
+  cr_assert_str_eq(P.req.body, "");
+  cr_assert_eq(P.req.headers_count, 2);
+  cr_assert_str_eq(net_http_header(&P.req, "host"), "localhost:9400");
+  cr_assert_str_eq(net_http_header(&P.req, "USER-AGENT"), "t");
+  cr_assert_null(net_http_header(&P.req, "accept"));
+}
+
+Test(http_parser, methods_and_targets) {
+  done("HEAD /x HTTP/1.1\r\n\r\n");
+  cr_assert_eq(P.req.method_id, NET_HTTP_METHOD_HEAD);
+  net_http_parser_reset(&P);
+  done("PATCH /x HTTP/1.1\r\n\r\n");
+  cr_assert_eq(P.req.method_id, NET_HTTP_METHOD_OTHER);
+  cr_assert_str_eq(P.req.method, "PATCH");
+  net_http_parser_reset(&P);
+  done("OPTIONS * HTTP/1.1\r\n\r\n");
+  cr_assert_str_eq(P.req.path, "*");
+  net_http_parser_reset(&P);
+  done("GET http://h:9400/metrics?x=1 HTTP/1.1\r\n\r\n");
+  cr_assert_str_eq(P.req.path, "/metrics");
+  cr_assert_str_eq(P.req.query, "x=1");
+  net_http_parser_reset(&P);
+  done("GET HTTPS://h?y=2 HTTP/1.1\r\n\r\n");
+  cr_assert_str_eq(P.req.path, "/");
+  cr_assert_str_eq(P.req.query, "y=2");
+  net_http_parser_reset(&P);
+  /* Blank lines before a request and bare LF line ends are tolerated. */
+  done("\r\n\nGET /a?b HTTP/1.0\nX-A:  v  \n\n");
+  cr_assert_str_eq(P.req.path, "/a");
+  cr_assert_str_eq(P.req.query, "b");
+  cr_assert_str_eq(net_http_header(&P.req, "x-a"), "v");
+  cr_assert_eq(P.req.version_minor, 0);
+}
+
+Test(http_parser, query_params) {
+  char out[64];
+
+  done("GET /api/v1/export?match%5B%5D=up%7Bjob%3D%22a%22%7D&match[]=b+c"
+       "&start=1&&flag&empty=&x=%zz%4&sp=a%20b+c%2B HTTP/1.1\r\n\r\n");
+  cr_assert_eq(net_http_query_param(&P.req, "match[]", 0, out, sizeof(out)),
+               11);
+  cr_assert_str_eq(out, "up{job=\"a\"}");
+  cr_assert_eq(net_http_query_param(&P.req, "match[]", 1, out, sizeof(out)), 3);
+  cr_assert_str_eq(out, "b c");
+  cr_assert_eq(net_http_query_param(&P.req, "match[]", 2, out, sizeof(out)),
+               -ENOENT);
+  cr_assert_eq(net_http_query_param(&P.req, "start", 0, out, sizeof(out)), 1);
+  cr_assert_str_eq(out, "1");
+  cr_assert_eq(net_http_query_param(&P.req, "flag", 0, out, sizeof(out)), 0);
+  cr_assert_str_eq(out, "");
+  cr_assert_eq(net_http_query_param(&P.req, "empty", 0, out, sizeof(out)), 0);
+  cr_assert_eq(net_http_query_param(&P.req, "x", 0, out, sizeof(out)), 5);
+  cr_assert_str_eq(out, "%zz%4");
+  cr_assert_eq(net_http_query_param(&P.req, "sp", 0, out, sizeof(out)), 6);
+  cr_assert_str_eq(out, "a b c+");
+  cr_assert_eq(net_http_query_param(&P.req, "nope", 0, out, sizeof(out)),
+               -ENOENT);
+  cr_assert_eq(net_http_query_param(&P.req, "sta", 0, out, sizeof(out)),
+               -ENOENT);
+  /* "b c" plus its NUL needs 4 bytes. */
+  cr_assert_eq(net_http_query_param(&P.req, "match[]", 1, out, 3), -ENOSPC);
+  cr_assert_eq(net_http_query_param(&P.req, "match[]", 1, out, 4), 3);
+  cr_assert_eq(net_http_query_param(&P.req, "flag", 0, out, 0), -ENOSPC);
+}
+
+Test(http_parser, url_decode) {
+  char out[16];
+
+  cr_assert_eq(net_http_url_decode("%2Fa+b", 6, false, out, sizeof(out)), 4);
+  cr_assert_str_eq(out, "/a+b");
+  cr_assert_eq(net_http_url_decode("%41%4a%", 7, true, out, sizeof(out)), 3);
+  cr_assert_str_eq(out, "AJ%");
+  cr_assert_eq(net_http_url_decode("%00", 3, true, out, sizeof(out)), 1);
+  cr_assert_eq(out[0], '\0');
+}
+
+static const char cl_req[] =
+    "POST /v1/metrics HTTP/1.1\r\nHost: a\r\nContent-Type: application/json"
+    "\r\nContent-Encoding: gzip\r\nContent-Length: 26\r\n\r\n"
+    "abcdefghijklmnopqrstuvwxyz";
+
+Test(http_parser, content_length_every_split) {
+  size_t n = strlen(cl_req), k, used;
+
+  for (k = 0; k <= n; k++) {
+    net_http_parser_reset(&P);
+    cr_assert_eq(feed_cuts(&P, cl_req, n, &k, 1, &used), NET_HTTP_PARSE_DONE,
+                 "split at %zu", k);
+    cr_assert_eq(used, n);
+    cr_assert_eq(P.req.body_len, 26);
+    cr_assert_str_eq(P.req.body, "abcdefghijklmnopqrstuvwxyz");
+    cr_assert_eq(P.req.content_length, 26);
+    cr_assert_str_eq(P.req.content_type, "application/json");
+    cr_assert_str_eq(P.req.content_encoding, "gzip");
+  }
+  net_http_parser_reset(&P);
+  cr_assert_eq(feed_bytes(&P, cl_req, n, &used), NET_HTTP_PARSE_DONE);
+  cr_assert_str_eq(P.req.body, "abcdefghijklmnopqrstuvwxyz");
+}
+
+static const char chunked_req[] =
+    "POST /v1/logs HTTP/1.1\r\nHost: a\r\ntransfer-encoding: Chunked\r\n\r\n"
+    "5;name=value;x=\"q s\"\r\nhello\r\n"
+    "A \t; e\r\n, world!!!\r\n"
+    "000001\r\n?\r\n"
+    "0\r\nX-Trailer: v\r\nChecksum:\r\n\r\n";
+
+Test(http_parser, chunked_every_split) {
+  size_t n = strlen(chunked_req), k, j, used;
+
+  for (k = 0; k <= n; k++) {
+    for (j = k; j <= n; j += 7) {
+      size_t cuts[2] = {k, j};
+      net_http_parser_reset(&P);
+      cr_assert_eq(feed_cuts(&P, chunked_req, n, cuts, 2, &used),
+                   NET_HTTP_PARSE_DONE, "split at %zu,%zu status %d", k, j,
+                   P.status);
+      cr_assert_eq(used, n);
+      cr_assert(P.req.chunked);
+      cr_assert_eq(P.req.body_len, 16);
+      cr_assert_str_eq(P.req.body, "hello, world!!!?");
+    }
+  }
+  net_http_parser_reset(&P);
+  cr_assert_eq(feed_bytes(&P, chunked_req, n, &used), NET_HTTP_PARSE_DONE);
+  cr_assert_str_eq(P.req.body, "hello, world!!!?");
+}
+
+Test(http_parser, chunked_bare_lf_and_empty) {
+  done("POST / HTTP/1.1\nTransfer-Encoding: chunked\n\n3\nabc\n0\n\n");
+  cr_assert_str_eq(P.req.body, "abc");
+  net_http_parser_reset(&P);
+  done("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+  cr_assert_eq(P.req.body_len, 0);
+  net_http_parser_reset(&P);
+  done("POST / HTTP/1.1\r\nTransfer-Encoding: ,chunked\r\n\r\n0\r\n\r\n");
+}
+
+Test(http_parser, pipelined) {
+  const char *s =
+      "GET /a HTTP/1.1\r\n\r\n"
+      "POST /b HTTP/1.1\r\nContent-Length: 3\r\n\r\nxyz"
+      "POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"
+      "GET /d HTTP/1.1\r\nHo";
+  size_t n = strlen(s), off = 0, used;
+
+  cr_assert_eq(net_http_parser_feed(&P, s, n, &used), NET_HTTP_PARSE_DONE);
+  cr_assert_str_eq(P.req.path, "/a");
+  cr_assert_eq(used, strlen("GET /a HTTP/1.1\r\n\r\n"));
+  /* Feeding again before reset takes nothing. */
+  off += used;
+  cr_assert_eq(net_http_parser_feed(&P, s + off, n - off, &used),
+               NET_HTTP_PARSE_DONE);
+  cr_assert_eq(used, 0);
+  net_http_parser_reset(&P);
+  cr_assert_eq(net_http_parser_feed(&P, s + off, n - off, &used),
+               NET_HTTP_PARSE_DONE);
+  cr_assert_str_eq(P.req.path, "/b");
+  cr_assert_str_eq(P.req.body, "xyz");
+  off += used;
+  net_http_parser_reset(&P);
+  cr_assert_eq(net_http_parser_feed(&P, s + off, n - off, &used),
+               NET_HTTP_PARSE_DONE);
+  cr_assert_str_eq(P.req.path, "/c");
+  cr_assert_str_eq(P.req.body, "ok");
+  off += used;
+  net_http_parser_reset(&P);
+  cr_assert_eq(net_http_parser_feed(&P, s + off, n - off, &used),
+               NET_HTTP_PARSE_MORE);
+  cr_assert_eq(off + used, n);
+}
+
+static bool keeps(const char *s) {
+  net_http_parser_reset(&P);
+  done(s);
+  return P.req.keep_alive;
+}
+
+Test(http_parser, keep_alive_rules) {
+  cr_assert(keeps("GET / HTTP/1.1\r\n\r\n"));
+  cr_assert_not(keeps("GET / HTTP/1.1\r\nConnection: close\r\n\r\n"));
+  cr_assert_not(keeps("GET / HTTP/1.1\r\nConnection: keep-alive, Close\r\n\r\n"));
+  cr_assert_not(keeps("GET / HTTP/1.1\r\nConnection: upgrade\r\n"
+                      "Connection: close\r\n\r\n"));
+  cr_assert(keeps("GET / HTTP/1.1\r\nConnection: Upgrade\r\n\r\n"));
+  cr_assert_not(keeps("GET / HTTP/1.0\r\n\r\n"));
+  cr_assert(keeps("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n"));
+  cr_assert_not(keeps("POST / HTTP/1.0\r\nConnection: keep-alive\r\n"
+                      "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"));
+  /* A later 1.x minor is served as 1.1. */
+  cr_assert(keeps("GET / HTTP/1.7\r\n\r\n"));
+  cr_assert_eq(P.req.version_minor, 1);
+}
+
+Test(http_parser, expect_continue) {
+  const char *s = "POST /x HTTP/1.1\r\nExpect: 100-Continue\r\n"
+                  "Content-Length: 3\r\n\r\nabc";
+  size_t head = strlen(s) - 3, used;
+
+  cr_assert_eq(net_http_parser_feed(&P, s, strlen(s), &used),
+               NET_HTTP_PARSE_CONTINUE);
+  cr_assert_eq(used, head);
+  cr_assert(P.req.expect_continue);
+  cr_assert_eq(net_http_parser_feed(&P, s + head, 3, &used),
+               NET_HTTP_PARSE_DONE);
+  cr_assert_str_eq(P.req.body, "abc");
+  /* No body to wait for: no 100. */
+  net_http_parser_reset(&P);
+  done("POST /x HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 0\r\n\r\n");
+  /* HTTP/1.0 clients do not wait for 100. */
+  net_http_parser_reset(&P);
+  s = "POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n";
+  cr_assert_eq(net_http_parser_feed(&P, s, strlen(s), &used),
+               NET_HTTP_PARSE_MORE);
+  cr_assert_not(P.req.expect_continue);
+  /* Chunked bodies get a 100 as well. */
+  net_http_parser_reset(&P);
+  s = "POST / HTTP/1.1\r\nExpect: 100-continue\r\nTransfer-Encoding: chunked"
+      "\r\n\r\n";
+  cr_assert_eq(net_http_parser_feed(&P, s, strlen(s), &used),
+               NET_HTTP_PARSE_CONTINUE);
+}
+
+Test(http_parser, malformed_400) {
+  static const char *const bad[] = {
+      "GET /\r\n\r\n",
+      "GET / HTTP/1.1 \r\n\r\n",
+      "GET  / HTTP/1.1\r\n\r\n",
+      " GET / HTTP/1.1\r\n\r\n",
+      "G(T / HTTP/1.1\r\n\r\n",
+      "GET foo HTTP/1.1\r\n\r\n",
+      "GET * HTTP/1.1\r\n\r\n",
+      "GET /\x01 HTTP/1.1\r\n\r\n",
+      "GET /\xc3\xa9 HTTP/1.1\r\n\r\n",
+      "GET / HTTP/1.1x\r\n\r\n",
+      "GET / HTTP/1\r\n\r\n",
+      "GET / http/1.1\r\n\r\n",
+      "GET / HTTP/1.1\rX\r\n\r\n",
+      "GET / HTTP/1.1\r\nX: a\r\n b\r\n\r\n",
+      "GET / HTTP/1.1\r\nX : a\r\n\r\n",
+      "GET / HTTP/1.1\r\n: a\r\n\r\n",
+      "GET / HTTP/1.1\r\nXa\r\n\r\n",
+      "GET / HTTP/1.1\r\nX: a\rb\r\n\r\n",
+      "GET / HTTP/1.1\r\nX: a\x01\r\n\r\n",
+      "GET / HTTP/1.1\r\nX\x7f: a\r\n\r\n",
+      "GET / HTTP/1.1\r\nContent-Type: a\r\nContent-Type: b\r\n\r\n",
+      "GET / HTTP/1.1\r\nContent-Encoding: gzip\r\nContent-encoding: gzip\r\n\r\n",
+      "GET / HTTP/1.1\r\nExpect: 100-continue\r\nExpect: 100-continue\r\n\r\n",
+      /* Content-Length: negative, signed, listed, repeated, overflowing */
+      "POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
+      "POST / HTTP/1.1\r\nContent-Length: +5\r\n\r\nabcde",
+      "POST / HTTP/1.1\r\nContent-Length: 5, 5\r\n\r\nabcde",
+      "POST / HTTP/1.1\r\nContent-Length: 1 2\r\n\r\n",
+      "POST / HTTP/1.1\r\nContent-Length:\r\n\r\n",
+      "POST / HTTP/1.1\r\nContent-Length: 0x10\r\n\r\n",
+      "POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nabcde",
+      "POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nabcde",
+      "POST / HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n",
+      "POST / HTTP/1.1\r\nContent-Length: 9223372036854775808\r\n\r\n",
+      /* both framings; chunked twice; empty coding list */
+      "POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+      "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n",
+      "POST / HTTP/1.1\r\nTransfer-Encoding: chunked, chunked\r\n\r\n",
+      "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n",
+      "POST / HTTP/1.1\r\nTransfer-Encoding: \r\n\r\n",
+      /* chunk framing */
+      "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+      "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n-5\r\n",
+      "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n\r\n",
+      "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n;x\r\n",
+      "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5 5\r\n",
+      "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5x\r\n",
+      "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\rX",
+      "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5;a\x01\r\n",
+      "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX",
+      "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\rX",
+      "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nNoColon\r\n",
+      "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n a: b\r\n",
+      "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n:b\r\n",
+      "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nA B: c\r\n",
+      "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nA: \x01\r\n",
+      "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\rX",
+  };
+  size_t i;
+
+  for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+    refused(bad[i], 400);
+}
+
+Test(http_parser, other_statuses) {
+  refused("GET / HTTP/2.0\r\n\r\n", 505);
+  refused("GET / HTTP/0.9\r\n\r\n", 505);
+  refused("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501);
+  refused("POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501);
+  refused("POST / HTTP/1.1\r\nTransfer-Encoding: identity\r\n\r\n", 501);
+  refused("POST / HTTP/1.1\r\nExpect: 200-ok\r\n\r\n", 417);
+  refused("POST / HTTP/1.1\r\nContent-Length: 67108865\r\n\r\n", 413);
+  refused("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+          "ffffffffffffffffffffffff\r\n", 413);
+}
+
+Test(http_parser, error_is_sticky) {
+  size_t used;
+
+  refused("GET / HTTP/2.0\r\n\r\n", 505);
+  cr_assert_eq(net_http_parser_feed(&P, "GET / HTTP/1.1\r\n\r\n", 18, &used),
+               NET_HTTP_PARSE_ERROR);
+  cr_assert_eq(used, 0);
+  net_http_parser_reset(&P);
+  done("GET / HTTP/1.1\r\n\r\n");
+}
+
+/* A request whose head is exactly len bytes (len >= 40). */
+static char *head_of(size_t len) {
+  static const char pre[] = "GET / HTTP/1.1\r\nX-Pad: ";
+  char *s = malloc(len + 1);
+  size_t fill = len - (sizeof(pre) - 1) - 4;
+
+  memcpy(s, pre, sizeof(pre) - 1);
+  memset(s + sizeof(pre) - 1, 'p', fill);
+  memcpy(s + len - 4, "\r\n\r\n", 5);
+  return s;
+}
+
+Test(http_parser, header_bytes_bound) {
+  char *s = head_of(NET_HTTP_HEADER_BYTES_MAX);
+  size_t used, cuts[3] = {1, 5000, NET_HTTP_HEADER_BYTES_MAX - 1};
+
+  done(s);
+  net_http_parser_reset(&P);
+  cr_assert_eq(feed_cuts(&P, s, strlen(s), cuts, 3, &used),
+               NET_HTTP_PARSE_DONE);
+  free(s);
+  s = head_of(NET_HTTP_HEADER_BYTES_MAX + 1);
+  refused(s, 431);
+  free(s);
+  /* Blank lines before the request count toward the bound. */
+  s = head_of(NET_HTTP_HEADER_BYTES_MAX - 1);
+  {
+    char *t = malloc(NET_HTTP_HEADER_BYTES_MAX + 2);
+    memcpy(t, "\r\n", 2);
+    memcpy(t + 2, s, NET_HTTP_HEADER_BYTES_MAX);
+    refused(t, 431);
+    t[0] = '\n';
+    memmove(t + 1, t + 2, NET_HTTP_HEADER_BYTES_MAX);
+    net_http_parser_reset(&P);
+    done(t);
+    free(t);
+  }
+  free(s);
+}
+
+/* A request with n "X-N: v" headers. */
+static char *with_headers(unsigned n) {
+  char *s = malloc(32 + (size_t)n * 16);
+  size_t len = (size_t)sprintf(s, "GET / HTTP/1.1\r\n");
+  unsigned i;
+
+  for (i = 0; i < n; i++)
+    len += (size_t)snprintf(s + len, 16, "X-%u: v\r\n", i);
+  memcpy(s + len, "\r\n", 3);
+  return s;
+}
+
+Test(http_parser, header_count_bound) {
+  char *s = with_headers(NET_HTTP_HEADERS_MAX);
+
+  done(s);
+  cr_assert_eq(P.req.headers_count, NET_HTTP_HEADERS_MAX);
+  free(s);
+  s = with_headers(NET_HTTP_HEADERS_MAX + 1);
+  refused(s, 431);
+  free(s);
+}
+
+/* Feed head, then the body in 1 MiB pieces. */
+static enum net_http_parse feed_big(const char *head, size_t body_len,
+                                    const char *tail) {
+  static char piece[1 << 20];
+  size_t used, left = body_len;
+  enum net_http_parse r = net_http_parser_feed(&P, head, strlen(head), &used);
+
+  memset(piece, 'b', sizeof(piece));
+  while (r == NET_HTTP_PARSE_MORE && left > 0) {
+    size_t n = left < sizeof(piece) ? left : sizeof(piece);
+    r = net_http_parser_feed(&P, piece, n, &used);
+    left -= used;
+  }
+  if (r == NET_HTTP_PARSE_MORE && tail)
+    r = net_http_parser_feed(&P, tail, strlen(tail), &used);
+  return r;
+}
+
+Test(http_parser, body_bytes_bound) {
+  char head[160];
+
+  snprintf(head, sizeof(head), "POST / HTTP/1.1\r\nContent-Length: %d\r\n\r\n",
+           NET_HTTP_BODY_BYTES_MAX);
+  cr_assert_eq(feed_big(head, NET_HTTP_BODY_BYTES_MAX, NULL),
+               NET_HTTP_PARSE_DONE);
+  cr_assert_eq(P.req.body_len, NET_HTTP_BODY_BYTES_MAX);
+  cr_assert_eq(P.req.body[P.req.body_len], '\0');
+  net_http_parser_reset(&P);
+  cr_assert_leq(P.body_cap, NET_HTTP_BODY_KEEP_BYTES, "big buffers released");
+  snprintf(head, sizeof(head), "POST / HTTP/1.1\r\nContent-Length: %d\r\n\r\n",
+           NET_HTTP_BODY_BYTES_MAX + 1);
+  refused(head, 413);
+  /* Chunked: the total after de-chunking is bounded, across chunks. */
+  net_http_parser_reset(&P);
+  snprintf(head, sizeof(head), "POST / HTTP/1.1\r\nTransfer-Encoding: chunked"
+           "\r\n\r\n1\r\na\r\n%x\r\n", NET_HTTP_BODY_BYTES_MAX - 1);
+  cr_assert_eq(feed_big(head, NET_HTTP_BODY_BYTES_MAX - 1, "\r\n0\r\n\r\n"),
+               NET_HTTP_PARSE_DONE);
+  cr_assert_eq(P.req.body_len, NET_HTTP_BODY_BYTES_MAX);
+  snprintf(head, sizeof(head), "POST / HTTP/1.1\r\nTransfer-Encoding: chunked"
+           "\r\n\r\n1\r\na\r\n%x\r\n", NET_HTTP_BODY_BYTES_MAX);
+  refused(head, 413);
+}
+
+Test(http_parser, small_bounds) {
+  struct net_http_parser p;
+  size_t used;
+  const char *ok = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                   "8\r\n12345678\r\n0\r\nT: 1\r\n\r\n";
+
+  cr_assert_eq(net_http_parser_init(&p, 64, 8), 0);
+  cr_assert_eq(net_http_parser_feed(&p, ok, strlen(ok), &used),
+               NET_HTTP_PARSE_DONE);
+  net_http_parser_reset(&p);
+  ok = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+       "4\r\n1234\r\n5\r\n";
+  cr_assert_eq(net_http_parser_feed(&p, ok, strlen(ok), &used),
+               NET_HTTP_PARSE_ERROR);
+  cr_assert_eq(p.status, 413);
+  /* Trailers are bounded by the header bound. */
+  net_http_parser_reset(&p);
+  ok = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n"
+       "T: 0123456789012345678901234567890123456789012345678901234567890\r\n";
+  cr_assert_eq(net_http_parser_feed(&p, ok, strlen(ok), &used),
+               NET_HTTP_PARSE_ERROR);
+  cr_assert_eq(p.status, 431);
+  net_http_parser_free(&p);
+}
+
+Test(http_parser, chunk_line_bound) {
+  char s[NET_HTTP_CHUNK_LINE_BYTES_MAX + 128];
+  size_t pre = (size_t)sprintf(s, "POST / HTTP/1.1\r\nTransfer-Encoding: "
+                               "chunked\r\n\r\n");
+  size_t used;
+
+  /* The size line up to its CR is exactly the bound: accepted. */
+  memset(s + pre, '0', NET_HTTP_CHUNK_LINE_BYTES_MAX);
+  s[pre + NET_HTTP_CHUNK_LINE_BYTES_MAX - 1] = '1';
+  memcpy(s + pre + NET_HTTP_CHUNK_LINE_BYTES_MAX, "\r\nx\r\n0\r\n\r\n", 11);
+  cr_assert_eq(net_http_parser_feed(&P, s, strlen(s), &used),
+               NET_HTTP_PARSE_DONE, "status %d", P.status);
+  cr_assert_str_eq(P.req.body, "x");
+  net_http_parser_reset(&P);
+  memmove(s + pre + 1, s + pre, strlen(s + pre) + 1);
+  refused(s, 400);
+}
+
+/* ======================================================================
+ * Response helpers
+ * ====================================================================== */
+
+Test(http_helpers, reason_and_headers) {
+  struct net_http_response r = {0};
+  char big[NET_HTTP_RESPONSE_HEADERS_BYTES_MAX];
+
+  cr_assert_str_eq(net_http_reason(200), "OK");
+  cr_assert_str_eq(net_http_reason(413), "Payload Too Large");
+  cr_assert_str_eq(net_http_reason(429), "Too Many Requests");
+  cr_assert_str_eq(net_http_reason(999), "Unknown");
+  cr_assert_eq(net_http_response_header(&r, "Retry-After", "1"), 0);
+  cr_assert_str_eq(r.headers, "Retry-After: 1\r\n");
+  cr_assert_eq(net_http_response_header(&r, "X-Bad", "a\r\nInjected: 1"),
+               -EINVAL);
+  cr_assert_eq(net_http_response_header(&r, "Bad Name", "v"), -EINVAL);
+  cr_assert_eq(net_http_response_header(&r, "", "v"), -EINVAL);
+  memset(big, 'v', sizeof(big) - 1);
+  big[sizeof(big) - 1] = '\0';
+  cr_assert_eq(net_http_response_header(&r, "X-Big", big), -ENOSPC);
+  cr_assert_str_eq(r.headers, "Retry-After: 1\r\n");
+}
+
+/* ======================================================================
+ * Server over loopback
+ * ====================================================================== */
+
+#define BIG_BYTES (8u << 20)
+
+/* Echo what arrived; a few paths exercise the response side. */
+static void handler(const struct net_http_request *req,
+                    struct net_http_response *resp, void *ctx) {
+  char a[64] = "";
+  size_t i;
+
+  (void)ctx;
+  if (strcmp(req->path, "/big") == 0) {
+    for (i = 0; i < BIG_BYTES / 16; i++)
+      core_strbuf_append(&resp->body, "0123456789abcdef", 16);
+    return;
+  }
+  if (strcmp(req->path, "/busy") == 0) {
+    resp->status = 429;
+    net_http_response_header(resp, "Retry-After", "7");
+    return;
+  }
+  if (strcmp(req->path, "/bad-status") == 0) {
+    resp->status = 42;
+    return;
+  }
+  if (strcmp(req->path, "/close") == 0)
+    resp->close = true;
+  if (strcmp(req->path, "/json") == 0)
+    resp->content_type = "application/json";
+  net_http_query_param(req, "a", 0, a, sizeof(a));
+  core_strbuf_appendf(&resp->body, "%s %s a=%s len=%zu body=%.*s", req->method,
+                      req->path, a, req->body_len, (int)req->body_len,
+                      req->body);
+}
+
+struct reply {
+  int status;
+  char head[4096];
+  char *body;
+  size_t body_len;
+};
+
+struct client {
+  int fd;
+  char buf[1 << 16];
+  size_t len;
+};
+
+static struct net_http_server *start(unsigned timeout_ms, unsigned conns_max) {
+  struct net_http_server_opts o = {.host = "127.0.0.1", .port = 0,
+                                   .fn = handler, .read_timeout_ms = timeout_ms,
+                                   .conns_max = conns_max};
+  struct net_http_server *s = NULL;
+
+  cr_assert_eq(net_http_server_start_opts(&s, &o), 0);
+  cr_assert_neq(net_http_server_port(s), 0);
+  return s;
+}
+
+/* Connect; rcvbuf > 0 shrinks the receive window (before connecting, so
+ * the window scale is negotiated for it). */
+static struct client *dial_rcvbuf(const struct net_http_server *s,
+                                  int rcvbuf) {
+  struct client *c = calloc(1, sizeof(*c));
+  struct sockaddr_in a = {.sin_family = AF_INET,
+                          .sin_port = htons(net_http_server_port(s))};
+  struct timeval tv = {.tv_sec = 10};
+
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  c->fd = socket(AF_INET, SOCK_STREAM, 0);
+  cr_assert_geq(c->fd, 0);
+  /* A hung server fails the test instead of hanging it. */
+  setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  if (rcvbuf > 0)
+    setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+  cr_assert_eq(connect(c->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+  return c;
+}
+
+static struct client *dial(const struct net_http_server *s) {
+  return dial_rcvbuf(s, 0);
+}
+
+static void hang_up(struct client *c) {
+  close(c->fd);
+  free(c);
+}
+
+static void send_str(struct client *c, const char *s) {
+  size_t n = strlen(s), off = 0;
+
+  while (off < n) {
+    ssize_t k = send(c->fd, s + off, n - off, MSG_NOSIGNAL);
+    cr_assert_gt(k, 0, "send: %s", strerror(errno));
+    off += (size_t)k;
+  }
+}
+
+/* Read more into the buffer; 0 at EOF. */
+static ssize_t more(struct client *c) {
+  ssize_t n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
+
+  cr_assert_geq(n, 0, "recv: %s", strerror(errno));
+  c->len += (size_t)n;
+  return n;
+}
+
+static void consume(struct client *c, size_t n) {
+  memmove(c->buf, c->buf + n, c->len - n);
+  c->len -= n;
+}
+
+/* Read one response (headers and Content-Length body). */
+static void read_reply(struct client *c, struct reply *r, bool head_method) {
+  char *end, *cl;
+  size_t hl, need;
+
+  while (!(end = memmem(c->buf, c->len, "\r\n\r\n", 4)))
+    cr_assert_gt(more(c), 0, "EOF before the end of the headers");
+  hl = (size_t)(end - c->buf) + 4;
+  cr_assert_lt(hl, sizeof(r->head));
+  memcpy(r->head, c->buf, hl);
+  r->head[hl] = '\0';
+  consume(c, hl);
+  cr_assert_eq(sscanf(r->head, "HTTP/1.1 %d ", &r->status), 1, "%s", r->head);
+  cl = strcasestr(r->head, "\r\nContent-Length: ");
+  r->body_len = cl && !head_method ? strtoul(cl + 18, NULL, 10) : 0;
+  r->body = malloc(r->body_len + 1);
+  need = r->body_len;
+  while (need > 0) {
+    size_t take;
+    if (c->len == 0)
+      cr_assert_gt(more(c), 0, "EOF in the body");
+    take = c->len < need ? c->len : need;
+    memcpy(r->body + (r->body_len - need), c->buf, take);
+    consume(c, take);
+    need -= take;
+  }
+  r->body[r->body_len] = '\0';
+}
+
+static void expect_reply(struct client *c, int status, const char *body) {
+  struct reply r;
+
+  read_reply(c, &r, false);
+  cr_assert_eq(r.status, status, "%s", r.head);
+  if (body)
+    cr_assert_str_eq(r.body, body);
+  free(r.body);
+}
+
+/* The server closed the connection and sent nothing more. */
+static void expect_eof(struct client *c) {
+  cr_assert_eq(c->len, 0);
+  cr_assert_eq(more(c), 0);
+}
+
+/* On a new connection, request gets status (and body) and then EOF. */
+static void final_reply(const struct net_http_server *s, const char *request,
+                        int status, const char *body) {
+  struct client *c = dial(s);
+  struct reply r;
+
+  send_str(c, request);
+  read_reply(c, &r, false);
+  cr_assert_eq(r.status, status, "%s", r.head);
+  cr_assert(strcasestr(r.head, "\r\nConnection: close\r\n"));
+  if (body)
+    cr_assert_str_eq(r.body, body);
+  free(r.body);
+  expect_eof(c);
+  hang_up(c);
+}
+
+Test(http_server, keep_alive_pair) {
+  struct net_http_server *s = start(0, 0);
+  struct client *c = dial(s);
+  struct reply r;
+
+  send_str(c, "GET /one?a=x%20y HTTP/1.1\r\nHost: t\r\n\r\n");
+  read_reply(c, &r, false);
+  cr_assert_eq(r.status, 200);
+  cr_assert_str_eq(r.body, "GET /one a=x y len=0 body=");
+  cr_assert(strcasestr(r.head, "\r\nConnection: keep-alive\r\n"));
+  cr_assert(strcasestr(r.head, "\r\nContent-Type: text/plain"));
+  cr_assert(strcasestr(r.head, "\r\nDate: "));
+  free(r.body);
+  send_str(c, "GET /json HTTP/1.1\r\nHost: t\r\n\r\n");
+  read_reply(c, &r, false);
+  cr_assert_eq(r.status, 200);
+  cr_assert(strcasestr(r.head, "\r\nContent-Type: application/json\r\n"));
+  free(r.body);
+  hang_up(c);
+  net_http_server_stop(s);
+}
+
+Test(http_server, pipelined_and_chunked) {
+  struct net_http_server *s = start(0, 0);
+  struct client *c = dial(s);
+
+  send_str(c, "GET /a HTTP/1.1\r\n\r\n"
+              "POST /b HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+              "4;x=y\r\nabcd\r\n3\r\nefg\r\n0\r\nT: 1\r\n\r\n"
+              "POST /c HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi");
+  expect_reply(c, 200, "GET /a a= len=0 body=");
+  expect_reply(c, 200, "POST /b a= len=7 body=abcdefg");
+  expect_reply(c, 200, "POST /c a= len=2 body=hi");
+  /* A chunked POST sent piece by piece, as an SDK exporter does. */
+  send_str(c, "POST /d HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+  usleep(1000);
+  send_str(c, "5\r\nhel");
+  usleep(1000);
+  send_str(c, "lo\r\n0\r\n\r\n");
+  expect_reply(c, 200, "POST /d a= len=5 body=hello");
+  hang_up(c);
+  net_http_server_stop(s);
+}
+
+Test(http_server, many_pipelined_requests) {
+  struct net_http_server *s = start(0, 0);
+  struct client *c = dial(s);
+  char req[64 * 40] = "";
+  int i;
+
+  /* More than one turn's worth: the rest must still be served. */
+  for (i = 0; i < 40; i++)
+    strcat(req, "GET /p HTTP/1.1\r\n\r\n");
+  send_str(c, req);
+  for (i = 0; i < 40; i++)
+    expect_reply(c, 200, "GET /p a= len=0 body=");
+  hang_up(c);
+  net_http_server_stop(s);
+}
+
+Test(http_server, expect_continue) {
+  struct net_http_server *s = start(0, 0);
+  struct client *c = dial(s);
+  struct reply r;
+
+  send_str(c, "POST /e HTTP/1.1\r\nExpect: 100-continue\r\n"
+              "Content-Length: 4\r\n\r\n");
+  read_reply(c, &r, true);
+  cr_assert_eq(r.status, 100);
+  cr_assert_str_eq(r.head, "HTTP/1.1 100 Continue\r\n\r\n");
+  free(r.body);
+  send_str(c, "data");
+  expect_reply(c, 200, "POST /e a= len=4 body=data");
+  hang_up(c);
+  net_http_server_stop(s);
+}
+
+Test(http_server, oversize_413_and_431) {
+  struct net_http_server *s = start(0, 0);
+  struct net_http_stats st;
+  char *big = malloc(NET_HTTP_HEADER_BYTES_MAX + 64);
+
+  final_reply(s, "POST /x HTTP/1.1\r\nContent-Length: 100000000\r\n\r\n", 413,
+              "Payload Too Large\n");
+  memset(big, 'a', NET_HTTP_HEADER_BYTES_MAX + 63);
+  memcpy(big, "GET / HTTP/1.1\r\nX: ", 19);
+  big[NET_HTTP_HEADER_BYTES_MAX + 63] = '\0';
+  final_reply(s, big, 431, NULL);
+  free(big);
+  final_reply(s, "GET / HTTP/2.0\r\n\r\n", 505, "HTTP Version Not Supported\n");
+  net_http_server_stats(s, &st);
+  cr_assert_eq(st.requests_bad, 3);
+  cr_assert_eq(st.conns_accepted, 3);
+  net_http_server_stop(s);
+}
+
+Test(http_server, connection_close_rules) {
+  struct net_http_server *s = start(0, 0);
+
+  final_reply(s, "GET /a HTTP/1.1\r\nConnection: close\r\n\r\n", 200,
+              "GET /a a= len=0 body=");
+  final_reply(s, "GET /a HTTP/1.0\r\n\r\n", 200, "GET /a a= len=0 body=");
+  final_reply(s, "GET /close HTTP/1.1\r\n\r\n", 200, NULL);
+  net_http_server_stop(s);
+}
+
+Test(http_server, head_status_and_headers) {
+  struct net_http_server *s = start(0, 0);
+  struct client *c = dial(s);
+  struct reply r;
+
+  send_str(c, "HEAD /a HTTP/1.1\r\n\r\n");
+  read_reply(c, &r, true);
+  cr_assert_eq(r.status, 200);
+  cr_assert(strcasestr(r.head, "\r\nContent-Length: 22\r\n"));
+  free(r.body);
+  /* No body followed the HEAD reply: the next reply parses cleanly. */
+  send_str(c, "GET /busy HTTP/1.1\r\n\r\n");
+  read_reply(c, &r, false);
+  cr_assert_eq(r.status, 429);
+  cr_assert(strcasestr(r.head, "HTTP/1.1 429 Too Many Requests\r\n"));
+  cr_assert(strcasestr(r.head, "\r\nRetry-After: 7\r\n"));
+  free(r.body);
+  send_str(c, "GET /bad-status HTTP/1.1\r\n\r\n");
+  expect_reply(c, 500, NULL);
+  hang_up(c);
+  net_http_server_stop(s);
+}
+
+Test(http_server, large_response_partial_writes) {
+  struct net_http_server *s = start(0, 0);
+  /* A small receive window forces the server to write in pieces. */
+  struct client *c = dial_rcvbuf(s, 4096);
+  struct reply r;
+  size_t i;
+
+  send_str(c, "GET /big HTTP/1.1\r\n\r\nGET /after HTTP/1.1\r\n\r\n");
+  read_reply(c, &r, false);
+  cr_assert_eq(r.status, 200);
+  cr_assert_eq(r.body_len, BIG_BYTES);
+  for (i = 0; i < BIG_BYTES; i += 16)
+    cr_assert(memcmp(r.body + i, "0123456789abcdef", 16) == 0, "at %zu", i);
+  free(r.body);
+  expect_reply(c, 200, "GET /after a= len=0 body=");
+  hang_up(c);
+  net_http_server_stop(s);
+}
+
+Test(http_server, read_timeout_closes) {
+  struct net_http_server *s = start(50, 0);
+  struct client *c = dial(s), *d = dial(s);
+  struct net_http_stats st;
+
+  send_str(c, "GET /slow HTTP/1.1\r\nHo");  /* partial request */
+  expect_eof(c);                            /* closed, nothing sent */
+  expect_eof(d);                            /* idle: closed too */
+  hang_up(c);
+  hang_up(d);
+  net_http_server_stats(s, &st);
+  cr_assert_eq(st.conns_timed_out, 2);
+  net_http_server_stop(s);
+}
+
+Test(http_server, connection_bound) {
+  struct net_http_server *s = start(0, 1);
+  struct client *c = dial(s), *d;
+  struct reply r;
+  struct net_http_stats st;
+
+  send_str(c, "GET /first HTTP/1.1\r\n\r\n");
+  expect_reply(c, 200, NULL);  /* c now holds the only slot */
+  d = dial(s);
+  read_reply(d, &r, false);
+  cr_assert_eq(r.status, 503);
+  cr_assert(strcasestr(r.head, "\r\nRetry-After: 1\r\n"));
+  free(r.body);
+  expect_eof(d);
+  hang_up(d);
+  net_http_server_stats(s, &st);
+  cr_assert_eq(st.conns_rejected, 1);
+  /* The first connection still works. */
+  send_str(c, "GET /again HTTP/1.1\r\n\r\n");
+  expect_reply(c, 200, "GET /again a= len=0 body=");
+  hang_up(c);
+  net_http_server_stop(s);
+}
+
+Test(http_server, start_errors_and_ipv6) {
+  struct net_http_server *s = start(0, 0), *t = NULL;
+  int rc;
+
+  rc = net_http_server_start(&t, "127.0.0.1", net_http_server_port(s), handler,
+                             NULL);
+  cr_assert_eq(rc, -EADDRINUSE);
+  rc = net_http_server_start(&t, "no.such.host.invalid", 0, handler, NULL);
+  cr_assert_eq(rc, -EADDRNOTAVAIL);
+  rc = net_http_server_start(&t, "127.0.0.1", 0, NULL, NULL);
+  cr_assert_eq(rc, -EINVAL);
+  net_http_server_stop(s);
+
+  rc = net_http_server_start(&t, "[::1]", 0, handler, NULL);
+  if (rc == -EADDRNOTAVAIL || rc == -EAFNOSUPPORT)
+    return;  /* no IPv6 loopback here */
+  cr_assert_eq(rc, 0);
+  {
+    struct sockaddr_in6 a = {.sin6_family = AF_INET6,
+                             .sin6_port = htons(net_http_server_port(t)),
+                             .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+    struct client c = {.fd = socket(AF_INET6, SOCK_STREAM, 0)};
+    cr_assert_eq(connect(c.fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    send_str(&c, "GET /v6 HTTP/1.1\r\n\r\n");
+    expect_reply(&c, 200, "GET /v6 a= len=0 body=");
+    close(c.fd);
+  }
+  net_http_server_stop(t);
+}
+
+Test(http_server, stop_with_open_connections) {
+  struct net_http_server *s = start(0, 0);
+  struct client *c = dial(s), *d = dial(s);
+
+  send_str(c, "GET /x HTTP/1.1\r\n\r\n");
+  expect_reply(c, 200, NULL);
+  send_str(d, "POST /x HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc");
+  net_http_server_stop(s);
+  expect_eof(c);
+  hang_up(c);
+  hang_up(d);
+}

@@ -1,0 +1,117 @@
+/*
+ * net/http.h - the HTTP/1.1 server of net/: request parser, helpers and a
+ * one-thread epoll server (query port; OTLP/HTTP later).
+ *
+ * Threading: the server runs ONE thread that accepts, reads, calls the
+ * handler and writes for every connection. Handlers run one at a time on
+ * that thread, so they need no locking among themselves, and a slow one
+ * delays all other clients. It is never a shard thread: epoll and blocking
+ * calls are fine there, and it touches shard state only through lock-free
+ * reads (counters, sealed segments).
+ */
+#ifndef SLUICE_NET_HTTP_H
+#define SLUICE_NET_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "net/http_types.h"
+
+/* ---- parser (pure) ------------------------------------------------------ */
+
+/*
+ * Prepare a parser with the given bounds (0 takes NET_HTTP_HEADER_BYTES_MAX
+ * and NET_HTTP_BODY_BYTES_MAX). Returns 0 or -ENOMEM.
+ */
+int net_http_parser_init(struct net_http_parser *p, size_t header_bytes_max,
+                         size_t body_bytes_max);
+
+/* Release the parser's buffers. */
+void net_http_parser_free(struct net_http_parser *p);
+
+/*
+ * Start the next request on the same connection. Invalidates p->req.
+ * Body buffers over NET_HTTP_BODY_KEEP_BYTES are released so an idle
+ * keep-alive connection holds little memory.
+ */
+void net_http_parser_reset(struct net_http_parser *p);
+
+/*
+ * Feed n bytes that arrived. *used is set to the bytes taken: all of them
+ * on MORE; up to the end of the headers on CONTINUE (feed the rest next);
+ * up to the end of the request on DONE (the rest belongs to the next
+ * request: reset, then feed it). After DONE or ERROR, feeding again takes
+ * nothing and reports the same until reset.
+ * Returns an enum net_http_parse; on ERROR p->status is the reply status.
+ */
+enum net_http_parse net_http_parser_feed(struct net_http_parser *p,
+                                         const char *data, size_t n,
+                                         size_t *used);
+
+/* ---- request and response helpers -------------------------------------- */
+
+/*
+ * Find the idx-th (from 0) query parameter called name (compared after
+ * percent-decoding) and percent-decode its value into out ('+' is a
+ * space; a '%' not followed by two hex digits stays as is). "name" alone
+ * has the empty value. out is NUL-terminated.
+ * Returns the decoded length, -ENOENT if there is no such occurrence, or
+ * -ENOSPC if the value and its NUL do not fit outlen.
+ */
+int net_http_query_param(const struct net_http_request *req,
+                         const char *name, size_t idx, char *out,
+                         size_t outlen);
+
+/*
+ * Percent-decode n bytes of s into out (NUL-terminated); plus_is_space as
+ * in a query string. Returns the decoded length or -ENOSPC.
+ */
+int net_http_url_decode(const char *s, size_t n, bool plus_is_space,
+                        char *out, size_t outlen);
+
+/* First value of a request header (name case-insensitive), or NULL. */
+const char *net_http_header(const struct net_http_request *req,
+                            const char *name);
+
+/* Reason phrase of a status ("Not Found"); "Unknown" for others. */
+const char *net_http_reason(int status);
+
+/*
+ * Add "name: value" to a response's extra headers (e.g. Retry-After,
+ * Content-Encoding). Returns 0, -EINVAL if either holds CR, LF or NUL
+ * characters or name is empty, or -ENOSPC past
+ * NET_HTTP_RESPONSE_HEADERS_BYTES_MAX.
+ */
+int net_http_response_header(struct net_http_response *resp,
+                             const char *name, const char *value);
+
+/* ---- server ------------------------------------------------------------- */
+
+struct net_http_server;
+
+/*
+ * Listen on host:port (SO_REUSEADDR, not SO_REUSEPORT: a second server on
+ * the same port must fail) and start the server thread that calls fn(req,
+ * resp, ctx) for each request.
+ * Returns 0 and sets *out, or -errno: -EADDRINUSE, -EACCES,
+ * -EADDRNOTAVAIL (host does not resolve or is not local), -ENOMEM, ...
+ */
+int net_http_server_start(struct net_http_server **out, const char *host,
+                          uint16_t port, net_http_handler_fn fn, void *ctx);
+
+/* Same with every option (tests shorten the timeout, for instance). */
+int net_http_server_start_opts(struct net_http_server **out,
+                               const struct net_http_server_opts *opts);
+
+/* Stop the thread, close every connection and the socket, free s. */
+void net_http_server_stop(struct net_http_server *s);
+
+/* The port the server listens on (the real one when started on 0). */
+uint16_t net_http_server_port(const struct net_http_server *s);
+
+/* Copy the server's counters (any thread). */
+void net_http_server_stats(const struct net_http_server *s,
+                           struct net_http_stats *out);
+
+#endif

@@ -1,0 +1,147 @@
+/*
+ * tests/fuzz/fuzz_http.c - libFuzzer target for the HTTP request parser.
+ *
+ * Input: the first 8 bytes choose piece sizes, the rest is a connection's
+ * byte stream. The stream is parsed twice, whole and in those pieces, and
+ * both runs must report the same requests and errors: a parser whose
+ * result depends on how TCP cut the bytes is a request-smuggling bug.
+ * Each complete request is also checked against the parser's contract.
+ * Small bounds make the fuzzer reach 413 and 431 quickly.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net/http.h"
+
+#define HEADER_MAX 512
+#define BODY_MAX 1024
+#define EVENTS_MAX 64
+#define SIZES_BYTES 8
+
+struct event {
+  int kind;          /* enum net_http_parse */
+  int status;        /* ERROR */
+  size_t end;        /* stream offset after the event (DONE, CONTINUE) */
+  uint64_t hash;     /* DONE: what the handler would see */
+};
+
+#define CHECK(c)        \
+  do {                  \
+    if (!(c))           \
+      __builtin_trap(); \
+  } while (0)
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n) {
+  const unsigned char *b = p;
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    h = (h ^ b[i]) * 1099511628211ull;
+  return h;
+}
+
+static uint64_t fnv_str(uint64_t h, const char *s) {
+  return s ? fnv(h, s, strlen(s) + 1) : fnv(h, "\xff", 1);
+}
+
+/* The contract of a complete request; returns its fingerprint. */
+static uint64_t check_request(const struct net_http_request *r) {
+  uint64_t h = 1469598103934665603ull;
+  unsigned i;
+
+  CHECK(r->method && r->method[0] && r->path && r->query && r->body);
+  CHECK(r->path[0] == '/' || strcmp(r->path, "*") == 0);
+  CHECK(r->body_len <= BODY_MAX && r->body[r->body_len] == '\0');
+  CHECK(r->headers_count <= NET_HTTP_HEADERS_MAX);
+  CHECK(r->version_minor == 0 || r->version_minor == 1);
+  CHECK(!(r->chunked && r->content_length >= 0));
+  CHECK(r->content_length < 0 || (uint64_t)r->content_length == r->body_len);
+  CHECK(!r->expect_continue || r->version_minor == 1);
+  for (i = 0; i < r->headers_count; i++) {
+    CHECK(r->headers[i].name[0] != '\0');
+    CHECK(!strpbrk(r->headers[i].value, "\r\n"));
+    h = fnv_str(fnv_str(h, r->headers[i].name), r->headers[i].value);
+  }
+  h = fnv_str(fnv_str(fnv_str(h, r->method), r->path), r->query);
+  h = fnv_str(fnv_str(h, r->content_type), r->content_encoding);
+  h = fnv(h, r->body, r->body_len);
+  h = fnv(h, &r->keep_alive, sizeof(r->keep_alive));
+  h = fnv(h, &r->chunked, sizeof(r->chunked));
+  {
+    char out[64];
+    int rc = net_http_query_param(r, "a", 0, out, sizeof(out));
+    CHECK(rc == -ENOENT || rc == -ENOSPC || (rc >= 0 && rc < 64));
+    if (rc >= 0)
+      h = fnv(h, out, (size_t)rc);
+  }
+  return h;
+}
+
+/* Parse d[0..n) in pieces of sizes[i] % 97 + 1 bytes (whole if nsizes is
+ * 0). Returns the number of events recorded. */
+static size_t run(struct net_http_parser *p, const uint8_t *d, size_t n,
+                  const uint8_t *sizes, size_t nsizes, struct event *ev) {
+  size_t off = 0, end = 0, si = 0, nev = 0, used;
+
+  net_http_parser_reset(p);
+  while (nev < EVENTS_MAX) {
+    enum net_http_parse r;
+
+    if (end <= off) {
+      end = nsizes ? off + sizes[si++ % nsizes] % 97 + 1 : n;
+      end = end > n ? n : end;
+    }
+    r = net_http_parser_feed(p, (const char *)d + off, end - off, &used);
+    CHECK(used <= end - off);
+    off += used;
+    if (r == NET_HTTP_PARSE_MORE) {
+      CHECK(off == end);
+      if (off == n)
+        break;
+      continue;
+    }
+    ev[nev] = (struct event){.kind = (int)r, .end = off};
+    if (r == NET_HTTP_PARSE_ERROR) {
+      CHECK(p->status == 400 || p->status == 413 || p->status == 417 ||
+            p->status == 431 || p->status == 500 || p->status == 501 ||
+            p->status == 505);
+      ev[nev].status = p->status;
+      ev[nev].end = 0;  /* how far an error reads is not part of the contract */
+      nev++;
+      break;
+    }
+    if (r == NET_HTTP_PARSE_DONE) {
+      ev[nev].hash = check_request(&p->req);
+      net_http_parser_reset(p);
+    }
+    nev++;
+  }
+  return nev;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  static struct net_http_parser whole, pieces;
+  static int ready;
+  static struct event a[EVENTS_MAX], b[EVENTS_MAX];
+  size_t na, nb, i;
+
+  if (!ready) {
+    CHECK(net_http_parser_init(&whole, HEADER_MAX, BODY_MAX) == 0);
+    CHECK(net_http_parser_init(&pieces, HEADER_MAX, BODY_MAX) == 0);
+    ready = 1;
+  }
+  if (size < SIZES_BYTES)
+    return 0;
+  na = run(&whole, data + SIZES_BYTES, size - SIZES_BYTES, NULL, 0, a);
+  nb = run(&pieces, data + SIZES_BYTES, size - SIZES_BYTES, data, SIZES_BYTES,
+           b);
+  CHECK(na == nb);
+  for (i = 0; i < na; i++) {
+    CHECK(a[i].kind == b[i].kind && a[i].status == b[i].status);
+    CHECK(a[i].end == b[i].end && a[i].hash == b[i].hash);
+  }
+  return 0;
+}
