@@ -19,10 +19,16 @@ int core_head_init(struct core_head *h, uint32_t cap, core_head_sink_fn sink,
 /* Release the columns. Safe on a zeroed struct. */
 void core_head_free(struct core_head *h);
 
-/* Hand the points to the sink and empty the head. No-op when empty. */
+/*
+ * Hand the points to the sink and empty the head; sealed_blocks and
+ * sealed_points count the seal (also with a NULL sink). No-op when empty.
+ */
 void core_head_seal(struct core_head *h);
 
-/* Seal when the oldest point is older than max_age_ms at now_ms. */
+/*
+ * Seal when the head holds points and now_ms - opened_ms >= max_age_ms, or
+ * when now_ms is before opened_ms (the wall clock stepped back).
+ */
 void core_head_tick(struct core_head *h, int64_t now_ms, int64_t max_age_ms);
 
 /* Append one point, sealing first when the head is full. */

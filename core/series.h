@@ -33,6 +33,8 @@ uint64_t core_series_hash(const char *key, size_t len);
 
 /*
  * Find the series of key, inserting it when new.
+ *   hash  core_series_hash(key, len), computed once by the caller; nonzero.
+ *         Keys with equal hashes are still told apart by their bytes.
  *   type  recorded on insert.
  *   out   set to the entry (valid until the next insert).
  * Returns 1 when inserted, 0 when found, -ENOSPC when new and the
