@@ -1,0 +1,182 @@
+/*
+ * tests/unit/tools/test_prom.c - the Prometheus text parser, the per-shard
+ * sums of sluice's /metrics, and the `stats --once` table.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/stats.h"
+#include "core/strbuf.h"
+#include "tools/metrics.h"
+#include "tools/prom.h"
+#include "tools/stats.h"
+
+static const char sample[] =
+    "# HELP sluice_rx_bytes_total Payload bytes.\n"
+    "# TYPE sluice_rx_bytes_total counter\n"
+    "sluice_rx_bytes_total{shard=\"0\",listener=\"statsd_udp\"} 1024\n"
+    "\n"
+    "up 1\r\n"
+    "weird{a=\"x\\\"y\",b=\"\",} +Inf 1714564800000\n"
+    "nan_metric{ k = \"v\" } NaN\n"
+    "broken{shard=\"0\" 12\n"
+    "no_value\n"
+    "sci 1.5e3\n";
+
+Test(prom, reads_samples_and_skips_bad_lines) {
+  struct tools_prom_cursor c;
+  struct tools_prom_sample s;
+  tools_prom_start(&c, sample, strlen(sample));
+
+  cr_assert_eq(tools_prom_next(&c, &s), 1);
+  cr_assert(tools_prom_name_is(&s, "sluice_rx_bytes_total"));
+  cr_assert_eq(s.label_count, 2);
+  cr_assert(tools_prom_label_is(&s, "shard", "0"));
+  cr_assert(tools_prom_label_is(&s, "listener", "statsd_udp"));
+  cr_assert_float_eq(s.value, 1024, 1e-9);
+  cr_assert_eq(s.has_timestamp, 0);
+
+  cr_assert_eq(tools_prom_next(&c, &s), 1);
+  cr_assert(tools_prom_name_is(&s, "up"));
+  cr_assert_eq(s.label_count, 0);
+  cr_assert_float_eq(s.value, 1, 1e-9);
+
+  cr_assert_eq(tools_prom_next(&c, &s), 1);
+  cr_assert(tools_prom_name_is(&s, "weird"));
+  cr_assert_eq(s.label_count, 2);
+  cr_assert(tools_prom_label_is(&s, "a", "x\\\"y"), "raw escaped value");
+  cr_assert(tools_prom_label_is(&s, "b", ""));
+  cr_assert(isinf(s.value) && s.value > 0);
+  cr_assert_eq(s.has_timestamp, 1);
+  cr_assert_eq(s.timestamp_ms, 1714564800000);
+
+  cr_assert_eq(tools_prom_next(&c, &s), 1);
+  cr_assert(tools_prom_label_is(&s, "k", "v"));
+  cr_assert(isnan(s.value));
+
+  cr_assert_eq(tools_prom_next(&c, &s), -EINVAL);
+  cr_assert_eq(c.line, 8, "the cursor names the bad line");
+  cr_assert_eq(tools_prom_next(&c, &s), -EINVAL);
+  cr_assert_eq(tools_prom_next(&c, &s), 1);
+  cr_assert_float_eq(s.value, 1500, 1e-9);
+  cr_assert_eq(tools_prom_next(&c, &s), 0);
+  cr_assert_eq(tools_prom_next(&c, &s), 0);
+}
+
+Test(prom, too_many_labels) {
+  char text[1024];
+  size_t n = (size_t)snprintf(text, sizeof(text), "m{");
+  for (int i = 0; i <= TOOLS_PROM_LABELS_MAX; i++)
+    n += (size_t)snprintf(text + n, sizeof(text) - n, "l%d=\"v\",", i);
+  snprintf(text + n, sizeof(text) - n, "} 1\nok 2\n");
+  struct tools_prom_cursor c;
+  struct tools_prom_sample s;
+  tools_prom_start(&c, text, strlen(text));
+  cr_assert_eq(tools_prom_next(&c, &s), -E2BIG);
+  cr_assert_eq(tools_prom_next(&c, &s), 1);
+  cr_assert(tools_prom_name_is(&s, "ok"));
+}
+
+/* What sluice's own renderer writes for two shards. */
+static char *render_two_shards(size_t *len) {
+  static struct core_stats st[2];
+  const struct core_stats *ptrs[2] = {&st[0], &st[1]};
+  struct core_strbuf b;
+  memset(st, 0, sizeof(st));
+  st[0].points_statsd[CORE_STATSD_COUNTER] = 100;
+  st[0].points_statsd[CORE_STATSD_TIMER] = 50;
+  st[1].points_statsd[CORE_STATSD_GAUGE] = 7;
+  st[0].parse_errors_statsd[CORE_STATSD_ERR_BAD_TYPE] = 3;
+  st[1].statsd_events = 2;
+  st[1].statsd_service_checks = 1;
+  st[1].series_rejected = 4;
+  st[0].rx_datagrams[CORE_LISTENER_STATSD_UDP] = 10;
+  st[0].rx_bytes[CORE_LISTENER_STATSD_UDP] = 14000;
+  st[1].rx_bytes[CORE_LISTENER_STATSD_TCP] = 600;
+  st[1].rx_dropped = 5;
+  st[0].series_active = 42;
+  st[1].series_active = 8;
+  st[1].tcp_connections = 3;
+  core_strbuf_init(&b, 1 << 20);
+  cr_assert_eq(core_stats_render(ptrs, 2, &b), 0);
+  *len = b.len;
+  return b.data;
+}
+
+Test(metrics, sums_sluice_families_per_shard) {
+  static struct tools_metrics m;
+  size_t len;
+  char *text = render_two_shards(&len);
+  cr_assert_gt(tools_metrics_collect(text, len, &m), 0);
+  cr_assert_eq(m.malformed, 0);
+  cr_assert_eq(m.shard_count, 2);
+  cr_assert_float_eq(m.shard[0].points, 150, 1e-9);
+  cr_assert_float_eq(m.shard[1].points, 7, 1e-9);
+  cr_assert_float_eq(m.total.ingested[TOOLS_PROTO_STATSD], 157, 1e-9);
+  cr_assert_float_eq(m.total.ingested[TOOLS_PROTO_SYSLOG], 0, 1e-9);
+  cr_assert_float_eq(m.shard[0].errors, 3, 1e-9);
+  cr_assert_float_eq(m.total.statsd_events, 3, 1e-9);
+  cr_assert_float_eq(m.total.series_rejected, 4, 1e-9);
+  cr_assert_float_eq(m.shard[0].rx_bytes, 14000, 1e-9);
+  cr_assert_float_eq(m.shard[1].rx_bytes, 600, 1e-9);
+  cr_assert_float_eq(m.shard[0].rx_datagrams, 10, 1e-9);
+  cr_assert_float_eq(m.shard[1].rx_dropped, 5, 1e-9);
+  cr_assert_float_eq(m.total.series_active, 50, 1e-9);
+  cr_assert_float_eq(m.shard[1].tcp_connections, 3, 1e-9);
+  /* 157 points + 3 errors + 3 events + 4 over --max-series */
+  cr_assert_float_eq(tools_metrics_accounted(&m.total, TOOLS_PROTO_STATSD), 167,
+                     1e-9);
+  free(text);
+}
+
+Test(metrics, once_table_has_a_row_per_shard_and_a_total) {
+  static struct tools_metrics m;
+  size_t len, out_len;
+  char *text = render_two_shards(&len), *out;
+  FILE *f = open_memstream(&out, &out_len);
+  tools_metrics_collect(text, len, &m);
+  tools_stats_print(f, &m, NULL, 0);
+  fclose(f);
+  char shard[16];
+  double points, bytes, dgrams, errors, drops, series, tcp;
+  const char *l1 = strchr(out, '\n') + 1;
+  cr_assert_eq(strncmp(out, "shard ", 6), 0);
+  cr_assert_eq(sscanf(l1, "%15s %lf %lf %lf %lf %lf %lf %lf", shard, &points,
+                      &bytes, &dgrams, &errors, &drops, &series, &tcp), 8);
+  cr_assert_str_eq(shard, "0");
+  cr_assert_float_eq(points, 150, 1e-9);
+  cr_assert_float_eq(series, 42, 1e-9);
+  const char *tot = strstr(out, "\ntotal ");
+  cr_assert_not_null(tot);
+  cr_assert_eq(sscanf(tot + 1, "%15s %lf %lf %lf %lf %lf %lf %lf", shard,
+                      &points, &bytes, &dgrams, &errors, &drops, &series, &tcp),
+               8);
+  cr_assert_float_eq(points, 157, 1e-9);
+  cr_assert_float_eq(bytes, 14600, 1e-9);
+  cr_assert_float_eq(drops, 5, 1e-9);
+  free(out);
+  free(text);
+}
+
+Test(metrics, live_table_shows_rates) {
+  static struct tools_metrics a, b;
+  size_t len, out_len;
+  char *text = render_two_shards(&len), *out;
+  tools_metrics_collect(text, len, &b);
+  a = b;
+  a.shard[0].points -= 100; /* 100 points over 2 s: 50/s */
+  a.total.points -= 100;
+  FILE *f = open_memstream(&out, &out_len);
+  tools_stats_print(f, &b, &a, 2.0);
+  fclose(f);
+  cr_assert_not_null(strstr(out, "points/s"));
+  char shard[16], rate[32];
+  cr_assert_eq(sscanf(strchr(out, '\n') + 1, "%15s %31s", shard, rate), 2);
+  cr_assert_str_eq(rate, "50");
+  free(out);
+  free(text);
+}

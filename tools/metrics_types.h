@@ -1,0 +1,42 @@
+/*
+ * tools/metrics_types.h - sluice's /metrics, summed per shard.
+ *
+ * Families read (see docs in DESIGN.md and core/stats.c):
+ *   sluice_points_ingested_total{shard,proto,type}  -> ingested[proto], points
+ *   sluice_records_ingested_total{shard,proto}      -> ingested[proto], points
+ *   sluice_parse_errors_total{shard,proto,reason}   -> parse_errors[proto]
+ *   sluice_statsd_events_total{shard,kind}          -> statsd_events
+ *   sluice_series_rejected_total{shard}             -> series_rejected
+ *   sluice_rx_datagrams_total / rx_bytes_total{shard,listener}
+ *   sluice_rx_dropped_total{shard}, sluice_series_active{shard},
+ *   sluice_tcp_connections{shard}
+ */
+#ifndef SLUICE_TOOLS_METRICS_TYPES_H
+#define SLUICE_TOOLS_METRICS_TYPES_H
+
+#include "core/limits.h"
+#include "tools/workload_types.h"
+
+struct tools_counts {
+  double ingested[TOOLS_PROTO_COUNT];     /* points or log records */
+  double parse_errors[TOOLS_PROTO_COUNT];
+  double points;                          /* ingested, every protocol */
+  double errors;                          /* parse errors, every protocol */
+  double statsd_events;                   /* events + service checks */
+  double series_rejected;
+  double rx_datagrams;
+  double rx_bytes;
+  double rx_dropped;
+  double series_active;
+  double tcp_connections;
+};
+
+struct tools_metrics {
+  unsigned shard_count;                   /* highest shard label + 1 */
+  unsigned samples;                       /* samples that were used */
+  unsigned malformed;                     /* lines skipped as malformed */
+  struct tools_counts shard[CORE_SHARDS_MAX];
+  struct tools_counts total;              /* every sample, shard or not */
+};
+
+#endif
