@@ -11,9 +11,9 @@
 
 #include <stdint.h>
 
-/* One series. Lives in the dictionary's table; id is dense from 0. */
+/* One series, at entries[id]; ids are dense from 0. */
 struct core_series_entry {
-  uint64_t hash;      /* 0 means an empty slot */
+  uint64_t hash;
   uint32_t id;
   uint32_t key_len;
   uint64_t key_off;   /* offset of the key in the arena */
@@ -22,15 +22,21 @@ struct core_series_entry {
   uint8_t gauge_set;  /* gauge holds a value */
 };
 
+/*
+ * Lookups probe a compact table of 8-byte slots (high 32 bits of the hash,
+ * then id + 1; 0 is empty) so that the probe touches few cache lines and
+ * pages; the entries themselves are dense by id, so a shard with few
+ * series keeps them in a few pages whatever --max-series is.
+ */
 struct core_series {
-  struct core_series_entry *slots; /* open addressing, linear probing */
+  uint64_t *slots;                 /* open addressing, linear probing */
   uint64_t mask;                   /* slot count - 1 (power of two) */
   uint32_t count;                  /* series in the table */
   uint32_t max;                    /* --max-series */
+  struct core_series_entry *entries; /* max entries, by id */
   char *arena;                     /* keys, back to back */
   uint64_t arena_used;
   uint64_t arena_cap;
-  uint32_t *by_id;                 /* id -> slot index */
 };
 
 #endif
