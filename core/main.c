@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/cli.h"
+#include "tools/tools.h"
 
 struct subcommand {
   const char *name;
@@ -15,6 +16,9 @@ struct subcommand {
 static const struct subcommand subcommands[] = {
     {"run", core_run_main, "run the ingestion daemon"},
     {"import", core_import_main, "push files through the ingest pipeline"},
+    {"bench", tools_bench_main, "generate StatsD or syslog load"},
+    {"stats", tools_stats_main, "live per-shard view of /metrics"},
+    {"tune", tools_tune_main, "check or apply kernel settings"},
 };
 
 static void usage(FILE *f) {
