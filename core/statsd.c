@@ -25,7 +25,16 @@
  * - The sign of every value is kept; on gauges it also marks a delta.
  * - Fields after the type may come in any order, each at most once; an
  *   unknown, empty or repeated field is BAD_FIELD.
+ * - A number token is at most CORE_STATSD_NUMBER_BYTES_MAX bytes; |T takes
+ *   at most CORE_STATSD_TIMESTAMP_DIGITS_MAX digits (range checks on the
+ *   time itself belong to the pipeline).
+ * - Events need a non-empty title and text whose byte counts match the
+ *   header exactly (either may hold '|'); their fields are d: h: k: p:
+ *   (normal|low) s: t: (error|warning|info|success) # c:. Service checks
+ *   take d: h: # m: c:. Anything else is BAD_EVENT / BAD_SERVICE_CHECK.
  * - Precedence: name, then type, then values, then fields.
+ *
+ * The scans read eight bytes at a time (SWAR), little-endian only.
  */
 #include "core/statsd.h"
 
@@ -35,6 +44,10 @@
 #include <string.h>
 
 #include "core/limits.h"
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "core/statsd.c: the SWAR scans assume a little-endian target"
+#endif
 
 enum {
   C_CTL = 1,   /* < 0x20 or 0x7f */
@@ -46,7 +59,6 @@ enum {
 
 #define STOP_NAME (C_CTL | C_COLON | C_PIPE | C_MARK)
 #define STOP_KEY (C_CTL | C_COLON | C_PIPE | C_COMMA)
-#define STOP_TAGVAL (C_CTL | C_PIPE | C_COMMA)
 #define STOP_MEMBER (C_CTL | C_COLON | C_PIPE)
 #define STOP_FIELD (C_CTL | C_PIPE)
 
@@ -138,6 +150,40 @@ static int number_slow(const char *s, const char *e, double *out) {
 }
 
 /*
+ * Append the run of decimal digits at *pp to m (m * 10^k + run) and step
+ * over it; returns its length k. A run under eight digits takes one SWAR
+ * step, with no loop exit to mispredict; longer ones go digit by digit.
+ * m wraps past 19 digits: the caller counts digits before trusting it.
+ * Borrows and carries only run upward from the first non-digit, so the
+ * lowest flag and the digits below it are exact.
+ */
+static inline int digits(const char **pp, const char *end, uint64_t *m) {
+  static const uint32_t pow10_u32[8] = {1,      10,      100,      1000,
+                                        10000,  100000,  1000000,  10000000};
+  const char *p = *pp, *d = p;
+  uint64_t x = load_word(p, end) - ONES * '0';
+  uint64_t stop = (x | (x + ONES * 0x76)) & HIGHS; /* byte not in 0..9 */
+
+  if (stop) {
+    unsigned k = (unsigned)__builtin_ctzll(stop) >> 3;
+    if (k) {
+      x <<= 8 * (8 - k); /* the k digits, after 8 - k leading zeros */
+      x = x * 10 + (x >> 8);
+      x = ((x & UINT64_C(0x000000FF000000FF)) * UINT64_C(0x000F424000000064) +
+           ((x >> 16) & UINT64_C(0x000000FF000000FF)) *
+               UINT64_C(0x0000271000000001)) >> 32;
+      *m = *m * pow10_u32[k] + x;
+    }
+    *pp = p + k;
+    return (int)k;
+  }
+  for (; p < end && is_digit(*p); p++)
+    *m = *m * 10 + (uint64_t)(*p - '0');
+  *pp = p;
+  return (int)(p - d);
+}
+
+/*
  * Parse the number that starts at p and ends before end or at the first
  * byte that cannot continue it. *sign is 1 when it began with '+' or '-'.
  * Returns the byte after the number, or NULL when there is no finite one.
@@ -151,13 +197,10 @@ static const char *parse_number(const char *p, const char *end, double *out,
   *sign = p < end && (*p == '+' || *p == '-');
   if (*sign)
     neg = *p++ == '-';
-  for (d = p; p < end && is_digit(*p); p++)
-    m = m * 10 + (uint64_t)(*p - '0');
-  nd = (int)(p - d);
+  nd = digits(&p, end, &m);
   if (p < end && *p == '.') {
-    for (d = ++p; p < end && is_digit(*p); p++)
-      m = m * 10 + (uint64_t)(*p - '0');
-    frac = (int)(p - d);
+    p++;
+    frac = digits(&p, end, &m);
     nd += frac;
   }
   if (nd == 0)
@@ -246,29 +289,30 @@ static enum core_statsd_err parse_members(const char **pp, const char *end,
   return CORE_STATSD_OK;
 }
 
+/* Type of a one-letter type name + 1; 'm' (for "ms") is marked 0x10. */
+static const uint8_t type_by_letter[128] = {
+    ['c'] = CORE_STATSD_COUNTER + 1,      ['g'] = CORE_STATSD_GAUGE + 1,
+    ['h'] = CORE_STATSD_HISTOGRAM + 1,    ['d'] = CORE_STATSD_DISTRIBUTION + 1,
+    ['s'] = CORE_STATSD_SET + 1,          ['m'] = 0x10,
+};
+
 /* The type after the '|' at *pp (or at end); *pp is left after it. */
 static enum core_statsd_err parse_type(const char **pp, const char *end,
                                        enum core_statsd_type *type) {
   const char *p = *pp;
+  unsigned t;
 
   if (p == end || ++p == end || *p == '|')
     return CORE_STATSD_ERR_NO_TYPE;
-  switch (*p++) {
-  case 'c': *type = CORE_STATSD_COUNTER; break;
-  case 'g': *type = CORE_STATSD_GAUGE; break;
-  case 'h': *type = CORE_STATSD_HISTOGRAM; break;
-  case 'd': *type = CORE_STATSD_DISTRIBUTION; break;
-  case 's': *type = CORE_STATSD_SET; break;
-  case 'm':
-    if (p == end || *p++ != 's')
-      return CORE_STATSD_ERR_BAD_TYPE;
-    *type = CORE_STATSD_TIMER;
-    break;
-  default:
-    return CORE_STATSD_ERR_BAD_TYPE;
+  t = (uint8_t)*p < 128 ? type_by_letter[(uint8_t)*p] : 0;
+  p++;
+  if (t == 0x10 && p < end && *p == 's') {
+    t = CORE_STATSD_TIMER + 1;
+    p++;
   }
-  if (p != end && *p != '|')
+  if (t == 0 || t == 0x10 || (p != end && *p != '|'))
     return CORE_STATSD_ERR_BAD_TYPE;
+  *type = (enum core_statsd_type)(t - 1);
   *pp = p;
   return CORE_STATSD_OK;
 }
@@ -284,14 +328,16 @@ static enum core_statsd_err parse_tags(const char **pp, const char *end,
   uint32_t n = 0;
 
   for (;; base += 8) {
-    uint64_t z = stop_bits(load_word(base, end), STOP_KEY);
+    uint64_t w = load_word(base, end), z = stop_bits(w, STOP_KEY);
     for (; z; z &= z - 1) {
-      const char *s = base + (__builtin_ctzll(z) >> 3);
-      if (s < end && *s == ':') {
+      unsigned bit = (unsigned)__builtin_ctzll(z);
+      const char *s = base + (bit >> 3);
+      uint8_t c = (uint8_t)(w >> (bit & ~7u)); /* 0 past end */
+      if (c == ':') {
         v = v ? v : s + 1;
         continue;
       }
-      if (s == k || v == k + 1)
+      if ((s == k) | (v == k + 1))
         return CORE_STATSD_ERR_BAD_TAGS;
       if (n == CORE_STATSD_TAGS_MAX)
         return CORE_STATSD_ERR_TOO_MANY_TAGS;
@@ -300,15 +346,16 @@ static enum core_statsd_err parse_tags(const char **pp, const char *end,
       out->tags[n].val = v;
       out->tags[n].val_len = v ? (uint32_t)(s - v) : 0;
       n++;
-      if (s == end || *s == '|') {
-        out->tag_count = n;
-        *pp = s;
-        return CORE_STATSD_OK;
+      if (c == ',') {
+        k = s + 1;
+        v = NULL;
+        continue;
       }
-      if (*s != ',')
+      if (c != '|' && s != end)
         return CORE_STATSD_ERR_BAD_BYTE;
-      k = s + 1;
-      v = NULL;
+      out->tag_count = n;
+      *pp = s;
+      return CORE_STATSD_OK;
     }
   }
 }

@@ -135,6 +135,46 @@ Test(statsd, values_match_strtod) {
   }
 }
 
+/* Digit runs of every length, on both sides of the point: each must round
+ * as strtod does, across the eight-byte steps of the scanner. */
+Test(statsd, digit_runs_of_every_length) {
+  char num[64], line[96];
+  for (int ni = 0; ni <= 20; ni++) {
+    for (int nf = 0; nf <= 20; nf++) {
+      size_t n = 0;
+      if (ni + nf == 0)
+        continue;
+      for (int i = 0; i < ni; i++)
+        num[n++] = (char)('1' + (i * 7) % 9);
+      if (nf) {
+        num[n++] = '.';
+        for (int i = 0; i < nf; i++)
+          num[n++] = (char)('0' + (i * 3) % 10);
+      }
+      num[n] = '\0';
+      snprintf(line, sizeof(line), "x:%s|d", num);
+      ok(line);
+      double want = strtod(num, NULL);
+      cr_assert(memcmp(&msg.values[0], &want, sizeof(want)) == 0,
+                "%s: %.17g != %.17g", num, msg.values[0], want);
+    }
+  }
+}
+
+/* A rate ends the line: every length of tail after the last full word. */
+Test(statsd, rate_at_line_end) {
+  static const char *const rates[] = {"1", "0.5", "0.25", "0.125", "0.0625",
+                                      "0.03125", "0.015625", "0.0078125"};
+  char line[64];
+  for (size_t i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
+    for (int pad = 1; pad <= 8; pad++) {
+      snprintf(line, sizeof(line), "%.*s:1|c|@%s", pad, "abcdefgh", rates[i]);
+      ok(line);
+      cr_assert_eq(msg.sample_rate, strtod(rates[i], NULL), "%s", line);
+    }
+  }
+}
+
 Test(statsd, set_members_are_strings) {
   ok("users.unique:alice|s");
   cr_assert_eq(msg.type, CORE_STATSD_SET);
@@ -285,6 +325,28 @@ Test(statsd, tags_with_odd_bytes) {
   cr_assert_eq(msg.tag_count, 2);
   tag_is(0, "path", "/a b/@c#d");
   tag_is(1, "caf\xc3\xa9", "\xe2\x82\xac");
+}
+
+/* Tags ending at every offset within the scanner's eight-byte steps. */
+Test(statsd, tag_lengths_across_words) {
+  static const char letters[] = "abcdefghijklmnopqrstuvwxyz";
+  char line[96];
+  for (int kl = 1; kl <= 17; kl++) {
+    for (int vl = 0; vl <= 17; vl++) {
+      snprintf(line, sizeof(line), "n:1|c|#%.*s:%.*s,z", kl, letters, vl,
+               letters + 3);
+      ok(line);
+      cr_assert_eq(msg.tag_count, 2);
+      cr_assert_eq(msg.tags[0].key_len, (uint32_t)kl, "%s", line);
+      cr_assert_eq(msg.tags[0].val_len, (uint32_t)vl, "%s", line);
+      tag_is(1, "z", NULL);
+      snprintf(line, sizeof(line), "n:1|c|#%.*s:%.*s", kl, letters, vl,
+               letters + 3);
+      ok(line);
+      cr_assert_eq(msg.tag_count, 1);
+      cr_assert_eq(msg.tags[0].val_len, (uint32_t)vl, "%s", line);
+    }
+  }
 }
 
 Test(statsd, many_tags) {
