@@ -4,6 +4,7 @@ closing 'N passed, N failed' line."""
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -36,16 +37,20 @@ class Skip(Exception):
 class Sluice:
     """A running `sluice run` process on loopback."""
 
-    def __init__(self, binary, extra=(), cores="1"):
+    def __init__(self, binary, extra=(), cores="1", data_dir=None):
+        """data_dir: reuse a data directory (a restart); else a new one,
+        removed by close() unless close(keep_data=True)."""
         self.binary = binary
         self.port = free_port()
         self.http_port = free_port()
         self.tmp = tempfile.TemporaryDirectory(prefix="sluice-it-")
+        self.data_dir = data_dir or os.path.join(self.tmp.name, "data")
+        self.own_data = data_dir is None
         args = [binary, "run", "--cores", cores,
                 "--statsd-udp", f"127.0.0.1:{self.port}",
                 "--statsd-tcp", f"127.0.0.1:{self.port}",
                 "--http", f"127.0.0.1:{self.http_port}",
-                "--data-dir", os.path.join(self.tmp.name, "data")]
+                "--data-dir", self.data_dir]
         args += list(extra)
         self.log = open(os.path.join(self.tmp.name, "sluice.log"), "w+")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log)
@@ -106,9 +111,20 @@ class Sluice:
             rc = self.proc.wait()
         return rc, time.time() - t0
 
-    def close(self):
-        self.stop(signal.SIGKILL)
-        self.log.close()
+    def close(self, keep_data=False):
+        """Kill if still running; remove the temporary files. A data
+        directory this instance created is moved out first if kept."""
+        if self.proc.poll() is None:
+            self.stop(signal.SIGKILL)
+        if not self.log.closed:
+            self.log.close()
+        if keep_data and self.own_data and os.path.isdir(self.data_dir):
+            kept = tempfile.mkdtemp(prefix="sluice-it-data-")
+            os.rename(self.data_dir, os.path.join(kept, "data"))
+            self.data_dir = os.path.join(kept, "data")
+            self.own_data = False
+        elif not keep_data and "sluice-it-data-" in self.data_dir:
+            shutil.rmtree(os.path.dirname(self.data_dir), ignore_errors=True)
         self.tmp.cleanup()
 
 
