@@ -103,6 +103,11 @@ void core_config_defaults(struct core_config *c) {
   c->block_max_age_ms = CORE_HEAD_AGE_MS_DEFAULT;
   c->udp_rcvbuf_bytes = NET_UDP_RCVBUF_BYTES_DEFAULT;
   c->tcp_conns_max = NET_TCP_CONNS_PER_SHARD_MAX;
+  c->fsync_interval_ms = STOR_FSYNC_INTERVAL_MS_DEFAULT;
+  c->segment_bytes_max = STOR_SEGMENT_BYTES_DEFAULT;
+  c->segment_age_ms_max = STOR_SEGMENT_AGE_MS_DEFAULT;
+  c->retention_ms = 0;
+  c->disk_bytes_max = 0;
 }
 
 /* ---- numbers ------------------------------------------------------------- */
@@ -359,7 +364,8 @@ struct num_opt {
 #define IS_U32(f) (sizeof(((struct core_config *)0)->f) == sizeof(uint32_t))
 _Static_assert(IS_U32(max_series) && IS_U32(line_bytes_max) &&
                    IS_U32(block_max_age_ms) && IS_U32(udp_rcvbuf_bytes) &&
-                   IS_U32(tcp_conns_max),
+                   IS_U32(tcp_conns_max) && IS_U32(fsync_interval_ms) &&
+                   IS_U32(segment_bytes_max),
                "numeric options are stored as uint32_t");
 
 static const struct num_opt num_opts[] = {
@@ -372,7 +378,92 @@ static const struct num_opt num_opts[] = {
      NET_UDP_RCVBUF_BYTES_MIN, NET_UDP_RCVBUF_BYTES_MAX, 1},
     {"max-tcp-connections", U32_FIELD(tcp_conns_max),
      NET_TCP_CONNS_PER_SHARD_MIN, NET_TCP_CONNS_PER_SHARD_MAX, 0},
+    {"fsync-interval-ms", U32_FIELD(fsync_interval_ms), 0,
+     STOR_FSYNC_INTERVAL_MS_MAX, 0},
+    {"segment-max-bytes", U32_FIELD(segment_bytes_max),
+     STOR_SEGMENT_BYTES_MIN, STOR_SEGMENT_BYTES_MAX, 1},
 };
+
+/* ---- durations and large sizes ------------------------------------------ */
+
+/* "90s", "15m", "12h", "7d", "2w", "500ms" into ms; a bare number is s. */
+static enum num_rc parse_duration(const char *s, uint64_t *ms) {
+  static const struct {
+    const char *unit;
+    uint64_t ms;
+  } units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000},
+               {"d", 86400000}, {"w", 604800000}, {"", 1000}};
+  uint64_t v;
+  enum num_rc rc = parse_digits(&s, &v);
+
+  if (rc == NUM_BAD)
+    return rc;
+  for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+    if (strcmp(s, units[i].unit) != 0)
+      continue;
+    if (rc == NUM_RANGE || v > UINT64_MAX / units[i].ms)
+      return NUM_RANGE;
+    *ms = v * units[i].ms;
+    return NUM_OK;
+  }
+  return NUM_BAD;
+}
+
+static int set_duration(uint64_t *field, const char *name, const char *val,
+                        uint64_t min_ms, char *err, size_t errlen) {
+  uint64_t ms;
+  enum num_rc rc = parse_duration(val, &ms);
+
+  if (rc == NUM_OK && ms < min_ms && !(ms == 0 && min_ms == 0))
+    rc = NUM_RANGE;
+  if (rc != NUM_OK)
+    return fail(err, errlen,
+                "--%s: \"%.*s\" is not a duration%s; use a number with a "
+                "unit: ms, s, m, h, d or w (like 7d)",
+                name, VALUE_SHOWN_MAX, val,
+                rc == NUM_RANGE ? " in range" : "");
+  *field = ms;
+  return 0;
+}
+
+static int set_size64(uint64_t *field, const char *name, const char *val,
+                      char *err, size_t errlen) {
+  uint64_t v;
+  size_t n = strlen(val);
+  enum num_rc rc;
+
+  if (n > 0 && (val[n - 1] == 'T' || val[n - 1] == 't')) {
+    char buf[32];
+    if (n >= sizeof(buf))
+      return fail(err, errlen, "--%s: \"%.*s\" is too long", name,
+                  VALUE_SHOWN_MAX, val);
+    snprintf(buf, sizeof(buf), "%.*sG", (int)(n - 1), val);
+    rc = parse_number(buf, 1, &v);
+    if (rc == NUM_OK && v > (UINT64_MAX >> 10))
+      rc = NUM_RANGE;
+    v <<= 10;
+  } else {
+    rc = parse_number(val, 1, &v);
+  }
+  if (rc != NUM_OK)
+    return fail(err, errlen,
+                "--%s: \"%.*s\" is not a size; use bytes with an optional "
+                "K, M, G or T suffix (0 = no bound)",
+                name, VALUE_SHOWN_MAX, val);
+  *field = v;
+  return 0;
+}
+
+static int set_storage(struct core_config *c, const char *name,
+                       const char *val, char *err, size_t errlen) {
+  if (strcmp(name, "segment-max-age") == 0)
+    return set_duration(&c->segment_age_ms_max, name, val, 1000, err, errlen);
+  if (strcmp(name, "retention") == 0)
+    return set_duration(&c->retention_ms, name, val, 0, err, errlen);
+  if (strcmp(name, "max-disk-bytes") == 0)
+    return set_size64(&c->disk_bytes_max, name, val, err, errlen);
+  return -ENOENT;
+}
 
 static int set_number(struct core_config *c, const struct num_opt *o,
                       const char *val, char *err, size_t errlen) {
@@ -449,6 +540,9 @@ int core_config_set(struct core_config *c, const char *name, const char *val,
   for (size_t i = 0; i < sizeof(num_opts) / sizeof(num_opts[0]); i++)
     if (strcmp(name, num_opts[i].name) == 0)
       return set_number(c, &num_opts[i], val, err, errlen);
+  int rc = set_storage(c, name, val, err, errlen);
+  if (rc != -ENOENT)
+    return rc;
   fail(err, errlen, "unknown option \"%.*s\"", VALUE_SHOWN_MAX, name);
   return -ENOENT;
 }

@@ -27,6 +27,11 @@ struct core_config {
   uint32_t block_max_age_ms;     /* --block-max-age-ms */
   uint32_t udp_rcvbuf_bytes;     /* --udp-rcvbuf-bytes */
   uint32_t tcp_conns_max;        /* --max-tcp-connections (per shard) */
+  uint32_t fsync_interval_ms;    /* --fsync-interval-ms */
+  uint32_t segment_bytes_max;    /* --segment-max-bytes */
+  uint64_t segment_age_ms_max;   /* --segment-max-age (a duration) */
+  uint64_t retention_ms;         /* --retention (a duration; 0 = forever) */
+  uint64_t disk_bytes_max;       /* --max-disk-bytes (0 = no bound) */
 };
 
 #endif

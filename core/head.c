@@ -34,6 +34,7 @@ int core_head_init(struct core_head *h, uint32_t cap, core_head_sink_fn sink,
   h->value = (double *)(h->ts_ms + cap);
   h->series_id = (uint32_t *)(h->value + cap);
   h->cap = cap;
+  h->gen = 1;
   h->sink = sink;
   h->sink_ctx = ctx;
   return 0;
@@ -55,6 +56,8 @@ void core_head_seal(struct core_head *h) {
   h->sealed_points += h->count;
   h->count = 0;
   h->opened_ms = 0;
+  h->gen++;
+  h->key_bytes = 0;
 }
 
 void core_head_tick(struct core_head *h, int64_t now_ms, int64_t max_age_ms) {

@@ -23,6 +23,9 @@ struct core_head {
   uint32_t count;
   uint32_t cap;
   int64_t opened_ms;    /* time of the first point; 0 when empty */
+  uint32_t gen;         /* bumped at every seal (starts at 1) */
+  uint64_t key_bytes;   /* distinct series key bytes in the open block:
+                           bounds the block's dictionary */
   core_head_sink_fn sink;
   void *sink_ctx;
   uint64_t sealed_blocks;

@@ -21,17 +21,25 @@
 #include "core/head.h"
 #include "core/pipe.h"
 #include "core/stats.h"
+#include "net/uring.h"
+#include "storage/recover.h"
+#include "storage/writer.h"
 
 #define IMPORT_FILES_MAX 1024
 
 static const char import_help[] =
     "Usage: sluice import --proto statsd [OPTION]... FILE...\n"
     "Push FILEs through the ingest pipeline of `sluice run` (parse, series\n"
-    "dictionary, head) on N shards, then print one summary line:\n"
-    "  points N errors N rejected N seconds S points/s R\n"
+    "dictionary, head, block encoding, segment writes through io_uring) on\n"
+    "N shards, then print one summary line:\n"
+    "  points N errors N rejected N seconds S points/s R bytes/point B\n"
     "Each file is cut at line ends into N parts, part k going to shard k.\n"
+    "Samples without |T get the time of the import. Do not import into the\n"
+    "data directory of a running `sluice run`: both would write its shards.\n"
     "\n"
     "  --proto statsd           input protocol (statsd: one line per sample)\n"
+    "  --data-dir DIR           where segments go [./sluice-data]\n"
+    "  --no-store               parse and index only: write nothing\n"
     "  --cores N|LIST           shards, as for `sluice run` [all CPUs]\n"
     "  --max-series N           series per shard [1048576]\n"
     "  --max-line-bytes N       longest line [8192]\n"
@@ -39,8 +47,9 @@ static const char import_help[] =
     "  -h, --help               show this help\n"
     "Exit codes: 0 ok, 1 a file could not be read, 2 usage error.\n";
 
-static const char *const import_names[] = {"cores", "max-series",
-                                           "max-line-bytes", NULL};
+static const char *const import_names[] = {
+    "cores", "max-series", "max-line-bytes", "data-dir", "fsync-interval-ms",
+    "segment-max-bytes", "segment-max-age", NULL};
 
 struct file_map {
   const char *path;
@@ -51,6 +60,9 @@ struct file_map {
 struct import_shard {
   struct core_stats stats;
   struct core_pipe pipe;
+  struct io_uring ring;
+  struct stor_writer writer;
+  int ring_ok, store, dir_fd, no_store;
   const struct file_map *files;
   unsigned nfiles, id, count;
   int cpu, rc;
@@ -69,11 +81,91 @@ static size_t cut(const char *d, size_t len, unsigned k, unsigned n) {
   return nl ? (size_t)(nl - d) + 1 : len;
 }
 
-static void count_sealed(struct core_head *h, void *ctx) {
-  struct core_stats *st = ctx;
+static int64_t wall_ms(void) {
+  struct timespec ts;
 
-  core_stat_add(&st->head_sealed_blocks, 1);
-  core_stat_add(&st->head_sealed_points, h->count);
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait for one completion of the import ring (only storage uses it). */
+static void wait_one(struct import_shard *s) {
+  struct io_uring_cqe *cqe;
+
+  if (io_uring_submit_and_wait(&s->ring, 1) < 0 ||
+      io_uring_peek_cqe(&s->ring, &cqe) != 0)
+    return;
+  stor_writer_complete(&s->writer, cqe, wall_ms());
+  io_uring_cqe_seen(&s->ring, cqe);
+}
+
+static void import_sink(struct core_head *h, void *ctx) {
+  struct import_shard *s = ctx;
+
+  core_stat_add(&s->stats.head_sealed_blocks, 1);
+  core_stat_add(&s->stats.head_sealed_points, h->count);
+  if (!s->store)
+    return;
+  while (stor_writer_seal(&s->writer, h, wall_ms()) == -ENOBUFS) {
+    core_stat_add(&s->stats.stor_backpressure_waits, 1);
+    wait_one(s);
+  }
+}
+
+static void no_answer(void *ctx, uint64_t gen, int failed) {
+  (void)ctx;
+  (void)gen;
+  (void)failed;
+}
+
+static int storage_setup(struct import_shard *s) {
+  struct stor_recovery r;
+  struct stor_writer_cfg wc;
+  char path[sizeof(s->cfg->data_dir) + 32];
+  int rc;
+
+  snprintf(path, sizeof(path), "%s/shard-%u", s->cfg->data_dir, s->id);
+  if ((mkdir(s->cfg->data_dir, 0755) < 0 && errno != EEXIST) ||
+      (mkdir(path, 0755) < 0 && errno != EEXIST))
+    return -errno;
+  s->dir_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (s->dir_fd < 0)
+    return -errno;
+  if ((rc = stor_recover_dir(s->dir_fd, path, &r, stderr)) < 0)
+    return rc;
+  if ((rc = net_uring_init(&s->ring, NET_RING_ENTRIES)) < 0)
+    return rc;
+  s->ring_ok = 1;
+  wc = (struct stor_writer_cfg){.shard = (uint16_t)s->id,
+                                .dir_fd = s->dir_fd,
+                                .next_seg_seq = r.max_seg_seq + 1,
+                                .next_block_seq = r.max_block_seq + 1,
+                                .fsync_interval_ms = s->cfg->fsync_interval_ms,
+                                .segment_bytes_max = s->cfg->segment_bytes_max,
+                                .segment_age_ms_max =
+                                    s->cfg->segment_age_ms_max,
+                                .answer = no_answer};
+  rc = stor_writer_init(&s->writer, &s->ring, &s->stats, &s->pipe.series,
+                        &wc, NULL);
+  s->store = rc == 0;
+  return rc;
+}
+
+/* Make every block durable, then release the ring and directory. */
+static void storage_finish(struct import_shard *s) {
+  if (s->store) {
+    stor_writer_flush(&s->writer, 0, wall_ms());
+    while (!stor_writer_idle(&s->writer)) {
+      stor_writer_tick(&s->writer, wall_ms());
+      if (!stor_writer_idle(&s->writer))
+        wait_one(s);
+    }
+  }
+  stor_writer_free(&s->writer);
+  if (s->ring_ok)
+    io_uring_queue_exit(&s->ring);
+  if (s->dir_fd >= 0)
+    close(s->dir_fd);
 }
 
 static void *import_main(void *arg) {
@@ -84,10 +176,16 @@ static void *import_main(void *arg) {
   CPU_ZERO(&set);
   CPU_SET(s->cpu, &set);
   pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+  s->dir_fd = -1;
   s->rc = core_pipe_init(&s->pipe, &s->stats, s->cfg->max_series,
-                         s->cfg->line_bytes_max, count_sealed, &s->stats);
-  if (s->rc < 0)
+                         s->cfg->line_bytes_max, import_sink, s);
+  if (s->rc == 0 && !s->no_store)
+    s->rc = storage_setup(s);
+  if (s->rc < 0) {
+    storage_finish(s);
+    core_pipe_free(&s->pipe);
     return NULL;
+  }
   for (unsigned f = 0; f < s->nfiles; f++) {
     const struct file_map *m = &s->files[f];
     size_t b = cut(m->data, m->len, s->id, s->count);
@@ -98,6 +196,7 @@ static void *import_main(void *arg) {
                            (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
   }
   core_head_seal(&s->pipe.head);
+  storage_finish(s);
   core_pipe_free(&s->pipe);
   return NULL;
 }
@@ -131,7 +230,7 @@ static int map_file(struct file_map *m, const char *path) {
 }
 
 struct import_totals {
-  uint64_t points, errors, rejected;
+  uint64_t points, errors, rejected, bytes, lost;
 };
 
 static void sum(const struct import_shard *s, unsigned n,
@@ -143,14 +242,18 @@ static void sum(const struct import_shard *s, unsigned n,
     for (int k = 0; k < CORE_STATSD_ERR_COUNT; k++)
       t->errors += core_stat_get(&s[i].stats.parse_errors_statsd[k]);
     t->rejected += core_stat_get(&s[i].stats.series_rejected);
+    t->bytes += core_stat_get(&s[i].stats.stor_bytes_written);
+    t->lost += core_stat_get(&s[i].stats.stor_points_lost);
   }
 }
 
 static int run_shards(struct import_shard *s, const struct core_config *cfg,
-                      const struct file_map *files, unsigned nfiles) {
+                      const struct file_map *files, unsigned nfiles,
+                      int no_store) {
   unsigned n = cfg->shard_count;
 
   for (unsigned i = 0; i < n; i++) {
+    s[i].no_store = no_store;
     s[i].files = files;
     s[i].nfiles = nfiles;
     s[i].id = i;
@@ -181,7 +284,7 @@ static double seconds_since(const struct timespec *t0) {
 }
 
 static int import_files(const struct core_config *cfg, char **paths,
-                        unsigned nfiles) {
+                        unsigned nfiles, int no_store) {
   static struct file_map files[IMPORT_FILES_MAX];
   struct import_shard *s;
   struct import_totals t;
@@ -205,14 +308,18 @@ static int import_files(const struct core_config *cfg, char **paths,
   }
   memset(s, 0, sizeof(*s) * cfg->shard_count);
   clock_gettime(CLOCK_MONOTONIC, &t0);
-  rc = run_shards(s, cfg, files, nfiles);
+  rc = run_shards(s, cfg, files, nfiles, no_store);
   secs = seconds_since(&t0);
   if (rc == 0) {
     sum(s, cfg->shard_count, &t);
     printf("points %" PRIu64 " errors %" PRIu64 " rejected %" PRIu64
-           " seconds %.3f points/s %.0f\n",
+           " seconds %.3f points/s %.0f bytes/point %.3f\n",
            t.points, t.errors, t.rejected, secs,
-           secs > 0 ? (double)t.points / secs : 0.0);
+           secs > 0 ? (double)t.points / secs : 0.0,
+           t.points ? (double)t.bytes / (double)t.points : 0.0);
+    if (t.lost)
+      rc = core_cli_fail("import", "%" PRIu64 " points could not be "
+                         "written; see the messages above", t.lost);
   }
   free(s);
 out:
@@ -222,43 +329,55 @@ out:
   return rc;
 }
 
-static int take_proto(int opt, const char *arg, void *ctx) {
-  int *seen = ctx;
+struct import_opts {
+  int proto;
+  int no_store;
+};
 
-  (void)opt;
+static int take_extra(int opt, const char *arg, void *ctx) {
+  struct import_opts *o = ctx;
+
+  if (opt == 'n') {
+    o->no_store = 1;
+    return 0;
+  }
   if (strcmp(arg, "statsd") != 0) {
     core_cli_usage("import", "--proto: \"%s\" is not supported; use "
                    "--proto statsd", arg);
     return -EINVAL;
   }
-  *seen = 1;
+  o->proto = 1;
   return 0;
 }
 
 int core_import_main(int argc, char **argv) {
   static const struct option extra[] = {
-      {"proto", required_argument, NULL, 'p'}, {NULL, 0, NULL, 0}};
+      {"proto", required_argument, NULL, 'p'},
+      {"no-store", no_argument, NULL, 'n'},
+      {NULL, 0, NULL, 0}};
   struct core_config cfg;
-  int first, rc, proto = 0;
+  struct import_opts o = {0};
+  int first, rc;
 
   core_config_defaults(&cfg);
   rc = core_cli_parse(&(struct core_cli_spec){.cmd = "import",
                                                .help = import_help,
                                                .names = import_names,
                                                .extra_opts = extra,
-                                               .extra = take_proto,
-                                               .ctx = &proto},
+                                               .extra = take_extra,
+                                               .ctx = &o},
                       argc, argv, &cfg, &first);
   if (rc == 1)
     return CORE_EXIT_OK;
   if (rc != 0)
     return rc;
-  if (!proto)
+  if (!o.proto)
     return core_cli_usage("import", "--proto is required: use --proto statsd");
   if (first >= argc)
     return core_cli_usage("import", "no FILE given");
   if (argc - first > IMPORT_FILES_MAX)
     return core_cli_usage("import", "at most %d files at once",
                           IMPORT_FILES_MAX);
-  return import_files(&cfg, argv + first, (unsigned)(argc - first));
+  return import_files(&cfg, argv + first, (unsigned)(argc - first),
+                      o.no_store);
 }

@@ -96,10 +96,43 @@
 /* ---- SIMD kernels and number parsing ------------------------------------ */
 #define SIMD_NUMBER_BYTES_MAX 1024  /* longest number text parsed (others: -EINVAL) */
 
+/* ---- storage writer (per shard) ------------------------------------------ */
+#define CORE_HEAD_KEY_BYTES_MAX (8u << 20) /* distinct series key bytes per block */
+#define STOR_WRITE_BUFS_COUNT 8            /* encoded blocks queued or in flight */
+#define STOR_FSYNC_INTERVAL_MS_DEFAULT 100 /* --fsync-interval-ms */
+#define STOR_FSYNC_INTERVAL_MS_MAX 60000
+#define STOR_SEGMENT_BYTES_DEFAULT (64u << 20)  /* --segment-max-bytes */
+#define STOR_SEGMENT_BYTES_MIN (1u << 20)
+#define STOR_SEGMENT_BYTES_MAX (1u << 30)
+#define STOR_SEGMENT_AGE_MS_DEFAULT (3600u * 1000) /* --segment-max-age */
+#define STOR_WRITE_RETRIES_MAX 3           /* a failed block write is retried */
+#define STOR_WRITE_RETRY_MS 200            /* ... this long after its failure */
+#define STOR_DEFERRED_CQES_MAX 4096        /* CQEs parked while a seal waits */
+#define STOR_FLUSH_TIMEOUT_MS 10000        /* POST /api/v1/flush gives up */
+#define STOR_RETENTION_TICK_MS 1000        /* retention runs this often */
+#define STOR_SEGMENTS_MAX 65536            /* segments a scan considers */
+#define STOR_BLOCK_POINTS_MAX (1u << 20)   /* points a block may hold (readers
+                                              reject more: bounds decode work) */
+
 /* ---- shutdown ------------------------------------------------------------ */
 #define CORE_STOP_TIMEOUT_MS 2000          /* SIGTERM to exit */
 
 /* ---- relations ----------------------------------------------------------- */
+_Static_assert(STOR_WRITE_BUFS_COUNT >= 2, "one block encodes while one writes");
+_Static_assert(STOR_BLOCK_POINTS_MAX >= CORE_HEAD_POINTS_MAX,
+               "a full head fits one block");
+_Static_assert(STOR_DEFERRED_CQES_MAX >= 2 * NET_RING_ENTRIES,
+               "a whole CQ can be parked while a seal waits");
+_Static_assert(STOR_SEGMENT_BYTES_DEFAULT >= STOR_SEGMENT_BYTES_MIN &&
+                   STOR_SEGMENT_BYTES_DEFAULT <= STOR_SEGMENT_BYTES_MAX,
+               "default segment size within its bounds");
+_Static_assert(STOR_FSYNC_INTERVAL_MS_DEFAULT <= CORE_HEAD_AGE_MS_DEFAULT,
+               "data sealed by age is durable soon after");
+_Static_assert(STOR_WRITE_RETRIES_MAX * STOR_WRITE_RETRY_MS <
+                   STOR_FLUSH_TIMEOUT_MS,
+               "a flush outlives the retries of a failing write");
+_Static_assert(CORE_HEAD_KEY_BYTES_MAX >= CORE_SERIES_KEY_BYTES_MAX,
+               "one maximal key fits a block's dictionary");
 _Static_assert(CORE_SHARDS_MAX <= 1024, "shard ids fit the stats label width");
 _Static_assert(CORE_LINE_BYTES_MAX_DEFAULT <= CORE_LINE_BYTES_MAX_LIMIT,
                "default line bound within the limit");

@@ -70,6 +70,23 @@ static double point_value(const struct core_statsd_msg *m, uint32_t i,
   }
 }
 
+/*
+ * Count the series' key once per open block: a block carries dictionary
+ * entries, and this keeps their bytes under CORE_HEAD_KEY_BYTES_MAX by
+ * sealing early. Seals first when the head is full, so the mark is always
+ * for the block the next point lands in.
+ */
+static void make_room(struct core_head *h, struct core_series_entry *e) {
+  if (h->count == h->cap)
+    core_head_seal(h);
+  if (e->head_mark == h->gen)
+    return;
+  if (h->key_bytes + e->key_len > CORE_HEAD_KEY_BYTES_MAX)
+    core_head_seal(h);
+  e->head_mark = h->gen;
+  h->key_bytes += e->key_len;
+}
+
 /* The metric has parsed: find its series and append its samples. */
 static void ingest_metric(struct core_pipe *p, const struct core_statsd_msg *m,
                           int64_t now_ms) {
@@ -100,8 +117,10 @@ static void ingest_metric(struct core_pipe *p, const struct core_statsd_msg *m,
     return;
   }
   ts_ms = m->has_timestamp ? m->timestamp_s * 1000 : now_ms;
-  for (uint32_t i = 0; i < m->value_count; i++)
+  for (uint32_t i = 0; i < m->value_count; i++) {
+    make_room(&p->head, e);
     core_head_append(&p->head, e->id, ts_ms, point_value(m, i, e), now_ms);
+  }
   core_stat_add(&p->stats->points_statsd[m->type], m->value_count);
   core_stat_set(&p->stats->head_points, p->head.count);
 }

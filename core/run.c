@@ -3,22 +3,29 @@
  * core, serve the query port, stop cleanly on SIGTERM/SIGINT.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "core/cli.h"
 #include "core/config.h"
-#include "core/run_types.h"
+#include "core/fault.h"
+#include "core/run.h"
 #include "core/shard.h"
 #include "net/http.h"
 #include "net/query.h"
 #include "net/sock.h"
+#include "storage/recover.h"
+#include "storage/retention.h"
 
 static const char run_help[] =
     "Usage: sluice run [OPTION]...\n"
@@ -45,8 +52,16 @@ static const char run_help[] =
     "  --block-max-age-ms N     seal the open block at this age [1000]\n"
     "\n"
     "Storage:\n"
-    "  --data-dir DIR           data directory, created if absent\n"
+    "  --data-dir DIR           data directory, created if absent; each\n"
+    "                           shard writes DIR/shard-<N>/<seq>.seg\n"
     "                           [./sluice-data]\n"
+    "  --fsync-interval-ms N    group fsyncs of written blocks [100]\n"
+    "  --segment-max-bytes N    start a new segment past this size [64M]\n"
+    "  --segment-max-age D      ... or this age (ms, s, m, h, d, w) [1h]\n"
+    "  --retention D            delete segments older than D, e.g. 7d\n"
+    "                           [0: keep]\n"
+    "  --max-disk-bytes N       delete the oldest segments past N bytes in\n"
+    "                           all (K, M, G, T) [0: no bound]\n"
     "\n"
     "  --config FILE            read options from FILE: 'name = value' lines,\n"
     "                           names as above without '--', '#' comments;\n"
@@ -54,13 +69,17 @@ static const char run_help[] =
     "  -h, --help               show this help\n"
     "\n"
     "Signals: SIGTERM or SIGINT stops receiving, ingests what the kernel\n"
-    "already buffered, seals the open blocks and exits 0 within 2 s.\n"
+    "already buffered, seals the open blocks, makes them durable and exits\n"
+    "0 within 2 s. At start every segment is checked and a torn tail is\n"
+    "cut (logged, and counted in sluice_recovery_truncated_bytes_total).\n"
     "Exit codes: 0 ok, 1 runtime failure, 2 usage error.\n";
 
 static const char *const run_names[] = {
     "cores", "statsd-udp", "statsd-tcp", "http", "data-dir",
     "max-series", "max-line-bytes", "block-max-age-ms",
-    "udp-rcvbuf-bytes", "max-tcp-connections", NULL};
+    "udp-rcvbuf-bytes", "max-tcp-connections", "fsync-interval-ms",
+    "segment-max-bytes", "segment-max-age", "retention", "max-disk-bytes",
+    NULL};
 
 /* mkdir -p for the data directory. Returns 0 or -errno. */
 static int make_dirs(const char *path) {
@@ -122,6 +141,34 @@ static void stop_all(struct core_runtime *rt) {
     core_shard_stop(&rt->shards[i]);
 }
 
+/*
+ * Open <data-dir>/shard-<i>, check and repair its segments, and tell the
+ * shard where to continue. Runs before the shard thread exists.
+ */
+static int prepare_storage(struct core_runtime *rt, struct core_shard *sh) {
+  struct stor_recovery r;
+  char path[sizeof(rt->cfg.data_dir) + 32];
+  int rc;
+
+  snprintf(path, sizeof(path), "%s/shard-%u", rt->cfg.data_dir, sh->id);
+  if (mkdir(path, 0755) < 0 && errno != EEXIST)
+    return core_cli_fail("run", "cannot create \"%s\": %s", path,
+                         strerror(errno));
+  sh->dir_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (sh->dir_fd < 0)
+    return core_cli_fail("run", "cannot open \"%s\": %s", path,
+                         strerror(errno));
+  rc = stor_recover_dir(sh->dir_fd, path, &r, stderr);
+  if (rc < 0)
+    return core_cli_fail("run", "cannot read \"%s\": %s", path,
+                         strerror(-rc));
+  sh->stats.recovery_truncated_bytes = r.truncated_bytes;
+  sh->stats.recovery_segments = r.segments;
+  sh->next_seg_seq = r.max_seg_seq + 1;
+  sh->next_block_seq = r.max_block_seq + 1;
+  return 0;
+}
+
 static int start_shards(struct core_runtime *rt) {
   struct core_config *c = &rt->cfg;
 
@@ -133,7 +180,13 @@ static int start_shards(struct core_runtime *rt) {
     sh->cpu = c->cpus[i];
     sh->cfg = c;
     sh->efd = -1;
+    sh->dir_fd = -1;
+    sh->flush_efd = rt->flush_efd;
+    sh->one = 1;
     rt->stats[i] = &sh->stats;
+    rt->active_seg[i] = &sh->active_seg;
+    if (prepare_storage(rt, sh) != 0)
+      return CORE_EXIT_FAIL;
     if (open_listener(&c->statsd_udp, 1, (int)c->udp_rcvbuf_bytes,
                       "--statsd-udp", &sh->udp_fd) ||
         open_listener(&c->statsd_tcp, 0, 0, "--statsd-tcp", &sh->tcp_fd)) {
@@ -206,6 +259,30 @@ static void arm_watchdog(void) {
     pthread_detach(t);
 }
 
+static int64_t wall_ms(void) {
+  struct timespec ts;
+
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The main thread's life: retention every tick until a stop signal. */
+static int housekeep(struct core_runtime *rt, const sigset_t *set) {
+  struct timespec tick = {.tv_sec = STOR_RETENTION_TICK_MS / 1000,
+                          .tv_nsec = (STOR_RETENTION_TICK_MS % 1000) *
+                                     1000000L};
+  int sig;
+
+  for (;;) {
+    stor_retention_run(rt->cfg.data_dir, rt->shard_count, rt->active_seg,
+                       rt->cfg.retention_ms, rt->cfg.disk_bytes_max,
+                       wall_ms(), &rt->retention);
+    sig = sigtimedwait(set, NULL, &tick);
+    if (sig > 0)
+      return sig;
+  }
+}
+
 static int serve(struct core_runtime *rt) {
   sigset_t set;
   int sig = 0, rc;
@@ -216,7 +293,7 @@ static int serve(struct core_runtime *rt) {
     rc = start_http(rt);
   if (rc == 0) {
     announce(rt);
-    sigwait(&set, &sig);
+    sig = housekeep(rt, &set);
     fprintf(stderr, "sluice: %s: stopping\n", strsignal(sig));
     arm_watchdog();
   }
@@ -225,7 +302,12 @@ static int serve(struct core_runtime *rt) {
 }
 
 static int start(struct core_runtime *rt) {
-  int rc = make_dirs(rt->cfg.data_dir);
+  int rc = core_fault_parse(getenv("SLUICE_FAULT"));
+
+  if (rc < 0)
+    return core_cli_usage("run", "SLUICE_FAULT=\"%s\" is not understood; "
+                          "see core/fault_types.h", getenv("SLUICE_FAULT"));
+  rc = make_dirs(rt->cfg.data_dir);
 
   if (rc < 0)
     return core_cli_fail("run", "cannot create --data-dir \"%s\": %s",
@@ -236,7 +318,17 @@ static int start(struct core_runtime *rt) {
     return core_cli_fail("run", "out of memory for %u shards",
                          rt->shard_count);
   memset(rt->shards, 0, sizeof(struct core_shard) * rt->shard_count);
-  rc = serve(rt);
+  for (unsigned i = 0; i < rt->shard_count; i++) {
+    struct core_shard *sh = &rt->shards[i];
+    sh->efd = sh->dir_fd = sh->udp_fd = sh->tcp_fd = sh->flush_efd = -1;
+  }
+  rt->flush_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (rt->flush_efd < 0)
+    rc = core_cli_fail("run", "cannot create an eventfd: %s", strerror(errno));
+  else
+    rc = serve(rt);
+  if (rt->flush_efd >= 0)
+    close(rt->flush_efd);
   free(rt->shards);
   return rc;
 }
@@ -262,4 +354,34 @@ int core_run_main(int argc, char **argv) {
     rc = start(rt);
   free(rt);
   return rc;
+}
+
+static int all_answered(const struct core_runtime *rt, uint64_t gen,
+                        int *failed) {
+  for (unsigned i = 0; i < rt->shard_count; i++) {
+    const struct core_shard *sh = &rt->shards[i];
+    if (__atomic_load_n(&sh->flush_answered, __ATOMIC_ACQUIRE) < gen)
+      return 0;
+    *failed |= __atomic_load_n(&sh->flush_failed, __ATOMIC_RELAXED);
+  }
+  return 1;
+}
+
+int core_run_flush(struct core_runtime *rt) {
+  int64_t deadline = wall_ms() + STOR_FLUSH_TIMEOUT_MS;
+  uint64_t gen = ++rt->flush_gen, drained;
+  int failed = 0;
+
+  for (unsigned i = 0; i < rt->shard_count; i++)
+    while (core_shard_send(&rt->shards[i], CORE_CTL_FLUSH, gen) == -EAGAIN)
+      sched_yield();
+  while (!all_answered(rt, gen, &failed)) {
+    struct pollfd p = {.fd = rt->flush_efd, .events = POLLIN};
+    int64_t left = deadline - wall_ms();
+    if (left <= 0)
+      return -ETIMEDOUT;
+    if (poll(&p, 1, (int)left) > 0)
+      (void)!read(rt->flush_efd, &drained, sizeof(drained));
+  }
+  return failed ? -EIO : 0;
 }

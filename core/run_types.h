@@ -7,6 +7,7 @@
 #include "core/config_types.h"
 #include "core/shard_types.h"
 #include "core/stats_types.h"
+#include "storage/retention.h"
 
 struct net_http_server;
 
@@ -16,6 +17,10 @@ struct core_runtime {
   struct core_shard *shards;                 /* shard_count, cache aligned */
   const struct core_stats *stats[CORE_SHARDS_MAX]; /* &shards[i].stats */
   struct net_http_server *http;
+  int flush_efd;                   /* shards poke it when a flush is done */
+  uint64_t flush_gen;              /* last flush asked (query thread only) */
+  const uint64_t *active_seg[CORE_SHARDS_MAX]; /* &shards[i].active_seg */
+  struct stor_retention_stats retention; /* main thread writes, relaxed */
 };
 
 #endif

@@ -17,6 +17,7 @@
 #include "core/stats.h"
 #include "net/io.h"
 #include "net/uring.h"
+#include "storage/writer.h"
 
 static int64_t now_ms(void) {
   struct timespec ts;
@@ -25,12 +26,86 @@ static int64_t now_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Until storage lands a sealed block is counted, then released. */
+static void defer_cqe(struct core_shard *sh, const struct io_uring_cqe *cqe) {
+  struct core_deferred *d = &sh->deferred;
+
+  ASSERT(d->len < STOR_DEFERRED_CQES_MAX);
+  d->cqes[(d->head + d->len++) % STOR_DEFERRED_CQES_MAX] = *cqe;
+}
+
+static int is_storage_op(enum net_op op) {
+  return op >= NET_OP_STOR_OPEN && op <= NET_OP_STOR_CLOSE;
+}
+
+/*
+ * Wait for one batch of completions while a seal needs a write buffer:
+ * storage completions are handled, every other one is parked (receiving
+ * would re-enter the head being sealed). Returns 0, or -ENOSPC when the
+ * parking space could overflow.
+ */
+static int wait_storage(struct core_shard *sh) {
+  struct io_uring_cqe *cqe;
+  unsigned head, n = 0;
+  int64_t t;
+
+  if (sh->deferred.len + 2 * NET_RING_ENTRIES > STOR_DEFERRED_CQES_MAX)
+    return -ENOSPC;
+  io_uring_submit_and_wait(&sh->io.ring, 1);
+  t = now_ms();
+  io_uring_for_each_cqe(&sh->io.ring, head, cqe) {
+    n++;
+    if (is_storage_op(net_ud_op(cqe->user_data)))
+      stor_writer_complete(&sh->writer, cqe, t);
+    else
+      defer_cqe(sh, cqe);
+  }
+  io_uring_cq_advance(&sh->io.ring, n);
+  stor_writer_tick(&sh->writer, t);
+  return 0;
+}
+
+/* A sealed head goes to the segment writer, waiting for a buffer if all
+ * are busy: while it waits the shard receives nothing (TCP senders are
+ * held back by their windows, UDP overflow is counted by the kernel). */
 static void seal_sink(struct core_head *h, void *ctx) {
   struct core_shard *sh = ctx;
 
   core_stat_add(&sh->stats.head_sealed_blocks, 1);
   core_stat_add(&sh->stats.head_sealed_points, h->count);
+  if (!sh->storage)
+    return;
+  while (stor_writer_seal(&sh->writer, h, now_ms()) == -ENOBUFS) {
+    core_stat_add(&sh->stats.stor_backpressure_waits, 1);
+    if (wait_storage(sh) < 0) {
+      core_stat_add(&sh->stats.stor_deferred_dropped, 1);
+      core_stat_add(&sh->stats.stor_points_lost, h->count);
+      return;
+    }
+  }
+}
+
+/* Answer a flush: publish the generation, then poke the query thread. */
+static void flush_answer(void *ctx, uint64_t gen, int failed) {
+  struct core_shard *sh = ctx;
+  struct io_uring_sqe *sqe;
+
+  if (gen == 0)
+    return; /* the shutdown flush has no one waiting */
+  __atomic_store_n(&sh->flush_failed, failed, __ATOMIC_RELAXED);
+  __atomic_store_n(&sh->flush_answered, gen, __ATOMIC_RELEASE);
+  sqe = net_uring_sqe(&sh->io.ring);
+  io_uring_prep_write(sqe, sh->flush_efd, &sh->one, sizeof(sh->one), 0);
+  io_uring_sqe_set_data64(sqe, net_ud(NET_OP_FLUSH_ACK, 0));
+}
+
+static void on_flush(struct core_shard *sh, uint64_t gen) {
+  core_head_seal(&sh->pipe.head);
+  if (!sh->storage) {
+    flush_answer(sh, gen, 0);
+    return;
+  }
+  if (stor_writer_flush(&sh->writer, gen, now_ms()) < 0)
+    flush_answer(sh, gen, 1);
 }
 
 static void set_state(struct core_shard *sh, enum core_shard_state s) {
@@ -56,10 +131,37 @@ static void on_ctl(struct core_shard *sh) {
       sh->stop = 1;
     else if (m->op == CORE_CTL_SEAL)
       core_head_seal(&sh->pipe.head);
+    else if (m->op == CORE_CTL_FLUSH)
+      on_flush(sh, m->arg);
   }
   __atomic_store_n(&r->head, head, __ATOMIC_RELEASE);
   if (!sh->stop)
     arm_ctl(sh);
+}
+
+static void dispatch(struct core_shard *sh, const struct io_uring_cqe *cqe,
+                     int64_t t) {
+  enum net_op op = net_ud_op(cqe->user_data);
+
+  if (net_io_complete(&sh->io, &sh->pipe, cqe, t))
+    return;
+  if (op == NET_OP_CTL)
+    on_ctl(sh);
+  else if (is_storage_op(op))
+    stor_writer_complete(&sh->writer, cqe, t);
+}
+
+/* Completions parked by wait_storage, oldest first (more may be parked
+ * while these run). */
+static void run_deferred(struct core_shard *sh) {
+  struct core_deferred *d = &sh->deferred;
+
+  while (d->len > 0) {
+    struct io_uring_cqe cqe = d->cqes[d->head];
+    d->head = (d->head + 1) % STOR_DEFERRED_CQES_MAX;
+    d->len--;
+    dispatch(sh, &cqe, now_ms());
+  }
 }
 
 /* Reap every completion now in the CQ. Returns how many. */
@@ -68,14 +170,13 @@ static unsigned reap(struct core_shard *sh) {
   unsigned head, n = 0;
   int64_t t = now_ms();
 
+  run_deferred(sh);
   io_uring_for_each_cqe(&sh->io.ring, head, cqe) {
     n++;
-    if (net_io_complete(&sh->io, &sh->pipe, cqe, t))
-      continue;
-    if (net_ud_op(cqe->user_data) == NET_OP_CTL)
-      on_ctl(sh);
+    dispatch(sh, cqe, t);
   }
   io_uring_cq_advance(&sh->io.ring, n);
+  run_deferred(sh);
   return n;
 }
 
@@ -92,6 +193,25 @@ static void loop(struct core_shard *sh) {
     reap(sh);
     core_head_tick(&sh->pipe.head, now_ms(), sh->cfg->block_max_age_ms);
     core_stat_set(&sh->stats.head_points, sh->pipe.head.count);
+    if (sh->storage)
+      stor_writer_tick(&sh->writer, now_ms());
+  }
+}
+
+/* At stop: make every sealed block durable, within the stop budget. */
+static void drain_storage(struct core_shard *sh) {
+  struct __kernel_timespec tick = {.tv_sec = 0,
+                                   .tv_nsec = NET_TICK_MS * 1000000L};
+  int64_t deadline = now_ms() + CORE_STOP_TIMEOUT_MS * 3 / 4;
+  struct io_uring_cqe *cqe;
+
+  if (!sh->storage)
+    return;
+  stor_writer_flush(&sh->writer, 0, now_ms());
+  while (!stor_writer_idle(&sh->writer) && now_ms() < deadline) {
+    io_uring_submit_and_wait_timeout(&sh->io.ring, &cqe, 1, &tick, NULL);
+    reap(sh);
+    stor_writer_tick(&sh->writer, now_ms());
   }
 }
 
@@ -105,6 +225,7 @@ static void drain(struct core_shard *sh) {
   reap(sh);
   core_head_seal(&sh->pipe.head);
   core_stat_set(&sh->stats.head_points, 0);
+  drain_storage(sh);
 }
 
 static int pin(int cpu) {
@@ -133,6 +254,24 @@ static int setup(struct core_shard *sh) {
   if (rc < 0)
     return rc;
   sh->udp_fd = sh->tcp_fd = -1; /* owned by io now */
+  if (sh->dir_fd >= 0) {
+    struct stor_writer_cfg wc = {
+        .shard = (uint16_t)sh->id,
+        .dir_fd = sh->dir_fd,
+        .next_seg_seq = sh->next_seg_seq,
+        .next_block_seq = sh->next_block_seq,
+        .fsync_interval_ms = c->fsync_interval_ms,
+        .segment_bytes_max = c->segment_bytes_max,
+        .segment_age_ms_max = c->segment_age_ms_max,
+        .answer = flush_answer,
+        .answer_ctx = sh};
+    sh->start_what = "set up the segment writer";
+    rc = stor_writer_init(&sh->writer, &sh->io.ring, &sh->stats,
+                          &sh->pipe.series, &wc, &sh->active_seg);
+    if (rc < 0)
+      return rc;
+    sh->storage = 1;
+  }
   net_io_arm(&sh->io);
   arm_ctl(sh);
   sh->start_what = "submit the first receive requests";
@@ -146,6 +285,7 @@ static void *shard_main(void *arg) {
 
   if (rc < 0) {
     sh->start_rc = rc;
+    stor_writer_free(&sh->writer);
     net_io_free(&sh->io);
     core_pipe_free(&sh->pipe);
     set_state(sh, CORE_SHARD_FAILED);
@@ -154,6 +294,7 @@ static void *shard_main(void *arg) {
   set_state(sh, CORE_SHARD_RUNNING);
   loop(sh);
   drain(sh);
+  stor_writer_free(&sh->writer);
   net_io_free(&sh->io);
   core_pipe_free(&sh->pipe);
   set_state(sh, CORE_SHARD_STOPPED);
@@ -221,4 +362,7 @@ void core_shard_stop(struct core_shard *sh) {
   if (sh->efd >= 0)
     close(sh->efd);
   sh->efd = -1;
+  if (sh->dir_fd >= 0)
+    close(sh->dir_fd);
+  sh->dir_fd = -1;
 }

@@ -12,6 +12,7 @@
 #include "core/pipe_types.h"
 #include "core/stats_types.h"
 #include "net/io_types.h"
+#include "storage/writer_types.h"
 
 struct core_config;
 
@@ -19,6 +20,7 @@ struct core_config;
 enum core_ctl_op {
   CORE_CTL_STOP = 1,   /* drain what is buffered, seal, exit the loop */
   CORE_CTL_SEAL,       /* seal the open block now */
+  CORE_CTL_FLUSH,      /* seal, then answer when durable; arg: generation */
 };
 
 struct core_ctl_msg {
@@ -44,6 +46,12 @@ enum core_shard_state {
   CORE_SHARD_STOPPED,
 };
 
+/* Completions parked while a seal waits for a write buffer. */
+struct core_deferred {
+  struct io_uring_cqe cqes[STOR_DEFERRED_CQES_MAX];
+  uint32_t head, len;
+};
+
 struct core_shard {
   struct core_stats stats;          /* first: cache-line aligned */
   unsigned id;
@@ -56,6 +64,17 @@ struct core_shard {
   struct core_ctl_ring ctl;
   struct core_pipe pipe;
   struct net_io io;
+  struct stor_writer writer;
+  int storage;                      /* 1: seal into segments */
+  int dir_fd;                       /* <data-dir>/shard-<id>, or -1 */
+  uint64_t next_seg_seq;            /* from recovery */
+  uint64_t next_block_seq;
+  uint64_t active_seg;              /* published by the writer */
+  int flush_efd;                    /* shared: answered flushes poke it */
+  uint64_t flush_answered;          /* last flush generation answered */
+  int flush_failed;                 /* ... and whether it lost data */
+  uint64_t one;                     /* source of the flush_efd write */
+  struct core_deferred deferred;
   pthread_t thread;
   int started;                      /* thread was created */
   int state;                        /* enum core_shard_state (atomic) */

@@ -45,6 +45,19 @@ struct core_stats {
   uint64_t head_points;              /* points in the open block (gauge) */
   uint64_t head_sealed_blocks;
   uint64_t head_sealed_points;
+  /* sluice_storage_* : segment writer */
+  uint64_t stor_blocks_written;
+  uint64_t stor_bytes_written;
+  uint64_t stor_segments_opened;
+  uint64_t stor_fsyncs;
+  uint64_t stor_write_errors;        /* failed block writes (retried) */
+  uint64_t stor_fsync_errors;
+  uint64_t stor_blocks_lost;         /* given up after retries */
+  uint64_t stor_points_lost;
+  uint64_t stor_backpressure_waits;  /* seals that waited for a buffer */
+  uint64_t stor_deferred_dropped;    /* blocks dropped: parking space full */
+  uint64_t recovery_truncated_bytes; /* torn tails cut at start-up */
+  uint64_t recovery_segments;        /* segments checked at start-up */
 } __attribute__((aligned(64)));
 
 #endif

@@ -3,9 +3,12 @@
  */
 #include "net/query.h"
 
+#include <errno.h>
+#include <stddef.h>
+#include <inttypes.h>
 #include <string.h>
 
-#include "core/run_types.h"
+#include "core/run.h"
 #include "core/stats.h"
 #include "core/strbuf.h"
 #include "net/http.h"
@@ -17,11 +20,67 @@ static void reply_text(struct net_http_response *resp, int status,
   core_strbuf_append(&resp->body, text, strlen(text));
 }
 
+/* Process-wide retention figures (written by the main thread). */
+static void render_retention(const struct core_runtime *rt,
+                             struct core_strbuf *b) {
+  static const struct {
+    const char *name, *type, *help;
+    size_t off;
+  } f[] = {
+      {"sluice_retention_deleted_segments_total", "counter",
+       "Segments deleted by retention.",
+       offsetof(struct stor_retention_stats, deleted_segments)},
+      {"sluice_retention_deleted_bytes_total", "counter",
+       "Bytes of segments deleted by retention.",
+       offsetof(struct stor_retention_stats, deleted_bytes)},
+      {"sluice_retention_deleted_by_age_total", "counter",
+       "Segments deleted for being older than --retention.",
+       offsetof(struct stor_retention_stats, deleted_by_age)},
+      {"sluice_retention_deleted_by_size_total", "counter",
+       "Segments deleted to stay under --max-disk-bytes.",
+       offsetof(struct stor_retention_stats, deleted_by_size)},
+      {"sluice_storage_disk_bytes", "gauge",
+       "Bytes of segment files of every shard.",
+       offsetof(struct stor_retention_stats, disk_bytes)},
+      {"sluice_storage_segments", "gauge", "Segment files of every shard.",
+       offsetof(struct stor_retention_stats, segments)},
+  };
+  for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+    const uint64_t *v =
+        (const uint64_t *)(const void *)((const char *)&rt->retention +
+                                         f[i].off);
+    core_strbuf_appendf(b, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n",
+                        f[i].name, f[i].help, f[i].name, f[i].type, f[i].name,
+                        __atomic_load_n(v, __ATOMIC_RELAXED));
+  }
+}
+
 static void get_metrics(const struct core_runtime *rt,
                         struct net_http_response *resp) {
   resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
   if (core_stats_render(rt->stats, rt->shard_count, &resp->body) < 0)
     resp->status = 500; /* the server replies 500 for a cut body too */
+  render_retention(rt, &resp->body);
+}
+
+/* POST /api/v1/flush: 200 once every shard's sealed blocks are durable. */
+static void post_flush(struct core_runtime *rt,
+                       struct net_http_response *resp) {
+  int rc = core_run_flush(rt);
+  const char *body = "{\"status\":\"success\"}\n";
+
+  if (rc == -ETIMEDOUT) {
+    resp->status = 503;
+    net_http_response_header(resp, "Retry-After", "1");
+    body = "{\"status\":\"error\",\"error\":\"flush timed out: storage "
+           "is not keeping up\"}\n";
+  } else if (rc < 0) {
+    resp->status = 500;
+    body = "{\"status\":\"error\",\"error\":\"a block could not be "
+           "written; see sluice_storage_blocks_lost_total\"}\n";
+  }
+  resp->content_type = "application/json";
+  core_strbuf_append(&resp->body, body, strlen(body));
 }
 
 struct route {
@@ -43,6 +102,16 @@ static const struct route routes[] = {
 void net_query_handle(const struct net_http_request *req,
                       struct net_http_response *resp, void *ctx) {
   const struct core_runtime *rt = ctx;
+
+  if (strcmp(req->path, "/api/v1/flush") == 0) {
+    if (strcmp(req->method, "POST") != 0) {
+      net_http_response_header(resp, "Allow", "POST");
+      reply_text(resp, 405, "method not allowed: use POST\n");
+      return;
+    }
+    post_flush(ctx, resp);
+    return;
+  }
 
   for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
     if (strcmp(req->path, routes[i].path) != 0)

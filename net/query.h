@@ -3,6 +3,7 @@
  *
  *   GET /health   200 "ok"
  *   GET /metrics  Prometheus text: every shard's counters
+ *   POST /api/v1/flush  seal and fsync every shard's open block, then 200
  * Anything else: 404; a known path with another method: 405.
  */
 #ifndef SLUICE_NET_QUERY_H

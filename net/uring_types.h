@@ -30,6 +30,13 @@ enum net_op {
   NET_OP_TCP_RECV,    /* multishot recv on a connection; slot | gen << 32 */
   NET_OP_TCP_CLOSE,   /* close of a connection */
   NET_OP_CTL,         /* read of the shard's eventfd */
+  NET_OP_STOR_OPEN,   /* openat of a new segment file */
+  NET_OP_STOR_WRITE,  /* write of one block; low bits: buffer index */
+  NET_OP_STOR_FSYNC,  /* fdatasync of the current segment */
+  NET_OP_STOR_DIRSYNC,/* fsync of the shard directory (new file names) */
+  NET_OP_STOR_CLOSE_FSYNC, /* fdatasync of a segment being retired */
+  NET_OP_STOR_CLOSE,  /* close of a retired segment */
+  NET_OP_FLUSH_ACK,   /* eventfd write answering a flush */
 };
 
 /* Buffer groups. */

@@ -1,0 +1,482 @@
+/*
+ * storage/writer.c - sealed blocks to segment files through io_uring.
+ *
+ * Life of a block: stor_writer_seal encodes it into a free registered
+ * buffer and appends the buffer to a FIFO; pump() writes the FIFO's front
+ * block at the end of the current segment (opening the block's segment
+ * first when it is a new one). One write is in flight at a time, so the
+ * file grows by whole blocks only. Grouped fdatasync makes written blocks
+ * durable; flush requests wait for that.
+ */
+#include "storage/writer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "core/assert.h"
+#include "core/fault.h"
+#include "core/series.h"
+#include "core/stats.h"
+#include "core/statsd_types.h"
+#include "net/uring.h"
+#include "storage/block.h"
+#include "storage/recover.h"
+
+static int map_buffers(struct stor_writer *w) {
+  struct iovec iov[STOR_WRITE_BUFS_COUNT];
+
+  w->buf_bytes = stor_block_buf_bytes();
+  w->buf_mem = mmap(NULL, w->buf_bytes * STOR_WRITE_BUFS_COUNT,
+                    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (w->buf_mem == MAP_FAILED) {
+    w->buf_mem = NULL;
+    return -ENOMEM;
+  }
+  for (int i = 0; i < STOR_WRITE_BUFS_COUNT; i++) {
+    w->bufs[i].data = w->buf_mem + (size_t)i * w->buf_bytes;
+    w->bufs[i].cap = w->buf_bytes;
+    iov[i] = (struct iovec){w->bufs[i].data, w->buf_bytes};
+  }
+  /* Registered buffers pin memory: a refusal (RLIMIT_MEMLOCK) falls back
+   * to plain writes rather than failing the shard. */
+  w->bufs_registered =
+      io_uring_register_buffers(w->ring, iov, STOR_WRITE_BUFS_COUNT) == 0;
+  return 0;
+}
+
+int stor_writer_init(struct stor_writer *w, struct io_uring *ring,
+                     struct core_stats *stats, struct core_series *series,
+                     const struct stor_writer_cfg *cfg, uint64_t *active_pub) {
+  int rc;
+
+  memset(w, 0, sizeof(*w));
+  w->ring = ring;
+  w->stats = stats;
+  w->series = series;
+  w->cfg = *cfg;
+  w->seg_fd = w->closing_fd = -1;
+  w->active_seg_pub = active_pub;
+  w->block_seq = w->written_seq = w->durable_seq = cfg->next_block_seq - 1;
+  /* Segments before the one this writer will create are retention's. */
+  if (active_pub)
+    __atomic_store_n(active_pub, cfg->next_seg_seq, __ATOMIC_RELEASE);
+  rc = stor_encoder_init(&w->enc, CORE_HEAD_POINTS_MAX);
+  if (rc < 0)
+    goto fail;
+  w->dict = mmap(NULL, sizeof(*w->dict) * CORE_HEAD_POINTS_MAX,
+                 PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (w->dict == MAP_FAILED) {
+    w->dict = NULL;
+    rc = -ENOMEM;
+    goto fail;
+  }
+  rc = map_buffers(w);
+  if (rc < 0)
+    goto fail;
+  return 0;
+fail:
+  stor_writer_free(w);
+  return rc;
+}
+
+void stor_writer_free(struct stor_writer *w) {
+  if (w->ring == NULL)
+    return; /* never set up */
+  if (w->bufs_registered)
+    io_uring_unregister_buffers(w->ring);
+  w->bufs_registered = 0;
+  if (w->buf_mem)
+    munmap(w->buf_mem, w->buf_bytes * STOR_WRITE_BUFS_COUNT);
+  if (w->dict)
+    munmap(w->dict, sizeof(*w->dict) * CORE_HEAD_POINTS_MAX);
+  if (w->seg_fd >= 0)
+    close(w->seg_fd);
+  if (w->closing_fd >= 0)
+    close(w->closing_fd);
+  stor_encoder_free(&w->enc);
+  w->buf_mem = NULL;
+  w->dict = NULL;
+  w->seg_fd = w->closing_fd = -1;
+}
+
+/* ---- sealing -------------------------------------------------------------- */
+
+int stor_writer_can_seal(const struct stor_writer *w) {
+  return w->order_len < STOR_WRITE_BUFS_COUNT;
+}
+
+/* Start a new segment for the blocks encoded from now on when due. */
+static void maybe_roll(struct stor_writer *w, int64_t now_ms) {
+  if (w->enc_seg_seq == 0 ||
+      w->enc_seg_bytes >= w->cfg.segment_bytes_max ||
+      (uint64_t)(now_ms - w->enc_seg_opened_ms) >= w->cfg.segment_age_ms_max) {
+    w->enc_seg_seq = w->enc_seg_seq ? w->enc_seg_seq + 1
+                                    : w->cfg.next_seg_seq;
+    w->enc_seg_bytes = 0;
+    w->enc_seg_opened_ms = now_ms;
+  }
+}
+
+/* Dictionary entries of the head's series not yet in the target segment. */
+static uint32_t collect_dict(struct stor_writer *w, const struct core_head *h) {
+  uint32_t n = 0, mark = (uint32_t)w->enc_seg_seq;
+
+  for (uint32_t i = 0; i < h->count; i++) {
+    struct core_series_entry *e = &w->series->entries[h->series_id[i]];
+    if (e->seg_mark == mark)
+      continue;
+    e->seg_mark = mark;
+    w->dict[n++] = (struct stor_dict_entry){
+        .id = e->id,
+        .type = e->type,
+        .key = w->series->arena + e->key_off,
+        .key_len = e->key_len};
+  }
+  return n;
+}
+
+static struct stor_wbuf *free_buf(struct stor_writer *w, uint32_t *idx) {
+  for (uint32_t i = 0; i < STOR_WRITE_BUFS_COUNT; i++)
+    if (w->bufs[i].state == STOR_BUF_FREE) {
+      *idx = i;
+      return &w->bufs[i];
+    }
+  return NULL;
+}
+
+static void pump(struct stor_writer *w, int64_t now_ms);
+
+int stor_writer_seal(struct stor_writer *w, const struct core_head *h,
+                     int64_t now_ms) {
+  struct stor_block_in in;
+  struct stor_wbuf *b;
+  uint32_t idx;
+  long n;
+
+  if (h->count == 0)
+    return 0;
+  b = free_buf(w, &idx);
+  if (b == NULL)
+    return -ENOBUFS;
+  maybe_roll(w, now_ms);
+  in = (struct stor_block_in){.shard = w->cfg.shard,
+                              .seq = w->block_seq + 1,
+                              .count = h->count,
+                              .series_id = h->series_id,
+                              .ts_ms = h->ts_ms,
+                              .value = h->value,
+                              .dict = w->dict};
+  in.dict_count = collect_dict(w, h);
+  n = stor_block_encode(&w->enc, &in, b->data, b->cap);
+  if (n <= 0) {
+    /* Cannot happen with buffers sized by stor_block_bytes_max; counted,
+     * and the segment rolls so no later block relies on this dictionary. */
+    core_stat_add(&w->stats->stor_points_lost, h->count);
+    w->enc_seg_bytes = w->cfg.segment_bytes_max;
+    return -EIO;
+  }
+  w->block_seq++;
+  *b = (struct stor_wbuf){.data = b->data, .cap = b->cap, .len = (size_t)n,
+                          .seq = w->block_seq, .seg_seq = w->enc_seg_seq,
+                          .points = h->count, .state = STOR_BUF_QUEUED};
+  w->enc_seg_bytes += (uint64_t)n;
+  w->order[(w->order_head + w->order_len++) % STOR_WRITE_BUFS_COUNT] = idx;
+  pump(w, now_ms);
+  return 0;
+}
+
+/* ---- writing ------------------------------------------------------------- */
+
+static struct stor_wbuf *front(struct stor_writer *w) {
+  return w->order_len ? &w->bufs[w->order[w->order_head]] : NULL;
+}
+
+static void pop_front(struct stor_writer *w) {
+  front(w)->state = STOR_BUF_FREE;
+  w->order_head = (w->order_head + 1) % STOR_WRITE_BUFS_COUNT;
+  w->order_len--;
+}
+
+static void publish_active(struct stor_writer *w) {
+  if (w->active_seg_pub)
+    __atomic_store_n(w->active_seg_pub, w->seg_seq, __ATOMIC_RELEASE);
+}
+
+/* Retire the current segment (fsync, then close) and open seg_seq. */
+static void open_segment(struct stor_writer *w, uint64_t seg_seq) {
+  struct io_uring_sqe *sqe;
+
+  if (w->seg_fd >= 0) {
+    if (w->closing_fd >= 0 || w->fsync_inflight)
+      return; /* one retirement at a time; pump runs again on completion */
+    w->closing_fd = w->seg_fd;
+    w->seg_fd = -1;
+    sqe = net_uring_sqe(w->ring);
+    io_uring_prep_fsync(sqe, w->closing_fd, IORING_FSYNC_DATASYNC);
+    io_uring_sqe_set_data64(sqe, net_ud(NET_OP_STOR_CLOSE_FSYNC,
+                                        w->written_seq));
+  }
+  stor_segment_name(seg_seq, w->open_name, sizeof(w->open_name));
+  sqe = net_uring_sqe(w->ring);
+  io_uring_prep_openat(sqe, w->cfg.dir_fd, w->open_name,
+                       O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  io_uring_sqe_set_data64(sqe, net_ud(NET_OP_STOR_OPEN, seg_seq));
+  w->opening = 1;
+}
+
+/*
+ * Injected faults act at submission, so the file sees what a real failure
+ * leaves: nothing (EIO, ENOSPC: a NOP completes with the error) or half a
+ * block (a short write, which the retry then overwrites).
+ */
+static void submit_write(struct stor_writer *w, struct stor_wbuf *b) {
+  struct io_uring_sqe *sqe = net_uring_sqe(w->ring);
+  uint32_t idx = (uint32_t)(b - w->bufs);
+  uint64_t nth = ++w->writes_done;
+  unsigned len = (unsigned)b->len;
+
+  b->fault = 0;
+  if (core_fault_hit(core_fault.write_eio, nth))
+    b->fault = -EIO;
+  else if (core_fault_hit(core_fault.write_enospc, nth))
+    b->fault = -ENOSPC;
+  else if (core_fault_hit(core_fault.write_short, nth))
+    len /= 2;
+  if (b->fault != 0)
+    io_uring_prep_nop(sqe);
+  else if (w->bufs_registered)
+    io_uring_prep_write_fixed(sqe, w->seg_fd, b->data, len, w->seg_off,
+                              (int)idx);
+  else
+    io_uring_prep_write(sqe, w->seg_fd, b->data, len, w->seg_off);
+  io_uring_sqe_set_data64(sqe, net_ud(NET_OP_STOR_WRITE, idx));
+  b->state = STOR_BUF_WRITING;
+  w->write_inflight = 1;
+}
+
+static void pump(struct stor_writer *w, int64_t now_ms) {
+  struct stor_wbuf *b = front(w);
+
+  if (b == NULL || w->write_inflight || w->opening)
+    return;
+  if (b->tries > 0 && now_ms < b->retry_at_ms)
+    return;
+  if (w->seg_fd < 0 || w->seg_seq != b->seg_seq) {
+    open_segment(w, b->seg_seq);
+    return;
+  }
+  submit_write(w, b);
+}
+
+/* ---- durability and flush ----------------------------------------------- */
+
+static void answer_waits(struct stor_writer *w) {
+  uint32_t kept = 0;
+
+  for (uint32_t i = 0; i < w->wait_count; i++) {
+    struct stor_flush_wait *f = &w->waits[i];
+    if (f->target <= w->durable_seq)
+      w->cfg.answer(w->cfg.answer_ctx, f->gen, f->failed);
+    else
+      w->waits[kept++] = *f;
+  }
+  w->wait_count = kept;
+}
+
+static void set_durable(struct stor_writer *w, uint64_t covers) {
+  if (covers > w->durable_seq)
+    w->durable_seq = covers;
+  answer_waits(w);
+}
+
+static int flush_waiting(const struct stor_writer *w) {
+  for (uint32_t i = 0; i < w->wait_count; i++)
+    if (w->waits[i].target <= w->written_seq)
+      return 1;
+  return 0;
+}
+
+/* Start an fdatasync when written blocks are due (interval or a flush). */
+static void maybe_fsync(struct stor_writer *w, int64_t now_ms) {
+  struct io_uring_sqe *sqe;
+
+  if (w->fsync_inflight || w->closing_fd >= 0 || w->seg_fd < 0 ||
+      w->dir_sync_wanted || w->written_seq <= w->durable_seq)
+    return;
+  if (!flush_waiting(w) &&
+      now_ms - w->last_fsync_ms < (int64_t)w->cfg.fsync_interval_ms)
+    return;
+  sqe = net_uring_sqe(w->ring);
+  io_uring_prep_fsync(sqe, w->seg_fd, IORING_FSYNC_DATASYNC);
+  io_uring_sqe_set_data64(sqe, net_ud(NET_OP_STOR_FSYNC, 0));
+  w->fsync_inflight = 1;
+  w->fsync_covers = w->written_seq;
+  w->last_fsync_ms = now_ms;
+}
+
+int stor_writer_flush(struct stor_writer *w, uint64_t gen, int64_t now_ms) {
+  if (w->block_seq <= w->durable_seq) {
+    w->cfg.answer(w->cfg.answer_ctx, gen, 0);
+    return 0;
+  }
+  if (w->wait_count == CORE_CTL_RING_ENTRIES)
+    return -EBUSY;
+  w->waits[w->wait_count++] =
+      (struct stor_flush_wait){.target = w->block_seq, .gen = gen};
+  maybe_fsync(w, now_ms);
+  return 0;
+}
+
+/* ---- completions ---------------------------------------------------------- */
+
+/*
+ * Give up on every queued block (the front one failed too often). Later
+ * blocks may rely on the lost one's dictionary entries, so they go too,
+ * and new blocks start a new segment. Everything is counted.
+ */
+static void drop_queue(struct stor_writer *w) {
+  while (w->order_len > 0) {
+    struct stor_wbuf *b = front(w);
+    core_stat_add(&w->stats->stor_blocks_lost, 1);
+    core_stat_add(&w->stats->stor_points_lost, b->points);
+    w->lost_seq = b->seq;
+    for (uint32_t i = 0; i < w->wait_count; i++)
+      if (w->waits[i].target >= b->seq)
+        w->waits[i].failed = 1;
+    pop_front(w);
+  }
+  w->written_seq = w->lost_seq;
+  w->enc_seg_bytes = w->cfg.segment_bytes_max; /* roll at the next seal */
+  if (w->seg_fd < 0 && w->durable_seq < w->written_seq)
+    set_durable(w, w->written_seq); /* nothing open to sync: answer now */
+}
+
+static void on_write(struct stor_writer *w, const struct io_uring_cqe *cqe,
+                     int64_t now_ms) {
+  struct stor_wbuf *b = &w->bufs[net_ud_arg(cqe->user_data)];
+  int res = b->fault ? b->fault : cqe->res;
+
+  ASSERT(b == front(w) && b->state == STOR_BUF_WRITING);
+  w->write_inflight = 0;
+  if (res == (int)b->len) {
+    w->seg_off += b->len;
+    w->written_seq = b->seq;
+    core_stat_add(&w->stats->stor_blocks_written, 1);
+    core_stat_add(&w->stats->stor_bytes_written, b->len);
+    pop_front(w);
+    return;
+  }
+  /* Nothing past seg_off counts: the retry overwrites whatever landed. */
+  core_stat_add(&w->stats->stor_write_errors, 1);
+  b->state = STOR_BUF_QUEUED;
+  b->retry_at_ms = now_ms + STOR_WRITE_RETRY_MS;
+  if (++b->tries > STOR_WRITE_RETRIES_MAX)
+    drop_queue(w);
+}
+
+static void on_open(struct stor_writer *w, const struct io_uring_cqe *cqe,
+                    int64_t now_ms) {
+  struct io_uring_sqe *sqe;
+
+  w->opening = 0;
+  if (cqe->res < 0) {
+    struct stor_wbuf *b = front(w);
+    core_stat_add(&w->stats->stor_write_errors, 1);
+    if (b != NULL) {
+      b->retry_at_ms = now_ms + STOR_WRITE_RETRY_MS;
+      if (++b->tries > STOR_WRITE_RETRIES_MAX)
+        drop_queue(w);
+    }
+    return;
+  }
+  w->seg_fd = cqe->res;
+  w->seg_seq = net_ud_arg(cqe->user_data);
+  w->seg_off = 0;
+  publish_active(w);
+  core_stat_add(&w->stats->stor_segments_opened, 1);
+  /* The new file's name must be durable before its blocks count as such. */
+  sqe = net_uring_sqe(w->ring);
+  io_uring_prep_fsync(sqe, w->cfg.dir_fd, 0);
+  io_uring_sqe_set_data64(sqe, net_ud(NET_OP_STOR_DIRSYNC, 0));
+  w->dir_sync_wanted = 1;
+}
+
+static int faulted_fsync(struct stor_writer *w, int res) {
+  if (core_fault_hit(core_fault.fsync_eio, ++w->fsyncs_done))
+    return -EIO;
+  return res;
+}
+
+/*
+ * A failed fdatasync leaves the page cache state unknown (the kernel may
+ * have dropped the dirty pages): the blocks it covered are counted lost to
+ * durability, flushes waiting on them fail, and writing goes on in a new
+ * segment.
+ */
+static void on_fsync_result(struct stor_writer *w, int res, uint64_t covers) {
+  if (res < 0) {
+    core_stat_add(&w->stats->stor_fsync_errors, 1);
+    for (uint32_t i = 0; i < w->wait_count; i++)
+      if (w->waits[i].target <= covers)
+        w->waits[i].failed = 1;
+    w->enc_seg_bytes = w->cfg.segment_bytes_max;
+  }
+  core_stat_add(&w->stats->stor_fsyncs, 1);
+  set_durable(w, covers);
+}
+
+static void on_close_fsync(struct stor_writer *w,
+                           const struct io_uring_cqe *cqe) {
+  struct io_uring_sqe *sqe = net_uring_sqe(w->ring);
+
+  on_fsync_result(w, faulted_fsync(w, cqe->res), net_ud_arg(cqe->user_data));
+  io_uring_prep_close(sqe, w->closing_fd);
+  io_uring_sqe_set_data64(sqe, net_ud(NET_OP_STOR_CLOSE, 0));
+}
+
+void stor_writer_complete(struct stor_writer *w, const struct io_uring_cqe *cqe,
+                          int64_t now_ms) {
+  switch (net_ud_op(cqe->user_data)) {
+  case NET_OP_STOR_WRITE:
+    on_write(w, cqe, now_ms);
+    break;
+  case NET_OP_STOR_OPEN:
+    on_open(w, cqe, now_ms);
+    break;
+  case NET_OP_STOR_DIRSYNC:
+    w->dir_sync_wanted = 0;
+    if (cqe->res < 0)
+      core_stat_add(&w->stats->stor_fsync_errors, 1);
+    break;
+  case NET_OP_STOR_FSYNC:
+    w->fsync_inflight = 0;
+    on_fsync_result(w, faulted_fsync(w, cqe->res), w->fsync_covers);
+    break;
+  case NET_OP_STOR_CLOSE_FSYNC:
+    on_close_fsync(w, cqe);
+    break;
+  case NET_OP_STOR_CLOSE:
+    w->closing_fd = -1;
+    break;
+  default:
+    break;
+  }
+  pump(w, now_ms);
+  maybe_fsync(w, now_ms);
+}
+
+void stor_writer_tick(struct stor_writer *w, int64_t now_ms) {
+  pump(w, now_ms);
+  maybe_fsync(w, now_ms);
+}
+
+int stor_writer_idle(const struct stor_writer *w) {
+  return w->order_len == 0 && !w->write_inflight && !w->opening &&
+         !w->fsync_inflight && w->closing_fd < 0 && !w->dir_sync_wanted &&
+         w->durable_seq >= w->written_seq;
+}

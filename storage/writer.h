@@ -1,0 +1,59 @@
+/*
+ * storage/writer.h - a shard's segment writer (see writer_types.h).
+ *
+ * Every call runs on the shard thread; all I/O goes through the shard's
+ * io_uring. Completions whose op is NET_OP_STOR_* go to
+ * stor_writer_complete.
+ */
+#ifndef SLUICE_STORAGE_WRITER_H
+#define SLUICE_STORAGE_WRITER_H
+
+#include <stdint.h>
+
+#include "core/head_types.h"
+#include "storage/writer_types.h"
+
+/*
+ * Set up the writer: encoder, registered write buffers. Runs on the shard
+ * thread after its ring exists. active_pub receives the seq of the segment
+ * being written (read by retention, which never deletes it).
+ * Returns 0 or -errno.
+ */
+int stor_writer_init(struct stor_writer *w, struct io_uring *ring,
+                     struct core_stats *stats, struct core_series *series,
+                     const struct stor_writer_cfg *cfg, uint64_t *active_pub);
+
+/* Close files (synchronously: shutdown only) and free. Safe after failure. */
+void stor_writer_free(struct stor_writer *w);
+
+/* 1 when a write buffer is free, so stor_writer_seal will not fail. */
+int stor_writer_can_seal(const struct stor_writer *w);
+
+/*
+ * Encode the head's points (with the dictionary entries of series new to
+ * the target segment) into a free buffer and queue its write.
+ * Returns 0, -ENOBUFS when every buffer is busy (the caller waits for a
+ * completion and calls again), or -EIO when the block could not be encoded
+ * (its points are counted as lost).
+ */
+int stor_writer_seal(struct stor_writer *w, const struct core_head *h,
+                     int64_t now_ms);
+
+/* Handle a NET_OP_STOR_* completion. */
+void stor_writer_complete(struct stor_writer *w, const struct io_uring_cqe *cqe,
+                          int64_t now_ms);
+
+/* Time-driven work: write retries, grouped fsync, segment age. */
+void stor_writer_tick(struct stor_writer *w, int64_t now_ms);
+
+/*
+ * Ask for every block sealed so far to become durable. The answer comes
+ * through cfg.answer (at once when nothing is pending).
+ * Returns 0, or -EBUSY when too many flushes wait already.
+ */
+int stor_writer_flush(struct stor_writer *w, uint64_t gen, int64_t now_ms);
+
+/* 1 when nothing is queued, being written, synced, opened or closed. */
+int stor_writer_idle(const struct stor_writer *w);
+
+#endif

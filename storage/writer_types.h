@@ -1,0 +1,102 @@
+/*
+ * storage/writer_types.h - a shard's segment writer.
+ *
+ * Sealed head blocks are encoded into one of STOR_WRITE_BUFS_COUNT
+ * registered buffers and written, one at a time and in seal order, at the
+ * end of the shard's current segment file through the shard's io_uring.
+ * Writes are serialized so that the file only ever grows by whole blocks:
+ * a failed write is retried at the same offset, and a torn tail can only
+ * be the last block.
+ */
+#ifndef SLUICE_STORAGE_WRITER_TYPES_H
+#define SLUICE_STORAGE_WRITER_TYPES_H
+
+#include <liburing.h>
+#include <stdint.h>
+
+#include "core/limits.h"
+#include "core/series_types.h"
+#include "core/stats_types.h"
+#include "storage/block_types.h"
+
+enum stor_buf_state {
+  STOR_BUF_FREE = 0,
+  STOR_BUF_QUEUED,    /* encoded, waiting for its turn (or a retry) */
+  STOR_BUF_WRITING,   /* write submitted */
+};
+
+struct stor_wbuf {
+  uint8_t *data;      /* registered buffer (io_uring_register_buffers) */
+  size_t cap;
+  size_t len;         /* encoded block bytes */
+  uint64_t seq;       /* block sequence number */
+  uint64_t seg_seq;   /* segment this block was encoded for */
+  uint32_t points;
+  uint32_t state;     /* enum stor_buf_state */
+  uint32_t tries;     /* failed writes so far */
+  int fault;          /* injected result of the write in flight, or 0 */
+  int64_t retry_at_ms;
+};
+
+/* A flush request waiting until every block <= target is durable. */
+struct stor_flush_wait {
+  uint64_t target;
+  uint64_t gen;       /* the requester's flush generation, echoed back */
+  int failed;         /* a block <= target was lost */
+};
+
+struct stor_writer_cfg {
+  uint16_t shard;
+  int dir_fd;                 /* <data-dir>/shard-K, opened by the caller */
+  uint64_t next_seg_seq;      /* first segment to create (after recovery) */
+  uint64_t next_block_seq;    /* first block sequence number */
+  uint32_t fsync_interval_ms;
+  uint64_t segment_bytes_max;
+  uint64_t segment_age_ms_max;
+  /* called for every answered flush; failed: a covered block was lost */
+  void (*answer)(void *ctx, uint64_t gen, int failed);
+  void *answer_ctx;
+};
+
+struct stor_writer {
+  struct io_uring *ring;
+  struct core_stats *stats;
+  struct core_series *series;
+  struct stor_writer_cfg cfg;
+  struct stor_encoder enc;
+  struct stor_dict_entry *dict;   /* scratch: dictionary of one block */
+  struct stor_wbuf bufs[STOR_WRITE_BUFS_COUNT];
+  uint8_t *buf_mem;
+  size_t buf_bytes;
+  int bufs_registered;
+  uint32_t order[STOR_WRITE_BUFS_COUNT]; /* FIFO of buffer indexes */
+  uint32_t order_head, order_len;
+  /* the segment blocks are being encoded for */
+  uint64_t enc_seg_seq;
+  uint64_t enc_seg_bytes;         /* bytes encoded for it so far */
+  int64_t enc_seg_opened_ms;
+  /* the segment file being written */
+  int seg_fd;                     /* -1: none open */
+  uint64_t seg_seq;
+  uint64_t seg_off;               /* end of the last whole block */
+  int opening;                    /* openat in flight */
+  char open_name[32];
+  int closing_fd;                 /* old segment: fsync then close */
+  /* progress */
+  uint64_t block_seq;             /* last sequence number assigned */
+  uint64_t written_seq;           /* blocks <= this are written (or lost) */
+  uint64_t durable_seq;           /* blocks <= this are fsynced (or lost) */
+  uint64_t lost_seq;              /* highest block given up on */
+  int write_inflight;
+  int fsync_inflight;
+  uint64_t fsync_covers;          /* written_seq when that fsync started */
+  int dir_sync_wanted;            /* a new file's name must reach disk */
+  int64_t last_fsync_ms;
+  uint64_t writes_done;           /* for fault injection */
+  uint64_t fsyncs_done;
+  struct stor_flush_wait waits[CORE_CTL_RING_ENTRIES];
+  uint32_t wait_count;
+  uint64_t *active_seg_pub;       /* seg_seq published for retention */
+};
+
+#endif

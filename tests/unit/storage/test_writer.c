@@ -1,0 +1,230 @@
+/*
+ * tests/unit/storage/test_writer.c - the segment writer on a real io_uring
+ * and a real directory: blocks land whole, retries, losses, rolls, flushes,
+ * and start-up recovery of what it wrote.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/fault.h"
+#include "core/head.h"
+#include "core/series.h"
+#include "net/uring.h"
+#include "storage/block.h"
+#include "storage/recover.h"
+#include "storage/writer.h"
+
+static struct io_uring ring;
+static struct core_stats st;
+static struct core_series series;
+static struct core_head head;
+static struct stor_writer w;
+static char dir[64];
+static int dir_fd = -1;
+static uint64_t answered_gen;
+static int answered_failed, answers;
+
+static void on_answer(void *ctx, uint64_t gen, int failed) {
+  (void)ctx;
+  answered_gen = gen;
+  answered_failed = failed;
+  answers++;
+}
+
+static int64_t now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void start(uint64_t seg_bytes) {
+  struct stor_writer_cfg c = {.shard = 0, .next_seg_seq = 1,
+                              .next_block_seq = 1, .fsync_interval_ms = 10,
+                              .segment_bytes_max = seg_bytes,
+                              .segment_age_ms_max = 3600000,
+                              .answer = on_answer};
+  int rc;
+
+  snprintf(dir, sizeof(dir), "/tmp/sluice-wtest-XXXXXX");
+  cr_assert_not_null(mkdtemp(dir));
+  dir_fd = open(dir, O_RDONLY | O_DIRECTORY);
+  c.dir_fd = dir_fd;
+  memset(&st, 0, sizeof(st));
+  rc = net_uring_init(&ring, 256);
+  if (rc < 0)
+    cr_skip("io_uring unavailable: %s", strerror(-rc));
+  cr_assert_eq(core_series_init(&series, 1000), 0);
+  cr_assert_eq(core_head_init(&head, 1000, NULL, NULL), 0);
+  cr_assert_eq(stor_writer_init(&w, &ring, &st, &series, &c, NULL), 0);
+  answers = 0;
+}
+
+static void stop(void) {
+  char cmd[128];
+
+  stor_writer_free(&w);
+  core_head_free(&head);
+  core_series_free(&series);
+  io_uring_queue_exit(&ring);
+  close(dir_fd);
+  snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+  cr_assert_eq(system(cmd), 0);
+  memset(&core_fault, 0, sizeof(core_fault));
+}
+
+/* Drive completions until the writer is idle (bounded). */
+static void settle(void) {
+  struct __kernel_timespec t = {.tv_sec = 0, .tv_nsec = 20 * 1000000};
+  struct io_uring_cqe *cqe;
+
+  for (int i = 0; i < 500 && !stor_writer_idle(&w); i++) {
+    io_uring_submit_and_wait_timeout(&ring, &cqe, 1, &t, NULL);
+    while (io_uring_peek_cqe(&ring, &cqe) == 0) {
+      stor_writer_complete(&w, cqe, now());
+      io_uring_cqe_seen(&ring, cqe);
+    }
+    stor_writer_tick(&w, now());
+  }
+  cr_assert(stor_writer_idle(&w), "writer did not settle");
+}
+
+/* Fill the head with n points over `nseries` series and seal it. */
+static void seal_points(uint32_t n, uint32_t nseries, int64_t ts0) {
+  char key[32];
+  struct core_series_entry *e;
+
+  for (uint32_t i = 0; i < n; i++) {
+    int len = snprintf(key, sizeof(key), "m.%u", i % nseries);
+    cr_assert_geq(core_series_upsert(&series, key, (size_t)len,
+                                     core_series_hash(key, (size_t)len), 0,
+                                     &e), 0);
+    core_head_append(&head, e->id, ts0 + i, (double)i, ts0);
+  }
+  while (stor_writer_seal(&w, &head, now()) == -ENOBUFS)
+    settle();
+  head.count = 0;
+}
+
+static struct stor_recovery recover(void) {
+  struct stor_recovery r;
+  cr_assert_eq(stor_recover_dir(dir_fd, dir, &r, NULL), 0);
+  return r;
+}
+
+Test(writer, blocks_land_whole_and_recover_clean, .fini = stop) {
+  start(64 << 20);
+  for (int i = 0; i < 5; i++)
+    seal_points(100, 10, 1000 * i);
+  stor_writer_flush(&w, 7, now());
+  settle();
+  cr_assert_eq(answers, 1);
+  cr_assert_eq(answered_gen, 7);
+  cr_assert_eq(answered_failed, 0);
+  cr_assert_eq(st.stor_blocks_written, 5);
+  struct stor_recovery r = recover();
+  cr_assert_eq(r.segments, 1);
+  cr_assert_eq(r.blocks, 5);
+  cr_assert_eq(r.truncated_bytes, 0);
+  cr_assert_eq(r.max_block_seq, 5);
+}
+
+Test(writer, flush_with_nothing_pending_answers_at_once, .fini = stop) {
+  start(64 << 20);
+  cr_assert_eq(stor_writer_flush(&w, 3, now()), 0);
+  cr_assert_eq(answers, 1);
+  cr_assert_eq(answered_gen, 3);
+}
+
+Test(writer, failed_writes_are_retried_in_place, .fini = stop) {
+  start(64 << 20);
+  core_fault.write_eio = 2;
+  core_fault.write_short = 3;
+  for (int i = 0; i < 6; i++)
+    seal_points(50, 5, 1000 * i);
+  stor_writer_flush(&w, 1, now());
+  settle();
+  cr_assert_eq(answered_failed, 0);
+  cr_assert_geq(st.stor_write_errors, 3);
+  cr_assert_eq(st.stor_blocks_lost, 0);
+  struct stor_recovery r = recover();
+  cr_assert_eq(r.blocks, 6, "blocks %llu", (unsigned long long)r.blocks);
+  cr_assert_eq(r.truncated_bytes, 0);
+}
+
+Test(writer, persistent_failure_loses_counted_blocks, .fini = stop) {
+  start(64 << 20);
+  core_fault.write_enospc = 1;
+  seal_points(40, 4, 0);
+  stor_writer_flush(&w, 9, now());
+  settle();
+  cr_assert_eq(answered_gen, 9);
+  cr_assert_eq(answered_failed, 1);
+  cr_assert_eq(st.stor_blocks_lost, 1);
+  cr_assert_eq(st.stor_points_lost, 40);
+  core_fault.write_enospc = 0;
+  seal_points(10, 4, 5000); /* the writer goes on, in a new segment */
+  stor_writer_flush(&w, 10, now());
+  settle();
+  cr_assert_eq(answered_failed, 0);
+  struct stor_recovery r = recover();
+  cr_assert_eq(r.blocks, 1);
+  cr_assert_eq(r.truncated_bytes, 0);
+}
+
+/* Every segment can be read on its own: its first use of a series carries
+ * the dictionary entry. */
+Test(writer, every_segment_carries_its_dictionary, .fini = stop) {
+  start(1); /* roll at every block */
+  for (int i = 0; i < 4; i++)
+    seal_points(30, 3, 100 * i);
+  stor_writer_flush(&w, 1, now());
+  settle();
+  struct stor_recovery r = recover();
+  cr_assert_eq(r.segments, 4);
+  for (uint64_t seq = 1; seq <= 4; seq++) {
+    char name[32];
+    static uint8_t buf[1 << 20];
+    struct stor_block_reader rd;
+    struct stor_dict_entry e;
+    int n = 0, fd;
+    ssize_t len;
+
+    stor_segment_name(seq, name, sizeof(name));
+    fd = openat(dir_fd, name, O_RDONLY);
+    cr_assert_geq(fd, 0);
+    len = read(fd, buf, sizeof(buf));
+    close(fd);
+    cr_assert_eq(stor_block_reader_init(&rd, buf, (size_t)len), 0);
+    while (stor_block_next_dict(&rd, &e) == 1)
+      n++;
+    cr_assert_eq(n, 3, "segment %llu has %d entries",
+                 (unsigned long long)seq, n);
+  }
+}
+
+Test(writer, torn_tail_is_cut_exactly, .fini = stop) {
+  char path[128];
+  FILE *f;
+
+  start(64 << 20);
+  seal_points(100, 10, 0);
+  stor_writer_flush(&w, 1, now());
+  settle();
+  snprintf(path, sizeof(path), "%s/0000000000000001.seg", dir);
+  f = fopen(path, "ab");
+  cr_assert_not_null(f);
+  fwrite("SLB1torn-block-tail", 1, 19, f);
+  fclose(f);
+  struct stor_recovery r = recover();
+  cr_assert_eq(r.truncated_bytes, 19);
+  cr_assert_eq(r.blocks, 1);
+  r = recover(); /* idempotent */
+  cr_assert_eq(r.truncated_bytes, 0);
+}
