@@ -1,0 +1,689 @@
+/*
+ * storage/encode.c - varints, bit cursors and the per-run codecs of a
+ * block's timestamp and value columns (docs/segment-format.md).
+ *
+ * Every run picks the smallest of its modes by computing each candidate's
+ * exact size first: the sizes are cheap (widths and counts), and a
+ * per-run choice adapts to jittery and regular timestamps, counters,
+ * decimals and noise alike without a global knob.
+ */
+#include "storage/encode.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#include "core/assert.h"
+
+/* ---- varints ------------------------------------------------------------ */
+
+unsigned stor_varint_put(uint8_t *p, uint64_t v) {
+  unsigned n = 0;
+
+  while (v >= 0x80) {
+    p[n++] = (uint8_t)(v | 0x80);
+    v >>= 7;
+  }
+  p[n++] = (uint8_t)v;
+  return n;
+}
+
+int stor_varint_get(const uint8_t **pp, const uint8_t *end, uint64_t *v) {
+  const uint8_t *p = *pp;
+  uint64_t x = 0;
+
+  for (unsigned shift = 0; shift < 64; shift += 7) {
+    uint8_t b;
+    if (p >= end)
+      return -EBADMSG;
+    b = *p++;
+    if (shift == 63 && b > 1)
+      return -EBADMSG; /* over 64 bits */
+    x |= (uint64_t)(b & 0x7f) << shift;
+    if (b < 0x80) {
+      if (b == 0 && shift > 0)
+        return -EBADMSG; /* not minimal */
+      *v = x;
+      *pp = p;
+      return 0;
+    }
+  }
+  return -EBADMSG; /* an 11th byte */
+}
+
+/* ---- bit writer ------------------------------------------------------- */
+
+void stor_bitw_init(struct stor_bitw *w, uint8_t *buf, size_t cap) {
+  *w = (struct stor_bitw){.buf = buf, .cap = cap};
+}
+
+static inline void put_byte(struct stor_bitw *w, uint8_t b) {
+  if (w->len < w->cap)
+    w->buf[w->len++] = b;
+  else
+    w->overflow = 1;
+}
+
+void stor_bitw_bits(struct stor_bitw *w, uint64_t v, unsigned n) {
+  DEBUG_ASSERT(n <= 64 && w->nacc < 8);
+  if (n > 56) {
+    stor_bitw_bits(w, v, 32);
+    v >>= 32;
+    n -= 32;
+  }
+  if (n == 0)
+    return;
+  v &= ~UINT64_C(0) >> (64 - n);
+  w->acc |= v << w->nacc;
+  w->nacc += n;
+  if (w->len + 8 <= w->cap) {
+    /* Fast path: store 8 bytes at once, keep the partial byte pending. */
+    uint8_t tmp[8];
+    unsigned whole = w->nacc >> 3;
+    for (unsigned i = 0; i < 8; i++)
+      tmp[i] = (uint8_t)(w->acc >> (8 * i));
+    memcpy(w->buf + w->len, tmp, 8);
+    w->len += whole;
+    w->acc = whole == 8 ? 0 : w->acc >> (8 * whole);
+    w->nacc -= 8 * whole;
+    return;
+  }
+  while (w->nacc >= 8) {
+    put_byte(w, (uint8_t)w->acc);
+    w->acc >>= 8;
+    w->nacc -= 8;
+  }
+}
+
+void stor_bitw_align(struct stor_bitw *w) {
+  if (w->nacc > 0)
+    put_byte(w, (uint8_t)w->acc);
+  w->acc = 0;
+  w->nacc = 0;
+}
+
+void stor_bitw_byte(struct stor_bitw *w, uint8_t b) {
+  DEBUG_ASSERT(w->nacc == 0);
+  put_byte(w, b);
+}
+
+void stor_bitw_varint(struct stor_bitw *w, uint64_t v) {
+  uint8_t tmp[STOR_VARINT_BYTES_MAX];
+  unsigned n = stor_varint_put(tmp, v);
+
+  stor_bitw_bytes(w, tmp, n);
+}
+
+void stor_bitw_bytes(struct stor_bitw *w, const void *src, size_t n) {
+  DEBUG_ASSERT(w->nacc == 0);
+  if (n > w->cap - w->len) {
+    w->overflow = 1;
+    w->len = w->cap;
+    return;
+  }
+  memcpy(w->buf + w->len, src, n);
+  w->len += n;
+}
+
+/* ---- bit reader -------------------------------------------------------- */
+
+void stor_bitr_init(struct stor_bitr *r, const uint8_t *p, size_t len) {
+  *r = (struct stor_bitr){.p = p, .end = p + len};
+}
+
+static void refill(struct stor_bitr *r) {
+  if (r->end - r->p >= 8) {
+    uint64_t word = 0;
+    unsigned take = (63 - r->nacc) >> 3;
+    for (unsigned i = 0; i < 8; i++)
+      word |= (uint64_t)r->p[i] << (8 * i);
+    r->acc |= word << r->nacc;
+    r->p += take;
+    r->nacc += 8 * take;
+    return;
+  }
+  while (r->nacc <= 56 && r->p < r->end) {
+    r->acc |= (uint64_t)*r->p++ << r->nacc;
+    r->nacc += 8;
+  }
+}
+
+uint64_t stor_bitr_bits(struct stor_bitr *r, unsigned n) {
+  uint64_t v;
+
+  if (n > 56) {
+    uint64_t lo = stor_bitr_bits(r, 32);
+    return lo | stor_bitr_bits(r, n - 32) << 32;
+  }
+  if (n == 0)
+    return 0;
+  if (r->nacc < n) {
+    refill(r);
+    if (r->nacc < n) {
+      r->bad = 1;
+      return 0;
+    }
+  }
+  v = r->acc & (~UINT64_C(0) >> (64 - n));
+  r->acc >>= n;
+  r->nacc -= n;
+  return v;
+}
+
+void stor_bitr_align(struct stor_bitr *r) {
+  unsigned drop = r->nacc & 7;
+
+  if (r->acc & ((1u << drop) - 1))
+    r->bad = 1;
+  /* Whole bytes fetched ahead go back to the byte cursor. */
+  r->p -= (r->nacc - drop) >> 3;
+  r->acc = 0;
+  r->nacc = 0;
+}
+
+uint8_t stor_bitr_byte(struct stor_bitr *r) {
+  DEBUG_ASSERT(r->nacc == 0);
+  if (r->p >= r->end) {
+    r->bad = 1;
+    return 0;
+  }
+  return *r->p++;
+}
+
+uint64_t stor_bitr_varint(struct stor_bitr *r) {
+  uint64_t v = 0;
+
+  DEBUG_ASSERT(r->nacc == 0);
+  if (stor_varint_get(&r->p, r->end, &v) < 0) {
+    r->bad = 1;
+    return 0;
+  }
+  return v;
+}
+
+/* Bytes of n fields of w bits, padded to a byte. */
+static inline uint64_t packed_bytes(uint64_t n, unsigned w) {
+  return (n * w + 7) / 8;
+}
+
+/* ---- timestamps --------------------------------------------------------- */
+
+/*
+ * Delta-of-delta buckets: k one-bits and a zero (none after the last
+ * bucket), then zigzag(dod) in dod_width[k] bits. Widths fit ms jitter
+ * (4, 7 bits), seconds-level irregularity (10, 16) and anything (64).
+ */
+#define DOD_BUCKETS 6
+static const unsigned dod_width[DOD_BUCKETS] = {0, 4, 7, 10, 16, 64};
+
+static unsigned dod_bucket(uint64_t z) {
+  unsigned k = 0;
+
+  while (k < DOD_BUCKETS - 1 && stor_bit_width(z) > dod_width[k])
+    k++;
+  return k;
+}
+
+static unsigned dod_prefix_bits(unsigned k) {
+  return k < DOD_BUCKETS - 1 ? k + 1 : k;
+}
+
+static void dod_put(struct stor_bitw *w, uint64_t z) {
+  unsigned k = dod_bucket(z);
+
+  stor_bitw_bits(w, (UINT64_C(1) << k) - 1, dod_prefix_bits(k));
+  stor_bitw_bits(w, z, dod_width[k]);
+}
+
+static uint64_t dod_get(struct stor_bitr *r) {
+  unsigned k = 0;
+
+  while (k < DOD_BUCKETS - 1 && stor_bitr_bits(r, 1) == 1)
+    k++;
+  return stor_bitr_bits(r, dod_width[k]);
+}
+
+static inline uint64_t delta_at(const int64_t *ts, uint32_t i) {
+  return (uint64_t)ts[i] - (uint64_t)ts[i - 1];
+}
+
+/*
+ * Grid stride of a run: its span over n - 1 steps, rounded to nearest.
+ * Residuals ts[i] - ts[0] - i * stride are computed modulo 2^64, so any
+ * int64 timestamps round-trip; only their spread decides the width.
+ */
+static uint64_t grid_stride(const int64_t *ts, uint32_t n) {
+  uint64_t span = (uint64_t)ts[n - 1] - (uint64_t)ts[0], k = n - 1;
+  return span / k + (2 * (span % k) >= k);
+}
+
+static inline int64_t grid_res(const int64_t *ts, uint32_t i, uint64_t stride) {
+  return (int64_t)((uint64_t)ts[i] - (uint64_t)ts[0] - (uint64_t)i * stride);
+}
+
+/* What each mode costs for a run of n >= 2, header included (bytes). */
+struct ts_plan {
+  uint64_t dmin, stride;
+  int64_t rmin;
+  unsigned for_w, grid_w;  /* 64: the mode cannot be used */
+  uint64_t bytes[STOR_TS_MODE_COUNT];
+};
+
+static void ts_plan(const int64_t *ts, uint32_t n, struct ts_plan *p) {
+  uint64_t dmax = 0, dod = 0, prev = delta_at(ts, 1);
+  int64_t rmax = INT64_MIN;
+
+  p->dmin = UINT64_MAX;
+  p->rmin = INT64_MAX;
+  p->stride = grid_stride(ts, n);
+  for (uint32_t i = 1; i < n; i++) {
+    uint64_t d = delta_at(ts, i);
+    int64_t res = grid_res(ts, i, p->stride);
+    p->dmin = d < p->dmin ? d : p->dmin;
+    dmax = d > dmax ? d : dmax;
+    p->rmin = res < p->rmin ? res : p->rmin;
+    rmax = res > rmax ? res : rmax;
+    if (i >= 2) {
+      unsigned k = dod_bucket(stor_zigzag((int64_t)(d - prev)));
+      dod += dod_prefix_bits(k) + dod_width[k];
+    }
+    prev = d;
+  }
+  p->for_w = stor_bit_width(dmax - p->dmin);
+  p->grid_w = stor_bit_width((uint64_t)rmax - (uint64_t)p->rmin);
+  p->bytes[STOR_TS_DELTA_FOR] =
+      p->for_w > STOR_TS_WIDTH_MAX
+          ? UINT64_MAX
+          : stor_varint_len(p->dmin) + packed_bytes(n - 1, p->for_w);
+  p->bytes[STOR_TS_GRID] =
+      p->grid_w > STOR_TS_WIDTH_MAX
+          ? UINT64_MAX
+          : stor_varint_len(p->stride) +
+                stor_varint_len(stor_zigzag(p->rmin)) +
+                packed_bytes(n - 1, p->grid_w);
+  p->bytes[STOR_TS_DOD] = stor_varint_len(delta_at(ts, 1)) + (dod + 7) / 8;
+}
+
+static int ts_pick(const struct ts_plan *p) {
+  int best = STOR_TS_DOD;
+
+  for (int m = 0; m < STOR_TS_MODE_COUNT; m++)
+    if (p->bytes[m] < p->bytes[best])
+      best = m;
+  return best;
+}
+
+int stor_ts_encode(struct stor_bitw *w, const int64_t *ts, uint32_t n,
+                   int64_t base, int mode) {
+  struct ts_plan p;
+
+  ASSERT(n >= 1 && ts[0] >= base);
+  stor_bitw_varint(w, (uint64_t)ts[0] - (uint64_t)base);
+  if (n == 1)
+    return 0;
+  ts_plan(ts, n, &p);
+  if (mode == STOR_MODE_AUTO || p.bytes[mode] == UINT64_MAX)
+    mode = ts_pick(&p);
+  if (mode == STOR_TS_DELTA_FOR) {
+    stor_bitw_byte(w, (uint8_t)(mode | p.for_w << 2));
+    stor_bitw_varint(w, p.dmin);
+    for (uint32_t i = 1; i < n; i++)
+      stor_bitw_bits(w, delta_at(ts, i) - p.dmin, p.for_w);
+  } else if (mode == STOR_TS_GRID) {
+    stor_bitw_byte(w, (uint8_t)(mode | p.grid_w << 2));
+    stor_bitw_varint(w, p.stride);
+    stor_bitw_varint(w, stor_zigzag(p.rmin));
+    for (uint32_t i = 1; i < n; i++)
+      stor_bitw_bits(w, (uint64_t)grid_res(ts, i, p.stride) - (uint64_t)p.rmin,
+                     p.grid_w);
+  } else {
+    ASSERT(mode == STOR_TS_DOD);
+    stor_bitw_byte(w, STOR_TS_DOD);
+    stor_bitw_varint(w, delta_at(ts, 1));
+    for (uint32_t i = 2; i < n; i++)
+      dod_put(w, stor_zigzag((int64_t)(delta_at(ts, i) - delta_at(ts, i - 1))));
+  }
+  stor_bitw_align(w);
+  return mode;
+}
+
+/* ts[i] = ts[i-1] + d, when that stays within max_ts. */
+static inline int ts_step(int64_t *ts, uint32_t i, uint64_t d, int64_t max_ts) {
+  if (d > (uint64_t)max_ts - (uint64_t)ts[i - 1])
+    return -EBADMSG;
+  ts[i] = (int64_t)((uint64_t)ts[i - 1] + d);
+  return 0;
+}
+
+static int ts_decode_for(struct stor_bitr *r, int64_t *ts, uint32_t n,
+                         unsigned width, int64_t max_ts) {
+  uint64_t dmin = stor_bitr_varint(r);
+
+  if (r->bad)
+    return -EBADMSG;
+  for (uint32_t i = 1; i < n; i++) {
+    uint64_t d = dmin + stor_bitr_bits(r, width);
+    if (d < dmin || ts_step(ts, i, d, max_ts) < 0)
+      return -EBADMSG;
+  }
+  return 0;
+}
+
+static int ts_decode_grid(struct stor_bitr *r, int64_t *ts, uint32_t n,
+                          unsigned width, int64_t max_ts) {
+  uint64_t stride = stor_bitr_varint(r);
+  uint64_t rmin = (uint64_t)stor_unzigzag(stor_bitr_varint(r));
+
+  if (r->bad)
+    return -EBADMSG;
+  for (uint32_t i = 1; i < n; i++) {
+    uint64_t t = (uint64_t)ts[0] + (uint64_t)i * stride + rmin +
+                 stor_bitr_bits(r, width);
+    /* modulo 2^64 as written; the step from ts[i-1] must be in range */
+    if (ts_step(ts, i, t - (uint64_t)ts[i - 1], max_ts) < 0)
+      return -EBADMSG;
+  }
+  return 0;
+}
+
+static int ts_decode_dod(struct stor_bitr *r, int64_t *ts, uint32_t n,
+                         int64_t max_ts) {
+  uint64_t d = stor_bitr_varint(r);
+
+  if (r->bad || ts_step(ts, 1, d, max_ts) < 0)
+    return -EBADMSG;
+  for (uint32_t i = 2; i < n; i++) {
+    d += (uint64_t)stor_unzigzag(dod_get(r));
+    if (r->bad || ts_step(ts, i, d, max_ts) < 0)
+      return -EBADMSG;
+  }
+  return 0;
+}
+
+int stor_ts_decode(struct stor_bitr *r, int64_t *ts, uint32_t n,
+                   int64_t min_ts, int64_t max_ts) {
+  uint64_t off = stor_bitr_varint(r);
+  unsigned mb, width;
+  int rc;
+
+  if (r->bad || n == 0 || off > (uint64_t)max_ts - (uint64_t)min_ts)
+    return -EBADMSG;
+  ts[0] = (int64_t)((uint64_t)min_ts + off);
+  if (n == 1)
+    return 0;
+  mb = stor_bitr_byte(r);
+  width = mb >> 2;
+  switch (mb & 3) {
+  case STOR_TS_DELTA_FOR:
+    rc = ts_decode_for(r, ts, n, width, max_ts);
+    break;
+  case STOR_TS_GRID:
+    rc = ts_decode_grid(r, ts, n, width, max_ts);
+    break;
+  case STOR_TS_DOD:
+    rc = width == 0 ? ts_decode_dod(r, ts, n, max_ts) : -EBADMSG;
+    break;
+  default:
+    return -EBADMSG;
+  }
+  stor_bitr_align(r);
+  return rc < 0 || r->bad ? -EBADMSG : 0;
+}
+
+/* ---- values: integer path ----------------------------------------------- */
+
+static const double pow10_tab[STOR_DEC_EXP_MAX + 1] = {
+    1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+    1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+
+static inline uint64_t dbits(double v) {
+  uint64_t b;
+  memcpy(&b, &v, sizeof(b));
+  return b;
+}
+
+static inline double from_bits(uint64_t b) {
+  double v;
+  memcpy(&v, &b, sizeof(v));
+  return v;
+}
+
+/* v == m / 10^e bit for bit, with |m| <= 2^53; *m set when so. */
+static int dec_fits(double v, unsigned e, int64_t *m) {
+  double x = v * pow10_tab[e];
+  int64_t k;
+
+  if (!(fabs(x) <= (double)STOR_INT_ABS_MAX))
+    return 0; /* NaN and infinities land here too */
+  k = (int64_t)rint(x);
+  if (dbits((double)k / pow10_tab[e]) != dbits(v))
+    return 0;
+  *m = k;
+  return 1;
+}
+
+/*
+ * The smallest exponent e putting every value on the integer path, with
+ * m[] filled. Returns e, or -1 when the run is not decimal.
+ */
+static int dec_exponent(const double *v, uint32_t n, int64_t *m) {
+  unsigned e = 0;
+
+  for (uint32_t i = 0; i < n; i++)
+    while (!dec_fits(v[i], e, &m[i]))
+      if (++e > STOR_DEC_EXP_MAX)
+        return -1;
+  /* A larger e found late must hold for the earlier values too. */
+  for (uint32_t i = 0; i < n; i++)
+    if (!dec_fits(v[i], e, &m[i]))
+      return -1;
+  return (int)e;
+}
+
+struct int_plan {
+  int64_t min, dmin;
+  unsigned for_w, delta_w;
+  uint64_t for_bytes, delta_bytes;
+};
+
+static void int_plan(const int64_t *m, uint32_t n, struct int_plan *p) {
+  int64_t max = m[0], dmax = 0;
+
+  p->min = m[0];
+  p->dmin = n >= 2 ? m[1] - m[0] : 0;
+  dmax = p->dmin;
+  for (uint32_t i = 1; i < n; i++) {
+    int64_t d = m[i] - m[i - 1]; /* |m| <= 2^53: no overflow */
+    p->min = m[i] < p->min ? m[i] : p->min;
+    max = m[i] > max ? m[i] : max;
+    p->dmin = d < p->dmin ? d : p->dmin;
+    dmax = d > dmax ? d : dmax;
+  }
+  p->for_w = stor_bit_width((uint64_t)(max - p->min));
+  p->delta_w = stor_bit_width((uint64_t)(dmax - p->dmin));
+  p->for_bytes = stor_varint_len(stor_zigzag(p->min));
+  p->delta_bytes = stor_varint_len(stor_zigzag(m[0]));
+  if (n >= 2) {
+    p->for_bytes += 1 + packed_bytes(n, p->for_w);
+    p->delta_bytes += stor_varint_len(stor_zigzag(p->dmin)) + 1 +
+                      packed_bytes(n - 1, p->delta_w);
+  }
+}
+
+static void int_write(struct stor_bitw *w, const int64_t *m, uint32_t n,
+                      const struct int_plan *p, int mode) {
+  if (mode == STOR_VAL_FOR) {
+    stor_bitw_varint(w, stor_zigzag(p->min));
+    if (n < 2)
+      return;
+    stor_bitw_byte(w, (uint8_t)p->for_w);
+    for (uint32_t i = 0; i < n; i++)
+      stor_bitw_bits(w, (uint64_t)(m[i] - p->min), p->for_w);
+  } else {
+    stor_bitw_varint(w, stor_zigzag(m[0]));
+    if (n < 2)
+      return;
+    stor_bitw_varint(w, stor_zigzag(p->dmin));
+    stor_bitw_byte(w, (uint8_t)p->delta_w);
+    for (uint32_t i = 1; i < n; i++)
+      stor_bitw_bits(w, (uint64_t)(m[i] - m[i - 1] - p->dmin), p->delta_w);
+  }
+  stor_bitw_align(w);
+}
+
+/* ---- values: Gorilla XOR ------------------------------------------------ */
+
+/*
+ * After the first value's 64 bits, per value: '0' same bits; '10' XOR fits
+ * the current window: its len bits; '11' new window: 6 bits leading zeros,
+ * 6 bits length (0 means 64), then the bits. The window starts as all 64
+ * bits. A window is reused only when that is no more than 12 bits dearer
+ * than opening a new one (the header it saves).
+ * With w == NULL, only counts. Returns the bits of the whole run.
+ */
+static uint64_t xor_run(struct stor_bitw *w, const double *v, uint32_t n) {
+  uint64_t prev = dbits(v[0]), bits = 64;
+  unsigned lz_w = 0, len_w = 64;
+
+  if (w)
+    stor_bitw_bits(w, prev, 64);
+  for (uint32_t i = 1; i < n; i++) {
+    uint64_t cur = dbits(v[i]), x = cur ^ prev;
+    unsigned lz, tz, len;
+    prev = cur;
+    if (x == 0) {
+      bits += 1;
+      if (w)
+        stor_bitw_bits(w, 0, 1);
+      continue;
+    }
+    lz = (unsigned)__builtin_clzll(x);
+    tz = (unsigned)__builtin_ctzll(x);
+    len = 64 - lz - tz;
+    if (lz >= lz_w && lz + len <= lz_w + len_w && len_w <= len + 12) {
+      bits += 2 + len_w;
+      if (w) {
+        stor_bitw_bits(w, 1, 2); /* '1' then '0' */
+        stor_bitw_bits(w, x >> (64 - lz_w - len_w), len_w);
+      }
+      continue;
+    }
+    lz_w = lz;
+    len_w = len;
+    bits += 2 + 12 + len;
+    if (w) {
+      stor_bitw_bits(w, 3 | (uint64_t)lz << 2 | (uint64_t)(len & 63) << 8, 14);
+      stor_bitw_bits(w, x >> tz, len);
+    }
+  }
+  if (w)
+    stor_bitw_align(w);
+  return bits;
+}
+
+static int xor_decode(struct stor_bitr *r, double *v, uint32_t n) {
+  uint64_t prev = stor_bitr_bits(r, 64);
+  unsigned lz_w = 0, len_w = 64;
+
+  v[0] = from_bits(prev);
+  for (uint32_t i = 1; i < n && !r->bad; i++) {
+    if (stor_bitr_bits(r, 1) != 0) {
+      if (stor_bitr_bits(r, 1) != 0) {
+        lz_w = (unsigned)stor_bitr_bits(r, 6);
+        len_w = (unsigned)stor_bitr_bits(r, 6);
+        len_w = len_w == 0 ? 64 : len_w;
+        if (lz_w + len_w > 64)
+          return -EBADMSG;
+      }
+      prev ^= stor_bitr_bits(r, len_w) << (64 - lz_w - len_w);
+    }
+    v[i] = from_bits(prev);
+  }
+  stor_bitr_align(r);
+  return r->bad ? -EBADMSG : 0;
+}
+
+/* ---- values: the run ---------------------------------------------------- */
+
+int stor_val_encode(struct stor_bitw *w, const double *v, uint32_t n,
+                    int64_t *scratch, int mode) {
+  struct int_plan p;
+  int e;
+  uint64_t xor_bytes;
+
+  ASSERT(n >= 1);
+  e = dec_exponent(v, n, scratch);
+  if (e >= 0)
+    int_plan(scratch, n, &p);
+  if (mode == STOR_MODE_AUTO) {
+    mode = STOR_VAL_XOR;
+    if (e >= 0) {
+      xor_bytes = (xor_run(NULL, v, n) + 7) / 8;
+      mode = p.delta_bytes < p.for_bytes ? STOR_VAL_DELTA_FOR : STOR_VAL_FOR;
+      if (xor_bytes < (mode == STOR_VAL_FOR ? p.for_bytes : p.delta_bytes))
+        mode = STOR_VAL_XOR;
+    }
+  } else if (e < 0) {
+    mode = STOR_VAL_XOR;
+  }
+  if (mode == STOR_VAL_XOR) {
+    stor_bitw_byte(w, STOR_VAL_XOR);
+    xor_run(w, v, n);
+    return STOR_VAL_XOR;
+  }
+  stor_bitw_byte(w, (uint8_t)(mode | e << 2));
+  int_write(w, scratch, n, &p, mode);
+  return mode | e << 2;
+}
+
+/* m as a double of exponent e, or -EBADMSG when |m| is over 2^53. */
+static inline int int_value(uint64_t m, unsigned e, double *out) {
+  int64_t s = (int64_t)m;
+
+  if (s < -STOR_INT_ABS_MAX || s > STOR_INT_ABS_MAX)
+    return -EBADMSG;
+  *out = (double)s / pow10_tab[e];
+  return 0;
+}
+
+static int int_decode(struct stor_bitr *r, double *v, uint32_t n, int mode,
+                      unsigned e) {
+  uint64_t m = (uint64_t)stor_unzigzag(stor_bitr_varint(r));
+  uint64_t dmin = 0;
+  unsigned width = 0;
+
+  if (n >= 2 && mode == STOR_VAL_DELTA_FOR)
+    dmin = (uint64_t)stor_unzigzag(stor_bitr_varint(r));
+  if (n >= 2)
+    width = stor_bitr_byte(r);
+  if (r->bad || width > 64)
+    return -EBADMSG;
+  if (mode == STOR_VAL_FOR) {
+    uint64_t base = m;
+    for (uint32_t i = 0; i < n; i++)
+      if (int_value(base + stor_bitr_bits(r, width), e, &v[i]) < 0)
+        return -EBADMSG;
+  } else {
+    if (int_value(m, e, &v[0]) < 0)
+      return -EBADMSG;
+    for (uint32_t i = 1; i < n; i++) {
+      m += dmin + stor_bitr_bits(r, width);
+      if (int_value(m, e, &v[i]) < 0)
+        return -EBADMSG;
+    }
+  }
+  if (n >= 2)
+    stor_bitr_align(r);
+  return r->bad ? -EBADMSG : 0;
+}
+
+int stor_val_decode(struct stor_bitr *r, double *v, uint32_t n) {
+  uint8_t mb = stor_bitr_byte(r);
+  unsigned mode = mb & 3, e = mb >> 2;
+
+  if (r->bad || n == 0 || e > STOR_DEC_EXP_MAX || mode >= STOR_VAL_MODE_COUNT)
+    return -EBADMSG;
+  if (mode == STOR_VAL_XOR)
+    return e != 0 ? -EBADMSG : xor_decode(r, v, n);
+  return int_decode(r, v, n, (int)mode, e);
+}
