@@ -377,8 +377,8 @@ Test(http_parser, malformed_400) {
       "POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
       "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n",
       "POST / HTTP/1.1\r\nTransfer-Encoding: chunked, chunked\r\n\r\n",
-      "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
-      "Transfer-Encoding: chunked\r\n\r\n",
+      ("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
+       "Transfer-Encoding: chunked\r\n\r\n"),
       "POST / HTTP/1.1\r\nTransfer-Encoding: \r\n\r\n",
       /* chunk framing */
       "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
