@@ -68,6 +68,16 @@
 #define NET_HTTP_LINGER_BYTES_MAX (1 << 20) /* input discarded while lingering */
 #define NET_HTTP_TURN_REQUESTS_MAX 16      /* requests served per connection turn */
 
+/* ---- query port: selectors and read bounds (query thread) --------------- */
+#define CORE_SELECTOR_BYTES_MAX 4096       /* one match[] selector's text */
+#define CORE_SELECTOR_MATCHERS_MAX 32      /* label matchers in one selector */
+#define CORE_QUERY_MATCH_MAX 16            /* match[] parameters OR-ed */
+#define CORE_QUERY_SERIES_MAX 100000       /* series (or label values) per response: 422 over */
+#define CORE_QUERY_POINTS_MAX (1u << 22)   /* points per export response: 422 over */
+#define CORE_QUERY_KEY_BYTES_MAX (64u << 20) /* series key bytes held by one query */
+#define CORE_QUERY_TIME_MS_MAX 10000       /* time budget of one query: 503 over */
+#define CORE_QUERY_PARAM_BYTES_MAX 64      /* start=, end= text */
+
 /* ---- tools: bench, stats, tune (operator side, never the data path) ------ */
 #define TOOLS_BENCH_THREADS_MAX 64              /* --threads */
 #define TOOLS_BENCH_DATAGRAM_BYTES_DEFAULT 1432 /* fits a 1500-byte MTU */
@@ -203,5 +213,15 @@ _Static_assert(NET_UDP_RCVBUF_BYTES_MAX <= 0x7fffffff / 2,
 _Static_assert(NET_TCP_CONNS_PER_SHARD_MIN >= 1 &&
                    NET_TCP_CONNS_PER_SHARD_MIN <= NET_TCP_CONNS_PER_SHARD_MAX,
                "TCP connection bound range is not empty");
+
+_Static_assert(CORE_QUERY_POINTS_MAX * 4ull <= NET_HTTP_RESPONSE_BYTES_MAX,
+               "a response can hold every point the points bound lets through");
+_Static_assert(CORE_SELECTOR_BYTES_MAX <= NET_HTTP_HEADER_BYTES_MAX,
+               "a selector fits the request line it arrives in");
+_Static_assert(CORE_QUERY_KEY_BYTES_MAX >= CORE_SERIES_KEY_BYTES_MAX,
+               "one maximal series key fits a query");
+_Static_assert(CORE_QUERY_SERIES_MAX * 1ull * CORE_SERIES_KEY_BYTES_AVG <=
+                   CORE_QUERY_KEY_BYTES_MAX,
+               "a response of average keys reaches the series bound first");
 
 #endif
