@@ -4,6 +4,7 @@
 #include "core/pipe.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/head.h"
@@ -88,13 +89,39 @@ static void make_room(struct core_head *h, struct core_series_entry *e) {
 }
 
 /* The metric has parsed: find its series and append its samples. */
-static void ingest_metric(struct core_pipe *p, const struct core_statsd_msg *m,
+/*
+ * A timer, histogram or distribution sample sent with @r (r < 1) stands for
+ * 1/r samples. Its weight is kept in the series key as the extra tag
+ * __weight__:<1/r> (docs/statsd.md), so the stored value stays the sample.
+ * Returns 0, or -1 when the line has no room for one more tag.
+ */
+static int add_weight_tag(struct core_pipe *p, struct core_statsd_msg *m) {
+  int n;
+
+  if (m->sample_rate >= 1.0 || m->type == CORE_STATSD_COUNTER ||
+      m->type == CORE_STATSD_GAUGE || m->type == CORE_STATSD_SET)
+    return 0;
+  if (m->tag_count == CORE_STATSD_TAGS_MAX)
+    return -1;
+  n = snprintf(p->weight, sizeof(p->weight), "%.6g", 1.0 / m->sample_rate);
+  m->tags[m->tag_count++] = (struct core_statsd_tag){
+      .key = "__weight__", .key_len = 10, .val = p->weight,
+      .val_len = (uint32_t)n};
+  return 0;
+}
+
+static void ingest_metric(struct core_pipe *p, struct core_statsd_msg *m,
                           int64_t now_ms) {
   struct core_series_entry *e;
-  size_t klen = core_series_key(m, p->key, sizeof(p->key));
+  size_t klen;
   int64_t ts_ms;
   int rc;
 
+  if (add_weight_tag(p, m) < 0) {
+    core_pipe_statsd_reject(p, CORE_STATSD_ERR_TOO_MANY_TAGS);
+    return;
+  }
+  klen = core_series_key(m, p->key, sizeof(p->key));
   if (klen == 0) {
     core_pipe_statsd_reject(p, CORE_STATSD_ERR_SERIES_KEY_TOO_LONG);
     return;

@@ -22,6 +22,7 @@ struct core_pipe {
   uint32_t line_bytes_max;      /* --max-line-bytes */
   struct core_statsd_msg msg;   /* scratch for the line being parsed */
   char key[CORE_SERIES_KEY_BYTES_MAX]; /* scratch for its series key */
+  char weight[32];              /* scratch for a __weight__ tag value */
 };
 
 #endif

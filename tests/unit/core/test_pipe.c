@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/pipe.h"
+#include "core/series.h"
 #include "core/stats.h"
 
 static struct core_stats st;
@@ -146,4 +147,19 @@ Test(pipe_bounds, bad_line_bound_is_refused) {
   cr_assert_eq(core_pipe_init(&p, &st, 10, 1, NULL, NULL), -EINVAL);
   cr_assert_eq(core_pipe_init(&p, &st, 10, CORE_LINE_BYTES_MAX_LIMIT + 1,
                               NULL, NULL), -EINVAL);
+}
+
+Test(pipe, sampled_timers_keep_their_weight_in_a_tag) {
+  uint32_t len;
+  const char *k;
+
+  feed("t:5|ms|@0.25|#a:b\nt:6|ms|#a:b\nc:1|c|@0.5");
+  cr_assert_eq(p.head.count, 3);
+  cr_assert_neq(p.head.series_id[0], p.head.series_id[1]);
+  cr_assert_float_eq(p.head.value[0], 5.0, 0);
+  k = core_series_key_of(&p.series, p.head.series_id[0], &len);
+  cr_assert_eq(len, sizeof("t\0__weight__:4\0a:b") - 1);
+  cr_assert_eq(memcmp(k, "t\0__weight__:4\0a:b", len), 0);
+  k = core_series_key_of(&p.series, p.head.series_id[2], &len);
+  cr_assert_eq(len, 1, "counters carry no weight tag: scaled instead");
 }
