@@ -15,6 +15,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "simd/simd.h"
+
 _Static_assert(CORE_CPUS_MAX <= CPU_SETSIZE, "CPU ids fit a cpu_set_t");
 
 #define VALUE_SHOWN_MAX 80 /* bytes of a bad value quoted in a message */
@@ -108,6 +110,7 @@ void core_config_defaults(struct core_config *c) {
   c->segment_age_ms_max = STOR_SEGMENT_AGE_MS_DEFAULT;
   c->retention_ms = 0;
   c->disk_bytes_max = 0;
+  snprintf(c->simd, sizeof(c->simd), "%s", "auto");
 }
 
 /* ---- numbers ------------------------------------------------------------- */
@@ -527,6 +530,19 @@ static int set_cores(struct core_config *c, const char *val, char *err,
   return fail(err, errlen, "--cores: %s", why);
 }
 
+/* --simd: validated here; applied with simd_select at start-up. */
+static int set_simd(struct core_config *c, const char *val, char *err,
+                    size_t errlen) {
+  enum simd_level level;
+
+  if (simd_parse_level(val, &level) < 0 || strlen(val) >= sizeof(c->simd))
+    return fail(err, errlen,
+                "--simd: \"%.*s\" is not a level; use auto, avx512, avx2, "
+                "sse42 or scalar", VALUE_SHOWN_MAX, val);
+  memcpy(c->simd, val, strlen(val) + 1);
+  return 0;
+}
+
 int core_config_set(struct core_config *c, const char *name, const char *val,
                     char *err, size_t errlen) {
   struct core_addr *a = addr_field(c, name);
@@ -537,6 +553,8 @@ int core_config_set(struct core_config *c, const char *name, const char *val,
     return set_cores(c, val, err, errlen);
   if (strcmp(name, "data-dir") == 0)
     return set_data_dir(c, val, err, errlen);
+  if (strcmp(name, "simd") == 0)
+    return set_simd(c, val, err, errlen);
   for (size_t i = 0; i < sizeof(num_opts) / sizeof(num_opts[0]); i++)
     if (strcmp(name, num_opts[i].name) == 0)
       return set_number(c, &num_opts[i], val, err, errlen);

@@ -32,6 +32,7 @@ struct core_config {
   uint64_t segment_age_ms_max;   /* --segment-max-age (a duration) */
   uint64_t retention_ms;         /* --retention (a duration; 0 = forever) */
   uint64_t disk_bytes_max;       /* --max-disk-bytes (0 = no bound) */
+  char simd[16];                 /* --simd: auto|avx512|avx2|sse42|scalar */
 };
 
 #endif

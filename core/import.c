@@ -22,6 +22,7 @@
 #include "core/pipe.h"
 #include "core/stats.h"
 #include "net/uring.h"
+#include "simd/simd.h"
 #include "storage/recover.h"
 #include "storage/writer.h"
 
@@ -43,13 +44,15 @@ static const char import_help[] =
     "  --cores N|LIST           shards, as for `sluice run` [all CPUs]\n"
     "  --max-series N           series per shard [1048576]\n"
     "  --max-line-bytes N       longest line [8192]\n"
+    "  --simd LEVEL             parser kernels: auto, avx512, avx2, sse42\n"
+    "                           or scalar [auto: the best this CPU has]\n"
     "  --config FILE            read these options from FILE\n"
     "  -h, --help               show this help\n"
     "Exit codes: 0 ok, 1 a file could not be read, 2 usage error.\n";
 
 static const char *const import_names[] = {
     "cores", "max-series", "max-line-bytes", "data-dir", "fsync-interval-ms",
-    "segment-max-bytes", "segment-max-age", NULL};
+    "segment-max-bytes", "segment-max-age", "simd", NULL};
 
 struct file_map {
   const char *path;
@@ -292,6 +295,10 @@ static int import_files(const struct core_config *cfg, char **paths,
   double secs;
   int rc = 0;
 
+  if (simd_select(cfg->simd) < 0) /* before any shard parses */
+    return core_cli_usage("import", "--simd %s: this CPU lacks it (its best "
+                          "is %s)", cfg->simd,
+                          simd_level_name(simd_level_best()));
   for (unsigned i = 0; i < nfiles; i++) {
     int e = map_file(&files[i], paths[i]);
     if (e < 0) {

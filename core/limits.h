@@ -22,6 +22,7 @@
 #define CORE_STATSD_NAME_BYTES_MAX 1024    /* metric name length */
 #define CORE_STATSD_NUMBER_BYTES_MAX 128   /* one value/rate token, sign and exponent included */
 #define CORE_STATSD_TIMESTAMP_DIGITS_MAX 18 /* |T digits: any such value fits an int64_t */
+#define CORE_STATSD_SCAN_BYTES 4096       /* SIMD parser: bytes scanned into bitmaps at a time */
 
 /* ---- series dictionary (per shard) --------------------------------------- */
 #define CORE_SERIES_MAX_DEFAULT (1u << 20)  /* --max-series default */
@@ -161,6 +162,9 @@ _Static_assert(CORE_STATSD_NUMBER_BYTES_MAX < CORE_LINE_BYTES_MIN_LIMIT * 4,
                "a number token is small next to a line");
 _Static_assert(CORE_STATSD_TIMESTAMP_DIGITS_MAX <= 18,
                "18 decimal digits never overflow an int64_t");
+_Static_assert(CORE_STATSD_SCAN_BYTES % 64 == 0 &&
+                   CORE_STATSD_SCAN_BYTES <= CORE_LINE_BYTES_MAX_LIMIT,
+               "SIMD parser windows are whole blocks; longer lines go scalar");
 _Static_assert((NET_UDP_BUFS_COUNT & (NET_UDP_BUFS_COUNT - 1)) == 0,
                "buffer ring sizes are powers of two");
 _Static_assert((NET_TCP_BUFS_COUNT & (NET_TCP_BUFS_COUNT - 1)) == 0,

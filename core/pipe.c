@@ -152,6 +152,21 @@ static void ingest_metric(struct core_pipe *p, struct core_statsd_msg *m,
   core_stat_set(&p->stats->head_points, p->head.count);
 }
 
+/* Count or ingest one line's outcome; a parsed line is in p->msg. */
+static void consume(struct core_pipe *p, enum core_statsd_err err,
+                    int64_t now_ms) {
+  if (err != CORE_STATSD_OK) {
+    core_pipe_statsd_reject(p, err);
+    return;
+  }
+  if (p->msg.kind == CORE_STATSD_EVENT)
+    core_stat_add(&p->stats->statsd_events, 1);
+  else if (p->msg.kind == CORE_STATSD_SERVICE_CHECK)
+    core_stat_add(&p->stats->statsd_service_checks, 1);
+  else
+    ingest_metric(p, &p->msg, now_ms);
+}
+
 void core_pipe_statsd_line(struct core_pipe *p, const char *line, size_t len,
                            int64_t now_ms) {
   enum core_statsd_err err;
@@ -165,33 +180,27 @@ void core_pipe_statsd_line(struct core_pipe *p, const char *line, size_t len,
     return;
   }
   err = core_statsd_parse_line(line, len, &p->msg);
-  if (err != CORE_STATSD_OK) {
-    core_pipe_statsd_reject(p, err);
-    return;
-  }
-  if (p->msg.kind == CORE_STATSD_EVENT)
-    core_stat_add(&p->stats->statsd_events, 1);
-  else if (p->msg.kind == CORE_STATSD_SERVICE_CHECK)
-    core_stat_add(&p->stats->statsd_service_checks, 1);
-  else
-    ingest_metric(p, &p->msg, now_ms);
+  consume(p, err, now_ms);
+}
+
+/* What core_statsd_parse_buf's callback needs. */
+struct buf_ctx {
+  struct core_pipe *p;
+  int64_t now_ms;
+};
+
+static void on_line(void *ctx, enum core_statsd_err err,
+                    const struct core_statsd_msg *msg) {
+  struct buf_ctx *c = ctx;
+
+  (void)msg; /* it is c->p->msg */
+  consume(c->p, err, c->now_ms);
 }
 
 uint64_t core_pipe_statsd_buf(struct core_pipe *p, const char *buf,
                               size_t len, int64_t now_ms) {
-  const char *q = buf, *end = buf + len;
-  uint64_t lines = 0;
+  struct buf_ctx c = {p, now_ms};
 
-  while (q < end) {
-    const char *nl = memchr(q, '\n', (size_t)(end - q));
-    const char *stop = nl ? nl : end;
-    size_t n = (size_t)(stop - q);
-
-    if (n > 0 && !(n == 1 && q[0] == '\r')) {
-      core_pipe_statsd_line(p, q, n, now_ms);
-      lines++;
-    }
-    q = stop + 1;
-  }
-  return lines;
+  return core_statsd_parse_buf(buf, len, p->line_bytes_max, &p->msg, on_line,
+                               &c);
 }

@@ -24,6 +24,7 @@
 #include "net/http.h"
 #include "net/query.h"
 #include "net/sock.h"
+#include "simd/simd.h"
 #include "storage/recover.h"
 #include "storage/retention.h"
 
@@ -50,6 +51,8 @@ static const char run_help[] =
     "  --udp-rcvbuf-bytes N     SO_RCVBUF asked for each UDP socket; the\n"
     "                           kernel caps it at net.core.rmem_max [8M]\n"
     "  --block-max-age-ms N     seal the open block at this age [1000]\n"
+    "  --simd LEVEL             parser kernels: auto, avx512, avx2, sse42\n"
+    "                           or scalar [auto: the best this CPU has]\n"
     "\n"
     "Storage:\n"
     "  --data-dir DIR           data directory, created if absent; each\n"
@@ -79,7 +82,7 @@ static const char *const run_names[] = {
     "max-series", "max-line-bytes", "block-max-age-ms",
     "udp-rcvbuf-bytes", "max-tcp-connections", "fsync-interval-ms",
     "segment-max-bytes", "segment-max-age", "retention", "max-disk-bytes",
-    NULL};
+    "simd", NULL};
 
 /* mkdir -p for the data directory. Returns 0 or -errno. */
 static int make_dirs(const char *path) {
@@ -307,6 +310,10 @@ static int start(struct core_runtime *rt) {
   if (rc < 0)
     return core_cli_usage("run", "SLUICE_FAULT=\"%s\" is not understood; "
                           "see core/fault_types.h", getenv("SLUICE_FAULT"));
+  if (simd_select(rt->cfg.simd) < 0) /* before any shard parses */
+    return core_cli_usage("run", "--simd %s: this CPU lacks it (its best "
+                          "is %s)", rt->cfg.simd,
+                          simd_level_name(simd_level_best()));
   rc = make_dirs(rt->cfg.data_dir);
 
   if (rc < 0)

@@ -1,5 +1,7 @@
 /*
- * core/statsd.c - the scalar StatsD / DogStatsD line parser.
+ * core/statsd.c - the scalar StatsD / DogStatsD line parser: the reference
+ * twin of the SIMD one (core/statsd_simd.c), which hands it every line
+ * off its fast path.
  *
  * One forward pass over the line, no allocation, no copy except a bounded
  * one for the rare number that needs strtod. Every byte of an accepted
@@ -609,8 +611,9 @@ static int has_bad_byte(const char *p, const char *end) {
   return scan(p, end, C_CTL) != end;
 }
 
-enum core_statsd_err core_statsd_parse_line(const char *line, size_t len,
-                                            struct core_statsd_msg *out) {
+enum core_statsd_err core_statsd_parse_line_scalar(const char *line,
+                                                   size_t len,
+                                                   struct core_statsd_msg *out) {
   const char *end;
   enum core_statsd_err err;
 
@@ -619,16 +622,7 @@ enum core_statsd_err core_statsd_parse_line(const char *line, size_t len,
   if (len > 0 && line[len - 1] == '\r')
     len--;
   end = line + len;
-  out->kind = CORE_STATSD_METRIC;
-  out->type = CORE_STATSD_COUNTER;
-  out->value_count = 0;
-  out->delta_mask = 0;
-  out->sample_rate = 1.0;
-  out->tag_count = 0;
-  out->container = NULL;
-  out->container_len = 0;
-  out->has_timestamp = 0;
-  out->timestamp_s = 0;
+  core_statsd_msg_reset(out);
   if (len >= 3 && line[0] == '_' && line[1] == 'e' && line[2] == '{')
     err = parse_event(line + 3, end, out);
   else if (len >= 4 && memcmp(line, "_sc|", 4) == 0)

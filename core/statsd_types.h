@@ -93,4 +93,12 @@ struct core_statsd_msg {
   int64_t timestamp_s;
 };
 
+/*
+ * What core_statsd_parse_buf calls for each non-empty line: err is the
+ * outcome; msg holds the parsed line when err is CORE_STATSD_OK (its
+ * pointers refer into the caller's buffer) and is unspecified otherwise.
+ */
+typedef void (*core_statsd_line_fn)(void *ctx, enum core_statsd_err err,
+                                    const struct core_statsd_msg *msg);
+
 #endif

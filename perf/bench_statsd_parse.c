@@ -1,20 +1,24 @@
 /*
- * perf/bench_statsd_parse.c - throughput of the scalar StatsD parser.
+ * perf/bench_statsd_parse.c - throughput of the StatsD parsers.
  *
  * Builds a fleet-like DogStatsD workload in memory (about 100 bytes a
  * line, types c/g/ms/h/d/s, 2-5 tags, some sample rates, about 10k
  * distinct series, fixed PRNG seed so every run sees the same bytes),
  * then times over several passes:
  *   (a) memchr counting the newlines: the floor any line parser pays;
- *   (b) splitting into lines and core_statsd_parse_line on each;
- *   (c) the parser alone on lines split beforehand (what (b) costs
- *       beyond the framing).
+ *   (b) splitting into lines and the scalar twin
+ *       (core_statsd_parse_line_scalar) on each;
+ *   (c) the scalar twin alone on lines split beforehand (what (b) costs
+ *       beyond the framing);
+ *   (d) core_statsd_parse_buf on the whole buffer at each SIMD level the
+ *       CPU supports (at level scalar it is (b) behind the batch API).
  * Prints bytes, lines, best and median time, GB/s and lines/s of each,
- * and the ratio (b)/(a).
+ * and the ratio of each parse to (a).
  *
- *   bench_statsd_parse [--mb N] [--passes N]
+ *   bench_statsd_parse [--mb N] [--passes N] [--simd LEVEL]
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +26,7 @@
 #include <time.h>
 
 #include "core/statsd.h"
+#include "simd/simd.h"
 
 #define SERIES_COUNT 10000
 #define SERIES_BYTES_MAX 160
@@ -173,7 +178,7 @@ static size_t parse_all(const char *buf, size_t len, uint64_t *work) {
   while (p < end) {
     const char *nl = memchr(p, '\n', (size_t)(end - p));
     const char *e = nl ? nl : end;
-    if (core_statsd_parse_line(p, (size_t)(e - p), &msg) == CORE_STATSD_OK) {
+    if (core_statsd_parse_line_scalar(p, (size_t)(e - p), &msg) == CORE_STATSD_OK) {
       ok++;
       *work += msg.value_count + msg.tag_count + msg.name_len;
     }
@@ -207,7 +212,7 @@ static size_t parse_split(const char *buf, const size_t *starts,
 
   for (size_t i = 0; i < lines; i++) {
     size_t len = starts[i + 1] - starts[i] - 1; /* without its '\n' */
-    if (core_statsd_parse_line(buf + starts[i], len, &msg) == CORE_STATSD_OK) {
+    if (core_statsd_parse_line_scalar(buf + starts[i], len, &msg) == CORE_STATSD_OK) {
       ok++;
       *work += msg.value_count + msg.tag_count + msg.name_len;
     }
@@ -215,84 +220,167 @@ static size_t parse_split(const char *buf, const size_t *starts,
   return ok;
 }
 
+/* What parse_buf's callback adds up. */
+struct tally {
+  size_t ok;
+  uint64_t work;
+};
+
+static void on_line(void *ctx, enum core_statsd_err err,
+                    const struct core_statsd_msg *msg) {
+  struct tally *t = ctx;
+
+  if (err == CORE_STATSD_OK) {
+    t->ok++;
+    t->work += msg->value_count + msg->tag_count + msg->name_len;
+  }
+}
+
+/* (d) at the current level: returns the lines accepted. */
+static size_t parse_buf(const char *buf, size_t len, uint64_t *work) {
+  static struct core_statsd_msg msg;
+  struct tally t = {0, 0};
+
+  core_statsd_parse_buf(buf, len, CORE_LINE_BYTES_MAX_DEFAULT, &msg, on_line,
+                        &t);
+  *work += t.work;
+  return t.ok;
+}
+
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
 }
 
+/* One markdown row: best and median over the passes, ratio to memchr. */
 static void report(const char *what, double *t, int passes, size_t bytes,
-                   size_t lines) {
+                   size_t lines, double memchr_best) {
   qsort(t, (size_t)passes, sizeof(*t), cmp_double);
-  printf("%-18s best %.4f s  median %.4f s  %6.2f GB/s  %7.2f M lines/s "
-         "(best)  %6.2f GB/s (median)\n",
-         what, t[0], t[passes / 2], (double)bytes / t[0] / 1e9,
-         (double)lines / t[0] / 1e6, (double)bytes / t[passes / 2] / 1e9);
+  printf("| %-26s | %.4f | %.4f | %6.2f | %7.2f | %6.2f | %4.1fx |\n", what,
+         t[0], t[passes / 2], (double)bytes / t[0] / 1e9,
+         (double)lines / t[0] / 1e6, (double)bytes / t[passes / 2] / 1e9,
+         t[0] / memchr_best);
 }
 
 static int usage(const char *argv0) {
   fprintf(stderr, "usage: %s [--mb N (1-4096, default 64)] "
-                  "[--passes N (1-%d, default 7)]\n", argv0, PASSES_MAX);
+                  "[--passes N (1-%d, default 7)] "
+                  "[--simd auto|avx512|avx2|sse42|scalar (memchr and that "
+                  "level only; default: the scalar twin and every supported "
+                  "level)]\n", argv0, PASSES_MAX);
   return 2;
+}
+
+enum { ROW_MEMCHR, ROW_SPLIT, ROW_ONLY, ROW_LEVEL0, ROWS = ROW_LEVEL0 + SIMD_LEVEL_COUNT };
+
+/* The rows timed: the three fixed ones and the chosen levels. */
+static bool row_on(int row, int only_level) {
+  int lv = row - ROW_LEVEL0;
+
+  if (row < ROW_LEVEL0)
+    return row == ROW_MEMCHR || only_level < 0;
+  return simd_level_supported((enum simd_level)lv) &&
+         (only_level < 0 || lv == only_level);
+}
+
+/* Time one pass of row; returns the lines accepted. */
+static size_t run_row(int row, const char *buf, size_t len,
+                      const size_t *starts, size_t lines, uint64_t *work) {
+  if (row == ROW_MEMCHR)
+    return count_newlines(buf, len);
+  if (row == ROW_SPLIT)
+    return parse_all(buf, len, work);
+  if (row == ROW_ONLY)
+    return parse_split(buf, starts, lines, work);
+  simd_set_level((enum simd_level)(row - ROW_LEVEL0));
+  return parse_buf(buf, len, work);
+}
+
+static void print_rows(double t[ROWS][PASSES_MAX], int passes, int only_level,
+                       size_t len, size_t lines) {
+  double memchr_best;
+  char what[64];
+
+  printf("| parse | best s | median s | GB/s | M lines/s | GB/s (median) "
+         "| time / memchr |\n|---|---|---|---|---|---|---|\n");
+  qsort(t[ROW_MEMCHR], (size_t)passes, sizeof(double), cmp_double);
+  memchr_best = t[ROW_MEMCHR][0];
+  report("memchr newline count", t[ROW_MEMCHR], passes, len, lines,
+         memchr_best);
+  if (only_level < 0) {
+    report("memchr + scalar twin", t[ROW_SPLIT], passes, len, lines,
+           memchr_best);
+    report("scalar twin (pre-split)", t[ROW_ONLY], passes, len, lines,
+           memchr_best);
+  }
+  for (int row = ROW_LEVEL0; row < ROWS; row++) {
+    if (!row_on(row, only_level))
+      continue;
+    snprintf(what, sizeof(what), "parse_buf %s",
+             simd_level_name((enum simd_level)(row - ROW_LEVEL0)));
+    report(what, t[row], passes, len, lines, memchr_best);
+  }
 }
 
 int main(int argc, char **argv) {
   static const struct option opts[] = {
       {"mb", required_argument, NULL, 'm'},
       {"passes", required_argument, NULL, 'p'},
+      {"simd", required_argument, NULL, 's'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
+  static double t[ROWS][PASSES_MAX];
   long mb = 64, passes = 7;
-  double t_scan[PASSES_MAX], t_parse[PASSES_MAX], t_only[PASSES_MAX];
-  size_t len, lines, ok = 0, ok_only = 0, *starts;
-  uint64_t work = 0, nl = 0;
+  size_t len, lines, *starts;
+  uint64_t work = 0;
+  enum simd_level best = simd_level_best(), lv;
+  int c, only_level = -1, bad = 0;
   char *buf;
-  int c;
 
   while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     if (c == 'm')
       mb = strtol(optarg, NULL, 10);
     else if (c == 'p')
       passes = strtol(optarg, NULL, 10);
+    else if (c == 's' && simd_parse_level(optarg, &lv) == 0)
+      only_level = (int)lv;
     else
       return usage(argv[0]);
   }
   if (optind != argc || mb < 1 || mb > 4096 || passes < 1 ||
       passes > PASSES_MAX)
     return usage(argv[0]);
-  buf = make_workload((size_t)mb << 20, &len, &lines);
-  if (buf == NULL) {
-    fprintf(stderr, "bench_statsd_parse: out of memory for %ld MiB\n", mb);
-    return 1;
+  if (only_level >= 0 && !simd_level_supported((enum simd_level)only_level)) {
+    fprintf(stderr, "bench_statsd_parse: this CPU lacks --simd %s\n",
+            simd_level_name((enum simd_level)only_level));
+    return 2;
   }
-  starts = line_starts(buf, len, lines);
+  buf = make_workload((size_t)mb << 20, &len, &lines);
+  starts = buf ? line_starts(buf, len, lines) : NULL;
   if (starts == NULL) {
-    fprintf(stderr, "bench_statsd_parse: out of memory for line offsets\n");
+    fprintf(stderr, "bench_statsd_parse: out of memory for %ld MiB\n", mb);
     free(buf);
     return 1;
   }
-  for (int i = 0; i < passes; i++) {
-    double t0 = now_s();
-    nl += count_newlines(buf, len);
-    double t1 = now_s();
-    ok = parse_all(buf, len, &work);
-    double t2 = now_s();
-    ok_only = parse_split(buf, starts, lines, &work);
-    double t3 = now_s();
-    t_scan[i] = t1 - t0;
-    t_parse[i] = t2 - t1;
-    t_only[i] = t3 - t2;
-  }
+  for (int i = 0; i < passes; i++)
+    for (int row = 0; row < ROWS; row++) {
+      if (!row_on(row, only_level))
+        continue;
+      double t0 = now_s();
+      size_t n = run_row(row, buf, len, starts, lines, &work);
+      t[row][i] = now_s() - t0;
+      bad |= n != lines;
+    }
+  simd_set_level(best);
   printf("workload: %zu bytes, %zu lines (%.1f bytes/line), %d series, "
-         "%zu accepted, %ld passes\n", len, lines, (double)len / (double)lines,
-         SERIES_COUNT, ok, passes);
-  report("memchr newlines", t_scan, (int)passes, len, lines);
-  report("split + parse", t_parse, (int)passes, len, lines);
-  report("parse (pre-split)", t_only, (int)passes, len, lines);
-  printf("ratio parse/memchr (best): %.1fx   [check %llu %llu]\n",
-         t_parse[0] / t_scan[0], (unsigned long long)(nl / (uint64_t)passes),
-         (unsigned long long)work);
+         "%ld passes, best level %s\n\n", len, lines,
+         (double)len / (double)lines, SERIES_COUNT, passes,
+         simd_level_name(best));
+  print_rows(t, (int)passes, only_level, len, lines);
+  printf("\n[check %llu]%s\n", (unsigned long long)work,
+         bad ? "  SOME LINES WERE NOT ACCEPTED" : "");
   free(starts);
   free(buf);
-  return ok == lines && ok_only == lines ? 0 : 1;
+  return bad;
 }

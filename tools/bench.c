@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/cli.h"
+#include "simd/simd.h"
 #include "tools/bench.h"
 #include "tools/http.h"
 #include "tools/metrics.h"
@@ -43,6 +44,8 @@ static const char help[] =
     "  --check URL           read sluice's /metrics (e.g.\n"
     "                        http://127.0.0.1:9400/metrics) before and after,\n"
     "                        and print what sluice received and the loss\n"
+    "  --simd LEVEL          kernels of this process (as for `sluice run`):\n"
+    "                        auto, avx512, avx2, sse42 or scalar (default auto)\n"
     "  --help                this text\n\n"
     "StatsD mixes c (some @0.5), g (some +/- deltas), ms, h, d and s; a\n"
     "series keeps its type, one value per line, so lines sent = points.\n"
@@ -53,7 +56,7 @@ static const char help[] =
 
 enum { OPT_TARGET = 256, OPT_TCP, OPT_RATE, OPT_DURATION, OPT_THREADS,
        OPT_CPUS, OPT_DGRAM, OPT_SERIES, OPT_TAGS, OPT_SEED, OPT_CHECK,
-       OPT_HELP };
+       OPT_HELP, OPT_SIMD };
 
 static const struct option long_opts[] = {
     {"target", required_argument, NULL, OPT_TARGET},
@@ -68,6 +71,7 @@ static const struct option long_opts[] = {
     {"seed", required_argument, NULL, OPT_SEED},
     {"check", required_argument, NULL, OPT_CHECK},
     {"help", no_argument, NULL, OPT_HELP},
+    {"simd", required_argument, NULL, OPT_SIMD},
     {NULL, 0, NULL, 0}};
 
 static int bad_count(const char *opt, const char *arg, uint64_t min,
@@ -119,6 +123,18 @@ static int cpus_opt(const char *arg, struct tools_bench_opts *o) {
   return 0;
 }
 
+/* --simd: select the kernels at once (the senders start later). */
+static int simd_opt(const char *arg) {
+  int rc = simd_select(arg);
+  if (rc == -ENOTSUP)
+    return core_cli_usage(CMD, "--simd %s: this CPU lacks it (its best is %s)",
+                          arg, simd_level_name(simd_level_best()));
+  if (rc < 0)
+    return core_cli_usage(CMD, "--simd \"%s\": use auto, avx512, avx2, sse42 "
+                               "or scalar", arg);
+  return 0;
+}
+
 static int one_opt(int c, const char *arg, void *ctx) {
   struct tools_bench_opts *o = ctx;
   uint64_t seed;
@@ -130,6 +146,7 @@ static int one_opt(int c, const char *arg, void *ctx) {
   case OPT_THREADS:
     return count_opt("--threads", arg, 1, TOOLS_BENCH_THREADS_MAX, &o->threads);
   case OPT_CPUS: return cpus_opt(arg, o);
+  case OPT_SIMD: return simd_opt(arg);
   case OPT_DGRAM:
     return count_opt("--datagram-bytes", arg, TOOLS_BENCH_DATAGRAM_BYTES_MIN,
                      TOOLS_BENCH_DATAGRAM_BYTES_MAX, &o->datagram_bytes);
