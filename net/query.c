@@ -4,6 +4,7 @@
 #include "net/query.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <inttypes.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "core/stats.h"
 #include "core/strbuf.h"
 #include "net/http.h"
+#include "net/query_api.h"
 
 static void reply_text(struct net_http_response *resp, int status,
                        const char *text) {
@@ -56,7 +58,9 @@ static void render_retention(const struct core_runtime *rt,
 }
 
 static void get_metrics(const struct core_runtime *rt,
+                        const struct net_http_request *req,
                         struct net_http_response *resp) {
+  (void)req;
   resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
   if (core_stats_render(rt->stats, rt->shard_count, &resp->body) < 0)
     resp->status = 500; /* the server replies 500 for a cut body too */
@@ -85,18 +89,27 @@ static void post_flush(struct core_runtime *rt,
 
 struct route {
   const char *path;
-  void (*get)(const struct core_runtime *rt, struct net_http_response *resp);
+  void (*get)(const struct core_runtime *rt,
+              const struct net_http_request *req,
+              struct net_http_response *resp);
+  bool prefix;  /* path is a prefix (the rest is the handler's) */
 };
 
 static void get_health(const struct core_runtime *rt,
+                       const struct net_http_request *req,
                        struct net_http_response *resp) {
   (void)rt;
+  (void)req;
   reply_text(resp, 200, "ok\n");
 }
 
 static const struct route routes[] = {
-    {"/health", get_health},
-    {"/metrics", get_metrics},
+    {"/health", get_health, false},
+    {"/metrics", get_metrics, false},
+    {"/api/v1/export", net_query_export, false},
+    {"/api/v1/series", net_query_series, false},
+    {"/api/v1/labels", net_query_labels, false},
+    {"/api/v1/label/", net_query_label_values, true},
 };
 
 void net_query_handle(const struct net_http_request *req,
@@ -114,16 +127,18 @@ void net_query_handle(const struct net_http_request *req,
   }
 
   for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-    if (strcmp(req->path, routes[i].path) != 0)
+    size_t n = strlen(routes[i].path);
+    if (routes[i].prefix ? strncmp(req->path, routes[i].path, n) != 0
+                         : strcmp(req->path, routes[i].path) != 0)
       continue;
     if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
       net_http_response_header(resp, "Allow", "GET, HEAD");
       reply_text(resp, 405, "method not allowed: use GET\n");
       return;
     }
-    routes[i].get(rt, resp);
+    routes[i].get(rt, req, resp);
     return;
   }
-  reply_text(resp, 404, "not found: the query port serves /health and "
-                        "/metrics\n");
+  reply_text(resp, 404, "not found: the query port serves /health, "
+                        "/metrics and /api/v1/ (see docs/query-api.md)\n");
 }

@@ -4,6 +4,8 @@
  *   GET /health   200 "ok"
  *   GET /metrics  Prometheus text: every shard's counters
  *   POST /api/v1/flush  seal and fsync every shard's open block, then 200
+ *   GET /api/v1/export, /api/v1/series, /api/v1/labels,
+ *       /api/v1/label/NAME/values  reads (net/query_api.h)
  * Anything else: 404; a known path with another method: 405.
  */
 #ifndef SLUICE_NET_QUERY_H

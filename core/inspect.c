@@ -1,0 +1,348 @@
+/*
+ * core/inspect.c - `sluice inspect` (see core/inspect.h).
+ *
+ * An operator's tool, run off the daemon: plain blocking reads through
+ * storage/reader.h, one line per block, key=value fields so that grep and
+ * awk can take them apart.
+ */
+#include "core/inspect.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "core/cli.h"
+#include "core/limits.h"
+#include "core/statsd.h"
+#include "storage/block.h"
+#include "storage/reader.h"
+#include "storage/recover.h"
+
+static const char help[] =
+    "Usage: sluice inspect [--points] PATH...\n"
+    "List the blocks of segment files. PATH is a segment file\n"
+    "(shard-K/NNNNNNNNNNNNNNNN.seg), a shard directory or a data directory.\n"
+    "\n"
+    "  -p, --points   also print every point: KEY TYPE TS_MS VALUE\n"
+    "                 (KEY as name#tag,tag)\n"
+    "  -h, --help     this text\n"
+    "\n"
+    "Per block: offset, seq, kind, shard, points, runs, dictionary entries,\n"
+    "time range (RFC 3339 and ms), size in bytes and check status; then a\n"
+    "summary. Reading a segment stops at its first bad block.\n"
+    "Exit status: 0 every block good, 1 a bad block or an unreadable file\n"
+    "(named with its offset), 2 usage error.\n";
+
+/* Keys of the segment being read, by series id (ids are dense). */
+struct keymap {
+  struct { uint64_t off; uint32_t len; uint8_t type; bool set; } *ent;
+  size_t cap;
+  char *arena;
+  size_t used, arena_cap;
+};
+
+struct inspect {
+  bool points;
+  int bad;
+  struct keymap keys;
+  int64_t *ts;
+  double *val;
+  uint32_t pts_cap;
+  uint64_t files, blocks, bad_blocks, npoints, runs, dict, bytes;
+  int64_t min_ts, max_ts;
+};
+
+static void fmt_time(int64_t ms, char *out, size_t len) {
+  int64_t s = ms / 1000 - (ms % 1000 < 0);
+  int frac = (int)(ms - s * 1000);
+  time_t t = (time_t)s;
+  struct tm tm;
+
+  if (gmtime_r(&t, &tm) == NULL) {
+    snprintf(out, len, "?");
+    return;
+  }
+  snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+           tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+}
+
+static const char *status_name(enum stor_blk_status s) {
+  switch (s) {
+  case STOR_BLK_OK: return "ok";
+  case STOR_BLK_BAD_HEADER: return "bad header";
+  case STOR_BLK_TRUNCATED: return "truncated: the file ends inside the block";
+  case STOR_BLK_TOO_BIG: return "too big for any block a writer writes";
+  case STOR_BLK_BAD_CRC: return "bad CRC32C";
+  case STOR_BLK_BAD_DATA: return "a column does not decode";
+  }
+  return "?";
+}
+
+static int grow(void *p, size_t sz, size_t *cap, size_t need) {
+  size_t c = *cap ? *cap : 64;
+  void *q;
+
+  if (need <= *cap)
+    return 0;
+  while (c < need)
+    c *= 2;
+  if ((q = realloc(*(void **)p, c * sz)) == NULL)
+    return -ENOMEM;
+  memset((char *)q + *cap * sz, 0, (c - *cap) * sz);
+  *(void **)p = q;
+  *cap = c;
+  return 0;
+}
+
+static int keep_key(struct keymap *m, const struct stor_dict_entry *e) {
+  if (e->id >= CORE_SERIES_MAX_LIMIT)
+    return 0;  /* shown as an unknown id */
+  if (grow(&m->ent, sizeof(*m->ent), &m->cap, (size_t)e->id + 1) < 0 ||
+      grow(&m->arena, 1, &m->arena_cap, m->used + e->key_len) < 0)
+    return -ENOMEM;
+  memcpy(m->arena + m->used, e->key, e->key_len);
+  m->ent[e->id].off = m->used;
+  m->ent[e->id].len = e->key_len;
+  m->ent[e->id].type = e->type;
+  m->ent[e->id].set = true;
+  m->used += e->key_len;
+  return 0;
+}
+
+/* KEY as name#tag,tag (the DogStatsD look of a canonical key). */
+static void print_key(const struct keymap *m, uint32_t id) {
+  if (id >= m->cap || !m->ent[id].set) {
+    printf("?id=%" PRIu32 " ?", id);
+    return;
+  }
+  const char *k = m->arena + m->ent[id].off;
+  for (uint32_t i = 0, tag = 0; i < m->ent[id].len; i++)
+    if (k[i] == '\0')
+      putchar(tag++ ? ',' : '#');
+    else
+      putchar(k[i]);
+  printf(" %s", core_statsd_type_name(m->ent[id].type));
+}
+
+static int print_runs(struct inspect *in, struct stor_seg_block *b) {
+  struct stor_run run;
+  int rc;
+
+  if (b->hdr.point_count > in->pts_cap) {
+    int64_t *ts = realloc(in->ts, b->hdr.point_count * sizeof(*ts));
+    double *val = ts ? realloc(in->val, b->hdr.point_count * sizeof(*val))
+                     : NULL;
+    in->ts = ts ? ts : in->ts;
+    in->val = val ? val : in->val;
+    if (val == NULL)
+      return -ENOMEM;
+    in->pts_cap = b->hdr.point_count;
+  }
+  while ((rc = stor_block_next_run(&b->rd, &run, in->ts, in->val,
+                                   in->pts_cap)) == 1)
+    for (uint32_t i = 0; in->points && i < run.count; i++) {
+      printf("    ");
+      print_key(&in->keys, run.series_id);
+      printf(" %" PRId64 " %.17g\n", in->ts[i], in->val[i]);
+    }
+  return rc;
+}
+
+/* Dictionary and runs of a loaded block; -EBADMSG when one fails. */
+static int block_body(struct inspect *in, struct stor_seg_block *b) {
+  struct stor_dict_entry e;
+  int rc;
+
+  while ((rc = stor_block_next_dict(&b->rd, &e)) == 1)
+    if ((rc = keep_key(&in->keys, &e)) < 0)
+      return rc;
+  if (rc < 0)
+    return rc;
+  return print_runs(in, b);
+}
+
+static void block_line(const struct stor_seg_block *b) {
+  char lo[96], hi[96];
+  const struct stor_block_hdr *h = &b->hdr;
+
+  printf("  block offset=%" PRIu64, b->offset);
+  if (b->status != STOR_BLK_BAD_HEADER) {
+    fmt_time(h->min_ts_ms, lo, sizeof(lo));
+    fmt_time(h->max_ts_ms, hi, sizeof(hi));
+    printf(" seq=%" PRIu64 " kind=%s shard=%u points=%" PRIu32
+           " runs=%" PRIu32 " dict=%" PRIu32 " bytes=%" PRIu64
+           " min=%s (%" PRId64 ") max=%s (%" PRId64 ")",
+           h->seq, h->kind == STOR_KIND_METRICS ? "metrics" : "other",
+           h->shard, h->point_count, h->run_count, h->dict_count, b->bytes,
+           lo, h->min_ts_ms, hi, h->max_ts_ms);
+  }
+  printf(" check=%s\n", status_name(b->status));
+}
+
+static void count(struct inspect *in, const struct stor_seg_block *b) {
+  const struct stor_block_hdr *h = &b->hdr;
+
+  in->blocks++;
+  in->npoints += h->point_count;
+  in->runs += h->run_count;
+  in->dict += h->dict_count;
+  in->bytes += b->bytes;
+  if (h->min_ts_ms < in->min_ts)
+    in->min_ts = h->min_ts_ms;
+  if (h->max_ts_ms > in->max_ts)
+    in->max_ts = h->max_ts_ms;
+}
+
+/* One block: check, list, count; 1 when it is bad (the segment ends). */
+static int one_block(struct inspect *in, struct stor_seg_reader *r,
+                     struct stor_seg_block *b) {
+  int rc = 0;
+
+  if (b->status == STOR_BLK_OK && (rc = stor_seg_load(r, b)) < 0 &&
+      rc != -EBADMSG)
+    return rc;
+  block_line(b);
+  if (b->status != STOR_BLK_OK)
+    return 1;
+  if ((rc = block_body(in, b)) == -EBADMSG) {
+    b->status = STOR_BLK_BAD_DATA;
+    block_line(b);
+    return 1;
+  }
+  if (rc < 0)
+    return rc;
+  count(in, b);
+  return 0;
+}
+
+static void inspect_file(struct inspect *in, int dir_fd, const char *name,
+                         const char *shown) {
+  struct stor_seg_reader r;
+  struct stor_seg_block b;
+  int rc = stor_seg_open(&r, dir_fd, name);
+
+  if (rc < 0) {
+    fprintf(stderr, "sluice inspect: %s: %s\n", shown, strerror(-rc));
+    in->bad = 1;
+    stor_seg_close(&r);
+    return;
+  }
+  in->files++;
+  in->keys.used = 0;
+  if (in->keys.ent)
+    memset(in->keys.ent, 0, in->keys.cap * sizeof(*in->keys.ent));
+  printf("segment %s bytes=%" PRIu64 "\n", shown, r.size);
+  while ((rc = stor_seg_next(&r, &b)) == 1)
+    if ((rc = one_block(in, &r, &b)) != 0)
+      break;
+  if (rc == 1) {
+    in->bad = 1;
+    in->bad_blocks++;
+    fprintf(stderr, "sluice inspect: %s: bad block at offset %" PRIu64
+                    ": %s; nothing after it is read\n", shown, b.offset,
+            status_name(b.status));
+  } else if (rc < 0) {
+    in->bad = 1;
+    fprintf(stderr, "sluice inspect: %s: %s\n", shown, strerror(-rc));
+  }
+  stor_seg_close(&r);
+}
+
+static void inspect_shard_dir(struct inspect *in, const char *path) {
+  uint64_t *seqs;
+  long n = stor_segment_seqs(path, &seqs);
+  char name[32], shown[4200];
+
+  if (n < 0) {
+    fprintf(stderr, "sluice inspect: %s: %s\n", path, strerror((int)-n));
+    in->bad = 1;
+    return;
+  }
+  for (long i = 0; i < n; i++) {
+    stor_segment_name(seqs[i], name, sizeof(name));
+    snprintf(shown, sizeof(shown), "%s/%s", path, name);
+    inspect_file(in, AT_FDCWD, shown, shown);
+  }
+  free(seqs);
+}
+
+static void inspect_path(struct inspect *in, const char *path) {
+  unsigned ids[CORE_SHARDS_MAX];
+  char sub[4200];
+  struct stat st;
+  int n;
+
+  if (stat(path, &st) < 0) {
+    fprintf(stderr, "sluice inspect: %s: %s\n", path, strerror(errno));
+    in->bad = 1;
+    return;
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    inspect_file(in, AT_FDCWD, path, path);
+    return;
+  }
+  n = stor_shard_ids(path, ids);
+  if (n <= 0) {
+    inspect_shard_dir(in, path);
+    return;
+  }
+  for (int i = 0; i < n; i++) {
+    snprintf(sub, sizeof(sub), "%s/shard-%u", path, ids[i]);
+    inspect_shard_dir(in, sub);
+  }
+}
+
+static void summary(const struct inspect *in) {
+  char lo[96] = "-", hi[96] = "-";
+
+  if (in->blocks) {
+    fmt_time(in->min_ts, lo, sizeof(lo));
+    fmt_time(in->max_ts, hi, sizeof(hi));
+  }
+  printf("summary: segments=%" PRIu64 " blocks=%" PRIu64 " bad=%" PRIu64
+         " points=%" PRIu64 " runs=%" PRIu64 " dict=%" PRIu64
+         " bytes=%" PRIu64 " min=%s max=%s", in->files, in->blocks,
+         in->bad_blocks, in->npoints, in->runs, in->dict, in->bytes, lo, hi);
+  if (in->npoints)
+    printf(" bytes_per_point=%.3f", (double)in->bytes / (double)in->npoints);
+  printf("\n");
+}
+
+int core_inspect_main(int argc, char **argv) {
+  static const struct option opts[] = {
+      {"points", no_argument, NULL, 'p'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
+  };
+  struct inspect in = {.min_ts = INT64_MAX, .max_ts = INT64_MIN};
+  int c;
+
+  optind = 1;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, "+ph", opts, NULL)) != -1) {
+    if (c == 'h')
+      return fputs(help, stdout), CORE_EXIT_OK;
+    if (c != 'p')
+      return core_cli_usage("inspect", "unknown option '%s'",
+                            argv[optind - 1]);
+    in.points = true;
+  }
+  if (optind >= argc)
+    return core_cli_usage("inspect", "give a segment file, shard directory "
+                                     "or data directory");
+  for (int i = optind; i < argc; i++)
+    inspect_path(&in, argv[i]);
+  summary(&in);
+  free(in.keys.ent);
+  free(in.keys.arena);
+  free(in.ts);
+  free(in.val);
+  return in.bad ? CORE_EXIT_FAIL : CORE_EXIT_OK;
+}

@@ -1,0 +1,73 @@
+/*
+ * storage/reader.h - reading a data directory's segments (query port,
+ * `sluice inspect`). Blocking file I/O: never on a shard thread.
+ *
+ * Segments are read while shards append to them: a file's size is taken
+ * when it is opened, and reading stops at the first block that fails a
+ * check (format: docs/segment-format.md). Such a stop is counted, never an
+ * error: at start-up recovery cuts torn tails; here the newest segment's
+ * last block may simply be half written.
+ */
+#ifndef SLUICE_STORAGE_READER_H
+#define SLUICE_STORAGE_READER_H
+
+#include <stdint.h>
+
+#include "storage/reader_types.h"
+
+/*
+ * Open segment file name in directory dir_fd (AT_FDCWD for a path).
+ * Returns 0 or -errno.
+ */
+int stor_seg_open(struct stor_seg_reader *r, int dir_fd, const char *name);
+
+/* Close the file and free the buffer. Safe after a failed open. */
+void stor_seg_close(struct stor_seg_reader *r);
+
+/*
+ * Read the header of the next block into b (b->status says what was found;
+ * anything but STOR_BLK_OK ends the segment). The payload is not read.
+ * Returns 1 when b holds a block, 0 at the end of the segment (or after a
+ * bad block), or -errno on an I/O error.
+ */
+int stor_seg_next(struct stor_seg_reader *r, struct stor_seg_block *b);
+
+/*
+ * Read the payload of the block stor_seg_next just returned and check its
+ * CRC32C; on success b->rd is ready for stor_block_next_dict/_run.
+ * Returns 0, -EBADMSG (b->status = STOR_BLK_BAD_CRC; the segment ends), or
+ * -errno on an I/O error or -ENOMEM.
+ */
+int stor_seg_load(struct stor_seg_reader *r, struct stor_seg_block *b);
+
+/*
+ * Shard ids of the shard-<K> directories in data_dir (K < CORE_SHARDS_MAX),
+ * ascending, into ids (CORE_SHARDS_MAX entries).
+ * Returns the count, or -errno (-ENOENT when data_dir does not exist).
+ */
+int stor_shard_ids(const char *data_dir, unsigned *ids);
+
+/*
+ * Sequence numbers of the segment files in directory path, ascending, in
+ * a malloc'ed array (*seqs; free it). At most STOR_SEGMENTS_MAX.
+ * Returns the count, or -errno (-E2BIG over STOR_SEGMENTS_MAX).
+ */
+long stor_segment_seqs(const char *path, uint64_t **seqs);
+
+/*
+ * Scan every segment of every shard of q->data_dir in order (shards by id,
+ * segments by seq, blocks from the first).
+ * With q->points: q->series is called for every dictionary entry read (a
+ * block outside the range is not decoded but its dictionary still is); a
+ * block that fails a check is never served, its points not even in part.
+ * Without q->points (series only): q->series is called for the dictionary
+ * entries of the segments that have a block overlapping the range, which
+ * is the segment-level answer Prometheus gives at block level for
+ * /api/v1/series and labels; no points are decoded.
+ * Counters go to st. Returns 0 (a missing data_dir is empty), a callback's
+ * negative return, -ETIME past q->deadline_ms, -ENOMEM, or -errno when a
+ * directory cannot be read.
+ */
+int stor_scan_run(const struct stor_scan *q, struct stor_scan_stats *st);
+
+#endif
