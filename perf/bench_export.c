@@ -1,0 +1,136 @@
+/*
+ * perf/bench_export.c - latency of a one-hour single-series export.
+ *
+ * Writes one hour of one series (a point every 10 ms: 360,000 points) into
+ * a temporary data directory the way a shard does with the default 1 s
+ * block age (100 points a block, one 64 MiB segment), plus 99 other
+ * series in the same blocks as noise, then times GET /api/v1/export of
+ * that series through the real handler (scan, decode, merge, JSON).
+ *
+ * usage: bench_export [REPEATS]
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/limits.h"
+#include "core/run_types.h"
+#include "net/http_types.h"
+#include "net/query_api.h"
+#include "storage/block.h"
+#include "storage/recover.h"
+
+#define POINTS 360000u
+#define STEP_MS 10
+#define PER_BLOCK 100u /* 1 s of the series */
+#define NOISE 99u      /* other series, one point each a block */
+
+static double now_s(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* One block: PER_BLOCK points of series 0, one of each noise series. */
+static long block(struct stor_encoder *e, uint64_t seq, int64_t t0,
+                  uint8_t *out, size_t cap, char keys[][32]) {
+  static uint32_t ids[PER_BLOCK + NOISE];
+  static int64_t ts[PER_BLOCK + NOISE];
+  static double val[PER_BLOCK + NOISE];
+  struct stor_dict_entry dict[NOISE + 1];
+  uint32_t n = 0;
+
+  for (uint32_t i = 0; i < PER_BLOCK; i++, n++) {
+    ids[n] = 0;
+    ts[n] = t0 + (int64_t)i * STEP_MS;
+    val[n] = (double)((seq * PER_BLOCK + i) % 1000) * 0.5;
+  }
+  for (uint32_t k = 1; k <= NOISE; k++, n++) {
+    ids[n] = k;
+    ts[n] = t0;
+    val[n] = k;
+  }
+  for (uint32_t k = 0; k <= NOISE && seq == 1; k++)
+    dict[k] = (struct stor_dict_entry){k, 1, keys[k], (uint32_t)strlen(keys[k])};
+  struct stor_block_in in = {.shard = 0, .seq = seq, .count = n,
+                             .series_id = ids, .ts_ms = ts, .value = val,
+                             .dict_count = seq == 1 ? NOISE + 1 : 0,
+                             .dict = dict};
+  return stor_block_encode(e, &in, out, cap);
+}
+
+static int write_data(const char *dir) {
+  static char keys[NOISE + 1][32];
+  struct stor_encoder e = {0};
+  size_t cap = stor_block_bytes_max(PER_BLOCK + NOISE, NOISE + 1, 4096);
+  uint8_t *out = malloc(cap);
+  char path[256];
+  int fd;
+  int64_t t0 = 1700000000000;
+
+  snprintf(path, sizeof(path), "%s/shard-0", dir);
+  mkdir(path, 0755);
+  snprintf(path, sizeof(path), "%s/shard-0/0000000000000001.seg", dir);
+  fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0 || out == NULL || stor_encoder_init(&e, PER_BLOCK + NOISE) < 0)
+    return -1;
+  snprintf(keys[0], sizeof(keys[0]), "web.requests%cenv:prod", '\0');
+  for (uint32_t k = 1; k <= NOISE; k++)
+    snprintf(keys[k], sizeof(keys[k]), "noise.%u", k);
+  for (uint64_t seq = 1; seq <= POINTS / PER_BLOCK; seq++) {
+    long len = block(&e, seq, t0 + (int64_t)(seq - 1) * PER_BLOCK * STEP_MS,
+                     out, cap, keys);
+    if (len <= 0 || write(fd, out, (size_t)len) != len)
+      return -1;
+  }
+  close(fd);
+  stor_encoder_free(&e);
+  free(out);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  static struct core_runtime rt;
+  static struct net_http_request req;
+  static struct net_http_response resp;
+  char dir[] = "/tmp/sluice-bench-export-XXXXXX", cmd[128];
+  int repeats = argc > 1 ? atoi(argv[1]) : 5;
+  double best = 1e9, sum = 0;
+
+  if (mkdtemp(dir) == NULL || write_data(dir) < 0) {
+    fprintf(stderr, "bench_export: cannot write test data in %s\n", dir);
+    return 1;
+  }
+  snprintf(rt.cfg.data_dir, sizeof(rt.cfg.data_dir), "%s", dir);
+  req.method = "GET";
+  req.path = "/api/v1/export";
+  req.query = "match[]=web.requests";
+  for (int i = 0; i < repeats; i++) {
+    memset(&resp, 0, sizeof(resp));
+    core_strbuf_init(&resp.body, NET_HTTP_RESPONSE_BYTES_MAX);
+    double t = now_s();
+    net_query_export(&rt, &req, &resp);
+    t = now_s() - t;
+    if (resp.status != 0 && resp.status != 200) {
+      fprintf(stderr, "bench_export: status %d: %s\n", resp.status,
+              resp.body.data);
+      return 1;
+    }
+    best = t < best ? t : best;
+    sum += t;
+    if (i == repeats - 1)
+      printf("export of 1 h, 1 series, %u points (%u blocks of %u + %u "
+             "noise points): %zu bytes of NDJSON\n",
+             POINTS, POINTS / PER_BLOCK, PER_BLOCK, NOISE, resp.body.len);
+    core_strbuf_free(&resp.body);
+  }
+  printf("latency: best %.1f ms, mean %.1f ms over %d runs; %.1f M "
+         "points/s\n", best * 1e3, sum / repeats * 1e3, repeats,
+         POINTS / best / 1e6);
+  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+  return system(cmd) == 0 ? 0 : 1;
+}
