@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/cli.h"
+#include "core/inspect.h"
 #include "tools/tools.h"
 
 struct subcommand {
@@ -19,6 +20,7 @@ static const struct subcommand subcommands[] = {
     {"bench", tools_bench_main, "generate StatsD or syslog load"},
     {"stats", tools_stats_main, "live per-shard view of /metrics"},
     {"tune", tools_tune_main, "check or apply kernel settings"},
+    {"inspect", core_inspect_main, "list the blocks of segment files"},
 };
 
 static void usage(FILE *f) {

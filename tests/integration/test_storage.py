@@ -172,6 +172,7 @@ def test_kill9_keeps_every_flushed_point(binary):
             s.proc.wait()
             t.close()
             s.close(keep_data=True)
+            data_dir = s.data_dir  # close() moved a directory it owned
             s = Sluice(binary, cores="2", data_dir=data_dir)
             got = set(int(v) for v in values_of(export(s), "crash.c"))
             missing = acked - got
