@@ -153,10 +153,12 @@ static inline int number_swar(const char *s, size_t n, double *out) {
   x = w & (ONES * 0x0f) & keep;
   /* cut the dot out without a branch (whether there is one is data):
    * bytes below it stay, bytes above move down one; no dot: d = 8 */
-  unsigned d = dot ? (unsigned)__builtin_ctzll(dot) >> 3 : 8;
+  unsigned has = dot != 0;
+  unsigned d = ((unsigned)__builtin_ctzll(dot | (UINT64_C(1) << 63)) >> 3) +
+               !has;
   x = (x & below[d]) | ((x >> 8) & ~below[d]);
-  k -= dot != 0;
-  frac = dot ? k - d : 0;
+  k -= has;
+  frac = (k - d) * has;
   if (k == 0)
     return -1;
   *out = (double)swar_digits(x, k) / pow10[frac];
@@ -195,47 +197,63 @@ static const uint8_t type_by_letter[128] = {
     ['s'] = CORE_STATSD_SET + 1,          ['m'] = 0x10,
 };
 
-/* The type token [s, s + n) + 1, or 0. */
+/* The type token [s, s + n) + 1, or 0. Branch-free: which type comes
+ * next is data. Reads s[1] only when n > 1. */
 static inline unsigned type_of(const char *s, size_t n) {
   unsigned t = (uint8_t)s[0] < 128 ? type_by_letter[(uint8_t)s[0]] : 0;
+  unsigned one = (n == 1) & (t != 0x10), two = (n == 2) & (t == 0x10) &
+                                               (s[n > 1] == 's');
 
-  if (n == 1)
-    return t == 0x10 ? 0 : t;
-  return n == 2 && t == 0x10 && s[1] == 's' ? CORE_STATSD_TIMER + 1 : 0;
+  return t * one + (CORE_STATSD_TIMER + 1) * two;
+}
+
+/*
+ * The rest of a tag whose value may hold ':' '@' '#', from the structural
+ * s on: *v is set at its first ':'. Returns the ',' '|' or le that ends it.
+ */
+static size_t tag_end(const char *p, struct cursor *c, size_t s, size_t le,
+                      size_t *v) {
+  for (;; s = cursor_next(c)) {
+    char ch = s < le ? p[s] : '|';
+    if (ch == ':')
+      *v = *v ? *v : s + 1;
+    else if (ch != '@' && ch != '#')
+      return s;
+  }
 }
 
 /*
  * Tags from k (after '#') to the '|' or line end le: key[:value] split on
- * ','; '@' '#' and later ':' are plain tag bytes. Returns the position of
- * the '|' or le that ends them, or SIZE_MAX to punt.
+ * ','; '@' '#' and later ':' are plain tag bytes. The usual "key:value,"
+ * takes two steps and no loop. Returns the position of the '|' or le that
+ * ends them, or SIZE_MAX to punt.
  */
 static size_t walk_tags(const char *p, struct cursor *c, size_t k, size_t le,
                         struct core_statsd_msg *out) {
-  size_t v = 0; /* start of the value; 0: none yet */
   uint32_t n = 0;
 
   for (;;) {
-    size_t s = cursor_next(c);
-    char ch = s < le ? p[s] : '|';
-    if (ch == ':') {
-      v = v ? v : s + 1;
-      continue;
+    size_t v = 0, s = cursor_next(c), e = s;
+    if (s < le && p[s] == ':') {
+      v = s + 1;
+      e = cursor_next(c);
+      if (e < le && p[e] != ',' && p[e] != '|')
+        e = tag_end(p, c, e, le, &v);
+    } else {
+      e = tag_end(p, c, s, le, &v);
     }
-    if (ch == '@' || ch == '#')
-      continue;
-    if (s == k || v == k + 1 || n == CORE_STATSD_TAGS_MAX)
+    if (e == k || v == k + 1 || n == CORE_STATSD_TAGS_MAX)
       return SIZE_MAX;
     out->tags[n].key = p + k;
-    out->tags[n].key_len = (uint32_t)((v ? v - 1 : s) - k);
+    out->tags[n].key_len = (uint32_t)((v ? v - 1 : e) - k);
     out->tags[n].val = v ? p + v : NULL;
-    out->tags[n].val_len = v ? (uint32_t)(s - v) : 0;
+    out->tags[n].val_len = v ? (uint32_t)(e - v) : 0;
     n++;
-    if (ch != ',') {
+    if (e >= le || p[e] == '|') {
       out->tag_count = n;
-      return s;
+      return e;
     }
-    k = s + 1;
-    v = 0;
+    k = e + 1;
   }
 }
 
@@ -258,8 +276,7 @@ static enum core_statsd_err values(const char *lim, uint32_t n,
       return PUNT;
     signs |= (uint64_t)sign << i;
   }
-  if (out->type == CORE_STATSD_GAUGE)
-    out->delta_mask = signs;
+  out->delta_mask = signs & (0 - (uint64_t)(out->type == CORE_STATSD_GAUGE));
   return CORE_STATSD_OK;
 }
 
