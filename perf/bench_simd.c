@@ -71,7 +71,7 @@ static size_t make_fleet(char *buf, size_t cap, size_t *lines) {
 static size_t make_text(char *buf, size_t cap) {
   static const char *const words[] = {"log ", "message ", "caf\xc3\xa9 ", "\xe2\x82\xac ",
                                       "\xe6\x97\xa5\xe6\x9c\xac ", "\xf0\x9f\x98\x80 ",
-                                      "stra\xc3\x9f" "e ", "error=42 "};
+                                      ("stra\xc3\x9f" "e "), "error=42 "};
   size_t n = 0;
   while (n + 16 < cap) {
     const char *w = words[rng() % 8];

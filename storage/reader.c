@@ -203,7 +203,8 @@ long stor_segment_seqs(const char *path, uint64_t **seqs) {
     v[n++] = seq;
   }
   closedir(d);
-  qsort(v, n, sizeof(*v), cmp_u64);
+  if (n > 1)
+    qsort(v, n, sizeof(*v), cmp_u64);
   *seqs = v;
   return (long)n;
 }

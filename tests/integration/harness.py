@@ -116,6 +116,10 @@ class Sluice:
         directory this instance created is moved out first if kept."""
         if self.proc.poll() is None:
             self.stop(signal.SIGKILL)
+        elif self.proc.returncode not in (0, -signal.SIGKILL,
+                                          -signal.SIGTERM):
+            sys.stderr.write(f"sluice exited {self.proc.returncode}; its "
+                             f"log:\n{self.logtext()[-6000:]}\n")
         if not self.log.closed:
             self.log.close()
         if keep_data and self.own_data and os.path.isdir(self.data_dir):
