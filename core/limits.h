@@ -24,6 +24,19 @@
 #define CORE_STATSD_TIMESTAMP_DIGITS_MAX 18 /* |T digits: any such value fits an int64_t */
 #define CORE_STATSD_SCAN_BYTES 4096       /* SIMD parser: bytes scanned into bitmaps at a time */
 
+/* ---- syslog messages and TCP frames --------------------------------------- */
+#define CORE_SYSLOG_BYTES_MAX_DEFAULT 65536  /* --syslog-max-bytes default */
+#define CORE_SYSLOG_BYTES_MAX_LIMIT (1u << 20) /* largest --syslog-max-bytes */
+#define CORE_SYSLOG_BYTES_MIN_LIMIT 480      /* smallest: RFC 5424 6.1 MUST */
+#define CORE_SYSLOG_HOSTNAME_BYTES_MAX 255   /* RFC 5424 HOSTNAME */
+#define CORE_SYSLOG_APP_NAME_BYTES_MAX 48    /* RFC 5424 APP-NAME, 3164 TAG */
+#define CORE_SYSLOG_PROCID_BYTES_MAX 128     /* RFC 5424 PROCID, 3164 [pid] */
+#define CORE_SYSLOG_MSGID_BYTES_MAX 32       /* RFC 5424 MSGID */
+#define CORE_SYSLOG_SD_NAME_BYTES_MAX 32     /* RFC 5424 SD-ID, PARAM-NAME */
+#define CORE_SYSLOG_SD_ATTRS_MAX 64          /* SD params (and empty SD
+                                                elements) kept per message */
+#define CORE_SYSLOG_FRAME_COUNT_DIGITS_MAX 18 /* octet count digits (RFC 6587) */
+
 /* ---- series dictionary (per shard) --------------------------------------- */
 #define CORE_SERIES_MAX_DEFAULT (1u << 20)  /* --max-series default */
 #define CORE_SERIES_MAX_LIMIT (1u << 26)    /* largest --max-series accepted */
@@ -227,5 +240,20 @@ _Static_assert(CORE_QUERY_KEY_BYTES_MAX >= CORE_SERIES_KEY_BYTES_MAX,
 _Static_assert(CORE_QUERY_SERIES_MAX * 1ull * CORE_SERIES_KEY_BYTES_AVG <=
                    CORE_QUERY_KEY_BYTES_MAX,
                "a response of average keys reaches the series bound first");
+
+_Static_assert(CORE_SYSLOG_BYTES_MIN_LIMIT <= CORE_SYSLOG_BYTES_MAX_DEFAULT &&
+                   CORE_SYSLOG_BYTES_MAX_DEFAULT <= CORE_SYSLOG_BYTES_MAX_LIMIT,
+               "default syslog frame bound within its bounds");
+_Static_assert(CORE_SYSLOG_BYTES_MAX_LIMIT < (1u << 31),
+               "syslog field lengths and offsets fit 32 bits");
+_Static_assert(CORE_SYSLOG_FRAME_COUNT_DIGITS_MAX <= 18 &&
+                   CORE_SYSLOG_FRAME_COUNT_DIGITS_MAX < CORE_SYSLOG_BYTES_MIN_LIMIT,
+               "an octet count fits an int64_t and the frame buffer");
+_Static_assert(CORE_SYSLOG_HOSTNAME_BYTES_MAX + CORE_SYSLOG_APP_NAME_BYTES_MAX +
+                   CORE_SYSLOG_PROCID_BYTES_MAX + CORE_SYSLOG_MSGID_BYTES_MAX <
+                   CORE_SYSLOG_BYTES_MAX_DEFAULT,
+               "maximal syslog header fields fit a default frame");
+_Static_assert(CORE_SYSLOG_SD_ATTRS_MAX >= 8 && CORE_SYSLOG_SD_ATTRS_MAX <= 1024,
+               "room for real senders' SD, bounded record size");
 
 #endif
