@@ -343,12 +343,23 @@ static int decode_runs(struct scan_state *s, struct stor_seg_block *b,
 
   if ((rc = reserve_points(s, b->hdr.point_count)) < 0)
     return rc;
-  while (n < s->runs_cap &&
-         (rc = stor_block_next_run(&b->rd, &s->runs[n], s->ts + at,
-                                   s->val + at, s->pts_cap - at)) == 1)
+  for (;;) {
+    struct stor_run extra;
+    /* With runs_cap runs read (one point each), one more call must
+     * report the end: with no room left, a further run is -ENOSPC. */
+    struct stor_run *run = n < s->runs_cap ? &s->runs[n] : &extra;
+    rc = stor_block_next_run(&b->rd, run, s->ts + at, s->val + at,
+                             s->pts_cap - at);
+    if (rc != 1)
+      break;
+    if (run == &extra) {
+      rc = -EBADMSG; /* more runs than points */
+      break;
+    }
     at += s->runs[n++].count;
-  if (rc == 1)
-    rc = -EBADMSG;  /* more runs than points */
+  }
+  if (rc == -ENOSPC)
+    rc = -EBADMSG;
   *nruns = n;
   return rc;
 }

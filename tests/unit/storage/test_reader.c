@@ -403,3 +403,30 @@ Test(reader, segment_reader_reports_blocks) {
   cr_assert_eq(stor_seg_open(&r, AT_FDCWD, "/nonexistent"), -ENOENT);
   stor_seg_close(&r);
 }
+
+/* Regression: a block whose every run holds one point (each series reports
+ * once per block: the common case with 1 s blocks) was refused as "more
+ * runs than points", so export served nothing. */
+Test(reader, one_point_per_series_blocks_are_served) {
+  struct stor_scan_stats st;
+  static struct seen s;
+  struct blk b = {.shard = 0, .seq = 1};
+
+  b.dict[b.ndict++] = entry(1, "p");
+  b.dict[b.ndict++] = entry(2, "q");
+  fill(&b, 1, 1, 1000, 1, 5);
+  fill(&b, 2, 1, 1000, 1, 6);
+  append(&b, 1);
+  memset(&b, 0, sizeof(b));
+  b.seq = 2;
+  fill(&b, 1, 1, 2000, 1, 7);
+  append(&b, 1);
+  memset(&s, 0, sizeof(s));
+  s.want_all = 1;
+  cr_assert_eq(scan(&s, INT64_MIN, INT64_MAX, 1, &st), 0);
+  cr_assert_eq(st.blocks_bad, 0);
+  cr_assert_eq(s.nseries, 2);
+  cr_assert_eq(s.npoints[0], 2);
+  cr_assert_eq(s.npoints[1], 1);
+  cr_assert_float_eq(s.val[0][1], 7.0, 0);
+}
