@@ -28,6 +28,10 @@ import tempfile
 import time
 import urllib.request
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+from harness import free_port  # noqa: E402  (free for UDP and TCP)
+
 LOSS_FREE_PCT = 0.1
 DEFAULT_RATES = "250k,1M,1.5M,2M,2.5M,3M,4M,5M,6M,8M,max"
 SENDER_CPU, SERVER_CPU = "0", "1"
@@ -35,29 +39,9 @@ BEGIN = "<!-- BEGIN perf/run.sh: Loopback ramp, Peers (written by perf/ramp.py) 
 END = "<!-- END perf/run.sh -->"
 
 
-def free_port():
-    """A port free for both UDP and TCP on 127.0.0.1."""
-    for _ in range(100):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
-            t.bind(("127.0.0.1", 0))
-            port = t.getsockname()[1]
-            try:
-                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-                    u.bind(("127.0.0.1", port))
-                return port
-            except OSError:
-                continue
-    raise RuntimeError("no free port")
-
-
 def key_values(text):
     """`sluice bench` prints `key words value` lines."""
-    out = {}
-    for line in text.splitlines():
-        key, _, value = line.rpartition(" ")
-        if key:
-            out[key] = value
-    return out
+    return dict(l.rsplit(" ", 1) for l in text.splitlines() if " " in l)
 
 
 def bench_rate(label):
@@ -390,7 +374,7 @@ def write_json(path, doc):
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    sys.path.insert(0, HERE)
     from ramp_report import cmd_report  # noqa: E402
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
