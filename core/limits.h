@@ -137,6 +137,12 @@
 #define STOR_SEGMENTS_MAX 65536            /* segments a scan considers */
 #define STOR_BLOCK_POINTS_MAX (1u << 20)   /* points a block may hold (readers
                                               reject more: bounds decode work) */
+#define STOR_LOGBLOCK_RECORDS_MAX (1u << 16) /* records a log block may hold */
+#define STOR_LOGBLOCK_TEXT_BYTES_MAX (32u << 20) /* a log block's uncompressed
+                                              text column (the inflate bound) */
+#define STOR_LOGBLOCK_DICT_MAX 4096        /* strings of a log block's table;
+                                              later ones are stored inline */
+#define STOR_LOGBLOCK_DICT_STR_BYTES_MAX 255 /* longer strings stay inline */
 
 /* ---- shutdown ------------------------------------------------------------ */
 #define CORE_STOP_TIMEOUT_MS 2000          /* SIGTERM to exit */
@@ -158,6 +164,13 @@ _Static_assert(STOR_WRITE_RETRIES_MAX * STOR_WRITE_RETRY_MS <
 _Static_assert(CORE_HEAD_KEY_BYTES_MAX >= CORE_SERIES_KEY_BYTES_MAX,
                "one maximal key fits a block's dictionary");
 _Static_assert(CORE_SHARDS_MAX <= 1024, "shard ids fit the stats label width");
+_Static_assert(STOR_LOGBLOCK_TEXT_BYTES_MAX >= 2 * CORE_SYSLOG_BYTES_MAX_LIMIT,
+               "a log block holds at least two maximal messages");
+_Static_assert(STOR_LOGBLOCK_TEXT_BYTES_MAX < (1u << 31) &&
+                   STOR_LOGBLOCK_RECORDS_MAX <= (1u << 20),
+               "log block sizes fit the 32-bit header fields and deflate's int");
+_Static_assert(STOR_LOGBLOCK_DICT_STR_BYTES_MAX >= CORE_SYSLOG_HOSTNAME_BYTES_MAX,
+               "every hostname can be dictionary-coded");
 _Static_assert(CORE_LINE_BYTES_MAX_DEFAULT <= CORE_LINE_BYTES_MAX_LIMIT,
                "default line bound within the limit");
 _Static_assert(CORE_LINE_BYTES_MIN_LIMIT <= CORE_LINE_BYTES_MAX_DEFAULT,

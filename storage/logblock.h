@@ -1,0 +1,86 @@
+/*
+ * storage/logblock.h - encoding and decoding log blocks (kind 2; layout in
+ * storage/logblock_types.h and docs/segment-format.md, "Log blocks").
+ *
+ * Pure functions over memory, like storage/block.h. Header check and
+ * CRC32C are the metric block's (stor_block_reseal, stor_block_crc).
+ */
+#ifndef SLUICE_STORAGE_LOGBLOCK_H
+#define SLUICE_STORAGE_LOGBLOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "storage/logblock_types.h"
+
+/*
+ * Prepare an encoder for blocks of up to records_max records (1 ..
+ * STOR_LOGBLOCK_RECORDS_MAX). Allocates its scratch (start-up only).
+ * Returns 0, -EINVAL or -ENOMEM.
+ */
+int stor_logenc_init(struct stor_logenc *e, uint32_t records_max);
+
+/* Release the encoder's memory. Safe on a zeroed struct. */
+void stor_logenc_free(struct stor_logenc *e);
+
+/*
+ * Upper bound of the text-column bytes one record adds (procid, attribute
+ * values, message and their length varints; the dictionary-coded fields
+ * counted as if inline). A writer seals its block before the sum of its
+ * records' figures would pass STOR_LOGBLOCK_TEXT_BYTES_MAX.
+ */
+size_t stor_logblock_rec_text_bytes(const struct stor_log_rec *r);
+
+/*
+ * Upper bound of an encoded block of n records holding `attrs` attributes
+ * in all and text_bytes of stor_logblock_rec_text_bytes in all.
+ */
+size_t stor_logblock_bytes_max(uint32_t n, uint64_t attrs, size_t text_bytes);
+
+/*
+ * Encode recs[0..n) (kept in the given order) as one log block of shard
+ * `shard`, sequence number seq, into out (cap bytes).
+ * Returns the block's size; -EINVAL for n == 0 or over records_max, seq 0
+ * or over STOR_BLOCK_SEQ_MAX, facility > 23, severity > 7 or over
+ * CORE_SYSLOG_SD_ATTRS_MAX attributes; -E2BIG when the text passes
+ * STOR_LOGBLOCK_TEXT_BYTES_MAX; -ENOSPC when cap is too small.
+ */
+long stor_logblock_encode(struct stor_logenc *e, uint16_t shard, uint64_t seq,
+                          const struct stor_log_rec *recs, uint32_t n,
+                          uint8_t *out, size_t cap);
+
+/* Allocate decoder scratch. Returns 0 or -ENOMEM. */
+int stor_logdec_init(struct stor_logdec *d);
+
+/* Release decoder scratch. Safe on a zeroed struct. */
+void stor_logdec_free(struct stor_logdec *d);
+
+/*
+ * Decode and check a log block header from the first len bytes of buf
+ * (magic, version, kind 2, header check, impossible fields).
+ * Returns 0, -EAGAIN when len < 64, or -EBADMSG.
+ */
+int stor_logblock_hdr_read(const uint8_t *buf, size_t len,
+                           struct stor_logblock_hdr *h);
+
+/*
+ * Open a whole log block (len bytes; bytes after it are ignored): checks
+ * the header and the CRC32C, reads the string table and inflates the text
+ * column into dec (never more than the header's U bytes, and exactly U).
+ * Returns 0, -EAGAIN when len is shorter than the header says, -EBADMSG.
+ */
+int stor_logblock_reader_init(struct stor_logblock_reader *r,
+                              struct stor_logdec *dec, const uint8_t *block,
+                              size_t len);
+
+/*
+ * Next record, in the encoder's order. Strings point into the block or
+ * into dec's text; attributes go to attrs[0..cap) (out->attrs = attrs).
+ * Returns 1, 0 after the last (once the columns proved used up exactly
+ * and the header's time range met), -ENOSPC when cap is too small for
+ * this record's attributes, or -EBADMSG (sticky).
+ */
+int stor_logblock_next(struct stor_logblock_reader *r, struct stor_log_rec *out,
+                       struct core_syslog_attr *attrs, uint32_t cap);
+
+#endif

@@ -1,0 +1,142 @@
+/*
+ * storage/logblock_types.h - the log block (kind 2) of a segment.
+ *
+ * Same 64-byte header frame as a metric block (storage/block_types.h: magic,
+ * version, kind, shard, count, seq, header check, min/max time, payload
+ * bytes, CRC32C at the same offsets, computed the same way); the fields
+ * that differ are:
+ *
+ *   off size field
+ *   5   1    kind = STOR_KIND_LOGS (2)
+ *   8   4    record count N (1 .. STOR_LOGBLOCK_RECORDS_MAX)
+ *   12  4    text column bytes once inflated, U (<= STOR_LOGBLOCK_TEXT_BYTES_MAX)
+ *   24  8    min time, ns since the epoch (signed)
+ *   32  8    max time, ns since the epoch (signed)
+ *   44  4    string table entries D (<= STOR_LOGBLOCK_DICT_MAX)
+ *   48  4    string table column bytes
+ *   52  4    fields column bytes
+ *   56  4    text column bytes as stored (raw deflate), C
+ *
+ * The payload is the three columns in that order and L = table + fields + C
+ * exactly. Column layouts are in docs/segment-format.md ("Log blocks").
+ */
+#ifndef SLUICE_STORAGE_LOGBLOCK_TYPES_H
+#define SLUICE_STORAGE_LOGBLOCK_TYPES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/syslog_types.h"
+
+struct isal_zstream;
+struct inflate_state;
+
+#define STOR_LHDR_OFF_TEXT_BYTES 12
+#define STOR_LHDR_OFF_DICT_COUNT 44
+#define STOR_LHDR_OFF_DICT_BYTES 48
+#define STOR_LHDR_OFF_FIELDS_BYTES 52
+#define STOR_LHDR_OFF_ZTEXT_BYTES 56
+
+/*
+ * How a string field is coded in the fields column (a varint "ref"):
+ * 0 empty/absent, 1 inline in the text column, k >= 2 string table entry
+ * k - 2.
+ */
+enum {
+  STOR_LREF_EMPTY = 0,
+  STOR_LREF_INLINE = 1,
+  STOR_LREF_DICT0 = 2,
+};
+
+/*
+ * Worst case of the fields column for one record: time and receive time
+ * (10 each), PRI (1), flags (5), host, app, procid, msgid, message refs
+ * (5 each), attribute count (5); per attribute three refs (15).
+ */
+#define STOR_LREC_FIELDS_BYTES_MAX (10 + 10 + 1 + 5 + 5 * 5 + 5)
+#define STOR_LATTR_FIELDS_BYTES_MAX 15
+/* Smallest: 1-byte time, recv, PRI, flags, five refs and attribute count. */
+#define STOR_LREC_FIELDS_BYTES_MIN 10
+
+/*
+ * One log record as handed to the encoder and as returned by the reader.
+ * Strings are pointer + length (len 0: absent), so the syslog path fills
+ * it from a core_syslog_rec without copying (attrs may point straight at
+ * core_syslog_rec.attrs). The encoder reads nothing past the lengths.
+ */
+struct stor_log_rec {
+  int64_t time_ns;      /* event time (the parsed timestamp) */
+  int64_t recv_ms;      /* when sluice received it */
+  uint8_t facility;     /* 0..23 */
+  uint8_t severity;     /* 0..7 */
+  uint32_t flags;       /* CORE_SYSLOG_F_* */
+  struct core_syslog_str host, app, procid, msgid, msg;
+  uint32_t attr_count;  /* <= CORE_SYSLOG_SD_ATTRS_MAX */
+  const struct core_syslog_attr *attrs;
+};
+
+/* A log block header, decoded. */
+struct stor_logblock_hdr {
+  uint8_t version, kind;
+  uint16_t shard;
+  uint32_t count;
+  uint32_t text_bytes;   /* U: inflated text column */
+  uint64_t seq;
+  int64_t min_ns, max_ns;
+  uint32_t payload_bytes;
+  uint32_t dict_count;
+  uint32_t dict_bytes, fields_bytes, ztext_bytes;
+};
+
+/* One string table slot of the encoder (open addressing). */
+struct stor_lslot {
+  uint32_t gen;   /* valid only when equal to the encoder's gen */
+  uint32_t idx;   /* table entry */
+};
+
+/*
+ * Scratch of one log encoder, allocated at stor_logenc_init so that
+ * encoding allocates nothing.
+ */
+struct stor_logenc {
+  uint32_t records_max;
+  uint32_t gen;                     /* bumped per block: empties the table */
+  struct stor_lslot *slots;         /* 2 * STOR_LOGBLOCK_DICT_MAX */
+  struct core_syslog_str *dict;     /* table strings, in entry order */
+  uint32_t dict_count;
+  uint8_t *fields;                  /* fields column being built */
+  size_t fields_cap, fields_len;
+  uint8_t *text;                    /* text column before deflate */
+  size_t text_len;
+  struct isal_zstream *zs;          /* igzip state (large: kept off stack) */
+  uint8_t *level_buf;               /* igzip level 1 scratch */
+  size_t level_buf_bytes;
+  int overflow;                     /* text over STOR_LOGBLOCK_TEXT_BYTES_MAX */
+};
+
+/*
+ * Decoder scratch: the inflated text column and the string table's
+ * pointers. Allocated once (stor_logdec_init); a reader uses one at a time.
+ */
+struct stor_logdec {
+  uint8_t *text;                   /* STOR_LOGBLOCK_TEXT_BYTES_MAX bytes */
+  struct core_syslog_str *dict;    /* STOR_LOGBLOCK_DICT_MAX entries */
+  struct inflate_state *inf;       /* igzip state (large: kept off stack) */
+};
+
+/* A log block opened for reading. */
+struct stor_logblock_reader {
+  struct stor_logblock_hdr hdr;
+  struct stor_logdec *dec;
+  const uint8_t *fp, *fend;   /* fields column */
+  const uint8_t *tp, *tend;   /* inflated text, in dec->text */
+  unsigned time_exp;          /* times are min + offset * 10^time_exp */
+  uint64_t time_unit;
+  uint64_t prev_off;
+  int64_t prev_recv_ms;
+  uint32_t left;
+  int64_t seen_min, seen_max;
+  int failed;                 /* sticky */
+};
+
+#endif

@@ -1,0 +1,265 @@
+/*
+ * tests/unit/storage/test_logblock.c - log blocks (kind 2): round trips,
+ * corruption at every offset, truncation, decompression bombs.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <isa-l/igzip_lib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/limits.h"
+#include "storage/block.h"
+#include "storage/logblock.h"
+
+#define NREC 600
+#define OUT_CAP (8u << 20)
+
+static struct stor_logenc enc;
+static struct stor_logdec dec;
+static uint8_t *out;
+static struct stor_log_rec recs[NREC];
+static struct core_syslog_attr attr_pool[NREC * 8];
+static char pool[4u << 20];
+static size_t pool_len;
+static uint64_t rng = 0x9e3779b97f4a7c15u;
+
+static uint64_t rnd(void) {
+  rng ^= rng << 13;
+  rng ^= rng >> 7;
+  rng ^= rng << 17;
+  return rng;
+}
+
+static void setup(void) {
+  cr_assert_eq(stor_logenc_init(&enc, NREC), 0);
+  cr_assert_eq(stor_logdec_init(&dec), 0);
+  out = malloc(OUT_CAP);
+  cr_assert(out);
+  pool_len = 0;
+}
+
+static void teardown(void) {
+  stor_logenc_free(&enc);
+  stor_logdec_free(&dec);
+  free(out);
+}
+
+TestSuite(logblock, .init = setup, .fini = teardown);
+
+/* Random bytes (any value, so invalid UTF-8 too), len 0 half the time. */
+static struct core_syslog_str rstr(uint32_t maxlen, int binary) {
+  uint32_t n = rnd() % 2 ? 0 : (uint32_t)(rnd() % (maxlen + 1));
+  char *p = pool + pool_len;
+
+  cr_assert(pool_len + n <= sizeof(pool));
+  for (uint32_t i = 0; i < n; i++)
+    p[i] = binary ? (char)rnd() : (char)('a' + rnd() % 4);
+  pool_len += n;
+  return (struct core_syslog_str){p, n};
+}
+
+static void gen(uint32_t n, int64_t t0) {
+  static const char *hosts[] = {"web-1", "web-2", "db"};
+  size_t ai = 0;
+
+  for (uint32_t i = 0; i < n; i++) {
+    struct stor_log_rec *r = &recs[i];
+    const char *h = hosts[rnd() % 3];
+    *r = (struct stor_log_rec){
+        .time_ns = t0 + (int64_t)(rnd() % 5000000000u),
+        .recv_ms = t0 / 1000000 + (int64_t)(rnd() % 100000) - 50000,
+        .facility = (uint8_t)(i % 24),
+        .severity = (uint8_t)(i % 8),
+        .flags = (uint32_t)(rnd() % 32),
+        .host = {h, (uint32_t)strlen(h)},
+        .app = rstr(8, 0),
+        .procid = rstr(6, 1),
+        .msgid = rstr(5, 0),
+        .msg = rstr(i % 50 == 0 ? 70000 : 300, 1),
+        .attr_count = (uint32_t)(rnd() % 9),
+        .attrs = &attr_pool[ai]};
+    for (uint32_t k = 0; k < r->attr_count; k++)
+      attr_pool[ai++] = (struct core_syslog_attr){
+          .sdid = rstr(4, 0), .name = rstr(4, 0), .value = rstr(20, 1)};
+  }
+}
+
+static int str_eq(struct core_syslog_str a, struct core_syslog_str b) {
+  return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
+}
+
+static void check_rec(const struct stor_log_rec *a, const struct stor_log_rec *b) {
+  cr_assert_eq(a->time_ns, b->time_ns);
+  cr_assert_eq(a->recv_ms, b->recv_ms);
+  cr_assert_eq(a->facility, b->facility);
+  cr_assert_eq(a->severity, b->severity);
+  cr_assert_eq(a->flags, b->flags);
+  cr_assert(str_eq(a->host, b->host) && str_eq(a->app, b->app));
+  cr_assert(str_eq(a->procid, b->procid) && str_eq(a->msgid, b->msgid));
+  cr_assert(str_eq(a->msg, b->msg));
+  cr_assert_eq(a->attr_count, b->attr_count);
+  for (uint32_t k = 0; k < a->attr_count; k++) {
+    cr_assert(str_eq(a->attrs[k].sdid, b->attrs[k].sdid));
+    cr_assert(str_eq(a->attrs[k].name, b->attrs[k].name));
+    cr_assert(str_eq(a->attrs[k].value, b->attrs[k].value));
+  }
+}
+
+/* Decode the whole block; returns the first error or the record count. */
+static long read_all(const uint8_t *b, size_t len, uint32_t n, int compare) {
+  struct stor_logblock_reader r;
+  struct stor_log_rec got;
+  struct core_syslog_attr attrs[CORE_SYSLOG_SD_ATTRS_MAX];
+  long count = 0;
+  int rc = stor_logblock_reader_init(&r, &dec, b, len);
+
+  if (rc < 0)
+    return rc;
+  while ((rc = stor_logblock_next(&r, &got, attrs, CORE_SYSLOG_SD_ATTRS_MAX)) == 1) {
+    if (compare && (uint32_t)count < n)
+      check_rec(&got, &recs[count]);
+    count++;
+  }
+  return rc < 0 ? rc : count;
+}
+
+Test(logblock, round_trip_random) {
+  gen(NREC, INT64_C(1700000000000000000));
+  long len = stor_logblock_encode(&enc, 3, 9, recs, NREC, out, OUT_CAP);
+  cr_assert_gt(len, 0);
+  struct stor_logblock_hdr h;
+  cr_assert_eq(stor_logblock_hdr_read(out, (size_t)len, &h), 0);
+  cr_assert_eq(h.count, NREC);
+  cr_assert_eq(h.shard, 3);
+  cr_assert_eq(h.seq, 9);
+  cr_assert_eq(read_all(out, (size_t)len, NREC, 1), NREC);
+  /* A metric reader refuses a log block. */
+  struct stor_block_hdr mh;
+  cr_assert_eq(stor_block_hdr_read(out, (size_t)len, &mh), -EBADMSG);
+}
+
+Test(logblock, round_trip_edges) {
+  static char big[CORE_SYSLOG_BYTES_MAX_LIMIT];
+  static struct core_syslog_attr many[CORE_SYSLOG_SD_ATTRS_MAX];
+  memset(big, 0xff, sizeof(big));
+  for (uint32_t k = 0; k < CORE_SYSLOG_SD_ATTRS_MAX; k++)
+    many[k] = (struct core_syslog_attr){{"origin", 6}, {"ip", 2}, {"\x80\xfe", 2}};
+  recs[0] = (struct stor_log_rec){.time_ns = INT64_MIN, .recv_ms = INT64_MAX};
+  recs[1] = (struct stor_log_rec){.time_ns = INT64_MAX, .recv_ms = INT64_MIN,
+                                  .facility = 23, .severity = 7,
+                                  .flags = UINT32_MAX,
+                                  .msg = {big, sizeof(big)},
+                                  .attr_count = CORE_SYSLOG_SD_ATTRS_MAX,
+                                  .attrs = many};
+  recs[2] = recs[0];
+  long len = stor_logblock_encode(&enc, 0, 1, recs, 3, out, OUT_CAP);
+  cr_assert_gt(len, 0);
+  cr_assert_lt(len, 20000, "a megabyte of one byte compresses");
+  cr_assert_eq(read_all(out, (size_t)len, 3, 1), 3);
+  /* Seconds-only times use the 10^9 unit: one byte a record. */
+  for (int i = 0; i < 3; i++)
+    recs[i] = (struct stor_log_rec){.time_ns = INT64_C(1700000000000000000) +
+                                               i * INT64_C(1000000000)};
+  len = stor_logblock_encode(&enc, 0, 1, recs, 3, out, OUT_CAP);
+  cr_assert_gt(len, 0);
+  cr_assert_eq(out[STOR_BLOCK_HEADER_BYTES + out[48] * 0 + 0], 9);
+  cr_assert_eq(read_all(out, (size_t)len, 3, 1), 3);
+}
+
+Test(logblock, bad_arguments) {
+  gen(4, 1000);
+  cr_assert_eq(stor_logblock_encode(&enc, 0, 0, recs, 4, out, OUT_CAP), -EINVAL);
+  cr_assert_eq(stor_logblock_encode(&enc, 0, 1, recs, 0, out, OUT_CAP), -EINVAL);
+  cr_assert_eq(stor_logblock_encode(&enc, 0, 1, recs, NREC + 1, out, OUT_CAP),
+               -EINVAL);
+  recs[1].severity = 8;
+  cr_assert_eq(stor_logblock_encode(&enc, 0, 1, recs, 4, out, OUT_CAP), -EINVAL);
+  recs[1].severity = 0;
+  cr_assert_eq(stor_logblock_encode(&enc, 0, 1, recs, 4, out, 100), -ENOSPC);
+}
+
+Test(logblock, every_flipped_byte_fails) {
+  gen(6, 5000000000);
+  recs[0].msg.len = recs[0].msg.len > 40 ? 40 : recs[0].msg.len;
+  long len = stor_logblock_encode(&enc, 1, 2, recs, 6, out, OUT_CAP);
+  cr_assert_gt(len, 0);
+  cr_assert_lt(len, 4096);
+  for (long i = 0; i < len; i++) {
+    for (int bit = 0; bit < 8; bit += 3) {
+      out[i] ^= (uint8_t)(1u << bit);
+      long rc = read_all(out, (size_t)len, 6, 0);
+      cr_assert(rc == -EBADMSG || (i >= 8 && rc == -EAGAIN),
+                "offset %ld bit %d: %ld", i, bit, rc);
+      out[i] ^= (uint8_t)(1u << bit);
+    }
+  }
+  cr_assert_eq(read_all(out, (size_t)len, 6, 1), 6);
+}
+
+Test(logblock, truncation) {
+  gen(20, 5000000000);
+  long len = stor_logblock_encode(&enc, 1, 2, recs, 20, out, OUT_CAP);
+  cr_assert_gt(len, 0);
+  for (long n = 0; n < len; n++)
+    cr_assert_eq(read_all(out, (size_t)n, 20, 0), -EAGAIN, "len %ld", n);
+  cr_assert_eq(read_all(out, (size_t)len + 10, 20, 1), 20);
+}
+
+/* A block whose text column inflates to more than its header's U. */
+Test(logblock, decompression_bomb) {
+  static uint8_t zeros[1u << 16];
+  static uint8_t z[1u << 16];
+  static uint8_t lvl[ISAL_DEF_LVL1_DEFAULT];
+  static struct isal_zstream zs;
+  recs[0] = (struct stor_log_rec){.time_ns = 7, .msg = {"x", 1}};
+  long len = stor_logblock_encode(&enc, 1, 2, recs, 1, out, OUT_CAP);
+  cr_assert_gt(len, 0);
+  size_t pre = (size_t)len - out[56] - ((size_t)out[57] << 8);
+
+  isal_deflate_stateless_init(&zs);
+  zs.level = 1;
+  zs.level_buf = lvl;
+  zs.level_buf_size = sizeof(lvl);
+  zs.end_of_stream = 1;
+  zs.next_in = zeros;
+  zs.avail_in = sizeof(zeros);
+  zs.next_out = z;
+  zs.avail_out = sizeof(z);
+  cr_assert_eq(isal_deflate_stateless(&zs), COMP_OK);
+  memcpy(out + pre, z, zs.total_out);
+  size_t total = pre + zs.total_out;
+  uint32_t zl = zs.total_out, pay = (uint32_t)(total - STOR_BLOCK_HEADER_BYTES);
+  for (int i = 0; i < 4; i++) {
+    out[56 + i] = (uint8_t)(zl >> (8 * i));
+    out[40 + i] = (uint8_t)(pay >> (8 * i));
+  }
+  /* U claims 2 bytes (the real record's text) while the stream holds 64 KiB;
+   * then a U at the bound with far too few bytes behind it. */
+  stor_block_reseal(out, total);
+  cr_assert_eq(read_all(out, total, 1, 0), -EBADMSG);
+  for (int i = 0; i < 4; i++)
+    out[12 + i] = (uint8_t)(STOR_LOGBLOCK_TEXT_BYTES_MAX >> (8 * i));
+  stor_block_reseal(out, total);
+  cr_assert_eq(read_all(out, total, 1, 0), -EBADMSG);
+}
+
+Test(logblock, dictionary_overflow_goes_inline) {
+  static char names[NREC][8][8];
+  for (uint32_t i = 0; i < NREC; i++) {
+    for (uint32_t k = 0; k < 8; k++) {
+      int n = snprintf(names[i][k], sizeof(names[i][k]), "%u.%u", i, k);
+      attr_pool[i * 8 + k] = (struct core_syslog_attr){
+          .sdid = {names[i][k], (uint32_t)n}, .name = {names[i][k], (uint32_t)n}};
+    }
+    recs[i] = (struct stor_log_rec){.time_ns = i, .host = attr_pool[i * 8].sdid,
+                                    .app = attr_pool[i * 8 + 1].sdid,
+                                    .attr_count = 8, .attrs = &attr_pool[i * 8]};
+  }
+  long len = stor_logblock_encode(&enc, 1, 2, recs, NREC, out, OUT_CAP);
+  cr_assert_gt(len, 0);
+  uint32_t d = out[44] | (uint32_t)out[45] << 8;
+  cr_assert_eq(d, STOR_LOGBLOCK_DICT_MAX, "the table filled up: %u", d);
+  cr_assert_eq(read_all(out, (size_t)len, NREC, 1), NREC);
+}
