@@ -18,6 +18,7 @@
 
 #include "core/cli.h"
 #include "core/config.h"
+#include "core/fault.h"
 #include "core/head.h"
 #include "core/pipe.h"
 #include "core/stats.h"
@@ -93,13 +94,17 @@ static int64_t wall_ms(void) {
 
 /* Wait for one completion of the import ring (only storage uses it). */
 static void wait_one(struct import_shard *s) {
+  struct __kernel_timespec tick = {.tv_sec = 0,
+                                   .tv_nsec = NET_TICK_MS * 1000000L};
   struct io_uring_cqe *cqe;
 
-  if (io_uring_submit_and_wait(&s->ring, 1) < 0 ||
-      io_uring_peek_cqe(&s->ring, &cqe) != 0)
-    return;
-  stor_writer_complete(&s->writer, cqe, wall_ms());
-  io_uring_cqe_seen(&s->ring, cqe);
+  /* Bounded: a failed write waits for its retry time, not a completion. */
+  io_uring_submit_and_wait_timeout(&s->ring, &cqe, 1, &tick, NULL);
+  while (io_uring_peek_cqe(&s->ring, &cqe) == 0) {
+    stor_writer_complete(&s->writer, cqe, wall_ms());
+    io_uring_cqe_seen(&s->ring, cqe);
+  }
+  stor_writer_tick(&s->writer, wall_ms());
 }
 
 static void import_sink(struct core_head *h, void *ctx) {
@@ -378,6 +383,9 @@ int core_import_main(int argc, char **argv) {
     return CORE_EXIT_OK;
   if (rc != 0)
     return rc;
+  if (core_fault_parse(getenv("SLUICE_FAULT")) < 0)
+    return core_cli_usage("import", "SLUICE_FAULT=\"%s\" is not understood; "
+                          "see docs/storage.md", getenv("SLUICE_FAULT"));
   if (!o.proto)
     return core_cli_usage("import", "--proto is required: use --proto statsd");
   if (first >= argc)

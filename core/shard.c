@@ -44,13 +44,17 @@ static int is_storage_op(enum net_op op) {
  * parking space could overflow.
  */
 static int wait_storage(struct core_shard *sh) {
+  struct __kernel_timespec tick = {.tv_sec = 0,
+                                   .tv_nsec = NET_TICK_MS * 1000000L};
   struct io_uring_cqe *cqe;
   unsigned head, n = 0;
   int64_t t;
 
   if (sh->deferred.len + 2 * NET_RING_ENTRIES > STOR_DEFERRED_CQES_MAX)
     return -ENOSPC;
-  io_uring_submit_and_wait(&sh->io.ring, 1);
+  /* Bounded wait: a write may be waiting for its retry time, not for a
+   * completion, and the tick below is what resubmits it. */
+  io_uring_submit_and_wait_timeout(&sh->io.ring, &cqe, 1, &tick, NULL);
   t = now_ms();
   io_uring_for_each_cqe(&sh->io.ring, head, cqe) {
     n++;
