@@ -1,6 +1,6 @@
 /*
- * storage/logblock.c - log blocks (kind 2): string table, fields column,
- * igzip-compressed text column, and the checked reader
+ * storage/logblock.c - log blocks (kind 2): string table, field sub-columns,
+ * inline text deflated with igzip as one stream, and the checked reader
  * (docs/segment-format.md, "Log blocks").
  *
  * The reader trusts nothing: header fields are bounded, the CRC is checked
@@ -24,8 +24,16 @@
 #define TIME_EXP_MAX 9
 /* Deflate expands at most 1032:1; anything claiming more is corrupt. */
 #define INFLATE_RATIO_MAX 1032u
+/* The fields' head: time-unit byte and one varint length a sub-column. */
+#define FIELDS_HEAD_MAX (1 + STOR_LCOLS * STOR_VARINT_BYTES_MAX)
+/* Deflate's worst case (stored blocks: 5 bytes per 65535), with margin. */
+#define ZBOUND(u) ((u) + (u) / 256 + 1024)
 #define ATTRS_FIELDS_RESERVE 16 /* attributes a record averages, worst case
                                    sizing of the fields scratch */
+
+/* Worst-case bytes a record adds to each sub-column (attributes: their
+ * count; each attribute adds STOR_LATTR_FIELDS_BYTES_MAX more). */
+static const uint8_t col_rec_max[STOR_LCOLS] = {10, 10, 1, 5, 5, 5, 5, 5, 5, 5};
 
 static const uint64_t pow10_tab[TIME_EXP_MAX + 1] = {
     1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000,
@@ -49,8 +57,9 @@ static void st(uint8_t *p, uint64_t v, unsigned n) {
 void stor_logenc_free(struct stor_logenc *e) {
   free(e->slots);
   free(e->dict);
-  free(e->fields);
+  free(e->col[0]);
   free(e->text);
+  free(e->stream);
   free(e->zs);
   free(e->level_buf);
   memset(e, 0, sizeof(*e));
@@ -61,18 +70,26 @@ int stor_logenc_init(struct stor_logenc *e, uint32_t records_max) {
   if (records_max == 0 || records_max > STOR_LOGBLOCK_RECORDS_MAX)
     return -EINVAL;
   e->records_max = records_max;
-  e->fields_cap = 1 + (size_t)records_max *
-                          (STOR_LREC_FIELDS_BYTES_MAX +
-                           ATTRS_FIELDS_RESERVE * STOR_LATTR_FIELDS_BYTES_MAX);
+  size_t all = 0;
+  for (int c = 0; c < STOR_LCOLS; c++) {
+    e->col_cap[c] = (size_t)records_max * col_rec_max[c];
+    if (c == STOR_LCOL_ATTRS)
+      e->col_cap[c] += (size_t)records_max * ATTRS_FIELDS_RESERVE *
+                       STOR_LATTR_FIELDS_BYTES_MAX;
+    all += e->col_cap[c];
+  }
   e->level_buf_bytes = ISAL_DEF_LVL1_DEFAULT;
   e->slots = calloc(SLOTS, sizeof(*e->slots));
   e->dict = malloc(STOR_LOGBLOCK_DICT_MAX * sizeof(*e->dict));
-  e->fields = malloc(e->fields_cap);
+  e->col[0] = malloc(all);
+  for (int c = 1; c < STOR_LCOLS && e->col[0]; c++)
+    e->col[c] = e->col[c - 1] + e->col_cap[c - 1];
   e->text = malloc(STOR_LOGBLOCK_TEXT_BYTES_MAX);
+  e->stream = malloc(STOR_LOGBLOCK_TEXT_BYTES_MAX);
   e->zs = malloc(sizeof(*e->zs));
   e->level_buf = malloc(e->level_buf_bytes);
-  if (!e->slots || !e->dict || !e->fields || !e->text || !e->zs ||
-      !e->level_buf) {
+  if (!e->slots || !e->dict || !e->col[0] || !e->text || !e->stream ||
+      !e->zs || !e->level_buf) {
     stor_logenc_free(e);
     return -ENOMEM;
   }
@@ -94,12 +111,10 @@ size_t stor_logblock_rec_text_bytes(const struct stor_log_rec *r) {
 size_t stor_logblock_bytes_max(uint32_t n, uint64_t attrs, size_t text_bytes) {
   size_t dict = (size_t)STOR_LOGBLOCK_DICT_MAX *
                 (2 + STOR_LOGBLOCK_DICT_STR_BYTES_MAX);
-  size_t fields = 1 + (size_t)n * STOR_LREC_FIELDS_BYTES_MAX +
-                  attrs * STOR_LATTR_FIELDS_BYTES_MAX;
-  /* Stored deflate blocks cost 5 bytes per 65535; leave a wide margin. */
-  size_t ztext = text_bytes + text_bytes / 256 + 1024;
+  size_t stream = FIELDS_HEAD_MAX + (size_t)n * STOR_LREC_FIELDS_BYTES_MAX +
+                  attrs * STOR_LATTR_FIELDS_BYTES_MAX + text_bytes;
 
-  return STOR_BLOCK_HEADER_BYTES + dict + fields + ztext;
+  return STOR_BLOCK_HEADER_BYTES + dict + ZBOUND(stream);
 }
 
 /* ---- encoder --------------------------------------------------------------- */
@@ -112,8 +127,8 @@ static uint32_t str_hash(const char *p, uint32_t n) {
   return h;
 }
 
-static void put_varint(struct stor_logenc *e, uint64_t v) {
-  e->fields_len += stor_varint_put(e->fields + e->fields_len, v);
+static void put_varint(struct stor_logenc *e, int c, uint64_t v) {
+  e->col_len[c] += stor_varint_put(e->col[c] + e->col_len[c], v);
 }
 
 /* Append len + bytes to the text column (sets overflow when full). */
@@ -143,21 +158,21 @@ static long dict_find(struct stor_logenc *e, struct core_syslog_str s) {
   return e->dict_count++;
 }
 
-static void put_ref(struct stor_logenc *e, struct core_syslog_str s,
+static void put_ref(struct stor_logenc *e, int c, struct core_syslog_str s,
                     int dictable) {
   long idx = -1;
 
   if (s.len == 0) {
-    put_varint(e, STOR_LREF_EMPTY);
+    put_varint(e, c, STOR_LREF_EMPTY);
     return;
   }
   if (dictable && s.len <= STOR_LOGBLOCK_DICT_STR_BYTES_MAX)
     idx = dict_find(e, s);
   if (idx >= 0) {
-    put_varint(e, STOR_LREF_DICT0 + (uint64_t)idx);
+    put_varint(e, c, STOR_LREF_DICT0 + (uint64_t)idx);
     return;
   }
-  put_varint(e, STOR_LREF_INLINE);
+  put_varint(e, c, STOR_LREF_INLINE);
   put_text(e, s.ptr, s.len);
 }
 
@@ -178,7 +193,7 @@ static void reset_table(struct stor_logenc *e) {
     e->gen = 1;
   }
   e->dict_count = 0;
-  e->fields_len = 0;
+  memset(e->col_len, 0, sizeof(e->col_len));
   e->text_len = 0;
   e->overflow = 0;
 }
@@ -191,29 +206,52 @@ static int put_record(struct stor_logenc *e, const struct stor_log_rec *r,
   if (r->facility > 23 || r->severity > 7 ||
       r->attr_count > CORE_SYSLOG_SD_ATTRS_MAX)
     return -EINVAL;
-  if (e->fields_len + STOR_LREC_FIELDS_BYTES_MAX +
+  if (e->col_len[STOR_LCOL_ATTRS] + col_rec_max[STOR_LCOL_ATTRS] +
           (size_t)r->attr_count * STOR_LATTR_FIELDS_BYTES_MAX >
-      e->fields_cap)
+      e->col_cap[STOR_LCOL_ATTRS])
     return -E2BIG;
-  put_varint(e, stor_zigzag((int64_t)(off - *prev_off)));
-  put_varint(e, stor_zigzag((int64_t)((uint64_t)r->recv_ms -
-                                      (uint64_t)*prev_recv)));
+  put_varint(e, STOR_LCOL_TIME, stor_zigzag((int64_t)(off - *prev_off)));
+  put_varint(e, STOR_LCOL_RECV, stor_zigzag((int64_t)((uint64_t)r->recv_ms -
+                                                      (uint64_t)*prev_recv)));
   *prev_off = off;
   *prev_recv = r->recv_ms;
-  e->fields[e->fields_len++] = (uint8_t)(r->facility * 8 + r->severity);
-  put_varint(e, r->flags);
-  put_ref(e, r->host, 1);
-  put_ref(e, r->app, 1);
-  put_ref(e, r->procid, 0);
-  put_ref(e, r->msgid, 1);
-  put_varint(e, r->attr_count);
+  e->col[STOR_LCOL_PRI][e->col_len[STOR_LCOL_PRI]++] =
+      (uint8_t)(r->facility * 8 + r->severity);
+  put_varint(e, STOR_LCOL_FLAGS, r->flags);
+  put_ref(e, STOR_LCOL_HOST, r->host, 1);
+  put_ref(e, STOR_LCOL_APP, r->app, 1);
+  put_ref(e, STOR_LCOL_PROCID, r->procid, 1);
+  put_ref(e, STOR_LCOL_MSGID, r->msgid, 1);
+  put_varint(e, STOR_LCOL_ATTRS, r->attr_count);
   for (uint32_t i = 0; i < r->attr_count; i++) {
-    put_ref(e, r->attrs[i].sdid, 1);
-    put_ref(e, r->attrs[i].name, 1);
-    put_ref(e, r->attrs[i].value, 0);
+    put_ref(e, STOR_LCOL_ATTRS, r->attrs[i].sdid, 1);
+    put_ref(e, STOR_LCOL_ATTRS, r->attrs[i].name, 1);
+    put_ref(e, STOR_LCOL_ATTRS, r->attrs[i].value, 0);
   }
-  put_ref(e, r->msg, 0);
+  put_ref(e, STOR_LCOL_MSG, r->msg, 0);
   return e->overflow ? -E2BIG : 0;
+}
+
+/* The stream: time unit, sub-column lengths, sub-columns, inline text. */
+static int assemble(struct stor_logenc *e, unsigned x) {
+  size_t n = 1 + STOR_LCOLS * STOR_VARINT_BYTES_MAX + e->text_len;
+  uint8_t *p = e->stream;
+
+  for (int c = 0; c < STOR_LCOLS; c++)
+    n += e->col_len[c];
+  if (n > STOR_LOGBLOCK_TEXT_BYTES_MAX)
+    return -E2BIG;
+  *p++ = (uint8_t)x;
+  for (int c = 0; c < STOR_LCOLS; c++)
+    p += stor_varint_put(p, e->col_len[c]);
+  for (int c = 0; c < STOR_LCOLS; c++) {
+    memcpy(p, e->col[c], e->col_len[c]);
+    p += e->col_len[c];
+  }
+  e->fields_len = (size_t)(p - e->stream);
+  memcpy(p, e->text, e->text_len);
+  e->stream_len = e->fields_len + e->text_len;
+  return 0;
 }
 
 /* Build the fields and text columns and the string table in e. */
@@ -224,13 +262,12 @@ static int build_columns(struct stor_logenc *e, const struct stor_log_rec *recs,
   int64_t prev_recv = min / 1000000;
 
   reset_table(e);
-  e->fields[e->fields_len++] = (uint8_t)x;
   for (uint32_t i = 0; i < n; i++) {
     int rc = put_record(e, &recs[i], &prev_off, &prev_recv, min, pow10_tab[x]);
     if (rc < 0)
       return rc;
   }
-  return 0;
+  return assemble(e, x);
 }
 
 static size_t put_dict(const struct stor_logenc *e, uint8_t *p) {
@@ -252,7 +289,7 @@ static size_t dict_bytes(const struct stor_logenc *e) {
   return n;
 }
 
-/* Deflate e->text at level 1 into out[0..cap). Returns bytes or -ENOSPC. */
+/* Deflate e->stream at level 1 into out[0..cap). Returns bytes or -ENOSPC. */
 static long deflate_text(struct stor_logenc *e, uint8_t *out, size_t cap) {
   struct isal_zstream *z = e->zs;
   int rc;
@@ -263,8 +300,8 @@ static long deflate_text(struct stor_logenc *e, uint8_t *out, size_t cap) {
   z->level_buf_size = (uint32_t)e->level_buf_bytes;
   z->end_of_stream = 1;
   z->flush = NO_FLUSH;
-  z->next_in = e->text;
-  z->avail_in = (uint32_t)e->text_len;
+  z->next_in = e->stream;
+  z->avail_in = (uint32_t)e->stream_len;
   z->next_out = out;
   z->avail_out = cap > UINT32_MAX ? UINT32_MAX : (uint32_t)cap;
   rc = isal_deflate_stateless(z);
@@ -283,11 +320,11 @@ static void put_header(uint8_t *b, uint16_t shard, uint64_t seq, uint32_t n,
   b[STOR_HDR_OFF_KIND] = STOR_KIND_LOGS;
   st(b + STOR_HDR_OFF_SHARD, shard, 2);
   st(b + STOR_HDR_OFF_POINTS, n, 4);
-  st(b + STOR_LHDR_OFF_TEXT_BYTES, e->text_len, 4);
+  st(b + STOR_LHDR_OFF_TEXT_BYTES, e->stream_len, 4);
   st(b + STOR_HDR_OFF_SEQ, seq, 6);
   st(b + STOR_HDR_OFF_MIN_TS, (uint64_t)min, 8);
   st(b + STOR_HDR_OFF_MAX_TS, (uint64_t)max, 8);
-  st(b + STOR_HDR_OFF_PAYLOAD, dict + e->fields_len + ztext, 4);
+  st(b + STOR_HDR_OFF_PAYLOAD, dict + ztext, 4);
   st(b + STOR_LHDR_OFF_DICT_COUNT, e->dict_count, 4);
   st(b + STOR_LHDR_OFF_DICT_BYTES, dict, 4);
   st(b + STOR_LHDR_OFF_FIELDS_BYTES, e->fields_len, 4);
@@ -313,7 +350,7 @@ long stor_logblock_encode(struct stor_logenc *e, uint16_t shard, uint64_t seq,
   if (rc < 0)
     return rc;
   dict = dict_bytes(e);
-  pos = STOR_BLOCK_HEADER_BYTES + dict + e->fields_len;
+  pos = STOR_BLOCK_HEADER_BYTES + dict;
   if (pos >= cap)
     return -ENOSPC;
   z = deflate_text(e, out + pos, cap - pos);
@@ -322,7 +359,6 @@ long stor_logblock_encode(struct stor_logenc *e, uint16_t shard, uint64_t seq,
   if (pos + (size_t)z - STOR_BLOCK_HEADER_BYTES > UINT32_MAX)
     return -E2BIG;
   put_dict(e, out + STOR_BLOCK_HEADER_BYTES);
-  memcpy(out + STOR_BLOCK_HEADER_BYTES + dict, e->fields, e->fields_len);
   put_header(out, shard, seq, n, e, min, max, dict, (size_t)z);
   stor_block_reseal(out, pos + (size_t)z);
   return (long)(pos + (size_t)z);
@@ -371,14 +407,16 @@ static int hdr_impossible(const struct stor_logblock_hdr *h) {
   if (h->dict_bytes < 2 * d ||
       h->dict_bytes > d * (2 + STOR_LOGBLOCK_DICT_STR_BYTES_MAX))
     return 1;
-  if (h->fields_bytes < 1 + n * STOR_LREC_FIELDS_BYTES_MIN ||
+  if (h->fields_bytes < 1 + STOR_LCOLS + n * STOR_LREC_FIELDS_BYTES_MIN ||
+      h->fields_bytes > u ||
       h->fields_bytes >
-          1 + n * (STOR_LREC_FIELDS_BYTES_MAX +
+          FIELDS_HEAD_MAX +
+              n * (STOR_LREC_FIELDS_BYTES_MAX +
                    CORE_SYSLOG_SD_ATTRS_MAX * STOR_LATTR_FIELDS_BYTES_MAX))
     return 1;
-  if (c == 0 || u > INFLATE_RATIO_MAX * c || c > u + u / 256 + 1024)
+  if (c == 0 || u > INFLATE_RATIO_MAX * c || c > ZBOUND(u))
     return 1;
-  return (uint64_t)h->dict_bytes + h->fields_bytes + c != h->payload_bytes;
+  return (uint64_t)h->dict_bytes + c != h->payload_bytes;
 }
 
 int stor_logblock_hdr_read(const uint8_t *b, size_t len,
@@ -435,9 +473,30 @@ static int inflate_text(struct stor_logblock_reader *r, const uint8_t *z) {
   if (isal_inflate_stateless(s) != ISAL_DECOMP_OK ||
       s->total_out != r->hdr.text_bytes || s->avail_in != 0)
     return -EBADMSG;
-  r->tp = r->dec->text;
-  r->tend = r->dec->text + r->hdr.text_bytes;
   return 0;
+}
+
+/* Split the inflated fields into sub-columns; the text follows them. */
+static int open_fields(struct stor_logblock_reader *r) {
+  const uint8_t *p = r->dec->text + 1, *end = r->dec->text + r->hdr.fields_bytes;
+  uint64_t len[STOR_LCOLS];
+
+  r->time_exp = r->dec->text[0];
+  if (r->time_exp > TIME_EXP_MAX)
+    return -EBADMSG;
+  for (int c = 0; c < STOR_LCOLS; c++)
+    if (stor_varint_get(&p, end, &len[c]) < 0)
+      return -EBADMSG;
+  for (int c = 0; c < STOR_LCOLS; c++) {
+    if (len[c] > (uint64_t)(end - p))
+      return -EBADMSG;
+    r->cp[c] = p;
+    r->cend[c] = p + len[c];
+    p += len[c];
+  }
+  r->tp = end;
+  r->tend = r->dec->text + r->hdr.text_bytes;
+  return p == end ? 0 : -EBADMSG;
 }
 
 int stor_logblock_reader_init(struct stor_logblock_reader *r,
@@ -459,12 +518,7 @@ int stor_logblock_reader_init(struct stor_logblock_reader *r,
   if (stor_block_crc(block, total) != ld(block + STOR_HDR_OFF_CRC, 4) ||
       read_dict(r, p) < 0)
     return -EBADMSG;
-  p += r->hdr.dict_bytes;
-  r->fp = p + 1;
-  r->fend = p + r->hdr.fields_bytes;
-  r->time_exp = p[0];
-  if (r->time_exp > TIME_EXP_MAX ||
-      inflate_text(r, p + r->hdr.fields_bytes) < 0)
+  if (inflate_text(r, p + r->hdr.dict_bytes) < 0 || open_fields(r) < 0)
     return -EBADMSG;
   r->time_unit = pow10_tab[r->time_exp];
   r->prev_recv_ms = r->hdr.min_ns / 1000000;
@@ -475,14 +529,15 @@ int stor_logblock_reader_init(struct stor_logblock_reader *r,
   return 0;
 }
 
-static int get_varint(struct stor_logblock_reader *r, uint64_t *v) {
-  return stor_varint_get(&r->fp, r->fend, v);
+static int get_varint(struct stor_logblock_reader *r, int c, uint64_t *v) {
+  return stor_varint_get(&r->cp[c], r->cend[c], v);
 }
 
-static int get_ref(struct stor_logblock_reader *r, struct core_syslog_str *s) {
+static int get_ref(struct stor_logblock_reader *r, int c,
+                   struct core_syslog_str *s) {
   uint64_t v, n;
 
-  if (get_varint(r, &v) < 0)
+  if (get_varint(r, c, &v) < 0)
     return -EBADMSG;
   if (v == STOR_LREF_EMPTY) {
     *s = (struct core_syslog_str){"", 0};
@@ -506,7 +561,8 @@ static int get_times(struct stor_logblock_reader *r, struct stor_log_rec *out) {
   uint64_t dt, dr, off;
   uint64_t range = (uint64_t)r->hdr.max_ns - (uint64_t)r->hdr.min_ns;
 
-  if (get_varint(r, &dt) < 0 || get_varint(r, &dr) < 0)
+  if (get_varint(r, STOR_LCOL_TIME, &dt) < 0 ||
+      get_varint(r, STOR_LCOL_RECV, &dr) < 0)
     return -EBADMSG;
   off = r->prev_off + (uint64_t)stor_unzigzag(dt);
   if (off > range / r->time_unit)
@@ -526,13 +582,15 @@ static int get_record(struct stor_logblock_reader *r, struct stor_log_rec *out,
   uint64_t flags, na;
   uint8_t pri;
 
-  if (get_times(r, out) < 0 || r->fp == r->fend)
+  if (get_times(r, out) < 0 || r->cp[STOR_LCOL_PRI] == r->cend[STOR_LCOL_PRI])
     return -EBADMSG;
-  pri = *r->fp++;
-  if (pri > 23 * 8 + 7 || get_varint(r, &flags) < 0 || flags > UINT32_MAX ||
-      get_ref(r, &out->host) < 0 || get_ref(r, &out->app) < 0 ||
-      get_ref(r, &out->procid) < 0 || get_ref(r, &out->msgid) < 0 ||
-      get_varint(r, &na) < 0 || na > CORE_SYSLOG_SD_ATTRS_MAX)
+  pri = *r->cp[STOR_LCOL_PRI]++;
+  if (pri > 23 * 8 + 7 || get_varint(r, STOR_LCOL_FLAGS, &flags) < 0 ||
+      flags > UINT32_MAX || get_ref(r, STOR_LCOL_HOST, &out->host) < 0 ||
+      get_ref(r, STOR_LCOL_APP, &out->app) < 0 ||
+      get_ref(r, STOR_LCOL_PROCID, &out->procid) < 0 ||
+      get_ref(r, STOR_LCOL_MSGID, &out->msgid) < 0 ||
+      get_varint(r, STOR_LCOL_ATTRS, &na) < 0 || na > CORE_SYSLOG_SD_ATTRS_MAX)
     return -EBADMSG;
   if (na > cap)
     return -ENOSPC;
@@ -542,10 +600,20 @@ static int get_record(struct stor_logblock_reader *r, struct stor_log_rec *out,
   out->attr_count = (uint32_t)na;
   out->attrs = attrs;
   for (uint32_t i = 0; i < na; i++)
-    if (get_ref(r, &attrs[i].sdid) < 0 || get_ref(r, &attrs[i].name) < 0 ||
-        get_ref(r, &attrs[i].value) < 0)
+    if (get_ref(r, STOR_LCOL_ATTRS, &attrs[i].sdid) < 0 ||
+        get_ref(r, STOR_LCOL_ATTRS, &attrs[i].name) < 0 ||
+        get_ref(r, STOR_LCOL_ATTRS, &attrs[i].value) < 0)
       return -EBADMSG;
-  return get_ref(r, &out->msg);
+  return get_ref(r, STOR_LCOL_MSG, &out->msg);
+}
+
+/* After the last record: every sub-column and the text used up exactly. */
+static int all_used(const struct stor_logblock_reader *r) {
+  for (int c = 0; c < STOR_LCOLS; c++)
+    if (r->cp[c] != r->cend[c])
+      return 0;
+  return r->tp == r->tend && r->seen_min == r->hdr.min_ns &&
+         r->seen_max == r->hdr.max_ns;
 }
 
 int stor_logblock_next(struct stor_logblock_reader *r, struct stor_log_rec *out,
@@ -555,8 +623,7 @@ int stor_logblock_next(struct stor_logblock_reader *r, struct stor_log_rec *out,
   if (r->failed)
     return -EBADMSG;
   if (r->left == 0) {
-    if (r->fp != r->fend || r->tp != r->tend ||
-        r->seen_min != r->hdr.min_ns || r->seen_max != r->hdr.max_ns) {
+    if (!all_used(r)) {
       r->failed = 1;
       return -EBADMSG;
     }

@@ -24,10 +24,11 @@ int stor_logenc_init(struct stor_logenc *e, uint32_t records_max);
 void stor_logenc_free(struct stor_logenc *e);
 
 /*
- * Upper bound of the text-column bytes one record adds (procid, attribute
- * values, message and their length varints; the dictionary-coded fields
- * counted as if inline). A writer seals its block before the sum of its
- * records' figures would pass STOR_LOGBLOCK_TEXT_BYTES_MAX.
+ * Upper bound of the inline-text bytes one record adds (every string and
+ * its length varint, as if none were dictionary-coded). A writer seals its
+ * block before the sum of its records' figures plus
+ * stor_logblock_bytes_max's fields share would pass
+ * STOR_LOGBLOCK_TEXT_BYTES_MAX; the encoder returns -E2BIG otherwise.
  */
 size_t stor_logblock_rec_text_bytes(const struct stor_log_rec *r);
 
@@ -65,8 +66,9 @@ int stor_logblock_hdr_read(const uint8_t *buf, size_t len,
 
 /*
  * Open a whole log block (len bytes; bytes after it are ignored): checks
- * the header and the CRC32C, reads the string table and inflates the text
- * column into dec (never more than the header's U bytes, and exactly U).
+ * the header and the CRC32C, reads the string table and inflates the
+ * stream into dec (room for exactly the header's U bytes: a stream that
+ * wants more, or yields fewer, is rejected), then splits the fields.
  * Returns 0, -EAGAIN when len is shorter than the header says, -EBADMSG.
  */
 int stor_logblock_reader_init(struct stor_logblock_reader *r,
@@ -78,7 +80,8 @@ int stor_logblock_reader_init(struct stor_logblock_reader *r,
  * into dec's text; attributes go to attrs[0..cap) (out->attrs = attrs).
  * Returns 1, 0 after the last (once the columns proved used up exactly
  * and the header's time range met), -ENOSPC when cap is too small for
- * this record's attributes, or -EBADMSG (sticky).
+ * this record's attributes (cap >= CORE_SYSLOG_SD_ATTRS_MAX always
+ * suffices), or -EBADMSG. After an error the reader only returns -EBADMSG.
  */
 int stor_logblock_next(struct stor_logblock_reader *r, struct stor_log_rec *out,
                        struct core_syslog_attr *attrs, uint32_t cap);

@@ -9,16 +9,18 @@
  *   off size field
  *   5   1    kind = STOR_KIND_LOGS (2)
  *   8   4    record count N (1 .. STOR_LOGBLOCK_RECORDS_MAX)
- *   12  4    text column bytes once inflated, U (<= STOR_LOGBLOCK_TEXT_BYTES_MAX)
+ *   12  4    inflated stream bytes U (<= STOR_LOGBLOCK_TEXT_BYTES_MAX)
  *   24  8    min time, ns since the epoch (signed)
  *   32  8    max time, ns since the epoch (signed)
  *   44  4    string table entries D (<= STOR_LOGBLOCK_DICT_MAX)
- *   48  4    string table column bytes
- *   52  4    fields column bytes
- *   56  4    text column bytes as stored (raw deflate), C
+ *   48  4    string table column bytes T
+ *   52  4    fields bytes F: the first F bytes of the inflated stream
+ *   56  4    stream bytes as stored (raw deflate), C
  *
- * The payload is the three columns in that order and L = table + fields + C
- * exactly. Column layouts are in docs/segment-format.md ("Log blocks").
+ * The payload is the string table, then the deflated stream, and
+ * L = T + C exactly. Inflated, the stream is the fields (a time-unit byte,
+ * STOR_LCOLS sub-column lengths, the sub-columns) then the inline text.
+ * Layouts are in docs/segment-format.md ("Log blocks").
  */
 #ifndef SLUICE_STORAGE_LOGBLOCK_TYPES_H
 #define SLUICE_STORAGE_LOGBLOCK_TYPES_H
@@ -34,7 +36,7 @@ struct inflate_state;
 #define STOR_LHDR_OFF_TEXT_BYTES 12
 #define STOR_LHDR_OFF_DICT_COUNT 44
 #define STOR_LHDR_OFF_DICT_BYTES 48
-#define STOR_LHDR_OFF_FIELDS_BYTES 52
+#define STOR_LHDR_OFF_FIELDS_BYTES 52 /* inside the inflated stream */
 #define STOR_LHDR_OFF_ZTEXT_BYTES 56
 
 /*
@@ -58,6 +60,21 @@ enum {
 /* Smallest: 1-byte time, recv, PRI, flags, five refs and attribute count. */
 #define STOR_LREC_FIELDS_BYTES_MIN 10
 
+/* The fields' sub-columns, in stream order (one value or more a record). */
+enum stor_lcol {
+  STOR_LCOL_TIME,   /* svarint: time offset delta, in time units */
+  STOR_LCOL_RECV,   /* svarint: receive time delta, ms */
+  STOR_LCOL_PRI,    /* byte: facility * 8 + severity */
+  STOR_LCOL_FLAGS,  /* varint */
+  STOR_LCOL_HOST,   /* ref */
+  STOR_LCOL_APP,    /* ref */
+  STOR_LCOL_PROCID, /* ref */
+  STOR_LCOL_MSGID,  /* ref */
+  STOR_LCOL_ATTRS,  /* varint count, then per attribute sdid, name, value refs */
+  STOR_LCOL_MSG,    /* ref */
+  STOR_LCOLS
+};
+
 /*
  * One log record as handed to the encoder and as returned by the reader.
  * Strings are pointer + length (len 0: absent), so the syslog path fills
@@ -80,12 +97,14 @@ struct stor_logblock_hdr {
   uint8_t version, kind;
   uint16_t shard;
   uint32_t count;
-  uint32_t text_bytes;   /* U: inflated text column */
+  uint32_t text_bytes;   /* U: the inflated stream (fields and text) */
   uint64_t seq;
   int64_t min_ns, max_ns;
   uint32_t payload_bytes;
   uint32_t dict_count;
-  uint32_t dict_bytes, fields_bytes, ztext_bytes;
+  uint32_t dict_bytes;
+  uint32_t fields_bytes;  /* F: fields part of the inflated stream */
+  uint32_t ztext_bytes;   /* C: the deflated stream */
 };
 
 /* One string table slot of the encoder (open addressing). */
@@ -104,10 +123,12 @@ struct stor_logenc {
   struct stor_lslot *slots;         /* 2 * STOR_LOGBLOCK_DICT_MAX */
   struct core_syslog_str *dict;     /* table strings, in entry order */
   uint32_t dict_count;
-  uint8_t *fields;                  /* fields column being built */
-  size_t fields_cap, fields_len;
-  uint8_t *text;                    /* text column before deflate */
+  uint8_t *col[STOR_LCOLS];         /* sub-columns being built */
+  size_t col_cap[STOR_LCOLS], col_len[STOR_LCOLS];
+  uint8_t *text;                    /* inline text being built */
   size_t text_len;
+  uint8_t *stream;                  /* fields then text, before deflate */
+  size_t stream_len, fields_len;
   struct isal_zstream *zs;          /* igzip state (large: kept off stack) */
   uint8_t *level_buf;               /* igzip level 1 scratch */
   size_t level_buf_bytes;
@@ -115,11 +136,12 @@ struct stor_logenc {
 };
 
 /*
- * Decoder scratch: the inflated text column and the string table's
+ * Decoder scratch: the inflated stream and the string table's
  * pointers. Allocated once (stor_logdec_init); a reader uses one at a time.
  */
 struct stor_logdec {
-  uint8_t *text;                   /* STOR_LOGBLOCK_TEXT_BYTES_MAX bytes */
+  uint8_t *text;                   /* STOR_LOGBLOCK_TEXT_BYTES_MAX bytes:
+                                      the inflated stream */
   struct core_syslog_str *dict;    /* STOR_LOGBLOCK_DICT_MAX entries */
   struct inflate_state *inf;       /* igzip state (large: kept off stack) */
 };
@@ -128,8 +150,8 @@ struct stor_logdec {
 struct stor_logblock_reader {
   struct stor_logblock_hdr hdr;
   struct stor_logdec *dec;
-  const uint8_t *fp, *fend;   /* fields column */
-  const uint8_t *tp, *tend;   /* inflated text, in dec->text */
+  const uint8_t *cp[STOR_LCOLS], *cend[STOR_LCOLS]; /* sub-columns */
+  const uint8_t *tp, *tend;   /* inline text; all in dec->text */
   unsigned time_exp;          /* times are min + offset * 10^time_exp */
   uint64_t time_unit;
   uint64_t prev_off;

@@ -1,10 +1,13 @@
 /*
  * tests/fuzz/fuzz_logblock.c - libFuzzer target for the log block reader.
  *
- * Each input is tried twice: as it is (header check and CRC reject almost
- * everything), and with the payload length pointed at the input's end and
- * both checks recomputed (stor_block_reseal), so that the string table,
- * the fields column and inflate meet arbitrary bytes. A successful call
+ * Each input is tried three ways: as it is (header check and CRC reject
+ * almost everything); with the payload length pointed at the input's end
+ * and both checks recomputed (stor_block_reseal), so that the string table
+ * and inflate meet arbitrary bytes; and as the inflated stream itself
+ * (after an 8-byte preamble giving record count, time range and fields
+ * length), deflated here into a sealed block, so that the field
+ * sub-columns and the text meet arbitrary bytes too. A successful call
  * must keep its promises: strings inside the block or the inflated text,
  * times within the header's range, at most the header's record count.
  */
@@ -13,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <isa-l/igzip_lib.h>
 
 #include "core/limits.h"
 #include "storage/block.h"
@@ -28,6 +33,13 @@
 
 static struct stor_logdec dec;
 static uint8_t copy[1 << 20];
+static uint8_t blk[1 << 21];
+static struct isal_zstream zs;
+
+static void put_le(uint8_t *p, uint64_t v, unsigned n) {
+  for (unsigned i = 0; i < n; i++)
+    p[i] = (uint8_t)(v >> (8 * i));
+}
 
 static int inside(struct core_syslog_str s, const uint8_t *b, size_t len) {
   const uint8_t *p = (const uint8_t *)s.ptr;
@@ -68,6 +80,34 @@ static void read_all(const uint8_t *b, size_t len) {
     CHECK(n == r.hdr.count);
 }
 
+/* Preamble: count-1, time range (3 bytes), fields length (2), 2 unused. */
+static void from_stream(const uint8_t *d, size_t n) {
+  size_t u = n - 8, f = (size_t)d[4] | (size_t)d[5] << 8;
+
+  isal_deflate_stateless_init(&zs);
+  zs.level = 0;
+  zs.end_of_stream = 1;
+  zs.next_in = (uint8_t *)d + 8;
+  zs.avail_in = (uint32_t)u;
+  zs.next_out = blk + STOR_BLOCK_HEADER_BYTES;
+  zs.avail_out = sizeof(blk) - STOR_BLOCK_HEADER_BYTES;
+  CHECK(isal_deflate_stateless(&zs) == COMP_OK);
+  memset(blk, 0, STOR_BLOCK_HEADER_BYTES);
+  put_le(blk, 0x31424c53, 4);
+  blk[4] = 1;
+  blk[5] = 2;
+  put_le(blk + 8, 1 + d[0] % 64, 4);
+  put_le(blk + 12, u, 4);
+  put_le(blk + 16, 1, 6);
+  put_le(blk + 24, 1000, 8);
+  put_le(blk + 32, 1000 + ((uint64_t)d[1] | (uint64_t)d[2] << 8 | (uint64_t)d[3] << 16), 8);
+  put_le(blk + 40, zs.total_out, 4);
+  put_le(blk + 52, f < u ? f : u, 4);
+  put_le(blk + 56, zs.total_out, 4);
+  stor_block_reseal(blk, STOR_BLOCK_HEADER_BYTES + zs.total_out);
+  read_all(blk, STOR_BLOCK_HEADER_BYTES + zs.total_out);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!dec.text && stor_logdec_init(&dec) != 0)
     abort();
@@ -80,5 +120,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     stor_block_reseal(copy, size);
     read_all(copy, size);
   }
+  if (size >= 8 && size - 8 <= sizeof(copy))
+    from_stream(data, size);
   return 0;
 }
