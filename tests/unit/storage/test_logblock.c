@@ -135,6 +135,12 @@ Test(logblock, round_trip_random) {
   cr_assert_eq(h.shard, 3);
   cr_assert_eq(h.seq, 9);
   cr_assert_eq(read_all(out, (size_t)len, NREC, 1), NREC);
+  size_t text = 0, attrs = 0;
+  for (uint32_t i = 0; i < NREC; i++) {
+    text += stor_logblock_rec_text_bytes(&recs[i]);
+    attrs += recs[i].attr_count;
+  }
+  cr_assert_leq((size_t)len, stor_logblock_bytes_max(NREC, attrs, text));
   /* A metric reader refuses a log block. */
   struct stor_block_hdr mh;
   cr_assert_eq(stor_block_hdr_read(out, (size_t)len, &mh), -EBADMSG);
