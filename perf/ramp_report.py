@@ -77,8 +77,9 @@ def ramp_tables(doc, kind, server_tags, sizes):
         head = "| step |" + "".join(
             f" {srv} tags {tags}: offered / received M/s, loss % |"
             for srv, tags, _ in cols)
-        out += [f"{size}-byte datagrams (medians of the runs; a step is "
-                "left out of a run after two lossy steps in a row):", "",
+        out += [f"{size}-byte datagrams (medians of the runs; after two "
+                "steps in a row with loss > 1 % a run goes straight to "
+                "`max`, n = runs that had the step):", "",
                 head, "|---" * (1 + len(cols)) + "|"]
         for label in labels:
             cells = []
@@ -184,6 +185,15 @@ def extra_section(extra):
     return out
 
 
+def exact_check(runs):
+    """Whether statsite's count matched the accepted lines at the lowest
+    step of every run: the check of accepted_without_d."""
+    low = [r["steps"][0] for r in runs if r["server"] == "statsite"]
+    same = sum(1 for s in low if s["received"] == s["sent"])
+    return (f"at the lowest step statsite counted exactly that many lines "
+            f"in {same} of {len(low)} ramps")
+
+
 def peer_section(doc):
     peer = doc.get("statsite")
     runs = [r for r in doc["runs"] if r["kind"] == "peer"]
@@ -202,7 +212,7 @@ def peer_section(doc):
         "tags. statsite does not know the `d` type (10 % of bench's "
         "series): those lines are not counted as sent to it (the exact "
         "count follows from bench's pool, see `accepted_without_d` in "
-        "perf/ramp.py; at the lowest step received matched it exactly). "
+        f"perf/ramp.py; {exact_check(runs)}). "
         "statsite's received count is its own `input_counter` (one per "
         "parsed line), flushed every second through `stream_cmd = cat >> "
         "FILE`; its SO_RCVBUF is set to 8 MiB like sluice's "
@@ -242,6 +252,16 @@ def peer_section(doc):
             "(src/networking.c); a datagram larger than the room left is "
             "truncated by recv(), and its tail lines are lost. sluice "
             "receives each datagram into a buffer of 64 KiB.", ""]
+    silent = [r for r in runs if r["server"] == "statsite"
+              and r["steps"][-1]["rate"] == "max"
+              and r["steps"][-1]["received"] == 0]
+    if silent:
+        out += [f"In {len(silent)} `max` step(s) ("
+                + ", ".join(f"{r['size']} B, run {r['run'] + 1}"
+                            for r in silent)
+                + ") statsite's counter reported no line within 10 s of the "
+                "end of the flood (no flush arrived); this touches only "
+                "the `max` rows, not the loss-free rates.", ""]
     return out
 
 

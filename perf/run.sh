@@ -17,7 +17,7 @@
 #    on the same untagged workload, in the same runs: the ratio;
 # 6. with --tuning (root; changes sysctls and restores them): the ramp with
 #    net.core.rmem_max, netdev_max_backlog and busy_poll each at the Linux
-#    default and at kernel-tuning/99-sluice.conf's value (1.5 s steps);
+#    default and at kernel-tuning/99-sluice.conf's value (1 s steps);
 #    --tuning-only does only this, and writes only the README table.
 #
 # Writes the "Loopback ramp" and "Peers" sections of perf/RESULTS.md,
@@ -48,7 +48,7 @@ build=build-perf
 res=$build/results
 out_md=perf/RESULTS.md plots=perf readme=kernel-tuning/README.md
 rates=250k,1M,1.5M,2M,2.5M,3M,4M,5M,6M,8M,max duration=2 mb=64 passes=7
-lines=2000000 trates=250k,500k,1M,1.5M,2M,2.5M,3M,4M,5M,6M,max
+lines=2000000 trates=250k,500k,1M,2M,2.5M,3M,4M,6M,max
 if ((quick)); then
   runs=1 rates=250k,1M,2M,4M,max duration=1 mb=16 passes=3 lines=300000
   trates=1M,2M,4M,max
@@ -76,7 +76,7 @@ fi
 if ((only)); then
   echo "== kernel tuning only (sysctls restored afterwards)"
   $py perf/ramp.py tuning --sluice $sluice --runs "$runs" --rates $trates \
-    --duration 1.5 --out $res/tuning.json
+    --duration 1 --out $res/tuning.json
   $py perf/ramp.py report --tuning $res/tuning.json --readme "$readme"
   echo "== wrote $readme"
   exit 0
@@ -111,7 +111,7 @@ report=(--ramp $res/ramp.json --extra $res --results "$out_md" --plots "$plots")
 if ((tuning)); then
   echo "== kernel tuning (sysctls restored afterwards)"
   $py perf/ramp.py tuning --sluice $sluice --runs "$runs" --rates $trates \
-    --duration 1.5 --out $res/tuning.json
+    --duration 1 --out $res/tuning.json
   report+=(--tuning $res/tuning.json --readme "$readme")
 fi
 rm -f $res/fleet.statsd
