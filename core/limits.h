@@ -50,6 +50,14 @@
                                               shard tick rounds it up) */
 #define CORE_HEAD_AGE_MS_MAX 3600000       /* largest --block-max-age-ms (1 h) */
 
+/* ---- log head (the open log block, per shard) ---------------------------- */
+#define CORE_LOGHEAD_RECORDS_MAX 8192       /* records before the log head seals */
+#define CORE_LOGHEAD_ATTRS_MAX 65536        /* SD attributes in one log block */
+#define CORE_LOGHEAD_ARENA_BYTES (8u << 20) /* message bytes copied into one
+                                               log block (with unescaped SD) */
+#define CORE_LOGHEAD_TEXT_BYTES_MAX (12u << 20) /* sum of the records'
+                                               stor_logblock_rec_text_bytes */
+
 /* ---- io_uring (per shard) ------------------------------------------------ */
 #define NET_RING_ENTRIES 1024              /* SQ entries; CQ is twice that */
 #define NET_UDP_BUF_BYTES (65536 + 512)    /* one provided buffer = one datagram + header */
@@ -171,6 +179,18 @@ _Static_assert(STOR_LOGBLOCK_TEXT_BYTES_MAX < (1u << 31) &&
                "log block sizes fit the 32-bit header fields and deflate's int");
 _Static_assert(STOR_LOGBLOCK_DICT_STR_BYTES_MAX >= CORE_SYSLOG_HOSTNAME_BYTES_MAX,
                "every hostname can be dictionary-coded");
+_Static_assert(CORE_LOGHEAD_RECORDS_MAX <= STOR_LOGBLOCK_RECORDS_MAX &&
+                   CORE_LOGHEAD_ATTRS_MAX >= CORE_SYSLOG_SD_ATTRS_MAX,
+               "a full log head fits one log block; one message's SD fits it");
+_Static_assert(CORE_LOGHEAD_ARENA_BYTES >= 2 * CORE_SYSLOG_BYTES_MAX_LIMIT,
+               "a maximal message and its unescaped SD values fit the arena");
+_Static_assert(CORE_LOGHEAD_TEXT_BYTES_MAX >=
+                   2 * CORE_SYSLOG_BYTES_MAX_LIMIT +
+                       CORE_SYSLOG_SD_ATTRS_MAX * (15 + 2 * CORE_SYSLOG_SD_NAME_BYTES_MAX) + 64,
+               "the text of one maximal record fits an empty log head");
+_Static_assert(CORE_LOGHEAD_TEXT_BYTES_MAX + CORE_LOGHEAD_RECORDS_MAX * 64ull <
+                   STOR_LOGBLOCK_TEXT_BYTES_MAX,
+               "a full log head's fields and text stay within the inflate bound");
 _Static_assert(CORE_LINE_BYTES_MAX_DEFAULT <= CORE_LINE_BYTES_MAX_LIMIT,
                "default line bound within the limit");
 _Static_assert(CORE_LINE_BYTES_MIN_LIMIT <= CORE_LINE_BYTES_MAX_DEFAULT,

@@ -14,11 +14,18 @@
 
 #include "core/limits.h"
 #include "storage/block.h"
+#include "storage/logblock.h"
 
+/* A writer's buffer holds the largest metric block or log block. */
 size_t stor_block_buf_bytes(void) {
   size_t n = stor_block_bytes_max(CORE_HEAD_POINTS_MAX, CORE_HEAD_POINTS_MAX,
                                   CORE_HEAD_KEY_BYTES_MAX +
                                       CORE_SERIES_KEY_BYTES_MAX);
+  size_t l = stor_logblock_bytes_max(CORE_LOGHEAD_RECORDS_MAX,
+                                     CORE_LOGHEAD_ATTRS_MAX,
+                                     CORE_LOGHEAD_TEXT_BYTES_MAX);
+  if (l > n)
+    n = l;
   return (n + 4095) & ~(size_t)4095;
 }
 
