@@ -11,6 +11,8 @@ PKGS=(
   libcriterion-dev clang libclang-rt-14-dev llvm
   # integration tests: real clients and tools
   python3 python3-statsd python3-aiodogstatsd netcat-openbsd curl procps
+  # syslog senders: rsyslogd (run as its own process) and logger (bsdutils)
+  rsyslog bsdutils
   # perf only: perf/run.sh plots with gnuplot; taskset is in util-linux
   gnuplot-nox util-linux
 )
