@@ -97,11 +97,15 @@ void core_config_defaults(struct core_config *c) {
   c->statsd_udp = (struct core_addr){.enabled = 1, .host = "0.0.0.0",
                                      .port = 8125};
   c->statsd_tcp = c->statsd_udp;
+  c->syslog_udp = (struct core_addr){.enabled = 1, .host = "0.0.0.0",
+                                     .port = 5514};
+  c->syslog_tcp = c->syslog_udp;
   c->http = (struct core_addr){.enabled = 1, .host = "127.0.0.1",
                                .port = 9400};
   snprintf(c->data_dir, sizeof(c->data_dir), "%s", "./sluice-data");
   c->max_series = CORE_SERIES_MAX_DEFAULT;
   c->line_bytes_max = CORE_LINE_BYTES_MAX_DEFAULT;
+  c->syslog_bytes_max = CORE_SYSLOG_BYTES_MAX_DEFAULT;
   c->block_max_age_ms = CORE_HEAD_AGE_MS_DEFAULT;
   c->udp_rcvbuf_bytes = NET_UDP_RCVBUF_BYTES_DEFAULT;
   c->tcp_conns_max = NET_TCP_CONNS_PER_SHARD_MAX;
@@ -368,13 +372,15 @@ struct num_opt {
 _Static_assert(IS_U32(max_series) && IS_U32(line_bytes_max) &&
                    IS_U32(block_max_age_ms) && IS_U32(udp_rcvbuf_bytes) &&
                    IS_U32(tcp_conns_max) && IS_U32(fsync_interval_ms) &&
-                   IS_U32(segment_bytes_max),
+                   IS_U32(segment_bytes_max) && IS_U32(syslog_bytes_max),
                "numeric options are stored as uint32_t");
 
 static const struct num_opt num_opts[] = {
     {"max-series", U32_FIELD(max_series), 1, CORE_SERIES_MAX_LIMIT, 0},
     {"max-line-bytes", U32_FIELD(line_bytes_max), CORE_LINE_BYTES_MIN_LIMIT,
      CORE_LINE_BYTES_MAX_LIMIT, 1},
+    {"syslog-max-bytes", U32_FIELD(syslog_bytes_max),
+     CORE_SYSLOG_BYTES_MIN_LIMIT, CORE_SYSLOG_BYTES_MAX_LIMIT, 1},
     {"block-max-age-ms", U32_FIELD(block_max_age_ms), CORE_HEAD_AGE_MS_MIN,
      CORE_HEAD_AGE_MS_MAX, 0},
     {"udp-rcvbuf-bytes", U32_FIELD(udp_rcvbuf_bytes),
@@ -490,6 +496,10 @@ static struct core_addr *addr_field(struct core_config *c, const char *name) {
     return &c->statsd_udp;
   if (strcmp(name, "statsd-tcp") == 0)
     return &c->statsd_tcp;
+  if (strcmp(name, "syslog-udp") == 0)
+    return &c->syslog_udp;
+  if (strcmp(name, "syslog-tcp") == 0)
+    return &c->syslog_tcp;
   if (strcmp(name, "http") == 0)
     return &c->http;
   return NULL;

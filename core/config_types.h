@@ -20,10 +20,13 @@ struct core_config {
   int cpus[CORE_SHARDS_MAX];     /* CPU of shard i */
   struct core_addr statsd_udp;   /* --statsd-udp, default 0.0.0.0:8125 */
   struct core_addr statsd_tcp;   /* --statsd-tcp, default 0.0.0.0:8125 */
+  struct core_addr syslog_udp;   /* --syslog-udp, default 0.0.0.0:5514 */
+  struct core_addr syslog_tcp;   /* --syslog-tcp, default 0.0.0.0:5514 */
   struct core_addr http;         /* --http, default 127.0.0.1:9400 */
   char data_dir[4096];           /* --data-dir, default ./sluice-data */
   uint32_t max_series;           /* --max-series (per shard) */
   uint32_t line_bytes_max;       /* --max-line-bytes */
+  uint32_t syslog_bytes_max;     /* --syslog-max-bytes */
   uint32_t block_max_age_ms;     /* --block-max-age-ms */
   uint32_t udp_rcvbuf_bytes;     /* --udp-rcvbuf-bytes */
   uint32_t tcp_conns_max;        /* --max-tcp-connections (per shard) */

@@ -6,11 +6,14 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "core/head.h"
+#include "core/loghead.h"
 #include "core/series.h"
 #include "core/stats.h"
 #include "core/statsd.h"
+#include "core/syslog.h"
 
 int core_pipe_init(struct core_pipe *p, struct core_stats *stats,
                    uint32_t max_series, uint32_t line_bytes_max,
@@ -38,6 +41,58 @@ fail:
 void core_pipe_free(struct core_pipe *p) {
   core_head_free(&p->head);
   core_series_free(&p->series);
+  core_loghead_free(&p->loghead);
+  if (p->syslog_scratch)
+    munmap(p->syslog_scratch, p->syslog_bytes_max);
+  p->syslog_scratch = NULL;
+  p->logs = 0;
+}
+
+int core_pipe_logs_init(struct core_pipe *p, uint32_t syslog_bytes_max,
+                        core_loghead_sink_fn sink, void *ctx) {
+  void *m;
+  int rc;
+
+  if (syslog_bytes_max < CORE_SYSLOG_BYTES_MIN_LIMIT ||
+      syslog_bytes_max > CORE_SYSLOG_BYTES_MAX_LIMIT)
+    return -EINVAL;
+  m = mmap(NULL, syslog_bytes_max, PROT_READ | PROT_WRITE,
+           MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (m == MAP_FAILED)
+    return -ENOMEM;
+  p->syslog_scratch = m;
+  p->syslog_bytes_max = syslog_bytes_max;
+  rc = core_loghead_init(&p->loghead, sink, ctx);
+  if (rc < 0)
+    return rc; /* core_pipe_free releases the scratch */
+  p->logs = 1;
+  return 0;
+}
+
+void core_pipe_syslog(struct core_pipe *p, const char *msg, size_t len,
+                      enum core_syslog_err frame_err, int64_t now_ms) {
+  struct core_syslog_rec *r = &p->srec;
+  enum core_syslog_err err;
+
+  if (!p->logs)
+    return;
+  if (len > p->syslog_bytes_max) {
+    len = p->syslog_bytes_max;
+    frame_err = CORE_SYSLOG_ERR_TOO_LONG;
+  }
+  err = core_syslog_parse(msg, len, now_ms, p->syslog_scratch, r);
+  if (err == CORE_SYSLOG_ERR_EMPTY && frame_err == CORE_SYSLOG_OK)
+    return; /* a blank datagram or frame: nothing to store */
+  if (frame_err != CORE_SYSLOG_OK) {
+    /* The parse of a cut message may have succeeded: keep its fields, but
+     * the record says it is incomplete. */
+    r->err = err = frame_err;
+    r->flags |= CORE_SYSLOG_F_PARSE_ERROR;
+  }
+  if (err != CORE_SYSLOG_OK)
+    core_stat_add(&p->stats->parse_errors_syslog[err], 1);
+  core_stat_add(&p->stats->logs_syslog, 1);
+  core_loghead_append(&p->loghead, r, now_ms);
 }
 
 void core_pipe_statsd_reject(struct core_pipe *p, enum core_statsd_err err) {

@@ -7,7 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/loghead_types.h"
 #include "core/pipe_types.h"
+#include "core/syslog_types.h"
 
 /*
  * Set up a pipeline (at start-up, on the thread that will use it).
@@ -44,5 +46,30 @@ void core_pipe_statsd_reject(struct core_pipe *p, enum core_statsd_err err);
  */
 uint64_t core_pipe_statsd_buf(struct core_pipe *p, const char *buf,
                               size_t len, int64_t now_ms);
+
+/*
+ * Let the pipeline take syslog messages (at start-up, after
+ * core_pipe_init): a log head whose sealed blocks go to sink.
+ *   syslog_bytes_max  --syslog-max-bytes: the longest message kept whole.
+ * Returns 0, -EINVAL for a bound outside CORE_SYSLOG_BYTES_{MIN,MAX}_LIMIT,
+ * or -ENOMEM.
+ */
+int core_pipe_logs_init(struct core_pipe *p, uint32_t syslog_bytes_max,
+                        core_loghead_sink_fn sink, void *ctx);
+
+/*
+ * Ingest one syslog message (a UDP datagram or a TCP frame) received at
+ * now_ms. Every message is stored: one that does not parse keeps its raw
+ * text and a parse-error flag. frame_err is the receiver's verdict on the
+ * frame (CORE_SYSLOG_OK, or CORE_SYSLOG_ERR_TOO_LONG for a message cut at
+ * --syslog-max-bytes, CORE_SYSLOG_ERR_FRAME_TRUNCATED for a TCP frame the
+ * connection ended inside); it takes precedence over the parser's. Bytes
+ * past syslog_bytes_max are not kept (counted too_long). Counted in
+ * sluice_logs_ingested_total and, with a reason,
+ * sluice_parse_errors_total{proto="syslog"}. No-op before
+ * core_pipe_logs_init.
+ */
+void core_pipe_syslog(struct core_pipe *p, const char *msg, size_t len,
+                      enum core_syslog_err frame_err, int64_t now_ms);
 
 #endif

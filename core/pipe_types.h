@@ -11,9 +11,11 @@
 
 #include "core/head_types.h"
 #include "core/limits.h"
+#include "core/loghead_types.h"
 #include "core/series_types.h"
 #include "core/stats_types.h"
 #include "core/statsd_types.h"
+#include "core/syslog_types.h"
 
 struct core_pipe {
   struct core_stats *stats;     /* the shard's counters */
@@ -23,6 +25,12 @@ struct core_pipe {
   struct core_statsd_msg msg;   /* scratch for the line being parsed */
   char key[CORE_SERIES_KEY_BYTES_MAX]; /* scratch for its series key */
   char weight[32];              /* scratch for a __weight__ tag value */
+  /* syslog (after core_pipe_logs_init; logs == 0 before) */
+  int logs;
+  struct core_loghead loghead;
+  uint32_t syslog_bytes_max;    /* --syslog-max-bytes */
+  char *syslog_scratch;         /* syslog_bytes_max: unescaped SD values */
+  struct core_syslog_rec srec;  /* the message being parsed */
 };
 
 #endif

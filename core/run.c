@@ -36,6 +36,11 @@ static const char run_help[] =
     "  --statsd-udp ADDR        StatsD/DogStatsD over UDP [0.0.0.0:8125]\n"
     "  --statsd-tcp ADDR        StatsD/DogStatsD over TCP, '\\n'-framed\n"
     "                           [0.0.0.0:8125]\n"
+    "  --syslog-udp ADDR        syslog (RFC 5424, RFC 3164) over UDP, one\n"
+    "                           message per datagram [0.0.0.0:5514]\n"
+    "  --syslog-tcp ADDR        syslog over TCP, octet-counted or '\\n'-framed\n"
+    "                           (RFC 6587, told apart per connection)\n"
+    "                           [0.0.0.0:5514]\n"
     "  --http ADDR              query port: /health, /metrics\n"
     "                           [127.0.0.1:9400]\n"
     "\n"
@@ -47,7 +52,11 @@ static const char run_help[] =
     "                           beyond it are rejected and counted [1048576]\n"
     "  --max-line-bytes N       longest StatsD line; longer lines are\n"
     "                           rejected with reason line_too_long [8192]\n"
-    "  --max-tcp-connections N  open StatsD TCP connections per shard [1024]\n"
+    "  --syslog-max-bytes N     longest syslog message kept whole; the rest\n"
+    "                           of a longer one is dropped and the record\n"
+    "                           flagged (reason too_long) [64K]\n"
+    "  --max-tcp-connections N  open TCP connections (StatsD and syslog)\n"
+    "                           per shard [1024]\n"
     "  --udp-rcvbuf-bytes N     SO_RCVBUF asked for each UDP socket; the\n"
     "                           kernel caps it at net.core.rmem_max [8M]\n"
     "  --block-max-age-ms N     seal the open block at this age [1000]\n"
@@ -78,7 +87,8 @@ static const char run_help[] =
     "Exit codes: 0 ok, 1 runtime failure, 2 usage error.\n";
 
 static const char *const run_names[] = {
-    "cores", "statsd-udp", "statsd-tcp", "http", "data-dir",
+    "cores", "statsd-udp", "statsd-tcp", "syslog-udp", "syslog-tcp",
+    "syslog-max-bytes", "http", "data-dir",
     "max-series", "max-line-bytes", "block-max-age-ms",
     "udp-rcvbuf-bytes", "max-tcp-connections", "fsync-interval-ms",
     "segment-max-bytes", "segment-max-age", "retention", "max-disk-bytes",
@@ -136,6 +146,31 @@ static int open_listener(struct core_addr *a, int udp, int rcvbuf,
   return 0;
 }
 
+/* Shard sh's four listening sockets; on failure none is left open. */
+static int open_listeners(struct core_config *c, struct core_shard *sh) {
+  int rcvbuf = (int)c->udp_rcvbuf_bytes;
+  int rc = open_listener(&c->statsd_udp, 1, rcvbuf, "--statsd-udp",
+                         &sh->udp_fd);
+
+  sh->tcp_fd = sh->syslog_udp_fd = sh->syslog_tcp_fd = -1;
+  if (rc == 0)
+    rc = open_listener(&c->statsd_tcp, 0, 0, "--statsd-tcp", &sh->tcp_fd);
+  if (rc == 0)
+    rc = open_listener(&c->syslog_udp, 1, rcvbuf, "--syslog-udp",
+                       &sh->syslog_udp_fd);
+  if (rc == 0)
+    rc = open_listener(&c->syslog_tcp, 0, 0, "--syslog-tcp",
+                       &sh->syslog_tcp_fd);
+  if (rc != 0) {
+    int *fds[] = {&sh->udp_fd, &sh->tcp_fd, &sh->syslog_udp_fd};
+    for (unsigned i = 0; i < 3; i++)
+      if (*fds[i] >= 0)
+        close(*fds[i]);
+    sh->udp_fd = sh->tcp_fd = sh->syslog_udp_fd = -1;
+  }
+  return rc;
+}
+
 static void stop_all(struct core_runtime *rt) {
   if (rt->http)
     net_http_server_stop(rt->http);
@@ -190,13 +225,8 @@ static int start_shards(struct core_runtime *rt) {
     rt->active_seg[i] = &sh->active_seg;
     if (prepare_storage(rt, sh) != 0)
       return CORE_EXIT_FAIL;
-    if (open_listener(&c->statsd_udp, 1, (int)c->udp_rcvbuf_bytes,
-                      "--statsd-udp", &sh->udp_fd) ||
-        open_listener(&c->statsd_tcp, 0, 0, "--statsd-tcp", &sh->tcp_fd)) {
-      if (sh->udp_fd >= 0)
-        close(sh->udp_fd);
+    if (open_listeners(c, sh) != 0)
       return CORE_EXIT_FAIL;
-    }
     rc = core_shard_start(sh);
     if (rc < 0)
       return core_cli_fail("run", "shard %u on CPU %d: cannot %s: %s", i,
@@ -223,13 +253,15 @@ static int start_http(struct core_runtime *rt) {
 }
 
 static void announce(const struct core_runtime *rt) {
-  char u[96], t[96], h[96];
+  char u[96], t[96], su[96], st[96], h[96];
 
   fprintf(stderr,
-          "sluice: %u shard(s); statsd udp %s, statsd tcp %s, http %s; "
-          "data %s\n",
+          "sluice: %u shard(s); statsd udp %s, statsd tcp %s, syslog udp %s, "
+          "syslog tcp %s, http %s; data %s\n",
           rt->shard_count, addr_str(&rt->cfg.statsd_udp, u, sizeof(u)),
           addr_str(&rt->cfg.statsd_tcp, t, sizeof(t)),
+          addr_str(&rt->cfg.syslog_udp, su, sizeof(su)),
+          addr_str(&rt->cfg.syslog_tcp, st, sizeof(st)),
           addr_str(&rt->cfg.http, h, sizeof(h)), rt->cfg.data_dir);
 }
 
@@ -328,6 +360,7 @@ static int start(struct core_runtime *rt) {
   for (unsigned i = 0; i < rt->shard_count; i++) {
     struct core_shard *sh = &rt->shards[i];
     sh->efd = sh->dir_fd = sh->udp_fd = sh->tcp_fd = sh->flush_efd = -1;
+    sh->syslog_udp_fd = sh->syslog_tcp_fd = -1;
   }
   rt->flush_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (rt->flush_efd < 0)

@@ -13,6 +13,7 @@
 #include "core/assert.h"
 #include "core/config_types.h"
 #include "core/head.h"
+#include "core/loghead.h"
 #include "core/pipe.h"
 #include "core/stats.h"
 #include "net/io.h"
@@ -68,24 +69,54 @@ static int wait_storage(struct core_shard *sh) {
   return 0;
 }
 
-/* A sealed head goes to the segment writer, waiting for a buffer if all
- * are busy: while it waits the shard receives nothing (TCP senders are
- * held back by their windows, UDP overflow is counted by the kernel). */
+static int try_seal(struct core_shard *sh, const struct core_head *h,
+                    const struct core_loghead *lh) {
+  if (h != NULL)
+    return stor_writer_seal(&sh->writer, h, now_ms());
+  return stor_writer_seal_logs(&sh->writer, lh->recs, lh->count, now_ms());
+}
+
+/* A sealed head (h) or log head (lh) goes to the segment writer, waiting
+ * for a buffer if all are busy: while it waits the shard receives nothing
+ * (TCP senders are held back by their windows, UDP overflow is counted by
+ * the kernel). */
+static void seal_waiting(struct core_shard *sh, const struct core_head *h,
+                         const struct core_loghead *lh) {
+  while (try_seal(sh, h, lh) == -ENOBUFS) {
+    core_stat_add(&sh->stats.stor_backpressure_waits, 1);
+    if (wait_storage(sh) < 0) {
+      core_stat_add(&sh->stats.stor_deferred_dropped, 1);
+      if (h != NULL)
+        core_stat_add(&sh->stats.stor_points_lost, h->count);
+      else
+        core_stat_add(&sh->stats.stor_logs_lost, lh->count);
+      return;
+    }
+  }
+}
+
 static void seal_sink(struct core_head *h, void *ctx) {
   struct core_shard *sh = ctx;
 
   core_stat_add(&sh->stats.head_sealed_blocks, 1);
   core_stat_add(&sh->stats.head_sealed_points, h->count);
-  if (!sh->storage)
-    return;
-  while (stor_writer_seal(&sh->writer, h, now_ms()) == -ENOBUFS) {
-    core_stat_add(&sh->stats.stor_backpressure_waits, 1);
-    if (wait_storage(sh) < 0) {
-      core_stat_add(&sh->stats.stor_deferred_dropped, 1);
-      core_stat_add(&sh->stats.stor_points_lost, h->count);
-      return;
-    }
-  }
+  if (sh->storage)
+    seal_waiting(sh, h, NULL);
+}
+
+static void log_seal_sink(struct core_loghead *h, void *ctx) {
+  struct core_shard *sh = ctx;
+
+  core_stat_add(&sh->stats.loghead_sealed_blocks, 1);
+  core_stat_add(&sh->stats.loghead_sealed_records, h->count);
+  if (sh->storage)
+    seal_waiting(sh, NULL, h);
+}
+
+/* Seal both open blocks (metrics, logs). */
+static void seal_heads(struct core_shard *sh) {
+  core_head_seal(&sh->pipe.head);
+  core_loghead_seal(&sh->pipe.loghead);
 }
 
 /* Answer a flush: publish the generation, then poke the query thread. */
@@ -103,7 +134,7 @@ static void flush_answer(void *ctx, uint64_t gen, int failed) {
 }
 
 static void on_flush(struct core_shard *sh, uint64_t gen) {
-  core_head_seal(&sh->pipe.head);
+  seal_heads(sh);
   if (!sh->storage) {
     flush_answer(sh, gen, 0);
     return;
@@ -134,7 +165,7 @@ static void on_ctl(struct core_shard *sh) {
     if (m->op == CORE_CTL_STOP)
       sh->stop = 1;
     else if (m->op == CORE_CTL_SEAL)
-      core_head_seal(&sh->pipe.head);
+      seal_heads(sh);
     else if (m->op == CORE_CTL_FLUSH)
       on_flush(sh, m->arg);
   }
@@ -196,7 +227,9 @@ static void loop(struct core_shard *sh) {
       core_stat_add(&sh->stats.rx_errors, 1);
     reap(sh);
     core_head_tick(&sh->pipe.head, now_ms(), sh->cfg->block_max_age_ms);
+    core_loghead_tick(&sh->pipe.loghead, now_ms(), sh->cfg->block_max_age_ms);
     core_stat_set(&sh->stats.head_points, sh->pipe.head.count);
+    core_stat_set(&sh->stats.loghead_records, sh->pipe.loghead.count);
     if (sh->storage)
       stor_writer_tick(&sh->writer, now_ms());
   }
@@ -227,8 +260,9 @@ static void drain(struct core_shard *sh) {
   net_io_drain(&sh->io, &sh->pipe, now_ms());
   io_uring_get_events(&sh->io.ring);
   reap(sh);
-  core_head_seal(&sh->pipe.head);
+  seal_heads(sh);
   core_stat_set(&sh->stats.head_points, 0);
+  core_stat_set(&sh->stats.loghead_records, 0);
   drain_storage(sh);
 }
 
@@ -252,12 +286,23 @@ static int setup(struct core_shard *sh) {
                       seal_sink, sh);
   if (rc < 0)
     return rc;
-  sh->start_what = "set up io_uring (ring, provided-buffer rings)";
-  rc = net_io_init(&sh->io, sh->udp_fd, sh->tcp_fd, c->tcp_conns_max,
-                   c->line_bytes_max);
+  sh->start_what = "allocate the log head";
+  rc = core_pipe_logs_init(&sh->pipe, c->syslog_bytes_max, log_seal_sink, sh);
   if (rc < 0)
     return rc;
-  sh->udp_fd = sh->tcp_fd = -1; /* owned by io now */
+  sh->start_what = "set up io_uring (ring, provided-buffer rings)";
+  rc = net_io_init(&sh->io, &(struct net_io_cfg){
+                                .udp_fd = sh->udp_fd,
+                                .tcp_fd = sh->tcp_fd,
+                                .syslog_udp_fd = sh->syslog_udp_fd,
+                                .syslog_tcp_fd = sh->syslog_tcp_fd,
+                                .conns_max = c->tcp_conns_max,
+                                .line_bytes_max = c->line_bytes_max,
+                                .syslog_bytes_max = c->syslog_bytes_max});
+  if (rc < 0)
+    return rc;
+  /* owned by io now */
+  sh->udp_fd = sh->tcp_fd = sh->syslog_udp_fd = sh->syslog_tcp_fd = -1;
   if (sh->dir_fd >= 0) {
     struct stor_writer_cfg wc = {
         .shard = (uint16_t)sh->id,
@@ -267,6 +312,7 @@ static int setup(struct core_shard *sh) {
         .fsync_interval_ms = c->fsync_interval_ms,
         .segment_bytes_max = c->segment_bytes_max,
         .segment_age_ms_max = c->segment_age_ms_max,
+        .logs = 1,
         .answer = flush_answer,
         .answer_ctx = sh};
     sh->start_what = "set up the segment writer";
@@ -306,11 +352,14 @@ static void *shard_main(void *arg) {
 }
 
 static void close_fds(struct core_shard *sh) {
-  if (sh->udp_fd >= 0)
-    close(sh->udp_fd);
-  if (sh->tcp_fd >= 0)
-    close(sh->tcp_fd);
-  sh->udp_fd = sh->tcp_fd = -1;
+  int *fds[] = {&sh->udp_fd, &sh->tcp_fd, &sh->syslog_udp_fd,
+                &sh->syslog_tcp_fd};
+
+  for (unsigned i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+    if (*fds[i] >= 0)
+      close(*fds[i]);
+    *fds[i] = -1;
+  }
 }
 
 int core_shard_start(struct core_shard *sh) {

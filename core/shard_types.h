@@ -59,6 +59,8 @@ struct core_shard {
   const struct core_config *cfg;
   int udp_fd;                       /* handed to io at start, -1 when off */
   int tcp_fd;
+  int syslog_udp_fd;                /* the same for --syslog-udp/-tcp */
+  int syslog_tcp_fd;
   int efd;                          /* eventfd: wakes the shard for ctl */
   uint64_t efd_buf;                 /* target of the eventfd read */
   struct core_ctl_ring ctl;

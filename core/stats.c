@@ -9,10 +9,13 @@
 
 #include "core/statsd.h"
 #include "core/strbuf.h"
+#include "core/syslog.h"
 
 static const char *const listener_names[CORE_LISTENER_COUNT] = {
     [CORE_LISTENER_STATSD_UDP] = "statsd_udp",
     [CORE_LISTENER_STATSD_TCP] = "statsd_tcp",
+    [CORE_LISTENER_SYSLOG_UDP] = "syslog_udp",
+    [CORE_LISTENER_SYSLOG_TCP] = "syslog_tcp",
 };
 
 static void family(struct core_strbuf *out, const char *name,
@@ -51,7 +54,8 @@ static void render_points(const struct core_stats *const *st, unsigned n,
           i, core_statsd_type_name((enum core_statsd_type)t),
           core_stat_get(&st[i]->points_statsd[t]));
   family(out, "sluice_parse_errors_total", "counter",
-         "Lines rejected, by protocol and reason.");
+         "StatsD lines rejected, and syslog messages stored with a "
+         "parse-error flag, by protocol and reason.");
   for (unsigned i = 0; i < n; i++)
     for (int r = 1; r < CORE_STATSD_ERR_COUNT; r++)
       core_strbuf_appendf(
@@ -60,6 +64,23 @@ static void render_points(const struct core_stats *const *st, unsigned n,
           "reason=\"%s\"} %" PRIu64 "\n",
           i, core_statsd_reason_name((enum core_statsd_err)r),
           core_stat_get(&st[i]->parse_errors_statsd[r]));
+  for (unsigned i = 0; i < n; i++)
+    for (int r = 1; r < CORE_SYSLOG_ERR_COUNT; r++)
+      core_strbuf_appendf(
+          out,
+          "sluice_parse_errors_total{shard=\"%u\",proto=\"syslog\","
+          "reason=\"%s\"} %" PRIu64 "\n",
+          i, core_syslog_reason_name((enum core_syslog_err)r),
+          core_stat_get(&st[i]->parse_errors_syslog[r]));
+  family(out, "sluice_logs_ingested_total", "counter",
+         "Log records accepted into a shard's log head, by protocol (syslog "
+         "messages that did not parse included: see "
+         "sluice_parse_errors_total{proto=\"syslog\"}).");
+  for (unsigned i = 0; i < n; i++)
+    core_strbuf_appendf(out,
+                        "sluice_logs_ingested_total{shard=\"%u\","
+                        "proto=\"syslog\"} %" PRIu64 "\n",
+                        i, core_stat_get(&st[i]->logs_syslog));
   family(out, "sluice_statsd_events_total", "counter",
          "DogStatsD events and service checks: recognised, counted, not "
          "stored.");
@@ -114,17 +135,23 @@ static void render_state(const struct core_stats *const *st, unsigned n,
          "Samples rejected because their new series would exceed "
          "--max-series.");
   SCALAR(out, st, n, "sluice_tcp_connections", "gauge", tcp_connections,
-         "Open StatsD TCP connections.");
+         "Open TCP connections (StatsD and syslog).");
   SCALAR(out, st, n, "sluice_tcp_accepted_total", "counter", tcp_accepted,
-         "StatsD TCP connections accepted.");
+         "TCP connections accepted (StatsD and syslog).");
   SCALAR(out, st, n, "sluice_tcp_rejected_total", "counter", tcp_rejected,
-         "StatsD TCP connections closed at once: over --max-tcp-connections.");
+         "TCP connections closed at once: over --max-tcp-connections.");
   SCALAR(out, st, n, "sluice_head_points", "gauge", head_points,
          "Points in the open (unsealed) block.");
   SCALAR(out, st, n, "sluice_head_sealed_blocks_total", "counter",
          head_sealed_blocks, "Blocks sealed from the head.");
   SCALAR(out, st, n, "sluice_head_sealed_points_total", "counter",
          head_sealed_points, "Points in sealed blocks.");
+  SCALAR(out, st, n, "sluice_loghead_records", "gauge", loghead_records,
+         "Log records in the open (unsealed) log block.");
+  SCALAR(out, st, n, "sluice_loghead_sealed_blocks_total", "counter",
+         loghead_sealed_blocks, "Log blocks sealed from the log head.");
+  SCALAR(out, st, n, "sluice_loghead_sealed_records_total", "counter",
+         loghead_sealed_records, "Log records in sealed log blocks.");
 }
 
 static void render_storage(const struct core_stats *const *st, unsigned n,
@@ -146,12 +173,15 @@ static void render_storage(const struct core_stats *const *st, unsigned n,
          stor_blocks_lost, "Blocks given up after their write retries.");
   SCALAR(out, st, n, "sluice_storage_points_lost_total", "counter",
          stor_points_lost, "Points in blocks given up.");
+  SCALAR(out, st, n, "sluice_storage_logs_lost_total", "counter",
+         stor_logs_lost, "Log records in log blocks given up.");
   SCALAR(out, st, n, "sluice_storage_backpressure_waits_total", "counter",
          stor_backpressure_waits,
          "Seals that waited for a write buffer (receiving paused).");
   SCALAR(out, st, n, "sluice_storage_deferred_dropped_total", "counter",
          stor_deferred_dropped,
-         "Blocks dropped (points in sluice_storage_points_lost_total) "
+         "Blocks dropped (points and records in sluice_storage_points_lost_"
+         "total and sluice_storage_logs_lost_total) "
          "because too many completions were parked while a seal waited.");
   SCALAR(out, st, n, "sluice_recovery_truncated_bytes_total", "counter",
          recovery_truncated_bytes,

@@ -11,11 +11,14 @@
 #include <stdint.h>
 
 #include "core/statsd_types.h"
+#include "core/syslog_types.h"
 
 /* Receive paths, the `listener` label. */
 enum core_listener {
   CORE_LISTENER_STATSD_UDP = 0,
   CORE_LISTENER_STATSD_TCP,
+  CORE_LISTENER_SYSLOG_UDP,
+  CORE_LISTENER_SYSLOG_TCP,
   CORE_LISTENER_COUNT
 };
 
@@ -27,6 +30,10 @@ struct core_stats {
   /* sluice_statsd_events_total{kind="event"|"service_check"} */
   uint64_t statsd_events;
   uint64_t statsd_service_checks;
+  /* sluice_logs_ingested_total{proto="syslog"}: records stored in the head */
+  uint64_t logs_syslog;
+  /* sluice_parse_errors_total{proto="syslog",reason} (stored anyway) */
+  uint64_t parse_errors_syslog[CORE_SYSLOG_ERR_COUNT];
   /* sluice_rx_*_total{listener} */
   uint64_t rx_datagrams[CORE_LISTENER_COUNT]; /* UDP datagrams, TCP reads */
   uint64_t rx_bytes[CORE_LISTENER_COUNT];
@@ -45,6 +52,9 @@ struct core_stats {
   uint64_t head_points;              /* points in the open block (gauge) */
   uint64_t head_sealed_blocks;
   uint64_t head_sealed_points;
+  uint64_t loghead_records;          /* records in the open log block (gauge) */
+  uint64_t loghead_sealed_blocks;
+  uint64_t loghead_sealed_records;
   /* sluice_storage_* : segment writer */
   uint64_t stor_blocks_written;
   uint64_t stor_bytes_written;
@@ -54,6 +64,7 @@ struct core_stats {
   uint64_t stor_fsync_errors;
   uint64_t stor_blocks_lost;         /* given up after retries */
   uint64_t stor_points_lost;
+  uint64_t stor_logs_lost;           /* log records in blocks given up */
   uint64_t stor_backpressure_waits;  /* seals that waited for a buffer */
   uint64_t stor_deferred_dropped;    /* blocks dropped: parking space full */
   uint64_t recovery_truncated_bytes; /* torn tails cut at start-up */

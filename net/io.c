@@ -11,14 +11,24 @@
 #include "net/io_internal.h"
 #include "net/uring.h"
 
-int net_io_init(struct net_io *io, int udp_fd, int tcp_fd,
-                uint32_t conns_max, uint32_t line_bytes_max) {
+static void close_listeners(struct net_io *io) {
+  for (int i = 0; i < NET_PROTOS; i++) {
+    if (io->udp_fd[i] >= 0)
+      close(io->udp_fd[i]);
+    if (io->tcp_fd[i] >= 0)
+      close(io->tcp_fd[i]);
+    io->udp_fd[i] = io->tcp_fd[i] = -1;
+  }
+}
+
+int net_io_init(struct net_io *io, const struct net_io_cfg *cfg) {
   int rc;
 
   memset(io, 0, sizeof(*io));
-  io->udp_fd = -1;
-  io->tcp_fd = -1;
-  io->line_bytes_max = line_bytes_max;
+  for (int i = 0; i < NET_PROTOS; i++)
+    io->udp_fd[i] = io->tcp_fd[i] = -1;
+  io->line_bytes_max = cfg->line_bytes_max;
+  io->syslog_bytes_max = cfg->syslog_bytes_max;
   rc = net_uring_init(&io->ring, NET_RING_ENTRIES);
   if (rc < 0)
     return rc;
@@ -31,11 +41,13 @@ int net_io_init(struct net_io *io, int udp_fd, int tcp_fd,
                         NET_TCP_BUFS_COUNT, NET_TCP_BUF_BYTES);
   if (rc < 0)
     goto fail;
-  rc = net_tcp_init(io, conns_max);
+  rc = net_tcp_init(io, cfg->conns_max, cfg->syslog_tcp_fd >= 0);
   if (rc < 0)
     goto fail;
-  io->udp_fd = udp_fd;
-  io->tcp_fd = tcp_fd;
+  io->udp_fd[NET_PROTO_STATSD] = cfg->udp_fd;
+  io->tcp_fd[NET_PROTO_STATSD] = cfg->tcp_fd;
+  io->udp_fd[NET_PROTO_SYSLOG] = cfg->syslog_udp_fd;
+  io->tcp_fd[NET_PROTO_SYSLOG] = cfg->syslog_tcp_fd;
   return 0;
 fail:
   net_io_free(io);
@@ -44,11 +56,7 @@ fail:
 
 void net_io_free(struct net_io *io) {
   net_tcp_free(io);
-  if (io->udp_fd >= 0)
-    close(io->udp_fd);
-  if (io->tcp_fd >= 0)
-    close(io->tcp_fd);
-  io->udp_fd = io->tcp_fd = -1;
+  close_listeners(io);
   if (io->ring_ok) {
     net_bufring_free(&io->udp_bufs, &io->ring);
     net_bufring_free(&io->tcp_bufs, &io->ring);
@@ -58,10 +66,12 @@ void net_io_free(struct net_io *io) {
 }
 
 void net_io_arm(struct net_io *io) {
-  if (io->udp_fd >= 0)
-    net_udp_arm(io);
-  if (io->tcp_fd >= 0)
-    net_tcp_arm_accept(io);
+  for (int i = 0; i < NET_PROTOS; i++) {
+    if (io->udp_fd[i] >= 0)
+      net_udp_arm(io, (enum net_proto)i);
+    if (io->tcp_fd[i] >= 0)
+      net_tcp_arm_accept(io, (enum net_proto)i);
+  }
 }
 
 int net_io_complete(struct net_io *io, struct core_pipe *p,

@@ -14,12 +14,12 @@
 
 /*
  * Create the ring and buffer rings, take ownership of the listening sockets
- * (udp_fd, tcp_fd: -1 for off) and allocate the connection table.
+ * of cfg (-1 for off) and allocate the connection table (and, with a
+ * syslog TCP listener, a framer and frame buffer per connection slot).
  * Returns 0 or -errno; on failure nothing is left allocated (the sockets
  * are still the caller's).
  */
-int net_io_init(struct net_io *io, int udp_fd, int tcp_fd,
-                uint32_t conns_max, uint32_t line_bytes_max);
+int net_io_init(struct net_io *io, const struct net_io_cfg *cfg);
 
 /* Close every socket and free everything. Safe after a failed init. */
 void net_io_free(struct net_io *io);

@@ -9,9 +9,22 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "core/syslog_frame_types.h"
 #include "net/uring_types.h"
 
-/* One StatsD TCP connection. */
+/* What a listener speaks; the low bits of its receive/accept user_data. */
+enum net_proto { NET_PROTO_STATSD = 0, NET_PROTO_SYSLOG, NET_PROTOS };
+
+/* What net_io_init needs: listening sockets (-1: off) and bounds. */
+struct net_io_cfg {
+  int udp_fd, tcp_fd;               /* StatsD */
+  int syslog_udp_fd, syslog_tcp_fd; /* syslog */
+  uint32_t conns_max;               /* --max-tcp-connections */
+  uint32_t line_bytes_max;          /* --max-line-bytes */
+  uint32_t syslog_bytes_max;        /* --syslog-max-bytes */
+};
+
+/* One TCP connection (StatsD or syslog). */
 struct net_tcp_conn {
   int fd;
   uint32_t gen;        /* bumped on reuse: stale completions are ignored */
@@ -19,6 +32,7 @@ struct net_tcp_conn {
   uint8_t in_use;
   uint8_t discarding;  /* the current line outgrew the bound: skip to '\n' */
   uint8_t closing;     /* close submitted */
+  uint8_t proto;       /* enum net_proto of its listener */
 };
 
 struct net_io {
@@ -26,12 +40,18 @@ struct net_io {
   int ring_ok;
   struct net_bufring udp_bufs;
   struct net_bufring tcp_bufs;
-  int udp_fd;                   /* -1 when the listener is off */
-  int tcp_fd;                   /* -1 when the listener is off */
-  int udp_armed;                /* multishot recvmsg in flight */
-  int accept_armed;             /* multishot accept in flight */
-  struct msghdr udp_msg;        /* template for multishot recvmsg */
+  int udp_fd[NET_PROTOS];       /* -1 when the listener is off */
+  int tcp_fd[NET_PROTOS];       /* -1 when the listener is off */
+  int udp_armed[NET_PROTOS];    /* multishot recvmsg in flight */
+  int accept_armed[NET_PROTOS]; /* multishot accept in flight */
+  struct msghdr udp_msg;        /* template for multishot recvmsg (the
+                                   same for every UDP listener) */
   uint32_t line_bytes_max;
+  uint32_t syslog_bytes_max;
+  /* syslog TCP framing (only with a syslog TCP listener): one framer per
+   * connection slot, each with syslog_bytes_max bytes of frame buffer */
+  struct core_syslog_framer *framers;
+  char *frame_bufs;
   /* TCP connections: a fixed table, allocated at start-up. */
   struct net_tcp_conn *conns;
   char *carry;                  /* conns_max * line_bytes_max bytes */

@@ -1,8 +1,11 @@
 /*
- * net/tcp.c - StatsD over TCP: multishot accept, then one multishot recv
- * per connection from the shared TCP buffer ring. Lines may be split
- * across reads: the unfinished tail of a read is carried in a per-connection
- * buffer of --max-line-bytes until its '\n' arrives.
+ * net/tcp.c - StatsD and syslog over TCP: multishot accept, then one
+ * multishot recv per connection from the shared TCP buffer ring.
+ * StatsD lines may be split across reads: the unfinished tail of a read is
+ * carried in a per-connection buffer of --max-line-bytes until its '\n'
+ * arrives. Syslog connections go through an RFC 6587 framer each
+ * (core/syslog_frame.h), whose buffer of --syslog-max-bytes plays the same
+ * part.
  */
 #include <errno.h>
 #include <string.h>
@@ -14,6 +17,7 @@
 #include "core/limits.h"
 #include "core/pipe.h"
 #include "core/stats.h"
+#include "core/syslog_frame.h"
 #include "net/io_internal.h"
 #include "net/uring.h"
 
@@ -23,9 +27,22 @@ static void *map_bytes(size_t n) {
   return p == MAP_FAILED ? NULL : p;
 }
 
-int net_tcp_init(struct net_io *io, uint32_t conns_max) {
+static size_t frame_bufs_bytes(const struct net_io *io) {
+  return (size_t)io->conns_max * io->syslog_bytes_max;
+}
+
+/* Memory is reserved, not committed: a connection's pages are touched
+ * only as far as its frames span reads. */
+int net_tcp_init(struct net_io *io, uint32_t conns_max, int syslog) {
   ASSERT(conns_max > 0 && conns_max <= NET_TCP_CONNS_PER_SHARD_MAX);
   io->conns_max = conns_max;
+  if (syslog) {
+    ASSERT(io->syslog_bytes_max >= CORE_SYSLOG_BYTES_MIN_LIMIT);
+    io->framers = map_bytes(sizeof(*io->framers) * conns_max);
+    io->frame_bufs = map_bytes(frame_bufs_bytes(io));
+    if (!io->framers || !io->frame_bufs)
+      return -ENOMEM;
+  }
   io->conns = map_bytes(sizeof(*io->conns) * conns_max);
   io->free_slots = map_bytes(sizeof(*io->free_slots) * conns_max);
   io->carry = map_bytes((size_t)conns_max * io->line_bytes_max);
@@ -52,17 +69,24 @@ void net_tcp_free(struct net_io *io) {
     munmap(io->carry, (size_t)io->conns_max * io->line_bytes_max);
   if (io->scratch)
     munmap(io->scratch, NET_UDP_BUF_BYTES);
+  if (io->framers)
+    munmap(io->framers, sizeof(*io->framers) * io->conns_max);
+  if (io->frame_bufs)
+    munmap(io->frame_bufs, frame_bufs_bytes(io));
+  io->framers = NULL;
+  io->frame_bufs = NULL;
   io->conns = NULL;
   io->free_slots = NULL;
   io->carry = io->scratch = NULL;
 }
 
-void net_tcp_arm_accept(struct net_io *io) {
+void net_tcp_arm_accept(struct net_io *io, enum net_proto proto) {
   struct io_uring_sqe *sqe = net_uring_sqe(&io->ring);
 
-  io_uring_prep_multishot_accept(sqe, io->tcp_fd, NULL, NULL, SOCK_CLOEXEC);
-  io_uring_sqe_set_data64(sqe, net_ud(NET_OP_TCP_ACCEPT, 0));
-  io->accept_armed = 1;
+  io_uring_prep_multishot_accept(sqe, io->tcp_fd[proto], NULL, NULL,
+                                 SOCK_CLOEXEC);
+  io_uring_sqe_set_data64(sqe, net_ud(NET_OP_TCP_ACCEPT, proto));
+  io->accept_armed[proto] = 1;
 }
 
 static uint64_t conn_ud(enum net_op op, uint32_t slot,
@@ -95,15 +119,35 @@ static void arm_recv(struct net_io *io, uint32_t slot) {
   io_uring_sqe_set_data64(sqe, conn_ud(NET_OP_TCP_RECV, slot, c));
 }
 
+/* Put a fresh connection of listener proto in slot. */
+static void conn_open(struct net_io *io, uint32_t slot, int fd,
+                      enum net_proto proto) {
+  struct net_tcp_conn *c = &io->conns[slot];
+
+  c->fd = fd;
+  c->gen++;
+  c->carry_len = 0;
+  c->discarding = 0;
+  c->closing = 0;
+  c->proto = (uint8_t)proto;
+  c->in_use = 1;
+  if (proto == NET_PROTO_SYSLOG)
+    core_syslog_framer_init(&io->framers[slot],
+                            io->frame_bufs + (size_t)slot * io->syslog_bytes_max,
+                            io->syslog_bytes_max);
+}
+
 void net_tcp_complete_accept(struct net_io *io, struct core_pipe *p,
                              const struct io_uring_cqe *cqe) {
+  enum net_proto proto = (enum net_proto)net_ud_arg(cqe->user_data);
   struct core_stats *st = p->stats;
   uint32_t slot;
 
+  ASSERT(proto < NET_PROTOS);
   if (!(cqe->flags & IORING_CQE_F_MORE)) {
-    io->accept_armed = 0;
+    io->accept_armed[proto] = 0;
     if (!io->stopping)
-      net_tcp_arm_accept(io);
+      net_tcp_arm_accept(io, proto);
   }
   if (cqe->res < 0)
     return;
@@ -115,12 +159,7 @@ void net_tcp_complete_accept(struct net_io *io, struct core_pipe *p,
     return;
   }
   slot = io->free_slots[--io->free_count];
-  io->conns[slot].fd = cqe->res;
-  io->conns[slot].gen++;
-  io->conns[slot].carry_len = 0;
-  io->conns[slot].discarding = 0;
-  io->conns[slot].closing = 0;
-  io->conns[slot].in_use = 1;
+  conn_open(io, slot, cqe->res, proto);
   io->conns_open++;
   core_stat_add(&st->tcp_accepted, 1);
   core_stat_set(&st->tcp_connections, io->conns_open);
@@ -181,6 +220,35 @@ static void frame(struct net_io *io, struct core_pipe *p, uint32_t slot,
     carry_append(io, p, slot, q, (size_t)(end - q));
 }
 
+/* What the framer's callback needs. */
+struct frame_ctx {
+  struct core_pipe *p;
+  int64_t now_ms;
+};
+
+static void on_syslog_frame(void *ctx, const struct core_syslog_frame *f) {
+  struct frame_ctx *c = ctx;
+
+  core_pipe_syslog(c->p, f->data, f->len, f->err, c->now_ms);
+}
+
+/* One read of a connection into its protocol's framing. */
+static void ingest(struct net_io *io, struct core_pipe *p, uint32_t slot,
+                   const char *buf, size_t len, int64_t now_ms) {
+  struct frame_ctx ctx = {p, now_ms};
+
+  if (io->conns[slot].proto == NET_PROTO_SYSLOG)
+    core_syslog_framer_feed(&io->framers[slot], buf, len, on_syslog_frame,
+                            &ctx);
+  else
+    frame(io, p, slot, buf, len, now_ms);
+}
+
+static enum core_listener listener_of(const struct net_tcp_conn *c) {
+  return c->proto == NET_PROTO_SYSLOG ? CORE_LISTENER_SYSLOG_TCP
+                                      : CORE_LISTENER_STATSD_TCP;
+}
+
 static void conn_close(struct net_io *io, uint32_t slot) {
   struct net_tcp_conn *c = &io->conns[slot];
   struct io_uring_sqe *sqe;
@@ -193,12 +261,16 @@ static void conn_close(struct net_io *io, uint32_t slot) {
   io_uring_sqe_set_data64(sqe, conn_ud(NET_OP_TCP_CLOSE, slot, c));
 }
 
-/* At end of stream a last line without '\n' is still a line. */
+/* At end of stream a last line without '\n' is still a line (a syslog
+ * frame cut short is stored and counted by the framer's finish). */
 static void conn_eof(struct net_io *io, struct core_pipe *p, uint32_t slot,
                      int64_t now_ms) {
   struct net_tcp_conn *c = &io->conns[slot];
+  struct frame_ctx ctx = {p, now_ms};
 
-  if (c->carry_len > 0 && !c->discarding)
+  if (c->proto == NET_PROTO_SYSLOG)
+    core_syslog_framer_finish(&io->framers[slot], on_syslog_frame, &ctx);
+  else if (c->carry_len > 0 && !c->discarding)
     core_pipe_statsd_line(p, io->carry + (size_t)slot * io->line_bytes_max,
                           c->carry_len, now_ms);
   c->carry_len = 0;
@@ -213,10 +285,10 @@ void net_tcp_complete_recv(struct net_io *io, struct core_pipe *p,
   struct net_tcp_conn *c = conn_of(io, cqe->user_data, &slot);
 
   if (c != NULL && cqe->res > 0 && (cqe->flags & IORING_CQE_F_BUFFER)) {
-    core_stat_add(&st->rx_datagrams[CORE_LISTENER_STATSD_TCP], 1);
-    core_stat_add(&st->rx_bytes[CORE_LISTENER_STATSD_TCP], (uint64_t)cqe->res);
-    frame(io, p, slot, net_bufring_buf(&io->tcp_bufs, bid), (size_t)cqe->res,
-          now_ms);
+    core_stat_add(&st->rx_datagrams[listener_of(c)], 1);
+    core_stat_add(&st->rx_bytes[listener_of(c)], (uint64_t)cqe->res);
+    ingest(io, p, slot, net_bufring_buf(&io->tcp_bufs, bid),
+           (size_t)cqe->res, now_ms);
   }
   if (cqe->flags & IORING_CQE_F_BUFFER)
     net_bufring_recycle(&io->tcp_bufs, bid);
@@ -258,9 +330,13 @@ uint64_t net_tcp_drain(struct net_io *io, struct core_pipe *p,
       if (r <= 0)
         break;
       reads++;
-      core_stat_add(&p->stats->rx_bytes[CORE_LISTENER_STATSD_TCP],
-                    (uint64_t)r);
-      frame(io, p, i, io->scratch, (size_t)r, now_ms);
+      core_stat_add(&p->stats->rx_bytes[listener_of(c)], (uint64_t)r);
+      ingest(io, p, i, io->scratch, (size_t)r, now_ms);
+    }
+    /* A syslog frame still open at stop is stored as cut short. */
+    if (c->in_use && !c->closing && c->proto == NET_PROTO_SYSLOG) {
+      struct frame_ctx ctx = {p, now_ms};
+      core_syslog_framer_finish(&io->framers[i], on_syslog_frame, &ctx);
     }
   }
   return reads;

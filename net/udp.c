@@ -1,6 +1,7 @@
 /*
- * net/udp.c - StatsD over UDP: one multishot recvmsg per shard socket, with
- * datagrams landing in the shard's provided-buffer ring.
+ * net/udp.c - StatsD and syslog over UDP: one multishot recvmsg per shard
+ * socket, with datagrams landing in the shard's provided-buffer ring (one
+ * ring for every UDP listener: a buffer holds any datagram).
  *
  * Each buffer holds an io_uring_recvmsg_out header, the SO_RXQ_OVFL control
  * message (the socket's cumulative kernel drop count) and the payload.
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "core/assert.h"
 #include "core/limits.h"
 #include "core/pipe.h"
 #include "core/stats.h"
@@ -17,16 +19,30 @@
 
 #define OVFL_CMSG_BYTES CMSG_SPACE(sizeof(uint32_t))
 
-void net_udp_arm(struct net_io *io) {
+void net_udp_arm(struct net_io *io, enum net_proto proto) {
   struct io_uring_sqe *sqe = net_uring_sqe(&io->ring);
 
   memset(&io->udp_msg, 0, sizeof(io->udp_msg));
   io->udp_msg.msg_controllen = OVFL_CMSG_BYTES;
-  io_uring_prep_recvmsg_multishot(sqe, io->udp_fd, &io->udp_msg, 0);
+  io_uring_prep_recvmsg_multishot(sqe, io->udp_fd[proto], &io->udp_msg, 0);
   sqe->flags |= IOSQE_BUFFER_SELECT;
   sqe->buf_group = NET_BGID_UDP;
-  io_uring_sqe_set_data64(sqe, net_ud(NET_OP_UDP_RECV, 0));
-  io->udp_armed = 1;
+  io_uring_sqe_set_data64(sqe, net_ud(NET_OP_UDP_RECV, proto));
+  io->udp_armed[proto] = 1;
+}
+
+/* One datagram's payload to its protocol's pipeline entry. */
+static void ingest(struct core_pipe *p, enum net_proto proto, const char *buf,
+                   size_t n, int64_t now_ms) {
+  enum core_listener l = proto == NET_PROTO_SYSLOG ? CORE_LISTENER_SYSLOG_UDP
+                                                   : CORE_LISTENER_STATSD_UDP;
+
+  core_stat_add(&p->stats->rx_datagrams[l], 1);
+  core_stat_add(&p->stats->rx_bytes[l], n);
+  if (proto == NET_PROTO_SYSLOG)
+    core_pipe_syslog(p, buf, n, CORE_SYSLOG_OK, now_ms);
+  else
+    core_pipe_statsd_buf(p, buf, n, now_ms);
 }
 
 /* The kernel's drop counter for this socket, if the datagram carried it. */
@@ -43,8 +59,9 @@ static void read_overflow(struct io_uring_recvmsg_out *o, struct msghdr *msg,
   }
 }
 
-static void one_datagram(struct net_io *io, struct core_pipe *p, char *buf,
-                         int len, int64_t now_ms) {
+static void one_datagram(struct net_io *io, struct core_pipe *p,
+                         enum net_proto proto, char *buf, int len,
+                         int64_t now_ms) {
   struct core_stats *st = p->stats;
   struct io_uring_recvmsg_out *o =
       io_uring_recvmsg_validate(buf, len, &io->udp_msg);
@@ -62,15 +79,16 @@ static void one_datagram(struct net_io *io, struct core_pipe *p, char *buf,
   }
   payload = io_uring_recvmsg_payload(o, &io->udp_msg);
   n = io_uring_recvmsg_payload_length(o, len, &io->udp_msg);
-  core_stat_add(&st->rx_datagrams[CORE_LISTENER_STATSD_UDP], 1);
-  core_stat_add(&st->rx_bytes[CORE_LISTENER_STATSD_UDP], n);
-  core_pipe_statsd_buf(p, payload, n, now_ms);
+  ingest(p, proto, payload, n, now_ms);
 }
 
 void net_udp_complete(struct net_io *io, struct core_pipe *p,
                       const struct io_uring_cqe *cqe, int64_t now_ms) {
+  enum net_proto proto = (enum net_proto)net_ud_arg(cqe->user_data);
+
+  ASSERT(proto < NET_PROTOS);
   if (!(cqe->flags & IORING_CQE_F_MORE))
-    io->udp_armed = 0;
+    io->udp_armed[proto] = 0;
   if (cqe->res == -ENOBUFS)
     core_stat_add(&p->stats->rx_nobufs, 1);
   else if (cqe->res < 0)
@@ -78,34 +96,33 @@ void net_udp_complete(struct net_io *io, struct core_pipe *p,
   if (cqe->flags & IORING_CQE_F_BUFFER) {
     uint32_t bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
     if (cqe->res > 0)
-      one_datagram(io, p, net_bufring_buf(&io->udp_bufs, bid), cqe->res,
-                   now_ms);
+      one_datagram(io, p, proto, net_bufring_buf(&io->udp_bufs, bid),
+                   cqe->res, now_ms);
     net_bufring_recycle(&io->udp_bufs, bid);
   }
-  if (!io->udp_armed && !io->stopping)
-    net_udp_arm(io);
+  if (!io->udp_armed[proto] && !io->stopping)
+    net_udp_arm(io, proto);
 }
 
 uint64_t net_udp_drain(struct net_io *io, struct core_pipe *p,
                        int64_t now_ms) {
   char *buf = io->scratch;
-  struct core_stats *st = p->stats;
   uint64_t n = 0;
 
-  if (io->udp_fd < 0)
-    return 0;
-  while (n < NET_DRAIN_DATAGRAMS_MAX) {
-    ssize_t r = recv(io->udp_fd, buf, NET_UDP_BUF_BYTES, MSG_DONTWAIT | MSG_TRUNC);
-    if (r < 0)
-      break;
-    n++;
-    if ((size_t)r > NET_UDP_BUF_BYTES) {
-      core_stat_add(&st->rx_truncated, 1);
+  for (int proto = 0; proto < NET_PROTOS; proto++) {
+    if (io->udp_fd[proto] < 0)
       continue;
+    while (n < NET_DRAIN_DATAGRAMS_MAX) {
+      ssize_t r = recv(io->udp_fd[proto], buf, NET_UDP_BUF_BYTES,
+                       MSG_DONTWAIT | MSG_TRUNC);
+      if (r < 0)
+        break;
+      n++;
+      if ((size_t)r > NET_UDP_BUF_BYTES)
+        core_stat_add(&p->stats->rx_truncated, 1);
+      else
+        ingest(p, (enum net_proto)proto, buf, (size_t)r, now_ms);
     }
-    core_stat_add(&st->rx_datagrams[CORE_LISTENER_STATSD_UDP], 1);
-    core_stat_add(&st->rx_bytes[CORE_LISTENER_STATSD_UDP], (uint64_t)r);
-    core_pipe_statsd_buf(p, buf, (size_t)r, now_ms);
   }
   return n;
 }

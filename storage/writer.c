@@ -25,6 +25,7 @@
 #include "core/statsd_types.h"
 #include "net/uring.h"
 #include "storage/block.h"
+#include "storage/logblock.h"
 #include "storage/recover.h"
 
 static int map_buffers(struct stor_writer *w) {
@@ -75,6 +76,11 @@ int stor_writer_init(struct stor_writer *w, struct io_uring *ring,
     rc = -ENOMEM;
     goto fail;
   }
+  if (cfg->logs) {
+    rc = stor_logenc_init(&w->lenc, CORE_LOGHEAD_RECORDS_MAX);
+    if (rc < 0)
+      goto fail;
+  }
   rc = map_buffers(w);
   if (rc < 0)
     goto fail;
@@ -99,6 +105,7 @@ void stor_writer_free(struct stor_writer *w) {
   if (w->closing_fd >= 0)
     close(w->closing_fd);
   stor_encoder_free(&w->enc);
+  stor_logenc_free(&w->lenc);
   w->buf_mem = NULL;
   w->dict = NULL;
   w->seg_fd = w->closing_fd = -1;
@@ -151,6 +158,21 @@ static struct stor_wbuf *free_buf(struct stor_writer *w, uint32_t *idx) {
 
 static void pump(struct stor_writer *w, int64_t now_ms);
 
+/* Queue the block just encoded into buffer idx behind the others. */
+static void enqueue(struct stor_writer *w, uint32_t idx, size_t len,
+                    uint32_t count, int logs, int64_t now_ms) {
+  struct stor_wbuf *b = &w->bufs[idx];
+
+  w->block_seq++;
+  *b = (struct stor_wbuf){.data = b->data, .cap = b->cap, .len = len,
+                          .seq = w->block_seq, .seg_seq = w->enc_seg_seq,
+                          .points = count, .logs = (uint8_t)logs,
+                          .state = STOR_BUF_QUEUED};
+  w->enc_seg_bytes += (uint64_t)len;
+  w->order[(w->order_head + w->order_len++) % STOR_WRITE_BUFS_COUNT] = idx;
+  pump(w, now_ms);
+}
+
 int stor_writer_seal(struct stor_writer *w, const struct core_head *h,
                      int64_t now_ms) {
   struct stor_block_in in;
@@ -180,13 +202,32 @@ int stor_writer_seal(struct stor_writer *w, const struct core_head *h,
     w->enc_seg_bytes = w->cfg.segment_bytes_max;
     return -EIO;
   }
-  w->block_seq++;
-  *b = (struct stor_wbuf){.data = b->data, .cap = b->cap, .len = (size_t)n,
-                          .seq = w->block_seq, .seg_seq = w->enc_seg_seq,
-                          .points = h->count, .state = STOR_BUF_QUEUED};
-  w->enc_seg_bytes += (uint64_t)n;
-  w->order[(w->order_head + w->order_len++) % STOR_WRITE_BUFS_COUNT] = idx;
-  pump(w, now_ms);
+  enqueue(w, idx, (size_t)n, h->count, 0, now_ms);
+  return 0;
+}
+
+int stor_writer_seal_logs(struct stor_writer *w, const struct stor_log_rec *recs,
+                          uint32_t n, int64_t now_ms) {
+  struct stor_wbuf *b;
+  uint32_t idx;
+  long len;
+
+  ASSERT(w->cfg.logs);
+  if (n == 0)
+    return 0;
+  b = free_buf(w, &idx);
+  if (b == NULL)
+    return -ENOBUFS;
+  maybe_roll(w, now_ms);
+  len = stor_logblock_encode(&w->lenc, w->cfg.shard, w->block_seq + 1, recs,
+                             n, b->data, b->cap);
+  if (len <= 0) {
+    /* Cannot happen within the log head's bounds; counted. A log block
+     * carries no state later blocks need, so no roll. */
+    core_stat_add(&w->stats->stor_logs_lost, n);
+    return -EIO;
+  }
+  enqueue(w, idx, (size_t)len, n, 1, now_ms);
   return 0;
 }
 
@@ -343,7 +384,9 @@ static void drop_queue(struct stor_writer *w) {
   while (w->order_len > 0) {
     struct stor_wbuf *b = front(w);
     core_stat_add(&w->stats->stor_blocks_lost, 1);
-    core_stat_add(&w->stats->stor_points_lost, b->points);
+    core_stat_add(b->logs ? &w->stats->stor_logs_lost
+                          : &w->stats->stor_points_lost,
+                  b->points);
     w->lost_seq = b->seq;
     for (uint32_t i = 0; i < w->wait_count; i++)
       if (w->waits[i].target >= b->seq)

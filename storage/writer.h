@@ -39,6 +39,17 @@ int stor_writer_can_seal(const struct stor_writer *w);
 int stor_writer_seal(struct stor_writer *w, const struct core_head *h,
                      int64_t now_ms);
 
+/*
+ * Encode log records recs[0..n) (n <= CORE_LOGHEAD_RECORDS_MAX, their
+ * text within CORE_LOGHEAD_TEXT_BYTES_MAX) as one log block into a free
+ * buffer and queue its write, like stor_writer_seal. The records are not
+ * referenced after the call. Needs cfg.logs.
+ * Returns 0, -ENOBUFS when every buffer is busy (wait and call again), or
+ * -EIO when the block could not be encoded (its records are counted lost).
+ */
+int stor_writer_seal_logs(struct stor_writer *w, const struct stor_log_rec *recs,
+                          uint32_t n, int64_t now_ms);
+
 /* Handle a NET_OP_STOR_* completion. */
 void stor_writer_complete(struct stor_writer *w, const struct io_uring_cqe *cqe,
                           int64_t now_ms);

@@ -18,6 +18,7 @@
 #include "core/series_types.h"
 #include "core/stats_types.h"
 #include "storage/block_types.h"
+#include "storage/logblock_types.h"
 
 enum stor_buf_state {
   STOR_BUF_FREE = 0,
@@ -31,7 +32,8 @@ struct stor_wbuf {
   size_t len;         /* encoded block bytes */
   uint64_t seq;       /* block sequence number */
   uint64_t seg_seq;   /* segment this block was encoded for */
-  uint32_t points;
+  uint32_t points;     /* points, or records of a log block */
+  uint8_t logs;        /* a log block */
   uint32_t state;     /* enum stor_buf_state */
   uint32_t tries;     /* failed writes so far */
   int fault;          /* injected result of the write in flight, or 0 */
@@ -53,6 +55,7 @@ struct stor_writer_cfg {
   uint32_t fsync_interval_ms;
   uint64_t segment_bytes_max;
   uint64_t segment_age_ms_max;
+  int logs;                   /* set up the log block encoder too */
   /* called for every answered flush; failed: a covered block was lost */
   void (*answer)(void *ctx, uint64_t gen, int failed);
   void *answer_ctx;
@@ -64,6 +67,7 @@ struct stor_writer {
   struct core_series *series;
   struct stor_writer_cfg cfg;
   struct stor_encoder enc;
+  struct stor_logenc lenc;        /* log blocks (cfg.logs) */
   struct stor_dict_entry *dict;   /* scratch: dictionary of one block */
   struct stor_wbuf bufs[STOR_WRITE_BUFS_COUNT];
   uint8_t *buf_mem;

@@ -43,12 +43,15 @@ class Sluice:
         self.binary = binary
         self.port = free_port()
         self.http_port = free_port()
+        self.syslog_port = free_port()
         self.tmp = tempfile.TemporaryDirectory(prefix="sluice-it-")
         self.data_dir = data_dir or os.path.join(self.tmp.name, "data")
         self.own_data = data_dir is None
         args = [binary, "run", "--cores", cores,
                 "--statsd-udp", f"127.0.0.1:{self.port}",
                 "--statsd-tcp", f"127.0.0.1:{self.port}",
+                "--syslog-udp", f"127.0.0.1:{self.syslog_port}",
+                "--syslog-tcp", f"127.0.0.1:{self.syslog_port}",
                 "--http", f"127.0.0.1:{self.http_port}",
                 "--data-dir", self.data_dir]
         args += list(extra)

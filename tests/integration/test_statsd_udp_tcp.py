@@ -276,6 +276,7 @@ def test_port_in_use_is_a_clear_error(binary):
     try:
         rc, out = run_cli(binary, "run", "--cores", "1", "--statsd-udp",
                           "off", "--statsd-tcp", f"127.0.0.1:{port}",
+                          "--syslog-udp", "off", "--syslog-tcp", "off",
                           "--http", "off", "--data-dir", "/tmp/sluice-it-x")
         check(rc == 1, f"exit {rc}, want 1: {out}")
         check(f"127.0.0.1:{port}" in out and "--statsd-tcp" in out,
@@ -290,6 +291,7 @@ def test_config_file(binary):
     with open(path, "w") as f:
         f.write(f"# test config\nstatsd-udp = 127.0.0.1:{port}\n"
                 f"statsd-tcp = off\nhttp = \"127.0.0.1:{http}\"\n"
+                "syslog-udp = off\nsyslog-tcp = off\n"
                 "max-series = 3\ncores = 1\ndata-dir = /tmp/sluice-it-cfg\n")
     p = subprocess.Popen([binary, "run", "--config", path],
                          stderr=subprocess.PIPE)
