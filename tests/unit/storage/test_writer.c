@@ -18,6 +18,7 @@
 #include "core/series.h"
 #include "net/uring.h"
 #include "storage/block.h"
+#include "storage/logblock.h"
 #include "storage/recover.h"
 #include "storage/writer.h"
 
@@ -49,7 +50,7 @@ static void start(uint64_t seg_bytes) {
                               .next_block_seq = 1, .fsync_interval_ms = 10,
                               .segment_bytes_max = seg_bytes,
                               .segment_age_ms_max = 3600000,
-                              .answer = on_answer};
+                              .logs = 1, .answer = on_answer};
   int rc;
 
   snprintf(dir, sizeof(dir), "/tmp/sluice-wtest-XXXXXX");
@@ -227,4 +228,86 @@ Test(writer, torn_tail_is_cut_exactly, .fini = stop) {
   cr_assert_eq(r.blocks, 1);
   r = recover(); /* idempotent */
   cr_assert_eq(r.truncated_bytes, 0);
+}
+
+/* Seal n log records whose message is "log <i>" (i from first). */
+static void seal_logs(uint32_t n, uint32_t first, int64_t t0_ns) {
+  static struct stor_log_rec recs[64];
+  static char text[64][32];
+
+  cr_assert_leq(n, 64);
+  for (uint32_t i = 0; i < n; i++) {
+    int len = snprintf(text[i], sizeof(text[i]), "log %u", first + i);
+    recs[i] = (struct stor_log_rec){
+        .time_ns = t0_ns + i, .recv_ms = t0_ns / 1000000, .facility = 1,
+        .severity = 5, .host = {"h", 1}, .app = {"a", 1},
+        .msg = {text[i], (uint32_t)len}};
+  }
+  while (stor_writer_seal_logs(&w, recs, n, now()) == -ENOBUFS)
+    settle();
+}
+
+/* The segment file's bytes (the test writes small ones). */
+static size_t read_segment(uint8_t *buf, size_t cap) {
+  char path[128];
+  FILE *f;
+  size_t n;
+
+  snprintf(path, sizeof(path), "%s/0000000000000001.seg", dir);
+  f = fopen(path, "rb");
+  cr_assert_not_null(f);
+  n = fread(buf, 1, cap, f);
+  fclose(f);
+  return n;
+}
+
+Test(writer, log_blocks_interleave_with_metric_blocks, .fini = stop) {
+  static uint8_t buf[1 << 20];
+  struct stor_logdec dec = {0};
+  struct stor_logblock_reader rd;
+  struct stor_log_rec rec;
+  struct core_syslog_attr attrs[CORE_SYSLOG_SD_ATTRS_MAX];
+  uint8_t kinds[3] = {0};
+  size_t len, off = 0;
+  int blocks = 0;
+
+  start(64 << 20);
+  seal_points(10, 2, 1000);
+  seal_logs(7, 0, INT64_C(1700000000000000000));
+  seal_points(10, 2, 2000);
+  stor_writer_flush(&w, 1, now());
+  settle();
+  cr_assert_eq(answered_failed, 0);
+  cr_assert_eq(st.stor_blocks_written, 3);
+  len = read_segment(buf, sizeof(buf));
+  cr_assert_eq(stor_logdec_init(&dec), 0);
+  while (off < len) {
+    uint32_t payload;
+    memcpy(&payload, buf + off + 40, 4); /* payload bytes, little-endian */
+    cr_assert_lt(blocks, 3);
+    kinds[blocks] = buf[off + 5];
+    if (kinds[blocks] == 2) {
+      cr_assert_eq(stor_logblock_reader_init(&rd, &dec, buf + off,
+                                             len - off), 0);
+      cr_assert_eq(rd.hdr.seq, 2);
+      for (uint32_t i = 0; i < 7; i++) {
+        char want[32];
+        int n = snprintf(want, sizeof(want), "log %u", i);
+        cr_assert_eq(stor_logblock_next(&rd, &rec, attrs,
+                                        CORE_SYSLOG_SD_ATTRS_MAX), 1);
+        cr_assert_eq(rec.msg.len, (uint32_t)n);
+        cr_assert_eq(memcmp(rec.msg.ptr, want, (size_t)n), 0);
+      }
+      cr_assert_eq(stor_logblock_next(&rd, &rec, attrs,
+                                      CORE_SYSLOG_SD_ATTRS_MAX), 0);
+    }
+    off += STOR_BLOCK_HEADER_BYTES + payload;
+    blocks++;
+  }
+  cr_assert_eq(off, len);
+  cr_assert_eq(blocks, 3);
+  cr_assert_eq(kinds[0], 1);
+  cr_assert_eq(kinds[1], 2);
+  cr_assert_eq(kinds[2], 1);
+  stor_logdec_free(&dec);
 }
