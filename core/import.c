@@ -20,8 +20,10 @@
 #include "core/config.h"
 #include "core/fault.h"
 #include "core/head.h"
+#include "core/loghead.h"
 #include "core/pipe.h"
 #include "core/stats.h"
+#include "core/syslog_frame.h"
 #include "net/uring.h"
 #include "simd/simd.h"
 #include "storage/recover.h"
@@ -29,22 +31,32 @@
 
 #define IMPORT_FILES_MAX 1024
 
+enum import_proto { PROTO_NONE = 0, PROTO_STATSD, PROTO_SYSLOG };
+
 static const char import_help[] =
-    "Usage: sluice import --proto statsd [OPTION]... FILE...\n"
+    "Usage: sluice import --proto statsd|syslog [OPTION]... FILE...\n"
     "Push FILEs through the ingest pipeline of `sluice run` (parse, series\n"
-    "dictionary, head, block encoding, segment writes through io_uring) on\n"
-    "N shards, then print one summary line:\n"
-    "  points N errors N rejected N seconds S points/s R bytes/point B\n"
-    "Each file is cut at line ends into N parts, part k going to shard k.\n"
-    "Samples without |T get the time of the import. Do not import into the\n"
-    "data directory of a running `sluice run`: both would write its shards.\n"
+    "dictionary or log head, block encoding, segment writes through\n"
+    "io_uring) on N shards, then print one summary line:\n"
+    "  statsd: points N errors N rejected N seconds S points/s R "
+    "bytes/point B\n"
+    "  syslog: records N errors N seconds S records/s R bytes/record B "
+    "stored/raw F\n"
+    "StatsD: each file is cut at line ends into N parts, part k going to\n"
+    "shard k; samples without |T get the time of the import. Syslog: a file\n"
+    "is a stream as a TCP sender writes it (octet-counted or one message a\n"
+    "line, RFC 6587), file i goes to shard i mod N; messages without a\n"
+    "timestamp get the time of the import. Do not import into the data\n"
+    "directory of a running `sluice run`: both would write its shards.\n"
     "\n"
-    "  --proto statsd           input protocol (statsd: one line per sample)\n"
+    "  --proto P                input protocol: statsd (one line per sample)\n"
+    "                           or syslog (RFC 5424 and RFC 3164)\n"
     "  --data-dir DIR           where segments go [./sluice-data]\n"
     "  --no-store               parse and index only: write nothing\n"
     "  --cores N|LIST           shards, as for `sluice run` [all CPUs]\n"
     "  --max-series N           series per shard [1048576]\n"
-    "  --max-line-bytes N       longest line [8192]\n"
+    "  --max-line-bytes N       longest StatsD line [8192]\n"
+    "  --syslog-max-bytes N     longest syslog message kept whole [64K]\n"
     "  --simd LEVEL             parser kernels: auto, avx512, avx2, sse42\n"
     "                           or scalar [auto: the best this CPU has]\n"
     "  --config FILE            read these options from FILE\n"
@@ -52,7 +64,8 @@ static const char import_help[] =
     "Exit codes: 0 ok, 1 a file could not be read, 2 usage error.\n";
 
 static const char *const import_names[] = {
-    "cores", "max-series", "max-line-bytes", "data-dir", "fsync-interval-ms",
+    "cores", "max-series", "max-line-bytes", "syslog-max-bytes", "data-dir",
+    "fsync-interval-ms",
     "segment-max-bytes", "segment-max-age", "simd", NULL};
 
 struct file_map {
@@ -67,6 +80,7 @@ struct import_shard {
   struct io_uring ring;
   struct stor_writer writer;
   int ring_ok, store, dir_fd, no_store;
+  enum import_proto proto;
   const struct file_map *files;
   unsigned nfiles, id, count;
   int cpu, rc;
@@ -107,14 +121,30 @@ static void wait_one(struct import_shard *s) {
   stor_writer_tick(&s->writer, wall_ms());
 }
 
+static int try_seal(struct import_shard *s, const struct core_head *h,
+                    const struct core_loghead *lh) {
+  if (h != NULL)
+    return stor_writer_seal(&s->writer, h, wall_ms());
+  return stor_writer_seal_logs(&s->writer, lh->recs, lh->count, wall_ms());
+}
+
 static void import_sink(struct core_head *h, void *ctx) {
   struct import_shard *s = ctx;
 
   core_stat_add(&s->stats.head_sealed_blocks, 1);
   core_stat_add(&s->stats.head_sealed_points, h->count);
-  if (!s->store)
-    return;
-  while (stor_writer_seal(&s->writer, h, wall_ms()) == -ENOBUFS) {
+  while (s->store && try_seal(s, h, NULL) == -ENOBUFS) {
+    core_stat_add(&s->stats.stor_backpressure_waits, 1);
+    wait_one(s);
+  }
+}
+
+static void import_log_sink(struct core_loghead *h, void *ctx) {
+  struct import_shard *s = ctx;
+
+  core_stat_add(&s->stats.loghead_sealed_blocks, 1);
+  core_stat_add(&s->stats.loghead_sealed_records, h->count);
+  while (s->store && try_seal(s, NULL, h) == -ENOBUFS) {
     core_stat_add(&s->stats.stor_backpressure_waits, 1);
     wait_one(s);
   }
@@ -152,6 +182,7 @@ static int storage_setup(struct import_shard *s) {
                                 .segment_bytes_max = s->cfg->segment_bytes_max,
                                 .segment_age_ms_max =
                                     s->cfg->segment_age_ms_max,
+                                .logs = s->proto == PROTO_SYSLOG,
                                 .answer = no_answer};
   rc = stor_writer_init(&s->writer, &s->ring, &s->stats, &s->pipe.series,
                         &wc, NULL);
@@ -176,10 +207,51 @@ static void storage_finish(struct import_shard *s) {
     close(s->dir_fd);
 }
 
+/* Part s->id of every file, cut at line ends. */
+static void feed_statsd(struct import_shard *s) {
+  for (unsigned f = 0; f < s->nfiles; f++) {
+    const struct file_map *m = &s->files[f];
+    size_t b = cut(m->data, m->len, s->id, s->count);
+    size_t e = cut(m->data, m->len, s->id + 1, s->count);
+    if (e > b)
+      core_pipe_statsd_buf(&s->pipe, m->data + b, e - b, wall_ms());
+  }
+  core_head_seal(&s->pipe.head);
+}
+
+struct frame_ctx {
+  struct core_pipe *p;
+  int64_t now_ms;
+};
+
+static void on_frame(void *ctx, const struct core_syslog_frame *f) {
+  struct frame_ctx *c = ctx;
+
+  core_pipe_syslog(c->p, f->data, f->len, f->err, c->now_ms);
+}
+
+/* Files s->id, s->id + count, ...: each one stream through a framer. */
+static int feed_syslog(struct import_shard *s) {
+  struct core_syslog_framer fr;
+  char *buf = malloc(s->cfg->syslog_bytes_max);
+
+  if (buf == NULL)
+    return -ENOMEM;
+  for (unsigned f = s->id; f < s->nfiles; f += s->count) {
+    struct frame_ctx ctx = {&s->pipe, wall_ms()};
+    core_syslog_framer_init(&fr, buf, s->cfg->syslog_bytes_max);
+    core_syslog_framer_feed(&fr, s->files[f].data, s->files[f].len, on_frame,
+                            &ctx);
+    core_syslog_framer_finish(&fr, on_frame, &ctx);
+  }
+  core_loghead_seal(&s->pipe.loghead);
+  free(buf);
+  return 0;
+}
+
 static void *import_main(void *arg) {
   struct import_shard *s = arg;
   cpu_set_t set;
-  struct timespec ts;
 
   CPU_ZERO(&set);
   CPU_SET(s->cpu, &set);
@@ -187,23 +259,17 @@ static void *import_main(void *arg) {
   s->dir_fd = -1;
   s->rc = core_pipe_init(&s->pipe, &s->stats, s->cfg->max_series,
                          s->cfg->line_bytes_max, import_sink, s);
+  if (s->rc == 0 && s->proto == PROTO_SYSLOG)
+    s->rc = core_pipe_logs_init(&s->pipe, s->cfg->syslog_bytes_max,
+                                import_log_sink, s);
   if (s->rc == 0 && !s->no_store)
     s->rc = storage_setup(s);
-  if (s->rc < 0) {
-    storage_finish(s);
-    core_pipe_free(&s->pipe);
-    return NULL;
+  if (s->rc == 0) {
+    if (s->proto == PROTO_SYSLOG)
+      s->rc = feed_syslog(s);
+    else
+      feed_statsd(s);
   }
-  for (unsigned f = 0; f < s->nfiles; f++) {
-    const struct file_map *m = &s->files[f];
-    size_t b = cut(m->data, m->len, s->id, s->count);
-    size_t e = cut(m->data, m->len, s->id + 1, s->count);
-    clock_gettime(CLOCK_REALTIME, &ts);
-    if (e > b)
-      core_pipe_statsd_buf(&s->pipe, m->data + b, e - b,
-                           (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-  }
-  core_head_seal(&s->pipe.head);
   storage_finish(s);
   core_pipe_free(&s->pipe);
   return NULL;
@@ -238,7 +304,7 @@ static int map_file(struct file_map *m, const char *path) {
 }
 
 struct import_totals {
-  uint64_t points, errors, rejected, bytes, lost;
+  uint64_t points, errors, rejected, bytes, lost; /* points: or records */
 };
 
 static void sum(const struct import_shard *s, unsigned n,
@@ -249,19 +315,24 @@ static void sum(const struct import_shard *s, unsigned n,
       t->points += core_stat_get(&s[i].stats.points_statsd[k]);
     for (int k = 0; k < CORE_STATSD_ERR_COUNT; k++)
       t->errors += core_stat_get(&s[i].stats.parse_errors_statsd[k]);
+    t->points += core_stat_get(&s[i].stats.logs_syslog);
+    for (int k = 0; k < CORE_SYSLOG_ERR_COUNT; k++)
+      t->errors += core_stat_get(&s[i].stats.parse_errors_syslog[k]);
     t->rejected += core_stat_get(&s[i].stats.series_rejected);
     t->bytes += core_stat_get(&s[i].stats.stor_bytes_written);
-    t->lost += core_stat_get(&s[i].stats.stor_points_lost);
+    t->lost += core_stat_get(&s[i].stats.stor_points_lost) +
+               core_stat_get(&s[i].stats.stor_logs_lost);
   }
 }
 
 static int run_shards(struct import_shard *s, const struct core_config *cfg,
                       const struct file_map *files, unsigned nfiles,
-                      int no_store) {
+                      int no_store, enum import_proto proto) {
   unsigned n = cfg->shard_count;
 
   for (unsigned i = 0; i < n; i++) {
     s[i].no_store = no_store;
+    s[i].proto = proto;
     s[i].files = files;
     s[i].nfiles = nfiles;
     s[i].id = i;
@@ -291,8 +362,25 @@ static double seconds_since(const struct timespec *t0) {
          (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+static void summary(enum import_proto proto, const struct import_totals *t,
+                    double secs, uint64_t raw_bytes) {
+  double rate = secs > 0 ? (double)t->points / secs : 0.0;
+  double per = t->points ? (double)t->bytes / (double)t->points : 0.0;
+
+  if (proto == PROTO_SYSLOG)
+    printf("records %" PRIu64 " errors %" PRIu64 " seconds %.3f records/s "
+           "%.0f bytes/record %.3f stored/raw %.4f\n",
+           t->points, t->errors, secs, rate, per,
+           raw_bytes ? (double)t->bytes / (double)raw_bytes : 0.0);
+  else
+    printf("points %" PRIu64 " errors %" PRIu64 " rejected %" PRIu64
+           " seconds %.3f points/s %.0f bytes/point %.3f\n",
+           t->points, t->errors, t->rejected, secs, rate, per);
+}
+
 static int import_files(const struct core_config *cfg, char **paths,
-                        unsigned nfiles, int no_store) {
+                        unsigned nfiles, int no_store,
+                        enum import_proto proto) {
   static struct file_map files[IMPORT_FILES_MAX];
   struct import_shard *s;
   struct import_totals t;
@@ -320,18 +408,18 @@ static int import_files(const struct core_config *cfg, char **paths,
   }
   memset(s, 0, sizeof(*s) * cfg->shard_count);
   clock_gettime(CLOCK_MONOTONIC, &t0);
-  rc = run_shards(s, cfg, files, nfiles, no_store);
+  rc = run_shards(s, cfg, files, nfiles, no_store, proto);
   secs = seconds_since(&t0);
   if (rc == 0) {
+    uint64_t raw = 0;
+    for (unsigned i = 0; i < nfiles; i++)
+      raw += files[i].len;
     sum(s, cfg->shard_count, &t);
-    printf("points %" PRIu64 " errors %" PRIu64 " rejected %" PRIu64
-           " seconds %.3f points/s %.0f bytes/point %.3f\n",
-           t.points, t.errors, t.rejected, secs,
-           secs > 0 ? (double)t.points / secs : 0.0,
-           t.points ? (double)t.bytes / (double)t.points : 0.0);
+    summary(proto, &t, secs, raw);
     if (t.lost)
-      rc = core_cli_fail("import", "%" PRIu64 " points could not be "
-                         "written; see the messages above", t.lost);
+      rc = core_cli_fail("import", "%" PRIu64 " %s could not be written; "
+                         "see the messages above", t.lost,
+                         proto == PROTO_SYSLOG ? "records" : "points");
   }
   free(s);
 out:
@@ -342,7 +430,7 @@ out:
 }
 
 struct import_opts {
-  int proto;
+  enum import_proto proto;
   int no_store;
 };
 
@@ -353,12 +441,15 @@ static int take_extra(int opt, const char *arg, void *ctx) {
     o->no_store = 1;
     return 0;
   }
-  if (strcmp(arg, "statsd") != 0) {
+  if (strcmp(arg, "statsd") == 0)
+    o->proto = PROTO_STATSD;
+  else if (strcmp(arg, "syslog") == 0)
+    o->proto = PROTO_SYSLOG;
+  else {
     core_cli_usage("import", "--proto: \"%s\" is not supported; use "
-                   "--proto statsd", arg);
+                   "--proto statsd or --proto syslog", arg);
     return -EINVAL;
   }
-  o->proto = 1;
   return 0;
 }
 
@@ -387,12 +478,13 @@ int core_import_main(int argc, char **argv) {
     return core_cli_usage("import", "SLUICE_FAULT=\"%s\" is not understood; "
                           "see docs/storage.md", getenv("SLUICE_FAULT"));
   if (!o.proto)
-    return core_cli_usage("import", "--proto is required: use --proto statsd");
+    return core_cli_usage("import", "--proto is required: use --proto statsd "
+                          "or --proto syslog");
   if (first >= argc)
     return core_cli_usage("import", "no FILE given");
   if (argc - first > IMPORT_FILES_MAX)
     return core_cli_usage("import", "at most %d files at once",
                           IMPORT_FILES_MAX);
   return import_files(&cfg, argv + first, (unsigned)(argc - first),
-                      o.no_store);
+                      o.no_store, o.proto);
 }

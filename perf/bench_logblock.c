@@ -12,6 +12,10 @@
  * (reader_init + every record) on one core, best of --passes.
  *
  *   bench_logblock [--count N] [--block N] [--passes N]
+ *   bench_logblock --count N [--format 5424|3164] --write FILE
+ *       writes the messages octet-counted ("LEN SP MSG", as a TCP sender
+ *       frames them) to FILE and exits: the input of
+ *       `sluice import --proto syslog` in perf/syslog_store.sh.
  */
 #include <getopt.h>
 #include <stdint.h>
@@ -75,6 +79,9 @@ static const char *const apps[] = {"sshd", "nginx", "postgres", "kernel",
 #define APPS 7
 #define HOSTS 24
 
+/* -1: alternate RFC 3164 and RFC 5424; 0: only 5424; 1: only 3164. */
+static int only_format = -1;
+
 /* Message i: returns its length. */
 static int message(char *b, size_t cap, uint32_t i, int64_t t_ns) {
   static const char *mon[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul",
@@ -87,7 +94,7 @@ static int message(char *b, size_t cap, uint32_t i, int64_t t_ns) {
 
   gmtime_r(&s, &tm);
   body(txt, sizeof(txt), a);
-  if (i % 2)
+  if (only_format >= 0 ? only_format : (int)(i % 2))
     return snprintf(b, cap, "<%d>%s %2d %02d:%02d:%02d host-%02u %s[%u]: %s",
                     pri, mon[tm.tm_mon], tm.tm_mday, tm.tm_hour, tm.tm_min,
                     tm.tm_sec, h, apps[a], pid, txt);
@@ -115,20 +122,43 @@ static void to_log_rec(const struct core_syslog_rec *p, int64_t recv_ms,
       .msg = p->msg, .attr_count = p->attr_count, .attrs = p->attrs};
 }
 
+/* The workload as a TCP stream, for sluice import. */
+static int write_stream(const char *path, uint32_t count) {
+  FILE *f = fopen(path, "wb");
+  char m[MSG_BYTES_MAX];
+  int64_t t = T0_NS;
+
+  if (f == NULL)
+    return 1;
+  for (uint32_t i = 0; i < count; i++) {
+    t += 50000 + below(200000);
+    int n = message(m, sizeof(m), i, t);
+    fprintf(f, "%d %.*s", n, n, m);
+  }
+  return fclose(f) != 0;
+}
+
 int main(int argc, char **argv) {
   uint32_t count = 200000, block = 8192, passes = 5;
+  const char *write_path = NULL;
   int opt;
   static const struct option longopts[] = {{"count", 1, 0, 'c'},
                                            {"block", 1, 0, 'b'},
                                            {"passes", 1, 0, 'p'},
+                                           {"write", 1, 0, 'w'},
+                                           {"format", 1, 0, 'f'},
                                            {0, 0, 0, 0}};
 
   while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
     if (opt == 'c') count = (uint32_t)strtoul(optarg, NULL, 10);
     else if (opt == 'b') block = (uint32_t)strtoul(optarg, NULL, 10);
     else if (opt == 'p') passes = (uint32_t)strtoul(optarg, NULL, 10);
+    else if (opt == 'w') write_path = optarg;
+    else if (opt == 'f') only_format = strcmp(optarg, "5424") == 0 ? 0 : 1;
     else return 2;
   }
+  if (write_path != NULL)
+    return write_stream(write_path, count);
   char *msgs = malloc((size_t)count * MSG_BYTES_MAX);
   char *scratch = malloc((size_t)count * MSG_BYTES_MAX);
   struct core_syslog_rec *parsed = malloc((size_t)block * sizeof(*parsed));

@@ -17,6 +17,10 @@
  * time ratio.
  *
  *   bench_syslog_parse [--mb N] [--passes N]
+ *   bench_syslog_parse --mb N --write PREFIX
+ *       writes the three octet-counted workloads to PREFIX-5424.syslog,
+ *       PREFIX-3164.syslog and PREFIX-mix.syslog and exits (input for
+ *       `sluice import --proto syslog`: perf/syslog_store.sh).
  */
 #include <getopt.h>
 #include <stdint.h>
@@ -209,17 +213,42 @@ static double run(const char *name, const struct workload *w, int passes,
   return best;
 }
 
+static int write_one(const struct workload *w, const char *prefix,
+                     const char *kind) {
+  char path[4096];
+  FILE *f;
+
+  snprintf(path, sizeof(path), "%s-%s.syslog", prefix, kind);
+  f = fopen(path, "wb");
+  if (f == NULL || fwrite(w->buf, 1, w->len, f) != w->len || fclose(f) != 0) {
+    fprintf(stderr, "bench_syslog_parse: cannot write %s\n", path);
+    return 1;
+  }
+  printf("%s: %zu messages, %zu bytes\n", path, w->count, w->len);
+  return 0;
+}
+
+static int write_all(const struct workload *w5, const struct workload *w3,
+                     const struct workload *wm, const char *prefix) {
+  return write_one(w5, prefix, "5424") || write_one(w3, prefix, "3164") ||
+         write_one(wm, prefix, "mix");
+}
+
 int main(int argc, char **argv) {
   size_t mb = 64;
   int passes = 7;
+  const char *prefix = NULL;
   static const struct option opts[] = {{"mb", required_argument, 0, 'm'},
                                        {"passes", required_argument, 0, 'p'},
+                                       {"write", required_argument, 0, 'w'},
                                        {0, 0, 0, 0}};
   for (int c; (c = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
     if (c == 'm')
       mb = (size_t)strtoul(optarg, NULL, 10);
     else if (c == 'p')
       passes = atoi(optarg);
+    else if (c == 'w')
+      prefix = optarg;
     else
       return 2;
   }
@@ -234,6 +263,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "bench_syslog_parse: out of memory\n");
     return 1;
   }
+  if (prefix != NULL)
+    return write_all(&w5, &w3, &wm, prefix);
   printf("workloads: %zu MiB each; 5424 %.1f B/msg, 3164 %.1f B/msg, mix "
          "%.1f B/msg; %d passes; best level %s\n\n",
          mb, (double)w5.msg_bytes / (double)w5.count,
