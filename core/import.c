@@ -219,17 +219,6 @@ static void feed_statsd(struct import_shard *s) {
   core_head_seal(&s->pipe.head);
 }
 
-struct frame_ctx {
-  struct core_pipe *p;
-  int64_t now_ms;
-};
-
-static void on_frame(void *ctx, const struct core_syslog_frame *f) {
-  struct frame_ctx *c = ctx;
-
-  core_pipe_syslog(c->p, f->data, f->len, f->err, c->now_ms);
-}
-
 /* Files s->id, s->id + count, ...: each one stream through a framer. */
 static int feed_syslog(struct import_shard *s) {
   struct core_syslog_framer fr;
@@ -238,11 +227,11 @@ static int feed_syslog(struct import_shard *s) {
   if (buf == NULL)
     return -ENOMEM;
   for (unsigned f = s->id; f < s->nfiles; f += s->count) {
-    struct frame_ctx ctx = {&s->pipe, wall_ms()};
+    struct core_pipe_frame_ctx ctx = {&s->pipe, wall_ms()};
     core_syslog_framer_init(&fr, buf, s->cfg->syslog_bytes_max);
-    core_syslog_framer_feed(&fr, s->files[f].data, s->files[f].len, on_frame,
-                            &ctx);
-    core_syslog_framer_finish(&fr, on_frame, &ctx);
+    core_syslog_framer_feed(&fr, s->files[f].data, s->files[f].len,
+                            core_pipe_syslog_frame, &ctx);
+    core_syslog_framer_finish(&fr, core_pipe_syslog_frame, &ctx);
   }
   core_loghead_seal(&s->pipe.loghead);
   free(buf);

@@ -238,6 +238,12 @@ void core_pipe_statsd_line(struct core_pipe *p, const char *line, size_t len,
   consume(p, err, now_ms);
 }
 
+void core_pipe_syslog_frame(void *ctx, const struct core_syslog_frame *f) {
+  struct core_pipe_frame_ctx *c = ctx;
+
+  core_pipe_syslog(c->p, f->data, f->len, f->err, c->now_ms);
+}
+
 /* What core_statsd_parse_buf's callback needs. */
 struct buf_ctx {
   struct core_pipe *p;

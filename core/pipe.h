@@ -9,6 +9,7 @@
 
 #include "core/loghead_types.h"
 #include "core/pipe_types.h"
+#include "core/syslog_frame_types.h"
 #include "core/syslog_types.h"
 
 /*
@@ -71,5 +72,11 @@ int core_pipe_logs_init(struct core_pipe *p, uint32_t syslog_bytes_max,
  */
 void core_pipe_syslog(struct core_pipe *p, const char *msg, size_t len,
                       enum core_syslog_err frame_err, int64_t now_ms);
+
+/*
+ * A core_syslog_frame_fn for core/syslog_frame.h: each frame goes to
+ * core_pipe_syslog. ctx is a struct core_pipe_frame_ctx.
+ */
+void core_pipe_syslog_frame(void *ctx, const struct core_syslog_frame *f);
 
 #endif

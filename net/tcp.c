@@ -221,25 +221,14 @@ static void frame(struct net_io *io, struct core_pipe *p, uint32_t slot,
 }
 
 /* What the framer's callback needs. */
-struct frame_ctx {
-  struct core_pipe *p;
-  int64_t now_ms;
-};
-
-static void on_syslog_frame(void *ctx, const struct core_syslog_frame *f) {
-  struct frame_ctx *c = ctx;
-
-  core_pipe_syslog(c->p, f->data, f->len, f->err, c->now_ms);
-}
-
 /* One read of a connection into its protocol's framing. */
 static void ingest(struct net_io *io, struct core_pipe *p, uint32_t slot,
                    const char *buf, size_t len, int64_t now_ms) {
-  struct frame_ctx ctx = {p, now_ms};
+  struct core_pipe_frame_ctx ctx = {p, now_ms};
 
   if (io->conns[slot].proto == NET_PROTO_SYSLOG)
-    core_syslog_framer_feed(&io->framers[slot], buf, len, on_syslog_frame,
-                            &ctx);
+    core_syslog_framer_feed(&io->framers[slot], buf, len,
+                            core_pipe_syslog_frame, &ctx);
   else
     frame(io, p, slot, buf, len, now_ms);
 }
@@ -266,10 +255,11 @@ static void conn_close(struct net_io *io, uint32_t slot) {
 static void conn_eof(struct net_io *io, struct core_pipe *p, uint32_t slot,
                      int64_t now_ms) {
   struct net_tcp_conn *c = &io->conns[slot];
-  struct frame_ctx ctx = {p, now_ms};
+  struct core_pipe_frame_ctx ctx = {p, now_ms};
 
   if (c->proto == NET_PROTO_SYSLOG)
-    core_syslog_framer_finish(&io->framers[slot], on_syslog_frame, &ctx);
+    core_syslog_framer_finish(&io->framers[slot], core_pipe_syslog_frame,
+                              &ctx);
   else if (c->carry_len > 0 && !c->discarding)
     core_pipe_statsd_line(p, io->carry + (size_t)slot * io->line_bytes_max,
                           c->carry_len, now_ms);
@@ -335,8 +325,9 @@ uint64_t net_tcp_drain(struct net_io *io, struct core_pipe *p,
     }
     /* A syslog frame still open at stop is stored as cut short. */
     if (c->in_use && !c->closing && c->proto == NET_PROTO_SYSLOG) {
-      struct frame_ctx ctx = {p, now_ms};
-      core_syslog_framer_finish(&io->framers[i], on_syslog_frame, &ctx);
+      struct core_pipe_frame_ctx ctx = {p, now_ms};
+      core_syslog_framer_finish(&io->framers[i], core_pipe_syslog_frame,
+                                &ctx);
     }
   }
   return reads;
