@@ -133,14 +133,42 @@ static int hdr_impossible(const struct stor_block_hdr *h) {
              STOR_BLOCK_HEADER_BYTES;
 }
 
-int stor_block_hdr_read(const uint8_t *buf, size_t len,
-                        struct stor_block_hdr *h) {
+int stor_frame_read(const uint8_t *buf, size_t len, struct stor_frame *f) {
   if (len < STOR_BLOCK_HEADER_BYTES)
     return -EAGAIN;
+  *f = (struct stor_frame){
+      .version = buf[STOR_HDR_OFF_VERSION],
+      .kind = buf[STOR_HDR_OFF_KIND],
+      .shard = (uint16_t)ld(buf + STOR_HDR_OFF_SHARD, 2),
+      .count = (uint32_t)ld(buf + STOR_HDR_OFF_POINTS, 4),
+      .seq = ld(buf + STOR_HDR_OFF_SEQ, 6),
+      .min = (int64_t)ld(buf + STOR_HDR_OFF_MIN_TS, 8),
+      .max = (int64_t)ld(buf + STOR_HDR_OFF_MAX_TS, 8),
+      .payload_bytes = (uint32_t)ld(buf + STOR_HDR_OFF_PAYLOAD, 4),
+      .crc = (uint32_t)ld(buf + STOR_HDR_OFF_CRC, 4)};
+  /* The header check first: no other field is trusted before it. */
+  if (ld(buf + STOR_HDR_OFF_MAGIC, 4) != STOR_BLOCK_MAGIC ||
+      ld(buf + STOR_HDR_OFF_CHECK, 2) != hdr_check(buf) ||
+      f->version != STOR_BLOCK_VERSION ||
+      (f->kind != STOR_KIND_METRICS && f->kind != STOR_KIND_LOGS) ||
+      f->count == 0 || f->seq == 0 || f->min > f->max)
+    return -EBADMSG;
+  return 0;
+}
+
+size_t stor_frame_total_bytes(const struct stor_frame *f) {
+  return STOR_BLOCK_HEADER_BYTES + (size_t)f->payload_bytes;
+}
+
+int stor_block_hdr_read(const uint8_t *buf, size_t len,
+                        struct stor_block_hdr *h) {
+  struct stor_frame f;
+  int rc = stor_frame_read(buf, len, &f);
+
+  if (rc < 0)
+    return rc;
   hdr_decode(buf, h);
-  if (h->magic != STOR_BLOCK_MAGIC || h->hdr_check != hdr_check(buf) ||
-      h->version != STOR_BLOCK_VERSION || h->kind != STOR_KIND_METRICS ||
-      hdr_impossible(h))
+  if (f.kind != STOR_KIND_METRICS || hdr_impossible(h))
     return -EBADMSG;
   h->values_bytes =
       h->payload_bytes - h->dict_bytes - h->runs_bytes - h->ts_bytes;

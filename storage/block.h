@@ -44,7 +44,20 @@ long stor_block_encode(struct stor_encoder *e, const struct stor_block_in *in,
                        uint8_t *out, size_t cap);
 
 /*
- * Decode and sanity-check a header from the first len bytes of buf.
+ * Decode the frame every kind of block shares from the first len bytes of
+ * buf and check what holds for all kinds: magic, header check, version,
+ * a known kind (metrics or logs), count >= 1, seq >= 1, min <= max.
+ * The kind's own rules are stor_block_hdr_read's or stor_logblock_hdr_read's.
+ * Returns 0; -EAGAIN when len < STOR_BLOCK_HEADER_BYTES; -EBADMSG.
+ */
+int stor_frame_read(const uint8_t *buf, size_t len, struct stor_frame *f);
+
+/* Bytes of the block f heads (header and payload): where the next begins. */
+size_t stor_frame_total_bytes(const struct stor_frame *f);
+
+/*
+ * Decode and sanity-check a metric block header from the first len bytes
+ * of buf (stor_frame_read, then kind 1 and the metric fields' rules).
  * Returns 0; -EAGAIN when len < STOR_BLOCK_HEADER_BYTES; -EBADMSG for a
  * bad magic, header check, version, kind or impossible field.
  */

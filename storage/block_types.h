@@ -11,7 +11,8 @@
  *   off size field
  *   0   4    magic "SLB1" (0x53 0x4c 0x42 0x31)
  *   4   1    format version (1)
- *   5   1    kind: 1 = metrics (2 = logs, reserved: rejected by v1 readers)
+ *   5   1    kind: 1 = metrics, 2 = logs (storage/logblock_types.h);
+ *            any other kind is a bad block to every reader
  *   6   2    shard id
  *   8   4    point count (1 .. STOR_BLOCK_POINTS_MAX)
  *   12  4    series runs (1 .. point count)
@@ -86,6 +87,22 @@
 enum stor_block_kind {
   STOR_KIND_METRICS = 1,
   STOR_KIND_LOGS = 2,
+};
+
+/*
+ * The fields every kind of block shares (the "frame"), decoded: what a
+ * segment reader needs to learn a block's kind, sequence number, time range
+ * and length before dispatching to the kind's own header rules.
+ */
+struct stor_frame {
+  uint8_t version;
+  uint8_t kind;            /* enum stor_block_kind */
+  uint16_t shard;
+  uint32_t count;          /* points (metrics) or records (logs) */
+  uint64_t seq;
+  int64_t min, max;        /* ms for metrics, ns for logs */
+  uint32_t payload_bytes;
+  uint32_t crc;
 };
 
 /* The header, decoded. */

@@ -387,15 +387,6 @@ int stor_logdec_init(struct stor_logdec *d) {
 
 /* ---- header ---------------------------------------------------------------- */
 
-/* The header check as block.c computes it (reseal a copy of the header). */
-static int hdr_check_ok(const uint8_t *b) {
-  uint8_t tmp[STOR_BLOCK_HEADER_BYTES];
-
-  memcpy(tmp, b, sizeof(tmp));
-  stor_block_reseal(tmp, sizeof(tmp));
-  return memcmp(tmp + STOR_HDR_OFF_CHECK, b + STOR_HDR_OFF_CHECK, 2) == 0;
-}
-
 static int hdr_impossible(const struct stor_logblock_hdr *h) {
   uint64_t n = h->count, d = h->dict_count, u = h->text_bytes;
   uint64_t c = h->ztext_bytes;
@@ -421,8 +412,11 @@ static int hdr_impossible(const struct stor_logblock_hdr *h) {
 
 int stor_logblock_hdr_read(const uint8_t *b, size_t len,
                            struct stor_logblock_hdr *h) {
-  if (len < STOR_BLOCK_HEADER_BYTES)
-    return -EAGAIN;
+  struct stor_frame f;
+  int rc = stor_frame_read(b, len, &f); /* magic, check, version, kind */
+
+  if (rc < 0)
+    return rc;
   *h = (struct stor_logblock_hdr){
       .version = b[STOR_HDR_OFF_VERSION],
       .kind = b[STOR_HDR_OFF_KIND],
@@ -437,9 +431,7 @@ int stor_logblock_hdr_read(const uint8_t *b, size_t len,
       .dict_bytes = (uint32_t)ld(b + STOR_LHDR_OFF_DICT_BYTES, 4),
       .fields_bytes = (uint32_t)ld(b + STOR_LHDR_OFF_FIELDS_BYTES, 4),
       .ztext_bytes = (uint32_t)ld(b + STOR_LHDR_OFF_ZTEXT_BYTES, 4)};
-  if (ld(b + STOR_HDR_OFF_MAGIC, 4) != STOR_BLOCK_MAGIC || !hdr_check_ok(b) ||
-      h->version != STOR_BLOCK_VERSION || h->kind != STOR_KIND_LOGS ||
-      hdr_impossible(h))
+  if (h->kind != STOR_KIND_LOGS || hdr_impossible(h))
     return -EBADMSG;
   return 0;
 }

@@ -6,7 +6,8 @@
  * writer writes), one decode area (grown up to STOR_BLOCK_POINTS_MAX
  * points) and, per segment, a map from the ids of wanted series to the
  * caller's handles (only wanted ids are kept, so the caller's own series
- * bound bounds it).
+ * bound bounds it). A log scan holds one log decoder instead
+ * (STOR_LOGBLOCK_TEXT_BYTES_MAX bytes of inflated stream), allocated once.
  */
 #include "storage/reader.h"
 
@@ -23,6 +24,7 @@
 #include "core/assert.h"
 #include "core/limits.h"
 #include "storage/block.h"
+#include "storage/logblock.h"
 #include "storage/recover.h"
 
 /* ---- one segment --------------------------------------------------------- */
@@ -91,6 +93,13 @@ static int stop(struct stor_seg_reader *r, struct stor_seg_block *b,
   return 1;
 }
 
+/* The header rules of b's kind (the frame is already checked). */
+static int kind_hdr_read(const uint8_t *h, struct stor_seg_block *b) {
+  if (b->kind == STOR_KIND_METRICS)
+    return stor_block_hdr_read(h, STOR_BLOCK_HEADER_BYTES, &b->hdr);
+  return stor_logblock_hdr_read(h, STOR_BLOCK_HEADER_BYTES, &b->lhdr);
+}
+
 int stor_seg_next(struct stor_seg_reader *r, struct stor_seg_block *b) {
   uint8_t h[STOR_BLOCK_HEADER_BYTES];
   uint64_t left = r->size - r->off;
@@ -98,17 +107,23 @@ int stor_seg_next(struct stor_seg_reader *r, struct stor_seg_block *b) {
 
   if (r->done || left == 0)
     return 0;
+  b->kind = 0;
+  memset(&b->frame, 0, sizeof(b->frame));
   memset(&b->hdr, 0, sizeof(b->hdr));
+  memset(&b->lhdr, 0, sizeof(b->lhdr));
   b->offset = r->off;
   b->bytes = left;
   if (left < STOR_BLOCK_HEADER_BYTES)
     return stop(r, b, STOR_BLK_TRUNCATED);
   if ((rc = pread_all(r->fd, h, sizeof(h), r->off)) < 0)
     return rc;
-  if (stor_block_hdr_read(h, sizeof(h), &b->hdr) < 0)
+  if (stor_frame_read(h, sizeof(h), &b->frame) < 0)
     return stop(r, b, STOR_BLK_BAD_HEADER);
-  b->bytes = stor_block_total_bytes(&b->hdr);
-  if (b->bytes > r->cap_max || b->hdr.point_count > STOR_BLOCK_POINTS_MAX)
+  b->kind = b->frame.kind;
+  if (kind_hdr_read(h, b) < 0)
+    return stop(r, b, STOR_BLK_BAD_HEADER);
+  b->bytes = stor_frame_total_bytes(&b->frame);
+  if (b->bytes > r->cap_max)
     return stop(r, b, STOR_BLK_TOO_BIG);
   if (b->bytes > left)
     return stop(r, b, STOR_BLK_TRUNCATED);
@@ -117,16 +132,40 @@ int stor_seg_next(struct stor_seg_reader *r, struct stor_seg_block *b) {
   return 1;
 }
 
-int stor_seg_load(struct stor_seg_reader *r, struct stor_seg_block *b) {
+/* The whole block b into r->buf. */
+static int read_block(struct stor_seg_reader *r, const struct stor_seg_block *b,
+                      uint8_t kind) {
   int rc;
 
-  ASSERT(b->status == STOR_BLK_OK && b->bytes <= r->cap_max);
+  ASSERT(b->status == STOR_BLK_OK && b->kind == kind &&
+         b->bytes <= r->cap_max);
   if ((rc = reserve(r, b->bytes)) < 0)
     return rc;
-  if ((rc = pread_all(r->fd, r->buf, b->bytes, b->offset)) < 0)
+  return pread_all(r->fd, r->buf, b->bytes, b->offset);
+}
+
+int stor_seg_load(struct stor_seg_reader *r, struct stor_seg_block *b) {
+  int rc = read_block(r, b, STOR_KIND_METRICS);
+
+  if (rc < 0)
     return rc;
   if (stor_block_reader_init(&b->rd, r->buf, b->bytes) < 0) {
     stop(r, b, STOR_BLK_BAD_CRC);
+    return -EBADMSG;
+  }
+  return 0;
+}
+
+int stor_seg_load_log(struct stor_seg_reader *r, struct stor_seg_block *b,
+                      struct stor_logdec *dec) {
+  int rc = read_block(r, b, STOR_KIND_LOGS);
+
+  if (rc < 0)
+    return rc;
+  if (stor_logblock_reader_init(&b->lrd, dec, r->buf, b->bytes) < 0) {
+    /* Only on failure: tell a damaged block from a bad stream. */
+    stop(r, b, stor_block_crc(r->buf, b->bytes) != b->frame.crc
+                   ? STOR_BLK_BAD_CRC : STOR_BLK_BAD_DATA);
     return -EBADMSG;
   }
   return 0;
@@ -287,20 +326,33 @@ static int map_get(const struct scan_state *s, uint32_t id, uint32_t *handle) {
   return 0;
 }
 
-static int past_deadline(const struct stor_scan *q) {
+static int past_deadline(int64_t deadline_ms) {
   struct timespec t;
 
-  if (q->deadline_ms == 0)
+  if (deadline_ms == 0)
     return 0;
   clock_gettime(CLOCK_MONOTONIC, &t);
-  return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000 > q->deadline_ms;
+  return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000 > deadline_ms;
 }
 
 /* A block failed a check after its header: the segment ends there. */
-static int bad_block(struct scan_state *s) {
-  s->st->blocks_bad++;
-  s->seg.done = true;
+static int seg_bad(struct stor_scan_stats *st, struct stor_seg_reader *seg) {
+  st->blocks_bad++;
+  seg->done = true;
   return 0;
+}
+
+static int bad_block(struct scan_state *s) {
+  return seg_bad(s->st, &s->seg);
+}
+
+/* Counts a block that ends its segment (stor_seg_next said so). */
+static void count_stop(struct stor_scan_stats *st,
+                       const struct stor_seg_block *b) {
+  if (b->status == STOR_BLK_TRUNCATED)
+    st->blocks_partial++;
+  else
+    st->blocks_bad++;
 }
 
 /* Hand the block's dictionary to q->series; keep the wanted ids. */
@@ -443,7 +495,8 @@ static int segment_overlaps(struct scan_state *s) {
   int rc, hit = 0;
 
   while (!hit && (rc = stor_seg_next(&s->seg, &b)) == 1)
-    hit = b.status == STOR_BLK_OK && overlaps(s->q, &b.hdr);
+    hit = b.status == STOR_BLK_OK && b.kind == STOR_KIND_METRICS &&
+          overlaps(s->q, &b.hdr);
   s->seg.off = 0;
   s->seg.done = false;
   return hit ? 1 : rc;
@@ -467,7 +520,170 @@ static int series_block(struct scan_state *s, struct stor_seg_block *b) {
   return rc == -EBADMSG ? bad_block(s) : rc;
 }
 
-static int scan_segment(struct scan_state *s, int dir_fd, uint64_t seq) {
+static int scan_segment(void *arg, unsigned shard, int dir_fd,
+                        uint64_t seq) {
+  struct scan_state *s = arg;
+  struct stor_seg_block b;
+  char name[32];
+  int rc;
+
+  (void)shard;
+  stor_segment_name(seq, name, sizeof(name));
+  if ((rc = stor_seg_open(&s->seg, dir_fd, name)) < 0)
+    return rc == -ENOENT ? 0 : rc;  /* retention removed it meanwhile */
+  s->st->segments++;
+  map_reset(s);
+  rc = s->q->points ? 1 : segment_overlaps(s);
+  while (rc > 0 && (rc = stor_seg_next(&s->seg, &b)) == 1) {
+    if (past_deadline(s->q->deadline_ms)) {
+      rc = -ETIME;
+      break;
+    }
+    if (b.status != STOR_BLK_OK)
+      count_stop(s->st, &b);
+    else if (b.kind == STOR_KIND_METRICS)
+      rc = s->q->points ? points_block(s, &b) : series_block(s, &b);
+    rc = rc < 0 ? rc : 1;
+  }
+  stor_seg_close(&s->seg);
+  return rc;
+}
+
+/*
+ * Walking a data directory: segment fn is called for every segment of
+ * every shard in order; a non-zero return ends the walk with it.
+ */
+typedef int (*segment_fn)(void *arg, unsigned shard, int dir_fd,
+                          uint64_t seq);
+
+struct walk {
+  const char *data_dir;
+  int64_t deadline_ms;
+  struct stor_scan_stats *st;
+  segment_fn fn;
+  void *arg;
+};
+
+static int walk_shard(const struct walk *w, unsigned shard) {
+  char path[4096 + 32];
+  uint64_t *seqs;
+  long n;
+  int dir_fd, rc = 0;
+
+  snprintf(path, sizeof(path), "%s/shard-%u", w->data_dir, shard);
+  if ((n = stor_segment_seqs(path, &seqs)) < 0)
+    return n == -ENOENT ? 0 : (int)n;
+  dir_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd < 0) {
+    free(seqs);
+    return errno == ENOENT ? 0 : -errno;
+  }
+  w->st->shards++;
+  for (long i = 0; i < n && rc == 0; i++)
+    rc = past_deadline(w->deadline_ms) ? -ETIME
+                                       : w->fn(w->arg, shard, dir_fd, seqs[i]);
+  close(dir_fd);
+  free(seqs);
+  return rc;
+}
+
+/* Returns 0 (a missing data_dir is empty) or the first non-zero return. */
+static int walk_run(const struct walk *w) {
+  unsigned ids[CORE_SHARDS_MAX];
+  int n = stor_shard_ids(w->data_dir, ids), rc = 0;
+
+  if (n < 0)
+    return n == -ENOENT ? 0 : n;
+  for (int i = 0; i < n && rc == 0; i++)
+    rc = walk_shard(w, ids[i]);
+  return rc;
+}
+
+int stor_scan_run(const struct stor_scan *q, struct stor_scan_stats *st) {
+  struct scan_state s = {.q = q, .st = st};
+  struct walk w = {.data_dir = q->data_dir, .deadline_ms = q->deadline_ms,
+                   .st = st, .fn = scan_segment, .arg = &s};
+  int rc;
+
+  s.seg.fd = -1;
+  rc = walk_run(&w);
+  free(s.map);
+  free(s.ts);
+  free(s.val);
+  free(s.runs);
+  return rc;
+}
+
+/* ---- log scan ------------------------------------------------------------ */
+
+struct logscan_state {
+  const struct stor_logscan *q;
+  struct stor_scan_stats *st;
+  struct stor_seg_reader seg;
+  struct stor_logdec dec;
+  struct core_syslog_attr attrs[CORE_SYSLOG_SD_ATTRS_MAX];
+};
+
+/* Decode every record of the loaded block, serving none: 0 or -EBADMSG. */
+static int check_records(struct logscan_state *s, struct stor_seg_block *b) {
+  struct stor_log_rec r;
+  int rc;
+
+  while ((rc = stor_logblock_next(&b->lrd, &r, s->attrs,
+                                  CORE_SYSLOG_SD_ATTRS_MAX)) == 1)
+    ;
+  return rc < 0 ? -EBADMSG : 0;
+}
+
+/* Hand the block's in-window records to q->fn: 0, 1 (stop) or fn's error. */
+static int serve_records(struct logscan_state *s, unsigned shard,
+                         struct stor_seg_block *b) {
+  const struct stor_logscan *q = s->q;
+  struct stor_log_rec r;
+  int rc;
+
+  while ((rc = stor_logblock_next(&b->lrd, &r, s->attrs,
+                                  CORE_SYSLOG_SD_ATTRS_MAX)) == 1) {
+    if (r.time_ns < q->start_ns || r.time_ns > q->end_ns)
+      continue;
+    s->st->records++;
+    if ((rc = q->fn(q->ctx, shard, &r)) != 0)
+      return rc < 0 ? rc : 1;
+  }
+  /* The same records just passed check_records: decoding is repeatable. */
+  ASSERT(rc == 0);
+  return 0;
+}
+
+static int log_block(struct logscan_state *s, unsigned shard,
+                     struct stor_seg_block *b) {
+  const struct stor_logscan *q = s->q;
+  struct stor_logblock_reader first;
+  int rc;
+
+  if (b->lhdr.max_ns < q->start_ns || b->lhdr.min_ns > q->end_ns) {
+    s->st->blocks_skipped++;
+    s->st->bytes_read += STOR_BLOCK_HEADER_BYTES;
+    return 0;
+  }
+  rc = stor_seg_load_log(&s->seg, b, &s->dec);
+  if (rc == -EBADMSG)
+    return seg_bad(s->st, &s->seg);
+  if (rc < 0)
+    return rc;
+  s->st->bytes_read += b->bytes;
+  /* A block is checked to its end before any record is served: the
+   * reader's state right after opening is kept to read it again. */
+  first = b->lrd;
+  if (check_records(s, b) < 0)
+    return seg_bad(s->st, &s->seg);
+  b->lrd = first;
+  s->st->blocks_read++;
+  return serve_records(s, shard, b);
+}
+
+static int log_segment(void *arg, unsigned shard, int dir_fd, uint64_t seq) {
+  struct logscan_state *s = arg;
   struct stor_seg_block b;
   char name[32];
   int rc;
@@ -476,60 +692,35 @@ static int scan_segment(struct scan_state *s, int dir_fd, uint64_t seq) {
   if ((rc = stor_seg_open(&s->seg, dir_fd, name)) < 0)
     return rc == -ENOENT ? 0 : rc;  /* retention removed it meanwhile */
   s->st->segments++;
-  map_reset(s);
-  rc = s->q->points ? 1 : segment_overlaps(s);
-  while (rc > 0 && (rc = stor_seg_next(&s->seg, &b)) == 1) {
-    if (past_deadline(s->q)) {
+  while ((rc = stor_seg_next(&s->seg, &b)) == 1) {
+    if (past_deadline(s->q->deadline_ms)) {
       rc = -ETIME;
       break;
     }
-    if (b.status == STOR_BLK_TRUNCATED)
-      s->st->blocks_partial++;
-    else if (b.status != STOR_BLK_OK)
-      s->st->blocks_bad++;
-    else
-      rc = s->q->points ? points_block(s, &b) : series_block(s, &b);
-    rc = rc < 0 ? rc : 1;
+    if (b.status != STOR_BLK_OK)
+      count_stop(s->st, &b);
+    else if (b.kind == STOR_KIND_LOGS && (rc = log_block(s, shard, &b)) != 0)
+      break;
   }
   stor_seg_close(&s->seg);
   return rc;
 }
 
-static int scan_shard(struct scan_state *s, unsigned shard) {
-  char path[4096 + 32];
-  uint64_t *seqs;
-  long n;
-  int dir_fd, rc = 0;
+int stor_logscan_run(const struct stor_logscan *q, struct stor_scan_stats *st) {
+  struct logscan_state *s = calloc(1, sizeof(*s));
+  struct walk w = {.data_dir = q->data_dir, .deadline_ms = q->deadline_ms,
+                   .st = st, .fn = log_segment, .arg = s};
+  int rc;
 
-  snprintf(path, sizeof(path), "%s/shard-%u", s->q->data_dir, shard);
-  if ((n = stor_segment_seqs(path, &seqs)) < 0)
-    return n == -ENOENT ? 0 : (int)n;
-  dir_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd < 0) {
-    free(seqs);
-    return errno == ENOENT ? 0 : -errno;
-  }
-  s->st->shards++;
-  for (long i = 0; i < n && rc == 0; i++)
-    rc = past_deadline(s->q) ? -ETIME : scan_segment(s, dir_fd, seqs[i]);
-  close(dir_fd);
-  free(seqs);
-  return rc;
-}
-
-int stor_scan_run(const struct stor_scan *q, struct stor_scan_stats *st) {
-  unsigned ids[CORE_SHARDS_MAX];
-  struct scan_state s = {.q = q, .st = st};
-  int n = stor_shard_ids(q->data_dir, ids), rc = 0;
-
-  if (n < 0)
-    return n == -ENOENT ? 0 : n;
-  s.seg.fd = -1;
-  for (int i = 0; i < n && rc == 0; i++)
-    rc = scan_shard(&s, ids[i]);
-  free(s.map);
-  free(s.ts);
-  free(s.val);
-  free(s.runs);
-  return rc;
+  if (s == NULL)
+    return -ENOMEM;
+  s->q = q;
+  s->st = st;
+  s->seg.fd = -1;
+  rc = stor_logdec_init(&s->dec);
+  if (rc == 0)
+    rc = walk_run(&w);
+  stor_logdec_free(&s->dec);
+  free(s);
+  return rc > 0 ? 0 : rc;
 }

@@ -25,20 +25,35 @@ int stor_seg_open(struct stor_seg_reader *r, int dir_fd, const char *name);
 void stor_seg_close(struct stor_seg_reader *r);
 
 /*
- * Read the header of the next block into b (b->status says what was found;
- * anything but STOR_BLK_OK ends the segment). The payload is not read.
+ * Read the header of the next block into b: b->kind (metrics or logs),
+ * b->frame, and b->hdr or b->lhdr by kind (b->status says what was found;
+ * anything but STOR_BLK_OK ends the segment, and a kind other than 1 or 2
+ * is STOR_BLK_BAD_HEADER). The payload is not read.
  * Returns 1 when b holds a block, 0 at the end of the segment (or after a
  * bad block), or -errno on an I/O error.
  */
 int stor_seg_next(struct stor_seg_reader *r, struct stor_seg_block *b);
 
 /*
- * Read the payload of the block stor_seg_next just returned and check its
- * CRC32C; on success b->rd is ready for stor_block_next_dict/_run.
+ * Read the payload of the metric block stor_seg_next just returned (b->kind
+ * must be STOR_KIND_METRICS) and check its CRC32C; on success b->rd is
+ * ready for stor_block_next_dict/_run.
  * Returns 0, -EBADMSG (b->status = STOR_BLK_BAD_CRC; the segment ends), or
  * -errno on an I/O error or -ENOMEM.
  */
 int stor_seg_load(struct stor_seg_reader *r, struct stor_seg_block *b);
+
+/*
+ * Read the payload of the log block stor_seg_next just returned (b->kind
+ * must be STOR_KIND_LOGS), check its CRC32C and inflate it into dec; on
+ * success b->lrd is ready for stor_logblock_next (its strings point into
+ * r's buffer and dec, valid until the next load).
+ * Returns 0, -EBADMSG (b->status = STOR_BLK_BAD_CRC, or STOR_BLK_BAD_DATA
+ * for a stream that does not inflate; the segment ends), or -errno on an
+ * I/O error or -ENOMEM.
+ */
+int stor_seg_load_log(struct stor_seg_reader *r, struct stor_seg_block *b,
+                      struct stor_logdec *dec);
 
 /*
  * Shard ids of the shard-<K> directories in data_dir (K < CORE_SHARDS_MAX),
@@ -56,7 +71,7 @@ long stor_segment_seqs(const char *path, uint64_t **seqs);
 
 /*
  * Scan every segment of every shard of q->data_dir in order (shards by id,
- * segments by seq, blocks from the first).
+ * segments by seq, blocks from the first). Log blocks are passed over.
  * With q->points: q->series is called for every dictionary entry read (a
  * block outside the range is not decoded but its dictionary still is); a
  * block that fails a check is never served, its points not even in part.
@@ -69,5 +84,18 @@ long stor_segment_seqs(const char *path, uint64_t **seqs);
  * directory cannot be read.
  */
 int stor_scan_run(const struct stor_scan *q, struct stor_scan_stats *st);
+
+/*
+ * Visit every log record of every shard of q->data_dir whose time is in
+ * [start_ns, end_ns]: shards by id, segments by seq, blocks in file order,
+ * records in block order. Log blocks whose header range misses the window
+ * are not inflated (counted in blocks_skipped); metric blocks are passed
+ * over. A block that fails a check ends its segment and none of its
+ * records is served. One log decoder scratch (stor_logdec) is allocated
+ * per call. Counters go to st (records: records handed to q->fn).
+ * Returns 0 (a missing data_dir is empty), fn's negative return, -ETIME
+ * past q->deadline_ms, -ENOMEM, or -errno.
+ */
+int stor_logscan_run(const struct stor_logscan *q, struct stor_scan_stats *st);
 
 #endif

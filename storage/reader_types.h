@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "storage/block_types.h"
+#include "storage/logblock_types.h"
 
 /* What reading one block found. Anything but OK ends its segment. */
 enum stor_blk_status {
@@ -32,25 +33,36 @@ struct stor_seg_reader {
   size_t cap, cap_max;
 };
 
-/* One block as the segment reader found it. */
+/*
+ * One block as the segment reader found it. A segment holds metric and
+ * log blocks in any mix; kind says which header and reader apply.
+ */
 struct stor_seg_block {
   uint64_t offset;      /* in the file */
   uint64_t bytes;       /* header + payload (as the header says) */
   enum stor_blk_status status;
-  struct stor_block_hdr hdr;     /* valid unless BAD_HEADER */
+  uint8_t kind;                  /* enum stor_block_kind; valid unless
+                                    BAD_HEADER */
+  struct stor_frame frame;       /* shared fields; valid unless BAD_HEADER */
+  struct stor_block_hdr hdr;     /* kind METRICS: valid unless BAD_HEADER */
+  struct stor_logblock_hdr lhdr; /* kind LOGS: valid unless BAD_HEADER */
   struct stor_block_reader rd;   /* after stor_seg_load returned 0 */
+  struct stor_logblock_reader lrd; /* after stor_seg_load_log returned 0 */
 };
 
 /* Counters of one scan (added to, never reset by the scan). */
 struct stor_scan_stats {
   uint64_t shards;          /* shard directories read */
   uint64_t segments;        /* segment files opened */
-  uint64_t blocks_read;     /* blocks whose points were decoded */
-  uint64_t blocks_skipped;  /* outside the time range: points not decoded */
+  uint64_t blocks_read;     /* blocks of the scan's kind decoded */
+  uint64_t blocks_skipped;  /* of the scan's kind but outside the time
+                               range: not decoded (blocks of the other
+                               kind are passed over uncounted) */
   uint64_t blocks_bad;      /* failed a check: their segment ends there */
   uint64_t blocks_partial;  /* a segment's last block not all written yet */
   uint64_t bytes_read;      /* bytes read from segment files */
   uint64_t points;          /* points handed to the caller */
+  uint64_t records;         /* log records handed to the caller */
 };
 
 /*
@@ -77,6 +89,24 @@ struct stor_scan {
   stor_scan_points_fn points; /* NULL: series only (see stor_scan) */
   void *ctx;
   int64_t deadline_ms;      /* CLOCK_MONOTONIC, ms; 0: none */
+};
+
+/*
+ * One stored log record met by a log scan (time_ns within the scan's
+ * range). r's strings and attrs are valid only during the call.
+ * Return 0 to go on, 1 to stop the scan early (stor_logscan_run then
+ * returns 0), or a negative errno to stop it with that error.
+ */
+typedef int (*stor_logscan_fn)(void *ctx, unsigned shard,
+                               const struct stor_log_rec *r);
+
+/* What a log scan visits. */
+struct stor_logscan {
+  const char *data_dir;      /* holds shard-<K>/ directories */
+  int64_t start_ns, end_ns;  /* inclusive, on stor_log_rec.time_ns */
+  stor_logscan_fn fn;
+  void *ctx;
+  int64_t deadline_ms;       /* CLOCK_MONOTONIC, ms; 0: none */
 };
 
 #endif

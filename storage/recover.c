@@ -16,6 +16,13 @@
 #include "storage/block.h"
 #include "storage/logblock.h"
 
+/* What one stor_recover_dir call allocates once for all its segments. */
+struct scratch {
+  uint8_t *buf;          /* one whole block */
+  size_t cap;
+  struct stor_logdec dec;
+};
+
 /* A writer's buffer holds the largest metric block or log block. */
 size_t stor_block_buf_bytes(void) {
   size_t n = stor_block_bytes_max(CORE_HEAD_POINTS_MAX, CORE_HEAD_POINTS_MAX,
@@ -48,33 +55,64 @@ int stor_segment_seq(const char *name, uint64_t *seq) {
 }
 
 /*
- * Offset of the first bad block of an open segment (its size when every
- * block is good); counts good blocks and the highest block seq.
+ * Check the whole block in buf (len bytes, header already read as frame f):
+ * a metric block's header and CRC32C; a log block's header, CRC32C, string
+ * table and inflated stream (into dec). Returns 0, or -EBADMSG with *why.
  */
-static uint64_t good_prefix(int fd, uint64_t size, uint8_t *buf, size_t cap,
+static int block_ok(const uint8_t *buf, size_t len, const struct stor_frame *f,
+                    struct stor_logdec *dec, const char **why) {
+  struct stor_block_reader rd;
+  struct stor_logblock_reader lrd;
+
+  *why = "checksum";
+  if (f->kind == STOR_KIND_METRICS)
+    return stor_block_reader_init(&rd, buf, len) < 0 ? -EBADMSG : 0;
+  if (stor_logblock_reader_init(&lrd, dec, buf, len) == 0)
+    return 0;
+  if (stor_block_crc(buf, len) == f->crc)
+    *why = "log stream";
+  return -EBADMSG;
+}
+
+/* The kind's own header rules, on the header in buf. */
+static int kind_hdr_ok(const uint8_t *buf, const struct stor_frame *f) {
+  struct stor_block_hdr h;
+  struct stor_logblock_hdr lh;
+
+  if (f->kind == STOR_KIND_METRICS)
+    return stor_block_hdr_read(buf, STOR_BLOCK_HEADER_BYTES, &h) == 0;
+  return stor_logblock_hdr_read(buf, STOR_BLOCK_HEADER_BYTES, &lh) == 0;
+}
+
+/*
+ * Offset of the first bad block of an open segment (its size when every
+ * block is good); counts good blocks of both kinds and the highest block
+ * seq (metric and log blocks share a shard's sequence).
+ */
+static uint64_t good_prefix(int fd, uint64_t size, struct scratch *sc,
                             struct stor_recovery *r, const char **why) {
   uint64_t off = 0;
-  struct stor_block_hdr h;
-  struct stor_block_reader rd;
+  struct stor_frame f;
 
   while (off < size) {
     uint64_t len;
     *why = "header";
     if (size - off < STOR_BLOCK_HEADER_BYTES ||
-        pread(fd, buf, STOR_BLOCK_HEADER_BYTES, (off_t)off) !=
+        pread(fd, sc->buf, STOR_BLOCK_HEADER_BYTES, (off_t)off) !=
             STOR_BLOCK_HEADER_BYTES ||
-        stor_block_hdr_read(buf, STOR_BLOCK_HEADER_BYTES, &h) < 0)
+        stor_frame_read(sc->buf, STOR_BLOCK_HEADER_BYTES, &f) < 0 ||
+        !kind_hdr_ok(sc->buf, &f))
       return off;
-    len = STOR_BLOCK_HEADER_BYTES + (uint64_t)h.payload_bytes;
+    len = stor_frame_total_bytes(&f);
     *why = "length";
-    if (len > cap || len > size - off)
+    if (len > sc->cap || len > size - off)
       return off;
-    *why = "checksum";
-    if (pread(fd, buf, len, (off_t)off) != (ssize_t)len ||
-        stor_block_reader_init(&rd, buf, len) < 0)
+    *why = "read";
+    if (pread(fd, sc->buf, len, (off_t)off) != (ssize_t)len ||
+        block_ok(sc->buf, len, &f, &sc->dec, why) < 0)
       return off;
-    if (h.seq > r->max_block_seq)
-      r->max_block_seq = h.seq;
+    if (f.seq > r->max_block_seq)
+      r->max_block_seq = f.seq;
     r->blocks++;
     off += len;
   }
@@ -82,7 +120,7 @@ static uint64_t good_prefix(int fd, uint64_t size, uint8_t *buf, size_t cap,
 }
 
 static void check_segment(int dir_fd, const char *path, const char *name,
-                          uint8_t *buf, size_t cap, struct stor_recovery *r,
+                          struct scratch *sc, struct stor_recovery *r,
                           FILE *log) {
   int fd = openat(dir_fd, name, O_RDWR | O_CLOEXEC);
   const char *why = "";
@@ -98,7 +136,7 @@ static void check_segment(int dir_fd, const char *path, const char *name,
     return;
   }
   r->segments++;
-  good = good_prefix(fd, (uint64_t)st.st_size, buf, cap, r, &why);
+  good = good_prefix(fd, (uint64_t)st.st_size, sc, r, &why);
   if (good < (uint64_t)st.st_size) {
     if (ftruncate(fd, (off_t)good) == 0 && fsync(fd) == 0) {
       r->truncated_bytes += (uint64_t)st.st_size - good;
@@ -119,25 +157,24 @@ static void check_segment(int dir_fd, const char *path, const char *name,
 
 int stor_recover_dir(int dir_fd, const char *path, struct stor_recovery *out,
                      FILE *log) {
-  size_t cap = stor_block_buf_bytes();
-  uint8_t *buf;
+  struct scratch sc = {.cap = stor_block_buf_bytes()};
   struct dirent *de;
   DIR *d;
-  int fd2 = dup(dir_fd);
+  int fd2 = dup(dir_fd), rc = 0;
 
   memset(out, 0, sizeof(*out));
   if (fd2 < 0)
     return -errno;
   d = fdopendir(fd2);
   if (d == NULL) {
-    int rc = -errno;
+    rc = -errno;
     close(fd2);
     return rc;
   }
-  buf = malloc(cap);
-  if (buf == NULL) {
-    closedir(d);
-    return -ENOMEM;
+  sc.buf = malloc(sc.cap);
+  if (sc.buf == NULL || stor_logdec_init(&sc.dec) < 0) {
+    rc = -ENOMEM;
+    goto out;
   }
   while ((de = readdir(d)) != NULL) {
     uint64_t seq;
@@ -145,9 +182,11 @@ int stor_recover_dir(int dir_fd, const char *path, struct stor_recovery *out,
       continue;
     if (seq > out->max_seg_seq)
       out->max_seg_seq = seq;
-    check_segment(dir_fd, path, de->d_name, buf, cap, out, log);
+    check_segment(dir_fd, path, de->d_name, &sc, out, log);
   }
-  free(buf);
+out:
+  stor_logdec_free(&sc.dec);
+  free(sc.buf);
   closedir(d);
-  return 0;
+  return rc;
 }
