@@ -99,6 +99,9 @@
 #define CORE_QUERY_KEY_BYTES_MAX (64u << 20) /* series key bytes held by one query */
 #define CORE_QUERY_TIME_MS_MAX 10000       /* time budget of one query: 503 over */
 #define CORE_QUERY_PARAM_BYTES_MAX 64      /* start=, end= text */
+#define CORE_LOGMATCH_MATCHERS_MAX 32      /* field matchers in one logs match= */
+#define CORE_LOGS_LIMIT_DEFAULT 1000       /* /api/v1/logs records without limit= */
+#define CORE_LOGS_LIMIT_MAX 100000         /* largest limit=: 400 over */
 
 /* ---- tools: bench, stats, tune (operator side, never the data path) ------ */
 #define TOOLS_BENCH_THREADS_MAX 64              /* --threads */
@@ -268,6 +271,11 @@ _Static_assert(CORE_QUERY_POINTS_MAX * 4ull <= NET_HTTP_RESPONSE_BYTES_MAX,
                "a response can hold every point the points bound lets through");
 _Static_assert(CORE_SELECTOR_BYTES_MAX <= NET_HTTP_HEADER_BYTES_MAX,
                "a selector fits the request line it arrives in");
+_Static_assert(CORE_LOGS_LIMIT_DEFAULT >= 1 &&
+                   CORE_LOGS_LIMIT_DEFAULT <= CORE_LOGS_LIMIT_MAX,
+               "the default logs limit is a valid limit=");
+_Static_assert(CORE_LOGMATCH_MATCHERS_MAX * 4 <= CORE_SELECTOR_BYTES_MAX,
+               "a logs match= can spell out every matcher it may hold");
 _Static_assert(CORE_QUERY_KEY_BYTES_MAX >= CORE_SERIES_KEY_BYTES_MAX,
                "one maximal series key fits a query");
 _Static_assert(CORE_QUERY_SERIES_MAX * 1ull * CORE_SERIES_KEY_BYTES_AVG <=
