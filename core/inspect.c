@@ -21,22 +21,33 @@
 #include "core/cli.h"
 #include "core/limits.h"
 #include "core/statsd.h"
+#include "core/syslog.h"
 #include "storage/block.h"
+#include "storage/logblock.h"
 #include "storage/reader.h"
 #include "storage/recover.h"
 
 static const char help[] =
-    "Usage: sluice inspect [--points] PATH...\n"
+    "Usage: sluice inspect [--points] [--records] PATH...\n"
     "List the blocks of segment files. PATH is a segment file\n"
     "(shard-K/NNNNNNNNNNNNNNNN.seg), a shard directory or a data directory.\n"
     "\n"
-    "  -p, --points   also print every point: KEY TYPE TS_MS VALUE\n"
-    "                 (KEY as name#tag,tag)\n"
+    "  -p, --points   also print every point of metric blocks:\n"
+    "                 KEY TYPE TS_MS VALUE (KEY as name#tag,tag)\n"
+    "  -r, --records  also print every record of log blocks, one JSON object\n"
+    "                 a line: time_ns, recv_ms, facility, severity, flags,\n"
+    "                 host, app, procid, msgid, attrs ({\"sdid.name\": value};\n"
+    "                 a repeated key repeats), msg. Strings are the stored\n"
+    "                 bytes with \" \\\\ and control bytes escaped (invalid\n"
+    "                 UTF-8 passes through: flags bit 4 marks it)\n"
     "  -h, --help     this text\n"
     "\n"
-    "Per block: offset, seq, kind, shard, points, runs, dictionary entries,\n"
-    "time range (RFC 3339 and ms), size in bytes and check status; then a\n"
-    "summary. Reading a segment stops at its first bad block.\n"
+    "Per metric block (kind=metrics): offset, seq, shard, points, runs,\n"
+    "dictionary entries, time range (RFC 3339 and ms), size in bytes and\n"
+    "check status. Per log block (kind=logs): offset, seq, shard, records,\n"
+    "string table entries, inflated stream bytes, time range (RFC 3339 and\n"
+    "ns), size and check status. Then a summary. Reading a segment stops at\n"
+    "its first bad block.\n"
     "Exit status: 0 every block good, 1 a bad block or an unreadable file\n"
     "(named with its offset), 2 usage error.\n";
 
@@ -49,19 +60,24 @@ struct keymap {
 };
 
 struct inspect {
-  bool points;
+  bool points, records;
   int bad;
+  struct stor_logdec dec;
   struct keymap keys;
   int64_t *ts;
   double *val;
   uint32_t pts_cap;
   uint64_t files, blocks, bad_blocks, npoints, runs, dict, bytes;
-  int64_t min_ts, max_ts;
+  uint64_t log_blocks, nrecords, log_dict, log_bytes;
+  int64_t min_ts, max_ts;   /* ms, over both kinds */
 };
 
-static void fmt_time(int64_t ms, char *out, size_t len) {
-  int64_t s = ms / 1000 - (ms % 1000 < 0);
-  int frac = (int)(ms - s * 1000);
+/* RFC 3339 of v units since the epoch (per_s units a second, shown with
+ * `digits` fraction digits: 3 for ms, 9 for ns). */
+static void fmt_time_in(int64_t v, int64_t per_s, int digits, char *out,
+                        size_t len) {
+  int64_t s = v / per_s - (v % per_s < 0);
+  int64_t frac = v - s * per_s;
   time_t t = (time_t)s;
   struct tm tm;
 
@@ -69,8 +85,18 @@ static void fmt_time(int64_t ms, char *out, size_t len) {
     snprintf(out, len, "?");
     return;
   }
-  snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-           tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+  snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d.%0*" PRId64 "Z",
+           tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+           tm.tm_min, tm.tm_sec, digits, frac);
+}
+
+static void fmt_time(int64_t ms, char *out, size_t len) {
+  fmt_time_in(ms, 1000, 3, out, len);
+}
+
+/* ns to ms, rounding down (toward -inf). */
+static int64_t ns_to_ms(int64_t ns) {
+  return ns / 1000000 - (ns % 1000000 < 0);
 }
 
 static const char *status_name(enum stor_blk_status s) {
@@ -168,12 +194,27 @@ static int block_body(struct inspect *in, struct stor_seg_block *b) {
   return print_runs(in, b);
 }
 
+static void log_block_line(const struct stor_seg_block *b) {
+  char lo[96], hi[96];
+  const struct stor_logblock_hdr *h = &b->lhdr;
+
+  fmt_time_in(h->min_ns, 1000000000, 9, lo, sizeof(lo));
+  fmt_time_in(h->max_ns, 1000000000, 9, hi, sizeof(hi));
+  printf(" seq=%" PRIu64 " kind=logs shard=%u records=%" PRIu32
+         " dict=%" PRIu32 " text_bytes=%" PRIu32 " bytes=%" PRIu64
+         " min=%s (%" PRId64 ") max=%s (%" PRId64 ")",
+         h->seq, h->shard, h->count, h->dict_count, h->text_bytes, b->bytes,
+         lo, h->min_ns, hi, h->max_ns);
+}
+
 static void block_line(const struct stor_seg_block *b) {
   char lo[96], hi[96];
   const struct stor_block_hdr *h = &b->hdr;
 
   printf("  block offset=%" PRIu64, b->offset);
-  if (b->status != STOR_BLK_BAD_HEADER) {
+  if (b->status != STOR_BLK_BAD_HEADER && b->kind == STOR_KIND_LOGS) {
+    log_block_line(b);
+  } else if (b->status != STOR_BLK_BAD_HEADER) {
     fmt_time(h->min_ts_ms, lo, sizeof(lo));
     fmt_time(h->max_ts_ms, hi, sizeof(hi));
     printf(" seq=%" PRIu64 " kind=%s shard=%u points=%" PRIu32
@@ -186,18 +227,93 @@ static void block_line(const struct stor_seg_block *b) {
   printf(" check=%s\n", status_name(b->status));
 }
 
+static void range(struct inspect *in, int64_t min_ms, int64_t max_ms) {
+  if (min_ms < in->min_ts)
+    in->min_ts = min_ms;
+  if (max_ms > in->max_ts)
+    in->max_ts = max_ms;
+}
+
 static void count(struct inspect *in, const struct stor_seg_block *b) {
   const struct stor_block_hdr *h = &b->hdr;
 
   in->blocks++;
+  in->bytes += b->bytes;
+  if (b->kind == STOR_KIND_LOGS) {
+    in->log_blocks++;
+    in->nrecords += b->lhdr.count;
+    in->log_dict += b->lhdr.dict_count;
+    in->log_bytes += b->bytes;
+    range(in, ns_to_ms(b->lhdr.min_ns), ns_to_ms(b->lhdr.max_ns));
+    return;
+  }
   in->npoints += h->point_count;
   in->runs += h->run_count;
   in->dict += h->dict_count;
-  in->bytes += b->bytes;
-  if (h->min_ts_ms < in->min_ts)
-    in->min_ts = h->min_ts_ms;
-  if (h->max_ts_ms > in->max_ts)
-    in->max_ts = h->max_ts_ms;
+  range(in, h->min_ts_ms, h->max_ts_ms);
+}
+
+/* A JSON string of the stored bytes (see the help text). */
+static void print_json_str(const char *p, size_t n) {
+  putchar('"');
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)p[i];
+    if (c == '"' || c == '\\')
+      printf("\\%c", c);
+    else if (c < 0x20 || c == 0x7f)
+      printf("\\u%04x", c);
+    else
+      putchar(c);
+  }
+  putchar('"');
+}
+
+static void print_field(const char *name, struct core_syslog_str s) {
+  printf(",\"%s\":", name);
+  print_json_str(s.ptr, s.len);
+}
+
+static void print_record(const struct stor_log_rec *r) {
+  char key[2 * CORE_SYSLOG_SD_NAME_BYTES_MAX + 1];
+
+  printf("    {\"time_ns\":%" PRId64 ",\"recv_ms\":%" PRId64
+         ",\"facility\":%u,\"severity\":%u,\"flags\":%" PRIu32,
+         r->time_ns, r->recv_ms, r->facility, r->severity, r->flags);
+  print_field("host", r->host);
+  print_field("app", r->app);
+  print_field("procid", r->procid);
+  print_field("msgid", r->msgid);
+  printf(",\"attrs\":{");
+  for (uint32_t i = 0; i < r->attr_count; i++) {
+    size_t n = core_syslog_attr_key(&r->attrs[i], key, sizeof(key));
+    printf("%s", i ? "," : "");
+    print_json_str(key, n <= sizeof(key) ? n : 0);
+    putchar(':');
+    print_json_str(r->attrs[i].value.ptr, r->attrs[i].value.len);
+  }
+  putchar('}');
+  print_field("msg", r->msg);
+  printf("}\n");
+}
+
+/* Records of a loaded log block; -EBADMSG when one fails. */
+static int log_body(struct inspect *in, struct stor_seg_block *b) {
+  struct core_syslog_attr attrs[CORE_SYSLOG_SD_ATTRS_MAX];
+  struct stor_log_rec rec;
+  int rc;
+
+  while ((rc = stor_logblock_next(&b->lrd, &rec, attrs,
+                                  CORE_SYSLOG_SD_ATTRS_MAX)) == 1)
+    if (in->records)
+      print_record(&rec);
+  return rc < 0 ? -EBADMSG : 0;
+}
+
+static int load(struct inspect *in, struct stor_seg_reader *r,
+                struct stor_seg_block *b) {
+  if (b->kind == STOR_KIND_LOGS)
+    return stor_seg_load_log(r, b, &in->dec);
+  return stor_seg_load(r, b);
 }
 
 /* One block: check, list, count; 1 when it is bad (the segment ends). */
@@ -205,13 +321,14 @@ static int one_block(struct inspect *in, struct stor_seg_reader *r,
                      struct stor_seg_block *b) {
   int rc = 0;
 
-  if (b->status == STOR_BLK_OK && (rc = stor_seg_load(r, b)) < 0 &&
+  if (b->status == STOR_BLK_OK && (rc = load(in, r, b)) < 0 &&
       rc != -EBADMSG)
     return rc;
   block_line(b);
   if (b->status != STOR_BLK_OK)
     return 1;
-  if ((rc = block_body(in, b)) == -EBADMSG) {
+  rc = b->kind == STOR_KIND_LOGS ? log_body(in, b) : block_body(in, b);
+  if (rc == -EBADMSG) {
     b->status = STOR_BLK_BAD_DATA;
     block_line(b);
     return 1;
@@ -301,6 +418,7 @@ static void inspect_path(struct inspect *in, const char *path) {
 
 static void summary(const struct inspect *in) {
   char lo[96] = "-", hi[96] = "-";
+  uint64_t metric_bytes = in->bytes - in->log_bytes;
 
   if (in->blocks) {
     fmt_time(in->min_ts, lo, sizeof(lo));
@@ -311,13 +429,21 @@ static void summary(const struct inspect *in) {
          " bytes=%" PRIu64 " min=%s max=%s", in->files, in->blocks,
          in->bad_blocks, in->npoints, in->runs, in->dict, in->bytes, lo, hi);
   if (in->npoints)
-    printf(" bytes_per_point=%.3f", (double)in->bytes / (double)in->npoints);
+    printf(" bytes_per_point=%.3f",
+           (double)metric_bytes / (double)in->npoints);
+  printf(" log_blocks=%" PRIu64 " records=%" PRIu64 " log_dict=%" PRIu64
+         " log_bytes=%" PRIu64, in->log_blocks, in->nrecords, in->log_dict,
+         in->log_bytes);
+  if (in->nrecords)
+    printf(" bytes_per_record=%.3f",
+           (double)in->log_bytes / (double)in->nrecords);
   printf("\n");
 }
 
 int core_inspect_main(int argc, char **argv) {
   static const struct option opts[] = {
       {"points", no_argument, NULL, 'p'},
+      {"records", no_argument, NULL, 'r'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
@@ -326,20 +452,24 @@ int core_inspect_main(int argc, char **argv) {
 
   optind = 1;
   opterr = 0;
-  while ((c = getopt_long(argc, argv, "+ph", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "+prh", opts, NULL)) != -1) {
     if (c == 'h')
       return fputs(help, stdout), CORE_EXIT_OK;
-    if (c != 'p')
+    if (c != 'p' && c != 'r')
       return core_cli_usage("inspect", "unknown option '%s'",
                             argv[optind - 1]);
-    in.points = true;
+    in.points |= c == 'p';
+    in.records |= c == 'r';
   }
   if (optind >= argc)
     return core_cli_usage("inspect", "give a segment file, shard directory "
                                      "or data directory");
+  if (stor_logdec_init(&in.dec) < 0)
+    return core_cli_fail("inspect", "out of memory");
   for (int i = optind; i < argc; i++)
     inspect_path(&in, argv[i]);
   summary(&in);
+  stor_logdec_free(&in.dec);
   free(in.keys.ent);
   free(in.keys.arena);
   free(in.ts);
