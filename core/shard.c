@@ -39,6 +39,25 @@ static int is_storage_op(enum net_op op) {
 }
 
 /*
+ * Take the oldest completion off the CQ into *out, consuming it first.
+ * Why copy-then-consume: handling a completion may seal a block and wait
+ * for storage completions of this same ring (wait_storage); that inner
+ * wait must never see a completion its caller is still handling.
+ * Returns 1, or 0 when the CQ is empty. No system call.
+ */
+static int take_cqe(struct io_uring *ring, struct io_uring_cqe *out) {
+  struct io_uring_cqe *cqe;
+  unsigned head;
+
+  io_uring_for_each_cqe(ring, head, cqe) {
+    *out = *cqe;
+    io_uring_cq_advance(ring, 1);
+    return 1;
+  }
+  return 0;
+}
+
+/*
  * Wait for one batch of completions while a seal needs a write buffer:
  * storage completions are handled, every other one is parked (receiving
  * would re-enter the head being sealed). Returns 0, or -ENOSPC when the
@@ -47,8 +66,7 @@ static int is_storage_op(enum net_op op) {
 static int wait_storage(struct core_shard *sh) {
   struct __kernel_timespec tick = {.tv_sec = 0,
                                    .tv_nsec = NET_TICK_MS * 1000000L};
-  struct io_uring_cqe *cqe;
-  unsigned head, n = 0;
+  struct io_uring_cqe *cqe, c;
   int64_t t;
 
   if (sh->deferred.len + 2 * NET_RING_ENTRIES > STOR_DEFERRED_CQES_MAX)
@@ -57,14 +75,13 @@ static int wait_storage(struct core_shard *sh) {
    * completion, and the tick below is what resubmits it. */
   io_uring_submit_and_wait_timeout(&sh->io.ring, &cqe, 1, &tick, NULL);
   t = now_ms();
-  io_uring_for_each_cqe(&sh->io.ring, head, cqe) {
-    n++;
-    if (is_storage_op(net_ud_op(cqe->user_data)))
-      stor_writer_complete(&sh->writer, cqe, t);
+  for (unsigned n = 0; n < 2 * NET_RING_ENTRIES && take_cqe(&sh->io.ring, &c);
+       n++) {
+    if (is_storage_op(net_ud_op(c.user_data)))
+      stor_writer_complete(&sh->writer, &c, t);
     else
-      defer_cqe(sh, cqe);
+      defer_cqe(sh, &c);
   }
-  io_uring_cq_advance(&sh->io.ring, n);
   stor_writer_tick(&sh->writer, t);
   return 0;
 }
@@ -199,18 +216,18 @@ static void run_deferred(struct core_shard *sh) {
   }
 }
 
-/* Reap every completion now in the CQ. Returns how many. */
+/* Reap the completions now in the CQ (at most a CQ's worth, so the loop's
+ * ticks keep running under load). Returns how many. */
 static unsigned reap(struct core_shard *sh) {
-  struct io_uring_cqe *cqe;
-  unsigned head, n = 0;
+  struct io_uring_cqe c;
+  unsigned n = 0;
   int64_t t = now_ms();
 
   run_deferred(sh);
-  io_uring_for_each_cqe(&sh->io.ring, head, cqe) {
+  while (n < 2 * NET_RING_ENTRIES && take_cqe(&sh->io.ring, &c)) {
     n++;
-    dispatch(sh, cqe, t);
+    dispatch(sh, &c, t);
   }
-  io_uring_cq_advance(&sh->io.ring, n);
   run_deferred(sh);
   return n;
 }

@@ -25,7 +25,7 @@ struct family {
 static const struct family families[] = {
     {"sluice_points_ingested_total", offsetof(struct tools_counts, ingested),
      BY_PROTO | ALSO_POINTS},
-    {"sluice_records_ingested_total", offsetof(struct tools_counts, ingested),
+    {"sluice_logs_ingested_total", offsetof(struct tools_counts, ingested),
      BY_PROTO | ALSO_POINTS},
     {"sluice_parse_errors_total", offsetof(struct tools_counts, parse_errors),
      BY_PROTO | ALSO_ERRORS},

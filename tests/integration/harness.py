@@ -90,6 +90,16 @@ class Sluice:
     def total(self, name, **labels):
         return sum_metric(self.metrics(), name, **labels)
 
+    def flush(self, timeout=15.0):
+        """POST /api/v1/flush: every shard sealed and fsynced on return."""
+        req = urllib.request.Request(self.url("/api/v1/flush"), data=b"",
+                                     method="POST")
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            body = r.read()
+            if r.status != 200:
+                raise RuntimeError(f"flush answered {r.status}: {body}")
+            return body
+
     def wait_total(self, name, want, timeout=5.0, **labels):
         """Poll until sum(name{labels}) == want; return the last value."""
         deadline = time.time() + timeout
