@@ -110,6 +110,7 @@ static const struct route routes[] = {
     {"/api/v1/series", net_query_series, false},
     {"/api/v1/labels", net_query_labels, false},
     {"/api/v1/label/", net_query_label_values, true},
+    {"/api/v1/logs", net_query_logs, false},
 };
 
 void net_query_handle(const struct net_http_request *req,

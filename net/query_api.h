@@ -6,6 +6,8 @@
  *   GET /api/v1/series?match[]=SEL&start=&end=   Prometheus HTTP API JSON
  *   GET /api/v1/labels[?match[]=...&start=&end=]
  *   GET /api/v1/label/NAME/values[?match[]=...&start=&end=]
+ *   GET /api/v1/logs?match=&contains=&start=&end=&limit=   NDJSON log
+ *       records, the newest `limit` of those that match, oldest first
  *
  * Errors are Prometheus API JSON: 400 bad_data (bad parameter or
  * selector), 422 execution (a response bound is exceeded), 503 timeout
@@ -20,6 +22,8 @@
 struct core_runtime;
 struct net_http_request;
 struct net_http_response;
+struct core_strbuf;
+struct stor_log_rec;
 
 /* The handlers; rt->cfg.data_dir is read. */
 void net_query_export(const struct core_runtime *rt,
@@ -35,6 +39,35 @@ void net_query_labels(const struct core_runtime *rt,
 void net_query_label_values(const struct core_runtime *rt,
                             const struct net_http_request *req,
                             struct net_http_response *resp);
+
+/* Serves /api/v1/logs (net/query_logs.c). */
+void net_query_logs(const struct core_runtime *rt,
+                    const struct net_http_request *req,
+                    struct net_http_response *resp);
+
+/* The same for the segments of data_dir (tests call it directly). */
+void net_query_logs_dir(const char *data_dir,
+                        const struct net_http_request *req,
+                        struct net_http_response *resp);
+
+/*
+ * Append r to b as one NDJSON line ending in '\n' (docs/query-api.md
+ * "Logs"): _time, _msg, host, app, severity, facility, procid, msgid,
+ * "_parse_error":true when CORE_SYSLOG_F_PARSE_ERROR is set, then one
+ * "sdid.name" key per distinct attribute key (repeated keys' values
+ * joined by ','). scratch holds joined values. Strings are JSON-escaped;
+ * bytes that are not UTF-8 are written as U+FFFD.
+ * Returns 0, or -ENOMEM when b's bound was hit (b->failed).
+ */
+int net_query_log_line(struct core_strbuf *b, const struct stor_log_rec *r,
+                       struct core_strbuf *scratch);
+
+/*
+ * Write ns since the epoch into out (at least 31 bytes) as RFC 3339 in
+ * UTC with nine fraction digits ("2026-11-21T10:00:00.123456789Z") and a
+ * NUL. Returns the length (30).
+ */
+int net_query_format_time_ns(int64_t ns, char *out);
 
 /*
  * Parse a start=/end= value: RFC 3339 ("2023-11-14T22:13:20.5Z", any
