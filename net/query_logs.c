@@ -51,8 +51,11 @@ static size_t escape(unsigned char c, char *e) {
                   : c == '\r' ? "\\r" : c == '\t' ? "\\t" : c == '\b' ? "\\b"
                   : c == '\f' ? "\\f" : c >= 0x80 ? "\\ufffd" : NULL;
 
-  if (s != NULL)
-    return (size_t)(stpcpy(e, s) - e);
+  if (s != NULL) {
+    size_t n = strlen(s);
+    memcpy(e, s, n);
+    return n;
+  }
   memcpy(e, "\\u00", 4);
   e[4] = hex[c >> 4];
   e[5] = hex[c & 15];
