@@ -25,8 +25,9 @@ static const struct subcommand subcommands[] = {
 
 static void usage(FILE *f) {
   fputs("Usage: sluice COMMAND [OPTION]...\n"
-        "sluice: a telemetry ingestion appliance (StatsD/DogStatsD in,\n"
-        "per-core io_uring shards).\n\nCommands:\n",
+        "sluice: a telemetry ingestion appliance (StatsD/DogStatsD and\n"
+        "syslog in, per-core io_uring shards, columnar segments, a query\n"
+        "port).\n\nCommands:\n",
         f);
   for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
     fprintf(f, "  %-8s %s\n", subcommands[i].name, subcommands[i].what);
