@@ -435,10 +435,28 @@ static size_t str_field(const struct core_logmatch *lm,
   return s->len;
 }
 
+/*
+ * v as a NUL-terminated string in z (v may be z's own joined value).
+ * REG_STARTEND alone would do for glibc, but sanitizers' regexec
+ * interceptors (and other libcs) read the string up to its NUL, past the
+ * end of a stored value. Returns NULL when z cannot hold it.
+ */
+static const char *nul_terminated(const char *v, size_t n,
+                                  struct core_strbuf *z) {
+  if (v != z->data || n != z->len) {
+    z->len = 0;
+    z->failed = 0;
+    core_strbuf_append(z, v, n);
+  }
+  core_strbuf_append(z, "", 1);
+  return z->failed ? NULL : z->data;
+}
+
 static bool str_holds(const struct core_selector *sel, const char *v,
-                      size_t n) {
+                      size_t n, struct core_strbuf *z) {
   const struct core_sel_matcher *sm = &sel->m[1];
   regmatch_t rm = {.rm_so = 0, .rm_eo = (regoff_t)n};
+  const char *s;
   bool hit;
 
   if (sm->op == CORE_SEL_EQ || sm->op == CORE_SEL_NE) {
@@ -446,8 +464,9 @@ static bool str_holds(const struct core_selector *sel, const char *v,
           memcmp(v, sel->text + sm->value_off, n) == 0;
     return sm->op == CORE_SEL_EQ ? hit : !hit;
   }
-  /* REG_STARTEND (glibc): values are not NUL-terminated. */
-  hit = regexec(&sm->re, v, 1, &rm, REG_STARTEND) == 0;
+  /* REG_STARTEND: the whole value is matched, NUL bytes included. */
+  s = nul_terminated(v, n, z);
+  hit = regexec(&sm->re, s ? s : v, 1, &rm, REG_STARTEND) == 0;
   return sm->op == CORE_SEL_RE ? hit : !hit;
 }
 
@@ -478,7 +497,7 @@ bool core_logmatch_eval(const struct core_logmatch *lm,
       continue;
     }
     n = str_field(lm, m, r, scratch, &v);
-    if (!str_holds(m->sel, v, n))
+    if (!str_holds(m->sel, v, n, scratch))
       return false;
   }
   return true;

@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/logmatch.h"
@@ -282,4 +283,18 @@ Test(logmatch, free_is_idempotent) {
   core_logmatch_free(&lm);
   core_logmatch_free(&lm);
   cr_assert_eq(lm.count, 0);
+}
+
+/* A value that ends exactly where its allocation does (as stored values
+ * do in a decoded block): a regex must not read past it, which ASan's
+ * regexec interceptor would (it reads up to a NUL, REG_STARTEND or not). */
+Test(logmatch, regex_on_a_value_without_a_nul_after_it) {
+  struct stor_log_rec r = rec();
+  char *msg = malloc(5);
+
+  memcpy(msg, "hello", 5);
+  r.msg = (struct core_syslog_str){msg, 5};
+  cr_assert(holds("{_msg=~\"hel+o\"}", &r));
+  cr_assert_not(holds("{_msg!~\"h.*\"}", &r));
+  free(msg);
 }
