@@ -478,9 +478,17 @@ static bool matcher_holds(const struct core_selector *s,
     eq = n == m->value_len && memcmp(v, s->text + m->value_off, n) == 0;
     return m->op == CORE_SEL_EQ ? eq : !eq;
   }
-  /* REG_STARTEND (glibc, BSD): the value is not NUL-terminated. */
+  /* REG_STARTEND (glibc, BSD) matches the whole value, NUL bytes and
+   * all; the copy gives it a NUL after its end too, because sanitizers'
+   * regexec interceptors read a string up to its NUL. A label value is
+   * part of a series key, so it fits. */
+  char z[CORE_SERIES_KEY_BYTES_MAX + 1];
   regmatch_t r = {.rm_so = 0, .rm_eo = (regoff_t)n};
-  eq = regexec(&m->re, n ? v : "", 1, &r, REG_STARTEND) == 0;
+  if (n >= sizeof(z))
+    return m->op != CORE_SEL_RE;
+  memcpy(z, v, n);
+  z[n] = '\0';
+  eq = regexec(&m->re, z, 1, &r, REG_STARTEND) == 0;
   return m->op == CORE_SEL_RE ? eq : !eq;
 }
 
