@@ -257,6 +257,9 @@ def test_cli_usage_errors(binary):
     check(rc == 2 and "--max-series" in out, f"bad number: {rc} {out}")
     rc, out = run_cli(binary, "run", "--bogus")
     check(rc == 2 and "--bogus" in out, f"unknown option: {rc} {out}")
+    rc, out = run_cli(binary, "run", "--syslog-max-bytes", "100")
+    check(rc == 2 and "--syslog-max-bytes" in out and "480" in out,
+          f"--syslog-max-bytes 100: {rc} {out}")
     rc, out = run_cli(binary, "run", "--statsd-udp", "nonsense")
     check(rc == 2 and "--statsd-udp" in out, f"bad addr: {rc} {out}")
     rc, out = run_cli(binary, "frobnicate")
@@ -280,6 +283,13 @@ def test_port_in_use_is_a_clear_error(binary):
                           "--http", "off", "--data-dir", "/tmp/sluice-it-x")
         check(rc == 1, f"exit {rc}, want 1: {out}")
         check(f"127.0.0.1:{port}" in out and "--statsd-tcp" in out,
+              f"message does not name the address and flag: {out}")
+        rc, out = run_cli(binary, "run", "--cores", "1", "--statsd-udp",
+                          "off", "--statsd-tcp", "off", "--syslog-udp", "off",
+                          "--syslog-tcp", f"127.0.0.1:{port}",
+                          "--http", "off", "--data-dir", "/tmp/sluice-it-x")
+        check(rc == 1, f"exit {rc}, want 1: {out}")
+        check(f"127.0.0.1:{port}" in out and "--syslog-tcp" in out,
               f"message does not name the address and flag: {out}")
     finally:
         blocker.close()
