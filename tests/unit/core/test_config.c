@@ -53,6 +53,13 @@ Test(config_defaults, documented_values) {
   cr_assert_eq(c.statsd_tcp.enabled, 1);
   cr_assert_str_eq(c.statsd_tcp.host, "0.0.0.0");
   cr_assert_eq(c.statsd_tcp.port, 8125);
+  cr_assert_eq(c.syslog_udp.enabled, 1);
+  cr_assert_str_eq(c.syslog_udp.host, "0.0.0.0");
+  cr_assert_eq(c.syslog_udp.port, 5514);
+  cr_assert_eq(c.syslog_tcp.enabled, 1);
+  cr_assert_str_eq(c.syslog_tcp.host, "0.0.0.0");
+  cr_assert_eq(c.syslog_tcp.port, 5514);
+  cr_assert_eq(c.syslog_bytes_max, CORE_SYSLOG_BYTES_MAX_DEFAULT);
   cr_assert_str_eq(c.http.host, "127.0.0.1");
   cr_assert_eq(c.http.port, 9400);
   cr_assert_str_eq(c.data_dir, "./sluice-data");
@@ -320,6 +327,12 @@ Test(config_set, numbers_valid) {
   cr_assert_eq(c->tcp_conns_max, 1024);
   set_ok(c, "max-series", "007");
   cr_assert_eq(c->max_series, 7);
+  set_ok(c, "syslog-max-bytes", "480");
+  cr_assert_eq(c->syslog_bytes_max, CORE_SYSLOG_BYTES_MIN_LIMIT);
+  set_ok(c, "syslog-max-bytes", "1M");
+  cr_assert_eq(c->syslog_bytes_max, CORE_SYSLOG_BYTES_MAX_LIMIT);
+  set_bad("syslog-max-bytes", "479", "between 480 and 1048576");
+  set_bad("syslog-max-bytes", "2M", "out of range");
 }
 
 Test(config_set, number_messages) {
@@ -381,6 +394,13 @@ Test(config_set, addresses) {
   set_ok(c, "statsd-tcp", "off");
   cr_assert_eq(c->statsd_tcp.enabled, 0);
   cr_assert_eq(c->statsd_udp.enabled, 1);
+  set_ok(c, "syslog-udp", "off");
+  cr_assert_eq(c->syslog_udp.enabled, 0);
+  cr_assert_eq(c->syslog_tcp.enabled, 1);
+  set_ok(c, "syslog-tcp", "127.0.0.1:6514");
+  cr_assert_str_eq(c->syslog_tcp.host, "127.0.0.1");
+  cr_assert_eq(c->syslog_tcp.port, 6514);
+  set_bad("syslog-tcp", "5514", "\":PORT\" is missing");
   set_ok(c, "http", "[::1]:0");
   cr_assert_str_eq(c->http.host, "::1");
   cr_assert_eq(c->http.port, 0);
