@@ -291,6 +291,30 @@ static int pin(int cpu) {
   return -pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }
 
+/* The segment writer on the shard's ring (after recovery gave the seqs). */
+static int setup_storage(struct core_shard *sh) {
+  const struct core_config *c = sh->cfg;
+  struct stor_writer_cfg wc = {
+      .shard = (uint16_t)sh->id,
+      .dir_fd = sh->dir_fd,
+      .next_seg_seq = sh->next_seg_seq,
+      .next_block_seq = sh->next_block_seq,
+      .fsync_interval_ms = c->fsync_interval_ms,
+      .segment_bytes_max = c->segment_bytes_max,
+      .segment_age_ms_max = c->segment_age_ms_max,
+      .logs = 1,
+      .answer = flush_answer,
+      .answer_ctx = sh};
+  int rc;
+
+  sh->start_what = "set up the segment writer";
+  rc = stor_writer_init(&sh->writer, &sh->io.ring, &sh->stats,
+                        &sh->pipe.series, &wc, &sh->active_seg);
+  if (rc == 0)
+    sh->storage = 1;
+  return rc;
+}
+
 static int setup(struct core_shard *sh) {
   const struct core_config *c = sh->cfg;
   int rc;
@@ -320,25 +344,8 @@ static int setup(struct core_shard *sh) {
     return rc;
   /* owned by io now */
   sh->udp_fd = sh->tcp_fd = sh->syslog_udp_fd = sh->syslog_tcp_fd = -1;
-  if (sh->dir_fd >= 0) {
-    struct stor_writer_cfg wc = {
-        .shard = (uint16_t)sh->id,
-        .dir_fd = sh->dir_fd,
-        .next_seg_seq = sh->next_seg_seq,
-        .next_block_seq = sh->next_block_seq,
-        .fsync_interval_ms = c->fsync_interval_ms,
-        .segment_bytes_max = c->segment_bytes_max,
-        .segment_age_ms_max = c->segment_age_ms_max,
-        .logs = 1,
-        .answer = flush_answer,
-        .answer_ctx = sh};
-    sh->start_what = "set up the segment writer";
-    rc = stor_writer_init(&sh->writer, &sh->io.ring, &sh->stats,
-                          &sh->pipe.series, &wc, &sh->active_seg);
-    if (rc < 0)
-      return rc;
-    sh->storage = 1;
-  }
+  if (sh->dir_fd >= 0 && (rc = setup_storage(sh)) < 0)
+    return rc;
   net_io_arm(&sh->io);
   arm_ctl(sh);
   sh->start_what = "submit the first receive requests";
