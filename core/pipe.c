@@ -158,10 +158,16 @@ static int add_weight_tag(struct core_pipe *p, struct core_statsd_msg *m) {
     return 0;
   if (m->tag_count == CORE_STATSD_TAGS_MAX)
     return -1;
-  n = snprintf(p->weight, sizeof(p->weight), "%.6g", 1.0 / m->sample_rate);
+  /* Senders use one or two rates: format 1/r only when it changes, so the
+   * data path calls snprintf once per rate, not once per line. */
+  if (m->sample_rate != p->weight_rate || p->weight_len == 0) {
+    n = snprintf(p->weight, sizeof(p->weight), "%.6g", 1.0 / m->sample_rate);
+    p->weight_rate = m->sample_rate;
+    p->weight_len = (uint32_t)n;
+  }
   m->tags[m->tag_count++] = (struct core_statsd_tag){
       .key = "__weight__", .key_len = 10, .val = p->weight,
-      .val_len = (uint32_t)n};
+      .val_len = p->weight_len};
   return 0;
 }
 

@@ -24,7 +24,9 @@ struct core_pipe {
   uint32_t line_bytes_max;      /* --max-line-bytes */
   struct core_statsd_msg msg;   /* scratch for the line being parsed */
   char key[CORE_SERIES_KEY_BYTES_MAX]; /* scratch for its series key */
-  char weight[32];              /* scratch for a __weight__ tag value */
+  char weight[32];              /* the last __weight__ tag value ... */
+  double weight_rate;           /* ... the sample rate it was made for */
+  uint32_t weight_len;          /* ... and its length (0: none yet) */
   /* syslog (after core_pipe_logs_init; logs == 0 before) */
   int logs;
   struct core_loghead loghead;

@@ -163,3 +163,23 @@ Test(pipe, sampled_timers_keep_their_weight_in_a_tag) {
   k = core_series_key_of(&p.series, p.head.series_id[2], &len);
   cr_assert_eq(len, 1, "counters carry no weight tag: scaled instead");
 }
+
+Test(pipe, weight_tag_follows_the_rate_of_each_line) {
+  uint32_t len;
+  const char *k;
+
+  /* the formatted weight is reused while the rate repeats, redone when it
+   * changes, including back to an earlier rate */
+  feed("t:1|ms|@0.25
+t:2|ms|@0.25
+t:3|ms|@0.1
+t:4|ms|@0.25");
+  cr_assert_eq(p.head.count, 4);
+  cr_assert_eq(p.head.series_id[0], p.head.series_id[1]);
+  cr_assert_eq(p.head.series_id[0], p.head.series_id[3]);
+  k = core_series_key_of(&p.series, p.head.series_id[2], &len);
+  cr_assert_eq(len, sizeof("t\0__weight__:10") - 1);
+  cr_assert_eq(memcmp(k, "t\0__weight__:10", len), 0);
+  k = core_series_key_of(&p.series, p.head.series_id[3], &len);
+  cr_assert_eq(memcmp(k, "t\0__weight__:4", len), 0);
+}
