@@ -170,10 +170,7 @@ Test(pipe, weight_tag_follows_the_rate_of_each_line) {
 
   /* the formatted weight is reused while the rate repeats, redone when it
    * changes, including back to an earlier rate */
-  feed("t:1|ms|@0.25
-t:2|ms|@0.25
-t:3|ms|@0.1
-t:4|ms|@0.25");
+  feed("t:1|ms|@0.25\nt:2|ms|@0.25\nt:3|ms|@0.1\nt:4|ms|@0.25");
   cr_assert_eq(p.head.count, 4);
   cr_assert_eq(p.head.series_id[0], p.head.series_id[1]);
   cr_assert_eq(p.head.series_id[0], p.head.series_id[3]);
