@@ -123,6 +123,9 @@
 #define TOOLS_HTTP_RESPONSE_BYTES_MAX (16u << 20) /* a /metrics reply */
 #define TOOLS_HTTP_TIMEOUT_MS 5000              /* connect + read of /metrics */
 #define TOOLS_PROM_LABELS_MAX 16                /* labels kept per sample */
+#define TOOLS_QUERY_TARGET_BYTES_MAX (NET_HTTP_HEADER_BYTES_MAX - 512) /* sluice query: encoded path+query */
+#define TOOLS_QUERY_HEAD_BYTES_MAX (64u << 10)  /* status line + headers of a reply */
+#define TOOLS_QUERY_TIMEOUT_MS 30000            /* sluice query: connect, each read */
 #define TOOLS_STATS_INTERVAL_MS_DEFAULT 1000    /* sluice stats refresh */
 #define TOOLS_STATS_INTERVAL_MS_MIN 100         /* fastest --interval-ms */
 #define TOOLS_TUNE_ROWS_MAX 512                 /* rows in a tune report */
@@ -244,6 +247,11 @@ _Static_assert(TOOLS_STATS_INTERVAL_MS_MIN <= TOOLS_STATS_INTERVAL_MS_DEFAULT,
                "default refresh above the minimum");
 _Static_assert(TOOLS_BENCH_SETTLE_POLL_MS < TOOLS_BENCH_SETTLE_MS,
                "--check polls several times before giving up");
+_Static_assert(CORE_SELECTOR_BYTES_MAX * 3 + 256 <= TOOLS_QUERY_TARGET_BYTES_MAX,
+               "sluice query can send one maximal selector, every byte %-encoded");
+_Static_assert(TOOLS_QUERY_TIMEOUT_MS > CORE_QUERY_TIME_MS_MAX &&
+                   TOOLS_QUERY_TIMEOUT_MS > STOR_FLUSH_TIMEOUT_MS,
+               "sluice query waits out the server's own query and flush budgets");
 _Static_assert(NET_HTTP_BODY_BYTES_MAX < (1ll << 58),
                "chunk sizes add up without overflow in 64 bits");
 _Static_assert(NET_HTTP_BODY_KEEP_BYTES <= NET_HTTP_BODY_BYTES_MAX,

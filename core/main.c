@@ -6,6 +6,7 @@
 
 #include "core/cli.h"
 #include "core/inspect.h"
+#include "tools/query.h"
 #include "tools/tools.h"
 
 struct subcommand {
@@ -21,6 +22,7 @@ static const struct subcommand subcommands[] = {
     {"stats", tools_stats_main, "live per-shard view of /metrics"},
     {"tune", tools_tune_main, "check or apply kernel settings"},
     {"inspect", core_inspect_main, "list the blocks of segment files"},
+    {"query", tools_query_main, "ask the query port: export, logs, flush"},
 };
 
 static void usage(FILE *f) {

@@ -61,10 +61,10 @@ int tools_url_parse(const char *url, struct tools_url *out) {
   return copy(out->path, sizeof(out->path), path, strlen(path));
 }
 
-static int dial(const struct tools_url *u) {
+static int dial(const struct tools_url *u, uint32_t timeout_ms) {
   struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai, *a;
-  struct timeval tv = {.tv_sec = TOOLS_HTTP_TIMEOUT_MS / 1000,
-                       .tv_usec = (TOOLS_HTTP_TIMEOUT_MS % 1000) * 1000};
+  struct timeval tv = {.tv_sec = timeout_ms / 1000,
+                       .tv_usec = (timeout_ms % 1000) * 1000};
   int fd = -1, rc = getaddrinfo(u->host, u->port, &hints, &ai);
 
   if (rc != 0)
@@ -128,21 +128,31 @@ static int dechunk(const char *p, const char *end, struct core_strbuf *body) {
   }
 }
 
+/* The status code of the reply in raw ("HTTP/1.x NNN ..."), or -EPROTO. */
+static int reply_status(const struct core_strbuf *raw) {
+  const char *d = raw->data;
+  if (raw->len < 12 || strncmp(d, "HTTP/1.", 7) != 0 || d[8] != ' ' ||
+      strspn(d + 9, "0123456789") < 3)
+    return -EPROTO;
+  return (d[9] - '0') * 100 + (d[10] - '0') * 10 + (d[11] - '0');
+}
+
 /*
  * Is the response in raw complete? Returns 1 (body filled), 0 (read more;
- * at_eof: the body is what there is), or -EPROTO / -EMSGSIZE.
+ * at_eof: the body is what there is), or -EPROTO / -EMSGSIZE. Without
+ * any_status a status other than 200 is -EPROTO.
  */
 static int parse_reply(const struct core_strbuf *raw, int at_eof,
-                       struct core_strbuf *body) {
+                       int any_status, struct core_strbuf *body) {
   const char *d = raw->data, *end = d + raw->len, *hend, *v;
   if (raw->len == 0)
     return at_eof ? -EPROTO : 0;
   hend = memmem(d, raw->len, "\r\n\r\n", 4);
   if (hend == NULL)
     return at_eof ? -EPROTO : 0;
-  if (strncmp(d, "HTTP/1.", 7) != 0 || raw->len < 12)
+  if (reply_status(raw) < 0)
     return -EPROTO;
-  if (strncmp(d + 8, " 200", 4) != 0)
+  if (!any_status && strncmp(d + 8, " 200", 4) != 0)
     return -EPROTO;
   hend += 4;
   v = header(d, hend, "Transfer-Encoding");
@@ -160,17 +170,26 @@ static int parse_reply(const struct core_strbuf *raw, int at_eof,
   return 1;
 }
 
-static int exchange(int fd, const struct tools_url *u, struct core_strbuf *raw,
-                    struct core_strbuf *body) {
-  char req[1536], buf[65536];
-  int n = snprintf(req, sizeof(req),
-                   "GET %s HTTP/1.1\r\nHost: %s:%s\r\nUser-Agent: sluice-tools"
-                   "\r\nAccept: text/plain\r\nConnection: close\r\n\r\n",
-                   u->path, u->host, u->port);
-  if (n < 0 || (size_t)n >= sizeof(req))
-    return -EINVAL;
-  if (send(fd, req, (size_t)n, MSG_NOSIGNAL) != n)
-    return errno ? -errno : -EIO;
+/* Send all of req (a long request target may take several sends). */
+static int send_all(int fd, const char *req, size_t n) {
+  while (n > 0) {
+    ssize_t sent = send(fd, req, n, MSG_NOSIGNAL);
+    if (sent < 0 && errno == EINTR)
+      continue;
+    if (sent <= 0)
+      return sent < 0 && errno != EAGAIN ? -errno : -ETIMEDOUT;
+    req += sent;
+    n -= (size_t)sent;
+  }
+  return 0;
+}
+
+static int exchange(int fd, const char *req, size_t req_len, int any_status,
+                    struct core_strbuf *raw, struct core_strbuf *body) {
+  char buf[65536];
+  int rc = send_all(fd, req, req_len);
+  if (rc < 0)
+    return rc;
   for (;;) {
     ssize_t got = recv(fd, buf, sizeof(buf), 0);
     if (got < 0 && errno == EINTR)
@@ -179,7 +198,7 @@ static int exchange(int fd, const struct tools_url *u, struct core_strbuf *raw,
       return errno == EAGAIN ? -ETIMEDOUT : -errno;
     if (got > 0 && core_strbuf_append(raw, buf, (size_t)got) < 0)
       return -EMSGSIZE;
-    int rc = parse_reply(raw, got == 0, body);
+    rc = parse_reply(raw, got == 0, any_status, body);
     if (rc != 0)
       return rc < 0 ? rc : 0;
   }
@@ -189,20 +208,29 @@ int tools_http_get(const char *url, struct core_strbuf *body, char *err,
                    size_t errlen) {
   struct tools_url u;
   struct core_strbuf raw;
-  int fd, rc;
+  char req[1536];
+  int fd, rc, n;
 
   if (tools_url_parse(url, &u) < 0) {
     snprintf(err, errlen, "bad URL \"%s\": use http://HOST:PORT/PATH", url);
     return -EINVAL;
   }
-  fd = dial(&u);
+  n = snprintf(req, sizeof(req),
+               "GET %s HTTP/1.1\r\nHost: %s:%s\r\nUser-Agent: sluice-tools"
+               "\r\nAccept: text/plain\r\nConnection: close\r\n\r\n",
+               u.path, u.host, u.port);
+  if (n < 0 || (size_t)n >= sizeof(req)) {
+    snprintf(err, errlen, "GET %s: URL too long", url);
+    return -EINVAL;
+  }
+  fd = dial(&u, TOOLS_HTTP_TIMEOUT_MS);
   if (fd < 0) {
     snprintf(err, errlen, "cannot connect to %s:%s (%s): %s", u.host, u.port,
              url, strerror(-fd));
     return fd;
   }
   core_strbuf_init(&raw, TOOLS_HTTP_RESPONSE_BYTES_MAX);
-  rc = exchange(fd, &u, &raw, body);
+  rc = exchange(fd, req, (size_t)n, 0, &raw, body);
   if (rc == -EPROTO)
     snprintf(err, errlen, "GET %s: unexpected reply \"%.40s\"", url,
              raw.len ? raw.data : "");
@@ -211,4 +239,75 @@ int tools_http_get(const char *url, struct core_strbuf *body, char *err,
   core_strbuf_free(&raw);
   close(fd);
   return rc;
+}
+
+/* The request: method, target, Host (v6 in brackets), an empty body. */
+static int build_request(const struct tools_url *u, const char *method,
+                         const char *target, struct core_strbuf *req) {
+  int v6 = strchr(u->host, ':') != NULL;
+  return core_strbuf_appendf(
+      req,
+      "%s %s HTTP/1.1\r\nHost: %s%s%s:%s\r\nUser-Agent: sluice-tools\r\n"
+      "Accept: */*\r\n%sConnection: close\r\n\r\n",
+      method, target, v6 ? "[" : "", u->host, v6 ? "]" : "", u->port,
+      strcmp(method, "GET") == 0 ? "" : "Content-Length: 0\r\n");
+}
+
+int tools_http_request(const char *url, const char *method,
+                       const char *target, uint32_t timeout_ms, int *status,
+                       struct core_strbuf *raw, struct core_strbuf *body,
+                       char *err, size_t errlen) {
+  struct tools_url u;
+  struct core_strbuf req;
+  int fd = -1, rc;
+
+  core_strbuf_init(&req, strlen(target) + 4096);
+  if (tools_url_parse(url, &u) < 0) {
+    snprintf(err, errlen, "bad URL \"%s\": use http://HOST:PORT", url);
+    rc = -EINVAL;
+    goto out;
+  }
+  if ((rc = build_request(&u, method, target, &req)) < 0) {
+    snprintf(err, errlen, "%s %s: request too long", method, target);
+    goto out;
+  }
+  fd = dial(&u, timeout_ms);
+  if (fd < 0) {
+    rc = fd;
+    snprintf(err, errlen, "cannot connect to %s:%s (%s): %s", u.host, u.port,
+             url, strerror(-fd));
+    goto out;
+  }
+  rc = exchange(fd, req.data, req.len, 1, raw, body);
+  if (rc == -EPROTO)
+    snprintf(err, errlen, "%s %s: malformed reply \"%.40s\"", method, target,
+             raw->len ? raw->data : "");
+  else if (rc < 0)
+    snprintf(err, errlen, "%s %s (%s): %s", method, target, url,
+             strerror(-rc));
+  else
+    *status = reply_status(raw);
+out:
+  if (fd >= 0)
+    close(fd);
+  core_strbuf_free(&req);
+  return rc;
+}
+
+int tools_http_reply_header(const struct core_strbuf *raw, const char *name,
+                            char *out, size_t outlen) {
+  const char *hend = raw->len ? memmem(raw->data, raw->len, "\r\n\r\n", 4)
+                              : NULL;
+  const char *v = hend ? header(raw->data, hend + 2, name) : NULL;
+  size_t n;
+  if (v == NULL)
+    return -ENOENT;
+  n = strcspn(v, "\r\n");
+  while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+    n--;
+  if (n >= outlen)
+    return -ENOSPC;
+  memcpy(out, v, n);
+  out[n] = '\0';
+  return (int)n;
 }
