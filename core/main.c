@@ -18,11 +18,11 @@ struct subcommand {
 static const struct subcommand subcommands[] = {
     {"run", core_run_main, "run the ingestion daemon"},
     {"import", core_import_main, "push files through the ingest pipeline"},
-    {"bench", tools_bench_main, "generate StatsD or syslog load"},
+    {"query", tools_query_main, "ask the query port: export, logs, flush"},
+    {"inspect", core_inspect_main, "list the blocks of segment files"},
     {"stats", tools_stats_main, "live per-shard view of /metrics"},
     {"tune", tools_tune_main, "check or apply kernel settings"},
-    {"inspect", core_inspect_main, "list the blocks of segment files"},
-    {"query", tools_query_main, "ask the query port: export, logs, flush"},
+    {"bench", tools_bench_main, "generate StatsD or syslog load"},
 };
 
 static void usage(FILE *f) {
