@@ -89,6 +89,11 @@
 #define NET_HTTP_LINGER_MS 1000            /* drain input after a final reply */
 #define NET_HTTP_LINGER_BYTES_MAX (1 << 20) /* input discarded while lingering */
 #define NET_HTTP_TURN_REQUESTS_MAX 16      /* requests served per connection turn */
+/* Request bodies (reserved up front for a Content-Length) plus response
+ * bodies held for clients, across all connections of one server: past it a
+ * request gets 503 Retry-After. Not counted: the fixed buffers of each
+ * connection (about 50 KiB) and the one response a handler is building. */
+#define NET_HTTP_MEMORY_BYTES_MAX (1ull << 30)
 
 /* ---- query port: selectors and read bounds (query thread) --------------- */
 #define CORE_SELECTOR_BYTES_MAX 4096       /* one match[] selector's text */
@@ -262,6 +267,14 @@ _Static_assert(NET_HTTP_HEADERS_MAX * 4 <= NET_HTTP_HEADER_BYTES_MAX,
                "the header count bound is reachable within the byte bound");
 _Static_assert(NET_HTTP_LINGER_MS <= NET_HTTP_READ_TIMEOUT_MS,
                "lingering is shorter than the read timeout");
+_Static_assert(NET_HTTP_BODY_BYTES_MAX + 1ull + NET_HTTP_RESPONSE_BYTES_MAX + 1 <=
+                   NET_HTTP_MEMORY_BYTES_MAX,
+               "one maximal request body and one maximal response fit the "
+               "server's memory budget");
+_Static_assert(NET_HTTP_BODY_KEEP_BYTES * 1ull * NET_HTTP_CONNS_MAX <=
+                   NET_HTTP_MEMORY_BYTES_MAX / 4,
+               "body buffers kept by idle connections leave most of the "
+               "budget to requests");
 _Static_assert(CORE_SHARDS_MAX <= CORE_CPUS_MAX, "every shard can get its own CPU");
 _Static_assert(CORE_HEAD_AGE_MS_MIN <= CORE_HEAD_AGE_MS_DEFAULT &&
                    CORE_HEAD_AGE_MS_DEFAULT <= CORE_HEAD_AGE_MS_MAX,

@@ -109,12 +109,68 @@ int net_http_parser_init(struct net_http_parser *p, size_t header_bytes_max,
   return 0;
 }
 
+/* ---- memory budget ------------------------------------------------------ */
+
+int net_http_budget_take(struct net_http_budget *b, uint64_t n) {
+  uint64_t now = core_stat_get(&b->bytes);
+
+  if (n > b->bytes_max || now > b->bytes_max - n)
+    return -ENOBUFS;
+  core_stat_set(&b->bytes, now + n);
+  return 0;
+}
+
+void net_http_budget_give(struct net_http_budget *b, uint64_t n) {
+  uint64_t now = core_stat_get(&b->bytes);
+
+  ASSERT(n <= now);
+  core_stat_set(&b->bytes, now - n);
+}
+
+/* Hold at least `bytes` of the budget for this request's body. */
+static int budget_hold(struct net_http_parser *p, size_t bytes) {
+  if (!p->budget || bytes <= p->budget_held)
+    return 0;
+  if (net_http_budget_take(p->budget, bytes - p->budget_held) < 0)
+    return -ENOBUFS;
+  p->budget_held = bytes;
+  return 0;
+}
+
+/* Near the end of the budget, grow to what is left rather than double. */
+static size_t budget_clamp(const struct net_http_parser *p, size_t cap,
+                           size_t need) {
+  uint64_t left;
+
+  if (!p->budget)
+    return cap;
+  left = p->budget->bytes_max - core_stat_get(&p->budget->bytes) +
+         p->budget_held;
+  return cap > left && need <= left ? (size_t)left : cap;
+}
+
+/* Hold no more than the body buffer itself (between requests). */
+static void budget_trim(struct net_http_parser *p) {
+  if (!p->budget)
+    return;
+  ASSERT(p->budget_held >= p->body_cap);
+  net_http_budget_give(p->budget, p->budget_held - p->body_cap);
+  p->budget_held = p->body_cap;
+}
+
+void net_http_parser_set_budget(struct net_http_parser *p,
+                                struct net_http_budget *b) {
+  ASSERT(p->budget_held == 0 && p->body_cap == 0);
+  p->budget = b;
+}
+
 void net_http_parser_free(struct net_http_parser *p) {
   free(p->head);
   free(p->body);
   p->head = NULL;
   p->body = NULL;
   p->body_cap = 0;
+  budget_trim(p);
 }
 
 void net_http_parser_reset(struct net_http_parser *p) {
@@ -132,6 +188,7 @@ void net_http_parser_reset(struct net_http_parser *p) {
     p->body = NULL;
     p->body_cap = 0;
   }
+  budget_trim(p);
   p->left = 0;
   p->line_bytes = 0;
   p->trailer_bytes = 0;
@@ -140,7 +197,8 @@ void net_http_parser_reset(struct net_http_parser *p) {
   p->conn_close = p->conn_keep = false;
 }
 
-/* Room for extra more body bytes and the final NUL. */
+/* Room for extra more body bytes and the final NUL. Returns 0, -ENOBUFS
+ * (budget) or -ENOMEM. */
 static int body_reserve(struct net_http_parser *p, size_t extra) {
   size_t need = p->body_len + extra + 1, cap;
   char *b;
@@ -158,6 +216,9 @@ static int body_reserve(struct net_http_parser *p, size_t extra) {
     cap = p->body_bytes_max + 1;
   if (cap < need)
     cap = need;
+  cap = budget_clamp(p, cap, need);
+  if (budget_hold(p, cap) < 0)
+    return -ENOBUFS;
   b = realloc(p->body, cap);
   if (!b)
     return -ENOMEM;
@@ -393,6 +454,10 @@ static enum net_http_parse framing(struct net_http_parser *p) {
     return fail(p, 400);
   if (r->content_length > (int64_t)p->body_bytes_max)
     return fail(p, 413);
+  /* Refused before the body is sent (and before 100 Continue). */
+  if (r->content_length > 0 &&
+      budget_hold(p, (size_t)r->content_length + 1) < 0)
+    return fail(p, 503);
   if (r->version_minor >= 1)
     r->keep_alive = !p->conn_close;
   else  /* HTTP/1.0 has no chunked framing to rely on: close after it */
@@ -477,10 +542,12 @@ static enum net_http_parse feed_head(struct net_http_parser *p,
 static enum net_http_parse feed_data(struct net_http_parser *p,
                                      const char *d, size_t n, size_t *k) {
   size_t take = n < p->left ? n : (size_t)p->left;
+  int rc;
 
   *k = 0;
-  if (body_reserve(p, take) < 0)
-    return fail(p, 500);
+  rc = body_reserve(p, take);
+  if (rc < 0)
+    return fail(p, rc == -ENOBUFS ? 503 : 500);
   memcpy(p->body + p->body_len, d, take);
   p->body_len += take;
   p->left -= take;
@@ -538,6 +605,9 @@ static enum net_http_parse chunk_size_byte(struct net_http_parser *p,
   }
   if (!p->saw_digit)
     return fail(p, 400);
+  if ((c == '\r' || c == '\n') && p->left &&
+      budget_hold(p, p->body_len + (size_t)p->left + 1) < 0)
+    return fail(p, 503);  /* the declared chunk would pass the budget */
   if (c == '\r' || c == '\n')
     return line_end(p, c, p->left ? ST_CHUNK_DATA : ST_TRAILER_START);
   if (p->state == ST_CHUNK_EXT)
@@ -789,6 +859,7 @@ struct conn {
   size_t in_off, in_len;
   struct core_strbuf out_head;   /* status line and headers */
   struct net_http_response resp; /* its body follows out_head */
+  size_t resp_held;              /* of the budget, for resp.body */
   bool send_body;
   size_t out_off;
   size_t linger_bytes;
@@ -804,6 +875,7 @@ struct net_http_server {
   unsigned conns_open;
   uint64_t accept_resume_ms;     /* 0: accepting */
   struct net_http_stats stats;
+  struct net_http_budget budget; /* request and response bodies */
   struct conn *conns;            /* o.conns_max slots */
 };
 
@@ -818,6 +890,13 @@ static void touch(const struct net_http_server *s, struct conn *c) {
   c->deadline_ms = now_ms() + s->o.read_timeout_ms;
 }
 
+/* Free the response body and give back what it held of the budget. */
+static void resp_release(struct net_http_server *s, struct conn *c) {
+  core_strbuf_free(&c->resp.body);
+  net_http_budget_give(&s->budget, c->resp_held);
+  c->resp_held = 0;
+}
+
 static void conn_close(struct net_http_server *s, struct conn *c) {
   epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
   close(c->fd);
@@ -826,7 +905,7 @@ static void conn_close(struct net_http_server *s, struct conn *c) {
   free(c->in);
   c->in = NULL;
   core_strbuf_free(&c->out_head);
-  core_strbuf_free(&c->resp.body);
+  resp_release(s, c);
   ASSERT(s->conns_open > 0);
   s->conns_open--;
 }
@@ -892,14 +971,55 @@ static void resp_init(struct net_http_response *r, int status) {
   r->headers[0] = '\0';
 }
 
+/* 503 Retry-After: bodies would pass the memory budget. Its short body is
+ * not counted, like the other replies the server writes itself. */
+static void resp_busy(struct net_http_server *s, struct net_http_response *r) {
+  static const char text[] = "server busy: request and response bodies fill "
+                             "its memory budget; retry\n";
+  bool close = r->close;
+
+  core_stat_add(&s->stats.rejected_memory, 1);
+  resp_init(r, 503);
+  r->close = close;
+  net_http_response_header(r, "Retry-After", "1");
+  core_strbuf_append(&r->body, text, sizeof(text) - 1);
+}
+
 /* A final reply with a one-line text body, then close. */
 static void reply_error(struct net_http_server *s, struct conn *c,
                         int status) {
-  core_stat_add(&s->stats.requests_bad, 1);
-  core_strbuf_free(&c->resp.body);
-  resp_init(&c->resp, status);
-  core_strbuf_appendf(&c->resp.body, "%s\n", net_http_reason(status));
+  resp_release(s, c);
+  if (status == 503) {  /* the parser's only 503: its body budget */
+    resp_busy(s, &c->resp);
+  } else {
+    core_stat_add(&s->stats.requests_bad, 1);
+    resp_init(&c->resp, status);
+    core_strbuf_appendf(&c->resp.body, "%s\n", net_http_reason(status));
+  }
   build_head(c, false, false);
+  /* Nothing more is parsed: a partial body gives back its budget now,
+   * not when lingering ends. */
+  net_http_parser_reset(&c->parser);
+}
+
+/* Count the body c->resp holds while clients read it; past the budget,
+ * send 503 instead. */
+static void hold_response(struct net_http_server *s, struct conn *c,
+                          bool keep_alive) {
+  struct net_http_response *r = &c->resp;
+
+  if (!c->send_body) {
+    core_strbuf_free(&r->body);  /* HEAD, 204, 304: the head says it all */
+    return;
+  }
+  if (net_http_budget_take(&s->budget, r->body.cap) == 0) {
+    c->resp_held = r->body.cap;
+    return;
+  }
+  core_strbuf_free(&r->body);
+  core_strbuf_free(&c->out_head);
+  resp_busy(s, r);
+  build_head(c, false, keep_alive && !r->close);
 }
 
 /* Give a complete request to the handler and queue its reply. */
@@ -912,6 +1032,8 @@ static void dispatch(struct net_http_server *s, struct conn *c) {
   resp_init(r, 200);
   s->o.fn(req, r, s->o.ctx);
   core_stat_add(&s->stats.requests, 1);
+  /* The request body's budget is free before the response takes some. */
+  net_http_parser_reset(&c->parser);
   if (r->body.failed || r->status < 200 || r->status > 599) {
     /* A cut body or an impossible status must not reach the client. */
     core_strbuf_free(&r->body);
@@ -919,7 +1041,7 @@ static void dispatch(struct net_http_server *s, struct conn *c) {
     core_strbuf_appendf(&r->body, "response too large or invalid\n");
   }
   build_head(c, head_method, keep && !r->close);
-  net_http_parser_reset(&c->parser);
+  hold_response(s, c, keep);
   touch(s, c);  /* the handler's time is not the client's */
 }
 
@@ -960,7 +1082,7 @@ static int flush(struct net_http_server *s, struct conn *c) {
     touch(s, c);
   }
   core_strbuf_free(&c->out_head);
-  core_strbuf_free(&c->resp.body);
+  resp_release(s, c);
   c->state = C_READ;
   if (c->close_after) {
     /* Half-close and drain, so unread input does not turn our close into a
@@ -1093,6 +1215,7 @@ static int conn_open(struct net_http_server *s, int fd) {
     c->fd = -1;
     return -ENOMEM;
   }
+  net_http_parser_set_budget(&c->parser, &s->budget);
   e.data.u64 = (uint64_t)(c - s->conns);
   if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &e) < 0) {
     int rc = -errno;
@@ -1295,6 +1418,9 @@ int net_http_server_start_opts(struct net_http_server **out,
   s->o.read_timeout_ms = s->o.read_timeout_ms ? s->o.read_timeout_ms
                                               : NET_HTTP_READ_TIMEOUT_MS;
   s->o.conns_max = s->o.conns_max ? s->o.conns_max : NET_HTTP_CONNS_MAX;
+  s->o.memory_bytes_max = s->o.memory_bytes_max ? s->o.memory_bytes_max
+                                                : NET_HTTP_MEMORY_BYTES_MAX;
+  s->budget.bytes_max = s->o.memory_bytes_max;
   s->listen_fd = s->epoll_fd = s->wake_fd = -1;
   s->conns = calloc(s->o.conns_max, sizeof(*s->conns));
   if (!s->conns) {
@@ -1358,4 +1484,7 @@ void net_http_server_stats(const struct net_http_server *s,
   out->conns_timed_out = core_stat_get(&s->stats.conns_timed_out);
   out->requests = core_stat_get(&s->stats.requests);
   out->requests_bad = core_stat_get(&s->stats.requests_bad);
+  out->rejected_memory = core_stat_get(&s->stats.rejected_memory);
+  out->memory_bytes = core_stat_get(&s->budget.bytes);
+  out->memory_bytes_max = s->budget.bytes_max;
 }

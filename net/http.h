@@ -27,8 +27,18 @@
 int net_http_parser_init(struct net_http_parser *p, size_t header_bytes_max,
                          size_t body_bytes_max);
 
-/* Release the parser's buffers. */
+/* Release the parser's buffers (and what it held of its budget). */
 void net_http_parser_free(struct net_http_parser *p);
+
+/*
+ * Make p's body buffers count against budget b (shared with other parsers
+ * and responses; NULL: no budget, as after init). A declared Content-Length
+ * or chunk size is held up front, growth as it happens; a request that would
+ * pass b->bytes_max ends in NET_HTTP_PARSE_ERROR with status 503. Call it
+ * between init and the first feed.
+ */
+void net_http_parser_set_budget(struct net_http_parser *p,
+                                struct net_http_budget *b);
 
 /*
  * Start the next request on the same connection. Invalidates p->req.
@@ -48,6 +58,17 @@ void net_http_parser_reset(struct net_http_parser *p);
 enum net_http_parse net_http_parser_feed(struct net_http_parser *p,
                                          const char *data, size_t n,
                                          size_t *used);
+
+/* ---- memory budget ------------------------------------------------------ */
+
+/*
+ * Take n bytes of b. Returns 0, or -ENOBUFS (nothing taken) if b->bytes
+ * would pass b->bytes_max. Single writer: see struct net_http_budget.
+ */
+int net_http_budget_take(struct net_http_budget *b, uint64_t n);
+
+/* Give back n bytes taken before. */
+void net_http_budget_give(struct net_http_budget *b, uint64_t n);
 
 /* ---- request and response helpers -------------------------------------- */
 

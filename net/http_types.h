@@ -68,14 +68,27 @@ enum net_http_parse {
 };
 
 /*
+ * A memory budget that several parsers and the responses of one server
+ * share: bytes taken from it are allocated or promised body bytes. Only one
+ * thread takes and gives (the server's); `bytes` may be read from any
+ * thread (relaxed atomics, core_stat_get).
+ */
+struct net_http_budget {
+  uint64_t bytes_max;        /* a take that would pass it is refused */
+  uint64_t bytes;            /* taken now */
+};
+
+/*
  * Incremental request parser: pure, no I/O. The fields after `status` are
  * private to net/http.c.
  */
 struct net_http_parser {
   struct net_http_request req;
   int status;                /* on NET_HTTP_PARSE_ERROR: 400, 413, 417, 431,
-                                500, 501 or 505 */
+                                500, 501, 503 (budget full) or 505 */
   int state;
+  struct net_http_budget *budget; /* NULL: bodies are bounded one by one */
+  size_t budget_held;        /* taken from budget: >= body_cap */
   size_t header_bytes_max;   /* request line + headers + blank line */
   size_t body_bytes_max;     /* body after de-chunking */
   char *head;                /* header_bytes_max + 1 bytes */
@@ -126,6 +139,8 @@ struct net_http_server_opts {
   unsigned conns_max;        /* NET_HTTP_CONNS_MAX */
   size_t header_bytes_max;   /* NET_HTTP_HEADER_BYTES_MAX */
   size_t body_bytes_max;     /* NET_HTTP_BODY_BYTES_MAX */
+  size_t memory_bytes_max;   /* NET_HTTP_MEMORY_BYTES_MAX: request and
+                                response bodies of all connections */
 };
 
 /* Server counters, readable from any thread (net_http_server_stats). */
@@ -135,6 +150,10 @@ struct net_http_stats {
   uint64_t conns_timed_out;  /* no progress for read_timeout_ms */
   uint64_t requests;         /* requests given to the handler */
   uint64_t requests_bad;     /* requests refused by the parser */
+  uint64_t rejected_memory;  /* 503: a request body or a response would
+                                have passed memory_bytes_max */
+  uint64_t memory_bytes;     /* gauge: body bytes held now */
+  uint64_t memory_bytes_max; /* the budget in force */
 };
 
 #endif

@@ -57,6 +57,33 @@ static void render_retention(const struct core_runtime *rt,
   }
 }
 
+/* The query port's own refusals and memory (net/http.c counters). */
+static void render_http(const struct core_runtime *rt, struct core_strbuf *b) {
+  /* Set by the main thread once the server started; a request served
+   * before that (none should be) renders without these figures. */
+  struct net_http_server *http = __atomic_load_n(&rt->http, __ATOMIC_ACQUIRE);
+  struct net_http_stats st;
+
+  if (!http)
+    return;
+  net_http_server_stats(http, &st);
+  core_strbuf_appendf(
+      b,
+      "# HELP sluice_http_rejected_total Query-port requests refused with "
+      "503 Retry-After: over the connection bound, or bodies over the "
+      "memory budget.\n# TYPE sluice_http_rejected_total counter\n"
+      "sluice_http_rejected_total{reason=\"connections\"} %" PRIu64 "\n"
+      "sluice_http_rejected_total{reason=\"memory\"} %" PRIu64 "\n"
+      "# HELP sluice_http_memory_bytes Request and response body bytes the "
+      "query port holds.\n# TYPE sluice_http_memory_bytes gauge\n"
+      "sluice_http_memory_bytes %" PRIu64 "\n"
+      "# HELP sluice_http_memory_bytes_max The query port's memory budget "
+      "for bodies.\n# TYPE sluice_http_memory_bytes_max gauge\n"
+      "sluice_http_memory_bytes_max %" PRIu64 "\n",
+      st.conns_rejected, st.rejected_memory, st.memory_bytes,
+      st.memory_bytes_max);
+}
+
 static void get_metrics(const struct core_runtime *rt,
                         const struct net_http_request *req,
                         struct net_http_response *resp) {
@@ -65,6 +92,7 @@ static void get_metrics(const struct core_runtime *rt,
   if (core_stats_render(rt->stats, rt->shard_count, &resp->body) < 0)
     resp->status = 500; /* the server replies 500 for a cut body too */
   render_retention(rt, &resp->body);
+  render_http(rt, &resp->body);
 }
 
 /* POST /api/v1/flush: 200 once every shard's sealed blocks are durable. */

@@ -6,7 +6,9 @@
  * both runs must report the same requests and errors: a parser whose
  * result depends on how TCP cut the bytes is a request-smuggling bug.
  * Each complete request is also checked against the parser's contract.
- * Small bounds make the fuzzer reach 413 and 431 quickly.
+ * Small bounds make the fuzzer reach 413 and 431 quickly; each run has
+ * its own memory budget (from the first byte) so 503 is reached too, and
+ * the budget must match what the parser holds.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -97,6 +99,8 @@ static size_t run(struct net_http_parser *p, const uint8_t *d, size_t n,
     r = net_http_parser_feed(p, (const char *)d + off, end - off, &used);
     CHECK(used <= end - off);
     off += used;
+    CHECK(p->budget->bytes <= p->budget->bytes_max);
+    CHECK(p->budget->bytes == p->budget_held && p->budget_held >= p->body_cap);
     if (r == NET_HTTP_PARSE_MORE) {
       CHECK(off == end);
       if (off == n)
@@ -107,7 +111,7 @@ static size_t run(struct net_http_parser *p, const uint8_t *d, size_t n,
     if (r == NET_HTTP_PARSE_ERROR) {
       CHECK(p->status == 400 || p->status == 413 || p->status == 417 ||
             p->status == 431 || p->status == 500 || p->status == 501 ||
-            p->status == 505);
+            p->status == 503 || p->status == 505);
       ev[nev].status = p->status;
       ev[nev].end = 0;  /* how far an error reads is not part of the contract */
       nev++;
@@ -122,19 +126,25 @@ static size_t run(struct net_http_parser *p, const uint8_t *d, size_t n,
   return nev;
 }
 
+/* A fresh parser on its own budget of bytes_max. */
+static void parser_on(struct net_http_parser *p, struct net_http_budget *b,
+                      uint64_t bytes_max) {
+  *b = (struct net_http_budget){.bytes_max = bytes_max};
+  CHECK(net_http_parser_init(p, HEADER_MAX, BODY_MAX) == 0);
+  net_http_parser_set_budget(p, b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static struct net_http_parser whole, pieces;
-  static int ready;
+  static struct net_http_budget wb, pb;
   static struct event a[EVENTS_MAX], b[EVENTS_MAX];
   size_t na, nb, i;
 
-  if (!ready) {
-    CHECK(net_http_parser_init(&whole, HEADER_MAX, BODY_MAX) == 0);
-    CHECK(net_http_parser_init(&pieces, HEADER_MAX, BODY_MAX) == 0);
-    ready = 1;
-  }
   if (size < SIZES_BYTES)
     return 0;
+  /* 0..2040 bytes: below, around and above one maximal body (1025). */
+  parser_on(&whole, &wb, (uint64_t)data[0] * 8);
+  parser_on(&pieces, &pb, (uint64_t)data[0] * 8);
   na = run(&whole, data + SIZES_BYTES, size - SIZES_BYTES, NULL, 0, a);
   nb = run(&pieces, data + SIZES_BYTES, size - SIZES_BYTES, data, SIZES_BYTES,
            b);
@@ -143,5 +153,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     CHECK(a[i].kind == b[i].kind && a[i].status == b[i].status);
     CHECK(a[i].end == b[i].end && a[i].hash == b[i].hash);
   }
+  net_http_parser_free(&whole);
+  net_http_parser_free(&pieces);
+  CHECK(wb.bytes == 0 && pb.bytes == 0);
   return 0;
 }

@@ -577,6 +577,142 @@ Test(http_parser, chunk_line_bound) {
   refused(s, 400);
 }
 
+/* ---- memory budget ------------------------------------------------------ */
+
+Test(http_budget, take_and_give) {
+  struct net_http_budget b = {.bytes_max = 100};
+
+  cr_assert_eq(net_http_budget_take(&b, 60), 0);
+  cr_assert_eq(net_http_budget_take(&b, 41), -ENOBUFS);
+  cr_assert_eq(b.bytes, 60, "a refused take takes nothing");
+  cr_assert_eq(net_http_budget_take(&b, 40), 0);
+  cr_assert_eq(net_http_budget_take(&b, 0), 0);
+  cr_assert_eq(net_http_budget_take(&b, UINT64_MAX), -ENOBUFS);
+  net_http_budget_give(&b, 100);
+  cr_assert_eq(b.bytes, 0);
+  cr_assert_eq(net_http_budget_take(&b, UINT64_MAX), -ENOBUFS);
+}
+
+/* Two parsers on one budget. */
+static void two_parsers(struct net_http_parser *a, struct net_http_parser *b,
+                        struct net_http_budget *budget) {
+  cr_assert_eq(net_http_parser_init(a, 0, 0), 0);
+  cr_assert_eq(net_http_parser_init(b, 0, 0), 0);
+  net_http_parser_set_budget(a, budget);
+  net_http_parser_set_budget(b, budget);
+}
+
+static enum net_http_parse feed_to(struct net_http_parser *p, const char *s) {
+  size_t used;
+
+  return net_http_parser_feed(p, s, strlen(s), &used);
+}
+
+/* Feed n bytes of 'x' to p. */
+static enum net_http_parse feed_x(struct net_http_parser *p, size_t n) {
+  char *x = malloc(n);
+  size_t used;
+  enum net_http_parse r;
+
+  memset(x, 'x', n);
+  r = net_http_parser_feed(p, x, n, &used);
+  free(x);
+  return r;
+}
+
+Test(http_budget, one_body_then_the_next) {
+  struct net_http_budget budget = {.bytes_max = 200000};
+  struct net_http_parser a, b;
+  const char *head = "POST / HTTP/1.1\r\nContent-Length: 120000\r\n\r\n";
+
+  two_parsers(&a, &b, &budget);
+  /* A declared length is held as soon as the headers are in. */
+  cr_assert_eq(feed_to(&a, head), NET_HTTP_PARSE_MORE);
+  cr_assert_eq(budget.bytes, 120001);
+  cr_assert_eq(feed_to(&b, head), NET_HTTP_PARSE_ERROR);
+  cr_assert_eq(b.status, 503);
+  cr_assert_eq(budget.bytes, 120001, "the refused parser holds nothing");
+  cr_assert_eq(feed_x(&a, 120000), NET_HTTP_PARSE_DONE);
+  cr_assert_eq(a.req.body_len, 120000);
+  cr_assert_eq(budget.bytes, 120001, "growth stays within what was held");
+  /* Until A is reset, B is refused again; then it is admitted. */
+  net_http_parser_reset(&b);
+  cr_assert_eq(feed_to(&b, head), NET_HTTP_PARSE_ERROR);
+  net_http_parser_reset(&a);
+  cr_assert_eq(budget.bytes, 0, "a big body buffer is released at reset");
+  net_http_parser_reset(&b);
+  cr_assert_eq(feed_to(&b, head), NET_HTTP_PARSE_MORE);
+  cr_assert_eq(budget.bytes, 120001);
+  /* Free mid-body (a connection that closes) gives everything back. */
+  cr_assert_eq(feed_x(&b, 1000), NET_HTTP_PARSE_MORE);
+  net_http_parser_free(&b);
+  cr_assert_eq(budget.bytes, 0);
+  net_http_parser_free(&a);
+  cr_assert_eq(budget.bytes, 0);
+}
+
+Test(http_budget, expect_continue_refused_before_100) {
+  struct net_http_budget budget = {.bytes_max = 1000};
+  struct net_http_parser a, b;
+
+  two_parsers(&a, &b, &budget);
+  cr_assert_eq(feed_to(&a, "POST / HTTP/1.1\r\nExpect: 100-continue\r\n"
+                           "Content-Length: 1000\r\n\r\n"),
+               NET_HTTP_PARSE_ERROR);
+  cr_assert_eq(a.status, 503);
+  cr_assert_eq(feed_to(&b, "POST / HTTP/1.1\r\nExpect: 100-continue\r\n"
+                           "Content-Length: 999\r\n\r\n"),
+               NET_HTTP_PARSE_CONTINUE);
+  cr_assert_eq(budget.bytes, 1000);
+  net_http_parser_free(&a);
+  net_http_parser_free(&b);
+  cr_assert_eq(budget.bytes, 0);
+}
+
+Test(http_budget, chunked_growth) {
+  struct net_http_budget budget = {.bytes_max = 10000};
+  struct net_http_parser a, b;
+  const char *head = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+
+  two_parsers(&a, &b, &budget);
+  /* A chunk whose declared size does not fit is refused at its size line. */
+  cr_assert_eq(feed_to(&a, head), NET_HTTP_PARSE_MORE);
+  cr_assert_eq(feed_to(&a, "2710\r\n"), NET_HTTP_PARSE_ERROR);  /* 10000 */
+  cr_assert_eq(a.status, 503);
+  cr_assert_eq(budget.bytes, 0);
+  /* Chunks that fit one by one; near the budget the buffer grows to what
+   * is left rather than doubling. */
+  cr_assert_eq(feed_to(&b, head), NET_HTTP_PARSE_MORE);
+  cr_assert_eq(feed_to(&b, "1000\r\n"), NET_HTTP_PARSE_MORE);   /* 4096 */
+  cr_assert_eq(feed_x(&b, 4096), NET_HTTP_PARSE_MORE);
+  cr_assert_eq(feed_to(&b, "\r\n1000\r\n"), NET_HTTP_PARSE_MORE);
+  cr_assert_eq(feed_x(&b, 4096), NET_HTTP_PARSE_MORE);
+  cr_assert_leq(budget.bytes, budget.bytes_max);
+  cr_assert_eq(feed_to(&b, "\r\n700\r\n"), NET_HTTP_PARSE_MORE); /* 1792 */
+  cr_assert_eq(feed_x(&b, 1792), NET_HTTP_PARSE_MORE);
+  cr_assert_eq(budget.bytes, budget.bytes_max);
+  /* One more byte than the budget holds. */
+  cr_assert_eq(feed_to(&b, "\r\n10\r\n"), NET_HTTP_PARSE_ERROR);
+  cr_assert_eq(b.status, 503);
+  cr_assert_eq(budget.bytes, budget.bytes_max);
+  net_http_parser_reset(&b);
+  cr_assert_eq(budget.bytes, b.body_cap, "a kept buffer stays counted");
+  net_http_parser_free(&a);
+  net_http_parser_free(&b);
+  cr_assert_eq(budget.bytes, 0);
+}
+
+Test(http_budget, no_budget_is_unbounded_as_before) {
+  struct net_http_parser p;
+
+  cr_assert_eq(net_http_parser_init(&p, 0, 0), 0);
+  cr_assert_eq(feed_to(&p, "POST / HTTP/1.1\r\nContent-Length: 200000\r\n\r\n"),
+               NET_HTTP_PARSE_MORE);
+  cr_assert_eq(feed_x(&p, 200000), NET_HTTP_PARSE_DONE);
+  cr_assert_eq(p.budget_held, 0);
+  net_http_parser_free(&p);
+}
+
 /* ======================================================================
  * Response helpers
  * ====================================================================== */
@@ -651,15 +787,23 @@ struct client {
   size_t len;
 };
 
-static struct net_http_server *start(unsigned timeout_ms, unsigned conns_max) {
+/* 0 takes the default of each bound. */
+static struct net_http_server *start_with(unsigned timeout_ms,
+                                          unsigned conns_max,
+                                          size_t memory_bytes_max) {
   struct net_http_server_opts o = {.host = "127.0.0.1", .port = 0,
                                    .fn = handler, .read_timeout_ms = timeout_ms,
-                                   .conns_max = conns_max};
+                                   .conns_max = conns_max,
+                                   .memory_bytes_max = memory_bytes_max};
   struct net_http_server *s = NULL;
 
   cr_assert_eq(net_http_server_start_opts(&s, &o), 0);
   cr_assert_neq(net_http_server_port(s), 0);
   return s;
+}
+
+static struct net_http_server *start(unsigned timeout_ms, unsigned conns_max) {
+  return start_with(timeout_ms, conns_max, 0);
 }
 
 /* Connect; rcvbuf > 0 shrinks the receive window (before connecting, so
@@ -1005,4 +1149,159 @@ Test(http_server, stop_with_open_connections) {
   expect_eof(c);
   hang_up(c);
   hang_up(d);
+}
+
+/* ---- memory budget over loopback ---------------------------------------- */
+
+/* Wait (bounded) until the server holds `bytes` of its budget, or at least
+ * that many with at_least: the server thread gets there on its own. */
+static void wait_memory(const struct net_http_server *s, uint64_t bytes,
+                        bool at_least) {
+  struct net_http_stats st;
+  int i;
+
+  for (i = 0; i < 10000; i++) {
+    net_http_server_stats(s, &st);
+    if (at_least ? st.memory_bytes >= bytes : st.memory_bytes == bytes)
+      return;
+    usleep(1000);
+  }
+  cr_assert_fail("memory_bytes %llu, want %s%llu",
+                 (unsigned long long)st.memory_bytes, at_least ? ">= " : "",
+                 (unsigned long long)bytes);
+}
+
+/* A 503 for the memory budget: Retry-After and the reason. */
+static void expect_busy(struct client *c, bool closes) {
+  struct reply r;
+
+  read_reply(c, &r, false);
+  cr_assert_eq(r.status, 503, "%s", r.head);
+  cr_assert(strcasestr(r.head, "\r\nRetry-After: 1\r\n"));
+  cr_assert(strstr(r.body, "memory budget"), "%s", r.body);
+  cr_assert(strcasestr(r.head, closes ? "\r\nConnection: close\r\n"
+                                      : "\r\nConnection: keep-alive\r\n"));
+  free(r.body);
+}
+
+static void send_x(struct client *c, size_t n) {
+  char *x = malloc(n + 1);
+
+  memset(x, 'x', n);
+  x[n] = '\0';
+  send_str(c, x);
+  free(x);
+}
+
+Test(http_server, budget_request_bodies) {
+  struct net_http_server *s = start_with(0, 0, 200000);
+  const char *head = "POST /up HTTP/1.1\r\nContent-Length: 120000\r\n\r\n";
+  struct client *a = dial(s), *b = dial(s), *c;
+  struct net_http_stats st;
+  struct reply r;
+
+  net_http_server_stats(s, &st);
+  cr_assert_eq(st.memory_bytes_max, 200000);
+  send_str(a, head);
+  send_x(a, 1000);
+  wait_memory(s, 120001, false);   /* A's declared body is held */
+  send_str(b, head);
+  expect_busy(b, true);
+  expect_eof(b);
+  hang_up(b);
+  send_x(a, 119000);
+  read_reply(a, &r, false);
+  cr_assert_eq(r.status, 200);
+  cr_assert(strstr(r.body, "len=120000"));
+  free(r.body);
+  wait_memory(s, 0, false);        /* A's body and reply are released */
+  c = dial(s);                     /* so the same request now fits */
+  send_str(c, head);
+  send_x(c, 120000);
+  expect_reply(c, 200, NULL);
+  net_http_server_stats(s, &st);
+  cr_assert_eq(st.rejected_memory, 1);
+  cr_assert_eq(st.requests_bad, 0);
+  hang_up(a);
+  hang_up(c);
+  wait_memory(s, 0, false);
+  net_http_server_stop(s);
+}
+
+Test(http_server, budget_chunked_growth) {
+  struct net_http_server *s = start_with(0, 0, 10000);
+  struct client *a = dial(s);
+  struct net_http_stats st;
+
+  send_str(a, "POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+              "1000\r\n");
+  send_x(a, 4096);
+  send_str(a, "\r\n1000\r\n");
+  send_x(a, 4096);
+  send_str(a, "\r\n1000\r\n");     /* 12288 bytes would not fit */
+  expect_busy(a, true);
+  expect_eof(a);
+  hang_up(a);
+  wait_memory(s, 0, false);        /* lingering close released it all */
+  net_http_server_stats(s, &st);
+  cr_assert_eq(st.rejected_memory, 1);
+  net_http_server_stop(s);
+}
+
+Test(http_server, budget_responses) {
+  /* /big holds a 16 MiB buffer (8 MiB doubled): one fits, two do not. */
+  struct net_http_server *s = start_with(0, 0, 20u << 20);
+  struct client *a = dial_rcvbuf(s, 4096), *b = dial(s);
+  struct net_http_stats st;
+  struct reply r;
+
+  send_str(a, "GET /big HTTP/1.1\r\n\r\n");  /* a slow reader */
+  wait_memory(s, BIG_BYTES, true);
+  send_str(b, "GET /big HTTP/1.1\r\n\r\n");
+  expect_busy(b, false);           /* the handler ran; its reply was dropped */
+  send_str(b, "HEAD /big HTTP/1.1\r\n\r\n");
+  read_reply(b, &r, true);         /* HEAD holds no body */
+  cr_assert_eq(r.status, 200);
+  free(r.body);
+  read_reply(a, &r, false);
+  cr_assert_eq(r.status, 200);
+  cr_assert_eq(r.body_len, BIG_BYTES);
+  free(r.body);
+  wait_memory(s, 0, false);        /* released once it was sent */
+  send_str(b, "GET /big HTTP/1.1\r\n\r\n");
+  read_reply(b, &r, false);
+  cr_assert_eq(r.status, 200);
+  cr_assert_eq(r.body_len, BIG_BYTES);
+  free(r.body);
+  net_http_server_stats(s, &st);
+  cr_assert_eq(st.rejected_memory, 1);
+  hang_up(a);
+  hang_up(b);
+  net_http_server_stop(s);
+}
+
+Test(http_server, budget_released_on_every_close) {
+  struct net_http_server *s = start_with(100, 0, 20u << 20);
+  struct client *a = dial_rcvbuf(s, 4096), *b = dial(s);
+  struct net_http_stats st;
+
+  /* A reader that goes away mid-reply. */
+  send_str(a, "GET /big HTTP/1.1\r\n\r\n");
+  wait_memory(s, BIG_BYTES, true);
+  hang_up(a);
+  wait_memory(s, 0, false);
+  /* A body that stops arriving: the read timeout closes it. */
+  send_str(b, "POST /x HTTP/1.1\r\nContent-Length: 50000\r\n\r\nabc");
+  wait_memory(s, 50001, false);
+  expect_eof(b);
+  hang_up(b);
+  wait_memory(s, 0, false);
+  net_http_server_stats(s, &st);
+  cr_assert_eq(st.conns_timed_out, 1);
+  /* Stopping with bodies held frees them (ASan would report a leak). */
+  b = dial(s);
+  send_str(b, "POST /x HTTP/1.1\r\nContent-Length: 50000\r\n\r\nabc");
+  wait_memory(s, 50001, false);
+  net_http_server_stop(s);
+  hang_up(b);
 }
