@@ -100,7 +100,8 @@ int net_query_format_value(double v, char *out) {
     return (int)(memcpy(out, "NaN", 4), 3);
   if (isinf(v))
     return (int)(memcpy(out, v > 0 ? "+Inf" : "-Inf", 5), 4);
-  if (v == (double)(int64_t)v && fabs(v) < 9007199254740992.0 &&
+  /* range first: casting a double outside int64_t's range is undefined */
+  if (fabs(v) < 9007199254740992.0 && v == (double)(int64_t)v &&
       !(v == 0 && signbit(v))) {
     int n = put_i64((int64_t)v, out);
     out[n] = '\0';
