@@ -169,10 +169,10 @@ int net_query_log_line(struct core_strbuf *b, const struct stor_log_rec *r,
 
 /* ---- a query ------------------------------------------------------------- */
 
-/* One kept line: its time and scan order (the key), and its bytes. */
+/* One kept line: its time and storage position (the key), its bytes. */
 struct kept {
   int64_t t;
-  uint64_t seq;
+  struct stor_logpos at;
   uint64_t off;
   size_t len;
 };
@@ -184,17 +184,28 @@ struct logq {
   size_t contains_len;
   int64_t start_ns, end_ns;
   uint32_t limit;
-  struct kept *heap;       /* min-heap on (t, seq): the oldest on top */
+  struct kept *heap;       /* min-heap on (t, at): the oldest on top */
   uint32_t n;
   char *arena;             /* the kept lines (and garbage) */
   size_t used, cap, live;
-  uint64_t seq;            /* records met so far */
+  struct stor_logpos at;   /* of the record being handed over */
   bool truncated;          /* a matching record was left out */
   struct core_strbuf line, join;
 };
 
+/* Storage order: shard, segment, block offset, record index. */
+static int pos_cmp(const struct stor_logpos *a, const struct stor_logpos *b) {
+  if (a->shard != b->shard)
+    return a->shard < b->shard ? -1 : 1;
+  if (a->segment != b->segment)
+    return a->segment < b->segment ? -1 : 1;
+  if (a->offset != b->offset)
+    return a->offset < b->offset ? -1 : 1;
+  return a->index < b->index ? -1 : a->index > b->index;
+}
+
 static bool older(const struct kept *a, const struct kept *b) {
-  return a->t < b->t || (a->t == b->t && a->seq < b->seq);
+  return a->t < b->t || (a->t == b->t && pos_cmp(&a->at, &b->at) < 0);
 }
 
 static void sift_up(struct kept *h, uint32_t i) {
@@ -274,11 +285,11 @@ static int arena_room(struct logq *q, size_t n) {
   return 0;
 }
 
-/* Keep the line in q->line as the record (t, seq), in place of the
+/* Keep the line in q->line as the record (t, at), in place of the
  * oldest kept one when the heap is full. */
-static int keep(struct logq *q, int64_t t, uint64_t seq) {
+static int keep(struct logq *q, int64_t t, const struct stor_logpos *at) {
   size_t n = q->line.len;
-  struct kept k = {t, seq, 0, n};
+  struct kept k = {t, *at, 0, n};
   int rc;
 
   if (q->n == q->limit) {
@@ -303,10 +314,9 @@ static int keep(struct logq *q, int64_t t, uint64_t seq) {
 
 static int on_record(void *ctx, unsigned shard, const struct stor_log_rec *r) {
   struct logq *q = ctx;
-  uint64_t seq = q->seq++;
-  struct kept k = {r->time_ns, seq, 0, 0};
+  struct kept k = {r->time_ns, q->at, 0, 0};
 
-  (void)shard; /* shards are scanned by id: seq orders them already */
+  (void)shard; /* q->at holds it */
   if (q->contains_len &&
       (r->msg.len < q->contains_len ||
        memmem(r->msg.ptr, r->msg.len, q->contains, q->contains_len) == NULL))
@@ -321,7 +331,19 @@ static int on_record(void *ctx, unsigned shard, const struct stor_log_rec *r) {
   q->line.len = 0;
   if (net_query_log_line(&q->line, r, &q->join) < 0)
     return -E2BIG;
-  return keep(q, r->time_ns, seq);
+  return keep(q, r->time_ns, &q->at);
+}
+
+/*
+ * Once a matching record was left out (the heap is full and the reply
+ * says so), nothing older than the oldest kept record can matter: the
+ * scan may skip it, whole blocks at a time. Scanning newest first makes
+ * that happen after about `limit` records.
+ */
+static int64_t time_floor(void *ctx) {
+  const struct logq *q = ctx;
+
+  return q->truncated && q->n == q->limit ? q->heap[0].t : INT64_MIN;
 }
 
 static int newest_last(const void *a, const void *b) {
@@ -462,7 +484,9 @@ static int run_scan(struct logq *q) {
   struct timespec now;
   struct stor_scan_stats st = {0};
   struct stor_logscan sc = {.data_dir = q->data_dir, .start_ns = q->start_ns,
-                            .end_ns = q->end_ns, .fn = on_record, .ctx = q};
+                            .end_ns = q->end_ns, .fn = on_record, .ctx = q,
+                            .newest_first = 1, .floor = time_floor,
+                            .pos = &q->at};
 
   clock_gettime(CLOCK_MONOTONIC, &now);
   sc.deadline_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 +

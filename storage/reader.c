@@ -562,6 +562,7 @@ struct walk {
   struct stor_scan_stats *st;
   segment_fn fn;
   void *arg;
+  int reverse;               /* segments by descending seq */
 };
 
 static int walk_shard(const struct walk *w, unsigned shard) {
@@ -579,9 +580,11 @@ static int walk_shard(const struct walk *w, unsigned shard) {
     return errno == ENOENT ? 0 : -errno;
   }
   w->st->shards++;
-  for (long i = 0; i < n && rc == 0; i++)
+  for (long i = 0; i < n && rc == 0; i++) {
+    uint64_t seq = seqs[w->reverse ? n - 1 - i : i];
     rc = past_deadline(w->deadline_ms) ? -ETIME
-                                       : w->fn(w->arg, shard, dir_fd, seqs[i]);
+                                       : w->fn(w->arg, shard, dir_fd, seq);
+  }
   close(dir_fd);
   free(seqs);
   return rc;
@@ -622,7 +625,14 @@ struct logscan_state {
   struct stor_seg_reader seg;
   struct stor_logdec dec;
   struct core_syslog_attr attrs[CORE_SYSLOG_SD_ATTRS_MAX];
+  struct stor_logpos pos;    /* of the block being served */
+  uint64_t *offs;            /* newest_first: log block offsets of a segment */
+  size_t offs_n, offs_cap;
 };
+
+static int64_t floor_of(const struct stor_logscan *q) {
+  return q->floor ? q->floor(q->ctx) : INT64_MIN;
+}
 
 /* Decode every record of the loaded block, serving none: 0 or -EBADMSG. */
 static int check_records(struct logscan_state *s, struct stor_seg_block *b) {
@@ -642,11 +652,16 @@ static int serve_records(struct logscan_state *s, unsigned shard,
   struct stor_log_rec r;
   int rc;
 
-  while ((rc = stor_logblock_next(&b->lrd, &r, s->attrs,
-                                  CORE_SYSLOG_SD_ATTRS_MAX)) == 1) {
-    if (r.time_ns < q->start_ns || r.time_ns > q->end_ns)
+  s->pos.index = 0;
+  for (; (rc = stor_logblock_next(&b->lrd, &r, s->attrs,
+                                   CORE_SYSLOG_SD_ATTRS_MAX)) == 1;
+       s->pos.index++) {
+    if (r.time_ns < q->start_ns || r.time_ns > q->end_ns ||
+        r.time_ns < floor_of(q))
       continue;
     s->st->records++;
+    if (q->pos)
+      *q->pos = s->pos;
     if ((rc = q->fn(q->ctx, shard, &r)) != 0)
       return rc < 0 ? rc : 1;
   }
@@ -661,11 +676,13 @@ static int log_block(struct logscan_state *s, unsigned shard,
   struct stor_logblock_reader first;
   int rc;
 
-  if (b->lhdr.max_ns < q->start_ns || b->lhdr.min_ns > q->end_ns) {
+  if (b->lhdr.max_ns < q->start_ns || b->lhdr.min_ns > q->end_ns ||
+      b->lhdr.max_ns < floor_of(q)) {
     s->st->blocks_skipped++;
     s->st->bytes_read += STOR_BLOCK_HEADER_BYTES;
     return 0;
   }
+  s->pos.offset = b->offset;
   rc = stor_seg_load_log(&s->seg, b, &s->dec);
   if (rc == -EBADMSG)
     return seg_bad(s->st, &s->seg);
@@ -682,6 +699,51 @@ static int log_block(struct logscan_state *s, unsigned shard,
   return serve_records(s, shard, b);
 }
 
+/* newest_first: the segment's good log block offsets, in file order. */
+static int collect_offsets(struct logscan_state *s) {
+  struct stor_seg_block b;
+  int rc;
+
+  s->offs_n = 0;
+  while ((rc = stor_seg_next(&s->seg, &b)) == 1) {
+    if (b.status != STOR_BLK_OK) {
+      count_stop(s->st, &b);
+      return 0; /* the blocks before it are read */
+    }
+    if (b.kind != STOR_KIND_LOGS)
+      continue;
+    if (s->offs_n == s->offs_cap) {
+      size_t cap = s->offs_cap ? 2 * s->offs_cap : 256;
+      uint64_t *p = realloc(s->offs, cap * sizeof(*p));
+      if (p == NULL)
+        return -ENOMEM;
+      s->offs = p;
+      s->offs_cap = cap;
+    }
+    s->offs[s->offs_n++] = b.offset;
+  }
+  return rc;
+}
+
+/* newest_first: the log blocks collected, last first. A block failing its
+ * CRC or decode is counted (by log_block) and passed over. */
+static int serve_backwards(struct logscan_state *s, unsigned shard) {
+  struct stor_seg_block b;
+  int rc = collect_offsets(s);
+
+  for (size_t i = s->offs_n; i-- > 0 && rc == 0;) {
+    if (past_deadline(s->q->deadline_ms))
+      return -ETIME;
+    s->seg.off = s->offs[i];
+    s->seg.done = false;
+    if ((rc = stor_seg_next(&s->seg, &b)) != 1)
+      return rc < 0 ? rc : 0; /* the file shrank: retention or a cut */
+    if (b.status == STOR_BLK_OK)
+      rc = log_block(s, shard, &b);
+  }
+  return rc;
+}
+
 static int log_segment(void *arg, unsigned shard, int dir_fd, uint64_t seq) {
   struct logscan_state *s = arg;
   struct stor_seg_block b;
@@ -692,6 +754,12 @@ static int log_segment(void *arg, unsigned shard, int dir_fd, uint64_t seq) {
   if ((rc = stor_seg_open(&s->seg, dir_fd, name)) < 0)
     return rc == -ENOENT ? 0 : rc;  /* retention removed it meanwhile */
   s->st->segments++;
+  s->pos = (struct stor_logpos){.shard = shard, .segment = seq};
+  if (s->q->newest_first) {
+    rc = serve_backwards(s, shard);
+    stor_seg_close(&s->seg);
+    return rc;
+  }
   while ((rc = stor_seg_next(&s->seg, &b)) == 1) {
     if (past_deadline(s->q->deadline_ms)) {
       rc = -ETIME;
@@ -709,7 +777,8 @@ static int log_segment(void *arg, unsigned shard, int dir_fd, uint64_t seq) {
 int stor_logscan_run(const struct stor_logscan *q, struct stor_scan_stats *st) {
   struct logscan_state *s = calloc(1, sizeof(*s));
   struct walk w = {.data_dir = q->data_dir, .deadline_ms = q->deadline_ms,
-                   .st = st, .fn = log_segment, .arg = s};
+                   .st = st, .fn = log_segment, .arg = s,
+                   .reverse = q->newest_first};
   int rc;
 
   if (s == NULL)
@@ -721,6 +790,7 @@ int stor_logscan_run(const struct stor_logscan *q, struct stor_scan_stats *st) {
   if (rc == 0)
     rc = walk_run(&w);
   stor_logdec_free(&s->dec);
+  free(s->offs);
   free(s);
   return rc > 0 ? 0 : rc;
 }

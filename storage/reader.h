@@ -93,6 +93,13 @@ int stor_scan_run(const struct stor_scan *q, struct stor_scan_stats *st);
  * over. A block that fails a check ends its segment and none of its
  * records is served. One log decoder scratch (stor_logdec) is allocated
  * per call. Counters go to st (records: records handed to q->fn).
+ * With q->newest_first, segments go by descending seq and a segment's log
+ * blocks from its last to its first (headers are read forward first, up
+ * to the first bad one); a block that then fails its CRC or decode is
+ * counted bad and passed over, and the older blocks are still read. With
+ * q->floor, records and whole blocks older than the floor are passed over
+ * (blocks counted in blocks_skipped): together they let a caller that
+ * wants the newest records stop inflating early.
  * Returns 0 (a missing data_dir is empty), fn's negative return, -ETIME
  * past q->deadline_ms, -ENOMEM, or -errno.
  */

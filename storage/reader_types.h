@@ -100,6 +100,24 @@ struct stor_scan {
 typedef int (*stor_logscan_fn)(void *ctx, unsigned shard,
                                const struct stor_log_rec *r);
 
+/*
+ * Where a record is stored: (shard, segment, offset, index) ordered
+ * lexicographically is storage order, whatever order a scan visits in.
+ */
+struct stor_logpos {
+  unsigned shard;
+  uint64_t segment;          /* segment sequence number */
+  uint64_t offset;           /* of the record's block in the segment file */
+  uint32_t index;            /* of the record in its block */
+};
+
+/*
+ * The scan's current time floor: records older than it, and blocks whose
+ * newest record is older, are passed over (not inflated, not handed to
+ * fn). It may only rise during a scan.
+ */
+typedef int64_t (*stor_logscan_floor_fn)(void *ctx);
+
 /* What a log scan visits. */
 struct stor_logscan {
   const char *data_dir;      /* holds shard-<K>/ directories */
@@ -107,6 +125,11 @@ struct stor_logscan {
   stor_logscan_fn fn;
   void *ctx;
   int64_t deadline_ms;       /* CLOCK_MONOTONIC, ms; 0: none */
+  /* optional */
+  int newest_first;          /* segments and blocks newest first (records
+                                of a block still in block order) */
+  stor_logscan_floor_fn floor; /* NULL: no floor */
+  struct stor_logpos *pos;   /* set before every fn call when not NULL */
 };
 
 #endif
