@@ -109,6 +109,7 @@ void core_config_defaults(struct core_config *c) {
   c->block_max_age_ms = CORE_HEAD_AGE_MS_DEFAULT;
   c->udp_rcvbuf_bytes = NET_UDP_RCVBUF_BYTES_DEFAULT;
   c->tcp_conns_max = NET_TCP_CONNS_PER_SHARD_MAX;
+  c->http_memory_bytes_max = (uint32_t)NET_HTTP_MEMORY_BYTES_MAX;
   c->fsync_interval_ms = STOR_FSYNC_INTERVAL_MS_DEFAULT;
   c->segment_bytes_max = STOR_SEGMENT_BYTES_DEFAULT;
   c->segment_age_ms_max = STOR_SEGMENT_AGE_MS_DEFAULT;
@@ -372,7 +373,8 @@ struct num_opt {
 _Static_assert(IS_U32(max_series) && IS_U32(line_bytes_max) &&
                    IS_U32(block_max_age_ms) && IS_U32(udp_rcvbuf_bytes) &&
                    IS_U32(tcp_conns_max) && IS_U32(fsync_interval_ms) &&
-                   IS_U32(segment_bytes_max) && IS_U32(syslog_bytes_max),
+                   IS_U32(segment_bytes_max) && IS_U32(syslog_bytes_max) &&
+                   IS_U32(http_memory_bytes_max),
                "numeric options are stored as uint32_t");
 
 static const struct num_opt num_opts[] = {
@@ -387,6 +389,8 @@ static const struct num_opt num_opts[] = {
      NET_UDP_RCVBUF_BYTES_MIN, NET_UDP_RCVBUF_BYTES_MAX, 1},
     {"max-tcp-connections", U32_FIELD(tcp_conns_max),
      NET_TCP_CONNS_PER_SHARD_MIN, NET_TCP_CONNS_PER_SHARD_MAX, 0},
+    {"http-memory-bytes", U32_FIELD(http_memory_bytes_max),
+     NET_HTTP_MEMORY_BYTES_MIN, NET_HTTP_MEMORY_BYTES_LIMIT, 1},
     {"fsync-interval-ms", U32_FIELD(fsync_interval_ms), 0,
      STOR_FSYNC_INTERVAL_MS_MAX, 0},
     {"segment-max-bytes", U32_FIELD(segment_bytes_max),

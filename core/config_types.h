@@ -30,6 +30,7 @@ struct core_config {
   uint32_t block_max_age_ms;     /* --block-max-age-ms */
   uint32_t udp_rcvbuf_bytes;     /* --udp-rcvbuf-bytes */
   uint32_t tcp_conns_max;        /* --max-tcp-connections (per shard) */
+  uint32_t http_memory_bytes_max;/* --http-memory-bytes (query port) */
   uint32_t fsync_interval_ms;    /* --fsync-interval-ms */
   uint32_t segment_bytes_max;    /* --segment-max-bytes */
   uint64_t segment_age_ms_max;   /* --segment-max-age (a duration) */

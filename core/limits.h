@@ -94,6 +94,8 @@
  * request gets 503 Retry-After. Not counted: the fixed buffers of each
  * connection (about 50 KiB) and the one response a handler is building. */
 #define NET_HTTP_MEMORY_BYTES_MAX (1ull << 30)
+#define NET_HTTP_MEMORY_BYTES_MIN (16u << 20)   /* smallest --http-memory-bytes */
+#define NET_HTTP_MEMORY_BYTES_LIMIT (4095u << 20) /* largest --http-memory-bytes */
 
 /* ---- query port: selectors and read bounds (query thread) --------------- */
 #define CORE_SELECTOR_BYTES_MAX 4096       /* one match[] selector's text */
@@ -275,6 +277,11 @@ _Static_assert(NET_HTTP_BODY_KEEP_BYTES * 1ull * NET_HTTP_CONNS_MAX <=
                    NET_HTTP_MEMORY_BYTES_MAX / 4,
                "body buffers kept by idle connections leave most of the "
                "budget to requests");
+_Static_assert(NET_HTTP_MEMORY_BYTES_MIN <= NET_HTTP_MEMORY_BYTES_MAX &&
+                   NET_HTTP_MEMORY_BYTES_MAX <= NET_HTTP_MEMORY_BYTES_LIMIT,
+               "default query-port memory budget within its option's range");
+_Static_assert(NET_HTTP_MEMORY_BYTES_MIN >= NET_HTTP_BODY_KEEP_BYTES * 2,
+               "the smallest budget admits a kept body buffer and more");
 _Static_assert(CORE_SHARDS_MAX <= CORE_CPUS_MAX, "every shard can get its own CPU");
 _Static_assert(CORE_HEAD_AGE_MS_MIN <= CORE_HEAD_AGE_MS_DEFAULT &&
                    CORE_HEAD_AGE_MS_DEFAULT <= CORE_HEAD_AGE_MS_MAX,

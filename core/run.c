@@ -41,8 +41,11 @@ static const char run_help[] =
     "  --syslog-tcp ADDR        syslog over TCP, octet-counted or '\\n'-framed\n"
     "                           (RFC 6587, told apart per connection)\n"
     "                           [0.0.0.0:5514]\n"
-    "  --http ADDR              query port: /health, /metrics\n"
+    "  --http ADDR              query port: /health, /metrics, /api/v1/*\n"
     "                           [127.0.0.1:9400]\n"
+    "  --http-memory-bytes N    request and response bodies the query port\n"
+    "                           holds at once; past it requests get 503\n"
+    "                           Retry-After (16M..4095M) [1G]\n"
     "\n"
     "Shards and bounds:\n"
     "  --cores N|LIST           N = the first N CPUs this process may use,\n"
@@ -88,7 +91,7 @@ static const char run_help[] =
 
 static const char *const run_names[] = {
     "cores", "statsd-udp", "statsd-tcp", "syslog-udp", "syslog-tcp",
-    "syslog-max-bytes", "http", "data-dir",
+    "syslog-max-bytes", "http", "http-memory-bytes", "data-dir",
     "max-series", "max-line-bytes", "block-max-age-ms",
     "udp-rcvbuf-bytes", "max-tcp-connections", "fsync-interval-ms",
     "segment-max-bytes", "segment-max-age", "retention", "max-disk-bytes",
@@ -242,8 +245,11 @@ static int start_http(struct core_runtime *rt) {
 
   if (!a->enabled)
     return 0;
-  rc = net_http_server_start(&rt->http, a->host, a->port, net_query_handle,
-                             rt);
+  rc = net_http_server_start_opts(
+      &rt->http, &(struct net_http_server_opts){
+                     .host = a->host, .port = a->port, .fn = net_query_handle,
+                     .ctx = rt,
+                     .memory_bytes_max = rt->cfg.http_memory_bytes_max});
   if (rc < 0)
     return core_cli_fail("run", "cannot serve HTTP on %s (--http): %s; "
                          "choose another address or set --http off",

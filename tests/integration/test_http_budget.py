@@ -116,5 +116,25 @@ def test_budget_refuses_and_recovers(binary):
         s.close()
 
 
+def test_budget_option(binary):
+    """--http-memory-bytes sets the budget: a 17 MiB upload, under the
+    64 MiB body bound, passes a 16 MiB budget and is refused."""
+    s = Sluice(binary, extra=["--http-memory-bytes", "16M"])
+    try:
+        m = wait_memory(s, 0)
+        check(sum_metric(m, "sluice_http_memory_bytes_max") == 16 << 20,
+              "budget figure")
+        c = dial(s, upload_head(17 << 20, expect=True))
+        reply = read_all(c)
+        c.close()
+        check(reply.startswith(b"HTTP/1.1 503 "), f"refused upload: {reply}")
+        req = urllib.request.Request(s.url("/api/v1/flush"),
+                                     data=b"x" * (8 << 20), method="POST")
+        with urllib.request.urlopen(req, timeout=15) as r:
+            check(r.status == 200, f"8 MiB upload: {r.status}")
+    finally:
+        s.close()
+
+
 if __name__ == "__main__":
-    main([test_budget_refuses_and_recovers])
+    main([test_budget_refuses_and_recovers, test_budget_option])

@@ -60,6 +60,7 @@ Test(config_defaults, documented_values) {
   cr_assert_str_eq(c.syslog_tcp.host, "0.0.0.0");
   cr_assert_eq(c.syslog_tcp.port, 5514);
   cr_assert_eq(c.syslog_bytes_max, CORE_SYSLOG_BYTES_MAX_DEFAULT);
+  cr_assert_eq(c.http_memory_bytes_max, NET_HTTP_MEMORY_BYTES_MAX);
   cr_assert_str_eq(c.http.host, "127.0.0.1");
   cr_assert_eq(c.http.port, 9400);
   cr_assert_str_eq(c.data_dir, "./sluice-data");
@@ -333,6 +334,12 @@ Test(config_set, numbers_valid) {
   cr_assert_eq(c->syslog_bytes_max, CORE_SYSLOG_BYTES_MAX_LIMIT);
   set_bad("syslog-max-bytes", "479", "between 480 and 1048576");
   set_bad("syslog-max-bytes", "2M", "out of range");
+  set_ok(c, "http-memory-bytes", "16M");
+  cr_assert_eq(c->http_memory_bytes_max, NET_HTTP_MEMORY_BYTES_MIN);
+  set_ok(c, "http-memory-bytes", "4095M");
+  cr_assert_eq(c->http_memory_bytes_max, NET_HTTP_MEMORY_BYTES_LIMIT);
+  set_bad("http-memory-bytes", "4G", "out of range");
+  set_bad("http-memory-bytes", "1M", "out of range");
 }
 
 Test(config_set, number_messages) {
