@@ -26,7 +26,7 @@ static const struct family families[] = {
     {"sluice_points_ingested_total", offsetof(struct tools_counts, ingested),
      BY_PROTO | ALSO_POINTS},
     {"sluice_logs_ingested_total", offsetof(struct tools_counts, ingested),
-     BY_PROTO | ALSO_POINTS},
+     BY_PROTO},
     {"sluice_parse_errors_total", offsetof(struct tools_counts, parse_errors),
      BY_PROTO | ALSO_ERRORS},
     {"sluice_statsd_events_total", offsetof(struct tools_counts, statsd_events),
@@ -112,6 +112,11 @@ unsigned tools_metrics_collect(const char *text, size_t len,
 double tools_metrics_accounted(const struct tools_counts *c,
                                enum tools_proto p) {
   double n = c->ingested[p] + c->parse_errors[p];
+
+  /* A syslog message that does not parse is still a stored record: it is
+   * in sluice_logs_ingested_total already, its reason counted besides. */
+  if (p == TOOLS_PROTO_SYSLOG)
+    return c->ingested[p];
   if (p == TOOLS_PROTO_STATSD)
     n += c->statsd_events + c->series_rejected;
   return n;

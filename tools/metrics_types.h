@@ -3,7 +3,7 @@
  *
  * Families read (see docs in DESIGN.md and core/stats.c):
  *   sluice_points_ingested_total{shard,proto,type}  -> ingested[proto], points
- *   sluice_logs_ingested_total{shard,proto}         -> ingested[proto], points
+ *   sluice_logs_ingested_total{shard,proto}         -> ingested[proto]
  *   sluice_parse_errors_total{shard,proto,reason}   -> parse_errors[proto]
  *   sluice_statsd_events_total{shard,kind}          -> statsd_events
  *   sluice_series_rejected_total{shard}             -> series_rejected
@@ -20,7 +20,7 @@
 struct tools_counts {
   double ingested[TOOLS_PROTO_COUNT];     /* points or log records */
   double parse_errors[TOOLS_PROTO_COUNT];
-  double points;                          /* ingested, every protocol */
+  double points;                          /* StatsD points ingested */
   double errors;                          /* parse errors, every protocol */
   double statsd_events;                   /* events + service checks */
   double series_rejected;

@@ -19,12 +19,12 @@
 static const char help[] =
     "Usage: sluice stats [--url URL] [--once] [--interval-ms N] [--count N]\n"
     "A live per-shard view of sluice's /metrics, refreshed like top:\n"
-    "points/s, bytes/s, datagrams/s, parse errors/s, drops/s, active series\n"
-    "and open TCP connections, per shard and in total.\n\n"
+    "points/s, bytes/s, datagrams/s, parse errors/s, drops/s, active series,\n"
+    "open TCP connections and log records/s, per shard and in total.\n\n"
     "  --url URL          /metrics to read (default " DEFAULT_URL ")\n"
     "  --once             print one snapshot of absolute counts and exit\n"
     "                     (columns: shard points bytes datagrams parse_errors\n"
-    "                     drops series tcp; the last row is `total`)\n"
+    "                     drops series tcp logs; the last row is `total`)\n"
     "  --interval-ms N    refresh period (default 1000, at least 100)\n"
     "  --count N          stop after N refreshes (default: until Ctrl-C)\n"
     "  --help             this text\n";
@@ -63,33 +63,36 @@ static const char *human(char *buf, size_t n, double v) {
 
 static void row(FILE *f, const char *name, const struct tools_counts *c,
                 const struct tools_counts *p, double dt) {
-  char b[7][32];
+  const double logs = c->ingested[TOOLS_PROTO_SYSLOG];
+  char b[8][32];
   if (p == NULL) {
-    fprintf(f, "%-6s %14.0f %16.0f %14.0f %12.0f %12.0f %10.0f %6.0f\n", name,
-            c->points, c->rx_bytes, c->rx_datagrams, c->errors, c->rx_dropped,
-            c->series_active, c->tcp_connections);
+    fprintf(f, "%-6s %14.0f %16.0f %14.0f %12.0f %12.0f %10.0f %6.0f %12.0f\n",
+            name, c->points, c->rx_bytes, c->rx_datagrams, c->errors,
+            c->rx_dropped, c->series_active, c->tcp_connections, logs);
     return;
   }
-  fprintf(f, "%-6s %10s %10s %10s %10s %10s %10s %6s\n", name,
+  fprintf(f, "%-6s %10s %10s %10s %10s %10s %10s %6s %10s\n", name,
           human(b[0], 32, (c->points - p->points) / dt),
           human(b[1], 32, (c->rx_bytes - p->rx_bytes) / dt),
           human(b[2], 32, (c->rx_datagrams - p->rx_datagrams) / dt),
           human(b[3], 32, (c->errors - p->errors) / dt),
           human(b[4], 32, (c->rx_dropped - p->rx_dropped) / dt),
           human(b[5], 32, c->series_active),
-          human(b[6], 32, c->tcp_connections));
+          human(b[6], 32, c->tcp_connections),
+          human(b[7], 32, (logs - p->ingested[TOOLS_PROTO_SYSLOG]) / dt));
 }
 
 void tools_stats_print(FILE *f, const struct tools_metrics *cur,
                        const struct tools_metrics *prev, double dt_s) {
   char name[16];
   if (prev == NULL)
-    fprintf(f, "%-6s %14s %16s %14s %12s %12s %10s %6s\n", "shard", "points",
-            "bytes", "datagrams", "parse_errors", "drops", "series", "tcp");
+    fprintf(f, "%-6s %14s %16s %14s %12s %12s %10s %6s %12s\n", "shard",
+            "points", "bytes", "datagrams", "parse_errors", "drops", "series",
+            "tcp", "logs");
   else
-    fprintf(f, "%-6s %10s %10s %10s %10s %10s %10s %6s\n", "shard",
+    fprintf(f, "%-6s %10s %10s %10s %10s %10s %10s %6s %10s\n", "shard",
             "points/s", "bytes/s", "dgrams/s", "errors/s", "drops/s", "series",
-            "tcp");
+            "tcp", "logs/s");
   for (unsigned i = 0; i < cur->shard_count; i++) {
     snprintf(name, sizeof(name), "%u", i);
     row(f, name, &cur->shard[i],

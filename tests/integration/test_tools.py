@@ -183,6 +183,7 @@ STATS_COLUMNS = {  # stats --once column: (metric family, labels)
     "drops": ("sluice_rx_dropped_total", {}),
     "series": ("sluice_series_active", {}),
     "tcp": ("sluice_tcp_connections", {}),
+    "logs": ("sluice_logs_ingested_total", {}),
 }
 
 
@@ -203,6 +204,7 @@ def test_stats_once_matches_metrics(binary):
     try:
         bench(binary, s)                       # UDP: lands on one shard
         bench(binary, s, "--tcp", "--seed", "3")
+        bench(binary, s, proto="syslog")       # logs column; not points
         rows = stats_rows(binary, s)
         check(set(rows) == {"0", "1", "total"}, f"rows: {sorted(rows)}")
         for col, (family, labels) in STATS_COLUMNS.items():
@@ -214,6 +216,7 @@ def test_stats_once_matches_metrics(binary):
             check(rows["total"][col] == want,
                   f"total {col}: {rows['total'][col]} != {want}")
         check(rows["total"]["points"] > 0, "no points counted")
+        check(rows["total"]["logs"] > 0, "no log records counted")
     finally:
         s.close()
 

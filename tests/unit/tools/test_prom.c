@@ -180,3 +180,22 @@ Test(metrics, live_table_shows_rates) {
   free(out);
   free(text);
 }
+
+/* A syslog message that does not parse is a stored record all the same:
+ * sent = records ingested; its parse error is not a second outcome. */
+Test(metrics, syslog_accounting_counts_records_once) {
+  static struct tools_metrics m;
+  static const char text[] =
+      "sluice_logs_ingested_total{shard=\"0\",proto=\"syslog\"} 10\n"
+      "sluice_parse_errors_total{shard=\"0\",proto=\"syslog\","
+      "reason=\"bad_pri\"} 3\n"
+      "sluice_points_ingested_total{shard=\"0\",proto=\"statsd\","
+      "type=\"c\"} 5\n";
+
+  tools_metrics_collect(text, sizeof(text) - 1, &m);
+  cr_assert_float_eq(tools_metrics_accounted(&m.total, TOOLS_PROTO_SYSLOG),
+                     10, 1e-9);
+  cr_assert_float_eq(m.total.points, 5, 1e-9, "points are StatsD's only");
+  cr_assert_float_eq(m.total.ingested[TOOLS_PROTO_SYSLOG], 10, 1e-9);
+  cr_assert_float_eq(m.total.errors, 3, 1e-9);
+}
