@@ -417,16 +417,17 @@ int stor_logblock_hdr_read(const uint8_t *b, size_t len,
 
   if (rc < 0)
     return rc;
+  /* the shared frame's fields come decoded; only the log ones are read */
   *h = (struct stor_logblock_hdr){
-      .version = b[STOR_HDR_OFF_VERSION],
-      .kind = b[STOR_HDR_OFF_KIND],
-      .shard = (uint16_t)ld(b + STOR_HDR_OFF_SHARD, 2),
-      .count = (uint32_t)ld(b + STOR_HDR_OFF_POINTS, 4),
+      .version = f.version,
+      .kind = f.kind,
+      .shard = f.shard,
+      .count = f.count,
       .text_bytes = (uint32_t)ld(b + STOR_LHDR_OFF_TEXT_BYTES, 4),
-      .seq = ld(b + STOR_HDR_OFF_SEQ, 6),
-      .min_ns = (int64_t)ld(b + STOR_HDR_OFF_MIN_TS, 8),
-      .max_ns = (int64_t)ld(b + STOR_HDR_OFF_MAX_TS, 8),
-      .payload_bytes = (uint32_t)ld(b + STOR_HDR_OFF_PAYLOAD, 4),
+      .seq = f.seq,
+      .min_ns = f.min,
+      .max_ns = f.max,
+      .payload_bytes = f.payload_bytes,
       .dict_count = (uint32_t)ld(b + STOR_LHDR_OFF_DICT_COUNT, 4),
       .dict_bytes = (uint32_t)ld(b + STOR_LHDR_OFF_DICT_BYTES, 4),
       .fields_bytes = (uint32_t)ld(b + STOR_LHDR_OFF_FIELDS_BYTES, 4),
