@@ -26,8 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/assert.h"
-#include "core/stats.h"
+#include "core/base/assert.h"
+#include "core/shard/stats.h"
 
 /* ======================================================================
  * Parser

@@ -13,8 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/limits.h"
-#include "core/strbuf.h"
+#include "core/base/limits.h"
+#include "core/base/strbuf.h"
 
 /* The methods a handler is likely to switch on; anything else is OTHER. */
 enum net_http_method {

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/limits.h"
+#include "core/base/limits.h"
 #include "net/io_internal.h"
 #include "net/uring.h"
 

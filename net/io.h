@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#include "core/pipe_types.h"
+#include "core/ingest/pipe_types.h"
 #include "net/io_types.h"
 
 /*

@@ -7,7 +7,7 @@
 #include <liburing.h>
 #include <stdint.h>
 
-#include "core/pipe_types.h"
+#include "core/ingest/pipe_types.h"
 #include "net/io_types.h"
 
 void net_udp_arm(struct net_io *io, enum net_proto proto);

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "core/syslog_frame_types.h"
+#include "core/parse/syslog_frame_types.h"
 #include "net/uring_types.h"
 
 /* What a listener speaks; the low bits of its receive/accept user_data. */

@@ -13,11 +13,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "core/assert.h"
-#include "core/limits.h"
-#include "core/pipe.h"
-#include "core/stats.h"
-#include "core/syslog_frame.h"
+#include "core/base/assert.h"
+#include "core/base/limits.h"
+#include "core/ingest/pipe.h"
+#include "core/shard/stats.h"
+#include "core/parse/syslog_frame.h"
 #include "net/io_internal.h"
 #include "net/uring.h"
 

@@ -10,10 +10,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "core/assert.h"
-#include "core/limits.h"
-#include "core/pipe.h"
-#include "core/stats.h"
+#include "core/base/assert.h"
+#include "core/base/limits.h"
+#include "core/ingest/pipe.h"
+#include "core/shard/stats.h"
 #include "net/io_internal.h"
 #include "net/uring.h"
 

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "core/assert.h"
+#include "core/base/assert.h"
 
 int net_uring_init(struct io_uring *ring, unsigned entries) {
   static const unsigned flag_sets[] = {

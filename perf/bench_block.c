@@ -31,7 +31,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/limits.h"
+#include "core/base/limits.h"
 #include "storage/block.h"
 #include "storage/encode.h"
 

@@ -17,10 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/limits.h"
-#include "core/run_types.h"
+#include "core/base/limits.h"
+#include "core/cmd/run_types.h"
 #include "net/http_types.h"
-#include "net/query_api.h"
+#include "net/query/query_api.h"
 #include "storage/block.h"
 #include "storage/recover.h"
 

@@ -24,7 +24,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/syslog.h"
+#include "core/parse/syslog.h"
 #include "storage/logblock.h"
 
 #define MSG_BYTES_MAX 512

@@ -25,7 +25,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/statsd.h"
+#include "core/parse/statsd.h"
 #include "simd/simd.h"
 
 #define SERIES_COUNT 10000

@@ -29,8 +29,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/syslog.h"
-#include "core/syslog_frame.h"
+#include "core/parse/syslog.h"
+#include "core/parse/syslog_frame.h"
 #include "simd/simd.h"
 
 #define PASSES_MAX 100

@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "core/assert.h"
+#include "core/base/assert.h"
 #include "simd/kernels_internal.h"
 #include "simd/simd.h"
 

@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/limits.h"
+#include "core/base/limits.h"
 
 /*
  * Parse a decimal floating-point number.

@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/assert.h"
-#include "core/limits.h"
-#include "core/statsd_types.h"
+#include "core/base/assert.h"
+#include "core/base/limits.h"
+#include "core/parse/statsd_types.h"
 #include "storage/encode.h"
 
 /* ---- little-endian fields --------------------------------------------- */

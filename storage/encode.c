@@ -13,7 +13,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "core/assert.h"
+#include "core/base/assert.h"
 
 /* ---- varints ------------------------------------------------------------ */
 

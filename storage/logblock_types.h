@@ -28,7 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/syslog_types.h"
+#include "core/parse/syslog_types.h"
 
 struct isal_zstream;
 struct inflate_state;

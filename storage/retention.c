@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/limits.h"
+#include "core/base/limits.h"
 #include "storage/recover.h"
 
 struct seg {

@@ -18,11 +18,11 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "core/assert.h"
-#include "core/fault.h"
-#include "core/series.h"
-#include "core/stats.h"
-#include "core/statsd_types.h"
+#include "core/base/assert.h"
+#include "core/base/fault.h"
+#include "core/ingest/series.h"
+#include "core/shard/stats.h"
+#include "core/parse/statsd_types.h"
 #include "net/uring.h"
 #include "storage/block.h"
 #include "storage/logblock.h"

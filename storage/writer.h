@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#include "core/head_types.h"
+#include "core/ingest/head_types.h"
 #include "storage/writer_types.h"
 
 /*

@@ -14,9 +14,9 @@
 #include <liburing.h>
 #include <stdint.h>
 
-#include "core/limits.h"
-#include "core/series_types.h"
-#include "core/stats_types.h"
+#include "core/base/limits.h"
+#include "core/ingest/series_types.h"
+#include "core/shard/stats_types.h"
 #include "storage/block_types.h"
 #include "storage/logblock_types.h"
 

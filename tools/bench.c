@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/cli.h"
+#include "core/cmd/cli.h"
 #include "simd/simd.h"
 #include "tools/bench.h"
 #include "tools/http.h"

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "core/limits.h"
+#include "core/base/limits.h"
 #include "tools/workload_types.h"
 
 struct tools_bench_opts {

@@ -13,8 +13,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "core/limits.h"
-#include "core/strbuf.h"
+#include "core/base/limits.h"
+#include "core/base/strbuf.h"
 
 static int copy(char *dst, size_t cap, const char *src, size_t n) {
   if (n == 0 || n >= cap)

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/strbuf.h"
+#include "core/base/strbuf.h"
 #include "tools/http.h"
 #include "tools/prom.h"
 #include "tools/workload.h"

@@ -14,7 +14,7 @@
 #ifndef SLUICE_TOOLS_METRICS_TYPES_H
 #define SLUICE_TOOLS_METRICS_TYPES_H
 
-#include "core/limits.h"
+#include "core/base/limits.h"
 #include "tools/workload_types.h"
 
 struct tools_counts {

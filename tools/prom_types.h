@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/limits.h"
+#include "core/base/limits.h"
 
 struct tools_prom_label {
   const char *name;

@@ -13,8 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/cli.h"
-#include "core/limits.h"
+#include "core/cmd/cli.h"
+#include "core/base/limits.h"
 #include "tools/http.h"
 #include "tools/util.h"
 

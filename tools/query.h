@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "core/strbuf.h"
+#include "core/base/strbuf.h"
 #include "tools/query_types.h"
 
 /*

@@ -4,7 +4,7 @@
 #ifndef SLUICE_TOOLS_QUERY_TYPES_H
 #define SLUICE_TOOLS_QUERY_TYPES_H
 
-#include "core/strbuf.h"
+#include "core/base/strbuf.h"
 
 enum tools_query_cmd {
   TOOLS_QUERY_EXPORT,       /* GET /api/v1/export */

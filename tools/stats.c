@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/cli.h"
+#include "core/cmd/cli.h"
 #include "tools/metrics.h"
 #include "tools/tools.h"
 #include "tools/util.h"

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/cli.h"
+#include "core/cmd/cli.h"
 #include "tools/tools.h"
 #include "tools/tune.h"
 #include "tools/util.h"

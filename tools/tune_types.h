@@ -4,7 +4,7 @@
 #ifndef SLUICE_TOOLS_TUNE_TYPES_H
 #define SLUICE_TOOLS_TUNE_TYPES_H
 
-#include "core/limits.h"
+#include "core/base/limits.h"
 
 enum tools_tune_kind {
   TOOLS_TUNE_SYSCTL = 0,   /* /proc/sys: `tune apply` writes these */

@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "core/cli.h"
+#include "core/cmd/cli.h"
 
 #define SPIN_BELOW_NS 50000
 

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/assert.h"
-#include "core/limits.h"
+#include "core/base/assert.h"
+#include "core/base/limits.h"
 
 /* A metric name and the one type it always has. The mix of types follows
  * what a service fleet sends: mostly counters and gauges, then timings. */

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/limits.h"
+#include "core/base/limits.h"
 #include "storage/block.h"
 
 #define CHECK(cond)                                                        \

@@ -19,7 +19,7 @@
 
 #include <isa-l/igzip_lib.h>
 
-#include "core/limits.h"
+#include "core/base/limits.h"
 #include "storage/block.h"
 #include "storage/logblock.h"
 

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/loghead.h"
-#include "core/syslog.h"
-#include "core/syslog_frame.h"
+#include "core/ingest/loghead.h"
+#include "core/parse/syslog.h"
+#include "core/parse/syslog_frame.h"
 #include "storage/logblock.h"
 
 #define CHECK(cond)                                                        \

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/statsd.h"
+#include "core/parse/statsd.h"
 
 #define CHECK(cond)                                                        \
   do {                                                                     \

@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/limits.h"
-#include "core/statsd.h"
+#include "core/base/limits.h"
+#include "core/parse/statsd.h"
 #include "simd/simd.h"
 
 #define CHECK(cond)                                                        \

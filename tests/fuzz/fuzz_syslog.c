@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/syslog.h"
+#include "core/parse/syslog.h"
 #include "simd/simd.h"
 
 #define CHECK(cond)                                                        \

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/syslog_frame.h"
+#include "core/parse/syslog_frame.h"
 
 #define CHECK(cond)                                                        \
   do {                                                                     \

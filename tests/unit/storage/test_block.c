@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/limits.h"
-#include "core/statsd_types.h"
+#include "core/base/limits.h"
+#include "core/parse/statsd_types.h"
 #include "storage/block.h"
 #include "storage_test_util.h"
 

@@ -13,9 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/fault.h"
-#include "core/head.h"
-#include "core/series.h"
+#include "core/base/fault.h"
+#include "core/ingest/head.h"
+#include "core/ingest/series.h"
 #include "net/uring.h"
 #include "storage/block.h"
 #include "storage/logblock.h"

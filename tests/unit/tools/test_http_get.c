@@ -18,8 +18,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "core/stats.h"
-#include "core/strbuf.h"
+#include "core/shard/stats.h"
+#include "core/base/strbuf.h"
 #include "tools/http.h"
 #include "tools/metrics.h"
 #include "tools/tools.h"

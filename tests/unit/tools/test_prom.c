@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/stats.h"
-#include "core/strbuf.h"
+#include "core/shard/stats.h"
+#include "core/base/strbuf.h"
 #include "tools/metrics.h"
 #include "tools/prom.h"
 #include "tools/stats.h"

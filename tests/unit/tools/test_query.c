@@ -8,9 +8,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include "core/cli.h"
-#include "core/limits.h"
-#include "core/strbuf.h"
+#include "core/cmd/cli.h"
+#include "core/base/limits.h"
+#include "core/base/strbuf.h"
 #include "tools/query.h"
 
 static void encoded(const char *in, size_t n, const char *want) {
@@ -139,7 +139,7 @@ Test(query, over_long_query_is_a_usage_error, .init = cr_redirect_stderr) {
   memset(sel, '{', sizeof(sel) - 1);
   REFUSED("export", sel);
   /* the longest selector the server takes fits, every byte encoded */
-  static char ok[CORE_SELECTOR_BYTES_MAX + 1];
+  static char ok[NET_SELECTOR_BYTES_MAX + 1];
   memset(ok, '{', sizeof(ok) - 1);
   static char want[32 + 3 * sizeof(ok)] = "/api/v1/export?match%5B%5D=";
   char *w = want + strlen(want);

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/statsd.h"
+#include "core/parse/statsd.h"
 #include "tools/workload.h"
 
 static struct tools_workload_spec statsd_spec(uint32_t series, uint32_t tags) {

@@ -1,0 +1,328 @@
+/*
+ * core/base/limits.h - every bound sluice enforces, in one place.
+ *
+ * Why one header: a bound that lives next to the code using it is easy to
+ * change without noticing what depends on it. Here each relation between
+ * bounds is a _Static_assert, so a change that breaks one fails the build.
+ * Units are the last word of every name (_bytes, _ms, _ns, _max, _count).
+ */
+#ifndef SLUICE_CORE_BASE_LIMITS_H
+#define SLUICE_CORE_BASE_LIMITS_H
+
+/* ---- shards ---------------------------------------------------------- */
+#define CORE_SHARDS_MAX 256           /* shards (pinned threads) per process */
+#define CORE_CPUS_MAX 1024            /* CPU ids accepted by --cores (CPU_SETSIZE) */
+
+/* ---- StatsD lines -------------------------------------------------------- */
+#define CORE_LINE_BYTES_MAX_DEFAULT 8192   /* --max-line-bytes default */
+#define CORE_LINE_BYTES_MAX_LIMIT 65536    /* largest --max-line-bytes accepted */
+#define CORE_LINE_BYTES_MIN_LIMIT 64       /* smallest --max-line-bytes accepted */
+#define CORE_STATSD_TAGS_MAX 64            /* DogStatsD tags kept per line */
+#define CORE_STATSD_VALUES_MAX 64          /* DogStatsD 1.1 packed values per line */
+#define CORE_STATSD_NAME_BYTES_MAX 1024    /* metric name length */
+#define CORE_STATSD_NUMBER_BYTES_MAX 128   /* one value/rate token, sign and exponent included */
+#define CORE_STATSD_TIMESTAMP_DIGITS_MAX 18 /* |T digits: any such value fits an int64_t */
+#define CORE_STATSD_SCAN_BYTES 4096       /* SIMD parser: bytes scanned into bitmaps at a time */
+
+/* ---- syslog messages and TCP frames --------------------------------------- */
+#define CORE_SYSLOG_BYTES_MAX_DEFAULT 65536  /* --syslog-max-bytes default */
+#define CORE_SYSLOG_BYTES_MAX_LIMIT (1u << 20) /* largest --syslog-max-bytes */
+#define CORE_SYSLOG_BYTES_MIN_LIMIT 480      /* smallest: RFC 5424 6.1 MUST */
+#define CORE_SYSLOG_HOSTNAME_BYTES_MAX 255   /* RFC 5424 HOSTNAME */
+#define CORE_SYSLOG_APP_NAME_BYTES_MAX 48    /* RFC 5424 APP-NAME, 3164 TAG */
+#define CORE_SYSLOG_PROCID_BYTES_MAX 128     /* RFC 5424 PROCID, 3164 [pid] */
+#define CORE_SYSLOG_MSGID_BYTES_MAX 32       /* RFC 5424 MSGID */
+#define CORE_SYSLOG_SD_NAME_BYTES_MAX 32     /* RFC 5424 SD-ID, PARAM-NAME */
+#define CORE_SYSLOG_SD_ATTRS_MAX 64          /* SD params (and empty SD
+                                                elements) kept per message */
+#define CORE_SYSLOG_FRAME_COUNT_DIGITS_MAX 18 /* octet count digits (RFC 6587) */
+
+/* ---- series dictionary (per shard) --------------------------------------- */
+#define CORE_SERIES_MAX_DEFAULT (1u << 20)  /* --max-series default */
+#define CORE_SERIES_MAX_LIMIT (1u << 26)    /* largest --max-series accepted */
+#define CORE_SERIES_KEY_BYTES_MAX 4096      /* canonical key: name + sorted tags */
+#define CORE_SERIES_KEY_BYTES_AVG 192       /* key arena = max_series * this */
+
+/* ---- head (open block) buffers (per shard) ------------------------------- */
+#define CORE_HEAD_POINTS_MAX 65536          /* points before the head seals */
+#define CORE_HEAD_AGE_MS_DEFAULT 1000       /* --block-max-age-ms default */
+#define CORE_HEAD_AGE_MS_MIN 1             /* smallest --block-max-age-ms (the
+                                              shard tick rounds it up) */
+#define CORE_HEAD_AGE_MS_MAX 3600000       /* largest --block-max-age-ms (1 h) */
+
+/* ---- log head (the open log block, per shard) ---------------------------- */
+#define CORE_LOGHEAD_RECORDS_MAX 8192       /* records before the log head seals */
+#define CORE_LOGHEAD_ATTRS_MAX 65536        /* SD attributes in one log block */
+#define CORE_LOGHEAD_ARENA_BYTES (8u << 20) /* message bytes copied into one
+                                               log block (with unescaped SD) */
+#define CORE_LOGHEAD_TEXT_BYTES_MAX (12u << 20) /* sum of the records'
+                                               stor_logblock_rec_text_bytes */
+
+/* ---- io_uring (per shard) ------------------------------------------------ */
+#define NET_RING_ENTRIES 1024              /* SQ entries; CQ is twice that */
+#define NET_UDP_BUF_BYTES (65536 + 512)    /* one provided buffer = one datagram + header */
+#define NET_UDP_BUFS_COUNT 256             /* provided buffers for UDP (power of 2) */
+#define NET_TCP_BUF_BYTES 16384            /* one provided buffer for TCP recv */
+#define NET_TCP_BUFS_COUNT 512             /* provided buffers for TCP (power of 2) */
+#define NET_TCP_CONNS_PER_SHARD_MAX 1024   /* open TCP connections per shard */
+#define NET_UDP_RCVBUF_BYTES_DEFAULT (8 << 20) /* SO_RCVBUF asked for */
+#define NET_UDP_RCVBUF_BYTES_MIN 4096      /* smallest --udp-rcvbuf-bytes */
+#define NET_UDP_RCVBUF_BYTES_MAX (512 << 20) /* largest: the kernel doubles it in an int */
+#define NET_TCP_CONNS_PER_SHARD_MIN 1      /* smallest --max-tcp-connections */
+#define NET_TICK_MS 100                    /* shard wakes at least this often */
+#define NET_DRAIN_DATAGRAMS_MAX 65536      /* datagrams read at shutdown */
+
+/* ---- control ring (main thread -> shard) --------------------------------- */
+#define CORE_CTL_RING_ENTRIES 64           /* SPSC control messages (power of 2) */
+
+/* ---- HTTP (query port) --------------------------------------------------- */
+#define NET_HTTP_HEADER_BYTES_MAX 16384    /* request line + headers */
+#define NET_HTTP_BODY_BYTES_MAX (64 << 20) /* request body after de-chunking */
+#define NET_HTTP_CONNS_MAX 256             /* open query-port connections */
+#define NET_HTTP_READ_TIMEOUT_MS 10000     /* idle or slow request is closed */
+#define NET_HTTP_RESPONSE_BYTES_MAX (256 << 20) /* one response body */
+#define NET_HTTP_HEADERS_MAX 100           /* header lines per request (431 over) */
+#define NET_HTTP_CHUNK_LINE_BYTES_MAX 1024 /* chunk-size line with extensions */
+#define NET_HTTP_RECV_BUF_BYTES 16384      /* one read() per connection */
+#define NET_HTTP_BODY_KEEP_BYTES 65536     /* body buffer kept across requests */
+#define NET_HTTP_RESPONSE_HEADERS_BYTES_MAX 1024 /* extra headers a handler sets */
+#define NET_HTTP_LINGER_MS 1000            /* drain input after a final reply */
+#define NET_HTTP_LINGER_BYTES_MAX (1 << 20) /* input discarded while lingering */
+#define NET_HTTP_TURN_REQUESTS_MAX 16      /* requests served per connection turn */
+/* Request bodies (reserved up front for a Content-Length) plus response
+ * bodies held for clients, across all connections of one server: past it a
+ * request gets 503 Retry-After. Not counted: the fixed buffers of each
+ * connection (about 50 KiB) and the one response a handler is building. */
+#define NET_HTTP_MEMORY_BYTES_MAX (1ull << 30)
+#define NET_HTTP_MEMORY_BYTES_MIN (16u << 20)   /* smallest --http-memory-bytes */
+#define NET_HTTP_MEMORY_BYTES_LIMIT (4095u << 20) /* largest --http-memory-bytes */
+
+/* ---- query port: selectors and read bounds (query thread) --------------- */
+#define NET_SELECTOR_BYTES_MAX 4096       /* one match[] selector's text */
+#define NET_SELECTOR_MATCHERS_MAX 32      /* label matchers in one selector */
+#define CORE_QUERY_MATCH_MAX 16            /* match[] parameters OR-ed */
+#define CORE_QUERY_SERIES_MAX 100000       /* series (or label values) per response: 422 over */
+#define CORE_QUERY_POINTS_MAX (1u << 22)   /* points per export response: 422 over */
+#define CORE_QUERY_KEY_BYTES_MAX (64u << 20) /* series key bytes held by one query */
+#define CORE_QUERY_TIME_MS_MAX 10000       /* time budget of one query: 503 over */
+#define CORE_QUERY_PARAM_BYTES_MAX 64      /* start=, end= text */
+#define NET_LOGMATCH_MATCHERS_MAX 32      /* field matchers in one logs match= */
+#define CORE_LOGS_LIMIT_DEFAULT 1000       /* /api/v1/logs records without limit= */
+#define CORE_LOGS_LIMIT_MAX 100000         /* largest limit=: 400 over */
+
+/* ---- tools: bench, stats, tune (operator side, never the data path) ------ */
+#define TOOLS_BENCH_THREADS_MAX 64              /* --threads */
+#define TOOLS_BENCH_DATAGRAM_BYTES_DEFAULT 1432 /* fits a 1500-byte MTU */
+#define TOOLS_BENCH_DATAGRAM_BYTES_MIN 512      /* smallest --datagram-bytes */
+#define TOOLS_BENCH_DATAGRAM_BYTES_MAX 65507    /* largest UDP/IPv4 payload */
+#define TOOLS_BENCH_LINE_BYTES_MAX 400          /* one generated line */
+#define TOOLS_BENCH_SERIES_DEFAULT 10000        /* --series */
+#define TOOLS_BENCH_SERIES_MAX (1u << 24)       /* largest --series */
+#define TOOLS_BENCH_TAGS_DEFAULT 4              /* --tags per line */
+#define TOOLS_BENCH_TAGS_MAX 16                 /* largest --tags */
+#define TOOLS_BENCH_POOL_LINES_MIN 65536        /* lines generated per thread */
+#define TOOLS_BENCH_POOL_BYTES_MAX (64u << 20)  /* workload memory per thread */
+#define TOOLS_BENCH_MMSG_BATCH 64               /* datagrams per sendmmsg */
+#define TOOLS_BENCH_TCP_WRITE_BYTES (256u << 10) /* one TCP write */
+#define TOOLS_BENCH_BURST_MS 5                  /* token bucket depth, in time */
+#define TOOLS_BENCH_SETTLE_MS 2000              /* --check waits for counts */
+#define TOOLS_BENCH_SETTLE_POLL_MS 100          /* --check poll period */
+#define TOOLS_HTTP_RESPONSE_BYTES_MAX (16u << 20) /* a /metrics reply */
+#define TOOLS_HTTP_TIMEOUT_MS 5000              /* connect + read of /metrics */
+#define TOOLS_PROM_LABELS_MAX 16                /* labels kept per sample */
+#define TOOLS_QUERY_TARGET_BYTES_MAX (NET_HTTP_HEADER_BYTES_MAX - 512) /* sluice query: encoded path+query */
+#define TOOLS_QUERY_HEAD_BYTES_MAX (64u << 10)  /* status line + headers of a reply */
+#define TOOLS_QUERY_TIMEOUT_MS 30000            /* sluice query: connect, each read */
+#define TOOLS_STATS_INTERVAL_MS_DEFAULT 1000    /* sluice stats refresh */
+#define TOOLS_STATS_INTERVAL_MS_MIN 100         /* fastest --interval-ms */
+#define TOOLS_TUNE_ROWS_MAX 512                 /* rows in a tune report */
+#define TOOLS_TUNE_VALUE_BYTES_MAX 128          /* one value read from /proc */
+
+/* ---- SIMD kernels and number parsing ------------------------------------ */
+#define SIMD_NUMBER_BYTES_MAX 1024  /* longest number text parsed (others: -EINVAL) */
+
+/* ---- storage writer (per shard) ------------------------------------------ */
+#define CORE_HEAD_KEY_BYTES_MAX (8u << 20) /* distinct series key bytes per block */
+#define STOR_WRITE_BUFS_COUNT 8            /* encoded blocks queued or in flight */
+#define STOR_FSYNC_INTERVAL_MS_DEFAULT 100 /* --fsync-interval-ms */
+#define STOR_FSYNC_INTERVAL_MS_MAX 60000
+#define STOR_SEGMENT_BYTES_DEFAULT (64u << 20)  /* --segment-max-bytes */
+#define STOR_SEGMENT_BYTES_MIN (1u << 20)
+#define STOR_SEGMENT_BYTES_MAX (1u << 30)
+#define STOR_SEGMENT_AGE_MS_DEFAULT (3600u * 1000) /* --segment-max-age */
+#define STOR_WRITE_RETRIES_MAX 3           /* a failed block write is retried */
+#define STOR_WRITE_RETRY_MS 200            /* ... this long after its failure */
+#define STOR_DEFERRED_CQES_MAX 4096        /* CQEs parked while a seal waits */
+#define STOR_FLUSH_TIMEOUT_MS 10000        /* POST /api/v1/flush gives up */
+#define STOR_RETENTION_TICK_MS 1000        /* retention runs this often */
+#define STOR_SEGMENTS_MAX 65536            /* segments a scan considers */
+#define STOR_BLOCK_POINTS_MAX (1u << 20)   /* points a block may hold (readers
+                                              reject more: bounds decode work) */
+#define STOR_LOGBLOCK_RECORDS_MAX (1u << 16) /* records a log block may hold */
+#define STOR_LOGBLOCK_TEXT_BYTES_MAX (32u << 20) /* a log block's uncompressed
+                                              text column (the inflate bound) */
+#define STOR_LOGBLOCK_DICT_MAX 4096        /* strings of a log block's table;
+                                              later ones are stored inline */
+#define STOR_LOGBLOCK_DICT_STR_BYTES_MAX 255 /* longer strings stay inline */
+
+/* ---- shutdown ------------------------------------------------------------ */
+#define CORE_STOP_TIMEOUT_MS 2000          /* SIGTERM to exit */
+
+/* ---- relations ----------------------------------------------------------- */
+_Static_assert(STOR_WRITE_BUFS_COUNT >= 2, "one block encodes while one writes");
+_Static_assert(STOR_BLOCK_POINTS_MAX >= CORE_HEAD_POINTS_MAX,
+               "a full head fits one block");
+_Static_assert(STOR_DEFERRED_CQES_MAX >= 2 * NET_RING_ENTRIES,
+               "a whole CQ can be parked while a seal waits");
+_Static_assert(STOR_SEGMENT_BYTES_DEFAULT >= STOR_SEGMENT_BYTES_MIN &&
+                   STOR_SEGMENT_BYTES_DEFAULT <= STOR_SEGMENT_BYTES_MAX,
+               "default segment size within its bounds");
+_Static_assert(STOR_FSYNC_INTERVAL_MS_DEFAULT <= CORE_HEAD_AGE_MS_DEFAULT,
+               "data sealed by age is durable soon after");
+_Static_assert(STOR_WRITE_RETRIES_MAX * STOR_WRITE_RETRY_MS <
+                   STOR_FLUSH_TIMEOUT_MS,
+               "a flush outlives the retries of a failing write");
+_Static_assert(CORE_HEAD_KEY_BYTES_MAX >= CORE_SERIES_KEY_BYTES_MAX,
+               "one maximal key fits a block's dictionary");
+_Static_assert(CORE_SHARDS_MAX <= 1024, "shard ids fit the stats label width");
+_Static_assert(STOR_LOGBLOCK_TEXT_BYTES_MAX >= 2 * CORE_SYSLOG_BYTES_MAX_LIMIT,
+               "a log block holds at least two maximal messages");
+_Static_assert(STOR_LOGBLOCK_TEXT_BYTES_MAX < (1u << 31) &&
+                   STOR_LOGBLOCK_RECORDS_MAX <= (1u << 20),
+               "log block sizes fit the 32-bit header fields and deflate's int");
+_Static_assert(STOR_LOGBLOCK_DICT_STR_BYTES_MAX >= CORE_SYSLOG_HOSTNAME_BYTES_MAX,
+               "every hostname can be dictionary-coded");
+_Static_assert(CORE_LOGHEAD_RECORDS_MAX <= STOR_LOGBLOCK_RECORDS_MAX &&
+                   CORE_LOGHEAD_ATTRS_MAX >= CORE_SYSLOG_SD_ATTRS_MAX,
+               "a full log head fits one log block; one message's SD fits it");
+_Static_assert(CORE_LOGHEAD_ARENA_BYTES >= 2 * CORE_SYSLOG_BYTES_MAX_LIMIT,
+               "a maximal message and its unescaped SD values fit the arena");
+_Static_assert(CORE_LOGHEAD_TEXT_BYTES_MAX >=
+                   2 * CORE_SYSLOG_BYTES_MAX_LIMIT +
+                       CORE_SYSLOG_SD_ATTRS_MAX * (15 + 2 * CORE_SYSLOG_SD_NAME_BYTES_MAX) + 64,
+               "the text of one maximal record fits an empty log head");
+_Static_assert(CORE_LOGHEAD_TEXT_BYTES_MAX + CORE_LOGHEAD_RECORDS_MAX * 64ull <
+                   STOR_LOGBLOCK_TEXT_BYTES_MAX,
+               "a full log head's fields and text stay within the inflate bound");
+_Static_assert(CORE_LINE_BYTES_MAX_DEFAULT <= CORE_LINE_BYTES_MAX_LIMIT,
+               "default line bound within the limit");
+_Static_assert(CORE_LINE_BYTES_MIN_LIMIT <= CORE_LINE_BYTES_MAX_DEFAULT,
+               "default line bound above the minimum");
+_Static_assert(CORE_LINE_BYTES_MAX_LIMIT <= NET_UDP_BUF_BYTES,
+               "a maximal line fits one UDP buffer");
+_Static_assert(NET_UDP_BUF_BYTES >= 65507 + 256,
+               "a maximal UDP datagram plus recvmsg header fits one buffer");
+_Static_assert(CORE_STATSD_NAME_BYTES_MAX < CORE_SERIES_KEY_BYTES_MAX,
+               "a name fits a series key");
+_Static_assert(CORE_SERIES_KEY_BYTES_AVG <= CORE_SERIES_KEY_BYTES_MAX,
+               "average key below the maximal key");
+_Static_assert(CORE_STATSD_VALUES_MAX <= 64, "gauge delta flags fit a uint64_t");
+_Static_assert(CORE_STATSD_NUMBER_BYTES_MAX < CORE_LINE_BYTES_MIN_LIMIT * 4,
+               "a number token is small next to a line");
+_Static_assert(CORE_STATSD_TIMESTAMP_DIGITS_MAX <= 18,
+               "18 decimal digits never overflow an int64_t");
+_Static_assert(CORE_STATSD_SCAN_BYTES % 64 == 0 &&
+                   CORE_STATSD_SCAN_BYTES <= CORE_LINE_BYTES_MAX_LIMIT,
+               "SIMD parser windows are whole blocks; longer lines go scalar");
+_Static_assert((NET_UDP_BUFS_COUNT & (NET_UDP_BUFS_COUNT - 1)) == 0,
+               "buffer ring sizes are powers of two");
+_Static_assert((NET_TCP_BUFS_COUNT & (NET_TCP_BUFS_COUNT - 1)) == 0,
+               "buffer ring sizes are powers of two");
+_Static_assert(NET_UDP_BUFS_COUNT + NET_TCP_BUFS_COUNT <= 32768,
+               "buffer ids fit 16 bits");
+_Static_assert((CORE_CTL_RING_ENTRIES & (CORE_CTL_RING_ENTRIES - 1)) == 0,
+               "control ring size is a power of two");
+_Static_assert(NET_TICK_MS * 4 <= CORE_STOP_TIMEOUT_MS,
+               "a shard notices stop well within the stop timeout");
+_Static_assert(NET_TICK_MS <= CORE_HEAD_AGE_MS_DEFAULT,
+               "the tick is finer than the head age bound");
+_Static_assert(SIMD_NUMBER_BYTES_MAX >= 800,
+               "any double's shortest exact decimal form (767 digits) parses");
+_Static_assert(CORE_LINE_BYTES_MAX_LIMIT <= NET_HTTP_BODY_BYTES_MAX,
+               "a line can arrive in one HTTP body");
+_Static_assert(TOOLS_BENCH_LINE_BYTES_MAX + 1 <= TOOLS_BENCH_DATAGRAM_BYTES_MIN,
+               "a generated line and its LF fit the smallest datagram");
+_Static_assert(TOOLS_BENCH_LINE_BYTES_MAX <= CORE_LINE_BYTES_MAX_DEFAULT,
+               "generated lines pass sluice's default line bound");
+_Static_assert(TOOLS_BENCH_TAGS_MAX <= CORE_STATSD_TAGS_MAX,
+               "generated tags are all kept by the parser");
+_Static_assert(TOOLS_BENCH_DATAGRAM_BYTES_MAX <= NET_UDP_BUF_BYTES,
+               "a bench datagram fits one receive buffer");
+_Static_assert(TOOLS_BENCH_TCP_WRITE_BYTES <= TOOLS_BENCH_POOL_BYTES_MAX,
+               "one TCP write comes from one thread's workload");
+_Static_assert(TOOLS_STATS_INTERVAL_MS_MIN <= TOOLS_STATS_INTERVAL_MS_DEFAULT,
+               "default refresh above the minimum");
+_Static_assert(TOOLS_BENCH_SETTLE_POLL_MS < TOOLS_BENCH_SETTLE_MS,
+               "--check polls several times before giving up");
+_Static_assert(NET_SELECTOR_BYTES_MAX * 3 + 256 <= TOOLS_QUERY_TARGET_BYTES_MAX,
+               "sluice query can send one maximal selector, every byte %-encoded");
+_Static_assert(TOOLS_QUERY_TIMEOUT_MS > CORE_QUERY_TIME_MS_MAX &&
+                   TOOLS_QUERY_TIMEOUT_MS > STOR_FLUSH_TIMEOUT_MS,
+               "sluice query waits out the server's own query and flush budgets");
+_Static_assert(NET_HTTP_BODY_BYTES_MAX < (1ll << 58),
+               "chunk sizes add up without overflow in 64 bits");
+_Static_assert(NET_HTTP_BODY_KEEP_BYTES <= NET_HTTP_BODY_BYTES_MAX,
+               "the kept body buffer is within the body bound");
+_Static_assert(NET_HTTP_CHUNK_LINE_BYTES_MAX <= NET_HTTP_HEADER_BYTES_MAX,
+               "a chunk-size line is bounded like a header line");
+_Static_assert(NET_HTTP_HEADERS_MAX * 4 <= NET_HTTP_HEADER_BYTES_MAX,
+               "the header count bound is reachable within the byte bound");
+_Static_assert(NET_HTTP_LINGER_MS <= NET_HTTP_READ_TIMEOUT_MS,
+               "lingering is shorter than the read timeout");
+_Static_assert(NET_HTTP_BODY_BYTES_MAX + 1ull + NET_HTTP_RESPONSE_BYTES_MAX + 1 <=
+                   NET_HTTP_MEMORY_BYTES_MAX,
+               "one maximal request body and one maximal response fit the "
+               "server's memory budget");
+_Static_assert(NET_HTTP_BODY_KEEP_BYTES * 1ull * NET_HTTP_CONNS_MAX <=
+                   NET_HTTP_MEMORY_BYTES_MAX / 4,
+               "body buffers kept by idle connections leave most of the "
+               "budget to requests");
+_Static_assert(NET_HTTP_MEMORY_BYTES_MIN <= NET_HTTP_MEMORY_BYTES_MAX &&
+                   NET_HTTP_MEMORY_BYTES_MAX <= NET_HTTP_MEMORY_BYTES_LIMIT,
+               "default query-port memory budget within its option's range");
+_Static_assert(NET_HTTP_MEMORY_BYTES_MIN >= NET_HTTP_BODY_KEEP_BYTES * 2,
+               "the smallest budget admits a kept body buffer and more");
+_Static_assert(CORE_SHARDS_MAX <= CORE_CPUS_MAX, "every shard can get its own CPU");
+_Static_assert(CORE_HEAD_AGE_MS_MIN <= CORE_HEAD_AGE_MS_DEFAULT &&
+                   CORE_HEAD_AGE_MS_DEFAULT <= CORE_HEAD_AGE_MS_MAX,
+               "default head age within its bounds");
+_Static_assert(NET_UDP_RCVBUF_BYTES_MIN <= NET_UDP_RCVBUF_BYTES_DEFAULT &&
+                   NET_UDP_RCVBUF_BYTES_DEFAULT <= NET_UDP_RCVBUF_BYTES_MAX,
+               "default SO_RCVBUF within its bounds");
+_Static_assert(NET_UDP_RCVBUF_BYTES_MAX <= 0x7fffffff / 2,
+               "SO_RCVBUF doubled by the kernel fits an int");
+_Static_assert(NET_TCP_CONNS_PER_SHARD_MIN >= 1 &&
+                   NET_TCP_CONNS_PER_SHARD_MIN <= NET_TCP_CONNS_PER_SHARD_MAX,
+               "TCP connection bound range is not empty");
+
+_Static_assert(CORE_QUERY_POINTS_MAX * 4ull <= NET_HTTP_RESPONSE_BYTES_MAX,
+               "a response can hold every point the points bound lets through");
+_Static_assert(NET_SELECTOR_BYTES_MAX <= NET_HTTP_HEADER_BYTES_MAX,
+               "a selector fits the request line it arrives in");
+_Static_assert(CORE_LOGS_LIMIT_DEFAULT >= 1 &&
+                   CORE_LOGS_LIMIT_DEFAULT <= CORE_LOGS_LIMIT_MAX,
+               "the default logs limit is a valid limit=");
+_Static_assert(NET_LOGMATCH_MATCHERS_MAX * 4 <= NET_SELECTOR_BYTES_MAX,
+               "a logs match= can spell out every matcher it may hold");
+_Static_assert(CORE_QUERY_KEY_BYTES_MAX >= CORE_SERIES_KEY_BYTES_MAX,
+               "one maximal series key fits a query");
+_Static_assert(CORE_QUERY_SERIES_MAX * 1ull * CORE_SERIES_KEY_BYTES_AVG <=
+                   CORE_QUERY_KEY_BYTES_MAX,
+               "a response of average keys reaches the series bound first");
+
+_Static_assert(CORE_SYSLOG_BYTES_MIN_LIMIT <= CORE_SYSLOG_BYTES_MAX_DEFAULT &&
+                   CORE_SYSLOG_BYTES_MAX_DEFAULT <= CORE_SYSLOG_BYTES_MAX_LIMIT,
+               "default syslog frame bound within its bounds");
+_Static_assert(CORE_SYSLOG_BYTES_MAX_LIMIT < (1u << 31),
+               "syslog field lengths and offsets fit 32 bits");
+_Static_assert(CORE_SYSLOG_FRAME_COUNT_DIGITS_MAX <= 18 &&
+                   CORE_SYSLOG_FRAME_COUNT_DIGITS_MAX < CORE_SYSLOG_BYTES_MIN_LIMIT,
+               "an octet count fits an int64_t and the frame buffer");
+_Static_assert(CORE_SYSLOG_HOSTNAME_BYTES_MAX + CORE_SYSLOG_APP_NAME_BYTES_MAX +
+                   CORE_SYSLOG_PROCID_BYTES_MAX + CORE_SYSLOG_MSGID_BYTES_MAX <
+                   CORE_SYSLOG_BYTES_MAX_DEFAULT,
+               "maximal syslog header fields fit a default frame");
+_Static_assert(CORE_SYSLOG_SD_ATTRS_MAX >= 8 && CORE_SYSLOG_SD_ATTRS_MAX <= 1024,
+               "room for real senders' SD, bounded record size");
+
+#endif

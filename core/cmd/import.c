@@ -1,0 +1,479 @@
+/*
+ * core/cmd/import.c - `sluice import`: push files through the same pipeline as
+ * `sluice run` (parse -> series -> head) on N pinned shard threads, for
+ * backfill and for measuring the pipeline without the network.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/cmd/cli.h"
+#include "core/cmd/config.h"
+#include "core/base/fault.h"
+#include "core/ingest/head.h"
+#include "core/ingest/loghead.h"
+#include "core/ingest/pipe.h"
+#include "core/shard/stats.h"
+#include "core/parse/syslog_frame.h"
+#include "net/uring.h"
+#include "simd/simd.h"
+#include "storage/recover.h"
+#include "storage/writer.h"
+
+#define IMPORT_FILES_MAX 1024
+
+enum import_proto { PROTO_NONE = 0, PROTO_STATSD, PROTO_SYSLOG };
+
+static const char import_help[] =
+    "Usage: sluice import --proto statsd|syslog [OPTION]... FILE...\n"
+    "Push FILEs through the ingest pipeline of `sluice run` (parse, series\n"
+    "dictionary or log head, block encoding, segment writes through\n"
+    "io_uring) on N shards, then print one summary line:\n"
+    "  statsd: points N errors N rejected N seconds S points/s R "
+    "bytes/point B\n"
+    "  syslog: records N errors N seconds S records/s R bytes/record B "
+    "stored/raw F\n"
+    "StatsD: each file is cut at line ends into N parts, part k going to\n"
+    "shard k; samples without |T get the time of the import. Syslog: a file\n"
+    "is a stream as a TCP sender writes it (octet-counted or one message a\n"
+    "line, RFC 6587), file i goes to shard i mod N; messages without a\n"
+    "timestamp get the time of the import. Do not import into the data\n"
+    "directory of a running `sluice run`: both would write its shards.\n"
+    "\n"
+    "  --proto P                input protocol: statsd (one line per sample)\n"
+    "                           or syslog (RFC 5424 and RFC 3164)\n"
+    "  --data-dir DIR           where segments go [./sluice-data]\n"
+    "  --no-store               parse and index only: write nothing\n"
+    "  --cores N|LIST           shards, as for `sluice run` [all CPUs]\n"
+    "  --max-series N           series per shard [1048576]\n"
+    "  --max-line-bytes N       longest StatsD line [8192]\n"
+    "  --syslog-max-bytes N     longest syslog message kept whole [64K]\n"
+    "  --simd LEVEL             parser kernels: auto, avx512, avx2, sse42\n"
+    "                           or scalar [auto: the best this CPU has]\n"
+    "  --config FILE            read these options from FILE\n"
+    "  -h, --help               show this help\n"
+    "Exit codes: 0 ok, 1 a file could not be read, 2 usage error.\n";
+
+static const char *const import_names[] = {
+    "cores", "max-series", "max-line-bytes", "syslog-max-bytes", "data-dir",
+    "fsync-interval-ms",
+    "segment-max-bytes", "segment-max-age", "simd", NULL};
+
+struct file_map {
+  const char *path;
+  const char *data;
+  size_t len;
+};
+
+struct import_shard {
+  struct core_stats stats;
+  struct core_pipe pipe;
+  struct io_uring ring;
+  struct stor_writer writer;
+  int ring_ok, store, dir_fd, no_store;
+  enum import_proto proto;
+  const struct file_map *files;
+  unsigned nfiles, id, count;
+  int cpu, rc;
+  const struct core_config *cfg;
+  pthread_t thread;
+} __attribute__((aligned(64)));
+
+/* [begin, end) of part k of n of a buffer, cut just after a '\n'. */
+static size_t cut(const char *d, size_t len, unsigned k, unsigned n) {
+  size_t at = len / n * k;
+  const char *nl;
+
+  if (k == 0 || k >= n)
+    return k == 0 ? 0 : len;
+  nl = memchr(d + at, '\n', len - at);
+  return nl ? (size_t)(nl - d) + 1 : len;
+}
+
+static int64_t wall_ms(void) {
+  struct timespec ts;
+
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait for one completion of the import ring (only storage uses it). */
+static void wait_one(struct import_shard *s) {
+  struct __kernel_timespec tick = {.tv_sec = 0,
+                                   .tv_nsec = NET_TICK_MS * 1000000L};
+  struct io_uring_cqe *cqe;
+
+  /* Bounded: a failed write waits for its retry time, not a completion. */
+  io_uring_submit_and_wait_timeout(&s->ring, &cqe, 1, &tick, NULL);
+  while (io_uring_peek_cqe(&s->ring, &cqe) == 0) {
+    stor_writer_complete(&s->writer, cqe, wall_ms());
+    io_uring_cqe_seen(&s->ring, cqe);
+  }
+  stor_writer_tick(&s->writer, wall_ms());
+}
+
+static int try_seal(struct import_shard *s, const struct core_head *h,
+                    const struct core_loghead *lh) {
+  if (h != NULL)
+    return stor_writer_seal(&s->writer, h, wall_ms());
+  return stor_writer_seal_logs(&s->writer, lh->recs, lh->count, wall_ms());
+}
+
+static void import_sink(struct core_head *h, void *ctx) {
+  struct import_shard *s = ctx;
+
+  core_stat_add(&s->stats.head_sealed_blocks, 1);
+  core_stat_add(&s->stats.head_sealed_points, h->count);
+  while (s->store && try_seal(s, h, NULL) == -ENOBUFS) {
+    core_stat_add(&s->stats.stor_backpressure_waits, 1);
+    wait_one(s);
+  }
+}
+
+static void import_log_sink(struct core_loghead *h, void *ctx) {
+  struct import_shard *s = ctx;
+
+  core_stat_add(&s->stats.loghead_sealed_blocks, 1);
+  core_stat_add(&s->stats.loghead_sealed_records, h->count);
+  while (s->store && try_seal(s, NULL, h) == -ENOBUFS) {
+    core_stat_add(&s->stats.stor_backpressure_waits, 1);
+    wait_one(s);
+  }
+}
+
+static void no_answer(void *ctx, uint64_t gen, int failed) {
+  (void)ctx;
+  (void)gen;
+  (void)failed;
+}
+
+static int storage_setup(struct import_shard *s) {
+  struct stor_recovery r;
+  struct stor_writer_cfg wc;
+  char path[sizeof(s->cfg->data_dir) + 32];
+  int rc;
+
+  snprintf(path, sizeof(path), "%s/shard-%u", s->cfg->data_dir, s->id);
+  if ((mkdir(s->cfg->data_dir, 0755) < 0 && errno != EEXIST) ||
+      (mkdir(path, 0755) < 0 && errno != EEXIST))
+    return -errno;
+  s->dir_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (s->dir_fd < 0)
+    return -errno;
+  if ((rc = stor_recover_dir(s->dir_fd, path, &r, stderr)) < 0)
+    return rc;
+  if ((rc = net_uring_init(&s->ring, NET_RING_ENTRIES)) < 0)
+    return rc;
+  s->ring_ok = 1;
+  wc = (struct stor_writer_cfg){.shard = (uint16_t)s->id,
+                                .dir_fd = s->dir_fd,
+                                .next_seg_seq = r.max_seg_seq + 1,
+                                .next_block_seq = r.max_block_seq + 1,
+                                .fsync_interval_ms = s->cfg->fsync_interval_ms,
+                                .segment_bytes_max = s->cfg->segment_bytes_max,
+                                .segment_age_ms_max =
+                                    s->cfg->segment_age_ms_max,
+                                .logs = s->proto == PROTO_SYSLOG,
+                                .answer = no_answer};
+  rc = stor_writer_init(&s->writer, &s->ring, &s->stats, &s->pipe.series,
+                        &wc, NULL);
+  s->store = rc == 0;
+  return rc;
+}
+
+/* Make every block durable, then release the ring and directory. */
+static void storage_finish(struct import_shard *s) {
+  if (s->store) {
+    stor_writer_flush(&s->writer, 0, wall_ms());
+    while (!stor_writer_idle(&s->writer)) {
+      stor_writer_tick(&s->writer, wall_ms());
+      if (!stor_writer_idle(&s->writer))
+        wait_one(s);
+    }
+  }
+  stor_writer_free(&s->writer);
+  if (s->ring_ok)
+    io_uring_queue_exit(&s->ring);
+  if (s->dir_fd >= 0)
+    close(s->dir_fd);
+}
+
+/* Part s->id of every file, cut at line ends. */
+static void feed_statsd(struct import_shard *s) {
+  for (unsigned f = 0; f < s->nfiles; f++) {
+    const struct file_map *m = &s->files[f];
+    size_t b = cut(m->data, m->len, s->id, s->count);
+    size_t e = cut(m->data, m->len, s->id + 1, s->count);
+    if (e > b)
+      core_pipe_statsd_buf(&s->pipe, m->data + b, e - b, wall_ms());
+  }
+  core_head_seal(&s->pipe.head);
+}
+
+/* Files s->id, s->id + count, ...: each one stream through a framer. */
+static int feed_syslog(struct import_shard *s) {
+  struct core_syslog_framer fr;
+  char *buf = malloc(s->cfg->syslog_bytes_max);
+
+  if (buf == NULL)
+    return -ENOMEM;
+  for (unsigned f = s->id; f < s->nfiles; f += s->count) {
+    struct core_pipe_frame_ctx ctx = {&s->pipe, wall_ms()};
+    core_syslog_framer_init(&fr, buf, s->cfg->syslog_bytes_max);
+    core_syslog_framer_feed(&fr, s->files[f].data, s->files[f].len,
+                            core_pipe_syslog_frame, &ctx);
+    core_syslog_framer_finish(&fr, core_pipe_syslog_frame, &ctx);
+  }
+  core_loghead_seal(&s->pipe.loghead);
+  free(buf);
+  return 0;
+}
+
+static void *import_main(void *arg) {
+  struct import_shard *s = arg;
+  cpu_set_t set;
+
+  CPU_ZERO(&set);
+  CPU_SET(s->cpu, &set);
+  pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+  s->dir_fd = -1;
+  s->rc = core_pipe_init(&s->pipe, &s->stats, s->cfg->max_series,
+                         s->cfg->line_bytes_max, import_sink, s);
+  if (s->rc == 0 && s->proto == PROTO_SYSLOG)
+    s->rc = core_pipe_logs_init(&s->pipe, s->cfg->syslog_bytes_max,
+                                import_log_sink, s);
+  if (s->rc == 0 && !s->no_store)
+    s->rc = storage_setup(s);
+  if (s->rc == 0) {
+    if (s->proto == PROTO_SYSLOG)
+      s->rc = feed_syslog(s);
+    else
+      feed_statsd(s);
+  }
+  storage_finish(s);
+  core_pipe_free(&s->pipe);
+  return NULL;
+}
+
+static int map_file(struct file_map *m, const char *path) {
+  struct stat st;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+  m->path = path;
+  m->data = NULL;
+  m->len = 0;
+  if (fd < 0)
+    return -errno;
+  if (fstat(fd, &st) < 0) {
+    int rc = -errno;
+    close(fd);
+    return rc;
+  }
+  m->len = (size_t)st.st_size;
+  if (m->len > 0) {
+    void *p = mmap(NULL, m->len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    if (p == MAP_FAILED) {
+      int rc = -errno;
+      close(fd);
+      return rc;
+    }
+    m->data = p;
+  }
+  close(fd);
+  return 0;
+}
+
+struct import_totals {
+  uint64_t points, errors, rejected, bytes, lost; /* points: or records */
+};
+
+static void sum(const struct import_shard *s, unsigned n,
+                struct import_totals *t) {
+  memset(t, 0, sizeof(*t));
+  for (unsigned i = 0; i < n; i++) {
+    for (int k = 0; k < CORE_STATSD_TYPE_COUNT; k++)
+      t->points += core_stat_get(&s[i].stats.points_statsd[k]);
+    for (int k = 0; k < CORE_STATSD_ERR_COUNT; k++)
+      t->errors += core_stat_get(&s[i].stats.parse_errors_statsd[k]);
+    t->points += core_stat_get(&s[i].stats.logs_syslog);
+    for (int k = 0; k < CORE_SYSLOG_ERR_COUNT; k++)
+      t->errors += core_stat_get(&s[i].stats.parse_errors_syslog[k]);
+    t->rejected += core_stat_get(&s[i].stats.series_rejected);
+    t->bytes += core_stat_get(&s[i].stats.stor_bytes_written);
+    t->lost += core_stat_get(&s[i].stats.stor_points_lost) +
+               core_stat_get(&s[i].stats.stor_logs_lost);
+  }
+}
+
+static int run_shards(struct import_shard *s, const struct core_config *cfg,
+                      const struct file_map *files, unsigned nfiles,
+                      int no_store, enum import_proto proto) {
+  unsigned n = cfg->shard_count;
+
+  for (unsigned i = 0; i < n; i++) {
+    s[i].no_store = no_store;
+    s[i].proto = proto;
+    s[i].files = files;
+    s[i].nfiles = nfiles;
+    s[i].id = i;
+    s[i].count = n;
+    s[i].cpu = cfg->cpus[i];
+    s[i].cfg = cfg;
+    if (pthread_create(&s[i].thread, NULL, import_main, &s[i]) != 0) {
+      for (unsigned j = 0; j < i; j++)
+        pthread_join(s[j].thread, NULL);
+      return core_cli_fail("import", "cannot start shard thread %u", i);
+    }
+  }
+  for (unsigned i = 0; i < n; i++)
+    pthread_join(s[i].thread, NULL);
+  for (unsigned i = 0; i < n; i++)
+    if (s[i].rc < 0)
+      return core_cli_fail("import", "shard %u: cannot set up its pipeline: "
+                           "%s", i, strerror(-s[i].rc));
+  return 0;
+}
+
+static double seconds_since(const struct timespec *t0) {
+  struct timespec t1;
+
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  return (double)(t1.tv_sec - t0->tv_sec) +
+         (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void summary(enum import_proto proto, const struct import_totals *t,
+                    double secs, uint64_t raw_bytes) {
+  double rate = secs > 0 ? (double)t->points / secs : 0.0;
+  double per = t->points ? (double)t->bytes / (double)t->points : 0.0;
+
+  if (proto == PROTO_SYSLOG)
+    printf("records %" PRIu64 " errors %" PRIu64 " seconds %.3f records/s "
+           "%.0f bytes/record %.3f stored/raw %.4f\n",
+           t->points, t->errors, secs, rate, per,
+           raw_bytes ? (double)t->bytes / (double)raw_bytes : 0.0);
+  else
+    printf("points %" PRIu64 " errors %" PRIu64 " rejected %" PRIu64
+           " seconds %.3f points/s %.0f bytes/point %.3f\n",
+           t->points, t->errors, t->rejected, secs, rate, per);
+}
+
+static int import_files(const struct core_config *cfg, char **paths,
+                        unsigned nfiles, int no_store,
+                        enum import_proto proto) {
+  static struct file_map files[IMPORT_FILES_MAX];
+  struct import_shard *s;
+  struct import_totals t;
+  struct timespec t0;
+  double secs;
+  int rc = 0;
+
+  if (simd_select(cfg->simd) < 0) /* before any shard parses */
+    return core_cli_usage("import", "--simd %s: this CPU lacks it (its best "
+                          "is %s)", cfg->simd,
+                          simd_level_name(simd_level_best()));
+  for (unsigned i = 0; i < nfiles; i++) {
+    int e = map_file(&files[i], paths[i]);
+    if (e < 0) {
+      rc = core_cli_fail("import", "cannot read \"%s\": %s", paths[i],
+                         strerror(-e));
+      nfiles = i;
+      goto out;
+    }
+  }
+  s = aligned_alloc(64, sizeof(*s) * cfg->shard_count);
+  if (s == NULL) {
+    rc = core_cli_fail("import", "out of memory");
+    goto out;
+  }
+  memset(s, 0, sizeof(*s) * cfg->shard_count);
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  rc = run_shards(s, cfg, files, nfiles, no_store, proto);
+  secs = seconds_since(&t0);
+  if (rc == 0) {
+    uint64_t raw = 0;
+    for (unsigned i = 0; i < nfiles; i++)
+      raw += files[i].len;
+    sum(s, cfg->shard_count, &t);
+    summary(proto, &t, secs, raw);
+    if (t.lost)
+      rc = core_cli_fail("import", "%" PRIu64 " %s could not be written; "
+                         "see the messages above", t.lost,
+                         proto == PROTO_SYSLOG ? "records" : "points");
+  }
+  free(s);
+out:
+  for (unsigned i = 0; i < nfiles; i++)
+    if (files[i].data)
+      munmap((void *)files[i].data, files[i].len);
+  return rc;
+}
+
+struct import_opts {
+  enum import_proto proto;
+  int no_store;
+};
+
+static int take_extra(int opt, const char *arg, void *ctx) {
+  struct import_opts *o = ctx;
+
+  if (opt == 'n') {
+    o->no_store = 1;
+    return 0;
+  }
+  if (strcmp(arg, "statsd") == 0)
+    o->proto = PROTO_STATSD;
+  else if (strcmp(arg, "syslog") == 0)
+    o->proto = PROTO_SYSLOG;
+  else {
+    core_cli_usage("import", "--proto: \"%s\" is not supported; use "
+                   "--proto statsd or --proto syslog", arg);
+    return -EINVAL;
+  }
+  return 0;
+}
+
+int core_import_main(int argc, char **argv) {
+  static const struct option extra[] = {
+      {"proto", required_argument, NULL, 'p'},
+      {"no-store", no_argument, NULL, 'n'},
+      {NULL, 0, NULL, 0}};
+  struct core_config cfg;
+  struct import_opts o = {0};
+  int first, rc;
+
+  core_config_defaults(&cfg);
+  rc = core_cli_parse(&(struct core_cli_spec){.cmd = "import",
+                                               .help = import_help,
+                                               .names = import_names,
+                                               .extra_opts = extra,
+                                               .extra = take_extra,
+                                               .ctx = &o},
+                      argc, argv, &cfg, &first);
+  if (rc == 1)
+    return CORE_EXIT_OK;
+  if (rc != 0)
+    return rc;
+  if (core_fault_parse(getenv("SLUICE_FAULT")) < 0)
+    return core_cli_usage("import", "SLUICE_FAULT=\"%s\" is not understood; "
+                          "see docs/storage.md", getenv("SLUICE_FAULT"));
+  if (!o.proto)
+    return core_cli_usage("import", "--proto is required: use --proto statsd "
+                          "or --proto syslog");
+  if (first >= argc)
+    return core_cli_usage("import", "no FILE given");
+  if (argc - first > IMPORT_FILES_MAX)
+    return core_cli_usage("import", "at most %d files at once",
+                          IMPORT_FILES_MAX);
+  return import_files(&cfg, argv + first, (unsigned)(argc - first),
+                      o.no_store, o.proto);
+}

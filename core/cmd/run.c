@@ -1,0 +1,433 @@
+/*
+ * core/cmd/run.c - `sluice run`: open listeners, start one pinned shard per
+ * core, serve the query port, stop cleanly on SIGTERM/SIGINT.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/cmd/cli.h"
+#include "core/cmd/config.h"
+#include "core/base/fault.h"
+#include "core/cmd/run.h"
+#include "core/shard/shard.h"
+#include "net/http.h"
+#include "net/query/query.h"
+#include "net/sock.h"
+#include "simd/simd.h"
+#include "storage/recover.h"
+#include "storage/retention.h"
+
+static const char run_help[] =
+    "Usage: sluice run [OPTION]...\n"
+    "Run the ingestion daemon: one pinned shard (thread + io_uring) per core.\n"
+    "\n"
+    "Listeners (HOST:PORT, [V6]:PORT, :PORT, or off):\n"
+    "  --statsd-udp ADDR        StatsD/DogStatsD over UDP [0.0.0.0:8125]\n"
+    "  --statsd-tcp ADDR        StatsD/DogStatsD over TCP, '\\n'-framed\n"
+    "                           [0.0.0.0:8125]\n"
+    "  --syslog-udp ADDR        syslog (RFC 5424, RFC 3164) over UDP, one\n"
+    "                           message per datagram [0.0.0.0:5514]\n"
+    "  --syslog-tcp ADDR        syslog over TCP, octet-counted or '\\n'-framed\n"
+    "                           (RFC 6587, told apart per connection)\n"
+    "                           [0.0.0.0:5514]\n"
+    "  --http ADDR              query port: /health, /metrics, /api/v1/*\n"
+    "                           [127.0.0.1:9400]\n"
+    "  --http-memory-bytes N    request and response bodies the query port\n"
+    "                           holds at once; past it requests get 503\n"
+    "                           Retry-After (16M..4095M) [1G]\n"
+    "\n"
+    "Shards and bounds:\n"
+    "  --cores N|LIST           N = the first N CPUs this process may use,\n"
+    "                           LIST = CPUs like 0,2-3 (a single CPU: 3-3)\n"
+    "                           [all CPUs of the affinity mask]\n"
+    "  --max-series N           series per shard; samples of new series\n"
+    "                           beyond it are rejected and counted [1048576]\n"
+    "  --max-line-bytes N       longest StatsD line; longer lines are\n"
+    "                           rejected with reason line_too_long [8192]\n"
+    "  --syslog-max-bytes N     longest syslog message kept whole; the rest\n"
+    "                           of a longer one is dropped and the record\n"
+    "                           flagged (reason too_long) [64K]\n"
+    "  --max-tcp-connections N  open TCP connections (StatsD and syslog)\n"
+    "                           per shard [1024]\n"
+    "  --udp-rcvbuf-bytes N     SO_RCVBUF asked for each UDP socket; the\n"
+    "                           kernel caps it at net.core.rmem_max [8M]\n"
+    "  --block-max-age-ms N     seal the open block at this age [1000]\n"
+    "  --simd LEVEL             parser kernels: auto, avx512, avx2, sse42\n"
+    "                           or scalar [auto: the best this CPU has]\n"
+    "\n"
+    "Storage:\n"
+    "  --data-dir DIR           data directory, created if absent; each\n"
+    "                           shard writes DIR/shard-<N>/<seq>.seg\n"
+    "                           [./sluice-data]\n"
+    "  --fsync-interval-ms N    group fsyncs of written blocks [100]\n"
+    "  --segment-max-bytes N    start a new segment past this size [64M]\n"
+    "  --segment-max-age D      ... or this age (ms, s, m, h, d, w) [1h]\n"
+    "  --retention D            delete segments older than D, e.g. 7d\n"
+    "                           [0: keep]\n"
+    "  --max-disk-bytes N       delete the oldest segments past N bytes in\n"
+    "                           all (K, M, G, T) [0: no bound]\n"
+    "\n"
+    "  --config FILE            read options from FILE: 'name = value' lines,\n"
+    "                           names as above without '--', '#' comments;\n"
+    "                           the command line overrides the file\n"
+    "  -h, --help               show this help\n"
+    "\n"
+    "Signals: SIGTERM or SIGINT stops receiving, ingests what the kernel\n"
+    "already buffered, seals the open blocks, makes them durable and exits\n"
+    "0 within 2 s. At start every segment is checked and a torn tail is\n"
+    "cut (logged, and counted in sluice_recovery_truncated_bytes_total).\n"
+    "Exit codes: 0 ok, 1 runtime failure, 2 usage error.\n";
+
+static const char *const run_names[] = {
+    "cores", "statsd-udp", "statsd-tcp", "syslog-udp", "syslog-tcp",
+    "syslog-max-bytes", "http", "http-memory-bytes", "data-dir",
+    "max-series", "max-line-bytes", "block-max-age-ms",
+    "udp-rcvbuf-bytes", "max-tcp-connections", "fsync-interval-ms",
+    "segment-max-bytes", "segment-max-age", "retention", "max-disk-bytes",
+    "simd", NULL};
+
+/* mkdir -p for the data directory. Returns 0 or -errno. */
+static int make_dirs(const char *path) {
+  char buf[sizeof(((struct core_config *)0)->data_dir)];
+  size_t n = strlen(path);
+
+  if (n == 0 || n >= sizeof(buf))
+    return -ENAMETOOLONG;
+  memcpy(buf, path, n + 1);
+  for (size_t i = 1; i <= n; i++) {
+    if (buf[i] != '/' && buf[i] != '\0')
+      continue;
+    char c = buf[i];
+    buf[i] = '\0';
+    if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+      return -errno;
+    buf[i] = c;
+  }
+  return access(path, W_OK) == 0 ? 0 : -errno;
+}
+
+static const char *addr_str(const struct core_addr *a, char *buf, size_t n) {
+  if (!a->enabled)
+    snprintf(buf, n, "off");
+  else if (strchr(a->host, ':'))
+    snprintf(buf, n, "[%s]:%u", a->host, (unsigned)a->port);
+  else
+    snprintf(buf, n, "%s:%u", a->host, (unsigned)a->port);
+  return buf;
+}
+
+/*
+ * Open shard i's sockets. With port 0 the first shard's bind picks the port
+ * and the others join it, so SO_REUSEPORT spreads one port over all shards.
+ */
+static int open_listener(struct core_addr *a, int udp, int rcvbuf,
+                         const char *flag, int *fd) {
+  char s[96];
+
+  *fd = -1;
+  if (!a->enabled)
+    return 0;
+  *fd = udp ? net_sock_udp(a, rcvbuf) : net_sock_tcp_listen(a);
+  if (*fd < 0)
+    return core_cli_fail("run", "cannot listen on %s %s (%s): %s; choose "
+                         "another address or set %s off",
+                         udp ? "UDP" : "TCP", addr_str(a, s, sizeof(s)), flag,
+                         strerror(-*fd), flag);
+  if (a->port == 0)
+    a->port = (uint16_t)net_sock_port(*fd);
+  return 0;
+}
+
+/* Shard sh's four listening sockets; on failure none is left open. */
+static int open_listeners(struct core_config *c, struct core_shard *sh) {
+  int rcvbuf = (int)c->udp_rcvbuf_bytes;
+  int rc = open_listener(&c->statsd_udp, 1, rcvbuf, "--statsd-udp",
+                         &sh->udp_fd);
+
+  sh->tcp_fd = sh->syslog_udp_fd = sh->syslog_tcp_fd = -1;
+  if (rc == 0)
+    rc = open_listener(&c->statsd_tcp, 0, 0, "--statsd-tcp", &sh->tcp_fd);
+  if (rc == 0)
+    rc = open_listener(&c->syslog_udp, 1, rcvbuf, "--syslog-udp",
+                       &sh->syslog_udp_fd);
+  if (rc == 0)
+    rc = open_listener(&c->syslog_tcp, 0, 0, "--syslog-tcp",
+                       &sh->syslog_tcp_fd);
+  if (rc != 0) {
+    int *fds[] = {&sh->udp_fd, &sh->tcp_fd, &sh->syslog_udp_fd};
+    for (unsigned i = 0; i < 3; i++)
+      if (*fds[i] >= 0)
+        close(*fds[i]);
+    sh->udp_fd = sh->tcp_fd = sh->syslog_udp_fd = -1;
+  }
+  return rc;
+}
+
+static void stop_all(struct core_runtime *rt) {
+  if (rt->http)
+    net_http_server_stop(rt->http);
+  rt->http = NULL;
+  for (unsigned i = 0; i < rt->shard_count; i++)
+    core_shard_stop(&rt->shards[i]);
+}
+
+/*
+ * Open <data-dir>/shard-<i>, check and repair its segments, and tell the
+ * shard where to continue. Runs before the shard thread exists.
+ */
+static int prepare_storage(struct core_runtime *rt, struct core_shard *sh) {
+  struct stor_recovery r;
+  char path[sizeof(rt->cfg.data_dir) + 32];
+  int rc;
+
+  snprintf(path, sizeof(path), "%s/shard-%u", rt->cfg.data_dir, sh->id);
+  if (mkdir(path, 0755) < 0 && errno != EEXIST)
+    return core_cli_fail("run", "cannot create \"%s\": %s", path,
+                         strerror(errno));
+  sh->dir_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (sh->dir_fd < 0)
+    return core_cli_fail("run", "cannot open \"%s\": %s", path,
+                         strerror(errno));
+  rc = stor_recover_dir(sh->dir_fd, path, &r, stderr);
+  if (rc < 0)
+    return core_cli_fail("run", "cannot read \"%s\": %s", path,
+                         strerror(-rc));
+  sh->stats.recovery_truncated_bytes = r.truncated_bytes;
+  sh->stats.recovery_segments = r.segments;
+  sh->next_seg_seq = r.max_seg_seq + 1;
+  sh->next_block_seq = r.max_block_seq + 1;
+  return 0;
+}
+
+static int start_shards(struct core_runtime *rt) {
+  struct core_config *c = &rt->cfg;
+
+  for (unsigned i = 0; i < rt->shard_count; i++) {
+    struct core_shard *sh = &rt->shards[i];
+    int rc;
+
+    sh->id = i;
+    sh->cpu = c->cpus[i];
+    sh->cfg = c;
+    sh->efd = -1;
+    sh->dir_fd = -1;
+    sh->flush_efd = rt->flush_efd;
+    sh->one = 1;
+    rt->stats[i] = &sh->stats;
+    rt->active_seg[i] = &sh->active_seg;
+    if (prepare_storage(rt, sh) != 0)
+      return CORE_EXIT_FAIL;
+    if (open_listeners(c, sh) != 0)
+      return CORE_EXIT_FAIL;
+    rc = core_shard_start(sh);
+    if (rc < 0)
+      return core_cli_fail("run", "shard %u on CPU %d: cannot %s: %s", i,
+                           sh->cpu, sh->start_what, strerror(-rc));
+  }
+  return 0;
+}
+
+static int start_http(struct core_runtime *rt) {
+  struct core_addr *a = &rt->cfg.http;
+  char s[96];
+  int rc;
+
+  if (!a->enabled)
+    return 0;
+  rc = net_http_server_start_opts(
+      &rt->http, &(struct net_http_server_opts){
+                     .host = a->host, .port = a->port, .fn = net_query_handle,
+                     .ctx = rt,
+                     .memory_bytes_max = rt->cfg.http_memory_bytes_max});
+  if (rc < 0)
+    return core_cli_fail("run", "cannot serve HTTP on %s (--http): %s; "
+                         "choose another address or set --http off",
+                         addr_str(a, s, sizeof(s)), strerror(-rc));
+  a->port = net_http_server_port(rt->http);
+  return 0;
+}
+
+static void announce(const struct core_runtime *rt) {
+  char u[96], t[96], su[96], st[96], h[96];
+
+  fprintf(stderr,
+          "sluice: %u shard(s); statsd udp %s, statsd tcp %s, syslog udp %s, "
+          "syslog tcp %s, http %s; data %s\n",
+          rt->shard_count, addr_str(&rt->cfg.statsd_udp, u, sizeof(u)),
+          addr_str(&rt->cfg.statsd_tcp, t, sizeof(t)),
+          addr_str(&rt->cfg.syslog_udp, su, sizeof(su)),
+          addr_str(&rt->cfg.syslog_tcp, st, sizeof(st)),
+          addr_str(&rt->cfg.http, h, sizeof(h)), rt->cfg.data_dir);
+}
+
+/* Block the stop signals in every thread; the main thread waits for them. */
+static void block_signals(sigset_t *set) {
+  sigemptyset(set);
+  sigaddset(set, SIGTERM);
+  sigaddset(set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, set, NULL);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+/* A stop that hangs must not hang the box's service manager: give up. */
+static void *stop_watchdog(void *arg) {
+  struct timespec t = {.tv_sec = CORE_STOP_TIMEOUT_MS / 1000,
+                       .tv_nsec = (CORE_STOP_TIMEOUT_MS % 1000) * 1000000L};
+
+  (void)arg;
+  nanosleep(&t, NULL);
+  fprintf(stderr, "sluice run: shards did not stop within %d ms; exiting\n",
+          CORE_STOP_TIMEOUT_MS);
+  _exit(CORE_EXIT_FAIL);
+  return NULL;
+}
+
+static void arm_watchdog(void) {
+  pthread_t t;
+
+  if (pthread_create(&t, NULL, stop_watchdog, NULL) == 0)
+    pthread_detach(t);
+}
+
+static int64_t wall_ms(void) {
+  struct timespec ts;
+
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The main thread's life: retention every tick until a stop signal. */
+static int housekeep(struct core_runtime *rt, const sigset_t *set) {
+  struct timespec tick = {.tv_sec = STOR_RETENTION_TICK_MS / 1000,
+                          .tv_nsec = (STOR_RETENTION_TICK_MS % 1000) *
+                                     1000000L};
+  int sig;
+
+  for (;;) {
+    stor_retention_run(rt->cfg.data_dir, rt->shard_count, rt->active_seg,
+                       rt->cfg.retention_ms, rt->cfg.disk_bytes_max,
+                       wall_ms(), &rt->retention);
+    sig = sigtimedwait(set, NULL, &tick);
+    if (sig > 0)
+      return sig;
+  }
+}
+
+static int serve(struct core_runtime *rt) {
+  sigset_t set;
+  int sig = 0, rc;
+
+  block_signals(&set);
+  rc = start_shards(rt);
+  if (rc == 0)
+    rc = start_http(rt);
+  if (rc == 0) {
+    announce(rt);
+    sig = housekeep(rt, &set);
+    fprintf(stderr, "sluice: %s: stopping\n", strsignal(sig));
+    arm_watchdog();
+  }
+  stop_all(rt);
+  return rc;
+}
+
+static int start(struct core_runtime *rt) {
+  int rc = core_fault_parse(getenv("SLUICE_FAULT"));
+
+  if (rc < 0)
+    return core_cli_usage("run", "SLUICE_FAULT=\"%s\" is not understood; "
+                          "see core/fault_types.h", getenv("SLUICE_FAULT"));
+  if (simd_select(rt->cfg.simd) < 0) /* before any shard parses */
+    return core_cli_usage("run", "--simd %s: this CPU lacks it (its best "
+                          "is %s)", rt->cfg.simd,
+                          simd_level_name(simd_level_best()));
+  rc = make_dirs(rt->cfg.data_dir);
+
+  if (rc < 0)
+    return core_cli_fail("run", "cannot create --data-dir \"%s\": %s",
+                         rt->cfg.data_dir, strerror(-rc));
+  rt->shard_count = rt->cfg.shard_count;
+  rt->shards = aligned_alloc(64, sizeof(struct core_shard) * rt->shard_count);
+  if (rt->shards == NULL)
+    return core_cli_fail("run", "out of memory for %u shards",
+                         rt->shard_count);
+  memset(rt->shards, 0, sizeof(struct core_shard) * rt->shard_count);
+  for (unsigned i = 0; i < rt->shard_count; i++) {
+    struct core_shard *sh = &rt->shards[i];
+    sh->efd = sh->dir_fd = sh->udp_fd = sh->tcp_fd = sh->flush_efd = -1;
+    sh->syslog_udp_fd = sh->syslog_tcp_fd = -1;
+  }
+  rt->flush_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (rt->flush_efd < 0)
+    rc = core_cli_fail("run", "cannot create an eventfd: %s", strerror(errno));
+  else
+    rc = serve(rt);
+  if (rt->flush_efd >= 0)
+    close(rt->flush_efd);
+  free(rt->shards);
+  return rc;
+}
+
+int core_run_main(int argc, char **argv) {
+  struct core_runtime *rt;
+  int first, rc;
+
+  rt = aligned_alloc(64, (sizeof(*rt) + 63) / 64 * 64);
+  if (rt == NULL)
+    return core_cli_fail("run", "out of memory");
+  memset(rt, 0, sizeof(*rt));
+  core_config_defaults(&rt->cfg);
+  rc = core_cli_parse(&(struct core_cli_spec){.cmd = "run",
+                                               .help = run_help,
+                                               .names = run_names},
+                      argc, argv, &rt->cfg, &first);
+  if (rc == 0 && first < argc)
+    rc = core_cli_usage("run", "unexpected argument '%s'", argv[first]);
+  if (rc == 1)
+    rc = CORE_EXIT_OK; /* --help */
+  else if (rc == 0)
+    rc = start(rt);
+  free(rt);
+  return rc;
+}
+
+static int all_answered(const struct core_runtime *rt, uint64_t gen,
+                        int *failed) {
+  for (unsigned i = 0; i < rt->shard_count; i++) {
+    const struct core_shard *sh = &rt->shards[i];
+    if (__atomic_load_n(&sh->flush_answered, __ATOMIC_ACQUIRE) < gen)
+      return 0;
+    *failed |= __atomic_load_n(&sh->flush_failed, __ATOMIC_RELAXED);
+  }
+  return 1;
+}
+
+int core_run_flush(struct core_runtime *rt) {
+  int64_t deadline = wall_ms() + STOR_FLUSH_TIMEOUT_MS;
+  uint64_t gen = ++rt->flush_gen, drained;
+  int failed = 0;
+
+  for (unsigned i = 0; i < rt->shard_count; i++)
+    while (core_shard_send(&rt->shards[i], CORE_CTL_FLUSH, gen) == -EAGAIN)
+      sched_yield();
+  while (!all_answered(rt, gen, &failed)) {
+    struct pollfd p = {.fd = rt->flush_efd, .events = POLLIN};
+    int64_t left = deadline - wall_ms();
+    if (left <= 0)
+      return -ETIMEDOUT;
+    if (poll(&p, 1, (int)left) > 0)
+      (void)!read(rt->flush_efd, &drained, sizeof(drained));
+  }
+  return failed ? -EIO : 0;
+}

@@ -1,0 +1,273 @@
+/*
+ * core/ingest/pipe.c - parse -> series -> head for one shard.
+ */
+#include "core/ingest/pipe.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "core/ingest/head.h"
+#include "core/ingest/loghead.h"
+#include "core/ingest/series.h"
+#include "core/shard/stats.h"
+#include "core/parse/statsd.h"
+#include "core/parse/syslog.h"
+
+int core_pipe_init(struct core_pipe *p, struct core_stats *stats,
+                   uint32_t max_series, uint32_t line_bytes_max,
+                   core_head_sink_fn sink, void *ctx) {
+  int rc;
+
+  memset(p, 0, sizeof(*p));
+  if (line_bytes_max < CORE_LINE_BYTES_MIN_LIMIT ||
+      line_bytes_max > CORE_LINE_BYTES_MAX_LIMIT)
+    return -EINVAL;
+  p->stats = stats;
+  p->line_bytes_max = line_bytes_max;
+  rc = core_series_init(&p->series, max_series);
+  if (rc < 0)
+    goto fail;
+  rc = core_head_init(&p->head, CORE_HEAD_POINTS_MAX, sink, ctx);
+  if (rc < 0)
+    goto fail;
+  return 0;
+fail:
+  core_pipe_free(p);
+  return rc;
+}
+
+void core_pipe_free(struct core_pipe *p) {
+  core_head_free(&p->head);
+  core_series_free(&p->series);
+  core_loghead_free(&p->loghead);
+  if (p->syslog_scratch)
+    munmap(p->syslog_scratch, p->syslog_bytes_max);
+  p->syslog_scratch = NULL;
+  p->logs = 0;
+}
+
+int core_pipe_logs_init(struct core_pipe *p, uint32_t syslog_bytes_max,
+                        core_loghead_sink_fn sink, void *ctx) {
+  void *m;
+  int rc;
+
+  if (syslog_bytes_max < CORE_SYSLOG_BYTES_MIN_LIMIT ||
+      syslog_bytes_max > CORE_SYSLOG_BYTES_MAX_LIMIT)
+    return -EINVAL;
+  m = mmap(NULL, syslog_bytes_max, PROT_READ | PROT_WRITE,
+           MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (m == MAP_FAILED)
+    return -ENOMEM;
+  p->syslog_scratch = m;
+  p->syslog_bytes_max = syslog_bytes_max;
+  rc = core_loghead_init(&p->loghead, sink, ctx);
+  if (rc < 0)
+    return rc; /* core_pipe_free releases the scratch */
+  p->logs = 1;
+  return 0;
+}
+
+void core_pipe_syslog(struct core_pipe *p, const char *msg, size_t len,
+                      enum core_syslog_err frame_err, int64_t now_ms) {
+  struct core_syslog_rec *r = &p->srec;
+  enum core_syslog_err err;
+
+  if (!p->logs)
+    return;
+  if (len > p->syslog_bytes_max) {
+    len = p->syslog_bytes_max;
+    frame_err = CORE_SYSLOG_ERR_TOO_LONG;
+  }
+  err = core_syslog_parse(msg, len, now_ms, p->syslog_scratch, r);
+  if (err == CORE_SYSLOG_ERR_EMPTY && frame_err == CORE_SYSLOG_OK)
+    return; /* a blank datagram or frame: nothing to store */
+  if (frame_err != CORE_SYSLOG_OK) {
+    /* The parse of a cut message may have succeeded: keep its fields, but
+     * the record says it is incomplete. */
+    r->err = err = frame_err;
+    r->flags |= CORE_SYSLOG_F_PARSE_ERROR;
+  }
+  if (err != CORE_SYSLOG_OK)
+    core_stat_add(&p->stats->parse_errors_syslog[err], 1);
+  core_stat_add(&p->stats->logs_syslog, 1);
+  core_loghead_append(&p->loghead, r, now_ms);
+}
+
+void core_pipe_statsd_reject(struct core_pipe *p, enum core_statsd_err err) {
+  core_stat_add(&p->stats->parse_errors_statsd[err], 1);
+}
+
+/* Members of a set are stored as a 53-bit hash: exact in a double. */
+static double set_member_value(const struct core_statsd_str *m) {
+  uint64_t h = core_series_hash(m->ptr, m->len);
+  return (double)(h & ((UINT64_C(1) << 53) - 1));
+}
+
+/* The value a sample stores (see docs/statsd.md: "What is stored"). */
+static double point_value(const struct core_statsd_msg *m, uint32_t i,
+                          struct core_series_entry *e) {
+  switch (m->type) {
+  case CORE_STATSD_COUNTER:
+    return m->values[i] / m->sample_rate;
+  case CORE_STATSD_GAUGE: {
+    double v = m->values[i];
+    if (m->delta_mask & (UINT64_C(1) << i))
+      v += e->gauge_set ? e->gauge : 0.0;
+    e->gauge = v;
+    e->gauge_set = 1;
+    return v;
+  }
+  case CORE_STATSD_SET:
+    return set_member_value(&m->members[i]);
+  default:
+    return m->values[i];
+  }
+}
+
+/*
+ * Count the series' key once per open block: a block carries dictionary
+ * entries, and this keeps their bytes under CORE_HEAD_KEY_BYTES_MAX by
+ * sealing early. Seals first when the head is full, so the mark is always
+ * for the block the next point lands in.
+ */
+static void make_room(struct core_head *h, struct core_series_entry *e) {
+  if (h->count == h->cap)
+    core_head_seal(h);
+  if (e->head_mark == h->gen)
+    return;
+  if (h->key_bytes + e->key_len > CORE_HEAD_KEY_BYTES_MAX)
+    core_head_seal(h);
+  e->head_mark = h->gen;
+  h->key_bytes += e->key_len;
+}
+
+/* The metric has parsed: find its series and append its samples. */
+/*
+ * A timer, histogram or distribution sample sent with @r (r < 1) stands for
+ * 1/r samples. Its weight is kept in the series key as the extra tag
+ * __weight__:<1/r> (docs/statsd.md), so the stored value stays the sample.
+ * Returns 0, or -1 when the line has no room for one more tag.
+ */
+static int add_weight_tag(struct core_pipe *p, struct core_statsd_msg *m) {
+  int n;
+
+  if (m->sample_rate >= 1.0 || m->type == CORE_STATSD_COUNTER ||
+      m->type == CORE_STATSD_GAUGE || m->type == CORE_STATSD_SET)
+    return 0;
+  if (m->tag_count == CORE_STATSD_TAGS_MAX)
+    return -1;
+  /* Senders use one or two rates: format 1/r only when it changes, so the
+   * data path calls snprintf once per rate, not once per line. */
+  if (m->sample_rate != p->weight_rate || p->weight_len == 0) {
+    n = snprintf(p->weight, sizeof(p->weight), "%.6g", 1.0 / m->sample_rate);
+    p->weight_rate = m->sample_rate;
+    p->weight_len = (uint32_t)n;
+  }
+  m->tags[m->tag_count++] = (struct core_statsd_tag){
+      .key = "__weight__", .key_len = 10, .val = p->weight,
+      .val_len = p->weight_len};
+  return 0;
+}
+
+static void ingest_metric(struct core_pipe *p, struct core_statsd_msg *m,
+                          int64_t now_ms) {
+  struct core_series_entry *e;
+  size_t klen;
+  int64_t ts_ms;
+  int rc;
+
+  if (add_weight_tag(p, m) < 0) {
+    core_pipe_statsd_reject(p, CORE_STATSD_ERR_TOO_MANY_TAGS);
+    return;
+  }
+  klen = core_series_key(m, p->key, sizeof(p->key));
+  if (klen == 0) {
+    core_pipe_statsd_reject(p, CORE_STATSD_ERR_SERIES_KEY_TOO_LONG);
+    return;
+  }
+  rc = core_series_upsert(&p->series, p->key, klen,
+                          core_series_hash(p->key, klen), (uint8_t)m->type, &e);
+  if (rc < 0) {
+    core_stat_add(&p->stats->series_rejected, m->value_count);
+    return;
+  }
+  if (rc == 1)
+    core_stat_set(&p->stats->series_active, p->series.count);
+  if (e->type != (uint8_t)m->type) {
+    core_pipe_statsd_reject(p, CORE_STATSD_ERR_TYPE_MISMATCH);
+    return;
+  }
+  if (m->has_timestamp &&
+      (m->timestamp_s < 0 || m->timestamp_s > INT64_MAX / 1000)) {
+    core_pipe_statsd_reject(p, CORE_STATSD_ERR_BAD_TIMESTAMP);
+    return;
+  }
+  ts_ms = m->has_timestamp ? m->timestamp_s * 1000 : now_ms;
+  for (uint32_t i = 0; i < m->value_count; i++) {
+    make_room(&p->head, e);
+    core_head_append(&p->head, e->id, ts_ms, point_value(m, i, e), now_ms);
+  }
+  core_stat_add(&p->stats->points_statsd[m->type], m->value_count);
+  core_stat_set(&p->stats->head_points, p->head.count);
+}
+
+/* Count or ingest one line's outcome; a parsed line is in p->msg. */
+static void consume(struct core_pipe *p, enum core_statsd_err err,
+                    int64_t now_ms) {
+  if (err != CORE_STATSD_OK) {
+    core_pipe_statsd_reject(p, err);
+    return;
+  }
+  if (p->msg.kind == CORE_STATSD_EVENT)
+    core_stat_add(&p->stats->statsd_events, 1);
+  else if (p->msg.kind == CORE_STATSD_SERVICE_CHECK)
+    core_stat_add(&p->stats->statsd_service_checks, 1);
+  else
+    ingest_metric(p, &p->msg, now_ms);
+}
+
+void core_pipe_statsd_line(struct core_pipe *p, const char *line, size_t len,
+                           int64_t now_ms) {
+  enum core_statsd_err err;
+
+  if (len > 0 && line[len - 1] == '\r')
+    len--;
+  if (len == 0)
+    return;
+  if (len > p->line_bytes_max) {
+    core_pipe_statsd_reject(p, CORE_STATSD_ERR_LINE_TOO_LONG);
+    return;
+  }
+  err = core_statsd_parse_line(line, len, &p->msg);
+  consume(p, err, now_ms);
+}
+
+void core_pipe_syslog_frame(void *ctx, const struct core_syslog_frame *f) {
+  struct core_pipe_frame_ctx *c = ctx;
+
+  core_pipe_syslog(c->p, f->data, f->len, f->err, c->now_ms);
+}
+
+/* What core_statsd_parse_buf's callback needs. */
+struct buf_ctx {
+  struct core_pipe *p;
+  int64_t now_ms;
+};
+
+static void on_line(void *ctx, enum core_statsd_err err,
+                    const struct core_statsd_msg *msg) {
+  struct buf_ctx *c = ctx;
+
+  (void)msg; /* it is c->p->msg */
+  consume(c->p, err, c->now_ms);
+}
+
+uint64_t core_pipe_statsd_buf(struct core_pipe *p, const char *buf,
+                              size_t len, int64_t now_ms) {
+  struct buf_ctx c = {p, now_ms};
+
+  return core_statsd_parse_buf(buf, len, p->line_bytes_max, &p->msg, on_line,
+                               &c);
+}

@@ -1,0 +1,44 @@
+/*
+ * core/ingest/series_types.h - the shard-local series dictionary.
+ *
+ * A series key is canonical: the metric name, then the tags sorted by key
+ * (then value), so "#b:1,a:2" and "#a:2,b:1" are one series. Each shard has
+ * its own dictionary; the same series may exist on several shards and
+ * queries merge by key.
+ */
+#ifndef SLUICE_CORE_INGEST_SERIES_TYPES_H
+#define SLUICE_CORE_INGEST_SERIES_TYPES_H
+
+#include <stdint.h>
+
+/* One series, at entries[id]; ids are dense from 0. */
+struct core_series_entry {
+  uint64_t hash;
+  uint32_t id;
+  uint32_t key_len;
+  uint64_t key_off;   /* offset of the key in the arena */
+  double gauge;       /* last gauge value, for +N/-N deltas */
+  uint32_t head_mark; /* head generation that last counted its key bytes */
+  uint32_t seg_mark;  /* segment generation whose dictionary holds it */
+  uint8_t type;       /* enum core_statsd_type of its first point */
+  uint8_t gauge_set;  /* gauge holds a value */
+};
+
+/*
+ * Lookups probe a compact table of 8-byte slots (high 32 bits of the hash,
+ * then id + 1; 0 is empty) so that the probe touches few cache lines and
+ * pages; the entries themselves are dense by id, so a shard with few
+ * series keeps them in a few pages whatever --max-series is.
+ */
+struct core_series {
+  uint64_t *slots;                 /* open addressing, linear probing */
+  uint64_t mask;                   /* slot count - 1 (power of two) */
+  uint32_t count;                  /* series in the table */
+  uint32_t max;                    /* --max-series */
+  struct core_series_entry *entries; /* max entries, by id */
+  char *arena;                     /* keys, back to back */
+  uint64_t arena_used;
+  uint64_t arena_cap;
+};
+
+#endif

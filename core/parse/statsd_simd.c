@@ -1,0 +1,505 @@
+/*
+ * core/parse/statsd_simd.c - the StatsD / DogStatsD parser on simd/'s kernels.
+ *
+ * A window of up to CORE_STATSD_SCAN_BYTES is scanned once (simd_scan):
+ * '\n' bitmaps and the bitmaps of ':' '|' '#' ',' '@'. The two are ORed
+ * into one "structural" bitmap, so every line's walk meets its own end as
+ * one more position; a final line without '\n' gets a sentinel bit. The
+ * walk then jumps from separator to separator (tzcnt) instead of looking
+ * at every byte.
+ *
+ * Only the shape of nearly every real line takes this fast path:
+ *   name ':' value *( ':' value ) '|' type *( "|@" rate / "|#" tags )
+ * in a window free of control bytes. Anything else - an error of any
+ * kind, events, service checks, |T and |c: fields, a ',' in a name, set
+ * members holding '@' '#' ',', a window with a control byte (CRLF
+ * included) - is handed whole to the scalar twin
+ * (core_statsd_parse_line_scalar), so the two agree by construction off
+ * the fast path and the tests check that they agree on it.
+ */
+#include "core/parse/statsd.h"
+
+#include <string.h>
+
+#include "core/base/limits.h"
+#include "simd/number.h"
+#include "simd/simd.h"
+
+#define WINDOW_BYTES CORE_STATSD_SCAN_BYTES
+#define WINDOW_WORDS (WINDOW_BYTES / SIMD_BLOCK_BYTES + 1) /* + sentinel */
+
+/* Internal outcome of the walk: "not on the fast path, ask the twin". */
+#define PUNT CORE_STATSD_ERR_COUNT
+
+/* ---- control bytes -------------------------------------------------------- */
+
+/*
+ * true iff [p, p + n) holds a byte the parser refuses (< 0x20 or 0x7f)
+ * other than '\n'. It runs once per window, in portable vector code
+ * (GCC vector extensions) compiled for the vector width of each level, so
+ * windows without such bytes - nearly all - need no per-line check.
+ */
+#define CTL_FN(name, target, width)                                          \
+  target static bool name(const char *p, size_t n) {                        \
+    typedef uint8_t vec __attribute__((vector_size(width)));                 \
+    vec acc = {0};                                                           \
+    size_t i = 0;                                                            \
+    for (; i + (width) <= n; i += (width)) {                                 \
+      vec x;                                                                 \
+      memcpy(&x, p + i, sizeof(x));                                         \
+      acc |= (vec)(((x < 0x20) & (x != '\n')) | (x == 0x7f));                \
+    }                                                                        \
+    for (; i < n; i++) {                                                     \
+      uint8_t c = (uint8_t)p[i];                                             \
+      if ((c < 0x20 && c != '\n') || c == 0x7f)                              \
+        return true;                                                         \
+    }                                                                        \
+    for (i = 0; i < sizeof(acc); i++)                                        \
+      if (acc[i])                                                            \
+        return true;                                                         \
+    return false;                                                            \
+  }
+
+CTL_FN(has_ctl_16, , 16)
+#if defined(__x86_64__)
+CTL_FN(has_ctl_32, __attribute__((target("avx2"))), 32)
+CTL_FN(has_ctl_64, __attribute__((target("avx512f,avx512bw"))), 64)
+#endif
+
+static bool has_ctl(const char *p, size_t n) {
+#if defined(__x86_64__)
+  enum simd_level lv = simd_get_level();
+  if (lv == SIMD_LEVEL_AVX512)
+    return has_ctl_64(p, n);
+  if (lv == SIMD_LEVEL_AVX2)
+    return has_ctl_32(p, n);
+#endif
+  return has_ctl_16(p, n);
+}
+
+/* ---- walking the structural bitmap ---------------------------------------- */
+
+/* Set bits of a structural bitmap from some position on. */
+struct cursor {
+  const uint64_t *next;  /* the word after `word` */
+  size_t base;           /* position of bit 0 of `word` */
+  uint64_t word;
+};
+
+static inline void cursor_seek(struct cursor *c, const uint64_t *bits,
+                               size_t pos) {
+  size_t block = pos / SIMD_BLOCK_BYTES;
+
+  c->next = bits + block + 1;
+  c->base = block * SIMD_BLOCK_BYTES;
+  c->word = bits[block] & (~UINT64_C(0) << (pos % SIMD_BLOCK_BYTES));
+}
+
+/* Next structural position. The line's end bit stops every walk, so the
+ * loop never runs past the bitmap. */
+static inline size_t cursor_next(struct cursor *c) {
+  while (c->word == 0) {
+    c->word = *c->next++;
+    c->base += SIMD_BLOCK_BYTES;
+  }
+  size_t pos = c->base + (size_t)__builtin_ctzll(c->word);
+  c->word &= c->word - 1;
+  return pos;
+}
+
+static inline void set_bit(uint64_t *bits, size_t pos) {
+  bits[pos / SIMD_BLOCK_BYTES] |= UINT64_C(1) << (pos % SIMD_BLOCK_BYTES);
+}
+
+/* ---- numbers -------------------------------------------------------------- */
+
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
+/*
+ * k in 1..8 digit values (0..9), one a byte, first digit lowest: their
+ * decimal value, in three multiplies.
+ */
+static inline uint64_t swar_digits(uint64_t x, unsigned k) {
+  x <<= 8 * (8 - k); /* leading zeros below the first digit */
+  x = x * 10 + (x >> 8);
+  return ((x & UINT64_C(0x000000FF000000FF)) * UINT64_C(0x000F424000000064) +
+          ((x >> 16) & UINT64_C(0x000000FF000000FF)) *
+              UINT64_C(0x0000271000000001)) >> 32;
+}
+
+/*
+ * "ddd" or "ddd.ddd" (1 to 8 bytes, at least one digit) read from the 8
+ * bytes at s, of which the first n belong to the token. Under 10^8 with
+ * at most 7 decimals, the value is one exactly rounded division: what
+ * strtod returns. Returns 0, or -1 when the token is not of that form.
+ */
+static inline int number_swar(const char *s, size_t n, double *out) {
+  static const double pow10[8] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7};
+  static const uint64_t below[9] = {
+      0, 0xff, 0xffff, 0xffffff, 0xffffffff, 0xffffffffff, 0xffffffffffff,
+      0xffffffffffffff, ~UINT64_C(0)};
+  uint64_t w, lo, digit, dot, x, keep = ~UINT64_C(0) >> (8 * (8 - n));
+  unsigned k = (unsigned)n, frac = 0;
+
+  memcpy(&w, s, sizeof(w));
+  lo = w & ~HIGHS; /* no sum below carries out of its byte */
+  digit = (lo + ONES * (0x80 - '0')) & ~(lo + ONES * (0x80 - '9' - 1));
+  dot = ~((lo ^ (ONES * '.')) + ~HIGHS);
+  digit &= ~w & HIGHS & keep;
+  dot &= ~w & HIGHS & keep;
+  if ((digit | dot) != (HIGHS & keep) || (dot & (dot - 1)))
+    return -1;
+  x = w & (ONES * 0x0f) & keep;
+  /* cut the dot out without a branch (whether there is one is data):
+   * bytes below it stay, bytes above move down one; no dot: d = 8 */
+  unsigned has = dot != 0;
+  unsigned d = ((unsigned)__builtin_ctzll(dot | (UINT64_C(1) << 63)) >> 3) +
+               !has;
+  x = (x & below[d]) | ((x >> 8) & ~below[d]);
+  k -= has;
+  frac = (k - d) * has;
+  if (k == 0)
+    return -1;
+  *out = (double)swar_digits(x, k) / pow10[frac];
+  return 0;
+}
+
+/*
+ * A value or rate token [s, s + n); readable bytes run to lim. *sign is 1
+ * when it starts with '+' or '-'. Returns 0, or -1 (PUNT) when it is not
+ * a finite number.
+ */
+static inline int number(const char *s, size_t n, const char *lim,
+                         double *out, int *sign) {
+  int neg = n > 0 && *s == '-';
+
+  *sign = n > 0 && (*s == '-' || *s == '+');
+  if (n - (size_t)*sign - 1 < 8 && lim - s >= 9) {
+    double v;
+    if (number_swar(s + *sign, n - (size_t)*sign, &v) == 0) {
+      *out = neg ? -v : v;
+      return 0;
+    }
+  }
+  /* the twin's token bound (simd_parse_double's is larger) */
+  if (n > CORE_STATSD_NUMBER_BYTES_MAX)
+    return -1;
+  return simd_parse_double(s, n, out) == 0 ? 0 : -1;
+}
+
+/* ---- the fast path -------------------------------------------------------- */
+
+/* Type of a one-letter type name + 1; 'm' (for "ms") is marked 0x10. */
+static const uint8_t type_by_letter[128] = {
+    ['c'] = CORE_STATSD_COUNTER + 1,      ['g'] = CORE_STATSD_GAUGE + 1,
+    ['h'] = CORE_STATSD_HISTOGRAM + 1,    ['d'] = CORE_STATSD_DISTRIBUTION + 1,
+    ['s'] = CORE_STATSD_SET + 1,          ['m'] = 0x10,
+};
+
+/* The type token [s, s + n) + 1, or 0. Branch-free: which type comes
+ * next is data. Reads s[1] only when n > 1. */
+static inline unsigned type_of(const char *s, size_t n) {
+  unsigned t = (uint8_t)s[0] < 128 ? type_by_letter[(uint8_t)s[0]] : 0;
+  unsigned one = (n == 1) & (t != 0x10), two = (n == 2) & (t == 0x10) &
+                                               (s[n > 1] == 's');
+
+  return t * one + (CORE_STATSD_TIMER + 1) * two;
+}
+
+/*
+ * The rest of a tag whose value may hold ':' '@' '#', from the structural
+ * s on: *v is set at its first ':'. Returns the ',' '|' or le that ends it.
+ */
+static size_t tag_end(const char *p, struct cursor *c, size_t s, size_t le,
+                      size_t *v) {
+  for (;; s = cursor_next(c)) {
+    char ch = s < le ? p[s] : '|';
+    if (ch == ':')
+      *v = *v ? *v : s + 1;
+    else if (ch != '@' && ch != '#')
+      return s;
+  }
+}
+
+/*
+ * Tags from k (after '#') to the '|' or line end le: key[:value] split on
+ * ','; '@' '#' and later ':' are plain tag bytes. The usual "key:value,"
+ * takes two steps and no loop. Returns the position of the '|' or le that
+ * ends them, or SIZE_MAX to punt.
+ */
+static size_t walk_tags(const char *p, struct cursor *c, size_t k, size_t le,
+                        struct core_statsd_msg *out) {
+  uint32_t n = 0;
+
+  for (;;) {
+    size_t v = 0, s = cursor_next(c), e = s;
+    if (s < le && p[s] == ':') {
+      v = s + 1;
+      e = cursor_next(c);
+      if (e < le && p[e] != ',' && p[e] != '|')
+        e = tag_end(p, c, e, le, &v);
+    } else {
+      e = tag_end(p, c, s, le, &v);
+    }
+    if (e == k || v == k + 1 || n == CORE_STATSD_TAGS_MAX)
+      return SIZE_MAX;
+    out->tags[n].key = p + k;
+    out->tags[n].key_len = (uint32_t)((v ? v - 1 : e) - k);
+    out->tags[n].val = v ? p + v : NULL;
+    out->tags[n].val_len = v ? (uint32_t)(e - v) : 0;
+    n++;
+    if (e >= le || p[e] == '|') {
+      out->tag_count = n;
+      return e;
+    }
+    k = e + 1;
+  }
+}
+
+/*
+ * Values as numbers (or set members), with the signs that make gauge
+ * deltas. The tokens are in out->members. Returns 0 or PUNT.
+ */
+static enum core_statsd_err values(const char *lim, uint32_t n,
+                                   struct core_statsd_msg *out) {
+  uint64_t signs = 0;
+  int sign;
+
+  out->value_count = n;
+  out->delta_mask = 0;
+  if (out->type == CORE_STATSD_SET)
+    return CORE_STATSD_OK;
+  for (uint32_t i = 0; i < n; i++) {
+    if (number(out->members[i].ptr, out->members[i].len, lim, &out->values[i],
+               &sign) < 0)
+      return PUNT;
+    signs |= (uint64_t)sign << i;
+  }
+  out->delta_mask = signs & (0 - (uint64_t)(out->type == CORE_STATSD_GAUGE));
+  return CORE_STATSD_OK;
+}
+
+/* "|@rate" and "|#tags" fields from the '|' at s. Returns 0 or PUNT. */
+static enum core_statsd_err fields(const char *p, size_t lim, struct cursor *c,
+                                   size_t s, size_t le,
+                                   struct core_statsd_msg *out) {
+  unsigned seen = 0;
+  int sign;
+
+  while (s < le) {
+    size_t f = s + 1;
+    char ch = f < le ? p[f] : 0;
+    unsigned bit = ch == '@' ? 1u : ch == '#' ? 2u : 0u;
+    if (bit == 0 || (seen & bit))
+      return PUNT;
+    seen |= bit;
+    cursor_next(c); /* the '@' or '#' at f */
+    if (bit == 2) {
+      s = walk_tags(p, c, f + 1, le, out);
+      if (s == SIZE_MAX)
+        return PUNT;
+      continue;
+    }
+    s = cursor_next(c);
+    if ((s < le && p[s] != '|') ||
+        number(p + f + 1, s - f - 1, p + lim, &out->sample_rate, &sign) < 0 ||
+        !(out->sample_rate > 0.0) || out->sample_rate > 1.0)
+      return PUNT;
+  }
+  return CORE_STATSD_OK;
+}
+
+/*
+ * The metric line [ls, le) of the window p (lim bytes readable), whose
+ * structural bitmap is bits (bit le set). Returns CORE_STATSD_OK with out
+ * filled, or PUNT.
+ */
+static enum core_statsd_err walk(const char *p, size_t lim,
+                                 const uint64_t *bits, size_t ls, size_t le,
+                                 struct core_statsd_msg *out) {
+  struct cursor c;
+  size_t s, v;
+  uint32_t n = 0;
+  unsigned t;
+
+  if (p[ls] == '_') /* maybe an event or a service check */
+    return PUNT;
+  cursor_seek(&c, bits, ls);
+  s = cursor_next(&c);
+  if (s >= le || p[s] != ':' || s == ls || s - ls > CORE_STATSD_NAME_BYTES_MAX)
+    return PUNT;
+  out->name = p + ls;
+  out->name_len = (uint32_t)(s - ls);
+  do {
+    v = s + 1;
+    s = cursor_next(&c);
+    if (s >= le || s == v || n == CORE_STATSD_VALUES_MAX)
+      return PUNT;
+    out->members[n].ptr = p + v;
+    out->members[n].len = (uint32_t)(s - v);
+    n++;
+  } while (p[s] == ':');
+  if (p[s] != '|')
+    return PUNT;
+  v = s + 1;
+  s = cursor_next(&c);
+  if ((s < le && p[s] != '|') || s == v || (t = type_of(p + v, s - v)) == 0)
+    return PUNT;
+  core_statsd_msg_reset(out);
+  out->type = (enum core_statsd_type)(t - 1);
+  if (values(p + lim, n, out) != CORE_STATSD_OK)
+    return PUNT;
+  return fields(p, lim, &c, s, le, out);
+}
+
+/* ---- lines and windows ---------------------------------------------------- */
+
+/* One window being parsed: its bytes, bitmaps and what the caller gave. */
+struct window {
+  const char *p;
+  size_t n;
+  bool clean; /* no control byte but '\n' */
+  uint64_t nl[WINDOW_WORDS];
+  uint64_t st[WINDOW_WORDS]; /* structural: separators | '\n' | sentinels */
+};
+
+/* Scan p[0, n) into w: bitmaps, the merged structural one, the ctl check. */
+static void window_scan(struct window *w, const char *p, size_t n) {
+  size_t words = simd_blocks(n);
+
+  w->p = p;
+  w->n = n;
+  simd_scan(SIMD_SET_STATSD, p, n, w->nl, w->st);
+  for (size_t i = 0; i < words; i++)
+    w->st[i] |= w->nl[i];
+  w->st[words] = 0;
+  set_bit(w->st, n); /* the end of a final line without '\n' */
+  w->clean = !has_ctl(p, n);
+}
+
+/* Parse the line [ls, le) of a scanned window ('\r' before le included). */
+static enum core_statsd_err window_line(struct window *w, size_t ls, size_t le,
+                                        struct core_statsd_msg *out) {
+  enum core_statsd_err err = PUNT;
+
+  if (w->clean)
+    err = walk(w->p, w->n, w->st, ls, le, out);
+  if (err == PUNT)
+    err = core_statsd_parse_line_scalar(w->p + ls, le - ls, out);
+  return err;
+}
+
+enum core_statsd_err core_statsd_parse_line(const char *line, size_t len,
+                                            struct core_statsd_msg *out) {
+  struct window w;
+  enum core_statsd_err err;
+  size_t n = len;
+
+  if (simd_get_level() == SIMD_LEVEL_SCALAR || len > WINDOW_BYTES)
+    return core_statsd_parse_line_scalar(line, len, out);
+  if (n > 0 && line[n - 1] == '\r')
+    n--;
+  if (n == 0)
+    return core_statsd_parse_line_scalar(line, len, out);
+  window_scan(&w, line, n);
+  for (size_t i = 0; i < simd_blocks(n); i++)
+    w.clean &= w.nl[i] == 0; /* '\n' inside a line is a control byte */
+  err = w.clean ? walk(line, n, w.st, 0, n, out) : PUNT;
+  /* the twin gets the line as given: it drops one '\r' itself */
+  return err == PUNT ? core_statsd_parse_line_scalar(line, len, out) : err;
+}
+
+/* What core_statsd_parse_buf threads through its windows. */
+struct buf_run {
+  uint32_t line_bytes_max;
+  struct core_statsd_msg *msg;
+  core_statsd_line_fn fn;
+  void *ctx;
+  size_t lines;
+};
+
+/* The line [ls, le) of window w, its "\r\n" or "\n" already cut at le. */
+static void buf_line(struct buf_run *r, struct window *w, size_t ls,
+                     size_t le) {
+  enum core_statsd_err err;
+
+  if (le > ls && w->p[le - 1] == '\r') {
+    le--;
+    set_bit(w->st, le);
+  }
+  if (le == ls)
+    return;
+  r->lines++;
+  if (le - ls > r->line_bytes_max)
+    err = CORE_STATSD_ERR_LINE_TOO_LONG;
+  else
+    err = window_line(w, ls, le, r->msg);
+  r->fn(r->ctx, err, r->msg);
+}
+
+/* A line longer than a window, from buf at pos; returns where the next
+ * line starts. */
+static size_t long_line(struct buf_run *r, const char *buf, size_t len,
+                        size_t pos) {
+  const char *s = buf + pos, *nl = memchr(s, '\n', len - pos);
+  size_t n = nl ? (size_t)(nl - s) : len - pos;
+  enum core_statsd_err err;
+
+  if (n > 0 && s[n - 1] == '\r')
+    n--;
+  if (n == 0)
+    return nl ? (size_t)(nl - buf) + 1 : len;
+  r->lines++;
+  err = n > r->line_bytes_max ? CORE_STATSD_ERR_LINE_TOO_LONG
+                              : core_statsd_parse_line_scalar(s, n, r->msg);
+  r->fn(r->ctx, err, r->msg);
+  return nl ? (size_t)(nl - buf) + 1 : len;
+}
+
+/* memchr split + scalar twin: what SIMD_LEVEL_SCALAR runs. */
+static void buf_scalar(struct buf_run *r, const char *buf, size_t len) {
+  for (size_t pos = 0; pos < len;)
+    pos = long_line(r, buf, len, pos);
+}
+
+/*
+ * Lines of one window at buf + pos; returns where the next window starts:
+ * after its last '\n', or at the end of the buffer.
+ */
+static size_t buf_window(struct buf_run *r, struct window *w, const char *buf,
+                         size_t len, size_t pos) {
+  size_t n = len - pos < WINDOW_BYTES ? len - pos : WINDOW_BYTES, ls = 0;
+
+  window_scan(w, buf + pos, n);
+  for (size_t b = 0; b < simd_blocks(n); b++)
+    for (uint64_t bits = w->nl[b]; bits; bits &= bits - 1) {
+      size_t le = b * SIMD_BLOCK_BYTES + (size_t)__builtin_ctzll(bits);
+      buf_line(r, w, ls, le);
+      ls = le + 1;
+    }
+  if (pos + n == len) {
+    if (ls < n)
+      buf_line(r, w, ls, n);
+    return len;
+  }
+  if (ls == 0)
+    return long_line(r, buf, len, pos);
+  return pos + ls;
+}
+
+size_t core_statsd_parse_buf(const char *buf, size_t len,
+                             uint32_t line_bytes_max,
+                             struct core_statsd_msg *msg,
+                             core_statsd_line_fn fn, void *ctx) {
+  struct buf_run r = {line_bytes_max, msg, fn, ctx, 0};
+  struct window w;
+
+  if (simd_get_level() == SIMD_LEVEL_SCALAR) {
+    buf_scalar(&r, buf, len);
+    return r.lines;
+  }
+  for (size_t pos = 0; pos < len;)
+    pos = buf_window(&r, &w, buf, len, pos);
+  return r.lines;
+}

@@ -1,0 +1,26 @@
+/*
+ * core/shard/shard.h - starting, controlling and stopping shards.
+ */
+#ifndef SLUICE_CORE_SHARD_SHARD_H
+#define SLUICE_CORE_SHARD_SHARD_H
+
+#include "core/shard/shard_types.h"
+
+/*
+ * Start the shard's thread, pinned to sh->cpu. The caller has set id, cpu,
+ * cfg, udp_fd and tcp_fd (the shard owns the fds from here on, even on
+ * failure). Waits until the shard runs or fails.
+ * Returns 0, or -errno (sh->start_what names the failing step).
+ */
+int core_shard_start(struct core_shard *sh);
+
+/*
+ * Send a control message. Returns 0, or -EAGAIN when the ring is full.
+ * Only one thread may send to a given shard.
+ */
+int core_shard_send(struct core_shard *sh, enum core_ctl_op op, uint64_t arg);
+
+/* Ask the shard to stop and join its thread. Safe on a failed shard. */
+void core_shard_stop(struct core_shard *sh);
+
+#endif

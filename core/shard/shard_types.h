@@ -1,0 +1,88 @@
+/*
+ * core/shard/shard_types.h - a shard: one pinned thread that owns one io_uring,
+ * one pipeline and one stats block, and shares nothing on the data path.
+ */
+#ifndef SLUICE_CORE_SHARD_SHARD_TYPES_H
+#define SLUICE_CORE_SHARD_SHARD_TYPES_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "core/base/limits.h"
+#include "core/ingest/pipe_types.h"
+#include "core/shard/stats_types.h"
+#include "net/io_types.h"
+#include "storage/writer_types.h"
+
+struct core_config;
+
+/* Control messages from the main thread. */
+enum core_ctl_op {
+  CORE_CTL_STOP = 1,   /* drain what is buffered, seal, exit the loop */
+  CORE_CTL_SEAL,       /* seal the open block now */
+  CORE_CTL_FLUSH,      /* seal, then answer when durable; arg: generation */
+};
+
+struct core_ctl_msg {
+  uint32_t op;
+  uint32_t pad;
+  uint64_t arg;
+};
+
+/*
+ * Single-producer (main thread) single-consumer (shard) ring. head is
+ * written by the consumer only, tail by the producer only.
+ */
+struct core_ctl_ring {
+  struct core_ctl_msg msgs[CORE_CTL_RING_ENTRIES];
+  uint32_t head __attribute__((aligned(64)));
+  uint32_t tail __attribute__((aligned(64)));
+};
+
+enum core_shard_state {
+  CORE_SHARD_STARTING = 0,
+  CORE_SHARD_RUNNING,
+  CORE_SHARD_FAILED,   /* start-up failed: start_rc holds -errno */
+  CORE_SHARD_STOPPED,
+};
+
+/* Completions parked while a seal waits for a write buffer. */
+struct core_deferred {
+  struct io_uring_cqe cqes[STOR_DEFERRED_CQES_MAX];
+  uint32_t head, len;
+};
+
+struct core_shard {
+  struct core_stats stats;          /* first: cache-line aligned */
+  unsigned id;
+  int cpu;
+  const struct core_config *cfg;
+  int udp_fd;                       /* handed to io at start, -1 when off */
+  int tcp_fd;
+  int syslog_udp_fd;                /* the same for --syslog-udp/-tcp */
+  int syslog_tcp_fd;
+  int efd;                          /* eventfd: wakes the shard for ctl */
+  uint64_t efd_buf;                 /* target of the eventfd read */
+  struct core_ctl_ring ctl;
+  struct core_pipe pipe;
+  struct net_io io;
+  struct stor_writer writer;
+  int storage;                      /* 1: seal into segments */
+  int dir_fd;                       /* <data-dir>/shard-<id>, or -1 */
+  uint64_t next_seg_seq;            /* from recovery */
+  uint64_t next_block_seq;
+  uint64_t active_seg;              /* published by the writer */
+  int flush_efd;                    /* shared: answered flushes poke it */
+  uint64_t flush_answered;          /* last flush generation answered */
+  int flush_failed;                 /* ... and whether it lost data */
+  uint64_t one;                     /* source of the flush_efd write */
+  struct core_deferred deferred;
+  pthread_t thread;
+  int started;                      /* thread was created */
+  int state;                        /* enum core_shard_state (atomic) */
+  int start_rc;
+  const char *start_what;           /* what failed at start-up */
+  int stop;                         /* loop exit requested */
+};
+
+#endif

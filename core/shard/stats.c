@@ -1,0 +1,200 @@
+/*
+ * core/shard/stats.c - the Prometheus text exposition of shard counters.
+ */
+#include "core/shard/stats.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stddef.h>
+
+#include "core/parse/statsd.h"
+#include "core/base/strbuf.h"
+#include "core/parse/syslog.h"
+
+static const char *const listener_names[CORE_LISTENER_COUNT] = {
+    [CORE_LISTENER_STATSD_UDP] = "statsd_udp",
+    [CORE_LISTENER_STATSD_TCP] = "statsd_tcp",
+    [CORE_LISTENER_SYSLOG_UDP] = "syslog_udp",
+    [CORE_LISTENER_SYSLOG_TCP] = "syslog_tcp",
+};
+
+static void family(struct core_strbuf *out, const char *name,
+                   const char *type, const char *help) {
+  core_strbuf_appendf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
+                      type);
+}
+
+/* One sample per shard of a scalar counter found at the same offset. */
+static void per_shard(struct core_strbuf *out, const struct core_stats *const *st,
+                      unsigned n, const char *name, size_t offset) {
+  for (unsigned i = 0; i < n; i++) {
+    const uint64_t *c =
+        (const uint64_t *)(const void *)((const char *)st[i] + offset);
+    core_strbuf_appendf(out, "%s{shard=\"%u\"} %" PRIu64 "\n", name, i,
+                        core_stat_get(c));
+  }
+}
+
+#define SCALAR(out, st, n, name, type, field, help)                         \
+  do {                                                                      \
+    family(out, name, type, help);                                          \
+    per_shard(out, st, n, name, offsetof(struct core_stats, field));        \
+  } while (0)
+
+static void render_points(const struct core_stats *const *st, unsigned n,
+                          struct core_strbuf *out) {
+  family(out, "sluice_points_ingested_total", "counter",
+         "Samples accepted into a shard's head, by protocol and type.");
+  for (unsigned i = 0; i < n; i++)
+    for (int t = 0; t < CORE_STATSD_TYPE_COUNT; t++)
+      core_strbuf_appendf(
+          out,
+          "sluice_points_ingested_total{shard=\"%u\",proto=\"statsd\","
+          "type=\"%s\"} %" PRIu64 "\n",
+          i, core_statsd_type_name((enum core_statsd_type)t),
+          core_stat_get(&st[i]->points_statsd[t]));
+  family(out, "sluice_parse_errors_total", "counter",
+         "StatsD lines rejected, and syslog messages stored with a "
+         "parse-error flag, by protocol and reason.");
+  for (unsigned i = 0; i < n; i++)
+    for (int r = 1; r < CORE_STATSD_ERR_COUNT; r++)
+      core_strbuf_appendf(
+          out,
+          "sluice_parse_errors_total{shard=\"%u\",proto=\"statsd\","
+          "reason=\"%s\"} %" PRIu64 "\n",
+          i, core_statsd_reason_name((enum core_statsd_err)r),
+          core_stat_get(&st[i]->parse_errors_statsd[r]));
+  for (unsigned i = 0; i < n; i++)
+    for (int r = 1; r < CORE_SYSLOG_ERR_COUNT; r++)
+      core_strbuf_appendf(
+          out,
+          "sluice_parse_errors_total{shard=\"%u\",proto=\"syslog\","
+          "reason=\"%s\"} %" PRIu64 "\n",
+          i, core_syslog_reason_name((enum core_syslog_err)r),
+          core_stat_get(&st[i]->parse_errors_syslog[r]));
+  family(out, "sluice_logs_ingested_total", "counter",
+         "Log records accepted into a shard's log head, by protocol (syslog "
+         "messages that did not parse included: see "
+         "sluice_parse_errors_total{proto=\"syslog\"}).");
+  for (unsigned i = 0; i < n; i++)
+    core_strbuf_appendf(out,
+                        "sluice_logs_ingested_total{shard=\"%u\","
+                        "proto=\"syslog\"} %" PRIu64 "\n",
+                        i, core_stat_get(&st[i]->logs_syslog));
+  family(out, "sluice_statsd_events_total", "counter",
+         "DogStatsD events and service checks: recognised, counted, not "
+         "stored.");
+  for (unsigned i = 0; i < n; i++)
+    core_strbuf_appendf(out,
+                        "sluice_statsd_events_total{shard=\"%u\",kind=\"event\"}"
+                        " %" PRIu64 "\n"
+                        "sluice_statsd_events_total{shard=\"%u\",kind=\"service_"
+                        "check\"} %" PRIu64 "\n",
+                        i, core_stat_get(&st[i]->statsd_events), i,
+                        core_stat_get(&st[i]->statsd_service_checks));
+}
+
+static void render_rx(const struct core_stats *const *st, unsigned n,
+                      struct core_strbuf *out) {
+  family(out, "sluice_rx_datagrams_total", "counter",
+         "UDP datagrams received (TCP: reads), by listener.");
+  for (unsigned i = 0; i < n; i++)
+    for (int l = 0; l < CORE_LISTENER_COUNT; l++)
+      core_strbuf_appendf(out,
+                          "sluice_rx_datagrams_total{shard=\"%u\",listener=\"%s\"}"
+                          " %" PRIu64 "\n",
+                          i, listener_names[l],
+                          core_stat_get(&st[i]->rx_datagrams[l]));
+  family(out, "sluice_rx_bytes_total", "counter",
+         "Payload bytes received, by listener.");
+  for (unsigned i = 0; i < n; i++)
+    for (int l = 0; l < CORE_LISTENER_COUNT; l++)
+      core_strbuf_appendf(out,
+                          "sluice_rx_bytes_total{shard=\"%u\",listener=\"%s\"}"
+                          " %" PRIu64 "\n",
+                          i, listener_names[l],
+                          core_stat_get(&st[i]->rx_bytes[l]));
+  SCALAR(out, st, n, "sluice_rx_dropped_total", "counter", rx_dropped,
+         "UDP datagrams the kernel dropped because the socket buffer was full "
+         "(SO_RXQ_OVFL).");
+  SCALAR(out, st, n, "sluice_rx_truncated_total", "counter", rx_truncated,
+         "UDP datagrams larger than a receive buffer, dropped.");
+  SCALAR(out, st, n, "sluice_rx_nobufs_total", "counter", rx_nobufs,
+         "Times the receive buffer ring ran empty (the kernel queued data "
+         "until buffers returned).");
+  SCALAR(out, st, n, "sluice_rx_errors_total", "counter", rx_errors,
+         "Receive completions that failed.");
+}
+
+static void render_state(const struct core_stats *const *st, unsigned n,
+                         struct core_strbuf *out) {
+  SCALAR(out, st, n, "sluice_series_active", "gauge", series_active,
+         "Series in the shard's dictionary.");
+  SCALAR(out, st, n, "sluice_series_rejected_total", "counter",
+         series_rejected,
+         "Samples rejected because their new series would exceed "
+         "--max-series.");
+  SCALAR(out, st, n, "sluice_tcp_connections", "gauge", tcp_connections,
+         "Open TCP connections (StatsD and syslog).");
+  SCALAR(out, st, n, "sluice_tcp_accepted_total", "counter", tcp_accepted,
+         "TCP connections accepted (StatsD and syslog).");
+  SCALAR(out, st, n, "sluice_tcp_rejected_total", "counter", tcp_rejected,
+         "TCP connections closed at once: over --max-tcp-connections.");
+  SCALAR(out, st, n, "sluice_head_points", "gauge", head_points,
+         "Points in the open (unsealed) block.");
+  SCALAR(out, st, n, "sluice_head_sealed_blocks_total", "counter",
+         head_sealed_blocks, "Blocks sealed from the head.");
+  SCALAR(out, st, n, "sluice_head_sealed_points_total", "counter",
+         head_sealed_points, "Points in sealed blocks.");
+  SCALAR(out, st, n, "sluice_loghead_records", "gauge", loghead_records,
+         "Log records in the open (unsealed) log block.");
+  SCALAR(out, st, n, "sluice_loghead_sealed_blocks_total", "counter",
+         loghead_sealed_blocks, "Log blocks sealed from the log head.");
+  SCALAR(out, st, n, "sluice_loghead_sealed_records_total", "counter",
+         loghead_sealed_records, "Log records in sealed log blocks.");
+}
+
+static void render_storage(const struct core_stats *const *st, unsigned n,
+                           struct core_strbuf *out) {
+  SCALAR(out, st, n, "sluice_storage_blocks_written_total", "counter",
+         stor_blocks_written, "Blocks written to segment files.");
+  SCALAR(out, st, n, "sluice_storage_bytes_written_total", "counter",
+         stor_bytes_written, "Bytes of blocks written to segment files.");
+  SCALAR(out, st, n, "sluice_storage_segments_opened_total", "counter",
+         stor_segments_opened, "Segment files created.");
+  SCALAR(out, st, n, "sluice_storage_fsyncs_total", "counter", stor_fsyncs,
+         "fdatasync calls on segment files.");
+  SCALAR(out, st, n, "sluice_storage_write_errors_total", "counter",
+         stor_write_errors,
+         "Failed or short block writes and segment opens (each is retried).");
+  SCALAR(out, st, n, "sluice_storage_fsync_errors_total", "counter",
+         stor_fsync_errors, "Failed fsync calls.");
+  SCALAR(out, st, n, "sluice_storage_blocks_lost_total", "counter",
+         stor_blocks_lost, "Blocks given up after their write retries.");
+  SCALAR(out, st, n, "sluice_storage_points_lost_total", "counter",
+         stor_points_lost, "Points in blocks given up.");
+  SCALAR(out, st, n, "sluice_storage_logs_lost_total", "counter",
+         stor_logs_lost, "Log records in log blocks given up.");
+  SCALAR(out, st, n, "sluice_storage_backpressure_waits_total", "counter",
+         stor_backpressure_waits,
+         "Seals that waited for a write buffer (receiving paused).");
+  SCALAR(out, st, n, "sluice_storage_deferred_dropped_total", "counter",
+         stor_deferred_dropped,
+         "Blocks dropped (points and records in sluice_storage_points_lost_"
+         "total and sluice_storage_logs_lost_total) "
+         "because too many completions were parked while a seal waited.");
+  SCALAR(out, st, n, "sluice_recovery_truncated_bytes_total", "counter",
+         recovery_truncated_bytes,
+         "Bytes of torn segment tails cut at start-up.");
+  SCALAR(out, st, n, "sluice_recovery_segments_total", "counter",
+         recovery_segments, "Segments checked at start-up.");
+}
+
+int core_stats_render(const struct core_stats *const *stats, unsigned n,
+                      struct core_strbuf *out) {
+  render_points(stats, n, out);
+  render_rx(stats, n, out);
+  render_state(stats, n, out);
+  render_storage(stats, n, out);
+  return out->failed ? -ENOMEM : 0;
+}

@@ -1,0 +1,173 @@
+/*
+ * net/query/query.c - the query port's routes.
+ */
+#include "net/query/query.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "core/cmd/run.h"
+#include "core/shard/stats.h"
+#include "core/base/strbuf.h"
+#include "net/http.h"
+#include "net/query/query_api.h"
+
+static void reply_text(struct net_http_response *resp, int status,
+                       const char *text) {
+  resp->status = status;
+  resp->content_type = "text/plain; charset=utf-8";
+  core_strbuf_append(&resp->body, text, strlen(text));
+}
+
+/* Process-wide retention figures (written by the main thread). */
+static void render_retention(const struct core_runtime *rt,
+                             struct core_strbuf *b) {
+  static const struct {
+    const char *name, *type, *help;
+    size_t off;
+  } f[] = {
+      {"sluice_retention_deleted_segments_total", "counter",
+       "Segments deleted by retention.",
+       offsetof(struct stor_retention_stats, deleted_segments)},
+      {"sluice_retention_deleted_bytes_total", "counter",
+       "Bytes of segments deleted by retention.",
+       offsetof(struct stor_retention_stats, deleted_bytes)},
+      {"sluice_retention_deleted_by_age_total", "counter",
+       "Segments deleted for being older than --retention.",
+       offsetof(struct stor_retention_stats, deleted_by_age)},
+      {"sluice_retention_deleted_by_size_total", "counter",
+       "Segments deleted to stay under --max-disk-bytes.",
+       offsetof(struct stor_retention_stats, deleted_by_size)},
+      {"sluice_storage_disk_bytes", "gauge",
+       "Bytes of segment files of every shard.",
+       offsetof(struct stor_retention_stats, disk_bytes)},
+      {"sluice_storage_segments", "gauge", "Segment files of every shard.",
+       offsetof(struct stor_retention_stats, segments)},
+  };
+  for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+    const uint64_t *v =
+        (const uint64_t *)(const void *)((const char *)&rt->retention +
+                                         f[i].off);
+    core_strbuf_appendf(b, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n",
+                        f[i].name, f[i].help, f[i].name, f[i].type, f[i].name,
+                        __atomic_load_n(v, __ATOMIC_RELAXED));
+  }
+}
+
+/* The query port's own refusals and memory (net/http.c counters). */
+static void render_http(const struct core_runtime *rt, struct core_strbuf *b) {
+  /* Set by the main thread once the server started; a request served
+   * before that (none should be) renders without these figures. */
+  struct net_http_server *http = __atomic_load_n(&rt->http, __ATOMIC_ACQUIRE);
+  struct net_http_stats st;
+
+  if (!http)
+    return;
+  net_http_server_stats(http, &st);
+  core_strbuf_appendf(
+      b,
+      "# HELP sluice_http_rejected_total Query-port requests refused with "
+      "503 Retry-After: over the connection bound, or bodies over the "
+      "memory budget.\n# TYPE sluice_http_rejected_total counter\n"
+      "sluice_http_rejected_total{reason=\"connections\"} %" PRIu64 "\n"
+      "sluice_http_rejected_total{reason=\"memory\"} %" PRIu64 "\n"
+      "# HELP sluice_http_memory_bytes Request and response body bytes the "
+      "query port holds.\n# TYPE sluice_http_memory_bytes gauge\n"
+      "sluice_http_memory_bytes %" PRIu64 "\n"
+      "# HELP sluice_http_memory_bytes_max The query port's memory budget "
+      "for bodies.\n# TYPE sluice_http_memory_bytes_max gauge\n"
+      "sluice_http_memory_bytes_max %" PRIu64 "\n",
+      st.conns_rejected, st.rejected_memory, st.memory_bytes,
+      st.memory_bytes_max);
+}
+
+static void get_metrics(const struct core_runtime *rt,
+                        const struct net_http_request *req,
+                        struct net_http_response *resp) {
+  (void)req;
+  resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+  if (core_stats_render(rt->stats, rt->shard_count, &resp->body) < 0)
+    resp->status = 500; /* the server replies 500 for a cut body too */
+  render_retention(rt, &resp->body);
+  render_http(rt, &resp->body);
+}
+
+/* POST /api/v1/flush: 200 once every shard's sealed blocks are durable. */
+static void post_flush(struct core_runtime *rt,
+                       struct net_http_response *resp) {
+  int rc = core_run_flush(rt);
+  const char *body = "{\"status\":\"success\"}\n";
+
+  if (rc == -ETIMEDOUT) {
+    resp->status = 503;
+    net_http_response_header(resp, "Retry-After", "1");
+    body = "{\"status\":\"error\",\"error\":\"flush timed out: storage "
+           "is not keeping up\"}\n";
+  } else if (rc < 0) {
+    resp->status = 500;
+    body = "{\"status\":\"error\",\"error\":\"a block could not be "
+           "written; see sluice_storage_blocks_lost_total\"}\n";
+  }
+  resp->content_type = "application/json";
+  core_strbuf_append(&resp->body, body, strlen(body));
+}
+
+struct route {
+  const char *path;
+  void (*get)(const struct core_runtime *rt,
+              const struct net_http_request *req,
+              struct net_http_response *resp);
+  bool prefix;  /* path is a prefix (the rest is the handler's) */
+};
+
+static void get_health(const struct core_runtime *rt,
+                       const struct net_http_request *req,
+                       struct net_http_response *resp) {
+  (void)rt;
+  (void)req;
+  reply_text(resp, 200, "ok\n");
+}
+
+static const struct route routes[] = {
+    {"/health", get_health, false},
+    {"/metrics", get_metrics, false},
+    {"/api/v1/export", net_query_export, false},
+    {"/api/v1/series", net_query_series, false},
+    {"/api/v1/labels", net_query_labels, false},
+    {"/api/v1/label/", net_query_label_values, true},
+    {"/api/v1/logs", net_query_logs, false},
+};
+
+void net_query_handle(const struct net_http_request *req,
+                      struct net_http_response *resp, void *ctx) {
+  const struct core_runtime *rt = ctx;
+
+  if (strcmp(req->path, "/api/v1/flush") == 0) {
+    if (strcmp(req->method, "POST") != 0) {
+      net_http_response_header(resp, "Allow", "POST");
+      reply_text(resp, 405, "method not allowed: use POST\n");
+      return;
+    }
+    post_flush(ctx, resp);
+    return;
+  }
+
+  for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+    size_t n = strlen(routes[i].path);
+    if (routes[i].prefix ? strncmp(req->path, routes[i].path, n) != 0
+                         : strcmp(req->path, routes[i].path) != 0)
+      continue;
+    if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
+      net_http_response_header(resp, "Allow", "GET, HEAD");
+      reply_text(resp, 405, "method not allowed: use GET\n");
+      return;
+    }
+    routes[i].get(rt, req, resp);
+    return;
+  }
+  reply_text(resp, 404, "not found: the query port serves /health, "
+                        "/metrics and /api/v1/ (see docs/query-api.md)\n");
+}

@@ -1,0 +1,762 @@
+/*
+ * net/query/query_api.c - export, series, labels and label values (see
+ * net/query_api.h and docs/query-api.md).
+ *
+ * A query scans the segments (storage/reader.h) and gathers what matches
+ * in memory bounded by CORE_QUERY_* (core/limits.h), then writes the reply
+ * in one go (the HTTP server sends a whole body).
+ */
+#include "net/query/query_api.h"
+
+#include <errno.h>
+#include <ctype.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/base/limits.h"
+#include "core/cmd/run_types.h"
+#include "net/query/selector.h"
+#include "core/ingest/series.h"
+#include "core/base/strbuf.h"
+#include "net/http.h"
+#include "simd/simd.h"
+#include "storage/reader.h"
+
+/* ---- JSON ------------------------------------------------------------------ */
+
+/* Bytes of a valid UTF-8 sequence at p (n left), or 0. */
+static size_t utf8_seq(const char *p, size_t n) {
+  unsigned char c = (unsigned char)p[0];
+  size_t len = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2
+                                                                         : 0;
+  return len && len <= n && simd_utf8_valid(p, len) ? len : 0;
+}
+
+/* A JSON string: quotes, backslashes and controls escaped, and any byte
+ * that is not UTF-8 written as U+FFFD (JSON text must be UTF-8). */
+static void json_str(struct core_strbuf *b, const char *p, size_t n) {
+  bool valid = simd_utf8_valid(p, n);
+  size_t i = 0, run = 0;
+
+  core_strbuf_append(b, "\"", 1);
+  while (i < n) {
+    unsigned char c = (unsigned char)p[i];
+    size_t len = valid || c < 0x80 ? 1 : utf8_seq(p + i, n - i);
+    if (len && c >= 0x20 && c != '"' && c != '\\') {
+      i += len;
+      continue;
+    }
+    core_strbuf_append(b, p + run, i - run);
+    if (len == 0)
+      core_strbuf_append(b, "\\ufffd", 6);
+    else if (c == '"' || c == '\\')
+      core_strbuf_appendf(b, "\\%c", c);
+    else
+      core_strbuf_appendf(b, "\\u%04x", c);
+    run = ++i;
+  }
+  core_strbuf_append(b, p + run, n - run);
+  core_strbuf_append(b, "\"", 1);
+}
+
+static void reply_error(struct net_http_response *resp, int status,
+                        const char *type, const char *msg) {
+  struct core_strbuf *b = &resp->body;
+
+  core_strbuf_free(b);
+  resp->status = status;
+  resp->content_type = "application/json";
+  core_strbuf_appendf(b, "{\"status\":\"error\",\"errorType\":\"%s\","
+                         "\"error\":", type);
+  json_str(b, msg, strlen(msg));
+  core_strbuf_append(b, "}\n", 2);
+}
+
+/* ---- numbers and times --------------------------------------------------- */
+
+static int put_i64(int64_t v, char *out) {
+  char tmp[24];
+  uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+  int n = 0, k = 0;
+
+  do
+    tmp[n++] = (char)('0' + u % 10);
+  while ((u /= 10) != 0);
+  if (v < 0)
+    out[k++] = '-';
+  while (n)
+    out[k++] = tmp[--n];
+  return k;
+}
+
+int net_query_format_value(double v, char *out) {
+  if (isnan(v))
+    return (int)(memcpy(out, "NaN", 4), 3);
+  if (isinf(v))
+    return (int)(memcpy(out, v > 0 ? "+Inf" : "-Inf", 5), 4);
+  /* range first: casting a double outside int64_t's range is undefined */
+  if (fabs(v) < 9007199254740992.0 && v == (double)(int64_t)v &&
+      !(v == 0 && signbit(v))) {
+    int n = put_i64((int64_t)v, out);
+    out[n] = '\0';
+    return n;
+  }
+  for (int prec = 15; prec <= 17; prec++) {
+    int n = snprintf(out, 32, "%.*g", prec, v);
+    if (prec == 17 || strtod(out, NULL) == v)
+      return n;
+  }
+  return 0; /* not reached */
+}
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  unsigned yoe = (unsigned)(y - era * 400);
+  unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + (int64_t)doe - 719468;
+}
+
+/* n digits at *p into *v; advances p. */
+static bool digits(const char **p, int n, int *v) {
+  *v = 0;
+  for (int i = 0; i < n; i++, (*p)++) {
+    if (**p < '0' || **p > '9')
+      return false;
+    *v = *v * 10 + (**p - '0');
+  }
+  return true;
+}
+
+static int parse_rfc3339(const char *s, int64_t *ms) {
+  int y, mo, d, h, mi, sec, oh = 0, om = 0;
+  int64_t frac = 0, scale = 1000;
+  const char *p = s;
+
+  if (!digits(&p, 4, &y) || *p++ != '-' || !digits(&p, 2, &mo) ||
+      *p++ != '-' || !digits(&p, 2, &d) || (*p != 'T' && *p != 't'))
+    return -EINVAL;
+  p++;
+  if (!digits(&p, 2, &h) || *p++ != ':' || !digits(&p, 2, &mi) ||
+      *p++ != ':' || !digits(&p, 2, &sec) || mo < 1 || mo > 12 || d < 1 ||
+      d > 31 || h > 23 || mi > 59 || sec > 60)
+    return -EINVAL;
+  if (*p == '.') {
+    if (*++p < '0' || *p > '9')
+      return -EINVAL;
+    for (; *p >= '0' && *p <= '9'; p++)
+      if (scale /= 10)
+        frac += (*p - '0') * scale;
+  }
+  if (*p == 'Z' || *p == 'z') {
+    p++;
+  } else if (*p == '+' || *p == '-') {
+    int sign = *p++ == '-' ? -1 : 1;
+    if (!digits(&p, 2, &oh) || *p++ != ':' || !digits(&p, 2, &om))
+      return -EINVAL;
+    oh *= sign;
+    om *= sign;
+  } else {
+    return -EINVAL;
+  }
+  if (*p)
+    return -EINVAL;
+  *ms = ((days_from_civil(y, (unsigned)mo, (unsigned)d) * 24 + h - oh) * 60 +
+         mi - om) * 60000 + (int64_t)sec * 1000 + frac;
+  return 0;
+}
+
+int net_query_parse_time(const char *s, int64_t *ms) {
+  const char *q = s + (s[0] == '-');
+  size_t nd = strspn(q, "0123456789");
+  char *end;
+
+  if (strlen(s) >= 10 && s[4] == '-')
+    return parse_rfc3339(s, ms);
+  if (nd > 0 && q[nd] == '\0') {
+    long long v;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno || nd > 18)
+      return -EINVAL;
+    /* 11+ digits: milliseconds (1973 on); fewer: seconds (to year 5138) */
+    *ms = nd >= 11 ? (int64_t)v : (int64_t)v * 1000;
+    return 0;
+  }
+  if (s[0] == '\0' || isspace((unsigned char)s[0]))
+    return -EINVAL;
+  double d = strtod(s, &end);
+  if (*end || !isfinite(d) || fabs(d) > 9.2e15)
+    return -EINVAL;
+  *ms = (int64_t)llround(d * 1000.0);
+  return 0;
+}
+
+/* ---- distinct strings: series keys, label names or label values ---------- */
+
+struct strent {
+  uint64_t off;
+  uint32_t len;
+  uint32_t hash;
+};
+
+struct strset {
+  uint32_t *slots;        /* entry index + 1; 0: empty */
+  uint32_t mask;
+  uint32_t count, cap;
+  struct strent *ent;
+  char *arena;
+  size_t used, arena_cap;
+};
+
+static void strset_free(struct strset *s) {
+  free(s->slots);
+  free(s->ent);
+  free(s->arena);
+  memset(s, 0, sizeof(*s));
+}
+
+static const char *strset_str(const struct strset *s, uint32_t i,
+                              size_t *len) {
+  *len = s->ent[i].len;
+  return s->arena + s->ent[i].off;
+}
+
+static int strset_rehash(struct strset *s) {
+  uint32_t n = s->slots ? (s->mask + 1) * 2 : 1024;
+  uint32_t *slots = calloc(n, sizeof(*slots));
+
+  if (slots == NULL)
+    return -ENOMEM;
+  for (uint32_t i = 0; i < s->count; i++) {
+    uint32_t j = s->ent[i].hash & (n - 1);
+    while (slots[j])
+      j = (j + 1) & (n - 1);
+    slots[j] = i + 1;
+  }
+  free(s->slots);
+  s->slots = slots;
+  s->mask = n - 1;
+  return 0;
+}
+
+/* Grow *p (elements of size sz, *cap of them) to hold need. */
+static int grow(void *p, size_t sz, size_t *cap, size_t need) {
+  size_t c = *cap ? *cap : 256;
+  void *q;
+
+  if (need <= *cap)
+    return 0;
+  while (c < need)
+    c *= 2;
+  q = realloc(*(void **)p, c * sz);
+  if (q == NULL)
+    return -ENOMEM;
+  *(void **)p = q;
+  *cap = c;
+  return 0;
+}
+
+/*
+ * Add p (n bytes) unless present; *idx is its index.
+ * Returns 1 added, 0 present, -E2BIG past CORE_QUERY_SERIES_MAX entries or
+ * CORE_QUERY_KEY_BYTES_MAX bytes, -ENOMEM.
+ */
+static int strset_add(struct strset *s, const char *p, size_t n,
+                      uint32_t *idx) {
+  uint32_t h = (uint32_t)core_series_hash(p, n), j;
+  size_t cap;
+  int rc;
+
+  if (s->slots)
+    for (j = h & s->mask; s->slots[j]; j = (j + 1) & s->mask) {
+      const struct strent *e = &s->ent[s->slots[j] - 1];
+      if (e->hash == h && e->len == n && memcmp(s->arena + e->off, p, n) == 0)
+        return *idx = s->slots[j] - 1, 0;
+    }
+  if (s->count >= CORE_QUERY_SERIES_MAX ||
+      n > CORE_QUERY_KEY_BYTES_MAX - s->used)
+    return -E2BIG;
+  cap = s->cap;
+  if ((rc = grow(&s->ent, sizeof(*s->ent), &cap, s->count + 1)) < 0)
+    return rc;
+  s->cap = (uint32_t)cap;
+  if ((rc = grow(&s->arena, 1, &s->arena_cap, s->used + n)) < 0)
+    return rc;
+  if (((uint64_t)s->count + 1) * 2 > (s->slots ? s->mask + 1 : 0) &&
+      (rc = strset_rehash(s)) < 0)
+    return rc;
+  memcpy(s->arena + s->used, p, n);
+  s->ent[s->count] = (struct strent){s->used, (uint32_t)n, h};
+  s->used += n;
+  for (j = h & s->mask; s->slots[j];)
+    j = (j + 1) & s->mask;
+  s->slots[j] = ++s->count;
+  *idx = s->count - 1;
+  return 1;
+}
+
+static int cmp_ent(const void *a, const void *b, void *ctx) {
+  const struct strset *s = ctx;
+  const struct strent *x = &s->ent[*(const uint32_t *)a];
+  const struct strent *y = &s->ent[*(const uint32_t *)b];
+  int c = memcmp(s->arena + x->off, s->arena + y->off,
+                 x->len < y->len ? x->len : y->len);
+
+  return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* Entry indexes in byte order of their strings (malloc'ed), or NULL. */
+static uint32_t *strset_sorted(const struct strset *s) {
+  uint32_t *v = malloc(((size_t)s->count + 1) * sizeof(*v));
+
+  if (v == NULL)
+    return NULL;
+  for (uint32_t i = 0; i < s->count; i++)
+    v[i] = i;
+  qsort_r(v, s->count, sizeof(*v), cmp_ent, (void *)s);
+  return v;
+}
+
+/* ---- a query ------------------------------------------------------------- */
+
+enum qmode { Q_EXPORT, Q_SERIES, Q_LABELS, Q_VALUES };
+
+struct qpoint {
+  int64_t ts;
+  double v;
+};
+
+struct qpoints {
+  struct qpoint *p;
+  size_t n, cap;
+  bool unsorted;
+};
+
+struct query {
+  enum qmode mode;
+  const char *data_dir;
+  struct net_selector *sel;     /* nsel of them, OR-ed */
+  unsigned nsel;
+  int64_t start, end;
+  struct strset set;
+  struct qpoints *pts;           /* export: by series index */
+  size_t pts_cap;
+  uint64_t points;
+  char label[CORE_SERIES_KEY_BYTES_MAX]; /* label values: its name */
+  size_t label_len;
+  struct core_label_iter it;
+};
+
+static bool selected(const struct query *q, const char *key, size_t len) {
+  if (q->nsel == 0)
+    return true;
+  for (unsigned i = 0; i < q->nsel; i++)
+    if (net_selector_match(&q->sel[i], key, len))
+      return true;
+  return false;
+}
+
+static int add_labels(struct query *q, const char *key, size_t len) {
+  struct core_label l;
+  uint32_t idx;
+  int rc = 0;
+
+  if (q->mode == Q_VALUES) {
+    const char *v;
+    size_t n = core_label_get(&q->it, key, len, q->label, q->label_len, &v);
+    return n ? strset_add(&q->set, v, n, &idx) : 0;
+  }
+  core_label_iter_init(&q->it, key, len);
+  while (rc >= 0 && core_label_next(&q->it, &l))
+    rc = strset_add(&q->set, l.name, l.name_len, &idx);
+  return rc;
+}
+
+static int on_series(void *ctx, const struct stor_dict_entry *e,
+                     uint32_t *handle) {
+  struct query *q = ctx;
+  int rc;
+
+  if (!selected(q, e->key, e->key_len))
+    return 0;
+  if (q->mode == Q_LABELS || q->mode == Q_VALUES)
+    return (rc = add_labels(q, e->key, e->key_len)) < 0 ? rc : 0;
+  if ((rc = strset_add(&q->set, e->key, e->key_len, handle)) < 0)
+    return rc;
+  if (q->mode == Q_SERIES)
+    return 0;
+  if (rc == 1) {
+    size_t cap = q->pts_cap;
+    if (grow(&q->pts, sizeof(*q->pts), &cap, q->set.count) < 0)
+      return -ENOMEM;
+    memset(q->pts + q->pts_cap, 0, (cap - q->pts_cap) * sizeof(*q->pts));
+    q->pts_cap = cap;
+  }
+  return 1;
+}
+
+static int on_points(void *ctx, uint32_t h, const int64_t *ts,
+                     const double *v, uint32_t n) {
+  struct query *q = ctx;
+  struct qpoints *s = &q->pts[h];
+
+  if (q->points + n > CORE_QUERY_POINTS_MAX)
+    return -EFBIG;
+  if (grow(&s->p, sizeof(*s->p), &s->cap, s->n + n) < 0)
+    return -ENOMEM;
+  if (s->n && s->p[s->n - 1].ts > ts[0])
+    s->unsorted = true;
+  for (uint32_t i = 0; i < n; i++)
+    s->p[s->n + i] = (struct qpoint){ts[i], v[i]};
+  s->n += n;
+  q->points += n;
+  return 0;
+}
+
+static void query_free(struct query *q) {
+  for (unsigned i = 0; i < q->nsel; i++)
+    net_selector_free(&q->sel[i]);
+  free(q->sel);
+  for (size_t i = 0; i < q->set.count && q->pts; i++)
+    free(q->pts[i].p);
+  free(q->pts);
+  strset_free(&q->set);
+  free(q);
+}
+
+/* ---- parameters ---------------------------------------------------------- */
+
+static int bad_data(struct net_http_response *resp, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int bad_data(struct net_http_response *resp, const char *fmt, ...) {
+  char msg[NET_SELECTOR_BYTES_MAX + 512];
+  va_list ap;
+
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  reply_error(resp, 400, "bad_data", msg);
+  return -EINVAL;
+}
+
+static int parse_matches(struct query *q, const struct net_http_request *req,
+                         struct net_http_response *resp) {
+  char text[NET_SELECTOR_BYTES_MAX + 1];
+  struct core_sel_error err;
+  int n;
+
+  for (unsigned i = 0;; i++) {
+    n = net_http_query_param(req, "match[]", i, text, sizeof(text));
+    if (n == -ENOENT)
+      return 0;
+    if (i >= CORE_QUERY_MATCH_MAX)
+      return bad_data(resp, "more than %d match[] parameters",
+                      CORE_QUERY_MATCH_MAX);
+    if (n < 0)
+      return bad_data(resp, "match[] #%u is longer than %d bytes", i + 1,
+                      NET_SELECTOR_BYTES_MAX);
+    if (net_selector_parse(&q->sel[i], text, (size_t)n, &err) < 0) {
+      q->nsel = i + 1;
+      return bad_data(resp, "match[]=%s: parse error at position %zu: %s",
+                      text, err.pos, err.msg);
+    }
+    q->nsel = i + 1;
+  }
+}
+
+static int parse_range(struct query *q, const struct net_http_request *req,
+                       struct net_http_response *resp) {
+  static const char *names[2] = {"start", "end"};
+  int64_t *dst[2] = {&q->start, &q->end};
+  char text[CORE_QUERY_PARAM_BYTES_MAX];
+
+  q->start = INT64_MIN;
+  q->end = INT64_MAX;
+  for (int i = 0; i < 2; i++) {
+    int n = net_http_query_param(req, names[i], 0, text, sizeof(text));
+    if (n == -ENOENT || n == 0)
+      continue;
+    if (n < 0 || net_query_parse_time(text, dst[i]) < 0)
+      return bad_data(resp, "invalid parameter \"%s\": cannot parse \"%s\" "
+                            "to a valid timestamp (use ms, seconds or RFC "
+                            "3339)", names[i], n < 0 ? "(too long)" : text);
+  }
+  if (q->end < q->start)
+    return bad_data(resp, "invalid parameter \"end\": end timestamp must "
+                          "not be before start time");
+  return 0;
+}
+
+/* A new query from the request's parameters; NULL after an error reply. */
+static struct query *query_new(const struct core_runtime *rt,
+                               const struct net_http_request *req,
+                               struct net_http_response *resp,
+                               enum qmode mode) {
+  struct query *q = calloc(1, sizeof(*q));
+
+  if (q == NULL || (q->sel = calloc(CORE_QUERY_MATCH_MAX,
+                                    sizeof(*q->sel))) == NULL) {
+    free(q);
+    reply_error(resp, 503, "unavailable", "out of memory");
+    return NULL;
+  }
+  q->mode = mode;
+  q->data_dir = rt->cfg.data_dir;
+  if (parse_matches(q, req, resp) < 0 || parse_range(q, req, resp) < 0) {
+    query_free(q);
+    return NULL;
+  }
+  if (q->nsel == 0 && (mode == Q_EXPORT || mode == Q_SERIES)) {
+    bad_data(resp, "no match[] parameter provided");
+    query_free(q);
+    return NULL;
+  }
+  return q;
+}
+
+/* Scan the data directory; on failure the error reply is made. */
+static int query_run(struct query *q, struct net_http_response *resp) {
+  struct timespec now;
+  struct stor_scan_stats st = {0};
+  struct stor_scan sc = {.data_dir = q->data_dir, .start_ms = q->start,
+                         .end_ms = q->end, .series = on_series,
+                         .points = q->mode == Q_EXPORT ? on_points : NULL,
+                         .ctx = q};
+  char msg[256];
+  int rc;
+
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  sc.deadline_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 +
+                   CORE_QUERY_TIME_MS_MAX;
+  rc = stor_scan_run(&sc, &st);
+  if (rc == 0)
+    return 0;
+  if (rc == -ETIME) {
+    snprintf(msg, sizeof(msg), "query exceeded its time budget of %d ms; "
+             "narrow the time range or the selector", CORE_QUERY_TIME_MS_MAX);
+    reply_error(resp, 503, "timeout", msg);
+  } else if (rc == -E2BIG) {
+    snprintf(msg, sizeof(msg), "the query matches more than %d %s (or %u MiB "
+             "of them); narrow the selector or the time range",
+             CORE_QUERY_SERIES_MAX,
+             q->mode == Q_LABELS   ? "label names"
+             : q->mode == Q_VALUES ? "label values" : "series",
+             CORE_QUERY_KEY_BYTES_MAX >> 20);
+    reply_error(resp, 422, "execution", msg);
+  } else if (rc == -EFBIG) {
+    snprintf(msg, sizeof(msg), "the query selects more than %u points; "
+             "narrow the time range or the selector", CORE_QUERY_POINTS_MAX);
+    reply_error(resp, 422, "execution", msg);
+  } else {
+    snprintf(msg, sizeof(msg), "reading segments of %s: %s", q->data_dir,
+             strerror(-rc));
+    reply_error(resp, rc == -ENOMEM ? 503 : 500,
+                rc == -ENOMEM ? "unavailable" : "internal", msg);
+  }
+  return rc;
+}
+
+/* The reply went over NET_HTTP_RESPONSE_BYTES_MAX: say so instead. */
+static void check_size(struct net_http_response *resp) {
+  char msg[160];
+
+  if (!resp->body.failed)
+    return;
+  snprintf(msg, sizeof(msg), "the response exceeds %d bytes; narrow the "
+           "selector or the time range", NET_HTTP_RESPONSE_BYTES_MAX);
+  reply_error(resp, 422, "execution", msg);
+}
+
+/* ---- replies ------------------------------------------------------------- */
+
+/* {"__name__":"...","k":"v",...} of a series key. */
+static void labels_json(struct query *q, struct core_strbuf *b,
+                        const char *key, size_t len) {
+  struct core_label l;
+  bool first = true;
+
+  core_strbuf_append(b, "{", 1);
+  core_label_iter_init(&q->it, key, len);
+  while (core_label_next(&q->it, &l)) {
+    if (!first)
+      core_strbuf_append(b, ",", 1);
+    first = false;
+    json_str(b, l.name, l.name_len);
+    core_strbuf_append(b, ":", 1);
+    json_str(b, l.value, l.value_len);
+  }
+  core_strbuf_append(b, "}", 1);
+}
+
+/* Stable merge sort of points by time (duplicates keep their order). */
+static void sort_points(struct qpoint *p, struct qpoint *tmp, size_t n) {
+  size_t h = n / 2, i = 0, j = h, k = 0;
+
+  if (n < 2)
+    return;
+  sort_points(p, tmp, h);
+  sort_points(p + h, tmp, n - h);
+  if (p[h - 1].ts <= p[h].ts)
+    return;
+  while (i < h && j < n)
+    tmp[k++] = p[j].ts < p[i].ts ? p[j++] : p[i++];
+  while (i < h)
+    tmp[k++] = p[i++];
+  memcpy(p, tmp, k * sizeof(*p));
+}
+
+/* Append the numbers of a JSON array body, comma separated. */
+static void numbers_json(struct core_strbuf *b, const struct qpoints *s,
+                         bool values) {
+  char tmp[8192];
+  size_t used = 0;
+
+  for (size_t i = 0; i < s->n; i++) {
+    if (used > sizeof(tmp) - 40) {
+      core_strbuf_append(b, tmp, used);
+      used = 0;
+    }
+    if (i)
+      tmp[used++] = ',';
+    used += (size_t)(values ? net_query_format_value(s->p[i].v, tmp + used)
+                            : put_i64(s->p[i].ts, tmp + used));
+  }
+  core_strbuf_append(b, tmp, used);
+}
+
+static int export_series(struct query *q, struct core_strbuf *b, uint32_t i) {
+  struct qpoints *s = &q->pts[i];
+  const char *key;
+  size_t len;
+
+  if (s->n == 0)
+    return 0;
+  if (s->unsorted) {
+    struct qpoint *tmp = malloc(s->n * sizeof(*tmp));
+    if (tmp == NULL)
+      return -ENOMEM;
+    sort_points(s->p, tmp, s->n);
+    free(tmp);
+  }
+  key = strset_str(&q->set, i, &len);
+  core_strbuf_append(b, "{\"metric\":", 10);
+  labels_json(q, b, key, len);
+  core_strbuf_append(b, ",\"values\":[", 11);
+  numbers_json(b, s, true);
+  core_strbuf_append(b, "],\"timestamps\":[", 16);
+  numbers_json(b, s, false);
+  core_strbuf_append(b, "]}\n", 3);
+  return b->failed ? -E2BIG : 0;
+}
+
+void net_query_export(const struct core_runtime *rt,
+                      const struct net_http_request *req,
+                      struct net_http_response *resp) {
+  struct query *q = query_new(rt, req, resp, Q_EXPORT);
+  uint32_t *order;
+  int rc = 0;
+
+  if (q == NULL || query_run(q, resp) < 0)
+    goto out;
+  if ((order = strset_sorted(&q->set)) == NULL) {
+    reply_error(resp, 503, "unavailable", "out of memory");
+    goto out;
+  }
+  resp->content_type = "application/stream+json; charset=utf-8";
+  for (uint32_t i = 0; i < q->set.count && rc == 0; i++)
+    rc = export_series(q, &resp->body, order[i]);
+  free(order);
+  if (rc == -ENOMEM)
+    reply_error(resp, 503, "unavailable", "out of memory");
+  check_size(resp);
+out:
+  if (q)
+    query_free(q);
+}
+
+/* {"status":"success","data":[...]} of the set, sorted. */
+static void reply_set(struct query *q, struct net_http_response *resp) {
+  struct core_strbuf *b = &resp->body;
+  uint32_t *order = strset_sorted(&q->set);
+
+  if (order == NULL) {
+    reply_error(resp, 503, "unavailable", "out of memory");
+    return;
+  }
+  resp->content_type = "application/json";
+  core_strbuf_append(b, "{\"status\":\"success\",\"data\":[", 28);
+  for (uint32_t i = 0; i < q->set.count && !b->failed; i++) {
+    size_t len;
+    const char *s = strset_str(&q->set, order[i], &len);
+    if (i)
+      core_strbuf_append(b, ",", 1);
+    if (q->mode == Q_SERIES)
+      labels_json(q, b, s, len);
+    else
+      json_str(b, s, len);
+  }
+  core_strbuf_append(b, "]}\n", 3);
+  free(order);
+  check_size(resp);
+}
+
+static void serve_set(const struct core_runtime *rt,
+                      const struct net_http_request *req,
+                      struct net_http_response *resp, enum qmode mode,
+                      const char *label, size_t label_len) {
+  struct query *q = query_new(rt, req, resp, mode);
+
+  if (q == NULL)
+    return;
+  memcpy(q->label, label, label_len);
+  q->label_len = label_len;
+  if (query_run(q, resp) == 0)
+    reply_set(q, resp);
+  query_free(q);
+}
+
+void net_query_series(const struct core_runtime *rt,
+                      const struct net_http_request *req,
+                      struct net_http_response *resp) {
+  serve_set(rt, req, resp, Q_SERIES, "", 0);
+}
+
+void net_query_labels(const struct core_runtime *rt,
+                      const struct net_http_request *req,
+                      struct net_http_response *resp) {
+  serve_set(rt, req, resp, Q_LABELS, "", 0);
+}
+
+void net_query_label_values(const struct core_runtime *rt,
+                            const struct net_http_request *req,
+                            struct net_http_response *resp) {
+  static const char prefix[] = "/api/v1/label/", suffix[] = "/values";
+  char name[CORE_SERIES_KEY_BYTES_MAX];
+  size_t len = strlen(req->path), pl = sizeof(prefix) - 1,
+         sl = sizeof(suffix) - 1;
+  int n;
+
+  if (len <= pl + sl || strncmp(req->path, prefix, pl) != 0 ||
+      strcmp(req->path + len - sl, suffix) != 0) {
+    reply_error(resp, 404, "not_found",
+                "not found: use /api/v1/label/NAME/values");
+    return;
+  }
+  n = net_http_url_decode(req->path + pl, len - pl - sl, false, name,
+                          sizeof(name));
+  if (n <= 0) {
+    bad_data(resp, "label name too long or empty");
+    return;
+  }
+  serve_set(rt, req, resp, Q_VALUES, name, (size_t)n);
+}

@@ -1,0 +1,88 @@
+/*
+ * net/query/query_api.h - the query port's read endpoints (docs/query-api.md):
+ *
+ *   GET /api/v1/export?match[]=SEL&start=&end=   NDJSON, VictoriaMetrics'
+ *       export form: one line per series, merged across shards by key
+ *   GET /api/v1/series?match[]=SEL&start=&end=   Prometheus HTTP API JSON
+ *   GET /api/v1/labels[?match[]=...&start=&end=]
+ *   GET /api/v1/label/NAME/values[?match[]=...&start=&end=]
+ *   GET /api/v1/logs?match=&contains=&start=&end=&limit=   NDJSON log
+ *       records, the newest `limit` of those that match, oldest first
+ *
+ * Errors are Prometheus API JSON: 400 bad_data (bad parameter or
+ * selector), 422 execution (a response bound is exceeded), 503 timeout
+ * (the query time budget is spent), 500 internal (I/O).
+ * Every handler runs on the query thread and reads segments directly.
+ */
+#ifndef SLUICE_NET_QUERY_QUERY_API_H
+#define SLUICE_NET_QUERY_QUERY_API_H
+
+#include <stdint.h>
+
+struct core_runtime;
+struct net_http_request;
+struct net_http_response;
+struct core_strbuf;
+struct stor_log_rec;
+
+/* The handlers; rt->cfg.data_dir is read. */
+void net_query_export(const struct core_runtime *rt,
+                      const struct net_http_request *req,
+                      struct net_http_response *resp);
+void net_query_series(const struct core_runtime *rt,
+                      const struct net_http_request *req,
+                      struct net_http_response *resp);
+void net_query_labels(const struct core_runtime *rt,
+                      const struct net_http_request *req,
+                      struct net_http_response *resp);
+/* Serves /api/v1/label/NAME/values (NAME percent-decoded from the path). */
+void net_query_label_values(const struct core_runtime *rt,
+                            const struct net_http_request *req,
+                            struct net_http_response *resp);
+
+/* Serves /api/v1/logs (net/query_logs.c). */
+void net_query_logs(const struct core_runtime *rt,
+                    const struct net_http_request *req,
+                    struct net_http_response *resp);
+
+/* The same for the segments of data_dir (tests call it directly). */
+void net_query_logs_dir(const char *data_dir,
+                        const struct net_http_request *req,
+                        struct net_http_response *resp);
+
+/*
+ * Append r to b as one NDJSON line ending in '\n' (docs/query-api.md
+ * "Logs"): _time, _msg, host, app, severity, facility, procid, msgid,
+ * "_parse_error":true when CORE_SYSLOG_F_PARSE_ERROR is set, then one
+ * "sdid.name" key per distinct attribute key (repeated keys' values
+ * joined by ','). scratch holds joined values. Strings are JSON-escaped;
+ * bytes that are not UTF-8 are written as U+FFFD.
+ * Returns 0, or -ENOMEM when b's bound was hit (b->failed).
+ */
+int net_query_log_line(struct core_strbuf *b, const struct stor_log_rec *r,
+                       struct core_strbuf *scratch);
+
+/*
+ * Write ns since the epoch into out (at least 31 bytes) as RFC 3339 in
+ * UTC with nine fraction digits ("2026-11-21T10:00:00.123456789Z") and a
+ * NUL. Returns the length (30).
+ */
+int net_query_format_time_ns(int64_t ns, char *out);
+
+/*
+ * Parse a start=/end= value: RFC 3339 ("2023-11-14T22:13:20.5Z", any
+ * offset), seconds with or without a fraction ("1700000000.25"), or, for
+ * an integer of 11 digits or more, milliseconds ("1700000000250").
+ * Returns 0 with *ms set, or -EINVAL.
+ */
+int net_query_parse_time(const char *s, int64_t *ms);
+
+/*
+ * Write v into out (at least 32 bytes) as VictoriaMetrics' export does:
+ * integers without a fraction, others in the shortest form that reads
+ * back exactly, NaN as NaN, infinities as +Inf and -Inf.
+ * Returns the length.
+ */
+int net_query_format_value(double v, char *out);
+
+#endif

@@ -1,0 +1,213 @@
+/*
+ * tests/unit/core/ingest/test_loghead.c - the open log block: records survive the
+ * reuse of the buffers they were parsed from, bounds seal before they are
+ * passed, and the pipeline's syslog entry counts every outcome.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/ingest/loghead.h"
+#include "core/ingest/pipe.h"
+#include "core/shard/stats.h"
+#include "core/parse/syslog.h"
+#include "storage/logblock.h"
+
+static struct core_stats st;
+static struct core_pipe p;
+static const int64_t NOW = 1700000000123;
+
+/* What sealed blocks held, checked against what was sent. */
+static uint32_t seals, sealed_total;
+static uint32_t last_seal_count;
+static size_t last_seal_text;
+static char first_msg[256];
+
+static void sink(struct core_loghead *h, void *ctx) {
+  (void)ctx;
+  seals++;
+  sealed_total += h->count;
+  last_seal_count = h->count;
+  last_seal_text = h->text_bytes;
+  cr_assert_leq(h->arena_len, CORE_LOGHEAD_ARENA_BYTES);
+  cr_assert_leq(h->text_bytes, CORE_LOGHEAD_TEXT_BYTES_MAX);
+  if (seals == 1 && h->count > 0) {
+    size_t n = h->recs[0].msg.len < 255 ? h->recs[0].msg.len : 255;
+    memcpy(first_msg, h->recs[0].msg.ptr, n);
+    first_msg[n] = '\0';
+  }
+}
+
+/* Tests that need other bounds start over (the suite's set-up may have
+ * run: Criterion runs it too). */
+static void setup_n(uint32_t max_bytes) {
+  core_pipe_free(&p);
+  memset(&st, 0, sizeof(st));
+  seals = sealed_total = last_seal_count = 0;
+  first_msg[0] = '\0';
+  cr_assert_eq(core_pipe_init(&p, &st, 10, 256, NULL, NULL), 0);
+  cr_assert_eq(core_pipe_logs_init(&p, max_bytes, sink, NULL), 0);
+}
+static void setup(void) { setup_n(CORE_SYSLOG_BYTES_MAX_DEFAULT); }
+static void teardown(void) { core_pipe_free(&p); }
+
+/* Feed from a heap copy that is scribbled over afterwards, as a receive
+ * buffer is reused. */
+static void feed(const char *s, enum core_syslog_err frame_err) {
+  size_t n = strlen(s);
+  char *buf = malloc(n + 1);
+
+  memcpy(buf, s, n + 1);
+  core_pipe_syslog(&p, buf, n, frame_err, NOW);
+  memset(buf, 'X', n);
+  free(buf);
+}
+
+static int str_is(struct core_syslog_str s, const char *want) {
+  return s.len == strlen(want) && memcmp(s.ptr, want, s.len) == 0;
+}
+
+TestSuite(loghead, .init = setup, .fini = teardown);
+
+Test(loghead, record_outlives_its_receive_buffer) {
+  feed("<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - "
+       "ID47 [exampleSDID@32473 iut=\"3\" eventSource=\"Appl\\\\ication\"] "
+       "An application event", CORE_SYSLOG_OK);
+  cr_assert_eq(p.loghead.count, 1);
+  const struct stor_log_rec *r = &p.loghead.recs[0];
+  cr_assert(str_is(r->host, "mymachine.example.com"));
+  cr_assert(str_is(r->app, "evntslog"));
+  cr_assert_eq(r->procid.len, 0);
+  cr_assert(str_is(r->msgid, "ID47"));
+  cr_assert(str_is(r->msg, "An application event"));
+  cr_assert_eq(r->facility, 20);
+  cr_assert_eq(r->severity, 5);
+  cr_assert_eq(r->recv_ms, NOW);
+  cr_assert_eq(r->time_ns, INT64_C(1065910455003000000));
+  cr_assert_eq(r->attr_count, 2);
+  cr_assert(str_is(r->attrs[0].sdid, "exampleSDID@32473"));
+  cr_assert(str_is(r->attrs[0].name, "iut"));
+  cr_assert(str_is(r->attrs[0].value, "3"));
+  /* the escaped value was unescaped into scratch, then copied */
+  cr_assert(str_is(r->attrs[1].value, "Appl\\ication"));
+  cr_assert_eq(st.logs_syslog, 1);
+}
+
+Test(loghead, scratch_reuse_does_not_reach_stored_values) {
+  feed("<14>1 - h a - - [x k=\"a\\]b\"] one", CORE_SYSLOG_OK);
+  feed("<14>1 - h a - - [x k=\"c\\\"d\"] two", CORE_SYSLOG_OK);
+  cr_assert_eq(p.loghead.count, 2);
+  cr_assert(str_is(p.loghead.recs[0].attrs[0].value, "a]b"));
+  cr_assert(str_is(p.loghead.recs[1].attrs[0].value, "c\"d"));
+  cr_assert_eq(p.loghead.attr_count, 2);
+}
+
+Test(loghead, unparsable_message_is_stored_raw_and_counted) {
+  feed("<999>not syslog at all", CORE_SYSLOG_OK);
+  cr_assert_eq(p.loghead.count, 1);
+  cr_assert(p.loghead.recs[0].flags & CORE_SYSLOG_F_PARSE_ERROR);
+  cr_assert(str_is(p.loghead.recs[0].msg, "<999>not syslog at all"));
+  cr_assert_eq(st.parse_errors_syslog[CORE_SYSLOG_ERR_BAD_PRI], 1);
+  cr_assert_eq(st.logs_syslog, 1);
+}
+
+Test(loghead, blank_messages_are_not_records) {
+  feed("\n", CORE_SYSLOG_OK);
+  feed("", CORE_SYSLOG_OK);
+  cr_assert_eq(p.loghead.count, 0);
+  cr_assert_eq(st.logs_syslog, 0);
+}
+
+Test(loghead, frame_error_wins_and_fields_are_kept) {
+  feed("<34>Oct 11 22:14:15 mymachine su: 'su root' fai",
+       CORE_SYSLOG_ERR_FRAME_TRUNCATED);
+  cr_assert_eq(p.loghead.count, 1);
+  cr_assert(p.loghead.recs[0].flags & CORE_SYSLOG_F_PARSE_ERROR);
+  cr_assert(str_is(p.loghead.recs[0].host, "mymachine"));
+  cr_assert_eq(st.parse_errors_syslog[CORE_SYSLOG_ERR_FRAME_TRUNCATED], 1);
+}
+
+Test(loghead, message_over_the_bound_is_cut_and_counted) {
+  char *big = malloc(2000);
+
+  setup_n(CORE_SYSLOG_BYTES_MIN_LIMIT);
+  memset(big, 'a', 1999);
+  big[1999] = '\0';
+  memcpy(big, "<13>", 4);
+  feed(big, CORE_SYSLOG_OK);
+  free(big);
+  cr_assert_eq(p.loghead.count, 1);
+  cr_assert_eq(st.parse_errors_syslog[CORE_SYSLOG_ERR_TOO_LONG], 1);
+  cr_assert(p.loghead.recs[0].flags & CORE_SYSLOG_F_PARSE_ERROR);
+  cr_assert_leq(p.loghead.arena_len, CORE_SYSLOG_BYTES_MIN_LIMIT);
+}
+
+Test(loghead, record_count_bound_seals) {
+  char line[64];
+
+  for (uint32_t i = 0; i < CORE_LOGHEAD_RECORDS_MAX + 5; i++) {
+    snprintf(line, sizeof(line), "<13>1 - h a - - - msg %u", i);
+    feed(line, CORE_SYSLOG_OK);
+  }
+  cr_assert_eq(seals, 1);
+  cr_assert_eq(last_seal_count, CORE_LOGHEAD_RECORDS_MAX);
+  cr_assert_str_eq(first_msg, "msg 0");
+  cr_assert_eq(p.loghead.count, 5);
+  cr_assert(str_is(p.loghead.recs[0].msg, "msg 8192"));
+  core_loghead_seal(&p.loghead);
+  cr_assert_eq(sealed_total, CORE_LOGHEAD_RECORDS_MAX + 5);
+  cr_assert_eq(p.loghead.count, 0);
+  cr_assert_eq(p.loghead.arena_len, 0);
+}
+
+Test(loghead, arena_bound_seals_before_overflow) {
+  size_t n = CORE_SYSLOG_BYTES_MAX_LIMIT;
+  char *big = malloc(n + 1);
+  uint32_t sent = 0;
+
+  setup_n(CORE_SYSLOG_BYTES_MAX_LIMIT);
+  memset(big, 'm', n);
+  big[n] = '\0';
+  memcpy(big, "<13>1 - h a - - - ", 18);
+  for (; sent < 20; sent++)
+    feed(big, CORE_SYSLOG_OK);
+  free(big);
+  cr_assert_geq(seals, 2);
+  cr_assert_eq(sealed_total + p.loghead.count, sent);
+  cr_assert_eq(st.parse_errors_syslog[CORE_SYSLOG_ERR_TOO_LONG], 0);
+}
+
+Test(loghead, age_bound_seals_and_clock_step_back_too) {
+  feed("<13>1 - h a - - - one", CORE_SYSLOG_OK);
+  core_loghead_tick(&p.loghead, NOW + 999, 1000);
+  cr_assert_eq(seals, 0);
+  core_loghead_tick(&p.loghead, NOW + 1000, 1000);
+  cr_assert_eq(seals, 1);
+  feed("<13>1 - h a - - - two", CORE_SYSLOG_OK);
+  core_loghead_tick(&p.loghead, NOW - 5000, 1000);
+  cr_assert_eq(seals, 2);
+}
+
+Test(loghead, stored_text_within_the_encoder_bound) {
+  /* many attributes: the text figure counts every SD-ID again */
+  char msg[4096];
+  size_t o = (size_t)snprintf(msg, sizeof(msg), "<13>1 - h a - - [e");
+  for (int i = 0; i < CORE_SYSLOG_SD_ATTRS_MAX; i++)
+    o += (size_t)snprintf(msg + o, sizeof(msg) - o, " k%d=\"v\"", i);
+  snprintf(msg + o, sizeof(msg) - o, "] body");
+  feed(msg, CORE_SYSLOG_OK);
+  cr_assert_eq(p.loghead.attr_count, CORE_SYSLOG_SD_ATTRS_MAX);
+  cr_assert_eq(p.loghead.text_bytes,
+               stor_logblock_rec_text_bytes(&p.loghead.recs[0]));
+}
+
+Test(loghead, without_logs_init_the_pipe_ignores_syslog) {
+  core_pipe_free(&p);
+  memset(&st, 0, sizeof(st));
+  cr_assert_eq(core_pipe_init(&p, &st, 10, 256, NULL, NULL), 0);
+  core_pipe_syslog(&p, "<13>x", 5, CORE_SYSLOG_OK, NOW);
+  cr_assert_eq(st.logs_syslog, 0);
+  cr_assert_eq(core_pipe_logs_init(&p, 100, sink, NULL), -EINVAL);
+}

@@ -1,0 +1,182 @@
+/*
+ * tests/unit/core/ingest/test_pipe.c - parse -> series -> head, and its counters.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include "core/ingest/pipe.h"
+#include "core/ingest/series.h"
+#include "core/shard/stats.h"
+
+static struct core_stats st;
+static struct core_pipe p;
+static const int64_t NOW = 1700000000123;
+
+static void setup_n(uint32_t max_series, uint32_t line_max) {
+  memset(&st, 0, sizeof(st));
+  cr_assert_eq(core_pipe_init(&p, &st, max_series, line_max, NULL, NULL), 0);
+}
+static void setup(void) { setup_n(1000, 256); }
+static void teardown(void) { core_pipe_free(&p); }
+
+static void feed(const char *s) {
+  core_pipe_statsd_buf(&p, s, strlen(s), NOW);
+}
+
+static uint64_t errors(enum core_statsd_err e) {
+  return st.parse_errors_statsd[e];
+}
+
+TestSuite(pipe, .init = setup, .fini = teardown);
+
+Test(pipe, counter_scaled_by_rate) {
+  feed("c:2|c|@0.5\nc:3|c");
+  cr_assert_eq(p.head.count, 2);
+  cr_assert_float_eq(p.head.value[0], 4.0, 1e-12);
+  cr_assert_float_eq(p.head.value[1], 3.0, 1e-12);
+  cr_assert_eq(p.head.series_id[0], p.head.series_id[1]);
+  cr_assert_eq(st.points_statsd[CORE_STATSD_COUNTER], 2);
+  cr_assert_eq(p.head.ts_ms[0], NOW);
+}
+
+Test(pipe, gauge_deltas_apply_to_the_last_value) {
+  feed("g:10|g\ng:+5|g\ng:-3|g\ng:7|g\ng2:-1|g");
+  cr_assert_eq(p.head.count, 5);
+  double want[] = {10, 15, 12, 7, -1};
+  for (int i = 0; i < 5; i++)
+    cr_assert_float_eq(p.head.value[i], want[i], 1e-12, "point %d", i);
+}
+
+Test(pipe, packed_values_are_points) {
+  feed("h:1:2:3|h|#a:b");
+  cr_assert_eq(p.head.count, 3);
+  cr_assert_eq(st.points_statsd[CORE_STATSD_HISTOGRAM], 3);
+  cr_assert_float_eq(p.head.value[2], 3.0, 1e-12);
+}
+
+Test(pipe, set_members_hash_stably) {
+  feed("s:alice|s\ns:bob|s\ns:alice|s");
+  cr_assert_eq(p.head.count, 3);
+  cr_assert_float_eq(p.head.value[0], p.head.value[2], 0);
+  cr_assert(p.head.value[0] != p.head.value[1]);
+}
+
+Test(pipe, tag_order_is_one_series) {
+  feed("m:1|c|#b:2,a:1\nm:1|c|#a:1,b:2\nm:1|c|#a:1");
+  cr_assert_eq(p.head.series_id[0], p.head.series_id[1]);
+  cr_assert_neq(p.head.series_id[0], p.head.series_id[2]);
+  cr_assert_eq(st.series_active, 2);
+}
+
+Test(pipe, timestamp_field_is_used) {
+  feed("t:1|c|T1600000000");
+  cr_assert_eq(p.head.ts_ms[0], INT64_C(1600000000000));
+}
+
+Test(pipe, crlf_and_empty_lines) {
+  feed("a:1|c\r\n\r\n\nb:1|c\r\n");
+  cr_assert_eq(p.head.count, 2);
+  cr_assert_eq(st.points_statsd[CORE_STATSD_COUNTER], 2);
+  for (int e = 1; e < CORE_STATSD_ERR_COUNT; e++)
+    cr_assert_eq(errors(e), 0);
+}
+
+Test(pipe, errors_are_counted_and_parsing_goes_on) {
+  feed("bad\na:1|c\n:1|c\na:x|c\nb:2|g");
+  cr_assert_eq(p.head.count, 2);
+  uint64_t total = 0;
+  for (int e = 1; e < CORE_STATSD_ERR_COUNT; e++)
+    total += errors(e);
+  cr_assert_eq(total, 3);
+}
+
+Test(pipe, line_too_long) {
+  char line[400];
+  memset(line, 'x', sizeof(line));
+  memcpy(line + sizeof(line) - 4, ":1|c", 4);
+  core_pipe_statsd_line(&p, line, sizeof(line), NOW);
+  core_pipe_statsd_line(&p, line + 200, 200, NOW); /* 200 <= 256 */
+  cr_assert_eq(errors(CORE_STATSD_ERR_LINE_TOO_LONG), 1);
+  cr_assert_eq(p.head.count, 1);
+}
+
+Test(pipe, type_mismatch_is_rejected) {
+  feed("x:1|c\nx:1|g");
+  cr_assert_eq(p.head.count, 1);
+  cr_assert_eq(errors(CORE_STATSD_ERR_TYPE_MISMATCH), 1);
+}
+
+Test(pipe, events_counted_not_stored) {
+  feed("_e{2,3}:ab|cde\n_sc|chk|1");
+  cr_assert_eq(p.head.count, 0);
+  cr_assert_eq(st.statsd_events, 1);
+  cr_assert_eq(st.statsd_service_checks, 1);
+}
+
+Test(pipe_bounds, max_series_rejects_samples) {
+  setup_n(2, 256);
+  feed("a:1|c\nb:1|c\nc:1:2|h\na:1|c");
+  cr_assert_eq(p.head.count, 3);
+  cr_assert_eq(st.series_active, 2);
+  cr_assert_eq(st.series_rejected, 2);
+  teardown();
+}
+
+static int sealed_blocks;
+static uint32_t sealed_points;
+static void sink(struct core_head *h, void *ctx) {
+  (void)ctx;
+  sealed_blocks++;
+  sealed_points += h->count;
+}
+
+Test(pipe_bounds, head_seals_when_full) {
+  memset(&st, 0, sizeof(st));
+  cr_assert_eq(core_pipe_init(&p, &st, 10, 256, sink, NULL), 0);
+  for (uint32_t i = 0; i < CORE_HEAD_POINTS_MAX + 10; i++)
+    core_pipe_statsd_line(&p, "a:1|c", 5, NOW);
+  cr_assert_eq(sealed_blocks, 1);
+  cr_assert_eq(sealed_points, CORE_HEAD_POINTS_MAX);
+  cr_assert_eq(p.head.count, 10);
+  teardown();
+}
+
+Test(pipe_bounds, bad_line_bound_is_refused) {
+  memset(&st, 0, sizeof(st));
+  cr_assert_eq(core_pipe_init(&p, &st, 10, 1, NULL, NULL), -EINVAL);
+  cr_assert_eq(core_pipe_init(&p, &st, 10, CORE_LINE_BYTES_MAX_LIMIT + 1,
+                              NULL, NULL), -EINVAL);
+}
+
+Test(pipe, sampled_timers_keep_their_weight_in_a_tag) {
+  uint32_t len;
+  const char *k;
+
+  feed("t:5|ms|@0.25|#a:b\nt:6|ms|#a:b\nc:1|c|@0.5");
+  cr_assert_eq(p.head.count, 3);
+  cr_assert_neq(p.head.series_id[0], p.head.series_id[1]);
+  cr_assert_float_eq(p.head.value[0], 5.0, 0);
+  k = core_series_key_of(&p.series, p.head.series_id[0], &len);
+  cr_assert_eq(len, sizeof("t\0__weight__:4\0a:b") - 1);
+  cr_assert_eq(memcmp(k, "t\0__weight__:4\0a:b", len), 0);
+  k = core_series_key_of(&p.series, p.head.series_id[2], &len);
+  cr_assert_eq(len, 1, "counters carry no weight tag: scaled instead");
+}
+
+Test(pipe, weight_tag_follows_the_rate_of_each_line) {
+  uint32_t len;
+  const char *k;
+
+  /* the formatted weight is reused while the rate repeats, redone when it
+   * changes, including back to an earlier rate */
+  feed("t:1|ms|@0.25\nt:2|ms|@0.25\nt:3|ms|@0.1\nt:4|ms|@0.25");
+  cr_assert_eq(p.head.count, 4);
+  cr_assert_eq(p.head.series_id[0], p.head.series_id[1]);
+  cr_assert_eq(p.head.series_id[0], p.head.series_id[3]);
+  k = core_series_key_of(&p.series, p.head.series_id[2], &len);
+  cr_assert_eq(len, sizeof("t\0__weight__:10") - 1);
+  cr_assert_eq(memcmp(k, "t\0__weight__:10", len), 0);
+  k = core_series_key_of(&p.series, p.head.series_id[3], &len);
+  cr_assert_eq(memcmp(k, "t\0__weight__:4", len), 0);
+}

@@ -1,0 +1,379 @@
+/*
+ * tests/unit/core/ingest/test_series.c - canonical keys, hash, dictionary bounds.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/ingest/series.h"
+
+/* A metric named name with tags given as "k:v" or bare "k" strings. */
+static void make_msg(struct core_statsd_msg *m, const char *name,
+                     const char *const *tags, uint32_t n) {
+  memset(m, 0, sizeof(*m));
+  m->name = name;
+  m->name_len = (uint32_t)strlen(name);
+  m->tag_count = n;
+  for (uint32_t i = 0; i < n; i++) {
+    const char *colon = strchr(tags[i], ':');
+    struct core_statsd_tag *t = &m->tags[i];
+    t->key = tags[i];
+    t->key_len = (uint32_t)(colon ? colon - tags[i] : (long)strlen(tags[i]));
+    if (colon) {
+      t->val = colon + 1;
+      t->val_len = (uint32_t)strlen(colon + 1);
+    }
+  }
+}
+
+static size_t key_for(char *buf, size_t cap, const char *name,
+                      const char *const *tags, uint32_t n) {
+  static struct core_statsd_msg m;
+
+  make_msg(&m, name, tags, n);
+  return core_series_key(&m, buf, cap);
+}
+
+#define EXPECT_KEY(got_len, buf, lit)                                      \
+  do {                                                                     \
+    cr_assert_eq(got_len, sizeof(lit) - 1, "length %zu, want %zu",         \
+                 (size_t)(got_len), sizeof(lit) - 1);                      \
+    cr_assert(memcmp(buf, lit, sizeof(lit) - 1) == 0);                     \
+  } while (0)
+
+Test(series_key, name_only) {
+  char buf[64];
+  size_t n = key_for(buf, sizeof(buf), "cpu.user", NULL, 0);
+
+  EXPECT_KEY(n, buf, "cpu.user");
+}
+
+Test(series_key, tag_order_does_not_matter) {
+  const char *t1[] = {"b:1", "a:2", "c:0"};
+  const char *t2[] = {"c:0", "a:2", "b:1"};
+  char k1[64], k2[64];
+  size_t n1 = key_for(k1, sizeof(k1), "m", t1, 3);
+  size_t n2 = key_for(k2, sizeof(k2), "m", t2, 3);
+
+  EXPECT_KEY(n1, k1, "m\0a:2\0b:1\0c:0");
+  EXPECT_KEY(n2, k2, "m\0a:2\0b:1\0c:0");
+}
+
+Test(series_key, equal_keys_sort_by_value_and_duplicates_stay) {
+  const char *t[] = {"a:2", "a:1", "a:2", "a:10"};
+  char k[64];
+  size_t n = key_for(k, sizeof(k), "m", t, 4);
+
+  EXPECT_KEY(n, k, "m\0a:1\0a:10\0a:2\0a:2");
+}
+
+Test(series_key, bare_tags_have_no_colon) {
+  const char *t[] = {"env", "a:1", "zone"};
+  char k[64];
+  size_t n = key_for(k, sizeof(k), "m", t, 3);
+
+  EXPECT_KEY(n, k, "m\0a:1\0env\0zone");
+}
+
+Test(series_key, bare_and_empty_value_are_distinct_and_ordered) {
+  const char *t1[] = {"k:", "k"};
+  const char *t2[] = {"k", "k:"};
+  char k1[64], k2[64];
+  size_t n1 = key_for(k1, sizeof(k1), "m", t1, 2);
+  size_t n2 = key_for(k2, sizeof(k2), "m", t2, 2);
+
+  EXPECT_KEY(n1, k1, "m\0k\0k:");
+  EXPECT_KEY(n2, k2, "m\0k\0k:");
+}
+
+Test(series_key, shorter_key_sorts_first_and_value_keeps_colons) {
+  const char *t[] = {"ab:1", "a:x:y"};
+  char k[64];
+  size_t n = key_for(k, sizeof(k), "m", t, 2);
+
+  EXPECT_KEY(n, k, "m\0a:x:y\0ab:1");
+}
+
+Test(series_key, many_tags_reverse_order) {
+  static const char *t[CORE_STATSD_TAGS_MAX];
+  static char names[CORE_STATSD_TAGS_MAX][8];
+  char k[1024], want[1024];
+  size_t wn = 1;
+
+  for (int i = 0; i < CORE_STATSD_TAGS_MAX; i++) {
+    snprintf(names[i], sizeof(names[i]), "t%02d:v", CORE_STATSD_TAGS_MAX - 1 - i);
+    t[i] = names[i];
+  }
+  want[0] = 'm';
+  for (int i = 0; i < CORE_STATSD_TAGS_MAX; i++) {
+    want[wn++] = '\0';
+    wn += (size_t)snprintf(want + wn, sizeof(want) - wn, "t%02d:v", i);
+  }
+  size_t n = key_for(k, sizeof(k), "m", t, CORE_STATSD_TAGS_MAX);
+  cr_assert_eq(n, wn);
+  cr_assert(memcmp(k, want, wn) == 0);
+}
+
+Test(series_key, exactly_cap_fits_and_one_more_does_not) {
+  const char *t[] = {"host:a", "env"};
+  char k[64];
+  /* "m\0env\0host:a" is 12 bytes */
+  size_t full = key_for(k, sizeof(k), "m", t, 2);
+
+  cr_assert_eq(full, 12);
+  memset(k, 'Z', sizeof(k));
+  cr_assert_eq(key_for(k, 12, "m", t, 2), 12);
+  EXPECT_KEY(12, k, "m\0env\0host:a");
+  cr_assert_eq(k[12], 'Z', "wrote past cap");
+  memset(k, 'Z', sizeof(k));
+  cr_assert_eq(key_for(k, 11, "m", t, 2), 0);
+  cr_assert_eq(k[11], 'Z', "wrote past cap");
+  cr_assert_eq(key_for(k, 1, "m", t, 2), 0);
+  cr_assert_eq(key_for(k, 0, "m", NULL, 0), 0);
+  cr_assert_eq(key_for(k, 1, "m", NULL, 0), 1);
+}
+
+/* ---- hash ---------------------------------------------------------------- */
+
+/* "app.latency" '\0' "host:h<i>": a name and one tag. Returns the length. */
+static size_t host_key(char *k, size_t cap, uint32_t i) {
+  static const char name[] = "app.latency";
+
+  memcpy(k, name, sizeof(name));
+  return sizeof(name) +
+         (size_t)snprintf(k + sizeof(name), cap - sizeof(name), "host:h%u", i);
+}
+
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return (x > y) - (x < y);
+}
+
+Test(series_hash, never_zero_and_no_collisions_on_many_keys) {
+  enum { N = 200000 };
+  uint64_t *h = malloc(N * sizeof(*h));
+  char key[64];
+
+  cr_assert_not_null(h);
+  for (int i = 0; i < N; i++) {
+    size_t n = host_key(key, sizeof(key), (uint32_t)i);
+    h[i] = core_series_hash(key, n);
+    cr_assert_neq(h[i], 0);
+  }
+  qsort(h, N, sizeof(*h), cmp_u64);
+  for (int i = 1; i < N; i++)
+    cr_assert_neq(h[i], h[i - 1], "collision at %d", i);
+  free(h);
+}
+
+Test(series_hash, every_length_and_every_byte_matters) {
+  unsigned char buf[80] = {0};
+  uint64_t seen[81];
+
+  /* all-zero keys of each length 0..80 hash differently */
+  for (size_t len = 0; len <= 80; len++) {
+    seen[len] = core_series_hash((const char *)buf, len);
+    cr_assert_neq(seen[len], 0);
+    for (size_t j = 0; j < len; j++)
+      cr_assert_neq(seen[len], seen[j], "len %zu vs %zu", len, j);
+  }
+  /* flipping any one byte of a 40-byte key changes its hash */
+  uint64_t base = core_series_hash((const char *)buf, 40);
+  for (size_t i = 0; i < 40; i++) {
+    buf[i] ^= 1;
+    cr_assert_neq(core_series_hash((const char *)buf, 40), base, "byte %zu", i);
+    buf[i] ^= 1;
+  }
+  cr_assert_eq(core_series_hash((const char *)buf, 40), base, "deterministic");
+}
+
+/* ---- dictionary ---------------------------------------------------------- */
+
+static int upsert_str(struct core_series *s, const char *k, uint8_t type,
+                      struct core_series_entry **e) {
+  size_t n = strlen(k);
+  return core_series_upsert(s, k, n, core_series_hash(k, n), type, e);
+}
+
+Test(series_dict, init_bounds) {
+  struct core_series s;
+
+  cr_assert_eq(core_series_init(&s, 0), -EINVAL);
+  cr_assert_eq(core_series_init(&s, CORE_SERIES_MAX_LIMIT + 1), -EINVAL);
+  cr_assert_eq(core_series_init(&s, 1), 0);
+  cr_assert_geq(s.mask + 1, 2);
+  core_series_free(&s);
+  /* the largest bound maps (address space only, pages untouched) */
+  cr_assert_eq(core_series_init(&s, CORE_SERIES_MAX_LIMIT), 0);
+  cr_assert_geq(s.mask + 1, 2ull * CORE_SERIES_MAX_LIMIT);
+  cr_assert_eq((s.mask + 1) & s.mask, 0, "slot count is a power of two");
+  core_series_free(&s);
+  core_series_free(&s); /* zeroed by free: safe again */
+}
+
+Test(series_dict, table_is_power_of_two_at_least_twice_max) {
+  struct core_series s;
+  uint32_t maxes[] = {1, 3, 5, 1000, 1024, 1025};
+
+  for (size_t i = 0; i < sizeof(maxes) / sizeof(maxes[0]); i++) {
+    cr_assert_eq(core_series_init(&s, maxes[i]), 0);
+    cr_assert_geq(s.mask + 1, 2ull * maxes[i]);
+    cr_assert_lt(s.mask + 1, 4ull * maxes[i] + 2);
+    cr_assert_eq((s.mask + 1) & s.mask, 0);
+    cr_assert_eq(s.arena_cap, (uint64_t)maxes[i] * CORE_SERIES_KEY_BYTES_AVG);
+    core_series_free(&s);
+  }
+}
+
+Test(series_dict, insert_then_find_with_dense_ids_and_first_type) {
+  struct core_series s;
+  struct core_series_entry *a, *b, *c;
+
+  cr_assert_eq(core_series_init(&s, 16), 0);
+  cr_assert_eq(upsert_str(&s, "a", 1, &a), 1);
+  cr_assert_eq(a->id, 0);
+  cr_assert_eq(upsert_str(&s, "b", 2, &b), 1);
+  cr_assert_eq(b->id, 1);
+  cr_assert_eq(upsert_str(&s, "a", 5, &c), 0);
+  cr_assert_eq(c->id, 0);
+  cr_assert_eq(c->type, 1, "type is the first point's");
+  cr_assert_eq(s.count, 2);
+  cr_assert_eq(c->gauge_set, 0);
+  core_series_free(&s);
+}
+
+Test(series_dict, equal_hash_keys_are_told_apart) {
+  struct core_series s;
+  struct core_series_entry *e;
+
+  cr_assert_eq(core_series_init(&s, 8), 0);
+  cr_assert_eq(core_series_upsert(&s, "ab", 2, 42, 0, &e), 1);
+  cr_assert_eq(core_series_upsert(&s, "ba", 2, 42, 0, &e), 1);
+  cr_assert_eq(e->id, 1);
+  cr_assert_eq(core_series_upsert(&s, "abc", 3, 42, 0, &e), 1);
+  cr_assert_eq(core_series_upsert(&s, "a", 1, 42, 0, &e), 1);
+  cr_assert_eq(core_series_upsert(&s, "ba", 2, 42, 0, &e), 0);
+  cr_assert_eq(e->id, 1);
+  cr_assert_eq(s.count, 4);
+  core_series_free(&s);
+}
+
+Test(series_dict, probing_wraps_around_the_table_end) {
+  struct core_series s;
+  struct core_series_entry *e;
+  char k[2] = "a";
+
+  cr_assert_eq(core_series_init(&s, 4), 0);
+  for (int i = 0; i < 4; i++, k[0]++)
+    cr_assert_eq(core_series_upsert(&s, k, 1, s.mask, 0, &e), 1);
+  k[0] = 'a';
+  for (uint32_t i = 0; i < 4; i++, k[0]++) {
+    cr_assert_eq(core_series_upsert(&s, k, 1, s.mask, 0, &e), 0);
+    cr_assert_eq(e->id, i);
+  }
+  core_series_free(&s);
+}
+
+Test(series_dict, many_inserts_then_lookups_and_key_of) {
+  enum { N = 100000 };
+  struct core_series s;
+  struct core_series_entry *e;
+  char k[64];
+  uint32_t len;
+
+  cr_assert_eq(core_series_init(&s, N), 0);
+  for (uint32_t i = 0; i < N; i++) {
+    size_t n = host_key(k, sizeof(k), i);
+    cr_assert_eq(core_series_upsert(&s, k, n, core_series_hash(k, n), 2, &e),
+                 1);
+    cr_assert_eq(e->id, i);
+  }
+  for (uint32_t i = N; i-- > 0;) {
+    size_t n = host_key(k, sizeof(k), i);
+    cr_assert_eq(core_series_upsert(&s, k, n, core_series_hash(k, n), 2, &e),
+                 0);
+    cr_assert_eq(e->id, i);
+    const char *kb = core_series_key_of(&s, i, &len);
+    cr_assert_not_null(kb);
+    cr_assert_eq(len, n);
+    cr_assert(memcmp(kb, k, n) == 0);
+  }
+  cr_assert_eq(s.count, N);
+  core_series_free(&s);
+}
+
+Test(series_dict, enospc_at_exactly_max) {
+  struct core_series s;
+  struct core_series_entry *e;
+  char k[16];
+
+  cr_assert_eq(core_series_init(&s, 8), 0);
+  for (int i = 0; i < 8; i++) {
+    snprintf(k, sizeof(k), "s%d", i);
+    cr_assert_eq(upsert_str(&s, k, 0, &e), 1, "series %d", i);
+  }
+  cr_assert_eq(upsert_str(&s, "s8", 0, &e), -ENOSPC);
+  cr_assert_eq(upsert_str(&s, "new", 0, &e), -ENOSPC);
+  cr_assert_eq(s.count, 8);
+  cr_assert_eq(upsert_str(&s, "s7", 0, &e), 0, "known series still found");
+  cr_assert_eq(e->id, 7);
+  core_series_free(&s);
+}
+
+Test(series_dict, arena_exhaustion_with_long_keys) {
+  struct core_series s;
+  struct core_series_entry *e;
+  static char big[3][300], small[2][100];
+
+  /* 4 series -> 4 * CORE_SERIES_KEY_BYTES_AVG (768) arena bytes */
+  cr_assert_eq(core_series_init(&s, 4), 0);
+  cr_assert_eq(s.arena_cap, 4 * CORE_SERIES_KEY_BYTES_AVG);
+  for (int i = 0; i < 3; i++)
+    memset(big[i], 'a' + i, sizeof(big[i]));
+  for (int i = 0; i < 2; i++)
+    memset(small[i], 'x' + i, sizeof(small[i]));
+#define UP(k) core_series_upsert(&s, k, sizeof(k), core_series_hash(k, sizeof(k)), 0, &e)
+  cr_assert_eq(UP(big[0]), 1);
+  cr_assert_eq(UP(big[1]), 1);
+  cr_assert_eq(UP(big[2]), -ENOSPC, "900 bytes > 768");
+  cr_assert_eq(UP(small[0]), 1, "700 bytes fit");
+  cr_assert_eq(UP(small[1]), -ENOSPC, "800 bytes > 768");
+  cr_assert_eq(s.count, 3);
+  cr_assert_eq(s.arena_used, 700);
+  cr_assert_eq(UP(big[1]), 0);
+#undef UP
+  core_series_free(&s);
+}
+
+Test(series_dict, key_of_unknown_id_is_null) {
+  struct core_series s;
+  struct core_series_entry *e;
+  uint32_t len = 77;
+
+  cr_assert_eq(core_series_init(&s, 4), 0);
+  cr_assert_null(core_series_key_of(&s, 0, &len));
+  cr_assert_eq(upsert_str(&s, "only", 0, &e), 1);
+  cr_assert_not_null(core_series_key_of(&s, 0, &len));
+  cr_assert_eq(len, 4);
+  cr_assert_null(core_series_key_of(&s, 1, &len));
+  cr_assert_null(core_series_key_of(&s, UINT32_MAX, &len));
+  core_series_free(&s);
+}
+
+Test(series_dict, canonical_keys_from_messages_merge_series) {
+  struct core_series s;
+  struct core_series_entry *e1, *e2;
+  const char *t1[] = {"b:1", "a:2"}, *t2[] = {"a:2", "b:1"};
+  char k[128];
+  size_t n;
+
+  cr_assert_eq(core_series_init(&s, 4), 0);
+  n = key_for(k, sizeof(k), "m", t1, 2);
+  cr_assert_eq(core_series_upsert(&s, k, n, core_series_hash(k, n), 0, &e1), 1);
+  n = key_for(k, sizeof(k), "m", t2, 2);
+  cr_assert_eq(core_series_upsert(&s, k, n, core_series_hash(k, n), 0, &e2), 0);
+  cr_assert_eq(e1, e2);
+  core_series_free(&s);
+}

@@ -1,0 +1,435 @@
+/*
+ * tests/unit/core/parse/test_statsd_simd.c - the SIMD StatsD parser agrees with
+ * its scalar twin, field by field, at every level this CPU supports.
+ *
+ * Two entry points are held to the twin: core_statsd_parse_line on single
+ * lines, and core_statsd_parse_buf on whole buffers, against the
+ * reference framing (split on '\n', drop one '\r', skip empty lines, the
+ * line bound, then core_statsd_parse_line_scalar). Every buffer is copied
+ * to the end of an exactly sized heap block, so ASan sees any over-read.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/base/limits.h"
+#include "core/parse/statsd.h"
+#include "simd/simd.h"
+
+static struct core_statsd_msg got, want;
+static uint64_t rng = 0x243f6a8885a308d3u;
+
+static uint64_t rnd(void) {
+  rng ^= rng << 13;
+  rng ^= rng >> 7;
+  rng ^= rng << 17;
+  return rng;
+}
+
+static uint32_t below(uint32_t n) { return (uint32_t)(rnd() % n); }
+
+/* ---- comparing results ---------------------------------------------------- */
+
+#define SAME(field) cr_assert_eq(a->field, b->field, "%s: field " #field, what)
+
+static void same_bits(double x, double y, const char *what) {
+  cr_assert(memcmp(&x, &y, sizeof(x)) == 0, "%s: %.17g vs %.17g", what, x, y);
+}
+
+static void same_metric(const struct core_statsd_msg *a,
+                        const struct core_statsd_msg *b, const char *what) {
+  SAME(type);
+  SAME(value_count);
+  SAME(delta_mask);
+  same_bits(a->sample_rate, b->sample_rate, what);
+  for (uint32_t i = 0; i < a->value_count; i++) {
+    if (a->type == CORE_STATSD_SET) {
+      SAME(members[i].ptr);
+      SAME(members[i].len);
+    } else {
+      same_bits(a->values[i], b->values[i], what);
+    }
+  }
+}
+
+/* a and b (parsed from the same bytes) are equal field by field. */
+static void same_msg(enum core_statsd_err ea, const struct core_statsd_msg *a,
+                     enum core_statsd_err eb, const struct core_statsd_msg *b,
+                     const char *what) {
+  cr_assert_eq(ea, eb, "%s: %s vs %s (scalar)", what,
+               core_statsd_reason_name(ea), core_statsd_reason_name(eb));
+  if (ea != CORE_STATSD_OK)
+    return;
+  SAME(kind);
+  SAME(name);
+  SAME(name_len);
+  SAME(tag_count);
+  for (uint32_t i = 0; i < a->tag_count; i++) {
+    SAME(tags[i].key);
+    SAME(tags[i].key_len);
+    SAME(tags[i].val);
+    SAME(tags[i].val_len);
+  }
+  SAME(container);
+  SAME(container_len);
+  SAME(has_timestamp);
+  SAME(timestamp_s);
+  if (a->kind == CORE_STATSD_METRIC)
+    same_metric(a, b, what);
+}
+
+/* ---- levels --------------------------------------------------------------- */
+
+/* Run fn at every supported level (scalar included), then restore. */
+static void each_level(void (*fn)(void *), void *arg) {
+  enum simd_level best = simd_level_best();
+
+  for (int lv = 0; lv < SIMD_LEVEL_COUNT; lv++) {
+    if (!simd_level_supported((enum simd_level)lv))
+      continue;
+    cr_assert_eq(simd_set_level((enum simd_level)lv), 0);
+    fn(arg);
+  }
+  cr_assert_eq(simd_set_level(best), 0);
+}
+
+/* ---- one buffer, both entry points ---------------------------------------- */
+
+/* The reference framing's walk through a buffer, step by step. */
+struct ref {
+  const char *p, *end;
+  uint32_t line_bytes_max;
+  size_t lines;
+  char what[160];
+};
+
+/* Next reference line: its outcome into *err and `want`. false at end. */
+static bool ref_next(struct ref *r, enum core_statsd_err *err) {
+  while (r->p < r->end) {
+    const char *s = r->p, *nl = memchr(s, '\n', (size_t)(r->end - s));
+    size_t n = nl ? (size_t)(nl - s) : (size_t)(r->end - s);
+    r->p = nl ? nl + 1 : r->end;
+    if (n > 0 && s[n - 1] == '\r')
+      n--;
+    if (n == 0)
+      continue;
+    *err = n > r->line_bytes_max
+               ? CORE_STATSD_ERR_LINE_TOO_LONG
+               : core_statsd_parse_line_scalar(s, n, &want);
+    r->lines++;
+    snprintf(r->what, sizeof(r->what), "level %s, line %zu \"%.*s\"",
+             simd_level_name(simd_get_level()), r->lines,
+             (int)(n < 100 ? n : 100), s);
+    return true;
+  }
+  return false;
+}
+
+static void on_line(void *ctx, enum core_statsd_err err,
+                    const struct core_statsd_msg *msg) {
+  struct ref *r = ctx;
+  enum core_statsd_err werr;
+
+  cr_assert(ref_next(r, &werr), "parse_buf reports a line too many");
+  same_msg(err, msg, werr, &want, r->what);
+}
+
+struct buf_case {
+  const char *buf;
+  size_t len;
+  uint32_t line_bytes_max;
+};
+
+static void check_buf_level(void *arg) {
+  const struct buf_case *c = arg;
+  struct ref r = {c->buf, c->buf + c->len, c->line_bytes_max, 0, ""};
+  enum core_statsd_err werr;
+  size_t n = core_statsd_parse_buf(c->buf, c->len, c->line_bytes_max, &got,
+                                   on_line, &r);
+
+  cr_assert(!ref_next(&r, &werr), "parse_buf missed a line: %s", r.what);
+  cr_assert_eq(n, r.lines);
+}
+
+/* Every line of buf, alone, through core_statsd_parse_line. */
+static void check_lines_level(void *arg) {
+  const struct buf_case *c = arg;
+  const char *p = c->buf, *end = c->buf + c->len;
+
+  while (p < end) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+    char *line = malloc(n ? n : 1), what[160];
+    cr_assert_not_null(line);
+    memcpy(line, p, n);
+    enum core_statsd_err ea = core_statsd_parse_line(line, n, &got);
+    enum core_statsd_err eb = core_statsd_parse_line_scalar(line, n, &want);
+    snprintf(what, sizeof(what), "level %s, line \"%.*s\"",
+             simd_level_name(simd_get_level()), (int)(n < 100 ? n : 100),
+             line);
+    same_msg(ea, &got, eb, &want, what);
+    free(line);
+    p = nl ? nl + 1 : end;
+  }
+}
+
+/* Both entry points, at every level, on buf placed at alignment `align`. */
+static void check(const char *buf, size_t len, size_t align,
+                  uint32_t line_bytes_max, bool lines_too) {
+  char *block = malloc(len + align);
+  struct buf_case c = {block + align, len, line_bytes_max};
+
+  cr_assert_not_null(block);
+  memcpy(block + align, buf, len);
+  each_level(check_buf_level, &c);
+  if (lines_too)
+    each_level(check_lines_level, &c);
+  free(block);
+}
+
+/* ---- inputs --------------------------------------------------------------- */
+
+static const char *const names[] = {
+    "api.request.latency", "web.hits", "a", "db.query.duration_ms",
+    "queue.depth", "x.y-z_w/v", "caf\xc3\xa9.latency", "name with space",
+};
+static const char *const tag_kinds[] = {
+    "env:prod", "host:ip-10-0-12-34.ec2.internal", "region:us-east-1",
+    "route:/api/v1/users", "version:1.7.3", "bare", "k:v:with:colons",
+    "availability-zone:us-east-1a", "a@b:c#d", "service:api-svc",
+};
+
+/* One fleet-like line (valid, most of the time on the fast path). */
+static size_t fleet_line(char *out, size_t cap) {
+  static const char *const types[] = {"c", "g", "ms", "h", "d", "s"};
+  const char *type = types[below(6)];
+  int n = snprintf(out, cap, "%s:", names[below(8)]);
+  unsigned values = below(8) == 0 ? 1 + below(4) : 1;
+
+  for (unsigned i = 0; i < values; i++) {
+    if (type[0] == 's')
+      n += snprintf(out + n, cap - (size_t)n, "%suser%u", i ? ":" : "",
+                    below(5000));
+    else
+      n += snprintf(out + n, cap - (size_t)n, "%s%s%u.%u", i ? ":" : "",
+                    below(4) == 0 ? (below(2) ? "-" : "+") : "", below(100000),
+                    below(1000));
+  }
+  n += snprintf(out + n, cap - (size_t)n, "|%s", type);
+  if (below(5) == 0)
+    n += snprintf(out + n, cap - (size_t)n, "|@0.%u", 1 + below(9));
+  if (below(6) != 0) {
+    unsigned tags = 1 + below(5);
+    n += snprintf(out + n, cap - (size_t)n, "|#");
+    for (unsigned i = 0; i < tags; i++)
+      n += snprintf(out + n, cap - (size_t)n, "%s%s", i ? "," : "",
+                    tag_kinds[below(10)]);
+  }
+  if (below(20) == 0)
+    n += snprintf(out + n, cap - (size_t)n, "|T%u", 1700000000 + below(1000));
+  if (below(20) == 0)
+    n += snprintf(out + n, cap - (size_t)n, "|c:%08x", (unsigned)rnd());
+  return (size_t)n;
+}
+
+/* A buffer of fleet lines (some events and checks, CRLF now and then). */
+static size_t fleet(char *buf, size_t cap) {
+  size_t n = 0;
+
+  while (n + 400 < cap) {
+    unsigned k = below(50);
+    if (k == 0)
+      n += (size_t)snprintf(buf + n, cap - n, "_e{5,4}:title|text|#a:b");
+    else if (k == 1)
+      n += (size_t)snprintf(buf + n, cap - n, "_sc|svc.check|%u|#a", below(4));
+    else
+      n += fleet_line(buf + n, cap - n);
+    buf[n++] = '\n';
+  }
+  return n;
+}
+
+/* Random bytes drawn mostly from the grammar's alphabet. */
+static size_t random_bytes(char *buf, size_t len) {
+  static const char alphabet[] = "ab:|#,@.0123456789-+eE_{}cgmshdT \r\n";
+
+  for (size_t i = 0; i < len; i++) {
+    uint32_t k = below(100);
+    buf[i] = k < 90 ? alphabet[below(sizeof(alphabet) - 1)]
+             : k < 95 ? (char)(0x80 + below(128)) : (char)below(32);
+  }
+  return len;
+}
+
+/* ---- tests ---------------------------------------------------------------- */
+
+Test(statsd_simd, known_lines) {
+  static const char buf[] =
+      "a:1|c\nb:1.5|ms|@0.5|#x:y,z\nc:-2|g\nd:+3:4:-5|g\ne:u1:u2|s\n"
+      "f:1|c|@0\ng:1|c|@1.5\nh:|c\ni:1|\nj:1|q\nk:1|c|#\nl:1|c|#,a\n"
+      "m:1|c|#:v\nn:1|c|@0.5|@0.5\no:1|c|#a|#b\np:1e5|h\nq:1.|h\nr:.5|h\n"
+      "s:-0|h\nt:12345678|h\nu:1234567.8|h\nv:0.0000001|h\nw:1x|h\n"
+      "x,y:1|c\nz@:1|c\n:1|c\nname\nname:1\n_e{1,1}:a|b\n_sc|a|0\n"
+      "aa:1|c|T123\nab:1|c|c:abc\nac:1|c\r\nad:1|c\r\r\nae:1|c\rx\n"
+      "af:inf|h\nag:nan|h\nah:1e400|h\nai:0x10|h\naj:1|c|#a:b|\n"
+      "ak:1|ms|#a:b:c,d,e@f#g:h\nal:1:|c\nam:1::2|c\nan:1|c|@.5\n";
+
+  check(buf, sizeof(buf) - 1, 0, CORE_LINE_BYTES_MAX_DEFAULT, true);
+}
+
+Test(statsd_simd, fleet_workload) {
+  size_t cap = 256 * 1024, n;
+  char *buf = malloc(cap);
+  struct ref r = {0};
+  enum core_statsd_err err;
+  size_t ok = 0;
+
+  cr_assert_not_null(buf);
+  n = fleet(buf, cap);
+  check(buf, n, 0, CORE_LINE_BYTES_MAX_DEFAULT, true);
+  r = (struct ref){buf, buf + n, CORE_LINE_BYTES_MAX_DEFAULT, 0, ""};
+  while (ref_next(&r, &err))
+    ok += err == CORE_STATSD_OK;
+  cr_assert_eq(ok, r.lines, "the generated fleet lines are all valid");
+  free(buf);
+}
+
+Test(statsd_simd, random_input) {
+  char buf[2048];
+
+  for (int i = 0; i < 400; i++) {
+    size_t n = random_bytes(buf, below(sizeof(buf)));
+    check(buf, n, below(64), CORE_LINE_BYTES_MIN_LIMIT + below(512),
+          i % 4 == 0);
+  }
+}
+
+/* Valid lines with every byte in turn replaced by a troublesome one. */
+Test(statsd_simd, mutated_lines) {
+  static const char bytes[] = {0, '\r', '\n', '\t', 0x7f, (char)0x80,
+                               (char)0xff, ':', '|', '#', ',', '@', '.',
+                               '-', 'e', ' '};
+  char line[512];
+
+  for (int i = 0; i < 40; i++) {
+    size_t n = fleet_line(line, sizeof(line));
+    for (size_t pos = 0; pos < n; pos++) {
+      char keep = line[pos];
+      for (size_t b = 0; b < sizeof(bytes); b++) {
+        line[pos] = bytes[b];
+        check(line, n, 0, CORE_LINE_BYTES_MAX_DEFAULT, true);
+      }
+      line[pos] = keep;
+    }
+  }
+}
+
+/* Every prefix length 0..300 of a multi-line buffer, at every alignment. */
+Test(statsd_simd, lengths_and_alignments) {
+  static const char text[] =
+      "api.request.latency:1234.567|ms|#env:prod,host:api-042,region:us-east-1"
+      "\nweb.hits:1|c|@0.1|#route:/api/v1/users\r\ngauge.x:-3.5:+2|g\n\n"
+      "set.users:u1:u2:u3|s|#a,b:c\nqueue.depth:42|h|#service:queue-svc,"
+      "availability-zone:us-east-1a,version:1.7.3\nlast:7|d|#k:v";
+  char buf[320];
+  size_t tl = sizeof(text) - 1;
+
+  for (size_t i = 0; i < sizeof(buf); i++)
+    buf[i] = text[i % tl] == '\n' && i >= tl ? ' ' : text[i % tl];
+  for (size_t len = 0; len <= 300; len++)
+    for (size_t align = 0; align < 64; align += len % 7 == 0 ? 1 : 13)
+      check(buf, len, align, CORE_LINE_BYTES_MAX_DEFAULT, align == 0);
+}
+
+/* Separators, line ends and buffer ends at block edges 63, 64, 65. */
+Test(statsd_simd, block_edges) {
+  static const char *const tails[] = {
+      ":1|c", ":1|c\n", ":1|c\r\n", ":1.5|ms|#a:b,c", ":1|c|@0.5|#k:v\n",
+      ":1:2|g", ":u|s", ":1|c|#a,b\r", ":1|", ":1|c|#",
+  };
+  char buf[512];
+
+  for (size_t t = 0; t < sizeof(tails) / sizeof(tails[0]); t++)
+    for (size_t pad = 40; pad < 140; pad++) {
+      memset(buf, 'n', pad);
+      size_t n = pad + (size_t)snprintf(buf + pad, sizeof(buf) - pad, "%s",
+                                        tails[t]);
+      check(buf, n, 0, CORE_LINE_BYTES_MAX_DEFAULT, true);
+      /* a short line first moves everything after it */
+      memcpy(buf, "s:1|c\n", 6);
+      check(buf, n, 0, CORE_LINE_BYTES_MAX_DEFAULT, false);
+    }
+}
+
+/* Lines across the parser's windows, and lines longer than a window. */
+Test(statsd_simd, window_edges) {
+  size_t cap = 3 * CORE_STATSD_SCAN_BYTES + 8192, n;
+  char *buf = malloc(cap), *big = malloc(cap);
+
+  cr_assert_not_null(buf);
+  cr_assert_not_null(big);
+  for (size_t shift = 0; shift < 200; shift += 7) {
+    memset(buf, 'p', shift);
+    n = shift;
+    buf[n++] = '\n';
+    n += fleet(buf + n, cap - n);
+    check(buf, n, shift % 64, CORE_LINE_BYTES_MAX_DEFAULT, false);
+  }
+  /* one line of exactly 4095, 4096, 4097 bytes, tags making up the bulk */
+  for (size_t want = CORE_STATSD_SCAN_BYTES - 2;
+       want <= CORE_STATSD_SCAN_BYTES + 2; want++) {
+    memcpy(big, "x:1|c\n", 6);
+    n = 6 + (size_t)snprintf(big + 6, cap - 6, "long.name:1|c|#k:");
+    memset(big + n, 'v', want - (n - 6));
+    n = 6 + want;
+    memcpy(big + n, "\ny:2|g", 6);
+    check(big, n + 6, 0, CORE_LINE_BYTES_MAX_LIMIT, true);
+    check(big, n, 0, CORE_LINE_BYTES_MAX_LIMIT, true);
+    check(big, n + 6, 0, CORE_STATSD_SCAN_BYTES, false);
+  }
+  /* a 9000-byte set member: longer than two windows */
+  n = (size_t)snprintf(big, cap, "a:1|c\nbig:");
+  memset(big + n, 'm', 9000);
+  n += 9000;
+  n += (size_t)snprintf(big + n, cap - n, "|s\nb:2|c\n");
+  check(big, n, 0, CORE_LINE_BYTES_MAX_LIMIT, true);
+  check(big, n, 0, CORE_LINE_BYTES_MAX_DEFAULT, false);
+  free(buf);
+  free(big);
+}
+
+/* NUL bytes, CR, bytes >= 0x80 in clean-looking lines at every spot. */
+Test(statsd_simd, control_and_high_bytes) {
+  static const char base[] = "m\xc3\xa9tric:1|c|#t\xe2\x82\xac:v\xff,k:v\n";
+  char buf[4 * sizeof(base)];
+  size_t n = sizeof(base) - 1;
+
+  for (size_t rep = 0; rep < 4; rep++)
+    memcpy(buf + rep * n, base, n);
+  check(buf, 4 * n, 0, CORE_LINE_BYTES_MAX_DEFAULT, true);
+  for (size_t pos = 0; pos < 4 * n; pos++) {
+    char keep = buf[pos];
+    buf[pos] = 0;
+    check(buf, 4 * n, 0, CORE_LINE_BYTES_MAX_DEFAULT, pos < n);
+    buf[pos] = '\r';
+    check(buf, 4 * n, 0, CORE_LINE_BYTES_MAX_DEFAULT, pos < n);
+    buf[pos] = keep;
+  }
+}
+
+/* The fast path really is one: every level parses fleet lines right. */
+Test(statsd_simd, fleet_values) {
+  static const char line[] =
+      "api.request.latency:1234.567|ms|@0.5|#env:prod,host:api-042";
+
+  each_level(check_lines_level, &(struct buf_case){line, sizeof(line) - 1, 0});
+  cr_assert_eq(core_statsd_parse_line(line, sizeof(line) - 1, &got),
+               CORE_STATSD_OK);
+  cr_assert_eq(got.value_count, 1);
+  cr_assert_eq(got.values[0], 1234.567);
+  cr_assert_eq(got.sample_rate, 0.5);
+  cr_assert_eq(got.tag_count, 2);
+  cr_assert_eq(got.tags[1].val_len, 7);
+  cr_assert(memcmp(got.tags[1].val, "api-042", 7) == 0);
+}
