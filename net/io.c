@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "core/base/limits.h"
+#include "net/bufring.h"
 #include "net/io_internal.h"
-#include "net/uring.h"
 
 static void close_listeners(struct net_io *io) {
   for (int i = 0; i < NET_PROTOS; i++) {
@@ -21,7 +21,11 @@ static void close_listeners(struct net_io *io) {
   }
 }
 
-int net_io_init(struct net_io *io, const struct net_io_cfg *cfg) {
+static void complete(void *ctx, const struct io_uring_cqe *cqe,
+                     int64_t now_ms);
+
+int net_io_init(struct net_io *io, struct core_ring *ring,
+                struct core_pipe *pipe, const struct net_io_cfg *cfg) {
   int rc;
 
   memset(io, 0, sizeof(*io));
@@ -29,15 +33,17 @@ int net_io_init(struct net_io *io, const struct net_io_cfg *cfg) {
     io->udp_fd[i] = io->tcp_fd[i] = -1;
   io->line_bytes_max = cfg->line_bytes_max;
   io->syslog_bytes_max = cfg->syslog_bytes_max;
-  rc = net_uring_init(&io->ring, NET_RING_ENTRIES);
+  io->pipe = pipe;
+  rc = core_ring_register(ring, complete, io);
   if (rc < 0)
     return rc;
-  io->ring_ok = 1;
-  rc = net_bufring_init(&io->udp_bufs, &io->ring, NET_BGID_UDP,
+  io->ring = ring;
+  io->tag = rc;
+  rc = net_bufring_init(&io->udp_bufs, &ring->uring, NET_BGID_UDP,
                         NET_UDP_BUFS_COUNT, NET_UDP_BUF_BYTES);
   if (rc < 0)
     goto fail;
-  rc = net_bufring_init(&io->tcp_bufs, &io->ring, NET_BGID_TCP,
+  rc = net_bufring_init(&io->tcp_bufs, &ring->uring, NET_BGID_TCP,
                         NET_TCP_BUFS_COUNT, NET_TCP_BUF_BYTES);
   if (rc < 0)
     goto fail;
@@ -57,11 +63,10 @@ fail:
 void net_io_free(struct net_io *io) {
   net_tcp_free(io);
   close_listeners(io);
-  if (io->ring_ok) {
-    net_bufring_free(&io->udp_bufs, &io->ring);
-    net_bufring_free(&io->tcp_bufs, &io->ring);
-    io_uring_queue_exit(&io->ring);
-    io->ring_ok = 0;
+  if (io->ring != NULL) {
+    net_bufring_free(&io->udp_bufs, &io->ring->uring);
+    net_bufring_free(&io->tcp_bufs, &io->ring->uring);
+    io->ring = NULL;
   }
 }
 
@@ -74,27 +79,32 @@ void net_io_arm(struct net_io *io) {
   }
 }
 
-int net_io_complete(struct net_io *io, struct core_pipe *p,
-                    const struct io_uring_cqe *cqe, int64_t now_ms) {
-  switch (net_ud_op(cqe->user_data)) {
+/* The receive side's handler on the ring. */
+static void complete(void *ctx, const struct io_uring_cqe *cqe,
+                     int64_t now_ms) {
+  struct net_io *io = ctx;
+  struct core_pipe *p = io->pipe;
+
+  switch (core_ring_ud_op(cqe->user_data)) {
   case NET_OP_UDP_RECV:
     net_udp_complete(io, p, cqe, now_ms);
-    return 1;
+    break;
   case NET_OP_TCP_ACCEPT:
     net_tcp_complete_accept(io, p, cqe);
-    return 1;
+    break;
   case NET_OP_TCP_RECV:
     net_tcp_complete_recv(io, p, cqe, now_ms);
-    return 1;
+    break;
   case NET_OP_TCP_CLOSE:
     net_tcp_complete_close(io, p, cqe);
-    return 1;
+    break;
   default:
-    return 0;
+    break;
   }
 }
 
-uint64_t net_io_drain(struct net_io *io, struct core_pipe *p, int64_t now_ms) {
+uint64_t net_io_drain(struct net_io *io, int64_t now_ms) {
   io->stopping = 1;
-  return net_udp_drain(io, p, now_ms) + net_tcp_drain(io, p, now_ms);
+  return net_udp_drain(io, io->pipe, now_ms) +
+         net_tcp_drain(io, io->pipe, now_ms);
 }

@@ -1,25 +1,27 @@
 /*
- * net/io.h - a shard's receive side: UDP and TCP StatsD on its io_uring.
+ * net/io.h - a shard's receive side: StatsD and syslog over UDP and TCP,
+ * an owner on the shard's io_uring (core/base/ring.h).
  *
  * All calls run on the shard thread. Received bytes go to the shard's
- * pipeline (core/pipe.h); every loss is counted in its stats.
+ * pipeline (core/ingest/pipe.h); every loss is counted in its stats.
  */
 #ifndef SLUICE_NET_IO_H
 #define SLUICE_NET_IO_H
 
 #include <stdint.h>
 
-#include "core/ingest/pipe_types.h"
 #include "net/io_types.h"
 
 /*
- * Create the ring and buffer rings, take ownership of the listening sockets
- * of cfg (-1 for off) and allocate the connection table (and, with a
- * syslog TCP listener, a framer and frame buffer per connection slot).
+ * Register as an owner on the shard's ring, create the buffer rings, take
+ * ownership of the listening sockets of cfg (-1 for off) and allocate the
+ * connection table (and, with a syslog TCP listener, a framer and frame
+ * buffer per connection slot). Received bytes go to pipe.
  * Returns 0 or -errno; on failure nothing is left allocated (the sockets
  * are still the caller's).
  */
-int net_io_init(struct net_io *io, const struct net_io_cfg *cfg);
+int net_io_init(struct net_io *io, struct core_ring *ring,
+                struct core_pipe *pipe, const struct net_io_cfg *cfg);
 
 /* Close every socket and free everything. Safe after a failed init. */
 void net_io_free(struct net_io *io);
@@ -28,17 +30,10 @@ void net_io_free(struct net_io *io);
 void net_io_arm(struct net_io *io);
 
 /*
- * Handle one completion of a NET_OP_UDP_RECV / TCP_* request.
- * Returns 1 when handled, 0 when the op is not a receive op.
- */
-int net_io_complete(struct net_io *io, struct core_pipe *p,
-                    const struct io_uring_cqe *cqe, int64_t now_ms);
-
-/*
  * At stop: read what the kernel still buffers (UDP datagrams, bytes on
  * open TCP connections) without blocking, up to NET_DRAIN_DATAGRAMS_MAX
  * datagrams, and feed it to the pipeline. Returns the datagrams/reads seen.
  */
-uint64_t net_io_drain(struct net_io *io, struct core_pipe *p, int64_t now_ms);
+uint64_t net_io_drain(struct net_io *io, int64_t now_ms);
 
 #endif

@@ -7,8 +7,15 @@
 #include <liburing.h>
 #include <stdint.h>
 
+#include "core/base/ring.h"
 #include "core/ingest/pipe_types.h"
 #include "net/io_types.h"
+
+/* user_data of a receive-side request. */
+static inline uint64_t net_io_ud(const struct net_io *io, enum net_op op,
+                                 uint64_t arg) {
+  return core_ring_ud(io->tag, op, arg);
+}
 
 void net_udp_arm(struct net_io *io, enum net_proto proto);
 void net_udp_complete(struct net_io *io, struct core_pipe *p,

@@ -1,6 +1,6 @@
 /*
- * net/io_types.h - everything a shard's receive side owns: its ring, its
- * buffer rings, its sockets and its TCP connections.
+ * net/io_types.h - everything a shard's receive side owns: its buffer
+ * rings, its sockets and its TCP connections (the ring is the shard's).
  */
 #ifndef SLUICE_NET_IO_TYPES_H
 #define SLUICE_NET_IO_TYPES_H
@@ -9,8 +9,19 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "core/base/ring_types.h"
 #include "core/parse/syslog_frame_types.h"
-#include "net/uring_types.h"
+#include "net/bufring_types.h"
+
+struct core_pipe;
+
+/* The receive side's ops on the shard's ring (its own user_data op byte). */
+enum net_op {
+  NET_OP_UDP_RECV = 1, /* multishot recvmsg on a UDP socket; arg: listener */
+  NET_OP_TCP_ACCEPT,   /* multishot accept; arg: listener */
+  NET_OP_TCP_RECV,     /* multishot recv on a connection; arg: conn_arg() */
+  NET_OP_TCP_CLOSE,    /* close of a connection; arg: conn_arg() */
+};
 
 /* What a listener speaks; the low bits of its receive/accept user_data. */
 enum net_proto { NET_PROTO_STATSD = 0, NET_PROTO_SYSLOG, NET_PROTOS };
@@ -36,8 +47,9 @@ struct net_tcp_conn {
 };
 
 struct net_io {
-  struct io_uring ring;
-  int ring_ok;
+  struct core_ring *ring;       /* the shard's */
+  int tag;                      /* this side's owner tag on it */
+  struct core_pipe *pipe;       /* where received bytes go */
   struct net_bufring udp_bufs;
   struct net_bufring tcp_bufs;
   int udp_fd[NET_PROTOS];       /* -1 when the listener is off */

@@ -18,8 +18,8 @@
 #include "core/ingest/pipe.h"
 #include "core/shard/stats.h"
 #include "core/parse/syslog_frame.h"
+#include "net/bufring.h"
 #include "net/io_internal.h"
-#include "net/uring.h"
 
 static void *map_bytes(size_t n) {
   void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
@@ -81,42 +81,48 @@ void net_tcp_free(struct net_io *io) {
 }
 
 void net_tcp_arm_accept(struct net_io *io, enum net_proto proto) {
-  struct io_uring_sqe *sqe = net_uring_sqe(&io->ring);
+  struct io_uring_sqe *sqe = core_ring_sqe(io->ring);
 
   io_uring_prep_multishot_accept(sqe, io->tcp_fd[proto], NULL, NULL,
                                  SOCK_CLOEXEC);
-  io_uring_sqe_set_data64(sqe, net_ud(NET_OP_TCP_ACCEPT, proto));
+  io_uring_sqe_set_data64(sqe, net_io_ud(io, NET_OP_TCP_ACCEPT, proto));
   io->accept_armed[proto] = 1;
 }
 
-static uint64_t conn_ud(enum net_op op, uint32_t slot,
-                        const struct net_tcp_conn *c) {
-  return net_ud(op, slot | ((uint64_t)(c->gen & 0xffffff) << 32));
+/* A connection's arg: slot in the low 16 bits, its generation above, so
+ * a completion for an earlier user of the slot is recognised as stale. */
+#define CONN_GEN_MASK UINT32_C(0xffffffff)
+_Static_assert(NET_TCP_CONNS_PER_SHARD_MAX <= 1u << 16,
+               "a connection slot fits the low 16 bits of its arg");
+
+static uint64_t conn_ud(const struct net_io *io, enum net_op op,
+                        uint32_t slot, const struct net_tcp_conn *c) {
+  return net_io_ud(io, op, slot | ((uint64_t)(c->gen & CONN_GEN_MASK) << 16));
 }
 
 /* The connection a completion is for, or NULL for a stale one. */
 static struct net_tcp_conn *conn_of(struct net_io *io, uint64_t ud,
                                     uint32_t *slot) {
-  uint64_t arg = net_ud_arg(ud);
+  uint64_t arg = core_ring_ud_arg(ud);
   struct net_tcp_conn *c;
 
-  *slot = (uint32_t)arg;
+  *slot = (uint32_t)(arg & 0xffff);
   if (*slot >= io->conns_max)
     return NULL;
   c = &io->conns[*slot];
-  if (!c->in_use || (c->gen & 0xffffff) != (uint32_t)(arg >> 32))
+  if (!c->in_use || (c->gen & CONN_GEN_MASK) != (uint32_t)(arg >> 16))
     return NULL;
   return c;
 }
 
 static void arm_recv(struct net_io *io, uint32_t slot) {
   struct net_tcp_conn *c = &io->conns[slot];
-  struct io_uring_sqe *sqe = net_uring_sqe(&io->ring);
+  struct io_uring_sqe *sqe = core_ring_sqe(io->ring);
 
   io_uring_prep_recv_multishot(sqe, c->fd, NULL, 0, 0);
   sqe->flags |= IOSQE_BUFFER_SELECT;
   sqe->buf_group = NET_BGID_TCP;
-  io_uring_sqe_set_data64(sqe, conn_ud(NET_OP_TCP_RECV, slot, c));
+  io_uring_sqe_set_data64(sqe, conn_ud(io, NET_OP_TCP_RECV, slot, c));
 }
 
 /* Put a fresh connection of listener proto in slot. */
@@ -139,7 +145,7 @@ static void conn_open(struct net_io *io, uint32_t slot, int fd,
 
 void net_tcp_complete_accept(struct net_io *io, struct core_pipe *p,
                              const struct io_uring_cqe *cqe) {
-  enum net_proto proto = (enum net_proto)net_ud_arg(cqe->user_data);
+  enum net_proto proto = (enum net_proto)core_ring_ud_arg(cqe->user_data);
   struct core_stats *st = p->stats;
   uint32_t slot;
 
@@ -152,10 +158,10 @@ void net_tcp_complete_accept(struct net_io *io, struct core_pipe *p,
   if (cqe->res < 0)
     return;
   if (io->free_count == 0 || io->stopping) {
-    struct io_uring_sqe *sqe = net_uring_sqe(&io->ring);
+    struct io_uring_sqe *sqe = core_ring_sqe(io->ring);
     core_stat_add(&st->tcp_rejected, 1);
     io_uring_prep_close(sqe, cqe->res);
-    io_uring_sqe_set_data64(sqe, net_ud(NET_OP_NONE, 0));
+    io_uring_sqe_set_data64(sqe, 0); /* tag 0: no one needs the result */
     return;
   }
   slot = io->free_slots[--io->free_count];
@@ -245,9 +251,9 @@ static void conn_close(struct net_io *io, uint32_t slot) {
   if (c->closing)
     return;
   c->closing = 1;
-  sqe = net_uring_sqe(&io->ring);
+  sqe = core_ring_sqe(io->ring);
   io_uring_prep_close(sqe, c->fd);
-  io_uring_sqe_set_data64(sqe, conn_ud(NET_OP_TCP_CLOSE, slot, c));
+  io_uring_sqe_set_data64(sqe, conn_ud(io, NET_OP_TCP_CLOSE, slot, c));
 }
 
 /* At end of stream a last line without '\n' is still a line (a syslog

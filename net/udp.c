@@ -14,20 +14,20 @@
 #include "core/base/limits.h"
 #include "core/ingest/pipe.h"
 #include "core/shard/stats.h"
+#include "net/bufring.h"
 #include "net/io_internal.h"
-#include "net/uring.h"
 
 #define OVFL_CMSG_BYTES CMSG_SPACE(sizeof(uint32_t))
 
 void net_udp_arm(struct net_io *io, enum net_proto proto) {
-  struct io_uring_sqe *sqe = net_uring_sqe(&io->ring);
+  struct io_uring_sqe *sqe = core_ring_sqe(io->ring);
 
   memset(&io->udp_msg, 0, sizeof(io->udp_msg));
   io->udp_msg.msg_controllen = OVFL_CMSG_BYTES;
   io_uring_prep_recvmsg_multishot(sqe, io->udp_fd[proto], &io->udp_msg, 0);
   sqe->flags |= IOSQE_BUFFER_SELECT;
   sqe->buf_group = NET_BGID_UDP;
-  io_uring_sqe_set_data64(sqe, net_ud(NET_OP_UDP_RECV, proto));
+  io_uring_sqe_set_data64(sqe, net_io_ud(io, NET_OP_UDP_RECV, proto));
   io->udp_armed[proto] = 1;
 }
 
@@ -84,7 +84,7 @@ static void one_datagram(struct net_io *io, struct core_pipe *p,
 
 void net_udp_complete(struct net_io *io, struct core_pipe *p,
                       const struct io_uring_cqe *cqe, int64_t now_ms) {
-  enum net_proto proto = (enum net_proto)net_ud_arg(cqe->user_data);
+  enum net_proto proto = (enum net_proto)core_ring_ud_arg(cqe->user_data);
 
   ASSERT(proto < NET_PROTOS);
   if (!(cqe->flags & IORING_CQE_F_MORE))

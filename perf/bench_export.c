@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "core/base/limits.h"
-#include "core/cmd/run_types.h"
+#include "net/query/query_types.h"
 #include "net/http_types.h"
 #include "net/query/query_api.h"
 #include "storage/block.h"
@@ -94,7 +94,7 @@ static int write_data(const char *dir) {
 }
 
 int main(int argc, char **argv) {
-  static struct core_runtime rt;
+  static struct net_query_env env;
   static struct net_http_request req;
   static struct net_http_response resp;
   char dir[] = "/tmp/sluice-bench-export-XXXXXX", cmd[128];
@@ -105,7 +105,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "bench_export: cannot write test data in %s\n", dir);
     return 1;
   }
-  snprintf(rt.cfg.data_dir, sizeof(rt.cfg.data_dir), "%s", dir);
+  env.data_dir = dir;
   req.method = "GET";
   req.path = "/api/v1/export";
   req.query = "match[]=web.requests";
@@ -113,7 +113,7 @@ int main(int argc, char **argv) {
     memset(&resp, 0, sizeof(resp));
     core_strbuf_init(&resp.body, NET_HTTP_RESPONSE_BYTES_MAX);
     double t = now_s();
-    net_query_export(&rt, &req, &resp);
+    net_query_export(&env, &req, &resp);
     t = now_s() - t;
     if (resp.status != 0 && resp.status != 200) {
       fprintf(stderr, "bench_export: status %d: %s\n", resp.status,

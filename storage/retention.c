@@ -6,6 +6,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 #include <unistd.h>
 
 #include "core/base/limits.h"
+#include "core/base/strbuf.h"
 #include "storage/recover.h"
 
 struct seg {
@@ -140,4 +143,37 @@ int stor_retention_run(const char *data_dir, unsigned shard_count,
   st->segments = count;
   free(segs);
   return 0;
+}
+
+void stor_retention_render(const struct stor_retention_stats *st,
+                           struct core_strbuf *out) {
+  static const struct {
+    const char *name, *type, *help;
+    size_t off;
+  } f[] = {
+      {"sluice_retention_deleted_segments_total", "counter",
+       "Segments deleted by retention.",
+       offsetof(struct stor_retention_stats, deleted_segments)},
+      {"sluice_retention_deleted_bytes_total", "counter",
+       "Bytes of segments deleted by retention.",
+       offsetof(struct stor_retention_stats, deleted_bytes)},
+      {"sluice_retention_deleted_by_age_total", "counter",
+       "Segments deleted for being older than --retention.",
+       offsetof(struct stor_retention_stats, deleted_by_age)},
+      {"sluice_retention_deleted_by_size_total", "counter",
+       "Segments deleted to stay under --max-disk-bytes.",
+       offsetof(struct stor_retention_stats, deleted_by_size)},
+      {"sluice_storage_disk_bytes", "gauge",
+       "Bytes of segment files of every shard.",
+       offsetof(struct stor_retention_stats, disk_bytes)},
+      {"sluice_storage_segments", "gauge", "Segment files of every shard.",
+       offsetof(struct stor_retention_stats, segments)},
+  };
+  for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+    const uint64_t *v =
+        (const uint64_t *)(const void *)((const char *)st + f[i].off);
+    core_strbuf_appendf(out, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n",
+                        f[i].name, f[i].help, f[i].name, f[i].type, f[i].name,
+                        __atomic_load_n(v, __ATOMIC_RELAXED));
+  }
 }

@@ -32,4 +32,14 @@ int stor_retention_run(const char *data_dir, unsigned shard_count,
                        uint64_t disk_bytes_max, int64_t now_ms,
                        struct stor_retention_stats *st);
 
+struct core_strbuf;
+
+/*
+ * Append st as Prometheus text (sluice_retention_*, sluice_storage_disk_bytes,
+ * sluice_storage_segments), read with relaxed atomic loads since the main
+ * thread writes st while the query thread renders it.
+ */
+void stor_retention_render(const struct stor_retention_stats *st,
+                           struct core_strbuf *out);
+
 #endif

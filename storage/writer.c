@@ -20,10 +20,9 @@
 
 #include "core/base/assert.h"
 #include "core/base/fault.h"
+#include "core/base/ring.h"
+#include "core/base/stat.h"
 #include "core/ingest/series.h"
-#include "core/shard/stats.h"
-#include "core/parse/statsd_types.h"
-#include "net/uring.h"
 #include "storage/block.h"
 #include "storage/logblock.h"
 #include "storage/recover.h"
@@ -46,15 +45,24 @@ static int map_buffers(struct stor_writer *w) {
   /* Registered buffers pin memory: a refusal (RLIMIT_MEMLOCK) falls back
    * to plain writes rather than failing the shard. */
   w->bufs_registered =
-      io_uring_register_buffers(w->ring, iov, STOR_WRITE_BUFS_COUNT) == 0;
+      io_uring_register_buffers(&w->ring->uring, iov, STOR_WRITE_BUFS_COUNT) == 0;
   return 0;
 }
 
-int stor_writer_init(struct stor_writer *w, struct io_uring *ring,
-                     struct core_stats *stats, struct core_series *series,
+static void complete(void *ctx, const struct io_uring_cqe *cqe,
+                     int64_t now_ms);
+
+static size_t seg_mark_bytes(const struct stor_writer *w) {
+  return sizeof(*w->seg_mark) * (size_t)w->cfg.series_max;
+}
+
+int stor_writer_init(struct stor_writer *w, struct core_ring *ring,
+                     struct stor_stats *stats,
+                     const struct core_series *series,
                      const struct stor_writer_cfg *cfg, uint64_t *active_pub) {
   int rc;
 
+  ASSERT(cfg->series_max > 0);
   memset(w, 0, sizeof(*w));
   w->ring = ring;
   w->stats = stats;
@@ -81,9 +89,21 @@ int stor_writer_init(struct stor_writer *w, struct io_uring *ring,
     if (rc < 0)
       goto fail;
   }
+  /* Zero pages (no segment has seq 0): touched only as ids are used. */
+  w->seg_mark = mmap(NULL, seg_mark_bytes(w), PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (w->seg_mark == MAP_FAILED) {
+    w->seg_mark = NULL;
+    rc = -ENOMEM;
+    goto fail;
+  }
   rc = map_buffers(w);
   if (rc < 0)
     goto fail;
+  rc = core_ring_register(ring, complete, w);
+  if (rc < 0)
+    goto fail;
+  w->tag = rc;
   return 0;
 fail:
   stor_writer_free(w);
@@ -94,12 +114,15 @@ void stor_writer_free(struct stor_writer *w) {
   if (w->ring == NULL)
     return; /* never set up */
   if (w->bufs_registered)
-    io_uring_unregister_buffers(w->ring);
+    io_uring_unregister_buffers(&w->ring->uring);
   w->bufs_registered = 0;
   if (w->buf_mem)
     munmap(w->buf_mem, w->buf_bytes * STOR_WRITE_BUFS_COUNT);
   if (w->dict)
     munmap(w->dict, sizeof(*w->dict) * CORE_HEAD_POINTS_MAX);
+  if (w->seg_mark)
+    munmap(w->seg_mark, seg_mark_bytes(w));
+  w->seg_mark = NULL;
   if (w->seg_fd >= 0)
     close(w->seg_fd);
   if (w->closing_fd >= 0)
@@ -112,10 +135,6 @@ void stor_writer_free(struct stor_writer *w) {
 }
 
 /* ---- sealing -------------------------------------------------------------- */
-
-int stor_writer_can_seal(const struct stor_writer *w) {
-  return w->order_len < STOR_WRITE_BUFS_COUNT;
-}
 
 /* Start a new segment for the blocks encoded from now on when due. */
 static void maybe_roll(struct stor_writer *w, int64_t now_ms) {
@@ -134,10 +153,12 @@ static uint32_t collect_dict(struct stor_writer *w, const struct core_head *h) {
   uint32_t n = 0, mark = (uint32_t)w->enc_seg_seq;
 
   for (uint32_t i = 0; i < h->count; i++) {
-    struct core_series_entry *e = &w->series->entries[h->series_id[i]];
-    if (e->seg_mark == mark)
+    uint32_t id = h->series_id[i];
+    const struct core_series_entry *e = &w->series->entries[id];
+    ASSERT(id < w->cfg.series_max);
+    if (w->seg_mark[id] == mark)
       continue;
-    e->seg_mark = mark;
+    w->seg_mark[id] = mark;
     w->dict[n++] = (struct stor_dict_entry){
         .id = e->id,
         .type = e->type,
@@ -198,7 +219,7 @@ int stor_writer_seal(struct stor_writer *w, const struct core_head *h,
   if (n <= 0) {
     /* Cannot happen with buffers sized by stor_block_bytes_max; counted,
      * and the segment rolls so no later block relies on this dictionary. */
-    core_stat_add(&w->stats->stor_points_lost, h->count);
+    core_stat_add(&w->stats->points_lost, h->count);
     w->enc_seg_bytes = w->cfg.segment_bytes_max;
     return -EIO;
   }
@@ -224,7 +245,7 @@ int stor_writer_seal_logs(struct stor_writer *w, const struct stor_log_rec *recs
   if (len <= 0) {
     /* Cannot happen within the log head's bounds; counted. A log block
      * carries no state later blocks need, so no roll. */
-    core_stat_add(&w->stats->stor_logs_lost, n);
+    core_stat_add(&w->stats->logs_lost, n);
     return -EIO;
   }
   enqueue(w, idx, (size_t)len, n, 1, now_ms);
@@ -257,16 +278,16 @@ static void open_segment(struct stor_writer *w, uint64_t seg_seq) {
       return; /* one retirement at a time; pump runs again on completion */
     w->closing_fd = w->seg_fd;
     w->seg_fd = -1;
-    sqe = net_uring_sqe(w->ring);
+    sqe = core_ring_sqe(w->ring);
     io_uring_prep_fsync(sqe, w->closing_fd, IORING_FSYNC_DATASYNC);
-    io_uring_sqe_set_data64(sqe, net_ud(NET_OP_STOR_CLOSE_FSYNC,
+    io_uring_sqe_set_data64(sqe, core_ring_ud(w->tag, STOR_OP_CLOSE_FSYNC,
                                         w->written_seq));
   }
   stor_segment_name(seg_seq, w->open_name, sizeof(w->open_name));
-  sqe = net_uring_sqe(w->ring);
+  sqe = core_ring_sqe(w->ring);
   io_uring_prep_openat(sqe, w->cfg.dir_fd, w->open_name,
                        O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  io_uring_sqe_set_data64(sqe, net_ud(NET_OP_STOR_OPEN, seg_seq));
+  io_uring_sqe_set_data64(sqe, core_ring_ud(w->tag, STOR_OP_OPEN, seg_seq));
   w->opening = 1;
 }
 
@@ -276,7 +297,7 @@ static void open_segment(struct stor_writer *w, uint64_t seg_seq) {
  * block (a short write, which the retry then overwrites).
  */
 static void submit_write(struct stor_writer *w, struct stor_wbuf *b) {
-  struct io_uring_sqe *sqe = net_uring_sqe(w->ring);
+  struct io_uring_sqe *sqe = core_ring_sqe(w->ring);
   uint32_t idx = (uint32_t)(b - w->bufs);
   uint64_t nth = ++w->writes_done;
   unsigned len = (unsigned)b->len;
@@ -295,7 +316,7 @@ static void submit_write(struct stor_writer *w, struct stor_wbuf *b) {
                               (int)idx);
   else
     io_uring_prep_write(sqe, w->seg_fd, b->data, len, w->seg_off);
-  io_uring_sqe_set_data64(sqe, net_ud(NET_OP_STOR_WRITE, idx));
+  io_uring_sqe_set_data64(sqe, core_ring_ud(w->tag, STOR_OP_WRITE, idx));
   b->state = STOR_BUF_WRITING;
   w->write_inflight = 1;
 }
@@ -352,9 +373,9 @@ static void maybe_fsync(struct stor_writer *w, int64_t now_ms) {
   if (!flush_waiting(w) &&
       now_ms - w->last_fsync_ms < (int64_t)w->cfg.fsync_interval_ms)
     return;
-  sqe = net_uring_sqe(w->ring);
+  sqe = core_ring_sqe(w->ring);
   io_uring_prep_fsync(sqe, w->seg_fd, IORING_FSYNC_DATASYNC);
-  io_uring_sqe_set_data64(sqe, net_ud(NET_OP_STOR_FSYNC, 0));
+  io_uring_sqe_set_data64(sqe, core_ring_ud(w->tag, STOR_OP_FSYNC, 0));
   w->fsync_inflight = 1;
   w->fsync_covers = w->written_seq;
   w->last_fsync_ms = now_ms;
@@ -383,9 +404,9 @@ int stor_writer_flush(struct stor_writer *w, uint64_t gen, int64_t now_ms) {
 static void drop_queue(struct stor_writer *w) {
   while (w->order_len > 0) {
     struct stor_wbuf *b = front(w);
-    core_stat_add(&w->stats->stor_blocks_lost, 1);
-    core_stat_add(b->logs ? &w->stats->stor_logs_lost
-                          : &w->stats->stor_points_lost,
+    core_stat_add(&w->stats->blocks_lost, 1);
+    core_stat_add(b->logs ? &w->stats->logs_lost
+                          : &w->stats->points_lost,
                   b->points);
     w->lost_seq = b->seq;
     for (uint32_t i = 0; i < w->wait_count; i++)
@@ -401,7 +422,7 @@ static void drop_queue(struct stor_writer *w) {
 
 static void on_write(struct stor_writer *w, const struct io_uring_cqe *cqe,
                      int64_t now_ms) {
-  struct stor_wbuf *b = &w->bufs[net_ud_arg(cqe->user_data)];
+  struct stor_wbuf *b = &w->bufs[core_ring_ud_arg(cqe->user_data)];
   int res = b->fault ? b->fault : cqe->res;
 
   ASSERT(b == front(w) && b->state == STOR_BUF_WRITING);
@@ -409,13 +430,13 @@ static void on_write(struct stor_writer *w, const struct io_uring_cqe *cqe,
   if (res == (int)b->len) {
     w->seg_off += b->len;
     w->written_seq = b->seq;
-    core_stat_add(&w->stats->stor_blocks_written, 1);
-    core_stat_add(&w->stats->stor_bytes_written, b->len);
+    core_stat_add(&w->stats->blocks_written, 1);
+    core_stat_add(&w->stats->bytes_written, b->len);
     pop_front(w);
     return;
   }
   /* Nothing past seg_off counts: the retry overwrites whatever landed. */
-  core_stat_add(&w->stats->stor_write_errors, 1);
+  core_stat_add(&w->stats->write_errors, 1);
   b->state = STOR_BUF_QUEUED;
   b->retry_at_ms = now_ms + STOR_WRITE_RETRY_MS;
   if (++b->tries > STOR_WRITE_RETRIES_MAX)
@@ -429,7 +450,7 @@ static void on_open(struct stor_writer *w, const struct io_uring_cqe *cqe,
   w->opening = 0;
   if (cqe->res < 0) {
     struct stor_wbuf *b = front(w);
-    core_stat_add(&w->stats->stor_write_errors, 1);
+    core_stat_add(&w->stats->write_errors, 1);
     if (b != NULL) {
       b->retry_at_ms = now_ms + STOR_WRITE_RETRY_MS;
       if (++b->tries > STOR_WRITE_RETRIES_MAX)
@@ -438,14 +459,14 @@ static void on_open(struct stor_writer *w, const struct io_uring_cqe *cqe,
     return;
   }
   w->seg_fd = cqe->res;
-  w->seg_seq = net_ud_arg(cqe->user_data);
+  w->seg_seq = core_ring_ud_arg(cqe->user_data);
   w->seg_off = 0;
   publish_active(w);
-  core_stat_add(&w->stats->stor_segments_opened, 1);
+  core_stat_add(&w->stats->segments_opened, 1);
   /* The new file's name must be durable before its blocks count as such. */
-  sqe = net_uring_sqe(w->ring);
+  sqe = core_ring_sqe(w->ring);
   io_uring_prep_fsync(sqe, w->cfg.dir_fd, 0);
-  io_uring_sqe_set_data64(sqe, net_ud(NET_OP_STOR_DIRSYNC, 0));
+  io_uring_sqe_set_data64(sqe, core_ring_ud(w->tag, STOR_OP_DIRSYNC, 0));
   w->dir_sync_wanted = 1;
 }
 
@@ -463,47 +484,50 @@ static int faulted_fsync(struct stor_writer *w, int res) {
  */
 static void on_fsync_result(struct stor_writer *w, int res, uint64_t covers) {
   if (res < 0) {
-    core_stat_add(&w->stats->stor_fsync_errors, 1);
+    core_stat_add(&w->stats->fsync_errors, 1);
     for (uint32_t i = 0; i < w->wait_count; i++)
       if (w->waits[i].target <= covers)
         w->waits[i].failed = 1;
     w->enc_seg_bytes = w->cfg.segment_bytes_max;
   }
-  core_stat_add(&w->stats->stor_fsyncs, 1);
+  core_stat_add(&w->stats->fsyncs, 1);
   set_durable(w, covers);
 }
 
 static void on_close_fsync(struct stor_writer *w,
                            const struct io_uring_cqe *cqe) {
-  struct io_uring_sqe *sqe = net_uring_sqe(w->ring);
+  struct io_uring_sqe *sqe = core_ring_sqe(w->ring);
 
-  on_fsync_result(w, faulted_fsync(w, cqe->res), net_ud_arg(cqe->user_data));
+  on_fsync_result(w, faulted_fsync(w, cqe->res), core_ring_ud_arg(cqe->user_data));
   io_uring_prep_close(sqe, w->closing_fd);
-  io_uring_sqe_set_data64(sqe, net_ud(NET_OP_STOR_CLOSE, 0));
+  io_uring_sqe_set_data64(sqe, core_ring_ud(w->tag, STOR_OP_CLOSE, 0));
 }
 
-void stor_writer_complete(struct stor_writer *w, const struct io_uring_cqe *cqe,
-                          int64_t now_ms) {
-  switch (net_ud_op(cqe->user_data)) {
-  case NET_OP_STOR_WRITE:
+/* The writer's handler on the ring: every completion of its ops. */
+static void complete(void *ctx, const struct io_uring_cqe *cqe,
+                     int64_t now_ms) {
+  struct stor_writer *w = ctx;
+
+  switch (core_ring_ud_op(cqe->user_data)) {
+  case STOR_OP_WRITE:
     on_write(w, cqe, now_ms);
     break;
-  case NET_OP_STOR_OPEN:
+  case STOR_OP_OPEN:
     on_open(w, cqe, now_ms);
     break;
-  case NET_OP_STOR_DIRSYNC:
+  case STOR_OP_DIRSYNC:
     w->dir_sync_wanted = 0;
     if (cqe->res < 0)
-      core_stat_add(&w->stats->stor_fsync_errors, 1);
+      core_stat_add(&w->stats->fsync_errors, 1);
     break;
-  case NET_OP_STOR_FSYNC:
+  case STOR_OP_FSYNC:
     w->fsync_inflight = 0;
     on_fsync_result(w, faulted_fsync(w, cqe->res), w->fsync_covers);
     break;
-  case NET_OP_STOR_CLOSE_FSYNC:
+  case STOR_OP_CLOSE_FSYNC:
     on_close_fsync(w, cqe);
     break;
-  case NET_OP_STOR_CLOSE:
+  case STOR_OP_CLOSE:
     w->closing_fd = -1;
     break;
   default:

@@ -2,8 +2,8 @@
  * storage/writer.h - a shard's segment writer (see writer_types.h).
  *
  * Every call runs on the shard thread; all I/O goes through the shard's
- * io_uring. Completions whose op is NET_OP_STOR_* go to
- * stor_writer_complete.
+ * io_uring, on which the writer registers itself as an owner (its
+ * completions never pass through anyone else).
  */
 #ifndef SLUICE_STORAGE_WRITER_H
 #define SLUICE_STORAGE_WRITER_H
@@ -14,20 +14,21 @@
 #include "storage/writer_types.h"
 
 /*
- * Set up the writer: encoder, registered write buffers. Runs on the shard
- * thread after its ring exists. active_pub receives the seq of the segment
- * being written (read by retention, which never deletes it).
+ * Set up the writer: encoder, registered write buffers, its owner tag on
+ * ring. Runs on the shard thread after its ring exists.
+ *   stats       its counters (the caller's memory, read by /metrics)
+ *   series      the shard's dictionary: keys of the ids blocks carry
+ *   active_pub  receives the seq of the segment being written (read by
+ *               retention, which never deletes it); may be NULL
  * Returns 0 or -errno.
  */
-int stor_writer_init(struct stor_writer *w, struct io_uring *ring,
-                     struct core_stats *stats, struct core_series *series,
+int stor_writer_init(struct stor_writer *w, struct core_ring *ring,
+                     struct stor_stats *stats,
+                     const struct core_series *series,
                      const struct stor_writer_cfg *cfg, uint64_t *active_pub);
 
 /* Close files (synchronously: shutdown only) and free. Safe after failure. */
 void stor_writer_free(struct stor_writer *w);
-
-/* 1 when a write buffer is free, so stor_writer_seal will not fail. */
-int stor_writer_can_seal(const struct stor_writer *w);
 
 /*
  * Encode the head's points (with the dictionary entries of series new to
@@ -49,10 +50,6 @@ int stor_writer_seal(struct stor_writer *w, const struct core_head *h,
  */
 int stor_writer_seal_logs(struct stor_writer *w, const struct stor_log_rec *recs,
                           uint32_t n, int64_t now_ms);
-
-/* Handle a NET_OP_STOR_* completion. */
-void stor_writer_complete(struct stor_writer *w, const struct io_uring_cqe *cqe,
-                          int64_t now_ms);
 
 /* Time-driven work: write retries, grouped fsync, segment age. */
 void stor_writer_tick(struct stor_writer *w, int64_t now_ms);

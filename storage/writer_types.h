@@ -15,10 +15,38 @@
 #include <stdint.h>
 
 #include "core/base/limits.h"
+#include "core/base/ring_types.h"
 #include "core/ingest/series_types.h"
-#include "core/shard/stats_types.h"
 #include "storage/block_types.h"
 #include "storage/logblock_types.h"
+
+/* The writer's ops on the shard's ring (its own user_data op byte). */
+enum stor_op {
+  STOR_OP_OPEN = 1,   /* openat of a new segment file; arg: segment seq */
+  STOR_OP_WRITE,      /* write of one block; arg: buffer index */
+  STOR_OP_FSYNC,      /* fdatasync of the current segment */
+  STOR_OP_DIRSYNC,    /* fsync of the shard directory (new file names) */
+  STOR_OP_CLOSE_FSYNC,/* fdatasync of a segment being retired; arg: covers */
+  STOR_OP_CLOSE,      /* close of a retired segment */
+};
+
+/*
+ * Storage's counters (sluice_storage_*, sluice_recovery_*), one block per
+ * shard, written by that shard only (core/base/stat.h), read by /metrics.
+ */
+struct stor_stats {
+  uint64_t blocks_written;
+  uint64_t bytes_written;
+  uint64_t segments_opened;
+  uint64_t fsyncs;
+  uint64_t write_errors;             /* failed block writes (retried) */
+  uint64_t fsync_errors;
+  uint64_t blocks_lost;              /* given up after retries */
+  uint64_t points_lost;              /* points in blocks given up */
+  uint64_t logs_lost;                /* log records in blocks given up */
+  uint64_t recovery_truncated_bytes; /* torn tails cut at start-up */
+  uint64_t recovery_segments;        /* segments checked at start-up */
+};
 
 enum stor_buf_state {
   STOR_BUF_FREE = 0,
@@ -55,6 +83,7 @@ struct stor_writer_cfg {
   uint32_t fsync_interval_ms;
   uint64_t segment_bytes_max;
   uint64_t segment_age_ms_max;
+  uint32_t series_max;        /* ids the series dictionary can hand out */
   int logs;                   /* set up the log block encoder too */
   /* called for every answered flush; failed: a covered block was lost */
   void (*answer)(void *ctx, uint64_t gen, int failed);
@@ -62,9 +91,13 @@ struct stor_writer_cfg {
 };
 
 struct stor_writer {
-  struct io_uring *ring;
-  struct core_stats *stats;
-  struct core_series *series;
+  struct core_ring *ring;
+  int tag;                        /* its owner tag on the ring */
+  struct stor_stats *stats;
+  const struct core_series *series;
+  /* per series id: the segment (low 32 bits of its seq) whose dictionary
+   * entries hold it already; a series new to a segment is written there */
+  uint32_t *seg_mark;
   struct stor_writer_cfg cfg;
   struct stor_encoder enc;
   struct stor_logenc lenc;        /* log blocks (cfg.logs) */

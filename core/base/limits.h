@@ -59,7 +59,9 @@
                                                stor_logblock_rec_text_bytes */
 
 /* ---- io_uring (per shard) ------------------------------------------------ */
-#define NET_RING_ENTRIES 1024              /* SQ entries; CQ is twice that */
+#define CORE_RING_ENTRIES 1024             /* SQ entries; CQ is twice that */
+#define CORE_RING_OWNERS_MAX 8             /* handlers registered on one ring */
+#define CORE_RING_PARKED_MAX 4096          /* CQEs parked while an owner waits */
 #define NET_UDP_BUF_BYTES (65536 + 512)    /* one provided buffer = one datagram + header */
 #define NET_UDP_BUFS_COUNT 256             /* provided buffers for UDP (power of 2) */
 #define NET_TCP_BUF_BYTES 16384            /* one provided buffer for TCP recv */
@@ -69,7 +71,7 @@
 #define NET_UDP_RCVBUF_BYTES_MIN 4096      /* smallest --udp-rcvbuf-bytes */
 #define NET_UDP_RCVBUF_BYTES_MAX (512 << 20) /* largest: the kernel doubles it in an int */
 #define NET_TCP_CONNS_PER_SHARD_MIN 1      /* smallest --max-tcp-connections */
-#define NET_TICK_MS 100                    /* shard wakes at least this often */
+#define CORE_TICK_MS 100                   /* shard wakes at least this often */
 #define NET_DRAIN_DATAGRAMS_MAX 65536      /* datagrams read at shutdown */
 
 /* ---- control ring (main thread -> shard) --------------------------------- */
@@ -152,7 +154,6 @@
 #define STOR_SEGMENT_AGE_MS_DEFAULT (3600u * 1000) /* --segment-max-age */
 #define STOR_WRITE_RETRIES_MAX 3           /* a failed block write is retried */
 #define STOR_WRITE_RETRY_MS 200            /* ... this long after its failure */
-#define STOR_DEFERRED_CQES_MAX 4096        /* CQEs parked while a seal waits */
 #define STOR_FLUSH_TIMEOUT_MS 10000        /* POST /api/v1/flush gives up */
 #define STOR_RETENTION_TICK_MS 1000        /* retention runs this often */
 #define STOR_SEGMENTS_MAX 65536            /* segments a scan considers */
@@ -172,7 +173,7 @@
 _Static_assert(STOR_WRITE_BUFS_COUNT >= 2, "one block encodes while one writes");
 _Static_assert(STOR_BLOCK_POINTS_MAX >= CORE_HEAD_POINTS_MAX,
                "a full head fits one block");
-_Static_assert(STOR_DEFERRED_CQES_MAX >= 2 * NET_RING_ENTRIES,
+_Static_assert(CORE_RING_PARKED_MAX >= 2 * CORE_RING_ENTRIES,
                "a whole CQ can be parked while a seal waits");
 _Static_assert(STOR_SEGMENT_BYTES_DEFAULT >= STOR_SEGMENT_BYTES_MIN &&
                    STOR_SEGMENT_BYTES_DEFAULT <= STOR_SEGMENT_BYTES_MAX,
@@ -232,9 +233,9 @@ _Static_assert(NET_UDP_BUFS_COUNT + NET_TCP_BUFS_COUNT <= 32768,
                "buffer ids fit 16 bits");
 _Static_assert((CORE_CTL_RING_ENTRIES & (CORE_CTL_RING_ENTRIES - 1)) == 0,
                "control ring size is a power of two");
-_Static_assert(NET_TICK_MS * 4 <= CORE_STOP_TIMEOUT_MS,
+_Static_assert(CORE_TICK_MS * 4 <= CORE_STOP_TIMEOUT_MS,
                "a shard notices stop well within the stop timeout");
-_Static_assert(NET_TICK_MS <= CORE_HEAD_AGE_MS_DEFAULT,
+_Static_assert(CORE_TICK_MS <= CORE_HEAD_AGE_MS_DEFAULT,
                "the tick is finer than the head age bound");
 _Static_assert(SIMD_NUMBER_BYTES_MAX >= 800,
                "any double's shortest exact decimal form (767 digits) parses");

@@ -22,12 +22,12 @@
 #include "core/ingest/head.h"
 #include "core/ingest/loghead.h"
 #include "core/ingest/pipe.h"
-#include "core/shard/stats.h"
+#include "core/base/ring.h"
 #include "core/parse/syslog_frame.h"
-#include "net/uring.h"
+#include "core/shard/stats.h"
+#include "core/shard/store.h"
 #include "simd/simd.h"
 #include "storage/recover.h"
-#include "storage/writer.h"
 
 #define IMPORT_FILES_MAX 1024
 
@@ -77,9 +77,9 @@ struct file_map {
 struct import_shard {
   struct core_stats stats;
   struct core_pipe pipe;
-  struct io_uring ring;
-  struct stor_writer writer;
-  int ring_ok, store, dir_fd, no_store;
+  struct core_ring ring;
+  struct core_store store;
+  int dir_fd, no_store;
   enum import_proto proto;
   const struct file_map *files;
   unsigned nfiles, id, count;
@@ -106,50 +106,6 @@ static int64_t wall_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Wait for one completion of the import ring (only storage uses it). */
-static void wait_one(struct import_shard *s) {
-  struct __kernel_timespec tick = {.tv_sec = 0,
-                                   .tv_nsec = NET_TICK_MS * 1000000L};
-  struct io_uring_cqe *cqe;
-
-  /* Bounded: a failed write waits for its retry time, not a completion. */
-  io_uring_submit_and_wait_timeout(&s->ring, &cqe, 1, &tick, NULL);
-  while (io_uring_peek_cqe(&s->ring, &cqe) == 0) {
-    stor_writer_complete(&s->writer, cqe, wall_ms());
-    io_uring_cqe_seen(&s->ring, cqe);
-  }
-  stor_writer_tick(&s->writer, wall_ms());
-}
-
-static int try_seal(struct import_shard *s, const struct core_head *h,
-                    const struct core_loghead *lh) {
-  if (h != NULL)
-    return stor_writer_seal(&s->writer, h, wall_ms());
-  return stor_writer_seal_logs(&s->writer, lh->recs, lh->count, wall_ms());
-}
-
-static void import_sink(struct core_head *h, void *ctx) {
-  struct import_shard *s = ctx;
-
-  core_stat_add(&s->stats.head_sealed_blocks, 1);
-  core_stat_add(&s->stats.head_sealed_points, h->count);
-  while (s->store && try_seal(s, h, NULL) == -ENOBUFS) {
-    core_stat_add(&s->stats.stor_backpressure_waits, 1);
-    wait_one(s);
-  }
-}
-
-static void import_log_sink(struct core_loghead *h, void *ctx) {
-  struct import_shard *s = ctx;
-
-  core_stat_add(&s->stats.loghead_sealed_blocks, 1);
-  core_stat_add(&s->stats.loghead_sealed_records, h->count);
-  while (s->store && try_seal(s, NULL, h) == -ENOBUFS) {
-    core_stat_add(&s->stats.stor_backpressure_waits, 1);
-    wait_one(s);
-  }
-}
-
 static void no_answer(void *ctx, uint64_t gen, int failed) {
   (void)ctx;
   (void)gen;
@@ -171,9 +127,6 @@ static int storage_setup(struct import_shard *s) {
     return -errno;
   if ((rc = stor_recover_dir(s->dir_fd, path, &r, stderr)) < 0)
     return rc;
-  if ((rc = net_uring_init(&s->ring, NET_RING_ENTRIES)) < 0)
-    return rc;
-  s->ring_ok = 1;
   wc = (struct stor_writer_cfg){.shard = (uint16_t)s->id,
                                 .dir_fd = s->dir_fd,
                                 .next_seg_seq = r.max_seg_seq + 1,
@@ -182,27 +135,18 @@ static int storage_setup(struct import_shard *s) {
                                 .segment_bytes_max = s->cfg->segment_bytes_max,
                                 .segment_age_ms_max =
                                     s->cfg->segment_age_ms_max,
+                                .series_max = s->cfg->max_series,
                                 .logs = s->proto == PROTO_SYSLOG,
                                 .answer = no_answer};
-  rc = stor_writer_init(&s->writer, &s->ring, &s->stats, &s->pipe.series,
-                        &wc, NULL);
-  s->store = rc == 0;
-  return rc;
+  return core_store_open(&s->store, &s->pipe.series, &wc, NULL);
 }
 
-/* Make every block durable, then release the ring and directory. */
+/* Make every block durable (no deadline: the writer bounds each block's
+ * retries), then release the ring and directory. */
 static void storage_finish(struct import_shard *s) {
-  if (s->store) {
-    stor_writer_flush(&s->writer, 0, wall_ms());
-    while (!stor_writer_idle(&s->writer)) {
-      stor_writer_tick(&s->writer, wall_ms());
-      if (!stor_writer_idle(&s->writer))
-        wait_one(s);
-    }
-  }
-  stor_writer_free(&s->writer);
-  if (s->ring_ok)
-    io_uring_queue_exit(&s->ring);
+  core_store_drain(&s->store, INT64_MAX);
+  core_store_free(&s->store);
+  core_ring_free(&s->ring);
   if (s->dir_fd >= 0)
     close(s->dir_fd);
 }
@@ -246,11 +190,16 @@ static void *import_main(void *arg) {
   CPU_SET(s->cpu, &set);
   pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
   s->dir_fd = -1;
-  s->rc = core_pipe_init(&s->pipe, &s->stats, s->cfg->max_series,
-                         s->cfg->line_bytes_max, import_sink, s);
+  /* the ring serves storage only: --no-store needs none */
+  s->rc = s->no_store ? 0 : core_ring_init(&s->ring, CORE_RING_ENTRIES);
+  core_store_init(&s->store, &s->ring, &s->stats);
+  if (s->rc == 0)
+    s->rc = core_pipe_init(&s->pipe, &s->stats, s->cfg->max_series,
+                           s->cfg->line_bytes_max, core_store_head_sink,
+                           &s->store);
   if (s->rc == 0 && s->proto == PROTO_SYSLOG)
     s->rc = core_pipe_logs_init(&s->pipe, s->cfg->syslog_bytes_max,
-                                import_log_sink, s);
+                                core_store_loghead_sink, &s->store);
   if (s->rc == 0 && !s->no_store)
     s->rc = storage_setup(s);
   if (s->rc == 0) {
@@ -308,9 +257,9 @@ static void sum(const struct import_shard *s, unsigned n,
     for (int k = 0; k < CORE_SYSLOG_ERR_COUNT; k++)
       t->errors += core_stat_get(&s[i].stats.parse_errors_syslog[k]);
     t->rejected += core_stat_get(&s[i].stats.series_rejected);
-    t->bytes += core_stat_get(&s[i].stats.stor_bytes_written);
-    t->lost += core_stat_get(&s[i].stats.stor_points_lost) +
-               core_stat_get(&s[i].stats.stor_logs_lost);
+    t->bytes += core_stat_get(&s[i].stats.stor.bytes_written);
+    t->lost += core_stat_get(&s[i].stats.stor.points_lost) +
+               core_stat_get(&s[i].stats.stor.logs_lost);
   }
 }
 

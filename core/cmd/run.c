@@ -19,8 +19,9 @@
 #include "core/cmd/cli.h"
 #include "core/cmd/config.h"
 #include "core/base/fault.h"
-#include "core/cmd/run.h"
+#include "core/cmd/run_types.h"
 #include "core/shard/shard.h"
+#include "core/shard/stats.h"
 #include "net/http.h"
 #include "net/query/query.h"
 #include "net/sock.h"
@@ -175,9 +176,9 @@ static int open_listeners(struct core_config *c, struct core_shard *sh) {
 }
 
 static void stop_all(struct core_runtime *rt) {
-  if (rt->http)
-    net_http_server_stop(rt->http);
-  rt->http = NULL;
+  if (rt->query.http)
+    net_http_server_stop(rt->query.http);
+  rt->query.http = NULL;
   for (unsigned i = 0; i < rt->shard_count; i++)
     core_shard_stop(&rt->shards[i]);
 }
@@ -203,8 +204,8 @@ static int prepare_storage(struct core_runtime *rt, struct core_shard *sh) {
   if (rc < 0)
     return core_cli_fail("run", "cannot read \"%s\": %s", path,
                          strerror(-rc));
-  sh->stats.recovery_truncated_bytes = r.truncated_bytes;
-  sh->stats.recovery_segments = r.segments;
+  sh->stats.stor.recovery_truncated_bytes = r.truncated_bytes;
+  sh->stats.stor.recovery_segments = r.segments;
   sh->next_seg_seq = r.max_seg_seq + 1;
   sh->next_block_seq = r.max_block_seq + 1;
   return 0;
@@ -238,23 +239,40 @@ static int start_shards(struct core_runtime *rt) {
   return 0;
 }
 
+static int run_flush(void *ctx);
+
+/* GET /metrics: every shard's counters, then retention's. */
+static int run_metrics(void *ctx, struct core_strbuf *out) {
+  const struct core_runtime *rt = ctx;
+  int rc = core_stats_render(rt->stats, rt->shard_count, out);
+
+  stor_retention_render(&rt->retention, out);
+  return rc;
+}
+
 static int start_http(struct core_runtime *rt) {
   struct core_addr *a = &rt->cfg.http;
+  struct net_http_server *http;
   char s[96];
   int rc;
 
   if (!a->enabled)
     return 0;
+  rt->query = (struct net_query_env){.data_dir = rt->cfg.data_dir,
+                                     .metrics = run_metrics,
+                                     .flush = run_flush,
+                                     .ctx = rt};
   rc = net_http_server_start_opts(
-      &rt->http, &(struct net_http_server_opts){
-                     .host = a->host, .port = a->port, .fn = net_query_handle,
-                     .ctx = rt,
-                     .memory_bytes_max = rt->cfg.http_memory_bytes_max});
+      &http, &(struct net_http_server_opts){
+                 .host = a->host, .port = a->port, .fn = net_query_handle,
+                 .ctx = &rt->query,
+                 .memory_bytes_max = rt->cfg.http_memory_bytes_max});
   if (rc < 0)
     return core_cli_fail("run", "cannot serve HTTP on %s (--http): %s; "
                          "choose another address or set --http off",
                          addr_str(a, s, sizeof(s)), strerror(-rc));
-  a->port = net_http_server_port(rt->http);
+  __atomic_store_n(&rt->query.http, http, __ATOMIC_RELEASE);
+  a->port = net_http_server_port(http);
   return 0;
 }
 
@@ -413,7 +431,15 @@ static int all_answered(const struct core_runtime *rt, uint64_t gen,
   return 1;
 }
 
-int core_run_flush(struct core_runtime *rt) {
+/*
+ * POST /api/v1/flush (query thread, the one sender of control messages
+ * while shards run): every shard seals its open block and makes every
+ * sealed block durable; returns when all have answered: 0, -EIO when a
+ * shard lost a block it should have kept, or -ETIMEDOUT after
+ * STOR_FLUSH_TIMEOUT_MS.
+ */
+static int run_flush(void *ctx) {
+  struct core_runtime *rt = ctx;
   int64_t deadline = wall_ms() + STOR_FLUSH_TIMEOUT_MS;
   uint64_t gen = ++rt->flush_gen, drained;
   int failed = 0;

@@ -19,7 +19,6 @@ struct core_series_entry {
   uint64_t key_off;   /* offset of the key in the arena */
   double gauge;       /* last gauge value, for +N/-N deltas */
   uint32_t head_mark; /* head generation that last counted its key bytes */
-  uint32_t seg_mark;  /* segment generation whose dictionary holds it */
   uint8_t type;       /* enum core_statsd_type of its first point */
   uint8_t gauge_set;  /* gauge holds a value */
 };

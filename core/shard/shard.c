@@ -11,124 +11,14 @@
 #include <unistd.h>
 
 #include "core/base/assert.h"
+#include "core/base/ring.h"
 #include "core/cmd/config_types.h"
 #include "core/ingest/head.h"
 #include "core/ingest/loghead.h"
 #include "core/ingest/pipe.h"
 #include "core/shard/stats.h"
+#include "core/shard/store.h"
 #include "net/io.h"
-#include "net/uring.h"
-#include "storage/writer.h"
-
-static int64_t now_ms(void) {
-  struct timespec ts;
-
-  clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void defer_cqe(struct core_shard *sh, const struct io_uring_cqe *cqe) {
-  struct core_deferred *d = &sh->deferred;
-
-  ASSERT(d->len < STOR_DEFERRED_CQES_MAX);
-  d->cqes[(d->head + d->len++) % STOR_DEFERRED_CQES_MAX] = *cqe;
-}
-
-static int is_storage_op(enum net_op op) {
-  return op >= NET_OP_STOR_OPEN && op <= NET_OP_STOR_CLOSE;
-}
-
-/*
- * Take the oldest completion off the CQ into *out, consuming it first.
- * Why copy-then-consume: handling a completion may seal a block and wait
- * for storage completions of this same ring (wait_storage); that inner
- * wait must never see a completion its caller is still handling.
- * Returns 1, or 0 when the CQ is empty. No system call.
- */
-static int take_cqe(struct io_uring *ring, struct io_uring_cqe *out) {
-  struct io_uring_cqe *cqe;
-  unsigned head;
-
-  io_uring_for_each_cqe(ring, head, cqe) {
-    *out = *cqe;
-    io_uring_cq_advance(ring, 1);
-    return 1;
-  }
-  return 0;
-}
-
-/*
- * Wait for one batch of completions while a seal needs a write buffer:
- * storage completions are handled, every other one is parked (receiving
- * would re-enter the head being sealed). Returns 0, or -ENOSPC when the
- * parking space could overflow.
- */
-static int wait_storage(struct core_shard *sh) {
-  struct __kernel_timespec tick = {.tv_sec = 0,
-                                   .tv_nsec = NET_TICK_MS * 1000000L};
-  struct io_uring_cqe *cqe, c;
-  int64_t t;
-
-  if (sh->deferred.len + 2 * NET_RING_ENTRIES > STOR_DEFERRED_CQES_MAX)
-    return -ENOSPC;
-  /* Bounded wait: a write may be waiting for its retry time, not for a
-   * completion, and the tick below is what resubmits it. */
-  io_uring_submit_and_wait_timeout(&sh->io.ring, &cqe, 1, &tick, NULL);
-  t = now_ms();
-  for (unsigned n = 0; n < 2 * NET_RING_ENTRIES && take_cqe(&sh->io.ring, &c);
-       n++) {
-    if (is_storage_op(net_ud_op(c.user_data)))
-      stor_writer_complete(&sh->writer, &c, t);
-    else
-      defer_cqe(sh, &c);
-  }
-  stor_writer_tick(&sh->writer, t);
-  return 0;
-}
-
-static int try_seal(struct core_shard *sh, const struct core_head *h,
-                    const struct core_loghead *lh) {
-  if (h != NULL)
-    return stor_writer_seal(&sh->writer, h, now_ms());
-  return stor_writer_seal_logs(&sh->writer, lh->recs, lh->count, now_ms());
-}
-
-/* A sealed head (h) or log head (lh) goes to the segment writer, waiting
- * for a buffer if all are busy: while it waits the shard receives nothing
- * (TCP senders are held back by their windows, UDP overflow is counted by
- * the kernel). */
-static void seal_waiting(struct core_shard *sh, const struct core_head *h,
-                         const struct core_loghead *lh) {
-  while (try_seal(sh, h, lh) == -ENOBUFS) {
-    core_stat_add(&sh->stats.stor_backpressure_waits, 1);
-    if (wait_storage(sh) < 0) {
-      core_stat_add(&sh->stats.stor_deferred_dropped, 1);
-      if (h != NULL)
-        core_stat_add(&sh->stats.stor_points_lost, h->count);
-      else
-        core_stat_add(&sh->stats.stor_logs_lost, lh->count);
-      return;
-    }
-  }
-}
-
-static void seal_sink(struct core_head *h, void *ctx) {
-  struct core_shard *sh = ctx;
-
-  core_stat_add(&sh->stats.head_sealed_blocks, 1);
-  core_stat_add(&sh->stats.head_sealed_points, h->count);
-  if (sh->storage)
-    seal_waiting(sh, h, NULL);
-}
-
-static void log_seal_sink(struct core_loghead *h, void *ctx) {
-  struct core_shard *sh = ctx;
-
-  core_stat_add(&sh->stats.loghead_sealed_blocks, 1);
-  core_stat_add(&sh->stats.loghead_sealed_records, h->count);
-  if (sh->storage)
-    seal_waiting(sh, NULL, h);
-}
 
 /* Seal both open blocks (metrics, logs). */
 static void seal_heads(struct core_shard *sh) {
@@ -145,19 +35,19 @@ static void flush_answer(void *ctx, uint64_t gen, int failed) {
     return; /* the shutdown flush has no one waiting */
   __atomic_store_n(&sh->flush_failed, failed, __ATOMIC_RELAXED);
   __atomic_store_n(&sh->flush_answered, gen, __ATOMIC_RELEASE);
-  sqe = net_uring_sqe(&sh->io.ring);
+  sqe = core_ring_sqe(&sh->ring);
   io_uring_prep_write(sqe, sh->flush_efd, &sh->one, sizeof(sh->one), 0);
-  io_uring_sqe_set_data64(sqe, net_ud(NET_OP_FLUSH_ACK, 0));
+  io_uring_sqe_set_data64(sqe,
+                          core_ring_ud(sh->tag, CORE_SHARD_OP_FLUSH_ACK, 0));
 }
 
 static void on_flush(struct core_shard *sh, uint64_t gen) {
+  int rc;
+
   seal_heads(sh);
-  if (!sh->storage) {
-    flush_answer(sh, gen, 0);
-    return;
-  }
-  if (stor_writer_flush(&sh->writer, gen, now_ms()) < 0)
-    flush_answer(sh, gen, 1);
+  rc = core_store_flush(&sh->store, gen);
+  if (rc != 0)
+    flush_answer(sh, gen, rc < 0); /* nothing kept (1), or too many (<0) */
 }
 
 static void set_state(struct core_shard *sh, enum core_shard_state s) {
@@ -165,10 +55,10 @@ static void set_state(struct core_shard *sh, enum core_shard_state s) {
 }
 
 static void arm_ctl(struct core_shard *sh) {
-  struct io_uring_sqe *sqe = net_uring_sqe(&sh->io.ring);
+  struct io_uring_sqe *sqe = core_ring_sqe(&sh->ring);
 
   io_uring_prep_read(sqe, sh->efd, &sh->efd_buf, sizeof(sh->efd_buf), 0);
-  io_uring_sqe_set_data64(sqe, net_ud(NET_OP_CTL, 0));
+  io_uring_sqe_set_data64(sqe, core_ring_ud(sh->tag, CORE_SHARD_OP_CTL, 0));
 }
 
 /* Handle every queued control message, then wait for the next. */
@@ -191,96 +81,55 @@ static void on_ctl(struct core_shard *sh) {
     arm_ctl(sh);
 }
 
-static void dispatch(struct core_shard *sh, const struct io_uring_cqe *cqe,
-                     int64_t t) {
-  enum net_op op = net_ud_op(cqe->user_data);
-
-  if (net_io_complete(&sh->io, &sh->pipe, cqe, t))
-    return;
-  if (op == NET_OP_CTL)
-    on_ctl(sh);
-  else if (is_storage_op(op))
-    stor_writer_complete(&sh->writer, cqe, t);
+/* The shard's own handler on its ring: control reads (flush answers need
+ * nothing when they complete). */
+static void complete(void *ctx, const struct io_uring_cqe *cqe,
+                     int64_t now_ms) {
+  (void)now_ms;
+  if (core_ring_ud_op(cqe->user_data) == CORE_SHARD_OP_CTL)
+    on_ctl(ctx);
 }
 
-/* Completions parked by wait_storage, oldest first (more may be parked
- * while these run). */
-static void run_deferred(struct core_shard *sh) {
-  struct core_deferred *d = &sh->deferred;
+/* Time-driven work of every part: block age, gauges, the writer. */
+static void tick(struct core_shard *sh) {
+  int64_t t = core_ring_now_ms();
 
-  while (d->len > 0) {
-    struct io_uring_cqe cqe = d->cqes[d->head];
-    d->head = (d->head + 1) % STOR_DEFERRED_CQES_MAX;
-    d->len--;
-    dispatch(sh, &cqe, now_ms());
-  }
-}
-
-/* Reap the completions now in the CQ (at most a CQ's worth, so the loop's
- * ticks keep running under load). Returns how many. */
-static unsigned reap(struct core_shard *sh) {
-  struct io_uring_cqe c;
-  unsigned n = 0;
-  int64_t t = now_ms();
-
-  run_deferred(sh);
-  while (n < 2 * NET_RING_ENTRIES && take_cqe(&sh->io.ring, &c)) {
-    n++;
-    dispatch(sh, &c, t);
-  }
-  run_deferred(sh);
-  return n;
+  core_head_tick(&sh->pipe.head, t, sh->cfg->block_max_age_ms);
+  core_loghead_tick(&sh->pipe.loghead, t, sh->cfg->block_max_age_ms);
+  core_stat_set(&sh->stats.head_points, sh->pipe.head.count);
+  core_stat_set(&sh->stats.loghead_records, sh->pipe.loghead.count);
+  core_store_tick(&sh->store);
 }
 
 static void loop(struct core_shard *sh) {
-  struct __kernel_timespec tick = {.tv_sec = 0,
-                                   .tv_nsec = NET_TICK_MS * 1000000L};
+  struct __kernel_timespec t = {.tv_sec = 0,
+                                .tv_nsec = CORE_TICK_MS * 1000000L};
   struct io_uring_cqe *cqe;
 
   while (!sh->stop) {
-    int rc = io_uring_submit_and_wait_timeout(&sh->io.ring, &cqe, 1, &tick,
+    int rc = io_uring_submit_and_wait_timeout(&sh->ring.uring, &cqe, 1, &t,
                                               NULL);
     if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EBUSY)
       core_stat_add(&sh->stats.rx_errors, 1);
-    reap(sh);
-    core_head_tick(&sh->pipe.head, now_ms(), sh->cfg->block_max_age_ms);
-    core_loghead_tick(&sh->pipe.loghead, now_ms(), sh->cfg->block_max_age_ms);
-    core_stat_set(&sh->stats.head_points, sh->pipe.head.count);
-    core_stat_set(&sh->stats.loghead_records, sh->pipe.loghead.count);
-    if (sh->storage)
-      stor_writer_tick(&sh->writer, now_ms());
+    core_ring_reap(&sh->ring);
+    tick(sh);
   }
 }
 
-/* At stop: make every sealed block durable, within the stop budget. */
-static void drain_storage(struct core_shard *sh) {
-  struct __kernel_timespec tick = {.tv_sec = 0,
-                                   .tv_nsec = NET_TICK_MS * 1000000L};
-  int64_t deadline = now_ms() + CORE_STOP_TIMEOUT_MS * 3 / 4;
-  struct io_uring_cqe *cqe;
-
-  if (!sh->storage)
-    return;
-  stor_writer_flush(&sh->writer, 0, now_ms());
-  while (!stor_writer_idle(&sh->writer) && now_ms() < deadline) {
-    io_uring_submit_and_wait_timeout(&sh->io.ring, &cqe, 1, &tick, NULL);
-    reap(sh);
-    stor_writer_tick(&sh->writer, now_ms());
-  }
-}
-
-/* Stop: what was received by the kernel before now is still ingested. */
+/* Stop: what was received by the kernel before now is still ingested,
+ * and every sealed block made durable within the stop budget. */
 static void drain(struct core_shard *sh) {
-  io_uring_submit(&sh->io.ring);
-  io_uring_get_events(&sh->io.ring);
-  reap(sh);
-  net_io_drain(&sh->io, &sh->pipe, now_ms());
-  io_uring_get_events(&sh->io.ring);
-  reap(sh);
+  io_uring_submit(&sh->ring.uring);
+  io_uring_get_events(&sh->ring.uring);
+  core_ring_reap(&sh->ring);
+  net_io_drain(&sh->io, core_ring_now_ms());
+  io_uring_get_events(&sh->ring.uring);
+  core_ring_reap(&sh->ring);
   seal_heads(sh);
   core_stat_set(&sh->stats.head_points, 0);
   core_stat_set(&sh->stats.loghead_records, 0);
-  drain_storage(sh);
+  core_store_drain(&sh->store,
+                   core_ring_now_ms() + CORE_STOP_TIMEOUT_MS * 3 / 4);
 }
 
 static int pin(int cpu) {
@@ -302,17 +151,27 @@ static int setup_storage(struct core_shard *sh) {
       .fsync_interval_ms = c->fsync_interval_ms,
       .segment_bytes_max = c->segment_bytes_max,
       .segment_age_ms_max = c->segment_age_ms_max,
+      .series_max = c->max_series,
       .logs = 1,
       .answer = flush_answer,
       .answer_ctx = sh};
-  int rc;
 
   sh->start_what = "set up the segment writer";
-  rc = stor_writer_init(&sh->writer, &sh->io.ring, &sh->stats,
-                        &sh->pipe.series, &wc, &sh->active_seg);
-  if (rc == 0)
-    sh->storage = 1;
-  return rc;
+  return core_store_open(&sh->store, &sh->pipe.series, &wc, &sh->active_seg);
+}
+
+/* The ring, with the shard as its first owner. */
+static int setup_ring(struct core_shard *sh) {
+  int rc;
+
+  sh->start_what = "set up io_uring";
+  if ((rc = core_ring_init(&sh->ring, CORE_RING_ENTRIES)) < 0)
+    return rc;
+  if ((rc = core_ring_register(&sh->ring, complete, sh)) < 0)
+    return rc;
+  sh->tag = rc;
+  core_store_init(&sh->store, &sh->ring, &sh->stats);
+  return 0;
 }
 
 static int setup(struct core_shard *sh) {
@@ -322,24 +181,28 @@ static int setup(struct core_shard *sh) {
   sh->start_what = "pin the thread to its CPU";
   if ((rc = pin(sh->cpu)) < 0)
     return rc;
+  if ((rc = setup_ring(sh)) < 0)
+    return rc;
   sh->start_what = "allocate the series dictionary and head";
   rc = core_pipe_init(&sh->pipe, &sh->stats, c->max_series, c->line_bytes_max,
-                      seal_sink, sh);
+                      core_store_head_sink, &sh->store);
   if (rc < 0)
     return rc;
   sh->start_what = "allocate the log head";
-  rc = core_pipe_logs_init(&sh->pipe, c->syslog_bytes_max, log_seal_sink, sh);
+  rc = core_pipe_logs_init(&sh->pipe, c->syslog_bytes_max,
+                           core_store_loghead_sink, &sh->store);
   if (rc < 0)
     return rc;
-  sh->start_what = "set up io_uring (ring, provided-buffer rings)";
-  rc = net_io_init(&sh->io, &(struct net_io_cfg){
-                                .udp_fd = sh->udp_fd,
-                                .tcp_fd = sh->tcp_fd,
-                                .syslog_udp_fd = sh->syslog_udp_fd,
-                                .syslog_tcp_fd = sh->syslog_tcp_fd,
-                                .conns_max = c->tcp_conns_max,
-                                .line_bytes_max = c->line_bytes_max,
-                                .syslog_bytes_max = c->syslog_bytes_max});
+  sh->start_what = "set up the receive side (buffer rings, connections)";
+  rc = net_io_init(&sh->io, &sh->ring, &sh->pipe,
+                   &(struct net_io_cfg){
+                       .udp_fd = sh->udp_fd,
+                       .tcp_fd = sh->tcp_fd,
+                       .syslog_udp_fd = sh->syslog_udp_fd,
+                       .syslog_tcp_fd = sh->syslog_tcp_fd,
+                       .conns_max = c->tcp_conns_max,
+                       .line_bytes_max = c->line_bytes_max,
+                       .syslog_bytes_max = c->syslog_bytes_max});
   if (rc < 0)
     return rc;
   /* owned by io now */
@@ -349,8 +212,17 @@ static int setup(struct core_shard *sh) {
   net_io_arm(&sh->io);
   arm_ctl(sh);
   sh->start_what = "submit the first receive requests";
-  rc = io_uring_submit(&sh->io.ring);
+  rc = io_uring_submit(&sh->ring.uring);
   return rc < 0 ? rc : 0;
+}
+
+/* Everything setup made, in reverse; safe after a failed setup. */
+static void teardown(struct core_shard *sh) {
+  core_store_free(&sh->store);
+  if (sh->io.ring != NULL) /* net_io_init ran and did not undo itself */
+    net_io_free(&sh->io);
+  core_pipe_free(&sh->pipe);
+  core_ring_free(&sh->ring);
 }
 
 static void *shard_main(void *arg) {
@@ -359,18 +231,14 @@ static void *shard_main(void *arg) {
 
   if (rc < 0) {
     sh->start_rc = rc;
-    stor_writer_free(&sh->writer);
-    net_io_free(&sh->io);
-    core_pipe_free(&sh->pipe);
+    teardown(sh);
     set_state(sh, CORE_SHARD_FAILED);
     return NULL;
   }
   set_state(sh, CORE_SHARD_RUNNING);
   loop(sh);
   drain(sh);
-  stor_writer_free(&sh->writer);
-  net_io_free(&sh->io);
-  core_pipe_free(&sh->pipe);
+  teardown(sh);
   set_state(sh, CORE_SHARD_STOPPED);
   return NULL;
 }

@@ -1,6 +1,8 @@
 /*
  * core/shard/shard_types.h - a shard: one pinned thread that owns one io_uring,
- * one pipeline and one stats block, and shares nothing on the data path.
+ * one pipeline, one store and one stats block, and shares nothing on the
+ * data path. On its ring the shard is an owner too (control messages,
+ * flush answers), beside the receive side (net/io.h) and the writer.
  */
 #ifndef SLUICE_CORE_SHARD_SHARD_TYPES_H
 #define SLUICE_CORE_SHARD_SHARD_TYPES_H
@@ -9,10 +11,11 @@
 #include <stdint.h>
 
 #include "core/base/limits.h"
+#include "core/base/ring_types.h"
 #include "core/ingest/pipe_types.h"
 #include "core/shard/stats_types.h"
+#include "core/shard/store_types.h"
 #include "net/io_types.h"
-#include "storage/writer_types.h"
 
 struct core_config;
 
@@ -46,10 +49,10 @@ enum core_shard_state {
   CORE_SHARD_STOPPED,
 };
 
-/* Completions parked while a seal waits for a write buffer. */
-struct core_deferred {
-  struct io_uring_cqe cqes[STOR_DEFERRED_CQES_MAX];
-  uint32_t head, len;
+/* The shard's own ops on its ring. */
+enum core_shard_op {
+  CORE_SHARD_OP_CTL = 1,   /* read of the control eventfd */
+  CORE_SHARD_OP_FLUSH_ACK, /* eventfd write answering a flush */
 };
 
 struct core_shard {
@@ -64,10 +67,11 @@ struct core_shard {
   int efd;                          /* eventfd: wakes the shard for ctl */
   uint64_t efd_buf;                 /* target of the eventfd read */
   struct core_ctl_ring ctl;
+  struct core_ring ring;            /* all of the shard's I/O */
+  int tag;                          /* the shard's own owner tag on it */
   struct core_pipe pipe;
   struct net_io io;
-  struct stor_writer writer;
-  int storage;                      /* 1: seal into segments */
+  struct core_store store;
   int dir_fd;                       /* <data-dir>/shard-<id>, or -1 */
   uint64_t next_seg_seq;            /* from recovery */
   uint64_t next_block_seq;
@@ -76,7 +80,6 @@ struct core_shard {
   uint64_t flush_answered;          /* last flush generation answered */
   int flush_failed;                 /* ... and whether it lost data */
   uint64_t one;                     /* source of the flush_efd write */
-  struct core_deferred deferred;
   pthread_t thread;
   int started;                      /* thread was created */
   int state;                        /* enum core_shard_state (atomic) */

@@ -157,37 +157,37 @@ static void render_state(const struct core_stats *const *st, unsigned n,
 static void render_storage(const struct core_stats *const *st, unsigned n,
                            struct core_strbuf *out) {
   SCALAR(out, st, n, "sluice_storage_blocks_written_total", "counter",
-         stor_blocks_written, "Blocks written to segment files.");
+         stor.blocks_written, "Blocks written to segment files.");
   SCALAR(out, st, n, "sluice_storage_bytes_written_total", "counter",
-         stor_bytes_written, "Bytes of blocks written to segment files.");
+         stor.bytes_written, "Bytes of blocks written to segment files.");
   SCALAR(out, st, n, "sluice_storage_segments_opened_total", "counter",
-         stor_segments_opened, "Segment files created.");
-  SCALAR(out, st, n, "sluice_storage_fsyncs_total", "counter", stor_fsyncs,
+         stor.segments_opened, "Segment files created.");
+  SCALAR(out, st, n, "sluice_storage_fsyncs_total", "counter", stor.fsyncs,
          "fdatasync calls on segment files.");
   SCALAR(out, st, n, "sluice_storage_write_errors_total", "counter",
-         stor_write_errors,
+         stor.write_errors,
          "Failed or short block writes and segment opens (each is retried).");
   SCALAR(out, st, n, "sluice_storage_fsync_errors_total", "counter",
-         stor_fsync_errors, "Failed fsync calls.");
+         stor.fsync_errors, "Failed fsync calls.");
   SCALAR(out, st, n, "sluice_storage_blocks_lost_total", "counter",
-         stor_blocks_lost, "Blocks given up after their write retries.");
+         stor.blocks_lost, "Blocks given up after their write retries.");
   SCALAR(out, st, n, "sluice_storage_points_lost_total", "counter",
-         stor_points_lost, "Points in blocks given up.");
+         stor.points_lost, "Points in blocks given up.");
   SCALAR(out, st, n, "sluice_storage_logs_lost_total", "counter",
-         stor_logs_lost, "Log records in log blocks given up.");
+         stor.logs_lost, "Log records in log blocks given up.");
   SCALAR(out, st, n, "sluice_storage_backpressure_waits_total", "counter",
-         stor_backpressure_waits,
+         store_waits,
          "Seals that waited for a write buffer (receiving paused).");
   SCALAR(out, st, n, "sluice_storage_deferred_dropped_total", "counter",
-         stor_deferred_dropped,
+         store_dropped,
          "Blocks dropped (points and records in sluice_storage_points_lost_"
          "total and sluice_storage_logs_lost_total) "
          "because too many completions were parked while a seal waited.");
   SCALAR(out, st, n, "sluice_recovery_truncated_bytes_total", "counter",
-         recovery_truncated_bytes,
+         stor.recovery_truncated_bytes,
          "Bytes of torn segment tails cut at start-up.");
   SCALAR(out, st, n, "sluice_recovery_segments_total", "counter",
-         recovery_segments, "Segments checked at start-up.");
+         stor.recovery_segments, "Segments checked at start-up.");
 }
 
 int core_stats_render(const struct core_stats *const *stats, unsigned n,

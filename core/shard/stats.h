@@ -7,23 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/base/stat.h"
 #include "core/shard/stats_types.h"
-
-/* Add n to a counter. Only the owning shard calls this. */
-static inline void core_stat_add(uint64_t *c, uint64_t n) {
-  __atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + n,
-                   __ATOMIC_RELAXED);
-}
-
-/* Set a gauge. Only the owning shard calls this. */
-static inline void core_stat_set(uint64_t *c, uint64_t v) {
-  __atomic_store_n(c, v, __ATOMIC_RELAXED);
-}
-
-/* Read a counter or gauge from any thread. */
-static inline uint64_t core_stat_get(const uint64_t *c) {
-  return __atomic_load_n(c, __ATOMIC_RELAXED);
-}
 
 struct core_strbuf;
 

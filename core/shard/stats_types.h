@@ -2,8 +2,8 @@
  * core/shard/stats_types.h - shard-local counters.
  *
  * Each shard owns one struct core_stats and is its only writer; the query
- * thread reads it for /metrics. Both sides go through core_stat_* (relaxed
- * atomics), so a reader sees whole 64-bit values without any lock.
+ * thread reads it for /metrics. Both sides go through core_stat_*
+ * (core/base/stat.h). Storage's counters are storage's struct, embedded.
  */
 #ifndef SLUICE_CORE_SHARD_STATS_TYPES_H
 #define SLUICE_CORE_SHARD_STATS_TYPES_H
@@ -12,6 +12,7 @@
 
 #include "core/parse/statsd_types.h"
 #include "core/parse/syslog_types.h"
+#include "storage/writer_types.h"
 
 /* Receive paths, the `listener` label. */
 enum core_listener {
@@ -55,20 +56,11 @@ struct core_stats {
   uint64_t loghead_records;          /* records in the open log block (gauge) */
   uint64_t loghead_sealed_blocks;
   uint64_t loghead_sealed_records;
-  /* sluice_storage_* : segment writer */
-  uint64_t stor_blocks_written;
-  uint64_t stor_bytes_written;
-  uint64_t stor_segments_opened;
-  uint64_t stor_fsyncs;
-  uint64_t stor_write_errors;        /* failed block writes (retried) */
-  uint64_t stor_fsync_errors;
-  uint64_t stor_blocks_lost;         /* given up after retries */
-  uint64_t stor_points_lost;
-  uint64_t stor_logs_lost;           /* log records in blocks given up */
-  uint64_t stor_backpressure_waits;  /* seals that waited for a buffer */
-  uint64_t stor_deferred_dropped;    /* blocks dropped: parking space full */
-  uint64_t recovery_truncated_bytes; /* torn tails cut at start-up */
-  uint64_t recovery_segments;        /* segments checked at start-up */
+  /* sluice_storage_* : the store (head -> writer), core/shard/store.h */
+  uint64_t store_waits;              /* seals that waited for a buffer */
+  uint64_t store_dropped;            /* blocks dropped: parking space full */
+  /* sluice_storage_*, sluice_recovery_*: the segment writer's own */
+  struct stor_stats stor;
 } __attribute__((aligned(64)));
 
 #endif

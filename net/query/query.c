@@ -9,8 +9,6 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "core/cmd/run.h"
-#include "core/shard/stats.h"
 #include "core/base/strbuf.h"
 #include "net/http.h"
 #include "net/query/query_api.h"
@@ -22,46 +20,12 @@ static void reply_text(struct net_http_response *resp, int status,
   core_strbuf_append(&resp->body, text, strlen(text));
 }
 
-/* Process-wide retention figures (written by the main thread). */
-static void render_retention(const struct core_runtime *rt,
-                             struct core_strbuf *b) {
-  static const struct {
-    const char *name, *type, *help;
-    size_t off;
-  } f[] = {
-      {"sluice_retention_deleted_segments_total", "counter",
-       "Segments deleted by retention.",
-       offsetof(struct stor_retention_stats, deleted_segments)},
-      {"sluice_retention_deleted_bytes_total", "counter",
-       "Bytes of segments deleted by retention.",
-       offsetof(struct stor_retention_stats, deleted_bytes)},
-      {"sluice_retention_deleted_by_age_total", "counter",
-       "Segments deleted for being older than --retention.",
-       offsetof(struct stor_retention_stats, deleted_by_age)},
-      {"sluice_retention_deleted_by_size_total", "counter",
-       "Segments deleted to stay under --max-disk-bytes.",
-       offsetof(struct stor_retention_stats, deleted_by_size)},
-      {"sluice_storage_disk_bytes", "gauge",
-       "Bytes of segment files of every shard.",
-       offsetof(struct stor_retention_stats, disk_bytes)},
-      {"sluice_storage_segments", "gauge", "Segment files of every shard.",
-       offsetof(struct stor_retention_stats, segments)},
-  };
-  for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
-    const uint64_t *v =
-        (const uint64_t *)(const void *)((const char *)&rt->retention +
-                                         f[i].off);
-    core_strbuf_appendf(b, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n",
-                        f[i].name, f[i].help, f[i].name, f[i].type, f[i].name,
-                        __atomic_load_n(v, __ATOMIC_RELAXED));
-  }
-}
-
 /* The query port's own refusals and memory (net/http.c counters). */
-static void render_http(const struct core_runtime *rt, struct core_strbuf *b) {
+static void render_http(const struct net_query_env *env,
+                        struct core_strbuf *b) {
   /* Set by the main thread once the server started; a request served
    * before that (none should be) renders without these figures. */
-  struct net_http_server *http = __atomic_load_n(&rt->http, __ATOMIC_ACQUIRE);
+  struct net_http_server *http = __atomic_load_n(&env->http, __ATOMIC_ACQUIRE);
   struct net_http_stats st;
 
   if (!http)
@@ -84,21 +48,20 @@ static void render_http(const struct core_runtime *rt, struct core_strbuf *b) {
       st.memory_bytes_max);
 }
 
-static void get_metrics(const struct core_runtime *rt,
+static void get_metrics(const struct net_query_env *env,
                         const struct net_http_request *req,
                         struct net_http_response *resp) {
   (void)req;
   resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
-  if (core_stats_render(rt->stats, rt->shard_count, &resp->body) < 0)
+  if (env->metrics(env->ctx, &resp->body) < 0)
     resp->status = 500; /* the server replies 500 for a cut body too */
-  render_retention(rt, &resp->body);
-  render_http(rt, &resp->body);
+  render_http(env, &resp->body);
 }
 
 /* POST /api/v1/flush: 200 once every shard's sealed blocks are durable. */
-static void post_flush(struct core_runtime *rt,
+static void post_flush(const struct net_query_env *env,
                        struct net_http_response *resp) {
-  int rc = core_run_flush(rt);
+  int rc = env->flush(env->ctx);
   const char *body = "{\"status\":\"success\"}\n";
 
   if (rc == -ETIMEDOUT) {
@@ -117,16 +80,16 @@ static void post_flush(struct core_runtime *rt,
 
 struct route {
   const char *path;
-  void (*get)(const struct core_runtime *rt,
+  void (*get)(const struct net_query_env *env,
               const struct net_http_request *req,
               struct net_http_response *resp);
   bool prefix;  /* path is a prefix (the rest is the handler's) */
 };
 
-static void get_health(const struct core_runtime *rt,
+static void get_health(const struct net_query_env *env,
                        const struct net_http_request *req,
                        struct net_http_response *resp) {
-  (void)rt;
+  (void)env;
   (void)req;
   reply_text(resp, 200, "ok\n");
 }
@@ -143,7 +106,7 @@ static const struct route routes[] = {
 
 void net_query_handle(const struct net_http_request *req,
                       struct net_http_response *resp, void *ctx) {
-  const struct core_runtime *rt = ctx;
+  const struct net_query_env *env = ctx;
 
   if (strcmp(req->path, "/api/v1/flush") == 0) {
     if (strcmp(req->method, "POST") != 0) {
@@ -151,7 +114,7 @@ void net_query_handle(const struct net_http_request *req,
       reply_text(resp, 405, "method not allowed: use POST\n");
       return;
     }
-    post_flush(ctx, resp);
+    post_flush(env, resp);
     return;
   }
 
@@ -165,7 +128,7 @@ void net_query_handle(const struct net_http_request *req,
       reply_text(resp, 405, "method not allowed: use GET\n");
       return;
     }
-    routes[i].get(rt, req, resp);
+    routes[i].get(env, req, resp);
     return;
   }
   reply_text(resp, 404, "not found: the query port serves /health, "

@@ -20,7 +20,7 @@
 #include <time.h>
 
 #include "core/base/limits.h"
-#include "core/cmd/run_types.h"
+#include "net/query/query_types.h"
 #include "net/query/selector.h"
 #include "core/ingest/series.h"
 #include "core/base/strbuf.h"
@@ -498,7 +498,7 @@ static int parse_range(struct query *q, const struct net_http_request *req,
 }
 
 /* A new query from the request's parameters; NULL after an error reply. */
-static struct query *query_new(const struct core_runtime *rt,
+static struct query *query_new(const struct net_query_env *env,
                                const struct net_http_request *req,
                                struct net_http_response *resp,
                                enum qmode mode) {
@@ -511,7 +511,7 @@ static struct query *query_new(const struct core_runtime *rt,
     return NULL;
   }
   q->mode = mode;
-  q->data_dir = rt->cfg.data_dir;
+  q->data_dir = env->data_dir;
   if (parse_matches(q, req, resp) < 0 || parse_range(q, req, resp) < 0) {
     query_free(q);
     return NULL;
@@ -659,10 +659,10 @@ static int export_series(struct query *q, struct core_strbuf *b, uint32_t i) {
   return b->failed ? -E2BIG : 0;
 }
 
-void net_query_export(const struct core_runtime *rt,
+void net_query_export(const struct net_query_env *env,
                       const struct net_http_request *req,
                       struct net_http_response *resp) {
-  struct query *q = query_new(rt, req, resp, Q_EXPORT);
+  struct query *q = query_new(env, req, resp, Q_EXPORT);
   uint32_t *order;
   int rc = 0;
 
@@ -710,11 +710,11 @@ static void reply_set(struct query *q, struct net_http_response *resp) {
   check_size(resp);
 }
 
-static void serve_set(const struct core_runtime *rt,
+static void serve_set(const struct net_query_env *env,
                       const struct net_http_request *req,
                       struct net_http_response *resp, enum qmode mode,
                       const char *label, size_t label_len) {
-  struct query *q = query_new(rt, req, resp, mode);
+  struct query *q = query_new(env, req, resp, mode);
 
   if (q == NULL)
     return;
@@ -725,19 +725,19 @@ static void serve_set(const struct core_runtime *rt,
   query_free(q);
 }
 
-void net_query_series(const struct core_runtime *rt,
+void net_query_series(const struct net_query_env *env,
                       const struct net_http_request *req,
                       struct net_http_response *resp) {
-  serve_set(rt, req, resp, Q_SERIES, "", 0);
+  serve_set(env, req, resp, Q_SERIES, "", 0);
 }
 
-void net_query_labels(const struct core_runtime *rt,
+void net_query_labels(const struct net_query_env *env,
                       const struct net_http_request *req,
                       struct net_http_response *resp) {
-  serve_set(rt, req, resp, Q_LABELS, "", 0);
+  serve_set(env, req, resp, Q_LABELS, "", 0);
 }
 
-void net_query_label_values(const struct core_runtime *rt,
+void net_query_label_values(const struct net_query_env *env,
                             const struct net_http_request *req,
                             struct net_http_response *resp) {
   static const char prefix[] = "/api/v1/label/", suffix[] = "/values";
@@ -758,5 +758,5 @@ void net_query_label_values(const struct core_runtime *rt,
     bad_data(resp, "label name too long or empty");
     return;
   }
-  serve_set(rt, req, resp, Q_VALUES, name, (size_t)n);
+  serve_set(env, req, resp, Q_VALUES, name, (size_t)n);
 }

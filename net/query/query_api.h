@@ -19,29 +19,29 @@
 
 #include <stdint.h>
 
-struct core_runtime;
+struct net_query_env;
 struct net_http_request;
 struct net_http_response;
 struct core_strbuf;
 struct stor_log_rec;
 
-/* The handlers; rt->cfg.data_dir is read. */
-void net_query_export(const struct core_runtime *rt,
+/* The handlers; env->data_dir is read. */
+void net_query_export(const struct net_query_env *env,
                       const struct net_http_request *req,
                       struct net_http_response *resp);
-void net_query_series(const struct core_runtime *rt,
+void net_query_series(const struct net_query_env *env,
                       const struct net_http_request *req,
                       struct net_http_response *resp);
-void net_query_labels(const struct core_runtime *rt,
+void net_query_labels(const struct net_query_env *env,
                       const struct net_http_request *req,
                       struct net_http_response *resp);
 /* Serves /api/v1/label/NAME/values (NAME percent-decoded from the path). */
-void net_query_label_values(const struct core_runtime *rt,
+void net_query_label_values(const struct net_query_env *env,
                             const struct net_http_request *req,
                             struct net_http_response *resp);
 
 /* Serves /api/v1/logs (net/query_logs.c). */
-void net_query_logs(const struct core_runtime *rt,
+void net_query_logs(const struct net_query_env *env,
                     const struct net_http_request *req,
                     struct net_http_response *resp);
 

@@ -22,7 +22,7 @@
 
 #include "core/base/limits.h"
 #include "net/query/logmatch.h"
-#include "core/cmd/run_types.h"
+#include "net/query/query_types.h"
 #include "core/base/strbuf.h"
 #include "core/parse/syslog.h"
 #include "net/http.h"
@@ -534,8 +534,8 @@ out:
   logq_free(q);
 }
 
-void net_query_logs(const struct core_runtime *rt,
+void net_query_logs(const struct net_query_env *env,
                     const struct net_http_request *req,
                     struct net_http_response *resp) {
-  net_query_logs_dir(rt->cfg.data_dir, req, resp);
+  net_query_logs_dir(env->data_dir, req, resp);
 }

@@ -1,20 +1,12 @@
 /*
- * net/uring.h - io_uring set-up helpers for a shard.
+ * net/bufring.h - provided-buffer rings, registered by hand (liburing 2.3).
  */
-#ifndef SLUICE_NET_URING_H
-#define SLUICE_NET_URING_H
+#ifndef SLUICE_NET_BUFRING_H
+#define SLUICE_NET_BUFRING_H
 
 #include <stdint.h>
 
-#include "net/uring_types.h"
-
-/*
- * Create the shard's ring with SINGLE_ISSUER | DEFER_TASKRUN (the shard
- * thread is the only submitter and reaps in its own loop), falling back to
- * COOP_TASKRUN, then to no flags, on kernels that refuse them.
- * Must run on the shard thread. Returns 0 or -errno.
- */
-int net_uring_init(struct io_uring *ring, unsigned entries);
+#include "net/bufring_types.h"
 
 /*
  * Map and register a buffer ring of count buffers of buf_bytes for bgid,
@@ -39,19 +31,5 @@ static inline void net_bufring_recycle(struct net_bufring *b, uint32_t bid) {
                         (unsigned short)bid, b->mask, 0);
   io_uring_buf_ring_advance(b->br, 1);
 }
-
-/* user_data of a request: op in the top byte, arg below. */
-static inline uint64_t net_ud(enum net_op op, uint64_t arg) {
-  return ((uint64_t)op << 56) | (arg & ((UINT64_C(1) << 56) - 1));
-}
-static inline enum net_op net_ud_op(uint64_t ud) {
-  return (enum net_op)(ud >> 56);
-}
-static inline uint64_t net_ud_arg(uint64_t ud) {
-  return ud & ((UINT64_C(1) << 56) - 1);
-}
-
-/* Get an SQE, submitting first when the SQ is full. Never NULL. */
-struct io_uring_sqe *net_uring_sqe(struct io_uring *ring);
 
 #endif

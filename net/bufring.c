@@ -1,34 +1,13 @@
 /*
- * net/uring.c - ring and provided-buffer ring set-up.
+ * net/bufring.c - provided-buffer ring set-up.
  */
-#include "net/uring.h"
+#include "net/bufring.h"
 
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #include "core/base/assert.h"
-
-int net_uring_init(struct io_uring *ring, unsigned entries) {
-  static const unsigned flag_sets[] = {
-      IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
-      IORING_SETUP_COOP_TASKRUN,
-      0,
-  };
-  int rc = -EINVAL;
-
-  for (size_t i = 0; i < sizeof(flag_sets) / sizeof(flag_sets[0]); i++) {
-    struct io_uring_params p;
-
-    memset(&p, 0, sizeof(p));
-    p.flags = flag_sets[i] | IORING_SETUP_CQSIZE;
-    p.cq_entries = entries * 2;
-    rc = io_uring_queue_init_params(entries, ring, &p);
-    if (rc == 0)
-      return 0;
-  }
-  return rc;
-}
 
 int net_bufring_init(struct net_bufring *b, struct io_uring *ring,
                      uint16_t bgid, uint32_t count, uint32_t buf_bytes) {
@@ -82,15 +61,4 @@ void net_bufring_free(struct net_bufring *b, struct io_uring *ring) {
   if (b->br)
     munmap(b->br, sizeof(struct io_uring_buf) * b->count);
   memset(b, 0, sizeof(*b));
-}
-
-struct io_uring_sqe *net_uring_sqe(struct io_uring *ring) {
-  struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
-
-  if (sqe == NULL) {
-    io_uring_submit(ring);
-    sqe = io_uring_get_sqe(ring);
-  }
-  ASSERT(sqe != NULL);
-  return sqe;
 }

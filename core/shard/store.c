@@ -1,0 +1,105 @@
+/*
+ * core/shard/store.c - sealed heads to the segment writer, one path for
+ * `run` and `import`.
+ */
+#include "core/shard/store.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "core/base/ring.h"
+#include "core/base/stat.h"
+#include "storage/writer.h"
+
+void core_store_init(struct core_store *s, struct core_ring *ring,
+                     struct core_stats *stats) {
+  memset(s, 0, sizeof(*s));
+  s->ring = ring;
+  s->stats = stats;
+}
+
+int core_store_open(struct core_store *s, const struct core_series *series,
+                    const struct stor_writer_cfg *cfg, uint64_t *active_pub) {
+  int rc = stor_writer_init(&s->writer, s->ring, &s->stats->stor, series,
+                            cfg, active_pub);
+
+  s->on = rc == 0;
+  return rc;
+}
+
+void core_store_free(struct core_store *s) {
+  stor_writer_free(&s->writer);
+  s->on = 0;
+}
+
+/* A sealed head of either kind, as the writer takes it. */
+struct sealed {
+  const struct core_head *metrics;     /* or NULL */
+  const struct core_loghead *logs;     /* or NULL */
+  uint32_t count;                      /* points or records */
+};
+
+static int seal_once(struct core_store *s, const struct sealed *b) {
+  int64_t t = core_ring_now_ms();
+
+  if (b->metrics != NULL)
+    return stor_writer_seal(&s->writer, b->metrics, t);
+  return stor_writer_seal_logs(&s->writer, b->logs->recs, b->logs->count, t);
+}
+
+static void keep(struct core_store *s, const struct sealed *b) {
+  while (seal_once(s, b) == -ENOBUFS) {
+    core_stat_add(&s->stats->store_waits, 1);
+    if (core_ring_wait_owner(s->ring, s->writer.tag) < 0) {
+      core_stat_add(&s->stats->store_dropped, 1);
+      core_stat_add(b->metrics ? &s->stats->stor.points_lost
+                               : &s->stats->stor.logs_lost,
+                    b->count);
+      return;
+    }
+    stor_writer_tick(&s->writer, core_ring_now_ms());
+  }
+}
+
+void core_store_head_sink(struct core_head *h, void *ctx) {
+  struct core_store *s = ctx;
+
+  core_stat_add(&s->stats->head_sealed_blocks, 1);
+  core_stat_add(&s->stats->head_sealed_points, h->count);
+  if (s->on)
+    keep(s, &(struct sealed){.metrics = h, .count = h->count});
+}
+
+void core_store_loghead_sink(struct core_loghead *h, void *ctx) {
+  struct core_store *s = ctx;
+
+  core_stat_add(&s->stats->loghead_sealed_blocks, 1);
+  core_stat_add(&s->stats->loghead_sealed_records, h->count);
+  if (s->on)
+    keep(s, &(struct sealed){.logs = h, .count = h->count});
+}
+
+int core_store_flush(struct core_store *s, uint64_t gen) {
+  if (!s->on)
+    return 1;
+  return stor_writer_flush(&s->writer, gen, core_ring_now_ms());
+}
+
+void core_store_tick(struct core_store *s) {
+  if (s->on)
+    stor_writer_tick(&s->writer, core_ring_now_ms());
+}
+
+int core_store_drain(struct core_store *s, int64_t deadline_ms) {
+  if (!s->on)
+    return 1;
+  stor_writer_flush(&s->writer, 0, core_ring_now_ms());
+  while (!stor_writer_idle(&s->writer)) {
+    if (core_ring_now_ms() >= deadline_ms)
+      return 0;
+    core_ring_wait(s->ring, CORE_TICK_MS);
+    core_ring_reap(s->ring);
+    stor_writer_tick(&s->writer, core_ring_now_ms());
+  }
+  return 1;
+}

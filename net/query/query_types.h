@@ -1,0 +1,31 @@
+/*
+ * net/query/query_types.h - what the query port's routes are given.
+ *
+ * The routes know nothing of shards or of the daemon: they read segments
+ * under a data directory and call back for what only the daemon can do.
+ */
+#ifndef SLUICE_NET_QUERY_QUERY_TYPES_H
+#define SLUICE_NET_QUERY_QUERY_TYPES_H
+
+struct core_strbuf;
+struct net_http_server;
+
+struct net_query_env {
+  const char *data_dir;         /* <data_dir>/shard-* are read */
+  /*
+   * GET /metrics: append the exposition of everything the daemon counts
+   * (shards, storage, retention). Returns 0 or -ENOMEM.
+   */
+  int (*metrics)(void *ctx, struct core_strbuf *out);
+  /*
+   * POST /api/v1/flush: every shard seals and makes its blocks durable.
+   * Returns 0, -EIO when a block was lost, or -ETIMEDOUT.
+   */
+  int (*flush)(void *ctx);
+  void *ctx;
+  /* the server serving these routes, for its own counters on /metrics;
+   * set (atomically) once it runs, NULL before */
+  struct net_http_server *http;
+};
+
+#endif
