@@ -18,7 +18,7 @@
 
 #include "net/http_types.h"
 
-/* ---- parser (pure) ------------------------------------------------------ */
+/* ---- parser (pure; net/http_parse.c) ------------------------------------- */
 
 /*
  * Prepare a parser with the given bounds (0 takes NET_HTTP_HEADER_BYTES_MAX
@@ -59,7 +59,7 @@ enum net_http_parse net_http_parser_feed(struct net_http_parser *p,
                                          const char *data, size_t n,
                                          size_t *used);
 
-/* ---- memory budget ------------------------------------------------------ */
+/* ---- memory budget (net/http_parse.c) ------------------------------------ */
 
 /*
  * Take n bytes of b. Returns 0, or -ENOBUFS (nothing taken) if b->bytes
@@ -70,7 +70,7 @@ int net_http_budget_take(struct net_http_budget *b, uint64_t n);
 /* Give back n bytes taken before. */
 void net_http_budget_give(struct net_http_budget *b, uint64_t n);
 
-/* ---- request and response helpers -------------------------------------- */
+/* ---- request and response helpers (net/http_reply.c) --------------------- */
 
 /*
  * Find the idx-th (from 0) query parameter called name (compared after
@@ -107,7 +107,7 @@ const char *net_http_reason(int status);
 int net_http_response_header(struct net_http_response *resp,
                              const char *name, const char *value);
 
-/* ---- server ------------------------------------------------------------- */
+/* ---- server (net/http.c) ------------------------------------------------- */
 
 struct net_http_server;
 

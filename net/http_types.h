@@ -80,7 +80,7 @@ struct net_http_budget {
 
 /*
  * Incremental request parser: pure, no I/O. The fields after `status` are
- * private to net/http.c.
+ * private to net/http_parse.c.
  */
 struct net_http_parser {
   struct net_http_request req;

@@ -7,6 +7,9 @@
  * check (format: docs/segment-format.md). Such a stop is counted, never an
  * error: at start-up recovery cuts torn tails; here the newest segment's
  * last block may simply be half written.
+ *
+ * The scans over a whole data directory built on this are in
+ * storage/scan.h (metrics) and storage/logscan.h (logs).
  */
 #ifndef SLUICE_STORAGE_READER_H
 #define SLUICE_STORAGE_READER_H
@@ -68,41 +71,5 @@ int stor_shard_ids(const char *data_dir, unsigned *ids);
  * Returns the count, or -errno (-E2BIG over STOR_SEGMENTS_MAX).
  */
 long stor_segment_seqs(const char *path, uint64_t **seqs);
-
-/*
- * Scan every segment of every shard of q->data_dir in order (shards by id,
- * segments by seq, blocks from the first). Log blocks are passed over.
- * With q->points: q->series is called for every dictionary entry read (a
- * block outside the range is not decoded but its dictionary still is); a
- * block that fails a check is never served, its points not even in part.
- * Without q->points (series only): q->series is called for the dictionary
- * entries of the segments that have a block overlapping the range, which
- * is the segment-level answer Prometheus gives at block level for
- * /api/v1/series and labels; no points are decoded.
- * Counters go to st. Returns 0 (a missing data_dir is empty), a callback's
- * negative return, -ETIME past q->deadline_ms, -ENOMEM, or -errno when a
- * directory cannot be read.
- */
-int stor_scan_run(const struct stor_scan *q, struct stor_scan_stats *st);
-
-/*
- * Visit every log record of every shard of q->data_dir whose time is in
- * [start_ns, end_ns]: shards by id, segments by seq, blocks in file order,
- * records in block order. Log blocks whose header range misses the window
- * are not inflated (counted in blocks_skipped); metric blocks are passed
- * over. A block that fails a check ends its segment and none of its
- * records is served. One log decoder scratch (stor_logdec) is allocated
- * per call. Counters go to st (records: records handed to q->fn).
- * With q->newest_first, segments go by descending seq and a segment's log
- * blocks from its last to its first (headers are read forward first, up
- * to the first bad one); a block that then fails its CRC or decode is
- * counted bad and passed over, and the older blocks are still read. With
- * q->floor, records and whole blocks older than the floor are passed over
- * (blocks counted in blocks_skipped): together they let a caller that
- * wants the newest records stop inflating early.
- * Returns 0 (a missing data_dir is empty), fn's negative return, -ETIME
- * past q->deadline_ms, -ENOMEM, or -errno.
- */
-int stor_logscan_run(const struct stor_logscan *q, struct stor_scan_stats *st);
 
 #endif

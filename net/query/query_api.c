@@ -26,7 +26,7 @@
 #include "core/base/strbuf.h"
 #include "net/http.h"
 #include "simd/simd.h"
-#include "storage/reader.h"
+#include "storage/scan.h"
 
 /* ---- JSON ------------------------------------------------------------------ */
 

@@ -27,7 +27,7 @@
 #include "core/parse/syslog.h"
 #include "net/http.h"
 #include "simd/simd.h"
-#include "storage/reader.h"
+#include "storage/logscan.h"
 
 #define NS_PER_MS INT64_C(1000000)
 #define NS_PER_S INT64_C(1000000000)

@@ -15,8 +15,10 @@
 #include "segment_test_util.h"
 #include "storage/block.h"
 #include "storage/logblock.h"
+#include "storage/logscan.h"
 #include "storage/reader.h"
 #include "storage/recover.h"
+#include "storage/scan.h"
 
 #define T0 INT64_C(1700000000000000000)
 #define NREC 40

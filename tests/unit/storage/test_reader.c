@@ -15,6 +15,7 @@
 #include "storage/block.h"
 #include "storage/reader.h"
 #include "storage/recover.h"
+#include "storage/scan.h"
 
 static char dir[64];
 

@@ -1,0 +1,38 @@
+/*
+ * storage/scan_types.h - what a metric scan visits and the callbacks it
+ * calls; see storage/scan.h.
+ */
+#ifndef SLUICE_STORAGE_SCAN_TYPES_H
+#define SLUICE_STORAGE_SCAN_TYPES_H
+
+#include <stdint.h>
+
+#include "storage/block_types.h"
+
+/*
+ * A dictionary entry met during a scan. Return 1 to receive the series'
+ * points (set *handle: it comes back with them), 0 to ignore the series,
+ * or a negative errno to stop the scan (stor_scan returns it).
+ */
+typedef int (*stor_scan_series_fn)(void *ctx, const struct stor_dict_entry *e,
+                                   uint32_t *handle);
+
+/*
+ * n > 0 points of a wanted series, timestamps ascending, all within the
+ * scan's range. Return 0, or a negative errno to stop the scan.
+ */
+typedef int (*stor_scan_points_fn)(void *ctx, uint32_t handle,
+                                   const int64_t *ts_ms, const double *value,
+                                   uint32_t n);
+
+/* What to scan. */
+struct stor_scan {
+  const char *data_dir;     /* holds shard-<K>/ directories */
+  int64_t start_ms, end_ms; /* inclusive */
+  stor_scan_series_fn series;
+  stor_scan_points_fn points; /* NULL: series only (see stor_scan) */
+  void *ctx;
+  int64_t deadline_ms;      /* CLOCK_MONOTONIC, ms; 0: none */
+};
+
+#endif
