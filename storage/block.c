@@ -17,7 +17,6 @@
 
 #include "core/base/assert.h"
 #include "core/base/limits.h"
-#include "core/parse/statsd_types.h"
 #include "storage/encode.h"
 
 /* ---- little-endian fields --------------------------------------------- */
@@ -82,23 +81,33 @@ static void hdr_decode(const uint8_t *b, struct stor_block_hdr *h) {
       .crc = (uint32_t)ld(b + STOR_HDR_OFF_CRC, 4)};
 }
 
+void stor_frame_write(uint8_t *b, const struct stor_frame *f) {
+  memset(b, 0, STOR_BLOCK_HEADER_BYTES);
+  st(b + STOR_HDR_OFF_MAGIC, STOR_BLOCK_MAGIC, 4);
+  b[STOR_HDR_OFF_VERSION] = STOR_BLOCK_VERSION;
+  b[STOR_HDR_OFF_KIND] = f->kind;
+  st(b + STOR_HDR_OFF_SHARD, f->shard, 2);
+  st(b + STOR_HDR_OFF_POINTS, f->count, 4);
+  st(b + STOR_HDR_OFF_SEQ, f->seq, 6);
+  st(b + STOR_HDR_OFF_MIN_TS, (uint64_t)f->min, 8);
+  st(b + STOR_HDR_OFF_MAX_TS, (uint64_t)f->max, 8);
+  st(b + STOR_HDR_OFF_PAYLOAD, f->payload_bytes, 4);
+}
+
+/* The shared frame, then the metric kind's own fields. */
 static void hdr_encode(uint8_t *b, const struct stor_block_hdr *h) {
-  st(b + STOR_HDR_OFF_MAGIC, h->magic, 4);
-  b[STOR_HDR_OFF_VERSION] = (uint8_t)h->version;
-  b[STOR_HDR_OFF_KIND] = h->kind;
-  st(b + STOR_HDR_OFF_SHARD, h->shard, 2);
-  st(b + STOR_HDR_OFF_POINTS, h->point_count, 4);
+  stor_frame_write(b, &(struct stor_frame){.kind = h->kind,
+                                           .shard = h->shard,
+                                           .count = h->point_count,
+                                           .seq = h->seq,
+                                           .min = h->min_ts_ms,
+                                           .max = h->max_ts_ms,
+                                           .payload_bytes = h->payload_bytes});
   st(b + STOR_HDR_OFF_RUNS, h->run_count, 4);
-  st(b + STOR_HDR_OFF_SEQ, h->seq, 6);
-  st(b + STOR_HDR_OFF_CHECK, h->hdr_check, 2);
-  st(b + STOR_HDR_OFF_MIN_TS, (uint64_t)h->min_ts_ms, 8);
-  st(b + STOR_HDR_OFF_MAX_TS, (uint64_t)h->max_ts_ms, 8);
-  st(b + STOR_HDR_OFF_PAYLOAD, h->payload_bytes, 4);
   st(b + STOR_HDR_OFF_DICT_COUNT, h->dict_count, 4);
   st(b + STOR_HDR_OFF_DICT_BYTES, h->dict_bytes, 4);
   st(b + STOR_HDR_OFF_RUNS_BYTES, h->runs_bytes, 4);
   st(b + STOR_HDR_OFF_TS_BYTES, h->ts_bytes, 4);
-  st(b + STOR_HDR_OFF_CRC, h->crc, 4);
 }
 
 /* Low 16 bits of the CRC32C of bytes 0..59, the check field read as 0. */
@@ -330,7 +339,7 @@ static long dict_bytes(struct stor_encoder *e, const struct stor_block_in *in,
     long r = run_index(e, runs, d->id);
     if (d->key == NULL || d->key_len == 0 ||
         d->key_len > CORE_SERIES_KEY_BYTES_MAX ||
-        d->type >= CORE_STATSD_TYPE_COUNT || r < 0 || e->dict_seen[r])
+        d->type >= STOR_SERIES_TYPES_COUNT || r < 0 || e->dict_seen[r])
       return -EINVAL;
     e->dict_seen[r] = 1;
     n += stor_varint_len(d->id) + 1 + stor_varint_len(d->key_len) + d->key_len;
@@ -493,7 +502,7 @@ int stor_block_next_dict(struct stor_block_reader *r,
       p >= r->dict_end)
     return reader_fail(r);
   type = *p++;
-  if (type >= CORE_STATSD_TYPE_COUNT ||
+  if (type >= STOR_SERIES_TYPES_COUNT ||
       stor_varint_get(&p, r->dict_end, &len) < 0 || len == 0 ||
       len > CORE_SERIES_KEY_BYTES_MAX || len > (uint64_t)(r->dict_end - p))
     return reader_fail(r);

@@ -52,6 +52,15 @@ long stor_block_encode(struct stor_encoder *e, const struct stor_block_in *in,
  */
 int stor_frame_read(const uint8_t *buf, size_t len, struct stor_frame *f);
 
+/*
+ * Write the fields every kind shares (magic, version, kind, shard, count,
+ * seq, time range, payload length; f->version and f->crc are ignored) into
+ * the STOR_BLOCK_HEADER_BYTES at b, zeroing the rest: the one writer of the
+ * shared header. The kind then writes its own fields, and
+ * stor_block_reseal the header check and the CRC.
+ */
+void stor_frame_write(uint8_t *b, const struct stor_frame *f);
+
 /* Bytes of the block f heads (header and payload): where the next begins. */
 size_t stor_frame_total_bytes(const struct stor_frame *f);
 

@@ -90,6 +90,21 @@ enum stor_block_kind {
 };
 
 /*
+ * The type byte of a dictionary entry: what kind of samples a series holds,
+ * as the format defines it (the StatsD parser's enum core_statsd_type has
+ * the same values; core/shard/store.c asserts they agree).
+ */
+enum stor_series_type {
+  STOR_SERIES_COUNTER = 0,
+  STOR_SERIES_GAUGE,
+  STOR_SERIES_TIMER,
+  STOR_SERIES_HISTOGRAM,
+  STOR_SERIES_DISTRIBUTION,
+  STOR_SERIES_SET,
+  STOR_SERIES_TYPES_COUNT
+};
+
+/*
  * The fields every kind of block shares (the "frame"), decoded: what a
  * segment reader needs to learn a block's kind, sequence number, time range
  * and length before dispatching to the kind's own header rules.
@@ -133,7 +148,7 @@ struct stor_block_hdr {
  */
 struct stor_dict_entry {
   uint32_t id;        /* the shard's series id */
-  uint8_t type;       /* enum core_statsd_type */
+  uint8_t type;       /* enum stor_series_type */
   const char *key;    /* canonical key (core_series_key), not NUL-terminated */
   uint32_t key_len;
 };

@@ -311,24 +311,35 @@ static long deflate_text(struct stor_logenc *e, uint8_t *out, size_t cap) {
   return (long)z->total_out;
 }
 
+/* The shared frame, then the log kind's own fields. */
 static void put_header(uint8_t *b, uint16_t shard, uint64_t seq, uint32_t n,
                        const struct stor_logenc *e, int64_t min, int64_t max,
                        size_t dict, size_t ztext) {
-  memset(b, 0, STOR_BLOCK_HEADER_BYTES);
-  st(b + STOR_HDR_OFF_MAGIC, STOR_BLOCK_MAGIC, 4);
-  b[STOR_HDR_OFF_VERSION] = STOR_BLOCK_VERSION;
-  b[STOR_HDR_OFF_KIND] = STOR_KIND_LOGS;
-  st(b + STOR_HDR_OFF_SHARD, shard, 2);
-  st(b + STOR_HDR_OFF_POINTS, n, 4);
+  stor_frame_write(b, &(struct stor_frame){.kind = STOR_KIND_LOGS,
+                                           .shard = shard,
+                                           .count = n,
+                                           .seq = seq,
+                                           .min = min,
+                                           .max = max,
+                                           .payload_bytes =
+                                               (uint32_t)(dict + ztext)});
   st(b + STOR_LHDR_OFF_TEXT_BYTES, e->stream_len, 4);
-  st(b + STOR_HDR_OFF_SEQ, seq, 6);
-  st(b + STOR_HDR_OFF_MIN_TS, (uint64_t)min, 8);
-  st(b + STOR_HDR_OFF_MAX_TS, (uint64_t)max, 8);
-  st(b + STOR_HDR_OFF_PAYLOAD, dict + ztext, 4);
   st(b + STOR_LHDR_OFF_DICT_COUNT, e->dict_count, 4);
   st(b + STOR_LHDR_OFF_DICT_BYTES, dict, 4);
   st(b + STOR_LHDR_OFF_FIELDS_BYTES, e->fields_len, 4);
   st(b + STOR_LHDR_OFF_ZTEXT_BYTES, ztext, 4);
+}
+
+/* What readers will check must hold when written: the header's rules and
+ * the CRC over the whole block (cheap beside the deflate just done). */
+static void assert_written(const uint8_t *b, size_t len, uint32_t n,
+                           uint64_t seq) {
+  struct stor_logblock_hdr h;
+
+  ASSERT(stor_logblock_hdr_read(b, len, &h) == 0);
+  ASSERT(h.count == n && h.seq == seq);
+  ASSERT(STOR_BLOCK_HEADER_BYTES + (size_t)h.payload_bytes == len);
+  ASSERT(stor_block_crc(b, len) == (uint32_t)ld(b + STOR_HDR_OFF_CRC, 4));
 }
 
 long stor_logblock_encode(struct stor_logenc *e, uint16_t shard, uint64_t seq,
@@ -361,6 +372,7 @@ long stor_logblock_encode(struct stor_logenc *e, uint16_t shard, uint64_t seq,
   put_dict(e, out + STOR_BLOCK_HEADER_BYTES);
   put_header(out, shard, seq, n, e, min, max, dict, (size_t)z);
   stor_block_reseal(out, pos + (size_t)z);
+  assert_written(out, pos + (size_t)z, n, seq);
   return (long)(pos + (size_t)z);
 }
 

@@ -9,7 +9,19 @@
 
 #include "core/base/ring.h"
 #include "core/base/stat.h"
+#include "core/parse/statsd_types.h"
+#include "storage/block_types.h"
 #include "storage/writer.h"
+
+/* A series' type byte in a block is its StatsD type: both enums agree. */
+_Static_assert((int)CORE_STATSD_COUNTER == (int)STOR_SERIES_COUNTER &&
+                   (int)CORE_STATSD_GAUGE == (int)STOR_SERIES_GAUGE &&
+                   (int)CORE_STATSD_TIMER == (int)STOR_SERIES_TIMER &&
+                   (int)CORE_STATSD_HISTOGRAM == (int)STOR_SERIES_HISTOGRAM &&
+                   (int)CORE_STATSD_DISTRIBUTION == (int)STOR_SERIES_DISTRIBUTION &&
+                   (int)CORE_STATSD_SET == (int)STOR_SERIES_SET &&
+                   (int)CORE_STATSD_TYPE_COUNT == (int)STOR_SERIES_TYPES_COUNT,
+               "the format's series types are the StatsD types");
 
 void core_store_init(struct core_store *s, struct core_ring *ring,
                      struct core_stats *stats) {
