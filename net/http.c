@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "core/base/assert.h"
-#include "core/shard/stats.h"
+#include "core/base/stat.h"
 
 enum { C_READ = 0, C_WRITE, C_LINGER };
 

@@ -21,7 +21,7 @@
 #include <sys/types.h>
 
 #include "core/base/assert.h"
-#include "core/shard/stats.h"
+#include "core/base/stat.h"
 #include "net/http_internal.h"
 
 enum {

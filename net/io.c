@@ -25,7 +25,8 @@ static void complete(void *ctx, const struct io_uring_cqe *cqe,
                      int64_t now_ms);
 
 int net_io_init(struct net_io *io, struct core_ring *ring,
-                struct core_pipe *pipe, const struct net_io_cfg *cfg) {
+                struct core_pipe *pipe, struct net_rx_stats *stats,
+                const struct net_io_cfg *cfg) {
   int rc;
 
   memset(io, 0, sizeof(*io));
@@ -34,6 +35,7 @@ int net_io_init(struct net_io *io, struct core_ring *ring,
   io->line_bytes_max = cfg->line_bytes_max;
   io->syslog_bytes_max = cfg->syslog_bytes_max;
   io->pipe = pipe;
+  io->stats = stats;
   rc = core_ring_register(ring, complete, io);
   if (rc < 0)
     return rc;
@@ -83,20 +85,19 @@ void net_io_arm(struct net_io *io) {
 static void complete(void *ctx, const struct io_uring_cqe *cqe,
                      int64_t now_ms) {
   struct net_io *io = ctx;
-  struct core_pipe *p = io->pipe;
 
   switch (core_ring_ud_op(cqe->user_data)) {
   case NET_OP_UDP_RECV:
-    net_udp_complete(io, p, cqe, now_ms);
+    net_udp_complete(io, cqe, now_ms);
     break;
   case NET_OP_TCP_ACCEPT:
-    net_tcp_complete_accept(io, p, cqe);
+    net_tcp_complete_accept(io, cqe);
     break;
   case NET_OP_TCP_RECV:
-    net_tcp_complete_recv(io, p, cqe, now_ms);
+    net_tcp_complete_recv(io, cqe, now_ms);
     break;
   case NET_OP_TCP_CLOSE:
-    net_tcp_complete_close(io, p, cqe);
+    net_tcp_complete_close(io, cqe);
     break;
   default:
     break;
@@ -105,6 +106,6 @@ static void complete(void *ctx, const struct io_uring_cqe *cqe,
 
 uint64_t net_io_drain(struct net_io *io, int64_t now_ms) {
   io->stopping = 1;
-  return net_udp_drain(io, io->pipe, now_ms) +
-         net_tcp_drain(io, io->pipe, now_ms);
+  return net_udp_drain(io, now_ms) +
+         net_tcp_drain(io, now_ms);
 }

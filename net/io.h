@@ -16,12 +16,14 @@
  * Register as an owner on the shard's ring, create the buffer rings, take
  * ownership of the listening sockets of cfg (-1 for off) and allocate the
  * connection table (and, with a syslog TCP listener, a framer and frame
- * buffer per connection slot). Received bytes go to pipe.
+ * buffer per connection slot). Received bytes go to pipe, receive
+ * counters to stats.
  * Returns 0 or -errno; on failure nothing is left allocated (the sockets
  * are still the caller's).
  */
 int net_io_init(struct net_io *io, struct core_ring *ring,
-                struct core_pipe *pipe, const struct net_io_cfg *cfg);
+                struct core_pipe *pipe, struct net_rx_stats *stats,
+                const struct net_io_cfg *cfg);
 
 /* Close every socket and free everything. Safe after a failed init. */
 void net_io_free(struct net_io *io);

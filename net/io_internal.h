@@ -18,19 +18,15 @@ static inline uint64_t net_io_ud(const struct net_io *io, enum net_op op,
 }
 
 void net_udp_arm(struct net_io *io, enum net_proto proto);
-void net_udp_complete(struct net_io *io, struct core_pipe *p,
-                      const struct io_uring_cqe *cqe, int64_t now_ms);
-uint64_t net_udp_drain(struct net_io *io, struct core_pipe *p, int64_t now_ms);
+void net_udp_complete(struct net_io *io, const struct io_uring_cqe *cqe, int64_t now_ms);
+uint64_t net_udp_drain(struct net_io *io, int64_t now_ms);
 
 int net_tcp_init(struct net_io *io, uint32_t conns_max, int syslog);
 void net_tcp_free(struct net_io *io);
 void net_tcp_arm_accept(struct net_io *io, enum net_proto proto);
-void net_tcp_complete_accept(struct net_io *io, struct core_pipe *p,
-                             const struct io_uring_cqe *cqe);
-void net_tcp_complete_recv(struct net_io *io, struct core_pipe *p,
-                           const struct io_uring_cqe *cqe, int64_t now_ms);
-void net_tcp_complete_close(struct net_io *io, struct core_pipe *p,
-                            const struct io_uring_cqe *cqe);
-uint64_t net_tcp_drain(struct net_io *io, struct core_pipe *p, int64_t now_ms);
+void net_tcp_complete_accept(struct net_io *io, const struct io_uring_cqe *cqe);
+void net_tcp_complete_recv(struct net_io *io, const struct io_uring_cqe *cqe, int64_t now_ms);
+void net_tcp_complete_close(struct net_io *io, const struct io_uring_cqe *cqe);
+uint64_t net_tcp_drain(struct net_io *io, int64_t now_ms);
 
 #endif

@@ -23,6 +23,30 @@ enum net_op {
   NET_OP_TCP_CLOSE,    /* close of a connection; arg: conn_arg() */
 };
 
+/* Receive paths, the `listener` label of sluice_rx_*. */
+enum net_listener {
+  NET_LISTENER_STATSD_UDP = 0,
+  NET_LISTENER_STATSD_TCP,
+  NET_LISTENER_SYSLOG_UDP,
+  NET_LISTENER_SYSLOG_TCP,
+  NET_LISTENER_COUNT
+};
+
+/* The receive side's counters (one writer: the shard; see core/base/stat.h). */
+struct net_rx_stats {
+  /* sluice_rx_*_total{listener} */
+  uint64_t rx_datagrams[NET_LISTENER_COUNT]; /* UDP datagrams, TCP reads */
+  uint64_t rx_bytes[NET_LISTENER_COUNT];
+  uint64_t rx_dropped;      /* kernel UDP overflow, from SO_RXQ_OVFL */
+  uint64_t rx_truncated;    /* datagrams larger than a provided buffer */
+  uint64_t rx_nobufs;       /* multishot recv ran out of provided buffers */
+  uint64_t rx_errors;       /* failed recv completions */
+  /* sluice_tcp_* */
+  uint64_t tcp_connections; /* open now (gauge) */
+  uint64_t tcp_accepted;    /* total accepted */
+  uint64_t tcp_rejected;    /* over the per-shard bound */
+};
+
 /* What a listener speaks; the low bits of its receive/accept user_data. */
 enum net_proto { NET_PROTO_STATSD = 0, NET_PROTO_SYSLOG, NET_PROTOS };
 
@@ -50,6 +74,7 @@ struct net_io {
   struct core_ring *ring;       /* the shard's */
   int tag;                      /* this side's owner tag on it */
   struct core_pipe *pipe;       /* where received bytes go */
+  struct net_rx_stats *stats;   /* the shard's receive counters */
   struct net_bufring udp_bufs;
   struct net_bufring tcp_bufs;
   int udp_fd[NET_PROTOS];       /* -1 when the listener is off */

@@ -4,7 +4,7 @@
 #ifndef SLUICE_NET_SOCK_H
 #define SLUICE_NET_SOCK_H
 
-#include "core/cmd/config_types.h"
+#include "core/base/addr_types.h"
 
 /*
  * Open a UDP socket bound to addr with SO_REUSEPORT (one per shard: the

@@ -16,7 +16,7 @@
 #include "core/base/assert.h"
 #include "core/base/limits.h"
 #include "core/ingest/pipe.h"
-#include "core/shard/stats.h"
+#include "core/base/stat.h"
 #include "core/parse/syslog_frame.h"
 #include "net/bufring.h"
 #include "net/io_internal.h"
@@ -143,10 +143,10 @@ static void conn_open(struct net_io *io, uint32_t slot, int fd,
                             io->syslog_bytes_max);
 }
 
-void net_tcp_complete_accept(struct net_io *io, struct core_pipe *p,
+void net_tcp_complete_accept(struct net_io *io,
                              const struct io_uring_cqe *cqe) {
   enum net_proto proto = (enum net_proto)core_ring_ud_arg(cqe->user_data);
-  struct core_stats *st = p->stats;
+  struct net_rx_stats *st = io->stats;
   uint32_t slot;
 
   ASSERT(proto < NET_PROTOS);
@@ -239,9 +239,9 @@ static void ingest(struct net_io *io, struct core_pipe *p, uint32_t slot,
     frame(io, p, slot, buf, len, now_ms);
 }
 
-static enum core_listener listener_of(const struct net_tcp_conn *c) {
-  return c->proto == NET_PROTO_SYSLOG ? CORE_LISTENER_SYSLOG_TCP
-                                      : CORE_LISTENER_STATSD_TCP;
+static enum net_listener listener_of(const struct net_tcp_conn *c) {
+  return c->proto == NET_PROTO_SYSLOG ? NET_LISTENER_SYSLOG_TCP
+                                      : NET_LISTENER_STATSD_TCP;
 }
 
 static void conn_close(struct net_io *io, uint32_t slot) {
@@ -274,9 +274,10 @@ static void conn_eof(struct net_io *io, struct core_pipe *p, uint32_t slot,
   conn_close(io, slot);
 }
 
-void net_tcp_complete_recv(struct net_io *io, struct core_pipe *p,
-                           const struct io_uring_cqe *cqe, int64_t now_ms) {
-  struct core_stats *st = p->stats;
+void net_tcp_complete_recv(struct net_io *io, const struct io_uring_cqe *cqe,
+                           int64_t now_ms) {
+  struct core_pipe *p = io->pipe;
+  struct net_rx_stats *st = io->stats;
   uint32_t slot, bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
   struct net_tcp_conn *c = conn_of(io, cqe->user_data, &slot);
 
@@ -301,7 +302,7 @@ void net_tcp_complete_recv(struct net_io *io, struct core_pipe *p,
   }
 }
 
-void net_tcp_complete_close(struct net_io *io, struct core_pipe *p,
+void net_tcp_complete_close(struct net_io *io,
                             const struct io_uring_cqe *cqe) {
   uint32_t slot;
   struct net_tcp_conn *c = conn_of(io, cqe->user_data, &slot);
@@ -312,11 +313,11 @@ void net_tcp_complete_close(struct net_io *io, struct core_pipe *p,
   c->fd = -1;
   io->free_slots[io->free_count++] = slot;
   io->conns_open--;
-  core_stat_set(&p->stats->tcp_connections, io->conns_open);
+  core_stat_set(&io->stats->tcp_connections, io->conns_open);
 }
 
-uint64_t net_tcp_drain(struct net_io *io, struct core_pipe *p,
-                       int64_t now_ms) {
+uint64_t net_tcp_drain(struct net_io *io, int64_t now_ms) {
+  struct core_pipe *p = io->pipe;
   uint64_t reads = 0;
 
   for (uint32_t i = 0; i < io->conns_max; i++) {
@@ -326,7 +327,7 @@ uint64_t net_tcp_drain(struct net_io *io, struct core_pipe *p,
       if (r <= 0)
         break;
       reads++;
-      core_stat_add(&p->stats->rx_bytes[listener_of(c)], (uint64_t)r);
+      core_stat_add(&io->stats->rx_bytes[listener_of(c)], (uint64_t)r);
       ingest(io, p, i, io->scratch, (size_t)r, now_ms);
     }
     /* A syslog frame still open at stop is stored as cut short. */

@@ -13,7 +13,7 @@
 #include "core/base/assert.h"
 #include "core/base/limits.h"
 #include "core/ingest/pipe.h"
-#include "core/shard/stats.h"
+#include "core/base/stat.h"
 #include "net/bufring.h"
 #include "net/io_internal.h"
 
@@ -32,13 +32,14 @@ void net_udp_arm(struct net_io *io, enum net_proto proto) {
 }
 
 /* One datagram's payload to its protocol's pipeline entry. */
-static void ingest(struct core_pipe *p, enum net_proto proto, const char *buf,
+static void ingest(struct net_io *io, enum net_proto proto, const char *buf,
                    size_t n, int64_t now_ms) {
-  enum core_listener l = proto == NET_PROTO_SYSLOG ? CORE_LISTENER_SYSLOG_UDP
-                                                   : CORE_LISTENER_STATSD_UDP;
+  struct core_pipe *p = io->pipe;
+  enum net_listener l = proto == NET_PROTO_SYSLOG ? NET_LISTENER_SYSLOG_UDP
+                                                   : NET_LISTENER_STATSD_UDP;
 
-  core_stat_add(&p->stats->rx_datagrams[l], 1);
-  core_stat_add(&p->stats->rx_bytes[l], n);
+  core_stat_add(&io->stats->rx_datagrams[l], 1);
+  core_stat_add(&io->stats->rx_bytes[l], n);
   if (proto == NET_PROTO_SYSLOG)
     core_pipe_syslog(p, buf, n, CORE_SYSLOG_OK, now_ms);
   else
@@ -47,7 +48,7 @@ static void ingest(struct core_pipe *p, enum net_proto proto, const char *buf,
 
 /* The kernel's drop counter for this socket, if the datagram carried it. */
 static void read_overflow(struct io_uring_recvmsg_out *o, struct msghdr *msg,
-                          struct core_stats *st) {
+                          struct net_rx_stats *st) {
   struct cmsghdr *c = io_uring_recvmsg_cmsg_firsthdr(o, msg);
 
   for (; c != NULL; c = io_uring_recvmsg_cmsg_nexthdr(o, msg, c)) {
@@ -59,10 +60,9 @@ static void read_overflow(struct io_uring_recvmsg_out *o, struct msghdr *msg,
   }
 }
 
-static void one_datagram(struct net_io *io, struct core_pipe *p,
-                         enum net_proto proto, char *buf, int len,
+static void one_datagram(struct net_io *io, enum net_proto proto, char *buf, int len,
                          int64_t now_ms) {
-  struct core_stats *st = p->stats;
+  struct net_rx_stats *st = io->stats;
   struct io_uring_recvmsg_out *o =
       io_uring_recvmsg_validate(buf, len, &io->udp_msg);
   const char *payload;
@@ -79,24 +79,23 @@ static void one_datagram(struct net_io *io, struct core_pipe *p,
   }
   payload = io_uring_recvmsg_payload(o, &io->udp_msg);
   n = io_uring_recvmsg_payload_length(o, len, &io->udp_msg);
-  ingest(p, proto, payload, n, now_ms);
+  ingest(io, proto, payload, n, now_ms);
 }
 
-void net_udp_complete(struct net_io *io, struct core_pipe *p,
-                      const struct io_uring_cqe *cqe, int64_t now_ms) {
+void net_udp_complete(struct net_io *io, const struct io_uring_cqe *cqe, int64_t now_ms) {
   enum net_proto proto = (enum net_proto)core_ring_ud_arg(cqe->user_data);
 
   ASSERT(proto < NET_PROTOS);
   if (!(cqe->flags & IORING_CQE_F_MORE))
     io->udp_armed[proto] = 0;
   if (cqe->res == -ENOBUFS)
-    core_stat_add(&p->stats->rx_nobufs, 1);
+    core_stat_add(&io->stats->rx_nobufs, 1);
   else if (cqe->res < 0)
-    core_stat_add(&p->stats->rx_errors, 1);
+    core_stat_add(&io->stats->rx_errors, 1);
   if (cqe->flags & IORING_CQE_F_BUFFER) {
     uint32_t bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
     if (cqe->res > 0)
-      one_datagram(io, p, proto, net_bufring_buf(&io->udp_bufs, bid),
+      one_datagram(io, proto, net_bufring_buf(&io->udp_bufs, bid),
                    cqe->res, now_ms);
     net_bufring_recycle(&io->udp_bufs, bid);
   }
@@ -104,8 +103,7 @@ void net_udp_complete(struct net_io *io, struct core_pipe *p,
     net_udp_arm(io, proto);
 }
 
-uint64_t net_udp_drain(struct net_io *io, struct core_pipe *p,
-                       int64_t now_ms) {
+uint64_t net_udp_drain(struct net_io *io, int64_t now_ms) {
   char *buf = io->scratch;
   uint64_t n = 0;
 
@@ -119,9 +117,9 @@ uint64_t net_udp_drain(struct net_io *io, struct core_pipe *p,
         break;
       n++;
       if ((size_t)r > NET_UDP_BUF_BYTES)
-        core_stat_add(&p->stats->rx_truncated, 1);
+        core_stat_add(&io->stats->rx_truncated, 1);
       else
-        ingest(p, (enum net_proto)proto, buf, (size_t)r, now_ms);
+        ingest(io, (enum net_proto)proto, buf, (size_t)r, now_ms);
     }
   }
   return n;

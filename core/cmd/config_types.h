@@ -6,14 +6,8 @@
 
 #include <stdint.h>
 
+#include "core/base/addr_types.h"
 #include "core/base/limits.h"
-
-/* A listen address; enabled == 0 means "off". */
-struct core_addr {
-  int enabled;
-  char host[64];      /* numeric IPv4/IPv6 or a name resolved at start */
-  uint16_t port;
-};
 
 struct core_config {
   unsigned shard_count;

@@ -194,7 +194,7 @@ static void *import_main(void *arg) {
   s->rc = s->no_store ? 0 : core_ring_init(&s->ring, CORE_RING_ENTRIES);
   core_store_init(&s->store, &s->ring, &s->stats);
   if (s->rc == 0)
-    s->rc = core_pipe_init(&s->pipe, &s->stats, s->cfg->max_series,
+    s->rc = core_pipe_init(&s->pipe, &s->stats.ingest, s->cfg->max_series,
                            s->cfg->line_bytes_max, core_store_head_sink,
                            &s->store);
   if (s->rc == 0 && s->proto == PROTO_SYSLOG)
@@ -250,13 +250,13 @@ static void sum(const struct import_shard *s, unsigned n,
   memset(t, 0, sizeof(*t));
   for (unsigned i = 0; i < n; i++) {
     for (int k = 0; k < CORE_STATSD_TYPE_COUNT; k++)
-      t->points += core_stat_get(&s[i].stats.points_statsd[k]);
+      t->points += core_stat_get(&s[i].stats.ingest.points_statsd[k]);
     for (int k = 0; k < CORE_STATSD_ERR_COUNT; k++)
-      t->errors += core_stat_get(&s[i].stats.parse_errors_statsd[k]);
-    t->points += core_stat_get(&s[i].stats.logs_syslog);
+      t->errors += core_stat_get(&s[i].stats.ingest.parse_errors_statsd[k]);
+    t->points += core_stat_get(&s[i].stats.ingest.logs_syslog);
     for (int k = 0; k < CORE_SYSLOG_ERR_COUNT; k++)
-      t->errors += core_stat_get(&s[i].stats.parse_errors_syslog[k]);
-    t->rejected += core_stat_get(&s[i].stats.series_rejected);
+      t->errors += core_stat_get(&s[i].stats.ingest.parse_errors_syslog[k]);
+    t->rejected += core_stat_get(&s[i].stats.ingest.series_rejected);
     t->bytes += core_stat_get(&s[i].stats.stor.bytes_written);
     t->lost += core_stat_get(&s[i].stats.stor.points_lost) +
                core_stat_get(&s[i].stats.stor.logs_lost);

@@ -11,11 +11,11 @@
 #include "core/ingest/head.h"
 #include "core/ingest/loghead.h"
 #include "core/ingest/series.h"
-#include "core/shard/stats.h"
+#include "core/base/stat.h"
 #include "core/parse/statsd.h"
 #include "core/parse/syslog.h"
 
-int core_pipe_init(struct core_pipe *p, struct core_stats *stats,
+int core_pipe_init(struct core_pipe *p, struct core_ingest_stats *stats,
                    uint32_t max_series, uint32_t line_bytes_max,
                    core_head_sink_fn sink, void *ctx) {
   int rc;

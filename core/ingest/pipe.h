@@ -20,7 +20,7 @@
  *   sink, ctx       where sealed head blocks go (see core_head_sink_fn).
  * Returns 0, -EINVAL or -ENOMEM.
  */
-int core_pipe_init(struct core_pipe *p, struct core_stats *stats,
+int core_pipe_init(struct core_pipe *p, struct core_ingest_stats *stats,
                    uint32_t max_series, uint32_t line_bytes_max,
                    core_head_sink_fn sink, void *ctx);
 

@@ -13,12 +13,39 @@
 #include "core/base/limits.h"
 #include "core/ingest/loghead_types.h"
 #include "core/ingest/series_types.h"
-#include "core/shard/stats_types.h"
 #include "core/parse/statsd_types.h"
 #include "core/parse/syslog_types.h"
 
+/*
+ * The pipeline's counters (one writer: the shard; read by /metrics through
+ * core/base/stat.h). Names are those of the sluice_* metrics they feed.
+ */
+struct core_ingest_stats {
+  /* sluice_points_ingested_total{proto="statsd",type} */
+  uint64_t points_statsd[CORE_STATSD_TYPE_COUNT];
+  /* sluice_parse_errors_total{proto="statsd",reason} */
+  uint64_t parse_errors_statsd[CORE_STATSD_ERR_COUNT];
+  /* sluice_statsd_events_total{kind="event"|"service_check"} */
+  uint64_t statsd_events;
+  uint64_t statsd_service_checks;
+  /* sluice_logs_ingested_total{proto="syslog"}: records stored in the head */
+  uint64_t logs_syslog;
+  /* sluice_parse_errors_total{proto="syslog",reason} (stored anyway) */
+  uint64_t parse_errors_syslog[CORE_SYSLOG_ERR_COUNT];
+  /* sluice_series_* */
+  uint64_t series_active;
+  uint64_t series_rejected; /* over --max-series or the key arena */
+  /* sluice_head_*, sluice_loghead_*: the open blocks */
+  uint64_t head_points;              /* points in the open block (gauge) */
+  uint64_t head_sealed_blocks;
+  uint64_t head_sealed_points;
+  uint64_t loghead_records;          /* records in the open log block (gauge) */
+  uint64_t loghead_sealed_blocks;
+  uint64_t loghead_sealed_records;
+};
+
 struct core_pipe {
-  struct core_stats *stats;     /* the shard's counters */
+  struct core_ingest_stats *stats; /* the shard's pipeline counters */
   struct core_series series;
   struct core_head head;
   uint32_t line_bytes_max;      /* --max-line-bytes */

@@ -96,8 +96,8 @@ static void tick(struct core_shard *sh) {
 
   core_head_tick(&sh->pipe.head, t, sh->cfg->block_max_age_ms);
   core_loghead_tick(&sh->pipe.loghead, t, sh->cfg->block_max_age_ms);
-  core_stat_set(&sh->stats.head_points, sh->pipe.head.count);
-  core_stat_set(&sh->stats.loghead_records, sh->pipe.loghead.count);
+  core_stat_set(&sh->stats.ingest.head_points, sh->pipe.head.count);
+  core_stat_set(&sh->stats.ingest.loghead_records, sh->pipe.loghead.count);
   core_store_tick(&sh->store);
 }
 
@@ -110,7 +110,7 @@ static void loop(struct core_shard *sh) {
     int rc = io_uring_submit_and_wait_timeout(&sh->ring.uring, &cqe, 1, &t,
                                               NULL);
     if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EBUSY)
-      core_stat_add(&sh->stats.rx_errors, 1);
+      core_stat_add(&sh->stats.rx.rx_errors, 1);
     core_ring_reap(&sh->ring);
     tick(sh);
   }
@@ -126,8 +126,8 @@ static void drain(struct core_shard *sh) {
   io_uring_get_events(&sh->ring.uring);
   core_ring_reap(&sh->ring);
   seal_heads(sh);
-  core_stat_set(&sh->stats.head_points, 0);
-  core_stat_set(&sh->stats.loghead_records, 0);
+  core_stat_set(&sh->stats.ingest.head_points, 0);
+  core_stat_set(&sh->stats.ingest.loghead_records, 0);
   core_store_drain(&sh->store,
                    core_ring_now_ms() + CORE_STOP_TIMEOUT_MS * 3 / 4);
 }
@@ -184,7 +184,7 @@ static int setup(struct core_shard *sh) {
   if ((rc = setup_ring(sh)) < 0)
     return rc;
   sh->start_what = "allocate the series dictionary and head";
-  rc = core_pipe_init(&sh->pipe, &sh->stats, c->max_series, c->line_bytes_max,
+  rc = core_pipe_init(&sh->pipe, &sh->stats.ingest, c->max_series, c->line_bytes_max,
                       core_store_head_sink, &sh->store);
   if (rc < 0)
     return rc;
@@ -194,7 +194,7 @@ static int setup(struct core_shard *sh) {
   if (rc < 0)
     return rc;
   sh->start_what = "set up the receive side (buffer rings, connections)";
-  rc = net_io_init(&sh->io, &sh->ring, &sh->pipe,
+  rc = net_io_init(&sh->io, &sh->ring, &sh->pipe, &sh->stats.rx,
                    &(struct net_io_cfg){
                        .udp_fd = sh->udp_fd,
                        .tcp_fd = sh->tcp_fd,

@@ -11,11 +11,11 @@
 #include "core/base/strbuf.h"
 #include "core/parse/syslog.h"
 
-static const char *const listener_names[CORE_LISTENER_COUNT] = {
-    [CORE_LISTENER_STATSD_UDP] = "statsd_udp",
-    [CORE_LISTENER_STATSD_TCP] = "statsd_tcp",
-    [CORE_LISTENER_SYSLOG_UDP] = "syslog_udp",
-    [CORE_LISTENER_SYSLOG_TCP] = "syslog_tcp",
+static const char *const listener_names[NET_LISTENER_COUNT] = {
+    [NET_LISTENER_STATSD_UDP] = "statsd_udp",
+    [NET_LISTENER_STATSD_TCP] = "statsd_tcp",
+    [NET_LISTENER_SYSLOG_UDP] = "syslog_udp",
+    [NET_LISTENER_SYSLOG_TCP] = "syslog_tcp",
 };
 
 static void family(struct core_strbuf *out, const char *name,
@@ -52,7 +52,7 @@ static void render_points(const struct core_stats *const *st, unsigned n,
           "sluice_points_ingested_total{shard=\"%u\",proto=\"statsd\","
           "type=\"%s\"} %" PRIu64 "\n",
           i, core_statsd_type_name((enum core_statsd_type)t),
-          core_stat_get(&st[i]->points_statsd[t]));
+          core_stat_get(&st[i]->ingest.points_statsd[t]));
   family(out, "sluice_parse_errors_total", "counter",
          "StatsD lines rejected, and syslog messages stored with a "
          "parse-error flag, by protocol and reason.");
@@ -63,7 +63,7 @@ static void render_points(const struct core_stats *const *st, unsigned n,
           "sluice_parse_errors_total{shard=\"%u\",proto=\"statsd\","
           "reason=\"%s\"} %" PRIu64 "\n",
           i, core_statsd_reason_name((enum core_statsd_err)r),
-          core_stat_get(&st[i]->parse_errors_statsd[r]));
+          core_stat_get(&st[i]->ingest.parse_errors_statsd[r]));
   for (unsigned i = 0; i < n; i++)
     for (int r = 1; r < CORE_SYSLOG_ERR_COUNT; r++)
       core_strbuf_appendf(
@@ -71,7 +71,7 @@ static void render_points(const struct core_stats *const *st, unsigned n,
           "sluice_parse_errors_total{shard=\"%u\",proto=\"syslog\","
           "reason=\"%s\"} %" PRIu64 "\n",
           i, core_syslog_reason_name((enum core_syslog_err)r),
-          core_stat_get(&st[i]->parse_errors_syslog[r]));
+          core_stat_get(&st[i]->ingest.parse_errors_syslog[r]));
   family(out, "sluice_logs_ingested_total", "counter",
          "Log records accepted into a shard's log head, by protocol (syslog "
          "messages that did not parse included: see "
@@ -80,7 +80,7 @@ static void render_points(const struct core_stats *const *st, unsigned n,
     core_strbuf_appendf(out,
                         "sluice_logs_ingested_total{shard=\"%u\","
                         "proto=\"syslog\"} %" PRIu64 "\n",
-                        i, core_stat_get(&st[i]->logs_syslog));
+                        i, core_stat_get(&st[i]->ingest.logs_syslog));
   family(out, "sluice_statsd_events_total", "counter",
          "DogStatsD events and service checks: recognised, counted, not "
          "stored.");
@@ -90,8 +90,8 @@ static void render_points(const struct core_stats *const *st, unsigned n,
                         " %" PRIu64 "\n"
                         "sluice_statsd_events_total{shard=\"%u\",kind=\"service_"
                         "check\"} %" PRIu64 "\n",
-                        i, core_stat_get(&st[i]->statsd_events), i,
-                        core_stat_get(&st[i]->statsd_service_checks));
+                        i, core_stat_get(&st[i]->ingest.statsd_events), i,
+                        core_stat_get(&st[i]->ingest.statsd_service_checks));
 }
 
 static void render_rx(const struct core_stats *const *st, unsigned n,
@@ -99,59 +99,59 @@ static void render_rx(const struct core_stats *const *st, unsigned n,
   family(out, "sluice_rx_datagrams_total", "counter",
          "UDP datagrams received (TCP: reads), by listener.");
   for (unsigned i = 0; i < n; i++)
-    for (int l = 0; l < CORE_LISTENER_COUNT; l++)
+    for (int l = 0; l < NET_LISTENER_COUNT; l++)
       core_strbuf_appendf(out,
                           "sluice_rx_datagrams_total{shard=\"%u\",listener=\"%s\"}"
                           " %" PRIu64 "\n",
                           i, listener_names[l],
-                          core_stat_get(&st[i]->rx_datagrams[l]));
+                          core_stat_get(&st[i]->rx.rx_datagrams[l]));
   family(out, "sluice_rx_bytes_total", "counter",
          "Payload bytes received, by listener.");
   for (unsigned i = 0; i < n; i++)
-    for (int l = 0; l < CORE_LISTENER_COUNT; l++)
+    for (int l = 0; l < NET_LISTENER_COUNT; l++)
       core_strbuf_appendf(out,
                           "sluice_rx_bytes_total{shard=\"%u\",listener=\"%s\"}"
                           " %" PRIu64 "\n",
                           i, listener_names[l],
-                          core_stat_get(&st[i]->rx_bytes[l]));
-  SCALAR(out, st, n, "sluice_rx_dropped_total", "counter", rx_dropped,
+                          core_stat_get(&st[i]->rx.rx_bytes[l]));
+  SCALAR(out, st, n, "sluice_rx_dropped_total", "counter", rx.rx_dropped,
          "UDP datagrams the kernel dropped because the socket buffer was full "
          "(SO_RXQ_OVFL).");
-  SCALAR(out, st, n, "sluice_rx_truncated_total", "counter", rx_truncated,
+  SCALAR(out, st, n, "sluice_rx_truncated_total", "counter", rx.rx_truncated,
          "UDP datagrams larger than a receive buffer, dropped.");
-  SCALAR(out, st, n, "sluice_rx_nobufs_total", "counter", rx_nobufs,
+  SCALAR(out, st, n, "sluice_rx_nobufs_total", "counter", rx.rx_nobufs,
          "Times the receive buffer ring ran empty (the kernel queued data "
          "until buffers returned).");
-  SCALAR(out, st, n, "sluice_rx_errors_total", "counter", rx_errors,
+  SCALAR(out, st, n, "sluice_rx_errors_total", "counter", rx.rx_errors,
          "Receive completions that failed.");
 }
 
 static void render_state(const struct core_stats *const *st, unsigned n,
                          struct core_strbuf *out) {
-  SCALAR(out, st, n, "sluice_series_active", "gauge", series_active,
+  SCALAR(out, st, n, "sluice_series_active", "gauge", ingest.series_active,
          "Series in the shard's dictionary.");
   SCALAR(out, st, n, "sluice_series_rejected_total", "counter",
-         series_rejected,
+         ingest.series_rejected,
          "Samples rejected because their new series would exceed "
          "--max-series.");
-  SCALAR(out, st, n, "sluice_tcp_connections", "gauge", tcp_connections,
+  SCALAR(out, st, n, "sluice_tcp_connections", "gauge", rx.tcp_connections,
          "Open TCP connections (StatsD and syslog).");
-  SCALAR(out, st, n, "sluice_tcp_accepted_total", "counter", tcp_accepted,
+  SCALAR(out, st, n, "sluice_tcp_accepted_total", "counter", rx.tcp_accepted,
          "TCP connections accepted (StatsD and syslog).");
-  SCALAR(out, st, n, "sluice_tcp_rejected_total", "counter", tcp_rejected,
+  SCALAR(out, st, n, "sluice_tcp_rejected_total", "counter", rx.tcp_rejected,
          "TCP connections closed at once: over --max-tcp-connections.");
-  SCALAR(out, st, n, "sluice_head_points", "gauge", head_points,
+  SCALAR(out, st, n, "sluice_head_points", "gauge", ingest.head_points,
          "Points in the open (unsealed) block.");
   SCALAR(out, st, n, "sluice_head_sealed_blocks_total", "counter",
-         head_sealed_blocks, "Blocks sealed from the head.");
+         ingest.head_sealed_blocks, "Blocks sealed from the head.");
   SCALAR(out, st, n, "sluice_head_sealed_points_total", "counter",
-         head_sealed_points, "Points in sealed blocks.");
-  SCALAR(out, st, n, "sluice_loghead_records", "gauge", loghead_records,
+         ingest.head_sealed_points, "Points in sealed blocks.");
+  SCALAR(out, st, n, "sluice_loghead_records", "gauge", ingest.loghead_records,
          "Log records in the open (unsealed) log block.");
   SCALAR(out, st, n, "sluice_loghead_sealed_blocks_total", "counter",
-         loghead_sealed_blocks, "Log blocks sealed from the log head.");
+         ingest.loghead_sealed_blocks, "Log blocks sealed from the log head.");
   SCALAR(out, st, n, "sluice_loghead_sealed_records_total", "counter",
-         loghead_sealed_records, "Log records in sealed log blocks.");
+         ingest.loghead_sealed_records, "Log records in sealed log blocks.");
 }
 
 static void render_storage(const struct core_stats *const *st, unsigned n,

@@ -76,8 +76,8 @@ static void keep(struct core_store *s, const struct sealed *b) {
 void core_store_head_sink(struct core_head *h, void *ctx) {
   struct core_store *s = ctx;
 
-  core_stat_add(&s->stats->head_sealed_blocks, 1);
-  core_stat_add(&s->stats->head_sealed_points, h->count);
+  core_stat_add(&s->stats->ingest.head_sealed_blocks, 1);
+  core_stat_add(&s->stats->ingest.head_sealed_points, h->count);
   if (s->on)
     keep(s, &(struct sealed){.metrics = h, .count = h->count});
 }
@@ -85,8 +85,8 @@ void core_store_head_sink(struct core_head *h, void *ctx) {
 void core_store_loghead_sink(struct core_loghead *h, void *ctx) {
   struct core_store *s = ctx;
 
-  core_stat_add(&s->stats->loghead_sealed_blocks, 1);
-  core_stat_add(&s->stats->loghead_sealed_records, h->count);
+  core_stat_add(&s->stats->ingest.loghead_sealed_blocks, 1);
+  core_stat_add(&s->stats->ingest.loghead_sealed_records, h->count);
   if (s->on)
     keep(s, &(struct sealed){.logs = h, .count = h->count});
 }

@@ -46,9 +46,9 @@ static void write_sample(void) {
   const struct core_stats *ptrs[2] = {&st[0], &st[1]};
   struct core_strbuf b;
   char path[128];
-  st[0].points_statsd[CORE_STATSD_COUNTER] = 1000;
-  st[1].points_statsd[CORE_STATSD_SET] = 234;
-  st[1].rx_bytes[CORE_LISTENER_STATSD_UDP] = 4096;
+  st[0].ingest.points_statsd[CORE_STATSD_COUNTER] = 1000;
+  st[1].ingest.points_statsd[CORE_STATSD_SET] = 234;
+  st[1].rx.rx_bytes[NET_LISTENER_STATSD_UDP] = 4096;
   core_strbuf_init(&b, 1 << 20);
   cr_assert_eq(core_stats_render(ptrs, 2, &b), 0);
   snprintf(path, sizeof(path), "%s/metrics", dir);

@@ -11,11 +11,11 @@
 
 #include "core/ingest/loghead.h"
 #include "core/ingest/pipe.h"
-#include "core/shard/stats.h"
+#include "core/base/stat.h"
 #include "core/parse/syslog.h"
 #include "storage/logblock.h"
 
-static struct core_stats st;
+static struct core_ingest_stats st;
 static struct core_pipe p;
 static const int64_t NOW = 1700000000123;
 

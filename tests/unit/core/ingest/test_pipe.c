@@ -7,9 +7,9 @@
 
 #include "core/ingest/pipe.h"
 #include "core/ingest/series.h"
-#include "core/shard/stats.h"
+#include "core/base/stat.h"
 
-static struct core_stats st;
+static struct core_ingest_stats st;
 static struct core_pipe p;
 static const int64_t NOW = 1700000000123;
 
