@@ -22,7 +22,6 @@
 #include "core/base/fault.h"
 #include "core/base/ring.h"
 #include "core/base/stat.h"
-#include "core/ingest/series.h"
 #include "storage/block.h"
 #include "storage/logblock.h"
 #include "storage/recover.h"
@@ -58,15 +57,13 @@ static size_t seg_mark_bytes(const struct stor_writer *w) {
 
 int stor_writer_init(struct stor_writer *w, struct core_ring *ring,
                      struct stor_stats *stats,
-                     const struct core_series *series,
                      const struct stor_writer_cfg *cfg, uint64_t *active_pub) {
   int rc;
 
-  ASSERT(cfg->series_max > 0);
+  ASSERT(cfg->series_max > 0 && cfg->series.entry != NULL);
   memset(w, 0, sizeof(*w));
   w->ring = ring;
   w->stats = stats;
-  w->series = series;
   w->cfg = *cfg;
   w->seg_fd = w->closing_fd = -1;
   w->active_seg_pub = active_pub;
@@ -148,22 +145,21 @@ static void maybe_roll(struct stor_writer *w, int64_t now_ms) {
   }
 }
 
-/* Dictionary entries of the head's series not yet in the target segment. */
-static uint32_t collect_dict(struct stor_writer *w, const struct core_head *h) {
+/* Dictionary entries of the points' series not yet in the target segment. */
+static uint32_t collect_dict(struct stor_writer *w,
+                             const struct stor_points *pts) {
+  const struct stor_series_src *src = &w->cfg.series;
   uint32_t n = 0, mark = (uint32_t)w->enc_seg_seq;
 
-  for (uint32_t i = 0; i < h->count; i++) {
-    uint32_t id = h->series_id[i];
-    const struct core_series_entry *e = &w->series->entries[id];
+  for (uint32_t i = 0; i < pts->count; i++) {
+    uint32_t id = pts->series_id[i];
     ASSERT(id < w->cfg.series_max);
     if (w->seg_mark[id] == mark)
       continue;
     w->seg_mark[id] = mark;
-    w->dict[n++] = (struct stor_dict_entry){
-        .id = e->id,
-        .type = e->type,
-        .key = w->series->arena + e->key_off,
-        .key_len = e->key_len};
+    src->entry(src->ctx, id, &w->dict[n]);
+    ASSERT(w->dict[n].id == id && w->dict[n].key_len > 0);
+    n++;
   }
   return n;
 }
@@ -194,7 +190,7 @@ static void enqueue(struct stor_writer *w, uint32_t idx, size_t len,
   pump(w, now_ms);
 }
 
-int stor_writer_seal(struct stor_writer *w, const struct core_head *h,
+int stor_writer_seal(struct stor_writer *w, const struct stor_points *h,
                      int64_t now_ms) {
   struct stor_block_in in;
   struct stor_wbuf *b;

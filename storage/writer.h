@@ -10,34 +10,31 @@
 
 #include <stdint.h>
 
-#include "core/ingest/head_types.h"
 #include "storage/writer_types.h"
 
 /*
  * Set up the writer: encoder, registered write buffers, its owner tag on
  * ring. Runs on the shard thread after its ring exists.
  *   stats       its counters (the caller's memory, read by /metrics)
- *   series      the shard's dictionary: keys of the ids blocks carry
  *   active_pub  receives the seq of the segment being written (read by
  *               retention, which never deletes it); may be NULL
  * Returns 0 or -errno.
  */
 int stor_writer_init(struct stor_writer *w, struct core_ring *ring,
                      struct stor_stats *stats,
-                     const struct core_series *series,
                      const struct stor_writer_cfg *cfg, uint64_t *active_pub);
 
 /* Close files (synchronously: shutdown only) and free. Safe after failure. */
 void stor_writer_free(struct stor_writer *w);
 
 /*
- * Encode the head's points (with the dictionary entries of series new to
+ * Encode the points (with the dictionary entries of series new to
  * the target segment) into a free buffer and queue its write.
  * Returns 0, -ENOBUFS when every buffer is busy (the caller waits for a
  * completion and calls again), or -EIO when the block could not be encoded
  * (its points are counted as lost).
  */
-int stor_writer_seal(struct stor_writer *w, const struct core_head *h,
+int stor_writer_seal(struct stor_writer *w, const struct stor_points *pts,
                      int64_t now_ms);
 
 /*

@@ -16,7 +16,6 @@
 
 #include "core/base/limits.h"
 #include "core/base/ring_types.h"
-#include "core/ingest/series_types.h"
 #include "storage/block_types.h"
 #include "storage/logblock_types.h"
 
@@ -75,6 +74,25 @@ struct stor_flush_wait {
   int failed;         /* a block <= target was lost */
 };
 
+/* A sealed head's points, in arrival order (columns of count). */
+struct stor_points {
+  const uint32_t *series_id;
+  const int64_t *ts_ms;
+  const double *value;
+  uint32_t count;
+};
+
+/*
+ * Where the writer learns the dictionary entry (key, type) of a series id
+ * the first time a segment holds it: the shard's dictionary, which storage
+ * does not otherwise know. entry() fills out->id, type, key and key_len;
+ * the key must stay valid until the next seal.
+ */
+struct stor_series_src {
+  void (*entry)(const void *ctx, uint32_t id, struct stor_dict_entry *out);
+  const void *ctx;
+};
+
 struct stor_writer_cfg {
   uint16_t shard;
   int dir_fd;                 /* <data-dir>/shard-K, opened by the caller */
@@ -84,6 +102,7 @@ struct stor_writer_cfg {
   uint64_t segment_bytes_max;
   uint64_t segment_age_ms_max;
   uint32_t series_max;        /* ids the series dictionary can hand out */
+  struct stor_series_src series; /* their keys */
   int logs;                   /* set up the log block encoder too */
   /* called for every answered flush; failed: a covered block was lost */
   void (*answer)(void *ctx, uint64_t gen, int failed);
@@ -94,7 +113,6 @@ struct stor_writer {
   struct core_ring *ring;
   int tag;                        /* its owner tag on the ring */
   struct stor_stats *stats;
-  const struct core_series *series;
   /* per series id: the segment (low 32 bits of its seq) whose dictionary
    * entries hold it already; a series new to a segment is written there */
   uint32_t *seg_mark;

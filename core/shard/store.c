@@ -9,6 +9,7 @@
 
 #include "core/base/ring.h"
 #include "core/base/stat.h"
+#include "core/ingest/series_types.h"
 #include "core/parse/statsd_types.h"
 #include "storage/block_types.h"
 #include "storage/writer.h"
@@ -30,11 +31,25 @@ void core_store_init(struct core_store *s, struct core_ring *ring,
   s->stats = stats;
 }
 
+/* The writer's view of the shard's dictionary (stor_series_src). */
+static void series_entry(const void *ctx, uint32_t id,
+                         struct stor_dict_entry *out) {
+  const struct core_series *d = ctx;
+  const struct core_series_entry *e = &d->entries[id];
+
+  *out = (struct stor_dict_entry){.id = e->id,
+                                  .type = e->type,
+                                  .key = d->arena + e->key_off,
+                                  .key_len = e->key_len};
+}
+
 int core_store_open(struct core_store *s, const struct core_series *series,
                     const struct stor_writer_cfg *cfg, uint64_t *active_pub) {
-  int rc = stor_writer_init(&s->writer, s->ring, &s->stats->stor, series,
-                            cfg, active_pub);
+  struct stor_writer_cfg c = *cfg;
+  int rc;
 
+  c.series = (struct stor_series_src){series_entry, series};
+  rc = stor_writer_init(&s->writer, s->ring, &s->stats->stor, &c, active_pub);
   s->on = rc == 0;
   return rc;
 }
@@ -55,7 +70,12 @@ static int seal_once(struct core_store *s, const struct sealed *b) {
   int64_t t = core_ring_now_ms();
 
   if (b->metrics != NULL)
-    return stor_writer_seal(&s->writer, b->metrics, t);
+    return stor_writer_seal(&s->writer,
+                            &(struct stor_points){b->metrics->series_id,
+                                                  b->metrics->ts_ms,
+                                                  b->metrics->value,
+                                                  b->metrics->count},
+                            t);
   return stor_writer_seal_logs(&s->writer, b->logs->recs, b->logs->count, t);
 }
 

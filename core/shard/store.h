@@ -10,6 +10,7 @@
 
 #include "core/ingest/head_types.h"
 #include "core/ingest/loghead_types.h"
+#include "core/ingest/series_types.h"
 #include "core/shard/store_types.h"
 
 /*
@@ -20,8 +21,10 @@ void core_store_init(struct core_store *s, struct core_ring *ring,
                      struct core_stats *stats);
 
 /*
- * Set up the segment writer on the ring (cfg as for stor_writer_init; its
- * counters are stats->stor), after which sealed blocks are kept.
+ * Set up the segment writer on the ring (cfg as for stor_writer_init, but
+ * cfg->series is the store's: the keys of series, whose ids sealed heads
+ * hold; the writer's counters are stats->stor), after which sealed blocks
+ * are kept.
  * Returns 0 or -errno (the store keeps only counting then).
  */
 int core_store_open(struct core_store *s, const struct core_series *series,
