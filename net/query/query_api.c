@@ -21,49 +21,14 @@
 
 #include "core/base/limits.h"
 #include "core/cmd/run_types.h"
+#include "net/query/json.h"
 #include "net/query/selector.h"
 #include "core/ingest/series.h"
 #include "core/base/strbuf.h"
 #include "net/http.h"
-#include "simd/simd.h"
 #include "storage/reader.h"
 
 /* ---- JSON ------------------------------------------------------------------ */
-
-/* Bytes of a valid UTF-8 sequence at p (n left), or 0. */
-static size_t utf8_seq(const char *p, size_t n) {
-  unsigned char c = (unsigned char)p[0];
-  size_t len = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2
-                                                                         : 0;
-  return len && len <= n && simd_utf8_valid(p, len) ? len : 0;
-}
-
-/* A JSON string: quotes, backslashes and controls escaped, and any byte
- * that is not UTF-8 written as U+FFFD (JSON text must be UTF-8). */
-static void json_str(struct core_strbuf *b, const char *p, size_t n) {
-  bool valid = simd_utf8_valid(p, n);
-  size_t i = 0, run = 0;
-
-  core_strbuf_append(b, "\"", 1);
-  while (i < n) {
-    unsigned char c = (unsigned char)p[i];
-    size_t len = valid || c < 0x80 ? 1 : utf8_seq(p + i, n - i);
-    if (len && c >= 0x20 && c != '"' && c != '\\') {
-      i += len;
-      continue;
-    }
-    core_strbuf_append(b, p + run, i - run);
-    if (len == 0)
-      core_strbuf_append(b, "\\ufffd", 6);
-    else if (c == '"' || c == '\\')
-      core_strbuf_appendf(b, "\\%c", c);
-    else
-      core_strbuf_appendf(b, "\\u%04x", c);
-    run = ++i;
-  }
-  core_strbuf_append(b, p + run, n - run);
-  core_strbuf_append(b, "\"", 1);
-}
 
 static void reply_error(struct net_http_response *resp, int status,
                         const char *type, const char *msg) {
@@ -74,7 +39,7 @@ static void reply_error(struct net_http_response *resp, int status,
   resp->content_type = "application/json";
   core_strbuf_appendf(b, "{\"status\":\"error\",\"errorType\":\"%s\","
                          "\"error\":", type);
-  json_str(b, msg, strlen(msg));
+  net_query_json_str(b, msg, strlen(msg));
   core_strbuf_append(b, "}\n", 2);
 }
 
@@ -591,9 +556,9 @@ static void labels_json(struct query *q, struct core_strbuf *b,
     if (!first)
       core_strbuf_append(b, ",", 1);
     first = false;
-    json_str(b, l.name, l.name_len);
+    net_query_json_str(b, l.name, l.name_len);
     core_strbuf_append(b, ":", 1);
-    json_str(b, l.value, l.value_len);
+    net_query_json_str(b, l.value, l.value_len);
   }
   core_strbuf_append(b, "}", 1);
 }
@@ -703,7 +668,7 @@ static void reply_set(struct query *q, struct net_http_response *resp) {
     if (q->mode == Q_SERIES)
       labels_json(q, b, s, len);
     else
-      json_str(b, s, len);
+      net_query_json_str(b, s, len);
   }
   core_strbuf_append(b, "]}\n", 3);
   free(order);
