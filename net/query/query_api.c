@@ -25,6 +25,7 @@
 #include "net/query/selector.h"
 #include "core/ingest/series.h"
 #include "core/base/strbuf.h"
+#include "core/base/timefmt.h"
 #include "net/http.h"
 #include "storage/reader.h"
 
@@ -80,72 +81,13 @@ int net_query_format_value(double v, char *out) {
   return 0; /* not reached */
 }
 
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  unsigned yoe = (unsigned)(y - era * 400);
-  unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + (int64_t)doe - 719468;
-}
-
-/* n digits at *p into *v; advances p. */
-static bool digits(const char **p, int n, int *v) {
-  *v = 0;
-  for (int i = 0; i < n; i++, (*p)++) {
-    if (**p < '0' || **p > '9')
-      return false;
-    *v = *v * 10 + (**p - '0');
-  }
-  return true;
-}
-
-static int parse_rfc3339(const char *s, int64_t *ms) {
-  int y, mo, d, h, mi, sec, oh = 0, om = 0;
-  int64_t frac = 0, scale = 1000;
-  const char *p = s;
-
-  if (!digits(&p, 4, &y) || *p++ != '-' || !digits(&p, 2, &mo) ||
-      *p++ != '-' || !digits(&p, 2, &d) || (*p != 'T' && *p != 't'))
-    return -EINVAL;
-  p++;
-  if (!digits(&p, 2, &h) || *p++ != ':' || !digits(&p, 2, &mi) ||
-      *p++ != ':' || !digits(&p, 2, &sec) || mo < 1 || mo > 12 || d < 1 ||
-      d > 31 || h > 23 || mi > 59 || sec > 60)
-    return -EINVAL;
-  if (*p == '.') {
-    if (*++p < '0' || *p > '9')
-      return -EINVAL;
-    for (; *p >= '0' && *p <= '9'; p++)
-      if (scale /= 10)
-        frac += (*p - '0') * scale;
-  }
-  if (*p == 'Z' || *p == 'z') {
-    p++;
-  } else if (*p == '+' || *p == '-') {
-    int sign = *p++ == '-' ? -1 : 1;
-    if (!digits(&p, 2, &oh) || *p++ != ':' || !digits(&p, 2, &om))
-      return -EINVAL;
-    oh *= sign;
-    om *= sign;
-  } else {
-    return -EINVAL;
-  }
-  if (*p)
-    return -EINVAL;
-  *ms = ((days_from_civil(y, (unsigned)mo, (unsigned)d) * 24 + h - oh) * 60 +
-         mi - om) * 60000 + (int64_t)sec * 1000 + frac;
-  return 0;
-}
-
 int net_query_parse_time(const char *s, int64_t *ms) {
   const char *q = s + (s[0] == '-');
   size_t nd = strspn(q, "0123456789");
   char *end;
 
   if (strlen(s) >= 10 && s[4] == '-')
-    return parse_rfc3339(s, ms);
+    return core_rfc3339_parse_ms(s, ms);
   if (nd > 0 && q[nd] == '\0') {
     long long v;
     errno = 0;
