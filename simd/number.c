@@ -50,11 +50,7 @@ static inline bool eight_digits(uint64_t v) {
 
 /* SWAR: the value of 8 ASCII digits (first digit in the lowest byte). */
 static inline uint64_t parse8(uint64_t v) {
-  v -= 0x3030303030303030ull;
-  v = v * 10 + (v >> 8);
-  v = (((v & 0x000000ff000000ffull) * 0x000f424000000064ull) +
-       (((v >> 16) & 0x000000ff000000ffull) * 0x0000271000000001ull)) >> 32;
-  return v;
+  return simd_swar8_value(v - 0x3030303030303030ull);
 }
 
 /* Accumulate the digits at *pp into *acc (modulo 2^64); advance *pp past

@@ -42,4 +42,17 @@ int simd_parse_i64(const char *s, size_t len, int64_t *out);
 /* As simd_parse_i64 for digits only (no sign) into a uint64_t. */
 int simd_parse_u64(const char *s, size_t len, uint64_t *out);
 
+/*
+ * SWAR: the decimal value of the 8 digit values (0..9) in the bytes of x,
+ * the first digit in the lowest byte; zero bytes below the first digit
+ * are leading zeros, so k < 8 digits go in as x << 8 * (8 - k). Three
+ * multiplies. For ASCII digits subtract '0' from every byte first.
+ */
+static inline uint64_t simd_swar8_value(uint64_t x) {
+  x = x * 10 + (x >> 8);
+  return ((x & UINT64_C(0x000000FF000000FF)) * UINT64_C(0x000F424000000064) +
+          ((x >> 16) & UINT64_C(0x000000FF000000FF)) *
+              UINT64_C(0x0000271000000001)) >> 32;
+}
+
 #endif

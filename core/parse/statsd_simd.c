@@ -117,18 +117,6 @@ static inline void set_bit(uint64_t *bits, size_t pos) {
 #define HIGHS UINT64_C(0x8080808080808080)
 
 /*
- * k in 1..8 digit values (0..9), one a byte, first digit lowest: their
- * decimal value, in three multiplies.
- */
-static inline uint64_t swar_digits(uint64_t x, unsigned k) {
-  x <<= 8 * (8 - k); /* leading zeros below the first digit */
-  x = x * 10 + (x >> 8);
-  return ((x & UINT64_C(0x000000FF000000FF)) * UINT64_C(0x000F424000000064) +
-          ((x >> 16) & UINT64_C(0x000000FF000000FF)) *
-              UINT64_C(0x0000271000000001)) >> 32;
-}
-
-/*
  * "ddd" or "ddd.ddd" (1 to 8 bytes, at least one digit) read from the 8
  * bytes at s, of which the first n belong to the token. Under 10^8 with
  * at most 7 decimals, the value is one exactly rounded division: what
@@ -161,7 +149,8 @@ static inline int number_swar(const char *s, size_t n, double *out) {
   frac = (k - d) * has;
   if (k == 0)
     return -1;
-  *out = (double)swar_digits(x, k) / pow10[frac];
+  /* k in 1..8 digits: leading zeros below the first one */
+  *out = (double)simd_swar8_value(x << 8 * (8 - k)) / pow10[frac];
   return 0;
 }
 

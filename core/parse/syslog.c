@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/base/assert.h"
+#include "core/base/timefmt.h"
 #include "simd/simd.h"
 
 #define NS_PER_S 1000000000ll
@@ -18,11 +19,7 @@
 #define DEFAULT_FACILITY 1 /* user: what RFC 3164 4.3.3 has a relay assume */
 #define DEFAULT_SEVERITY 5 /* notice */
 #define VERSION_DIGITS_MAX 3
-#define FRAC_DIGITS_MAX 9
 #define CLOCK_AHEAD_S (31 * 86400) /* a BSD timestamp may be this far ahead */
-/* Seconds whose ns still fit an int64_t (with a fraction added). */
-#define SECS_MIN (-9223372035ll)
-#define SECS_MAX 9223372035ll
 
 static const char *const reason_names[CORE_SYSLOG_ERR_COUNT] = {
     [CORE_SYSLOG_OK] = "ok",
@@ -75,24 +72,7 @@ static inline struct core_syslog_str str_of(const char *a, const char *b) {
   return (struct core_syslog_str){a, (uint32_t)(b - a)};
 }
 
-/* Two decimal digits at p, or -1. */
-static inline int d2(const char *p) {
-  if (!is_digit(p[0]) || !is_digit(p[1]))
-    return -1;
-  return (p[0] - '0') * 10 + (p[1] - '0');
-}
-
 /* ---- calendar (proleptic Gregorian, UTC) ----------------------------- */
-
-/* Days since 1970-01-01 of y-m-d (H. Hinnant's days_from_civil). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  unsigned yoe = (unsigned)(y - era * 400);
-  unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + (int64_t)doe - 719468;
-}
 
 /* The year of a day count (H. Hinnant's civil_from_days, year only). */
 static int64_t year_of_days(int64_t z) {
@@ -103,26 +83,6 @@ static int64_t year_of_days(int64_t z) {
   unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
   unsigned mp = (5 * doy + 2) / 153;
   return (int64_t)yoe + era * 400 + (mp >= 10);
-}
-
-static int is_leap(int64_t y) {
-  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static unsigned days_in_month(int64_t y, unsigned m) {
-  static const unsigned char dim[12] = {31, 28, 31, 30, 31, 30,
-                                        31, 31, 30, 31, 30, 31};
-  return dim[m - 1] + (m == 2 && is_leap(y));
-}
-
-/* ns since the epoch of a UTC civil time; -1 when out of int64 range. */
-static int civil_to_ns(int64_t y, unsigned mo, unsigned d, int64_t sod,
-                       int64_t frac_ns, int64_t *ns) {
-  int64_t secs = days_from_civil(y, mo, d) * 86400 + sod;
-  if (secs < SECS_MIN || secs > SECS_MAX)
-    return -1;
-  *ns = secs * NS_PER_S + frac_ns;
-  return 0;
 }
 
 /* ---- PRI and timestamps ------------------------------------------------ */
@@ -140,81 +100,6 @@ static int parse_pri(const char **pp, const char *end, unsigned *pri) {
     return -1;
   *pri = v;
   *pp = p + 1;
-  return 0;
-}
-
-/* Optional "." 1*9DIGIT at *pp: the fraction in ns. 0, or -1 if malformed. */
-static int parse_frac(const char **pp, const char *end, int64_t *frac_ns) {
-  const char *p = *pp;
-  *frac_ns = 0;
-  if (p >= end || *p != '.')
-    return 0;
-  p++;
-  int n = 0;
-  int64_t v = 0;
-  while (p < end && is_digit(*p)) {
-    if (++n > FRAC_DIGITS_MAX)
-      return -1;
-    v = v * 10 + (*p++ - '0');
-  }
-  if (n == 0)
-    return -1;
-  for (; n < FRAC_DIGITS_MAX; n++)
-    v *= 10;
-  *frac_ns = v;
-  *pp = p;
-  return 0;
-}
-
-/* "Z" or ("+" / "-") hh ":" mm at *pp: the offset in seconds. 0 or -1. */
-static int parse_offset(const char **pp, const char *end, int64_t *off_s) {
-  const char *p = *pp;
-  if (p < end && (*p == 'Z' || *p == 'z')) {
-    *off_s = 0;
-    *pp = p + 1;
-    return 0;
-  }
-  if (end - p < 6 || (*p != '+' && *p != '-') || p[3] != ':')
-    return -1;
-  int hh = d2(p + 1), mm = d2(p + 4);
-  if (hh < 0 || hh > 23 || mm < 0 || mm > 59)
-    return -1;
-  *off_s = (hh * 3600 + mm * 60) * (*p == '-' ? -1 : 1);
-  *pp = p + 6;
-  return 0;
-}
-
-/* hh ":" mm ":" ss at p (8 bytes available): seconds of the day, or -1.
- * Second 60 (a leap second) is accepted and lands on the next minute. */
-static int64_t parse_hms(const char *p) {
-  int hh = d2(p), mm = d2(p + 3), ss = d2(p + 6);
-  if (p[2] != ':' || p[5] != ':' || hh < 0 || hh > 23 || mm < 0 || mm > 59 ||
-      ss < 0 || ss > 60)
-    return -1;
-  return hh * 3600 + mm * 60 + ss;
-}
-
-/* RFC 3339 FULL-DATE "T" FULL-TIME at *pp, with up to 9 fraction digits:
- * ns since the epoch. 0 or -1. */
-static int parse_rfc3339(const char **pp, const char *end, int64_t *ns) {
-  const char *p = *pp;
-  if (end - p < 20)
-    return -1;
-  int yh = d2(p), yl = d2(p + 2), mo = d2(p + 5), d = d2(p + 8);
-  if (yh < 0 || yl < 0 || p[4] != '-' || p[7] != '-' || mo < 1 || mo > 12 ||
-      (p[10] != 'T' && p[10] != 't'))
-    return -1;
-  int64_t y = yh * 100 + yl;
-  int64_t sod = parse_hms(p + 11);
-  if (d < 1 || (unsigned)d > days_in_month(y, (unsigned)mo) || sod < 0)
-    return -1;
-  p += 19;
-  int64_t frac_ns, off_s;
-  if (parse_frac(&p, end, &frac_ns) < 0 || parse_offset(&p, end, &off_s) < 0)
-    return -1;
-  if (civil_to_ns(y, (unsigned)mo, (unsigned)d, sod - off_s, frac_ns, ns) < 0)
-    return -1;
-  *pp = p;
   return 0;
 }
 
@@ -241,8 +126,8 @@ static int bsd_year_ns(unsigned mo, unsigned d, int64_t sod, int64_t frac_ns,
   int64_t limit_ns = (now_ms / 1000 + CLOCK_AHEAD_S) * NS_PER_S;
   int64_t year = year_of_days(now_ms / 1000 / 86400 - (now_ms < 0));
   for (int64_t y = year + 1; y >= year - 1; y--) {
-    if (d > days_in_month(y, mo) || civil_to_ns(y, mo, d, sod, frac_ns, ns) ||
-        *ns > limit_ns)
+    if (d > core_days_in_month(y, mo) ||
+        core_civil_to_ns(y, mo, d, sod, frac_ns, ns) || *ns > limit_ns)
       continue;
     return 0;
   }
@@ -268,9 +153,10 @@ static int parse_bsd_time(const char **pp, const char *end, int64_t now_ms,
   p++;
   if (d < 1 || d > 31 || end - p < 9 || *p != ' ')
     return -1;
-  int64_t sod = parse_hms(p + 1), frac_ns;
+  int64_t sod = core_time_hms(p + 1), frac_ns;
   p += 9;
-  if (sod < 0 || parse_frac(&p, end, &frac_ns) < 0 ||
+  int frac_digits = core_time_frac(&p, end, &frac_ns);
+  if (sod < 0 || frac_digits < 0 || frac_digits > CORE_TIME_FRAC_DIGITS_MAX ||
       bsd_year_ns(mo, (unsigned)d, sod, frac_ns, now_ms, ns) < 0)
     return -1;
   *pp = p;
@@ -418,7 +304,7 @@ static enum core_syslog_err parse_5424(const char *p, const char *end,
   if (*p == '-') {
     p++;
     out->flags |= CORE_SYSLOG_F_NO_TIME;
-  } else if (parse_rfc3339(&p, end, &out->time_ns) < 0) {
+  } else if (core_rfc3339_parse_ns(&p, end, &out->time_ns) < 0) {
     return CORE_SYSLOG_ERR_BAD_TIMESTAMP;
   }
   if (p >= end)
@@ -518,7 +404,7 @@ static void parse_3164(const char *p, const char *end, int64_t now_ms,
   const char *q = p;
   int timed = 0;
   if (end - p >= 5 && is_digit(p[0]) && p[4] == '-')
-    timed = parse_rfc3339(&q, end, &ns) == 0;
+    timed = core_rfc3339_parse_ns(&q, end, &ns) == 0;
   else
     timed = parse_bsd_time(&q, end, now_ms, &ns) == 0;
   if (timed && (q == end || *q == ' ')) {

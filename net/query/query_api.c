@@ -20,50 +20,16 @@
 #include <time.h>
 
 #include "core/base/limits.h"
+#include "net/query/json.h"
 #include "net/query/query_types.h"
 #include "net/query/selector.h"
 #include "core/ingest/series.h"
 #include "core/base/strbuf.h"
+#include "core/base/timefmt.h"
 #include "net/http.h"
-#include "simd/simd.h"
 #include "storage/scan.h"
 
 /* ---- JSON ------------------------------------------------------------------ */
-
-/* Bytes of a valid UTF-8 sequence at p (n left), or 0. */
-static size_t utf8_seq(const char *p, size_t n) {
-  unsigned char c = (unsigned char)p[0];
-  size_t len = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2
-                                                                         : 0;
-  return len && len <= n && simd_utf8_valid(p, len) ? len : 0;
-}
-
-/* A JSON string: quotes, backslashes and controls escaped, and any byte
- * that is not UTF-8 written as U+FFFD (JSON text must be UTF-8). */
-static void json_str(struct core_strbuf *b, const char *p, size_t n) {
-  bool valid = simd_utf8_valid(p, n);
-  size_t i = 0, run = 0;
-
-  core_strbuf_append(b, "\"", 1);
-  while (i < n) {
-    unsigned char c = (unsigned char)p[i];
-    size_t len = valid || c < 0x80 ? 1 : utf8_seq(p + i, n - i);
-    if (len && c >= 0x20 && c != '"' && c != '\\') {
-      i += len;
-      continue;
-    }
-    core_strbuf_append(b, p + run, i - run);
-    if (len == 0)
-      core_strbuf_append(b, "\\ufffd", 6);
-    else if (c == '"' || c == '\\')
-      core_strbuf_appendf(b, "\\%c", c);
-    else
-      core_strbuf_appendf(b, "\\u%04x", c);
-    run = ++i;
-  }
-  core_strbuf_append(b, p + run, n - run);
-  core_strbuf_append(b, "\"", 1);
-}
 
 static void reply_error(struct net_http_response *resp, int status,
                         const char *type, const char *msg) {
@@ -74,7 +40,7 @@ static void reply_error(struct net_http_response *resp, int status,
   resp->content_type = "application/json";
   core_strbuf_appendf(b, "{\"status\":\"error\",\"errorType\":\"%s\","
                          "\"error\":", type);
-  json_str(b, msg, strlen(msg));
+  net_query_json_str(b, msg, strlen(msg));
   core_strbuf_append(b, "}\n", 2);
 }
 
@@ -115,72 +81,13 @@ int net_query_format_value(double v, char *out) {
   return 0; /* not reached */
 }
 
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  unsigned yoe = (unsigned)(y - era * 400);
-  unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + (int64_t)doe - 719468;
-}
-
-/* n digits at *p into *v; advances p. */
-static bool digits(const char **p, int n, int *v) {
-  *v = 0;
-  for (int i = 0; i < n; i++, (*p)++) {
-    if (**p < '0' || **p > '9')
-      return false;
-    *v = *v * 10 + (**p - '0');
-  }
-  return true;
-}
-
-static int parse_rfc3339(const char *s, int64_t *ms) {
-  int y, mo, d, h, mi, sec, oh = 0, om = 0;
-  int64_t frac = 0, scale = 1000;
-  const char *p = s;
-
-  if (!digits(&p, 4, &y) || *p++ != '-' || !digits(&p, 2, &mo) ||
-      *p++ != '-' || !digits(&p, 2, &d) || (*p != 'T' && *p != 't'))
-    return -EINVAL;
-  p++;
-  if (!digits(&p, 2, &h) || *p++ != ':' || !digits(&p, 2, &mi) ||
-      *p++ != ':' || !digits(&p, 2, &sec) || mo < 1 || mo > 12 || d < 1 ||
-      d > 31 || h > 23 || mi > 59 || sec > 60)
-    return -EINVAL;
-  if (*p == '.') {
-    if (*++p < '0' || *p > '9')
-      return -EINVAL;
-    for (; *p >= '0' && *p <= '9'; p++)
-      if (scale /= 10)
-        frac += (*p - '0') * scale;
-  }
-  if (*p == 'Z' || *p == 'z') {
-    p++;
-  } else if (*p == '+' || *p == '-') {
-    int sign = *p++ == '-' ? -1 : 1;
-    if (!digits(&p, 2, &oh) || *p++ != ':' || !digits(&p, 2, &om))
-      return -EINVAL;
-    oh *= sign;
-    om *= sign;
-  } else {
-    return -EINVAL;
-  }
-  if (*p)
-    return -EINVAL;
-  *ms = ((days_from_civil(y, (unsigned)mo, (unsigned)d) * 24 + h - oh) * 60 +
-         mi - om) * 60000 + (int64_t)sec * 1000 + frac;
-  return 0;
-}
-
 int net_query_parse_time(const char *s, int64_t *ms) {
   const char *q = s + (s[0] == '-');
   size_t nd = strspn(q, "0123456789");
   char *end;
 
   if (strlen(s) >= 10 && s[4] == '-')
-    return parse_rfc3339(s, ms);
+    return core_rfc3339_parse_ms(s, ms);
   if (nd > 0 && q[nd] == '\0') {
     long long v;
     errno = 0;
@@ -591,9 +498,9 @@ static void labels_json(struct query *q, struct core_strbuf *b,
     if (!first)
       core_strbuf_append(b, ",", 1);
     first = false;
-    json_str(b, l.name, l.name_len);
+    net_query_json_str(b, l.name, l.name_len);
     core_strbuf_append(b, ":", 1);
-    json_str(b, l.value, l.value_len);
+    net_query_json_str(b, l.value, l.value_len);
   }
   core_strbuf_append(b, "}", 1);
 }
@@ -703,7 +610,7 @@ static void reply_set(struct query *q, struct net_http_response *resp) {
     if (q->mode == Q_SERIES)
       labels_json(q, b, s, len);
     else
-      json_str(b, s, len);
+      net_query_json_str(b, s, len);
   }
   core_strbuf_append(b, "]}\n", 3);
   free(order);

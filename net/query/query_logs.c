@@ -21,12 +21,12 @@
 #include <time.h>
 
 #include "core/base/limits.h"
+#include "net/query/json.h"
 #include "net/query/logmatch.h"
 #include "net/query/query_types.h"
 #include "core/base/strbuf.h"
 #include "core/parse/syslog.h"
 #include "net/http.h"
-#include "simd/simd.h"
 #include "storage/logscan.h"
 
 #define NS_PER_MS INT64_C(1000000)
@@ -34,60 +34,6 @@
 #define ARENA_BYTES_MIN (64u << 10)
 
 /* ---- rendering ----------------------------------------------------------- */
-
-/* Bytes of the valid UTF-8 sequence at p (n left), or 0. */
-static size_t utf8_len(const char *p, size_t n) {
-  unsigned char c = (unsigned char)p[0];
-  size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 0;
-
-  return len && len <= n && simd_utf8_valid(p, len) ? len : 0;
-}
-
-/* The JSON escape of byte c (a control, '"', '\\', or a byte that is not
- * part of valid UTF-8, written as U+FFFD) into e; returns its length. */
-static size_t escape(unsigned char c, char *e) {
-  static const char hex[] = "0123456789abcdef";
-  const char *s = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n"
-                  : c == '\r' ? "\\r" : c == '\t' ? "\\t" : c == '\b' ? "\\b"
-                  : c == '\f' ? "\\f" : c >= 0x80 ? "\\ufffd" : NULL;
-
-  if (s != NULL) {
-    size_t n = strlen(s);
-    memcpy(e, s, n);
-    return n;
-  }
-  memcpy(e, "\\u00", 4);
-  e[4] = hex[c >> 4];
-  e[5] = hex[c & 15];
-  return 6;
-}
-
-/* p (n bytes, any bytes) as a JSON string. */
-static void json_text(struct core_strbuf *b, const char *p, size_t n) {
-  bool valid = simd_utf8_valid(p, n);
-  size_t i = 0, run = 0, len;
-  char e[8];
-
-  core_strbuf_append(b, "\"", 1);
-  while (i < n) {
-    unsigned char c = (unsigned char)p[i];
-    if (c >= 0x20 && c != '"' && c != '\\') {
-      if (c < 0x80 || valid) {
-        i++;
-        continue;
-      }
-      if ((len = utf8_len(p + i, n - i)) > 0) {
-        i += len;
-        continue;
-      }
-    }
-    core_strbuf_append(b, p + run, i - run);
-    core_strbuf_append(b, e, escape(c, e));
-    run = ++i;
-  }
-  core_strbuf_append(b, p + run, n - run);
-  core_strbuf_append(b, "\"", 1);
-}
 
 /* n digits of v (zero-padded) at out. */
 static void put_digits(char *out, uint64_t v, int n) {
@@ -129,9 +75,9 @@ int net_query_format_time_ns(int64_t ns, char *out) {
 static void json_pair(struct core_strbuf *b, const char *k, size_t kn,
                       const char *v, size_t vn) {
   core_strbuf_append(b, ",", 1);
-  json_text(b, k, kn);
+  net_query_json_str(b, k, kn);
   core_strbuf_append(b, ":", 1);
-  json_text(b, vn ? v : "", vn);
+  net_query_json_str(b, vn ? v : "", vn);
 }
 
 static void json_field(struct core_strbuf *b, const char *name,
@@ -378,7 +324,7 @@ static int reply(struct net_http_response *resp, int status, const char *type,
   resp->content_type = "application/json";
   core_strbuf_appendf(&resp->body, "{\"status\":\"error\",\"errorType\":"
                                    "\"%s\",\"error\":", type);
-  json_text(&resp->body, msg, strlen(msg));
+  net_query_json_str(&resp->body, msg, strlen(msg));
   core_strbuf_append(&resp->body, "}\n", 2);
   return -EINVAL;
 }

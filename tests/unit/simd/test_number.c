@@ -271,3 +271,20 @@ Test(simd_number, random_integers_match_strtoll) {
       cr_assert_eq(ugot, uwant, "%s", s);
   }
 }
+
+/* simd_swar8_value: k = 1..8 digits, shifted up k bytes from the top. */
+Test(simd_number, swar8_value_of_k_digits) {
+  const char digits[] = "90817263";
+  for (unsigned k = 1; k <= 8; k++) {
+    uint64_t x = 0, want = 0;
+    for (unsigned i = 0; i < k; i++) {
+      x |= (uint64_t)(digits[i] - '0') << (8 * i);
+      want = want * 10 + (uint64_t)(digits[i] - '0');
+    }
+    cr_assert_eq(simd_swar8_value(x << 8 * (8 - k)), want, "k %u", k);
+  }
+  uint64_t nines;
+  memcpy(&nines, "99999999", 8);
+  cr_assert_eq(simd_swar8_value(nines - UINT64_C(0x3030303030303030)),
+               99999999u);
+}
