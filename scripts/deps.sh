@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(
   # build
   build-essential meson ninja-build pkg-config cmake
-  liburing-dev libisal-dev libmimalloc-dev
+  liburing-dev libisal-dev
   # tests: unit, sanitizers, fuzzing
   libcriterion-dev clang libclang-rt-14-dev llvm
   # integration tests: real clients and tools
