@@ -211,6 +211,18 @@ static int prepare_storage(struct core_runtime *rt, struct core_shard *sh) {
   return 0;
 }
 
+/* The part of the configuration a shard reads. */
+static struct core_shard_cfg shard_cfg(const struct core_config *c) {
+  return (struct core_shard_cfg){.max_series = c->max_series,
+                                 .line_bytes_max = c->line_bytes_max,
+                                 .syslog_bytes_max = c->syslog_bytes_max,
+                                 .tcp_conns_max = c->tcp_conns_max,
+                                 .block_max_age_ms = c->block_max_age_ms,
+                                 .fsync_interval_ms = c->fsync_interval_ms,
+                                 .segment_bytes_max = c->segment_bytes_max,
+                                 .segment_age_ms_max = c->segment_age_ms_max};
+}
+
 static int start_shards(struct core_runtime *rt) {
   struct core_config *c = &rt->cfg;
 
@@ -220,7 +232,7 @@ static int start_shards(struct core_runtime *rt) {
 
     sh->id = i;
     sh->cpu = c->cpus[i];
-    sh->cfg = c;
+    sh->cfg = shard_cfg(c);
     sh->efd = -1;
     sh->dir_fd = -1;
     sh->flush_efd = rt->flush_efd;

@@ -12,7 +12,6 @@
 
 #include "core/base/assert.h"
 #include "core/base/ring.h"
-#include "core/cmd/config_types.h"
 #include "core/ingest/head.h"
 #include "core/ingest/loghead.h"
 #include "core/ingest/pipe.h"
@@ -94,8 +93,8 @@ static void complete(void *ctx, const struct io_uring_cqe *cqe,
 static void tick(struct core_shard *sh) {
   int64_t t = core_ring_now_ms();
 
-  core_head_tick(&sh->pipe.head, t, sh->cfg->block_max_age_ms);
-  core_loghead_tick(&sh->pipe.loghead, t, sh->cfg->block_max_age_ms);
+  core_head_tick(&sh->pipe.head, t, sh->cfg.block_max_age_ms);
+  core_loghead_tick(&sh->pipe.loghead, t, sh->cfg.block_max_age_ms);
   core_stat_set(&sh->stats.ingest.head_points, sh->pipe.head.count);
   core_stat_set(&sh->stats.ingest.loghead_records, sh->pipe.loghead.count);
   core_store_tick(&sh->store);
@@ -142,7 +141,7 @@ static int pin(int cpu) {
 
 /* The segment writer on the shard's ring (after recovery gave the seqs). */
 static int setup_storage(struct core_shard *sh) {
-  const struct core_config *c = sh->cfg;
+  const struct core_shard_cfg *c = &sh->cfg;
   struct stor_writer_cfg wc = {
       .shard = (uint16_t)sh->id,
       .dir_fd = sh->dir_fd,
@@ -175,7 +174,7 @@ static int setup_ring(struct core_shard *sh) {
 }
 
 static int setup(struct core_shard *sh) {
-  const struct core_config *c = sh->cfg;
+  const struct core_shard_cfg *c = &sh->cfg;
   int rc;
 
   sh->start_what = "pin the thread to its CPU";
@@ -184,8 +183,8 @@ static int setup(struct core_shard *sh) {
   if ((rc = setup_ring(sh)) < 0)
     return rc;
   sh->start_what = "allocate the series dictionary and head";
-  rc = core_pipe_init(&sh->pipe, &sh->stats.ingest, c->max_series, c->line_bytes_max,
-                      core_store_head_sink, &sh->store);
+  rc = core_pipe_init(&sh->pipe, &sh->stats.ingest, c->max_series,
+                      c->line_bytes_max, core_store_head_sink, &sh->store);
   if (rc < 0)
     return rc;
   sh->start_what = "allocate the log head";

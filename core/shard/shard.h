@@ -8,7 +8,7 @@
 
 /*
  * Start the shard's thread, pinned to sh->cpu. The caller has set id, cpu,
- * cfg, udp_fd and tcp_fd (the shard owns the fds from here on, even on
+ * cfg and the listener fds (the shard owns the fds from here on, even on
  * failure). Waits until the shard runs or fails.
  * Returns 0, or -errno (sh->start_what names the failing step).
  */

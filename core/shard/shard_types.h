@@ -17,7 +17,17 @@
 #include "core/shard/store_types.h"
 #include "net/io_types.h"
 
-struct core_config;
+/* What a shard needs of the configuration (filled by `sluice run`). */
+struct core_shard_cfg {
+  uint32_t max_series;           /* --max-series */
+  uint32_t line_bytes_max;       /* --max-line-bytes */
+  uint32_t syslog_bytes_max;     /* --syslog-max-bytes */
+  uint32_t tcp_conns_max;        /* --max-tcp-connections */
+  uint32_t block_max_age_ms;     /* --block-max-age-ms */
+  uint32_t fsync_interval_ms;    /* --fsync-interval-ms */
+  uint64_t segment_bytes_max;    /* --segment-max-bytes */
+  uint64_t segment_age_ms_max;   /* --segment-max-age */
+};
 
 /* Control messages from the main thread. */
 enum core_ctl_op {
@@ -59,7 +69,7 @@ struct core_shard {
   struct core_stats stats;          /* first: cache-line aligned */
   unsigned id;
   int cpu;
-  const struct core_config *cfg;
+  struct core_shard_cfg cfg;
   int udp_fd;                       /* handed to io at start, -1 when off */
   int tcp_fd;
   int syslog_udp_fd;                /* the same for --syslog-udp/-tcp */
