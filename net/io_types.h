@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "core/base/ring_types.h"
+#include "core/parse/line_frame_types.h"
 #include "core/parse/syslog_frame_types.h"
 #include "net/bufring_types.h"
 
@@ -63,9 +64,7 @@ struct net_io_cfg {
 struct net_tcp_conn {
   int fd;
   uint32_t gen;        /* bumped on reuse: stale completions are ignored */
-  uint32_t carry_len;  /* bytes of an unfinished line kept in carry */
   uint8_t in_use;
-  uint8_t discarding;  /* the current line outgrew the bound: skip to '\n' */
   uint8_t closing;     /* close submitted */
   uint8_t proto;       /* enum net_proto of its listener */
 };
@@ -91,7 +90,10 @@ struct net_io {
   char *frame_bufs;
   /* TCP connections: a fixed table, allocated at start-up. */
   struct net_tcp_conn *conns;
-  char *carry;                  /* conns_max * line_bytes_max bytes */
+  /* StatsD TCP framing: one line framer per connection slot, each with
+   * core_line_framer_buf_bytes(line_bytes_max) bytes of carry */
+  struct core_line_framer *line_framers;
+  char *carry;
   char *scratch;                /* NET_UDP_BUF_BYTES for reads at stop */
   uint32_t *free_slots;
   uint32_t free_count;

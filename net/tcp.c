@@ -1,11 +1,12 @@
 /*
  * net/tcp.c - StatsD and syslog over TCP: multishot accept, then one
  * multishot recv per connection from the shared TCP buffer ring.
- * StatsD lines may be split across reads: the unfinished tail of a read is
- * carried in a per-connection buffer of --max-line-bytes until its '\n'
- * arrives. Syslog connections go through an RFC 6587 framer each
- * (core/syslog_frame.h), whose buffer of --syslog-max-bytes plays the same
- * part.
+ * StatsD connections go through a line framer each (core/parse/line_frame.h):
+ * the complete lines of a read go to the batch parser as one buffer, and
+ * the unfinished tail is carried in a buffer of --max-line-bytes (and its
+ * '\r') until its '\n' arrives. Syslog connections go through an RFC 6587
+ * framer each (core/parse/syslog_frame.h), whose buffer of
+ * --syslog-max-bytes plays the same part.
  */
 #include <errno.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "core/base/limits.h"
 #include "core/ingest/pipe.h"
 #include "core/base/stat.h"
+#include "core/parse/line_frame.h"
 #include "core/parse/syslog_frame.h"
 #include "net/bufring.h"
 #include "net/io_internal.h"
@@ -29,6 +31,11 @@ static void *map_bytes(size_t n) {
 
 static size_t frame_bufs_bytes(const struct net_io *io) {
   return (size_t)io->conns_max * io->syslog_bytes_max;
+}
+
+/* One StatsD connection's carry: a line of --max-line-bytes and its '\r'. */
+static size_t carry_bytes(const struct net_io *io) {
+  return core_line_framer_buf_bytes(io->line_bytes_max);
 }
 
 /* Memory is reserved, not committed: a connection's pages are touched
@@ -45,9 +52,11 @@ int net_tcp_init(struct net_io *io, uint32_t conns_max, int syslog) {
   }
   io->conns = map_bytes(sizeof(*io->conns) * conns_max);
   io->free_slots = map_bytes(sizeof(*io->free_slots) * conns_max);
-  io->carry = map_bytes((size_t)conns_max * io->line_bytes_max);
+  io->line_framers = map_bytes(sizeof(*io->line_framers) * conns_max);
+  io->carry = map_bytes(conns_max * carry_bytes(io));
   io->scratch = map_bytes(NET_UDP_BUF_BYTES);
-  if (!io->conns || !io->free_slots || !io->carry || !io->scratch)
+  if (!io->conns || !io->free_slots || !io->line_framers || !io->carry ||
+      !io->scratch)
     return -ENOMEM;
   for (uint32_t i = 0; i < conns_max; i++) {
     io->conns[i].fd = -1;
@@ -65,8 +74,10 @@ void net_tcp_free(struct net_io *io) {
     munmap(io->conns, sizeof(*io->conns) * io->conns_max);
   if (io->free_slots)
     munmap(io->free_slots, sizeof(*io->free_slots) * io->conns_max);
+  if (io->line_framers)
+    munmap(io->line_framers, sizeof(*io->line_framers) * io->conns_max);
   if (io->carry)
-    munmap(io->carry, (size_t)io->conns_max * io->line_bytes_max);
+    munmap(io->carry, io->conns_max * carry_bytes(io));
   if (io->scratch)
     munmap(io->scratch, NET_UDP_BUF_BYTES);
   if (io->framers)
@@ -77,6 +88,7 @@ void net_tcp_free(struct net_io *io) {
   io->frame_bufs = NULL;
   io->conns = NULL;
   io->free_slots = NULL;
+  io->line_framers = NULL;
   io->carry = io->scratch = NULL;
 }
 
@@ -132,8 +144,6 @@ static void conn_open(struct net_io *io, uint32_t slot, int fd,
 
   c->fd = fd;
   c->gen++;
-  c->carry_len = 0;
-  c->discarding = 0;
   c->closing = 0;
   c->proto = (uint8_t)proto;
   c->in_use = 1;
@@ -141,6 +151,10 @@ static void conn_open(struct net_io *io, uint32_t slot, int fd,
     core_syslog_framer_init(&io->framers[slot],
                             io->frame_bufs + (size_t)slot * io->syslog_bytes_max,
                             io->syslog_bytes_max);
+  else
+    core_line_framer_init(&io->line_framers[slot],
+                          io->carry + slot * carry_bytes(io),
+                          io->line_bytes_max);
 }
 
 void net_tcp_complete_accept(struct net_io *io,
@@ -172,61 +186,6 @@ void net_tcp_complete_accept(struct net_io *io,
   arm_recv(io, slot);
 }
 
-/* Append to the carry, or switch to discarding when the line outgrows it. */
-static void carry_append(struct net_io *io, struct core_pipe *p,
-                         uint32_t slot, const char *s, size_t n) {
-  struct net_tcp_conn *c = &io->conns[slot];
-
-  if (c->discarding)
-    return;
-  if (c->carry_len + n > io->line_bytes_max) {
-    core_pipe_statsd_reject(p, CORE_STATSD_ERR_LINE_TOO_LONG);
-    c->discarding = 1;
-    c->carry_len = 0;
-    return;
-  }
-  memcpy(io->carry + (size_t)slot * io->line_bytes_max + c->carry_len, s, n);
-  c->carry_len += (uint32_t)n;
-}
-
-/* Finish the carried line with [s, s+n) (the bytes up to its '\n'). */
-static void carry_finish(struct net_io *io, struct core_pipe *p,
-                         uint32_t slot, const char *s, size_t n,
-                         int64_t now_ms) {
-  struct net_tcp_conn *c = &io->conns[slot];
-
-  carry_append(io, p, slot, s, n);
-  if (!c->discarding)
-    core_pipe_statsd_line(p, io->carry + (size_t)slot * io->line_bytes_max,
-                          c->carry_len, now_ms);
-  c->discarding = 0;
-  c->carry_len = 0;
-}
-
-/* Frame one read of a connection into lines. */
-static void frame(struct net_io *io, struct core_pipe *p, uint32_t slot,
-                  const char *buf, size_t len, int64_t now_ms) {
-  struct net_tcp_conn *c = &io->conns[slot];
-  const char *q = buf, *end = buf + len, *nl;
-
-  if (c->carry_len > 0 || c->discarding) {
-    nl = memchr(q, '\n', len);
-    if (nl == NULL) {
-      carry_append(io, p, slot, q, len);
-      return;
-    }
-    carry_finish(io, p, slot, q, (size_t)(nl - q), now_ms);
-    q = nl + 1;
-  }
-  while (q < end && (nl = memchr(q, '\n', (size_t)(end - q))) != NULL) {
-    core_pipe_statsd_line(p, q, (size_t)(nl - q), now_ms);
-    q = nl + 1;
-  }
-  if (q < end)
-    carry_append(io, p, slot, q, (size_t)(end - q));
-}
-
-/* What the framer's callback needs. */
 /* One read of a connection into its protocol's framing. */
 static void ingest(struct net_io *io, struct core_pipe *p, uint32_t slot,
                    const char *buf, size_t len, int64_t now_ms) {
@@ -236,7 +195,8 @@ static void ingest(struct net_io *io, struct core_pipe *p, uint32_t slot,
     core_syslog_framer_feed(&io->framers[slot], buf, len,
                             core_pipe_syslog_frame, &ctx);
   else
-    frame(io, p, slot, buf, len, now_ms);
+    core_line_framer_feed(&io->line_framers[slot], buf, len,
+                          core_pipe_statsd_chunk, &ctx);
 }
 
 static enum net_listener listener_of(const struct net_tcp_conn *c) {
@@ -266,11 +226,9 @@ static void conn_eof(struct net_io *io, struct core_pipe *p, uint32_t slot,
   if (c->proto == NET_PROTO_SYSLOG)
     core_syslog_framer_finish(&io->framers[slot], core_pipe_syslog_frame,
                               &ctx);
-  else if (c->carry_len > 0 && !c->discarding)
-    core_pipe_statsd_line(p, io->carry + (size_t)slot * io->line_bytes_max,
-                          c->carry_len, now_ms);
-  c->carry_len = 0;
-  c->discarding = 0;
+  else
+    core_line_framer_finish(&io->line_framers[slot], core_pipe_statsd_chunk,
+                            &ctx);
   conn_close(io, slot);
 }
 

@@ -228,22 +228,6 @@ static void consume(struct core_pipe *p, enum core_statsd_err err,
     ingest_metric(p, &p->msg, now_ms);
 }
 
-void core_pipe_statsd_line(struct core_pipe *p, const char *line, size_t len,
-                           int64_t now_ms) {
-  enum core_statsd_err err;
-
-  if (len > 0 && line[len - 1] == '\r')
-    len--;
-  if (len == 0)
-    return;
-  if (len > p->line_bytes_max) {
-    core_pipe_statsd_reject(p, CORE_STATSD_ERR_LINE_TOO_LONG);
-    return;
-  }
-  err = core_statsd_parse_line(line, len, &p->msg);
-  consume(p, err, now_ms);
-}
-
 void core_pipe_syslog_frame(void *ctx, const struct core_syslog_frame *f) {
   struct core_pipe_frame_ctx *c = ctx;
 
@@ -270,4 +254,13 @@ uint64_t core_pipe_statsd_buf(struct core_pipe *p, const char *buf,
 
   return core_statsd_parse_buf(buf, len, p->line_bytes_max, &p->msg, on_line,
                                &c);
+}
+
+void core_pipe_statsd_chunk(void *ctx, const struct core_line_chunk *chunk) {
+  struct core_pipe_frame_ctx *c = ctx;
+
+  if (chunk->err == CORE_LINE_ERR_TOO_LONG)
+    core_pipe_statsd_reject(c->p, CORE_STATSD_ERR_LINE_TOO_LONG);
+  else
+    core_pipe_statsd_buf(c->p, chunk->data, chunk->len, c->now_ms);
 }

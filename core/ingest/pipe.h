@@ -9,6 +9,7 @@
 
 #include "core/ingest/loghead_types.h"
 #include "core/ingest/pipe_types.h"
+#include "core/parse/line_frame_types.h"
 #include "core/parse/syslog_frame_types.h"
 #include "core/parse/syslog_types.h"
 
@@ -27,17 +28,7 @@ int core_pipe_init(struct core_pipe *p, struct core_ingest_stats *stats,
 /* Release the pipeline's memory. Safe on a zeroed struct. */
 void core_pipe_free(struct core_pipe *p);
 
-/*
- * Ingest one StatsD line (no terminator; a trailing '\r' is ignored).
- * Empty lines are skipped silently. Every outcome is counted.
- */
-void core_pipe_statsd_line(struct core_pipe *p, const char *line, size_t len,
-                           int64_t now_ms);
-
-/*
- * Count one rejected line with reason err (used by framers, e.g. for a TCP
- * line that outgrew --max-line-bytes before its '\n' arrived).
- */
+/* Count one rejected line with reason err. */
 void core_pipe_statsd_reject(struct core_pipe *p, enum core_statsd_err err);
 
 /*
@@ -47,6 +38,14 @@ void core_pipe_statsd_reject(struct core_pipe *p, enum core_statsd_err err);
  */
 uint64_t core_pipe_statsd_buf(struct core_pipe *p, const char *buf,
                               size_t len, int64_t now_ms);
+
+/*
+ * A core_line_chunk_fn for core/parse/line_frame.h (StatsD over TCP): the
+ * lines of a chunk go to core_pipe_statsd_buf, a line the framer found
+ * too long is counted as CORE_STATSD_ERR_LINE_TOO_LONG. ctx is a struct
+ * core_pipe_frame_ctx.
+ */
+void core_pipe_statsd_chunk(void *ctx, const struct core_line_chunk *chunk);
 
 /*
  * Let the pipeline take syslog messages (at start-up, after

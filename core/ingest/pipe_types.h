@@ -62,7 +62,8 @@ struct core_pipe {
   struct core_syslog_rec srec;  /* the message being parsed */
 };
 
-/* What core_pipe_syslog_frame needs: the pipeline and the receive time. */
+/* What core_pipe_syslog_frame and core_pipe_statsd_chunk need: the
+ * pipeline and the receive time. */
 struct core_pipe_frame_ctx {
   struct core_pipe *p;
   int64_t now_ms;

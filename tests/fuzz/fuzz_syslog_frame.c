@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/parse/syslog_frame.h"
+#include "tests/fuzz/fuzz_split.h"
 
 #define CHECK(cond)                                                        \
   do {                                                                     \
@@ -68,15 +69,6 @@ static void on_frame(void *ctx, const struct core_syslog_frame *fr) {
   r->used += fr->len;
 }
 
-static uint64_t rng;
-
-static uint64_t next(void) {
-  uint64_t z = (rng += 0x9e3779b97f4a7c15u);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-  return z ^ (z >> 31);
-}
-
 /* Feed data in chunks: whole (mode 0), byte by byte (1), random (2). */
 static void feed(const uint8_t *data, size_t size, int mode, struct run *r) {
   struct core_syslog_framer f;
@@ -84,12 +76,7 @@ static void feed(const uint8_t *data, size_t size, int mode, struct run *r) {
   core_syslog_framer_init(&f, buf, CAP);
   size_t at = 0, frames = 0;
   while (at < size) {
-    size_t n = mode == 0   ? size - at
-               : mode == 1 ? 1
-               : (next() & 3) ? next() % 16 + 1
-                              : next() % (2 * CAP) + 1;
-    if (n > size - at)
-      n = size - at;
+    size_t n = fuzz_split_len(mode, size - at, CAP);
     char *chunk = malloc(n);
     memcpy(chunk, data + at, n);
     frames += core_syslog_framer_feed(&f, chunk, n, on_frame, r);
@@ -115,9 +102,7 @@ static void same(void) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size > INPUT_BYTES_MAX)
     return 0;
-  rng = size;
-  for (size_t i = 0; i < size; i++)
-    rng = rng * 131 + data[i];
+  fuzz_split_seed(data, size);
   feed(data, size, 0, &want);
   CHECK(want.used <= size);
   feed(data, size, 1, &got);

@@ -8,6 +8,7 @@
 #include "core/ingest/pipe.h"
 #include "core/ingest/series.h"
 #include "core/base/stat.h"
+#include "core/parse/line_frame.h"
 
 static struct core_ingest_stats st;
 static struct core_pipe p;
@@ -95,8 +96,8 @@ Test(pipe, line_too_long) {
   char line[400];
   memset(line, 'x', sizeof(line));
   memcpy(line + sizeof(line) - 4, ":1|c", 4);
-  core_pipe_statsd_line(&p, line, sizeof(line), NOW);
-  core_pipe_statsd_line(&p, line + 200, 200, NOW); /* 200 <= 256 */
+  core_pipe_statsd_buf(&p, line, sizeof(line), NOW);
+  core_pipe_statsd_buf(&p, line + 200, 200, NOW); /* 200 <= 256 */
   cr_assert_eq(errors(CORE_STATSD_ERR_LINE_TOO_LONG), 1);
   cr_assert_eq(p.head.count, 1);
 }
@@ -135,7 +136,7 @@ Test(pipe_bounds, head_seals_when_full) {
   memset(&st, 0, sizeof(st));
   cr_assert_eq(core_pipe_init(&p, &st, 10, 256, sink, NULL), 0);
   for (uint32_t i = 0; i < CORE_HEAD_POINTS_MAX + 10; i++)
-    core_pipe_statsd_line(&p, "a:1|c", 5, NOW);
+    core_pipe_statsd_buf(&p, "a:1|c", 5, NOW);
   cr_assert_eq(sealed_blocks, 1);
   cr_assert_eq(sealed_points, CORE_HEAD_POINTS_MAX);
   cr_assert_eq(p.head.count, 10);
@@ -179,4 +180,61 @@ Test(pipe, weight_tag_follows_the_rate_of_each_line) {
   cr_assert_eq(memcmp(k, "t\0__weight__:10", len), 0);
   k = core_series_key_of(&p.series, p.head.series_id[3], &len);
   cr_assert_eq(memcmp(k, "t\0__weight__:4", len), 0);
+}
+
+/* ---- StatsD over TCP: the line framer in front of the batch entry ------- */
+
+static struct core_ingest_stats st_whole;
+static struct core_pipe p_whole;
+
+/* s through a line framer, cut once at `cut`, into the (fresh) pipe p. */
+static void feed_framed(const char *s, size_t len, size_t cut) {
+  static char carry[256];
+  struct core_line_framer f;
+  struct core_pipe_frame_ctx ctx = {&p, NOW};
+
+  core_line_framer_init(&f, carry, sizeof(carry));
+  core_line_framer_feed(&f, s, cut, core_pipe_statsd_chunk, &ctx);
+  core_line_framer_feed(&f, s + cut, len - cut, core_pipe_statsd_chunk, &ctx);
+  core_line_framer_finish(&f, core_pipe_statsd_chunk, &ctx);
+}
+
+/* Wherever a TCP stream is cut into reads, the points and every counter
+ * are those of the stream given whole to core_pipe_statsd_buf. */
+Test(pipe_tcp, framed_reads_match_one_buffer) {
+  char s[1200];
+  size_t len = 0;
+  const char *parts[] = {"g:1|g\n", "g:+2|g\r\n", "\n", "\r\n", "bad\n",
+                         "c:1|c|@0.5|#a:b,c\n", "_sc|x|0\n", "t:1:2|ms\r",
+                         "\r\n", "g:x|c\n"};
+
+  for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+    memcpy(s + len, parts[i], strlen(parts[i]));
+    len += strlen(parts[i]);
+  }
+  memset(s + len, 'x', 252); /* 256 bytes with ":1|c": passes; */
+  memcpy(s + len + 252, ":1|c\r\n", 6); /* the '\r' is not counted */
+  len += 258;
+  memset(s + len, 'y', 300); /* too long */
+  memcpy(s + len + 300, ":1|c\ng:3|g", 10);
+  len += 310;
+  memset(&st_whole, 0, sizeof(st_whole));
+  cr_assert_eq(core_pipe_init(&p_whole, &st_whole, 1000, 256, NULL, NULL), 0);
+  core_pipe_statsd_buf(&p_whole, s, len, NOW);
+  cr_assert_eq(st_whole.parse_errors_statsd[CORE_STATSD_ERR_LINE_TOO_LONG], 1);
+  cr_assert_eq(p_whole.head.count, 7);
+  for (size_t cut = 0; cut <= len; cut++) {
+    teardown();
+    setup();
+    feed_framed(s, len, cut);
+    cr_assert(memcmp(&st, &st_whole, sizeof(st)) == 0, "cut at %zu", cut);
+    cr_assert_eq(p.head.count, p_whole.head.count, "cut at %zu", cut);
+    for (uint32_t i = 0; i < p.head.count; i++) {
+      cr_assert_eq(p.head.series_id[i], p_whole.head.series_id[i]);
+      cr_assert_eq(p.head.ts_ms[i], p_whole.head.ts_ms[i]);
+      cr_assert(memcmp(&p.head.value[i], &p_whole.head.value[i],
+                       sizeof(double)) == 0, "cut at %zu, point %u", cut, i);
+    }
+  }
+  core_pipe_free(&p_whole);
 }
