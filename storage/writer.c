@@ -55,6 +55,20 @@ static size_t seg_mark_bytes(const struct stor_writer *w) {
   return sizeof(*w->seg_mark) * (size_t)w->cfg.series_max;
 }
 
+static void *map_zeroed(size_t bytes) {
+  void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  return p == MAP_FAILED ? NULL : p;
+}
+
+/* The dictionary scratch of one block, and the series marks: zero pages
+ * (no segment has seq 0), touched only as ids are used. */
+static int map_scratch(struct stor_writer *w) {
+  w->dict = map_zeroed(sizeof(*w->dict) * CORE_HEAD_POINTS_MAX);
+  w->seg_mark = map_zeroed(seg_mark_bytes(w));
+  return w->dict && w->seg_mark ? 0 : -ENOMEM;
+}
+
 int stor_writer_init(struct stor_writer *w, struct core_ring *ring,
                      struct stor_stats *stats,
                      const struct stor_writer_cfg *cfg, uint64_t *active_pub) {
@@ -74,26 +88,12 @@ int stor_writer_init(struct stor_writer *w, struct core_ring *ring,
   rc = stor_encoder_init(&w->enc, CORE_HEAD_POINTS_MAX);
   if (rc < 0)
     goto fail;
-  w->dict = mmap(NULL, sizeof(*w->dict) * CORE_HEAD_POINTS_MAX,
-                 PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (w->dict == MAP_FAILED) {
-    w->dict = NULL;
-    rc = -ENOMEM;
+  if (cfg->logs && (rc = stor_logenc_init(&w->lenc,
+                                          CORE_LOGHEAD_RECORDS_MAX)) < 0)
     goto fail;
-  }
-  if (cfg->logs) {
-    rc = stor_logenc_init(&w->lenc, CORE_LOGHEAD_RECORDS_MAX);
-    if (rc < 0)
-      goto fail;
-  }
-  /* Zero pages (no segment has seq 0): touched only as ids are used. */
-  w->seg_mark = mmap(NULL, seg_mark_bytes(w), PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (w->seg_mark == MAP_FAILED) {
-    w->seg_mark = NULL;
-    rc = -ENOMEM;
+  rc = map_scratch(w);
+  if (rc < 0)
     goto fail;
-  }
   rc = map_buffers(w);
   if (rc < 0)
     goto fail;

@@ -189,11 +189,12 @@ static struct core_pipe p_whole;
 
 /* s through a line framer, cut once at `cut`, into the (fresh) pipe p. */
 static void feed_framed(const char *s, size_t len, size_t cut) {
-  static char carry[256];
+  static char carry[256 + 1]; /* core_line_framer_buf_bytes(256) */
   struct core_line_framer f;
   struct core_pipe_frame_ctx ctx = {&p, NOW};
 
-  core_line_framer_init(&f, carry, sizeof(carry));
+  cr_assert_eq(sizeof(carry), core_line_framer_buf_bytes(256));
+  core_line_framer_init(&f, carry, 256);
   core_line_framer_feed(&f, s, cut, core_pipe_statsd_chunk, &ctx);
   core_line_framer_feed(&f, s + cut, len - cut, core_pipe_statsd_chunk, &ctx);
   core_line_framer_finish(&f, core_pipe_statsd_chunk, &ctx);
