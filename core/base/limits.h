@@ -9,6 +9,8 @@
 #ifndef SLUICE_CORE_BASE_LIMITS_H
 #define SLUICE_CORE_BASE_LIMITS_H
 
+#include <float.h>
+
 /* ---- shards ---------------------------------------------------------- */
 #define CORE_SHARDS_MAX 256           /* shards (pinned threads) per process */
 #define CORE_CPUS_MAX 1024            /* CPU ids accepted by --cores (CPU_SETSIZE) */
@@ -23,6 +25,10 @@
 #define CORE_STATSD_NUMBER_BYTES_MAX 128   /* one value/rate token, sign and exponent included */
 #define CORE_STATSD_TIMESTAMP_DIGITS_MAX 18 /* |T digits: any such value fits an int64_t */
 #define CORE_STATSD_SCAN_BYTES 4096       /* SIMD parser: bytes scanned into bitmaps at a time */
+/* Smallest |@rate accepted: the least normal double (2.2250738585072014e-308).
+ * A subnormal rate would make 1/rate, a counter's scale and a timer's
+ * weight, overflow to +Inf. */
+#define CORE_STATSD_RATE_MIN DBL_MIN
 
 /* ---- syslog messages and TCP frames --------------------------------------- */
 #define CORE_SYSLOG_BYTES_MAX_DEFAULT 65536  /* --syslog-max-bytes default */
@@ -222,6 +228,8 @@ _Static_assert(CORE_STATSD_NUMBER_BYTES_MAX < CORE_LINE_BYTES_MIN_LIMIT * 4,
                "a number token is small next to a line");
 _Static_assert(CORE_STATSD_TIMESTAMP_DIGITS_MAX <= 18,
                "18 decimal digits never overflow an int64_t");
+_Static_assert(1 - DBL_MIN_EXP < DBL_MAX_EXP,
+               "1/CORE_STATSD_RATE_MIN = 2^(1 - DBL_MIN_EXP) is a finite double");
 _Static_assert(CORE_STATSD_SCAN_BYTES % 64 == 0 &&
                    CORE_STATSD_SCAN_BYTES <= CORE_LINE_BYTES_MAX_LIMIT,
                "SIMD parser windows are whole blocks; longer lines go scalar");

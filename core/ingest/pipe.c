@@ -4,6 +4,7 @@
 #include "core/ingest/pipe.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -105,25 +106,44 @@ static double set_member_value(const struct core_statsd_str *m) {
   return (double)(h & ((UINT64_C(1) << 53) - 1));
 }
 
-/* The value a sample stores (see docs/statsd.md: "What is stored"). */
-static double point_value(const struct core_statsd_msg *m, uint32_t i,
-                          struct core_series_entry *e) {
-  switch (m->type) {
-  case CORE_STATSD_COUNTER:
-    return m->values[i] / m->sample_rate;
-  case CORE_STATSD_GAUGE: {
-    double v = m->values[i];
-    if (m->delta_mask & (UINT64_C(1) << i))
-      v += e->gauge_set ? e->gauge : 0.0;
-    e->gauge = v;
-    e->gauge_set = 1;
-    return v;
+/*
+ * The values m's samples store (docs/statsd.md, "What is stored per
+ * sample") into out[0, m->value_count), and a gauge's resulting last
+ * value into *gauge. The series is not changed, so a rejected line leaves
+ * no trace. Returns 0, or -1 when a value is not finite: a gauge delta
+ * that overflows the series' last value, which only the pipe knows (the
+ * parsers refuse every other non-finite value, counters' value / rate
+ * included; checking all of them here costs a compare a point and keeps
+ * +Inf and NaN out of storage whatever the parser does).
+ */
+static int point_values(const struct core_statsd_msg *m,
+                        const struct core_series_entry *e, double *out,
+                        double *gauge) {
+  double g = e->gauge_set ? e->gauge : 0.0;
+  int finite = 1;
+
+  for (uint32_t i = 0; i < m->value_count; i++) {
+    double v;
+    switch (m->type) {
+    case CORE_STATSD_COUNTER:
+      v = core_statsd_counter_value(m, i);
+      break;
+    case CORE_STATSD_GAUGE:
+      v = g = (m->delta_mask & (UINT64_C(1) << i)) ? g + m->values[i]
+                                                   : m->values[i];
+      break;
+    case CORE_STATSD_SET:
+      v = set_member_value(&m->members[i]);
+      break;
+    default:
+      v = m->values[i];
+      break;
+    }
+    finite &= isfinite(v) != 0;
+    out[i] = v;
   }
-  case CORE_STATSD_SET:
-    return set_member_value(&m->members[i]);
-  default:
-    return m->values[i];
-  }
+  *gauge = g;
+  return finite ? 0 : -1;
 }
 
 /*
@@ -143,7 +163,6 @@ static void make_room(struct core_head *h, struct core_series_entry *e) {
   h->key_bytes += e->key_len;
 }
 
-/* The metric has parsed: find its series and append its samples. */
 /*
  * A timer, histogram or distribution sample sent with @r (r < 1) stands for
  * 1/r samples. Its weight is kept in the series key as the extra tag
@@ -159,7 +178,8 @@ static int add_weight_tag(struct core_pipe *p, struct core_statsd_msg *m) {
   if (m->tag_count == CORE_STATSD_TAGS_MAX)
     return -1;
   /* Senders use one or two rates: format 1/r only when it changes, so the
-   * data path calls snprintf once per rate, not once per line. */
+   * data path calls snprintf once per rate, not once per line. 1/r is
+   * finite: the parser takes no rate below CORE_STATSD_RATE_MIN. */
   if (m->sample_rate != p->weight_rate || p->weight_len == 0) {
     n = snprintf(p->weight, sizeof(p->weight), "%.6g", 1.0 / m->sample_rate);
     p->weight_rate = m->sample_rate;
@@ -171,43 +191,67 @@ static int add_weight_tag(struct core_pipe *p, struct core_statsd_msg *m) {
   return 0;
 }
 
-static void ingest_metric(struct core_pipe *p, struct core_statsd_msg *m,
-                          int64_t now_ms) {
+/*
+ * The series of a parsed metric, added when new. Returns NULL when the line
+ * is rejected (counted here): no room for the weight tag, key too long,
+ * --max-series reached, or the series has another type.
+ */
+static struct core_series_entry *find_series(struct core_pipe *p,
+                                             struct core_statsd_msg *m) {
   struct core_series_entry *e;
   size_t klen;
-  int64_t ts_ms;
   int rc;
 
   if (add_weight_tag(p, m) < 0) {
     core_pipe_statsd_reject(p, CORE_STATSD_ERR_TOO_MANY_TAGS);
-    return;
+    return NULL;
   }
   klen = core_series_key(m, p->key, sizeof(p->key));
   if (klen == 0) {
     core_pipe_statsd_reject(p, CORE_STATSD_ERR_SERIES_KEY_TOO_LONG);
-    return;
+    return NULL;
   }
   rc = core_series_upsert(&p->series, p->key, klen,
                           core_series_hash(p->key, klen), (uint8_t)m->type, &e);
   if (rc < 0) {
     core_stat_add(&p->stats->series_rejected, m->value_count);
-    return;
+    return NULL;
   }
   if (rc == 1)
     core_stat_set(&p->stats->series_active, p->series.count);
   if (e->type != (uint8_t)m->type) {
     core_pipe_statsd_reject(p, CORE_STATSD_ERR_TYPE_MISMATCH);
-    return;
+    return NULL;
   }
+  return e;
+}
+
+/* The metric has parsed: find its series and append its samples. */
+static void ingest_metric(struct core_pipe *p, struct core_statsd_msg *m,
+                          int64_t now_ms) {
+  double vals[CORE_STATSD_VALUES_MAX], gauge;
+  struct core_series_entry *e = find_series(p, m);
+  int64_t ts_ms;
+
+  if (e == NULL)
+    return;
   if (m->has_timestamp &&
       (m->timestamp_s < 0 || m->timestamp_s > INT64_MAX / 1000)) {
     core_pipe_statsd_reject(p, CORE_STATSD_ERR_BAD_TIMESTAMP);
     return;
   }
+  if (point_values(m, e, vals, &gauge) < 0) {
+    core_pipe_statsd_reject(p, CORE_STATSD_ERR_BAD_VALUE);
+    return;
+  }
+  if (m->type == CORE_STATSD_GAUGE) {
+    e->gauge = gauge;
+    e->gauge_set = 1;
+  }
   ts_ms = m->has_timestamp ? m->timestamp_s * 1000 : now_ms;
   for (uint32_t i = 0; i < m->value_count; i++) {
     make_room(&p->head, e);
-    core_head_append(&p->head, e->id, ts_ms, point_value(m, i, e), now_ms);
+    core_head_append(&p->head, e->id, ts_ms, vals[i], now_ms);
   }
   core_stat_add(&p->stats->points_statsd[m->type], m->value_count);
   core_stat_set(&p->stats->head_points, p->head.count);

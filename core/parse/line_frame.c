@@ -7,8 +7,9 @@
  * (copied into the caller's buffer). The bound is the parser's: a line is
  * too long when, without one final '\r', it exceeds max_bytes. So the
  * buffer holds max_bytes and one byte more, for that '\r': a carried line
- * reaches the parser byte for byte as it would in one read (the parser
- * drops a second final '\r' too, so dropping one here would not do).
+ * reaches the parser byte for byte as it would in one read. Dropping the
+ * '\r' here would not do: the parser would take a second one (of
+ * "\r\r\n", which it refuses as BAD_BYTE) for the line's end.
  */
 #include "core/parse/line_frame.h"
 

@@ -21,7 +21,11 @@
  *   separators (',' '|' for tags, ':' '|' for members).
  * - Numbers follow strtod's decimal grammar ([+-] digits [. digits]
  *   [e [+-] digits], "1." and ".5" too) and must be finite: no nan, inf,
- *   hex, blanks. Underflow to 0 is accepted. Parsing is locale-free on the
+ *   hex, blanks. Underflow to 0 is accepted.
+ * - What is stored must be finite too: a rate is a normal double in
+ *   (0, 1] (core_statsd_rate_ok: 1/rate, the scale or weight, is finite;
+ *   "@1e-320" is BAD_RATE), and a counter whose value / rate overflows
+ *   ("x:1e308|c|@0.1") is BAD_VALUE, checked after all its fields. Parsing is locale-free on the
  *   fast path; the strtod fallback assumes LC_NUMERIC "C" (sluice never
  *   calls setlocale).
  * - The sign of every value is kept; on gauges it also marks a delta.
@@ -395,8 +399,8 @@ static enum core_statsd_err parse_rate(const char **pp, const char *end,
   int sign;
   const char *p = parse_number(*pp, end, &out->sample_rate, &sign);
 
-  if (p == NULL || (p < end && *p != '|') || !(out->sample_rate > 0.0) ||
-      out->sample_rate > 1.0)
+  if (p == NULL || (p < end && *p != '|') ||
+      !core_statsd_rate_ok(out->sample_rate))
     return CORE_STATSD_ERR_BAD_RATE;
   *pp = p;
   return CORE_STATSD_OK;
@@ -482,6 +486,9 @@ static enum core_statsd_err parse_metric(const char *p, const char *end,
     p++;
     err = parse_field(&p, end, out, &seen);
   }
+  /* last: the rate, which scales a counter, may come after any field */
+  if (err == CORE_STATSD_OK && (seen & F_RATE) && !core_statsd_scaled_ok(out))
+    err = CORE_STATSD_ERR_BAD_VALUE;
   return err;
 }
 
@@ -617,10 +624,12 @@ enum core_statsd_err core_statsd_parse_line_scalar(const char *line,
   const char *end;
   enum core_statsd_err err;
 
-  if (len > CORE_LINE_BYTES_MAX_LIMIT)
-    return CORE_STATSD_ERR_LINE_TOO_LONG;
+  /* One final '\r' ends the line (CRLF): not a byte of it, so not
+   * counted against the bound. A second one is, and is refused. */
   if (len > 0 && line[len - 1] == '\r')
     len--;
+  if (len > CORE_LINE_BYTES_MAX_LIMIT)
+    return CORE_STATSD_ERR_LINE_TOO_LONG;
   end = line + len;
   core_statsd_msg_reset(out);
   if (len >= 3 && line[0] == '_' && line[1] == 'e' && line[2] == '{')

@@ -14,18 +14,20 @@
 #ifndef SLUICE_CORE_PARSE_STATSD_H
 #define SLUICE_CORE_PARSE_STATSD_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/base/limits.h"
 #include "core/parse/statsd_types.h"
 
 /*
  * Parse one line, on the SIMD kernels at the level simd/ runs at (the
  * scalar twin below at SIMD_LEVEL_SCALAR, and for lines over
  * CORE_STATSD_SCAN_BYTES). Same result as the scalar twin, field by field.
- *   line, len  the line without its terminator ('\r' before '\n' already
- *              removed by the caller is not required: a trailing '\r' is
- *              ignored here).
+ *   line, len  the line without its '\n'; one final '\r' (of "\r\n") is
+ *              dropped here, a second one is refused (BAD_BYTE). The
+ *              bound CORE_LINE_BYTES_MAX_LIMIT does not count that '\r'.
  *   out        filled on success; its pointers refer into `line`.
  * Returns CORE_STATSD_OK, or the reason the line was rejected (out is then
  * unspecified). Never reads outside [line, line + len).
@@ -48,7 +50,9 @@ enum core_statsd_err core_statsd_parse_line_scalar(const char *line,
  * scalar twin. Either way each line gets what core_statsd_parse_line
  * gives it.
  *   buf, len        lines separated by '\n' or "\r\n"; the last may lack
- *                   its '\n'. Empty lines are skipped.
+ *                   its '\n' (and end in one '\r'). Empty lines ("\r"
+ *                   alone too) are skipped. Only one '\r' ends a line:
+ *                   "x:1|c\r\r\n" is the line "x:1|c\r", BAD_BYTE.
  *   line_bytes_max  a line longer than this (without "\r\n") is not
  *                   parsed but reported as CORE_STATSD_ERR_LINE_TOO_LONG;
  *                   at most CORE_LINE_BYTES_MAX_LIMIT.
@@ -74,6 +78,37 @@ static inline void core_statsd_msg_reset(struct core_statsd_msg *m) {
   m->container_len = 0;
   m->has_timestamp = 0;
   m->timestamp_s = 0;
+}
+
+/*
+ * 1 when r is a rate the parsers accept: CORE_STATSD_RATE_MIN <= r <= 1
+ * (NaN fails), so that 1/r, a counter's scale and a timer's weight, is
+ * finite. Shared by both parsers so that they agree by construction.
+ */
+static inline int core_statsd_rate_ok(double r) {
+  return r >= CORE_STATSD_RATE_MIN && r <= 1.0;
+}
+
+/* The value counter sample i stores: the value scaled by 1/rate
+ * (docs/statsd.md, "What is stored per sample"). */
+static inline double core_statsd_counter_value(const struct core_statsd_msg *m,
+                                               uint32_t i) {
+  return m->values[i] / m->sample_rate;
+}
+
+/*
+ * 1 unless m is a counter one of whose stored values (each value scaled
+ * by 1/rate) is not finite: `x:1e308|c|@0.1` would store +Inf, so the
+ * parsers reject it as CORE_STATSD_ERR_BAD_VALUE. Only a counter with a
+ * rate below 1 costs more than two compares.
+ */
+static inline int core_statsd_scaled_ok(const struct core_statsd_msg *m) {
+  if (m->type != CORE_STATSD_COUNTER || m->sample_rate == 1.0)
+    return 1;
+  for (uint32_t i = 0; i < m->value_count; i++)
+    if (!isfinite(core_statsd_counter_value(m, i)))
+      return 0;
+  return 1;
 }
 
 /* Label value of a reason, e.g. "bad_value". Never NULL. */

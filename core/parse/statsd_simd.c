@@ -293,10 +293,11 @@ static enum core_statsd_err fields(const char *p, size_t lim, struct cursor *c,
     s = cursor_next(c);
     if ((s < le && p[s] != '|') ||
         number(p + f + 1, s - f - 1, p + lim, &out->sample_rate, &sign) < 0 ||
-        !(out->sample_rate > 0.0) || out->sample_rate > 1.0)
+        !core_statsd_rate_ok(out->sample_rate))
       return PUNT;
   }
-  return CORE_STATSD_OK;
+  /* a counter's value / rate that overflows: the twin says BAD_VALUE */
+  return (seen & 1) && !core_statsd_scaled_ok(out) ? PUNT : CORE_STATSD_OK;
 }
 
 /*
@@ -367,7 +368,8 @@ static void window_scan(struct window *w, const char *p, size_t n) {
   w->clean = !has_ctl(p, n);
 }
 
-/* Parse the line [ls, le) of a scanned window ('\r' before le included). */
+/* Parse the line [ls, le) of a scanned window ('\r' before le included:
+ * the twin drops it; walk never meets one, as it makes a window unclean). */
 static enum core_statsd_err window_line(struct window *w, size_t ls, size_t le,
                                         struct core_statsd_msg *out) {
   enum core_statsd_err err = PUNT;
@@ -408,19 +410,26 @@ struct buf_run {
   size_t lines;
 };
 
-/* The line [ls, le) of window w, its "\r\n" or "\n" already cut at le. */
+/*
+ * 1 when the line [s, s + n) ends in '\r': the CR of "\r\n", or of a last
+ * line's "\r". That one byte is the line's end, not part of it: a line of
+ * only it is empty, the bound does not count it, and the line parser
+ * drops it (exactly one: a second '\r' is a byte of the line, BAD_BYTE).
+ */
+static inline size_t final_cr(const char *s, size_t n) {
+  return n > 0 && s[n - 1] == '\r';
+}
+
+/* The line [ls, le) of window w (its '\n' cut at le, its '\r' not). */
 static void buf_line(struct buf_run *r, struct window *w, size_t ls,
                      size_t le) {
+  size_t n = le - ls, cr = final_cr(w->p + ls, n);
   enum core_statsd_err err;
 
-  if (le > ls && w->p[le - 1] == '\r') {
-    le--;
-    set_bit(w->st, le);
-  }
-  if (le == ls)
+  if (n == cr)
     return;
   r->lines++;
-  if (le - ls > r->line_bytes_max)
+  if (n - cr > r->line_bytes_max)
     err = CORE_STATSD_ERR_LINE_TOO_LONG;
   else
     err = window_line(w, ls, le, r->msg);
@@ -432,16 +441,15 @@ static void buf_line(struct buf_run *r, struct window *w, size_t ls,
 static size_t long_line(struct buf_run *r, const char *buf, size_t len,
                         size_t pos) {
   const char *s = buf + pos, *nl = memchr(s, '\n', len - pos);
-  size_t n = nl ? (size_t)(nl - s) : len - pos;
+  size_t n = nl ? (size_t)(nl - s) : len - pos, cr = final_cr(s, n);
   enum core_statsd_err err;
 
-  if (n > 0 && s[n - 1] == '\r')
-    n--;
-  if (n == 0)
+  if (n == cr)
     return nl ? (size_t)(nl - buf) + 1 : len;
   r->lines++;
-  err = n > r->line_bytes_max ? CORE_STATSD_ERR_LINE_TOO_LONG
-                              : core_statsd_parse_line_scalar(s, n, r->msg);
+  err = n - cr > r->line_bytes_max
+            ? CORE_STATSD_ERR_LINE_TOO_LONG
+            : core_statsd_parse_line_scalar(s, n, r->msg);
   r->fn(r->ctx, err, r->msg);
   return nl ? (size_t)(nl - buf) + 1 : len;
 }

@@ -40,8 +40,10 @@ enum core_statsd_err {
   CORE_STATSD_ERR_NO_VALUE,       /* "name" or "name:|c": no ':' or empty value */
   CORE_STATSD_ERR_NO_TYPE,        /* "name:1": no '|type' */
   CORE_STATSD_ERR_BAD_TYPE,       /* "name:1|x" */
-  CORE_STATSD_ERR_BAD_VALUE,      /* value is not a finite number */
-  CORE_STATSD_ERR_BAD_RATE,       /* "@x", "@0", "@-1", "@2" */
+  CORE_STATSD_ERR_BAD_VALUE,      /* value is not a finite number, or a
+                                     counter's value / rate is not */
+  CORE_STATSD_ERR_BAD_RATE,       /* "@x", "@0", "@-1", "@2", "@1e-320":
+                                     outside [CORE_STATSD_RATE_MIN, 1] */
   CORE_STATSD_ERR_BAD_TAGS,       /* "#" with an empty tag, or tag too long */
   CORE_STATSD_ERR_TOO_MANY_TAGS,  /* over CORE_STATSD_TAGS_MAX */
   CORE_STATSD_ERR_TOO_MANY_VALUES,/* over CORE_STATSD_VALUES_MAX packed values */
@@ -84,7 +86,8 @@ struct core_statsd_msg {
   uint64_t delta_mask;           /* gauges: bit i set if values[i] had +/- */
   double values[CORE_STATSD_VALUES_MAX];          /* numeric types */
   struct core_statsd_str members[CORE_STATSD_VALUES_MAX]; /* sets */
-  double sample_rate;            /* 1.0 when absent; 0 < rate <= 1 */
+  double sample_rate;            /* 1.0 when absent; else in
+                                    [CORE_STATSD_RATE_MIN, 1] */
   uint32_t tag_count;
   struct core_statsd_tag tags[CORE_STATSD_TAGS_MAX];
   const char *container;         /* |c:ID, NULL when absent */

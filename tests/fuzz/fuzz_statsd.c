@@ -3,9 +3,10 @@
  *
  * Splits the input on '\n' like the framers do and parses every line,
  * then checks what an accepted line promises: every pointer inside the
- * line, counts within their bounds, a rate in (0, 1], finite values, no
- * control byte. A short input is also parsed as the single value of
- * "x:INPUT|h" and, when accepted, must equal strtod's reading bit for bit.
+ * line, counts within their bounds, a rate in [CORE_STATSD_RATE_MIN, 1],
+ * finite values, no control byte, and what the pipe would store (1/rate,
+ * a counter's value / rate) finite. A short input is also parsed as the
+ * single value of "x:INPUT|h" and, when accepted, must equal strtod's reading bit for bit.
  */
 #include <math.h>
 #include <stdint.h>
@@ -34,13 +35,16 @@ static void check_metric(const char *lo, const char *hi) {
   CHECK(msg.type < CORE_STATSD_TYPE_COUNT);
   CHECK(msg.name_len >= 1 && msg.name_len <= CORE_STATSD_NAME_BYTES_MAX);
   CHECK(msg.value_count >= 1 && msg.value_count <= CORE_STATSD_VALUES_MAX);
-  CHECK(msg.sample_rate > 0.0 && msg.sample_rate <= 1.0);
+  CHECK(msg.sample_rate >= CORE_STATSD_RATE_MIN && msg.sample_rate <= 1.0);
+  CHECK(isfinite(1.0 / msg.sample_rate)); /* a timer's weight */
   for (uint32_t i = 0; i < msg.value_count; i++) {
     if (msg.type == CORE_STATSD_SET)
       CHECK(msg.members[i].len > 0 &&
             inside(msg.members[i].ptr, msg.members[i].len, lo, hi));
     else
       CHECK(isfinite(msg.values[i]));
+    if (msg.type == CORE_STATSD_COUNTER) /* what the pipe stores */
+      CHECK(isfinite(core_statsd_counter_value(&msg, i)));
   }
   if (msg.type != CORE_STATSD_GAUGE)
     CHECK(msg.delta_mask == 0);

@@ -3,8 +3,9 @@
  * agrees with its scalar twin, field by field, at every supported level.
  *
  * The input is one buffer: core_statsd_parse_buf on it must report, line
- * by line, what the reference framing (split on '\n', drop one '\r', skip
- * empty lines, the line bound, core_statsd_parse_line_scalar) gives; and
+ * by line, what the reference framing (split on '\n'; one final '\r' is
+ * the line's end: empty lines skipped, the bound not counting it; then
+ * core_statsd_parse_line_scalar on the line with it) gives; and
  * core_statsd_parse_line on each line alone what the twin gives. The first
  * byte picks the line bound. Buffers are exact-size heap copies, so ASan
  * sees any read past them.
@@ -80,12 +81,11 @@ static int ref_next(struct ref *r, enum core_statsd_err *err) {
   while (r->p < r->end) {
     const char *s = r->p, *nl = memchr(s, '\n', (size_t)(r->end - s));
     size_t n = nl ? (size_t)(nl - s) : (size_t)(r->end - s);
+    size_t cr = n > 0 && s[n - 1] == '\r'; /* the line's end, not its byte */
     r->p = nl ? nl + 1 : r->end;
-    if (n > 0 && s[n - 1] == '\r')
-      n--;
-    if (n == 0)
+    if (n == cr)
       continue;
-    *err = n > r->line_bytes_max ? CORE_STATSD_ERR_LINE_TOO_LONG
+    *err = n - cr > r->line_bytes_max ? CORE_STATSD_ERR_LINE_TOO_LONG
                                  : core_statsd_parse_line_scalar(s, n, &want);
     r->lines++;
     return 1;

@@ -1,9 +1,10 @@
 /*
  * tests/fuzz/line_ref.h - the lines the StatsD batch parser finds in bytes:
  * the reference the line framer's unit tests and fuzz target hold its
- * chunks to. The parser's way: split on '\n', drop one final '\r', skip
- * empty lines, a line over the bound is too long (its bytes are not
- * kept), and of the others the line parser drops one more final '\r'.
+ * chunks to. The parser's way: split on '\n'; one final '\r' is the
+ * line's end and is dropped (exactly one: a second is a byte of the line);
+ * skip empty lines; a line over the bound is too long (its bytes are not
+ * kept).
  */
 #ifndef SLUICE_TESTS_FUZZ_LINE_REF_H
 #define SLUICE_TESTS_FUZZ_LINE_REF_H
@@ -37,8 +38,6 @@ static inline int line_ref_add(struct line_ref *r, const char *p, size_t n,
   too_long |= n > r->bound;
   if (too_long)
     n = 0;
-  else if (n > 0 && p[n - 1] == '\r')
-    n--;
   if (r->n == r->lines_max || r->used + n > r->arena_bytes)
     return -1;
   memcpy(r->arena + r->used, p, n);

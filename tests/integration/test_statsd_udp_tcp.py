@@ -6,12 +6,15 @@ usage: /usr/bin/python3 test_statsd_udp_tcp.py PATH/TO/sluice
 """
 
 import asyncio
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.parse
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Sluice, check, free_port, main  # noqa: E402
@@ -186,21 +189,26 @@ def test_malformed_counted(binary):
         s.close()
 
 
+def tcp_send_parts(port, parts):
+    """One TCP connection; each part its own write (TCP_NODELAY, a pause
+    between them, so that sluice reads them apart); then close."""
+    t = socket.create_connection(("127.0.0.1", port))
+    t.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    for i, part in enumerate(parts):
+        if i:
+            time.sleep(0.2)
+        t.sendall(part)
+    t.close()
+
+
 def test_tcp_line_split_across_writes(binary):
     s = Sluice(binary, extra=["--max-line-bytes", "128"])
     try:
-        t = socket.create_connection(("127.0.0.1", s.port))
-        t.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        t.sendall(b"split.a:1|c\nsplit.b:")
-        time.sleep(0.2)
-        t.sendall(b"2|c\nsplit.")
-        time.sleep(0.2)
-        t.sendall(b"c:3|c\r\n" + b"y" * 100)
-        time.sleep(0.2)
-        t.sendall(b"z" * 100 + b":1|c\n")   # 200+ bytes: over the bound
-        time.sleep(0.2)
-        t.sendall(b"split.d:4|c\nlast.line:5|c")   # no final newline
-        t.close()
+        tcp_send_parts(s.port, [
+            b"split.a:1|c\nsplit.b:", b"2|c\nsplit.",
+            b"c:3|c\r\n" + b"y" * 100,
+            b"z" * 100 + b":1|c\n",                 # 200+ bytes: over the bound
+            b"split.d:4|c\nlast.line:5|c"])         # no final newline
         got = s.wait_total("sluice_points_ingested_total", 5)
         check(got == 5, f"points {got} != 5")
         bad = s.total("sluice_parse_errors_total", reason="line_too_long")
@@ -335,10 +343,77 @@ def test_config_file(binary):
           f"bad config: {rc} {out}")
 
 
+class AlwaysSampled:
+    """Stands in for python3-statsd's `random`: every sampled call sends."""
+    @staticmethod
+    def random():
+        return 0.0
+
+
+def export_text(s):
+    q = urllib.parse.urlencode([("match[]", '{__name__=~".+"}')])
+    with urllib.request.urlopen(s.url("/api/v1/export?" + q),
+                                timeout=30) as r:
+        return r.read().decode()
+
+
+def test_nothing_infinite_is_stored(binary):
+    """A rate whose 1/rate overflows (bad_rate), a counter whose value /
+    rate overflows and a gauge delta past DBL_MAX (bad_value) are refused;
+    one '\r' ends a line, a second one is a bad byte (UDP and TCP alike)."""
+    from statsd.client import base
+    s = Sluice(binary)
+    sampling = base.random
+    base.random = AlwaysSampled
+    try:
+        c = statsd.StatsClient("127.0.0.1", s.port)
+        c.incr("inf.x", 1, rate=1e-320)            # bad_rate
+        c.incr("inf.big", 1e308, rate=0.1)         # bad_value
+        c.timing("inf.t", 5, rate=1e-320)          # bad_rate
+        c.incr("fin.edge", 2, rate=2.2250738585072014e-308)  # 8.99e307
+        c.timing("fin.t", 5, rate=0.25)            # weight 4
+        c.gauge("fin.g", 1e308)
+        c.gauge("fin.g", 1e308, delta=True)        # bad_value
+        c.gauge("fin.g", -1, delta=True)
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.sendto(b"crlf.a:1|c\r\ncrlf.b:1|c\r\r\ncrlf.c:1\r|c\n"
+                 b"crlf.d:1|c\r", ("127.0.0.1", s.port))
+        u.close()
+        tcp_send_parts(s.port, [b"crlf.e:1|c\r", b"\r\ncrlf.f:1|c\r",
+                                b"\ncrlf.g:1|c\r"])  # the last: no '\n'
+        for reason, n in (("bad_rate", 2), ("bad_value", 2),
+                          ("bad_byte", 3)):
+            got = s.wait_total("sluice_parse_errors_total", n, reason=reason)
+            check(got == n, f"{reason}: {got} != {n}")
+        # fin.edge, fin.t, fin.g twice; crlf.a and .d (UDP), .f and .g (TCP)
+        got = s.wait_total("sluice_points_ingested_total", 8)
+        check(got == 8, f"points {got} != 8")
+        check(s.total("sluice_parse_errors_total") == 7, "other errors")
+        s.flush()
+        body = export_text(s)
+        check("Inf" not in body and "inf\"" not in body and "NaN" not in body,
+              f"a non-finite value or weight was stored: {body}")
+        rows = [json.loads(l) for l in body.splitlines() if l.strip()]
+        names = sorted(r["metric"]["__name__"] for r in rows)
+        check(names == ["crlf.a", "crlf.d", "crlf.f", "crlf.g", "fin.edge",
+                        "fin.g", "fin.t"], f"series {names}")
+        by = {r["metric"]["__name__"]: r for r in rows}
+        check(by["fin.edge"]["values"] == [2 / 2.2250738585072014e-308],
+              f"edge {by['fin.edge']['values']}")
+        check(by["fin.g"]["values"] == [1e308, 1e308 - 1],
+              f"gauge {by['fin.g']['values']}")
+        check(by["fin.t"]["metric"].get("__weight__") == "4",
+              f"weight {by['fin.t']['metric']}")
+    finally:
+        base.random = sampling
+        s.close()
+
+
 if __name__ == "__main__":
     main([test_udp_python_statsd, test_tcp_python_statsd,
           test_dogstatsd_tags_aiodogstatsd, test_malformed_counted,
           test_tcp_line_split_across_writes,
           test_max_series_rejects_and_counts,
           test_sigterm_drains_and_exits_fast, test_cli_usage_errors,
-          test_port_in_use_is_a_clear_error, test_config_file])
+          test_port_in_use_is_a_clear_error, test_config_file,
+          test_nothing_infinite_is_stored])

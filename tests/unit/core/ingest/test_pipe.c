@@ -3,6 +3,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 
 #include "core/ingest/pipe.h"
@@ -81,6 +82,41 @@ Test(pipe, crlf_and_empty_lines) {
   cr_assert_eq(st.points_statsd[CORE_STATSD_COUNTER], 2);
   for (int e = 1; e < CORE_STATSD_ERR_COUNT; e++)
     cr_assert_eq(errors(e), 0);
+}
+
+/* No +Inf is stored: a rate whose 1/rate overflows is bad_rate (a
+ * counter's scale, a timer's weight), a counter whose value / rate
+ * overflows is bad_value. */
+Test(pipe, overflowing_rates_and_values_are_rejected) {
+  feed("x:1|c|@1e-320\nx:1e308|c|@0.1\nt:5|ms|@1e-320\nx:1|c|@0.5\n"
+       "h:1e308|h|@1e-300\ny:2|c|@2.2250738585072014e-308");
+  cr_assert_eq(errors(CORE_STATSD_ERR_BAD_RATE), 2);
+  cr_assert_eq(errors(CORE_STATSD_ERR_BAD_VALUE), 1);
+  cr_assert_eq(p.head.count, 3);
+  cr_assert_float_eq(p.head.value[0], 2.0, 0);
+  cr_assert_float_eq(p.head.value[1], 1e308, 0);
+  cr_assert_float_eq(p.head.value[2], 2.0 / 2.2250738585072014e-308, 0);
+  for (uint32_t i = 0; i < p.head.count; i++)
+    cr_assert(isfinite(p.head.value[i]), "point %u", i);
+  for (uint32_t id = 0; id < p.series.count; id++) {
+    uint32_t len;
+    const char *k = core_series_key_of(&p.series, id, &len);
+    cr_assert_null(memmem(k, len, "inf", 3), "series %u", id);
+  }
+  cr_assert_eq(st.series_active, 3);
+}
+
+/* Only the pipe knows a gauge's last value: a delta that overflows it is
+ * rejected whole (bad_value), and the gauge keeps its value. */
+Test(pipe, gauge_delta_overflow_is_rejected) {
+  feed("g:1e308|g\ng:+1e308|g\ng:-1e308|g\ng:+1e308:+1e308|g\ng:+1|g\n"
+       "g:-1.7976931348623157e308|g\ng:-1e308|g");
+  cr_assert_eq(errors(CORE_STATSD_ERR_BAD_VALUE), 3);
+  cr_assert_eq(p.head.count, 4);
+  double want[] = {1e308, 0, 1, 1 - 1.7976931348623157e308};
+  for (uint32_t i = 0; i < 4; i++)
+    cr_assert_float_eq(p.head.value[i], want[i], 0, "point %u", i);
+  cr_assert_eq(st.points_statsd[CORE_STATSD_GAUGE], 4);
 }
 
 Test(pipe, errors_are_counted_and_parsing_goes_on) {
@@ -203,11 +239,12 @@ static void feed_framed(const char *s, size_t len, size_t cut) {
 /* Wherever a TCP stream is cut into reads, the points and every counter
  * are those of the stream given whole to core_pipe_statsd_buf. */
 Test(pipe_tcp, framed_reads_match_one_buffer) {
-  char s[1200];
+  char s[1600];
   size_t len = 0;
+  /* "t:1:2|ms\r" "\r\n" is one line ending "\r\r\n": bad_byte */
   const char *parts[] = {"g:1|g\n", "g:+2|g\r\n", "\n", "\r\n", "bad\n",
                          "c:1|c|@0.5|#a:b,c\n", "_sc|x|0\n", "t:1:2|ms\r",
-                         "\r\n", "g:x|c\n"};
+                         "\r\n", "u:1:2|ms\r\n", "g:x|c\n"};
 
   for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
     memcpy(s + len, parts[i], strlen(parts[i]));
@@ -216,13 +253,21 @@ Test(pipe_tcp, framed_reads_match_one_buffer) {
   memset(s + len, 'x', 252); /* 256 bytes with ":1|c": passes; */
   memcpy(s + len + 252, ":1|c\r\n", 6); /* the '\r' is not counted */
   len += 258;
+  memset(s + len, 'w', 251); /* 255 bytes and "\r\r\n": one '\r' is */
+  memcpy(s + len + 251, ":1|c\r\r\n", 7); /* a byte, bad_byte */
+  len += 258;
+  memset(s + len, 'q', 252); /* 256 bytes and "\r\r\n": too long */
+  memcpy(s + len + 252, ":1|c\r\r\n", 7);
+  len += 259;
   memset(s + len, 'y', 300); /* too long */
   memcpy(s + len + 300, ":1|c\ng:3|g", 10);
   len += 310;
+  cr_assert_leq(len, sizeof(s));
   memset(&st_whole, 0, sizeof(st_whole));
   cr_assert_eq(core_pipe_init(&p_whole, &st_whole, 1000, 256, NULL, NULL), 0);
   core_pipe_statsd_buf(&p_whole, s, len, NOW);
-  cr_assert_eq(st_whole.parse_errors_statsd[CORE_STATSD_ERR_LINE_TOO_LONG], 1);
+  cr_assert_eq(st_whole.parse_errors_statsd[CORE_STATSD_ERR_LINE_TOO_LONG], 2);
+  cr_assert_eq(st_whole.parse_errors_statsd[CORE_STATSD_ERR_BAD_BYTE], 2);
   cr_assert_eq(p_whole.head.count, 7);
   for (size_t cut = 0; cut <= len; cut++) {
     teardown();

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/base/limits.h"
 #include "core/parse/statsd.h"
+#include "simd/simd.h"
 
 static struct core_statsd_msg msg;
 
@@ -27,6 +29,15 @@ static void bad(const char *s, enum core_statsd_err want) {
   enum core_statsd_err err = parse(s);
   cr_assert_eq(err, want, "\"%s\": got %s, want %s", s,
                core_statsd_reason_name(err), core_statsd_reason_name(want));
+}
+
+/* Both parsers (SIMD and scalar twin) give the reason `want`. */
+static void both(const char *s, enum core_statsd_err want) {
+  enum core_statsd_err a = core_statsd_parse_line(s, strlen(s), &msg);
+  enum core_statsd_err b = core_statsd_parse_line_scalar(s, strlen(s), &msg);
+  cr_assert(a == want && b == want, "\"%s\": got %s (scalar %s), want %s", s,
+            core_statsd_reason_name(a), core_statsd_reason_name(b),
+            core_statsd_reason_name(want));
 }
 
 static void name_is(const char *want) {
@@ -295,6 +306,47 @@ Test(statsd, bad_rates) {
   bad("c:1|c|@ 0.5", CORE_STATSD_ERR_BAD_RATE);
 }
 
+/* A rate whose 1/rate overflows is refused: a counter's stored value and
+ * a timer's __weight__ would be +Inf. The smallest rate is DBL_MIN. */
+Test(statsd, subnormal_rates) {
+  both("x:1|c|@1e-320", CORE_STATSD_ERR_BAD_RATE);
+  both("t:5|ms|@1e-320", CORE_STATSD_ERR_BAD_RATE);
+  both("t:5|h|@4.9e-324", CORE_STATSD_ERR_BAD_RATE); /* least subnormal */
+  both("x:1|c|@2.2250738585072009e-308", CORE_STATSD_ERR_BAD_RATE);
+  both("x:1|c|@1e-400", CORE_STATSD_ERR_BAD_RATE);  /* underflows to 0 */
+  both("g:1|g|@1e-320", CORE_STATSD_ERR_BAD_RATE);  /* whatever the type */
+  both("x:1|c|#a:b|@1e-310", CORE_STATSD_ERR_BAD_RATE);
+  both("x:1|c|@2.2250738585072014e-308", CORE_STATSD_OK); /* DBL_MIN */
+  cr_assert_eq(msg.sample_rate, CORE_STATSD_RATE_MIN);
+  cr_assert(isfinite(1.0 / msg.sample_rate));
+  both("t:5|ms|@2.2250738585072014e-308", CORE_STATSD_OK);
+}
+
+/* A counter stores value / rate: a line where that overflows is refused
+ * as bad_value, checked after every field (the rate may come last). */
+Test(statsd, counter_scaled_past_dbl_max) {
+  both("x:1e308|c|@0.1", CORE_STATSD_ERR_BAD_VALUE);
+  both("x:-1e308|c|@0.5", CORE_STATSD_ERR_BAD_VALUE);
+  both("x:1e308|c|#k:v|@0.5", CORE_STATSD_ERR_BAD_VALUE);
+  both("x:1:2:1e308|c|@0.5", CORE_STATSD_ERR_BAD_VALUE);
+  both("x:4|c|@2.2250738585072014e-308", CORE_STATSD_ERR_BAD_VALUE);
+  both("x:1e10|c|@1e-300", CORE_STATSD_ERR_BAD_VALUE);
+  both("x:1e308|c|@0.1|Tabc", CORE_STATSD_ERR_BAD_TIMESTAMP); /* fields first */
+  both("x:1e308|c|@0.1|#", CORE_STATSD_ERR_BAD_TAGS);
+  both("x:1e308|c|@0.1|#a\x01", CORE_STATSD_ERR_BAD_BYTE);
+  both("x:1e308|c|@1", CORE_STATSD_OK);   /* not scaled */
+  both("x:1e308|c|@0.6", CORE_STATSD_OK);  /* 1.67e308 < DBL_MAX */
+  both("x:1.7976931348623157e308|c", CORE_STATSD_OK);
+  both("g:1e308|g|@0.1", CORE_STATSD_OK); /* gauges, timers, ... not scaled */
+  both("t:1e308|ms|@0.1", CORE_STATSD_OK);
+  both("h:1e308|h|@1e-300", CORE_STATSD_OK);
+  both("x:2|c|@2.2250738585072014e-308", CORE_STATSD_OK);
+  cr_assert(isfinite(core_statsd_counter_value(&msg, 0)));
+  both("x:0|c|@2.2250738585072014e-308", CORE_STATSD_OK);
+  both("x:1e-300|c|@1e-300", CORE_STATSD_OK);
+  cr_assert_eq(core_statsd_counter_value(&msg, 0), 1.0);
+}
+
 /* ---- tags ---------------------------------------------------------------- */
 
 Test(statsd, tags) {
@@ -471,6 +523,18 @@ Test(statsd, line_too_long) {
   cr_assert_eq(core_statsd_parse_line(line, CORE_LINE_BYTES_MAX_LIMIT + 1,
                                       &msg),
                CORE_STATSD_ERR_LINE_TOO_LONG);
+  /* one final '\r' is the line's end, not counted against the bound */
+  line[CORE_LINE_BYTES_MAX_LIMIT] = '\r';
+  cr_assert_eq(core_statsd_parse_line(line, CORE_LINE_BYTES_MAX_LIMIT + 1,
+                                      &msg),
+               CORE_STATSD_OK);
+  cr_assert_eq(core_statsd_parse_line_scalar(
+                   line, CORE_LINE_BYTES_MAX_LIMIT + 1, &msg),
+               CORE_STATSD_OK);
+  line[CORE_LINE_BYTES_MAX_LIMIT + 1] = '\r';
+  cr_assert_eq(core_statsd_parse_line(line, CORE_LINE_BYTES_MAX_LIMIT + 2,
+                                      &msg),
+               CORE_STATSD_ERR_LINE_TOO_LONG);
   cr_assert_str_eq(core_statsd_reason_name(CORE_STATSD_ERR_LINE_TOO_LONG),
                    "line_too_long");
 }
@@ -559,6 +623,91 @@ Test(statsd, trailing_cr) {
   bad("a:1|c\r\r", CORE_STATSD_ERR_BAD_BYTE);
   bad("a:1\r|c", CORE_STATSD_ERR_BAD_BYTE);
   bad("\r", CORE_STATSD_ERR_EMPTY_NAME);
+  both("a:1|c|#k:v\r\r", CORE_STATSD_ERR_BAD_BYTE);
+  both("\ra:1|c", CORE_STATSD_ERR_BAD_BYTE);
+  both("\r\r", CORE_STATSD_ERR_BAD_BYTE);
+}
+
+/* What a batch reports, line by line (at most 8 lines). */
+struct lines_seen {
+  size_t n;
+  enum core_statsd_err err[8];
+};
+
+static void on_line(void *ctx, enum core_statsd_err err,
+                    const struct core_statsd_msg *m) {
+  struct lines_seen *l = ctx;
+  (void)m;
+  cr_assert_lt(l->n, 8);
+  l->err[l->n++] = err;
+}
+
+static struct lines_seen batch(const char *buf, size_t len, uint32_t max) {
+  struct lines_seen l = {0};
+  core_statsd_parse_buf(buf, len, max, &msg, on_line, &l);
+  return l;
+}
+
+/* The batch parser takes one '\r' as a line's end, like the line parser:
+ * "\r\n" ends a line, "\r\r\n" leaves a '\r' in it (bad_byte), a lone
+ * '\r' mid-line is a bad byte; at the bound, the '\r' is not counted. */
+Test(statsd, batch_cr_rules) {
+  static const struct {
+    const char *buf;
+    size_t n;
+    enum core_statsd_err err[3];
+  } cases[] = {
+      {"a:1|c\r\nb:2|c\r\n", 2, {CORE_STATSD_OK, CORE_STATSD_OK}},
+      {"a:1|c\r\r\nb:2|c", 2, {CORE_STATSD_ERR_BAD_BYTE, CORE_STATSD_OK}},
+      {"a:1|c\r\r", 1, {CORE_STATSD_ERR_BAD_BYTE}},
+      {"a:1|c\r", 1, {CORE_STATSD_OK}},
+      {"a:1\r|c\nb:2|c\r", 2, {CORE_STATSD_ERR_BAD_BYTE, CORE_STATSD_OK}},
+      {"\r\n\r\r\nb:2|c", 2, {CORE_STATSD_ERR_BAD_BYTE, CORE_STATSD_OK}},
+      {"\r\n\r", 0, {0}},
+  };
+  for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+    struct lines_seen l = batch(cases[c].buf, strlen(cases[c].buf),
+                                CORE_LINE_BYTES_MAX_DEFAULT);
+    cr_assert_eq(l.n, cases[c].n, "case %zu: %zu lines", c, l.n);
+    for (size_t i = 0; i < l.n; i++)
+      cr_assert_eq(l.err[i], cases[c].err[i], "case %zu line %zu: %s", c, i,
+                   core_statsd_reason_name(l.err[i]));
+  }
+}
+
+/* A line of exactly the bound, then its ends: "\n", "\r\n", "\r\r\n". */
+Test(statsd, batch_cr_at_the_bound) {
+  static char buf[CORE_LINE_BYTES_MAX_DEFAULT + 8];
+  const size_t k = CORE_LINE_BYTES_MAX_DEFAULT;
+  static const struct {
+    const char *end;
+    size_t body; /* line bytes before end */
+    enum core_statsd_err err;
+  } cases[] = {
+      {"\n", CORE_LINE_BYTES_MAX_DEFAULT, CORE_STATSD_OK},
+      {"\r\n", CORE_LINE_BYTES_MAX_DEFAULT, CORE_STATSD_OK},
+      {"\r", CORE_LINE_BYTES_MAX_DEFAULT, CORE_STATSD_OK},
+      {"\r\r\n", CORE_LINE_BYTES_MAX_DEFAULT, CORE_STATSD_ERR_LINE_TOO_LONG},
+      {"\r\r\n", CORE_LINE_BYTES_MAX_DEFAULT - 1, CORE_STATSD_ERR_BAD_BYTE},
+      {"x\n", CORE_LINE_BYTES_MAX_DEFAULT, CORE_STATSD_ERR_LINE_TOO_LONG},
+  };
+  for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+    size_t n = cases[c].body;
+    memset(buf, 'v', n);
+    memcpy(buf, "n:1|c|#k:", 9);
+    memcpy(buf + n, cases[c].end, strlen(cases[c].end));
+    n += strlen(cases[c].end);
+    for (int lv = 0; lv < SIMD_LEVEL_COUNT; lv++) {
+      if (simd_set_level((enum simd_level)lv) < 0)
+        continue;
+      struct lines_seen l = batch(buf, n, (uint32_t)k);
+      cr_assert_eq(l.n, 1, "case %zu", c);
+      cr_assert_eq(l.err[0], cases[c].err, "case %zu, level %s: %s", c,
+                   simd_level_name((enum simd_level)lv),
+                   core_statsd_reason_name(l.err[0]));
+    }
+    simd_set_level(simd_level_best());
+  }
 }
 
 /* The parser reads only [line, line + len): a line cut out of a buffer. */

@@ -4,8 +4,10 @@
  *
  * Two entry points are held to the twin: core_statsd_parse_line on single
  * lines, and core_statsd_parse_buf on whole buffers, against the
- * reference framing (split on '\n', drop one '\r', skip empty lines, the
- * line bound, then core_statsd_parse_line_scalar). Every buffer is copied
+ * reference framing (split on '\n'; one final '\r' is the line's end: a
+ * line of only that is empty and skipped, the bound does not count it;
+ * then core_statsd_parse_line_scalar on the line with it, which drops
+ * exactly that one). Every buffer is copied
  * to the end of an exactly sized heap block, so ASan sees any over-read.
  */
 #include <criterion/criterion.h>
@@ -109,12 +111,11 @@ static bool ref_next(struct ref *r, enum core_statsd_err *err) {
   while (r->p < r->end) {
     const char *s = r->p, *nl = memchr(s, '\n', (size_t)(r->end - s));
     size_t n = nl ? (size_t)(nl - s) : (size_t)(r->end - s);
+    size_t cr = n > 0 && s[n - 1] == '\r'; /* the line's end, not its byte */
     r->p = nl ? nl + 1 : r->end;
-    if (n > 0 && s[n - 1] == '\r')
-      n--;
-    if (n == 0)
+    if (n == cr)
       continue;
-    *err = n > r->line_bytes_max
+    *err = n - cr > r->line_bytes_max
                ? CORE_STATSD_ERR_LINE_TOO_LONG
                : core_statsd_parse_line_scalar(s, n, &want);
     r->lines++;
@@ -273,7 +274,11 @@ Test(statsd_simd, known_lines) {
       "x,y:1|c\nz@:1|c\n:1|c\nname\nname:1\n_e{1,1}:a|b\n_sc|a|0\n"
       "aa:1|c|T123\nab:1|c|c:abc\nac:1|c\r\nad:1|c\r\r\nae:1|c\rx\n"
       "af:inf|h\nag:nan|h\nah:1e400|h\nai:0x10|h\naj:1|c|#a:b|\n"
-      "ak:1|ms|#a:b:c,d,e@f#g:h\nal:1:|c\nam:1::2|c\nan:1|c|@.5\n";
+      "ak:1|ms|#a:b:c,d,e@f#g:h\nal:1:|c\nam:1::2|c\nan:1|c|@.5\n"
+      "ao:1|c|@1e-320\nap:1e308|c|@0.1\naq:5|ms|@1e-320\nar:1e308|c|@1\n"
+      "as:1|c|@2.2250738585072014e-308\nat:4|c|@2.2250738585072014e-308\n"
+      "au:1:1e308|c|@0.5|#a:b\nav:1e308|c|#a:b|@0.5\naw:1e308|g|@0.1\n"
+      "ax:1|c\r\r\n\r\r\n\r\n\ray:1|c\naz:1|c\r";
 
   check(buf, sizeof(buf) - 1, 0, CORE_LINE_BYTES_MAX_DEFAULT, true);
 }
@@ -303,6 +308,67 @@ Test(statsd_simd, random_input) {
     check(buf, n, below(64), CORE_LINE_BYTES_MIN_LIMIT + below(512),
           i % 4 == 0);
   }
+}
+
+/*
+ * Rates and values at the edges of what a double holds: rates around
+ * DBL_MIN (normal or subnormal) and 1, values around DBL_MAX, on every
+ * type, with the rate before or after the tags. The fast path must punt
+ * (or agree) wherever the twin refuses 1/rate or value / rate.
+ */
+Test(statsd_simd, rates_and_values_at_double_edges) {
+  static const char *const rates[] = {
+      "1", "0.5", "0.1", "1e-300", "1e-308", "1e-320", "4.9e-324", "0",
+      "2.2250738585072014e-308", "2.2250738585072009e-308", "2.23e-308",
+      "5.56e-309", "1.0000000000000002", "0.99999999999999989", "1e-400",
+  };
+  static const char *const values[] = {
+      "1", "0", "-1", "4", "1e308", "-1e308", "1.7976931348623157e308",
+      "8.98846567431158e307", "1e-300", "12345678", "0.5", "+1e308",
+  };
+  static const char *const types[] = {"c", "g", "ms", "h", "d"};
+  char buf[64 * 1024];
+  size_t n = 0;
+
+  for (int i = 0; i < 3000; i++) {
+    const char *r = rates[below(sizeof(rates) / sizeof(rates[0]))];
+    const char *v = values[below(sizeof(values) / sizeof(values[0]))];
+    const char *t = types[below(5)];
+    const char *v2 = below(4) ? "" : ":1e308";
+    if (below(2))
+      n += (size_t)snprintf(buf + n, sizeof(buf) - n, "e:%s%s|%s|@%s|#k:v\n",
+                            v, v2, t, r);
+    else
+      n += (size_t)snprintf(buf + n, sizeof(buf) - n, "e:%s%s|%s|#k:v|@%s\n",
+                            v, v2, t, r);
+    if (n + 128 > sizeof(buf) || i == 2999) {
+      check(buf, n, below(64), CORE_LINE_BYTES_MAX_DEFAULT, true);
+      n = 0;
+    }
+  }
+}
+
+/* "\r\n", "\r\r\n", a lone '\r' mid-line, a final "\r": around the bound. */
+Test(statsd_simd, cr_at_the_line_bound) {
+  static const char *const ends[] = {"\n", "\r\n", "\r\r\n", "\r", "\r\r",
+                                     "\rx\n"};
+  const size_t k = CORE_LINE_BYTES_MAX_DEFAULT;
+  char *buf = malloc(k + 64);
+
+  cr_assert_not_null(buf);
+  for (size_t e = 0; e < sizeof(ends) / sizeof(ends[0]); e++)
+    for (size_t body = k - 2; body <= k + 1; body++) {
+      size_t n = body;
+      memset(buf, 'v', body);
+      memcpy(buf, "n:1|c|#k:", 9);
+      memcpy(buf + n, ends[e], strlen(ends[e]));
+      n += strlen(ends[e]);
+      memcpy(buf + n, "b:2|c\n", 6);
+      check(buf, n + 6, 0, (uint32_t)k, true);
+      buf[body / 2] = '\r'; /* a lone '\r' mid-line */
+      check(buf, n + 6, 0, (uint32_t)k, true);
+    }
+  free(buf);
 }
 
 /* Valid lines with every byte in turn replaced by a troublesome one. */
