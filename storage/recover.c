@@ -171,6 +171,10 @@ int stor_recover_dir(int dir_fd, const char *path, struct stor_recovery *out,
     close(fd2);
     return rc;
   }
+  /* The dup shares dir_fd's directory offset: without this a second call
+   * on the same dir_fd would start where the first one ended, and see no
+   * segment at all. */
+  rewinddir(d);
   sc.buf = malloc(sc.cap);
   if (sc.buf == NULL || stor_logdec_init(&sc.dec) < 0) {
     rc = -ENOMEM;

@@ -6,7 +6,10 @@
  * block at the end of the current segment (opening the block's segment
  * first when it is a new one). One write is in flight at a time, so the
  * file grows by whole blocks only. Grouped fdatasync makes written blocks
- * durable; flush requests wait for that.
+ * durable; flush requests wait for that. A block given up on after its
+ * retries may have left part of itself in the file (a short write): the
+ * file is cut back to its last whole block before anything else happens to
+ * that segment.
  */
 #include "storage/writer.h"
 
@@ -50,6 +53,25 @@ static int map_buffers(struct stor_writer *w) {
 
 static void complete(void *ctx, const struct io_uring_cqe *cqe,
                      int64_t now_ms);
+
+/*
+ * IORING_OP_FTRUNCATE, in the kernel's enum io_uring_op since Linux 6.9;
+ * liburing 2.3's copy of that enum ends before it and has no prep helper,
+ * so the SQE is filled by hand (fd, offset = the new length).
+ */
+#define STOR_IORING_OP_FTRUNCATE 55
+
+/* 1 when the running kernel has IORING_OP_FTRUNCATE (start-up only: the
+ * probe allocates). */
+static int probe_ftruncate(struct io_uring *ring) {
+  struct io_uring_probe *pr = io_uring_get_probe_ring(ring);
+  int ok = pr != NULL &&
+           io_uring_opcode_supported(pr, STOR_IORING_OP_FTRUNCATE);
+
+  if (pr != NULL)
+    io_uring_free_probe(pr);
+  return ok;
+}
 
 static size_t seg_mark_bytes(const struct stor_writer *w) {
   return sizeof(*w->seg_mark) * (size_t)w->cfg.series_max;
@@ -97,6 +119,7 @@ int stor_writer_init(struct stor_writer *w, struct core_ring *ring,
   rc = map_buffers(w);
   if (rc < 0)
     goto fail;
+  w->ftruncate_op = probe_ftruncate(&ring->uring);
   rc = core_ring_register(ring, complete, w);
   if (rc < 0)
     goto fail;
@@ -320,7 +343,7 @@ static void submit_write(struct stor_writer *w, struct stor_wbuf *b) {
 static void pump(struct stor_writer *w, int64_t now_ms) {
   struct stor_wbuf *b = front(w);
 
-  if (b == NULL || w->write_inflight || w->opening)
+  if (b == NULL || w->write_inflight || w->opening || w->truncating)
     return;
   if (b->tries > 0 && now_ms < b->retry_at_ms)
     return;
@@ -392,10 +415,51 @@ int stor_writer_flush(struct stor_writer *w, uint64_t gen, int64_t now_ms) {
 
 /* ---- completions ---------------------------------------------------------- */
 
+static void on_truncated(struct stor_writer *w, int res) {
+  w->truncating = 0;
+  if (res < 0) {
+    /* the torn tail stays; start-up recovery cuts it */
+    core_stat_add(&w->stats->write_errors, 1);
+    return;
+  }
+  core_stat_add(&w->stats->tail_truncations, 1);
+  core_stat_add(&w->stats->tail_truncated_bytes, w->seg_tail - w->seg_off);
+  w->seg_tail = w->seg_off;
+}
+
+/*
+ * Cut the current segment back to its last whole block when a short write
+ * of a block now given up on left part of it past seg_off: no retry will
+ * overwrite it, and readers (sluice inspect, queries) would meet a torn
+ * block until the next start-up's recovery. pump() retires the segment
+ * only after the cut, so the retirement's fdatasync covers it.
+ */
+static void truncate_tail(struct stor_writer *w) {
+  struct io_uring_sqe *sqe;
+
+  if (w->seg_fd < 0 || w->seg_tail <= w->seg_off)
+    return;
+  if (!w->ftruncate_op) {
+    /* Before Linux 6.9: a blocking ftruncate(2) on the shard thread,
+     * against the house rule, accepted on this error path only: it runs
+     * at most once per abandoned segment, after STOR_WRITE_RETRIES_MAX
+     * failed writes stalled this writer for longer than the call takes,
+     * and shrinking a file only this thread writes frees its last blocks. */
+    on_truncated(w, ftruncate(w->seg_fd, (off_t)w->seg_off) == 0 ? 0 : -errno);
+    return;
+  }
+  sqe = core_ring_sqe(w->ring);
+  io_uring_prep_rw(STOR_IORING_OP_FTRUNCATE, sqe, w->seg_fd, NULL, 0,
+                   w->seg_off);
+  io_uring_sqe_set_data64(sqe, core_ring_ud(w->tag, STOR_OP_TRUNCATE, 0));
+  w->truncating = 1;
+}
+
 /*
  * Give up on every queued block (the front one failed too often). Later
  * blocks may rely on the lost one's dictionary entries, so they go too,
- * and new blocks start a new segment. Everything is counted.
+ * and new blocks start a new segment. Everything is counted. What a short
+ * write of the front block left in the file is cut off.
  */
 static void drop_queue(struct stor_writer *w) {
   while (w->order_len > 0) {
@@ -414,6 +478,7 @@ static void drop_queue(struct stor_writer *w) {
   w->enc_seg_bytes = w->cfg.segment_bytes_max; /* roll at the next seal */
   if (w->seg_fd < 0 && w->durable_seq < w->written_seq)
     set_durable(w, w->written_seq); /* nothing open to sync: answer now */
+  truncate_tail(w);
 }
 
 static void on_write(struct stor_writer *w, const struct io_uring_cqe *cqe,
@@ -424,14 +489,19 @@ static void on_write(struct stor_writer *w, const struct io_uring_cqe *cqe,
   ASSERT(b == front(w) && b->state == STOR_BUF_WRITING);
   w->write_inflight = 0;
   if (res == (int)b->len) {
-    w->seg_off += b->len;
+    w->seg_off += b->len; /* over any part an earlier try left */
+    if (w->seg_tail < w->seg_off)
+      w->seg_tail = w->seg_off;
     w->written_seq = b->seq;
     core_stat_add(&w->stats->blocks_written, 1);
     core_stat_add(&w->stats->bytes_written, b->len);
     pop_front(w);
     return;
   }
-  /* Nothing past seg_off counts: the retry overwrites whatever landed. */
+  /* Nothing past seg_off counts: the retry overwrites whatever landed,
+   * or, if the block is given up, drop_queue cuts it off. */
+  if (res > 0 && w->seg_off + (uint64_t)res > w->seg_tail)
+    w->seg_tail = w->seg_off + (uint64_t)res;
   core_stat_add(&w->stats->write_errors, 1);
   b->state = STOR_BUF_QUEUED;
   b->retry_at_ms = now_ms + STOR_WRITE_RETRY_MS;
@@ -456,7 +526,7 @@ static void on_open(struct stor_writer *w, const struct io_uring_cqe *cqe,
   }
   w->seg_fd = cqe->res;
   w->seg_seq = core_ring_ud_arg(cqe->user_data);
-  w->seg_off = 0;
+  w->seg_off = w->seg_tail = 0;
   publish_active(w);
   core_stat_add(&w->stats->segments_opened, 1);
   /* The new file's name must be durable before its blocks count as such. */
@@ -526,6 +596,9 @@ static void complete(void *ctx, const struct io_uring_cqe *cqe,
   case STOR_OP_CLOSE:
     w->closing_fd = -1;
     break;
+  case STOR_OP_TRUNCATE:
+    on_truncated(w, cqe->res);
+    break;
   default:
     break;
   }
@@ -540,6 +613,6 @@ void stor_writer_tick(struct stor_writer *w, int64_t now_ms) {
 
 int stor_writer_idle(const struct stor_writer *w) {
   return w->order_len == 0 && !w->write_inflight && !w->opening &&
-         !w->fsync_inflight && w->closing_fd < 0 && !w->dir_sync_wanted &&
+         !w->truncating && !w->fsync_inflight && w->closing_fd < 0 && !w->dir_sync_wanted &&
          w->durable_seq >= w->written_seq;
 }

@@ -6,7 +6,9 @@
  * end of the shard's current segment file through the shard's io_uring.
  * Writes are serialized so that the file only ever grows by whole blocks:
  * a failed write is retried at the same offset, and a torn tail can only
- * be the last block.
+ * be the last block. When the writer gives up on a block that a short
+ * write left partly in the file, it cuts the file back to its last whole
+ * block, so that no segment holds a torn tail while the daemon runs.
  */
 #ifndef SLUICE_STORAGE_WRITER_TYPES_H
 #define SLUICE_STORAGE_WRITER_TYPES_H
@@ -27,6 +29,8 @@ enum stor_op {
   STOR_OP_DIRSYNC,    /* fsync of the shard directory (new file names) */
   STOR_OP_CLOSE_FSYNC,/* fdatasync of a segment being retired; arg: covers */
   STOR_OP_CLOSE,      /* close of a retired segment */
+  STOR_OP_TRUNCATE,   /* ftruncate of the current segment to seg_off after
+                         its queue was given up (IORING_OP_FTRUNCATE) */
 };
 
 /*
@@ -43,6 +47,8 @@ struct stor_stats {
   uint64_t blocks_lost;              /* given up after retries */
   uint64_t points_lost;              /* points in blocks given up */
   uint64_t logs_lost;                /* log records in blocks given up */
+  uint64_t tail_truncations;         /* abandoned partial blocks cut off */
+  uint64_t tail_truncated_bytes;     /* ... their bytes */
   uint64_t recovery_truncated_bytes; /* torn tails cut at start-up */
   uint64_t recovery_segments;        /* segments checked at start-up */
 };
@@ -134,6 +140,10 @@ struct stor_writer {
   int seg_fd;                     /* -1: none open */
   uint64_t seg_seq;
   uint64_t seg_off;               /* end of the last whole block */
+  uint64_t seg_tail;              /* end of the bytes the file may hold:
+                                     > seg_off after a short write */
+  int truncating;                 /* the cut to seg_off is in flight */
+  int ftruncate_op;               /* the kernel has IORING_OP_FTRUNCATE */
   int opening;                    /* openat in flight */
   char open_name[32];
   int closing_fd;                 /* old segment: fsync then close */

@@ -175,6 +175,13 @@ static void render_storage(const struct core_stats *const *st, unsigned n,
          stor.points_lost, "Points in blocks given up.");
   SCALAR(out, st, n, "sluice_storage_logs_lost_total", "counter",
          stor.logs_lost, "Log records in log blocks given up.");
+  SCALAR(out, st, n, "sluice_storage_tail_truncations_total", "counter",
+         stor.tail_truncations,
+         "Segments cut back to their last whole block after a block that a "
+         "short write had left partly in them was given up.");
+  SCALAR(out, st, n, "sluice_storage_tail_truncated_bytes_total", "counter",
+         stor.tail_truncated_bytes,
+         "Bytes of given-up partial blocks cut off segment files.");
   SCALAR(out, st, n, "sluice_storage_backpressure_waits_total", "counter",
          store_waits,
          "Seals that waited for a write buffer (receiving paused).");

@@ -225,6 +225,56 @@ def test_injected_write_errors(binary):
         s.close()
 
 
+def inspect(s):
+    """`sluice inspect DATA_DIR` on s's directory: (exit code, output)."""
+    r = subprocess.run([s.binary, "inspect", s.data_dir], capture_output=True,
+                       text=True, timeout=60)
+    return r.returncode, r.stdout + r.stderr
+
+
+def test_abandoned_write_is_cut_from_the_live_dir(binary):
+    """A disk filling up: a block's writes fail (ENOSPC, EIO) or land half
+    (short) until sluice gives it up. The half block must not stay in the
+    segment until a restart: `sluice inspect` on the live directory finds
+    every block good."""
+    # writes: 1 whole; 2 ENOSPC, 3 short, 4 ENOSPC, 5 EIO (given up);
+    # 6 ENOSPC, 7 whole (a retry, in a new segment)
+    os.environ["SLUICE_FAULT"] = "write_enospc=2,write_short=3,write_eio=5"
+    try:
+        s = Sluice(binary, cores="1", extra=["--block-max-age-ms", "3600000"])
+    finally:
+        del os.environ["SLUICE_FAULT"]
+    try:
+        for r, name, want in ((0, "cut.a", 200), (1, "cut.b", 500)):
+            send_udp(s.port, [f"{name}:{i}|c" for i in range(100)])
+            check(s.wait_total("sluice_points_ingested_total", (r + 1) * 100)
+                  == (r + 1) * 100, "in")
+            status, body = flush(s)
+            check(status == want, f"flush {name}: {status} {body}")
+        check(s.total("sluice_storage_blocks_lost_total") == 1, "lost")
+        check(s.wait_total("sluice_storage_tail_truncations_total", 1) == 1,
+              "the abandoned half block was not cut")
+        check(s.total("sluice_storage_tail_truncated_bytes_total") > 0,
+              "cut bytes not counted")
+        rc, out = inspect(s)
+        check(rc == 0, f"inspect on the live directory: rc {rc}\n{out}")
+        send_udp(s.port, [f"cut.c:{i}|c" for i in range(100)])
+        check(s.wait_total("sluice_points_ingested_total", 300) == 300, "in")
+        status, body = flush(s)
+        check(status == 200, f"flush cut.c: {status} {body}")
+        rc, out = inspect(s)
+        check(rc == 0, f"inspect after the next segment: rc {rc}\n{out}")
+        rows = export(s)
+        check(sorted(values_of(rows, "cut.a")) == list(range(100)), "cut.a")
+        check(values_of(rows, "cut.b") == [], "a lost block was served")
+        check(sorted(values_of(rows, "cut.c")) == list(range(100)), "cut.c")
+        s = restart(s)
+        check(s.total("sluice_recovery_truncated_bytes_total") == 0,
+              "recovery found a torn tail")
+    finally:
+        s.close()
+
+
 def test_retention_deletes_old_segments(binary):
     s = Sluice(binary, cores="1", extra=["--segment-max-age", "1s",
                                          "--retention", "2s"])
@@ -250,4 +300,5 @@ if __name__ == "__main__":
     main([test_flush_then_export_exact, test_torn_tail_is_cut_and_counted,
           test_flipped_byte_block_is_never_served,
           test_kill9_keeps_every_flushed_point, test_injected_write_errors,
+          test_abandoned_write_is_cut_from_the_live_dir,
           test_retention_deletes_old_segments])

@@ -125,6 +125,17 @@ static void seal_points(uint32_t n, uint32_t nseries, int64_t ts0) {
   head.count = 0;
 }
 
+/* Seal n points (seal_points), ask for flush gen and wait for the answer:
+ * returns whether the flush failed. */
+static int seal_and_flush(uint32_t n, uint32_t nseries, int64_t ts0,
+                          uint64_t gen) {
+  seal_points(n, nseries, ts0);
+  stor_writer_flush(&w, gen, now());
+  settle();
+  cr_assert_eq(answered_gen, gen);
+  return answered_failed;
+}
+
 static struct stor_recovery recover(void) {
   struct stor_recovery r;
   cr_assert_eq(stor_recover_dir(dir_fd, dir, &r, NULL), 0);
@@ -166,9 +177,84 @@ Test(writer, failed_writes_are_retried_in_place, .fini = stop) {
   cr_assert_eq(answered_failed, 0);
   cr_assert_geq(st.write_errors, 3);
   cr_assert_eq(st.blocks_lost, 0);
+  cr_assert_eq(st.tail_truncations, 0, "retries overwrote the short writes");
   struct stor_recovery r = recover();
   cr_assert_eq(r.blocks, 6, "blocks %llu", (unsigned long long)r.blocks);
   cr_assert_eq(r.truncated_bytes, 0);
+}
+
+/* Size of segment seq on disk. */
+static uint64_t segment_size(uint64_t seq) {
+  char name[32];
+  struct stat sb;
+
+  stor_segment_name(seq, name, sizeof(name));
+  cr_assert_eq(fstatat(dir_fd, name, &sb, 0), 0, "%s", name);
+  return (uint64_t)sb.st_size;
+}
+
+/*
+ * A disk filling up: a block's writes fail with ENOSPC, EIO, or land half
+ * (short), until the writer gives it up. The half it wrote must not stay in
+ * the segment: the writer cuts the file back to its last whole block while
+ * it runs, so the live directory reads clean, without waiting for the next
+ * start-up's recovery. ftruncate_op 0 takes the path of kernels without
+ * IORING_OP_FTRUNCATE (a synchronous ftruncate).
+ */
+static void abandoned_partial_block_is_cut(int ftruncate_op) {
+  uint64_t whole;
+  struct stor_recovery r;
+
+  start(64 << 20);
+  w.ftruncate_op &= ftruncate_op;
+  cr_assert_eq(seal_and_flush(100, 10, 0, 1), 0); /* write 1: whole */
+  whole = st.bytes_written;
+  cr_assert_eq(segment_size(1), whole);
+  /* writes 2 ENOSPC, 3 short, 4 ENOSPC, 5 EIO: the block is given up */
+  core_fault.write_enospc = 2;
+  core_fault.write_short = 3;
+  core_fault.write_eio = 5;
+  cr_assert_eq(seal_and_flush(100, 10, 5000, 2), 1);
+  cr_assert_eq(st.blocks_lost, 1);
+  cr_assert_eq(st.write_errors, 4);
+  cr_assert_eq(st.tail_truncations, 1);
+  cr_assert_gt(st.tail_truncated_bytes, 0);
+  cr_assert_eq(segment_size(1), whole, "size %llu, last whole block ends at %llu",
+               (unsigned long long)segment_size(1), (unsigned long long)whole);
+  r = recover(); /* on the live directory, as sluice inspect reads it */
+  cr_assert_eq(r.truncated_bytes, 0, "a torn tail was left: %llu bytes",
+               (unsigned long long)r.truncated_bytes);
+  cr_assert_eq(r.blocks, 1);
+  /* the writer goes on in a new segment (write 6 ENOSPC, 7 whole); the
+   * abandoned one is retired at its last whole block */
+  cr_assert_eq(seal_and_flush(10, 4, 9000, 3), 0);
+  cr_assert_eq(st.tail_truncations, 1);
+  cr_assert_eq(segment_size(1), whole);
+  r = recover();
+  cr_assert_eq(r.segments, 2, "segments %llu", (unsigned long long)r.segments);
+  cr_assert_eq(r.blocks, 2);
+  cr_assert_eq(r.truncated_bytes, 0);
+}
+
+Test(writer, abandoned_partial_block_is_cut_through_the_ring, .fini = stop) {
+  abandoned_partial_block_is_cut(1);
+}
+
+Test(writer, abandoned_partial_block_is_cut_without_ring_op, .fini = stop) {
+  abandoned_partial_block_is_cut(0);
+}
+
+/* Every write short: the first segment is given up whole, and cut to 0. */
+Test(writer, abandoned_first_block_leaves_an_empty_segment, .fini = stop) {
+  start(64 << 20);
+  core_fault.write_short = 1;
+  cr_assert_eq(seal_and_flush(50, 5, 0, 1), 1);
+  cr_assert_eq(st.blocks_lost, 1);
+  cr_assert_eq(st.tail_truncations, 1);
+  cr_assert_eq(segment_size(1), 0);
+  struct stor_recovery r = recover();
+  cr_assert_eq(r.truncated_bytes, 0);
+  cr_assert_eq(r.blocks, 0);
 }
 
 Test(writer, persistent_failure_loses_counted_blocks, .fini = stop) {
@@ -238,8 +324,10 @@ Test(writer, torn_tail_is_cut_exactly, .fini = stop) {
   struct stor_recovery r = recover();
   cr_assert_eq(r.truncated_bytes, 19);
   cr_assert_eq(r.blocks, 1);
-  r = recover(); /* idempotent */
+  r = recover(); /* idempotent; reads the directory again from its start */
   cr_assert_eq(r.truncated_bytes, 0);
+  cr_assert_eq(r.segments, 1);
+  cr_assert_eq(r.blocks, 1);
 }
 
 /* Seal n log records whose message is "log <i>" (i from first). */
