@@ -5,6 +5,17 @@
  * deadlines and accept back-off. The parser (net/http_parse.c) and the
  * handlers' helpers (net/http_reply.c) do no I/O and live apart so they
  * can be tested and fuzzed without a socket.
+ *
+ * Slow clients. One thread serves everyone, so every wait is bounded by a
+ * deadline per phase of a request, set when the phase begins and never
+ * moved by bytes that trickle in: headers (from accept or the request's
+ * first byte), body (from the end of the headers), the response (its size
+ * at a minimum rate), keep-alive idleness and the lingering close. Slots
+ * are bounded per client address, and a few are kept in reserve for
+ * probes (health, readiness, /metrics), so that slow or many connections,
+ * even from the prober's own address, cannot lock the probes out: a
+ * reserve slot serves one short probe request, and a newcomer takes the
+ * reserve slot of the oldest unfinished request there.
  */
 #include "net/http.h"
 
@@ -25,8 +36,21 @@
 
 #include "core/base/assert.h"
 #include "core/base/stat.h"
+#include "net/http_clients.h"
 
 enum { C_READ = 0, C_WRITE, C_LINGER };
+
+/* What a connection's deadline bounds now. */
+enum {
+  P_HEAD = 0, /* request line and headers: 408 (or 503 in the reserve) */
+  P_BODY,     /* request body (and the 100 Continue before it): 408 */
+  P_IDLE,     /* keep-alive, no byte of a next request yet: close */
+  P_SEND,     /* a final reply being written: close */
+  P_LINGER,   /* draining input after a final reply: close */
+};
+
+/* Why a connection is refused, or sits in the reserve. */
+enum { WHY_NONE = 0, WHY_CONNS, WHY_CLIENT };
 
 #define EV_LISTEN UINT64_MAX
 #define EV_WAKE (UINT64_MAX - 1)
@@ -48,7 +72,13 @@ struct conn {
   bool send_body;
   size_t out_off;
   size_t linger_bytes;
+  int phase;                     /* P_*: what deadline_ms bounds */
   uint64_t deadline_ms;
+  uint64_t born_ms;              /* accept: the reserve evicts the oldest */
+  bool reserve;                  /* a probe slot: one probe, then close */
+  bool counted;                  /* holds one of its client's connections */
+  int why;                       /* WHY_*: why it is in the reserve */
+  uint8_t key[NET_HTTP_CLIENT_KEY_BYTES]; /* the client's address */
 };
 
 struct net_http_server {
@@ -57,12 +87,21 @@ struct net_http_server {
   uint16_t port;
   bool thread_started;
   pthread_t thread;
-  unsigned conns_open;
+  unsigned conns_open;           /* general and reserve */
+  unsigned reserve_open;
+  unsigned general_max;          /* o.conns_max less the reserve */
+  unsigned reserve_max;
+  unsigned per_client_max;       /* general slots of one address */
   uint64_t accept_resume_ms;     /* 0: accepting */
+  const char *const *probes;     /* paths a reserve slot serves */
   struct net_http_stats stats;
   struct net_http_budget budget; /* request and response bodies */
+  struct net_http_clients clients; /* general slots per address */
   struct conn *conns;            /* o.conns_max slots */
 };
+
+static const char *const default_probes[] = {"/health", "/-/healthy",
+                                             "/-/ready", "/metrics", NULL};
 
 static uint64_t now_ms(void) {
   struct timespec ts;
@@ -71,8 +110,19 @@ static uint64_t now_ms(void) {
   return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static void touch(const struct net_http_server *s, struct conn *c) {
-  c->deadline_ms = now_ms() + s->o.read_timeout_ms;
+/* Enter phase with a deadline ms from now. */
+static void arm(struct conn *c, int phase, uint64_t ms) {
+  c->phase = phase;
+  c->deadline_ms = now_ms() + ms;
+}
+
+/* A final reply is queued: the client has the base time plus its bytes'
+ * time at the minimum rate to read it, however slowly it trickles. */
+static void arm_send(const struct net_http_server *s, struct conn *c) {
+  uint64_t bytes = c->out_head.len + (c->send_body ? c->resp.body.len : 0);
+
+  arm(c, P_SEND,
+      s->o.send_timeout_ms + bytes * 1000u / s->o.send_bytes_per_s_min);
 }
 
 /* Free the response body and give back what it held of the budget. */
@@ -91,8 +141,15 @@ static void conn_close(struct net_http_server *s, struct conn *c) {
   c->in = NULL;
   core_strbuf_free(&c->out_head);
   resp_release(s, c);
+  if (c->counted)
+    net_http_clients_give(&s->clients, c->key);
+  c->counted = false;
   ASSERT(s->conns_open > 0);
   s->conns_open--;
+  if (c->reserve) {
+    ASSERT(s->reserve_open > 0);
+    s->reserve_open--;
+  }
 }
 
 static void set_interest(struct net_http_server *s, struct conn *c,
@@ -128,6 +185,7 @@ static void build_head(struct conn *c, bool head_method, bool keep_alive) {
   char date[64];
 
   http_date(date, sizeof(date));
+  core_strbuf_free(h);  /* empty unless a reply is being replaced */
   core_strbuf_init(h, NET_HTTP_HEADER_BYTES_MAX);
   core_strbuf_appendf(h, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: sluice/%s\r\n",
                       r->status, net_http_reason(r->status), date,
@@ -170,21 +228,70 @@ static void resp_busy(struct net_http_server *s, struct net_http_response *r) {
   core_strbuf_append(&r->body, text, sizeof(text) - 1);
 }
 
-/* A final reply with a one-line text body, then close. */
-static void reply_error(struct net_http_server *s, struct conn *c,
-                        int status) {
-  resp_release(s, c);
-  if (status == 503) {  /* the parser's only 503: its body budget */
-    resp_busy(s, &c->resp);
-  } else {
-    core_stat_add(&s->stats.requests_bad, 1);
-    resp_init(&c->resp, status);
-    core_strbuf_appendf(&c->resp.body, "%s\n", net_http_reason(status));
-  }
+/* Queue c->resp as the final reply, then close. */
+static void queue_final(struct net_http_server *s, struct conn *c) {
   build_head(c, false, false);
   /* Nothing more is parsed: a partial body gives back its budget now,
    * not when lingering ends. */
   net_http_parser_reset(&c->parser);
+  arm_send(s, c);
+}
+
+/* A final reply with a one-line text body (and Retry-After: 1 for a
+ * 503), then close. The caller counts it. */
+static void reply_final(struct net_http_server *s, struct conn *c,
+                        int status, const char *text) {
+  resp_release(s, c);
+  resp_init(&c->resp, status);
+  if (status == 503)
+    net_http_response_header(&c->resp, "Retry-After", "1");
+  core_strbuf_appendf(&c->resp.body, "%s\n", text);
+  queue_final(s, c);
+}
+
+static void reply_error(struct net_http_server *s, struct conn *c,
+                        int status) {
+  if (status == 503) {  /* the parser's only 503: its body budget */
+    resp_release(s, c);
+    resp_busy(s, &c->resp);
+    queue_final(s, c);
+    return;
+  }
+  core_stat_add(&s->stats.requests_bad, 1);
+  reply_final(s, c, status, net_http_reason(status));
+}
+
+static const char *why_text(int why) {
+  return why == WHY_CLIENT ? "too many connections from this address"
+                           : "too many connections";
+}
+
+static void count_refusal(struct net_http_server *s, int why) {
+  core_stat_add(why == WHY_CLIENT ? &s->stats.rejected_per_client
+                                  : &s->stats.conns_rejected,
+                1);
+}
+
+/* A reserve connection that is not a prompt probe: refused as it would
+ * have been at accept, but with a lingering close (it has sent bytes). */
+static void refuse_request(struct net_http_server *s, struct conn *c) {
+  count_refusal(s, c->why);
+  reply_final(s, c, 503, why_text(c->why));
+}
+
+/* What a reserve slot serves: a bodiless GET or HEAD of a probe path. */
+static bool is_probe(const struct net_http_server *s,
+                     const struct net_http_request *r) {
+  const char *const *p;
+
+  if ((r->method_id != NET_HTTP_METHOD_GET &&
+       r->method_id != NET_HTTP_METHOD_HEAD) ||
+      r->chunked || r->content_length > 0)
+    return false;
+  for (p = s->probes; *p; p++)
+    if (strcmp(*p, r->path) == 0)
+      return true;
+  return false;
 }
 
 /* Count the body c->resp holds while clients read it; past the budget,
@@ -212,7 +319,7 @@ static void dispatch(struct net_http_server *s, struct conn *c) {
   const struct net_http_request *req = &c->parser.req;
   struct net_http_response *r = &c->resp;
   bool head_method = req->method_id == NET_HTTP_METHOD_HEAD;
-  bool keep = req->keep_alive;
+  bool keep = req->keep_alive && !c->reserve;  /* a probe slot turns over */
 
   resp_init(r, 200);
   s->o.fn(req, r, s->o.ctx);
@@ -227,7 +334,7 @@ static void dispatch(struct net_http_server *s, struct conn *c) {
   }
   build_head(c, head_method, keep && !r->close);
   hold_response(s, c, keep);
-  touch(s, c);  /* the handler's time is not the client's */
+  arm_send(s, c);  /* from now: the handler's time is not the client's */
 }
 
 static void queue_continue(struct conn *c) {
@@ -264,7 +371,6 @@ static int flush(struct net_http_server *s, struct conn *c) {
     if (n < 0)
       return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
     c->out_off += (size_t)n;
-    touch(s, c);
   }
   core_strbuf_free(&c->out_head);
   resp_release(s, c);
@@ -275,20 +381,22 @@ static int flush(struct net_http_server *s, struct conn *c) {
     shutdown(c->fd, SHUT_WR);
     c->state = C_LINGER;
     c->linger_bytes = 0;
-    c->deadline_ms = now_ms() + NET_HTTP_LINGER_MS;
-  }
+    arm(c, P_LINGER, NET_HTTP_LINGER_MS);
+  } else if (c->phase == P_SEND) {
+    arm(c, P_IDLE, s->o.idle_timeout_ms);
+  } /* else a 100 Continue went out: the body's deadline runs on */
   return 1;
 }
 
-/* Read more input. Returns bytes read, 0 if none yet, -1 at EOF/error. */
-static ssize_t fill(struct net_http_server *s, struct conn *c) {
+/* Read more input. Returns bytes read, 0 if none yet, -1 at EOF/error.
+ * Bytes do not move the deadline: a trickle gains no time. */
+static ssize_t fill(struct conn *c) {
   for (;;) {
     ssize_t n = recv(c->fd, c->in, NET_HTTP_RECV_BUF_BYTES, 0);
 
     if (n > 0) {
       c->in_off = 0;
       c->in_len = (size_t)n;
-      touch(s, c);
       return n;
     }
     if (n == 0)
@@ -313,6 +421,17 @@ static void linger(struct net_http_server *s, struct conn *c) {
   conn_close(s, c);
 }
 
+/* The request has moved on: its first byte after idling starts the header
+ * deadline, the end of its headers the body deadline. */
+static void advance_phase(const struct net_http_server *s, struct conn *c) {
+  if (net_http_parser_head_done(&c->parser)) {
+    if (c->phase != P_BODY)
+      arm(c, P_BODY, s->o.body_timeout_ms);
+  } else if (c->phase == P_IDLE && net_http_parser_started(&c->parser)) {
+    arm(c, P_HEAD, s->o.header_timeout_ms);
+  }
+}
+
 /* Parse buffered input and queue whatever reply it calls for. */
 static void parse_step(struct net_http_server *s, struct conn *c) {
   size_t used;
@@ -321,6 +440,15 @@ static void parse_step(struct net_http_server *s, struct conn *c) {
   r = net_http_parser_feed(&c->parser, c->in + c->in_off,
                            c->in_len - c->in_off, &used);
   c->in_off += used;
+  /* Decided once the head is in: before a body is read or 100 sent. */
+  if (c->reserve && r != NET_HTTP_PARSE_ERROR &&
+      net_http_parser_head_done(&c->parser) &&
+      !is_probe(s, &c->parser.req)) {
+    refuse_request(s, c);
+    return;
+  }
+  if (r != NET_HTTP_PARSE_ERROR && r != NET_HTTP_PARSE_DONE)
+    advance_phase(s, c);
   switch (r) {
   case NET_HTTP_PARSE_MORE:
     break;
@@ -362,7 +490,7 @@ static void serve(struct net_http_server *s, struct conn *c) {
       break;
     }
     if (c->in_off == c->in_len) {
-      ssize_t n = fill(s, c);
+      ssize_t n = fill(c);
       if (n < 0) {
         conn_close(s, c);
         return;
@@ -375,13 +503,31 @@ static void serve(struct net_http_server *s, struct conn *c) {
   set_interest(s, c, c->state == C_WRITE ? EPOLLOUT : EPOLLIN);
 }
 
-static const char reject_503[] =
+/* Written straight to the socket, with no slot to queue a reply in: at
+ * accept, and to a reserve connection evicted before its request was in. */
+static const char refuse_conns[] =
     "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
-    "Content-Length: 20\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
-    "too many connections";
+    "Content-Length: 21\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
+    "too many connections\n";
+static const char refuse_client[] =
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+    "Content-Length: 39\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
+    "too many connections from this address\n";
 
-/* Take a free slot for fd. Returns 0 or -errno (fd is then not taken). */
-static int conn_open(struct net_http_server *s, int fd) {
+/* Count and answer a refusal on fd, best effort: a fresh socket buffer
+ * takes this short reply, a full one loses it (the close still tells). */
+static void refuse_fd(struct net_http_server *s, int fd, int why) {
+  const char *r = why == WHY_CLIENT ? refuse_client : refuse_conns;
+  size_t n = why == WHY_CLIENT ? sizeof(refuse_client) - 1
+                               : sizeof(refuse_conns) - 1;
+
+  count_refusal(s, why);
+  (void)send(fd, r, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/* Take a free slot for fd. Returns the slot, or NULL (fd is then not
+ * taken) when out of memory or epoll refuses it. */
+static struct conn *conn_open(struct net_http_server *s, int fd) {
   struct conn *c = NULL;
   struct epoll_event e = {.events = EPOLLIN};
   unsigned i;
@@ -392,22 +538,20 @@ static int conn_open(struct net_http_server *s, int fd) {
       c = &s->conns[i];
   ASSERT(c != NULL);
   memset(c, 0, sizeof(*c));
+  c->fd = -1;
   c->in = malloc(NET_HTTP_RECV_BUF_BYTES);
   if (!c->in || net_http_parser_init(&c->parser, s->o.header_bytes_max,
                                      s->o.body_bytes_max) < 0) {
     free(c->in);
     net_http_parser_free(&c->parser);
-    c->fd = -1;
-    return -ENOMEM;
+    return NULL;
   }
   net_http_parser_set_budget(&c->parser, &s->budget);
   e.data.u64 = (uint64_t)(c - s->conns);
   if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &e) < 0) {
-    int rc = -errno;
     free(c->in);
     net_http_parser_free(&c->parser);
-    c->fd = -1;
-    return rc;
+    return NULL;
   }
   /* Replies go out in one sendmsg; a 100 Continue must not wait. */
   (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -415,9 +559,81 @@ static int conn_open(struct net_http_server *s, int fd) {
   c->events = EPOLLIN;
   core_strbuf_init(&c->out_head, NET_HTTP_HEADER_BYTES_MAX);
   resp_init(&c->resp, 200);
-  touch(s, c);
+  c->born_ms = now_ms();
   s->conns_open++;
-  return 0;
+  return c;
+}
+
+/* Free a reserve slot for a newcomer: close the oldest reserve connection
+ * whose request is unfinished (a probe sends its request at once, so that
+ * one is slow) or that lingers after its reply. Returns false if every
+ * reserve connection is being answered. */
+static bool reserve_evict(struct net_http_server *s) {
+  struct conn *old = NULL;
+  unsigned i;
+
+  for (i = 0; i < s->o.conns_max; i++) {
+    struct conn *c = &s->conns[i];
+    if (c->fd >= 0 && c->reserve &&
+        (c->phase == P_HEAD || c->phase == P_LINGER) &&
+        (!old || c->born_ms < old->born_ms))
+      old = c;
+  }
+  if (!old)
+    return false;
+  if (old->phase == P_HEAD)  /* not answered yet: refused now */
+    refuse_fd(s, old->fd, old->why);
+  conn_close(s, old);
+  return true;
+}
+
+/* Why fd's client cannot have a general slot (WHY_NONE: it can). */
+static int general_refusal(const struct net_http_server *s,
+                           const uint8_t *key) {
+  if (s->conns_open - s->reserve_open >= s->general_max)
+    return WHY_CONNS;
+  if (net_http_clients_conns(&s->clients, key) >= s->per_client_max)
+    return WHY_CLIENT;
+  return WHY_NONE;
+}
+
+/* Give a new connection a general slot, else a reserve slot, else refuse
+ * it with 503. */
+static void admit(struct net_http_server *s, int fd,
+                  const struct sockaddr *peer) {
+  uint8_t key[NET_HTTP_CLIENT_KEY_BYTES];
+  struct conn *c;
+  int why;
+
+  net_http_client_key(peer, key);
+  why = general_refusal(s, key);
+  if (why != WHY_NONE && s->reserve_open >= s->reserve_max &&
+      (s->reserve_max == 0 || !reserve_evict(s))) {
+    refuse_fd(s, fd, why);
+    close(fd);
+    return;
+  }
+  c = conn_open(s, fd);
+  if (!c) {
+    refuse_fd(s, fd, WHY_CONNS);
+    close(fd);
+    return;
+  }
+  memcpy(c->key, key, sizeof(key));
+  c->why = why;
+  c->reserve = why != WHY_NONE;
+  if (c->reserve) {
+    s->reserve_open++;
+    arm(c, P_HEAD, s->o.reserve_timeout_ms);
+  } else {
+    /* Cannot fail: the key is under its bound and the table has room
+     * for every general slot's address. */
+    int rc = net_http_clients_take(&s->clients, key, s->per_client_max);
+    ASSERT(rc == 0);
+    c->counted = true;
+    arm(c, P_HEAD, s->o.header_timeout_ms);
+  }
+  core_stat_add(&s->stats.conns_accepted, 1);
 }
 
 static void pause_accept(struct net_http_server *s, bool pause) {
@@ -430,7 +646,10 @@ static void pause_accept(struct net_http_server *s, bool pause) {
 
 static void accept_all(struct net_http_server *s) {
   for (;;) {
-    int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    struct sockaddr_storage peer;
+    socklen_t len = sizeof(peer);
+    int fd = accept4(s->listen_fd, (struct sockaddr *)&peer, &len,
+                     SOCK_NONBLOCK | SOCK_CLOEXEC);
 
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
@@ -440,15 +659,7 @@ static void accept_all(struct net_http_server *s) {
         pause_accept(s, true);  /* level-triggered: would spin otherwise */
       return;
     }
-    if (s->conns_open >= s->o.conns_max || conn_open(s, fd) < 0) {
-      core_stat_add(&s->stats.conns_rejected, 1);
-      /* Best effort: a fresh socket buffer takes this short reply. */
-      (void)send(fd, reject_503, sizeof(reject_503) - 1,
-                 MSG_NOSIGNAL | MSG_DONTWAIT);
-      close(fd);
-      continue;
-    }
-    core_stat_add(&s->stats.conns_accepted, 1);
+    admit(s, fd, (const struct sockaddr *)&peer);
   }
 }
 
@@ -471,7 +682,51 @@ static int next_timeout(const struct net_http_server *s, uint64_t now) {
   return best <= now ? 0 : (int)(best - now > 60000 ? 60000 : best - now);
 }
 
-/* Serve leftovers, close connections past their deadline. */
+static void count_timeout(struct net_http_server *s, uint64_t *which) {
+  core_stat_add(which, 1);
+  core_stat_add(&s->stats.conns_timed_out, 1);
+}
+
+/* c's deadline passed: answer 408 where a request has begun and nothing
+ * is being written, else close. */
+static void expire(struct net_http_server *s, struct conn *c) {
+  switch (c->phase) {
+  case P_HEAD:
+    if (c->reserve) {  /* not a prompt probe: refused, as at accept */
+      refuse_request(s, c);
+      break;
+    }
+    count_timeout(s, &s->stats.timed_out_header);
+    if (!net_http_parser_started(&c->parser)) {
+      conn_close(s, c);  /* never said a word: nothing to answer */
+      return;
+    }
+    reply_final(s, c, 408, net_http_reason(408));
+    break;
+  case P_BODY:
+    count_timeout(s, &s->stats.timed_out_body);
+    if (c->state != C_READ) {  /* the 100 Continue is not even read */
+      conn_close(s, c);
+      return;
+    }
+    reply_final(s, c, 408, net_http_reason(408));
+    break;
+  case P_IDLE:
+    count_timeout(s, &s->stats.timed_out_idle);
+    conn_close(s, c);
+    return;
+  case P_SEND:
+    count_timeout(s, &s->stats.timed_out_send);
+    conn_close(s, c);
+    return;
+  default:
+    conn_close(s, c);  /* lingering is over */
+    return;
+  }
+  serve(s, c);  /* the reply fits a socket buffer: out now, then linger */
+}
+
+/* Serve leftovers, expire connections past their deadline. */
 static void housekeeping(struct net_http_server *s) {
   uint64_t now = now_ms();
   unsigned i;
@@ -480,13 +735,13 @@ static void housekeeping(struct net_http_server *s) {
     pause_accept(s, false);
   for (i = 0; i < s->o.conns_max; i++) {
     struct conn *c = &s->conns[i];
-    if (c->fd >= 0 && c->more)
+    bool late = c->fd >= 0 && now >= c->deadline_ms;
+    /* Leftovers; and a last read before a deadline is enforced: input
+     * that came in while a slow handler held the thread counts. */
+    if (c->fd >= 0 && (c->more || (late && c->state == C_READ)))
       serve(s, c);
-    if (c->fd < 0 || now < c->deadline_ms)
-      continue;
-    if (c->state != C_LINGER)
-      core_stat_add(&s->stats.conns_timed_out, 1);
-    conn_close(s, c);
+    if (c->fd >= 0 && now >= c->deadline_ms)
+      expire(s, c);
   }
 }
 
@@ -578,6 +833,7 @@ static void server_free(struct net_http_server *s) {
     close(s->epoll_fd);
   if (s->wake_fd >= 0)
     close(s->wake_fd);
+  net_http_clients_free(&s->clients);
   free(s->conns);
   free(s);
 }
@@ -586,6 +842,45 @@ static int add_fd(struct net_http_server *s, int fd, uint64_t id) {
   struct epoll_event e = {.events = EPOLLIN, .data.u64 = id};
 
   return epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &e) < 0 ? -errno : 0;
+}
+
+static unsigned or_default(unsigned v, unsigned dflt) {
+  return v ? v : dflt;
+}
+
+/* Fill in the defaults of s->o and split the slots into general and
+ * reserve ones (see struct net_http_server_opts). */
+static void apply_defaults(struct net_http_server *s) {
+  struct net_http_server_opts *o = &s->o;
+  unsigned reserve;
+
+  o->header_timeout_ms = or_default(o->header_timeout_ms,
+                                    NET_HTTP_HEADER_TIMEOUT_MS);
+  o->body_timeout_ms = or_default(o->body_timeout_ms, NET_HTTP_BODY_TIMEOUT_MS);
+  o->idle_timeout_ms = or_default(o->idle_timeout_ms, NET_HTTP_IDLE_TIMEOUT_MS);
+  o->send_timeout_ms = or_default(o->send_timeout_ms, NET_HTTP_SEND_TIMEOUT_MS);
+  o->send_bytes_per_s_min = or_default(o->send_bytes_per_s_min,
+                                       NET_HTTP_SEND_BYTES_PER_S_MIN);
+  o->reserve_timeout_ms = or_default(o->reserve_timeout_ms,
+                                     NET_HTTP_RESERVE_TIMEOUT_MS);
+  o->conns_max = or_default(o->conns_max, NET_HTTP_CONNS_MAX);
+  if (o->memory_bytes_max == 0)
+    o->memory_bytes_max = NET_HTTP_MEMORY_BYTES_MAX;
+  if (o->conns_reserve < 0)
+    reserve = 0;
+  else if (o->conns_reserve == 0)
+    reserve = o->conns_max / 4 < NET_HTTP_CONNS_RESERVE_COUNT
+                  ? o->conns_max / 4 : NET_HTTP_CONNS_RESERVE_COUNT;
+  else  /* at least one general slot */
+    reserve = (unsigned)o->conns_reserve < o->conns_max
+                  ? (unsigned)o->conns_reserve : o->conns_max - 1;
+  s->reserve_max = reserve;
+  s->general_max = o->conns_max - reserve;
+  s->per_client_max = or_default(o->conns_per_client_max,
+                                 NET_HTTP_CONNS_PER_CLIENT_MAX);
+  if (s->per_client_max > s->general_max)
+    s->per_client_max = s->general_max;
+  s->probes = o->probe_paths ? o->probe_paths : default_probes;
 }
 
 /* A server with the defaults of opts filled in and every connection slot
@@ -598,20 +893,17 @@ server_new(const struct net_http_server_opts *opts) {
   if (!s)
     return NULL;
   s->o = *opts;
-  s->o.read_timeout_ms = s->o.read_timeout_ms ? s->o.read_timeout_ms
-                                              : NET_HTTP_READ_TIMEOUT_MS;
-  s->o.conns_max = s->o.conns_max ? s->o.conns_max : NET_HTTP_CONNS_MAX;
-  s->o.memory_bytes_max = s->o.memory_bytes_max ? s->o.memory_bytes_max
-                                                : NET_HTTP_MEMORY_BYTES_MAX;
+  apply_defaults(s);
   s->budget.bytes_max = s->o.memory_bytes_max;
   s->listen_fd = s->epoll_fd = s->wake_fd = -1;
   s->conns = calloc(s->o.conns_max, sizeof(*s->conns));
-  if (!s->conns) {
+  for (i = 0; s->conns && i < s->o.conns_max; i++)
+    s->conns[i].fd = -1;
+  if (!s->conns ||
+      net_http_clients_init(&s->clients, s->general_max) < 0) {
     server_free(s);
     return NULL;
   }
-  for (i = 0; i < s->o.conns_max; i++)
-    s->conns[i].fd = -1;
   return s;
 }
 
@@ -682,7 +974,12 @@ void net_http_server_stats(const struct net_http_server *s,
                            struct net_http_stats *out) {
   out->conns_accepted = core_stat_get(&s->stats.conns_accepted);
   out->conns_rejected = core_stat_get(&s->stats.conns_rejected);
+  out->rejected_per_client = core_stat_get(&s->stats.rejected_per_client);
   out->conns_timed_out = core_stat_get(&s->stats.conns_timed_out);
+  out->timed_out_header = core_stat_get(&s->stats.timed_out_header);
+  out->timed_out_body = core_stat_get(&s->stats.timed_out_body);
+  out->timed_out_idle = core_stat_get(&s->stats.timed_out_idle);
+  out->timed_out_send = core_stat_get(&s->stats.timed_out_send);
   out->requests = core_stat_get(&s->stats.requests);
   out->requests_bad = core_stat_get(&s->stats.requests_bad);
   out->rejected_memory = core_stat_get(&s->stats.rejected_memory);

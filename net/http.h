@@ -59,6 +59,20 @@ enum net_http_parse net_http_parser_feed(struct net_http_parser *p,
                                          const char *data, size_t n,
                                          size_t *used);
 
+/*
+ * Has a byte of the current request arrived since init or reset? Blank
+ * lines before a request line do not count (RFC 9112 lets a client send
+ * them between requests). The server's deadlines use it to tell an idle
+ * keep-alive connection from a request that has begun.
+ */
+bool net_http_parser_started(const struct net_http_parser *p);
+
+/*
+ * Are the request line and headers complete (p->req's head fields set;
+ * a body may still be arriving)? False after an ERROR.
+ */
+bool net_http_parser_head_done(const struct net_http_parser *p);
+
 /* ---- memory budget (net/http_parse.c) ------------------------------------ */
 
 /*
@@ -121,7 +135,7 @@ struct net_http_server;
 int net_http_server_start(struct net_http_server **out, const char *host,
                           uint16_t port, net_http_handler_fn fn, void *ctx);
 
-/* Same with every option (tests shorten the timeout, for instance). */
+/* Same with every option (tests shorten the deadlines, for instance). */
 int net_http_server_start_opts(struct net_http_server **out,
                                const struct net_http_server_opts *opts);
 

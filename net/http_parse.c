@@ -154,6 +154,14 @@ void net_http_parser_reset(struct net_http_parser *p) {
   p->conn_close = p->conn_keep = false;
 }
 
+bool net_http_parser_started(const struct net_http_parser *p) {
+  return p->head_len > 0 || p->state != ST_HEAD;
+}
+
+bool net_http_parser_head_done(const struct net_http_parser *p) {
+  return p->state != ST_HEAD && p->state != ST_ERROR;
+}
+
 /* Room for extra more body bytes and the final NUL. Returns 0, -ENOBUFS
  * (budget) or -ENOMEM. */
 static int body_reserve(struct net_http_parser *p, size_t extra) {

@@ -135,8 +135,24 @@ struct net_http_server_opts {
   uint16_t port;             /* 0 = any (see net_http_server_port) */
   net_http_handler_fn fn;
   void *ctx;
-  unsigned read_timeout_ms;  /* NET_HTTP_READ_TIMEOUT_MS */
+  unsigned header_timeout_ms; /* NET_HTTP_HEADER_TIMEOUT_MS */
+  unsigned body_timeout_ms;  /* NET_HTTP_BODY_TIMEOUT_MS */
+  unsigned idle_timeout_ms;  /* NET_HTTP_IDLE_TIMEOUT_MS */
+  unsigned send_timeout_ms;  /* NET_HTTP_SEND_TIMEOUT_MS (plus the bytes'
+                                time at NET_HTTP_SEND_BYTES_PER_S_MIN) */
+  unsigned send_bytes_per_s_min; /* NET_HTTP_SEND_BYTES_PER_S_MIN */
+  unsigned reserve_timeout_ms; /* NET_HTTP_RESERVE_TIMEOUT_MS */
   unsigned conns_max;        /* NET_HTTP_CONNS_MAX */
+  /* Probe slots within conns_max. 0: NET_HTTP_CONNS_RESERVE_COUNT, or a
+   * quarter of conns_max if less (none below 4 slots); N > 0: N, leaving
+   * at least one general slot; < 0: none. */
+  int conns_reserve;
+  unsigned conns_per_client_max; /* NET_HTTP_CONNS_PER_CLIENT_MAX (at most
+                                    the slots outside the reserve) */
+  /* Paths (exact, without the query) a reserve slot serves with GET or
+   * HEAD and no body; NULL-terminated. NULL: /health, /-/healthy,
+   * /-/ready and /metrics (the query port's probes). */
+  const char *const *probe_paths;
   size_t header_bytes_max;   /* NET_HTTP_HEADER_BYTES_MAX */
   size_t body_bytes_max;     /* NET_HTTP_BODY_BYTES_MAX */
   size_t memory_bytes_max;   /* NET_HTTP_MEMORY_BYTES_MAX: request and
@@ -146,8 +162,15 @@ struct net_http_server_opts {
 /* Server counters, readable from any thread (net_http_server_stats). */
 struct net_http_stats {
   uint64_t conns_accepted;   /* connections served */
-  uint64_t conns_rejected;   /* over conns_max: 503 and closed */
-  uint64_t conns_timed_out;  /* no progress for read_timeout_ms */
+  uint64_t conns_rejected;   /* general slots full and no probe in a
+                                reserve slot: 503 and closed */
+  uint64_t rejected_per_client; /* over conns_per_client_max and no probe
+                                   in a reserve slot: 503 and closed */
+  uint64_t conns_timed_out;  /* the sum of the four below */
+  uint64_t timed_out_header; /* headers not in by their deadline (408) */
+  uint64_t timed_out_body;   /* body not in by its deadline (408) */
+  uint64_t timed_out_idle;   /* keep-alive with no next request: closed */
+  uint64_t timed_out_send;   /* response not read in time: closed */
   uint64_t requests;         /* requests given to the handler */
   uint64_t requests_bad;     /* requests refused by the parser */
   uint64_t rejected_memory;  /* 503: a request body or a response would

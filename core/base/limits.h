@@ -87,7 +87,28 @@
 #define NET_HTTP_HEADER_BYTES_MAX 16384    /* request line + headers */
 #define NET_HTTP_BODY_BYTES_MAX (64 << 20) /* request body after de-chunking */
 #define NET_HTTP_CONNS_MAX 256             /* open query-port connections */
-#define NET_HTTP_READ_TIMEOUT_MS 10000     /* idle or slow request is closed */
+/* Slots of NET_HTTP_CONNS_MAX kept for probes (health, readiness, /metrics):
+ * a connection over the bounds below gets one of them, may send one short
+ * probe request and is closed after the reply; anything else there is
+ * refused with 503. So a flood of slow clients, even from the prober's own
+ * address, never locks the health check out. */
+#define NET_HTTP_CONNS_RESERVE_COUNT 16
+/* Connections one client address (IPv4, or one IPv6 address) holds outside
+ * the reserve; the next ones are refused with 503 Retry-After (or served
+ * from the reserve if they are probes). */
+#define NET_HTTP_CONNS_PER_CLIENT_MAX 32
+/* Deadlines per request, never extended by trickled bytes. Headers: from
+ * accept (first request) or the request's first byte; 408 and close. */
+#define NET_HTTP_HEADER_TIMEOUT_MS 10000
+#define NET_HTTP_BODY_TIMEOUT_MS 30000     /* body, from the end of the headers: 408 */
+#define NET_HTTP_IDLE_TIMEOUT_MS 10000     /* keep-alive wait for the next request: close */
+#define NET_HTTP_RESERVE_TIMEOUT_MS 2000   /* a reserve slot's whole request: 503 */
+/* A response must be read within NET_HTTP_SEND_TIMEOUT_MS plus one second
+ * per NET_HTTP_SEND_BYTES_PER_S_MIN of it (a 256 MiB export: 266 s), or the
+ * connection is closed: a client that stops reading cannot hold its slot
+ * and the response's memory. */
+#define NET_HTTP_SEND_TIMEOUT_MS 10000
+#define NET_HTTP_SEND_BYTES_PER_S_MIN (1u << 20)
 #define NET_HTTP_RESPONSE_BYTES_MAX (256 << 20) /* one response body */
 #define NET_HTTP_HEADERS_MAX 100           /* header lines per request (431 over) */
 #define NET_HTTP_CHUNK_LINE_BYTES_MAX 1024 /* chunk-size line with extensions */
@@ -276,8 +297,27 @@ _Static_assert(NET_HTTP_CHUNK_LINE_BYTES_MAX <= NET_HTTP_HEADER_BYTES_MAX,
                "a chunk-size line is bounded like a header line");
 _Static_assert(NET_HTTP_HEADERS_MAX * 4 <= NET_HTTP_HEADER_BYTES_MAX,
                "the header count bound is reachable within the byte bound");
-_Static_assert(NET_HTTP_LINGER_MS <= NET_HTTP_READ_TIMEOUT_MS,
-               "lingering is shorter than the read timeout");
+_Static_assert(NET_HTTP_LINGER_MS <= NET_HTTP_RESERVE_TIMEOUT_MS &&
+                   NET_HTTP_LINGER_MS <= NET_HTTP_IDLE_TIMEOUT_MS,
+               "lingering after a reply is shorter than any request deadline");
+_Static_assert(NET_HTTP_RESERVE_TIMEOUT_MS < NET_HTTP_HEADER_TIMEOUT_MS &&
+                   NET_HTTP_HEADER_TIMEOUT_MS <= NET_HTTP_BODY_TIMEOUT_MS,
+               "a probe's slot turns over faster than a request's headers");
+_Static_assert(NET_HTTP_BODY_BYTES_MAX / (NET_HTTP_BODY_TIMEOUT_MS / 1000) <=
+                   (4u << 20),
+               "a maximal body needs at most 4 MiB/s within its deadline");
+_Static_assert((NET_HTTP_SEND_TIMEOUT_MS + 1000ull * NET_HTTP_RESPONSE_BYTES_MAX /
+                                               NET_HTTP_SEND_BYTES_PER_S_MIN) <=
+                   600000,
+               "a maximal response's send deadline stays within 10 minutes");
+_Static_assert(NET_HTTP_CONNS_RESERVE_COUNT >= 1 &&
+                   NET_HTTP_CONNS_RESERVE_COUNT * 8 <= NET_HTTP_CONNS_MAX,
+               "the probe reserve is a small share of the connection slots");
+_Static_assert(NET_HTTP_CONNS_PER_CLIENT_MAX >= 4 &&
+                   NET_HTTP_CONNS_PER_CLIENT_MAX * 4 <=
+                       NET_HTTP_CONNS_MAX - NET_HTTP_CONNS_RESERVE_COUNT,
+               "one address takes at most a quarter of the general slots, "
+               "and a client can still open a few in parallel");
 _Static_assert(NET_HTTP_BODY_BYTES_MAX + 1ull + NET_HTTP_RESPONSE_BYTES_MAX + 1 <=
                    NET_HTTP_MEMORY_BYTES_MAX,
                "one maximal request body and one maximal response fit the "

@@ -34,18 +34,28 @@ static void render_http(const struct net_query_env *env,
   core_strbuf_appendf(
       b,
       "# HELP sluice_http_rejected_total Query-port requests refused with "
-      "503 Retry-After: over the connection bound, or bodies over the "
-      "memory budget.\n# TYPE sluice_http_rejected_total counter\n"
+      "503 Retry-After: over the connection bound, over the bound per "
+      "client address, or bodies over the memory budget.\n"
+      "# TYPE sluice_http_rejected_total counter\n"
       "sluice_http_rejected_total{reason=\"connections\"} %" PRIu64 "\n"
+      "sluice_http_rejected_total{reason=\"per_client\"} %" PRIu64 "\n"
       "sluice_http_rejected_total{reason=\"memory\"} %" PRIu64 "\n"
+      "# HELP sluice_http_timeouts_total Query-port connections closed at "
+      "a deadline: headers or body not in (408), idle keep-alive, reply "
+      "not read.\n# TYPE sluice_http_timeouts_total counter\n"
+      "sluice_http_timeouts_total{phase=\"header\"} %" PRIu64 "\n"
+      "sluice_http_timeouts_total{phase=\"body\"} %" PRIu64 "\n"
+      "sluice_http_timeouts_total{phase=\"idle\"} %" PRIu64 "\n"
+      "sluice_http_timeouts_total{phase=\"send\"} %" PRIu64 "\n"
       "# HELP sluice_http_memory_bytes Request and response body bytes the "
       "query port holds.\n# TYPE sluice_http_memory_bytes gauge\n"
       "sluice_http_memory_bytes %" PRIu64 "\n"
       "# HELP sluice_http_memory_bytes_max The query port's memory budget "
       "for bodies.\n# TYPE sluice_http_memory_bytes_max gauge\n"
       "sluice_http_memory_bytes_max %" PRIu64 "\n",
-      st.conns_rejected, st.rejected_memory, st.memory_bytes,
-      st.memory_bytes_max);
+      st.conns_rejected, st.rejected_per_client, st.rejected_memory,
+      st.timed_out_header, st.timed_out_body, st.timed_out_idle,
+      st.timed_out_send, st.memory_bytes, st.memory_bytes_max);
 }
 
 static void get_metrics(const struct net_query_env *env,

@@ -8,7 +8,8 @@
  * Each complete request is also checked against the parser's contract.
  * Small bounds make the fuzzer reach 413 and 431 quickly; each run has
  * its own memory budget (from the first byte) so 503 is reached too, and
- * the budget must match what the parser holds.
+ * the budget must match what the parser holds. The progress the server's
+ * deadlines read (started, head done) must agree with what feed reports.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -82,6 +83,19 @@ static uint64_t check_request(const struct net_http_request *r) {
   return h;
 }
 
+/* What net_http_parser_started and _head_done say after feed said r. */
+static void check_progress(const struct net_http_parser *p,
+                           enum net_http_parse r) {
+  bool started = net_http_parser_started(p);
+  bool head_done = net_http_parser_head_done(p);
+
+  CHECK(!head_done || started);
+  if (r == NET_HTTP_PARSE_DONE || r == NET_HTTP_PARSE_CONTINUE)
+    CHECK(head_done);
+  if (r == NET_HTTP_PARSE_ERROR)
+    CHECK(!head_done);
+}
+
 /* Parse d[0..n) in pieces of sizes[i] % 97 + 1 bytes (whole if nsizes is
  * 0). Returns the number of events recorded. */
 static size_t run(struct net_http_parser *p, const uint8_t *d, size_t n,
@@ -89,6 +103,7 @@ static size_t run(struct net_http_parser *p, const uint8_t *d, size_t n,
   size_t off = 0, end = 0, si = 0, nev = 0, used;
 
   net_http_parser_reset(p);
+  CHECK(!net_http_parser_started(p) && !net_http_parser_head_done(p));
   while (nev < EVENTS_MAX) {
     enum net_http_parse r;
 
@@ -101,6 +116,7 @@ static size_t run(struct net_http_parser *p, const uint8_t *d, size_t n,
     off += used;
     CHECK(p->budget->bytes <= p->budget->bytes_max);
     CHECK(p->budget->bytes == p->budget_held && p->budget_held >= p->body_cap);
+    check_progress(p, r);
     if (r == NET_HTTP_PARSE_MORE) {
       CHECK(off == end);
       if (off == n)
@@ -120,6 +136,7 @@ static size_t run(struct net_http_parser *p, const uint8_t *d, size_t n,
     if (r == NET_HTTP_PARSE_DONE) {
       ev[nev].hash = check_request(&p->req);
       net_http_parser_reset(p);
+      CHECK(!net_http_parser_started(p));
     }
     nev++;
   }

@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <poll.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 
@@ -101,6 +103,26 @@ static void refused(const char *s, int status) {
   r = feed_bytes(&P, s, strlen(s), &used);
   cr_assert_eq(r, NET_HTTP_PARSE_ERROR, "%s (bytewise): result %d", s, r);
   cr_assert_eq(P.status, status, "%s (bytewise): status %d", s, P.status);
+}
+
+/* What the server's deadlines read: a request has begun, its head is in. */
+Test(http_parser, progress_for_deadlines) {
+  size_t used;
+
+  cr_assert(!net_http_parser_started(&P) && !net_http_parser_head_done(&P));
+  cr_assert_eq(feed_str("\r\n", &used), NET_HTTP_PARSE_MORE);
+  cr_assert(!net_http_parser_started(&P), "blank lines are no request");
+  cr_assert_eq(feed_str("GE", &used), NET_HTTP_PARSE_MORE);
+  cr_assert(net_http_parser_started(&P) && !net_http_parser_head_done(&P));
+  cr_assert_eq(feed_str("T / HTTP/1.1\r\nContent-Length: 3\r\n\r\n", &used),
+               NET_HTTP_PARSE_MORE);
+  cr_assert(net_http_parser_head_done(&P), "the body is what is left");
+  cr_assert_eq(feed_str("abc", &used), NET_HTTP_PARSE_DONE);
+  cr_assert(net_http_parser_head_done(&P));
+  net_http_parser_reset(&P);
+  cr_assert(!net_http_parser_started(&P) && !net_http_parser_head_done(&P));
+  cr_assert_eq(feed_str("BAD\r\n\r\n", &used), NET_HTTP_PARSE_ERROR);
+  cr_assert(!net_http_parser_head_done(&P));
 }
 
 Test(http_parser, simple_get) {
@@ -760,6 +782,8 @@ static void handler(const struct net_http_request *req,
     net_http_response_header(resp, "Retry-After", "7");
     return;
   }
+  if (strcmp(req->path, "/sleep") == 0)
+    usleep(400 * 1000);  /* a slow query: holds the server's thread */
   if (strcmp(req->path, "/bad-status") == 0) {
     resp->status = 42;
     return;
@@ -787,19 +811,28 @@ struct client {
   size_t len;
 };
 
-/* 0 takes the default of each bound. */
+static struct net_http_server *start_opts(struct net_http_server_opts *o) {
+  struct net_http_server *s = NULL;
+
+  o->host = "127.0.0.1";
+  o->fn = handler;
+  cr_assert_eq(net_http_server_start_opts(&s, o), 0);
+  cr_assert_neq(net_http_server_port(s), 0);
+  return s;
+}
+
+/* 0 takes the default of each bound; timeout_ms is the header, body and
+ * idle deadline. */
 static struct net_http_server *start_with(unsigned timeout_ms,
                                           unsigned conns_max,
                                           size_t memory_bytes_max) {
-  struct net_http_server_opts o = {.host = "127.0.0.1", .port = 0,
-                                   .fn = handler, .read_timeout_ms = timeout_ms,
+  struct net_http_server_opts o = {.header_timeout_ms = timeout_ms,
+                                   .body_timeout_ms = timeout_ms,
+                                   .idle_timeout_ms = timeout_ms,
                                    .conns_max = conns_max,
                                    .memory_bytes_max = memory_bytes_max};
-  struct net_http_server *s = NULL;
 
-  cr_assert_eq(net_http_server_start_opts(&s, &o), 0);
-  cr_assert_neq(net_http_server_port(s), 0);
-  return s;
+  return start_opts(&o);
 }
 
 static struct net_http_server *start(unsigned timeout_ms, unsigned conns_max) {
@@ -1069,18 +1102,26 @@ Test(http_server, large_response_partial_writes) {
   net_http_server_stop(s);
 }
 
-Test(http_server, read_timeout_closes) {
+Test(http_server, header_timeout_closes) {
   struct net_http_server *s = start(50, 0);
   struct client *c = dial(s), *d = dial(s);
   struct net_http_stats st;
+  struct reply r;
 
-  send_str(c, "GET /slow HTTP/1.1\r\nHo");  /* partial request */
-  expect_eof(c);                            /* closed, nothing sent */
-  expect_eof(d);                            /* idle: closed too */
+  send_str(c, "GET /slow HTTP/1.1\r\nHo");  /* partial request: 408 */
+  read_reply(c, &r, false);
+  cr_assert_eq(r.status, 408, "%s", r.head);
+  cr_assert(strcasestr(r.head, "\r\nConnection: close\r\n"));
+  cr_assert_str_eq(r.body, "Request Timeout\n");
+  free(r.body);
+  expect_eof(c);
+  expect_eof(d);                            /* never spoke: just closed */
   hang_up(c);
   hang_up(d);
   net_http_server_stats(s, &st);
   cr_assert_eq(st.conns_timed_out, 2);
+  cr_assert_eq(st.timed_out_header, 2);
+  cr_assert_eq(st.requests_bad, 0);         /* a timeout is not a bad request */
   net_http_server_stop(s);
 }
 
@@ -1282,7 +1323,7 @@ Test(http_server, budget_responses) {
 
 Test(http_server, budget_released_on_every_close) {
   struct net_http_server *s = start_with(100, 0, 20u << 20);
-  struct client *a = dial_rcvbuf(s, 4096), *b = dial(s);
+  struct client *a = dial_rcvbuf(s, 4096), *b;
   struct net_http_stats st;
 
   /* A reader that goes away mid-reply. */
@@ -1290,18 +1331,277 @@ Test(http_server, budget_released_on_every_close) {
   wait_memory(s, BIG_BYTES, true);
   hang_up(a);
   wait_memory(s, 0, false);
-  /* A body that stops arriving: the read timeout closes it. */
+  b = dial(s);  /* now: its header deadline runs from accept */
+  /* A body that stops arriving: the body deadline answers 408. */
   send_str(b, "POST /x HTTP/1.1\r\nContent-Length: 50000\r\n\r\nabc");
   wait_memory(s, 50001, false);
+  expect_reply(b, 408, NULL);
   expect_eof(b);
   hang_up(b);
   wait_memory(s, 0, false);
   net_http_server_stats(s, &st);
   cr_assert_eq(st.conns_timed_out, 1);
+  cr_assert_eq(st.timed_out_body, 1);
   /* Stopping with bodies held frees them (ASan would report a leak). */
   b = dial(s);
   send_str(b, "POST /x HTTP/1.1\r\nContent-Length: 50000\r\n\r\nabc");
   wait_memory(s, 50001, false);
   net_http_server_stop(s);
   hang_up(b);
+}
+
+/* ---- deadlines, per-client bound and probe reserve ----------------------- */
+
+static long ms_since(const struct timespec *t0) {
+  struct timespec t;
+
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* Send s one byte per step_ms until the server answers (or s ends).
+ * Returns the milliseconds until the answer, or -1 if none came. */
+static long trickle(struct client *c, const char *s, int step_ms) {
+  struct timespec t0;
+  size_t i;
+
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (i = 0; s[i]; i++) {
+    struct pollfd p = {.fd = c->fd, .events = POLLIN};
+    if (poll(&p, 1, step_ms) > 0)
+      return ms_since(&t0);
+    cr_assert_eq(send(c->fd, s + i, 1, MSG_NOSIGNAL), 1);
+  }
+  return -1;
+}
+
+/* 120 bytes: at 20 ms a byte, 2.4 s of trickle. */
+static const char slow_head[] =
+    "GET /x HTTP/1.1\r\nX-Pad: "
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+
+Test(http_server, header_deadline_ignores_trickle) {
+  struct net_http_server_opts o = {.header_timeout_ms = 300};
+  struct net_http_server *s = start_opts(&o);
+  struct client *c = dial(s);
+  struct net_http_stats st;
+  struct reply r;
+  long ms = trickle(c, slow_head, 20);
+
+  /* Each byte is progress, yet the deadline holds from accept. */
+  cr_assert(ms >= 0 && ms < 1500, "answered after %ld ms", ms);
+  read_reply(c, &r, false);
+  cr_assert_eq(r.status, 408, "%s", r.head);
+  cr_assert(strcasestr(r.head, "\r\nConnection: close\r\n"));
+  free(r.body);
+  expect_eof(c);
+  hang_up(c);
+  net_http_server_stats(s, &st);
+  cr_assert_eq(st.timed_out_header, 1);
+  net_http_server_stop(s);
+}
+
+Test(http_server, request_sent_in_time_during_a_slow_handler) {
+  struct net_http_server_opts o = {.header_timeout_ms = 200};
+  struct net_http_server *s = start_opts(&o);
+  struct client *b = dial(s), *a = dial(s);
+
+  send_str(a, "GET /sleep HTTP/1.1\r\n\r\n");
+  usleep(50 * 1000);
+  /* In time, but the server reads it only after its deadline passed. */
+  send_str(b, "GET /b HTTP/1.1\r\n\r\n");
+  expect_reply(a, 200, NULL);
+  expect_reply(b, 200, "GET /b a= len=0 body=");
+  hang_up(a);
+  hang_up(b);
+  net_http_server_stop(s);
+}
+
+Test(http_server, body_deadline_ignores_trickle) {
+  struct net_http_server_opts o = {.body_timeout_ms = 300};
+  struct net_http_server *s = start_opts(&o);
+  struct client *c = dial(s);
+  struct net_http_stats st;
+  char body[121];
+  long ms;
+
+  memset(body, 'b', 120);
+  body[120] = '\0';
+  send_str(c, "POST /x HTTP/1.1\r\nContent-Length: 120\r\n\r\n");
+  ms = trickle(c, body, 20);
+  cr_assert(ms >= 0 && ms < 1500, "answered after %ld ms", ms);
+  expect_reply(c, 408, "Request Timeout\n");
+  expect_eof(c);
+  hang_up(c);
+  wait_memory(s, 0, false);  /* the declared body's budget is back */
+  net_http_server_stats(s, &st);
+  cr_assert_eq(st.timed_out_body, 1);
+  cr_assert_eq(st.timed_out_header, 0);
+  net_http_server_stop(s);
+}
+
+Test(http_server, idle_keep_alive_closes_silently) {
+  struct net_http_server_opts o = {.idle_timeout_ms = 1000,
+                                   .header_timeout_ms = 800};
+  struct net_http_server *s = start_opts(&o);
+  struct client *c = dial(s);
+  struct net_http_stats st;
+  long ms;
+
+  send_str(c, "GET /a HTTP/1.1\r\n\r\n");
+  expect_reply(c, 200, "GET /a a= len=0 body=");
+  /* The next request's header deadline starts at its first byte, not at
+   * the end of the last reply: 500 ms idle, then 570 ms of trickle fit. */
+  usleep(500 * 1000);
+  ms = trickle(c, "GET /b HTTP/1.1\r\n\r\n", 30);
+  cr_assert_eq(ms, -1, "answered before the end of the request");
+  expect_reply(c, 200, "GET /b a= len=0 body=");
+  expect_eof(c);  /* idle: closed without a word */
+  hang_up(c);
+  net_http_server_stats(s, &st);
+  cr_assert_eq(st.timed_out_idle, 1);
+  cr_assert_eq(st.conns_timed_out, 1);
+  net_http_server_stop(s);
+}
+
+Test(http_server, send_deadline_frees_the_reply) {
+  struct net_http_server_opts o = {.send_timeout_ms = 200,
+                                   .send_bytes_per_s_min = 1u << 30};
+  struct net_http_server *s = start_opts(&o);
+  struct client *c = dial_rcvbuf(s, 4096);
+  struct net_http_stats st;
+
+  send_str(c, "GET /big HTTP/1.1\r\n\r\n");  /* and never read it */
+  wait_memory(s, BIG_BYTES, true);
+  wait_memory(s, 0, false);                  /* closed at the deadline */
+  net_http_server_stats(s, &st);
+  cr_assert_eq(st.timed_out_send, 1);
+  hang_up(c);
+  net_http_server_stop(s);
+}
+
+/* Connect from a given loopback address (127.0.0.0/8 is all local). */
+static struct client *dial_from(const struct net_http_server *s,
+                                const char *ip) {
+  struct client *c = calloc(1, sizeof(*c));
+  struct sockaddr_in a = {.sin_family = AF_INET,
+                          .sin_port = htons(net_http_server_port(s))};
+  struct sockaddr_in me = {.sin_family = AF_INET};
+  struct timeval tv = {.tv_sec = 10};
+
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  cr_assert_eq(inet_pton(AF_INET, ip, &me.sin_addr), 1);
+  c->fd = socket(AF_INET, SOCK_STREAM, 0);
+  setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  cr_assert_eq(bind(c->fd, (struct sockaddr *)&me, sizeof(me)), 0);
+  cr_assert_eq(connect(c->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+  return c;
+}
+
+/* A refusal for the per-client bound, then EOF. */
+static void expect_refused(struct client *c) {
+  struct reply r;
+
+  read_reply(c, &r, false);
+  cr_assert_eq(r.status, 503, "%s", r.head);
+  cr_assert(strcasestr(r.head, "\r\nRetry-After: 1\r\n"));
+  cr_assert(strcasestr(r.head, "\r\nConnection: close\r\n"));
+  cr_assert_str_eq(r.body, "too many connections from this address\n");
+  free(r.body);
+  expect_eof(c);
+  hang_up(c);
+}
+
+/* One request on a fresh connection, its reply and the close. */
+static void probe(const struct net_http_server *s, const char *path) {
+  struct client *c = dial(s);
+  char req[128];
+  struct reply r;
+
+  snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\n\r\n", path);
+  send_str(c, req);
+  read_reply(c, &r, false);
+  cr_assert_eq(r.status, 200, "%s: %s", path, r.head);
+  cr_assert(strcasestr(r.head, "\r\nConnection: close\r\n"));
+  free(r.body);
+  expect_eof(c);
+  hang_up(c);
+}
+
+Test(http_server, per_client_bound_and_probe_reserve) {
+  struct net_http_server_opts o = {.conns_max = 8, .conns_reserve = 2,
+                                   .conns_per_client_max = 2,
+                                   .reserve_timeout_ms = 300};
+  struct net_http_server *s = start_opts(&o);
+  struct client *a = dial(s), *b = dial(s), *c, *e, *f;
+  struct net_http_stats st;
+
+  send_str(a, "GET /a HTTP/1.1\r\n\r\n");
+  expect_reply(a, 200, NULL);
+  send_str(b, "GET /b HTTP/1.1\r\n\r\n");
+  expect_reply(b, 200, NULL);
+  /* 127.0.0.1 holds its 2: a third gets a reserve slot, which serves
+   * probes only (and then closes). */
+  c = dial(s);
+  send_str(c, "GET /x HTTP/1.1\r\n\r\n");
+  expect_refused(c);
+  probe(s, "/health");
+  c = dial(s);  /* a probe path with a body is no probe */
+  send_str(c, "POST /health HTTP/1.1\r\nContent-Length: 3\r\n\r\n");
+  expect_refused(c);
+  /* Another address is not bound by 127.0.0.1's connections. */
+  c = dial_from(s, "127.0.0.2");
+  send_str(c, "GET /c HTTP/1.1\r\n\r\n");
+  expect_reply(c, 200, "GET /c a= len=0 body=");
+  hang_up(c);
+  /* Two slow requests fill the reserve; a probe takes the older's slot. */
+  e = dial(s);
+  send_str(e, "GET /hea");
+  usleep(30 * 1000);
+  f = dial(s);
+  send_str(f, "GET /hea");
+  usleep(30 * 1000);
+  probe(s, "/metrics");
+  expect_refused(e);
+  /* The other is refused at the reserve's deadline. */
+  expect_refused(f);
+  net_http_server_stats(s, &st);
+  cr_assert_eq(st.rejected_per_client, 4);
+  cr_assert_eq(st.conns_rejected, 0);
+  cr_assert_eq(st.conns_timed_out, 0);
+  cr_assert_eq(st.memory_bytes, 0);
+  hang_up(a);
+  hang_up(b);
+  net_http_server_stop(s);
+}
+
+Test(http_server, per_client_slot_returns_on_close) {
+  struct net_http_server_opts o = {.conns_max = 4, .conns_reserve = -1,
+                                   .conns_per_client_max = 1};
+  struct net_http_server *s = start_opts(&o);
+  struct client *a = dial(s), *b;
+  struct net_http_stats st;
+  int i;
+
+  send_str(a, "GET /a HTTP/1.1\r\n\r\n");
+  expect_reply(a, 200, NULL);
+  b = dial(s);  /* no reserve: refused at accept */
+  expect_refused(b);
+  hang_up(a);
+  for (i = 0; i < 200; i++) {  /* until the server has seen a go */
+    struct reply r;
+    b = dial(s);
+    send_str(b, "GET /b HTTP/1.1\r\n\r\n");
+    read_reply(b, &r, false);
+    free(r.body);
+    hang_up(b);
+    if (r.status == 200)
+      break;
+    usleep(5000);
+  }
+  cr_assert_lt(i, 200);
+  net_http_server_stats(s, &st);
+  cr_assert_eq(st.rejected_per_client, 1 + (uint64_t)i);
+  net_http_server_stop(s);
 }
