@@ -273,7 +273,7 @@ def cmd_ramp(args):
     write_json(args.out, doc)
 
 
-SYSCTLS = {  # row: {sysctl: (Linux default, kernel-tuning/99-sluice.conf)}
+SYSCTLS = {  # row: {sysctl: (Linux default, kernel-tuning/10-sluice.conf)}
     "net.core.rmem_max": {"net.core.rmem_max": ("212992", "33554432")},
     "net.core.netdev_max_backlog": {
         "net.core.netdev_max_backlog": ("1000", "250000")},

@@ -17,7 +17,7 @@
 #    on the same untagged workload, in the same runs: the ratio;
 # 6. with --tuning (root; changes sysctls and restores them): the ramp with
 #    net.core.rmem_max, netdev_max_backlog and busy_poll each at the Linux
-#    default and at kernel-tuning/99-sluice.conf's value (1 s steps);
+#    default and at kernel-tuning/10-sluice.conf's value (1 s steps);
 #    --tuning-only does only this, and writes only the README table.
 #
 # Writes the "Loopback ramp" and "Peers" sections of perf/RESULTS.md,

@@ -1,24 +1,55 @@
 #!/usr/bin/env bash
-# Install what sluice needs to build, test and benchmark on Debian 12.
-# Idempotent: runs apt-get only when a package is missing.
+# Install Debian 12 packages sluice needs, by purpose:
+#   scripts/deps.sh run     build release and run it (scripts/run.sh), with
+#                           the clients the README's examples use
+#   scripts/deps.sh test    the test suites: Criterion, sanitizers, fuzzing,
+#                           real peers and clients (scripts/test.sh installs
+#                           run and test)
+#   scripts/deps.sh perf    perf/run.sh's plots and CPU pinning
+#   scripts/deps.sh         all of them
+# Several groups may be given. Idempotent: runs apt-get only when a package
+# is missing. Needs root (apt-get).
 set -euo pipefail
 
-PKGS=(
-  # build
-  build-essential meson ninja-build pkg-config cmake
+RUN=(
+  # build: compiler, meson (its python3 also writes the man page), libraries
+  build-essential meson ninja-build pkg-config
   liburing-dev libisal-dev
-  # tests: unit, sanitizers, fuzzing
-  libcriterion-dev clang libclang-rt-14-dev llvm
+  # the README's examples: nc, curl, logger (bsdutils)
+  netcat-openbsd curl bsdutils
+)
+TEST=(
+  # unit tests, sanitizers, fuzzing
+  libcriterion-dev clang libclang-rt-14-dev llvm cmake
   # integration tests: real clients and tools
   python3 python3-statsd python3-aiodogstatsd netcat-openbsd curl procps
   # syslog senders: rsyslogd (run as its own process) and logger (bsdutils)
   rsyslog bsdutils
-  # perf only: perf/run.sh plots with gnuplot; taskset is in util-linux
+  # test_install.py: systemd-analyze verify, systemd-sysusers, groff
+  systemd groff-base
+)
+PERF=(
+  # perf/run.sh plots with gnuplot; taskset is in util-linux
   gnuplot-nox util-linux
 )
 
+groups=("$@")
+((${#groups[@]})) || groups=(run test perf)
+pkgs=()
+for g in "${groups[@]}"; do
+  case "$g" in
+    run) pkgs+=("${RUN[@]}") ;;
+    test) pkgs+=("${TEST[@]}") ;;
+    perf) pkgs+=("${PERF[@]}") ;;
+    *) echo "deps.sh: unknown group '$g'; use run, test or perf" \
+            "(none: all)" >&2
+       exit 2 ;;
+  esac
+done
+
 missing=()
-for p in "${PKGS[@]}"; do
+for p in "${pkgs[@]}"; do
+  [[ " ${missing[*]} " == *" $p "* ]] && continue
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
     missing+=("$p")
 done

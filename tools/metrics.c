@@ -40,6 +40,16 @@ static const struct family families[] = {
     {"sluice_series_active", offsetof(struct tools_counts, series_active), 0},
     {"sluice_tcp_connections", offsetof(struct tools_counts, tcp_connections),
      0},
+    {"sluice_storage_bytes_written_total",
+     offsetof(struct tools_counts, storage_bytes), 0},
+    {"sluice_storage_segments_opened_total",
+     offsetof(struct tools_counts, segments), 0},
+    {"sluice_storage_points_lost_total",
+     offsetof(struct tools_counts, storage_lost), 0},
+    {"sluice_storage_logs_lost_total",
+     offsetof(struct tools_counts, storage_lost), 0},
+    {"process_start_time_seconds", offsetof(struct tools_counts, start_time),
+     0},
 };
 #define FAMILIES_COUNT (sizeof(families) / sizeof(families[0]))
 
@@ -120,6 +130,11 @@ double tools_metrics_accounted(const struct tools_counts *c,
   if (p == TOOLS_PROTO_STATSD)
     n += c->statsd_events + c->series_rejected;
   return n;
+}
+
+double tools_metrics_lost(const struct tools_counts *c) {
+  return c->rx_dropped + c->parse_errors[TOOLS_PROTO_STATSD] +
+         c->series_rejected + c->storage_lost;
 }
 
 int tools_metrics_fetch(const char *url, struct tools_metrics *m, char *err,

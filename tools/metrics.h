@@ -26,6 +26,14 @@ double tools_metrics_accounted(const struct tools_counts *c,
                                enum tools_proto p);
 
 /*
+ * What sluice did not store, counted as it counts them: datagrams the
+ * kernel dropped (sluice_rx_dropped_total), StatsD lines rejected, samples
+ * over --max-series, and points and log records storage gave up. A syslog
+ * message that does not parse is stored (flagged), so it is no loss.
+ */
+double tools_metrics_lost(const struct tools_counts *c);
+
+/*
  * GET url (sluice's /metrics) and collect it into m.
  * Returns 0, or the -errno of tools_http_get with err set.
  */

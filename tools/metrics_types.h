@@ -10,6 +10,11 @@
  *   sluice_rx_datagrams_total / rx_bytes_total{shard,listener}
  *   sluice_rx_dropped_total{shard}, sluice_series_active{shard},
  *   sluice_tcp_connections{shard}
+ *   sluice_storage_bytes_written_total{shard}       -> storage_bytes
+ *   sluice_storage_segments_opened_total{shard}     -> segments
+ *   sluice_storage_points_lost_total{shard},
+ *   sluice_storage_logs_lost_total{shard}           -> storage_lost
+ *   process_start_time_seconds (no shard label)     -> total.start_time
  */
 #ifndef SLUICE_TOOLS_METRICS_TYPES_H
 #define SLUICE_TOOLS_METRICS_TYPES_H
@@ -29,6 +34,10 @@ struct tools_counts {
   double rx_dropped;
   double series_active;
   double tcp_connections;
+  double storage_bytes;                   /* bytes written to segments */
+  double segments;                        /* segment files opened */
+  double storage_lost;                    /* points + records given up */
+  double start_time;                      /* Unix s; total only, 0: absent */
 };
 
 struct tools_metrics {

@@ -16,7 +16,8 @@
 
 enum cmp { AT_LEAST, EACH_AT_LEAST, EXACTLY };
 
-/* Keep in step with kernel-tuning/99-sluice.conf and its README. */
+/* kernel-tuning/10-sluice.conf holds the same names and values (the
+ * tools_tune unit test compares them); its README says why each. */
 struct sysctl_def {
   const char *name;
   const char *value;
@@ -58,6 +59,13 @@ static const struct sysctl_def sysctls[] = {
      "stream without stalling on window"},
 };
 #define SYSCTLS_COUNT (sizeof(sysctls) / sizeof(sysctls[0]))
+
+const char *tools_tune_sysctl(size_t i, const char **value) {
+  if (i >= SYSCTLS_COUNT)
+    return NULL;
+  *value = sysctls[i].value;
+  return sysctls[i].name;
+}
 
 static const char governor_why[] =
     "frequency scaling ramps up after a burst has already overflowed; a "

@@ -3,7 +3,7 @@
  *
  * Every path is read below opts->root, so the checks run on fixture copies
  * of /proc and /sys in tests. The recommended sysctl values are the ones in
- * kernel-tuning/99-sluice.conf (see kernel-tuning/README.md for why).
+ * kernel-tuning/10-sluice.conf (see kernel-tuning/README.md for why).
  */
 #ifndef SLUICE_TOOLS_TUNE_H
 #define SLUICE_TOOLS_TUNE_H
@@ -19,6 +19,13 @@
  * Returns 0, or -ENOENT when root has no proc/sys directory.
  */
 int tools_tune_check(struct tools_tune_opts *o, struct tools_tune_report *r);
+
+/*
+ * The i-th sysctl sluice recommends: returns its name ("net.core.rmem_max")
+ * with *value set to the recommended minimum as the profile writes it
+ * ("33554432", "262144 524288 1048576"), or NULL when i is past the last.
+ */
+const char *tools_tune_sysctl(size_t i, const char **value);
 
 /* Print the table: setting, current, recommended, status, why. */
 void tools_tune_print(FILE *f, const struct tools_tune_report *r);

@@ -18,6 +18,7 @@
 
 #include "core/cmd/cli.h"
 #include "core/cmd/config.h"
+#include "core/cmd/progress.h"
 #include "core/base/fault.h"
 #include "core/ingest/head.h"
 #include "core/ingest/loghead.h"
@@ -30,6 +31,7 @@
 #include "storage/recover.h"
 
 #define IMPORT_FILES_MAX 1024
+#define IMPORT_CHUNK_BYTES (4u << 20) /* fed at once; progress counts these */
 
 enum import_proto { PROTO_NONE = 0, PROTO_STATSD, PROTO_SYSLOG };
 
@@ -42,6 +44,8 @@ static const char import_help[] =
     "bytes/point B\n"
     "  syslog: records N errors N seconds S records/s R bytes/record B "
     "stored/raw F\n"
+    "Meanwhile, when stderr is a terminal, a progress line there shows\n"
+    "the bytes done of the total and the rate (nothing otherwise).\n"
     "StatsD: each file is cut at line ends into N parts, part k going to\n"
     "shard k; samples without |T get the time of the import. Syslog: a file\n"
     "is a stream as a TCP sender writes it (octet-counted or one message a\n"
@@ -85,6 +89,7 @@ struct import_shard {
   unsigned nfiles, id, count;
   int cpu, rc;
   const struct core_config *cfg;
+  struct core_progress *progress;
   pthread_t thread;
 } __attribute__((aligned(64)));
 
@@ -151,14 +156,28 @@ static void storage_finish(struct import_shard *s) {
     close(s->dir_fd);
 }
 
-/* Part s->id of every file, cut at line ends. */
+/* End of the chunk of d starting at b: IMPORT_CHUNK_BYTES on, just after
+ * a '\n' (the lines a TCP read would carry), or e. */
+static size_t chunk_end(const char *d, size_t b, size_t e) {
+  const char *nl;
+
+  if (e - b <= IMPORT_CHUNK_BYTES)
+    return e;
+  nl = memchr(d + b + IMPORT_CHUNK_BYTES, '\n', e - b - IMPORT_CHUNK_BYTES);
+  return nl ? (size_t)(nl - d) + 1 : e;
+}
+
+/* Part s->id of every file, cut at line ends, fed a chunk at a time. */
 static void feed_statsd(struct import_shard *s) {
   for (unsigned f = 0; f < s->nfiles; f++) {
     const struct file_map *m = &s->files[f];
     size_t b = cut(m->data, m->len, s->id, s->count);
     size_t e = cut(m->data, m->len, s->id + 1, s->count);
-    if (e > b)
-      core_pipe_statsd_buf(&s->pipe, m->data + b, e - b, wall_ms());
+    for (size_t end; b < e; b = end) {
+      end = chunk_end(m->data, b, e);
+      core_pipe_statsd_buf(&s->pipe, m->data + b, end - b, wall_ms());
+      core_progress_add(s->progress, end - b);
+    }
   }
   core_head_seal(&s->pipe.head);
 }
@@ -172,9 +191,14 @@ static int feed_syslog(struct import_shard *s) {
     return -ENOMEM;
   for (unsigned f = s->id; f < s->nfiles; f += s->count) {
     struct core_pipe_frame_ctx ctx = {&s->pipe, wall_ms()};
+    const struct file_map *m = &s->files[f];
     core_syslog_framer_init(&fr, buf, s->cfg->syslog_bytes_max);
-    core_syslog_framer_feed(&fr, s->files[f].data, s->files[f].len,
-                            core_pipe_syslog_frame, &ctx);
+    for (size_t b = 0, n; b < m->len; b += n) { /* a stream, cut anywhere */
+      n = m->len - b < IMPORT_CHUNK_BYTES ? m->len - b : IMPORT_CHUNK_BYTES;
+      core_syslog_framer_feed(&fr, m->data + b, n, core_pipe_syslog_frame,
+                              &ctx);
+      core_progress_add(s->progress, n);
+    }
     core_syslog_framer_finish(&fr, core_pipe_syslog_frame, &ctx);
   }
   core_loghead_seal(&s->pipe.loghead);
@@ -263,10 +287,47 @@ static void sum(const struct import_shard *s, unsigned n,
   }
 }
 
+/* CLOCK_REALTIME one progress period from now, for pthread_timedjoin_np. */
+static struct timespec next_draw(void) {
+  struct timespec t;
+
+  clock_gettime(CLOCK_REALTIME, &t);
+  t.tv_nsec += CORE_PROGRESS_PERIOD_MS * 1000000l;
+  t.tv_sec += t.tv_nsec / 1000000000l;
+  t.tv_nsec %= 1000000000l;
+  return t;
+}
+
+/*
+ * Wait for every shard thread; on a terminal, redraw the progress line
+ * meanwhile (an import shorter than one period draws nothing).
+ */
+static void join_shards(struct import_shard *s, unsigned n,
+                        struct core_progress *p) {
+  for (unsigned i = 0; i < n; i++) {
+    if (p->out == NULL) {
+      pthread_join(s[i].thread, NULL);
+      continue;
+    }
+    struct timespec until = next_draw();
+    while (pthread_timedjoin_np(s[i].thread, NULL, &until) == ETIMEDOUT) {
+      core_progress_draw(p);
+      until = next_draw();
+    }
+  }
+  core_progress_clear(p);
+}
+
 static int run_shards(struct import_shard *s, const struct core_config *cfg,
                       const struct file_map *files, unsigned nfiles,
                       int no_store, enum import_proto proto) {
   unsigned n = cfg->shard_count;
+  struct core_progress progress;
+  uint64_t total = 0;
+
+  for (unsigned i = 0; i < nfiles; i++)
+    total += files[i].len;
+  core_progress_init(&progress, "import", total, stderr);
 
   for (unsigned i = 0; i < n; i++) {
     s[i].no_store = no_store;
@@ -277,14 +338,14 @@ static int run_shards(struct import_shard *s, const struct core_config *cfg,
     s[i].count = n;
     s[i].cpu = cfg->cpus[i];
     s[i].cfg = cfg;
+    s[i].progress = &progress;
     if (pthread_create(&s[i].thread, NULL, import_main, &s[i]) != 0) {
       for (unsigned j = 0; j < i; j++)
         pthread_join(s[j].thread, NULL);
       return core_cli_fail("import", "cannot start shard thread %u", i);
     }
   }
-  for (unsigned i = 0; i < n; i++)
-    pthread_join(s[i].thread, NULL);
+  join_shards(s, n, &progress);
   for (unsigned i = 0; i < n; i++)
     if (s[i].rc < 0)
       return core_cli_fail("import", "shard %u: cannot set up its pipeline: "

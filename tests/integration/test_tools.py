@@ -185,7 +185,19 @@ STATS_COLUMNS = {  # stats --once column: (metric family, labels)
     "series": ("sluice_series_active", {}),
     "tcp": ("sluice_tcp_connections", {}),
     "logs": ("sluice_logs_ingested_total", {}),
+    "stored": ("sluice_storage_bytes_written_total", {}),
+    "segments": ("sluice_storage_segments_opened_total", {}),
 }
+LOSS_FAMILIES = ("sluice_rx_dropped_total", "sluice_series_rejected_total",
+                 "sluice_storage_points_lost_total",
+                 "sluice_storage_logs_lost_total")
+
+
+def stats_loss(s, **labels):
+    """What stats calls loss: drops, StatsD lines rejected, samples over
+    --max-series, points and records storage gave up."""
+    return (sum(s.total(f, **labels) for f in LOSS_FAMILIES)
+            + s.total("sluice_parse_errors_total", proto="statsd", **labels))
 
 
 def stats_rows(binary, s):
@@ -194,9 +206,12 @@ def stats_rows(binary, s):
     check(rc == 0, f"stats exit {rc}: {out}{err}")
     lines = [l.split() for l in out.splitlines() if l.strip()]
     header = lines[0]
-    check(header[0] == "shard" and set(STATS_COLUMNS) <= set(header),
+    check(header[0] == "shard" and header[-1] == "uptime" and
+          set(STATS_COLUMNS) | {"loss"} <= set(header),
           f"stats header: {header}")
-    return {row[0]: dict(zip(header[1:], map(int, row[1:])))
+    # uptime: seconds from process_start_time_seconds, "-" without it
+    return {row[0]: dict(zip(header[1:], [int(v) if v != "-" else v
+                                          for v in row[1:]]))
             for row in lines[1:]}
 
 
@@ -216,8 +231,55 @@ def test_stats_once_matches_metrics(binary):
             want = s.total(family, **labels)
             check(rows["total"][col] == want,
                   f"total {col}: {rows['total'][col]} != {want}")
+        for shard in ("0", "1", "total"):
+            want = stats_loss(s) if shard == "total" else \
+                stats_loss(s, shard=shard)
+            check(rows[shard]["loss"] == want,
+                  f"{shard} loss: {rows[shard]['loss']} != {want}")
         check(rows["total"]["points"] > 0, "no points counted")
         check(rows["total"]["logs"] > 0, "no log records counted")
+        check(rows["total"]["stored"] > 0 and rows["total"]["segments"] > 0,
+              "nothing stored")
+        start = s.total("process_start_time_seconds")
+        up = rows["total"]["uptime"]
+        check(up == "-" if not start else 0 <= up < 600, f"uptime {up}")
+    finally:
+        s.close()
+
+
+def test_stats_into_a_pipe_is_plain(binary):
+    """stdout not a terminal: one plain block per refresh (a title line,
+    the table, a blank line), no escape sequence, every column."""
+    s = Sluice(binary, cores="2")
+    try:
+        bench(binary, s, duration="1")
+        p = subprocess.run([binary, "stats", "--url", s.url("/metrics"),
+                            "--count", "3", "--interval-ms", "200"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=30)
+        check(p.returncode == 0, f"stats exit {p.returncode}: {p.stderr}")
+        check(b"\x1b" not in p.stdout, f"escape bytes: {p.stdout[:200]!r}")
+        blocks = p.stdout.decode().split("\n\n")
+        check(blocks[-1] == "" and len(blocks) == 4,
+              f"want 3 blocks ending in a blank line: {p.stdout!r}")
+        for block in blocks[:3]:
+            lines = block.split("\n")
+            check(lines[0].startswith("sluice stats  " + s.url("/metrics")),
+                  f"title: {lines[0]!r}")
+            header = lines[1].split()
+            check(header == ["shard", "points/s", "bytes/s", "dgrams/s",
+                             "errors/s", "drops/s", "series", "tcp",
+                             "logs/s", "stored/s", "segs", "loss/s",
+                             "uptime"], f"header: {header}")
+            rows = {l.split()[0]: l.split() for l in lines[2:]}
+            check(set(rows) == {"0", "1", "total"}, f"rows: {lines[2:]}")
+            check(all(len(r) == len(header) for r in rows.values()),
+                  f"ragged rows: {lines}")
+            up = rows["total"][-1]
+            check(up.startswith(">") if not
+                  s.total("process_start_time_seconds") else up[0].isdigit(),
+                  f"uptime cell {up!r}")
+        check(rows["total"][6] == "10.00k", f"series: {rows['total']}")
     finally:
         s.close()
 
@@ -323,6 +385,7 @@ if __name__ == "__main__":
           test_bench_syslog_sent_equals_received,
           test_floods_under_storage_backpressure,
           test_stats_once_matches_metrics,
+          test_stats_into_a_pipe_is_plain,
           test_tune_check_fixtures,
           test_tune_apply_dry_run_changes_nothing,
           test_tune_apply_then_check_passes])

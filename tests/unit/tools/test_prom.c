@@ -139,7 +139,7 @@ Test(metrics, once_table_has_a_row_per_shard_and_a_total) {
   char *text = render_two_shards(&len), *out;
   FILE *f = open_memstream(&out, &out_len);
   tools_metrics_collect(text, len, &m);
-  tools_stats_print(f, &m, NULL, 0);
+  tools_stats_print(f, &m, NULL, 0, (struct tools_stats_uptime){-1, 0});
   fclose(f);
   char shard[16];
   double points, bytes, dgrams, errors, drops, series, tcp;
@@ -171,7 +171,7 @@ Test(metrics, live_table_shows_rates) {
   a.shard[0].points -= 100; /* 100 points over 2 s: 50/s */
   a.total.points -= 100;
   FILE *f = open_memstream(&out, &out_len);
-  tools_stats_print(f, &b, &a, 2.0);
+  tools_stats_print(f, &b, &a, 2.0, (struct tools_stats_uptime){-1, 0});
   fclose(f);
   cr_assert_not_null(strstr(out, "points/s"));
   char shard[16], rate[32];
@@ -198,4 +198,123 @@ Test(metrics, syslog_accounting_counts_records_once) {
   cr_assert_float_eq(m.total.points, 5, 1e-9, "points are StatsD's only");
   cr_assert_float_eq(m.total.ingested[TOOLS_PROTO_SYSLOG], 10, 1e-9);
   cr_assert_float_eq(m.total.errors, 3, 1e-9);
+}
+
+/* Storage, loss and uptime: the columns from storage's counters and
+ * process_start_time_seconds (no shard label: the total only). */
+static const char storage_text[] =
+    "process_start_time_seconds 1700000000.5\n"
+    "sluice_storage_bytes_written_total{shard=\"0\"} 4096\n"
+    "sluice_storage_bytes_written_total{shard=\"1\"} 1024\n"
+    "sluice_storage_segments_opened_total{shard=\"1\"} 2\n"
+    "sluice_storage_points_lost_total{shard=\"1\"} 7\n"
+    "sluice_storage_logs_lost_total{shard=\"1\"} 1\n"
+    "sluice_rx_dropped_total{shard=\"0\"} 5\n"
+    "sluice_series_rejected_total{shard=\"0\"} 2\n"
+    "sluice_parse_errors_total{shard=\"0\",proto=\"statsd\","
+    "reason=\"bad_type\"} 3\n"
+    "sluice_parse_errors_total{shard=\"0\",proto=\"syslog\","
+    "reason=\"bad_pri\"} 100\n";
+
+Test(metrics, storage_loss_and_start_time) {
+  static struct tools_metrics m;
+  tools_metrics_collect(storage_text, sizeof(storage_text) - 1, &m);
+  cr_assert_eq(m.shard_count, 2);
+  cr_assert_float_eq(m.shard[0].storage_bytes, 4096, 1e-9);
+  cr_assert_float_eq(m.total.storage_bytes, 5120, 1e-9);
+  cr_assert_float_eq(m.shard[1].segments, 2, 1e-9);
+  cr_assert_float_eq(m.shard[1].storage_lost, 8, 1e-9);
+  cr_assert_float_eq(m.total.start_time, 1700000000.5, 1e-9);
+  cr_assert_float_eq(m.shard[0].start_time, 0, 1e-9);
+  /* 5 dropped + 2 over --max-series + 3 StatsD lines; the syslog
+   * messages that did not parse are stored, so no loss */
+  cr_assert_float_eq(tools_metrics_lost(&m.shard[0]), 10, 1e-9);
+  cr_assert_float_eq(tools_metrics_lost(&m.total), 18, 1e-9);
+
+  struct tools_stats_uptime u = tools_stats_uptime(&m, 1700003723.9, 5);
+  cr_assert_float_eq(u.seconds, 3723.4, 1e-6);
+  cr_assert_eq(u.lower_bound, 0, "from the start time, not the first sample");
+  static struct tools_metrics none;
+  u = tools_stats_uptime(&none, 1700003723.9, 5);
+  cr_assert(u.seconds == 5 && u.lower_bound);
+  u = tools_stats_uptime(&none, 1700003723.9, -1);
+  cr_assert_lt(u.seconds, 0, "--once without the start time: unknown");
+}
+
+static char *print(const struct tools_metrics *cur,
+                   const struct tools_metrics *prev, double dt,
+                   struct tools_stats_uptime up) {
+  size_t len;
+  char *out;
+  FILE *f = open_memstream(&out, &len);
+  tools_stats_print(f, cur, prev, dt, up);
+  fclose(f);
+  cr_assert_null(strchr(out, '\033'), "no escape sequence: %s", out);
+  return out;
+}
+
+/* The last field of the row that starts with name. */
+static const char *last_field(const char *out, const char *name,
+                              char *buf, size_t n) {
+  char key[32];
+  snprintf(key, sizeof(key), "\n%s ", name);
+  const char *row = strstr(out, key);
+  cr_assert_not_null(row, "no row %s in %s", name, out);
+  const char *end = strchr(row + 1, '\n');
+  const char *sp = end;
+  while (sp[-1] != ' ')
+    sp--;
+  snprintf(buf, n, "%.*s", (int)(end - sp), sp);
+  return buf;
+}
+
+Test(metrics, tables_show_storage_loss_and_uptime) {
+  static struct tools_metrics a, b;
+  char cell[32];
+  tools_metrics_collect(storage_text, sizeof(storage_text) - 1, &b);
+  char *out = print(&b, NULL, 0, (struct tools_stats_uptime){3723.4, 0});
+  cr_assert_not_null(strstr(out, " stored "));
+  cr_assert_not_null(strstr(out, " segments "));
+  cr_assert_not_null(strstr(out, " loss "));
+  cr_assert_str_eq(last_field(out, "total", cell, sizeof(cell)), "3723");
+  char shard[8];
+  double v[13];
+  const char *tot = strstr(out, "\ntotal ");
+  cr_assert_eq(sscanf(tot + 1, "%7s %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf "
+                      "%lf %lf", shard, &v[0], &v[1], &v[2], &v[3], &v[4],
+                      &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11]),
+               13);
+  cr_assert_float_eq(v[8], 5120, 1e-9, "stored");
+  cr_assert_float_eq(v[9], 2, 1e-9, "segments");
+  cr_assert_float_eq(v[10], 18, 1e-9, "loss");
+  free(out);
+
+  out = print(&b, NULL, 0, (struct tools_stats_uptime){-1, 0});
+  cr_assert_str_eq(last_field(out, "0", cell, sizeof(cell)), "-");
+  free(out);
+
+  a = b; /* 1024 bytes stored and 4 more lost on shard 0 over 2 s */
+  a.shard[0].storage_bytes -= 1024;
+  a.shard[0].rx_dropped -= 4;
+  out = print(&b, &a, 2.0, (struct tools_stats_uptime){3723.4, 1});
+  cr_assert_not_null(strstr(out, " stored/s "));
+  cr_assert_not_null(strstr(out, " loss/s "));
+  cr_assert_str_eq(last_field(out, "0", cell, sizeof(cell)), ">1h02m");
+  /* shard 0's row, split: [5] drops/s, [9] stored/s, [10] segs, [11] loss/s */
+  char *f[16], *save = NULL, *r0 = strchr(out, '\n') + 1;
+  *strchr(r0, '\n') = '\0';
+  int n = 0;
+  for (char *t = strtok_r(r0, " ", &save); t && n < 16;
+       t = strtok_r(NULL, " ", &save))
+    f[n++] = t;
+  cr_assert_eq(n, 13);
+  cr_assert_str_eq(f[0], "0");
+  cr_assert_str_eq(f[5], "2");
+  cr_assert_str_eq(f[9], "512");
+  cr_assert_str_eq(f[10], "0", "segments opened: as is, not a rate");
+  cr_assert_str_eq(f[11], "2");
+  free(out);
+  out = print(&b, &a, 2.0, (struct tools_stats_uptime){90061, 0});
+  cr_assert_str_eq(last_field(out, "total", cell, sizeof(cell)), "1d01h");
+  free(out);
 }

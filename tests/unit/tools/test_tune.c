@@ -179,3 +179,46 @@ Test(tune, apply_writes_the_sysctls) {
   free(text);
   remove_copy();
 }
+
+/* One `name = value` line of the profile, or 0 for a comment or blank. */
+static int profile_line(char *line, char **name, char **value) {
+  char *eq = strchr(line, '=');
+  line[strcspn(line, "\n")] = '\0';
+  if (line[0] == '#' || line[0] == '\0')
+    return 0;
+  cr_assert_not_null(eq, "profile line without '=': %s", line);
+  char *end = eq;
+  while (end > line && end[-1] == ' ')
+    end--;
+  *end = '\0';
+  *name = line;
+  *value = eq + 1 + strspn(eq + 1, " ");
+  return 1;
+}
+
+/* kernel-tuning/10-sluice.conf (installed to sysctl.d) and `tune`'s table
+ * say the same thing: every sysctl once, with the same value. */
+Test(tune, profile_matches_the_table) {
+  FILE *f = fopen(TOOLS_PROFILE, "r");
+  char line[256], *name, *value;
+  unsigned seen = 0, table = 0;
+  const char *want;
+  cr_assert_not_null(f, "cannot read %s", TOOLS_PROFILE);
+  while (fgets(line, sizeof(line), f)) {
+    if (!profile_line(line, &name, &value))
+      continue;
+    size_t i = 0;
+    const char *n;
+    while ((n = tools_tune_sysctl(i, &want)) != NULL && strcmp(n, name) != 0)
+      i++;
+    cr_assert_not_null(n, "%s: %s is not in tools/tune.c", TOOLS_PROFILE,
+                       name);
+    cr_assert_str_eq(value, want, "%s: %s", TOOLS_PROFILE, name);
+    seen++;
+  }
+  fclose(f);
+  while (tools_tune_sysctl(table, &want) != NULL)
+    table++;
+  cr_assert_eq(seen, table, "%s has %u sysctls, tools/tune.c %u",
+               TOOLS_PROFILE, seen, table);
+}
