@@ -18,6 +18,7 @@
 
 #include "core/cmd/cli.h"
 #include "core/cmd/config.h"
+#include "core/cmd/datadir.h"
 #include "core/base/fault.h"
 #include "core/cmd/run_types.h"
 #include "core/shard/shard.h"
@@ -97,26 +98,6 @@ static const char *const run_names[] = {
     "udp-rcvbuf-bytes", "max-tcp-connections", "fsync-interval-ms",
     "segment-max-bytes", "segment-max-age", "retention", "max-disk-bytes",
     "simd", NULL};
-
-/* mkdir -p for the data directory. Returns 0 or -errno. */
-static int make_dirs(const char *path) {
-  char buf[sizeof(((struct core_config *)0)->data_dir)];
-  size_t n = strlen(path);
-
-  if (n == 0 || n >= sizeof(buf))
-    return -ENAMETOOLONG;
-  memcpy(buf, path, n + 1);
-  for (size_t i = 1; i <= n; i++) {
-    if (buf[i] != '/' && buf[i] != '\0')
-      continue;
-    char c = buf[i];
-    buf[i] = '\0';
-    if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-      return -errno;
-    buf[i] = c;
-  }
-  return access(path, W_OK) == 0 ? 0 : -errno;
-}
 
 static const char *addr_str(const struct core_addr *a, char *buf, size_t n) {
   if (!a->enabled)
@@ -382,16 +363,17 @@ static int start(struct core_runtime *rt) {
     return core_cli_usage("run", "--simd %s: this CPU lacks it (its best "
                           "is %s)", rt->cfg.simd,
                           simd_level_name(simd_level_best()));
-  rc = make_dirs(rt->cfg.data_dir);
-
-  if (rc < 0)
-    return core_cli_fail("run", "cannot create --data-dir \"%s\": %s",
-                         rt->cfg.data_dir, strerror(-rc));
+  /* Before recovery reads a segment: another process may be writing it. */
+  rt->lock_fd = core_datadir_lock("run", rt->cfg.data_dir);
+  if (rt->lock_fd < 0)
+    return CORE_EXIT_FAIL;
   rt->shard_count = rt->cfg.shard_count;
   rt->shards = aligned_alloc(64, sizeof(struct core_shard) * rt->shard_count);
-  if (rt->shards == NULL)
+  if (rt->shards == NULL) {
+    close(rt->lock_fd);
     return core_cli_fail("run", "out of memory for %u shards",
                          rt->shard_count);
+  }
   memset(rt->shards, 0, sizeof(struct core_shard) * rt->shard_count);
   for (unsigned i = 0; i < rt->shard_count; i++) {
     struct core_shard *sh = &rt->shards[i];
@@ -406,6 +388,7 @@ static int start(struct core_runtime *rt) {
   if (rt->flush_efd >= 0)
     close(rt->flush_efd);
   free(rt->shards);
+  close(rt->lock_fd); /* the data directory is free for the next owner */
   return rc;
 }
 

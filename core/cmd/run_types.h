@@ -12,6 +12,7 @@
 
 struct core_runtime {
   struct core_config cfg;
+  int lock_fd;                     /* holds <data-dir>/LOCK (datadir.h) */
   unsigned shard_count;
   struct core_shard *shards;                 /* shard_count, cache aligned */
   const struct core_stats *stats[CORE_SHARDS_MAX]; /* &shards[i].stats */
