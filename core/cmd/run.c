@@ -110,21 +110,32 @@ static const char *addr_str(const struct core_addr *a, char *buf, size_t n) {
 }
 
 /*
- * Open shard i's sockets. With port 0 the first shard's bind picks the port
- * and the others join it, so SO_REUSEPORT spreads one port over all shards.
+ * Open one shard's socket of a listener. Shard 0 (NET_SOCK_NEW) makes sure
+ * no other process serves the port, and with port 0 its bind picks the
+ * port; the other shards join it, so SO_REUSEPORT spreads one port over
+ * this process's shards only.
  */
 static int open_listener(struct core_addr *a, int udp, int rcvbuf,
-                         const char *flag, int *fd) {
+                         const char *flag, enum net_sock_group group,
+                         int *fd) {
+  const char *kind = udp ? "UDP" : "TCP";
   char s[96];
 
   *fd = -1;
   if (!a->enabled)
     return 0;
-  *fd = udp ? net_sock_udp(a, rcvbuf) : net_sock_tcp_listen(a);
+  *fd = udp ? net_sock_udp(a, rcvbuf, group) : net_sock_tcp_listen(a, group);
+  if (*fd == -EADDRINUSE && group == NET_SOCK_NEW)
+    return core_cli_fail("run", "%s %s (%s) is already in use (by another "
+                         "process, another sluice, or another listener of "
+                         "this one); sluice does not share a port it did not "
+                         "open: stop that process, or choose another port "
+                         "for %s or set it off",
+                         kind, addr_str(a, s, sizeof(s)), flag, flag);
   if (*fd < 0)
     return core_cli_fail("run", "cannot listen on %s %s (%s): %s; choose "
                          "another address or set %s off",
-                         udp ? "UDP" : "TCP", addr_str(a, s, sizeof(s)), flag,
+                         kind, addr_str(a, s, sizeof(s)), flag,
                          strerror(-*fd), flag);
   if (a->port == 0)
     a->port = (uint16_t)net_sock_port(*fd);
@@ -133,18 +144,19 @@ static int open_listener(struct core_addr *a, int udp, int rcvbuf,
 
 /* Shard sh's four listening sockets; on failure none is left open. */
 static int open_listeners(struct core_config *c, struct core_shard *sh) {
+  enum net_sock_group g = sh->id == 0 ? NET_SOCK_NEW : NET_SOCK_JOIN;
   int rcvbuf = (int)c->udp_rcvbuf_bytes;
-  int rc = open_listener(&c->statsd_udp, 1, rcvbuf, "--statsd-udp",
+  int rc = open_listener(&c->statsd_udp, 1, rcvbuf, "--statsd-udp", g,
                          &sh->udp_fd);
 
   sh->tcp_fd = sh->syslog_udp_fd = sh->syslog_tcp_fd = -1;
   if (rc == 0)
-    rc = open_listener(&c->statsd_tcp, 0, 0, "--statsd-tcp", &sh->tcp_fd);
+    rc = open_listener(&c->statsd_tcp, 0, 0, "--statsd-tcp", g, &sh->tcp_fd);
   if (rc == 0)
-    rc = open_listener(&c->syslog_udp, 1, rcvbuf, "--syslog-udp",
+    rc = open_listener(&c->syslog_udp, 1, rcvbuf, "--syslog-udp", g,
                        &sh->syslog_udp_fd);
   if (rc == 0)
-    rc = open_listener(&c->syslog_tcp, 0, 0, "--syslog-tcp",
+    rc = open_listener(&c->syslog_tcp, 0, 0, "--syslog-tcp", g,
                        &sh->syslog_tcp_fd);
   if (rc != 0) {
     int *fds[] = {&sh->udp_fd, &sh->tcp_fd, &sh->syslog_udp_fd};
