@@ -26,7 +26,7 @@
 #include "core/base/assert.h"
 #include "core/base/stat.h"
 
-enum { C_READ = 0, C_WRITE, C_LINGER };
+enum { C_READ = 0, C_WRITE, C_LINGER, C_PENDING };
 
 #define EV_LISTEN UINT64_MAX
 #define EV_WAKE (UINT64_MAX - 1)
@@ -35,7 +35,8 @@ enum { C_READ = 0, C_WRITE, C_LINGER };
 
 struct conn {
   int fd;                        /* -1: free slot */
-  int state;                     /* C_READ, C_WRITE, C_LINGER */
+  int state;                     /* C_READ, C_WRITE, C_LINGER, C_PENDING
+                                    (the handler is to be called again) */
   uint32_t events;               /* epoll interest */
   bool more;                     /* unparsed input left after a turn */
   bool close_after;              /* the reply being written is final */
@@ -58,6 +59,7 @@ struct net_http_server {
   bool thread_started;
   pthread_t thread;
   unsigned conns_open;
+  unsigned pending;              /* connections in C_PENDING */
   uint64_t accept_resume_ms;     /* 0: accepting */
   struct net_http_stats stats;
   struct net_http_budget budget; /* request and response bodies */
@@ -83,6 +85,9 @@ static void resp_release(struct net_http_server *s, struct conn *c) {
 }
 
 static void conn_close(struct net_http_server *s, struct conn *c) {
+  if (c->state == C_PENDING)
+    s->pending--;
+  c->state = C_READ;
   epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
   close(c->fd);
   c->fd = -1;
@@ -152,6 +157,8 @@ static void resp_init(struct net_http_response *r, int status) {
   r->content_type = "text/plain; charset=utf-8";
   core_strbuf_init(&r->body, NET_HTTP_RESPONSE_BYTES_MAX);
   r->close = false;
+  r->pending = false;
+  r->pending_token = 0;
   r->headers_len = 0;
   r->headers[0] = '\0';
 }
@@ -207,15 +214,30 @@ static void hold_response(struct net_http_server *s, struct conn *c,
   build_head(c, false, keep_alive && !r->close);
 }
 
-/* Give a complete request to the handler and queue its reply. */
-static void dispatch(struct net_http_server *s, struct conn *c) {
+/*
+ * Call the handler for the parsed request (again, when it was pending: with
+ * its token) and queue its reply, or leave the connection C_PENDING.
+ */
+static void call_handler(struct net_http_server *s, struct conn *c) {
   const struct net_http_request *req = &c->parser.req;
   struct net_http_response *r = &c->resp;
   bool head_method = req->method_id == NET_HTTP_METHOD_HEAD;
   bool keep = req->keep_alive;
+  uint64_t token = c->state == C_PENDING ? r->pending_token : 0;
 
+  core_strbuf_free(&r->body);
   resp_init(r, 200);
+  r->pending_token = token;
   s->o.fn(req, r, s->o.ctx);
+  if (r->pending) {
+    if (c->state != C_PENDING)
+      s->pending++;
+    c->state = C_PENDING;
+    set_interest(s, c, 0);  /* hang-ups still wake us: EPOLLHUP, EPOLLERR */
+    return;
+  }
+  if (c->state == C_PENDING)
+    s->pending--;
   core_stat_add(&s->stats.requests, 1);
   /* The request body's budget is free before the response takes some. */
   net_http_parser_reset(&c->parser);
@@ -328,7 +350,7 @@ static void parse_step(struct net_http_server *s, struct conn *c) {
     queue_continue(c);
     break;
   case NET_HTTP_PARSE_DONE:
-    dispatch(s, c);
+    call_handler(s, c);
     break;
   case NET_HTTP_PARSE_ERROR:
     reply_error(s, c, c->parser.status);
@@ -342,6 +364,8 @@ static void serve(struct net_http_server *s, struct conn *c) {
 
   c->more = false;
   for (;;) {
+    if (c->state == C_PENDING)
+      return;  /* its interest is 0 until the handler answers */
     if (c->state == C_WRITE) {
       int rc = flush(s, c);
       if (rc < 0) {
@@ -457,9 +481,11 @@ static int next_timeout(const struct net_http_server *s, uint64_t now) {
   uint64_t best = s->accept_resume_ms ? s->accept_resume_ms : UINT64_MAX;
   unsigned i;
 
+  if (s->pending > 0 && best > now + NET_HTTP_PENDING_POLL_MS)
+    best = now + NET_HTTP_PENDING_POLL_MS;
   for (i = 0; i < s->o.conns_max; i++) {
     const struct conn *c = &s->conns[i];
-    if (c->fd < 0)
+    if (c->fd < 0 || c->state == C_PENDING)
       continue;
     if (c->more)
       return 0;
@@ -471,7 +497,8 @@ static int next_timeout(const struct net_http_server *s, uint64_t now) {
   return best <= now ? 0 : (int)(best - now > 60000 ? 60000 : best - now);
 }
 
-/* Serve leftovers, close connections past their deadline. */
+/* Ask pending handlers again, serve leftovers, close connections past
+ * their deadline. */
 static void housekeeping(struct net_http_server *s) {
   uint64_t now = now_ms();
   unsigned i;
@@ -480,6 +507,12 @@ static void housekeeping(struct net_http_server *s) {
     pause_accept(s, false);
   for (i = 0; i < s->o.conns_max; i++) {
     struct conn *c = &s->conns[i];
+    if (c->fd >= 0 && c->state == C_PENDING) {
+      call_handler(s, c);
+      if (c->state != C_PENDING)
+        serve(s, c);  /* its reply, then any pipelined request */
+      continue;
+    }
     if (c->fd >= 0 && c->more)
       serve(s, c);
     if (c->fd < 0 || now < c->deadline_ms)
@@ -488,6 +521,16 @@ static void housekeeping(struct net_http_server *s) {
       core_stat_add(&s->stats.conns_timed_out, 1);
     conn_close(s, c);
   }
+}
+
+/* A pending connection only hears of hang-ups: then its request is
+ * dropped (net_http_handler_fn). */
+static void serve_event(struct net_http_server *s, struct conn *c,
+                        uint32_t events) {
+  if (c->state != C_PENDING)
+    serve(s, c);
+  else if (events & (EPOLLHUP | EPOLLERR))
+    conn_close(s, c);
 }
 
 static void *server_main(void *arg) {
@@ -508,7 +551,7 @@ static void *server_main(void *arg) {
       else if (ev[i].data.u64 == EV_LISTEN)
         accept_all(s);
       else if (s->conns[ev[i].data.u64].fd >= 0)
-        serve(s, &s->conns[ev[i].data.u64]);
+        serve_event(s, &s->conns[ev[i].data.u64], ev[i].events);
     }
     housekeeping(s);
   }

@@ -91,6 +91,7 @@
 #define NET_HTTP_LINGER_MS 1000            /* drain input after a final reply */
 #define NET_HTTP_LINGER_BYTES_MAX (1 << 20) /* input discarded while lingering */
 #define NET_HTTP_TURN_REQUESTS_MAX 16      /* requests served per connection turn */
+#define NET_HTTP_PENDING_POLL_MS 2         /* a pending handler is called again */
 /* Request bodies (reserved up front for a Content-Length) plus response
  * bodies held for clients, across all connections of one server: past it a
  * request gets 503 Retry-After. Not counted: the fixed buffers of each
@@ -155,6 +156,11 @@
 #define STOR_WRITE_RETRIES_MAX 3           /* a failed block write is retried */
 #define STOR_WRITE_RETRY_MS 200            /* ... this long after its failure */
 #define STOR_FLUSH_TIMEOUT_MS 10000        /* POST /api/v1/flush gives up */
+#define CORE_FLUSH_ROUND_GAP_MS 10         /* flush rounds start at most this
+                                              often (requests share rounds) */
+#define CORE_FLUSH_ROUND_TIMEOUT_MS (STOR_FLUSH_TIMEOUT_MS / 2) /* a round
+                                              gives up: a request waits for the
+                                              running round, then its own */
 #define STOR_RETENTION_TICK_MS 1000        /* retention runs this often */
 #define STOR_SEGMENTS_MAX 65536            /* segments a scan considers */
 #define STOR_BLOCK_POINTS_MAX (1u << 20)   /* points a block may hold (readers
@@ -181,8 +187,14 @@ _Static_assert(STOR_SEGMENT_BYTES_DEFAULT >= STOR_SEGMENT_BYTES_MIN &&
 _Static_assert(STOR_FSYNC_INTERVAL_MS_DEFAULT <= CORE_HEAD_AGE_MS_DEFAULT,
                "data sealed by age is durable soon after");
 _Static_assert(STOR_WRITE_RETRIES_MAX * STOR_WRITE_RETRY_MS <
-                   STOR_FLUSH_TIMEOUT_MS,
-               "a flush outlives the retries of a failing write");
+                   CORE_FLUSH_ROUND_TIMEOUT_MS,
+               "a flush round outlives the retries of a failing write");
+_Static_assert(2 * CORE_FLUSH_ROUND_TIMEOUT_MS <= STOR_FLUSH_TIMEOUT_MS &&
+                   CORE_FLUSH_ROUND_GAP_MS <= CORE_FLUSH_ROUND_TIMEOUT_MS,
+               "a flush request (the running round, then its own) is "
+               "answered within STOR_FLUSH_TIMEOUT_MS");
+_Static_assert(NET_HTTP_PENDING_POLL_MS <= CORE_FLUSH_ROUND_GAP_MS,
+               "a flush round's answer is seen before the next may start");
 _Static_assert(CORE_HEAD_KEY_BYTES_MAX >= CORE_SERIES_KEY_BYTES_MAX,
                "one maximal key fits a block's dictionary");
 _Static_assert(CORE_SHARDS_MAX <= 1024, "shard ids fit the stats label width");

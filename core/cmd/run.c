@@ -4,14 +4,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,6 +17,7 @@
 #include "core/cmd/cli.h"
 #include "core/cmd/config.h"
 #include "core/cmd/datadir.h"
+#include "core/cmd/flush.h"
 #include "core/base/fault.h"
 #include "core/cmd/run_types.h"
 #include "core/shard/shard.h"
@@ -168,10 +167,14 @@ static int open_listeners(struct core_config *c, struct core_shard *sh) {
   return rc;
 }
 
+static void send_all(struct core_runtime *rt, enum core_ctl_op op,
+                     uint64_t arg);
+
 static void stop_all(struct core_runtime *rt) {
   if (rt->query.http)
     net_http_server_stop(rt->query.http);
   rt->query.http = NULL;
+  send_all(rt, CORE_CTL_STOP, 0);
   for (unsigned i = 0; i < rt->shard_count; i++)
     core_shard_stop(&rt->shards[i]);
 }
@@ -228,8 +231,6 @@ static int start_shards(struct core_runtime *rt) {
     sh->cfg = shard_cfg(c);
     sh->efd = -1;
     sh->dir_fd = -1;
-    sh->flush_efd = rt->flush_efd;
-    sh->one = 1;
     rt->stats[i] = &sh->stats;
     rt->active_seg[i] = &sh->active_seg;
     if (prepare_storage(rt, sh) != 0)
@@ -244,14 +245,69 @@ static int start_shards(struct core_runtime *rt) {
   return 0;
 }
 
-static int run_flush(void *ctx);
+/*
+ * Send a control message to every running shard. The query thread
+ * (flushes) and the main thread (stop, reload) both send: ctl_lock makes
+ * them the ring's one producer. Nothing is sent once CORE_CTL_STOP went
+ * out: a stopped shard reads no more and its ring would fill.
+ */
+static void send_all(struct core_runtime *rt, enum core_ctl_op op,
+                     uint64_t arg) {
+  pthread_mutex_lock(&rt->ctl_lock);
+  for (unsigned i = 0; i < rt->shard_count && !rt->stopping; i++) {
+    struct core_shard *sh = &rt->shards[i];
+    if (!sh->started ||
+        __atomic_load_n(&sh->state, __ATOMIC_ACQUIRE) != CORE_SHARD_RUNNING)
+      continue;
+    while (core_shard_send(sh, op, arg) == -EAGAIN)
+      sched_yield();
+  }
+  if (op == CORE_CTL_STOP)
+    rt->stopping = 1;
+  pthread_mutex_unlock(&rt->ctl_lock);
+}
 
-/* GET /metrics: every shard's counters, then retention's. */
+static void flush_start(void *ctx, uint64_t gen) {
+  send_all(ctx, CORE_CTL_FLUSH, gen);
+}
+
+static int flush_answered(void *ctx, uint64_t gen, int *failed) {
+  const struct core_runtime *rt = ctx;
+
+  for (unsigned i = 0; i < rt->shard_count; i++) {
+    const struct core_shard *sh = &rt->shards[i];
+    if (__atomic_load_n(&sh->flush_answered, __ATOMIC_ACQUIRE) < gen)
+      return 0;
+    *failed |= __atomic_load_n(&sh->flush_failed, __ATOMIC_RELAXED);
+  }
+  return 1;
+}
+
+static int64_t mono_ms(void) {
+  struct timespec ts;
+
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* POST /api/v1/flush (query thread): net_query_env.flush, coalesced into
+ * rounds by core/cmd/flush.c. */
+static int run_flush(void *ctx, uint64_t *ticket) {
+  struct core_runtime *rt = ctx;
+  const struct core_flush_ops ops = {flush_start, flush_answered, rt};
+
+  if (*ticket == 0)
+    *ticket = core_flush_ticket(&rt->flush);
+  return core_flush_poll(&rt->flush, *ticket, mono_ms(), &ops);
+}
+
+/* GET /metrics: every shard's counters, then retention's and flushes'. */
 static int run_metrics(void *ctx, struct core_strbuf *out) {
   const struct core_runtime *rt = ctx;
   int rc = core_stats_render(rt->stats, rt->shard_count, out);
 
   stor_retention_render(&rt->retention, out);
+  core_flush_render(&rt->flush, out);
   return rc;
 }
 
@@ -389,16 +445,10 @@ static int start(struct core_runtime *rt) {
   memset(rt->shards, 0, sizeof(struct core_shard) * rt->shard_count);
   for (unsigned i = 0; i < rt->shard_count; i++) {
     struct core_shard *sh = &rt->shards[i];
-    sh->efd = sh->dir_fd = sh->udp_fd = sh->tcp_fd = sh->flush_efd = -1;
+    sh->efd = sh->dir_fd = sh->udp_fd = sh->tcp_fd = -1;
     sh->syslog_udp_fd = sh->syslog_tcp_fd = -1;
   }
-  rt->flush_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (rt->flush_efd < 0)
-    rc = core_cli_fail("run", "cannot create an eventfd: %s", strerror(errno));
-  else
-    rc = serve(rt);
-  if (rt->flush_efd >= 0)
-    close(rt->flush_efd);
+  rc = serve(rt);
   free(rt->shards);
   close(rt->lock_fd); /* the data directory is free for the next owner */
   return rc;
@@ -412,6 +462,7 @@ int core_run_main(int argc, char **argv) {
   if (rt == NULL)
     return core_cli_fail("run", "out of memory");
   memset(rt, 0, sizeof(*rt));
+  pthread_mutex_init(&rt->ctl_lock, NULL);
   core_config_defaults(&rt->cfg);
   rc = core_cli_parse(&(struct core_cli_spec){.cmd = "run",
                                                .help = run_help,
@@ -423,44 +474,7 @@ int core_run_main(int argc, char **argv) {
     rc = CORE_EXIT_OK; /* --help */
   else if (rc == 0)
     rc = start(rt);
+  pthread_mutex_destroy(&rt->ctl_lock);
   free(rt);
   return rc;
-}
-
-static int all_answered(const struct core_runtime *rt, uint64_t gen,
-                        int *failed) {
-  for (unsigned i = 0; i < rt->shard_count; i++) {
-    const struct core_shard *sh = &rt->shards[i];
-    if (__atomic_load_n(&sh->flush_answered, __ATOMIC_ACQUIRE) < gen)
-      return 0;
-    *failed |= __atomic_load_n(&sh->flush_failed, __ATOMIC_RELAXED);
-  }
-  return 1;
-}
-
-/*
- * POST /api/v1/flush (query thread, the one sender of control messages
- * while shards run): every shard seals its open block and makes every
- * sealed block durable; returns when all have answered: 0, -EIO when a
- * shard lost a block it should have kept, or -ETIMEDOUT after
- * STOR_FLUSH_TIMEOUT_MS.
- */
-static int run_flush(void *ctx) {
-  struct core_runtime *rt = ctx;
-  int64_t deadline = wall_ms() + STOR_FLUSH_TIMEOUT_MS;
-  uint64_t gen = ++rt->flush_gen, drained;
-  int failed = 0;
-
-  for (unsigned i = 0; i < rt->shard_count; i++)
-    while (core_shard_send(&rt->shards[i], CORE_CTL_FLUSH, gen) == -EAGAIN)
-      sched_yield();
-  while (!all_answered(rt, gen, &failed)) {
-    struct pollfd p = {.fd = rt->flush_efd, .events = POLLIN};
-    int64_t left = deadline - wall_ms();
-    if (left <= 0)
-      return -ETIMEDOUT;
-    if (poll(&p, 1, (int)left) > 0)
-      (void)!read(rt->flush_efd, &drained, sizeof(drained));
-  }
-  return failed ? -EIO : 0;
 }

@@ -4,7 +4,10 @@
 #ifndef SLUICE_CORE_CMD_RUN_TYPES_H
 #define SLUICE_CORE_CMD_RUN_TYPES_H
 
+#include <pthread.h>
+
 #include "core/cmd/config_types.h"
+#include "core/cmd/flush_types.h"
 #include "core/shard/shard_types.h"
 #include "core/shard/stats_types.h"
 #include "net/query/query_types.h"
@@ -17,8 +20,9 @@ struct core_runtime {
   struct core_shard *shards;                 /* shard_count, cache aligned */
   const struct core_stats *stats[CORE_SHARDS_MAX]; /* &shards[i].stats */
   struct net_query_env query;      /* what the query port is given */
-  int flush_efd;                   /* shards poke it when a flush is done */
-  uint64_t flush_gen;              /* last flush asked (query thread only) */
+  struct core_flush flush;         /* flush rounds (query thread only) */
+  pthread_mutex_t ctl_lock;        /* one sender of control messages */
+  int stopping;                    /* CORE_CTL_STOP sent (under ctl_lock) */
   const uint64_t *active_seg[CORE_SHARDS_MAX]; /* &shards[i].active_seg */
   struct stor_retention_stats retention; /* main thread writes, relaxed */
 };

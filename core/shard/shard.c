@@ -25,19 +25,14 @@ static void seal_heads(struct core_shard *sh) {
   core_loghead_seal(&sh->pipe.loghead);
 }
 
-/* Answer a flush: publish the generation, then poke the query thread. */
+/* Answer a flush: publish the generation (the query thread polls it). */
 static void flush_answer(void *ctx, uint64_t gen, int failed) {
   struct core_shard *sh = ctx;
-  struct io_uring_sqe *sqe;
 
   if (gen == 0)
     return; /* the shutdown flush has no one waiting */
   __atomic_store_n(&sh->flush_failed, failed, __ATOMIC_RELAXED);
   __atomic_store_n(&sh->flush_answered, gen, __ATOMIC_RELEASE);
-  sqe = core_ring_sqe(&sh->ring);
-  io_uring_prep_write(sqe, sh->flush_efd, &sh->one, sizeof(sh->one), 0);
-  io_uring_sqe_set_data64(sqe,
-                          core_ring_ud(sh->tag, CORE_SHARD_OP_FLUSH_ACK, 0));
 }
 
 static void on_flush(struct core_shard *sh, uint64_t gen) {
@@ -80,8 +75,7 @@ static void on_ctl(struct core_shard *sh) {
     arm_ctl(sh);
 }
 
-/* The shard's own handler on its ring: control reads (flush answers need
- * nothing when they complete). */
+/* The shard's own handler on its ring: control reads. */
 static void complete(void *ctx, const struct io_uring_cqe *cqe,
                      int64_t now_ms) {
   (void)now_ms;

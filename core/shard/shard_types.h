@@ -1,8 +1,8 @@
 /*
  * core/shard/shard_types.h - a shard: one pinned thread that owns one io_uring,
  * one pipeline, one store and one stats block, and shares nothing on the
- * data path. On its ring the shard is an owner too (control messages,
- * flush answers), beside the receive side (net/io.h) and the writer.
+ * data path. On its ring the shard is an owner too (control messages),
+ * beside the receive side (net/io.h) and the writer.
  */
 #ifndef SLUICE_CORE_SHARD_SHARD_TYPES_H
 #define SLUICE_CORE_SHARD_SHARD_TYPES_H
@@ -62,7 +62,6 @@ enum core_shard_state {
 /* The shard's own ops on its ring. */
 enum core_shard_op {
   CORE_SHARD_OP_CTL = 1,   /* read of the control eventfd */
-  CORE_SHARD_OP_FLUSH_ACK, /* eventfd write answering a flush */
 };
 
 struct core_shard {
@@ -86,10 +85,8 @@ struct core_shard {
   uint64_t next_seg_seq;            /* from recovery */
   uint64_t next_block_seq;
   uint64_t active_seg;              /* published by the writer */
-  int flush_efd;                    /* shared: answered flushes poke it */
   uint64_t flush_answered;          /* last flush generation answered */
   int flush_failed;                 /* ... and whether it lost data */
-  uint64_t one;                     /* source of the flush_efd write */
   pthread_t thread;
   int started;                      /* thread was created */
   int state;                        /* enum core_shard_state (atomic) */

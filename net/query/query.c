@@ -58,12 +58,18 @@ static void get_metrics(const struct net_query_env *env,
   render_http(env, &resp->body);
 }
 
-/* POST /api/v1/flush: 200 once every shard's sealed blocks are durable. */
+/* POST /api/v1/flush: 200 once every shard's sealed blocks are durable;
+ * pending (net/http.h) until then, so other clients are served meanwhile
+ * and concurrent flushes share rounds. */
 static void post_flush(const struct net_query_env *env,
                        struct net_http_response *resp) {
-  int rc = env->flush(env->ctx);
+  int rc = env->flush(env->ctx, &resp->pending_token);
   const char *body = "{\"status\":\"success\"}\n";
 
+  if (rc == -EINPROGRESS) {
+    resp->pending = true;
+    return;
+  }
   if (rc == -ETIMEDOUT) {
     resp->status = 503;
     net_http_response_header(resp, "Retry-After", "1");

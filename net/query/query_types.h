@@ -7,6 +7,8 @@
 #ifndef SLUICE_NET_QUERY_QUERY_TYPES_H
 #define SLUICE_NET_QUERY_QUERY_TYPES_H
 
+#include <stdint.h>
+
 struct core_strbuf;
 struct net_http_server;
 
@@ -19,9 +21,12 @@ struct net_query_env {
   int (*metrics)(void *ctx, struct core_strbuf *out);
   /*
    * POST /api/v1/flush: every shard seals and makes its blocks durable.
-   * Returns 0, -EIO when a block was lost, or -ETIMEDOUT.
+   * Never blocks: *ticket is 0 on a request's first call and the daemon
+   * sets it; call again with it while the answer is -EINPROGRESS.
+   * Returns 0 (durable), -EINPROGRESS, -EIO when a block was lost, or
+   * -ETIMEDOUT.
    */
-  int (*flush)(void *ctx);
+  int (*flush)(void *ctx, uint64_t *ticket);
   void *ctx;
   /* the server serving these routes, for its own counters on /metrics;
    * set (atomically) once it runs, NULL before */
