@@ -104,8 +104,24 @@ static void complete(void *ctx, const struct io_uring_cqe *cqe,
   }
 }
 
-uint64_t net_io_drain(struct net_io *io, int64_t now_ms) {
+void net_io_stop(struct net_io *io) {
+  if (io->stopping)
+    return;
   io->stopping = 1;
-  return net_udp_drain(io, now_ms) +
-         net_tcp_drain(io, now_ms);
+  for (int proto = 0; proto < NET_PROTOS; proto++)
+    if (io->udp_armed[proto])
+      net_io_cancel(io, net_io_ud(io, NET_OP_UDP_RECV, (uint64_t)proto));
+  net_tcp_cancel(io);
+  io_uring_submit(&io->ring->uring);
+}
+
+void net_io_drain(struct net_io *io, struct net_drain *d) {
+  int64_t now = core_ring_now_ms();
+
+  d->reads = d->left_bytes = 0;
+  d->cut = 0;
+  net_io_stop(io);
+  /* A UDP flood must not leave TCP's buffered bytes no time. */
+  net_udp_drain(io, now + (d->deadline_ms - now) / 2, d);
+  net_tcp_drain(io, d);
 }

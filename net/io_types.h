@@ -51,6 +51,19 @@ struct net_rx_stats {
 /* What a listener speaks; the low bits of its receive/accept user_data. */
 enum net_proto { NET_PROTO_STATSD = 0, NET_PROTO_SYSLOG, NET_PROTOS };
 
+/* A stop's read of the kernel's buffers (net_io_drain): its bounds in,
+ * what it did out. */
+struct net_drain {
+  int64_t deadline_ms;   /* in: read until then (core_ring_now_ms time) */
+  /* in: 1 while what is read can still be stored in time (the storage
+   * is not behind); checked before each read */
+  int (*keeping_up)(void *ctx);
+  void *ctx;
+  uint64_t reads;        /* out: UDP datagrams and TCP reads ingested */
+  uint64_t left_bytes;   /* out: TCP bytes buffered at the stop, unread */
+  int cut;               /* out: a bound ended it with data left */
+};
+
 /* What net_io_init needs: listening sockets (-1: off) and bounds. */
 struct net_io_cfg {
   int udp_fd, tcp_fd;               /* StatsD */

@@ -174,6 +174,11 @@
 
 /* ---- shutdown ------------------------------------------------------------ */
 #define CORE_STOP_TIMEOUT_MS 2000          /* SIGTERM to exit */
+#define CORE_STOP_READ_MS 500              /* shards read what the kernel
+                                              buffered until this long after
+                                              the stop began */
+#define CORE_STOP_STORE_MS 1500            /* ... and have every sealed block
+                                              durable by then */
 
 /* ---- relations ----------------------------------------------------------- */
 _Static_assert(STOR_WRITE_BUFS_COUNT >= 2, "one block encodes while one writes");
@@ -247,6 +252,10 @@ _Static_assert((CORE_CTL_RING_ENTRIES & (CORE_CTL_RING_ENTRIES - 1)) == 0,
                "control ring size is a power of two");
 _Static_assert(CORE_TICK_MS * 4 <= CORE_STOP_TIMEOUT_MS,
                "a shard notices stop well within the stop timeout");
+_Static_assert(CORE_STOP_READ_MS + 4 * CORE_TICK_MS <= CORE_STOP_STORE_MS &&
+                   CORE_STOP_STORE_MS + 250 <= CORE_STOP_TIMEOUT_MS,
+               "after reading, sealed blocks have time to become durable, "
+               "and then the threads to exit, within the stop timeout");
 _Static_assert(CORE_TICK_MS <= CORE_HEAD_AGE_MS_DEFAULT,
                "the tick is finer than the head age bound");
 _Static_assert(SIMD_NUMBER_BYTES_MAX >= 800,

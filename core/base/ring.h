@@ -46,6 +46,10 @@ unsigned core_ring_reap(struct core_ring *r);
  */
 int core_ring_wait_owner(struct core_ring *r, int tag);
 
+/* The same without waiting: handle owner `tag`'s completions that are
+ * ready, parking the others. Returns 0 or -ENOSPC as above. */
+int core_ring_poll_owner(struct core_ring *r, int tag);
+
 /* Submit and wait up to timeout_ms for one completion (not handled). */
 void core_ring_wait(struct core_ring *r, unsigned timeout_ms);
 

@@ -20,6 +20,7 @@
 #include "core/cmd/flush.h"
 #include "core/base/fault.h"
 #include "core/cmd/run_types.h"
+#include "core/base/ring.h"
 #include "core/shard/shard.h"
 #include "core/shard/stats.h"
 #include "net/http.h"
@@ -85,8 +86,9 @@ static const char run_help[] =
     "  -h, --help               show this help\n"
     "\n"
     "Signals: SIGTERM or SIGINT stops receiving, ingests what the kernel\n"
-    "already buffered, seals the open blocks, makes them durable and exits\n"
-    "0 within 2 s. At start every segment is checked and a torn tail is\n"
+    "already buffered (for at most 0.5 s, and while the disk keeps up),\n"
+    "seals the open blocks, makes them durable and exits 0 within 2 s.\n"
+    "At start every segment is checked and a torn tail is\n"
     "cut (logged, and counted in sluice_recovery_truncated_bytes_total).\n"
     "Exit codes: 0 ok, 1 runtime failure, 2 usage error.\n";
 
@@ -170,13 +172,30 @@ static int open_listeners(struct core_config *c, struct core_shard *sh) {
 static void send_all(struct core_runtime *rt, enum core_ctl_op op,
                      uint64_t arg);
 
-static void stop_all(struct core_runtime *rt) {
+/*
+ * Stop the shards, all at once (each drains by deadlines counted from now:
+ * CORE_STOP_READ_MS, CORE_STOP_STORE_MS), then the query port, which
+ * serves meanwhile (/metrics; a flush round the last seals answer).
+ * Returns CORE_EXIT_FAIL when a shard could not make its sealed blocks
+ * durable in time, else 0.
+ */
+static int stop_all(struct core_runtime *rt) {
+  int lost = 0;
+
+  send_all(rt, CORE_CTL_STOP, (uint64_t)core_ring_now_ms());
+  for (unsigned i = 0; i < rt->shard_count; i++) {
+    core_shard_join(&rt->shards[i]);
+    lost |= rt->shards[i].stop_lost;
+  }
+  __atomic_store_n(&rt->shards_down, lost ? 2 : 1, __ATOMIC_RELEASE);
   if (rt->query.http)
     net_http_server_stop(rt->query.http);
   rt->query.http = NULL;
-  send_all(rt, CORE_CTL_STOP, 0);
-  for (unsigned i = 0; i < rt->shard_count; i++)
-    core_shard_stop(&rt->shards[i]);
+  if (lost)
+    return core_cli_fail("run", "stop: sealed blocks were not all durable "
+                         "within %d ms; the disk did not keep up, and what "
+                         "was not written is lost", CORE_STOP_STORE_MS);
+  return 0;
 }
 
 /*
@@ -359,23 +378,33 @@ static void block_signals(sigset_t *set) {
   signal(SIGPIPE, SIG_IGN);
 }
 
-/* A stop that hangs must not hang the box's service manager: give up. */
+/*
+ * A stop that hangs must not hang the box's service manager: give up.
+ * When only the query port is left (a long query still running), what the
+ * shards sealed is durable already: that is a clean exit.
+ */
 static void *stop_watchdog(void *arg) {
+  const struct core_runtime *rt = arg;
   struct timespec t = {.tv_sec = CORE_STOP_TIMEOUT_MS / 1000,
                        .tv_nsec = (CORE_STOP_TIMEOUT_MS % 1000) * 1000000L};
 
-  (void)arg;
   nanosleep(&t, NULL);
+  if (__atomic_load_n(&rt->shards_down, __ATOMIC_ACQUIRE) == 1) {
+    fprintf(stderr, "sluice run: the query port did not stop within %d ms "
+            "(a query still running); exiting, all data durable\n",
+            CORE_STOP_TIMEOUT_MS);
+    _exit(CORE_EXIT_OK);
+  }
   fprintf(stderr, "sluice run: shards did not stop within %d ms; exiting\n",
           CORE_STOP_TIMEOUT_MS);
   _exit(CORE_EXIT_FAIL);
   return NULL;
 }
 
-static void arm_watchdog(void) {
+static void arm_watchdog(const struct core_runtime *rt) {
   pthread_t t;
 
-  if (pthread_create(&t, NULL, stop_watchdog, NULL) == 0)
+  if (pthread_create(&t, NULL, stop_watchdog, (void *)rt) == 0)
     pthread_detach(t);
 }
 
@@ -405,7 +434,7 @@ static int housekeep(struct core_runtime *rt, const sigset_t *set) {
 
 static int serve(struct core_runtime *rt) {
   sigset_t set;
-  int sig = 0, rc;
+  int sig = 0, rc, stop_rc;
 
   block_signals(&set);
   rc = start_shards(rt);
@@ -415,10 +444,10 @@ static int serve(struct core_runtime *rt) {
     announce(rt);
     sig = housekeep(rt, &set);
     fprintf(stderr, "sluice: %s: stopping\n", strsignal(sig));
-    arm_watchdog();
+    arm_watchdog(rt);
   }
-  stop_all(rt);
-  return rc;
+  stop_rc = stop_all(rt);
+  return rc != 0 ? rc : stop_rc;
 }
 
 static int start(struct core_runtime *rt) {

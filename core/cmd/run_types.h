@@ -23,6 +23,8 @@ struct core_runtime {
   struct core_flush flush;         /* flush rounds (query thread only) */
   pthread_mutex_t ctl_lock;        /* one sender of control messages */
   int stopping;                    /* CORE_CTL_STOP sent (under ctl_lock) */
+  int shards_down;                 /* 1: shards joined, all durable; 2: with
+                                      losses (atomic: the watchdog reads) */
   const uint64_t *active_seg[CORE_SHARDS_MAX]; /* &shards[i].active_seg */
   struct stor_retention_stats retention; /* main thread writes, relaxed */
 };

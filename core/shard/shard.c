@@ -4,6 +4,8 @@
 #include "core/shard/shard.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -63,8 +65,11 @@ static void on_ctl(struct core_shard *sh) {
 
   for (; head != tail; head++) {
     const struct core_ctl_msg *m = &r->msgs[head & (CORE_CTL_RING_ENTRIES - 1)];
-    if (m->op == CORE_CTL_STOP)
+    if (m->op == CORE_CTL_STOP) {
       sh->stop = 1;
+      sh->stop_began_ms = (int64_t)m->arg;
+      net_io_stop(&sh->io); /* nothing new while the loop winds down */
+    }
     else if (m->op == CORE_CTL_SEAL)
       seal_heads(sh);
     else if (m->op == CORE_CTL_FLUSH)
@@ -109,20 +114,40 @@ static void loop(struct core_shard *sh) {
   }
 }
 
-/* Stop: what was received by the kernel before now is still ingested,
- * and every sealed block made durable within the stop budget. */
+/*
+ * Stop, each step by a deadline counted from when the stop began: what the
+ * kernel had received by then is still ingested (read for at most
+ * CORE_STOP_READ_MS; senders that keep sending are cut there, and said
+ * so), then every sealed block is made durable (by CORE_STOP_STORE_MS;
+ * otherwise stop_lost, and the process exits 1).
+ */
 static void drain(struct core_shard *sh) {
+  int64_t t0 = sh->stop_began_ms;
+  struct net_drain d = {.deadline_ms = t0 + CORE_STOP_READ_MS,
+                        .keeping_up = core_store_keeping_up,
+                        .ctx = &sh->store};
+
   io_uring_submit(&sh->ring.uring);
   io_uring_get_events(&sh->ring.uring);
   core_ring_reap(&sh->ring);
-  net_io_drain(&sh->io, core_ring_now_ms());
+  net_io_drain(&sh->io, &d);
   io_uring_get_events(&sh->ring.uring);
   core_ring_reap(&sh->ring);
-  seal_heads(sh);
+  if (d.cut)
+    fprintf(stderr, "sluice: shard %u: stop: reading what the kernel held "
+            "was cut short (storage behind, or past %d ms): %" PRIu64
+            " TCP bytes (and any UDP datagrams still queued) are not "
+            "stored; senders that kept sending after the stop lose them\n",
+            sh->id, CORE_STOP_READ_MS, d.left_bytes);
+  /* The store's reaps may still hand the heads data already received
+   * (completions of the cancelled receives): seal until they stay empty. */
+  do {
+    seal_heads(sh);
+    sh->stop_lost = !core_store_drain(&sh->store, t0 + CORE_STOP_STORE_MS);
+  } while (!sh->stop_lost &&
+           (sh->pipe.head.count > 0 || sh->pipe.loghead.count > 0));
   core_stat_set(&sh->stats.ingest.head_points, 0);
   core_stat_set(&sh->stats.ingest.loghead_records, 0);
-  core_store_drain(&sh->store,
-                   core_ring_now_ms() + CORE_STOP_TIMEOUT_MS * 3 / 4);
 }
 
 static int pin(int cpu) {
@@ -289,11 +314,8 @@ int core_shard_send(struct core_shard *sh, enum core_ctl_op op, uint64_t arg) {
   return 0;
 }
 
-void core_shard_stop(struct core_shard *sh) {
+void core_shard_join(struct core_shard *sh) {
   if (sh->started) {
-    if (__atomic_load_n(&sh->state, __ATOMIC_ACQUIRE) == CORE_SHARD_RUNNING)
-      while (core_shard_send(sh, CORE_CTL_STOP, 0) == -EAGAIN)
-        sched_yield();
     pthread_join(sh->thread, NULL);
     sh->started = 0;
   }

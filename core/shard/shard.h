@@ -20,7 +20,12 @@ int core_shard_start(struct core_shard *sh);
  */
 int core_shard_send(struct core_shard *sh, enum core_ctl_op op, uint64_t arg);
 
-/* Ask the shard to stop and join its thread. Safe on a failed shard. */
-void core_shard_stop(struct core_shard *sh);
+/*
+ * Join the shard's thread, which CORE_CTL_STOP was sent to (or which
+ * failed to start), and close what the shard left open. Safe on a shard
+ * that never started. Afterwards sh->stop_lost tells whether its stop
+ * kept everything it sealed.
+ */
+void core_shard_join(struct core_shard *sh);
 
 #endif

@@ -31,7 +31,9 @@ struct core_shard_cfg {
 
 /* Control messages from the main thread. */
 enum core_ctl_op {
-  CORE_CTL_STOP = 1,   /* drain what is buffered, seal, exit the loop */
+  CORE_CTL_STOP = 1,   /* drain what is buffered, seal, make durable, exit
+                          the loop; arg: when the stop began
+                          (core_ring_now_ms), deadlines count from it */
   CORE_CTL_SEAL,       /* seal the open block now */
   CORE_CTL_FLUSH,      /* seal, then answer when durable; arg: generation */
 };
@@ -93,6 +95,9 @@ struct core_shard {
   int start_rc;
   const char *start_what;           /* what failed at start-up */
   int stop;                         /* loop exit requested */
+  int64_t stop_began_ms;            /* CORE_CTL_STOP's arg */
+  int stop_lost;                    /* blocks were not durable within
+                                       CORE_STOP_STORE_MS (read after join) */
 };
 
 #endif

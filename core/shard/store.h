@@ -57,6 +57,16 @@ void core_store_loghead_sink(struct core_loghead *h, void *ctx);
  */
 int core_store_flush(struct core_store *s, uint64_t gen);
 
+/*
+ * 1 while the writer keeps up: after handling the writer's completions
+ * that are ready (without waiting; others are parked), fewer than half
+ * its write buffers are queued or in flight (always 1 for a store that
+ * only counts). At stop (ctx: the store), reading what the kernel buffered
+ * ends when it returns 0: the disk is behind, and what is read then would
+ * not be durable within the stop's budget.
+ */
+int core_store_keeping_up(void *ctx);
+
 /* Time-driven work of the writer (retries, grouped fsync, segment age). */
 void core_store_tick(struct core_store *s);
 
