@@ -18,6 +18,7 @@
 #include "core/cmd/config.h"
 #include "core/cmd/datadir.h"
 #include "core/cmd/flush.h"
+#include "core/cmd/reload.h"
 #include "core/base/fault.h"
 #include "core/cmd/run_types.h"
 #include "core/base/ring.h"
@@ -82,9 +83,14 @@ static const char run_help[] =
     "\n"
     "  --config FILE            read options from FILE: 'name = value' lines,\n"
     "                           names as above without '--', '#' comments;\n"
-    "                           the command line overrides the file\n"
+    "                           the command line overrides the file; read\n"
+    "                           again on SIGHUP\n"
     "  -h, --help               show this help\n"
     "\n"
+    "SIGHUP re-reads the --config file(s): --retention, --max-disk-bytes,\n"
+    "--block-max-age-ms, --fsync-interval-ms, --segment-max-bytes and\n"
+    "--segment-max-age change live; other changes are logged as needing a\n"
+    "restart; a bad file changes nothing. No data is lost.\n"
     "Signals: SIGTERM or SIGINT stops receiving, ingests what the kernel\n"
     "already buffered (for at most 0.5 s, and while the disk keeps up),\n"
     "seals the open blocks, makes them durable and exits 0 within 2 s.\n"
@@ -100,15 +106,8 @@ static const char *const run_names[] = {
     "segment-max-bytes", "segment-max-age", "retention", "max-disk-bytes",
     "simd", NULL};
 
-static const char *addr_str(const struct core_addr *a, char *buf, size_t n) {
-  if (!a->enabled)
-    snprintf(buf, n, "off");
-  else if (strchr(a->host, ':'))
-    snprintf(buf, n, "[%s]:%u", a->host, (unsigned)a->port);
-  else
-    snprintf(buf, n, "%s:%u", a->host, (unsigned)a->port);
-  return buf;
-}
+static const struct core_cli_spec run_spec = {
+    .cmd = "run", .help = run_help, .names = run_names};
 
 /*
  * Open one shard's socket of a listener. Shard 0 (NET_SOCK_NEW) makes sure
@@ -132,11 +131,11 @@ static int open_listener(struct core_addr *a, int udp, int rcvbuf,
                          "this one); sluice does not share a port it did not "
                          "open: stop that process, or choose another port "
                          "for %s or set it off",
-                         kind, addr_str(a, s, sizeof(s)), flag, flag);
+                         kind, core_config_addr_str(a, s, sizeof(s)), flag, flag);
   if (*fd < 0)
     return core_cli_fail("run", "cannot listen on %s %s (%s): %s; choose "
                          "another address or set %s off",
-                         kind, addr_str(a, s, sizeof(s)), flag,
+                         kind, core_config_addr_str(a, s, sizeof(s)), flag,
                          strerror(-*fd), flag);
   if (a->port == 0)
     a->port = (uint16_t)net_sock_port(*fd);
@@ -350,7 +349,7 @@ static int start_http(struct core_runtime *rt) {
   if (rc < 0)
     return core_cli_fail("run", "cannot serve HTTP on %s (--http): %s; "
                          "choose another address or set --http off",
-                         addr_str(a, s, sizeof(s)), strerror(-rc));
+                         core_config_addr_str(a, s, sizeof(s)), strerror(-rc));
   __atomic_store_n(&rt->query.http, http, __ATOMIC_RELEASE);
   a->port = net_http_server_port(http);
   return 0;
@@ -362,11 +361,11 @@ static void announce(const struct core_runtime *rt) {
   fprintf(stderr,
           "sluice: %u shard(s); statsd udp %s, statsd tcp %s, syslog udp %s, "
           "syslog tcp %s, http %s; data %s\n",
-          rt->shard_count, addr_str(&rt->cfg.statsd_udp, u, sizeof(u)),
-          addr_str(&rt->cfg.statsd_tcp, t, sizeof(t)),
-          addr_str(&rt->cfg.syslog_udp, su, sizeof(su)),
-          addr_str(&rt->cfg.syslog_tcp, st, sizeof(st)),
-          addr_str(&rt->cfg.http, h, sizeof(h)), rt->cfg.data_dir);
+          rt->shard_count, core_config_addr_str(&rt->cfg.statsd_udp, u, sizeof(u)),
+          core_config_addr_str(&rt->cfg.statsd_tcp, t, sizeof(t)),
+          core_config_addr_str(&rt->cfg.syslog_udp, su, sizeof(su)),
+          core_config_addr_str(&rt->cfg.syslog_tcp, st, sizeof(st)),
+          core_config_addr_str(&rt->cfg.http, h, sizeof(h)), rt->cfg.data_dir);
 }
 
 /* Block the stop signals in every thread; the main thread waits for them. */
@@ -374,6 +373,7 @@ static void block_signals(sigset_t *set) {
   sigemptyset(set);
   sigaddset(set, SIGTERM);
   sigaddset(set, SIGINT);
+  sigaddset(set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, set, NULL);
   signal(SIGPIPE, SIG_IGN);
 }
@@ -415,6 +415,29 @@ static int64_t wall_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/*
+ * SIGHUP: re-read the config file(s). What changed of the live options
+ * (core/cmd/reload.c) goes into force: retention's bounds here, the
+ * shards' through control messages; the rest is logged as needing a
+ * restart. Sealed and open blocks are untouched: nothing is lost.
+ */
+static void reload(struct core_runtime *rt) {
+  struct core_config *c = &rt->cfg, *r = &rt->cfg_read;
+
+  if (!core_reload(&run_spec, rt->argc, rt->argv, r))
+    return;
+  c->retention_ms = r->retention_ms;
+  c->disk_bytes_max = r->disk_bytes_max;
+  c->block_max_age_ms = r->block_max_age_ms;
+  c->fsync_interval_ms = r->fsync_interval_ms;
+  c->segment_bytes_max = r->segment_bytes_max;
+  c->segment_age_ms_max = r->segment_age_ms_max;
+  send_all(rt, CORE_CTL_SET_BLOCK_AGE, c->block_max_age_ms);
+  send_all(rt, CORE_CTL_SET_FSYNC_INTERVAL, c->fsync_interval_ms);
+  send_all(rt, CORE_CTL_SET_SEGMENT_BYTES, c->segment_bytes_max);
+  send_all(rt, CORE_CTL_SET_SEGMENT_AGE, c->segment_age_ms_max);
+}
+
 /* The main thread's life: retention every tick until a stop signal. */
 static int housekeep(struct core_runtime *rt, const sigset_t *set) {
   struct timespec tick = {.tv_sec = STOR_RETENTION_TICK_MS / 1000,
@@ -427,7 +450,9 @@ static int housekeep(struct core_runtime *rt, const sigset_t *set) {
                        rt->cfg.retention_ms, rt->cfg.disk_bytes_max,
                        wall_ms(), &rt->retention);
     sig = sigtimedwait(set, NULL, &tick);
-    if (sig > 0)
+    if (sig == SIGHUP)
+      reload(rt); /* then retention runs at once with what changed */
+    else if (sig > 0)
       return sig;
   }
 }
@@ -493,10 +518,10 @@ int core_run_main(int argc, char **argv) {
   memset(rt, 0, sizeof(*rt));
   pthread_mutex_init(&rt->ctl_lock, NULL);
   core_config_defaults(&rt->cfg);
-  rc = core_cli_parse(&(struct core_cli_spec){.cmd = "run",
-                                               .help = run_help,
-                                               .names = run_names},
-                      argc, argv, &rt->cfg, &first);
+  rc = core_cli_parse(&run_spec, argc, argv, &rt->cfg, &first);
+  rt->argc = argc;
+  rt->argv = argv;
+  rt->cfg_read = rt->cfg; /* before port 0 turns into the port bound */
   if (rc == 0 && first < argc)
     rc = core_cli_usage("run", "unexpected argument '%s'", argv[first]);
   if (rc == 1)

@@ -14,7 +14,11 @@
 #include "storage/retention.h"
 
 struct core_runtime {
-  struct core_config cfg;
+  struct core_config cfg;          /* in force; ports bound (port 0 too) */
+  struct core_config cfg_read;     /* as read from argv and --config files
+                                      (SIGHUP compares the files with it) */
+  int argc;                        /* `run`'s, for SIGHUP's re-read */
+  char **argv;
   int lock_fd;                     /* holds <data-dir>/LOCK (datadir.h) */
   unsigned shard_count;
   struct core_shard *shards;                 /* shard_count, cache aligned */

@@ -57,6 +57,22 @@ static void arm_ctl(struct core_shard *sh) {
   io_uring_sqe_set_data64(sqe, core_ring_ud(sh->tag, CORE_SHARD_OP_CTL, 0));
 }
 
+/* A new value for an option the shard takes live (SIGHUP). */
+static void set_option(struct core_shard *sh, uint32_t op, uint64_t v) {
+  struct core_shard_cfg *c = &sh->cfg;
+
+  if (op == CORE_CTL_SET_BLOCK_AGE)
+    c->block_max_age_ms = (uint32_t)v;
+  else if (op == CORE_CTL_SET_FSYNC_INTERVAL)
+    c->fsync_interval_ms = (uint32_t)v;
+  else if (op == CORE_CTL_SET_SEGMENT_BYTES)
+    c->segment_bytes_max = v;
+  else if (op == CORE_CTL_SET_SEGMENT_AGE)
+    c->segment_age_ms_max = v;
+  core_store_set_limits(&sh->store, c->fsync_interval_ms,
+                        c->segment_bytes_max, c->segment_age_ms_max);
+}
+
 /* Handle every queued control message, then wait for the next. */
 static void on_ctl(struct core_shard *sh) {
   struct core_ctl_ring *r = &sh->ctl;
@@ -74,6 +90,8 @@ static void on_ctl(struct core_shard *sh) {
       seal_heads(sh);
     else if (m->op == CORE_CTL_FLUSH)
       on_flush(sh, m->arg);
+    else
+      set_option(sh, m->op, m->arg);
   }
   __atomic_store_n(&r->head, head, __ATOMIC_RELEASE);
   if (!sh->stop)

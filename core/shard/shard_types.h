@@ -36,6 +36,11 @@ enum core_ctl_op {
                           (core_ring_now_ms), deadlines count from it */
   CORE_CTL_SEAL,       /* seal the open block now */
   CORE_CTL_FLUSH,      /* seal, then answer when durable; arg: generation */
+  /* SIGHUP: a new value (arg) for one of the options a shard takes live */
+  CORE_CTL_SET_BLOCK_AGE,       /* --block-max-age-ms */
+  CORE_CTL_SET_FSYNC_INTERVAL,  /* --fsync-interval-ms */
+  CORE_CTL_SET_SEGMENT_BYTES,   /* --segment-max-bytes */
+  CORE_CTL_SET_SEGMENT_AGE,     /* --segment-max-age (ms) */
 };
 
 struct core_ctl_msg {

@@ -117,6 +117,15 @@ int core_store_flush(struct core_store *s, uint64_t gen) {
   return stor_writer_flush(&s->writer, gen, core_ring_now_ms());
 }
 
+void core_store_set_limits(struct core_store *s, uint32_t fsync_interval_ms,
+                           uint64_t segment_bytes_max,
+                           uint64_t segment_age_ms_max) {
+  /* The writer reads its cfg at each decision (storage/writer.c). */
+  s->writer.cfg.fsync_interval_ms = fsync_interval_ms;
+  s->writer.cfg.segment_bytes_max = segment_bytes_max;
+  s->writer.cfg.segment_age_ms_max = segment_age_ms_max;
+}
+
 int core_store_keeping_up(void *ctx) {
   struct core_store *s = ctx;
 

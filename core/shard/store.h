@@ -67,6 +67,15 @@ int core_store_flush(struct core_store *s, uint64_t gen);
  */
 int core_store_keeping_up(void *ctx);
 
+/*
+ * New bounds for the writer (SIGHUP): grouped fsync interval and when a
+ * segment is closed; they count from the next fsync or seal on. No-op for
+ * a store that only counts.
+ */
+void core_store_set_limits(struct core_store *s, uint32_t fsync_interval_ms,
+                           uint64_t segment_bytes_max,
+                           uint64_t segment_age_ms_max);
+
 /* Time-driven work of the writer (retries, grouped fsync, segment age). */
 void core_store_tick(struct core_store *s);
 
