@@ -28,6 +28,7 @@
 #include "net/query/query.h"
 #include "net/sock.h"
 #include "simd/simd.h"
+#include "core/base/stat.h"
 #include "storage/recover.h"
 #include "storage/retention.h"
 
@@ -44,7 +45,8 @@ static const char run_help[] =
     "  --syslog-tcp ADDR        syslog over TCP, octet-counted or '\\n'-framed\n"
     "                           (RFC 6587, told apart per connection)\n"
     "                           [0.0.0.0:5514]\n"
-    "  --http ADDR              query port: /health, /metrics, /api/v1/*\n"
+    "  --http ADDR              query port: /-/healthy, /-/ready, /metrics,\n"
+    "                           /api/v1/*\n"
     "                           [127.0.0.1:9400]\n"
     "  --http-memory-bytes N    request and response bodies the query port\n"
     "                           holds at once; past it requests get 503\n"
@@ -218,8 +220,9 @@ static int prepare_storage(struct core_runtime *rt, struct core_shard *sh) {
   if (rc < 0)
     return core_cli_fail("run", "cannot read \"%s\": %s", path,
                          strerror(-rc));
-  sh->stats.stor.recovery_truncated_bytes = r.truncated_bytes;
-  sh->stats.stor.recovery_segments = r.segments;
+  /* the query port may be rendering these already */
+  core_stat_set(&sh->stats.stor.recovery_truncated_bytes, r.truncated_bytes);
+  core_stat_set(&sh->stats.stor.recovery_segments, r.segments);
   sh->next_seg_seq = r.max_seg_seq + 1;
   sh->next_block_seq = r.max_block_seq + 1;
   return 0;
@@ -249,8 +252,6 @@ static int start_shards(struct core_runtime *rt) {
     sh->cfg = shard_cfg(c);
     sh->efd = -1;
     sh->dir_fd = -1;
-    rt->stats[i] = &sh->stats;
-    rt->active_seg[i] = &sh->active_seg;
     if (prepare_storage(rt, sh) != 0)
       return CORE_EXIT_FAIL;
     if (open_listeners(c, sh) != 0)
@@ -308,12 +309,27 @@ static int64_t mono_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* GET /-/ready (query thread): net_query_env.not_ready. */
+static const char *run_not_ready(void *ctx) {
+  const struct core_runtime *rt = ctx;
+  int phase = __atomic_load_n(&rt->phase, __ATOMIC_ACQUIRE);
+
+  if (phase == RUN_READY)
+    return NULL;
+  return phase == RUN_STARTING
+             ? "starting: recovering segments and opening listeners"
+             : "stopping";
+}
+
 /* POST /api/v1/flush (query thread): net_query_env.flush, coalesced into
- * rounds by core/cmd/flush.c. */
+ * rounds by core/cmd/flush.c; refused while not ready (no shard to ask
+ * yet, or shards that no longer answer). */
 static int run_flush(void *ctx, uint64_t *ticket) {
   struct core_runtime *rt = ctx;
   const struct core_flush_ops ops = {flush_start, flush_answered, rt};
 
+  if (*ticket == 0 && run_not_ready(rt) != NULL)
+    return -EAGAIN;
   if (*ticket == 0)
     *ticket = core_flush_ticket(&rt->flush);
   return core_flush_poll(&rt->flush, *ticket, mono_ms(), &ops);
@@ -337,10 +353,14 @@ static int start_http(struct core_runtime *rt) {
 
   if (!a->enabled)
     return 0;
-  rt->query = (struct net_query_env){.data_dir = rt->cfg.data_dir,
-                                     .metrics = run_metrics,
-                                     .flush = run_flush,
-                                     .ctx = rt};
+  rt->query = (struct net_query_env){
+      .data_dir = rt->cfg.data_dir,
+      .metrics = run_metrics,
+      .flush = run_flush,
+      .not_ready = run_not_ready,
+      .version = SLUICE_VERSION,
+      .simd = simd_level_name(simd_get_level()),
+      .ctx = rt};
   rc = net_http_server_start_opts(
       &http, &(struct net_http_server_opts){
                  .host = a->host, .port = a->port, .fn = net_query_handle,
@@ -462,12 +482,16 @@ static int serve(struct core_runtime *rt) {
   int sig = 0, rc, stop_rc;
 
   block_signals(&set);
-  rc = start_shards(rt);
+  /* The query port first: alive (/-/healthy) while recovery runs, ready
+   * (/-/ready) once every shard recovered and listens. */
+  rc = start_http(rt);
   if (rc == 0)
-    rc = start_http(rt);
+    rc = start_shards(rt);
   if (rc == 0) {
+    __atomic_store_n(&rt->phase, RUN_READY, __ATOMIC_RELEASE);
     announce(rt);
     sig = housekeep(rt, &set);
+    __atomic_store_n(&rt->phase, RUN_STOPPING, __ATOMIC_RELEASE);
     fprintf(stderr, "sluice: %s: stopping\n", strsignal(sig));
     arm_watchdog(rt);
   }
@@ -501,6 +525,8 @@ static int start(struct core_runtime *rt) {
     struct core_shard *sh = &rt->shards[i];
     sh->efd = sh->dir_fd = sh->udp_fd = sh->tcp_fd = -1;
     sh->syslog_udp_fd = sh->syslog_tcp_fd = -1;
+    rt->stats[i] = &sh->stats; /* /metrics may render them from now on */
+    rt->active_seg[i] = &sh->active_seg;
   }
   rc = serve(rt);
   free(rt->shards);

@@ -13,6 +13,13 @@
 #include "net/query/query_types.h"
 #include "storage/retention.h"
 
+/* Where the daemon is in its life (core_runtime.phase; /-/ready). */
+enum run_phase {
+  RUN_STARTING = 0, /* query port up; recovery, listeners, shards starting */
+  RUN_READY,        /* every shard recovered, listens and runs */
+  RUN_STOPPING,     /* a stop signal came */
+};
+
 struct core_runtime {
   struct core_config cfg;          /* in force; ports bound (port 0 too) */
   struct core_config cfg_read;     /* as read from argv and --config files
@@ -26,6 +33,7 @@ struct core_runtime {
   struct net_query_env query;      /* what the query port is given */
   struct core_flush flush;         /* flush rounds (query thread only) */
   pthread_mutex_t ctl_lock;        /* one sender of control messages */
+  int phase;                       /* enum run_phase (atomic) */
   int stopping;                    /* CORE_CTL_STOP sent (under ctl_lock) */
   int shards_down;                 /* 1: shards joined, all durable; 2: with
                                       losses (atomic: the watchdog reads) */
