@@ -32,4 +32,8 @@ void net_tcp_drain(struct net_io *io, struct net_drain *d);
 void net_tcp_cancel(struct net_io *io);
 void net_io_cancel(struct net_io *io, uint64_t cancel_ud);
 
+/* 1 while received data is ingested: always before the stop; after it,
+ * while the stop's bounds allow (else 0, and the drain's cut is set). */
+int net_io_may_ingest(struct net_io *io);
+
 #endif

@@ -243,8 +243,11 @@ void net_tcp_complete_recv(struct net_io *io, const struct io_uring_cqe *cqe,
   if (c != NULL && cqe->res > 0 && (cqe->flags & IORING_CQE_F_BUFFER)) {
     core_stat_add(&st->rx_datagrams[listener_of(c)], 1);
     core_stat_add(&st->rx_bytes[listener_of(c)], (uint64_t)cqe->res);
-    ingest(io, p, slot, net_bufring_buf(&io->tcp_bufs, bid),
-           (size_t)cqe->res, now_ms);
+    if (net_io_may_ingest(io))
+      ingest(io, p, slot, net_bufring_buf(&io->tcp_bufs, bid),
+             (size_t)cqe->res, now_ms);
+    else
+      io->drain->left_bytes += (uint64_t)cqe->res; /* past the stop's bounds */
   }
   if (cqe->flags & IORING_CQE_F_BUFFER)
     net_bufring_recycle(&io->tcp_bufs, bid);
@@ -324,10 +327,6 @@ static void drain_read(struct net_io *io, uint32_t i, uint32_t *left,
   ingest(io, io->pipe, i, io->scratch, (size_t)r, now_ms);
 }
 
-static int may_read(const struct net_drain *d, int64_t now_ms) {
-  return now_ms < d->deadline_ms && d->keeping_up(d->ctx);
-}
-
 void net_tcp_drain(struct net_io *io, struct net_drain *d) {
   uint32_t left[NET_TCP_CONNS_PER_SHARD_MAX];
   uint64_t pending = 0;
@@ -335,8 +334,8 @@ void net_tcp_drain(struct net_io *io, struct net_drain *d) {
 
   for (uint32_t i = 0; i < io->conns_max; i++)
     pending += left[i] = queued(&io->conns[i]);
-  while (pending > 0 && may_read(d, now)) {
-    for (uint32_t i = 0; i < io->conns_max && may_read(d, now); i++) {
+  while (pending > 0 && net_io_may_ingest(io)) {
+    for (uint32_t i = 0; i < io->conns_max && net_io_may_ingest(io); i++) {
       uint32_t before = left[i];
       if (before == 0)
         continue;

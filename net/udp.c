@@ -79,7 +79,10 @@ static void one_datagram(struct net_io *io, enum net_proto proto, char *buf, int
   }
   payload = io_uring_recvmsg_payload(o, &io->udp_msg);
   n = io_uring_recvmsg_payload_length(o, len, &io->udp_msg);
-  ingest(io, proto, payload, n, now_ms);
+  if (net_io_may_ingest(io))
+    ingest(io, proto, payload, n, now_ms);
+  else
+    io->drain->left_datagrams++; /* received after the stop's bounds */
 }
 
 void net_udp_complete(struct net_io *io, const struct io_uring_cqe *cqe, int64_t now_ms) {
@@ -114,7 +117,7 @@ void net_udp_drain(struct net_io *io, int64_t deadline_ms,
     for (;;) {
       ssize_t r;
       if (d->reads >= NET_DRAIN_DATAGRAMS_MAX || now >= deadline_ms ||
-          !d->keeping_up(d->ctx)) {
+          !net_io_may_ingest(io)) {
         d->cut = 1;
         return;
       }

@@ -101,12 +101,16 @@ static void park(struct core_ring *r, const struct io_uring_cqe *cqe) {
   p->cqes[(p->head + p->len++) % CORE_RING_PARKED_MAX] = *cqe;
 }
 
+static int braked(const struct core_ring *r) {
+  return r->brake != NULL && __atomic_load_n(r->brake, __ATOMIC_RELAXED);
+}
+
 /* Parked completions, oldest first (more may be parked while these run). */
 static unsigned run_parked(struct core_ring *r) {
   struct core_ring_parked *p = &r->parked;
   unsigned n = 0;
 
-  while (p->len > 0) {
+  while (p->len > 0 && !braked(r)) {
     struct io_uring_cqe cqe = p->cqes[p->head];
     p->head = (p->head + 1) % CORE_RING_PARKED_MAX;
     p->len--;
@@ -121,7 +125,7 @@ unsigned core_ring_reap(struct core_ring *r) {
   unsigned n = run_parked(r), taken = 0;
   int64_t t = core_ring_now_ms();
 
-  while (taken < 2 * CORE_RING_ENTRIES && take(r, &c)) {
+  while (taken < 2 * CORE_RING_ENTRIES && !braked(r) && take(r, &c)) {
     taken++;
     dispatch(r, &c, t);
   }

@@ -33,7 +33,9 @@ struct io_uring_sqe *core_ring_sqe(struct core_ring *r);
 /*
  * Handle parked completions, then up to twice the ring's entries from the
  * CQ (so the caller's ticks keep running under load), then what handling
- * parked. No system call. Returns how many completions were handled.
+ * parked; all of it cut short when the ring's brake is on
+ * (ring_types.h). No system call. Returns how many completions were
+ * handled.
  */
 unsigned core_ring_reap(struct core_ring *r);
 

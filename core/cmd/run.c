@@ -170,9 +170,6 @@ static int open_listeners(struct core_config *c, struct core_shard *sh) {
   return rc;
 }
 
-static void send_all(struct core_runtime *rt, enum core_ctl_op op,
-                     uint64_t arg);
-
 /*
  * Stop the shards, all at once (each drains by deadlines counted from now:
  * CORE_STOP_READ_MS, CORE_STOP_STORE_MS), then the query port, which
@@ -181,9 +178,18 @@ static void send_all(struct core_runtime *rt, enum core_ctl_op op,
  * durable in time, else 0.
  */
 static int stop_all(struct core_runtime *rt) {
+  int64_t t0 = core_ring_now_ms();
   int lost = 0;
 
-  send_all(rt, CORE_CTL_STOP, (uint64_t)core_ring_now_ms());
+  pthread_mutex_lock(&rt->ctl_lock);
+  for (unsigned i = 0; i < rt->shard_count; i++) {
+    struct core_shard *sh = &rt->shards[i];
+    if (sh->started &&
+        __atomic_load_n(&sh->state, __ATOMIC_ACQUIRE) == CORE_SHARD_RUNNING)
+      core_shard_request_stop(sh, t0);
+  }
+  rt->stopping = 1; /* no more control messages */
+  pthread_mutex_unlock(&rt->ctl_lock);
   for (unsigned i = 0; i < rt->shard_count; i++) {
     core_shard_join(&rt->shards[i]);
     lost |= rt->shards[i].stop_lost;
@@ -266,9 +272,9 @@ static int start_shards(struct core_runtime *rt) {
 
 /*
  * Send a control message to every running shard. The query thread
- * (flushes) and the main thread (stop, reload) both send: ctl_lock makes
- * them the ring's one producer. Nothing is sent once CORE_CTL_STOP went
- * out: a stopped shard reads no more and its ring would fill.
+ * (flushes) and the main thread (reload, stop) both send: ctl_lock makes
+ * them the ring's one producer. Nothing is sent once the stop went out
+ * (stop_all): a stopped shard reads no more and its ring would fill.
  */
 static void send_all(struct core_runtime *rt, enum core_ctl_op op,
                      uint64_t arg) {
@@ -281,8 +287,6 @@ static void send_all(struct core_runtime *rt, enum core_ctl_op op,
     while (core_shard_send(sh, op, arg) == -EAGAIN)
       sched_yield();
   }
-  if (op == CORE_CTL_STOP)
-    rt->stopping = 1;
   pthread_mutex_unlock(&rt->ctl_lock);
 }
 

@@ -73,6 +73,24 @@ static void set_option(struct core_shard *sh, uint32_t op, uint64_t v) {
                         c->segment_bytes_max, c->segment_age_ms_max);
 }
 
+/*
+ * The stop began at t0 (core_ring_now_ms): nothing new is received, and
+ * what was received is ingested only until t0 + CORE_STOP_READ_MS and
+ * while the storage keeps up (what is read later could not be durable in
+ * time); the loop winds down and drain() follows.
+ */
+static void begin_stop(struct core_shard *sh, int64_t t0) {
+  if (sh->stop)
+    return;
+  sh->ring.brake = NULL; /* reaps run whole again: ingesting is bounded */
+  sh->stop = 1;
+  sh->stop_began_ms = t0;
+  sh->drain = (struct net_drain){.deadline_ms = t0 + CORE_STOP_READ_MS,
+                                 .keeping_up = core_store_keeping_up,
+                                 .ctx = &sh->store};
+  net_io_stop(&sh->io, &sh->drain);
+}
+
 /* Handle every queued control message, then wait for the next. */
 static void on_ctl(struct core_shard *sh) {
   struct core_ctl_ring *r = &sh->ctl;
@@ -81,11 +99,8 @@ static void on_ctl(struct core_shard *sh) {
 
   for (; head != tail; head++) {
     const struct core_ctl_msg *m = &r->msgs[head & (CORE_CTL_RING_ENTRIES - 1)];
-    if (m->op == CORE_CTL_STOP) {
-      sh->stop = 1;
-      sh->stop_began_ms = (int64_t)m->arg;
-      net_io_stop(&sh->io); /* nothing new while the loop winds down */
-    }
+    if (m->op == CORE_CTL_STOP)
+      begin_stop(sh, (int64_t)m->arg);
     else if (m->op == CORE_CTL_SEAL)
       seal_heads(sh);
     else if (m->op == CORE_CTL_FLUSH)
@@ -128,35 +143,36 @@ static void loop(struct core_shard *sh) {
     if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EBUSY)
       core_stat_add(&sh->stats.rx.rx_errors, 1);
     core_ring_reap(&sh->ring);
+    if (__atomic_load_n(&sh->stop_requested, __ATOMIC_ACQUIRE))
+      begin_stop(sh, __atomic_load_n(&sh->stop_t0, __ATOMIC_RELAXED));
     tick(sh);
   }
 }
 
 /*
- * Stop, each step by a deadline counted from when the stop began: what the
- * kernel had received by then is still ingested (read for at most
- * CORE_STOP_READ_MS; senders that keep sending are cut there, and said
- * so), then every sealed block is made durable (by CORE_STOP_STORE_MS;
- * otherwise stop_lost, and the process exits 1).
+ * Stop (begin_stop), each step by a deadline counted from when the stop
+ * began: what the kernel had received by then is still ingested within
+ * the stop's bounds (begin_stop; senders that keep sending are cut, and
+ * that is said), then every sealed block is made durable (by
+ * CORE_STOP_STORE_MS; otherwise stop_lost, and the process exits 1).
  */
 static void drain(struct core_shard *sh) {
+  const struct net_drain *d = &sh->drain;
   int64_t t0 = sh->stop_began_ms;
-  struct net_drain d = {.deadline_ms = t0 + CORE_STOP_READ_MS,
-                        .keeping_up = core_store_keeping_up,
-                        .ctx = &sh->store};
 
   io_uring_submit(&sh->ring.uring);
   io_uring_get_events(&sh->ring.uring);
   core_ring_reap(&sh->ring);
-  net_io_drain(&sh->io, &d);
+  net_io_drain(&sh->io);
   io_uring_get_events(&sh->ring.uring);
   core_ring_reap(&sh->ring);
-  if (d.cut)
-    fprintf(stderr, "sluice: shard %u: stop: reading what the kernel held "
+  if (d->cut)
+    fprintf(stderr, "sluice: shard %u: stop: ingesting what was received "
             "was cut short (storage behind, or past %d ms): %" PRIu64
-            " TCP bytes (and any UDP datagrams still queued) are not "
-            "stored; senders that kept sending after the stop lose them\n",
-            sh->id, CORE_STOP_READ_MS, d.left_bytes);
+            " TCP bytes and %" PRIu64 " UDP datagrams (and any still "
+            "queued) are not stored; senders that kept sending after the "
+            "stop lose them\n",
+            sh->id, CORE_STOP_READ_MS, d->left_bytes, d->left_datagrams);
   /* The store's reaps may still hand the heads data already received
    * (completions of the cancelled receives): seal until they stay empty. */
   do {
@@ -206,6 +222,7 @@ static int setup_ring(struct core_shard *sh) {
   if ((rc = core_ring_register(&sh->ring, complete, sh)) < 0)
     return rc;
   sh->tag = rc;
+  sh->ring.brake = &sh->stop_requested;
   core_store_init(&sh->store, &sh->ring, &sh->stats);
   return 0;
 }
@@ -330,6 +347,13 @@ int core_shard_send(struct core_shard *sh, enum core_ctl_op op, uint64_t arg) {
   if (write(sh->efd, &one, sizeof(one)) != sizeof(one))
     return -errno;
   return 0;
+}
+
+void core_shard_request_stop(struct core_shard *sh, int64_t t0) {
+  __atomic_store_n(&sh->stop_t0, t0, __ATOMIC_RELAXED);
+  __atomic_store_n(&sh->stop_requested, 1, __ATOMIC_RELEASE);
+  while (core_shard_send(sh, CORE_CTL_STOP, (uint64_t)t0) == -EAGAIN)
+    sched_yield();
 }
 
 void core_shard_join(struct core_shard *sh) {

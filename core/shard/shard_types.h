@@ -100,7 +100,12 @@ struct core_shard {
   int start_rc;
   const char *start_what;           /* what failed at start-up */
   int stop;                         /* loop exit requested */
-  int64_t stop_began_ms;            /* CORE_CTL_STOP's arg */
+  int stop_requested;               /* atomic, set by core_shard_request_stop:
+                                       the ring's brake (seen between two
+                                       completions, before CORE_CTL_STOP) */
+  int64_t stop_t0;                  /* atomic: when the stop began */
+  int64_t stop_began_ms;            /* the stop's t0, as the shard took it */
+  struct net_drain drain;           /* the stop's bounds on receiving */
   int stop_lost;                    /* blocks were not durable within
                                        CORE_STOP_STORE_MS (read after join) */
 };
