@@ -38,7 +38,7 @@
 #include "core/base/stat.h"
 #include "net/http_clients.h"
 
-enum { C_READ = 0, C_WRITE, C_LINGER };
+enum { C_READ = 0, C_WRITE, C_LINGER, C_PENDING };
 
 /* What a connection's deadline bounds now. */
 enum {
@@ -59,7 +59,8 @@ enum { WHY_NONE = 0, WHY_CONNS, WHY_CLIENT };
 
 struct conn {
   int fd;                        /* -1: free slot */
-  int state;                     /* C_READ, C_WRITE, C_LINGER */
+  int state;                     /* C_READ, C_WRITE, C_LINGER, C_PENDING
+                                    (the handler is to be called again) */
   uint32_t events;               /* epoll interest */
   bool more;                     /* unparsed input left after a turn */
   bool close_after;              /* the reply being written is final */
@@ -88,6 +89,7 @@ struct net_http_server {
   bool thread_started;
   pthread_t thread;
   unsigned conns_open;           /* general and reserve */
+  unsigned pending;              /* connections in C_PENDING */
   unsigned reserve_open;
   unsigned general_max;          /* o.conns_max less the reserve */
   unsigned reserve_max;
@@ -133,6 +135,9 @@ static void resp_release(struct net_http_server *s, struct conn *c) {
 }
 
 static void conn_close(struct net_http_server *s, struct conn *c) {
+  if (c->state == C_PENDING)
+    s->pending--;
+  c->state = C_READ;
   epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
   close(c->fd);
   c->fd = -1;
@@ -210,6 +215,8 @@ static void resp_init(struct net_http_response *r, int status) {
   r->content_type = "text/plain; charset=utf-8";
   core_strbuf_init(&r->body, NET_HTTP_RESPONSE_BYTES_MAX);
   r->close = false;
+  r->pending = false;
+  r->pending_token = 0;
   r->headers_len = 0;
   r->headers[0] = '\0';
 }
@@ -314,15 +321,31 @@ static void hold_response(struct net_http_server *s, struct conn *c,
   build_head(c, false, keep_alive && !r->close);
 }
 
-/* Give a complete request to the handler and queue its reply. */
-static void dispatch(struct net_http_server *s, struct conn *c) {
+/*
+ * Call the handler for the parsed request (again, when it was pending: with
+ * its token) and queue its reply, or leave the connection C_PENDING (no
+ * deadline runs then: the handler bounds its own wait).
+ */
+static void call_handler(struct net_http_server *s, struct conn *c) {
   const struct net_http_request *req = &c->parser.req;
   struct net_http_response *r = &c->resp;
   bool head_method = req->method_id == NET_HTTP_METHOD_HEAD;
   bool keep = req->keep_alive && !c->reserve;  /* a probe slot turns over */
+  uint64_t token = c->state == C_PENDING ? r->pending_token : 0;
 
+  core_strbuf_free(&r->body);
   resp_init(r, 200);
+  r->pending_token = token;
   s->o.fn(req, r, s->o.ctx);
+  if (r->pending) {
+    if (c->state != C_PENDING)
+      s->pending++;
+    c->state = C_PENDING;
+    set_interest(s, c, 0);  /* hang-ups still wake us: EPOLLHUP, EPOLLERR */
+    return;
+  }
+  if (c->state == C_PENDING)
+    s->pending--;
   core_stat_add(&s->stats.requests, 1);
   /* The request body's budget is free before the response takes some. */
   net_http_parser_reset(&c->parser);
@@ -456,7 +479,7 @@ static void parse_step(struct net_http_server *s, struct conn *c) {
     queue_continue(c);
     break;
   case NET_HTTP_PARSE_DONE:
-    dispatch(s, c);
+    call_handler(s, c);
     break;
   case NET_HTTP_PARSE_ERROR:
     reply_error(s, c, c->parser.status);
@@ -470,6 +493,8 @@ static void serve(struct net_http_server *s, struct conn *c) {
 
   c->more = false;
   for (;;) {
+    if (c->state == C_PENDING)
+      return;  /* its interest is 0 until the handler answers */
     if (c->state == C_WRITE) {
       int rc = flush(s, c);
       if (rc < 0) {
@@ -670,13 +695,15 @@ static int next_timeout(const struct net_http_server *s, uint64_t now) {
 
   for (i = 0; i < s->o.conns_max; i++) {
     const struct conn *c = &s->conns[i];
-    if (c->fd < 0)
+    if (c->fd < 0 || c->state == C_PENDING)
       continue;
     if (c->more)
       return 0;
     if (c->deadline_ms < best)
       best = c->deadline_ms;
   }
+  if (s->pending > 0 && best > now + NET_HTTP_PENDING_POLL_MS)
+    best = now + NET_HTTP_PENDING_POLL_MS;
   if (best == UINT64_MAX)
     return -1;
   return best <= now ? 0 : (int)(best - now > 60000 ? 60000 : best - now);
@@ -726,7 +753,8 @@ static void expire(struct net_http_server *s, struct conn *c) {
   serve(s, c);  /* the reply fits a socket buffer: out now, then linger */
 }
 
-/* Serve leftovers, expire connections past their deadline. */
+/* Ask pending handlers again, serve leftovers, expire connections past
+ * their deadline. */
 static void housekeeping(struct net_http_server *s) {
   uint64_t now = now_ms();
   unsigned i;
@@ -736,6 +764,12 @@ static void housekeeping(struct net_http_server *s) {
   for (i = 0; i < s->o.conns_max; i++) {
     struct conn *c = &s->conns[i];
     bool late = c->fd >= 0 && now >= c->deadline_ms;
+    if (c->fd >= 0 && c->state == C_PENDING) {
+      call_handler(s, c);
+      if (c->state != C_PENDING)
+        serve(s, c);  /* its reply, then any pipelined request */
+      continue;
+    }
     /* Leftovers; and a last read before a deadline is enforced: input
      * that came in while a slow handler held the thread counts. */
     if (c->fd >= 0 && (c->more || (late && c->state == C_READ)))
@@ -743,6 +777,16 @@ static void housekeeping(struct net_http_server *s) {
     if (c->fd >= 0 && now >= c->deadline_ms)
       expire(s, c);
   }
+}
+
+/* A pending connection only hears of hang-ups: then its request is
+ * dropped (net_http_handler_fn). */
+static void serve_event(struct net_http_server *s, struct conn *c,
+                        uint32_t events) {
+  if (c->state != C_PENDING)
+    serve(s, c);
+  else if (events & (EPOLLHUP | EPOLLERR))
+    conn_close(s, c);
 }
 
 static void *server_main(void *arg) {
@@ -763,7 +807,7 @@ static void *server_main(void *arg) {
       else if (ev[i].data.u64 == EV_LISTEN)
         accept_all(s);
       else if (s->conns[ev[i].data.u64].fd >= 0)
-        serve(s, &s->conns[ev[i].data.u64]);
+        serve_event(s, &s->conns[ev[i].data.u64], ev[i].events);
     }
     housekeeping(s);
   }

@@ -114,6 +114,10 @@ struct net_http_response {
   struct core_strbuf body;   /* bounded by NET_HTTP_RESPONSE_BYTES_MAX;
                                 if it failed, the server replies 500 */
   bool close;                /* close the connection after this reply */
+  bool pending;              /* no answer yet: call the handler again for
+                                this request (net_http_handler_fn) */
+  uint64_t pending_token;    /* the handler's note across those calls; 0 on
+                                the first call */
   size_t headers_len;
   char headers[NET_HTTP_RESPONSE_HEADERS_BYTES_MAX]; /* "Name: v\r\n"... */
 };
@@ -123,6 +127,18 @@ struct net_http_response {
  * other connection is served, so a slow handler delays every client of
  * this server (acceptable for the query port, which is off the data path).
  * It must not keep req or resp after it returns.
+ *
+ * A handler that has to wait for something (POST /api/v1/flush waits for
+ * the shards' fsyncs) sets resp->pending instead of blocking, noting what
+ * it waits for in resp->pending_token. The server then serves the other
+ * connections and calls it again for the same request, with the token and
+ * an otherwise fresh resp, every NET_HTTP_PENDING_POLL_MS, until it leaves
+ * pending unset; nothing else is read from that connection meanwhile, and
+ * the read timeout does not apply (the handler bounds its own wait). A
+ * pending request is dropped without another call when its connection
+ * fails (EPOLLHUP, EPOLLERR) or the server stops, so the token must not
+ * own anything; a client that only closed its side hears the answer's
+ * write fail.
  */
 typedef void (*net_http_handler_fn)(const struct net_http_request *req,
                                     struct net_http_response *resp,

@@ -104,8 +104,36 @@ static void complete(void *ctx, const struct io_uring_cqe *cqe,
   }
 }
 
-uint64_t net_io_drain(struct net_io *io, int64_t now_ms) {
+void net_io_stop(struct net_io *io, struct net_drain *d) {
+  if (io->stopping)
+    return;
   io->stopping = 1;
-  return net_udp_drain(io, now_ms) +
-         net_tcp_drain(io, now_ms);
+  io->drain = d;
+  d->reads = d->left_bytes = d->left_datagrams = 0;
+  d->cut = 0;
+  for (int proto = 0; proto < NET_PROTOS; proto++)
+    if (io->udp_armed[proto])
+      net_io_cancel(io, net_io_ud(io, NET_OP_UDP_RECV, (uint64_t)proto));
+  net_tcp_cancel(io);
+  io_uring_submit(&io->ring->uring);
+}
+
+int net_io_may_ingest(struct net_io *io) {
+  struct net_drain *d = io->drain;
+
+  if (!io->stopping)
+    return 1;
+  if (core_ring_now_ms() < d->deadline_ms && d->keeping_up(d->ctx))
+    return 1;
+  d->cut = 1;
+  return 0;
+}
+
+void net_io_drain(struct net_io *io) {
+  struct net_drain *d = io->drain;
+  int64_t now = core_ring_now_ms();
+
+  /* A UDP flood must not leave TCP's buffered bytes no time. */
+  net_udp_drain(io, now + (d->deadline_ms - now) / 2, d);
+  net_tcp_drain(io, d);
 }

@@ -32,10 +32,26 @@ void net_io_free(struct net_io *io);
 void net_io_arm(struct net_io *io);
 
 /*
- * At stop: read what the kernel still buffers (UDP datagrams, bytes on
- * open TCP connections) without blocking, up to NET_DRAIN_DATAGRAMS_MAX
- * datagrams, and feed it to the pipeline. Returns the datagrams/reads seen.
+ * At stop, first: cancel every receive and accept request, so that the
+ * work left is what the ring already holds (bounded by the buffer rings)
+ * plus what net_io_drain reads, and nothing new arrives while sealed
+ * blocks are made durable (senders that keep sending would otherwise keep
+ * the stop going); their -ECANCELED completions come with later reaps.
+ * From here on d's bounds (deadline, keeping_up) decide whether received
+ * data is still ingested, completions already in the ring included; what
+ * is not is counted in d's out fields. d must outlive the receive side.
+ * Idempotent.
  */
-uint64_t net_io_drain(struct net_io *io, int64_t now_ms);
+void net_io_stop(struct net_io *io, struct net_drain *d);
+
+/*
+ * Then: read what the kernel buffered without blocking and feed it to the
+ * pipeline, within the stop's bounds. TCP: the bytes each connection held
+ * when the drain began, no more (senders that keep sending would keep it
+ * going), a read per connection in turn so that a bound cuts all alike.
+ * UDP (first, within half the time): datagrams up to
+ * NET_DRAIN_DATAGRAMS_MAX.
+ */
+void net_io_drain(struct net_io *io);
 
 #endif

@@ -51,6 +51,21 @@ struct net_rx_stats {
 /* What a listener speaks; the low bits of its receive/accept user_data. */
 enum net_proto { NET_PROTO_STATSD = 0, NET_PROTO_SYSLOG, NET_PROTOS };
 
+/* A stop (net_io_stop, net_io_drain): the bounds of what is still
+ * ingested, in; what became of the rest, out. */
+struct net_drain {
+  int64_t deadline_ms;   /* in: ingest until then (core_ring_now_ms time) */
+  /* in: 1 while what is ingested can still be stored in time (the
+   * storage is not behind); asked before each read or completion */
+  int (*keeping_up)(void *ctx);
+  void *ctx;
+  uint64_t reads;        /* out: UDP datagrams and TCP reads the drain took */
+  uint64_t left_bytes;   /* out: TCP bytes received or buffered at the
+                            stop and not ingested */
+  uint64_t left_datagrams; /* out: UDP datagrams received, not ingested */
+  int cut;               /* out: a bound left data not ingested */
+};
+
 /* What net_io_init needs: listening sockets (-1: off) and bounds. */
 struct net_io_cfg {
   int udp_fd, tcp_fd;               /* StatsD */
@@ -100,6 +115,7 @@ struct net_io {
   uint32_t conns_max;
   uint32_t conns_open;
   int stopping;                 /* no new accepts, no re-arms */
+  struct net_drain *drain;      /* the stop's bounds (net_io_stop) */
 };
 
 #endif

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -242,13 +243,19 @@ void net_tcp_complete_recv(struct net_io *io, const struct io_uring_cqe *cqe,
   if (c != NULL && cqe->res > 0 && (cqe->flags & IORING_CQE_F_BUFFER)) {
     core_stat_add(&st->rx_datagrams[listener_of(c)], 1);
     core_stat_add(&st->rx_bytes[listener_of(c)], (uint64_t)cqe->res);
-    ingest(io, p, slot, net_bufring_buf(&io->tcp_bufs, bid),
-           (size_t)cqe->res, now_ms);
+    if (net_io_may_ingest(io))
+      ingest(io, p, slot, net_bufring_buf(&io->tcp_bufs, bid),
+             (size_t)cqe->res, now_ms);
+    else
+      io->drain->left_bytes += (uint64_t)cqe->res; /* past the stop's bounds */
   }
   if (cqe->flags & IORING_CQE_F_BUFFER)
     net_bufring_recycle(&io->tcp_bufs, bid);
   if (c == NULL || c->closing || (cqe->flags & IORING_CQE_F_MORE))
     return;
+  if (io->stopping && cqe->res < 0)
+    return; /* cancelled at stop (net_tcp_cancel), or out of buffers: the
+               drain reads the rest, and the connection closes at free */
   if (cqe->res == 0 || (cqe->res < 0 && cqe->res != -ENOBUFS)) {
     if (cqe->res < 0)
       core_stat_add(&st->rx_errors, 1);
@@ -257,6 +264,25 @@ void net_tcp_complete_recv(struct net_io *io, const struct io_uring_cqe *cqe,
     if (cqe->res == -ENOBUFS)
       core_stat_add(&st->rx_nobufs, 1);
     arm_recv(io, slot); /* multishot ended (buffers ran out): re-arm */
+  }
+}
+
+/* Cancel cancel_ud's request; the cancel's own result is no one's. */
+void net_io_cancel(struct net_io *io, uint64_t cancel_ud) {
+  struct io_uring_sqe *sqe = core_ring_sqe(io->ring);
+
+  io_uring_prep_cancel64(sqe, cancel_ud, 0);
+  io_uring_sqe_set_data64(sqe, 0);
+}
+
+void net_tcp_cancel(struct net_io *io) {
+  for (int proto = 0; proto < NET_PROTOS; proto++)
+    if (io->accept_armed[proto])
+      net_io_cancel(io, net_io_ud(io, NET_OP_TCP_ACCEPT, (uint64_t)proto));
+  for (uint32_t i = 0; i < io->conns_max; i++) {
+    const struct net_tcp_conn *c = &io->conns[i];
+    if (c->in_use && !c->closing)
+      net_io_cancel(io, conn_ud(io, NET_OP_TCP_RECV, i, c));
   }
 }
 
@@ -274,26 +300,59 @@ void net_tcp_complete_close(struct net_io *io,
   core_stat_set(&io->stats->tcp_connections, io->conns_open);
 }
 
-uint64_t net_tcp_drain(struct net_io *io, int64_t now_ms) {
-  struct core_pipe *p = io->pipe;
-  uint64_t reads = 0;
+/* Bytes connection c holds in the kernel now (0 when closed or unknown). */
+static uint32_t queued(const struct net_tcp_conn *c) {
+  int n = 0;
 
+  if (!c->in_use || c->closing || ioctl(c->fd, FIONREAD, &n) < 0 || n < 0)
+    return 0;
+  return (uint32_t)n;
+}
+
+/* One read of at most *left bytes of connection i; *left becomes 0 when
+ * the connection has nothing more. */
+static void drain_read(struct net_io *io, uint32_t i, uint32_t *left,
+                       int64_t now_ms, struct net_drain *d) {
+  struct net_tcp_conn *c = &io->conns[i];
+  size_t want = *left < NET_UDP_BUF_BYTES ? *left : NET_UDP_BUF_BYTES;
+  ssize_t r = recv(c->fd, io->scratch, want, MSG_DONTWAIT);
+
+  if (r <= 0) {
+    *left = 0;
+    return;
+  }
+  *left -= (uint32_t)r;
+  d->reads++;
+  core_stat_add(&io->stats->rx_bytes[listener_of(c)], (uint64_t)r);
+  ingest(io, io->pipe, i, io->scratch, (size_t)r, now_ms);
+}
+
+void net_tcp_drain(struct net_io *io, struct net_drain *d) {
+  uint32_t left[NET_TCP_CONNS_PER_SHARD_MAX];
+  uint64_t pending = 0;
+  int64_t now = core_ring_now_ms();
+
+  for (uint32_t i = 0; i < io->conns_max; i++)
+    pending += left[i] = queued(&io->conns[i]);
+  while (pending > 0 && net_io_may_ingest(io)) {
+    for (uint32_t i = 0; i < io->conns_max && net_io_may_ingest(io); i++) {
+      uint32_t before = left[i];
+      if (before == 0)
+        continue;
+      drain_read(io, i, &left[i], now, d);
+      pending -= before - left[i];
+      now = core_ring_now_ms();
+    }
+  }
+  d->left_bytes += pending;
+  d->cut |= pending > 0;
   for (uint32_t i = 0; i < io->conns_max; i++) {
     struct net_tcp_conn *c = &io->conns[i];
-    while (c->in_use && !c->closing && reads < NET_DRAIN_DATAGRAMS_MAX) {
-      ssize_t r = recv(c->fd, io->scratch, NET_UDP_BUF_BYTES, MSG_DONTWAIT);
-      if (r <= 0)
-        break;
-      reads++;
-      core_stat_add(&io->stats->rx_bytes[listener_of(c)], (uint64_t)r);
-      ingest(io, p, i, io->scratch, (size_t)r, now_ms);
-    }
     /* A syslog frame still open at stop is stored as cut short. */
     if (c->in_use && !c->closing && c->proto == NET_PROTO_SYSLOG) {
-      struct core_pipe_frame_ctx ctx = {p, now_ms};
+      struct core_pipe_frame_ctx ctx = {io->pipe, now};
       core_syslog_framer_finish(&io->framers[i], core_pipe_syslog_frame,
                                 &ctx);
     }
   }
-  return reads;
 }

@@ -79,7 +79,10 @@ static void one_datagram(struct net_io *io, enum net_proto proto, char *buf, int
   }
   payload = io_uring_recvmsg_payload(o, &io->udp_msg);
   n = io_uring_recvmsg_payload_length(o, len, &io->udp_msg);
-  ingest(io, proto, payload, n, now_ms);
+  if (net_io_may_ingest(io))
+    ingest(io, proto, payload, n, now_ms);
+  else
+    io->drain->left_datagrams++; /* received after the stop's bounds */
 }
 
 void net_udp_complete(struct net_io *io, const struct io_uring_cqe *cqe, int64_t now_ms) {
@@ -90,7 +93,7 @@ void net_udp_complete(struct net_io *io, const struct io_uring_cqe *cqe, int64_t
     io->udp_armed[proto] = 0;
   if (cqe->res == -ENOBUFS)
     core_stat_add(&io->stats->rx_nobufs, 1);
-  else if (cqe->res < 0)
+  else if (cqe->res < 0 && !(io->stopping && cqe->res == -ECANCELED))
     core_stat_add(&io->stats->rx_errors, 1);
   if (cqe->flags & IORING_CQE_F_BUFFER) {
     uint32_t bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
@@ -103,24 +106,31 @@ void net_udp_complete(struct net_io *io, const struct io_uring_cqe *cqe, int64_t
     net_udp_arm(io, proto);
 }
 
-uint64_t net_udp_drain(struct net_io *io, int64_t now_ms) {
+void net_udp_drain(struct net_io *io, int64_t deadline_ms,
+                   struct net_drain *d) {
   char *buf = io->scratch;
-  uint64_t n = 0;
+  int64_t now = core_ring_now_ms();
 
   for (int proto = 0; proto < NET_PROTOS; proto++) {
     if (io->udp_fd[proto] < 0)
       continue;
-    while (n < NET_DRAIN_DATAGRAMS_MAX) {
-      ssize_t r = recv(io->udp_fd[proto], buf, NET_UDP_BUF_BYTES,
-                       MSG_DONTWAIT | MSG_TRUNC);
+    for (;;) {
+      ssize_t r;
+      if (d->reads >= NET_DRAIN_DATAGRAMS_MAX || now >= deadline_ms ||
+          !net_io_may_ingest(io)) {
+        d->cut = 1;
+        return;
+      }
+      r = recv(io->udp_fd[proto], buf, NET_UDP_BUF_BYTES,
+               MSG_DONTWAIT | MSG_TRUNC);
       if (r < 0)
         break;
-      n++;
+      d->reads++;
       if ((size_t)r > NET_UDP_BUF_BYTES)
         core_stat_add(&io->stats->rx_truncated, 1);
       else
-        ingest(io, (enum net_proto)proto, buf, (size_t)r, now_ms);
+        ingest(io, (enum net_proto)proto, buf, (size_t)r, now);
+      now = core_ring_now_ms();
     }
   }
-  return n;
 }

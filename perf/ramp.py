@@ -93,7 +93,7 @@ class SluiceServer:
                                      stderr=self.log)
         self.url = f"http://127.0.0.1:{self.http}/metrics"
         wait_for(lambda: urllib.request.urlopen(
-            f"http://127.0.0.1:{self.http}/health", timeout=1), self.proc)
+            f"http://127.0.0.1:{self.http}/-/ready", timeout=1), self.proc)
 
     def step(self, bench, rate, size, tags):
         r = bench.run(self.port, rate, size, tags, self.url)

@@ -118,6 +118,7 @@
 #define NET_HTTP_LINGER_MS 1000            /* drain input after a final reply */
 #define NET_HTTP_LINGER_BYTES_MAX (1 << 20) /* input discarded while lingering */
 #define NET_HTTP_TURN_REQUESTS_MAX 16      /* requests served per connection turn */
+#define NET_HTTP_PENDING_POLL_MS 2         /* a pending handler is called again */
 /* Request bodies (reserved up front for a Content-Length) plus response
  * bodies held for clients, across all connections of one server: past it a
  * request gets 503 Retry-After. Not counted: the fixed buffers of each
@@ -182,6 +183,11 @@
 #define STOR_WRITE_RETRIES_MAX 3           /* a failed block write is retried */
 #define STOR_WRITE_RETRY_MS 200            /* ... this long after its failure */
 #define STOR_FLUSH_TIMEOUT_MS 10000        /* POST /api/v1/flush gives up */
+#define CORE_FLUSH_ROUND_GAP_MS 10         /* flush rounds start at most this
+                                              often (requests share rounds) */
+#define CORE_FLUSH_ROUND_TIMEOUT_MS (STOR_FLUSH_TIMEOUT_MS / 2) /* a round
+                                              gives up: a request waits for the
+                                              running round, then its own */
 #define STOR_RETENTION_TICK_MS 1000        /* retention runs this often */
 #define STOR_SEGMENTS_MAX 65536            /* segments a scan considers */
 #define STOR_BLOCK_POINTS_MAX (1u << 20)   /* points a block may hold (readers
@@ -195,6 +201,11 @@
 
 /* ---- shutdown ------------------------------------------------------------ */
 #define CORE_STOP_TIMEOUT_MS 2000          /* SIGTERM to exit */
+#define CORE_STOP_READ_MS 500              /* shards read what the kernel
+                                              buffered until this long after
+                                              the stop began */
+#define CORE_STOP_STORE_MS 1500            /* ... and have every sealed block
+                                              durable by then */
 
 /* ---- relations ----------------------------------------------------------- */
 _Static_assert(STOR_WRITE_BUFS_COUNT >= 2, "one block encodes while one writes");
@@ -208,8 +219,14 @@ _Static_assert(STOR_SEGMENT_BYTES_DEFAULT >= STOR_SEGMENT_BYTES_MIN &&
 _Static_assert(STOR_FSYNC_INTERVAL_MS_DEFAULT <= CORE_HEAD_AGE_MS_DEFAULT,
                "data sealed by age is durable soon after");
 _Static_assert(STOR_WRITE_RETRIES_MAX * STOR_WRITE_RETRY_MS <
-                   STOR_FLUSH_TIMEOUT_MS,
-               "a flush outlives the retries of a failing write");
+                   CORE_FLUSH_ROUND_TIMEOUT_MS,
+               "a flush round outlives the retries of a failing write");
+_Static_assert(2 * CORE_FLUSH_ROUND_TIMEOUT_MS <= STOR_FLUSH_TIMEOUT_MS &&
+                   CORE_FLUSH_ROUND_GAP_MS <= CORE_FLUSH_ROUND_TIMEOUT_MS,
+               "a flush request (the running round, then its own) is "
+               "answered within STOR_FLUSH_TIMEOUT_MS");
+_Static_assert(NET_HTTP_PENDING_POLL_MS <= CORE_FLUSH_ROUND_GAP_MS,
+               "a flush round's answer is seen before the next may start");
 _Static_assert(CORE_HEAD_KEY_BYTES_MAX >= CORE_SERIES_KEY_BYTES_MAX,
                "one maximal key fits a block's dictionary");
 _Static_assert(CORE_SHARDS_MAX <= 1024, "shard ids fit the stats label width");
@@ -264,6 +281,10 @@ _Static_assert((CORE_CTL_RING_ENTRIES & (CORE_CTL_RING_ENTRIES - 1)) == 0,
                "control ring size is a power of two");
 _Static_assert(CORE_TICK_MS * 4 <= CORE_STOP_TIMEOUT_MS,
                "a shard notices stop well within the stop timeout");
+_Static_assert(CORE_STOP_READ_MS + 4 * CORE_TICK_MS <= CORE_STOP_STORE_MS &&
+                   CORE_STOP_STORE_MS + 250 <= CORE_STOP_TIMEOUT_MS,
+               "after reading, sealed blocks have time to become durable, "
+               "and then the threads to exit, within the stop timeout");
 _Static_assert(CORE_TICK_MS <= CORE_HEAD_AGE_MS_DEFAULT,
                "the tick is finer than the head age bound");
 _Static_assert(SIMD_NUMBER_BYTES_MAX >= 800,

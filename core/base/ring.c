@@ -101,12 +101,16 @@ static void park(struct core_ring *r, const struct io_uring_cqe *cqe) {
   p->cqes[(p->head + p->len++) % CORE_RING_PARKED_MAX] = *cqe;
 }
 
+static int braked(const struct core_ring *r) {
+  return r->brake != NULL && __atomic_load_n(r->brake, __ATOMIC_RELAXED);
+}
+
 /* Parked completions, oldest first (more may be parked while these run). */
 static unsigned run_parked(struct core_ring *r) {
   struct core_ring_parked *p = &r->parked;
   unsigned n = 0;
 
-  while (p->len > 0) {
+  while (p->len > 0 && !braked(r)) {
     struct io_uring_cqe cqe = p->cqes[p->head];
     p->head = (p->head + 1) % CORE_RING_PARKED_MAX;
     p->len--;
@@ -121,7 +125,7 @@ unsigned core_ring_reap(struct core_ring *r) {
   unsigned n = run_parked(r), taken = 0;
   int64_t t = core_ring_now_ms();
 
-  while (taken < 2 * CORE_RING_ENTRIES && take(r, &c)) {
+  while (taken < 2 * CORE_RING_ENTRIES && !braked(r) && take(r, &c)) {
     taken++;
     dispatch(r, &c, t);
   }
@@ -136,21 +140,33 @@ void core_ring_wait(struct core_ring *r, unsigned timeout_ms) {
   io_uring_submit_and_wait_timeout(&r->uring, &cqe, 1, &ts, NULL);
 }
 
-int core_ring_wait_owner(struct core_ring *r, int tag) {
+/* Owner tag's completions from the CQ, the others parked. */
+static void take_owner(struct core_ring *r, int tag) {
   struct io_uring_cqe c;
-  int64_t t;
+  int64_t t = core_ring_now_ms();
 
-  if (r->parked.len + 2 * CORE_RING_ENTRIES > CORE_RING_PARKED_MAX)
-    return -ENOSPC;
-  /* Bounded: the owner may be waiting for its own retry time, not for a
-   * completion, and its tick after this call is what acts on it. */
-  core_ring_wait(r, CORE_TICK_MS);
-  t = core_ring_now_ms();
   for (unsigned n = 0; n < 2 * CORE_RING_ENTRIES && take(r, &c); n++) {
     if (core_ring_ud_tag(c.user_data) == tag)
       dispatch(r, &c, t);
     else
       park(r, &c);
   }
+}
+
+int core_ring_wait_owner(struct core_ring *r, int tag) {
+  if (r->parked.len + 2 * CORE_RING_ENTRIES > CORE_RING_PARKED_MAX)
+    return -ENOSPC;
+  /* Bounded: the owner may be waiting for its own retry time, not for a
+   * completion, and its tick after this call is what acts on it. */
+  core_ring_wait(r, CORE_TICK_MS);
+  take_owner(r, tag);
+  return 0;
+}
+
+int core_ring_poll_owner(struct core_ring *r, int tag) {
+  if (r->parked.len + 2 * CORE_RING_ENTRIES > CORE_RING_PARKED_MAX)
+    return -ENOSPC;
+  io_uring_submit_and_get_events(&r->uring);
+  take_owner(r, tag);
   return 0;
 }

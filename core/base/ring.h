@@ -33,7 +33,9 @@ struct io_uring_sqe *core_ring_sqe(struct core_ring *r);
 /*
  * Handle parked completions, then up to twice the ring's entries from the
  * CQ (so the caller's ticks keep running under load), then what handling
- * parked. No system call. Returns how many completions were handled.
+ * parked; all of it cut short when the ring's brake is on
+ * (ring_types.h). No system call. Returns how many completions were
+ * handled.
  */
 unsigned core_ring_reap(struct core_ring *r);
 
@@ -45,6 +47,10 @@ unsigned core_ring_reap(struct core_ring *r);
  * worth more could overflow the parking space (nothing is taken then).
  */
 int core_ring_wait_owner(struct core_ring *r, int tag);
+
+/* The same without waiting: handle owner `tag`'s completions that are
+ * ready, parking the others. Returns 0 or -ENOSPC as above. */
+int core_ring_poll_owner(struct core_ring *r, int tag);
 
 /* Submit and wait up to timeout_ms for one completion (not handled). */
 void core_ring_wait(struct core_ring *r, unsigned timeout_ms);

@@ -52,6 +52,10 @@ struct core_ring {
   uint32_t owner_count;                  /* tags 1 .. owner_count in use */
   struct core_ring_owner owners[CORE_RING_OWNERS_MAX + 1]; /* [0] unused */
   struct core_ring_parked parked;
+  /* When set and *brake is not 0 (another thread may set it: atomic),
+   * core_ring_reap returns after the completion at hand, leaving the rest
+   * for later: a stop is seen within one completion, not a CQ's worth. */
+  const int *brake;
 };
 
 #endif

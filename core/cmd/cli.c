@@ -37,6 +37,37 @@ int core_cli_fail(const char *cmd, const char *fmt, ...) {
   return CORE_EXIT_FAIL;
 }
 
+/* A usage error: printed, or into spec->err (see struct core_cli_spec). */
+__attribute__((format(printf, 2, 3))) static int usage(
+    const struct core_cli_spec *spec, const char *fmt, ...) {
+  char msg[768];
+  va_list ap;
+
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  if (spec->err == NULL)
+    return core_cli_usage(spec->cmd, "%s", msg);
+  snprintf(spec->err, spec->errlen, "%s", msg);
+  return CORE_EXIT_USAGE;
+}
+
+/* The path of argv[i] when it is --config PATH or --config=PATH. */
+static const char *config_arg(int argc, char **argv, int i) {
+  if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+    return argv[i + 1];
+  if (strncmp(argv[i], "--config=", 9) == 0)
+    return argv[i] + 9;
+  return NULL;
+}
+
+int core_cli_has_config(int argc, char **argv) {
+  for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+    if (config_arg(argc, argv, i) != NULL)
+      return 1;
+  return 0;
+}
+
 /* Build the getopt_long table: named config options, extras, config, help. */
 static int build_table(const struct core_cli_spec *spec, struct option *t) {
   int n = 0;
@@ -59,22 +90,16 @@ static int load_config_first(const struct core_cli_spec *spec, int argc,
                              char **argv, struct core_config *cfg) {
   char err[512];
 
-  for (int i = 1; i < argc; i++) {
-    const char *path = NULL;
-    if (strcmp(argv[i], "--") == 0)
-      break;
-    if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
-      path = argv[i + 1];
-    else if (strncmp(argv[i], "--config=", 9) == 0)
-      path = argv[i] + 9;
+  for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+    const char *path = config_arg(argc, argv, i);
     if (path == NULL)
       continue;
     int rc = core_config_load(cfg, path, err, sizeof(err));
     if (rc == -EINVAL)
-      return core_cli_usage(spec->cmd, "--config: %s", err);
+      return usage(spec, "--config: %s", err);
     if (rc < 0)
-      return core_cli_usage(spec->cmd, "--config: cannot read \"%s\": %s",
-                            path, strerror(-rc));
+      return usage(spec, "--config: cannot read \"%s\": %s", path,
+                   strerror(-rc));
   }
   return 0;
 }
@@ -84,7 +109,7 @@ static int apply_named(const struct core_cli_spec *spec, int idx,
   char err[512];
 
   if (core_config_set(cfg, spec->names[idx], arg, err, sizeof(err)) < 0)
-    return core_cli_usage(spec->cmd, "%s", err);
+    return usage(spec, "%s", err);
   return 0;
 }
 
@@ -97,7 +122,7 @@ int core_cli_parse(const struct core_cli_spec *spec, int argc, char **argv,
   rc = load_config_first(spec, argc, argv, cfg);
   if (rc != 0)
     return rc;
-  optind = 1;
+  optind = 0; /* glibc: 0 starts a scan afresh (argv may be scanned again) */
   opterr = 0;
   while ((opt = getopt_long(argc, argv, "+:h", table, NULL)) != -1) {
     if (opt == OPT_HELP) {
@@ -109,11 +134,9 @@ int core_cli_parse(const struct core_cli_spec *spec, int argc, char **argv,
       if ((rc = apply_named(spec, opt - OPT_NAMED, optarg, cfg)) != 0)
         return rc;
     } else if (opt == ':') {
-      return core_cli_usage(spec->cmd, "option '%s' needs a value",
-                            argv[optind - 1]);
+      return usage(spec, "option '%s' needs a value", argv[optind - 1]);
     } else if (opt == '?') {
-      return core_cli_usage(spec->cmd, "unknown option '%s'",
-                            argv[optind - 1]);
+      return usage(spec, "unknown option '%s'", argv[optind - 1]);
     } else if (spec->extra == NULL ||
                spec->extra(opt, optarg, spec->ctx) != 0) {
       return CORE_EXIT_USAGE;

@@ -7,6 +7,7 @@
 #define SLUICE_CORE_CMD_CLI_H
 
 #include <getopt.h>
+#include <stddef.h>
 
 #include "core/cmd/config_types.h"
 
@@ -33,7 +34,8 @@ int core_cli_fail(const char *cmd, const char *fmt, ...)
 
 /*
  * Parse the options that map to struct core_config (every long option of
- * `run`, with --config FILE read first so the command line overrides it).
+ * `run`, with every --config FILE read first, in order, so the command
+ * line overrides them). Can be called again on the same argv (SIGHUP).
  *   names    the core_config_set names this subcommand accepts.
  *   extra    called for options not in names (may be NULL); returns 0 when
  *            taken, -ENOENT when unknown, -EINVAL with a message printed.
@@ -47,8 +49,15 @@ struct core_cli_spec {
   const struct option *extra_opts;     /* extra long options, or NULL */
   int (*extra)(int opt, const char *arg, void *ctx);
   void *ctx;
+  /* When set (a re-read at SIGHUP), a usage error is written here, not
+   * printed; extra must then be NULL. */
+  char *err;
+  size_t errlen;
 };
 int core_cli_parse(const struct core_cli_spec *spec, int argc, char **argv,
                    struct core_config *cfg, int *first_arg);
+
+/* 1 when argv names a --config file, else 0. */
+int core_cli_has_config(int argc, char **argv);
 
 #endif

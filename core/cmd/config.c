@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -577,6 +578,104 @@ int core_config_set(struct core_config *c, const char *name, const char *val,
     return rc;
   fail(err, errlen, "unknown option \"%.*s\"", VALUE_SHOWN_MAX, name);
   return -ENOENT;
+}
+
+/* ---- showing a value ----------------------------------------------------- */
+
+const char *core_config_addr_str(const struct core_addr *a, char *out,
+                                 size_t n) {
+  if (!a->enabled)
+    snprintf(out, n, "off");
+  else if (strchr(a->host, ':'))
+    snprintf(out, n, "[%s]:%u", a->host, (unsigned)a->port);
+  else
+    snprintf(out, n, "%s:%u", a->host, (unsigned)a->port);
+  return out;
+}
+
+/* The CPU list in its order, ascending runs as ranges: "0-3,6". */
+static void show_cores(const struct core_config *c, char *out, size_t n) {
+  size_t len = 0;
+
+  out[0] = '\0';
+  for (unsigned i = 0; i < c->shard_count && len < n; i++) {
+    unsigned j = i;
+    int w;
+    while (j + 1 < c->shard_count && c->cpus[j + 1] == c->cpus[j] + 1)
+      j++;
+    w = j == i ? snprintf(out + len, n - len, "%s%d", i ? "," : "",
+                          c->cpus[i])
+               : snprintf(out + len, n - len, "%s%d-%d", i ? "," : "",
+                          c->cpus[i], c->cpus[j]);
+    len = w < 0 || (size_t)w >= n - len ? n : len + (size_t)w;
+    i = j;
+  }
+  if (len >= n && n > 4)
+    snprintf(out + n - 4, 4, "...");
+}
+
+/* ms in the largest unit that divides it: "7d", "90s", "250ms", "0". */
+static void show_duration(uint64_t ms, char *out, size_t n) {
+  static const struct {
+    const char *unit;
+    uint64_t ms;
+  } units[] = {{"w", 604800000}, {"d", 86400000}, {"h", 3600000},
+               {"m", 60000}, {"s", 1000}, {"ms", 1}};
+  size_t i = 0;
+
+  while (ms != 0 && ms % units[i].ms != 0)
+    i++;
+  if (ms == 0)
+    snprintf(out, n, "0");
+  else
+    snprintf(out, n, "%" PRIu64 "%s", ms / units[i].ms, units[i].unit);
+}
+
+/* Bytes with the largest suffix that divides them: "64M", "1000". */
+static void show_size(uint64_t v, char *out, size_t n) {
+  static const char suffix[] = "TGMK";
+  unsigned shift = 40;
+
+  for (const char *s = suffix; *s; s++, shift -= 10)
+    if (v != 0 && v % (1ull << shift) == 0) {
+      snprintf(out, n, "%" PRIu64 "%c", v >> shift, *s);
+      return;
+    }
+  snprintf(out, n, "%" PRIu64, v);
+}
+
+int core_config_show(const struct core_config *c, const char *name,
+                     char *out, size_t n) {
+  struct core_addr *a = addr_field((struct core_config *)c, name);
+
+  if (a != NULL)
+    core_config_addr_str(a, out, n);
+  else if (strcmp(name, "cores") == 0)
+    show_cores(c, out, n);
+  else if (strcmp(name, "data-dir") == 0)
+    snprintf(out, n, "%s", c->data_dir);
+  else if (strcmp(name, "simd") == 0)
+    snprintf(out, n, "%s", c->simd);
+  else if (strcmp(name, "segment-max-age") == 0)
+    show_duration(c->segment_age_ms_max, out, n);
+  else if (strcmp(name, "retention") == 0)
+    show_duration(c->retention_ms, out, n);
+  else if (strcmp(name, "max-disk-bytes") == 0)
+    show_size(c->disk_bytes_max, out, n);
+  else
+    for (size_t i = 0;; i++) {
+      if (i == sizeof(num_opts) / sizeof(num_opts[0]))
+        return -ENOENT;
+      if (strcmp(name, num_opts[i].name) != 0)
+        continue;
+      uint32_t v = *(const uint32_t *)((const char *)c + num_opts[i].off);
+      if (num_opts[i].sizes)
+        show_size(v, out, n);
+      else
+        snprintf(out, n, "%" PRIu32, v);
+      break;
+    }
+  return 0;
 }
 
 /* ---- config file --------------------------------------------------------- */

@@ -32,6 +32,20 @@ int core_config_parse_cores(const char *s, struct core_config *c, char *err,
 int core_config_set(struct core_config *c, const char *name, const char *val,
                     char *err, size_t errlen);
 
+/* a as an address option takes it: "HOST:PORT", "[V6]:PORT" or "off".
+ * Returns out. */
+const char *core_config_addr_str(const struct core_addr *a, char *out,
+                                 size_t n);
+
+/*
+ * Write the value of option `name` (a core_config_set name) in c as the
+ * option would take it ("127.0.0.1:8125", "off", "0-3,6", "7d", "64M",
+ * "1000"): equal texts mean equal settings. Cut with "..." past n bytes.
+ * Returns 0, or -ENOENT for an unknown name.
+ */
+int core_config_show(const struct core_config *c, const char *name,
+                     char *out, size_t n);
+
 /*
  * Read "key = value" lines (keys are the long option names; '#' starts a
  * comment) from path into c.

@@ -18,6 +18,7 @@
 
 #include "core/cmd/cli.h"
 #include "core/cmd/config.h"
+#include "core/cmd/datadir.h"
 #include "core/cmd/progress.h"
 #include "core/base/fault.h"
 #include "core/ingest/head.h"
@@ -50,8 +51,9 @@ static const char import_help[] =
     "shard k; samples without |T get the time of the import. Syslog: a file\n"
     "is a stream as a TCP sender writes it (octet-counted or one message a\n"
     "line, RFC 6587), file i goes to shard i mod N; messages without a\n"
-    "timestamp get the time of the import. Do not import into the data\n"
-    "directory of a running `sluice run`: both would write its shards.\n"
+    "timestamp get the time of the import. The data directory belongs to\n"
+    "one process at a time (DIR/LOCK): importing into the directory of a\n"
+    "running `sluice run` is refused (exit 1) rather than mixing writers.\n"
     "\n"
     "  --proto P                input protocol: statsd (one line per sample)\n"
     "                           or syslog (RFC 5424 and RFC 3164)\n"
@@ -65,7 +67,8 @@ static const char import_help[] =
     "                           or scalar [auto: the best this CPU has]\n"
     "  --config FILE            read these options from FILE\n"
     "  -h, --help               show this help\n"
-    "Exit codes: 0 ok, 1 a file could not be read, 2 usage error.\n";
+    "Exit codes: 0 ok, 1 a file could not be read or stored, or the data\n"
+    "directory is in use, 2 usage error.\n";
 
 static const char *const import_names[] = {
     "cores", "max-series", "max-line-bytes", "syslog-max-bytes", "data-dir",
@@ -385,12 +388,16 @@ static int import_files(const struct core_config *cfg, char **paths,
   struct import_totals t;
   struct timespec t0;
   double secs;
-  int rc = 0;
+  int rc = 0, lock_fd = -1;
 
   if (simd_select(cfg->simd) < 0) /* before any shard parses */
     return core_cli_usage("import", "--simd %s: this CPU lacks it (its best "
                           "is %s)", cfg->simd,
                           simd_level_name(simd_level_best()));
+  /* Held until the end: a `sluice run` on the directory would write the
+   * same shards' segment numbers. */
+  if (!no_store && (lock_fd = core_datadir_lock("import", cfg->data_dir)) < 0)
+    return CORE_EXIT_FAIL;
   for (unsigned i = 0; i < nfiles; i++) {
     int e = map_file(&files[i], paths[i]);
     if (e < 0) {
@@ -425,6 +432,8 @@ out:
   for (unsigned i = 0; i < nfiles; i++)
     if (files[i].data)
       munmap((void *)files[i].data, files[i].len);
+  if (lock_fd >= 0)
+    close(lock_fd);
   return rc;
 }
 

@@ -4,28 +4,31 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "core/cmd/cli.h"
 #include "core/cmd/config.h"
+#include "core/cmd/datadir.h"
+#include "core/cmd/flush.h"
+#include "core/cmd/reload.h"
 #include "core/base/fault.h"
 #include "core/cmd/run_types.h"
+#include "core/base/ring.h"
 #include "core/shard/shard.h"
 #include "core/shard/stats.h"
 #include "net/http.h"
 #include "net/query/query.h"
 #include "net/sock.h"
 #include "simd/simd.h"
+#include "core/base/stat.h"
 #include "storage/recover.h"
 #include "storage/retention.h"
 
@@ -42,7 +45,8 @@ static const char run_help[] =
     "  --syslog-tcp ADDR        syslog over TCP, octet-counted or '\\n'-framed\n"
     "                           (RFC 6587, told apart per connection)\n"
     "                           [0.0.0.0:5514]\n"
-    "  --http ADDR              query port: /health, /metrics, /api/v1/*\n"
+    "  --http ADDR              query port: /-/healthy, /-/ready, /metrics,\n"
+    "                           /api/v1/*\n"
     "                           [127.0.0.1:9400]\n"
     "  --http-memory-bytes N    request and response bodies the query port\n"
     "                           holds at once; past it requests get 503\n"
@@ -81,12 +85,18 @@ static const char run_help[] =
     "\n"
     "  --config FILE            read options from FILE: 'name = value' lines,\n"
     "                           names as above without '--', '#' comments;\n"
-    "                           the command line overrides the file\n"
+    "                           the command line overrides the file; read\n"
+    "                           again on SIGHUP\n"
     "  -h, --help               show this help\n"
     "\n"
+    "SIGHUP re-reads the --config file(s): --retention, --max-disk-bytes,\n"
+    "--block-max-age-ms, --fsync-interval-ms, --segment-max-bytes and\n"
+    "--segment-max-age change live; other changes are logged as needing a\n"
+    "restart; a bad file changes nothing. No data is lost.\n"
     "Signals: SIGTERM or SIGINT stops receiving, ingests what the kernel\n"
-    "already buffered, seals the open blocks, makes them durable and exits\n"
-    "0 within 2 s. At start every segment is checked and a torn tail is\n"
+    "already buffered (for at most 0.5 s, and while the disk keeps up),\n"
+    "seals the open blocks, makes them durable and exits 0 within 2 s.\n"
+    "At start every segment is checked and a torn tail is\n"
     "cut (logged, and counted in sluice_recovery_truncated_bytes_total).\n"
     "Exit codes: 0 ok, 1 runtime failure, 2 usage error.\n";
 
@@ -98,52 +108,36 @@ static const char *const run_names[] = {
     "segment-max-bytes", "segment-max-age", "retention", "max-disk-bytes",
     "simd", NULL};
 
-/* mkdir -p for the data directory. Returns 0 or -errno. */
-static int make_dirs(const char *path) {
-  char buf[sizeof(((struct core_config *)0)->data_dir)];
-  size_t n = strlen(path);
-
-  if (n == 0 || n >= sizeof(buf))
-    return -ENAMETOOLONG;
-  memcpy(buf, path, n + 1);
-  for (size_t i = 1; i <= n; i++) {
-    if (buf[i] != '/' && buf[i] != '\0')
-      continue;
-    char c = buf[i];
-    buf[i] = '\0';
-    if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-      return -errno;
-    buf[i] = c;
-  }
-  return access(path, W_OK) == 0 ? 0 : -errno;
-}
-
-static const char *addr_str(const struct core_addr *a, char *buf, size_t n) {
-  if (!a->enabled)
-    snprintf(buf, n, "off");
-  else if (strchr(a->host, ':'))
-    snprintf(buf, n, "[%s]:%u", a->host, (unsigned)a->port);
-  else
-    snprintf(buf, n, "%s:%u", a->host, (unsigned)a->port);
-  return buf;
-}
+static const struct core_cli_spec run_spec = {
+    .cmd = "run", .help = run_help, .names = run_names};
 
 /*
- * Open shard i's sockets. With port 0 the first shard's bind picks the port
- * and the others join it, so SO_REUSEPORT spreads one port over all shards.
+ * Open one shard's socket of a listener. Shard 0 (NET_SOCK_NEW) makes sure
+ * no other process serves the port, and with port 0 its bind picks the
+ * port; the other shards join it, so SO_REUSEPORT spreads one port over
+ * this process's shards only.
  */
 static int open_listener(struct core_addr *a, int udp, int rcvbuf,
-                         const char *flag, int *fd) {
+                         const char *flag, enum net_sock_group group,
+                         int *fd) {
+  const char *kind = udp ? "UDP" : "TCP";
   char s[96];
 
   *fd = -1;
   if (!a->enabled)
     return 0;
-  *fd = udp ? net_sock_udp(a, rcvbuf) : net_sock_tcp_listen(a);
+  *fd = udp ? net_sock_udp(a, rcvbuf, group) : net_sock_tcp_listen(a, group);
+  if (*fd == -EADDRINUSE && group == NET_SOCK_NEW)
+    return core_cli_fail("run", "%s %s (%s) is already in use (by another "
+                         "process, another sluice, or another listener of "
+                         "this one); sluice does not share a port it did not "
+                         "open: stop that process, or choose another port "
+                         "for %s or set it off",
+                         kind, core_config_addr_str(a, s, sizeof(s)), flag, flag);
   if (*fd < 0)
     return core_cli_fail("run", "cannot listen on %s %s (%s): %s; choose "
                          "another address or set %s off",
-                         udp ? "UDP" : "TCP", addr_str(a, s, sizeof(s)), flag,
+                         kind, core_config_addr_str(a, s, sizeof(s)), flag,
                          strerror(-*fd), flag);
   if (a->port == 0)
     a->port = (uint16_t)net_sock_port(*fd);
@@ -152,18 +146,19 @@ static int open_listener(struct core_addr *a, int udp, int rcvbuf,
 
 /* Shard sh's four listening sockets; on failure none is left open. */
 static int open_listeners(struct core_config *c, struct core_shard *sh) {
+  enum net_sock_group g = sh->id == 0 ? NET_SOCK_NEW : NET_SOCK_JOIN;
   int rcvbuf = (int)c->udp_rcvbuf_bytes;
-  int rc = open_listener(&c->statsd_udp, 1, rcvbuf, "--statsd-udp",
+  int rc = open_listener(&c->statsd_udp, 1, rcvbuf, "--statsd-udp", g,
                          &sh->udp_fd);
 
   sh->tcp_fd = sh->syslog_udp_fd = sh->syslog_tcp_fd = -1;
   if (rc == 0)
-    rc = open_listener(&c->statsd_tcp, 0, 0, "--statsd-tcp", &sh->tcp_fd);
+    rc = open_listener(&c->statsd_tcp, 0, 0, "--statsd-tcp", g, &sh->tcp_fd);
   if (rc == 0)
-    rc = open_listener(&c->syslog_udp, 1, rcvbuf, "--syslog-udp",
+    rc = open_listener(&c->syslog_udp, 1, rcvbuf, "--syslog-udp", g,
                        &sh->syslog_udp_fd);
   if (rc == 0)
-    rc = open_listener(&c->syslog_tcp, 0, 0, "--syslog-tcp",
+    rc = open_listener(&c->syslog_tcp, 0, 0, "--syslog-tcp", g,
                        &sh->syslog_tcp_fd);
   if (rc != 0) {
     int *fds[] = {&sh->udp_fd, &sh->tcp_fd, &sh->syslog_udp_fd};
@@ -175,12 +170,39 @@ static int open_listeners(struct core_config *c, struct core_shard *sh) {
   return rc;
 }
 
-static void stop_all(struct core_runtime *rt) {
+/*
+ * Stop the shards, all at once (each drains by deadlines counted from now:
+ * CORE_STOP_READ_MS, CORE_STOP_STORE_MS), then the query port, which
+ * serves meanwhile (/metrics; a flush round the last seals answer).
+ * Returns CORE_EXIT_FAIL when a shard could not make its sealed blocks
+ * durable in time, else 0.
+ */
+static int stop_all(struct core_runtime *rt) {
+  int64_t t0 = core_ring_now_ms();
+  int lost = 0;
+
+  pthread_mutex_lock(&rt->ctl_lock);
+  for (unsigned i = 0; i < rt->shard_count; i++) {
+    struct core_shard *sh = &rt->shards[i];
+    if (sh->started &&
+        __atomic_load_n(&sh->state, __ATOMIC_ACQUIRE) == CORE_SHARD_RUNNING)
+      core_shard_request_stop(sh, t0);
+  }
+  rt->stopping = 1; /* no more control messages */
+  pthread_mutex_unlock(&rt->ctl_lock);
+  for (unsigned i = 0; i < rt->shard_count; i++) {
+    core_shard_join(&rt->shards[i]);
+    lost |= rt->shards[i].stop_lost;
+  }
+  __atomic_store_n(&rt->shards_down, lost ? 2 : 1, __ATOMIC_RELEASE);
   if (rt->query.http)
     net_http_server_stop(rt->query.http);
   rt->query.http = NULL;
-  for (unsigned i = 0; i < rt->shard_count; i++)
-    core_shard_stop(&rt->shards[i]);
+  if (lost)
+    return core_cli_fail("run", "stop: sealed blocks were not all durable "
+                         "within %d ms; the disk did not keep up, and what "
+                         "was not written is lost", CORE_STOP_STORE_MS);
+  return 0;
 }
 
 /*
@@ -204,8 +226,9 @@ static int prepare_storage(struct core_runtime *rt, struct core_shard *sh) {
   if (rc < 0)
     return core_cli_fail("run", "cannot read \"%s\": %s", path,
                          strerror(-rc));
-  sh->stats.stor.recovery_truncated_bytes = r.truncated_bytes;
-  sh->stats.stor.recovery_segments = r.segments;
+  /* the query port may be rendering these already */
+  core_stat_set(&sh->stats.stor.recovery_truncated_bytes, r.truncated_bytes);
+  core_stat_set(&sh->stats.stor.recovery_segments, r.segments);
   sh->next_seg_seq = r.max_seg_seq + 1;
   sh->next_block_seq = r.max_block_seq + 1;
   return 0;
@@ -235,10 +258,6 @@ static int start_shards(struct core_runtime *rt) {
     sh->cfg = shard_cfg(c);
     sh->efd = -1;
     sh->dir_fd = -1;
-    sh->flush_efd = rt->flush_efd;
-    sh->one = 1;
-    rt->stats[i] = &sh->stats;
-    rt->active_seg[i] = &sh->active_seg;
     if (prepare_storage(rt, sh) != 0)
       return CORE_EXIT_FAIL;
     if (open_listeners(c, sh) != 0)
@@ -251,14 +270,82 @@ static int start_shards(struct core_runtime *rt) {
   return 0;
 }
 
-static int run_flush(void *ctx);
+/*
+ * Send a control message to every running shard. The query thread
+ * (flushes) and the main thread (reload, stop) both send: ctl_lock makes
+ * them the ring's one producer. Nothing is sent once the stop went out
+ * (stop_all): a stopped shard reads no more and its ring would fill.
+ */
+static void send_all(struct core_runtime *rt, enum core_ctl_op op,
+                     uint64_t arg) {
+  pthread_mutex_lock(&rt->ctl_lock);
+  for (unsigned i = 0; i < rt->shard_count && !rt->stopping; i++) {
+    struct core_shard *sh = &rt->shards[i];
+    if (!sh->started ||
+        __atomic_load_n(&sh->state, __ATOMIC_ACQUIRE) != CORE_SHARD_RUNNING)
+      continue;
+    while (core_shard_send(sh, op, arg) == -EAGAIN)
+      sched_yield();
+  }
+  pthread_mutex_unlock(&rt->ctl_lock);
+}
 
-/* GET /metrics: every shard's counters, then retention's. */
+static void flush_start(void *ctx, uint64_t gen) {
+  send_all(ctx, CORE_CTL_FLUSH, gen);
+}
+
+static int flush_answered(void *ctx, uint64_t gen, int *failed) {
+  const struct core_runtime *rt = ctx;
+
+  for (unsigned i = 0; i < rt->shard_count; i++) {
+    const struct core_shard *sh = &rt->shards[i];
+    if (__atomic_load_n(&sh->flush_answered, __ATOMIC_ACQUIRE) < gen)
+      return 0;
+    *failed |= __atomic_load_n(&sh->flush_failed, __ATOMIC_RELAXED);
+  }
+  return 1;
+}
+
+static int64_t mono_ms(void) {
+  struct timespec ts;
+
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* GET /-/ready (query thread): net_query_env.not_ready. */
+static const char *run_not_ready(void *ctx) {
+  const struct core_runtime *rt = ctx;
+  int phase = __atomic_load_n(&rt->phase, __ATOMIC_ACQUIRE);
+
+  if (phase == RUN_READY)
+    return NULL;
+  return phase == RUN_STARTING
+             ? "starting: recovering segments and opening listeners"
+             : "stopping";
+}
+
+/* POST /api/v1/flush (query thread): net_query_env.flush, coalesced into
+ * rounds by core/cmd/flush.c; refused while not ready (no shard to ask
+ * yet, or shards that no longer answer). */
+static int run_flush(void *ctx, uint64_t *ticket) {
+  struct core_runtime *rt = ctx;
+  const struct core_flush_ops ops = {flush_start, flush_answered, rt};
+
+  if (*ticket == 0 && run_not_ready(rt) != NULL)
+    return -EAGAIN;
+  if (*ticket == 0)
+    *ticket = core_flush_ticket(&rt->flush);
+  return core_flush_poll(&rt->flush, *ticket, mono_ms(), &ops);
+}
+
+/* GET /metrics: every shard's counters, then retention's and flushes'. */
 static int run_metrics(void *ctx, struct core_strbuf *out) {
   const struct core_runtime *rt = ctx;
   int rc = core_stats_render(rt->stats, rt->shard_count, out);
 
   stor_retention_render(&rt->retention, out);
+  core_flush_render(&rt->flush, out);
   return rc;
 }
 
@@ -270,10 +357,14 @@ static int start_http(struct core_runtime *rt) {
 
   if (!a->enabled)
     return 0;
-  rt->query = (struct net_query_env){.data_dir = rt->cfg.data_dir,
-                                     .metrics = run_metrics,
-                                     .flush = run_flush,
-                                     .ctx = rt};
+  rt->query = (struct net_query_env){
+      .data_dir = rt->cfg.data_dir,
+      .metrics = run_metrics,
+      .flush = run_flush,
+      .not_ready = run_not_ready,
+      .version = SLUICE_VERSION,
+      .simd = simd_level_name(simd_get_level()),
+      .ctx = rt};
   rc = net_http_server_start_opts(
       &http, &(struct net_http_server_opts){
                  .host = a->host, .port = a->port, .fn = net_query_handle,
@@ -282,7 +373,7 @@ static int start_http(struct core_runtime *rt) {
   if (rc < 0)
     return core_cli_fail("run", "cannot serve HTTP on %s (--http): %s; "
                          "choose another address or set --http off",
-                         addr_str(a, s, sizeof(s)), strerror(-rc));
+                         core_config_addr_str(a, s, sizeof(s)), strerror(-rc));
   __atomic_store_n(&rt->query.http, http, __ATOMIC_RELEASE);
   a->port = net_http_server_port(http);
   return 0;
@@ -294,11 +385,11 @@ static void announce(const struct core_runtime *rt) {
   fprintf(stderr,
           "sluice: %u shard(s); statsd udp %s, statsd tcp %s, syslog udp %s, "
           "syslog tcp %s, http %s; data %s\n",
-          rt->shard_count, addr_str(&rt->cfg.statsd_udp, u, sizeof(u)),
-          addr_str(&rt->cfg.statsd_tcp, t, sizeof(t)),
-          addr_str(&rt->cfg.syslog_udp, su, sizeof(su)),
-          addr_str(&rt->cfg.syslog_tcp, st, sizeof(st)),
-          addr_str(&rt->cfg.http, h, sizeof(h)), rt->cfg.data_dir);
+          rt->shard_count, core_config_addr_str(&rt->cfg.statsd_udp, u, sizeof(u)),
+          core_config_addr_str(&rt->cfg.statsd_tcp, t, sizeof(t)),
+          core_config_addr_str(&rt->cfg.syslog_udp, su, sizeof(su)),
+          core_config_addr_str(&rt->cfg.syslog_tcp, st, sizeof(st)),
+          core_config_addr_str(&rt->cfg.http, h, sizeof(h)), rt->cfg.data_dir);
 }
 
 /* Block the stop signals in every thread; the main thread waits for them. */
@@ -306,27 +397,38 @@ static void block_signals(sigset_t *set) {
   sigemptyset(set);
   sigaddset(set, SIGTERM);
   sigaddset(set, SIGINT);
+  sigaddset(set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, set, NULL);
   signal(SIGPIPE, SIG_IGN);
 }
 
-/* A stop that hangs must not hang the box's service manager: give up. */
+/*
+ * A stop that hangs must not hang the box's service manager: give up.
+ * When only the query port is left (a long query still running), what the
+ * shards sealed is durable already: that is a clean exit.
+ */
 static void *stop_watchdog(void *arg) {
+  const struct core_runtime *rt = arg;
   struct timespec t = {.tv_sec = CORE_STOP_TIMEOUT_MS / 1000,
                        .tv_nsec = (CORE_STOP_TIMEOUT_MS % 1000) * 1000000L};
 
-  (void)arg;
   nanosleep(&t, NULL);
+  if (__atomic_load_n(&rt->shards_down, __ATOMIC_ACQUIRE) == 1) {
+    fprintf(stderr, "sluice run: the query port did not stop within %d ms "
+            "(a query still running); exiting, all data durable\n",
+            CORE_STOP_TIMEOUT_MS);
+    _exit(CORE_EXIT_OK);
+  }
   fprintf(stderr, "sluice run: shards did not stop within %d ms; exiting\n",
           CORE_STOP_TIMEOUT_MS);
   _exit(CORE_EXIT_FAIL);
   return NULL;
 }
 
-static void arm_watchdog(void) {
+static void arm_watchdog(const struct core_runtime *rt) {
   pthread_t t;
 
-  if (pthread_create(&t, NULL, stop_watchdog, NULL) == 0)
+  if (pthread_create(&t, NULL, stop_watchdog, (void *)rt) == 0)
     pthread_detach(t);
 }
 
@@ -335,6 +437,29 @@ static int64_t wall_ms(void) {
 
   clock_gettime(CLOCK_REALTIME, &ts);
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * SIGHUP: re-read the config file(s). What changed of the live options
+ * (core/cmd/reload.c) goes into force: retention's bounds here, the
+ * shards' through control messages; the rest is logged as needing a
+ * restart. Sealed and open blocks are untouched: nothing is lost.
+ */
+static void reload(struct core_runtime *rt) {
+  struct core_config *c = &rt->cfg, *r = &rt->cfg_read;
+
+  if (!core_reload(&run_spec, rt->argc, rt->argv, r))
+    return;
+  c->retention_ms = r->retention_ms;
+  c->disk_bytes_max = r->disk_bytes_max;
+  c->block_max_age_ms = r->block_max_age_ms;
+  c->fsync_interval_ms = r->fsync_interval_ms;
+  c->segment_bytes_max = r->segment_bytes_max;
+  c->segment_age_ms_max = r->segment_age_ms_max;
+  send_all(rt, CORE_CTL_SET_BLOCK_AGE, c->block_max_age_ms);
+  send_all(rt, CORE_CTL_SET_FSYNC_INTERVAL, c->fsync_interval_ms);
+  send_all(rt, CORE_CTL_SET_SEGMENT_BYTES, c->segment_bytes_max);
+  send_all(rt, CORE_CTL_SET_SEGMENT_AGE, c->segment_age_ms_max);
 }
 
 /* The main thread's life: retention every tick until a stop signal. */
@@ -349,27 +474,33 @@ static int housekeep(struct core_runtime *rt, const sigset_t *set) {
                        rt->cfg.retention_ms, rt->cfg.disk_bytes_max,
                        wall_ms(), &rt->retention);
     sig = sigtimedwait(set, NULL, &tick);
-    if (sig > 0)
+    if (sig == SIGHUP)
+      reload(rt); /* then retention runs at once with what changed */
+    else if (sig > 0)
       return sig;
   }
 }
 
 static int serve(struct core_runtime *rt) {
   sigset_t set;
-  int sig = 0, rc;
+  int sig = 0, rc, stop_rc;
 
   block_signals(&set);
-  rc = start_shards(rt);
+  /* The query port first: alive (/-/healthy) while recovery runs, ready
+   * (/-/ready) once every shard recovered and listens. */
+  rc = start_http(rt);
   if (rc == 0)
-    rc = start_http(rt);
+    rc = start_shards(rt);
   if (rc == 0) {
+    __atomic_store_n(&rt->phase, RUN_READY, __ATOMIC_RELEASE);
     announce(rt);
     sig = housekeep(rt, &set);
+    __atomic_store_n(&rt->phase, RUN_STOPPING, __ATOMIC_RELEASE);
     fprintf(stderr, "sluice: %s: stopping\n", strsignal(sig));
-    arm_watchdog();
+    arm_watchdog(rt);
   }
-  stop_all(rt);
-  return rc;
+  stop_rc = stop_all(rt);
+  return rc != 0 ? rc : stop_rc;
 }
 
 static int start(struct core_runtime *rt) {
@@ -382,30 +513,28 @@ static int start(struct core_runtime *rt) {
     return core_cli_usage("run", "--simd %s: this CPU lacks it (its best "
                           "is %s)", rt->cfg.simd,
                           simd_level_name(simd_level_best()));
-  rc = make_dirs(rt->cfg.data_dir);
-
-  if (rc < 0)
-    return core_cli_fail("run", "cannot create --data-dir \"%s\": %s",
-                         rt->cfg.data_dir, strerror(-rc));
+  /* Before recovery reads a segment: another process may be writing it. */
+  rt->lock_fd = core_datadir_lock("run", rt->cfg.data_dir);
+  if (rt->lock_fd < 0)
+    return CORE_EXIT_FAIL;
   rt->shard_count = rt->cfg.shard_count;
   rt->shards = aligned_alloc(64, sizeof(struct core_shard) * rt->shard_count);
-  if (rt->shards == NULL)
+  if (rt->shards == NULL) {
+    close(rt->lock_fd);
     return core_cli_fail("run", "out of memory for %u shards",
                          rt->shard_count);
+  }
   memset(rt->shards, 0, sizeof(struct core_shard) * rt->shard_count);
   for (unsigned i = 0; i < rt->shard_count; i++) {
     struct core_shard *sh = &rt->shards[i];
-    sh->efd = sh->dir_fd = sh->udp_fd = sh->tcp_fd = sh->flush_efd = -1;
+    sh->efd = sh->dir_fd = sh->udp_fd = sh->tcp_fd = -1;
     sh->syslog_udp_fd = sh->syslog_tcp_fd = -1;
+    rt->stats[i] = &sh->stats; /* /metrics may render them from now on */
+    rt->active_seg[i] = &sh->active_seg;
   }
-  rt->flush_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (rt->flush_efd < 0)
-    rc = core_cli_fail("run", "cannot create an eventfd: %s", strerror(errno));
-  else
-    rc = serve(rt);
-  if (rt->flush_efd >= 0)
-    close(rt->flush_efd);
+  rc = serve(rt);
   free(rt->shards);
+  close(rt->lock_fd); /* the data directory is free for the next owner */
   return rc;
 }
 
@@ -417,55 +546,19 @@ int core_run_main(int argc, char **argv) {
   if (rt == NULL)
     return core_cli_fail("run", "out of memory");
   memset(rt, 0, sizeof(*rt));
+  pthread_mutex_init(&rt->ctl_lock, NULL);
   core_config_defaults(&rt->cfg);
-  rc = core_cli_parse(&(struct core_cli_spec){.cmd = "run",
-                                               .help = run_help,
-                                               .names = run_names},
-                      argc, argv, &rt->cfg, &first);
+  rc = core_cli_parse(&run_spec, argc, argv, &rt->cfg, &first);
+  rt->argc = argc;
+  rt->argv = argv;
+  rt->cfg_read = rt->cfg; /* before port 0 turns into the port bound */
   if (rc == 0 && first < argc)
     rc = core_cli_usage("run", "unexpected argument '%s'", argv[first]);
   if (rc == 1)
     rc = CORE_EXIT_OK; /* --help */
   else if (rc == 0)
     rc = start(rt);
+  pthread_mutex_destroy(&rt->ctl_lock);
   free(rt);
   return rc;
-}
-
-static int all_answered(const struct core_runtime *rt, uint64_t gen,
-                        int *failed) {
-  for (unsigned i = 0; i < rt->shard_count; i++) {
-    const struct core_shard *sh = &rt->shards[i];
-    if (__atomic_load_n(&sh->flush_answered, __ATOMIC_ACQUIRE) < gen)
-      return 0;
-    *failed |= __atomic_load_n(&sh->flush_failed, __ATOMIC_RELAXED);
-  }
-  return 1;
-}
-
-/*
- * POST /api/v1/flush (query thread, the one sender of control messages
- * while shards run): every shard seals its open block and makes every
- * sealed block durable; returns when all have answered: 0, -EIO when a
- * shard lost a block it should have kept, or -ETIMEDOUT after
- * STOR_FLUSH_TIMEOUT_MS.
- */
-static int run_flush(void *ctx) {
-  struct core_runtime *rt = ctx;
-  int64_t deadline = wall_ms() + STOR_FLUSH_TIMEOUT_MS;
-  uint64_t gen = ++rt->flush_gen, drained;
-  int failed = 0;
-
-  for (unsigned i = 0; i < rt->shard_count; i++)
-    while (core_shard_send(&rt->shards[i], CORE_CTL_FLUSH, gen) == -EAGAIN)
-      sched_yield();
-  while (!all_answered(rt, gen, &failed)) {
-    struct pollfd p = {.fd = rt->flush_efd, .events = POLLIN};
-    int64_t left = deadline - wall_ms();
-    if (left <= 0)
-      return -ETIMEDOUT;
-    if (poll(&p, 1, (int)left) > 0)
-      (void)!read(rt->flush_efd, &drained, sizeof(drained));
-  }
-  return failed ? -EIO : 0;
 }

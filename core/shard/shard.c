@@ -4,6 +4,8 @@
 #include "core/shard/shard.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -25,19 +27,14 @@ static void seal_heads(struct core_shard *sh) {
   core_loghead_seal(&sh->pipe.loghead);
 }
 
-/* Answer a flush: publish the generation, then poke the query thread. */
+/* Answer a flush: publish the generation (the query thread polls it). */
 static void flush_answer(void *ctx, uint64_t gen, int failed) {
   struct core_shard *sh = ctx;
-  struct io_uring_sqe *sqe;
 
   if (gen == 0)
     return; /* the shutdown flush has no one waiting */
   __atomic_store_n(&sh->flush_failed, failed, __ATOMIC_RELAXED);
   __atomic_store_n(&sh->flush_answered, gen, __ATOMIC_RELEASE);
-  sqe = core_ring_sqe(&sh->ring);
-  io_uring_prep_write(sqe, sh->flush_efd, &sh->one, sizeof(sh->one), 0);
-  io_uring_sqe_set_data64(sqe,
-                          core_ring_ud(sh->tag, CORE_SHARD_OP_FLUSH_ACK, 0));
 }
 
 static void on_flush(struct core_shard *sh, uint64_t gen) {
@@ -60,6 +57,40 @@ static void arm_ctl(struct core_shard *sh) {
   io_uring_sqe_set_data64(sqe, core_ring_ud(sh->tag, CORE_SHARD_OP_CTL, 0));
 }
 
+/* A new value for an option the shard takes live (SIGHUP). */
+static void set_option(struct core_shard *sh, uint32_t op, uint64_t v) {
+  struct core_shard_cfg *c = &sh->cfg;
+
+  if (op == CORE_CTL_SET_BLOCK_AGE)
+    c->block_max_age_ms = (uint32_t)v;
+  else if (op == CORE_CTL_SET_FSYNC_INTERVAL)
+    c->fsync_interval_ms = (uint32_t)v;
+  else if (op == CORE_CTL_SET_SEGMENT_BYTES)
+    c->segment_bytes_max = v;
+  else if (op == CORE_CTL_SET_SEGMENT_AGE)
+    c->segment_age_ms_max = v;
+  core_store_set_limits(&sh->store, c->fsync_interval_ms,
+                        c->segment_bytes_max, c->segment_age_ms_max);
+}
+
+/*
+ * The stop began at t0 (core_ring_now_ms): nothing new is received, and
+ * what was received is ingested only until t0 + CORE_STOP_READ_MS and
+ * while the storage keeps up (what is read later could not be durable in
+ * time); the loop winds down and drain() follows.
+ */
+static void begin_stop(struct core_shard *sh, int64_t t0) {
+  if (sh->stop)
+    return;
+  sh->ring.brake = NULL; /* reaps run whole again: ingesting is bounded */
+  sh->stop = 1;
+  sh->stop_began_ms = t0;
+  sh->drain = (struct net_drain){.deadline_ms = t0 + CORE_STOP_READ_MS,
+                                 .keeping_up = core_store_keeping_up,
+                                 .ctx = &sh->store};
+  net_io_stop(&sh->io, &sh->drain);
+}
+
 /* Handle every queued control message, then wait for the next. */
 static void on_ctl(struct core_shard *sh) {
   struct core_ctl_ring *r = &sh->ctl;
@@ -69,19 +100,20 @@ static void on_ctl(struct core_shard *sh) {
   for (; head != tail; head++) {
     const struct core_ctl_msg *m = &r->msgs[head & (CORE_CTL_RING_ENTRIES - 1)];
     if (m->op == CORE_CTL_STOP)
-      sh->stop = 1;
+      begin_stop(sh, (int64_t)m->arg);
     else if (m->op == CORE_CTL_SEAL)
       seal_heads(sh);
     else if (m->op == CORE_CTL_FLUSH)
       on_flush(sh, m->arg);
+    else
+      set_option(sh, m->op, m->arg);
   }
   __atomic_store_n(&r->head, head, __ATOMIC_RELEASE);
   if (!sh->stop)
     arm_ctl(sh);
 }
 
-/* The shard's own handler on its ring: control reads (flush answers need
- * nothing when they complete). */
+/* The shard's own handler on its ring: control reads. */
 static void complete(void *ctx, const struct io_uring_cqe *cqe,
                      int64_t now_ms) {
   (void)now_ms;
@@ -111,24 +143,45 @@ static void loop(struct core_shard *sh) {
     if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EBUSY)
       core_stat_add(&sh->stats.rx.rx_errors, 1);
     core_ring_reap(&sh->ring);
+    if (__atomic_load_n(&sh->stop_requested, __ATOMIC_ACQUIRE))
+      begin_stop(sh, __atomic_load_n(&sh->stop_t0, __ATOMIC_RELAXED));
     tick(sh);
   }
 }
 
-/* Stop: what was received by the kernel before now is still ingested,
- * and every sealed block made durable within the stop budget. */
+/*
+ * Stop (begin_stop), each step by a deadline counted from when the stop
+ * began: what the kernel had received by then is still ingested within
+ * the stop's bounds (begin_stop; senders that keep sending are cut, and
+ * that is said), then every sealed block is made durable (by
+ * CORE_STOP_STORE_MS; otherwise stop_lost, and the process exits 1).
+ */
 static void drain(struct core_shard *sh) {
+  const struct net_drain *d = &sh->drain;
+  int64_t t0 = sh->stop_began_ms;
+
   io_uring_submit(&sh->ring.uring);
   io_uring_get_events(&sh->ring.uring);
   core_ring_reap(&sh->ring);
-  net_io_drain(&sh->io, core_ring_now_ms());
+  net_io_drain(&sh->io);
   io_uring_get_events(&sh->ring.uring);
   core_ring_reap(&sh->ring);
-  seal_heads(sh);
+  if (d->cut)
+    fprintf(stderr, "sluice: shard %u: stop: ingesting what was received "
+            "was cut short (storage behind, or past %d ms): %" PRIu64
+            " TCP bytes and %" PRIu64 " UDP datagrams (and any still "
+            "queued) are not stored; senders that kept sending after the "
+            "stop lose them\n",
+            sh->id, CORE_STOP_READ_MS, d->left_bytes, d->left_datagrams);
+  /* The store's reaps may still hand the heads data already received
+   * (completions of the cancelled receives): seal until they stay empty. */
+  do {
+    seal_heads(sh);
+    sh->stop_lost = !core_store_drain(&sh->store, t0 + CORE_STOP_STORE_MS);
+  } while (!sh->stop_lost &&
+           (sh->pipe.head.count > 0 || sh->pipe.loghead.count > 0));
   core_stat_set(&sh->stats.ingest.head_points, 0);
   core_stat_set(&sh->stats.ingest.loghead_records, 0);
-  core_store_drain(&sh->store,
-                   core_ring_now_ms() + CORE_STOP_TIMEOUT_MS * 3 / 4);
 }
 
 static int pin(int cpu) {
@@ -169,6 +222,7 @@ static int setup_ring(struct core_shard *sh) {
   if ((rc = core_ring_register(&sh->ring, complete, sh)) < 0)
     return rc;
   sh->tag = rc;
+  sh->ring.brake = &sh->stop_requested;
   core_store_init(&sh->store, &sh->ring, &sh->stats);
   return 0;
 }
@@ -295,11 +349,15 @@ int core_shard_send(struct core_shard *sh, enum core_ctl_op op, uint64_t arg) {
   return 0;
 }
 
-void core_shard_stop(struct core_shard *sh) {
+void core_shard_request_stop(struct core_shard *sh, int64_t t0) {
+  __atomic_store_n(&sh->stop_t0, t0, __ATOMIC_RELAXED);
+  __atomic_store_n(&sh->stop_requested, 1, __ATOMIC_RELEASE);
+  while (core_shard_send(sh, CORE_CTL_STOP, (uint64_t)t0) == -EAGAIN)
+    sched_yield();
+}
+
+void core_shard_join(struct core_shard *sh) {
   if (sh->started) {
-    if (__atomic_load_n(&sh->state, __ATOMIC_ACQUIRE) == CORE_SHARD_RUNNING)
-      while (core_shard_send(sh, CORE_CTL_STOP, 0) == -EAGAIN)
-        sched_yield();
     pthread_join(sh->thread, NULL);
     sh->started = 0;
   }

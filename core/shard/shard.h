@@ -20,7 +20,20 @@ int core_shard_start(struct core_shard *sh);
  */
 int core_shard_send(struct core_shard *sh, enum core_ctl_op op, uint64_t arg);
 
-/* Ask the shard to stop and join its thread. Safe on a failed shard. */
-void core_shard_stop(struct core_shard *sh);
+/*
+ * Ask a running shard to stop; the stop began at t0 (core_ring_now_ms),
+ * and its deadlines count from there. The shard sees it between two
+ * completions (its ring's brake), or through CORE_CTL_STOP when idle.
+ * The one sender of control messages calls it (core_shard_send).
+ */
+void core_shard_request_stop(struct core_shard *sh, int64_t t0);
+
+/*
+ * Join the shard's thread, asked to stop (or which failed to start), and
+ * close what the shard left open. Safe on a shard
+ * that never started. Afterwards sh->stop_lost tells whether its stop
+ * kept everything it sealed.
+ */
+void core_shard_join(struct core_shard *sh);
 
 #endif

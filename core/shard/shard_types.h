@@ -1,8 +1,8 @@
 /*
  * core/shard/shard_types.h - a shard: one pinned thread that owns one io_uring,
  * one pipeline, one store and one stats block, and shares nothing on the
- * data path. On its ring the shard is an owner too (control messages,
- * flush answers), beside the receive side (net/io.h) and the writer.
+ * data path. On its ring the shard is an owner too (control messages),
+ * beside the receive side (net/io.h) and the writer.
  */
 #ifndef SLUICE_CORE_SHARD_SHARD_TYPES_H
 #define SLUICE_CORE_SHARD_SHARD_TYPES_H
@@ -31,9 +31,16 @@ struct core_shard_cfg {
 
 /* Control messages from the main thread. */
 enum core_ctl_op {
-  CORE_CTL_STOP = 1,   /* drain what is buffered, seal, exit the loop */
+  CORE_CTL_STOP = 1,   /* drain what is buffered, seal, make durable, exit
+                          the loop; arg: when the stop began
+                          (core_ring_now_ms), deadlines count from it */
   CORE_CTL_SEAL,       /* seal the open block now */
   CORE_CTL_FLUSH,      /* seal, then answer when durable; arg: generation */
+  /* SIGHUP: a new value (arg) for one of the options a shard takes live */
+  CORE_CTL_SET_BLOCK_AGE,       /* --block-max-age-ms */
+  CORE_CTL_SET_FSYNC_INTERVAL,  /* --fsync-interval-ms */
+  CORE_CTL_SET_SEGMENT_BYTES,   /* --segment-max-bytes */
+  CORE_CTL_SET_SEGMENT_AGE,     /* --segment-max-age (ms) */
 };
 
 struct core_ctl_msg {
@@ -62,7 +69,6 @@ enum core_shard_state {
 /* The shard's own ops on its ring. */
 enum core_shard_op {
   CORE_SHARD_OP_CTL = 1,   /* read of the control eventfd */
-  CORE_SHARD_OP_FLUSH_ACK, /* eventfd write answering a flush */
 };
 
 struct core_shard {
@@ -86,16 +92,22 @@ struct core_shard {
   uint64_t next_seg_seq;            /* from recovery */
   uint64_t next_block_seq;
   uint64_t active_seg;              /* published by the writer */
-  int flush_efd;                    /* shared: answered flushes poke it */
   uint64_t flush_answered;          /* last flush generation answered */
   int flush_failed;                 /* ... and whether it lost data */
-  uint64_t one;                     /* source of the flush_efd write */
   pthread_t thread;
   int started;                      /* thread was created */
   int state;                        /* enum core_shard_state (atomic) */
   int start_rc;
   const char *start_what;           /* what failed at start-up */
   int stop;                         /* loop exit requested */
+  int stop_requested;               /* atomic, set by core_shard_request_stop:
+                                       the ring's brake (seen between two
+                                       completions, before CORE_CTL_STOP) */
+  int64_t stop_t0;                  /* atomic: when the stop began */
+  int64_t stop_began_ms;            /* the stop's t0, as the shard took it */
+  struct net_drain drain;           /* the stop's bounds on receiving */
+  int stop_lost;                    /* blocks were not durable within
+                                       CORE_STOP_STORE_MS (read after join) */
 };
 
 #endif

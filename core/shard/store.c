@@ -117,6 +117,26 @@ int core_store_flush(struct core_store *s, uint64_t gen) {
   return stor_writer_flush(&s->writer, gen, core_ring_now_ms());
 }
 
+void core_store_set_limits(struct core_store *s, uint32_t fsync_interval_ms,
+                           uint64_t segment_bytes_max,
+                           uint64_t segment_age_ms_max) {
+  /* The writer reads its cfg at each decision (storage/writer.c). */
+  s->writer.cfg.fsync_interval_ms = fsync_interval_ms;
+  s->writer.cfg.segment_bytes_max = segment_bytes_max;
+  s->writer.cfg.segment_age_ms_max = segment_age_ms_max;
+}
+
+int core_store_keeping_up(void *ctx) {
+  struct core_store *s = ctx;
+
+  if (!s->on)
+    return 1;
+  /* Writes that completed free their buffers (no wait). */
+  if (core_ring_poll_owner(s->ring, s->writer.tag) == 0)
+    stor_writer_tick(&s->writer, core_ring_now_ms());
+  return s->writer.order_len < STOR_WRITE_BUFS_COUNT / 2;
+}
+
 void core_store_tick(struct core_store *s) {
   if (s->on)
     stor_writer_tick(&s->writer, core_ring_now_ms());
@@ -127,9 +147,11 @@ int core_store_drain(struct core_store *s, int64_t deadline_ms) {
     return 1;
   stor_writer_flush(&s->writer, 0, core_ring_now_ms());
   while (!stor_writer_idle(&s->writer)) {
-    if (core_ring_now_ms() >= deadline_ms)
+    int64_t left = deadline_ms - core_ring_now_ms();
+    if (left <= 0)
       return 0;
-    core_ring_wait(s->ring, CORE_TICK_MS);
+    core_ring_wait(s->ring, left < CORE_TICK_MS ? (unsigned)left
+                                                : CORE_TICK_MS);
     core_ring_reap(s->ring);
     stor_writer_tick(&s->writer, core_ring_now_ms());
   }

@@ -57,6 +57,25 @@ void core_store_loghead_sink(struct core_loghead *h, void *ctx);
  */
 int core_store_flush(struct core_store *s, uint64_t gen);
 
+/*
+ * 1 while the writer keeps up: after handling the writer's completions
+ * that are ready (without waiting; others are parked), fewer than half
+ * its write buffers are queued or in flight (always 1 for a store that
+ * only counts). At stop (ctx: the store), reading what the kernel buffered
+ * ends when it returns 0: the disk is behind, and what is read then would
+ * not be durable within the stop's budget.
+ */
+int core_store_keeping_up(void *ctx);
+
+/*
+ * New bounds for the writer (SIGHUP): grouped fsync interval and when a
+ * segment is closed; they count from the next fsync or seal on. No-op for
+ * a store that only counts.
+ */
+void core_store_set_limits(struct core_store *s, uint32_t fsync_interval_ms,
+                           uint64_t segment_bytes_max,
+                           uint64_t segment_age_ms_max);
+
 /* Time-driven work of the writer (retries, grouped fsync, segment age). */
 void core_store_tick(struct core_store *s);
 

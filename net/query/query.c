@@ -11,6 +11,7 @@
 
 #include "core/base/strbuf.h"
 #include "net/http.h"
+#include "net/query/process.h"
 #include "net/query/query_api.h"
 
 static void reply_text(struct net_http_response *resp, int status,
@@ -66,15 +67,33 @@ static void get_metrics(const struct net_query_env *env,
   if (env->metrics(env->ctx, &resp->body) < 0)
     resp->status = 500; /* the server replies 500 for a cut body too */
   render_http(env, &resp->body);
+  core_strbuf_appendf(
+      &resp->body,
+      "# HELP sluice_build_info The version of sluice and the SIMD level "
+      "of its parser.\n# TYPE sluice_build_info gauge\n"
+      "sluice_build_info{version=\"%s\",simd=\"%s\"} 1\n",
+      env->version, env->simd);
+  net_query_render_process(&resp->body);
 }
 
-/* POST /api/v1/flush: 200 once every shard's sealed blocks are durable. */
+/* POST /api/v1/flush: 200 once every shard's sealed blocks are durable;
+ * pending (net/http.h) until then, so other clients are served meanwhile
+ * and concurrent flushes share rounds. */
 static void post_flush(const struct net_query_env *env,
                        struct net_http_response *resp) {
-  int rc = env->flush(env->ctx);
+  int rc = env->flush(env->ctx, &resp->pending_token);
   const char *body = "{\"status\":\"success\"}\n";
 
-  if (rc == -ETIMEDOUT) {
+  if (rc == -EINPROGRESS) {
+    resp->pending = true;
+    return;
+  }
+  if (rc == -EAGAIN) {
+    resp->status = 503;
+    net_http_response_header(resp, "Retry-After", "1");
+    body = "{\"status\":\"error\",\"error\":\"not ready: starting "
+           "(recovering segments) or stopping\"}\n";
+  } else if (rc == -ETIMEDOUT) {
     resp->status = 503;
     net_http_response_header(resp, "Retry-After", "1");
     body = "{\"status\":\"error\",\"error\":\"flush timed out: storage "
@@ -104,8 +123,27 @@ static void get_health(const struct net_query_env *env,
   reply_text(resp, 200, "ok\n");
 }
 
+/* GET /-/ready: 503 until recovery is done and every listener is up, and
+ * again once the stop begins (a load balancer stops sending first). */
+static void get_ready(const struct net_query_env *env,
+                      const struct net_http_request *req,
+                      struct net_http_response *resp) {
+  const char *why = env->not_ready(env->ctx);
+
+  (void)req;
+  if (why == NULL) {
+    reply_text(resp, 200, "ready\n");
+    return;
+  }
+  net_http_response_header(resp, "Retry-After", "1");
+  reply_text(resp, 503, "not ready: ");
+  core_strbuf_appendf(&resp->body, "%s\n", why);
+}
+
 static const struct route routes[] = {
     {"/health", get_health, false},
+    {"/-/healthy", get_health, false},
+    {"/-/ready", get_ready, false},
     {"/metrics", get_metrics, false},
     {"/api/v1/export", net_query_export, false},
     {"/api/v1/series", net_query_series, false},
@@ -142,5 +180,6 @@ void net_query_handle(const struct net_http_request *req,
     return;
   }
   reply_text(resp, 404, "not found: the query port serves /health, "
-                        "/metrics and /api/v1/ (see docs/query-api.md)\n");
+                        "/-/healthy, /-/ready, /metrics and /api/v1/ (see "
+                        "docs/query-api.md)\n");
 }

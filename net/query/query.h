@@ -1,8 +1,11 @@
 /*
  * net/query/query.h - the query port's routes (served by net/http.c).
  *
- *   GET /health   200 "ok"
- *   GET /metrics  Prometheus text: every shard's counters
+ *   GET /health, /-/healthy  200 "ok" (the process serves)
+ *   GET /-/ready  200 once recovery is done and every listener is up, else
+ *                 503 (starting, stopping)
+ *   GET /metrics  Prometheus text: every shard's counters, sluice_build_info,
+ *                 process_*
  *   POST /api/v1/flush  seal and fsync every shard's open block, then 200
  *   GET /api/v1/export, /api/v1/series, /api/v1/labels,
  *       /api/v1/label/NAME/values, /api/v1/logs  reads (query_api.h)

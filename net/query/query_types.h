@@ -7,6 +7,8 @@
 #ifndef SLUICE_NET_QUERY_QUERY_TYPES_H
 #define SLUICE_NET_QUERY_QUERY_TYPES_H
 
+#include <stdint.h>
+
 struct core_strbuf;
 struct net_http_server;
 
@@ -19,9 +21,20 @@ struct net_query_env {
   int (*metrics)(void *ctx, struct core_strbuf *out);
   /*
    * POST /api/v1/flush: every shard seals and makes its blocks durable.
-   * Returns 0, -EIO when a block was lost, or -ETIMEDOUT.
+   * Never blocks: *ticket is 0 on a request's first call and the daemon
+   * sets it; call again with it while the answer is -EINPROGRESS.
+   * Returns 0 (durable), -EINPROGRESS, -EIO when a block was lost,
+   * -ETIMEDOUT, or -EAGAIN when the daemon is not ready (starting or
+   * stopping).
    */
-  int (*flush)(void *ctx);
+  int (*flush)(void *ctx, uint64_t *ticket);
+  /*
+   * GET /-/ready: NULL once recovery is done and every listener is up
+   * (until the stop begins), else why not, for the 503's body.
+   */
+  const char *(*not_ready)(void *ctx);
+  const char *version;          /* sluice_build_info labels */
+  const char *simd;             /* the parser's SIMD level in use */
   void *ctx;
   /* the server serving these routes, for its own counters on /metrics;
    * set (atomically) once it runs, NULL before */

@@ -63,6 +63,8 @@ class Sluice:
         return f"http://127.0.0.1:{self.http_port}{path}"
 
     def wait_healthy(self, timeout=10.0):
+        """Until /-/ready answers 200: recovery done, every listener up
+        (/health answers as soon as the query port serves)."""
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -71,8 +73,9 @@ class Sluice:
                     raise Skip("kernel lacks an io_uring feature: " + log)
                 raise RuntimeError("sluice exited early: " + log)
             try:
-                with urllib.request.urlopen(self.url("/health"), timeout=1) as r:
-                    if r.status == 200 and r.read().strip() == b"ok":
+                with urllib.request.urlopen(self.url("/-/ready"),
+                                            timeout=1) as r:
+                    if r.status == 200 and r.read().strip() == b"ready":
                         return
             except OSError:
                 time.sleep(0.05)

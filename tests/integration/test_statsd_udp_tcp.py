@@ -318,7 +318,7 @@ def test_config_file(binary):
         deadline = time.time() + 10
         while time.time() < deadline:
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{http}/health",
+                urllib.request.urlopen(f"http://127.0.0.1:{http}/-/ready",
                                        timeout=1)
                 break
             except OSError:

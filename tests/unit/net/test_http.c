@@ -765,6 +765,9 @@ Test(http_helpers, reason_and_headers) {
 
 #define BIG_BYTES (8u << 20)
 
+/* /wait stays pending until the test sets this (any thread). */
+static int released;
+
 /* Echo what arrived; a few paths exercise the response side. */
 static void handler(const struct net_http_request *req,
                     struct net_http_response *resp, void *ctx) {
@@ -772,6 +775,14 @@ static void handler(const struct net_http_request *req,
   size_t i;
 
   (void)ctx;
+  if (strcmp(req->path, "/wait") == 0) {
+    resp->pending = !__atomic_load_n(&released, __ATOMIC_ACQUIRE);
+    resp->pending_token++; /* calls so far */
+    if (!resp->pending)
+      core_strbuf_appendf(&resp->body, "called %s",
+                          resp->pending_token > 1 ? "again" : "once");
+    return;
+  }
   if (strcmp(req->path, "/big") == 0) {
     for (i = 0; i < BIG_BYTES / 16; i++)
       core_strbuf_append(&resp->body, "0123456789abcdef", 16);
@@ -1603,5 +1614,28 @@ Test(http_server, per_client_slot_returns_on_close) {
   cr_assert_lt(i, 200);
   net_http_server_stats(s, &st);
   cr_assert_eq(st.rejected_per_client, 1 + (uint64_t)i);
+  net_http_server_stop(s);
+}
+
+Test(http_server, pending_handler_lets_others_be_served) {
+  struct net_http_server *s = start(200, 0);
+  struct client *a = dial(s), *b, *gone = dial(s);
+  struct net_http_stats st;
+
+  /* a waits (its pipelined second request too), gone hangs up waiting */
+  send_str(a, "POST /wait HTTP/1.1\r\n\r\nGET /after HTTP/1.1\r\n\r\n");
+  send_str(gone, "POST /wait HTTP/1.1\r\n\r\n");
+  hang_up(gone);
+  usleep(300 * 1000); /* past the read timeout: pending is not idle */
+  b = dial(s);        /* served meanwhile */
+  send_str(b, "GET /one HTTP/1.1\r\n\r\n");
+  expect_reply(b, 200, "GET /one a= len=0 body=");
+  __atomic_store_n(&released, 1, __ATOMIC_RELEASE);
+  expect_reply(a, 200, "called again");
+  expect_reply(a, 200, "GET /after a= len=0 body=");
+  net_http_server_stats(s, &st);
+  cr_assert_eq(st.conns_timed_out, 0);
+  hang_up(a);
+  hang_up(b);
   net_http_server_stop(s);
 }

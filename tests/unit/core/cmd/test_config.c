@@ -439,6 +439,49 @@ Test(config_set, data_dir_and_cores) {
   set_bad("cores", "1-0", "backwards");
 }
 
+/* What core_config_show writes back is what core_config_set took, in
+ * one spelling per value (SIGHUP compares configurations by it). */
+Test(config_show, round_trips) {
+  static const char *const cases[][3] = {
+      /* name, value set, value shown */
+      {"statsd-udp", "127.0.0.1:8125", "127.0.0.1:8125"},
+      {"http", "[::1]:9400", "[::1]:9400"},
+      {"syslog-tcp", "off", "off"},
+      {"max-series", "2000", "2000"},
+      {"udp-rcvbuf-bytes", "8M", "8M"},
+      {"udp-rcvbuf-bytes", "5000", "5000"},
+      {"segment-max-age", "3600s", "1h"},
+      {"retention", "14d", "2w"},
+      {"retention", "0", "0"},
+      {"retention", "1500ms", "1500ms"},
+      {"max-disk-bytes", "2048G", "2T"},
+      {"max-disk-bytes", "1", "1"},
+      {"data-dir", "/var/lib/sluice", "/var/lib/sluice"},
+      {"simd", "scalar", "scalar"},
+  };
+  struct core_config *c = fresh();
+  char out[256];
+
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    set_ok(c, cases[i][0], cases[i][1]);
+    cr_assert_eq(core_config_show(c, cases[i][0], out, sizeof(out)), 0);
+    cr_assert_str_eq(out, cases[i][2], "%s %s", cases[i][0], cases[i][1]);
+  }
+  cr_assert_eq(core_config_show(c, "nope", out, sizeof(out)), -ENOENT);
+}
+
+Test(config_show, cores_as_ranges_in_order) {
+  struct core_config *c = fresh();
+  char out[256];
+
+  c->shard_count = 6;
+  memcpy(c->cpus, (int[]){0, 1, 2, 3, 6, 5}, 6 * sizeof(int));
+  core_config_show(c, "cores", out, sizeof(out));
+  cr_assert_str_eq(out, "0-3,6,5");
+  core_config_show(c, "cores", out, 6);
+  cr_assert_str_eq(out, "0-...");
+}
+
 Test(config_set, unknown_option) {
   struct core_config *c = fresh(), before = *c;
 
