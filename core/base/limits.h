@@ -113,9 +113,9 @@
 /* ---- query port: regexes of selectors and log matchers (query thread) ---
  * glibc's regcomp expands every counted repeat (a{1,n} is n copies) and
  * its compile time and memory grow with the square of the alternatives
- * and optional parts of the expanded program, exponentially with repeats
+ * and optional parts of the expanded program, beyond that with repeats
  * of a part that can match empty ((a*)* sixteen times: 0.1 s, twenty: 2.5
- * s); regexec caches DFA states without a bound (`.*a.{20}.*` on random
+ * s; ((a?)?){200}: 725 MB); regexec caches DFA states without a bound (`.*a.{20}.*` on random
  * 4 KiB values: 170 MB and 2 s a value). net/query/regex_bound.c checks a
  * pattern against these before regcomp; the figures behind them are in
  * docs/query-api.md "Regex limits". */
@@ -123,10 +123,11 @@
 #define NET_REGEX_DEPTH_MAX 32            /* groups nested in one regex */
 #define NET_REGEX_REPEAT_MAX 1000         /* m and n of {m,n} (RE2's bound too) */
 #define NET_REGEX_PROGRAM_MAX 8192        /* states after expanding repeats */
-#define NET_REGEX_BRANCHES_MAX 768        /* alternatives and optional parts,
+#define NET_REGEX_BRANCHES_MAX 700        /* alternatives and optional parts,
                                              after expanding repeats */
-#define NET_REGEX_EMPTY_REPEATS_MAX 4     /* repeats of a part that can match
-                                             the empty string ((a*)*) */
+#define NET_REGEX_EMPTY_REPEATS_MAX 4     /* copies of parts that can match
+                                             the empty string ((a?){4});
+                                             unbounded ones ((a*)*): none */
 #define NET_REGEX_SUBJECT_BYTES_MAX 4096  /* bytes of a value a regex sees */
 #define NET_REGEX_RECOMPILE_NS 20000000   /* regexec time after which a regex
                                              is compiled afresh (drops the

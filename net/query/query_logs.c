@@ -24,6 +24,7 @@
 #include "net/query/json.h"
 #include "net/query/logmatch.h"
 #include "net/query/query_types.h"
+#include "net/query/regex_bound.h"
 #include "core/base/strbuf.h"
 #include "core/parse/syslog.h"
 #include "net/http.h"
@@ -268,7 +269,7 @@ static int on_record(void *ctx, unsigned shard, const struct stor_log_rec *r) {
        memmem(r->msg.ptr, r->msg.len, q->contains, q->contains_len) == NULL))
     return 0;
   if (q->lm.count && !net_logmatch_eval(&q->lm, r, &q->join))
-    return 0;
+    return net_regex_expired() ? -ETIME : 0; /* skipped at the deadline */
   if (q->n == q->limit) {
     q->truncated = true;
     if (older(&k, &q->heap[0]))
@@ -434,10 +435,15 @@ static int run_scan(struct logq *q) {
                             .newest_first = 1, .floor = time_floor,
                             .pos = &q->at};
 
+  int rc;
+
   clock_gettime(CLOCK_MONOTONIC, &now);
   sc.deadline_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 +
                    CORE_QUERY_TIME_MS_MAX;
-  return stor_logscan_run(&sc, &st);
+  net_regex_deadline(sc.deadline_ms);  /* a scan checks it per block */
+  rc = stor_logscan_run(&sc, &st);
+  net_regex_deadline(0);
+  return rc;
 }
 
 /* The kept lines, oldest first. */

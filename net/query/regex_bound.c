@@ -4,7 +4,11 @@
  * The check walks the pattern the way glibc's parser reads it under
  * REG_EXTENDED and counts what its compiler builds: each counted repeat
  * x{m,n} becomes max(n, 1) copies of x, n - m of them optional (x{m,}:
- * m + 1 copies, the last starred; x+ is x x*). What is counted only ever
+ * m + 1 copies, the last starred; x+ is x x*). A repeat without bound
+ * of a part that can match empty ((a*)*) is refused outright: glibc
+ * computes the epsilon closures around each such loop again and again,
+ * exponentially in their number and with the size of the program around
+ * them ((a*)* before 690 alternatives: 0.35 s). What is counted only ever
  * errs on the high side: a '{' that glibc would reject, or a quantifier
  * with nothing before it, is counted as a literal byte and left to
  * regcomp to refuse.
@@ -132,7 +136,7 @@ static void repeat(struct part *x, uint64_t m, uint64_t n, bool inf) {
 
   x->program = sat_mul(copies, sat_add(x->program, 1));
   x->branches = sat_add(sat_mul(copies, x->branches), optional);
-  x->empty = sat_add(sat_mul(copies, x->empty), x->nullable ? 1 : 0);
+  x->empty = sat_mul(copies, sat_add(x->empty, x->nullable ? 1 : 0));
   x->nullable = x->nullable || m == 0;
 }
 
@@ -144,16 +148,23 @@ static int quantifiers(struct walk *w, struct part *x) {
 
   while (w->i < w->n) {
     char c = w->s[w->i];
+    size_t at = w->i;
     if (c == '*' || c == '+' || c == '?') {
       w->i++;
-      repeat(x, c == '+', c == '?', c != '?');
-    } else if (c == '{' && (rc = interval(w, &m, &n, &inf)) != 0) {
-      if (rc < 0)
-        return rc;
-      repeat(x, m, n, inf);
-    } else {
+      m = c == '+';
+      n = c == '?';
+      inf = c != '?';
+    } else if (c != '{' || (rc = interval(w, &m, &n, &inf)) == 0) {
       break;
+    } else if (rc < 0) {
+      return rc;
     }
+    if (inf && x->nullable)
+      return fail(w, -E2BIG, "the %.*s at byte %zu repeats without bound a "
+                  "part that can match the empty string, which makes "
+                  "glibc's compile time exponential: drop the inner * or ? "
+                  "((a*)* is a*)", (int)(w->i - at), w->s + at, at);
+    repeat(x, m, n, inf);
   }
   return 0;
 }
@@ -248,9 +259,10 @@ static int totals(struct walk *w, const struct part *p) {
                 "(NET_REGEX_BRANCHES_MAX)", (unsigned long long)p->branches,
                 p->branches == SAT ? "+" : "", NET_REGEX_BRANCHES_MAX);
   if (p->empty > NET_REGEX_EMPTY_REPEATS_MAX)
-    return fail(w, -E2BIG, "%llu repeats of a part that can match the "
-                "empty string, the limit is %d (NET_REGEX_EMPTY_REPEATS_MAX): "
-                "write a* for (a*)* or (a?)*", (unsigned long long)p->empty,
+    return fail(w, -E2BIG, "%llu%s copies of parts that can match the empty "
+                "string once repeats are expanded, the limit is %d "
+                "(NET_REGEX_EMPTY_REPEATS_MAX): write a{0,3} for (a?){3}",
+                (unsigned long long)p->empty, p->empty == SAT ? "+" : "",
                 NET_REGEX_EMPTY_REPEATS_MAX);
   return 0;
 }
@@ -277,6 +289,11 @@ int net_regex_check(const char *pat, size_t len, struct net_regex_cost *cost,
 }
 
 /* ---- compiled regexes ------------------------------------------------------ */
+
+/* The calling thread's match deadline (ns; 0: none) and whether a match
+ * was skipped past it. */
+static _Thread_local uint64_t deadline_ns;
+static _Thread_local bool expired;
 
 static uint64_t now_ns(void) {
   struct timespec t;
@@ -356,12 +373,23 @@ bool net_regex_match(struct net_regex *r, const char *v, size_t n) {
   m.rm_so = 0;
   m.rm_eo = (regoff_t)n;
   t0 = now_ns();
+  if (deadline_ns != 0 && t0 > deadline_ns) {
+    expired = true;
+    return false;
+  }
   hit = regexec(&r->re, z, 1, &m, REG_STARTEND) == 0;
   r->exec_ns += now_ns() - t0;
   if (r->exec_ns > NET_REGEX_RECOMPILE_NS && r->exec_ns > 4 * r->compile_ns)
     refresh(r);
   return hit;
 }
+
+void net_regex_deadline(int64_t deadline_ms) {
+  deadline_ns = deadline_ms > 0 ? (uint64_t)deadline_ms * 1000000u : 0;
+  expired = false;
+}
+
+bool net_regex_expired(void) { return expired; }
 
 void net_regex_free(struct net_regex *r) {
   if (r == NULL)

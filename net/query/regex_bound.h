@@ -23,7 +23,7 @@
 struct net_regex_cost {
   uint64_t program;       /* states: atoms, operators, copies of repeats */
   uint64_t branches;      /* alternatives and optional parts */
-  uint64_t empty_repeats; /* repeats of a part that can match empty */
+  uint64_t empty_repeats; /* copies of parts that can match empty */
   unsigned depth;         /* deepest group nesting */
   bool nullable;          /* the whole pattern can match the empty string */
 };
@@ -41,8 +41,9 @@ struct net_regex {
 /*
  * Check an ERE (len bytes, not NUL-terminated) against the NET_REGEX_*
  * bounds without compiling it: length, group depth, counted repeat bounds,
- * the expanded program and its branches, repeats of empty-matching parts;
- * and refuse back-references (\1..\9), whose matching is exponential.
+ * the expanded program and its branches, repeats of empty-matching parts
+ * (any without an upper bound: (a*)*); and refuse back-references
+ * (\1..\9), whose matching is exponential.
  * Syntax errors that glibc reports (unbalanced brackets, bad intervals)
  * are left to regcomp: they cost nothing.
  *   cost  filled with what was counted (may be NULL)
@@ -73,6 +74,20 @@ int net_regex_new(struct net_regex **out, const char *pat, size_t len,
  * by what that time can build.
  */
 bool net_regex_match(struct net_regex *r, const char *v, size_t n);
+
+/*
+ * Set the calling thread's match deadline: CLOCK_MONOTONIC ms, as
+ * storage's deadline_ms (0: none). Past it, net_regex_match answers
+ * false without matching and net_regex_expired turns true until the next
+ * call here. Why: one regexec on a 4 KiB value can take 0.5 s and a
+ * series key meets up to CORE_QUERY_MATCH_MAX * NET_SELECTOR_MATCHERS_MAX
+ * regexes, while a scan tests its deadline once per block.
+ */
+void net_regex_deadline(int64_t deadline_ms);
+
+/* true when a match was skipped past the deadline: the answers since the
+ * deadline was set are not to be trusted (the query has timed out). */
+bool net_regex_expired(void);
 
 /* Release r (NULL is fine). */
 void net_regex_free(struct net_regex *r);
