@@ -200,6 +200,12 @@ static int atom(struct walk *w, struct part *a) {
                   "matching them takes exponential time", c);
     a->nullable = strchr("bB<>`'", c) != NULL; /* assertions match empty */
     w->i += 2;
+  } else if (c == ')') {
+    /* glibc reads it as a byte, but it would close ^( of the anchoring
+     * and leave what follows outside it (what is walked here would no
+     * longer be what is compiled) */
+    return fail(w, -EINVAL, "unmatched ')' at byte %zu: write \\) for a "
+                "literal parenthesis", w->i);
   } else {
     a->nullable = c == '^' || c == '$';
     w->i++;

@@ -45,11 +45,13 @@ struct net_regex {
  * (any without an upper bound: (a*)*); and refuse back-references
  * (\1..\9), whose matching is exponential.
  * Syntax errors that glibc reports (unbalanced brackets, bad intervals)
- * are left to regcomp: they cost nothing.
+ * are left to regcomp: they cost nothing. An unmatched ')' is refused
+ * here: it would end the anchoring group of net_regex_new.
  *   cost  filled with what was counted (may be NULL)
  *   msg   on failure: "regex PATTERN: why, the limit is N (NAME)",
  *         cut to cap bytes (cap >= 1)
- * Returns 0, -E2BIG (a bound) or -ENOTSUP (a back-reference).
+ * Returns 0, -E2BIG (a bound), -ENOTSUP (a back-reference) or -EINVAL
+ * (an unmatched ')').
  */
 int net_regex_check(const char *pat, size_t len, struct net_regex_cost *cost,
                     char *msg, size_t cap);
@@ -60,8 +62,8 @@ int net_regex_check(const char *pat, size_t len, struct net_regex_cost *cost,
  *   out  on success a malloc'ed regex for net_regex_match; release it
  *        with net_regex_free
  *   msg  on failure: the bound or regerror's text (cap >= 1)
- * Returns 0, -E2BIG (a bound), -ENOTSUP (a back-reference), -EINVAL (a
- * NUL byte, or regcomp's syntax error) or -ENOMEM.
+ * Returns 0, -E2BIG (a bound), -ENOTSUP (a back-reference), -EINVAL (an
+ * unmatched ')', a NUL byte, or regcomp's syntax error) or -ENOMEM.
  */
 int net_regex_new(struct net_regex **out, const char *pat, size_t len,
                   char *msg, size_t cap);

@@ -132,6 +132,10 @@ Test(regex_bound, depth_length_and_back_references) {
           "...");
   refused("(a)\\1", -ENOTSUP, "back-references (\\1) are not supported",
           NULL);
+  /* it would close the anchoring ^( and expose a{0,700} of an empty
+   * group ((){0,700}: 680 MB), found by fuzz_selector */
+  refused("){0,700}", -EINVAL, "unmatched ')' at byte 0", NULL);
+  refused("a)|(b", -EINVAL, "unmatched ')' at byte 1", NULL);
   free(deep);
   free(ok);
   free(lng);
