@@ -57,6 +57,12 @@ def status_kb(s, field):
 
 
 def start(binary):
+    # Under ASan freed memory waits in a quarantine (256 MB by default)
+    # before reuse: the peak would measure it, not the daemon.
+    opts = os.environ.get("ASAN_OPTIONS", "")
+    if "quarantine_size_mb" not in opts:
+        os.environ["ASAN_OPTIONS"] = (opts + ":" if opts else "") + \
+            "quarantine_size_mb=16"
     s = Sluice(binary)
     s.hwm0 = status_kb(s, "VmHWM")
     return s
