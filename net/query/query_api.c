@@ -364,7 +364,7 @@ static int parse_matches(struct query *q, const struct net_http_request *req,
                          struct net_http_response *resp) {
   char text[NET_SELECTOR_BYTES_MAX + 1];
   struct core_sel_error err;
-  int n;
+  int n, rc;
 
   for (unsigned i = 0;; i++) {
     n = net_http_query_param(req, "match[]", i, text, sizeof(text));
@@ -376,11 +376,11 @@ static int parse_matches(struct query *q, const struct net_http_request *req,
     if (n < 0)
       return bad_data(resp, "match[] #%u is longer than %d bytes", i + 1,
                       NET_SELECTOR_BYTES_MAX);
-    if ((n = net_selector_parse(&q->sel[i], text, (size_t)n, &err)) < 0) {
+    if ((rc = net_selector_parse(&q->sel[i], text, (size_t)n, &err)) < 0) {
       q->nsel = i + 1;
-      if (n == -ENOMEM) {
+      if (rc == -ENOMEM) {
         reply_error(resp, 503, "unavailable", "out of memory");
-        return n;
+        return rc;
       }
       return bad_data(resp, "match[]=%s: parse error at position %zu: %s",
                       text, err.pos, err.msg);

@@ -262,14 +262,18 @@ static int keep(struct logq *q, int64_t t, const struct stor_logpos *at) {
 static int on_record(void *ctx, unsigned shard, const struct stor_log_rec *r) {
   struct logq *q = ctx;
   struct kept k = {r->time_ns, q->at, 0, 0};
+  bool hit;
 
   (void)shard; /* q->at holds it */
   if (q->contains_len &&
       (r->msg.len < q->contains_len ||
        memmem(r->msg.ptr, r->msg.len, q->contains, q->contains_len) == NULL))
     return 0;
-  if (q->lm.count && !net_logmatch_eval(&q->lm, r, &q->join))
-    return net_regex_expired() ? -ETIME : 0; /* skipped at the deadline */
+  hit = q->lm.count == 0 || net_logmatch_eval(&q->lm, r, &q->join);
+  if (net_regex_expired())
+    return -ETIME;  /* a regex was skipped at the deadline */
+  if (!hit)
+    return 0;
   if (q->n == q->limit) {
     q->truncated = true;
     if (older(&k, &q->heap[0]))
@@ -434,7 +438,6 @@ static int run_scan(struct logq *q) {
                             .end_ns = q->end_ns, .fn = on_record, .ctx = q,
                             .newest_first = 1, .floor = time_floor,
                             .pos = &q->at};
-
   int rc;
 
   clock_gettime(CLOCK_MONOTONIC, &now);

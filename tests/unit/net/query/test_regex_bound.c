@@ -276,3 +276,18 @@ Test(regex_bound, selector_and_log_matcher_refuse) {
   cr_assert(strstr(err.msg, "back-references") != NULL, "%s", err.msg);
   net_selector_free(&sel);
 }
+
+/* Past the deadline a match is skipped (false) and says so. */
+Test(regex_bound, deadline_skips_matches) {
+  struct net_regex *r;
+
+  cr_assert_eq(net_regex_new(&r, "a", 1, msg, sizeof(msg)), 0);
+  net_regex_deadline(1);              /* 1 ms after boot: long past */
+  cr_assert_not(net_regex_match(r, "a", 1));
+  cr_assert(net_regex_expired());
+  net_regex_deadline(0);              /* none */
+  cr_assert_not(net_regex_expired());
+  cr_assert(net_regex_match(r, "a", 1));
+  cr_assert_not(net_regex_expired());
+  net_regex_free(r);
+}
