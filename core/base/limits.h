@@ -137,6 +137,29 @@
 #define CORE_QUERY_TIME_MS_MAX 10000       /* time budget of one query: 503 over */
 #define CORE_QUERY_PARAM_BYTES_MAX 64      /* start=, end= text */
 #define NET_LOGMATCH_MATCHERS_MAX 32      /* field matchers in one logs match= */
+
+/* ---- query port: regexes of selectors and log matchers (query thread) ---
+ * glibc's regcomp expands every counted repeat (a{1,n} is n copies) and
+ * its compile time and memory grow with the square of the alternatives
+ * and optional parts of the expanded program, beyond that with repeats
+ * of a part that can match empty ((a*)* sixteen times: 0.1 s, twenty: 2.5
+ * s; ((a?)?){200}: 725 MB); regexec caches DFA states without a bound (`.*a.{20}.*` on random
+ * 4 KiB values: 170 MB and 2 s a value). net/query/regex_bound.c checks a
+ * pattern against these before regcomp; the figures behind them are in
+ * docs/query-api.md "Regex limits". */
+#define NET_REGEX_BYTES_MAX 4096          /* one regex's text, decoded */
+#define NET_REGEX_DEPTH_MAX 32            /* groups nested in one regex */
+#define NET_REGEX_REPEAT_MAX 1000         /* m and n of {m,n} (RE2's bound too) */
+#define NET_REGEX_PROGRAM_MAX 8192        /* states after expanding repeats */
+#define NET_REGEX_BRANCHES_MAX 700        /* alternatives and optional parts,
+                                             after expanding repeats */
+#define NET_REGEX_EMPTY_REPEATS_MAX 4     /* copies of parts that can match
+                                             the empty string ((a?){4});
+                                             unbounded ones ((a*)*): none */
+#define NET_REGEX_SUBJECT_BYTES_MAX 4096  /* bytes of a value a regex sees */
+#define NET_REGEX_RECOMPILE_NS 20000000   /* regexec time after which a regex
+                                             is compiled afresh (drops the
+                                             DFA cache) */
 #define CORE_LOGS_LIMIT_DEFAULT 1000       /* /api/v1/logs records without limit= */
 #define CORE_LOGS_LIMIT_MAX 100000         /* largest limit=: 400 over */
 
@@ -305,6 +328,21 @@ _Static_assert(TOOLS_STATS_INTERVAL_MS_MIN <= TOOLS_STATS_INTERVAL_MS_DEFAULT,
                "default refresh above the minimum");
 _Static_assert(TOOLS_BENCH_SETTLE_POLL_MS < TOOLS_BENCH_SETTLE_MS,
                "--check polls several times before giving up");
+_Static_assert(NET_REGEX_BYTES_MAX <= NET_SELECTOR_BYTES_MAX,
+               "a regex is part of one selector's text");
+_Static_assert(NET_REGEX_REPEAT_MAX <= 32767,
+               "counted repeats within glibc's RE_DUP_MAX");
+_Static_assert(NET_REGEX_REPEAT_MAX <= NET_REGEX_PROGRAM_MAX &&
+                   NET_REGEX_BRANCHES_MAX <= NET_REGEX_PROGRAM_MAX,
+               "one maximal repeat of one byte fits the program bound");
+_Static_assert(NET_REGEX_BYTES_MAX <= NET_REGEX_PROGRAM_MAX,
+               "a literal regex of the maximal length fits the program bound");
+_Static_assert(NET_REGEX_DEPTH_MAX * 3 <= NET_REGEX_BYTES_MAX,
+               "the depth bound is reachable within the length bound");
+_Static_assert(NET_REGEX_SUBJECT_BYTES_MAX >= CORE_SERIES_KEY_BYTES_MAX,
+               "a regex sees every label value of a series key whole");
+_Static_assert(NET_REGEX_RECOMPILE_NS < CORE_QUERY_TIME_MS_MAX * 1000000ll / 10,
+               "the DFA cache is dropped many times within one query's budget");
 _Static_assert(NET_SELECTOR_BYTES_MAX * 3 + 256 <= TOOLS_QUERY_TARGET_BYTES_MAX,
                "sluice query can send one maximal selector, every byte %-encoded");
 _Static_assert(TOOLS_QUERY_TIMEOUT_MS > CORE_QUERY_TIME_MS_MAX &&

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net/query/regex_bound.h"
 #include "net/query/selector.h"
 #include "core/parse/syslog.h"
 
@@ -435,28 +436,9 @@ static size_t str_field(const struct net_logmatch *lm,
   return s->len;
 }
 
-/*
- * v as a NUL-terminated string in z (v may be z's own joined value).
- * REG_STARTEND alone would do for glibc, but sanitizers' regexec
- * interceptors (and other libcs) read the string up to its NUL, past the
- * end of a stored value. Returns NULL when z cannot hold it.
- */
-static const char *nul_terminated(const char *v, size_t n,
-                                  struct core_strbuf *z) {
-  if (v != z->data || n != z->len) {
-    z->len = 0;
-    z->failed = 0;
-    core_strbuf_append(z, v, n);
-  }
-  core_strbuf_append(z, "", 1);
-  return z->failed ? NULL : z->data;
-}
-
 static bool str_holds(const struct net_selector *sel, const char *v,
-                      size_t n, struct core_strbuf *z) {
+                      size_t n) {
   const struct core_sel_matcher *sm = &sel->m[1];
-  regmatch_t rm = {.rm_so = 0, .rm_eo = (regoff_t)n};
-  const char *s;
   bool hit;
 
   if (sm->op == CORE_SEL_EQ || sm->op == CORE_SEL_NE) {
@@ -464,9 +446,9 @@ static bool str_holds(const struct net_selector *sel, const char *v,
           memcmp(v, sel->text + sm->value_off, n) == 0;
     return sm->op == CORE_SEL_EQ ? hit : !hit;
   }
-  /* REG_STARTEND: the whole value is matched, NUL bytes included. */
-  s = nul_terminated(v, n, z);
-  hit = regexec(&sm->re, s ? s : v, 1, &rm, REG_STARTEND) == 0;
+  /* The whole value, NUL bytes included, up to
+   * NET_REGEX_SUBJECT_BYTES_MAX (net/query/regex_bound.h). */
+  hit = net_regex_match(sm->re, v, n);
   return sm->op == CORE_SEL_RE ? hit : !hit;
 }
 
@@ -497,7 +479,7 @@ bool net_logmatch_eval(const struct net_logmatch *lm,
       continue;
     }
     n = str_field(lm, m, r, scratch, &v);
-    if (!str_holds(m->sel, v, n, scratch))
+    if (!str_holds(m->sel, v, n))
       return false;
   }
   return true;

@@ -26,13 +26,14 @@
  *          quoted as a PromQL string;
  *   op     strings: = != =~ !~; severity and facility: = != < <= > >=;
  *   value  strings: a quoted PromQL string (regexes POSIX ERE, fully
- *          anchored, as in core/selector.h); integers: a number or a
- *          name (severity `err`, facility `auth`...), bare or quoted.
+ *          anchored, within the NET_REGEX_* bounds, as in
+ *          net/query/selector.h); integers: a number or a name
+ *          (severity `err`, facility `auth`...), bare or quoted.
  *   lm   filled; release with net_logmatch_free (also after a failure)
  *   err  on failure: byte offset into text and message
  * Returns 0, -EINVAL (syntax, bad value or regex) or -E2BIG (over
- * NET_SELECTOR_BYTES_MAX bytes or NET_LOGMATCH_MATCHERS_MAX matchers),
- * or -ENOMEM.
+ * NET_SELECTOR_BYTES_MAX bytes, NET_LOGMATCH_MATCHERS_MAX matchers or a
+ * NET_REGEX_* bound), or -ENOMEM.
  */
 int net_logmatch_parse(struct net_logmatch *lm, const char *text,
                         size_t len, struct core_sel_error *err);
@@ -42,7 +43,8 @@ void net_logmatch_free(struct net_logmatch *lm);
 
 /*
  * true when r satisfies every matcher of lm. An absent string field or
- * attribute is "". scratch (a core_strbuf of any bound) holds the joined
+ * attribute is ""; a regex sees the first NET_REGEX_SUBJECT_BYTES_MAX
+ * bytes of a value (regex_bound.h). scratch (a core_strbuf of any bound) holds the joined
  * value of a repeated attribute key (see core_logattr_value).
  */
 bool net_logmatch_eval(const struct net_logmatch *lm,

@@ -22,6 +22,7 @@
 #include "core/base/limits.h"
 #include "net/query/json.h"
 #include "net/query/query_types.h"
+#include "net/query/regex_bound.h"
 #include "net/query/selector.h"
 #include "core/ingest/series.h"
 #include "core/base/strbuf.h"
@@ -291,9 +292,12 @@ static int add_labels(struct query *q, const char *key, size_t len) {
 static int on_series(void *ctx, const struct stor_dict_entry *e,
                      uint32_t *handle) {
   struct query *q = ctx;
+  bool hit = selected(q, e->key, e->key_len);
   int rc;
 
-  if (!selected(q, e->key, e->key_len))
+  if (net_regex_expired())
+    return -ETIME;  /* a regex was skipped at the deadline */
+  if (!hit)
     return 0;
   if (q->mode == Q_LABELS || q->mode == Q_VALUES)
     return (rc = add_labels(q, e->key, e->key_len)) < 0 ? rc : 0;
@@ -360,7 +364,7 @@ static int parse_matches(struct query *q, const struct net_http_request *req,
                          struct net_http_response *resp) {
   char text[NET_SELECTOR_BYTES_MAX + 1];
   struct core_sel_error err;
-  int n;
+  int n, rc;
 
   for (unsigned i = 0;; i++) {
     n = net_http_query_param(req, "match[]", i, text, sizeof(text));
@@ -372,8 +376,12 @@ static int parse_matches(struct query *q, const struct net_http_request *req,
     if (n < 0)
       return bad_data(resp, "match[] #%u is longer than %d bytes", i + 1,
                       NET_SELECTOR_BYTES_MAX);
-    if (net_selector_parse(&q->sel[i], text, (size_t)n, &err) < 0) {
+    if ((rc = net_selector_parse(&q->sel[i], text, (size_t)n, &err)) < 0) {
       q->nsel = i + 1;
+      if (rc == -ENOMEM) {
+        reply_error(resp, 503, "unavailable", "out of memory");
+        return rc;
+      }
       return bad_data(resp, "match[]=%s: parse error at position %zu: %s",
                       text, err.pos, err.msg);
     }
@@ -445,7 +453,9 @@ static int query_run(struct query *q, struct net_http_response *resp) {
   clock_gettime(CLOCK_MONOTONIC, &now);
   sc.deadline_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 +
                    CORE_QUERY_TIME_MS_MAX;
+  net_regex_deadline(sc.deadline_ms);  /* a scan checks it per block */
   rc = stor_scan_run(&sc, &st);
+  net_regex_deadline(0);
   if (rc == 0)
     return 0;
   if (rc == -ETIME) {

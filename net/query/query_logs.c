@@ -24,6 +24,7 @@
 #include "net/query/json.h"
 #include "net/query/logmatch.h"
 #include "net/query/query_types.h"
+#include "net/query/regex_bound.h"
 #include "core/base/strbuf.h"
 #include "core/parse/syslog.h"
 #include "net/http.h"
@@ -261,13 +262,17 @@ static int keep(struct logq *q, int64_t t, const struct stor_logpos *at) {
 static int on_record(void *ctx, unsigned shard, const struct stor_log_rec *r) {
   struct logq *q = ctx;
   struct kept k = {r->time_ns, q->at, 0, 0};
+  bool hit;
 
   (void)shard; /* q->at holds it */
   if (q->contains_len &&
       (r->msg.len < q->contains_len ||
        memmem(r->msg.ptr, r->msg.len, q->contains, q->contains_len) == NULL))
     return 0;
-  if (q->lm.count && !net_logmatch_eval(&q->lm, r, &q->join))
+  hit = q->lm.count == 0 || net_logmatch_eval(&q->lm, r, &q->join);
+  if (net_regex_expired())
+    return -ETIME;  /* a regex was skipped at the deadline */
+  if (!hit)
     return 0;
   if (q->n == q->limit) {
     q->truncated = true;
@@ -433,11 +438,15 @@ static int run_scan(struct logq *q) {
                             .end_ns = q->end_ns, .fn = on_record, .ctx = q,
                             .newest_first = 1, .floor = time_floor,
                             .pos = &q->at};
+  int rc;
 
   clock_gettime(CLOCK_MONOTONIC, &now);
   sc.deadline_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 +
                    CORE_QUERY_TIME_MS_MAX;
-  return stor_logscan_run(&sc, &st);
+  net_regex_deadline(sc.deadline_ms);  /* a scan checks it per block */
+  rc = stor_logscan_run(&sc, &st);
+  net_regex_deadline(0);
+  return rc;
 }
 
 /* The kept lines, oldest first. */

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/base/assert.h"
+#include "net/query/regex_bound.h"
 
 struct parser {
   const char *s;
@@ -22,7 +22,7 @@ struct parser {
   struct net_selector *sel;
   struct core_sel_error *err;
   int bare_name;       /* 1 when the name came before '{' or quoted alone */
-  int too_big;         /* a size or count bound was hit */
+  int too_big;         /* 1: a size or count bound was hit; 2: no memory */
 };
 
 static int fail(struct parser *p, size_t pos, const char *fmt, ...)
@@ -243,27 +243,6 @@ static int op(struct parser *p) {
   return -1;
 }
 
-/* Index of the ']' closing the bracket expression that opens at v[i]. */
-static size_t bracket_end(const char *v, size_t n, size_t i) {
-  size_t j = i + 1;
-
-  j += j < n && v[j] == '^';
-  j += j < n && v[j] == ']';
-  while (j < n && v[j] != ']') {
-    if (v[j] == '[' && j + 1 < n && v[j + 1] &&
-        strchr(":=.", v[j + 1]) != NULL) {
-      char close = v[j + 1];
-      size_t k = j + 2;
-      while (k + 1 < n && !(v[k] == close && v[k + 1] == ']'))
-        k++;
-      j = k + 2;
-      continue;
-    }
-    j++;
-  }
-  return j;
-}
-
 /*
  * The RE2 habits POSIX ERE would silently take otherwise: an unmatched
  * ')' (a literal in ERE; it would also break the anchoring group),
@@ -282,7 +261,7 @@ static long regex_trap(const char *v, size_t n, const char **why) {
       if (v[++i] == 'd' || v[i] == 'D')
         return (long)i - 1;
     } else if (v[i] == '[') {
-      i = bracket_end(v, n, i);
+      i = net_regex_bracket_end(v, n, i);
     } else if (v[i] == '(') {
       *why = "(?...) groups and flags are RE2, not POSIX ERE";
       if (i + 1 < n && v[i + 1] == '?')
@@ -296,27 +275,27 @@ static long regex_trap(const char *v, size_t n, const char **why) {
   return -1;
 }
 
-/* Compile a fully anchored ERE for matcher m (value in the text). */
+/* Compile a fully anchored ERE for matcher m (value in the text), within
+ * the NET_REGEX_* bounds (net/query/regex_bound.h). */
 static int compile(struct parser *p, struct core_sel_matcher *m,
                    size_t at) {
   const char *v = p->sel->text + m->value_off;
-  char pat[NET_SELECTOR_BYTES_MAX + 8], msg[96];
+  const char *name = p->sel->text + m->name_off;
   const char *why = "";
+  char msg[sizeof(p->err->msg)];
   long bad = regex_trap(v, m->value_len, &why);
   int rc;
 
   if (bad >= 0)
     return fail(p, at, "bad regex for label %s (at byte %ld of it): %s",
-                p->sel->text + m->name_off, bad, why);
-  ASSERT(m->value_len + 5 <= sizeof(pat));
-  snprintf(pat, sizeof(pat), "^(%s)$", v);
-  rc = regcomp(&m->re, pat, REG_EXTENDED | REG_NOSUB);
-  if (rc != 0) {
-    regerror(rc, &m->re, msg, sizeof(msg));
-    return fail(p, at, "bad regex for label %s: %s",
-                p->sel->text + m->name_off, msg);
-  }
-  m->has_re = true;
+                name, bad, why);
+  rc = net_regex_new(&m->re, v, m->value_len, msg, sizeof(msg));
+  if (rc == -E2BIG || rc == -ENOMEM)
+    p->too_big = rc == -E2BIG ? 1 : 2;
+  if (rc == -E2BIG || rc == -ENOTSUP)
+    return fail(p, at, "label %s: %s", name, msg);
+  if (rc < 0)
+    return fail(p, at, "bad regex for label %s: %s", name, msg);
   return 0;
 }
 
@@ -404,8 +383,8 @@ static bool matches_empty(const struct core_sel_matcher *m) {
   switch (m->op) {
   case CORE_SEL_EQ: return m->value_len == 0;
   case CORE_SEL_NE: return m->value_len != 0;
-  case CORE_SEL_RE: return regexec(&m->re, "", 0, NULL, 0) == 0;
-  case CORE_SEL_NRE: return regexec(&m->re, "", 0, NULL, 0) != 0;
+  case CORE_SEL_RE: return net_regex_match(m->re, "", 0);
+  case CORE_SEL_NRE: return !net_regex_match(m->re, "", 0);
   }
   return true;
 }
@@ -457,14 +436,16 @@ int net_selector_parse(struct net_selector *s, const char *text, size_t len,
   }
   memset(s->m, 0, sizeof(s->m));
   int rc = parse(&p);
-  return rc < 0 && p.too_big ? -E2BIG : rc;
+  if (rc < 0 && p.too_big)
+    return p.too_big == 2 ? -ENOMEM : -E2BIG;
+  return rc;
 }
 
 void net_selector_free(struct net_selector *s) {
   for (unsigned i = 0; i < s->count && i < NET_SELECTOR_MATCHERS_MAX; i++)
-    if (s->m[i].has_re) {
-      regfree(&s->m[i].re);
-      s->m[i].has_re = false;
+    if (s->m[i].re) {
+      net_regex_free(s->m[i].re);
+      s->m[i].re = NULL;
     }
   s->count = 0;
 }
@@ -478,17 +459,7 @@ static bool matcher_holds(const struct net_selector *s,
     eq = n == m->value_len && memcmp(v, s->text + m->value_off, n) == 0;
     return m->op == CORE_SEL_EQ ? eq : !eq;
   }
-  /* REG_STARTEND (glibc, BSD) matches the whole value, NUL bytes and
-   * all; the copy gives it a NUL after its end too, because sanitizers'
-   * regexec interceptors read a string up to its NUL. A label value is
-   * part of a series key, so it fits. */
-  char z[CORE_SERIES_KEY_BYTES_MAX + 1];
-  regmatch_t r = {.rm_so = 0, .rm_eo = (regoff_t)n};
-  if (n >= sizeof(z))
-    return m->op != CORE_SEL_RE;
-  memcpy(z, v, n);
-  z[n] = '\0';
-  eq = regexec(&m->re, z, 1, &r, REG_STARTEND) == 0;
+  eq = net_regex_match(m->re, v, n);
   return m->op == CORE_SEL_RE ? eq : !eq;
 }
 

@@ -4,6 +4,8 @@
  * the differences from Prometheus in docs/query-api.md).
  *
  * Runs on the query thread (regcomp allocates): never on the data path.
+ * Matching a regex may recompile it (regex_bound.h): a selector belongs to
+ * one thread.
  */
 #ifndef SLUICE_NET_QUERY_SELECTOR_H
 #define SLUICE_NET_QUERY_SELECTOR_H
@@ -19,12 +21,14 @@
  * or a quoted metric name alone (`{"web.requests"}`). Bare names and
  * label names may hold any byte but whitespace, control bytes,
  * `{}(),=!~"'[]@` and the backtick, so StatsD names with dots work bare.
- * Regexes are POSIX ERE, fully anchored.
+ * Regexes are POSIX ERE, fully anchored, within the NET_REGEX_* bounds
+ * (net/query/regex_bound.h; back-references refused).
  *   s    filled; release with net_selector_free (also after a failure)
- *   err  on failure: position and message
- * Returns 0, or -EINVAL (syntax, bad regex, no non-empty matcher, name
- * given twice) or -E2BIG (over NET_SELECTOR_BYTES_MAX or
- * NET_SELECTOR_MATCHERS_MAX).
+ *   err  on failure: position and message (a regex over a bound: "label
+ *        NAME: regex PATTERN: why, the limit is N (NET_REGEX_...)")
+ * Returns 0, or -EINVAL (syntax, bad regex, back-reference, no non-empty
+ * matcher, name given twice) or -E2BIG (over NET_SELECTOR_BYTES_MAX,
+ * NET_SELECTOR_MATCHERS_MAX or a NET_REGEX_* bound) or -ENOMEM.
  */
 int net_selector_parse(struct net_selector *s, const char *text, size_t len,
                         struct core_sel_error *err);

@@ -15,7 +15,6 @@
 #ifndef SLUICE_NET_QUERY_SELECTOR_TYPES_H
 #define SLUICE_NET_QUERY_SELECTOR_TYPES_H
 
-#include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -24,6 +23,8 @@
 
 #define CORE_LABEL_NAME "__name__"
 #define CORE_LABEL_BARE_VALUE "no_label_value"
+
+struct net_regex;
 
 enum core_sel_op {
   CORE_SEL_EQ = 0,  /* =  */
@@ -37,8 +38,7 @@ struct core_sel_matcher {
   enum core_sel_op op;
   uint32_t name_off, name_len;
   uint32_t value_off, value_len;
-  bool has_re;      /* re compiled (RE and NRE) */
-  regex_t re;
+  struct net_regex *re; /* RE and NRE: compiled (net/query/regex_bound.h) */
 };
 
 /* A selector: every matcher must hold (AND). */
@@ -52,7 +52,7 @@ struct net_selector {
 /* Why a selector was refused: pos is a byte offset into the text. */
 struct core_sel_error {
   size_t pos;
-  char msg[192];
+  char msg[256];
 };
 
 /* One label of a series key. Pointers into the key or the iterator. */
