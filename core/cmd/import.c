@@ -172,13 +172,17 @@ static size_t chunk_end(const char *d, size_t b, size_t e) {
 
 /* Part s->id of every file, cut at line ends, fed a chunk at a time. */
 static void feed_statsd(struct import_shard *s) {
+  /* One receive time for the whole import, as one batch call had: the
+   * chunks are for progress only and must not change what is stored. */
+  int64_t t = wall_ms();
+
   for (unsigned f = 0; f < s->nfiles; f++) {
     const struct file_map *m = &s->files[f];
     size_t b = cut(m->data, m->len, s->id, s->count);
     size_t e = cut(m->data, m->len, s->id + 1, s->count);
     for (size_t end; b < e; b = end) {
       end = chunk_end(m->data, b, e);
-      core_pipe_statsd_buf(&s->pipe, m->data + b, end - b, wall_ms());
+      core_pipe_statsd_buf(&s->pipe, m->data + b, end - b, t);
       core_progress_add(s->progress, end - b);
     }
   }
