@@ -439,9 +439,19 @@ static struct query *query_new(const struct net_query_env *env,
   return q;
 }
 
+int64_t net_query_deadline_start(void) {
+  struct timespec now;
+  int64_t deadline_ms;
+
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  deadline_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 +
+                CORE_QUERY_TIME_MS_MAX;
+  net_regex_deadline(deadline_ms);  /* matches check it, scans per block */
+  return deadline_ms;
+}
+
 /* Scan the data directory; on failure the error reply is made. */
 static int query_run(struct query *q, struct net_http_response *resp) {
-  struct timespec now;
   struct stor_scan_stats st = {0};
   struct stor_scan sc = {.data_dir = q->data_dir, .start_ms = q->start,
                          .end_ms = q->end, .series = on_series,
@@ -450,10 +460,7 @@ static int query_run(struct query *q, struct net_http_response *resp) {
   char msg[256];
   int rc;
 
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  sc.deadline_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 +
-                   CORE_QUERY_TIME_MS_MAX;
-  net_regex_deadline(sc.deadline_ms);  /* a scan checks it per block */
+  sc.deadline_ms = net_query_deadline_start();
   rc = stor_scan_run(&sc, &st);
   net_regex_deadline(0);
   if (rc == 0)

@@ -78,6 +78,14 @@ int net_query_format_time_ns(int64_t ns, char *out);
 int net_query_parse_time(const char *s, int64_t *ms);
 
 /*
+ * Start a query's time budget: returns CLOCK_MONOTONIC now plus
+ * CORE_QUERY_TIME_MS_MAX, in ms, for the scan's deadline_ms, and arms the
+ * same deadline for regex matches on this thread (net_regex_deadline; the
+ * caller disarms it with net_regex_deadline(0) after the scan).
+ */
+int64_t net_query_deadline_start(void);
+
+/*
  * Write v into out (at least 32 bytes) as VictoriaMetrics' export does:
  * integers without a fraction, others in the shortest form that reads
  * back exactly, NaN as NaN, infinities as +Inf and -Inf.

@@ -432,7 +432,6 @@ static void scan_error(struct logq *q, struct net_http_response *resp,
 }
 
 static int run_scan(struct logq *q) {
-  struct timespec now;
   struct stor_scan_stats st = {0};
   struct stor_logscan sc = {.data_dir = q->data_dir, .start_ns = q->start_ns,
                             .end_ns = q->end_ns, .fn = on_record, .ctx = q,
@@ -440,10 +439,7 @@ static int run_scan(struct logq *q) {
                             .pos = &q->at};
   int rc;
 
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  sc.deadline_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 +
-                   CORE_QUERY_TIME_MS_MAX;
-  net_regex_deadline(sc.deadline_ms);  /* a scan checks it per block */
+  sc.deadline_ms = net_query_deadline_start();
   rc = stor_logscan_run(&sc, &st);
   net_regex_deadline(0);
   return rc;
