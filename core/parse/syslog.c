@@ -14,7 +14,6 @@
 #include "core/base/timefmt.h"
 #include "simd/simd.h"
 
-#define NS_PER_S 1000000000ll
 #define PRI_MAX 191
 #define DEFAULT_FACILITY 1 /* user: what RFC 3164 4.3.3 has a relay assume */
 #define DEFAULT_SEVERITY 5 /* notice */
@@ -123,7 +122,7 @@ static unsigned month_of(const char *p) {
  */
 static int bsd_year_ns(unsigned mo, unsigned d, int64_t sod, int64_t frac_ns,
                        int64_t now_ms, int64_t *ns) {
-  int64_t limit_ns = (now_ms / 1000 + CLOCK_AHEAD_S) * NS_PER_S;
+  int64_t limit_ns = (now_ms / 1000 + CLOCK_AHEAD_S) * CORE_NS_PER_S;
   int64_t year = year_of_days(now_ms / 1000 / 86400 - (now_ms < 0));
   for (int64_t y = year + 1; y >= year - 1; y--) {
     if (d > core_days_in_month(y, mo) ||

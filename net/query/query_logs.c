@@ -26,12 +26,11 @@
 #include "net/query/query_types.h"
 #include "net/query/regex_bound.h"
 #include "core/base/strbuf.h"
+#include "core/base/timefmt_types.h"
 #include "core/parse/syslog.h"
 #include "net/http.h"
 #include "storage/logscan.h"
 
-#define NS_PER_MS INT64_C(1000000)
-#define NS_PER_S INT64_C(1000000000)
 #define ARENA_BYTES_MIN (64u << 10)
 
 /* ---- rendering ----------------------------------------------------------- */
@@ -45,8 +44,8 @@ static void put_digits(char *out, uint64_t v, int n) {
 }
 
 int net_query_format_time_ns(int64_t ns, char *out) {
-  int64_t s = ns / NS_PER_S - (ns % NS_PER_S < 0);
-  int64_t frac = ns % NS_PER_S + (ns % NS_PER_S < 0 ? NS_PER_S : 0);
+  int64_t s = ns / CORE_NS_PER_S - (ns % CORE_NS_PER_S < 0);
+  int64_t frac = ns % CORE_NS_PER_S + (ns % CORE_NS_PER_S < 0 ? CORE_NS_PER_S : 0);
   int64_t z = s / 86400 - (s % 86400 < 0), sod = s - z * 86400;
   /* civil from days (H. Hinnant), proleptic Gregorian */
   int64_t era, y;
@@ -365,10 +364,10 @@ static int time_param(const struct net_http_request *req,
     return reply(resp, 400, "bad_data", "invalid parameter \"%s\": cannot "
                  "parse \"%s\" to a valid timestamp (use ms, seconds or RFC "
                  "3339)", name, text);
-  if (ms >= INT64_MAX / NS_PER_MS || ms <= INT64_MIN / NS_PER_MS)
+  if (ms >= INT64_MAX / CORE_NS_PER_MS || ms <= INT64_MIN / CORE_NS_PER_MS)
     *ns = ms > 0 ? INT64_MAX : INT64_MIN;
   else
-    *ns = ms * NS_PER_MS + (end ? NS_PER_MS - 1 : 0);
+    *ns = ms * CORE_NS_PER_MS + (end ? CORE_NS_PER_MS - 1 : 0);
   return 0;
 }
 
