@@ -29,4 +29,25 @@ int core_otlp_metrics_decode(const void *buf, size_t len,
                              const struct core_otlp_sink *sink,
                              const char **why);
 
+/*
+ * Decode an ExportLogsServiceRequest: sink->log per log record. Arguments
+ * and returns as core_otlp_metrics_decode; a trace_id not of 16 bytes or a
+ * span_id not of 8 (when not empty) is -EBADMSG.
+ */
+int core_otlp_logs_decode(const void *buf, size_t len,
+                          struct core_otlp_scratch *s,
+                          const struct core_otlp_sink *sink,
+                          const char **why);
+
+/*
+ * Decode an ExportTraceServiceRequest: sink->span per span, then
+ * sink->event per event and sink->link per link of that span. Arguments
+ * and returns as core_otlp_metrics_decode; ids of the wrong length (a
+ * span's trace_id and span_id are required) are -EBADMSG.
+ */
+int core_otlp_traces_decode(const void *buf, size_t len,
+                            struct core_otlp_scratch *s,
+                            const struct core_otlp_sink *sink,
+                            const char **why);
+
 #endif

@@ -487,3 +487,86 @@ Test(otlp, any_depth) {
     }
   }
 }
+
+Test(otlp, logs_fixture) { fixture("logs", core_otlp_logs_decode); }
+
+Test(otlp, traces_fixture) { fixture("traces", core_otlp_traces_decode); }
+
+/* A LogRecord or Span with one id field of len bytes. */
+static void with_id(struct wr *item, uint32_t field, size_t len, int span) {
+  static const uint8_t id[32];
+  memset(item, 0, sizeof *item);
+  if (span && field != 1)
+    wr_bytes(item, 1, id, 16);
+  if (span && field != 2)
+    wr_bytes(item, 2, id, 8);
+  wr_bytes(item, field, id, len);
+}
+
+Test(otlp, id_lengths) {
+  static struct wr item;
+  with_id(&item, 9, 15, 0);
+  request(&req, &item, 1);
+  expect_fail(core_otlp_logs_decode, &req, -EBADMSG, "trace_id not 16 bytes");
+  with_id(&item, 10, 16, 0);
+  request(&req, &item, 0);
+  expect_fail(core_otlp_logs_decode, &req, -EBADMSG, "span_id not 8 bytes");
+  with_id(&item, 9, 0, 0); /* empty: absent */
+  request(&req, &item, 1);
+  cr_assert_eq(run(core_otlp_logs_decode, req.b, req.n), 0, "%s", why);
+  cr_assert(strstr(o.b, "\"trace\":\"\""), "%s", o.b);
+  with_id(&item, 1, 17, 1);
+  request(&req, &item, 0);
+  expect_fail(core_otlp_traces_decode, &req, -EBADMSG,
+              "trace_id not 16 bytes");
+  with_id(&item, 4, 4, 1);
+  request(&req, &item, 0);
+  expect_fail(core_otlp_traces_decode, &req, -EBADMSG,
+              "parent_span_id not 8 bytes");
+  with_id(&item, 2, 0, 1); /* a span needs its span_id */
+  request(&req, &item, 0);
+  expect_fail(core_otlp_traces_decode, &req, -EBADMSG,
+              "span without trace_id or span_id");
+  with_id(&item, 5, 3, 1); /* name "\0\0\0": a fine span */
+  wr_f32(&item, 99, 1);    /* unknown field */
+  request(&req, &item, 1);
+  cr_assert_eq(run(core_otlp_traces_decode, req.b, req.n), 0, "%s", why);
+  cr_assert_eq(scratch.items, 1);
+}
+
+static size_t varint_len(size_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    n++;
+  }
+  return n;
+}
+
+/* Write v as a varint at p; returns its length. */
+static size_t wr_len(uint8_t *p, size_t v) {
+  struct wr w = {.n = 0};
+  wr_varint(&w, v);
+  memcpy(p, w.b, w.n);
+  return w.n;
+}
+
+Test(otlp, items_bound) {
+  /* CORE_OTLP_ITEMS_MAX + 1 empty log records in one scope */
+  size_t n = CORE_OTLP_ITEMS_MAX + 1, len = 2 * n + 16;
+  uint8_t *b = malloc(len);
+  cr_assert(b);
+  size_t k = 0, body = 2 * n;
+  /* ExportLogs: 1 { ResourceLogs: 2 { ScopeLogs: 2 {} x n } } */
+  b[k++] = 0x0a;
+  k += (size_t)(wr_len(b + k, body + 1 + varint_len(body)));
+  b[k++] = 0x12;
+  k += (size_t)(wr_len(b + k, body));
+  for (size_t i = 0; i < n; i++) {
+    b[k++] = 0x12;
+    b[k++] = 0;
+  }
+  cr_assert_eq(core_otlp_logs_decode(b, k, &scratch, NULL, &why), -E2BIG);
+  cr_assert_str_eq(why, "too many items in request");
+  free(b);
+}
