@@ -230,6 +230,18 @@
 #define CORE_STOP_STORE_MS 1500            /* ... and have every sealed block
                                               durable by then */
 
+/* ---- OTLP protobuf decoding (core/parse/pb.c, core/parse/otlp.c) -------- */
+#define CORE_PB_VARINT_BYTES_MAX 10     /* a 64-bit varint: 7 bits a byte */
+#define CORE_PB_DEPTH_MAX 64            /* nested messages read at once */
+#define CORE_OTLP_ANY_DEPTH_MAX 8       /* AnyValue arrays/kvlists in arrays/kvlists */
+#define CORE_OTLP_ATTRS_MAX 128         /* attributes per resource, point,
+                                           record, span, event or link */
+#define CORE_OTLP_ITEMS_MAX 65536       /* data points, log records or spans
+                                           per request */
+#define CORE_OTLP_BUCKETS_MAX 512       /* histogram buckets (and explicit
+                                           bounds, and summary quantiles)
+                                           per data point */
+
 /* ---- relations ----------------------------------------------------------- */
 _Static_assert(STOR_WRITE_BUFS_COUNT >= 2, "one block encodes while one writes");
 _Static_assert(STOR_BLOCK_POINTS_MAX >= CORE_HEAD_POINTS_MAX,
@@ -432,5 +444,13 @@ _Static_assert(CORE_SYSLOG_HOSTNAME_BYTES_MAX + CORE_SYSLOG_APP_NAME_BYTES_MAX +
                "maximal syslog header fields fit a default frame");
 _Static_assert(CORE_SYSLOG_SD_ATTRS_MAX >= 8 && CORE_SYSLOG_SD_ATTRS_MAX <= 1024,
                "room for real senders' SD, bounded record size");
+
+_Static_assert(3 * CORE_OTLP_ANY_DEPTH_MAX + 8 <= CORE_PB_DEPTH_MAX,
+               "the deepest OTLP message (kvlists, 3 messages a level, to "
+               "the AnyValue bound in a span event's attribute) stays "
+               "within the reader's depth bound");
+_Static_assert(CORE_OTLP_ITEMS_MAX <= (1u << 20) &&
+                   CORE_OTLP_ATTRS_MAX <= 65535,
+               "item and attribute counts fit their uint32_t/uint16_t fields");
 
 #endif

@@ -1,0 +1,258 @@
+/*
+ * core/parse/otlp_logs.c - ExportLogsServiceRequest and
+ * ExportTraceServiceRequest (opentelemetry/proto/{logs,trace}/v1) into log
+ * records and spans.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "core/parse/otlp.h"
+#include "core/parse/otlp_int.h"
+
+#define TRACE_ID_BYTES 16
+#define SPAN_ID_BYTES 8
+
+/* LogRecord: 1 time, 11 observed_time, 2 severity_number, 3 severity_text,
+ * 5 body, 6 attributes, 8 flags, 9 trace_id, 10 span_id, 12 event_name. */
+static int log_field(struct otlp_dec *d, struct core_pb *r, uint32_t f,
+                     enum core_pb_wire wt, struct core_otlp_log *l,
+                     uint32_t *nattr) {
+  struct core_pb c;
+  uint64_t u;
+  switch (f) {
+  case 1:
+    return otlp_fixed64(r, wt, &l->time_ns);
+  case 11:
+    return otlp_fixed64(r, wt, &l->observed_ns);
+  case 2:
+    OTLP_TRY(otlp_varint(r, wt, &u));
+    l->severity_number = (uint32_t)u;
+    return 0;
+  case 3:
+    return otlp_str(r, wt, &l->severity_text);
+  case 5:
+    OTLP_TRY(core_pb_sub(r, wt, &c));
+    return otlp_any(&c, &l->body, 0);
+  case 6:
+    return otlp_attr(r, wt, d->s->item, nattr);
+  case 8:
+    return otlp_fixed32(r, wt, &l->flags);
+  case 9:
+    return otlp_id(r, wt, &l->trace_id, TRACE_ID_BYTES,
+                   "trace_id not 16 bytes");
+  case 10:
+    return otlp_id(r, wt, &l->span_id, SPAN_ID_BYTES, "span_id not 8 bytes");
+  case 12:
+    return otlp_str(r, wt, &l->event_name);
+  }
+  return core_pb_skip(r, wt);
+}
+
+static int rd_log(struct otlp_dec *d, struct core_pb *r) {
+  struct core_otlp_log l;
+  uint32_t f, nattr = 0;
+  enum core_pb_wire wt;
+  int rc;
+  OTLP_TRY(otlp_count_item(d, r));
+  memset(&l, 0, sizeof l);
+  l.origin = &d->s->origin;
+  while ((rc = core_pb_tag(r, &f, &wt)) > 0)
+    if ((rc = log_field(d, r, f, wt, &l, &nattr)))
+      return rc;
+  if (rc)
+    return rc;
+  l.attrs.v = d->s->item;
+  l.attrs.n = nattr;
+  if (d->sink && d->sink->log)
+    return d->sink->log(d->sink->ctx, &l);
+  return 0;
+}
+
+int core_otlp_logs_decode(const void *buf, size_t len,
+                          struct core_otlp_scratch *s,
+                          const struct core_otlp_sink *sink,
+                          const char **why) {
+  return otlp_walk(buf, len, s, sink, why, rd_log);
+}
+
+/* Span.Status: 2 message, 3 code (1 is reserved). */
+static int rd_status(struct core_pb *r, enum core_pb_wire wt,
+                     struct core_otlp_span *s) {
+  uint32_t f;
+  enum core_pb_wire w;
+  struct core_pb c;
+  uint64_t u;
+  int rc;
+  OTLP_TRY(core_pb_sub(r, wt, &c));
+  while ((rc = core_pb_tag(&c, &f, &w)) > 0) {
+    if (f == 2) {
+      rc = otlp_str(&c, w, &s->status_message);
+    } else if (f == 3) {
+      rc = otlp_varint(&c, w, &u);
+      s->status_code = (uint32_t)u;
+    } else {
+      rc = core_pb_skip(&c, w);
+    }
+    if (rc)
+      return rc;
+  }
+  return rc;
+}
+
+/* Span: 1 trace_id, 2 span_id, 3 trace_state, 4 parent_span_id, 5 name,
+ * 6 kind, 7 start, 8 end, 9 attributes, 11 events and 13 links (counted
+ * here, read after the span), 15 status, 16 flags. */
+static int span_field(struct otlp_dec *d, struct core_pb *r, uint32_t f,
+                      enum core_pb_wire wt, struct core_otlp_span *s,
+                      uint32_t *nattr) {
+  uint64_t u;
+  switch (f) {
+  case 1:
+    return otlp_id(r, wt, &s->trace_id, TRACE_ID_BYTES,
+                   "trace_id not 16 bytes");
+  case 2:
+    return otlp_id(r, wt, &s->span_id, SPAN_ID_BYTES, "span_id not 8 bytes");
+  case 3:
+    return otlp_str(r, wt, &s->trace_state);
+  case 4:
+    return otlp_id(r, wt, &s->parent_span_id, SPAN_ID_BYTES,
+                   "parent_span_id not 8 bytes");
+  case 5:
+    return otlp_str(r, wt, &s->name);
+  case 6:
+    OTLP_TRY(otlp_varint(r, wt, &u));
+    s->kind = (uint32_t)u;
+    return 0;
+  case 7:
+    return otlp_fixed64(r, wt, &s->start_ns);
+  case 8:
+    return otlp_fixed64(r, wt, &s->end_ns);
+  case 9:
+    return otlp_attr(r, wt, d->s->item, nattr);
+  case 11:
+  case 13:
+    OTLP_TRY(core_pb_want(r, wt, CORE_PB_LEN));
+    *(f == 11 ? &s->events_n : &s->links_n) += 1;
+    return core_pb_skip(r, wt);
+  case 15:
+    return rd_status(r, wt, s);
+  case 16:
+    return otlp_fixed32(r, wt, &s->flags);
+  }
+  return core_pb_skip(r, wt);
+}
+
+/* Span.Event: 1 time, 2 name, 3 attributes. */
+static int rd_event(struct otlp_dec *d, struct core_pb *r,
+                    const struct core_otlp_span *s) {
+  struct core_otlp_event e;
+  uint32_t f, n = 0;
+  enum core_pb_wire wt;
+  int rc;
+  memset(&e, 0, sizeof e);
+  while ((rc = core_pb_tag(r, &f, &wt)) > 0) {
+    if (f == 1)
+      rc = otlp_fixed64(r, wt, &e.time_ns);
+    else if (f == 2)
+      rc = otlp_str(r, wt, &e.name);
+    else if (f == 3)
+      rc = otlp_attr(r, wt, d->s->sub, &n);
+    else
+      rc = core_pb_skip(r, wt);
+    if (rc)
+      return rc;
+  }
+  e.attrs.v = d->s->sub;
+  e.attrs.n = n;
+  if (rc == 0 && d->sink && d->sink->event)
+    return d->sink->event(d->sink->ctx, s, &e);
+  return rc;
+}
+
+/* Span.Link: 1 trace_id, 2 span_id (both required), 3 trace_state,
+ * 4 attributes, 6 flags. */
+static int rd_link(struct otlp_dec *d, struct core_pb *r,
+                   const struct core_otlp_span *s) {
+  struct core_otlp_link l;
+  uint32_t f, n = 0;
+  enum core_pb_wire wt;
+  int rc;
+  memset(&l, 0, sizeof l);
+  while ((rc = core_pb_tag(r, &f, &wt)) > 0) {
+    if (f == 1)
+      rc = otlp_id(r, wt, &l.trace_id, TRACE_ID_BYTES,
+                   "trace_id not 16 bytes");
+    else if (f == 2)
+      rc = otlp_id(r, wt, &l.span_id, SPAN_ID_BYTES, "span_id not 8 bytes");
+    else if (f == 3)
+      rc = otlp_str(r, wt, &l.trace_state);
+    else if (f == 4)
+      rc = otlp_attr(r, wt, d->s->sub, &n);
+    else if (f == 6)
+      rc = otlp_fixed32(r, wt, &l.flags);
+    else
+      rc = core_pb_skip(r, wt);
+    if (rc)
+      return rc;
+  }
+  if (rc == 0 && (!l.trace_id || !l.span_id))
+    return core_pb_fail(r, -EBADMSG, "link without trace_id or span_id");
+  l.attrs.v = d->s->sub;
+  l.attrs.n = n;
+  if (rc == 0 && d->sink && d->sink->link)
+    return d->sink->link(d->sink->ctx, s, &l);
+  return rc;
+}
+
+/* The span's events and links, in wire order, after the span itself. */
+static int span_children(struct otlp_dec *d, struct core_pb *r,
+                         const struct core_otlp_span *s) {
+  uint32_t f;
+  enum core_pb_wire wt;
+  struct core_pb c;
+  int rc;
+  while ((rc = core_pb_tag(r, &f, &wt)) > 0) {
+    if (f == 11 || f == 13) {
+      rc = core_pb_sub(r, wt, &c);
+      if (!rc)
+        rc = f == 11 ? rd_event(d, &c, s) : rd_link(d, &c, s);
+    } else {
+      rc = core_pb_skip(r, wt);
+    }
+    if (rc)
+      return rc;
+  }
+  return rc;
+}
+
+/* A span: its fields over a copy of the reader, the callback, then its
+ * events and links (whose attributes reuse one scratch array). */
+static int rd_span(struct otlp_dec *d, struct core_pb *r) {
+  struct core_otlp_span s;
+  struct core_pb p = *r;
+  uint32_t f, nattr = 0;
+  enum core_pb_wire wt;
+  int rc;
+  OTLP_TRY(otlp_count_item(d, r));
+  memset(&s, 0, sizeof s);
+  s.origin = &d->s->origin;
+  while ((rc = core_pb_tag(&p, &f, &wt)) > 0)
+    if ((rc = span_field(d, &p, f, wt, &s, &nattr)))
+      return rc;
+  if (rc)
+    return rc;
+  if (!s.trace_id || !s.span_id)
+    return core_pb_fail(r, -EBADMSG, "span without trace_id or span_id");
+  s.attrs.v = d->s->item;
+  s.attrs.n = nattr;
+  if (d->sink && d->sink->span)
+    OTLP_TRY(d->sink->span(d->sink->ctx, &s));
+  return span_children(d, r, &s);
+}
+
+int core_otlp_traces_decode(const void *buf, size_t len,
+                            struct core_otlp_scratch *s,
+                            const struct core_otlp_sink *sink,
+                            const char **why) {
+  return otlp_walk(buf, len, s, sink, why, rd_span);
+}

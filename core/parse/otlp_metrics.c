@@ -1,0 +1,345 @@
+/*
+ * core/parse/otlp_metrics.c - ExportMetricsServiceRequest
+ * (opentelemetry/proto/metrics/v1/metrics.proto) into data points.
+ *
+ * Field numbers of the four data point messages are the proto's; the
+ * repeated numbers (bucket_counts, explicit_bounds, Buckets.bucket_counts)
+ * are accepted packed (proto3's default) and unpacked, as the spec asks of
+ * every parser.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "core/parse/otlp.h"
+#include "core/parse/otlp_int.h"
+
+/* Append a repeated fixed64/double field to arr[*n] (8-byte elements,
+ * stored as read), packed (LEN) or one by one (I64). */
+static int rep_fixed64(struct core_pb *r, enum core_pb_wire wt, void *arr,
+                       uint32_t *n) {
+  struct core_pb_bytes b;
+  struct core_pb p;
+  uint64_t v;
+  if (wt == CORE_PB_I64) {
+    if (*n >= CORE_OTLP_BUCKETS_MAX)
+      return core_pb_fail(r, -E2BIG, "too many buckets");
+    OTLP_TRY(core_pb_fixed64(r, &v));
+    memcpy((char *)arr + 8 * (*n)++, &v, 8);
+    return 0;
+  }
+  OTLP_TRY(core_pb_want(r, wt, CORE_PB_LEN));
+  OTLP_TRY(core_pb_bytes(r, &b));
+  if (b.len % 8)
+    return core_pb_fail(r, -EBADMSG, "packed fixed64 not whole");
+  if (b.len / 8 > CORE_OTLP_BUCKETS_MAX - *n)
+    return core_pb_fail(r, -E2BIG, "too many buckets");
+  core_pb_init(&p, b.ptr, b.len, r->why);
+  while (core_pb_left(&p)) {
+    OTLP_TRY(core_pb_fixed64(&p, &v));
+    memcpy((char *)arr + 8 * (*n)++, &v, 8);
+  }
+  return 0;
+}
+
+/* Append a repeated uint64 (varint) field, packed or not. */
+static int rep_varint(struct core_pb *r, enum core_pb_wire wt, uint64_t *arr,
+                      uint32_t *n) {
+  struct core_pb_bytes b;
+  struct core_pb p;
+  if (wt == CORE_PB_VARINT) {
+    if (*n >= CORE_OTLP_BUCKETS_MAX)
+      return core_pb_fail(r, -E2BIG, "too many buckets");
+    return core_pb_varint(r, &arr[(*n)++]);
+  }
+  OTLP_TRY(core_pb_want(r, wt, CORE_PB_LEN));
+  OTLP_TRY(core_pb_bytes(r, &b));
+  core_pb_init(&p, b.ptr, b.len, r->why);
+  while (core_pb_left(&p)) {
+    if (*n >= CORE_OTLP_BUCKETS_MAX)
+      return core_pb_fail(r, -E2BIG, "too many buckets");
+    OTLP_TRY(core_pb_varint(&p, &arr[(*n)++]));
+  }
+  return 0;
+}
+
+/* sint32: zigzag in a varint. */
+static int sint32(struct core_pb *r, enum core_pb_wire wt, int32_t *v) {
+  uint64_t u;
+  OTLP_TRY(otlp_varint(r, wt, &u));
+  uint32_t z = (uint32_t)u;
+  *v = (int32_t)(z >> 1) ^ -(int32_t)(z & 1);
+  return 0;
+}
+
+/* ExponentialHistogramDataPoint.Buckets: 1 offset, 2 bucket_counts. */
+static int ebuckets(struct core_pb *r, enum core_pb_wire wt,
+                    struct core_otlp_ebuckets *e, uint64_t *arr) {
+  uint32_t f;
+  enum core_pb_wire w;
+  struct core_pb c;
+  int rc;
+  OTLP_TRY(core_pb_sub(r, wt, &c));
+  e->offset = 0;
+  e->n = 0;
+  e->counts = arr;
+  while ((rc = core_pb_tag(&c, &f, &w)) > 0) {
+    if (f == 1)
+      rc = sint32(&c, w, &e->offset);
+    else if (f == 2)
+      rc = rep_varint(&c, w, arr, &e->n);
+    else
+      rc = core_pb_skip(&c, w);
+    if (rc)
+      return rc;
+  }
+  return rc;
+}
+
+/* SummaryDataPoint.ValueAtQuantile: 1 quantile, 2 value. */
+static int quantile(struct otlp_dec *d, struct core_pb *r,
+                    enum core_pb_wire wt, struct core_otlp_point *pt) {
+  uint32_t f;
+  enum core_pb_wire w;
+  struct core_pb c;
+  int rc;
+  if (pt->quantile_n >= CORE_OTLP_BUCKETS_MAX)
+    return core_pb_fail(r, -E2BIG, "too many quantiles");
+  OTLP_TRY(core_pb_sub(r, wt, &c));
+  double *q = &d->s->bounds[pt->quantile_n];
+  double *v = &d->s->qvalues[pt->quantile_n];
+  *q = *v = 0;
+  while ((rc = core_pb_tag(&c, &f, &w)) > 0) {
+    if (f == 1 || f == 2)
+      rc = otlp_double(&c, w, f == 1 ? q : v);
+    else
+      rc = core_pb_skip(&c, w);
+    if (rc)
+      return rc;
+  }
+  pt->quantile_n++;
+  return rc;
+}
+
+/* A flags field (uint32 varint). */
+static int flags32(struct core_pb *r, enum core_pb_wire wt, uint32_t *v) {
+  uint64_t u;
+  OTLP_TRY(otlp_varint(r, wt, &u));
+  *v = (uint32_t)u;
+  return 0;
+}
+
+/* An optional double of a histogram point: the value and its has bit. */
+static int opt_double(struct core_pb *r, enum core_pb_wire wt, double *v,
+                      uint32_t *has, uint32_t bit) {
+  *has |= bit;
+  return otlp_double(r, wt, v);
+}
+
+/* NumberDataPoint: 4 as_double, 6 as_int, 7 attributes, 8 flags. */
+static int number_field(struct otlp_dec *d, struct core_pb *r, uint32_t f,
+                        enum core_pb_wire wt, struct core_otlp_point *pt,
+                        uint32_t *nattr) {
+  uint64_t u;
+  switch (f) {
+  case 4:
+    pt->num = CORE_OTLP_NUM_DOUBLE;
+    return otlp_double(r, wt, &pt->as_double);
+  case 6: /* sfixed64 */
+    pt->num = CORE_OTLP_NUM_INT;
+    OTLP_TRY(otlp_fixed64(r, wt, &u));
+    pt->as_int = (int64_t)u;
+    return 0;
+  case 7:
+    return otlp_attr(r, wt, d->s->item, nattr);
+  case 8:
+    return flags32(r, wt, &pt->flags);
+  }
+  return core_pb_skip(r, wt);
+}
+
+/* HistogramDataPoint: 4 count, 5 sum, 6 bucket_counts, 7 explicit_bounds,
+ * 9 attributes, 10 flags, 11 min, 12 max. */
+static int hist_field(struct otlp_dec *d, struct core_pb *r, uint32_t f,
+                      enum core_pb_wire wt, struct core_otlp_point *pt,
+                      uint32_t *nattr) {
+  switch (f) {
+  case 4:
+    return otlp_fixed64(r, wt, &pt->count);
+  case 5:
+    return opt_double(r, wt, &pt->sum, &pt->has, CORE_OTLP_HAS_SUM);
+  case 6:
+    return rep_fixed64(r, wt, d->s->counts, &pt->bucket_n);
+  case 7:
+    return rep_fixed64(r, wt, d->s->bounds, &pt->bounds_n);
+  case 9:
+    return otlp_attr(r, wt, d->s->item, nattr);
+  case 10:
+    return flags32(r, wt, &pt->flags);
+  case 11:
+    return opt_double(r, wt, &pt->min, &pt->has, CORE_OTLP_HAS_MIN);
+  case 12:
+    return opt_double(r, wt, &pt->max, &pt->has, CORE_OTLP_HAS_MAX);
+  }
+  return core_pb_skip(r, wt);
+}
+
+/* ExponentialHistogramDataPoint: 1 attributes, 4 count, 5 sum, 6 scale,
+ * 7 zero_count, 8 positive, 9 negative, 10 flags, 12 min, 13 max. */
+static int exp_field(struct otlp_dec *d, struct core_pb *r, uint32_t f,
+                     enum core_pb_wire wt, struct core_otlp_point *pt,
+                     uint32_t *nattr) {
+  switch (f) {
+  case 1:
+    return otlp_attr(r, wt, d->s->item, nattr);
+  case 4:
+    return otlp_fixed64(r, wt, &pt->count);
+  case 5:
+    return opt_double(r, wt, &pt->sum, &pt->has, CORE_OTLP_HAS_SUM);
+  case 6:
+    return sint32(r, wt, &pt->scale);
+  case 7:
+    return otlp_fixed64(r, wt, &pt->zero_count);
+  case 8:
+    return ebuckets(r, wt, &pt->positive, d->s->counts);
+  case 9:
+    return ebuckets(r, wt, &pt->negative, d->s->neg_counts);
+  case 10:
+    return flags32(r, wt, &pt->flags);
+  case 12:
+    return opt_double(r, wt, &pt->min, &pt->has, CORE_OTLP_HAS_MIN);
+  case 13:
+    return opt_double(r, wt, &pt->max, &pt->has, CORE_OTLP_HAS_MAX);
+  }
+  return core_pb_skip(r, wt);
+}
+
+/* SummaryDataPoint: 4 count, 5 sum, 6 quantile_values, 7 attributes,
+ * 8 flags. */
+static int summary_field(struct otlp_dec *d, struct core_pb *r, uint32_t f,
+                         enum core_pb_wire wt, struct core_otlp_point *pt,
+                         uint32_t *nattr) {
+  switch (f) {
+  case 4:
+    return otlp_fixed64(r, wt, &pt->count);
+  case 5:
+    return opt_double(r, wt, &pt->sum, &pt->has, CORE_OTLP_HAS_SUM);
+  case 6:
+    return quantile(d, r, wt, pt);
+  case 7:
+    return otlp_attr(r, wt, d->s->item, nattr);
+  case 8:
+    return flags32(r, wt, &pt->flags);
+  }
+  return core_pb_skip(r, wt);
+}
+
+typedef int (*field_fn)(struct otlp_dec *, struct core_pb *, uint32_t,
+                        enum core_pb_wire, struct core_otlp_point *,
+                        uint32_t *);
+
+/* One data point of the current metric (d->tmpl), to the sink. All four
+ * kinds have 2 start_time_unix_nano and 3 time_unix_nano. */
+static int rd_point(struct otlp_dec *d, struct core_pb *r) {
+  struct core_otlp_point pt = d->tmpl;
+  field_fn fn = d->tmpl.kind == CORE_OTLP_HISTOGRAM       ? hist_field
+                : d->tmpl.kind == CORE_OTLP_EXP_HISTOGRAM ? exp_field
+                : d->tmpl.kind == CORE_OTLP_SUMMARY       ? summary_field
+                                                          : number_field;
+  uint32_t f, nattr = 0;
+  enum core_pb_wire wt;
+  int rc;
+  OTLP_TRY(otlp_count_item(d, r));
+  while ((rc = core_pb_tag(r, &f, &wt)) > 0) {
+    if (f == 2 || f == 3)
+      rc = otlp_fixed64(r, wt, f == 2 ? &pt.start_ns : &pt.time_ns);
+    else
+      rc = fn(d, r, f, wt, &pt, &nattr);
+    if (rc)
+      return rc;
+  }
+  if (rc)
+    return rc;
+  pt.attrs.v = d->s->item;
+  pt.attrs.n = nattr;
+  pt.bucket_counts = d->s->counts;
+  pt.bounds = d->s->bounds;
+  pt.quantiles = d->s->bounds;
+  pt.quantile_values = d->s->qvalues;
+  if (d->sink && d->sink->point)
+    return d->sink->point(d->sink->ctx, &pt);
+  return 0;
+}
+
+/* Gauge/Sum/Histogram/ExponentialHistogram/Summary: first 2
+ * aggregation_temporality and 3 is_monotonic (Sum only), then each
+ * 1 data_points. */
+static int rd_data(struct otlp_dec *d, struct core_pb *r) {
+  uint32_t f;
+  enum core_pb_wire wt;
+  struct core_pb p = *r, c;
+  uint64_t u;
+  int rc, temporal = d->tmpl.kind != CORE_OTLP_GAUGE &&
+                     d->tmpl.kind != CORE_OTLP_SUMMARY;
+  while ((rc = core_pb_tag(&p, &f, &wt)) > 0) {
+    if (f == 2 && temporal) {
+      rc = otlp_varint(&p, wt, &u);
+      d->tmpl.temporality = (uint32_t)u;
+    } else if (f == 3 && d->tmpl.kind == CORE_OTLP_SUM) {
+      rc = otlp_varint(&p, wt, &u);
+      d->tmpl.monotonic = u != 0;
+    } else {
+      rc = core_pb_skip(&p, wt);
+    }
+    if (rc)
+      return rc;
+  }
+  if (rc)
+    return rc;
+  while ((rc = core_pb_tag(r, &f, &wt)) > 0) {
+    if (f == 1) {
+      if (!(rc = core_pb_sub(r, wt, &c)))
+        rc = rd_point(d, &c);
+    } else {
+      rc = core_pb_skip(r, wt);
+    }
+    if (rc)
+      return rc;
+  }
+  return rc;
+}
+
+/* Metric: 1 name, 2 description, 3 unit, then one of 5 gauge, 7 sum,
+ * 9 histogram, 10 exponential_histogram, 11 summary (the last sent wins,
+ * as for any oneof). A metric with no data has no points to hand out. */
+static int rd_metric(struct otlp_dec *d, struct core_pb *r) {
+  uint32_t f;
+  enum core_pb_wire wt;
+  struct core_pb data;
+  int rc;
+  memset(&d->tmpl, 0, sizeof d->tmpl);
+  d->tmpl.origin = &d->s->origin;
+  while ((rc = core_pb_tag(r, &f, &wt)) > 0) {
+    if (f == 1 || f == 2 || f == 3) {
+      rc = otlp_str(r, wt, f == 1   ? &d->tmpl.name
+                           : f == 2 ? &d->tmpl.description
+                                    : &d->tmpl.unit);
+    } else if (f == 5 || f == 7 || f == 9 || f == 10 || f == 11) {
+      rc = core_pb_sub(r, wt, &data);
+      d->tmpl.kind = (enum core_otlp_kind)f;
+    } else {
+      rc = core_pb_skip(r, wt);
+    }
+    if (rc)
+      return rc;
+  }
+  if (rc || d->tmpl.kind == CORE_OTLP_NONE)
+    return rc;
+  return rd_data(d, &data);
+}
+
+int core_otlp_metrics_decode(const void *buf, size_t len,
+                             struct core_otlp_scratch *s,
+                             const struct core_otlp_sink *sink,
+                             const char **why) {
+  return otlp_walk(buf, len, s, sink, why, rd_metric);
+}
