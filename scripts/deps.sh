@@ -15,6 +15,8 @@ RUN=(
   # build: compiler, meson (its python3 also writes the man page), libraries
   build-essential meson ninja-build pkg-config
   liburing-dev libisal-dev
+  # OTLP/gRPC (HTTP/2), remote-read/write (snappy), https to forward targets
+  libnghttp2-dev libsnappy-dev libssl-dev
   # the README's examples: nc, curl, logger (bsdutils)
   netcat-openbsd curl bsdutils
 )
@@ -25,6 +27,11 @@ TEST=(
   python3 python3-statsd python3-aiodogstatsd netcat-openbsd curl procps
   # syslog senders: rsyslogd (run as its own process) and logger (bsdutils)
   rsyslog bsdutils
+  # OTLP: protobuf-c as the decoders' oracle (the OpenTelemetry JS SDK
+  # needs Node.js and npm: added below when the machine has none)
+  libprotobuf-c-dev protobuf-c-compiler
+  # peers: remote-read client and remote-write targets
+  prometheus victoria-metrics
   # test_install.py: systemd-analyze verify, systemd-sysusers, groff
   systemd groff-base
 )
@@ -45,6 +52,12 @@ for g in "${groups[@]}"; do
             "(none: all)" >&2
        exit 2 ;;
   esac
+done
+
+# Node.js may come from elsewhere than Debian (nodesource's package ships
+# npm itself): ask for Debian's only when there is no npm at all.
+for g in "${groups[@]}"; do
+  [[ $g == test ]] && ! command -v npm >/dev/null && pkgs+=(nodejs npm)
 done
 
 missing=()
