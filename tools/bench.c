@@ -26,6 +26,7 @@
 
 static const char help[] =
     "Usage: sluice bench statsd|syslog --target HOST:PORT [OPTION]...\n"
+    "       sluice bench otlp --target HOST:PORT [OPTION]... (see --help there)\n"
     "Send a generated, fleet-like workload to sluice (or any StatsD/syslog\n"
     "server) and print what was sent.\n\n"
     "  --target HOST:PORT    where to send (required)\n"
@@ -165,24 +166,12 @@ static int one_opt(int c, const char *arg, void *ctx) {
 }
 
 static int resolve_target(struct tools_bench_opts *o) {
-  struct tools_url u;
-  struct addrinfo hints = {.ai_socktype = o->tcp ? SOCK_STREAM : SOCK_DGRAM},
-                  *ai;
-  if (o->target == NULL)
-    return core_cli_usage(CMD, "--target is missing: give HOST:PORT, e.g. "
-                               "--target 127.0.0.1:8125");
-  if (strchr(o->target, '/') != NULL || tools_url_parse(o->target, &u) < 0 ||
-      strchr(o->target, ':') == NULL)
-    return core_cli_usage(CMD, "--target \"%s\": give HOST:PORT, e.g. "
-                               "127.0.0.1:8125 or [::1]:8125", o->target);
-  int rc = getaddrinfo(u.host, u.port, &hints, &ai);
-  if (rc != 0)
-    return core_cli_usage(CMD, "--target \"%s\": cannot resolve: %s",
-                          o->target, gai_strerror(rc));
-  memcpy(&o->addr, ai->ai_addr, ai->ai_addrlen);
-  o->addr_len = ai->ai_addrlen;
-  freeaddrinfo(ai);
-  return 0;
+  unsigned len;
+  int rc = tools_resolve_target(CMD, o->target, o->tcp ? SOCK_STREAM
+                                                       : SOCK_DGRAM,
+                                "127.0.0.1:8125", &o->addr, &len);
+  o->addr_len = len;
+  return rc;
 }
 
 static int parse_args(int argc, char **argv, struct tools_bench_opts *o) {
@@ -326,8 +315,11 @@ int tools_bench_main(int argc, char **argv) {
   struct tools_bench_sender *s = NULL;
   double before = 0, drops = 0;
   uint64_t start_ns;
-  int rc = parse_args(argc, argv, &o);
+  int rc;
 
+  if (argc > 1 && strcmp(argv[1], "otlp") == 0)
+    return tools_bench_otlp_main(argc - 1, argv + 1);
+  rc = parse_args(argc, argv, &o);
   if (rc != 0)
     return rc < 0 ? CORE_EXIT_OK : rc;
   if (o.check_url && read_counts(&o, &before, &drops) < 0)

@@ -13,6 +13,10 @@
 /* `sluice bench statsd|syslog --target HOST:PORT ...`: the load generator. */
 int tools_bench_main(int argc, char **argv);
 
+/* `sluice bench otlp --target HOST:PORT ...`: OTLP/HTTP export requests
+ * (tools/bench_otlp.c); tools_bench_main hands argv from "otlp" on. */
+int tools_bench_otlp_main(int argc, char **argv);
+
 /* `sluice tune check|apply ...`: kernel settings for an ingest box. */
 int tools_tune_main(int argc, char **argv);
 

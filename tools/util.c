@@ -6,13 +6,16 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <netdb.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "core/cmd/cli.h"
+#include "tools/http.h"
 
 #define SPIN_BELOW_NS 50000
 
@@ -135,5 +138,27 @@ int tools_cli_options(const char *cmd, const char *help, int argc,
       return rc;
   }
   *first_operand = optind;
+  return 0;
+}
+
+int tools_resolve_target(const char *cmd, const char *target, int socktype,
+                         const char *example, struct sockaddr_storage *addr,
+                         unsigned *addr_len) {
+  struct tools_url u;
+  struct addrinfo hints = {.ai_socktype = socktype}, *ai;
+  if (target == NULL)
+    return core_cli_usage(cmd, "--target is missing: give HOST:PORT, e.g. "
+                               "--target %s", example);
+  if (strchr(target, '/') != NULL || tools_url_parse(target, &u) < 0 ||
+      strchr(target, ':') == NULL)
+    return core_cli_usage(cmd, "--target \"%s\": give HOST:PORT, e.g. "
+                               "%s or [::1]:PORT", target, example);
+  int rc = getaddrinfo(u.host, u.port, &hints, &ai);
+  if (rc != 0)
+    return core_cli_usage(cmd, "--target \"%s\": cannot resolve: %s",
+                          target, gai_strerror(rc));
+  memcpy(addr, ai->ai_addr, ai->ai_addrlen);
+  *addr_len = ai->ai_addrlen;
+  freeaddrinfo(ai);
   return 0;
 }

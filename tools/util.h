@@ -39,6 +39,18 @@ int tools_cli_options(const char *cmd, const char *help, int argc,
                       int (*take)(int opt, const char *arg, void *ctx),
                       void *ctx, int *first_operand);
 
+struct sockaddr_storage;
+
+/*
+ * Resolve the HOST:PORT of a --target option (what `sluice bench` sends
+ * to) for sockets of socktype into *addr. example is shown in the error
+ * ("127.0.0.1:8125"). Returns 0 or a usage error (CORE_EXIT_USAGE) after
+ * printing what is wrong with target.
+ */
+int tools_resolve_target(const char *cmd, const char *target, int socktype,
+                         const char *example, struct sockaddr_storage *addr,
+                         unsigned *addr_len);
+
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t tools_now_ns(void);
 
