@@ -226,7 +226,7 @@ struct tally {
   uint64_t work;
 };
 
-static void on_line(void *ctx, enum core_statsd_err err,
+static struct core_statsd_msg *on_line(void *ctx, enum core_statsd_err err,
                     const struct core_statsd_msg *msg) {
   struct tally *t = ctx;
 
@@ -234,6 +234,7 @@ static void on_line(void *ctx, enum core_statsd_err err,
     t->ok++;
     t->work += msg->value_count + msg->tag_count + msg->name_len;
   }
+  return NULL;
 }
 
 /* (d) at the current level: returns the lines accepted. */

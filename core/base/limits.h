@@ -48,9 +48,12 @@
 #define CORE_SERIES_MAX_LIMIT (1u << 26)    /* largest --max-series accepted */
 #define CORE_SERIES_KEY_BYTES_MAX 4096      /* canonical key: name + sorted tags */
 #define CORE_SERIES_KEY_BYTES_AVG 192       /* key arena = max_series * this */
+#define CORE_SERIES_SLOTS_MIN 4096          /* first slot table (grows by doubling) */
 
 /* ---- head (open block) buffers (per shard) ------------------------------- */
 #define CORE_HEAD_POINTS_MAX 65536          /* points before the head seals */
+#define CORE_PIPE_WINDOW_LINES 16           /* StatsD lines whose series are
+                                               looked up together (prefetch) */
 #define CORE_HEAD_AGE_MS_DEFAULT 1000       /* --block-max-age-ms default */
 #define CORE_HEAD_AGE_MS_MIN 1             /* smallest --block-max-age-ms (the
                                               shard tick rounds it up) */
@@ -244,6 +247,9 @@
 
 /* ---- relations ----------------------------------------------------------- */
 _Static_assert(STOR_WRITE_BUFS_COUNT >= 2, "one block encodes while one writes");
+_Static_assert(CORE_PIPE_WINDOW_LINES >= 1 && CORE_PIPE_WINDOW_LINES <= 64,
+               "a window is a few lines: enough misses in flight, its "
+               "messages and keys still in L1/L2");
 _Static_assert(STOR_BLOCK_POINTS_MAX >= CORE_HEAD_POINTS_MAX,
                "a full head fits one block");
 _Static_assert(CORE_RING_PARKED_MAX >= 2 * CORE_RING_ENTRIES,
@@ -294,6 +300,9 @@ _Static_assert(NET_UDP_BUF_BYTES >= 65507 + 256,
                "a maximal UDP datagram plus recvmsg header fits one buffer");
 _Static_assert(CORE_STATSD_NAME_BYTES_MAX < CORE_SERIES_KEY_BYTES_MAX,
                "a name fits a series key");
+_Static_assert(CORE_SERIES_SLOTS_MIN >= 2 &&
+                   (CORE_SERIES_SLOTS_MIN & (CORE_SERIES_SLOTS_MIN - 1)) == 0,
+               "the slot table starts at a power of two");
 _Static_assert(CORE_SERIES_KEY_BYTES_AVG <= CORE_SERIES_KEY_BYTES_MAX,
                "average key below the maximal key");
 _Static_assert(CORE_STATSD_VALUES_MAX <= 64, "gauge delta flags fit a uint64_t");

@@ -24,6 +24,7 @@
 #include "core/ingest/head.h"
 #include "core/ingest/loghead.h"
 #include "core/ingest/pipe.h"
+#include "core/ingest/series.h"
 #include "core/base/ring.h"
 #include "core/parse/syslog_frame.h"
 #include "core/shard/stats.h"
@@ -60,7 +61,7 @@ static const char import_help[] =
     "  --data-dir DIR           where segments go [./sluice-data]\n"
     "  --no-store               parse and index only: write nothing\n"
     "  --cores N|LIST           shards, as for `sluice run` [all CPUs]\n"
-    "  --max-series N           series per shard [1048576]\n"
+    "  --max-series N           series of all shards together [1048576]\n"
     "  --max-line-bytes N       longest StatsD line [8192]\n"
     "  --syslog-max-bytes N     longest syslog message kept whole [64K]\n"
     "  --simd LEVEL             parser kernels: auto, avx512, avx2, sse42\n"
@@ -92,6 +93,7 @@ struct import_shard {
   unsigned nfiles, id, count;
   int cpu, rc;
   const struct core_config *cfg;
+  struct core_series_budget *series_budget; /* --max-series, all shards */
   struct core_progress *progress;
   pthread_t thread;
 } __attribute__((aligned(64)));
@@ -228,6 +230,8 @@ static void *import_main(void *arg) {
     s->rc = core_pipe_init(&s->pipe, &s->stats.ingest, s->cfg->max_series,
                            s->cfg->line_bytes_max, core_store_head_sink,
                            &s->store);
+  if (s->rc == 0)
+    core_series_set_budget(&s->pipe.series, s->series_budget);
   if (s->rc == 0 && s->proto == PROTO_SYSLOG)
     s->rc = core_pipe_logs_init(&s->pipe, s->cfg->syslog_bytes_max,
                                 core_store_loghead_sink, &s->store);
@@ -330,6 +334,7 @@ static int run_shards(struct import_shard *s, const struct core_config *cfg,
                       int no_store, enum import_proto proto) {
   unsigned n = cfg->shard_count;
   struct core_progress progress;
+  struct core_series_budget budget = {.max = cfg->max_series};
   uint64_t total = 0;
 
   for (unsigned i = 0; i < nfiles; i++)
@@ -345,6 +350,7 @@ static int run_shards(struct import_shard *s, const struct core_config *cfg,
     s[i].count = n;
     s[i].cpu = cfg->cpus[i];
     s[i].cfg = cfg;
+    s[i].series_budget = &budget;
     s[i].progress = &progress;
     if (pthread_create(&s[i].thread, NULL, import_main, &s[i]) != 0) {
       for (unsigned j = 0; j < i; j++)

@@ -56,8 +56,10 @@ static const char run_help[] =
     "  --cores N|LIST           N = the first N CPUs this process may use,\n"
     "                           LIST = CPUs like 0,2-3 (a single CPU: 3-3)\n"
     "                           [all CPUs of the affinity mask]\n"
-    "  --max-series N           series per shard; samples of new series\n"
-    "                           beyond it are rejected and counted [1048576]\n"
+    "  --max-series N           series of all shards together; samples of\n"
+    "                           new series beyond it are rejected and\n"
+    "                           counted, known series are always kept\n"
+    "                           [1048576]\n"
     "  --max-line-bytes N       longest StatsD line; longer lines are\n"
     "                           rejected with reason line_too_long [8192]\n"
     "  --syslog-max-bytes N     longest syslog message kept whole; the rest\n"
@@ -249,6 +251,7 @@ static struct core_shard_cfg shard_cfg(const struct core_config *c) {
 static int start_shards(struct core_runtime *rt) {
   struct core_config *c = &rt->cfg;
 
+  rt->series_budget = (struct core_series_budget){.max = c->max_series};
   for (unsigned i = 0; i < rt->shard_count; i++) {
     struct core_shard *sh = &rt->shards[i];
     int rc;
@@ -256,6 +259,7 @@ static int start_shards(struct core_runtime *rt) {
     sh->id = i;
     sh->cpu = c->cpus[i];
     sh->cfg = shard_cfg(c);
+    sh->cfg.series_budget = &rt->series_budget;
     sh->efd = -1;
     sh->dir_fd = -1;
     if (prepare_storage(rt, sh) != 0)

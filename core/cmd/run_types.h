@@ -9,6 +9,7 @@
 #include "core/cmd/config_types.h"
 #include "core/cmd/flush_types.h"
 #include "core/shard/shard_types.h"
+#include "core/ingest/series_types.h"
 #include "core/shard/stats_types.h"
 #include "net/query/query_types.h"
 #include "storage/retention.h"
@@ -39,6 +40,7 @@ struct core_runtime {
                                       losses (atomic: the watchdog reads) */
   const uint64_t *active_seg[CORE_SHARDS_MAX]; /* &shards[i].active_seg */
   struct stor_retention_stats retention; /* main thread writes, relaxed */
+  struct core_series_budget series_budget; /* --max-series, all shards */
 };
 
 #endif

@@ -12,6 +12,7 @@
 #include "core/ingest/head.h"
 #include "core/ingest/loghead.h"
 #include "core/ingest/series.h"
+#include "core/base/assert.h"
 #include "core/base/stat.h"
 #include "core/parse/statsd.h"
 #include "core/parse/syslog.h"
@@ -192,27 +193,45 @@ static int add_weight_tag(struct core_pipe *p, struct core_statsd_msg *m) {
 }
 
 /*
- * The series of a parsed metric, added when new. Returns NULL when the line
- * is rejected (counted here): no room for the weight tag, key too long,
- * --max-series reached, or the series has another type.
+ * Put the canonical key of a parsed metric and its hash in the window's
+ * next pending slot and prefetch its dictionary slot. Returns 0, or -1
+ * when the line is rejected (counted here): no room for the weight tag,
+ * or the key is too long.
  */
-static struct core_series_entry *find_series(struct core_pipe *p,
-                                             struct core_statsd_msg *m) {
-  struct core_series_entry *e;
+static int window_key(struct core_pipe *p, struct core_statsd_msg *m,
+                      struct core_pipe_pending *q) {
   size_t klen;
-  int rc;
 
   if (add_weight_tag(p, m) < 0) {
     core_pipe_statsd_reject(p, CORE_STATSD_ERR_TOO_MANY_TAGS);
-    return NULL;
+    return -1;
   }
-  klen = core_series_key(m, p->key, sizeof(p->key));
+  klen = core_series_key(m, p->win_keys + p->win_keys_used,
+                         CORE_SERIES_KEY_BYTES_MAX);
   if (klen == 0) {
     core_pipe_statsd_reject(p, CORE_STATSD_ERR_SERIES_KEY_TOO_LONG);
-    return NULL;
+    return -1;
   }
-  rc = core_series_upsert(&p->series, p->key, klen,
-                          core_series_hash(p->key, klen), (uint8_t)m->type, &e);
+  q->key_off = p->win_keys_used;
+  q->key_len = (uint32_t)klen;
+  q->hash = core_series_hash(p->win_keys + q->key_off, klen);
+  p->win_keys_used += (uint32_t)klen;
+  core_series_prefetch(&p->series, q->hash, 0);
+  return 0;
+}
+
+/*
+ * The series of a windowed metric, added when new. Returns NULL when the
+ * line is rejected (counted here): --max-series reached, or the series
+ * has another type.
+ */
+static struct core_series_entry *find_series(struct core_pipe *p,
+                                             const struct core_statsd_msg *m,
+                                             const struct core_pipe_pending *q) {
+  struct core_series_entry *e;
+  int rc = core_series_upsert(&p->series, p->win_keys + q->key_off,
+                              q->key_len, q->hash, (uint8_t)m->type, &e);
+
   if (rc < 0) {
     core_stat_add(&p->stats->series_rejected, m->value_count);
     return NULL;
@@ -226,15 +245,12 @@ static struct core_series_entry *find_series(struct core_pipe *p,
   return e;
 }
 
-/* The metric has parsed: find its series and append its samples. */
-static void ingest_metric(struct core_pipe *p, struct core_statsd_msg *m,
-                          int64_t now_ms) {
+/* Append the samples of metric m, whose series is e. */
+static void ingest_metric(struct core_pipe *p, const struct core_statsd_msg *m,
+                          struct core_series_entry *e, int64_t now_ms) {
   double vals[CORE_STATSD_VALUES_MAX], gauge;
-  struct core_series_entry *e = find_series(p, m);
   int64_t ts_ms;
 
-  if (e == NULL)
-    return;
   if (m->has_timestamp &&
       (m->timestamp_s < 0 || m->timestamp_s > INT64_MAX / 1000)) {
     core_pipe_statsd_reject(p, CORE_STATSD_ERR_BAD_TIMESTAMP);
@@ -257,19 +273,47 @@ static void ingest_metric(struct core_pipe *p, struct core_statsd_msg *m,
   core_stat_set(&p->stats->head_points, p->head.count);
 }
 
-/* Count or ingest one line's outcome; a parsed line is in p->msg. */
-static void consume(struct core_pipe *p, enum core_statsd_err err,
-                    int64_t now_ms) {
-  if (err != CORE_STATSD_OK) {
-    core_pipe_statsd_reject(p, err);
-    return;
+/*
+ * Look up and ingest the windowed lines, in the order they came. The
+ * slots were prefetched as the lines were parsed; two more passes
+ * prefetch the entries, then the key bytes, each pass issuing the whole
+ * window's loads before the next pass needs them.
+ */
+static void window_flush(struct core_pipe *p, int64_t now_ms) {
+  uint32_t n = p->win_n;
+
+  for (uint32_t i = 0; i < n; i++)
+    core_series_prefetch(&p->series, p->pend[i].hash, 1);
+  for (uint32_t i = 0; i < n; i++)
+    core_series_prefetch(&p->series, p->pend[i].hash, 2);
+  for (uint32_t i = 0; i < n; i++) {
+    struct core_series_entry *e = find_series(p, &p->win[i], &p->pend[i]);
+    if (e != NULL)
+      ingest_metric(p, &p->win[i], e, now_ms);
   }
-  if (p->msg.kind == CORE_STATSD_EVENT)
+  p->win_n = 0;
+  p->win_keys_used = 0;
+}
+
+/*
+ * Count one line's outcome or put it in the window (a parsed line is in
+ * p->win[p->win_n]). Returns the scratch for the next line.
+ */
+static struct core_statsd_msg *consume(struct core_pipe *p,
+                                       enum core_statsd_err err,
+                                       int64_t now_ms) {
+  struct core_statsd_msg *m = &p->win[p->win_n];
+
+  if (err != CORE_STATSD_OK)
+    core_pipe_statsd_reject(p, err);
+  else if (m->kind == CORE_STATSD_EVENT)
     core_stat_add(&p->stats->statsd_events, 1);
-  else if (p->msg.kind == CORE_STATSD_SERVICE_CHECK)
+  else if (m->kind == CORE_STATSD_SERVICE_CHECK)
     core_stat_add(&p->stats->statsd_service_checks, 1);
-  else
-    ingest_metric(p, &p->msg, now_ms);
+  else if (window_key(p, m, &p->pend[p->win_n]) == 0 &&
+           ++p->win_n == CORE_PIPE_WINDOW_LINES)
+    window_flush(p, now_ms);
+  return &p->win[p->win_n];
 }
 
 void core_pipe_syslog_frame(void *ctx, const struct core_syslog_frame *f) {
@@ -284,20 +328,25 @@ struct buf_ctx {
   int64_t now_ms;
 };
 
-static void on_line(void *ctx, enum core_statsd_err err,
-                    const struct core_statsd_msg *msg) {
+static struct core_statsd_msg *on_line(void *ctx, enum core_statsd_err err,
+                                       const struct core_statsd_msg *msg) {
   struct buf_ctx *c = ctx;
 
-  (void)msg; /* it is c->p->msg */
-  consume(c->p, err, c->now_ms);
+  (void)msg; /* it is &c->p->win[c->p->win_n] */
+  return consume(c->p, err, c->now_ms);
 }
 
 uint64_t core_pipe_statsd_buf(struct core_pipe *p, const char *buf,
                               size_t len, int64_t now_ms) {
   struct buf_ctx c = {p, now_ms};
+  uint64_t lines;
 
-  return core_statsd_parse_buf(buf, len, p->line_bytes_max, &p->msg, on_line,
-                               &c);
+  ASSERT(p->win_n == 0);
+  lines = core_statsd_parse_buf(buf, len, p->line_bytes_max, &p->win[0],
+                                on_line, &c);
+  /* The window's lines point into buf: they are ingested before it goes. */
+  window_flush(p, now_ms);
+  return lines;
 }
 
 void core_pipe_statsd_chunk(void *ctx, const struct core_line_chunk *chunk) {

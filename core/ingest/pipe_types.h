@@ -44,13 +44,30 @@ struct core_ingest_stats {
   uint64_t loghead_sealed_records;
 };
 
+/*
+ * A parsed StatsD line waiting in the lookup window: its canonical key
+ * (in core_pipe.win_keys) and hash, built when it was parsed.
+ */
+struct core_pipe_pending {
+  uint64_t hash;
+  uint32_t key_off;
+  uint32_t key_len;
+};
+
 struct core_pipe {
   struct core_ingest_stats *stats; /* the shard's pipeline counters */
   struct core_series series;
   struct core_head head;
   uint32_t line_bytes_max;      /* --max-line-bytes */
-  struct core_statsd_msg msg;   /* scratch for the line being parsed */
   char key[CORE_SERIES_KEY_BYTES_MAX]; /* scratch for its series key */
+  /* The lookup window: up to CORE_PIPE_WINDOW_LINES parsed lines whose
+   * series are looked up together, so that their cache misses (slot,
+   * entry, key bytes) overlap instead of following one another. */
+  uint32_t win_n;
+  uint32_t win_keys_used;
+  struct core_pipe_pending pend[CORE_PIPE_WINDOW_LINES];
+  struct core_statsd_msg win[CORE_PIPE_WINDOW_LINES];
+  char win_keys[CORE_PIPE_WINDOW_LINES * CORE_SERIES_KEY_BYTES_MAX];
   char weight[32];              /* the last __weight__ tag value ... */
   double weight_rate;           /* ... the sample rate it was made for */
   uint32_t weight_len;          /* ... and its length (0: none yet) */

@@ -1,11 +1,12 @@
 /*
  * core/ingest/series.c - the shard-local series dictionary.
  *
- * Three mappings made once at start-up with MAP_NORESERVE: the slot table
- * (open addressing, linear probing, at least twice max_series slots so a
- * probe run stays short and an empty slot always exists), the key arena and
- * the id -> slot index. Pages are touched only as series arrive, so a large
- * --max-series costs address space, not memory, until it fills.
+ * Four mappings made once at start-up with MAP_NORESERVE: two slot tables
+ * (open addressing, linear probing, at most half full so a probe run stays
+ * short and an empty slot always exists; the one in use is sized to the
+ * series present and grows into the other), the key arena and the entries
+ * by id. Pages are touched only as series arrive, so a large --max-series
+ * costs address space, not memory, until it fills.
  */
 #include "core/ingest/series.h"
 
@@ -45,25 +46,38 @@ static uint64_t slot_count(uint32_t max_series) {
 }
 
 int core_series_init(struct core_series *s, uint32_t max_series) {
+  uint64_t table_bytes;
+
   memset(s, 0, sizeof(*s));
   if (max_series == 0 || max_series > CORE_SERIES_MAX_LIMIT)
     return -EINVAL;
   s->max = max_series;
-  s->mask = slot_count(max_series) - 1;
+  s->mask_max = slot_count(max_series) - 1;
+  s->mask = (s->mask_max < CORE_SERIES_SLOTS_MIN ? s->mask_max + 1
+                                                 : CORE_SERIES_SLOTS_MIN) - 1;
+  table_bytes = (s->mask_max + 1) * sizeof(*s->slots);
   s->arena_cap = (uint64_t)max_series * CORE_SERIES_KEY_BYTES_AVG;
-  s->slots = map_bytes((s->mask + 1) * sizeof(*s->slots));
+  s->slots = map_bytes(table_bytes);
+  s->slots_alt = map_bytes(table_bytes);
   s->arena = map_bytes(s->arena_cap);
   s->entries = map_bytes((uint64_t)max_series * sizeof(*s->entries));
-  if (s->slots == NULL || s->arena == NULL || s->entries == NULL) {
+  if (s->slots == NULL || s->slots_alt == NULL || s->arena == NULL ||
+      s->entries == NULL) {
     core_series_free(s);
     return -ENOMEM;
   }
   return 0;
 }
 
+void core_series_set_budget(struct core_series *s,
+                            struct core_series_budget *budget) {
+  s->budget = budget;
+}
+
 void core_series_free(struct core_series *s) {
   if (s->max != 0) {
-    unmap_bytes(s->slots, (s->mask + 1) * sizeof(*s->slots));
+    unmap_bytes(s->slots, (s->mask_max + 1) * sizeof(*s->slots));
+    unmap_bytes(s->slots_alt, (s->mask_max + 1) * sizeof(*s->slots));
     unmap_bytes(s->arena, s->arena_cap);
     unmap_bytes(s->entries, (uint64_t)s->max * sizeof(*s->entries));
   }
@@ -237,6 +251,47 @@ static void insert(struct core_series *s, uint64_t i, const char *key,
   s->count++;
 }
 
+/* The first empty slot of hash's probe run. */
+static uint64_t free_slot(const uint64_t *slots, uint64_t mask,
+                          uint64_t hash) {
+  uint64_t i = hash & mask;
+
+  while (slots[i] != 0)
+    i = (i + 1) & mask;
+  return i;
+}
+
+/*
+ * Double the slot table: rehash every entry (by its stored hash, no key
+ * is read) into the other mapping, and give the old table's pages back.
+ * Runs when a new series would fill more than half of the table, so its
+ * cost (linear in the series, once per doubling) is paid by new series.
+ */
+static void grow(struct core_series *s) {
+  uint64_t mask = s->mask * 2 + 1, *old = s->slots;
+
+  ASSERT(mask <= s->mask_max);
+  memset(s->slots_alt, 0, (mask + 1) * sizeof(*old));
+  for (uint32_t id = 0; id < s->count; id++) {
+    uint64_t h = s->entries[id].hash;
+    s->slots_alt[free_slot(s->slots_alt, mask, h)] = slot_make(h, id);
+  }
+  (void)madvise(old, (s->mask + 1) * sizeof(*old), MADV_DONTNEED);
+  s->slots = s->slots_alt;
+  s->slots_alt = old;
+  s->mask = mask;
+}
+
+/* Take a series from the budget, if any. Returns 0 or -ENOSPC. */
+static int budget_take(struct core_series_budget *b) {
+  if (b == NULL)
+    return 0;
+  if (__atomic_add_fetch(&b->used, 1, __ATOMIC_RELAXED) <= b->max)
+    return 0;
+  __atomic_sub_fetch(&b->used, 1, __ATOMIC_RELAXED);
+  return -ENOSPC;
+}
+
 int core_series_upsert(struct core_series *s, const char *key, size_t len,
                        uint64_t hash, uint8_t type,
                        struct core_series_entry **out) {
@@ -258,10 +313,15 @@ int core_series_upsert(struct core_series *s, const char *key, size_t len,
       return 0;
     }
   }
-  if (s->count >= s->max || len > s->arena_cap - s->arena_used)
+  if (s->count >= s->max || len > s->arena_cap - s->arena_used ||
+      budget_take(s->budget) < 0)
     return -ENOSPC;
   _Static_assert((uint64_t)CORE_SERIES_MAX_LIMIT < UINT32_MAX,
                  "id + 1 fits a slot's low 32 bits");
+  if ((uint64_t)(s->count + 1) * 2 > s->mask + 1) {
+    grow(s);
+    i = free_slot(s->slots, s->mask, hash);
+  }
   insert(s, i, key, len, hash, type);
   *out = &s->entries[s->count - 1];
   return 1;

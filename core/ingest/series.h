@@ -17,6 +17,14 @@
  */
 int core_series_init(struct core_series *s, uint32_t max_series);
 
+/*
+ * Make new series take from budget too (shared by the shards of a
+ * process; max_series of each dictionary should then be budget->max, so
+ * that one shard can hold them all). Call before the first upsert.
+ */
+void core_series_set_budget(struct core_series *s,
+                            struct core_series_budget *budget);
+
 /* Release everything core_series_init mapped. Safe on a zeroed struct. */
 void core_series_free(struct core_series *s);
 
@@ -38,11 +46,41 @@ uint64_t core_series_hash(const char *key, size_t len);
  *   type  recorded on insert.
  *   out   set to the entry (valid until the next insert).
  * Returns 1 when inserted, 0 when found, -ENOSPC when new and the
- * dictionary is at max_series or its key arena is full.
+ * dictionary is at max_series, the budget is spent or the key arena is
+ * full. A known series is always found, whatever the budget.
  */
 int core_series_upsert(struct core_series *s, const char *key, size_t len,
                        uint64_t hash, uint8_t type,
                        struct core_series_entry **out);
+
+/*
+ * Prefetch what core_series_upsert of hash will read, one level at a
+ * time, so that a caller with several lookups to make overlaps their cache
+ * misses (the pipelined hash-join trick): level 0 the slot, level 1 the
+ * entry a matching slot names (reading the slot, prefetched before),
+ * level 2 that entry's key bytes (reading the entry). Hints only: nothing
+ * changes, and a wrong guess costs a wasted prefetch.
+ */
+static inline void core_series_prefetch(const struct core_series *s,
+                                        uint64_t hash, int level) {
+  uint64_t i = hash & s->mask, slot;
+  const struct core_series_entry *e;
+
+  if (level == 0) {
+    __builtin_prefetch(&s->slots[i]);
+    return;
+  }
+  slot = s->slots[i];
+  if (slot == 0 || (slot ^ hash) >> 32 != 0)
+    return; /* empty, or another series: the probe goes on (rare) */
+  e = &s->entries[(uint32_t)slot - 1];
+  if (level == 1) {
+    __builtin_prefetch(e);
+    return;
+  }
+  __builtin_prefetch(s->arena + e->key_off);
+  __builtin_prefetch(s->arena + e->key_off + e->key_len - 1);
+}
 
 /* Key of series id (not NUL-terminated); len set. NULL for an unknown id. */
 const char *core_series_key_of(const struct core_series *s, uint32_t id,

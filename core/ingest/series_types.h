@@ -24,16 +24,35 @@ struct core_series_entry {
 };
 
 /*
+ * The process-wide series budget (--max-series): every shard's dictionary
+ * takes from it when it creates a series (an atomic add, never per point),
+ * so a series known to one shard is never refused there because another
+ * shard filled up. Shared by the shards of one process; lives as long as
+ * they do.
+ */
+struct core_series_budget {
+  uint64_t used;                   /* series created (atomic) */
+  uint64_t max;                    /* --max-series */
+};
+
+/*
  * Lookups probe a compact table of 8-byte slots (high 32 bits of the hash,
  * then id + 1; 0 is empty) so that the probe touches few cache lines and
- * pages; the entries themselves are dense by id, so a shard with few
- * series keeps them in a few pages whatever --max-series is.
+ * pages. The table is sized to the series present (at most half full), not
+ * to --max-series, so it stays in cache: it doubles when a new series
+ * would pass half, rehashed from the entries' hashes into the other of two
+ * mappings (address space for the largest table is taken at start-up).
+ * The entries are dense by id, so a shard with few series keeps them in a
+ * few pages whatever --max-series is.
  */
 struct core_series {
   uint64_t *slots;                 /* open addressing, linear probing */
+  uint64_t *slots_alt;             /* the other mapping: the next table */
   uint64_t mask;                   /* slot count - 1 (power of two) */
+  uint64_t mask_max;               /* of the largest table (2 * max slots) */
   uint32_t count;                  /* series in the table */
-  uint32_t max;                    /* --max-series */
+  uint32_t max;                    /* series this dictionary can hold */
+  struct core_series_budget *budget; /* NULL: max alone bounds it */
   struct core_series_entry *entries; /* max entries, by id */
   char *arena;                     /* keys, back to back */
   uint64_t arena_used;

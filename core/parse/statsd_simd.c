@@ -410,6 +410,12 @@ struct buf_run {
   size_t lines;
 };
 
+/* The scratch the callback gave for the next line (NULL: the same). */
+static inline void next_msg(struct buf_run *r, struct core_statsd_msg *m) {
+  if (m != NULL)
+    r->msg = m;
+}
+
 /*
  * 1 when the line [s, s + n) ends in '\r': the CR of "\r\n", or of a last
  * line's "\r". That one byte is the line's end, not part of it: a line of
@@ -433,7 +439,7 @@ static void buf_line(struct buf_run *r, struct window *w, size_t ls,
     err = CORE_STATSD_ERR_LINE_TOO_LONG;
   else
     err = window_line(w, ls, le, r->msg);
-  r->fn(r->ctx, err, r->msg);
+  next_msg(r, r->fn(r->ctx, err, r->msg));
 }
 
 /* A line longer than a window, from buf at pos; returns where the next
@@ -450,7 +456,7 @@ static size_t long_line(struct buf_run *r, const char *buf, size_t len,
   err = n - cr > r->line_bytes_max
             ? CORE_STATSD_ERR_LINE_TOO_LONG
             : core_statsd_parse_line_scalar(s, n, r->msg);
-  r->fn(r->ctx, err, r->msg);
+  next_msg(r, r->fn(r->ctx, err, r->msg));
   return nl ? (size_t)(nl - buf) + 1 : len;
 }
 

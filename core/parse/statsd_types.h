@@ -99,9 +99,12 @@ struct core_statsd_msg {
 /*
  * What core_statsd_parse_buf calls for each non-empty line: err is the
  * outcome; msg holds the parsed line when err is CORE_STATSD_OK (its
- * pointers refer into the caller's buffer) and is unspecified otherwise.
+ * pointers refer into the caller's buffer, valid until parse_buf returns)
+ * and is unspecified otherwise. Returns the scratch to parse the next line
+ * into, or NULL to reuse msg: a caller that keeps several parsed lines
+ * (the pipe's lookup window) hands out a fresh one.
  */
-typedef void (*core_statsd_line_fn)(void *ctx, enum core_statsd_err err,
-                                    const struct core_statsd_msg *msg);
+typedef struct core_statsd_msg *(*core_statsd_line_fn)(
+    void *ctx, enum core_statsd_err err, const struct core_statsd_msg *msg);
 
 #endif

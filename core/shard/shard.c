@@ -17,6 +17,7 @@
 #include "core/ingest/head.h"
 #include "core/ingest/loghead.h"
 #include "core/ingest/pipe.h"
+#include "core/ingest/series.h"
 #include "core/shard/stats.h"
 #include "core/shard/store.h"
 #include "net/io.h"
@@ -241,6 +242,7 @@ static int setup(struct core_shard *sh) {
                       c->line_bytes_max, core_store_head_sink, &sh->store);
   if (rc < 0)
     return rc;
+  core_series_set_budget(&sh->pipe.series, c->series_budget);
   sh->start_what = "allocate the log head";
   rc = core_pipe_logs_init(&sh->pipe, c->syslog_bytes_max,
                            core_store_loghead_sink, &sh->store);

@@ -13,13 +13,15 @@
 #include "core/base/limits.h"
 #include "core/base/ring_types.h"
 #include "core/ingest/pipe_types.h"
+#include "core/ingest/series_types.h"
 #include "core/shard/stats_types.h"
 #include "core/shard/store_types.h"
 #include "net/io_types.h"
 
 /* What a shard needs of the configuration (filled by `sluice run`). */
 struct core_shard_cfg {
-  uint32_t max_series;           /* --max-series */
+  uint32_t max_series;           /* --max-series: what one shard can hold */
+  struct core_series_budget *series_budget; /* ... and all shards together */
   uint32_t line_bytes_max;       /* --max-line-bytes */
   uint32_t syslog_bytes_max;     /* --syslog-max-bytes */
   uint32_t tcp_conns_max;        /* --max-tcp-connections */

@@ -93,12 +93,13 @@ static int ref_next(struct ref *r, enum core_statsd_err *err) {
   return 0;
 }
 
-static void on_line(void *ctx, enum core_statsd_err err,
+static struct core_statsd_msg *on_line(void *ctx, enum core_statsd_err err,
                     const struct core_statsd_msg *msg) {
   enum core_statsd_err werr;
 
   CHECK(ref_next(ctx, &werr));
   same(err, msg, werr, &want);
+  return NULL;
 }
 
 static void check_level(const char *buf, size_t len, uint32_t max) {

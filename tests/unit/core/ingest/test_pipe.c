@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/ingest/pipe.h"
@@ -283,4 +284,78 @@ Test(pipe_tcp, framed_reads_match_one_buffer) {
     }
   }
   core_pipe_free(&p_whole);
+}
+
+/* Every one of the 24 orders of four tags, spread over several lookup
+ * windows (CORE_PIPE_WINDOW_LINES), is one series. */
+Test(pipe, every_tag_order_is_one_series_across_windows) {
+  const char *t[4] = {"a:1", "b:2", "c", "d:4"};
+  char buf[4096];
+  size_t len = 0;
+  int n = 0;
+  for (int i = 0; i < 4; i++)
+    for (int j = 0; j < 4; j++)
+      for (int k = 0; k < 4; k++)
+        for (int l = 0; l < 4; l++) {
+          if (i == j || i == k || i == l || j == k || j == l || k == l)
+            continue;
+          len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+                                  "m:1|c|#%s,%s,%s,%s\n", t[i], t[j], t[k],
+                                  t[l]);
+          n++;
+        }
+  cr_assert_eq(n, 24);
+  core_pipe_statsd_buf(&p, buf, len, NOW);
+  cr_assert_eq(p.head.count, 24);
+  cr_assert_eq(st.series_active, 1);
+  for (int i = 1; i < 24; i++)
+    cr_assert_eq(p.head.series_id[i], p.head.series_id[0]);
+}
+
+/*
+ * The window changes when lookups happen, never what is stored: a buffer
+ * of lines (gauge deltas on one series across window boundaries, errors,
+ * events, new and known series, sets, rates) fed whole gives the same
+ * head, point for point, as the same lines fed one at a time.
+ */
+Test(pipe, window_stores_what_line_by_line_stores) {
+  static char buf[1 << 16];
+  static int64_t ts[512];
+  static double val[512];
+  static uint32_t sid[512];
+  size_t len = 0;
+  uint32_t count;
+
+  for (int i = 0; i < 300; i++) {
+    const char *fmt = i % 7 == 0   ? "g.%d:+%d|g|#h:x\n"
+                      : i % 11 == 0 ? "bad line %d %d\n"
+                      : i % 13 == 0 ? "_e{1,1}:a|b\n"
+                      : i % 5 == 0  ? "s.%d:m%d|s\n"
+                      : i % 3 == 0  ? "t.%d:%d|ms|@0.5|#z:1,a:2\n"
+                                    : "c.%d:%d|c|#k:%d\n";
+    len += (size_t)snprintf(buf + len, sizeof(buf) - len, fmt, i % 9, i, i);
+  }
+  core_pipe_statsd_buf(&p, buf, len, NOW);
+  count = p.head.count;
+  cr_assert_gt(count, 200);
+  cr_assert_lt(count, 512);
+  memcpy(ts, p.head.ts_ms, count * sizeof(*ts));
+  memcpy(val, p.head.value, count * sizeof(*val));
+  memcpy(sid, p.head.series_id, count * sizeof(*sid));
+  struct core_ingest_stats whole = st;
+  core_pipe_free(&p);
+  setup();
+  for (const char *l = buf; l < buf + len;) {
+    const char *nl = memchr(l, '\n', (size_t)(buf + len - l));
+    core_pipe_statsd_buf(&p, l, (size_t)(nl - l), NOW);
+    l = nl + 1;
+  }
+  cr_assert_eq(p.head.count, count);
+  for (uint32_t i = 0; i < count; i++) {
+    cr_assert_eq(p.head.series_id[i], sid[i], "point %u", i);
+    cr_assert_eq(p.head.ts_ms[i], ts[i]);
+    cr_assert(p.head.value[i] == val[i], "point %u: %g != %g", i,
+              p.head.value[i], val[i]);
+  }
+  cr_assert(memcmp(&whole, &st, sizeof(st)) == 0, "same counters");
 }

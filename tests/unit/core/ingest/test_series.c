@@ -207,8 +207,9 @@ Test(series_dict, init_bounds) {
   core_series_free(&s);
   /* the largest bound maps (address space only, pages untouched) */
   cr_assert_eq(core_series_init(&s, CORE_SERIES_MAX_LIMIT), 0);
-  cr_assert_geq(s.mask + 1, 2ull * CORE_SERIES_MAX_LIMIT);
-  cr_assert_eq((s.mask + 1) & s.mask, 0, "slot count is a power of two");
+  cr_assert_geq(s.mask_max + 1, 2ull * CORE_SERIES_MAX_LIMIT);
+  cr_assert_eq((s.mask_max + 1) & s.mask_max, 0, "a power of two");
+  cr_assert_eq(s.mask + 1, CORE_SERIES_SLOTS_MIN, "starts small");
   core_series_free(&s);
   core_series_free(&s); /* zeroed by free: safe again */
 }
@@ -219,9 +220,10 @@ Test(series_dict, table_is_power_of_two_at_least_twice_max) {
 
   for (size_t i = 0; i < sizeof(maxes) / sizeof(maxes[0]); i++) {
     cr_assert_eq(core_series_init(&s, maxes[i]), 0);
-    cr_assert_geq(s.mask + 1, 2ull * maxes[i]);
-    cr_assert_lt(s.mask + 1, 4ull * maxes[i] + 2);
-    cr_assert_eq((s.mask + 1) & s.mask, 0);
+    cr_assert_geq(s.mask_max + 1, 2ull * maxes[i]);
+    cr_assert_lt(s.mask_max + 1, 4ull * maxes[i] + 2);
+    cr_assert_eq((s.mask_max + 1) & s.mask_max, 0);
+    cr_assert_leq(s.mask, s.mask_max);
     cr_assert_eq(s.arena_cap, (uint64_t)maxes[i] * CORE_SERIES_KEY_BYTES_AVG);
     core_series_free(&s);
   }
@@ -376,4 +378,55 @@ Test(series_dict, canonical_keys_from_messages_merge_series) {
   cr_assert_eq(core_series_upsert(&s, k, n, core_series_hash(k, n), 0, &e2), 0);
   cr_assert_eq(e1, e2);
   core_series_free(&s);
+}
+
+/* The slot table doubles as series arrive, stays at most half full, and
+ * every series inserted before a doubling is found after it. */
+Test(series_dict, table_grows_with_the_series_present) {
+  enum { N = 5 * CORE_SERIES_SLOTS_MIN };
+  struct core_series s;
+  struct core_series_entry *e;
+  char k[64];
+
+  cr_assert_eq(core_series_init(&s, 1u << 20), 0);
+  cr_assert_eq(s.mask + 1, CORE_SERIES_SLOTS_MIN);
+  for (uint32_t i = 0; i < N; i++) {
+    size_t n = host_key(k, sizeof(k), i);
+    cr_assert_eq(core_series_upsert(&s, k, n, core_series_hash(k, n), 2, &e),
+                 1);
+    cr_assert_leq(2ull * s.count, s.mask + 1, "at most half full");
+  }
+  cr_assert_eq(s.mask + 1, 4ull * CORE_SERIES_SLOTS_MIN * 4,
+               "doubled as needed: %llu slots", (unsigned long long)s.mask + 1);
+  for (uint32_t i = 0; i < N; i++) {
+    size_t n = host_key(k, sizeof(k), i);
+    cr_assert_eq(core_series_upsert(&s, k, n, core_series_hash(k, n), 2, &e),
+                 0);
+    cr_assert_eq(e->id, i);
+  }
+  core_series_free(&s);
+}
+
+/* --max-series is one budget for the process: once spent, new series are
+ * refused on every shard, but a series a shard knows is still found. */
+Test(series_dict, budget_is_shared_and_spares_known_series) {
+  struct core_series_budget b = {.max = 3};
+  struct core_series a, c;
+  struct core_series_entry *e;
+
+  cr_assert_eq(core_series_init(&a, 3), 0);
+  cr_assert_eq(core_series_init(&c, 3), 0);
+  core_series_set_budget(&a, &b);
+  core_series_set_budget(&c, &b);
+  cr_assert_eq(upsert_str(&a, "x", 0, &e), 1);
+  cr_assert_eq(upsert_str(&a, "y", 0, &e), 1);
+  cr_assert_eq(upsert_str(&c, "x", 0, &e), 1, "the same key on another shard");
+  cr_assert_eq(b.used, 3);
+  cr_assert_eq(upsert_str(&c, "z", 0, &e), -ENOSPC);
+  cr_assert_eq(upsert_str(&a, "z", 0, &e), -ENOSPC);
+  cr_assert_eq(b.used, 3, "a refusal takes nothing");
+  cr_assert_eq(upsert_str(&a, "y", 0, &e), 0, "known: found");
+  cr_assert_eq(upsert_str(&c, "x", 0, &e), 0, "known: found");
+  core_series_free(&a);
+  core_series_free(&c);
 }

@@ -634,12 +634,13 @@ struct lines_seen {
   enum core_statsd_err err[8];
 };
 
-static void on_line(void *ctx, enum core_statsd_err err,
+static struct core_statsd_msg *on_line(void *ctx, enum core_statsd_err err,
                     const struct core_statsd_msg *m) {
   struct lines_seen *l = ctx;
   (void)m;
   cr_assert_lt(l->n, 8);
   l->err[l->n++] = err;
+  return NULL;
 }
 
 static struct lines_seen batch(const char *buf, size_t len, uint32_t max) {

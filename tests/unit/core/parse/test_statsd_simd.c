@@ -127,13 +127,14 @@ static bool ref_next(struct ref *r, enum core_statsd_err *err) {
   return false;
 }
 
-static void on_line(void *ctx, enum core_statsd_err err,
+static struct core_statsd_msg *on_line(void *ctx, enum core_statsd_err err,
                     const struct core_statsd_msg *msg) {
   struct ref *r = ctx;
   enum core_statsd_err werr;
 
   cr_assert(ref_next(r, &werr), "parse_buf reports a line too many");
   same_msg(err, msg, werr, &want, r->what);
+  return NULL;
 }
 
 struct buf_case {
