@@ -255,8 +255,9 @@ static int one_request(struct conn *c, int fd, const struct tools_otlp_req *q,
     c->items += q->items;
   } else if (rc == 429 || rc == 503) {
     c->backpressure++;
-    tools_sleep_ns((uint64_t)(retry_s > 0 && retry_s < 1 ? retry_s : 1) *
-                   1000000000ull);
+    /* Retry-After is whole seconds: wait it out, capped at 1 s (10 ms when
+     * it says 0 or is absent, so a refusing server is not spun on) */
+    tools_sleep_ns(retry_s > 0 ? 1000000000ull : 10000000ull);
   } else {
     c->errors++;
   }
