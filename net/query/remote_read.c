@@ -258,6 +258,8 @@ static int put_quoted(char *text, size_t cap, size_t *len,
   return 0;
 }
 
+#define SEL_PREFIX "{\"__name__\"!=\"\","
+
 int net_rread_selector(const struct net_rread_query *q,
                        struct net_selector *sel, struct core_sel_error *err,
                        char *text, size_t cap) {
@@ -270,7 +272,12 @@ int net_rread_selector(const struct net_rread_query *q,
   snprintf(err->msg, sizeof(err->msg), "the matchers are over %d bytes "
            "written as a selector (NET_SELECTOR_BYTES_MAX)",
            NET_SELECTOR_BYTES_MAX);
-  text[len++] = '{';
+  /* First a matcher every series passes (a series always has a name)
+   * that does not match "": the parser wants one such, as PromQL does,
+   * but remote-read takes any matchers, as Prometheus' own endpoint
+   * does. net_rread_match skips it. */
+  memcpy(text, SEL_PREFIX, sizeof(SEL_PREFIX) - 1);
+  len = sizeof(SEL_PREFIX) - 1;
   for (unsigned i = 0; i < q->count; i++) {
     const struct net_rread_matcher *m = &q->m[i];
     if (put_quoted(text, max, &len, &m->name) < 0 ||
@@ -279,10 +286,9 @@ int net_rread_selector(const struct net_rread_query *q,
     len += (size_t)snprintf(text + len, max - len, "%s", ops[m->type]);
     if (put_quoted(text, max, &len, &m->value) < 0 || len + 2 >= max)
       return -EMSGSIZE;
-    text[len++] = i + 1 < q->count ? ',' : '}';
+    text[len++] = ',';
   }
-  if (q->count == 0)
-    text[len++] = '}';
+  text[len - 1] = '}';
   text[len] = '\0';
   return net_selector_parse(sel, text, len, err);
 }
@@ -422,7 +428,7 @@ static const char *label_value(const char *labels, size_t n,
 
 int net_rread_match(const struct net_selector *sel, const char *labels,
                     size_t n) {
-  for (unsigned i = 0; i < sel->count; i++) {
+  for (unsigned i = 1; i < sel->count; i++) {  /* 0: net_rread_selector's */
     const struct core_sel_matcher *m = &sel->m[i];
     size_t vl;
     const char *v = label_value(labels, n, sel->text + m->name_off,

@@ -65,8 +65,11 @@ int net_rread_decode(const void *buf, size_t n, struct net_rread_request *out,
 /*
  * Compile the matchers of q into sel (net/query/selector.h: the same
  * parser, regex bounds and fully anchored POSIX ERE as match[]), going
- * through a selector text `{"name"="value",...}` written into text (cap
- * bytes, at least NET_SELECTOR_BYTES_MAX + 1).
+ * through a selector text `{"__name__"!="","name"="value",...}` written
+ * into text (cap bytes, at least NET_SELECTOR_BYTES_MAX + 1). The first
+ * matcher, which every series passes, is there because the parser wants
+ * one that does not match "" while remote-read, as Prometheus' own
+ * endpoint, takes any matchers; net_rread_match skips it.
  * Returns -EMSGSIZE when the text would pass NET_SELECTOR_BYTES_MAX, else
  * net_selector_parse's result (-EINVAL, -E2BIG for a regex bound,
  * -ENOMEM; err says why); release sel with net_selector_free.
