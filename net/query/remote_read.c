@@ -295,25 +295,11 @@ int net_rread_selector(const struct net_rread_query *q,
 
 /* ---- the labels Prometheus sees ----------------------------------------- */
 
-struct plabel {
-  uint32_t name_off, name_len, value_off, value_len, order;
-};
-
-/* Scratch of net_rread_labels: one series key's labels. */
-struct plabels {
-  char arena[NET_RREAD_LABELS_BYTES_MAX];
-  size_t used;
-  unsigned count;
-  struct plabel l[CORE_SERIES_KEY_BYTES_MAX / 2 + 1];
-  struct core_label_iter it;
-};
-
-static const char *sort_arena;
-
-static int cmp_plabel(const void *a, const void *b) {
-  const struct plabel *x = a, *y = b;
+static int cmp_label(const void *a, const void *b, void *ctx) {
+  const struct net_rread_label *x = a, *y = b;
+  const char *arena = ctx;
   size_t n = x->name_len < y->name_len ? x->name_len : y->name_len;
-  int c = memcmp(sort_arena + x->name_off, sort_arena + y->name_off, n);
+  int c = memcmp(arena + x->name_off, arena + y->name_off, n);
 
   if (c == 0)
     c = (x->name_len > y->name_len) - (x->name_len < y->name_len);
@@ -321,7 +307,7 @@ static int cmp_plabel(const void *a, const void *b) {
 }
 
 /* Collect the mapped labels of key into s (unsorted). */
-static int collect(struct plabels *s, const char *key, size_t len) {
+static int collect(struct net_rread_labels *s, const char *key, size_t len) {
   static const char name_label[] = CORE_LABEL_NAME;
   struct core_label l;
 
@@ -331,7 +317,7 @@ static int collect(struct plabels *s, const char *key, size_t len) {
   while (core_label_next(&s->it, &l)) {
     bool metric = l.name_len == sizeof(name_label) - 1 &&
                   memcmp(l.name, name_label, l.name_len) == 0;
-    struct plabel *p = &s->l[s->count];
+    struct net_rread_label *p = &s->l[s->count];
     if (s->count >= sizeof(s->l) / sizeof(s->l[0]) ||
         l.name_len + l.value_len + 2 > sizeof(s->arena) - s->used)
       return -E2BIG;
@@ -368,17 +354,17 @@ static int put_out(char *out, size_t *k, const char *p, size_t n) {
   return 0;
 }
 
-static int labels_into(struct plabels *s, const char *key, size_t len,
-                       char *out) {
+int net_rread_labels(struct net_rread_labels *s, const char *key,
+                     size_t len) {
+  char *out = s->out;
   size_t k = 0;
   int rc = collect(s, key, len);
 
   if (rc < 0)
     return rc;
-  sort_arena = s->arena;
-  qsort(s->l, s->count, sizeof(s->l[0]), cmp_plabel);
+  qsort_r(s->l, s->count, sizeof(s->l[0]), cmp_label, s->arena);
   for (unsigned i = 0; i < s->count && rc == 0; i++) {
-    const struct plabel *p = &s->l[i];
+    const struct net_rread_label *p = &s->l[i];
     bool same = i > 0 && s->l[i - 1].name_len == p->name_len &&
                 memcmp(s->arena + s->l[i - 1].name_off,
                        s->arena + p->name_off, p->name_len) == 0;
@@ -392,17 +378,6 @@ static int labels_into(struct plabels *s, const char *key, size_t len,
       rc = put_out(out, &k, s->arena + p->value_off, p->value_len);
   }
   return rc < 0 ? rc : (int)k;
-}
-
-int net_rread_labels(const char *key, size_t len, char *out) {
-  struct plabels *s = malloc(sizeof(*s));
-  int rc;
-
-  if (s == NULL)
-    return -ENOMEM;
-  rc = labels_into(s, key, len, out);
-  free(s);
-  return rc;
 }
 
 /* The value of label name in labels (n bytes); "" when absent. */
@@ -562,8 +537,7 @@ struct rread {
   size_t pts_cap;
   uint64_t points;               /* samples of the whole request */
   int64_t deadline_ms;
-  struct plabels scratch;
-  char labels[NET_RREAD_LABELS_BYTES_MAX];
+  struct net_rread_labels labels;
   uint8_t chunk[NET_RREAD_XOR_BYTES_MAX(NET_REMOTE_READ_CHUNK_SAMPLES_MAX)];
   struct core_strbuf out;        /* ReadResponse, or the frame being built */
 };
@@ -581,16 +555,17 @@ static void query_reset(struct rread *rr) {
 static int on_series(void *ctx, const struct stor_dict_entry *e,
                      uint32_t *handle) {
   struct rread *rr = ctx;
-  int n = labels_into(&rr->scratch, e->key, e->key_len, rr->labels), rc;
+  int n = net_rread_labels(&rr->labels, e->key, e->key_len), rc;
 
   if (n < 0)
     return 0;  /* cannot happen within CORE_SERIES_KEY_BYTES_MAX */
-  rc = net_rread_match(&rr->sel, rr->labels, (size_t)n);
+  rc = net_rread_match(&rr->sel, rr->labels.out, (size_t)n);
   if (net_regex_expired())
     return -ETIME;
   if (!rc)
     return 0;
-  if ((rc = net_strset_add(&rr->set, rr->labels, (size_t)n, handle)) < 0)
+  if ((rc = net_strset_add(&rr->set, rr->labels.out, (size_t)n,
+                           handle)) < 0)
     return rc;
   if (rc == 1 && *handle >= rr->pts_cap) {
     size_t cap = rr->pts_cap;

@@ -86,11 +86,13 @@ int net_rread_selector(const struct net_rread_query *q,
  * a tag mapped to __name__ dropped, written as "name\0value\0" per label
  * sorted by name (byte order: Prometheus' label order, and the byte
  * order of two such strings is Prometheus' series order).
- *   out  at least NET_RREAD_LABELS_BYTES_MAX bytes
- * Returns the length, or -E2BIG (cannot happen for a key within
- * CORE_SERIES_KEY_BYTES_MAX).
+ *   s    scratch; the labels are written to s->out (the forwarder sends
+ *        the same labels: it may call this too)
+ * Returns the length in s->out, or -E2BIG (cannot happen for a key
+ * within CORE_SERIES_KEY_BYTES_MAX).
  */
-int net_rread_labels(const char *key, size_t len, char *out);
+int net_rread_labels(struct net_rread_labels *s, const char *key,
+                     size_t len);
 
 /* true when labels (net_rread_labels' form, n bytes) satisfy every
  * matcher of sel; an absent label has the value "". */

@@ -10,6 +10,7 @@
 #include "core/base/limits.h"
 #include "core/parse/pb_types.h"
 #include "net/prompb_types.h"
+#include "net/query/selector_types.h"
 
 /* One LabelMatcher: name and value point into the inflated request. */
 struct net_rread_matcher {
@@ -47,5 +48,20 @@ struct net_rread_request {
  * becomes "a\0no_label_value\0" (17), or 18 with a leading digit's '_'.
  */
 #define NET_RREAD_LABELS_BYTES_MAX (9 * CORE_SERIES_KEY_BYTES_MAX + 64)
+
+/* One label of a key, as offsets into net_rread_labels' arena. */
+struct net_rread_label {
+  uint32_t name_off, name_len, value_off, value_len, order;
+};
+
+/* Scratch and result of net_rread_labels (about 120 KiB: allocate it). */
+struct net_rread_labels {
+  char out[NET_RREAD_LABELS_BYTES_MAX];  /* "name\0value\0"..., sorted */
+  char arena[NET_RREAD_LABELS_BYTES_MAX];
+  size_t used;
+  unsigned count;
+  struct net_rread_label l[CORE_SERIES_KEY_BYTES_MAX / 2 + 1];
+  struct core_label_iter it;
+};
 
 #endif

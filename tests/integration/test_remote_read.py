@@ -453,6 +453,27 @@ def test_chunks_match_prometheus(binary):
     check(compared >= 2, f"only {compared} series compared byte for byte")
 
 
+def test_matchers_matching_empty(binary):
+    """Matchers that all match "" (PromQL refuses such a selector, a
+    remote-read client may send it, and Prometheus' own endpoint takes
+    it): every series that passes them, absent labels being ""."""
+    e = env(binary)
+    allser = export(e, '{__name__=~".+"}')
+    for ms, keep in (([(pw.NEQ, "env", "dev")],
+                      lambda d: d.get("env", "") != "dev"),
+                     ([(pw.EQ, "kube_ns", "")],
+                      lambda d: "kube_ns" not in d),
+                     ([(pw.NRE, "host", ".+")], lambda d: "host" not in d)):
+        q = [(BASE * 1000, TEND * 1000, ms)]
+        body = pw.snappy_compress(pw.read_request(q))
+        st, _, b, _ = post_read(e.s.url("/api/v1/read"), body)
+        check(st == 200, f"{ms}: {st} {b[:200]}")
+        (got,) = pw.parse_read_response(pw.snappy_uncompress(b))
+        want = {k for k in allser if keep(dict(k))}
+        check({frozenset(lab) for lab, _ in got} == want,
+              f"{ms}: {len(got)} series, want {len(want)}")
+
+
 # ---- hostile input --------------------------------------------------------
 
 
@@ -531,4 +552,4 @@ if __name__ == "__main__":
     main([test_raw_samples_exact, test_label_matchers, test_counter_recipe,
           test_gauges_and_timers, test_samples_response,
           test_streamed_chunks, test_chunks_match_prometheus,
-          test_bad_bodies])
+          test_matchers_matching_empty, test_bad_bodies])

@@ -175,12 +175,12 @@ Test(rread, truncations) {
 
 static void want_labels(const char *key, size_t len, const char *want,
                         size_t want_len) {
-  char *out = malloc(NET_RREAD_LABELS_BYTES_MAX);
-  int n = net_rread_labels(key, len, out);
+  struct net_rread_labels *s = malloc(sizeof(*s));
+  int n = net_rread_labels(s, key, len);
 
   cr_assert_eq(n, (int)want_len, "got %d bytes", n);
-  cr_assert_eq(memcmp(out, want, want_len), 0);
-  free(out);
+  cr_assert_eq(memcmp(s->out, want, want_len), 0);
+  free(s);
 }
 
 #define KEY(s) s, sizeof(s) - 1
@@ -205,8 +205,8 @@ static bool sel_matches(const char *key, size_t len, int type,
   struct net_selector *sel = calloc(1, sizeof(*sel));
   struct core_sel_error err;
   char text[NET_SELECTOR_BYTES_MAX + 1];
-  char *labels = malloc(NET_RREAD_LABELS_BYTES_MAX);
-  int n = net_rread_labels(key, len, labels);
+  struct net_rread_labels *labels = malloc(sizeof(*labels));
+  int n = net_rread_labels(labels, key, len);
   bool hit;
 
   q.m[0].type = (enum net_prompb_matcher_type)type;
@@ -216,7 +216,7 @@ static bool sel_matches(const char *key, size_t len, int type,
                                         (uint32_t)strlen(value)};
   cr_assert_eq(net_rread_selector(&q, sel, &err, text, sizeof(text)), 0,
                "%s: %s", text, err.msg);
-  hit = net_rread_match(sel, labels, (size_t)n);
+  hit = net_rread_match(sel, labels->out, (size_t)n);
   net_selector_free(sel);
   free(sel);
   free(labels);
