@@ -79,18 +79,27 @@ class Env:
         if shutil.which("prometheus") is None:
             raise Skip("Debian's prometheus is not installed "
                        "(scripts/deps.sh test)")
-        self.s = Sluice(binary)
+        # two shards, and the lines of every series spread over both
+        # (SO_REUSEPORT picks a shard by the source port): remote-read
+        # merges each series across shards
+        self.s = Sluice(binary, cores="2")
         self.tmp = tempfile.mkdtemp(prefix="sluice-rread-")
         self.prom = None
         atexit.register(self.close)
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        for name, tags, kind, ts, v in lines():
+        socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                 for _ in range(8)]
+        for i, (name, tags, kind, ts, v) in enumerate(lines()):
             tagtext = ",".join(f"{k}:{tv}" for k, tv in tags.items())
-            u.sendto(f"{name}:{v!r}|{kind}|#{tagtext}|T{ts}".encode(),
-                     ("127.0.0.1", self.s.port))
+            socks[i % len(socks)].sendto(
+                f"{name}:{v!r}|{kind}|#{tagtext}|T{ts}".encode(),
+                ("127.0.0.1", self.s.port))
         want = len(lines())
         got = self.s.wait_total("sluice_points_ingested_total", want)
         check(got == want, f"sluice took {got} of {want} samples")
+        per_shard = [self.s.total("sluice_points_ingested_total", shard=k)
+                     for k in (0, 1)]
+        if min(per_shard) == 0:
+            raise Skip(f"every datagram went to one shard: {per_shard}")
         self.s.flush()
         self.start_prometheus()
 

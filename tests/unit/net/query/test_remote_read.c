@@ -171,6 +171,54 @@ Test(rread, truncations) {
   }
 }
 
+/* Mutated requests (bytes flipped, inserted, cut) decode or are refused,
+ * and what decodes compiles as a selector or is refused: never a crash,
+ * an overread (ASan) or an answer outside the contract. */
+Test(rread, mutations) {
+  struct net_selector *sel = calloc(1, sizeof(*sel));
+  char text[NET_SELECTOR_BYTES_MAX + 1];
+  struct core_sel_error err;
+  uint64_t x = 0x9E3779B97F4A7C15ull;
+  const char *why;
+
+  start();
+  for (int q = 0; q < 2; q++) {
+    net_prompb_begin(&w, NET_PROMPB_READ_QUERIES);
+    net_prompb_varint(&w, NET_PROMPB_QUERY_START_MS, 1700000000000);
+    matcher(NET_PROMPB_MATCH_RE, "__name__", "web_(a|b)+.*");
+    matcher(NET_PROMPB_MATCH_NEQ, "env", "dev\"x");
+    net_prompb_end(&w);
+  }
+  net_prompb_varint(&w, NET_PROMPB_READ_ACCEPTED_TYPES, 1);
+  cr_assert_eq(net_prompb_w_status(&w), 0);
+  for (int round = 0; round < 20000; round++) {
+    size_t n = buf.len + 8;
+    uint8_t *m = malloc(n);
+    memcpy(m, buf.data, buf.len);
+    n = buf.len;
+    for (int k = 0; k < 1 + round % 4; k++) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      size_t at = x % n;
+      if (x >> 60 == 0 && n > 1)
+        n = at + 1;                       /* cut */
+      else
+        m[at] = (uint8_t)(x >> 32);       /* flip */
+    }
+    int rc = net_rread_decode(m, n, &req, &why);
+    cr_assert(rc == 0 || rc == -EBADMSG || rc == -E2BIG || rc == -ENOTSUP,
+              "round %d: %d", round, rc);
+    cr_assert(rc == 0 || why != NULL, "a refusal names its reason");
+    for (unsigned i = 0; rc == 0 && i < req.count; i++) {
+      int r2 = net_rread_selector(&req.q[i], sel, &err, text, sizeof(text));
+      cr_assert(r2 == 0 || r2 == -EINVAL || r2 == -E2BIG ||
+                r2 == -EMSGSIZE, "round %d: selector %d", round, r2);
+      net_selector_free(sel);
+    }
+    free(m);
+  }
+  free(sel);
+}
+
 /* ---- labels and matchers ------------------------------------------------- */
 
 static void want_labels(const char *key, size_t len, const char *want,
