@@ -283,7 +283,8 @@ int net_rread_selector(const struct net_rread_query *q,
     if (put_quoted(text, max, &len, &m->name) < 0 ||
         len + 4 >= max)
       return -EMSGSIZE;
-    len += (size_t)snprintf(text + len, max - len, "%s", ops[m->type]);
+    memcpy(text + len, ops[m->type], strlen(ops[m->type]));
+    len += strlen(ops[m->type]);
     if (put_quoted(text, max, &len, &m->value) < 0 || len + 2 >= max)
       return -EMSGSIZE;
     text[len++] = ',';
