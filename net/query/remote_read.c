@@ -612,7 +612,7 @@ static int write_samples(struct rread *rr, const uint32_t *order) {
     if (s->n == 0)
       continue;
     if (net_qpoints_sort(s) < 0)
-      return -ENOMEM;
+      return -ENOBUFS;  /* no memory (-ENOMEM: the response's bound) */
     net_prompb_begin(&w, NET_PROMPB_RESULT_TIMESERIES);
     put_labels(rr, &w, NET_PROMPB_TS_LABELS, order[j]);
     for (size_t k = 0; k < s->n; k++)
@@ -657,7 +657,7 @@ static int write_chunked_series(struct rread *rr, struct net_prompb_w *w,
   struct net_qpoints *s = &rr->pts[i];
 
   if (net_qpoints_sort(s) < 0)
-    return -ENOMEM;
+    return -ENOBUFS;  /* no memory (-ENOMEM: the response's bound) */
   net_prompb_begin(w, NET_PROMPB_CHUNKED_SERIES);
   put_labels(rr, w, NET_PROMPB_CSERIES_LABELS, i);
   for (size_t k = 0; k < s->n; k += NET_REMOTE_READ_CHUNK_SAMPLES_MAX) {
@@ -723,6 +723,8 @@ static int run_query(struct rread *rr, unsigned qi,
            ? write_samples(rr, order)
            : write_chunked(rr, order, &resp->body, qi);
   free(order);
+  if (rc == -ENOBUFS)
+    return refuse(resp, 503, R_MEMORY, "out of memory"), rc;
   if (rc == -ENOMEM || rc == -E2BIG)
     return refuse(resp, 422, R_RESPONSE_SIZE, "the response is over %u "
                   "bytes (NET_REMOTE_READ_RESPONSE_BYTES_MAX): narrow the "
