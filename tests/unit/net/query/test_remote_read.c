@@ -12,7 +12,9 @@
 #include <string.h>
 
 #include "core/base/strbuf.h"
+#include "net/http_types.h"
 #include "net/prompb.h"
+#include "net/query/query_types.h"
 #include "net/query/remote_read.h"
 #include "net/query/selector.h"
 #include "net/query/strset_types.h"
@@ -485,4 +487,100 @@ Test(rread, xor_bytes_of_prometheus) {
   len = net_rread_xor_chunk(p, 11, c);
   cr_assert_eq(len, sizeof(want));
   cr_assert_eq(memcmp(c, want, len), 0);
+}
+
+/* ---- the route, over an empty data directory ----------------------------- */
+
+static struct net_query_env qenv = {.data_dir = "/nonexistent-sluice-dir"};
+
+static void serve(const char *method, const void *body, size_t n,
+                  struct net_http_response *resp) {
+  struct net_http_request r = {.method = method, .path = "/api/v1/read",
+                               .query = "", .body = body, .body_len = n,
+                               .content_encoding = "snappy"};
+
+  memset(resp, 0, sizeof(*resp));
+  resp->status = 200;
+  core_strbuf_init(&resp->body, NET_HTTP_RESPONSE_BYTES_MAX);
+  net_query_remote_read(&qenv, &r, resp);
+}
+
+static uint64_t counted(const char *series) {
+  struct core_strbuf m;
+  const char *at;
+  uint64_t v;
+
+  core_strbuf_init(&m, 1 << 20);
+  net_query_remote_read_render(&m);
+  at = strstr(m.data, series);
+  cr_assert_not_null(at, "%s", series);
+  v = strtoull(at + strlen(series), NULL, 10);
+  core_strbuf_free(&m);
+  return v;
+}
+
+Test(rread, route_refusals) {
+  struct net_http_response resp;
+  uint64_t before405 = counted("{code=\"405\"} ");
+  uint64_t before_snappy = counted("{reason=\"bad_snappy\"} ");
+  char *big = calloc(1, NET_REMOTE_READ_BODY_BYTES_MAX + 1);
+
+  serve("GET", "", 0, &resp);
+  cr_assert_eq(resp.status, 405);
+  cr_assert_not_null(strstr(resp.headers, "Allow: POST"));
+  core_strbuf_free(&resp.body);
+  cr_assert_eq(counted("{code=\"405\"} "), before405 + 1);
+
+  serve("POST", "\x05xx", 3, &resp);
+  cr_assert_eq(resp.status, 400);
+  cr_assert_not_null(strstr(resp.body.data, "bad snappy"));
+  core_strbuf_free(&resp.body);
+  cr_assert_eq(counted("{reason=\"bad_snappy\"} "), before_snappy + 1);
+
+  serve("POST", big, NET_REMOTE_READ_BODY_BYTES_MAX + 1, &resp);
+  cr_assert_eq(resp.status, 413);
+  core_strbuf_free(&resp.body);
+  free(big);
+}
+
+/* Two queries over no data: SAMPLES answers two empty QueryResults;
+ * STREAMED_XOR_CHUNKS answers no frame. */
+Test(rread, route_empty_answers) {
+  struct net_http_response resp;
+  char *z, *plain;
+  size_t zn, n;
+
+  for (int accepted = -1; accepted <= 1; accepted += 2) {
+    start();
+    for (int q = 0; q < 2; q++) {
+      net_prompb_begin(&w, NET_PROMPB_READ_QUERIES);
+      net_prompb_varint(&w, NET_PROMPB_QUERY_END_MS, 1000);
+      matcher(NET_PROMPB_MATCH_EQ, "__name__", "x");
+      net_prompb_end(&w);
+    }
+    if (accepted > 0)
+      net_prompb_varint(&w, NET_PROMPB_READ_ACCEPTED_TYPES, 1);
+    cr_assert_eq(net_prompb_snappy_compress(buf.data, buf.len, &z, &zn), 0);
+    serve("POST", z, zn, &resp);
+    free(z);
+    cr_assert_eq(resp.status, 200, "%s", resp.body.data);
+    if (accepted > 0) {
+      cr_assert_str_eq(resp.content_type, "application/x-streamed-protobuf;"
+                                          " proto=prometheus."
+                                          "ChunkedReadResponse");
+      cr_assert_eq(resp.body.len, 0);
+    } else {
+      static const uint8_t two_empty[] = {0x0a, 0x00, 0x0a, 0x00};
+      cr_assert_str_eq(resp.content_type, "application/x-protobuf");
+      cr_assert_not_null(strstr(resp.headers, "Content-Encoding: snappy"));
+      cr_assert_eq(net_prompb_snappy_uncompress(resp.body.data,
+                                                resp.body.len, 1 << 20,
+                                                &plain, &n), 0);
+      cr_assert_eq(n, sizeof(two_empty));
+      cr_assert_eq(memcmp(plain, two_empty, n), 0);
+      free(plain);
+    }
+    core_strbuf_free(&resp.body);
+    fini();
+  }
 }
