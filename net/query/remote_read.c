@@ -690,47 +690,9 @@ static int write_chunked(struct rread *rr, const uint32_t *order,
   return rc < 0 ? rc : flush_frame(rr, body, query);
 }
 
-/* Scan for query qi and write its result; on failure the refusal is made
- * and a negative errno returned. */
-static int run_query(struct rread *rr, unsigned qi,
-                     struct net_http_response *resp) {
-  const struct net_rread_query *q = &rr->req.q[qi];
-  struct stor_scan sc = {.data_dir = rr->env->data_dir,
-                         .start_ms = q->start_ms, .end_ms = q->end_ms,
-                         .series = on_series, .points = on_points,
-                         .ctx = rr, .deadline_ms = rr->deadline_ms};
-  struct stor_scan_stats st = {0};
-  struct core_sel_error err;
-  uint32_t *order = NULL;
-  int rc = net_rread_selector(q, &rr->sel, &err, rr->sel_text,
-                              sizeof(rr->sel_text));
-
-  if (rc == -ENOMEM)
-    return refuse(resp, 503, R_MEMORY, "out of memory"), rc;
-  if (rc < 0) {
-    refuse(resp, rc == -EMSGSIZE ? 413 : 400,
-           rc == -EMSGSIZE ? R_REQUEST_BOUND : R_MATCHER,
-           "query %u: matchers %s: %s", qi,
-           rc == -EMSGSIZE ? "(too long)" : rr->sel_text, err.msg);
-    return rc;
-  }
-  rc = q->end_ms < q->start_ms ? 0 : stor_scan_run(&sc, &st);
-  if (rc == 0 && (order = net_strset_sorted(&rr->set)) == NULL)
-    rc = -ENOMEM;
-  if (rc < 0)
-    goto failed;
-  rc = rr->req.type == NET_PROMPB_RESP_SAMPLES
-           ? write_samples(rr, order)
-           : write_chunked(rr, order, &resp->body, qi);
-  free(order);
-  if (rc == -ENOBUFS)
-    return refuse(resp, 503, R_MEMORY, "out of memory"), rc;
-  if (rc == -ENOMEM || rc == -E2BIG)
-    return refuse(resp, 422, R_RESPONSE_SIZE, "the response is over %u "
-                  "bytes (NET_REMOTE_READ_RESPONSE_BYTES_MAX): narrow the "
-                  "query", NET_REMOTE_READ_RESPONSE_BYTES_MAX), -EFBIG;
-  return rc;
-failed:
+/* The refusal for a scan of query qi that failed with rc. */
+static void refuse_scan(struct rread *rr, struct net_http_response *resp,
+                        unsigned qi, int rc) {
   if (rc == -ETIME)
     refuse(resp, 503, R_TIMEOUT, "query %u exceeded the time budget of %d "
            "ms: narrow the time range or the matchers", qi,
@@ -748,6 +710,46 @@ failed:
   else
     refuse(resp, 500, R_IO, "reading segments of %s: %s", rr->env->data_dir,
            strerror(-rc));
+}
+
+/* Scan for query qi and write its result; on failure the refusal is made
+ * and a negative errno returned. */
+static int run_query(struct rread *rr, unsigned qi,
+                     struct net_http_response *resp) {
+  const struct net_rread_query *q = &rr->req.q[qi];
+  struct stor_scan sc = {.data_dir = rr->env->data_dir,
+                         .start_ms = q->start_ms, .end_ms = q->end_ms,
+                         .series = on_series, .points = on_points,
+                         .ctx = rr, .deadline_ms = rr->deadline_ms};
+  struct stor_scan_stats st = {0};
+  struct core_sel_error err;
+  uint32_t *order = NULL;
+  int rc = net_rread_selector(q, &rr->sel, &err, rr->sel_text,
+                              sizeof(rr->sel_text));
+
+  if (rc == -ENOMEM)
+    return refuse(resp, 503, R_MEMORY, "out of memory"), rc;
+  if (rc < 0)
+    return refuse(resp, rc == -EMSGSIZE ? 413 : 400,
+                  rc == -EMSGSIZE ? R_REQUEST_BOUND : R_MATCHER,
+                  "query %u: matchers %s: %s", qi,
+                  rc == -EMSGSIZE ? "(too long)" : rr->sel_text, err.msg),
+           rc;
+  rc = q->end_ms < q->start_ms ? 0 : stor_scan_run(&sc, &st);
+  if (rc == 0 && (order = net_strset_sorted(&rr->set)) == NULL)
+    rc = -ENOMEM;
+  if (rc < 0)
+    return refuse_scan(rr, resp, qi, rc), rc;
+  rc = rr->req.type == NET_PROMPB_RESP_SAMPLES
+           ? write_samples(rr, order)
+           : write_chunked(rr, order, &resp->body, qi);
+  free(order);
+  if (rc == -ENOBUFS)
+    return refuse(resp, 503, R_MEMORY, "out of memory"), rc;
+  if (rc == -ENOMEM || rc == -E2BIG)
+    return refuse(resp, 422, R_RESPONSE_SIZE, "the response is over %u "
+                  "bytes (NET_REMOTE_READ_RESPONSE_BYTES_MAX): narrow the "
+                  "query", NET_REMOTE_READ_RESPONSE_BYTES_MAX), -EFBIG;
   return rc;
 }
 
