@@ -166,6 +166,24 @@
 #define CORE_LOGS_LIMIT_DEFAULT 1000       /* /api/v1/logs records without limit= */
 #define CORE_LOGS_LIMIT_MAX 100000         /* largest limit=: 400 over */
 
+/* ---- Prometheus protobuf and remote-read (net/prompb.c, query thread) --- */
+#define NET_PROMPB_DEPTH_MAX 8            /* messages open at once in a writer */
+#define NET_PROMPB_LEN_SLOT_BYTES 5       /* length slot of an open message */
+#define NET_REMOTE_READ_BODY_BYTES_MAX (1u << 20)    /* snappy body as sent: 413 */
+#define NET_REMOTE_READ_REQUEST_BYTES_MAX (4u << 20) /* ReadRequest inflated: 413 */
+#define NET_REMOTE_READ_QUERIES_MAX 16    /* queries in one ReadRequest: 413 */
+#define NET_REMOTE_READ_MATCHERS_MAX 31   /* matchers in one query: 413 (one
+                                             selector slot stays for
+                                             remote_read.c's own) */
+#define NET_REMOTE_READ_RESPONSE_BYTES_MAX (128u << 20) /* response before
+                                             snappy (SAMPLES) or as framed
+                                             (chunks): 422 */
+#define NET_REMOTE_READ_CHUNK_SAMPLES_MAX 120 /* samples in one XOR chunk
+                                             (Prometheus' own chunk size) */
+#define NET_REMOTE_READ_FRAME_BYTES_MAX (1u << 20) /* a ChunkedReadResponse
+                                             frame is closed past this (one
+                                             series may pass it) */
+
 /* ---- tools: bench, stats, tune (operator side, never the data path) ------ */
 #define TOOLS_BENCH_THREADS_MAX 64              /* --threads */
 #define TOOLS_BENCH_DATAGRAM_BYTES_DEFAULT 1432 /* fits a 1500-byte MTU */
@@ -453,6 +471,18 @@ _Static_assert(CORE_SYSLOG_HOSTNAME_BYTES_MAX + CORE_SYSLOG_APP_NAME_BYTES_MAX +
                "maximal syslog header fields fit a default frame");
 _Static_assert(CORE_SYSLOG_SD_ATTRS_MAX >= 8 && CORE_SYSLOG_SD_ATTRS_MAX <= 1024,
                "room for real senders' SD, bounded record size");
+
+_Static_assert(NET_REMOTE_READ_RESPONSE_BYTES_MAX < (1ull << (7 * NET_PROMPB_LEN_SLOT_BYTES)) &&
+                   NET_HTTP_RESPONSE_BYTES_MAX < (1ull << (7 * NET_PROMPB_LEN_SLOT_BYTES)),
+               "an open message's length slot holds any length a response can have");
+_Static_assert(NET_REMOTE_READ_MATCHERS_MAX < NET_SELECTOR_MATCHERS_MAX &&
+                   NET_REMOTE_READ_QUERIES_MAX <= CORE_QUERY_MATCH_MAX,
+               "remote-read takes no more matchers and queries than a match[] selector set");
+_Static_assert(NET_REMOTE_READ_BODY_BYTES_MAX <= NET_HTTP_BODY_BYTES_MAX &&
+                   NET_REMOTE_READ_REQUEST_BYTES_MAX >= NET_REMOTE_READ_BODY_BYTES_MAX,
+               "a remote-read body fits the HTTP server's bound");
+_Static_assert(NET_REMOTE_READ_CHUNK_SAMPLES_MAX <= 65535,
+               "an XOR chunk counts its samples in 16 bits");
 
 _Static_assert(3 * CORE_OTLP_ANY_DEPTH_MAX + 8 <= CORE_PB_DEPTH_MAX,
                "the deepest OTLP message (kvlists, 3 messages a level, to "

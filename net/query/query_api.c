@@ -24,6 +24,7 @@
 #include "net/query/query_types.h"
 #include "net/query/regex_bound.h"
 #include "net/query/selector.h"
+#include "net/query/strset.h"
 #include "core/ingest/series.h"
 #include "core/base/strbuf.h"
 #include "core/base/timefmt.h"
@@ -108,146 +109,9 @@ int net_query_parse_time(const char *s, int64_t *ms) {
   return 0;
 }
 
-/* ---- distinct strings: series keys, label names or label values ---------- */
-
-struct strent {
-  uint64_t off;
-  uint32_t len;
-  uint32_t hash;
-};
-
-struct strset {
-  uint32_t *slots;        /* entry index + 1; 0: empty */
-  uint32_t mask;
-  uint32_t count, cap;
-  struct strent *ent;
-  char *arena;
-  size_t used, arena_cap;
-};
-
-static void strset_free(struct strset *s) {
-  free(s->slots);
-  free(s->ent);
-  free(s->arena);
-  memset(s, 0, sizeof(*s));
-}
-
-static const char *strset_str(const struct strset *s, uint32_t i,
-                              size_t *len) {
-  *len = s->ent[i].len;
-  return s->arena + s->ent[i].off;
-}
-
-static int strset_rehash(struct strset *s) {
-  uint32_t n = s->slots ? (s->mask + 1) * 2 : 1024;
-  uint32_t *slots = calloc(n, sizeof(*slots));
-
-  if (slots == NULL)
-    return -ENOMEM;
-  for (uint32_t i = 0; i < s->count; i++) {
-    uint32_t j = s->ent[i].hash & (n - 1);
-    while (slots[j])
-      j = (j + 1) & (n - 1);
-    slots[j] = i + 1;
-  }
-  free(s->slots);
-  s->slots = slots;
-  s->mask = n - 1;
-  return 0;
-}
-
-/* Grow *p (elements of size sz, *cap of them) to hold need. */
-static int grow(void *p, size_t sz, size_t *cap, size_t need) {
-  size_t c = *cap ? *cap : 256;
-  void *q;
-
-  if (need <= *cap)
-    return 0;
-  while (c < need)
-    c *= 2;
-  q = realloc(*(void **)p, c * sz);
-  if (q == NULL)
-    return -ENOMEM;
-  *(void **)p = q;
-  *cap = c;
-  return 0;
-}
-
-/*
- * Add p (n bytes) unless present; *idx is its index.
- * Returns 1 added, 0 present, -E2BIG past CORE_QUERY_SERIES_MAX entries or
- * CORE_QUERY_KEY_BYTES_MAX bytes, -ENOMEM.
- */
-static int strset_add(struct strset *s, const char *p, size_t n,
-                      uint32_t *idx) {
-  uint32_t h = (uint32_t)core_series_hash(p, n), j;
-  size_t cap;
-  int rc;
-
-  if (s->slots)
-    for (j = h & s->mask; s->slots[j]; j = (j + 1) & s->mask) {
-      const struct strent *e = &s->ent[s->slots[j] - 1];
-      if (e->hash == h && e->len == n && memcmp(s->arena + e->off, p, n) == 0)
-        return *idx = s->slots[j] - 1, 0;
-    }
-  if (s->count >= CORE_QUERY_SERIES_MAX ||
-      n > CORE_QUERY_KEY_BYTES_MAX - s->used)
-    return -E2BIG;
-  cap = s->cap;
-  if ((rc = grow(&s->ent, sizeof(*s->ent), &cap, s->count + 1)) < 0)
-    return rc;
-  s->cap = (uint32_t)cap;
-  if ((rc = grow(&s->arena, 1, &s->arena_cap, s->used + n)) < 0)
-    return rc;
-  if (((uint64_t)s->count + 1) * 2 > (s->slots ? s->mask + 1 : 0) &&
-      (rc = strset_rehash(s)) < 0)
-    return rc;
-  memcpy(s->arena + s->used, p, n);
-  s->ent[s->count] = (struct strent){s->used, (uint32_t)n, h};
-  s->used += n;
-  for (j = h & s->mask; s->slots[j];)
-    j = (j + 1) & s->mask;
-  s->slots[j] = ++s->count;
-  *idx = s->count - 1;
-  return 1;
-}
-
-static int cmp_ent(const void *a, const void *b, void *ctx) {
-  const struct strset *s = ctx;
-  const struct strent *x = &s->ent[*(const uint32_t *)a];
-  const struct strent *y = &s->ent[*(const uint32_t *)b];
-  int c = memcmp(s->arena + x->off, s->arena + y->off,
-                 x->len < y->len ? x->len : y->len);
-
-  return c ? c : (x->len > y->len) - (x->len < y->len);
-}
-
-/* Entry indexes in byte order of their strings (malloc'ed), or NULL. */
-static uint32_t *strset_sorted(const struct strset *s) {
-  uint32_t *v = malloc(((size_t)s->count + 1) * sizeof(*v));
-
-  if (v == NULL)
-    return NULL;
-  for (uint32_t i = 0; i < s->count; i++)
-    v[i] = i;
-  qsort_r(v, s->count, sizeof(*v), cmp_ent, (void *)s);
-  return v;
-}
-
 /* ---- a query ------------------------------------------------------------- */
 
 enum qmode { Q_EXPORT, Q_SERIES, Q_LABELS, Q_VALUES };
-
-struct qpoint {
-  int64_t ts;
-  double v;
-};
-
-struct qpoints {
-  struct qpoint *p;
-  size_t n, cap;
-  bool unsorted;
-};
 
 struct query {
   enum qmode mode;
@@ -255,8 +119,8 @@ struct query {
   struct net_selector *sel;     /* nsel of them, OR-ed */
   unsigned nsel;
   int64_t start, end;
-  struct strset set;
-  struct qpoints *pts;           /* export: by series index */
+  struct net_strset set;
+  struct net_qpoints *pts;           /* export: by series index */
   size_t pts_cap;
   uint64_t points;
   char label[CORE_SERIES_KEY_BYTES_MAX]; /* label values: its name */
@@ -281,11 +145,11 @@ static int add_labels(struct query *q, const char *key, size_t len) {
   if (q->mode == Q_VALUES) {
     const char *v;
     size_t n = core_label_get(&q->it, key, len, q->label, q->label_len, &v);
-    return n ? strset_add(&q->set, v, n, &idx) : 0;
+    return n ? net_strset_add(&q->set, v, n, &idx) : 0;
   }
   core_label_iter_init(&q->it, key, len);
   while (rc >= 0 && core_label_next(&q->it, &l))
-    rc = strset_add(&q->set, l.name, l.name_len, &idx);
+    rc = net_strset_add(&q->set, l.name, l.name_len, &idx);
   return rc;
 }
 
@@ -301,13 +165,13 @@ static int on_series(void *ctx, const struct stor_dict_entry *e,
     return 0;
   if (q->mode == Q_LABELS || q->mode == Q_VALUES)
     return (rc = add_labels(q, e->key, e->key_len)) < 0 ? rc : 0;
-  if ((rc = strset_add(&q->set, e->key, e->key_len, handle)) < 0)
+  if ((rc = net_strset_add(&q->set, e->key, e->key_len, handle)) < 0)
     return rc;
   if (q->mode == Q_SERIES)
     return 0;
   if (rc == 1) {
     size_t cap = q->pts_cap;
-    if (grow(&q->pts, sizeof(*q->pts), &cap, q->set.count) < 0)
+    if (net_query_grow(&q->pts, sizeof(*q->pts), &cap, q->set.count) < 0)
       return -ENOMEM;
     memset(q->pts + q->pts_cap, 0, (cap - q->pts_cap) * sizeof(*q->pts));
     q->pts_cap = cap;
@@ -318,17 +182,12 @@ static int on_series(void *ctx, const struct stor_dict_entry *e,
 static int on_points(void *ctx, uint32_t h, const int64_t *ts,
                      const double *v, uint32_t n) {
   struct query *q = ctx;
-  struct qpoints *s = &q->pts[h];
+  struct net_qpoints *s = &q->pts[h];
 
   if (q->points + n > CORE_QUERY_POINTS_MAX)
     return -EFBIG;
-  if (grow(&s->p, sizeof(*s->p), &s->cap, s->n + n) < 0)
+  if (net_qpoints_add(s, ts, v, n) < 0)
     return -ENOMEM;
-  if (s->n && s->p[s->n - 1].ts > ts[0])
-    s->unsorted = true;
-  for (uint32_t i = 0; i < n; i++)
-    s->p[s->n + i] = (struct qpoint){ts[i], v[i]};
-  s->n += n;
   q->points += n;
   return 0;
 }
@@ -340,7 +199,7 @@ static void query_free(struct query *q) {
   for (size_t i = 0; i < q->set.count && q->pts; i++)
     free(q->pts[i].p);
   free(q->pts);
-  strset_free(&q->set);
+  net_strset_free(&q->set);
   free(q);
 }
 
@@ -522,25 +381,8 @@ static void labels_json(struct query *q, struct core_strbuf *b,
   core_strbuf_append(b, "}", 1);
 }
 
-/* Stable merge sort of points by time (duplicates keep their order). */
-static void sort_points(struct qpoint *p, struct qpoint *tmp, size_t n) {
-  size_t h = n / 2, i = 0, j = h, k = 0;
-
-  if (n < 2)
-    return;
-  sort_points(p, tmp, h);
-  sort_points(p + h, tmp, n - h);
-  if (p[h - 1].ts <= p[h].ts)
-    return;
-  while (i < h && j < n)
-    tmp[k++] = p[j].ts < p[i].ts ? p[j++] : p[i++];
-  while (i < h)
-    tmp[k++] = p[i++];
-  memcpy(p, tmp, k * sizeof(*p));
-}
-
 /* Append the numbers of a JSON array body, comma separated. */
-static void numbers_json(struct core_strbuf *b, const struct qpoints *s,
+static void numbers_json(struct core_strbuf *b, const struct net_qpoints *s,
                          bool values) {
   char tmp[8192];
   size_t used = 0;
@@ -559,20 +401,15 @@ static void numbers_json(struct core_strbuf *b, const struct qpoints *s,
 }
 
 static int export_series(struct query *q, struct core_strbuf *b, uint32_t i) {
-  struct qpoints *s = &q->pts[i];
+  struct net_qpoints *s = &q->pts[i];
   const char *key;
   size_t len;
 
   if (s->n == 0)
     return 0;
-  if (s->unsorted) {
-    struct qpoint *tmp = malloc(s->n * sizeof(*tmp));
-    if (tmp == NULL)
-      return -ENOMEM;
-    sort_points(s->p, tmp, s->n);
-    free(tmp);
-  }
-  key = strset_str(&q->set, i, &len);
+  if (net_qpoints_sort(s) < 0)
+    return -ENOMEM;
+  key = net_strset_str(&q->set, i, &len);
   core_strbuf_append(b, "{\"metric\":", 10);
   labels_json(q, b, key, len);
   core_strbuf_append(b, ",\"values\":[", 11);
@@ -592,7 +429,7 @@ void net_query_export(const struct net_query_env *env,
 
   if (q == NULL || query_run(q, resp) < 0)
     goto out;
-  if ((order = strset_sorted(&q->set)) == NULL) {
+  if ((order = net_strset_sorted(&q->set)) == NULL) {
     reply_error(resp, 503, "unavailable", "out of memory");
     goto out;
   }
@@ -611,7 +448,7 @@ out:
 /* {"status":"success","data":[...]} of the set, sorted. */
 static void reply_set(struct query *q, struct net_http_response *resp) {
   struct core_strbuf *b = &resp->body;
-  uint32_t *order = strset_sorted(&q->set);
+  uint32_t *order = net_strset_sorted(&q->set);
 
   if (order == NULL) {
     reply_error(resp, 503, "unavailable", "out of memory");
@@ -621,7 +458,7 @@ static void reply_set(struct query *q, struct net_http_response *resp) {
   core_strbuf_append(b, "{\"status\":\"success\",\"data\":[", 28);
   for (uint32_t i = 0; i < q->set.count && !b->failed; i++) {
     size_t len;
-    const char *s = strset_str(&q->set, order[i], &len);
+    const char *s = net_strset_str(&q->set, order[i], &len);
     if (i)
       core_strbuf_append(b, ",", 1);
     if (q->mode == Q_SERIES)
