@@ -137,6 +137,8 @@
 #define CORE_QUERY_TIME_MS_MAX 10000       /* time budget of one query: 503 over */
 #define CORE_QUERY_PARAM_BYTES_MAX 64      /* start=, end= text */
 #define NET_LOGMATCH_MATCHERS_MAX 32      /* field matchers in one logs match= */
+#define NET_LOG_ATTR_KEY_BYTES_MAX 4096   /* a log attribute's served key
+                                             ("sdid.name"); longer: not shown */
 
 /* ---- query port: regexes of selectors and log matchers (query thread) ---
  * glibc's regcomp expands every counted repeat (a{1,n} is n copies) and
