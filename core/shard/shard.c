@@ -16,6 +16,7 @@
 #include "core/base/ring.h"
 #include "core/ingest/head.h"
 #include "core/ingest/loghead.h"
+#include "core/ingest/otlpmap.h"
 #include "core/ingest/pipe.h"
 #include "core/shard/stats.h"
 #include "core/shard/store.h"
@@ -286,6 +287,11 @@ static int setup(struct core_shard *sh) {
   rc = core_pipe_logs_init(&sh->pipe, c->syslog_bytes_max,
                            core_store_loghead_sink, &sh->store);
   if (rc < 0)
+    return rc;
+  sh->start_what = "take --otlp-resource-labels";
+  if (c->otlp_resource_labels != NULL &&
+      (rc = core_pipe_otlp_resource_labels(&sh->pipe,
+                                           c->otlp_resource_labels)) < 0)
     return rc;
   sh->start_what = "set up the receive side (buffer rings, connections)";
   rc = net_io_init(&sh->io, &sh->ring, &sh->pipe, &sh->stats.rx,
