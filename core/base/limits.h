@@ -483,7 +483,9 @@ _Static_assert(CORE_OTLP_ITEMS_MAX <= (1u << 20) &&
 #define NET_OTLP_HTTP_SEND_TIMEOUT_MS 10000 /* a reply not taken by then: close */
 #define NET_OTLP_HTTP_LINGER_MS 1000       /* read and drop input after a final
                                               error reply, then close */
-#define NET_OTLP_HTTP_LINGER_BYTES_MAX (1u << 20) /* ... at most this much */
+#define NET_OTLP_HTTP_LINGER_BYTES_MAX (32u << 20) /* ... at most this much
+                                              (a body refused by its
+                                              declared length still read) */
 #define NET_OTLP_HTTP_RETRY_AFTER_S 1      /* Retry-After of 429/503 */
 #define NET_OTLP_HTTP_STOP_SEND_MS 200     /* at stop: time for the last replies */
 
@@ -498,8 +500,9 @@ _Static_assert(NET_OTLP_HTTP_WAITING_MAX <= NET_OTLP_HTTP_CONNS_MAX,
                "a connection waits for one request at a time");
 _Static_assert(NET_OTLP_HTTP_FLUSHES_MAX + 8 <= CORE_CTL_RING_ENTRIES,
                "the writer keeps room for the query port's flushes");
-_Static_assert(NET_OTLP_HTTP_IN_BYTES <= NET_OTLP_HTTP_LINGER_BYTES_MAX,
-               "a linger reads at least one buffer");
+_Static_assert(NET_OTLP_HTTP_BODY_BYTES_MAX < NET_OTLP_HTTP_LINGER_BYTES_MAX,
+               "a sender of a body just over the bound reads its 413, not "
+               "a reset");
 _Static_assert(NET_OTLP_HTTP_STOP_SEND_MS + CORE_STOP_STORE_MS + 250 <=
                    CORE_STOP_TIMEOUT_MS,
                "the last replies go out before the stop watchdog");
