@@ -167,13 +167,17 @@ struct vbuf {
 static int attr_tag(const struct core_otlp_attr *a, struct vbuf *b,
                     struct core_statsd_tag *t) {
   const struct core_otlp_str *k = &a->key;
+  int colon = 0;
   size_t n;
 
-  if (memchr(k->ptr, '\0', k->len) != NULL)
-    return REJ(CORE_OTLP_REJ_BAD_NAME);
+  for (uint32_t i = 0; i < k->len; i++) { /* keys are short: no memchr */
+    if (k->ptr[i] == '\0')
+      return REJ(CORE_OTLP_REJ_BAD_NAME);
+    colon |= k->ptr[i] == ':';
+  }
   t->key = k->ptr;
   t->key_len = k->len;
-  if (memchr(k->ptr, ':', k->len) != NULL) {
+  if (colon) {
     if (k->len > b->cap - b->used)
       return REJ(CORE_OTLP_REJ_KEY_TOO_LONG);
     char *d = b->p + b->used;
@@ -280,15 +284,22 @@ static int add_series(struct core_pipe *p, struct pt_series *ps,
                       const char *suffix, uint32_t extra, double v) {
   struct core_otlp_map *m = p->otlp;
   size_t nlen = ps->pt->name.len, slen = strlen(suffix), klen;
+  const uint16_t *order = m->border;
   struct core_series_entry *e;
   int rc;
 
   if (slen > sizeof(m->name) - nlen)
     return REJ(CORE_OTLP_REJ_KEY_TOO_LONG);
   memcpy(m->name + nlen, suffix, slen);
-  klen = core_series_key_tags(m->name, nlen + slen, m->tags,
-                              ps->ntags + extra, m->order, m->key,
-                              sizeof(m->key));
+  if (extra) { /* the base order, then the extra tags put in place */
+    memcpy(m->order, m->border, ps->ntags * sizeof(*m->order));
+    for (uint32_t i = 0; i < extra; i++)
+      m->order[ps->ntags + i] = (uint16_t)(ps->ntags + i);
+    core_series_tags_sort(m->tags, ps->ntags + extra, m->order, ps->ntags);
+    order = m->order;
+  }
+  klen = core_series_key_ordered(m->name, nlen + slen, m->tags, order,
+                                 ps->ntags + extra, m->key, sizeof(m->key));
   if (klen == 0)
     return REJ(CORE_OTLP_REJ_KEY_TOO_LONG);
   rc = core_series_upsert(&p->series, m->key, klen,
@@ -480,6 +491,15 @@ static int map_point(struct core_pipe *p, const struct core_otlp_point *pt) {
   if ((n = point_tags(m, pt)) < 0)
     return -n;
   memcpy(m->name, pt->name.ptr, pt->name.len);
+  /* points of a metric usually share their attribute keys: the last
+   * point's order is checked in n - 1 compares before sorting again */
+  if ((uint32_t)n != m->border_n ||
+      !core_series_tags_in_order(m->tags, (uint32_t)n, m->border)) {
+    for (int i = 0; i < n; i++)
+      m->border[i] = (uint16_t)i;
+    core_series_tags_sort(m->tags, (uint32_t)n, m->border, 0);
+    m->border_n = (uint32_t)n;
+  }
   ps.ntags = (uint32_t)n;
   ps.type = (uint8_t)type;
   if (pt->kind == CORE_OTLP_HISTOGRAM)
