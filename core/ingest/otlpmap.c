@@ -147,7 +147,8 @@ static void reject(struct core_pipe *p, enum core_otlp_reject why,
   if (m->first_why != CORE_OTLP_REJ_COUNT)
     return;
   m->first_why = why;
-  memcpy(m->first_item, item->ptr, n);
+  if (n)
+    memcpy(m->first_item, item->ptr, n);
   m->first_item[n] = '\0';
 }
 
@@ -175,7 +176,9 @@ static int attr_tag(const struct core_otlp_attr *a, struct vbuf *b,
       return REJ(CORE_OTLP_REJ_BAD_NAME);
     colon |= k->ptr[i] == ':';
   }
-  t->key = k->ptr;
+  /* an empty string may come without a pointer: "" keeps a tag with a
+   * value (a NULL value would make it bare) */
+  t->key = k->len ? k->ptr : "";
   t->key_len = k->len;
   if (colon) {
     if (k->len > b->cap - b->used)
@@ -187,9 +190,9 @@ static int attr_tag(const struct core_otlp_attr *a, struct vbuf *b,
     b->used += k->len;
   }
   if (a->value.type == CORE_OTLP_V_STRING) {
-    if (memchr(a->value.s.ptr, '\0', a->value.s.len) != NULL)
+    if (a->value.s.len && memchr(a->value.s.ptr, '\0', a->value.s.len))
       return REJ(CORE_OTLP_REJ_BAD_NAME);
-    t->val = a->value.s.ptr;
+    t->val = a->value.s.len ? a->value.s.ptr : "";
     t->val_len = a->value.s.len;
     return 0;
   }
@@ -370,8 +373,8 @@ static int add_stats(struct core_pipe *p, struct pt_series *ps) {
 static void le_texts(struct core_otlp_map *m, const double *b, uint32_t n) {
   uint32_t off = 0;
 
-  if (n == m->le_n && memcmp(b, m->le_bounds, n * sizeof(*b)) == 0)
-    return;
+  if (n == 0 || (n == m->le_n && memcmp(b, m->le_bounds, n * sizeof(*b)) == 0))
+    return; /* (no bounds: only le="+Inf", and b may be NULL) */
   for (uint32_t i = 0; i < n; i++) {
     m->le_off[i] = off;
     off += (uint32_t)core_fmt_double(b[i], m->le_text + off);
@@ -571,6 +574,8 @@ struct lw {
 static struct core_syslog_str lw_put(struct lw *w, const char *s, size_t n) {
   char *d = w->m->logbuf + w->used;
 
+  if (n == 0)
+    return (struct core_syslog_str){NULL, 0};
   if (w->over || n > CORE_OTLP_LOG_BYTES_MAX - w->used) {
     w->over = 1;
     return (struct core_syslog_str){NULL, 0};

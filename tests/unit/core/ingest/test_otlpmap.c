@@ -565,3 +565,16 @@ Test(otlpmap, logs_without_a_log_head_are_refused) {
   cr_assert_eq(res.rejected, 1);
   cr_assert_eq(st.otlp_rejected[CORE_OTLP_REJ_UNSUPPORTED], 1);
 }
+
+Test(otlpmap, empty_values_are_tags_not_bare) {
+  struct wr dp, g = {.n = 0}, m = {.n = 0}, req;
+  static const char *const kv[] = {"e", "", "k", "v", NULL};
+
+  number_point(&dp, 1, 1, 1000000, kv);
+  wr_msg(&g, 1, &dp);
+  wr_str(&m, 1, "g");
+  wr_msg(&m, 5, &g);
+  request(&req, NULL, &m);
+  cr_assert_eq(metrics(req.b, req.n), 0);
+  cr_assert_str_eq(point(0), "g|e:|k:v 6 1 1");
+}
