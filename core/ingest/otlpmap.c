@@ -72,17 +72,25 @@ static void *map_bytes(size_t n) {
   return p == MAP_FAILED ? NULL : p;
 }
 
-/* Split list into m's keys; "all" and "none" are words. 0 or -EINVAL. */
-static int parse_labels(struct core_otlp_map *m, const char *list) {
-  size_t n = strlen(list);
-  char *t = m->res_text;
+/* A parsed --otlp-resource-labels: keys point into text. */
+struct labels {
+  int all;
+  uint32_t n;
+  struct core_otlp_str *keys; /* CORE_OTLP_RESOURCE_LABELS_MAX */
+  char *text;                 /* CORE_OTLP_RESOURCE_LABELS_BYTES_MAX */
+};
 
-  m->res_all = 0;
-  m->res_n = 0;
-  if (n == 0 || n >= sizeof(m->res_text))
+/* Split list into l's keys; "all" and "none" are words. 0 or -EINVAL. */
+static int split_labels(struct labels *l, const char *list) {
+  size_t n = strlen(list);
+  char *t = l->text;
+
+  l->all = 0;
+  l->n = 0;
+  if (n == 0 || n >= CORE_OTLP_RESOURCE_LABELS_BYTES_MAX)
     return -EINVAL;
   if (strcmp(list, "all") == 0 || strcmp(list, "none") == 0) {
-    m->res_all = list[0] == 'a';
+    l->all = list[0] == 'a';
     return 0;
   }
   memcpy(t, list, n + 1);
@@ -90,17 +98,28 @@ static int parse_labels(struct core_otlp_map *m, const char *list) {
     c = strchr(k, ',');
     if (c == NULL)
       c = t + n;
-    if (c == k || m->res_n == CORE_OTLP_RESOURCE_LABELS_MAX)
+    if (c == k || l->n == CORE_OTLP_RESOURCE_LABELS_MAX)
       return -EINVAL;
-    m->res_keys[m->res_n++] = (struct core_otlp_str){k, (uint32_t)(c - k)};
+    l->keys[l->n++] = (struct core_otlp_str){k, (uint32_t)(c - k)};
   }
   return 0;
 }
 
-int core_otlp_resource_labels_check(const char *list) {
-  static struct core_otlp_map m; /* big: not on the stack; CLI thread */
+static int parse_labels(struct core_otlp_map *m, const char *list) {
+  struct labels l = {.keys = m->res_keys, .text = m->res_text};
+  int rc = split_labels(&l, list);
 
-  return parse_labels(&m, list);
+  m->res_all = rc == 0 && l.all;
+  m->res_n = rc == 0 ? l.n : 0;
+  return rc;
+}
+
+int core_otlp_resource_labels_check(const char *list) {
+  struct core_otlp_str keys[CORE_OTLP_RESOURCE_LABELS_MAX];
+  char text[CORE_OTLP_RESOURCE_LABELS_BYTES_MAX];
+  struct labels l = {.keys = keys, .text = text};
+
+  return split_labels(&l, list);
 }
 
 int core_pipe_otlp_resource_labels(struct core_pipe *p, const char *list) {
