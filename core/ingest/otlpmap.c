@@ -247,7 +247,9 @@ static int resource_tags(struct core_otlp_map *m,
   struct vbuf b = {m->rvals, 0, sizeof(m->rvals)};
   int rc = 0;
 
-  if (m->res_seen_n == ra->n && m->res_seen == first)
+  /* (an empty first key may have no pointer: no cache for it) */
+  if (m->res_seen_n == ra->n && m->res_seen == first &&
+      (first != NULL || ra->n == 0))
     return m->res_rc;
   m->rtag_n = 0;
   for (uint32_t i = 0; i < ra->n && rc == 0 && (m->res_all || m->res_n); i++)
