@@ -666,10 +666,12 @@ static void log_fields(struct lw *w, const struct core_otlp_log *l) {
     lw_num(w, "severity_number", l->severity_number);
   if (l->severity_text.len)
     lw_field(w, "severity_text", l->severity_text.ptr, l->severity_text.len);
-  if (l->observed_ns)
+  if (l->observed_ns) /* decimal ns; past 2^63 (no real clock) via printf */
     lw_field(w, "observed_time_unix_nano", w->m->extra,
-             (size_t)snprintf(w->m->extra, sizeof(w->m->extra), "%llu",
-                              (unsigned long long)l->observed_ns));
+             l->observed_ns <= INT64_MAX
+                 ? (size_t)core_fmt_i64((int64_t)l->observed_ns, w->m->extra)
+                 : (size_t)snprintf(w->m->extra, sizeof(w->m->extra), "%llu",
+                                    (unsigned long long)l->observed_ns));
   if (l->trace_id)
     lw_hex(w, "trace_id", l->trace_id, 16);
   if (l->span_id)
