@@ -769,7 +769,8 @@ static int build_log(struct core_otlp_map *m, const struct core_otlp_log *l,
   w.sd_res = lw_put(&w, "resource", 8);
   r->hostname = res_value(&w, l->origin, "host.name");
   r->app_name = res_value(&w, l->origin, "service.name");
-  r->msg = lw_value(&w, &l->body, l->body.type != CORE_OTLP_V_STRING);
+  if (l->body.type != CORE_OTLP_V_NONE) /* no body: an empty message */
+    r->msg = lw_value(&w, &l->body, l->body.type != CORE_OTLP_V_STRING);
   log_fields(&w, l);
   room = CORE_SYSLOG_SD_ATTRS_MAX - r->attr_count;
   if (l->attrs.n + l->origin->resource.n > room)

@@ -524,7 +524,8 @@ static void log_request(struct wr *out, unsigned nattrs, uint64_t time_ns,
   }
   struct wr body = {.n = 0};
   wr_str(&body, 1, "hello");
-  wr_msg(&lr, 5, &body);
+  if (sev != 0) /* severity 0: no body either */
+    wr_msg(&lr, 5, &body);
   wr_msg(&sl, 2, &lr);
   wr_msg(&rl, 2, &sl);
   out->n = 0;
@@ -544,6 +545,7 @@ Test(otlpmap, log_attributes_past_64_go_to_otel_more) {
   cr_assert_eq(r->flags, CORE_SYSLOG_F_OTLP | CORE_SYSLOG_F_NO_TIME);
   cr_assert_eq(r->time_ns, NOW * 1000000);
   cr_assert_eq(r->severity, 5); /* unspecified: notice */
+  cr_assert_eq(r->msg.len, 0);  /* no body: no message (not "null") */
   cr_assert_str_eq(attr(r, "attr.a0"), "v");
   cr_assert_str_eq(attr(r, "attr.a62"), "v");
   cr_assert_null(attr(r, "attr.a63"));
