@@ -489,9 +489,18 @@ static int map_summary(struct core_pipe *p, struct pt_series *ps) {
   return rc;
 }
 
+/* Prometheus' staleness marker: a NaN with this payload. */
+#define STALE_NAN_BITS UINT64_C(0x7ff0000000000002)
+
 static int map_number(struct core_pipe *p, struct pt_series *ps) {
   const struct core_otlp_point *pt = ps->pt;
 
+  if (pt->flags & 1u) { /* FLAG_NO_RECORDED_VALUE: the series went stale */
+    double stale;
+    uint64_t bits = STALE_NAN_BITS;
+    memcpy(&stale, &bits, sizeof(stale));
+    return add_series(p, ps, "", 0, stale);
+  }
   if (pt->num == CORE_OTLP_NUM_DOUBLE)
     return add_series(p, ps, "", 0, pt->as_double);
   if (pt->num == CORE_OTLP_NUM_INT)

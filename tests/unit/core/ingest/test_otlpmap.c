@@ -580,3 +580,19 @@ Test(otlpmap, empty_values_are_tags_not_bare) {
   cr_assert_eq(metrics(req.b, req.n), 0);
   cr_assert_str_eq(point(0), "g|e:|k:v 6 1 1");
 }
+
+Test(otlpmap, no_recorded_value_is_a_stale_marker) {
+  struct wr dp, g = {.n = 0}, m = {.n = 0}, req;
+  uint64_t bits;
+
+  number_point(&dp, 0, 0, 2000000, NULL);
+  wr_u(&dp, 8, 1); /* flags: FLAG_NO_RECORDED_VALUE */
+  wr_msg(&g, 1, &dp);
+  wr_str(&m, 1, "g");
+  wr_msg(&m, 5, &g);
+  request(&req, NULL, &m);
+  cr_assert_eq(metrics(req.b, req.n), 0);
+  cr_assert_eq(res.accepted, 1);
+  memcpy(&bits, &p.head.value[0], 8);
+  cr_assert_eq(bits, UINT64_C(0x7ff0000000000002));
+}
