@@ -118,12 +118,12 @@ static int cmp_tags(const struct core_statsd_tag *a,
   return cmp_bytes(a->val, a->val_len, b->val, b->val_len);
 }
 
-/* Insertion sort of tag indexes: counts are small and often sorted. */
-static void sort_tags(const struct core_statsd_tag *tags, uint32_t n,
-                      uint8_t *order) {
-  for (uint32_t i = 0; i < n; i++) {
+void core_series_tags_sort(const struct core_statsd_tag *tags, uint32_t n,
+                           uint16_t *order, uint32_t sorted) {
+  /* insertion sort: counts are small and often sorted */
+  for (uint32_t i = sorted; i < n; i++) {
     uint32_t j = i;
-    uint8_t t = (uint8_t)i;
+    uint16_t t = (uint16_t)i;
 
     while (j > 0 && cmp_tags(&tags[order[j - 1]], &tags[t]) > 0) {
       order[j] = order[j - 1];
@@ -158,20 +158,43 @@ static int put_tag(char *buf, size_t cap, size_t *len,
   return 0;
 }
 
-size_t core_series_key(const struct core_statsd_msg *m, char *buf,
-                       size_t cap) {
-  uint8_t order[CORE_STATSD_TAGS_MAX];
+int core_series_tags_in_order(const struct core_statsd_tag *tags, uint32_t n,
+                              const uint16_t *order) {
+  for (uint32_t i = 1; i < n; i++)
+    if (cmp_tags(&tags[order[i - 1]], &tags[order[i]]) > 0)
+      return 0;
+  return 1;
+}
+
+size_t core_series_key_ordered(const char *name, size_t name_len,
+                               const struct core_statsd_tag *tags,
+                               const uint16_t *order, uint32_t n, char *buf,
+                               size_t cap) {
   size_t len = 0;
 
-  _Static_assert(CORE_STATSD_TAGS_MAX <= 256, "tag indexes fit a uint8_t");
-  ASSERT(m->tag_count <= CORE_STATSD_TAGS_MAX);
-  if (put(buf, cap, &len, m->name, m->name_len))
+  if (put(buf, cap, &len, name, name_len))
     return 0;
-  sort_tags(m->tags, m->tag_count, order);
-  for (uint32_t i = 0; i < m->tag_count; i++)
-    if (put_tag(buf, cap, &len, &m->tags[order[i]]))
+  for (uint32_t i = 0; i < n; i++)
+    if (put_tag(buf, cap, &len, &tags[order[i]]))
       return 0;
   return len;
+}
+
+size_t core_series_key_tags(const char *name, size_t name_len,
+                            const struct core_statsd_tag *tags, uint32_t n,
+                            uint16_t *order, char *buf, size_t cap) {
+  ASSERT(n <= UINT16_MAX + 1u);
+  core_series_tags_sort(tags, n, order, 0);
+  return core_series_key_ordered(name, name_len, tags, order, n, buf, cap);
+}
+
+size_t core_series_key(const struct core_statsd_msg *m, char *buf,
+                       size_t cap) {
+  uint16_t order[CORE_STATSD_TAGS_MAX];
+
+  ASSERT(m->tag_count <= CORE_STATSD_TAGS_MAX);
+  return core_series_key_tags(m->name, m->name_len, m->tags, m->tag_count,
+                              order, buf, cap);
 }
 
 /* ---- hash ---------------------------------------------------------------- */

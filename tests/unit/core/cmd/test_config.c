@@ -53,6 +53,9 @@ Test(config_defaults, documented_values) {
   cr_assert_eq(c.statsd_tcp.enabled, 1);
   cr_assert_str_eq(c.statsd_tcp.host, "0.0.0.0");
   cr_assert_eq(c.statsd_tcp.port, 8125);
+  cr_assert_eq(c.otlp_http.enabled, 1);
+  cr_assert_str_eq(c.otlp_http.host, "0.0.0.0");
+  cr_assert_eq(c.otlp_http.port, 4318);
   cr_assert_eq(c.syslog_udp.enabled, 1);
   cr_assert_str_eq(c.syslog_udp.host, "0.0.0.0");
   cr_assert_eq(c.syslog_udp.port, 5514);
@@ -400,6 +403,10 @@ Test(config_set, addresses) {
   cr_assert_eq(c->statsd_udp.port, 9125);
   set_ok(c, "statsd-tcp", "off");
   cr_assert_eq(c->statsd_tcp.enabled, 0);
+  set_ok(c, "otlp-http", "127.0.0.1:14318");
+  cr_assert_eq(c->otlp_http.port, 14318);
+  set_ok(c, "otlp-http", "off");
+  cr_assert_eq(c->otlp_http.enabled, 0);
   cr_assert_eq(c->statsd_udp.enabled, 1);
   set_ok(c, "syslog-udp", "off");
   cr_assert_eq(c->syslog_udp.enabled, 0);
@@ -447,6 +454,7 @@ Test(config_show, round_trips) {
       {"statsd-udp", "127.0.0.1:8125", "127.0.0.1:8125"},
       {"http", "[::1]:9400", "[::1]:9400"},
       {"syslog-tcp", "off", "off"},
+      {"otlp-http", ":4318", "0.0.0.0:4318"},
       {"max-series", "2000", "2000"},
       {"udp-rcvbuf-bytes", "8M", "8M"},
       {"udp-rcvbuf-bytes", "5000", "5000"},
@@ -610,4 +618,21 @@ Test(config_file, missing_file) {
   cr_assert_eq(core_config_load(c, "/nonexistent/sluice.conf", err,
                                 sizeof(err)),
                -ENOENT);
+}
+
+Test(config_set, otlp_resource_labels) {
+  struct core_config *c = fresh();
+  char out[CORE_OTLP_RESOURCE_LABELS_BYTES_MAX];
+
+  cr_assert_str_eq(c->otlp_resource_labels,
+                   "service.name,service.namespace,service.instance.id,"
+                   "host.name");
+  set_ok(c, "otlp-resource-labels", "all");
+  cr_assert_str_eq(c->otlp_resource_labels, "all");
+  set_ok(c, "otlp-resource-labels", "service.name,k8s.pod.name");
+  cr_assert_eq(core_config_show(c, "otlp-resource-labels", out, sizeof(out)),
+               0);
+  cr_assert_str_eq(out, "service.name,k8s.pod.name");
+  set_bad("otlp-resource-labels", "", "is not a list");
+  set_bad("otlp-resource-labels", "a,,b", "is not a list");
 }
