@@ -9,10 +9,12 @@
  *   (a) decode: the decoder with a NULL sink, once per request (what the
  *       all-or-nothing validation pass costs);
  *   (b) pipe: core_pipe_otlp (validation, decode into the mapping, series
- *       keys, dictionary, head appends; sealed heads dropped).
- * Prints items/s of each and the share of (b) spent decoding (two
- * decodes). Storage (encoding, writes) is measured by `sluice import
- * --otlp` with and without --no-store (perf/RESULTS.md).
+ *       keys, dictionary, head appends; sealed heads dropped);
+ *   (c) store (metrics): the same with every sealed head encoded into a
+ *       block (stor_block_encode: what the shard's store does before the
+ *       write; the write itself is `sluice import`'s, perf/RESULTS.md).
+ * Prints items/s of each and the shares: decode (two passes), mapping
+ * (series, head) and block encoding.
  *
  *   bench_otlp metrics|logs FILE [--passes N]
  */
@@ -22,9 +24,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/ingest/head.h"
 #include "core/ingest/otlpmap.h"
 #include "core/ingest/pipe.h"
 #include "core/parse/otlp.h"
+#include "storage/block.h"
 
 #define REQS_MAX (1u << 20)
 
@@ -34,6 +38,42 @@ struct reqs {
   size_t off[REQS_MAX], n[REQS_MAX];
   uint32_t count;
 };
+
+/* Block encoding of sealed heads (c): dictionary entries for every series
+ * of the block (as a new segment's first block carries them). */
+static struct stor_encoder enc;
+static struct stor_dict_entry *dict;
+static uint32_t *seen;
+static uint32_t seen_gen;
+static uint8_t *blk;
+static size_t blk_cap;
+static uint64_t encoded_bytes;
+
+static void encode_sink(struct core_head *h, void *ctx) {
+  const struct core_series *s = ctx;
+  struct stor_block_in in = {.shard = 0, .seq = 1, .count = h->count,
+                             .series_id = h->series_id, .ts_ms = h->ts_ms,
+                             .value = h->value, .dict = dict};
+  long n;
+
+  seen_gen++;
+  for (uint32_t i = 0; i < h->count; i++) {
+    uint32_t id = h->series_id[i];
+    if (seen[id] == seen_gen)
+      continue;
+    seen[id] = seen_gen;
+    dict[in.dict_count++] = (struct stor_dict_entry){
+        .id = id, .type = s->entries[id].type,
+        .key = s->arena + s->entries[id].key_off,
+        .key_len = s->entries[id].key_len};
+  }
+  n = stor_block_encode(&enc, &in, blk, blk_cap);
+  if (n < 0) {
+    fprintf(stderr, "bench_otlp: encode: %ld\n", n);
+    exit(1);
+  }
+  encoded_bytes += (uint64_t)n;
+}
 
 static double cpu_s(void) {
   struct timespec t;
@@ -82,7 +122,7 @@ int main(int argc, char **argv) {
   static struct core_pipe p;
   struct core_otlp_result res;
   int logs, passes = 5;
-  double best_dec = 1e30, best_pipe = 1e30;
+  double best_dec = 1e30, best_pipe = 1e30, best_store = 1e30;
   uint64_t items = 0;
   const char *why;
 
@@ -97,7 +137,14 @@ int main(int argc, char **argv) {
     fprintf(stderr, "bench_otlp: cannot read %s\n", argv[2]);
     return 1;
   }
-  if (core_pipe_init(&p, &st, 1u << 20, 8192, NULL, NULL) < 0 ||
+  blk_cap = stor_block_bytes_max(CORE_HEAD_POINTS_MAX, CORE_HEAD_POINTS_MAX,
+                                 CORE_HEAD_KEY_BYTES_MAX);
+  blk = malloc(blk_cap);
+  dict = calloc(CORE_HEAD_POINTS_MAX, sizeof(*dict));
+  seen = calloc(1u << 20, sizeof(*seen));
+  if (blk == NULL || dict == NULL || seen == NULL ||
+      stor_encoder_init(&enc, CORE_HEAD_POINTS_MAX) < 0 ||
+      core_pipe_init(&p, &st, 1u << 20, 8192, NULL, NULL) < 0 ||
       (logs && core_pipe_logs_init(&p, 65536, NULL, NULL) < 0))
     return 1;
   for (int pass = 0; pass < passes; pass++) {
@@ -118,15 +165,45 @@ int main(int argc, char **argv) {
       best_dec = t1 - t0;
     if (t2 - t1 < best_pipe)
       best_pipe = t2 - t1;
+    if (logs)
+      continue;
+    core_head_seal(&p.head); /* (b)'s rest, dropped */
+    t2 = cpu_s();
+    p.head.sink = encode_sink; /* (c): the same, blocks encoded */
+    p.head.sink_ctx = &p.series;
+    for (uint32_t i = 0; i < r.count; i++)
+      core_pipe_otlp(&p, CORE_OTLP_METRICS, CORE_OTLP_ENC_PROTO,
+                     r.data + r.off[i], r.n[i], 1765000000000, &res);
+    core_head_seal(&p.head);
+    t0 = cpu_s();
+    if (t0 - t2 < best_store)
+      best_store = t0 - t2;
+    p.head.sink = NULL;
   }
   printf("%s: %u requests, %llu items a pass, %u series\n", argv[1], r.count,
          (unsigned long long)items, p.series.count);
   printf("decode only (NULL sink): %.0f items/s\n", (double)items / best_dec);
   printf("core_pipe_otlp:          %.0f items/s (%.0f ns an item)\n",
          (double)items / best_pipe, best_pipe * 1e9 / (double)items);
-  printf("share decoding (2 passes): %.0f%%, mapping+series+head: %.0f%%\n",
-         200.0 * best_dec / best_pipe, 100.0 - 200.0 * best_dec / best_pipe);
+  if (logs) {
+    printf("share decoding (2 passes): %.0f%%, mapping+log head: %.0f%%\n",
+           200.0 * best_dec / best_pipe,
+           100.0 - 200.0 * best_dec / best_pipe);
+  } else {
+    printf("with block encoding:     %.0f items/s (%.0f ns an item, "
+           "%.2f bytes a point)\n", (double)items / best_store,
+           best_store * 1e9 / (double)items,
+           (double)encoded_bytes / (double)items / passes);
+    printf("shares: decode (2 passes) %.0f%%, mapping+series+head %.0f%%, "
+           "block encoding %.0f%%\n", 200.0 * best_dec / best_store,
+           100.0 * (best_pipe - 2 * best_dec) / best_store,
+           100.0 * (best_store - best_pipe) / best_store);
+  }
   core_pipe_free(&p);
+  stor_encoder_free(&enc);
+  free(blk);
+  free(dict);
+  free(seen);
   free(r.data);
   return 0;
 }

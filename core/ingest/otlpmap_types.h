@@ -68,7 +68,7 @@ enum core_otlp_reject {
   CORE_OTLP_REJ_COUNT
 };
 
-/* Point kinds of sluice_points_ingested_total{proto="otlp",kind}. */
+/* Point kinds: the type label of sluice_points_ingested_total{proto="otlp"}. */
 enum core_otlp_pkind {
   CORE_OTLP_PK_GAUGE = 0,
   CORE_OTLP_PK_SUM,

@@ -43,7 +43,7 @@ struct core_ingest_stats {
   uint64_t loghead_records;          /* records in the open log block (gauge) */
   uint64_t loghead_sealed_blocks;
   uint64_t loghead_sealed_records;
-  /* sluice_points_ingested_total{proto="otlp",kind}: OTLP data points */
+  /* sluice_points_ingested_total{proto="otlp",type}: OTLP data points */
   uint64_t points_otlp[CORE_OTLP_PK_COUNT];
   /* sluice_otlp_rejected_points_total{reason}: points and log records */
   uint64_t otlp_rejected[CORE_OTLP_REJ_COUNT];

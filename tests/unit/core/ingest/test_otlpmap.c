@@ -596,3 +596,88 @@ Test(otlpmap, no_recorded_value_is_a_stale_marker) {
   memcpy(&bits, &p.head.value[0], 8);
   cr_assert_eq(bits, UINT64_C(0x7ff0000000000002));
 }
+
+/* A KeyValue whose AnyValue is the raw message any (built by the caller). */
+static void kv_any(struct wr *w, uint32_t field, const char *k,
+                   const struct wr *any) {
+  struct wr kv = {.n = 0};
+
+  wr_str(&kv, 1, k);
+  wr_msg(&kv, 2, any);
+  wr_msg(w, field, &kv);
+}
+
+Test(otlpmap, label_values_of_every_type) {
+  struct wr dp = {.n = 0}, g = {.n = 0}, m = {.n = 0}, req, any, arr, kvl,
+            inner;
+  static const uint8_t raw[] = {0xde, 0xad, 0x01};
+
+  any.n = 0;
+  wr_bytes(&any, 7, raw, sizeof(raw)); /* bytes: hex */
+  kv_any(&dp, 7, "b", &any);
+  any.n = 0;
+  wr_u(&any, 2, 0); /* bool false */
+  kv_any(&dp, 7, "f", &any);
+  any.n = 0;
+  wr_dbl(&any, 4, 1e21);
+  kv_any(&dp, 7, "d", &any);
+  arr.n = inner.n = 0; /* array [1, "x\"y", null-ish empty] */
+  wr_u(&inner, 3, 1);
+  wr_msg(&arr, 1, &inner);
+  inner.n = 0;
+  wr_str(&inner, 1, "x\"y");
+  wr_msg(&arr, 1, &inner);
+  inner.n = 0;
+  wr_msg(&arr, 1, &inner);
+  any.n = 0;
+  wr_msg(&any, 5, &arr);
+  kv_any(&dp, 7, "a", &any);
+  kvl.n = 0; /* kvlist {"k":2.5} */
+  inner.n = 0;
+  wr_dbl(&inner, 4, 2.5);
+  kv_any(&kvl, 1, "k", &inner);
+  any.n = 0;
+  wr_msg(&any, 6, &kvl);
+  kv_any(&dp, 7, "m", &any);
+  wr_kv_str(&dp, 7, "c:o:l", "v"); /* ':' in a key becomes '_' */
+  wr_f64(&dp, 3, 5000000);
+  wr_dbl(&dp, 4, 1);
+  wr_msg(&g, 1, &dp);
+  wr_str(&m, 1, "g");
+  wr_msg(&m, 5, &g);
+  request(&req, NULL, &m);
+  cr_assert_eq(metrics(req.b, req.n), 0, "%s", res.why);
+  cr_assert_eq(res.accepted, 1);
+  cr_assert_str_eq(point(0), "g|a:[1,\"x\\\"y\",null]|b:dead01|c_o_l:v|"
+                             "d:1e+21|f:false|m:{\"k\":2.5} 6 5 1");
+}
+
+Test(otlpmap, exponential_histogram_scales_and_offsets) {
+  struct wr dp = {.n = 0}, h = {.n = 0}, m = {.n = 0}, pos = {.n = 0},
+            packed = {.n = 0}, req;
+  static const uint64_t counts[] = {0, 4, 0, 0, 2};
+  static const char *const want[] = {
+      "e_bucket|otel_index:-1000001|otel_scale:-2 13 7 4",
+      "e_bucket|otel_index:-999998|otel_scale:-2 13 7 2",
+      "e_zero_count 13 7 0",
+      "e_count 13 7 6"};
+
+  wr_u(&pos, 1, 2000003); /* offset: sint32 -1000002, zigzag */
+  for (unsigned i = 0; i < 5; i++)
+    wr_varint(&packed, counts[i]);
+  wr_bytes(&pos, 2, packed.b, packed.n); /* bucket_counts: packed varints */
+  wr_f64(&dp, 3, 7000000);
+  wr_f64(&dp, 4, 6);
+  wr_u(&dp, 6, 3); /* scale: sint32 -2 */
+  wr_msg(&dp, 8, &pos);
+  wr_msg(&h, 1, &dp);
+  wr_u(&h, 2, 2);
+  wr_str(&m, 1, "e");
+  wr_msg(&m, 10, &h);
+  request(&req, NULL, &m);
+  cr_assert_eq(metrics(req.b, req.n), 0, "%s", res.why);
+  cr_assert_eq(res.accepted, 1, "%s", res.message);
+  cr_assert_eq(p.head.count, 4);
+  for (uint32_t i = 0; i < 4; i++)
+    cr_assert_str_eq(point(i), want[i]);
+}
