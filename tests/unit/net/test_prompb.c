@@ -58,7 +58,7 @@ static void want_tag(struct core_pb *r, uint32_t field, enum core_pb_wire wt) {
 }
 
 static void want_str(struct core_pb *r, uint32_t field, const char *s) {
-  struct core_pb_bytes b;
+  struct core_pb_bytes b = {0};
 
   want_tag(r, field, CORE_PB_LEN);
   cr_assert_eq(core_pb_bytes(r, &b), 0);
@@ -75,7 +75,7 @@ static uint64_t want_varint(struct core_pb *r, uint32_t field) {
 }
 
 static double want_double(struct core_pb *r, uint32_t field) {
-  uint64_t u;
+  uint64_t u = 0;
   double d;
 
   want_tag(r, field, CORE_PB_I64);
@@ -88,7 +88,7 @@ static double want_double(struct core_pb *r, uint32_t field) {
  * samples}]}]}, with a sample long enough that its message lengths need
  * two-byte varints, decoded back. */
 Test(prompb, read_response_roundtrip) {
-  struct core_pb r, res, ts, x;
+  struct core_pb r = {0}, res = {0}, ts = {0}, x = {0};
   const char *why = NULL;
   char big[300];
 
@@ -134,7 +134,7 @@ Test(prompb, read_response_roundtrip) {
 
 Test(prompb, chunked_series_roundtrip) {
   struct core_pb r, cs, ch;
-  struct core_pb_bytes b;
+  struct core_pb_bytes b = {0};
   const char *why = NULL;
   const uint8_t data[] = {0, 1, 0x80, 0xff};
 
@@ -165,7 +165,7 @@ Test(prompb, chunked_series_roundtrip) {
 
 /* A message of 2^21 bytes needs a 4-byte length: the slot shrinks by 1. */
 Test(prompb, long_message_length) {
-  struct core_pb r, ts;
+  struct core_pb r = {0}, ts = {0};
   const char *why = NULL;
   char *v = malloc(1 << 21);
 
