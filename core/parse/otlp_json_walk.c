@@ -324,8 +324,8 @@ static int summary_field(struct jdec *d, struct jr *r, unsigned id,
   switch (id) {
   case 4:
     return jr_u64(r, &pt->count);
-  case 5:
-    return opt_double(r, &pt->sum, &pt->has, CORE_OTLP_HAS_SUM);
+  case 5: /* not optional in the proto: no has bit */
+    return jr_double(r, &pt->sum);
   case 6:
     return quantiles(d, r, pt);
   }

@@ -92,7 +92,7 @@ static void rec_any_pb(struct rec *r, const uint8_t *p, size_t len) {
   while (core_pb_tag(&pb, &f, &wt) > 0) {
     if (wt == CORE_PB_LEN) {
       core_pb_bytes(&pb, &b);
-      if (f == 1 || f >= 5) {
+      if (f == 1 || (f >= 5 && f <= 7)) {
         vf = f;
         vb = b;
       }
