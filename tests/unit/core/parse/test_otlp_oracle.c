@@ -128,8 +128,10 @@ static void cv_origin(struct core_otlp_origin *g,
   g->scope_version = cstr(sc ? sc->version : NULL);
 }
 
-static const uint8_t *cv_id(ProtobufCBinaryData b) {
-  return b.len ? b.data : NULL;
+/* An id of want bytes (another length: ours refuses the message; none
+ * is rendered, and the records are not compared then). */
+static const uint8_t *cv_id(ProtobufCBinaryData b, size_t want) {
+  return b.len == want ? b.data : NULL;
 }
 
 static void pt_number(struct core_otlp_point *pt,
@@ -295,8 +297,8 @@ static void pc_logs(const T(Collector__Logs__V1__ExportLogsServiceRequest) * q) 
         l.severity_text = cstr(r->severity_text);
         cv_value(r->body, &l.body);
         l.attrs = cv_attrs(r->attributes, r->n_attributes);
-        l.trace_id = cv_id(r->trace_id);
-        l.span_id = cv_id(r->span_id);
+        l.trace_id = cv_id(r->trace_id, 16);
+        l.span_id = cv_id(r->span_id, 8);
         l.flags = r->flags;
         l.event_name = cstr(r->event_name);
         rec_log(&theirs, &l);
@@ -308,9 +310,9 @@ static void pc_logs(const T(Collector__Logs__V1__ExportLogsServiceRequest) * q) 
 static void pc_span(const T(Trace__V1__Span) * sp,
                     const struct core_otlp_origin *g) {
   struct core_otlp_span s = {.origin = g};
-  s.trace_id = cv_id(sp->trace_id);
-  s.span_id = cv_id(sp->span_id);
-  s.parent_span_id = cv_id(sp->parent_span_id);
+  s.trace_id = cv_id(sp->trace_id, 16);
+  s.span_id = cv_id(sp->span_id, 8);
+  s.parent_span_id = cv_id(sp->parent_span_id, 8);
   s.trace_state = cstr(sp->trace_state);
   s.name = cstr(sp->name);
   s.kind = (uint32_t)sp->kind;
@@ -332,8 +334,8 @@ static void pc_span(const T(Trace__V1__Span) * sp,
   }
   for (size_t i = 0; i < sp->n_links; i++) {
     const T(Trace__V1__Span__Link) *k = sp->links[i];
-    struct core_otlp_link l = {.trace_id = cv_id(k->trace_id),
-                               .span_id = cv_id(k->span_id),
+    struct core_otlp_link l = {.trace_id = cv_id(k->trace_id, 16),
+                               .span_id = cv_id(k->span_id, 8),
                                .flags = k->flags};
     l.trace_state = cstr(k->trace_state);
     l.attrs = cv_attrs(k->attributes, k->n_attributes);
