@@ -13,7 +13,12 @@
  *   (c) random byte mutations of those: whenever protobuf-c accepts one,
  *       ours accepts it too (or refuses it for a documented reason, listed
  *       in allowed()) with equal records; whenever ours accepts, protobuf-c
- *       accepts.
+ *       accepts;
+ *   (d) each random message of (b), written as OTLP JSON in the ways the
+ *       mapping allows (either field names, numbers as strings or not,
+ *       enum names or numbers, escapes, ids in either case, base64 either
+ *       alphabet, context after children, unknown and null fields),
+ *       decodes with the JSON decoders to the same record.
  * protobuf-c is run on a copy "as ours reads it" (scrub()): fields ours
  * skips unread are dropped (protobuf-c would parse them; ours never looks
  * inside), and of a singular message field sent more than once only the
@@ -22,11 +27,15 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/parse/otlp.h"
+#include "core/parse/otlp_json.h"
 #include "otlp_pbc.h"
 #include "tests/unit/core/parse/otlp_rec.h"
 
@@ -797,6 +806,8 @@ static double gdbl(void) {
   uint64_t u = rnd();
   double d;
   memcpy(&d, &u, 8);
+  if (d != d) /* one NaN: JSON's "NaN" has no payload */
+    d = (double)NAN;
   return rn(2) ? d : nice[rn(6)];
 }
 
@@ -1192,6 +1203,636 @@ static ProtobufCMessage *gen_traces(void) {
 static ProtobufCMessage *(*const gens[3])(void) = {gen_metrics, gen_logs,
                                                    gen_traces};
 
+/* ---- (d) the same messages as OTLP JSON ------------------------------- */
+
+/* A JSON writer for the random messages, spelling each thing one of the
+ * ways the OTLP JSON mapping allows (names, number forms, escapes, field
+ * order, unknown fields, nulls), for the JSON decoders to read back. */
+struct jw {
+  char *b;
+  size_t n, cap;
+};
+
+static void jw_put(struct jw *w, const char *fmt, ...) {
+  va_list ap;
+  for (;;) {
+    va_start(ap, fmt);
+    int k = vsnprintf(w->b + w->n, w->cap - w->n, fmt, ap);
+    va_end(ap);
+    cr_assert(k >= 0);
+    if ((size_t)k < w->cap - w->n) {
+      w->n += (size_t)k;
+      return;
+    }
+    w->b = realloc(w->b, w->cap *= 2);
+    cr_assert(w->b);
+  }
+}
+
+/* A member name, camelCase or the proto's, and maybe an unknown field or
+ * a null one before it. */
+static void jw_key(struct jw *w, const char *camel, const char *proto) {
+  if (!rn(20))
+    jw_put(w, "\"zz_unknown\":{\"a\":[1,-2.5e-3,true,null,\"\\u00e9\"]},");
+  if (!rn(30))
+    jw_put(w, "\"alsoUnknown\":null,");
+  jw_put(w, "\"%s\":", rn(2) ? camel : proto);
+}
+
+static void jw_str(struct jw *w, const char *s) {
+  jw_put(w, "\"");
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p == '"' || *p == '\\')
+      jw_put(w, "\\%c", *p);
+    else if (*p < 0x20 || (*p < 0x80 && !rn(8)))
+      jw_put(w, rn(2) ? "\\u%04x" : "\\u%04X", *p);
+    else if (*p == 0xc3 && p[1] == 0xa9 && rn(2))
+      jw_put(w, "\\u00e9"), p++;
+    else
+      jw_put(w, "%c", *p);
+  }
+  jw_put(w, "\"");
+}
+
+static void jw_u64(struct jw *w, uint64_t v) {
+  jw_put(w, rn(2) ? "\"%" PRIu64 "\"" : "%" PRIu64, v);
+}
+
+static void jw_i64(struct jw *w, int64_t v) {
+  jw_put(w, rn(2) ? "\"%" PRId64 "\"" : "%" PRId64, v);
+}
+
+static void jw_dbl(struct jw *w, double d) {
+  if (d != d || isinf(d))
+    jw_put(w, "\"%s\"", d != d ? "NaN" : d > 0 ? "Infinity" : "-Infinity");
+  else
+    jw_put(w, rn(4) ? "%.17g" : "\"%.17g\"", d);
+}
+
+static void jw_enum(struct jw *w, int32_t v, const char *const *names,
+                    int n) {
+  if (v >= 0 && v < n && names[v] && rn(2))
+    jw_put(w, "\"%s\"", names[v]);
+  else
+    jw_put(w, "%d", v);
+}
+
+static void jw_id(struct jw *w, ProtobufCBinaryData b) {
+  jw_put(w, "\"");
+  for (size_t i = 0; i < b.len; i++)
+    jw_put(w, rn(2) ? "%02x" : "%02X", b.data[i]);
+  jw_put(w, "\"");
+}
+
+static void jw_b64(struct jw *w, ProtobufCBinaryData b) {
+  static const char a[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  int url = rn(2), pad = rn(2);
+  jw_put(w, "\"");
+  for (size_t i = 0; i < b.len; i += 3) {
+    uint32_t v = (uint32_t)b.data[i] << 16 |
+                 (i + 1 < b.len ? (uint32_t)b.data[i + 1] << 8 : 0) |
+                 (i + 2 < b.len ? b.data[i + 2] : 0);
+    size_t k = b.len - i >= 3 ? 4 : b.len - i + 1;
+    for (size_t j = 0; j < 4; j++) {
+      char c = a[v >> (18 - 6 * j) & 63];
+      if (url && (c == '+' || c == '/'))
+        c = c == '+' ? '-' : '_';
+      if (j < k)
+        jw_put(w, "%c", c);
+      else if (pad)
+        jw_put(w, "=");
+    }
+  }
+  jw_put(w, "\"");
+}
+
+static void jw_attrs(struct jw *w, T(Common__V1__KeyValue) * *kv, size_t n);
+
+static void jw_any(struct jw *w, const T(Common__V1__AnyValue) * a) {
+  static const char *const names[][2] = {
+      {"stringValue", "string_value"}, {"boolValue", "bool_value"},
+      {"intValue", "int_value"},       {"doubleValue", "double_value"},
+      {"arrayValue", "array_value"},   {"kvlistValue", "kvlist_value"},
+      {"bytesValue", "bytes_value"}};
+  int c = (int)a->value_case;
+  jw_put(w, "{");
+  if (c >= 1 && c <= 7)
+    jw_key(w, names[c - 1][0], names[c - 1][1]);
+  switch (c) {
+  case 1:
+    jw_str(w, a->string_value);
+    break;
+  case 2:
+    jw_put(w, a->bool_value ? "true" : "false");
+    break;
+  case 3:
+    jw_i64(w, a->int_value);
+    break;
+  case 4:
+    jw_dbl(w, a->double_value);
+    break;
+  case 5:
+    jw_put(w, "{\"values\":[");
+    for (size_t i = 0; i < a->array_value->n_values; i++) {
+      jw_put(w, i ? "," : "");
+      jw_any(w, a->array_value->values[i]);
+    }
+    jw_put(w, "]}");
+    break;
+  case 6:
+    jw_put(w, "{\"values\":");
+    jw_attrs(w, a->kvlist_value->values, a->kvlist_value->n_values);
+    jw_put(w, "}");
+    break;
+  case 7:
+    jw_b64(w, a->bytes_value);
+    break;
+  }
+  jw_put(w, "}");
+}
+
+static void jw_attrs(struct jw *w, T(Common__V1__KeyValue) * *kv, size_t n) {
+  jw_put(w, "[");
+  for (size_t i = 0; i < n; i++) {
+    int value_first = !rn(4);
+    jw_put(w, "%s{", i ? "," : "");
+    if (!value_first) {
+      jw_put(w, "\"key\":");
+      jw_str(w, kv[i]->key);
+      jw_put(w, kv[i]->value ? "," : "");
+    }
+    if (kv[i]->value) {
+      jw_put(w, "\"value\":");
+      jw_any(w, kv[i]->value);
+      jw_put(w, value_first ? "," : "");
+    }
+    if (value_first) {
+      if (!kv[i]->value)
+        jw_put(w, "\"value\":null,");
+      jw_put(w, "\"key\":");
+      jw_str(w, kv[i]->key);
+    }
+    jw_put(w, "}");
+  }
+  jw_put(w, "]");
+}
+
+/* Members of one object: jw_sep before each but the first. */
+static void jw_sep(struct jw *w, int *first) {
+  if (!*first)
+    jw_put(w, ",");
+  *first = 0;
+}
+
+#define MEMBER(camel, proto)                                               \
+  (jw_sep(w, &first), jw_key(w, camel, proto))
+
+static void jw_resource_scope(struct jw *w, int *firstp,
+                              const T(Resource__V1__Resource) * res,
+                              const T(Common__V1__InstrumentationScope) * sc,
+                              int which) {
+  int first = *firstp;
+  if (which == 0 && res) {
+    MEMBER("resource", "resource");
+    jw_put(w, "{\"droppedAttributesCount\":0,\"attributes\":");
+    jw_attrs(w, res->attributes, res->n_attributes);
+    jw_put(w, "}");
+  } else if (which == 1 && sc) {
+    MEMBER("scope", "scope");
+    jw_put(w, "{\"name\":");
+    jw_str(w, sc->name);
+    jw_put(w, ",\"version\":");
+    jw_str(w, sc->version);
+    jw_put(w, ",\"attributes\":[]}");
+  }
+  *firstp = first;
+}
+
+static void jw_common_point(struct jw *w, int *firstp,
+                            T(Common__V1__KeyValue) * *kv, size_t n,
+                            uint64_t start, uint64_t time) {
+  int first = *firstp;
+  MEMBER("attributes", "attributes");
+  jw_attrs(w, kv, n);
+  MEMBER("startTimeUnixNano", "start_time_unix_nano");
+  jw_u64(w, start);
+  MEMBER("timeUnixNano", "time_unix_nano");
+  jw_u64(w, time);
+  *firstp = first;
+}
+
+static void jw_u64s(struct jw *w, const uint64_t *v, size_t n) {
+  jw_put(w, "[");
+  for (size_t i = 0; i < n; i++) {
+    jw_put(w, i ? "," : "");
+    jw_u64(w, v[i]);
+  }
+  jw_put(w, "]");
+}
+
+static void jw_opt(struct jw *w, int *firstp, const char *name, int has,
+                   double v) {
+  int first = *firstp;
+  if (has) {
+    MEMBER(name, name);
+    jw_dbl(w, v);
+  }
+  *firstp = first;
+}
+
+static void jw_ebuckets(struct jw *w,
+                        const T(Metrics__V1__ExponentialHistogramDataPoint__Buckets) * b) {
+  jw_put(w, "{\"offset\":%d,\"bucketCounts\":", b->offset);
+  jw_u64s(w, b->bucket_counts, b->n_bucket_counts);
+  jw_put(w, "}");
+}
+
+static void jw_point(struct jw *w, int kind, const void *pp) {
+  int first = 1;
+  jw_put(w, "{");
+  if (kind == 5 || kind == 7) {
+    const T(Metrics__V1__NumberDataPoint) *p = pp;
+    jw_common_point(w, &first, p->attributes, p->n_attributes,
+                    p->start_time_unix_nano, p->time_unix_nano);
+    if ((int)p->value_case == 4) {
+      MEMBER("asDouble", "as_double");
+      jw_dbl(w, p->as_double);
+    } else if ((int)p->value_case == 6) {
+      MEMBER("asInt", "as_int");
+      jw_i64(w, p->as_int);
+    }
+    MEMBER("flags", "flags");
+    jw_put(w, "%u", p->flags);
+  } else if (kind == 9) {
+    const T(Metrics__V1__HistogramDataPoint) *p = pp;
+    jw_common_point(w, &first, p->attributes, p->n_attributes,
+                    p->start_time_unix_nano, p->time_unix_nano);
+    MEMBER("count", "count");
+    jw_u64(w, p->count);
+    jw_opt(w, &first, "sum", p->_sum_case != 0, p->sum);
+    jw_opt(w, &first, "min", p->_min_case != 0, p->min);
+    jw_opt(w, &first, "max", p->_max_case != 0, p->max);
+    MEMBER("bucketCounts", "bucket_counts");
+    jw_u64s(w, p->bucket_counts, p->n_bucket_counts);
+    MEMBER("explicitBounds", "explicit_bounds");
+    jw_put(w, "[");
+    for (size_t i = 0; i < p->n_explicit_bounds; i++) {
+      jw_put(w, i ? "," : "");
+      jw_dbl(w, p->explicit_bounds[i]);
+    }
+    jw_put(w, "]");
+    MEMBER("flags", "flags");
+    jw_put(w, "\"%u\"", p->flags);
+  } else if (kind == 10) {
+    const T(Metrics__V1__ExponentialHistogramDataPoint) *p = pp;
+    jw_common_point(w, &first, p->attributes, p->n_attributes,
+                    p->start_time_unix_nano, p->time_unix_nano);
+    MEMBER("count", "count");
+    jw_u64(w, p->count);
+    jw_opt(w, &first, "sum", p->_sum_case != 0, p->sum);
+    jw_opt(w, &first, "min", p->_min_case != 0, p->min);
+    jw_opt(w, &first, "max", p->_max_case != 0, p->max);
+    MEMBER("scale", "scale");
+    jw_put(w, "%d", p->scale);
+    MEMBER("zeroCount", "zero_count");
+    jw_u64(w, p->zero_count);
+    if (p->positive) {
+      MEMBER("positive", "positive");
+      jw_ebuckets(w, p->positive);
+    }
+    if (p->negative) {
+      MEMBER("negative", "negative");
+      jw_ebuckets(w, p->negative);
+    }
+    MEMBER("flags", "flags");
+    jw_put(w, "%u", p->flags);
+    MEMBER("zeroThreshold", "zero_threshold");
+    jw_put(w, "0");
+  } else {
+    const T(Metrics__V1__SummaryDataPoint) *p = pp;
+    jw_common_point(w, &first, p->attributes, p->n_attributes,
+                    p->start_time_unix_nano, p->time_unix_nano);
+    MEMBER("count", "count");
+    jw_u64(w, p->count);
+    MEMBER("sum", "sum");
+    jw_dbl(w, p->sum);
+    MEMBER("quantileValues", "quantile_values");
+    jw_put(w, "[");
+    for (size_t i = 0; i < p->n_quantile_values; i++) {
+      jw_put(w, "%s{\"quantile\":", i ? "," : "");
+      jw_dbl(w, p->quantile_values[i]->quantile);
+      jw_put(w, ",\"value\":");
+      jw_dbl(w, p->quantile_values[i]->value);
+      jw_put(w, "}");
+    }
+    jw_put(w, "]");
+    MEMBER("flags", "flags");
+    jw_put(w, "%u", p->flags);
+  }
+  jw_put(w, "}");
+}
+
+static void jw_metric(struct jw *w, const T(Metrics__V1__Metric) * m) {
+  static const char *const tnames[] = {"AGGREGATION_TEMPORALITY_UNSPECIFIED",
+                                       "AGGREGATION_TEMPORALITY_DELTA",
+                                       "AGGREGATION_TEMPORALITY_CUMULATIVE"};
+  int first = 1, late = rn(3) == 0, k = (int)m->data_case;
+  jw_put(w, "{");
+  for (int pass = 0; pass < 2; pass++) {
+    if (pass == late) {
+      MEMBER("name", "name");
+      jw_str(w, m->name);
+      MEMBER("description", "description");
+      jw_str(w, m->description);
+      MEMBER("unit", "unit");
+      jw_str(w, m->unit);
+      continue;
+    }
+    if (!k)
+      continue;
+    const char *kn = k == 5 ? "gauge" : k == 7 ? "sum" : k == 9 ? "histogram"
+                     : k == 10 ? "exponentialHistogram" : "summary";
+    MEMBER(kn, k == 10 ? "exponential_histogram" : kn);
+    size_t n = k == 5 ? m->gauge->n_data_points : k == 7 ? m->sum->n_data_points
+               : k == 9 ? m->histogram->n_data_points
+               : k == 10 ? m->exponential_histogram->n_data_points
+                         : m->summary->n_data_points;
+    int32_t temp =
+        k == 7    ? (int32_t)m->sum->aggregation_temporality
+        : k == 9  ? (int32_t)m->histogram->aggregation_temporality
+        : k == 10 ? (int32_t)m->exponential_histogram->aggregation_temporality
+                  : -1;
+    int tlate = rn(2);
+    jw_put(w, "{");
+    if (temp >= 0 && !tlate) {
+      jw_put(w, "\"aggregationTemporality\":");
+      jw_enum(w, temp, tnames, 3);
+      jw_put(w, k == 7 ? ",\"isMonotonic\":%s," : ",",
+             k == 7 && m->sum->is_monotonic ? "true" : "false");
+    }
+    jw_put(w, "\"dataPoints\":[");
+    for (size_t i = 0; i < n; i++) {
+      jw_put(w, i ? "," : "");
+      jw_point(w, k, k == 5 ? (const void *)m->gauge->data_points[i]
+                     : k == 7 ? (const void *)m->sum->data_points[i]
+                     : k == 9 ? (const void *)m->histogram->data_points[i]
+                     : k == 10 ? (const void *)m->exponential_histogram->data_points[i]
+                               : (const void *)m->summary->data_points[i]);
+    }
+    jw_put(w, "]");
+    if (temp >= 0 && tlate) {
+      jw_put(w, ",\"aggregation_temporality\":");
+      jw_enum(w, temp, tnames, 3);
+      if (k == 7)
+        jw_put(w, ",\"is_monotonic\":%s",
+               m->sum->is_monotonic ? "true" : "false");
+    }
+    jw_put(w, "}");
+  }
+  jw_put(w, "}");
+}
+
+static const char *const sev_names[] = {
+    "SEVERITY_NUMBER_UNSPECIFIED", "SEVERITY_NUMBER_TRACE",
+    "SEVERITY_NUMBER_TRACE2",      "SEVERITY_NUMBER_TRACE3",
+    "SEVERITY_NUMBER_TRACE4",      "SEVERITY_NUMBER_DEBUG",
+    "SEVERITY_NUMBER_DEBUG2",      "SEVERITY_NUMBER_DEBUG3",
+    "SEVERITY_NUMBER_DEBUG4",      "SEVERITY_NUMBER_INFO",
+    "SEVERITY_NUMBER_INFO2",       "SEVERITY_NUMBER_INFO3",
+    "SEVERITY_NUMBER_INFO4",       "SEVERITY_NUMBER_WARN",
+    "SEVERITY_NUMBER_WARN2",       "SEVERITY_NUMBER_WARN3",
+    "SEVERITY_NUMBER_WARN4",       "SEVERITY_NUMBER_ERROR",
+    "SEVERITY_NUMBER_ERROR2",      "SEVERITY_NUMBER_ERROR3",
+    "SEVERITY_NUMBER_ERROR4",      "SEVERITY_NUMBER_FATAL",
+    "SEVERITY_NUMBER_FATAL2",      "SEVERITY_NUMBER_FATAL3",
+    "SEVERITY_NUMBER_FATAL4"};
+
+static void jw_log(struct jw *w, const T(Logs__V1__LogRecord) * l) {
+  int first = 1;
+  jw_put(w, "{");
+  MEMBER("timeUnixNano", "time_unix_nano");
+  jw_u64(w, l->time_unix_nano);
+  MEMBER("observedTimeUnixNano", "observed_time_unix_nano");
+  jw_u64(w, l->observed_time_unix_nano);
+  MEMBER("severityNumber", "severity_number");
+  jw_enum(w, l->severity_number, sev_names, 25);
+  MEMBER("severityText", "severity_text");
+  jw_str(w, l->severity_text);
+  if (l->body) {
+    MEMBER("body", "body");
+    jw_any(w, l->body);
+  }
+  MEMBER("attributes", "attributes");
+  jw_attrs(w, l->attributes, l->n_attributes);
+  MEMBER("flags", "flags");
+  jw_put(w, "%u", l->flags);
+  MEMBER("traceId", "trace_id");
+  jw_id(w, l->trace_id);
+  if (l->span_id.len || rn(2)) {
+    MEMBER("spanId", "span_id");
+    jw_id(w, l->span_id);
+  }
+  MEMBER("eventName", "event_name");
+  jw_str(w, l->event_name);
+  jw_put(w, "}");
+}
+
+static void jw_span(struct jw *w, const T(Trace__V1__Span) * s) {
+  static const char *const kinds[] = {
+      "SPAN_KIND_UNSPECIFIED", "SPAN_KIND_INTERNAL", "SPAN_KIND_SERVER",
+      "SPAN_KIND_CLIENT",      "SPAN_KIND_PRODUCER", "SPAN_KIND_CONSUMER"};
+  static const char *const codes[] = {"STATUS_CODE_UNSET", "STATUS_CODE_OK",
+                                      "STATUS_CODE_ERROR"};
+  int first = 1, late = rn(2); /* events and links before the rest */
+  jw_put(w, "{");
+  for (int pass = 0; pass < 2; pass++) {
+    if (pass != late) {
+      MEMBER("events", "events");
+      jw_put(w, "[");
+      for (size_t i = 0; i < s->n_events; i++) {
+        jw_put(w, "%s{\"timeUnixNano\":", i ? "," : "");
+        jw_u64(w, s->events[i]->time_unix_nano);
+        jw_put(w, ",\"name\":");
+        jw_str(w, s->events[i]->name);
+        jw_put(w, ",\"attributes\":");
+        jw_attrs(w, s->events[i]->attributes, s->events[i]->n_attributes);
+        jw_put(w, "}");
+      }
+      jw_put(w, "]");
+      MEMBER("links", "links");
+      jw_put(w, "[");
+      for (size_t i = 0; i < s->n_links; i++) {
+        const T(Trace__V1__Span__Link) *k = s->links[i];
+        jw_put(w, "%s{\"spanId\":", i ? "," : "");
+        jw_id(w, k->span_id);
+        jw_put(w, ",\"trace_id\":");
+        jw_id(w, k->trace_id);
+        jw_put(w, ",\"traceState\":");
+        jw_str(w, k->trace_state);
+        jw_put(w, ",\"attributes\":");
+        jw_attrs(w, k->attributes, k->n_attributes);
+        jw_put(w, ",\"flags\":%u}", k->flags);
+      }
+      jw_put(w, "]");
+      continue;
+    }
+    MEMBER("traceId", "trace_id");
+    jw_id(w, s->trace_id);
+    MEMBER("spanId", "span_id");
+    jw_id(w, s->span_id);
+    MEMBER("parentSpanId", "parent_span_id");
+    jw_id(w, s->parent_span_id);
+    MEMBER("traceState", "trace_state");
+    jw_str(w, s->trace_state);
+    MEMBER("name", "name");
+    jw_str(w, s->name);
+    MEMBER("kind", "kind");
+    jw_enum(w, s->kind, kinds, 6);
+    MEMBER("startTimeUnixNano", "start_time_unix_nano");
+    jw_u64(w, s->start_time_unix_nano);
+    MEMBER("endTimeUnixNano", "end_time_unix_nano");
+    jw_u64(w, s->end_time_unix_nano);
+    MEMBER("attributes", "attributes");
+    jw_attrs(w, s->attributes, s->n_attributes);
+    MEMBER("flags", "flags");
+    jw_put(w, "%u", s->flags);
+    if (s->status) {
+      MEMBER("status", "status");
+      jw_put(w, "{\"code\":");
+      jw_enum(w, s->status->code, codes, 3);
+      jw_put(w, ",\"message\":");
+      jw_str(w, s->status->message);
+      jw_put(w, "}");
+    }
+  }
+  jw_put(w, "}");
+}
+
+/* A ResourceX / ScopeX object: its context (resource or scope) before or
+ * after the array of its children (written by child(i)). */
+static void jw_level(struct jw *w, const char *camel, const char *proto,
+                     const T(Resource__V1__Resource) * res,
+                     const T(Common__V1__InstrumentationScope) * sc, size_t n,
+                     void (*child)(struct jw *, const void *, size_t),
+                     const void *ctx) {
+  int first = 1, late = rn(3) == 0;
+  jw_put(w, "{");
+  for (int pass = 0; pass < 2; pass++) {
+    if (pass == late) {
+      jw_resource_scope(w, &first, res, sc, res ? 0 : 1);
+      continue;
+    }
+    MEMBER(camel, proto);
+    jw_put(w, "[");
+    for (size_t i = 0; i < n; i++) {
+      jw_put(w, i ? "," : "");
+      child(w, ctx, i);
+    }
+    jw_put(w, "]");
+  }
+  jw_put(w, ",\"schemaUrl\":\"\"}");
+}
+
+static void c_metric(struct jw *w, const void *c, size_t i) {
+  jw_metric(w, ((const T(Metrics__V1__ScopeMetrics) *)c)->metrics[i]);
+}
+static void c_sm(struct jw *w, const void *c, size_t i) {
+  const T(Metrics__V1__ScopeMetrics) *s =
+      ((const T(Metrics__V1__ResourceMetrics) *)c)->scope_metrics[i];
+  jw_level(w, "metrics", "metrics", NULL, s->scope, s->n_metrics, c_metric, s);
+}
+static void c_log(struct jw *w, const void *c, size_t i) {
+  jw_log(w, ((const T(Logs__V1__ScopeLogs) *)c)->log_records[i]);
+}
+static void c_sl(struct jw *w, const void *c, size_t i) {
+  const T(Logs__V1__ScopeLogs) *s =
+      ((const T(Logs__V1__ResourceLogs) *)c)->scope_logs[i];
+  jw_level(w, "logRecords", "log_records", NULL, s->scope, s->n_log_records,
+           c_log, s);
+}
+static void c_span(struct jw *w, const void *c, size_t i) {
+  jw_span(w, ((const T(Trace__V1__ScopeSpans) *)c)->spans[i]);
+}
+static void c_ss(struct jw *w, const void *c, size_t i) {
+  const T(Trace__V1__ScopeSpans) *s =
+      ((const T(Trace__V1__ResourceSpans) *)c)->scope_spans[i];
+  jw_level(w, "spans", "spans", NULL, s->scope, s->n_spans, c_span, s);
+}
+
+/* The request m of signal sig (0 metrics, 1 logs, 2 traces) as JSON. */
+static void jw_request(struct jw *w, int sig, const ProtobufCMessage *m) {
+  jw_put(w, rn(2) ? "{\"%s\":[" : " {\n\t\"%s\" : [ ",
+         sig == 0 ? "resourceMetrics" : sig == 1 ? "resource_logs"
+                                                 : "resourceSpans");
+  if (sig == 0) {
+    const T(Collector__Metrics__V1__ExportMetricsServiceRequest) *q =
+        (const void *)m;
+    for (size_t i = 0; i < q->n_resource_metrics; i++) {
+      const T(Metrics__V1__ResourceMetrics) *r = q->resource_metrics[i];
+      jw_put(w, i ? "," : "");
+      jw_level(w, "scopeMetrics", "scope_metrics", r->resource, NULL,
+               r->n_scope_metrics, c_sm, r);
+    }
+  } else if (sig == 1) {
+    const T(Collector__Logs__V1__ExportLogsServiceRequest) *q =
+        (const void *)m;
+    for (size_t i = 0; i < q->n_resource_logs; i++) {
+      const T(Logs__V1__ResourceLogs) *r = q->resource_logs[i];
+      jw_put(w, i ? "," : "");
+      jw_level(w, "scopeLogs", "scope_logs", r->resource, NULL,
+               r->n_scope_logs, c_sl, r);
+    }
+  } else {
+    const T(Collector__Trace__V1__ExportTraceServiceRequest) *q =
+        (const void *)m;
+    for (size_t i = 0; i < q->n_resource_spans; i++) {
+      const T(Trace__V1__ResourceSpans) *r = q->resource_spans[i];
+      jw_put(w, i ? "," : "");
+      jw_level(w, "scopeSpans", "scope_spans", r->resource, NULL,
+               r->n_scope_spans, c_ss, r);
+    }
+  }
+  jw_put(w, "]}\n");
+}
+
+typedef int (*jdecode_fn)(const void *, size_t, struct core_otlp_scratch *,
+                          struct core_otlp_jscratch *,
+                          const struct core_otlp_sink *, const char **);
+
+/* (d) The packed message b as JSON: the JSON decoder must hand out what
+ * the protobuf decoder handed out (in rec ours). */
+static void json_twin(int sig, const uint8_t *b, size_t len) {
+  static const jdecode_fn fns[] = {core_otlp_json_metrics_decode,
+                                   core_otlp_json_logs_decode,
+                                   core_otlp_json_traces_decode};
+  static struct rec jr;
+  ProtobufCMessage *m =
+      protobuf_c_message_unpack(sigs[sig].desc, NULL, len, b);
+  struct jw w = {.b = malloc(1 << 16), .n = 0, .cap = 1 << 16};
+  cr_assert(m && w.b);
+  jw_request(&w, sig, m);
+  protobuf_c_message_free_unpacked(m, NULL);
+  size_t cap = CORE_OTLP_JSON_ARENA_BYTES(w.n);
+  char *copy = malloc(w.n);
+  void *arena = malloc(cap);
+  struct core_otlp_jscratch js;
+  cr_assert(copy && arena);
+  memcpy(copy, w.b, w.n);
+  core_otlp_json_scratch_init(&js, arena, cap);
+  rec_reset(&jr);
+  struct core_otlp_sink sink = rec_sink(&jr);
+  int rc = fns[sig](copy, w.n, &scratch, &js, &sink, &why);
+  cr_assert_eq(rc, 0, "%s JSON refused: %s\n%.*s", sigs[sig].name, why,
+               (int)(w.n < 3000 ? w.n : 3000), w.b);
+  cr_assert_str_eq(jr.b, ours.b, "%s JSON:\n%s\non %.*s", sigs[sig].name,
+                   first_diff(jr.b, ours.b), (int)(w.n < 3000 ? w.n : 3000),
+                   w.b);
+  free(arena);
+  free(copy);
+  free(w.b);
+}
+
 /* ---- (c) mutations ---------------------------------------------------- */
 
 /* Apply 1..4 random byte mutations to b[0, *n) (cap bytes of room). */
@@ -1260,9 +1901,11 @@ Test(otlp_oracle, random_and_mutated, .timeout = 280) {
     int rc = run_ours(sg, b, len);
     cr_assert(rc == 0 || rc == -E2BIG, "%s #%u refused: %s\n%s", sg->name, i,
               why, hex(b, len));
-    if (rc == 0)
+    if (rc == 0) {
       cr_assert_str_eq(ours.b, theirs.b, "%s #%u:\n%s", sg->name, i,
                        first_diff(ours.b, theirs.b));
+      json_twin((int)(i % 3), b, len); /* (d) */
+    }
     both += rc == 0;
     /* (c) mutations */
     for (unsigned k = 0; k < mutations; k++) {
