@@ -335,31 +335,36 @@ static int summary_field(struct jdec *d, struct jr *r, unsigned id,
 typedef int (*point_fn)(struct jdec *, struct jr *, unsigned, uint32_t,
                         struct core_otlp_point *);
 
+/* A point kind's fields and the reader of those after the common three. */
+struct point_kind {
+  const struct jfield *t;
+  unsigned nt;
+  point_fn fn;
+};
+
+static const struct point_kind number_kind = {number_fields, 6, number_field};
+static const struct point_kind hist_kind = {hist_fields, 10, hist_field};
+static const struct point_kind exp_kind = {exp_fields, 12, exp_field};
+static const struct point_kind summary_kind = {summary_fields, 7,
+                                               summary_field};
+
 /* One data point of the current metric (d->tmpl), to the sink. */
 static int rd_point(struct jdec *d, struct jr *r) {
   struct core_otlp_point pt = d->tmpl;
   enum core_otlp_kind k = d->tmpl.kind;
-  const struct jfield *t = k == CORE_OTLP_HISTOGRAM       ? hist_fields
-                           : k == CORE_OTLP_EXP_HISTOGRAM ? exp_fields
-                           : k == CORE_OTLP_SUMMARY       ? summary_fields
-                                                          : number_fields;
-  unsigned nt = k == CORE_OTLP_HISTOGRAM       ? 10
-                : k == CORE_OTLP_EXP_HISTOGRAM ? 12
-                : k == CORE_OTLP_SUMMARY       ? 7
-                                               : 6;
-  point_fn fn = k == CORE_OTLP_HISTOGRAM       ? hist_field
-                : k == CORE_OTLP_EXP_HISTOGRAM ? exp_field
-                : k == CORE_OTLP_SUMMARY       ? summary_field
-                                               : number_field;
+  const struct point_kind *pk = k == CORE_OTLP_HISTOGRAM       ? &hist_kind
+                                : k == CORE_OTLP_EXP_HISTOGRAM ? &exp_kind
+                                : k == CORE_OTLP_SUMMARY ? &summary_kind
+                                                         : &number_kind;
   uint32_t n = 0, seen = 0, nattr = 0;
   unsigned id;
   int rc;
   JR_TRY(count_item(d, r));
   JR_TRY(jr_obj(r));
-  while ((rc = jr_member(r, &n, t, nt, &seen, &id)) > 0)
+  while ((rc = jr_member(r, &n, pk->t, pk->nt, &seen, &id)) > 0)
     JR_TRY(id == 1   ? jr_attrs(r, d->s->item, &nattr)
            : id <= 3 ? jr_u64(r, id == 2 ? &pt.start_ns : &pt.time_ns)
-                     : fn(d, r, id, seen, &pt));
+                     : pk->fn(d, r, id, seen, &pt));
   JR_TRY(rc);
   pt.attrs.v = d->s->item;
   pt.attrs.n = nattr;
