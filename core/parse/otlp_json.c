@@ -9,6 +9,7 @@
  */
 #include "core/parse/otlp_json_int.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <string.h>
@@ -143,9 +144,12 @@ static int escape_len(struct jr *r, const uint8_t *p, size_t *n) {
     *n = 2;
     return 0;
   }
-  int u = left >= 6 ? hex4(p + 2) : -2;
-  if (u == -2)
+  for (size_t i = 2; i < 6 && i < left; i++)
+    if (!isxdigit(p[i]))
+      return jr_fail(r, -EBADMSG, "bad \\u escape in string");
+  if (left < 6)
     return jr_fail(r, -EBADMSG, JR_TRUNC);
+  int u = hex4(p + 2);
   if (u < 0)
     return jr_fail(r, -EBADMSG, "bad \\u escape in string");
   if (u >= 0xdc00 && u <= 0xdfff)
@@ -153,8 +157,12 @@ static int escape_len(struct jr *r, const uint8_t *p, size_t *n) {
   *n = 6;
   if (u < 0xd800 || u > 0xdbff)
     return 0;
-  if (left < 12)
+  if (left < 12) { /* the body ends: inside a low surrogate's escape? */
+    for (size_t i = 6; i < left; i++)
+      if (i == 6 ? p[i] != '\\' : i == 7 ? p[i] != 'u' : !isxdigit(p[i]))
+        return jr_fail(r, -EBADMSG, "lone surrogate in string");
     return jr_fail(r, -EBADMSG, JR_TRUNC);
+  }
   int lo = p[6] == '\\' && p[7] == 'u' ? hex4(p + 8) : -1;
   if (lo < 0xdc00 || lo > 0xdfff)
     return jr_fail(r, -EBADMSG, "lone surrogate in string");
