@@ -170,6 +170,34 @@ static int escape_len(struct jr *r, const uint8_t *p, size_t *n) {
   return 0;
 }
 
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "plain_run reads the first byte of a word as its lowest"
+#endif
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
+/* The first byte at or after p, before end, that is not plain printable
+ * ASCII in a string ('"', '\\', a control character, a byte >= 0x80):
+ * eight bytes at a time (SWAR), then one by one. */
+static const uint8_t *plain_run(const uint8_t *p, const uint8_t *end) {
+  while (end - p >= 8) {
+    uint64_t x;
+    memcpy(&x, p, 8);
+    uint64_t q = x ^ (ONES * '"'), b = x ^ (ONES * '\\');
+    /* a byte < 0x20, == '"', == '\\', >= 0x80: its high bit set; a borrow
+     * may flag bytes above a true one, never below the first */
+    uint64_t stop = (((x - ONES * 0x20) & ~x) | ((q - ONES) & ~q) |
+                     ((b - ONES) & ~b) | x) &
+                    HIGHS;
+    if (stop) /* little-endian: the lowest flagged byte comes first */
+      return p + (__builtin_ctzll(stop) >> 3);
+    p += 8;
+  }
+  while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+    p++;
+  return p;
+}
+
 /*
  * The string at r (r->p at its '"'): its raw content [*s, *s + *len),
  * checked (escapes, control characters, UTF-8); *esc when it has escapes.
@@ -180,8 +208,7 @@ static int scan_str(struct jr *r, const uint8_t **s, size_t *len, int *esc) {
   *esc = 0;
   *s = p;
   for (;;) {
-    while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
-      p++;
+    p = plain_run(p, end);
     if (p == end)
       return jr_fail(r, -EBADMSG, JR_TRUNC);
     if (*p == '"')
