@@ -77,13 +77,12 @@ static uint64_t rnd(void) {
   return rs;
 }
 
-static const char *const keys[] = {"http.route", "http.method",
-                                   "http.status_code", "host.name",
-                                   "cloud.region", "service.version",
-                                   "deployment.environment", "rpc.system"};
-static const char *const vals[] = {"/api/v1/cart", "GET", "200", "web-042",
-                                   "eu-west-1", "1.7.3", "production",
-                                   "grpc"};
+static const char *const keys[] = {
+    "http.route",   "http.method",     "http.status_code",       "host.name",
+    "cloud.region", "service.version", "deployment.environment", "rpc.system"};
+static const char *const vals[] = {"/api/v1/cart", "GET",       "200",
+                                   "web-042",      "eu-west-1", "1.7.3",
+                                   "production",   "grpc"};
 
 /* One KeyValue with a string value, in both encodings. */
 static void attr(struct buf *pb, struct buf *js, int i, int first) {
@@ -166,9 +165,8 @@ static double now(void) {
 
 int main(int argc, char **argv) {
   unsigned items = 1000, passes = 20;
-  static const struct option opts[] = {{"items", 1, 0, 'i'},
-                                       {"passes", 1, 0, 'p'},
-                                       {0, 0, 0, 0}};
+  static const struct option opts[] = {
+      {"items", 1, 0, 'i'}, {"passes", 1, 0, 'p'}, {0, 0, 0, 0}};
   int c;
   while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1)
     if (c == 'i')
@@ -204,7 +202,8 @@ int main(int argc, char **argv) {
     best_js = t < best_js ? t : best_js;
   }
   printf("bench_otlp_decode: %u gauge points of 8 attributes a request; "
-         "best of %u passes\n\n", items, passes);
+         "best of %u passes\n\n",
+         items, passes);
   printf("| encoding | request bytes | MB/s | points/s |\n|---|---|---|---|\n");
   printf("| protobuf | %zu | %.0f | %.2f M |\n", pb.n, pb.n / best_pb / 1e6,
          items / best_pb / 1e6);

@@ -25,8 +25,8 @@ int jr_fail(const struct jr *r, int err, const char *reason) {
 }
 
 static void ws(struct jr *r) {
-  while (r->p < r->end && (*r->p == ' ' || *r->p == '\n' || *r->p == '\r' ||
-                           *r->p == '\t'))
+  while (r->p < r->end &&
+         (*r->p == ' ' || *r->p == '\n' || *r->p == '\r' || *r->p == '\t'))
     r->p++;
 }
 
@@ -186,9 +186,9 @@ static const uint8_t *plain_run(const uint8_t *p, const uint8_t *end) {
     uint64_t q = x ^ (ONES * '"'), b = x ^ (ONES * '\\');
     /* a byte < 0x20, == '"', == '\\', >= 0x80: its high bit set; a borrow
      * may flag bytes above a true one, never below the first */
-    uint64_t stop = (((x - ONES * 0x20) & ~x) | ((q - ONES) & ~q) |
-                     ((b - ONES) & ~b) | x) &
-                    HIGHS;
+    uint64_t stop =
+        (((x - ONES * 0x20) & ~x) | ((q - ONES) & ~q) | ((b - ONES) & ~b) | x) &
+        HIGHS;
     if (stop) /* little-endian: the lowest flagged byte comes first */
       return p + (__builtin_ctzll(stop) >> 3);
     p += 8;
@@ -265,7 +265,8 @@ static size_t unescape(const uint8_t *s, size_t len, uint8_t *d) {
       uint32_t c = (uint32_t)hex4(s + i + 2);
       i += 6;
       if (c >= 0xd800 && c <= 0xdbff) {
-        c = 0x10000 + ((c - 0xd800) << 10) + ((uint32_t)hex4(s + i + 2) - 0xdc00);
+        c = 0x10000 + ((c - 0xd800) << 10) +
+            ((uint32_t)hex4(s + i + 2) - 0xdc00);
         i += 6;
       }
       o += utf8_enc(d + o, c);
@@ -320,7 +321,7 @@ static int literal(struct jr *r, const char *word, const char *reason) {
   if ((size_t)(r->end - r->p) < n)
     return jr_fail(r, -EBADMSG,
                    memcmp(r->p, word, (size_t)(r->end - r->p)) ? reason
-                                                                : JR_TRUNC);
+                                                               : JR_TRUNC);
   if (memcmp(r->p, word, n))
     return jr_fail(r, -EBADMSG, reason);
   r->p += n;
@@ -367,8 +368,7 @@ static size_t num_len(const uint8_t *p, const uint8_t *end, int *whole,
 }
 
 /* The number token at r: [*s, *s + *len). */
-static int scan_num(struct jr *r, const uint8_t **s, size_t *len,
-                    int *whole) {
+static int scan_num(struct jr *r, const uint8_t **s, size_t *len, int *whole) {
   int trunc;
   *s = r->p;
   *len = num_len(r->p, r->end, whole, &trunc);
@@ -462,8 +462,9 @@ int jr_double(struct jr *r, double *v) {
   if (quoted) {
     if (is(s, len, "NaN") || is(s, len, "Infinity") ||
         is(s, len, "-Infinity")) {
-      *v = s[0] == 'N' ? (double)NAN : s[0] == '-' ? -(double)INFINITY
-                                                   : (double)INFINITY;
+      *v = s[0] == 'N'   ? (double)NAN
+           : s[0] == '-' ? -(double)INFINITY
+                         : (double)INFINITY;
       return 0;
     }
     if (num_len(s, s + len, &whole, &trunc) != len)
@@ -540,19 +541,12 @@ static int next(struct jr *r, uint32_t *n, uint8_t close, const char *sep) {
   return 1;
 }
 
-/* Does the field name equal the key k[0, len)? */
-static int name_eq(const char *name, const uint8_t *k, size_t len) {
-  for (size_t i = 0; i < len; i++)
-    if (!name[i] || (uint8_t)name[i] != k[i])
-      return 0;
-  return !name[len];
-}
-
-/* The id of the key (0: unknown) in t[0, nt). */
-static unsigned field_id(const struct jfield *t, unsigned nt,
-                         const uint8_t *k, size_t len) {
+/* The id of the key k[0, len) in t[0, nt), 0 if unknown. */
+static unsigned field_id(const struct jfield *t, unsigned nt, const uint8_t *k,
+                         size_t len) {
   for (unsigned i = 0; i < nt; i++)
-    if (name_eq(t[i].camel, k, len) || name_eq(t[i].proto, k, len))
+    if ((t[i].camel_len == len && !memcmp(t[i].camel, k, len)) ||
+        (t[i].proto_len == len && !memcmp(t[i].proto, k, len)))
       return i + 1;
   return 0;
 }
@@ -647,8 +641,7 @@ int jr_skip_count(struct jr *r, uint32_t *count) {
 
 int jr_end(struct jr *r) {
   ws(r);
-  return r->p == r->end ? 0
-                        : jr_fail(r, -EBADMSG, "trailing data after JSON");
+  return r->p == r->end ? 0 : jr_fail(r, -EBADMSG, "trailing data after JSON");
 }
 
 /* ---- ids and bytes ---------------------------------------------------- */
@@ -750,12 +743,13 @@ static int b64_append(struct jr *r, struct core_otlp_str *out) {
 
 /* AnyValue's members, ids as enum core_otlp_vtype. */
 static const struct jfield any_fields[] = {
-    {"stringValue", "string_value"}, {"boolValue", "bool_value"},
-    {"intValue", "int_value"},       {"doubleValue", "double_value"},
-    {"arrayValue", "array_value"},   {"kvlistValue", "kvlist_value"},
-    {"bytesValue", "bytes_value"}};
-static const struct jfield kv_fields[] = {{"key", "key"}, {"value", "value"}};
-static const struct jfield list_fields[] = {{"values", "values"}};
+    JF("stringValue", "string_value"), JF("boolValue", "bool_value"),
+    JF("intValue", "int_value"),       JF("doubleValue", "double_value"),
+    JF("arrayValue", "array_value"),   JF("kvlistValue", "kvlist_value"),
+    JF("bytesValue", "bytes_value")};
+static const struct jfield kv_fields[] = {JF("key", "key"),
+                                          JF("value", "value")};
+static const struct jfield list_fields[] = {JF("values", "values")};
 
 static int any_obj(struct jr *r, struct core_otlp_value *v, unsigned level);
 

@@ -13,11 +13,11 @@
 #include "core/parse/otlp_types.h"
 
 /* Return a non-zero result at once. */
-#define JR_TRY(x)                                                          \
-  do {                                                                     \
-    int jr_rc_ = (x);                                                      \
-    if (jr_rc_)                                                            \
-      return jr_rc_;                                                       \
+#define JR_TRY(x)                                                              \
+  do {                                                                         \
+    int jr_rc_ = (x);                                                          \
+    if (jr_rc_)                                                                \
+      return jr_rc_;                                                           \
   } while (0)
 
 /* A position in the body; copies of it read the same bytes again. */
@@ -28,11 +28,14 @@ struct jr {
   struct core_otlp_jscratch *js;
 };
 
-/* A known field of a message: its JSON (lowerCamelCase) and proto names;
- * its id is its index in the table plus one. */
+/* A known field of a message: its JSON (lowerCamelCase) and proto names
+ * and their lengths (JF); its id is its index in the table plus one. */
 struct jfield {
   const char *camel, *proto;
+  uint8_t camel_len, proto_len;
 };
+#define JF(camel, proto)                                                       \
+  { camel, proto, sizeof(camel) - 1, sizeof(proto) - 1 }
 
 /* An enum: names[i] is the value i (a NULL name: no value). */
 struct jenum {
@@ -73,13 +76,13 @@ int jr_skip_count(struct jr *r, uint32_t *count);
 
 /* Typed reads of the next value; each returns 0, -EBADMSG, or -E2BIG when
  * the arena is full. */
-int jr_str(struct jr *r, struct core_otlp_str *s);   /* string */
-int jr_bool(struct jr *r, int *v);                   /* true/false */
-int jr_u64(struct jr *r, uint64_t *v);               /* (u)int64, fixed64 */
-int jr_i64(struct jr *r, int64_t *v);                /* int64, sfixed64 */
-int jr_u32(struct jr *r, uint32_t *v);               /* uint32, fixed32 */
-int jr_i32(struct jr *r, int32_t *v);                /* int32, sint32 */
-int jr_double(struct jr *r, double *v);              /* double */
+int jr_str(struct jr *r, struct core_otlp_str *s); /* string */
+int jr_bool(struct jr *r, int *v);                 /* true/false */
+int jr_u64(struct jr *r, uint64_t *v);             /* (u)int64, fixed64 */
+int jr_i64(struct jr *r, int64_t *v);              /* int64, sfixed64 */
+int jr_u32(struct jr *r, uint32_t *v);             /* uint32, fixed32 */
+int jr_i32(struct jr *r, int32_t *v);              /* int32, sint32 */
+int jr_double(struct jr *r, double *v);            /* double */
 int jr_enum(struct jr *r, const struct jenum *e, uint32_t *v);
 /* An id of want bytes in hex, or "" (*id NULL); another length fails with
  * reason. */

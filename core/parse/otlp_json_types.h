@@ -24,7 +24,7 @@
  * JSON AnyValue's protobuf encoding is shorter than its JSON), plus the
  * headers reserved while transcoding.
  */
-#define CORE_OTLP_JSON_ARENA_BYTES(body_bytes_max)                         \
+#define CORE_OTLP_JSON_ARENA_BYTES(body_bytes_max)                             \
   ((size_t)(body_bytes_max) + CORE_OTLP_JSON_ARENA_SLACK_BYTES)
 
 /* The caller's arena (one per shard, allocated at start-up). */

@@ -57,7 +57,7 @@ static int count_item(struct jdec *d, struct jr *r) {
 
 /* Resource: attributes. */
 static int rd_resource(struct jdec *d, struct jr *r) {
-  static const struct jfield t[] = {{"attributes", "attributes"}};
+  static const struct jfield t[] = {JF("attributes", "attributes")};
   uint32_t n = 0, k = 0, seen = 0;
   unsigned id;
   int rc;
@@ -71,7 +71,8 @@ static int rd_resource(struct jdec *d, struct jr *r) {
 
 /* InstrumentationScope: name, version (its attributes skipped). */
 static int rd_scope(struct jdec *d, struct jr *r) {
-  static const struct jfield t[] = {{"name", "name"}, {"version", "version"}};
+  static const struct jfield t[] = {JF("name", "name"),
+                                    JF("version", "version")};
   uint32_t k = 0, seen = 0;
   unsigned id;
   int rc;
@@ -112,14 +113,14 @@ static int level(struct jdec *d, struct jr *r, const struct jfield *t,
 }
 
 static int scope_x(struct jdec *d, struct jr *r) {
-  const struct jfield t[] = {{"scope", "scope"}, d->sig->scope_child};
+  const struct jfield t[] = {JF("scope", "scope"), d->sig->scope_child};
   memset(&d->s->origin.scope_name, 0, sizeof d->s->origin.scope_name);
   memset(&d->s->origin.scope_version, 0, sizeof d->s->origin.scope_version);
   return level(d, r, t, rd_scope, d->sig->item);
 }
 
 static int resource_x(struct jdec *d, struct jr *r) {
-  const struct jfield t[] = {{"resource", "resource"}, d->sig->res_child};
+  const struct jfield t[] = {JF("resource", "resource"), d->sig->res_child};
   d->s->origin.resource.n = 0;
   return level(d, r, t, rd_resource, scope_x);
 }
@@ -129,8 +130,8 @@ static int decode(const void *buf, size_t len, struct core_otlp_scratch *s,
                   const struct core_otlp_sink *sink, const char **why,
                   const struct jsig *sig) {
   struct jdec d = {.s = s, .sink = sink, .sig = sig};
-  struct jr r = {.p = buf, .end = (const uint8_t *)buf + len, .why = why,
-                 .js = js};
+  struct jr r = {
+      .p = buf, .end = (const uint8_t *)buf + len, .why = why, .js = js};
   uint32_t n = 0, seen = 0;
   unsigned id;
   int rc;
@@ -181,10 +182,9 @@ static int rep_double(struct jr *r, double *arr, uint32_t *n) {
 }
 
 /* ExponentialHistogramDataPoint.Buckets: offset, bucketCounts. */
-static int ebuckets(struct jr *r, struct core_otlp_ebuckets *e,
-                    uint64_t *arr) {
-  static const struct jfield t[] = {{"offset", "offset"},
-                                    {"bucketCounts", "bucket_counts"}};
+static int ebuckets(struct jr *r, struct core_otlp_ebuckets *e, uint64_t *arr) {
+  static const struct jfield t[] = {JF("offset", "offset"),
+                                    JF("bucketCounts", "bucket_counts")};
   uint32_t k = 0, seen = 0;
   unsigned id;
   int rc;
@@ -198,10 +198,9 @@ static int ebuckets(struct jr *r, struct core_otlp_ebuckets *e,
 }
 
 /* SummaryDataPoint.quantileValues: [{quantile, value}]. */
-static int quantiles(struct jdec *d, struct jr *r,
-                     struct core_otlp_point *pt) {
-  static const struct jfield t[] = {{"quantile", "quantile"},
-                                    {"value", "value"}};
+static int quantiles(struct jdec *d, struct jr *r, struct core_otlp_point *pt) {
+  static const struct jfield t[] = {JF("quantile", "quantile"),
+                                    JF("value", "value")};
   uint32_t n = 0, k, seen;
   unsigned id;
   int rc;
@@ -230,32 +229,35 @@ static int opt_double(struct jr *r, double *v, uint32_t *has, uint32_t bit) {
 
 /* The fields of each point kind after the common 1 attributes,
  * 2 startTimeUnixNano, 3 timeUnixNano. */
-#define POINT_COMMON                                                       \
-  {"attributes", "attributes"},                                            \
-      {"startTimeUnixNano", "start_time_unix_nano"}, {                     \
-    "timeUnixNano", "time_unix_nano"                                       \
-  }
+#define POINT_COMMON                                                           \
+  JF("attributes", "attributes"),                                              \
+      JF("startTimeUnixNano", "start_time_unix_nano"),                         \
+      JF("timeUnixNano", "time_unix_nano")
 static const struct jfield number_fields[] = {
-    POINT_COMMON, {"asDouble", "as_double"}, {"asInt", "as_int"},
-    {"flags", "flags"}};
+    POINT_COMMON, JF("asDouble", "as_double"), JF("asInt", "as_int"),
+    JF("flags", "flags")};
 static const struct jfield hist_fields[] = {
     POINT_COMMON,
-    {"count", "count"},
-    {"sum", "sum"},
-    {"bucketCounts", "bucket_counts"},
-    {"explicitBounds", "explicit_bounds"},
-    {"flags", "flags"},
-    {"min", "min"},
-    {"max", "max"}};
-static const struct jfield exp_fields[] = {
-    POINT_COMMON,         {"count", "count"},
-    {"sum", "sum"},       {"scale", "scale"},
-    {"zeroCount", "zero_count"}, {"positive", "positive"},
-    {"negative", "negative"},    {"flags", "flags"},
-    {"min", "min"},       {"max", "max"}};
+    JF("count", "count"),
+    JF("sum", "sum"),
+    JF("bucketCounts", "bucket_counts"),
+    JF("explicitBounds", "explicit_bounds"),
+    JF("flags", "flags"),
+    JF("min", "min"),
+    JF("max", "max")};
+static const struct jfield exp_fields[] = {POINT_COMMON,
+                                           JF("count", "count"),
+                                           JF("sum", "sum"),
+                                           JF("scale", "scale"),
+                                           JF("zeroCount", "zero_count"),
+                                           JF("positive", "positive"),
+                                           JF("negative", "negative"),
+                                           JF("flags", "flags"),
+                                           JF("min", "min"),
+                                           JF("max", "max")};
 static const struct jfield summary_fields[] = {
-    POINT_COMMON, {"count", "count"}, {"sum", "sum"},
-    {"quantileValues", "quantile_values"}, {"flags", "flags"}};
+    POINT_COMMON, JF("count", "count"), JF("sum", "sum"),
+    JF("quantileValues", "quantile_values"), JF("flags", "flags")};
 
 /* NumberDataPoint: 4 asDouble, 5 asInt (a oneof), 6 flags. */
 static int number_field(struct jdec *d, struct jr *r, unsigned id,
@@ -271,8 +273,8 @@ static int number_field(struct jdec *d, struct jr *r, unsigned id,
 
 /* HistogramDataPoint: 4 count, 5 sum, 6 bucketCounts, 7 explicitBounds,
  * 8 flags, 9 min, 10 max. */
-static int hist_field(struct jdec *d, struct jr *r, unsigned id,
-                      uint32_t seen, struct core_otlp_point *pt) {
+static int hist_field(struct jdec *d, struct jr *r, unsigned id, uint32_t seen,
+                      struct core_otlp_point *pt) {
   (void)seen;
   switch (id) {
   case 4:
@@ -293,8 +295,8 @@ static int hist_field(struct jdec *d, struct jr *r, unsigned id,
 
 /* ExponentialHistogramDataPoint: 4 count, 5 sum, 6 scale, 7 zeroCount,
  * 8 positive, 9 negative, 10 flags, 11 min, 12 max. */
-static int exp_field(struct jdec *d, struct jr *r, unsigned id,
-                     uint32_t seen, struct core_otlp_point *pt) {
+static int exp_field(struct jdec *d, struct jr *r, unsigned id, uint32_t seen,
+                     struct core_otlp_point *pt) {
   (void)seen;
   switch (id) {
   case 4:
@@ -354,8 +356,8 @@ static int rd_point(struct jdec *d, struct jr *r) {
   enum core_otlp_kind k = d->tmpl.kind;
   const struct point_kind *pk = k == CORE_OTLP_HISTOGRAM       ? &hist_kind
                                 : k == CORE_OTLP_EXP_HISTOGRAM ? &exp_kind
-                                : k == CORE_OTLP_SUMMARY ? &summary_kind
-                                                         : &number_kind;
+                                : k == CORE_OTLP_SUMMARY       ? &summary_kind
+                                                               : &number_kind;
   uint32_t n = 0, seen = 0, nattr = 0;
   unsigned id;
   int rc;
@@ -381,13 +383,13 @@ static int rd_point(struct jdec *d, struct jr *r) {
  * 2 aggregationTemporality (not gauge, summary), 3 isMonotonic (sum). */
 static int rd_data(struct jdec *d, struct jr *r) {
   static const struct jfield t[] = {
-      {"dataPoints", "data_points"},
-      {"aggregationTemporality", "aggregation_temporality"},
-      {"isMonotonic", "is_monotonic"}};
+      JF("dataPoints", "data_points"),
+      JF("aggregationTemporality", "aggregation_temporality"),
+      JF("isMonotonic", "is_monotonic")};
   enum core_otlp_kind k = d->tmpl.kind;
-  unsigned nt = k == CORE_OTLP_SUM                                   ? 3
+  unsigned nt = k == CORE_OTLP_SUM                               ? 3
                 : k == CORE_OTLP_GAUGE || k == CORE_OTLP_SUMMARY ? 1
-                                                                     : 2;
+                                                                 : 2;
   uint32_t n = 0, seen = 0, ctx = (BIT(nt + 1) - 1) & ~(BIT(0) | BIT(1));
   unsigned id;
   int rc, later = 0, mono;
@@ -419,14 +421,14 @@ static int rd_data(struct jdec *d, struct jr *r) {
  * the three strings came. */
 static int rd_metric(struct jdec *d, struct jr *r) {
   static const struct jfield t[] = {
-      {"name", "name"},
-      {"description", "description"},
-      {"unit", "unit"},
-      {"gauge", "gauge"},
-      {"sum", "sum"},
-      {"histogram", "histogram"},
-      {"exponentialHistogram", "exponential_histogram"},
-      {"summary", "summary"}};
+      JF("name", "name"),
+      JF("description", "description"),
+      JF("unit", "unit"),
+      JF("gauge", "gauge"),
+      JF("sum", "sum"),
+      JF("histogram", "histogram"),
+      JF("exponentialHistogram", "exponential_histogram"),
+      JF("summary", "summary")};
   static const enum core_otlp_kind kinds[] = {
       CORE_OTLP_GAUGE, CORE_OTLP_SUM, CORE_OTLP_HISTOGRAM,
       CORE_OTLP_EXP_HISTOGRAM, CORE_OTLP_SUMMARY};
@@ -468,11 +470,9 @@ int core_otlp_json_metrics_decode(const void *buf, size_t len,
                                   struct core_otlp_jscratch *js,
                                   const struct core_otlp_sink *sink,
                                   const char **why) {
-  static const struct jsig sig = {
-      {"resourceMetrics", "resource_metrics"},
-      {"scopeMetrics", "scope_metrics"},
-      {"metrics", "metrics"},
-      rd_metric};
+  static const struct jsig sig = {JF("resourceMetrics", "resource_metrics"),
+                                  JF("scopeMetrics", "scope_metrics"),
+                                  JF("metrics", "metrics"), rd_metric};
   return decode(buf, len, s, js, sink, why, &sig);
 }
 
@@ -514,8 +514,7 @@ static int log_field(struct jdec *d, struct jr *r, unsigned id,
   case 7:
     return jr_u32(r, &l->flags);
   case 8:
-    return jr_id(r, &l->trace_id, TRACE_ID_BYTES,
-                 "trace_id not 32 hex digits");
+    return jr_id(r, &l->trace_id, TRACE_ID_BYTES, "trace_id not 32 hex digits");
   case 9:
     return jr_id(r, &l->span_id, SPAN_ID_BYTES, "span_id not 16 hex digits");
   }
@@ -524,16 +523,16 @@ static int log_field(struct jdec *d, struct jr *r, unsigned id,
 
 static int rd_log(struct jdec *d, struct jr *r) {
   static const struct jfield t[] = {
-      {"timeUnixNano", "time_unix_nano"},
-      {"observedTimeUnixNano", "observed_time_unix_nano"},
-      {"severityNumber", "severity_number"},
-      {"severityText", "severity_text"},
-      {"body", "body"},
-      {"attributes", "attributes"},
-      {"flags", "flags"},
-      {"traceId", "trace_id"},
-      {"spanId", "span_id"},
-      {"eventName", "event_name"}};
+      JF("timeUnixNano", "time_unix_nano"),
+      JF("observedTimeUnixNano", "observed_time_unix_nano"),
+      JF("severityNumber", "severity_number"),
+      JF("severityText", "severity_text"),
+      JF("body", "body"),
+      JF("attributes", "attributes"),
+      JF("flags", "flags"),
+      JF("traceId", "trace_id"),
+      JF("spanId", "span_id"),
+      JF("eventName", "event_name")};
   struct core_otlp_log l;
   uint32_t n = 0, seen = 0, nattr = 0;
   unsigned id;
@@ -557,10 +556,9 @@ int core_otlp_json_logs_decode(const void *buf, size_t len,
                                struct core_otlp_jscratch *js,
                                const struct core_otlp_sink *sink,
                                const char **why) {
-  static const struct jsig sig = {{"resourceLogs", "resource_logs"},
-                                  {"scopeLogs", "scope_logs"},
-                                  {"logRecords", "log_records"},
-                                  rd_log};
+  static const struct jsig sig = {JF("resourceLogs", "resource_logs"),
+                                  JF("scopeLogs", "scope_logs"),
+                                  JF("logRecords", "log_records"), rd_log};
   return decode(buf, len, s, js, sink, why, &sig);
 }
 
@@ -576,7 +574,8 @@ static const struct jenum status_code = {status_names, 3};
 
 /* Span.Status: 1 message, 2 code. */
 static int rd_status(struct jr *r, struct core_otlp_span *s) {
-  static const struct jfield t[] = {{"message", "message"}, {"code", "code"}};
+  static const struct jfield t[] = {JF("message", "message"),
+                                    JF("code", "code")};
   uint32_t n = 0, seen = 0;
   unsigned id;
   int rc;
@@ -602,8 +601,7 @@ static int span_field(struct jdec *d, struct jr *r, unsigned id,
                       struct children *c) {
   switch (id) {
   case 1:
-    return jr_id(r, &s->trace_id, TRACE_ID_BYTES,
-                 "trace_id not 32 hex digits");
+    return jr_id(r, &s->trace_id, TRACE_ID_BYTES, "trace_id not 32 hex digits");
   case 2:
     return jr_id(r, &s->span_id, SPAN_ID_BYTES, "span_id not 16 hex digits");
   case 3:
@@ -634,9 +632,9 @@ static int span_field(struct jdec *d, struct jr *r, unsigned id,
 /* Span.Event: 1 time, 2 name, 3 attributes. */
 static int rd_event(struct jdec *d, struct jr *r,
                     const struct core_otlp_span *s) {
-  static const struct jfield t[] = {{"timeUnixNano", "time_unix_nano"},
-                                    {"name", "name"},
-                                    {"attributes", "attributes"}};
+  static const struct jfield t[] = {JF("timeUnixNano", "time_unix_nano"),
+                                    JF("name", "name"),
+                                    JF("attributes", "attributes")};
   struct core_otlp_event e;
   uint32_t n = 0, seen = 0, na = 0;
   unsigned id;
@@ -659,11 +657,10 @@ static int rd_event(struct jdec *d, struct jr *r,
  * 4 attributes, 5 flags. */
 static int rd_link(struct jdec *d, struct jr *r,
                    const struct core_otlp_span *s) {
-  static const struct jfield t[] = {{"traceId", "trace_id"},
-                                    {"spanId", "span_id"},
-                                    {"traceState", "trace_state"},
-                                    {"attributes", "attributes"},
-                                    {"flags", "flags"}};
+  static const struct jfield t[] = {
+      JF("traceId", "trace_id"), JF("spanId", "span_id"),
+      JF("traceState", "trace_state"), JF("attributes", "attributes"),
+      JF("flags", "flags")};
   struct core_otlp_link l;
   uint32_t n = 0, seen = 0, na = 0;
   unsigned id;
@@ -702,19 +699,19 @@ static int span_children(struct jdec *d, struct children *c, unsigned which,
 
 static int rd_span(struct jdec *d, struct jr *r) {
   static const struct jfield t[] = {
-      {"traceId", "trace_id"},
-      {"spanId", "span_id"},
-      {"traceState", "trace_state"},
-      {"parentSpanId", "parent_span_id"},
-      {"name", "name"},
-      {"kind", "kind"},
-      {"startTimeUnixNano", "start_time_unix_nano"},
-      {"endTimeUnixNano", "end_time_unix_nano"},
-      {"attributes", "attributes"},
-      {"events", "events"},
-      {"links", "links"},
-      {"status", "status"},
-      {"flags", "flags"}};
+      JF("traceId", "trace_id"),
+      JF("spanId", "span_id"),
+      JF("traceState", "trace_state"),
+      JF("parentSpanId", "parent_span_id"),
+      JF("name", "name"),
+      JF("kind", "kind"),
+      JF("startTimeUnixNano", "start_time_unix_nano"),
+      JF("endTimeUnixNano", "end_time_unix_nano"),
+      JF("attributes", "attributes"),
+      JF("events", "events"),
+      JF("links", "links"),
+      JF("status", "status"),
+      JF("flags", "flags")};
   struct core_otlp_span s;
   struct children c = {.n = 0};
   uint32_t n = 0, seen = 0, nattr = 0;
@@ -743,9 +740,8 @@ int core_otlp_json_traces_decode(const void *buf, size_t len,
                                  struct core_otlp_jscratch *js,
                                  const struct core_otlp_sink *sink,
                                  const char **why) {
-  static const struct jsig sig = {{"resourceSpans", "resource_spans"},
-                                  {"scopeSpans", "scope_spans"},
-                                  {"spans", "spans"},
-                                  rd_span};
+  static const struct jsig sig = {JF("resourceSpans", "resource_spans"),
+                                  JF("scopeSpans", "scope_spans"),
+                                  JF("spans", "spans"), rd_span};
   return decode(buf, len, s, js, sink, why, &sig);
 }

@@ -22,12 +22,12 @@
 #include "core/parse/otlp_json.h"
 #include "core/parse/pb.h"
 
-#define CHECK(cond)                                                        \
-  do {                                                                     \
-    if (!(cond)) {                                                         \
-      fprintf(stderr, "fuzz_otlp_json: %s (line %d)\n", #cond, __LINE__);  \
-      abort();                                                             \
-    }                                                                      \
+#define CHECK(cond)                                                            \
+  do {                                                                         \
+    if (!(cond)) {                                                             \
+      fprintf(stderr, "fuzz_otlp_json: %s (line %d)\n", #cond, __LINE__);      \
+      abort();                                                                 \
+    }                                                                          \
   } while (0)
 
 #define INPUT_BYTES_MAX (1 << 20)
@@ -146,9 +146,11 @@ static int on_link(void *ctx, const struct core_otlp_span *s,
   return 0;
 }
 
-static const struct core_otlp_sink sink = {
-    .point = on_point, .log = on_log, .span = on_span,
-    .event = on_event, .link = on_link};
+static const struct core_otlp_sink sink = {.point = on_point,
+                                           .log = on_log,
+                                           .span = on_span,
+                                           .event = on_event,
+                                           .link = on_link};
 
 typedef int (*decode_fn)(const void *, size_t, struct core_otlp_scratch *,
                          struct core_otlp_jscratch *,

@@ -245,8 +245,8 @@ static void rec_point_kind(struct rec *r, const struct core_otlp_point *p) {
   rec_u64s(r, p->bucket_counts, p->bucket_n);
   rec_put(r, " bounds=");
   rec_dbls(r, p->bounds, p->bounds_n);
-  rec_put(r, " scale=%d zero=%" PRIu64 " pos=%d", (int)p->scale,
-          p->zero_count, (int)p->positive.offset);
+  rec_put(r, " scale=%d zero=%" PRIu64 " pos=%d", (int)p->scale, p->zero_count,
+          (int)p->positive.offset);
   rec_u64s(r, p->positive.counts, p->positive.n);
   rec_put(r, " neg=%d", (int)p->negative.offset);
   rec_u64s(r, p->negative.counts, p->negative.n);
@@ -266,8 +266,9 @@ static int rec_point(void *ctx, const struct core_otlp_point *p) {
   rec_str(r, p->description);
   rec_put(r, " unit=");
   rec_str(r, p->unit);
-  rec_put(r, " kind=%d temp=%u mono=%d start=%" PRIu64 " time=%" PRIu64
-             " flags=%u attrs=",
+  rec_put(r,
+          " kind=%d temp=%u mono=%d start=%" PRIu64 " time=%" PRIu64
+          " flags=%u attrs=",
           (int)p->kind, p->temporality, (int)p->monotonic, p->start_ns,
           p->time_ns, p->flags);
   rec_attrs(r, p->attrs);
@@ -281,8 +282,9 @@ static int rec_log(void *ctx, const struct core_otlp_log *l) {
   r->items++;
   rec_put(r, "L");
   rec_origin(r, l->origin);
-  rec_put(r, " time=%" PRIu64 " observed=%" PRIu64 " sev=%u sevtext=",
-          l->time_ns, l->observed_ns, l->severity_number);
+  rec_put(r,
+          " time=%" PRIu64 " observed=%" PRIu64 " sev=%u sevtext=", l->time_ns,
+          l->observed_ns, l->severity_number);
   rec_str(r, l->severity_text);
   rec_put(r, " body=");
   rec_value(r, &l->body);
@@ -355,9 +357,12 @@ static int rec_link(void *ctx, const struct core_otlp_span *s,
 
 /* The recording sink writing into r. */
 static inline struct core_otlp_sink rec_sink(struct rec *r) {
-  struct core_otlp_sink s = {.point = rec_point, .log = rec_log,
-                             .span = rec_span, .event = rec_event,
-                             .link = rec_link, .ctx = r};
+  struct core_otlp_sink s = {.point = rec_point,
+                             .log = rec_log,
+                             .span = rec_span,
+                             .event = rec_event,
+                             .link = rec_link,
+                             .ctx = r};
   return s;
 }
 

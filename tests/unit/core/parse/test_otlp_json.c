@@ -135,10 +135,12 @@ static char req_buf[1 << 16];
 /* A request of one resource and one scope around items (a JSON array's
  * content) of the signal: 'm' metrics, 'l' logs, 't' traces. */
 static const char *req(char sig, const char *items) {
-  const char *a = sig == 'm' ? "resourceMetrics" : sig == 'l' ? "resourceLogs"
-                                                              : "resourceSpans";
-  const char *b = sig == 'm' ? "scopeMetrics" : sig == 'l' ? "scopeLogs"
-                                                           : "scopeSpans";
+  const char *a = sig == 'm'   ? "resourceMetrics"
+                  : sig == 'l' ? "resourceLogs"
+                               : "resourceSpans";
+  const char *b = sig == 'm'   ? "scopeMetrics"
+                  : sig == 'l' ? "scopeLogs"
+                               : "scopeSpans";
   const char *c = sig == 'm' ? "metrics" : sig == 'l' ? "logRecords" : "spans";
   int k = snprintf(req_buf, sizeof req_buf,
                    "{\"%s\":[{\"resource\":{\"attributes\":[{\"key\":\"service."
@@ -151,7 +153,7 @@ static const char *req(char sig, const char *items) {
 }
 
 static jdecode_fn sig_fn(char sig) {
-  return sig == 'm' ? core_otlp_json_metrics_decode
+  return sig == 'm'   ? core_otlp_json_metrics_decode
          : sig == 'l' ? core_otlp_json_logs_decode
                       : core_otlp_json_traces_decode;
 }
@@ -168,8 +170,8 @@ static void same(char sig, const char *a, const char *b, const char *want) {
   cr_assert(!want || strstr(ra.b, want), "want %s in\n%s", want, ra.b);
 }
 
-#define GAUGE(pt)                                                          \
-  "{\"name\":\"g\",\"description\":\"\",\"unit\":\"\",\"gauge\":{"        \
+#define GAUGE(pt)                                                              \
+  "{\"name\":\"g\",\"description\":\"\",\"unit\":\"\",\"gauge\":{"             \
   "\"dataPoints\":[" pt "]}}"
 
 Test(otlp_json, strings_and_escapes) {
@@ -182,8 +184,9 @@ Test(otlp_json, strings_and_escapes) {
        "body=1:\"a\\x22\\x5c/\\x08\\x0c\\x0a\\x0d\\x09A\\xc3\\xa9\\xe2\\x82"
        "\\xac\\xf0\\x9f\\x98\\x80\\x00z\"");
   /* an escaped key still names its field */
-  same('l', "{\"\\u0073everityText\":\"W\",\"body\":{\"string\\u0056alue\":"
-            "\"x\"}}",
+  same('l',
+       "{\"\\u0073everityText\":\"W\",\"body\":{\"string\\u0056alue\":"
+       "\"x\"}}",
        "{\"severityText\":\"W\",\"body\":{\"stringValue\":\"x\"}}",
        "sevtext=\"W\"");
 }
@@ -231,7 +234,8 @@ Test(otlp_json, doubles) {
        "00000,0x4059000000000000,0x4004000000000000,0x8000000000000000,0x00"
        "00000000000001,]");
   cr_assert_eq(jrun_s(core_otlp_json_metrics_decode,
-                      req('m', GAUGE("{\"asDouble\":\"NaN\"}")), &ra), 0);
+                      req('m', GAUGE("{\"asDouble\":\"NaN\"}")), &ra),
+               0);
   cr_assert(strstr(ra.b, "d=0x7ff8000000000000"), "%s", ra.b);
 }
 
@@ -280,8 +284,8 @@ Test(otlp_json, nulls_unknown_order) {
 /* A log whose body is {"kvlistValue": ...} from JSON against the same
  * value built as protobuf: the raw bytes handed out must be equal. */
 Test(otlp_json, nested_kvlist_body) {
-  static struct wr leaf, arr, kv1, kv2, kvl, any, lr, sc, scope, rs, res,
-      top, x, y;
+  static struct wr leaf, arr, kv1, kv2, kvl, any, lr, sc, scope, rs, res, top,
+      x, y;
   memset(&leaf, 0, sizeof leaf);
   /* ArrayValue [ "a", 7, 1.5, true, bytes "hi", {} ] */
   struct wr e[6];
@@ -369,26 +373,25 @@ Test(otlp_json, callback_stops) {
   const char *r = req('t', "{\"traceId\":\"0af7651916cd43dd8448eb211c80319c\","
                            "\"spanId\":\"53995c3f42cd8ad8\"}");
   core_otlp_json_scratch_init(&js, arena, sizeof arena);
-  cr_assert_eq(core_otlp_json_traces_decode(r, strlen(r), &scratch, &js,
-                                            &sink, &why),
-               42);
-  cr_assert_eq(core_otlp_json_traces_decode(r, strlen(r), &scratch, &js,
-                                            NULL, &why),
-               0);
+  cr_assert_eq(
+      core_otlp_json_traces_decode(r, strlen(r), &scratch, &js, &sink, &why),
+      42);
+  cr_assert_eq(
+      core_otlp_json_traces_decode(r, strlen(r), &scratch, &js, NULL, &why), 0);
   cr_assert_null(why);
 }
 
 /* ---- hostile ---------------------------------------------------------- */
 
 struct bad {
-  char sig;     /* 'm', 'l', 't'; upper case: the text is the whole body */
+  char sig; /* 'm', 'l', 't'; upper case: the text is the whole body */
   const char *text;
   int rc;
   const char *why;
 };
 
-#define SPAN_IDS                                                           \
-  "\"traceId\":\"0af7651916cd43dd8448eb211c80319c\",\"spanId\":"            \
+#define SPAN_IDS                                                               \
+  "\"traceId\":\"0af7651916cd43dd8448eb211c80319c\",\"spanId\":"               \
   "\"53995c3f42cd8ad8\""
 
 static const struct bad bads[] = {
@@ -462,15 +465,15 @@ static const struct bad bads[] = {
     {'l', "{\"attributes\":[{\"key\":\"a\",\"key\":\"b\"}]}", -EBADMSG,
      "duplicate field"},
     {'l', "{\"flags\":1,\"flags\":1}", -EBADMSG, "duplicate field"},
-    {'l', "{\"traceId\":\"\",\"trace_id\":\"\"}", -EBADMSG,
-     "duplicate field"},
+    {'l', "{\"traceId\":\"\",\"trace_id\":\"\"}", -EBADMSG, "duplicate field"},
     /* ids */
     {'l', "{\"traceId\":\"0af7651916cd43dd8448eb211c80319\"}", -EBADMSG,
      "trace_id not 32 hex digits"},
     {'l', "{\"spanId\":\"53995c3f42cd8ad8aa\"}", -EBADMSG,
      "span_id not 16 hex digits"},
     {'l', "{\"spanId\":\"53995c3f42cd8adg\"}", -EBADMSG, "bad hex in id"},
-    {'l', "{\"spanId\":\"U5ZcP0LNitg=\"}", -EBADMSG, "span_id not 16 hex digits"},
+    {'l', "{\"spanId\":\"U5ZcP0LNitg=\"}", -EBADMSG,
+     "span_id not 16 hex digits"},
     {'l', "{\"spanId\":\"53995c3f42cd8a\\u0064\"}", -EBADMSG, "bad hex in id"},
     {'t', "{\"traceId\":\"0af7651916cd43dd8448eb211c80319c\"}", -EBADMSG,
      "span without trace_id or span_id"},
@@ -489,10 +492,14 @@ static const struct bad bads[] = {
     {'m', GAUGE("{\"asInt\":1,\"asDouble\":1}"), -EBADMSG,
      "NumberDataPoint with more than one value"},
     {'m', GAUGE("{\"asInt\":1.0}"), -EBADMSG, "expected an integer"},
-    {'m', "{\"name\":\"h\",\"histogram\":{\"dataPoints\":[{\"bucketCounts\":"
-          "[1,-1]}]}}", -EBADMSG, "integer out of range"},
-    {'m', "{\"name\":\"h\",\"exponentialHistogram\":{\"dataPoints\":[{"
-          "\"scale\":2147483648}]}}", -EBADMSG, "integer out of range"},
+    {'m',
+     "{\"name\":\"h\",\"histogram\":{\"dataPoints\":[{\"bucketCounts\":"
+     "[1,-1]}]}}",
+     -EBADMSG, "integer out of range"},
+    {'m',
+     "{\"name\":\"h\",\"exponentialHistogram\":{\"dataPoints\":[{"
+     "\"scale\":2147483648}]}}",
+     -EBADMSG, "integer out of range"},
     {'m', "{\"name\":\"h\",\"sum\":{\"isMonotonic\":\"true\"}}", -EBADMSG,
      "expected true or false"},
 };
@@ -536,17 +543,18 @@ Test(otlp_json, bounds) {
   expect('l', req('l', a), -E2BIG, "too many attributes");
   free(a);
   a = repeat("{\"name\":\"h\",\"histogram\":{\"dataPoints\":[{"
-             "\"bucketCounts\":[", "1", CORE_OTLP_BUCKETS_MAX + 1, "]}]}}");
+             "\"bucketCounts\":[",
+             "1", CORE_OTLP_BUCKETS_MAX + 1, "]}]}}");
   expect('m', req('m', a), -E2BIG, "too many buckets");
   free(a);
   a = repeat("{\"name\":\"h\",\"histogram\":{\"dataPoints\":[{"
-             "\"explicitBounds\":[", "1.5", CORE_OTLP_BUCKETS_MAX + 1,
-             "]}]}}");
+             "\"explicitBounds\":[",
+             "1.5", CORE_OTLP_BUCKETS_MAX + 1, "]}]}}");
   expect('m', req('m', a), -E2BIG, "too many buckets");
   free(a);
   a = repeat("{\"name\":\"s\",\"summary\":{\"dataPoints\":[{"
-             "\"quantileValues\":[", "{}", CORE_OTLP_BUCKETS_MAX + 1,
-             "]}]}}");
+             "\"quantileValues\":[",
+             "{}", CORE_OTLP_BUCKETS_MAX + 1, "]}]}}");
   expect('m', req('m', a), -E2BIG, "too many quantiles");
   free(a);
   a = repeat("{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[", "{}",
@@ -555,8 +563,9 @@ Test(otlp_json, bounds) {
   struct core_otlp_jscratch js;
   void *arena = malloc(cap);
   core_otlp_json_scratch_init(&js, arena, cap);
-  cr_assert_eq(core_otlp_json_logs_decode(a, strlen(a), &scratch, &js, NULL,
-                                          &why), -E2BIG);
+  cr_assert_eq(
+      core_otlp_json_logs_decode(a, strlen(a), &scratch, &js, NULL, &why),
+      -E2BIG);
   cr_assert_str_eq(why, "too many items in request");
   free(arena);
   free(a);
@@ -594,8 +603,8 @@ Test(otlp_json, depth) {
              "\"value\":%s}]}]}",
              (d = deep_any(CORE_OTLP_ANY_DEPTH_MAX, kv)));
     free(d);
-    cr_assert_eq(jrun_s(core_otlp_json_traces_decode, req('t', item), &ra),
-                 0, "%s", why);
+    cr_assert_eq(jrun_s(core_otlp_json_traces_decode, req('t', item), &ra), 0,
+                 "%s", why);
     snprintf(item, sizeof item, "{\"body\":%s}",
              (d = deep_any(CORE_OTLP_ANY_DEPTH_MAX + 1, kv)));
     free(d);
@@ -621,8 +630,8 @@ Test(otlp_json, arena_full) {
   const char *r = req('l', "{\"traceId\":\"0af7651916cd43dd8448eb211c80319c\","
                            "\"spanId\":\"53995c3f42cd8ad8\"}");
   core_otlp_json_scratch_init(&js, arena, sizeof arena);
-  cr_assert_eq(core_otlp_json_logs_decode(r, strlen(r), &scratch, &js, NULL,
-                                          &why),
-               -E2BIG);
+  cr_assert_eq(
+      core_otlp_json_logs_decode(r, strlen(r), &scratch, &js, NULL, &why),
+      -E2BIG);
   cr_assert_str_eq(why, "JSON scratch full");
 }

@@ -177,8 +177,9 @@ static void pt_hist(struct core_otlp_point *pt,
   pt->bounds_n = (uint32_t)p->n_explicit_bounds;
 }
 
-static void cv_ebuckets(struct core_otlp_ebuckets *e,
-                        const T(Metrics__V1__ExponentialHistogramDataPoint__Buckets) * b) {
+static void
+cv_ebuckets(struct core_otlp_ebuckets *e,
+            const T(Metrics__V1__ExponentialHistogramDataPoint__Buckets) * b) {
   if (!b)
     return;
   e->offset = b->offset;
@@ -277,7 +278,8 @@ static void pc_metric(const T(Metrics__V1__Metric) * m,
   }
 }
 
-static void pc_metrics(const T(Collector__Metrics__V1__ExportMetricsServiceRequest) * q) {
+static void
+pc_metrics(const T(Collector__Metrics__V1__ExportMetricsServiceRequest) * q) {
   struct core_otlp_origin g;
   for (size_t i = 0; i < q->n_resource_metrics; i++) {
     const T(Metrics__V1__ResourceMetrics) *rm = q->resource_metrics[i];
@@ -290,7 +292,8 @@ static void pc_metrics(const T(Collector__Metrics__V1__ExportMetricsServiceReque
   }
 }
 
-static void pc_logs(const T(Collector__Logs__V1__ExportLogsServiceRequest) * q) {
+static void pc_logs(const T(Collector__Logs__V1__ExportLogsServiceRequest) *
+                    q) {
   struct core_otlp_origin g;
   for (size_t i = 0; i < q->n_resource_logs; i++) {
     const T(Logs__V1__ResourceLogs) *rl = q->resource_logs[i];
@@ -352,7 +355,8 @@ static void pc_span(const T(Trace__V1__Span) * sp,
   }
 }
 
-static void pc_traces(const T(Collector__Trace__V1__ExportTraceServiceRequest) * q) {
+static void pc_traces(const T(Collector__Trace__V1__ExportTraceServiceRequest) *
+                      q) {
   struct core_otlp_origin g;
   for (size_t i = 0; i < q->n_resource_spans; i++) {
     const T(Trace__V1__ResourceSpans) *rs = q->resource_spans[i];
@@ -373,7 +377,9 @@ struct signal {
   void (*render)(const ProtobufCMessage *m);
 };
 
-static void r_metrics(const ProtobufCMessage *m) { pc_metrics((const void *)m); }
+static void r_metrics(const ProtobufCMessage *m) {
+  pc_metrics((const void *)m);
+}
 static void r_logs(const ProtobufCMessage *m) { pc_logs((const void *)m); }
 static void r_traces(const ProtobufCMessage *m) { pc_traces((const void *)m); }
 
@@ -382,8 +388,7 @@ static const struct signal sigs[3] = {
      &F(collector__metrics__v1__export_metrics_service_request__descriptor),
      r_metrics},
     {"logs", core_otlp_logs_decode,
-     &F(collector__logs__v1__export_logs_service_request__descriptor),
-     r_logs},
+     &F(collector__logs__v1__export_logs_service_request__descriptor), r_logs},
     {"traces", core_otlp_traces_decode,
      &F(collector__trace__v1__export_trace_service_request__descriptor),
      r_traces},
@@ -435,8 +440,7 @@ static int run_ours(const struct signal *sg, const uint8_t *buf, size_t len) {
 }
 
 /* protobuf-c's decode of buf into rec theirs: 0, or -1 if it refused. */
-static int run_theirs(const struct signal *sg, const uint8_t *buf,
-                      size_t len) {
+static int run_theirs(const struct signal *sg, const uint8_t *buf, size_t len) {
   rec_reset(&theirs);
   ProtobufCMessage *m = protobuf_c_message_unpack(sg->desc, NULL, len, buf);
   if (!m)
@@ -478,16 +482,16 @@ static const struct {
     {"ExponentialHistogram", B(1) | B(2)},
     {"Summary", B(1)},
     {"NumberDataPoint", B(2) | B(3) | B(4) | B(6) | B(7) | B(8)},
-    {"HistogramDataPoint", B(2) | B(3) | B(4) | B(5) | B(6) | B(7) | B(9) |
-                               B(10) | B(11) | B(12)},
-    {"ExponentialHistogramDataPoint", B(1) | B(2) | B(3) | B(4) | B(5) |
-                                          B(6) | B(7) | B(8) | B(9) | B(10) |
-                                          B(12) | B(13)},
+    {"HistogramDataPoint",
+     B(2) | B(3) | B(4) | B(5) | B(6) | B(7) | B(9) | B(10) | B(11) | B(12)},
+    {"ExponentialHistogramDataPoint", B(1) | B(2) | B(3) | B(4) | B(5) | B(6) |
+                                          B(7) | B(8) | B(9) | B(10) | B(12) |
+                                          B(13)},
     {"Buckets", B(1) | B(2)},
     {"SummaryDataPoint", B(2) | B(3) | B(4) | B(5) | B(6) | B(7) | B(8)},
     {"ValueAtQuantile", B(1) | B(2)},
-    {"LogRecord", B(1) | B(2) | B(3) | B(5) | B(6) | B(8) | B(9) | B(10) |
-                      B(11) | B(12)},
+    {"LogRecord",
+     B(1) | B(2) | B(3) | B(5) | B(6) | B(8) | B(9) | B(10) | B(11) | B(12)},
     {"Span", B(1) | B(2) | B(3) | B(4) | B(5) | B(6) | B(7) | B(8) | B(9) |
                  B(11) | B(13) | B(15) | B(16)},
     {"Event", B(1) | B(2) | B(3)},
@@ -510,8 +514,8 @@ static int reads(const ProtobufCMessageDescriptor *d, uint32_t f) {
  */
 static int group_of(const ProtobufCMessageDescriptor *d, uint32_t f) {
   const char *m = d->short_name;
-  if (!strcmp(m, "Metric") && (f == 5 || f == 7 || f == 9 || f == 10 ||
-                               f == 11))
+  if (!strcmp(m, "Metric") &&
+      (f == 5 || f == 7 || f == 9 || f == 10 || f == 11))
     return -1;
   if (!strcmp(m, "AnyValue") && f >= 1 && f <= 7)
     return 2;
@@ -670,11 +674,13 @@ static int scrub(const ProtobufCMessageDescriptor *d, const uint8_t *p,
  * protobuf's C++, keeps it as an unknown field), and a varint with bits
  * past 64 (protobuf-c drops them). */
 static int allowed(int rc, const char *reason) {
-  static const char *const ok[] = {
-      "wrong wire type", "varint over 64 bits", "trace_id not 16 bytes",
-      "span_id not 8 bytes",
-      "parent_span_id not 8 bytes", "span without trace_id or span_id",
-      "link without trace_id or span_id"};
+  static const char *const ok[] = {"wrong wire type",
+                                   "varint over 64 bits",
+                                   "trace_id not 16 bytes",
+                                   "span_id not 8 bytes",
+                                   "parent_span_id not 8 bytes",
+                                   "span without trace_id or span_id",
+                                   "link without trace_id or span_id"};
   if (rc == -E2BIG)
     return 1;
   for (size_t i = 0; reason && i < sizeof ok / sizeof ok[0]; i++)
@@ -713,8 +719,8 @@ static int check(const struct signal *sg, const uint8_t *buf, size_t len) {
   size_t sn = 0;
   cr_assert(s);
   nul_string = 0;
-  int ok_theirs = scrub(sg->desc, buf, len, s, &sn) == 0 &&
-                  run_theirs(sg, s, sn) == 0;
+  int ok_theirs =
+      scrub(sg->desc, buf, len, s, &sn) == 0 && run_theirs(sg, s, sn) == 0;
   free(s);
   int rc = run_ours(sg, buf, len);
   if ((ok_theirs && rc && !allowed(rc, why)) || (!rc && !ok_theirs) ||
@@ -753,8 +759,7 @@ static uint8_t *slurp(const char *name, size_t *len) {
 
 /* (a) the JS SDK fixtures, decoded by both */
 Test(otlp_oracle, fixtures) {
-  static const char *const stems[] = {"metrics.bin", "logs.bin",
-                                      "traces.bin"};
+  static const char *const stems[] = {"metrics.bin", "logs.bin", "traces.bin"};
   for (int i = 0; i < 3; i++) {
     size_t len;
     uint8_t *b = slurp(stems[i], &len);
@@ -777,16 +782,16 @@ static uint64_t rnd(void) {
 
 static uint32_t rn(uint32_t n) { return (uint32_t)(rnd() % n); }
 
-#define NEW(type, init)                                                    \
-  ({                                                                       \
-    type *p_ = palloc(sizeof(type));                                       \
-    init(p_);                                                              \
-    p_;                                                                    \
+#define NEW(type, init)                                                        \
+  ({                                                                           \
+    type *p_ = palloc(sizeof(type));                                           \
+    init(p_);                                                                  \
+    p_;                                                                        \
   })
 
 static char *gstr(void) {
-  static const char *const parts[] = {"a", "Z", "0", " ", "-", ".", "/",
-                                      "\xc3\xa9", "\xe2\x82\xac", "_"};
+  static const char *const parts[] = {
+      "a", "Z", "0", " ", "-", ".", "/", "\xc3\xa9", "\xe2\x82\xac", "_"};
   uint32_t n = rn(4) ? rn(6) : rn(40);
   char *s = palloc(4 * n + 1);
   for (uint32_t i = 0; i < n; i++)
@@ -845,8 +850,8 @@ static T(Common__V1__AnyValue) * gany(unsigned level) {
     break;
   }
   case 6: {
-    T(Common__V1__KeyValueList) *v = NEW(T(Common__V1__KeyValueList),
-                                         F(common__v1__key_value_list__init));
+    T(Common__V1__KeyValueList) *v =
+        NEW(T(Common__V1__KeyValueList), F(common__v1__key_value_list__init));
     v->values = gattrs(&v->n_values, level + 1);
     a->kvlist_value = v;
     break;
@@ -890,9 +895,7 @@ static T(Common__V1__InstrumentationScope) * gscope(void) {
 }
 
 /* n in [0, 8), or now and then the bound */
-static size_t gcount(void) {
-  return rn(30) ? rn(8) : CORE_OTLP_BUCKETS_MAX;
-}
+static size_t gcount(void) { return rn(30) ? rn(8) : CORE_OTLP_BUCKETS_MAX; }
 
 static uint64_t *gu64s(size_t n) {
   uint64_t *v = palloc(8 * (n + 1));
@@ -901,13 +904,13 @@ static uint64_t *gu64s(size_t n) {
   return v;
 }
 
-#define PTS(type, fn)                                                      \
-  ({                                                                       \
-    *n = 1 + rn(3);                                                        \
-    type **v_ = palloc(sizeof *v_ * (*n + 1));                             \
-    for (size_t i_ = 0; i_ < *n; i_++)                                     \
-      v_[i_] = fn();                                                       \
-    v_;                                                                    \
+#define PTS(type, fn)                                                          \
+  ({                                                                           \
+    *n = 1 + rn(3);                                                            \
+    type **v_ = palloc(sizeof *v_ * (*n + 1));                                 \
+    for (size_t i_ = 0; i_ < *n; i_++)                                         \
+      v_[i_] = fn();                                                           \
+    v_;                                                                        \
   })
 
 static T(Metrics__V1__NumberDataPoint) * gnum(void) {
@@ -918,7 +921,8 @@ static T(Metrics__V1__NumberDataPoint) * gnum(void) {
   p->time_unix_nano = gu64();
   p->flags = (uint32_t)rnd();
   uint32_t c = rn(3);
-  p->value_case = (T(Metrics__V1__NumberDataPoint__ValueCase))(c ? 2 + 2 * c : 0);
+  p->value_case =
+      (T(Metrics__V1__NumberDataPoint__ValueCase))(c ? 2 + 2 * c : 0);
   if (c == 1)
     p->as_double = gdbl();
   else if (c == 2)
@@ -1033,13 +1037,11 @@ static T(Metrics__V1__Metric) * gmetric(void) {
         NEW(T(Metrics__V1__Histogram), F(metrics__v1__histogram__init));
     m->histogram->aggregation_temporality = rn(3);
     n = &m->histogram->n_data_points;
-    m->histogram->data_points =
-        PTS(T(Metrics__V1__HistogramDataPoint), ghist);
+    m->histogram->data_points = PTS(T(Metrics__V1__HistogramDataPoint), ghist);
     break;
   case 10:
-    m->exponential_histogram =
-        NEW(T(Metrics__V1__ExponentialHistogram),
-            F(metrics__v1__exponential_histogram__init));
+    m->exponential_histogram = NEW(T(Metrics__V1__ExponentialHistogram),
+                                   F(metrics__v1__exponential_histogram__init));
     m->exponential_histogram->aggregation_temporality = rn(3);
     n = &m->exponential_histogram->n_data_points;
     m->exponential_histogram->data_points =
@@ -1055,12 +1057,12 @@ static T(Metrics__V1__Metric) * gmetric(void) {
 }
 
 /* A list of 1..k of what fn makes, into *v / *n. */
-#define LIST(v, n, k, fn)                                                  \
-  do {                                                                     \
-    (n) = 1 + rn(k);                                                       \
-    (v) = palloc(sizeof *(v) * ((n) + 1));                                 \
-    for (size_t i_ = 0; i_ < (n); i_++)                                    \
-      (v)[i_] = fn();                                                      \
+#define LIST(v, n, k, fn)                                                      \
+  do {                                                                         \
+    (n) = 1 + rn(k);                                                           \
+    (v) = palloc(sizeof *(v) * ((n) + 1));                                     \
+    for (size_t i_ = 0; i_ < (n); i_++)                                        \
+      (v)[i_] = fn();                                                          \
   } while (0)
 
 static T(Metrics__V1__ScopeMetrics) * gsm(void) {
@@ -1269,8 +1271,7 @@ static void jw_dbl(struct jw *w, double d) {
     jw_put(w, rn(4) ? "%.17g" : "\"%.17g\"", d);
 }
 
-static void jw_enum(struct jw *w, int32_t v, const char *const *names,
-                    int n) {
+static void jw_enum(struct jw *w, int32_t v, const char *const *names, int n) {
   if (v >= 0 && v < n && names[v] && rn(2))
     jw_put(w, "\"%s\"", names[v]);
   else
@@ -1385,8 +1386,7 @@ static void jw_sep(struct jw *w, int *first) {
   *first = 0;
 }
 
-#define MEMBER(camel, proto)                                               \
-  (jw_sep(w, &first), jw_key(w, camel, proto))
+#define MEMBER(camel, proto) (jw_sep(w, &first), jw_key(w, camel, proto))
 
 static void jw_resource_scope(struct jw *w, int *firstp,
                               const T(Resource__V1__Resource) * res,
@@ -1441,8 +1441,9 @@ static void jw_opt(struct jw *w, int *firstp, const char *name, int has,
   *firstp = first;
 }
 
-static void jw_ebuckets(struct jw *w,
-                        const T(Metrics__V1__ExponentialHistogramDataPoint__Buckets) * b) {
+static void
+jw_ebuckets(struct jw *w,
+            const T(Metrics__V1__ExponentialHistogramDataPoint__Buckets) * b) {
   jw_put(w, "{\"offset\":%d,\"bucketCounts\":", b->offset);
   jw_u64s(w, b->bucket_counts, b->n_bucket_counts);
   jw_put(w, "}");
@@ -1551,11 +1552,15 @@ static void jw_metric(struct jw *w, const T(Metrics__V1__Metric) * m) {
     }
     if (!k)
       continue;
-    const char *kn = k == 5 ? "gauge" : k == 7 ? "sum" : k == 9 ? "histogram"
-                     : k == 10 ? "exponentialHistogram" : "summary";
+    const char *kn = k == 5    ? "gauge"
+                     : k == 7  ? "sum"
+                     : k == 9  ? "histogram"
+                     : k == 10 ? "exponentialHistogram"
+                               : "summary";
     MEMBER(kn, k == 10 ? "exponential_histogram" : kn);
-    size_t n = k == 5 ? m->gauge->n_data_points : k == 7 ? m->sum->n_data_points
-               : k == 9 ? m->histogram->n_data_points
+    size_t n = k == 5    ? m->gauge->n_data_points
+               : k == 7  ? m->sum->n_data_points
+               : k == 9  ? m->histogram->n_data_points
                : k == 10 ? m->exponential_histogram->n_data_points
                          : m->summary->n_data_points;
     int32_t temp =
@@ -1574,11 +1579,13 @@ static void jw_metric(struct jw *w, const T(Metrics__V1__Metric) * m) {
     jw_put(w, "\"dataPoints\":[");
     for (size_t i = 0; i < n; i++) {
       jw_put(w, i ? "," : "");
-      jw_point(w, k, k == 5 ? (const void *)m->gauge->data_points[i]
-                     : k == 7 ? (const void *)m->sum->data_points[i]
-                     : k == 9 ? (const void *)m->histogram->data_points[i]
-                     : k == 10 ? (const void *)m->exponential_histogram->data_points[i]
-                               : (const void *)m->summary->data_points[i]);
+      jw_point(w, k,
+               k == 5   ? (const void *)m->gauge->data_points[i]
+               : k == 7 ? (const void *)m->sum->data_points[i]
+               : k == 9 ? (const void *)m->histogram->data_points[i]
+               : k == 10
+                   ? (const void *)m->exponential_histogram->data_points[i]
+                   : (const void *)m->summary->data_points[i]);
     }
     jw_put(w, "]");
     if (temp >= 0 && tlate) {
@@ -1763,8 +1770,9 @@ static void c_ss(struct jw *w, const void *c, size_t i) {
 /* The request m of signal sig (0 metrics, 1 logs, 2 traces) as JSON. */
 static void jw_request(struct jw *w, int sig, const ProtobufCMessage *m) {
   jw_put(w, rn(2) ? "{\"%s\":[" : " {\n\t\"%s\" : [ ",
-         sig == 0 ? "resourceMetrics" : sig == 1 ? "resource_logs"
-                                                 : "resourceSpans");
+         sig == 0   ? "resourceMetrics"
+         : sig == 1 ? "resource_logs"
+                    : "resourceSpans");
   if (sig == 0) {
     const T(Collector__Metrics__V1__ExportMetricsServiceRequest) *q =
         (const void *)m;
@@ -1775,13 +1783,12 @@ static void jw_request(struct jw *w, int sig, const ProtobufCMessage *m) {
                r->n_scope_metrics, c_sm, r);
     }
   } else if (sig == 1) {
-    const T(Collector__Logs__V1__ExportLogsServiceRequest) *q =
-        (const void *)m;
+    const T(Collector__Logs__V1__ExportLogsServiceRequest) *q = (const void *)m;
     for (size_t i = 0; i < q->n_resource_logs; i++) {
       const T(Logs__V1__ResourceLogs) *r = q->resource_logs[i];
       jw_put(w, i ? "," : "");
-      jw_level(w, "scopeLogs", "scope_logs", r->resource, NULL,
-               r->n_scope_logs, c_sl, r);
+      jw_level(w, "scopeLogs", "scope_logs", r->resource, NULL, r->n_scope_logs,
+               c_sl, r);
     }
   } else {
     const T(Collector__Trace__V1__ExportTraceServiceRequest) *q =
@@ -1807,8 +1814,7 @@ static void json_twin(int sig, const uint8_t *b, size_t len) {
                                    core_otlp_json_logs_decode,
                                    core_otlp_json_traces_decode};
   static struct rec jr;
-  ProtobufCMessage *m =
-      protobuf_c_message_unpack(sigs[sig].desc, NULL, len, b);
+  ProtobufCMessage *m = protobuf_c_message_unpack(sigs[sig].desc, NULL, len, b);
   struct jw w = {.b = malloc(1 << 16), .n = 0, .cap = 1 << 16};
   cr_assert(m && w.b);
   jw_request(&w, sig, m);
@@ -1883,7 +1889,8 @@ static void mutate(uint8_t *b, size_t *n, size_t cap) {
 
 Test(otlp_oracle, random_and_mutated, .timeout = 280) {
   /* OTLP_ORACLE_MESSAGES and OTLP_ORACLE_SEED run it longer or elsewhere */
-  const char *e = getenv("OTLP_ORACLE_MESSAGES"), *seed = getenv("OTLP_ORACLE_SEED");
+  const char *e = getenv("OTLP_ORACLE_MESSAGES"),
+             *seed = getenv("OTLP_ORACLE_SEED");
   const unsigned messages = e ? (unsigned)atoi(e) : 3000, mutations = 12;
   unsigned both = 0;
   rs = seed ? strtoull(seed, NULL, 0) | 1 : 0x9e3779b97f4a7c15ull;
