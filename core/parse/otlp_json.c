@@ -9,7 +9,6 @@
  */
 #include "core/parse/otlp_json_int.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <string.h>
@@ -99,13 +98,18 @@ static void pw_close(struct jr *r, size_t mark) {
 
 /* ---- strings ---------------------------------------------------------- */
 
+static int hexval(uint8_t c) {
+  return c >= '0' && c <= '9'   ? c - '0'
+         : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                : -1;
+}
+
+/* Four hex digits at p, or -1. */
 static int hex4(const uint8_t *p) {
   int v = 0;
   for (int i = 0; i < 4; i++) {
-    int c = p[i], d = c >= '0' && c <= '9'   ? c - '0'
-                      : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                      : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                             : -1;
+    int d = hexval(p[i]);
     if (d < 0)
       return -1;
     v = v << 4 | d;
@@ -145,7 +149,7 @@ static int escape_len(struct jr *r, const uint8_t *p, size_t *n) {
     return 0;
   }
   for (size_t i = 2; i < 6 && i < left; i++)
-    if (!isxdigit(p[i]))
+    if (hexval(p[i]) < 0)
       return jr_fail(r, -EBADMSG, "bad \\u escape in string");
   if (left < 6)
     return jr_fail(r, -EBADMSG, JR_TRUNC);
@@ -159,7 +163,7 @@ static int escape_len(struct jr *r, const uint8_t *p, size_t *n) {
     return 0;
   if (left < 12) { /* the body ends: inside a low surrogate's escape? */
     for (size_t i = 6; i < left; i++)
-      if (i == 6 ? p[i] != '\\' : i == 7 ? p[i] != 'u' : !isxdigit(p[i]))
+      if (i == 6 ? p[i] != '\\' : i == 7 ? p[i] != 'u' : hexval(p[i]) < 0)
         return jr_fail(r, -EBADMSG, "lone surrogate in string");
     return jr_fail(r, -EBADMSG, JR_TRUNC);
   }
@@ -646,12 +650,6 @@ int jr_end(struct jr *r) {
 
 /* ---- ids and bytes ---------------------------------------------------- */
 
-static int hexval(uint8_t c) {
-  return c >= '0' && c <= '9'   ? c - '0'
-         : c >= 'a' && c <= 'f' ? c - 'a' + 10
-         : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                : -1;
-}
 
 int jr_id(struct jr *r, const uint8_t **id, uint32_t want_bytes,
           const char *reason) {

@@ -141,6 +141,8 @@ static int decode(const void *buf, size_t len, struct core_otlp_scratch *s,
   s->items = 0;
   if (len == 0)
     return jr_fail(&r, -EBADMSG, "empty JSON body");
+  if (len > UINT32_MAX) /* lengths handed out are 32-bit */
+    return jr_fail(&r, -E2BIG, "JSON body over 4 GiB");
   JR_TRY(jr_obj(&r));
   while ((rc = jr_member(&r, &n, &sig->req, 1, &seen, &id)) > 0)
     JR_TRY(each(&d, &r, resource_x));
