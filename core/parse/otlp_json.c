@@ -405,7 +405,7 @@ static int int_text(struct jr *r, int *neg, uint64_t *mag) {
   int whole, quoted, trunc;
   static const char *bad = "expected an integer";
   JR_TRY(num_text(r, &s, &len, &whole, &quoted, bad));
-  if (quoted && num_len(s, s + len, &whole, &trunc) != len)
+  if (quoted && (!len || num_len(s, s + len, &whole, &trunc) != len))
     return jr_fail(r, -EBADMSG, bad);
   if (!whole)
     return jr_fail(r, -EBADMSG, bad);
@@ -471,7 +471,7 @@ int jr_double(struct jr *r, double *v) {
                          : (double)INFINITY;
       return 0;
     }
-    if (num_len(s, s + len, &whole, &trunc) != len)
+    if (!len || num_len(s, s + len, &whole, &trunc) != len)
       return jr_fail(r, -EBADMSG, bad);
   }
   int rc = simd_parse_double((const char *)s, len, v);
