@@ -159,7 +159,8 @@ static jdecode_fn sig_fn(char sig) {
 }
 
 /* Two spellings of the same items that must decode identically; the
- * first's record must contain want. */
+ * first's record must contain want; every truncation of the first is
+ * refused. */
 static void same(char sig, const char *a, const char *b, const char *want) {
   static char ca[1 << 16];
   snprintf(ca, sizeof ca, "%s", req(sig, a));
@@ -168,6 +169,12 @@ static void same(char sig, const char *a, const char *b, const char *want) {
   cr_assert_str_eq(ra.b, rb.b, "\n%s\nvs\n%s", a, b);
   cr_assert(ra.items == 1, "%s", ra.b);
   cr_assert(!want || strstr(ra.b, want), "want %s in\n%s", want, ra.b);
+  /* and every truncation of the first spelling is refused */
+  for (size_t k = 0, n = strlen(ca); k < n; k++) {
+    int rc = jrun(sig_fn(sig), ca, k, &rb);
+    cr_assert_eq(rc, -EBADMSG, "%s cut at %zu: %d", a, k, rc);
+    cr_assert(why && *why);
+  }
 }
 
 #define GAUGE(pt)                                                              \
