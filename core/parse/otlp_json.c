@@ -398,7 +398,48 @@ static int num_text(struct jr *r, const uint8_t **s, size_t *len, int *whole,
   return esc ? jr_fail(r, -EBADMSG, reason) : 0;
 }
 
-/* An integer: a whole number, or a string holding exactly one. */
+/*
+ * The magnitude of the checked JSON number s[0, len) with a fraction or
+ * an exponent (the protobuf JSON mapping takes "1e3" and "1.50e2" for
+ * integers when the value is whole). Returns 0, -1 if not whole, -2 if
+ * over 64 bits.
+ */
+static int whole_value(const uint8_t *s, size_t len, uint64_t *mag) {
+  const uint8_t *e = memchr(s, 'e', len), *dot = memchr(s, '.', len);
+  if (!e)
+    e = memchr(s, 'E', len);
+  const uint8_t *mend = e ? e : s + len, *first = s, *last = mend;
+  int64_t exp10 = 0; /* value = mantissa digits x 10^exp10 */
+  if (e) {           /* clamped where it is past any body's digits anyway */
+    int neg = e[1] == '-';
+    for (const uint8_t *q = e + 1 + (e[1] == '-' || e[1] == '+'); q < s + len;
+         q++)
+      exp10 =
+          exp10 > INT64_C(1000000000000000) ? exp10 : exp10 * 10 + (*q - '0');
+    exp10 = neg ? -exp10 : exp10;
+  }
+  if (dot)
+    exp10 -= (int64_t)(mend - dot - 1);
+  while (first < mend && (*first == '0' || *first == '.'))
+    first++; /* leading zeros */
+  while (last > first && (last[-1] == '0' || last[-1] == '.'))
+    if (*--last == '0')
+      exp10++; /* a trailing zero digit: one power of ten */
+  uint64_t v = 0;
+  for (const uint8_t *q = first; q < last; q++)
+    if (*q != '.' && (__builtin_mul_overflow(v, 10, &v) ||
+                      __builtin_add_overflow(v, (uint64_t)(*q - '0'), &v)))
+      return -2;
+  if (v && exp10 < 0)
+    return -1;
+  for (int64_t i = 0; v && i < exp10; i++)
+    if (__builtin_mul_overflow(v, 10, &v))
+      return -2;
+  *mag = v;
+  return 0;
+}
+
+/* An integer: a JSON number of whole value, or a string holding one. */
 static int int_text(struct jr *r, int *neg, uint64_t *mag) {
   const uint8_t *s = NULL;
   size_t len = 0;
@@ -407,16 +448,13 @@ static int int_text(struct jr *r, int *neg, uint64_t *mag) {
   JR_TRY(num_text(r, &s, &len, &whole, &quoted, bad));
   if (quoted && (!len || num_len(s, s + len, &whole, &trunc) != len))
     return jr_fail(r, -EBADMSG, bad);
-  if (!whole)
-    return jr_fail(r, -EBADMSG, bad);
   *neg = s[0] == '-';
-  uint64_t v = 0;
-  for (size_t i = (size_t)*neg; i < len; i++)
-    if (__builtin_mul_overflow(v, 10, &v) ||
-        __builtin_add_overflow(v, (uint64_t)(s[i] - '0'), &v))
-      return jr_fail(r, -EBADMSG, "integer out of range");
-  *mag = v;
-  return 0;
+  s += *neg;
+  len -= (size_t)*neg;
+  int rc = whole_value(s, len, mag);
+  if (rc == -1)
+    return jr_fail(r, -EBADMSG, bad);
+  return rc ? jr_fail(r, -EBADMSG, "integer out of range") : 0;
 }
 
 int jr_u64(struct jr *r, uint64_t *v) {
@@ -649,7 +687,6 @@ int jr_end(struct jr *r) {
 }
 
 /* ---- ids and bytes ---------------------------------------------------- */
-
 
 int jr_id(struct jr *r, const uint8_t **id, uint32_t want_bytes,
           const char *reason) {

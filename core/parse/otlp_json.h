@@ -8,8 +8,8 @@
  * valid UTF-8, paired surrogates in \u escapes, nothing after the value);
  * lowerCamelCase field names and the proto field names; trace and span ids
  * as hex (either case, exact length, "" for absent); 64-bit integers as
- * numbers or decimal strings (integers in plain digits only, no fraction
- * or exponent); enums by name or number; doubles as numbers or strings,
+ * numbers or decimal strings (a fraction or exponent only where the value
+ * is whole: "1e3"); enums by name or number; doubles as numbers or strings,
  * "NaN", "Infinity", "-Infinity"; bytesValue as base64 (standard or URL
  * alphabet, padding optional); null for absent; unknown fields skipped.
  * Refused (-EBADMSG): malformed JSON, a known field of the wrong type, a

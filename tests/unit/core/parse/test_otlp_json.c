@@ -213,6 +213,15 @@ Test(otlp_json, ids_numbers_enums) {
        "trace=5b8efff798038103d269b633813fc60c span=eee19b7ec3c1b174 "
        "parent=- state=\"\" name=\"\" kind=3 start=1765000000123456789 "
        "end=18446744073709551615");
+  /* integers in exponent and fraction form, when whole */
+  same('l',
+       "{\"timeUnixNano\":1.765e18,\"observedTimeUnixNano\":\"150.0e-1\","
+       "\"flags\":0.0e5,\"body\":{\"intValue\":-1E2}}",
+       "{\"timeUnixNano\":1765000000000000000,\"observedTimeUnixNano\":15,"
+       "\"flags\":0,\"body\":{\"intValue\":\"-100\"}}",
+       "time=1765000000000000000 observed=15");
+  same('m', GAUGE("{\"asInt\":\"-0.00\",\"timeUnixNano\":\"0e99999\"}"),
+       GAUGE("{\"asInt\":0,\"timeUnixNano\":0}"), "i=0");
   same('l', "{\"severityNumber\":\"SEVERITY_NUMBER_FATAL4\",\"flags\":\"1\"}",
        "{\"severity_number\":24,\"flags\":1}", "sev=24");
   same('m',
@@ -439,14 +448,17 @@ static const struct bad bads[] = {
     {'L', "{\"resourceLogs\":{}}", -EBADMSG, "expected an array"},
     {'l', "{\"severityText\":1}", -EBADMSG, "expected a string"},
     {'l', "{\"timeUnixNano\":1.5}", -EBADMSG, "expected an integer"},
-    {'l', "{\"timeUnixNano\":1e3}", -EBADMSG, "expected an integer"},
+    {'l', "{\"timeUnixNano\":1e-1}", -EBADMSG, "expected an integer"},
+    {'l', "{\"timeUnixNano\":\"1.05e1\"}", -EBADMSG, "expected an integer"},
+    {'l', "{\"timeUnixNano\":1e20}", -EBADMSG, "integer out of range"},
+    {'l', "{\"timeUnixNano\":1e999999999999999999999}", -EBADMSG,
+     "integer out of range"},
     {'l', "{\"timeUnixNano\":\" 1\"}", -EBADMSG, "expected an integer"},
     {'l', "{\"timeUnixNano\":\"01\"}", -EBADMSG, "expected an integer"},
     {'l', "{\"timeUnixNano\":true}", -EBADMSG, "expected an integer"},
     {'l', "{\"timeUnixNano\":\"\"}", -EBADMSG, "expected an integer"},
     {'l', "{\"timeUnixNano\":\"-\"}", -EBADMSG, "expected an integer"},
-    {'l', "{\"body\":{\"doubleValue\":\"\"}}", -EBADMSG,
-     "expected a number"},
+    {'l', "{\"body\":{\"doubleValue\":\"\"}}", -EBADMSG, "expected a number"},
     {'l', "{\"timeUnixNano\":-1}", -EBADMSG, "integer out of range"},
     {'l', "{\"timeUnixNano\":18446744073709551616}", -EBADMSG,
      "integer out of range"},
@@ -502,7 +514,9 @@ static const struct bad bads[] = {
      "Metric with more than one data kind"},
     {'m', GAUGE("{\"asInt\":1,\"asDouble\":1}"), -EBADMSG,
      "NumberDataPoint with more than one value"},
-    {'m', GAUGE("{\"asInt\":1.0}"), -EBADMSG, "expected an integer"},
+    {'m', GAUGE("{\"asInt\":1.01}"), -EBADMSG, "expected an integer"},
+    {'m', GAUGE("{\"asInt\":-9223372036854775809}"), -EBADMSG,
+     "integer out of range"},
     {'m',
      "{\"name\":\"h\",\"histogram\":{\"dataPoints\":[{\"bucketCounts\":"
      "[1,-1]}]}}",
