@@ -1257,7 +1257,10 @@ static void jw_str(struct jw *w, const char *s) {
 }
 
 static void jw_u64(struct jw *w, uint64_t v) {
-  jw_put(w, rn(2) ? "\"%" PRIu64 "\"" : "%" PRIu64, v);
+  if (v && v % 100 == 0 && !rn(3)) /* whole, as exponent or fraction */
+    jw_put(w, rn(2) ? "%" PRIu64 "e2" : "\"%" PRIu64 "0.0e1\"", v / 100);
+  else
+    jw_put(w, rn(2) ? "\"%" PRIu64 "\"" : "%" PRIu64, v);
 }
 
 static void jw_i64(struct jw *w, int64_t v) {
