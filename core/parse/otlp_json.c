@@ -451,7 +451,17 @@ static int int_text(struct jr *r, int *neg, uint64_t *mag) {
   *neg = s[0] == '-';
   s += *neg;
   len -= (size_t)*neg;
-  int rc = whole_value(s, len, mag);
+  int rc = 0;
+  if (!whole) {
+    rc = whole_value(s, len, mag);
+  } else { /* plain digits, the common case */
+    uint64_t v = 0;
+    for (size_t i = 0; i < len && !rc; i++)
+      if (__builtin_mul_overflow(v, 10, &v) ||
+          __builtin_add_overflow(v, (uint64_t)(s[i] - '0'), &v))
+        rc = -2;
+    *mag = v;
+  }
   if (rc == -1)
     return jr_fail(r, -EBADMSG, bad);
   return rc ? jr_fail(r, -EBADMSG, "integer out of range") : 0;
