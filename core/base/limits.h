@@ -269,6 +269,13 @@
 #define CORE_OTLP_RESOURCE_LABELS_BYTES_MAX 1024 /* its text */
 #define CORE_OTLP_LOG_BYTES_MAX (1u << 20) /* one OTLP log record's strings
                                               (body, attributes, ...) as stored */
+/* ---- OTLP JSON decoding (core/parse/otlp_json*.c) ------------------------ */
+#define CORE_OTLP_JSON_DEPTH_MAX 64     /* nested JSON objects and arrays */
+#define CORE_OTLP_JSON_KEY_BYTES_MAX 64 /* an escaped key unescaped to match
+                                           field names (longer: unknown) */
+#define CORE_OTLP_JSON_ARENA_SLACK_BYTES 4096 /* arena beyond the body bytes:
+                                           headers reserved while AnyValue
+                                           lists are transcoded */
 
 /* ---- relations ----------------------------------------------------------- */
 _Static_assert(STOR_WRITE_BUFS_COUNT >= 2, "one block encodes while one writes");
@@ -500,6 +507,16 @@ _Static_assert(3 * CORE_OTLP_ANY_DEPTH_MAX + 8 <= CORE_PB_DEPTH_MAX,
                "the deepest OTLP message (kvlists, 3 messages a level, to "
                "the AnyValue bound in a span event's attribute) stays "
                "within the reader's depth bound");
+_Static_assert(4 * (CORE_OTLP_ANY_DEPTH_MAX + 1) + 12 <= CORE_OTLP_JSON_DEPTH_MAX,
+               "the deepest valid OTLP JSON (a span event's attribute, 11 "
+               "levels down, with kvlists to one past the AnyValue bound, "
+               "4 JSON levels each) fits the JSON depth bound, so the "
+               "AnyValue bound is the one reported");
+_Static_assert(CORE_OTLP_JSON_ARENA_SLACK_BYTES >=
+                   8 * (2 * CORE_OTLP_ANY_DEPTH_MAX + 4),
+               "room for a reserved 6-byte header per open transcoded message");
+_Static_assert(CORE_OTLP_JSON_KEY_BYTES_MAX >= 32,
+               "the longest OTLP field name fits the key buffer");
 _Static_assert(CORE_OTLP_ITEMS_MAX <= (1u << 20) &&
                    CORE_OTLP_ATTRS_MAX <= 65535,
                "item and attribute counts fit their uint32_t/uint16_t fields");

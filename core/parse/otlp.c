@@ -192,10 +192,12 @@ int otlp_count_item(struct otlp_dec *d, struct core_pb *r) {
   return 0;
 }
 
-/* Resource: field 1 repeated KeyValue attributes. */
+/* Resource: field 1 repeated KeyValue attributes. A resource sent twice
+ * is merged, as protobuf merges a message field sent twice: its
+ * attributes add to those before. */
 static int rd_resource(struct otlp_dec *d, struct core_pb *r,
                        enum core_pb_wire wt) {
-  uint32_t f, n = 0;
+  uint32_t f, n = d->s->origin.resource.n;
   enum core_pb_wire w;
   struct core_pb c;
   int rc;

@@ -141,11 +141,13 @@ static int number_field(struct otlp_dec *d, struct core_pb *r, uint32_t f,
                         uint32_t *nattr) {
   uint64_t u;
   switch (f) {
-  case 4:
+  case 4: /* a oneof: the member sent last is the only one set */
     pt->num = CORE_OTLP_NUM_DOUBLE;
+    pt->as_int = 0;
     return otlp_double(r, wt, &pt->as_double);
   case 6: /* sfixed64 */
     pt->num = CORE_OTLP_NUM_INT;
+    pt->as_double = 0;
     OTLP_TRY(otlp_fixed64(r, wt, &u));
     pt->as_int = (int64_t)u;
     return 0;
@@ -221,8 +223,8 @@ static int summary_field(struct otlp_dec *d, struct core_pb *r, uint32_t f,
   switch (f) {
   case 4:
     return otlp_fixed64(r, wt, &pt->count);
-  case 5:
-    return opt_double(r, wt, &pt->sum, &pt->has, CORE_OTLP_HAS_SUM);
+  case 5: /* not optional in the proto: no has bit (a zero is not sent) */
+    return otlp_double(r, wt, &pt->sum);
   case 6:
     return quantile(d, r, wt, pt);
   case 7:

@@ -72,7 +72,8 @@ enum core_otlp_kind {
 /* NumberDataPoint value (oneof: last one sent wins). */
 enum core_otlp_num { CORE_OTLP_NUM_NONE = 0, CORE_OTLP_NUM_DOUBLE, CORE_OTLP_NUM_INT };
 
-/* Which optional doubles of a histogram point were sent. */
+/* Which optional doubles of a histogram or exponential histogram point
+ * were sent (a summary's sum is not optional: never set for it). */
 #define CORE_OTLP_HAS_SUM 1u
 #define CORE_OTLP_HAS_MIN 2u
 #define CORE_OTLP_HAS_MAX 4u

@@ -81,7 +81,7 @@ Test(pb, bytes_and_tags) {
                        3,    4,  5,   6,   7,   8};
   uint32_t f;
   enum core_pb_wire wt;
-  struct core_pb_bytes s;
+  struct core_pb_bytes s = {0};
   init(b, sizeof b);
   cr_assert_eq(core_pb_tag(&r, &f, &wt), 1);
   cr_assert(f == 1 && wt == CORE_PB_LEN);
@@ -111,7 +111,7 @@ Test(pb, length_past_end) {
   const uint8_t huge[] = {0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 'a'};
   uint32_t f;
   enum core_pb_wire wt;
-  struct core_pb_bytes s;
+  struct core_pb_bytes s = {0};
   init(b, sizeof b);
   cr_assert_eq(core_pb_tag(&r, &f, &wt), 1);
   cr_assert_eq(core_pb_bytes(&r, &s), -EBADMSG);
