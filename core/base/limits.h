@@ -269,6 +269,9 @@
 #define CORE_OTLP_RESOURCE_LABELS_BYTES_MAX 1024 /* its text */
 #define CORE_OTLP_LOG_BYTES_MAX (1u << 20) /* one OTLP log record's strings
                                               (body, attributes, ...) as stored */
+#define CORE_OTLP_BODY_BYTES_MAX (64u << 20) /* one request handed to
+                                              core_pipe_otlp (inflated): sizes
+                                              the JSON decoders' arena */
 /* ---- OTLP JSON decoding (core/parse/otlp_json*.c) ------------------------ */
 #define CORE_OTLP_JSON_DEPTH_MAX 64     /* nested JSON objects and arrays */
 #define CORE_OTLP_JSON_KEY_BYTES_MAX 64 /* an escaped key unescaped to match
@@ -547,6 +550,8 @@ _Static_assert(CORE_OTLP_ITEMS_MAX <= (1u << 20) &&
 
 _Static_assert(NET_OTLP_HTTP_CONNS_MAX <= (1u << 16),
                "a connection slot fits the low 16 bits of its user_data arg");
+_Static_assert(NET_OTLP_HTTP_INFLATED_BYTES_MAX <= CORE_OTLP_BODY_BYTES_MAX,
+               "every body the OTLP/HTTP listener hands on fits the JSON arena");
 _Static_assert(NET_OTLP_HTTP_BODY_BYTES_MAX <= NET_OTLP_HTTP_INFLATED_BYTES_MAX &&
                    NET_OTLP_HTTP_INFLATED_BYTES_MAX < (1ull << 32),
                "a body may inflate to its own size; isa-l counts in 32 bits");

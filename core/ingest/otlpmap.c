@@ -26,6 +26,7 @@
 #include "core/ingest/pipe.h"
 #include "core/ingest/series.h"
 #include "core/parse/otlp.h"
+#include "core/parse/otlp_json.h"
 #include "core/parse/otlp_render.h"
 #include "storage/block_types.h"
 
@@ -34,16 +35,27 @@
 
 typedef int (*decode_fn)(const void *buf, size_t len,
                          struct core_otlp_scratch *s,
+                         struct core_otlp_jscratch *js,
                          const struct core_otlp_sink *sink, const char **why);
 
-/*
- * The decoders by encoding and signal. JSON (core/parse/otlp_json.h:
- * core_otlp_json_{metrics,logs,traces}_decode, same sink) goes in its row.
- */
+/* The protobuf decoders take no arena: zero-copy throughout. */
+#define PROTO_DECODER(name, fn)                                                \
+  static int name(const void *buf, size_t len, struct core_otlp_scratch *s,    \
+                  struct core_otlp_jscratch *js,                               \
+                  const struct core_otlp_sink *sink, const char **why) {       \
+    (void)js;                                                                  \
+    return fn(buf, len, s, sink, why);                                         \
+  }
+PROTO_DECODER(pb_metrics, core_otlp_metrics_decode)
+PROTO_DECODER(pb_logs, core_otlp_logs_decode)
+PROTO_DECODER(pb_traces, core_otlp_traces_decode)
+
+/* The decoders by encoding and signal: one sink, identical items. */
 static const decode_fn decoders[CORE_OTLP_ENCS][CORE_OTLP_SIGNALS] = {
-    [CORE_OTLP_ENC_PROTO] = {core_otlp_metrics_decode, core_otlp_logs_decode,
-                             core_otlp_traces_decode},
-    [CORE_OTLP_ENC_JSON] = {NULL, NULL, NULL},
+    [CORE_OTLP_ENC_PROTO] = {pb_metrics, pb_logs, pb_traces},
+    [CORE_OTLP_ENC_JSON] = {core_otlp_json_metrics_decode,
+                            core_otlp_json_logs_decode,
+                            core_otlp_json_traces_decode},
 };
 
 /* ---- names --------------------------------------------------------------- */
@@ -137,18 +149,26 @@ int core_pipe_otlp_init(struct core_pipe *p) {
   if (m == NULL)
     return -ENOMEM;
   m->logbuf = map_bytes(CORE_OTLP_LOG_BYTES_MAX);
-  if (m->logbuf == NULL) {
-    munmap(m, sizeof(*m));
+  m->jarena = map_bytes(CORE_OTLP_JSON_ARENA_BYTES(CORE_OTLP_BODY_BYTES_MAX));
+  p->otlp = m;
+  if (m->logbuf == NULL || m->jarena == NULL) {
+    core_pipe_otlp_free(p);
     return -ENOMEM;
   }
-  p->otlp = m;
+  core_otlp_json_scratch_init(&m->jscratch, m->jarena,
+                              CORE_OTLP_JSON_ARENA_BYTES(
+                                  CORE_OTLP_BODY_BYTES_MAX));
   return core_pipe_otlp_resource_labels(p, CORE_OTLP_RESOURCE_LABELS_DEFAULT);
 }
 
 void core_pipe_otlp_free(struct core_pipe *p) {
   if (p->otlp == NULL)
     return;
-  munmap(p->otlp->logbuf, CORE_OTLP_LOG_BYTES_MAX);
+  if (p->otlp->logbuf)
+    munmap(p->otlp->logbuf, CORE_OTLP_LOG_BYTES_MAX);
+  if (p->otlp->jarena)
+    munmap(p->otlp->jarena,
+           CORE_OTLP_JSON_ARENA_BYTES(CORE_OTLP_BODY_BYTES_MAX));
   munmap(p->otlp, sizeof(*p->otlp));
   p->otlp = NULL;
 }
@@ -875,11 +895,11 @@ int core_pipe_otlp(struct core_pipe *p, enum core_otlp_signal sig,
     return res->rc = -EBADMSG;
   }
   fn = decoders[enc][sig];
-  if (fn == NULL) {
-    res->why = "JSON decoding not built";
-    return res->rc = -EBADMSG;
+  if (len > CORE_OTLP_BODY_BYTES_MAX) {
+    res->why = "request larger than the OTLP body bound";
+    return res->rc = -E2BIG;
   }
-  res->rc = fn(body, len, &m->scratch, NULL, &res->why);
+  res->rc = fn(body, len, &m->scratch, &m->jscratch, NULL, &res->why);
   if (res->rc != 0)
     return res->rc;
   m->res = res;
@@ -890,7 +910,7 @@ int core_pipe_otlp(struct core_pipe *p, enum core_otlp_signal sig,
   if (sig == CORE_OTLP_LOGS && !p->logs) {
     static const struct core_otlp_sink none = {0};
     /* no log head (a pipeline without core_pipe_logs_init): refuse all */
-    res->rc = fn(body, len, &m->scratch, &none, &res->why);
+    res->rc = fn(body, len, &m->scratch, &m->jscratch, &none, &res->why);
     res->rejected = m->scratch.items;
     core_stat_add(&p->stats->otlp_rejected[CORE_OTLP_REJ_UNSUPPORTED],
                   m->scratch.items);
@@ -900,7 +920,7 @@ int core_pipe_otlp(struct core_pipe *p, enum core_otlp_signal sig,
     return res->rc;
   }
   sink = sink_of(p, sig);
-  res->rc = fn(body, len, &m->scratch, &sink, &res->why);
+  res->rc = fn(body, len, &m->scratch, &m->jscratch, &sink, &res->why);
   core_stat_set(&p->stats->head_points, p->head.count);
   verdict(m, res, sig);
   return res->rc;

@@ -9,6 +9,7 @@
 
 #include "core/base/limits.h"
 #include "core/base/numfmt.h"
+#include "core/parse/otlp_json_types.h"
 #include "core/parse/otlp_types.h"
 #include "core/parse/statsd_types.h"
 #include "core/parse/syslog_types.h"
@@ -91,6 +92,10 @@ enum core_otlp_pkind {
  */
 struct core_otlp_map {
   struct core_otlp_scratch scratch; /* the decoders' */
+  struct core_otlp_jscratch jscratch; /* the JSON decoders' arena ... */
+  void *jarena;                     /* ... CORE_OTLP_JSON_ARENA_BYTES(
+                                       CORE_OTLP_BODY_BYTES_MAX), mapped
+                                       without reserve: pages as used */
   /* --otlp-resource-labels */
   int res_all;                      /* "all" */
   uint32_t res_n;                   /* keys listed ("none": 0) */
