@@ -12,6 +12,7 @@
 #include "core/ingest/head.h"
 #include "core/ingest/loghead.h"
 #include "core/ingest/series.h"
+#include "core/ingest/spanhead.h"
 #include "core/base/stat.h"
 #include "core/parse/statsd.h"
 #include "core/parse/syslog.h"
@@ -43,6 +44,8 @@ void core_pipe_free(struct core_pipe *p) {
   core_head_free(&p->head);
   core_series_free(&p->series);
   core_loghead_free(&p->loghead);
+  core_spanhead_free(&p->spanhead);
+  p->spans = 0;
   if (p->syslog_scratch)
     munmap(p->syslog_scratch, p->syslog_bytes_max);
   p->syslog_scratch = NULL;

@@ -13,6 +13,7 @@
 #include "core/base/limits.h"
 #include "core/ingest/loghead_types.h"
 #include "core/ingest/series_types.h"
+#include "core/ingest/spanhead_types.h"
 #include "core/parse/statsd_types.h"
 #include "core/parse/syslog_types.h"
 
@@ -42,6 +43,13 @@ struct core_ingest_stats {
   uint64_t loghead_records;          /* records in the open log block (gauge) */
   uint64_t loghead_sealed_blocks;
   uint64_t loghead_sealed_records;
+  /* sluice_spans_ingested_total{proto="otlp"}: spans stored in the span
+   * head; sluice_otlp_rejected_spans_total{reason} (core/ingest/spanmap.h) */
+  uint64_t spans_otlp;
+  uint64_t spans_rejected[CORE_SPAN_REJ_COUNT];
+  uint64_t spanhead_spans;           /* spans in the open span block (gauge) */
+  uint64_t spanhead_sealed_blocks;
+  uint64_t spanhead_sealed_spans;
 };
 
 struct core_pipe {
@@ -60,6 +68,9 @@ struct core_pipe {
   uint32_t syslog_bytes_max;    /* --syslog-max-bytes */
   char *syslog_scratch;         /* syslog_bytes_max: unescaped SD values */
   struct core_syslog_rec srec;  /* the message being parsed */
+  /* OTLP spans (after core_pipe_spans_init, core/ingest/spanmap.h) */
+  int spans;
+  struct core_spanhead spanhead;
 };
 
 /* What core_pipe_syslog_frame and core_pipe_statsd_chunk need: the
