@@ -40,19 +40,6 @@
    CORE_SPANHEAD_EVENTS_MAX + CORE_SPANHEAD_LINKS_MAX +                    \
    2ull * CORE_SPANHEAD_RESOURCES_MAX + 2ull * CORE_SPANHEAD_RES_ATTRS_MAX)
 
-static uint64_t ld(const uint8_t *p, unsigned n) {
-  uint64_t v = 0;
-
-  for (unsigned i = 0; i < n; i++)
-    v |= (uint64_t)p[i] << (8 * i);
-  return v;
-}
-
-static void st(uint8_t *p, uint64_t v, unsigned n) {
-  for (unsigned i = 0; i < n; i++)
-    p[i] = (uint8_t)(v >> (8 * i));
-}
-
 static struct stor_zstr zs(struct core_otlp_str s) {
   return (struct stor_zstr){s.ptr, s.len};
 }
@@ -188,7 +175,7 @@ static void put_attrs(struct stor_spanenc *e, int c,
     } else if (v->type == CORE_OTLP_V_DOUBLE) {
       uint64_t bits;
       memcpy(&bits, &v->d, sizeof(bits));
-      st(e->col[c] + e->col_len[c], bits, 8);
+      stor_le_put(e->col[c] + e->col_len[c], bits, 8);
       e->col_len[c] += 8;
     } else if (v->type != CORE_OTLP_V_NONE) {
       put_ref(e, c, v->s,
@@ -392,11 +379,11 @@ static void put_header(uint8_t *b, uint16_t shard, uint64_t seq, uint32_t n,
                                            .min = min,
                                            .max = max,
                                            .payload_bytes = (uint32_t)payload});
-  st(b + STOR_SHDR_OFF_TEXT_BYTES, e->stream_len, 4);
-  st(b + STOR_SHDR_OFF_DICT_COUNT, e->tab.count, 4);
-  st(b + STOR_SHDR_OFF_DICT_BYTES, dict, 4);
-  st(b + STOR_SHDR_OFF_TRACES, e->traces.count, 4);
-  st(b + STOR_SHDR_OFF_ZTEXT_BYTES, z, 4);
+  stor_le_put(b + STOR_SHDR_OFF_TEXT_BYTES, e->stream_len, 4);
+  stor_le_put(b + STOR_SHDR_OFF_DICT_COUNT, e->tab.count, 4);
+  stor_le_put(b + STOR_SHDR_OFF_DICT_BYTES, dict, 4);
+  stor_le_put(b + STOR_SHDR_OFF_TRACES, e->traces.count, 4);
+  stor_le_put(b + STOR_SHDR_OFF_ZTEXT_BYTES, z, 4);
 }
 
 /* What readers check must hold when written. */
@@ -407,7 +394,7 @@ static void assert_written(const uint8_t *b, size_t len, uint32_t n,
   ASSERT(stor_spanblock_hdr_read(b, len, &h) == 0);
   ASSERT(h.count == n && h.seq == seq);
   ASSERT(STOR_BLOCK_HEADER_BYTES + (size_t)h.payload_bytes == len);
-  ASSERT(stor_block_crc(b, len) == (uint32_t)ld(b + STOR_HDR_OFF_CRC, 4));
+  ASSERT(stor_block_crc(b, len) == (uint32_t)stor_le_get(b + STOR_HDR_OFF_CRC, 4));
 }
 
 /* Trace table and span ids, raw, at p. Returns the bytes. */
@@ -525,15 +512,15 @@ int stor_spanblock_hdr_read(const uint8_t *b, size_t len,
       .kind = f.kind,
       .shard = f.shard,
       .count = f.count,
-      .text_bytes = (uint32_t)ld(b + STOR_SHDR_OFF_TEXT_BYTES, 4),
+      .text_bytes = (uint32_t)stor_le_get(b + STOR_SHDR_OFF_TEXT_BYTES, 4),
       .seq = f.seq,
       .min_ns = f.min,
       .max_ns = f.max,
       .payload_bytes = f.payload_bytes,
-      .dict_count = (uint32_t)ld(b + STOR_SHDR_OFF_DICT_COUNT, 4),
-      .dict_bytes = (uint32_t)ld(b + STOR_SHDR_OFF_DICT_BYTES, 4),
-      .trace_count = (uint32_t)ld(b + STOR_SHDR_OFF_TRACES, 4),
-      .ztext_bytes = (uint32_t)ld(b + STOR_SHDR_OFF_ZTEXT_BYTES, 4)};
+      .dict_count = (uint32_t)stor_le_get(b + STOR_SHDR_OFF_DICT_COUNT, 4),
+      .dict_bytes = (uint32_t)stor_le_get(b + STOR_SHDR_OFF_DICT_BYTES, 4),
+      .trace_count = (uint32_t)stor_le_get(b + STOR_SHDR_OFF_TRACES, 4),
+      .ztext_bytes = (uint32_t)stor_le_get(b + STOR_SHDR_OFF_ZTEXT_BYTES, 4)};
   if (h->kind != STOR_KIND_SPANS || hdr_impossible(h))
     return -EBADMSG;
   return 0;
@@ -647,7 +634,7 @@ static int get_value(struct stor_spanblock_reader *r, int c,
     uint8_t b[8];
     if (get_raw(r, c, b, 8) < 0)
       return -EBADMSG;
-    x = ld(b, 8);
+    x = stor_le_get(b, 8);
     memcpy(&v->d, &x, sizeof(x));
     return 0;
   }
@@ -711,7 +698,7 @@ int stor_spanblock_reader_init(struct stor_spanblock_reader *r,
   total = STOR_BLOCK_HEADER_BYTES + (size_t)r->hdr.payload_bytes;
   if (len < total)
     return -EAGAIN;
-  if (stor_block_crc(block, total) != ld(block + STOR_HDR_OFF_CRC, 4))
+  if (stor_block_crc(block, total) != stor_le_get(block + STOR_HDR_OFF_CRC, 4))
     return -EBADMSG;
   r->traces = p;
   r->span_ids = p + (size_t)r->hdr.trace_count * STOR_TRACE_ID_BYTES;

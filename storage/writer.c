@@ -253,29 +253,48 @@ int stor_writer_seal(struct stor_writer *w, const struct stor_points *h,
   return 0;
 }
 
+/* A free buffer for the next block (the segment rolled when due), or
+ * NULL while every buffer is busy. */
+static struct stor_wbuf *claim(struct stor_writer *w, int64_t now_ms,
+                               uint32_t *idx) {
+  struct stor_wbuf *b = free_buf(w, idx);
+
+  if (b != NULL)
+    maybe_roll(w, now_ms);
+  return b;
+}
+
+/* Queue the log or span block of n items just encoded into buffer idx
+ * (len: what the encoder returned), or count its items lost: cannot
+ * happen within the heads' bounds. Such a block carries no state later
+ * blocks need, so a failure does not roll the segment. */
+static int queue_encoded(struct stor_writer *w, uint32_t idx, long len,
+                         uint32_t n, uint8_t kind, int64_t now_ms) {
+  if (len <= 0) {
+    core_stat_add(kind == STOR_KIND_SPANS ? &w->stats->spans_lost
+                                          : &w->stats->logs_lost,
+                  n);
+    return -EIO;
+  }
+  enqueue(w, idx, (size_t)len, n, kind, now_ms);
+  return 0;
+}
+
 int stor_writer_seal_logs(struct stor_writer *w, const struct stor_log_rec *recs,
                           uint32_t n, int64_t now_ms) {
   struct stor_wbuf *b;
   uint32_t idx;
-  long len;
 
   ASSERT(w->cfg.logs);
   if (n == 0)
     return 0;
-  b = free_buf(w, &idx);
-  if (b == NULL)
+  if ((b = claim(w, now_ms, &idx)) == NULL)
     return -ENOBUFS;
-  maybe_roll(w, now_ms);
-  len = stor_logblock_encode(&w->lenc, w->cfg.shard, w->block_seq + 1, recs,
-                             n, b->data, b->cap);
-  if (len <= 0) {
-    /* Cannot happen within the log head's bounds; counted. A log block
-     * carries no state later blocks need, so no roll. */
-    core_stat_add(&w->stats->logs_lost, n);
-    return -EIO;
-  }
-  enqueue(w, idx, (size_t)len, n, STOR_KIND_LOGS, now_ms);
-  return 0;
+  return queue_encoded(w, idx,
+                       stor_logblock_encode(&w->lenc, w->cfg.shard,
+                                            w->block_seq + 1, recs, n,
+                                            b->data, b->cap),
+                       n, STOR_KIND_LOGS, now_ms);
 }
 
 int stor_writer_seal_spans(struct stor_writer *w, const struct stor_span *spans,
@@ -283,25 +302,17 @@ int stor_writer_seal_spans(struct stor_writer *w, const struct stor_span *spans,
                            uint32_t nres, int64_t now_ms) {
   struct stor_wbuf *b;
   uint32_t idx;
-  long len;
 
   ASSERT(w->cfg.spans);
   if (n == 0)
     return 0;
-  b = free_buf(w, &idx);
-  if (b == NULL)
+  if ((b = claim(w, now_ms, &idx)) == NULL)
     return -ENOBUFS;
-  maybe_roll(w, now_ms);
-  len = stor_spanblock_encode(&w->senc, w->cfg.shard, w->block_seq + 1, spans,
-                              n, res, nres, b->data, b->cap);
-  if (len <= 0) {
-    /* Cannot happen within the span head's bounds; counted. A span block
-     * carries no state later blocks need, so no roll. */
-    core_stat_add(&w->stats->spans_lost, n);
-    return -EIO;
-  }
-  enqueue(w, idx, (size_t)len, n, STOR_KIND_SPANS, now_ms);
-  return 0;
+  return queue_encoded(w, idx,
+                       stor_spanblock_encode(&w->senc, w->cfg.shard,
+                                             w->block_seq + 1, spans, n, res,
+                                             nres, b->data, b->cap),
+                       n, STOR_KIND_SPANS, now_ms);
 }
 
 /* ---- writing ------------------------------------------------------------- */
