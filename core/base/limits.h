@@ -162,6 +162,8 @@
 #define CORE_QUERY_TIME_MS_MAX 10000       /* time budget of one query: 503 over */
 #define CORE_QUERY_PARAM_BYTES_MAX 64      /* start=, end= text */
 #define NET_LOGMATCH_MATCHERS_MAX 32      /* field matchers in one logs match= */
+#define NET_LOG_ATTR_KEY_BYTES_MAX 4096   /* a log attribute's served key
+                                             ("sdid.name"); longer: not shown */
 
 /* ---- query port: regexes of selectors and log matchers (query thread) ---
  * glibc's regcomp expands every counted repeat (a{1,n} is n copies) and
@@ -276,6 +278,11 @@
 #define CORE_OTLP_BUCKETS_MAX 512       /* histogram buckets (and explicit
                                            bounds, and summary quantiles)
                                            per data point */
+/* ---- OTLP mapping (core/ingest/otlpmap.c) -------------------------------- */
+#define CORE_OTLP_RESOURCE_LABELS_MAX 32  /* keys in --otlp-resource-labels */
+#define CORE_OTLP_RESOURCE_LABELS_BYTES_MAX 1024 /* its text */
+#define CORE_OTLP_LOG_BYTES_MAX (1u << 20) /* one OTLP log record's strings
+                                              (body, attributes, ...) as stored */
 
 /* ---- relations ----------------------------------------------------------- */
 _Static_assert(STOR_WRITE_BUFS_COUNT >= 2, "one block encodes while one writes");
@@ -508,6 +515,11 @@ _Static_assert(CORE_SYSLOG_HOSTNAME_BYTES_MAX + CORE_SYSLOG_APP_NAME_BYTES_MAX +
 _Static_assert(CORE_SYSLOG_SD_ATTRS_MAX >= 8 && CORE_SYSLOG_SD_ATTRS_MAX <= 1024,
                "room for real senders' SD, bounded record size");
 
+_Static_assert(CORE_LOGHEAD_ARENA_BYTES >= 2 * CORE_OTLP_LOG_BYTES_MAX &&
+                   CORE_LOGHEAD_TEXT_BYTES_MAX >= 2 * CORE_OTLP_LOG_BYTES_MAX,
+               "an empty log head takes any OTLP record the mapping keeps");
+_Static_assert(CORE_OTLP_ATTRS_MAX * 2 + 2 <= 65536,
+               "a series key's tag indexes fit a uint16_t");
 _Static_assert(3 * CORE_OTLP_ANY_DEPTH_MAX + 8 <= CORE_PB_DEPTH_MAX,
                "the deepest OTLP message (kvlists, 3 messages a level, to "
                "the AnyValue bound in a span event's attribute) stays "

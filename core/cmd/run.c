@@ -70,6 +70,10 @@ static const char run_help[] =
     "  --block-max-age-ms N     seal the open block at this age [1000]\n"
     "  --simd LEVEL             parser kernels: auto, avx512, avx2, sse42\n"
     "                           or scalar [auto: the best this CPU has]\n"
+    "  --otlp-resource-labels L OTLP resource attributes that become labels\n"
+    "                           of every series: a comma-separated LIST,\n"
+    "                           all or none [service.name,service.namespace,\n"
+    "                           service.instance.id,host.name]\n"
     "\n"
     "Storage:\n"
     "  --data-dir DIR           data directory, created if absent; each\n"
@@ -106,7 +110,7 @@ static const char *const run_names[] = {
     "max-series", "max-line-bytes", "block-max-age-ms",
     "udp-rcvbuf-bytes", "max-tcp-connections", "fsync-interval-ms",
     "segment-max-bytes", "segment-max-age", "retention", "max-disk-bytes",
-    "simd", NULL};
+    "simd", "otlp-resource-labels", NULL};
 
 static const struct core_cli_spec run_spec = {
     .cmd = "run", .help = run_help, .names = run_names};
@@ -243,7 +247,9 @@ static struct core_shard_cfg shard_cfg(const struct core_config *c) {
                                  .block_max_age_ms = c->block_max_age_ms,
                                  .fsync_interval_ms = c->fsync_interval_ms,
                                  .segment_bytes_max = c->segment_bytes_max,
-                                 .segment_age_ms_max = c->segment_age_ms_max};
+                                 .segment_age_ms_max = c->segment_age_ms_max,
+                                 .otlp_resource_labels =
+                                     c->otlp_resource_labels};
 }
 
 static int start_shards(struct core_runtime *rt) {

@@ -12,6 +12,7 @@
 #include "core/ingest/head_types.h"
 #include "core/base/limits.h"
 #include "core/ingest/loghead_types.h"
+#include "core/ingest/otlpmap_types.h"
 #include "core/ingest/series_types.h"
 #include "core/ingest/spanhead_types.h"
 #include "core/parse/statsd_types.h"
@@ -50,6 +51,12 @@ struct core_ingest_stats {
   uint64_t spanhead_spans;           /* spans in the open span block (gauge) */
   uint64_t spanhead_sealed_blocks;
   uint64_t spanhead_sealed_spans;
+  /* sluice_points_ingested_total{proto="otlp",kind}: OTLP data points */
+  uint64_t points_otlp[CORE_OTLP_PK_COUNT];
+  /* sluice_otlp_rejected_points_total{reason}: points and log records */
+  uint64_t otlp_rejected[CORE_OTLP_REJ_COUNT];
+  /* sluice_logs_ingested_total{proto="otlp"} */
+  uint64_t logs_otlp;
 };
 
 struct core_pipe {
@@ -68,8 +75,10 @@ struct core_pipe {
   uint32_t syslog_bytes_max;    /* --syslog-max-bytes */
   char *syslog_scratch;         /* syslog_bytes_max: unescaped SD values */
   struct core_syslog_rec srec;  /* the message being parsed */
+  /* OTLP (core/ingest/otlpmap.h): mapping state, mapped at init */
+  struct core_otlp_map *otlp;
+  struct core_pipe_spans spans; /* traces: NULL until the span head */
   /* OTLP spans (after core_pipe_spans_init, core/ingest/spanmap.h) */
-  int spans;
   struct core_spanhead spanhead;
 };
 

@@ -12,7 +12,10 @@ int core_pipe_spans_init(struct core_pipe *p, core_spanhead_sink_fn sink,
                          void *ctx) {
   int rc = core_spanhead_init(&p->spanhead, sink, ctx, &p->stats->spans_otlp);
 
-  p->spans = rc == 0;
+  if (rc == 0) /* core_pipe_otlp's traces go to the head from now on */
+    p->spans = (struct core_pipe_spans){core_pipe_otlp_span,
+                                        core_pipe_otlp_event,
+                                        core_pipe_otlp_link};
   return rc;
 }
 
@@ -25,8 +28,8 @@ static int count(struct core_pipe *p, enum core_span_reject why) {
 int core_pipe_otlp_span(void *pipe, const struct core_otlp_span *s) {
   struct core_pipe *p = pipe;
 
-  if (!p->spans)
-    return 0;
+  if (p->spanhead.spans == NULL)
+    return 0; /* before core_pipe_spans_init */
   return count(p, core_spanhead_span(&p->spanhead, s, core_ring_now_ms()));
 }
 
@@ -35,8 +38,8 @@ int core_pipe_otlp_event(void *pipe, const struct core_otlp_span *s,
   struct core_pipe *p = pipe;
 
   (void)s; /* the head's open span */
-  if (!p->spans)
-    return 0;
+  if (p->spanhead.spans == NULL)
+    return 0; /* before core_pipe_spans_init */
   return count(p, core_spanhead_event(&p->spanhead, e));
 }
 
@@ -45,8 +48,8 @@ int core_pipe_otlp_link(void *pipe, const struct core_otlp_span *s,
   struct core_pipe *p = pipe;
 
   (void)s;
-  if (!p->spans)
-    return 0;
+  if (p->spanhead.spans == NULL)
+    return 0; /* before core_pipe_spans_init */
   return count(p, core_spanhead_link(&p->spanhead, l));
 }
 

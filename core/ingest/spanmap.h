@@ -13,8 +13,9 @@
 
 /*
  * Let the pipeline take spans (at start-up, after core_pipe_init): a span
- * head whose sealed blocks go to sink (ctx). Stored spans are counted in
- * p->stats->spans_otlp. Returns 0 or -ENOMEM.
+ * head whose sealed blocks go to sink (ctx), and p->spans (the traces
+ * hook of core_pipe_otlp) set to the three callbacks below. Stored spans
+ * are counted in p->stats->spans_otlp. Returns 0 or -ENOMEM.
  */
 int core_pipe_spans_init(struct core_pipe *p, core_spanhead_sink_fn sink,
                          void *ctx);

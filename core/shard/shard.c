@@ -16,6 +16,7 @@
 #include "core/base/ring.h"
 #include "core/ingest/head.h"
 #include "core/ingest/loghead.h"
+#include "core/ingest/otlpmap.h"
 #include "core/ingest/pipe.h"
 #include "core/ingest/spanhead.h"
 #include "core/ingest/spanmap.h"
@@ -257,6 +258,11 @@ static int setup(struct core_shard *sh) {
   sh->start_what = "allocate the span head";
   rc = core_pipe_spans_init(&sh->pipe, core_store_spanhead_sink, &sh->store);
   if (rc < 0)
+    return rc;
+  sh->start_what = "take --otlp-resource-labels";
+  if (c->otlp_resource_labels != NULL &&
+      (rc = core_pipe_otlp_resource_labels(&sh->pipe,
+                                           c->otlp_resource_labels)) < 0)
     return rc;
   sh->start_what = "set up the receive side (buffer rings, connections)";
   rc = net_io_init(&sh->io, &sh->ring, &sh->pipe, &sh->stats.rx,

@@ -27,6 +27,8 @@ struct core_shard_cfg {
   uint32_t fsync_interval_ms;    /* --fsync-interval-ms */
   uint64_t segment_bytes_max;    /* --segment-max-bytes */
   uint64_t segment_age_ms_max;   /* --segment-max-age */
+  const char *otlp_resource_labels; /* --otlp-resource-labels (NULL:
+                                       the default) */
 };
 
 /* Control messages from the main thread. */

@@ -11,6 +11,7 @@
 #include "core/base/strbuf.h"
 #include "core/parse/syslog.h"
 #include "core/ingest/spanmap.h"
+#include "core/ingest/otlpmap.h"
 
 static const char *const listener_names[NET_LISTENER_COUNT] = {
     [NET_LISTENER_STATSD_UDP] = "statsd_udp",
@@ -76,6 +77,25 @@ static void render_points(const struct core_stats *const *st, unsigned n,
           "type=\"%s\"} %" PRIu64 "\n",
           i, core_statsd_type_name((enum core_statsd_type)t),
           core_stat_get(&st[i]->ingest.points_statsd[t]));
+  for (unsigned i = 0; i < n; i++)
+    for (int k = 0; k < CORE_OTLP_PK_COUNT; k++)
+      core_strbuf_appendf(
+          out,
+          "sluice_points_ingested_total{shard=\"%u\",proto=\"otlp\","
+          "type=\"%s\"} %" PRIu64 "\n",
+          i, core_otlp_pkind_name((enum core_otlp_pkind)k),
+          core_stat_get(&st[i]->ingest.points_otlp[k]));
+  family(out, "sluice_otlp_rejected_points_total", "counter",
+         "OTLP data points, log records and spans of decoded requests that "
+         "were not stored, by reason (reported in partial_success).");
+  for (unsigned i = 0; i < n; i++)
+    for (int r = 0; r < CORE_OTLP_REJ_COUNT; r++)
+      core_strbuf_appendf(
+          out,
+          "sluice_otlp_rejected_points_total{shard=\"%u\",reason=\"%s\"} "
+          "%" PRIu64 "\n",
+          i, core_otlp_reason_name((enum core_otlp_reject)r),
+          core_stat_get(&st[i]->ingest.otlp_rejected[r]));
   family(out, "sluice_parse_errors_total", "counter",
          "StatsD lines rejected, and syslog messages stored with a "
          "parse-error flag, by protocol and reason.");
@@ -104,6 +124,11 @@ static void render_points(const struct core_stats *const *st, unsigned n,
                         "sluice_logs_ingested_total{shard=\"%u\","
                         "proto=\"syslog\"} %" PRIu64 "\n",
                         i, core_stat_get(&st[i]->ingest.logs_syslog));
+  for (unsigned i = 0; i < n; i++)
+    core_strbuf_appendf(out,
+                        "sluice_logs_ingested_total{shard=\"%u\","
+                        "proto=\"otlp\"} %" PRIu64 "\n",
+                        i, core_stat_get(&st[i]->ingest.logs_otlp));
   render_spans(st, n, out);
   family(out, "sluice_statsd_events_total", "counter",
          "DogStatsD events and service checks: recognised, counted, not "
