@@ -120,8 +120,8 @@ size_t stor_spanblock_bytes_max(void) {
                 (2 + STOR_SPANBLOCK_DICT_STR_BYTES_MAX);
 
   return STOR_BLOCK_HEADER_BYTES +
-         n * (STOR_TRACE_ID_BYTES + STOR_SPAN_ID_BYTES) + dict +
-         STOR_ZBOUND(cols + text);
+         n * (STOR_TRACE_ID_BYTES + STOR_SPAN_ID_BYTES) +
+         STOR_ZBOUND(dict + cols + text);
 }
 
 /* ---- encoder: fields ---------------------------------------------------------- */
@@ -326,15 +326,18 @@ static void reset(struct stor_spanenc *e) {
   e->overflow = 0;
 }
 
-/* The stream: sub-column lengths, sub-columns, inline text. */
+/* The stream: string table, sub-column lengths, sub-columns, inline
+ * text. */
 static int assemble(struct stor_spanenc *e) {
-  size_t n = LENGTHS_MAX + e->text_len;
+  size_t n = stor_ztab_bytes(&e->tab) + LENGTHS_MAX + e->text_len;
   uint8_t *p = e->stream;
 
   for (int c = 0; c < STOR_SCOLS; c++)
     n += e->col_len[c];
   if (e->overflow || n > STOR_SPANBLOCK_TEXT_BYTES_MAX)
     return -E2BIG;
+  e->dict_len = stor_ztab_put(&e->tab, p);
+  p += e->dict_len;
   for (int c = 0; c < STOR_SCOLS; c++)
     p += stor_varint_put(p, e->col_len[c]);
   for (int c = 0; c < STOR_SCOLS; c++) {
@@ -371,7 +374,7 @@ static int build(struct stor_spanenc *e, const struct stor_span *spans,
 /* The shared frame, then the span kind's own fields. */
 static void put_header(uint8_t *b, uint16_t shard, uint64_t seq, uint32_t n,
                        const struct stor_spanenc *e, int64_t min, int64_t max,
-                       size_t payload, size_t dict, size_t z) {
+                       size_t payload, size_t z) {
   stor_frame_write(b, &(struct stor_frame){.kind = STOR_KIND_SPANS,
                                            .shard = shard,
                                            .count = n,
@@ -381,7 +384,7 @@ static void put_header(uint8_t *b, uint16_t shard, uint64_t seq, uint32_t n,
                                            .payload_bytes = (uint32_t)payload});
   stor_le_put(b + STOR_SHDR_OFF_TEXT_BYTES, e->stream_len, 4);
   stor_le_put(b + STOR_SHDR_OFF_DICT_COUNT, e->tab.count, 4);
-  stor_le_put(b + STOR_SHDR_OFF_DICT_BYTES, dict, 4);
+  stor_le_put(b + STOR_SHDR_OFF_DICT_BYTES, e->dict_len, 4);
   stor_le_put(b + STOR_SHDR_OFF_TRACES, e->traces.count, 4);
   stor_le_put(b + STOR_SHDR_OFF_ZTEXT_BYTES, z, 4);
 }
@@ -413,7 +416,7 @@ long stor_spanblock_encode(struct stor_spanenc *e, uint16_t shard, uint64_t seq,
                            const struct stor_span *spans, uint32_t n,
                            const struct stor_span_res *res, uint32_t nres,
                            uint8_t *out, size_t cap) {
-  size_t ids, dict, pos;
+  size_t ids, pos;
   int64_t min, max;
   long z;
   int rc;
@@ -430,8 +433,7 @@ long stor_spanblock_encode(struct stor_spanenc *e, uint16_t shard, uint64_t seq,
     return rc;
   ids = (size_t)e->traces.count * STOR_TRACE_ID_BYTES +
         (size_t)n * STOR_SPAN_ID_BYTES;
-  dict = stor_ztab_bytes(&e->tab);
-  pos = STOR_BLOCK_HEADER_BYTES + ids + dict;
+  pos = STOR_BLOCK_HEADER_BYTES + ids;
   if (pos >= cap)
     return -ENOSPC;
   z = stor_zdeflate(&e->z, e->stream, e->stream_len, out + pos, cap - pos);
@@ -440,9 +442,8 @@ long stor_spanblock_encode(struct stor_spanenc *e, uint16_t shard, uint64_t seq,
   if (pos + (size_t)z - STOR_BLOCK_HEADER_BYTES > UINT32_MAX)
     return -E2BIG;
   put_ids(e, spans, n, out + STOR_BLOCK_HEADER_BYTES);
-  stor_ztab_put(&e->tab, out + STOR_BLOCK_HEADER_BYTES + ids);
   put_header(out, shard, seq, n, e, min, max,
-             pos + (size_t)z - STOR_BLOCK_HEADER_BYTES, dict, (size_t)z);
+             pos + (size_t)z - STOR_BLOCK_HEADER_BYTES, (size_t)z);
   stor_block_reseal(out, pos + (size_t)z);
   assert_written(out, pos + (size_t)z, n, seq);
   return (long)(pos + (size_t)z);
@@ -493,11 +494,11 @@ static int hdr_impossible(const struct stor_spanblock_hdr *h) {
   if (h->dict_bytes < 2 * d ||
       h->dict_bytes > d * (2 + STOR_SPANBLOCK_DICT_STR_BYTES_MAX))
     return 1;
-  if (u < STOR_SCOLS + 1 + n * SPAN_FIELDS_MIN || c == 0 ||
+  if (u < h->dict_bytes + STOR_SCOLS + 1 + n * SPAN_FIELDS_MIN || c == 0 ||
       u > STOR_ZRATIO_MAX * c || c > STOR_ZBOUND(u))
     return 1;
-  return m * STOR_TRACE_ID_BYTES + n * STOR_SPAN_ID_BYTES + h->dict_bytes +
-             c != h->payload_bytes;
+  return m * STOR_TRACE_ID_BYTES + n * STOR_SPAN_ID_BYTES + c !=
+         h->payload_bytes;
 }
 
 int stor_spanblock_hdr_read(const uint8_t *b, size_t len,
@@ -543,7 +544,8 @@ int stor_spanblock_has_trace(const struct stor_spanblock_hdr *h,
 
 /* Split the inflated stream into sub-columns; the text follows them. */
 static int open_cols(struct stor_spanblock_reader *r) {
-  const uint8_t *p = r->dec->text, *end = p + r->hdr.text_bytes;
+  const uint8_t *p = r->dec->text + r->hdr.dict_bytes;
+  const uint8_t *end = r->dec->text + r->hdr.text_bytes;
   uint64_t len[STOR_SCOLS];
 
   for (int c = 0; c < STOR_SCOLS; c++)
@@ -703,10 +705,10 @@ int stor_spanblock_reader_init(struct stor_spanblock_reader *r,
   r->traces = p;
   r->span_ids = p + (size_t)r->hdr.trace_count * STOR_TRACE_ID_BYTES;
   p = r->span_ids + (size_t)r->hdr.count * STOR_SPAN_ID_BYTES;
-  if (stor_ztab_read(p, r->hdr.dict_bytes, r->hdr.dict_count,
+  if (stor_zinflate(dec->inf, p, r->hdr.ztext_bytes, dec->text,
+                    r->hdr.text_bytes) < 0 ||
+      stor_ztab_read(dec->text, r->hdr.dict_bytes, r->hdr.dict_count,
                      STOR_SPANBLOCK_DICT_STR_BYTES_MAX, dec->dict) < 0 ||
-      stor_zinflate(dec->inf, p + r->hdr.dict_bytes, r->hdr.ztext_bytes,
-                    dec->text, r->hdr.text_bytes) < 0 ||
       open_cols(r) < 0 || read_resources(r) < 0)
     return -EBADMSG;
   r->prev_start = r->hdr.min_ns;
