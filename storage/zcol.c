@@ -47,13 +47,21 @@ void stor_ztab_reset(struct stor_ztab *t) {
   t->count = 0;
 }
 
-/* FNV-1a. */
+/* A multiply-xorshift hash 8 bytes at a time: trace and span ids (16
+ * and 8 bytes) are hashed for every span, so byte-wise FNV showed in
+ * profiles of `sluice import --otlp traces`. */
 static uint32_t hash(const char *p, uint32_t n) {
-  uint32_t h = 2166136261u;
+  uint64_t h = 0x9e3779b97f4a7c15u ^ n, w;
 
-  for (uint32_t i = 0; i < n; i++)
-    h = (h ^ (uint8_t)p[i]) * 16777619u;
-  return h;
+  for (; n >= 8; p += 8, n -= 8) {
+    memcpy(&w, p, 8);
+    h = (h ^ w) * 0xff51afd7ed558ccdu;
+    h ^= h >> 32;
+  }
+  w = 0;
+  memcpy(&w, p, n);
+  h = (h ^ w) * 0xc4ceb9fe1a85ec53u;
+  return (uint32_t)(h ^ (h >> 29));
 }
 
 /* The slot holding s, or the empty slot where it would go. */
