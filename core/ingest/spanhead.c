@@ -291,6 +291,7 @@ enum core_span_reject core_spanhead_span(struct core_spanhead *h,
   size_t bytes = 0, rbytes = 0;
   enum core_span_reject why;
 
+  ASSERT(s->origin != NULL && s->trace_id != NULL && s->span_id != NULL);
   core_spanhead_close(h);
   why = span_check(s, &bytes);
   if (why == CORE_SPAN_OK)
@@ -334,12 +335,13 @@ static enum core_span_reject part_check(struct core_spanhead *h,
 
 enum core_span_reject core_spanhead_event(struct core_spanhead *h,
                                           const struct core_otlp_event *e) {
-  struct stor_span *s = &h->spans[h->count - 1];
+  struct stor_span *s;
   struct stor_span_event *d;
   enum core_span_reject why;
 
   if (!h->open)
     return CORE_SPAN_OK; /* a part of a refused span */
+  s = &h->spans[h->count - 1];
   if (s->event_count == h->open_events_max) {
     undo(h); /* more than announced: cannot happen with otlp.c */
     return CORE_SPAN_REJ_EVENTS;
@@ -361,12 +363,13 @@ enum core_span_reject core_spanhead_event(struct core_spanhead *h,
 
 enum core_span_reject core_spanhead_link(struct core_spanhead *h,
                                          const struct core_otlp_link *l) {
-  struct stor_span *s = &h->spans[h->count - 1];
+  struct stor_span *s;
   struct stor_span_link *d;
   enum core_span_reject why;
 
   if (!h->open)
     return CORE_SPAN_OK;
+  s = &h->spans[h->count - 1];
   if (s->link_count == h->open_links_max) {
     undo(h);
     return CORE_SPAN_REJ_LINKS;

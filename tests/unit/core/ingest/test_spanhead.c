@@ -309,3 +309,20 @@ Test(spanhead, reason_names) {
   cr_assert_str_eq(core_span_reject_name(CORE_SPAN_REJ_ATTRS), "attributes");
   cr_assert_str_eq(core_span_reject_name(CORE_SPAN_REJ_COUNT), "?");
 }
+
+/* Parts with no span open (an empty head, or after a seal) are dropped. */
+Test(spanhead, parts_without_an_open_span) {
+  struct core_otlp_span s = span(1, 1);
+  struct core_otlp_event e = {.time_ns = 1, .name = {"e", 1}};
+  struct core_otlp_link l = {.trace_id = tid, .span_id = sid};
+
+  cr_assert_eq(core_pipe_otlp_event(&pipe_, &s, &e), 0);
+  cr_assert_eq(core_pipe_otlp_link(&pipe_, &s, &l), 0);
+  core_pipe_otlp_span(&pipe_, &s);
+  core_spanhead_seal(&pipe_.spanhead);
+  cr_assert_eq(core_pipe_otlp_event(&pipe_, &s, &e), 0);
+  cr_assert_eq(pipe_.spanhead.count + pipe_.spanhead.event_count, 0);
+  for (int r = 1; r < CORE_SPAN_REJ_COUNT; r++)
+    cr_assert_eq(stats.spans_rejected[r], 0);
+  cr_assert_eq(stats.spans_otlp, 1);
+}
