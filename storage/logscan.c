@@ -76,8 +76,8 @@ static int serve_records(struct logscan_state *s, unsigned shard,
 
 /* One log block met in the walk: skipped when outside the window or under
  * the floor, else loaded, checked to its end, then served. */
-static int log_block(struct logscan_state *s, unsigned shard,
-                     struct stor_seg_block *b) {
+static int log_block(void *arg, unsigned shard, struct stor_seg_block *b) {
+  struct logscan_state *s = arg;
   const struct stor_logscan *q = s->q;
   struct stor_logblock_reader first;
   int rc;
@@ -153,7 +153,6 @@ static int serve_backwards(struct logscan_state *s, unsigned shard) {
 /* One segment of the walk (a stor_walk_fn). */
 static int log_segment(void *arg, unsigned shard, int dir_fd, uint64_t seq) {
   struct logscan_state *s = arg;
-  struct stor_seg_block b;
   char name[32];
   int rc;
 
@@ -167,16 +166,8 @@ static int log_segment(void *arg, unsigned shard, int dir_fd, uint64_t seq) {
     stor_seg_close(&s->seg);
     return rc;
   }
-  while ((rc = stor_seg_next(&s->seg, &b)) == 1) {
-    if (stor_deadline_passed(s->q->deadline_ms)) {
-      rc = -ETIME;
-      break;
-    }
-    if (b.status != STOR_BLK_OK)
-      stor_count_stop(s->st, &b);
-    else if (b.kind == STOR_KIND_LOGS && (rc = log_block(s, shard, &b)) != 0)
-      break;
-  }
+  rc = stor_seg_each(&s->seg, shard, STOR_KIND_LOGS, s->q->deadline_ms, s->st,
+                     log_block, s);
   stor_seg_close(&s->seg);
   return rc;
 }

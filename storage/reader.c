@@ -300,6 +300,23 @@ void stor_count_stop(struct stor_scan_stats *st,
     st->blocks_bad++;
 }
 
+int stor_seg_each(struct stor_seg_reader *seg, unsigned shard, uint8_t kind,
+                  int64_t deadline_ms, struct stor_scan_stats *st,
+                  stor_block_fn fn, void *arg) {
+  struct stor_seg_block b;
+  int rc;
+
+  while ((rc = stor_seg_next(seg, &b)) == 1) {
+    if (stor_deadline_passed(deadline_ms))
+      return -ETIME;
+    if (b.status != STOR_BLK_OK)
+      stor_count_stop(st, &b);
+    else if (b.kind == kind && (rc = fn(arg, shard, &b)) != 0)
+      return rc;
+  }
+  return rc;
+}
+
 /* Every segment of one shard directory, in w's order. */
 static int walk_shard(const struct stor_walk *w, unsigned shard) {
   char path[4096 + 32];

@@ -69,8 +69,8 @@ static int trace_absent(struct spanscan_state *s, struct stor_seg_block *b,
                                    s->q->trace_id);
 }
 
-static int span_block(struct spanscan_state *s, unsigned shard,
-                      struct stor_seg_block *b) {
+static int span_block(void *arg, unsigned shard, struct stor_seg_block *b) {
+  struct spanscan_state *s = arg;
   const struct stor_spanscan *q = s->q;
   struct stor_spanblock_reader first;
   struct stor_span sp;
@@ -105,7 +105,6 @@ static int span_block(struct spanscan_state *s, unsigned shard,
 /* One segment of the walk (a stor_walk_fn). */
 static int span_segment(void *arg, unsigned shard, int dir_fd, uint64_t seq) {
   struct spanscan_state *s = arg;
-  struct stor_seg_block b;
   char name[32];
   int rc;
 
@@ -113,17 +112,8 @@ static int span_segment(void *arg, unsigned shard, int dir_fd, uint64_t seq) {
   if ((rc = stor_seg_open(&s->seg, dir_fd, name)) < 0)
     return rc == -ENOENT ? 0 : rc; /* retention removed it meanwhile */
   s->st->segments++;
-  while ((rc = stor_seg_next(&s->seg, &b)) == 1) {
-    if (stor_deadline_passed(s->q->deadline_ms)) {
-      rc = -ETIME;
-      break;
-    }
-    if (b.status != STOR_BLK_OK)
-      stor_count_stop(s->st, &b);
-    else if (b.kind == STOR_KIND_SPANS &&
-             (rc = span_block(s, shard, &b)) != 0)
-      break;
-  }
+  rc = stor_seg_each(&s->seg, shard, STOR_KIND_SPANS, s->q->deadline_ms, s->st,
+                     span_block, s);
   stor_seg_close(&s->seg);
   return rc;
 }

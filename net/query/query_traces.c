@@ -330,25 +330,16 @@ static int run_scan(struct spanq *q, const uint8_t *trace_id, int64_t start,
 
 /* ---- GET /api/v1/traces/TRACE_ID ----------------------------------------- */
 
-static int hex_digit(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 /* 32 hex digits into 16 bytes. Returns 0 or -EINVAL. */
 static int parse_trace_id(const char *s, uint8_t *id) {
-  if (strlen(s) != 2 * STOR_TRACE_ID_BYTES)
+  static const char hex[] = "0123456789abcdefABCDEF";
+
+  if (strlen(s) != 2 * STOR_TRACE_ID_BYTES ||
+      strspn(s, hex) != 2 * STOR_TRACE_ID_BYTES)
     return -EINVAL;
   for (size_t i = 0; i < STOR_TRACE_ID_BYTES; i++) {
-    int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
-    if (hi < 0 || lo < 0)
-      return -EINVAL;
-    id[i] = (uint8_t)(hi << 4 | lo);
+    char pair[3] = {s[2 * i], s[2 * i + 1], '\0'};
+    id[i] = (uint8_t)strtoul(pair, NULL, 16);
   }
   return 0;
 }

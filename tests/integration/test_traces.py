@@ -22,22 +22,11 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Sluice, check, main  # noqa: E402
+from test_otlp_import import fixture, varint  # noqa: E402
 
-FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                        "..", "fixtures", "otlp")
 FIX_TRACE = "5b8efff798038103d269b633813fc60c"
 FIX_ROOT = "eee19b7ec3c1b174"
 T0 = 1765000000123456789
-
-
-def varint(n):
-    out = b""
-    while True:
-        b, n = n & 0x7F, n >> 7
-        if n:
-            out += bytes([b | 0x80])
-        else:
-            return out + bytes([b])
 
 
 def field(num, wire, payload):
@@ -82,11 +71,6 @@ def request(service, spans):
     scope = msg(1, text(1, "it.scope") + text(2, "1.0"))
     body = resource + msg(2, scope + b"".join(msg(2, s) for s in spans))
     return msg(1, body)
-
-
-def fixture(name):
-    with open(os.path.join(FIXTURES, name), "rb") as f:
-        return f.read()
 
 
 def write_ld(path, requests):
