@@ -309,3 +309,63 @@ Test(traces, bad_parameters_are_named) {
   cr_assert_eq(get("/api/v1/spans", ""), 200);
   cr_assert(strstr(resp.body.data, "\"spans\":[]"));
 }
+
+/* ---- one span's JSON ------------------------------------------------------ */
+
+static const char *span_json(const struct stor_span *s) {
+  static struct core_strbuf b;
+  core_strbuf_free(&b);
+  core_strbuf_init(&b, 1 << 20);
+  cr_assert_eq(net_query_span_json(&b, s), 0);
+  core_strbuf_append(&b, "", 1);
+  return b.data;
+}
+
+Test(span_json, value_types_and_unknown_enums) {
+  struct core_otlp_attr a[] = {
+      {{"s", 1}, {.type = CORE_OTLP_V_STRING, .s = {"q\"\n\xff", 4}}},
+      {{"t", 1}, {.type = CORE_OTLP_V_BOOL, .i = 1}},
+      {{"f", 1}, {.type = CORE_OTLP_V_BOOL, .i = 0}},
+      {{"i", 1}, {.type = CORE_OTLP_V_INT, .i = INT64_MIN}},
+      {{"d", 1}, {.type = CORE_OTLP_V_DOUBLE, .d = 0.25}},
+      {{"nan", 3}, {.type = CORE_OTLP_V_DOUBLE, .d = __builtin_nan("")}},
+      {{"inf", 3}, {.type = CORE_OTLP_V_DOUBLE, .d = -__builtin_inf()}},
+      {{"b1", 2}, {.type = CORE_OTLP_V_BYTES, .s = {"\x01", 1}}},
+      {{"b2", 2}, {.type = CORE_OTLP_V_BYTES, .s = {"ab", 2}}},
+      {{"b3", 2}, {.type = CORE_OTLP_V_BYTES, .s = {"abc", 3}}},
+      {{"arr", 3}, {.type = CORE_OTLP_V_ARRAY, .s = {"\x0a\x02\x0a\x00", 4}}},
+      {{"kv", 2}, {.type = CORE_OTLP_V_KVLIST, .s = {"", 0}}},
+      {{"none", 4}, {.type = CORE_OTLP_V_NONE}},
+  };
+  struct stor_span_res res = {.service = {"svc", 3},
+                              .scope_name = {"sc", 2}};
+  struct stor_span s = {.kind = 9, .status_code = 7, .start_ns = -1,
+                        .end_ns = INT64_MAX, .attrs = {a, 13}, .res = &res};
+  memset(s.trace_id, 0xab, 16);
+  memset(s.span_id, 0x01, 8);
+  const char *j = span_json(&s);
+  cr_assert(strstr(j, "\"traceId\":\"abababababababababababababababab\","
+                      "\"spanId\":\"0101010101010101\",\"parentSpanId\":\"\","
+                      "\"service\":\"svc\",\"name\":\"\",\"kind\":9,"
+                      "\"startTimeUnixNano\":\"18446744073709551615\","
+                      "\"endTimeUnixNano\":\"9223372036854775807\","
+                      "\"status\":{\"code\":7,\"message\":\"\"}"), "%s", j);
+  cr_assert(strstr(j, "\"attributes\":{\"s\":\"q\\\"\\n\\ufffd\",\"t\":true,"
+                      "\"f\":false,\"i\":-9223372036854775808,\"d\":0.25,"
+                      "\"nan\":\"NaN\",\"inf\":\"-Inf\",\"b1\":\"AQ==\","
+                      "\"b2\":\"YWI=\",\"b3\":\"YWJj\","
+                      "\"arr\":{\"arrayValueProtobuf\":\"CgIKAA==\"},"
+                      "\"kv\":{\"kvlistValueProtobuf\":\"\"},\"none\":null}"),
+            "%s", j);
+  cr_assert(strstr(j, "\"events\":[],\"links\":[],\"resource\":{},"
+                      "\"scope\":{\"name\":\"sc\",\"version\":\"\"}}"), "%s", j);
+}
+
+Test(span_json, bound_reported) {
+  struct stor_span_res res = {0};
+  struct stor_span s = {.res = &res};
+  struct core_strbuf small;
+  core_strbuf_init(&small, 40);
+  cr_assert_eq(net_query_span_json(&small, &s), -ENOMEM);
+  core_strbuf_free(&small);
+}
