@@ -53,6 +53,14 @@ int core_pipe_otlp_link(void *pipe, const struct core_otlp_span *s,
   return count(p, core_spanhead_link(&p->spanhead, l));
 }
 
+uint64_t core_pipe_spans_refused(const struct core_pipe *p) {
+  uint64_t n = 0;
+
+  for (int r = 1; r < CORE_SPAN_REJ_COUNT; r++)
+    n += core_stat_get(&p->stats->spans_rejected[r]);
+  return n;
+}
+
 const char *core_span_reject_name(enum core_span_reject r) {
   static const char *const names[CORE_SPAN_REJ_COUNT] = {
       [CORE_SPAN_OK] = "ok",

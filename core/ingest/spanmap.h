@@ -37,6 +37,14 @@ int core_pipe_otlp_event(void *pipe, const struct core_otlp_span *s,
 int core_pipe_otlp_link(void *pipe, const struct core_otlp_span *s,
                         const struct core_otlp_link *l);
 
+/*
+ * Spans the span head refused so far, all reasons together (read before
+ * and after a request: core_pipe_otlp's partial_success counts a span
+ * accepted when it hands it over, before a later event or link can have
+ * it refused).
+ */
+uint64_t core_pipe_spans_refused(const struct core_pipe *p);
+
 /* The reason label of sluice_otlp_rejected_spans_total. */
 const char *core_span_reject_name(enum core_span_reject r);
 

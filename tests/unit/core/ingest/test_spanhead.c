@@ -203,6 +203,7 @@ Test(spanhead, bounds_refuse_the_whole_span) {
   s = span(0, 0);
   core_pipe_otlp_span(&pipe_, &s);
   cr_assert_eq(rejected(CORE_SPAN_REJ_RESOURCE_BYTES), 1);
+  cr_assert_eq(core_pipe_spans_refused(&pipe_), 6);
   origin.resource = (struct core_otlp_attrs){NULL, 0};
   core_spanhead_close(&pipe_.spanhead);
   cr_assert_eq(stats.spans_otlp, 0);
