@@ -129,6 +129,7 @@ def test_import_then_query_traces(binary):
         try:
             check_trace(s)
             check_spans(s)
+            check_cli(binary, s)
         finally:
             s.close()
 
@@ -195,6 +196,24 @@ def check_spans(s):
           "spans ingested counts this process's ingest only")
     status, body, _ = get(s, "/api/v1/spans", limit="10000")
     check(len(body["data"]["spans"]) == 205, f"all: {len(body['data']['spans'])}")
+
+
+def check_cli(binary, s):
+    """sluice query trace and spans ask the same routes."""
+    q = [binary, "query", "--url", s.url("")]
+    p = subprocess.run(q + ["trace", FIX_TRACE], capture_output=True,
+                       text=True, timeout=30)
+    check(p.returncode == 0 and
+          len(json.loads(p.stdout)["data"]["spans"]) == 5, f"{p}")
+    p = subprocess.run(q + ["spans", "--service", "billing", "--name",
+                            "charge"], capture_output=True, text=True,
+                       timeout=30)
+    spans = json.loads(p.stdout)["data"]["spans"] if p.returncode == 0 else 0
+    check(spans and [x["attributes"]["amount"] for x in spans] ==
+          [100, 101, 102], f"{p}")
+    p = subprocess.run(q + ["trace", "xyz"], capture_output=True, text=True,
+                       timeout=30)
+    check(p.returncode == 1 and "trace ID" in p.stderr, f"{p}")
 
 
 if __name__ == "__main__":
