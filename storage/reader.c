@@ -317,6 +317,53 @@ int stor_seg_each(struct stor_seg_reader *seg, unsigned shard, uint8_t kind,
   return rc;
 }
 
+/* The segment's good block offsets of kind, in file order. */
+static int collect_offsets(struct stor_seg_reader *seg, uint8_t kind,
+                           struct stor_scan_stats *st, struct stor_offsets *o) {
+  struct stor_seg_block b;
+  int rc;
+
+  o->n = 0;
+  while ((rc = stor_seg_next(seg, &b)) == 1) {
+    if (b.status != STOR_BLK_OK) {
+      stor_count_stop(st, &b);
+      return 0; /* the blocks before it are read */
+    }
+    if (b.kind != kind)
+      continue;
+    if (o->n == o->cap) {
+      size_t cap = o->cap ? 2 * o->cap : 256;
+      uint64_t *p = realloc(o->v, cap * sizeof(*p));
+      if (p == NULL)
+        return -ENOMEM;
+      o->v = p;
+      o->cap = cap;
+    }
+    o->v[o->n++] = b.offset;
+  }
+  return rc;
+}
+
+int stor_seg_each_backward(struct stor_seg_reader *seg, unsigned shard,
+                           uint8_t kind, int64_t deadline_ms,
+                           struct stor_scan_stats *st, struct stor_offsets *o,
+                           stor_block_fn fn, void *arg) {
+  struct stor_seg_block b;
+  int rc = collect_offsets(seg, kind, st, o);
+
+  for (size_t i = o->n; i-- > 0 && rc == 0;) {
+    if (stor_deadline_passed(deadline_ms))
+      return -ETIME;
+    seg->off = o->v[i];
+    seg->done = false;
+    if ((rc = stor_seg_next(seg, &b)) != 1)
+      return rc < 0 ? rc : 0; /* the file shrank: retention or a cut */
+    if (b.status == STOR_BLK_OK)
+      rc = fn(arg, shard, &b);
+  }
+  return rc;
+}
+
 /* Every segment of one shard directory, in w's order. */
 static int walk_shard(const struct stor_walk *w, unsigned shard) {
   char path[4096 + 32];
