@@ -26,10 +26,17 @@ struct spanscan_state {
   struct stor_scan_stats *st;
   struct stor_seg_reader seg;
   struct stor_spandec dec;
+  struct stor_offsets offs;  /* newest_first: span block offsets */
 };
+
+/* The caller's floor now (it may rise between calls). */
+static int64_t floor_of(const struct stor_spanscan *q) {
+  return q->floor ? q->floor(q->ctx) : INT64_MIN;
+}
 
 static int wanted(const struct stor_spanscan *q, const struct stor_span *s) {
   return s->start_ns >= q->start_ns && s->start_ns <= q->end_ns &&
+         s->start_ns >= floor_of(q) &&
          (q->trace_id == NULL ||
           memcmp(s->trace_id, q->trace_id, STOR_TRACE_ID_BYTES) == 0);
 }
@@ -76,7 +83,8 @@ static int span_block(void *arg, unsigned shard, struct stor_seg_block *b) {
   struct stor_span sp;
   int rc;
 
-  if (b->shdr.max_ns < q->start_ns || b->shdr.min_ns > q->end_ns) {
+  if (b->shdr.max_ns < q->start_ns || b->shdr.min_ns > q->end_ns ||
+      b->shdr.max_ns < floor_of(q)) {
     s->st->blocks_skipped++;
     return 0;
   }
@@ -112,8 +120,13 @@ static int span_segment(void *arg, unsigned shard, int dir_fd, uint64_t seq) {
   if ((rc = stor_seg_open(&s->seg, dir_fd, name)) < 0)
     return rc == -ENOENT ? 0 : rc; /* retention removed it meanwhile */
   s->st->segments++;
-  rc = stor_seg_each(&s->seg, shard, STOR_KIND_SPANS, s->q->deadline_ms, s->st,
-                     span_block, s);
+  if (s->q->newest_first)
+    rc = stor_seg_each_backward(&s->seg, shard, STOR_KIND_SPANS,
+                                s->q->deadline_ms, s->st, &s->offs,
+                                span_block, s);
+  else
+    rc = stor_seg_each(&s->seg, shard, STOR_KIND_SPANS, s->q->deadline_ms,
+                       s->st, span_block, s);
   stor_seg_close(&s->seg);
   return rc;
 }
@@ -123,7 +136,8 @@ int stor_spanscan_run(const struct stor_spanscan *q,
   struct spanscan_state *s = calloc(1, sizeof(*s));
   struct stor_walk w = {.data_dir = q->data_dir,
                         .deadline_ms = q->deadline_ms,
-                        .st = st, .fn = span_segment, .arg = s};
+                        .st = st, .fn = span_segment, .arg = s,
+                        .reverse = q->newest_first};
   int rc;
 
   if (s == NULL)
@@ -135,6 +149,7 @@ int stor_spanscan_run(const struct stor_spanscan *q,
   if (rc == 0)
     rc = stor_walk_run(&w);
   stor_spandec_free(&s->dec);
+  free(s->offs.v);
   free(s);
   return rc > 0 ? 0 : rc;
 }

@@ -21,6 +21,8 @@
  * its end before any of its spans is served: one that fails a check ends
  * its segment and serves nothing. One span decoder (stor_spandec) is
  * allocated per call. Counters go to st (spans: spans handed to q->fn).
+ * With q->newest_first and q->floor, a caller that wants the newest spans
+ * stops inflating early, as the log scan's caller does.
  * Returns 0 (a missing data_dir is empty), fn's negative return, -ETIME
  * past q->deadline_ms, -ENOMEM, or -errno.
  */

@@ -28,6 +28,14 @@ struct stor_spanscan {
   stor_spanscan_fn fn;
   void *ctx;
   int64_t deadline_ms;       /* CLOCK_MONOTONIC, ms; 0: none */
+  /* optional */
+  int newest_first;          /* segments by descending seq, a segment's
+                                span blocks last first (spans of a block
+                                still in block order) */
+  int64_t (*floor)(void *ctx); /* NULL, or the current floor: spans that
+                                start before it, and blocks whose newest
+                                start is before it, are passed over; it
+                                may only rise during a scan */
 };
 
 #endif

@@ -5,10 +5,11 @@
  *
  * Both run span scans (storage/spanscan.h). A trace lookup scans for its
  * id (blocks without it cost a read of their trace table, no inflate) and
- * renders every span it finds. /api/v1/spans renders what matches while
- * it is at most `limit` spans, remembering the start times of the newest
- * `limit` in a min-heap; when more matched, a second scan from the
- * oldest of those renders only the newest ones. Memory stays bounded by
+ * renders every span it finds. /api/v1/spans scans newest first and
+ * renders what matches while it is at most `limit` spans, remembering the
+ * start times of the newest `limit` in a min-heap (whose oldest is then
+ * the scan's floor: older blocks are not inflated); when more matched, a
+ * second scan from that floor renders only the newest ones. Memory stays bounded by
  * limit and the response bound whatever the range holds.
  */
 #include "net/query/query_api.h"
@@ -314,12 +315,18 @@ static void scan_error(const struct spanq *q, struct net_http_response *resp,
                     q->data_dir, strerror(-rc));
 }
 
+/* A span scan from start to q->end_ns; /api/v1/spans (no trace_id) goes
+ * newest first with a floor (time_floor). */
+static int64_t time_floor(void *ctx);
+
 static int run_scan(struct spanq *q, const uint8_t *trace_id, int64_t start,
                     stor_spanscan_fn fn) {
   struct stor_scan_stats st = {0};
   struct stor_spanscan sc = {.data_dir = q->data_dir, .trace_id = trace_id,
                              .start_ns = start, .end_ns = q->end_ns,
-                             .fn = fn, .ctx = q};
+                             .fn = fn, .ctx = q,
+                             .newest_first = trace_id == NULL,
+                             .floor = trace_id ? NULL : time_floor};
   int rc;
 
   sc.deadline_ms = net_query_deadline_start();
@@ -427,6 +434,18 @@ static void heap_push(struct spanq *q, int64_t start) {
   for (i = q->heap_n++; i > 0 && h[(i - 1) / 2] > start; i = (i - 1) / 2)
     h[i] = h[(i - 1) / 2];
   h[i] = start;
+}
+
+/*
+ * Once more spans matched than limit (the reply is truncated), nothing
+ * older than the oldest of the newest `limit` can matter: the scan skips
+ * it, whole blocks at a time. Scanning newest first makes that happen
+ * after about `limit` spans a shard.
+ */
+static int64_t time_floor(void *ctx) {
+  const struct spanq *q = ctx;
+
+  return q->matched > q->limit ? q->heap[0] : INT64_MIN;
 }
 
 /* Phase 1: count, remember, render while at most limit matched. */

@@ -174,3 +174,32 @@ Test(spanscan, stops_and_errors) {
                             .end_ns = INT64_MAX};
   cr_assert_eq(stor_spanscan_run(&q, &st), 0, "a missing dir is empty");
 }
+
+static int64_t fixed_floor(void *ctx) {
+  const struct seen *x = ctx;
+  return x->n ? T0 + 8 * SEC : INT64_MIN; /* rises after the first span */
+}
+
+/* Newest first: blocks last first (segments by descending seq); a floor
+ * passes over blocks whose newest span is older, not inflated. */
+Test(spanscan, newest_first_with_a_floor) {
+  struct stor_scan_stats st = {0};
+  struct seen x = {0};
+
+  for (int i = 0; i < 5; i++)
+    put_spans(0, 1 + (uint64_t)i / 3, (uint64_t)i + 1, 10,
+              T0 + i * 10 * SEC); /* block i: its spans start in [10i, 10i+5) s */
+  struct stor_spanscan q = {.data_dir = seg_dir, .start_ns = INT64_MIN,
+                            .end_ns = INT64_MAX, .fn = count, .ctx = &x,
+                            .newest_first = 1};
+  cr_assert_eq(stor_spanscan_run(&q, &st), 0);
+  cr_assert_eq(x.n, 50);
+  cr_assert_lt(x.last_start, T0 + 10 * SEC, "the oldest block comes last");
+  memset(&x, 0, sizeof(x));
+  memset(&st, 0, sizeof(st));
+  q.floor = fixed_floor;
+  cr_assert_eq(stor_spanscan_run(&q, &st), 0);
+  cr_assert_eq(st.blocks_read, 4, "blocks 4, 3, 2, 1 reach the floor");
+  cr_assert_eq(st.blocks_skipped, 1);
+  cr_assert_eq(x.n, 40);
+}
