@@ -46,8 +46,9 @@ long stor_block_encode(struct stor_encoder *e, const struct stor_block_in *in,
 /*
  * Decode the frame every kind of block shares from the first len bytes of
  * buf and check what holds for all kinds: magic, header check, version,
- * a known kind (metrics or logs), count >= 1, seq >= 1, min <= max.
- * The kind's own rules are stor_block_hdr_read's or stor_logblock_hdr_read's.
+ * a known kind (metrics, logs or spans), count >= 1, seq >= 1, min <= max.
+ * The kind's own rules are stor_block_hdr_read's, stor_logblock_hdr_read's
+ * or stor_spanblock_hdr_read's.
  * Returns 0; -EAGAIN when len < STOR_BLOCK_HEADER_BYTES; -EBADMSG.
  */
 int stor_frame_read(const uint8_t *buf, size_t len, struct stor_frame *f);

@@ -11,7 +11,8 @@
  *   off size field
  *   0   4    magic "SLB1" (0x53 0x4c 0x42 0x31)
  *   4   1    format version (1)
- *   5   1    kind: 1 = metrics, 2 = logs (storage/logblock_types.h);
+ *   5   1    kind: 1 = metrics, 2 = logs (storage/logblock_types.h),
+ *            3 = spans (storage/spanblock_types.h);
  *            any other kind is a bad block to every reader
  *   6   2    shard id
  *   8   4    point count (1 .. STOR_BLOCK_POINTS_MAX)
@@ -87,6 +88,7 @@
 enum stor_block_kind {
   STOR_KIND_METRICS = 1,
   STOR_KIND_LOGS = 2,
+  STOR_KIND_SPANS = 3, /* storage/spanblock_types.h */
 };
 
 /*

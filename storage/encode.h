@@ -24,6 +24,21 @@ static inline int64_t stor_unzigzag(uint64_t u) {
   return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
 }
 
+/* The n low bytes of a little-endian integer at p (n <= 8). */
+static inline uint64_t stor_le_get(const uint8_t *p, unsigned n) {
+  uint64_t v = 0;
+
+  for (unsigned i = 0; i < n; i++)
+    v |= (uint64_t)p[i] << (8 * i);
+  return v;
+}
+
+/* v's n low bytes at p, little-endian (n <= 8). */
+static inline void stor_le_put(uint8_t *p, uint64_t v, unsigned n) {
+  for (unsigned i = 0; i < n; i++)
+    p[i] = (uint8_t)(v >> (8 * i));
+}
+
 /* Bytes of v as an LEB128 varint (1..10). */
 static inline unsigned stor_varint_len(uint64_t v) {
   unsigned bits = 64 - (unsigned)__builtin_clzll(v | 1);

@@ -29,8 +29,7 @@ struct logscan_state {
   struct stor_logdec dec;
   struct core_syslog_attr attrs[CORE_SYSLOG_SD_ATTRS_MAX];
   struct stor_logpos pos;    /* of the block being served */
-  uint64_t *offs;            /* newest_first: log block offsets of a segment */
-  size_t offs_n, offs_cap;
+  struct stor_offsets offs;  /* newest_first: log block offsets of a segment */
 };
 
 /* The caller's time floor now (it may rise between calls). */
@@ -76,8 +75,8 @@ static int serve_records(struct logscan_state *s, unsigned shard,
 
 /* One log block met in the walk: skipped when outside the window or under
  * the floor, else loaded, checked to its end, then served. */
-static int log_block(struct logscan_state *s, unsigned shard,
-                     struct stor_seg_block *b) {
+static int log_block(void *arg, unsigned shard, struct stor_seg_block *b) {
+  struct logscan_state *s = arg;
   const struct stor_logscan *q = s->q;
   struct stor_logblock_reader first;
   int rc;
@@ -105,55 +104,9 @@ static int log_block(struct logscan_state *s, unsigned shard,
   return serve_records(s, shard, b);
 }
 
-/* newest_first: the segment's good log block offsets, in file order. */
-static int collect_offsets(struct logscan_state *s) {
-  struct stor_seg_block b;
-  int rc;
-
-  s->offs_n = 0;
-  while ((rc = stor_seg_next(&s->seg, &b)) == 1) {
-    if (b.status != STOR_BLK_OK) {
-      stor_count_stop(s->st, &b);
-      return 0; /* the blocks before it are read */
-    }
-    if (b.kind != STOR_KIND_LOGS)
-      continue;
-    if (s->offs_n == s->offs_cap) {
-      size_t cap = s->offs_cap ? 2 * s->offs_cap : 256;
-      uint64_t *p = realloc(s->offs, cap * sizeof(*p));
-      if (p == NULL)
-        return -ENOMEM;
-      s->offs = p;
-      s->offs_cap = cap;
-    }
-    s->offs[s->offs_n++] = b.offset;
-  }
-  return rc;
-}
-
-/* newest_first: the log blocks collected, last first. A block failing its
- * CRC or decode is counted (by log_block) and passed over. */
-static int serve_backwards(struct logscan_state *s, unsigned shard) {
-  struct stor_seg_block b;
-  int rc = collect_offsets(s);
-
-  for (size_t i = s->offs_n; i-- > 0 && rc == 0;) {
-    if (stor_deadline_passed(s->q->deadline_ms))
-      return -ETIME;
-    s->seg.off = s->offs[i];
-    s->seg.done = false;
-    if ((rc = stor_seg_next(&s->seg, &b)) != 1)
-      return rc < 0 ? rc : 0; /* the file shrank: retention or a cut */
-    if (b.status == STOR_BLK_OK)
-      rc = log_block(s, shard, &b);
-  }
-  return rc;
-}
-
 /* One segment of the walk (a stor_walk_fn). */
 static int log_segment(void *arg, unsigned shard, int dir_fd, uint64_t seq) {
   struct logscan_state *s = arg;
-  struct stor_seg_block b;
   char name[32];
   int rc;
 
@@ -162,21 +115,13 @@ static int log_segment(void *arg, unsigned shard, int dir_fd, uint64_t seq) {
     return rc == -ENOENT ? 0 : rc;  /* retention removed it meanwhile */
   s->st->segments++;
   s->pos = (struct stor_logpos){.shard = shard, .segment = seq};
-  if (s->q->newest_first) {
-    rc = serve_backwards(s, shard);
-    stor_seg_close(&s->seg);
-    return rc;
-  }
-  while ((rc = stor_seg_next(&s->seg, &b)) == 1) {
-    if (stor_deadline_passed(s->q->deadline_ms)) {
-      rc = -ETIME;
-      break;
-    }
-    if (b.status != STOR_BLK_OK)
-      stor_count_stop(s->st, &b);
-    else if (b.kind == STOR_KIND_LOGS && (rc = log_block(s, shard, &b)) != 0)
-      break;
-  }
+  if (s->q->newest_first)
+    rc = stor_seg_each_backward(&s->seg, shard, STOR_KIND_LOGS,
+                                s->q->deadline_ms, s->st, &s->offs,
+                                log_block, s);
+  else
+    rc = stor_seg_each(&s->seg, shard, STOR_KIND_LOGS, s->q->deadline_ms,
+                       s->st, log_block, s);
   stor_seg_close(&s->seg);
   return rc;
 }
@@ -198,7 +143,7 @@ int stor_logscan_run(const struct stor_logscan *q, struct stor_scan_stats *st) {
   if (rc == 0)
     rc = stor_walk_run(&w);
   stor_logdec_free(&s->dec);
-  free(s->offs);
+  free(s->offs.v);
   free(s);
   return rc > 0 ? 0 : rc;
 }

@@ -23,6 +23,7 @@
 #include "core/base/limits.h"
 #include "storage/block.h"
 #include "storage/logblock.h"
+#include "storage/spanblock.h"
 #include "storage/reader_internal.h"
 #include "storage/recover.h"
 
@@ -96,6 +97,8 @@ static int stop(struct stor_seg_reader *r, struct stor_seg_block *b,
 static int kind_hdr_read(const uint8_t *h, struct stor_seg_block *b) {
   if (b->kind == STOR_KIND_METRICS)
     return stor_block_hdr_read(h, STOR_BLOCK_HEADER_BYTES, &b->hdr);
+  if (b->kind == STOR_KIND_SPANS)
+    return stor_spanblock_hdr_read(h, STOR_BLOCK_HEADER_BYTES, &b->shdr);
   return stor_logblock_hdr_read(h, STOR_BLOCK_HEADER_BYTES, &b->lhdr);
 }
 
@@ -110,6 +113,7 @@ int stor_seg_next(struct stor_seg_reader *r, struct stor_seg_block *b) {
   memset(&b->frame, 0, sizeof(b->frame));
   memset(&b->hdr, 0, sizeof(b->hdr));
   memset(&b->lhdr, 0, sizeof(b->lhdr));
+  memset(&b->shdr, 0, sizeof(b->shdr));
   b->offset = r->off;
   b->bytes = left;
   if (left < STOR_BLOCK_HEADER_BYTES)
@@ -168,6 +172,30 @@ int stor_seg_load_log(struct stor_seg_reader *r, struct stor_seg_block *b,
     return -EBADMSG;
   }
   return 0;
+}
+
+int stor_seg_load_spans(struct stor_seg_reader *r, struct stor_seg_block *b,
+                        struct stor_spandec *dec) {
+  int rc = read_block(r, b, STOR_KIND_SPANS);
+
+  if (rc < 0)
+    return rc;
+  if (stor_spanblock_reader_init(&b->srd, dec, r->buf, b->bytes) < 0) {
+    stop(r, b, stor_block_crc(r->buf, b->bytes) != b->frame.crc
+                   ? STOR_BLK_BAD_CRC : STOR_BLK_BAD_DATA);
+    return -EBADMSG;
+  }
+  return 0;
+}
+
+int stor_seg_read_part(struct stor_seg_reader *r,
+                       const struct stor_seg_block *b, size_t n) {
+  int rc;
+
+  ASSERT(b->status == STOR_BLK_OK && n <= b->bytes && b->bytes <= r->cap_max);
+  if ((rc = reserve(r, n)) < 0)
+    return rc;
+  return pread_all(r->fd, r->buf, n, b->offset);
 }
 
 /* ---- directories --------------------------------------------------------- */
@@ -270,6 +298,70 @@ void stor_count_stop(struct stor_scan_stats *st,
     st->blocks_partial++;
   else
     st->blocks_bad++;
+}
+
+int stor_seg_each(struct stor_seg_reader *seg, unsigned shard, uint8_t kind,
+                  int64_t deadline_ms, struct stor_scan_stats *st,
+                  stor_block_fn fn, void *arg) {
+  struct stor_seg_block b;
+  int rc;
+
+  while ((rc = stor_seg_next(seg, &b)) == 1) {
+    if (stor_deadline_passed(deadline_ms))
+      return -ETIME;
+    if (b.status != STOR_BLK_OK)
+      stor_count_stop(st, &b);
+    else if (b.kind == kind && (rc = fn(arg, shard, &b)) != 0)
+      return rc;
+  }
+  return rc;
+}
+
+/* The segment's good block offsets of kind, in file order. */
+static int collect_offsets(struct stor_seg_reader *seg, uint8_t kind,
+                           struct stor_scan_stats *st, struct stor_offsets *o) {
+  struct stor_seg_block b;
+  int rc;
+
+  o->n = 0;
+  while ((rc = stor_seg_next(seg, &b)) == 1) {
+    if (b.status != STOR_BLK_OK) {
+      stor_count_stop(st, &b);
+      return 0; /* the blocks before it are read */
+    }
+    if (b.kind != kind)
+      continue;
+    if (o->n == o->cap) {
+      size_t cap = o->cap ? 2 * o->cap : 256;
+      uint64_t *p = realloc(o->v, cap * sizeof(*p));
+      if (p == NULL)
+        return -ENOMEM;
+      o->v = p;
+      o->cap = cap;
+    }
+    o->v[o->n++] = b.offset;
+  }
+  return rc;
+}
+
+int stor_seg_each_backward(struct stor_seg_reader *seg, unsigned shard,
+                           uint8_t kind, int64_t deadline_ms,
+                           struct stor_scan_stats *st, struct stor_offsets *o,
+                           stor_block_fn fn, void *arg) {
+  struct stor_seg_block b;
+  int rc = collect_offsets(seg, kind, st, o);
+
+  for (size_t i = o->n; i-- > 0 && rc == 0;) {
+    if (stor_deadline_passed(deadline_ms))
+      return -ETIME;
+    seg->off = o->v[i];
+    seg->done = false;
+    if ((rc = stor_seg_next(seg, &b)) != 1)
+      return rc < 0 ? rc : 0; /* the file shrank: retention or a cut */
+    if (b.status == STOR_BLK_OK)
+      rc = fn(arg, shard, &b);
+  }
+  return rc;
 }
 
 /* Every segment of one shard directory, in w's order. */

@@ -28,8 +28,8 @@ int stor_seg_open(struct stor_seg_reader *r, int dir_fd, const char *name);
 void stor_seg_close(struct stor_seg_reader *r);
 
 /*
- * Read the header of the next block into b: b->kind (metrics or logs),
- * b->frame, and b->hdr or b->lhdr by kind (b->status says what was found;
+ * Read the header of the next block into b: b->kind (metrics, logs or
+ * spans), b->frame, and b->hdr, b->lhdr or b->shdr by kind (b->status says what was found;
  * anything but STOR_BLK_OK ends the segment, and a kind other than 1 or 2
  * is STOR_BLK_BAD_HEADER). The payload is not read.
  * Returns 1 when b holds a block, 0 at the end of the segment (or after a
@@ -57,6 +57,25 @@ int stor_seg_load(struct stor_seg_reader *r, struct stor_seg_block *b);
  */
 int stor_seg_load_log(struct stor_seg_reader *r, struct stor_seg_block *b,
                       struct stor_logdec *dec);
+
+/*
+ * Read the payload of the span block stor_seg_next just returned (b->kind
+ * must be STOR_KIND_SPANS), check its CRC32C and inflate it into dec; on
+ * success b->srd is ready for stor_spanblock_next (valid until the next
+ * load). Returns 0, -EBADMSG (b->status = STOR_BLK_BAD_CRC or
+ * STOR_BLK_BAD_DATA; the segment ends), or -errno.
+ */
+int stor_seg_load_spans(struct stor_seg_reader *r, struct stor_seg_block *b,
+                        struct stor_spandec *dec);
+
+/*
+ * Read the first n bytes (n <= b->bytes) of the block stor_seg_next just
+ * returned into r->buf, unchecked beyond its header: a part a scan tests
+ * before loading the whole block (a span block's trace table).
+ * Returns 0, or -errno (-ENOMEM).
+ */
+int stor_seg_read_part(struct stor_seg_reader *r,
+                       const struct stor_seg_block *b, size_t n);
 
 /*
  * Shard ids of the shard-<K> directories in data_dir (K < CORE_SHARDS_MAX),

@@ -34,6 +34,42 @@ struct stor_walk {
  */
 int stor_walk_run(const struct stor_walk *w);
 
+/* A good block of the kind a scan wants (stor_seg_each); a non-zero
+ * return ends the segment's walk with it. */
+typedef int (*stor_block_fn)(void *arg, unsigned shard,
+                             struct stor_seg_block *b);
+
+/*
+ * Step through the open segment seg of shard: fn for every good block of
+ * kind (others passed over), blocks that end the segment counted in st
+ * (stor_count_stop). Returns 0 at the segment's end, fn's non-zero
+ * return, -ETIME past deadline_ms (tested before each block), or -errno.
+ * The caller closes seg.
+ */
+int stor_seg_each(struct stor_seg_reader *seg, unsigned shard, uint8_t kind,
+                  int64_t deadline_ms, struct stor_scan_stats *st,
+                  stor_block_fn fn, void *arg);
+
+/* Offsets of one segment's blocks (stor_seg_each_backward); the caller
+ * frees v. */
+struct stor_offsets {
+  uint64_t *v;
+  size_t n, cap;
+};
+
+/*
+ * stor_seg_each, last block first: the offsets of the segment's good
+ * blocks of kind are collected into o (up to the first block that ends
+ * the segment, counted), then each block's header is read again and fn
+ * called, newest first. A block fn finds bad (stor_seg_bad) is passed
+ * over and the older ones are still read. Returns as stor_seg_each, or
+ * -ENOMEM.
+ */
+int stor_seg_each_backward(struct stor_seg_reader *seg, unsigned shard,
+                           uint8_t kind, int64_t deadline_ms,
+                           struct stor_scan_stats *st, struct stor_offsets *o,
+                           stor_block_fn fn, void *arg);
+
 /* 1 when CLOCK_MONOTONIC is past deadline_ms, else 0 (deadline_ms 0: never). */
 int stor_deadline_passed(int64_t deadline_ms);
 

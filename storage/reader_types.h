@@ -13,6 +13,7 @@
 
 #include "storage/block_types.h"
 #include "storage/logblock_types.h"
+#include "storage/spanblock_types.h"
 
 /* What reading one block found. Anything but OK ends its segment. */
 enum stor_blk_status {
@@ -50,6 +51,8 @@ struct stor_seg_block {
   struct stor_logblock_hdr lhdr; /* kind LOGS: valid unless BAD_HEADER */
   struct stor_block_reader rd;   /* after stor_seg_load returned 0 */
   struct stor_logblock_reader lrd; /* after stor_seg_load_log returned 0 */
+  struct stor_spanblock_hdr shdr;  /* kind SPANS: valid unless BAD_HEADER */
+  struct stor_spanblock_reader srd; /* after stor_seg_load_spans returned 0 */
 };
 
 /* Counters of one scan (added to, never reset by the scan). */
@@ -65,6 +68,7 @@ struct stor_scan_stats {
   uint64_t bytes_read;      /* bytes read from segment files */
   uint64_t points;          /* points handed to the caller */
   uint64_t records;         /* log records handed to the caller */
+  uint64_t spans;           /* spans handed to the caller */
 };
 
 #endif

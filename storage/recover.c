@@ -15,15 +15,17 @@
 #include "core/base/limits.h"
 #include "storage/block.h"
 #include "storage/logblock.h"
+#include "storage/spanblock.h"
 
 /* What one stor_recover_dir call allocates once for all its segments. */
 struct scratch {
   uint8_t *buf;          /* one whole block */
   size_t cap;
   struct stor_logdec dec;
+  struct stor_spandec sdec;
 };
 
-/* A writer's buffer holds the largest metric block or log block. */
+/* A writer's buffer holds the largest metric, log or span block. */
 size_t stor_block_buf_bytes(void) {
   size_t n = stor_block_bytes_max(CORE_HEAD_POINTS_MAX, CORE_HEAD_POINTS_MAX,
                                   CORE_HEAD_KEY_BYTES_MAX +
@@ -33,6 +35,8 @@ size_t stor_block_buf_bytes(void) {
                                      CORE_LOGHEAD_TEXT_BYTES_MAX);
   if (l > n)
     n = l;
+  if (stor_spanblock_bytes_max() > n)
+    n = stor_spanblock_bytes_max();
   return (n + 4095) & ~(size_t)4095;
 }
 
@@ -60,17 +64,20 @@ int stor_segment_seq(const char *name, uint64_t *seq) {
  * table and inflated stream (into dec). Returns 0, or -EBADMSG with *why.
  */
 static int block_ok(const uint8_t *buf, size_t len, const struct stor_frame *f,
-                    struct stor_logdec *dec, const char **why) {
+                    struct scratch *sc, const char **why) {
   struct stor_block_reader rd;
   struct stor_logblock_reader lrd;
+  struct stor_spanblock_reader srd;
 
   *why = "checksum";
   if (f->kind == STOR_KIND_METRICS)
     return stor_block_reader_init(&rd, buf, len) < 0 ? -EBADMSG : 0;
-  if (stor_logblock_reader_init(&lrd, dec, buf, len) == 0)
+  if (f->kind == STOR_KIND_SPANS
+          ? stor_spanblock_reader_init(&srd, &sc->sdec, buf, len) == 0
+          : stor_logblock_reader_init(&lrd, &sc->dec, buf, len) == 0)
     return 0;
   if (stor_block_crc(buf, len) == f->crc)
-    *why = "log stream";
+    *why = f->kind == STOR_KIND_SPANS ? "span stream" : "log stream";
   return -EBADMSG;
 }
 
@@ -78,9 +85,12 @@ static int block_ok(const uint8_t *buf, size_t len, const struct stor_frame *f,
 static int kind_hdr_ok(const uint8_t *buf, const struct stor_frame *f) {
   struct stor_block_hdr h;
   struct stor_logblock_hdr lh;
+  struct stor_spanblock_hdr sh;
 
   if (f->kind == STOR_KIND_METRICS)
     return stor_block_hdr_read(buf, STOR_BLOCK_HEADER_BYTES, &h) == 0;
+  if (f->kind == STOR_KIND_SPANS)
+    return stor_spanblock_hdr_read(buf, STOR_BLOCK_HEADER_BYTES, &sh) == 0;
   return stor_logblock_hdr_read(buf, STOR_BLOCK_HEADER_BYTES, &lh) == 0;
 }
 
@@ -109,7 +119,7 @@ static uint64_t good_prefix(int fd, uint64_t size, struct scratch *sc,
       return off;
     *why = "read";
     if (pread(fd, sc->buf, len, (off_t)off) != (ssize_t)len ||
-        block_ok(sc->buf, len, &f, &sc->dec, why) < 0)
+        block_ok(sc->buf, len, &f, sc, why) < 0)
       return off;
     if (f.seq > r->max_block_seq)
       r->max_block_seq = f.seq;
@@ -176,7 +186,8 @@ int stor_recover_dir(int dir_fd, const char *path, struct stor_recovery *out,
    * segment at all. */
   rewinddir(d);
   sc.buf = malloc(sc.cap);
-  if (sc.buf == NULL || stor_logdec_init(&sc.dec) < 0) {
+  if (sc.buf == NULL || stor_logdec_init(&sc.dec) < 0 ||
+      stor_spandec_init(&sc.sdec) < 0) {
     rc = -ENOMEM;
     goto out;
   }
@@ -190,6 +201,7 @@ int stor_recover_dir(int dir_fd, const char *path, struct stor_recovery *out,
   }
 out:
   stor_logdec_free(&sc.dec);
+  stor_spandec_free(&sc.sdec);
   free(sc.buf);
   closedir(d);
   return rc;

@@ -27,6 +27,7 @@
 #include "core/base/stat.h"
 #include "storage/block.h"
 #include "storage/logblock.h"
+#include "storage/spanblock.h"
 #include "storage/recover.h"
 
 static int map_buffers(struct stor_writer *w) {
@@ -113,6 +114,9 @@ int stor_writer_init(struct stor_writer *w, struct core_ring *ring,
   if (cfg->logs && (rc = stor_logenc_init(&w->lenc,
                                           CORE_LOGHEAD_RECORDS_MAX)) < 0)
     goto fail;
+  if (cfg->spans && (rc = stor_spanenc_init(&w->senc,
+                                           CORE_SPANHEAD_SPANS_MAX)) < 0)
+    goto fail;
   rc = map_scratch(w);
   if (rc < 0)
     goto fail;
@@ -149,6 +153,7 @@ void stor_writer_free(struct stor_writer *w) {
     close(w->closing_fd);
   stor_encoder_free(&w->enc);
   stor_logenc_free(&w->lenc);
+  stor_spanenc_free(&w->senc);
   w->buf_mem = NULL;
   w->dict = NULL;
   w->seg_fd = w->closing_fd = -1;
@@ -200,13 +205,15 @@ static void pump(struct stor_writer *w, int64_t now_ms);
 
 /* Queue the block just encoded into buffer idx behind the others. */
 static void enqueue(struct stor_writer *w, uint32_t idx, size_t len,
-                    uint32_t count, int logs, int64_t now_ms) {
+                    uint32_t count, uint8_t kind, int64_t now_ms) {
   struct stor_wbuf *b = &w->bufs[idx];
 
   w->block_seq++;
   *b = (struct stor_wbuf){.data = b->data, .cap = b->cap, .len = len,
                           .seq = w->block_seq, .seg_seq = w->enc_seg_seq,
-                          .points = count, .logs = (uint8_t)logs,
+                          .points = count,
+                          .logs = kind == STOR_KIND_LOGS,
+                          .spans = kind == STOR_KIND_SPANS,
                           .state = STOR_BUF_QUEUED};
   w->enc_seg_bytes += (uint64_t)len;
   w->order[(w->order_head + w->order_len++) % STOR_WRITE_BUFS_COUNT] = idx;
@@ -242,7 +249,34 @@ int stor_writer_seal(struct stor_writer *w, const struct stor_points *h,
     w->enc_seg_bytes = w->cfg.segment_bytes_max;
     return -EIO;
   }
-  enqueue(w, idx, (size_t)n, h->count, 0, now_ms);
+  enqueue(w, idx, (size_t)n, h->count, STOR_KIND_METRICS, now_ms);
+  return 0;
+}
+
+/* A free buffer for the next block (the segment rolled when due), or
+ * NULL while every buffer is busy. */
+static struct stor_wbuf *claim(struct stor_writer *w, int64_t now_ms,
+                               uint32_t *idx) {
+  struct stor_wbuf *b = free_buf(w, idx);
+
+  if (b != NULL)
+    maybe_roll(w, now_ms);
+  return b;
+}
+
+/* Queue the log or span block of n items just encoded into buffer idx
+ * (len: what the encoder returned), or count its items lost: cannot
+ * happen within the heads' bounds. Such a block carries no state later
+ * blocks need, so a failure does not roll the segment. */
+static int queue_encoded(struct stor_writer *w, uint32_t idx, long len,
+                         uint32_t n, uint8_t kind, int64_t now_ms) {
+  if (len <= 0) {
+    core_stat_add(kind == STOR_KIND_SPANS ? &w->stats->spans_lost
+                                          : &w->stats->logs_lost,
+                  n);
+    return -EIO;
+  }
+  enqueue(w, idx, (size_t)len, n, kind, now_ms);
   return 0;
 }
 
@@ -250,25 +284,35 @@ int stor_writer_seal_logs(struct stor_writer *w, const struct stor_log_rec *recs
                           uint32_t n, int64_t now_ms) {
   struct stor_wbuf *b;
   uint32_t idx;
-  long len;
 
   ASSERT(w->cfg.logs);
   if (n == 0)
     return 0;
-  b = free_buf(w, &idx);
-  if (b == NULL)
+  if ((b = claim(w, now_ms, &idx)) == NULL)
     return -ENOBUFS;
-  maybe_roll(w, now_ms);
-  len = stor_logblock_encode(&w->lenc, w->cfg.shard, w->block_seq + 1, recs,
-                             n, b->data, b->cap);
-  if (len <= 0) {
-    /* Cannot happen within the log head's bounds; counted. A log block
-     * carries no state later blocks need, so no roll. */
-    core_stat_add(&w->stats->logs_lost, n);
-    return -EIO;
-  }
-  enqueue(w, idx, (size_t)len, n, 1, now_ms);
-  return 0;
+  return queue_encoded(w, idx,
+                       stor_logblock_encode(&w->lenc, w->cfg.shard,
+                                            w->block_seq + 1, recs, n,
+                                            b->data, b->cap),
+                       n, STOR_KIND_LOGS, now_ms);
+}
+
+int stor_writer_seal_spans(struct stor_writer *w, const struct stor_span *spans,
+                           uint32_t n, const struct stor_span_res *res,
+                           uint32_t nres, int64_t now_ms) {
+  struct stor_wbuf *b;
+  uint32_t idx;
+
+  ASSERT(w->cfg.spans);
+  if (n == 0)
+    return 0;
+  if ((b = claim(w, now_ms, &idx)) == NULL)
+    return -ENOBUFS;
+  return queue_encoded(w, idx,
+                       stor_spanblock_encode(&w->senc, w->cfg.shard,
+                                             w->block_seq + 1, spans, n, res,
+                                             nres, b->data, b->cap),
+                       n, STOR_KIND_SPANS, now_ms);
 }
 
 /* ---- writing ------------------------------------------------------------- */
@@ -465,8 +509,9 @@ static void drop_queue(struct stor_writer *w) {
   while (w->order_len > 0) {
     struct stor_wbuf *b = front(w);
     core_stat_add(&w->stats->blocks_lost, 1);
-    core_stat_add(b->logs ? &w->stats->logs_lost
-                          : &w->stats->points_lost,
+    core_stat_add(b->logs    ? &w->stats->logs_lost
+                  : b->spans ? &w->stats->spans_lost
+                             : &w->stats->points_lost,
                   b->points);
     w->lost_seq = b->seq;
     for (uint32_t i = 0; i < w->wait_count; i++)

@@ -48,6 +48,18 @@ int stor_writer_seal(struct stor_writer *w, const struct stor_points *pts,
 int stor_writer_seal_logs(struct stor_writer *w, const struct stor_log_rec *recs,
                           uint32_t n, int64_t now_ms);
 
+/*
+ * Encode spans[0..n) (their resources res[0..nres); within the
+ * CORE_SPANHEAD_* bounds) as one span block into a free buffer and queue
+ * its write, like stor_writer_seal. Nothing is referenced after the call.
+ * Needs cfg.spans. Returns 0, -ENOBUFS when every buffer is busy (wait and
+ * call again), or -EIO when the block could not be encoded (its spans are
+ * counted lost).
+ */
+int stor_writer_seal_spans(struct stor_writer *w, const struct stor_span *spans,
+                           uint32_t n, const struct stor_span_res *res,
+                           uint32_t nres, int64_t now_ms);
+
 /* Time-driven work: write retries, grouped fsync, segment age. */
 void stor_writer_tick(struct stor_writer *w, int64_t now_ms);
 

@@ -20,6 +20,7 @@
 #include "core/base/ring_types.h"
 #include "storage/block_types.h"
 #include "storage/logblock_types.h"
+#include "storage/spanblock_types.h"
 
 /* The writer's ops on the shard's ring (its own user_data op byte). */
 enum stor_op {
@@ -47,6 +48,7 @@ struct stor_stats {
   uint64_t blocks_lost;              /* given up after retries */
   uint64_t points_lost;              /* points in blocks given up */
   uint64_t logs_lost;                /* log records in blocks given up */
+  uint64_t spans_lost;               /* spans in blocks given up */
   uint64_t tail_truncations;         /* abandoned partial blocks cut off */
   uint64_t tail_truncated_bytes;     /* ... their bytes */
   uint64_t recovery_truncated_bytes; /* torn tails cut at start-up */
@@ -67,6 +69,7 @@ struct stor_wbuf {
   uint64_t seg_seq;   /* segment this block was encoded for */
   uint32_t points;     /* points, or records of a log block */
   uint8_t logs;        /* a log block */
+  uint8_t spans;       /* a span block (points: its spans) */
   uint32_t state;     /* enum stor_buf_state */
   uint32_t tries;     /* failed writes so far */
   int fault;          /* injected result of the write in flight, or 0 */
@@ -110,6 +113,7 @@ struct stor_writer_cfg {
   uint32_t series_max;        /* ids the series dictionary can hand out */
   struct stor_series_src series; /* their keys */
   int logs;                   /* set up the log block encoder too */
+  int spans;                  /* set up the span block encoder too */
   /* called for every answered flush; failed: a covered block was lost */
   void (*answer)(void *ctx, uint64_t gen, int failed);
   void *answer_ctx;
@@ -125,6 +129,7 @@ struct stor_writer {
   struct stor_writer_cfg cfg;
   struct stor_encoder enc;
   struct stor_logenc lenc;        /* log blocks (cfg.logs) */
+  struct stor_spanenc senc;       /* span blocks (cfg.spans) */
   struct stor_dict_entry *dict;   /* scratch: dictionary of one block */
   struct stor_wbuf bufs[STOR_WRITE_BUFS_COUNT];
   uint8_t *buf_mem;

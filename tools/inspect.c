@@ -23,11 +23,14 @@
 #include "core/parse/syslog.h"
 #include "storage/block.h"
 #include "storage/logblock.h"
+#include "storage/spanblock.h"
+#include "core/base/strbuf.h"
+#include "net/query/query_api.h"
 #include "storage/reader.h"
 #include "storage/recover.h"
 
 static const char help[] =
-    "Usage: sluice inspect [--points] [--records] PATH...\n"
+    "Usage: sluice inspect [--points] [--records] [--spans] PATH...\n"
     "List the blocks of segment files. PATH is a segment file\n"
     "(shard-K/NNNNNNNNNNNNNNNN.seg), a shard directory or a data directory.\n"
     "\n"
@@ -39,13 +42,18 @@ static const char help[] =
     "                 a repeated key repeats), msg. Strings are the stored\n"
     "                 bytes with \" \\\\ and control bytes escaped (invalid\n"
     "                 UTF-8 passes through: flags bit 4 marks it)\n"
+    "  -s, --spans    also print every span of span blocks, one JSON object\n"
+    "                 a line as GET /api/v1/traces serves it\n"
     "  -h, --help     this text\n"
     "\n"
     "Per metric block (kind=metrics): offset, seq, shard, points, runs,\n"
     "dictionary entries, time range (RFC 3339 and ms), size in bytes and\n"
     "check status. Per log block (kind=logs): offset, seq, shard, records,\n"
     "string table entries, inflated stream bytes, time range (RFC 3339 and\n"
-    "ns), size and check status. Then a summary. Reading a segment stops at\n"
+    "ns), size and check status. Per span block (kind=spans): offset, seq,\n"
+    "shard, spans, distinct traces, string table entries, inflated stream\n"
+    "bytes, start time range (RFC 3339 and ns), size and check status.\n"
+    "Then a summary. Reading a segment stops at\n"
     "its first bad block.\n"
     "Exit status: 0 every block good, 1 a bad block or an unreadable file\n"
     "(named with its offset), 2 usage error.\n";
@@ -59,15 +67,18 @@ struct keymap {
 };
 
 struct inspect {
-  bool points, records;
+  bool points, records, spans;
   int bad;
   struct stor_logdec dec;
+  struct stor_spandec sdec;
+  struct core_strbuf line;
   struct keymap keys;
   int64_t *ts;
   double *val;
   uint32_t pts_cap;
   uint64_t files, blocks, bad_blocks, npoints, runs, dict, bytes;
   uint64_t log_blocks, nrecords, log_dict, log_bytes;
+  uint64_t span_blocks, nspans, span_bytes;
   int64_t min_ts, max_ts;   /* ms, over both kinds */
 };
 
@@ -206,6 +217,19 @@ static void log_block_line(const struct stor_seg_block *b) {
          lo, h->min_ns, hi, h->max_ns);
 }
 
+static void span_block_line(const struct stor_seg_block *b) {
+  char lo[96], hi[96];
+  const struct stor_spanblock_hdr *h = &b->shdr;
+
+  fmt_time_in(h->min_ns, 1000000000, 9, lo, sizeof(lo));
+  fmt_time_in(h->max_ns, 1000000000, 9, hi, sizeof(hi));
+  printf(" seq=%" PRIu64 " kind=spans shard=%u spans=%" PRIu32
+         " traces=%" PRIu32 " dict=%" PRIu32 " text_bytes=%" PRIu32
+         " bytes=%" PRIu64 " min=%s (%" PRId64 ") max=%s (%" PRId64 ")",
+         h->seq, h->shard, h->count, h->trace_count, h->dict_count,
+         h->text_bytes, b->bytes, lo, h->min_ns, hi, h->max_ns);
+}
+
 static void block_line(const struct stor_seg_block *b) {
   char lo[96], hi[96];
   const struct stor_block_hdr *h = &b->hdr;
@@ -213,6 +237,8 @@ static void block_line(const struct stor_seg_block *b) {
   printf("  block offset=%" PRIu64, b->offset);
   if (b->status != STOR_BLK_BAD_HEADER && b->kind == STOR_KIND_LOGS) {
     log_block_line(b);
+  } else if (b->status != STOR_BLK_BAD_HEADER && b->kind == STOR_KIND_SPANS) {
+    span_block_line(b);
   } else if (b->status != STOR_BLK_BAD_HEADER) {
     fmt_time(h->min_ts_ms, lo, sizeof(lo));
     fmt_time(h->max_ts_ms, hi, sizeof(hi));
@@ -244,6 +270,13 @@ static void count(struct inspect *in, const struct stor_seg_block *b) {
     in->log_dict += b->lhdr.dict_count;
     in->log_bytes += b->bytes;
     range(in, ns_to_ms(b->lhdr.min_ns), ns_to_ms(b->lhdr.max_ns));
+    return;
+  }
+  if (b->kind == STOR_KIND_SPANS) {
+    in->span_blocks++;
+    in->nspans += b->shdr.count;
+    in->span_bytes += b->bytes;
+    range(in, ns_to_ms(b->shdr.min_ns), ns_to_ms(b->shdr.max_ns));
     return;
   }
   in->npoints += h->point_count;
@@ -308,10 +341,27 @@ static int log_body(struct inspect *in, struct stor_seg_block *b) {
   return rc < 0 ? -EBADMSG : 0;
 }
 
+/* Spans of a loaded span block; -EBADMSG when one fails. */
+static int span_body(struct inspect *in, struct stor_seg_block *b) {
+  struct stor_span s;
+  int rc;
+
+  while ((rc = stor_spanblock_next(&b->srd, &s)) == 1) {
+    if (!in->spans)
+      continue;
+    in->line.len = 0;
+    net_query_span_json(&in->line, &s);
+    printf("    %.*s\n", (int)in->line.len, in->line.data);
+  }
+  return rc < 0 ? -EBADMSG : 0;
+}
+
 static int load(struct inspect *in, struct stor_seg_reader *r,
                 struct stor_seg_block *b) {
   if (b->kind == STOR_KIND_LOGS)
     return stor_seg_load_log(r, b, &in->dec);
+  if (b->kind == STOR_KIND_SPANS)
+    return stor_seg_load_spans(r, b, &in->sdec);
   return stor_seg_load(r, b);
 }
 
@@ -326,7 +376,9 @@ static int one_block(struct inspect *in, struct stor_seg_reader *r,
   block_line(b);
   if (b->status != STOR_BLK_OK)
     return 1;
-  rc = b->kind == STOR_KIND_LOGS ? log_body(in, b) : block_body(in, b);
+  rc = b->kind == STOR_KIND_LOGS    ? log_body(in, b)
+       : b->kind == STOR_KIND_SPANS ? span_body(in, b)
+                                    : block_body(in, b);
   if (rc == -EBADMSG) {
     b->status = STOR_BLK_BAD_DATA;
     block_line(b);
@@ -417,7 +469,7 @@ static void inspect_path(struct inspect *in, const char *path) {
 
 static void summary(const struct inspect *in) {
   char lo[96] = "-", hi[96] = "-";
-  uint64_t metric_bytes = in->bytes - in->log_bytes;
+  uint64_t metric_bytes = in->bytes - in->log_bytes - in->span_bytes;
 
   if (in->blocks) {
     fmt_time(in->min_ts, lo, sizeof(lo));
@@ -436,6 +488,10 @@ static void summary(const struct inspect *in) {
   if (in->nrecords)
     printf(" bytes_per_record=%.3f",
            (double)in->log_bytes / (double)in->nrecords);
+  printf(" span_blocks=%" PRIu64 " spans=%" PRIu64 " span_bytes=%" PRIu64,
+         in->span_blocks, in->nspans, in->span_bytes);
+  if (in->nspans)
+    printf(" bytes_per_span=%.3f", (double)in->span_bytes / (double)in->nspans);
   printf("\n");
 }
 
@@ -443,6 +499,7 @@ int core_inspect_main(int argc, char **argv) {
   static const struct option opts[] = {
       {"points", no_argument, NULL, 'p'},
       {"records", no_argument, NULL, 'r'},
+      {"spans", no_argument, NULL, 's'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
@@ -451,24 +508,30 @@ int core_inspect_main(int argc, char **argv) {
 
   optind = 1;
   opterr = 0;
-  while ((c = getopt_long(argc, argv, "+prh", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "+prsh", opts, NULL)) != -1) {
     if (c == 'h')
       return fputs(help, stdout), CORE_EXIT_OK;
-    if (c != 'p' && c != 'r')
+    if (c != 'p' && c != 'r' && c != 's')
       return core_cli_usage("inspect", "unknown option '%s'",
                             argv[optind - 1]);
     in.points |= c == 'p';
     in.records |= c == 'r';
+    in.spans |= c == 's';
   }
   if (optind >= argc)
     return core_cli_usage("inspect", "give a segment file, shard directory "
                                      "or data directory");
-  if (stor_logdec_init(&in.dec) < 0)
+  if (stor_logdec_init(&in.dec) < 0 || stor_spandec_init(&in.sdec) < 0) {
+    stor_logdec_free(&in.dec);
     return core_cli_fail("inspect", "out of memory");
+  }
+  core_strbuf_init(&in.line, NET_HTTP_RESPONSE_BYTES_MAX);
   for (int i = optind; i < argc; i++)
     inspect_path(&in, argv[i]);
   summary(&in);
   stor_logdec_free(&in.dec);
+  stor_spandec_free(&in.sdec);
+  core_strbuf_free(&in.line);
   free(in.keys.ent);
   free(in.keys.arena);
   free(in.ts);

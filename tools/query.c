@@ -44,6 +44,12 @@ static const char help[] =
     "      syslog records, one JSON line each, the newest N (default 1000)\n"
     "      sluice query logs '{app=~\"ssh.*\",severity<=err}' --contains "
     "Failed\n"
+    "  trace TRACE_ID\n"
+    "      every span of one trace (32 hex digits), from every shard\n"
+    "      sluice query trace 5b8efff798038103d269b633813fc60c\n"
+    "  spans [--service S] [--name N] [--start T] [--end T] [--limit N]\n"
+    "      the newest N spans (default 100) by start time\n"
+    "      sluice query spans --service checkout --limit 20\n"
     "  flush\n"
     "      seal and store what every shard holds, so queries see it now\n\n"
     "Options:\n"
@@ -52,14 +58,18 @@ static const char help[] =
     "                  inclusive time range: RFC 3339, seconds or\n"
     "                  milliseconds since the epoch (default: all time)\n"
     "  --contains S    logs: the message holds S (bytes, case-sensitive)\n"
-    "  --limit N       logs: at most N records, 1 to 100000\n"
+    "  --limit N       logs: at most N records, 1 to 100000; spans: at\n"
+    "                  most N spans, 1 to 10000\n"
+    "  --service S, --name N\n"
+    "                  spans: of service S (service.name), named N\n"
     "  --help          this text\n\n"
     "Several SELECTORs are OR-ed. Selector and MATCH syntax: docs/query-api.md.\n"
     "Exit codes: 0 ok (2xx), 1 the server refused the query (its message on\n"
     "stderr) or cannot be reached, 2 usage error. A logs reply cut to the\n"
     "newest N records is noted on stderr.\n";
 
-enum { OPT_URL = 256, OPT_START, OPT_END, OPT_CONTAINS, OPT_LIMIT, OPT_HELP };
+enum { OPT_URL = 256, OPT_START, OPT_END, OPT_CONTAINS, OPT_LIMIT, OPT_HELP,
+       OPT_SERVICE, OPT_NAME };
 
 static const struct option long_opts[] = {
     {"url", required_argument, NULL, OPT_URL},
@@ -67,11 +77,13 @@ static const struct option long_opts[] = {
     {"end", required_argument, NULL, OPT_END},
     {"contains", required_argument, NULL, OPT_CONTAINS},
     {"limit", required_argument, NULL, OPT_LIMIT},
+    {"service", required_argument, NULL, OPT_SERVICE},
+    {"name", required_argument, NULL, OPT_NAME},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0}};
 
 struct query_opts {
-  const char *url, *start, *end, *contains, *limit;
+  const char *url, *start, *end, *contains, *limit, *service, *name;
 };
 
 /* name: its path, operands wanted (min, max; -1: any), takes --start/--end. */
@@ -86,6 +98,8 @@ static const struct command {
     {"label-values", "/api/v1/label/", TOOLS_QUERY_LABEL_VALUES, 1, -1},
     {"logs", "/api/v1/logs", TOOLS_QUERY_LOGS, 0, 1},
     {"flush", "/api/v1/flush", TOOLS_QUERY_FLUSH, 0, 0},
+    {"trace", "/api/v1/traces/", TOOLS_QUERY_TRACE, 1, 1},
+    {"spans", "/api/v1/spans", TOOLS_QUERY_SPANS, 0, 0},
 };
 
 int tools_query_encode(struct core_strbuf *out, const char *s, size_t n) {
@@ -110,6 +124,8 @@ static int one_opt(int c, const char *arg, void *ctx) {
   case OPT_START: o->start = arg; return 0;
   case OPT_END: o->end = arg; return 0;
   case OPT_CONTAINS: o->contains = arg; return 0;
+  case OPT_SERVICE: o->service = arg; return 0;
+  case OPT_NAME: o->name = arg; return 0;
   case OPT_LIMIT: {
     uint64_t v;
     if (tools_parse_count(arg, 1, CORE_LOGS_LIMIT_MAX, &v) < 0)
@@ -147,8 +163,13 @@ static int add_prefix(struct core_strbuf *t, const char *url) {
 static int check_opts(const struct command *c, const struct query_opts *o) {
   const char *bad = NULL;
   if (c->cmd != TOOLS_QUERY_LOGS)
-    bad = o->contains ? "--contains" : o->limit ? "--limit" : NULL;
-  if (c->cmd == TOOLS_QUERY_FLUSH && bad == NULL)
+    bad = o->contains ? "--contains" : NULL;
+  if (c->cmd != TOOLS_QUERY_LOGS && c->cmd != TOOLS_QUERY_SPANS && !bad)
+    bad = o->limit ? "--limit" : NULL;
+  if (c->cmd != TOOLS_QUERY_SPANS && bad == NULL)
+    bad = o->service ? "--service" : o->name ? "--name" : NULL;
+  if ((c->cmd == TOOLS_QUERY_FLUSH || c->cmd == TOOLS_QUERY_TRACE) &&
+      bad == NULL)
     bad = o->start ? "--start" : o->end ? "--end" : NULL;
   if (bad != NULL)
     return core_cli_usage(CMD, "%s does not apply to %s", bad, c->name);
@@ -159,6 +180,10 @@ static int check_operands(const struct command *c, int n, char **ops) {
   if (n < c->min && c->cmd == TOOLS_QUERY_LABEL_VALUES)
     return core_cli_usage(CMD, "label-values needs a label NAME, e.g. "
                                "sluice query label-values env");
+  if (c->cmd == TOOLS_QUERY_TRACE && n != 1)
+    return core_cli_usage(CMD, "trace takes one TRACE_ID (32 hex digits), "
+                               "e.g. sluice query trace "
+                               "5b8efff798038103d269b633813fc60c");
   if (n < c->min)
     return core_cli_usage(CMD, "%s needs at least one SELECTOR, e.g. "
                                "sluice query %s 'web.requests{env=\"prod\"}'",
@@ -177,16 +202,20 @@ static int check_operands(const struct command *c, int n, char **ops) {
 static int build_target(const struct command *c, int n, char **ops,
                         const struct query_opts *o, struct core_strbuf *t) {
   int rc = add_prefix(t, o->url);
-  int first = c->cmd == TOOLS_QUERY_LABEL_VALUES;
+  int first = c->cmd == TOOLS_QUERY_LABEL_VALUES ||
+              c->cmd == TOOLS_QUERY_TRACE;
   rc = rc ? rc : core_strbuf_append(t, c->path, strlen(c->path));
   if (rc == 0 && first) {
     rc = tools_query_encode(t, ops[0], strlen(ops[0]));
-    rc = rc ? rc : core_strbuf_append(t, "/values", 7);
+    if (c->cmd == TOOLS_QUERY_LABEL_VALUES)
+      rc = rc ? rc : core_strbuf_append(t, "/values", 7);
   }
   for (int i = first; rc == 0 && i < n; i++)
     rc = add_param(t, c->cmd == TOOLS_QUERY_LOGS ? "match" : "match%5B%5D",
                    ops[i]);
   rc = rc ? rc : add_param(t, "contains", o->contains);
+  rc = rc ? rc : add_param(t, "service", o->service);
+  rc = rc ? rc : add_param(t, "name", o->name);
   rc = rc ? rc : add_param(t, "start", o->start);
   rc = rc ? rc : add_param(t, "end", o->end);
   rc = rc ? rc : add_param(t, "limit", o->limit);
@@ -236,10 +265,11 @@ int tools_query_parse(int argc, char **argv, struct tools_query_req *req) {
                                "http://HOST:PORT (sluice run --http)", o.url);
   if (first == argc)
     return core_cli_usage(CMD, "give a command: export, series, labels, "
-                               "label-values, logs or flush");
+                               "label-values, logs, trace, spans or flush");
   if ((c = find_command(argv[first])) == NULL)
     return core_cli_usage(CMD, "unknown command \"%s\": use export, series, "
-                               "labels, label-values, logs or flush",
+                               "labels, label-values, logs, trace, spans or "
+                               "flush",
                           argv[first]);
   int n = argc - first - 1;
   char **ops = argv + first + 1;

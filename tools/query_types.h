@@ -13,6 +13,8 @@ enum tools_query_cmd {
   TOOLS_QUERY_LABEL_VALUES, /* GET /api/v1/label/NAME/values */
   TOOLS_QUERY_LOGS,         /* GET /api/v1/logs */
   TOOLS_QUERY_FLUSH,        /* POST /api/v1/flush */
+  TOOLS_QUERY_TRACE,        /* GET /api/v1/traces/TRACE_ID */
+  TOOLS_QUERY_SPANS,        /* GET /api/v1/spans */
 };
 
 /* One request to the query port, built from the command line. */

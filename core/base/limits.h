@@ -67,6 +67,31 @@
 #define CORE_LOGHEAD_TEXT_BYTES_MAX (12u << 20) /* sum of the records'
                                                stor_logblock_rec_text_bytes */
 
+/* ---- spans (OTLP traces: core/ingest/spanmap.c; a span over a bound is
+ * rejected whole and counted in sluice_otlp_rejected_spans_total) ------ */
+#define CORE_SPAN_EVENTS_MAX 128           /* events of one span */
+#define CORE_SPAN_LINKS_MAX 128            /* links of one span */
+#define CORE_SPAN_ATTRS_MAX 1024           /* attributes of a span, its events
+                                              and links together */
+#define CORE_SPAN_NAME_BYTES_MAX 1024      /* span and event names, attribute
+                                              keys */
+#define CORE_SPAN_VALUE_BYTES_MAX 65536    /* one attribute value, status
+                                              message or trace state */
+#define CORE_SPAN_BYTES_MAX (1u << 20)     /* every byte a span, its events
+                                              and links copy into the head */
+#define CORE_SPAN_RESOURCE_BYTES_MAX (256u << 10) /* a resource's attributes
+                                              and scope */
+
+/* ---- span head (the open span block, per shard) ------------------------- */
+#define CORE_SPANHEAD_SPANS_MAX 4096       /* spans before the span head seals */
+#define CORE_SPANHEAD_EVENTS_MAX 16384     /* events in one span block */
+#define CORE_SPANHEAD_LINKS_MAX 4096       /* links in one span block */
+#define CORE_SPANHEAD_ATTRS_MAX 65536      /* attributes of spans, events and
+                                              links in one span block */
+#define CORE_SPANHEAD_RESOURCES_MAX 1024   /* distinct resource+scope entries */
+#define CORE_SPANHEAD_RES_ATTRS_MAX 16384  /* their attributes */
+#define CORE_SPANHEAD_ARENA_BYTES (8u << 20) /* span bytes copied into one block */
+
 /* ---- io_uring (per shard) ------------------------------------------------ */
 #define CORE_RING_ENTRIES 1024             /* SQ entries; CQ is twice that */
 #define CORE_RING_OWNERS_MAX 8             /* handlers registered on one ring */
@@ -167,6 +192,10 @@
                                              DFA cache) */
 #define CORE_LOGS_LIMIT_DEFAULT 1000       /* /api/v1/logs records without limit= */
 #define CORE_LOGS_LIMIT_MAX 100000         /* largest limit=: 400 over */
+#define CORE_SPANS_LIMIT_DEFAULT 100       /* /api/v1/spans spans without limit= */
+#define CORE_SPANS_LIMIT_MAX 10000         /* largest limit=: 400 over */
+#define CORE_TRACE_SPANS_MAX 100000        /* spans of one trace served by
+                                              /api/v1/traces/ID: 422 over */
 
 /* ---- Prometheus protobuf and remote-read (net/prompb.c, query thread) --- */
 #define NET_PROMPB_DEPTH_MAX 8            /* messages open at once in a writer */
@@ -244,6 +273,12 @@
 #define STOR_LOGBLOCK_DICT_MAX 4096        /* strings of a log block's table;
                                               later ones are stored inline */
 #define STOR_LOGBLOCK_DICT_STR_BYTES_MAX 255 /* longer strings stay inline */
+#define STOR_SPANBLOCK_SPANS_MAX (1u << 16) /* spans a span block may hold */
+#define STOR_SPANBLOCK_TEXT_BYTES_MAX (32u << 20) /* a span block's inflated
+                                              stream (the inflate bound) */
+#define STOR_SPANBLOCK_DICT_MAX 4096       /* strings of a span block's table */
+#define STOR_SPANBLOCK_RESOURCES_MAX 4096  /* resource+scope entries a block */
+#define STOR_SPANBLOCK_RES_ATTRS_MAX 65536 /* their attributes, all together */
 
 /* ---- shutdown ------------------------------------------------------------ */
 #define CORE_STOP_TIMEOUT_MS 2000          /* SIGTERM to exit */
@@ -325,6 +360,34 @@ _Static_assert(CORE_LOGHEAD_TEXT_BYTES_MAX >=
 _Static_assert(CORE_LOGHEAD_TEXT_BYTES_MAX + CORE_LOGHEAD_RECORDS_MAX * 64ull <
                    STOR_LOGBLOCK_TEXT_BYTES_MAX,
                "a full log head's fields and text stay within the inflate bound");
+_Static_assert(CORE_SPANS_LIMIT_DEFAULT >= 1 &&
+                   CORE_SPANS_LIMIT_DEFAULT <= CORE_SPANS_LIMIT_MAX,
+               "the default spans limit is a valid limit=");
+_Static_assert(CORE_SPANHEAD_SPANS_MAX <= STOR_SPANBLOCK_SPANS_MAX &&
+                   CORE_SPANHEAD_RESOURCES_MAX <= STOR_SPANBLOCK_RESOURCES_MAX &&
+                   CORE_SPANHEAD_RES_ATTRS_MAX <= STOR_SPANBLOCK_RES_ATTRS_MAX,
+               "a full span head fits one span block");
+_Static_assert(CORE_SPAN_EVENTS_MAX <= CORE_SPANHEAD_EVENTS_MAX &&
+                   CORE_SPAN_LINKS_MAX <= CORE_SPANHEAD_LINKS_MAX &&
+                   CORE_SPAN_ATTRS_MAX <= CORE_SPANHEAD_ATTRS_MAX &&
+                   CORE_OTLP_ATTRS_MAX <= CORE_SPANHEAD_RES_ATTRS_MAX &&
+                   CORE_SPAN_BYTES_MAX + CORE_SPAN_RESOURCE_BYTES_MAX <=
+                       CORE_SPANHEAD_ARENA_BYTES,
+               "one maximal span and its resource fit an empty span head");
+_Static_assert(CORE_SPAN_NAME_BYTES_MAX <= CORE_SPAN_VALUE_BYTES_MAX &&
+                   CORE_SPAN_VALUE_BYTES_MAX <= CORE_SPAN_BYTES_MAX,
+               "a span's strings each fit the span bound");
+/* The stream of a full span head: every copied byte plus its length
+ * varint, 64 bytes of fields a span, 32 an event or link, 24 an attribute
+ * (type, refs, 8-byte doubles) and 16 a resource, well within the bound. */
+_Static_assert(CORE_SPANHEAD_ARENA_BYTES * 2ull + CORE_SPANHEAD_SPANS_MAX * 64ull +
+                   (CORE_SPANHEAD_EVENTS_MAX + CORE_SPANHEAD_LINKS_MAX) * 32ull +
+                   (CORE_SPANHEAD_ATTRS_MAX + CORE_SPANHEAD_RES_ATTRS_MAX) * 24ull +
+                   CORE_SPANHEAD_RESOURCES_MAX * 16ull <
+                   STOR_SPANBLOCK_TEXT_BYTES_MAX,
+               "a full span head's stream stays within the inflate bound");
+_Static_assert(STOR_SPANBLOCK_TEXT_BYTES_MAX < (1u << 31),
+               "span block sizes fit the 32-bit header fields");
 _Static_assert(CORE_LINE_BYTES_MAX_DEFAULT <= CORE_LINE_BYTES_MAX_LIMIT,
                "default line bound within the limit");
 _Static_assert(CORE_LINE_BYTES_MIN_LIMIT <= CORE_LINE_BYTES_MAX_DEFAULT,

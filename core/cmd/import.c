@@ -26,6 +26,8 @@
 #include "core/ingest/otlpmap.h"
 #include "core/ingest/pipe.h"
 #include "core/ingest/series.h"
+#include "core/ingest/spanhead.h"
+#include "core/ingest/spanmap.h"
 #include "core/base/ring.h"
 #include "core/parse/syslog_frame.h"
 #include "core/shard/stats.h"
@@ -42,11 +44,23 @@ enum import_proto {
   PROTO_SYSLOG,
   PROTO_OTLP_METRICS, /* --otlp metrics */
   PROTO_OTLP_LOGS,    /* --otlp logs */
+  PROTO_OTLP_TRACES,  /* --otlp traces */
 };
+
+static int is_otlp(enum import_proto p) {
+  return p == PROTO_OTLP_METRICS || p == PROTO_OTLP_LOGS ||
+         p == PROTO_OTLP_TRACES;
+}
+
+/* What the summary line counts. */
+static const char *items_of(enum import_proto p) {
+  return p == PROTO_OTLP_TRACES ? "spans"
+         : p == PROTO_SYSLOG || p == PROTO_OTLP_LOGS ? "records" : "points";
+}
 
 static const char import_help[] =
     "Usage: sluice import --proto statsd|syslog [OPTION]... FILE...\n"
-    "       sluice import --otlp metrics|logs [OPTION]... FILE...\n"
+    "       sluice import --otlp metrics|logs|traces [OPTION]... FILE...\n"
     "Push FILEs through the ingest pipeline of `sluice run` (parse, series\n"
     "dictionary or log head, block encoding, segment writes through\n"
     "io_uring) on N shards, then print one summary line:\n"
@@ -61,7 +75,7 @@ static const char import_help[] =
     "is a stream as a TCP sender writes it (octet-counted or one message a\n"
     "line, RFC 6587), file i goes to shard i mod N; messages without a\n"
     "timestamp get the time of the import. OTLP: a file is a sequence of\n"
-    "protobuf Export{Metrics,Logs}ServiceRequest messages, each preceded\n"
+    "protobuf Export{Metrics,Logs,Trace}ServiceRequest messages, each preceded\n"
     "by its length as a varint (docs/otlp.md, \"sluice import --otlp\");\n"
     "file i goes to shard i mod N, each request through the mapping of\n"
     "the OTLP listeners; an undecodable request is counted in errors and\n"
@@ -71,7 +85,8 @@ static const char import_help[] =
     "\n"
     "  --proto P                input protocol: statsd (one line per sample)\n"
     "                           or syslog (RFC 5424 and RFC 3164)\n"
-    "  --otlp SIGNAL            OTLP protobuf requests: metrics or logs\n"
+    "  --otlp SIGNAL            OTLP protobuf requests: metrics, logs or\n"
+    "                           traces\n"
     "  --otlp-resource-labels L resource attributes that become labels\n"
     "                           (LIST, all, none), as for `sluice run`\n"
     "  --data-dir DIR           where segments go [./sluice-data]\n"
@@ -166,6 +181,7 @@ static int storage_setup(struct import_shard *s) {
                                 .series_max = s->cfg->max_series,
                                 .logs = s->proto == PROTO_SYSLOG ||
                                         s->proto == PROTO_OTLP_LOGS,
+                                .spans = s->proto == PROTO_OTLP_TRACES,
                                 .answer = no_answer};
   return core_store_open(&s->store, &s->pipe.series, &wc, NULL);
 }
@@ -248,8 +264,10 @@ static int read_len(const char *d, size_t len, size_t *at, uint64_t *v) {
 
 /* Files s->id, s->id + count, ...: length-delimited OTLP requests. */
 static void feed_otlp(struct import_shard *s) {
-  enum core_otlp_signal sig =
-      s->proto == PROTO_OTLP_LOGS ? CORE_OTLP_LOGS : CORE_OTLP_METRICS;
+  enum core_otlp_signal sig = s->proto == PROTO_OTLP_LOGS ? CORE_OTLP_LOGS
+                              : s->proto == PROTO_OTLP_TRACES
+                                  ? CORE_OTLP_TRACES
+                                  : CORE_OTLP_METRICS;
   struct core_otlp_result res;
 
   for (unsigned f = s->id; f < s->nfiles; f += s->count) {
@@ -282,6 +300,7 @@ static void feed_otlp(struct import_shard *s) {
   core_head_seal(&s->pipe.head);
   if (s->pipe.logs)
     core_loghead_seal(&s->pipe.loghead);
+  core_spanhead_seal(&s->pipe.spanhead);
 }
 
 static void *import_main(void *arg) {
@@ -305,6 +324,9 @@ static void *import_main(void *arg) {
       (s->proto == PROTO_SYSLOG || s->proto == PROTO_OTLP_LOGS))
     s->rc = core_pipe_logs_init(&s->pipe, s->cfg->syslog_bytes_max,
                                 core_store_loghead_sink, &s->store);
+  if (s->rc == 0 && s->proto == PROTO_OTLP_TRACES)
+    s->rc = core_pipe_spans_init(&s->pipe, core_store_spanhead_sink,
+                                 &s->store);
   if (s->rc == 0)
     s->rc = core_pipe_otlp_resource_labels(&s->pipe,
                                            s->cfg->otlp_resource_labels);
@@ -313,7 +335,7 @@ static void *import_main(void *arg) {
   if (s->rc == 0) {
     if (s->proto == PROTO_SYSLOG)
       s->rc = feed_syslog(s);
-    else if (s->proto == PROTO_OTLP_METRICS || s->proto == PROTO_OTLP_LOGS)
+    else if (is_otlp(s->proto))
       feed_otlp(s);
     else
       feed_statsd(s);
@@ -371,12 +393,17 @@ static void sum(const struct import_shard *s, unsigned n,
     for (int k = 0; k < CORE_OTLP_PK_COUNT; k++)
       t->points += core_stat_get(&s[i].stats.ingest.points_otlp[k]);
     t->points += core_stat_get(&s[i].stats.ingest.logs_otlp);
+    t->points += core_stat_get(&s[i].stats.ingest.spans_otlp);
+    for (int k = 1; k < CORE_SPAN_REJ_COUNT; k++)
+      t->otlp_rejected +=
+          core_stat_get(&s[i].stats.ingest.spans_rejected[k]);
     t->errors += s[i].otlp_errors;
     for (int k = 0; k < CORE_OTLP_REJ_COUNT; k++)
       t->otlp_rejected += core_stat_get(&s[i].stats.ingest.otlp_rejected[k]);
     t->bytes += core_stat_get(&s[i].stats.stor.bytes_written);
     t->lost += core_stat_get(&s[i].stats.stor.points_lost) +
-               core_stat_get(&s[i].stats.stor.logs_lost);
+               core_stat_get(&s[i].stats.stor.logs_lost) +
+               core_stat_get(&s[i].stats.stor.spans_lost);
   }
 }
 
@@ -461,13 +488,13 @@ static void summary(enum import_proto proto, const struct import_totals *t,
   double rate = secs > 0 ? (double)t->points / secs : 0.0;
   double per = t->points ? (double)t->bytes / (double)t->points : 0.0;
 
-  if (proto == PROTO_OTLP_METRICS || proto == PROTO_OTLP_LOGS)
+  if (is_otlp(proto)) {
+    const char *what = items_of(proto);
     printf("%s %" PRIu64 " errors %" PRIu64 " rejected %" PRIu64
-           " seconds %.3f %s/s %.0f bytes/%s %.3f\n",
-           proto == PROTO_OTLP_LOGS ? "records" : "points", t->points,
-           t->errors, t->otlp_rejected, secs,
-           proto == PROTO_OTLP_LOGS ? "records" : "points", rate,
-           proto == PROTO_OTLP_LOGS ? "record" : "point", per);
+           " seconds %.3f %s/s %.0f bytes/%.*s %.3f\n",
+           what, t->points, t->errors, t->otlp_rejected, secs, what, rate,
+           (int)strlen(what) - 1, what, per);
+  }
   else if (proto == PROTO_SYSLOG)
     printf("records %" PRIu64 " errors %" PRIu64 " seconds %.3f records/s "
            "%.0f bytes/record %.3f stored/raw %.4f\n",
@@ -524,8 +551,7 @@ static int import_files(const struct core_config *cfg, char **paths,
     if (t.lost)
       rc = core_cli_fail("import", "%" PRIu64 " %s could not be written; "
                          "see the messages above", t.lost,
-                         proto == PROTO_SYSLOG || proto == PROTO_OTLP_LOGS
-                             ? "records" : "points");
+                         items_of(proto));
   }
   free(s);
 out:
@@ -554,9 +580,11 @@ static int take_extra(int opt, const char *arg, void *ctx) {
       o->proto = PROTO_OTLP_METRICS;
     else if (strcmp(arg, "logs") == 0)
       o->proto = PROTO_OTLP_LOGS;
+    else if (strcmp(arg, "traces") == 0)
+      o->proto = PROTO_OTLP_TRACES;
     else {
       core_cli_usage("import", "--otlp: \"%s\" is not a signal; use "
-                     "--otlp metrics or --otlp logs", arg);
+                     "--otlp metrics, logs or traces", arg);
       return -EINVAL;
     }
     return 0;
@@ -600,7 +628,7 @@ int core_import_main(int argc, char **argv) {
                           "see docs/storage.md", getenv("SLUICE_FAULT"));
   if (!o.proto)
     return core_cli_usage("import", "--proto is required: use --proto statsd "
-                          "or --proto syslog (or --otlp metrics|logs)");
+                          "or --proto syslog (or --otlp metrics|logs|traces)");
   if (first >= argc)
     return core_cli_usage("import", "no FILE given");
   if (argc - first > IMPORT_FILES_MAX)

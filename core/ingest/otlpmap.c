@@ -23,6 +23,7 @@
 #include "core/base/numfmt.h"
 #include "core/base/stat.h"
 #include "core/ingest/loghead.h"
+#include "core/ingest/spanmap.h"
 #include "core/ingest/pipe.h"
 #include "core/ingest/series.h"
 #include "core/parse/otlp.h"
@@ -844,6 +845,26 @@ static int on_span(void *ctx, const struct core_otlp_span *s) {
   return p->spans.span(p, s);
 }
 
+/*
+ * The span head refuses a span (a bound passed) when it, or a later event
+ * or link of it, arrives: on_span has counted it accepted by then. Move
+ * the spans refused during this request from accepted to rejected.
+ */
+static void spans_verdict(struct core_pipe *p, struct core_otlp_result *res,
+                          uint64_t refused_before) {
+  uint64_t n = core_pipe_spans_refused(p) - refused_before;
+
+  if (n == 0)
+    return;
+  n = n < res->accepted ? n : res->accepted;
+  res->accepted -= n;
+  res->rejected += n;
+  snprintf(res->message, sizeof(res->message),
+           "%llu spans rejected: over a span bound (events, links, "
+           "attributes or bytes; by reason in "
+           "sluice_otlp_rejected_spans_total)", (unsigned long long)n);
+}
+
 /* ---- requests ------------------------------------------------------------ */
 
 static struct core_otlp_sink sink_of(struct core_pipe *p,
@@ -887,6 +908,7 @@ int core_pipe_otlp(struct core_pipe *p, enum core_otlp_signal sig,
                    int64_t now_ms, struct core_otlp_result *res) {
   struct core_otlp_map *m = p->otlp;
   struct core_otlp_sink sink;
+  uint64_t refused;
   decode_fn fn;
 
   memset(res, 0, sizeof(*res));
@@ -920,8 +942,12 @@ int core_pipe_otlp(struct core_pipe *p, enum core_otlp_signal sig,
     return res->rc;
   }
   sink = sink_of(p, sig);
+  refused = sig == CORE_OTLP_TRACES && p->spans.span ? core_pipe_spans_refused(p)
+                                                    : 0;
   res->rc = fn(body, len, &m->scratch, &m->jscratch, &sink, &res->why);
   core_stat_set(&p->stats->head_points, p->head.count);
   verdict(m, res, sig);
+  if (sig == CORE_OTLP_TRACES && p->spans.span)
+    spans_verdict(p, res, refused); /* spans have only these refusals */
   return res->rc;
 }

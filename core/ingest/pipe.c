@@ -14,6 +14,7 @@
 #include "core/ingest/otlpmap.h"
 #include "core/ingest/series.h"
 #include "core/base/assert.h"
+#include "core/ingest/spanhead.h"
 #include "core/base/stat.h"
 #include "core/parse/statsd.h"
 #include "core/parse/syslog.h"
@@ -49,6 +50,8 @@ void core_pipe_free(struct core_pipe *p) {
   core_head_free(&p->head);
   core_series_free(&p->series);
   core_loghead_free(&p->loghead);
+  core_spanhead_free(&p->spanhead);
+  memset(&p->spans, 0, sizeof(p->spans));
   if (p->syslog_scratch)
     munmap(p->syslog_scratch, p->syslog_bytes_max);
   p->syslog_scratch = NULL;

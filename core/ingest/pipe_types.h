@@ -14,6 +14,7 @@
 #include "core/ingest/loghead_types.h"
 #include "core/ingest/otlpmap_types.h"
 #include "core/ingest/series_types.h"
+#include "core/ingest/spanhead_types.h"
 #include "core/parse/statsd_types.h"
 #include "core/parse/syslog_types.h"
 
@@ -43,6 +44,13 @@ struct core_ingest_stats {
   uint64_t loghead_records;          /* records in the open log block (gauge) */
   uint64_t loghead_sealed_blocks;
   uint64_t loghead_sealed_records;
+  /* sluice_spans_ingested_total{proto="otlp"}: spans stored in the span
+   * head; sluice_otlp_rejected_spans_total{reason} (core/ingest/spanmap.h) */
+  uint64_t spans_otlp;
+  uint64_t spans_rejected[CORE_SPAN_REJ_COUNT];
+  uint64_t spanhead_spans;           /* spans in the open span block (gauge) */
+  uint64_t spanhead_sealed_blocks;
+  uint64_t spanhead_sealed_spans;
   /* sluice_points_ingested_total{proto="otlp",type}: OTLP data points */
   uint64_t points_otlp[CORE_OTLP_PK_COUNT];
   /* sluice_otlp_rejected_points_total{reason}: points and log records */
@@ -87,6 +95,8 @@ struct core_pipe {
   /* OTLP (core/ingest/otlpmap.h): mapping state, mapped at init */
   struct core_otlp_map *otlp;
   struct core_pipe_spans spans; /* traces: NULL until the span head */
+  /* OTLP spans (after core_pipe_spans_init, core/ingest/spanmap.h) */
+  struct core_spanhead spanhead;
 };
 
 /* What core_pipe_syslog_frame and core_pipe_statsd_chunk need: the

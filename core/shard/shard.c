@@ -19,15 +19,18 @@
 #include "core/ingest/otlpmap.h"
 #include "core/ingest/pipe.h"
 #include "core/ingest/series.h"
+#include "core/ingest/spanhead.h"
+#include "core/ingest/spanmap.h"
 #include "core/shard/stats.h"
 #include "core/shard/store.h"
 #include "net/io.h"
 #include "net/otlp_http.h"
 
-/* Seal both open blocks (metrics, logs). */
+/* Seal every open block (metrics, logs, spans). */
 static void seal_heads(struct core_shard *sh) {
   core_head_seal(&sh->pipe.head);
   core_loghead_seal(&sh->pipe.loghead);
+  core_spanhead_seal(&sh->pipe.spanhead);
 }
 
 /* Answer a flush: the OTLP listener's own generations go to it; the
@@ -153,6 +156,8 @@ static void tick(struct core_shard *sh) {
   core_loghead_tick(&sh->pipe.loghead, t, sh->cfg.block_max_age_ms);
   core_stat_set(&sh->stats.ingest.head_points, sh->pipe.head.count);
   core_stat_set(&sh->stats.ingest.loghead_records, sh->pipe.loghead.count);
+  core_spanhead_tick(&sh->pipe.spanhead, t, sh->cfg.block_max_age_ms);
+  core_stat_set(&sh->stats.ingest.spanhead_spans, sh->pipe.spanhead.count);
   core_store_tick(&sh->store);
   net_otlp_http_tick(&sh->otlp, t);
 }
@@ -221,10 +226,12 @@ static void drain(struct core_shard *sh) {
     seal_heads(sh);
     sh->stop_lost = !core_store_drain(&sh->store, t0 + CORE_STOP_STORE_MS);
   } while (!sh->stop_lost &&
-           (sh->pipe.head.count > 0 || sh->pipe.loghead.count > 0));
+           (sh->pipe.head.count > 0 || sh->pipe.loghead.count > 0 ||
+            sh->pipe.spanhead.count > 0));
   core_stat_set(&sh->stats.ingest.head_points, 0);
   core_stat_set(&sh->stats.ingest.loghead_records, 0);
   otlp_last_replies(sh, t0);
+  core_stat_set(&sh->stats.ingest.spanhead_spans, 0);
 }
 
 static int pin(int cpu) {
@@ -248,6 +255,7 @@ static int setup_storage(struct core_shard *sh) {
       .segment_age_ms_max = c->segment_age_ms_max,
       .series_max = c->max_series,
       .logs = 1,
+      .spans = 1,
       .answer = flush_answer,
       .answer_ctx = sh};
 
@@ -288,6 +296,10 @@ static int setup(struct core_shard *sh) {
   sh->start_what = "allocate the log head";
   rc = core_pipe_logs_init(&sh->pipe, c->syslog_bytes_max,
                            core_store_loghead_sink, &sh->store);
+  if (rc < 0)
+    return rc;
+  sh->start_what = "allocate the span head";
+  rc = core_pipe_spans_init(&sh->pipe, core_store_spanhead_sink, &sh->store);
   if (rc < 0)
     return rc;
   sh->start_what = "take --otlp-resource-labels";

@@ -10,6 +10,7 @@
 #include "core/parse/statsd.h"
 #include "core/base/strbuf.h"
 #include "core/parse/syslog.h"
+#include "core/ingest/spanmap.h"
 #include "core/ingest/otlpmap.h"
 
 static const char *const listener_names[NET_LISTENER_COUNT] = {
@@ -41,6 +42,28 @@ static void per_shard(struct core_strbuf *out, const struct core_stats *const *s
     family(out, name, type, help);                                          \
     per_shard(out, st, n, name, offsetof(struct core_stats, field));        \
   } while (0)
+
+static void render_spans(const struct core_stats *const *st, unsigned n,
+                         struct core_strbuf *out) {
+  family(out, "sluice_spans_ingested_total", "counter",
+         "Spans stored in a shard's span head, by protocol.");
+  for (unsigned i = 0; i < n; i++)
+    core_strbuf_appendf(out,
+                        "sluice_spans_ingested_total{shard=\"%u\","
+                        "proto=\"otlp\"} %" PRIu64 "\n",
+                        i, core_stat_get(&st[i]->ingest.spans_otlp));
+  family(out, "sluice_otlp_rejected_spans_total", "counter",
+         "OTLP spans refused whole (nothing stored), by the bound they "
+         "passed (limits.h CORE_SPAN_*).");
+  for (unsigned i = 0; i < n; i++)
+    for (int r = 1; r < CORE_SPAN_REJ_COUNT; r++)
+      core_strbuf_appendf(
+          out,
+          "sluice_otlp_rejected_spans_total{shard=\"%u\",reason=\"%s\"} "
+          "%" PRIu64 "\n",
+          i, core_span_reject_name((enum core_span_reject)r),
+          core_stat_get(&st[i]->ingest.spans_rejected[r]));
+}
 
 static void render_points(const struct core_stats *const *st, unsigned n,
                           struct core_strbuf *out) {
@@ -106,6 +129,7 @@ static void render_points(const struct core_stats *const *st, unsigned n,
                         "sluice_logs_ingested_total{shard=\"%u\","
                         "proto=\"otlp\"} %" PRIu64 "\n",
                         i, core_stat_get(&st[i]->ingest.logs_otlp));
+  render_spans(st, n, out);
   family(out, "sluice_statsd_events_total", "counter",
          "DogStatsD events and service checks: recognised, counted, not "
          "stored.");
@@ -177,6 +201,13 @@ static void render_state(const struct core_stats *const *st, unsigned n,
          ingest.loghead_sealed_blocks, "Log blocks sealed from the log head.");
   SCALAR(out, st, n, "sluice_loghead_sealed_records_total", "counter",
          ingest.loghead_sealed_records, "Log records in sealed log blocks.");
+  SCALAR(out, st, n, "sluice_spanhead_spans", "gauge", ingest.spanhead_spans,
+         "Spans in the open (unsealed) span block.");
+  SCALAR(out, st, n, "sluice_spanhead_sealed_blocks_total", "counter",
+         ingest.spanhead_sealed_blocks,
+         "Span blocks sealed from the span head.");
+  SCALAR(out, st, n, "sluice_spanhead_sealed_spans_total", "counter",
+         ingest.spanhead_sealed_spans, "Spans in sealed span blocks.");
 }
 
 static void render_storage(const struct core_stats *const *st, unsigned n,
@@ -200,6 +231,8 @@ static void render_storage(const struct core_stats *const *st, unsigned n,
          stor.points_lost, "Points in blocks given up.");
   SCALAR(out, st, n, "sluice_storage_logs_lost_total", "counter",
          stor.logs_lost, "Log records in log blocks given up.");
+  SCALAR(out, st, n, "sluice_storage_spans_lost_total", "counter",
+         stor.spans_lost, "Spans in span blocks given up.");
   SCALAR(out, st, n, "sluice_storage_tail_truncations_total", "counter",
          stor.tail_truncations,
          "Segments cut back to their last whole block after a block that a "

@@ -59,11 +59,12 @@ void core_store_free(struct core_store *s) {
   s->on = 0;
 }
 
-/* A sealed head of either kind, as the writer takes it. */
+/* A sealed head of any kind, as the writer takes it. */
 struct sealed {
   const struct core_head *metrics;     /* or NULL */
   const struct core_loghead *logs;     /* or NULL */
-  uint32_t count;                      /* points or records */
+  const struct core_spanhead *spans;   /* or NULL */
+  uint32_t count;                      /* points, records or spans */
 };
 
 static int seal_once(struct core_store *s, const struct sealed *b) {
@@ -76,6 +77,9 @@ static int seal_once(struct core_store *s, const struct sealed *b) {
                                                   b->metrics->value,
                                                   b->metrics->count},
                             t);
+  if (b->spans != NULL)
+    return stor_writer_seal_spans(&s->writer, b->spans->spans, b->spans->count,
+                                  b->spans->res, b->spans->res_count, t);
   return stor_writer_seal_logs(&s->writer, b->logs->recs, b->logs->count, t);
 }
 
@@ -85,6 +89,7 @@ static void keep(struct core_store *s, const struct sealed *b) {
     if (core_ring_wait_owner(s->ring, s->writer.tag) < 0) {
       core_stat_add(&s->stats->store_dropped, 1);
       core_stat_add(b->metrics ? &s->stats->stor.points_lost
+                    : b->spans ? &s->stats->stor.spans_lost
                                : &s->stats->stor.logs_lost,
                     b->count);
       return;
@@ -109,6 +114,15 @@ void core_store_loghead_sink(struct core_loghead *h, void *ctx) {
   core_stat_add(&s->stats->ingest.loghead_sealed_records, h->count);
   if (s->on)
     keep(s, &(struct sealed){.logs = h, .count = h->count});
+}
+
+void core_store_spanhead_sink(struct core_spanhead *h, void *ctx) {
+  struct core_store *s = ctx;
+
+  core_stat_add(&s->stats->ingest.spanhead_sealed_blocks, 1);
+  core_stat_add(&s->stats->ingest.spanhead_sealed_spans, h->count);
+  if (s->on)
+    keep(s, &(struct sealed){.spans = h, .count = h->count});
 }
 
 int core_store_flush(struct core_store *s, uint64_t gen) {

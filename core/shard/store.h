@@ -11,6 +11,7 @@
 #include "core/ingest/head_types.h"
 #include "core/ingest/loghead_types.h"
 #include "core/ingest/series_types.h"
+#include "core/ingest/spanhead_types.h"
 #include "core/shard/store_types.h"
 
 /*
@@ -34,7 +35,8 @@ int core_store_open(struct core_store *s, const struct core_series *series,
 void core_store_free(struct core_store *s);
 
 /*
- * Sinks for core_pipe_init and core_pipe_logs_init (ctx: the store): count
+ * Sinks for core_pipe_init, core_pipe_logs_init and core_pipe_spans_init
+ * (ctx: the store): count
  * the sealed block, then keep it. While every write buffer is busy the
  * store waits for the writer's completions only, parking the others (so
  * nothing re-enters the head being sealed; TCP senders are held back by
@@ -46,6 +48,7 @@ void core_store_free(struct core_store *s);
  */
 void core_store_head_sink(struct core_head *h, void *ctx);
 void core_store_loghead_sink(struct core_loghead *h, void *ctx);
+void core_store_spanhead_sink(struct core_spanhead *h, void *ctx);
 
 /*
  * Ask for every block sealed so far to become durable; the answer goes to

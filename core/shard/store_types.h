@@ -1,7 +1,7 @@
 /*
  * core/shard/store_types.h - the store: where a shard's sealed heads go.
  *
- * One path from a sealed head (metrics, logs; spans later) to the segment
+ * One path from a sealed head (metrics, logs, spans) to the segment
  * writer, used by `sluice run` and `sluice import` alike: it counts the
  * sealed block, hands it to the writer, waits (bounded) when every write
  * buffer is busy, and counts what it could not keep.

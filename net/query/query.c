@@ -152,6 +152,8 @@ static const struct route routes[] = {
     {"/api/v1/labels", net_query_labels, false},
     {"/api/v1/label/", net_query_label_values, true},
     {"/api/v1/logs", net_query_logs, false},
+    {"/api/v1/traces/", net_query_trace, true},
+    {"/api/v1/spans", net_query_spans, false},
 };
 
 void net_query_handle(const struct net_http_request *req,

@@ -8,6 +8,9 @@
  *   GET /api/v1/label/NAME/values[?match[]=...&start=&end=]
  *   GET /api/v1/logs?match=&contains=&start=&end=&limit=   NDJSON log
  *       records, the newest `limit` of those that match, oldest first
+ *   GET /api/v1/traces/TRACE_ID   every stored span of one trace (JSON)
+ *   GET /api/v1/spans?service=&name=&start=&end=&limit=   the newest
+ *       `limit` spans that match, by start time (JSON)
  *
  * Errors are Prometheus API JSON: 400 bad_data (bad parameter or
  * selector), 422 execution (a response bound is exceeded), 503 timeout
@@ -17,6 +20,8 @@
 #ifndef SLUICE_NET_QUERY_QUERY_API_H
 #define SLUICE_NET_QUERY_QUERY_API_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct net_query_env;
@@ -24,6 +29,7 @@ struct net_http_request;
 struct net_http_response;
 struct core_strbuf;
 struct stor_log_rec;
+struct stor_span;
 
 /* The handlers; env->data_dir is read. */
 void net_query_export(const struct net_query_env *env,
@@ -61,6 +67,60 @@ void net_query_logs_dir(const char *data_dir,
  */
 int net_query_log_line(struct core_strbuf *b, const struct stor_log_rec *r,
                        struct core_strbuf *scratch);
+
+/*
+ * Serves /api/v1/traces/TRACE_ID and /api/v1/spans (net/query_traces.c,
+ * docs/query-api.md "Traces").
+ */
+void net_query_trace(const struct net_query_env *env,
+                     const struct net_http_request *req,
+                     struct net_http_response *resp);
+void net_query_spans(const struct net_query_env *env,
+                     const struct net_http_request *req,
+                     struct net_http_response *resp);
+
+/* The same for the segments of data_dir (tests call them directly). */
+void net_query_trace_dir(const char *data_dir,
+                         const struct net_http_request *req,
+                         struct net_http_response *resp);
+void net_query_spans_dir(const char *data_dir,
+                         const struct net_http_request *req,
+                         struct net_http_response *resp);
+
+/*
+ * Append span s to b as one JSON object (docs/query-api.md "Traces"): ids
+ * in hex, times as decimal ns strings, kind and status code by their
+ * OTLP enum names (numbers when unknown), attributes as objects, events,
+ * links, resource attributes and scope. Returns 0, or -ENOMEM when b's
+ * bound was hit (b->failed).
+ */
+int net_query_span_json(struct core_strbuf *b, const struct stor_span *s);
+
+/*
+ * An error reply in Prometheus API JSON ({"status":"error","errorType":
+ * type,"error":message}) replacing resp's body. Returns -EINVAL.
+ */
+int net_query_error(struct net_http_response *resp, int status,
+                    const char *type, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/*
+ * Query parameter name (percent-decoded) into out (cap with the NUL).
+ * Returns its length, 0 when absent or empty, or -EINVAL after a 400
+ * naming the parameter when longer than cap - 1.
+ */
+int net_query_text_param(const struct net_http_request *req,
+                         struct net_http_response *resp, const char *name,
+                         char *out, size_t cap);
+
+/*
+ * start= (end false) or end= as ns since the epoch, as /api/v1/logs reads
+ * them (net_query_parse_time; end= takes its whole ms); absent: the
+ * widest range. Returns 0, or -EINVAL after a 400 naming the parameter.
+ */
+int net_query_time_param(const struct net_http_request *req,
+                         struct net_http_response *resp, bool end,
+                         int64_t *ns);
 
 /*
  * Write ns since the epoch into out (at least 31 bytes) as RFC 3339 in

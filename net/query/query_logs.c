@@ -499,3 +499,28 @@ void net_query_logs(const struct net_query_env *env,
                     struct net_http_response *resp) {
   net_query_logs_dir(env->data_dir, req, resp);
 }
+
+/* ---- shared with the trace routes (query_traces.c) ----------------------- */
+
+int net_query_error(struct net_http_response *resp, int status,
+                    const char *type, const char *fmt, ...) {
+  char msg[2 * NET_SELECTOR_BYTES_MAX + 256];
+  va_list ap;
+
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  return reply(resp, status, type, "%s", msg);
+}
+
+int net_query_text_param(const struct net_http_request *req,
+                         struct net_http_response *resp, const char *name,
+                         char *out, size_t cap) {
+  return param(req, resp, name, out, cap);
+}
+
+int net_query_time_param(const struct net_http_request *req,
+                         struct net_http_response *resp, bool end,
+                         int64_t *ns) {
+  return time_param(req, resp, end, ns);
+}

@@ -12,8 +12,10 @@
 #include <unistd.h>
 
 #include "segment_test_util.h"
+#include "span_test_util.h"
 #include "storage/block.h"
 #include "storage/logblock.h"
+#include "storage/spanblock.h"
 #include "storage/recover.h"
 
 #define T0 INT64_C(1700000000000000000)
@@ -166,7 +168,7 @@ Test(recover, refuses_an_unknown_kind) {
 
   blen[0] = append_metric(0, 1, 1, 7, "cpu", 10, 1700000000000, 100, 0);
   len = log_block(0, 2, recs, 4, &b);
-  b[STOR_HDR_OFF_KIND] = 3;
+  b[STOR_HDR_OFF_KIND] = 4; /* after metrics, logs and spans */
   stor_block_reseal(b, len);
   seg_append_bytes(0, 1, b, len);
   free(b);
@@ -212,15 +214,19 @@ Test(recover, frame_reads_both_kinds_and_refuses_others) {
   cr_assert_eq(f.max, T0 + 15 * 1000003);
   cr_assert_eq(stor_frame_total_bytes(&f), llen);
   cr_assert_eq(f.crc, stor_block_crc(l, llen));
-  /* Kinds 0 and 3..255, sealed: refused by the frame and both kinds. */
+  /* Kinds 0 and 4..255, sealed: refused by the frame and every kind; a
+   * log block called kind 3 passes the frame, not the span rules. */
   for (unsigned k = 0; k < 256; k++) {
     struct stor_block_hdr h;
     struct stor_logblock_hdr lh;
+    struct stor_spanblock_hdr sh;
     if (k == STOR_KIND_METRICS || k == STOR_KIND_LOGS)
       continue;
     l[STOR_HDR_OFF_KIND] = (uint8_t)k;
     stor_block_reseal(l, llen);
-    cr_assert_eq(stor_frame_read(l, llen, &f), -EBADMSG);
+    cr_assert_eq(stor_spanblock_hdr_read(l, llen, &sh), -EBADMSG);
+    cr_assert_eq(stor_frame_read(l, llen, &f),
+                 k == STOR_KIND_SPANS ? 0 : -EBADMSG);
     cr_assert_eq(stor_block_hdr_read(l, llen, &h), -EBADMSG);
     cr_assert_eq(stor_logblock_hdr_read(l, llen, &lh), -EBADMSG);
   }
@@ -233,3 +239,63 @@ Test(recover, frame_reads_both_kinds_and_refuses_others) {
   free(m);
   free(l);
 }
+
+/* A span block of n generated spans as sequence number seq. */
+static size_t span_block(uint64_t seq, uint32_t n, uint8_t **out) {
+  static struct span_gen g = {.rng = 9};
+  struct stor_spanenc e;
+  size_t cap = stor_spanblock_bytes_max();
+  long len;
+
+  *out = malloc(cap);
+  cr_assert_not_null(*out);
+  cr_assert_eq(stor_spanenc_init(&e, 64), 0);
+  gen_spans(&g, n, T0);
+  len = stor_spanblock_encode(&e, 0, seq, g.spans, n, g.res, GEN_RES, *out,
+                              cap);
+  stor_spanenc_free(&e);
+  cr_assert_gt(len, 0);
+  return (size_t)len;
+}
+
+/* Metric, span, log and span blocks: all kept, the sequence resumes after
+ * the last span block; a torn span block is cut, and so is a sealed one
+ * whose stream does not inflate. */
+Test(recover, span_blocks_are_kept_and_cut_like_the_others) {
+  struct stor_recovery r;
+  struct stor_spanblock_hdr h;
+  char msg[512];
+  uint8_t *b;
+  size_t len, good;
+
+  blen[0] = append_metric(0, 1, 1, 7, "cpu", 10, 1700000000000, 100, 0);
+  len = span_block(2, 20, &b);
+  seg_append_bytes(0, 1, b, len);
+  free(b);
+  blen[1] = append_log(0, 1, 3, recs, 8);
+  len = span_block(4, 30, &b);
+  seg_append_bytes(0, 1, b, len);
+  good = seg_size(0, 1);
+  recover(&r, msg, sizeof(msg));
+  cr_assert_eq(r.blocks, 4);
+  cr_assert_eq(r.max_block_seq, 4);
+  cr_assert_eq(r.truncated_bytes, 0, "%s", msg);
+  /* torn: half of a third span block */
+  seg_append_bytes(0, 1, b, len / 2);
+  recover(&r, msg, sizeof(msg));
+  cr_assert_eq(r.blocks, 4);
+  cr_assert_eq(r.truncated_bytes, len / 2);
+  cr_assert_eq(seg_size(0, 1), good);
+  /* sealed, but its stream is spoilt */
+  cr_assert_eq(stor_spanblock_hdr_read(b, len, &h), 0);
+  memset(b + stor_spanblock_traces_end(&h) + 8 * (size_t)h.count, 0xff,
+         h.ztext_bytes);
+  stor_block_reseal(b, len);
+  seg_append_bytes(0, 1, b, len);
+  free(b);
+  recover(&r, msg, sizeof(msg));
+  cr_assert_eq(r.blocks, 4);
+  cr_assert_eq(seg_size(0, 1), good);
+  cr_assert_not_null(strstr(msg, "bad block span stream"), "%s", msg);
+}
+

@@ -86,6 +86,12 @@ Test(query, targets_of_each_command) {
         "logs", "{app=~\"ssh.*\", severity<=err}", "--limit", "10",
         "--contains", "Failed password");
   BUILT("POST", "/api/v1/flush", "flush");
+  BUILT("GET", "/api/v1/traces/5b8efff798038103d269b633813fc60c", "trace",
+        "5b8efff798038103d269b633813fc60c");
+  BUILT("GET", "/api/v1/spans", "spans");
+  BUILT("GET", "/api/v1/spans?service=check%20out&name=GET%20%2Fcart&start=1"
+        "&limit=20", "spans", "--service", "check out", "--limit", "20",
+        "--start", "1", "--name", "GET /cart");
 }
 
 Test(query, url_prefix_and_option_placement) {
@@ -119,6 +125,13 @@ Test(query, usage_errors, .init = cr_redirect_stderr) {
   REFUSED("labels", "--contains", "x");
   REFUSED("flush", "x");
   REFUSED("flush", "--start", "1");
+  REFUSED("trace");
+  REFUSED("trace", "a", "b");
+  REFUSED("trace", "x", "--start", "1");
+  REFUSED("spans", "x");
+  REFUSED("spans", "--contains", "x");
+  REFUSED("logs", "--service", "x");
+  REFUSED("export", "m", "--name", "x");
   REFUSED("--url", "https://h:1", "labels");
   REFUSED("--url", "http://h:port", "labels");
   REFUSED("labels", "--nope");
