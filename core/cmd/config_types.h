@@ -8,6 +8,7 @@
 
 #include "core/base/addr_types.h"
 #include "core/base/limits.h"
+#include "net/forward/forward_types.h"
 
 struct core_config {
   unsigned shard_count;
@@ -31,6 +32,7 @@ struct core_config {
   uint64_t retention_ms;         /* --retention (a duration; 0 = forever) */
   uint64_t disk_bytes_max;       /* --max-disk-bytes (0 = no bound) */
   char simd[16];                 /* --simd: auto|avx512|avx2|sse42|scalar */
+  struct net_fwd_config forward; /* --remote-write and its options */
 };
 
 #endif

@@ -11,6 +11,8 @@
 #include "core/shard/shard_types.h"
 #include "core/shard/stats_types.h"
 #include "net/query/query_types.h"
+
+struct net_fwd;
 #include "storage/retention.h"
 
 /* Where the daemon is in its life (core_runtime.phase; /-/ready). */
@@ -39,6 +41,7 @@ struct core_runtime {
                                       losses (atomic: the watchdog reads) */
   const uint64_t *active_seg[CORE_SHARDS_MAX]; /* &shards[i].active_seg */
   struct stor_retention_stats retention; /* main thread writes, relaxed */
+  struct net_fwd *fwd;             /* remote-write forwarder, or NULL */
 };
 
 #endif

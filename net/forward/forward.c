@@ -1,0 +1,619 @@
+/*
+ * net/forward/forward.c - the remote-write forwarder (net/forward/forward.h):
+ * one thread per target that builds a batch from every shard's durable
+ * blocks (tail.c), sends it (httpc.c), retries it, and saves the cursors
+ * once the target answered; and the per-target counters on /metrics.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <openssl/evp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/base/stat.h"
+#include "core/base/strbuf.h"
+#include "net/forward/forward.h"
+#include "net/forward/forward_internal.h"
+#include "net/prompb.h"
+#include "net/query/selector.h"
+
+/* A label of the series being written (pointers into the scratch). */
+struct lab {
+  const char *name, *val;
+  uint32_t name_len, val_len;
+};
+
+struct target {
+  struct net_fwd *f;
+  unsigned index;
+  char id[NET_FWD_ID_BYTES_MAX];
+  struct net_fwd_target_cfg cfg;
+  struct net_fwd_url url;
+  struct net_fwd_conn conn;
+  struct core_strbuf head;           /* request head up to Content-Length */
+  int cur_fd;                        /* <data-dir>/forward/<id> */
+  struct net_fwd_tail *tails;        /* one per shard */
+  struct net_fwd_stats stats;
+  pthread_t thread;
+  int started;
+  uint64_t rnd;
+  int64_t caught_up_ms;              /* the last time nothing was pending */
+  int64_t failing_since_ms;          /* 0: the last request went through */
+  /* the batch being built */
+  struct core_strbuf pb;
+  struct net_prompb_w w;
+  uint64_t batch_samples;
+  struct core_label_iter it;
+  struct lab labs[NET_FWD_LABELS_MAX];
+  char scratch[2 * CORE_SERIES_KEY_BYTES_MAX + 2 * NET_FWD_LABELS_MAX];
+};
+
+struct net_fwd {
+  struct net_fwd_env env;
+  uint32_t batch_samples, batch_age_ms;
+  int stop_fd;                       /* eventfd: readable at stop */
+  unsigned count;
+  struct target *t;
+};
+
+static int64_t mono_ms(void) {
+  struct timespec ts;
+
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Sleep up to ms; 1 when the forwarder is stopping. */
+static int nap(const struct net_fwd *f, int64_t ms) {
+  struct pollfd p = {.fd = f->stop_fd, .events = POLLIN};
+
+  if (ms < 0)
+    ms = 0;
+  return poll(&p, 1, (int)ms) > 0;
+}
+
+static uint64_t next_rnd(struct target *t) {
+  t->rnd ^= t->rnd << 13;
+  t->rnd ^= t->rnd >> 7;
+  t->rnd ^= t->rnd << 17;
+  return t->rnd;
+}
+
+/* ---- the series' labels -------------------------------------------------- */
+
+/*
+ * The labels of a series key as the query port serves them to Prometheus:
+ * __name__ and the tags (repeated keys joined), names mapped to
+ * Prometheus' charset, sorted by name; when two names map to the same
+ * one, the first in key order is kept. Returns the count.
+ */
+static unsigned labels_of(struct target *t, const char *key, size_t len) {
+  struct core_label l;
+  size_t used = 0;
+  unsigned n = 0;
+
+  core_label_iter_init(&t->it, key, len);
+  while (n < NET_FWD_LABELS_MAX && core_label_next(&t->it, &l)) {
+    int is_name = l.name == NULL ||
+                  (l.name_len == 8 && memcmp(l.name, "__name__", 8) == 0);
+    struct lab x;
+    if (used + l.name_len + l.value_len + 2 > sizeof(t->scratch))
+      break;
+    x.name = t->scratch + used;
+    x.name_len = (uint32_t)net_prompb_name_map(l.name, l.name_len, false,
+                                               t->scratch + used);
+    used += x.name_len;
+    x.val = t->scratch + used;
+    if (is_name) {
+      x.val_len = (uint32_t)net_prompb_name_map(l.value, l.value_len, true,
+                                                t->scratch + used);
+    } else {
+      memcpy(t->scratch + used, l.value, l.value_len);
+      x.val_len = (uint32_t)l.value_len;
+    }
+    used += x.val_len;
+    /* insertion by name; an equal name already there wins */
+    unsigned j = n;
+    int dup = 0;
+    for (unsigned k = 0; k < n && !dup; k++)
+      dup = t->labs[k].name_len == x.name_len &&
+            memcmp(t->labs[k].name, x.name, x.name_len) == 0;
+    if (dup)
+      continue;
+    while (j > 0) {
+      const struct lab *p = &t->labs[j - 1];
+      size_t m = p->name_len < x.name_len ? p->name_len : x.name_len;
+      int c = memcmp(p->name, x.name, m);
+      if (c < 0 || (c == 0 && p->name_len < x.name_len))
+        break;
+      t->labs[j] = *p;
+      j--;
+    }
+    t->labs[j] = x;
+    n++;
+  }
+  return n;
+}
+
+/* A net_fwd_points_fn: one TimeSeries of the WriteRequest. */
+static int on_points(void *ctx, const struct stor_dict_entry *e,
+                     const int64_t *ts, const double *val, uint32_t n) {
+  struct target *t = ctx;
+  unsigned nl;
+
+  if (t->pb.len >= NET_FWD_BATCH_BYTES_SOFT)
+    return 1;
+  nl = labels_of(t, e->key, e->key_len);
+  net_prompb_begin(&t->w, NET_PROMPB_WRITE_TIMESERIES);
+  for (unsigned i = 0; i < nl; i++)
+    net_prompb_label(&t->w, NET_PROMPB_TS_LABELS, t->labs[i].name,
+                     t->labs[i].name_len, t->labs[i].val,
+                     t->labs[i].val_len);
+  for (uint32_t i = 0; i < n; i++)
+    net_prompb_sample(&t->w, NET_PROMPB_TS_SAMPLES, val[i], ts[i]);
+  net_prompb_end(&t->w);
+  t->batch_samples += n;
+  return t->w.err;
+}
+
+/* ---- batches ------------------------------------------------------------- */
+
+/* Take what the shards have, round robin, up to the batch bound.
+ * Returns 1 when every shard was drained (caught up), 0, or -errno. */
+static int fill(struct target *t) {
+  struct net_fwd *f = t->f;
+  int drained = 1;
+
+  for (unsigned k = 0; k < f->env.shard_count; k++) {
+    uint64_t room = f->batch_samples > t->batch_samples
+                        ? f->batch_samples - t->batch_samples
+                        : 0;
+    long got;
+    if (room == 0)
+      return 0;
+    got = net_fwd_tail_fill(&t->tails[k], room, on_points, t);
+    if (got < 0)
+      return (int)got;
+    if ((uint64_t)got == room)
+      drained = 0;
+  }
+  return drained && t->pb.len < NET_FWD_BATCH_BYTES_SOFT;
+}
+
+static void refresh_gauges(struct target *t, int64_t now) {
+  uint64_t pending = 0, dropped = 0;
+
+  for (unsigned k = 0; k < t->f->env.shard_count; k++) {
+    pending += net_fwd_tail_pending_bytes(&t->tails[k], &t->tails[k].saved);
+    dropped += t->tails[k].dropped_segments;
+  }
+  core_stat_set(&t->stats.pending_bytes, pending);
+  core_stat_set(&t->stats.dropped_by_retention, dropped);
+  core_stat_set(&t->stats.lag_seconds,
+                pending == 0 ? 0 : (uint64_t)(now - t->caught_up_ms) / 1000);
+}
+
+/*
+ * Build the next batch: send at the sample bound, or once the first
+ * points waited batch_age_ms. Returns 1 with a batch, 0 at stop, -errno.
+ */
+static int build(struct target *t) {
+  struct net_fwd *f = t->f;
+  int64_t first = 0, rescan = 0;
+
+  t->pb.len = 0;
+  t->pb.failed = 0;
+  t->batch_samples = 0;
+  net_prompb_w_init(&t->w, &t->pb);
+  for (;;) {
+    int64_t now = mono_ms();
+    int rc = fill(t);
+    if (rc < 0)
+      return rc;
+    if (rc == 1 && t->batch_samples == 0)
+      t->caught_up_ms = now;
+    if (t->batch_samples > 0 && first == 0)
+      first = now;
+    if (rc == 0 || (first && now - first >= f->batch_age_ms))
+      return 1;
+    if (now >= rescan) {
+      refresh_gauges(t, now);
+      rescan = now + NET_FWD_RESCAN_MS;
+    }
+    int64_t wait = NET_FWD_POLL_MS;
+    if (first && first + f->batch_age_ms - now < wait)
+      wait = first + f->batch_age_ms - now;
+    if (nap(f, wait))
+      return 0;
+  }
+}
+
+/* Save the cursors that moved; they now say the batch was answered. */
+static void commit(struct target *t) {
+  for (unsigned k = 0; k < t->f->env.shard_count; k++) {
+    struct net_fwd_tail *tl = &t->tails[k];
+    int rc;
+    if (memcmp(&tl->pos, &tl->saved, sizeof(tl->pos)) == 0)
+      continue;
+    rc = net_fwd_cursor_save(t->cur_fd, tl->cursor_name, &tl->pos);
+    if (rc < 0)
+      fprintf(stderr, "sluice: forward %s: cannot save the cursor of shard "
+              "%u: %s (sent again after a restart)\n", t->id, k,
+              strerror(-rc));
+    tl->saved = tl->pos;
+  }
+}
+
+static void log_failure(struct target *t, int rc, const struct net_fwd_reply *r,
+                        const char *why, int64_t now) {
+  /* the first failure of a run, then one line a minute */
+  if (t->failing_since_ms != 0 && now - t->failing_since_ms < 60000)
+    return;
+  t->failing_since_ms = now;
+  if (rc < 0)
+    fprintf(stderr, "sluice: forward %s: %s%s%s; retrying with backoff\n",
+            t->id, strerror(-rc), why ? ": " : "", why ? why : "");
+  else
+    fprintf(stderr, "sluice: forward %s: HTTP %d %s\n", t->id, r->status,
+            r->text);
+}
+
+/*
+ * Send the batch until the target takes it (2xx) or refuses it (4xx but
+ * 429: counted rejected). 5xx, 429 and connection errors are retried
+ * with backoff. Returns 0 when answered, -ECANCELED at stop, -errno.
+ */
+static int send_batch(struct target *t) {
+  char *body, cl[64];
+  size_t body_len;
+  size_t head_len = t->head.len;
+  int rc = net_prompb_w_status(&t->w);
+
+  if (rc == 0)
+    rc = net_prompb_snappy_compress(t->pb.data, t->pb.len, &body, &body_len);
+  if (rc < 0)
+    return rc;
+  snprintf(cl, sizeof(cl), "Content-Length: %zu\r\n\r\n", body_len);
+  core_strbuf_append(&t->head, cl, strlen(cl));
+  for (unsigned attempt = 0;; attempt++) {
+    struct net_fwd_reply rep = {0};
+    const char *why = NULL;
+    int64_t now;
+    rc = net_fwd_post(&t->conn, t->head.data, t->head.len, body, body_len,
+                      &rep, &why);
+    if (rc == -ECANCELED)
+      break;
+    now = mono_ms();
+    if (rc == 0 && rep.status / 100 == 2) {
+      core_stat_add(&t->stats.sent_samples, t->batch_samples);
+      core_stat_add(&t->stats.sent_requests, 1);
+      if (t->failing_since_ms)
+        fprintf(stderr, "sluice: forward %s: the target takes data again\n",
+                t->id);
+      t->failing_since_ms = 0;
+      break;
+    }
+    core_stat_add(&t->stats.failed_requests, 1);
+    if (rc == 0 && rep.status / 100 == 4 && rep.status != 429) {
+      core_stat_add(&t->stats.rejected_samples, t->batch_samples);
+      fprintf(stderr, "sluice: forward %s: HTTP %d for a batch of %" PRIu64
+              " samples: rejected, not retried: %s\n", t->id, rep.status,
+              t->batch_samples, rep.text);
+      break;
+    }
+    log_failure(t, rc, &rep, why, now);
+    refresh_gauges(t, now);
+    uint32_t ra = rc == 0 && rep.retry_after_ms > 0
+                      ? (uint32_t)(rep.retry_after_ms > UINT32_MAX
+                                       ? UINT32_MAX
+                                       : rep.retry_after_ms)
+                      : 0;
+    if (nap(t->f, net_fwd_backoff_ms(attempt, next_rnd(t), ra))) {
+      rc = -ECANCELED;
+      break;
+    }
+    core_stat_add(&t->stats.retries, 1);
+  }
+  t->head.len = head_len;
+  free(body);
+  return rc == -ECANCELED ? rc : 0;
+}
+
+static void *target_main(void *arg) {
+  struct target *t = arg;
+
+  t->caught_up_ms = mono_ms();
+  for (;;) {
+    int rc = build(t);
+    if (rc == 0)
+      break;
+    if (rc < 0) {
+      fprintf(stderr, "sluice: forward %s: reading the segments failed: %s; "
+              "trying again in a second\n", t->id, strerror(-rc));
+      if (nap(t->f, 1000))
+        break;
+      continue;
+    }
+    if (send_batch(t) == -ECANCELED)
+      break;
+    commit(t);
+    refresh_gauges(t, mono_ms());
+  }
+  return NULL;
+}
+
+/* ---- start-up ------------------------------------------------------------ */
+
+/* The content of a secret file, trailing newlines and spaces cut. */
+static int read_secret(const char *path, char *out, size_t cap, char *err,
+                       size_t errlen, const char *opt) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  ssize_t n;
+
+  if (fd < 0)
+    return net_fwd_fail(err, errlen, "--%s: cannot read \"%s\": %s", opt, path,
+                strerror(errno));
+  n = read(fd, out, cap);
+  close(fd);
+  if (n < 0 || (size_t)n >= cap)
+    return net_fwd_fail(err, errlen, "--%s: \"%s\" is %s", opt, path,
+                n < 0 ? "unreadable" : "larger than a secret (4 KiB)");
+  while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r' ||
+                   out[n - 1] == ' ' || out[n - 1] == '\t'))
+    n--;
+  out[n] = '\0';
+  for (ssize_t i = 0; i < n; i++)
+    if ((unsigned char)out[i] < ' ')
+      return net_fwd_fail(err, errlen, "--%s: \"%s\" holds a control character",
+                  opt, path);
+  return 0;
+}
+
+static int auth_header(struct target *t, char *err, size_t errlen) {
+  char secret[NET_FWD_SECRET_BYTES_MAX], plain[NET_FWD_SECRET_BYTES_MAX + 260];
+  unsigned char b64[(sizeof(plain) + 2) / 3 * 4 + 1];
+  int rc = 0;
+
+  if (t->cfg.bearer_file[0] && t->cfg.basic_user[0])
+    return net_fwd_fail(err, errlen, "--remote-write %s: both a bearer token and "
+                "basic auth; give one", t->cfg.url);
+  if (t->cfg.bearer_file[0]) {
+    rc = read_secret(t->cfg.bearer_file, secret, sizeof(secret), err, errlen,
+                     "remote-write-bearer-token-file");
+    if (rc == 0)
+      core_strbuf_appendf(&t->head, "Authorization: Bearer %s\r\n", secret);
+  } else if (t->cfg.basic_user[0]) {
+    rc = read_secret(t->cfg.basic_pass_file, secret, sizeof(secret), err,
+                     errlen, "remote-write-basic-auth");
+    int n = snprintf(plain, sizeof(plain), "%s:%s", t->cfg.basic_user, secret);
+    if (rc == 0 && n > 0) {
+      EVP_EncodeBlock(b64, (const unsigned char *)plain, n);
+      core_strbuf_appendf(&t->head, "Authorization: Basic %s\r\n", b64);
+    }
+  }
+  explicit_bzero(secret, sizeof(secret));
+  explicit_bzero(plain, sizeof(plain));
+  return rc;
+}
+
+static int make_head(struct target *t, char *err, size_t errlen) {
+  core_strbuf_init(&t->head, 64 * 1024);
+  core_strbuf_appendf(&t->head,
+                      "POST %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: sluice\r\n"
+                      "Content-Type: application/x-protobuf\r\n"
+                      "Content-Encoding: snappy\r\n"
+                      "X-Prometheus-Remote-Write-Version: 0.1.0\r\n",
+                      t->url.path, t->url.authority);
+  for (unsigned i = 0; i < t->cfg.header_count; i++)
+    core_strbuf_appendf(&t->head, "%s\r\n", t->cfg.headers[i]);
+  return auth_header(t, err, errlen);
+}
+
+static int mkdir_p(const char *path) {
+  char tmp[4096 + 256];
+  size_t n = strlen(path);
+
+  if (n >= sizeof(tmp))
+    return -ENAMETOOLONG;
+  memcpy(tmp, path, n + 1);
+  for (char *p = tmp + 1; *p; p++) {
+    if (*p != '/')
+      continue;
+    *p = '\0';
+    if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+      return -errno;
+    *p = '/';
+  }
+  return mkdir(tmp, 0755) < 0 && errno != EEXIST ? -errno : 0;
+}
+
+/* Open the shard's directory and the target's cursor for it. */
+static int open_tail(struct target *t, unsigned k, char *err, size_t errlen) {
+  const struct net_fwd_env *env = &t->f->env;
+  char dir[4096 + 32], path[4096 + 256];
+  struct net_fwd_cursor c = {.segment = env->first_segment[k]};
+  const char *why;
+  int fd, rc;
+
+  snprintf(dir, sizeof(dir), "%s/shard-%u", env->data_dir, k);
+  fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return net_fwd_fail(err, errlen, "forward: cannot open \"%s\": %s", dir,
+                strerror(errno));
+  snprintf(path, sizeof(path), "%s/forward/%s/shard-%u.cursor",
+           env->data_dir, t->id, k);
+  rc = net_fwd_cursor_load(path, &c, &why);
+  if (rc == -EBADMSG || (rc < 0 && rc != -ENOENT)) {
+    close(fd);
+    return net_fwd_fail(err, errlen, "forward: the cursor file \"%s\" is damaged "
+                "(%s); remove it to send this shard's data from where "
+                "sluice starts now, or write a good one (docs/forwarding.md)",
+                path, rc == -EBADMSG ? why : strerror(-rc));
+  }
+  net_fwd_tail_init(&t->tails[k], k, dir, fd, t->cur_fd, env->durable_seq[k],
+                    &c);
+  if (rc == -ENOENT &&
+      (rc = net_fwd_cursor_save(t->cur_fd, t->tails[k].cursor_name, &c)) < 0)
+    return net_fwd_fail(err, errlen, "forward: cannot write \"%s\": %s", path,
+                strerror(-rc));
+  return 0;
+}
+
+static int setup_target(struct target *t, char *err, size_t errlen) {
+  char why[256], dir[4096 + 256];
+  int rc;
+
+  if (net_fwd_url_parse(t->cfg.url, &t->url, why, sizeof(why)) < 0)
+    return net_fwd_fail(err, errlen, "--remote-write \"%s\": %s", t->cfg.url, why);
+  net_fwd_target_id(&t->url, t->id, sizeof(t->id));
+  for (unsigned i = 0; i < t->index; i++)
+    if (strcmp(t->f->t[i].id, t->id) == 0)
+      return net_fwd_fail(err, errlen, "--remote-write \"%s\" is given twice (id "
+                  "%s)", t->cfg.url, t->id);
+  t->cur_fd = -1;
+  t->rnd = (uint64_t)mono_ms() * 0x9E3779B97F4A7C15ull + t->index + 1;
+  core_strbuf_init(&t->pb, NET_FWD_BATCH_BYTES_MAX);
+  if ((rc = make_head(t, err, errlen)) < 0)
+    return rc;
+  if (net_fwd_conn_init(&t->conn, &t->url, t->cfg.ca_file, t->f->stop_fd, why,
+                        sizeof(why)) < 0)
+    return net_fwd_fail(err, errlen, "--remote-write \"%s\": %s", t->cfg.url, why);
+  snprintf(dir, sizeof(dir), "%s/forward/%s", t->f->env.data_dir, t->id);
+  if ((rc = mkdir_p(dir)) < 0 ||
+      (t->cur_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+    return net_fwd_fail(err, errlen, "forward: cannot create \"%s\": %s", dir,
+                strerror(rc < 0 ? -rc : errno));
+  t->tails = calloc(t->f->env.shard_count, sizeof(*t->tails));
+  if (t->tails == NULL)
+    return net_fwd_fail(err, errlen, "forward: out of memory");
+  for (unsigned k = 0; k < t->f->env.shard_count; k++) {
+    t->tails[k].dir_fd = -1;
+    if ((rc = open_tail(t, k, err, errlen)) < 0)
+      return rc;
+  }
+  return 0;
+}
+
+int net_fwd_start(struct net_fwd **out, const struct net_fwd_config *cfg,
+                  const struct net_fwd_env *env, char *err, size_t errlen) {
+  struct net_fwd *f;
+  int rc = 0;
+
+  *out = NULL;
+  if (cfg->count == 0)
+    return 0;
+  f = calloc(1, sizeof(*f));
+  if (f == NULL || (f->t = calloc(cfg->count, sizeof(*f->t))) == NULL) {
+    free(f);
+    return net_fwd_fail(err, errlen, "forward: out of memory");
+  }
+  f->env = *env;
+  f->batch_samples = cfg->batch_samples;
+  f->batch_age_ms = cfg->batch_age_ms;
+  f->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  f->count = cfg->count;
+  for (unsigned i = 0; i < cfg->count && rc == 0; i++) {
+    struct target *t = &f->t[i];
+    t->f = f;
+    t->index = i;
+    t->cfg = cfg->t[i];
+    rc = f->stop_fd < 0 ? -errno : setup_target(t, err, errlen);
+  }
+  for (unsigned i = 0; i < f->count && rc == 0; i++) {
+    rc = -pthread_create(&f->t[i].thread, NULL, target_main, &f->t[i]);
+    f->t[i].started = rc == 0;
+    if (rc < 0)
+      net_fwd_fail(err, errlen, "forward: cannot start a thread: %s", strerror(-rc));
+  }
+  if (rc < 0) {
+    net_fwd_stop(f);
+    return rc;
+  }
+  *out = f;
+  return 0;
+}
+
+void net_fwd_stop(struct net_fwd *f) {
+  uint64_t one = 1;
+
+  if (f == NULL)
+    return;
+  if (f->stop_fd >= 0 && write(f->stop_fd, &one, sizeof(one)) < 0)
+    perror("sluice: forward: stop");
+  for (unsigned i = 0; i < f->count; i++) {
+    struct target *t = &f->t[i];
+    if (t->started)
+      pthread_join(t->thread, NULL);
+    for (unsigned k = 0; t->tails && k < f->env.shard_count; k++) {
+      net_fwd_tail_free(&t->tails[k]);
+      if (t->tails[k].dir_fd >= 0)
+        close(t->tails[k].dir_fd);
+    }
+    free(t->tails);
+    if (t->cur_fd > 0)
+      close(t->cur_fd);
+    net_fwd_conn_free(&t->conn);
+    explicit_bzero(t->head.data, t->head.cap);
+    core_strbuf_free(&t->head);
+    core_strbuf_free(&t->pb);
+  }
+  if (f->stop_fd >= 0)
+    close(f->stop_fd);
+  free(f->t);
+  free(f);
+}
+
+/* ---- /metrics ------------------------------------------------------------ */
+
+void net_fwd_render(const struct net_fwd *f, struct core_strbuf *out) {
+  static const struct {
+    const char *name, *type, *help;
+    size_t off;
+  } fam[] = {
+#define F(n, ty, h, field) {n, ty, h, offsetof(struct net_fwd_stats, field)}
+      F("sluice_forward_sent_samples_total", "counter",
+        "Samples a remote-write target acknowledged (2xx).", sent_samples),
+      F("sluice_forward_requests_total", "counter",
+        "Remote-write requests a target acknowledged (2xx).", sent_requests),
+      F("sluice_forward_failed_requests_total", "counter",
+        "Remote-write requests without a 2xx (connection error, timeout, "
+        "4xx, 5xx).", failed_requests),
+      F("sluice_forward_retries_total", "counter",
+        "Remote-write requests sent again after a failure.", retries),
+      F("sluice_forward_rejected_samples_total", "counter",
+        "Samples in batches a target refused with a 4xx other than 429 "
+        "(skipped, not retried).", rejected_samples),
+      F("sluice_forward_dropped_by_retention_total", "counter",
+        "Segments retention deleted before they were sent to the target.",
+        dropped_by_retention),
+      F("sluice_forward_lag_seconds", "gauge",
+        "Seconds since the target last had nothing pending (0: caught up).",
+        lag_seconds),
+      F("sluice_forward_pending_bytes", "gauge",
+        "Segment bytes after the target's cursors (not acknowledged yet).",
+        pending_bytes),
+#undef F
+  };
+
+  if (f == NULL)
+    return;
+  for (size_t i = 0; i < sizeof(fam) / sizeof(fam[0]); i++) {
+    core_strbuf_appendf(out, "# HELP %s %s\n# TYPE %s %s\n", fam[i].name,
+                        fam[i].help, fam[i].name, fam[i].type);
+    for (unsigned k = 0; k < f->count; k++) {
+      const uint64_t *v = (const uint64_t *)(const void *)(
+          (const char *)&f->t[k].stats + fam[i].off);
+      core_strbuf_appendf(out, "%s{target=\"%s\"} %" PRIu64 "\n", fam[i].name,
+                          f->t[k].id, core_stat_get(v));
+    }
+  }
+}
