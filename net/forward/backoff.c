@@ -43,7 +43,7 @@ int64_t net_fwd_retry_after_ms(const char *v, size_t len, int64_t now_s) {
       if (s < 1000000000)
         s = s * 10 + (v[i] - '0');
     }
-    return s * 1000;
+    return (s < 1000000000 ? s : 1000000000) * 1000; /* cut later anyway */
   }
   memcpy(buf, v + i, len - i);
   buf[len - i] = '\0';
