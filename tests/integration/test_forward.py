@@ -1,0 +1,408 @@
+"""Remote-write forwarding end to end (docs/forwarding.md): sluice forwards
+what it stores to Debian's victoria-metrics (read back exactly through
+its /api/v1/export) and to Debian's prometheus with
+--web.enable-remote-write-receiver (read back through /api/v1/query) at
+the same time; a target that is stopped gets everything once it returns,
+nothing twice; sluice restarted mid-way resumes from its cursors; a
+target answering 500 then 400 is retried then counted rejected, and one
+that never answers holds up no one, while the other target keeps
+receiving."""
+
+import http.server
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Sluice, Skip, check, free_port, main  # noqa: E402
+
+
+def get(url, timeout=5):
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return r.read().decode()
+
+
+def wait_up(url, proc, what, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited early")
+        try:
+            get(url, timeout=1)
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{what} did not come up")
+
+
+class VM:
+    """Debian's victoria-metrics on a free port, a temporary data path."""
+
+    def __init__(self, tmp):
+        exe = shutil.which("victoria-metrics")
+        if exe is None:
+            raise Skip("victoria-metrics is not installed (scripts/deps.sh)")
+        self.exe, self.port = exe, free_port()
+        self.path = os.path.join(tmp, "vm")
+        self.log = open(os.path.join(tmp, "vm.log"), "a")
+        self.proc = None
+        self.start()
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            [self.exe, f"-httpListenAddr=127.0.0.1:{self.port}",
+             f"-storageDataPath={self.path}", "-search.latencyOffset=0s",
+             "-search.disableCache"],
+            stdout=self.log, stderr=self.log)
+        wait_up(f"http://127.0.0.1:{self.port}/health", self.proc, "vm")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=20)
+
+    def url(self):
+        return f"http://127.0.0.1:{self.port}/api/v1/write"
+
+    def export(self):
+        """{(name, ((k, v), ...)): [(ts_ms, value), ...]} of every series."""
+        get(f"http://127.0.0.1:{self.port}/internal/force_flush")
+        q = urllib.parse.urlencode({"match[]": '{__name__=~".+"}'})
+        out = {}
+        for line in get(f"http://127.0.0.1:{self.port}/api/v1/export?{q}",
+                        timeout=20).splitlines():
+            s = json.loads(line)
+            m = dict(s["metric"])
+            name = m.pop("__name__")
+            key = (name, tuple(sorted(m.items())))
+            pts = list(zip(s["timestamps"], s["values"]))
+            out.setdefault(key, []).extend(pts)
+        return {k: sorted(v) for k, v in out.items()}
+
+
+class Prom:
+    """Debian's prometheus as a remote-write receiver."""
+
+    def __init__(self, tmp):
+        exe = shutil.which("prometheus")
+        if exe is None:
+            raise Skip("prometheus is not installed (scripts/deps.sh)")
+        self.port = free_port()
+        cfg = os.path.join(tmp, "prometheus.yml")
+        with open(cfg, "w") as f:
+            f.write("global:\n  scrape_interval: 1h\n")
+        self.log = open(os.path.join(tmp, "prom.log"), "a")
+        self.proc = subprocess.Popen(
+            [exe, f"--config.file={cfg}",
+             f"--storage.tsdb.path={os.path.join(tmp, 'prom')}",
+             f"--web.listen-address=127.0.0.1:{self.port}",
+             "--web.enable-remote-write-receiver"],
+            stdout=self.log, stderr=self.log)
+        wait_up(f"http://127.0.0.1:{self.port}/-/ready", self.proc,
+                "prometheus")
+
+    def url(self):
+        return f"http://127.0.0.1:{self.port}/api/v1/write"
+
+    def series(self, name):
+        """{labels without __name__: [(ts_ms, value)]} of name, 1 h back."""
+        q = urllib.parse.urlencode({"query": f"{name}[1h]",
+                                    "time": f"{time.time() + 5:.3f}"})
+        r = json.loads(get(f"http://127.0.0.1:{self.port}/api/v1/query?{q}"))
+        out = {}
+        for s in r["data"]["result"]:
+            m = dict(s["metric"])
+            m.pop("__name__", None)
+            out[tuple(sorted(m.items()))] = [
+                (round(float(t) * 1000), float(v)) for t, v in s["values"]]
+        return out
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=20)
+
+
+def prom_name(name):
+    out = "".join(c if c.isalnum() or c in "_:" else "_" for c in name)
+    return "_" + out if out[:1].isdigit() else out
+
+
+def sluice_export(s):
+    """sluice's own /api/v1/export, names mapped as sent to Prometheus."""
+    q = urllib.parse.urlencode({"match[]": '{__name__=~".+"}'})
+    out = {}
+    for line in get(s.url(f"/api/v1/export?{q}"), timeout=20).splitlines():
+        d = json.loads(line)
+        m = dict(d["metric"])
+        name = prom_name(m.pop("__name__"))
+        key = (name, tuple(sorted((prom_name(k).replace(":", "_"), v)
+                                  for k, v in m.items())))
+        out.setdefault(key, []).extend(zip(d["timestamps"], d["values"]))
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def send(port, lines):
+    """StatsD over TCP (newline framed): nothing lost on loopback."""
+    with socket.create_connection(("127.0.0.1", port)) as c:
+        c.sendall(("\n".join(lines) + "\n").encode())
+
+
+def batch(round_no, n=40):
+    """Counters, gauges and timers with tags; every value distinct, one
+    point a series (Prometheus refuses two values of a series in one
+    millisecond, and lines sent together are received together)."""
+    out = []
+    for i in range(n):
+        out.append(f"web.req-{i % 8}:{round_no * 1000 + i}|c|#env:prod,"
+                   f"host:h{i // 8}")
+        out.append(f"cpu.temp:{round_no}.{i:03d}|g|#dc:eu-{i}")
+        out.append(f"api.latency.{i}:{round_no * 10 + i * 0.25}|ms")
+    return out
+
+
+def ingested(s):
+    return s.total("sluice_points_ingested_total")
+
+
+def fwd(s, name, target):
+    return s.total(f"sluice_forward_{name}", target=target)
+
+
+def vm_id(vm):
+    return f"127.0.0.1_{vm.port}_api_v1_write"
+
+
+def wait_sent(s, target, want, timeout=30):
+    deadline = time.time() + timeout
+    got = None
+    while time.time() < deadline:
+        got = fwd(s, "sent_samples_total", target)
+        if got >= want:
+            return got
+        time.sleep(0.1)
+    raise AssertionError(f"{target}: {got} samples sent, want {want}; "
+                         f"log: {s.logtext()[-3000:]}")
+
+
+def wait_equal(vm, s, timeout=20):
+    deadline = time.time() + timeout
+    want = sluice_export(s)
+    got = None
+    while time.time() < deadline:
+        got = vm.export()
+        if got == want:
+            return want
+        time.sleep(0.3)
+    missing = {k: v for k, v in want.items() if got.get(k) != v}
+    raise AssertionError(f"victoria-metrics differs from sluice on "
+                         f"{len(missing)} series, e.g. "
+                         f"{list(missing.items())[:1]} vs "
+                         f"{[got.get(k) for k in list(missing)[:1]]}")
+
+
+def check_prom(prom, want):
+    for (name, labels), pts in want.items():
+        got = prom.series(name).get(labels)
+        check(got == pts, f"prometheus {name}{labels}: {got} != {pts}")
+
+
+def test_two_targets_exact_replay_and_restart(binary):
+    tmp = tempfile.mkdtemp(prefix="sluice-fwd-")
+    vm = prom = s = None
+    try:
+        vm, prom = VM(tmp), Prom(tmp)
+        args = ["--remote-write", vm.url(), "--remote-write", prom.url(),
+                "--remote-write-batch-samples", "50"]
+        s = Sluice(binary, extra=args)
+        send(s.port, batch(1))
+        s.flush()
+        n = ingested(s)
+        check(n == 120, f"120 points ingested, got {n}")
+        wait_sent(s, vm_id(vm), n)
+        want = wait_equal(vm, s)
+        check(len(want) == 120, f"120 series forwarded: {len(want)}")
+        wait_sent(s, f"127.0.0.1_{prom.port}_api_v1_write", n)
+        check_prom(prom, want)
+
+        # the target goes away: sluice keeps taking data, retries, buffers
+        vm.stop()
+        send(s.port, batch(2))
+        s.flush()
+        send(s.port, batch(3))
+        s.flush()
+        n = ingested(s)
+        deadline = time.time() + 15
+        while time.time() < deadline and \
+                fwd(s, "retries_total", vm_id(vm)) < 2:
+            time.sleep(0.2)
+        check(fwd(s, "failed_requests_total", vm_id(vm)) >= 2,
+              "requests to the stopped target failed")
+        check(fwd(s, "retries_total", vm_id(vm)) >= 2, "and were retried")
+        check(fwd(s, "pending_bytes", vm_id(vm)) > 0, "bytes pending")
+        # the other target kept receiving
+        wait_sent(s, f"127.0.0.1_{prom.port}_api_v1_write", n)
+
+        # sluice restarts while the target is down: cursors resume
+        rc, _ = s.stop()
+        check(rc == 0, f"sluice stopped cleanly ({rc})")
+        s.close(keep_data=True)
+        data = s.data_dir
+        s = Sluice(binary, extra=args, data_dir=data)
+        send(s.port, batch(4))
+        s.flush()
+        vm.start()
+        wait_equal(vm, s, timeout=60)
+        want = sluice_export(s)
+        pts = sum(len(v) for v in want.values())
+        check(pts == 4 * 120, f"every point once in sluice: {pts}")
+        check(sum(len(v) for v in vm.export().values()) == pts,
+              "nothing twice in victoria-metrics")
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            try:
+                check_prom(prom, want)
+                break
+            except AssertionError:
+                time.sleep(0.5)
+        check_prom(prom, want)
+        check(fwd(s, "rejected_samples_total", vm_id(vm)) == 0,
+              "nothing rejected")
+    finally:
+        for x in (s,):
+            if x:
+                x.close()
+        for x in (vm, prom):
+            if x:
+                x.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+class Scripted(http.server.BaseHTTPRequestHandler):
+    """Answers POSTs with the statuses of `script`, then 204."""
+    script = []
+    seen = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        Scripted.seen.append((dict(self.headers), len(body)))
+        code = Scripted.script.pop(0) if Scripted.script else 204
+        self.send_response(code)
+        if code == 429:
+            self.send_header("Retry-After", "1")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"no")
+
+    def log_message(self, *a):
+        pass
+
+
+def test_failing_and_hanging_targets_block_no_one(binary):
+    tmp = tempfile.mkdtemp(prefix="sluice-fwd-")
+    vm = s = srv = hang = None
+    try:
+        vm = VM(tmp)
+        Scripted.script = [500, 500, 429, 400]
+        Scripted.seen = []
+        srv = http.server.HTTPServer(("127.0.0.1", 0), Scripted)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        hang = socket.socket()
+        hang.bind(("127.0.0.1", 0))
+        hang.listen(16)   # accepts (in the kernel), never answers
+        tok = os.path.join(tmp, "token")
+        with open(tok, "w") as f:
+            f.write("s3cret\n")
+        fake = f"http://127.0.0.1:{srv.server_port}/receive"
+        args = ["--remote-write", fake,
+                "--remote-write-header", "X-Scope-OrgID: tenant-1",
+                "--remote-write-bearer-token-file", tok,
+                "--remote-write", f"http://127.0.0.1:{hang.getsockname()[1]}/w",
+                "--remote-write", vm.url()]
+        s = Sluice(binary, extra=args)
+        send(s.port, batch(1))
+        s.flush()
+        n = ingested(s)
+        fid = f"127.0.0.1_{srv.server_port}_receive"
+        # the healthy target gets everything while the others fail or hang
+        wait_sent(s, vm_id(vm), n, timeout=15)
+        wait_equal(vm, s)
+        deadline = time.time() + 30
+        while time.time() < deadline and \
+                fwd(s, "rejected_samples_total", fid) == 0:
+            time.sleep(0.2)
+        check(fwd(s, "rejected_samples_total", fid) == n,
+              f"the 400'd batch is rejected: "
+              f"{fwd(s, 'rejected_samples_total', fid)} of {n}")
+        check(fwd(s, "retries_total", fid) == 3, "500, 500, 429: 3 retries")
+        check(fwd(s, "failed_requests_total", fid) == 4, "4 failed requests")
+        check(fwd(s, "sent_samples_total", fid) == 0, "nothing sent")
+        h = Scripted.seen[0][0]
+        check(h.get("Content-Encoding") == "snappy" and
+              h.get("Content-Type") == "application/x-protobuf" and
+              h.get("X-Prometheus-Remote-Write-Version") == "0.1.0",
+              f"remote-write headers: {h}")
+        check(h.get("Authorization") == "Bearer s3cret", "bearer token")
+        check(h.get("X-Scope-OrgID") == "tenant-1", "extra header")
+        check(len({b for _, b in Scripted.seen}) == 1,
+              "the same batch every try")
+        # after the rejection the target gets the next data
+        send(s.port, batch(2))
+        s.flush()
+        wait_sent(s, fid, 120, timeout=15)
+        wait_sent(s, vm_id(vm), ingested(s), timeout=15)
+        hid = f"127.0.0.1_{hang.getsockname()[1]}_w"
+        check(fwd(s, "sent_samples_total", hid) == 0, "the hung target: 0")
+        check(fwd(s, "lag_seconds", vm_id(vm)) == 0, "vm caught up")
+        rc, took = s.stop()
+        check(rc == 0 and took < 3, f"stop with a hung target: {rc} {took}")
+    finally:
+        if s:
+            s.close()
+        if srv:
+            srv.shutdown()
+        if hang:
+            hang.close()
+        if vm:
+            vm.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_damaged_cursor_is_refused(binary):
+    tmp = tempfile.mkdtemp(prefix="sluice-fwd-")
+    try:
+        port = free_port()
+        url = f"http://127.0.0.1:{port}/api/v1/write"
+        s = Sluice(binary, extra=["--remote-write", url])
+        check(s.stop()[0] == 0, "clean stop")
+        s.close(keep_data=True)
+        data = s.data_dir
+        cur = os.path.join(data, "forward", f"127.0.0.1_{port}_api_v1_write",
+                           "shard-0.cursor")
+        check(os.path.exists(cur), "a new target's cursor is written")
+        with open(cur, "r+") as f:
+            text = f.read()
+            f.seek(0)
+            f.write(text.replace("segment=", "segment=9"))
+        try:
+            Sluice(binary, extra=["--remote-write", url], data_dir=data)
+            raise AssertionError("sluice started with a damaged cursor")
+        except RuntimeError as e:
+            check("is damaged" in str(e) and cur in str(e), str(e))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main([test_two_targets_exact_replay_and_restart,
+          test_failing_and_hanging_targets_block_no_one,
+          test_damaged_cursor_is_refused])
