@@ -7,6 +7,7 @@
  * anyone else anything.
  */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -120,14 +121,25 @@ static int connect_one(struct net_fwd_conn *c, const struct addrinfo *ai,
   return -soerr;
 }
 
+static int is_ip(const char *host) {
+  unsigned char a[sizeof(struct in6_addr)];
+
+  return inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1;
+}
+
 /* The TLS handshake, host name checked. */
 static int tls_start(struct net_fwd_conn *c, int64_t deadline,
                      const char **why) {
   c->ssl = SSL_new(c->ctx);
   if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1)
     return -ENOMEM;
-  SSL_set_tlsext_host_name(c->ssl, c->url->host);
-  SSL_set1_host(c->ssl, c->url->host);
+  if (is_ip(c->url->host)) {
+    /* an address: checked against the certificate's IP SANs; no SNI */
+    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), c->url->host);
+  } else {
+    SSL_set_tlsext_host_name(c->ssl, c->url->host);
+    SSL_set1_host(c->ssl, c->url->host);
+  }
   for (;;) {
     int r = SSL_connect(c->ssl), e, rc;
     if (r == 1)

@@ -377,6 +377,70 @@ def test_failing_and_hanging_targets_block_no_one(binary):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def tls_server(tmp, name):
+    """A Scripted receiver over https with a fresh self-signed certificate
+    for localhost and 127.0.0.1. Returns (server, cert path)."""
+    import ssl
+    key, cert = os.path.join(tmp, name + ".key"), os.path.join(tmp, name + ".pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                    "-nodes", "-keyout", key, "-out", cert, "-days", "1",
+                    "-subj", "/CN=localhost", "-addext",
+                    "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    srv = http.server.HTTPServer(("127.0.0.1", 0), Scripted)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv, cert
+
+
+def test_https_verified(binary):
+    if shutil.which("openssl") is None:
+        raise Skip("openssl is not installed")
+    tmp = tempfile.mkdtemp(prefix="sluice-fwd-")
+    s = good = bad = None
+    try:
+        Scripted.script, Scripted.seen = [], []
+        good, cert = tls_server(tmp, "good")
+        bad, _ = tls_server(tmp, "bad")  # its CA is not given: refused
+        args = ["--remote-write",
+                f"https://localhost:{good.server_port}/w",
+                "--remote-write-ca-file", cert,
+                "--remote-write", f"https://127.0.0.1:{bad.server_port}/w"]
+        s = Sluice(binary, extra=args)
+        send(s.port, batch(1))
+        s.flush()
+        n = ingested(s)
+        wait_sent(s, f"localhost_{good.server_port}_w", n)
+        bid = f"127.0.0.1_{bad.server_port}_w"
+        deadline = time.time() + 10
+        while time.time() < deadline and \
+                fwd(s, "failed_requests_total", bid) == 0:
+            time.sleep(0.1)
+        check(fwd(s, "failed_requests_total", bid) >= 1,
+              "an unverified certificate fails the request")
+        check(fwd(s, "sent_samples_total", bid) == 0, "and sends nothing")
+        check("certificate" in s.logtext(), "the log says why")
+        # the same with the CA, by IP address (checked against the IP SAN)
+        s.stop()
+        s.close()
+        s = Sluice(binary, extra=["--remote-write",
+                                  f"https://127.0.0.1:{bad.server_port}/w",
+                                  "--remote-write-ca-file",
+                                  os.path.join(tmp, "bad.pem")])
+        send(s.port, batch(2))
+        s.flush()
+        wait_sent(s, bid, ingested(s))
+    finally:
+        if s:
+            s.close()
+        for x in (good, bad):
+            if x:
+                x.shutdown()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def test_damaged_cursor_is_refused(binary):
     tmp = tempfile.mkdtemp(prefix="sluice-fwd-")
     try:
@@ -405,4 +469,4 @@ def test_damaged_cursor_is_refused(binary):
 if __name__ == "__main__":
     main([test_two_targets_exact_replay_and_restart,
           test_failing_and_hanging_targets_block_no_one,
-          test_damaged_cursor_is_refused])
+          test_https_verified, test_damaged_cursor_is_refused])
