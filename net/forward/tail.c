@@ -300,6 +300,9 @@ static int maybe_advance(struct net_fwd_tail *t, uint64_t durable) {
       return 1; /* more blocks came in before the shard moved on */
   }
   seg_close(t);
+  /* segment numbers follow each other: a gap is what retention deleted
+   * while this one was being read (its open file still served it) */
+  t->dropped_segments += next - t->pos.segment - 1;
   t->pos = (struct net_fwd_cursor){next, 0, t->pos.block, 0};
   return 1;
 }

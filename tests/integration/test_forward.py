@@ -404,15 +404,22 @@ def test_https_verified(binary):
         Scripted.script, Scripted.seen = [], []
         good, cert = tls_server(tmp, "good")
         bad, _ = tls_server(tmp, "bad")  # its CA is not given: refused
+        pw = os.path.join(tmp, "pw")
+        with open(pw, "w") as f:
+            f.write("pa:ss\n")
         args = ["--remote-write",
                 f"https://localhost:{good.server_port}/w",
                 "--remote-write-ca-file", cert,
+                "--remote-write-basic-auth", f"alice:{pw}",
                 "--remote-write", f"https://127.0.0.1:{bad.server_port}/w"]
         s = Sluice(binary, extra=args)
         send(s.port, batch(1))
         s.flush()
         n = ingested(s)
         wait_sent(s, f"localhost_{good.server_port}_w", n)
+        import base64
+        check(Scripted.seen[0][0].get("Authorization") == "Basic " +
+              base64.b64encode(b"alice:pa:ss").decode(), "basic auth")
         bid = f"127.0.0.1_{bad.server_port}_w"
         deadline = time.time() + 10
         while time.time() < deadline and \
@@ -438,6 +445,51 @@ def test_https_verified(binary):
         for x in (good, bad):
             if x:
                 x.shutdown()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_retention_is_not_blocked_by_a_dead_target(binary):
+    """The target is down while retention deletes unsent segments: they
+    are counted dropped, the rest arrives once the target returns."""
+    tmp = tempfile.mkdtemp(prefix="sluice-fwd-")
+    vm = s = None
+    try:
+        vm = VM(tmp)
+        vm.stop()
+        s = Sluice(binary, extra=["--remote-write", vm.url(),
+                                  "--segment-max-bytes", "1M",
+                                  "--max-disk-bytes", "3M"])
+        subprocess.run([binary, "bench", "statsd", "--target",
+                        f"127.0.0.1:{s.port}", "--tcp", "--rate", "400k",
+                        "--duration", "4"], check=True, capture_output=True)
+        s.flush()
+        deadline = time.time() + 10
+        while time.time() < deadline and \
+                s.total("sluice_retention_deleted_segments_total") < 3:
+            time.sleep(0.2)
+        deleted = s.total("sluice_retention_deleted_segments_total")
+        check(deleted >= 3, f"retention deleted {deleted} segments while "
+              f"the target was down")
+        vm.start()
+        vid = vm_id(vm)
+        deadline = time.time() + 60
+        while time.time() < deadline and (
+                fwd(s, "pending_bytes", vid) > 0 or
+                fwd(s, "sent_samples_total", vid) == 0):
+            time.sleep(0.3)
+        check(fwd(s, "pending_bytes", vid) == 0, "caught up")
+        dropped = fwd(s, "dropped_by_retention_total", vid)
+        sent = fwd(s, "sent_samples_total", vid)
+        n = ingested(s)
+        check(1 <= dropped <= deleted, f"{dropped} segments counted dropped "
+              f"of {deleted} deleted")
+        check(0 < sent < n, f"{sent} of {n} points sent")
+        check(fwd(s, "rejected_samples_total", vid) == 0, "none rejected")
+    finally:
+        if s:
+            s.close()
+        if vm:
+            vm.stop()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -469,4 +521,6 @@ def test_damaged_cursor_is_refused(binary):
 if __name__ == "__main__":
     main([test_two_targets_exact_replay_and_restart,
           test_failing_and_hanging_targets_block_no_one,
-          test_https_verified, test_damaged_cursor_is_refused])
+          test_https_verified,
+          test_retention_is_not_blocked_by_a_dead_target,
+          test_damaged_cursor_is_refused])
