@@ -151,10 +151,17 @@ def sluice_export(s):
     return {k: sorted(v) for k, v in out.items()}
 
 
-def send(port, lines):
-    """StatsD over TCP (newline framed): nothing lost on loopback."""
-    with socket.create_connection(("127.0.0.1", port)) as c:
+def send(s, lines):
+    """StatsD over TCP (newline framed; nothing lost on loopback), then
+    once every line is ingested, a flush: all of it sealed and durable."""
+    before = ingested(s)
+    with socket.create_connection(("127.0.0.1", s.port)) as c:
         c.sendall(("\n".join(lines) + "\n").encode())
+    got = s.wait_total("sluice_points_ingested_total", before + len(lines),
+                       timeout=10)
+    check(got == before + len(lines), f"{got - before} of {len(lines)} "
+          f"lines ingested")
+    s.flush()
 
 
 def batch(round_no, n=40):
@@ -224,8 +231,7 @@ def test_two_targets_exact_replay_and_restart(binary):
         args = ["--remote-write", vm.url(), "--remote-write", prom.url(),
                 "--remote-write-batch-samples", "50"]
         s = Sluice(binary, extra=args)
-        send(s.port, batch(1))
-        s.flush()
+        send(s, batch(1))
         n = ingested(s)
         check(n == 120, f"120 points ingested, got {n}")
         wait_sent(s, vm_id(vm), n)
@@ -236,10 +242,8 @@ def test_two_targets_exact_replay_and_restart(binary):
 
         # the target goes away: sluice keeps taking data, retries, buffers
         vm.stop()
-        send(s.port, batch(2))
-        s.flush()
-        send(s.port, batch(3))
-        s.flush()
+        send(s, batch(2))
+        send(s, batch(3))
         n = ingested(s)
         deadline = time.time() + 15
         while time.time() < deadline and \
@@ -258,8 +262,7 @@ def test_two_targets_exact_replay_and_restart(binary):
         s.close(keep_data=True)
         data = s.data_dir
         s = Sluice(binary, extra=args, data_dir=data)
-        send(s.port, batch(4))
-        s.flush()
+        send(s, batch(4))
         vm.start()
         wait_equal(vm, s, timeout=60)
         want = sluice_export(s)
@@ -329,8 +332,7 @@ def test_failing_and_hanging_targets_block_no_one(binary):
                 "--remote-write", f"http://127.0.0.1:{hang.getsockname()[1]}/w",
                 "--remote-write", vm.url()]
         s = Sluice(binary, extra=args)
-        send(s.port, batch(1))
-        s.flush()
+        send(s, batch(1))
         n = ingested(s)
         fid = f"127.0.0.1_{srv.server_port}_receive"
         # the healthy target gets everything while the others fail or hang
@@ -356,8 +358,7 @@ def test_failing_and_hanging_targets_block_no_one(binary):
         check(len({b for _, b in Scripted.seen}) == 1,
               "the same batch every try")
         # after the rejection the target gets the next data
-        send(s.port, batch(2))
-        s.flush()
+        send(s, batch(2))
         wait_sent(s, fid, 120, timeout=15)
         wait_sent(s, vm_id(vm), ingested(s), timeout=15)
         hid = f"127.0.0.1_{hang.getsockname()[1]}_w"
@@ -413,8 +414,7 @@ def test_https_verified(binary):
                 "--remote-write-basic-auth", f"alice:{pw}",
                 "--remote-write", f"https://127.0.0.1:{bad.server_port}/w"]
         s = Sluice(binary, extra=args)
-        send(s.port, batch(1))
-        s.flush()
+        send(s, batch(1))
         n = ingested(s)
         wait_sent(s, f"localhost_{good.server_port}_w", n)
         import base64
@@ -436,8 +436,7 @@ def test_https_verified(binary):
                                   f"https://127.0.0.1:{bad.server_port}/w",
                                   "--remote-write-ca-file",
                                   os.path.join(tmp, "bad.pem")])
-        send(s.port, batch(2))
-        s.flush()
+        send(s, batch(2))
         wait_sent(s, bid, ingested(s))
     finally:
         if s:
