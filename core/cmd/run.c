@@ -100,6 +100,8 @@ static const char run_help[] =
     "                           [10000]\n"
     "  --remote-write-batch-age-ms N  ... or once the first waited N ms\n"
     "                           [200]\n"
+    "  --forward-syslog HOST:PORT  relay stored log records as RFC 5424\n"
+    "                           over TCP, octet-counted (repeatable)\n"
     "\n"
     "  --config FILE            read options from FILE: 'name = value' lines,\n"
     "                           names as above without '--', '#' comments;\n"
@@ -126,7 +128,8 @@ static const char *const run_names[] = {
     "segment-max-bytes", "segment-max-age", "retention", "max-disk-bytes",
     "simd", "remote-write", "remote-write-header", "remote-write-basic-auth",
     "remote-write-bearer-token-file", "remote-write-ca-file",
-    "remote-write-batch-samples", "remote-write-batch-age-ms", NULL};
+    "remote-write-batch-samples", "remote-write-batch-age-ms",
+    "forward-syslog", NULL};
 
 static const struct core_cli_spec run_spec = {
     .cmd = "run", .help = run_help, .names = run_names};

@@ -108,6 +108,18 @@ static int path_ok(const char *p) {
   return 1;
 }
 
+int net_fwd_hostport_parse(const char *s, struct net_fwd_url *u, char *err,
+                           size_t errlen) {
+  const char *why;
+
+  memset(u, 0, sizeof(*u));
+  if ((why = authority(s, s + strlen(s), u)) != NULL)
+    return net_fwd_fail(err, errlen, "%s", why);
+  if (u->port == 0)
+    return net_fwd_fail(err, errlen, "the port is missing");
+  return 0;
+}
+
 int net_fwd_url_parse(const char *s, struct net_fwd_url *u, char *err,
                       size_t errlen) {
   const char *rest, *slash, *why;
@@ -279,10 +291,31 @@ static int set_batch(struct net_fwd_config *c, const char *name,
   return 0;
 }
 
+static int set_syslog(struct net_fwd_config *c, const char *val, char *err,
+                      size_t errlen) {
+  struct net_fwd_url u;
+  char why[256];
+
+  if (c->syslog_count == NET_FWD_TARGETS_MAX)
+    return net_fwd_fail(err, errlen, "--forward-syslog: more than %d "
+                        "targets", NET_FWD_TARGETS_MAX);
+  if (strlen(val) >= sizeof(c->syslog[0]) ||
+      net_fwd_hostport_parse(val, &u, why, sizeof(why)) < 0)
+    return net_fwd_fail(err, errlen, "--forward-syslog: \"%.*s\" is not "
+                        "HOST:PORT (%s); use like 127.0.0.1:514",
+                        SHOWN_MAX, val,
+                        strlen(val) >= sizeof(c->syslog[0]) ? "too long"
+                                                             : why);
+  memcpy(c->syslog[c->syslog_count++], val, strlen(val) + 1);
+  return 0;
+}
+
 int net_fwd_config_set(struct net_fwd_config *c, const char *name,
                        const char *val, char *err, size_t errlen) {
   struct net_fwd_target_cfg *t = c->count ? &c->t[c->count - 1] : NULL;
 
+  if (strcmp(name, "forward-syslog") == 0)
+    return set_syslog(c, val, err, errlen);
   if (strncmp(name, "remote-write", 12) != 0)
     return -ENOENT;
   if (strcmp(name, "remote-write") == 0)
@@ -315,6 +348,15 @@ int net_fwd_config_show(const struct net_fwd_config *c, const char *name,
                         char *out, size_t n) {
   size_t len = 0;
 
+  if (strcmp(name, "forward-syslog") == 0) {
+    out[0] = '\0';
+    for (unsigned i = 0; i < c->syslog_count && len + 1 < n; i++) {
+      int w = snprintf(out + len, n - len, "%s%s", i ? " " : "",
+                       c->syslog[i]);
+      len = w < 0 ? n : len + (size_t)w;
+    }
+    return 0;
+  }
   if (strncmp(name, "remote-write", 12) != 0)
     return -ENOENT;
   out[0] = '\0';

@@ -24,7 +24,9 @@
 #include "net/forward/forward.h"
 #include "net/forward/forward_internal.h"
 #include "net/prompb.h"
+#include "net/query/query_api.h"
 #include "net/query/selector.h"
+#include "storage/block_types.h"
 
 /* A label of the series being written (pointers into the scratch). */
 struct lab {
@@ -35,6 +37,8 @@ struct lab {
 struct target {
   struct net_fwd *f;
   unsigned index;
+  uint8_t kind;                      /* STOR_KIND_METRICS: remote-write;
+                                        STOR_KIND_LOGS: syslog over TCP */
   char id[NET_FWD_ID_BYTES_MAX];
   struct net_fwd_target_cfg cfg;
   struct net_fwd_url url;
@@ -49,7 +53,8 @@ struct target {
   int64_t caught_up_ms;              /* the last time nothing was pending */
   int64_t failing_since_ms;          /* 0: the last request went through */
   /* the batch being built */
-  struct core_strbuf pb;
+  struct core_strbuf pb;             /* WriteRequest, or syslog frames */
+  struct core_strbuf line;           /* one syslog message */
   struct net_prompb_w w;
   uint64_t batch_samples;
   struct core_label_iter it;
@@ -165,6 +170,92 @@ static int on_points(void *ctx, const struct stor_dict_entry *e,
   return t->w.err;
 }
 
+/* ---- syslog (RFC 5424, octet counting: RFC 6587) ------------------------ */
+
+/* A header field: "-" when empty, else printable US-ASCII ('_' for the
+ * rest), at most max bytes (RFC 5424 6.2; also SD-IDs and names, which
+ * exclude '=', ']', '"' and space too). */
+static void put_token(struct core_strbuf *b, const struct core_syslog_str *v,
+                      size_t max, int sd) {
+  char tmp[256];
+  size_t n = v->len < max ? v->len : max;
+
+  if (n == 0) {
+    core_strbuf_append(b, "-", 1);
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)v->ptr[i];
+    tmp[i] = c > 32 && c < 127 &&
+                     !(sd && (c == '=' || c == ']' || c == '"'))
+                 ? (char)c
+                 : '_';
+  }
+  core_strbuf_append(b, tmp, n);
+}
+
+/* STRUCTURED-DATA: attributes of one SD-ID in a row form one element. */
+static void put_sd(struct core_strbuf *b, const struct stor_log_rec *r) {
+  for (uint32_t i = 0; i < r->attr_count; i++) {
+    const struct core_syslog_attr *a = &r->attrs[i];
+    if (i == 0 || a->sdid.len != a[-1].sdid.len ||
+        memcmp(a->sdid.ptr, a[-1].sdid.ptr, a->sdid.len) != 0) {
+      core_strbuf_append(b, i ? "][" : "[", i ? 2 : 1);
+      put_token(b, &a->sdid, CORE_SYSLOG_SD_NAME_BYTES_MAX, 1);
+    }
+    if (a->name.len == 0)
+      continue;
+    core_strbuf_append(b, " ", 1);
+    put_token(b, &a->name, CORE_SYSLOG_SD_NAME_BYTES_MAX, 1);
+    core_strbuf_append(b, "=\"", 2);
+    for (uint32_t k = 0; k < a->value.len; k++) {
+      char c = a->value.ptr[k];
+      if (c == '"' || c == '\\' || c == ']')
+        core_strbuf_append(b, "\\", 1);
+      core_strbuf_append(b, &c, 1);
+    }
+    core_strbuf_append(b, "\"", 1);
+  }
+  core_strbuf_append(b, r->attr_count ? "]" : "-", 1);
+}
+
+/* A net_fwd_record_fn: one octet-counted RFC 5424 message. */
+static int on_record(void *ctx, const struct stor_log_rec *r) {
+  struct target *t = ctx;
+  struct core_strbuf *l = &t->line;
+  char ts[32];
+  int n;
+
+  if (t->pb.len >= NET_FWD_BATCH_BYTES_SOFT)
+    return 1;
+  l->len = 0;
+  l->failed = 0;
+  core_strbuf_appendf(l, "<%u>1 ", r->facility * 8u + r->severity);
+  n = net_query_format_time_ns(r->time_ns, ts);
+  /* TIME-SECFRAC has at most 6 digits: microseconds */
+  core_strbuf_append(l, ts, (size_t)(n > 27 ? 26 : n - 1));
+  core_strbuf_append(l, "Z ", 2);
+  put_token(l, &r->host, CORE_SYSLOG_HOSTNAME_BYTES_MAX, 0);
+  core_strbuf_append(l, " ", 1);
+  put_token(l, &r->app, CORE_SYSLOG_APP_NAME_BYTES_MAX, 0);
+  core_strbuf_append(l, " ", 1);
+  put_token(l, &r->procid, CORE_SYSLOG_PROCID_BYTES_MAX, 0);
+  core_strbuf_append(l, " ", 1);
+  put_token(l, &r->msgid, CORE_SYSLOG_MSGID_BYTES_MAX, 0);
+  core_strbuf_append(l, " ", 1);
+  put_sd(l, r);
+  if (r->msg.len) {
+    core_strbuf_append(l, " ", 1);
+    core_strbuf_append(l, r->msg.ptr, r->msg.len);
+  }
+  if (l->failed)
+    return -ENOMEM;
+  core_strbuf_appendf(&t->pb, "%zu ", l->len);
+  core_strbuf_append(&t->pb, l->data, l->len);
+  t->batch_samples++;
+  return t->pb.failed ? -ENOMEM : 0;
+}
+
 /* ---- batches ------------------------------------------------------------- */
 
 /* Take what the shards have, round robin, up to the batch bound.
@@ -180,7 +271,7 @@ static int fill(struct target *t) {
     long got;
     if (room == 0)
       return 0;
-    got = net_fwd_tail_fill(&t->tails[k], room, on_points, t);
+    got = net_fwd_tail_fill(&t->tails[k], room, on_points, on_record, t);
     if (got < 0)
       return (int)got;
     if ((uint64_t)got == room)
@@ -328,6 +419,29 @@ static int send_batch(struct target *t) {
   return rc == -ECANCELED ? rc : 0;
 }
 
+/* Write the batch's frames until the connection takes them all. */
+static int send_syslog(struct target *t) {
+  for (unsigned attempt = 0;; attempt++) {
+    const char *why = NULL;
+    int rc = net_fwd_conn_send(&t->conn, t->pb.data, t->pb.len, &why);
+    int64_t now = mono_ms();
+    if (rc == -ECANCELED)
+      return rc;
+    if (rc == 0) {
+      core_stat_add(&t->stats.sent_samples, t->batch_samples);
+      core_stat_add(&t->stats.sent_requests, 1);
+      t->failing_since_ms = 0;
+      return 0;
+    }
+    core_stat_add(&t->stats.failed_requests, 1);
+    log_failure(t, rc, NULL, why, now);
+    refresh_gauges(t, now);
+    if (nap(t->f, net_fwd_backoff_ms(attempt, next_rnd(t), 0)))
+      return -ECANCELED;
+    core_stat_add(&t->stats.retries, 1);
+  }
+}
+
 static void *target_main(void *arg) {
   struct target *t = arg;
 
@@ -343,7 +457,8 @@ static void *target_main(void *arg) {
         break;
       continue;
     }
-    if (send_batch(t) == -ECANCELED)
+    rc = t->kind == STOR_KIND_LOGS ? send_syslog(t) : send_batch(t);
+    if (rc == -ECANCELED)
       break;
     commit(t);
     refresh_gauges(t, mono_ms());
@@ -459,8 +574,8 @@ static int open_tail(struct target *t, unsigned k, char *err, size_t errlen) {
                 "sluice starts now, or write a good one (docs/forwarding.md)",
                 path, rc == -EBADMSG ? why : strerror(-rc));
   }
-  net_fwd_tail_init(&t->tails[k], k, dir, fd, t->cur_fd, env->durable_seq[k],
-                    &c);
+  net_fwd_tail_init(&t->tails[k], k, t->kind, dir, fd, t->cur_fd,
+                    env->durable_seq[k], &c);
   if (rc == -ENOENT &&
       (rc = net_fwd_cursor_save(t->cur_fd, t->tails[k].cursor_name, &c)) < 0)
     return net_fwd_fail(err, errlen, "forward: cannot write \"%s\": %s", path,
@@ -472,9 +587,20 @@ static int setup_target(struct target *t, char *err, size_t errlen) {
   char why[256], dir[4096 + 256];
   int rc;
 
-  if (net_fwd_url_parse(t->cfg.url, &t->url, why, sizeof(why)) < 0)
-    return net_fwd_fail(err, errlen, "--remote-write \"%s\": %s", t->cfg.url, why);
-  net_fwd_target_id(&t->url, t->id, sizeof(t->id));
+  if (t->kind == STOR_KIND_LOGS) {
+    if (net_fwd_hostport_parse(t->cfg.url, &t->url, why, sizeof(why)) < 0)
+      return net_fwd_fail(err, errlen, "--forward-syslog \"%s\": %s",
+                          t->cfg.url, why);
+    char raw[sizeof(t->id)];
+    net_fwd_target_id(&t->url, raw, sizeof(raw));
+    snprintf(t->id, sizeof(t->id), "syslog_%.*s",
+             (int)(sizeof(t->id) - 8), raw);
+  } else {
+    if (net_fwd_url_parse(t->cfg.url, &t->url, why, sizeof(why)) < 0)
+      return net_fwd_fail(err, errlen, "--remote-write \"%s\": %s",
+                          t->cfg.url, why);
+    net_fwd_target_id(&t->url, t->id, sizeof(t->id));
+  }
   for (unsigned i = 0; i < t->index; i++)
     if (strcmp(t->f->t[i].id, t->id) == 0)
       return net_fwd_fail(err, errlen, "--remote-write \"%s\" is given twice (id "
@@ -482,7 +608,8 @@ static int setup_target(struct target *t, char *err, size_t errlen) {
   t->cur_fd = -1;
   t->rnd = (uint64_t)mono_ms() * 0x9E3779B97F4A7C15ull + t->index + 1;
   core_strbuf_init(&t->pb, NET_FWD_BATCH_BYTES_MAX);
-  if ((rc = make_head(t, err, errlen)) < 0)
+  core_strbuf_init(&t->line, 4 * CORE_SYSLOG_BYTES_MAX_LIMIT);
+  if (t->kind == STOR_KIND_METRICS && (rc = make_head(t, err, errlen)) < 0)
     return rc;
   if (net_fwd_conn_init(&t->conn, &t->url, t->cfg.ca_file, t->f->stop_fd, why,
                         sizeof(why)) < 0)
@@ -509,10 +636,11 @@ int net_fwd_start(struct net_fwd **out, const struct net_fwd_config *cfg,
   int rc = 0;
 
   *out = NULL;
-  if (cfg->count == 0)
+  if (cfg->count + cfg->syslog_count == 0)
     return 0;
   f = calloc(1, sizeof(*f));
-  if (f == NULL || (f->t = calloc(cfg->count, sizeof(*f->t))) == NULL) {
+  if (f == NULL ||
+      (f->t = calloc(cfg->count + cfg->syslog_count, sizeof(*f->t))) == NULL) {
     free(f);
     return net_fwd_fail(err, errlen, "forward: out of memory");
   }
@@ -520,12 +648,17 @@ int net_fwd_start(struct net_fwd **out, const struct net_fwd_config *cfg,
   f->batch_samples = cfg->batch_samples;
   f->batch_age_ms = cfg->batch_age_ms;
   f->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  f->count = cfg->count;
-  for (unsigned i = 0; i < cfg->count && rc == 0; i++) {
+  f->count = cfg->count + cfg->syslog_count;
+  for (unsigned i = 0; i < f->count && rc == 0; i++) {
     struct target *t = &f->t[i];
     t->f = f;
     t->index = i;
-    t->cfg = cfg->t[i];
+    t->kind = i < cfg->count ? STOR_KIND_METRICS : STOR_KIND_LOGS;
+    if (i < cfg->count)
+      t->cfg = cfg->t[i];
+    else
+      snprintf(t->cfg.url, sizeof(t->cfg.url), "%s",
+               cfg->syslog[i - cfg->count]);
     rc = f->stop_fd < 0 ? -errno : setup_target(t, err, errlen);
   }
   for (unsigned i = 0; i < f->count && rc == 0; i++) {
@@ -565,6 +698,7 @@ void net_fwd_stop(struct net_fwd *f) {
     explicit_bzero(t->head.data, t->head.cap);
     core_strbuf_free(&t->head);
     core_strbuf_free(&t->pb);
+    core_strbuf_free(&t->line);
   }
   if (f->stop_fd >= 0)
     close(f->stop_fd);
@@ -575,30 +709,40 @@ void net_fwd_stop(struct net_fwd *f) {
 /* ---- /metrics ------------------------------------------------------------ */
 
 void net_fwd_render(const struct net_fwd *f, struct core_strbuf *out) {
+  /* remote-write name, syslog name (NULL: not for syslog), help */
   static const struct {
-    const char *name, *type, *help;
+    const char *name, *sname, *type, *help;
     size_t off;
   } fam[] = {
-#define F(n, ty, h, field) {n, ty, h, offsetof(struct net_fwd_stats, field)}
-      F("sluice_forward_sent_samples_total", "counter",
-        "Samples a remote-write target acknowledged (2xx).", sent_samples),
-      F("sluice_forward_requests_total", "counter",
-        "Remote-write requests a target acknowledged (2xx).", sent_requests),
-      F("sluice_forward_failed_requests_total", "counter",
-        "Remote-write requests without a 2xx (connection error, timeout, "
-        "4xx, 5xx).", failed_requests),
-      F("sluice_forward_retries_total", "counter",
-        "Remote-write requests sent again after a failure.", retries),
-      F("sluice_forward_rejected_samples_total", "counter",
+#define F(n, sn, ty, h, field)                                                 \
+  {n, sn, ty, h, offsetof(struct net_fwd_stats, field)}
+      F("sluice_forward_sent_samples_total",
+        "sluice_forward_syslog_sent_records_total", "counter",
+        "Samples a remote-write target acknowledged (2xx); log records "
+        "written to a syslog target's connection.", sent_samples),
+      F("sluice_forward_requests_total", "sluice_forward_syslog_writes_total",
+        "counter", "Requests acknowledged (2xx); batches written.",
+        sent_requests),
+      F("sluice_forward_failed_requests_total",
+        "sluice_forward_syslog_failed_writes_total", "counter",
+        "Requests without a 2xx (connection error, timeout, 4xx, 5xx); "
+        "batches not written (connection errors).", failed_requests),
+      F("sluice_forward_retries_total", "sluice_forward_syslog_retries_total",
+        "counter", "Requests or writes tried again after a failure.",
+        retries),
+      F("sluice_forward_rejected_samples_total", NULL, "counter",
         "Samples in batches a target refused with a 4xx other than 429 "
         "(skipped, not retried).", rejected_samples),
-      F("sluice_forward_dropped_by_retention_total", "counter",
+      F("sluice_forward_dropped_by_retention_total",
+        "sluice_forward_syslog_dropped_by_retention_total", "counter",
         "Segments retention deleted before they were sent to the target.",
         dropped_by_retention),
-      F("sluice_forward_lag_seconds", "gauge",
+      F("sluice_forward_lag_seconds", "sluice_forward_syslog_lag_seconds",
+        "gauge",
         "Seconds since the target last had nothing pending (0: caught up).",
         lag_seconds),
-      F("sluice_forward_pending_bytes", "gauge",
+      F("sluice_forward_pending_bytes", "sluice_forward_syslog_pending_bytes",
+        "gauge",
         "Segment bytes after the target's cursors (not acknowledged yet).",
         pending_bytes),
 #undef F
@@ -606,14 +750,20 @@ void net_fwd_render(const struct net_fwd *f, struct core_strbuf *out) {
 
   if (f == NULL)
     return;
-  for (size_t i = 0; i < sizeof(fam) / sizeof(fam[0]); i++) {
-    core_strbuf_appendf(out, "# HELP %s %s\n# TYPE %s %s\n", fam[i].name,
-                        fam[i].help, fam[i].name, fam[i].type);
-    for (unsigned k = 0; k < f->count; k++) {
-      const uint64_t *v = (const uint64_t *)(const void *)(
-          (const char *)&f->t[k].stats + fam[i].off);
-      core_strbuf_appendf(out, "%s{target=\"%s\"} %" PRIu64 "\n", fam[i].name,
-                          f->t[k].id, core_stat_get(v));
+  for (int syslog = 0; syslog < 2; syslog++)
+    for (size_t i = 0; i < sizeof(fam) / sizeof(fam[0]); i++) {
+      const char *name = syslog ? fam[i].sname : fam[i].name;
+      int head = 0;
+      for (unsigned k = 0; name != NULL && k < f->count; k++) {
+        const uint64_t *v = (const uint64_t *)(const void *)(
+            (const char *)&f->t[k].stats + fam[i].off);
+        if ((f->t[k].kind == STOR_KIND_LOGS) != syslog)
+          continue;
+        if (!head++)
+          core_strbuf_appendf(out, "# HELP %s %s\n# TYPE %s %s\n", name,
+                              fam[i].help, name, fam[i].type);
+        core_strbuf_appendf(out, "%s{target=\"%s\"} %" PRIu64 "\n", name,
+                            f->t[k].id, core_stat_get(v));
+      }
     }
-  }
 }

@@ -23,7 +23,8 @@ struct net_fwd;
 
 /* ---- options (core/cmd/config.c hands these names over) ---------------- */
 
-/* Fill c with the defaults: no target, batch bounds from limits.h. */
+/* Fill c with the defaults: no target, batch bounds from limits.h.
+ * "forward-syslog" (HOST:PORT, repeatable) adds a syslog target. */
 void net_fwd_config_defaults(struct net_fwd_config *c);
 
 /*
@@ -52,6 +53,13 @@ int net_fwd_config_show(const struct net_fwd_config *c, const char *name,
  */
 int net_fwd_url_parse(const char *s, struct net_fwd_url *u, char *err,
                       size_t errlen);
+
+/*
+ * Parse HOST:PORT or [V6]:PORT (--forward-syslog) into u (host, port,
+ * authority). Returns 0, or -EINVAL with the reason in err.
+ */
+int net_fwd_hostport_parse(const char *s, struct net_fwd_url *u, char *err,
+                           size_t errlen);
 
 /*
  * The target's id: host_port_path with every byte outside [A-Za-z0-9.-]

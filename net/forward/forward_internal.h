@@ -66,6 +66,15 @@ int net_fwd_post(struct net_fwd_conn *c, const char *head, size_t head_len,
                  const void *body, size_t body_len, struct net_fwd_reply *rep,
                  const char **why);
 
+/*
+ * Write len bytes on the connection (syslog over TCP: no answer), opening
+ * it first if needed, or again when the peer closed it.
+ * Returns 0 or -errno as net_fwd_post (the connection is closed after an
+ * error).
+ */
+int net_fwd_conn_send(struct net_fwd_conn *c, const void *buf, size_t len,
+                      const char **why);
+
 /* ---- tailing one shard (tail.c) ------------------------------------------ */
 
 /*
@@ -77,6 +86,9 @@ typedef int (*net_fwd_points_fn)(void *ctx, const struct stor_dict_entry *e,
                                  const int64_t *ts_ms, const double *val,
                                  uint32_t n);
 
+/* One log record for the batch; returns as net_fwd_points_fn. */
+typedef int (*net_fwd_record_fn)(void *ctx, const struct stor_log_rec *r);
+
 /* A series of the open segment: its dictionary entry, key in the arena. */
 struct net_fwd_dslot {
   uint32_t id1;          /* id + 1; 0: empty */
@@ -86,6 +98,7 @@ struct net_fwd_dslot {
 
 struct net_fwd_tail {
   unsigned shard;
+  uint8_t kind;                 /* STOR_KIND_METRICS or STOR_KIND_LOGS */
   char dir_path[4096 + 32];     /* <data-dir>/shard-K */
   int dir_fd;                   /* ... opened */
   int cur_fd;                   /* <data-dir>/forward/<id> (cursor files) */
@@ -109,25 +122,34 @@ struct net_fwd_tail {
   struct stor_run *runs;
   uint32_t cap;
   uint64_t dropped_segments;    /* deleted by retention before being sent */
+  /* the current log block, decoded whole (its strings point into seg's
+   * buffer and ldec) */
+  struct stor_logdec ldec;
+  int ldec_on;
+  struct stor_log_rec *recs;
+  struct core_syslog_attr *attrs;
+  uint32_t recs_cap, attrs_cap;
 };
 
 /*
  * Set t up for shard `shard` from its cursor (saved). Nothing is opened
  * until the first fill.
  */
-void net_fwd_tail_init(struct net_fwd_tail *t, unsigned shard,
+void net_fwd_tail_init(struct net_fwd_tail *t, unsigned shard, uint8_t kind,
                        const char *dir_path, int dir_fd, int cur_fd,
                        const uint64_t *durable_seq,
                        const struct net_fwd_cursor *saved);
 
 /*
- * Hand up to budget points of durable blocks from t->pos on to fn, moving
- * t->pos past them. Log blocks are stepped over.
- * Returns the points handed (0: nothing durable beyond t->pos yet), or a
- * negative errno (fn's, -ENOMEM, an I/O error).
+ * Hand up to budget points (metric tailer: to fn) or log records (log
+ * tailer: to rfn) of durable blocks from t->pos on, moving t->pos past
+ * them; blocks of the other kind are stepped over.
+ * Returns the count handed (0: nothing durable beyond t->pos yet), or a
+ * negative errno (the callback's, -ENOMEM, an I/O error).
  */
 long net_fwd_tail_fill(struct net_fwd_tail *t, uint64_t budget,
-                       net_fwd_points_fn fn, void *ctx);
+                       net_fwd_points_fn fn, net_fwd_record_fn rfn,
+                       void *ctx);
 
 /* Segment bytes after cursor `from` (its segment's rest, later files). */
 uint64_t net_fwd_tail_pending_bytes(const struct net_fwd_tail *t,

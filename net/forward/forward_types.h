@@ -33,8 +33,10 @@ struct net_fwd_target_cfg {
 
 /* Every forwarding option of `sluice run`. */
 struct net_fwd_config {
-  unsigned count;                              /* targets */
+  unsigned count;                              /* remote-write targets */
   struct net_fwd_target_cfg t[NET_FWD_TARGETS_MAX];
+  unsigned syslog_count;                       /* --forward-syslog */
+  char syslog[NET_FWD_TARGETS_MAX][300];       /* HOST:PORT */
   uint32_t batch_samples;                      /* send at this many */
   uint32_t batch_age_ms;                       /* ... or this old */
 };
@@ -58,7 +60,8 @@ struct net_fwd_cursor {
  * query thread for /metrics (core/base/stat.h).
  */
 struct net_fwd_stats {
-  uint64_t sent_samples;        /* acknowledged with a 2xx */
+  uint64_t sent_samples;        /* acknowledged with a 2xx (syslog: log
+                                   records written to the connection) */
   uint64_t sent_requests;
   uint64_t failed_requests;     /* no 2xx: connection error, 5xx, 4xx */
   uint64_t retries;             /* requests sent again after a failure */

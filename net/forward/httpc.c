@@ -527,3 +527,26 @@ int net_fwd_post(struct net_fwd_conn *c, const char *head, size_t head_len,
     c->reused = 1;
   return rc;
 }
+
+/* The peer closed or reset the connection (a syslog receiver never
+ * writes: anything readable is its end). */
+static int peer_gone(const struct net_fwd_conn *c) {
+  struct pollfd p = {.fd = c->fd, .events = POLLIN | POLLRDHUP};
+
+  return poll(&p, 1, 0) > 0 && p.revents != 0;
+}
+
+int net_fwd_conn_send(struct net_fwd_conn *c, const void *buf, size_t len,
+                      const char **why) {
+  int rc;
+
+  *why = NULL;
+  if (c->fd >= 0 && peer_gone(c))
+    net_fwd_conn_close(c);
+  if (c->fd < 0 && (rc = do_connect(c, why)) < 0)
+    return rc;
+  rc = send_all(c, buf, len, now_ms() + NET_FWD_SEND_TIMEOUT_MS);
+  if (rc < 0)
+    net_fwd_conn_close(c);
+  return rc;
+}

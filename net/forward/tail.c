@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,15 +21,17 @@
 
 #include "net/forward/forward_internal.h"
 #include "storage/block.h"
+#include "storage/logblock.h"
 #include "storage/reader.h"
 #include "storage/recover.h"
 
-void net_fwd_tail_init(struct net_fwd_tail *t, unsigned shard,
+void net_fwd_tail_init(struct net_fwd_tail *t, unsigned shard, uint8_t kind,
                        const char *dir_path, int dir_fd, int cur_fd,
                        const uint64_t *durable_seq,
                        const struct net_fwd_cursor *saved) {
   memset(t, 0, sizeof(*t));
   t->shard = shard;
+  t->kind = kind;
   snprintf(t->dir_path, sizeof(t->dir_path), "%s", dir_path);
   t->dir_fd = dir_fd;
   t->cur_fd = cur_fd;
@@ -207,7 +210,8 @@ static int catch_up_dict(struct net_fwd_tail *t) {
       t->pos.offset = b.offset + b.bytes;
       t->pos.points = 0;
     }
-    if (b.kind != STOR_KIND_METRICS || b.hdr.dict_count == 0)
+    if (b.kind != STOR_KIND_METRICS || b.hdr.dict_count == 0 ||
+        t->kind != STOR_KIND_METRICS)
       continue;
     if ((rc = stor_seg_load(&t->seg, &b)) == 0)
       rc = read_dict(t, &b);
@@ -264,6 +268,7 @@ static int seg_open(struct net_fwd_tail *t) {
   if (rc < 0)
     return rc;
   t->seg_open = 1;
+  /* log blocks carry no dictionary, but a cursor inside a block moves on */
   if (t->pos.offset > 0 && (rc = catch_up_dict(t)) < 0)
     return rc;
   return 1;
@@ -314,6 +319,52 @@ static void skip_block(struct net_fwd_tail *t, const struct stor_seg_block *b) {
   t->pos.points = 0;
 }
 
+/* Every record of the log block b (a block that fails any check, even at
+ * its last record, serves none). */
+static int decode_log(struct net_fwd_tail *t, struct stor_seg_block *b) {
+  uint32_t n = 0, na = 0;
+  int rc;
+
+  if (!t->ldec_on) {
+    if ((rc = stor_logdec_init(&t->ldec)) < 0)
+      return rc;
+    t->ldec_on = 1;
+  }
+  if ((rc = stor_seg_load_log(&t->seg, b, &t->ldec)) < 0)
+    return rc;
+  for (;;) {
+    if (n == t->recs_cap) {
+      uint32_t cap = t->recs_cap ? t->recs_cap * 2 : 1024;
+      struct stor_log_rec *r = realloc(t->recs, cap * sizeof(*r));
+      if (r == NULL)
+        return -ENOMEM;
+      t->recs = r;
+      t->recs_cap = cap;
+    }
+    if (t->attrs_cap - na < CORE_SYSLOG_SD_ATTRS_MAX) {
+      uint32_t cap = t->attrs_cap ? t->attrs_cap * 2 : 4096;
+      struct core_syslog_attr *a = realloc(t->attrs, cap * sizeof(*a));
+      if (a == NULL)
+        return -ENOMEM;
+      t->attrs = a;
+      t->attrs_cap = cap;
+    }
+    rc = stor_logblock_next(&b->lrd, &t->recs[n], t->attrs + na,
+                            t->attrs_cap - na);
+    if (rc != 1)
+      break;
+    /* attrs may move when the pool grows: keep offsets until the end */
+    t->recs[n].attrs = (const void *)(uintptr_t)na;
+    na += t->recs[n++].attr_count;
+  }
+  if (rc < 0)
+    return rc == -ENOSPC ? -EBADMSG : rc;
+  for (uint32_t i = 0; i < n; i++)
+    t->recs[i].attrs = t->attrs + (uintptr_t)t->recs[i].attrs;
+  t->blk_points = n;
+  return 0;
+}
+
 /* Load the next durable metric block. 1 loaded, 0 none yet, or -errno. */
 static int next_block(struct net_fwd_tail *t) {
   for (;;) {
@@ -336,14 +387,18 @@ static int next_block(struct net_fwd_tail *t) {
     }
     if (b.frame.seq > durable)
       return 0;
-    if (b.kind != STOR_KIND_METRICS ||
+    if (b.kind != t->kind ||
         (b.frame.seq <= t->pos.block && t->pos.points == 0)) {
-      skip_block(t, &b); /* logs, or a block sent already */
+      skip_block(t, &b); /* the other kind, or a block sent already */
       continue;
     }
-    rc = stor_seg_load(&t->seg, &b);
-    if (rc == 0 && (rc = read_dict(t, &b)) == 0)
-      rc = decode_runs(t, &b);
+    if (t->kind == STOR_KIND_LOGS) {
+      rc = decode_log(t, &b);
+    } else {
+      rc = stor_seg_load(&t->seg, &b);
+      if (rc == 0 && (rc = read_dict(t, &b)) == 0)
+        rc = decode_runs(t, &b);
+    }
     if (rc == -EBADMSG) {
       fprintf(stderr, "sluice: forward: shard %u: block %llu of segment "
               "%llu fails its checks; stepped over\n", t->shard,
@@ -397,8 +452,26 @@ static long emit(struct net_fwd_tail *t, uint64_t budget, net_fwd_points_fn fn,
   return got;
 }
 
+/* Hand the loaded log block's records from pos.points on, up to budget. */
+static long emit_logs(struct net_fwd_tail *t, uint64_t budget,
+                      net_fwd_record_fn rfn, void *ctx) {
+  long got = 0;
+
+  while ((uint64_t)got < budget && t->pos.points < t->blk_points) {
+    int rc = rfn(ctx, &t->recs[t->pos.points]);
+    if (rc < 0)
+      return rc;
+    if (rc > 0)
+      break;
+    got++;
+    t->pos.points++;
+  }
+  return got;
+}
+
 long net_fwd_tail_fill(struct net_fwd_tail *t, uint64_t budget,
-                       net_fwd_points_fn fn, void *ctx) {
+                       net_fwd_points_fn fn, net_fwd_record_fn rfn,
+                       void *ctx) {
   long got = 0;
 
   while ((uint64_t)got < budget) {
@@ -406,7 +479,9 @@ long net_fwd_tail_fill(struct net_fwd_tail *t, uint64_t budget,
     int rc;
     if (!t->blk_loaded && (rc = next_block(t)) <= 0)
       return rc < 0 ? rc : got;
-    n = emit(t, budget - (uint64_t)got, fn, ctx);
+    n = t->kind == STOR_KIND_LOGS
+            ? emit_logs(t, budget - (uint64_t)got, rfn, ctx)
+            : emit(t, budget - (uint64_t)got, fn, ctx);
     if (n < 0)
       return n;
     got += n;
@@ -452,6 +527,13 @@ void net_fwd_tail_free(struct net_fwd_tail *t) {
   free(t->ts);
   free(t->val);
   free(t->runs);
+  free(t->recs);
+  free(t->attrs);
+  if (t->ldec_on)
+    stor_logdec_free(&t->ldec);
+  t->ldec_on = 0;
+  t->recs = NULL;
+  t->attrs = NULL;
   t->dict = NULL;
   t->keys = NULL;
   t->ts = NULL;

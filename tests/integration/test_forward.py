@@ -495,6 +495,122 @@ def test_retention_is_not_blocked_by_a_dead_target(binary):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+RSYSLOG_CONF = """\
+global(workDirectory="{dir}")
+module(load="imtcp")
+input(type="imtcp" address="127.0.0.1" port="{port}")
+template(name="fields" type="string"
+         string="%pri%|%timereported:::date-rfc3339%|%hostname%|%app-name%|%procid%|%msgid%|%structured-data%|%msg%\\n")
+*.* action(type="omfile" file="{dir}/out.log" template="fields")
+"""
+
+
+class Rsyslog:
+    """rsyslogd -n receiving on loopback TCP into a file, field by field."""
+
+    def __init__(self, tmp):
+        if shutil.which("rsyslogd") is None:
+            raise Skip("rsyslogd is not installed (scripts/deps.sh)")
+        self.dir = os.path.join(tmp, "rsyslog")
+        os.makedirs(self.dir, exist_ok=True)
+        self.port = free_port()
+        self.conf = os.path.join(self.dir, "rs.conf")
+        with open(self.conf, "w") as f:
+            f.write(RSYSLOG_CONF.format(dir=self.dir, port=self.port))
+        self.proc = None
+        self.start()
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["rsyslogd", "-n", "-f", self.conf, "-i",
+             os.path.join(self.dir, "pid")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port)).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("rsyslogd did not start")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+    def lines(self):
+        try:
+            with open(os.path.join(self.dir, "out.log")) as f:
+                return f.read().splitlines()
+        except FileNotFoundError:
+            return []
+
+
+def send_syslog(s, frames):
+    """Octet-counted messages over TCP, then a flush once all are in."""
+    before = s.total("sluice_logs_ingested_total")
+    with socket.create_connection(("127.0.0.1", s.syslog_port)) as c:
+        c.sendall(b"".join(b"%d %s" % (len(m), m) for m in frames))
+    s.wait_total("sluice_logs_ingested_total", before + len(frames), 10)
+    s.flush()
+
+
+def wait_lines(rs, n, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline and len(rs.lines()) < n:
+        time.sleep(0.1)
+    return rs.lines()
+
+
+def test_forward_syslog_to_rsyslog(binary):
+    tmp = tempfile.mkdtemp(prefix="sluice-fwd-")
+    rs = s = None
+    try:
+        rs = Rsyslog(tmp)
+        s = Sluice(binary, extra=["--forward-syslog",
+                                  f"127.0.0.1:{rs.port}"])
+        tid = f"syslog_127.0.0.1_{rs.port}"
+        send_syslog(s, [
+            b'<165>1 2026-12-06T10:00:00.123456Z web1 myapp 42 ID7 '
+            b'[zoo@123 tiger="hun\\]gry" eats="meat"][ex@1 a="b"] disk full',
+            b"<13>Dec  6 10:00:01 web2 old[7]: a bsd line",
+            b"<14>1 2026-12-06T10:00:02Z - - - - - ",
+        ])
+        got = wait_lines(rs, 3)
+        check(got[0] == '165|2026-12-06T10:00:00.123456Z|web1|myapp|42|'
+              'ID7|[zoo@123 tiger="hun\\]gry" eats="meat"][ex@1 a="b"]|'
+              'disk full', f"5424 fields: {got[0]!r}")
+        check(got[1].startswith("13|") and "|web2|old|7|-|-|a bsd line" in
+              got[1], f"3164 fields: {got[1]!r}")
+        check(got[2].startswith("14|2026-12-06T10:00:02") and
+              got[2].endswith("|-|-|-|-|-|"), f"empty fields: {got[2]!r}")
+        check(s.total("sluice_forward_syslog_sent_records_total",
+                      target=tid) == 3, "3 records sent")
+        # rsyslog goes away: retried; back: everything arrives, once
+        rs.stop()
+        send_syslog(s, [b"<14>1 2026-12-06T10:00:03Z h a - - - m%d" % i
+                        for i in range(50)])
+        deadline = time.time() + 10
+        while time.time() < deadline and s.total(
+                "sluice_forward_syslog_retries_total", target=tid) < 2:
+            time.sleep(0.1)
+        check(s.total("sluice_forward_syslog_retries_total", target=tid) >= 2,
+              "writes to the stopped receiver retried")
+        rs.start()
+        got = wait_lines(rs, 53)
+        msgs = [l.rsplit("|", 1)[1] for l in got[3:]]
+        check(msgs == [f"m{i}" for i in range(50)],
+              f"all 50 after the restart, in order, once: {msgs[:5]}... "
+              f"({len(msgs)})")
+    finally:
+        if s:
+            s.close()
+        if rs:
+            rs.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def test_damaged_cursor_is_refused(binary):
     tmp = tempfile.mkdtemp(prefix="sluice-fwd-")
     try:
@@ -525,4 +641,4 @@ if __name__ == "__main__":
           test_failing_and_hanging_targets_block_no_one,
           test_https_verified,
           test_retention_is_not_blocked_by_a_dead_target,
-          test_damaged_cursor_is_refused])
+          test_forward_syslog_to_rsyslog, test_damaged_cursor_is_refused])

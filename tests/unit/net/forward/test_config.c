@@ -146,3 +146,20 @@ Test(options, refused) {
     cr_assert_eq(set("remote-write-header", "X-N: v"), 0);
   cr_assert_eq(set("remote-write-header", "X-N: v"), -EINVAL);
 }
+
+Test(options, forward_syslog) {
+  char show[256];
+
+  net_fwd_config_defaults(&c);
+  cr_assert_eq(set("forward-syslog", "127.0.0.1:514"), 0);
+  cr_assert_eq(set("forward-syslog", "[::1]:6514"), 0);
+  cr_assert_eq(c.syslog_count, 2);
+  cr_assert_eq(c.count, 0, "not a remote-write target");
+  cr_assert_eq(set("forward-syslog", "host"), -EINVAL);
+  cr_assert(strstr(err, "HOST:PORT") != NULL);
+  cr_assert_eq(set("forward-syslog", "h:0"), -EINVAL);
+  cr_assert_eq(set("forward-syslog", "a b:1"), -EINVAL);
+  cr_assert_eq(net_fwd_config_show(&c, "forward-syslog", show, sizeof(show)),
+               0);
+  cr_assert_str_eq(show, "127.0.0.1:514 [::1]:6514");
+}
