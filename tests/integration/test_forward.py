@@ -483,6 +483,7 @@ def test_retention_is_not_blocked_by_a_dead_target(binary):
         dropped = fwd(s, "dropped_by_retention_total", vid)
         sent = fwd(s, "sent_samples_total", vid)
         n = ingested(s)
+        deleted = s.total("sluice_retention_deleted_segments_total")
         check(1 <= dropped <= deleted, f"{dropped} segments counted dropped "
               f"of {deleted} deleted")
         check(0 < sent < n, f"{sent} of {n} points sent")
