@@ -52,6 +52,7 @@ struct target {
   uint64_t rnd;
   int64_t caught_up_ms;              /* the last time nothing was pending */
   int64_t failing_since_ms;          /* 0: the last request went through */
+  char why[NET_FWD_PATH_BYTES_MAX + 64]; /* a failure's reason */
   /* the batch being built */
   struct core_strbuf pb;             /* WriteRequest, or syslog frames */
   struct core_strbuf line;           /* one syslog message */
@@ -344,6 +345,67 @@ static void commit(struct target *t) {
   }
 }
 
+/* The content of a secret file, trailing newlines and spaces cut.
+ * Returns 0, or -errno with the reason in t->why. */
+static int read_secret(struct target *t, const char *path, char *out,
+                       size_t cap) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
+  ssize_t n;
+
+  if (fd < 0) {
+    rc = -errno;
+    snprintf(t->why, sizeof(t->why), "cannot read \"%s\"", path);
+    return rc;
+  }
+  n = read(fd, out, cap);
+  close(fd);
+  if (n < 0 || (size_t)n >= cap) {
+    snprintf(t->why, sizeof(t->why), "\"%s\" is %s", path,
+             n < 0 ? "unreadable" : "larger than a secret (4 KiB)");
+    return n < 0 ? -EIO : -EFBIG;
+  }
+  while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r' ||
+                   out[n - 1] == ' ' || out[n - 1] == '\t'))
+    n--;
+  out[n] = '\0';
+  for (ssize_t i = 0; i < n; i++)
+    if ((unsigned char)out[i] < ' ') {
+      snprintf(t->why, sizeof(t->why), "\"%s\" holds a control character",
+               path);
+      return -EINVAL;
+    }
+  return 0;
+}
+
+/*
+ * Append the Authorization header to the request head. The secret files
+ * are read for every request, as Prometheus does: a rotated token is
+ * picked up, and a missing file fails the request (retried) rather than
+ * the daemon. Returns 0 or -errno with the reason in t->why.
+ */
+static int auth_header(struct target *t) {
+  char secret[NET_FWD_SECRET_BYTES_MAX], plain[NET_FWD_SECRET_BYTES_MAX + 260];
+  unsigned char b64[(sizeof(plain) + 2) / 3 * 4 + 1];
+  int rc = 0;
+
+  if (t->cfg.bearer_file[0]) {
+    rc = read_secret(t, t->cfg.bearer_file, secret, sizeof(secret));
+    if (rc == 0)
+      core_strbuf_appendf(&t->head, "Authorization: Bearer %s\r\n", secret);
+  } else if (t->cfg.basic_user[0]) {
+    rc = read_secret(t, t->cfg.basic_pass_file, secret, sizeof(secret));
+    int n = snprintf(plain, sizeof(plain), "%s:%s", t->cfg.basic_user, secret);
+    if (rc == 0 && n > 0) {
+      EVP_EncodeBlock(b64, (const unsigned char *)plain, n);
+      core_strbuf_appendf(&t->head, "Authorization: Basic %s\r\n", b64);
+      explicit_bzero(b64, sizeof(b64));
+    }
+  }
+  explicit_bzero(secret, sizeof(secret));
+  explicit_bzero(plain, sizeof(plain));
+  return rc;
+}
+
 static void log_failure(struct target *t, int rc, const struct net_fwd_reply *r,
                         const char *why, int64_t now) {
   /* the first failure of a run, then one line a minute */
@@ -374,13 +436,18 @@ static int send_batch(struct target *t) {
   if (rc < 0)
     return rc;
   snprintf(cl, sizeof(cl), "Content-Length: %zu\r\n\r\n", body_len);
-  core_strbuf_append(&t->head, cl, strlen(cl));
   for (unsigned attempt = 0;; attempt++) {
     struct net_fwd_reply rep = {0};
     const char *why = NULL;
     int64_t now;
-    rc = net_fwd_post(&t->conn, t->head.data, t->head.len, body, body_len,
-                      &rep, &why);
+    t->head.len = head_len;
+    rc = auth_header(t);
+    why = rc < 0 ? t->why : NULL;
+    if (rc == 0) {
+      core_strbuf_append(&t->head, cl, strlen(cl));
+      rc = net_fwd_post(&t->conn, t->head.data, t->head.len, body, body_len,
+                        &rep, &why);
+    }
     if (rc == -ECANCELED)
       break;
     now = mono_ms();
@@ -414,6 +481,7 @@ static int send_batch(struct target *t) {
     }
     core_stat_add(&t->stats.retries, 1);
   }
+  explicit_bzero(t->head.data + head_len, t->head.len - head_len);
   t->head.len = head_len;
   free(body);
   return rc == -ECANCELED ? rc : 0;
@@ -468,58 +536,6 @@ static void *target_main(void *arg) {
 
 /* ---- start-up ------------------------------------------------------------ */
 
-/* The content of a secret file, trailing newlines and spaces cut. */
-static int read_secret(const char *path, char *out, size_t cap, char *err,
-                       size_t errlen, const char *opt) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  ssize_t n;
-
-  if (fd < 0)
-    return net_fwd_fail(err, errlen, "--%s: cannot read \"%s\": %s", opt, path,
-                strerror(errno));
-  n = read(fd, out, cap);
-  close(fd);
-  if (n < 0 || (size_t)n >= cap)
-    return net_fwd_fail(err, errlen, "--%s: \"%s\" is %s", opt, path,
-                n < 0 ? "unreadable" : "larger than a secret (4 KiB)");
-  while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r' ||
-                   out[n - 1] == ' ' || out[n - 1] == '\t'))
-    n--;
-  out[n] = '\0';
-  for (ssize_t i = 0; i < n; i++)
-    if ((unsigned char)out[i] < ' ')
-      return net_fwd_fail(err, errlen, "--%s: \"%s\" holds a control character",
-                  opt, path);
-  return 0;
-}
-
-static int auth_header(struct target *t, char *err, size_t errlen) {
-  char secret[NET_FWD_SECRET_BYTES_MAX], plain[NET_FWD_SECRET_BYTES_MAX + 260];
-  unsigned char b64[(sizeof(plain) + 2) / 3 * 4 + 1];
-  int rc = 0;
-
-  if (t->cfg.bearer_file[0] && t->cfg.basic_user[0])
-    return net_fwd_fail(err, errlen, "--remote-write %s: both a bearer token and "
-                "basic auth; give one", t->cfg.url);
-  if (t->cfg.bearer_file[0]) {
-    rc = read_secret(t->cfg.bearer_file, secret, sizeof(secret), err, errlen,
-                     "remote-write-bearer-token-file");
-    if (rc == 0)
-      core_strbuf_appendf(&t->head, "Authorization: Bearer %s\r\n", secret);
-  } else if (t->cfg.basic_user[0]) {
-    rc = read_secret(t->cfg.basic_pass_file, secret, sizeof(secret), err,
-                     errlen, "remote-write-basic-auth");
-    int n = snprintf(plain, sizeof(plain), "%s:%s", t->cfg.basic_user, secret);
-    if (rc == 0 && n > 0) {
-      EVP_EncodeBlock(b64, (const unsigned char *)plain, n);
-      core_strbuf_appendf(&t->head, "Authorization: Basic %s\r\n", b64);
-    }
-  }
-  explicit_bzero(secret, sizeof(secret));
-  explicit_bzero(plain, sizeof(plain));
-  return rc;
-}
-
 static int make_head(struct target *t, char *err, size_t errlen) {
   core_strbuf_init(&t->head, 64 * 1024);
   core_strbuf_appendf(&t->head,
@@ -530,7 +546,10 @@ static int make_head(struct target *t, char *err, size_t errlen) {
                       t->url.path, t->url.authority);
   for (unsigned i = 0; i < t->cfg.header_count; i++)
     core_strbuf_appendf(&t->head, "%s\r\n", t->cfg.headers[i]);
-  return auth_header(t, err, errlen);
+  if (t->cfg.bearer_file[0] && t->cfg.basic_user[0])
+    return net_fwd_fail(err, errlen, "--remote-write %s: both a bearer "
+                        "token and basic auth; give one", t->cfg.url);
+  return 0;
 }
 
 static int mkdir_p(const char *path) {

@@ -496,6 +496,46 @@ def test_retention_is_not_blocked_by_a_dead_target(binary):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def test_token_file_read_per_request(binary):
+    """A missing token file fails requests (retried), not sluice; a token
+    written later, then rotated, is used from the next request on."""
+    tmp = tempfile.mkdtemp(prefix="sluice-fwd-")
+    s = srv = None
+    try:
+        Scripted.script, Scripted.seen = [], []
+        srv = http.server.HTTPServer(("127.0.0.1", 0), Scripted)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        tok = os.path.join(tmp, "token")
+        url = f"http://127.0.0.1:{srv.server_port}/w"
+        s = Sluice(binary, extra=["--remote-write", url,
+                                  "--remote-write-bearer-token-file", tok])
+        tid = f"127.0.0.1_{srv.server_port}_w"
+        send(s, batch(1))
+        deadline = time.time() + 10
+        while time.time() < deadline and \
+                fwd(s, "failed_requests_total", tid) < 2:
+            time.sleep(0.1)
+        check(fwd(s, "failed_requests_total", tid) >= 2 and not
+              Scripted.seen, "no request without its token")
+        check(tok in s.logtext(), "the log names the token file")
+        with open(tok, "w") as f:
+            f.write("first\n")
+        wait_sent(s, tid, 120)
+        with open(tok, "w") as f:
+            f.write("second\n")
+        send(s, batch(2))
+        wait_sent(s, tid, 240)
+        auth = [h.get("Authorization") for h, _ in Scripted.seen]
+        check(auth[0] == "Bearer first" and auth[-1] == "Bearer second",
+              f"tokens used: {auth}")
+    finally:
+        if s:
+            s.close()
+        if srv:
+            srv.shutdown()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 RSYSLOG_CONF = """\
 global(workDirectory="{dir}")
 module(load="imtcp")
@@ -642,4 +682,5 @@ if __name__ == "__main__":
           test_failing_and_hanging_targets_block_no_one,
           test_https_verified,
           test_retention_is_not_blocked_by_a_dead_target,
+          test_token_file_read_per_request,
           test_forward_syslog_to_rsyslog, test_damaged_cursor_is_refused])
