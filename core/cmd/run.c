@@ -102,6 +102,9 @@ static const char run_help[] =
     "                           [200]\n"
     "  --forward-syslog HOST:PORT  relay stored log records as RFC 5424\n"
     "                           over TCP, octet-counted (repeatable)\n"
+    "  --otlp-export URL        send metrics and logs as OTLP/HTTP\n"
+    "                           protobuf to URL/v1/metrics and URL/v1/logs\n"
+    "                           (a collector's base URL; repeatable)\n"
     "\n"
     "  --config FILE            read options from FILE: 'name = value' lines,\n"
     "                           names as above without '--', '#' comments;\n"
@@ -129,7 +132,7 @@ static const char *const run_names[] = {
     "simd", "remote-write", "remote-write-header", "remote-write-basic-auth",
     "remote-write-bearer-token-file", "remote-write-ca-file",
     "remote-write-batch-samples", "remote-write-batch-age-ms",
-    "forward-syslog", NULL};
+    "forward-syslog", "otlp-export", NULL};
 
 static const struct core_cli_spec run_spec = {
     .cmd = "run", .help = run_help, .names = run_names};

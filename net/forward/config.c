@@ -310,12 +310,30 @@ static int set_syslog(struct net_fwd_config *c, const char *val, char *err,
   return 0;
 }
 
+static int set_otlp(struct net_fwd_config *c, const char *val, char *err,
+                    size_t errlen) {
+  struct net_fwd_url u;
+  char why[256];
+
+  if (c->otlp_count == NET_FWD_TARGETS_MAX)
+    return net_fwd_fail(err, errlen, "--otlp-export: more than %d targets",
+                        NET_FWD_TARGETS_MAX);
+  if (net_fwd_url_parse(val, &u, why, sizeof(why)) < 0)
+    return net_fwd_fail(err, errlen, "--otlp-export: \"%.*s\" is not a "
+                        "URL: %s; use the collector's base URL, like "
+                        "http://127.0.0.1:4318", SHOWN_MAX, val, why);
+  memcpy(c->otlp[c->otlp_count++], val, strlen(val) + 1);
+  return 0;
+}
+
 int net_fwd_config_set(struct net_fwd_config *c, const char *name,
                        const char *val, char *err, size_t errlen) {
   struct net_fwd_target_cfg *t = c->count ? &c->t[c->count - 1] : NULL;
 
   if (strcmp(name, "forward-syslog") == 0)
     return set_syslog(c, val, err, errlen);
+  if (strcmp(name, "otlp-export") == 0)
+    return set_otlp(c, val, err, errlen);
   if (strncmp(name, "remote-write", 12) != 0)
     return -ENOENT;
   if (strcmp(name, "remote-write") == 0)
@@ -348,11 +366,15 @@ int net_fwd_config_show(const struct net_fwd_config *c, const char *name,
                         char *out, size_t n) {
   size_t len = 0;
 
-  if (strcmp(name, "forward-syslog") == 0) {
+  if (strcmp(name, "forward-syslog") == 0 ||
+      strcmp(name, "otlp-export") == 0) {
+    int sys = name[0] == 'f';
     out[0] = '\0';
-    for (unsigned i = 0; i < c->syslog_count && len + 1 < n; i++) {
+    for (unsigned i = 0; i < (sys ? c->syslog_count : c->otlp_count) &&
+                         len + 1 < n;
+         i++) {
       int w = snprintf(out + len, n - len, "%s%s", i ? " " : "",
-                       c->syslog[i]);
+                       sys ? c->syslog[i] : c->otlp[i]);
       len = w < 0 ? n : len + (size_t)w;
     }
     return 0;

@@ -34,11 +34,18 @@ struct lab {
   uint32_t name_len, val_len;
 };
 
+/* What a target is sent. */
+enum fmt {
+  FMT_REMOTE_WRITE,  /* metrics: Prometheus remote-write 1.0 */
+  FMT_SYSLOG,        /* logs: RFC 5424 over TCP, octet-counted */
+  FMT_OTLP,          /* metrics or logs: OTLP/HTTP protobuf */
+};
+
 struct target {
   struct net_fwd *f;
   unsigned index;
-  uint8_t kind;                      /* STOR_KIND_METRICS: remote-write;
-                                        STOR_KIND_LOGS: syslog over TCP */
+  uint8_t kind;                      /* STOR_KIND_METRICS or _LOGS read */
+  int fmt;                           /* enum fmt: what is sent */
   char id[NET_FWD_ID_BYTES_MAX];
   struct net_fwd_target_cfg cfg;
   struct net_fwd_url url;
@@ -158,6 +165,11 @@ static int on_points(void *ctx, const struct stor_dict_entry *e,
 
   if (t->pb.len >= NET_FWD_BATCH_BYTES_SOFT)
     return 1;
+  if (t->fmt == FMT_OTLP) {
+    net_fwd_otlp_metric(&t->w, &t->it, e, ts, val, n);
+    t->batch_samples += n;
+    return t->w.err;
+  }
   nl = labels_of(t, e->key, e->key_len);
   net_prompb_begin(&t->w, NET_PROMPB_WRITE_TIMESERIES);
   for (unsigned i = 0; i < nl; i++)
@@ -229,6 +241,11 @@ static int on_record(void *ctx, const struct stor_log_rec *r) {
 
   if (t->pb.len >= NET_FWD_BATCH_BYTES_SOFT)
     return 1;
+  if (t->fmt == FMT_OTLP) {
+    net_fwd_otlp_log(&t->w, r, l);
+    t->batch_samples++;
+    return t->w.err;
+  }
   l->len = 0;
   l->failed = 0;
   core_strbuf_appendf(l, "<%u>1 ", r->facility * 8u + r->severity);
@@ -306,6 +323,8 @@ static int build(struct target *t) {
   t->pb.failed = 0;
   t->batch_samples = 0;
   net_prompb_w_init(&t->w, &t->pb);
+  if (t->fmt == FMT_OTLP)
+    net_fwd_otlp_open(&t->w);
   for (;;) {
     int64_t now = mono_ms();
     int rc = fill(t);
@@ -420,6 +439,14 @@ static void log_failure(struct target *t, int rc, const struct net_fwd_reply *r,
             r->text);
 }
 
+/* Whether a non-2xx answer is worth sending again: remote-write retries
+ * 5xx and 429; OTLP/HTTP only 429, 502, 503 and 504 (the OTLP spec). */
+static int retryable(const struct target *t, int status) {
+  if (t->fmt == FMT_OTLP)
+    return status == 429 || status == 502 || status == 503 || status == 504;
+  return status == 429 || status / 100 == 5 || status / 100 < 2;
+}
+
 /*
  * Send the batch until the target takes it (2xx) or refuses it (4xx but
  * 429: counted rejected). 5xx, 429 and connection errors are retried
@@ -429,10 +456,21 @@ static int send_batch(struct target *t) {
   char *body, cl[64];
   size_t body_len;
   size_t head_len = t->head.len;
-  int rc = net_prompb_w_status(&t->w);
+  int rc;
 
-  if (rc == 0)
+  if (t->fmt == FMT_OTLP)
+    net_fwd_otlp_close(&t->w);
+  rc = net_prompb_w_status(&t->w);
+  if (rc == 0 && t->fmt == FMT_OTLP) {
+    body_len = t->pb.len; /* OTLP/HTTP: plain protobuf */
+    body = malloc(body_len ? body_len : 1);
+    if (body == NULL)
+      rc = -ENOMEM;
+    else
+      memcpy(body, t->pb.data, body_len);
+  } else if (rc == 0) {
     rc = net_prompb_snappy_compress(t->pb.data, t->pb.len, &body, &body_len);
+  }
   if (rc < 0)
     return rc;
   snprintf(cl, sizeof(cl), "Content-Length: %zu\r\n\r\n", body_len);
@@ -461,7 +499,7 @@ static int send_batch(struct target *t) {
       break;
     }
     core_stat_add(&t->stats.failed_requests, 1);
-    if (rc == 0 && rep.status / 100 == 4 && rep.status != 429) {
+    if (rc == 0 && !retryable(t, rep.status)) {
       core_stat_add(&t->stats.rejected_samples, t->batch_samples);
       fprintf(stderr, "sluice: forward %s: HTTP %d for a batch of %" PRIu64
               " samples: rejected, not retried: %s\n", t->id, rep.status,
@@ -525,7 +563,7 @@ static void *target_main(void *arg) {
         break;
       continue;
     }
-    rc = t->kind == STOR_KIND_LOGS ? send_syslog(t) : send_batch(t);
+    rc = t->fmt == FMT_SYSLOG ? send_syslog(t) : send_batch(t);
     if (rc == -ECANCELED)
       break;
     commit(t);
@@ -540,10 +578,12 @@ static int make_head(struct target *t, char *err, size_t errlen) {
   core_strbuf_init(&t->head, 64 * 1024);
   core_strbuf_appendf(&t->head,
                       "POST %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: sluice\r\n"
-                      "Content-Type: application/x-protobuf\r\n"
-                      "Content-Encoding: snappy\r\n"
-                      "X-Prometheus-Remote-Write-Version: 0.1.0\r\n",
-                      t->url.path, t->url.authority);
+                      "Content-Type: application/x-protobuf\r\n%s",
+                      t->url.path, t->url.authority,
+                      t->fmt == FMT_OTLP
+                          ? ""
+                          : "Content-Encoding: snappy\r\n"
+                            "X-Prometheus-Remote-Write-Version: 0.1.0\r\n");
   for (unsigned i = 0; i < t->cfg.header_count; i++)
     core_strbuf_appendf(&t->head, "%s\r\n", t->cfg.headers[i]);
   if (t->cfg.bearer_file[0] && t->cfg.basic_user[0])
@@ -602,11 +642,33 @@ static int open_tail(struct target *t, unsigned k, char *err, size_t errlen) {
   return 0;
 }
 
+/* The signal's URL (base + /v1/metrics or /v1/logs) and the id
+ * otlp_<host_port_path>_<signal>. */
+static int otlp_url(struct target *t, char *why, size_t n) {
+  const char *sig = t->kind == STOR_KIND_LOGS ? "logs" : "metrics";
+  char raw[sizeof(t->id)];
+  size_t len;
+
+  if (net_fwd_url_parse(t->cfg.url, &t->url, why, n) < 0)
+    return -EINVAL;
+  net_fwd_target_id(&t->url, raw, sizeof(raw));
+  snprintf(t->id, sizeof(t->id), "otlp_%.*s_%s",
+           (int)(sizeof(t->id) - 14), raw, sig);
+  len = strcspn(t->url.path, "?");
+  while (len > 0 && t->url.path[len - 1] == '/')
+    len--;
+  if (len + 12 >= sizeof(t->url.path) || t->url.path[len] == '?')
+    return net_fwd_fail(why, n, "a query string is not taken; give the "
+                        "collector's base URL");
+  snprintf(t->url.path + len, sizeof(t->url.path) - len, "/v1/%s", sig);
+  return 0;
+}
+
 static int setup_target(struct target *t, char *err, size_t errlen) {
   char why[256], dir[4096 + 256];
   int rc;
 
-  if (t->kind == STOR_KIND_LOGS) {
+  if (t->fmt == FMT_SYSLOG) {
     if (net_fwd_hostport_parse(t->cfg.url, &t->url, why, sizeof(why)) < 0)
       return net_fwd_fail(err, errlen, "--forward-syslog \"%s\": %s",
                           t->cfg.url, why);
@@ -614,6 +676,10 @@ static int setup_target(struct target *t, char *err, size_t errlen) {
     net_fwd_target_id(&t->url, raw, sizeof(raw));
     snprintf(t->id, sizeof(t->id), "syslog_%.*s",
              (int)(sizeof(t->id) - 8), raw);
+  } else if (t->fmt == FMT_OTLP) {
+    if (otlp_url(t, why, sizeof(why)) < 0)
+      return net_fwd_fail(err, errlen, "--otlp-export \"%s\": %s",
+                          t->cfg.url, why);
   } else {
     if (net_fwd_url_parse(t->cfg.url, &t->url, why, sizeof(why)) < 0)
       return net_fwd_fail(err, errlen, "--remote-write \"%s\": %s",
@@ -628,7 +694,7 @@ static int setup_target(struct target *t, char *err, size_t errlen) {
   t->rnd = (uint64_t)mono_ms() * 0x9E3779B97F4A7C15ull + t->index + 1;
   core_strbuf_init(&t->pb, NET_FWD_BATCH_BYTES_MAX);
   core_strbuf_init(&t->line, 4 * CORE_SYSLOG_BYTES_MAX_LIMIT);
-  if (t->kind == STOR_KIND_METRICS && (rc = make_head(t, err, errlen)) < 0)
+  if (t->fmt != FMT_SYSLOG && (rc = make_head(t, err, errlen)) < 0)
     return rc;
   if (net_fwd_conn_init(&t->conn, &t->url, t->cfg.ca_file, t->f->stop_fd, why,
                         sizeof(why)) < 0)
@@ -651,15 +717,15 @@ static int setup_target(struct target *t, char *err, size_t errlen) {
 
 int net_fwd_start(struct net_fwd **out, const struct net_fwd_config *cfg,
                   const struct net_fwd_env *env, char *err, size_t errlen) {
+  unsigned n = cfg->count + cfg->syslog_count + 2 * cfg->otlp_count;
   struct net_fwd *f;
   int rc = 0;
 
   *out = NULL;
-  if (cfg->count + cfg->syslog_count == 0)
+  if (n == 0)
     return 0;
   f = calloc(1, sizeof(*f));
-  if (f == NULL ||
-      (f->t = calloc(cfg->count + cfg->syslog_count, sizeof(*f->t))) == NULL) {
+  if (f == NULL || (f->t = calloc(n, sizeof(*f->t))) == NULL) {
     free(f);
     return net_fwd_fail(err, errlen, "forward: out of memory");
   }
@@ -667,17 +733,26 @@ int net_fwd_start(struct net_fwd **out, const struct net_fwd_config *cfg,
   f->batch_samples = cfg->batch_samples;
   f->batch_age_ms = cfg->batch_age_ms;
   f->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  f->count = cfg->count + cfg->syslog_count;
+  f->count = n;
   for (unsigned i = 0; i < f->count && rc == 0; i++) {
     struct target *t = &f->t[i];
+    unsigned j = i - cfg->count - cfg->syslog_count; /* OTLP: 2 a URL */
     t->f = f;
     t->index = i;
-    t->kind = i < cfg->count ? STOR_KIND_METRICS : STOR_KIND_LOGS;
-    if (i < cfg->count)
+    if (i < cfg->count) {
+      t->fmt = FMT_REMOTE_WRITE;
+      t->kind = STOR_KIND_METRICS;
       t->cfg = cfg->t[i];
-    else
+    } else if (i < cfg->count + cfg->syslog_count) {
+      t->fmt = FMT_SYSLOG;
+      t->kind = STOR_KIND_LOGS;
       snprintf(t->cfg.url, sizeof(t->cfg.url), "%s",
                cfg->syslog[i - cfg->count]);
+    } else {
+      t->fmt = FMT_OTLP;
+      t->kind = j % 2 ? STOR_KIND_LOGS : STOR_KIND_METRICS;
+      snprintf(t->cfg.url, sizeof(t->cfg.url), "%s", cfg->otlp[j / 2]);
+    }
     rc = f->stop_fd < 0 ? -errno : setup_target(t, err, errlen);
   }
   for (unsigned i = 0; i < f->count && rc == 0; i++) {
@@ -776,7 +851,7 @@ void net_fwd_render(const struct net_fwd *f, struct core_strbuf *out) {
       for (unsigned k = 0; name != NULL && k < f->count; k++) {
         const uint64_t *v = (const uint64_t *)(const void *)(
             (const char *)&f->t[k].stats + fam[i].off);
-        if ((f->t[k].kind == STOR_KIND_LOGS) != syslog)
+        if ((f->t[k].fmt == FMT_SYSLOG) != syslog)
           continue;
         if (!head++)
           core_strbuf_appendf(out, "# HELP %s %s\n# TYPE %s %s\n", name,

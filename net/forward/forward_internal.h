@@ -75,6 +75,27 @@ int net_fwd_post(struct net_fwd_conn *c, const char *head, size_t head_len,
 int net_fwd_conn_send(struct net_fwd_conn *c, const void *buf, size_t len,
                       const char **why);
 
+/* ---- OTLP/HTTP bodies (otlp.c) ------------------------------------------ */
+
+struct net_prompb_w;
+struct core_label_iter;
+struct core_strbuf;
+
+/* Open the request's one Resource{Metrics,Logs} and Scope{Metrics,Logs}
+ * (scope name "sluice"); items follow; net_fwd_otlp_close ends both. */
+void net_fwd_otlp_open(struct net_prompb_w *w);
+void net_fwd_otlp_close(struct net_prompb_w *w);
+
+/* One Metric of n points of series e: a delta monotonic Sum for StatsD
+ * counters, a Gauge for the other types; tags as string attributes. */
+void net_fwd_otlp_metric(struct net_prompb_w *w, struct core_label_iter *it,
+                         const struct stor_dict_entry *e, const int64_t *ts,
+                         const double *val, uint32_t n);
+
+/* One LogRecord (scratch: joined values of repeated attribute keys). */
+void net_fwd_otlp_log(struct net_prompb_w *w, const struct stor_log_rec *r,
+                      struct core_strbuf *scratch);
+
 /* ---- tailing one shard (tail.c) ------------------------------------------ */
 
 /*

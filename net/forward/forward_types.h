@@ -37,6 +37,8 @@ struct net_fwd_config {
   struct net_fwd_target_cfg t[NET_FWD_TARGETS_MAX];
   unsigned syslog_count;                       /* --forward-syslog */
   char syslog[NET_FWD_TARGETS_MAX][300];       /* HOST:PORT */
+  unsigned otlp_count;                         /* --otlp-export */
+  char otlp[NET_FWD_TARGETS_MAX][NET_FWD_URL_BYTES_MAX]; /* base URL */
   uint32_t batch_samples;                      /* send at this many */
   uint32_t batch_age_ms;                       /* ... or this old */
 };

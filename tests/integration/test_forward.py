@@ -652,6 +652,134 @@ def test_forward_syslog_to_rsyslog(binary):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def pb_fields(buf):
+    """(field, value) of one protobuf message: int for varints, bytes for
+    length-delimited, raw 8 or 4 bytes for fixed fields."""
+    i, out = 0, []
+    while i < len(buf):
+        key, i = varint(buf, i)
+        f, wt = key >> 3, key & 7
+        if wt == 0:
+            v, i = varint(buf, i)
+        elif wt == 1:
+            v, i = buf[i:i + 8], i + 8
+        elif wt == 5:
+            v, i = buf[i:i + 4], i + 4
+        elif wt == 2:
+            n, i = varint(buf, i)
+            v, i = buf[i:i + n], i + n
+        else:
+            raise ValueError(f"wire type {wt}")
+        out.append((f, v))
+    return out
+
+
+def varint(buf, i):
+    v = shift = 0
+    while True:
+        b = buf[i]
+        i += 1
+        v |= (b & 0x7F) << shift
+        shift += 7
+        if b < 0x80:
+            return v, i
+
+
+def sub(msg, field):
+    return [v for f, v in pb_fields(msg) if f == field]
+
+
+def otlp_points(body):
+    """{(name, ((k, v), ...)): [(ts_ms, value)]} of an OTLP metrics body."""
+    import struct
+    out = {}
+    for rm in sub(body, 1):
+        for sm in sub(rm, 2):
+            for m in sub(sm, 2):
+                name = sub(m, 1)[0].decode()
+                for kind in (5, 7):
+                    for g in sub(m, kind):
+                        for dp in sub(g, 1):
+                            attrs = tuple(sorted(
+                                (sub(kv, 1)[0].decode(),
+                                 sub(sub(kv, 2)[0], 1)[0].decode())
+                                for kv in sub(dp, 7)))
+                            t = struct.unpack("<Q", sub(dp, 3)[0])[0]
+                            v = struct.unpack("<d", sub(dp, 4)[0])[0]
+                            out.setdefault((name, attrs), []).append(
+                                (t // 1000000, v))
+    return out
+
+
+def otlp_log_bodies(body):
+    return [sub(sub(lr, 5)[0], 1)[0].decode()
+            for rl in sub(body, 1) for sl in sub(rl, 2) for lr in sub(sl, 2)]
+
+
+class Collector(http.server.BaseHTTPRequestHandler):
+    """An OTLP/HTTP receiver: keeps (path, content type, body), 200."""
+    got = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        Collector.got.append((self.path, self.headers["Content-Type"], body))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *a):
+        pass
+
+
+def test_otlp_export(binary):
+    tmp = tempfile.mkdtemp(prefix="sluice-fwd-")
+    s = srv = None
+    try:
+        Collector.got = []
+        srv = http.server.HTTPServer(("127.0.0.1", 0), Collector)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        s = Sluice(binary, extra=["--otlp-export",
+                                  f"http://127.0.0.1:{srv.server_port}/"])
+        send(s, batch(1))
+        msgs = [f"otlp line {i}" for i in range(20)]
+        send_syslog(s, [b"<14>1 2026-12-06T10:00:00Z h app - - - " +
+                        m.encode() for m in msgs])
+        base = f"otlp_127.0.0.1_{srv.server_port}"
+        wait_sent(s, base + "_metrics", ingested(s))
+        wait_sent(s, base + "_logs", 20)
+        paths = {p for p, _, _ in Collector.got}
+        check(paths == {"/v1/metrics", "/v1/logs"}, f"paths: {paths}")
+        check(all(t == "application/x-protobuf" for _, t, _ in Collector.got),
+              "content type")
+        pts = {}
+        for p, _, b in Collector.got:
+            if p == "/v1/metrics":
+                for k, v in otlp_points(b).items():
+                    pts.setdefault(k, []).extend(v)
+        q = urllib.parse.urlencode({"match[]": '{__name__=~".+"}'})
+        want = {}
+        for line in get(s.url(f"/api/v1/export?{q}")).splitlines():
+            d = json.loads(line)
+            m = dict(d["metric"])
+            name = m.pop("__name__")
+            want[(name, tuple(sorted(m.items())))] = list(
+                zip(d["timestamps"], d["values"]))
+        check({k: sorted(v) for k, v in pts.items()} ==
+              {k: sorted(v) for k, v in want.items()},
+              f"OTLP points == sluice's export ({len(pts)} vs {len(want)} "
+              f"series)")
+        bodies = [m for p, _, b in Collector.got if p == "/v1/logs"
+                  for m in otlp_log_bodies(b)]
+        check(bodies == msgs, f"log bodies in order, once: {bodies[:3]}")
+    finally:
+        if s:
+            s.close()
+        if srv:
+            srv.shutdown()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def test_damaged_cursor_is_refused(binary):
     tmp = tempfile.mkdtemp(prefix="sluice-fwd-")
     try:
@@ -683,4 +811,5 @@ if __name__ == "__main__":
           test_https_verified,
           test_retention_is_not_blocked_by_a_dead_target,
           test_token_file_read_per_request,
-          test_forward_syslog_to_rsyslog, test_damaged_cursor_is_refused])
+          test_forward_syslog_to_rsyslog, test_otlp_export,
+          test_damaged_cursor_is_refused])
