@@ -789,7 +789,8 @@ void net_fwd_stop(struct net_fwd *f) {
     if (t->cur_fd > 0)
       close(t->cur_fd);
     net_fwd_conn_free(&t->conn);
-    explicit_bzero(t->head.data, t->head.cap);
+    if (t->head.data != NULL)
+      explicit_bzero(t->head.data, t->head.cap);
     core_strbuf_free(&t->head);
     core_strbuf_free(&t->pb);
     core_strbuf_free(&t->line);
