@@ -522,7 +522,7 @@ static int send_batch(struct target *t) {
   explicit_bzero(t->head.data + head_len, t->head.len - head_len);
   t->head.len = head_len;
   free(body);
-  return rc == -ECANCELED ? rc : 0;
+  return rc == -ECANCELED ? rc : 0; /* answered: sent or rejected */
 }
 
 /* Write the batch's frames until the connection takes them all. */
@@ -556,16 +556,20 @@ static void *target_main(void *arg) {
     int rc = build(t);
     if (rc == 0)
       break;
+    if (rc > 0)
+      rc = t->fmt == FMT_SYSLOG ? send_syslog(t) : send_batch(t);
+    if (rc == -ECANCELED)
+      break;
     if (rc < 0) {
-      fprintf(stderr, "sluice: forward %s: reading the segments failed: %s; "
+      /* nothing is skipped: the batch is built again from the cursors */
+      fprintf(stderr, "sluice: forward %s: cannot build a batch: %s; "
               "trying again in a second\n", t->id, strerror(-rc));
+      for (unsigned k = 0; k < t->f->env.shard_count; k++)
+        net_fwd_tail_rewind(&t->tails[k]);
       if (nap(t->f, 1000))
         break;
       continue;
     }
-    rc = t->fmt == FMT_SYSLOG ? send_syslog(t) : send_batch(t);
-    if (rc == -ECANCELED)
-      break;
     commit(t);
     refresh_gauges(t, mono_ms());
   }

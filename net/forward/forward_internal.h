@@ -172,6 +172,10 @@ long net_fwd_tail_fill(struct net_fwd_tail *t, uint64_t budget,
                        net_fwd_points_fn fn, net_fwd_record_fn rfn,
                        void *ctx);
 
+/* Forget what was read after the saved cursor (a batch that could not
+ * be built or sent): the next fill starts there again. */
+void net_fwd_tail_rewind(struct net_fwd_tail *t);
+
 /* Segment bytes after cursor `from` (its segment's rest, later files). */
 uint64_t net_fwd_tail_pending_bytes(const struct net_fwd_tail *t,
                                     const struct net_fwd_cursor *from);

@@ -498,6 +498,13 @@ long net_fwd_tail_fill(struct net_fwd_tail *t, uint64_t budget,
   return got;
 }
 
+void net_fwd_tail_rewind(struct net_fwd_tail *t) {
+  if (memcmp(&t->pos, &t->saved, sizeof(t->pos)) == 0)
+    return;
+  seg_close(t); /* reopened at the saved cursor, dictionary re-read */
+  t->pos = t->saved;
+}
+
 uint64_t net_fwd_tail_pending_bytes(const struct net_fwd_tail *t,
                                     const struct net_fwd_cursor *from) {
   uint64_t total = 0, *seqs;
