@@ -58,6 +58,7 @@ struct target {
   int started;
   uint64_t rnd;
   int64_t caught_up_ms;              /* the last time nothing was pending */
+  int64_t drained_ms;                /* the batch took all there was then */
   int64_t failing_since_ms;          /* 0: the last request went through */
   char why[NET_FWD_PATH_BYTES_MAX + 64]; /* a failure's reason */
   /* the batch being built */
@@ -311,6 +312,22 @@ static void refresh_gauges(struct target *t, int64_t now) {
                 pending == 0 ? 0 : (uint64_t)(now - t->caught_up_ms) / 1000);
 }
 
+/* Save the cursors that moved; they now say the batch was answered. */
+static void commit(struct target *t) {
+  for (unsigned k = 0; k < t->f->env.shard_count; k++) {
+    struct net_fwd_tail *tl = &t->tails[k];
+    int rc;
+    if (memcmp(&tl->pos, &tl->saved, sizeof(tl->pos)) == 0)
+      continue;
+    rc = net_fwd_cursor_save(t->cur_fd, tl->cursor_name, &tl->pos);
+    if (rc < 0)
+      fprintf(stderr, "sluice: forward %s: cannot save the cursor of shard "
+              "%u: %s (sent again after a restart)\n", t->id, k,
+              strerror(-rc));
+    tl->saved = tl->pos;
+  }
+}
+
 /*
  * Build the next batch: send at the sample bound, or once the first
  * points waited batch_age_ms. Returns 1 with a batch, 0 at stop, -errno.
@@ -322,6 +339,7 @@ static int build(struct target *t) {
   t->pb.len = 0;
   t->pb.failed = 0;
   t->batch_samples = 0;
+  t->drained_ms = 0;
   net_prompb_w_init(&t->w, &t->pb);
   if (t->fmt == FMT_OTLP)
     net_fwd_otlp_open(&t->w);
@@ -330,8 +348,12 @@ static int build(struct target *t) {
     int rc = fill(t);
     if (rc < 0)
       return rc;
-    if (rc == 1 && t->batch_samples == 0)
+    if (rc == 1 && t->batch_samples == 0) {
       t->caught_up_ms = now;
+      commit(t); /* blocks of the other kind stepped over: not pending */
+    }
+    if (rc == 1)
+      t->drained_ms = now; /* once answered, the target is caught up to now */
     if (t->batch_samples > 0 && first == 0)
       first = now;
     if (rc == 0 || (first && now - first >= f->batch_age_ms))
@@ -348,21 +370,6 @@ static int build(struct target *t) {
   }
 }
 
-/* Save the cursors that moved; they now say the batch was answered. */
-static void commit(struct target *t) {
-  for (unsigned k = 0; k < t->f->env.shard_count; k++) {
-    struct net_fwd_tail *tl = &t->tails[k];
-    int rc;
-    if (memcmp(&tl->pos, &tl->saved, sizeof(tl->pos)) == 0)
-      continue;
-    rc = net_fwd_cursor_save(t->cur_fd, tl->cursor_name, &tl->pos);
-    if (rc < 0)
-      fprintf(stderr, "sluice: forward %s: cannot save the cursor of shard "
-              "%u: %s (sent again after a restart)\n", t->id, k,
-              strerror(-rc));
-    tl->saved = tl->pos;
-  }
-}
 
 /* The content of a secret file, trailing newlines and spaces cut.
  * Returns 0, or -errno with the reason in t->why. */
@@ -571,6 +578,8 @@ static void *target_main(void *arg) {
       continue;
     }
     commit(t);
+    if (t->drained_ms)
+      t->caught_up_ms = t->drained_ms;
     refresh_gauges(t, mono_ms());
   }
   return NULL;

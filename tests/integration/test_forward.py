@@ -741,12 +741,13 @@ def test_otlp_export(binary):
         threading.Thread(target=srv.serve_forever, daemon=True).start()
         s = Sluice(binary, extra=["--otlp-export",
                                   f"http://127.0.0.1:{srv.server_port}/"])
+        base = f"otlp_127.0.0.1_{srv.server_port}"
         send(s, batch(1))
+        wait_sent(s, base + "_metrics", ingested(s))
+        time.sleep(1)  # its cursor saved before any log block exists
         msgs = [f"otlp line {i}" for i in range(20)]
         send_syslog(s, [b"<14>1 2026-12-06T10:00:00Z h app - - - " +
                         m.encode() for m in msgs])
-        base = f"otlp_127.0.0.1_{srv.server_port}"
-        wait_sent(s, base + "_metrics", ingested(s))
         wait_sent(s, base + "_logs", 20)
         paths = {p for p, _, _ in Collector.got}
         check(paths == {"/v1/metrics", "/v1/logs"}, f"paths: {paths}")
@@ -772,6 +773,15 @@ def test_otlp_export(binary):
         bodies = [m for p, _, b in Collector.got if p == "/v1/logs"
                   for m in otlp_log_bodies(b)]
         check(bodies == msgs, f"log bodies in order, once: {bodies[:3]}")
+        # the metrics target stepped over the log blocks: nothing pending
+        time.sleep(1.5)  # the gauges are refreshed every second
+        deadline = time.time() + 10
+        while time.time() < deadline and \
+                fwd(s, "pending_bytes", base + "_metrics") > 0:
+            time.sleep(0.2)
+        check(fwd(s, "pending_bytes", base + "_metrics") == 0 and
+              fwd(s, "lag_seconds", base + "_metrics") == 0,
+              "caught up past the other kind's blocks")
     finally:
         if s:
             s.close()
