@@ -24,7 +24,6 @@
 #include "net/forward/forward.h"
 #include "net/forward/forward_internal.h"
 #include "net/prompb.h"
-#include "net/query/query_api.h"
 #include "net/query/selector.h"
 #include "storage/block_types.h"
 
@@ -184,96 +183,20 @@ static int on_points(void *ctx, const struct stor_dict_entry *e,
   return t->w.err;
 }
 
-/* ---- syslog (RFC 5424, octet counting: RFC 6587) ------------------------ */
-
-/* A header field: "-" when empty, else printable US-ASCII ('_' for the
- * rest), at most max bytes (RFC 5424 6.2; also SD-IDs and names, which
- * exclude '=', ']', '"' and space too). */
-static void put_token(struct core_strbuf *b, const struct core_syslog_str *v,
-                      size_t max, int sd) {
-  char tmp[256];
-  size_t n = v->len < max ? v->len : max;
-
-  if (n == 0) {
-    core_strbuf_append(b, "-", 1);
-    return;
-  }
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)v->ptr[i];
-    tmp[i] = c > 32 && c < 127 &&
-                     !(sd && (c == '=' || c == ']' || c == '"'))
-                 ? (char)c
-                 : '_';
-  }
-  core_strbuf_append(b, tmp, n);
-}
-
-/* STRUCTURED-DATA: attributes of one SD-ID in a row form one element. */
-static void put_sd(struct core_strbuf *b, const struct stor_log_rec *r) {
-  for (uint32_t i = 0; i < r->attr_count; i++) {
-    const struct core_syslog_attr *a = &r->attrs[i];
-    if (i == 0 || a->sdid.len != a[-1].sdid.len ||
-        memcmp(a->sdid.ptr, a[-1].sdid.ptr, a->sdid.len) != 0) {
-      core_strbuf_append(b, i ? "][" : "[", i ? 2 : 1);
-      put_token(b, &a->sdid, CORE_SYSLOG_SD_NAME_BYTES_MAX, 1);
-    }
-    if (a->name.len == 0)
-      continue;
-    core_strbuf_append(b, " ", 1);
-    put_token(b, &a->name, CORE_SYSLOG_SD_NAME_BYTES_MAX, 1);
-    core_strbuf_append(b, "=\"", 2);
-    for (uint32_t k = 0; k < a->value.len; k++) {
-      char c = a->value.ptr[k];
-      if (c == '"' || c == '\\' || c == ']')
-        core_strbuf_append(b, "\\", 1);
-      core_strbuf_append(b, &c, 1);
-    }
-    core_strbuf_append(b, "\"", 1);
-  }
-  core_strbuf_append(b, r->attr_count ? "]" : "-", 1);
-}
-
-/* A net_fwd_record_fn: one octet-counted RFC 5424 message. */
+/* A net_fwd_record_fn: one record for the batch (OTLP or syslog). */
 static int on_record(void *ctx, const struct stor_log_rec *r) {
   struct target *t = ctx;
-  struct core_strbuf *l = &t->line;
-  char ts[32];
-  int n;
 
   if (t->pb.len >= NET_FWD_BATCH_BYTES_SOFT)
     return 1;
-  if (t->fmt == FMT_OTLP) {
-    net_fwd_otlp_log(&t->w, r, l);
-    t->batch_samples++;
-    return t->w.err;
-  }
-  l->len = 0;
-  l->failed = 0;
-  core_strbuf_appendf(l, "<%u>1 ", r->facility * 8u + r->severity);
-  n = net_query_format_time_ns(r->time_ns, ts);
-  /* TIME-SECFRAC has at most 6 digits: microseconds */
-  core_strbuf_append(l, ts, (size_t)(n > 27 ? 26 : n - 1));
-  core_strbuf_append(l, "Z ", 2);
-  put_token(l, &r->host, CORE_SYSLOG_HOSTNAME_BYTES_MAX, 0);
-  core_strbuf_append(l, " ", 1);
-  put_token(l, &r->app, CORE_SYSLOG_APP_NAME_BYTES_MAX, 0);
-  core_strbuf_append(l, " ", 1);
-  put_token(l, &r->procid, CORE_SYSLOG_PROCID_BYTES_MAX, 0);
-  core_strbuf_append(l, " ", 1);
-  put_token(l, &r->msgid, CORE_SYSLOG_MSGID_BYTES_MAX, 0);
-  core_strbuf_append(l, " ", 1);
-  put_sd(l, r);
-  if (r->msg.len) {
-    core_strbuf_append(l, " ", 1);
-    core_strbuf_append(l, r->msg.ptr, r->msg.len);
-  }
-  if (l->failed)
+  if (t->fmt == FMT_OTLP)
+    net_fwd_otlp_log(&t->w, r, &t->line);
+  else if (net_fwd_syslog_frame(&t->pb, &t->line, r) < 0)
     return -ENOMEM;
-  core_strbuf_appendf(&t->pb, "%zu ", l->len);
-  core_strbuf_append(&t->pb, l->data, l->len);
   t->batch_samples++;
-  return t->pb.failed ? -ENOMEM : 0;
+  return t->fmt == FMT_OTLP ? t->w.err : 0;
 }
+
 
 /* ---- batches ------------------------------------------------------------- */
 

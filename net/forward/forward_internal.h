@@ -96,6 +96,15 @@ void net_fwd_otlp_metric(struct net_prompb_w *w, struct core_label_iter *it,
 void net_fwd_otlp_log(struct net_prompb_w *w, const struct stor_log_rec *r,
                       struct core_strbuf *scratch);
 
+/* ---- syslog frames (syslog.c) -------------------------------------------- */
+
+/*
+ * Append record r to out as one octet-counted RFC 5424 message, built in
+ * line first (its bound bounds a message). Returns 0 or -ENOMEM (a bound).
+ */
+int net_fwd_syslog_frame(struct core_strbuf *out, struct core_strbuf *line,
+                         const struct stor_log_rec *r);
+
 /* ---- tailing one shard (tail.c) ------------------------------------------ */
 
 /*
