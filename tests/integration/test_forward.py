@@ -291,7 +291,8 @@ def test_two_targets_exact_replay_and_restart(binary):
 
 
 class Scripted(http.server.BaseHTTPRequestHandler):
-    """Answers POSTs with the statuses of `script`, then 204."""
+    """Answers POSTs with the statuses of `script` (0: a connection
+    reset instead), then 204."""
     script = []
     seen = []
 
@@ -299,6 +300,13 @@ class Scripted(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         Scripted.seen.append((dict(self.headers), len(body)))
         code = Scripted.script.pop(0) if Scripted.script else 204
+        if code == 0:  # reset the connection instead of answering
+            import struct
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+            self.connection.close()
+            self.close_connection = True
+            return
         self.send_response(code)
         if code == 429:
             self.send_header("Retry-After", "1")
@@ -315,7 +323,7 @@ def test_failing_and_hanging_targets_block_no_one(binary):
     vm = s = srv = hang = None
     try:
         vm = VM(tmp)
-        Scripted.script = [500, 500, 429, 400]
+        Scripted.script = [0, 500, 500, 429, 400]
         Scripted.seen = []
         srv = http.server.HTTPServer(("127.0.0.1", 0), Scripted)
         threading.Thread(target=srv.serve_forever, daemon=True).start()
@@ -346,8 +354,9 @@ def test_failing_and_hanging_targets_block_no_one(binary):
         check(0 < fwd(s, "rejected_samples_total", fid) <= n,
               f"the 400'd batch is rejected: "
               f"{fwd(s, 'rejected_samples_total', fid)} of {n}")
-        check(fwd(s, "retries_total", fid) == 3, "500, 500, 429: 3 retries")
-        check(fwd(s, "failed_requests_total", fid) == 4, "4 failed requests")
+        check(fwd(s, "retries_total", fid) == 4,
+              "reset, 500, 500, 429: 4 retries")
+        check(fwd(s, "failed_requests_total", fid) == 5, "5 failed requests")
         check(fwd(s, "sent_samples_total", fid) == 0, "nothing sent")
         h = Scripted.seen[0][0]
         check(h.get("Content-Encoding") == "snappy" and
