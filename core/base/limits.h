@@ -169,7 +169,9 @@
 #define NET_REMOTE_READ_BODY_BYTES_MAX (1u << 20)    /* snappy body as sent: 413 */
 #define NET_REMOTE_READ_REQUEST_BYTES_MAX (4u << 20) /* ReadRequest inflated: 413 */
 #define NET_REMOTE_READ_QUERIES_MAX 16    /* queries in one ReadRequest: 413 */
-#define NET_REMOTE_READ_MATCHERS_MAX 32   /* matchers in one query: 413 */
+#define NET_REMOTE_READ_MATCHERS_MAX 31   /* matchers in one query: 413 (one
+                                             selector slot stays for
+                                             remote_read.c's own) */
 #define NET_REMOTE_READ_RESPONSE_BYTES_MAX (128u << 20) /* response before
                                              snappy (SAMPLES) or as framed
                                              (chunks): 422 */
@@ -492,7 +494,7 @@ _Static_assert(CORE_SYSLOG_SD_ATTRS_MAX >= 8 && CORE_SYSLOG_SD_ATTRS_MAX <= 1024
 _Static_assert(NET_REMOTE_READ_RESPONSE_BYTES_MAX < (1ull << (7 * NET_PROMPB_LEN_SLOT_BYTES)) &&
                    NET_HTTP_RESPONSE_BYTES_MAX < (1ull << (7 * NET_PROMPB_LEN_SLOT_BYTES)),
                "an open message's length slot holds any length a response can have");
-_Static_assert(NET_REMOTE_READ_MATCHERS_MAX <= NET_SELECTOR_MATCHERS_MAX &&
+_Static_assert(NET_REMOTE_READ_MATCHERS_MAX < NET_SELECTOR_MATCHERS_MAX &&
                    NET_REMOTE_READ_QUERIES_MAX <= CORE_QUERY_MATCH_MAX,
                "remote-read takes no more matchers and queries than a match[] selector set");
 _Static_assert(NET_REMOTE_READ_BODY_BYTES_MAX <= NET_HTTP_BODY_BYTES_MAX &&

@@ -13,6 +13,7 @@
 #include "net/http.h"
 #include "net/query/process.h"
 #include "net/query/query_api.h"
+#include "net/query/remote_read.h"
 
 static void reply_text(struct net_http_response *resp, int status,
                        const char *text) {
@@ -74,6 +75,7 @@ static void get_metrics(const struct net_query_env *env,
       "sluice_build_info{version=\"%s\",simd=\"%s\"} 1\n",
       env->version, env->simd);
   net_query_render_process(&resp->body);
+  net_query_remote_read_render(&resp->body);
 }
 
 /* POST /api/v1/flush: 200 once every shard's sealed blocks are durable;
@@ -163,6 +165,11 @@ void net_query_handle(const struct net_http_request *req,
       return;
     }
     post_flush(env, resp);
+    return;
+  }
+
+  if (strcmp(req->path, "/api/v1/read") == 0) {
+    net_query_remote_read(env, req, resp);  /* POST; it answers 405 */
     return;
   }
 

@@ -7,6 +7,7 @@
  *   GET /metrics  Prometheus text: every shard's counters, sluice_build_info,
  *                 process_*
  *   POST /api/v1/flush  seal and fsync every shard's open block, then 200
+ *   POST /api/v1/read  Prometheus remote-read (remote_read.h)
  *   GET /api/v1/export, /api/v1/series, /api/v1/labels,
  *       /api/v1/label/NAME/values, /api/v1/logs  reads (query_api.h)
  * Anything else: 404; a known path with another method: 405.
