@@ -283,7 +283,6 @@
 #define NET_FWD_RETRY_AFTER_MAX_MS 300000  /* a target's Retry-After is cut here */
 #define NET_FWD_POLL_MS 100                /* new durable blocks looked for */
 #define NET_FWD_RESCAN_MS 1000             /* segment lists (pending bytes) */
-#define NET_FWD_LABELS_MAX 256             /* labels of one forwarded series */
 #define NET_FWD_BATCH_BYTES_SOFT (16u << 20) /* a batch's protobuf stops
                                               growing past this */
 #define NET_FWD_BATCH_BYTES_MAX (64u << 20) /* ... and never exceeds this */
@@ -521,10 +520,8 @@ _Static_assert(NET_FWD_BACKOFF_MIN_MS <= NET_FWD_BACKOFF_MAX_MS &&
 _Static_assert(NET_FWD_POLL_MS * 4 <= CORE_STOP_TIMEOUT_MS,
                "a forwarder notices stop well within the stop timeout");
 _Static_assert(NET_FWD_BATCH_BYTES_SOFT + NET_FWD_BATCH_SAMPLES_MAX * 24ull +
-                   4 * CORE_SERIES_KEY_BYTES_MAX <= NET_FWD_BATCH_BYTES_MAX,
+                   10 * CORE_SERIES_KEY_BYTES_MAX <= NET_FWD_BATCH_BYTES_MAX,
                "one more series of a batch under the soft bound (its labels "
                "and at most a batch of 22-byte samples) fits the hard bound");
-_Static_assert(NET_FWD_LABELS_MAX > CORE_STATSD_TAGS_MAX,
-               "a series' tags and its name fit the label bound");
 
 #endif

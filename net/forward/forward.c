@@ -24,14 +24,9 @@
 #include "net/forward/forward.h"
 #include "net/forward/forward_internal.h"
 #include "net/prompb.h"
+#include "net/query/remote_read.h"
 #include "net/query/selector.h"
 #include "storage/block_types.h"
-
-/* A label of the series being written (pointers into the scratch). */
-struct lab {
-  const char *name, *val;
-  uint32_t name_len, val_len;
-};
 
 /* What a target is sent. */
 enum fmt {
@@ -65,9 +60,8 @@ struct target {
   struct core_strbuf line;           /* one syslog message */
   struct net_prompb_w w;
   uint64_t batch_samples;
-  struct core_label_iter it;
-  struct lab labs[NET_FWD_LABELS_MAX];
-  char scratch[2 * CORE_SERIES_KEY_BYTES_MAX + 2 * NET_FWD_LABELS_MAX];
+  struct core_label_iter it;         /* OTLP attributes */
+  struct net_rread_labels rl;        /* remote-write labels */
 };
 
 struct net_fwd {
@@ -101,67 +95,11 @@ static uint64_t next_rnd(struct target *t) {
   return t->rnd;
 }
 
-/* ---- the series' labels -------------------------------------------------- */
-
-/*
- * The labels of a series key as the query port serves them to Prometheus:
- * __name__ and the tags (repeated keys joined), names mapped to
- * Prometheus' charset, sorted by name; when two names map to the same
- * one, the first in key order is kept. Returns the count.
- */
-static unsigned labels_of(struct target *t, const char *key, size_t len) {
-  struct core_label l;
-  size_t used = 0;
-  unsigned n = 0;
-
-  core_label_iter_init(&t->it, key, len);
-  while (n < NET_FWD_LABELS_MAX && core_label_next(&t->it, &l)) {
-    int is_name = l.name == NULL ||
-                  (l.name_len == 8 && memcmp(l.name, "__name__", 8) == 0);
-    struct lab x;
-    if (used + l.name_len + l.value_len + 2 > sizeof(t->scratch))
-      break;
-    x.name = t->scratch + used;
-    x.name_len = (uint32_t)net_prompb_name_map(l.name, l.name_len, false,
-                                               t->scratch + used);
-    used += x.name_len;
-    x.val = t->scratch + used;
-    if (is_name) {
-      x.val_len = (uint32_t)net_prompb_name_map(l.value, l.value_len, true,
-                                                t->scratch + used);
-    } else {
-      memcpy(t->scratch + used, l.value, l.value_len);
-      x.val_len = (uint32_t)l.value_len;
-    }
-    used += x.val_len;
-    /* insertion by name; an equal name already there wins */
-    unsigned j = n;
-    int dup = 0;
-    for (unsigned k = 0; k < n && !dup; k++)
-      dup = t->labs[k].name_len == x.name_len &&
-            memcmp(t->labs[k].name, x.name, x.name_len) == 0;
-    if (dup)
-      continue;
-    while (j > 0) {
-      const struct lab *p = &t->labs[j - 1];
-      size_t m = p->name_len < x.name_len ? p->name_len : x.name_len;
-      int c = memcmp(p->name, x.name, m);
-      if (c < 0 || (c == 0 && p->name_len < x.name_len))
-        break;
-      t->labs[j] = *p;
-      j--;
-    }
-    t->labs[j] = x;
-    n++;
-  }
-  return n;
-}
-
 /* A net_fwd_points_fn: one TimeSeries of the WriteRequest. */
 static int on_points(void *ctx, const struct stor_dict_entry *e,
                      const int64_t *ts, const double *val, uint32_t n) {
   struct target *t = ctx;
-  unsigned nl;
+  int n_out;
 
   if (t->pb.len >= NET_FWD_BATCH_BYTES_SOFT)
     return 1;
@@ -170,12 +108,16 @@ static int on_points(void *ctx, const struct stor_dict_entry *e,
     t->batch_samples += n;
     return t->w.err;
   }
-  nl = labels_of(t, e->key, e->key_len);
+  /* the labels remote-read serves for the key, "name\0value\0"... */
+  n_out = net_rread_labels(&t->rl, e->key, e->key_len);
+  if (n_out < 0)
+    return n_out;
   net_prompb_begin(&t->w, NET_PROMPB_WRITE_TIMESERIES);
-  for (unsigned i = 0; i < nl; i++)
-    net_prompb_label(&t->w, NET_PROMPB_TS_LABELS, t->labs[i].name,
-                     t->labs[i].name_len, t->labs[i].val,
-                     t->labs[i].val_len);
+  for (const char *p = t->rl.out, *end = p + n_out; p < end;) {
+    size_t nl = strlen(p), vl = strlen(p + nl + 1);
+    net_prompb_label(&t->w, NET_PROMPB_TS_LABELS, p, nl, p + nl + 1, vl);
+    p += nl + vl + 2;
+  }
   for (uint32_t i = 0; i < n; i++)
     net_prompb_sample(&t->w, NET_PROMPB_TS_SAMPLES, val[i], ts[i]);
   net_prompb_end(&t->w);

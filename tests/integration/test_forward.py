@@ -24,6 +24,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Sluice, Skip, check, free_port, main  # noqa: E402
+from prompb_wire import fields as pb_fields  # noqa: E402
 
 
 def get(url, timeout=5):
@@ -145,8 +146,11 @@ def sluice_export(s):
         d = json.loads(line)
         m = dict(d["metric"])
         name = prom_name(m.pop("__name__"))
-        key = (name, tuple(sorted((prom_name(k).replace(":", "_"), v)
-                                  for k, v in m.items())))
+        labels = {}
+        for k, v in sorted(m.items()):  # keys that map alike: one label
+            k = prom_name(k).replace(":", "_")
+            labels[k] = labels[k] + "," + v if k in labels else v
+        key = (name, tuple(sorted(labels.items())))
         out.setdefault(key, []).extend(zip(d["timestamps"], d["values"]))
     return {k: sorted(v) for k, v in out.items()}
 
@@ -165,10 +169,14 @@ def send(s, lines):
 
 
 def batch(round_no, n=40):
-    """Counters, gauges and timers with tags; every value distinct, one
-    point a series (Prometheus refuses two values of a series in one
-    millisecond, and lines sent together are received together)."""
+    """121 lines: counters, gauges and timers with tags; every value
+    distinct, one point a series (Prometheus refuses two values of a
+    series in one millisecond, and lines sent together are received
+    together)."""
     out = []
+    # a name with a leading digit, tag keys that map to one label name,
+    # a bare tag
+    out.append(f"9lives.x:{round_no}|g|#a.b:1,a_b:2,canary")
     for i in range(n):
         out.append(f"web.req-{i % 8}:{round_no * 1000 + i}|c|#env:prod,"
                    f"host:h{i // 8}")
@@ -233,10 +241,12 @@ def test_two_targets_exact_replay_and_restart(binary):
         s = Sluice(binary, extra=args)
         send(s, batch(1))
         n = ingested(s)
-        check(n == 120, f"120 points ingested, got {n}")
+        check(n == 121, f"121 points ingested, got {n}")
         wait_sent(s, vm_id(vm), n)
         want = wait_equal(vm, s)
-        check(len(want) == 120, f"120 series forwarded: {len(want)}")
+        check(len(want) == 121, f"121 series forwarded: {len(want)}")
+        check(("_9lives_x", (("a_b", "1,2"), ("canary", "no_label_value")))
+              in want, "mapped names, joined labels, a bare tag")
         wait_sent(s, f"127.0.0.1_{prom.port}_api_v1_write", n)
         check_prom(prom, want)
 
@@ -267,7 +277,7 @@ def test_two_targets_exact_replay_and_restart(binary):
         wait_equal(vm, s, timeout=60)
         want = sluice_export(s)
         pts = sum(len(v) for v in want.values())
-        check(pts == 4 * 120, f"every point once in sluice: {pts}")
+        check(pts == 4 * 121, f"every point once in sluice: {pts}")
         check(sum(len(v) for v in vm.export().values()) == pts,
               "nothing twice in victoria-metrics")
         deadline = time.time() + 20
@@ -659,39 +669,6 @@ def test_forward_syslog_to_rsyslog(binary):
         if rs:
             rs.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def pb_fields(buf):
-    """(field, value) of one protobuf message: int for varints, bytes for
-    length-delimited, raw 8 or 4 bytes for fixed fields."""
-    i, out = 0, []
-    while i < len(buf):
-        key, i = varint(buf, i)
-        f, wt = key >> 3, key & 7
-        if wt == 0:
-            v, i = varint(buf, i)
-        elif wt == 1:
-            v, i = buf[i:i + 8], i + 8
-        elif wt == 5:
-            v, i = buf[i:i + 4], i + 4
-        elif wt == 2:
-            n, i = varint(buf, i)
-            v, i = buf[i:i + n], i + n
-        else:
-            raise ValueError(f"wire type {wt}")
-        out.append((f, v))
-    return out
-
-
-def varint(buf, i):
-    v = shift = 0
-    while True:
-        b = buf[i]
-        i += 1
-        v |= (b & 0x7F) << shift
-        shift += 7
-        if b < 0x80:
-            return v, i
 
 
 def sub(msg, field):
