@@ -132,6 +132,8 @@ def replay(args, bench):
             if sent >= ing:
                 break
             time.sleep(0.1)
+        if t0 is None:
+            raise RuntimeError("nothing was forwarded within 300 s")
         dt = time.time() - t0
         cs = cpu_s(server.proc.pid) - c0[0], cpu_s(vm.proc.pid) - c0[1]
         print(f"  replay: {ing} points ({pending / 1e6:.1f} MB of segments); "
