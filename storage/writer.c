@@ -105,6 +105,7 @@ int stor_writer_init(struct stor_writer *w, struct core_ring *ring,
   w->seg_fd = w->closing_fd = -1;
   w->active_seg_pub = active_pub;
   w->block_seq = w->written_seq = w->durable_seq = cfg->next_block_seq - 1;
+  __atomic_store_n(&stats->durable_seq, w->durable_seq, __ATOMIC_RELEASE);
   /* Segments before the one this writer will create are retention's. */
   if (active_pub)
     __atomic_store_n(active_pub, cfg->next_seg_seq, __ATOMIC_RELEASE);
@@ -416,6 +417,7 @@ static void answer_waits(struct stor_writer *w) {
 static void set_durable(struct stor_writer *w, uint64_t covers) {
   if (covers > w->durable_seq)
     w->durable_seq = covers;
+  __atomic_store_n(&w->stats->durable_seq, w->durable_seq, __ATOMIC_RELEASE);
   answer_waits(w);
 }
 

@@ -53,6 +53,9 @@ struct stor_stats {
   uint64_t tail_truncated_bytes;     /* ... their bytes */
   uint64_t recovery_truncated_bytes; /* torn tails cut at start-up */
   uint64_t recovery_segments;        /* segments checked at start-up */
+  uint64_t durable_seq;              /* gauge: blocks <= this are fsynced
+                                        (or lost); the forwarder sends
+                                        only those (net/forward) */
 };
 
 enum stor_buf_state {

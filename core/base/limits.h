@@ -315,6 +315,33 @@
                                            headers reserved while AnyValue
                                            lists are transcoded */
 
+/* ---- forwarding (net/forward: one thread per target, off the shards) ---- */
+#define NET_FWD_TARGETS_MAX 8              /* --remote-write targets */
+#define NET_FWD_HEADERS_MAX 8              /* --remote-write-header per target */
+#define NET_FWD_HEADER_BYTES_MAX 512       /* one 'Name: value' header */
+#define NET_FWD_URL_BYTES_MAX 1024         /* one --remote-write URL */
+#define NET_FWD_PATH_BYTES_MAX 1024        /* CA, password and token file paths */
+#define NET_FWD_SECRET_BYTES_MAX 4096      /* a password or token file's content */
+#define NET_FWD_ID_BYTES_MAX 96            /* a target's id (label, directory) */
+#define NET_FWD_BATCH_SAMPLES_DEFAULT 10000 /* --remote-write-batch-samples */
+#define NET_FWD_BATCH_SAMPLES_MIN 1
+#define NET_FWD_BATCH_SAMPLES_MAX 1000000
+#define NET_FWD_BATCH_AGE_MS_DEFAULT 200   /* --remote-write-batch-age-ms */
+#define NET_FWD_BATCH_AGE_MS_MAX 60000
+#define NET_FWD_CONNECT_TIMEOUT_MS 5000    /* TCP connect and TLS handshake */
+#define NET_FWD_SEND_TIMEOUT_MS 30000      /* writing one request */
+#define NET_FWD_RESPONSE_TIMEOUT_MS 30000  /* the whole response, after sending */
+#define NET_FWD_RESPONSE_HEAD_BYTES_MAX 16384 /* status line + headers */
+#define NET_FWD_RESPONSE_BODY_BYTES_MAX (1u << 20) /* read (and dropped) */
+#define NET_FWD_BACKOFF_MIN_MS 100         /* first retry after about this */
+#define NET_FWD_BACKOFF_MAX_MS 30000       /* retries at least this often */
+#define NET_FWD_RETRY_AFTER_MAX_MS 300000  /* a target's Retry-After is cut here */
+#define NET_FWD_POLL_MS 100                /* new durable blocks looked for */
+#define NET_FWD_RESCAN_MS 1000             /* segment lists (pending bytes) */
+#define NET_FWD_BATCH_BYTES_SOFT (16u << 20) /* a batch's protobuf stops
+                                              growing past this */
+#define NET_FWD_BATCH_BYTES_MAX (64u << 20) /* ... and never exceeds this */
+
 /* ---- relations ----------------------------------------------------------- */
 _Static_assert(STOR_WRITE_BUFS_COUNT >= 2, "one block encodes while one writes");
 _Static_assert(CORE_PIPE_WINDOW_LINES >= 1 && CORE_PIPE_WINDOW_LINES <= 64,
@@ -634,5 +661,18 @@ _Static_assert(NET_OTLP_HTTP_BODY_BYTES_MAX < NET_OTLP_HTTP_LINGER_BYTES_MAX,
 _Static_assert(NET_OTLP_HTTP_STOP_SEND_MS + CORE_STOP_STORE_MS + 250 <=
                    CORE_STOP_TIMEOUT_MS,
                "the last replies go out before the stop watchdog");
+_Static_assert(NET_FWD_BATCH_SAMPLES_MIN <= NET_FWD_BATCH_SAMPLES_DEFAULT &&
+                   NET_FWD_BATCH_SAMPLES_DEFAULT <= NET_FWD_BATCH_SAMPLES_MAX &&
+                   NET_FWD_BATCH_AGE_MS_DEFAULT <= NET_FWD_BATCH_AGE_MS_MAX,
+               "forward batch defaults within their bounds");
+_Static_assert(NET_FWD_BACKOFF_MIN_MS <= NET_FWD_BACKOFF_MAX_MS &&
+                   NET_FWD_BACKOFF_MAX_MS <= NET_FWD_RETRY_AFTER_MAX_MS,
+               "backoff grows up to its cap; Retry-After may ask for longer");
+_Static_assert(NET_FWD_POLL_MS * 4 <= CORE_STOP_TIMEOUT_MS,
+               "a forwarder notices stop well within the stop timeout");
+_Static_assert(NET_FWD_BATCH_BYTES_SOFT + NET_FWD_BATCH_SAMPLES_MAX * 24ull +
+                   10 * CORE_SERIES_KEY_BYTES_MAX <= NET_FWD_BATCH_BYTES_MAX,
+               "one more series of a batch under the soft bound (its labels "
+               "and at most a batch of 22-byte samples) fits the hard bound");
 
 #endif

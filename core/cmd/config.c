@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/ingest/otlpmap.h"
+#include "net/forward/forward.h"
 #include "simd/simd.h"
 
 _Static_assert(CORE_CPUS_MAX <= CPU_SETSIZE, "CPU ids fit a cpu_set_t");
@@ -122,6 +123,7 @@ void core_config_defaults(struct core_config *c) {
   snprintf(c->simd, sizeof(c->simd), "%s", "auto");
   snprintf(c->otlp_resource_labels, sizeof(c->otlp_resource_labels), "%s",
            CORE_OTLP_RESOURCE_LABELS_DEFAULT);
+  net_fwd_config_defaults(&c->forward);
 }
 
 /* ---- numbers ------------------------------------------------------------- */
@@ -599,6 +601,9 @@ int core_config_set(struct core_config *c, const char *name, const char *val,
   int rc = set_storage(c, name, val, err, errlen);
   if (rc != -ENOENT)
     return rc;
+  rc = net_fwd_config_set(&c->forward, name, val, err, errlen);
+  if (rc != -ENOENT)
+    return rc;
   fail(err, errlen, "unknown option \"%.*s\"", VALUE_SHOWN_MAX, name);
   return -ENOENT;
 }
@@ -687,6 +692,8 @@ int core_config_show(const struct core_config *c, const char *name,
     show_duration(c->retention_ms, out, n);
   else if (strcmp(name, "max-disk-bytes") == 0)
     show_size(c->disk_bytes_max, out, n);
+  else if (net_fwd_config_show(&c->forward, name, out, n) == 0)
+    ;
   else
     for (size_t i = 0;; i++) {
       if (i == sizeof(num_opts) / sizeof(num_opts[0]))

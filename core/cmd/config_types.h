@@ -8,6 +8,7 @@
 
 #include "core/base/addr_types.h"
 #include "core/base/limits.h"
+#include "net/forward/forward_types.h"
 
 struct core_config {
   unsigned shard_count;
@@ -34,6 +35,7 @@ struct core_config {
   char simd[16];                 /* --simd: auto|avx512|avx2|sse42|scalar */
   char otlp_resource_labels[CORE_OTLP_RESOURCE_LABELS_BYTES_MAX];
                                  /* --otlp-resource-labels LIST|all|none */
+  struct net_fwd_config forward; /* --remote-write and its options */
 };
 
 #endif

@@ -24,6 +24,7 @@
 #include "core/base/ring.h"
 #include "core/shard/shard.h"
 #include "core/shard/stats.h"
+#include "net/forward/forward.h"
 #include "net/http.h"
 #include "net/query/query.h"
 #include "net/sock.h"
@@ -93,6 +94,28 @@ static const char run_help[] =
     "  --max-disk-bytes N       delete the oldest segments past N bytes in\n"
     "                           all (K, M, G, T) [0: no bound]\n"
     "\n"
+    "Forwarding (docs/forwarding.md; options after a --remote-write apply\n"
+    "to that target):\n"
+    "  --remote-write URL       send what is stored to this Prometheus\n"
+    "                           remote-write endpoint (http:// or https://;\n"
+    "                           repeat for more targets, at most 8)\n"
+    "  --remote-write-header 'NAME: VALUE'  an extra request header\n"
+    "  --remote-write-basic-auth USER:FILE  basic auth; FILE holds the\n"
+    "                           password\n"
+    "  --remote-write-bearer-token-file FILE  'Authorization: Bearer' with\n"
+    "                           the token in FILE\n"
+    "  --remote-write-ca-file FILE  CA certificates (PEM) that verify an\n"
+    "                           https target [the system's]\n"
+    "  --remote-write-batch-samples N  send at N samples (all targets)\n"
+    "                           [10000]\n"
+    "  --remote-write-batch-age-ms N  ... or once the first waited N ms\n"
+    "                           [200]\n"
+    "  --forward-syslog HOST:PORT  relay stored log records as RFC 5424\n"
+    "                           over TCP, octet-counted (repeatable)\n"
+    "  --otlp-export URL        send metrics and logs as OTLP/HTTP\n"
+    "                           protobuf to URL/v1/metrics and URL/v1/logs\n"
+    "                           (a collector's base URL; repeatable)\n"
+    "\n"
     "  --config FILE            read options from FILE: 'name = value' lines,\n"
     "                           names as above without '--', '#' comments;\n"
     "                           the command line overrides the file; read\n"
@@ -116,7 +139,10 @@ static const char *const run_names[] = {
     "max-series", "max-line-bytes", "block-max-age-ms",
     "udp-rcvbuf-bytes", "max-tcp-connections", "fsync-interval-ms",
     "segment-max-bytes", "segment-max-age", "retention", "max-disk-bytes",
-    "simd", "otlp-resource-labels", NULL};
+    "simd", "otlp-resource-labels", "remote-write", "remote-write-header",
+    "remote-write-basic-auth", "remote-write-bearer-token-file", "remote-write-ca-file",
+    "remote-write-batch-samples", "remote-write-batch-age-ms",
+    "forward-syslog", "otlp-export", NULL};
 
 static const struct core_cli_spec run_spec = {
     .cmd = "run", .help = run_help, .names = run_names};
@@ -365,6 +391,7 @@ static int run_metrics(void *ctx, struct core_strbuf *out) {
 
   stor_retention_render(&rt->retention, out);
   core_flush_render(&rt->flush, out);
+  net_fwd_render(__atomic_load_n(&rt->fwd, __ATOMIC_ACQUIRE), out);
   return rc;
 }
 
@@ -501,6 +528,23 @@ static int housekeep(struct core_runtime *rt, const sigset_t *set) {
   }
 }
 
+/* The remote-write forwarder: one thread per target, off the shards. */
+static int start_forward(struct core_runtime *rt) {
+  struct net_fwd_env env = {.data_dir = rt->cfg.data_dir,
+                            .shard_count = rt->shard_count};
+  struct net_fwd *f;
+  char err[1024];
+
+  for (unsigned i = 0; i < rt->shard_count; i++) {
+    env.durable_seq[i] = &rt->shards[i].stats.stor.durable_seq;
+    env.first_segment[i] = rt->shards[i].next_seg_seq;
+  }
+  if (net_fwd_start(&f, &rt->cfg.forward, &env, err, sizeof(err)) < 0)
+    return core_cli_fail("run", "%s", err);
+  __atomic_store_n(&rt->fwd, f, __ATOMIC_RELEASE);
+  return 0;
+}
+
 static int serve(struct core_runtime *rt) {
   sigset_t set;
   int sig = 0, rc, stop_rc;
@@ -511,6 +555,8 @@ static int serve(struct core_runtime *rt) {
   rc = start_http(rt);
   if (rc == 0)
     rc = start_shards(rt);
+  if (rc == 0)
+    rc = start_forward(rt);
   if (rc == 0) {
     __atomic_store_n(&rt->phase, RUN_READY, __ATOMIC_RELEASE);
     announce(rt);
@@ -520,6 +566,7 @@ static int serve(struct core_runtime *rt) {
     arm_watchdog(rt);
   }
   stop_rc = stop_all(rt);
+  net_fwd_stop(rt->fwd); /* after the query port: /metrics renders it */
   return rc != 0 ? rc : stop_rc;
 }
 

@@ -12,6 +12,8 @@
 #include "core/ingest/series_types.h"
 #include "core/shard/stats_types.h"
 #include "net/query/query_types.h"
+
+struct net_fwd;
 #include "storage/retention.h"
 
 /* Where the daemon is in its life (core_runtime.phase; /-/ready). */
@@ -41,6 +43,7 @@ struct core_runtime {
   const uint64_t *active_seg[CORE_SHARDS_MAX]; /* &shards[i].active_seg */
   struct stor_retention_stats retention; /* main thread writes, relaxed */
   struct core_series_budget series_budget; /* --max-series, all shards */
+  struct net_fwd *fwd;             /* remote-write forwarder, or NULL */
 };
 
 #endif
