@@ -31,6 +31,10 @@ struct core_config {
   uint64_t retention_ms;         /* --retention (a duration; 0 = forever) */
   uint64_t disk_bytes_max;       /* --max-disk-bytes (0 = no bound) */
   char simd[16];                 /* --simd: auto|avx512|avx2|sse42|scalar */
+  /* DPDK receive back end (docs/dpdk.md); dpdk_eal[0] == 0: kernel path */
+  char dpdk_eal[NET_DPDK_EAL_ARGS_BYTES]; /* --dpdk 'EAL ARGS' */
+  uint32_t dpdk_port;            /* --dpdk-port, default 0 */
+  uint32_t dpdk_ip;              /* --dpdk-ip, host order; 0: not given */
 };
 
 #endif

@@ -41,6 +41,7 @@ struct core_runtime {
   const uint64_t *active_seg[CORE_SHARDS_MAX]; /* &shards[i].active_seg */
   struct stor_retention_stats retention; /* main thread writes, relaxed */
   struct core_series_budget series_budget; /* --max-series, all shards */
+  int dpdk_up;                     /* --dpdk: the port runs (net/dpdk.h) */
 };
 
 #endif

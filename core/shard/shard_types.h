@@ -16,6 +16,7 @@
 #include "core/ingest/series_types.h"
 #include "core/shard/stats_types.h"
 #include "core/shard/store_types.h"
+#include "net/dpdk_types.h"
 #include "net/io_types.h"
 
 /* What a shard needs of the configuration (filled by `sluice run`). */
@@ -29,6 +30,7 @@ struct core_shard_cfg {
   uint32_t fsync_interval_ms;    /* --fsync-interval-ms */
   uint64_t segment_bytes_max;    /* --segment-max-bytes */
   uint64_t segment_age_ms_max;   /* --segment-max-age */
+  int dpdk;                      /* --dpdk: poll DPDK queue <id> */
 };
 
 /* Control messages from the main thread. */
@@ -89,6 +91,7 @@ struct core_shard {
   int tag;                          /* the shard's own owner tag on it */
   struct core_pipe pipe;
   struct net_io io;
+  struct net_dpdk_queue dpdk;       /* with cfg.dpdk: the shard's queue */
   struct core_store store;
   int dir_fd;                       /* <data-dir>/shard-<id>, or -1 */
   uint64_t next_seg_seq;            /* from recovery */
