@@ -17,11 +17,10 @@
 
 static const char huge_why[] =
     "the EAL takes its memory (mbuf pools: ~11 MB per shard, rings, its "
-    "heap) from hugepages; 1 GiB covers it (dpdk-hugepages.py -p 2M "
-    "--setup 1G)";
+    "heap) from hugepages; 1 GiB covers it (kernel-tuning/hugepages.sh)";
 static const char mount_why[] =
-    "the EAL maps hugepages through a hugetlbfs mount (dpdk-hugepages.py "
-    "mounts one at /dev/hugepages)";
+    "the EAL maps hugepages through a hugetlbfs mount "
+    "(kernel-tuning/hugepages.sh mounts one at /dev/hugepages)";
 static const char module_why[] =
     "a NIC served by DPDK is bound to vfio-pci (or uio_pci_generic / "
     "igb_uio where there is no IOMMU): modprobe vfio-pci";
