@@ -15,8 +15,8 @@
 #define CMD "tune"
 
 static const char help[] =
-    "Usage: sluice tune check [--root DIR] [--cores LIST] [--iface NAME]\n"
-    "                         [--dpdk]\n"
+    "Usage: sluice tune check [--root DIR] [--cores LIST] [--iface NAME] "
+    "[--dpdk]\n"
     "       sluice tune apply [--dry-run] [--root DIR] [--cores LIST]\n"
     "Compare the kernel settings that matter to an ingest box with what\n"
     "sluice recommends: socket buffer maxima and defaults, netdev backlog\n"

@@ -13,6 +13,11 @@ exactly once (no datagram parsed twice), every syslog message stored,
 every stranger counted as dropped under its reason, the ARP replies
 written to the TX pcaps.
 
+Then net_af_packet on a veth pair whose other end is in a network
+namespace made by the test: the kernel's UDP stack there (`sluice bench`)
+resolves --dpdk-ip by ARP (answered by sluice) and sends; every line sent
+must be ingested. It skips where no namespace can be made.
+
 EAL options --no-huge --no-pci --file-prefix UNIQUE let it run beside
 other tests; it skips (exit 77) when sluice was built without DPDK.
 
@@ -22,6 +27,7 @@ usage: /usr/bin/python3 test_dpdk.py PATH/TO/sluice
 import collections
 import json
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -266,5 +272,87 @@ def test_usage_errors(binary):
               r.stderr[-1500:])
 
 
+def sh(*cmd, check_rc=True):
+    r = subprocess.run(list(cmd), capture_output=True, text=True, timeout=60)
+    if check_rc and r.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)}: {r.stderr.strip()}")
+    return r
+
+
+class Veth:
+    """A veth pair: one end (ours) for net_af_packet, the other in a
+    network namespace of its own with NS_IP, where the kernel's UDP stack
+    sends (and resolves --dpdk-ip by ARP, answered by sluice)."""
+
+    def __init__(self, ns_ip, prefix):
+        tag = uuid.uuid4().hex[:6]
+        self.ns, self.ours, self.theirs = f"slt{tag}", f"sla{tag}", \
+            f"slb{tag}"
+        try:
+            sh("ip", "netns", "add", self.ns)
+        except (RuntimeError, FileNotFoundError, OSError) as e:
+            raise Skip(f"cannot make a network namespace: {e}")
+        try:
+            sh("ip", "link", "add", self.ours, "type", "veth", "peer",
+               "name", self.theirs)
+            sh("ip", "link", "set", self.theirs, "netns", self.ns)
+            sh("ip", "link", "set", self.ours, "up")
+            self.run("ip", "addr", "add", f"{ns_ip}/{prefix}", "dev",
+                     self.theirs)
+            self.run("ip", "link", "set", self.theirs, "up")
+            self.run("ip", "link", "set", "lo", "up")
+        except Exception:
+            self.close()
+            raise
+
+    def run(self, *cmd, check_rc=True):
+        return sh("ip", "netns", "exec", self.ns, *cmd, check_rc=check_rc)
+
+    def close(self):
+        sh("ip", "link", "del", self.ours, check_rc=False)
+        sh("ip", "netns", "del", self.ns, check_rc=False)
+
+
+def test_af_packet_veth_kernel_sender(binary):
+    """net_af_packet on a veth pair, two queue pairs on two shards; the
+    kernel's UDP stack in another namespace sends (`sluice bench`, two
+    threads: two source ports), after resolving --dpdk-ip by ARP, which
+    only sluice answers. Every line sent is ingested."""
+    need_dpdk(binary)
+    ip = "10.77.0.5"
+    v = Veth("10.77.0.2", 24)
+    try:
+        eal = (f"--no-huge --no-pci -m 512 --no-telemetry --file-prefix "
+               f"sluice-it-{os.getpid()}-{uuid.uuid4().hex[:8]} --vdev "
+               f"net_af_packet0,iface={v.ours},qpairs=2")
+        s = Sluice(binary, cores="2", extra=[
+            "--statsd-udp", f"{ip}:{STATSD_PORT}",
+            "--syslog-udp", f"{ip}:{SYSLOG_PORT}",
+            "--dpdk", eal, "--dpdk-ip", ip])
+        try:
+            r = v.run(binary, "bench", "statsd", "--target",
+                      f"{ip}:{STATSD_PORT}", "--rate", "20k", "--duration",
+                      "1", "--threads", "2", "--series", "500")
+            sent = int(re.search(r"^lines sent (\d+)", r.stdout,
+                                 re.M).group(1))
+            check(sent > 10000, f"bench sent {sent}: {r.stdout}")
+            got = s.wait_total("sluice_points_ingested_total", sent,
+                               timeout=10)
+            check(got == sent, f"ingested {got} of {sent} lines")
+            check(s.total("sluice_dpdk_arp_replies_total") >= 1,
+                  "the sender's ARP request was not answered")
+            check(s.total("sluice_parse_errors_total") == 0, "parse errors")
+            for reason in ("bad_checksum", "truncated", "fragment"):
+                n = s.total("sluice_dpdk_rx_dropped_total", reason=reason)
+                check(n == 0, f"{n} frames dropped as {reason}")
+            rc, _ = s.stop()
+            check(rc == 0, f"exit {rc}")
+        finally:
+            s.close()
+    finally:
+        v.close()
+
+
 if __name__ == "__main__":
-    main([test_pcap_two_queues, test_usage_errors])
+    main([test_pcap_two_queues, test_usage_errors,
+          test_af_packet_veth_kernel_sender])
