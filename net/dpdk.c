@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -58,11 +59,14 @@ static int split_args(const char *args, char *buf, char **argv, int *argc) {
   return 0;
 }
 
-/* rte_eal_init, keeping the calling thread's affinity (EAL pins it). */
+/* rte_eal_init, keeping the calling thread's affinity (EAL pins it) and
+ * signal mask (EAL clears it; sluice's main thread waits for the stop
+ * signals with them blocked, and a signal let through would kill it). */
 static int eal_init(const char *args, char *err, size_t errlen) {
   static char buf[NET_DPDK_EAL_ARGS_BYTES];
   static char *argv[NET_DPDK_EAL_ARGS_MAX + 2];
   cpu_set_t set;
+  sigset_t mask;
   int argc, rc = split_args(args, buf, argv, &argc);
 
   if (rc < 0) {
@@ -72,7 +76,9 @@ static int eal_init(const char *args, char *err, size_t errlen) {
     return rc;
   }
   pthread_getaffinity_np(pthread_self(), sizeof(set), &set);
+  pthread_sigmask(SIG_SETMASK, NULL, &mask);
   rc = rte_eal_init(argc, argv);
+  pthread_sigmask(SIG_SETMASK, &mask, NULL);
   pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
   if (rc < 0) {
     snprintf(err, errlen, "--dpdk '%s': the EAL did not start: %s (its "
@@ -340,10 +346,11 @@ unsigned net_dpdk_poll(struct net_dpdk_queue *q, int64_t now_ms) {
   return n;
 }
 
+/* Once idle, a shard stays idle (one poll between waits) until a burst
+ * brings frames again: idle_polls is reset only by net_dpdk_poll. */
 int net_dpdk_idle(struct net_dpdk_queue *q) {
   if (q->idle_polls < NET_DPDK_IDLE_POLLS)
     return 0;
-  q->idle_polls = 0;
   core_stat_add(&q->stats->rx_idle_sleeps, 1);
   return 1;
 }

@@ -25,7 +25,7 @@ int net_dpdk_available(void);
  * EAL from cfg->eal_args, size the mbuf pool from limits.h, configure
  * cfg->port with cfg->queues RX and TX queues (RSS over the UDP 4-tuple
  * where the device has it; IPv4 checksum offload where it has that) and
- * start it. The calling thread's CPU affinity is kept.
+ * start it. The calling thread's CPU affinity and signal mask are kept.
  * Returns 0, or -errno with a message naming the bad input in err.
  */
 int net_dpdk_start(const struct net_dpdk_cfg *cfg, char *err, size_t errlen);
@@ -54,8 +54,9 @@ int net_dpdk_queue_init(struct net_dpdk_queue *q, unsigned queue,
  */
 unsigned net_dpdk_poll(struct net_dpdk_queue *q, int64_t now_ms);
 
-/* 1 once NET_DPDK_IDLE_POLLS bursts in a row were empty: the loop may
- * then wait on its ring for NET_DPDK_IDLE_WAIT_US (and counts it). */
+/* 1 once NET_DPDK_IDLE_POLLS bursts in a row were empty, and from then
+ * on after every empty burst until one brings frames: the loop then waits
+ * on its ring for NET_DPDK_IDLE_WAIT_US (counted). */
 int net_dpdk_idle(struct net_dpdk_queue *q);
 
 /* At stop: bursts until the queue is empty, NET_DRAIN_DATAGRAMS_MAX
