@@ -567,6 +567,8 @@ static int set_dpdk(struct core_config *c, const char *name, const char *val,
   size_t n = strlen(val);
 
   if (strcmp(name, "dpdk") == 0) {
+    if (strcasecmp(val, "off") == 0)
+      n = 0, val = ""; /* the kernel path */
     if (n >= sizeof(c->dpdk_eal))
       return fail(err, errlen, "--dpdk: the EAL arguments are %zu bytes; "
                   "the bound is %zu", n, sizeof(c->dpdk_eal) - 1);
@@ -685,7 +687,7 @@ int core_config_show(const struct core_config *c, const char *name,
   else if (strcmp(name, "simd") == 0)
     snprintf(out, n, "%s", c->simd);
   else if (strcmp(name, "dpdk") == 0)
-    snprintf(out, n, "%s", c->dpdk_eal);
+    snprintf(out, n, "%s", c->dpdk_eal[0] ? c->dpdk_eal : "off");
   else if (strcmp(name, "dpdk-ip") == 0)
     snprintf(out, n, "%u.%u.%u.%u", c->dpdk_ip >> 24, c->dpdk_ip >> 16 & 255,
              c->dpdk_ip >> 8 & 255, c->dpdk_ip & 255);
