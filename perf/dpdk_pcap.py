@@ -9,7 +9,10 @@ and lines/s per core and the cost per frame, for:
   drop       UDP to a port sluice does not serve: the PMD plus the
              classifier, nothing parsed (the ceiling of this set-up)
   1-line     one StatsD line a datagram
-  N-line     N lines a datagram (--lines)
+  N-line     N short lines a datagram (--lines)
+  1400B      DogStatsD lines with 4 tags (about 80 bytes, like bench's
+             fleet mix) packed into 1400-byte datagrams, as in the
+             kernel path's loopback ramp (perf/RESULTS.md)
 The shard core also runs the PMD's replay, so these are the PMD's limit
 as much as sluice's; a hardware NIC moves frames by DMA instead.
 
@@ -50,9 +53,19 @@ def frames_for(kind, lines, series=1000):
         if kind == "drop":
             out.append(fr.udp_frame(OUR_IP, 9999, b"x:1|c", sport=1000 + i))
             continue
-        n = 1 if kind == "1-line" else lines
-        body = "\n".join(f"app.req.m{(i * n + k) % series}:{k + 1}|c"
-                         for k in range(n))
+        if kind == "1400B":
+            body, k = "", 0
+            while True:
+                line = (f"api.request.m{(i * 17 + k) % series}:{k + 1}|c|"
+                        f"#env:prod,host:api-{k % 50:03d},region:us-east-1,"
+                        f"team:obs")
+                if len(body) + len(line) + 1 > 1400:
+                    break
+                body, k = body + ("\n" if body else "") + line, k + 1
+        else:
+            n = 1 if kind == "1-line" else lines
+            body = "\n".join(f"app.req.m{(i * n + k) % series}:{k + 1}|c"
+                             for k in range(n))
         out.append(fr.udp_frame(OUR_IP, 8125, body.encode(),
                                 sport=1000 + i % 512))
     return out
@@ -110,7 +123,7 @@ def main():
     a = ap.parse_args()
     print("| workload | frame bytes | M frames/s | M lines/s | ns/frame |")
     print("|---|---|---|---|---|")
-    for kind in ("drop", "1-line", f"{a.lines}-line"):
+    for kind in ("drop", "1-line", f"{a.lines}-line", "1400B"):
         run(a.binary, kind, a.lines, a.seconds, a.cpu, a.port)
 
 
