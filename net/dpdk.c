@@ -35,6 +35,10 @@ static struct {
   struct net_pkt_cfg pkt;
   int csum_offload;
   unsigned queues;
+  uint64_t rss;               /* rss_hf configured (0: none) */
+  uint16_t rx_desc, tx_desc;  /* per queue, as the device adjusted them */
+  unsigned mbufs;
+  char driver[32];
 } dp;
 
 int net_dpdk_available(void) { return 1; }
@@ -103,6 +107,7 @@ static int configure(const struct net_dpdk_cfg *cfg,
   if (cfg->queues > 1 && rss != 0) {
     conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
     conf.rx_adv_conf.rss_conf.rss_hf = rss;
+    dp.rss = rss;
   }
   if (info->rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM) {
     conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
@@ -122,6 +127,7 @@ static int make_pool(const struct net_dpdk_cfg *cfg, int socket, char *err,
   unsigned n = cfg->queues * (NET_DPDK_RX_DESC + NET_DPDK_TX_DESC +
                               NET_DPDK_BURST + NET_DPDK_POOL_CACHE);
 
+  dp.mbufs = n;
   dp.pool = rte_pktmbuf_pool_create("sluice_rx", n, NET_DPDK_POOL_CACHE, 0,
                                     NET_DPDK_MBUF_BYTES, socket);
   if (dp.pool == NULL) {
@@ -137,6 +143,9 @@ static int setup_queues(const struct net_dpdk_cfg *cfg, int socket,
                         char *err, size_t errlen) {
   uint16_t nrx = NET_DPDK_RX_DESC, ntx = NET_DPDK_TX_DESC;
   int rc = rte_eth_dev_adjust_nb_rx_tx_desc(cfg->port, &nrx, &ntx);
+
+  dp.rx_desc = nrx;
+  dp.tx_desc = ntx;
 
   for (unsigned q = 0; rc == 0 && q < cfg->queues; q++) {
     rc = rte_eth_rx_queue_setup(cfg->port, (uint16_t)q, nrx,
@@ -172,6 +181,8 @@ static int port_start(const struct net_dpdk_cfg *cfg, char *err,
              cfg->queues);
     return -EINVAL;
   }
+  if (rc == 0)
+    snprintf(dp.driver, sizeof(dp.driver), "%s", info.driver_name);
   socket = rte_eth_dev_socket_id(cfg->port);
   socket = socket < 0 ? (int)SOCKET_ID_ANY : socket;
   if (rc == 0 && (rc = make_pool(cfg, socket, err, errlen)) == 0 &&
@@ -203,6 +214,15 @@ int net_dpdk_start(const struct net_dpdk_cfg *cfg, char *err,
   return rc;
 }
 
+void net_dpdk_describe(char *out, size_t n) {
+  snprintf(out, n, "%s, %u queue pair(s) of %u RX / %u TX descriptors, "
+           "RSS %s, IPv4 header checksum %s, %u mbufs", dp.driver,
+           dp.queues, dp.rx_desc, dp.tx_desc,
+           dp.rss ? "over the UDP 4-tuple" : "off (one queue, or the device "
+                                             "has none)",
+           dp.csum_offload ? "by the NIC" : "in software", dp.mbufs);
+}
+
 void net_dpdk_stop(void) {
   if (dp.port_up) {
     rte_eth_dev_stop(dp.port);
@@ -215,6 +235,12 @@ void net_dpdk_stop(void) {
   if (dp.eal_up)
     rte_eal_cleanup();
   dp.eal_up = 0;
+}
+
+void net_dpdk_queue_free(struct net_dpdk_queue *q) {
+  if (q->stats != NULL)
+    rte_thread_unregister();
+  q->stats = NULL;
 }
 
 int net_dpdk_queue_init(struct net_dpdk_queue *q, unsigned queue,

@@ -30,6 +30,10 @@ int net_dpdk_available(void);
  */
 int net_dpdk_start(const struct net_dpdk_cfg *cfg, char *err, size_t errlen);
 
+/* What net_dpdk_start set up, in one line for the start-up log: driver,
+ * queues and descriptors, RSS, checksum offload, mbufs. */
+void net_dpdk_describe(char *out, size_t n);
+
 /* Main thread, after every shard stopped: stop and close the port (a
  * pcap device writes its files out) and release the EAL. Safe when
  * net_dpdk_start failed or never ran. */
@@ -45,6 +49,10 @@ void net_dpdk_stop(void);
 int net_dpdk_queue_init(struct net_dpdk_queue *q, unsigned queue,
                         struct core_pipe *pipe, struct net_rx_stats *rx,
                         struct net_dpdk_stats *stats);
+
+/* Shard thread, at tear-down: give the thread's lcore id back. Safe
+ * after a failed or no net_dpdk_queue_init (zeroed q). */
+void net_dpdk_queue_free(struct net_dpdk_queue *q);
 
 /*
  * One burst from the shard's RX queue: each frame classified (net/pkt.h),

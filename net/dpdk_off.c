@@ -19,6 +19,13 @@ int net_dpdk_start(const struct net_dpdk_cfg *cfg, char *err, size_t errlen) {
 
 void net_dpdk_stop(void) {}
 
+void net_dpdk_describe(char *out, size_t n) {
+  if (n > 0)
+    out[0] = '\0';
+}
+
+void net_dpdk_queue_free(struct net_dpdk_queue *q) { (void)q; }
+
 int net_dpdk_queue_init(struct net_dpdk_queue *q, unsigned queue,
                         struct core_pipe *pipe, struct net_rx_stats *rx,
                         struct net_dpdk_stats *stats) {

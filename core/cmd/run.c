@@ -451,11 +451,14 @@ static void announce(const struct core_runtime *rt) {
           core_config_addr_str(&rt->cfg.syslog_udp, su, sizeof(su)),
           core_config_addr_str(&rt->cfg.syslog_tcp, st, sizeof(st)),
           core_config_addr_str(&rt->cfg.http, h, sizeof(h)), rt->cfg.data_dir);
-  if (rt->dpdk_up)
+  if (rt->dpdk_up) {
+    char d[256];
+    net_dpdk_describe(d, sizeof(d));
     fprintf(stderr, "sluice: UDP listeners served by DPDK port %u at "
-            "%u.%u.%u.%u, one queue per shard\n", rt->cfg.dpdk_port,
+            "%u.%u.%u.%u, one queue per shard: %s\n", rt->cfg.dpdk_port,
             rt->cfg.dpdk_ip >> 24, rt->cfg.dpdk_ip >> 16 & 255,
-            rt->cfg.dpdk_ip >> 8 & 255, rt->cfg.dpdk_ip & 255);
+            rt->cfg.dpdk_ip >> 8 & 255, rt->cfg.dpdk_ip & 255, d);
+  }
 }
 
 /* Block the stop signals in every thread; the main thread waits for them. */

@@ -312,6 +312,7 @@ static int setup(struct core_shard *sh) {
 /* Everything setup made, in reverse; safe after a failed setup. */
 static void teardown(struct core_shard *sh) {
   core_store_free(&sh->store);
+  net_dpdk_queue_free(&sh->dpdk);
   if (sh->io.ring != NULL) /* net_io_init ran and did not undo itself */
     net_io_free(&sh->io);
   core_pipe_free(&sh->pipe);
