@@ -319,8 +319,9 @@ class Veth:
 def test_af_packet_veth_kernel_sender(binary):
     """net_af_packet on a veth pair, two queue pairs on two shards; the
     kernel's UDP stack in another namespace sends (`sluice bench`, two
-    threads: two source ports), after resolving --dpdk-ip by ARP, which
-    only sluice answers. Every line sent is ingested."""
+    threads: two source ports; then 64 one-datagram flows), after
+    resolving --dpdk-ip by ARP, which only sluice answers. Every line
+    sent is ingested, and both shards receive flows."""
     need_dpdk(binary)
     ip = "10.77.0.5"
     v = Veth("10.77.0.2", 24)
@@ -342,6 +343,22 @@ def test_af_packet_veth_kernel_sender(binary):
             got = s.wait_total("sluice_points_ingested_total", sent,
                                timeout=10)
             check(got == sent, f"ingested {got} of {sent} lines")
+            # 64 more flows (a socket, so a source port, each): the
+            # device's hash spreads them over both queues, both shards.
+            v.run(sys.executable, "-c",
+                  "import socket\n"
+                  "for i in range(64):\n"
+                  "    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                  f"    u.sendto(b'flows.x:1|c', ('{ip}', {STATSD_PORT}))\n"
+                  "    u.close()\n")
+            got = s.wait_total("sluice_points_ingested_total", sent + 64,
+                               timeout=10)
+            check(got == sent + 64, f"ingested {got} of {sent + 64} lines")
+            for shard in (0, 1):
+                n = s.total("sluice_rx_datagrams_total", shard=shard,
+                            listener="statsd_udp")
+                check(n > 0, f"shard {shard} received no datagram: the "
+                      "flows were not spread over the two queues")
             check(s.total("sluice_dpdk_arp_replies_total") >= 1,
                   "the sender's ARP request was not answered")
             check(s.total("sluice_parse_errors_total") == 0, "parse errors")
