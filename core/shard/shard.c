@@ -149,13 +149,16 @@ static void loop_dpdk(struct core_shard *sh) {
 
   while (!sh->stop) {
     int64_t now = core_ring_now_ms();
+    int rc;
     if (net_dpdk_poll(&sh->dpdk, now) == 0 && net_dpdk_idle(&sh->dpdk))
-      io_uring_submit_and_wait_timeout(&sh->ring.uring, &cqe, 1, &idle,
-                                       NULL);
+      rc = io_uring_submit_and_wait_timeout(&sh->ring.uring, &cqe, 1, &idle,
+                                            NULL);
     else if (now != served)
-      io_uring_submit_and_get_events(&sh->ring.uring);
+      rc = io_uring_submit_and_get_events(&sh->ring.uring);
     else
       continue;
+    if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EBUSY)
+      core_stat_add(&sh->stats.rx.rx_errors, 1);
     served = now;
     core_ring_reap(&sh->ring);
     if (__atomic_load_n(&sh->stop_requested, __ATOMIC_ACQUIRE))
