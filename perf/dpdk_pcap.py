@@ -101,6 +101,8 @@ def run(binary, kind, lines, seconds, cpu, port):
         finally:
             p.terminate()
             p.wait(timeout=10)
+            shutil.rmtree(f"/var/run/dpdk/sluice-perf-{os.getpid()}",
+                          ignore_errors=True)
         dt = t1 - t0
         fps = (total(b, "sluice_dpdk_rx_packets_total") -
                total(a, "sluice_dpdk_rx_packets_total")) / dt

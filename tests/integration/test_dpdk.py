@@ -24,10 +24,13 @@ other tests; it skips (exit 77) when sluice was built without DPDK.
 usage: /usr/bin/python3 test_dpdk.py PATH/TO/sluice
 """
 
+import atexit
 import collections
+import glob
 import json
 import os
 import re
+import shutil
 import struct
 import subprocess
 import sys
@@ -42,6 +45,16 @@ from harness import Skip, Sluice, check, main  # noqa: E402
 import dpdk_frames as fr  # noqa: E402
 
 OUR_IP = "10.0.0.5"
+PREFIX = f"sluice-it-{os.getpid()}"   # EAL --file-prefix of every run
+
+
+@atexit.register
+def remove_runtime_dirs():
+    """The EAL leaves its runtime directory (RUNTIME/dpdk/PREFIX) behind."""
+    for base in ("/var/run/dpdk", os.path.join(os.environ.get(
+            "XDG_RUNTIME_DIR", "/tmp"), "dpdk")):
+        for d in glob.glob(os.path.join(base, PREFIX + "-*")):
+            shutil.rmtree(d, ignore_errors=True)
 STATSD_PORT = 9125
 SYSLOG_PORT = 9514
 
@@ -58,7 +71,7 @@ def eal_args(tmp, rx, tx):
     vdev = "net_pcap0," + ",".join([f"rx_pcap={p}" for p in rx] +
                                    [f"tx_pcap={p}" for p in tx])
     return (f"--no-huge --no-pci -m 512 --no-telemetry --file-prefix "
-            f"sluice-it-{os.getpid()}-{uuid.uuid4().hex[:8]} "
+            f"{PREFIX}-{uuid.uuid4().hex[:8]} "
             f"--vdev {vdev}")
 
 
@@ -327,7 +340,7 @@ def test_af_packet_veth_kernel_sender(binary):
     v = Veth("10.77.0.2", 24)
     try:
         eal = (f"--no-huge --no-pci -m 512 --no-telemetry --file-prefix "
-               f"sluice-it-{os.getpid()}-{uuid.uuid4().hex[:8]} --vdev "
+               f"{PREFIX}-{uuid.uuid4().hex[:8]} --vdev "
                f"net_af_packet0,iface={v.ours},qpairs=2")
         s = Sluice(binary, cores="2", extra=[
             "--statsd-udp", f"{ip}:{STATSD_PORT}",

@@ -7,6 +7,7 @@
  * the stop's drain with its bounds. Skips when the EAL cannot start.
  */
 #include <criterion/criterion.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -47,11 +48,22 @@ static void start(void) {
   cr_assert(pool != NULL);
 }
 
+static int remove_one(const char *path, const struct stat *st, int flag,
+                      struct FTW *ftw) {
+  (void)st, (void)flag, (void)ftw;
+  return remove(path);
+}
+
 static void stop(void) {
+  char dir[128];
+
   net_dpdk_queue_free(&q);
   core_pipe_free(&pipe_);
   rte_mempool_free(pool);
   net_dpdk_stop();
+  /* The EAL leaves its runtime directory behind (root: /var/run/dpdk). */
+  snprintf(dir, sizeof(dir), "/var/run/dpdk/sluice-ut-%d", (int)getpid());
+  nftw(dir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
 }
 
 /* Put one frame on the ring: the next poll receives it. */
