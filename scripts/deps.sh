@@ -6,6 +6,10 @@
 #                           real peers and clients (scripts/test.sh installs
 #                           run and test)
 #   scripts/deps.sh perf    perf/run.sh's plots and CPU pinning
+#   scripts/deps.sh dpdk    the DPDK receive back end (libdpdk-dev, large:
+#                           ~300 MB with its libraries; skipped, with a
+#                           note, on a CPU the Debian build cannot run on);
+#                           meson's -Ddpdk=auto builds it when present
 #   scripts/deps.sh         all of them
 # Several groups may be given. Idempotent: runs apt-get only when a package
 # is missing. Needs root (apt-get).
@@ -35,20 +39,35 @@ TEST=(
   # test_install.py: systemd-analyze verify, systemd-sysusers, groff
   systemd groff-base
 )
+DPDK=(
+  # net/dpdk.c and the net_pcap / net_af_packet PMDs the tests use
+  libdpdk-dev
+)
 PERF=(
   # perf/run.sh plots with gnuplot; taskset is in util-linux
   gnuplot-nox util-linux
 )
 
 groups=("$@")
-((${#groups[@]})) || groups=(run test perf)
+((${#groups[@]})) || groups=(run test perf dpdk)
 pkgs=()
 for g in "${groups[@]}"; do
   case "$g" in
     run) pkgs+=("${RUN[@]}") ;;
     test) pkgs+=("${TEST[@]}") ;;
     perf) pkgs+=("${PERF[@]}") ;;
-    *) echo "deps.sh: unknown group '$g'; use run, test or perf" \
+    dpdk)
+      # Debian's DPDK is built for x86-64 with SSE4.2 (-march=corei7) or
+      # for arm64; elsewhere it cannot run, and sluice builds without it.
+      arch=$(dpkg --print-architecture)
+      if [[ $arch == arm64 ]] ||
+         { [[ $arch == amd64 ]] && grep -qw sse4_2 /proc/cpuinfo; }; then
+        pkgs+=("${DPDK[@]}")
+      else
+        echo "deps: dpdk: this $arch CPU cannot run Debian's DPDK;" \
+             "building without it" >&2
+      fi ;;
+    *) echo "deps.sh: unknown group '$g'; use run, test, perf or dpdk" \
             "(none: all)" >&2
        exit 2 ;;
   esac

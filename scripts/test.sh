@@ -7,7 +7,7 @@
 # exits non-zero when any test failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/deps.sh run test || exit 1
+bash scripts/deps.sh run test dpdk || exit 1
 
 status=0
 logs=()

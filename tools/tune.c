@@ -218,6 +218,8 @@ int tools_tune_check(struct tools_tune_opts *o, struct tools_tune_report *r) {
   check_sysctls(o, r);
   tools_tune_check_nics(o, r);
   check_governors(o, r);
+  if (o->dpdk)
+    tools_tune_check_dpdk(o, r);
   return 0;
 }
 
@@ -256,6 +258,7 @@ static const char *fixer(enum tools_tune_kind k) {
   case TOOLS_TUNE_RPS:
   case TOOLS_TUNE_IRQ: return "kernel-tuning/irq-affinity.sh";
   case TOOLS_TUNE_QUEUES: return "ethtool -L IFACE combined N";
+  case TOOLS_TUNE_DPDK: return "kernel-tuning/dpdk.md";
   default: return "cpupower frequency-set -g performance";
   }
 }

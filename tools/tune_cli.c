@@ -15,7 +15,8 @@
 #define CMD "tune"
 
 static const char help[] =
-    "Usage: sluice tune check [--root DIR] [--cores LIST] [--iface NAME]\n"
+    "Usage: sluice tune check [--root DIR] [--cores LIST] [--iface NAME] "
+    "[--dpdk]\n"
     "       sluice tune apply [--dry-run] [--root DIR] [--cores LIST]\n"
     "Compare the kernel settings that matter to an ingest box with what\n"
     "sluice recommends: socket buffer maxima and defaults, netdev backlog\n"
@@ -37,9 +38,14 @@ static const char help[] =
     "                   0-3 (default: every online CPU)\n"
     "  --iface NAME     check this interface only (default: every NIC that\n"
     "                   has a device, i.e. not lo, veth, bridges)\n"
+    "  --dpdk           also check what `sluice run --dpdk` needs: hugepages\n"
+    "                   (and hugetlbfs mounted), the vfio-pci or uio module,\n"
+    "                   an IOMMU for vfio, a NIC bound to a DPDK driver\n"
+    "                   (kernel-tuning/dpdk.md)\n"
     "  --help           this text\n";
 
-enum { OPT_ROOT = 256, OPT_CORES, OPT_IFACE, OPT_DRY_RUN, OPT_HELP };
+enum { OPT_ROOT = 256, OPT_CORES, OPT_IFACE, OPT_DRY_RUN, OPT_HELP,
+       OPT_DPDK };
 
 static const struct option long_opts[] = {
     {"root", required_argument, NULL, OPT_ROOT},
@@ -47,6 +53,7 @@ static const struct option long_opts[] = {
     {"iface", required_argument, NULL, OPT_IFACE},
     {"dry-run", no_argument, NULL, OPT_DRY_RUN},
     {"help", no_argument, NULL, OPT_HELP},
+    {"dpdk", no_argument, NULL, OPT_DPDK},
     {NULL, 0, NULL, 0}};
 
 struct tune_args {
@@ -71,6 +78,7 @@ static int one_opt(int c, const char *arg, void *ctx) {
     return 0;
   case OPT_IFACE: o->iface = arg; return 0;
   case OPT_DRY_RUN: ((struct tune_args *)ctx)->dry_run = 1; return 0;
+  case OPT_DPDK: o->dpdk = 1; return 0;
   default: return CORE_EXIT_USAGE;
   }
 }

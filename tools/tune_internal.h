@@ -33,4 +33,9 @@ void tools_tune_mark(struct tools_tune_report *r, struct tools_tune_row *row,
 void tools_tune_check_nics(const struct tools_tune_opts *o,
                            struct tools_tune_report *r);
 
+/* --dpdk rows: hugepages, hugetlbfs, vfio/uio, IOMMU, NICs bound
+ * (tools/tune_dpdk.c, kernel-tuning/dpdk.md). */
+void tools_tune_check_dpdk(const struct tools_tune_opts *o,
+                           struct tools_tune_report *r);
+
 #endif

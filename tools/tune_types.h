@@ -12,6 +12,7 @@ enum tools_tune_kind {
   TOOLS_TUNE_IRQ,          /* /proc/irq/N/smp_affinity_list */
   TOOLS_TUNE_GOVERNOR,     /* cpufreq scaling_governor */
   TOOLS_TUNE_QUEUES,       /* NIC RX queues vs shard cores (ethtool -L) */
+  TOOLS_TUNE_DPDK,         /* --dpdk: hugepages, vfio/uio, a NIC bound */
 };
 
 enum tools_tune_status {
@@ -42,6 +43,7 @@ struct tools_tune_opts {
   const char *iface;       /* NULL: every NIC with a device link */
   int cores[CORE_SHARDS_MAX]; /* shard cores, in shard order */
   unsigned core_count;     /* 0: the root's online CPUs */
+  int dpdk;                /* --dpdk: check what `run --dpdk` needs */
 };
 
 #endif

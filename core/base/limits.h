@@ -108,6 +108,27 @@
 #define CORE_TICK_MS 100                   /* shard wakes at least this often */
 #define NET_DRAIN_DATAGRAMS_MAX 65536      /* datagrams read at shutdown */
 
+/* ---- DPDK receive back end (net/dpdk.c, docs/dpdk.md) ------------------ */
+#define NET_DPDK_RX_DESC 4096              /* RX descriptors per queue: frames the
+                                              NIC holds while the shard sleeps */
+#define NET_DPDK_TX_DESC 512               /* TX descriptors per queue (ARP) */
+#define NET_DPDK_BURST 32                  /* frames per rte_eth_rx_burst */
+#define NET_DPDK_POOL_CACHE 256            /* mbufs cached per lcore */
+#define NET_DPDK_MBUF_BYTES (2048 + 128)   /* data room + headroom: a 1500-byte
+                                              MTU frame fits one mbuf */
+#define NET_DPDK_IDLE_POLLS 256            /* empty bursts before waiting */
+#define NET_DPDK_IDLE_WAIT_US 100          /* then wait on the ring this long */
+#define NET_DPDK_EAL_ARGS_MAX 64           /* words in --dpdk */
+#define NET_DPDK_EAL_ARGS_BYTES 4096       /* its length */
+#define NET_DPDK_PORT_STATS_MS 1000        /* imissed/ierrors read this often */
+#define NET_DPDK_PORT_MAX 1023             /* largest --dpdk-port (RTE_MAX_ETHPORTS is smaller) */
+_Static_assert(NET_DPDK_BURST <= NET_DPDK_RX_DESC / 4 &&
+                   NET_DPDK_POOL_CACHE <= NET_DPDK_RX_DESC,
+               "bursts and caches are small beside the ring");
+/* At 20M frames/s an idle wait must not overflow the RX ring. */
+_Static_assert(NET_DPDK_IDLE_WAIT_US * 20 < NET_DPDK_RX_DESC,
+               "the RX ring outlasts an idle wait at 20 Mpps");
+
 /* ---- control ring (main thread -> shard) --------------------------------- */
 #define CORE_CTL_RING_ENTRIES 64           /* SPSC control messages (power of 2) */
 

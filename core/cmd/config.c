@@ -4,6 +4,7 @@
  */
 #include "core/cmd/config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -403,6 +404,7 @@ static const struct num_opt num_opts[] = {
      STOR_FSYNC_INTERVAL_MS_MAX, 0},
     {"segment-max-bytes", U32_FIELD(segment_bytes_max),
      STOR_SEGMENT_BYTES_MIN, STOR_SEGMENT_BYTES_MAX, 1},
+    {"dpdk-port", U32_FIELD(dpdk_port), 0, NET_DPDK_PORT_MAX, 0},
 };
 
 /* ---- durations and large sizes ------------------------------------------ */
@@ -581,6 +583,31 @@ static int set_otlp_labels(struct core_config *c, const char *val, char *err,
   return 0;
 }
 
+/* --dpdk 'EAL ARGS' and --dpdk-ip A.B.C.D (docs/dpdk.md). */
+static int set_dpdk(struct core_config *c, const char *name, const char *val,
+                    char *err, size_t errlen) {
+  struct in_addr a;
+  size_t n = strlen(val);
+
+  if (strcmp(name, "dpdk") == 0) {
+    if (strcasecmp(val, "off") == 0)
+      n = 0, val = ""; /* the kernel path */
+    if (n >= sizeof(c->dpdk_eal))
+      return fail(err, errlen, "--dpdk: the EAL arguments are %zu bytes; "
+                  "the bound is %zu", n, sizeof(c->dpdk_eal) - 1);
+    memcpy(c->dpdk_eal, val, n + 1);
+    return 0;
+  }
+  if (strcmp(name, "dpdk-ip") != 0)
+    return -ENOENT;
+  if (inet_pton(AF_INET, val, &a) != 1 || a.s_addr == 0)
+    return fail(err, errlen, "--dpdk-ip: \"%.*s\" is not an IPv4 address; "
+                "give the address this box answers at, like 10.0.0.5",
+                VALUE_SHOWN_MAX, val);
+  c->dpdk_ip = ntohl(a.s_addr);
+  return 0;
+}
+
 int core_config_set(struct core_config *c, const char *name, const char *val,
                     char *err, size_t errlen) {
   struct core_addr *a = addr_field(c, name);
@@ -602,6 +629,9 @@ int core_config_set(struct core_config *c, const char *name, const char *val,
   if (rc != -ENOENT)
     return rc;
   rc = net_fwd_config_set(&c->forward, name, val, err, errlen);
+  if (rc != -ENOENT)
+    return rc;
+  rc = set_dpdk(c, name, val, err, errlen);
   if (rc != -ENOENT)
     return rc;
   fail(err, errlen, "unknown option \"%.*s\"", VALUE_SHOWN_MAX, name);
@@ -686,6 +716,11 @@ int core_config_show(const struct core_config *c, const char *name,
     snprintf(out, n, "%s", c->simd);
   else if (strcmp(name, "otlp-resource-labels") == 0)
     snprintf(out, n, "%s", c->otlp_resource_labels);
+  else if (strcmp(name, "dpdk") == 0)
+    snprintf(out, n, "%s", c->dpdk_eal[0] ? c->dpdk_eal : "off");
+  else if (strcmp(name, "dpdk-ip") == 0)
+    snprintf(out, n, "%u.%u.%u.%u", c->dpdk_ip >> 24, c->dpdk_ip >> 16 & 255,
+             c->dpdk_ip >> 8 & 255, c->dpdk_ip & 255);
   else if (strcmp(name, "segment-max-age") == 0)
     show_duration(c->segment_age_ms_max, out, n);
   else if (strcmp(name, "retention") == 0)

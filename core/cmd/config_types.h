@@ -36,6 +36,10 @@ struct core_config {
   char otlp_resource_labels[CORE_OTLP_RESOURCE_LABELS_BYTES_MAX];
                                  /* --otlp-resource-labels LIST|all|none */
   struct net_fwd_config forward; /* --remote-write and its options */
+  /* DPDK receive back end (docs/dpdk.md); dpdk_eal[0] == 0: kernel path */
+  char dpdk_eal[NET_DPDK_EAL_ARGS_BYTES]; /* --dpdk 'EAL ARGS' */
+  uint32_t dpdk_port;            /* --dpdk-port, default 0 */
+  uint32_t dpdk_ip;              /* --dpdk-ip, host order; 0: not given */
 };
 
 #endif

@@ -25,6 +25,7 @@
 #include "core/shard/shard.h"
 #include "core/shard/stats.h"
 #include "net/forward/forward.h"
+#include "net/dpdk.h"
 #include "net/http.h"
 #include "net/query/query.h"
 #include "net/sock.h"
@@ -32,6 +33,12 @@
 #include "core/base/stat.h"
 #include "storage/recover.h"
 #include "storage/retention.h"
+
+#ifdef SLUICE_HAVE_DPDK
+#define RUN_DPDK_BUILT "has it"
+#else
+#define RUN_DPDK_BUILT "lacks it"
+#endif
 
 static const char run_help[] =
     "Usage: sluice run [OPTION]...\n"
@@ -115,6 +122,17 @@ static const char run_help[] =
     "  --otlp-export URL        send metrics and logs as OTLP/HTTP\n"
     "                           protobuf to URL/v1/metrics and URL/v1/logs\n"
     "                           (a collector's base URL; repeatable)\n"
+    "DPDK receive back end (docs/dpdk.md; this build " RUN_DPDK_BUILT "):\n"
+    "  --dpdk 'EAL ARGS'        serve --statsd-udp and --syslog-udp from a\n"
+    "                           DPDK port, one RX/TX queue per shard, instead\n"
+    "                           of kernel sockets; EAL ARGS like '-a\n"
+    "                           0000:03:00.0' or '--no-huge --vdev\n"
+    "                           net_pcap0,rx_pcap=f.pcap'; off: kernel\n"
+    "                           sockets [off]\n"
+    "  --dpdk-port N            the DPDK port to use [0]\n"
+    "  --dpdk-ip A.B.C.D        the IPv4 address served on it (ARP answered;\n"
+    "                           UDP to the listeners' ports ingested, the\n"
+    "                           rest dropped and counted); needed with --dpdk\n"
     "\n"
     "  --config FILE            read options from FILE: 'name = value' lines,\n"
     "                           names as above without '--', '#' comments;\n"
@@ -140,9 +158,10 @@ static const char *const run_names[] = {
     "udp-rcvbuf-bytes", "max-tcp-connections", "fsync-interval-ms",
     "segment-max-bytes", "segment-max-age", "retention", "max-disk-bytes",
     "simd", "otlp-resource-labels", "remote-write", "remote-write-header",
-    "remote-write-basic-auth", "remote-write-bearer-token-file", "remote-write-ca-file",
-    "remote-write-batch-samples", "remote-write-batch-age-ms",
-    "forward-syslog", "otlp-export", NULL};
+    "remote-write-basic-auth", "remote-write-bearer-token-file",
+    "remote-write-ca-file", "remote-write-batch-samples",
+    "remote-write-batch-age-ms", "forward-syslog", "otlp-export", "dpdk",
+    "dpdk-port", "dpdk-ip", NULL};
 
 static const struct core_cli_spec run_spec = {
     .cmd = "run", .help = run_help, .names = run_names};
@@ -184,14 +203,15 @@ static int open_listener(struct core_addr *a, int udp, int rcvbuf,
 static int open_listeners(struct core_config *c, struct core_shard *sh) {
   enum net_sock_group g = sh->id == 0 ? NET_SOCK_NEW : NET_SOCK_JOIN;
   int rcvbuf = (int)c->udp_rcvbuf_bytes;
-  int rc = open_listener(&c->statsd_udp, 1, rcvbuf, "--statsd-udp", g,
-                         &sh->udp_fd);
+  int rc = c->dpdk_eal[0] ? 0 /* UDP comes through DPDK */
+                          : open_listener(&c->statsd_udp, 1, rcvbuf,
+                                          "--statsd-udp", g, &sh->udp_fd);
 
   sh->tcp_fd = sh->syslog_udp_fd = sh->syslog_tcp_fd = -1;
   sh->otlp_http_fd = -1;
   if (rc == 0)
     rc = open_listener(&c->statsd_tcp, 0, 0, "--statsd-tcp", g, &sh->tcp_fd);
-  if (rc == 0)
+  if (rc == 0 && !c->dpdk_eal[0])
     rc = open_listener(&c->syslog_udp, 1, rcvbuf, "--syslog-udp", g,
                        &sh->syslog_udp_fd);
   if (rc == 0)
@@ -289,9 +309,45 @@ static struct core_shard_cfg shard_cfg(const struct core_config *c) {
                                      c->otlp_resource_labels};
 }
 
+/*
+ * --dpdk: the EAL and the port, on the main thread before any shard
+ * (docs/dpdk.md). The UDP listeners' ports are served at --dpdk-ip.
+ */
+static int start_dpdk(struct core_runtime *rt) {
+  struct core_config *c = &rt->cfg;
+  char err[512];
+
+  if (!c->dpdk_eal[0])
+    return 0;
+  if (c->dpdk_ip == 0)
+    return core_cli_usage("run", "--dpdk needs --dpdk-ip A.B.C.D, the "
+                          "address to serve UDP and answer ARP at");
+  if ((c->statsd_udp.enabled && c->statsd_udp.port == 0) ||
+      (c->syslog_udp.enabled && c->syslog_udp.port == 0))
+    return core_cli_usage("run", "--dpdk: --statsd-udp and --syslog-udp "
+                          "need a port (not 0) or off");
+  if (net_dpdk_start(&(struct net_dpdk_cfg){
+                         .eal_args = c->dpdk_eal,
+                         .port = (uint16_t)c->dpdk_port,
+                         .ip = c->dpdk_ip,
+                         .statsd_port = c->statsd_udp.enabled
+                                            ? c->statsd_udp.port : 0,
+                         .syslog_port = c->syslog_udp.enabled
+                                            ? c->syslog_udp.port : 0,
+                         .queues = rt->shard_count},
+                     err, sizeof(err)) < 0)
+    return core_cli_fail("run", "%s", err);
+  rt->dpdk_up = 1;
+  return 0;
+}
+
 static int start_shards(struct core_runtime *rt) {
   struct core_config *c = &rt->cfg;
 
+  int rc0 = start_dpdk(rt);
+
+  if (rc0 != 0)
+    return rc0;
   rt->series_budget = (struct core_series_budget){.max = c->max_series};
   for (unsigned i = 0; i < rt->shard_count; i++) {
     struct core_shard *sh = &rt->shards[i];
@@ -301,6 +357,7 @@ static int start_shards(struct core_runtime *rt) {
     sh->cpu = c->cpus[i];
     sh->cfg = shard_cfg(c);
     sh->cfg.series_budget = &rt->series_budget;
+    sh->cfg.dpdk = rt->dpdk_up;
     sh->efd = -1;
     sh->dir_fd = -1;
     if (prepare_storage(rt, sh) != 0)
@@ -437,6 +494,14 @@ static void announce(const struct core_runtime *rt) {
           core_config_addr_str(&rt->cfg.syslog_tcp, st, sizeof(st)),
           core_config_addr_str(&rt->cfg.otlp_http, oh, sizeof(oh)),
           core_config_addr_str(&rt->cfg.http, h, sizeof(h)), rt->cfg.data_dir);
+  if (rt->dpdk_up) {
+    char d[256];
+    net_dpdk_describe(d, sizeof(d));
+    fprintf(stderr, "sluice: UDP listeners served by DPDK port %u at "
+            "%u.%u.%u.%u, one queue per shard: %s\n", rt->cfg.dpdk_port,
+            rt->cfg.dpdk_ip >> 24, rt->cfg.dpdk_ip >> 16 & 255,
+            rt->cfg.dpdk_ip >> 8 & 255, rt->cfg.dpdk_ip & 255, d);
+  }
 }
 
 /* Block the stop signals in every thread; the main thread waits for them. */
@@ -567,6 +632,8 @@ static int serve(struct core_runtime *rt) {
   }
   stop_rc = stop_all(rt);
   net_fwd_stop(rt->fwd); /* after the query port: /metrics renders it */
+  if (rt->dpdk_up)
+    net_dpdk_stop(); /* after the shards: they polled its queues */
   return rc != 0 ? rc : stop_rc;
 }
 

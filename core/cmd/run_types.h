@@ -44,6 +44,7 @@ struct core_runtime {
   struct stor_retention_stats retention; /* main thread writes, relaxed */
   struct core_series_budget series_budget; /* --max-series, all shards */
   struct net_fwd *fwd;             /* remote-write forwarder, or NULL */
+  int dpdk_up;                     /* --dpdk: the port runs (net/dpdk.h) */
 };
 
 #endif

@@ -23,6 +23,7 @@
 #include "core/ingest/spanmap.h"
 #include "core/shard/stats.h"
 #include "core/shard/store.h"
+#include "net/dpdk.h"
 #include "net/io.h"
 #include "net/otlp_http.h"
 
@@ -162,6 +163,39 @@ static void tick(struct core_shard *sh) {
   net_otlp_http_tick(&sh->otlp, t);
 }
 
+/*
+ * With DPDK (docs/dpdk.md, idle policy): poll the queue without waiting
+ * while frames come, serving the ring without waiting whenever the
+ * millisecond turns; after NET_DPDK_IDLE_POLLS empty bursts, wait on the
+ * ring for at most NET_DPDK_IDLE_WAIT_US, so an idle shard sleeps and a
+ * busy one makes a system call per millisecond, not per packet.
+ */
+static void loop_dpdk(struct core_shard *sh) {
+  struct __kernel_timespec idle = {.tv_sec = 0,
+                                   .tv_nsec = NET_DPDK_IDLE_WAIT_US * 1000L};
+  struct io_uring_cqe *cqe;
+  int64_t served = 0;
+
+  while (!sh->stop) {
+    int64_t now = core_ring_now_ms();
+    int rc;
+    if (net_dpdk_poll(&sh->dpdk, now) == 0 && net_dpdk_idle(&sh->dpdk))
+      rc = io_uring_submit_and_wait_timeout(&sh->ring.uring, &cqe, 1, &idle,
+                                            NULL);
+    else if (now != served)
+      rc = io_uring_submit_and_get_events(&sh->ring.uring);
+    else
+      continue;
+    if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EBUSY)
+      core_stat_add(&sh->stats.rx.rx_errors, 1);
+    served = now;
+    core_ring_reap(&sh->ring);
+    if (__atomic_load_n(&sh->stop_requested, __ATOMIC_ACQUIRE))
+      begin_stop(sh, __atomic_load_n(&sh->stop_t0, __ATOMIC_RELAXED));
+    tick(sh);
+  }
+}
+
 static void loop(struct core_shard *sh) {
   struct __kernel_timespec t = {.tv_sec = 0,
                                 .tv_nsec = CORE_TICK_MS * 1000000L};
@@ -210,6 +244,8 @@ static void drain(struct core_shard *sh) {
   io_uring_submit(&sh->ring.uring);
   io_uring_get_events(&sh->ring.uring);
   core_ring_reap(&sh->ring);
+  if (sh->cfg.dpdk)
+    net_dpdk_drain(&sh->dpdk, &sh->drain);
   net_io_drain(&sh->io);
   io_uring_get_events(&sh->ring.uring);
   core_ring_reap(&sh->ring);
@@ -330,6 +366,11 @@ static int setup(struct core_shard *sh) {
   sh->otlp_http_fd = -1; /* owned by otlp now, even on failure */
   if (rc < 0)
     return rc;
+  sh->start_what = "take its DPDK queue";
+  if (c->dpdk && (rc = net_dpdk_queue_init(&sh->dpdk, sh->id, &sh->pipe,
+                                           &sh->stats.rx,
+                                           &sh->stats.dpdk)) < 0)
+    return rc;
   if (sh->dir_fd >= 0 && (rc = setup_storage(sh)) < 0)
     return rc;
   net_io_arm(&sh->io);
@@ -343,6 +384,7 @@ static int setup(struct core_shard *sh) {
 /* Everything setup made, in reverse; safe after a failed setup. */
 static void teardown(struct core_shard *sh) {
   core_store_free(&sh->store);
+  net_dpdk_queue_free(&sh->dpdk);
   if (sh->io.ring != NULL) /* net_io_init ran and did not undo itself */
     net_io_free(&sh->io);
   if (sh->otlp.on) /* init ran and did not undo itself */
@@ -362,7 +404,10 @@ static void *shard_main(void *arg) {
     return NULL;
   }
   set_state(sh, CORE_SHARD_RUNNING);
-  loop(sh);
+  if (sh->cfg.dpdk)
+    loop_dpdk(sh);
+  else
+    loop(sh);
   drain(sh);
   teardown(sh);
   set_state(sh, CORE_SHARD_STOPPED);

@@ -16,6 +16,7 @@
 #include "core/ingest/series_types.h"
 #include "core/shard/stats_types.h"
 #include "core/shard/store_types.h"
+#include "net/dpdk_types.h"
 #include "net/io_types.h"
 #include "net/otlp_http_types.h"
 
@@ -32,6 +33,7 @@ struct core_shard_cfg {
   uint64_t segment_age_ms_max;   /* --segment-max-age */
   const char *otlp_resource_labels; /* --otlp-resource-labels (NULL:
                                        the default) */
+  int dpdk;                      /* --dpdk: poll DPDK queue <id> */
 };
 
 /* Control messages from the main thread. */
@@ -94,6 +96,7 @@ struct core_shard {
   struct core_pipe pipe;
   struct net_io io;
   struct net_otlp_http otlp;        /* OTLP/HTTP on the same ring */
+  struct net_dpdk_queue dpdk;       /* with cfg.dpdk: the shard's queue */
   struct core_store store;
   int dir_fd;                       /* <data-dir>/shard-<id>, or -1 */
   uint64_t next_seg_seq;            /* from recovery */

@@ -12,6 +12,7 @@
 #include "core/parse/syslog.h"
 #include "core/ingest/spanmap.h"
 #include "core/ingest/otlpmap.h"
+#include "net/pkt.h"
 
 static const char *const listener_names[NET_LISTENER_COUNT] = {
     [NET_LISTENER_STATSD_UDP] = "statsd_udp",
@@ -330,6 +331,49 @@ static void render_otlp_http(const struct core_stats *const *st, unsigned n,
          "listener holds (bounded per shard).");
 }
 
+/* sluice_dpdk_*: only when some shard polls a DPDK queue (--dpdk). */
+static void render_dpdk(const struct core_stats *const *st, unsigned n,
+                        struct core_strbuf *out) {
+  unsigned on = 0;
+
+  for (unsigned i = 0; i < n; i++)
+    on |= core_stat_get(&st[i]->dpdk.active) != 0;
+  if (!on)
+    return;
+  SCALAR(out, st, n, "sluice_dpdk_rx_packets_total", "counter",
+         dpdk.rx_packets, "Frames received from the shard's RX queue.");
+  SCALAR(out, st, n, "sluice_dpdk_rx_bytes_total", "counter", dpdk.rx_bytes,
+         "Bytes of those frames.");
+  SCALAR(out, st, n, "sluice_dpdk_rx_bursts_total", "counter",
+         dpdk.rx_bursts, "Receive bursts that brought frames.");
+  SCALAR(out, st, n, "sluice_dpdk_rx_idle_polls_total", "counter",
+         dpdk.rx_polls_idle, "Receive bursts that brought none.");
+  SCALAR(out, st, n, "sluice_dpdk_idle_waits_total", "counter",
+         dpdk.rx_idle_sleeps, "Idle waits on the shard's ring.");
+  family(out, "sluice_dpdk_rx_dropped_total", "counter",
+         "Frames dropped unparsed, by reason.");
+  for (unsigned i = 0; i < n; i++)
+    for (int r = 0; r < NET_PKT_DROP_COUNT; r++)
+      core_strbuf_appendf(out,
+                          "sluice_dpdk_rx_dropped_total{shard=\"%u\","
+                          "reason=\"%s\"} %" PRIu64 "\n",
+                          i, net_pkt_drop_name((enum net_pkt_drop)r),
+                          core_stat_get(&st[i]->dpdk.rx_dropped[r]));
+  SCALAR(out, st, n, "sluice_dpdk_arp_replies_total", "counter",
+         dpdk.arp_replies, "ARP requests for --dpdk-ip answered.");
+  SCALAR(out, st, n, "sluice_dpdk_tx_failed_total", "counter",
+         dpdk.tx_failed, "ARP replies the TX queue refused (freed).");
+  SCALAR(out, st, n, "sluice_dpdk_mbuf_alloc_failed_total", "counter",
+         dpdk.mbuf_alloc_failed, "Port: receive mbuf allocation failures "
+         "(rte_eth_stats rx_nombuf; on shard 0).");
+  SCALAR(out, st, n, "sluice_dpdk_rx_missed_total", "counter",
+         dpdk.rx_missed, "Port: frames the NIC dropped, RX ring full "
+         "(rte_eth_stats imissed; on shard 0).");
+  SCALAR(out, st, n, "sluice_dpdk_rx_errors_total", "counter",
+         dpdk.rx_errors, "Port: erroneous frames (rte_eth_stats ierrors; "
+         "on shard 0).");
+}
+
 int core_stats_render(const struct core_stats *const *stats, unsigned n,
                       struct core_strbuf *out) {
   render_points(stats, n, out);
@@ -337,5 +381,6 @@ int core_stats_render(const struct core_stats *const *stats, unsigned n,
   render_state(stats, n, out);
   render_storage(stats, n, out);
   render_otlp_http(stats, n, out);
+  render_dpdk(stats, n, out);
   return out->failed ? -ENOMEM : 0;
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "core/ingest/pipe_types.h"
+#include "net/dpdk_types.h"
 #include "net/io_types.h"
 #include "net/otlp_http_types.h"
 #include "storage/writer_types.h"
@@ -26,6 +27,8 @@ struct core_stats {
   uint64_t store_dropped;            /* blocks dropped: parking space full */
   /* sluice_storage_*, sluice_recovery_*: the segment writer's own */
   struct stor_stats stor;
+  /* sluice_dpdk_*: the DPDK queue's (net/dpdk.h), active == 0 without */
+  struct net_dpdk_stats dpdk;
 } __attribute__((aligned(64)));
 
 #endif

@@ -636,3 +636,37 @@ Test(config_set, otlp_resource_labels) {
   set_bad("otlp-resource-labels", "", "is not a list");
   set_bad("otlp-resource-labels", "a,,b", "is not a list");
 }
+
+/* --dpdk, --dpdk-port, --dpdk-ip (docs/dpdk.md). */
+Test(config_dpdk, set_show_and_refuse) {
+  struct core_config c;
+  char out[128];
+
+  core_config_defaults(&c);
+  cr_assert_eq(c.dpdk_eal[0], '\0', "off by default");
+  cr_assert_eq(c.dpdk_port, 0);
+  cr_assert_eq(core_config_set(&c, "dpdk", "--no-huge --vdev net_null0",
+                               err, sizeof(err)), 0);
+  core_config_show(&c, "dpdk", out, sizeof(out));
+  cr_assert_str_eq(out, "--no-huge --vdev net_null0");
+  cr_assert_eq(core_config_set(&c, "dpdk", "off", err, sizeof(err)), 0);
+  core_config_show(&c, "dpdk", out, sizeof(out));
+  cr_assert_str_eq(out, "off");
+  cr_assert_eq(c.dpdk_eal[0], '\0');
+  cr_assert_eq(core_config_set(&c, "dpdk-ip", "10.1.2.3", err, sizeof(err)),
+               0);
+  cr_assert_eq(c.dpdk_ip, 0x0a010203u);
+  core_config_show(&c, "dpdk-ip", out, sizeof(out));
+  cr_assert_str_eq(out, "10.1.2.3");
+  cr_assert_eq(core_config_set(&c, "dpdk-port", "3", err, sizeof(err)), 0);
+  cr_assert_eq(c.dpdk_port, 3);
+  cr_assert_lt(core_config_set(&c, "dpdk-ip", "10.1.2.300", err,
+                               sizeof(err)), 0);
+  cr_assert(strstr(err, "10.1.2.300") != NULL, "%s", err);
+  cr_assert_lt(core_config_set(&c, "dpdk-ip", "::1", err, sizeof(err)), 0);
+  cr_assert_lt(core_config_set(&c, "dpdk-ip", "0.0.0.0", err, sizeof(err)),
+               0);
+  cr_assert_eq(c.dpdk_ip, 0x0a010203u, "a refused value changes nothing");
+  cr_assert_lt(core_config_set(&c, "dpdk-port", "70000", err, sizeof(err)),
+               0);
+}
