@@ -87,6 +87,7 @@
 enum stor_block_kind {
   STOR_KIND_METRICS = 1,
   STOR_KIND_LOGS = 2,
+  STOR_KIND_SERIES = 4, /* compacted, series-major (storage/compact_types.h) */
 };
 
 /*

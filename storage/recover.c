@@ -14,6 +14,7 @@
 
 #include "core/base/limits.h"
 #include "storage/block.h"
+#include "storage/compact.h"
 #include "storage/logblock.h"
 
 /* What one stor_recover_dir call allocates once for all its segments. */
@@ -65,6 +66,8 @@ static int block_ok(const uint8_t *buf, size_t len, const struct stor_frame *f,
   struct stor_logblock_reader lrd;
 
   *why = "checksum";
+  if (f->kind == STOR_KIND_SERIES) /* its runs are checked when read */
+    return stor_block_crc(buf, len) == f->crc ? 0 : -EBADMSG;
   if (f->kind == STOR_KIND_METRICS)
     return stor_block_reader_init(&rd, buf, len) < 0 ? -EBADMSG : 0;
   if (stor_logblock_reader_init(&lrd, dec, buf, len) == 0)
@@ -78,7 +81,10 @@ static int block_ok(const uint8_t *buf, size_t len, const struct stor_frame *f,
 static int kind_hdr_ok(const uint8_t *buf, const struct stor_frame *f) {
   struct stor_block_hdr h;
   struct stor_logblock_hdr lh;
+  struct stor_chdr ch;
 
+  if (f->kind == STOR_KIND_SERIES)
+    return stor_chdr_read(buf, STOR_BLOCK_HEADER_BYTES, &ch) == 0;
   if (f->kind == STOR_KIND_METRICS)
     return stor_block_hdr_read(buf, STOR_BLOCK_HEADER_BYTES, &h) == 0;
   return stor_logblock_hdr_read(buf, STOR_BLOCK_HEADER_BYTES, &lh) == 0;
@@ -174,6 +180,10 @@ int stor_recover_dir(int dir_fd, const char *path, struct stor_recovery *out,
   /* The dup shares dir_fd's directory offset: without this a second call
    * on the same dir_fd would start where the first one ended, and see no
    * segment at all. */
+  rewinddir(d);
+  /* An interrupted compaction first: its leftovers go before any check. */
+  if ((rc = stor_compact_cleanup(dir_fd, path, NULL, log)) < 0)
+    goto out;
   rewinddir(d);
   sc.buf = malloc(sc.cap);
   if (sc.buf == NULL || stor_logdec_init(&sc.dec) < 0) {

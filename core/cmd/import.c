@@ -18,6 +18,7 @@
 
 #include "core/cmd/cli.h"
 #include "core/cmd/config.h"
+#include "core/cmd/compact.h"
 #include "core/cmd/datadir.h"
 #include "core/cmd/progress.h"
 #include "core/base/fault.h"
@@ -60,6 +61,9 @@ static const char import_help[] =
     "                           or syslog (RFC 5424 and RFC 3164)\n"
     "  --data-dir DIR           where segments go [./sluice-data]\n"
     "  --no-store               parse and index only: write nothing\n"
+    "  --no-compact             leave the segments as written (by default\n"
+    "                           they are compacted at the end, as `sluice\n"
+    "                           compact` does, and a second line says so)\n"
     "  --cores N|LIST           shards, as for `sluice run` [all CPUs]\n"
     "  --max-series N           series of all shards together [1048576]\n"
     "  --max-line-bytes N       longest StatsD line [8192]\n"
@@ -391,7 +395,7 @@ static void summary(enum import_proto proto, const struct import_totals *t,
 }
 
 static int import_files(const struct core_config *cfg, char **paths,
-                        unsigned nfiles, int no_store,
+                        unsigned nfiles, int no_store, int compact,
                         enum import_proto proto) {
   static struct file_map files[IMPORT_FILES_MAX];
   struct import_shard *s;
@@ -438,6 +442,10 @@ static int import_files(const struct core_config *cfg, char **paths,
                          proto == PROTO_SYSLOG ? "records" : "points");
   }
   free(s);
+  if (rc == 0 && compact &&
+      core_compact_data_dir(cfg->data_dir, stdout) < 0)
+    rc = core_cli_fail("import", "compaction failed; the segments are "
+                       "intact: run `sluice compact` to retry");
 out:
   for (unsigned i = 0; i < nfiles; i++)
     if (files[i].data)
@@ -450,6 +458,7 @@ out:
 struct import_opts {
   enum import_proto proto;
   int no_store;
+  int no_compact;
 };
 
 static int take_extra(int opt, const char *arg, void *ctx) {
@@ -457,6 +466,10 @@ static int take_extra(int opt, const char *arg, void *ctx) {
 
   if (opt == 'n') {
     o->no_store = 1;
+    return 0;
+  }
+  if (opt == 'C') {
+    o->no_compact = 1;
     return 0;
   }
   if (strcmp(arg, "statsd") == 0)
@@ -475,6 +488,7 @@ int core_import_main(int argc, char **argv) {
   static const struct option extra[] = {
       {"proto", required_argument, NULL, 'p'},
       {"no-store", no_argument, NULL, 'n'},
+      {"no-compact", no_argument, NULL, 'C'},
       {NULL, 0, NULL, 0}};
   struct core_config cfg;
   struct import_opts o = {0};
@@ -504,5 +518,5 @@ int core_import_main(int argc, char **argv) {
     return core_cli_usage("import", "at most %d files at once",
                           IMPORT_FILES_MAX);
   return import_files(&cfg, argv + first, (unsigned)(argc - first),
-                      o.no_store, o.proto);
+                      o.no_store, !o.no_store && !o.no_compact, o.proto);
 }
