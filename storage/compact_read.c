@@ -124,8 +124,9 @@ static int decode_dict(struct stor_cseg *c, const uint8_t *p, uint32_t u,
     c->types[s] = *p++;
     if (c->types[s] >= STOR_SERIES_TYPES_COUNT)
       return -EBADMSG;
-    /* Strictly ascending: the first differing byte is in the suffix. */
-    if (s > 0 && (suf == 0 ? shared <= prev_len
+    /* Strictly ascending by (key, type): the first differing byte is in
+     * the suffix, or the key repeats with a greater type. */
+    if (s > 0 && (suf == 0 ? shared < prev_len || c->types[s] <= c->types[s - 1]
                            : (shared < prev_len &&
                               c->keys[at + shared] <= c->keys[prev + shared])))
       return -EBADMSG;
