@@ -398,6 +398,32 @@ static void close_block(struct pass *ps, struct out *o) {
   o->block_points = 0;
 }
 
+/*
+ * The run's time unit byte x (the largest 10^x ms, x <= STOR_CSEG_UNIT_MAX,
+ * dividing every timestamp), then its timestamps in that unit: a fleet
+ * reporting on whole seconds stores second deltas, ten bits fewer a point
+ * than milliseconds when the gaps are irregular.
+ */
+static void ts_scaled(struct stor_bitw *w, const int64_t *ts, uint32_t n,
+                      int64_t *scaled) {
+  int64_t unit = 1;
+  unsigned x = 0;
+
+  while (x < STOR_CSEG_UNIT_MAX) {
+    uint32_t i = 0;
+    while (i < n && ts[i] % (unit * 10) == 0)
+      i++;
+    if (i < n)
+      break;
+    unit *= 10;
+    x++;
+  }
+  for (uint32_t i = 0; i < n; i++)
+    scaled[i] = ts[i] / unit;
+  stor_bitw_byte(w, (uint8_t)x);
+  stor_ts_encode(w, scaled, n, scaled[0], STOR_MODE_AUTO);
+}
+
 /* One run of series s: the n points order[at..at+n). */
 static int encode_run(struct pass *ps, struct out *o, uint32_t s, int first,
                       uint32_t at, uint32_t n) {
@@ -423,7 +449,7 @@ static int encode_run(struct pass *ps, struct out *o, uint32_t s, int first,
   }
   before = o->data.len;
   stor_bitw_init(&w, o->data.p + before, o->data.cap - before);
-  stor_ts_encode(&w, ts, n, ts[0], STOR_MODE_AUTO);
+  ts_scaled(&w, ts, n, ps->ints);
   ps->st->ts_bytes += w.len;
   ps->st->val_bytes -= w.len;
   stor_val_encode(&w, v, n, ps->ints, STOR_MODE_AUTO);

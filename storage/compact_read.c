@@ -339,14 +339,27 @@ int stor_cseg_read_run(struct stor_cseg *c, uint32_t i, int64_t *ts_ms,
                        double *value) {
   const struct stor_cseg_run *r = &c->run[i];
   struct stor_bitr br;
+  int64_t unit;
+  unsigned x;
   int rc;
 
   if (c->loaded != (int64_t)r->block && (rc = load_block(c, r->block)) < 0)
     return rc;
   stor_bitr_init(&br, c->buf + STOR_BLOCK_HEADER_BYTES + r->offset, r->bytes);
-  if (stor_ts_decode(&br, ts_ms, r->count, r->min_ts, r->max_ts) < 0 ||
-      stor_val_decode(&br, value, r->count) < 0 || br.p != br.end ||
-      ts_ms[0] != r->min_ts || ts_ms[r->count - 1] != r->max_ts)
+  x = stor_bitr_byte(&br);
+  if (br.bad || x > STOR_CSEG_UNIT_MAX)
+    return -EBADMSG;
+  for (unit = 1; x > 0; x--)
+    unit *= 10;
+  /* In the unit, the range is [min, max] / unit: both must be multiples. */
+  if (r->min_ts % unit || r->max_ts % unit ||
+      stor_ts_decode(&br, ts_ms, r->count, r->min_ts / unit,
+                     r->max_ts / unit) < 0 ||
+      stor_val_decode(&br, value, r->count) < 0 || br.p != br.end)
+    return -EBADMSG;
+  for (uint32_t k = 0; k < r->count; k++)
+    ts_ms[k] *= unit;
+  if (ts_ms[0] != r->min_ts || ts_ms[r->count - 1] != r->max_ts)
     return -EBADMSG;
   return 0;
 }

@@ -41,8 +41,9 @@
  *            (header and payload), varint runs in the block
  * Runs fill data blocks in index order: block b holds the entries after
  * those of blocks 0..b-1; its payload is those runs back to back, each a
- * timestamp run (storage/encode.h, base = the run's first ts) then a value
- * run. Data block b starts at the directory's end plus the bytes of
+ * unit byte x (0..STOR_CSEG_UNIT_MAX: every timestamp of the run is a
+ * multiple of 10^x ms), the timestamps divided by 10^x as a timestamp run
+ * (storage/encode.h, base = the first of them), then a value run. Data block b starts at the directory's end plus the bytes of
  * blocks 0..b-1.
  */
 #ifndef SLUICE_STORAGE_COMPACT_TYPES_H
@@ -63,6 +64,7 @@ enum stor_cseg_role {
 #define STOR_CHDR_OFF_B 52 /* dictionary bytes C | block number */
 #define STOR_CHDR_OFF_C 56 /* index bytes X | zero */
 #define STOR_CDIR_FIXED_BYTES 28
+#define STOR_CSEG_UNIT_MAX 9 /* a run's time unit: 10^x ms, x <= this */
 
 /* The fields of a kind-4 header, decoded. */
 struct stor_chdr {

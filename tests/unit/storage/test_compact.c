@@ -76,6 +76,8 @@ static void write_segment(uint64_t seg, unsigned blocks, uint64_t *seq,
       uint32_t k = (uint32_t)(rnd() % KEYS);
       ids[i] = k * 7 + 3; /* ids are not the keys' order */
       ts[i] = t0 + (int64_t)(b * 10000) + (int64_t)(rnd() % 30000) - 5000;
+      if (k % 4 == 0) /* whole seconds (a run's time unit), some negative */
+        ts[i] = (ts[i] / 1000 - (k % 8 == 0 ? 1700000001 : 0)) * 1000;
       if (i > 0 && rnd() % 50 == 0) { /* a duplicate */
         ids[i] = ids[i - 1];
         ts[i] = ts[i - 1];
