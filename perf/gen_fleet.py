@@ -6,9 +6,9 @@ region, host, role), each reporting one point every 10 s for an hour
 (360 points, 3.6M lines), in time order (all series of one interval, then
 the next), as a fleet of agents does. Types: half gauges (a random walk
 with one decimal: cpu, memory, temperatures), half counters (small integer
-increments per interval). The same points can be written in Prometheus
-text exposition form with --prom (for VictoriaMetrics'
-/api/v1/import/prometheus), with timestamps in ms.
+increments per interval). The same points (same values) can be
+written in Prometheus text exposition form with --prom (for
+VictoriaMetrics' /api/v1/import/prometheus), with timestamps in ms.
 
   perf/gen_fleet.py --series 10000 --hours 1 --out FILE [--prom]
 
@@ -63,10 +63,6 @@ def main():
                 else:
                     val = "%d" % rnd.randint(0, 50)
                 if a.prom:
-                    # a counter's running total, as an exporter shows it
-                    if not gauge:
-                        s[3] += int(val)
-                        val = "%d" % s[3]
                     lbl = ",".join('%s="%s"' % kv for kv in tags)
                     buf.append('%s{%s} %s %d' % (name.replace(".", "_"), lbl,
                                                  val, t * 1000))
