@@ -355,8 +355,20 @@ static int compacted_body(struct inspect *in, struct stor_cseg *c) {
       if (in->pts_cap == 0)
         return -ENOMEM;
     }
-    if ((rc = stor_cseg_read_run(c, i, in->ts, in->val)) == 0)
-      in->npoints += n;
+    if ((rc = stor_cseg_read_run(c, i, in->ts, in->val)) < 0)
+      break;
+    in->npoints += n;
+    if (in->points && c->first_run[c->run[i].series] == i) {
+      struct stor_dict_entry e;
+      stor_cseg_key(c, c->run[i].series, &e);
+      if ((rc = keep_key(&in->keys, &e)) < 0)
+        break;
+    }
+    for (uint32_t k = 0; in->points && k < n; k++) {
+      printf("    ");
+      print_key(&in->keys, c->run[i].series);
+      printf(" %" PRId64 " %.17g\n", in->ts[k], in->val[k]);
+    }
   }
   return rc;
 }
@@ -391,8 +403,13 @@ static int inspect_compacted(struct inspect *in, int dir_fd, const char *name,
          shown, c.lo, c.hi, c.dir.f.seq, c.dir.f.shard, c.dir.f.count,
          c.series, c.runs, c.blocks, c.dir.b, c.dir.c,
          stor_frame_total_bytes(&c.dir.f), lo, c.dir.f.min, hi, c.dir.f.max);
+  in->keys.used = 0;
+  if (in->keys.ent)
+    memset(in->keys.ent, 0, in->keys.cap * sizeof(*in->keys.ent));
+  printf("%s", in->points ? "\n" : "");
   rc = compacted_body(in, &c);
-  printf(" check=%s\n", rc == 0 ? "ok" : strerror(-rc));
+  printf("%scheck=%s\n", in->points ? "  " : " ",
+         rc == 0 ? "ok" : strerror(-rc));
   if (rc < 0) {
     in->bad = 1;
     in->bad_blocks++;
