@@ -322,6 +322,10 @@ static int one_block(struct inspect *in, struct stor_seg_reader *r,
                      struct stor_seg_block *b) {
   int rc = 0;
 
+  /* Kind 4 only as a compacted segment (inspect_compacted), never amid
+   * other blocks: a segment holding one there is bad from it on. */
+  if (b->status == STOR_BLK_OK && b->kind == STOR_KIND_SERIES)
+    b->status = STOR_BLK_BAD_DATA;
   if (b->status == STOR_BLK_OK && (rc = load(in, r, b)) < 0 &&
       rc != -EBADMSG)
     return rc;
