@@ -143,7 +143,7 @@ static int compact(const char *dir) {
   snprintf(path, sizeof(path), "%s/shard-0", dir);
   if ((fd = open(path, O_RDONLY | O_DIRECTORY)) < 0)
     return -1;
-  rc = stor_compact_dir(fd, path, &st, stderr);
+  rc = stor_compact_dir(fd, path, 0, &st, stderr);
   close(fd);
   printf("compacted: %llu -> %llu bytes\n", (unsigned long long)st.bytes_in,
          (unsigned long long)st.bytes_out);

@@ -71,6 +71,7 @@ struct pass {
   const char *path;
   FILE *log;
   struct stor_compact_stats *st;
+  uint32_t points_max;  /* a pass's bound */
   /* distinct (key, type) of the pass; slots hash them */
   struct buf arena;
   struct key *keys;
@@ -163,7 +164,7 @@ static void pass_free(struct pass *ps) {
 }
 
 static int pass_init(struct pass *ps) {
-  size_t np = STOR_COMPACT_POINTS_MAX, ns = STOR_COMPACT_SERIES_MAX;
+  size_t np = ps->points_max, ns = STOR_COMPACT_SERIES_MAX;
 
   ps->slot_mask = (1u << 18) - 1; /* > 2 * STOR_COMPACT_SERIES_MAX */
   ps->idmap_mask = ps->slot_mask;
@@ -251,7 +252,7 @@ static int load_block(struct pass *ps, struct stor_seg_block *b) {
   while ((rc = stor_block_next_run(&b->rd, &run, ps->dts, ps->dval,
                                    STOR_BLOCK_POINTS_MAX)) == 1) {
     long k = idmap_get(ps, run.series_id);
-    if (k < 0 || ps->n + run.count > STOR_COMPACT_POINTS_MAX)
+    if (k < 0 || ps->n + run.count > ps->points_max)
       return -EBADMSG;
     for (uint32_t i = 0; i < run.count; i++) {
       ps->pkey[ps->n] = (uint32_t)k;
@@ -829,14 +830,14 @@ static int plan(struct pass *ps, const uint64_t *seqs, long n,
   while (*i < n && !compacted[*i]) {
     if ((rc = survey(ps, seqs[*i], &sv)) < 0)
       return rc;
-    if (sv.other || sv.points == 0 || sv.points > STOR_COMPACT_POINTS_MAX) {
+    if (sv.other || sv.points == 0 || sv.points > ps->points_max) {
       if (*i > from)
         break;
       ps->st->skipped++;
       from = ++*i;
       continue;
     }
-    if (points + sv.points > STOR_COMPACT_POINTS_MAX)
+    if (points + sv.points > ps->points_max)
       break;
     points += sv.points;
     bytes[*i] = sv.bytes;
@@ -845,9 +846,12 @@ static int plan(struct pass *ps, const uint64_t *seqs, long n,
   return (int)from;
 }
 
-int stor_compact_dir(int dir_fd, const char *path,
+int stor_compact_dir(int dir_fd, const char *path, uint32_t points_max,
                      struct stor_compact_stats *st, FILE *log) {
-  struct pass ps = {.dir_fd = dir_fd, .path = path, .log = log, .st = st};
+  struct pass ps = {.dir_fd = dir_fd, .path = path, .log = log, .st = st,
+                    .points_max = points_max && points_max <
+                                  STOR_COMPACT_POINTS_MAX
+                                      ? points_max : STOR_COMPACT_POINTS_MAX};
   uint64_t *seqs = NULL, *bytes = NULL;
   uint8_t *compacted = NULL;
   long n, i = 0;

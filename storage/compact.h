@@ -28,13 +28,15 @@
  * Compact the sealed segments of the shard directory dir_fd (named path
  * for messages on log, which may be NULL): first stor_compact_cleanup,
  * then passes over runs of original metric segments (a segment with log
- * blocks or a bad block is left as it is), each within the bounds
- * STOR_COMPACT_POINTS_MAX, _SERIES_MAX and _KEY_BYTES_MAX. The directory
- * must not be written meanwhile (the caller holds the data dir's lock).
+ * blocks or a bad block is left as it is), each within points_max points
+ * (0: STOR_COMPACT_POINTS_MAX, also its upper bound; the pass's memory is
+ * about 24 bytes a point) and the bounds STOR_COMPACT_SERIES_MAX and
+ * _KEY_BYTES_MAX. The directory must not be written meanwhile (the caller
+ * holds the data dir's lock).
  * Returns 0, -ENOMEM, or -errno of a failed read, write, fsync or rename
  * (the originals are then intact).
  */
-int stor_compact_dir(int dir_fd, const char *path,
+int stor_compact_dir(int dir_fd, const char *path, uint32_t points_max,
                      struct stor_compact_stats *st, FILE *log);
 
 /*

@@ -55,7 +55,7 @@ static int compact_shard(const char *data_dir, unsigned k,
     return -errno;
   rc = stor_recover_dir(fd, path, &r, stderr);
   if (rc == 0)
-    rc = stor_compact_dir(fd, path, st, stderr);
+    rc = stor_compact_dir(fd, path, 0, st, stderr);
   close(fd);
   return rc;
 }

@@ -222,7 +222,7 @@ static struct stor_compact_stats compact(void) {
   struct stor_compact_stats st = {0};
   int fd = shard_fd();
 
-  cr_assert_eq(stor_compact_dir(fd, "shard-0", &st, NULL), 0);
+  cr_assert_eq(stor_compact_dir(fd, "shard-0", 0, &st, NULL), 0);
   close(fd);
   return st;
 }
@@ -291,6 +291,25 @@ Test(compact, one_series_touches_few_blocks) {
   seg_dir_remove();
 }
 
+/* A pass holds at most points_max points: more segments take more passes,
+ * and a segment over the bound alone is left as it is. */
+Test(compact, bounded_passes) {
+  write_dir(9, 6, 4242);
+  struct got before = read_all(INT64_MIN, INT64_MAX, NULL);
+  struct stor_compact_stats st = {0};
+  int fd = shard_fd();
+
+  cr_assert_eq(stor_compact_dir(fd, "shard-0", 30000, &st, NULL), 0);
+  close(fd);
+  cr_assert_gt(st.passes, 1);
+  cr_assert_leq(st.points, before.n);
+  cr_assert_eq(st.segments_in + st.skipped, 9);
+  cr_assert_eq(segment_count(), (long)(st.passes + st.skipped));
+  struct got after = read_all(INT64_MIN, INT64_MAX, NULL);
+  assert_same(&before, &after);
+  seg_dir_remove();
+}
+
 /* ---- crashes ------------------------------------------------------------ */
 
 /* A pass killed at step; then readers, recovery and a new pass. */
@@ -306,7 +325,7 @@ static void crash_at(unsigned step) {
     struct stor_compact_stats st = {0};
     core_fault.compact_crash = step;
     fd = shard_fd();
-    stor_compact_dir(fd, "shard-0", &st, NULL);
+    stor_compact_dir(fd, "shard-0", 0, &st, NULL);
     _exit(3);
   }
   cr_assert_eq(waitpid(pid, &status, 0), pid);
