@@ -63,7 +63,8 @@ static const char import_help[] =
     "  --no-store               parse and index only: write nothing\n"
     "  --no-compact             leave the segments as written (by default\n"
     "                           they are compacted at the end, as `sluice\n"
-    "                           compact` does, and a second line says so)\n"
+    "                           compact` does; the summary's seconds and\n"
+    "                           bytes/point are those before it)\n"
     "  --cores N|LIST           shards, as for `sluice run` [all CPUs]\n"
     "  --max-series N           series of all shards together [1048576]\n"
     "  --max-line-bytes N       longest StatsD line [8192]\n"
@@ -443,7 +444,7 @@ static int import_files(const struct core_config *cfg, char **paths,
   }
   free(s);
   if (rc == 0 && compact &&
-      core_compact_data_dir(cfg->data_dir, stdout) < 0)
+      core_compact_data_dir(cfg->data_dir, NULL) < 0)
     rc = core_cli_fail("import", "compaction failed; the segments are "
                        "intact: run `sluice compact` to retry");
 out:

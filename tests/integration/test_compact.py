@@ -162,11 +162,14 @@ def test_import_compacts_at_its_end(binary):
     with tempfile.TemporaryDirectory(prefix="sluice-it-compact-") as tmp:
         src = os.path.join(tmp, "in.statsd")
         n = statsd_file(src, series=100, steps=30)
-        out = import_into(binary, os.path.join(tmp, "a"), src)
-        check(out.splitlines()[-1].startswith("segments "),
-              f"import did not compact: {out}")
-        out = import_into(binary, os.path.join(tmp, "b"), src, "--no-compact")
-        check(len(out.splitlines()) == 1, f"--no-compact compacted: {out}")
+        for d, extra, want in (("a", (), True), ("b", ("--no-compact",),
+                                                      False)):
+            out = import_into(binary, os.path.join(tmp, d), src, *extra)
+            check(len(out.splitlines()) == 1, f"summary: {out}")
+            p = subprocess.run([binary, "inspect", os.path.join(tmp, d)],
+                               capture_output=True, text=True, timeout=60)
+            check(("kind=compacted" in p.stdout) == want,
+                  f"import {extra}: compacted {not want}: {p.stdout[:300]}")
         a, b = served(binary, os.path.join(tmp, "a")), \
             served(binary, os.path.join(tmp, "b"))
         check(a == b, "compacted import serves other points")
