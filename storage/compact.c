@@ -460,8 +460,9 @@ static int encode_run(struct pass *ps, struct out *o, uint32_t s, int first,
   put_varint(&o->index, first ? (s > 0) : 0);
   put_varint(&o->index, n);
   put_varint(&o->index, w.len);
-  put_varint(&o->index, stor_zigzag(ts[0] - o->min));
-  put_varint(&o->index, (uint64_t)(ts[n - 1] - ts[0]));
+  /* Modulo 2^64: any span of int64_t milliseconds has its offset. */
+  put_varint(&o->index, (uint64_t)ts[0] - (uint64_t)o->min);
+  put_varint(&o->index, (uint64_t)ts[n - 1] - (uint64_t)ts[0]);
   o->block_min = ts[0] < o->block_min ? ts[0] : o->block_min;
   o->block_max = ts[n - 1] > o->block_max ? ts[n - 1] : o->block_max;
   o->block_points += n;

@@ -147,21 +147,19 @@ static int decode_index(struct stor_cseg *c, const uint8_t *p,
 
   for (uint32_t i = 0; i < c->runs; i++) {
     struct stor_cseg_run *r = &c->run[i];
-    uint64_t ds, n, bytes, span;
-    int64_t first;
+    uint64_t ds, n, bytes, first, span, range = (uint64_t)f->max - (uint64_t)f->min;
     if (stor_varint_get(&p, end, &ds) < 0 || stor_varint_get(&p, end, &n) < 0 ||
         stor_varint_get(&p, end, &bytes) < 0 ||
         stor_varint_get(&p, end, &span) < 0 || ds > 1 || (i == 0 && ds) ||
         n == 0 || n > STOR_COMPACT_RUN_POINTS_MAX || bytes < 2 ||
         bytes > 64 * n + 64)
       return -EBADMSG;
-    first = stor_unzigzag(span);
-    if (stor_varint_get(&p, end, &span) < 0 ||
-        __builtin_add_overflow(f->min, first, &r->min_ts) ||
-        r->min_ts < f->min || r->min_ts > f->max ||
-        span > (uint64_t)(f->max - r->min_ts))
+    first = span;
+    if (stor_varint_get(&p, end, &span) < 0 || first > range ||
+        span > range - first)
       return -EBADMSG;
-    r->max_ts = r->min_ts + (int64_t)span;
+    r->min_ts = (int64_t)((uint64_t)f->min + first);
+    r->max_ts = (int64_t)((uint64_t)r->min_ts + span);
     s += (int64_t)ds + (i == 0);
     if ((uint64_t)s >= c->series)
       return -EBADMSG;

@@ -36,7 +36,8 @@
  *            varint series delta (0 or 1; the first entry's series is 0;
  *            every series 0..S-1 has an entry), varint points n
  *            (1..STOR_COMPACT_RUN_POINTS_MAX), varint run bytes,
- *            svarint first ts - directory min, varint last ts - first ts
+ *            varint first ts - directory min, varint last ts - first ts
+ *            (both modulo 2^64, within the directory's range)
  *   28+C+X   the block table, to the end: B times varint block bytes
  *            (header and payload), varint runs in the block
  * Runs fill data blocks in index order: block b holds the entries after

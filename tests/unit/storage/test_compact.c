@@ -255,6 +255,41 @@ Test(compact, every_point_reads_back_equal) {
   seg_dir_remove();
 }
 
+/* Times at both ends of int64_t, in one run and one directory. */
+Test(compact, extreme_times) {
+  static const int64_t ts[] = {INT64_MIN, -1, 0, 1000, INT64_MAX - 7,
+                               INT64_MAX};
+  uint32_t ids[6] = {1, 1, 1, 2, 2, 1};
+  double val[6] = {1.5, -2, 0.25, 1e308, -0.0, 3};
+  struct stor_dict_entry d[2] = {{1, 1, "a.b", 3}, {2, 0, "a.c", 3}};
+  struct stor_block_in in = {.shard = 0, .seq = 1, .count = 6,
+                             .series_id = ids, .ts_ms = ts, .value = val,
+                             .dict_count = 2, .dict = d};
+  struct stor_encoder e;
+  uint8_t out[4096];
+  long len;
+
+  seg_dir_make();
+  for (unsigned k = 0; k < KEYS; k++)
+    snprintf(keys[k], sizeof(keys[k]), "%s", k == 0 ? "a.b" : "a.c");
+  cr_assert_eq(stor_encoder_init(&e, 16), 0);
+  len = stor_block_encode(&e, &in, out, sizeof(out));
+  cr_assert_gt(len, 0);
+  seg_append_bytes(0, 1, out, (size_t)len);
+  stor_encoder_free(&e);
+  struct got before = read_all(INT64_MIN, INT64_MAX, NULL);
+  struct got mid0 = read_all(-5, 5000, NULL);
+  cr_assert_eq(compact().passes, 1);
+  struct got after = read_all(INT64_MIN, INT64_MAX, NULL);
+  struct got mid1 = read_all(-5, 5000, NULL);
+  cr_assert_eq(before.n, 6);
+  assert_same(&before, &after);
+  cr_assert_eq(mid0.n, 3);
+  assert_same(&mid0, &mid1);
+  cr_assert_eq(segment_count(), 1);
+  seg_dir_remove();
+}
+
 /* A one-series read loads only the data blocks that hold its runs. */
 static int want_one(void *ctx, const struct stor_dict_entry *e,
                     uint32_t *handle) {
