@@ -298,13 +298,12 @@ static int load_segment(struct pass *ps, uint64_t seq) {
 
 /* ---- sorting ----------------------------------------------------------------- */
 
-static struct pass *sort_ps; /* qsort has no context argument in C11 */
-
-static int cmp_key(const void *a, const void *b) {
-  const struct key *x = &sort_ps->keys[*(const uint32_t *)a];
-  const struct key *y = &sort_ps->keys[*(const uint32_t *)b];
+static int cmp_key(const void *a, const void *b, void *arg) {
+  const struct pass *ps = arg;
+  const struct key *x = &ps->keys[*(const uint32_t *)a];
+  const struct key *y = &ps->keys[*(const uint32_t *)b];
   uint32_t n = x->len < y->len ? x->len : y->len;
-  int c = memcmp(sort_ps->arena.p + x->off, sort_ps->arena.p + y->off, n);
+  int c = memcmp(ps->arena.p + x->off, ps->arena.p + y->off, n);
 
   if (c)
     return c;
@@ -313,14 +312,15 @@ static int cmp_key(const void *a, const void *b) {
   return (x->type > y->type) - (x->type < y->type);
 }
 
-static int cmp_point(const void *a, const void *b) {
+static int cmp_point(const void *a, const void *b, void *arg) {
+  const struct pass *ps = arg;
   uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
-  uint32_t ki = sort_ps->pkey[i], kj = sort_ps->pkey[j];
+  uint32_t ki = ps->pkey[i], kj = ps->pkey[j];
 
   if (ki != kj)
     return ki < kj ? -1 : 1;
-  if (sort_ps->pts[i] != sort_ps->pts[j])
-    return sort_ps->pts[i] < sort_ps->pts[j] ? -1 : 1;
+  if (ps->pts[i] != ps->pts[j])
+    return ps->pts[i] < ps->pts[j] ? -1 : 1;
   return (i > j) - (i < j); /* stable: duplicates keep their order */
 }
 
@@ -335,18 +335,16 @@ static int sort_pass(struct pass *ps, uint32_t **sorted) {
     free(ord);
     return -ENOMEM;
   }
-  sort_ps = ps;
   for (uint32_t i = 0; i < ps->nkeys; i++)
     ord[i] = i;
-  qsort(ord, ps->nkeys, sizeof(*ord), cmp_key);
+  qsort_r(ord, ps->nkeys, sizeof(*ord), cmp_key, ps);
   for (uint32_t i = 0; i < ps->nkeys; i++)
     rank[ord[i]] = i;
   for (uint32_t i = 0; i < ps->n; i++) {
     ps->pkey[i] = rank[ps->pkey[i]];
     ps->order[i] = i;
   }
-  qsort(ps->order, ps->n, sizeof(*ps->order), cmp_point);
-  sort_ps = NULL;
+  qsort_r(ps->order, ps->n, sizeof(*ps->order), cmp_point, ps);
   free(rank);
   *sorted = ord;
   return 0;
