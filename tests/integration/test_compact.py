@@ -137,6 +137,25 @@ def test_export_identical_after_compact(binary):
                            text=True, timeout=60)
         check(p.returncode == 0 and "kind=compacted" in p.stdout,
               f"inspect exit {p.returncode}: {p.stderr}")
+        # A second generation: live points beside the compacted segments,
+        # compacted in turn; the first compacted segments stay as they are.
+        s = Sluice(binary, cores="2", data_dir=data)
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+                for i in range(500):
+                    u.sendto(f"cmp.gen2:{i}|g|#n:{i % 20}".encode(),
+                             ("127.0.0.1", s.port))
+            s.wait_total("sluice_points_ingested_total", 500, timeout=10)
+            s.flush()
+            before2 = everything(s)
+        finally:
+            s.stop()
+            s.close(keep_data=True)
+        check(len(before2[0]) > len(after[0]), "gen2 series not served")
+        p = compact(binary, data)
+        check(p.returncode == 0 and " -> " in p.stdout, f"second compact: "
+              f"{p.stdout} {p.stderr}")
+        check(served(binary, data) == before2, "second generation differs")
 
 
 def test_killed_at_every_step_loses_nothing(binary):
