@@ -195,7 +195,7 @@ static void pass_reset(struct pass *ps) {
   memset(ps->slot, 0, ((size_t)ps->slot_mask + 1) * sizeof(*ps->slot));
 }
 
-/* ---- fault points ---------------------------------------------------------- */
+/* ---- fault points -------------------------------------------------------- */
 
 /* SLUICE_FAULT compact_crash=N: die like kill -9 at step N of a pass. */
 static void crash_point(unsigned step) {
@@ -203,7 +203,7 @@ static void crash_point(unsigned step) {
     raise(SIGKILL);
 }
 
-/* ---- survey and load ------------------------------------------------------- */
+/* ---- survey and load ----------------------------------------------------- */
 
 /* What a segment holds, from its block headers alone. */
 struct survey {
@@ -296,7 +296,7 @@ static int load_segment(struct pass *ps, uint64_t seq) {
   return rc;
 }
 
-/* ---- sorting ----------------------------------------------------------------- */
+/* ---- sorting ------------------------------------------------------------- */
 
 static int cmp_key(const void *a, const void *b, void *arg) {
   const struct pass *ps = arg;
@@ -350,7 +350,7 @@ static int sort_pass(struct pass *ps, uint32_t **sorted) {
   return 0;
 }
 
-/* ---- encoding ------------------------------------------------------------------ */
+/* ---- encoding ------------------------------------------------------------ */
 
 struct out {
   struct buf data;    /* data blocks, headers included */
@@ -371,7 +371,8 @@ static void chdr_write(uint8_t *b, size_t len, const struct pass *ps,
                           .kind = STOR_KIND_SERIES, .shard = ps->shard,
                           .count = count, .seq = ps->max_block_seq, .min = min,
                           .max = max,
-                          .payload_bytes = (uint32_t)(len - STOR_BLOCK_HEADER_BYTES)});
+                          .payload_bytes =
+                              (uint32_t)(len - STOR_BLOCK_HEADER_BYTES)});
   st_le(b + STOR_HDR_OFF_RUNS, runs, 4);
   b[STOR_CHDR_OFF_ROLE] = role;
   st_le(b + STOR_CHDR_OFF_A, a, 4);
@@ -593,7 +594,7 @@ out:
   return rc;
 }
 
-/* ---- the swap ------------------------------------------------------------------ */
+/* ---- the swap ------------------------------------------------------------ */
 
 static int write_all(int fd, const uint8_t *p, size_t n) {
   while (n > 0) {
@@ -613,7 +614,8 @@ static void tmp_name(uint64_t seq, char *buf, unsigned len) {
 }
 
 /* Directory and data blocks to <hi>.seg.tmp, durable, then renamed. */
-static int swap_in(struct pass *ps, const struct buf *d, const struct buf *data) {
+static int swap_in(struct pass *ps, const struct buf *d,
+                   const struct buf *data) {
   char tmp[40], name[32];
   struct timespec times[2];
   int fd, rc = 0;
@@ -697,7 +699,7 @@ static int compact_run(struct pass *ps, const uint64_t *seqs, long from,
   return rc;
 }
 
-/* ---- passes ---------------------------------------------------------------------- */
+/* ---- passes -------------------------------------------------------------- */
 
 static int cmp_u64(const void *a, const void *b) {
   uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;

@@ -147,7 +147,8 @@ static int decode_index(struct stor_cseg *c, const uint8_t *p,
 
   for (uint32_t i = 0; i < c->runs; i++) {
     struct stor_cseg_run *r = &c->run[i];
-    uint64_t ds, n, bytes, first, span, range = (uint64_t)f->max - (uint64_t)f->min;
+    uint64_t ds, n, bytes, first, span;
+    uint64_t range = (uint64_t)f->max - (uint64_t)f->min;
     if (stor_varint_get(&p, end, &ds) < 0 || stor_varint_get(&p, end, &n) < 0 ||
         stor_varint_get(&p, end, &bytes) < 0 ||
         stor_varint_get(&p, end, &span) < 0 || ds > 1 || (i == 0 && ds) ||
@@ -296,7 +297,8 @@ fail:
 void stor_cseg_key(const struct stor_cseg *c, uint32_t s,
                    struct stor_dict_entry *e) {
   *e = (struct stor_dict_entry){
-      .id = s, .type = c->types[s], .key = (const char *)c->keys + c->key_off[s],
+      .id = s, .type = c->types[s],
+      .key = (const char *)c->keys + c->key_off[s],
       .key_len = c->key_off[s + 1] - c->key_off[s]};
 }
 

@@ -289,7 +289,8 @@ static int compacted_run(struct scan_state *s, struct stor_cseg *c,
   return 0;
 }
 
-static int run_overlaps(const struct stor_scan *q, const struct stor_cseg_run *r) {
+static int run_overlaps(const struct stor_scan *q,
+                        const struct stor_cseg_run *r) {
   return r->max_ts >= q->start_ms && r->min_ts <= q->end_ms;
 }
 

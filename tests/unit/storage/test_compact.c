@@ -136,7 +136,8 @@ struct got {
 
 static uint32_t key_index(const struct stor_dict_entry *e) {
   for (uint32_t k = 0; k < KEYS; k++)
-    if (strlen(keys[k]) == e->key_len && memcmp(keys[k], e->key, e->key_len) == 0)
+    if (strlen(keys[k]) == e->key_len &&
+        memcmp(keys[k], e->key, e->key_len) == 0)
       return k * 4 + e->type;
   cr_assert_fail("unknown key");
   return 0;
@@ -227,7 +228,7 @@ static struct stor_compact_stats compact(void) {
   return st;
 }
 
-/* ---- roundtrip ------------------------------------------------------------ */
+/* ---- roundtrip ---------------------------------------------------------- */
 
 Test(compact, every_point_reads_back_equal) {
   write_dir(6, 8, 0x1234567);
