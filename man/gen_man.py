@@ -24,7 +24,8 @@ import re
 import subprocess
 import sys
 
-COMMANDS = ["run", "import", "query", "inspect", "stats", "tune", "bench"]
+COMMANDS = ["run", "import", "query", "inspect", "compact", "stats", "tune",
+            "bench"]
 
 TAIL = r"""
 .SH FILES

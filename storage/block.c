@@ -160,7 +160,7 @@ int stor_frame_read(const uint8_t *buf, size_t len, struct stor_frame *f) {
       ld(buf + STOR_HDR_OFF_CHECK, 2) != hdr_check(buf) ||
       f->version != STOR_BLOCK_VERSION ||
       (f->kind != STOR_KIND_METRICS && f->kind != STOR_KIND_LOGS &&
-       f->kind != STOR_KIND_SPANS) ||
+       f->kind != STOR_KIND_SPANS && f->kind != STOR_KIND_SERIES) ||
       f->count == 0 || f->seq == 0 || f->min > f->max)
     return -EBADMSG;
   return 0;

@@ -89,6 +89,7 @@ enum stor_block_kind {
   STOR_KIND_METRICS = 1,
   STOR_KIND_LOGS = 2,
   STOR_KIND_SPANS = 3, /* storage/spanblock_types.h */
+  STOR_KIND_SERIES = 4, /* compacted, series-major (storage/compact_types.h) */
 };
 
 /*

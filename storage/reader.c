@@ -22,6 +22,7 @@
 #include "core/base/assert.h"
 #include "core/base/limits.h"
 #include "storage/block.h"
+#include "storage/compact.h"
 #include "storage/logblock.h"
 #include "storage/spanblock.h"
 #include "storage/reader_internal.h"
@@ -95,10 +96,14 @@ static int stop(struct stor_seg_reader *r, struct stor_seg_block *b,
 
 /* The header rules of b's kind (the frame is already checked). */
 static int kind_hdr_read(const uint8_t *h, struct stor_seg_block *b) {
+  struct stor_chdr ch;
+
   if (b->kind == STOR_KIND_METRICS)
     return stor_block_hdr_read(h, STOR_BLOCK_HEADER_BYTES, &b->hdr);
   if (b->kind == STOR_KIND_SPANS)
     return stor_spanblock_hdr_read(h, STOR_BLOCK_HEADER_BYTES, &b->shdr);
+  if (b->kind == STOR_KIND_SERIES) /* read through storage/compact.h */
+    return stor_chdr_read(h, STOR_BLOCK_HEADER_BYTES, &ch);
   return stor_logblock_hdr_read(h, STOR_BLOCK_HEADER_BYTES, &b->lhdr);
 }
 
@@ -368,6 +373,7 @@ int stor_seg_each_backward(struct stor_seg_reader *seg, unsigned shard,
 static int walk_shard(const struct stor_walk *w, unsigned shard) {
   char path[4096 + 32];
   uint64_t *seqs;
+  uint8_t *skip;
   long n;
   int dir_fd, rc = 0;
 
@@ -380,13 +386,21 @@ static int walk_shard(const struct stor_walk *w, unsigned shard) {
     return errno == ENOENT ? 0 : -errno;
   }
   w->st->shards++;
+  /* Segments a compacted segment replaces (an interrupted pass's
+   * leftovers) are never read: each point is served from one file. */
+  skip = malloc(n ? (size_t)n : 1);
+  rc = skip ? stor_cseg_superseded(dir_fd, seqs, n, skip) : -ENOMEM;
   for (long i = 0; i < n && rc == 0; i++) {
-    uint64_t seq = seqs[w->reverse ? n - 1 - i : i];
+    long k = w->reverse ? n - 1 - i : i;
+    uint64_t seq = seqs[k];
+    if (skip[k])
+      continue;
     rc = stor_deadline_passed(w->deadline_ms)
              ? -ETIME
              : w->fn(w->arg, shard, dir_fd, seq);
   }
   close(dir_fd);
+  free(skip);
   free(seqs);
   return rc;
 }

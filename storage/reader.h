@@ -28,10 +28,14 @@ int stor_seg_open(struct stor_seg_reader *r, int dir_fd, const char *name);
 void stor_seg_close(struct stor_seg_reader *r);
 
 /*
- * Read the header of the next block into b: b->kind (metrics, logs or
- * spans), b->frame, and b->hdr, b->lhdr or b->shdr by kind (b->status says what was found;
- * anything but STOR_BLK_OK ends the segment, and a kind other than 1 or 2
- * is STOR_BLK_BAD_HEADER). The payload is not read.
+ * Read the header of the next block into b: b->kind (metrics, logs, spans
+ * or compacted series), b->frame, and b->hdr, b->lhdr or b->shdr by kind
+ * (b->status says what was found; anything but STOR_BLK_OK ends the
+ * segment, and a kind other than 1 to 4 is STOR_BLK_BAD_HEADER). Kind 4
+ * (STOR_KIND_SERIES) blocks make up compacted segments: only their frame
+ * is in b, and they are read through storage/compact.h, never with
+ * stor_seg_load or stor_seg_load_log; a reader of one kind steps over
+ * them. The payload is not read.
  * Returns 1 when b holds a block, 0 at the end of the segment (or after a
  * bad block), or -errno on an I/O error.
  */

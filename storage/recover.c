@@ -14,6 +14,7 @@
 
 #include "core/base/limits.h"
 #include "storage/block.h"
+#include "storage/compact.h"
 #include "storage/logblock.h"
 #include "storage/spanblock.h"
 
@@ -70,6 +71,8 @@ static int block_ok(const uint8_t *buf, size_t len, const struct stor_frame *f,
   struct stor_spanblock_reader srd;
 
   *why = "checksum";
+  if (f->kind == STOR_KIND_SERIES) /* its runs are checked when read */
+    return stor_block_crc(buf, len) == f->crc ? 0 : -EBADMSG;
   if (f->kind == STOR_KIND_METRICS)
     return stor_block_reader_init(&rd, buf, len) < 0 ? -EBADMSG : 0;
   if (f->kind == STOR_KIND_SPANS
@@ -86,7 +89,10 @@ static int kind_hdr_ok(const uint8_t *buf, const struct stor_frame *f) {
   struct stor_block_hdr h;
   struct stor_logblock_hdr lh;
   struct stor_spanblock_hdr sh;
+  struct stor_chdr ch;
 
+  if (f->kind == STOR_KIND_SERIES)
+    return stor_chdr_read(buf, STOR_BLOCK_HEADER_BYTES, &ch) == 0;
   if (f->kind == STOR_KIND_METRICS)
     return stor_block_hdr_read(buf, STOR_BLOCK_HEADER_BYTES, &h) == 0;
   if (f->kind == STOR_KIND_SPANS)
@@ -184,6 +190,10 @@ int stor_recover_dir(int dir_fd, const char *path, struct stor_recovery *out,
   /* The dup shares dir_fd's directory offset: without this a second call
    * on the same dir_fd would start where the first one ended, and see no
    * segment at all. */
+  rewinddir(d);
+  /* An interrupted compaction first: its leftovers go before any check. */
+  if ((rc = stor_compact_cleanup(dir_fd, path, NULL, log)) < 0)
+    goto out;
   rewinddir(d);
   sc.buf = malloc(sc.cap);
   if (sc.buf == NULL || stor_logdec_init(&sc.dec) < 0 ||

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "storage/block.h"
+#include "storage/compact.h"
 #include "storage/reader.h"
 #include "storage/reader_internal.h"
 #include "storage/recover.h"
@@ -268,16 +269,85 @@ static int series_block(struct scan_state *s, struct stor_seg_block *b) {
   return rc == -EBADMSG ? bad_block(s) : rc;
 }
 
+/* Serve the in-range points of index entry r of a compacted segment. */
+static int compacted_run(struct scan_state *s, struct stor_cseg *c,
+                         uint32_t r, uint32_t handle) {
+  const struct stor_scan *q = s->q;
+  uint32_t n = c->run[r].count, lo, hi;
+  int rc;
+
+  if ((rc = reserve_points(s, n)) < 0 ||
+      (rc = stor_cseg_read_run(c, r, s->ts, s->val)) < 0)
+    return rc;
+  lo = lower_bound(s->ts, n, q->start_ms);
+  hi = q->end_ms == INT64_MAX ? n : lower_bound(s->ts, n, q->end_ms + 1);
+  if (lo >= hi)
+    return 0;
+  if ((rc = q->points(q->ctx, handle, s->ts + lo, s->val + lo, hi - lo)) < 0)
+    return rc;
+  s->st->points += hi - lo;
+  return 0;
+}
+
+static int run_overlaps(const struct stor_scan *q,
+                        const struct stor_cseg_run *r) {
+  return r->max_ts >= q->start_ms && r->min_ts <= q->end_ms;
+}
+
+/*
+ * A compacted segment: the series with a run in the range go to
+ * q->series; only the data blocks of wanted runs are read. A run that
+ * fails a check ends the segment, as a bad block does.
+ */
+static int scan_compacted(struct scan_state *s, struct stor_cseg *c) {
+  const struct stor_scan *q = s->q;
+  int rc = 0;
+
+  for (uint32_t ser = 0; ser < c->series && rc >= 0; ser++) {
+    uint32_t r0 = c->first_run[ser], r1 = c->first_run[ser + 1], r, handle = 0;
+    struct stor_dict_entry e;
+    for (r = r0; r < r1 && !run_overlaps(q, &c->run[r]); r++)
+      ;
+    if (r == r1)
+      continue;
+    if (stor_deadline_passed(q->deadline_ms))
+      return -ETIME;
+    stor_cseg_key(c, ser, &e);
+    if ((rc = q->series(q->ctx, &e, &handle)) != 1 || q->points == NULL)
+      continue;
+    for (rc = 0; r < r1 && rc == 0; r++)
+      if (run_overlaps(q, &c->run[r]))
+        rc = compacted_run(s, c, r, handle);
+  }
+  s->st->blocks_read += c->blocks_loaded;
+  s->st->blocks_skipped += c->blocks - c->blocks_loaded;
+  s->st->bytes_read += c->bytes_read;
+  if (rc == -EBADMSG) {
+    s->st->blocks_bad++;
+    rc = 0;
+  }
+  return rc < 0 ? rc : 0;
+}
+
 /* One segment of the walk (a stor_walk_fn). */
 static int scan_segment(void *arg, unsigned shard, int dir_fd,
                         uint64_t seq) {
   struct scan_state *s = arg;
+  struct stor_cseg c;
   struct stor_seg_block b;
   char name[32];
   int rc;
 
   (void)shard;
   stor_segment_name(seq, name, sizeof(name));
+  if ((rc = stor_cseg_open(&c, dir_fd, name)) != 0) {
+    s->st->segments += rc > 0;
+    s->st->blocks_bad += rc == -EBADMSG;
+    if (rc > 0)
+      rc = scan_compacted(s, &c);
+    stor_cseg_close(&c);
+    return rc == -EBADMSG || rc == -ENOENT ? 0 : rc;
+  }
   if ((rc = stor_seg_open(&s->seg, dir_fd, name)) < 0)
     return rc == -ENOENT ? 0 : rc;  /* retention removed it meanwhile */
   s->st->segments++;

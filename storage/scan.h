@@ -20,6 +20,10 @@
  * entries of the segments that have a block overlapping the range, which
  * is the segment-level answer Prometheus gives at block level for
  * /api/v1/series and labels; no points are decoded.
+ * A compacted segment (storage/compact.h) answers per series, in both
+ * modes: q->series is called for the series with a run overlapping the
+ * range, and only the data blocks of wanted runs are read. Segments that a
+ * compacted segment replaces (an interrupted pass's leftovers) are skipped.
  * Counters go to st. Returns 0 (a missing data_dir is empty), a callback's
  * negative return, -ETIME past q->deadline_ms, -ENOMEM, or -errno when a
  * directory cannot be read.

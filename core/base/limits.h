@@ -696,4 +696,29 @@ _Static_assert(NET_FWD_BATCH_BYTES_SOFT + NET_FWD_BATCH_SAMPLES_MAX * 24ull +
                "one more series of a batch under the soft bound (its labels "
                "and at most a batch of 22-byte samples) fits the hard bound");
 
+/* ---- compaction (storage/compact.h; offline, never on a shard) ---------- */
+#define STOR_COMPACT_POINTS_MAX (4u << 20)  /* points one pass holds in memory
+                                               (24 bytes each): a pass that
+                                               would exceed it takes fewer
+                                               segments */
+#define STOR_COMPACT_SERIES_MAX 100000u     /* series of one compacted segment */
+#define STOR_COMPACT_KEY_BYTES_MAX (6u << 20) /* their key bytes, uncompressed */
+#define STOR_COMPACT_RUN_POINTS_MAX 65536u  /* points of one run (a longer
+                                               series takes several runs) */
+#define STOR_COMPACT_BLOCK_BYTES_TARGET (64u << 10) /* a data block closes
+                                               past this payload: a one-series
+                                               read loads about this much */
+_Static_assert(STOR_COMPACT_RUN_POINTS_MAX <= STOR_BLOCK_POINTS_MAX,
+               "a compacted run decodes within a block's point bound");
+_Static_assert(1ull * STOR_COMPACT_KEY_BYTES_MAX + 11ull * STOR_COMPACT_SERIES_MAX +
+                   48ull * (STOR_COMPACT_SERIES_MAX + STOR_COMPACT_POINTS_MAX /
+                                                         STOR_COMPACT_RUN_POINTS_MAX) <
+                   1ull * CORE_HEAD_KEY_BYTES_MAX + 64ull * CORE_HEAD_POINTS_MAX,
+               "a compacted directory (dictionary stored raw in the worst "
+               "case, index, block table) fits a reader's block buffer");
+_Static_assert(STOR_COMPACT_RUN_POINTS_MAX * 64ull < 64ull * CORE_HEAD_POINTS_MAX +
+                   STOR_COMPACT_BLOCK_BYTES_TARGET,
+               "a data block (runs to the target, then one whole run) fits "
+               "a reader's block buffer");
+
 #endif

@@ -18,6 +18,7 @@
 
 #include "core/cmd/cli.h"
 #include "core/cmd/config.h"
+#include "core/cmd/compact.h"
 #include "core/cmd/datadir.h"
 #include "core/cmd/progress.h"
 #include "core/base/fault.h"
@@ -91,6 +92,10 @@ static const char import_help[] =
     "                           (LIST, all, none), as for `sluice run`\n"
     "  --data-dir DIR           where segments go [./sluice-data]\n"
     "  --no-store               parse and index only: write nothing\n"
+    "  --no-compact             leave the segments as written (by default\n"
+    "                           they are compacted at the end, as `sluice\n"
+    "                           compact` does; the summary's seconds and\n"
+    "                           bytes/point are those before it)\n"
     "  --cores N|LIST           shards, as for `sluice run` [all CPUs]\n"
     "  --max-series N           series of all shards together [1048576]\n"
     "  --max-line-bytes N       longest StatsD line [8192]\n"
@@ -507,7 +512,7 @@ static void summary(enum import_proto proto, const struct import_totals *t,
 }
 
 static int import_files(const struct core_config *cfg, char **paths,
-                        unsigned nfiles, int no_store,
+                        unsigned nfiles, int no_store, int compact,
                         enum import_proto proto) {
   static struct file_map files[IMPORT_FILES_MAX];
   struct import_shard *s;
@@ -554,6 +559,10 @@ static int import_files(const struct core_config *cfg, char **paths,
                          items_of(proto));
   }
   free(s);
+  if (rc == 0 && compact &&
+      core_compact_data_dir(cfg->data_dir, NULL) < 0)
+    rc = core_cli_fail("import", "compaction failed; the segments are "
+                       "intact: run `sluice compact` to retry");
 out:
   for (unsigned i = 0; i < nfiles; i++)
     if (files[i].data)
@@ -566,6 +575,7 @@ out:
 struct import_opts {
   enum import_proto proto;
   int no_store;
+  int no_compact;
 };
 
 static int take_extra(int opt, const char *arg, void *ctx) {
@@ -573,6 +583,10 @@ static int take_extra(int opt, const char *arg, void *ctx) {
 
   if (opt == 'n') {
     o->no_store = 1;
+    return 0;
+  }
+  if (opt == 'C') {
+    o->no_compact = 1;
     return 0;
   }
   if (opt == 'o') {
@@ -606,6 +620,7 @@ int core_import_main(int argc, char **argv) {
       {"proto", required_argument, NULL, 'p'},
       {"no-store", no_argument, NULL, 'n'},
       {"otlp", required_argument, NULL, 'o'},
+      {"no-compact", no_argument, NULL, 'C'},
       {NULL, 0, NULL, 0}};
   struct core_config cfg;
   struct import_opts o = {0};
@@ -635,5 +650,5 @@ int core_import_main(int argc, char **argv) {
     return core_cli_usage("import", "at most %d files at once",
                           IMPORT_FILES_MAX);
   return import_files(&cfg, argv + first, (unsigned)(argc - first),
-                      o.no_store, o.proto);
+                      o.no_store, !o.no_store && !o.no_compact, o.proto);
 }

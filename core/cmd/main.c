@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/cmd/cli.h"
+#include "core/cmd/compact.h"
 #include "tools/inspect.h"
 #include "tools/query.h"
 #include "tools/tools.h"
@@ -20,6 +21,7 @@ static const struct subcommand subcommands[] = {
     {"import", core_import_main, "push files through the ingest pipeline"},
     {"query", tools_query_main, "ask the query port: export, logs, flush"},
     {"inspect", core_inspect_main, "list the blocks of segment files"},
+    {"compact", core_compact_main, "compact a stopped data directory"},
     {"stats", tools_stats_main, "live per-shard view of /metrics"},
     {"tune", tools_tune_main, "check or apply kernel settings"},
     {"bench", tools_bench_main, "generate StatsD or syslog load"},

@@ -184,8 +184,8 @@ def test_man_page_renders(binary):
     r = subprocess.run([tool, "-man", "-Tutf8", "-P-c", "-P-b", "-P-u",
                         page], capture_output=True, text=True, timeout=60)
     text = r.stdout.replace("\u2010\n", "").replace("\u2010", "-")
-    for cmd in ("run", "import", "query", "inspect", "stats", "tune",
-                "bench"):
+    for cmd in ("run", "import", "query", "inspect", "compact", "stats",
+                "tune", "bench"):
         check(f"sluice {cmd}" in text, f"man page lacks sluice {cmd}")
         for opt in help_options(binary, cmd):
             check(f"--{opt}" in text, f"man page lacks {cmd} --{opt}")

@@ -1,0 +1,906 @@
+/*
+ * storage/compact.c - compaction passes over a shard directory (see
+ * storage/compact.h): survey the original segments, load a run of them
+ * within the pass bounds, sort the points by series then time, write the
+ * compacted segment (directory, then data blocks) to a temporary file and
+ * swap it in, then delete the originals.
+ *
+ * Memory is bounded by the pass bounds of core/base/limits.h: 24 bytes a
+ * point (key index, time, value, sort order) for at most
+ * STOR_COMPACT_POINTS_MAX points, the keys, and the output.
+ */
+#include "storage/compact.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <isa-l/igzip_lib.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/base/assert.h"
+#include "core/base/fault.h"
+#include "core/base/limits.h"
+#include "storage/block.h"
+#include "storage/encode.h"
+#include "storage/reader.h"
+#include "storage/recover.h"
+
+/* ---- growable byte buffer ------------------------------------------------ */
+
+struct buf {
+  uint8_t *p;
+  size_t len, cap;
+};
+
+static int buf_room(struct buf *b, size_t n) {
+  if (b->len + n <= b->cap)
+    return 0;
+  size_t cap = b->cap ? b->cap : 65536;
+  while (cap < b->len + n)
+    cap *= 2;
+  uint8_t *p = realloc(b->p, cap);
+  if (p == NULL)
+    return -ENOMEM;
+  b->p = p;
+  b->cap = cap;
+  return 0;
+}
+
+static void put_varint(struct buf *b, uint64_t v) {
+  b->len += stor_varint_put(b->p + b->len, v);
+}
+
+static void st_le(uint8_t *p, uint64_t v, unsigned n) {
+  for (unsigned i = 0; i < n; i++)
+    p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* ---- the pass's state ---------------------------------------------------- */
+
+struct key {
+  uint32_t off, len;
+  uint8_t type;
+};
+
+struct pass {
+  int dir_fd;
+  const char *path;
+  FILE *log;
+  struct stor_compact_stats *st;
+  uint32_t points_max;  /* a pass's bound */
+  /* distinct (key, type) of the pass; slots hash them */
+  struct buf arena;
+  struct key *keys;
+  uint32_t nkeys, keys_cap;
+  uint32_t *slot, slot_mask;
+  /* per segment: dictionary id -> key index */
+  uint32_t *idmap_id, *idmap_key, idmap_mask, idmap_n;
+  /* the points */
+  uint32_t *pkey, *order;
+  int64_t *pts;
+  double *pval;
+  uint32_t n;
+  /* decode scratch for one block */
+  int64_t *dts;
+  double *dval;
+  int64_t *ints;     /* value encoder scratch */
+  /* the run being compacted */
+  uint64_t lo, hi, max_block_seq;
+  uint16_t shard;
+  struct timespec mtime;
+};
+
+static uint64_t hash_bytes(const uint8_t *p, uint32_t n, uint8_t type) {
+  uint64_t h = 0xcbf29ce484222325ull ^ type;
+
+  for (uint32_t i = 0; i < n; i++)
+    h = (h ^ p[i]) * 0x100000001b3ull;
+  return h;
+}
+
+/* Index of (key, type), added when new. Returns it, or -ENOMEM / -E2BIG. */
+static long key_intern(struct pass *ps, const struct stor_dict_entry *e) {
+  uint64_t h = hash_bytes((const uint8_t *)e->key, e->key_len, e->type);
+  uint32_t j = (uint32_t)h & ps->slot_mask;
+
+  for (; ps->slot[j]; j = (j + 1) & ps->slot_mask) {
+    const struct key *k = &ps->keys[ps->slot[j] - 1];
+    if (k->len == e->key_len && k->type == e->type &&
+        memcmp(ps->arena.p + k->off, e->key, k->len) == 0)
+      return ps->slot[j] - 1;
+  }
+  if (ps->nkeys == STOR_COMPACT_SERIES_MAX ||
+      ps->arena.len + e->key_len > STOR_COMPACT_KEY_BYTES_MAX)
+    return -E2BIG;
+  if (buf_room(&ps->arena, e->key_len) < 0)
+    return -ENOMEM;
+  memcpy(ps->arena.p + ps->arena.len, e->key, e->key_len);
+  ps->keys[ps->nkeys] = (struct key){(uint32_t)ps->arena.len, e->key_len,
+                                     e->type};
+  ps->arena.len += e->key_len;
+  ps->slot[j] = ++ps->nkeys;
+  return ps->nkeys - 1;
+}
+
+static uint32_t id_slot(const struct pass *ps, uint32_t id) {
+  return (uint32_t)((id * 0x9E3779B97F4A7C15ull) >> 32) & ps->idmap_mask;
+}
+
+static void idmap_put(struct pass *ps, uint32_t id, uint32_t key) {
+  uint32_t j = id_slot(ps, id);
+
+  while (ps->idmap_key[j] != UINT32_MAX && ps->idmap_id[j] != id)
+    j = (j + 1) & ps->idmap_mask;
+  ps->idmap_n += ps->idmap_key[j] == UINT32_MAX;
+  ps->idmap_id[j] = id;
+  ps->idmap_key[j] = key;
+}
+
+static long idmap_get(const struct pass *ps, uint32_t id) {
+  for (uint32_t j = id_slot(ps, id); ps->idmap_key[j] != UINT32_MAX;
+       j = (j + 1) & ps->idmap_mask)
+    if (ps->idmap_id[j] == id)
+      return ps->idmap_key[j];
+  return -1;
+}
+
+static void pass_free(struct pass *ps) {
+  free(ps->arena.p);
+  free(ps->keys);
+  free(ps->slot);
+  free(ps->idmap_id);
+  free(ps->idmap_key);
+  free(ps->pkey);
+  free(ps->order);
+  free(ps->pts);
+  free(ps->pval);
+  free(ps->dts);
+  free(ps->dval);
+  free(ps->ints);
+}
+
+static int pass_init(struct pass *ps) {
+  size_t np = ps->points_max, ns = STOR_COMPACT_SERIES_MAX;
+
+  ps->slot_mask = (1u << 18) - 1; /* > 2 * STOR_COMPACT_SERIES_MAX */
+  ps->idmap_mask = ps->slot_mask;
+  ps->keys = malloc(ns * sizeof(*ps->keys));
+  ps->slot = calloc((size_t)ps->slot_mask + 1, sizeof(*ps->slot));
+  ps->idmap_id = malloc(((size_t)ps->idmap_mask + 1) * sizeof(uint32_t));
+  ps->idmap_key = malloc(((size_t)ps->idmap_mask + 1) * sizeof(uint32_t));
+  ps->pkey = malloc(np * sizeof(*ps->pkey));
+  ps->order = malloc(np * sizeof(*ps->order));
+  ps->pts = malloc(np * sizeof(*ps->pts));
+  ps->pval = malloc(np * sizeof(*ps->pval));
+  ps->dts = malloc((size_t)STOR_BLOCK_POINTS_MAX * sizeof(*ps->dts));
+  ps->dval = malloc((size_t)STOR_BLOCK_POINTS_MAX * sizeof(*ps->dval));
+  ps->ints = malloc((size_t)STOR_COMPACT_RUN_POINTS_MAX * sizeof(*ps->ints));
+  if (!ps->keys || !ps->slot || !ps->idmap_id || !ps->idmap_key ||
+      !ps->pkey || !ps->order || !ps->pts || !ps->pval || !ps->dts ||
+      !ps->dval || !ps->ints)
+    return -ENOMEM;
+  return 0;
+}
+
+static void pass_reset(struct pass *ps) {
+  ps->arena.len = 0;
+  ps->nkeys = 0;
+  ps->n = 0;
+  ps->max_block_seq = 0;
+  ps->mtime = (struct timespec){0};
+  memset(ps->slot, 0, ((size_t)ps->slot_mask + 1) * sizeof(*ps->slot));
+}
+
+/* ---- fault points -------------------------------------------------------- */
+
+/* SLUICE_FAULT compact_crash=N: die like kill -9 at step N of a pass. */
+static void crash_point(unsigned step) {
+  if (core_fault.compact_crash == step)
+    raise(SIGKILL);
+}
+
+/* ---- survey and load ----------------------------------------------------- */
+
+/* What a segment holds, from its block headers alone. */
+struct survey {
+  uint64_t points, dict_entries, dict_bytes, bytes;
+  int other;   /* a log (or other) block or a bad block: not compacted */
+};
+
+static int survey(struct pass *ps, uint64_t seq, struct survey *sv) {
+  struct stor_seg_reader r;
+  struct stor_seg_block b;
+  char name[32];
+  int rc;
+
+  memset(sv, 0, sizeof(*sv));
+  stor_segment_name(seq, name, sizeof(name));
+  if ((rc = stor_seg_open(&r, ps->dir_fd, name)) < 0)
+    return rc;
+  sv->bytes = r.size;
+  while ((rc = stor_seg_next(&r, &b)) == 1) {
+    if (b.status != STOR_BLK_OK || b.kind != STOR_KIND_METRICS) {
+      sv->other = 1;
+      break;
+    }
+    sv->points += b.hdr.point_count;
+    sv->dict_entries += b.hdr.dict_count;
+    sv->dict_bytes += b.hdr.dict_bytes;
+  }
+  stor_seg_close(&r);
+  return rc < 0 ? rc : 0;
+}
+
+/* One loaded block's dictionary and points into the pass. */
+static int load_block(struct pass *ps, struct stor_seg_block *b) {
+  struct stor_dict_entry e;
+  struct stor_run run;
+  int rc;
+
+  while ((rc = stor_block_next_dict(&b->rd, &e)) == 1) {
+    long k = key_intern(ps, &e);
+    if (k < 0)
+      return (int)k;
+    idmap_put(ps, e.id, (uint32_t)k);
+  }
+  if (rc < 0)
+    return rc;
+  while ((rc = stor_block_next_run(&b->rd, &run, ps->dts, ps->dval,
+                                   STOR_BLOCK_POINTS_MAX)) == 1) {
+    long k = idmap_get(ps, run.series_id);
+    if (k < 0 || ps->n + run.count > ps->points_max)
+      return -EBADMSG;
+    for (uint32_t i = 0; i < run.count; i++) {
+      ps->pkey[ps->n] = (uint32_t)k;
+      ps->pts[ps->n] = ps->dts[i];
+      ps->pval[ps->n++] = ps->dval[i];
+    }
+  }
+  if (b->frame.seq > ps->max_block_seq)
+    ps->max_block_seq = b->frame.seq;
+  ps->shard = b->frame.shard;
+  return rc < 0 ? rc : 0;
+}
+
+/* Every point of segment seq into the pass. */
+static int load_segment(struct pass *ps, uint64_t seq) {
+  struct stor_seg_reader r;
+  struct stor_seg_block b;
+  struct stat st;
+  char name[32];
+  int rc;
+
+  stor_segment_name(seq, name, sizeof(name));
+  if ((rc = stor_seg_open(&r, ps->dir_fd, name)) < 0)
+    return rc;
+  if (fstat(r.fd, &st) == 0 &&
+      (st.st_mtim.tv_sec > ps->mtime.tv_sec ||
+       (st.st_mtim.tv_sec == ps->mtime.tv_sec &&
+        st.st_mtim.tv_nsec > ps->mtime.tv_nsec)))
+    ps->mtime = st.st_mtim;
+  memset(ps->idmap_key, 0xff, ((size_t)ps->idmap_mask + 1) * sizeof(uint32_t));
+  ps->idmap_n = 0;
+  while ((rc = stor_seg_next(&r, &b)) == 1) {
+    /* The survey saw only good metric blocks: anything else changed. */
+    if (b.status != STOR_BLK_OK || b.kind != STOR_KIND_METRICS ||
+        (rc = stor_seg_load(&r, &b)) < 0 || (rc = load_block(ps, &b)) < 0) {
+      rc = rc < 0 ? rc : -EBADMSG;
+      break;
+    }
+  }
+  stor_seg_close(&r);
+  return rc;
+}
+
+/* ---- sorting ------------------------------------------------------------- */
+
+static int cmp_key(const void *a, const void *b, void *arg) {
+  const struct pass *ps = arg;
+  const struct key *x = &ps->keys[*(const uint32_t *)a];
+  const struct key *y = &ps->keys[*(const uint32_t *)b];
+  uint32_t n = x->len < y->len ? x->len : y->len;
+  int c = memcmp(ps->arena.p + x->off, ps->arena.p + y->off, n);
+
+  if (c)
+    return c;
+  if (x->len != y->len)
+    return x->len < y->len ? -1 : 1;
+  return (x->type > y->type) - (x->type < y->type);
+}
+
+static int cmp_point(const void *a, const void *b, void *arg) {
+  const struct pass *ps = arg;
+  uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+  uint32_t ki = ps->pkey[i], kj = ps->pkey[j];
+
+  if (ki != kj)
+    return ki < kj ? -1 : 1;
+  if (ps->pts[i] != ps->pts[j])
+    return ps->pts[i] < ps->pts[j] ? -1 : 1;
+  return (i > j) - (i < j); /* stable: duplicates keep their order */
+}
+
+/* Keys into ascending order (*sorted, key indexes), points renumbered to
+ * series ordinals and ordered by series, time, arrival (ps->order). */
+static int sort_pass(struct pass *ps, uint32_t **sorted) {
+  uint32_t *rank = malloc(ps->nkeys * sizeof(*rank));
+  uint32_t *ord = malloc(ps->nkeys * sizeof(*ord));
+
+  if (rank == NULL || ord == NULL) {
+    free(rank);
+    free(ord);
+    return -ENOMEM;
+  }
+  for (uint32_t i = 0; i < ps->nkeys; i++)
+    ord[i] = i;
+  qsort_r(ord, ps->nkeys, sizeof(*ord), cmp_key, ps);
+  for (uint32_t i = 0; i < ps->nkeys; i++)
+    rank[ord[i]] = i;
+  for (uint32_t i = 0; i < ps->n; i++) {
+    ps->pkey[i] = rank[ps->pkey[i]];
+    ps->order[i] = i;
+  }
+  qsort_r(ps->order, ps->n, sizeof(*ps->order), cmp_point, ps);
+  free(rank);
+  *sorted = ord;
+  return 0;
+}
+
+/* ---- encoding ------------------------------------------------------------ */
+
+struct out {
+  struct buf data;    /* data blocks, headers included */
+  struct buf index;
+  struct buf table;   /* block table */
+  uint32_t runs, blocks, block_start, block_runs, block_first;
+  uint64_t block_points;
+  int64_t block_min, block_max, min, max;
+};
+
+/* Header of a kind-4 block at b (len bytes in all), sealed. */
+static void chdr_write(uint8_t *b, size_t len, const struct pass *ps,
+                       uint32_t count, int64_t min, int64_t max, uint8_t role,
+                       uint32_t runs, uint32_t a, uint32_t bb, uint32_t c) {
+  struct stor_chdr check;
+
+  stor_frame_write(b, &(struct stor_frame){
+                          .kind = STOR_KIND_SERIES, .shard = ps->shard,
+                          .count = count, .seq = ps->max_block_seq, .min = min,
+                          .max = max,
+                          .payload_bytes =
+                              (uint32_t)(len - STOR_BLOCK_HEADER_BYTES)});
+  st_le(b + STOR_HDR_OFF_RUNS, runs, 4);
+  b[STOR_CHDR_OFF_ROLE] = role;
+  st_le(b + STOR_CHDR_OFF_A, a, 4);
+  st_le(b + STOR_CHDR_OFF_B, bb, 4);
+  st_le(b + STOR_CHDR_OFF_C, c, 4);
+  stor_block_reseal(b, len);
+  /* What readers will check must hold when written. */
+  ASSERT(stor_chdr_read(b, len, &check) == 0 && check.role == role);
+}
+
+static void close_block(struct pass *ps, struct out *o) {
+  size_t len = o->data.len - o->block_start;
+
+  if (o->block_runs == 0)
+    return;
+  chdr_write(o->data.p + o->block_start, len, ps, (uint32_t)o->block_points,
+             o->block_min, o->block_max, STOR_CSEG_DATA, o->block_runs,
+             o->block_first, o->blocks, 0);
+  put_varint(&o->table, len);
+  put_varint(&o->table, o->block_runs);
+  o->blocks++;
+  o->block_runs = 0;
+  o->block_points = 0;
+}
+
+/*
+ * The run's time unit byte x (the largest 10^x ms, x <= STOR_CSEG_UNIT_MAX,
+ * dividing every timestamp), then its timestamps in that unit: a fleet
+ * reporting on whole seconds stores second deltas, ten bits fewer a point
+ * than milliseconds when the gaps are irregular.
+ */
+static void ts_scaled(struct stor_bitw *w, const int64_t *ts, uint32_t n,
+                      int64_t *scaled) {
+  int64_t unit = 1;
+  unsigned x = 0;
+
+  while (x < STOR_CSEG_UNIT_MAX) {
+    uint32_t i = 0;
+    while (i < n && ts[i] % (unit * 10) == 0)
+      i++;
+    if (i < n)
+      break;
+    unit *= 10;
+    x++;
+  }
+  for (uint32_t i = 0; i < n; i++)
+    scaled[i] = ts[i] / unit;
+  stor_bitw_byte(w, (uint8_t)x);
+  stor_ts_encode(w, scaled, n, scaled[0], STOR_MODE_AUTO);
+}
+
+/* One run of series s: the n points order[at..at+n). */
+static int encode_run(struct pass *ps, struct out *o, uint32_t s, int first,
+                      uint32_t at, uint32_t n) {
+  struct stor_bitw w;
+  int64_t *ts = ps->dts;
+  double *v = ps->dval;
+  size_t before;
+
+  if (buf_room(&o->data, STOR_BLOCK_HEADER_BYTES + 64 * (size_t)n + 64) < 0 ||
+      buf_room(&o->index, 5 * STOR_VARINT_BYTES_MAX) < 0 ||
+      buf_room(&o->table, 2 * STOR_VARINT_BYTES_MAX) < 0)
+    return -ENOMEM;
+  if (o->block_runs == 0) {
+    o->block_start = (uint32_t)o->data.len;
+    o->data.len += STOR_BLOCK_HEADER_BYTES;
+    o->block_first = o->runs;
+    o->block_min = INT64_MAX;
+    o->block_max = INT64_MIN;
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    ts[i] = ps->pts[ps->order[at + i]];
+    v[i] = ps->pval[ps->order[at + i]];
+  }
+  before = o->data.len;
+  stor_bitw_init(&w, o->data.p + before, o->data.cap - before);
+  ts_scaled(&w, ts, n, ps->ints);
+  ps->st->ts_bytes += w.len;
+  ps->st->val_bytes -= w.len;
+  stor_val_encode(&w, v, n, ps->ints, STOR_MODE_AUTO);
+  ASSERT(!w.overflow);
+  ps->st->val_bytes += w.len;
+  o->data.len += w.len;
+  put_varint(&o->index, first ? (s > 0) : 0);
+  put_varint(&o->index, n);
+  put_varint(&o->index, w.len);
+  /* Modulo 2^64: any span of int64_t milliseconds has its offset. */
+  put_varint(&o->index, (uint64_t)ts[0] - (uint64_t)o->min);
+  put_varint(&o->index, (uint64_t)ts[n - 1] - (uint64_t)ts[0]);
+  o->block_min = ts[0] < o->block_min ? ts[0] : o->block_min;
+  o->block_max = ts[n - 1] > o->block_max ? ts[n - 1] : o->block_max;
+  o->block_points += n;
+  o->block_runs++;
+  o->runs++;
+  if (o->data.len - o->block_start >= STOR_COMPACT_BLOCK_BYTES_TARGET)
+    close_block(ps, o);
+  return 0;
+}
+
+/* Every series' runs into o (data blocks, index, block table). */
+static int encode_points(struct pass *ps, struct out *o) {
+  uint32_t at = 0;
+  int rc;
+
+  o->min = INT64_MAX;
+  o->max = INT64_MIN;
+  for (uint32_t i = 0; i < ps->n; i++) {
+    o->min = ps->pts[i] < o->min ? ps->pts[i] : o->min;
+    o->max = ps->pts[i] > o->max ? ps->pts[i] : o->max;
+  }
+  while (at < ps->n) {
+    uint32_t s = ps->pkey[ps->order[at]], end = at;
+    while (end < ps->n && ps->pkey[ps->order[end]] == s)
+      end++;
+    for (uint32_t from = at; from < end;) {
+      uint32_t n = end - from < STOR_COMPACT_RUN_POINTS_MAX
+                       ? end - from : STOR_COMPACT_RUN_POINTS_MAX;
+      if ((rc = encode_run(ps, o, s, from == at, from, n)) < 0)
+        return rc;
+      from += n;
+    }
+    at = end;
+  }
+  close_block(ps, o);
+  return 0;
+}
+
+/* Sorted keys front-coded into f (K bytes of keys in all into *k). */
+static int front_code(struct pass *ps, const uint32_t *sorted, struct buf *f,
+                      uint32_t *k) {
+  const uint8_t *prev = NULL;
+  uint32_t prev_len = 0;
+
+  *k = 0;
+  for (uint32_t i = 0; i < ps->nkeys; i++) {
+    const struct key *key = &ps->keys[sorted[i]];
+    const uint8_t *p = ps->arena.p + key->off;
+    uint32_t shared = 0;
+    if (buf_room(f, 2 * STOR_VARINT_BYTES_MAX + key->len + 1) < 0)
+      return -ENOMEM;
+    while (prev && shared < prev_len && shared < key->len &&
+           prev[shared] == p[shared])
+      shared++;
+    put_varint(f, shared);
+    put_varint(f, key->len - shared);
+    memcpy(f->p + f->len, p + shared, key->len - shared);
+    f->len += key->len - shared;
+    f->p[f->len++] = key->type;
+    prev = p;
+    prev_len = key->len;
+    *k += key->len;
+  }
+  return 0;
+}
+
+/* Raw DEFLATE of in at igzip's highest level into out. */
+static int deflate_dict(const struct buf *in, struct buf *out) {
+  struct isal_zstream *z = malloc(sizeof(*z));
+  uint8_t *level_buf = malloc(ISAL_DEF_LVL3_DEFAULT);
+  size_t cap = in->len + in->len / 8 + 4096;
+  int rc = -ENOMEM;
+
+  if (z == NULL || level_buf == NULL || buf_room(out, cap) < 0)
+    goto out;
+  isal_deflate_stateless_init(z);
+  z->level = 3;
+  z->level_buf = level_buf;
+  z->level_buf_size = ISAL_DEF_LVL3_DEFAULT;
+  z->end_of_stream = 1;
+  z->flush = NO_FLUSH;
+  z->next_in = in->p;
+  z->avail_in = (uint32_t)in->len;
+  z->next_out = out->p + out->len;
+  z->avail_out = (uint32_t)cap;
+  ASSERT(isal_deflate_stateless(z) == COMP_OK);
+  out->len += z->total_out;
+  rc = (int)z->total_out;
+out:
+  free(z);
+  free(level_buf);
+  return rc;
+}
+
+/* The directory block into d. */
+static int directory(struct pass *ps, const uint32_t *sorted,
+                     const struct out *o, struct buf *d) {
+  struct buf fc = {0};
+  uint32_t k;
+  long c;
+  int rc;
+
+  if ((rc = front_code(ps, sorted, &fc, &k)) < 0 ||
+      (rc = buf_room(d, STOR_BLOCK_HEADER_BYTES + STOR_CDIR_FIXED_BYTES)) < 0)
+    goto out;
+  memset(d->p, 0, STOR_BLOCK_HEADER_BYTES);
+  d->len = STOR_BLOCK_HEADER_BYTES;
+  st_le(d->p + d->len, ps->lo, 8);
+  st_le(d->p + d->len + 8, ps->hi, 8);
+  st_le(d->p + d->len + 16, o->blocks, 4);
+  st_le(d->p + d->len + 20, k, 4);
+  st_le(d->p + d->len + 24, fc.len, 4);
+  d->len += STOR_CDIR_FIXED_BYTES;
+  if ((c = deflate_dict(&fc, d)) < 0 ||
+      (rc = buf_room(d, o->index.len + o->table.len)) < 0) {
+    rc = c < 0 ? (int)c : rc;
+    goto out;
+  }
+  memcpy(d->p + d->len, o->index.p, o->index.len);
+  d->len += o->index.len;
+  memcpy(d->p + d->len, o->table.p, o->table.len);
+  d->len += o->table.len;
+  ASSERT(d->len <= stor_block_buf_bytes());
+  chdr_write(d->p, d->len, ps, ps->n, o->min, o->max, STOR_CSEG_DIRECTORY,
+             o->runs, ps->nkeys, (uint32_t)c, (uint32_t)o->index.len);
+  ps->st->dict_bytes += (uint64_t)c;
+  ps->st->index_bytes += o->index.len + o->table.len;
+out:
+  free(fc.p);
+  return rc;
+}
+
+/* ---- the swap ------------------------------------------------------------ */
+
+static int write_all(int fd, const uint8_t *p, size_t n) {
+  while (n > 0) {
+    ssize_t k = write(fd, p, n);
+    if (k < 0 && errno == EINTR)
+      continue;
+    if (k < 0)
+      return -errno;
+    p += k;
+    n -= (size_t)k;
+  }
+  return 0;
+}
+
+static void tmp_name(uint64_t seq, char *buf, unsigned len) {
+  snprintf(buf, len, "%016llu.seg.tmp", (unsigned long long)seq);
+}
+
+/* Directory and data blocks to <hi>.seg.tmp, durable, then renamed. */
+static int swap_in(struct pass *ps, const struct buf *d,
+                   const struct buf *data) {
+  char tmp[40], name[32];
+  struct timespec times[2];
+  int fd, rc = 0;
+
+  tmp_name(ps->hi, tmp, sizeof(tmp));
+  stor_segment_name(ps->hi, name, sizeof(name));
+  fd = openat(ps->dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return -errno;
+  if ((rc = write_all(fd, d->p, d->len)) == 0) {
+    crash_point(1);
+    rc = write_all(fd, data->p, data->len);
+  }
+  times[0] = times[1] = ps->mtime; /* retention ages it as its newest part */
+  if (rc == 0 && (fsync(fd) < 0 || futimens(fd, times) < 0 || fsync(fd) < 0))
+    rc = -errno;
+  close(fd);
+  crash_point(2);
+  if (rc == 0 && renameat(ps->dir_fd, tmp, ps->dir_fd, name) < 0)
+    rc = -errno;
+  if (rc < 0) {
+    unlinkat(ps->dir_fd, tmp, 0);
+    return rc;
+  }
+  crash_point(3);
+  return fsync(ps->dir_fd) < 0 ? -errno : 0;
+}
+
+/* The originals lo..hi-1 of the pass, now leftovers. */
+static int delete_originals(struct pass *ps, const uint64_t *seqs, long n) {
+  for (long i = 0; i < n; i++) {
+    char name[32];
+    if (seqs[i] < ps->lo || seqs[i] >= ps->hi)
+      continue;
+    stor_segment_name(seqs[i], name, sizeof(name));
+    if (unlinkat(ps->dir_fd, name, 0) < 0 && errno != ENOENT)
+      return -errno;
+    crash_point(4);
+  }
+  crash_point(5);
+  return fsync(ps->dir_fd) < 0 ? -errno : 0;
+}
+
+/* Load, sort, encode and swap in the segments seqs[from..to]. */
+static int compact_run(struct pass *ps, const uint64_t *seqs, long from,
+                       long to, const uint64_t *bytes) {
+  struct out o = {0};
+  struct buf d = {0};
+  uint32_t *sorted = NULL;
+  int rc = 0;
+
+  pass_reset(ps);
+  ps->lo = seqs[from];
+  ps->hi = seqs[to];
+  for (long i = from; i <= to && rc == 0; i++)
+    rc = load_segment(ps, seqs[i]);
+  if (rc == 0 && ps->n == 0)
+    rc = -ENODATA;
+  if (rc == 0)
+    rc = sort_pass(ps, &sorted);
+  if (rc == 0)
+    rc = encode_points(ps, &o);
+  if (rc == 0)
+    rc = directory(ps, sorted, &o, &d);
+  if (rc == 0)
+    rc = swap_in(ps, &d, &o.data);
+  if (rc == 0) {
+    ps->st->passes++;
+    ps->st->segments_in += (uint64_t)(to - from + 1);
+    for (long i = from; i <= to; i++)
+      ps->st->bytes_in += bytes[i - from];
+    ps->st->bytes_out += d.len + o.data.len;
+    ps->st->points += ps->n;
+    ps->st->series += ps->nkeys;
+  }
+  free(sorted);
+  free(o.data.p);
+  free(o.index.p);
+  free(o.table.p);
+  free(d.p);
+  return rc;
+}
+
+/* ---- passes -------------------------------------------------------------- */
+
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+  return (x > y) - (x < y);
+}
+
+/* 1 when name is "<16 digits>.seg.tmp": a pass's temporary file. */
+static int is_tmp(const char *name) {
+  uint64_t seq;
+  char seg[24];
+
+  if (strlen(name) != 24 || strcmp(name + 20, ".tmp") != 0)
+    return 0;
+  memcpy(seg, name, 20);
+  seg[20] = '\0';
+  return stor_segment_seq(seg, &seq);
+}
+
+/*
+ * Segment seqs of dir_fd ascending into *seqs (malloc'ed), deleting
+ * temporary files on the way. Returns the count or -errno.
+ */
+static long list_seqs(int dir_fd, uint64_t **seqs,
+                      struct stor_compact_stats *st) {
+  int fd2 = dup(dir_fd);
+  DIR *d = fd2 < 0 ? NULL : fdopendir(fd2);
+  struct dirent *de;
+  uint64_t *v = NULL, seq;
+  size_t n = 0, cap = 0;
+
+  *seqs = NULL;
+  if (d == NULL) {
+    if (fd2 >= 0)
+      close(fd2);
+    return -errno;
+  }
+  rewinddir(d);
+  while ((de = readdir(d)) != NULL) {
+    if (is_tmp(de->d_name)) {
+      if (unlinkat(dir_fd, de->d_name, 0) == 0 && st)
+        st->leftovers_deleted++;
+      continue;
+    }
+    if (!stor_segment_seq(de->d_name, &seq) || n == STOR_SEGMENTS_MAX)
+      continue;
+    if (n == cap) {
+      uint64_t *p = realloc(v, (cap = cap ? cap * 2 : 64) * sizeof(*v));
+      if (p == NULL) {
+        free(v);
+        closedir(d);
+        return -ENOMEM;
+      }
+      v = p;
+    }
+    v[n++] = seq;
+  }
+  closedir(d);
+  qsort(v, n, sizeof(*v), cmp_u64);
+  *seqs = v;
+  return (long)n;
+}
+
+int stor_compact_cleanup(int dir_fd, const char *path,
+                         struct stor_compact_stats *st, FILE *log) {
+  uint64_t *seqs;
+  uint8_t *skip;
+  long n = list_seqs(dir_fd, &seqs, st);
+  int rc, removed = 0;
+
+  if (n <= 0)
+    return (int)n;
+  if ((skip = malloc((size_t)n)) == NULL) {
+    free(seqs);
+    return -ENOMEM;
+  }
+  rc = stor_cseg_superseded(dir_fd, seqs, n, skip);
+  for (long i = 0; rc == 0 && i < n; i++) {
+    char name[32];
+    if (!skip[i])
+      continue;
+    stor_segment_name(seqs[i], name, sizeof(name));
+    if (unlinkat(dir_fd, name, 0) < 0 && errno != ENOENT) {
+      rc = -errno;
+      break;
+    }
+    removed++;
+    if (st)
+      st->leftovers_deleted++;
+    if (log)
+      fprintf(log, "sluice: compact: %s/%s: replaced by a compacted "
+                   "segment; removed\n", path, name);
+  }
+  if (rc == 0 && removed && fsync(dir_fd) < 0)
+    rc = -errno;
+  free(skip);
+  free(seqs);
+  return rc;
+}
+
+/*
+ * Compact seqs[from..*to] (cut short when their keys exceed a bound: *to
+ * then says where the pass ended) and delete the originals.
+ */
+static int pass_run(struct pass *ps, const uint64_t *seqs, long n, long from,
+                    long *to, const uint64_t *bytes) {
+  int rc;
+
+  for (;;) {
+    rc = compact_run(ps, seqs, from, *to, bytes + from);
+    if (rc != -E2BIG || *to == from)
+      break;
+    /* The keys ran over a bound: retry with one segment fewer. */
+    *to = *to - 1;
+  }
+  if (rc < 0)
+    return rc;
+  return delete_originals(ps, seqs, n);
+}
+
+/* The longest run from *i of originals within the point bound. */
+static int plan(struct pass *ps, const uint64_t *seqs, long n,
+                const uint8_t *compacted, long *i, uint64_t *bytes) {
+  uint64_t points = 0;
+  long from = *i;
+  struct survey sv;
+  int rc;
+
+  while (*i < n && !compacted[*i]) {
+    if ((rc = survey(ps, seqs[*i], &sv)) < 0)
+      return rc;
+    if (sv.other || sv.points == 0 || sv.points > ps->points_max) {
+      if (*i > from)
+        break;
+      ps->st->skipped++;
+      from = ++*i;
+      continue;
+    }
+    if (points + sv.points > ps->points_max)
+      break;
+    points += sv.points;
+    bytes[*i] = sv.bytes;
+    ++*i;
+  }
+  return (int)from;
+}
+
+int stor_compact_dir(int dir_fd, const char *path, uint32_t points_max,
+                     struct stor_compact_stats *st, FILE *log) {
+  struct pass ps = {.dir_fd = dir_fd, .path = path, .log = log, .st = st,
+                    .points_max = points_max && points_max <
+                                  STOR_COMPACT_POINTS_MAX
+                                      ? points_max : STOR_COMPACT_POINTS_MAX};
+  uint64_t *seqs = NULL, *bytes = NULL;
+  uint8_t *compacted = NULL;
+  long n, i = 0;
+  int rc;
+
+  if ((rc = stor_compact_cleanup(dir_fd, path, st, log)) < 0)
+    return rc;
+  if ((n = list_seqs(dir_fd, &seqs, st)) <= 0)
+    return (int)n;
+  rc = -ENOMEM;
+  if ((bytes = calloc((size_t)n, sizeof(*bytes))) == NULL ||
+      (compacted = calloc((size_t)n, 1)) == NULL || pass_init(&ps) < 0)
+    goto out;
+  for (long k = 0; k < n; k++) {
+    struct stor_cseg c;
+    char name[32];
+    stor_segment_name(seqs[k], name, sizeof(name));
+    if ((rc = stor_cseg_open(&c, dir_fd, name)) == 1)
+      stor_cseg_close(&c);
+    compacted[k] = rc != 0; /* compacted, or bad as one: left alone */
+  }
+  rc = 0;
+  while (rc >= 0 && i < n) {
+    long from, to;
+    if (compacted[i]) {
+      i++;
+      continue;
+    }
+    if ((rc = plan(&ps, seqs, n, compacted, &i, bytes)) < 0 || rc == i)
+      continue;
+    from = rc;
+    to = i - 1;
+    rc = pass_run(&ps, seqs, n, from, &to, bytes);
+    i = to + 1;
+    if (rc == -E2BIG || rc == -ENODATA) {
+      st->skipped += (uint64_t)(to - from + 1); /* over a bound alone */
+      rc = 0;
+    }
+    if (rc < 0 && log)
+      fprintf(log, "sluice: compact: %s: pass over segments %llu..%llu "
+                   "failed: %s; the originals are intact\n", path,
+              (unsigned long long)seqs[from], (unsigned long long)seqs[to],
+              strerror(-rc));
+  }
+out:
+  pass_free(&ps);
+  free(compacted);
+  free(bytes);
+  free(seqs);
+  return rc < 0 ? rc : 0;
+}

@@ -1,0 +1,201 @@
+"""`sluice compact` end to end: points sent live over StatsD/UDP and
+imported with |T timestamps read back through the query port identical
+before and after an offline compaction (export, series, labels); a live
+directory is refused; a compaction killed (SIGKILL through SLUICE_FAULT
+compact_crash) at every step of its pass loses and duplicates nothing on
+the next start; `sluice import` compacts at its end unless --no-compact.
+
+usage: /usr/bin/python3 test_compact.py PATH/TO/sluice
+"""
+
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import urllib.parse
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Sluice, check, main  # noqa: E402
+
+T0 = 1700000000
+
+
+def get(s, path, **params):
+    q = urllib.parse.urlencode(params, doseq=True)
+    with urllib.request.urlopen(s.url(f"{path}?{q}"), timeout=30) as r:
+        check(r.status == 200, f"{path}: {r.status}")
+        return r.read().decode()
+
+
+def everything(s):
+    """Export of every series (sorted lines), series and label names."""
+    exp = get(s, "/api/v1/export", **{"match[]": ['{__name__=~".+"}'],
+                                     "start": "0", "end": "4000000000"})
+    lines = sorted(exp.splitlines())
+    series = json.loads(get(s, "/api/v1/series",
+                            **{"match[]": ['{__name__=~"cmp.*"}'],
+                               "start": "0", "end": "4000000000"}))
+    labels = json.loads(get(s, "/api/v1/labels"))
+    return lines, sorted(json.dumps(x, sort_keys=True)
+                         for x in series["data"]), labels["data"]
+
+
+def statsd_file(path, series=300, steps=60, seed=7):
+    """Gauges and counters with |T on a 10 s grid, some jitter-free
+    duplicates and points out of order."""
+    rnd = random.Random(seed)
+    lines = []
+    for k in range(steps):
+        for i in range(series):
+            t = T0 + k * 10
+            if rnd.random() < 0.02:
+                t -= 30  # late
+            typ = "g" if i % 2 else "c"
+            v = f"{rnd.uniform(0, 100):.2f}" if typ == "g" else \
+                str(rnd.randint(0, 9))
+            lines.append(f"cmp.m{i % 7}:{v}|{typ}|#host:h{i},dc:d{i % 3}|T{t}")
+            if rnd.random() < 0.01:
+                lines.append(lines[-1])  # a duplicate
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return len(lines)
+
+
+def import_into(binary, data, src, *extra):
+    p = subprocess.run([binary, "import", "--proto", "statsd", "--cores", "2",
+                        "--data-dir", data, *extra, src],
+                       capture_output=True, text=True, timeout=120)
+    check(p.returncode == 0, f"import exit {p.returncode}: {p.stderr}")
+    return p.stdout
+
+
+def compact(binary, data, env=None):
+    return subprocess.run([binary, "compact", "--data-dir", data],
+                          capture_output=True, text=True, timeout=120,
+                          env=env)
+
+
+def segment_files(data):
+    return sorted(os.path.join(r, f) for r, _, fs in os.walk(data)
+                  for f in fs if f.endswith(".seg"))
+
+
+def fill(binary, tmp):
+    """A directory with imported and live points, several segments a
+    shard. Returns (data dir, what the query port serves)."""
+    data, src = os.path.join(tmp, "data"), os.path.join(tmp, "in.statsd")
+    statsd_file(src)
+    import_into(binary, data, src, "--no-compact")
+    import_into(binary, data, src, "--no-compact")  # every point twice
+    s = Sluice(binary, cores="2", data_dir=data)
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+            for i in range(2000):
+                u.sendto(f"cmp.live:{i}|c|#n:{i % 50}".encode(),
+                         ("127.0.0.1", s.port))
+        s.wait_total("sluice_points_ingested_total", 2000, timeout=10)
+        s.flush()
+        before = everything(s)
+        # A live directory is refused.
+        p = compact(binary, data)
+        check(p.returncode == 1 and "LOCK" in p.stderr,
+              f"compact of a live dir: {p.returncode} {p.stderr}")
+    finally:
+        s.stop()
+        s.close(keep_data=True)
+    return data, before
+
+
+def served(binary, data):
+    s = Sluice(binary, cores="2", data_dir=data)
+    try:
+        return everything(s)
+    finally:
+        s.stop()
+        s.close(keep_data=True)
+
+
+def test_export_identical_after_compact(binary):
+    with tempfile.TemporaryDirectory(prefix="sluice-it-compact-") as tmp:
+        data, before = fill(binary, tmp)
+        n_before = len(segment_files(data))
+        p = compact(binary, data)
+        check(p.returncode == 0, f"compact exit {p.returncode}: {p.stderr}")
+        check(p.stdout.startswith("segments "), f"summary: {p.stdout}")
+        check(len(segment_files(data)) < n_before,
+              f"{n_before} segments before, {segment_files(data)} after")
+        after = served(binary, data)
+        check(before[0] == after[0], "export differs after compaction")
+        check(before[1] == after[1], "series differ after compaction")
+        check(before[2] == after[2], f"labels {before[2]} then {after[2]}")
+        check(len(before[0]) >= 300, f"only {len(before[0])} series")
+        p = subprocess.run([binary, "inspect", data], capture_output=True,
+                           text=True, timeout=60)
+        check(p.returncode == 0 and "kind=compacted" in p.stdout,
+              f"inspect exit {p.returncode}: {p.stderr}")
+        # A second generation: live points beside the compacted segments,
+        # compacted in turn; the first compacted segments stay as they are.
+        s = Sluice(binary, cores="2", data_dir=data)
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+                for i in range(500):
+                    u.sendto(f"cmp.gen2:{i}|g|#n:{i % 20}".encode(),
+                             ("127.0.0.1", s.port))
+            s.wait_total("sluice_points_ingested_total", 500, timeout=10)
+            s.flush()
+            before2 = everything(s)
+        finally:
+            s.stop()
+            s.close(keep_data=True)
+        check(len(before2[0]) > len(after[0]), "gen2 series not served")
+        p = compact(binary, data)
+        check(p.returncode == 0 and " -> " in p.stdout, f"second compact: "
+              f"{p.stdout} {p.stderr}")
+        check(served(binary, data) == before2, "second generation differs")
+
+
+def test_killed_at_every_step_loses_nothing(binary):
+    for step in range(1, 6):
+        with tempfile.TemporaryDirectory(prefix="sluice-it-compact-") as tmp:
+            data, before = fill(binary, tmp)
+            env = dict(os.environ, SLUICE_FAULT=f"compact_crash={step}")
+            p = compact(binary, data, env)
+            check(p.returncode == -9, f"step {step}: compact exit "
+                  f"{p.returncode}, want SIGKILL: {p.stderr}")
+            after = served(binary, data)
+            check(before == after, f"step {step}: served data changed")
+            p = compact(binary, data)
+            check(p.returncode == 0, f"step {step}: compact again: "
+                  f"{p.stderr}")
+            check(served(binary, data) == before, f"step {step}: after "
+                  "the second compaction")
+            check(not any(f.endswith(".tmp") for _, _, fs in os.walk(data)
+                          for f in fs), f"step {step}: temp file left")
+
+
+def test_import_compacts_at_its_end(binary):
+    with tempfile.TemporaryDirectory(prefix="sluice-it-compact-") as tmp:
+        src = os.path.join(tmp, "in.statsd")
+        n = statsd_file(src, series=100, steps=30)
+        for d, extra, want in (("a", (), True), ("b", ("--no-compact",),
+                                                      False)):
+            out = import_into(binary, os.path.join(tmp, d), src, *extra)
+            check(len(out.splitlines()) == 1, f"summary: {out}")
+            p = subprocess.run([binary, "inspect", os.path.join(tmp, d)],
+                               capture_output=True, text=True, timeout=60)
+            check(("kind=compacted" in p.stdout) == want,
+                  f"import {extra}: compacted {not want}: {p.stdout[:300]}")
+        a, b = served(binary, os.path.join(tmp, "a")), \
+            served(binary, os.path.join(tmp, "b"))
+        check(a == b, "compacted import serves other points")
+        check(sum(line.count(",") for line in a[0]) > n // 2, "too few points")
+
+
+if __name__ == "__main__":
+    main([test_export_identical_after_compact,
+          test_killed_at_every_step_loses_nothing,
+          test_import_compacts_at_its_end])
