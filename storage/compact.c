@@ -758,7 +758,8 @@ static long list_seqs(int dir_fd, uint64_t **seqs,
     v[n++] = seq;
   }
   closedir(d);
-  qsort(v, n, sizeof(*v), cmp_u64);
+  if (n > 0) /* v is NULL in an empty directory */
+    qsort(v, n, sizeof(*v), cmp_u64);
   *seqs = v;
   return (long)n;
 }

@@ -267,7 +267,8 @@ static int newest_first(const void *a, const void *b) {
 
 /* The kept spans in start order as a JSON array into resp. */
 static void write_spans(struct spanq *q, struct net_http_response *resp) {
-  qsort(q->items, q->n, sizeof(*q->items), by_start);
+  if (q->n > 0) /* items is NULL when nothing was kept */
+    qsort(q->items, q->n, sizeof(*q->items), by_start);
   core_strbuf_append(&resp->body, "\"spans\":[", 9);
   for (uint32_t i = 0; i < q->n; i++) {
     if (i)
