@@ -70,10 +70,14 @@ struct net_grpc_stream {
 
 /* Take n bytes of c's bound and of the shard's budget. */
 static bool mem_take(struct net_grpc_conn *c, size_t n) {
-  if (n > c->srv->conn_memory_bytes_max - c->mem_bytes)
+  if (n > c->srv->conn_memory_bytes_max - c->mem_bytes) {
+    c->refused = 1;
     return false;
-  if (net_http_budget_take(c->srv->budget, n) < 0)
+  }
+  if (net_http_budget_take(c->srv->budget, n) < 0) {
+    c->refused = 2;
     return false;
+  }
   c->mem_bytes += n;
   if (c->mem_bytes > c->mem_peak_bytes)
     c->mem_peak_bytes = c->mem_bytes;
@@ -604,6 +608,7 @@ static int prefix_done(struct net_grpc_conn *c, struct net_grpc_stream *s) {
   if (c->mem_bytes + len + HDR_BYTES + NET_GRPC_SESSION_RESERVE_BYTES >
           c->srv->conn_memory_bytes_max ||
       !(s->msg = mem_alloc(c, len, false))) {
+    c->refused = 0;  /* answered: not the connection's failure */
     refuse(c, s, NET_GRPC_REJ_MEMORY, 200, NET_GRPC_UNAVAILABLE,
            "server memory for requests is full, retry later");
     return -1;
@@ -667,6 +672,7 @@ static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *f,
     return 0;
   s = mem_alloc(c, sizeof(*s), true);
   if (!s) {
+    c->refused = 0;
     core_stat_add(&c->srv->stats->rejected[NET_GRPC_REJ_MEMORY], 1);
     return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;  /* RST_STREAM */
   }
@@ -840,7 +846,6 @@ int net_grpc_conn_init(struct net_grpc_conn *c, struct net_grpc_server *srv,
   };
   nghttp2_mem mem;
   nghttp2_session *session;
-  int rc = -ENOMEM;
 
   memset(c, 0, offsetof(struct net_grpc_conn, out));
   c->srv = srv;
@@ -861,9 +866,7 @@ fail:
   if (c->session)
     nghttp2_session_del(c->session);
   c->session = NULL;
-  if (core_stat_get(&srv->budget->bytes) >= srv->budget->bytes_max / 2)
-    rc = -ENOBUFS;
-  return rc;
+  return c->refused ? -ENOBUFS : -ENOMEM;
 }
 
 void net_grpc_conn_free(struct net_grpc_conn *c) {
@@ -888,7 +891,9 @@ void net_grpc_conn_free(struct net_grpc_conn *c) {
 static int conn_fail(struct net_grpc_conn *c, int rv) {
   if (!c->dead) {
     core_stat_add(&c->srv->stats->conn_errors, 1);
-    c->error = nghttp2_strerror(rv);
+    c->error = c->refused == 1   ? "connection memory bound reached"
+               : c->refused == 2 ? "shard memory budget for gRPC full"
+                                 : nghttp2_strerror(rv);
     c->dead = 1;
     nghttp2_session_terminate_session(sess(c), rv == NGHTTP2_ERR_NOMEM
                                                    ? NGHTTP2_INTERNAL_ERROR

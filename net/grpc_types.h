@@ -124,6 +124,7 @@ struct net_grpc_conn {
   size_t mem_peak_bytes;
   size_t out_len;            /* bytes in out[] */
   int dead;                  /* fatal error: GOAWAY queued, then close */
+  int refused;               /* an allocation passed a memory bound */
   uint32_t pending;          /* requests handed out and not answered */
   struct net_grpc_stream *streams; /* every open stream (net/grpc.c) */
   const char *error;         /* static reason of the fatal error */

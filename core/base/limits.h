@@ -254,7 +254,7 @@
 #define NET_GRPC_SESSION_RESERVE_BYTES (1u << 20) /* of a connection's memory,
                                               kept for nghttp2's own state */
 #define NET_GRPC_CONN_MEMORY_BYTES_MAX (NET_GRPC_MESSAGE_BYTES_MAX + \
-                                        NET_GRPC_SESSION_RESERVE_BYTES)
+                                        2 * NET_GRPC_SESSION_RESERVE_BYTES)
 #define NET_GRPC_SHARD_MEMORY_BYTES_MAX (256u << 20) /* every connection of a
                                               shard: past it UNAVAILABLE */
 #define NET_GRPC_OUT_BYTES 32768           /* bytes waiting to be written,
@@ -428,11 +428,12 @@ _Static_assert(NET_HTTP_MEMORY_BYTES_MIN <= NET_HTTP_MEMORY_BYTES_MAX &&
 _Static_assert(NET_HTTP_MEMORY_BYTES_MIN >= NET_HTTP_BODY_KEEP_BYTES * 2,
                "the smallest budget admits a kept body buffer and more");
 _Static_assert(NET_GRPC_CONN_MEMORY_BYTES_MAX >= NET_GRPC_MESSAGE_BYTES_MAX +
-                   NET_GRPC_SESSION_RESERVE_BYTES &&
+                   2 * NET_GRPC_SESSION_RESERVE_BYTES &&
                    NET_GRPC_SHARD_MEMORY_BYTES_MAX >= 4ull *
                        NET_GRPC_CONN_MEMORY_BYTES_MAX,
-               "a maximal gRPC message fits a connection, and several "
-               "connections fit the shard's budget");
+               "a maximal gRPC message fits a connection beside the "
+               "session (at most one reserve) and nghttp2's reserve, and "
+               "several connections fit the shard's budget");
 _Static_assert(NET_GRPC_MESSAGE_BYTES_MAX <= NET_GRPC_INFLATED_BYTES_MAX &&
                    NET_GRPC_INFLATED_BYTES_MAX <= NET_HTTP_BODY_BYTES_MAX,
                "an inflated gRPC message is no bigger than an OTLP/HTTP body");
