@@ -556,3 +556,15 @@ int stor_block_next_run(struct stor_block_reader *r, struct stor_run *run,
     return reader_finish(r);
   return 1;
 }
+
+const char *stor_series_type_name(unsigned type) {
+  static const char *const names[STOR_SERIES_TYPES_COUNT] = {
+      "counter", "gauge", "timer", "histogram", "distribution", "set",
+      "otlp_gauge", "otlp_sum_cumulative", "otlp_sum_delta",
+      "otlp_updown_cumulative", "otlp_updown_delta",
+      "otlp_histogram_cumulative", "otlp_histogram_delta",
+      "otlp_exphistogram_cumulative", "otlp_exphistogram_delta",
+      "otlp_summary"};
+
+  return type < STOR_SERIES_TYPES_COUNT ? names[type] : "unknown";
+}

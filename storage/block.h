@@ -116,4 +116,11 @@ void stor_block_reseal(uint8_t *block, size_t len);
 /* Bytes of the block h heads (header and payload): where the next begins. */
 size_t stor_block_total_bytes(const struct stor_block_hdr *h);
 
+/*
+ * Name of a dictionary type byte (enum stor_series_type): "counter", ...,
+ * "set", "otlp_gauge", "otlp_sum_cumulative", ... as in
+ * docs/segment-format.md. Never NULL ("unknown" past the last type).
+ */
+const char *stor_series_type_name(unsigned type);
+
 #endif

@@ -92,7 +92,10 @@ enum stor_block_kind {
 /*
  * The type byte of a dictionary entry: what kind of samples a series holds,
  * as the format defines it (the StatsD parser's enum core_statsd_type has
- * the same values; core/shard/store.c asserts they agree).
+ * the same values for 0..5; core/shard/store.c asserts they agree). 6..15
+ * are OTLP series (core/ingest/otlpmap.c, docs/otlp.md "Mapping"): every
+ * series an OTLP histogram, exponential histogram or summary point feeds
+ * (_bucket, _count, _sum, ...) carries its metric's type.
  */
 enum stor_series_type {
   STOR_SERIES_COUNTER = 0,
@@ -101,6 +104,16 @@ enum stor_series_type {
   STOR_SERIES_HISTOGRAM,
   STOR_SERIES_DISTRIBUTION,
   STOR_SERIES_SET,
+  STOR_SERIES_OTLP_GAUGE = 6,         /* values as sent */
+  STOR_SERIES_OTLP_SUM_CUMULATIVE,    /* monotonic sum, running totals */
+  STOR_SERIES_OTLP_SUM_DELTA,         /* monotonic sum, increments */
+  STOR_SERIES_OTLP_UPDOWN_CUMULATIVE, /* non-monotonic sum, running totals */
+  STOR_SERIES_OTLP_UPDOWN_DELTA,      /* non-monotonic sum, increments */
+  STOR_SERIES_OTLP_HIST_CUMULATIVE,   /* explicit-bucket histogram */
+  STOR_SERIES_OTLP_HIST_DELTA,
+  STOR_SERIES_OTLP_EXPHIST_CUMULATIVE,/* exponential histogram */
+  STOR_SERIES_OTLP_EXPHIST_DELTA,
+  STOR_SERIES_OTLP_SUMMARY,
   STOR_SERIES_TYPES_COUNT
 };
 

@@ -20,7 +20,6 @@
 
 #include "core/cmd/cli.h"
 #include "core/base/limits.h"
-#include "core/parse/statsd.h"
 #include "core/parse/syslog.h"
 #include "storage/block.h"
 #include "storage/logblock.h"
@@ -154,7 +153,7 @@ static void print_key(const struct keymap *m, uint32_t id) {
       putchar(tag++ ? ',' : '#');
     else
       putchar(k[i]);
-  printf(" %s", core_statsd_type_name(m->ent[id].type));
+  printf(" %s", stor_series_type_name(m->ent[id].type));
 }
 
 static int print_runs(struct inspect *in, struct stor_seg_block *b) {

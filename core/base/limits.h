@@ -137,6 +137,8 @@
 #define CORE_QUERY_TIME_MS_MAX 10000       /* time budget of one query: 503 over */
 #define CORE_QUERY_PARAM_BYTES_MAX 64      /* start=, end= text */
 #define NET_LOGMATCH_MATCHERS_MAX 32      /* field matchers in one logs match= */
+#define NET_LOG_ATTR_KEY_BYTES_MAX 4096   /* a log attribute's served key
+                                             ("sdid.name"); longer: not shown */
 
 /* ---- query port: regexes of selectors and log matchers (query thread) ---
  * glibc's regcomp expands every counted repeat (a{1,n} is n copies) and
@@ -241,6 +243,11 @@
 #define CORE_OTLP_BUCKETS_MAX 512       /* histogram buckets (and explicit
                                            bounds, and summary quantiles)
                                            per data point */
+/* ---- OTLP mapping (core/ingest/otlpmap.c) -------------------------------- */
+#define CORE_OTLP_RESOURCE_LABELS_MAX 32  /* keys in --otlp-resource-labels */
+#define CORE_OTLP_RESOURCE_LABELS_BYTES_MAX 1024 /* its text */
+#define CORE_OTLP_LOG_BYTES_MAX (1u << 20) /* one OTLP log record's strings
+                                              (body, attributes, ...) as stored */
 
 /* ---- OTLP/gRPC: the HTTP/2 engine (net/grpc.c) -------------------------- */
 #define NET_GRPC_STREAMS_MAX 100           /* SETTINGS_MAX_CONCURRENT_STREAMS:
@@ -486,6 +493,11 @@ _Static_assert(CORE_SYSLOG_HOSTNAME_BYTES_MAX + CORE_SYSLOG_APP_NAME_BYTES_MAX +
 _Static_assert(CORE_SYSLOG_SD_ATTRS_MAX >= 8 && CORE_SYSLOG_SD_ATTRS_MAX <= 1024,
                "room for real senders' SD, bounded record size");
 
+_Static_assert(CORE_LOGHEAD_ARENA_BYTES >= 2 * CORE_OTLP_LOG_BYTES_MAX &&
+                   CORE_LOGHEAD_TEXT_BYTES_MAX >= 2 * CORE_OTLP_LOG_BYTES_MAX,
+               "an empty log head takes any OTLP record the mapping keeps");
+_Static_assert(CORE_OTLP_ATTRS_MAX * 2 + 2 <= 65536,
+               "a series key's tag indexes fit a uint16_t");
 _Static_assert(3 * CORE_OTLP_ANY_DEPTH_MAX + 8 <= CORE_PB_DEPTH_MAX,
                "the deepest OTLP message (kvlists, 3 messages a level, to "
                "the AnyValue bound in a span event's attribute) stays "
@@ -493,5 +505,47 @@ _Static_assert(3 * CORE_OTLP_ANY_DEPTH_MAX + 8 <= CORE_PB_DEPTH_MAX,
 _Static_assert(CORE_OTLP_ITEMS_MAX <= (1u << 20) &&
                    CORE_OTLP_ATTRS_MAX <= 65535,
                "item and attribute counts fit their uint32_t/uint16_t fields");
+
+/* ---- OTLP/HTTP listener (net/otlp_http.c, net/rconn.c; per shard) ------- */
+#define NET_OTLP_HTTP_CONNS_MAX 1024       /* open OTLP/HTTP connections per shard */
+#define NET_OTLP_HTTP_IN_BYTES 16384       /* one recv per connection (its buffer) */
+#define NET_OTLP_HTTP_OUT_BYTES 2048       /* a connection's queued reply bytes */
+#define NET_OTLP_HTTP_BODY_BYTES_MAX (16u << 20) /* request body as sent: 413 */
+#define NET_OTLP_HTTP_INFLATED_BYTES_MAX (64u << 20) /* after gzip: 413 */
+#define NET_OTLP_HTTP_MEMORY_BYTES_MAX (128u << 20) /* bodies held at once per
+                                              shard: 503 Retry-After past it */
+#define NET_OTLP_HTTP_WAITING_MAX 256      /* requests waiting for their fsync
+                                              per shard: 429 past it */
+#define NET_OTLP_HTTP_FLUSHES_MAX 8        /* durability generations in flight
+                                              per shard (the writer's waits) */
+#define NET_OTLP_HTTP_HEADER_TIMEOUT_MS 10000 /* request line + headers: 408 */
+#define NET_OTLP_HTTP_BODY_TIMEOUT_MS 30000 /* body after the headers: 408 */
+#define NET_OTLP_HTTP_IDLE_TIMEOUT_MS 60000 /* keep-alive, no request: close */
+#define NET_OTLP_HTTP_SEND_TIMEOUT_MS 10000 /* a reply not taken by then: close */
+#define NET_OTLP_HTTP_LINGER_MS 1000       /* read and drop input after a final
+                                              error reply, then close */
+#define NET_OTLP_HTTP_LINGER_BYTES_MAX (32u << 20) /* ... at most this much
+                                              (a body refused by its
+                                              declared length still read) */
+#define NET_OTLP_HTTP_RETRY_AFTER_S 1      /* Retry-After of 429/503 */
+#define NET_OTLP_HTTP_STOP_SEND_MS 200     /* at stop: time for the last replies */
+
+_Static_assert(NET_OTLP_HTTP_CONNS_MAX <= (1u << 16),
+               "a connection slot fits the low 16 bits of its user_data arg");
+_Static_assert(NET_OTLP_HTTP_BODY_BYTES_MAX <= NET_OTLP_HTTP_INFLATED_BYTES_MAX &&
+                   NET_OTLP_HTTP_INFLATED_BYTES_MAX < (1ull << 32),
+               "a body may inflate to its own size; isa-l counts in 32 bits");
+_Static_assert(NET_OTLP_HTTP_BODY_BYTES_MAX + 1ull <= NET_OTLP_HTTP_MEMORY_BYTES_MAX / 4,
+               "a shard holds several maximal bodies at once");
+_Static_assert(NET_OTLP_HTTP_WAITING_MAX <= NET_OTLP_HTTP_CONNS_MAX,
+               "a connection waits for one request at a time");
+_Static_assert(NET_OTLP_HTTP_FLUSHES_MAX + 8 <= CORE_CTL_RING_ENTRIES,
+               "the writer keeps room for the query port's flushes");
+_Static_assert(NET_OTLP_HTTP_BODY_BYTES_MAX < NET_OTLP_HTTP_LINGER_BYTES_MAX,
+               "a sender of a body just over the bound reads its 413, not "
+               "a reset");
+_Static_assert(NET_OTLP_HTTP_STOP_SEND_MS + CORE_STOP_STORE_MS + 250 <=
+                   CORE_STOP_TIMEOUT_MS,
+               "the last replies go out before the stop watchdog");
 
 #endif

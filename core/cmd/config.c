@@ -16,6 +16,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "core/ingest/otlpmap.h"
 #include "simd/simd.h"
 
 _Static_assert(CORE_CPUS_MAX <= CPU_SETSIZE, "CPU ids fit a cpu_set_t");
@@ -103,6 +104,8 @@ void core_config_defaults(struct core_config *c) {
   c->syslog_tcp = c->syslog_udp;
   c->http = (struct core_addr){.enabled = 1, .host = "127.0.0.1",
                                .port = 9400};
+  c->otlp_http = (struct core_addr){.enabled = 1, .host = "0.0.0.0",
+                                    .port = 4318};
   snprintf(c->data_dir, sizeof(c->data_dir), "%s", "./sluice-data");
   c->max_series = CORE_SERIES_MAX_DEFAULT;
   c->line_bytes_max = CORE_LINE_BYTES_MAX_DEFAULT;
@@ -117,6 +120,8 @@ void core_config_defaults(struct core_config *c) {
   c->retention_ms = 0;
   c->disk_bytes_max = 0;
   snprintf(c->simd, sizeof(c->simd), "%s", "auto");
+  snprintf(c->otlp_resource_labels, sizeof(c->otlp_resource_labels), "%s",
+           CORE_OTLP_RESOURCE_LABELS_DEFAULT);
 }
 
 /* ---- numbers ------------------------------------------------------------- */
@@ -507,6 +512,8 @@ static struct core_addr *addr_field(struct core_config *c, const char *name) {
     return &c->syslog_tcp;
   if (strcmp(name, "http") == 0)
     return &c->http;
+  if (strcmp(name, "otlp-http") == 0)
+    return &c->otlp_http;
   return NULL;
 }
 
@@ -558,6 +565,20 @@ static int set_simd(struct core_config *c, const char *val, char *err,
   return 0;
 }
 
+/* --otlp-resource-labels: validated here; applied at each pipeline's
+ * start (core_pipe_otlp_resource_labels). */
+static int set_otlp_labels(struct core_config *c, const char *val, char *err,
+                           size_t errlen) {
+  if (core_otlp_resource_labels_check(val) < 0)
+    return fail(err, errlen,
+                "--otlp-resource-labels: \"%.*s\" is not a list; use all, "
+                "none, or up to %d resource attribute keys separated by "
+                "commas (like service.name,host.name)",
+                VALUE_SHOWN_MAX, val, CORE_OTLP_RESOURCE_LABELS_MAX);
+  memcpy(c->otlp_resource_labels, val, strlen(val) + 1);
+  return 0;
+}
+
 int core_config_set(struct core_config *c, const char *name, const char *val,
                     char *err, size_t errlen) {
   struct core_addr *a = addr_field(c, name);
@@ -570,6 +591,8 @@ int core_config_set(struct core_config *c, const char *name, const char *val,
     return set_data_dir(c, val, err, errlen);
   if (strcmp(name, "simd") == 0)
     return set_simd(c, val, err, errlen);
+  if (strcmp(name, "otlp-resource-labels") == 0)
+    return set_otlp_labels(c, val, err, errlen);
   for (size_t i = 0; i < sizeof(num_opts) / sizeof(num_opts[0]); i++)
     if (strcmp(name, num_opts[i].name) == 0)
       return set_number(c, &num_opts[i], val, err, errlen);
@@ -656,6 +679,8 @@ int core_config_show(const struct core_config *c, const char *name,
     snprintf(out, n, "%s", c->data_dir);
   else if (strcmp(name, "simd") == 0)
     snprintf(out, n, "%s", c->simd);
+  else if (strcmp(name, "otlp-resource-labels") == 0)
+    snprintf(out, n, "%s", c->otlp_resource_labels);
   else if (strcmp(name, "segment-max-age") == 0)
     show_duration(c->segment_age_ms_max, out, n);
   else if (strcmp(name, "retention") == 0)

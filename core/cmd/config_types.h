@@ -17,6 +17,7 @@ struct core_config {
   struct core_addr syslog_udp;   /* --syslog-udp, default 0.0.0.0:5514 */
   struct core_addr syslog_tcp;   /* --syslog-tcp, default 0.0.0.0:5514 */
   struct core_addr http;         /* --http, default 127.0.0.1:9400 */
+  struct core_addr otlp_http;    /* --otlp-http, default 0.0.0.0:4318 */
   char data_dir[4096];           /* --data-dir, default ./sluice-data */
   uint32_t max_series;           /* --max-series (per shard) */
   uint32_t line_bytes_max;       /* --max-line-bytes */
@@ -31,6 +32,8 @@ struct core_config {
   uint64_t retention_ms;         /* --retention (a duration; 0 = forever) */
   uint64_t disk_bytes_max;       /* --max-disk-bytes (0 = no bound) */
   char simd[16];                 /* --simd: auto|avx512|avx2|sse42|scalar */
+  char otlp_resource_labels[CORE_OTLP_RESOURCE_LABELS_BYTES_MAX];
+                                 /* --otlp-resource-labels LIST|all|none */
 };
 
 #endif

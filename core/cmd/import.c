@@ -23,6 +23,7 @@
 #include "core/base/fault.h"
 #include "core/ingest/head.h"
 #include "core/ingest/loghead.h"
+#include "core/ingest/otlpmap.h"
 #include "core/ingest/pipe.h"
 #include "core/base/ring.h"
 #include "core/parse/syslog_frame.h"
@@ -34,10 +35,17 @@
 #define IMPORT_FILES_MAX 1024
 #define IMPORT_CHUNK_BYTES (4u << 20) /* fed at once; progress counts these */
 
-enum import_proto { PROTO_NONE = 0, PROTO_STATSD, PROTO_SYSLOG };
+enum import_proto {
+  PROTO_NONE = 0,
+  PROTO_STATSD,
+  PROTO_SYSLOG,
+  PROTO_OTLP_METRICS, /* --otlp metrics */
+  PROTO_OTLP_LOGS,    /* --otlp logs */
+};
 
 static const char import_help[] =
     "Usage: sluice import --proto statsd|syslog [OPTION]... FILE...\n"
+    "       sluice import --otlp metrics|logs [OPTION]... FILE...\n"
     "Push FILEs through the ingest pipeline of `sluice run` (parse, series\n"
     "dictionary or log head, block encoding, segment writes through\n"
     "io_uring) on N shards, then print one summary line:\n"
@@ -51,12 +59,20 @@ static const char import_help[] =
     "shard k; samples without |T get the time of the import. Syslog: a file\n"
     "is a stream as a TCP sender writes it (octet-counted or one message a\n"
     "line, RFC 6587), file i goes to shard i mod N; messages without a\n"
-    "timestamp get the time of the import. The data directory belongs to\n"
+    "timestamp get the time of the import. OTLP: a file is a sequence of\n"
+    "protobuf Export{Metrics,Logs}ServiceRequest messages, each preceded\n"
+    "by its length as a varint (docs/otlp.md, \"sluice import --otlp\");\n"
+    "file i goes to shard i mod N, each request through the mapping of\n"
+    "the OTLP listeners; an undecodable request is counted in errors and\n"
+    "stores nothing. The data directory belongs to\n"
     "one process at a time (DIR/LOCK): importing into the directory of a\n"
     "running `sluice run` is refused (exit 1) rather than mixing writers.\n"
     "\n"
     "  --proto P                input protocol: statsd (one line per sample)\n"
     "                           or syslog (RFC 5424 and RFC 3164)\n"
+    "  --otlp SIGNAL            OTLP protobuf requests: metrics or logs\n"
+    "  --otlp-resource-labels L resource attributes that become labels\n"
+    "                           (LIST, all, none), as for `sluice run`\n"
     "  --data-dir DIR           where segments go [./sluice-data]\n"
     "  --no-store               parse and index only: write nothing\n"
     "  --cores N|LIST           shards, as for `sluice run` [all CPUs]\n"
@@ -73,7 +89,8 @@ static const char import_help[] =
 static const char *const import_names[] = {
     "cores", "max-series", "max-line-bytes", "syslog-max-bytes", "data-dir",
     "fsync-interval-ms",
-    "segment-max-bytes", "segment-max-age", "simd", NULL};
+    "segment-max-bytes", "segment-max-age", "simd", "otlp-resource-labels",
+    NULL};
 
 struct file_map {
   const char *path;
@@ -91,6 +108,7 @@ struct import_shard {
   const struct file_map *files;
   unsigned nfiles, id, count;
   int cpu, rc;
+  uint64_t otlp_errors;     /* undecodable requests (or cut files) */
   const struct core_config *cfg;
   struct core_progress *progress;
   pthread_t thread;
@@ -144,7 +162,8 @@ static int storage_setup(struct import_shard *s) {
                                 .segment_age_ms_max =
                                     s->cfg->segment_age_ms_max,
                                 .series_max = s->cfg->max_series,
-                                .logs = s->proto == PROTO_SYSLOG,
+                                .logs = s->proto == PROTO_SYSLOG ||
+                                        s->proto == PROTO_OTLP_LOGS,
                                 .answer = no_answer};
   return core_store_open(&s->store, &s->pipe.series, &wc, NULL);
 }
@@ -213,6 +232,56 @@ static int feed_syslog(struct import_shard *s) {
   return 0;
 }
 
+/* The varint at d[*at, len) into *v; 0, or -1 when cut or over 64 bits. */
+static int read_len(const char *d, size_t len, size_t *at, uint64_t *v) {
+  *v = 0;
+  for (unsigned shift = 0; *at < len && shift < 64; shift += 7) {
+    uint8_t b = (uint8_t)d[(*at)++];
+    *v |= (uint64_t)(b & 0x7f) << shift;
+    if (!(b & 0x80))
+      return 0;
+  }
+  return -1;
+}
+
+/* Files s->id, s->id + count, ...: length-delimited OTLP requests. */
+static void feed_otlp(struct import_shard *s) {
+  enum core_otlp_signal sig =
+      s->proto == PROTO_OTLP_LOGS ? CORE_OTLP_LOGS : CORE_OTLP_METRICS;
+  struct core_otlp_result res;
+
+  for (unsigned f = s->id; f < s->nfiles; f += s->count) {
+    const struct file_map *m = &s->files[f];
+    size_t at = 0, done = 0;
+    uint64_t n;
+    while (at < m->len) {
+      size_t start = at;
+      if (read_len(m->data, m->len, &at, &n) < 0 || n > m->len - at) {
+        fprintf(stderr, "sluice import: %s: offset %zu: request length %s\n",
+                m->path, start, n > m->len - at ? "past the end of the file"
+                                                : "is not a varint");
+        s->otlp_errors++;
+        break;
+      }
+      if (core_pipe_otlp(&s->pipe, sig, CORE_OTLP_ENC_PROTO, m->data + at, n,
+                         wall_ms(), &res) < 0) {
+        fprintf(stderr, "sluice import: %s: offset %zu: request not stored: "
+                "%s\n", m->path, start, res.why ? res.why : "undecodable");
+        s->otlp_errors++;
+      }
+      at += n;
+      if (at - done >= IMPORT_CHUNK_BYTES) {
+        core_progress_add(s->progress, at - done);
+        done = at;
+      }
+    }
+    core_progress_add(s->progress, m->len - done);
+  }
+  core_head_seal(&s->pipe.head);
+  if (s->pipe.logs)
+    core_loghead_seal(&s->pipe.loghead);
+}
+
 static void *import_main(void *arg) {
   struct import_shard *s = arg;
   cpu_set_t set;
@@ -228,14 +297,20 @@ static void *import_main(void *arg) {
     s->rc = core_pipe_init(&s->pipe, &s->stats.ingest, s->cfg->max_series,
                            s->cfg->line_bytes_max, core_store_head_sink,
                            &s->store);
-  if (s->rc == 0 && s->proto == PROTO_SYSLOG)
+  if (s->rc == 0 &&
+      (s->proto == PROTO_SYSLOG || s->proto == PROTO_OTLP_LOGS))
     s->rc = core_pipe_logs_init(&s->pipe, s->cfg->syslog_bytes_max,
                                 core_store_loghead_sink, &s->store);
+  if (s->rc == 0)
+    s->rc = core_pipe_otlp_resource_labels(&s->pipe,
+                                           s->cfg->otlp_resource_labels);
   if (s->rc == 0 && !s->no_store)
     s->rc = storage_setup(s);
   if (s->rc == 0) {
     if (s->proto == PROTO_SYSLOG)
       s->rc = feed_syslog(s);
+    else if (s->proto == PROTO_OTLP_METRICS || s->proto == PROTO_OTLP_LOGS)
+      feed_otlp(s);
     else
       feed_statsd(s);
   }
@@ -274,6 +349,7 @@ static int map_file(struct file_map *m, const char *path) {
 
 struct import_totals {
   uint64_t points, errors, rejected, bytes, lost; /* points: or records */
+  uint64_t otlp_rejected; /* OTLP items refused (over --max-series too) */
 };
 
 static void sum(const struct import_shard *s, unsigned n,
@@ -288,6 +364,12 @@ static void sum(const struct import_shard *s, unsigned n,
     for (int k = 0; k < CORE_SYSLOG_ERR_COUNT; k++)
       t->errors += core_stat_get(&s[i].stats.ingest.parse_errors_syslog[k]);
     t->rejected += core_stat_get(&s[i].stats.ingest.series_rejected);
+    for (int k = 0; k < CORE_OTLP_PK_COUNT; k++)
+      t->points += core_stat_get(&s[i].stats.ingest.points_otlp[k]);
+    t->points += core_stat_get(&s[i].stats.ingest.logs_otlp);
+    t->errors += s[i].otlp_errors;
+    for (int k = 0; k < CORE_OTLP_REJ_COUNT; k++)
+      t->otlp_rejected += core_stat_get(&s[i].stats.ingest.otlp_rejected[k]);
     t->bytes += core_stat_get(&s[i].stats.stor.bytes_written);
     t->lost += core_stat_get(&s[i].stats.stor.points_lost) +
                core_stat_get(&s[i].stats.stor.logs_lost);
@@ -373,7 +455,14 @@ static void summary(enum import_proto proto, const struct import_totals *t,
   double rate = secs > 0 ? (double)t->points / secs : 0.0;
   double per = t->points ? (double)t->bytes / (double)t->points : 0.0;
 
-  if (proto == PROTO_SYSLOG)
+  if (proto == PROTO_OTLP_METRICS || proto == PROTO_OTLP_LOGS)
+    printf("%s %" PRIu64 " errors %" PRIu64 " rejected %" PRIu64
+           " seconds %.3f %s/s %.0f bytes/%s %.3f\n",
+           proto == PROTO_OTLP_LOGS ? "records" : "points", t->points,
+           t->errors, t->otlp_rejected, secs,
+           proto == PROTO_OTLP_LOGS ? "records" : "points", rate,
+           proto == PROTO_OTLP_LOGS ? "record" : "point", per);
+  else if (proto == PROTO_SYSLOG)
     printf("records %" PRIu64 " errors %" PRIu64 " seconds %.3f records/s "
            "%.0f bytes/record %.3f stored/raw %.4f\n",
            t->points, t->errors, secs, rate, per,
@@ -429,7 +518,8 @@ static int import_files(const struct core_config *cfg, char **paths,
     if (t.lost)
       rc = core_cli_fail("import", "%" PRIu64 " %s could not be written; "
                          "see the messages above", t.lost,
-                         proto == PROTO_SYSLOG ? "records" : "points");
+                         proto == PROTO_SYSLOG || proto == PROTO_OTLP_LOGS
+                             ? "records" : "points");
   }
   free(s);
 out:
@@ -453,6 +543,18 @@ static int take_extra(int opt, const char *arg, void *ctx) {
     o->no_store = 1;
     return 0;
   }
+  if (opt == 'o') {
+    if (strcmp(arg, "metrics") == 0)
+      o->proto = PROTO_OTLP_METRICS;
+    else if (strcmp(arg, "logs") == 0)
+      o->proto = PROTO_OTLP_LOGS;
+    else {
+      core_cli_usage("import", "--otlp: \"%s\" is not a signal; use "
+                     "--otlp metrics or --otlp logs", arg);
+      return -EINVAL;
+    }
+    return 0;
+  }
   if (strcmp(arg, "statsd") == 0)
     o->proto = PROTO_STATSD;
   else if (strcmp(arg, "syslog") == 0)
@@ -469,6 +571,7 @@ int core_import_main(int argc, char **argv) {
   static const struct option extra[] = {
       {"proto", required_argument, NULL, 'p'},
       {"no-store", no_argument, NULL, 'n'},
+      {"otlp", required_argument, NULL, 'o'},
       {NULL, 0, NULL, 0}};
   struct core_config cfg;
   struct import_opts o = {0};
@@ -491,7 +594,7 @@ int core_import_main(int argc, char **argv) {
                           "see docs/storage.md", getenv("SLUICE_FAULT"));
   if (!o.proto)
     return core_cli_usage("import", "--proto is required: use --proto statsd "
-                          "or --proto syslog");
+                          "or --proto syslog (or --otlp metrics|logs)");
   if (first >= argc)
     return core_cli_usage("import", "no FILE given");
   if (argc - first > IMPORT_FILES_MAX)

@@ -48,6 +48,10 @@ static const char run_help[] =
     "  --http ADDR              query port: /-/healthy, /-/ready, /metrics,\n"
     "                           /api/v1/*\n"
     "                           [127.0.0.1:9400]\n"
+    "  --otlp-http ADDR         OTLP/HTTP: POST /v1/metrics, /v1/logs,\n"
+    "                           /v1/traces (protobuf or JSON, gzip); a 200\n"
+    "                           is sent once the data is fsynced\n"
+    "                           [0.0.0.0:4318]\n"
     "  --http-memory-bytes N    request and response bodies the query port\n"
     "                           holds at once; past it requests get 503\n"
     "                           Retry-After (16M..4095M) [1G]\n"
@@ -70,6 +74,10 @@ static const char run_help[] =
     "  --block-max-age-ms N     seal the open block at this age [1000]\n"
     "  --simd LEVEL             parser kernels: auto, avx512, avx2, sse42\n"
     "                           or scalar [auto: the best this CPU has]\n"
+    "  --otlp-resource-labels L OTLP resource attributes that become labels\n"
+    "                           of every series: a comma-separated LIST,\n"
+    "                           all or none [service.name,service.namespace,\n"
+    "                           service.instance.id,host.name]\n"
     "\n"
     "Storage:\n"
     "  --data-dir DIR           data directory, created if absent; each\n"
@@ -102,11 +110,11 @@ static const char run_help[] =
 
 static const char *const run_names[] = {
     "cores", "statsd-udp", "statsd-tcp", "syslog-udp", "syslog-tcp",
-    "syslog-max-bytes", "http", "http-memory-bytes", "data-dir",
+    "syslog-max-bytes", "http", "http-memory-bytes", "otlp-http", "data-dir",
     "max-series", "max-line-bytes", "block-max-age-ms",
     "udp-rcvbuf-bytes", "max-tcp-connections", "fsync-interval-ms",
     "segment-max-bytes", "segment-max-age", "retention", "max-disk-bytes",
-    "simd", NULL};
+    "simd", "otlp-resource-labels", NULL};
 
 static const struct core_cli_spec run_spec = {
     .cmd = "run", .help = run_help, .names = run_names};
@@ -144,7 +152,7 @@ static int open_listener(struct core_addr *a, int udp, int rcvbuf,
   return 0;
 }
 
-/* Shard sh's four listening sockets; on failure none is left open. */
+/* Shard sh's listening sockets; on failure none is left open. */
 static int open_listeners(struct core_config *c, struct core_shard *sh) {
   enum net_sock_group g = sh->id == 0 ? NET_SOCK_NEW : NET_SOCK_JOIN;
   int rcvbuf = (int)c->udp_rcvbuf_bytes;
@@ -152,6 +160,7 @@ static int open_listeners(struct core_config *c, struct core_shard *sh) {
                          &sh->udp_fd);
 
   sh->tcp_fd = sh->syslog_udp_fd = sh->syslog_tcp_fd = -1;
+  sh->otlp_http_fd = -1;
   if (rc == 0)
     rc = open_listener(&c->statsd_tcp, 0, 0, "--statsd-tcp", g, &sh->tcp_fd);
   if (rc == 0)
@@ -160,12 +169,16 @@ static int open_listeners(struct core_config *c, struct core_shard *sh) {
   if (rc == 0)
     rc = open_listener(&c->syslog_tcp, 0, 0, "--syslog-tcp", g,
                        &sh->syslog_tcp_fd);
+  if (rc == 0)
+    rc = open_listener(&c->otlp_http, 0, 0, "--otlp-http", g,
+                       &sh->otlp_http_fd);
   if (rc != 0) {
-    int *fds[] = {&sh->udp_fd, &sh->tcp_fd, &sh->syslog_udp_fd};
-    for (unsigned i = 0; i < 3; i++)
+    int *fds[] = {&sh->udp_fd, &sh->tcp_fd, &sh->syslog_udp_fd,
+                  &sh->syslog_tcp_fd};
+    for (unsigned i = 0; i < 4; i++)
       if (*fds[i] >= 0)
         close(*fds[i]);
-    sh->udp_fd = sh->tcp_fd = sh->syslog_udp_fd = -1;
+    sh->udp_fd = sh->tcp_fd = sh->syslog_udp_fd = sh->syslog_tcp_fd = -1;
   }
   return rc;
 }
@@ -243,7 +256,9 @@ static struct core_shard_cfg shard_cfg(const struct core_config *c) {
                                  .block_max_age_ms = c->block_max_age_ms,
                                  .fsync_interval_ms = c->fsync_interval_ms,
                                  .segment_bytes_max = c->segment_bytes_max,
-                                 .segment_age_ms_max = c->segment_age_ms_max};
+                                 .segment_age_ms_max = c->segment_age_ms_max,
+                                 .otlp_resource_labels =
+                                     c->otlp_resource_labels};
 }
 
 static int start_shards(struct core_runtime *rt) {
@@ -380,15 +395,16 @@ static int start_http(struct core_runtime *rt) {
 }
 
 static void announce(const struct core_runtime *rt) {
-  char u[96], t[96], su[96], st[96], h[96];
+  char u[96], t[96], su[96], st[96], h[96], oh[96];
 
   fprintf(stderr,
           "sluice: %u shard(s); statsd udp %s, statsd tcp %s, syslog udp %s, "
-          "syslog tcp %s, http %s; data %s\n",
+          "syslog tcp %s, otlp http %s, http %s; data %s\n",
           rt->shard_count, core_config_addr_str(&rt->cfg.statsd_udp, u, sizeof(u)),
           core_config_addr_str(&rt->cfg.statsd_tcp, t, sizeof(t)),
           core_config_addr_str(&rt->cfg.syslog_udp, su, sizeof(su)),
           core_config_addr_str(&rt->cfg.syslog_tcp, st, sizeof(st)),
+          core_config_addr_str(&rt->cfg.otlp_http, oh, sizeof(oh)),
           core_config_addr_str(&rt->cfg.http, h, sizeof(h)), rt->cfg.data_dir);
 }
 
@@ -528,7 +544,7 @@ static int start(struct core_runtime *rt) {
   for (unsigned i = 0; i < rt->shard_count; i++) {
     struct core_shard *sh = &rt->shards[i];
     sh->efd = sh->dir_fd = sh->udp_fd = sh->tcp_fd = -1;
-    sh->syslog_udp_fd = sh->syslog_tcp_fd = -1;
+    sh->syslog_udp_fd = sh->syslog_tcp_fd = sh->otlp_http_fd = -1;
     rt->stats[i] = &sh->stats; /* /metrics may render them from now on */
     rt->active_seg[i] = &sh->active_seg;
   }

@@ -11,6 +11,7 @@
 
 #include "core/ingest/head.h"
 #include "core/ingest/loghead.h"
+#include "core/ingest/otlpmap.h"
 #include "core/ingest/series.h"
 #include "core/base/stat.h"
 #include "core/parse/statsd.h"
@@ -33,6 +34,9 @@ int core_pipe_init(struct core_pipe *p, struct core_ingest_stats *stats,
   rc = core_head_init(&p->head, CORE_HEAD_POINTS_MAX, sink, ctx);
   if (rc < 0)
     goto fail;
+  rc = core_pipe_otlp_init(p);
+  if (rc < 0)
+    goto fail;
   return 0;
 fail:
   core_pipe_free(p);
@@ -40,6 +44,7 @@ fail:
 }
 
 void core_pipe_free(struct core_pipe *p) {
+  core_pipe_otlp_free(p);
   core_head_free(&p->head);
   core_series_free(&p->series);
   core_loghead_free(&p->loghead);
@@ -163,6 +168,12 @@ static void make_room(struct core_head *h, struct core_series_entry *e) {
   h->key_bytes += e->key_len;
 }
 
+void core_pipe_append(struct core_pipe *p, struct core_series_entry *e,
+                      int64_t ts_ms, double v, int64_t now_ms) {
+  make_room(&p->head, e);
+  core_head_append(&p->head, e->id, ts_ms, v, now_ms);
+}
+
 /*
  * A timer, histogram or distribution sample sent with @r (r < 1) stands for
  * 1/r samples. Its weight is kept in the series key as the extra tag
@@ -249,10 +260,8 @@ static void ingest_metric(struct core_pipe *p, struct core_statsd_msg *m,
     e->gauge_set = 1;
   }
   ts_ms = m->has_timestamp ? m->timestamp_s * 1000 : now_ms;
-  for (uint32_t i = 0; i < m->value_count; i++) {
-    make_room(&p->head, e);
-    core_head_append(&p->head, e->id, ts_ms, vals[i], now_ms);
-  }
+  for (uint32_t i = 0; i < m->value_count; i++)
+    core_pipe_append(p, e, ts_ms, vals[i], now_ms);
   core_stat_add(&p->stats->points_statsd[m->type], m->value_count);
   core_stat_set(&p->stats->head_points, p->head.count);
 }

@@ -28,6 +28,14 @@ int core_pipe_init(struct core_pipe *p, struct core_ingest_stats *stats,
 /* Release the pipeline's memory. Safe on a zeroed struct. */
 void core_pipe_free(struct core_pipe *p);
 
+/*
+ * Append one point of series e (from p->series) to the head, sealing
+ * first when the head is full or its dictionary bytes would pass their
+ * bound. For the mappings (StatsD, OTLP); the caller updates head_points.
+ */
+void core_pipe_append(struct core_pipe *p, struct core_series_entry *e,
+                      int64_t ts_ms, double v, int64_t now_ms);
+
 /* Count one rejected line with reason err. */
 void core_pipe_statsd_reject(struct core_pipe *p, enum core_statsd_err err);
 

@@ -12,6 +12,7 @@
 #include "core/ingest/head_types.h"
 #include "core/base/limits.h"
 #include "core/ingest/loghead_types.h"
+#include "core/ingest/otlpmap_types.h"
 #include "core/ingest/series_types.h"
 #include "core/parse/statsd_types.h"
 #include "core/parse/syslog_types.h"
@@ -42,6 +43,12 @@ struct core_ingest_stats {
   uint64_t loghead_records;          /* records in the open log block (gauge) */
   uint64_t loghead_sealed_blocks;
   uint64_t loghead_sealed_records;
+  /* sluice_points_ingested_total{proto="otlp",kind}: OTLP data points */
+  uint64_t points_otlp[CORE_OTLP_PK_COUNT];
+  /* sluice_otlp_rejected_points_total{reason}: points and log records */
+  uint64_t otlp_rejected[CORE_OTLP_REJ_COUNT];
+  /* sluice_logs_ingested_total{proto="otlp"} */
+  uint64_t logs_otlp;
 };
 
 struct core_pipe {
@@ -60,6 +67,9 @@ struct core_pipe {
   uint32_t syslog_bytes_max;    /* --syslog-max-bytes */
   char *syslog_scratch;         /* syslog_bytes_max: unescaped SD values */
   struct core_syslog_rec srec;  /* the message being parsed */
+  /* OTLP (core/ingest/otlpmap.h): mapping state, mapped at init */
+  struct core_otlp_map *otlp;
+  struct core_pipe_spans spans; /* traces: NULL until the span head */
 };
 
 /* What core_pipe_syslog_frame and core_pipe_statsd_chunk need: the

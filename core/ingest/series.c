@@ -100,10 +100,10 @@ static int cmp_tags(const struct core_statsd_tag *a,
 
 /* Insertion sort of tag indexes: counts are small and often sorted. */
 static void sort_tags(const struct core_statsd_tag *tags, uint32_t n,
-                      uint8_t *order) {
+                      uint16_t *order) {
   for (uint32_t i = 0; i < n; i++) {
     uint32_t j = i;
-    uint8_t t = (uint8_t)i;
+    uint16_t t = (uint16_t)i;
 
     while (j > 0 && cmp_tags(&tags[order[j - 1]], &tags[t]) > 0) {
       order[j] = order[j - 1];
@@ -134,20 +134,28 @@ static int put_tag(char *buf, size_t cap, size_t *len,
   return 0;
 }
 
-size_t core_series_key(const struct core_statsd_msg *m, char *buf,
-                       size_t cap) {
-  uint8_t order[CORE_STATSD_TAGS_MAX];
+size_t core_series_key_tags(const char *name, size_t name_len,
+                            const struct core_statsd_tag *tags, uint32_t n,
+                            uint16_t *order, char *buf, size_t cap) {
   size_t len = 0;
 
-  _Static_assert(CORE_STATSD_TAGS_MAX <= 256, "tag indexes fit a uint8_t");
-  ASSERT(m->tag_count <= CORE_STATSD_TAGS_MAX);
-  if (put(buf, cap, &len, m->name, m->name_len))
+  ASSERT(n <= UINT16_MAX + 1u);
+  if (put(buf, cap, &len, name, name_len))
     return 0;
-  sort_tags(m->tags, m->tag_count, order);
-  for (uint32_t i = 0; i < m->tag_count; i++)
-    if (put_tag(buf, cap, &len, &m->tags[order[i]]))
+  sort_tags(tags, n, order);
+  for (uint32_t i = 0; i < n; i++)
+    if (put_tag(buf, cap, &len, &tags[order[i]]))
       return 0;
   return len;
+}
+
+size_t core_series_key(const struct core_statsd_msg *m, char *buf,
+                       size_t cap) {
+  uint16_t order[CORE_STATSD_TAGS_MAX];
+
+  ASSERT(m->tag_count <= CORE_STATSD_TAGS_MAX);
+  return core_series_key_tags(m->name, m->name_len, m->tags, m->tag_count,
+                              order, buf, cap);
 }
 
 /* ---- hash ---------------------------------------------------------------- */

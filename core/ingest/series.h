@@ -28,6 +28,16 @@ void core_series_free(struct core_series *s);
  */
 size_t core_series_key(const struct core_statsd_msg *m, char *buf, size_t cap);
 
+/*
+ * The same canonical key from a name and n tags (any source: OTLP builds
+ * its tags from attributes). order is the caller's scratch of n entries
+ * (n <= 65536); a tag with val NULL is bare. Returns the key length, or 0
+ * when it would exceed cap.
+ */
+size_t core_series_key_tags(const char *name, size_t name_len,
+                            const struct core_statsd_tag *tags, uint32_t n,
+                            uint16_t *order, char *buf, size_t cap);
+
 /* 64-bit hash of a key; never returns 0. */
 uint64_t core_series_hash(const char *key, size_t len);
 

@@ -55,6 +55,8 @@ enum {
   CORE_SYSLOG_F_BOM = 1u << 3,         /* MSG began with a UTF-8 BOM (removed) */
   CORE_SYSLOG_F_BAD_UTF8 = 1u << 4,    /* the message is not valid UTF-8; its
                                           bytes are kept as received */
+  CORE_SYSLOG_F_OTLP = 1u << 5,        /* an OTLP log record, not syslog
+                                          (docs/otlp.md "Logs") */
 };
 
 /* A piece of text. len 0 means absent: NILVALUE, or not sent. */

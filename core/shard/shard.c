@@ -16,10 +16,12 @@
 #include "core/base/ring.h"
 #include "core/ingest/head.h"
 #include "core/ingest/loghead.h"
+#include "core/ingest/otlpmap.h"
 #include "core/ingest/pipe.h"
 #include "core/shard/stats.h"
 #include "core/shard/store.h"
 #include "net/io.h"
+#include "net/otlp_http.h"
 
 /* Seal both open blocks (metrics, logs). */
 static void seal_heads(struct core_shard *sh) {
@@ -27,10 +29,15 @@ static void seal_heads(struct core_shard *sh) {
   core_loghead_seal(&sh->pipe.loghead);
 }
 
-/* Answer a flush: publish the generation (the query thread polls it). */
+/* Answer a flush: the OTLP listener's own generations go to it; the
+ * query port's are published (the query thread polls them). */
 static void flush_answer(void *ctx, uint64_t gen, int failed) {
   struct core_shard *sh = ctx;
 
+  if (gen & NET_OTLP_HTTP_GEN_FLAG) {
+    net_otlp_http_answer(&sh->otlp, gen, failed);
+    return;
+  }
   if (gen == 0)
     return; /* the shutdown flush has no one waiting */
   __atomic_store_n(&sh->flush_failed, failed, __ATOMIC_RELAXED);
@@ -44,6 +51,21 @@ static void on_flush(struct core_shard *sh, uint64_t gen) {
   rc = core_store_flush(&sh->store, gen);
   if (rc != 0)
     flush_answer(sh, gen, rc < 0); /* nothing kept (1), or too many (<0) */
+}
+
+/* net_otlp_http_durable.flush: one seal and one flush generation for the
+ * OTLP requests of a pass of the loop. */
+static int otlp_flush(void *ctx, uint64_t gen) {
+  struct core_shard *sh = ctx;
+
+  seal_heads(sh);
+  return core_store_flush(&sh->store, gen);
+}
+
+static int otlp_keeping_up(void *ctx) {
+  struct core_shard *sh = ctx;
+
+  return core_store_keeping_up(&sh->store);
 }
 
 static void set_state(struct core_shard *sh, enum core_shard_state s) {
@@ -89,6 +111,7 @@ static void begin_stop(struct core_shard *sh, int64_t t0) {
                                  .keeping_up = core_store_keeping_up,
                                  .ctx = &sh->store};
   net_io_stop(&sh->io, &sh->drain);
+  net_otlp_http_stop(&sh->otlp);
 }
 
 /* Handle every queued control message, then wait for the next. */
@@ -130,6 +153,7 @@ static void tick(struct core_shard *sh) {
   core_stat_set(&sh->stats.ingest.head_points, sh->pipe.head.count);
   core_stat_set(&sh->stats.ingest.loghead_records, sh->pipe.loghead.count);
   core_store_tick(&sh->store);
+  net_otlp_http_tick(&sh->otlp, t);
 }
 
 static void loop(struct core_shard *sh) {
@@ -143,9 +167,26 @@ static void loop(struct core_shard *sh) {
     if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EBUSY)
       core_stat_add(&sh->stats.rx.rx_errors, 1);
     core_ring_reap(&sh->ring);
+    /* OTLP requests of this pass: one seal, one fsync generation */
+    net_otlp_http_commit(&sh->otlp);
     if (__atomic_load_n(&sh->stop_requested, __ATOMIC_ACQUIRE))
       begin_stop(sh, __atomic_load_n(&sh->stop_t0, __ATOMIC_RELAXED));
     tick(sh);
+  }
+}
+
+/*
+ * OTLP requests that still wait are answered now that the final flush is
+ * done (200 if it kept everything, else 503), and their replies get until
+ * NET_OTLP_HTTP_STOP_SEND_MS past the store's deadline to go out.
+ */
+static void otlp_last_replies(struct core_shard *sh, int64_t t0) {
+  int64_t end = t0 + CORE_STOP_STORE_MS + NET_OTLP_HTTP_STOP_SEND_MS;
+
+  while (net_otlp_http_finish(&sh->otlp, sh->stop_lost) > 0 &&
+         core_ring_now_ms() < end) {
+    core_ring_wait(&sh->ring, 10);
+    core_ring_reap(&sh->ring);
   }
 }
 
@@ -182,6 +223,7 @@ static void drain(struct core_shard *sh) {
            (sh->pipe.head.count > 0 || sh->pipe.loghead.count > 0));
   core_stat_set(&sh->stats.ingest.head_points, 0);
   core_stat_set(&sh->stats.ingest.loghead_records, 0);
+  otlp_last_replies(sh, t0);
 }
 
 static int pin(int cpu) {
@@ -246,6 +288,11 @@ static int setup(struct core_shard *sh) {
                            core_store_loghead_sink, &sh->store);
   if (rc < 0)
     return rc;
+  sh->start_what = "take --otlp-resource-labels";
+  if (c->otlp_resource_labels != NULL &&
+      (rc = core_pipe_otlp_resource_labels(&sh->pipe,
+                                           c->otlp_resource_labels)) < 0)
+    return rc;
   sh->start_what = "set up the receive side (buffer rings, connections)";
   rc = net_io_init(&sh->io, &sh->ring, &sh->pipe, &sh->stats.rx,
                    &(struct net_io_cfg){
@@ -260,9 +307,19 @@ static int setup(struct core_shard *sh) {
     return rc;
   /* owned by io now */
   sh->udp_fd = sh->tcp_fd = sh->syslog_udp_fd = sh->syslog_tcp_fd = -1;
+  sh->start_what = "set up the OTLP/HTTP listener (connections, parsers)";
+  rc = net_otlp_http_init(
+      &sh->otlp, &sh->ring, &sh->pipe, &sh->stats.otlp_http,
+      &(struct net_otlp_http_cfg){.fd = sh->otlp_http_fd,
+                                  .conns_max = NET_OTLP_HTTP_CONNS_MAX},
+      &(struct net_otlp_http_durable){otlp_flush, otlp_keeping_up, sh});
+  sh->otlp_http_fd = -1; /* owned by otlp now, even on failure */
+  if (rc < 0)
+    return rc;
   if (sh->dir_fd >= 0 && (rc = setup_storage(sh)) < 0)
     return rc;
   net_io_arm(&sh->io);
+  net_otlp_http_arm(&sh->otlp);
   arm_ctl(sh);
   sh->start_what = "submit the first receive requests";
   rc = io_uring_submit(&sh->ring.uring);
@@ -274,6 +331,8 @@ static void teardown(struct core_shard *sh) {
   core_store_free(&sh->store);
   if (sh->io.ring != NULL) /* net_io_init ran and did not undo itself */
     net_io_free(&sh->io);
+  if (sh->otlp.on) /* init ran and did not undo itself */
+    net_otlp_http_free(&sh->otlp);
   core_pipe_free(&sh->pipe);
   core_ring_free(&sh->ring);
 }
@@ -298,7 +357,7 @@ static void *shard_main(void *arg) {
 
 static void close_fds(struct core_shard *sh) {
   int *fds[] = {&sh->udp_fd, &sh->tcp_fd, &sh->syslog_udp_fd,
-                &sh->syslog_tcp_fd};
+                &sh->syslog_tcp_fd, &sh->otlp_http_fd};
 
   for (unsigned i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
     if (*fds[i] >= 0)

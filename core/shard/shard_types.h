@@ -16,6 +16,7 @@
 #include "core/shard/stats_types.h"
 #include "core/shard/store_types.h"
 #include "net/io_types.h"
+#include "net/otlp_http_types.h"
 
 /* What a shard needs of the configuration (filled by `sluice run`). */
 struct core_shard_cfg {
@@ -27,6 +28,8 @@ struct core_shard_cfg {
   uint32_t fsync_interval_ms;    /* --fsync-interval-ms */
   uint64_t segment_bytes_max;    /* --segment-max-bytes */
   uint64_t segment_age_ms_max;   /* --segment-max-age */
+  const char *otlp_resource_labels; /* --otlp-resource-labels (NULL:
+                                       the default) */
 };
 
 /* Control messages from the main thread. */
@@ -80,6 +83,7 @@ struct core_shard {
   int tcp_fd;
   int syslog_udp_fd;                /* the same for --syslog-udp/-tcp */
   int syslog_tcp_fd;
+  int otlp_http_fd;                 /* --otlp-http, -1 when off */
   int efd;                          /* eventfd: wakes the shard for ctl */
   uint64_t efd_buf;                 /* target of the eventfd read */
   struct core_ctl_ring ctl;
@@ -87,6 +91,7 @@ struct core_shard {
   int tag;                          /* the shard's own owner tag on it */
   struct core_pipe pipe;
   struct net_io io;
+  struct net_otlp_http otlp;        /* OTLP/HTTP on the same ring */
   struct core_store store;
   int dir_fd;                       /* <data-dir>/shard-<id>, or -1 */
   uint64_t next_seg_seq;            /* from recovery */

@@ -10,6 +10,7 @@
 #include "core/parse/statsd.h"
 #include "core/base/strbuf.h"
 #include "core/parse/syslog.h"
+#include "core/ingest/otlpmap.h"
 
 static const char *const listener_names[NET_LISTENER_COUNT] = {
     [NET_LISTENER_STATSD_UDP] = "statsd_udp",
@@ -53,6 +54,25 @@ static void render_points(const struct core_stats *const *st, unsigned n,
           "type=\"%s\"} %" PRIu64 "\n",
           i, core_statsd_type_name((enum core_statsd_type)t),
           core_stat_get(&st[i]->ingest.points_statsd[t]));
+  for (unsigned i = 0; i < n; i++)
+    for (int k = 0; k < CORE_OTLP_PK_COUNT; k++)
+      core_strbuf_appendf(
+          out,
+          "sluice_points_ingested_total{shard=\"%u\",proto=\"otlp\","
+          "type=\"%s\"} %" PRIu64 "\n",
+          i, core_otlp_pkind_name((enum core_otlp_pkind)k),
+          core_stat_get(&st[i]->ingest.points_otlp[k]));
+  family(out, "sluice_otlp_rejected_points_total", "counter",
+         "OTLP data points, log records and spans of decoded requests that "
+         "were not stored, by reason (reported in partial_success).");
+  for (unsigned i = 0; i < n; i++)
+    for (int r = 0; r < CORE_OTLP_REJ_COUNT; r++)
+      core_strbuf_appendf(
+          out,
+          "sluice_otlp_rejected_points_total{shard=\"%u\",reason=\"%s\"} "
+          "%" PRIu64 "\n",
+          i, core_otlp_reason_name((enum core_otlp_reject)r),
+          core_stat_get(&st[i]->ingest.otlp_rejected[r]));
   family(out, "sluice_parse_errors_total", "counter",
          "StatsD lines rejected, and syslog messages stored with a "
          "parse-error flag, by protocol and reason.");
@@ -81,6 +101,11 @@ static void render_points(const struct core_stats *const *st, unsigned n,
                         "sluice_logs_ingested_total{shard=\"%u\","
                         "proto=\"syslog\"} %" PRIu64 "\n",
                         i, core_stat_get(&st[i]->ingest.logs_syslog));
+  for (unsigned i = 0; i < n; i++)
+    core_strbuf_appendf(out,
+                        "sluice_logs_ingested_total{shard=\"%u\","
+                        "proto=\"otlp\"} %" PRIu64 "\n",
+                        i, core_stat_get(&st[i]->ingest.logs_otlp));
   family(out, "sluice_statsd_events_total", "counter",
          "DogStatsD events and service checks: recognised, counted, not "
          "stored.");
@@ -197,11 +222,87 @@ static void render_storage(const struct core_stats *const *st, unsigned n,
          stor.recovery_segments, "Segments checked at start-up.");
 }
 
+/* Label values of sluice_otlp_*: the enums of net/otlp_http_types.h. */
+static const char *const otlp_signals[CORE_OTLP_SIGNALS] = {
+    [CORE_OTLP_METRICS] = "metrics", [CORE_OTLP_LOGS] = "logs",
+    [CORE_OTLP_TRACES] = "traces"};
+static const char *const otlp_encs[CORE_OTLP_ENCS] = {
+    [CORE_OTLP_ENC_PROTO] = "protobuf", [CORE_OTLP_ENC_JSON] = "json"};
+static const char *const otlp_codes[NET_OTLP_CODES] = {
+    [NET_OTLP_CODE_200] = "200", [NET_OTLP_CODE_400] = "400",
+    [NET_OTLP_CODE_408] = "408", [NET_OTLP_CODE_413] = "413",
+    [NET_OTLP_CODE_415] = "415", [NET_OTLP_CODE_429] = "429",
+    [NET_OTLP_CODE_500] = "500", [NET_OTLP_CODE_503] = "503"};
+static const char *const otlp_rejects[NET_OTLP_REJECTS] = {
+    [NET_OTLP_REJ_BODY_TOO_LARGE] = "body_too_large",
+    [NET_OTLP_REJ_INFLATED_TOO_LARGE] = "inflated_too_large",
+    [NET_OTLP_REJ_BAD_CONTENT_TYPE] = "bad_content_type",
+    [NET_OTLP_REJ_BAD_ENCODING] = "bad_encoding",
+    [NET_OTLP_REJ_BAD_GZIP] = "bad_gzip",
+    [NET_OTLP_REJ_DECODE_ERROR] = "decode_error",
+    [NET_OTLP_REJ_BAD_REQUEST] = "bad_request",
+    [NET_OTLP_REJ_NOT_FOUND] = "not_found",
+    [NET_OTLP_REJ_METHOD] = "method_not_allowed",
+    [NET_OTLP_REJ_BACKPRESSURE] = "backpressure",
+    [NET_OTLP_REJ_WRITER_BEHIND] = "writer_behind",
+    [NET_OTLP_REJ_MEMORY] = "memory",
+    [NET_OTLP_REJ_NOT_DURABLE] = "not_durable",
+    [NET_OTLP_REJ_TIMEOUT] = "timeout",
+    [NET_OTLP_REJ_STOPPING] = "stopping"};
+
+static void render_otlp_http(const struct core_stats *const *st, unsigned n,
+                             struct core_strbuf *out) {
+  family(out, "sluice_otlp_requests_total", "counter",
+         "OTLP/HTTP requests answered, by signal, encoding and status code "
+         "(a 200 is sent once the data is durable).");
+  for (unsigned i = 0; i < n; i++)
+    for (int s = 0; s < CORE_OTLP_SIGNALS; s++)
+      for (int e = 0; e < CORE_OTLP_ENCS; e++)
+        for (int c = 0; c < NET_OTLP_CODES; c++)
+          core_strbuf_appendf(
+              out,
+              "sluice_otlp_requests_total{shard=\"%u\",transport=\"http\","
+              "signal=\"%s\",encoding=\"%s\",code=\"%s\"} %" PRIu64 "\n",
+              i, otlp_signals[s], otlp_encs[e], otlp_codes[c],
+              core_stat_get(&st[i]->otlp_http.requests[s][e][c]));
+  family(out, "sluice_otlp_http_rejected_total", "counter",
+         "OTLP/HTTP requests refused or left unanswered, by reason.");
+  for (unsigned i = 0; i < n; i++)
+    for (int r = 0; r < NET_OTLP_REJECTS; r++)
+      core_strbuf_appendf(out,
+                          "sluice_otlp_http_rejected_total{shard=\"%u\","
+                          "reason=\"%s\"} %" PRIu64 "\n",
+                          i, otlp_rejects[r],
+                          core_stat_get(&st[i]->otlp_http.rejected[r]));
+  SCALAR(out, st, n, "sluice_otlp_http_connections", "gauge",
+         otlp_http.conns.open, "Open OTLP/HTTP connections.");
+  SCALAR(out, st, n, "sluice_otlp_http_connections_accepted_total", "counter",
+         otlp_http.conns.accepted, "OTLP/HTTP connections accepted.");
+  SCALAR(out, st, n, "sluice_otlp_http_connections_rejected_total", "counter",
+         otlp_http.conns.rejected,
+         "OTLP/HTTP connections closed at once: every slot busy, or stopping.");
+  SCALAR(out, st, n, "sluice_otlp_http_connection_errors_total", "counter",
+         otlp_http.conns.errors, "OTLP/HTTP receives or sends that failed.");
+  SCALAR(out, st, n, "sluice_otlp_http_idle_closed_total", "counter",
+         otlp_http.idle_closed,
+         "Keep-alive OTLP/HTTP connections closed after their idle timeout.");
+  SCALAR(out, st, n, "sluice_otlp_http_waiting_requests", "gauge",
+         otlp_http.waiting, "OTLP/HTTP requests stored and waiting for "
+         "their fsync before the reply.");
+  SCALAR(out, st, n, "sluice_otlp_http_flushes_total", "counter",
+         otlp_http.flushes, "Seal-and-fsync generations the OTLP/HTTP "
+         "listener asked for (one per loop pass with requests).");
+  SCALAR(out, st, n, "sluice_otlp_http_memory_bytes", "gauge",
+         otlp_http.memory_bytes, "Request body bytes the OTLP/HTTP "
+         "listener holds (bounded per shard).");
+}
+
 int core_stats_render(const struct core_stats *const *stats, unsigned n,
                       struct core_strbuf *out) {
   render_points(stats, n, out);
   render_rx(stats, n, out);
   render_state(stats, n, out);
   render_storage(stats, n, out);
+  render_otlp_http(stats, n, out);
   return out->failed ? -ENOMEM : 0;
 }

@@ -21,8 +21,8 @@ _Static_assert((int)CORE_STATSD_COUNTER == (int)STOR_SERIES_COUNTER &&
                    (int)CORE_STATSD_HISTOGRAM == (int)STOR_SERIES_HISTOGRAM &&
                    (int)CORE_STATSD_DISTRIBUTION == (int)STOR_SERIES_DISTRIBUTION &&
                    (int)CORE_STATSD_SET == (int)STOR_SERIES_SET &&
-                   (int)CORE_STATSD_TYPE_COUNT == (int)STOR_SERIES_TYPES_COUNT,
-               "the format's series types are the StatsD types");
+                   (int)CORE_STATSD_TYPE_COUNT == (int)STOR_SERIES_OTLP_GAUGE,
+               "the format's first series types are the StatsD types");
 
 void core_store_init(struct core_store *s, struct core_ring *ring,
                      struct core_stats *stats) {

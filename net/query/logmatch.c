@@ -20,7 +20,7 @@
 #include "core/parse/syslog.h"
 
 /* Longest attribute key a record can hold: "sdid.name". */
-#define KEY_BYTES_MAX (2 * CORE_SYSLOG_SD_NAME_BYTES_MAX + 1)
+#define KEY_BYTES_MAX 128 /* SD-ID.PARAM-NAME, and OTLP "attr.KEY" */
 
 _Static_assert(NET_LOGMATCH_MATCHERS_MAX * KEY_BYTES_MAX <= NET_SELECTOR_BYTES_MAX,
                "every matcher's attribute key fits lm->keys");

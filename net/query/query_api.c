@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "core/base/limits.h"
+#include "core/base/numfmt.h"
 #include "net/query/json.h"
 #include "net/query/query_types.h"
 #include "net/query/regex_bound.h"
@@ -47,39 +48,8 @@ static void reply_error(struct net_http_response *resp, int status,
 
 /* ---- numbers and times --------------------------------------------------- */
 
-static int put_i64(int64_t v, char *out) {
-  char tmp[24];
-  uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-  int n = 0, k = 0;
-
-  do
-    tmp[n++] = (char)('0' + u % 10);
-  while ((u /= 10) != 0);
-  if (v < 0)
-    out[k++] = '-';
-  while (n)
-    out[k++] = tmp[--n];
-  return k;
-}
-
 int net_query_format_value(double v, char *out) {
-  if (isnan(v))
-    return (int)(memcpy(out, "NaN", 4), 3);
-  if (isinf(v))
-    return (int)(memcpy(out, v > 0 ? "+Inf" : "-Inf", 5), 4);
-  /* range first: casting a double outside int64_t's range is undefined */
-  if (fabs(v) < 9007199254740992.0 && v == (double)(int64_t)v &&
-      !(v == 0 && signbit(v))) {
-    int n = put_i64((int64_t)v, out);
-    out[n] = '\0';
-    return n;
-  }
-  for (int prec = 15; prec <= 17; prec++) {
-    int n = snprintf(out, 32, "%.*g", prec, v);
-    if (prec == 17 || strtod(out, NULL) == v)
-      return n;
-  }
-  return 0; /* not reached */
+  return core_fmt_double(v, out);
 }
 
 int net_query_parse_time(const char *s, int64_t *ms) {
@@ -553,7 +523,7 @@ static void numbers_json(struct core_strbuf *b, const struct qpoints *s,
     if (i)
       tmp[used++] = ',';
     used += (size_t)(values ? net_query_format_value(s->p[i].v, tmp + used)
-                            : put_i64(s->p[i].ts, tmp + used));
+                            : core_fmt_i64(s->p[i].ts, tmp + used));
   }
   core_strbuf_append(b, tmp, used);
 }

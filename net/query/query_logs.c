@@ -87,7 +87,10 @@ static void json_field(struct core_strbuf *b, const char *name,
 
 int net_query_log_line(struct core_strbuf *b, const struct stor_log_rec *r,
                        struct core_strbuf *scratch) {
-  char t[32], key[2 * CORE_SYSLOG_SD_NAME_BYTES_MAX + 1];
+  /* OTLP attribute keys ("attr.KEY", "resource.KEY") are longer than
+   * syslog's SD-ID.PARAM-NAME */
+  char t[32], key[NET_LOG_ATTR_KEY_BYTES_MAX];
+  bool otlp = (r->flags & CORE_SYSLOG_F_OTLP) != 0;
 
   core_strbuf_append(b, "{\"_time\":\"", 10);
   core_strbuf_append(b, t, (size_t)net_query_format_time_ns(r->time_ns, t));
@@ -95,10 +98,17 @@ int net_query_log_line(struct core_strbuf *b, const struct stor_log_rec *r,
   json_field(b, "_msg", &r->msg);
   json_field(b, "host", &r->host);
   json_field(b, "app", &r->app);
-  core_strbuf_appendf(b, ",\"severity\":%u,\"facility\":%u", r->severity,
-                      r->facility);
-  json_field(b, "procid", &r->procid);
-  json_field(b, "msgid", &r->msgid);
+  if (otlp) {
+    /* an OTLP record: no facility, procid or msgid of its own; its
+     * fields are the otel.* attributes (docs/otlp.md "Logs") */
+    core_strbuf_appendf(b, ",\"severity\":%u,\"_proto\":\"otlp\"",
+                        r->severity);
+  } else {
+    core_strbuf_appendf(b, ",\"severity\":%u,\"facility\":%u", r->severity,
+                        r->facility);
+    json_field(b, "procid", &r->procid);
+    json_field(b, "msgid", &r->msgid);
+  }
   if (r->flags & CORE_SYSLOG_F_PARSE_ERROR)
     core_strbuf_append(b, ",\"_parse_error\":true", 20);
   for (uint32_t i = 0; i < r->attr_count; i++) {

@@ -53,6 +53,9 @@ Test(config_defaults, documented_values) {
   cr_assert_eq(c.statsd_tcp.enabled, 1);
   cr_assert_str_eq(c.statsd_tcp.host, "0.0.0.0");
   cr_assert_eq(c.statsd_tcp.port, 8125);
+  cr_assert_eq(c.otlp_http.enabled, 1);
+  cr_assert_str_eq(c.otlp_http.host, "0.0.0.0");
+  cr_assert_eq(c.otlp_http.port, 4318);
   cr_assert_eq(c.syslog_udp.enabled, 1);
   cr_assert_str_eq(c.syslog_udp.host, "0.0.0.0");
   cr_assert_eq(c.syslog_udp.port, 5514);
@@ -400,6 +403,10 @@ Test(config_set, addresses) {
   cr_assert_eq(c->statsd_udp.port, 9125);
   set_ok(c, "statsd-tcp", "off");
   cr_assert_eq(c->statsd_tcp.enabled, 0);
+  set_ok(c, "otlp-http", "127.0.0.1:14318");
+  cr_assert_eq(c->otlp_http.port, 14318);
+  set_ok(c, "otlp-http", "off");
+  cr_assert_eq(c->otlp_http.enabled, 0);
   cr_assert_eq(c->statsd_udp.enabled, 1);
   set_ok(c, "syslog-udp", "off");
   cr_assert_eq(c->syslog_udp.enabled, 0);
@@ -447,6 +454,7 @@ Test(config_show, round_trips) {
       {"statsd-udp", "127.0.0.1:8125", "127.0.0.1:8125"},
       {"http", "[::1]:9400", "[::1]:9400"},
       {"syslog-tcp", "off", "off"},
+      {"otlp-http", ":4318", "0.0.0.0:4318"},
       {"max-series", "2000", "2000"},
       {"udp-rcvbuf-bytes", "8M", "8M"},
       {"udp-rcvbuf-bytes", "5000", "5000"},

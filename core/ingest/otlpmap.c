@@ -1,0 +1,849 @@
+/*
+ * core/ingest/otlpmap.c - OTLP export requests into a shard's pipeline
+ * (the rules, with examples, are in docs/otlp.md "Mapping").
+ *
+ * A request is decoded twice: once without a sink (an undecodable body
+ * stores nothing), then into the callbacks below. A data point becomes one
+ * series (gauge, sum) or several (histogram: NAME_bucket{le}, NAME_count,
+ * ...), each with a canonical key built like a StatsD one: the name, then
+ * the tags sorted. A point's series are all found (or made) before any of
+ * its values is appended, so a refused point leaves no values behind.
+ * Everything is written into the struct core_otlp_map mapped at init: the
+ * data path allocates nothing.
+ */
+#include "core/ingest/otlpmap.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "core/base/assert.h"
+#include "core/base/numfmt.h"
+#include "core/base/stat.h"
+#include "core/ingest/loghead.h"
+#include "core/ingest/pipe.h"
+#include "core/ingest/series.h"
+#include "core/parse/otlp.h"
+#include "core/parse/otlp_render.h"
+#include "storage/block_types.h"
+
+/* A reason as a non-zero int: 0 is success in the helpers below. */
+#define REJ(r) ((int)(r) + 1)
+
+typedef int (*decode_fn)(const void *buf, size_t len,
+                         struct core_otlp_scratch *s,
+                         const struct core_otlp_sink *sink, const char **why);
+
+/*
+ * The decoders by encoding and signal. JSON (core/parse/otlp_json.h:
+ * core_otlp_json_{metrics,logs,traces}_decode, same sink) goes in its row.
+ */
+static const decode_fn decoders[CORE_OTLP_ENCS][CORE_OTLP_SIGNALS] = {
+    [CORE_OTLP_ENC_PROTO] = {core_otlp_metrics_decode, core_otlp_logs_decode,
+                             core_otlp_traces_decode},
+    [CORE_OTLP_ENC_JSON] = {NULL, NULL, NULL},
+};
+
+/* ---- names --------------------------------------------------------------- */
+
+const char *core_otlp_reason_name(enum core_otlp_reject r) {
+  static const char *const names[CORE_OTLP_REJ_COUNT] = {
+      "max_series",   "type_mismatch", "no_value",
+      "bad_bounds",   "bad_buckets",   "key_too_long",
+      "bad_name",     "log_too_large", "unsupported"};
+
+  return (unsigned)r < CORE_OTLP_REJ_COUNT ? names[r] : "unknown";
+}
+
+const char *core_otlp_pkind_name(enum core_otlp_pkind k) {
+  static const char *const names[CORE_OTLP_PK_COUNT] = {
+      "gauge", "sum", "histogram", "exponential_histogram", "summary"};
+
+  return (unsigned)k < CORE_OTLP_PK_COUNT ? names[k] : "unknown";
+}
+
+/* ---- set-up -------------------------------------------------------------- */
+
+static void *map_bytes(size_t n) {
+  void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  return p == MAP_FAILED ? NULL : p;
+}
+
+/* Split list into m's keys; "all" and "none" are words. 0 or -EINVAL. */
+static int parse_labels(struct core_otlp_map *m, const char *list) {
+  size_t n = strlen(list);
+  char *t = m->res_text;
+
+  m->res_all = 0;
+  m->res_n = 0;
+  if (n == 0 || n >= sizeof(m->res_text))
+    return -EINVAL;
+  if (strcmp(list, "all") == 0 || strcmp(list, "none") == 0) {
+    m->res_all = list[0] == 'a';
+    return 0;
+  }
+  memcpy(t, list, n + 1);
+  for (char *k = t, *c; k <= t + n; k = c + 1) {
+    c = strchr(k, ',');
+    if (c == NULL)
+      c = t + n;
+    if (c == k || m->res_n == CORE_OTLP_RESOURCE_LABELS_MAX)
+      return -EINVAL;
+    m->res_keys[m->res_n++] = (struct core_otlp_str){k, (uint32_t)(c - k)};
+  }
+  return 0;
+}
+
+int core_otlp_resource_labels_check(const char *list) {
+  static struct core_otlp_map m; /* big: not on the stack; CLI thread */
+
+  return parse_labels(&m, list);
+}
+
+int core_pipe_otlp_resource_labels(struct core_pipe *p, const char *list) {
+  if (p->otlp == NULL || parse_labels(p->otlp, list) < 0) {
+    if (p->otlp != NULL)
+      parse_labels(p->otlp, CORE_OTLP_RESOURCE_LABELS_DEFAULT);
+    return -EINVAL;
+  }
+  return 0;
+}
+
+int core_pipe_otlp_init(struct core_pipe *p) {
+  struct core_otlp_map *m = map_bytes(sizeof(*m));
+
+  if (m == NULL)
+    return -ENOMEM;
+  m->logbuf = map_bytes(CORE_OTLP_LOG_BYTES_MAX);
+  if (m->logbuf == NULL) {
+    munmap(m, sizeof(*m));
+    return -ENOMEM;
+  }
+  p->otlp = m;
+  return core_pipe_otlp_resource_labels(p, CORE_OTLP_RESOURCE_LABELS_DEFAULT);
+}
+
+void core_pipe_otlp_free(struct core_pipe *p) {
+  if (p->otlp == NULL)
+    return;
+  munmap(p->otlp->logbuf, CORE_OTLP_LOG_BYTES_MAX);
+  munmap(p->otlp, sizeof(*p->otlp));
+  p->otlp = NULL;
+}
+
+/* ---- verdicts ------------------------------------------------------------ */
+
+static void reject(struct core_pipe *p, enum core_otlp_reject why,
+                   const struct core_otlp_str *item) {
+  struct core_otlp_map *m = p->otlp;
+  size_t n = item->len < sizeof(m->first_item) - 1 ? item->len
+                                                   : sizeof(m->first_item) - 1;
+
+  m->res->rejected++;
+  core_stat_add(&p->stats->otlp_rejected[why], 1);
+  if (m->first_why != CORE_OTLP_REJ_COUNT)
+    return;
+  m->first_why = why;
+  memcpy(m->first_item, item->ptr, n);
+  m->first_item[n] = '\0';
+}
+
+/* ---- tags ---------------------------------------------------------------- */
+
+/* The room left in a value buffer of cap bytes, *used so far. */
+struct vbuf {
+  char *p;
+  size_t used, cap;
+};
+
+/*
+ * Tag t from attribute a: the key as sent (a ':' in it becomes '_', since
+ * a key splits at its first ':'), the value as text (core_otlp_value_text)
+ * in b when not a string. Returns 0 or REJ(reason).
+ */
+static int attr_tag(const struct core_otlp_attr *a, struct vbuf *b,
+                    struct core_statsd_tag *t) {
+  const struct core_otlp_str *k = &a->key;
+  size_t n;
+
+  if (memchr(k->ptr, '\0', k->len) != NULL)
+    return REJ(CORE_OTLP_REJ_BAD_NAME);
+  t->key = k->ptr;
+  t->key_len = k->len;
+  if (memchr(k->ptr, ':', k->len) != NULL) {
+    if (k->len > b->cap - b->used)
+      return REJ(CORE_OTLP_REJ_KEY_TOO_LONG);
+    char *d = b->p + b->used;
+    for (uint32_t i = 0; i < k->len; i++)
+      d[i] = k->ptr[i] == ':' ? '_' : k->ptr[i];
+    t->key = d;
+    b->used += k->len;
+  }
+  if (a->value.type == CORE_OTLP_V_STRING) {
+    if (memchr(a->value.s.ptr, '\0', a->value.s.len) != NULL)
+      return REJ(CORE_OTLP_REJ_BAD_NAME);
+    t->val = a->value.s.ptr;
+    t->val_len = a->value.s.len;
+    return 0;
+  }
+  n = core_otlp_value_text(&a->value, b->p + b->used, b->cap - b->used);
+  if (n > b->cap - b->used)
+    return REJ(CORE_OTLP_REJ_KEY_TOO_LONG);
+  t->val = b->p + b->used;
+  t->val_len = (uint32_t)n;
+  b->used += n;
+  return 0;
+}
+
+static int wanted(const struct core_otlp_map *m, const struct core_otlp_str *k) {
+  if (m->res_all)
+    return 1;
+  for (uint32_t i = 0; i < m->res_n; i++)
+    if (m->res_keys[i].len == k->len &&
+        memcmp(m->res_keys[i].ptr, k->ptr, k->len) == 0)
+      return 1;
+  return 0;
+}
+
+/*
+ * The resource labels of origin o into m->rtags, rendered once per
+ * resource: the points of one resource follow each other, and a resource
+ * is told apart by where its first attribute sits in the request.
+ * Returns 0 or REJ(reason) (then every point of the resource is refused).
+ */
+static int resource_tags(struct core_otlp_map *m,
+                         const struct core_otlp_origin *o) {
+  const struct core_otlp_attrs *ra = &o->resource;
+  const void *first = ra->n ? (const void *)ra->v[0].key.ptr : NULL;
+  struct vbuf b = {m->rvals, 0, sizeof(m->rvals)};
+  int rc = 0;
+
+  if (m->res_seen_n == ra->n && m->res_seen == first)
+    return m->res_rc;
+  m->rtag_n = 0;
+  for (uint32_t i = 0; i < ra->n && rc == 0 && (m->res_all || m->res_n); i++)
+    if (wanted(m, &ra->v[i].key))
+      rc = attr_tag(&ra->v[i], &b, &m->rtags[m->rtag_n++]);
+  m->res_seen = first;
+  m->res_seen_n = ra->n;
+  m->res_rc = rc;
+  return rc;
+}
+
+/*
+ * The tags of point pt into m->tags: its attributes, then the resource
+ * labels whose key no attribute has (the point's attribute wins).
+ * Returns the count, or -REJ(reason).
+ */
+static int point_tags(struct core_otlp_map *m,
+                      const struct core_otlp_point *pt) {
+  struct vbuf b = {m->pvals, 0, sizeof(m->pvals)};
+  uint32_t n = 0;
+  int rc = resource_tags(m, pt->origin);
+
+  for (uint32_t i = 0; i < pt->attrs.n && rc == 0; i++)
+    rc = attr_tag(&pt->attrs.v[i], &b, &m->tags[n++]);
+  if (rc != 0)
+    return -rc;
+  for (uint32_t i = 0; i < m->rtag_n; i++) {
+    const struct core_statsd_tag *r = &m->rtags[i];
+    uint32_t j = 0;
+    while (j < pt->attrs.n && !(m->tags[j].key_len == r->key_len &&
+                                memcmp(m->tags[j].key, r->key,
+                                       r->key_len) == 0))
+      j++;
+    if (j == pt->attrs.n)
+      m->tags[n++] = *r;
+  }
+  return (int)n;
+}
+
+/* ---- series -------------------------------------------------------------- */
+
+/* One point's series being gathered. */
+struct pt_series {
+  const struct core_otlp_point *pt;
+  uint32_t ntags;  /* base tags in m->tags */
+  uint8_t type;    /* enum stor_series_type */
+  uint32_t count;  /* series found so far (m->ids, m->vals) */
+};
+
+/*
+ * Find or make the series NAME+suffix with the base tags and `extra` more
+ * (already at m->tags[ntags...]), to receive value v.
+ * Returns 0 or REJ(reason).
+ */
+static int add_series(struct core_pipe *p, struct pt_series *ps,
+                      const char *suffix, uint32_t extra, double v) {
+  struct core_otlp_map *m = p->otlp;
+  size_t nlen = ps->pt->name.len, slen = strlen(suffix), klen;
+  struct core_series_entry *e;
+  int rc;
+
+  if (slen > sizeof(m->name) - nlen)
+    return REJ(CORE_OTLP_REJ_KEY_TOO_LONG);
+  memcpy(m->name + nlen, suffix, slen);
+  klen = core_series_key_tags(m->name, nlen + slen, m->tags,
+                              ps->ntags + extra, m->order, m->key,
+                              sizeof(m->key));
+  if (klen == 0)
+    return REJ(CORE_OTLP_REJ_KEY_TOO_LONG);
+  rc = core_series_upsert(&p->series, m->key, klen,
+                          core_series_hash(m->key, klen), ps->type, &e);
+  if (rc < 0) {
+    core_stat_add(&p->stats->series_rejected, 1);
+    return REJ(CORE_OTLP_REJ_MAX_SERIES);
+  }
+  if (rc == 1)
+    core_stat_set(&p->stats->series_active, p->series.count);
+  if (e->type != ps->type)
+    return REJ(CORE_OTLP_REJ_TYPE_MISMATCH);
+  ASSERT(ps->count < CORE_OTLP_POINT_SERIES_MAX);
+  m->ids[ps->count] = e->id;
+  m->vals[ps->count++] = v;
+  return 0;
+}
+
+/* Set the extra tag i (after the base tags) to key = val. */
+static void set_extra(struct core_otlp_map *m, const struct pt_series *ps,
+                      uint32_t i, const char *key, const char *val,
+                      size_t val_len) {
+  m->tags[ps->ntags + i] = (struct core_statsd_tag){
+      .key = key, .key_len = (uint32_t)strlen(key), .val = val,
+      .val_len = (uint32_t)val_len};
+}
+
+/* The series type of a point (enum stor_series_type), or -1. */
+static int series_type(const struct core_otlp_point *pt) {
+  int delta = pt->temporality == 1; /* 0 (unspecified): cumulative */
+
+  switch (pt->kind) {
+  case CORE_OTLP_GAUGE:
+    return STOR_SERIES_OTLP_GAUGE;
+  case CORE_OTLP_SUM:
+    if (pt->monotonic)
+      return delta ? STOR_SERIES_OTLP_SUM_DELTA : STOR_SERIES_OTLP_SUM_CUMULATIVE;
+    return delta ? STOR_SERIES_OTLP_UPDOWN_DELTA
+                 : STOR_SERIES_OTLP_UPDOWN_CUMULATIVE;
+  case CORE_OTLP_HISTOGRAM:
+    return delta ? STOR_SERIES_OTLP_HIST_DELTA : STOR_SERIES_OTLP_HIST_CUMULATIVE;
+  case CORE_OTLP_EXP_HISTOGRAM:
+    return delta ? STOR_SERIES_OTLP_EXPHIST_DELTA
+                 : STOR_SERIES_OTLP_EXPHIST_CUMULATIVE;
+  case CORE_OTLP_SUMMARY:
+    return STOR_SERIES_OTLP_SUMMARY;
+  default:
+    return -1;
+  }
+}
+
+/* _sum, _min, _max as the point has them. Returns 0 or REJ(reason). */
+static int add_stats(struct core_pipe *p, struct pt_series *ps) {
+  const struct core_otlp_point *pt = ps->pt;
+  int rc = add_series(p, ps, "_count", 0, (double)pt->count);
+
+  if (rc == 0 && (pt->has & CORE_OTLP_HAS_SUM))
+    rc = add_series(p, ps, "_sum", 0, pt->sum);
+  if (rc == 0 && (pt->has & CORE_OTLP_HAS_MIN))
+    rc = add_series(p, ps, "_min", 0, pt->min);
+  if (rc == 0 && (pt->has & CORE_OTLP_HAS_MAX))
+    rc = add_series(p, ps, "_max", 0, pt->max);
+  return rc;
+}
+
+/* The le texts of bounds b[0, n), kept while the next point's bounds are
+ * the same bits (the usual case: one metric, many points). */
+static void le_texts(struct core_otlp_map *m, const double *b, uint32_t n) {
+  uint32_t off = 0;
+
+  if (n == m->le_n && memcmp(b, m->le_bounds, n * sizeof(*b)) == 0)
+    return;
+  for (uint32_t i = 0; i < n; i++) {
+    m->le_off[i] = off;
+    off += (uint32_t)core_fmt_double(b[i], m->le_text + off);
+  }
+  m->le_off[n] = off;
+  memcpy(m->le_bounds, b, n * sizeof(*b));
+  m->le_n = n;
+}
+
+static int check_bounds(const struct core_otlp_point *pt) {
+  for (uint32_t i = 0; i < pt->bounds_n; i++)
+    if (!isfinite(pt->bounds[i]) ||
+        (i > 0 && !(pt->bounds[i] > pt->bounds[i - 1])))
+      return REJ(CORE_OTLP_REJ_BAD_BOUNDS);
+  if (pt->bucket_n != 0 && pt->bucket_n != pt->bounds_n + 1)
+    return REJ(CORE_OTLP_REJ_BAD_BUCKETS);
+  return 0;
+}
+
+/* NAME_bucket{le} (cumulative counts, "+Inf" last), then the stats. */
+static int map_histogram(struct core_pipe *p, struct pt_series *ps) {
+  struct core_otlp_map *m = p->otlp;
+  const struct core_otlp_point *pt = ps->pt;
+  uint64_t cum = 0;
+  int rc = check_bounds(pt);
+
+  if (rc != 0)
+    return rc;
+  le_texts(m, pt->bounds, pt->bounds_n);
+  for (uint32_t i = 0; i < pt->bucket_n && rc == 0; i++) {
+    if (pt->bucket_counts[i] > UINT64_MAX - cum)
+      return REJ(CORE_OTLP_REJ_BAD_BUCKETS);
+    cum += pt->bucket_counts[i];
+    if (i < pt->bounds_n)
+      set_extra(m, ps, 0, "le", m->le_text + m->le_off[i],
+                m->le_off[i + 1] - m->le_off[i]);
+    else
+      set_extra(m, ps, 0, "le", "+Inf", 4);
+    rc = add_series(p, ps, "_bucket", 1, (double)cum);
+  }
+  return rc ? rc : add_stats(p, ps);
+}
+
+/* The populated buckets of one side: NAME<suffix>{otel_scale,otel_index}. */
+static int exp_side(struct core_pipe *p, struct pt_series *ps,
+                    const struct core_otlp_ebuckets *b, const char *suffix) {
+  struct core_otlp_map *m = p->otlp;
+  char *scale = m->extra, *index = m->extra + CORE_FMT_NUM_BYTES;
+  int sn = core_fmt_i64(ps->pt->scale, scale), rc = 0;
+
+  _Static_assert(sizeof(m->extra) >= 2 * CORE_FMT_NUM_BYTES, "two numbers");
+  for (uint32_t i = 0; i < b->n && rc == 0; i++) {
+    if (b->counts[i] == 0)
+      continue;
+    int in = core_fmt_i64((int64_t)b->offset + i, index);
+    set_extra(m, ps, 0, "otel_index", index, (size_t)in);
+    set_extra(m, ps, 1, "otel_scale", scale, (size_t)sn);
+    rc = add_series(p, ps, suffix, 2, (double)b->counts[i]);
+  }
+  return rc;
+}
+
+static int map_exp_histogram(struct core_pipe *p, struct pt_series *ps) {
+  int rc = exp_side(p, ps, &ps->pt->positive, "_bucket");
+
+  if (rc == 0)
+    rc = exp_side(p, ps, &ps->pt->negative, "_negative_bucket");
+  if (rc == 0)
+    rc = add_series(p, ps, "_zero_count", 0, (double)ps->pt->zero_count);
+  return rc ? rc : add_stats(p, ps);
+}
+
+/* NAME{quantile}, NAME_count, NAME_sum. */
+static int map_summary(struct core_pipe *p, struct pt_series *ps) {
+  struct core_otlp_map *m = p->otlp;
+  const struct core_otlp_point *pt = ps->pt;
+  int rc = 0;
+
+  for (uint32_t i = 0; i < pt->quantile_n; i++)
+    if (!isfinite(pt->quantiles[i]))
+      return REJ(CORE_OTLP_REJ_BAD_BOUNDS);
+  for (uint32_t i = 0; i < pt->quantile_n && rc == 0; i++) {
+    int n = core_fmt_double(pt->quantiles[i], m->extra);
+    set_extra(m, ps, 0, "quantile", m->extra, (size_t)n);
+    rc = add_series(p, ps, "", 1, pt->quantile_values[i]);
+  }
+  if (rc == 0)
+    rc = add_series(p, ps, "_count", 0, (double)pt->count);
+  if (rc == 0)
+    rc = add_series(p, ps, "_sum", 0, pt->sum);
+  return rc;
+}
+
+static int map_number(struct core_pipe *p, struct pt_series *ps) {
+  const struct core_otlp_point *pt = ps->pt;
+
+  if (pt->num == CORE_OTLP_NUM_DOUBLE)
+    return add_series(p, ps, "", 0, pt->as_double);
+  if (pt->num == CORE_OTLP_NUM_INT)
+    return add_series(p, ps, "", 0, (double)pt->as_int);
+  return REJ(CORE_OTLP_REJ_NO_VALUE);
+}
+
+/* Map one point into its series and append its values. 0 or REJ(reason). */
+static int map_point(struct core_pipe *p, const struct core_otlp_point *pt) {
+  struct core_otlp_map *m = p->otlp;
+  struct pt_series ps = {.pt = pt};
+  int type = series_type(pt), n, rc;
+  int64_t ts_ms;
+
+  if (type < 0)
+    return REJ(CORE_OTLP_REJ_NO_VALUE);
+  if (pt->name.len == 0 || memchr(pt->name.ptr, '\0', pt->name.len) ||
+      pt->name.len >= sizeof(m->name))
+    return REJ(pt->name.len >= sizeof(m->name) ? CORE_OTLP_REJ_KEY_TOO_LONG
+                                               : CORE_OTLP_REJ_BAD_NAME);
+  if ((n = point_tags(m, pt)) < 0)
+    return -n;
+  memcpy(m->name, pt->name.ptr, pt->name.len);
+  ps.ntags = (uint32_t)n;
+  ps.type = (uint8_t)type;
+  if (pt->kind == CORE_OTLP_HISTOGRAM)
+    rc = map_histogram(p, &ps);
+  else if (pt->kind == CORE_OTLP_EXP_HISTOGRAM)
+    rc = map_exp_histogram(p, &ps);
+  else if (pt->kind == CORE_OTLP_SUMMARY)
+    rc = map_summary(p, &ps);
+  else
+    rc = map_number(p, &ps);
+  if (rc != 0)
+    return rc;
+  /* ns to ms, truncated; 0 (not sent) is the receive time */
+  ts_ms = pt->time_ns ? (int64_t)(pt->time_ns / 1000000u) : m->now_ms;
+  for (uint32_t i = 0; i < ps.count; i++)
+    core_pipe_append(p, &p->series.entries[m->ids[i]], ts_ms, m->vals[i],
+                     m->now_ms);
+  return 0;
+}
+
+static enum core_otlp_pkind pkind(enum core_otlp_kind k) {
+  switch (k) {
+  case CORE_OTLP_SUM:
+    return CORE_OTLP_PK_SUM;
+  case CORE_OTLP_HISTOGRAM:
+    return CORE_OTLP_PK_HISTOGRAM;
+  case CORE_OTLP_EXP_HISTOGRAM:
+    return CORE_OTLP_PK_EXP_HISTOGRAM;
+  case CORE_OTLP_SUMMARY:
+    return CORE_OTLP_PK_SUMMARY;
+  default:
+    return CORE_OTLP_PK_GAUGE;
+  }
+}
+
+static int on_point(void *ctx, const struct core_otlp_point *pt) {
+  struct core_pipe *p = ctx;
+  int rc = map_point(p, pt);
+
+  if (rc != 0) {
+    reject(p, (enum core_otlp_reject)(rc - 1), &pt->name);
+    return 0;
+  }
+  p->otlp->res->accepted++;
+  core_stat_add(&p->stats->points_otlp[pkind(pt->kind)], 1);
+  return 0;
+}
+
+/* ---- logs ---------------------------------------------------------------- */
+
+/* Severity of syslog (RFC 5424: 2 crit .. 7 debug) for an OTLP severity
+ * number: TRACE and DEBUG 1-8 debug, INFO 9-12 info, WARN 13-16 warning,
+ * ERROR 17-20 err, FATAL 21-24 crit; 0 (unspecified) and others notice. */
+static uint8_t syslog_severity(uint32_t n) {
+  static const uint8_t by_range[6] = {7, 7, 6, 4, 3, 2};
+
+  return n >= 1 && n <= 24 ? by_range[(n - 1) / 4] : 5;
+}
+
+/* One record's strings gathered in m->logbuf: every string of the record
+ * must lie inside rec.raw for the log head to copy it. */
+struct lw {
+  struct core_otlp_map *m;
+  size_t used;
+  int over;
+  struct core_syslog_str sd_otel, sd_attr, sd_res;
+};
+
+static struct core_syslog_str lw_put(struct lw *w, const char *s, size_t n) {
+  char *d = w->m->logbuf + w->used;
+
+  if (w->over || n > CORE_OTLP_LOG_BYTES_MAX - w->used) {
+    w->over = 1;
+    return (struct core_syslog_str){NULL, 0};
+  }
+  memcpy(d, s, n);
+  w->used += n;
+  return (struct core_syslog_str){n ? d : NULL, (uint32_t)n};
+}
+
+/* v as text (or JSON when json) at the writer's end. */
+static struct core_syslog_str lw_value(struct lw *w,
+                                       const struct core_otlp_value *v,
+                                       int json) {
+  char *d = w->m->logbuf + w->used;
+  size_t cap = CORE_OTLP_LOG_BYTES_MAX - w->used, n;
+
+  if (w->over)
+    return (struct core_syslog_str){NULL, 0};
+  n = json ? core_otlp_value_json(v, d, cap) : core_otlp_value_text(v, d, cap);
+  if (n > cap) {
+    w->over = 1;
+    return (struct core_syslog_str){NULL, 0};
+  }
+  w->used += n;
+  return (struct core_syslog_str){n ? d : NULL, (uint32_t)n};
+}
+
+static void lw_attr(struct lw *w, struct core_syslog_str sdid,
+                    const char *name, size_t name_len,
+                    struct core_syslog_str value) {
+  struct core_syslog_rec *r = &w->m->rec;
+
+  ASSERT(r->attr_count < CORE_SYSLOG_SD_ATTRS_MAX);
+  r->attrs[r->attr_count++] = (struct core_syslog_attr){
+      .sdid = sdid, .name = lw_put(w, name, name_len), .value = value};
+}
+
+static void lw_field(struct lw *w, const char *name, const char *v,
+                     size_t n) {
+  lw_attr(w, w->sd_otel, name, strlen(name), lw_put(w, v, n));
+}
+
+static void lw_num(struct lw *w, const char *name, int64_t v) {
+  char t[CORE_FMT_NUM_BYTES];
+
+  lw_field(w, name, t, (size_t)core_fmt_i64(v, t));
+}
+
+static void lw_hex(struct lw *w, const char *name, const uint8_t *id,
+                   size_t n) {
+  char t[32];
+
+  ASSERT(n * 2 <= sizeof(t));
+  core_fmt_hex(id, n, t);
+  lw_field(w, name, t, 2 * n);
+}
+
+static const char *const value_types[] = {"", "string", "bool", "int",
+                                          "double", "array", "kvlist",
+                                          "bytes"};
+
+/* otel.* fields of record l (what has no column of its own). */
+static void log_fields(struct lw *w, const struct core_otlp_log *l) {
+  const struct core_otlp_origin *o = l->origin;
+
+  if (l->severity_number)
+    lw_num(w, "severity_number", l->severity_number);
+  if (l->severity_text.len)
+    lw_field(w, "severity_text", l->severity_text.ptr, l->severity_text.len);
+  if (l->observed_ns)
+    lw_field(w, "observed_time_unix_nano", w->m->extra,
+             (size_t)snprintf(w->m->extra, sizeof(w->m->extra), "%llu",
+                              (unsigned long long)l->observed_ns));
+  if (l->trace_id)
+    lw_hex(w, "trace_id", l->trace_id, 16);
+  if (l->span_id)
+    lw_hex(w, "span_id", l->span_id, 8);
+  if (l->flags)
+    lw_num(w, "flags", l->flags);
+  if (l->event_name.len)
+    lw_field(w, "event_name", l->event_name.ptr, l->event_name.len);
+  if (l->body.type != CORE_OTLP_V_NONE && l->body.type != CORE_OTLP_V_STRING &&
+      (unsigned)l->body.type < sizeof(value_types) / sizeof(value_types[0]))
+    lw_field(w, "body_type", value_types[l->body.type],
+             strlen(value_types[l->body.type]));
+  if (o->scope_name.len)
+    lw_field(w, "scope.name", o->scope_name.ptr, o->scope_name.len);
+  if (o->scope_version.len)
+    lw_field(w, "scope.version", o->scope_version.ptr, o->scope_version.len);
+}
+
+/* Attributes of a list under sdid while room is left (keeping one slot
+ * for the rest when more follow); returns how many were stored. */
+static uint32_t log_attrs(struct lw *w, struct core_syslog_str sdid,
+                          const struct core_otlp_attrs *a, uint32_t room) {
+  uint32_t i = 0;
+
+  for (; i < a->n && i < room; i++)
+    lw_attr(w, sdid, a->v[i].key.ptr, a->v[i].key.len,
+            lw_value(w, &a->v[i].value, 0));
+  return i;
+}
+
+/*
+ * Attributes past the 64 a stored record holds: one more attribute,
+ * otel.more, a JSON object {"attr.KEY":value,"resource.KEY":value,...}.
+ */
+static void log_more(struct lw *w, const struct core_otlp_log *l,
+                     uint32_t la, uint32_t ra) {
+  const struct core_otlp_attrs *res = &l->origin->resource;
+  char *d = w->m->logbuf + w->used;
+  size_t cap = CORE_OTLP_LOG_BYTES_MAX - w->used, n = 1, k;
+
+  if (w->over || cap < 2) {
+    w->over = 1;
+    return;
+  }
+  d[0] = '{';
+  k = core_otlp_attrs_json("attr", l->attrs.v + la, l->attrs.n - la, d + n,
+                           cap - n);
+  n += k;
+  if (k <= cap && la < l->attrs.n && ra < res->n && n < cap)
+    d[n++] = ',';
+  if (n <= cap)
+    n += core_otlp_attrs_json("resource", res->v + ra, res->n - ra, d + n,
+                              cap - n);
+  if (n >= cap) {
+    w->over = 1;
+    return;
+  }
+  d[n++] = '}';
+  w->used += n;
+  lw_attr(w, w->sd_otel, "more", 4, (struct core_syslog_str){d, (uint32_t)n});
+}
+
+/* A resource attribute's text by key ("" when absent). */
+static struct core_syslog_str res_value(struct lw *w,
+                                        const struct core_otlp_origin *o,
+                                        const char *key) {
+  size_t n = strlen(key);
+
+  for (uint32_t i = 0; i < o->resource.n; i++)
+    if (o->resource.v[i].key.len == n &&
+        memcmp(o->resource.v[i].key.ptr, key, n) == 0)
+      return lw_value(w, &o->resource.v[i].value, 0);
+  return (struct core_syslog_str){NULL, 0};
+}
+
+/* Record l as a syslog record in m->rec. Returns 0 or REJ(reason). */
+static int build_log(struct core_otlp_map *m, const struct core_otlp_log *l,
+                     int64_t now_ms) {
+  struct core_syslog_rec *r = &m->rec;
+  struct lw w = {.m = m};
+  uint64_t t = l->time_ns ? l->time_ns : l->observed_ns;
+  uint32_t room, la, ra;
+
+  memset(r, 0, offsetof(struct core_syslog_rec, attrs));
+  r->flags = CORE_SYSLOG_F_OTLP;
+  r->facility = 1; /* user */
+  r->severity = syslog_severity(l->severity_number);
+  if (t == 0 || t > INT64_MAX) {
+    t = (uint64_t)now_ms * 1000000u;
+    r->flags |= CORE_SYSLOG_F_NO_TIME;
+  }
+  r->time_ns = (int64_t)t;
+  w.sd_otel = lw_put(&w, "otel", 4);
+  w.sd_attr = lw_put(&w, "attr", 4);
+  w.sd_res = lw_put(&w, "resource", 8);
+  r->hostname = res_value(&w, l->origin, "host.name");
+  r->app_name = res_value(&w, l->origin, "service.name");
+  r->msg = lw_value(&w, &l->body, l->body.type != CORE_OTLP_V_STRING);
+  log_fields(&w, l);
+  room = CORE_SYSLOG_SD_ATTRS_MAX - r->attr_count;
+  if (l->attrs.n + l->origin->resource.n > room)
+    room--; /* otel.more takes the rest */
+  la = log_attrs(&w, w.sd_attr, &l->attrs, room);
+  ra = log_attrs(&w, w.sd_res, &l->origin->resource, room - la);
+  if (la < l->attrs.n || ra < l->origin->resource.n)
+    log_more(&w, l, la, ra);
+  if (w.over)
+    return REJ(CORE_OTLP_REJ_LOG_TOO_LARGE);
+  r->raw = (struct core_syslog_str){m->logbuf, (uint32_t)w.used};
+  return 0;
+}
+
+static int on_log(void *ctx, const struct core_otlp_log *l) {
+  struct core_pipe *p = ctx;
+  struct core_otlp_map *m = p->otlp;
+  int rc = build_log(m, l, m->now_ms);
+
+  if (rc != 0) {
+    reject(p, (enum core_otlp_reject)(rc - 1), &l->event_name);
+    return 0;
+  }
+  core_loghead_append(&p->loghead, &m->rec, m->now_ms);
+  core_stat_add(&p->stats->logs_otlp, 1);
+  m->res->accepted++;
+  return 0;
+}
+
+/* ---- traces -------------------------------------------------------------- */
+
+/* Spans go to the span head's hook when wired; counted either way. */
+static int on_span(void *ctx, const struct core_otlp_span *s) {
+  struct core_pipe *p = ctx;
+  static const struct core_otlp_str what = {"traces", 6};
+
+  if (p->spans.span == NULL) {
+    reject(p, CORE_OTLP_REJ_UNSUPPORTED, &what);
+    return 0;
+  }
+  p->otlp->res->accepted++;
+  return p->spans.span(p, s);
+}
+
+/* ---- requests ------------------------------------------------------------ */
+
+static struct core_otlp_sink sink_of(struct core_pipe *p,
+                                     enum core_otlp_signal sig) {
+  struct core_otlp_sink s = {.ctx = p};
+
+  if (sig == CORE_OTLP_METRICS)
+    s.point = on_point;
+  else if (sig == CORE_OTLP_LOGS)
+    s.log = on_log;
+  else {
+    s.span = on_span;
+    s.event = p->spans.event;
+    s.link = p->spans.link;
+  }
+  return s;
+}
+
+static void verdict(struct core_otlp_map *m, struct core_otlp_result *res,
+                    enum core_otlp_signal sig) {
+  static const char *const items[CORE_OTLP_SIGNALS] = {"data points",
+                                                       "log records", "spans"};
+  static const char *const item[CORE_OTLP_SIGNALS] = {"metric", "record",
+                                                      "signal"};
+
+  if (res->rejected == 0)
+    return;
+  if (m->first_why == CORE_OTLP_REJ_UNSUPPORTED)
+    snprintf(res->message, sizeof(res->message),
+             "%llu %s rejected: unsupported (this build does not store "
+             "traces yet)", (unsigned long long)res->rejected, items[sig]);
+  else
+    snprintf(res->message, sizeof(res->message),
+             "%llu %s rejected; first: %s (%s \"%s\")",
+             (unsigned long long)res->rejected, items[sig],
+             core_otlp_reason_name(m->first_why), item[sig], m->first_item);
+}
+
+int core_pipe_otlp(struct core_pipe *p, enum core_otlp_signal sig,
+                   enum core_otlp_enc enc, const void *body, size_t len,
+                   int64_t now_ms, struct core_otlp_result *res) {
+  struct core_otlp_map *m = p->otlp;
+  struct core_otlp_sink sink;
+  decode_fn fn;
+
+  memset(res, 0, sizeof(*res));
+  if ((unsigned)sig >= CORE_OTLP_SIGNALS || (unsigned)enc >= CORE_OTLP_ENCS) {
+    res->why = "unknown signal or encoding";
+    return res->rc = -EBADMSG;
+  }
+  fn = decoders[enc][sig];
+  if (fn == NULL) {
+    res->why = "JSON decoding not built";
+    return res->rc = -EBADMSG;
+  }
+  res->rc = fn(body, len, &m->scratch, NULL, &res->why);
+  if (res->rc != 0)
+    return res->rc;
+  m->res = res;
+  m->now_ms = now_ms;
+  m->first_why = CORE_OTLP_REJ_COUNT;
+  m->res_seen = NULL;
+  m->res_seen_n = UINT32_MAX;
+  if (sig == CORE_OTLP_LOGS && !p->logs) {
+    static const struct core_otlp_sink none = {0};
+    /* no log head (a pipeline without core_pipe_logs_init): refuse all */
+    res->rc = fn(body, len, &m->scratch, &none, &res->why);
+    res->rejected = m->scratch.items;
+    core_stat_add(&p->stats->otlp_rejected[CORE_OTLP_REJ_UNSUPPORTED],
+                  m->scratch.items);
+    snprintf(res->message, sizeof(res->message),
+             "%u log records rejected: unsupported (no log head)",
+             m->scratch.items);
+    return res->rc;
+  }
+  sink = sink_of(p, sig);
+  res->rc = fn(body, len, &m->scratch, &sink, &res->why);
+  core_stat_set(&p->stats->head_points, p->head.count);
+  verdict(m, res, sig);
+  return res->rc;
+}

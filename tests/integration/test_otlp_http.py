@@ -1,0 +1,401 @@
+"""OTLP/HTTP against a real `sluice run`: the JS SDK fixtures
+(tests/fixtures/otlp/*.bin) posted by curl and by Python over real
+sockets (identity, gzip, chunked, 100-continue, keep-alive), every refusal
+(413, 413 for a gzip bomb with bounded memory, 415, 400, 404, 405, 408),
+503 with Retry-After when the disk fails, and durability: a 200 means the
+points survive a kill -9 (read back through the query port after a
+restart, with no flush asked).
+
+usage: /usr/bin/python3 test_otlp_http.py PATH/TO/sluice
+"""
+
+import gzip
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Sluice, check, main  # noqa: E402
+
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                        "..", "fixtures", "otlp")
+PROTO = "application/x-protobuf"
+BODY_MAX = 16 << 20          # NET_OTLP_HTTP_BODY_BYTES_MAX
+INFLATED_MAX = 64 << 20      # NET_OTLP_HTTP_INFLATED_BYTES_MAX
+HEADER_TIMEOUT_S = 10        # NET_OTLP_HTTP_HEADER_TIMEOUT_MS
+
+
+def fixture(name):
+    with open(os.path.join(FIXTURES, name), "rb") as f:
+        return f.read()
+
+
+def metric_names():
+    return sorted({json.loads(l)["name"] for l in
+                   fixture("metrics.json").decode().splitlines()})
+
+
+def post(s, path, body, ctype=PROTO, headers=None, conn=None,
+         method="POST"):
+    """One request; returns (status, headers dict, body)."""
+    own = conn is None
+    if own:
+        conn = http.client.HTTPConnection("127.0.0.1", s.otlp_http_port,
+                                          timeout=30)
+    h = {"Content-Type": ctype} if ctype else {}
+    h.update(headers or {})
+    conn.request(method, path, body=body, headers=h)
+    r = conn.getresponse()
+    data = r.read()
+    out = (r.status, {k.lower(): v for k, v in r.getheaders()}, data)
+    if own:
+        conn.close()
+    return out
+
+
+def pb_fields(b):
+    """Top-level fields of a protobuf message: {field: [values]} (varints
+    as ints, length-delimited as bytes)."""
+    out, i = {}, 0
+    while i < len(b):
+        key, i = varint_at(b, i)
+        f, wt = key >> 3, key & 7
+        if wt == 0:
+            v, i = varint_at(b, i)
+        elif wt == 2:
+            n, i = varint_at(b, i)
+            v, i = b[i:i + n], i + n
+        else:
+            raise ValueError(f"wire type {wt}")
+        out.setdefault(f, []).append(v)
+    return out
+
+
+def varint_at(b, i):
+    v = shift = 0
+    while True:
+        c = b[i]
+        i += 1
+        v |= (c & 0x7F) << shift
+        shift += 7
+        if c < 0x80:
+            return v, i
+
+
+def status_message(body):
+    """google.rpc.Status.message of a protobuf error body."""
+    return pb_fields(body)[2][0].decode()
+
+
+def series_names(s):
+    q = urllib.parse.urlencode({"match[]": '{__name__=~".+"}'})
+    with urllib.request.urlopen(s.url(f"/api/v1/series?{q}"),
+                                timeout=10) as r:
+        return {m["__name__"] for m in json.loads(r.read())["data"]}
+
+
+def export_values(s, selector):
+    q = urllib.parse.urlencode({"match[]": selector})
+    with urllib.request.urlopen(s.url(f"/api/v1/export?{q}"),
+                                timeout=10) as r:
+        return [v for line in r.read().decode().splitlines()
+                for v in json.loads(line)["values"]]
+
+
+def rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def test_fixtures_identity_gzip_chunked(binary):
+    s = Sluice(binary)
+    try:
+        for sig in ("metrics", "logs"):
+            st, h, b = post(s, f"/v1/{sig}", fixture(f"{sig}.bin"))
+            check(st == 200 and b == b"", f"{sig}: {st} {b!r}")
+            check(h["content-type"] == PROTO, f"{sig}: {h}")
+        # Spans: stored (empty Export response), or, in a build without
+        # the span head, all 2 refused in partial_success with why.
+        st, h, b = post(s, "/v1/traces", fixture("traces.bin"))
+        check(st == 200, f"traces: {st} {b!r}")
+        if b:
+            ps = pb_fields(pb_fields(b)[1][0])
+            check(ps[1] == [2] and ps[2][0], f"partial_success: {ps}")
+        # A 200 means sealed and fsynced: visible without a flush.
+        names = series_names(s)
+        for n in ("requests", "queue.delta", "temp", "latency_bucket"):
+            check(n in names, f"{n} not served after the 200: {names}")
+        st, _, _ = post(s, "/v1/metrics", gzip.compress(fixture("metrics.bin")),
+                        headers={"Content-Encoding": "gzip"})
+        check(st == 200, f"gzip: {st}")
+        conn = http.client.HTTPConnection("127.0.0.1", s.otlp_http_port,
+                                          timeout=30)
+        body = fixture("metrics.bin")
+        pieces = [body[i:i + 100] for i in range(0, len(body), 100)]
+        conn.request("POST", "/v1/metrics", body=iter(pieces),
+                     headers={"Content-Type": PROTO},
+                     encode_chunked=True)
+        r = conn.getresponse()
+        check(r.status == 200 and r.read() == b"", f"chunked: {r.status}")
+        conn.close()
+        p = subprocess.run(
+            ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+             "-H", "Content-Type: application/x-protobuf",
+             "-H", "Transfer-Encoding: chunked", "-H", "Content-Encoding: gzip",
+             "--data-binary", "@-",
+             f"http://127.0.0.1:{s.otlp_http_port}/v1/metrics"],
+            input=gzip.compress(body), capture_output=True, timeout=30)
+        check(p.stdout == b"200", f"curl chunked gzip: {p.stdout} {p.stderr}")
+        vals = export_values(s, "requests")
+        check(vals == [1234567] * 4, f"requests values: {vals}")
+        check(s.total("sluice_otlp_requests_total", signal="metrics",
+                      encoding="protobuf", code="200") == 4,
+              "requests_total{code=200}")
+        check(s.total("sluice_otlp_http_flushes_total") >= 1, "no flush asked")
+    finally:
+        s.close()
+
+
+def test_expect_continue_and_keep_alive(binary):
+    s = Sluice(binary)
+    try:
+        body = fixture("logs.bin")
+        with socket.create_connection(("127.0.0.1", s.otlp_http_port),
+                                      timeout=10) as c:
+            c.sendall(b"POST /v1/logs HTTP/1.1\r\nHost: x\r\n"
+                      b"Content-Type: application/x-protobuf\r\n"
+                      b"Expect: 100-continue\r\n"
+                      b"Content-Length: %d\r\n\r\n" % len(body))
+            got = c.recv(100)
+            check(got == b"HTTP/1.1 100 Continue\r\n\r\n", f"100: {got!r}")
+            c.sendall(body)
+            got = c.recv(1000)
+            check(got.startswith(b"HTTP/1.1 200 OK\r\n"), f"after 100: {got!r}")
+            # The head alone refuses: no 100, a final 404.
+            c2 = socket.create_connection(("127.0.0.1", s.otlp_http_port),
+                                          timeout=10)
+            c2.sendall(b"POST /v1/nothing HTTP/1.1\r\nHost: x\r\n"
+                       b"Content-Type: application/x-protobuf\r\n"
+                       b"Expect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+            got = c2.recv(1000)
+            check(got.startswith(b"HTTP/1.1 404 "), f"404 first: {got!r}")
+            c2.close()
+        conn = http.client.HTTPConnection("127.0.0.1", s.otlp_http_port,
+                                          timeout=30)
+        before = s.total("sluice_otlp_http_connections_accepted_total")
+        for i in range(200):
+            st, _, b = post(s, "/v1/metrics", fixture("metrics.bin"),
+                            conn=conn)
+            check(st == 200, f"request {i} on one connection: {st} {b!r}")
+        conn.close()
+        after = s.total("sluice_otlp_http_connections_accepted_total")
+        check(after - before == 1, f"keep-alive: {after - before} connections")
+        # Two requests in one write (pipelined): two replies, in order.
+        one = (b"POST /v1/traces HTTP/1.1\r\nHost: x\r\n"
+               b"Content-Type: application/x-protobuf\r\n"
+               b"Content-Length: %d\r\n\r\n" % len(fixture("traces.bin"))
+               + fixture("traces.bin"))
+        with socket.create_connection(("127.0.0.1", s.otlp_http_port),
+                                      timeout=10) as c:
+            c.sendall(one + one.replace(b"/v1/traces", b"/v1/nope"))
+            got, deadline = b"", time.time() + 10
+            while got.count(b"HTTP/1.1 ") < 2 and time.time() < deadline:
+                got += c.recv(4096)
+            check(got.startswith(b"HTTP/1.1 200 ") and
+                  b"HTTP/1.1 404 " in got, f"pipelined: {got!r}")
+    finally:
+        s.close()
+
+
+def test_refusals(binary):
+    s = Sluice(binary)
+    try:
+        m = fixture("metrics.bin")
+        st, h, b = post(s, "/v1/metrics", m, ctype="text/plain")
+        check(st == 415 and "Content-Type" in status_message(b),
+              f"415: {st} {b!r}")
+        st, _, b = post(s, "/v1/metrics", m, headers={"Content-Encoding": "br"})
+        check(st == 415 and "Content-Encoding" in status_message(b),
+              f"415 br: {st} {b!r}")
+        st, h, b = post(s, "/v1/metrics", m, ctype=PROTO + "; charset=x")
+        check(st == 200, f"media type parameters: {st}")
+        st, h, b = post(s, "/v1/metrics", b"\xff\xff\xff garbage")
+        check(st == 400 and "does not decode" in status_message(b),
+              f"400: {st} {b!r}")
+        check(pb_fields(b)[1] == [3], f"Status.code INVALID_ARGUMENT: {b!r}")
+        st, h, b = post(s, "/v1/metrics", b"{not json", ctype="application/json")
+        check(st == 400 and h["content-type"] == "application/json",
+              f"JSON 400: {st} {h}")
+        check(json.loads(b)["code"] == 3, f"JSON Status: {b!r}")
+        st, h, b = post(s, "/v1/metrics", gzip.compress(m)[:-6],
+                        headers={"Content-Encoding": "gzip"})
+        check(st == 400 and "gzip" in status_message(b), f"cut gzip: {st}")
+        st, h, b = post(s, "/v2/metrics", m)
+        check(st == 404, f"404: {st}")
+        st, h, b = post(s, "/v1/metrics", None, method="GET")
+        check(st == 405 and h.get("allow") == "POST", f"405: {st} {h}")
+        st, h, b = post(s, "/v1/metrics", b"\0" * (BODY_MAX + (1 << 20)))
+        check(st == 413 and "16 MiB" in status_message(b), f"413: {st} {b!r}")
+        for reason, n in (("bad_content_type", 1), ("bad_encoding", 1),
+                          ("decode_error", 2), ("bad_gzip", 1),
+                          ("not_found", 1), ("method_not_allowed", 1),
+                          ("body_too_large", 1)):
+            got = s.total("sluice_otlp_http_rejected_total", reason=reason)
+            check(got == n, f"rejected{{reason={reason}}} = {got}, want {n}")
+    finally:
+        s.close()
+
+
+def test_gzip_bomb_bounded(binary):
+    s = Sluice(binary)
+    try:
+        bomb = gzip.compress(b"\0" * (256 << 20), compresslevel=9)
+        check(len(bomb) < BODY_MAX, f"bomb {len(bomb)} bytes")
+        base = rss_kb(s.proc.pid)
+        for _ in range(3):
+            st, _, b = post(s, "/v1/metrics", bomb,
+                            headers={"Content-Encoding": "gzip"})
+            check(st == 413 and "inflates" in status_message(b),
+                  f"bomb: {st} {b!r}")
+        grew = rss_kb(s.proc.pid) - base
+        # One shard: the inflate buffer (64 MiB) and the body, no more.
+        check(grew < (INFLATED_MAX + 2 * BODY_MAX) // 1024,
+              f"RSS grew {grew} KiB for a 256 MiB bomb")
+        check(s.total("sluice_otlp_http_rejected_total",
+                      reason="inflated_too_large") == 3, "bomb not counted")
+        st, _, _ = post(s, "/v1/metrics", gzip.compress(fixture("metrics.bin")),
+                        headers={"Content-Encoding": "gzip"})
+        check(st == 200, f"gzip after the bombs: {st}")
+    finally:
+        s.close()
+
+
+def test_slow_client_timeout(binary):
+    s = Sluice(binary)
+    try:
+        with socket.create_connection(("127.0.0.1", s.otlp_http_port),
+                                      timeout=HEADER_TIMEOUT_S + 5) as c:
+            t0 = time.time()
+            c.sendall(b"POST /v1/metrics HTTP/1.1\r\nHost: x\r\n")
+            got = c.recv(1000)
+            took = time.time() - t0
+        check(got.startswith(b"HTTP/1.1 408 "), f"slow head: {got!r}")
+        check(HEADER_TIMEOUT_S - 0.5 < took < HEADER_TIMEOUT_S + 2,
+              f"408 after {took:.1f} s")
+        check(s.total("sluice_otlp_http_rejected_total", reason="timeout") == 1,
+              "timeout not counted")
+        st, _, _ = post(s, "/v1/metrics", fixture("metrics.bin"))
+        check(st == 200, f"others still served: {st}")
+    finally:
+        s.close()
+
+
+def test_failed_fsync_is_503_with_retry_after(binary):
+    os.environ["SLUICE_FAULT"] = "fsync_eio=1"
+    try:
+        s = Sluice(binary)
+    finally:
+        del os.environ["SLUICE_FAULT"]
+    try:
+        st, h, b = post(s, "/v1/metrics", fixture("metrics.bin"))
+        check(st == 503 and h.get("retry-after") == "1",
+              f"lost data answered {st} {h}")
+        check("durable" in status_message(b), f"503 body: {b!r}")
+        check(pb_fields(b)[1] == [14], f"Status.code UNAVAILABLE: {b!r}")
+        check(s.total("sluice_otlp_http_rejected_total",
+                      reason="not_durable") == 1, "not_durable not counted")
+    finally:
+        s.close()
+
+
+def test_backpressure_retry_after(binary):
+    """Every write fails: blocks pile up in the writer's retries. Each
+    refusal is a 503 with Retry-After (writer_behind before ingesting, or
+    not_durable after); none is a 200."""
+    os.environ["SLUICE_FAULT"] = "write_eio=1"
+    try:
+        s = Sluice(binary)
+    finally:
+        del os.environ["SLUICE_FAULT"]
+    try:
+        conns = [http.client.HTTPConnection("127.0.0.1", s.otlp_http_port,
+                                            timeout=60) for _ in range(8)]
+        codes = []
+        for _ in range(4):
+            for c in conns:
+                c.request("POST", "/v1/metrics", body=fixture("metrics.bin"),
+                          headers={"Content-Type": PROTO})
+            for c in conns:
+                r = c.getresponse()
+                r.read()
+                codes.append(r.status)
+                check(r.status != 503 or r.getheader("Retry-After") == "1",
+                      "503 without Retry-After")
+        check(set(codes) == {503}, f"codes: {codes}")
+        behind = s.total("sluice_otlp_http_rejected_total",
+                         reason="writer_behind")
+        lost = s.total("sluice_otlp_http_rejected_total", reason="not_durable")
+        check(behind + lost == len(codes), f"{behind} + {lost} counted")
+        print(f"  writer_behind {behind}, not_durable {lost}")
+    finally:
+        s.close()
+
+
+def test_durable_after_kill_9(binary):
+    s = Sluice(binary)
+    try:
+        st, _, _ = post(s, "/v1/metrics", fixture("metrics.bin"))
+        check(st == 200, f"post: {st}")
+        s.proc.send_signal(signal.SIGKILL)  # no flush, no clean stop
+        s.proc.wait()
+    finally:
+        s.close(keep_data=True)
+    s = Sluice(binary, data_dir=s.data_dir)
+    try:
+        names = series_names(s)
+        for n in metric_names():
+            check(any(x == n or x.startswith(n + "_") for x in names),
+                  f"{n} lost by kill -9 after its 200: {sorted(names)}")
+        check(export_values(s, "requests") == [1234567], "requests value")
+    finally:
+        s.close()
+        shutil.rmtree(os.path.dirname(s.data_dir), ignore_errors=True)
+
+
+def test_stop_answers_waiting(binary):
+    """SIGTERM: the listener stops accepting; the process exits 0."""
+    s = Sluice(binary)
+    try:
+        st, _, _ = post(s, "/v1/logs", fixture("logs.bin"))
+        check(st == 200, f"post: {st}")
+        rc, took = s.stop()
+        check(rc == 0 and took < 3, f"stop: rc {rc} in {took:.1f} s")
+        try:
+            post(s, "/v1/logs", fixture("logs.bin"))
+            check(False, "served after the stop")
+        except OSError:
+            pass
+    finally:
+        s.close()
+
+
+if __name__ == "__main__":
+    if shutil.which("curl") is None:
+        print("SKIP: curl missing")
+        sys.exit(77)
+    main([test_fixtures_identity_gzip_chunked,
+          test_expect_continue_and_keep_alive, test_refusals,
+          test_gzip_bomb_bounded, test_failed_fsync_is_503_with_retry_after,
+          test_backpressure_retry_after, test_durable_after_kill_9,
+          test_stop_answers_waiting, test_slow_client_timeout])
