@@ -273,6 +273,14 @@
 #define NET_GRPC_RETRY_AFTER_MS 1000       /* RetryInfo delay under back-pressure */
 #define NET_GRPC_RESETS_BURST 1000         /* client stream resets in a burst, */
 #define NET_GRPC_RESETS_PER_S 33           /* ... then per second: past it GOAWAY */
+/* ---- OTLP/gRPC listener (net/otlp_grpc.c on net/rconn.c; per shard) ----- */
+#define NET_OTLP_GRPC_CONNS_MAX 256        /* open OTLP/gRPC connections per shard */
+#define NET_OTLP_GRPC_IN_BYTES 16384       /* one recv per connection (its buffer) */
+#define NET_OTLP_GRPC_OUT_BYTES 65536      /* a connection's queued bytes to send */
+#define NET_OTLP_GRPC_WAITING_MAX 1024     /* calls waiting for their fsync per
+                                              shard: UNAVAILABLE past it */
+#define NET_OTLP_GRPC_IDLE_TIMEOUT_MS 300000 /* no byte and no call: GOAWAY */
+#define NET_OTLP_GRPC_SEND_TIMEOUT_MS 10000 /* bytes not taken by then: close */
 
 /* ---- relations ----------------------------------------------------------- */
 _Static_assert(STOR_WRITE_BUFS_COUNT >= 2, "one block encodes while one writes");
@@ -447,6 +455,11 @@ _Static_assert(NET_GRPC_MESSAGE_BYTES_MAX <= NET_GRPC_INFLATED_BYTES_MAX &&
 _Static_assert(NET_GRPC_HEADER_LIST_BYTES_MAX <= 65536 &&
                    NET_GRPC_STREAMS_MAX * 1024ull <= NET_GRPC_SESSION_RESERVE_BYTES,
                "nghttp2's state for every stream fits the session reserve");
+_Static_assert(NET_OTLP_GRPC_CONNS_MAX <= (1u << 16) &&
+                   NET_OTLP_GRPC_OUT_BYTES >= NET_GRPC_OUT_BYTES &&
+                   NET_OTLP_GRPC_WAITING_MAX >= NET_GRPC_STREAMS_MAX,
+               "a slot fits rconn's user_data; the engine's output fits the "
+               "send queue; one full connection can wait");
 _Static_assert(NET_GRPC_STREAM_WINDOW_BYTES <= NET_GRPC_CONN_WINDOW_BYTES &&
                    NET_GRPC_CONN_WINDOW_BYTES < (1u << 31),
                "HTTP/2 windows are 31-bit");
