@@ -2,7 +2,8 @@
 exporters (tests/integration/otlp_grpc/, versions pinned in its
 package.json) send metrics, a span and a log record, with compression
 none and gzip; every value is read back through the query port with no
-flush asked (an OK means durable). Raw gRPC calls check UNIMPLEMENTED
+flush asked, and again after a kill -9 and a restart (an OK means
+durable). Raw gRPC calls check UNIMPLEMENTED
 and INVALID_ARGUMENT; curl (HTTP/2 prior knowledge) checks 415; an
 HTTP/1.1 client on the gRPC port gets a GOAWAY and the server goes on.
 Skipped when npm cannot install the SDK.
@@ -13,6 +14,7 @@ usage: /usr/bin/python3 test_otlp_grpc.py PATH/TO/sluice
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -63,6 +65,12 @@ def check_sdk_run(s, compression, tag):
     check(not [e for e in got["errors"]
                 if "rror" in e and "partial" not in e.lower()],
           f"no SDK errors: {got['errors']}")
+    read_back(s, tag)
+    return got
+
+
+def read_back(s, tag):
+    """What send.mjs sent with tag, exactly, through the query port."""
     svc = f"service.name=grpc-it-{tag}"
     # no flush: an OK is sent only once the data is durable and sealed
     req = values(export(s, f"grpc_{tag}_requests"))
@@ -90,7 +98,6 @@ def check_sdk_run(s, compression, tag):
           and rec["severity"] == 4 and rec["otel.severity_text"] == "WARN"
           and rec["attr.user.id"] == "u-9" and rec["_proto"] == "otlp",
           f"log record read back: {rec}")
-    return got
 
 
 def test_sdk_exporters_none_and_gzip(binary):
@@ -120,6 +127,25 @@ def test_sdk_exporters_none_and_gzip(binary):
         check(rej == 2, f"unknown method counted once a run: {rej}")
     finally:
         s.close()
+
+
+def test_ok_means_durable_after_kill_9(binary):
+    npm_ready()
+    s = Sluice(binary)
+    try:
+        got = send(s, "gzip", "durable")
+        check({(r["signal"], r["code"]) for r in got["results"]} >=
+              {("metrics", 0), ("logs", 0)}, f"exports OK: {got}")
+        s.proc.send_signal(signal.SIGKILL)  # no flush, no clean stop
+        s.proc.wait()
+    finally:
+        s.close(keep_data=True)
+    s = Sluice(binary, data_dir=s.data_dir)
+    try:
+        read_back(s, "durable")
+    finally:
+        s.close()
+        shutil.rmtree(os.path.dirname(s.data_dir), ignore_errors=True)
 
 
 def test_bad_content_type_and_http1_client(binary):
@@ -159,5 +185,5 @@ def test_bad_content_type_and_http1_client(binary):
 
 
 if __name__ == "__main__":
-    main([test_sdk_exporters_none_and_gzip,
+    main([test_sdk_exporters_none_and_gzip, test_ok_means_durable_after_kill_9,
           test_bad_content_type_and_http1_client])
