@@ -148,6 +148,40 @@ def test_ok_means_durable_after_kill_9(binary):
         shutil.rmtree(os.path.dirname(s.data_dir), ignore_errors=True)
 
 
+def frame_types(data):
+    """The HTTP/2 frame types in data (whole frames only)."""
+    types, off = [], 0
+    while off + 9 <= len(data):
+        n = int.from_bytes(data[off:off + 3], "big")
+        types.append(data[off + 3])
+        off += 9 + n
+    return types
+
+
+def test_stop_sends_goaway(binary):
+    s = Sluice(binary)
+    try:
+        c = socket.create_connection(("127.0.0.1", s.otlp_grpc_port),
+                                     timeout=10)
+        c.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+                  b"\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+        data = c.recv(65536)
+        check(frame_types(data)[:1] == [4], f"server SETTINGS: {data!r}")
+        check(s.wait_total("sluice_otlp_grpc_connections", 1) == 1,
+              "the connection is counted open")
+        rc, secs = s.stop()
+        while True:
+            b = c.recv(65536)
+            if not b:
+                break
+            data += b
+        c.close()
+        check(7 in frame_types(data), f"GOAWAY at stop: {data!r}")
+        check(rc == 0 and secs < 5, f"clean stop: rc {rc} in {secs:.1f} s")
+    finally:
+        s.close()
+
+
 def test_bad_content_type_and_http1_client(binary):
     s = start(binary)
     try:
@@ -171,12 +205,8 @@ def test_bad_content_type_and_http1_client(binary):
                 if not b:
                     break
                 data += b
-        frames, off = [], 0
-        while off + 9 <= len(data):
-            n = int.from_bytes(data[off:off + 3], "big")
-            frames.append(data[off + 3])
-            off += 9 + n
-        check(7 in frames, f"GOAWAY sent to an HTTP/1.1 client: {data!r}")
+        check(7 in frame_types(data),
+              f"GOAWAY sent to an HTTP/1.1 client: {data!r}")
         errs = s.total("sluice_otlp_grpc_connection_errors_total")
         check(errs == 1, f"connection error counted: {errs}")
         check(s.proc.poll() is None, "sluice still runs")
@@ -186,4 +216,4 @@ def test_bad_content_type_and_http1_client(binary):
 
 if __name__ == "__main__":
     main([test_sdk_exporters_none_and_gzip, test_ok_means_durable_after_kill_9,
-          test_bad_content_type_and_http1_client])
+          test_stop_sends_goaway, test_bad_content_type_and_http1_client])
