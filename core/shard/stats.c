@@ -284,8 +284,9 @@ static void render_otlp_grpc_requests(const struct core_stats *const *st,
 static void render_otlp_http(const struct core_stats *const *st, unsigned n,
                              struct core_strbuf *out) {
   family(out, "sluice_otlp_requests_total", "counter",
-         "OTLP/HTTP requests answered, by signal, encoding and status code "
-         "(a 200 is sent once the data is durable).");
+         "OTLP/HTTP requests and OTLP/gRPC calls answered, by transport, "
+         "signal, encoding and status code (a 200 or OK is sent once the "
+         "data is durable).");
   for (unsigned i = 0; i < n; i++)
     for (int s = 0; s < CORE_OTLP_SIGNALS; s++)
       for (int e = 0; e < CORE_OTLP_ENCS; e++)
