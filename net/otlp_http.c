@@ -66,7 +66,10 @@ static void reply(struct net_otlp_http *o, uint32_t slot, int status,
   int retry = status == 429 || status == 503 ? NET_OTLP_HTTP_RETRY_AFTER_S : 0;
   size_t n, room = NET_OTLP_HTTP_OUT_BYTES - net_rconn_unsent(&o->rc, slot);
 
-  close |= o->stopping;
+  if (o->stopping) { /* the last replies: then the process exits */
+    close = 1;
+    linger = 0;
+  }
   if (c->routed)
     core_stat_add(&o->stats->requests[c->sig][c->enc][code_of(status)], 1);
   n = net_otlp_response(status, (enum core_otlp_enc)c->enc, retry, close,

@@ -71,8 +71,10 @@ int net_rconn_init(struct net_rconn *t, struct core_ring *ring,
 }
 
 void net_rconn_free(struct net_rconn *t) {
+  /* A close already submitted is the ring's (its fd number may be
+   * another thread's by now). */
   for (uint32_t i = 0; t->conns != NULL && i < t->conns_max; i++)
-    if (t->conns[i].in_use && t->conns[i].fd >= 0)
+    if (t->conns[i].in_use && t->conns[i].fd >= 0 && !t->conns[i].close_sent)
       close(t->conns[i].fd);
   if (t->listen_fd >= 0)
     close(t->listen_fd);

@@ -72,17 +72,25 @@ static void *map_bytes(size_t n) {
   return p == MAP_FAILED ? NULL : p;
 }
 
-/* Split list into m's keys; "all" and "none" are words. 0 or -EINVAL. */
-static int parse_labels(struct core_otlp_map *m, const char *list) {
-  size_t n = strlen(list);
-  char *t = m->res_text;
+/* A parsed --otlp-resource-labels: keys point into text. */
+struct labels {
+  int all;
+  uint32_t n;
+  struct core_otlp_str *keys; /* CORE_OTLP_RESOURCE_LABELS_MAX */
+  char *text;                 /* CORE_OTLP_RESOURCE_LABELS_BYTES_MAX */
+};
 
-  m->res_all = 0;
-  m->res_n = 0;
-  if (n == 0 || n >= sizeof(m->res_text))
+/* Split list into l's keys; "all" and "none" are words. 0 or -EINVAL. */
+static int split_labels(struct labels *l, const char *list) {
+  size_t n = strlen(list);
+  char *t = l->text;
+
+  l->all = 0;
+  l->n = 0;
+  if (n == 0 || n >= CORE_OTLP_RESOURCE_LABELS_BYTES_MAX)
     return -EINVAL;
   if (strcmp(list, "all") == 0 || strcmp(list, "none") == 0) {
-    m->res_all = list[0] == 'a';
+    l->all = list[0] == 'a';
     return 0;
   }
   memcpy(t, list, n + 1);
@@ -90,17 +98,28 @@ static int parse_labels(struct core_otlp_map *m, const char *list) {
     c = strchr(k, ',');
     if (c == NULL)
       c = t + n;
-    if (c == k || m->res_n == CORE_OTLP_RESOURCE_LABELS_MAX)
+    if (c == k || l->n == CORE_OTLP_RESOURCE_LABELS_MAX)
       return -EINVAL;
-    m->res_keys[m->res_n++] = (struct core_otlp_str){k, (uint32_t)(c - k)};
+    l->keys[l->n++] = (struct core_otlp_str){k, (uint32_t)(c - k)};
   }
   return 0;
 }
 
-int core_otlp_resource_labels_check(const char *list) {
-  static struct core_otlp_map m; /* big: not on the stack; CLI thread */
+static int parse_labels(struct core_otlp_map *m, const char *list) {
+  struct labels l = {.keys = m->res_keys, .text = m->res_text};
+  int rc = split_labels(&l, list);
 
-  return parse_labels(&m, list);
+  m->res_all = rc == 0 && l.all;
+  m->res_n = rc == 0 ? l.n : 0;
+  return rc;
+}
+
+int core_otlp_resource_labels_check(const char *list) {
+  struct core_otlp_str keys[CORE_OTLP_RESOURCE_LABELS_MAX];
+  char text[CORE_OTLP_RESOURCE_LABELS_BYTES_MAX];
+  struct labels l = {.keys = keys, .text = text};
+
+  return split_labels(&l, list);
 }
 
 int core_pipe_otlp_resource_labels(struct core_pipe *p, const char *list) {
@@ -147,7 +166,8 @@ static void reject(struct core_pipe *p, enum core_otlp_reject why,
   if (m->first_why != CORE_OTLP_REJ_COUNT)
     return;
   m->first_why = why;
-  memcpy(m->first_item, item->ptr, n);
+  if (n)
+    memcpy(m->first_item, item->ptr, n);
   m->first_item[n] = '\0';
 }
 
@@ -167,13 +187,19 @@ struct vbuf {
 static int attr_tag(const struct core_otlp_attr *a, struct vbuf *b,
                     struct core_statsd_tag *t) {
   const struct core_otlp_str *k = &a->key;
+  int colon = 0;
   size_t n;
 
-  if (memchr(k->ptr, '\0', k->len) != NULL)
-    return REJ(CORE_OTLP_REJ_BAD_NAME);
-  t->key = k->ptr;
+  for (uint32_t i = 0; i < k->len; i++) { /* keys are short: no memchr */
+    if (k->ptr[i] == '\0')
+      return REJ(CORE_OTLP_REJ_BAD_NAME);
+    colon |= k->ptr[i] == ':';
+  }
+  /* an empty string may come without a pointer: "" keeps a tag with a
+   * value (a NULL value would make it bare) */
+  t->key = k->len ? k->ptr : "";
   t->key_len = k->len;
-  if (memchr(k->ptr, ':', k->len) != NULL) {
+  if (colon) {
     if (k->len > b->cap - b->used)
       return REJ(CORE_OTLP_REJ_KEY_TOO_LONG);
     char *d = b->p + b->used;
@@ -183,9 +209,9 @@ static int attr_tag(const struct core_otlp_attr *a, struct vbuf *b,
     b->used += k->len;
   }
   if (a->value.type == CORE_OTLP_V_STRING) {
-    if (memchr(a->value.s.ptr, '\0', a->value.s.len) != NULL)
+    if (a->value.s.len && memchr(a->value.s.ptr, '\0', a->value.s.len))
       return REJ(CORE_OTLP_REJ_BAD_NAME);
-    t->val = a->value.s.ptr;
+    t->val = a->value.s.len ? a->value.s.ptr : "";
     t->val_len = a->value.s.len;
     return 0;
   }
@@ -221,7 +247,9 @@ static int resource_tags(struct core_otlp_map *m,
   struct vbuf b = {m->rvals, 0, sizeof(m->rvals)};
   int rc = 0;
 
-  if (m->res_seen_n == ra->n && m->res_seen == first)
+  /* (an empty first key may have no pointer: no cache for it) */
+  if (m->res_seen_n == ra->n && m->res_seen == first &&
+      (first != NULL || ra->n == 0))
     return m->res_rc;
   m->rtag_n = 0;
   for (uint32_t i = 0; i < ra->n && rc == 0 && (m->res_all || m->res_n); i++)
@@ -280,15 +308,22 @@ static int add_series(struct core_pipe *p, struct pt_series *ps,
                       const char *suffix, uint32_t extra, double v) {
   struct core_otlp_map *m = p->otlp;
   size_t nlen = ps->pt->name.len, slen = strlen(suffix), klen;
+  const uint16_t *order = m->border;
   struct core_series_entry *e;
   int rc;
 
   if (slen > sizeof(m->name) - nlen)
     return REJ(CORE_OTLP_REJ_KEY_TOO_LONG);
   memcpy(m->name + nlen, suffix, slen);
-  klen = core_series_key_tags(m->name, nlen + slen, m->tags,
-                              ps->ntags + extra, m->order, m->key,
-                              sizeof(m->key));
+  if (extra) { /* the base order, then the extra tags put in place */
+    memcpy(m->order, m->border, ps->ntags * sizeof(*m->order));
+    for (uint32_t i = 0; i < extra; i++)
+      m->order[ps->ntags + i] = (uint16_t)(ps->ntags + i);
+    core_series_tags_sort(m->tags, ps->ntags + extra, m->order, ps->ntags);
+    order = m->order;
+  }
+  klen = core_series_key_ordered(m->name, nlen + slen, m->tags, order,
+                                 ps->ntags + extra, m->key, sizeof(m->key));
   if (klen == 0)
     return REJ(CORE_OTLP_REJ_KEY_TOO_LONG);
   rc = core_series_upsert(&p->series, m->key, klen,
@@ -359,8 +394,8 @@ static int add_stats(struct core_pipe *p, struct pt_series *ps) {
 static void le_texts(struct core_otlp_map *m, const double *b, uint32_t n) {
   uint32_t off = 0;
 
-  if (n == m->le_n && memcmp(b, m->le_bounds, n * sizeof(*b)) == 0)
-    return;
+  if (n == 0 || (n == m->le_n && memcmp(b, m->le_bounds, n * sizeof(*b)) == 0))
+    return; /* (no bounds: only le="+Inf", and b may be NULL) */
   for (uint32_t i = 0; i < n; i++) {
     m->le_off[i] = off;
     off += (uint32_t)core_fmt_double(b[i], m->le_text + off);
@@ -454,9 +489,18 @@ static int map_summary(struct core_pipe *p, struct pt_series *ps) {
   return rc;
 }
 
+/* Prometheus' staleness marker: a NaN with this payload. */
+#define STALE_NAN_BITS UINT64_C(0x7ff0000000000002)
+
 static int map_number(struct core_pipe *p, struct pt_series *ps) {
   const struct core_otlp_point *pt = ps->pt;
 
+  if (pt->flags & 1u) { /* FLAG_NO_RECORDED_VALUE: the series went stale */
+    double stale;
+    uint64_t bits = STALE_NAN_BITS;
+    memcpy(&stale, &bits, sizeof(stale));
+    return add_series(p, ps, "", 0, stale);
+  }
   if (pt->num == CORE_OTLP_NUM_DOUBLE)
     return add_series(p, ps, "", 0, pt->as_double);
   if (pt->num == CORE_OTLP_NUM_INT)
@@ -480,6 +524,15 @@ static int map_point(struct core_pipe *p, const struct core_otlp_point *pt) {
   if ((n = point_tags(m, pt)) < 0)
     return -n;
   memcpy(m->name, pt->name.ptr, pt->name.len);
+  /* points of a metric usually share their attribute keys: the last
+   * point's order is checked in n - 1 compares before sorting again */
+  if ((uint32_t)n != m->border_n ||
+      !core_series_tags_in_order(m->tags, (uint32_t)n, m->border)) {
+    for (int i = 0; i < n; i++)
+      m->border[i] = (uint16_t)i;
+    core_series_tags_sort(m->tags, (uint32_t)n, m->border, 0);
+    m->border_n = (uint32_t)n;
+  }
   ps.ntags = (uint32_t)n;
   ps.type = (uint8_t)type;
   if (pt->kind == CORE_OTLP_HISTOGRAM)
@@ -551,6 +604,8 @@ struct lw {
 static struct core_syslog_str lw_put(struct lw *w, const char *s, size_t n) {
   char *d = w->m->logbuf + w->used;
 
+  if (n == 0)
+    return (struct core_syslog_str){NULL, 0};
   if (w->over || n > CORE_OTLP_LOG_BYTES_MAX - w->used) {
     w->over = 1;
     return (struct core_syslog_str){NULL, 0};
@@ -620,10 +675,12 @@ static void log_fields(struct lw *w, const struct core_otlp_log *l) {
     lw_num(w, "severity_number", l->severity_number);
   if (l->severity_text.len)
     lw_field(w, "severity_text", l->severity_text.ptr, l->severity_text.len);
-  if (l->observed_ns)
+  if (l->observed_ns) /* decimal ns; past 2^63 (no real clock) via printf */
     lw_field(w, "observed_time_unix_nano", w->m->extra,
-             (size_t)snprintf(w->m->extra, sizeof(w->m->extra), "%llu",
-                              (unsigned long long)l->observed_ns));
+             l->observed_ns <= INT64_MAX
+                 ? (size_t)core_fmt_i64((int64_t)l->observed_ns, w->m->extra)
+                 : (size_t)snprintf(w->m->extra, sizeof(w->m->extra), "%llu",
+                                    (unsigned long long)l->observed_ns));
   if (l->trace_id)
     lw_hex(w, "trace_id", l->trace_id, 16);
   if (l->span_id)
@@ -721,7 +778,8 @@ static int build_log(struct core_otlp_map *m, const struct core_otlp_log *l,
   w.sd_res = lw_put(&w, "resource", 8);
   r->hostname = res_value(&w, l->origin, "host.name");
   r->app_name = res_value(&w, l->origin, "service.name");
-  r->msg = lw_value(&w, &l->body, l->body.type != CORE_OTLP_V_STRING);
+  if (l->body.type != CORE_OTLP_V_NONE) /* no body: an empty message */
+    r->msg = lw_value(&w, &l->body, l->body.type != CORE_OTLP_V_STRING);
   log_fields(&w, l);
   room = CORE_SYSLOG_SD_ATTRS_MAX - r->attr_count;
   if (l->attrs.n + l->origin->resource.n > room)

@@ -42,7 +42,7 @@ void core_pipe_otlp_free(struct core_pipe *p);
  * Check an --otlp-resource-labels value: "all", "none", or a
  * comma-separated list of at most CORE_OTLP_RESOURCE_LABELS_MAX non-empty
  * keys, under CORE_OTLP_RESOURCE_LABELS_BYTES_MAX bytes. Returns 0 or
- * -EINVAL. (CLI thread: uses a static.)
+ * -EINVAL.
  */
 int core_otlp_resource_labels_check(const char *list);
 

@@ -110,7 +110,10 @@ struct core_otlp_map {
   char rvals[CORE_SERIES_KEY_BYTES_MAX];
   /* the current point: its tags (resource ones first), an extra tag */
   struct core_statsd_tag tags[CORE_OTLP_KEY_TAGS_MAX];
-  uint16_t order[CORE_OTLP_KEY_TAGS_MAX];
+  uint16_t order[CORE_OTLP_KEY_TAGS_MAX];  /* base and extra tags, sorted */
+  uint16_t border[CORE_OTLP_KEY_TAGS_MAX]; /* base tags sorted (kept from
+                                              point to point while valid) */
+  uint32_t border_n;
   char pvals[CORE_SERIES_KEY_BYTES_MAX];
   char name[CORE_SERIES_KEY_BYTES_MAX];  /* NAME + a suffix */
   char extra[64];                        /* the extra tag's value(s) */

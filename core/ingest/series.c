@@ -98,10 +98,10 @@ static int cmp_tags(const struct core_statsd_tag *a,
   return cmp_bytes(a->val, a->val_len, b->val, b->val_len);
 }
 
-/* Insertion sort of tag indexes: counts are small and often sorted. */
-static void sort_tags(const struct core_statsd_tag *tags, uint32_t n,
-                      uint16_t *order) {
-  for (uint32_t i = 0; i < n; i++) {
+void core_series_tags_sort(const struct core_statsd_tag *tags, uint32_t n,
+                           uint16_t *order, uint32_t sorted) {
+  /* insertion sort: counts are small and often sorted */
+  for (uint32_t i = sorted; i < n; i++) {
     uint32_t j = i;
     uint16_t t = (uint16_t)i;
 
@@ -134,19 +134,34 @@ static int put_tag(char *buf, size_t cap, size_t *len,
   return 0;
 }
 
-size_t core_series_key_tags(const char *name, size_t name_len,
-                            const struct core_statsd_tag *tags, uint32_t n,
-                            uint16_t *order, char *buf, size_t cap) {
+int core_series_tags_in_order(const struct core_statsd_tag *tags, uint32_t n,
+                              const uint16_t *order) {
+  for (uint32_t i = 1; i < n; i++)
+    if (cmp_tags(&tags[order[i - 1]], &tags[order[i]]) > 0)
+      return 0;
+  return 1;
+}
+
+size_t core_series_key_ordered(const char *name, size_t name_len,
+                               const struct core_statsd_tag *tags,
+                               const uint16_t *order, uint32_t n, char *buf,
+                               size_t cap) {
   size_t len = 0;
 
-  ASSERT(n <= UINT16_MAX + 1u);
   if (put(buf, cap, &len, name, name_len))
     return 0;
-  sort_tags(tags, n, order);
   for (uint32_t i = 0; i < n; i++)
     if (put_tag(buf, cap, &len, &tags[order[i]]))
       return 0;
   return len;
+}
+
+size_t core_series_key_tags(const char *name, size_t name_len,
+                            const struct core_statsd_tag *tags, uint32_t n,
+                            uint16_t *order, char *buf, size_t cap) {
+  ASSERT(n <= UINT16_MAX + 1u);
+  core_series_tags_sort(tags, n, order, 0);
+  return core_series_key_ordered(name, name_len, tags, order, n, buf, cap);
 }
 
 size_t core_series_key(const struct core_statsd_msg *m, char *buf,

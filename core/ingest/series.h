@@ -38,6 +38,26 @@ size_t core_series_key_tags(const char *name, size_t name_len,
                             const struct core_statsd_tag *tags, uint32_t n,
                             uint16_t *order, char *buf, size_t cap);
 
+/*
+ * The parts of core_series_key_tags, for a caller that builds many keys
+ * from one tag list (OTLP: a histogram's series, points sharing their
+ * attribute keys):
+ *   core_series_tags_sort      order[0, n) = tag indexes in key order,
+ *                              order[0, sorted) being sorted already and
+ *                              order[sorted, n) = sorted .. n - 1 on entry;
+ *   core_series_tags_in_order  1 when order[0, n) is in key order;
+ *   core_series_key_ordered    the key of name and tags in that order
+ *                              (its length, or 0 past cap).
+ */
+void core_series_tags_sort(const struct core_statsd_tag *tags, uint32_t n,
+                           uint16_t *order, uint32_t sorted);
+int core_series_tags_in_order(const struct core_statsd_tag *tags, uint32_t n,
+                              const uint16_t *order);
+size_t core_series_key_ordered(const char *name, size_t name_len,
+                               const struct core_statsd_tag *tags,
+                               const uint16_t *order, uint32_t n, char *buf,
+                               size_t cap);
+
 /* 64-bit hash of a key; never returns 0. */
 uint64_t core_series_hash(const char *key, size_t len);
 

@@ -21,6 +21,8 @@ struct out {
 };
 
 static void put(struct out *o, const char *s, size_t n) {
+  if (n == 0) /* s may be NULL: an empty string of the request */
+    return;
   if (o->over || n > o->cap - o->len) {
     o->over = 1;
     return;

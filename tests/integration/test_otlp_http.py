@@ -4,7 +4,8 @@ sockets (identity, gzip, chunked, 100-continue, keep-alive), every refusal
 (413, 413 for a gzip bomb with bounded memory, 415, 400, 404, 405, 408),
 503 with Retry-After when the disk fails, and durability: a 200 means the
 points survive a kill -9 (read back through the query port after a
-restart, with no flush asked).
+restart, with no flush asked), also for every 200 received while 8
+connections post and sluice is stopped or killed under them.
 
 usage: /usr/bin/python3 test_otlp_http.py PATH/TO/sluice
 """
@@ -31,6 +32,7 @@ PROTO = "application/x-protobuf"
 BODY_MAX = 16 << 20          # NET_OTLP_HTTP_BODY_BYTES_MAX
 INFLATED_MAX = 64 << 20      # NET_OTLP_HTTP_INFLATED_BYTES_MAX
 HEADER_TIMEOUT_S = 10        # NET_OTLP_HTTP_HEADER_TIMEOUT_MS
+BODY_TIMEOUT_S = 30          # NET_OTLP_HTTP_BODY_TIMEOUT_MS
 
 
 def fixture(name):
@@ -281,20 +283,371 @@ def test_gzip_bomb_bounded(binary):
         s.close()
 
 
-def test_slow_client_timeout(binary):
+def test_slow_client_timeouts(binary):
+    """A head cut short gets 408 at the header deadline; a body cut short
+    at the body deadline (counted from the end of the head)."""
     s = Sluice(binary)
     try:
-        with socket.create_connection(("127.0.0.1", s.otlp_http_port),
-                                      timeout=HEADER_TIMEOUT_S + 5) as c:
-            t0 = time.time()
+        addr = ("127.0.0.1", s.otlp_http_port)
+        body = socket.create_connection(addr, timeout=BODY_TIMEOUT_S + 5)
+        t0 = time.time()
+        body.sendall(b"POST /v1/metrics HTTP/1.1\r\nHost: x\r\n"
+                     b"Content-Type: application/x-protobuf\r\n"
+                     b"Content-Length: 100\r\n\r\nonly part")
+        with socket.create_connection(addr, timeout=HEADER_TIMEOUT_S + 5) as c:
             c.sendall(b"POST /v1/metrics HTTP/1.1\r\nHost: x\r\n")
             got = c.recv(1000)
             took = time.time() - t0
         check(got.startswith(b"HTTP/1.1 408 "), f"slow head: {got!r}")
         check(HEADER_TIMEOUT_S - 0.5 < took < HEADER_TIMEOUT_S + 2,
               f"408 after {took:.1f} s")
-        check(s.total("sluice_otlp_http_rejected_total", reason="timeout") == 1,
-              "timeout not counted")
+        got = body.recv(1000)
+        took = time.time() - t0
+        body.close()
+        check(got.startswith(b"HTTP/1.1 408 ") and b"body" in got,
+              f"slow body: {got!r}")
+        check(BODY_TIMEOUT_S - 0.5 < took < BODY_TIMEOUT_S + 2,
+              f"body 408 after {took:.1f} s")
+        check(s.total("sluice_otlp_http_rejected_total", reason="timeout") == 2,
+              "timeouts not counted")
+        check(s.total("sluice_otlp_requests_total", signal="metrics",
+                      code="408") == 1, "the body's 408 counted per signal")
+        st, _, _ = post(s, "/v1/metrics", fixture("metrics.bin"))
+        check(st == 200, f"others still served: {st}")
+    finally:
+        s.close()
+
+
+def test_failed_fsync_is_503_with_retry_after(binary):
+    os.environ["SLUICE_FAULT"] = "fsync_eio=1"
+    try:
+        s = Sluice(binary)
+    finally:
+        del os.environ["SLUICE_FAULT"]
+    try:
+        st, h, b = post(s, "/v1/metrics", fixture("metrics.bin"))
+        check(st == 503 and h.get("retry-after") == "1",
+              f"lost data answered {st} {h}")
+        check("durable" in status_message(b), f"503 body: {b!r}")
+        check(pb_fields(b)[1] == [14], f"Status.code UNAVAILABLE: {b!r}")
+        check(s.total("sluice_otlp_http_rejected_total",
+                      reason="not_durable") == 1, "not_durable not counted")
+    finally:
+        s.close()
+
+
+def test_backpressure_retry_after(binary):
+    """Every write fails: blocks pile up in the writer's retries. Each
+    refusal is a 503 with Retry-After (writer_behind before ingesting, or
+    not_durable after); none is a 200."""
+    os.environ["SLUICE_FAULT"] = "write_eio=1"
+    try:
+        s = Sluice(binary)
+    finally:
+        del os.environ["SLUICE_FAULT"]
+    try:
+        conns = [http.client.HTTPConnection("127.0.0.1", s.otlp_http_port,
+                                            timeout=60) for _ in range(8)]
+        codes = []
+        for _ in range(4):
+            for c in conns:
+                c.request("POST", "/v1/metrics", body=fixture("metrics.bin"),
+                          headers={"Content-Type": PROTO})
+            for c in conns:
+                r = c.getresponse()
+                r.read()
+                codes.append(r.status)
+                check(r.status != 503 or r.getheader("Retry-After") == "1",
+                      "503 without Retry-After")
+        check(set(codes) == {503}, f"codes: {codes}")
+        behind = s.total("sluice_otlp_http_rejected_total",
+                         reason="writer_behind")
+        lost = s.total("sluice_otlp_http_rejected_total", reason="not_durable")
+        check(behind + lost == len(codes), f"{behind} + {lost} counted")
+        print(f"  writer_behind {behind}, not_durable {lost}")
+    finally:
+        s.close()
+
+
+def test_durable_after_kill_9(binary):
+    s = Sluice(binary)
+    try:
+        st, _, _ = post(s, "/v1/metrics", fixture("metrics.bin"))
+        check(st == 200, f"post: {st}")
+        s.proc.send_signal(signal.SIGKILL)  # no flush, no clean stop
+        s.proc.wait()
+    finally:
+        s.close(keep_data=True)
+    s = Sluice(binary, data_dir=s.data_dir)
+    try:
+        names = series_names(s)
+        for n in metric_names():
+            check(any(x == n or x.startswith(n + "_") for x in names),
+                  f"{n} lost by kill -9 after its 200: {sorted(names)}")
+        check(export_values(s, "requests") == [1234567], "requests value")
+    finally:
+        s.close()
+        shutil.rmtree(os.path.dirname(s.data_dir), ignore_errors=True)
+
+
+def post_until(s, sig, after_s=1.0, conns=8):
+    """conns connections post metrics.bin back to back; after after_s,
+    send sig to sluice. Returns (200s received, (rc, seconds to exit))."""
+    import threading
+    ok, stop = [0] * conns, threading.Event()
+
+    def sender(i):
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", s.otlp_http_port,
+                                           timeout=10)
+            while not stop.is_set():
+                c.request("POST", "/v1/metrics", body=fixture("metrics.bin"),
+                          headers={"Content-Type": PROTO})
+                r = c.getresponse()
+                r.read()
+                if r.status == 200:
+                    ok[i] += 1
+        except (OSError, http.client.HTTPException):
+            pass  # closed at the stop: not answered, not promised
+
+    ts = [threading.Thread(target=sender, args=(i,)) for i in range(conns)]
+    for t in ts:
+        t.start()
+    time.sleep(after_s)
+    res = s.stop(sig)
+    stop.set()
+    for t in ts:
+        t.join()
+    return sum(ok), res
+
+
+def read_back_after_restart(binary, s, answered):
+    s = Sluice(binary, data_dir=s.data_dir)
+    try:
+        n = len(export_values(s, "requests"))
+        check(answered > 0 and n >= answered,
+              f"{answered} answered 200, {n} read back")
+        print(f"  {answered} answered 200 before the exit, {n} stored")
+    finally:
+        s.close()
+        shutil.rmtree(os.path.dirname(s.data_dir), ignore_errors=True)
+
+
+def test_stop_under_load_keeps_every_200(binary):
+    """SIGTERM while 8 connections post back to back: the process exits 0,
+    new connections are refused, and every request answered 200 (before or
+    during the stop) is read back after a restart."""
+    s = Sluice(binary)
+    try:
+        answered, (rc, took) = post_until(s, signal.SIGTERM)
+        check(rc == 0 and took < 3, f"stop: rc {rc} in {took:.1f} s")
+        try:
+            post(s, "/v1/logs", fixture("logs.bin"))
+            check(False, "served after the stop")
+        except OSError:
+            pass
+    finally:
+        s.close(keep_data=True)
+    read_back_after_restart(binary, s, answered)
+
+
+def test_kill_9_under_load_keeps_every_200(binary):
+    """The same with SIGKILL: nothing is flushed at the end, yet every 200
+    was already durable."""
+    s = Sluice(binary)
+    try:
+        answered, _ = post_until(s, signal.SIGKILL)
+    finally:
+        s.close(keep_data=True)
+    read_back_after_restart(binary, s, answered)
+
+
+def test_slow_client_timeouts(binary):
+    """A head cut short gets 408 at the header deadline; a body cut short
+    at the body deadline (counted from the end of the head)."""
+    s = Sluice(binary)
+    try:
+        addr = ("127.0.0.1", s.otlp_http_port)
+        body = socket.create_connection(addr, timeout=BODY_TIMEOUT_S + 5)
+        t0 = time.time()
+        body.sendall(b"POST /v1/metrics HTTP/1.1\r\nHost: x\r\n"
+                     b"Content-Type: application/x-protobuf\r\n"
+                     b"Content-Length: 100\r\n\r\nonly part")
+        with socket.create_connection(addr, timeout=HEADER_TIMEOUT_S + 5) as c:
+            c.sendall(b"POST /v1/metrics HTTP/1.1\r\nHost: x\r\n")
+            got = c.recv(1000)
+            took = time.time() - t0
+        check(got.startswith(b"HTTP/1.1 408 "), f"slow head: {got!r}")
+        check(HEADER_TIMEOUT_S - 0.5 < took < HEADER_TIMEOUT_S + 2,
+              f"408 after {took:.1f} s")
+        got = body.recv(1000)
+        took = time.time() - t0
+        body.close()
+        check(got.startswith(b"HTTP/1.1 408 ") and b"body" in got,
+              f"slow body: {got!r}")
+        check(BODY_TIMEOUT_S - 0.5 < took < BODY_TIMEOUT_S + 2,
+              f"body 408 after {took:.1f} s")
+        check(s.total("sluice_otlp_http_rejected_total", reason="timeout") == 2,
+              "timeouts not counted")
+        check(s.total("sluice_otlp_requests_total", signal="metrics",
+                      code="408") == 1, "the body's 408 counted per signal")
+        st, _, _ = post(s, "/v1/metrics", fixture("metrics.bin"))
+        check(st == 200, f"others still served: {st}")
+    finally:
+        s.close()
+
+
+def test_failed_fsync_is_503_with_retry_after(binary):
+    os.environ["SLUICE_FAULT"] = "fsync_eio=1"
+    try:
+        s = Sluice(binary)
+    finally:
+        del os.environ["SLUICE_FAULT"]
+    try:
+        st, h, b = post(s, "/v1/metrics", fixture("metrics.bin"))
+        check(st == 503 and h.get("retry-after") == "1",
+              f"lost data answered {st} {h}")
+        check("durable" in status_message(b), f"503 body: {b!r}")
+        check(pb_fields(b)[1] == [14], f"Status.code UNAVAILABLE: {b!r}")
+        check(s.total("sluice_otlp_http_rejected_total",
+                      reason="not_durable") == 1, "not_durable not counted")
+    finally:
+        s.close()
+
+
+def test_backpressure_retry_after(binary):
+    """Every write fails: blocks pile up in the writer's retries. Each
+    refusal is a 503 with Retry-After (writer_behind before ingesting, or
+    not_durable after); none is a 200."""
+    os.environ["SLUICE_FAULT"] = "write_eio=1"
+    try:
+        s = Sluice(binary)
+    finally:
+        del os.environ["SLUICE_FAULT"]
+    try:
+        conns = [http.client.HTTPConnection("127.0.0.1", s.otlp_http_port,
+                                            timeout=60) for _ in range(8)]
+        codes = []
+        for _ in range(4):
+            for c in conns:
+                c.request("POST", "/v1/metrics", body=fixture("metrics.bin"),
+                          headers={"Content-Type": PROTO})
+            for c in conns:
+                r = c.getresponse()
+                r.read()
+                codes.append(r.status)
+                check(r.status != 503 or r.getheader("Retry-After") == "1",
+                      "503 without Retry-After")
+        check(set(codes) == {503}, f"codes: {codes}")
+        behind = s.total("sluice_otlp_http_rejected_total",
+                         reason="writer_behind")
+        lost = s.total("sluice_otlp_http_rejected_total", reason="not_durable")
+        check(behind + lost == len(codes), f"{behind} + {lost} counted")
+        print(f"  writer_behind {behind}, not_durable {lost}")
+    finally:
+        s.close()
+
+
+def test_durable_after_kill_9(binary):
+    s = Sluice(binary)
+    try:
+        st, _, _ = post(s, "/v1/metrics", fixture("metrics.bin"))
+        check(st == 200, f"post: {st}")
+        s.proc.send_signal(signal.SIGKILL)  # no flush, no clean stop
+        s.proc.wait()
+    finally:
+        s.close(keep_data=True)
+    s = Sluice(binary, data_dir=s.data_dir)
+    try:
+        names = series_names(s)
+        for n in metric_names():
+            check(any(x == n or x.startswith(n + "_") for x in names),
+                  f"{n} lost by kill -9 after its 200: {sorted(names)}")
+        check(export_values(s, "requests") == [1234567], "requests value")
+    finally:
+        s.close()
+        shutil.rmtree(os.path.dirname(s.data_dir), ignore_errors=True)
+
+
+def test_stop_under_load_keeps_every_200(binary):
+    """SIGTERM while 8 connections post back to back: the process exits 0,
+    new connections are refused, and every request answered 200 (before or
+    during the stop) is read back after a restart."""
+    import threading
+    s = Sluice(binary)
+    ok, stop = [0] * 8, threading.Event()
+
+    def sender(i):
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", s.otlp_http_port,
+                                           timeout=10)
+            while not stop.is_set():
+                c.request("POST", "/v1/metrics", body=fixture("metrics.bin"),
+                          headers={"Content-Type": PROTO})
+                r = c.getresponse()
+                r.read()
+                if r.status == 200:
+                    ok[i] += 1
+        except (OSError, http.client.HTTPException):
+            pass  # closed at the stop: not answered, not promised
+
+    try:
+        ts = [threading.Thread(target=sender, args=(i,)) for i in range(8)]
+        for t in ts:
+            t.start()
+        time.sleep(1.0)
+        rc, took = s.stop()
+        stop.set()
+        for t in ts:
+            t.join()
+        check(rc == 0 and took < 3, f"stop: rc {rc} in {took:.1f} s")
+        try:
+            post(s, "/v1/logs", fixture("logs.bin"))
+            check(False, "served after the stop")
+        except OSError:
+            pass
+    finally:
+        s.close(keep_data=True)
+    s = Sluice(binary, data_dir=s.data_dir)
+    try:
+        n = len(export_values(s, "requests"))
+        check(sum(ok) > 0 and n >= sum(ok),
+              f"{sum(ok)} answered 200, {n} read back")
+        print(f"  {sum(ok)} answered 200 before the exit, {n} stored")
+    finally:
+        s.close()
+        shutil.rmtree(os.path.dirname(s.data_dir), ignore_errors=True)
+
+
+def test_slow_client_timeouts(binary):
+    """A head cut short gets 408 at the header deadline; a body cut short
+    at the body deadline (counted from the end of the head)."""
+    s = Sluice(binary)
+    try:
+        addr = ("127.0.0.1", s.otlp_http_port)
+        body = socket.create_connection(addr, timeout=BODY_TIMEOUT_S + 5)
+        t0 = time.time()
+        body.sendall(b"POST /v1/metrics HTTP/1.1\r\nHost: x\r\n"
+                     b"Content-Type: application/x-protobuf\r\n"
+                     b"Content-Length: 100\r\n\r\nonly part")
+        with socket.create_connection(addr, timeout=HEADER_TIMEOUT_S + 5) as c:
+            c.sendall(b"POST /v1/metrics HTTP/1.1\r\nHost: x\r\n")
+            got = c.recv(1000)
+            took = time.time() - t0
+        check(got.startswith(b"HTTP/1.1 408 "), f"slow head: {got!r}")
+        check(HEADER_TIMEOUT_S - 0.5 < took < HEADER_TIMEOUT_S + 2,
+              f"408 after {took:.1f} s")
+        got = body.recv(1000)
+        took = time.time() - t0
+        body.close()
+        check(got.startswith(b"HTTP/1.1 408 ") and b"body" in got,
+              f"slow body: {got!r}")
+        check(BODY_TIMEOUT_S - 0.5 < took < BODY_TIMEOUT_S + 2,
+              f"body 408 after {took:.1f} s")
+        check(s.total("sluice_otlp_http_rejected_total", reason="timeout") == 2,
+              "timeouts not counted")
+        check(s.total("sluice_otlp_requests_total", signal="metrics",
+                      code="408") == 1, "the body's 408 counted per signal")
         st, _, _ = post(s, "/v1/metrics", fixture("metrics.bin"))
         check(st == 200, f"others still served: {st}")
     finally:
@@ -398,4 +751,5 @@ if __name__ == "__main__":
           test_expect_continue_and_keep_alive, test_refusals,
           test_gzip_bomb_bounded, test_failed_fsync_is_503_with_retry_after,
           test_backpressure_retry_after, test_durable_after_kill_9,
-          test_stop_answers_waiting, test_slow_client_timeout])
+          test_stop_under_load_keeps_every_200,
+          test_kill_9_under_load_keeps_every_200, test_slow_client_timeouts])

@@ -123,8 +123,25 @@ def test_metrics_import_then_query(binary):
             for want in ("le", "otel_scale", "service.name", "host.name"):
                 check(want in labels, f"label {want} missing: {labels}")
             check("pid" not in labels, f"pid is not a default label: {labels}")
+            samples = s.metrics()
+            have = {(n, l.get("proto", ""), l.get("type", ""),
+                     l.get("reason", "")) for n, l, _ in samples}
+            for want in [("sluice_points_ingested_total", "otlp",
+                          "exponential_histogram", ""),
+                         ("sluice_otlp_rejected_points_total", "", "",
+                          "max_series"),
+                         ("sluice_logs_ingested_total", "otlp", "", "")]:
+                check(want in have, f"/metrics lacks {want}")
             check(s.total("sluice_otlp_rejected_points_total") == 0,
                   "rejections counted on import only")
+            p = subprocess.run([binary, "inspect", "--points", data],
+                               capture_output=True, text=True, timeout=60)
+            types = {line.split()[1] for line in p.stdout.splitlines()
+                     if line.startswith("    ")}
+            check(types == {"otlp_gauge", "otlp_sum_cumulative",
+                            "otlp_updown_delta", "otlp_histogram_cumulative",
+                            "otlp_exphistogram_delta"},
+                  f"inspect types: {types}")
         finally:
             s.close()
 

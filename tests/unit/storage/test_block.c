@@ -215,7 +215,7 @@ Test(block, encode_rejects_bad_input) {
   dict[0].key_len = 0;
   cr_assert_eq(stor_block_encode(&enc, &in, blk, sizeof(blk)), -EINVAL);
   dict[0].key_len = 3;
-  dict[0].type = CORE_STATSD_TYPE_COUNT;
+  dict[0].type = STOR_SERIES_TYPES_COUNT; /* OTLP types end at 15 */
   cr_assert_eq(stor_block_encode(&enc, &in, blk, sizeof(blk)), -EINVAL);
   dict[0].type = 0;
   cr_assert_gt(stor_block_encode(&enc, &in, blk, sizeof(blk)), 0);

@@ -626,3 +626,20 @@ Test(config_file, missing_file) {
                                 sizeof(err)),
                -ENOENT);
 }
+
+Test(config_set, otlp_resource_labels) {
+  struct core_config *c = fresh();
+  char out[CORE_OTLP_RESOURCE_LABELS_BYTES_MAX];
+
+  cr_assert_str_eq(c->otlp_resource_labels,
+                   "service.name,service.namespace,service.instance.id,"
+                   "host.name");
+  set_ok(c, "otlp-resource-labels", "all");
+  cr_assert_str_eq(c->otlp_resource_labels, "all");
+  set_ok(c, "otlp-resource-labels", "service.name,k8s.pod.name");
+  cr_assert_eq(core_config_show(c, "otlp-resource-labels", out, sizeof(out)),
+               0);
+  cr_assert_str_eq(out, "service.name,k8s.pod.name");
+  set_bad("otlp-resource-labels", "", "is not a list");
+  set_bad("otlp-resource-labels", "a,,b", "is not a list");
+}

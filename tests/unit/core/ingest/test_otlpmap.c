@@ -524,7 +524,8 @@ static void log_request(struct wr *out, unsigned nattrs, uint64_t time_ns,
   }
   struct wr body = {.n = 0};
   wr_str(&body, 1, "hello");
-  wr_msg(&lr, 5, &body);
+  if (sev != 0) /* severity 0: no body either */
+    wr_msg(&lr, 5, &body);
   wr_msg(&sl, 2, &lr);
   wr_msg(&rl, 2, &sl);
   out->n = 0;
@@ -544,6 +545,7 @@ Test(otlpmap, log_attributes_past_64_go_to_otel_more) {
   cr_assert_eq(r->flags, CORE_SYSLOG_F_OTLP | CORE_SYSLOG_F_NO_TIME);
   cr_assert_eq(r->time_ns, NOW * 1000000);
   cr_assert_eq(r->severity, 5); /* unspecified: notice */
+  cr_assert_eq(r->msg.len, 0);  /* no body: no message (not "null") */
   cr_assert_str_eq(attr(r, "attr.a0"), "v");
   cr_assert_str_eq(attr(r, "attr.a62"), "v");
   cr_assert_null(attr(r, "attr.a63"));
@@ -564,4 +566,33 @@ Test(otlpmap, logs_without_a_log_head_are_refused) {
                               req.n, NOW, &res), 0);
   cr_assert_eq(res.rejected, 1);
   cr_assert_eq(st.otlp_rejected[CORE_OTLP_REJ_UNSUPPORTED], 1);
+}
+
+Test(otlpmap, empty_values_are_tags_not_bare) {
+  struct wr dp, g = {.n = 0}, m = {.n = 0}, req;
+  static const char *const kv[] = {"e", "", "k", "v", NULL};
+
+  number_point(&dp, 1, 1, 1000000, kv);
+  wr_msg(&g, 1, &dp);
+  wr_str(&m, 1, "g");
+  wr_msg(&m, 5, &g);
+  request(&req, NULL, &m);
+  cr_assert_eq(metrics(req.b, req.n), 0);
+  cr_assert_str_eq(point(0), "g|e:|k:v 6 1 1");
+}
+
+Test(otlpmap, no_recorded_value_is_a_stale_marker) {
+  struct wr dp, g = {.n = 0}, m = {.n = 0}, req;
+  uint64_t bits;
+
+  number_point(&dp, 0, 0, 2000000, NULL);
+  wr_u(&dp, 8, 1); /* flags: FLAG_NO_RECORDED_VALUE */
+  wr_msg(&g, 1, &dp);
+  wr_str(&m, 1, "g");
+  wr_msg(&m, 5, &g);
+  request(&req, NULL, &m);
+  cr_assert_eq(metrics(req.b, req.n), 0);
+  cr_assert_eq(res.accepted, 1);
+  memcpy(&bits, &p.head.value[0], 8);
+  cr_assert_eq(bits, UINT64_C(0x7ff0000000000002));
 }

@@ -143,6 +143,34 @@ Test(logs_line, bound_reported) {
   core_strbuf_free(&small);
 }
 
+Test(logs_line, otlp_record_shows_its_fields) {
+  static char longkey[200];
+  static const struct core_syslog_attr a0[] = {
+      {S("otel"), S("severity_text"), S("ERROR")},
+      {S("otel"), S("trace_id"), S("5b8efff798038103d269b633813fc60c")},
+      {S("attr"), S("user.id"), S("u-17")},
+  };
+  struct core_syslog_attr a[4];
+  struct stor_log_rec r = {.time_ns = 1, .facility = 1, .severity = 3,
+                           .flags = CORE_SYSLOG_F_OTLP, .host = S("web-1"),
+                           .app = S("checkout"), .msg = S("payment failed"),
+                           .attr_count = 4, .attrs = a};
+
+  memcpy(a, a0, sizeof(a0));
+  memset(longkey, 'k', sizeof(longkey) - 1);
+  a[3] = (struct core_syslog_attr){S("resource"), {longkey, 150}, S("v")};
+  cr_assert_str_eq(line(&r),
+                   "{\"_time\":\"1970-01-01T00:00:00.000000001Z\","
+                   "\"_msg\":\"payment failed\",\"host\":\"web-1\","
+                   "\"app\":\"checkout\",\"severity\":3,\"_proto\":\"otlp\","
+                   "\"otel.severity_text\":\"ERROR\","
+                   "\"otel.trace_id\":\"5b8efff798038103d269b633813fc60c\","
+                   "\"attr.user.id\":\"u-17\","
+                   "\"resource.kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
+                   "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
+                   "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk\":\"v\"}\n");
+}
+
 /* ---- whole queries ------------------------------------------------------- */
 
 static char dir[64];

@@ -1,0 +1,440 @@
+/*
+ * tests/unit/net/test_otlp_http.c - the OTLP/HTTP listener: what it reads
+ * of a request's head and the bytes of its replies (net/otlp_http_reply.c:
+ * routes, media types, Export responses with and without partial_success
+ * in protobuf, decoded back field by field, and JSON, google.rpc.Status
+ * bodies, whole responses), then the listener itself on a real ring with
+ * the writer faked (net/otlp_http.c: a reply waits for its own flush
+ * generation, lost data is 503, busy writer, back-pressure 429/503).
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "net/otlp_http.h"
+
+Test(otlp_http, routes) {
+  enum core_otlp_signal sig;
+
+  cr_assert_eq(net_otlp_route("/v1/metrics", &sig), 0);
+  cr_assert_eq(sig, CORE_OTLP_METRICS);
+  cr_assert_eq(net_otlp_route("/v1/logs", &sig), 0);
+  cr_assert_eq(sig, CORE_OTLP_LOGS);
+  cr_assert_eq(net_otlp_route("/v1/traces", &sig), 0);
+  cr_assert_eq(sig, CORE_OTLP_TRACES);
+  cr_assert_eq(net_otlp_route("/v1/metrics/", &sig), -ENOENT);
+  cr_assert_eq(net_otlp_route("/V1/metrics", &sig), -ENOENT);
+  cr_assert_eq(net_otlp_route("/v1/span", &sig), -ENOENT);
+  cr_assert_eq(net_otlp_route(NULL, &sig), -ENOENT);
+}
+
+Test(otlp_http, content_types) {
+  enum core_otlp_enc enc;
+
+  cr_assert_eq(net_otlp_content_type("application/x-protobuf", &enc), 0);
+  cr_assert_eq(enc, CORE_OTLP_ENC_PROTO);
+  cr_assert_eq(net_otlp_content_type("Application/JSON; charset=utf-8", &enc),
+               0);
+  cr_assert_eq(enc, CORE_OTLP_ENC_JSON);
+  cr_assert_eq(net_otlp_content_type("application/json ;x=1", &enc), 0);
+  cr_assert_eq(enc, CORE_OTLP_ENC_JSON);
+  cr_assert_eq(net_otlp_content_type("application/x-protobufs", &enc), -EINVAL);
+  cr_assert_eq(net_otlp_content_type("application/grpc", &enc), -EINVAL);
+  cr_assert_eq(net_otlp_content_type("text/plain", &enc), -EINVAL);
+  cr_assert_eq(net_otlp_content_type("", &enc), -EINVAL);
+  cr_assert_eq(net_otlp_content_type(NULL, &enc), -EINVAL);
+}
+
+/* A varint at b[*i]. */
+static uint64_t varint(const uint8_t *b, size_t *i) {
+  uint64_t v = 0;
+  int shift = 0;
+
+  while (b[*i] & 0x80) {
+    v |= (uint64_t)(b[(*i)++] & 0x7f) << shift;
+    shift += 7;
+  }
+  return v | (uint64_t)b[(*i)++] << shift;
+}
+
+Test(otlp_http, export_response_proto) {
+  char out[512];
+  const uint8_t *b = (const uint8_t *)out;
+  size_t n, i = 0, inner, end;
+
+  cr_assert_eq(net_otlp_export_response(CORE_OTLP_METRICS, CORE_OTLP_ENC_PROTO,
+                                        0, "", out, sizeof(out)), 0,
+               "full success: an empty message");
+  n = net_otlp_export_response(CORE_OTLP_LOGS, CORE_OTLP_ENC_PROTO, 300,
+                               "3 over --max-series", out, sizeof(out));
+  cr_assert_eq(b[i++], 0x0a, "field 1, length-delimited");
+  inner = varint(b, &i);
+  cr_assert_eq(i + inner, n);
+  end = i + inner;
+  cr_assert_eq(b[i++], 0x08, "rejected: field 1 varint");
+  cr_assert_eq(varint(b, &i), 300);
+  cr_assert_eq(b[i++], 0x12, "error_message: field 2");
+  cr_assert_eq(varint(b, &i), 19);
+  cr_assert(memcmp(out + i, "3 over --max-series", 19) == 0);
+  cr_assert_eq(i + 19, end);
+}
+
+Test(otlp_http, export_response_json) {
+  char out[512];
+  size_t n;
+
+  n = net_otlp_export_response(CORE_OTLP_METRICS, CORE_OTLP_ENC_JSON, 0, "",
+                               out, sizeof(out));
+  cr_assert_eq(n, 2);
+  cr_assert(memcmp(out, "{}", 2) == 0);
+  n = net_otlp_export_response(CORE_OTLP_METRICS, CORE_OTLP_ENC_JSON, 2,
+                               "bad \"name\"\n", out, sizeof(out));
+  out[n] = '\0';
+  cr_assert_str_eq(out, "{\"partialSuccess\":{\"rejectedDataPoints\":\"2\","
+                        "\"errorMessage\":\"bad \\\"name\\\"\\u000a\"}}");
+  n = net_otlp_export_response(CORE_OTLP_LOGS, CORE_OTLP_ENC_JSON, 1, "x",
+                               out, sizeof(out));
+  out[n] = '\0';
+  cr_assert(strstr(out, "\"rejectedLogRecords\":\"1\"") != NULL, "%s", out);
+  n = net_otlp_export_response(CORE_OTLP_TRACES, CORE_OTLP_ENC_JSON, 5, "x",
+                               out, sizeof(out));
+  out[n] = '\0';
+  cr_assert(strstr(out, "\"rejectedSpans\":\"5\"") != NULL, "%s", out);
+}
+
+Test(otlp_http, long_messages_are_cut_to_fit) {
+  char msg[1000], out[200];
+  size_t n;
+
+  memset(msg, '"', sizeof(msg) - 1);
+  msg[sizeof(msg) - 1] = '\0';
+  n = net_otlp_export_response(CORE_OTLP_METRICS, CORE_OTLP_ENC_JSON, 1, msg,
+                               out, sizeof(out));
+  cr_assert(n > 0 && n <= sizeof(out));
+  cr_assert_eq(out[n - 1], '}');
+  cr_assert_eq(out[n - 3], '"', "the string ends whole, not mid-escape");
+  n = net_otlp_export_response(CORE_OTLP_METRICS, CORE_OTLP_ENC_PROTO, 1, msg,
+                               out, sizeof(out));
+  cr_assert(n > 0 && n <= sizeof(out));
+  n = net_otlp_status_body(CORE_OTLP_ENC_PROTO, 400, msg, out, sizeof(out));
+  cr_assert(n > 0 && n <= sizeof(out));
+}
+
+Test(otlp_http, status_bodies) {
+  char out[256];
+  size_t n, i = 0;
+  const uint8_t *b = (const uint8_t *)out;
+
+  n = net_otlp_status_body(CORE_OTLP_ENC_PROTO, 400, "does not decode", out,
+                           sizeof(out));
+  cr_assert_eq(b[i++], 0x08);
+  cr_assert_eq(varint(b, &i), 3, "400: INVALID_ARGUMENT");
+  cr_assert_eq(b[i++], 0x12);
+  cr_assert_eq(varint(b, &i), 15);
+  cr_assert_eq(i + 15, n);
+  n = net_otlp_status_body(CORE_OTLP_ENC_PROTO, 503, "", out, sizeof(out));
+  cr_assert_eq(n, 2);
+  cr_assert_eq(b[1], 14, "503: UNAVAILABLE");
+  n = net_otlp_status_body(CORE_OTLP_ENC_PROTO, 429, "", out, sizeof(out));
+  cr_assert_eq(b[1], 8, "429: RESOURCE_EXHAUSTED");
+  n = net_otlp_status_body(CORE_OTLP_ENC_JSON, 415, "bad type", out,
+                           sizeof(out));
+  out[n] = '\0';
+  cr_assert_str_eq(out, "{\"code\":3,\"message\":\"bad type\"}");
+}
+
+Test(otlp_http, whole_responses) {
+  char out[512];
+  size_t n;
+
+  n = net_otlp_response(200, CORE_OTLP_ENC_PROTO, 0, 0, "", 0, out,
+                        sizeof(out));
+  out[n] = '\0';
+  cr_assert_str_eq(out, "HTTP/1.1 200 OK\r\nContent-Type: "
+                        "application/x-protobuf\r\nContent-Length: 0\r\n\r\n");
+  n = net_otlp_response(503, CORE_OTLP_ENC_JSON, 1, 1, "{}", 2, out,
+                        sizeof(out));
+  out[n] = '\0';
+  cr_assert_str_eq(out, "HTTP/1.1 503 Service Unavailable\r\nContent-Type: "
+                        "application/json\r\nContent-Length: 2\r\n"
+                        "Retry-After: 1\r\nConnection: close\r\n\r\n{}");
+  n = net_otlp_response(405, CORE_OTLP_ENC_PROTO, 0, 0, "", 0, out,
+                        sizeof(out));
+  out[n] = '\0';
+  cr_assert(strstr(out, "\r\nAllow: POST\r\n") != NULL);
+  cr_assert_eq(net_otlp_response(200, CORE_OTLP_ENC_PROTO, 0, 0, out, 100,
+                                 out + 100, 120), 0, "does not fit: 0");
+}
+
+/* ---- the listener on a real ring, durability faked ------------------------
+ * The writer is replaced by a fake: it records the generations asked for
+ * and answers only when the test says, so what a request waits for and
+ * what its reply says are checked exactly. Clients are plain sockets of
+ * this thread; the ring runs on this thread too (pump). */
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/base/ring.h"
+#include "core/ingest/pipe.h"
+
+struct fake {
+  uint64_t gens[64];
+  int n;
+  int busy_left;   /* answer -EBUSY this many times first */
+  int no_store;    /* answer 1: durable at once */
+  int keeping_up;
+};
+
+static struct core_ring ring;
+static struct core_pipe pipe_;
+static struct core_ingest_stats ist;
+static struct net_otlp_http_stats ost;
+static struct net_otlp_http lis;
+static struct fake fk;
+static uint16_t port;
+
+static int fake_flush(void *ctx, uint64_t gen) {
+  struct fake *f = ctx;
+
+  cr_assert(gen & NET_OTLP_HTTP_GEN_FLAG);
+  if (f->busy_left > 0) {
+    f->busy_left--;
+    return -EBUSY;
+  }
+  if (f->no_store)
+    return 1;
+  cr_assert_lt(f->n, 64);
+  f->gens[f->n++] = gen;
+  return 0;
+}
+
+static int fake_keeping_up(void *ctx) { return ((struct fake *)ctx)->keeping_up; }
+
+static void ring_setup(void) {
+  struct sockaddr_in a = {.sin_family = AF_INET,
+                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t alen = sizeof(a);
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  memset(&fk, 0, sizeof(fk));
+  fk.keeping_up = 1;
+  cr_assert(fd >= 0);
+  cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+  cr_assert_eq(listen(fd, 1024), 0);
+  cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
+  port = ntohs(a.sin_port);
+  cr_assert_eq(core_ring_init(&ring, 256), 0);
+  cr_assert_eq(core_pipe_init(&pipe_, &ist, 1000, 256, NULL, NULL), 0);
+  cr_assert_eq(core_pipe_logs_init(&pipe_, 65536, NULL, NULL), 0);
+  cr_assert_eq(net_otlp_http_init(
+                   &lis, &ring, &pipe_, &ost,
+                   &(struct net_otlp_http_cfg){.fd = fd, .conns_max = 512},
+                   &(struct net_otlp_http_durable){fake_flush, fake_keeping_up,
+                                                   &fk}),
+               0);
+  net_otlp_http_arm(&lis);
+}
+
+static void ring_teardown(void) {
+  net_otlp_http_free(&lis);
+  core_pipe_free(&pipe_);
+  core_ring_free(&ring);
+}
+
+/* What the shard loop does, for ms milliseconds. */
+static void pump(int ms) {
+  int64_t end = core_ring_now_ms() + ms;
+
+  do {
+    core_ring_wait(&ring, 5);
+    core_ring_reap(&ring);
+    net_otlp_http_commit(&lis);
+    net_otlp_http_tick(&lis, core_ring_now_ms());
+  } while (core_ring_now_ms() < end);
+}
+
+/* An ExportMetricsServiceRequest of one gauge point "t" = 1 at now. */
+static size_t one_point(char *out) {
+  struct timespec ts;
+  uint64_t t;
+  double v = 1;
+  size_t n = 0;
+  static const char head[] = {0x0a, 29, 0x12, 27, 0x12, 25, 0x0a, 1, 't',
+                              0x2a, 20, 0x0a, 18, 0x19};
+
+  clock_gettime(CLOCK_REALTIME, &ts);
+  t = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+  memcpy(out, head, sizeof(head));
+  n = sizeof(head);
+  memcpy(out + n, &t, 8);
+  n += 8;
+  out[n++] = 0x21;
+  memcpy(out + n, &v, 8);
+  return n + 8;
+}
+
+/* A client connection that sent one request. */
+static int client(void) {
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
+                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  char body[64], req[256];
+  size_t blen = one_point(body);
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int n = snprintf(req, sizeof(req),
+                   "POST /v1/metrics HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                   "application/x-protobuf\r\nContent-Length: %zu\r\n\r\n",
+                   blen);
+
+  cr_assert(fd >= 0);
+  cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+  memcpy(req + n, body, blen);
+  cr_assert_eq(send(fd, req, (size_t)n + blen, 0), (ssize_t)((size_t)n + blen));
+  return fd;
+}
+
+/* What arrived on fd so far ("" if nothing). */
+static const char *got(int fd) {
+  static char buf[4096];
+  ssize_t r = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+
+  buf[r > 0 ? r : 0] = '\0';
+  return buf;
+}
+
+/* The reply on fd has this status. */
+static void expect(int fd, int status) {
+  char line[32];
+  const char *r = got(fd);
+
+  snprintf(line, sizeof(line), "HTTP/1.1 %d ", status);
+  cr_assert(strncmp(r, line, strlen(line)) == 0, "want %d: %s", status, r);
+}
+
+TestSuite(otlp_http_ring, .init = ring_setup, .fini = ring_teardown);
+
+Test(otlp_http_ring, reply_waits_for_its_generation) {
+  int a = client(), b = client();
+
+  pump(100);
+  cr_assert_eq(got(a)[0], '\0', "no reply before durability");
+  cr_assert_eq(got(b)[0], '\0');
+  cr_assert_eq(ost.waiting, 2);
+  cr_assert_geq(fk.n, 1, "a generation was asked for");
+  for (int i = 0; i < fk.n; i++)
+    net_otlp_http_answer(&lis, fk.gens[i], 0);
+  pump(50);
+  expect(a, 200);
+  expect(b, 200);
+  cr_assert_eq(ost.waiting, 0);
+  cr_assert_eq(lis.flushes_inflight, 0);
+  cr_assert_eq(ost.requests[CORE_OTLP_METRICS][CORE_OTLP_ENC_PROTO]
+                           [NET_OTLP_CODE_200], 2);
+  close(a);
+  close(b);
+}
+
+Test(otlp_http_ring, a_later_generation_does_not_answer_an_earlier_one) {
+  int a = client(), b;
+
+  pump(50);
+  cr_assert_eq(fk.n, 1);
+  b = client();
+  pump(50);
+  cr_assert_eq(fk.n, 2, "the second request has its own generation");
+  net_otlp_http_answer(&lis, fk.gens[1], 0);
+  pump(30);
+  cr_assert_eq(got(a)[0], '\0', "a waits for its own generation");
+  expect(b, 200);
+  net_otlp_http_answer(&lis, fk.gens[0], 0);
+  pump(30);
+  expect(a, 200);
+  close(a);
+  close(b);
+}
+
+Test(otlp_http_ring, lost_data_is_503_with_retry_after) {
+  int a = client();
+
+  pump(50);
+  cr_assert_eq(fk.n, 1);
+  net_otlp_http_answer(&lis, fk.gens[0], 1);
+  pump(30);
+  expect(a, 503);
+  cr_assert_eq(ost.rejected[NET_OTLP_REJ_NOT_DURABLE], 1);
+  close(a);
+}
+
+Test(otlp_http_ring, no_store_answers_at_once) {
+  int a;
+
+  fk.no_store = 1;
+  a = client();
+  pump(50);
+  expect(a, 200);
+  close(a);
+}
+
+Test(otlp_http_ring, busy_writer_is_asked_again_next_pass) {
+  int a;
+
+  fk.busy_left = 3;
+  a = client();
+  pump(100);
+  cr_assert_eq(fk.busy_left, 0);
+  cr_assert_eq(fk.n, 1, "asked again until taken");
+  net_otlp_http_answer(&lis, fk.gens[0], 0);
+  pump(30);
+  expect(a, 200);
+  close(a);
+}
+
+Test(otlp_http_ring, writer_behind_is_503) {
+  int a;
+
+  fk.keeping_up = 0;
+  a = client();
+  pump(50);
+  expect(a, 503);
+  cr_assert_eq(ost.rejected[NET_OTLP_REJ_WRITER_BEHIND], 1);
+  cr_assert_eq(fk.n, 0, "nothing stored, nothing to flush");
+  close(a);
+}
+
+Test(otlp_http_ring, too_many_waiting_is_429) {
+  static int fds[NET_OTLP_HTTP_WAITING_MAX + 1];
+  const char *r;
+
+  for (int i = 0; i < NET_OTLP_HTTP_WAITING_MAX; i++) {
+    fds[i] = client();
+    if (i % 32 == 31)
+      pump(10);
+  }
+  pump(50);
+  cr_assert_eq(ost.waiting, NET_OTLP_HTTP_WAITING_MAX);
+  fds[NET_OTLP_HTTP_WAITING_MAX] = client();
+  pump(50);
+  r = got(fds[NET_OTLP_HTTP_WAITING_MAX]);
+  cr_assert(strncmp(r, "HTTP/1.1 429 ", 13) == 0, "%s", r);
+  cr_assert(strstr(r, "\r\nRetry-After: 1\r\n") != NULL);
+  cr_assert_eq(ost.rejected[NET_OTLP_REJ_BACKPRESSURE], 1);
+  cr_assert_leq(lis.flushes_inflight, NET_OTLP_HTTP_FLUSHES_MAX);
+  for (int i = 0; i < fk.n; i++)
+    net_otlp_http_answer(&lis, fk.gens[i], 0);
+  for (int k = 0; k < 10 && ost.waiting > 0; k++) {
+    pump(20);
+    for (int i = fk.n - 1; i >= 0; i--) /* generations asked since */
+      net_otlp_http_answer(&lis, fk.gens[i], 0);
+    fk.n = 0;
+  }
+  pump(20);
+  cr_assert_eq(ost.waiting, 0);
+  for (int i = 0; i <= NET_OTLP_HTTP_WAITING_MAX; i++)
+    close(fds[i]);
+}
