@@ -177,28 +177,6 @@ static size_t pb_varint(uint8_t *p, unsigned field, uint64_t v) {
   return k + stor_varint_put(p + k, v);
 }
 
-/* Bytes of a LEN field of n bytes under field (field numbers < 16). */
-static size_t pb_len_bytes(size_t n) { return 1 + stor_varint_len(n) + n; }
-
-int net_grpc_otlp_response(uint64_t rejected, const char *message,
-                           uint8_t *out, size_t cap) {
-  size_t mlen = message ? strlen(message) : 0, inner, k = 0;
-  uint8_t ps[NET_GRPC_REPLY_BYTES_MAX];
-
-  if (rejected == 0 && mlen == 0)
-    return 0;
-  inner = (rejected ? 1 + stor_varint_len(rejected) : 0) +
-          (mlen ? pb_len_bytes(mlen) : 0);
-  if (inner > sizeof(ps) || pb_len_bytes(inner) > cap)
-    return -ENOSPC;
-  if (rejected)
-    k += pb_varint(ps + k, 1, rejected);
-  if (mlen)
-    k += pb_bytes(ps + k, 2, message, mlen);
-  ASSERT(k == inner);
-  return (int)pb_bytes(out, 1, ps, k);
-}
-
 /*
  * grpc-message: bytes outside 0x20..0x7e and '%' as %XX
  * (PROTOCOL-HTTP2.md), message cut at NET_GRPC_STATUS_TEXT_BYTES_MAX.

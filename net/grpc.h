@@ -82,7 +82,7 @@ bool net_grpc_done(const struct net_grpc_conn *c);
  * Answer request stream of c with grpc-status code and grpc-message
  * message (NULL or ""; sent %-encoded, cut at
  * NET_GRPC_STATUS_TEXT_BYTES_MAX). With NET_GRPC_OK, resp/len is the
- * response message (an Export*ServiceResponse, net_grpc_otlp_response),
+ * response message (an Export*ServiceResponse: net_otlp_export_response),
  * sent as HEADERS, DATA and trailers; any other code is sent
  * Trailers-Only and resp is ignored.
  * Returns 0, -ENOENT when the stream is gone (reset by the client, or the
@@ -106,15 +106,6 @@ int net_grpc_reply_retry(struct net_grpc_conn *c, net_grpc_stream_id stream,
  * handed out still get their answers, new streams are refused.
  */
 void net_grpc_shutdown(struct net_grpc_conn *c);
-
-/*
- * Write an Export{Metrics,Logs,Trace}ServiceResponse into out (cap
- * bytes): empty when rejected is 0 and message empty, else
- * partial_success { rejected_* = 1; error_message = 2 } (the same shape
- * for the three signals). Returns its length, or -ENOSPC.
- */
-int net_grpc_otlp_response(uint64_t rejected, const char *message,
-                           uint8_t *out, size_t cap);
 
 /* "OK", "INVALID_ARGUMENT", ... for a code (the `code` label). */
 const char *net_grpc_code_name(enum net_grpc_code code);

@@ -23,6 +23,7 @@
 #include "core/ingest/otlpmap.h"
 #include "net/grpc.h"
 #include "net/gzip.h"
+#include "net/otlp_http.h"
 #include "net/rconn.h"
 
 static const struct net_rconn_ops conn_ops;
@@ -152,6 +153,7 @@ static void on_call(void *ctx, struct net_grpc_conn *h2,
   k->in_use = 1;
   k->slot = slot_of(o, h2);
   k->stream = stream;
+  k->sig = (uint8_t)sig;
   k->wait_gen = 0;
   k->rejected = res.rejected;
   snprintf(k->message, sizeof(k->message), "%s", res.message);
@@ -164,18 +166,19 @@ static void on_call(void *ctx, struct net_grpc_conn *h2,
 static void answer_call(struct net_otlp_grpc *o, struct net_otlp_grpc_call *k,
                         int failed) {
   struct net_otlp_grpc_conn *c = &o->conns[k->slot];
-  uint8_t resp[NET_GRPC_REPLY_BYTES_MAX];
+  char resp[NET_GRPC_REPLY_BYTES_MAX];
   uint32_t slot = k->slot;
-  int n;
+  size_t n;
 
   if (failed) {
     call_retry(o, &c->h2, k->stream, NET_OTLP_GRPC_REJ_NOT_DURABLE,
                "the data was not made durable (a write or fsync failed); "
                "retry");
   } else {
-    n = net_grpc_otlp_response(k->rejected, k->message, resp, sizeof(resp));
-    net_grpc_reply(&c->h2, k->stream, NET_GRPC_OK, NULL, resp,
-                   n > 0 ? (size_t)n : 0);
+    n = net_otlp_export_response((enum core_otlp_signal)k->sig,
+                                 CORE_OTLP_ENC_PROTO, k->rejected, k->message,
+                                 resp, sizeof(resp));
+    net_grpc_reply(&c->h2, k->stream, NET_GRPC_OK, NULL, resp, n);
   }
   call_drop(o, k);
   c->since_ms = o->now_ms;

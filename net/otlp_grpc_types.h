@@ -55,6 +55,7 @@ struct net_otlp_grpc_call {
   uint8_t in_use;
   uint32_t slot;                /* its connection */
   net_grpc_stream_id stream;
+  uint8_t sig;                  /* enum core_otlp_signal */
   uint64_t wait_gen;            /* generation covering it; 0 until committed */
   uint64_t rejected;            /* partial_success */
   char message[160];

@@ -20,6 +20,7 @@
 #include "fuzz_split.h"
 #include "net/grpc.h"
 #include "net/gzip.h"
+#include "net/otlp_http.h"
 
 #define CHECK(c)        \
   do {                  \
@@ -48,8 +49,8 @@ static unsigned ncalls;
 static void on_request(void *ctx, struct net_grpc_conn *c,
                        net_grpc_stream_id stream, enum core_otlp_signal sig,
                        const void *body, size_t len) {
-  uint8_t resp[64];
-  int n;
+  char resp[64];
+  size_t n;
 
   (void)ctx;
   CHECK((unsigned)sig < CORE_OTLP_SIGNALS && len <= INFLATED_MAX);
@@ -59,12 +60,13 @@ static void on_request(void *ctx, struct net_grpc_conn *c,
           ((const uint8_t *)body)[len - 1]);
   ncalls++;
   if (answer_mode == 0) {
-    n = net_grpc_otlp_response(len, "some points were rejected", resp,
-                               sizeof(resp));
+    n = net_otlp_export_response(sig, CORE_OTLP_ENC_PROTO, len,
+                                 "some points were rejected", resp,
+                                 sizeof(resp));
     CHECK(n > 0);
     switch (ncalls % 3) {
-    case 0: CHECK(net_grpc_reply(c, stream, NET_GRPC_OK, NULL, resp,
-                                 (size_t)n) != -E2BIG); break;
+    case 0: CHECK(net_grpc_reply(c, stream, NET_GRPC_OK, NULL, resp, n) !=
+                  -E2BIG); break;
     case 1: net_grpc_reply(c, stream, NET_GRPC_INVALID_ARGUMENT,
                            "bad \x01\xff%", NULL, 0); break;
     default: net_grpc_reply_retry(c, stream, "busy", 1500); break;
