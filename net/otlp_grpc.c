@@ -178,7 +178,11 @@ static void answer_call(struct net_otlp_grpc *o, struct net_otlp_grpc_call *k,
     n = net_otlp_export_response((enum core_otlp_signal)k->sig,
                                  CORE_OTLP_ENC_PROTO, k->rejected, k->message,
                                  resp, sizeof(resp));
-    net_grpc_reply(&c->h2, k->stream, NET_GRPC_OK, NULL, resp, n);
+    if (net_grpc_reply(&c->h2, k->stream, NET_GRPC_OK, NULL, resp, n) ==
+        -ENOMEM) /* the connection's memory is full: an answer that needs
+                    none of ours, so that the client retries */
+      call_retry(o, &c->h2, k->stream, NET_OTLP_GRPC_REJ_SESSION,
+                 "server memory for answers is full; retry");
   }
   call_drop(o, k);
   c->since_ms = o->now_ms;

@@ -28,7 +28,8 @@ enum net_otlp_grpc_reject {
   NET_OTLP_GRPC_REJ_WRITER_BEHIND,    /* UNAVAILABLE: the disk is behind */
   NET_OTLP_GRPC_REJ_NOT_DURABLE,      /* UNAVAILABLE: its flush failed */
   NET_OTLP_GRPC_REJ_STOPPING,         /* refused or closed at stop */
-  NET_OTLP_GRPC_REJ_SESSION,          /* no memory for a new connection */
+  NET_OTLP_GRPC_REJ_SESSION,          /* no memory for a connection or an
+                                         answer (the data was stored) */
   NET_OTLP_GRPC_REJECTS
 };
 
