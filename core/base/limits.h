@@ -550,6 +550,10 @@ _Static_assert(NET_OTLP_HTTP_BODY_BYTES_MAX <= NET_OTLP_HTTP_INFLATED_BYTES_MAX 
                "a body may inflate to its own size; isa-l counts in 32 bits");
 _Static_assert(NET_OTLP_HTTP_BODY_BYTES_MAX + 1ull <= NET_OTLP_HTTP_MEMORY_BYTES_MAX / 4,
                "a shard holds several maximal bodies at once");
+_Static_assert(NET_HTTP_BODY_KEEP_BYTES * 1ull * NET_OTLP_HTTP_CONNS_MAX <=
+                   NET_OTLP_HTTP_MEMORY_BYTES_MAX / 2,
+               "body buffers kept by idle connections leave half the "
+               "budget to requests");
 _Static_assert(NET_OTLP_HTTP_WAITING_MAX <= NET_OTLP_HTTP_CONNS_MAX,
                "a connection waits for one request at a time");
 _Static_assert(NET_OTLP_HTTP_FLUSHES_MAX + 8 <= CORE_CTL_RING_ENTRIES,

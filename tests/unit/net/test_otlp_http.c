@@ -217,6 +217,8 @@ static int fake_flush(void *ctx, uint64_t gen) {
 
 static int fake_keeping_up(void *ctx) { return ((struct fake *)ctx)->keeping_up; }
 
+static uint32_t conns_max = 512;
+
 static void ring_setup(void) {
   struct sockaddr_in a = {.sin_family = AF_INET,
                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -235,7 +237,8 @@ static void ring_setup(void) {
   cr_assert_eq(core_pipe_logs_init(&pipe_, 65536, NULL, NULL), 0);
   cr_assert_eq(net_otlp_http_init(
                    &lis, &ring, &pipe_, &ost,
-                   &(struct net_otlp_http_cfg){.fd = fd, .conns_max = 512},
+                   &(struct net_otlp_http_cfg){.fd = fd,
+                                               .conns_max = conns_max},
                    &(struct net_otlp_http_durable){fake_flush, fake_keeping_up,
                                                    &fk}),
                0);
@@ -278,6 +281,25 @@ static size_t one_point(char *out) {
   out[n++] = 0x21;
   memcpy(out + n, &v, 8);
   return n + 8;
+}
+
+/* A client connection, nothing sent. */
+static int connect_only(void) {
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
+                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  cr_assert(fd >= 0);
+  cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+  return fd;
+}
+
+/* 1 when the peer closed fd (EOF or reset), 0 while it is open. */
+static int closed_by_peer(int fd) {
+  char c;
+  ssize_t r = recv(fd, &c, 1, MSG_DONTWAIT);
+
+  return r == 0 || (r < 0 && errno != EAGAIN);
 }
 
 /* A client connection that sent one request. */
@@ -437,4 +459,65 @@ Test(otlp_http_ring, too_many_waiting_is_429) {
   cr_assert_eq(ost.waiting, 0);
   for (int i = 0; i <= NET_OTLP_HTTP_WAITING_MAX; i++)
     close(fds[i]);
+}
+
+Test(otlp_http_ring, stop_answers_waiting_and_closes_the_rest) {
+  int a = client(), idle = connect_only(), b;
+
+  pump(50);
+  cr_assert_eq(fk.n, 1);
+  net_otlp_http_stop(&lis);
+  pump(30);
+  cr_assert(closed_by_peer(idle), "an idle connection is closed at stop");
+  cr_assert_eq(got(a)[0], '\0', "a request waiting is not dropped");
+  cr_assert_eq(net_otlp_http_finish(&lis, 0), 1, "its reply goes out");
+  pump(30);
+  {
+    const char *r = got(a);
+    cr_assert(strncmp(r, "HTTP/1.1 200 ", 13) == 0, "%s", r);
+    cr_assert(strstr(r, "\r\nConnection: close\r\n") != NULL, "%s", r);
+  }
+  pump(30);
+  cr_assert(closed_by_peer(a));
+  cr_assert_eq(net_otlp_http_unsent(&lis), 0);
+  b = connect_only(); /* the listening socket still queues it: never served */
+  pump(30);
+  cr_assert_eq(ost.conns.accepted, 2, "no accept after the stop");
+  close(a);
+  close(idle);
+  close(b);
+}
+
+Test(otlp_http_ring, lost_at_stop_is_503) {
+  int a = client();
+
+  pump(50);
+  net_otlp_http_stop(&lis);
+  net_otlp_http_finish(&lis, 1);
+  pump(30);
+  expect(a, 503);
+  close(a);
+}
+
+static void small_table(void) {
+  conns_max = 2;
+  ring_setup();
+  conns_max = 512;
+}
+
+Test(otlp_http_ring_small, over_the_table_is_closed_and_counted,
+     .init = small_table, .fini = ring_teardown) {
+  int a = connect_only(), b = connect_only(), c = connect_only();
+
+  pump(50);
+  cr_assert_eq(ost.conns.accepted, 2);
+  cr_assert_eq(ost.conns.rejected, 1);
+  cr_assert_eq(ost.conns.open, 2);
+  cr_assert(closed_by_peer(c), "the third is closed at once");
+  cr_assert(!closed_by_peer(a) && !closed_by_peer(b));
+  close(a);
+  pump(50);
+  cr_assert_eq(ost.conns.open, 1, "a closed slot is freed");
+  close(b);
+  close(c);
 }
