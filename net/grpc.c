@@ -27,6 +27,7 @@
 #include "storage/encode.h"
 
 #define PREFIX_BYTES 5
+#define MSG_CAP_MIN_BYTES 65536 /* first buffer of a message */
 #define CODE_NONE (-1)
 
 static const char *const paths[CORE_OTLP_SIGNALS] = {
@@ -55,8 +56,8 @@ struct net_grpc_stream {
   uint8_t prefix_len;
   uint8_t prefix[PREFIX_BYTES];
   uint32_t header_bytes; /* RFC 9113 size of the header list so far */
-  uint32_t msg_len, msg_got;
-  uint8_t *msg;          /* msg_len bytes, counted */
+  uint32_t msg_len, msg_got, msg_cap;
+  uint8_t *msg;          /* msg_cap bytes (grown to msg_len), counted */
   uint8_t *reply;        /* prefix + response, then the trailer's text */
   size_t reply_len, reply_off;
   size_t reply_text_len; /* %-encoded grpc-message after the response */
@@ -365,6 +366,7 @@ static void refuse(struct net_grpc_conn *c, struct net_grpc_stream *s,
   char details[(STATUS_PB_BYTES + 2) / 3 * 4 + 1];
 
   core_stat_add(&c->srv->stats->rejected[why], 1);
+  c->calls_done++;
   if (code == NET_GRPC_UNAVAILABLE)
     retry_details(msg, c->srv->retry_after_ms, details);
   if (send_trailers_only(c, s, http, code, msg,
@@ -505,6 +507,7 @@ static void deliver(struct net_grpc_conn *c, struct net_grpc_stream *s) {
   }
   s->state = ST_WAIT;
   c->pending++;
+  c->calls_done++;
   srv->on_request(srv->ctx, c, s->id, (enum core_otlp_signal)s->sig, body,
                   len);
   mem_free(c, s->msg);  /* the body lived for the callback only */
@@ -580,17 +583,37 @@ static int prefix_done(struct net_grpc_conn *c, struct net_grpc_stream *s) {
   }
   s->msg_len = len;
   s->msg_got = 0;
-  if (len == 0)
+  return 0;
+}
+
+/*
+ * Room for n more message bytes. The buffer grows as bytes arrive
+ * (doubling, up to the declared length), so a stream holds what its
+ * client sent, not what it declared; nghttp2's reserve is left alone, so
+ * a full connection answers UNAVAILABLE instead of dying.
+ * Returns 0, or -1 after refusing the call.
+ */
+static int msg_room(struct net_grpc_conn *c, struct net_grpc_stream *s,
+                    size_t n) {
+  size_t need = (size_t)s->msg_got + n, cap;
+  uint8_t *m;
+
+  if (need <= s->msg_cap)
     return 0;
-  /* Leave nghttp2 its reserve: a full connection answers, it does not die. */
-  if (c->mem_bytes + len + HDR_BYTES + NET_GRPC_SESSION_RESERVE_BYTES >
+  cap = s->msg_cap ? (size_t)s->msg_cap * 2 : MSG_CAP_MIN_BYTES;
+  cap = cap < need ? need : cap;
+  cap = cap > s->msg_len ? s->msg_len : cap;
+  if (c->mem_bytes + (cap - s->msg_cap) + HDR_BYTES +
+              NET_GRPC_SESSION_RESERVE_BYTES >
           c->srv->conn_memory_bytes_max ||
-      !(s->msg = mem_alloc(c, len, false))) {
+      !(m = mem_realloc(c, s->msg, cap))) {
     c->refused = 0;  /* answered: not the connection's failure */
     refuse(c, s, NET_GRPC_REJ_MEMORY, 200, NET_GRPC_UNAVAILABLE,
            "server memory for requests is full, retry later");
     return -1;
   }
+  s->msg = m;
+  s->msg_cap = (uint32_t)cap;
   return 0;
 }
 
@@ -615,6 +638,8 @@ static void body_bytes(struct net_grpc_conn *c, struct net_grpc_stream *s,
     } else {
       n = s->msg_len - s->msg_got;
       n = n < len ? n : len;
+      if (msg_room(c, s, n) < 0)
+        return;
       memcpy(s->msg + s->msg_got, in, n);
       s->msg_got += (uint32_t)n;
     }
@@ -920,6 +945,14 @@ bool net_grpc_done(const struct net_grpc_conn *c) {
     return true;
   return !nghttp2_session_want_read(sess(c)) &&
          !nghttp2_session_want_write(sess(c));
+}
+
+uint32_t net_grpc_receiving(const struct net_grpc_conn *c) {
+  uint32_t n = 0;
+
+  for (const struct net_grpc_stream *s = c->streams; s; s = s->next)
+    n += s->state == ST_HEADERS || s->state == ST_BODY;
+  return n;
 }
 
 void net_grpc_shutdown(struct net_grpc_conn *c) {

@@ -102,6 +102,14 @@ int net_grpc_reply_retry(struct net_grpc_conn *c, net_grpc_stream_id stream,
                          const char *message, uint32_t retry_after_ms);
 
 /*
+ * Streams of c whose request is still arriving (headers or message
+ * incomplete). With c->calls_done (requests handed out or refused so
+ * far) it tells a stalled upload from a busy connection: the listener
+ * times out a connection that receives without finishing any request.
+ */
+uint32_t net_grpc_receiving(const struct net_grpc_conn *c);
+
+/*
  * Graceful stop: GOAWAY with the last stream taken; requests already
  * handed out still get their answers, new streams are refused.
  */

@@ -126,6 +126,7 @@ struct net_grpc_conn {
   int dead;                  /* fatal error: GOAWAY queued, then close */
   int refused;               /* an allocation passed a memory bound */
   uint32_t pending;          /* requests handed out and not answered */
+  uint64_t calls_done;       /* requests handed out or refused, ever */
   struct net_grpc_stream *streams; /* every open stream (net/grpc.c) */
   const char *error;         /* static reason of the fatal error */
   uint8_t out[NET_GRPC_OUT_BYTES];

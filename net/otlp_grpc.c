@@ -195,8 +195,9 @@ static void on_opened(void *ctx, uint32_t slot, int64_t now_ms) {
   struct net_otlp_grpc *o = ctx;
   struct net_otlp_grpc_conn *c = &o->conns[slot];
 
-  c->since_ms = now_ms;
+  c->since_ms = c->progress_ms = now_ms;
   c->unsent_since_ms = 0;
+  c->calls_seen = 0;
   c->closing = 0;
   o->now_ms = now_ms;
   if (net_grpc_conn_init(&c->h2, &o->srv, NULL) < 0) {
@@ -313,6 +314,18 @@ void net_otlp_grpc_answer(struct net_otlp_grpc *o, uint64_t gen, int failed) {
 
 /* ---- deadlines and stop -------------------------------------------------- */
 
+/* A request arriving while none finishes (a stalled upload holding its
+ * buffer) for body_timeout_ms: the connection is closed. */
+static int stalled(struct net_otlp_grpc *o, struct net_otlp_grpc_conn *c,
+                   int64_t now_ms) {
+  if (net_grpc_receiving(&c->h2) == 0 || c->h2.calls_done != c->calls_seen) {
+    c->calls_seen = c->h2.calls_done;
+    c->progress_ms = now_ms;
+    return 0;
+  }
+  return now_ms - c->progress_ms > o->body_timeout_ms;
+}
+
 void net_otlp_grpc_tick(struct net_otlp_grpc *o, int64_t now_ms) {
   if (!o->on)
     return;
@@ -325,6 +338,9 @@ void net_otlp_grpc_tick(struct net_otlp_grpc *o, int64_t now_ms) {
     if (c->unsent_since_ms != 0 &&
         now_ms - c->unsent_since_ms > NET_OTLP_GRPC_SEND_TIMEOUT_MS) {
       net_rconn_close(&o->rc, i); /* a peer that reads nothing */
+    } else if (stalled(o, c, now_ms)) {
+      core_stat_add(&o->stats->rejected[NET_OTLP_GRPC_REJ_TIMEOUT], 1);
+      net_rconn_close(&o->rc, i);
     } else if (!c->closing && c->h2.pending == 0 &&
                now_ms - c->since_ms > NET_OTLP_GRPC_IDLE_TIMEOUT_MS) {
       core_stat_add(&o->stats->idle_closed, 1);
@@ -393,6 +409,7 @@ int net_otlp_grpc_init(struct net_otlp_grpc *o, struct core_ring *ring,
   o->stats = st;
   o->dur = *dur;
   o->keeping_up = -1;
+  o->body_timeout_ms = NET_OTLP_GRPC_BODY_TIMEOUT_MS;
   o->budget.bytes_max = NET_GRPC_SHARD_MEMORY_BYTES_MAX;
   rc = net_rconn_init(&o->rc, ring, &rcfg, &conn_ops, o, &st->conns);
   if (rc < 0)

@@ -46,7 +46,8 @@ void net_otlp_grpc_commit(struct net_otlp_grpc *o);
  */
 void net_otlp_grpc_answer(struct net_otlp_grpc *o, uint64_t gen, int failed);
 
-/* Deadlines: idle connections (GOAWAY), output not taken (every tick). */
+/* Deadlines (every tick): idle connections get GOAWAY; output not taken
+ * and uploads stalled (a request arriving, none finishing) close. */
 void net_otlp_grpc_tick(struct net_otlp_grpc *o, int64_t now_ms);
 
 /*

@@ -30,6 +30,7 @@ enum net_otlp_grpc_reject {
   NET_OTLP_GRPC_REJ_STOPPING,         /* refused or closed at stop */
   NET_OTLP_GRPC_REJ_SESSION,          /* no memory for a connection or an
                                          answer (the data was stored) */
+  NET_OTLP_GRPC_REJ_TIMEOUT,          /* closed: a request stalled */
   NET_OTLP_GRPC_REJECTS
 };
 
@@ -67,6 +68,8 @@ struct net_otlp_grpc_conn {
   struct net_grpc_conn h2;      /* the HTTP/2 engine */
   int64_t since_ms;             /* last byte received, or last answer */
   int64_t unsent_since_ms;      /* output waiting since (0: none) */
+  int64_t progress_ms;          /* a request finished, or none arriving */
+  uint64_t calls_seen;          /* h2.calls_done at progress_ms */
   uint8_t closing;              /* close once the output is out */
 };
 
@@ -88,6 +91,7 @@ struct net_otlp_grpc {
   uint32_t slot;                    /* the connection being fed */
   int64_t now_ms;                   /* ... and when */
   int keeping_up;                   /* this pass's answer: -1 not asked */
+  int64_t body_timeout_ms;          /* NET_OTLP_GRPC_BODY_TIMEOUT_MS */
   int on;
   int stopping;
 };

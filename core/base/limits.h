@@ -281,6 +281,8 @@
                                               shard: UNAVAILABLE past it */
 #define NET_OTLP_GRPC_IDLE_TIMEOUT_MS 300000 /* no byte and no call: GOAWAY */
 #define NET_OTLP_GRPC_SEND_TIMEOUT_MS 10000 /* bytes not taken by then: close */
+#define NET_OTLP_GRPC_BODY_TIMEOUT_MS 30000 /* a request arriving and none
+                                              finished for this long: close */
 
 /* ---- relations ----------------------------------------------------------- */
 _Static_assert(STOR_WRITE_BUFS_COUNT >= 2, "one block encodes while one writes");

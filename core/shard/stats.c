@@ -336,7 +336,8 @@ static const char *const grpc_listener_rejects[NET_OTLP_GRPC_REJECTS] = {
     [NET_OTLP_GRPC_REJ_WRITER_BEHIND] = "writer_behind",
     [NET_OTLP_GRPC_REJ_NOT_DURABLE] = "not_durable",
     [NET_OTLP_GRPC_REJ_STOPPING] = "stopping",
-    [NET_OTLP_GRPC_REJ_SESSION] = "session_memory"};
+    [NET_OTLP_GRPC_REJ_SESSION] = "session_memory",
+    [NET_OTLP_GRPC_REJ_TIMEOUT] = "timeout"};
 
 static void render_otlp_grpc(const struct core_stats *const *st, unsigned n,
                              struct core_strbuf *out) {

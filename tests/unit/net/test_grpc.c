@@ -39,6 +39,7 @@ struct result {
   /* request body for the data provider */
   const uint8_t *req;
   size_t req_len, req_off;
+  int stall;            /* after req_len bytes: wait, no END_STREAM */
 };
 
 /* What the engine handed out. */
@@ -242,11 +243,13 @@ static ssize_t req_read(nghttp2_session *s, int32_t id, uint8_t *buf,
   size_t n = r->req_len - r->req_off;
 
   (void)s, (void)id, (void)ud;
+  if (n == 0 && r->stall)
+    return NGHTTP2_ERR_DEFERRED;
   if (n > length)
     n = length;
   memcpy(buf, r->req + r->req_off, n);
   r->req_off += n;
-  if (r->req_off == r->req_len)
+  if (r->req_off == r->req_len && !r->stall)
     *flags |= NGHTTP2_DATA_FLAG_EOF;
   return (ssize_t)n;
 }
@@ -770,15 +773,32 @@ Test(grpc, client_resets_mid_message_frees_it) {
   size_t base = conn->mem_bytes;
 
   r = request(paths[0], NULL, req, 5 + 50000);  /* half of it */
-  r->req_len = 5 + 50000;
-  /* send only part: the data provider ends early without END_STREAM */
+  r->stall = 1;  /* then nothing, and no END_STREAM */
   pump();
   cr_assert_eq(ncalls, 0);
+  cr_assert_not(r->closed);
+  cr_assert_eq(net_grpc_receiving(conn), 1);
+  cr_assert_gt(conn->mem_bytes, base + 50000, "the half is held");
   cr_assert_eq(nghttp2_submit_rst_stream(cli, NGHTTP2_FLAG_NONE, r->id,
                                          NGHTTP2_CANCEL), 0);
   pump();
   cr_assert_lt(conn->mem_bytes, base + 8192);
   cr_assert_eq(stats.resets, 0);
+  cr_assert_eq(net_grpc_receiving(conn), 0);
+}
+
+Test(grpc, a_declared_length_is_not_held_before_it_arrives) {
+  /* 16 MiB declared, 1000 bytes sent, then a stall */
+  static uint8_t req[5 + 1000] = {0, 0x01, 0, 0, 0};
+  struct result *r = request(paths[1], NULL, req, sizeof(req));
+  uint64_t done = conn->calls_done;
+
+  r->stall = 1;
+  pump();
+  cr_assert_not(r->closed);
+  cr_assert_lt(conn->mem_bytes, 512 * 1024, "held: %zu", conn->mem_bytes);
+  cr_assert_eq(net_grpc_receiving(conn), 1);
+  cr_assert_eq(conn->calls_done, done, "no progress: the listener's clock");
 }
 
 Test(grpc, garbage_preface_ends_the_connection) {

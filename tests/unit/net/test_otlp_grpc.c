@@ -200,6 +200,7 @@ static int client(void) {
 struct upload {
   const uint8_t *p;
   size_t len, off;
+  int stall;       /* after len bytes: wait, no END_STREAM */
 };
 
 static ssize_t req_read(nghttp2_session *s, int32_t id, uint8_t *buf,
@@ -209,16 +210,18 @@ static ssize_t req_read(nghttp2_session *s, int32_t id, uint8_t *buf,
   size_t n = u->len - u->off;
 
   (void)s, (void)id, (void)ud;
+  if (n == 0 && u->stall)
+    return NGHTTP2_ERR_DEFERRED;
   n = n < length ? n : length;
   memcpy(buf, u->p + u->off, n);
   u->off += n;
-  if (u->off == u->len)
+  if (u->off == u->len && !u->stall)
     *flags |= NGHTTP2_DATA_FLAG_EOF;
   return (ssize_t)n;
 }
 
-/* Start an Export call on client ci: the fixture, or a message that
- * frames well and does not decode. */
+/* Start an Export call on client ci: the fixture (bad 0), a message that
+ * frames well and does not decode (1), half the fixture then a stall (2). */
 static struct call *export(int ci, int bad) {
   static const uint8_t undecodable[] = {0, 0, 0, 0, 3, 0x0a, 0x05, 0x01};
   static struct upload ups[CALLS_MAX];
@@ -234,8 +237,13 @@ static struct call *export(int ci, int bad) {
                                .read_callback = req_read};
 
   cr_assert_lt(ncalls, CALLS_MAX);
-  ups[ncalls] = bad ? (struct upload){undecodable, sizeof(undecodable), 0}
-                    : (struct upload){body, 5 + body_len, 0};
+  ups[ncalls] = bad == 1 ? (struct upload){.p = undecodable,
+                                           .len = sizeof(undecodable)}
+                         : (struct upload){.p = body, .len = 5 + body_len};
+  if (bad == 2) {
+    ups[ncalls].len = 5 + body_len / 2;
+    ups[ncalls].stall = 1;
+  }
   k->client = ci;
   k->grpc = -1;
   k->id = nghttp2_submit_request(clients[ci].s, NULL, nva, 6, &prd, NULL);
@@ -422,4 +430,34 @@ Test(otlp_grpc_ring, stop_answers_the_waiting_then_closes) {
   cr_assert_eq(a->grpc, 0);
   cr_assert_eq(gst.waiting, 0);
   cr_assert_eq(gst.conns.open, 0, "closed once answered");
+}
+
+Test(otlp_grpc_ring, a_stalled_upload_is_closed) {
+  int c = client();
+  struct call *a;
+
+  lis.body_timeout_ms = 300;
+  a = export(c, 2);
+  pump(150);
+  cr_assert_eq(gst.conns.open, 1, "still in time");
+  pump(400);
+  cr_assert_eq(gst.rejected[NET_OTLP_GRPC_REJ_TIMEOUT], 1);
+  cr_assert_eq(gst.conns.open, 0, "closed");
+  cr_assert_eq(a->grpc, -1);
+  cr_assert_eq(lis.budget.bytes, 0, "its buffer given back");
+}
+
+Test(otlp_grpc_ring, a_busy_connection_is_not_a_stalled_one) {
+  int c = client();
+
+  lis.body_timeout_ms = 300;
+  fk.no_store = 1;
+  for (int i = 0; i < 12; i++) { /* a call every 60 ms, for 720 ms */
+    struct call *a = export(c, 0);
+
+    pump(60);
+    cr_assert_eq(a->grpc, 0);
+  }
+  cr_assert_eq(gst.rejected[NET_OTLP_GRPC_REJ_TIMEOUT], 0);
+  cr_assert_eq(gst.conns.open, 1);
 }
