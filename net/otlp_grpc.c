@@ -240,6 +240,8 @@ static void on_sent(void *ctx, uint32_t slot, int64_t now_ms) {
   struct net_otlp_grpc *o = ctx;
 
   o->now_ms = now_ms;
+  o->conns[slot].unsent_since_ms = 0; /* the peer reads: the send deadline
+                                         restarts with what is left */
   flush_out(o, slot);
   if (live(o, slot) && !o->conns[slot].closing)
     net_rconn_resume(&o->rc, slot, now_ms);
