@@ -363,6 +363,41 @@ _Static_assert(NET_DPDK_IDLE_WAIT_US * 20 < NET_DPDK_RX_DESC,
                                               growing past this */
 #define NET_FWD_BATCH_BYTES_MAX (64u << 20) /* ... and never exceeds this */
 
+/* ---- OTLP/gRPC: the HTTP/2 engine (net/grpc.c) -------------------------- */
+#define NET_GRPC_STREAMS_MAX 100           /* SETTINGS_MAX_CONCURRENT_STREAMS:
+                                              requests in flight (a reply
+                                              waiting for fsync included) */
+#define NET_GRPC_HEADER_LIST_BYTES_MAX 16384 /* SETTINGS_MAX_HEADER_LIST_SIZE
+                                              (name + value + 32 per field) */
+#define NET_GRPC_MESSAGE_BYTES_MAX (16u << 20) /* one request message as sent
+                                              (after the 5-byte prefix) */
+#define NET_GRPC_INFLATED_BYTES_MAX (64u << 20) /* ... after grpc-encoding gzip */
+#define NET_GRPC_SESSION_RESERVE_BYTES (1u << 20) /* of a connection's memory,
+                                              kept for nghttp2's own state */
+#define NET_GRPC_CONN_MEMORY_BYTES_MAX (NET_GRPC_MESSAGE_BYTES_MAX + \
+                                        2 * NET_GRPC_SESSION_RESERVE_BYTES)
+#define NET_GRPC_SHARD_MEMORY_BYTES_MAX (256u << 20) /* every connection of a
+                                              shard: past it UNAVAILABLE */
+#define NET_GRPC_OUT_BYTES 32768           /* bytes waiting to be written,
+                                              per connection */
+#define NET_GRPC_STREAM_WINDOW_BYTES (1u << 20) /* SETTINGS_INITIAL_WINDOW_SIZE */
+#define NET_GRPC_CONN_WINDOW_BYTES (16u << 20)  /* connection receive window */
+#define NET_GRPC_REPLY_BYTES_MAX 4096      /* one response message */
+#define NET_GRPC_STATUS_TEXT_BYTES_MAX 512 /* grpc-message before %-encoding */
+#define NET_GRPC_RETRY_AFTER_MS 1000       /* RetryInfo delay under back-pressure */
+#define NET_GRPC_RESETS_BURST 1000         /* client stream resets in a burst, */
+#define NET_GRPC_RESETS_PER_S 33           /* ... then per second: past it GOAWAY */
+/* ---- OTLP/gRPC listener (net/otlp_grpc.c on net/rconn.c; per shard) ----- */
+#define NET_OTLP_GRPC_CONNS_MAX 256        /* open OTLP/gRPC connections per shard */
+#define NET_OTLP_GRPC_IN_BYTES 16384       /* one recv per connection (its buffer) */
+#define NET_OTLP_GRPC_OUT_BYTES 65536      /* a connection's queued bytes to send */
+#define NET_OTLP_GRPC_WAITING_MAX 1024     /* calls waiting for their fsync per
+                                              shard: UNAVAILABLE past it */
+#define NET_OTLP_GRPC_IDLE_TIMEOUT_MS 300000 /* no byte and no call: GOAWAY */
+#define NET_OTLP_GRPC_SEND_TIMEOUT_MS 10000 /* bytes not taken by then: close */
+#define NET_OTLP_GRPC_BODY_TIMEOUT_MS 30000 /* a request arriving and none
+                                              finished for this long: close */
+
 /* ---- relations ----------------------------------------------------------- */
 _Static_assert(STOR_WRITE_BUFS_COUNT >= 2, "one block encodes while one writes");
 _Static_assert(CORE_PIPE_WINDOW_LINES >= 1 && CORE_PIPE_WINDOW_LINES <= 64,
@@ -557,6 +592,27 @@ _Static_assert(NET_HTTP_MEMORY_BYTES_MIN <= NET_HTTP_MEMORY_BYTES_MAX &&
                "default query-port memory budget within its option's range");
 _Static_assert(NET_HTTP_MEMORY_BYTES_MIN >= NET_HTTP_BODY_KEEP_BYTES * 2,
                "the smallest budget admits a kept body buffer and more");
+_Static_assert(NET_GRPC_CONN_MEMORY_BYTES_MAX >= NET_GRPC_MESSAGE_BYTES_MAX +
+                   2 * NET_GRPC_SESSION_RESERVE_BYTES &&
+                   NET_GRPC_SHARD_MEMORY_BYTES_MAX >= 4ull *
+                       NET_GRPC_CONN_MEMORY_BYTES_MAX,
+               "a maximal gRPC message fits a connection beside the "
+               "session (at most one reserve) and nghttp2's reserve, and "
+               "several connections fit the shard's budget");
+_Static_assert(NET_GRPC_MESSAGE_BYTES_MAX <= NET_GRPC_INFLATED_BYTES_MAX &&
+                   NET_GRPC_INFLATED_BYTES_MAX <= NET_HTTP_BODY_BYTES_MAX,
+               "an inflated gRPC message is no bigger than an OTLP/HTTP body");
+_Static_assert(NET_GRPC_HEADER_LIST_BYTES_MAX <= 65536 &&
+                   NET_GRPC_STREAMS_MAX * 1024ull <= NET_GRPC_SESSION_RESERVE_BYTES,
+               "nghttp2's state for every stream fits the session reserve");
+_Static_assert(NET_OTLP_GRPC_CONNS_MAX <= (1u << 16) &&
+                   NET_OTLP_GRPC_OUT_BYTES >= NET_GRPC_OUT_BYTES &&
+                   NET_OTLP_GRPC_WAITING_MAX >= NET_GRPC_STREAMS_MAX,
+               "a slot fits rconn's user_data; the engine's output fits the "
+               "send queue; one full connection can wait");
+_Static_assert(NET_GRPC_STREAM_WINDOW_BYTES <= NET_GRPC_CONN_WINDOW_BYTES &&
+                   NET_GRPC_CONN_WINDOW_BYTES < (1u << 31),
+               "HTTP/2 windows are 31-bit");
 _Static_assert(CORE_SHARDS_MAX <= CORE_CPUS_MAX, "every shard can get its own CPU");
 _Static_assert(CORE_HEAD_AGE_MS_MIN <= CORE_HEAD_AGE_MS_DEFAULT &&
                    CORE_HEAD_AGE_MS_DEFAULT <= CORE_HEAD_AGE_MS_MAX,

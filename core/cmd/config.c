@@ -108,6 +108,8 @@ void core_config_defaults(struct core_config *c) {
                                .port = 9400};
   c->otlp_http = (struct core_addr){.enabled = 1, .host = "0.0.0.0",
                                     .port = 4318};
+  c->otlp_grpc = (struct core_addr){.enabled = 1, .host = "0.0.0.0",
+                                    .port = 4317};
   snprintf(c->data_dir, sizeof(c->data_dir), "%s", "./sluice-data");
   c->max_series = CORE_SERIES_MAX_DEFAULT;
   c->line_bytes_max = CORE_LINE_BYTES_MAX_DEFAULT;
@@ -518,6 +520,8 @@ static struct core_addr *addr_field(struct core_config *c, const char *name) {
     return &c->http;
   if (strcmp(name, "otlp-http") == 0)
     return &c->otlp_http;
+  if (strcmp(name, "otlp-grpc") == 0)
+    return &c->otlp_grpc;
   return NULL;
 }
 

@@ -19,6 +19,7 @@ struct core_config {
   struct core_addr syslog_tcp;   /* --syslog-tcp, default 0.0.0.0:5514 */
   struct core_addr http;         /* --http, default 127.0.0.1:9400 */
   struct core_addr otlp_http;    /* --otlp-http, default 0.0.0.0:4318 */
+  struct core_addr otlp_grpc;    /* --otlp-grpc, default 0.0.0.0:4317 */
   char data_dir[4096];           /* --data-dir, default ./sluice-data */
   uint32_t max_series;           /* --max-series (per shard) */
   uint32_t line_bytes_max;       /* --max-line-bytes */

@@ -57,6 +57,10 @@ static const char run_help[] =
     "                           /v1/traces (protobuf or JSON, gzip); a 200\n"
     "                           is sent once the data is fsynced\n"
     "                           [0.0.0.0:4318]\n"
+    "  --otlp-grpc ADDR         OTLP/gRPC: the metrics, logs and trace\n"
+    "                           Export services over HTTP/2 (gzip); OK is\n"
+    "                           sent once the data is fsynced\n"
+    "                           [0.0.0.0:4317]\n"
     "  --http ADDR              query port: /-/healthy, /-/ready, /metrics,\n"
     "                           /api/v1/*\n"
     "                           [127.0.0.1:9400]\n"
@@ -153,7 +157,8 @@ static const char run_help[] =
 
 static const char *const run_names[] = {
     "cores", "statsd-udp", "statsd-tcp", "syslog-udp", "syslog-tcp",
-    "syslog-max-bytes", "http", "http-memory-bytes", "otlp-http", "data-dir",
+    "syslog-max-bytes", "http", "http-memory-bytes", "otlp-http", "otlp-grpc",
+    "data-dir",
     "max-series", "max-line-bytes", "block-max-age-ms",
     "udp-rcvbuf-bytes", "max-tcp-connections", "fsync-interval-ms",
     "segment-max-bytes", "segment-max-age", "retention", "max-disk-bytes",
@@ -208,7 +213,7 @@ static int open_listeners(struct core_config *c, struct core_shard *sh) {
                                           "--statsd-udp", g, &sh->udp_fd);
 
   sh->tcp_fd = sh->syslog_udp_fd = sh->syslog_tcp_fd = -1;
-  sh->otlp_http_fd = -1;
+  sh->otlp_http_fd = sh->otlp_grpc_fd = -1;
   if (rc == 0)
     rc = open_listener(&c->statsd_tcp, 0, 0, "--statsd-tcp", g, &sh->tcp_fd);
   if (rc == 0 && !c->dpdk_eal[0])
@@ -220,13 +225,17 @@ static int open_listeners(struct core_config *c, struct core_shard *sh) {
   if (rc == 0)
     rc = open_listener(&c->otlp_http, 0, 0, "--otlp-http", g,
                        &sh->otlp_http_fd);
+  if (rc == 0)
+    rc = open_listener(&c->otlp_grpc, 0, 0, "--otlp-grpc", g,
+                       &sh->otlp_grpc_fd);
   if (rc != 0) {
     int *fds[] = {&sh->udp_fd, &sh->tcp_fd, &sh->syslog_udp_fd,
-                  &sh->syslog_tcp_fd};
-    for (unsigned i = 0; i < 4; i++)
+                  &sh->syslog_tcp_fd, &sh->otlp_http_fd};
+    for (unsigned i = 0; i < 5; i++)
       if (*fds[i] >= 0)
         close(*fds[i]);
     sh->udp_fd = sh->tcp_fd = sh->syslog_udp_fd = sh->syslog_tcp_fd = -1;
+    sh->otlp_http_fd = -1;
   }
   return rc;
 }
@@ -483,16 +492,17 @@ static int start_http(struct core_runtime *rt) {
 }
 
 static void announce(const struct core_runtime *rt) {
-  char u[96], t[96], su[96], st[96], h[96], oh[96];
+  char u[96], t[96], su[96], st[96], h[96], oh[96], og[96];
 
   fprintf(stderr,
           "sluice: %u shard(s); statsd udp %s, statsd tcp %s, syslog udp %s, "
-          "syslog tcp %s, otlp http %s, http %s; data %s\n",
+          "syslog tcp %s, otlp http %s, otlp grpc %s, http %s; data %s\n",
           rt->shard_count, core_config_addr_str(&rt->cfg.statsd_udp, u, sizeof(u)),
           core_config_addr_str(&rt->cfg.statsd_tcp, t, sizeof(t)),
           core_config_addr_str(&rt->cfg.syslog_udp, su, sizeof(su)),
           core_config_addr_str(&rt->cfg.syslog_tcp, st, sizeof(st)),
           core_config_addr_str(&rt->cfg.otlp_http, oh, sizeof(oh)),
+          core_config_addr_str(&rt->cfg.otlp_grpc, og, sizeof(og)),
           core_config_addr_str(&rt->cfg.http, h, sizeof(h)), rt->cfg.data_dir);
   if (rt->dpdk_up) {
     char d[256];
@@ -663,6 +673,7 @@ static int start(struct core_runtime *rt) {
     struct core_shard *sh = &rt->shards[i];
     sh->efd = sh->dir_fd = sh->udp_fd = sh->tcp_fd = -1;
     sh->syslog_udp_fd = sh->syslog_tcp_fd = sh->otlp_http_fd = -1;
+    sh->otlp_grpc_fd = -1;
     rt->stats[i] = &sh->stats; /* /metrics may render them from now on */
     rt->active_seg[i] = &sh->active_seg;
   }

@@ -25,6 +25,7 @@
 #include "core/shard/store.h"
 #include "net/dpdk.h"
 #include "net/io.h"
+#include "net/otlp_grpc.h"
 #include "net/otlp_http.h"
 
 /* Seal every open block (metrics, logs, spans). */
@@ -41,6 +42,10 @@ static void flush_answer(void *ctx, uint64_t gen, int failed) {
 
   if (gen & NET_OTLP_HTTP_GEN_FLAG) {
     net_otlp_http_answer(&sh->otlp, gen, failed);
+    return;
+  }
+  if (gen & NET_OTLP_GRPC_GEN_FLAG) {
+    net_otlp_grpc_answer(&sh->otlp_grpc, gen, failed);
     return;
   }
   if (gen == 0)
@@ -117,6 +122,7 @@ static void begin_stop(struct core_shard *sh, int64_t t0) {
                                  .ctx = &sh->store};
   net_io_stop(&sh->io, &sh->drain);
   net_otlp_http_stop(&sh->otlp);
+  net_otlp_grpc_stop(&sh->otlp_grpc);
 }
 
 /* Handle every queued control message, then wait for the next. */
@@ -161,6 +167,7 @@ static void tick(struct core_shard *sh) {
   core_stat_set(&sh->stats.ingest.spanhead_spans, sh->pipe.spanhead.count);
   core_store_tick(&sh->store);
   net_otlp_http_tick(&sh->otlp, t);
+  net_otlp_grpc_tick(&sh->otlp_grpc, t);
 }
 
 /*
@@ -209,6 +216,7 @@ static void loop(struct core_shard *sh) {
     core_ring_reap(&sh->ring);
     /* OTLP requests of this pass: one seal, one fsync generation */
     net_otlp_http_commit(&sh->otlp);
+    net_otlp_grpc_commit(&sh->otlp_grpc);
     if (__atomic_load_n(&sh->stop_requested, __ATOMIC_ACQUIRE))
       begin_stop(sh, __atomic_load_n(&sh->stop_t0, __ATOMIC_RELAXED));
     tick(sh);
@@ -223,7 +231,8 @@ static void loop(struct core_shard *sh) {
 static void otlp_last_replies(struct core_shard *sh, int64_t t0) {
   int64_t end = t0 + CORE_STOP_STORE_MS + NET_OTLP_HTTP_STOP_SEND_MS;
 
-  while (net_otlp_http_finish(&sh->otlp, sh->stop_lost) > 0 &&
+  while (net_otlp_http_finish(&sh->otlp, sh->stop_lost) +
+                 net_otlp_grpc_finish(&sh->otlp_grpc, sh->stop_lost) > 0 &&
          core_ring_now_ms() < end) {
     core_ring_wait(&sh->ring, 10);
     core_ring_reap(&sh->ring);
@@ -371,10 +380,20 @@ static int setup(struct core_shard *sh) {
                                            &sh->stats.rx,
                                            &sh->stats.dpdk)) < 0)
     return rc;
+  sh->start_what = "set up the OTLP/gRPC listener (connections, HTTP/2)";
+  rc = net_otlp_grpc_init(
+      &sh->otlp_grpc, &sh->ring, &sh->pipe, &sh->stats.otlp_grpc,
+      &(struct net_otlp_grpc_cfg){.fd = sh->otlp_grpc_fd,
+                                  .conns_max = NET_OTLP_GRPC_CONNS_MAX},
+      &(struct net_otlp_http_durable){otlp_flush, otlp_keeping_up, sh});
+  sh->otlp_grpc_fd = -1; /* owned by otlp_grpc now, even on failure */
+  if (rc < 0)
+    return rc;
   if (sh->dir_fd >= 0 && (rc = setup_storage(sh)) < 0)
     return rc;
   net_io_arm(&sh->io);
   net_otlp_http_arm(&sh->otlp);
+  net_otlp_grpc_arm(&sh->otlp_grpc);
   arm_ctl(sh);
   sh->start_what = "submit the first receive requests";
   rc = io_uring_submit(&sh->ring.uring);
@@ -389,6 +408,8 @@ static void teardown(struct core_shard *sh) {
     net_io_free(&sh->io);
   if (sh->otlp.on) /* init ran and did not undo itself */
     net_otlp_http_free(&sh->otlp);
+  if (sh->otlp_grpc.on)
+    net_otlp_grpc_free(&sh->otlp_grpc);
   core_pipe_free(&sh->pipe);
   core_ring_free(&sh->ring);
 }
@@ -416,7 +437,7 @@ static void *shard_main(void *arg) {
 
 static void close_fds(struct core_shard *sh) {
   int *fds[] = {&sh->udp_fd, &sh->tcp_fd, &sh->syslog_udp_fd,
-                &sh->syslog_tcp_fd, &sh->otlp_http_fd};
+                &sh->syslog_tcp_fd, &sh->otlp_http_fd, &sh->otlp_grpc_fd};
 
   for (unsigned i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
     if (*fds[i] >= 0)

@@ -18,6 +18,7 @@
 #include "core/shard/store_types.h"
 #include "net/dpdk_types.h"
 #include "net/io_types.h"
+#include "net/otlp_grpc_types.h"
 #include "net/otlp_http_types.h"
 
 /* What a shard needs of the configuration (filled by `sluice run`). */
@@ -88,6 +89,7 @@ struct core_shard {
   int syslog_udp_fd;                /* the same for --syslog-udp/-tcp */
   int syslog_tcp_fd;
   int otlp_http_fd;                 /* --otlp-http, -1 when off */
+  int otlp_grpc_fd;                 /* --otlp-grpc, -1 when off */
   int efd;                          /* eventfd: wakes the shard for ctl */
   uint64_t efd_buf;                 /* target of the eventfd read */
   struct core_ctl_ring ctl;
@@ -97,6 +99,7 @@ struct core_shard {
   struct net_io io;
   struct net_otlp_http otlp;        /* OTLP/HTTP on the same ring */
   struct net_dpdk_queue dpdk;       /* with cfg.dpdk: the shard's queue */
+  struct net_otlp_grpc otlp_grpc;   /* OTLP/gRPC on the same ring */
   struct core_store store;
   int dir_fd;                       /* <data-dir>/shard-<id>, or -1 */
   uint64_t next_seg_seq;            /* from recovery */

@@ -13,6 +13,8 @@
 #include "core/ingest/spanmap.h"
 #include "core/ingest/otlpmap.h"
 #include "net/pkt.h"
+#include "net/grpc.h"
+#include "net/otlp_grpc.h"
 
 static const char *const listener_names[NET_LISTENER_COUNT] = {
     [NET_LISTENER_STATSD_UDP] = "statsd_udp",
@@ -284,11 +286,41 @@ static const char *const otlp_rejects[NET_OTLP_REJECTS] = {
     [NET_OTLP_REJ_TIMEOUT] = "timeout",
     [NET_OTLP_REJ_STOPPING] = "stopping"};
 
+/* gRPC answers in sluice_otlp_requests_total: by method (signal
+ * "unknown": no such method) and grpc-status name; the codes sluice sends
+ * always, any other once it was counted. */
+static void render_otlp_grpc_requests(const struct core_stats *const *st,
+                                      unsigned n, struct core_strbuf *out) {
+  static const char *const sigs[CORE_OTLP_SIGNALS + 1] = {
+      "metrics", "logs", "traces", "unknown"};
+  static const uint32_t sent = 1u << NET_GRPC_OK |
+                               1u << NET_GRPC_INVALID_ARGUMENT |
+                               1u << NET_GRPC_RESOURCE_EXHAUSTED |
+                               1u << NET_GRPC_UNIMPLEMENTED |
+                               1u << NET_GRPC_INTERNAL |
+                               1u << NET_GRPC_UNAVAILABLE;
+
+  for (unsigned i = 0; i < n; i++)
+    for (int s = 0; s <= CORE_OTLP_SIGNALS; s++)
+      for (int c = 0; c < NET_GRPC_CODES; c++) {
+        uint64_t v = core_stat_get(&st[i]->otlp_grpc.grpc.replies[s][c]);
+
+        if (v == 0 && !(sent >> c & 1))
+          continue;
+        core_strbuf_appendf(
+            out,
+            "sluice_otlp_requests_total{shard=\"%u\",transport=\"grpc\","
+            "signal=\"%s\",encoding=\"grpc\",code=\"%s\"} %" PRIu64 "\n",
+            i, sigs[s], net_grpc_code_name((enum net_grpc_code)c), v);
+      }
+}
+
 static void render_otlp_http(const struct core_stats *const *st, unsigned n,
                              struct core_strbuf *out) {
   family(out, "sluice_otlp_requests_total", "counter",
-         "OTLP/HTTP requests answered, by signal, encoding and status code "
-         "(a 200 is sent once the data is durable).");
+         "OTLP/HTTP requests and OTLP/gRPC calls answered, by transport, "
+         "signal, encoding and status code (a 200 or OK is sent once the "
+         "data is durable).");
   for (unsigned i = 0; i < n; i++)
     for (int s = 0; s < CORE_OTLP_SIGNALS; s++)
       for (int e = 0; e < CORE_OTLP_ENCS; e++)
@@ -299,6 +331,7 @@ static void render_otlp_http(const struct core_stats *const *st, unsigned n,
               "signal=\"%s\",encoding=\"%s\",code=\"%s\"} %" PRIu64 "\n",
               i, otlp_signals[s], otlp_encs[e], otlp_codes[c],
               core_stat_get(&st[i]->otlp_http.requests[s][e][c]));
+  render_otlp_grpc_requests(st, n, out); /* the same family */
   family(out, "sluice_otlp_http_rejected_total", "counter",
          "OTLP/HTTP requests refused or left unanswered, by reason.");
   for (unsigned i = 0; i < n; i++)
@@ -374,6 +407,66 @@ static void render_dpdk(const struct core_stats *const *st, unsigned n,
          "on shard 0).");
 }
 
+static const char *const grpc_listener_rejects[NET_OTLP_GRPC_REJECTS] = {
+    [NET_OTLP_GRPC_REJ_DECODE_ERROR] = "decode_error",
+    [NET_OTLP_GRPC_REJ_BACKPRESSURE] = "backpressure",
+    [NET_OTLP_GRPC_REJ_WRITER_BEHIND] = "writer_behind",
+    [NET_OTLP_GRPC_REJ_NOT_DURABLE] = "not_durable",
+    [NET_OTLP_GRPC_REJ_STOPPING] = "stopping",
+    [NET_OTLP_GRPC_REJ_SESSION] = "session_memory",
+    [NET_OTLP_GRPC_REJ_TIMEOUT] = "timeout"};
+
+static void render_otlp_grpc(const struct core_stats *const *st, unsigned n,
+                             struct core_strbuf *out) {
+  family(out, "sluice_otlp_grpc_rejected_total", "counter",
+         "OTLP/gRPC calls refused or not answered OK, by reason (the HTTP/2 "
+         "engine's and the listener's).");
+  for (unsigned i = 0; i < n; i++) {
+    for (int r = 0; r < NET_GRPC_REJS; r++)
+      core_strbuf_appendf(out,
+                          "sluice_otlp_grpc_rejected_total{shard=\"%u\","
+                          "reason=\"%s\"} %" PRIu64 "\n",
+                          i, net_grpc_reject_name((enum net_grpc_reject)r),
+                          core_stat_get(&st[i]->otlp_grpc.grpc.rejected[r]));
+    for (int r = 0; r < NET_OTLP_GRPC_REJECTS; r++)
+      core_strbuf_appendf(out,
+                          "sluice_otlp_grpc_rejected_total{shard=\"%u\","
+                          "reason=\"%s\"} %" PRIu64 "\n",
+                          i, grpc_listener_rejects[r],
+                          core_stat_get(&st[i]->otlp_grpc.rejected[r]));
+  }
+  SCALAR(out, st, n, "sluice_otlp_grpc_connections", "gauge",
+         otlp_grpc.conns.open, "Open OTLP/gRPC connections.");
+  SCALAR(out, st, n, "sluice_otlp_grpc_connections_accepted_total", "counter",
+         otlp_grpc.conns.accepted, "OTLP/gRPC connections accepted.");
+  SCALAR(out, st, n, "sluice_otlp_grpc_connections_rejected_total", "counter",
+         otlp_grpc.conns.rejected,
+         "OTLP/gRPC connections closed at once: every slot busy, or stopping.");
+  SCALAR(out, st, n, "sluice_otlp_grpc_socket_errors_total", "counter",
+         otlp_grpc.conns.errors, "OTLP/gRPC receives or sends that failed.");
+  SCALAR(out, st, n, "sluice_otlp_grpc_connection_errors_total", "counter",
+         otlp_grpc.grpc.conn_errors, "OTLP/gRPC connections ended by an "
+         "HTTP/2 error, a bad preface, a flood or memory (GOAWAY sent).");
+  SCALAR(out, st, n, "sluice_otlp_grpc_stream_resets_total", "counter",
+         otlp_grpc.grpc.resets, "OTLP/gRPC calls the client reset (or whose "
+         "connection ended) before their answer; their data was stored.");
+  SCALAR(out, st, n, "sluice_otlp_grpc_abandoned_answers_total", "counter",
+         otlp_grpc.grpc.abandoned, "OTLP/gRPC answers with no stream left "
+         "to take them.");
+  SCALAR(out, st, n, "sluice_otlp_grpc_idle_closed_total", "counter",
+         otlp_grpc.idle_closed,
+         "OTLP/gRPC connections sent GOAWAY after their idle timeout.");
+  SCALAR(out, st, n, "sluice_otlp_grpc_waiting_calls", "gauge",
+         otlp_grpc.waiting, "OTLP/gRPC calls stored and waiting for their "
+         "fsync before the answer.");
+  SCALAR(out, st, n, "sluice_otlp_grpc_flushes_total", "counter",
+         otlp_grpc.flushes, "Seal-and-fsync generations the OTLP/gRPC "
+         "listener asked for (one per loop pass with calls).");
+  SCALAR(out, st, n, "sluice_otlp_grpc_memory_bytes", "gauge",
+         otlp_grpc.memory_bytes, "Bytes the OTLP/gRPC engine holds "
+         "(nghttp2 sessions and request messages; bounded per shard).");
+}
+
 int core_stats_render(const struct core_stats *const *stats, unsigned n,
                       struct core_strbuf *out) {
   render_points(stats, n, out);
@@ -382,5 +475,6 @@ int core_stats_render(const struct core_stats *const *stats, unsigned n,
   render_storage(stats, n, out);
   render_otlp_http(stats, n, out);
   render_dpdk(stats, n, out);
+  render_otlp_grpc(stats, n, out);
   return out->failed ? -ENOMEM : 0;
 }

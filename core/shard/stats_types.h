@@ -15,6 +15,7 @@
 #include "core/ingest/pipe_types.h"
 #include "net/dpdk_types.h"
 #include "net/io_types.h"
+#include "net/otlp_grpc_types.h"
 #include "net/otlp_http_types.h"
 #include "storage/writer_types.h"
 
@@ -22,6 +23,7 @@ struct core_stats {
   struct core_ingest_stats ingest;   /* the pipeline's (core/ingest) */
   struct net_rx_stats rx;            /* the receive side's (net/io) */
   struct net_otlp_http_stats otlp_http; /* OTLP/HTTP (net/otlp_http) */
+  struct net_otlp_grpc_stats otlp_grpc; /* OTLP/gRPC (net/otlp_grpc) */
   /* sluice_storage_* : the store (head -> writer), core/shard/store.h */
   uint64_t store_waits;              /* seals that waited for a buffer */
   uint64_t store_dropped;            /* blocks dropped: parking space full */

@@ -45,6 +45,7 @@ class Sluice:
         self.http_port = free_port()
         self.syslog_port = free_port()
         self.otlp_http_port = free_port()
+        self.otlp_grpc_port = free_port()
         self.tmp = tempfile.TemporaryDirectory(prefix="sluice-it-")
         self.data_dir = data_dir or os.path.join(self.tmp.name, "data")
         self.own_data = data_dir is None
@@ -55,6 +56,7 @@ class Sluice:
                 "--syslog-tcp", f"127.0.0.1:{self.syslog_port}",
                 "--http", f"127.0.0.1:{self.http_port}",
                 "--otlp-http", f"127.0.0.1:{self.otlp_http_port}",
+                "--otlp-grpc", f"127.0.0.1:{self.otlp_grpc_port}",
                 "--data-dir", self.data_dir]
         args += list(extra)
         self.log = open(os.path.join(self.tmp.name, "sluice.log"), "w+")

@@ -19,7 +19,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Sluice, check, free_port, main  # noqa: E402
 
 OFF = ["--statsd-udp", "off", "--statsd-tcp", "off", "--syslog-udp", "off",
-       "--syslog-tcp", "off", "--http", "off", "--otlp-http", "off"]
+       "--syslog-tcp", "off", "--http", "off", "--otlp-http", "off",
+       "--otlp-grpc", "off"]
 
 
 def run_cli(binary, *args, timeout=10):
@@ -117,7 +118,7 @@ def test_port_zero_still_shared_by_own_shards(binary):
                           "--http", f"127.0.0.1:{http}", "--statsd-tcp",
                           "off", "--syslog-udp", "off", "--syslog-tcp",
                           "off", "--statsd-udp", "127.0.0.1:0",
-                          "--otlp-http", "off"],
+                          "--otlp-http", "off", "--otlp-grpc", "off"],
                          stderr=subprocess.PIPE, text=True)
     try:
         line = p.stderr.readline()

@@ -127,7 +127,8 @@ def test_ready_only_after_recovery_and_listeners(binary):
                           data_dir, "--http", f"127.0.0.1:{http}",
                           "--statsd-udp", f"127.0.0.1:{port}",
                           "--statsd-tcp", "off", "--syslog-udp", "off",
-                          "--syslog-tcp", "off", "--otlp-http", "off"],
+                          "--syslog-tcp", "off", "--otlp-http", "off",
+                          "--otlp-grpc", "off"],
                          stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{http}"
     seen, deadline = [], time.time() + 30

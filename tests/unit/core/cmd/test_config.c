@@ -56,6 +56,9 @@ Test(config_defaults, documented_values) {
   cr_assert_eq(c.otlp_http.enabled, 1);
   cr_assert_str_eq(c.otlp_http.host, "0.0.0.0");
   cr_assert_eq(c.otlp_http.port, 4318);
+  cr_assert_eq(c.otlp_grpc.enabled, 1);
+  cr_assert_str_eq(c.otlp_grpc.host, "0.0.0.0");
+  cr_assert_eq(c.otlp_grpc.port, 4317);
   cr_assert_eq(c.syslog_udp.enabled, 1);
   cr_assert_str_eq(c.syslog_udp.host, "0.0.0.0");
   cr_assert_eq(c.syslog_udp.port, 5514);
@@ -407,6 +410,10 @@ Test(config_set, addresses) {
   cr_assert_eq(c->otlp_http.port, 14318);
   set_ok(c, "otlp-http", "off");
   cr_assert_eq(c->otlp_http.enabled, 0);
+  set_ok(c, "otlp-grpc", "127.0.0.1:14317");
+  cr_assert_eq(c->otlp_grpc.port, 14317);
+  set_ok(c, "otlp-grpc", "off");
+  cr_assert_eq(c->otlp_grpc.enabled, 0);
   cr_assert_eq(c->statsd_udp.enabled, 1);
   set_ok(c, "syslog-udp", "off");
   cr_assert_eq(c->syslog_udp.enabled, 0);
