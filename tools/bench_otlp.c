@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,7 @@
 
 #include "core/base/limits.h"
 #include "core/cmd/cli.h"
+#include "tools/grpc_client.h"
 #include "tools/http.h"
 #include "tools/otlp_gen.h"
 #include "tools/tools.h"
@@ -40,7 +43,10 @@ static const char help[] =
     "  --attrs N             attributes per point or record, 1-16 (default 8)\n"
     "  --series N            distinct attribute sets (default 10000)\n"
     "  --requests N          distinct requests generated (default 64)\n"
-    "  --gzip                Content-Encoding: gzip (compressed before sending)\n"
+    "  --gzip                Content-Encoding: gzip (compressed before sending;\n"
+    "                        with --grpc: grpc-encoding gzip)\n"
+    "  --grpc                OTLP/gRPC (HTTP/2, the Export services) instead\n"
+    "                        of OTLP/HTTP, e.g. --target 127.0.0.1:4317\n"
     "  --connections N       connections, one thread each (default 1)\n"
     "  --duration S          seconds to send (default 10; fractions allowed)\n"
     "  --seed N              seed of the values (default 1)\n"
@@ -50,12 +56,15 @@ static const char help[] =
     "the pool is used up (their item times too). A 429 or 503 is counted as\n"
     "back-pressure and the connection waits for its Retry-After (at most\n"
     "1 s) before the next request.\n"
+    "With --grpc the same requests go as unary Export calls on one HTTP/2\n"
+    "connection per thread; OK counts as ok, UNAVAILABLE as back-pressure.\n"
     "Output: one `key value` per line: requests, ok, backpressure, errors,\n"
     "items acknowledged, bytes sent (and before gzip), seconds, requests/s,\n"
     "items/s, latency p50/p99/max in ms.\n";
 
 enum { OPT_TARGET = 256, OPT_SIGNAL, OPT_ITEMS, OPT_ATTRS, OPT_SERIES,
-       OPT_REQUESTS, OPT_GZIP, OPT_CONNS, OPT_DURATION, OPT_SEED, OPT_HELP };
+       OPT_REQUESTS, OPT_GZIP, OPT_CONNS, OPT_DURATION, OPT_SEED, OPT_HELP,
+       OPT_GRPC };
 
 static const struct option long_opts[] = {
     {"target", required_argument, NULL, OPT_TARGET},
@@ -68,12 +77,14 @@ static const struct option long_opts[] = {
     {"connections", required_argument, NULL, OPT_CONNS},
     {"duration", required_argument, NULL, OPT_DURATION},
     {"seed", required_argument, NULL, OPT_SEED},
+    {"grpc", no_argument, NULL, OPT_GRPC},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0}};
 
 struct opts {
   const char *target;
   struct tools_otlp_spec spec;
+  int grpc;                    /* --grpc: OTLP/gRPC instead of OTLP/HTTP */
   unsigned conns;
   double duration_s;
   struct sockaddr_storage addr;
@@ -124,6 +135,7 @@ static int one_opt(int c, const char *arg, void *ctx) {
   case OPT_REQUESTS:
     return count_opt("--requests", arg, 1, 4096, &o->spec.requests);
   case OPT_GZIP: o->spec.gzip = 1; return 0;
+  case OPT_GRPC: o->grpc = 1; return 0;
   case OPT_CONNS:
     return count_opt("--connections", arg, 1, TOOLS_BENCH_THREADS_MAX,
                      &o->conns);
@@ -160,6 +172,9 @@ static int connect_to(const struct opts *o) {
     return -errno;
   (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  /* a request goes out in several writes (HTTP/2 frames): no Nagle wait
+   * for the ACK of the first */
+  (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
   if (connect(fd, (const struct sockaddr *)&o->addr, o->addr_len) < 0) {
     int e = -errno;
     close(fd);
@@ -223,6 +238,43 @@ static int read_reply(int fd, char *buf, int *retry_s) {
   return have == body ? status : -EPROTO;
 }
 
+/* Count one answer taking t0 to now: ok, back-pressure (and wait for
+ * it: Retry-After is whole seconds, capped at 1 s; 10 ms when absent, so
+ * a refusing server is not spun on) or error. */
+static void tally(struct conn *c, const struct tools_otlp_req *q, uint64_t t0,
+                  int ok, int busy, int retry_s) {
+  uint64_t us = (tools_now_ns() - t0) / 1000;
+  if (c->lat_n < c->lat_max)
+    c->lat_us[c->lat_n++] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+  c->requests++;
+  c->bytes += q->len;
+  if (ok) {
+    c->ok++;
+    c->items += q->items;
+  } else if (busy) {
+    c->backpressure++;
+    tools_sleep_ns(retry_s > 0 ? 1000000000ull : 10000000ull);
+  } else {
+    c->errors++;
+  }
+}
+
+/* One Export call over gRPC: grpc-status 0 is OK, 14 UNAVAILABLE the
+ * back-pressure answer. */
+static int one_call(struct conn *c, struct tools_grpc *g,
+                    const struct tools_otlp_req *q) {
+  static const char *const paths[] = {
+      "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+      "/opentelemetry.proto.collector.logs.v1.LogsService/Export"};
+  uint64_t t0 = tools_now_ns();
+  int st = tools_grpc_call(g, paths[c->o->spec.signal],
+                           c->pool->buf + q->off, q->len, c->o->spec.gzip);
+  if (st < 0)
+    return st;
+  tally(c, q, t0, st == 0, st == 14, 0);
+  return 0;
+}
+
 /* Send request q on fd and take its reply; counts into c. */
 static int one_request(struct conn *c, int fd, const struct tools_otlp_req *q,
                        char *reply) {
@@ -245,22 +297,7 @@ static int one_request(struct conn *c, int fd, const struct tools_otlp_req *q,
     rc = read_reply(fd, reply, &retry_s);
   if (rc < 0)
     return rc;
-  uint64_t us = (tools_now_ns() - t0) / 1000;
-  if (c->lat_n < c->lat_max)
-    c->lat_us[c->lat_n++] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
-  c->requests++;
-  c->bytes += q->len;
-  if (rc == 200) {
-    c->ok++;
-    c->items += q->items;
-  } else if (rc == 429 || rc == 503) {
-    c->backpressure++;
-    /* Retry-After is whole seconds: wait it out, capped at 1 s (10 ms when
-     * it says 0 or is absent, so a refusing server is not spun on) */
-    tools_sleep_ns(retry_s > 0 ? 1000000000ull : 10000000ull);
-  } else {
-    c->errors++;
-  }
+  tally(c, q, t0, rc == 200, rc == 429 || rc == 503, retry_s);
   return 0;
 }
 
@@ -273,14 +310,18 @@ static void *conn_run(void *arg) {
     c->err = fd;
     goto out;
   }
-  while (tools_now_ns() < c->end_ns) {
-    int rc = one_request(c, fd, &c->pool->reqs[next], reply);
-    if (rc < 0) {
+  struct tools_grpc *g = c->o->grpc ? tools_grpc_open(fd, c->o->target)
+                                    : NULL;
+  if (c->o->grpc && g == NULL)
+    c->err = -ENOMEM;
+  while (c->err == 0 && tools_now_ns() < c->end_ns) {
+    const struct tools_otlp_req *q = &c->pool->reqs[next];
+    int rc = g ? one_call(c, g, q) : one_request(c, fd, q, reply);
+    if (rc < 0)
       c->err = rc;
-      break;
-    }
     next = (next + 1) % c->pool->count;
   }
+  tools_grpc_close(g);
   close(fd);
 out:
   free(reply);
@@ -305,9 +346,11 @@ static void summary(const struct opts *o, struct conn *c, double secs,
     memcpy(all + k, c[i].lat_us, c[i].lat_n * sizeof(*all));
   if (all && lat_n)
     qsort(all, lat_n, sizeof(*all), cmp_u32);
-  printf("signal %s\nencoding protobuf%s\nconnections %u\nitems/request %u\n",
+  printf("signal %s\ntransport %s\nencoding protobuf%s\nconnections %u\n"
+         "items/request %u\n",
          o->spec.signal == TOOLS_OTLP_METRICS ? "metrics" : "logs",
-         o->spec.gzip ? "+gzip" : "", o->conns, o->spec.items);
+         o->grpc ? "grpc" : "http", o->spec.gzip ? "+gzip" : "", o->conns,
+         o->spec.items);
   printf("requests %llu\nok %llu\nbackpressure %llu\nerrors %llu\n"
          "items acknowledged %llu\nbytes sent %llu\n",
          (unsigned long long)t[0], (unsigned long long)t[1],

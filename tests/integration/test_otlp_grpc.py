@@ -182,6 +182,33 @@ def test_stop_sends_goaway(binary):
         s.close()
 
 
+def test_bench_otlp_grpc(binary):
+    """`sluice bench otlp --grpc` (its own nghttp2 client): every call OK,
+    every point acknowledged is served, with and without gzip."""
+    s = Sluice(binary)
+    try:
+        total = 0
+        for extra in ([], ["--gzip"]):
+            p = subprocess.run(
+                [binary, "bench", "otlp", "--grpc", "--target",
+                 f"127.0.0.1:{s.otlp_grpc_port}", "--duration", "0.5",
+                 "--items", "10", "--series", "30", "--attrs", "2",
+                 "--requests", "3"] + extra,
+                capture_output=True, text=True, timeout=60)
+            out = dict(l.rsplit(" ", 1) for l in p.stdout.splitlines())
+            check(p.returncode == 0 and out["transport"] == "grpc",
+                  f"bench: {p.returncode} {p.stdout} {p.stderr}")
+            check(int(out["ok"]) > 0 and int(out["errors"]) == 0 and
+                  out["ok"] == out["requests"], f"bench: {out}")
+            total += int(out["items acknowledged"])
+        got = s.wait_total("sluice_points_ingested_total", total)
+        check(got == total, f"points {got} != acknowledged {total}")
+        series = export(s, '{__name__=~"bench.metric.*"}')
+        check(len(series) == 30, f"{len(series)} series, not 30")
+    finally:
+        s.close()
+
+
 def test_bad_content_type_and_http1_client(binary):
     s = start(binary)
     try:
@@ -216,4 +243,5 @@ def test_bad_content_type_and_http1_client(binary):
 
 if __name__ == "__main__":
     main([test_sdk_exporters_none_and_gzip, test_ok_means_durable_after_kill_9,
+          test_bench_otlp_grpc,
           test_stop_sends_goaway, test_bad_content_type_and_http1_client])
