@@ -3,6 +3,7 @@ on free loopback ports, read its /metrics, run test functions and print a
 closing 'N passed, N failed' line."""
 
 import os
+import random
 import re
 import shutil
 import signal
@@ -15,18 +16,41 @@ import traceback
 import urllib.request
 
 
+_HANDED_OUT = set()
+
+
+def _ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            lo, hi = (int(x) for x in f.read().split())
+            return lo, hi
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port(kind=socket.SOCK_STREAM):
-    """A port free for both UDP and TCP on 127.0.0.1."""
-    for _ in range(100):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
-            t.bind(("127.0.0.1", 0))
-            port = t.getsockname()[1]
-            try:
+    """A port free for both UDP and TCP on 127.0.0.1, chosen at random
+    below the kernel's ephemeral range: a port the kernel hands out for
+    bind(0) or for a client's connect() can be taken again by any other
+    test running beside this one before sluice binds it (seen in CI),
+    a port outside that range only by another free_port() caller, and
+    never twice by this process."""
+    lo_eph, hi_eph = _ephemeral_range()
+    lo, hi = (10000, lo_eph - 1) if lo_eph > 12000 else (hi_eph + 1, 65000)
+    rng = random.Random(os.getpid() ^ time.monotonic_ns())
+    for _ in range(1000):
+        port = rng.randint(lo, hi)
+        if port in _HANDED_OUT:
+            continue
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
+                t.bind(("127.0.0.1", port))
                 with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
                     u.bind(("127.0.0.1", port))
-                return port
-            except OSError:
-                continue
+        except OSError:
+            continue
+        _HANDED_OUT.add(port)
+        return port
     raise RuntimeError("no free port")
 
 
@@ -41,15 +65,26 @@ class Sluice:
         """data_dir: reuse a data directory (a restart); else a new one,
         removed by close() unless close(keep_data=True)."""
         self.binary = binary
+        self.tmp = tempfile.TemporaryDirectory(prefix="sluice-it-")
+        self.data_dir = data_dir or os.path.join(self.tmp.name, "data")
+        self.own_data = data_dir is None
+        for attempt in range(3):
+            try:
+                self._start(extra, cores, attempt)
+                return
+            except RuntimeError as e:
+                # Another test took one of our ports between free_port()
+                # and sluice's bind: start again on new ports.
+                if "already in use" not in str(e) or attempt == 2:
+                    raise
+
+    def _start(self, extra, cores, attempt):
         self.port = free_port()
         self.http_port = free_port()
         self.syslog_port = free_port()
         self.otlp_http_port = free_port()
         self.otlp_grpc_port = free_port()
-        self.tmp = tempfile.TemporaryDirectory(prefix="sluice-it-")
-        self.data_dir = data_dir or os.path.join(self.tmp.name, "data")
-        self.own_data = data_dir is None
-        args = [binary, "run", "--cores", cores,
+        args = [self.binary, "run", "--cores", cores,
                 "--statsd-udp", f"127.0.0.1:{self.port}",
                 "--statsd-tcp", f"127.0.0.1:{self.port}",
                 "--syslog-udp", f"127.0.0.1:{self.syslog_port}",
@@ -59,7 +94,8 @@ class Sluice:
                 "--otlp-grpc", f"127.0.0.1:{self.otlp_grpc_port}",
                 "--data-dir", self.data_dir]
         args += list(extra)
-        self.log = open(os.path.join(self.tmp.name, "sluice.log"), "w+")
+        self.log = open(os.path.join(self.tmp.name, f"sluice.{attempt}.log"),
+                        "w+")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log)
         self.wait_healthy()
 
