@@ -111,7 +111,7 @@ void core_pipe_statsd_reject(struct core_pipe *p, enum core_statsd_err err) {
 
 /* Members of a set are stored as a 53-bit hash: exact in a double. */
 static double set_member_value(const struct core_statsd_str *m) {
-  uint64_t h = core_series_hash(m->ptr, m->len);
+  uint64_t h = core_series_hash_bytes(m->ptr, m->len);
   return (double)(h & ((UINT64_C(1) << 53) - 1));
 }
 
@@ -185,6 +185,7 @@ void core_pipe_append(struct core_pipe *p, struct core_series_entry *e,
  * Returns 0, or -1 when the line has no room for one more tag.
  */
 static int add_weight_tag(struct core_pipe *p, struct core_statsd_msg *m) {
+  char *w;
   int n;
 
   if (m->sample_rate >= 1.0 || m->type == CORE_STATSD_COUNTER ||
@@ -200,37 +201,37 @@ static int add_weight_tag(struct core_pipe *p, struct core_statsd_msg *m) {
     p->weight_rate = m->sample_rate;
     p->weight_len = (uint32_t)n;
   }
+  /* "k:v" in one piece, as a parsed tag is: hashed and compared there */
+  w = p->win_weight[p->win_n];
+  _Static_assert(sizeof(p->win_weight[0]) >= 11 + sizeof(p->weight),
+                 "room for __weight__: and the value");
+  memcpy(w, "__weight__:", 11);
+  memcpy(w + 11, p->weight, p->weight_len);
   m->tags[m->tag_count++] = (struct core_statsd_tag){
-      .key = "__weight__", .key_len = 10, .val = p->weight,
-      .val_len = p->weight_len};
+      .key = w, .key_len = 10, .val = w + 11, .val_len = p->weight_len};
   return 0;
 }
 
 /*
- * Put the canonical key of a parsed metric and its hash in the window's
- * next pending slot and prefetch its dictionary slot. Returns 0, or -1
- * when the line is rejected (counted here): no room for the weight tag,
- * or the key is too long.
+ * Put the hash of a parsed metric's series and its key's length in the
+ * window's next pending slot and prefetch its dictionary slot; the key
+ * itself is built only for a new series (core_series_upsert_line).
+ * Returns 0, or -1 when the line is rejected (counted here): no room for
+ * the weight tag, or the key is too long.
  */
 static int window_key(struct core_pipe *p, struct core_statsd_msg *m,
                       struct core_pipe_pending *q) {
-  size_t klen;
-
   if (add_weight_tag(p, m) < 0) {
     core_pipe_statsd_reject(p, CORE_STATSD_ERR_TOO_MANY_TAGS);
     return -1;
   }
-  klen = core_series_key(m, p->win_keys + p->win_keys_used,
-                         CORE_SERIES_KEY_BYTES_MAX);
-  if (klen == 0) {
+  core_series_line_init(&q->line, m->name, m->name_len, m->tags,
+                        m->tag_count);
+  if (q->line.key_len > CORE_SERIES_KEY_BYTES_MAX) {
     core_pipe_statsd_reject(p, CORE_STATSD_ERR_SERIES_KEY_TOO_LONG);
     return -1;
   }
-  q->key_off = p->win_keys_used;
-  q->key_len = (uint32_t)klen;
-  q->hash = core_series_hash(p->win_keys + q->key_off, klen);
-  p->win_keys_used += (uint32_t)klen;
-  core_series_prefetch(&p->series, q->hash, 0);
+  core_series_prefetch(&p->series, q->line.hash, 0);
   return 0;
 }
 
@@ -243,8 +244,9 @@ static struct core_series_entry *find_series(struct core_pipe *p,
                                              const struct core_statsd_msg *m,
                                              const struct core_pipe_pending *q) {
   struct core_series_entry *e;
-  int rc = core_series_upsert(&p->series, p->win_keys + q->key_off,
-                              q->key_len, q->hash, (uint8_t)m->type, &e);
+  int rc = core_series_upsert_line(&p->series, m->name, m->name_len, m->tags,
+                                   m->tag_count, &q->line, (uint8_t)m->type,
+                                   p->key, &e);
 
   if (rc < 0) {
     core_stat_add(&p->stats->series_rejected, m->value_count);
@@ -295,16 +297,15 @@ static void window_flush(struct core_pipe *p, int64_t now_ms) {
   uint32_t n = p->win_n;
 
   for (uint32_t i = 0; i < n; i++)
-    core_series_prefetch(&p->series, p->pend[i].hash, 1);
+    core_series_prefetch(&p->series, p->pend[i].line.hash, 1);
   for (uint32_t i = 0; i < n; i++)
-    core_series_prefetch(&p->series, p->pend[i].hash, 2);
+    core_series_prefetch(&p->series, p->pend[i].line.hash, 2);
   for (uint32_t i = 0; i < n; i++) {
     struct core_series_entry *e = find_series(p, &p->win[i], &p->pend[i]);
     if (e != NULL)
       ingest_metric(p, &p->win[i], e, now_ms);
   }
   p->win_n = 0;
-  p->win_keys_used = 0;
 }
 
 /*

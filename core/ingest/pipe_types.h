@@ -60,13 +60,11 @@ struct core_ingest_stats {
 };
 
 /*
- * A parsed StatsD line waiting in the lookup window: its canonical key
- * (in core_pipe.win_keys) and hash, built when it was parsed.
+ * A parsed StatsD line waiting in the lookup window: its series as
+ * core_series_line_init describes it, taken when it was parsed.
  */
 struct core_pipe_pending {
-  uint64_t hash;
-  uint32_t key_off;
-  uint32_t key_len;
+  struct core_series_line line;
 };
 
 struct core_pipe {
@@ -79,10 +77,11 @@ struct core_pipe {
    * series are looked up together, so that their cache misses (slot,
    * entry, key bytes) overlap instead of following one another. */
   uint32_t win_n;
-  uint32_t win_keys_used;
   struct core_pipe_pending pend[CORE_PIPE_WINDOW_LINES];
   struct core_statsd_msg win[CORE_PIPE_WINDOW_LINES];
-  char win_keys[CORE_PIPE_WINDOW_LINES * CORE_SERIES_KEY_BYTES_MAX];
+  /* "__weight__:<1/r>" of each windowed line that has one: the tag must
+   * outlive the next line's rate until its window is flushed */
+  char win_weight[CORE_PIPE_WINDOW_LINES][48];
   char weight[32];              /* the last __weight__ tag value ... */
   double weight_rate;           /* ... the sample rate it was made for */
   uint32_t weight_len;          /* ... and its length (0: none yet) */

@@ -228,7 +228,7 @@ static inline uint64_t rd4(const unsigned char *p) {
   return v;
 }
 
-uint64_t core_series_hash(const char *key, size_t len) {
+uint64_t core_series_hash_bytes(const char *key, size_t len) {
   const unsigned char *p = (const unsigned char *)key;
   uint64_t seed = HASH_S0 ^ mix((uint64_t)len ^ HASH_S1, HASH_S2);
   uint64_t a, b, h;
@@ -255,6 +255,87 @@ uint64_t core_series_hash(const char *key, size_t len) {
   return h != 0 ? h : 1; /* 0 marks an empty slot */
 }
 
+/*
+ * Hash of one piece of a key (its name, or a tag): one multiply for up to
+ * 16 bytes (pieces are short), one more per further 16. Overlapping reads
+ * cover every byte; the length keeps "a" and "a\0"-like pairs apart.
+ */
+static inline uint64_t piece_hash(const char *key, size_t len) {
+  const unsigned char *p = (const unsigned char *)key;
+  uint64_t seed = HASH_S0 ^ len, a, b;
+
+  if (len > 16) {
+    size_t i = len;
+    for (; i > 16; i -= 16, p += 16)
+      seed = mix(rd8(p) ^ HASH_S1, rd8(p + 8) ^ seed);
+    a = rd8(p + i - 16);
+    b = rd8(p + i - 8);
+  } else if (len >= 8) {
+    a = rd8(p);
+    b = rd8(p + len - 8);
+  } else if (len >= 4) {
+    a = rd4(p);
+    b = rd4(p + len - 4);
+  } else if (len > 0) {
+    a = ((uint64_t)p[0] << 16) | ((uint64_t)p[len >> 1] << 8) | p[len - 1];
+    b = 0;
+  } else {
+    a = b = 0;
+  }
+  return mix(a ^ HASH_S1, b ^ seed);
+}
+
+/*
+ * A key's hash from its name's hash and the sum of its n pieces' hashes:
+ * a sum, so the pieces' order does not matter and duplicates still count.
+ */
+static inline uint64_t key_hash(uint64_t name_h, uint64_t sum, uint64_t n) {
+  uint64_t h = mix(name_h ^ HASH_S2, sum ^ (n * HASH_S1 + HASH_S0));
+
+  return h != 0 ? h : 1; /* 0 marks an empty slot */
+}
+
+uint64_t core_series_hash(const char *key, size_t len) {
+  const char *end = key + len, *z = len ? memchr(key, 0, len) : NULL;
+  uint64_t name_h, sum = 0, n = 0;
+
+  if (z == NULL)
+    return key_hash(piece_hash(key, len), 0, 0);
+  name_h = piece_hash(key, (size_t)(z - key));
+  for (const char *p = z + 1;; p = z + 1, n++) {
+    z = memchr(p, 0, (size_t)(end - p));
+    if (z == NULL) {
+      sum += piece_hash(p, (size_t)(end - p));
+      return key_hash(name_h, sum, n + 1);
+    }
+    sum += piece_hash(p, (size_t)(z - p));
+  }
+}
+
+/* Bytes of tag t in a key: "k:v", or "k" for a bare tag. */
+static inline size_t piece_len(const struct core_statsd_tag *t) {
+  return t->key_len + (t->val != NULL ? 1 + (size_t)t->val_len : 0);
+}
+
+/* A tag parsed from a line is "k:v" in one piece, where it lies. */
+static inline int piece_in_place(const struct core_statsd_tag *t) {
+  return t->val == NULL ||
+         (t->val == t->key + t->key_len + 1 && t->key[t->key_len] == ':');
+}
+
+/* The hash of a tag whose value lies apart from its key (__weight__). */
+static __attribute__((noinline)) uint64_t
+piece_hash_apart(const struct core_statsd_tag *t) {
+  char buf[CORE_SERIES_KEY_BYTES_MAX];
+
+  if (piece_len(t) > sizeof(buf))
+    return 0; /* the key is too long: the caller rejects it */
+  memcpy(buf, t->key, t->key_len);
+  buf[t->key_len] = ':';
+  memcpy(buf + t->key_len + 1, t->val, t->val_len);
+  return piece_hash(buf, piece_len(t));
+}
+
 /* ---- table --------------------------------------------------------------- */
 
 /* A slot holds the hash's high half and id + 1; 0 marks an empty slot. */
@@ -262,25 +343,22 @@ static inline uint64_t slot_make(uint64_t hash, uint32_t id) {
   return (hash & ~UINT64_C(0xffffffff)) | ((uint64_t)id + 1);
 }
 
-static int entry_matches(const struct core_series *s,
-                         const struct core_series_entry *e, const char *key,
-                         size_t len, uint64_t hash) {
-  return e->hash == hash && e->key_len == len &&
-         memcmp(s->arena + e->key_off, key, len) == 0;
-}
-
-static void insert(struct core_series *s, uint64_t i, const char *key,
-                   size_t len, uint64_t hash, uint8_t type) {
+/*
+ * Make entry s->count of the key already at the arena's end, in slot i
+ * (from free_slot, after make_room).
+ */
+static void insert(struct core_series *s, uint64_t i, size_t len,
+                   size_t trailer, uint64_t hash, uint8_t type, uint8_t plain) {
   struct core_series_entry *e = &s->entries[s->count];
 
-  memcpy(s->arena + s->arena_used, key, len);
   *e = (struct core_series_entry){.hash = hash,
                                   .id = s->count,
                                   .key_len = (uint32_t)len,
                                   .key_off = s->arena_used,
-                                  .type = type};
+                                  .type = type,
+                                  .plain = plain};
   s->slots[i] = slot_make(hash, s->count);
-  s->arena_used += len;
+  s->arena_used += len + trailer;
   s->count++;
 }
 
@@ -325,27 +403,12 @@ static int budget_take(struct core_series_budget *b) {
   return -ENOSPC;
 }
 
-int core_series_upsert(struct core_series *s, const char *key, size_t len,
-                       uint64_t hash, uint8_t type,
-                       struct core_series_entry **out) {
-  uint64_t i = hash & s->mask, tag = hash & ~UINT64_C(0xffffffff);
-
-  ASSERT(hash != 0);
-  ASSERT(len <= CORE_SERIES_KEY_BYTES_MAX); /* key_len is 32 bits */
-  for (;; i = (i + 1) & s->mask) {
-    uint64_t slot = s->slots[i];
-    struct core_series_entry *e;
-
-    if (slot == 0)
-      break;
-    if ((slot & ~UINT64_C(0xffffffff)) != tag)
-      continue;
-    e = &s->entries[(uint32_t)slot - 1];
-    if (entry_matches(s, e, key, len, hash)) {
-      *out = e;
-      return 0;
-    }
-  }
+/*
+ * Room for a new series of a len-byte key whose probe run ended at the
+ * empty slot *i: growing the table moves that slot. Returns 0 or -ENOSPC.
+ */
+static int make_room(struct core_series *s, size_t len, uint64_t hash,
+                     uint64_t *i) {
   if (s->count >= s->max || len > s->arena_cap - s->arena_used ||
       budget_take(s->budget) < 0)
     return -ENOSPC;
@@ -353,11 +416,273 @@ int core_series_upsert(struct core_series *s, const char *key, size_t len,
                  "id + 1 fits a slot's low 32 bits");
   if ((uint64_t)(s->count + 1) * 2 > s->mask + 1) {
     grow(s);
-    i = free_slot(s->slots, s->mask, hash);
+    *i = free_slot(s->slots, s->mask, hash);
   }
-  insert(s, i, key, len, hash, type);
+  return 0;
+}
+
+/*
+ * The entry of hash whose key `same` accepts, or NULL with *i the empty
+ * slot ending the probe run. Inlined with its `same`, so each caller gets
+ * its own loop.
+ */
+static inline struct core_series_entry *
+probe(const struct core_series *s, uint64_t hash, uint64_t *i,
+      int (*same)(const struct core_series *, const struct core_series_entry *,
+                  const void *),
+      const void *ctx) {
+  uint64_t tag = hash & ~UINT64_C(0xffffffff);
+
+  for (*i = hash & s->mask;; *i = (*i + 1) & s->mask) {
+    uint64_t slot = s->slots[*i];
+    struct core_series_entry *e;
+
+    if (slot == 0)
+      return NULL;
+    if ((slot & ~UINT64_C(0xffffffff)) != tag)
+      continue;
+    e = &s->entries[(uint32_t)slot - 1];
+    if (e->hash == hash && same(s, e, ctx))
+      return e;
+  }
+}
+
+/* A key given whole. */
+struct whole_key {
+  const char *key;
+  size_t len;
+};
+
+static int same_bytes(const struct core_series *s,
+                      const struct core_series_entry *e, const void *ctx) {
+  const struct whole_key *k = ctx;
+
+  return e->key_len == k->len &&
+         memcmp(s->arena + e->key_off, k->key, k->len) == 0;
+}
+
+/*
+ * core_series_upsert. A plain key (order not NULL: the key of a line's n
+ * tags, order[j] the tag of piece j) is followed in the arena by its
+ * trailer: n, then order[0, n), the order the tags came in last (see
+ * same_as_last).
+ */
+static int upsert_key(struct core_series *s, const char *key, size_t len,
+                      uint64_t hash, uint8_t type, const uint8_t *order,
+                      uint32_t n, struct core_series_entry **out) {
+  struct whole_key k = {key, len};
+  size_t trailer = order != NULL ? 1 + (size_t)n : 0;
+  uint64_t i;
+  struct core_series_entry *e;
+
+  ASSERT(hash != 0);
+  ASSERT(len <= CORE_SERIES_KEY_BYTES_MAX); /* key_len is 32 bits */
+  e = probe(s, hash, &i, same_bytes, &k);
+  if (e != NULL) {
+    *out = e;
+    return 0;
+  }
+  if (make_room(s, len + trailer, hash, &i) < 0)
+    return -ENOSPC;
+  memcpy(s->arena + s->arena_used, key, len);
+  if (order != NULL) {
+    s->arena[s->arena_used + len] = (char)n;
+    memcpy(s->arena + s->arena_used + len + 1, order, n);
+  }
+  insert(s, i, len, trailer, hash, type, order != NULL);
   *out = &s->entries[s->count - 1];
   return 1;
+}
+
+int core_series_upsert(struct core_series *s, const char *key, size_t len,
+                       uint64_t hash, uint8_t type,
+                       struct core_series_entry **out) {
+  /* Not plain: a key given whole may hold tags a line could not (a ':' in
+   * a tag key), so only the byte compare may match it. */
+  return upsert_key(s, key, len, hash, type, NULL, 0, out);
+}
+
+/*
+ * The key of t packed for sorting: its first 8 bytes as a big-endian
+ * number, zero-padded (keys hold no '\0', so keys that differ there compare
+ * as cmp_tags does), its low PACK_BITS replaced by the tag's index.
+ */
+#define PACK_BITS 6
+_Static_assert(CORE_STATSD_TAGS_MAX <= 1 << PACK_BITS, "an index fits");
+
+static inline uint64_t key_packed(const struct core_statsd_tag *t, size_t pl,
+                                  uint32_t i) {
+  const unsigned char *k = (const unsigned char *)t->key;
+  uint64_t v = 0;
+
+  if (pl >= 8) {
+    v = __builtin_bswap64(rd8(k));
+  } else if (pl >= 4 && t->key_len <= 4) {
+    v = __builtin_bswap64(rd4(k) << 32);
+  } else {
+    for (uint32_t j = 0; j < t->key_len && j < 8; j++)
+      v |= (uint64_t)k[j] << (56 - 8 * j);
+    return (v & ~(uint64_t)((1 << PACK_BITS) - 1)) | i;
+  }
+  if (t->key_len < 8)
+    v &= t->key_len == 0 ? 0 : ~(~UINT64_C(0) >> (8 * t->key_len));
+  return (v & ~(uint64_t)((1 << PACK_BITS) - 1)) | i;
+}
+
+/*
+ * order[0, n) = the tags in key order, from their packed keys (insertion
+ * sort: a line has few tags). Tags alike in their packed prefix are put in
+ * order by core_series_tags_sort (rare: keys alike in their first 7 bytes).
+ */
+static void order_tags(const struct core_statsd_tag *tags, uint32_t n,
+                       int in_place, uint8_t *order) {
+  uint64_t packed[CORE_STATSD_TAGS_MAX];
+  uint16_t o16[CORE_STATSD_TAGS_MAX];
+
+  for (uint32_t i = 0; i < n; i++) {
+    uint64_t v = key_packed(&tags[i], in_place ? piece_len(&tags[i]) : 0, i);
+    uint32_t j = i;
+
+    for (; j > 0 && packed[j - 1] > v; j--)
+      packed[j] = packed[j - 1];
+    packed[j] = v;
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    if (i > 0 && (packed[i] ^ packed[i - 1]) >> PACK_BITS == 0)
+      goto ties;
+    order[i] = (uint8_t)(packed[i] & ((1 << PACK_BITS) - 1));
+  }
+  return;
+ties:
+  core_series_tags_sort(tags, n, o16, 0);
+  for (uint32_t i = 0; i < n; i++)
+    order[i] = (uint8_t)o16[i];
+}
+
+void core_series_line_init(struct core_series_line *l, const char *name,
+                           size_t name_len,
+                           const struct core_statsd_tag *tags, uint32_t n) {
+  uint64_t sum = 0;
+  size_t len = name_len;
+  uint32_t in_place = 1;
+
+  ASSERT(n <= CORE_STATSD_TAGS_MAX);
+  for (uint32_t i = 0; i < n; i++) {
+    const struct core_statsd_tag *t = &tags[i];
+    size_t pl = piece_len(t);
+    int here = piece_in_place(t);
+
+    len += 1 + pl;
+    in_place &= (uint32_t)here;
+    sum += here ? piece_hash(t->key, pl) : piece_hash_apart(t);
+  }
+  l->key_len = len;
+  l->in_place = in_place;
+  l->hash = key_hash(piece_hash(name, name_len), sum, n);
+}
+
+/* A line's name and tags, for a compare in place. */
+struct line_key {
+  const char *name;
+  size_t name_len;
+  const struct core_statsd_tag *tags;
+  uint32_t n;
+  size_t key_len;
+  const uint8_t *order; /* tags[order[j]] is piece j; NULL: the trailer's */
+};
+
+/* a[0, n) == b[0, n), inline: pieces are short, a libc call is not. */
+static inline int same_short(const char *a, const char *b, size_t n) {
+  const unsigned char *x = (const unsigned char *)a;
+  const unsigned char *y = (const unsigned char *)b;
+
+  if (n >= 8) {
+    for (size_t i = 0; i + 8 < n; i += 8)
+      if (rd8(x + i) != rd8(y + i))
+        return 0;
+    return rd8(x + n - 8) == rd8(y + n - 8);
+  }
+  if (n >= 4)
+    return rd4(x) == rd4(y) && rd4(x + n - 4) == rd4(y + n - 4);
+  return n == 0 || (x[0] == y[0] && x[n >> 1] == y[n >> 1] &&
+                    x[n - 1] == y[n - 1]);
+}
+
+/*
+ * 1 when a plain stored key is the line's canonical key: the name, then
+ * piece j is the line's tag order[j] for every j. A plain key is
+ * canonical, so that is exact: its pieces are sorted, so if they are the
+ * line's tags they are the line's tags sorted. Without lk->order, the
+ * order is the trailer's: how the tags came last time, which is how a
+ * sender sends them every time, so no sort is needed to find a known
+ * series. The trailer is checked, not trusted: its count must be the
+ * line's, each index in range (a repeat only fails the compare).
+ */
+static int same_tags(const struct core_series *s,
+                     const struct core_series_entry *e, const void *ctx) {
+  const struct line_key *lk = ctx;
+  const char *k = s->arena + e->key_off;
+  const uint8_t *order = lk->order;
+  size_t p = lk->name_len;
+
+  if (e->key_len != lk->key_len || !e->plain || !same_short(k, lk->name, p))
+    return 0;
+  if (order == NULL) {
+    if ((unsigned char)k[e->key_len] != lk->n)
+      return 0;
+    order = (const uint8_t *)k + e->key_len + 1;
+  }
+  for (uint32_t j = 0; j < lk->n; j++) {
+    const struct core_statsd_tag *t;
+    size_t pl;
+
+    if (order[j] >= lk->n)
+      return 0;
+    t = &lk->tags[order[j]];
+    pl = piece_len(t);
+    /* p + 1 + pl <= key_len: the line's pieces add up to key_len */
+    if (k[p] != '\0' || !same_short(k + p + 1, t->key, pl))
+      return 0;
+    p += 1 + pl;
+  }
+  return 1;
+}
+
+int core_series_upsert_line(struct core_series *s, const char *name,
+                            size_t name_len,
+                            const struct core_statsd_tag *tags, uint32_t n,
+                            const struct core_series_line *l, uint8_t type,
+                            char *scratch, struct core_series_entry **out) {
+  uint8_t order[CORE_STATSD_TAGS_MAX];
+  uint16_t o16[CORE_STATSD_TAGS_MAX];
+  struct line_key lk = {name, name_len, tags, n, l->key_len, NULL};
+  uint64_t i;
+  struct core_series_entry *e;
+  size_t len;
+
+  ASSERT(l->hash != 0);
+  ASSERT(l->key_len <= CORE_SERIES_KEY_BYTES_MAX &&
+         n <= CORE_STATSD_TAGS_MAX);
+  _Static_assert(CORE_STATSD_TAGS_MAX <= 255, "a trailer's count is a byte");
+  if (l->in_place && (e = probe(s, l->hash, &i, same_tags, &lk)) != NULL)
+    goto found;
+  /* Tags in another order than last time, a new series, or one whose key
+   * is not plain: in key order, compared in place, then byte by byte. */
+  order_tags(tags, n, (int)l->in_place, order);
+  lk.order = order;
+  if (l->in_place && (e = probe(s, l->hash, &i, same_tags, &lk)) != NULL) {
+    memcpy(s->arena + e->key_off + e->key_len + 1, order, n);
+    goto found;
+  }
+  for (uint32_t j = 0; j < n; j++)
+    o16[j] = order[j];
+  len = core_series_key_ordered(name, name_len, tags, o16, n, scratch,
+                                CORE_SERIES_KEY_BYTES_MAX);
+  ASSERT(len == l->key_len);
+  return upsert_key(s, scratch, len, l->hash, type, order, n, out);
+found:
+  *out = e;
+  return 0;
 }
 
 const char *core_series_key_of(const struct core_series *s, uint32_t id,

@@ -66,8 +66,20 @@ size_t core_series_key_ordered(const char *name, size_t name_len,
                                const uint16_t *order, uint32_t n, char *buf,
                                size_t cap);
 
-/* 64-bit hash of a key; never returns 0. */
+/*
+ * 64-bit hash of a key; never returns 0. The key is cut at each '\0' into
+ * its name and pieces (a canonical key's tags), each piece hashed alone and
+ * the piece hashes added up, so that core_series_line_init gets the same
+ * value from a line's tags in any order without building the key. Any
+ * bytes may be hashed (a key without '\0' is all name).
+ */
 uint64_t core_series_hash(const char *key, size_t len);
+
+/*
+ * 64-bit hash of bytes taken whole (no cut at '\0'); never returns 0. The
+ * stored value of a set member is made from it, so it must never change.
+ */
+uint64_t core_series_hash_bytes(const char *p, size_t len);
 
 /*
  * Find the series of key, inserting it when new.
@@ -82,6 +94,38 @@ uint64_t core_series_hash(const char *key, size_t len);
 int core_series_upsert(struct core_series *s, const char *key, size_t len,
                        uint64_t hash, uint8_t type,
                        struct core_series_entry **out);
+
+/*
+ * Describe the series of name and tags (in any order) without building
+ * its canonical key: l->hash is core_series_hash of that key (the name and
+ * each tag hashed where they lie), l->key_len its length (check it against
+ * CORE_SERIES_KEY_BYTES_MAX: past it the rest is meaningless), and
+ * whether every tag lies in one piece. n <= CORE_STATSD_TAGS_MAX.
+ */
+void core_series_line_init(struct core_series_line *l, const char *name,
+                           size_t name_len,
+                           const struct core_statsd_tag *tags, uint32_t n);
+
+/*
+ * core_series_upsert for the series of name and tags, the key built only
+ * when no stored key matches: a known series is found by comparing its
+ * stored key with name and tags in place, piece by piece, in the order
+ * the tags came last time (no sort while a sender keeps its order).
+ *   tags      as the StatsD parser gives them: no '\0' anywhere, no ':' in
+ *             a key (a bare tag has val NULL), n <= CORE_STATSD_TAGS_MAX.
+ *   l         core_series_line_init of name and tags, l->key_len <=
+ *             CORE_SERIES_KEY_BYTES_MAX.
+ *   scratch   CORE_SERIES_KEY_BYTES_MAX bytes where the canonical key is
+ *             built when the compare in place finds nothing.
+ * Returns what core_series_upsert returns for the canonical key: 1 when
+ * inserted, 0 when found, -ENOSPC. The same series as core_series_upsert
+ * of that key with core_series_hash: both ways may be mixed.
+ */
+int core_series_upsert_line(struct core_series *s, const char *name,
+                            size_t name_len,
+                            const struct core_statsd_tag *tags, uint32_t n,
+                            const struct core_series_line *l, uint8_t type,
+                            char *scratch, struct core_series_entry **out);
 
 /*
  * Prefetch what core_series_upsert of hash will read, one level at a

@@ -9,6 +9,7 @@
 #ifndef SLUICE_CORE_INGEST_SERIES_TYPES_H
 #define SLUICE_CORE_INGEST_SERIES_TYPES_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* One series, at entries[id]; ids are dense from 0. */
@@ -21,6 +22,21 @@ struct core_series_entry {
   uint32_t head_mark; /* head generation that last counted its key bytes */
   uint8_t type;       /* enum core_statsd_type of its first point */
   uint8_t gauge_set;  /* gauge holds a value */
+  uint8_t plain;      /* the key's '\0'-separated pieces are its tags as the
+                         StatsD parser gives them (key up to the first ':'),
+                         so a line's tags can be compared with them in place
+                         (core_series_upsert_line); 0 for keys given whole */
+};
+
+/*
+ * A line's series as core_series_line_init describes it from its name and
+ * tags, for core_series_upsert_line: no canonical key is built to find a
+ * known series.
+ */
+struct core_series_line {
+  uint64_t hash;      /* core_series_hash of the canonical key */
+  size_t key_len;     /* the canonical key's length (may pass the bound) */
+  uint32_t in_place;  /* every tag is "k:v" (or "k") where it lies */
 };
 
 /*
@@ -54,7 +70,10 @@ struct core_series {
   uint32_t max;                    /* series this dictionary can hold */
   struct core_series_budget *budget; /* NULL: max alone bounds it */
   struct core_series_entry *entries; /* max entries, by id */
-  char *arena;                     /* keys, back to back */
+  char *arena;                     /* keys, back to back; a plain key
+                                      (core_series_upsert_line) is followed
+                                      by its tag count and the order its
+                                      tags came in last (series.c) */
   uint64_t arena_used;
   uint64_t arena_cap;
 };
