@@ -518,7 +518,7 @@ static inline uint64_t key_packed(const struct core_statsd_tag *t, size_t pl,
   if (pl >= 8) {
     v = __builtin_bswap64(rd8(k));
   } else if (pl >= 4 && t->key_len <= 4) {
-    v = __builtin_bswap64(rd4(k) << 32);
+    v = __builtin_bswap64(rd4(k)); /* its 4 bytes on top */
   } else {
     for (uint32_t j = 0; j < t->key_len && j < 8; j++)
       v |= (uint64_t)k[j] << (56 - 8 * j);

@@ -430,3 +430,168 @@ Test(series_dict, budget_is_shared_and_spares_known_series) {
   core_series_free(&a);
   core_series_free(&c);
 }
+
+/* ---- lookup without the canonical key (core_series_upsert_line) --------- */
+
+/* Line l of m's tags, checked against the canonical key built into key. */
+static void line_of(const struct core_statsd_msg *m, struct core_series_line *l,
+                    char *key, size_t *klen) {
+  *klen = core_series_key(m, key, CORE_SERIES_KEY_BYTES_MAX);
+  core_series_line_init(l, m->name, m->name_len, m->tags, m->tag_count);
+  cr_assert_eq(l->key_len, *klen);
+  cr_assert_eq(l->hash, core_series_hash(key, *klen), "hash of the key");
+}
+
+static int upsert_msg(struct core_series *s, const struct core_statsd_msg *m,
+                      const struct core_series_line *l,
+                      struct core_series_entry **e) {
+  static char scratch[CORE_SERIES_KEY_BYTES_MAX];
+
+  return core_series_upsert_line(s, m->name, m->name_len, m->tags,
+                                 m->tag_count, l, 0, scratch, e);
+}
+
+Test(series_line, hash_and_length_are_the_keys_in_every_shape) {
+  static const char *const sets[][6] = {
+      {"a:1", "b:23", "c", "dd:", "eeee:4", "ffffffffff:fffffffff"},
+      {"version:1.2.3", "versionX:1", "version", "version:", "v:1", "vv"},
+      {"a:1", "a:1", "a:10", "a:2", "a", "a:"},
+      {"host:web-0001", "env:prod", "region:eu-west-1", "team:t01", "x:y:z",
+       "k12345678:v"},
+  };
+  static struct core_statsd_msg m;
+  struct core_series_line l;
+  char key[CORE_SERIES_KEY_BYTES_MAX];
+  size_t klen;
+
+  for (size_t s = 0; s < sizeof(sets) / sizeof(sets[0]); s++)
+    for (uint32_t n = 0; n <= 6; n++) {
+      make_msg(&m, "some.metric.name", sets[s], n);
+      line_of(&m, &l, key, &klen);
+      cr_assert_eq(l.in_place, 1);
+      /* reversed: the same key, the same hash */
+      for (uint32_t i = 0; i < n / 2; i++) {
+        struct core_statsd_tag t = m.tags[i];
+        m.tags[i] = m.tags[n - 1 - i];
+        m.tags[n - 1 - i] = t;
+      }
+      line_of(&m, &l, key, &klen);
+    }
+  /* a value apart from its key (the pipe's __weight__ once was) */
+  make_msg(&m, "t", sets[0], 2);
+  m.tags[1].val = "23";
+  line_of(&m, &l, key, &klen);
+  cr_assert_eq(l.in_place, 0);
+}
+
+/* Every one of the 120 orders of five tags (keys of 1 to 9 bytes, a bare
+ * one) finds the one series, whose key is the canonical one. */
+Test(series_line, every_order_of_five_tags_is_one_series) {
+  static const char *const t[5] = {"region:eu", "a:1", "env", "b:23",
+                                   "versionss:1"};
+  static struct core_statsd_msg m;
+  struct core_series s;
+  struct core_series_line l;
+  struct core_series_entry *e;
+  char key[CORE_SERIES_KEY_BYTES_MAX];
+  size_t klen;
+  uint32_t len, orders = 0;
+  int p[5];
+
+  cr_assert_eq(core_series_init(&s, 16), 0);
+  for (p[0] = 0; p[0] < 5; p[0]++)
+    for (p[1] = 0; p[1] < 5; p[1]++)
+      for (p[2] = 0; p[2] < 5; p[2]++)
+        for (p[3] = 0; p[3] < 5; p[3]++) {
+          const char *tags[5];
+          int used = 0;
+          p[4] = 10 - p[0] - p[1] - p[2] - p[3];
+          for (int i = 0; i < 5; i++)
+            used |= p[i] >= 0 && p[i] < 5 ? 1 << p[i] : 64;
+          if (used != 31)
+            continue;
+          for (int i = 0; i < 5; i++)
+            tags[i] = t[p[i]];
+          make_msg(&m, "m", tags, 5);
+          line_of(&m, &l, key, &klen);
+          cr_assert_eq(upsert_msg(&s, &m, &l, &e), orders == 0 ? 1 : 0);
+          cr_assert_eq(e->id, 0);
+          orders++;
+        }
+  cr_assert_eq(orders, 120);
+  cr_assert_eq(s.count, 1);
+  const char *k = core_series_key_of(&s, 0, &len);
+  EXPECT_KEY(len, k, "m\0a:1\0b:23\0env\0region:eu\0versionss:1");
+  core_series_free(&s);
+}
+
+/* All hashes equal (a caller's hash is trusted): only the compare in place
+ * tells these apart, and it never merges two tag sets, even of one length
+ * and the same bytes in other places. */
+Test(series_line, colliding_hashes_never_merge) {
+  static const char *const sets[][2] = {
+      {"a:1", "b:23"}, {"a:12", "b:3"}, {"a:123", "b:"}, {"b:1", "a:23"},
+      {"a:1", "a:23"}, {"a:2", "a:13"}, {"ab:1", "b:3"}, {"a", "b:2345"},
+  };
+  enum { N = sizeof(sets) / sizeof(sets[0]) };
+  static struct core_statsd_msg m;
+  struct core_series s;
+  struct core_series_line l;
+  struct core_series_entry *e;
+  char key[CORE_SERIES_KEY_BYTES_MAX];
+  size_t klen;
+
+  cr_assert_eq(core_series_init(&s, 64), 0);
+  /* a key given whole (not plain) among them, by the same hash */
+  cr_assert_eq(core_series_upsert(&s, "m\0a:9\0b:99", 10, 42, 0, &e), 1);
+  for (int round = 0; round < 2; round++)
+    for (uint32_t i = 0; i < N; i++) {
+      const char *rev[2] = {sets[i][1], sets[i][0]};
+      make_msg(&m, "m", round ? rev : sets[i], 2);
+      line_of(&m, &l, key, &klen);
+      cr_assert_eq(klen, 10);
+      l.hash = 42;
+      cr_assert_eq(upsert_msg(&s, &m, &l, &e), round == 0 ? 1 : 0, "set %u",
+                   i);
+      cr_assert_eq(e->id, i + 1, "set %u round %d", i, round);
+    }
+  {
+    const char *t[2] = {"b:99", "a:9"};
+    make_msg(&m, "m", t, 2);
+    line_of(&m, &l, key, &klen);
+    l.hash = 42;
+    cr_assert_eq(upsert_msg(&s, &m, &l, &e), 0, "the whole key is found");
+    cr_assert_eq(e->id, 0);
+  }
+  cr_assert_eq(s.count, N + 1);
+  core_series_free(&s);
+}
+
+/* Keys given whole and lines find each other's series (both hash a key
+ * the same way), whichever came first. */
+Test(series_line, lines_and_whole_keys_are_one_dictionary) {
+  static const char *const t[3] = {"host:a", "env:prod", "zone"};
+  static const char *const u[3] = {"zone", "host:b", "env:prod"};
+  static struct core_statsd_msg m;
+  struct core_series s;
+  struct core_series_line l;
+  struct core_series_entry *e;
+  char key[CORE_SERIES_KEY_BYTES_MAX];
+  size_t klen;
+
+  cr_assert_eq(core_series_init(&s, 16), 0);
+  make_msg(&m, "cpu", t, 3);
+  line_of(&m, &l, key, &klen);
+  cr_assert_eq(core_series_upsert(&s, key, klen, core_series_hash(key, klen),
+                                  0, &e), 1);
+  cr_assert_eq(upsert_msg(&s, &m, &l, &e), 0);
+  cr_assert_eq(e->id, 0);
+  make_msg(&m, "cpu", u, 3);
+  line_of(&m, &l, key, &klen);
+  cr_assert_eq(upsert_msg(&s, &m, &l, &e), 1);
+  cr_assert_eq(core_series_upsert(&s, key, klen, core_series_hash(key, klen),
+                                  0, &e), 0);
+  cr_assert_eq(e->id, 1);
+  cr_assert_eq(s.count, 2);
+  core_series_free(&s);
+}
