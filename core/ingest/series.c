@@ -464,14 +464,14 @@ static int same_bytes(const struct core_series *s,
 /*
  * core_series_upsert. A plain key (order not NULL: the key of a line's n
  * tags, order[j] the tag of piece j) is followed in the arena by its
- * trailer: n, then order[0, n), the order the tags came in last (see
- * same_as_last).
+ * trailer: n, then two orders of n bytes, the last two the tags came in
+ * (see same_tags), both order at first.
  */
 static int upsert_key(struct core_series *s, const char *key, size_t len,
                       uint64_t hash, uint8_t type, const uint8_t *order,
                       uint32_t n, struct core_series_entry **out) {
   struct whole_key k = {key, len};
-  size_t trailer = order != NULL ? 1 + (size_t)n : 0;
+  size_t trailer = order != NULL ? 1 + 2 * (size_t)n : 0;
   uint64_t i;
   struct core_series_entry *e;
 
@@ -488,6 +488,7 @@ static int upsert_key(struct core_series *s, const char *key, size_t len,
   if (order != NULL) {
     s->arena[s->arena_used + len] = (char)n;
     memcpy(s->arena + s->arena_used + len + 1, order, n);
+    memcpy(s->arena + s->arena_used + len + 1 + n, order, n);
   }
   insert(s, i, len, trailer, hash, type, order != NULL);
   *out = &s->entries[s->count - 1];
@@ -573,6 +574,7 @@ void core_series_line_init(struct core_series_line *l, const char *name,
     int here = piece_in_place(t);
 
     len += 1 + pl;
+    l->piece_len[i] = (uint16_t)pl; /* used only when len fits the bound */
     in_place &= (uint32_t)here;
     sum += here ? piece_hash(t->key, pl) : piece_hash_apart(t);
   }
@@ -587,7 +589,7 @@ struct line_key {
   size_t name_len;
   const struct core_statsd_tag *tags;
   uint32_t n;
-  size_t key_len;
+  const struct core_series_line *l;
   const uint8_t *order; /* tags[order[j]] is piece j; NULL: the trailer's */
 };
 
@@ -608,44 +610,48 @@ static inline int same_short(const char *a, const char *b, size_t n) {
                     x[n - 1] == y[n - 1]);
 }
 
+/* 1 when the pieces of k from p on are the line's tags in `order`. */
+static inline int same_pieces(const struct line_key *lk, const char *k,
+                              size_t p, const uint8_t *order) {
+  for (uint32_t j = 0; j < lk->n; j++) {
+    uint32_t t = order[j];
+    size_t pl;
+
+    if (t >= lk->n)
+      return 0;
+    pl = lk->l->piece_len[t];
+    /* p + 1 + pl <= key_len: the line's pieces add up to key_len */
+    if (k[p] != '\0' || !same_short(k + p + 1, lk->tags[t].key, pl))
+      return 0;
+    p += 1 + pl;
+  }
+  return 1;
+}
+
 /*
  * 1 when a plain stored key is the line's canonical key: the name, then
  * piece j is the line's tag order[j] for every j. A plain key is
  * canonical, so that is exact: its pieces are sorted, so if they are the
  * line's tags they are the line's tags sorted. Without lk->order, the
- * order is the trailer's: how the tags came last time, which is how a
- * sender sends them every time, so no sort is needed to find a known
- * series. The trailer is checked, not trusted: its count must be the
- * line's, each index in range (a repeat only fails the compare).
+ * orders are the trailer's: the last two the tags came in, which is how
+ * one or two senders send them every time, so no sort is needed to find
+ * a known series. The trailer is checked, not trusted: its count must be
+ * the line's, each index in range (a repeat only fails the compare).
  */
 static int same_tags(const struct core_series *s,
                      const struct core_series_entry *e, const void *ctx) {
   const struct line_key *lk = ctx;
   const char *k = s->arena + e->key_off;
-  const uint8_t *order = lk->order;
+  const uint8_t *last = (const uint8_t *)k + e->key_len + 1;
   size_t p = lk->name_len;
 
-  if (e->key_len != lk->key_len || !e->plain || !same_short(k, lk->name, p))
+  if (e->key_len != lk->l->key_len || !e->plain ||
+      !same_short(k, lk->name, p))
     return 0;
-  if (order == NULL) {
-    if ((unsigned char)k[e->key_len] != lk->n)
-      return 0;
-    order = (const uint8_t *)k + e->key_len + 1;
-  }
-  for (uint32_t j = 0; j < lk->n; j++) {
-    const struct core_statsd_tag *t;
-    size_t pl;
-
-    if (order[j] >= lk->n)
-      return 0;
-    t = &lk->tags[order[j]];
-    pl = piece_len(t);
-    /* p + 1 + pl <= key_len: the line's pieces add up to key_len */
-    if (k[p] != '\0' || !same_short(k + p + 1, t->key, pl))
-      return 0;
-    p += 1 + pl;
-  }
-  return 1;
+  if (lk->order != NULL)
+    return same_pieces(lk, k, p, lk->order);
+  return last[-1] == lk->n && (same_pieces(lk, k, p, last) ||
+                               same_pieces(lk, k, p, last + lk->n));
 }
 
 int core_series_upsert_line(struct core_series *s, const char *name,
@@ -655,7 +661,7 @@ int core_series_upsert_line(struct core_series *s, const char *name,
                             char *scratch, struct core_series_entry **out) {
   uint8_t order[CORE_STATSD_TAGS_MAX];
   uint16_t o16[CORE_STATSD_TAGS_MAX];
-  struct line_key lk = {name, name_len, tags, n, l->key_len, NULL};
+  struct line_key lk = {name, name_len, tags, n, l, NULL};
   uint64_t i;
   struct core_series_entry *e;
   size_t len;
@@ -664,6 +670,7 @@ int core_series_upsert_line(struct core_series *s, const char *name,
   ASSERT(l->key_len <= CORE_SERIES_KEY_BYTES_MAX &&
          n <= CORE_STATSD_TAGS_MAX);
   _Static_assert(CORE_STATSD_TAGS_MAX <= 255, "a trailer's count is a byte");
+  _Static_assert(CORE_SERIES_KEY_BYTES_MAX <= UINT16_MAX, "piece_len fits");
   if (l->in_place && (e = probe(s, l->hash, &i, same_tags, &lk)) != NULL)
     goto found;
   /* Tags in another order than last time, a new series, or one whose key
@@ -671,7 +678,10 @@ int core_series_upsert_line(struct core_series *s, const char *name,
   order_tags(tags, n, (int)l->in_place, order);
   lk.order = order;
   if (l->in_place && (e = probe(s, l->hash, &i, same_tags, &lk)) != NULL) {
-    memcpy(s->arena + e->key_off + e->key_len + 1, order, n);
+    /* the newest order first, the one before it second */
+    char *last = s->arena + e->key_off + e->key_len + 1;
+    memmove(last + n, last, n);
+    memcpy(last, order, n);
     goto found;
   }
   for (uint32_t j = 0; j < n; j++)

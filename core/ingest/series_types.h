@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/base/limits.h"
+
 /* One series, at entries[id]; ids are dense from 0. */
 struct core_series_entry {
   uint64_t hash;
@@ -37,6 +39,7 @@ struct core_series_line {
   uint64_t hash;      /* core_series_hash of the canonical key */
   size_t key_len;     /* the canonical key's length (may pass the bound) */
   uint32_t in_place;  /* every tag is "k:v" (or "k") where it lies */
+  uint16_t piece_len[CORE_STATSD_TAGS_MAX]; /* bytes of tag i in the key */
 };
 
 /*
@@ -72,8 +75,8 @@ struct core_series {
   struct core_series_entry *entries; /* max entries, by id */
   char *arena;                     /* keys, back to back; a plain key
                                       (core_series_upsert_line) is followed
-                                      by its tag count and the order its
-                                      tags came in last (series.c) */
+                                      by its tag count and the last two
+                                      orders its tags came in (series.c) */
   uint64_t arena_used;
   uint64_t arena_cap;
 };
