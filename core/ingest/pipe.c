@@ -172,10 +172,17 @@ static void make_room(struct core_head *h, struct core_series_entry *e) {
   h->key_bytes += e->key_len;
 }
 
-void core_pipe_append(struct core_pipe *p, struct core_series_entry *e,
-                      int64_t ts_ms, double v, int64_t now_ms) {
+/* core_pipe_append, inlined into the StatsD loop. */
+static inline void append_point(struct core_pipe *p,
+                                struct core_series_entry *e, int64_t ts_ms,
+                                double v, int64_t now_ms) {
   make_room(&p->head, e);
   core_head_append(&p->head, e->id, ts_ms, v, now_ms);
+}
+
+void core_pipe_append(struct core_pipe *p, struct core_series_entry *e,
+                      int64_t ts_ms, double v, int64_t now_ms) {
+  append_point(p, e, ts_ms, v, now_ms);
 }
 
 /*
@@ -282,9 +289,8 @@ static void ingest_metric(struct core_pipe *p, const struct core_statsd_msg *m,
   }
   ts_ms = m->has_timestamp ? m->timestamp_s * 1000 : now_ms;
   for (uint32_t i = 0; i < m->value_count; i++)
-    core_pipe_append(p, e, ts_ms, vals[i], now_ms);
+    append_point(p, e, ts_ms, vals[i], now_ms);
   core_stat_add(&p->stats->points_statsd[m->type], m->value_count);
-  core_stat_set(&p->stats->head_points, p->head.count);
 }
 
 /*
@@ -305,6 +311,8 @@ static void window_flush(struct core_pipe *p, int64_t now_ms) {
     if (e != NULL)
       ingest_metric(p, &p->win[i], e, now_ms);
   }
+  /* once a window, not once a line: a gauge read by /metrics */
+  core_stat_set(&p->stats->head_points, p->head.count);
   p->win_n = 0;
 }
 
