@@ -638,8 +638,9 @@ static inline int same_pieces(const struct line_key *lk, const char *k,
  * a known series. The trailer is checked, not trusted: its count must be
  * the line's, each index in range (a repeat only fails the compare).
  */
-static int same_tags(const struct core_series *s,
-                     const struct core_series_entry *e, const void *ctx) {
+static inline __attribute__((always_inline)) int
+same_tags(const struct core_series *s, const struct core_series_entry *e,
+          const void *ctx) {
   const struct line_key *lk = ctx;
   const char *k = s->arena + e->key_off;
   const uint8_t *last = (const uint8_t *)k + e->key_len + 1;
