@@ -258,7 +258,8 @@ uint64_t core_series_hash_bytes(const char *key, size_t len) {
 /*
  * Hash of one piece of a key (its name, or a tag): one multiply for up to
  * 16 bytes (pieces are short), one more per further 16. Overlapping reads
- * cover every byte; the length keeps "a" and "a\0"-like pairs apart.
+ * cover every byte; the length in the seed keeps apart pieces whose
+ * overlapping reads agree ("abcd" and "abcdabcd").
  */
 static inline uint64_t piece_hash(const char *key, size_t len) {
   const unsigned char *p = (const unsigned char *)key;
@@ -323,7 +324,8 @@ static inline int piece_in_place(const struct core_statsd_tag *t) {
          (t->val == t->key + t->key_len + 1 && t->key[t->key_len] == ':');
 }
 
-/* The hash of a tag whose value lies apart from its key (__weight__). */
+/* The hash of a tag whose value lies apart from its key (a caller's tag
+ * made elsewhere: copied once into "k:v", off the hot path). */
 static __attribute__((noinline)) uint64_t
 piece_hash_apart(const struct core_statsd_tag *t) {
   char buf[CORE_SERIES_KEY_BYTES_MAX];
