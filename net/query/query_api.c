@@ -351,9 +351,30 @@ static void labels_json(struct query *q, struct core_strbuf *b,
   core_strbuf_append(b, "}", 1);
 }
 
+/* The text of ts / 10^4 of the previous timestamp: a sorted series'
+ * timestamps share their leading digits, so most cost four digits. */
+struct ts_text {
+  int64_t hi;
+  int len;
+  char s[CORE_FMT_NUM_BYTES];
+};
+
+static int ts_fmt(struct ts_text *c, int64_t ts, char *out) {
+  if (ts < 10000)
+    return core_fmt_i64(ts, out);
+  if (ts / 10000 != c->hi) {
+    c->hi = ts / 10000;
+    c->len = core_fmt_i64(c->hi, c->s);
+  }
+  memcpy(out, c->s, (size_t)c->len);
+  core_fmt_digits4((uint32_t)(ts % 10000), out + c->len);
+  return c->len + 4;
+}
+
 /* Append the numbers of a JSON array body, comma separated. */
 static void numbers_json(struct core_strbuf *b, const struct net_qpoints *s,
                          bool values) {
+  struct ts_text c = {.hi = -1};
   char tmp[8192];
   size_t used = 0;
 
@@ -365,7 +386,7 @@ static void numbers_json(struct core_strbuf *b, const struct net_qpoints *s,
     if (i)
       tmp[used++] = ',';
     used += (size_t)(values ? net_query_format_value(s->p[i].v, tmp + used)
-                            : core_fmt_i64(s->p[i].ts, tmp + used));
+                            : ts_fmt(&c, s->p[i].ts, tmp + used));
   }
   core_strbuf_append(b, tmp, used);
 }
