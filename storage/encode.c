@@ -175,6 +175,12 @@ uint64_t stor_bitr_bits(struct stor_bitr *r, unsigned n) {
 static inline uint64_t take_bits(struct stor_bitr *r, unsigned n) {
   uint64_t v;
 
+  if (n > r->nacc && n <= 56 && r->end - r->p >= 8) { /* refill's fast case */
+    unsigned take = (63 - r->nacc) >> 3;
+    r->acc |= stor_le_get(r->p, 8) << r->nacc;
+    r->p += take;
+    r->nacc += 8 * take;
+  }
   if (n == 0 || n > r->nacc)
     return stor_bitr_bits(r, n);
   v = r->acc & (~UINT64_C(0) >> (64 - n));

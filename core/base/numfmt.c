@@ -66,20 +66,29 @@ int core_fmt_i64(int64_t v, char *out) {
   return k + nd;
 }
 
+/* 10^0 .. 10^19: a fixed-notation %.15g has up to 18 fraction digits. */
+static const uint64_t pow10_u64[20] = {
+    1u, 10u, 100u, 1000u, 10000u, 100000u, 1000000u, 10000000u, 100000000u,
+    1000000000u, 10000000000u, 100000000000u, 1000000000000u,
+    10000000000000u, 100000000000000u, 1000000000000000u,
+    10000000000000000u, 100000000000000000u, 1000000000000000000u,
+    10000000000000000000u};
+
 /*
  * What printf's %.15g prints for the decimal m * 10^-d (m with nd digits,
  * no trailing zero, d >= 1, nd <= 15): fixed notation when the decimal
  * exponent x is in [-4, 15), else d.ddde±XX. Returns the length.
  */
-static int put_g15(int neg, uint64_t m, int nd, int d, char *out) {
+static int put_g15(int neg, uint64_t m, int nd, int d, uint64_t ip,
+                   char *out) {
   int x = nd - 1 - d, k = 0;
   char dig[16];
 
   if (neg)
     out[k++] = '-';
-  put_u64(m, nd, dig);
   if (x < -4 || x >= 15) {
     int ax = x < 0 ? -x : x;
+    put_u64(m, nd, dig);
     out[k++] = dig[0];
     if (nd > 1) {
       out[k++] = '.';
@@ -92,17 +101,24 @@ static int put_g15(int neg, uint64_t m, int nd, int d, char *out) {
       out[k++] = (char)('0' + ax / 100);
     memcpy(out + k, core_fmt_digit_pairs + 2 * (ax % 100), 2);
     k += 2;
-  } else if (x >= 0) {
-    memcpy(out + k, dig, (size_t)x + 1);
-    k += x + 1;
-    out[k++] = '.';
-    memcpy(out + k, dig + x + 1, (size_t)(nd - x - 1));
-    k += nd - x - 1;
   } else {
-    memcpy(out + k, "0.0000", (size_t)(1 - x));
-    k += 1 - x;
-    memcpy(out + k, dig, (size_t)nd);
-    k += nd;
+    /* integer part, point, d fraction digits (zero-padded); ip is the
+     * caller's guess of m / 10^d (|v| truncated), off by one at most */
+    uint64_t p = pow10_u64[d], fp;
+    int ni;
+    if (ip * p > m)
+      ip--;
+    fp = m - ip * p;
+    if (fp >= p) {
+      ip++;
+      fp -= p;
+    }
+    ni = digits_u64(ip);
+    put_u64(ip, ni, out + k);
+    k += ni;
+    out[k++] = '.';
+    put_u64(fp, d, out + k);
+    k += d;
   }
   out[k] = '\0';
   return k;
@@ -130,15 +146,18 @@ static int fmt_short(double v, char *out) {
     double s = a * pow10[d];
     if (!(s < 1e15))
       return 0;
-    uint64_t m = (uint64_t)(s + 0.5);
-    if (m != 0 && (double)m / pow10[d] == a) {
+    /* signed conversions: s < 10^15, and x86's unsigned ones branch */
+    uint64_t m = (uint64_t)(int64_t)(s + 0.5);
+    if (m != 0 && (double)(int64_t)m / pow10[d] == a) {
       /* a trailing zero would mean d - 1 matched already; kept so the
        * text is %g's whatever the rounding of s */
       while (m % 10 == 0) {
         m /= 10;
         d--;
       }
-      return d > 0 ? put_g15(v < 0, m, digits_u64(m), d, out) : 0;
+      if (d <= 0)
+        return 0;
+      return put_g15(v < 0, m, digits_u64(m), d, (uint64_t)(int64_t)a, out);
     }
   }
   return 0;

@@ -366,7 +366,7 @@ static int ts_fmt(struct ts_text *c, int64_t ts, char *out) {
     c->hi = ts / 10000;
     c->len = core_fmt_i64(c->hi, c->s);
   }
-  memcpy(out, c->s, (size_t)c->len);
+  memcpy(out, c->s, 16); /* c->len <= 16; numbers_json leaves room */
   core_fmt_digits4((uint32_t)(ts % 10000), out + c->len);
   return c->len + 4;
 }
