@@ -279,6 +279,28 @@ int64_t net_query_deadline_start(void) {
   return deadline_ms;
 }
 
+/* The metric name every match[] requires (each has __name__ = N, the same
+ * non-empty N) at *name, or 0: a hint for the scan (stor_scan.name). */
+static size_t exact_name(const struct query *q, const char **name) {
+  size_t len = 0;
+
+  for (unsigned i = 0; i < q->nsel; i++) {
+    const struct net_selector *sel = &q->sel[i];
+    unsigned j = 0;
+    while (j < sel->count &&
+           (sel->m[j].op != CORE_SEL_EQ ||
+            strcmp(sel->text + sel->m[j].name_off, CORE_LABEL_NAME) != 0))
+      j++;
+    if (j == sel->count || sel->m[j].value_len == 0 ||
+        (i > 0 && (sel->m[j].value_len != len ||
+                   memcmp(sel->text + sel->m[j].value_off, *name, len))))
+      return 0;
+    *name = sel->text + sel->m[j].value_off;
+    len = sel->m[j].value_len;
+  }
+  return len;
+}
+
 /* Scan the data directory; on failure the error reply is made. */
 static int query_run(struct query *q, struct net_http_response *resp) {
   struct stor_scan_stats st = {0};
@@ -289,6 +311,8 @@ static int query_run(struct query *q, struct net_http_response *resp) {
   char msg[256];
   int rc;
 
+  if ((sc.name_len = exact_name(q, &sc.name)) == 0)
+    sc.name = NULL;
   sc.deadline_ms = net_query_deadline_start();
   rc = stor_scan_run(&sc, &st);
   net_regex_deadline(0);
