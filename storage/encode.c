@@ -170,6 +170,25 @@ uint64_t stor_bitr_bits(struct stor_bitr *r, unsigned n) {
   return v;
 }
 
+/* stor_bitr_bits inlined for the decoders' loops: the common case (the
+ * field is in the accumulator already) costs a mask and a shift. */
+static inline uint64_t take_bits(struct stor_bitr *r, unsigned n) {
+  uint64_t v;
+
+  if (n > r->nacc && n <= 56 && r->end - r->p >= 8) { /* refill's fast case */
+    unsigned take = (63 - r->nacc) >> 3;
+    r->acc |= stor_le_get(r->p, 8) << r->nacc;
+    r->p += take;
+    r->nacc += 8 * take;
+  }
+  if (n == 0 || n > r->nacc)
+    return stor_bitr_bits(r, n);
+  v = r->acc & (~UINT64_C(0) >> (64 - n));
+  r->acc >>= n;
+  r->nacc -= n;
+  return v;
+}
+
 void stor_bitr_align(struct stor_bitr *r) {
   unsigned drop = r->nacc & 7;
 
@@ -238,9 +257,9 @@ static void dod_put(struct stor_bitw *w, uint64_t z) {
 static uint64_t dod_get(struct stor_bitr *r) {
   unsigned k = 0;
 
-  while (k < DOD_BUCKETS - 1 && stor_bitr_bits(r, 1) == 1)
+  while (k < DOD_BUCKETS - 1 && take_bits(r, 1) == 1)
     k++;
-  return stor_bitr_bits(r, dod_width[k]);
+  return take_bits(r, dod_width[k]);
 }
 
 static inline uint64_t delta_at(const int64_t *ts, uint32_t i) {
@@ -362,7 +381,7 @@ static int ts_decode_for(struct stor_bitr *r, int64_t *ts, uint32_t n,
   if (r->bad)
     return -EBADMSG;
   for (uint32_t i = 1; i < n; i++) {
-    uint64_t d = dmin + stor_bitr_bits(r, width);
+    uint64_t d = dmin + take_bits(r, width);
     if (d < dmin || ts_step(ts, i, d, max_ts) < 0)
       return -EBADMSG;
   }
@@ -378,7 +397,7 @@ static int ts_decode_grid(struct stor_bitr *r, int64_t *ts, uint32_t n,
     return -EBADMSG;
   for (uint32_t i = 1; i < n; i++) {
     uint64_t t = (uint64_t)ts[0] + (uint64_t)i * stride + rmin +
-                 stor_bitr_bits(r, width);
+                 take_bits(r, width);
     /* modulo 2^64 as written; the step from ts[i-1] must be in range */
     if (ts_step(ts, i, t - (uint64_t)ts[i - 1], max_ts) < 0)
       return -EBADMSG;
@@ -587,15 +606,15 @@ static int xor_decode(struct stor_bitr *r, double *v, uint32_t n) {
 
   v[0] = from_bits(prev);
   for (uint32_t i = 1; i < n && !r->bad; i++) {
-    if (stor_bitr_bits(r, 1) != 0) {
-      if (stor_bitr_bits(r, 1) != 0) {
-        lz_w = (unsigned)stor_bitr_bits(r, 6);
-        len_w = (unsigned)stor_bitr_bits(r, 6);
+    if (take_bits(r, 1) != 0) {
+      if (take_bits(r, 1) != 0) {
+        lz_w = (unsigned)take_bits(r, 6);
+        len_w = (unsigned)take_bits(r, 6);
         len_w = len_w == 0 ? 64 : len_w;
         if (lz_w + len_w > 64)
           return -EBADMSG;
       }
-      prev ^= stor_bitr_bits(r, len_w) << (64 - lz_w - len_w);
+      prev ^= take_bits(r, len_w) << (64 - lz_w - len_w);
     }
     v[i] = from_bits(prev);
   }
@@ -661,13 +680,13 @@ static int int_decode(struct stor_bitr *r, double *v, uint32_t n, int mode,
   if (mode == STOR_VAL_FOR) {
     uint64_t base = m;
     for (uint32_t i = 0; i < n; i++)
-      if (int_value(base + stor_bitr_bits(r, width), e, &v[i]) < 0)
+      if (int_value(base + take_bits(r, width), e, &v[i]) < 0)
         return -EBADMSG;
   } else {
     if (int_value(m, e, &v[0]) < 0)
       return -EBADMSG;
     for (uint32_t i = 1; i < n; i++) {
-      m += dmin + stor_bitr_bits(r, width);
+      m += dmin + take_bits(r, width);
       if (int_value(m, e, &v[i]) < 0)
         return -EBADMSG;
     }

@@ -294,6 +294,41 @@ static int run_overlaps(const struct stor_scan *q,
   return r->max_ts >= q->start_ms && r->min_ts <= q->end_ms;
 }
 
+/* key of series i of c compared with p[0, n): <0, 0 (p is a prefix of
+ * the key, or equal) or >0. */
+static int key_vs(const struct stor_cseg *c, uint32_t i, const char *p,
+                  size_t n) {
+  size_t len = c->key_off[i + 1] - c->key_off[i];
+  int d = memcmp(c->keys + c->key_off[i], p, len < n ? len : n);
+
+  return d != 0 ? d : len < n ? -1 : 0;
+}
+
+/* Series [*s0, *s1) of c that may be of metric q->name: keys are in
+ * ascending byte order, so they are one range, found by binary search. */
+static void name_range(const struct stor_scan *q, const struct stor_cseg *c,
+                       uint32_t *s0, uint32_t *s1) {
+  uint32_t lo = 0, hi = c->series;
+
+  *s0 = 0;
+  *s1 = c->series;
+  if (q->name == NULL || q->name_len == 0)
+    return;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (key_vs(c, mid, q->name, q->name_len) < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  *s0 = lo;
+  while (lo < c->series && key_vs(c, lo, q->name, q->name_len) == 0 &&
+         (c->key_off[lo + 1] - c->key_off[lo] == q->name_len ||
+          c->keys[c->key_off[lo] + q->name_len] == '\0'))
+    lo++;
+  *s1 = lo;
+}
+
 /*
  * A compacted segment: the series with a run in the range go to
  * q->series; only the data blocks of wanted runs are read. A run that
@@ -301,9 +336,11 @@ static int run_overlaps(const struct stor_scan *q,
  */
 static int scan_compacted(struct scan_state *s, struct stor_cseg *c) {
   const struct stor_scan *q = s->q;
+  uint32_t s0, s1;
   int rc = 0;
 
-  for (uint32_t ser = 0; ser < c->series && rc >= 0; ser++) {
+  name_range(q, c, &s0, &s1);
+  for (uint32_t ser = s0; ser < s1 && rc >= 0; ser++) {
     uint32_t r0 = c->first_run[ser], r1 = c->first_run[ser + 1], r, handle = 0;
     struct stor_dict_entry e;
     for (r = r0; r < r1 && !run_overlaps(q, &c->run[r]); r++)

@@ -5,6 +5,7 @@
 #ifndef SLUICE_STORAGE_SCAN_TYPES_H
 #define SLUICE_STORAGE_SCAN_TYPES_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "storage/block_types.h"
@@ -33,6 +34,12 @@ struct stor_scan {
   stor_scan_points_fn points; /* NULL: series only (see stor_scan) */
   void *ctx;
   int64_t deadline_ms;      /* CLOCK_MONOTONIC, ms; 0: none */
+  /* Optional, a hint: when name_len > 0, q->series wants only keys of
+   * metric name[0, name_len) (the key is that or has a NUL after it), so
+   * a compacted segment offers just that range of its sorted dictionary;
+   * other segments offer every key as before. */
+  const char *name;
+  size_t name_len;
 };
 
 #endif

@@ -1,5 +1,12 @@
 /*
  * core/base/numfmt.c - numbers as text (see numfmt.h).
+ *
+ * The query routes print hundreds of thousands of numbers a reply, so the
+ * common cases avoid snprintf: integers are written two digits at a time,
+ * and a double with at most 15 significant decimal digits (what telemetry
+ * mostly holds: 0.5, 12.25, 1e-06) is found by scaling with powers of ten
+ * and one exact check. Only values that need 16 or 17 digits take the
+ * snprintf + strtod path, and both paths print the same bytes.
  */
 #include "core/base/numfmt.h"
 
@@ -8,23 +15,157 @@
 #include <stdlib.h>
 #include <string.h>
 
-int core_fmt_i64(int64_t v, char *out) {
-  char tmp[24];
-  uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-  int n = 0, k = 0;
+const char core_fmt_digit_pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233"
+    "34353637383940414243444546474849505152535455565758596061626364656667"
+    "6869707172737475767778798081828384858687888990919293949596979899";
 
-  do
-    tmp[n++] = (char)('0' + u % 10);
-  while ((u /= 10) != 0);
-  if (v < 0)
+/* Decimal digits of u (1 for 0). */
+static int digits_u64(uint64_t u) {
+  int n = 1;
+
+  while (u >= 10000) {
+    u /= 10000;
+    n += 4;
+  }
+  return n + (u >= 10) + (u >= 100) + (u >= 1000);
+}
+
+/* The last nd (<= 8) digits of u (< 10^8) at p, zero-padded, in 32-bit
+ * arithmetic. */
+static void put_u32(uint32_t u, int nd, char *p) {
+  p += nd;
+  while (nd >= 2) {
+    p -= 2;
+    memcpy(p, core_fmt_digit_pairs + 2 * (u % 100), 2);
+    u /= 100;
+    nd -= 2;
+  }
+  if (nd)
+    *--p = (char)('0' + u % 10);
+}
+
+/* u's nd digits (digits_u64) at out, not terminated: eight at a time from
+ * the right, so a millisecond timestamp costs one 64-bit division. */
+static void put_u64(uint64_t u, int nd, char *out) {
+  while (nd > 8) {
+    put_u32((uint32_t)(u % 100000000), 8, out + nd - 8);
+    u /= 100000000;
+    nd -= 8;
+  }
+  put_u32((uint32_t)u, nd, out);
+}
+
+int core_fmt_i64(int64_t v, char *out) {
+  uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+  int k = v < 0, nd = digits_u64(u);
+
+  out[0] = '-';
+  put_u64(u, nd, out + k);
+  out[k + nd] = '\0';
+  return k + nd;
+}
+
+/* 10^0 .. 10^19: a fixed-notation %.15g has up to 18 fraction digits. */
+static const uint64_t pow10_u64[20] = {
+    1u, 10u, 100u, 1000u, 10000u, 100000u, 1000000u, 10000000u, 100000000u,
+    1000000000u, 10000000000u, 100000000000u, 1000000000000u,
+    10000000000000u, 100000000000000u, 1000000000000000u,
+    10000000000000000u, 100000000000000000u, 1000000000000000000u,
+    10000000000000000000u};
+
+/*
+ * What printf's %.15g prints for the decimal m * 10^-d (m with nd digits,
+ * no trailing zero, d >= 1, nd <= 15): fixed notation when the decimal
+ * exponent x is in [-4, 15), else d.ddde±XX. Returns the length.
+ */
+static int put_g15(int neg, uint64_t m, int nd, int d, uint64_t ip,
+                   char *out) {
+  int x = nd - 1 - d, k = 0;
+  char dig[16];
+
+  if (neg)
     out[k++] = '-';
-  while (n)
-    out[k++] = tmp[--n];
+  if (x < -4 || x >= 15) {
+    int ax = x < 0 ? -x : x;
+    put_u64(m, nd, dig);
+    out[k++] = dig[0];
+    if (nd > 1) {
+      out[k++] = '.';
+      memcpy(out + k, dig + 1, (size_t)nd - 1);
+      k += nd - 1;
+    }
+    out[k++] = 'e';
+    out[k++] = x < 0 ? '-' : '+';
+    if (ax >= 100)
+      out[k++] = (char)('0' + ax / 100);
+    memcpy(out + k, core_fmt_digit_pairs + 2 * (ax % 100), 2);
+    k += 2;
+  } else {
+    /* integer part, point, d fraction digits (zero-padded); ip is the
+     * caller's guess of m / 10^d (|v| truncated), off by one at most */
+    uint64_t p = pow10_u64[d], fp;
+    int ni;
+    if (ip * p > m)
+      ip--;
+    fp = m - ip * p;
+    if (fp >= p) {
+      ip++;
+      fp -= p;
+    }
+    ni = digits_u64(ip);
+    put_u64(ip, ni, out + k);
+    k += ni;
+    out[k++] = '.';
+    put_u64(fp, d, out + k);
+    k += d;
+  }
   out[k] = '\0';
   return k;
 }
 
+/*
+ * The fast path for a finite, non-integer v: the smallest d (1..22) such
+ * that m = rint(|v|·10^d) < 10^15 and m / 10^d is |v| exactly. Both m and
+ * 10^d are exact doubles, so the IEEE quotient is the correctly rounded
+ * value of the decimal m·10^-d, which is what strtod returns for its
+ * text; and a decimal of at most 15 digits within half an ulp of v is the
+ * nearest 15-digit decimal to v (a double's ulp is below 10^-14 of its
+ * leading decade), so %.15g prints exactly it. Returns the length, or 0
+ * when v needs the slow path.
+ */
+static int fmt_short(double v, char *out) {
+  static const double pow10[23] = {
+      1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+      1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  double a = fabs(v);
+
+  if (!(a >= 1e-22))
+    return 0;
+  for (int d = 1; d <= 22; d++) {
+    double s = a * pow10[d];
+    if (!(s < 1e15))
+      return 0;
+    /* signed conversions: s < 10^15, and x86's unsigned ones branch */
+    uint64_t m = (uint64_t)(int64_t)(s + 0.5);
+    if (m != 0 && (double)(int64_t)m / pow10[d] == a) {
+      /* a trailing zero would mean d - 1 matched already; kept so the
+       * text is %g's whatever the rounding of s */
+      while (m % 10 == 0) {
+        m /= 10;
+        d--;
+      }
+      if (d <= 0)
+        return 0;
+      return put_g15(v < 0, m, digits_u64(m), d, (uint64_t)(int64_t)a, out);
+    }
+  }
+  return 0;
+}
+
 int core_fmt_double(double v, char *out) {
+  int n;
+
   if (isnan(v))
     return (int)(memcpy(out, "NaN", 4), 3);
   if (isinf(v))
@@ -33,8 +174,10 @@ int core_fmt_double(double v, char *out) {
   if (fabs(v) < 9007199254740992.0 && v == (double)(int64_t)v &&
       !(v == 0 && signbit(v)))
     return core_fmt_i64((int64_t)v, out);
+  if ((n = fmt_short(v, out)) > 0)
+    return n;
   for (int prec = 15; prec <= 17; prec++) {
-    int n = snprintf(out, CORE_FMT_NUM_BYTES, "%.*g", prec, v);
+    n = snprintf(out, CORE_FMT_NUM_BYTES, "%.*g", prec, v);
     if (prec == 17 || strtod(out, NULL) == v)
       return n;
   }

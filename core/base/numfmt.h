@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Bytes core_fmt_double and core_fmt_i64 may write, NUL included. */
 #define CORE_FMT_NUM_BYTES 32
@@ -23,6 +24,16 @@ int core_fmt_double(double v, char *out);
 
 /* v in decimal at out (CORE_FMT_NUM_BYTES, NUL-terminated); its length. */
 int core_fmt_i64(int64_t v, char *out);
+
+/* "00" "01" .. "99": the digit pairs the formatters copy. */
+extern const char core_fmt_digit_pairs[201];
+
+/* u (< 10^4) as exactly four digits, zero-padded, at out (not
+ * NUL-terminated): the low digits of numbers whose high digits repeat. */
+static inline void core_fmt_digits4(uint32_t u, char *out) {
+  memcpy(out, core_fmt_digit_pairs + 2 * (u / 100), 2);
+  memcpy(out + 2, core_fmt_digit_pairs + 2 * (u % 100), 2);
+}
 
 /* n bytes as 2n lowercase hex digits at out (not NUL-terminated). */
 void core_fmt_hex(const uint8_t *p, size_t n, char *out);

@@ -279,6 +279,28 @@ int64_t net_query_deadline_start(void) {
   return deadline_ms;
 }
 
+/* The metric name every match[] requires (each has __name__ = N, the same
+ * non-empty N) at *name, or 0: a hint for the scan (stor_scan.name). */
+static size_t exact_name(const struct query *q, const char **name) {
+  size_t len = 0;
+
+  for (unsigned i = 0; i < q->nsel; i++) {
+    const struct net_selector *sel = &q->sel[i];
+    unsigned j = 0;
+    while (j < sel->count &&
+           (sel->m[j].op != CORE_SEL_EQ ||
+            strcmp(sel->text + sel->m[j].name_off, CORE_LABEL_NAME) != 0))
+      j++;
+    if (j == sel->count || sel->m[j].value_len == 0 ||
+        (i > 0 && (sel->m[j].value_len != len ||
+                   memcmp(sel->text + sel->m[j].value_off, *name, len))))
+      return 0;
+    *name = sel->text + sel->m[j].value_off;
+    len = sel->m[j].value_len;
+  }
+  return len;
+}
+
 /* Scan the data directory; on failure the error reply is made. */
 static int query_run(struct query *q, struct net_http_response *resp) {
   struct stor_scan_stats st = {0};
@@ -289,6 +311,8 @@ static int query_run(struct query *q, struct net_http_response *resp) {
   char msg[256];
   int rc;
 
+  if ((sc.name_len = exact_name(q, &sc.name)) == 0)
+    sc.name = NULL;
   sc.deadline_ms = net_query_deadline_start();
   rc = stor_scan_run(&sc, &st);
   net_regex_deadline(0);
@@ -351,9 +375,30 @@ static void labels_json(struct query *q, struct core_strbuf *b,
   core_strbuf_append(b, "}", 1);
 }
 
+/* The text of ts / 10^4 of the previous timestamp: a sorted series'
+ * timestamps share their leading digits, so most cost four digits. */
+struct ts_text {
+  int64_t hi;
+  int len;
+  char s[CORE_FMT_NUM_BYTES];
+};
+
+static int ts_fmt(struct ts_text *c, int64_t ts, char *out) {
+  if (ts < 10000)
+    return core_fmt_i64(ts, out);
+  if (ts / 10000 != c->hi) {
+    c->hi = ts / 10000;
+    c->len = core_fmt_i64(c->hi, c->s);
+  }
+  memcpy(out, c->s, 16); /* c->len <= 16; numbers_json leaves room */
+  core_fmt_digits4((uint32_t)(ts % 10000), out + c->len);
+  return c->len + 4;
+}
+
 /* Append the numbers of a JSON array body, comma separated. */
 static void numbers_json(struct core_strbuf *b, const struct net_qpoints *s,
                          bool values) {
+  struct ts_text c = {.hi = -1};
   char tmp[8192];
   size_t used = 0;
 
@@ -365,7 +410,7 @@ static void numbers_json(struct core_strbuf *b, const struct net_qpoints *s,
     if (i)
       tmp[used++] = ',';
     used += (size_t)(values ? net_query_format_value(s->p[i].v, tmp + used)
-                            : core_fmt_i64(s->p[i].ts, tmp + used));
+                            : ts_fmt(&c, s->p[i].ts, tmp + used));
   }
   core_strbuf_append(b, tmp, used);
 }

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/ingest/pipe.h"
@@ -63,6 +64,42 @@ Test(pipe, set_members_hash_stably) {
   cr_assert_eq(p.head.count, 3);
   cr_assert_float_eq(p.head.value[0], p.head.value[2], 0);
   cr_assert(p.head.value[0] != p.head.value[1]);
+}
+
+/* A member is stored as the low 32 bits of its hash (pipe.c). */
+Test(pipe, set_members_are_32_bit_hashes) {
+  feed("s:alice|s\ns:bob|s\ns:user4711|s");
+  cr_assert_eq(p.head.count, 3);
+  cr_assert_eq(p.head.value[0], (double)(core_series_hash_bytes("alice", 5) &
+                                         UINT32_MAX));
+  cr_assert_eq(p.head.value[2], (double)(core_series_hash_bytes("user4711", 8) &
+                                         UINT32_MAX));
+  for (uint32_t i = 0; i < 3; i++)
+    cr_assert(p.head.value[i] < 4294967296.0);
+}
+
+static int cmp_u32(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* docs/statsd.md: among n distinct members about n^2 / 2^33 pairs share a
+ * 32-bit value (200,000 members: 4.7 expected). */
+Test(pipe, set_member_collision_rate) {
+  enum { N = 200000 };
+  static uint32_t h[N];
+  char m[32];
+  unsigned same = 0;
+
+  for (uint32_t i = 0; i < N; i++) {
+    int n = snprintf(m, sizeof(m), "user%u", i);
+    h[i] = (uint32_t)core_series_hash_bytes(m, (size_t)n);
+  }
+  qsort(h, N, sizeof(h[0]), cmp_u32);
+  for (uint32_t i = 1; i < N; i++)
+    same += h[i] == h[i - 1];
+  /* Poisson(4.66): above 20 has probability below 1e-6 */
+  cr_assert_leq(same, 20, "%u colliding pairs among %d members", same, N);
 }
 
 Test(pipe, tag_order_is_one_series) {

@@ -5,10 +5,19 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <math.h>
+#include <inttypes.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "core/base/strbuf.h"
+#include "net/http_types.h"
 #include "net/query/query_api.h"
+#include "net/query/query_types.h"
+#include "storage/block.h"
+
+#include "../../storage/segment_test_util.h"
 
 static const char *fmt(double v) {
   static char out[64];
@@ -48,4 +57,63 @@ Test(query_api, times_in_every_accepted_form) {
   cr_assert_eq(net_query_parse_time("2023-11-14T23:13:20+01:00", &ms), 0);
   cr_assert_eq(ms, INT64_C(1700000000000));
   cr_assert_eq(net_query_parse_time("yesterday", &ms), -EINVAL);
+}
+
+/* The export's timestamps (written from a cached prefix of ts / 10^4)
+ * and values, against printf, across prefix changes, below 10^4 and
+ * negative. */
+Test(query_api, export_numbers_match_printf) {
+  static const int64_t ts[] = {-20001, -10000, -1, 0, 5, 9999, 10000, 10001,
+                               19999, 20000, 99999999, 100000000,
+                               1699999999999, 1700000000000, 1700000009999,
+                               1700000010000, 1700000010001};
+  enum { N = sizeof(ts) / sizeof(ts[0]) };
+  static uint32_t ids[N];
+  static double val[N];
+  static struct net_query_env env;
+  static struct net_http_request req;
+  static struct net_http_response resp;
+  struct stor_dict_entry d = {.id = 0, .type = 1, .key = "m", .key_len = 1};
+  struct stor_block_in in = {.shard = 0, .seq = 1, .count = N,
+                             .series_id = ids, .ts_ms = ts, .value = val,
+                             .dict_count = 1, .dict = &d};
+  struct stor_encoder e;
+  size_t cap = stor_block_bytes_max(N, 1, 64);
+  uint8_t *out = malloc(cap);
+  char want[2048], num[40];
+  size_t k = 0;
+  long len;
+
+  for (uint32_t i = 0; i < N; i++)
+    val[i] = i % 3 == 0 ? (double)i : i * 0.25 - 1.5;
+  seg_dir_make();
+  cr_assert_eq(stor_encoder_init(&e, N), 0);
+  cr_assert_gt(len = stor_block_encode(&e, &in, out, cap), 0);
+  seg_append_bytes(0, 1, out, (size_t)len);
+  stor_encoder_free(&e);
+  free(out);
+  env.data_dir = seg_dir;
+  req.method = "GET";
+  req.path = "/api/v1/export";
+  req.query = "match[]=m";
+  core_strbuf_init(&resp.body, 1 << 20);
+  net_query_export(&env, &req, &resp);
+  cr_assert(resp.status == 0 || resp.status == 200, "%d", resp.status);
+  k += (size_t)snprintf(want + k, sizeof(want) - k,
+                        "{\"metric\":{\"__name__\":\"m\"},\"values\":[");
+  for (uint32_t i = 0; i < N; i++) {
+    net_query_format_value(val[i], num);
+    k += (size_t)snprintf(want + k, sizeof(want) - k, "%s%s", i ? "," : "",
+                          num);
+  }
+  k += (size_t)snprintf(want + k, sizeof(want) - k, "],\"timestamps\":[");
+  for (uint32_t i = 0; i < N; i++)
+    k += (size_t)snprintf(want + k, sizeof(want) - k, "%s%" PRId64,
+                          i ? "," : "", ts[i]);
+  snprintf(want + k, sizeof(want) - k, "]}\n");
+  cr_assert_eq(resp.body.len, strlen(want));
+  cr_assert(memcmp(resp.body.data, want, resp.body.len) == 0, "%.*s",
+            (int)resp.body.len, resp.body.data);
+  core_strbuf_free(&resp.body);
+  seg_dir_remove();
 }

@@ -1,0 +1,149 @@
+/*
+ * tests/unit/core/base/test_numfmt.c - core_fmt_double and core_fmt_i64
+ * against the reference they replace: printf's %.15g / %.16g / %.17g (the
+ * first that strtod reads back as the same bits) and %lld, on random bit
+ * patterns, random short decimals, and the edges (subnormals, 0.1 + 0.2,
+ * 1e21, -0, 2^53, NaN, Inf).
+ */
+#include <criterion/criterion.h>
+#include <float.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/base/numfmt.h"
+
+/* The formatter before its fast paths (numfmt.h's contract, literally). */
+static int ref_double(double v, char *out) {
+  if (isnan(v))
+    return snprintf(out, CORE_FMT_NUM_BYTES, "NaN");
+  if (isinf(v))
+    return snprintf(out, CORE_FMT_NUM_BYTES, "%s", v > 0 ? "+Inf" : "-Inf");
+  if (fabs(v) < 9007199254740992.0 && v == (double)(int64_t)v &&
+      !(v == 0 && signbit(v)))
+    return snprintf(out, CORE_FMT_NUM_BYTES, "%" PRId64, (int64_t)v);
+  for (int prec = 15;; prec++) {
+    int n = snprintf(out, CORE_FMT_NUM_BYTES, "%.*g", prec, v);
+    if (prec == 17 || strtod(out, NULL) == v)
+      return n;
+  }
+}
+
+static void same(double v) {
+  char got[CORE_FMT_NUM_BYTES], want[CORE_FMT_NUM_BYTES];
+  int n = core_fmt_double(v, got), wn = ref_double(v, want);
+  uint64_t bits;
+
+  memcpy(&bits, &v, 8);
+  cr_assert_str_eq(got, want, "bits %016" PRIx64 ": %s, want %s", bits, got,
+                   want);
+  cr_assert_eq(n, wn, "%s: length %d, want %d", want, n, wn);
+  if (!isnan(v)) {
+    double back = strtod(got, NULL);
+    cr_assert(memcmp(&back, &v, 8) == 0 || (v == 0 && back == 0 &&
+              !signbit(v)), "%s does not read back", got);
+  }
+}
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15u;
+
+static uint64_t rnd(void) { /* splitmix64 */
+  uint64_t z = (rng_state += 0x9e3779b97f4a7c15u);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+  return z ^ (z >> 31);
+}
+
+Test(numfmt, edges) {
+  static const double v[] = {
+      0.0, 1.0, -1.0, 0.5, -0.5, 0.1, 0.2, 0.3, 0.1 + 0.2, 1.0 / 3, 2.0 / 3,
+      1e-4, 1e-5, 9.5e-5, 0.0001234, 0.00001234, 123.456, -123.456, 1e15,
+      1e15 + 0.5, 999999999999999.9, 99999999999999.9, 1e14 + 0.25, 1e16,
+      1e21, 1e22, 1e23, -1e21, 9007199254740991.0, 9007199254740992.0,
+      9007199254740993.0, 4503599627370495.5, 1e-300, 1e-22, 1.5e-22, 1e-23,
+      DBL_MIN, DBL_MAX, -DBL_MAX, DBL_EPSILON, 4.9406564584124654e-324,
+      2.2250738585072009e-308, 1.7976931348623157e308, 5e-324, 3.14159,
+      2.718281828459045, 0.30000000000000004, 1.2345678901234567,
+      123456789012345.6, 12345678901234.56, 0.1234567890123456, 100.25,
+      1e100, 1.5e-7, 1.5e-10, 12.5e-100, 65536.0001, 0.7, 0.07, 0.007};
+
+  for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+    same(v[i]);
+    same(-v[i]);
+    same(nextafter(v[i], INFINITY));
+    same(nextafter(v[i], -INFINITY));
+  }
+}
+
+Test(numfmt, nan_inf_minus_zero) {
+  char out[CORE_FMT_NUM_BYTES];
+
+  cr_assert_eq(core_fmt_double(NAN, out), 3);
+  cr_assert_str_eq(out, "NaN");
+  cr_assert_eq(core_fmt_double(INFINITY, out), 4);
+  cr_assert_str_eq(out, "+Inf");
+  cr_assert_eq(core_fmt_double(-INFINITY, out), 4);
+  cr_assert_str_eq(out, "-Inf");
+  cr_assert_eq(core_fmt_double(-0.0, out), 2);
+  cr_assert_str_eq(out, "-0");
+  cr_assert_eq(core_fmt_double(0.0, out), 1);
+  cr_assert_str_eq(out, "0");
+}
+
+Test(numfmt, random_bits) {
+  for (int i = 0; i < 300000; i++) {
+    uint64_t b = rnd();
+    double v;
+    memcpy(&v, &b, 8);
+    same(v);
+  }
+}
+
+/* Random subnormals and values near the decimal scale's ends. */
+Test(numfmt, random_subnormal_and_extreme) {
+  for (int i = 0; i < 50000; i++) {
+    uint64_t b = rnd() & ((UINT64_C(1) << 52) - 1);
+    double v;
+    memcpy(&v, &b, 8);
+    same(v);
+    same(ldexp((double)(rnd() >> 11), (int)(rnd() % 200) - 170));
+  }
+}
+
+/* Decimals of 1 to 17 digits with 0 to 24 places: the fast path's
+ * domain and just past it. */
+Test(numfmt, random_short_decimals) {
+  static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,
+                               1e7,  1e8,  1e9,  1e10, 1e11, 1e12, 1e13,
+                               1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20,
+                               1e21, 1e22, 1e23, 1e24};
+
+  for (int i = 0; i < 400000; i++) {
+    int digits = 1 + (int)(rnd() % 17), places = (int)(rnd() % 25);
+    uint64_t m = rnd() % (uint64_t)p10[digits];
+    double v = (double)m / p10[places];
+    same(rnd() & 1 ? -v : v);
+    same((double)(rnd() % 100000) * 0.5 + (double)(rnd() % 4) * 0.25);
+  }
+}
+
+Test(numfmt, i64) {
+  static const int64_t v[] = {0, 1, -1, 9, 10, 99, 100, 999, 1000, 9999,
+                              10000, 1700000000000, INT64_MAX, INT64_MIN,
+                              INT64_MIN + 1, 1000000000000000000,
+                              999999999999999999};
+  char got[CORE_FMT_NUM_BYTES], want[CORE_FMT_NUM_BYTES];
+
+  for (int i = 0; i < 200000; i++) {
+    int64_t x = i < (int)(sizeof(v) / sizeof(v[0])) ? v[i]
+                : (int64_t)(rnd() >> (rnd() % 64));
+    if (i & 1)
+      x = -x;
+    int n = core_fmt_i64(x, got);
+    snprintf(want, sizeof(want), "%" PRId64, x);
+    cr_assert_str_eq(got, want);
+    cr_assert_eq(n, (int)strlen(want));
+  }
+}
