@@ -63,7 +63,7 @@ static void on_flush(struct core_shard *sh, uint64_t gen) {
     flush_answer(sh, gen, rc < 0); /* nothing kept (1), or too many (<0) */
 }
 
-/* net_otlp_http_durable.flush: one seal and one flush generation for the
+/* net_otlp_durable_ops.flush: one seal and one flush generation for the
  * OTLP requests of a pass of the loop. */
 static int otlp_flush(void *ctx, uint64_t gen) {
   struct core_shard *sh = ctx;
@@ -371,7 +371,7 @@ static int setup(struct core_shard *sh) {
       &sh->otlp, &sh->ring, &sh->pipe, &sh->stats.otlp_http,
       &(struct net_otlp_http_cfg){.fd = sh->otlp_http_fd,
                                   .conns_max = NET_OTLP_HTTP_CONNS_MAX},
-      &(struct net_otlp_http_durable){otlp_flush, otlp_keeping_up, sh});
+      &(struct net_otlp_durable_ops){otlp_flush, otlp_keeping_up, sh});
   sh->otlp_http_fd = -1; /* owned by otlp now, even on failure */
   if (rc < 0)
     return rc;
@@ -385,7 +385,7 @@ static int setup(struct core_shard *sh) {
       &sh->otlp_grpc, &sh->ring, &sh->pipe, &sh->stats.otlp_grpc,
       &(struct net_otlp_grpc_cfg){.fd = sh->otlp_grpc_fd,
                                   .conns_max = NET_OTLP_GRPC_CONNS_MAX},
-      &(struct net_otlp_http_durable){otlp_flush, otlp_keeping_up, sh});
+      &(struct net_otlp_durable_ops){otlp_flush, otlp_keeping_up, sh});
   sh->otlp_grpc_fd = -1; /* owned by otlp_grpc now, even on failure */
   if (rc < 0)
     return rc;

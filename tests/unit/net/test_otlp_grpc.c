@@ -115,7 +115,7 @@ static void setup(void) {
   cr_assert_eq(net_otlp_grpc_init(
                    &lis, &ring, &pipe_, &gst,
                    &(struct net_otlp_grpc_cfg){.fd = fd, .conns_max = 64},
-                   &(struct net_otlp_http_durable){fake_flush,
+                   &(struct net_otlp_durable_ops){fake_flush,
                                                    fake_keeping_up, &fk}),
                0);
   net_otlp_grpc_arm(&lis);
@@ -303,7 +303,7 @@ Test(otlp_grpc_ring, answer_waits_for_its_generation) {
   cr_assert_eq(a->grpc, 0);
   cr_assert(a->closed && b->closed);
   cr_assert_eq(gst.waiting, 0);
-  cr_assert_eq(lis.flushes_inflight, 0);
+  cr_assert_eq(lis.dur.flushes_inflight, 0);
   cr_assert_eq(gst.grpc.replies[CORE_OTLP_METRICS][NET_GRPC_OK], 2);
   {
     uint64_t stored = 0;

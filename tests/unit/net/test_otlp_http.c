@@ -239,7 +239,7 @@ static void ring_setup(void) {
                    &lis, &ring, &pipe_, &ost,
                    &(struct net_otlp_http_cfg){.fd = fd,
                                                .conns_max = conns_max},
-                   &(struct net_otlp_http_durable){fake_flush, fake_keeping_up,
+                   &(struct net_otlp_durable_ops){fake_flush, fake_keeping_up,
                                                    &fk}),
                0);
   net_otlp_http_arm(&lis);
@@ -355,7 +355,7 @@ Test(otlp_http_ring, reply_waits_for_its_generation) {
   expect(a, 200);
   expect(b, 200);
   cr_assert_eq(ost.waiting, 0);
-  cr_assert_eq(lis.flushes_inflight, 0);
+  cr_assert_eq(lis.dur.flushes_inflight, 0);
   cr_assert_eq(ost.requests[CORE_OTLP_METRICS][CORE_OTLP_ENC_PROTO]
                            [NET_OTLP_CODE_200], 2);
   close(a);
@@ -446,7 +446,7 @@ Test(otlp_http_ring, too_many_waiting_is_429) {
   cr_assert(strncmp(r, "HTTP/1.1 429 ", 13) == 0, "%s", r);
   cr_assert(strstr(r, "\r\nRetry-After: 1\r\n") != NULL);
   cr_assert_eq(ost.rejected[NET_OTLP_REJ_BACKPRESSURE], 1);
-  cr_assert_leq(lis.flushes_inflight, NET_OTLP_HTTP_FLUSHES_MAX);
+  cr_assert_leq(lis.dur.flushes_inflight, NET_OTLP_HTTP_FLUSHES_MAX);
   for (int i = 0; i < fk.n; i++)
     net_otlp_http_answer(&lis, fk.gens[i], 0);
   for (int k = 0; k < 10 && ost.waiting > 0; k++) {
