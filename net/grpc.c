@@ -21,6 +21,7 @@
 #include <strings.h>
 
 #include "core/base/assert.h"
+#include "core/base/heap.h"
 #include "core/base/stat.h"
 #include "net/gzip.h"
 #include "net/http.h"
@@ -97,7 +98,7 @@ static void *mem_alloc(struct net_grpc_conn *c, size_t n, bool zero) {
 
   if (n > SIZE_MAX / 2 || !mem_take(c, total))
     return NULL;
-  b = zero ? calloc(1, total) : malloc(total);
+  b = core_heap_alloc(c->srv->budget->heap, total, zero);
   if (!b) {
     mem_give(c, total);
     return NULL;
@@ -115,7 +116,7 @@ static void mem_free(struct net_grpc_conn *c, void *p) {
   b = (char *)p - HDR_BYTES;
   memcpy(&total, b, sizeof(total));
   mem_give(c, total);
-  free(b);
+  core_heap_free(c->srv->budget->heap, b);
 }
 
 static void *mem_realloc(struct net_grpc_conn *c, void *p, size_t n) {
@@ -134,7 +135,7 @@ static void *mem_realloc(struct net_grpc_conn *c, void *p, size_t n) {
   memcpy(&old, b, sizeof(old));
   if (total > old && !mem_take(c, total - old))
     return NULL;
-  nb = realloc(b, total);
+  nb = core_heap_realloc(c->srv->budget->heap, b, total);
   if (!nb) {
     if (total > old)
       mem_give(c, total - old);

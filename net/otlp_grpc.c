@@ -344,6 +344,7 @@ int net_otlp_grpc_init(struct net_otlp_grpc *o, struct core_ring *ring,
   o->stats = st;
   o->body_timeout_ms = NET_OTLP_GRPC_BODY_TIMEOUT_MS;
   o->budget.bytes_max = NET_GRPC_SHARD_MEMORY_BYTES_MAX;
+  o->budget.heap = cfg->heap;
   rc = net_rconn_init(&o->rc, ring, &rcfg, &conn_ops, o, &st->conns);
   if (rc < 0)
     goto fail;

@@ -14,6 +14,7 @@
 #include "net/otlp_durable_types.h"
 #include "net/rconn_types.h"
 
+struct core_heap;
 struct core_pipe;
 
 /* Why the listener (not the engine) refused or dropped a call. */
@@ -45,6 +46,8 @@ struct net_otlp_grpc_stats {
 struct net_otlp_grpc_cfg {
   int fd;                       /* listening socket (SO_REUSEPORT, per shard) */
   uint32_t conns_max;           /* <= NET_OTLP_GRPC_CONNS_MAX */
+  struct core_heap *heap;       /* the shard's, for nghttp2 sessions and
+                                   messages (NULL: malloc) */
 };
 
 /* Per connection, beside the engine's state. */

@@ -258,7 +258,8 @@ static void on_parse_error(struct net_otlp_http *o, uint32_t slot,
   if (status == 413) {
     fail(o, slot, 413, NET_OTLP_REJ_BODY_TOO_LARGE, "the body is over 16 "
          "MiB; send smaller batches", 1, now_ms);
-  } else if (status == 503) {
+  } else if (status == 503 || status == 500) { /* budget full, or the
+                                                   shard's heap refused */
     fail(o, slot, 503, NET_OTLP_REJ_MEMORY, "too many request bodies held "
          "at once; retry after Retry-After", 1, now_ms);
   } else {
@@ -508,6 +509,7 @@ int net_otlp_http_init(struct net_otlp_http *o, struct core_ring *ring,
   o->pipe = pipe;
   o->stats = st;
   o->budget.bytes_max = NET_OTLP_HTTP_MEMORY_BYTES_MAX;
+  o->budget.heap = cfg->heap;
   rc = net_rconn_init(&o->rc, ring, &rcfg, &conn_ops, o, &st->conns);
   if (rc < 0)
     goto fail;

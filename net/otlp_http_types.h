@@ -14,6 +14,7 @@
 #include "net/otlp_durable_types.h"
 #include "net/rconn_types.h"
 
+struct core_heap;
 struct core_pipe;
 
 /* Status codes counted per signal and encoding (the `code` label). */
@@ -66,6 +67,7 @@ struct net_otlp_http_stats {
 struct net_otlp_http_cfg {
   int fd;                   /* listening socket (SO_REUSEPORT, per shard) */
   uint32_t conns_max;       /* <= NET_OTLP_HTTP_CONNS_MAX */
+  struct core_heap *heap;   /* the shard's, for bodies (NULL: malloc) */
 };
 
 /* Where a connection is in its request/reply cycle. */
