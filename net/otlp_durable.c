@@ -11,9 +11,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "core/base/assert.h"
+#include "core/base/heap.h"
 #include "core/base/limits.h"
 #include "core/base/stat.h"
 
@@ -25,9 +25,8 @@ int net_otlp_durable_init(struct net_otlp_durable *d,
   memset(d, 0, sizeof(*d));
   ASSERT(cfg->waits_max > 0 && cfg->ops.flush && cfg->ops.keeping_up &&
          cfg->reply && cfg->waiting && cfg->flushes);
-  p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE,
-           -1, 0);
-  if (p == MAP_FAILED)
+  p = core_map_bytes(n);
+  if (p == NULL)
     return -ENOMEM;
   d->cfg = *cfg;
   d->waits = p;
@@ -36,8 +35,7 @@ int net_otlp_durable_init(struct net_otlp_durable *d,
 }
 
 void net_otlp_durable_free(struct net_otlp_durable *d) {
-  if (d->waits != NULL)
-    munmap(d->waits, sizeof(*d->waits) * d->cfg.waits_max);
+  core_unmap_bytes(d->waits, sizeof(*d->waits) * d->cfg.waits_max);
   d->waits = NULL;
   d->waiting = d->uncommitted = d->flushes_inflight = 0;
 }

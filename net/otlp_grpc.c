@@ -14,9 +14,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "core/base/assert.h"
+#include "core/base/heap.h"
 #include "core/base/limits.h"
 #include "core/base/ring.h"
 #include "core/base/stat.h"
@@ -28,12 +28,6 @@
 #include "net/rconn.h"
 
 static const struct net_rconn_ops conn_ops;
-
-static void *map_bytes(size_t n) {
-  void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
-                 MAP_ANONYMOUS | MAP_PRIVATE | MAP_NORESERVE, -1, 0);
-  return p == MAP_FAILED ? NULL : p;
-}
 
 static int live(const struct net_otlp_grpc *o, uint32_t slot) {
   const struct net_rconn_conn *c = &o->rc.conns[slot];
@@ -360,9 +354,9 @@ int net_otlp_grpc_init(struct net_otlp_grpc *o, struct core_ring *ring,
   if (rc < 0)
     goto fail;
   rc = -ENOMEM;
-  o->conns = map_bytes(sizeof(*o->conns) * cfg->conns_max);
-  o->inflated = map_bytes(NET_GRPC_INFLATED_BYTES_MAX);
-  o->gz = map_bytes(sizeof(*o->gz));
+  o->conns = core_map_bytes(sizeof(*o->conns) * cfg->conns_max);
+  o->inflated = core_map_bytes(NET_GRPC_INFLATED_BYTES_MAX);
+  o->gz = core_map_bytes(sizeof(*o->gz));
   if (!o->conns || !o->inflated || !o->gz)
     goto fail;
   net_gzip_init(o->gz);
@@ -390,12 +384,9 @@ void net_otlp_grpc_free(struct net_otlp_grpc *o) {
     net_grpc_conn_free(&o->conns[i].h2);
   if (o->srv.callbacks != NULL)
     net_grpc_server_free(&o->srv);
-  if (o->conns != NULL)
-    munmap(o->conns, sizeof(*o->conns) * n);
-  if (o->inflated != NULL)
-    munmap(o->inflated, NET_GRPC_INFLATED_BYTES_MAX);
-  if (o->gz != NULL)
-    munmap(o->gz, sizeof(*o->gz));
+  core_unmap_bytes(o->conns, sizeof(*o->conns) * n);
+  core_unmap_bytes(o->inflated, NET_GRPC_INFLATED_BYTES_MAX);
+  core_unmap_bytes(o->gz, sizeof(*o->gz));
   o->conns = NULL;
   o->inflated = NULL;
   o->gz = NULL;

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "core/base/stat.h"
 
@@ -30,6 +31,17 @@
 #endif
 
 int core_heap_is_mimalloc(void) { return USE_MIMALLOC; }
+
+void *core_map_bytes(size_t n) {
+  void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
+                 MAP_ANONYMOUS | MAP_PRIVATE | MAP_NORESERVE, -1, 0);
+  return p == MAP_FAILED ? NULL : p;
+}
+
+void core_unmap_bytes(void *p, size_t n) {
+  if (p != NULL)
+    munmap(p, n);
+}
 
 int core_heap_init(struct core_heap *h, struct core_heap_stats *st,
                    uint32_t fail_every) {

@@ -43,4 +43,14 @@ void core_heap_free(struct core_heap *h, void *p);
 /* 1 when this build serves heaps from mimalloc, 0 when from libc. */
 int core_heap_is_mimalloc(void);
 
+/*
+ * Start-up allocation of n zeroed bytes for tables and buffers that live
+ * as long as their owner: anonymous memory reserved with MAP_NORESERVE,
+ * so a large bound costs only the pages used. Returns NULL on failure.
+ */
+void *core_map_bytes(size_t n);
+
+/* Give back what core_map_bytes(n) returned (NULL: nothing). */
+void core_unmap_bytes(void *p, size_t n);
+
 #endif
