@@ -66,6 +66,8 @@ struct net_grpc_stream {
 };
 
 /* ---- counting allocator ------------------------------------------------- */
+/* Blocks come from the budget's heap: on a shard, the shard's own mimalloc
+ * heap (core/base/heap.h), so nghttp2 never allocates from the process's. */
 
 /* Room before each block for its size, keeping malloc's alignment. */
 #define HDR_BYTES alignof(max_align_t)

@@ -140,7 +140,6 @@ static void answer_call(void *ctx, const struct net_otlp_wait *k,
   size_t n;
 
   o->now_ms = core_ring_now_ms();
-
   if (failed) {
     call_retry(o, &c->h2, k->stream, NET_OTLP_GRPC_REJ_NOT_DURABLE,
                "the data was not made durable (a write or fsync failed); "
