@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "core/base/assert.h"
 #include "core/base/stat.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -48,6 +49,7 @@ int core_heap_init(struct core_heap *h, struct core_heap_stats *st,
   memset(h, 0, sizeof(*h));
   h->stats = st;
   h->fail_every = fail_every;
+  h->owner = pthread_self();
 #if USE_MIMALLOC
   h->mi = mi_heap_new();
   if (h->mi == NULL)
@@ -66,8 +68,10 @@ void core_heap_destroy(struct core_heap *h) {
     core_stat_set(&h->stats->blocks, 0);
 }
 
-/* Count an allocation that failed or succeeded; 0 if it may go ahead. */
+/* 1 when this allocation is refused by the fault injection (counted). */
 static int refuse(struct core_heap *h) {
+  /* a heap is its thread's: another shard's would be a data race */
+  ASSERT(pthread_equal(h->owner, pthread_self()));
   h->nth++;
   if (h->fail_every != 0 && h->nth % h->fail_every == 0) {
     core_stat_add(&h->stats->refused, 1);
@@ -76,6 +80,7 @@ static int refuse(struct core_heap *h) {
   return 0;
 }
 
+/* Count what the allocator gave: p, or NULL (refused). */
 static void *counted(struct core_heap *h, void *p, int new_block) {
   if (p == NULL) {
     core_stat_add(&h->stats->refused, 1);

@@ -4,6 +4,7 @@
 #ifndef SLUICE_CORE_BASE_HEAP_TYPES_H
 #define SLUICE_CORE_BASE_HEAP_TYPES_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 /* Counters of one heap (one writer: its thread; core/base/stat.h). */
@@ -25,6 +26,8 @@ struct core_heap {
   struct core_heap_stats *stats;
   uint32_t fail_every;    /* refuse every Nth allocation (fault injection) */
   uint64_t nth;           /* allocations asked for, for fail_every */
+  pthread_t owner;        /* the thread that made it: the only one that
+                             may allocate from it */
 };
 
 #endif

@@ -6,6 +6,8 @@
  * what is left.
  */
 #include <criterion/criterion.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,4 +93,18 @@ Test(heap, a_null_heap_is_malloc) {
   p = core_heap_realloc(NULL, p, 100);
   cr_assert_not_null(p);
   core_heap_free(NULL, p);
+}
+
+static void *alloc_elsewhere(void *h) { return core_heap_alloc(h, 16, 0); }
+
+/* Another thread (another shard) allocating from this heap is a bug that
+ * mimalloc would not see: the always-on assertion stops it. */
+Test(heap, a_heap_is_its_threads_alone, .signal = SIGABRT) {
+  static struct core_heap_stats st;
+  static struct core_heap h;
+  pthread_t t;
+
+  cr_assert_eq(core_heap_init(&h, &st, 0), 0);
+  cr_assert_eq(pthread_create(&t, NULL, alloc_elsewhere, &h), 0);
+  pthread_join(t, NULL);
 }
