@@ -11,51 +11,37 @@
 #include <string.h>
 
 #include "core/base/limits.h"
+#include "fake_writer.h"
 #include "net/otlp_durable.h"
 
-#define FLAG (UINT64_C(1) << 62)
+#define FLAG NET_OTLP_GRPC_GEN_FLAG /* any listener's */
 
-struct fake;
 static struct net_otlp_durable d;
 static uint64_t waiting, flushes;
-
-struct fake {
-  uint64_t gens[64];
-  int n;          /* flushes asked */
-  int rc;         /* what flush answers: 0, 1 or -EBUSY */
-  int keeping_up;
-  int replies;
-  struct net_otlp_wait got[64];
-  int failed[64];
-};
-
 static struct fake fk;
 
-
-static int fake_flush(void *ctx, uint64_t gen) {
-  struct fake *f = ctx;
-
-  cr_assert(gen & FLAG, "the listener's flag marks its generations");
-  f->gens[f->n++] = gen;
-  return f->rc;
-}
-
-static int fake_keeping_up(void *ctx) { return ((struct fake *)ctx)->keeping_up; }
+/* What the reply callback got, in order. */
+static struct {
+  int n;
+  struct net_otlp_wait w[64];
+  int failed[64];
+} rp;
 
 static void on_reply(void *ctx, const struct net_otlp_wait *w, int failed) {
-  struct fake *f = ctx;
-
+  (void)ctx;
   for (uint32_t i = 0; i < d.cfg.waits_max; i++)
     cr_assert_not(d.waits[i].in_use && d.waits[i].slot == w->slot &&
                       d.waits[i].stream == w->stream,
                   "the entry is free before the reply");
-  f->got[f->replies] = *w;
-  f->failed[f->replies++] = failed;
+  rp.w[rp.n] = *w;
+  rp.failed[rp.n++] = failed;
 }
 
 static void setup(void) {
   memset(&fk, 0, sizeof(fk));
+  memset(&rp, 0, sizeof(rp));
   fk.keeping_up = 1;
+  fk.flag = FLAG;
   waiting = flushes = 0;
   cr_assert_eq(net_otlp_durable_init(
                    &d, &(struct net_otlp_durable_cfg){
@@ -82,25 +68,25 @@ static void add(uint32_t slot) {
 
 Test(otlp_durable, no_reply_before_its_generation_is_answered) {
   add(7);
-  cr_assert_eq(fk.replies, 0, "stored is not durable: no reply yet");
+  cr_assert_eq(rp.n, 0, "stored is not durable: no reply yet");
   cr_assert_eq(waiting, 1);
   net_otlp_durable_commit(&d);
   cr_assert_eq(fk.n, 1, "one flush for the pass");
   cr_assert_eq(flushes, 1);
-  cr_assert_eq(fk.replies, 0, "asked for, not answered: still no reply");
+  cr_assert_eq(rp.n, 0, "asked for, not answered: still no reply");
   add(8); /* the next pass's */
   net_otlp_durable_commit(&d);
   cr_assert_eq(fk.n, 2);
   net_otlp_durable_answer(&d, fk.gens[1], 0);
-  cr_assert_eq(fk.replies, 1, "the later generation answers its own only");
-  cr_assert_eq(fk.got[0].slot, 8);
+  cr_assert_eq(rp.n, 1, "the later generation answers its own only");
+  cr_assert_eq(rp.w[0].slot, 8);
   net_otlp_durable_answer(&d, fk.gens[0], 0);
-  cr_assert_eq(fk.replies, 2);
-  cr_assert_eq(fk.got[1].slot, 7);
-  cr_assert_eq(fk.got[1].stream, 15);
-  cr_assert_eq(fk.got[1].rejected, 3);
-  cr_assert_str_eq(fk.got[1].message, "3 points rejected");
-  cr_assert_eq(fk.failed[1], 0);
+  cr_assert_eq(rp.n, 2);
+  cr_assert_eq(rp.w[1].slot, 7);
+  cr_assert_eq(rp.w[1].stream, 15);
+  cr_assert_eq(rp.w[1].rejected, 3);
+  cr_assert_str_eq(rp.w[1].message, "3 points rejected");
+  cr_assert_eq(rp.failed[1], 0);
   cr_assert_eq(waiting, 0);
   cr_assert_eq(d.flushes_inflight, 0);
 }
@@ -110,35 +96,33 @@ Test(otlp_durable, a_lost_generation_is_a_failed_reply) {
   add(2);
   net_otlp_durable_commit(&d);
   net_otlp_durable_answer(&d, fk.gens[0], 1);
-  cr_assert_eq(fk.replies, 2);
-  cr_assert(fk.failed[0] && fk.failed[1], "a fsync that failed is no 200");
+  cr_assert_eq(rp.n, 2);
+  cr_assert(rp.failed[0] && rp.failed[1], "a fsync that failed is no 200");
 }
 
 Test(otlp_durable, a_busy_writer_is_asked_again_next_pass) {
-  fk.rc = -EBUSY;
+  fk.busy_left = 1;
   add(1);
   net_otlp_durable_commit(&d);
-  cr_assert_eq(fk.replies, 0, "busy: no reply");
+  cr_assert_eq(rp.n, 0, "busy: no reply");
   cr_assert_eq(d.uncommitted, 1, "taken back for the next pass");
-  fk.rc = 0;
   net_otlp_durable_commit(&d);
-  cr_assert_eq(fk.n, 2);
-  cr_assert_neq(fk.gens[0], fk.gens[1]);
+  cr_assert_eq(fk.n, 1, "the busy ask is not recorded; this one is");
+  cr_assert_eq(rp.n, 0);
   net_otlp_durable_answer(&d, fk.gens[0], 0);
-  cr_assert_eq(fk.replies, 0, "the refused generation covers nothing");
-  net_otlp_durable_answer(&d, fk.gens[1], 0);
-  cr_assert_eq(fk.replies, 1);
+  cr_assert_eq(rp.n, 1);
 }
 
 Test(otlp_durable, no_data_directory_answers_at_once) {
-  fk.rc = 1;
+  fk.no_store = 1;
   add(1);
   net_otlp_durable_commit(&d);
-  cr_assert_eq(fk.replies, 1);
-  cr_assert_eq(fk.failed[0], 0);
+  cr_assert_eq(rp.n, 1);
+  cr_assert_eq(rp.failed[0], 0);
   cr_assert_eq(d.flushes_inflight, 0);
+  cr_assert_eq(flushes, 1);
   net_otlp_durable_commit(&d);
-  cr_assert_eq(fk.n, 1, "nothing stored, nothing to flush");
+  cr_assert_eq(flushes, 1, "nothing stored, nothing to flush");
 }
 
 Test(otlp_durable, flushes_in_flight_are_bounded) {
@@ -172,8 +156,8 @@ Test(otlp_durable, a_closed_connection_drops_its_waits) {
   net_otlp_durable_drop_slot(&d, 1);
   cr_assert_eq(waiting, 1);
   net_otlp_durable_answer(&d, fk.gens[0], 0);
-  cr_assert_eq(fk.replies, 1, "only the one still connected");
-  cr_assert_eq(fk.got[0].slot, 2);
+  cr_assert_eq(rp.n, 1, "only the one still connected");
+  cr_assert_eq(rp.w[0].slot, 2);
 }
 
 Test(otlp_durable, finish_answers_every_wait_left) {
@@ -181,8 +165,8 @@ Test(otlp_durable, finish_answers_every_wait_left) {
   net_otlp_durable_commit(&d);
   add(2); /* never committed */
   net_otlp_durable_finish(&d, 1);
-  cr_assert_eq(fk.replies, 2);
-  cr_assert(fk.failed[0] && fk.failed[1]);
+  cr_assert_eq(rp.n, 2);
+  cr_assert(rp.failed[0] && rp.failed[1]);
   cr_assert_eq(waiting, 0);
   cr_assert_eq(d.uncommitted, 0);
   cr_assert_eq(d.flushes_inflight, 0);

@@ -183,14 +183,7 @@ Test(otlp_http, whole_responses) {
 
 #include "core/base/ring.h"
 #include "core/ingest/pipe.h"
-
-struct fake {
-  uint64_t gens[64];
-  int n;
-  int busy_left;   /* answer -EBUSY this many times first */
-  int no_store;    /* answer 1: durable at once */
-  int keeping_up;
-};
+#include "fake_writer.h"
 
 static struct core_ring ring;
 static struct core_pipe pipe_;
@@ -200,38 +193,14 @@ static struct net_otlp_http lis;
 static struct fake fk;
 static uint16_t port;
 
-static int fake_flush(void *ctx, uint64_t gen) {
-  struct fake *f = ctx;
-
-  cr_assert(gen & NET_OTLP_HTTP_GEN_FLAG);
-  if (f->busy_left > 0) {
-    f->busy_left--;
-    return -EBUSY;
-  }
-  if (f->no_store)
-    return 1;
-  cr_assert_lt(f->n, 64);
-  f->gens[f->n++] = gen;
-  return 0;
-}
-
-static int fake_keeping_up(void *ctx) { return ((struct fake *)ctx)->keeping_up; }
-
 static uint32_t conns_max = 512;
 
 static void ring_setup(void) {
-  struct sockaddr_in a = {.sin_family = AF_INET,
-                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  socklen_t alen = sizeof(a);
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int fd = fake_listener(&port);
 
   memset(&fk, 0, sizeof(fk));
   fk.keeping_up = 1;
-  cr_assert(fd >= 0);
-  cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-  cr_assert_eq(listen(fd, 1024), 0);
-  cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
-  port = ntohs(a.sin_port);
+  fk.flag = NET_OTLP_HTTP_GEN_FLAG;
   cr_assert_eq(core_ring_init(&ring, 256), 0);
   cr_assert_eq(core_pipe_init(&pipe_, &ist, 1000, 256, NULL, NULL), 0);
   cr_assert_eq(core_pipe_logs_init(&pipe_, 65536, NULL, NULL), 0);
