@@ -21,6 +21,7 @@
 #include <strings.h>
 
 #include "core/base/assert.h"
+#include "core/base/heap.h"
 #include "core/base/stat.h"
 #include "net/gzip.h"
 #include "net/http.h"
@@ -65,6 +66,8 @@ struct net_grpc_stream {
 };
 
 /* ---- counting allocator ------------------------------------------------- */
+/* Blocks come from the budget's heap: on a shard, the shard's own mimalloc
+ * heap (core/base/heap.h), so nghttp2 never allocates from the process's. */
 
 /* Room before each block for its size, keeping malloc's alignment. */
 #define HDR_BYTES alignof(max_align_t)
@@ -97,7 +100,7 @@ static void *mem_alloc(struct net_grpc_conn *c, size_t n, bool zero) {
 
   if (n > SIZE_MAX / 2 || !mem_take(c, total))
     return NULL;
-  b = zero ? calloc(1, total) : malloc(total);
+  b = core_heap_alloc(c->srv->budget->heap, total, zero);
   if (!b) {
     mem_give(c, total);
     return NULL;
@@ -115,7 +118,7 @@ static void mem_free(struct net_grpc_conn *c, void *p) {
   b = (char *)p - HDR_BYTES;
   memcpy(&total, b, sizeof(total));
   mem_give(c, total);
-  free(b);
+  core_heap_free(c->srv->budget->heap, b);
 }
 
 static void *mem_realloc(struct net_grpc_conn *c, void *p, size_t n) {
@@ -134,7 +137,7 @@ static void *mem_realloc(struct net_grpc_conn *c, void *p, size_t n) {
   memcpy(&old, b, sizeof(old));
   if (total > old && !mem_take(c, total - old))
     return NULL;
-  nb = realloc(b, total);
+  nb = core_heap_realloc(c->srv->budget->heap, b, total);
   if (!nb) {
     if (total > old)
       mem_give(c, total - old);

@@ -96,7 +96,8 @@ struct net_grpc_server {
   net_grpc_request_fn on_request;
   void *ctx;                      /* given to on_request */
   struct net_grpc_stats *stats;   /* required */
-  struct net_http_budget *budget; /* memory of all connections (required) */
+  struct net_http_budget *budget; /* memory of all connections (required);
+                                     its heap gives the blocks */
   struct net_gzip *gzip;          /* inflater state; NULL: gzip refused */
   void *inflate_buf;              /* inflated_bytes_max bytes (with gzip) */
   size_t inflated_bytes_max;

@@ -21,6 +21,7 @@
 #include <sys/types.h>
 
 #include "core/base/assert.h"
+#include "core/base/heap.h"
 #include "core/base/stat.h"
 #include "net/http_internal.h"
 
@@ -121,9 +122,14 @@ void net_http_parser_set_budget(struct net_http_parser *p,
   p->budget = b;
 }
 
+/* Bodies come from the budget's heap: a shard's own (OTLP/HTTP). */
+static struct core_heap *heap_of(const struct net_http_parser *p) {
+  return p->budget ? p->budget->heap : NULL;
+}
+
 void net_http_parser_free(struct net_http_parser *p) {
   free(p->head);
-  free(p->body);
+  core_heap_free(heap_of(p), p->body);
   p->head = NULL;
   p->body = NULL;
   p->body_cap = 0;
@@ -141,7 +147,7 @@ void net_http_parser_reset(struct net_http_parser *p) {
   p->skipped = 0;
   p->body_len = 0;
   if (p->body_cap > NET_HTTP_BODY_KEEP_BYTES) {
-    free(p->body);
+    core_heap_free(heap_of(p), p->body);
     p->body = NULL;
     p->body_cap = 0;
   }
@@ -184,7 +190,7 @@ static int body_reserve(struct net_http_parser *p, size_t extra) {
   cap = budget_clamp(p, cap, need);
   if (budget_hold(p, cap) < 0)
     return -ENOBUFS;
-  b = realloc(p->body, cap);
+  b = core_heap_realloc(heap_of(p), p->body, cap);
   if (!b)
     return -ENOMEM;
   p->body = b;

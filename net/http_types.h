@@ -16,6 +16,8 @@
 #include "core/base/limits.h"
 #include "core/base/strbuf.h"
 
+struct core_heap;
+
 /* The methods a handler is likely to switch on; anything else is OTHER. */
 enum net_http_method {
   NET_HTTP_METHOD_OTHER = 0,
@@ -76,6 +78,8 @@ enum net_http_parse {
 struct net_http_budget {
   uint64_t bytes_max;        /* a take that would pass it is refused */
   uint64_t bytes;            /* taken now */
+  struct core_heap *heap;    /* where the bytes come from: a shard's own
+                                heap (core/base/heap.h); NULL: malloc */
 };
 
 /*

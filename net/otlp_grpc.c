@@ -14,25 +14,20 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "core/base/assert.h"
+#include "core/base/heap.h"
 #include "core/base/limits.h"
 #include "core/base/ring.h"
 #include "core/base/stat.h"
 #include "core/ingest/otlpmap.h"
 #include "net/grpc.h"
 #include "net/gzip.h"
+#include "net/otlp_durable.h"
 #include "net/otlp_http.h"
 #include "net/rconn.h"
 
 static const struct net_rconn_ops conn_ops;
-
-static void *map_bytes(size_t n) {
-  void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
-                 MAP_ANONYMOUS | MAP_PRIVATE | MAP_NORESERVE, -1, 0);
-  return p == MAP_FAILED ? NULL : p;
-}
 
 static int live(const struct net_otlp_grpc *o, uint32_t slot) {
   const struct net_rconn_conn *c = &o->rc.conns[slot];
@@ -86,28 +81,6 @@ static void flush_out(struct net_otlp_grpc *o, uint32_t slot) {
 
 /* ---- calls --------------------------------------------------------------- */
 
-static int keeping_up(struct net_otlp_grpc *o) {
-  if (o->keeping_up < 0) /* asked once a pass: it polls the ring */
-    o->keeping_up = o->dur.keeping_up(o->dur.ctx) ? 1 : 0;
-  return o->keeping_up;
-}
-
-static struct net_otlp_grpc_call *call_take(struct net_otlp_grpc *o) {
-  for (uint32_t i = 0; i < NET_OTLP_GRPC_WAITING_MAX; i++)
-    if (!o->calls[i].in_use)
-      return &o->calls[i];
-  return NULL;
-}
-
-static void call_drop(struct net_otlp_grpc *o, struct net_otlp_grpc_call *k) {
-  ASSERT(k->in_use && o->waiting > 0);
-  k->in_use = 0;
-  o->waiting--;
-  if (k->wait_gen == 0)
-    o->uncommitted--;
-  core_stat_set(&o->stats->waiting, o->waiting);
-}
-
 /* Refuse a call with UNAVAILABLE and RetryInfo, counted. */
 static void call_retry(struct net_otlp_grpc *o, struct net_grpc_conn *h2,
                        net_grpc_stream_id stream,
@@ -121,25 +94,26 @@ static void on_call(void *ctx, struct net_grpc_conn *h2,
                     net_grpc_stream_id stream, enum core_otlp_signal sig,
                     const void *body, size_t len) {
   struct net_otlp_grpc *o = ctx;
-  struct net_otlp_grpc_call *k;
   struct core_otlp_result res;
   char msg[256];
+  int rc;
 
   if (o->stopping) {
     call_retry(o, h2, stream, NET_OTLP_GRPC_REJ_STOPPING,
                "the server is stopping; retry");
     return;
   }
-  k = call_take(o);
-  if (k == NULL) {
+  switch (net_otlp_durable_admit(&o->dur)) {
+  case NET_OTLP_ADMIT_FULL:
     call_retry(o, h2, stream, NET_OTLP_GRPC_REJ_BACKPRESSURE,
                "too many calls wait for the disk; retry later");
     return;
-  }
-  if (!keeping_up(o)) {
+  case NET_OTLP_ADMIT_BEHIND:
     call_retry(o, h2, stream, NET_OTLP_GRPC_REJ_WRITER_BEHIND,
                "the disk does not keep up; retry later");
     return;
+  case NET_OTLP_ADMIT_OK:
+    break;
   }
   memset(&res, 0, sizeof(res));
   if (core_pipe_otlp(o->pipe, sig, CORE_OTLP_ENC_PROTO, body, len, o->now_ms,
@@ -150,26 +124,22 @@ static void on_call(void *ctx, struct net_grpc_conn *h2,
     net_grpc_reply(h2, stream, NET_GRPC_INVALID_ARGUMENT, msg, NULL, 0);
     return;
   }
-  k->in_use = 1;
-  k->slot = slot_of(o, h2);
-  k->stream = stream;
-  k->sig = (uint8_t)sig;
-  k->wait_gen = 0;
-  k->rejected = res.rejected;
-  snprintf(k->message, sizeof(k->message), "%s", res.message);
-  o->waiting++;
-  o->uncommitted++;
-  core_stat_set(&o->stats->waiting, o->waiting);
+  rc = net_otlp_durable_add(&o->dur, slot_of(o, h2), stream, (uint8_t)sig,
+                            res.rejected, res.message);
+  ASSERT(rc == 0); /* admitted above: there was room */
 }
 
-/* The answer to a call whose data is durable (or failed to be). */
-static void answer_call(struct net_otlp_grpc *o, struct net_otlp_grpc_call *k,
+/* net_otlp_durable's reply: the call k waited for its generation, which
+ * is durable now (OK) or lost (failed: UNAVAILABLE with RetryInfo). */
+static void answer_call(void *ctx, const struct net_otlp_wait *k,
                         int failed) {
+  struct net_otlp_grpc *o = ctx;
   struct net_otlp_grpc_conn *c = &o->conns[k->slot];
   char resp[NET_GRPC_REPLY_BYTES_MAX];
   uint32_t slot = k->slot;
   size_t n;
 
+  o->now_ms = core_ring_now_ms();
   if (failed) {
     call_retry(o, &c->h2, k->stream, NET_OTLP_GRPC_REJ_NOT_DURABLE,
                "the data was not made durable (a write or fsync failed); "
@@ -184,7 +154,6 @@ static void answer_call(struct net_otlp_grpc *o, struct net_otlp_grpc_call *k,
       call_retry(o, &c->h2, k->stream, NET_OTLP_GRPC_REJ_SESSION,
                  "server memory for answers is full; retry");
   }
-  call_drop(o, k);
   c->since_ms = o->now_ms;
   flush_out(o, slot);
 }
@@ -250,9 +219,7 @@ static void on_sent(void *ctx, uint32_t slot, int64_t now_ms) {
 static void on_closed(void *ctx, uint32_t slot) {
   struct net_otlp_grpc *o = ctx;
 
-  for (uint32_t i = 0; o->waiting > 0 && i < NET_OTLP_GRPC_WAITING_MAX; i++)
-    if (o->calls[i].in_use && o->calls[i].slot == slot)
-      call_drop(o, &o->calls[i]); /* stored; no one to tell */
+  net_otlp_durable_drop_slot(&o->dur, slot); /* stored; no one to tell */
   net_grpc_conn_free(&o->conns[slot].h2);
 }
 
@@ -264,54 +231,16 @@ static const struct net_rconn_ops conn_ops = {
     .closed = on_closed,
 };
 
-/* ---- durability ---------------------------------------------------------- */
-
-static void answer_gen(struct net_otlp_grpc *o, uint64_t gen, int failed) {
-  o->now_ms = core_ring_now_ms();
-  for (uint32_t i = 0; o->waiting > 0 && i < NET_OTLP_GRPC_WAITING_MAX; i++)
-    if (o->calls[i].in_use && o->calls[i].wait_gen == gen)
-      answer_call(o, &o->calls[i], failed);
-}
-
-/* Give every uncommitted call generation gen (0: take it back). */
-static void mark_gen(struct net_otlp_grpc *o, uint64_t from, uint64_t to) {
-  for (uint32_t i = 0; i < NET_OTLP_GRPC_WAITING_MAX; i++)
-    if (o->calls[i].in_use && o->calls[i].wait_gen == from)
-      o->calls[i].wait_gen = to;
-}
+/* ---- durability (net/otlp_durable.c) ----------------------------------- */
 
 void net_otlp_grpc_commit(struct net_otlp_grpc *o) {
-  uint64_t gen;
-  int rc;
-
-  o->keeping_up = -1;
-  if (!o->on || o->uncommitted == 0 ||
-      o->flushes_inflight >= NET_OTLP_HTTP_FLUSHES_MAX)
-    return;
-  gen = NET_OTLP_GRPC_GEN_FLAG | ++o->next_gen;
-  mark_gen(o, 0, gen);
-  o->uncommitted = 0;
-  o->flushes_inflight++;
-  core_stat_add(&o->stats->flushes, 1);
-  rc = o->dur.flush(o->dur.ctx, gen); /* may answer from inside */
-  if (rc == 1) {
-    o->flushes_inflight--;
-    answer_gen(o, gen, 0);
-  } else if (rc < 0) { /* the writer's waits are full: next pass */
-    o->flushes_inflight--;
-    for (uint32_t i = 0; i < NET_OTLP_GRPC_WAITING_MAX; i++)
-      if (o->calls[i].in_use && o->calls[i].wait_gen == gen)
-        o->uncommitted++;
-    mark_gen(o, gen, 0);
-  }
+  if (o->on)
+    net_otlp_durable_commit(&o->dur);
 }
 
 void net_otlp_grpc_answer(struct net_otlp_grpc *o, uint64_t gen, int failed) {
-  if (!o->on)
-    return;
-  if (o->flushes_inflight > 0)
-    o->flushes_inflight--;
-  answer_gen(o, gen, failed);
+  if (o->on)
+    net_otlp_durable_answer(&o->dur, gen, failed);
 }
 
 /* ---- deadlines and stop -------------------------------------------------- */
@@ -375,10 +304,7 @@ uint32_t net_otlp_grpc_finish(struct net_otlp_grpc *o, int lost) {
   if (!o->on)
     return 0;
   o->now_ms = core_ring_now_ms();
-  for (uint32_t i = 0; o->waiting > 0 && i < NET_OTLP_GRPC_WAITING_MAX; i++)
-    if (o->calls[i].in_use)
-      answer_call(o, &o->calls[i], lost);
-  o->flushes_inflight = 0;
+  net_otlp_durable_finish(&o->dur, lost);
   for (uint32_t i = 0; i < o->rc.conns_max; i++) {
     if (!live(o, i))
       continue;
@@ -395,7 +321,7 @@ uint32_t net_otlp_grpc_finish(struct net_otlp_grpc *o, int lost) {
 int net_otlp_grpc_init(struct net_otlp_grpc *o, struct core_ring *ring,
                        struct core_pipe *pipe, struct net_otlp_grpc_stats *st,
                        const struct net_otlp_grpc_cfg *cfg,
-                       const struct net_otlp_http_durable *dur) {
+                       const struct net_otlp_durable_ops *ops) {
   struct net_rconn_cfg rcfg = {.listen_fd = cfg->fd,
                                .conns_max = cfg->conns_max,
                                .in_bytes = NET_OTLP_GRPC_IN_BYTES,
@@ -409,19 +335,28 @@ int net_otlp_grpc_init(struct net_otlp_grpc *o, struct core_ring *ring,
   ASSERT(cfg->conns_max <= NET_OTLP_GRPC_CONNS_MAX);
   o->pipe = pipe;
   o->stats = st;
-  o->dur = *dur;
-  o->keeping_up = -1;
   o->body_timeout_ms = NET_OTLP_GRPC_BODY_TIMEOUT_MS;
   o->budget.bytes_max = NET_GRPC_SHARD_MEMORY_BYTES_MAX;
+  o->budget.heap = cfg->heap;
   rc = net_rconn_init(&o->rc, ring, &rcfg, &conn_ops, o, &st->conns);
   if (rc < 0)
     goto fail;
+  rc = net_otlp_durable_init(
+      &o->dur, &(struct net_otlp_durable_cfg){
+                   .gen_flag = NET_OTLP_GRPC_GEN_FLAG,
+                   .waits_max = NET_OTLP_GRPC_WAITING_MAX,
+                   .ops = *ops,
+                   .reply = answer_call,
+                   .reply_ctx = o,
+                   .waiting = &st->waiting,
+                   .flushes = &st->flushes});
+  if (rc < 0)
+    goto fail;
   rc = -ENOMEM;
-  o->conns = map_bytes(sizeof(*o->conns) * cfg->conns_max);
-  o->calls = map_bytes(sizeof(*o->calls) * NET_OTLP_GRPC_WAITING_MAX);
-  o->inflated = map_bytes(NET_GRPC_INFLATED_BYTES_MAX);
-  o->gz = map_bytes(sizeof(*o->gz));
-  if (!o->conns || !o->calls || !o->inflated || !o->gz)
+  o->conns = core_map_bytes(sizeof(*o->conns) * cfg->conns_max);
+  o->inflated = core_map_bytes(NET_GRPC_INFLATED_BYTES_MAX);
+  o->gz = core_map_bytes(sizeof(*o->gz));
+  if (!o->conns || !o->inflated || !o->gz)
     goto fail;
   net_gzip_init(o->gz);
   o->srv = (struct net_grpc_server){.on_request = on_call,
@@ -448,18 +383,13 @@ void net_otlp_grpc_free(struct net_otlp_grpc *o) {
     net_grpc_conn_free(&o->conns[i].h2);
   if (o->srv.callbacks != NULL)
     net_grpc_server_free(&o->srv);
-  if (o->conns != NULL)
-    munmap(o->conns, sizeof(*o->conns) * n);
-  if (o->calls != NULL)
-    munmap(o->calls, sizeof(*o->calls) * NET_OTLP_GRPC_WAITING_MAX);
-  if (o->inflated != NULL)
-    munmap(o->inflated, NET_GRPC_INFLATED_BYTES_MAX);
-  if (o->gz != NULL)
-    munmap(o->gz, sizeof(*o->gz));
+  core_unmap_bytes(o->conns, sizeof(*o->conns) * n);
+  core_unmap_bytes(o->inflated, NET_GRPC_INFLATED_BYTES_MAX);
+  core_unmap_bytes(o->gz, sizeof(*o->gz));
   o->conns = NULL;
-  o->calls = NULL;
   o->inflated = NULL;
   o->gz = NULL;
+  net_otlp_durable_free(&o->dur);
   net_rconn_free(&o->rc);
   o->on = 0;
 }

@@ -5,7 +5,7 @@
  * once the call's data is durable: the calls stored in one pass of the
  * shard loop share one seal and one flush generation
  * (net_otlp_grpc_commit), answered by the writer (net_otlp_grpc_answer),
- * as for OTLP/HTTP (docs/otlp.md).
+ * as for OTLP/HTTP (net/otlp_durable.h, docs/otlp.md).
  *
  * All calls run on the shard thread.
  */
@@ -20,13 +20,13 @@
  * Take cfg->fd (a listening socket; -1 leaves the listener off and every
  * other call a no-op), register on ring, allocate the connection table,
  * the waiting calls, the inflate buffer and state. Calls go to pipe;
- * counters to st; durability is asked of dur.
+ * counters to st; durability is asked of ops.
  * Returns 0 or -errno (the socket is closed on failure).
  */
 int net_otlp_grpc_init(struct net_otlp_grpc *o, struct core_ring *ring,
                        struct core_pipe *pipe, struct net_otlp_grpc_stats *st,
                        const struct net_otlp_grpc_cfg *cfg,
-                       const struct net_otlp_http_durable *dur);
+                       const struct net_otlp_durable_ops *ops);
 
 /* Close every socket and free everything. Safe after a failed init. */
 void net_otlp_grpc_free(struct net_otlp_grpc *o);

@@ -11,15 +11,11 @@
 #include "net/grpc_types.h"
 #include "net/gzip_types.h"
 #include "net/http_types.h"
-#include "net/otlp_http_types.h"
+#include "net/otlp_durable_types.h"
 #include "net/rconn_types.h"
 
+struct core_heap;
 struct core_pipe;
-
-/* Flush generations of the gRPC listener carry this bit (and not
- * NET_OTLP_HTTP_GEN_FLAG), so that the shard gives the writer's answer
- * to the right listener. */
-#define NET_OTLP_GRPC_GEN_FLAG (UINT64_C(1) << 62)
 
 /* Why the listener (not the engine) refused or dropped a call. */
 enum net_otlp_grpc_reject {
@@ -50,17 +46,8 @@ struct net_otlp_grpc_stats {
 struct net_otlp_grpc_cfg {
   int fd;                       /* listening socket (SO_REUSEPORT, per shard) */
   uint32_t conns_max;           /* <= NET_OTLP_GRPC_CONNS_MAX */
-};
-
-/* A call stored and waiting for durability before its answer. */
-struct net_otlp_grpc_call {
-  uint8_t in_use;
-  uint32_t slot;                /* its connection */
-  net_grpc_stream_id stream;
-  uint8_t sig;                  /* enum core_otlp_signal */
-  uint64_t wait_gen;            /* generation covering it; 0 until committed */
-  uint64_t rejected;            /* partial_success */
-  char message[160];
+  struct core_heap *heap;       /* the shard's, for nghttp2 sessions and
+                                   messages (NULL: malloc) */
 };
 
 /* Per connection, beside the engine's state. */
@@ -77,20 +64,14 @@ struct net_otlp_grpc {
   struct net_rconn rc;              /* accept/recv/send plumbing */
   struct core_pipe *pipe;
   struct net_otlp_grpc_stats *stats;
-  struct net_otlp_http_durable dur; /* the same ask as OTLP/HTTP's */
+  struct net_otlp_durable dur;      /* calls waiting for their fsync */
   struct net_grpc_server srv;       /* what the connections share */
   struct net_otlp_grpc_conn *conns; /* rc.conns_max (mmap) */
-  struct net_otlp_grpc_call *calls; /* NET_OTLP_GRPC_WAITING_MAX (mmap) */
   struct net_http_budget budget;    /* the engine's memory, every connection */
   char *inflated;                   /* NET_GRPC_INFLATED_BYTES_MAX (mmap) */
   struct net_gzip *gz;              /* (mmap) */
-  uint64_t next_gen;
-  uint32_t waiting;                 /* calls in use */
-  uint32_t uncommitted;             /* ... with wait_gen 0 */
-  uint32_t flushes_inflight;
   uint32_t slot;                    /* the connection being fed */
   int64_t now_ms;                   /* ... and when */
-  int keeping_up;                   /* this pass's answer: -1 not asked */
   int64_t body_timeout_ms;          /* NET_OTLP_GRPC_BODY_TIMEOUT_MS */
   int on;
   int stopping;

@@ -12,9 +12,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "core/base/assert.h"
+#include "core/base/heap.h"
 #include "core/base/limits.h"
 #include "core/base/ring.h"
 #include "core/base/stat.h"
@@ -22,15 +22,10 @@
 #include "net/gzip.h"
 #include "net/http.h"
 #include "net/http_internal.h"
+#include "net/otlp_durable.h"
 #include "net/rconn.h"
 
 static const struct net_rconn_ops conn_ops;
-
-static void *map_bytes(size_t n) {
-  void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
-                 MAP_ANONYMOUS | MAP_PRIVATE | MAP_NORESERVE, -1, 0);
-  return p == MAP_FAILED ? NULL : p;
-}
 
 static int live(const struct net_otlp_http *o, uint32_t slot) {
   const struct net_rconn_conn *c = &o->rc.conns[slot];
@@ -94,28 +89,29 @@ static void fail(struct net_otlp_http *o, uint32_t slot, int status,
   reply(o, slot, status, body, n, close, close, now_ms);
 }
 
-/* The reply to a request that waited for durability. */
-static void reply_durable(struct net_otlp_http *o, uint32_t slot, int failed,
-                          int64_t now_ms) {
-  struct net_otlp_conn *c = &o->conns[slot];
+/* net_otlp_durable's reply: the request of w->slot waited for its
+ * generation, which is durable now (200) or lost (failed: 503). */
+static void reply_durable(void *ctx, const struct net_otlp_wait *w,
+                          int failed) {
+  struct net_otlp_http *o = ctx;
+  struct net_otlp_conn *c = &o->conns[w->slot];
+  int64_t now_ms = core_ring_now_ms();
   char body[512];
   size_t n;
 
+  if (!live(o, w->slot))
+    return; /* closing: on_closed follows, no one reads a reply */
   ASSERT(c->state == NET_OTLP_ST_WAIT);
-  o->waiting--;
-  if (c->wait_gen == 0)
-    o->uncommitted--;
-  core_stat_set(&o->stats->waiting, o->waiting);
   if (failed) {
-    fail(o, slot, 503, NET_OTLP_REJ_NOT_DURABLE,
+    fail(o, w->slot, 503, NET_OTLP_REJ_NOT_DURABLE,
          "the data was not made durable (a write or fsync failed); retry",
          c->close_after, now_ms);
     return;
   }
   n = net_otlp_export_response((enum core_otlp_signal)c->sig,
-                               (enum core_otlp_enc)c->enc, c->rejected,
-                               c->message, body, sizeof(body));
-  reply(o, slot, 200, body, n, c->close_after, 0, now_ms);
+                               (enum core_otlp_enc)c->enc, w->rejected,
+                               w->message, body, sizeof(body));
+  reply(o, w->slot, 200, body, n, c->close_after, 0, now_ms);
 }
 
 /* ---- requests ------------------------------------------------------------ */
@@ -175,18 +171,13 @@ static int check_head(struct net_otlp_http *o, uint32_t slot, int close,
   return 0;
 }
 
-static int keeping_up(struct net_otlp_http *o) {
-  if (o->keeping_up < 0) /* asked once a pass: it polls the ring */
-    o->keeping_up = o->dur.keeping_up(o->dur.ctx) ? 1 : 0;
-  return o->keeping_up;
-}
-
 /* Decode and store one whole request; its reply waits for durability. */
 static void ingest(struct net_otlp_http *o, uint32_t slot, const void *body,
                    size_t len, int close, int64_t now_ms) {
   struct net_otlp_conn *c = &o->conns[slot];
   struct core_otlp_result res;
   char msg[256];
+  int rc;
 
   memset(&res, 0, sizeof(res));
   if (core_pipe_otlp(o->pipe, (enum core_otlp_signal)c->sig,
@@ -197,15 +188,12 @@ static void ingest(struct net_otlp_http *o, uint32_t slot, const void *body,
     fail(o, slot, 400, NET_OTLP_REJ_DECODE_ERROR, msg, close, now_ms);
     return;
   }
+  rc = net_otlp_durable_add(&o->dur, slot, 0, c->sig, res.rejected,
+                            res.message);
+  ASSERT(rc == 0); /* admitted in on_request: there was room */
   c->state = NET_OTLP_ST_WAIT;
   c->since_ms = now_ms;
-  c->wait_gen = 0;
   c->close_after = (uint8_t)close;
-  c->rejected = res.rejected;
-  snprintf(c->message, sizeof(c->message), "%s", res.message);
-  o->uncommitted++;
-  o->waiting++;
-  core_stat_set(&o->stats->waiting, o->waiting);
 }
 
 /* A complete request in c->parser.req. */
@@ -219,15 +207,17 @@ static void on_request(struct net_otlp_http *o, uint32_t slot,
 
   if (check_head(o, slot, close, &gzip, now_ms) < 0)
     return;
-  if (o->waiting >= NET_OTLP_HTTP_WAITING_MAX) {
+  switch (net_otlp_durable_admit(&o->dur)) {
+  case NET_OTLP_ADMIT_FULL:
     fail(o, slot, 429, NET_OTLP_REJ_BACKPRESSURE, "too many requests wait "
          "for the disk; retry after Retry-After", close, now_ms);
     return;
-  }
-  if (!keeping_up(o)) {
+  case NET_OTLP_ADMIT_BEHIND:
     fail(o, slot, 503, NET_OTLP_REJ_WRITER_BEHIND, "the disk does not keep "
          "up; retry after Retry-After", close, now_ms);
     return;
+  case NET_OTLP_ADMIT_OK:
+    break;
   }
   if (gzip) {
     rc = net_gzip_inflate(o->gz, body, len, o->inflated,
@@ -262,7 +252,8 @@ static void on_parse_error(struct net_otlp_http *o, uint32_t slot,
   if (status == 413) {
     fail(o, slot, 413, NET_OTLP_REJ_BODY_TOO_LARGE, "the body is over 16 "
          "MiB; send smaller batches", 1, now_ms);
-  } else if (status == 503) {
+  } else if (status == 503 || status == 500) { /* budget full, or the
+                                                   shard's heap refused */
     fail(o, slot, 503, NET_OTLP_REJ_MEMORY, "too many request bodies held "
          "at once; retry after Retry-After", 1, now_ms);
   } else {
@@ -400,12 +391,8 @@ static void on_closed(void *ctx, uint32_t slot) {
   struct net_otlp_http *o = ctx;
   struct net_otlp_conn *c = &o->conns[slot];
 
-  if (c->state == NET_OTLP_ST_WAIT) { /* stored; no one to tell */
-    o->waiting--;
-    if (c->wait_gen == 0)
-      o->uncommitted--;
-    core_stat_set(&o->stats->waiting, o->waiting);
-  }
+  if (c->state == NET_OTLP_ST_WAIT) /* stored; no one to tell */
+    net_otlp_durable_drop_slot(&o->dur, slot);
   c->state = NET_OTLP_ST_READ;
   net_http_parser_reset(&c->parser);
 }
@@ -418,55 +405,16 @@ static const struct net_rconn_ops conn_ops = {
     .closed = on_closed,
 };
 
-/* ---- durability ---------------------------------------------------------- */
-
-/* Reply to every request of generation gen. */
-static void answer_gen(struct net_otlp_http *o, uint64_t gen, int failed) {
-  int64_t now = core_ring_now_ms();
-
-  for (uint32_t i = 0; i < o->rc.conns_max; i++)
-    if (o->rc.conns[i].in_use && o->conns[i].state == NET_OTLP_ST_WAIT &&
-        o->conns[i].wait_gen == gen)
-      reply_durable(o, i, failed, now);
-}
+/* ---- durability (net/otlp_durable.c) ----------------------------------- */
 
 void net_otlp_http_commit(struct net_otlp_http *o) {
-  uint64_t gen;
-  int rc;
-
-  o->keeping_up = -1;
-  if (!o->on || o->uncommitted == 0 ||
-      o->flushes_inflight >= NET_OTLP_HTTP_FLUSHES_MAX)
-    return;
-  gen = NET_OTLP_HTTP_GEN_FLAG | ++o->next_gen;
-  for (uint32_t i = 0; i < o->rc.conns_max; i++)
-    if (o->rc.conns[i].in_use && o->conns[i].state == NET_OTLP_ST_WAIT &&
-        o->conns[i].wait_gen == 0)
-      o->conns[i].wait_gen = gen;
-  o->uncommitted = 0;
-  o->flushes_inflight++;
-  core_stat_add(&o->stats->flushes, 1);
-  rc = o->dur.flush(o->dur.ctx, gen); /* may answer from inside */
-  if (rc == 1) {
-    o->flushes_inflight--;
-    answer_gen(o, gen, 0);
-  } else if (rc < 0) { /* the writer's waits are full: next pass */
-    o->flushes_inflight--;
-    for (uint32_t i = 0; i < o->rc.conns_max; i++)
-      if (o->rc.conns[i].in_use && o->conns[i].state == NET_OTLP_ST_WAIT &&
-          o->conns[i].wait_gen == gen) {
-        o->conns[i].wait_gen = 0;
-        o->uncommitted++;
-      }
-  }
+  if (o->on)
+    net_otlp_durable_commit(&o->dur);
 }
 
 void net_otlp_http_answer(struct net_otlp_http *o, uint64_t gen, int failed) {
-  if (!o->on)
-    return;
-  if (o->flushes_inflight > 0)
-    o->flushes_inflight--;
-  answer_gen(o, gen, failed);
+  if (o->on)
+    net_otlp_durable_answer(&o->dur, gen, failed);
 }
 
 /* ---- deadlines and stop -------------------------------------------------- */
@@ -531,12 +479,8 @@ uint32_t net_otlp_http_unsent(const struct net_otlp_http *o) {
 }
 
 uint32_t net_otlp_http_finish(struct net_otlp_http *o, int lost) {
-  int64_t now = core_ring_now_ms();
-
-  for (uint32_t i = 0; o->on && i < o->rc.conns_max; i++)
-    if (live(o, i) && o->conns[i].state == NET_OTLP_ST_WAIT)
-      reply_durable(o, i, lost, now);
-  o->flushes_inflight = 0;
+  if (o->on)
+    net_otlp_durable_finish(&o->dur, lost);
   return net_otlp_http_unsent(o);
 }
 
@@ -545,7 +489,7 @@ uint32_t net_otlp_http_finish(struct net_otlp_http *o, int lost) {
 int net_otlp_http_init(struct net_otlp_http *o, struct core_ring *ring,
                        struct core_pipe *pipe, struct net_otlp_http_stats *st,
                        const struct net_otlp_http_cfg *cfg,
-                       const struct net_otlp_http_durable *dur) {
+                       const struct net_otlp_durable_ops *ops) {
   struct net_rconn_cfg rcfg = {.listen_fd = cfg->fd,
                                .conns_max = cfg->conns_max,
                                .in_bytes = NET_OTLP_HTTP_IN_BYTES,
@@ -558,16 +502,26 @@ int net_otlp_http_init(struct net_otlp_http *o, struct core_ring *ring,
     return 0;
   o->pipe = pipe;
   o->stats = st;
-  o->dur = *dur;
-  o->keeping_up = -1;
   o->budget.bytes_max = NET_OTLP_HTTP_MEMORY_BYTES_MAX;
+  o->budget.heap = cfg->heap;
   rc = net_rconn_init(&o->rc, ring, &rcfg, &conn_ops, o, &st->conns);
   if (rc < 0)
     goto fail;
+  rc = net_otlp_durable_init(
+      &o->dur, &(struct net_otlp_durable_cfg){
+                   .gen_flag = NET_OTLP_HTTP_GEN_FLAG,
+                   .waits_max = NET_OTLP_HTTP_WAITING_MAX,
+                   .ops = *ops,
+                   .reply = reply_durable,
+                   .reply_ctx = o,
+                   .waiting = &st->waiting,
+                   .flushes = &st->flushes});
+  if (rc < 0)
+    goto fail;
   rc = -ENOMEM;
-  o->conns = map_bytes(sizeof(*o->conns) * cfg->conns_max);
-  o->inflated = map_bytes(NET_OTLP_HTTP_INFLATED_BYTES_MAX);
-  o->gz = map_bytes(sizeof(*o->gz));
+  o->conns = core_map_bytes(sizeof(*o->conns) * cfg->conns_max);
+  o->inflated = core_map_bytes(NET_OTLP_HTTP_INFLATED_BYTES_MAX);
+  o->gz = core_map_bytes(sizeof(*o->gz));
   if (!o->conns || !o->inflated || !o->gz)
     goto fail;
   net_gzip_init(o->gz);
@@ -591,15 +545,13 @@ void net_otlp_http_free(struct net_otlp_http *o) {
   for (uint32_t i = 0; o->conns != NULL && i < n; i++)
     if (o->conns[i].parser.head != NULL)
       net_http_parser_free(&o->conns[i].parser);
-  if (o->conns != NULL)
-    munmap(o->conns, sizeof(*o->conns) * n);
-  if (o->inflated != NULL)
-    munmap(o->inflated, NET_OTLP_HTTP_INFLATED_BYTES_MAX);
-  if (o->gz != NULL)
-    munmap(o->gz, sizeof(*o->gz));
+  core_unmap_bytes(o->conns, sizeof(*o->conns) * n);
+  core_unmap_bytes(o->inflated, NET_OTLP_HTTP_INFLATED_BYTES_MAX);
+  core_unmap_bytes(o->gz, sizeof(*o->gz));
   o->conns = NULL;
   o->inflated = NULL;
   o->gz = NULL;
+  net_otlp_durable_free(&o->dur);
   net_rconn_free(&o->rc);
   o->on = 0;
 }

@@ -2,10 +2,11 @@
  * net/otlp_http.h - OTLP/HTTP on a shard's own io_uring: POST /v1/metrics,
  * /v1/logs and /v1/traces, protobuf or JSON, gzip or identity, chunked or
  * Content-Length bodies on keep-alive connections (docs/otlp.md, "OTLP/HTTP
- * listener"). A 200 goes out only once the request's data is durable:
- * every request ingested in one pass of the shard loop shares one seal and
- * one flush generation (net_otlp_http_commit), and its reply waits for the
- * writer's answer to it (net_otlp_http_answer).
+ * listener"). A 200 goes out only once the request's data is durable
+ * (net/otlp_durable.h, the rule shared with OTLP/gRPC): every request
+ * ingested in one pass of the shard loop shares one seal and one flush
+ * generation (net_otlp_http_commit), and its reply waits for the writer's
+ * answer to it (net_otlp_http_answer).
  *
  * All calls run on the shard thread. The accept/recv/send plumbing is
  * net/rconn.h; this file is the protocol spoken on it.
@@ -25,13 +26,13 @@
  * Take cfg->fd (a listening socket; -1 leaves the listener off and every
  * other call a no-op), register on ring, allocate the connection table,
  * the parsers, the inflate buffer and state. Requests go to pipe; counters
- * to stats; durability is asked of dur.
+ * to stats; durability is asked of ops.
  * Returns 0 or -errno (the socket is closed on failure).
  */
 int net_otlp_http_init(struct net_otlp_http *o, struct core_ring *ring,
                        struct core_pipe *pipe, struct net_otlp_http_stats *st,
                        const struct net_otlp_http_cfg *cfg,
-                       const struct net_otlp_http_durable *dur);
+                       const struct net_otlp_durable_ops *ops);
 
 /* Close every socket and free everything. Safe after a failed init. */
 void net_otlp_http_free(struct net_otlp_http *o);

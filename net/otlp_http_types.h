@@ -11,14 +11,11 @@
 #include "core/ingest/otlpmap_types.h"
 #include "net/gzip_types.h"
 #include "net/http_types.h"
+#include "net/otlp_durable_types.h"
 #include "net/rconn_types.h"
 
+struct core_heap;
 struct core_pipe;
-
-/* Flush generations of the listener carry this bit, so that the shard
- * tells them from the query port's POST /api/v1/flush generations when
- * the writer answers (both share the writer's answer callback). */
-#define NET_OTLP_HTTP_GEN_FLAG (UINT64_C(1) << 63)
 
 /* Status codes counted per signal and encoding (the `code` label). */
 enum net_otlp_code {
@@ -66,22 +63,11 @@ struct net_otlp_http_stats {
   uint64_t memory_bytes;    /* gauge: body bytes held (the budget's) */
 };
 
-/* What the listener asks of the shard (core/shard sits above net/). */
-struct net_otlp_http_durable {
-  /* Seal the open heads and ask for every sealed block to be durable as
-   * generation gen. Returns 1 when durable already (nothing is kept: no
-   * data directory), 0 when net_otlp_http_answer will be called (perhaps
-   * from inside this call), or -EBUSY (too many flushes wait: try later). */
-  int (*flush)(void *ctx, uint64_t gen);
-  /* 1 while the writer keeps up (core_store_keeping_up). */
-  int (*keeping_up)(void *ctx);
-  void *ctx;
-};
-
 /* What net_otlp_http_init needs. */
 struct net_otlp_http_cfg {
   int fd;                   /* listening socket (SO_REUSEPORT, per shard) */
   uint32_t conns_max;       /* <= NET_OTLP_HTTP_CONNS_MAX */
+  struct core_heap *heap;   /* the shard's, for bodies (NULL: malloc) */
 };
 
 /* Where a connection is in its request/reply cycle. */
@@ -110,25 +96,17 @@ struct net_otlp_conn {
   uint8_t sig, enc;       /* of the request at hand */
   int64_t since_ms;       /* when the phase or state began */
   uint32_t linger_bytes;
-  uint64_t wait_gen;      /* generation covering it; 0 until committed */
-  uint64_t rejected;      /* partial_success of the request waiting */
-  char message[160];
 };
 
 struct net_otlp_http {
   struct net_rconn rc;              /* accept/recv/send plumbing */
   struct core_pipe *pipe;
   struct net_otlp_http_stats *stats;
-  struct net_otlp_http_durable dur;
+  struct net_otlp_durable dur;      /* requests waiting for their fsync */
   struct net_otlp_conn *conns;      /* rc.conns_max (mmap) */
   struct net_http_budget budget;    /* bodies of every connection */
   char *inflated;                   /* NET_OTLP_HTTP_INFLATED_BYTES_MAX (mmap) */
   struct net_gzip *gz;              /* (mmap) */
-  uint64_t next_gen;
-  uint32_t uncommitted;             /* WAIT with wait_gen 0 */
-  uint32_t waiting;                 /* WAIT in all */
-  uint32_t flushes_inflight;
-  int keeping_up;                   /* this pass's answer: -1 not asked */
   int on;                           /* init succeeded, a listener exists */
   int stopping;
 };

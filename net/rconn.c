@@ -12,28 +12,17 @@
 
 #include <errno.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/base/assert.h"
+#include "core/base/heap.h"
 #include "core/base/limits.h"
 #include "core/base/ring.h"
 #include "core/base/stat.h"
 
 static void complete(void *ctx, const struct io_uring_cqe *cqe,
                      int64_t now_ms);
-
-static void *map_bytes(size_t n) {
-  void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
-                 MAP_ANONYMOUS | MAP_PRIVATE | MAP_NORESERVE, -1, 0);
-  return p == MAP_FAILED ? NULL : p;
-}
-
-static void unmap(void *p, size_t n) {
-  if (p != NULL)
-    munmap(p, n);
-}
 
 int net_rconn_init(struct net_rconn *t, struct core_ring *ring,
                    const struct net_rconn_cfg *cfg,
@@ -51,10 +40,10 @@ int net_rconn_init(struct net_rconn *t, struct core_ring *ring,
   t->ops = ops;
   t->ctx = ctx;
   t->stats = stats;
-  t->conns = map_bytes(sizeof(*t->conns) * n);
-  t->free_slots = map_bytes(sizeof(*t->free_slots) * n);
-  t->in = map_bytes((size_t)n * t->in_bytes);
-  t->out = map_bytes((size_t)n * t->out_bytes);
+  t->conns = core_map_bytes(sizeof(*t->conns) * n);
+  t->free_slots = core_map_bytes(sizeof(*t->free_slots) * n);
+  t->in = core_map_bytes((size_t)n * t->in_bytes);
+  t->out = core_map_bytes((size_t)n * t->out_bytes);
   if (!t->conns || !t->free_slots || !t->in || !t->out)
     return -ENOMEM;
   for (uint32_t i = 0; i < n; i++) {
@@ -79,10 +68,10 @@ void net_rconn_free(struct net_rconn *t) {
   if (t->listen_fd >= 0)
     close(t->listen_fd);
   t->listen_fd = -1;
-  unmap(t->conns, sizeof(*t->conns) * t->conns_max);
-  unmap(t->free_slots, sizeof(*t->free_slots) * t->conns_max);
-  unmap(t->in, (size_t)t->conns_max * t->in_bytes);
-  unmap(t->out, (size_t)t->conns_max * t->out_bytes);
+  core_unmap_bytes(t->conns, sizeof(*t->conns) * t->conns_max);
+  core_unmap_bytes(t->free_slots, sizeof(*t->free_slots) * t->conns_max);
+  core_unmap_bytes(t->in, (size_t)t->conns_max * t->in_bytes);
+  core_unmap_bytes(t->out, (size_t)t->conns_max * t->out_bytes);
   t->conns = NULL;
   t->free_slots = NULL;
   t->in = t->out = NULL;

@@ -21,6 +21,8 @@ RUN=(
   liburing-dev libisal-dev
   # OTLP/gRPC (HTTP/2), remote-read/write (snappy), https to forward targets
   libnghttp2-dev libsnappy-dev libssl-dev
+  # per-shard heaps (core/base/heap.c)
+  libmimalloc-dev
   # the README's examples: nc, curl, logger (bsdutils)
   netcat-openbsd curl bsdutils
 )

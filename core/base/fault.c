@@ -19,6 +19,7 @@ static uint32_t *field(const char *name, size_t n) {
       {"write_enospc", offsetof(struct core_fault, write_enospc)},
       {"write_short", offsetof(struct core_fault, write_short)},
       {"fsync_eio", offsetof(struct core_fault, fsync_eio)},
+      {"heap_fail", offsetof(struct core_fault, heap_fail)},
       {"compact_crash", offsetof(struct core_fault, compact_crash)},
   };
   for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)

@@ -16,6 +16,8 @@ struct core_fault {
   uint32_t write_enospc;  /* every Nth block write fails with -ENOSPC */
   uint32_t write_short;   /* every Nth block write is cut in half */
   uint32_t fsync_eio;     /* every Nth fsync fails with -EIO */
+  uint32_t heap_fail;     /* every Nth allocation from a shard's heap is
+                             refused (core/base/heap.h) */
   uint32_t compact_crash; /* a compaction pass dies (SIGKILL) at step N
                              (storage/compact.c: 1 temp half written,
                              2 before the rename, 3 after it, 4 after the

@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "core/base/assert.h"
+#include "core/base/fault.h"
+#include "core/base/heap.h"
 #include "core/base/ring.h"
 #include "core/ingest/head.h"
 #include "core/ingest/loghead.h"
@@ -63,7 +65,7 @@ static void on_flush(struct core_shard *sh, uint64_t gen) {
     flush_answer(sh, gen, rc < 0); /* nothing kept (1), or too many (<0) */
 }
 
-/* net_otlp_http_durable.flush: one seal and one flush generation for the
+/* net_otlp_durable_ops.flush: one seal and one flush generation for the
  * OTLP requests of a pass of the loop. */
 static int otlp_flush(void *ctx, uint64_t gen) {
   struct core_shard *sh = ctx;
@@ -330,6 +332,10 @@ static int setup(struct core_shard *sh) {
   sh->start_what = "pin the thread to its CPU";
   if ((rc = pin(sh->cpu)) < 0)
     return rc;
+  sh->start_what = "make the shard's heap (mimalloc)";
+  if ((rc = core_heap_init(&sh->heap, &sh->stats.heap,
+                           core_fault.heap_fail)) < 0)
+    return rc;
   if ((rc = setup_ring(sh)) < 0)
     return rc;
   sh->start_what = "allocate the series dictionary and head";
@@ -370,8 +376,9 @@ static int setup(struct core_shard *sh) {
   rc = net_otlp_http_init(
       &sh->otlp, &sh->ring, &sh->pipe, &sh->stats.otlp_http,
       &(struct net_otlp_http_cfg){.fd = sh->otlp_http_fd,
-                                  .conns_max = NET_OTLP_HTTP_CONNS_MAX},
-      &(struct net_otlp_http_durable){otlp_flush, otlp_keeping_up, sh});
+                                  .conns_max = NET_OTLP_HTTP_CONNS_MAX,
+                                  .heap = &sh->heap},
+      &(struct net_otlp_durable_ops){otlp_flush, otlp_keeping_up, sh});
   sh->otlp_http_fd = -1; /* owned by otlp now, even on failure */
   if (rc < 0)
     return rc;
@@ -384,8 +391,9 @@ static int setup(struct core_shard *sh) {
   rc = net_otlp_grpc_init(
       &sh->otlp_grpc, &sh->ring, &sh->pipe, &sh->stats.otlp_grpc,
       &(struct net_otlp_grpc_cfg){.fd = sh->otlp_grpc_fd,
-                                  .conns_max = NET_OTLP_GRPC_CONNS_MAX},
-      &(struct net_otlp_http_durable){otlp_flush, otlp_keeping_up, sh});
+                                  .conns_max = NET_OTLP_GRPC_CONNS_MAX,
+                                  .heap = &sh->heap},
+      &(struct net_otlp_durable_ops){otlp_flush, otlp_keeping_up, sh});
   sh->otlp_grpc_fd = -1; /* owned by otlp_grpc now, even on failure */
   if (rc < 0)
     return rc;
@@ -412,6 +420,7 @@ static void teardown(struct core_shard *sh) {
     net_otlp_grpc_free(&sh->otlp_grpc);
   core_pipe_free(&sh->pipe);
   core_ring_free(&sh->ring);
+  core_heap_destroy(&sh->heap); /* last: every block's owner is gone */
 }
 
 static void *shard_main(void *arg) {

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "core/base/heap_types.h"
 #include "core/base/limits.h"
 #include "core/base/ring_types.h"
 #include "core/ingest/pipe_types.h"
@@ -94,6 +95,7 @@ struct core_shard {
   uint64_t efd_buf;                 /* target of the eventfd read */
   struct core_ctl_ring ctl;
   struct core_ring ring;            /* all of the shard's I/O */
+  struct core_heap heap;            /* what it allocates after start-up */
   int tag;                          /* the shard's own owner tag on it */
   struct core_pipe pipe;
   struct net_io io;

@@ -467,6 +467,19 @@ static void render_otlp_grpc(const struct core_stats *const *st, unsigned n,
          "(nghttp2 sessions and request messages; bounded per shard).");
 }
 
+/* sluice_shard_heap_*: the shard's own heap (core/base/heap.h). */
+static void render_heap(const struct core_stats *const *st, unsigned n,
+                        struct core_strbuf *out) {
+  SCALAR(out, st, n, "sluice_shard_heap_allocations_total", "counter",
+         heap.allocs, "Blocks the shard allocated after start-up from its "
+         "own heap (OTLP bodies, HTTP/2 sessions and messages).");
+  SCALAR(out, st, n, "sluice_shard_heap_refused_total", "counter",
+         heap.refused, "Allocations the shard's heap refused (no memory); "
+         "the request or connection was refused and counted.");
+  SCALAR(out, st, n, "sluice_shard_heap_blocks", "gauge", heap.blocks,
+         "Blocks held in the shard's heap now.");
+}
+
 int core_stats_render(const struct core_stats *const *stats, unsigned n,
                       struct core_strbuf *out) {
   render_points(stats, n, out);
@@ -476,5 +489,6 @@ int core_stats_render(const struct core_stats *const *stats, unsigned n,
   render_otlp_http(stats, n, out);
   render_dpdk(stats, n, out);
   render_otlp_grpc(stats, n, out);
+  render_heap(stats, n, out);
   return out->failed ? -ENOMEM : 0;
 }

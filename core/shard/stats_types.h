@@ -12,6 +12,7 @@
 
 #include <stdint.h>
 
+#include "core/base/heap_types.h"
 #include "core/ingest/pipe_types.h"
 #include "net/dpdk_types.h"
 #include "net/io_types.h"
@@ -31,6 +32,8 @@ struct core_stats {
   struct stor_stats stor;
   /* sluice_dpdk_*: the DPDK queue's (net/dpdk.h), active == 0 without */
   struct net_dpdk_stats dpdk;
+  /* sluice_shard_heap_*: the shard's own heap (core/base/heap.h) */
+  struct core_heap_stats heap;
 } __attribute__((aligned(64)));
 
 #endif

@@ -14,30 +14,18 @@ usage: /usr/bin/python3 test_otlp_grpc.py PATH/TO/sluice
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Skip, Sluice, check, main  # noqa: E402
-from test_otlp_import import export, get  # noqa: E402
+from harness import Sluice, check, main  # noqa: E402
+from otlp_helpers import (bench_grpc, close_restarted, get,  # noqa: E402
+                          kill_9_and_restart, node_json, npm_ready,
+                          start_with_env)
+from test_otlp_import import export  # noqa: E402
 
 JS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "otlp_grpc")
-
-
-def npm_ready():
-    """npm install into JS_DIR once; Skip when it cannot."""
-    if os.path.isdir(os.path.join(JS_DIR, "node_modules", "@opentelemetry",
-                                  "exporter-logs-otlp-grpc")):
-        return
-    if not shutil.which("npm") or not shutil.which("node"):
-        raise Skip("node/npm not installed")
-    p = subprocess.run(["npm", "install", "--no-audit", "--no-fund"],
-                       cwd=JS_DIR, capture_output=True, text=True,
-                       timeout=600)
-    if p.returncode != 0:
-        raise Skip("npm install failed: " + p.stderr[-2000:])
 
 
 def start(binary):
@@ -45,11 +33,9 @@ def start(binary):
 
 
 def send(s, compression, tag):
-    p = subprocess.run(["node", "send.mjs", f"http://127.0.0.1:{s.otlp_grpc_port}",
-                        compression, tag], cwd=JS_DIR, capture_output=True,
-                       text=True, timeout=120)
-    check(p.returncode == 0, f"node exit {p.returncode}: {p.stderr[-3000:]}")
-    return json.loads(p.stdout.strip().splitlines()[-1])
+    return node_json(JS_DIR, ["send.mjs",
+                              f"http://127.0.0.1:{s.otlp_grpc_port}",
+                              compression, tag])
 
 
 def values(series):
@@ -101,7 +87,7 @@ def read_back(s, tag):
 
 
 def test_sdk_exporters_none_and_gzip(binary):
-    npm_ready()
+    npm_ready(JS_DIR, "@opentelemetry/exporter-logs-otlp-grpc")
     s = start(binary)
     try:
         got = check_sdk_run(s, "none", "plain")
@@ -130,22 +116,18 @@ def test_sdk_exporters_none_and_gzip(binary):
 
 
 def test_ok_means_durable_after_kill_9(binary):
-    npm_ready()
+    npm_ready(JS_DIR, "@opentelemetry/exporter-logs-otlp-grpc")
     s = Sluice(binary)
     try:
         got = send(s, "gzip", "durable")
         check({(r["signal"], r["code"]) for r in got["results"]} >=
               {("metrics", 0), ("logs", 0)}, f"exports OK: {got}")
-        s.proc.send_signal(signal.SIGKILL)  # no flush, no clean stop
-        s.proc.wait()
     finally:
-        s.close(keep_data=True)
-    s = Sluice(binary, data_dir=s.data_dir)
+        s = kill_9_and_restart(binary, s)
     try:
         read_back(s, "durable")
     finally:
-        s.close()
-        shutil.rmtree(os.path.dirname(s.data_dir), ignore_errors=True)
+        close_restarted(s)
 
 
 def frame_types(data):
@@ -189,15 +171,9 @@ def test_bench_otlp_grpc(binary):
     try:
         total = 0
         for extra in ([], ["--gzip"]):
-            p = subprocess.run(
-                [binary, "bench", "otlp", "--grpc", "--target",
-                 f"127.0.0.1:{s.otlp_grpc_port}", "--duration", "0.5",
-                 "--items", "10", "--series", "30", "--attrs", "2",
-                 "--requests", "3"] + extra,
-                capture_output=True, text=True, timeout=60)
-            out = dict(l.rsplit(" ", 1) for l in p.stdout.splitlines())
-            check(p.returncode == 0 and out["transport"] == "grpc",
-                  f"bench: {p.returncode} {p.stdout} {p.stderr}")
+            out = bench_grpc(binary, s, extra)
+            check(out["rc"] == "0" and out["transport"] == "grpc",
+                  f"bench: {out}")
             check(int(out["ok"]) > 0 and int(out["errors"]) == 0 and
                   out["ok"] == out["requests"], f"bench: {out}")
             total += int(out["items acknowledged"])
@@ -205,6 +181,28 @@ def test_bench_otlp_grpc(binary):
         check(got == total, f"points {got} != acknowledged {total}")
         series = export(s, '{__name__=~"bench.metric.*"}')
         check(len(series) == 30, f"{len(series)} series, not 30")
+    finally:
+        s.close()
+
+
+def test_failed_fsync_is_unavailable(binary):
+    """Every fsync fails: no call is answered OK (an OK promises durable
+    data); the calls stored get UNAVAILABLE once their flush failed,
+    counted not_durable (or writer_behind, refused before storing)."""
+    s = start_with_env(binary, SLUICE_FAULT="fsync_eio=1")
+    try:
+        out = bench_grpc(binary, s)
+        check(int(out["requests"]) > 0 and int(out["ok"]) == 0,
+              f"no OK while nothing is durable: {out}")
+        lost = s.total("sluice_otlp_grpc_rejected_total", reason="not_durable")
+        behind = s.total("sluice_otlp_grpc_rejected_total",
+                         reason="writer_behind")
+        check(lost >= 1, f"not_durable counted: {lost}")
+        ok = s.total("sluice_otlp_requests_total", transport="grpc",
+                     code="OK")
+        check(ok == 0, f"{ok} calls answered OK")
+        print(f"  {out['requests']} calls: not_durable {lost:.0f}, "
+              f"writer_behind {behind:.0f}, OK 0")
     finally:
         s.close()
 
@@ -243,5 +241,5 @@ def test_bad_content_type_and_http1_client(binary):
 
 if __name__ == "__main__":
     main([test_sdk_exporters_none_and_gzip, test_ok_means_durable_after_kill_9,
-          test_bench_otlp_grpc,
+          test_bench_otlp_grpc, test_failed_fsync_is_unavailable,
           test_stop_sends_goaway, test_bad_content_type_and_http1_client])

@@ -25,42 +25,17 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Sluice, check, main  # noqa: E402
-
-FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                        "..", "fixtures", "otlp")
-PROTO = "application/x-protobuf"
+from otlp_helpers import (PROTO, close_restarted, fixture,  # noqa: E402
+                          kill_9_and_restart, post, start_with_env)
 BODY_MAX = 16 << 20          # NET_OTLP_HTTP_BODY_BYTES_MAX
 INFLATED_MAX = 64 << 20      # NET_OTLP_HTTP_INFLATED_BYTES_MAX
 HEADER_TIMEOUT_S = 10        # NET_OTLP_HTTP_HEADER_TIMEOUT_MS
 BODY_TIMEOUT_S = 30          # NET_OTLP_HTTP_BODY_TIMEOUT_MS
 
 
-def fixture(name):
-    with open(os.path.join(FIXTURES, name), "rb") as f:
-        return f.read()
-
-
 def metric_names():
     return sorted({json.loads(l)["name"] for l in
                    fixture("metrics.json").decode().splitlines()})
-
-
-def post(s, path, body, ctype=PROTO, headers=None, conn=None,
-         method="POST"):
-    """One request; returns (status, headers dict, body)."""
-    own = conn is None
-    if own:
-        conn = http.client.HTTPConnection("127.0.0.1", s.otlp_http_port,
-                                          timeout=30)
-    h = {"Content-Type": ctype} if ctype else {}
-    h.update(headers or {})
-    conn.request(method, path, body=body, headers=h)
-    r = conn.getresponse()
-    data = r.read()
-    out = (r.status, {k.lower(): v for k, v in r.getheaders()}, data)
-    if own:
-        conn.close()
-    return out
 
 
 def pb_fields(b):
@@ -328,8 +303,7 @@ def read_back_after_restart(binary, s, answered):
               f"{answered} answered 200, {n} read back")
         print(f"  {answered} answered 200 before the exit, {n} stored")
     finally:
-        s.close()
-        shutil.rmtree(os.path.dirname(s.data_dir), ignore_errors=True)
+        close_restarted(s)
 
 
 def test_kill_9_under_load_keeps_every_200(binary):
@@ -347,33 +321,9 @@ def test_stop_under_load_keeps_every_200(binary):
     """SIGTERM while 8 connections post back to back: the process exits 0,
     new connections are refused, and every request answered 200 (before or
     during the stop) is read back after a restart."""
-    import threading
     s = Sluice(binary)
-    ok, stop = [0] * 8, threading.Event()
-
-    def sender(i):
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", s.otlp_http_port,
-                                           timeout=10)
-            while not stop.is_set():
-                c.request("POST", "/v1/metrics", body=fixture("metrics.bin"),
-                          headers={"Content-Type": PROTO})
-                r = c.getresponse()
-                r.read()
-                if r.status == 200:
-                    ok[i] += 1
-        except (OSError, http.client.HTTPException):
-            pass  # closed at the stop: not answered, not promised
-
     try:
-        ts = [threading.Thread(target=sender, args=(i,)) for i in range(8)]
-        for t in ts:
-            t.start()
-        time.sleep(1.0)
-        rc, took = s.stop()
-        stop.set()
-        for t in ts:
-            t.join()
+        answered, (rc, took) = post_until(s, signal.SIGTERM)
         check(rc == 0 and took < 3, f"stop: rc {rc} in {took:.1f} s")
         try:
             post(s, "/v1/logs", fixture("logs.bin"))
@@ -382,15 +332,7 @@ def test_stop_under_load_keeps_every_200(binary):
             pass
     finally:
         s.close(keep_data=True)
-    s = Sluice(binary, data_dir=s.data_dir)
-    try:
-        n = len(export_values(s, "requests"))
-        check(sum(ok) > 0 and n >= sum(ok),
-              f"{sum(ok)} answered 200, {n} read back")
-        print(f"  {sum(ok)} answered 200 before the exit, {n} stored")
-    finally:
-        s.close()
-        shutil.rmtree(os.path.dirname(s.data_dir), ignore_errors=True)
+    read_back_after_restart(binary, s, answered)
 
 
 def test_slow_client_timeouts(binary):
@@ -429,11 +371,7 @@ def test_slow_client_timeouts(binary):
 
 
 def test_failed_fsync_is_503_with_retry_after(binary):
-    os.environ["SLUICE_FAULT"] = "fsync_eio=1"
-    try:
-        s = Sluice(binary)
-    finally:
-        del os.environ["SLUICE_FAULT"]
+    s = start_with_env(binary, SLUICE_FAULT="fsync_eio=1")
     try:
         st, h, b = post(s, "/v1/metrics", fixture("metrics.bin"))
         check(st == 503 and h.get("retry-after") == "1",
@@ -450,11 +388,7 @@ def test_backpressure_retry_after(binary):
     """Every write fails: blocks pile up in the writer's retries. Each
     refusal is a 503 with Retry-After (writer_behind before ingesting, or
     not_durable after); none is a 200."""
-    os.environ["SLUICE_FAULT"] = "write_eio=1"
-    try:
-        s = Sluice(binary)
-    finally:
-        del os.environ["SLUICE_FAULT"]
+    s = start_with_env(binary, SLUICE_FAULT="write_eio=1")
     try:
         conns = [http.client.HTTPConnection("127.0.0.1", s.otlp_http_port,
                                             timeout=60) for _ in range(8)]
@@ -484,11 +418,8 @@ def test_durable_after_kill_9(binary):
     try:
         st, _, _ = post(s, "/v1/metrics", fixture("metrics.bin"))
         check(st == 200, f"post: {st}")
-        s.proc.send_signal(signal.SIGKILL)  # no flush, no clean stop
-        s.proc.wait()
     finally:
-        s.close(keep_data=True)
-    s = Sluice(binary, data_dir=s.data_dir)
+        s = kill_9_and_restart(binary, s)
     try:
         names = series_names(s)
         for n in metric_names():
@@ -496,8 +427,7 @@ def test_durable_after_kill_9(binary):
                   f"{n} lost by kill -9 after its 200: {sorted(names)}")
         check(export_values(s, "requests") == [1234567], "requests value")
     finally:
-        s.close()
-        shutil.rmtree(os.path.dirname(s.data_dir), ignore_errors=True)
+        close_restarted(s)
 
 
 def test_stop_answers_waiting(binary):

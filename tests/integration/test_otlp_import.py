@@ -15,15 +15,10 @@ import struct
 import subprocess
 import sys
 import tempfile
-import urllib.parse
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Sluice, check, main  # noqa: E402
-
-FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                        "..", "fixtures", "otlp")
-
+from otlp_helpers import fixture, get  # noqa: E402  (test_traces.py: fixture)
 
 def varint(n):
     out = b""
@@ -33,11 +28,6 @@ def varint(n):
             out += bytes([b | 0x80])
         else:
             return out + bytes([b])
-
-
-def fixture(name):
-    with open(os.path.join(FIXTURES, name), "rb") as f:
-        return f.read()
 
 
 def dbl(h):
@@ -55,12 +45,6 @@ def import_file(binary, data, kind, requests, tmp):
     check(p.returncode == 0, f"import exit {p.returncode}: {p.stderr}")
     words = p.stdout.split()
     return {words[i]: float(words[i + 1]) for i in range(0, 10, 2)}, p
-
-
-def get(s, path, **params):
-    q = urllib.parse.urlencode(params, doseq=True)
-    with urllib.request.urlopen(s.url(f"{path}?{q}"), timeout=10) as r:
-        return r.read().decode()
 
 
 def export(s, selector):

@@ -10,62 +10,35 @@ while this build's mapping has no JSON decoder (a probe request says so).
 usage: /usr/bin/python3 test_otlp_js.py PATH/TO/sluice
 """
 
-import http.client
 import json
 import os
-import shutil
-import subprocess
 import sys
-import urllib.parse
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Skip, Sluice, check, main  # noqa: E402
+from otlp_helpers import get, node_json, npm_ready, post  # noqa: E402
 
 JS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "otlp_js")
 
 
 def npm_install():
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        raise Skip("node or npm missing (scripts/deps.sh test installs them)")
-    if os.path.isdir(os.path.join(JS, "node_modules", "@opentelemetry",
-                                  "exporter-trace-otlp-http")):
-        return
-    p = subprocess.run(["npm", "install", "--no-audit", "--no-fund"],
-                       cwd=JS, capture_output=True, text=True, timeout=600)
-    if p.returncode != 0:
-        raise Skip("npm install failed (no registry?): " + p.stderr[-500:])
+    npm_ready(JS, "@opentelemetry/exporter-trace-otlp-http")
 
 
 def export(s, protocol, compression, tag):
-    p = subprocess.run(["node", "export.mjs",
-                        f"http://127.0.0.1:{s.otlp_http_port}", protocol,
-                        compression, tag],
-                       cwd=JS, capture_output=True, text=True, timeout=120)
-    check(p.returncode == 0, f"node: {p.returncode} {p.stderr[-2000:]}")
-    return json.loads(p.stdout.strip().splitlines()[-1])
+    return node_json(JS, ["export.mjs", f"http://127.0.0.1:{s.otlp_http_port}",
+                          protocol, compression, tag])
 
 
 def json_supported(s):
-    c = http.client.HTTPConnection("127.0.0.1", s.otlp_http_port, timeout=10)
-    c.request("POST", "/v1/metrics", body=b"{}",
-              headers={"Content-Type": "application/json"})
-    r = c.getresponse()
-    body = r.read()
-    c.close()
-    return r.status == 200, body
-
-
-def query(s, path, **params):
-    q = urllib.parse.urlencode(params)
-    with urllib.request.urlopen(s.url(f"{path}?{q}"), timeout=10) as r:
-        return r.read().decode()
+    st, _, body = post(s, "/v1/metrics", b"{}", ctype="application/json")
+    return st == 200, body
 
 
 def check_arrived(s, tag):
     """Every metric name of the run, with its value; the log record."""
     got = {}
-    for line in query(s, "/api/v1/export",
+    for line in get(s, "/api/v1/export",
                       **{"match[]": f'{{__name__=~"js_{tag}_.*"}}'}
                       ).splitlines():
         o = json.loads(line)
@@ -80,7 +53,7 @@ def check_arrived(s, tag):
             p + "latency_bucket{le=5}": {1}, p + "latency_bucket{le=10}": {1},
             p + "latency_bucket{le=+Inf}": {2}}
     check(got == want, f"{tag}: got {got}")
-    logs = query(s, "/api/v1/logs", contains=f"js log {tag}")
+    logs = get(s, "/api/v1/logs", contains=f"js log {tag}")
     check(f"js log {tag}" in logs, f"{tag}: log record missing: {logs}")
 
 

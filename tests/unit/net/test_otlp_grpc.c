@@ -21,18 +21,11 @@
 
 #include "core/base/ring.h"
 #include "core/ingest/pipe.h"
+#include "fake_writer.h"
 #include "net/otlp_grpc.h"
 
 #define CLIENTS_MAX 16
 #define CALLS_MAX 2048
-
-struct fake {
-  uint64_t gens[256];
-  int n;
-  int busy_left;   /* answer -EBUSY this many times first */
-  int no_store;    /* answer 1: durable at once */
-  int keeping_up;
-};
 
 /* One call as the client saw it. */
 struct call {
@@ -62,37 +55,15 @@ static int ncalls;
 static uint8_t body[1 << 16];
 static size_t body_len;
 
-static int fake_flush(void *ctx, uint64_t gen) {
-  struct fake *f = ctx;
-
-  cr_assert(gen & NET_OTLP_GRPC_GEN_FLAG);
-  cr_assert_not(gen & NET_OTLP_HTTP_GEN_FLAG);
-  if (f->busy_left > 0) {
-    f->busy_left--;
-    return -EBUSY;
-  }
-  if (f->no_store)
-    return 1;
-  cr_assert_lt(f->n, 256);
-  f->gens[f->n++] = gen;
-  return 0;
-}
-
-static int fake_keeping_up(void *ctx) {
-  return ((struct fake *)ctx)->keeping_up;
-}
-
 static void setup(void) {
-  struct sockaddr_in a = {.sin_family = AF_INET,
-                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  socklen_t alen = sizeof(a);
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int fd;
   char path[512];
   FILE *f;
 
   memset(&fk, 0, sizeof(fk));
   memset(&gst, 0, sizeof(gst));
   fk.keeping_up = 1;
+  fk.flag = NET_OTLP_GRPC_GEN_FLAG;
   nclients = ncalls = 0;
   snprintf(path, sizeof(path), "%s/metrics.bin", OTLP_FIXTURE_DIR);
   f = fopen(path, "rb");
@@ -104,18 +75,14 @@ static void setup(void) {
   body[2] = (uint8_t)(body_len >> 16);
   body[3] = (uint8_t)(body_len >> 8);
   body[4] = (uint8_t)body_len;
-  cr_assert(fd >= 0);
-  cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-  cr_assert_eq(listen(fd, 1024), 0);
-  cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
-  port = ntohs(a.sin_port);
+  fd = fake_listener(&port);
   cr_assert_eq(core_ring_init(&ring, 256), 0);
   cr_assert_eq(core_pipe_init(&pipe_, &ist, 100000, 4096, NULL, NULL), 0);
   cr_assert_eq(core_pipe_logs_init(&pipe_, 65536, NULL, NULL), 0);
   cr_assert_eq(net_otlp_grpc_init(
                    &lis, &ring, &pipe_, &gst,
                    &(struct net_otlp_grpc_cfg){.fd = fd, .conns_max = 64},
-                   &(struct net_otlp_http_durable){fake_flush,
+                   &(struct net_otlp_durable_ops){fake_flush,
                                                    fake_keeping_up, &fk}),
                0);
   net_otlp_grpc_arm(&lis);
@@ -303,7 +270,7 @@ Test(otlp_grpc_ring, answer_waits_for_its_generation) {
   cr_assert_eq(a->grpc, 0);
   cr_assert(a->closed && b->closed);
   cr_assert_eq(gst.waiting, 0);
-  cr_assert_eq(lis.flushes_inflight, 0);
+  cr_assert_eq(lis.dur.flushes_inflight, 0);
   cr_assert_eq(gst.grpc.replies[CORE_OTLP_METRICS][NET_GRPC_OK], 2);
   {
     uint64_t stored = 0;

@@ -183,14 +183,7 @@ Test(otlp_http, whole_responses) {
 
 #include "core/base/ring.h"
 #include "core/ingest/pipe.h"
-
-struct fake {
-  uint64_t gens[64];
-  int n;
-  int busy_left;   /* answer -EBUSY this many times first */
-  int no_store;    /* answer 1: durable at once */
-  int keeping_up;
-};
+#include "fake_writer.h"
 
 static struct core_ring ring;
 static struct core_pipe pipe_;
@@ -200,38 +193,14 @@ static struct net_otlp_http lis;
 static struct fake fk;
 static uint16_t port;
 
-static int fake_flush(void *ctx, uint64_t gen) {
-  struct fake *f = ctx;
-
-  cr_assert(gen & NET_OTLP_HTTP_GEN_FLAG);
-  if (f->busy_left > 0) {
-    f->busy_left--;
-    return -EBUSY;
-  }
-  if (f->no_store)
-    return 1;
-  cr_assert_lt(f->n, 64);
-  f->gens[f->n++] = gen;
-  return 0;
-}
-
-static int fake_keeping_up(void *ctx) { return ((struct fake *)ctx)->keeping_up; }
-
 static uint32_t conns_max = 512;
 
 static void ring_setup(void) {
-  struct sockaddr_in a = {.sin_family = AF_INET,
-                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  socklen_t alen = sizeof(a);
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int fd = fake_listener(&port);
 
   memset(&fk, 0, sizeof(fk));
   fk.keeping_up = 1;
-  cr_assert(fd >= 0);
-  cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-  cr_assert_eq(listen(fd, 1024), 0);
-  cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
-  port = ntohs(a.sin_port);
+  fk.flag = NET_OTLP_HTTP_GEN_FLAG;
   cr_assert_eq(core_ring_init(&ring, 256), 0);
   cr_assert_eq(core_pipe_init(&pipe_, &ist, 1000, 256, NULL, NULL), 0);
   cr_assert_eq(core_pipe_logs_init(&pipe_, 65536, NULL, NULL), 0);
@@ -239,7 +208,7 @@ static void ring_setup(void) {
                    &lis, &ring, &pipe_, &ost,
                    &(struct net_otlp_http_cfg){.fd = fd,
                                                .conns_max = conns_max},
-                   &(struct net_otlp_http_durable){fake_flush, fake_keeping_up,
+                   &(struct net_otlp_durable_ops){fake_flush, fake_keeping_up,
                                                    &fk}),
                0);
   net_otlp_http_arm(&lis);
@@ -355,7 +324,7 @@ Test(otlp_http_ring, reply_waits_for_its_generation) {
   expect(a, 200);
   expect(b, 200);
   cr_assert_eq(ost.waiting, 0);
-  cr_assert_eq(lis.flushes_inflight, 0);
+  cr_assert_eq(lis.dur.flushes_inflight, 0);
   cr_assert_eq(ost.requests[CORE_OTLP_METRICS][CORE_OTLP_ENC_PROTO]
                            [NET_OTLP_CODE_200], 2);
   close(a);
@@ -446,7 +415,7 @@ Test(otlp_http_ring, too_many_waiting_is_429) {
   cr_assert(strncmp(r, "HTTP/1.1 429 ", 13) == 0, "%s", r);
   cr_assert(strstr(r, "\r\nRetry-After: 1\r\n") != NULL);
   cr_assert_eq(ost.rejected[NET_OTLP_REJ_BACKPRESSURE], 1);
-  cr_assert_leq(lis.flushes_inflight, NET_OTLP_HTTP_FLUSHES_MAX);
+  cr_assert_leq(lis.dur.flushes_inflight, NET_OTLP_HTTP_FLUSHES_MAX);
   for (int i = 0; i < fk.n; i++)
     net_otlp_http_answer(&lis, fk.gens[i], 0);
   for (int k = 0; k < 10 && ost.waiting > 0; k++) {
