@@ -638,6 +638,7 @@ static int start_compactor(struct core_runtime *rt) {
   for (unsigned i = 0; i < rt->shard_count; i++) {
     cfg.active_seg[i] = &rt->shards[i].active_seg;
     cfg.durable_seq[i] = &rt->shards[i].stats.stor.durable_seq;
+    cfg.first_seg[i] = rt->shards[i].next_seg_seq;
   }
   if ((rc = core_compactor_start(&rt->compactor, &cfg)) < 0)
     return core_cli_fail("run", "cannot start the compactor: %s",

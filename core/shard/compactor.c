@@ -37,9 +37,11 @@ static struct stor_compact_opts shard_opts(const struct core_compactor *c,
   uint64_t active = __atomic_load_n(g->active_seg[k], __ATOMIC_ACQUIRE);
   uint64_t passed = net_fwd_passed_segment(f, k);
 
-  /* No segment published yet: the shard may be opening one; wait. */
+  /* No segment opened yet (an idle shard): it will write first_seg. */
+  if (active == 0)
+    active = g->first_seg[k];
   return (struct stor_compact_opts){
-      .seq_below = active == 0 ? 0 : active < passed ? active : passed,
+      .seq_below = active < passed ? active : passed,
       .block_seq_max = __atomic_load_n(g->durable_seq[k], __ATOMIC_ACQUIRE),
       .mtime_max_ms = now_ms - (int64_t)g->after_ms,
       .cleanup = c->cleanup_due};
@@ -117,12 +119,9 @@ static void *compactor_main(void *arg) {
 
   lower_priority();
   pthread_mutex_lock(&c->lock);
-  while (!c->stop) {
+  for (;;) { /* a tick first: start-up is left to the shards */
     struct timespec until;
     uint64_t ms = tick_ms(c);
-    pthread_mutex_unlock(&c->lock);
-    core_compactor_round(c, clock_ms(CLOCK_REALTIME));
-    pthread_mutex_lock(&c->lock);
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += (time_t)(ms / 1000);
     until.tv_nsec += (long)(ms % 1000) * 1000000L;
@@ -133,6 +132,11 @@ static void *compactor_main(void *arg) {
     while (!c->stop &&
            pthread_cond_timedwait(&c->wake, &c->lock, &until) == 0)
       ;
+    if (c->stop)
+      break;
+    pthread_mutex_unlock(&c->lock);
+    core_compactor_round(c, clock_ms(CLOCK_REALTIME));
+    pthread_mutex_lock(&c->lock);
   }
   pthread_mutex_unlock(&c->lock);
   return NULL;

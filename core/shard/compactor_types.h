@@ -20,6 +20,8 @@ struct core_compactor_cfg {
                                    long untouched is compacted (0: off) */
   const uint64_t *active_seg[CORE_SHARDS_MAX]; /* writer's active segment */
   const uint64_t *durable_seq[CORE_SHARDS_MAX]; /* blocks <= are fsynced */
+  uint64_t first_seg[CORE_SHARDS_MAX]; /* the shard's first segment this
+                                   run: every older one is closed */
   const struct net_fwd *const *fwd; /* forward targets' cursors (or NULL) */
 };
 
