@@ -696,6 +696,11 @@ static int delete_originals(struct pass *ps, const uint64_t *seqs, long n) {
   return fsync(ps->dir_fd) < 0 ? -errno : 0;
 }
 
+static int cancelled(const struct pass *ps) {
+  return ps->o->cancel && __atomic_load_n(ps->o->cancel, __ATOMIC_ACQUIRE)
+             ? -ECANCELED : 0;
+}
+
 /* Load, sort, encode and swap in the segments seqs[from..to]. */
 static int compact_run(struct pass *ps, const uint64_t *seqs, long from,
                        long to, const uint64_t *bytes) {
@@ -708,7 +713,8 @@ static int compact_run(struct pass *ps, const uint64_t *seqs, long from,
   ps->lo = seqs[from];
   ps->hi = seqs[to];
   for (long i = from; i <= to && rc == 0; i++)
-    rc = load_segment(ps, seqs[i]);
+    if ((rc = cancelled(ps)) == 0)
+      rc = load_segment(ps, seqs[i]);
   if (rc == 0 && ps->n == 0)
     rc = -ENODATA;
   if (rc == 0)
@@ -717,7 +723,7 @@ static int compact_run(struct pass *ps, const uint64_t *seqs, long from,
     rc = encode_points(ps, &o);
   if (rc == 0)
     rc = directory(ps, sorted, &o, &d);
-  if (rc == 0)
+  if (rc == 0 && (rc = cancelled(ps)) == 0)
     rc = swap_in(ps, &d, &o.data);
   if (rc == 0) {
     ps->st->passes++;
@@ -952,7 +958,8 @@ int stor_compact_dir_opts(int dir_fd, const char *path,
     compacted[k] = (uint8_t)not_original(dir_fd, name); /* left alone */
   }
   rc = 0;
-  while (rc >= 0 && i < n && ps.admitted_all) {
+  while (rc >= 0 && i < n && ps.admitted_all &&
+         (rc = cancelled(&ps)) == 0) {
     long from, to;
     if (compacted[i]) {
       i++;
@@ -968,7 +975,7 @@ int stor_compact_dir_opts(int dir_fd, const char *path,
       st->skipped += (uint64_t)(to - from + 1); /* over a bound alone */
       rc = 0;
     }
-    if (rc < 0 && log)
+    if (rc < 0 && rc != -ECANCELED && log)
       fprintf(log, "sluice: compact: %s: pass over segments %llu..%llu "
                    "failed: %s; the originals are intact\n", path,
               (unsigned long long)seqs[from], (unsigned long long)seqs[to],

@@ -47,7 +47,8 @@ int stor_compact_dir(int dir_fd, const char *path, uint32_t points_max,
  * may go on writing newer segments meanwhile, readers may read (each
  * swap takes the swap lock) and retention may delete (it leaves the
  * pass's range alone). Returns as stor_compact_dir; -ENOENT when a
- * segment vanished under the pass (retention): the originals are intact.
+ * segment vanished under the pass (retention), -ECANCELED when *o->cancel
+ * was set: the originals are intact.
  */
 int stor_compact_dir_opts(int dir_fd, const char *path,
                           const struct stor_compact_opts *o,

@@ -139,6 +139,8 @@ struct stor_compact_opts {
   int64_t mtime_max_ms;   /* only segments last written at or before this
                              (ms since the epoch); INT64_MAX: any */
   int cleanup;            /* stor_compact_cleanup first (1 offline) */
+  const int *cancel;      /* non-zero (read atomically): the pass gives up
+                             before its next segment or its swap; NULL */
 };
 
 /*

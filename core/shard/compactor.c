@@ -44,7 +44,8 @@ static struct stor_compact_opts shard_opts(const struct core_compactor *c,
       .seq_below = active < passed ? active : passed,
       .block_seq_max = __atomic_load_n(g->durable_seq[k], __ATOMIC_ACQUIRE),
       .mtime_max_ms = now_ms - (int64_t)g->after_ms,
-      .cleanup = c->cleanup_due};
+      .cleanup = c->cleanup_due,
+      .cancel = &c->stop};
 }
 
 /* One shard's pass. Returns the compacted segments written, or -errno. */
@@ -78,8 +79,8 @@ static long compact_shard(struct core_compactor *c, unsigned k,
                   (uint64_t)clock_ms(CLOCK_REALTIME));
   }
   c->cleanup_due = rc < 0;
-  /* retention deleted a segment under the pass: nothing failed */
-  if (rc < 0 && rc != -ENOENT)
+  /* retention deleted a segment under the pass, or a stop: no failure */
+  if (rc < 0 && rc != -ENOENT && rc != -ECANCELED)
     core_stat_add(&cs->failures, 1);
   return rc < 0 ? rc : (long)st.passes;
 }
@@ -163,7 +164,7 @@ void core_compactor_stop(struct core_compactor *c) {
   if (!c->started)
     return;
   pthread_mutex_lock(&c->lock);
-  c->stop = 1;
+  __atomic_store_n(&c->stop, 1, __ATOMIC_RELEASE); /* a pass reads it too */
   pthread_cond_signal(&c->wake);
   pthread_mutex_unlock(&c->lock);
   pthread_join(c->thread, NULL);

@@ -44,7 +44,8 @@ struct core_compactor {
   pthread_t thread;
   pthread_mutex_t lock;
   pthread_cond_t wake;
-  int stop;                     /* under lock */
+  int stop;                     /* set under lock; a pass reads it
+                                   atomically (stor_compact_opts.cancel) */
   int started;
   int cleanup_due;              /* a pass failed: tidy up before the next */
 };
