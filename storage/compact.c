@@ -944,10 +944,16 @@ int stor_compact_dir_opts(int dir_fd, const char *path,
 
   if (o->cleanup && (rc = stor_compact_cleanup(dir_fd, path, st, log)) < 0)
     return rc;
+  st->settled_seq = o->seq_from;
   if ((n = list_seqs(dir_fd, &seqs, st)) <= 0)
     return (int)n;
   while (n > 0 && seqs[n - 1] >= o->seq_below)
     n--; /* the active segment and what a cursor still reads */
+  while (i < n && seqs[i] < o->seq_from)
+    i++; /* settled by an earlier call */
+  memmove(seqs, seqs + i, (size_t)(n - i) * sizeof(*seqs));
+  n -= i;
+  i = 0;
   rc = -ENOMEM;
   if ((bytes = calloc(n ? (size_t)n : 1, sizeof(*bytes))) == NULL ||
       (compacted = calloc(n ? (size_t)n : 1, 1)) == NULL)
@@ -975,12 +981,18 @@ int stor_compact_dir_opts(int dir_fd, const char *path,
       st->skipped += (uint64_t)(to - from + 1); /* over a bound alone */
       rc = 0;
     }
+    if (rc < 0)
+      i = from; /* not settled: the next call tries again */
     if (rc < 0 && rc != -ECANCELED && log)
       fprintf(log, "sluice: compact: %s: pass over segments %llu..%llu "
                    "failed: %s; the originals are intact\n", path,
               (unsigned long long)seqs[from], (unsigned long long)seqs[to],
               strerror(-rc));
   }
+  if (i < n)
+    st->settled_seq = seqs[i];
+  else if (n > 0)
+    st->settled_seq = seqs[n - 1] + 1;
 out:
   pass_free(&ps);
   free(compacted);

@@ -123,6 +123,10 @@ struct stor_compact_stats {
                                block, or over a pass's bounds alone */
   uint64_t leftovers_deleted; /* replaced originals or temp files removed
                                  after an interrupted pass */
+  uint64_t settled_seq;     /* set, not added to, by each call: every
+                               segment below it is compacted or left as it
+                               is for good; the next live call starts there
+                               (stor_compact_opts.seq_from) */
 };
 
 /*
@@ -132,6 +136,8 @@ struct stor_compact_stats {
  */
 struct stor_compact_opts {
   uint32_t points_max;    /* a pass's bound; 0: STOR_COMPACT_POINTS_MAX */
+  uint64_t seq_from;      /* only segments from this seq on (what an
+                             earlier call settled, see settled_seq) */
   uint64_t seq_below;     /* only segments with a lower seq (the active
                              segment, forward cursors); UINT64_MAX: all */
   uint64_t block_seq_max; /* only segments whose blocks all have a seq at

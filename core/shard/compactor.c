@@ -41,6 +41,7 @@ static struct stor_compact_opts shard_opts(const struct core_compactor *c,
   if (active == 0)
     active = g->first_seg[k];
   return (struct stor_compact_opts){
+      .seq_from = c->settled[k],
       .seq_below = active < passed ? active : passed,
       .block_seq_max = __atomic_load_n(g->durable_seq[k], __ATOMIC_ACQUIRE),
       .mtime_max_ms = now_ms - (int64_t)g->after_ms,
@@ -65,6 +66,7 @@ static long compact_shard(struct core_compactor *c, unsigned k,
     return -errno;
   rc = stor_compact_dir_opts(fd, path, &o, &st, stderr);
   close(fd);
+  c->settled[k] = st.settled_seq;
   /* what went through before a failure still counts */
   core_stat_add(&cs->passes, st.passes);
   core_stat_add(&cs->segments_in, st.segments_in);

@@ -48,6 +48,8 @@ struct core_compactor {
                                    atomically (stor_compact_opts.cancel) */
   int started;
   int cleanup_due;              /* a pass failed: tidy up before the next */
+  uint64_t settled[CORE_SHARDS_MAX]; /* per shard: segments below it are
+                                   compacted or left for good */
 };
 
 #endif

@@ -597,19 +597,23 @@ Test(compact, live_options_admit_closed_durable_old_segments) {
   struct stor_compact_stats st = compact_opts(o);
   cr_assert_eq(st.passes, 1);
   cr_assert_eq(st.segments_in, 3);
+  cr_assert_eq(st.settled_seq, 4);
   cr_assert_eq(segment_count(), 4);
   /* blocks of 5 not durable yet: 4 alone, and planning stops at 5 */
   o = all_admitted();
   o.block_seq_max = last_block(4);
+  o.seq_from = 4; /* 1..3 settled */
   st = compact_opts(o);
   cr_assert_eq(st.passes, 1);
   cr_assert_eq(st.segments_in, 1);
+  cr_assert_eq(st.settled_seq, 5);
   cr_assert_eq(segment_count(), 4);
   struct got after = read_all(INT64_MIN, INT64_MAX, NULL);
   assert_same(&before, &after);
   /* compacted segments are never taken again */
   st = compact_opts(all_admitted());
   cr_assert_eq(st.segments_in, 2);
+  cr_assert_eq(st.settled_seq, 7);
   cr_assert_eq(segment_count(), 3);
   after = read_all(INT64_MIN, INT64_MAX, NULL);
   assert_same(&before, &after);
