@@ -485,6 +485,7 @@ static int set_compact_after(struct core_config *c, const char *val,
                              char *err, size_t errlen) {
   char buf[32];
   size_t n = strspn(val, "0123456789");
+  uint64_t ms;
   int rc;
 
   if (strcmp(val, "off") == 0) {
@@ -495,11 +496,12 @@ static int set_compact_after(struct core_config *c, const char *val,
     snprintf(buf, sizeof(buf), "%ss", val); /* plain seconds */
     val = buf;
   }
-  rc = set_duration(&c->compact_after_ms, "compact-after", val, 0, err,
-                    errlen);
-  if (rc == 0 && c->compact_after_ms > CORE_COMPACT_AFTER_MS_MAX)
+  rc = set_duration(&ms, "compact-after", val, 0, err, errlen);
+  if (rc == 0 && ms > CORE_COMPACT_AFTER_MS_MAX)
     return fail(err, errlen, "--compact-after: \"%.*s\" is over a year; "
                 "use off to disable compaction", VALUE_SHOWN_MAX, val);
+  if (rc == 0)
+    c->compact_after_ms = ms;
   return rc;
 }
 
