@@ -78,8 +78,9 @@ int stor_cseg_superseded(int dir_fd, const uint64_t *seqs, long n,
                          uint8_t *skip);
 
 /*
- * Open segment name in dir_fd as a compacted segment: read and check its
- * directory (CRC32C, dictionary, index, block table).
+ * Open segment name in dir_fd as a compacted segment (through the calling
+ * thread's snapshot, as stor_seg_open): read and check its directory
+ * (CRC32C, dictionary, index, block table).
  * Returns 1 and c ready; 0 when the file is not a compacted segment (c is
  * closed); -EBADMSG for a compacted segment that fails a check; -errno.
  */
