@@ -45,7 +45,7 @@ static struct stor_compact_opts shard_opts(const struct core_compactor *c,
       .seq_below = active < passed ? active : passed,
       .block_seq_max = __atomic_load_n(g->durable_seq[k], __ATOMIC_ACQUIRE),
       .mtime_max_ms = now_ms - (int64_t)g->after_ms,
-      .cleanup = c->cleanup_due,
+      .cleanup = c->cleanup_due[k],
       .cancel = &c->stop};
 }
 
@@ -80,7 +80,7 @@ static long compact_shard(struct core_compactor *c, unsigned k,
     core_stat_set(&cs->last_round_unix_ms,
                   (uint64_t)clock_ms(CLOCK_REALTIME));
   }
-  c->cleanup_due = rc < 0;
+  c->cleanup_due[k] = rc < 0;
   /* retention deleted a segment under the pass, or a stop: no failure */
   if (rc < 0 && rc != -ENOENT && rc != -ECANCELED)
     core_stat_add(&cs->failures, 1);

@@ -47,7 +47,8 @@ struct core_compactor {
   int stop;                     /* set under lock; a pass reads it
                                    atomically (stor_compact_opts.cancel) */
   int started;
-  int cleanup_due;              /* a pass failed: tidy up before the next */
+  uint8_t cleanup_due[CORE_SHARDS_MAX]; /* a shard's pass failed: tidy
+                                   up before its next */
   uint64_t settled[CORE_SHARDS_MAX]; /* per shard: segments below it are
                                    compacted or left for good */
 };
