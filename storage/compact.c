@@ -72,6 +72,9 @@ struct pass {
   FILE *log;
   struct stor_compact_stats *st;
   uint32_t points_max;  /* a pass's bound */
+  const struct stor_compact_opts *o; /* which originals it may take */
+  int admitted_all;     /* 0: planning met a segment o does not admit */
+  int ready;            /* pass_init done */
   /* distinct (key, type) of the pass; slots hash them */
   struct buf arena;
   struct key *keys;
@@ -209,7 +212,20 @@ static void crash_point(unsigned step) {
 struct survey {
   uint64_t points, dict_entries, dict_bytes, bytes;
   int other;   /* a log (or other) block or a bad block: not compacted */
+  int young;   /* not admitted by the options: too new, or not durable */
 };
+
+/* 1 when the file's last write is later than the options admit. */
+static int too_new(const struct pass *ps, int fd) {
+  struct stat st;
+
+  if (ps->o->mtime_max_ms == INT64_MAX)
+    return 0;
+  if (fstat(fd, &st) < 0)
+    return 1;
+  return (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000 >
+         ps->o->mtime_max_ms;
+}
 
 static int survey(struct pass *ps, uint64_t seq, struct survey *sv) {
   struct stor_seg_reader r;
@@ -222,7 +238,12 @@ static int survey(struct pass *ps, uint64_t seq, struct survey *sv) {
   if ((rc = stor_seg_open(&r, ps->dir_fd, name)) < 0)
     return rc;
   sv->bytes = r.size;
-  while ((rc = stor_seg_next(&r, &b)) == 1) {
+  sv->young = seq >= ps->o->seq_below || too_new(ps, r.fd);
+  while (!sv->young && (rc = stor_seg_next(&r, &b)) == 1) {
+    if (b.status == STOR_BLK_OK && b.frame.seq > ps->o->block_seq_max) {
+      sv->young = 1; /* not fsynced yet */
+      break;
+    }
     if (b.status != STOR_BLK_OK || b.kind != STOR_KIND_METRICS) {
       sv->other = 1;
       break;
@@ -596,6 +617,17 @@ out:
 
 /* ---- the swap ------------------------------------------------------------ */
 
+/* unlinkat(name) under the swap lock: a reader listing the directory
+ * opens it or does not see it, never lists it and then misses it. */
+static int locked_unlink(int dir_fd, const char *name) {
+  int rc;
+
+  stor_swap_lock();
+  rc = unlinkat(dir_fd, name, 0);
+  stor_swap_unlock();
+  return rc;
+}
+
 static int write_all(int fd, const uint8_t *p, size_t n) {
   while (n > 0) {
     ssize_t k = write(fd, p, n);
@@ -634,8 +666,13 @@ static int swap_in(struct pass *ps, const struct buf *d,
     rc = -errno;
   close(fd);
   crash_point(2);
-  if (rc == 0 && renameat(ps->dir_fd, tmp, ps->dir_fd, name) < 0)
-    rc = -errno;
+  if (rc == 0) {
+    /* readers list and open under the lock: none sees half a swap */
+    stor_swap_lock();
+    if (renameat(ps->dir_fd, tmp, ps->dir_fd, name) < 0)
+      rc = -errno;
+    stor_swap_unlock();
+  }
   if (rc < 0) {
     unlinkat(ps->dir_fd, tmp, 0);
     return rc;
@@ -651,12 +688,17 @@ static int delete_originals(struct pass *ps, const uint64_t *seqs, long n) {
     if (seqs[i] < ps->lo || seqs[i] >= ps->hi)
       continue;
     stor_segment_name(seqs[i], name, sizeof(name));
-    if (unlinkat(ps->dir_fd, name, 0) < 0 && errno != ENOENT)
+    if (locked_unlink(ps->dir_fd, name) < 0 && errno != ENOENT)
       return -errno;
     crash_point(4);
   }
   crash_point(5);
   return fsync(ps->dir_fd) < 0 ? -errno : 0;
+}
+
+static int cancelled(const struct pass *ps) {
+  return ps->o->cancel && __atomic_load_n(ps->o->cancel, __ATOMIC_ACQUIRE)
+             ? -ECANCELED : 0;
 }
 
 /* Load, sort, encode and swap in the segments seqs[from..to]. */
@@ -671,7 +713,8 @@ static int compact_run(struct pass *ps, const uint64_t *seqs, long from,
   ps->lo = seqs[from];
   ps->hi = seqs[to];
   for (long i = from; i <= to && rc == 0; i++)
-    rc = load_segment(ps, seqs[i]);
+    if ((rc = cancelled(ps)) == 0)
+      rc = load_segment(ps, seqs[i]);
   if (rc == 0 && ps->n == 0)
     rc = -ENODATA;
   if (rc == 0)
@@ -680,7 +723,7 @@ static int compact_run(struct pass *ps, const uint64_t *seqs, long from,
     rc = encode_points(ps, &o);
   if (rc == 0)
     rc = directory(ps, sorted, &o, &d);
-  if (rc == 0)
+  if (rc == 0 && (rc = cancelled(ps)) == 0)
     rc = swap_in(ps, &d, &o.data);
   if (rc == 0) {
     ps->st->passes++;
@@ -783,7 +826,7 @@ int stor_compact_cleanup(int dir_fd, const char *path,
     if (!skip[i])
       continue;
     stor_segment_name(seqs[i], name, sizeof(name));
-    if (unlinkat(dir_fd, name, 0) < 0 && errno != ENOENT) {
+    if (locked_unlink(dir_fd, name) < 0 && errno != ENOENT) {
       rc = -errno;
       break;
     }
@@ -809,6 +852,13 @@ static int pass_run(struct pass *ps, const uint64_t *seqs, long n, long from,
                     long *to, const uint64_t *bytes) {
   int rc;
 
+  if (!ps->ready) {
+    if ((rc = pass_init(ps)) < 0)
+      return rc;
+    ps->ready = 1;
+  }
+  /* retention leaves lo..hi alone until the originals are gone */
+  stor_swap_busy_set(ps->dir_fd, seqs[from], seqs[*to]);
   for (;;) {
     rc = compact_run(ps, seqs, from, *to, bytes + from);
     if (rc != -E2BIG || *to == from)
@@ -816,9 +866,10 @@ static int pass_run(struct pass *ps, const uint64_t *seqs, long n, long from,
     /* The keys ran over a bound: retry with one segment fewer. */
     *to = *to - 1;
   }
-  if (rc < 0)
-    return rc;
-  return delete_originals(ps, seqs, n);
+  if (rc == 0)
+    rc = delete_originals(ps, seqs, n);
+  stor_swap_busy_clear();
+  return rc;
 }
 
 /* The longest run from *i of originals within the point bound. */
@@ -832,6 +883,10 @@ static int plan(struct pass *ps, const uint64_t *seqs, long n,
   while (*i < n && !compacted[*i]) {
     if ((rc = survey(ps, seqs[*i], &sv)) < 0)
       return rc;
+    if (sv.young) {
+      ps->admitted_all = 0; /* this one and every later one wait */
+      break;
+    }
     if (sv.other || sv.points == 0 || sv.points > ps->points_max) {
       if (*i > from)
         break;
@@ -848,35 +903,69 @@ static int plan(struct pass *ps, const uint64_t *seqs, long n,
   return (int)from;
 }
 
+/* 1 when segment name's first block is a compacted one (or the file
+ * cannot be read as an original): not an original to compact. */
+static int not_original(int dir_fd, const char *name) {
+  struct stor_seg_reader r;
+  struct stor_seg_block b;
+  int rc;
+
+  if (stor_seg_open(&r, dir_fd, name) < 0)
+    return 1;
+  rc = stor_seg_next(&r, &b);
+  rc = rc == 1 && b.status == STOR_BLK_OK && b.kind == STOR_KIND_SERIES;
+  stor_seg_close(&r);
+  return rc;
+}
+
 int stor_compact_dir(int dir_fd, const char *path, uint32_t points_max,
                      struct stor_compact_stats *st, FILE *log) {
+  struct stor_compact_opts o = {.points_max = points_max,
+                                .seq_below = UINT64_MAX,
+                                .block_seq_max = UINT64_MAX,
+                                .mtime_max_ms = INT64_MAX, .cleanup = 1};
+
+  return stor_compact_dir_opts(dir_fd, path, &o, st, log);
+}
+
+int stor_compact_dir_opts(int dir_fd, const char *path,
+                          const struct stor_compact_opts *o,
+                          struct stor_compact_stats *st, FILE *log) {
   struct pass ps = {.dir_fd = dir_fd, .path = path, .log = log, .st = st,
-                    .points_max = points_max && points_max <
+                    .o = o, .admitted_all = 1,
+                    .points_max = o->points_max && o->points_max <
                                   STOR_COMPACT_POINTS_MAX
-                                      ? points_max : STOR_COMPACT_POINTS_MAX};
+                                      ? o->points_max
+                                      : STOR_COMPACT_POINTS_MAX};
   uint64_t *seqs = NULL, *bytes = NULL;
   uint8_t *compacted = NULL;
   long n, i = 0;
   int rc;
 
-  if ((rc = stor_compact_cleanup(dir_fd, path, st, log)) < 0)
+  if (o->cleanup && (rc = stor_compact_cleanup(dir_fd, path, st, log)) < 0)
     return rc;
+  st->settled_seq = o->seq_from;
   if ((n = list_seqs(dir_fd, &seqs, st)) <= 0)
     return (int)n;
+  while (n > 0 && seqs[n - 1] >= o->seq_below)
+    n--; /* the active segment and what a cursor still reads */
+  while (i < n && seqs[i] < o->seq_from)
+    i++; /* settled by an earlier call */
+  memmove(seqs, seqs + i, (size_t)(n - i) * sizeof(*seqs));
+  n -= i;
+  i = 0;
   rc = -ENOMEM;
-  if ((bytes = calloc((size_t)n, sizeof(*bytes))) == NULL ||
-      (compacted = calloc((size_t)n, 1)) == NULL || pass_init(&ps) < 0)
+  if ((bytes = calloc(n ? (size_t)n : 1, sizeof(*bytes))) == NULL ||
+      (compacted = calloc(n ? (size_t)n : 1, 1)) == NULL)
     goto out;
   for (long k = 0; k < n; k++) {
-    struct stor_cseg c;
     char name[32];
     stor_segment_name(seqs[k], name, sizeof(name));
-    if ((rc = stor_cseg_open(&c, dir_fd, name)) == 1)
-      stor_cseg_close(&c);
-    compacted[k] = rc != 0; /* compacted, or bad as one: left alone */
+    compacted[k] = (uint8_t)not_original(dir_fd, name); /* left alone */
   }
   rc = 0;
-  while (rc >= 0 && i < n) {
+  while (rc >= 0 && i < n && ps.admitted_all &&
+         (rc = cancelled(&ps)) == 0) {
     long from, to;
     if (compacted[i]) {
       i++;
@@ -892,12 +981,18 @@ int stor_compact_dir(int dir_fd, const char *path, uint32_t points_max,
       st->skipped += (uint64_t)(to - from + 1); /* over a bound alone */
       rc = 0;
     }
-    if (rc < 0 && log)
+    if (rc < 0)
+      i = from; /* not settled: the next call tries again */
+    if (rc < 0 && rc != -ECANCELED && log)
       fprintf(log, "sluice: compact: %s: pass over segments %llu..%llu "
                    "failed: %s; the originals are intact\n", path,
               (unsigned long long)seqs[from], (unsigned long long)seqs[to],
               strerror(-rc));
   }
+  if (i < n)
+    st->settled_seq = seqs[i];
+  else if (n > 0)
+    st->settled_seq = seqs[n - 1] + 1;
 out:
   pass_free(&ps);
   free(compacted);

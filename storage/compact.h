@@ -40,6 +40,21 @@ int stor_compact_dir(int dir_fd, const char *path, uint32_t points_max,
                      struct stor_compact_stats *st, FILE *log);
 
 /*
+ * stor_compact_dir within o (storage/compact_types.h): only the originals
+ * o admits, in runs of consecutive admitted segments, stopping at the
+ * first one it does not admit; no stor_compact_cleanup unless o->cleanup.
+ * For a live shard directory (the compactor of `sluice run`): the shard
+ * may go on writing newer segments meanwhile, readers may read (each
+ * swap takes the swap lock) and retention may delete (it leaves the
+ * pass's range alone). Returns as stor_compact_dir; -ENOENT when a
+ * segment vanished under the pass (retention), -ECANCELED when *o->cancel
+ * was set: the originals are intact.
+ */
+int stor_compact_dir_opts(int dir_fd, const char *path,
+                          const struct stor_compact_opts *o,
+                          struct stor_compact_stats *st, FILE *log);
+
+/*
  * Finish or undo an interrupted pass in dir_fd: delete temporary files
  * and the segments a compacted segment replaces. Counts in
  * st->leftovers_deleted (st may be NULL). Returns 0 or -errno.
@@ -63,12 +78,17 @@ int stor_cseg_superseded(int dir_fd, const uint64_t *seqs, long n,
                          uint8_t *skip);
 
 /*
- * Open segment name in dir_fd as a compacted segment: read and check its
- * directory (CRC32C, dictionary, index, block table).
+ * Open segment name in dir_fd as a compacted segment (through the calling
+ * thread's snapshot, as stor_seg_open): read and check its directory
+ * (CRC32C, dictionary, index, block table).
  * Returns 1 and c ready; 0 when the file is not a compacted segment (c is
  * closed); -EBADMSG for a compacted segment that fails a check; -errno.
  */
 int stor_cseg_open(struct stor_cseg *c, int dir_fd, const char *name);
+
+/* stor_cseg_open of the open file fd, which c owns from now on (closed on
+ * every return but 1; fd < 0 returns -EBADF). */
+int stor_cseg_open_fd(struct stor_cseg *c, int fd);
 
 /* Release c. Safe on a zeroed or failed c. */
 void stor_cseg_close(struct stor_cseg *c);
@@ -84,5 +104,51 @@ void stor_cseg_key(const struct stor_cseg *c, uint32_t s,
  */
 int stor_cseg_read_run(struct stor_cseg *c, uint32_t i, int64_t *ts_ms,
                        double *value);
+
+/*
+ * ---- Swaps and snapshots (storage/compact_swap.c) ----
+ *
+ * Every rename or unlink of a segment in a directory that readers may be
+ * listing (a compaction's swap and deletes, retention) is made under
+ * stor_swap_lock; a reader lists and opens a shard's segments under the
+ * same lock held shared (stor_snap_take), then reads its open files. One
+ * process-wide lock: swaps are rare and short.
+ */
+void stor_swap_lock(void);
+void stor_swap_unlock(void);
+
+/* The range [lo, hi] of directory dir_fd that a pass is working on, until
+ * stor_swap_busy_clear (takes the lock). */
+void stor_swap_busy_set(int dir_fd, uint64_t lo, uint64_t hi);
+void stor_swap_busy_clear(void);
+
+/* 1 when segment seq of the directory (st_dev, st_ino) is in the range of
+ * a pass at work: retention leaves it. The caller holds stor_swap_lock. */
+int stor_swap_busy(uint64_t dir_dev, uint64_t dir_ino, uint64_t seq);
+
+/*
+ * Take a snapshot of shard directory dir_fd (named path): its segments
+ * listed and opened under the swap lock held shared, the ones a compacted
+ * segment of the snapshot replaces marked in s->skip. When descriptors
+ * run short the lock stays held until stor_snap_free instead.
+ * Returns 0, or -errno (-ENOENT: no directory; -E2BIG over
+ * STOR_SEGMENTS_MAX; -ENOMEM).
+ */
+int stor_snap_take(struct stor_snap *s, int dir_fd, const char *path);
+
+/* Close the snapshot's files (and release the lock it may hold). */
+void stor_snap_free(struct stor_snap *s);
+
+/* Make s the calling thread's snapshot (NULL: none): stor_seg_open and
+ * stor_cseg_open of a segment in s->dir_fd open s's file. */
+void stor_snap_use(const struct stor_snap *s);
+
+/*
+ * Open segment name of dir_fd for reading: the calling thread's snapshot's
+ * file when it has one for that name (a duplicate descriptor; -1 with
+ * errno ENOENT when it was gone at the snapshot), else openat. Returns the
+ * descriptor or -1 (errno).
+ */
+int stor_snap_openat(int dir_fd, const char *name);
 
 #endif

@@ -253,6 +253,17 @@ static int parse_dir(struct stor_cseg *c, const uint8_t *p, uint32_t len) {
 }
 
 int stor_cseg_open(struct stor_cseg *c, int dir_fd, const char *name) {
+  int fd = stor_snap_openat(dir_fd, name);
+
+  if (fd < 0) {
+    memset(c, 0, sizeof(*c));
+    c->fd = -1;
+    return -errno;
+  }
+  return stor_cseg_open_fd(c, fd);
+}
+
+int stor_cseg_open_fd(struct stor_cseg *c, int fd) {
   uint8_t h[STOR_BLOCK_HEADER_BYTES];
   struct stat st;
   uint64_t total;
@@ -260,8 +271,8 @@ int stor_cseg_open(struct stor_cseg *c, int dir_fd, const char *name) {
 
   memset(c, 0, sizeof(*c));
   c->loaded = -1;
-  if ((c->fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC)) < 0)
-    return -errno;
+  if ((c->fd = fd) < 0)
+    return -EBADF;
   if (fstat(c->fd, &st) < 0 || (uint64_t)st.st_size < sizeof(h) ||
       read_at(c->fd, h, sizeof(h), 0) < 0 ||
       stor_frame_read(h, sizeof(h), &c->dir.f) < 0 ||

@@ -123,6 +123,44 @@ struct stor_compact_stats {
                                block, or over a pass's bounds alone */
   uint64_t leftovers_deleted; /* replaced originals or temp files removed
                                  after an interrupted pass */
+  uint64_t settled_seq;     /* set, not added to, by each call: every
+                               segment below it is compacted or left as it
+                               is for good; the next live call starts there
+                               (stor_compact_opts.seq_from) */
+};
+
+/*
+ * Which originals a pass may take (stor_compact_dir_opts): in a live
+ * directory only closed, durable, old enough segments that every reader
+ * by cursor (forward targets) has left behind.
+ */
+struct stor_compact_opts {
+  uint32_t points_max;    /* a pass's bound; 0: STOR_COMPACT_POINTS_MAX */
+  uint64_t seq_from;      /* only segments from this seq on (what an
+                             earlier call settled, see settled_seq) */
+  uint64_t seq_below;     /* only segments with a lower seq (the active
+                             segment, forward cursors); UINT64_MAX: all */
+  uint64_t block_seq_max; /* only segments whose blocks all have a seq at
+                             most this (durable); UINT64_MAX: any */
+  int64_t mtime_max_ms;   /* only segments last written at or before this
+                             (ms since the epoch); INT64_MAX: any */
+  int cleanup;            /* stor_compact_cleanup first (1 offline) */
+  const int *cancel;      /* non-zero (read atomically): the pass gives up
+                             before its next segment or its swap; NULL */
+};
+
+/*
+ * A reader's view of one shard directory (storage/compact_swap.c): the
+ * segments listed and opened at one moment, so that no swap is seen half.
+ */
+struct stor_snap {
+  int dir_fd;             /* the directory (not owned) */
+  long n;
+  uint64_t *seqs;         /* n, ascending */
+  int *fds;               /* n open files (-1: gone before the opening);
+                             NULL when descriptors ran short: then locked */
+  uint8_t *skip;          /* n: 1 = replaced by a compacted segment */
+  int locked;             /* the swap lock is held shared until freed */
 };
 
 #endif

@@ -34,7 +34,7 @@ int stor_seg_open(struct stor_seg_reader *r, int dir_fd, const char *name) {
   struct stat st;
 
   memset(r, 0, sizeof(*r));
-  r->fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC);
+  r->fd = stor_snap_openat(dir_fd, name); /* a walk's snapshot, or openat */
   if (r->fd < 0)
     return -errno;
   if (fstat(r->fd, &st) < 0) {
@@ -369,39 +369,38 @@ int stor_seg_each_backward(struct stor_seg_reader *seg, unsigned shard,
   return rc;
 }
 
-/* Every segment of one shard directory, in w's order. */
+/*
+ * Every segment of one shard directory, in w's order, read through one
+ * snapshot (storage/compact.h): a compaction swapping segments meanwhile
+ * is seen whole or not at all, and the segments a compacted segment
+ * replaces (a pass's originals not deleted yet) are never read.
+ */
 static int walk_shard(const struct stor_walk *w, unsigned shard) {
   char path[4096 + 32];
-  uint64_t *seqs;
-  uint8_t *skip;
-  long n;
-  int dir_fd, rc = 0;
+  struct stor_snap snap;
+  int dir_fd, rc;
 
   snprintf(path, sizeof(path), "%s/shard-%u", w->data_dir, shard);
-  if ((n = stor_segment_seqs(path, &seqs)) < 0)
-    return n == -ENOENT ? 0 : (int)n;
   dir_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd < 0) {
-    free(seqs);
+  if (dir_fd < 0)
     return errno == ENOENT ? 0 : -errno;
+  if ((rc = stor_snap_take(&snap, dir_fd, path)) < 0) {
+    close(dir_fd);
+    return rc == -ENOENT ? 0 : rc;
   }
   w->st->shards++;
-  /* Segments a compacted segment replaces (an interrupted pass's
-   * leftovers) are never read: each point is served from one file. */
-  skip = malloc(n ? (size_t)n : 1);
-  rc = skip ? stor_cseg_superseded(dir_fd, seqs, n, skip) : -ENOMEM;
-  for (long i = 0; i < n && rc == 0; i++) {
-    long k = w->reverse ? n - 1 - i : i;
-    uint64_t seq = seqs[k];
-    if (skip[k])
+  stor_snap_use(&snap);
+  for (long i = 0; i < snap.n && rc == 0; i++) {
+    long k = w->reverse ? snap.n - 1 - i : i;
+    if (snap.skip[k])
       continue;
     rc = stor_deadline_passed(w->deadline_ms)
              ? -ETIME
-             : w->fn(w->arg, shard, dir_fd, seq);
+             : w->fn(w->arg, shard, dir_fd, snap.seqs[k]);
   }
+  stor_snap_use(NULL);
+  stor_snap_free(&snap);
   close(dir_fd);
-  free(skip);
-  free(seqs);
   return rc;
 }
 

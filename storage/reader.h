@@ -19,8 +19,10 @@
 #include "storage/reader_types.h"
 
 /*
- * Open segment file name in directory dir_fd (AT_FDCWD for a path).
- * Returns 0 or -errno.
+ * Open segment file name in directory dir_fd (AT_FDCWD for a path); inside
+ * a walk (reader_internal.h) the file of the walk's snapshot
+ * (storage/compact.h: stor_snap_openat), so that a compaction swapping
+ * segments meanwhile is seen whole or not at all. Returns 0 or -errno.
  */
 int stor_seg_open(struct stor_seg_reader *r, int dir_fd, const char *name);
 

@@ -16,12 +16,15 @@
 
 #include "core/base/limits.h"
 #include "core/base/strbuf.h"
+#include "storage/compact.h"
 #include "storage/recover.h"
 
 struct seg {
   int64_t mtime_ms;
   uint64_t bytes;
   uint64_t seq;
+  uint64_t ino;           /* the file listed */
+  uint64_t dir_dev, dir_ino; /* its shard directory */
   unsigned shard;
   int active;
 };
@@ -52,9 +55,13 @@ static void list_shard(int dfd, unsigned k, int is_active_shard,
                        uint64_t active_seq, struct seg *segs, size_t *n) {
   DIR *d = fdopendir(dfd);
   struct dirent *de;
+  struct stat dst;
 
-  if (d == NULL) {
-    close(dfd);
+  if (d == NULL || fstat(dfd, &dst) < 0) {
+    if (d)
+      closedir(d);
+    else
+      close(dfd);
     return;
   }
   while ((de = readdir(d)) != NULL && *n < STOR_SEGMENTS_MAX) {
@@ -68,6 +75,9 @@ static void list_shard(int dfd, unsigned k, int is_active_shard,
                     st.st_mtim.tv_nsec / 1000000,
         .bytes = (uint64_t)st.st_size,
         .seq = seq,
+        .ino = (uint64_t)st.st_ino,
+        .dir_dev = (uint64_t)dst.st_dev,
+        .dir_ino = (uint64_t)dst.st_ino,
         .shard = k,
         .active = is_active_shard && seq >= active_seq && active_seq != 0};
   }
@@ -102,12 +112,26 @@ static size_t list_all(const char *data_dir, unsigned shard_count,
   return n;
 }
 
+/*
+ * Unlink s under the swap lock (storage/compact.h): not while a
+ * compaction pass works on it, and only the file listed (a compacted
+ * segment renamed over it since is not what was judged).
+ */
 static int delete_seg(const char *data_dir, const struct seg *s) {
   char path[4200], name[32];
+  struct stat st;
+  int rc = -EBUSY;
 
   stor_segment_name(s->seq, name, sizeof(name));
   snprintf(path, sizeof(path), "%s/shard-%u/%s", data_dir, s->shard, name);
-  return unlink(path) == 0 ? 0 : -errno;
+  stor_swap_lock();
+  if (stat(path, &st) < 0)
+    rc = -errno;
+  else if ((uint64_t)st.st_ino == s->ino &&
+           !stor_swap_busy(s->dir_dev, s->dir_ino, s->seq))
+    rc = unlink(path) == 0 ? 0 : -errno;
+  stor_swap_unlock();
+  return rc;
 }
 
 int stor_retention_run(const char *data_dir, unsigned shard_count,

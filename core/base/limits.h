@@ -764,6 +764,16 @@ _Static_assert(NET_FWD_BATCH_BYTES_SOFT + NET_FWD_BATCH_SAMPLES_MAX * 24ull +
 #define STOR_COMPACT_BLOCK_BYTES_TARGET (64u << 10) /* a data block closes
                                                past this payload: a one-series
                                                read loads about this much */
+/* Background compaction in `sluice run` (core/shard/compactor.h). */
+#define CORE_COMPACT_AFTER_MS_DEFAULT (300u * 1000) /* --compact-after: a
+                                               closed segment untouched this
+                                               long is compacted */
+#define CORE_COMPACT_AFTER_MS_MAX (365ull * 86400 * 1000)
+#define CORE_COMPACT_TICK_MS_MIN 1000u      /* the compactor looks at most */
+#define CORE_COMPACT_TICK_MS_MAX 60000u     /* ... and at least this often */
+_Static_assert(CORE_COMPACT_TICK_MS_MIN <= CORE_COMPACT_TICK_MS_MAX &&
+                   CORE_COMPACT_AFTER_MS_DEFAULT <= CORE_COMPACT_AFTER_MS_MAX,
+               "compactor ticks and delays in order");
 _Static_assert(STOR_COMPACT_RUN_POINTS_MAX <= STOR_BLOCK_POINTS_MAX,
                "a compacted run decodes within a block's point bound");
 _Static_assert(1ull * STOR_COMPACT_KEY_BYTES_MAX + 11ull * STOR_COMPACT_SERIES_MAX +

@@ -123,6 +123,7 @@ void core_config_defaults(struct core_config *c) {
   c->segment_age_ms_max = STOR_SEGMENT_AGE_MS_DEFAULT;
   c->retention_ms = 0;
   c->disk_bytes_max = 0;
+  c->compact_after_ms = CORE_COMPACT_AFTER_MS_DEFAULT;
   snprintf(c->simd, sizeof(c->simd), "%s", "auto");
   snprintf(c->otlp_resource_labels, sizeof(c->otlp_resource_labels), "%s",
            CORE_OTLP_RESOURCE_LABELS_DEFAULT);
@@ -479,6 +480,31 @@ static int set_size64(uint64_t *field, const char *name, const char *val,
   return 0;
 }
 
+/* --compact-after: off, seconds, or a duration with a unit (>= 1s). */
+static int set_compact_after(struct core_config *c, const char *val,
+                             char *err, size_t errlen) {
+  char buf[32];
+  size_t n = strspn(val, "0123456789");
+  uint64_t ms;
+  int rc;
+
+  if (strcmp(val, "off") == 0) {
+    c->compact_after_ms = 0;
+    return 0;
+  }
+  if (n > 0 && val[n] == '\0' && n < sizeof(buf) - 1) {
+    snprintf(buf, sizeof(buf), "%ss", val); /* plain seconds */
+    val = buf;
+  }
+  rc = set_duration(&ms, "compact-after", val, 0, err, errlen);
+  if (rc == 0 && ms > CORE_COMPACT_AFTER_MS_MAX)
+    return fail(err, errlen, "--compact-after: \"%.*s\" is over a year; "
+                "use off to disable compaction", VALUE_SHOWN_MAX, val);
+  if (rc == 0)
+    c->compact_after_ms = ms;
+  return rc;
+}
+
 static int set_storage(struct core_config *c, const char *name,
                        const char *val, char *err, size_t errlen) {
   if (strcmp(name, "segment-max-age") == 0)
@@ -487,6 +513,8 @@ static int set_storage(struct core_config *c, const char *name,
     return set_duration(&c->retention_ms, name, val, 0, err, errlen);
   if (strcmp(name, "max-disk-bytes") == 0)
     return set_size64(&c->disk_bytes_max, name, val, err, errlen);
+  if (strcmp(name, "compact-after") == 0)
+    return set_compact_after(c, val, err, errlen);
   return -ENOENT;
 }
 
@@ -731,6 +759,10 @@ int core_config_show(const struct core_config *c, const char *name,
     show_duration(c->retention_ms, out, n);
   else if (strcmp(name, "max-disk-bytes") == 0)
     show_size(c->disk_bytes_max, out, n);
+  else if (strcmp(name, "compact-after") == 0 && c->compact_after_ms == 0)
+    snprintf(out, n, "off");
+  else if (strcmp(name, "compact-after") == 0)
+    show_duration(c->compact_after_ms, out, n);
   else if (net_fwd_config_show(&c->forward, name, out, n) == 0)
     ;
   else

@@ -33,6 +33,7 @@ struct core_config {
   uint64_t segment_age_ms_max;   /* --segment-max-age (a duration) */
   uint64_t retention_ms;         /* --retention (a duration; 0 = forever) */
   uint64_t disk_bytes_max;       /* --max-disk-bytes (0 = no bound) */
+  uint64_t compact_after_ms;     /* --compact-after (0 = off) */
   char simd[16];                 /* --simd: auto|avx512|avx2|sse42|scalar */
   char otlp_resource_labels[CORE_OTLP_RESOURCE_LABELS_BYTES_MAX];
                                  /* --otlp-resource-labels LIST|all|none */

@@ -22,6 +22,7 @@
 #include "core/base/fault.h"
 #include "core/cmd/run_types.h"
 #include "core/base/ring.h"
+#include "core/shard/compactor.h"
 #include "core/shard/shard.h"
 #include "core/shard/stats.h"
 #include "net/forward/forward.h"
@@ -104,6 +105,10 @@ static const char run_help[] =
     "                           [0: keep]\n"
     "  --max-disk-bytes N       delete the oldest segments past N bytes in\n"
     "                           all (K, M, G, T) [0: no bound]\n"
+    "  --compact-after D        compact a closed segment in the background\n"
+    "                           once it is D old (seconds, or ms, s, m, h,\n"
+    "                           d, w) and every forward target is past it;\n"
+    "                           off disables it [5m]\n"
     "\n"
     "Forwarding (docs/forwarding.md; options after a --remote-write apply\n"
     "to that target):\n"
@@ -162,7 +167,7 @@ static const char *const run_names[] = {
     "max-series", "max-line-bytes", "block-max-age-ms",
     "udp-rcvbuf-bytes", "max-tcp-connections", "fsync-interval-ms",
     "segment-max-bytes", "segment-max-age", "retention", "max-disk-bytes",
-    "simd", "otlp-resource-labels", "remote-write", "remote-write-header",
+    "compact-after", "simd", "otlp-resource-labels", "remote-write", "remote-write-header",
     "remote-write-basic-auth", "remote-write-bearer-token-file",
     "remote-write-ca-file", "remote-write-batch-samples",
     "remote-write-batch-age-ms", "forward-syslog", "otlp-export", "dpdk",
@@ -456,6 +461,7 @@ static int run_metrics(void *ctx, struct core_strbuf *out) {
   int rc = core_stats_render(rt->stats, rt->shard_count, out);
 
   stor_retention_render(&rt->retention, out);
+  core_compactor_render(&rt->compactor, out);
   core_flush_render(&rt->flush, out);
   net_fwd_render(__atomic_load_n(&rt->fwd, __ATOMIC_ACQUIRE), out);
   return rc;
@@ -620,6 +626,26 @@ static int start_forward(struct core_runtime *rt) {
   return 0;
 }
 
+/* Background compaction, after the forwarder: it reads the targets'
+ * cursors (core/shard/compactor.h). */
+static int start_compactor(struct core_runtime *rt) {
+  struct core_compactor_cfg cfg = {.data_dir = rt->cfg.data_dir,
+                                   .shard_count = rt->shard_count,
+                                   .after_ms = rt->cfg.compact_after_ms,
+                                   .fwd = (const struct net_fwd *const *)&rt->fwd};
+  int rc;
+
+  for (unsigned i = 0; i < rt->shard_count; i++) {
+    cfg.active_seg[i] = &rt->shards[i].active_seg;
+    cfg.durable_seq[i] = &rt->shards[i].stats.stor.durable_seq;
+    cfg.first_seg[i] = rt->shards[i].next_seg_seq;
+  }
+  if ((rc = core_compactor_start(&rt->compactor, &cfg)) < 0)
+    return core_cli_fail("run", "cannot start the compactor: %s",
+                         strerror(-rc));
+  return 0;
+}
+
 static int serve(struct core_runtime *rt) {
   sigset_t set;
   int sig = 0, rc, stop_rc;
@@ -632,6 +658,8 @@ static int serve(struct core_runtime *rt) {
     rc = start_shards(rt);
   if (rc == 0)
     rc = start_forward(rt);
+  if (rc == 0)
+    rc = start_compactor(rt);
   if (rc == 0) {
     __atomic_store_n(&rt->phase, RUN_READY, __ATOMIC_RELEASE);
     announce(rt);
@@ -641,6 +669,7 @@ static int serve(struct core_runtime *rt) {
     arm_watchdog(rt);
   }
   stop_rc = stop_all(rt);
+  core_compactor_stop(&rt->compactor); /* a pass at work ends first */
   net_fwd_stop(rt->fwd); /* after the query port: /metrics renders it */
   if (rt->dpdk_up)
     net_dpdk_stop(); /* after the shards: they polled its queues */

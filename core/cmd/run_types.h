@@ -8,6 +8,7 @@
 
 #include "core/cmd/config_types.h"
 #include "core/cmd/flush_types.h"
+#include "core/shard/compactor_types.h"
 #include "core/shard/shard_types.h"
 #include "core/ingest/series_types.h"
 #include "core/shard/stats_types.h"
@@ -45,6 +46,7 @@ struct core_runtime {
   struct core_series_budget series_budget; /* --max-series, all shards */
   struct net_fwd *fwd;             /* remote-write forwarder, or NULL */
   int dpdk_up;                     /* --dpdk: the port runs (net/dpdk.h) */
+  struct core_compactor compactor; /* background compaction (--compact-after) */
 };
 
 #endif

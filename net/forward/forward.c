@@ -189,6 +189,8 @@ static void commit(struct target *t) {
       fprintf(stderr, "sluice: forward %s: cannot save the cursor of shard "
               "%u: %s (sent again after a restart)\n", t->id, k,
               strerror(-rc));
+    else /* the segments before it are behind this target for good */
+      __atomic_store_n(&tl->saved_segment, tl->pos.segment, __ATOMIC_RELEASE);
     tl->saved = tl->pos;
   }
 }
@@ -677,6 +679,19 @@ void net_fwd_stop(struct net_fwd *f) {
     close(f->stop_fd);
   free(f->t);
   free(f);
+}
+
+uint64_t net_fwd_passed_segment(const struct net_fwd *f, unsigned shard) {
+  uint64_t min = UINT64_MAX;
+
+  if (f == NULL || shard >= f->env.shard_count)
+    return UINT64_MAX;
+  for (unsigned i = 0; i < f->count; i++) {
+    const struct net_fwd_tail *tl = &f->t[i].tails[shard];
+    uint64_t s = __atomic_load_n(&tl->saved_segment, __ATOMIC_ACQUIRE);
+    min = s < min ? s : min;
+  }
+  return min;
 }
 
 /* ---- /metrics ------------------------------------------------------------ */

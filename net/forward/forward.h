@@ -139,6 +139,14 @@ int net_fwd_start(struct net_fwd **out, const struct net_fwd_config *cfg,
  */
 void net_fwd_stop(struct net_fwd *f);
 
+/*
+ * The lowest segment seq of shard `shard` that some target's durable
+ * cursor may still read (every target has sent, and saved a cursor past,
+ * the segments below it): what background compaction may replace.
+ * UINT64_MAX with no target (f NULL). Any thread, while f runs.
+ */
+uint64_t net_fwd_passed_segment(const struct net_fwd *f, unsigned shard);
+
 /* Append the sluice_forward_* families of every target to out. f may be
  * NULL (nothing is appended). */
 void net_fwd_render(const struct net_fwd *f, struct core_strbuf *out);

@@ -135,6 +135,8 @@ struct net_fwd_tail {
   char cursor_name[32];         /* shard-K.cursor */
   const uint64_t *durable_seq;  /* storage's gauge for this shard */
   struct net_fwd_cursor saved;  /* what the cursor file holds */
+  uint64_t saved_segment;       /* saved.segment once durably saved, read
+                                   by the compactor (atomic) */
   struct net_fwd_cursor pos;    /* read position (ahead while in flight) */
   struct stor_seg_reader seg;
   int seg_open;

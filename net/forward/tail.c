@@ -37,6 +37,7 @@ void net_fwd_tail_init(struct net_fwd_tail *t, unsigned shard, uint8_t kind,
   t->cur_fd = cur_fd;
   t->durable_seq = durable_seq;
   t->saved = t->pos = *saved;
+  __atomic_store_n(&t->saved_segment, saved->segment, __ATOMIC_RELEASE);
   t->seg.fd = -1;
   snprintf(t->cursor_name, sizeof(t->cursor_name), "shard-%u.cursor", shard);
 }

@@ -782,7 +782,9 @@ def test_damaged_cursor_is_refused(binary):
         port = free_port()
         url = f"http://127.0.0.1:{port}/api/v1/write"
         s = Sluice(binary, extra=["--remote-write", url])
-        check(s.stop()[0] == 0, "clean stop")
+        rc, secs = s.stop(timeout=15.0)
+        check(rc == 0, f"clean stop: exit {rc} after {secs:.1f} s; log: "
+              f"{s.logtext()[-2000:]}")
         s.close(keep_data=True)
         data = s.data_dir
         cur = os.path.join(data, "forward", f"127.0.0.1_{port}_api_v1_write",

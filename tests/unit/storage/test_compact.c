@@ -545,3 +545,246 @@ Test(compact, segment_with_logs_is_left_alone) {
   assert_same(&before, &after);
   seg_dir_remove();
 }
+
+/* ---- live passes: options, snapshots, retention ------------------------- */
+
+#include "storage/retention.h"
+
+static struct stor_compact_stats compact_opts(struct stor_compact_opts o) {
+  struct stor_compact_stats st = {0};
+  int fd = shard_fd();
+
+  cr_assert_eq(stor_compact_dir_opts(fd, "shard-0", &o, &st, NULL), 0);
+  close(fd);
+  return st;
+}
+
+static struct stor_compact_opts all_admitted(void) {
+  return (struct stor_compact_opts){.seq_below = UINT64_MAX,
+                                    .block_seq_max = UINT64_MAX,
+                                    .mtime_max_ms = INT64_MAX};
+}
+
+/* The highest block seq of segment seg. */
+static uint64_t last_block(uint64_t seg) {
+  struct stor_seg_reader r;
+  struct stor_seg_block b;
+  char name[32];
+  uint64_t max = 0;
+  int fd = shard_fd();
+
+  stor_segment_name(seg, name, sizeof(name));
+  cr_assert_eq(stor_seg_open(&r, fd, name), 0);
+  while (stor_seg_next(&r, &b) == 1 && b.status == STOR_BLK_OK)
+    max = b.frame.seq > max ? b.frame.seq : max;
+  stor_seg_close(&r);
+  close(fd);
+  return max;
+}
+
+Test(compact, live_options_admit_closed_durable_old_segments) {
+  write_dir(6, 4, 0xabcdef);
+  struct got before = read_all(INT64_MIN, INT64_MAX, NULL);
+  struct stor_compact_opts o = all_admitted();
+
+  /* too new for the options: nothing */
+  o.mtime_max_ms = 0;
+  cr_assert_eq(compact_opts(o).passes, 0);
+  cr_assert_eq(segment_count(), 6);
+  /* 4 is active (or a forward cursor is in it): 1..3 only */
+  o = all_admitted();
+  o.seq_below = 4;
+  struct stor_compact_stats st = compact_opts(o);
+  cr_assert_eq(st.passes, 1);
+  cr_assert_eq(st.segments_in, 3);
+  cr_assert_eq(st.settled_seq, 4);
+  cr_assert_eq(segment_count(), 4);
+  /* blocks of 5 not durable yet: 4 alone, and planning stops at 5 */
+  o = all_admitted();
+  o.block_seq_max = last_block(4);
+  o.seq_from = 4; /* 1..3 settled */
+  st = compact_opts(o);
+  cr_assert_eq(st.passes, 1);
+  cr_assert_eq(st.segments_in, 1);
+  cr_assert_eq(st.settled_seq, 5);
+  cr_assert_eq(segment_count(), 4);
+  struct got after = read_all(INT64_MIN, INT64_MAX, NULL);
+  assert_same(&before, &after);
+  /* compacted segments are never taken again */
+  st = compact_opts(all_admitted());
+  cr_assert_eq(st.segments_in, 2);
+  cr_assert_eq(st.settled_seq, 7);
+  cr_assert_eq(segment_count(), 3);
+  after = read_all(INT64_MIN, INT64_MAX, NULL);
+  assert_same(&before, &after);
+  seg_dir_remove();
+}
+
+/* Points of the metric blocks of every segment snapshot s does not skip,
+ * read through s's open files. */
+static uint64_t snap_points(const struct stor_snap *s) {
+  uint64_t points = 0;
+
+  stor_snap_use(s);
+  for (long i = 0; i < s->n; i++) {
+    struct stor_seg_reader r;
+    struct stor_seg_block b;
+    struct stor_cseg c;
+    char name[32];
+    if (s->skip[i])
+      continue;
+    stor_segment_name(s->seqs[i], name, sizeof(name));
+    if (stor_cseg_open(&c, s->dir_fd, name) == 1) {
+      points += c.dir.f.count;
+      stor_cseg_close(&c);
+      continue;
+    }
+    cr_assert_eq(stor_seg_open(&r, s->dir_fd, name), 0, "%s gone", name);
+    while (stor_seg_next(&r, &b) == 1 && b.status == STOR_BLK_OK)
+      points += b.kind == STOR_KIND_METRICS ? b.hdr.point_count : 0;
+    stor_seg_close(&r);
+  }
+  stor_snap_use(NULL);
+  return points;
+}
+
+Test(compact, snapshot_reads_one_side_of_a_swap) {
+  write_dir(5, 5, 0x5eed);
+  struct got before = read_all(INT64_MIN, INT64_MAX, NULL);
+  struct stor_snap old, mid, now;
+  char path[128];
+  int fd = shard_fd(), status;
+
+  snprintf(path, sizeof(path), "%s/shard-0", seg_dir);
+  cr_assert_eq(stor_snap_take(&old, fd, path), 0);
+  cr_assert_eq(old.n, 5);
+  /* a pass dies right after its rename: originals and the compacted
+   * segment side by side */
+  pid_t pid = fork();
+  cr_assert_geq(pid, 0);
+  if (pid == 0) {
+    struct stor_compact_stats st = {0};
+    core_fault.compact_crash = 3;
+    stor_compact_dir(fd, "shard-0", 0, &st, NULL);
+    _exit(3);
+  }
+  cr_assert_eq(waitpid(pid, &status, 0), pid);
+  cr_assert(WIFSIGNALED(status));
+  cr_assert_eq(stor_snap_take(&mid, fd, path), 0);
+  cr_assert_eq(mid.n, 5);
+  cr_assert_eq(mid.skip[0] + mid.skip[1] + mid.skip[2] + mid.skip[3], 4);
+  cr_assert_eq(mid.skip[4], 0);
+  /* the pass is finished (originals deleted) while both snapshots hold
+   * their files: each still reads every point once */
+  compact();
+  cr_assert_eq(segment_count(), 1);
+  cr_assert_eq(snap_points(&old), before.n);
+  cr_assert_eq(snap_points(&mid), before.n);
+  cr_assert_eq(stor_snap_take(&now, fd, path), 0);
+  cr_assert_eq(now.n, 1);
+  cr_assert_eq(snap_points(&now), before.n);
+  stor_snap_free(&old);
+  stor_snap_free(&mid);
+  stor_snap_free(&now);
+  close(fd);
+  seg_dir_remove();
+}
+
+Test(compact, retention_leaves_a_pass_alone) {
+  struct stor_retention_stats rs = {0};
+  uint64_t active = 1000;
+  const uint64_t *act[1] = {&active};
+  int fd;
+
+  write_dir(6, 2, 0x77);
+  fd = shard_fd();
+  stor_swap_busy_set(fd, 2, 4);
+  cr_assert_eq(stor_retention_run(seg_dir, 1, act, 1, 0, INT64_MAX / 2, &rs),
+               0);
+  cr_assert_eq(rs.deleted_segments, 3);
+  cr_assert_eq(segment_count(), 3); /* 2..4, the pass's range */
+  stor_swap_busy_clear();
+  cr_assert_eq(stor_retention_run(seg_dir, 1, act, 1, 0, INT64_MAX / 2, &rs),
+               0);
+  cr_assert_eq(rs.deleted_segments, 6);
+  cr_assert_eq(segment_count(), 0);
+  close(fd);
+  seg_dir_remove();
+}
+
+#include <pthread.h>
+
+static int passes_done;
+
+/* Compact two segments at a time, each pair its own pass and swap (the
+ * rename over the second, then the first deleted). */
+static void *compact_one_by_one(void *arg) {
+  struct stor_compact_opts o = all_admitted();
+  int fd = shard_fd();
+
+  (void)arg;
+  for (uint64_t below = 3; below <= 13; below += 2) {
+    struct stor_compact_stats st = {0};
+    o.seq_below = below;
+    cr_assert_eq(stor_compact_dir_opts(fd, "shard-0", &o, &st, NULL), 0);
+    o.seq_from = st.settled_seq;
+  }
+  close(fd);
+  __atomic_store_n(&passes_done, 1, __ATOMIC_RELEASE);
+  return NULL;
+}
+
+Test(compact, readers_during_passes_see_every_point_once) {
+  pthread_t t;
+  unsigned reads = 0;
+
+  write_dir(12, 3, 0xfeed);
+  struct got before = read_all(INT64_MIN, INT64_MAX, NULL);
+  passes_done = 0;
+  cr_assert_eq(pthread_create(&t, NULL, compact_one_by_one, NULL), 0);
+  while (!__atomic_load_n(&passes_done, __ATOMIC_ACQUIRE)) {
+    struct got g = read_all(INT64_MIN, INT64_MAX, NULL);
+    assert_same(&before, &g);
+    free(g.p);
+    gots_n--; /* freed here: the loop may read many times */
+    reads++;
+  }
+  pthread_join(t, NULL);
+  cr_assert_eq(segment_count(), 6);
+  struct got after = read_all(INT64_MIN, INT64_MAX, NULL);
+  assert_same(&before, &after);
+  cr_log_info("%u reads during 6 passes", reads);
+  seg_dir_remove();
+}
+
+#include <sys/resource.h>
+
+Test(compact, snapshot_short_of_descriptors_holds_the_lock) {
+  struct rlimit was, low;
+  struct stor_snap s;
+  char path[128];
+  int fd, probe;
+
+  write_dir(12, 2, 0xd00d);
+  struct got before = read_all(INT64_MIN, INT64_MAX, NULL);
+  fd = shard_fd();
+  snprintf(path, sizeof(path), "%s/shard-0", seg_dir);
+  cr_assert_eq(getrlimit(RLIMIT_NOFILE, &was), 0);
+  probe = open("/dev/null", O_RDONLY);
+  cr_assert_geq(probe, 0);
+  close(probe);
+  low = was;
+  low.rlim_cur = (rlim_t)probe + 4; /* room for 4 of the 12 segments */
+  cr_assert_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+  int rc = stor_snap_take(&s, fd, path);
+  cr_assert_eq(setrlimit(RLIMIT_NOFILE, &was), 0);
+  cr_assert_eq(rc, 0);
+  cr_assert(s.locked && s.fds == NULL);
+  cr_assert_eq(snap_points(&s), before.n);
+  stor_snap_free(&s);
+  /* the lock is free again: a pass swaps */
+  struct stor_compact_stats st = compact();
+  cr_assert_eq(st.segments_in, 12);
+  close(fd);
+  seg_dir_remove();
+}

@@ -677,3 +677,23 @@ Test(config_dpdk, set_show_and_refuse) {
   cr_assert_lt(core_config_set(&c, "dpdk-port", "70000", err, sizeof(err)),
                0);
 }
+
+Test(config_set, compact_after) {
+  struct core_config *c = fresh();
+  char out[64];
+
+  cr_assert_eq(c->compact_after_ms, CORE_COMPACT_AFTER_MS_DEFAULT);
+  set_ok(c, "compact-after", "30");
+  cr_assert_eq(c->compact_after_ms, 30000);
+  cr_assert_eq(core_config_show(c, "compact-after", out, sizeof(out)), 0);
+  cr_assert_str_eq(out, "30s");
+  set_ok(c, "compact-after", "2h");
+  cr_assert_eq(c->compact_after_ms, 7200000);
+  set_ok(c, "compact-after", "off");
+  cr_assert_eq(c->compact_after_ms, 0);
+  cr_assert_eq(core_config_show(c, "compact-after", out, sizeof(out)), 0);
+  cr_assert_str_eq(out, "off");
+  set_bad("compact-after", "-1", "not a duration");
+  set_bad("compact-after", "soon", "not a duration");
+  set_bad("compact-after", "400d", "over a year");
+}
