@@ -248,21 +248,35 @@ static int rd_point(struct otlp_dec *d, struct core_pb *r) {
                 : d->tmpl.kind == CORE_OTLP_SUMMARY       ? summary_field
                                                           : number_field;
   uint32_t f, nattr = 0;
+  /* the attributes' field number by kind, and where their run lies */
+  uint32_t fattr = d->tmpl.kind == CORE_OTLP_HISTOGRAM       ? 9
+                   : d->tmpl.kind == CORE_OTLP_EXP_HISTOGRAM ? 1
+                                                             : 7;
+  const uint8_t *a0 = NULL, *a1 = NULL, *at;
+  int split = 0;
   enum core_pb_wire wt;
   int rc;
   OTLP_TRY(otlp_count_item(d, r));
-  while ((rc = core_pb_tag(r, &f, &wt)) > 0) {
+  while ((at = r->p, rc = core_pb_tag(r, &f, &wt)) > 0) {
     if (f == 2 || f == 3)
       rc = otlp_fixed64(r, wt, f == 2 ? &pt.start_ns : &pt.time_ns);
     else
       rc = fn(d, r, f, wt, &pt, &nattr);
     if (rc)
       return rc;
+    if (f == fattr) {
+      split |= a1 != NULL && a1 != at;
+      a0 = a0 ? a0 : at;
+      a1 = r->p;
+    }
   }
   if (rc)
     return rc;
   pt.attrs.v = d->s->item;
   pt.attrs.n = nattr;
+  if (a0 != NULL && !split)
+    pt.attrs_raw = (struct core_otlp_str){(const char *)a0,
+                                          (uint32_t)(a1 - a0)};
   pt.bucket_counts = d->s->counts;
   pt.bounds = d->s->bounds;
   pt.quantiles = d->s->bounds;

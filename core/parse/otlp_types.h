@@ -103,6 +103,10 @@ struct core_otlp_point {
   uint64_t start_ns, time_ns;
   uint32_t flags;
   struct core_otlp_attrs attrs;
+  /* the attribute fields as sent (tags included) when they follow each
+   * other with no other field between: equal bytes, equal attributes.
+   * ptr NULL when split, absent or not from protobuf (JSON) */
+  struct core_otlp_str attrs_raw;
   enum core_otlp_num num;
   double as_double;
   int64_t as_int;
