@@ -10,8 +10,8 @@
  *       decoding alone);
  *   (b) pipe: core_pipe_otlp (metrics: one decode into staging, the
  *       series id cache or series keys and dictionary, the commit's head
- *       appends; logs: a validation decode, then the decode into the
- *       mapping and the log head; sealed heads dropped);
+ *       appends; logs: one decode into staging, the mapping, the commit
+ *       into the log head; sealed heads dropped);
  *   (c) store (metrics): the same with every sealed head encoded into a
  *       block (stor_block_encode: what the shard's store does before the
  *       write; the write itself is `sluice import`'s, perf/RESULTS.md).
@@ -188,14 +188,17 @@ int main(int argc, char **argv) {
   printf("decode only (NULL sink): %.0f items/s\n", (double)items / best_dec);
   printf("core_pipe_otlp:          %.0f items/s (%.0f ns an item)\n",
          (double)items / best_pipe, best_pipe * 1e9 / (double)items);
+  const struct core_otlp_map *m = p.otlp;
+  double decodes = 1.0 + (double)m->stage.twice /
+                             ((double)r.count * (logs ? 1.0 : 2.0) * passes);
   if (logs) {
-    printf("share decoding (2 passes): %.0f%%, mapping+log head: %.0f%%\n",
-           200.0 * best_dec / best_pipe,
-           100.0 - 200.0 * best_dec / best_pipe);
+    printf("shares: decode (%.2f a request) %.0f%%, mapping+log head "
+           "%.0f%%\n", decodes, 100.0 * decodes * best_dec / best_pipe,
+           100.0 - 100.0 * decodes * best_dec / best_pipe);
+    printf("requests decoded twice: %llu of %llu\n",
+           (unsigned long long)m->stage.twice,
+           (unsigned long long)r.count * passes);
   } else {
-    const struct core_otlp_map *m = p.otlp;
-    double decodes = 1.0 + (double)m->stage.twice / ((double)r.count *
-                                                      (2.0 * passes));
     printf("with block encoding:     %.0f items/s (%.0f ns an item, "
            "%.2f bytes a point)\n", (double)items / best_store,
            best_store * 1e9 / (double)items,

@@ -345,6 +345,10 @@ _Static_assert(NET_DPDK_IDLE_WAIT_US * 20 < NET_DPDK_RX_DESC,
                                               request is decoded twice */
 #define CORE_OTLP_STAGE_KEY_BYTES (4u << 20) /* keys of series new to the
                                               dictionary a request stages */
+#define CORE_OTLP_STAGE_LOG_BYTES (32u << 20) /* log records' strings one
+                                              request stages (mapped without
+                                              reserve) ... */
+#define CORE_OTLP_STAGE_LOG_ATTRS (1u << 19) /* ... and their attributes */
 /* ---- OTLP JSON decoding (core/parse/otlp_json*.c) ------------------------ */
 #define CORE_OTLP_JSON_DEPTH_MAX 64     /* nested JSON objects and arrays */
 #define CORE_OTLP_JSON_KEY_BYTES_MAX 64 /* an escaped key unescaped to match
@@ -713,6 +717,9 @@ _Static_assert(CORE_OTLP_STAGE_SERIES_MAX >= CORE_OTLP_ITEMS_MAX &&
                    CORE_OTLP_STAGE_KEY_BYTES >= 4 * CORE_SERIES_KEY_BYTES_MAX &&
                    CORE_OTLP_STAGE_KEY_BYTES < (1ull << 32),
                "a request of number points stages whole (one series each)");
+_Static_assert(CORE_OTLP_STAGE_LOG_BYTES >= 8 * CORE_OTLP_LOG_BYTES_MAX &&
+                   CORE_OTLP_STAGE_LOG_ATTRS >= 8 * CORE_SYSLOG_SD_ATTRS_MAX,
+               "log staging holds several records of the largest size");
 _Static_assert(CORE_OTLP_ITEMS_MAX <= (1u << 20) &&
                    CORE_OTLP_ATTRS_MAX <= 65535,
                "item and attribute counts fit their uint32_t/uint16_t fields");

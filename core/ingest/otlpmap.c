@@ -2,12 +2,13 @@
  * core/ingest/otlpmap.c - OTLP export requests into a shard's pipeline
  * (the rules, with examples, are in docs/otlp.md "Mapping").
  *
- * A metrics request is decoded once into staging (the series each point
- * feeds, found or to be made, and its values), which is committed only
- * when the whole body decoded: an undecodable body stores nothing and
- * makes no series. A request that passes a staging bound, and the logs
- * and traces signals, are decoded twice instead: once without a sink,
- * then into the callbacks below. A data point becomes one
+ * A metrics or logs request is decoded once into staging (the series
+ * each point feeds, found or to be made, and its values; each record's
+ * fields and strings), which is committed only when the whole body
+ * decoded: an undecodable body stores nothing and makes no series. A
+ * request that passes a staging bound, and the traces signal, are
+ * decoded twice instead: once without a sink, then into the callbacks
+ * below. A data point becomes one
  * series (gauge, sum) or several (histogram: NAME_bucket{le}, NAME_count,
  * ...), each with a canonical key built like a StatsD one: the name, then
  * the tags sorted. A point's series are all found (or made) before any of
@@ -158,14 +159,18 @@ int core_pipe_otlp_init(struct core_pipe *p) {
 
   if (m == NULL)
     return -ENOMEM;
-  m->logbuf = map_bytes(CORE_OTLP_LOG_BYTES_MAX);
+  m->logbuf = map_bytes(CORE_OTLP_STAGE_LOG_BYTES);
   m->jarena = map_bytes(CORE_OTLP_JSON_ARENA_BYTES(CORE_OTLP_BODY_BYTES_MAX));
   m->stage.pts = map_bytes(CORE_OTLP_ITEMS_MAX * sizeof(*m->stage.pts));
   m->stage.ser = map_bytes(CORE_OTLP_STAGE_SERIES_MAX * sizeof(*m->stage.ser));
   m->stage.keys = map_bytes(CORE_OTLP_STAGE_KEY_BYTES);
+  m->stage.logs = map_bytes(CORE_OTLP_ITEMS_MAX * sizeof(*m->stage.logs));
+  m->stage.lattrs =
+      map_bytes(CORE_OTLP_STAGE_LOG_ATTRS * sizeof(*m->stage.lattrs));
   p->otlp = m;
   if (m->logbuf == NULL || m->jarena == NULL || m->stage.pts == NULL ||
       m->stage.ser == NULL || m->stage.keys == NULL ||
+      m->stage.logs == NULL || m->stage.lattrs == NULL ||
       core_otlp_sid_init(&m->sid) < 0) {
     core_pipe_otlp_free(p);
     return -ENOMEM;
@@ -180,7 +185,7 @@ void core_pipe_otlp_free(struct core_pipe *p) {
   if (p->otlp == NULL)
     return;
   if (p->otlp->logbuf)
-    munmap(p->otlp->logbuf, CORE_OTLP_LOG_BYTES_MAX);
+    munmap(p->otlp->logbuf, CORE_OTLP_STAGE_LOG_BYTES);
   if (p->otlp->jarena)
     munmap(p->otlp->jarena,
            CORE_OTLP_JSON_ARENA_BYTES(CORE_OTLP_BODY_BYTES_MAX));
@@ -192,6 +197,12 @@ void core_pipe_otlp_free(struct core_pipe *p) {
            CORE_OTLP_STAGE_SERIES_MAX * sizeof(*p->otlp->stage.ser));
   if (p->otlp->stage.keys)
     munmap(p->otlp->stage.keys, CORE_OTLP_STAGE_KEY_BYTES);
+  if (p->otlp->stage.logs)
+    munmap(p->otlp->stage.logs,
+           CORE_OTLP_ITEMS_MAX * sizeof(*p->otlp->stage.logs));
+  if (p->otlp->stage.lattrs)
+    munmap(p->otlp->stage.lattrs,
+           CORE_OTLP_STAGE_LOG_ATTRS * sizeof(*p->otlp->stage.lattrs));
   core_otlp_sid_free(&p->otlp->sid);
   munmap(p->otlp, sizeof(*p->otlp));
   p->otlp = NULL;
@@ -813,35 +824,6 @@ static void commit_point(struct core_pipe *p,
   core_stat_add(&p->stats->points_otlp[sp->pkind], 1);
 }
 
-/*
- * A metrics request: decoded once into staging, committed when it all
- * decoded; past a staging bound, decoded again and stored as decoded.
- * Returns 0 or the decoder's error.
- */
-static int pipe_metrics(struct core_pipe *p, decode_fn fn, const void *body,
-                        size_t len, struct core_otlp_result *res) {
-  struct core_otlp_map *m = p->otlp;
-  struct core_otlp_stage *st = &m->stage;
-  struct core_otlp_sink sink = {.ctx = p, .point = on_point};
-  int rc;
-
-  st->npts = st->nser = st->key_used = 0;
-  st->full = 0;
-  m->direct = 0;
-  rc = fn(body, len, &m->scratch, &m->jscratch, &sink, &res->why);
-  if (rc != 0 || !st->full) {
-    for (uint32_t i = 0; i < st->npts && rc == 0; i++)
-      commit_point(p, &st->pts[i]);
-    return rc;
-  }
-  st->twice++;
-  m->direct = 1;
-  m->res_seen = NULL;
-  m->res_seen_n = UINT32_MAX;
-  rc = fn(body, len, &m->scratch, &m->jscratch, &sink, &res->why);
-  m->direct = 0;
-  return rc;
-}
 
 /* ---- logs ---------------------------------------------------------------- */
 
@@ -854,21 +836,22 @@ static uint8_t syslog_severity(uint32_t n) {
   return n >= 1 && n <= 24 ? by_range[(n - 1) / 4] : 5;
 }
 
-/* One record's strings gathered in m->logbuf: every string of the record
- * must lie inside rec.raw for the log head to copy it. */
+/* One record's strings gathered in buf (in m->logbuf): every string of
+ * the record must lie inside rec.raw for the log head to copy it. */
 struct lw {
   struct core_otlp_map *m;
-  size_t used;
+  char *buf;
+  size_t used, cap;
   int over;
   struct core_syslog_str sd_otel, sd_attr, sd_res;
 };
 
 static struct core_syslog_str lw_put(struct lw *w, const char *s, size_t n) {
-  char *d = w->m->logbuf + w->used;
+  char *d = w->buf + w->used;
 
   if (n == 0)
     return (struct core_syslog_str){NULL, 0};
-  if (w->over || n > CORE_OTLP_LOG_BYTES_MAX - w->used) {
+  if (w->over || n > w->cap - w->used) {
     w->over = 1;
     return (struct core_syslog_str){NULL, 0};
   }
@@ -881,8 +864,8 @@ static struct core_syslog_str lw_put(struct lw *w, const char *s, size_t n) {
 static struct core_syslog_str lw_value(struct lw *w,
                                        const struct core_otlp_value *v,
                                        int json) {
-  char *d = w->m->logbuf + w->used;
-  size_t cap = CORE_OTLP_LOG_BYTES_MAX - w->used, n;
+  char *d = w->buf + w->used;
+  size_t cap = w->cap - w->used, n;
 
   if (w->over)
     return (struct core_syslog_str){NULL, 0};
@@ -980,8 +963,8 @@ static uint32_t log_attrs(struct lw *w, struct core_syslog_str sdid,
 static void log_more(struct lw *w, const struct core_otlp_log *l,
                      uint32_t la, uint32_t ra) {
   const struct core_otlp_attrs *res = &l->origin->resource;
-  char *d = w->m->logbuf + w->used;
-  size_t cap = CORE_OTLP_LOG_BYTES_MAX - w->used, n = 1, k;
+  char *d = w->buf + w->used;
+  size_t cap = w->cap - w->used, n = 1, k;
 
   if (w->over || cap < 2) {
     w->over = 1;
@@ -1018,11 +1001,12 @@ static struct core_syslog_str res_value(struct lw *w,
   return (struct core_syslog_str){NULL, 0};
 }
 
-/* Record l as a syslog record in m->rec. Returns 0 or REJ(reason). */
+/* Record l as a syslog record in m->rec, its strings in buf (cap bytes).
+ * Returns 0 or REJ(reason). */
 static int build_log(struct core_otlp_map *m, const struct core_otlp_log *l,
-                     int64_t now_ms) {
+                     int64_t now_ms, char *buf, size_t cap) {
   struct core_syslog_rec *r = &m->rec;
-  struct lw w = {.m = m};
+  struct lw w = {.m = m, .buf = buf, .cap = cap};
   uint64_t t = l->time_ns ? l->time_ns : l->observed_ns;
   uint32_t room, la, ra;
 
@@ -1052,15 +1036,56 @@ static int build_log(struct core_otlp_map *m, const struct core_otlp_log *l,
     log_more(&w, l, la, ra);
   if (w.over)
     return REJ(CORE_OTLP_REJ_LOG_TOO_LARGE);
-  r->raw = (struct core_syslog_str){m->logbuf, (uint32_t)w.used};
+  r->raw = (struct core_syslog_str){buf, (uint32_t)w.used};
   return 0;
 }
 
+/*
+ * Stage record l (built into m->rec, rc its verdict): its fields, its
+ * attributes, its strings left where they are in logbuf. Returns 0, or
+ * STAGE_FULL.
+ */
+static int stage_log(struct core_otlp_map *m, const struct core_otlp_log *l,
+                     int rc) {
+  struct core_otlp_stage *st = &m->stage;
+  const struct core_syslog_rec *r = &m->rec;
+  uint32_t na = rc == 0 ? r->attr_count : 0;
+
+  if (na > CORE_OTLP_STAGE_LOG_ATTRS - st->nlattrs)
+    return STAGE_FULL;
+  ASSERT(st->nlogs < CORE_OTLP_ITEMS_MAX);
+  st->logs[st->nlogs++] = (struct core_otlp_stage_log){
+      .time_ns = r->time_ns, .raw = r->raw, .hostname = r->hostname,
+      .app_name = r->app_name, .msg = r->msg, .flags = r->flags,
+      .attr_first = st->nlattrs, .attr_count = na, .facility = r->facility,
+      .severity = r->severity, .rej = (uint8_t)rc, .item = l->event_name};
+  memcpy(st->lattrs + st->nlattrs, r->attrs, na * sizeof(*r->attrs));
+  st->nlattrs += na;
+  st->log_used += rc == 0 ? r->raw.len : 0;
+  return 0;
+}
+
+/* A log record stored (direct), or staged with its verdict. */
 static int on_log(void *ctx, const struct core_otlp_log *l) {
   struct core_pipe *p = ctx;
   struct core_otlp_map *m = p->otlp;
-  int rc = build_log(m, l, m->now_ms);
+  struct core_otlp_stage *st = &m->stage;
+  size_t room = CORE_OTLP_STAGE_LOG_BYTES - st->log_used, cap;
+  int rc;
 
+  if (st->full && !m->direct)
+    return 0; /* the second decode stores it */
+  if (m->direct)
+    room = CORE_OTLP_STAGE_LOG_BYTES;
+  cap = room < CORE_OTLP_LOG_BYTES_MAX ? room : CORE_OTLP_LOG_BYTES_MAX;
+  rc = build_log(m, l, m->now_ms, m->logbuf + (m->direct ? 0 : st->log_used),
+                 cap);
+  if (!m->direct) {
+    if ((rc == REJ(CORE_OTLP_REJ_LOG_TOO_LARGE) &&
+         cap < CORE_OTLP_LOG_BYTES_MAX) || stage_log(m, l, rc) != 0)
+      st->full = 1; /* (too large for what staging has left) */
+    return 0;
+  }
   if (rc != 0) {
     reject(p, (enum core_otlp_reject)(rc - 1), &l->event_name);
     return 0;
@@ -1069,6 +1094,33 @@ static int on_log(void *ctx, const struct core_otlp_log *l) {
   core_stat_add(&p->stats->logs_otlp, 1);
   m->res->accepted++;
   return 0;
+}
+
+/* Commit one staged record as on_log would have stored it. */
+static void commit_log(struct core_pipe *p,
+                       const struct core_otlp_stage_log *sl) {
+  struct core_otlp_map *m = p->otlp;
+  struct core_syslog_rec *r = &m->rec;
+
+  if (sl->rej != 0) {
+    reject(p, (enum core_otlp_reject)(sl->rej - 1), &sl->item);
+    return;
+  }
+  memset(r, 0, offsetof(struct core_syslog_rec, attrs));
+  r->flags = sl->flags;
+  r->facility = sl->facility;
+  r->severity = sl->severity;
+  r->time_ns = sl->time_ns;
+  r->raw = sl->raw;
+  r->hostname = sl->hostname;
+  r->app_name = sl->app_name;
+  r->msg = sl->msg;
+  r->attr_count = sl->attr_count;
+  memcpy(r->attrs, m->stage.lattrs + sl->attr_first,
+         sl->attr_count * sizeof(*r->attrs));
+  core_loghead_append(&p->loghead, r, m->now_ms);
+  core_stat_add(&p->stats->logs_otlp, 1);
+  m->res->accepted++;
 }
 
 /* ---- traces -------------------------------------------------------------- */
@@ -1107,6 +1159,44 @@ static void spans_verdict(struct core_pipe *p, struct core_otlp_result *res,
 }
 
 /* ---- requests ------------------------------------------------------------ */
+
+/*
+ * A metrics or logs request: decoded once into staging, committed when it
+ * all decoded; past a staging bound, decoded again and stored as decoded.
+ * Returns 0 or the decoder's error.
+ */
+static int pipe_staged(struct core_pipe *p, enum core_otlp_signal sig,
+                       decode_fn fn, const void *body, size_t len,
+                       struct core_otlp_result *res) {
+  struct core_otlp_map *m = p->otlp;
+  struct core_otlp_stage *st = &m->stage;
+  struct core_otlp_sink sink = {.ctx = p};
+  int rc;
+
+  if (sig == CORE_OTLP_METRICS)
+    sink.point = on_point;
+  else
+    sink.log = on_log;
+  st->npts = st->nser = st->key_used = 0;
+  st->nlogs = st->nlattrs = st->log_used = 0;
+  st->full = 0;
+  m->direct = 0;
+  rc = fn(body, len, &m->scratch, &m->jscratch, &sink, &res->why);
+  if (rc != 0 || !st->full) {
+    for (uint32_t i = 0; i < st->npts && rc == 0; i++)
+      commit_point(p, &st->pts[i]);
+    for (uint32_t i = 0; i < st->nlogs && rc == 0; i++)
+      commit_log(p, &st->logs[i]);
+    return rc;
+  }
+  st->twice++;
+  m->direct = 1;
+  m->res_seen = NULL;
+  m->res_seen_n = UINT32_MAX;
+  rc = fn(body, len, &m->scratch, &m->jscratch, &sink, &res->why);
+  m->direct = 0;
+  return rc;
+}
 
 static struct core_otlp_sink sink_of(struct core_pipe *p,
                                      enum core_otlp_signal sig) {
@@ -1167,8 +1257,8 @@ int core_pipe_otlp(struct core_pipe *p, enum core_otlp_signal sig,
   m->first_why = CORE_OTLP_REJ_COUNT;
   m->res_seen = NULL;
   m->res_seen_n = UINT32_MAX;
-  if (sig == CORE_OTLP_METRICS) {
-    if ((res->rc = pipe_metrics(p, fn, body, len, res)) == 0) {
+  if (sig == CORE_OTLP_METRICS || (sig == CORE_OTLP_LOGS && p->logs)) {
+    if ((res->rc = pipe_staged(p, sig, fn, body, len, res)) == 0) {
       core_stat_set(&p->stats->head_points, p->head.count);
       verdict(m, res, sig);
     }

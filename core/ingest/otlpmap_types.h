@@ -123,9 +123,10 @@ struct core_otlp_sid_cache {
 };
 
 /*
- * A request's metrics, decoded once into staging and committed (series
- * made, values appended, verdicts counted, in the order sent) only when
- * the whole request decoded: an undecodable body leaves nothing behind.
+ * A request's metrics or logs, decoded once into staging and committed
+ * (series made, values and records appended, verdicts counted, in the
+ * order sent) only when the whole request decoded: an undecodable body
+ * leaves nothing behind.
  */
 struct core_otlp_stage_series {
   double v;
@@ -146,11 +147,27 @@ struct core_otlp_stage_point {
                          decoding, reported after its series are made */
 };
 
+/* A staged log record: the fields of its struct core_syslog_rec (the
+ * mapping sets no others), its attributes at lattrs[attr_first...], its
+ * strings in the map's logbuf. */
+struct core_otlp_stage_log {
+  int64_t time_ns;
+  struct core_syslog_str raw, hostname, app_name, msg;
+  uint32_t flags, attr_first, attr_count;
+  uint8_t facility, severity;
+  uint8_t rej;                        /* 0, or a refusal (a reason + 1) */
+  struct core_otlp_str item;          /* the refusal's item */
+};
+
 struct core_otlp_stage {
   struct core_otlp_stage_point *pts;  /* CORE_OTLP_ITEMS_MAX */
   struct core_otlp_stage_series *ser; /* CORE_OTLP_STAGE_SERIES_MAX */
   char *keys;                         /* CORE_OTLP_STAGE_KEY_BYTES */
   uint32_t npts, nser, key_used;
+  struct core_otlp_stage_log *logs;   /* CORE_OTLP_ITEMS_MAX */
+  struct core_syslog_attr *lattrs;    /* CORE_OTLP_STAGE_LOG_ATTRS */
+  uint32_t nlogs, nlattrs;
+  uint32_t log_used;                  /* bytes of logbuf staged */
   int full;                           /* a bound passed: decode twice */
   uint64_t twice;                     /* requests that did (perf) */
 };
@@ -205,7 +222,8 @@ struct core_otlp_map {
   uint64_t rgen;                    /* the current resource's label set */
   struct core_otlp_stage stage;
   struct core_otlp_sid_cache sid;
-  /* logs: one record's strings, gathered (CORE_OTLP_LOG_BYTES_MAX) */
+  /* logs: records' strings, gathered (CORE_OTLP_STAGE_LOG_BYTES; one
+   * record at most CORE_OTLP_LOG_BYTES_MAX) */
   char *logbuf;
   struct core_syslog_rec rec;
 };

@@ -290,3 +290,75 @@ Test(otlpmap_cache, past_the_staging_bound_decodes_twice) {
   free(ms.b);
   free(req.b);
 }
+
+/* ---- logs ----------------------------------------------------------------- */
+
+/* A LogRecord (as field 2 of ScopeLogs) with body text and nattr
+ * attributes k0=v0 ..., into ls. */
+static void add_log(struct big *ls, const char *text, uint32_t nattr) {
+  struct wr rec = {.n = 0}, body = {.n = 0};
+
+  wr_f64(&rec, 1, UINT64_C(1700000000999999999));
+  wr_u(&rec, 2, 9);
+  wr_str(&body, 1, text);
+  wr_msg(&rec, 5, &body);
+  for (uint32_t i = 0; i < nattr; i++) {
+    char k[16], v[16];
+    snprintf(k, sizeof k, "k%u", i);
+    snprintf(v, sizeof v, "v%u", i);
+    wr_kv_str(&rec, 6, k, v);
+  }
+  big_field(ls, 2, rec.b, rec.n);
+}
+
+static int send_logs(const struct big *req) {
+  return core_pipe_otlp(&p, CORE_OTLP_LOGS, CORE_OTLP_ENC_PROTO, req->b,
+                        req->n, NOW, &res);
+}
+
+Test(otlpmap_cache, logs_undecodable_after_staged_records_store_nothing) {
+  struct big ls = {0}, req = {0};
+
+  cr_assert_eq(core_pipe_logs_init(&p, 65536, NULL, NULL), 0);
+  add_log(&ls, "one", 2);
+  add_log(&ls, "two", 3);
+  big_request(&req, "svc", &ls);
+  cr_assert_eq(send_logs(&req), 0, "%s", res.why ? res.why : "");
+  cr_assert_eq(res.accepted, 2);
+  cr_assert_eq(p.loghead.count, 2);
+  cr_assert_eq(st.logs_otlp, 2);
+  big_put(&req, "\x0f", 1);
+  cr_assert_eq(send_logs(&req), -EBADMSG);
+  cr_assert_eq(p.loghead.count, 2);
+  cr_assert_eq(st.logs_otlp, 2);
+  cr_assert_eq(res.accepted, 0);
+  cr_assert_eq(p.otlp->stage.twice, 0);
+  free(ls.b);
+  free(req.b);
+}
+
+/* More attributes than log staging holds: decoded twice, every record
+ * stored, the same records as a request that fits. */
+Test(otlpmap_cache, logs_past_the_staging_bound_decode_twice) {
+  enum { RECS = CORE_OTLP_STAGE_LOG_ATTRS / 60 + 100 };
+  struct big ls = {0}, req = {0};
+  uint64_t before;
+
+  cr_assert_eq(core_pipe_logs_init(&p, 65536, NULL, NULL), 0);
+  for (uint32_t i = 0; i < RECS; i++)
+    add_log(&ls, "many attributes", 60);
+  big_request(&req, "svc", &ls);
+  cr_assert_eq(send_logs(&req), 0, "%s", res.why ? res.why : "");
+  cr_assert_eq(res.accepted, RECS);
+  cr_assert_eq(p.otlp->stage.twice, 1);
+  cr_assert_eq(p.loghead.count + p.loghead.sealed_records, RECS);
+  cr_assert_eq(st.logs_otlp, RECS);
+  /* cut short: refused whole by the first decode */
+  before = p.loghead.count + p.loghead.sealed_records;
+  req.n -= 3;
+  cr_assert_neq(send_logs(&req), 0);
+  cr_assert_eq(p.loghead.count + p.loghead.sealed_records, before);
+  cr_assert_eq(p.otlp->stage.twice, 1);
+  free(ls.b);
+  free(req.b);
+}
