@@ -154,24 +154,46 @@ int core_pipe_otlp_resource_labels(struct core_pipe *p, const char *list) {
   return 0;
 }
 
+/* The map's own mappings: where each is kept (a pointer field, written
+ * and read with memcpy: the fields have their own pointer types), and its
+ * size. */
+struct region {
+  void *at;
+  size_t bytes;
+};
+
+#define REGIONS 7
+
+static void regions(struct core_otlp_map *m, struct region *r) {
+  struct core_otlp_stage *st = &m->stage;
+  const struct region all[REGIONS] = {
+      {&m->logbuf, CORE_OTLP_STAGE_LOG_BYTES},
+      {&m->jarena, CORE_OTLP_JSON_ARENA_BYTES(CORE_OTLP_BODY_BYTES_MAX)},
+      {&st->pts, CORE_OTLP_ITEMS_MAX * sizeof(*st->pts)},
+      {&st->ser, CORE_OTLP_STAGE_SERIES_MAX * sizeof(*st->ser)},
+      {&st->keys, CORE_OTLP_STAGE_KEY_BYTES},
+      {&st->logs, CORE_OTLP_ITEMS_MAX * sizeof(*st->logs)},
+      {&st->lattrs, CORE_OTLP_STAGE_LOG_ATTRS * sizeof(*st->lattrs)},
+  };
+
+  memcpy(r, all, sizeof(all));
+}
+
 int core_pipe_otlp_init(struct core_pipe *p) {
   struct core_otlp_map *m = map_bytes(sizeof(*m));
+  struct region r[REGIONS];
+  int ok = 1;
 
   if (m == NULL)
     return -ENOMEM;
-  m->logbuf = map_bytes(CORE_OTLP_STAGE_LOG_BYTES);
-  m->jarena = map_bytes(CORE_OTLP_JSON_ARENA_BYTES(CORE_OTLP_BODY_BYTES_MAX));
-  m->stage.pts = map_bytes(CORE_OTLP_ITEMS_MAX * sizeof(*m->stage.pts));
-  m->stage.ser = map_bytes(CORE_OTLP_STAGE_SERIES_MAX * sizeof(*m->stage.ser));
-  m->stage.keys = map_bytes(CORE_OTLP_STAGE_KEY_BYTES);
-  m->stage.logs = map_bytes(CORE_OTLP_ITEMS_MAX * sizeof(*m->stage.logs));
-  m->stage.lattrs =
-      map_bytes(CORE_OTLP_STAGE_LOG_ATTRS * sizeof(*m->stage.lattrs));
   p->otlp = m;
-  if (m->logbuf == NULL || m->jarena == NULL || m->stage.pts == NULL ||
-      m->stage.ser == NULL || m->stage.keys == NULL ||
-      m->stage.logs == NULL || m->stage.lattrs == NULL ||
-      core_otlp_sid_init(&m->sid) < 0) {
+  regions(m, r);
+  for (uint32_t i = 0; i < REGIONS; i++) {
+    void *q = map_bytes(r[i].bytes);
+    memcpy(r[i].at, &q, sizeof(q));
+    ok &= q != NULL;
+  }
+  if (!ok || core_otlp_sid_init(&m->sid) < 0) {
     core_pipe_otlp_free(p);
     return -ENOMEM;
   }
@@ -182,27 +204,17 @@ int core_pipe_otlp_init(struct core_pipe *p) {
 }
 
 void core_pipe_otlp_free(struct core_pipe *p) {
+  struct region r[REGIONS];
+
   if (p->otlp == NULL)
     return;
-  if (p->otlp->logbuf)
-    munmap(p->otlp->logbuf, CORE_OTLP_STAGE_LOG_BYTES);
-  if (p->otlp->jarena)
-    munmap(p->otlp->jarena,
-           CORE_OTLP_JSON_ARENA_BYTES(CORE_OTLP_BODY_BYTES_MAX));
-  if (p->otlp->stage.pts)
-    munmap(p->otlp->stage.pts,
-           CORE_OTLP_ITEMS_MAX * sizeof(*p->otlp->stage.pts));
-  if (p->otlp->stage.ser)
-    munmap(p->otlp->stage.ser,
-           CORE_OTLP_STAGE_SERIES_MAX * sizeof(*p->otlp->stage.ser));
-  if (p->otlp->stage.keys)
-    munmap(p->otlp->stage.keys, CORE_OTLP_STAGE_KEY_BYTES);
-  if (p->otlp->stage.logs)
-    munmap(p->otlp->stage.logs,
-           CORE_OTLP_ITEMS_MAX * sizeof(*p->otlp->stage.logs));
-  if (p->otlp->stage.lattrs)
-    munmap(p->otlp->stage.lattrs,
-           CORE_OTLP_STAGE_LOG_ATTRS * sizeof(*p->otlp->stage.lattrs));
+  regions(p->otlp, r);
+  for (uint32_t i = 0; i < REGIONS; i++) {
+    void *q;
+    memcpy(&q, r[i].at, sizeof(q));
+    if (q != NULL)
+      munmap(q, r[i].bytes);
+  }
   core_otlp_sid_free(&p->otlp->sid);
   munmap(p->otlp, sizeof(*p->otlp));
   p->otlp = NULL;
