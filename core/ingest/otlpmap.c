@@ -671,6 +671,12 @@ static int cached(struct core_pipe *p, struct pt_series *ps,
   double v;
 
   k->rgen = 0;
+  if (pt->attrs_skipped) { /* on_attrs_known found it */
+    ASSERT(pt->attrs_raw.ptr == m->known_raw);
+    if (number_value(pt, &v) != 0)
+      return REJ(CORE_OTLP_REJ_NO_VALUE); /* (name and tags are good) */
+    return put_id(p, ps, m->known_id, v) ? STAGE_FULL : 1;
+  }
   if ((pt->kind != CORE_OTLP_GAUGE && pt->kind != CORE_OTLP_SUM) ||
       pt->name.len == 0 || pt->name.len >= sizeof(m->name) ||
       (pt->attrs.n && pt->attrs_raw.ptr == NULL) || number_value(pt, &v) ||
@@ -683,6 +689,30 @@ static int cached(struct core_pipe *p, struct pt_series *ps,
   if ((id = core_otlp_sid_lookup(&m->sid, k)) == UINT32_MAX)
     return 0;
   return put_id(p, ps, id, v) ? STAGE_FULL : 1;
+}
+
+/*
+ * The decoder's attrs_known: a gauge or sum point of metric mt whose
+ * attribute bytes raw are in the cache (so they decoded, and mapped,
+ * before) needs them no more; its series is kept for cached().
+ */
+static int on_attrs_known(void *ctx, const struct core_otlp_point *mt,
+                          struct core_otlp_str raw) {
+  struct core_pipe *p = ctx;
+  struct core_otlp_map *m = p->otlp;
+  struct core_otlp_sid_key k;
+  int type = series_type(mt);
+
+  if ((mt->kind != CORE_OTLP_GAUGE && mt->kind != CORE_OTLP_SUM) ||
+      type < 0 || mt->name.len == 0 || mt->name.len >= sizeof(m->name) ||
+      resource_tags(m, mt->origin) != 0)
+    return 0;
+  k = (struct core_otlp_sid_key){.name = mt->name, .attrs = raw,
+                                 .rgen = m->rgen, .type = (uint8_t)type};
+  if ((m->known_id = core_otlp_sid_lookup(&m->sid, &k)) == UINT32_MAX)
+    return 0;
+  m->known_raw = raw.ptr;
+  return 1;
 }
 
 /* After the slow way: cache the id of a gauge or sum point, if known. */
@@ -1185,10 +1215,12 @@ static int pipe_staged(struct core_pipe *p, enum core_otlp_signal sig,
   struct core_otlp_sink sink = {.ctx = p};
   int rc;
 
-  if (sig == CORE_OTLP_METRICS)
+  if (sig == CORE_OTLP_METRICS) {
     sink.point = on_point;
-  else
+    sink.attrs_known = on_attrs_known;
+  } else {
     sink.log = on_log;
+  }
   st->npts = st->nser = st->key_used = 0;
   st->nlogs = st->nlattrs = st->log_used = 0;
   st->full = 0;

@@ -220,6 +220,8 @@ struct core_otlp_map {
    * a request that passed a staging bound), and the id cache */
   int direct;
   uint64_t rgen;                    /* the current resource's label set */
+  const char *known_raw;            /* attributes the decoder skipped ... */
+  uint32_t known_id;                /* ... for this cached series */
   struct core_otlp_stage stage;
   struct core_otlp_sid_cache sid;
   /* logs: records' strings, gathered (CORE_OTLP_STAGE_LOG_BYTES; one

@@ -186,6 +186,41 @@ Test(otlpmap_cache, resource_name_and_type_tell_series_apart) {
   }
 }
 
+/* A cached attribute run that more attributes follow, after another
+ * field: the decoder skipped the run, then decodes it after all; the
+ * point keeps every attribute. */
+Test(otlpmap_cache, known_run_split_by_another_field_is_decoded) {
+  static const char *const ab[] = {"a", "1", "b", "2", NULL};
+  struct big ms = {0}, req = {0};
+  struct wr dp = {.n = 0}, data = {.n = 0}, m = {.n = 0};
+
+  add_metric(&ms, "g", 5, 1, ab);
+  big_request(&req, "svc", &ms);
+  cr_assert_eq(send(&req), 0);
+  cr_assert_eq(send(&req), 0); /* a, b cached now */
+  wr_kv_str(&dp, 7, "a", "1");
+  wr_kv_str(&dp, 7, "b", "2");
+  wr_f64(&dp, 3, UINT64_C(1700000000999999999));
+  wr_kv_str(&dp, 7, "c", "3");
+  wr_dbl(&dp, 4, 3);
+  wr_msg(&data, 1, &dp);
+  wr_str(&m, 1, "g");
+  wr_msg(&m, 5, &data);
+  ms.n = 0;
+  big_field(&ms, 2, m.b, m.n);
+  add_metric(&ms, "g", 5, 4, ab);
+  big_request(&req, "svc", &ms);
+  cr_assert_eq(send(&req), 0);
+  cr_assert_eq(res.accepted, 2);
+  cr_assert_eq(p.head.count, 4);
+  cr_assert_str_eq(key_of(0), "g|a:1|b:2|service.name:svc");
+  cr_assert_str_eq(key_of(2), "g|a:1|b:2|c:3|service.name:svc");
+  cr_assert_str_eq(key_of(3), "g|a:1|b:2|service.name:svc");
+  cr_assert_eq(p.series.count, 2);
+  free(ms.b);
+  free(req.b);
+}
+
 /* More series than the cache has entries, sent three times in another
  * order each time: every point's key names its own value. */
 Test(otlpmap_cache, past_the_cache_every_point_keeps_its_series) {
