@@ -15,38 +15,6 @@
 #include <errno.h>
 #include <string.h>
 
-int otlp_varint(struct core_pb *r, enum core_pb_wire wt, uint64_t *v) {
-  OTLP_TRY(core_pb_want(r, wt, CORE_PB_VARINT));
-  return core_pb_varint(r, v);
-}
-
-int otlp_fixed64(struct core_pb *r, enum core_pb_wire wt, uint64_t *v) {
-  OTLP_TRY(core_pb_want(r, wt, CORE_PB_I64));
-  return core_pb_fixed64(r, v);
-}
-
-int otlp_double(struct core_pb *r, enum core_pb_wire wt, double *v) {
-  uint64_t u;
-  OTLP_TRY(otlp_fixed64(r, wt, &u));
-  memcpy(v, &u, sizeof u); /* IEEE 754 binary64, little-endian on the wire */
-  return 0;
-}
-
-int otlp_fixed32(struct core_pb *r, enum core_pb_wire wt, uint32_t *v) {
-  OTLP_TRY(core_pb_want(r, wt, CORE_PB_I32));
-  return core_pb_fixed32(r, v);
-}
-
-int otlp_str(struct core_pb *r, enum core_pb_wire wt,
-             struct core_otlp_str *s) {
-  struct core_pb_bytes b;
-  OTLP_TRY(core_pb_want(r, wt, CORE_PB_LEN));
-  OTLP_TRY(core_pb_bytes(r, &b));
-  s->ptr = (const char *)b.ptr;
-  s->len = b.len;
-  return 0;
-}
-
 int otlp_id(struct core_pb *r, enum core_pb_wire wt, const uint8_t **id,
             uint32_t want, const char *reason) {
   struct core_otlp_str s;

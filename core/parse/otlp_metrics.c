@@ -257,6 +257,14 @@ static int skip_known(struct otlp_dec *d, struct core_pb *r, const uint8_t *at,
   if (d->sink == NULL || d->sink->attrs_known == NULL)
     return 0;
   q.p = at;
+  /* the usual field: a one-byte tag and a one-byte length */
+  while (n < CORE_OTLP_ATTRS_MAX && q.end - q.p >= 2 &&
+         q.p[0] == (uint8_t)(fattr << 3 | CORE_PB_LEN) && q.p[1] < 0x80 &&
+         q.p[1] <= q.end - q.p - 2) {
+    q.p += 2 + q.p[1];
+    end = q.p;
+    n++;
+  }
   while (core_pb_tag(&q, &f, &wt) > 0 && f == fattr && wt == CORE_PB_LEN &&
          n < CORE_OTLP_ATTRS_MAX && core_pb_bytes(&q, &b) == 0) {
     end = q.p;
