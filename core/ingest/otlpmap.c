@@ -909,6 +909,8 @@ static struct core_syslog_str lw_value(struct lw *w,
   char *d = w->buf + w->used;
   size_t cap = w->cap - w->used, n;
 
+  if (!json && v->type == CORE_OTLP_V_STRING) /* most values: as sent */
+    return lw_put(w, v->s.ptr, v->s.len);
   if (w->over)
     return (struct core_syslog_str){NULL, 0};
   n = json ? core_otlp_value_json(v, d, cap) : core_otlp_value_text(v, d, cap);
@@ -930,19 +932,20 @@ static void lw_attr(struct lw *w, struct core_syslog_str sdid,
       .sdid = sdid, .name = lw_put(w, name, name_len), .value = value};
 }
 
-static void lw_field(struct lw *w, const char *name, const char *v,
+/* (inline: the names are literals, their strlen folds) */
+static inline void lw_field(struct lw *w, const char *name, const char *v,
                      size_t n) {
   lw_attr(w, w->sd_otel, name, strlen(name), lw_put(w, v, n));
 }
 
-static void lw_num(struct lw *w, const char *name, int64_t v) {
+static inline void lw_num(struct lw *w, const char *name, int64_t v) {
   char t[CORE_FMT_NUM_BYTES];
 
   lw_field(w, name, t, (size_t)core_fmt_i64(v, t));
 }
 
-static void lw_hex(struct lw *w, const char *name, const uint8_t *id,
-                   size_t n) {
+static inline void lw_hex(struct lw *w, const char *name,
+                          const uint8_t *id, size_t n) {
   char t[32];
 
   ASSERT(n * 2 <= sizeof(t));
