@@ -707,8 +707,13 @@ static int on_attrs_known(void *ctx, const struct core_otlp_point *mt,
       type < 0 || mt->name.len == 0 || mt->name.len >= sizeof(m->name) ||
       resource_tags(m, mt->origin) != 0)
     return 0;
+  if (mt->name.ptr != m->nh_ptr) { /* points of a metric share its name */
+    m->nh = core_series_hash(mt->name.ptr, mt->name.len);
+    m->nh_ptr = mt->name.ptr;
+  }
   k = (struct core_otlp_sid_key){.name = mt->name, .attrs = raw,
-                                 .rgen = m->rgen, .type = (uint8_t)type};
+                                 .rgen = m->rgen, .type = (uint8_t)type,
+                                 .name_hash = m->nh};
   if ((m->known_id = core_otlp_sid_lookup(&m->sid, &k)) == UINT32_MAX)
     return 0;
   m->known_raw = raw.ptr;
@@ -1304,6 +1309,7 @@ int core_pipe_otlp(struct core_pipe *p, enum core_otlp_signal sig,
   m->first_why = CORE_OTLP_REJ_COUNT;
   m->res_seen = NULL;
   m->res_seen_n = UINT32_MAX;
+  m->nh_ptr = NULL; /* (another request may sit at the same address) */
   if (sig == CORE_OTLP_METRICS || (sig == CORE_OTLP_LOGS && p->logs)) {
     if ((res->rc = pipe_staged(p, sig, fn, body, len, res)) == 0) {
       core_stat_set(&p->stats->head_points, p->head.count);

@@ -220,6 +220,9 @@ struct core_otlp_map {
    * a request that passed a staging bound), and the id cache */
   int direct;
   uint64_t rgen;                    /* the current resource's label set */
+  const char *nh_ptr;               /* the last metric name hashed (in
+                                       this request: NULL at its start) */
+  uint64_t nh;                      /* ... and its hash */
   const char *known_raw;            /* attributes the decoder skipped ... */
   uint32_t known_id;                /* ... for this cached series */
   struct core_otlp_stage stage;
