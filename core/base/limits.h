@@ -328,12 +328,12 @@ _Static_assert(NET_DPDK_IDLE_WAIT_US * 20 < NET_DPDK_RX_DESC,
 #define CORE_OTLP_BODY_BYTES_MAX (64u << 20) /* one request handed to
                                               core_pipe_otlp (inflated): sizes
                                               the JSON decoders' arena */
-#define CORE_OTLP_SID_CACHE_SETS 8192      /* series id cache of a pipeline
+#define CORE_OTLP_SID_CACHE_SETS 16384     /* series id cache of a pipeline
                                               (core/ingest/otlpmap_cache.c):
                                               sets of ... */
-#define CORE_OTLP_SID_CACHE_WAYS 2        /* ... entries (504 bytes each: 8 MiB
+#define CORE_OTLP_SID_CACHE_WAYS 2        /* ... entries (32 + 224 bytes: 8 MiB
                                              mapped, pages touched as used) */
-#define CORE_OTLP_SID_IDENT_BYTES_MAX 472 /* a cached point's metric name and
+#define CORE_OTLP_SID_IDENT_BYTES_MAX 224 /* a cached point's metric name and
                                              raw attribute bytes; longer ones
                                              are mapped without the cache */
 #define CORE_OTLP_SID_RSETS 16            /* resource label sets told apart

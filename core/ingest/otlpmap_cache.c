@@ -2,6 +2,11 @@
  * core/ingest/otlpmap_cache.c - the OTLP series id cache (see
  * otlpmap_cache.h): 2-way set-associative, entries of fixed size mapped
  * at start-up, every hit checked byte for byte.
+ *
+ * A miss replaces an entry not hit since it was made (or last aged); when
+ * both were hit, both are aged and the newcomer waits for its next miss.
+ * More series than entries, sent round and round, would otherwise evict
+ * each other before any is hit again: this way the hot ones stay.
  */
 #include "core/ingest/otlpmap_cache.h"
 
@@ -13,20 +18,31 @@
 
 #define ENTS (CORE_OTLP_SID_CACHE_SETS * CORE_OTLP_SID_CACHE_WAYS)
 
-int core_otlp_sid_init(struct core_otlp_sid_cache *c) {
-  void *p = mmap(NULL, ENTS * sizeof(*c->ents), PROT_READ | PROT_WRITE,
+static void *map_bytes(size_t n) {
+  void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  return p == MAP_FAILED ? NULL : p;
+}
 
-  if (p == MAP_FAILED)
+int core_otlp_sid_init(struct core_otlp_sid_cache *c) {
+  _Static_assert(sizeof(*c->ents) * CORE_OTLP_SID_CACHE_WAYS == 64,
+                 "a set's entries fill one cache line (mmap: aligned)");
+  c->ents = map_bytes(ENTS * sizeof(*c->ents));
+  c->idents = map_bytes(ENTS * sizeof(*c->idents));
+  if (c->ents == NULL || c->idents == NULL) {
+    core_otlp_sid_free(c);
     return -ENOMEM;
-  c->ents = p;
+  }
   return 0;
 }
 
 void core_otlp_sid_free(struct core_otlp_sid_cache *c) {
   if (c->ents != NULL)
     munmap(c->ents, ENTS * sizeof(*c->ents));
+  if (c->idents != NULL)
+    munmap(c->idents, ENTS * sizeof(*c->idents));
   c->ents = NULL;
+  c->idents = NULL;
 }
 
 void core_otlp_sid_forget(struct core_otlp_sid_cache *c) {
@@ -82,13 +98,13 @@ static uint64_t key_hash(const struct core_otlp_sid_key *k) {
   return h != 0 ? h : 1; /* 0 marks an empty entry */
 }
 
-static int equal(const struct core_otlp_sid_ent *e,
+static int equal(const struct core_otlp_sid_ent *e, const char *ident,
                  const struct core_otlp_sid_key *k) {
   return e->hash == k->hash && e->rgen == k->rgen && e->type == k->type &&
          e->name_len == k->name.len && e->attr_len == k->attrs.len &&
-         memcmp(e->ident, k->name.ptr, k->name.len) == 0 &&
+         memcmp(ident, k->name.ptr, k->name.len) == 0 &&
          (k->attrs.len == 0 ||
-          memcmp(e->ident + k->name.len, k->attrs.ptr, k->attrs.len) == 0);
+          memcmp(ident + k->name.len, k->attrs.ptr, k->attrs.len) == 0);
 }
 
 uint32_t core_otlp_sid_lookup(struct core_otlp_sid_cache *c,
@@ -102,8 +118,8 @@ uint32_t core_otlp_sid_lookup(struct core_otlp_sid_cache *c,
   set = (uint32_t)k->hash & (CORE_OTLP_SID_CACHE_SETS - 1);
   e = &c->ents[set * CORE_OTLP_SID_CACHE_WAYS];
   for (uint32_t w = 0; w < CORE_OTLP_SID_CACHE_WAYS; w++)
-    if (equal(&e[w], k)) {
-      c->mru[set] = (uint8_t)w;
+    if (equal(&e[w], c->idents[set * CORE_OTLP_SID_CACHE_WAYS + w].b, k)) {
+      e[w].used = 1;
       c->hits++;
       return e[w].id;
     }
@@ -115,21 +131,27 @@ void core_otlp_sid_insert(struct core_otlp_sid_cache *c,
                           const struct core_otlp_sid_key *k, uint32_t id) {
   uint32_t set = (uint32_t)k->hash & (CORE_OTLP_SID_CACHE_SETS - 1), w;
   struct core_otlp_sid_ent *e = &c->ents[set * CORE_OTLP_SID_CACHE_WAYS];
+  char *ident;
 
-  _Static_assert(CORE_OTLP_SID_CACHE_WAYS == 2, "mru names one of two ways");
+  _Static_assert(CORE_OTLP_SID_CACHE_WAYS == 2, "two ways to choose from");
   if (k->rgen == 0 || k->name.len > CORE_OTLP_SID_IDENT_BYTES_MAX ||
       k->attrs.len > CORE_OTLP_SID_IDENT_BYTES_MAX - k->name.len)
     return;
-  w = e[0].hash == 0 ? 0 : e[1].hash == 0 ? 1 : c->mru[set] ^ 1u;
+  if (e[0].hash != 0 && e[1].hash != 0 && e[0].used && e[1].used) {
+    e[0].used = e[1].used = 0;
+    return;
+  }
+  w = e[0].hash == 0 ? 0 : e[1].hash == 0 ? 1 : e[0].used ? 1 : 0;
   e += w;
+  ident = c->idents[set * CORE_OTLP_SID_CACHE_WAYS + w].b;
   e->hash = k->hash;
   e->rgen = k->rgen;
   e->id = id;
   e->type = k->type;
+  e->used = 0;
   e->name_len = (uint16_t)k->name.len;
   e->attr_len = (uint16_t)k->attrs.len;
-  memcpy(e->ident, k->name.ptr, k->name.len);
+  memcpy(ident, k->name.ptr, k->name.len);
   if (k->attrs.len)
-    memcpy(e->ident + k->name.len, k->attrs.ptr, k->attrs.len);
-  c->mru[set] = (uint8_t)w;
+    memcpy(ident + k->name.len, k->attrs.ptr, k->attrs.len);
 }

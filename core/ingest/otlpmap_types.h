@@ -95,13 +95,19 @@ enum core_otlp_pkind {
  * dictionary never forgets a series, so a cached id stays right.
  */
 struct core_otlp_sid_ent {
-  uint64_t hash;     /* of the identity below; 0: empty */
+  uint64_t hash;     /* of the identity; 0: empty */
   uint64_t rgen;     /* the resource label set (core_otlp_sid_rset) */
   uint32_t id;       /* the series */
-  uint16_t name_len; /* ident: the name, then ... */
+  uint16_t name_len; /* its ident (the same index in idents): the name,
+                        then ... */
   uint16_t attr_len; /* ... the raw attribute fields */
   uint8_t type;      /* enum stor_series_type */
-  char ident[CORE_OTLP_SID_IDENT_BYTES_MAX];
+  uint8_t used;      /* hit since it was made or last aged */
+};
+
+/* An entry's identity bytes, apart: a set's entries share a cache line. */
+struct core_otlp_sid_ident {
+  char b[CORE_OTLP_SID_IDENT_BYTES_MAX];
 };
 
 /* One resource label set as rendered (tags' keys and values, with their
@@ -113,8 +119,8 @@ struct core_otlp_sid_rset {
 };
 
 struct core_otlp_sid_cache {
-  struct core_otlp_sid_ent *ents; /* SETS * WAYS, mapped at init */
-  uint8_t mru[CORE_OTLP_SID_CACHE_SETS]; /* per set: the way hit last */
+  struct core_otlp_sid_ent *ents; /* SETS * WAYS, mapped at init ... */
+  struct core_otlp_sid_ident *idents; /* ... each one's bytes */
   struct core_otlp_sid_rset rsets[CORE_OTLP_SID_RSETS];
   char rscratch[CORE_OTLP_SID_RSET_BYTES_MAX];
   uint32_t rset_next;  /* the slot a new set replaces */
