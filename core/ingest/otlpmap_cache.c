@@ -107,6 +107,16 @@ static int equal(const struct core_otlp_sid_ent *e, const char *ident,
           memcmp(ident + k->name.len, k->attrs.ptr, k->attrs.len) == 0);
 }
 
+/* Prefetch set s: its entries, and the first bytes of each identity. */
+static void prefetch_set(const struct core_otlp_sid_cache *c, uint32_t s) {
+  const char *id = c->idents[s * CORE_OTLP_SID_CACHE_WAYS].b;
+
+  __builtin_prefetch(&c->ents[s * CORE_OTLP_SID_CACHE_WAYS]);
+  for (uint32_t i = 0; i < CORE_OTLP_SID_CACHE_WAYS * sizeof(*c->idents);
+       i += 64)
+    __builtin_prefetch(id + i);
+}
+
 uint32_t core_otlp_sid_lookup(struct core_otlp_sid_cache *c,
                               struct core_otlp_sid_key *k) {
   uint32_t set;
@@ -117,13 +127,18 @@ uint32_t core_otlp_sid_lookup(struct core_otlp_sid_cache *c,
     return UINT32_MAX;
   set = (uint32_t)k->hash & (CORE_OTLP_SID_CACHE_SETS - 1);
   e = &c->ents[set * CORE_OTLP_SID_CACHE_WAYS];
+  if (c->prev != 0)
+    c->ents[c->prev - 1].next = set;
   for (uint32_t w = 0; w < CORE_OTLP_SID_CACHE_WAYS; w++)
     if (equal(&e[w], c->idents[set * CORE_OTLP_SID_CACHE_WAYS + w].b, k)) {
       e[w].used = 1;
       c->hits++;
+      c->prev = set * CORE_OTLP_SID_CACHE_WAYS + w + 1;
+      prefetch_set(c, e[w].next);
       return e[w].id;
     }
   c->misses++;
+  c->prev = 0;
   return UINT32_MAX;
 }
 

@@ -103,6 +103,9 @@ struct core_otlp_sid_ent {
   uint16_t attr_len; /* ... the raw attribute fields */
   uint8_t type;      /* enum stor_series_type */
   uint8_t used;      /* hit since it was made or last aged */
+  uint32_t next;     /* the set looked up after this entry's last hit:
+                        SDKs send their series in the same order, so it is
+                        prefetched at the next hit */
 };
 
 /* An entry's identity bytes, apart: a set's entries share a cache line. */
@@ -124,6 +127,7 @@ struct core_otlp_sid_cache {
   struct core_otlp_sid_rset rsets[CORE_OTLP_SID_RSETS];
   char rscratch[CORE_OTLP_SID_RSET_BYTES_MAX];
   uint32_t rset_next;  /* the slot a new set replaces */
+  uint32_t prev;       /* entry hit last + 1 (0: none): its next is set */
   uint64_t gen_last;   /* the last set number given */
   uint64_t hits, misses; /* lookups (read by perf/bench_otlp) */
 };
