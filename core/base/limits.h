@@ -328,6 +328,27 @@ _Static_assert(NET_DPDK_IDLE_WAIT_US * 20 < NET_DPDK_RX_DESC,
 #define CORE_OTLP_BODY_BYTES_MAX (64u << 20) /* one request handed to
                                               core_pipe_otlp (inflated): sizes
                                               the JSON decoders' arena */
+#define CORE_OTLP_SID_CACHE_SETS 16384     /* series id cache of a pipeline
+                                              (core/ingest/otlpmap_cache.c):
+                                              sets of ... */
+#define CORE_OTLP_SID_CACHE_WAYS 2        /* ... entries (32 + 224 bytes: 8 MiB
+                                             mapped, pages touched as used) */
+#define CORE_OTLP_SID_IDENT_BYTES_MAX 224 /* a cached point's metric name and
+                                             raw attribute bytes; longer ones
+                                             are mapped without the cache */
+#define CORE_OTLP_SID_RSETS 16            /* resource label sets told apart
+                                             by the cache at once ... */
+#define CORE_OTLP_SID_RSET_BYTES_MAX 1024 /* ... each at most this long */
+#define CORE_OTLP_STAGE_SERIES_MAX (1u << 18) /* series values one request
+                                              stages before its commit; past
+                                              it (or the key bytes) the
+                                              request is decoded twice */
+#define CORE_OTLP_STAGE_KEY_BYTES (4u << 20) /* keys of series new to the
+                                              dictionary a request stages */
+#define CORE_OTLP_STAGE_LOG_BYTES (32u << 20) /* log records' strings one
+                                              request stages (mapped without
+                                              reserve) ... */
+#define CORE_OTLP_STAGE_LOG_ATTRS (1u << 19) /* ... and their attributes */
 /* ---- OTLP JSON decoding (core/parse/otlp_json*.c) ------------------------ */
 #define CORE_OTLP_JSON_DEPTH_MAX 64     /* nested JSON objects and arrays */
 #define CORE_OTLP_JSON_KEY_BYTES_MAX 64 /* an escaped key unescaped to match
@@ -687,6 +708,18 @@ _Static_assert(CORE_OTLP_JSON_ARENA_SLACK_BYTES >=
                "room for a reserved 6-byte header per open transcoded message");
 _Static_assert(CORE_OTLP_JSON_KEY_BYTES_MAX >= 32,
                "the longest OTLP field name fits the key buffer");
+_Static_assert((CORE_OTLP_SID_CACHE_SETS & (CORE_OTLP_SID_CACHE_SETS - 1)) == 0 &&
+                   CORE_OTLP_SID_IDENT_BYTES_MAX < 65536 &&
+                   CORE_OTLP_SID_RSET_BYTES_MAX < 65536,
+               "the series id cache's sets are a power of two, its lengths "
+               "16 bits");
+_Static_assert(CORE_OTLP_STAGE_SERIES_MAX >= CORE_OTLP_ITEMS_MAX &&
+                   CORE_OTLP_STAGE_KEY_BYTES >= 4 * CORE_SERIES_KEY_BYTES_MAX &&
+                   CORE_OTLP_STAGE_KEY_BYTES < (1ull << 32),
+               "a request of number points stages whole (one series each)");
+_Static_assert(CORE_OTLP_STAGE_LOG_BYTES >= 8 * CORE_OTLP_LOG_BYTES_MAX &&
+                   CORE_OTLP_STAGE_LOG_ATTRS >= 8 * CORE_SYSLOG_SD_ATTRS_MAX,
+               "log staging holds several records of the largest size");
 _Static_assert(CORE_OTLP_ITEMS_MAX <= (1u << 20) &&
                    CORE_OTLP_ATTRS_MAX <= 65535,
                "item and attribute counts fit their uint32_t/uint16_t fields");

@@ -2,8 +2,13 @@
  * core/ingest/otlpmap.c - OTLP export requests into a shard's pipeline
  * (the rules, with examples, are in docs/otlp.md "Mapping").
  *
- * A request is decoded twice: once without a sink (an undecodable body
- * stores nothing), then into the callbacks below. A data point becomes one
+ * A metrics or logs request is decoded once into staging (the series
+ * each point feeds, found or to be made, and its values; each record's
+ * fields and strings), which is committed only when the whole body
+ * decoded: an undecodable body stores nothing and makes no series. A
+ * request that passes a staging bound, and the traces signal, are
+ * decoded twice instead: once without a sink, then into the callbacks
+ * below. A data point becomes one
  * series (gauge, sum) or several (histogram: NAME_bucket{le}, NAME_count,
  * ...), each with a canonical key built like a StatsD one: the name, then
  * the tags sorted. A point's series are all found (or made) before any of
@@ -23,6 +28,7 @@
 #include "core/base/numfmt.h"
 #include "core/base/stat.h"
 #include "core/ingest/loghead.h"
+#include "core/ingest/otlpmap_cache.h"
 #include "core/ingest/spanmap.h"
 #include "core/ingest/pipe.h"
 #include "core/ingest/series.h"
@@ -33,6 +39,8 @@
 
 /* A reason as a non-zero int: 0 is success in the helpers below. */
 #define REJ(r) ((int)(r) + 1)
+/* Not a refusal: staging is full, the request is decoded twice. */
+#define STAGE_FULL REJ(CORE_OTLP_REJ_COUNT)
 
 typedef int (*decode_fn)(const void *buf, size_t len,
                          struct core_otlp_scratch *s,
@@ -136,6 +144,8 @@ int core_otlp_resource_labels_check(const char *list) {
 }
 
 int core_pipe_otlp_resource_labels(struct core_pipe *p, const char *list) {
+  if (p->otlp != NULL) /* the cached ids were made under the old labels */
+    core_otlp_sid_forget(&p->otlp->sid);
   if (p->otlp == NULL || parse_labels(p->otlp, list) < 0) {
     if (p->otlp != NULL)
       parse_labels(p->otlp, CORE_OTLP_RESOURCE_LABELS_DEFAULT);
@@ -144,15 +154,46 @@ int core_pipe_otlp_resource_labels(struct core_pipe *p, const char *list) {
   return 0;
 }
 
+/* The map's own mappings: where each is kept (a pointer field, written
+ * and read with memcpy: the fields have their own pointer types), and its
+ * size. */
+struct region {
+  void *at;
+  size_t bytes;
+};
+
+#define REGIONS 7
+
+static void regions(struct core_otlp_map *m, struct region *r) {
+  struct core_otlp_stage *st = &m->stage;
+  const struct region all[REGIONS] = {
+      {&m->logbuf, CORE_OTLP_STAGE_LOG_BYTES},
+      {&m->jarena, CORE_OTLP_JSON_ARENA_BYTES(CORE_OTLP_BODY_BYTES_MAX)},
+      {&st->pts, CORE_OTLP_ITEMS_MAX * sizeof(*st->pts)},
+      {&st->ser, CORE_OTLP_STAGE_SERIES_MAX * sizeof(*st->ser)},
+      {&st->keys, CORE_OTLP_STAGE_KEY_BYTES},
+      {&st->logs, CORE_OTLP_ITEMS_MAX * sizeof(*st->logs)},
+      {&st->lattrs, CORE_OTLP_STAGE_LOG_ATTRS * sizeof(*st->lattrs)},
+  };
+
+  memcpy(r, all, sizeof(all));
+}
+
 int core_pipe_otlp_init(struct core_pipe *p) {
   struct core_otlp_map *m = map_bytes(sizeof(*m));
+  struct region r[REGIONS];
+  int ok = 1;
 
   if (m == NULL)
     return -ENOMEM;
-  m->logbuf = map_bytes(CORE_OTLP_LOG_BYTES_MAX);
-  m->jarena = map_bytes(CORE_OTLP_JSON_ARENA_BYTES(CORE_OTLP_BODY_BYTES_MAX));
   p->otlp = m;
-  if (m->logbuf == NULL || m->jarena == NULL) {
+  regions(m, r);
+  for (uint32_t i = 0; i < REGIONS; i++) {
+    void *q = map_bytes(r[i].bytes);
+    memcpy(r[i].at, &q, sizeof(q));
+    ok &= q != NULL;
+  }
+  if (!ok || core_otlp_sid_init(&m->sid) < 0) {
     core_pipe_otlp_free(p);
     return -ENOMEM;
   }
@@ -163,13 +204,18 @@ int core_pipe_otlp_init(struct core_pipe *p) {
 }
 
 void core_pipe_otlp_free(struct core_pipe *p) {
+  struct region r[REGIONS];
+
   if (p->otlp == NULL)
     return;
-  if (p->otlp->logbuf)
-    munmap(p->otlp->logbuf, CORE_OTLP_LOG_BYTES_MAX);
-  if (p->otlp->jarena)
-    munmap(p->otlp->jarena,
-           CORE_OTLP_JSON_ARENA_BYTES(CORE_OTLP_BODY_BYTES_MAX));
+  regions(p->otlp, r);
+  for (uint32_t i = 0; i < REGIONS; i++) {
+    void *q;
+    memcpy(&q, r[i].at, sizeof(q));
+    if (q != NULL)
+      munmap(q, r[i].bytes);
+  }
+  core_otlp_sid_free(&p->otlp->sid);
   munmap(p->otlp, sizeof(*p->otlp));
   p->otlp = NULL;
 }
@@ -279,6 +325,7 @@ static int resource_tags(struct core_otlp_map *m,
   m->res_seen = first;
   m->res_seen_n = ra->n;
   m->res_rc = rc;
+  m->rgen = rc == 0 ? core_otlp_sid_rset(&m->sid, m->rtags, m->rtag_n) : 0;
   return rc;
 }
 
@@ -317,20 +364,103 @@ struct pt_series {
   const struct core_otlp_point *pt;
   uint32_t ntags;  /* base tags in m->tags */
   uint8_t type;    /* enum stor_series_type */
-  uint32_t count;  /* series found so far (m->ids, m->vals) */
+  uint32_t count;  /* series found so far (m->ids, m->vals; staged:
+                      stage.ser[first, first + count)) */
+  uint32_t first;
+  int64_t ts_ms;
 };
 
 /*
+ * Find or make the series of key (hash h) with type t: its id in *id.
+ * Returns 0 or REJ(reason) (counted as core_series_upsert's callers do).
+ */
+static int upsert(struct core_pipe *p, const char *key, size_t klen,
+                  uint64_t h, uint8_t t, uint32_t *id) {
+  struct core_series_entry *e;
+  int rc = core_series_upsert(&p->series, key, klen, h, t, &e);
+
+  if (rc < 0) {
+    core_stat_add(&p->stats->series_rejected, 1);
+    return REJ(CORE_OTLP_REJ_MAX_SERIES);
+  }
+  if (rc == 1)
+    core_stat_set(&p->stats->series_active, p->series.count);
+  if (e->type != t)
+    return REJ(CORE_OTLP_REJ_TYPE_MISMATCH);
+  *id = e->id;
+  return 0;
+}
+
+/*
+ * Find the series of key without making it: core_series_upsert on a
+ * dictionary held at its count refuses a new key (-ENOSPC) and changes
+ * nothing. Returns 0 with *e set, or -ENOSPC (new).
+ */
+static int series_find(struct core_series *s, const char *key, size_t klen,
+                       uint64_t h, uint8_t t, struct core_series_entry **e) {
+  uint32_t max = s->max;
+  int rc;
+
+  s->max = s->count;
+  rc = core_series_upsert(s, key, klen, h, t, e);
+  s->max = max;
+  return rc;
+}
+
+/* Record series id receiving v for the point: 0, or STAGE_FULL. */
+static int put_id(struct core_pipe *p, struct pt_series *ps, uint32_t id,
+                  double v) {
+  struct core_otlp_map *m = p->otlp;
+  struct core_otlp_stage *st = &m->stage;
+
+  if (m->direct) {
+    ASSERT(ps->count < CORE_OTLP_POINT_SERIES_MAX);
+    m->ids[ps->count] = id;
+    m->vals[ps->count++] = v;
+    return 0;
+  }
+  if (st->nser == CORE_OTLP_STAGE_SERIES_MAX)
+    return STAGE_FULL;
+  st->ser[st->nser++] = (struct core_otlp_stage_series){.v = v, .id = id};
+  ps->count++;
+  return 0;
+}
+
+/* Stage the series of m->key (klen bytes, hash h): its id when known,
+ * else the key, made at the commit. 0, REJ(reason) or STAGE_FULL. */
+static int stage_series(struct core_pipe *p, struct pt_series *ps,
+                        size_t klen, uint64_t h, double v) {
+  struct core_otlp_map *m = p->otlp;
+  struct core_otlp_stage *st = &m->stage;
+  struct core_series_entry *e;
+
+  if (series_find(&p->series, m->key, klen, h, ps->type, &e) == 0)
+    return e->type == ps->type ? put_id(p, ps, e->id, v)
+                               : REJ(CORE_OTLP_REJ_TYPE_MISMATCH);
+  if (st->nser == CORE_OTLP_STAGE_SERIES_MAX ||
+      klen > CORE_OTLP_STAGE_KEY_BYTES - st->key_used)
+    return STAGE_FULL;
+  memcpy(st->keys + st->key_used, m->key, klen);
+  st->ser[st->nser++] = (struct core_otlp_stage_series){
+      .v = v, .key_off = st->key_used, .key_len = (uint32_t)klen};
+  st->key_used += (uint32_t)klen;
+  ps->count++;
+  return 0;
+}
+
+/*
  * Find or make the series NAME+suffix with the base tags and `extra` more
- * (already at m->tags[ntags...]), to receive value v.
- * Returns 0 or REJ(reason).
+ * (already at m->tags[ntags...]), to receive value v; staged, a new
+ * series is only recorded (stage_series).
+ * Returns 0, REJ(reason) or STAGE_FULL.
  */
 static int add_series(struct core_pipe *p, struct pt_series *ps,
                       const char *suffix, uint32_t extra, double v) {
   struct core_otlp_map *m = p->otlp;
   size_t nlen = ps->pt->name.len, slen = strlen(suffix), klen;
   const uint16_t *order = m->border;
-  struct core_series_entry *e;
+  uint64_t h;
+  uint32_t id;
   int rc;
 
   if (slen > sizeof(m->name) - nlen)
@@ -347,20 +477,12 @@ static int add_series(struct core_pipe *p, struct pt_series *ps,
                                  ps->ntags + extra, m->key, sizeof(m->key));
   if (klen == 0)
     return REJ(CORE_OTLP_REJ_KEY_TOO_LONG);
-  rc = core_series_upsert(&p->series, m->key, klen,
-                          core_series_hash(m->key, klen), ps->type, &e);
-  if (rc < 0) {
-    core_stat_add(&p->stats->series_rejected, 1);
-    return REJ(CORE_OTLP_REJ_MAX_SERIES);
-  }
-  if (rc == 1)
-    core_stat_set(&p->stats->series_active, p->series.count);
-  if (e->type != ps->type)
-    return REJ(CORE_OTLP_REJ_TYPE_MISMATCH);
-  ASSERT(ps->count < CORE_OTLP_POINT_SERIES_MAX);
-  m->ids[ps->count] = e->id;
-  m->vals[ps->count++] = v;
-  return 0;
+  h = core_series_hash(m->key, klen);
+  if (!m->direct)
+    return stage_series(p, ps, klen, h, v);
+  if ((rc = upsert(p, m->key, klen, h, ps->type, &id)) != 0)
+    return rc;
+  return put_id(p, ps, id, v);
 }
 
 /* Set the extra tag i (after the base tags) to key = val. */
@@ -513,31 +635,132 @@ static int map_summary(struct core_pipe *p, struct pt_series *ps) {
 /* Prometheus' staleness marker: a NaN with this payload. */
 #define STALE_NAN_BITS UINT64_C(0x7ff0000000000002)
 
-static int map_number(struct core_pipe *p, struct pt_series *ps) {
-  const struct core_otlp_point *pt = ps->pt;
-
+/* A gauge or sum point's value in *v. Returns 0 or REJ(reason). */
+static int number_value(const struct core_otlp_point *pt, double *v) {
   if (pt->flags & 1u) { /* FLAG_NO_RECORDED_VALUE: the series went stale */
-    double stale;
     uint64_t bits = STALE_NAN_BITS;
-    memcpy(&stale, &bits, sizeof(stale));
-    return add_series(p, ps, "", 0, stale);
+    memcpy(v, &bits, sizeof(*v));
+    return 0;
   }
   if (pt->num == CORE_OTLP_NUM_DOUBLE)
-    return add_series(p, ps, "", 0, pt->as_double);
-  if (pt->num == CORE_OTLP_NUM_INT)
-    return add_series(p, ps, "", 0, (double)pt->as_int);
-  return REJ(CORE_OTLP_REJ_NO_VALUE);
+    *v = pt->as_double;
+  else if (pt->num == CORE_OTLP_NUM_INT)
+    *v = (double)pt->as_int;
+  else
+    return REJ(CORE_OTLP_REJ_NO_VALUE);
+  return 0;
 }
 
-/* Map one point into its series and append its values. 0 or REJ(reason). */
-static int map_point(struct core_pipe *p, const struct core_otlp_point *pt) {
+static int map_number(struct core_pipe *p, struct pt_series *ps) {
+  double v;
+  int rc = number_value(ps->pt, &v);
+
+  return rc ? rc : add_series(p, ps, "", 0, v);
+}
+
+/*
+ * A gauge or sum point whose identity is in the series id cache: its id
+ * recorded with its value (1), or 0 (k made ready for the insert after
+ * the slow way; k->rgen 0: not to be cached), or STAGE_FULL.
+ */
+static int cached(struct core_pipe *p, struct pt_series *ps,
+                  struct core_otlp_sid_key *k) {
   struct core_otlp_map *m = p->otlp;
-  struct pt_series ps = {.pt = pt};
+  const struct core_otlp_point *pt = ps->pt;
+  uint32_t id;
+  double v;
+
+  k->rgen = 0;
+  if (pt->attrs_skipped) { /* on_attrs_known found it */
+    ASSERT(pt->attrs_raw.ptr == m->known_raw);
+    if (number_value(pt, &v) != 0)
+      return REJ(CORE_OTLP_REJ_NO_VALUE); /* (name and tags are good) */
+    return put_id(p, ps, m->known_id, v) ? STAGE_FULL : 1;
+  }
+  if ((pt->kind != CORE_OTLP_GAUGE && pt->kind != CORE_OTLP_SUM) ||
+      pt->name.len == 0 || pt->name.len >= sizeof(m->name) ||
+      (pt->attrs.n && pt->attrs_raw.ptr == NULL) || number_value(pt, &v) ||
+      resource_tags(m, pt->origin) != 0)
+    return 0; /* the slow way says why, or maps it */
+  *k = (struct core_otlp_sid_key){.name = pt->name, .rgen = m->rgen,
+                                  .type = ps->type};
+  if (pt->attrs.n)
+    k->attrs = pt->attrs_raw;
+  if ((id = core_otlp_sid_lookup(&m->sid, k)) == UINT32_MAX)
+    return 0;
+  return put_id(p, ps, id, v) ? STAGE_FULL : 1;
+}
+
+/*
+ * The decoder's attrs_known: a gauge or sum point of metric mt whose
+ * attribute bytes raw are in the cache (so they decoded, and mapped,
+ * before) needs them no more; its series is kept for cached().
+ */
+static int on_attrs_known(void *ctx, const struct core_otlp_point *mt,
+                          struct core_otlp_str raw) {
+  struct core_pipe *p = ctx;
+  struct core_otlp_map *m = p->otlp;
+  struct core_otlp_sid_key k;
+  int type = series_type(mt);
+
+  if ((mt->kind != CORE_OTLP_GAUGE && mt->kind != CORE_OTLP_SUM) ||
+      type < 0 || mt->name.len == 0 || mt->name.len >= sizeof(m->name) ||
+      resource_tags(m, mt->origin) != 0)
+    return 0;
+  if (mt->name.ptr != m->nh_ptr) { /* points of a metric share its name */
+    m->nh = core_series_hash(mt->name.ptr, mt->name.len);
+    m->nh_ptr = mt->name.ptr;
+  }
+  k = (struct core_otlp_sid_key){.name = mt->name, .attrs = raw,
+                                 .rgen = m->rgen, .type = (uint8_t)type,
+                                 .name_hash = m->nh};
+  if ((m->known_id = core_otlp_sid_lookup(&m->sid, &k)) == UINT32_MAX)
+    return 0;
+  m->known_raw = raw.ptr;
+  return 1;
+}
+
+/* After the slow way: cache the id of a gauge or sum point, if known. */
+static void cache_id(struct core_pipe *p, const struct pt_series *ps,
+                     const struct core_otlp_sid_key *k) {
+  struct core_otlp_map *m = p->otlp;
+  const struct core_otlp_stage_series *s = &m->stage.ser[ps->first];
+
+  if (k->rgen == 0 || ps->count != 1)
+    return;
+  if (m->direct)
+    core_otlp_sid_insert(&m->sid, k, m->ids[0]);
+  else if (s->key_len == 0) /* (a series new to the dictionary: next time) */
+    core_otlp_sid_insert(&m->sid, k, s->id);
+}
+
+/* Append the point's values (staged: at the commit). Returns 0. */
+static int append(struct core_pipe *p, const struct pt_series *ps) {
+  struct core_otlp_map *m = p->otlp;
+
+  for (uint32_t i = 0; i < ps->count && m->direct; i++)
+    core_pipe_append(p, &p->series.entries[m->ids[i]], ps->ts_ms, m->vals[i],
+                     m->now_ms);
+  return 0;
+}
+
+/*
+ * Map one point into its series (ps: pt and first set) and append its
+ * values, or stage them. Returns 0, REJ(reason) or STAGE_FULL.
+ */
+static int map_point(struct core_pipe *p, struct pt_series *ps) {
+  struct core_otlp_map *m = p->otlp;
+  const struct core_otlp_point *pt = ps->pt;
+  struct core_otlp_sid_key k;
   int type = series_type(pt), n, rc;
-  int64_t ts_ms;
 
   if (type < 0)
     return REJ(CORE_OTLP_REJ_NO_VALUE);
+  /* ns to ms, truncated; 0 (not sent) is the receive time */
+  ps->ts_ms = pt->time_ns ? (int64_t)(pt->time_ns / 1000000u) : m->now_ms;
+  ps->type = (uint8_t)type;
+  if ((rc = cached(p, ps, &k)) != 0)
+    return rc == 1 ? append(p, ps) : rc;
   if (pt->name.len == 0 || memchr(pt->name.ptr, '\0', pt->name.len) ||
       pt->name.len >= sizeof(m->name))
     return REJ(pt->name.len >= sizeof(m->name) ? CORE_OTLP_REJ_KEY_TOO_LONG
@@ -554,24 +777,19 @@ static int map_point(struct core_pipe *p, const struct core_otlp_point *pt) {
     core_series_tags_sort(m->tags, (uint32_t)n, m->border, 0);
     m->border_n = (uint32_t)n;
   }
-  ps.ntags = (uint32_t)n;
-  ps.type = (uint8_t)type;
+  ps->ntags = (uint32_t)n;
   if (pt->kind == CORE_OTLP_HISTOGRAM)
-    rc = map_histogram(p, &ps);
+    rc = map_histogram(p, ps);
   else if (pt->kind == CORE_OTLP_EXP_HISTOGRAM)
-    rc = map_exp_histogram(p, &ps);
+    rc = map_exp_histogram(p, ps);
   else if (pt->kind == CORE_OTLP_SUMMARY)
-    rc = map_summary(p, &ps);
+    rc = map_summary(p, ps);
   else
-    rc = map_number(p, &ps);
+    rc = map_number(p, ps);
   if (rc != 0)
     return rc;
-  /* ns to ms, truncated; 0 (not sent) is the receive time */
-  ts_ms = pt->time_ns ? (int64_t)(pt->time_ns / 1000000u) : m->now_ms;
-  for (uint32_t i = 0; i < ps.count; i++)
-    core_pipe_append(p, &p->series.entries[m->ids[i]], ts_ms, m->vals[i],
-                     m->now_ms);
-  return 0;
+  cache_id(p, ps, &k);
+  return append(p, ps);
 }
 
 static enum core_otlp_pkind pkind(enum core_otlp_kind k) {
@@ -589,10 +807,28 @@ static enum core_otlp_pkind pkind(enum core_otlp_kind k) {
   }
 }
 
+/* A point mapped and stored (direct), or staged with its verdict. */
 static int on_point(void *ctx, const struct core_otlp_point *pt) {
   struct core_pipe *p = ctx;
-  int rc = map_point(p, pt);
+  struct core_otlp_stage *st = &p->otlp->stage;
+  struct pt_series ps = {.pt = pt, .first = st->nser};
+  int rc;
 
+  if (st->full && !p->otlp->direct)
+    return 0; /* the second decode maps it */
+  rc = map_point(p, &ps);
+  if (rc == STAGE_FULL) {
+    st->full = 1;
+    return 0;
+  }
+  if (!p->otlp->direct) {
+    ASSERT(st->npts < CORE_OTLP_ITEMS_MAX && ps.count <= UINT16_MAX);
+    st->pts[st->npts++] = (struct core_otlp_stage_point){
+        .ts_ms = ps.ts_ms, .name = pt->name.ptr, .name_len = pt->name.len,
+        .first = ps.first, .n = (uint16_t)ps.count, .type = ps.type,
+        .pkind = (uint8_t)pkind(pt->kind), .rej = (uint8_t)rc};
+    return 0;
+  }
   if (rc != 0) {
     reject(p, (enum core_otlp_reject)(rc - 1), &pt->name);
     return 0;
@@ -601,6 +837,40 @@ static int on_point(void *ctx, const struct core_otlp_point *pt) {
   core_stat_add(&p->stats->points_otlp[pkind(pt->kind)], 1);
   return 0;
 }
+
+/*
+ * Commit one staged point as on_point would have stored it: its series
+ * made in order (the first refused stops it, those before stay made, as
+ * when stored directly), then its refusal or its values.
+ */
+static void commit_point(struct core_pipe *p,
+                         const struct core_otlp_stage_point *sp) {
+  struct core_otlp_map *m = p->otlp;
+  struct core_otlp_stage_series *ser = m->stage.ser + sp->first;
+  int rc = 0;
+
+  for (uint32_t i = 0; i < sp->n && rc == 0; i++)
+    if (ser[i].key_len != 0) {
+      const char *key = m->stage.keys + ser[i].key_off;
+      rc = upsert(p, key, ser[i].key_len,
+                  core_series_hash(key, ser[i].key_len), sp->type,
+                  &ser[i].id);
+      ser[i].key_len = 0;
+    }
+  if (rc == 0)
+    rc = sp->rej;
+  if (rc != 0) {
+    reject(p, (enum core_otlp_reject)(rc - 1),
+           &(struct core_otlp_str){sp->name, sp->name_len});
+    return;
+  }
+  for (uint32_t i = 0; i < sp->n; i++)
+    core_pipe_append(p, &p->series.entries[ser[i].id], sp->ts_ms, ser[i].v,
+                     m->now_ms);
+  m->res->accepted++;
+  core_stat_add(&p->stats->points_otlp[sp->pkind], 1);
+}
+
 
 /* ---- logs ---------------------------------------------------------------- */
 
@@ -613,21 +883,22 @@ static uint8_t syslog_severity(uint32_t n) {
   return n >= 1 && n <= 24 ? by_range[(n - 1) / 4] : 5;
 }
 
-/* One record's strings gathered in m->logbuf: every string of the record
- * must lie inside rec.raw for the log head to copy it. */
+/* One record's strings gathered in buf (in m->logbuf): every string of
+ * the record must lie inside rec.raw for the log head to copy it. */
 struct lw {
   struct core_otlp_map *m;
-  size_t used;
+  char *buf;
+  size_t used, cap;
   int over;
   struct core_syslog_str sd_otel, sd_attr, sd_res;
 };
 
 static struct core_syslog_str lw_put(struct lw *w, const char *s, size_t n) {
-  char *d = w->m->logbuf + w->used;
+  char *d = w->buf + w->used;
 
   if (n == 0)
     return (struct core_syslog_str){NULL, 0};
-  if (w->over || n > CORE_OTLP_LOG_BYTES_MAX - w->used) {
+  if (w->over || n > w->cap - w->used) {
     w->over = 1;
     return (struct core_syslog_str){NULL, 0};
   }
@@ -640,9 +911,11 @@ static struct core_syslog_str lw_put(struct lw *w, const char *s, size_t n) {
 static struct core_syslog_str lw_value(struct lw *w,
                                        const struct core_otlp_value *v,
                                        int json) {
-  char *d = w->m->logbuf + w->used;
-  size_t cap = CORE_OTLP_LOG_BYTES_MAX - w->used, n;
+  char *d = w->buf + w->used;
+  size_t cap = w->cap - w->used, n;
 
+  if (!json && v->type == CORE_OTLP_V_STRING) /* most values: as sent */
+    return lw_put(w, v->s.ptr, v->s.len);
   if (w->over)
     return (struct core_syslog_str){NULL, 0};
   n = json ? core_otlp_value_json(v, d, cap) : core_otlp_value_text(v, d, cap);
@@ -664,19 +937,20 @@ static void lw_attr(struct lw *w, struct core_syslog_str sdid,
       .sdid = sdid, .name = lw_put(w, name, name_len), .value = value};
 }
 
-static void lw_field(struct lw *w, const char *name, const char *v,
+/* (inline: the names are literals, their strlen folds) */
+static inline void lw_field(struct lw *w, const char *name, const char *v,
                      size_t n) {
   lw_attr(w, w->sd_otel, name, strlen(name), lw_put(w, v, n));
 }
 
-static void lw_num(struct lw *w, const char *name, int64_t v) {
+static inline void lw_num(struct lw *w, const char *name, int64_t v) {
   char t[CORE_FMT_NUM_BYTES];
 
   lw_field(w, name, t, (size_t)core_fmt_i64(v, t));
 }
 
-static void lw_hex(struct lw *w, const char *name, const uint8_t *id,
-                   size_t n) {
+static inline void lw_hex(struct lw *w, const char *name,
+                          const uint8_t *id, size_t n) {
   char t[32];
 
   ASSERT(n * 2 <= sizeof(t));
@@ -739,8 +1013,8 @@ static uint32_t log_attrs(struct lw *w, struct core_syslog_str sdid,
 static void log_more(struct lw *w, const struct core_otlp_log *l,
                      uint32_t la, uint32_t ra) {
   const struct core_otlp_attrs *res = &l->origin->resource;
-  char *d = w->m->logbuf + w->used;
-  size_t cap = CORE_OTLP_LOG_BYTES_MAX - w->used, n = 1, k;
+  char *d = w->buf + w->used;
+  size_t cap = w->cap - w->used, n = 1, k;
 
   if (w->over || cap < 2) {
     w->over = 1;
@@ -777,11 +1051,12 @@ static struct core_syslog_str res_value(struct lw *w,
   return (struct core_syslog_str){NULL, 0};
 }
 
-/* Record l as a syslog record in m->rec. Returns 0 or REJ(reason). */
+/* Record l as a syslog record in m->rec, its strings in buf (cap bytes).
+ * Returns 0 or REJ(reason). */
 static int build_log(struct core_otlp_map *m, const struct core_otlp_log *l,
-                     int64_t now_ms) {
+                     int64_t now_ms, char *buf, size_t cap) {
   struct core_syslog_rec *r = &m->rec;
-  struct lw w = {.m = m};
+  struct lw w = {.m = m, .buf = buf, .cap = cap};
   uint64_t t = l->time_ns ? l->time_ns : l->observed_ns;
   uint32_t room, la, ra;
 
@@ -811,15 +1086,56 @@ static int build_log(struct core_otlp_map *m, const struct core_otlp_log *l,
     log_more(&w, l, la, ra);
   if (w.over)
     return REJ(CORE_OTLP_REJ_LOG_TOO_LARGE);
-  r->raw = (struct core_syslog_str){m->logbuf, (uint32_t)w.used};
+  r->raw = (struct core_syslog_str){buf, (uint32_t)w.used};
   return 0;
 }
 
+/*
+ * Stage record l (built into m->rec, rc its verdict): its fields, its
+ * attributes, its strings left where they are in logbuf. Returns 0, or
+ * STAGE_FULL.
+ */
+static int stage_log(struct core_otlp_map *m, const struct core_otlp_log *l,
+                     int rc) {
+  struct core_otlp_stage *st = &m->stage;
+  const struct core_syslog_rec *r = &m->rec;
+  uint32_t na = rc == 0 ? r->attr_count : 0;
+
+  if (na > CORE_OTLP_STAGE_LOG_ATTRS - st->nlattrs)
+    return STAGE_FULL;
+  ASSERT(st->nlogs < CORE_OTLP_ITEMS_MAX);
+  st->logs[st->nlogs++] = (struct core_otlp_stage_log){
+      .time_ns = r->time_ns, .raw = r->raw, .hostname = r->hostname,
+      .app_name = r->app_name, .msg = r->msg, .flags = r->flags,
+      .attr_first = st->nlattrs, .attr_count = na, .facility = r->facility,
+      .severity = r->severity, .rej = (uint8_t)rc, .item = l->event_name};
+  memcpy(st->lattrs + st->nlattrs, r->attrs, na * sizeof(*r->attrs));
+  st->nlattrs += na;
+  st->log_used += rc == 0 ? r->raw.len : 0;
+  return 0;
+}
+
+/* A log record stored (direct), or staged with its verdict. */
 static int on_log(void *ctx, const struct core_otlp_log *l) {
   struct core_pipe *p = ctx;
   struct core_otlp_map *m = p->otlp;
-  int rc = build_log(m, l, m->now_ms);
+  struct core_otlp_stage *st = &m->stage;
+  size_t room = CORE_OTLP_STAGE_LOG_BYTES - st->log_used, cap;
+  int rc;
 
+  if (st->full && !m->direct)
+    return 0; /* the second decode stores it */
+  if (m->direct)
+    room = CORE_OTLP_STAGE_LOG_BYTES;
+  cap = room < CORE_OTLP_LOG_BYTES_MAX ? room : CORE_OTLP_LOG_BYTES_MAX;
+  rc = build_log(m, l, m->now_ms, m->logbuf + (m->direct ? 0 : st->log_used),
+                 cap);
+  if (!m->direct) {
+    if ((rc == REJ(CORE_OTLP_REJ_LOG_TOO_LARGE) &&
+         cap < CORE_OTLP_LOG_BYTES_MAX) || stage_log(m, l, rc) != 0)
+      st->full = 1; /* (too large for what staging has left) */
+    return 0;
+  }
   if (rc != 0) {
     reject(p, (enum core_otlp_reject)(rc - 1), &l->event_name);
     return 0;
@@ -828,6 +1144,33 @@ static int on_log(void *ctx, const struct core_otlp_log *l) {
   core_stat_add(&p->stats->logs_otlp, 1);
   m->res->accepted++;
   return 0;
+}
+
+/* Commit one staged record as on_log would have stored it. */
+static void commit_log(struct core_pipe *p,
+                       const struct core_otlp_stage_log *sl) {
+  struct core_otlp_map *m = p->otlp;
+  struct core_syslog_rec *r = &m->rec;
+
+  if (sl->rej != 0) {
+    reject(p, (enum core_otlp_reject)(sl->rej - 1), &sl->item);
+    return;
+  }
+  memset(r, 0, offsetof(struct core_syslog_rec, attrs));
+  r->flags = sl->flags;
+  r->facility = sl->facility;
+  r->severity = sl->severity;
+  r->time_ns = sl->time_ns;
+  r->raw = sl->raw;
+  r->hostname = sl->hostname;
+  r->app_name = sl->app_name;
+  r->msg = sl->msg;
+  r->attr_count = sl->attr_count;
+  memcpy(r->attrs, m->stage.lattrs + sl->attr_first,
+         sl->attr_count * sizeof(*r->attrs));
+  core_loghead_append(&p->loghead, r, m->now_ms);
+  core_stat_add(&p->stats->logs_otlp, 1);
+  m->res->accepted++;
 }
 
 /* ---- traces -------------------------------------------------------------- */
@@ -866,6 +1209,46 @@ static void spans_verdict(struct core_pipe *p, struct core_otlp_result *res,
 }
 
 /* ---- requests ------------------------------------------------------------ */
+
+/*
+ * A metrics or logs request: decoded once into staging, committed when it
+ * all decoded; past a staging bound, decoded again and stored as decoded.
+ * Returns 0 or the decoder's error.
+ */
+static int pipe_staged(struct core_pipe *p, enum core_otlp_signal sig,
+                       decode_fn fn, const void *body, size_t len,
+                       struct core_otlp_result *res) {
+  struct core_otlp_map *m = p->otlp;
+  struct core_otlp_stage *st = &m->stage;
+  struct core_otlp_sink sink = {.ctx = p};
+  int rc;
+
+  if (sig == CORE_OTLP_METRICS) {
+    sink.point = on_point;
+    sink.attrs_known = on_attrs_known;
+  } else {
+    sink.log = on_log;
+  }
+  st->npts = st->nser = st->key_used = 0;
+  st->nlogs = st->nlattrs = st->log_used = 0;
+  st->full = 0;
+  m->direct = 0;
+  rc = fn(body, len, &m->scratch, &m->jscratch, &sink, &res->why);
+  if (rc != 0 || !st->full) {
+    for (uint32_t i = 0; i < st->npts && rc == 0; i++)
+      commit_point(p, &st->pts[i]);
+    for (uint32_t i = 0; i < st->nlogs && rc == 0; i++)
+      commit_log(p, &st->logs[i]);
+    return rc;
+  }
+  st->twice++;
+  m->direct = 1;
+  m->res_seen = NULL;
+  m->res_seen_n = UINT32_MAX;
+  rc = fn(body, len, &m->scratch, &m->jscratch, &sink, &res->why);
+  m->direct = 0;
+  return rc;
+}
 
 static struct core_otlp_sink sink_of(struct core_pipe *p,
                                      enum core_otlp_signal sig) {
@@ -921,14 +1304,22 @@ int core_pipe_otlp(struct core_pipe *p, enum core_otlp_signal sig,
     res->why = "request larger than the OTLP body bound";
     return res->rc = -E2BIG;
   }
-  res->rc = fn(body, len, &m->scratch, &m->jscratch, NULL, &res->why);
-  if (res->rc != 0)
-    return res->rc;
   m->res = res;
   m->now_ms = now_ms;
   m->first_why = CORE_OTLP_REJ_COUNT;
   m->res_seen = NULL;
   m->res_seen_n = UINT32_MAX;
+  m->nh_ptr = NULL; /* (another request may sit at the same address) */
+  if (sig == CORE_OTLP_METRICS || (sig == CORE_OTLP_LOGS && p->logs)) {
+    if ((res->rc = pipe_staged(p, sig, fn, body, len, res)) == 0) {
+      core_stat_set(&p->stats->head_points, p->head.count);
+      verdict(m, res, sig);
+    }
+    return res->rc;
+  }
+  res->rc = fn(body, len, &m->scratch, &m->jscratch, NULL, &res->why);
+  if (res->rc != 0)
+    return res->rc;
   if (sig == CORE_OTLP_LOGS && !p->logs) {
     static const struct core_otlp_sink none = {0};
     /* no log head (a pipeline without core_pipe_logs_init): refuse all */

@@ -14,9 +14,11 @@
 
 /*
  * Decode one Export*ServiceRequest body (inflated already) of len bytes
- * and store what it carries, received at now_ms. The request is decoded
- * once without storing (all or nothing: an undecodable body stores
- * nothing), then stored; items the mapping refuses (over --max-series, a
+ * and store what it carries, received at now_ms, all or nothing: an
+ * undecodable body stores nothing and makes no series (metrics and logs
+ * are decoded once into staging, committed when the whole body decoded;
+ * spans, and a request past a staging bound, are decoded once without
+ * storing, then stored); items the mapping refuses (over --max-series, a
  * NaN bucket bound, ...) are counted by reason and reported in res.
  * Runs on the shard's thread; allocates nothing. Metrics go to series
  * and the head, logs to the log head (refused as "unsupported" without

@@ -87,6 +87,102 @@ enum core_otlp_pkind {
 #define CORE_OTLP_POINT_SERIES_MAX (2 * CORE_OTLP_BUCKETS_MAX + 8)
 
 /*
+ * The series id cache (core/ingest/otlpmap_cache.h): an SDK sends a
+ * series' attributes as the same bytes every time, so a gauge or sum point
+ * whose metric name, series type, resource labels and raw attribute bytes
+ * were seen before maps to the series id found then, without building,
+ * sorting and hashing its key. Entries are checked byte for byte; the
+ * dictionary never forgets a series, so a cached id stays right.
+ */
+struct core_otlp_sid_ent {
+  uint64_t hash;     /* of the identity; 0: empty */
+  uint64_t rgen;     /* the resource label set (core_otlp_sid_rset) */
+  uint32_t id;       /* the series */
+  uint16_t name_len; /* its ident (the same index in idents): the name,
+                        then ... */
+  uint16_t attr_len; /* ... the raw attribute fields */
+  uint8_t type;      /* enum stor_series_type */
+  uint8_t used;      /* hit since it was made or last aged */
+  uint32_t next;     /* the set looked up after this entry's last hit:
+                        SDKs send their series in the same order, so it is
+                        prefetched at the next hit */
+};
+
+/* An entry's identity bytes, apart: a set's entries share a cache line. */
+struct core_otlp_sid_ident {
+  char b[CORE_OTLP_SID_IDENT_BYTES_MAX];
+};
+
+/* One resource label set as rendered (tags' keys and values, with their
+ * lengths), numbered: points of equal sets share cache entries. */
+struct core_otlp_sid_rset {
+  uint64_t gen; /* never reused; 0: slot empty */
+  uint32_t len;
+  char bytes[CORE_OTLP_SID_RSET_BYTES_MAX];
+};
+
+struct core_otlp_sid_cache {
+  struct core_otlp_sid_ent *ents; /* SETS * WAYS, mapped at init ... */
+  struct core_otlp_sid_ident *idents; /* ... each one's bytes */
+  struct core_otlp_sid_rset rsets[CORE_OTLP_SID_RSETS];
+  char rscratch[CORE_OTLP_SID_RSET_BYTES_MAX];
+  uint32_t rset_next;  /* the slot a new set replaces */
+  uint32_t prev;       /* entry hit last + 1 (0: none): its next is set */
+  uint64_t gen_last;   /* the last set number given */
+  uint64_t hits, misses; /* lookups (read by perf/bench_otlp) */
+};
+
+/*
+ * A request's metrics or logs, decoded once into staging and committed
+ * (series made, values and records appended, verdicts counted, in the
+ * order sent) only when the whole request decoded: an undecodable body
+ * leaves nothing behind.
+ */
+struct core_otlp_stage_series {
+  double v;
+  uint32_t id;      /* the series, when key_len is 0 */
+  uint32_t key_off; /* else a key new to the dictionary, in keys */
+  uint32_t key_len;
+};
+
+struct core_otlp_stage_point {
+  int64_t ts_ms;
+  const char *name;   /* in the request (the rejection's item) */
+  uint32_t name_len;
+  uint32_t first;     /* its series: ser[first, first + n) */
+  uint16_t n;
+  uint8_t type;       /* enum stor_series_type */
+  uint8_t pkind;      /* enum core_otlp_pkind */
+  uint8_t rej;        /* 0, or the refusal (a reason + 1) found while
+                         decoding, reported after its series are made */
+};
+
+/* A staged log record: the fields of its struct core_syslog_rec (the
+ * mapping sets no others), its attributes at lattrs[attr_first...], its
+ * strings in the map's logbuf. */
+struct core_otlp_stage_log {
+  int64_t time_ns;
+  struct core_syslog_str raw, hostname, app_name, msg;
+  uint32_t flags, attr_first, attr_count;
+  uint8_t facility, severity;
+  uint8_t rej;                        /* 0, or a refusal (a reason + 1) */
+  struct core_otlp_str item;          /* the refusal's item */
+};
+
+struct core_otlp_stage {
+  struct core_otlp_stage_point *pts;  /* CORE_OTLP_ITEMS_MAX */
+  struct core_otlp_stage_series *ser; /* CORE_OTLP_STAGE_SERIES_MAX */
+  char *keys;                         /* CORE_OTLP_STAGE_KEY_BYTES */
+  uint32_t npts, nser, key_used;
+  struct core_otlp_stage_log *logs;   /* CORE_OTLP_ITEMS_MAX */
+  struct core_syslog_attr *lattrs;    /* CORE_OTLP_STAGE_LOG_ATTRS */
+  uint32_t nlogs, nlattrs;
+  uint32_t log_used;                  /* bytes of logbuf staged */
+  int full;                           /* a bound passed: decode twice */
+  uint64_t twice;                     /* requests that did (perf) */
+};
+
+/*
  * A shard's OTLP mapping state (core_pipe_otlp): allocated once with the
  * pipeline, reused by every request. Private to core/ingest/otlpmap.c.
  */
@@ -130,7 +226,19 @@ struct core_otlp_map {
   double le_bounds[CORE_OTLP_BUCKETS_MAX];
   uint32_t le_off[CORE_OTLP_BUCKETS_MAX + 1];
   char le_text[CORE_OTLP_BUCKETS_MAX * CORE_FMT_NUM_BYTES];
-  /* logs: one record's strings, gathered (CORE_OTLP_LOG_BYTES_MAX) */
+  /* metrics: staged (0) or stored as decoded (1: the second decode of
+   * a request that passed a staging bound), and the id cache */
+  int direct;
+  uint64_t rgen;                    /* the current resource's label set */
+  const char *nh_ptr;               /* the last metric name hashed (in
+                                       this request: NULL at its start) */
+  uint64_t nh;                      /* ... and its hash */
+  const char *known_raw;            /* attributes the decoder skipped ... */
+  uint32_t known_id;                /* ... for this cached series */
+  struct core_otlp_stage stage;
+  struct core_otlp_sid_cache sid;
+  /* logs: records' strings, gathered (CORE_OTLP_STAGE_LOG_BYTES; one
+   * record at most CORE_OTLP_LOG_BYTES_MAX) */
   char *logbuf;
   struct core_syslog_rec rec;
 };

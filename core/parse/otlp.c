@@ -15,38 +15,6 @@
 #include <errno.h>
 #include <string.h>
 
-int otlp_varint(struct core_pb *r, enum core_pb_wire wt, uint64_t *v) {
-  OTLP_TRY(core_pb_want(r, wt, CORE_PB_VARINT));
-  return core_pb_varint(r, v);
-}
-
-int otlp_fixed64(struct core_pb *r, enum core_pb_wire wt, uint64_t *v) {
-  OTLP_TRY(core_pb_want(r, wt, CORE_PB_I64));
-  return core_pb_fixed64(r, v);
-}
-
-int otlp_double(struct core_pb *r, enum core_pb_wire wt, double *v) {
-  uint64_t u;
-  OTLP_TRY(otlp_fixed64(r, wt, &u));
-  memcpy(v, &u, sizeof u); /* IEEE 754 binary64, little-endian on the wire */
-  return 0;
-}
-
-int otlp_fixed32(struct core_pb *r, enum core_pb_wire wt, uint32_t *v) {
-  OTLP_TRY(core_pb_want(r, wt, CORE_PB_I32));
-  return core_pb_fixed32(r, v);
-}
-
-int otlp_str(struct core_pb *r, enum core_pb_wire wt,
-             struct core_otlp_str *s) {
-  struct core_pb_bytes b;
-  OTLP_TRY(core_pb_want(r, wt, CORE_PB_LEN));
-  OTLP_TRY(core_pb_bytes(r, &b));
-  s->ptr = (const char *)b.ptr;
-  s->len = b.len;
-  return 0;
-}
-
 int otlp_id(struct core_pb *r, enum core_pb_wire wt, const uint8_t **id,
             uint32_t want, const char *reason) {
   struct core_otlp_str s;
@@ -157,6 +125,32 @@ int otlp_any(struct core_pb *r, struct core_otlp_value *v, unsigned level) {
   return rc;
 }
 
+/*
+ * The usual KeyValue, as every SDK writes it: 1 key, then 2 an AnyValue
+ * of one string field, one-byte lengths, nothing else. Fills a and
+ * returns 1 when c holds exactly that (what the general reading would
+ * give), else 0 and reads nothing.
+ */
+static int attr_string(const struct core_pb *c, struct core_otlp_attr *a) {
+  const uint8_t *q = c->p, *e = c->end;
+  uint32_t kl;
+
+  if (e - q < 6 || q[0] != 0x0a || q[1] >= 0x80 ||
+      c->depth + 1 > CORE_PB_DEPTH_MAX)
+    return 0;
+  kl = q[1];
+  q += 2;
+  if ((size_t)(e - q) < (size_t)kl + 4 ||
+      (size_t)(e - q) != (size_t)kl + 4 + q[kl + 3] || q[kl] != 0x12 ||
+      q[kl + 1] >= 0x80 || q[kl + 2] != 0x0a || q[kl + 3] >= 0x80 ||
+      q[kl + 1] != q[kl + 3] + 2)
+    return 0;
+  a->key = (struct core_otlp_str){(const char *)q, kl};
+  a->value.type = CORE_OTLP_V_STRING;
+  a->value.s = (struct core_otlp_str){(const char *)q + kl + 4, q[kl + 3]};
+  return 1;
+}
+
 int otlp_attr(struct core_pb *r, enum core_pb_wire wt,
               struct core_otlp_attr *arr, uint32_t *n) {
   uint32_t f;
@@ -168,6 +162,10 @@ int otlp_attr(struct core_pb *r, enum core_pb_wire wt,
   OTLP_TRY(core_pb_sub(r, wt, &c));
   struct core_otlp_attr *a = &arr[*n];
   memset(a, 0, sizeof *a);
+  if (attr_string(&c, a)) {
+    (*n)++;
+    return 0;
+  }
   while ((rc = core_pb_tag(&c, &f, &w)) > 0) {
     if (f == 1) {
       rc = otlp_str(&c, w, &a->key);

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "core/parse/otlp_types.h"
 #include "core/parse/pb.h"
@@ -30,13 +31,43 @@ struct otlp_dec {
 typedef int (*otlp_item_fn)(struct otlp_dec *d, struct core_pb *r);
 
 /* Typed reads of a field whose tag (wire type wt) was read: the wire type
- * is checked first. Each returns 0 or -EBADMSG. */
-int otlp_varint(struct core_pb *r, enum core_pb_wire wt, uint64_t *v);
-int otlp_fixed64(struct core_pb *r, enum core_pb_wire wt, uint64_t *v);
-int otlp_double(struct core_pb *r, enum core_pb_wire wt, double *v);
-int otlp_fixed32(struct core_pb *r, enum core_pb_wire wt, uint32_t *v);
-int otlp_str(struct core_pb *r, enum core_pb_wire wt,
-             struct core_otlp_str *s);
+ * is checked first. Each returns 0 or -EBADMSG. Inline: a data point is a
+ * few of these, and the decoders are in several files. */
+static inline int otlp_varint(struct core_pb *r, enum core_pb_wire wt,
+                              uint64_t *v) {
+  OTLP_TRY(core_pb_want(r, wt, CORE_PB_VARINT));
+  return core_pb_varint(r, v);
+}
+
+static inline int otlp_fixed64(struct core_pb *r, enum core_pb_wire wt,
+                               uint64_t *v) {
+  OTLP_TRY(core_pb_want(r, wt, CORE_PB_I64));
+  return core_pb_fixed64(r, v);
+}
+
+static inline int otlp_double(struct core_pb *r, enum core_pb_wire wt,
+                              double *v) {
+  uint64_t u;
+  OTLP_TRY(otlp_fixed64(r, wt, &u));
+  memcpy(v, &u, sizeof u); /* IEEE 754 binary64, little-endian on the wire */
+  return 0;
+}
+
+static inline int otlp_fixed32(struct core_pb *r, enum core_pb_wire wt,
+                               uint32_t *v) {
+  OTLP_TRY(core_pb_want(r, wt, CORE_PB_I32));
+  return core_pb_fixed32(r, v);
+}
+
+static inline int otlp_str(struct core_pb *r, enum core_pb_wire wt,
+                           struct core_otlp_str *s) {
+  struct core_pb_bytes b;
+  OTLP_TRY(core_pb_want(r, wt, CORE_PB_LEN));
+  OTLP_TRY(core_pb_bytes(r, &b));
+  s->ptr = (const char *)b.ptr;
+  s->len = b.len;
+  return 0;
+}
 
 /* An id of want bytes, or empty (*id NULL); another length fails with
  * reason. Returns 0 or -EBADMSG. */

@@ -239,6 +239,62 @@ typedef int (*field_fn)(struct otlp_dec *, struct core_pb *, uint32_t,
                         enum core_pb_wire, struct core_otlp_point *,
                         uint32_t *);
 
+/*
+ * At the first attribute field of a point (at, r past its tag): the run
+ * of attribute fields (number fattr) from there, offered to the sink's
+ * attrs_known. Returns 1 with r past the run when the sink took it, else
+ * 0 with r as it was (a run that does not read well is left to the
+ * ordinary decoding, which says why).
+ */
+static int skip_known(struct otlp_dec *d, struct core_pb *r, const uint8_t *at,
+                      uint32_t fattr) {
+  struct core_pb q = *r;
+  struct core_pb_bytes b;
+  const uint8_t *end = at;
+  uint32_t f, n = 0;
+  enum core_pb_wire wt;
+
+  if (d->sink == NULL || d->sink->attrs_known == NULL)
+    return 0;
+  q.p = at;
+  /* the usual field: a one-byte tag and a one-byte length */
+  while (n < CORE_OTLP_ATTRS_MAX && q.end - q.p >= 2 &&
+         q.p[0] == (uint8_t)(fattr << 3 | CORE_PB_LEN) && q.p[1] < 0x80 &&
+         q.p[1] <= q.end - q.p - 2) {
+    q.p += 2 + q.p[1];
+    end = q.p;
+    n++;
+  }
+  while (core_pb_tag(&q, &f, &wt) > 0 && f == fattr && wt == CORE_PB_LEN &&
+         n < CORE_OTLP_ATTRS_MAX && core_pb_bytes(&q, &b) == 0) {
+    end = q.p;
+    n++;
+  }
+  if (n == 0 ||
+      !d->sink->attrs_known(d->sink->ctx, &d->tmpl,
+                            (struct core_otlp_str){(const char *)at,
+                                                   (uint32_t)(end - at)}))
+    return 0;
+  r->p = end;
+  return 1;
+}
+
+/* Decode the attribute run [a0, a1) skipped before (more attributes
+ * followed another field). Returns 0 or -errno. */
+static int decode_run(struct otlp_dec *d, const struct core_pb *r,
+                      const uint8_t *a0, const uint8_t *a1, uint32_t *nattr) {
+  struct core_pb c = *r;
+  uint32_t f;
+  enum core_pb_wire wt;
+  int rc;
+
+  c.p = a0;
+  c.end = a1;
+  while ((rc = core_pb_tag(&c, &f, &wt)) > 0)
+    OTLP_TRY(otlp_attr(&c, wt, d->s->item, nattr));
+  return rc;
+}
+
 /* One data point of the current metric (d->tmpl), to the sink. All four
  * kinds have 2 start_time_unix_nano and 3 time_unix_nano. */
 static int rd_point(struct otlp_dec *d, struct core_pb *r) {
@@ -248,21 +304,46 @@ static int rd_point(struct otlp_dec *d, struct core_pb *r) {
                 : d->tmpl.kind == CORE_OTLP_SUMMARY       ? summary_field
                                                           : number_field;
   uint32_t f, nattr = 0;
+  /* the attributes' field number by kind, and where their run lies */
+  uint32_t fattr = d->tmpl.kind == CORE_OTLP_HISTOGRAM       ? 9
+                   : d->tmpl.kind == CORE_OTLP_EXP_HISTOGRAM ? 1
+                                                             : 7;
+  const uint8_t *a0 = NULL, *a1 = NULL, *at;
+  int split = 0, skipped = 0;
   enum core_pb_wire wt;
   int rc;
   OTLP_TRY(otlp_count_item(d, r));
-  while ((rc = core_pb_tag(r, &f, &wt)) > 0) {
+  while ((at = r->p, rc = core_pb_tag(r, &f, &wt)) > 0) {
+    if (f == fattr && a0 == NULL && skip_known(d, r, at, fattr)) {
+      a0 = at;
+      a1 = r->p;
+      skipped = 1;
+      continue;
+    }
+    if (f == fattr && skipped) { /* split after all: decode the run */
+      OTLP_TRY(decode_run(d, r, a0, a1, &nattr));
+      skipped = 0;
+    }
     if (f == 2 || f == 3)
       rc = otlp_fixed64(r, wt, f == 2 ? &pt.start_ns : &pt.time_ns);
     else
       rc = fn(d, r, f, wt, &pt, &nattr);
     if (rc)
       return rc;
+    if (f == fattr) {
+      split |= a1 != NULL && a1 != at;
+      a0 = a0 ? a0 : at;
+      a1 = r->p;
+    }
   }
   if (rc)
     return rc;
   pt.attrs.v = d->s->item;
   pt.attrs.n = nattr;
+  if (a0 != NULL && !split)
+    pt.attrs_raw = (struct core_otlp_str){(const char *)a0,
+                                          (uint32_t)(a1 - a0)};
+  pt.attrs_skipped = skipped;
   pt.bucket_counts = d->s->counts;
   pt.bounds = d->s->bounds;
   pt.quantiles = d->s->bounds;

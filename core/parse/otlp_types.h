@@ -103,6 +103,13 @@ struct core_otlp_point {
   uint64_t start_ns, time_ns;
   uint32_t flags;
   struct core_otlp_attrs attrs;
+  /* the attribute fields as sent (tags included) when they follow each
+   * other with no other field between: equal bytes, equal attributes.
+   * ptr NULL when split, absent or not from protobuf (JSON) */
+  struct core_otlp_str attrs_raw;
+  /* the sink's attrs_known took attrs_raw: the attributes were skipped,
+   * not decoded (attrs is empty) */
+  bool attrs_skipped;
   enum core_otlp_num num;
   double as_double;
   int64_t as_int;
@@ -172,6 +179,14 @@ struct core_otlp_link {
  */
 struct core_otlp_sink {
   int (*point)(void *ctx, const struct core_otlp_point *p);
+  /* Optional, protobuf metrics only: the run of attribute fields raw
+   * (tags included) that opens a data point of the metric m (a point
+   * without its own fields yet). Returning 1 vouches that the sink saw
+   * these very bytes decode before and needs no attributes from them:
+   * the decoder skips them (point.attrs_skipped), unless more attribute
+   * fields follow another field, when it decodes them after all. */
+  int (*attrs_known)(void *ctx, const struct core_otlp_point *m,
+                     struct core_otlp_str raw);
   int (*log)(void *ctx, const struct core_otlp_log *l);
   int (*span)(void *ctx, const struct core_otlp_span *s);
   int (*event)(void *ctx, const struct core_otlp_span *s,

@@ -68,6 +68,12 @@ static inline int core_pb_varint(struct core_pb *r, uint64_t *v) {
     *v = *r->p++;
     return 0;
   }
+  /* two bytes: the length of a data point, a log record, a metric */
+  if (r->end - r->p >= 2 && r->p[1] < 0x80) {
+    *v = (uint64_t)(r->p[0] & 0x7f) | (uint64_t)r->p[1] << 7;
+    r->p += 2;
+    return 0;
+  }
   return core_pb_varint_slow(r, v);
 }
 

@@ -10,8 +10,10 @@
  * head and dictionary unchanged); a decoded one accounts for every item
  * (accepted + rejected = items decoded); every stored point names a
  * series of the dictionary whose key is name NUL tags; the message is
- * set exactly when something was rejected. Seeds: the JS SDK fixtures
- * with a leading selector byte.
+ * set exactly when something was rejected; a metrics request sent
+ * again, twice (its series then known, then in the series id cache),
+ * stores the same series ids with the same verdict. Seeds: the JS SDK
+ * fixtures with a leading selector byte.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -42,6 +44,32 @@ static void head_sink(struct core_head *h, void *ctx) {
     uint32_t len;
     const char *k = core_series_key_of(&p.series, h->series_id[i], &len);
     CHECK(k != NULL && len > 0 && k[0] != '\0');
+  }
+}
+
+/*
+ * The request (res its verdict, stored from head point `from` on) sent
+ * twice more: the same ids, in the same order, the same counts, while the
+ * head did not seal in between (then the comparison is skipped).
+ */
+static void again(const uint8_t *body, size_t len,
+                  const struct core_otlp_result *res, uint32_t from) {
+  static uint32_t ids[1u << 16];
+  uint32_t n = p.head.count + (uint32_t)p.head.sealed_points - from;
+  uint64_t sealed = p.head.sealed_points;
+  struct core_otlp_result r2;
+
+  if (p.head.count < n || n > sizeof(ids) / sizeof(ids[0]))
+    return; /* sealed during the first */
+  memcpy(ids, p.head.series_id + p.head.count - n, n * sizeof(ids[0]));
+  for (int round = 0; round < 2; round++) {
+    CHECK(core_pipe_otlp(&p, CORE_OTLP_METRICS, CORE_OTLP_ENC_PROTO, body, len,
+                         1700000000000, &r2) == 0);
+    CHECK(r2.accepted == res->accepted && r2.rejected == res->rejected);
+    if (p.head.sealed_points != sealed || p.head.count < n)
+      return;
+    CHECK(memcmp(ids, p.head.series_id + p.head.count - n,
+                 n * sizeof(ids[0])) == 0);
   }
 }
 
@@ -82,6 +110,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   for (uint32_t i = 0; i < p.head.count; i++)
     CHECK(p.head.series_id[i] < p.series.count);
+  if (rc == 0 && data[0] % 3 == CORE_OTLP_METRICS)
+    again(body, size - 1, &res, heads);
   free(body);
   return 0;
 }

@@ -37,6 +37,27 @@ Test(pb, varint) {
   cr_assert_eq(core_pb_left(&r), 0);
 }
 
+/* The two-byte fast path: the largest, a padded zero, a cut second byte. */
+Test(pb, varint_two_bytes) {
+  const uint8_t top[] = {0xff, 0x7f}, zero[] = {0x80, 0x00}, cut[] = {0xff};
+  const uint8_t three[] = {0x80, 0x80, 0x01};
+  uint64_t v;
+  init(top, 2);
+  cr_assert_eq(core_pb_varint(&r, &v), 0);
+  cr_assert_eq(v, 16383);
+  cr_assert_eq(core_pb_left(&r), 0);
+  init(zero, 2);
+  cr_assert_eq(core_pb_varint(&r, &v), 0);
+  cr_assert_eq(v, 0);
+  init(cut, 1);
+  cr_assert_eq(core_pb_varint(&r, &v), -EBADMSG);
+  cr_assert_str_eq(why, "truncated varint");
+  init(three, 3);
+  cr_assert_eq(core_pb_varint(&r, &v), 0);
+  cr_assert_eq(v, 16384);
+  cr_assert_eq(core_pb_left(&r), 0);
+}
+
 Test(pb, varint_hostile) {
   const uint8_t over[] = {0xff, 0xff, 0xff, 0xff, 0xff,
                           0xff, 0xff, 0xff, 0xff, 0x02};

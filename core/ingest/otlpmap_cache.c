@@ -1,0 +1,172 @@
+/*
+ * core/ingest/otlpmap_cache.c - the OTLP series id cache (see
+ * otlpmap_cache.h): 2-way set-associative, entries of fixed size mapped
+ * at start-up, every hit checked byte for byte.
+ *
+ * A miss replaces an entry not hit since it was made (or last aged); when
+ * both were hit, both are aged and the newcomer waits for its next miss.
+ * More series than entries, sent round and round, would otherwise evict
+ * each other before any is hit again: this way the hot ones stay.
+ */
+#include "core/ingest/otlpmap_cache.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "core/ingest/series.h"
+
+#define ENTS (CORE_OTLP_SID_CACHE_SETS * CORE_OTLP_SID_CACHE_WAYS)
+
+static void *map_bytes(size_t n) {
+  void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  return p == MAP_FAILED ? NULL : p;
+}
+
+int core_otlp_sid_init(struct core_otlp_sid_cache *c) {
+  _Static_assert(sizeof(*c->ents) * CORE_OTLP_SID_CACHE_WAYS == 64,
+                 "a set's entries fill one cache line (mmap: aligned)");
+  c->ents = map_bytes(ENTS * sizeof(*c->ents));
+  c->idents = map_bytes(ENTS * sizeof(*c->idents));
+  if (c->ents == NULL || c->idents == NULL) {
+    core_otlp_sid_free(c);
+    return -ENOMEM;
+  }
+  return 0;
+}
+
+void core_otlp_sid_free(struct core_otlp_sid_cache *c) {
+  if (c->ents != NULL)
+    munmap(c->ents, ENTS * sizeof(*c->ents));
+  if (c->idents != NULL)
+    munmap(c->idents, ENTS * sizeof(*c->idents));
+  c->ents = NULL;
+  c->idents = NULL;
+}
+
+void core_otlp_sid_forget(struct core_otlp_sid_cache *c) {
+  for (uint32_t i = 0; i < CORE_OTLP_SID_RSETS; i++)
+    c->rsets[i].gen = 0;
+}
+
+/* Append n bytes of p to the set being rendered; 0 or -1 past its bound. */
+static int put(char *d, uint32_t *len, const void *p, uint32_t n) {
+  if (n > CORE_OTLP_SID_RSET_BYTES_MAX - *len)
+    return -1;
+  if (n == 0)
+    return 0;
+  memcpy(d + *len, p, n);
+  *len += n;
+  return 0;
+}
+
+uint64_t core_otlp_sid_rset(struct core_otlp_sid_cache *c,
+                            const struct core_statsd_tag *tags, uint32_t n) {
+  char *d = c->rscratch;
+  uint32_t len = 0;
+  struct core_otlp_sid_rset *r;
+
+  /* lengths first: "ab"+"c" and "a"+"bc" differ */
+  for (uint32_t i = 0; i < n; i++)
+    if (put(d, &len, &tags[i].key_len, 4) < 0 ||
+        put(d, &len, tags[i].key, tags[i].key_len) < 0 ||
+        put(d, &len, &tags[i].val_len, 4) < 0 ||
+        put(d, &len, tags[i].val, tags[i].val_len) < 0)
+      return 0;
+  for (uint32_t i = 0; i < CORE_OTLP_SID_RSETS; i++) {
+    r = &c->rsets[i];
+    if (r->gen != 0 && r->len == len && memcmp(r->bytes, d, len) == 0)
+      return r->gen;
+  }
+  r = &c->rsets[c->rset_next];
+  c->rset_next = (c->rset_next + 1) % CORE_OTLP_SID_RSETS;
+  r->gen = ++c->gen_last; /* 64 bits: never wraps */
+  r->len = len;
+  memcpy(r->bytes, d, len);
+  return r->gen;
+}
+
+static uint64_t key_hash(const struct core_otlp_sid_key *k) {
+  uint64_t h = k->attrs.len ? core_series_hash(k->attrs.ptr, k->attrs.len)
+                            : 0x5bd1e995u;
+
+  h ^= (k->name_hash ? k->name_hash
+                     : core_series_hash(k->name.ptr, k->name.len)) *
+       0x9e3779b97f4a7c15u;
+  h ^= (k->rgen * 0xc2b2ae3d27d4eb4fu) ^ k->type;
+  return h != 0 ? h : 1; /* 0 marks an empty entry */
+}
+
+static int equal(const struct core_otlp_sid_ent *e, const char *ident,
+                 const struct core_otlp_sid_key *k) {
+  return e->hash == k->hash && e->rgen == k->rgen && e->type == k->type &&
+         e->name_len == k->name.len && e->attr_len == k->attrs.len &&
+         memcmp(ident, k->name.ptr, k->name.len) == 0 &&
+         (k->attrs.len == 0 ||
+          memcmp(ident + k->name.len, k->attrs.ptr, k->attrs.len) == 0);
+}
+
+/* Prefetch set s: its entries, and the first bytes of each identity. */
+static void prefetch_set(const struct core_otlp_sid_cache *c, uint32_t s) {
+  const char *id = c->idents[s * CORE_OTLP_SID_CACHE_WAYS].b;
+
+  __builtin_prefetch(&c->ents[s * CORE_OTLP_SID_CACHE_WAYS]);
+  for (uint32_t i = 0; i < CORE_OTLP_SID_CACHE_WAYS * sizeof(*c->idents);
+       i += 64)
+    __builtin_prefetch(id + i);
+}
+
+uint32_t core_otlp_sid_lookup(struct core_otlp_sid_cache *c,
+                              struct core_otlp_sid_key *k) {
+  uint32_t set;
+  struct core_otlp_sid_ent *e;
+
+  k->hash = key_hash(k);
+  if (k->rgen == 0)
+    return UINT32_MAX;
+  set = (uint32_t)k->hash & (CORE_OTLP_SID_CACHE_SETS - 1);
+  e = &c->ents[set * CORE_OTLP_SID_CACHE_WAYS];
+  if (c->prev != 0)
+    c->ents[c->prev - 1].next = set;
+  for (uint32_t w = 0; w < CORE_OTLP_SID_CACHE_WAYS; w++)
+    if (equal(&e[w], c->idents[set * CORE_OTLP_SID_CACHE_WAYS + w].b, k)) {
+      e[w].used = 1;
+      c->hits++;
+      c->prev = set * CORE_OTLP_SID_CACHE_WAYS + w + 1;
+      prefetch_set(c, e[w].next);
+      return e[w].id;
+    }
+  c->misses++;
+  c->prev = 0;
+  return UINT32_MAX;
+}
+
+void core_otlp_sid_insert(struct core_otlp_sid_cache *c,
+                          const struct core_otlp_sid_key *k, uint32_t id) {
+  uint32_t set = (uint32_t)k->hash & (CORE_OTLP_SID_CACHE_SETS - 1), w;
+  struct core_otlp_sid_ent *e = &c->ents[set * CORE_OTLP_SID_CACHE_WAYS];
+  char *ident;
+
+  _Static_assert(CORE_OTLP_SID_CACHE_WAYS == 2, "two ways to choose from");
+  if (k->rgen == 0 || k->name.len > CORE_OTLP_SID_IDENT_BYTES_MAX ||
+      k->attrs.len > CORE_OTLP_SID_IDENT_BYTES_MAX - k->name.len)
+    return;
+  if (e[0].hash != 0 && e[1].hash != 0 && e[0].used && e[1].used) {
+    e[0].used = e[1].used = 0;
+    return;
+  }
+  w = e[0].hash == 0 ? 0 : e[1].hash == 0 ? 1 : e[0].used ? 1 : 0;
+  e += w;
+  ident = c->idents[set * CORE_OTLP_SID_CACHE_WAYS + w].b;
+  e->hash = k->hash;
+  e->rgen = k->rgen;
+  e->id = id;
+  e->type = k->type;
+  e->used = 0;
+  e->name_len = (uint16_t)k->name.len;
+  e->attr_len = (uint16_t)k->attrs.len;
+  memcpy(ident, k->name.ptr, k->name.len);
+  if (k->attrs.len)
+    memcpy(ident + k->name.len, k->attrs.ptr, k->attrs.len);
+}

@@ -1,0 +1,62 @@
+/*
+ * core/ingest/otlpmap_cache.h - the OTLP mapping's series id cache (struct
+ * core_otlp_sid_cache in otlpmap_types.h): a gauge or sum point's identity
+ * as sent (metric name, series type, resource label set, raw attribute
+ * bytes) to the id of its series. A hit skips the key build, the sort of
+ * the tags, the hash of the key and the dictionary probe; attributes
+ * reordered (or split by another field) only miss, and then map the slow
+ * way to the same series.
+ */
+#ifndef SLUICE_CORE_INGEST_OTLPMAP_CACHE_H
+#define SLUICE_CORE_INGEST_OTLPMAP_CACHE_H
+
+#include <stdint.h>
+
+#include "core/ingest/otlpmap_types.h"
+#include "core/parse/statsd_types.h"
+
+/* A point's identity: everything its series key is made from. */
+struct core_otlp_sid_key {
+  struct core_otlp_str name;
+  struct core_otlp_str attrs; /* raw attribute fields (len 0: none) */
+  uint64_t rgen;              /* core_otlp_sid_rset; 0: not cacheable */
+  uint8_t type;
+  uint64_t name_hash;         /* core_series_hash of name, or 0: computed */
+  uint64_t hash;              /* set by core_otlp_sid_lookup */
+};
+
+/* Map the entries (at start-up). Returns 0 or -ENOMEM. */
+int core_otlp_sid_init(struct core_otlp_sid_cache *c);
+
+/* Unmap them. Safe when never mapped. */
+void core_otlp_sid_free(struct core_otlp_sid_cache *c);
+
+/* Forget every resource label set (the labels option changed): entries
+ * made under them never match again. */
+void core_otlp_sid_forget(struct core_otlp_sid_cache *c);
+
+/*
+ * The number of the resource label set made of n rendered tags (equal
+ * sets, equal numbers, while the set stays among the last
+ * CORE_OTLP_SID_RSETS seen). Returns it, or 0 when the set is over
+ * CORE_OTLP_SID_RSET_BYTES_MAX (its points then miss).
+ */
+uint64_t core_otlp_sid_rset(struct core_otlp_sid_cache *c,
+                            const struct core_statsd_tag *tags, uint32_t n);
+
+/*
+ * Look k up (k->hash is set for core_otlp_sid_insert). Returns the series
+ * id of an entry equal to k byte for byte, or UINT32_MAX.
+ */
+uint32_t core_otlp_sid_lookup(struct core_otlp_sid_cache *c,
+                              struct core_otlp_sid_key *k);
+
+/*
+ * Remember that k (looked up before, and missed) is series id, replacing
+ * the entry of its set used least lately. A k without a resource set
+ * number, or over CORE_OTLP_SID_IDENT_BYTES_MAX, is not kept.
+ */
+void core_otlp_sid_insert(struct core_otlp_sid_cache *c,
+                          const struct core_otlp_sid_key *k, uint32_t id);
+
+#endif

@@ -1,0 +1,399 @@
+/*
+ * tests/unit/core/ingest/test_otlpmap_cache.c - the OTLP mapping's series
+ * id cache (core/ingest/otlpmap_cache.c) and the staging of a metrics
+ * request (decoded once, committed when whole; decoded twice past a
+ * staging bound): every point must land on the series the slow way gives,
+ * whatever the cache holds.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../parse/otlp_wr.h"
+#include "core/ingest/head.h"
+#include "core/ingest/otlpmap.h"
+#include "core/ingest/pipe.h"
+#include "core/ingest/series.h"
+#include "storage/block_types.h"
+
+static struct core_ingest_stats st;
+static struct core_pipe p;
+static struct core_otlp_result res;
+static const int64_t NOW = 1700000000123;
+
+static void setup(void) {
+  memset(&st, 0, sizeof(st));
+  cr_assert_eq(core_pipe_init(&p, &st, 200000, 256, NULL, NULL), 0);
+}
+static void teardown(void) { core_pipe_free(&p); }
+
+TestSuite(otlpmap_cache, .init = setup, .fini = teardown);
+
+/* A growable buffer for requests past struct wr's 8 KiB. */
+struct big {
+  uint8_t *b;
+  size_t n, cap;
+};
+
+static void big_put(struct big *w, const void *p, size_t n) {
+  if (w->n + n > w->cap) {
+    w->cap = 2 * (w->n + n) + 4096;
+    w->b = realloc(w->b, w->cap);
+    cr_assert_not_null(w->b);
+  }
+  memcpy(w->b + w->n, p, n);
+  w->n += n;
+}
+
+/* Field `field` (length-delimited) holding n bytes of p. */
+static void big_field(struct big *w, uint32_t field, const void *p, size_t n) {
+  struct wr h = {.n = 0};
+
+  wr_tag(&h, field, 2);
+  wr_varint(&h, n);
+  big_put(w, h.b, h.n);
+  big_put(w, p, n);
+}
+
+/* A request of one resource (service.name svc) and one scope holding the
+ * metrics already framed in ms (each a field 2 of ScopeMetrics). */
+static void big_request(struct big *out, const char *svc,
+                        const struct big *ms) {
+  struct wr r = {.n = 0}, head = {.n = 0};
+  struct big rm = {0};
+
+  wr_kv_str(&r, 1, "service.name", svc);
+  wr_msg(&head, 1, &r);
+  big_put(&rm, head.b, head.n);
+  big_field(&rm, 2, ms->b, ms->n);
+  out->n = 0;
+  big_field(out, 1, rm.b, rm.n);
+  free(rm.b);
+}
+
+/* Metric NAME, a gauge (kind 5) or a cumulative sum (7), of one point of
+ * value v with attributes kv (pairs, NULL-terminated), into ms. */
+static void add_metric(struct big *ms, const char *name, int kind, double v,
+                       const char *const *kv) {
+  struct wr dp = {.n = 0}, data = {.n = 0}, m = {.n = 0};
+
+  for (int i = 0; kv[i]; i += 2)
+    wr_kv_str(&dp, 7, kv[i], kv[i + 1]);
+  wr_f64(&dp, 3, UINT64_C(1700000000999999999));
+  wr_dbl(&dp, 4, v);
+  wr_msg(&data, 1, &dp);
+  if (kind == 7) {
+    wr_u(&data, 2, 2);
+    wr_u(&data, 3, 1);
+  }
+  wr_str(&m, 1, name);
+  wr_msg(&m, (uint32_t)kind, &data);
+  big_field(ms, 2, m.b, m.n);
+}
+
+static int send(const struct big *req) {
+  return core_pipe_otlp(&p, CORE_OTLP_METRICS, CORE_OTLP_ENC_PROTO, req->b,
+                        req->n, NOW, &res);
+}
+
+/* Key of series id, NULs as '|'. */
+static const char *key_of_id(uint32_t id) {
+  static char out[4096];
+  uint32_t klen;
+  const char *k = core_series_key_of(&p.series, id, &klen);
+
+  cr_assert_not_null(k);
+  cr_assert_lt(klen, sizeof(out));
+  for (uint32_t j = 0; j < klen; j++)
+    out[j] = k[j] ? k[j] : '|';
+  out[klen] = '\0';
+  return out;
+}
+
+/* Key of head point i. */
+static const char *key_of(uint32_t i) {
+  return key_of_id(p.head.series_id[i]);
+}
+
+/* A head sink checking that each point of series "m" names its value. */
+static uint64_t checked;
+static void check_sink(struct core_head *h, void *ctx) {
+  (void)ctx;
+  for (uint32_t i = 0; i < h->count; i++) {
+    char want[96];
+    uint32_t s = (uint32_t)h->value[i];
+    snprintf(want, sizeof want,
+             "m|region:eu|route:/r%u|series:%u|service.name:svc", s % 97, s);
+    cr_assert_str_eq(key_of_id(h->series_id[i]), want, "point %u", i);
+    checked++;
+  }
+}
+
+Test(otlpmap_cache, reordered_attributes_map_to_one_series) {
+  static const char *const ab[] = {"a", "1", "b", "2", NULL};
+  static const char *const ba[] = {"b", "2", "a", "1", NULL};
+  struct big ms = {0}, req = {0};
+
+  for (int round = 0; round < 3; round++) {
+    ms.n = 0;
+    add_metric(&ms, "g", 5, round, ab);
+    add_metric(&ms, "g", 5, 10 + round, ba);
+    big_request(&req, "svc", &ms);
+    cr_assert_eq(send(&req), 0, "%s", res.why ? res.why : "");
+    cr_assert_eq(res.accepted, 2);
+  }
+  cr_assert_eq(p.series.count, 1);
+  cr_assert_eq(p.head.count, 6);
+  for (uint32_t i = 0; i < 6; i++)
+    cr_assert_str_eq(key_of(i), "g|a:1|b:2|service.name:svc");
+  cr_assert_gt(p.otlp->sid.hits, 0, "the second round hits the cache");
+  free(ms.b);
+  free(req.b);
+}
+
+Test(otlpmap_cache, resource_name_and_type_tell_series_apart) {
+  static const char *const kv[] = {"route", "/x", NULL};
+  static const char *const want[] = {
+      "g|route:/x|service.name:one", "g|route:/x|service.name:two",
+      "h|route:/x|service.name:one"};
+  struct big ms = {0}, req = {0};
+
+  for (int round = 0; round < 2; round++) {
+    for (int s = 0; s < 2; s++) { /* same attribute bytes, two services */
+      ms.n = 0;
+      add_metric(&ms, "g", 5, s, kv);
+      if (s == 0)
+        add_metric(&ms, "h", 5, 7, kv);
+      big_request(&req, s ? "two" : "one", &ms);
+      cr_assert_eq(send(&req), 0);
+    }
+    /* the same name and bytes as a sum: another type, refused */
+    ms.n = 0;
+    add_metric(&ms, "g", 7, 1, kv);
+    big_request(&req, "one", &ms);
+    cr_assert_eq(send(&req), 0);
+    cr_assert_eq(res.accepted, 0);
+    cr_assert_eq(res.rejected, 1);
+    cr_assert(strstr(res.message, "type_mismatch") != NULL, "%s", res.message);
+  }
+  cr_assert_eq(p.series.count, 3);
+  cr_assert_eq(p.head.count, 6);
+  for (uint32_t i = 0; i < 6; i++) {
+    const char *w = i % 3 == 0 ? want[0] : i % 3 == 1 ? want[2] : want[1];
+    cr_assert_str_eq(key_of(i), w, "point %u", i);
+  }
+}
+
+/* A cached attribute run that more attributes follow, after another
+ * field: the decoder skipped the run, then decodes it after all; the
+ * point keeps every attribute. */
+Test(otlpmap_cache, known_run_split_by_another_field_is_decoded) {
+  static const char *const ab[] = {"a", "1", "b", "2", NULL};
+  struct big ms = {0}, req = {0};
+  struct wr dp = {.n = 0}, data = {.n = 0}, m = {.n = 0};
+
+  add_metric(&ms, "g", 5, 1, ab);
+  big_request(&req, "svc", &ms);
+  cr_assert_eq(send(&req), 0);
+  cr_assert_eq(send(&req), 0); /* a, b cached now */
+  wr_kv_str(&dp, 7, "a", "1");
+  wr_kv_str(&dp, 7, "b", "2");
+  wr_f64(&dp, 3, UINT64_C(1700000000999999999));
+  wr_kv_str(&dp, 7, "c", "3");
+  wr_dbl(&dp, 4, 3);
+  wr_msg(&data, 1, &dp);
+  wr_str(&m, 1, "g");
+  wr_msg(&m, 5, &data);
+  ms.n = 0;
+  big_field(&ms, 2, m.b, m.n);
+  add_metric(&ms, "g", 5, 4, ab);
+  big_request(&req, "svc", &ms);
+  cr_assert_eq(send(&req), 0);
+  cr_assert_eq(res.accepted, 2);
+  cr_assert_eq(p.head.count, 4);
+  cr_assert_str_eq(key_of(0), "g|a:1|b:2|service.name:svc");
+  cr_assert_str_eq(key_of(2), "g|a:1|b:2|c:3|service.name:svc");
+  cr_assert_str_eq(key_of(3), "g|a:1|b:2|service.name:svc");
+  cr_assert_eq(p.series.count, 2);
+  free(ms.b);
+  free(req.b);
+}
+
+/* More series than the cache has entries, sent three times in another
+ * order each time: every point's key names its own value. */
+Test(otlpmap_cache, past_the_cache_every_point_keeps_its_series) {
+  enum { SERIES = 40000, PER_REQ = 1000 };
+  struct big ms = {0}, req = {0};
+  char sv[16], rv[16];
+  const char *kv[] = {"series", sv, "route", rv, "region", "eu", NULL};
+
+  p.head.sink = check_sink;
+  checked = 0;
+  for (int round = 0; round < 3; round++) {
+    for (uint32_t r0 = 0; r0 < SERIES; r0 += PER_REQ) {
+      ms.n = 0;
+      for (uint32_t j = 0; j < PER_REQ; j++) {
+        uint32_t s = (r0 + j) * (round == 1 ? 7919u : 1u) % SERIES;
+        snprintf(sv, sizeof sv, "%u", s);
+        snprintf(rv, sizeof rv, "/r%u", s % 97);
+        add_metric(&ms, "m", 5, s, kv);
+      }
+      big_request(&req, "svc", &ms);
+      cr_assert_eq(send(&req), 0);
+      cr_assert_eq(res.accepted, PER_REQ);
+    }
+    cr_assert_eq(p.series.count, SERIES);
+  }
+  core_head_seal(&p.head);
+  cr_assert_eq(checked, 3 * SERIES);
+  /* both ways taken: hits, and misses of evicted entries */
+  cr_assert_gt(p.otlp->sid.hits, 0);
+  cr_assert_gt(p.otlp->sid.misses, SERIES);
+  cr_assert_eq(p.otlp->stage.twice, 0);
+  free(ms.b);
+  free(req.b);
+}
+
+/* A body that breaks after points of known and of new series stores
+ * nothing and makes no series. */
+Test(otlpmap_cache, undecodable_after_staged_points_stores_nothing) {
+  static const char *const kv[] = {"a", "1", NULL};
+  static const char *const kv2[] = {"a", "2", NULL};
+  struct big ms = {0}, req = {0};
+
+  add_metric(&ms, "g", 5, 1, kv);
+  big_request(&req, "svc", &ms);
+  cr_assert_eq(send(&req), 0);
+  cr_assert_eq(send(&req), 0); /* cached now */
+  add_metric(&ms, "g", 5, 2, kv2); /* a new series */
+  add_metric(&ms, "g", 5, 3, kv);
+  big_request(&req, "svc", &ms);
+  big_put(&req, "\x0f", 1); /* then a field of wire type 7 */
+  cr_assert_eq(send(&req), -EBADMSG);
+  cr_assert_eq(p.head.count, 2);
+  cr_assert_eq(p.series.count, 1);
+  cr_assert_eq(res.accepted, 0);
+  free(ms.b);
+  free(req.b);
+}
+
+/* Histogram points of 512 buckets: more series values than staging
+ * holds, so the request is decoded twice, and stored all the same. */
+Test(otlpmap_cache, past_the_staging_bound_decodes_twice) {
+  enum { POINTS = 700, NB = 400 };
+  static double bounds[NB];
+  static uint64_t counts[NB + 1];
+  struct big ms = {0}, req = {0};
+  uint64_t stored;
+
+  for (uint32_t i = 0; i < NB; i++) {
+    bounds[i] = i + 1;
+    counts[i] = 1;
+  }
+  counts[NB] = 1;
+  for (uint32_t i = 0; i < POINTS; i++) {
+    struct wr dp = {.n = 0}, h = {.n = 0}, m = {.n = 0};
+    char v[16];
+    snprintf(v, sizeof v, "%u", i % 2);
+    wr_kv_str(&dp, 9, "pod", v);
+    wr_f64(&dp, 3, UINT64_C(1700000000500000000) + i * UINT64_C(1000000));
+    wr_f64(&dp, 4, NB + 1);
+    wr_dbl(&dp, 5, 1.5);
+    wr_bytes(&dp, 6, counts, sizeof counts);
+    wr_bytes(&dp, 7, bounds, sizeof bounds);
+    wr_msg(&h, 1, &dp);
+    wr_u(&h, 2, 2);
+    wr_str(&m, 1, "lat");
+    wr_msg(&m, 9, &h);
+    big_field(&ms, 2, m.b, m.n);
+  }
+  big_request(&req, "svc", &ms);
+  cr_assert_eq(send(&req), 0, "%s", res.why ? res.why : "");
+  cr_assert_eq(res.accepted, POINTS);
+  cr_assert_eq(res.rejected, 0);
+  cr_assert_eq(p.otlp->stage.twice, 1);
+  stored = p.head.count + p.head.sealed_points;
+  cr_assert_eq(stored, (uint64_t)POINTS * (NB + 3), "buckets, count, sum");
+  cr_assert_eq(p.series.count, 2 * (NB + 3));
+  /* cut short: refused at the first decode, nothing more stored */
+  req.n -= 5;
+  cr_assert_neq(send(&req), 0);
+  cr_assert_eq(p.head.count + p.head.sealed_points, stored);
+  cr_assert_eq(p.otlp->stage.twice, 1);
+  free(ms.b);
+  free(req.b);
+}
+
+/* ---- logs ----------------------------------------------------------------- */
+
+/* A LogRecord (as field 2 of ScopeLogs) with body text and nattr
+ * attributes k0=v0 ..., into ls. */
+static void add_log(struct big *ls, const char *text, uint32_t nattr) {
+  struct wr rec = {.n = 0}, body = {.n = 0};
+
+  wr_f64(&rec, 1, UINT64_C(1700000000999999999));
+  wr_u(&rec, 2, 9);
+  wr_str(&body, 1, text);
+  wr_msg(&rec, 5, &body);
+  for (uint32_t i = 0; i < nattr; i++) {
+    char k[16], v[16];
+    snprintf(k, sizeof k, "k%u", i);
+    snprintf(v, sizeof v, "v%u", i);
+    wr_kv_str(&rec, 6, k, v);
+  }
+  big_field(ls, 2, rec.b, rec.n);
+}
+
+static int send_logs(const struct big *req) {
+  return core_pipe_otlp(&p, CORE_OTLP_LOGS, CORE_OTLP_ENC_PROTO, req->b,
+                        req->n, NOW, &res);
+}
+
+Test(otlpmap_cache, logs_undecodable_after_staged_records_store_nothing) {
+  struct big ls = {0}, req = {0};
+
+  cr_assert_eq(core_pipe_logs_init(&p, 65536, NULL, NULL), 0);
+  add_log(&ls, "one", 2);
+  add_log(&ls, "two", 3);
+  big_request(&req, "svc", &ls);
+  cr_assert_eq(send_logs(&req), 0, "%s", res.why ? res.why : "");
+  cr_assert_eq(res.accepted, 2);
+  cr_assert_eq(p.loghead.count, 2);
+  cr_assert_eq(st.logs_otlp, 2);
+  big_put(&req, "\x0f", 1);
+  cr_assert_eq(send_logs(&req), -EBADMSG);
+  cr_assert_eq(p.loghead.count, 2);
+  cr_assert_eq(st.logs_otlp, 2);
+  cr_assert_eq(res.accepted, 0);
+  cr_assert_eq(p.otlp->stage.twice, 0);
+  free(ls.b);
+  free(req.b);
+}
+
+/* More attributes than log staging holds: decoded twice, every record
+ * stored, the same records as a request that fits. */
+Test(otlpmap_cache, logs_past_the_staging_bound_decode_twice) {
+  enum { RECS = CORE_OTLP_STAGE_LOG_ATTRS / 60 + 100 };
+  struct big ls = {0}, req = {0};
+  uint64_t before;
+
+  cr_assert_eq(core_pipe_logs_init(&p, 65536, NULL, NULL), 0);
+  for (uint32_t i = 0; i < RECS; i++)
+    add_log(&ls, "many attributes", 60);
+  big_request(&req, "svc", &ls);
+  cr_assert_eq(send_logs(&req), 0, "%s", res.why ? res.why : "");
+  cr_assert_eq(res.accepted, RECS);
+  cr_assert_eq(p.otlp->stage.twice, 1);
+  cr_assert_eq(p.loghead.count + p.loghead.sealed_records, RECS);
+  cr_assert_eq(st.logs_otlp, RECS);
+  /* cut short: refused whole by the first decode */
+  before = p.loghead.count + p.loghead.sealed_records;
+  req.n -= 3;
+  cr_assert_neq(send_logs(&req), 0);
+  cr_assert_eq(p.loghead.count + p.loghead.sealed_records, before);
+  cr_assert_eq(p.otlp->stage.twice, 1);
+  free(ls.b);
+  free(req.b);
+}
