@@ -212,7 +212,7 @@ def test_bad_content_type_and_http1_client(binary):
     try:
         if shutil.which("curl"):
             p = subprocess.run(
-                ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
                  "--http2-prior-knowledge", "-X", "POST",
                  "-H", "content-type: application/json", "-H", "te: trailers",
                  "--data-binary", "{}",
