@@ -214,32 +214,48 @@ static size_t tag_end(const char *p, struct cursor *c, size_t s, size_t le,
 /*
  * Tags from k (after '#') to the '|' or line end le: key[:value] split on
  * ','; '@' '#' and later ':' are plain tag bytes. The usual "key:value,"
- * takes two steps and no loop. Returns the position of the '|' or le that
- * ends them, or SIZE_MAX to punt.
+ * (a non-empty key, then ',' '|' or le) is stored straight from its two
+ * structurals; any other shape goes the general way. Returns the
+ * position of the '|' or le that ends them, or SIZE_MAX to punt.
  */
 static size_t walk_tags(const char *p, struct cursor *c, size_t k, size_t le,
                         struct core_statsd_msg *out) {
   uint32_t n = 0;
 
-  for (;;) {
-    size_t v = 0, s = cursor_next(c), e = s;
-    if (s < le && p[s] == ':') {
-      v = s + 1;
+  for (;; n++) {
+    struct core_statsd_tag *t = &out->tags[n];
+    size_t v = 0, s = cursor_next(c), e;
+    if (n == CORE_STATSD_TAGS_MAX)
+      return SIZE_MAX;
+    if (s < le && p[s] == ':' && s != k) {
+      char ce;
       e = cursor_next(c);
-      if (e < le && p[e] != ',' && p[e] != '|')
-        e = tag_end(p, c, e, le, &v);
+      ce = e < le ? p[e] : '|';
+      if (__builtin_expect(ce == ',' || ce == '|', 1)) {
+        t->key = p + k;
+        t->key_len = (uint32_t)(s - k);
+        t->val = p + s + 1;
+        t->val_len = (uint32_t)(e - s - 1);
+        if (ce == '|') {
+          out->tag_count = n + 1;
+          return e;
+        }
+        k = e + 1;
+        continue;
+      }
+      v = s + 1;
+      e = tag_end(p, c, e, le, &v);
     } else {
       e = tag_end(p, c, s, le, &v);
     }
-    if (e == k || v == k + 1 || n == CORE_STATSD_TAGS_MAX)
+    if (e == k || v == k + 1)
       return SIZE_MAX;
-    out->tags[n].key = p + k;
-    out->tags[n].key_len = (uint32_t)((v ? v - 1 : e) - k);
-    out->tags[n].val = v ? p + v : NULL;
-    out->tags[n].val_len = v ? (uint32_t)(e - v) : 0;
-    n++;
+    t->key = p + k;
+    t->key_len = (uint32_t)((v ? v - 1 : e) - k);
+    t->val = v ? p + v : NULL;
+    t->val_len = v ? (uint32_t)(e - v) : 0;
     if (e >= le || p[e] == '|') {
-      out->tag_count = n;
+      out->tag_count = n + 1;
       return e;
     }
     k = e + 1;
