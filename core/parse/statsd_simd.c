@@ -113,47 +113,6 @@ static inline void set_bit(uint64_t *bits, size_t pos) {
 
 /* ---- numbers -------------------------------------------------------------- */
 
-#define ONES UINT64_C(0x0101010101010101)
-#define HIGHS UINT64_C(0x8080808080808080)
-
-/*
- * "ddd" or "ddd.ddd" (1 to 8 bytes, at least one digit) read from the 8
- * bytes at s, of which the first n belong to the token. Under 10^8 with
- * at most 7 decimals, the value is one exactly rounded division: what
- * strtod returns. Returns 0, or -1 when the token is not of that form.
- */
-static inline int number_swar(const char *s, size_t n, double *out) {
-  static const double pow10[8] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7};
-  static const uint64_t below[9] = {
-      0, 0xff, 0xffff, 0xffffff, 0xffffffff, 0xffffffffff, 0xffffffffffff,
-      0xffffffffffffff, ~UINT64_C(0)};
-  uint64_t w, lo, digit, dot, x, keep = ~UINT64_C(0) >> (8 * (8 - n));
-  unsigned k = (unsigned)n, frac = 0;
-
-  memcpy(&w, s, sizeof(w));
-  lo = w & ~HIGHS; /* no sum below carries out of its byte */
-  digit = (lo + ONES * (0x80 - '0')) & ~(lo + ONES * (0x80 - '9' - 1));
-  dot = ~((lo ^ (ONES * '.')) + ~HIGHS);
-  digit &= ~w & HIGHS & keep;
-  dot &= ~w & HIGHS & keep;
-  if ((digit | dot) != (HIGHS & keep) || (dot & (dot - 1)))
-    return -1;
-  x = w & (ONES * 0x0f) & keep;
-  /* cut the dot out without a branch (whether there is one is data):
-   * bytes below it stay, bytes above move down one; no dot: d = 8 */
-  unsigned has = dot != 0;
-  unsigned d = ((unsigned)__builtin_ctzll(dot | (UINT64_C(1) << 63)) >> 3) +
-               !has;
-  x = (x & below[d]) | ((x >> 8) & ~below[d]);
-  k -= has;
-  frac = (k - d) * has;
-  if (k == 0)
-    return -1;
-  /* k in 1..8 digits: leading zeros below the first one */
-  *out = (double)simd_swar8_value(x << 8 * (8 - k)) / pow10[frac];
-  return 0;
-}
-
 /*
  * A value or rate token [s, s + n); readable bytes run to lim. *sign is 1
  * when it starts with '+' or '-'. Returns 0, or -1 (PUNT) when it is not
@@ -166,7 +125,7 @@ static inline int number(const char *s, size_t n, const char *lim,
   *sign = n > 0 && (*s == '-' || *s == '+');
   if (n - (size_t)*sign - 1 < 8 && lim - s >= 9) {
     double v;
-    if (number_swar(s + *sign, n - (size_t)*sign, &v) == 0) {
+    if (simd_short_decimal(s + *sign, n - (size_t)*sign, &v) == 0) {
       *out = neg ? -v : v;
       return 0;
     }
