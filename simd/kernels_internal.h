@@ -22,7 +22,7 @@ extern const uint8_t simd_set_hi[SIMD_SET_COUNT][16];
 
 /* One set of kernels per level (scalar.c, sse42.c, avx2.c, avx512.c). The
  * SIMD ones copy a buffer's last partial block into a zeroed 64-byte block,
- * so they never read past len; NUL matches no set. */
+ * so they never read past len, and clear the padding's bits. */
 #define SIMD_DECLARE_LEVEL(lv)                                              \
   void simd_##lv##_scan_lines(const char *buf, size_t len, uint64_t *lines); \
   void simd_##lv##_scan(enum simd_set set, const char *buf, size_t len,     \

@@ -27,12 +27,16 @@ enum simd_level {
 };
 
 /*
- * Byte sets of the separator kernels. Every set holds at most 8 bytes, all
- * below 0x80 and none NUL or '\n' (so padding and line ends never match).
+ * Byte sets of the separator kernels: at most 8 classes of bytes below
+ * 0x80 (each class a set of low nibbles under one high nibble, see
+ * kernels_internal.h), never '\n'. Only STATSD_CTL holds NUL; the kernels
+ * clear every bit past len, so padding never matches.
  */
 enum simd_set {
   SIMD_SET_STATSD = 0, /* ':' '|' '#' ',' '@' */
   SIMD_SET_SYSLOG,     /* '<' '>' ' ' '[' ']' '"' '\\' '=' */
+  SIMD_SET_STATSD_CTL, /* SIMD_SET_STATSD and the bytes the StatsD parser
+                          refuses: < 0x20 but '\n', and 0x7f */
   SIMD_SET_COUNT
 };
 

@@ -1,21 +1,25 @@
 /*
  * core/parse/statsd_simd.c - the StatsD / DogStatsD parser on simd/'s kernels.
  *
- * A window of up to CORE_STATSD_SCAN_BYTES is scanned once (simd_scan):
- * '\n' bitmaps and the bitmaps of ':' '|' '#' ',' '@'. The two are ORed
- * into one "structural" bitmap, so every line's walk meets its own end as
- * one more position; a final line without '\n' gets a sentinel bit. The
- * walk then jumps from separator to separator (tzcnt) instead of looking
- * at every byte.
+ * A window of up to CORE_STATSD_SCAN_BYTES is scanned once (simd_scan,
+ * SIMD_SET_STATSD_CTL): '\n' bitmaps and the bitmaps of ':' '|' '#' ','
+ * '@' and of every byte the parser refuses (< 0x20 but '\n', and 0x7f).
+ * The two are ORed into one "structural" bitmap, so every line's walk
+ * meets its own end as one more position; a final line without '\n' gets
+ * a sentinel bit. The walk then jumps from separator to separator (tzcnt)
+ * instead of looking at every byte. It looks at the byte of every
+ * structural position of the line, so a control byte - a structural that
+ * is no separator - is always met, and punts: the one classification pass
+ * is also the control-byte check.
  *
  * Only the shape of nearly every real line takes this fast path:
  *   name ':' value *( ':' value ) '|' type *( "|@" rate / "|#" tags )
- * in a window free of control bytes. Anything else - an error of any
- * kind, events, service checks, |T and |c: fields, a ',' in a name, set
- * members holding '@' '#' ',', a window with a control byte (CRLF
- * included) - is handed whole to the scalar twin
- * (core_statsd_parse_line_scalar), so the two agree by construction off
- * the fast path and the tests check that they agree on it.
+ * free of control bytes. Anything else - an error of any kind, events,
+ * service checks, |T and |c: fields, a ',' in a name, set members holding
+ * '@' '#' ',', a line with a control byte (a CRLF line's '\r' included) -
+ * is handed whole to the scalar twin (core_statsd_parse_line_scalar), so
+ * the two agree by construction off the fast path and the tests check
+ * that they agree on it.
  */
 #include "core/parse/statsd.h"
 
@@ -30,52 +34,6 @@
 
 /* Internal outcome of the walk: "not on the fast path, ask the twin". */
 #define PUNT CORE_STATSD_ERR_COUNT
-
-/* ---- control bytes -------------------------------------------------------- */
-
-/*
- * true iff [p, p + n) holds a byte the parser refuses (< 0x20 or 0x7f)
- * other than '\n'. It runs once per window, in portable vector code
- * (GCC vector extensions) compiled for the vector width of each level, so
- * windows without such bytes - nearly all - need no per-line check.
- */
-#define CTL_FN(name, target, width)                                          \
-  target static bool name(const char *p, size_t n) {                        \
-    typedef uint8_t vec __attribute__((vector_size(width)));                 \
-    vec acc = {0};                                                           \
-    size_t i = 0;                                                            \
-    for (; i + (width) <= n; i += (width)) {                                 \
-      vec x;                                                                 \
-      memcpy(&x, p + i, sizeof(x));                                         \
-      acc |= (vec)(((x < 0x20) & (x != '\n')) | (x == 0x7f));                \
-    }                                                                        \
-    for (; i < n; i++) {                                                     \
-      uint8_t c = (uint8_t)p[i];                                             \
-      if ((c < 0x20 && c != '\n') || c == 0x7f)                              \
-        return true;                                                         \
-    }                                                                        \
-    for (i = 0; i < sizeof(acc); i++)                                        \
-      if (acc[i])                                                            \
-        return true;                                                         \
-    return false;                                                            \
-  }
-
-CTL_FN(has_ctl_16, , 16)
-#if defined(__x86_64__)
-CTL_FN(has_ctl_32, __attribute__((target("avx2"))), 32)
-CTL_FN(has_ctl_64, __attribute__((target("avx512f,avx512bw"))), 64)
-#endif
-
-static bool has_ctl(const char *p, size_t n) {
-#if defined(__x86_64__)
-  enum simd_level lv = simd_get_level();
-  if (lv == SIMD_LEVEL_AVX512)
-    return has_ctl_64(p, n);
-  if (lv == SIMD_LEVEL_AVX2)
-    return has_ctl_32(p, n);
-#endif
-  return has_ctl_16(p, n);
-}
 
 /* ---- walking the structural bitmap ---------------------------------------- */
 
@@ -113,47 +71,6 @@ static inline void set_bit(uint64_t *bits, size_t pos) {
 
 /* ---- numbers -------------------------------------------------------------- */
 
-#define ONES UINT64_C(0x0101010101010101)
-#define HIGHS UINT64_C(0x8080808080808080)
-
-/*
- * "ddd" or "ddd.ddd" (1 to 8 bytes, at least one digit) read from the 8
- * bytes at s, of which the first n belong to the token. Under 10^8 with
- * at most 7 decimals, the value is one exactly rounded division: what
- * strtod returns. Returns 0, or -1 when the token is not of that form.
- */
-static inline int number_swar(const char *s, size_t n, double *out) {
-  static const double pow10[8] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7};
-  static const uint64_t below[9] = {
-      0, 0xff, 0xffff, 0xffffff, 0xffffffff, 0xffffffffff, 0xffffffffffff,
-      0xffffffffffffff, ~UINT64_C(0)};
-  uint64_t w, lo, digit, dot, x, keep = ~UINT64_C(0) >> (8 * (8 - n));
-  unsigned k = (unsigned)n, frac = 0;
-
-  memcpy(&w, s, sizeof(w));
-  lo = w & ~HIGHS; /* no sum below carries out of its byte */
-  digit = (lo + ONES * (0x80 - '0')) & ~(lo + ONES * (0x80 - '9' - 1));
-  dot = ~((lo ^ (ONES * '.')) + ~HIGHS);
-  digit &= ~w & HIGHS & keep;
-  dot &= ~w & HIGHS & keep;
-  if ((digit | dot) != (HIGHS & keep) || (dot & (dot - 1)))
-    return -1;
-  x = w & (ONES * 0x0f) & keep;
-  /* cut the dot out without a branch (whether there is one is data):
-   * bytes below it stay, bytes above move down one; no dot: d = 8 */
-  unsigned has = dot != 0;
-  unsigned d = ((unsigned)__builtin_ctzll(dot | (UINT64_C(1) << 63)) >> 3) +
-               !has;
-  x = (x & below[d]) | ((x >> 8) & ~below[d]);
-  k -= has;
-  frac = (k - d) * has;
-  if (k == 0)
-    return -1;
-  /* k in 1..8 digits: leading zeros below the first one */
-  *out = (double)simd_swar8_value(x << 8 * (8 - k)) / pow10[frac];
-  return 0;
-}
-
 /*
  * A value or rate token [s, s + n); readable bytes run to lim. *sign is 1
  * when it starts with '+' or '-'. Returns 0, or -1 (PUNT) when it is not
@@ -166,7 +83,7 @@ static inline int number(const char *s, size_t n, const char *lim,
   *sign = n > 0 && (*s == '-' || *s == '+');
   if (n - (size_t)*sign - 1 < 8 && lim - s >= 9) {
     double v;
-    if (number_swar(s + *sign, n - (size_t)*sign, &v) == 0) {
+    if (simd_short_decimal(s + *sign, n - (size_t)*sign, &v) == 0) {
       *out = neg ? -v : v;
       return 0;
     }
@@ -214,32 +131,48 @@ static size_t tag_end(const char *p, struct cursor *c, size_t s, size_t le,
 /*
  * Tags from k (after '#') to the '|' or line end le: key[:value] split on
  * ','; '@' '#' and later ':' are plain tag bytes. The usual "key:value,"
- * takes two steps and no loop. Returns the position of the '|' or le that
- * ends them, or SIZE_MAX to punt.
+ * (a non-empty key, then ',' '|' or le) is stored straight from its two
+ * structurals; any other shape goes the general way. Returns the
+ * position of the '|' or le that ends them, or SIZE_MAX to punt.
  */
 static size_t walk_tags(const char *p, struct cursor *c, size_t k, size_t le,
                         struct core_statsd_msg *out) {
   uint32_t n = 0;
 
-  for (;;) {
-    size_t v = 0, s = cursor_next(c), e = s;
-    if (s < le && p[s] == ':') {
-      v = s + 1;
+  for (;; n++) {
+    struct core_statsd_tag *t = &out->tags[n];
+    size_t v = 0, s = cursor_next(c), e;
+    if (n == CORE_STATSD_TAGS_MAX)
+      return SIZE_MAX;
+    if (s < le && p[s] == ':' && s != k) {
+      char ce;
       e = cursor_next(c);
-      if (e < le && p[e] != ',' && p[e] != '|')
-        e = tag_end(p, c, e, le, &v);
+      ce = e < le ? p[e] : '|';
+      if (__builtin_expect(ce == ',' || ce == '|', 1)) {
+        t->key = p + k;
+        t->key_len = (uint32_t)(s - k);
+        t->val = p + s + 1;
+        t->val_len = (uint32_t)(e - s - 1);
+        if (ce == '|') {
+          out->tag_count = n + 1;
+          return e;
+        }
+        k = e + 1;
+        continue;
+      }
+      v = s + 1;
+      e = tag_end(p, c, e, le, &v);
     } else {
       e = tag_end(p, c, s, le, &v);
     }
-    if (e == k || v == k + 1 || n == CORE_STATSD_TAGS_MAX)
-      return SIZE_MAX;
-    out->tags[n].key = p + k;
-    out->tags[n].key_len = (uint32_t)((v ? v - 1 : e) - k);
-    out->tags[n].val = v ? p + v : NULL;
-    out->tags[n].val_len = v ? (uint32_t)(e - v) : 0;
-    n++;
+    if (e == k || v == k + 1 || (e < le && p[e] != ',' && p[e] != '|'))
+      return SIZE_MAX; /* ... or a control byte, a structural too */
+    t->key = p + k;
+    t->key_len = (uint32_t)((v ? v - 1 : e) - k);
+    t->val = v ? p + v : NULL;
+    t->val_len = v ? (uint32_t)(e - v) : 0;
     if (e >= le || p[e] == '|') {
-      out->tag_count = n;
+      out->tag_count = n + 1;
       return e;
     }
     k = e + 1;
@@ -349,33 +282,29 @@ static enum core_statsd_err walk(const char *p, size_t lim,
 struct window {
   const char *p;
   size_t n;
-  bool clean; /* no control byte but '\n' */
   uint64_t nl[WINDOW_WORDS];
   uint64_t st[WINDOW_WORDS]; /* structural: separators | '\n' | sentinels */
 };
 
-/* Scan p[0, n) into w: bitmaps, the merged structural one, the ctl check. */
+/* Scan p[0, n) into w: bitmaps, and the merged structural one. */
 static void window_scan(struct window *w, const char *p, size_t n) {
   size_t words = simd_blocks(n);
 
   w->p = p;
   w->n = n;
-  simd_scan(SIMD_SET_STATSD, p, n, w->nl, w->st);
+  simd_scan(SIMD_SET_STATSD_CTL, p, n, w->nl, w->st);
   for (size_t i = 0; i < words; i++)
     w->st[i] |= w->nl[i];
   w->st[words] = 0;
   set_bit(w->st, n); /* the end of a final line without '\n' */
-  w->clean = !has_ctl(p, n);
 }
 
 /* Parse the line [ls, le) of a scanned window ('\r' before le included:
- * the twin drops it; walk never meets one, as it makes a window unclean). */
+ * the twin drops it; to walk it is a control byte, which punts). */
 static enum core_statsd_err window_line(struct window *w, size_t ls, size_t le,
                                         struct core_statsd_msg *out) {
-  enum core_statsd_err err = PUNT;
+  enum core_statsd_err err = walk(w->p, w->n, w->st, ls, le, out);
 
-  if (w->clean)
-    err = walk(w->p, w->n, w->st, ls, le, out);
   if (err == PUNT)
     err = core_statsd_parse_line_scalar(w->p + ls, le - ls, out);
   return err;
@@ -394,9 +323,9 @@ enum core_statsd_err core_statsd_parse_line(const char *line, size_t len,
   if (n == 0)
     return core_statsd_parse_line_scalar(line, len, out);
   window_scan(&w, line, n);
-  for (size_t i = 0; i < simd_blocks(n); i++)
-    w.clean &= w.nl[i] == 0; /* '\n' inside a line is a control byte */
-  err = w.clean ? walk(line, n, w.st, 0, n, out) : PUNT;
+  /* a '\n' inside the line is a control byte: a structural, which walk
+   * meets and punts on, like any other */
+  err = walk(line, n, w.st, 0, n, out);
   /* the twin gets the line as given: it drops one '\r' itself */
   return err == PUNT ? core_statsd_parse_line_scalar(line, len, out) : err;
 }

@@ -63,12 +63,38 @@ static void check_lines(const char *p, size_t len) {
     abort();
 }
 
+/*
+ * simd_short_decimal on z[0, len) (copied with bytes after it) must take
+ * exactly the "digits [. digits]" tokens of 1..8 bytes, with
+ * simd_parse_double's value (strtod's, checked below), and refuse the rest.
+ */
+static void check_short(const char *z, size_t len, double want) {
+  double got = 42.0;
+  size_t dots = 0, digits = 0;
+  char b[8];
+
+  if (len == 0 || len > 8)
+    return;
+  memset(b, '7', sizeof(b));
+  memcpy(b, z, len);
+  for (size_t i = 0; i < len; i++) {
+    digits += z[i] >= '0' && z[i] <= '9';
+    dots += z[i] == '.';
+  }
+  int form = digits > 0 && dots <= 1 && digits + dots == len;
+  int rc = simd_short_decimal(b, len, &got);
+  if (rc != (form ? 0 : -1) || (form && memcmp(&got, &want, 8) != 0) ||
+      (!form && got != 42.0))
+    abort();
+}
+
 static void check_number(const char *p, size_t len) {
   char z[SIMD_NUMBER_BYTES_MAX + 1], *end;
   memcpy(z, p, len);
   z[len] = '\0';
   double got, want = strtod(z, &end);
   int rc = simd_parse_double(p, len, &got);
+  check_short(z, len, rc == 0 ? got : 0.0);
   if (rc == -EINVAL) {
     /* strtod may read more (space, nan, inf, hex), never only digits */
     if (end == z + len && len > 0 && strspn(z, "0123456789+-.eE") == len)

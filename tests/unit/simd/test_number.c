@@ -288,3 +288,79 @@ Test(simd_number, swar8_value_of_k_digits) {
   cr_assert_eq(simd_swar8_value(nines - UINT64_C(0x3030303030303030)),
                99999999u);
 }
+
+/* 1 when s[0, n) is "digits [. digits]" with at least one digit. */
+static int short_decimal_form(const char *s, size_t n) {
+  size_t digits = 0, dots = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] >= '0' && s[i] <= '9')
+      digits++;
+    else if (s[i] == '.')
+      dots++;
+    else
+      return 0;
+  }
+  return digits > 0 && dots <= 1;
+}
+
+/* simd_short_decimal on s[0, n), garbage after it, against strtod. */
+static void short_agrees(const char *s, size_t n, uint64_t *rng) {
+  char buf[16], z[16];
+  double got = 42.0;
+
+  memcpy(buf, s, n);
+  for (size_t i = n; i < sizeof(buf); i++)
+    buf[i] = (char)rng_next(rng);
+  int rc = simd_short_decimal(buf, n, &got);
+  memcpy(z, s, n);
+  z[n] = '\0';
+  if (!short_decimal_form(s, n)) {
+    cr_assert_eq(rc, -1, "\"%s\" accepted", z);
+    cr_assert_eq(got, 42.0, "\"%s\": output touched", z);
+    return;
+  }
+  char *end;
+  double want = strtod(z, &end);
+  cr_assert_eq(end, z + n);
+  cr_assert_eq(rc, 0, "\"%s\" refused", z);
+  cr_assert_eq(bits_of(got), bits_of(want), "\"%s\": got %a want %a", z, got,
+               want);
+}
+
+/* Every token of 1..5 bytes over digits and '.', then random ones of 6..8
+ * bytes from that alphabet and from any byte, then the edges. */
+Test(simd_number, short_decimal_matches_strtod) {
+  static const char alpha[] = "0123456789.";
+  static const char *const edges[] = {
+      "0", ".", "..", "0.", ".0", "1.", ".5", "99999999", "9999999.",
+      ".9999999", "0.000001", "0000000.", "00000001", "1234567.8",
+      "12.34.5", "1e5", "-1", "+1", "1 ", " 1", "1/2", "1:2", "9.999999",
+      "4503599.", "0.1", "0.3", "0.7", "2951.99", "243.850", "1.0000001",
+      ":", "/", "\x80", "\xb0", "0\xb0", "\x3a\x2e",
+  };
+  uint64_t rng = 0x9e3779b97f4a7c15u;
+  char s[8];
+
+  for (size_t n = 1; n <= 5; n++) {
+    size_t total = 1;
+    for (size_t i = 0; i < n; i++)
+      total *= 11;
+    for (size_t code = 0; code < total; code++) {
+      size_t c = code;
+      for (size_t i = 0; i < n; i++, c /= 11)
+        s[i] = alpha[c % 11];
+      short_agrees(s, n, &rng);
+    }
+  }
+  for (int round = 0; round < 400000; round++) {
+    size_t n = 6 + rng_below(&rng, 3);
+    for (size_t i = 0; i < n; i++)
+      s[i] = round % 8 ? alpha[rng_below(&rng, 11)] : (char)rng_next(&rng);
+    short_agrees(s, n, &rng);
+  }
+  for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+    size_t n = strlen(edges[i]);
+    if (n <= 8)
+      short_agrees(edges[i], n, &rng);
+  }
+}

@@ -500,3 +500,47 @@ Test(statsd_simd, fleet_values) {
   cr_assert_eq(got.tags[1].val_len, 7);
   cr_assert(memcmp(got.tags[1].val, "api-042", 7) == 0);
 }
+
+/*
+ * Tag sections of every shape the walk's "key:value" fast path meets or
+ * must leave to the general path: empty keys and values, ':' '@' '#' in
+ * values, bare keys, the tag bound, the line end with and without '\n'.
+ */
+Test(statsd_simd, tag_shapes) {
+  static const char *const sections[] = {
+      "a:b",     "a:",      "a:,b:c",  ":b",       "a::b",   "a:b:c,d:e",
+      "a,b",     "a:b,",    ",a:b",    "a:b,,c:d", "a:@,b:#", "a:b@c#d,e",
+      "a:b|@0.5", "a:|@0.5", "a|@0.5",  "k:v,k:v",  "@:b",    "#a:b",
+      "a:b|#c:d", "a:b|T1",  "a:b|c:x", "a:b|",    "a:b||",  "a:b:",
+  };
+  static const char alphabet[] = "ab:,@#|";
+  char buf[2048];
+  size_t n;
+
+  for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+    n = (size_t)snprintf(buf, sizeof(buf), "m:1|c|#%s", sections[i]);
+    check(buf, n, 0, CORE_LINE_BYTES_MAX_DEFAULT, true);
+    buf[n++] = '\n';
+    check(buf, n, 0, CORE_LINE_BYTES_MAX_DEFAULT, true);
+  }
+  /* at the bound and one over it, all "key:value" and all bare */
+  for (int bare = 0; bare < 2; bare++)
+    for (unsigned count = CORE_STATSD_TAGS_MAX - 1;
+         count <= CORE_STATSD_TAGS_MAX + 1; count++) {
+      n = (size_t)snprintf(buf, sizeof(buf), "m:1|g|#");
+      for (unsigned t = 0; t < count; t++)
+        n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", t ? "," : "",
+                              bare ? "k" : "k:v");
+      check(buf, n, 0, CORE_LINE_BYTES_MAX_DEFAULT, true);
+    }
+  /* random sections over the tag alphabet, with and without '\n' */
+  for (int round = 0; round < 4000; round++) {
+    size_t len = 1 + below(24);
+    n = (size_t)snprintf(buf, sizeof(buf), "m:2|ms|#");
+    for (size_t i = 0; i < len; i++)
+      buf[n++] = alphabet[below(sizeof(alphabet) - 1)];
+    if (round & 1)
+      buf[n++] = '\n';
+    check(buf, n, round % 7, CORE_LINE_BYTES_MAX_DEFAULT, true);
+  }
+}
