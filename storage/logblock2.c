@@ -1,0 +1,596 @@
+/*
+ * storage/logblock2.c - log block layout 2 (docs/segment-format.md, "Log
+ * blocks, layout 2"): the fields of layout 1 with times as
+ * delta-of-delta, the string table inside the stream, messages and
+ * attribute values split by a template coder (a per-block table of
+ * templates, the variable parts in typed columns: decimal numbers as
+ * varints, long lowercase hex as bytes), the whole stream one zstd frame.
+ *
+ * Why a template coder before zstd: the words of a log line repeat from
+ * record to record, the numbers and ids do not; kept apart, zstd finds the
+ * templates' repeats at once and codes numbers in binary instead of as
+ * digits among letters (perf/RESULTS.md, "Log blocks v2").
+ *
+ * The reader trusts nothing: zstd must produce exactly the header's U
+ * bytes into a buffer of that size, every column is bounded by its
+ * length, every template expansion by the header's X and the decoder's
+ * arena, and after the last record every column is used up exactly.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zstd.h>
+#include <zstd_errors.h>
+
+#include "core/base/assert.h"
+#include "core/base/limits.h"
+#include "storage/block.h"
+#include "storage/encode.h"
+#include "storage/logblock.h"
+#include "storage/logblock_internal.h"
+#include "storage/zcol.h"
+
+#define C2(c) ((c) - STOR_LCOLS) /* index of a layout-2 column in col2 */
+#define HEX_DIGITS_MAX (2 * STOR_LTPL_HEX_BYTES_MAX)
+
+static const uint64_t dec_pow[STOR_LTPL_NUM_DIGITS_MAX + 1] = {
+    1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull,
+    10000000ull, 100000000ull, 1000000000ull, 10000000000ull,
+    100000000000ull, 1000000000000ull, 10000000000000ull,
+    100000000000000ull, 1000000000000000ull, 10000000000000000ull,
+    100000000000000000ull, 1000000000000000000ull, 10000000000000000000ull};
+
+static int is_digit(uint8_t c) { return c >= '0' && c <= '9'; }
+static int is_lhex(uint8_t c) { return is_digit(c) || (c >= 'a' && c <= 'f'); }
+static int is_alnum(uint8_t c) {
+  return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* ---- scratch ---------------------------------------------------------------- */
+
+/* Capacity of each layout-2 column of the encoder. */
+static size_t col2_cap(int c) {
+  if (c == STOR_LCOL_STRTAB)
+    return (size_t)STOR_LOGBLOCK_DICT_MAX *
+           (2 + STOR_LOGBLOCK_DICT_STR_BYTES_MAX);
+  if (c == STOR_LCOL_TPLLEN)
+    return (size_t)STOR_LOG2_TPL_MAX * 2;
+  return STOR_LOGBLOCK_TEXT_BYTES_MAX;
+}
+
+int stor_log2_enc_init(struct stor_logenc *e) {
+  for (int c = STOR_LCOL_STRTAB; c < STOR_LCOL_TEXT; c++)
+    if ((e->col2[C2(c)] = malloc(col2_cap(c))) == NULL)
+      return -ENOMEM;
+  e->zc = ZSTD_createCCtx();
+  if (e->zc == NULL ||
+      stor_ztab_init(&e->tpl, STOR_LOG2_TPL_MAX, STOR_LOG2_TPL_BYTES_MAX) < 0)
+    return -ENOMEM;
+  return 0;
+}
+
+void stor_log2_enc_free(struct stor_logenc *e) {
+  for (int c = 0; c < STOR_LCOLS2 - STOR_LCOLS; c++)
+    free(e->col2[c]);
+  ZSTD_freeCCtx(e->zc);
+  stor_ztab_free(&e->tpl);
+}
+
+int stor_log2_dec_init(struct stor_logdec *d) {
+  d->zd = ZSTD_createDCtx();
+  d->tpl = malloc(STOR_LOG2_TPL_MAX * sizeof(*d->tpl));
+  d->arena = malloc(STOR_LOGBLOCK_TEXT_BYTES_MAX);
+  return d->zd && d->tpl && d->arena ? 0 : -ENOMEM;
+}
+
+void stor_log2_dec_free(struct stor_logdec *d) {
+  ZSTD_freeDCtx(d->zd);
+  free(d->tpl);
+  free(d->arena);
+}
+
+/* ---- the template coder ---------------------------------------------------- */
+
+/* Room left in layout-2 column c. */
+static size_t room(const struct stor_logenc *e, int c) {
+  return col2_cap(c) - e->col2_len[C2(c)];
+}
+
+static void put2_varint(struct stor_logenc *e, int c, uint64_t v) {
+  e->col2_len[C2(c)] += stor_varint_put(e->col2[C2(c)] + e->col2_len[C2(c)], v);
+}
+
+/* Length of a hex variable at s[i] (a word of 8..254 lowercase hex
+ * digits, even, with a digit and a letter), or 0. */
+static uint32_t hex_word(const uint8_t *s, uint32_t i, uint32_t n) {
+  uint32_t j = i, digit = 0, alpha = 0;
+
+  if (i > 0 && is_alnum(s[i - 1]))
+    return 0;
+  for (; j < n && is_lhex(s[j]) && j - i <= HEX_DIGITS_MAX; j++) {
+    digit |= is_digit(s[j]);
+    alpha |= !is_digit(s[j]);
+  }
+  if ((j < n && is_alnum(s[j])) || (j - i) % 2 || j - i > HEX_DIGITS_MAX ||
+      j - i < 2 * STOR_LTPL_HEX_BYTES_MIN || !digit || !alpha)
+    return 0;
+  return j - i;
+}
+
+static uint8_t nibble(uint8_t c) {
+  return (uint8_t)(is_digit(c) ? c - '0' : c - 'a' + 10);
+}
+
+/* Write the template of s[0..n) at t, its variables to NUM and HEX.
+ * Returns the template's length, or 0 when s must be stored raw. */
+static uint32_t tpl_build(struct stor_logenc *e, const uint8_t *s, uint32_t n,
+                          uint8_t *t) {
+  uint8_t *hex = e->col2[C2(STOR_LCOL_HEX)];
+  uint32_t k = 0, i = 0, m;
+
+  while (i < n) {
+    uint8_t c = s[i];
+    if (k + 2 > STOR_LOG2_TPL_BYTES_MAX ||
+        (c >= STOR_LTPL_NUM && c <= STOR_LTPL_HEX))
+      return 0;
+    if ((m = hex_word(s, i, n)) != 0) {
+      size_t *hl = &e->col2_len[C2(STOR_LCOL_HEX)];
+      t[k++] = STOR_LTPL_HEX;
+      t[k++] = (uint8_t)(m / 2);
+      for (uint32_t j = 0; j < m; j += 2)
+        hex[(*hl)++] = (uint8_t)(nibble(s[i + j]) << 4 | nibble(s[i + j + 1]));
+      i += m;
+    } else if (is_digit(c)) {
+      uint64_t v = 0;
+      for (m = 0; i + m < n && is_digit(s[i + m]) &&
+                  m < STOR_LTPL_NUM_DIGITS_MAX; m++)
+        v = v * 10 + (uint64_t)(s[i + m] - '0');
+      if (c == '0' && m > 1) {
+        t[k++] = STOR_LTPL_NUMW;
+        t[k++] = (uint8_t)m;
+      } else {
+        t[k++] = STOR_LTPL_NUM;
+      }
+      put2_varint(e, STOR_LCOL_NUM, v);
+      i += m;
+    } else {
+      t[k++] = c;
+      i++;
+    }
+  }
+  return k;
+}
+
+/* Template index of s (adding a new template when it pays), or -1 with
+ * NUM and HEX as before: s is then stored raw. */
+static long tpl_code(struct stor_logenc *e, struct core_syslog_str s) {
+  size_t num0 = e->col2_len[C2(STOR_LCOL_NUM)];
+  size_t hex0 = e->col2_len[C2(STOR_LCOL_HEX)];
+  uint8_t *t = e->col2[C2(STOR_LCOL_TPL)] + e->col2_len[C2(STOR_LCOL_TPL)];
+  uint32_t k;
+  long idx;
+
+  /* each input byte makes at most 2 template, 1 NUM or 1 HEX bytes */
+  if (room(e, STOR_LCOL_TPL) < STOR_LOG2_TPL_BYTES_MAX ||
+      room(e, STOR_LCOL_NUM) < s.len || room(e, STOR_LCOL_HEX) < s.len ||
+      room(e, STOR_LCOL_TPLLEN) < 2)
+    return -1;
+  k = tpl_build(e, (const uint8_t *)s.ptr, s.len, t);
+  idx = k ? stor_ztab_lookup(&e->tpl, (struct stor_zstr){(char *)t, k}) : -1;
+  if (k && idx < 0) {
+    /* a new template pays when it and the variables cost no more than
+     * the raw string; the bound of the stream relies on it */
+    size_t vars = e->col2_len[C2(STOR_LCOL_NUM)] - num0 +
+                  e->col2_len[C2(STOR_LCOL_HEX)] - hex0;
+    if (k + stor_varint_len(k) + vars <= s.len + stor_varint_len(s.len))
+      idx = stor_ztab_find(&e->tpl, (struct stor_zstr){(char *)t, k});
+    if (idx >= 0) {
+      e->col2_len[C2(STOR_LCOL_TPL)] += k;
+      put2_varint(e, STOR_LCOL_TPLLEN, k);
+    }
+  }
+  if (idx < 0) {
+    e->col2_len[C2(STOR_LCOL_NUM)] = num0;
+    e->col2_len[C2(STOR_LCOL_HEX)] = hex0;
+    return -1;
+  }
+  e->expanded += s.len;
+  return idx;
+}
+
+/* A value ref (message, attribute value): empty, template, or inline. */
+static void put_vref(struct stor_logenc *e, int c, struct core_syslog_str s) {
+  long idx;
+
+  if (s.len == 0) {
+    stor_lput_varint(e, c, STOR_LREF_EMPTY);
+    return;
+  }
+  idx = tpl_code(e, s);
+  if (idx >= 0) {
+    stor_lput_varint(e, c, STOR_LREF_DICT0 + (uint64_t)idx);
+    return;
+  }
+  stor_lput_varint(e, c, STOR_LREF_INLINE);
+  stor_lput_text(e, s.ptr, s.len);
+}
+
+/* ---- encoder ---------------------------------------------------------------- */
+
+struct tstate {
+  int64_t min;
+  uint64_t unit, prev_off;
+  int64_t prev_delta, prev_recv;
+};
+
+static int put_record(struct stor_logenc *e, const struct stor_log_rec *r,
+                      struct tstate *ts) {
+  uint64_t off = ((uint64_t)r->time_ns - (uint64_t)ts->min) / ts->unit;
+  int64_t delta = (int64_t)(off - ts->prev_off);
+  int rc = stor_lrec_check(e, r);
+
+  if (rc < 0)
+    return rc;
+  stor_lput_varint(e, STOR_LCOL_TIME,
+                   stor_zigzag((int64_t)((uint64_t)delta -
+                                         (uint64_t)ts->prev_delta)));
+  stor_lput_varint(e, STOR_LCOL_RECV,
+                   stor_zigzag((int64_t)((uint64_t)r->recv_ms -
+                                         (uint64_t)ts->prev_recv)));
+  ts->prev_off = off;
+  ts->prev_delta = delta;
+  ts->prev_recv = r->recv_ms;
+  e->col[STOR_LCOL_PRI][e->col_len[STOR_LCOL_PRI]++] =
+      (uint8_t)(r->facility * 8 + r->severity);
+  stor_lput_varint(e, STOR_LCOL_FLAGS, r->flags);
+  stor_lput_ref(e, STOR_LCOL_HOST, r->host, 1);
+  stor_lput_ref(e, STOR_LCOL_APP, r->app, 1);
+  stor_lput_ref(e, STOR_LCOL_PROCID, r->procid, 1);
+  stor_lput_ref(e, STOR_LCOL_MSGID, r->msgid, 1);
+  stor_lput_varint(e, STOR_LCOL_ATTRS, r->attr_count);
+  for (uint32_t i = 0; i < r->attr_count; i++) {
+    stor_lput_ref(e, STOR_LCOL_ATTRS, r->attrs[i].sdid, 1);
+    stor_lput_ref(e, STOR_LCOL_ATTRS, r->attrs[i].name, 1);
+    put_vref(e, STOR_LCOL_ATTRS, r->attrs[i].value);
+  }
+  put_vref(e, STOR_LCOL_MSG, r->msg);
+  return e->overflow ? -E2BIG : 0;
+}
+
+/* Bytes and start of column c (both layouts' columns). */
+static size_t col_len(const struct stor_logenc *e, int c, const uint8_t **p) {
+  if (c < STOR_LCOLS) {
+    *p = e->col[c];
+    return e->col_len[c];
+  }
+  if (c == STOR_LCOL_TEXT) {
+    *p = e->text;
+    return e->text_len;
+  }
+  *p = e->col2[C2(c)];
+  return e->col2_len[C2(c)];
+}
+
+/* The stream: time unit, column lengths, columns. */
+static int assemble(struct stor_logenc *e, unsigned x) {
+  size_t n = STOR_LFIELDS_HEAD2_MAX;
+  const uint8_t *src;
+  uint8_t *p = e->stream;
+
+  e->col2_len[C2(STOR_LCOL_STRTAB)] =
+      stor_ztab_put(&e->tab, e->col2[C2(STOR_LCOL_STRTAB)]);
+  for (int c = 0; c < STOR_LCOLS2; c++)
+    n += col_len(e, c, &src);
+  if (n > STOR_LOGBLOCK_TEXT_BYTES_MAX)
+    return -E2BIG;
+  *p++ = (uint8_t)x;
+  for (int c = 0; c < STOR_LCOLS2; c++)
+    p += stor_varint_put(p, col_len(e, c, &src));
+  for (int c = 0; c < STOR_LCOLS2; c++) {
+    size_t len = col_len(e, c, &src);
+    memcpy(p, src, len);
+    p += len;
+  }
+  e->stream_len = (size_t)(p - e->stream);
+  return 0;
+}
+
+static int build(struct stor_logenc *e, const struct stor_log_rec *recs,
+                 uint32_t n, int64_t min) {
+  unsigned x = stor_ltime_exp(recs, n, min);
+  struct tstate ts = {.min = min, .unit = stor_ltime_unit(x),
+                      .prev_recv = min / 1000000};
+
+  stor_lreset(e);
+  stor_ztab_reset(&e->tpl);
+  memset(e->col2_len, 0, sizeof(e->col2_len));
+  e->expanded = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    int rc = put_record(e, &recs[i], &ts);
+    if (rc < 0)
+      return rc;
+  }
+  return assemble(e, x);
+}
+
+long stor_log2_encode(struct stor_logenc *e, uint16_t shard, uint64_t seq,
+                      const struct stor_log_rec *recs, uint32_t n,
+                      uint8_t *out, size_t cap) {
+  int64_t min, max;
+  size_t z;
+  int rc;
+
+  if (n == 0 || n > e->records_max || seq == 0 || seq > STOR_BLOCK_SEQ_MAX)
+    return -EINVAL;
+  stor_ltime_range(recs, n, &min, &max);
+  if ((rc = build(e, recs, n, min)) < 0)
+    return rc;
+  if (cap <= STOR_BLOCK_HEADER_BYTES)
+    return -ENOSPC;
+  z = ZSTD_compressCCtx(e->zc, out + STOR_BLOCK_HEADER_BYTES,
+                        cap - STOR_BLOCK_HEADER_BYTES, e->stream,
+                        e->stream_len, e->level);
+  if (ZSTD_isError(z))
+    return ZSTD_getErrorCode(z) == ZSTD_error_dstSize_tooSmall ? -ENOSPC
+                                                               : -EIO;
+  if (z > UINT32_MAX - STOR_BLOCK_HEADER_BYTES)
+    return -E2BIG;
+  stor_lput_header(out, shard, seq, n, min, max, (uint32_t)z,
+                   (const uint32_t[5]){
+                       STOR_LOG_LAYOUT2 << STOR_LOG_LAYOUT_SHIFT |
+                           (uint32_t)e->stream_len,
+                       e->tab.count, e->tpl.count, (uint32_t)e->expanded,
+                       (uint32_t)z});
+  stor_lassert_written(out, STOR_BLOCK_HEADER_BYTES + z, n, seq);
+  return (long)(STOR_BLOCK_HEADER_BYTES + z);
+}
+
+/* ---- header ----------------------------------------------------------------- */
+
+int stor_log2_hdr_impossible(const struct stor_logblock_hdr *h) {
+  uint64_t n = h->count, u = h->text_bytes, c = h->ztext_bytes;
+
+  if (u < 1 + STOR_LCOLS2 + n * STOR_LREC_FIELDS_BYTES_MIN ||
+      h->tpl_count > STOR_LOG2_TPL_MAX ||
+      h->expanded_bytes > STOR_LOGBLOCK_TEXT_BYTES_MAX)
+    return 1;
+  return c == 0 || c > STOR_ZBOUND(u) || c != h->payload_bytes;
+}
+
+/* ---- reader ----------------------------------------------------------------- */
+
+/* Split the stream into its columns. */
+static int split(struct stor_logblock_reader *r) {
+  const uint8_t *p = r->dec->text + 1, *end = r->dec->text + r->hdr.text_bytes;
+  uint64_t len[STOR_LCOLS2];
+
+  r->time_exp = r->dec->text[0];
+  if (r->time_exp > STOR_LTIME_EXP_MAX)
+    return -EBADMSG;
+  for (int c = 0; c < STOR_LCOLS2; c++)
+    if (stor_varint_get(&p, end, &len[c]) < 0)
+      return -EBADMSG;
+  for (int c = 0; c < STOR_LCOLS2; c++) {
+    if (len[c] > (uint64_t)(end - p))
+      return -EBADMSG;
+    r->cp[c] = p;
+    r->cend[c] = p + len[c];
+    p += len[c];
+  }
+  return p == end ? 0 : -EBADMSG;
+}
+
+/* The template table: M lengths in TPLLEN over the bytes of TPL. */
+static int read_tpls(struct stor_logblock_reader *r) {
+  const uint8_t *t = r->cp[STOR_LCOL_TPL], *tend = r->cend[STOR_LCOL_TPL];
+
+  for (uint32_t i = 0; i < r->hdr.tpl_count; i++) {
+    uint64_t k;
+    if (stor_varint_get(&r->cp[STOR_LCOL_TPLLEN], r->cend[STOR_LCOL_TPLLEN],
+                        &k) < 0 ||
+        k == 0 || k > STOR_LOG2_TPL_BYTES_MAX || k > (uint64_t)(tend - t))
+      return -EBADMSG;
+    r->dec->tpl[i] = (struct stor_zstr){(const char *)t, (uint32_t)k};
+    t += k;
+  }
+  r->cp[STOR_LCOL_TPL] = t;
+  return t == tend && r->cp[STOR_LCOL_TPLLEN] == r->cend[STOR_LCOL_TPLLEN]
+             ? 0
+             : -EBADMSG;
+}
+
+int stor_log2_open(struct stor_logblock_reader *r, const uint8_t *payload) {
+  size_t u = ZSTD_decompressDCtx(r->dec->zd, r->dec->text, r->hdr.text_bytes,
+                                 payload, r->hdr.ztext_bytes);
+
+  if (ZSTD_isError(u) || u != r->hdr.text_bytes || split(r) < 0)
+    return -EBADMSG;
+  if (stor_ztab_read(r->cp[STOR_LCOL_STRTAB],
+                     (size_t)(r->cend[STOR_LCOL_STRTAB] -
+                              r->cp[STOR_LCOL_STRTAB]),
+                     r->hdr.dict_count, STOR_LOGBLOCK_DICT_STR_BYTES_MAX,
+                     r->dec->dict) < 0 ||
+      read_tpls(r) < 0)
+    return -EBADMSG;
+  r->cp[STOR_LCOL_STRTAB] = r->cend[STOR_LCOL_STRTAB];
+  r->tp = r->cp[STOR_LCOL_TEXT];
+  r->tend = r->cend[STOR_LCOL_TEXT];
+  r->expanded = 0;
+  r->prev_delta = 0;
+  return 0;
+}
+
+/* Write v in decimal, w digits (zero-padded) or as many as it takes. */
+static uint32_t put_dec(char *o, uint64_t v, uint32_t w) {
+  char tmp[STOR_LTPL_NUM_DIGITS_MAX + 1];
+  uint32_t n = 0;
+
+  do {
+    tmp[n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  while (n < w)
+    tmp[n++] = '0';
+  for (uint32_t i = 0; i < n; i++)
+    o[i] = tmp[n - 1 - i];
+  return n;
+}
+
+/* One placeholder at t[*i] (its kind byte already read as c): append its
+ * text at o (room for 2 * STOR_LTPL_HEX_BYTES_MAX). Returns the bytes or
+ * -1. */
+static long expand_var(struct stor_logblock_reader *r, uint8_t c,
+                       const struct stor_zstr *t, uint32_t *i, char *o) {
+  static const char hexd[] = "0123456789abcdef";
+  uint64_t v, w = 0;
+
+  if (c != STOR_LTPL_NUM) {
+    if (*i + 1 >= t->len)
+      return -1;
+    w = (uint8_t)t->ptr[++*i];
+  }
+  if (c == STOR_LTPL_HEX) {
+    const uint8_t *h = r->cp[STOR_LCOL_HEX];
+    if (w < STOR_LTPL_HEX_BYTES_MIN || w > STOR_LTPL_HEX_BYTES_MAX ||
+        w > (uint64_t)(r->cend[STOR_LCOL_HEX] - h))
+      return -1;
+    for (uint32_t j = 0; j < w; j++) {
+      o[2 * j] = hexd[h[j] >> 4];
+      o[2 * j + 1] = hexd[h[j] & 15];
+    }
+    r->cp[STOR_LCOL_HEX] += w;
+    return (long)(2 * w);
+  }
+  if (stor_varint_get(&r->cp[STOR_LCOL_NUM], r->cend[STOR_LCOL_NUM], &v) < 0)
+    return -1;
+  /* the encoder's forms only: no leading zero, or a zero-led width */
+  if (c == STOR_LTPL_NUM ? v >= dec_pow[STOR_LTPL_NUM_DIGITS_MAX]
+                         : (w < 2 || w > STOR_LTPL_NUM_DIGITS_MAX ||
+                            v >= dec_pow[w - 1]))
+    return -1;
+  return (long)put_dec(o, v, (uint32_t)w);
+}
+
+/* Expand template t into the decoder's arena. */
+static int expand(struct stor_logblock_reader *r, const struct stor_zstr *t,
+                  struct core_syslog_str *s) {
+  char *o = r->dec->arena + r->expanded, *start = o;
+  size_t left = r->hdr.expanded_bytes - r->expanded;
+
+  for (uint32_t i = 0; i < t->len; i++) {
+    uint8_t c = (uint8_t)t->ptr[i];
+    long k;
+    if (c < STOR_LTPL_NUM || c > STOR_LTPL_HEX) {
+      if (left == 0)
+        return -EBADMSG;
+      *o++ = (char)c;
+      left--;
+      continue;
+    }
+    if (left < HEX_DIGITS_MAX) { /* expand into the slack, then count */
+      char tmp[HEX_DIGITS_MAX];
+      if ((k = expand_var(r, c, t, &i, tmp)) < 0 || (size_t)k > left)
+        return -EBADMSG;
+      memcpy(o, tmp, (size_t)k);
+    } else if ((k = expand_var(r, c, t, &i, o)) < 0) {
+      return -EBADMSG;
+    }
+    o += k;
+    left -= (size_t)k;
+  }
+  *s = stor_lstr(start, (uint64_t)(o - start));
+  r->expanded += (size_t)(o - start);
+  return 0;
+}
+
+static int get_ref2(struct stor_logblock_reader *r, int c,
+                    struct core_syslog_str *s, int value) {
+  uint64_t v, n;
+
+  if (stor_varint_get(&r->cp[c], r->cend[c], &v) < 0)
+    return -EBADMSG;
+  if (v == STOR_LREF_EMPTY) {
+    *s = stor_lstr(NULL, 0);
+    return 0;
+  }
+  if (v >= STOR_LREF_DICT0) {
+    v -= STOR_LREF_DICT0;
+    if (value)
+      return v < r->hdr.tpl_count ? expand(r, &r->dec->tpl[v], s) : -EBADMSG;
+    if (v >= r->hdr.dict_count)
+      return -EBADMSG;
+    *s = stor_lstr(r->dec->dict[v].ptr, r->dec->dict[v].len);
+    return 0;
+  }
+  if (stor_varint_get(&r->tp, r->tend, &n) < 0 || n == 0 ||
+      n > (uint64_t)(r->tend - r->tp))
+    return -EBADMSG;
+  *s = stor_lstr(r->tp, n);
+  r->tp += n;
+  return 0;
+}
+
+static int get_times2(struct stor_logblock_reader *r, struct stor_log_rec *out) {
+  uint64_t dd, dr, off;
+  uint64_t range = (uint64_t)r->hdr.max_ns - (uint64_t)r->hdr.min_ns;
+
+  if (stor_varint_get(&r->cp[STOR_LCOL_TIME], r->cend[STOR_LCOL_TIME], &dd) <
+          0 ||
+      stor_varint_get(&r->cp[STOR_LCOL_RECV], r->cend[STOR_LCOL_RECV], &dr) < 0)
+    return -EBADMSG;
+  r->prev_delta = (int64_t)((uint64_t)r->prev_delta +
+                            (uint64_t)stor_unzigzag(dd));
+  off = r->prev_off + (uint64_t)r->prev_delta;
+  if (off > range / r->time_unit)
+    return -EBADMSG;
+  r->prev_off = off;
+  out->time_ns = (int64_t)((uint64_t)r->hdr.min_ns + off * r->time_unit);
+  out->recv_ms = (int64_t)((uint64_t)r->prev_recv_ms +
+                           (uint64_t)stor_unzigzag(dr));
+  r->prev_recv_ms = out->recv_ms;
+  r->seen_min = out->time_ns < r->seen_min ? out->time_ns : r->seen_min;
+  r->seen_max = out->time_ns > r->seen_max ? out->time_ns : r->seen_max;
+  return 0;
+}
+
+int stor_log2_record(struct stor_logblock_reader *r, struct stor_log_rec *out,
+                     struct core_syslog_attr *attrs, uint32_t cap) {
+  uint64_t flags, na;
+  uint8_t pri;
+
+  if (get_times2(r, out) < 0 || r->cp[STOR_LCOL_PRI] == r->cend[STOR_LCOL_PRI])
+    return -EBADMSG;
+  pri = *r->cp[STOR_LCOL_PRI]++;
+  if (pri > 23 * 8 + 7 ||
+      stor_varint_get(&r->cp[STOR_LCOL_FLAGS], r->cend[STOR_LCOL_FLAGS],
+                      &flags) < 0 ||
+      flags > UINT32_MAX || get_ref2(r, STOR_LCOL_HOST, &out->host, 0) < 0 ||
+      get_ref2(r, STOR_LCOL_APP, &out->app, 0) < 0 ||
+      get_ref2(r, STOR_LCOL_PROCID, &out->procid, 0) < 0 ||
+      get_ref2(r, STOR_LCOL_MSGID, &out->msgid, 0) < 0 ||
+      stor_varint_get(&r->cp[STOR_LCOL_ATTRS], r->cend[STOR_LCOL_ATTRS],
+                      &na) < 0 ||
+      na > CORE_SYSLOG_SD_ATTRS_MAX)
+    return -EBADMSG;
+  if (na > cap)
+    return -ENOSPC;
+  out->facility = pri >> 3;
+  out->severity = pri & 7;
+  out->flags = (uint32_t)flags;
+  out->attr_count = (uint32_t)na;
+  out->attrs = attrs;
+  for (uint32_t i = 0; i < na; i++)
+    if (get_ref2(r, STOR_LCOL_ATTRS, &attrs[i].sdid, 0) < 0 ||
+        get_ref2(r, STOR_LCOL_ATTRS, &attrs[i].name, 0) < 0 ||
+        get_ref2(r, STOR_LCOL_ATTRS, &attrs[i].value, 1) < 0)
+      return -EBADMSG;
+  return get_ref2(r, STOR_LCOL_MSG, &out->msg, 1);
+}
+
+int stor_log2_all_used(const struct stor_logblock_reader *r) {
+  for (int c = 0; c < STOR_LCOLS2; c++)
+    if (c != STOR_LCOL_TEXT && r->cp[c] != r->cend[c])
+      return 0;
+  return r->tp == r->tend && r->expanded == r->hdr.expanded_bytes &&
+         r->seen_min == r->hdr.min_ns && r->seen_max == r->hdr.max_ns;
+}
