@@ -112,7 +112,8 @@ size_t stor_logblock_rec_text_bytes(const struct stor_log_rec *r) {
 }
 
 /* Both layouts: layout 2's stream holds layout 1's stream and string
- * table plus six more column lengths, and zstd's bound is within
+ * table, six more column lengths and at most STOR_LOG2_EXCESS_BYTES_MAX
+ * of templates beyond the raw strings; zstd's bound is within
  * STOR_ZBOUND. */
 size_t stor_logblock_bytes_max(uint32_t n, uint64_t attrs, size_t text_bytes) {
   size_t dict = (size_t)STOR_LOGBLOCK_DICT_MAX *
@@ -121,7 +122,8 @@ size_t stor_logblock_bytes_max(uint32_t n, uint64_t attrs, size_t text_bytes) {
                   (size_t)n * STOR_LREC_FIELDS_BYTES_MAX +
                   attrs * STOR_LATTR_FIELDS_BYTES_MAX + text_bytes;
 
-  return STOR_BLOCK_HEADER_BYTES + STOR_ZBOUND(dict + stream);
+  return STOR_BLOCK_HEADER_BYTES +
+         STOR_ZBOUND(dict + stream + STOR_LOG2_EXCESS_BYTES_MAX);
 }
 
 /* ---- encoder (both layouts) ------------------------------------------------ */

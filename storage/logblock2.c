@@ -178,13 +178,17 @@ static long tpl_code(struct stor_logenc *e, struct core_syslog_str s) {
   k = tpl_build(e, (const uint8_t *)s.ptr, s.len, t);
   idx = k ? stor_ztab_lookup(&e->tpl, (struct stor_zstr){(char *)t, k}) : -1;
   if (k && idx < 0) {
-    /* a new template pays when it and the variables cost no more than
-     * the raw string; the bound of the stream relies on it */
-    size_t vars = e->col2_len[C2(STOR_LCOL_NUM)] - num0 +
-                  e->col2_len[C2(STOR_LCOL_HEX)] - hex0;
-    if (k + stor_varint_len(k) + vars <= s.len + stor_varint_len(s.len))
+    /* a new template and its variables may cost more than the raw
+     * string (2 bytes for "0"): such excess is bounded per block, which
+     * keeps the stream within stor_logblock_bytes_max */
+    size_t cost = k + stor_varint_len(k) + e->col2_len[C2(STOR_LCOL_NUM)] -
+                  num0 + e->col2_len[C2(STOR_LCOL_HEX)] - hex0;
+    size_t raw = s.len + stor_varint_len(s.len);
+    size_t over = cost > raw ? cost - raw : 0;
+    if (e->excess + over <= STOR_LOG2_EXCESS_BYTES_MAX)
       idx = stor_ztab_find(&e->tpl, (struct stor_zstr){(char *)t, k});
     if (idx >= 0) {
+      e->excess += over;
       e->col2_len[C2(STOR_LCOL_TPL)] += k;
       put2_varint(e, STOR_LCOL_TPLLEN, k);
     }
@@ -217,28 +221,44 @@ static void put_vref(struct stor_logenc *e, int c, struct core_syslog_str s) {
 
 /* ---- encoder ---------------------------------------------------------------- */
 
+/*
+ * Times: a syslog block mixes RFC 5424 times (microseconds) with RFC 3164
+ * ones (whole seconds), in arrival order. Each record's time is coded
+ * against the previous record of its class (whole second or not), in that
+ * class's unit: the second-only records then cost next to nothing and
+ * the others only their gap (delta-of-delta measured worse on arrival
+ * order: perf/RESULTS.md, "Log blocks v2").
+ */
 struct tstate {
   int64_t min;
-  uint64_t unit, prev_off;
-  int64_t prev_delta, prev_recv;
+  uint64_t unit;                   /* 10^x ns */
+  uint64_t sec;                    /* units a second (1 when x = 9) */
+  uint64_t prev_off[2];            /* per class: 0 finer, 1 whole second */
+  int64_t prev_recv;
 };
+
+/* The TIME entry of offset off: zigzag(gap in the class's unit) * 2 +
+ * class. */
+static uint64_t time_code(struct tstate *ts, uint64_t off) {
+  unsigned cls = ts->sec > 1 && off % ts->sec == 0;
+  uint64_t step = cls ? ts->sec : 1;
+  int64_t gap = (int64_t)(off / step - ts->prev_off[cls] / step);
+
+  ts->prev_off[cls] = off;
+  return stor_zigzag(gap) << 1 | cls;
+}
 
 static int put_record(struct stor_logenc *e, const struct stor_log_rec *r,
                       struct tstate *ts) {
   uint64_t off = ((uint64_t)r->time_ns - (uint64_t)ts->min) / ts->unit;
-  int64_t delta = (int64_t)(off - ts->prev_off);
   int rc = stor_lrec_check(e, r);
 
   if (rc < 0)
     return rc;
-  stor_lput_varint(e, STOR_LCOL_TIME,
-                   stor_zigzag((int64_t)((uint64_t)delta -
-                                         (uint64_t)ts->prev_delta)));
+  stor_lput_varint(e, STOR_LCOL_TIME, time_code(ts, off));
   stor_lput_varint(e, STOR_LCOL_RECV,
                    stor_zigzag((int64_t)((uint64_t)r->recv_ms -
                                          (uint64_t)ts->prev_recv)));
-  ts->prev_off = off;
-  ts->prev_delta = delta;
   ts->prev_recv = r->recv_ms;
   e->col[STOR_LCOL_PRI][e->col_len[STOR_LCOL_PRI]++] =
       (uint8_t)(r->facility * 8 + r->severity);
@@ -299,12 +319,14 @@ static int build(struct stor_logenc *e, const struct stor_log_rec *recs,
                  uint32_t n, int64_t min) {
   unsigned x = stor_ltime_exp(recs, n, min);
   struct tstate ts = {.min = min, .unit = stor_ltime_unit(x),
+                      .sec = stor_ltime_unit(STOR_LTIME_EXP_MAX - x),
                       .prev_recv = min / 1000000};
 
   stor_lreset(e);
   stor_ztab_reset(&e->tpl);
   memset(e->col2_len, 0, sizeof(e->col2_len));
   e->expanded = 0;
+  e->excess = 0;
   for (uint32_t i = 0; i < n; i++) {
     int rc = put_record(e, &recs[i], &ts);
     if (rc < 0)
@@ -416,7 +438,6 @@ int stor_log2_open(struct stor_logblock_reader *r, const uint8_t *payload) {
   r->tp = r->cp[STOR_LCOL_TEXT];
   r->tend = r->cend[STOR_LCOL_TEXT];
   r->expanded = 0;
-  r->prev_delta = 0;
   return 0;
 }
 
@@ -531,19 +552,26 @@ static int get_ref2(struct stor_logblock_reader *r, int c,
 }
 
 static int get_times2(struct stor_logblock_reader *r, struct stor_log_rec *out) {
-  uint64_t dd, dr, off;
+  uint64_t v, dr, off, step, limit;
   uint64_t range = (uint64_t)r->hdr.max_ns - (uint64_t)r->hdr.min_ns;
+  unsigned cls;
 
-  if (stor_varint_get(&r->cp[STOR_LCOL_TIME], r->cend[STOR_LCOL_TIME], &dd) <
+  if (stor_varint_get(&r->cp[STOR_LCOL_TIME], r->cend[STOR_LCOL_TIME], &v) <
           0 ||
       stor_varint_get(&r->cp[STOR_LCOL_RECV], r->cend[STOR_LCOL_RECV], &dr) < 0)
     return -EBADMSG;
-  r->prev_delta = (int64_t)((uint64_t)r->prev_delta +
-                            (uint64_t)stor_unzigzag(dd));
-  off = r->prev_off + (uint64_t)r->prev_delta;
-  if (off > range / r->time_unit)
+  cls = v & 1;
+  step = stor_ltime_unit(STOR_LTIME_EXP_MAX - r->time_exp);
+  if (cls && step == 1)
     return -EBADMSG;
-  r->prev_off = off;
+  step = cls ? step : 1;
+  /* in steps: off = (prev / step + gap) * step, within the range */
+  limit = range / r->time_unit / step;
+  off = r->prev_cls_off[cls] / step + (uint64_t)stor_unzigzag(v >> 1);
+  if (off > limit)
+    return -EBADMSG;
+  off *= step;
+  r->prev_cls_off[cls] = off;
   out->time_ns = (int64_t)((uint64_t)r->hdr.min_ns + off * r->time_unit);
   out->recv_ms = (int64_t)((uint64_t)r->prev_recv_ms +
                            (uint64_t)stor_unzigzag(dr));

@@ -44,6 +44,7 @@
 #include <stdint.h>
 
 #include "core/parse/syslog_types.h"
+#include "core/base/limits.h"
 #include "storage/zcol_types.h"
 
 struct inflate_state;
@@ -103,8 +104,6 @@ enum stor_lcol {
 /* Layout 2: the word at offset 12 holds the layout in its top 4 bits. */
 #define STOR_LOG_LAYOUT_SHIFT 28
 #define STOR_LOG_LAYOUT2 2u
-#define STOR_LOG2_TPL_MAX 65536        /* templates a block may hold */
-#define STOR_LOG2_TPL_BYTES_MAX 1024   /* longer templates: stored raw */
 /* Placeholders in a template (a string holding any of them is stored
  * raw): decimal without leading zeros; decimal of a width (next byte);
  * lowercase hex of 2 x (next byte) digits. */
@@ -177,7 +176,7 @@ struct stor_logenc {
   uint8_t *col2[STOR_LCOLS2 - STOR_LCOLS]; /* STRTAB .. TEXT columns */
   size_t col2_len[STOR_LCOLS2 - STOR_LCOLS];
   size_t expanded;                  /* X */
-  int64_t prev_delta;               /* time delta-of-delta state */
+  size_t excess;                    /* new templates' bytes over raw */
 };
 
 /*
@@ -209,7 +208,7 @@ struct stor_logblock_reader {
   uint32_t left;
   int64_t seen_min, seen_max;
   int failed;                 /* sticky */
-  int64_t prev_delta;         /* layout 2: delta-of-delta state */
+  uint64_t prev_cls_off[2];   /* layout 2: last offset of each time class */
   size_t expanded;            /* layout 2: arena bytes used */
 };
 
