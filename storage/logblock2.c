@@ -40,11 +40,31 @@ static const uint64_t dec_pow[STOR_LTPL_NUM_DIGITS_MAX + 1] = {
     100000000000000ull, 1000000000000000ull, 10000000000000000ull,
     100000000000000000ull, 1000000000000000000ull, 10000000000000000000ull};
 
-static int is_digit(uint8_t c) { return c >= '0' && c <= '9'; }
-static int is_lhex(uint8_t c) { return is_digit(c) || (c >= 'a' && c <= 'f'); }
-static int is_alnum(uint8_t c) {
-  return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
+/* Byte classes of the template coder, one table lookup a byte. */
+enum { K_DIGIT = 1, K_LHEX = 2, K_ALNUM = 4, K_HOLD = 8 };
+
+static const uint8_t kind_tab[256] = {
+    [1] = K_HOLD, [2] = K_HOLD, [3] = K_HOLD,
+#define D(c) [c] = K_DIGIT | K_LHEX | K_ALNUM
+    D('0'), D('1'), D('2'), D('3'), D('4'), D('5'), D('6'), D('7'), D('8'),
+    D('9'),
+#undef D
+#define H(c) [c] = K_LHEX | K_ALNUM
+    H('a'), H('b'), H('c'), H('d'), H('e'), H('f'),
+#undef H
+#define A(c) [c] = K_ALNUM
+    A('g'), A('h'), A('i'), A('j'), A('k'), A('l'), A('m'), A('n'), A('o'),
+    A('p'), A('q'), A('r'), A('s'), A('t'), A('u'), A('v'), A('w'), A('x'),
+    A('y'), A('z'), A('A'), A('B'), A('C'), A('D'), A('E'), A('F'), A('G'),
+    A('H'), A('I'), A('J'), A('K'), A('L'), A('M'), A('N'), A('O'), A('P'),
+    A('Q'), A('R'), A('S'), A('T'), A('U'), A('V'), A('W'), A('X'), A('Y'),
+    A('Z'),
+#undef A
+};
+
+static int is_digit(uint8_t c) { return kind_tab[c] & K_DIGIT; }
+static int is_lhex(uint8_t c) { return kind_tab[c] & K_LHEX; }
+static int is_alnum(uint8_t c) { return kind_tab[c] & K_ALNUM; }
 
 /* ---- scratch ---------------------------------------------------------------- */
 
@@ -127,20 +147,29 @@ static uint32_t tpl_build(struct stor_logenc *e, const uint8_t *s, uint32_t n,
                           uint8_t *t) {
   uint8_t *hex = e->col2[C2(STOR_LCOL_HEX)];
   uint32_t k = 0, i = 0, m;
+  int word = 0; /* s[i - 1] is alphanumeric */
 
+  if (n + 2 > STOR_LOG2_TPL_BYTES_MAX * 2)
+    return 0;
   while (i < n) {
-    uint8_t c = s[i];
-    if (k + 2 > STOR_LOG2_TPL_BYTES_MAX ||
-        (c >= STOR_LTPL_NUM && c <= STOR_LTPL_HEX))
+    uint8_t c = s[i], kc = kind_tab[c];
+    if (k + 2 > STOR_LOG2_TPL_BYTES_MAX || (kc & K_HOLD))
       return 0;
-    if ((m = hex_word(s, i, n)) != 0) {
+    if (!(kc & K_LHEX)) { /* the common case: a literal byte */
+      t[k++] = c;
+      word = kc & K_ALNUM;
+      i++;
+      continue;
+    }
+    if (!word && (m = hex_word(s, i, n)) != 0) {
       size_t *hl = &e->col2_len[C2(STOR_LCOL_HEX)];
       t[k++] = STOR_LTPL_HEX;
       t[k++] = (uint8_t)(m / 2);
       for (uint32_t j = 0; j < m; j += 2)
         hex[(*hl)++] = (uint8_t)(nibble(s[i + j]) << 4 | nibble(s[i + j + 1]));
       i += m;
-    } else if (is_digit(c)) {
+      word = 0;
+    } else if (kc & K_DIGIT) {
       uint64_t v = 0;
       for (m = 0; i + m < n && is_digit(s[i + m]) &&
                   m < STOR_LTPL_NUM_DIGITS_MAX; m++)
@@ -153,8 +182,10 @@ static uint32_t tpl_build(struct stor_logenc *e, const uint8_t *s, uint32_t n,
       }
       put2_varint(e, STOR_LCOL_NUM, v);
       i += m;
+      word = 1;
     } else {
       t[k++] = c;
+      word = 1;
       i++;
     }
   }
