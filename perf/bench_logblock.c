@@ -291,6 +291,8 @@ int main(int argc, char **argv) {
       stor_logenc_init(&enc, block) || stor_logdec_init(&dec) ||
       stor_logenc_set_level(&enc, level))
     return 1;
+  if (getenv("BENCH_TEMPLATES") != NULL)
+    stor_logenc_set_templates(&enc, atoi(getenv("BENCH_TEMPLATES")));
   if (file != NULL && (count = read_corpus(file, count, msgs, msgs_cap, offs, &raw)) == 0)
     return 1;
 

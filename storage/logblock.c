@@ -69,6 +69,7 @@ int stor_logenc_init(struct stor_logenc *e, uint32_t records_max) {
     return -EINVAL;
   e->records_max = records_max;
   e->level = STOR_LOG2_ZLEVEL_LIVE;
+  e->no_templates = !STOR_LOG2_TEMPLATES_LIVE;
   size_t all = 0;
   for (int c = 0; c < STOR_LCOLS; c++) {
     e->col_cap[c] = (size_t)records_max * col_rec_max[c];
@@ -97,6 +98,10 @@ int stor_logenc_set_level(struct stor_logenc *e, int level) {
     return -EINVAL;
   e->level = level;
   return 0;
+}
+
+void stor_logenc_set_templates(struct stor_logenc *e, int on) {
+  e->no_templates = !on;
 }
 
 /* ---- sizes ----------------------------------------------------------------- */

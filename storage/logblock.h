@@ -27,6 +27,13 @@ int stor_logenc_init(struct stor_logenc *e, uint32_t records_max);
  */
 int stor_logenc_set_level(struct stor_logenc *e, int level);
 
+/*
+ * Template-code messages and attribute values (on, the default) or store
+ * them inline (off: the cheaper encoder of the two; the block is layout 2
+ * either way and readers need not know).
+ */
+void stor_logenc_set_templates(struct stor_logenc *e, int on);
+
 /* Release the encoder's memory. Safe on a zeroed struct. */
 void stor_logenc_free(struct stor_logenc *e);
 

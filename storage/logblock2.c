@@ -146,48 +146,55 @@ static uint8_t nibble(uint8_t c) {
 static uint32_t tpl_build(struct stor_logenc *e, const uint8_t *s, uint32_t n,
                           uint8_t *t) {
   uint8_t *hex = e->col2[C2(STOR_LCOL_HEX)];
-  uint32_t k = 0, i = 0, m;
-  int word = 0; /* s[i - 1] is alphanumeric */
+  uint32_t k = 0, i = 0, m, wstart = 0;
+  int wlhex = 1; /* s[wstart, i): the word so far, all lowercase hex */
 
   if (n + 2 > STOR_LOG2_TPL_BYTES_MAX * 2)
     return 0;
   while (i < n) {
     uint8_t c = s[i], kc = kind_tab[c];
-    if (k + 2 > STOR_LOG2_TPL_BYTES_MAX || (kc & K_HOLD))
+    if (k + 2 > STOR_LOG2_TPL_BYTES_MAX)
       return 0;
-    if (!(kc & K_LHEX)) { /* the common case: a literal byte */
+    if (!(kc & (K_DIGIT | K_HOLD))) { /* the common case: a literal byte */
       t[k++] = c;
-      word = kc & K_ALNUM;
       i++;
+      if (!(kc & K_ALNUM)) {
+        wstart = i;
+        wlhex = 1;
+      } else {
+        wlhex &= (kc & K_LHEX) != 0;
+      }
       continue;
     }
-    if (!word && (m = hex_word(s, i, n)) != 0) {
+    if (kc & K_HOLD)
+      return 0;
+    /* A digit. Hex words hold one, so the word is tried here, once: its
+     * letters so far were written as literals and are taken back. */
+    if (wlhex && (m = hex_word(s, wstart, n)) != 0) {
       size_t *hl = &e->col2_len[C2(STOR_LCOL_HEX)];
+      k -= i - wstart;
       t[k++] = STOR_LTPL_HEX;
       t[k++] = (uint8_t)(m / 2);
       for (uint32_t j = 0; j < m; j += 2)
-        hex[(*hl)++] = (uint8_t)(nibble(s[i + j]) << 4 | nibble(s[i + j + 1]));
-      i += m;
-      word = 0;
-    } else if (kc & K_DIGIT) {
-      uint64_t v = 0;
-      for (m = 0; i + m < n && is_digit(s[i + m]) &&
-                  m < STOR_LTPL_NUM_DIGITS_MAX; m++)
-        v = v * 10 + (uint64_t)(s[i + m] - '0');
-      if (c == '0' && m > 1) {
-        t[k++] = STOR_LTPL_NUMW;
-        t[k++] = (uint8_t)m;
-      } else {
-        t[k++] = STOR_LTPL_NUM;
-      }
-      put2_varint(e, STOR_LCOL_NUM, v);
-      i += m;
-      word = 1;
-    } else {
-      t[k++] = c;
-      word = 1;
-      i++;
+        hex[(*hl)++] = (uint8_t)(nibble(s[wstart + j]) << 4 |
+                                 nibble(s[wstart + j + 1]));
+      i = wstart + m;
+      wstart = i;
+      continue;
     }
+    wlhex = 0;
+    uint64_t v = 0;
+    for (m = 0; i + m < n && is_digit(s[i + m]) &&
+                m < STOR_LTPL_NUM_DIGITS_MAX; m++)
+      v = v * 10 + (uint64_t)(s[i + m] - '0');
+    if (c == '0' && m > 1) {
+      t[k++] = STOR_LTPL_NUMW;
+      t[k++] = (uint8_t)m;
+    } else {
+      t[k++] = STOR_LTPL_NUM;
+    }
+    put2_varint(e, STOR_LCOL_NUM, v);
+    i += m;
   }
   return k;
 }
@@ -241,7 +248,7 @@ static void put_vref(struct stor_logenc *e, int c, struct core_syslog_str s) {
     stor_lput_varint(e, c, STOR_LREF_EMPTY);
     return;
   }
-  idx = tpl_code(e, s);
+  idx = e->no_templates ? -1 : tpl_code(e, s);
   if (idx >= 0) {
     stor_lput_varint(e, c, STOR_LREF_DICT0 + (uint64_t)idx);
     return;

@@ -41,6 +41,7 @@ int stor_logpack_init(struct stor_logpack *p, uint32_t records_max) {
     return -ENOMEM;
   }
   stor_logenc_set_level(&p->enc, STOR_LOG2_ZLEVEL_PACK);
+  stor_logenc_set_templates(&p->enc, 1);
   return 0;
 }
 

@@ -113,9 +113,11 @@ enum stor_lcol {
 #define STOR_LTPL_NUM_DIGITS_MAX 19    /* < 2^64 whatever the digits */
 #define STOR_LTPL_HEX_BYTES_MIN 4      /* 8 hex digits or more ... */
 #define STOR_LTPL_HEX_BYTES_MAX 127    /* ... up to 254 */
-/* zstd levels: live blocks (1 s, the shard's path) and compaction's. */
-#define STOR_LOG2_ZLEVEL_LIVE 3
+/* zstd levels: live blocks (1 s, the shard's path) and compaction's;
+ * whether live blocks template-code their messages (compaction's do). */
+#define STOR_LOG2_ZLEVEL_LIVE 1
 #define STOR_LOG2_ZLEVEL_PACK 19
+#define STOR_LOG2_TEMPLATES_LIVE 0
 /* Value refs (messages and attribute values) in layout 2: 0 empty,
  * 1 inline, k >= 2 template k - 2 with its variables. */
 
@@ -171,6 +173,7 @@ struct stor_logenc {
   int overflow;                     /* text over STOR_LOGBLOCK_TEXT_BYTES_MAX */
   /* layout 2 */
   int level;                        /* zstd level (STOR_LOG2_ZLEVEL_*) */
+  int no_templates;                 /* store messages and values inline */
   struct ZSTD_CCtx_s *zc;
   struct stor_ztab tpl;             /* templates of the block */
   uint8_t *col2[STOR_LCOLS2 - STOR_LCOLS]; /* STRTAB .. TEXT columns */
