@@ -380,7 +380,7 @@ int main(int argc, char **argv) {
       printf(" %s %.2f", names[c], (double)col2[c] / count);
     printf("\n");
   }
-  printf("stored/raw %.4f (target <= 0.15)\n", (double)stored / raw);
+  printf("stored/raw %.4f\n", (double)stored / raw);
   if (pack) {
     uint8_t *live = malloc(out_cap);
     if (live == NULL ||
