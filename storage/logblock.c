@@ -94,7 +94,7 @@ int stor_logenc_init(struct stor_logenc *e, uint32_t records_max) {
 }
 
 int stor_logenc_set_level(struct stor_logenc *e, int level) {
-  if (level < 1 || level > 22)
+  if (level < -7 || level == 0 || level > 22)
     return -EINVAL;
   e->level = level;
   return 0;

@@ -21,7 +21,8 @@
 int stor_logenc_init(struct stor_logenc *e, uint32_t records_max);
 
 /*
- * Set the zstd level of the layout-2 blocks e writes (1..22; default
+ * Set the zstd level of the layout-2 blocks e writes (-7..-1: zstd's fast
+ * levels, or 1..22; default
  * STOR_LOG2_ZLEVEL_LIVE; compaction uses STOR_LOG2_ZLEVEL_PACK).
  * Returns 0 or -EINVAL.
  */
