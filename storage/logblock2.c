@@ -73,8 +73,8 @@ static size_t col2_cap(int c) {
   if (c == STOR_LCOL_STRTAB)
     return (size_t)STOR_LOGBLOCK_DICT_MAX *
            (2 + STOR_LOGBLOCK_DICT_STR_BYTES_MAX);
-  if (c == STOR_LCOL_TPLLEN)
-    return (size_t)STOR_LOG2_TPL_MAX * 2;
+  if (c == STOR_LCOL_TPLLEN) /* a length (2 bytes) and a count (3) */
+    return (size_t)STOR_LOG2_TPL_MAX * 5;
   return STOR_LOGBLOCK_TEXT_BYTES_MAX;
 }
 
@@ -83,7 +83,10 @@ int stor_log2_enc_init(struct stor_logenc *e) {
     if ((e->col2[C2(c)] = malloc(col2_cap(c))) == NULL)
       return -ENOMEM;
   e->zc = ZSTD_createCCtx();
-  if (e->zc == NULL ||
+  e->vs = malloc(STOR_LOG2_VALUES_MAX * sizeof(*e->vs));
+  e->tcnt = malloc((STOR_LOG2_TPL_MAX + 1) * sizeof(*e->tcnt));
+  e->order = malloc(STOR_LOG2_VALUES_MAX * sizeof(*e->order));
+  if (e->zc == NULL || !e->vs || !e->tcnt || !e->order ||
       stor_ztab_init(&e->tpl, STOR_LOG2_TPL_MAX, STOR_LOG2_TPL_BYTES_MAX) < 0)
     return -ENOMEM;
   return 0;
@@ -94,19 +97,35 @@ void stor_log2_enc_free(struct stor_logenc *e) {
     free(e->col2[c]);
   ZSTD_freeCCtx(e->zc);
   stor_ztab_free(&e->tpl);
+  free(e->vs);
+  free(e->tcnt);
+  free(e->order);
 }
 
 int stor_log2_dec_init(struct stor_logdec *d) {
   d->zd = ZSTD_createDCtx();
   d->tpl = malloc(STOR_LOG2_TPL_MAX * sizeof(*d->tpl));
   d->arena = malloc(STOR_LOGBLOCK_TEXT_BYTES_MAX);
-  return d->zd && d->tpl && d->arena ? 0 : -ENOMEM;
+  d->tcount = malloc(STOR_LOG2_TPL_MAX * sizeof(*d->tcount));
+  d->tuse = malloc(STOR_LOG2_TPL_MAX * sizeof(*d->tuse));
+  d->tslot0 = malloc((STOR_LOG2_TPL_MAX + 1) * sizeof(*d->tslot0));
+  d->slot_cur = malloc(STOR_LOG2_SLOTS_MAX * sizeof(*d->slot_cur));
+  d->slot_end = malloc(STOR_LOG2_SLOTS_MAX * sizeof(*d->slot_end));
+  return d->zd && d->tpl && d->arena && d->tcount && d->tuse && d->tslot0 &&
+                 d->slot_cur && d->slot_end
+             ? 0
+             : -ENOMEM;
 }
 
 void stor_log2_dec_free(struct stor_logdec *d) {
   ZSTD_freeDCtx(d->zd);
   free(d->tpl);
   free(d->arena);
+  free(d->tcount);
+  free(d->tuse);
+  free(d->tslot0);
+  free(d->slot_cur);
+  free(d->slot_end);
 }
 
 /* ---- the template coder ---------------------------------------------------- */
@@ -149,6 +168,7 @@ static uint32_t tpl_build(struct stor_logenc *e, const uint8_t *s, uint32_t n,
   uint32_t k = 0, i = 0, m, wstart = 0;
   int wlhex = 1; /* s[wstart, i): the word so far, all lowercase hex */
 
+  e->tb_vars = 0;
   if (n + 2 > STOR_LOG2_TPL_BYTES_MAX * 2)
     return 0;
   while (i < n) {
@@ -180,6 +200,7 @@ static uint32_t tpl_build(struct stor_logenc *e, const uint8_t *s, uint32_t n,
                                  nibble(s[wstart + j + 1]));
       i = wstart + m;
       wstart = i;
+      e->tb_vars++;
       continue;
     }
     wlhex = 0;
@@ -195,6 +216,7 @@ static uint32_t tpl_build(struct stor_logenc *e, const uint8_t *s, uint32_t n,
     }
     put2_varint(e, STOR_LCOL_NUM, v);
     i += m;
+    e->tb_vars++;
   }
   return k;
 }
@@ -211,7 +233,7 @@ static long tpl_code(struct stor_logenc *e, struct core_syslog_str s) {
   /* each input byte makes at most 2 template, 1 NUM or 1 HEX bytes */
   if (room(e, STOR_LCOL_TPL) < STOR_LOG2_TPL_BYTES_MAX ||
       room(e, STOR_LCOL_NUM) < s.len || room(e, STOR_LCOL_HEX) < s.len ||
-      room(e, STOR_LCOL_TPLLEN) < 2)
+      e->vs_count == STOR_LOG2_VALUES_MAX)
     return -1;
   k = tpl_build(e, (const uint8_t *)s.ptr, s.len, t);
   idx = k ? stor_ztab_lookup(&e->tpl, (struct stor_zstr){(char *)t, k}) : -1;
@@ -223,12 +245,13 @@ static long tpl_code(struct stor_logenc *e, struct core_syslog_str s) {
                   num0 + e->col2_len[C2(STOR_LCOL_HEX)] - hex0;
     size_t raw = s.len + stor_varint_len(s.len);
     size_t over = cost > raw ? cost - raw : 0;
-    if (e->excess + over <= STOR_LOG2_EXCESS_BYTES_MAX)
+    if (e->excess + over <= STOR_LOG2_EXCESS_BYTES_MAX &&
+        e->slots + e->tb_vars <= STOR_LOG2_SLOTS_MAX)
       idx = stor_ztab_find(&e->tpl, (struct stor_zstr){(char *)t, k});
     if (idx >= 0) {
       e->excess += over;
+      e->slots += e->tb_vars;
       e->col2_len[C2(STOR_LCOL_TPL)] += k;
-      put2_varint(e, STOR_LCOL_TPLLEN, k);
     }
   }
   if (idx < 0) {
@@ -236,6 +259,8 @@ static long tpl_code(struct stor_logenc *e, struct core_syslog_str s) {
     e->col2_len[C2(STOR_LCOL_HEX)] = hex0;
     return -1;
   }
+  e->vs[e->vs_count++] = (struct stor_lvstr){(uint32_t)idx, (uint32_t)num0,
+                                             (uint32_t)hex0};
   e->expanded += s.len;
   return idx;
 }
@@ -329,14 +354,77 @@ static size_t col_len(const struct stor_logenc *e, int c, const uint8_t **p) {
   return e->col2_len[C2(c)];
 }
 
+/* TPLLEN: per template its length and how many strings use it; then
+ * e->order lists the strings by template (e->tcnt[t]: end of t's run). */
+static void put_tpllen(struct stor_logenc *e) {
+  uint8_t *p = e->col2[C2(STOR_LCOL_TPLLEN)];
+  uint32_t m = e->tpl.count, at = 0;
+
+  memset(e->tcnt, 0, m * sizeof(*e->tcnt));
+  for (uint32_t i = 0; i < e->vs_count; i++)
+    e->tcnt[e->vs[i].tpl]++;
+  for (uint32_t t = 0; t < m; t++) {
+    uint32_t n = e->tcnt[t];
+    p += stor_varint_put(p, e->tpl.str[t].len);
+    p += stor_varint_put(p, n);
+    e->tcnt[t] = at;
+    at += n;
+  }
+  e->col2_len[C2(STOR_LCOL_TPLLEN)] = (size_t)(p - e->col2[C2(STOR_LCOL_TPLLEN)]);
+  for (uint32_t i = 0; i < e->vs_count; i++)
+    e->order[e->tcnt[e->vs[i].tpl]++] = i;
+}
+
+/*
+ * The variables, slot by slot: for each template, for each of its
+ * placeholders, that variable of every string of the template in
+ * record order (the same bytes as the record-order columns, moved; a
+ * slot's values look alike, which zstd finds). Writes NUM at num, HEX at
+ * hex.
+ */
+static void put_slots(struct stor_logenc *e, uint8_t *num, uint8_t *hex) {
+  const uint8_t *nsrc = e->col2[C2(STOR_LCOL_NUM)];
+  const uint8_t *hsrc = e->col2[C2(STOR_LCOL_HEX)];
+  uint8_t *num_end = num + e->col2_len[C2(STOR_LCOL_NUM)];
+  uint8_t *hex_end = hex + e->col2_len[C2(STOR_LCOL_HEX)];
+
+  for (uint32_t t = 0, b = 0; t < e->tpl.count; b = e->tcnt[t++]) {
+    const uint8_t *tp = (const uint8_t *)e->tpl.str[t].ptr;
+    for (uint32_t i = 0; i < e->tpl.str[t].len; i++) {
+      uint8_t c = tp[i], w = 0;
+      if (c < STOR_LTPL_NUM || c > STOR_LTPL_HEX)
+        continue;
+      if (c != STOR_LTPL_NUM)
+        w = tp[++i];
+      for (uint32_t j = b; j < e->tcnt[t]; j++) {
+        struct stor_lvstr *v = &e->vs[e->order[j]];
+        if (c == STOR_LTPL_HEX) {
+          memcpy(hex, hsrc + v->hex, w);
+          hex += w;
+          v->hex += w;
+          continue;
+        }
+        uint32_t n = 1;
+        while (nsrc[v->num + n - 1] & 0x80)
+          n++;
+        memcpy(num, nsrc + v->num, n);
+        num += n;
+        v->num += n;
+      }
+    }
+  }
+  ASSERT(num == num_end && hex == hex_end);
+}
+
 /* The stream: time unit, column lengths, columns. */
 static int assemble(struct stor_logenc *e, unsigned x) {
   size_t n = STOR_LFIELDS_HEAD2_MAX;
   const uint8_t *src;
-  uint8_t *p = e->stream;
+  uint8_t *p = e->stream, *num = NULL, *hex = NULL;
 
   e->col2_len[C2(STOR_LCOL_STRTAB)] =
       stor_ztab_put(&e->tab, e->col2[C2(STOR_LCOL_STRTAB)]);
+  put_tpllen(e);
   for (int c = 0; c < STOR_LCOLS2; c++)
     n += col_len(e, c, &src);
   if (n > STOR_LOGBLOCK_TEXT_BYTES_MAX)
@@ -346,9 +434,15 @@ static int assemble(struct stor_logenc *e, unsigned x) {
     p += stor_varint_put(p, col_len(e, c, &src));
   for (int c = 0; c < STOR_LCOLS2; c++) {
     size_t len = col_len(e, c, &src);
-    memcpy(p, src, len);
+    if (c == STOR_LCOL_NUM)
+      num = p;
+    else if (c == STOR_LCOL_HEX)
+      hex = p;
+    else
+      memcpy(p, src, len);
     p += len;
   }
+  put_slots(e, num, hex);
   e->stream_len = (size_t)(p - e->stream);
   return 0;
 }
@@ -365,6 +459,8 @@ static int build(struct stor_logenc *e, const struct stor_log_rec *recs,
   memset(e->col2_len, 0, sizeof(e->col2_len));
   e->expanded = 0;
   e->excess = 0;
+  e->vs_count = 0;
+  e->slots = 0;
   for (uint32_t i = 0; i < n; i++) {
     int rc = put_record(e, &recs[i], &ts);
     if (rc < 0)
@@ -440,23 +536,86 @@ static int split(struct stor_logblock_reader *r) {
   return p == end ? 0 : -EBADMSG;
 }
 
-/* The template table: M lengths in TPLLEN over the bytes of TPL. */
+/* The template table: M pairs (length, strings using it) in TPLLEN over
+ * the bytes of TPL. */
 static int read_tpls(struct stor_logblock_reader *r) {
   const uint8_t *t = r->cp[STOR_LCOL_TPL], *tend = r->cend[STOR_LCOL_TPL];
 
   for (uint32_t i = 0; i < r->hdr.tpl_count; i++) {
-    uint64_t k;
+    uint64_t k, n;
     if (stor_varint_get(&r->cp[STOR_LCOL_TPLLEN], r->cend[STOR_LCOL_TPLLEN],
                         &k) < 0 ||
-        k == 0 || k > STOR_LOG2_TPL_BYTES_MAX || k > (uint64_t)(tend - t))
+        stor_varint_get(&r->cp[STOR_LCOL_TPLLEN], r->cend[STOR_LCOL_TPLLEN],
+                        &n) < 0 ||
+        k == 0 || k > STOR_LOG2_TPL_BYTES_MAX || k > (uint64_t)(tend - t) ||
+        n > STOR_LOG2_VALUES_MAX)
       return -EBADMSG;
     r->dec->tpl[i] = (struct stor_zstr){(const char *)t, (uint32_t)k};
+    r->dec->tcount[i] = (uint32_t)n;
+    r->dec->tuse[i] = 0;
     t += k;
   }
   r->cp[STOR_LCOL_TPL] = t;
   return t == tend && r->cp[STOR_LCOL_TPLLEN] == r->cend[STOR_LCOL_TPLLEN]
              ? 0
              : -EBADMSG;
+}
+
+/* One placeholder's parameter (width or hex bytes) checked, or -1. */
+static int hold_param(const struct stor_zstr *t, uint32_t *i, uint8_t c) {
+  uint8_t w;
+
+  if (c == STOR_LTPL_NUM)
+    return 0;
+  if (*i + 1 >= t->len)
+    return -1;
+  w = (uint8_t)t->ptr[++*i];
+  if (c == STOR_LTPL_NUMW)
+    return w >= 2 && w <= STOR_LTPL_NUM_DIGITS_MAX ? w : -1;
+  return w >= STOR_LTPL_HEX_BYTES_MIN && w <= STOR_LTPL_HEX_BYTES_MAX ? w
+                                                                       : -1;
+}
+
+/* Where each variable slot's values lie in NUM and HEX: template by
+ * template, placeholder by placeholder, tcount values each; the slots
+ * must fill both columns exactly. */
+static int layout_slots(struct stor_logblock_reader *r) {
+  struct stor_logdec *d = r->dec;
+  const uint8_t *np = r->cp[STOR_LCOL_NUM], *nend = r->cend[STOR_LCOL_NUM];
+  const uint8_t *hp = r->cp[STOR_LCOL_HEX], *hend = r->cend[STOR_LCOL_HEX];
+  uint32_t k = 0;
+
+  for (uint32_t t = 0; t < r->hdr.tpl_count; t++) {
+    const struct stor_zstr *tp = &d->tpl[t];
+    uint64_t n = d->tcount[t], v;
+    d->tslot0[t] = k;
+    for (uint32_t i = 0; i < tp->len; i++) {
+      uint8_t c = (uint8_t)tp->ptr[i];
+      int w;
+      if (c < STOR_LTPL_NUM || c > STOR_LTPL_HEX)
+        continue;
+      if ((w = hold_param(tp, &i, c)) < 0 || k == STOR_LOG2_SLOTS_MAX)
+        return -EBADMSG;
+      if (c == STOR_LTPL_HEX) {
+        if (n * (uint64_t)w > (uint64_t)(hend - hp))
+          return -EBADMSG;
+        d->slot_cur[k] = hp;
+        hp += n * (uint64_t)w;
+        d->slot_end[k++] = hp;
+        continue;
+      }
+      d->slot_cur[k] = np;
+      for (uint64_t j = 0; j < n; j++)
+        if (stor_varint_get(&np, nend, &v) < 0)
+          return -EBADMSG;
+      d->slot_end[k++] = np;
+    }
+  }
+  d->tslot0[r->hdr.tpl_count] = k;
+  r->slots = k;
+  r->cp[STOR_LCOL_NUM] = nend;
+  r->cp[STOR_LCOL_HEX] = hend;
+  return np == nend && hp == hend ? 0 : -EBADMSG;
 }
 
 int stor_log2_open(struct stor_logblock_reader *r, const uint8_t *payload) {
@@ -470,7 +629,7 @@ int stor_log2_open(struct stor_logblock_reader *r, const uint8_t *payload) {
                               r->cp[STOR_LCOL_STRTAB]),
                      r->hdr.dict_count, STOR_LOGBLOCK_DICT_STR_BYTES_MAX,
                      r->dec->dict) < 0 ||
-      read_tpls(r) < 0)
+      read_tpls(r) < 0 || layout_slots(r) < 0)
     return -EBADMSG;
   r->cp[STOR_LCOL_STRTAB] = r->cend[STOR_LCOL_STRTAB];
   r->tp = r->cp[STOR_LCOL_TEXT];
@@ -495,50 +654,52 @@ static uint32_t put_dec(char *o, uint64_t v, uint32_t w) {
   return n;
 }
 
-/* One placeholder at t[*i] (its kind byte already read as c): append its
- * text at o (room for 2 * STOR_LTPL_HEX_BYTES_MAX). Returns the bytes or
- * -1. */
+/* One placeholder at t[*i] (its kind byte already read as c), the value
+ * taken from slot k: append its text at o (room for
+ * 2 * STOR_LTPL_HEX_BYTES_MAX). Returns the bytes or -1. */
 static long expand_var(struct stor_logblock_reader *r, uint8_t c,
-                       const struct stor_zstr *t, uint32_t *i, char *o) {
+                       const struct stor_zstr *t, uint32_t *i, uint32_t k,
+                       char *o) {
   static const char hexd[] = "0123456789abcdef";
-  uint64_t v, w = 0;
+  const uint8_t **cur = &r->dec->slot_cur[k], *end = r->dec->slot_end[k];
+  int w = hold_param(t, i, c);
+  uint64_t v;
 
-  if (c != STOR_LTPL_NUM) {
-    if (*i + 1 >= t->len)
-      return -1;
-    w = (uint8_t)t->ptr[++*i];
-  }
+  if (w < 0 || k >= r->slots)
+    return -1;
   if (c == STOR_LTPL_HEX) {
-    const uint8_t *h = r->cp[STOR_LCOL_HEX];
-    if (w < STOR_LTPL_HEX_BYTES_MIN || w > STOR_LTPL_HEX_BYTES_MAX ||
-        w > (uint64_t)(r->cend[STOR_LCOL_HEX] - h))
+    const uint8_t *h = *cur;
+    if ((uint64_t)w > (uint64_t)(end - h))
       return -1;
-    for (uint32_t j = 0; j < w; j++) {
+    for (int j = 0; j < w; j++) {
       o[2 * j] = hexd[h[j] >> 4];
       o[2 * j + 1] = hexd[h[j] & 15];
     }
-    r->cp[STOR_LCOL_HEX] += w;
+    *cur += w;
     return (long)(2 * w);
   }
-  if (stor_varint_get(&r->cp[STOR_LCOL_NUM], r->cend[STOR_LCOL_NUM], &v) < 0)
+  if (stor_varint_get(cur, end, &v) < 0)
     return -1;
   /* the encoder's forms only: no leading zero, or a zero-led width */
   if (c == STOR_LTPL_NUM ? v >= dec_pow[STOR_LTPL_NUM_DIGITS_MAX]
-                         : (w < 2 || w > STOR_LTPL_NUM_DIGITS_MAX ||
-                            v >= dec_pow[w - 1]))
+                         : v >= dec_pow[w - 1])
     return -1;
   return (long)put_dec(o, v, (uint32_t)w);
 }
 
-/* Expand template t into the decoder's arena. */
-static int expand(struct stor_logblock_reader *r, const struct stor_zstr *t,
+/* Expand template number ti into the decoder's arena. */
+static int expand(struct stor_logblock_reader *r, uint32_t ti,
                   struct core_syslog_str *s) {
+  const struct stor_zstr *t = &r->dec->tpl[ti];
   char *o = r->dec->arena + r->expanded, *start = o;
   size_t left = r->hdr.expanded_bytes - r->expanded;
+  uint32_t k = r->dec->tslot0[ti];
 
+  if (r->dec->tuse[ti]++ >= r->dec->tcount[ti])
+    return -EBADMSG;
   for (uint32_t i = 0; i < t->len; i++) {
     uint8_t c = (uint8_t)t->ptr[i];
-    long k;
+    long n;
     if (c < STOR_LTPL_NUM || c > STOR_LTPL_HEX) {
       if (left == 0)
         return -EBADMSG;
@@ -548,14 +709,14 @@ static int expand(struct stor_logblock_reader *r, const struct stor_zstr *t,
     }
     if (left < HEX_DIGITS_MAX) { /* expand into the slack, then count */
       char tmp[HEX_DIGITS_MAX];
-      if ((k = expand_var(r, c, t, &i, tmp)) < 0 || (size_t)k > left)
+      if ((n = expand_var(r, c, t, &i, k++, tmp)) < 0 || (size_t)n > left)
         return -EBADMSG;
-      memcpy(o, tmp, (size_t)k);
-    } else if ((k = expand_var(r, c, t, &i, o)) < 0) {
+      memcpy(o, tmp, (size_t)n);
+    } else if ((n = expand_var(r, c, t, &i, k++, o)) < 0) {
       return -EBADMSG;
     }
-    o += k;
-    left -= (size_t)k;
+    o += n;
+    left -= (size_t)n;
   }
   *s = stor_lstr(start, (uint64_t)(o - start));
   r->expanded += (size_t)(o - start);
@@ -575,7 +736,7 @@ static int get_ref2(struct stor_logblock_reader *r, int c,
   if (v >= STOR_LREF_DICT0) {
     v -= STOR_LREF_DICT0;
     if (value)
-      return v < r->hdr.tpl_count ? expand(r, &r->dec->tpl[v], s) : -EBADMSG;
+      return v < r->hdr.tpl_count ? expand(r, (uint32_t)v, s) : -EBADMSG;
     if (v >= r->hdr.dict_count)
       return -EBADMSG;
     *s = stor_lstr(r->dec->dict[v].ptr, r->dec->dict[v].len);
@@ -656,6 +817,12 @@ int stor_log2_record(struct stor_logblock_reader *r, struct stor_log_rec *out,
 int stor_log2_all_used(const struct stor_logblock_reader *r) {
   for (int c = 0; c < STOR_LCOLS2; c++)
     if (c != STOR_LCOL_TEXT && r->cp[c] != r->cend[c])
+      return 0;
+  for (uint32_t k = 0; k < r->slots; k++)
+    if (r->dec->slot_cur[k] != r->dec->slot_end[k])
+      return 0;
+  for (uint32_t t = 0; t < r->hdr.tpl_count; t++)
+    if (r->dec->tuse[t] != r->dec->tcount[t])
       return 0;
   return r->tp == r->tend && r->expanded == r->hdr.expanded_bytes &&
          r->seen_min == r->hdr.min_ns && r->seen_max == r->hdr.max_ns;

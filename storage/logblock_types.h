@@ -116,10 +116,16 @@ enum stor_lcol {
 /* zstd levels: live blocks (1 s, the shard's path) and compaction's;
  * whether live blocks template-code their messages (compaction's do). */
 #define STOR_LOG2_ZLEVEL_LIVE 1
-#define STOR_LOG2_ZLEVEL_PACK 19
+#define STOR_LOG2_ZLEVEL_PACK 9
 #define STOR_LOG2_TEMPLATES_LIVE 0
 /* Value refs (messages and attribute values) in layout 2: 0 empty,
  * 1 inline, k >= 2 template k - 2 with its variables. */
+
+/* A template-coded string being encoded: its template and where its
+ * variables start in the record-order NUM and HEX columns. */
+struct stor_lvstr {
+  uint32_t tpl, num, hex;
+};
 
 /*
  * One log record as handed to the encoder and as returned by the reader.
@@ -180,6 +186,12 @@ struct stor_logenc {
   size_t col2_len[STOR_LCOLS2 - STOR_LCOLS];
   size_t expanded;                  /* X */
   size_t excess;                    /* new templates' bytes over raw */
+  struct stor_lvstr *vs;            /* STOR_LOG2_VALUES_MAX */
+  uint32_t vs_count;
+  uint32_t *tcnt;                   /* STOR_LOG2_TPL_MAX: strings a template */
+  uint32_t *order;                  /* STOR_LOG2_VALUES_MAX: by template */
+  uint32_t slots;                   /* variable slots of the templates */
+  uint32_t tb_vars;                 /* variables of the string just built */
 };
 
 /*
@@ -196,6 +208,11 @@ struct stor_logdec {
   struct stor_zstr *tpl;           /* STOR_LOG2_TPL_MAX templates */
   char *arena;                     /* STOR_LOGBLOCK_TEXT_BYTES_MAX bytes:
                                       expanded strings of the block */
+  uint32_t *tcount, *tuse;         /* STOR_LOG2_TPL_MAX: strings a template
+                                      has, and has used so far */
+  uint32_t *tslot0;                /* STOR_LOG2_TPL_MAX + 1: first slot */
+  const uint8_t **slot_cur, **slot_end; /* STOR_LOG2_SLOTS_MAX: each
+                                      variable slot's values */
 };
 
 /* A log block opened for reading. */
@@ -213,6 +230,7 @@ struct stor_logblock_reader {
   int failed;                 /* sticky */
   uint64_t prev_cls_off[2];   /* layout 2: last offset of each time class */
   size_t expanded;            /* layout 2: arena bytes used */
+  uint32_t slots;             /* layout 2: variable slots in use */
 };
 
 #endif

@@ -300,6 +300,10 @@ _Static_assert(NET_DPDK_IDLE_WAIT_US * 20 < NET_DPDK_RX_DESC,
 #define STOR_LOG2_TPL_MAX 65536
 #define STOR_LOG2_TPL_BYTES_MAX 1024
 #define STOR_LOG2_EXCESS_BYTES_MAX (4u << 20)
+/* Template-coded strings a block (later ones are stored raw) and the
+ * variable slots of a block's templates (a new template past it: raw). */
+#define STOR_LOG2_VALUES_MAX (1u << 18)
+#define STOR_LOG2_SLOTS_MAX (1u << 19)
 #define STOR_SPANBLOCK_SPANS_MAX (1u << 16) /* spans a span block may hold */
 #define STOR_SPANBLOCK_TEXT_BYTES_MAX (32u << 20) /* a span block's inflated
                                               stream (the inflate bound) */
