@@ -13,6 +13,21 @@
 
 #define ATTRS_A_RECORD 4 /* attributes a record averages, sizing the pool */
 
+/* A full pack's stream (fields, string table, text, templates' excess,
+ * template table) fits a block, so encoding a pack never fails E2BIG. */
+_Static_assert(CORE_LOGHEAD_TEXT_BYTES_MAX +
+                       (uint64_t)STOR_LOGBLOCK_RECORDS_MAX *
+                           (STOR_LREC_FIELDS_BYTES_MAX +
+                            ATTRS_A_RECORD * STOR_LATTR_FIELDS_BYTES_MAX) +
+                       (uint64_t)STOR_LOGBLOCK_DICT_MAX * 257 +
+                       (uint64_t)STOR_LOG2_TPL_MAX * 5 +
+                       STOR_LOG2_EXCESS_BYTES_MAX + 1024 <
+                   STOR_LOGBLOCK_TEXT_BYTES_MAX,
+               "a full pack fits one log block");
+_Static_assert(CORE_LOGHEAD_ATTRS_MAX <=
+                   (uint64_t)STOR_LOGBLOCK_RECORDS_MAX * ATTRS_A_RECORD,
+               "the attribute pool bound used above holds");
+
 void stor_logpack_free(struct stor_logpack *p) {
   free(p->recs);
   free(p->attrs);
