@@ -291,6 +291,7 @@ int main(int argc, char **argv) {
       stor_logenc_init(&enc, block) || stor_logdec_init(&dec) ||
       stor_logenc_set_level(&enc, level))
     return 1;
+  stor_logenc_set_layout(&enc, layout);
   if (getenv("BENCH_TEMPLATES") != NULL)
     stor_logenc_set_templates(&enc, atoi(getenv("BENCH_TEMPLATES")));
   if (file != NULL && (count = read_corpus(file, count, msgs, msgs_cap, offs, &raw)) == 0)
@@ -328,11 +329,8 @@ int main(int argc, char **argv) {
     stored = 0;
     for (uint32_t i = 0; i < count; i += block) {
       uint32_t n = count - i < block ? count - i : block;
-      long len = layout == 1
-                     ? stor_logblock_encode_v1(&enc, 0, 1 + i / block,
-                                               recs + i, n, out, out_cap)
-                     : stor_logblock_encode(&enc, 0, 1 + i / block, recs + i,
-                                            n, out, out_cap);
+      long len = stor_logblock_encode(&enc, 0, 1 + i / block, recs + i, n,
+                                      out, out_cap);
       if (len < 0) {
         fprintf(stderr, "encode: %ld\n", len);
         return 1;

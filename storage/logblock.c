@@ -68,6 +68,7 @@ int stor_logenc_init(struct stor_logenc *e, uint32_t records_max) {
   if (records_max == 0 || records_max > STOR_LOGBLOCK_RECORDS_MAX)
     return -EINVAL;
   e->records_max = records_max;
+  e->layout = STOR_LOG_LAYOUT_LIVE;
   e->level = STOR_LOG2_ZLEVEL_LIVE;
   e->no_templates = !STOR_LOG2_TEMPLATES_LIVE;
   size_t all = 0;
@@ -97,6 +98,13 @@ int stor_logenc_set_level(struct stor_logenc *e, int level) {
   if (level < -7 || level == 0 || level > 22)
     return -EINVAL;
   e->level = level;
+  return 0;
+}
+
+int stor_logenc_set_layout(struct stor_logenc *e, unsigned layout) {
+  if (layout != 1 && layout != STOR_LOG_LAYOUT2)
+    return -EINVAL;
+  e->layout = layout;
   return 0;
 }
 
@@ -132,10 +140,6 @@ size_t stor_logblock_bytes_max(uint32_t n, uint64_t attrs, size_t text_bytes) {
 }
 
 /* ---- encoder (both layouts) ------------------------------------------------ */
-
-void stor_lput_varint(struct stor_logenc *e, int c, uint64_t v) {
-  e->col_len[c] += stor_varint_put(e->col[c] + e->col_len[c], v);
-}
 
 void stor_lput_text(struct stor_logenc *e, const char *p, uint32_t n) {
   if (e->text_len + STOR_VARINT_BYTES_MAX + n > STOR_LOGBLOCK_TEXT_BYTES_MAX) {
@@ -340,6 +344,8 @@ long stor_logblock_encode_v1(struct stor_logenc *e, uint16_t shard,
 long stor_logblock_encode(struct stor_logenc *e, uint16_t shard, uint64_t seq,
                           const struct stor_log_rec *recs, uint32_t n,
                           uint8_t *out, size_t cap) {
+  if (e->layout == 1)
+    return stor_logblock_encode_v1(e, shard, seq, recs, n, out, cap);
   return stor_log2_encode(e, shard, seq, recs, n, out, cap);
 }
 

@@ -29,6 +29,12 @@ int stor_logenc_init(struct stor_logenc *e, uint32_t records_max);
 int stor_logenc_set_level(struct stor_logenc *e, int level);
 
 /*
+ * The layout stor_logblock_encode writes: 1 (igzip, the live default:
+ * STOR_LOG_LAYOUT_LIVE) or STOR_LOG_LAYOUT2. Returns 0 or -EINVAL.
+ */
+int stor_logenc_set_layout(struct stor_logenc *e, unsigned layout);
+
+/*
  * Template-code messages and attribute values (on, the default) or store
  * them inline (off: the cheaper encoder of the two; the block is layout 2
  * either way and readers need not know).
@@ -54,8 +60,8 @@ size_t stor_logblock_rec_text_bytes(const struct stor_log_rec *r);
 size_t stor_logblock_bytes_max(uint32_t n, uint64_t attrs, size_t text_bytes);
 
 /*
- * Encode recs[0..n) (kept in the given order) as one log block (layout 2,
- * zstd at e's level) of shard
+ * Encode recs[0..n) (kept in the given order) as one log block (in e's
+ * layout; layout 2 at e's zstd level) of shard
  * `shard`, sequence number seq, into out (cap bytes).
  * Returns the block's size; -EINVAL for n == 0 or over records_max, seq 0
  * or over STOR_BLOCK_SEQ_MAX, facility > 23, severity > 7 or over
@@ -67,9 +73,8 @@ long stor_logblock_encode(struct stor_logenc *e, uint16_t shard, uint64_t seq,
                           uint8_t *out, size_t cap);
 
 /*
- * As stor_logblock_encode, in layout 1 (string table, igzip level 1):
- * what sluice wrote before layout 2. Kept so that tests and the fuzz
- * corpus hold blocks of the old layout, which readers still read.
+ * As stor_logblock_encode, in layout 1 (string table, igzip level 1)
+ * whatever e's layout.
  */
 long stor_logblock_encode_v1(struct stor_logenc *e, uint16_t shard,
                              uint64_t seq, const struct stor_log_rec *recs,

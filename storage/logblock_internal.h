@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "storage/encode.h"
 #include "storage/logblock_types.h"
 
 #define STOR_LTIME_EXP_MAX 9
@@ -23,8 +24,11 @@ uint64_t stor_ltime_unit(unsigned x);
 unsigned stor_ltime_exp(const struct stor_log_rec *recs, uint32_t n,
                         int64_t min);
 
-/* Append varint v to field column c of e. */
-void stor_lput_varint(struct stor_logenc *e, int c, uint64_t v);
+/* Append varint v to field column c of e (inline: called for every
+ * field of every record). */
+static inline void stor_lput_varint(struct stor_logenc *e, int c, uint64_t v) {
+  e->col_len[c] += stor_varint_put(e->col[c] + e->col_len[c], v);
+}
 
 /* Append varint length + bytes to e's inline text (sets e->overflow when
  * it would pass STOR_LOGBLOCK_TEXT_BYTES_MAX). */

@@ -55,6 +55,7 @@ int stor_logpack_init(struct stor_logpack *p, uint32_t records_max) {
     stor_logpack_free(p);
     return -ENOMEM;
   }
+  stor_logenc_set_layout(&p->enc, STOR_LOG_LAYOUT2);
   stor_logenc_set_level(&p->enc, STOR_LOG2_ZLEVEL_PACK);
   stor_logenc_set_templates(&p->enc, 1);
   return 0;

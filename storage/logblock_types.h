@@ -113,8 +113,12 @@ enum stor_lcol {
 #define STOR_LTPL_NUM_DIGITS_MAX 19    /* < 2^64 whatever the digits */
 #define STOR_LTPL_HEX_BYTES_MIN 4      /* 8 hex digits or more ... */
 #define STOR_LTPL_HEX_BYTES_MAX 127    /* ... up to 254 */
-/* zstd levels: live blocks (1 s, the shard's path) and compaction's;
- * whether live blocks template-code their messages (compaction's do). */
+/* The layout live blocks are written in (1: igzip; layout 2 with zstd
+ * cost the shard's path 17% of its TCP loopback rate), and when layout 2
+ * is chosen for them its zstd level and whether messages are
+ * template-coded; compaction's pack writes layout 2 with templates at
+ * STOR_LOG2_ZLEVEL_PACK (perf/RESULTS.md, "Log blocks v2"). */
+#define STOR_LOG_LAYOUT_LIVE 1u
 #define STOR_LOG2_ZLEVEL_LIVE 1
 #define STOR_LOG2_ZLEVEL_PACK 9
 #define STOR_LOG2_TEMPLATES_LIVE 0
@@ -178,6 +182,7 @@ struct stor_logenc {
   struct stor_zdeflate zd;          /* layout 1: igzip state */
   int overflow;                     /* text over STOR_LOGBLOCK_TEXT_BYTES_MAX */
   /* layout 2 */
+  unsigned layout;                  /* 1 or STOR_LOG_LAYOUT2 */
   int level;                        /* zstd level (STOR_LOG2_ZLEVEL_*) */
   int no_templates;                 /* store messages and values inline */
   struct ZSTD_CCtx_s *zc;

@@ -38,7 +38,9 @@ static uint64_t rnd(void) {
 
 static void setup(void) {
   cr_assert_eq(stor_logenc_init(&enc, NREC), 0);
-  /* the template coder on (compaction's form) unless a test says not */
+  /* layout 2 with the template coder (compaction's form) unless a test
+   * says not */
+  cr_assert_eq(stor_logenc_set_layout(&enc, STOR_LOG_LAYOUT2), 0);
   stor_logenc_set_templates(&enc, 1);
   cr_assert_eq(stor_logdec_init(&dec), 0);
   out = malloc(OUT_CAP);
@@ -354,8 +356,9 @@ Test(logblock, template_coder_edges) {
   cr_assert_eq(read_all(out, (size_t)len, n, 1), n);
 }
 
-/* The live default (no templates, zstd level 1) round trips too, and
- * template-coded blocks are smaller on log-like text. */
+/* The live default (layout 1) and layout 2 without templates (zstd 1)
+ * round trip too, and template-coded blocks are smaller on log-like
+ * text. */
 static void gen_loglike(uint32_t n);
 
 Test(logblock, live_default_round_trips) {
@@ -364,6 +367,13 @@ Test(logblock, live_default_round_trips) {
   cr_assert_eq(stor_logenc_init(&live, NREC), 0);
   gen(NREC, INT64_C(1700000000000000000));
   long len = stor_logblock_encode(&live, 0, 1, recs, NREC, out, OUT_CAP);
+  cr_assert_gt(len, 0);
+  cr_assert_eq(stor_logblock_hdr_read(out, (size_t)len, &h), 0);
+  cr_assert_eq(h.layout, STOR_LOG_LAYOUT_LIVE);
+  cr_assert_eq(read_all(out, (size_t)len, NREC, 1), NREC);
+  cr_assert_eq(stor_logenc_set_layout(&live, 3), -EINVAL);
+  cr_assert_eq(stor_logenc_set_layout(&live, STOR_LOG_LAYOUT2), 0);
+  len = stor_logblock_encode(&live, 0, 1, recs, NREC, out, OUT_CAP);
   cr_assert_gt(len, 0);
   cr_assert_eq(read_all(out, (size_t)len, NREC, 1), NREC);
   gen_loglike(NREC);

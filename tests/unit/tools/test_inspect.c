@@ -118,8 +118,12 @@ Test(inspect, lists_both_log_layouts) {
 
   for (uint32_t i = 0; i < 6; i++)
     recs[i] = test_rec(i, T0);
-  append_log(0, 1, 1, recs, 6);
   cr_assert_eq(stor_logenc_init(&e, 16), 0);
+  cr_assert_eq(stor_logenc_set_layout(&e, STOR_LOG_LAYOUT2), 0);
+  stor_logenc_set_templates(&e, 1);
+  len = stor_logblock_encode(&e, 0, 1, recs, 6, b, 1u << 20);
+  cr_assert_gt(len, 0);
+  seg_append_bytes(0, 1, b, (size_t)len);
   len = stor_logblock_encode_v1(&e, 0, 2, recs, 6, b, 1u << 20);
   cr_assert_gt(len, 0);
   seg_append_bytes(0, 1, b, (size_t)len);
