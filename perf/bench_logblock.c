@@ -11,12 +11,19 @@
  * (no framing). Prints the ratio, and records/s of encode and of decode
  * (reader_init + every record) on one core, best of --passes.
  *
- *   bench_logblock [--count N] [--block N] [--passes N]
+ *   bench_logblock [--count N] [--block N] [--passes N] [--layout 1|2]
+ *                  [--level L] [--file CORPUS]
+ *       --file: the messages of CORPUS (one a line, LF-framed, e.g.
+ *       perf/gen_syslog.py) instead of the built-in generator; raw bytes
+ *       are then the file's (messages and their LFs), received at 1 ms
+ *       after the message's own time. --layout 1: what sluice wrote
+ *       before issue 14 (igzip); 2 (default): zstd at --level.
  *   bench_logblock --count N [--format 5424|3164] --write FILE
  *       writes the messages octet-counted ("LEN SP MSG", as a TCP sender
  *       frames them) to FILE and exits: the input of
  *       `sluice import --proto syslog` in perf/syslog_store.sh.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,10 +31,13 @@
 #include <string.h>
 #include <time.h>
 
+#include <zstd.h>
+
 #include "core/parse/syslog.h"
 #include "storage/logblock.h"
+#include "storage/logblock_pack.h"
 
-#define MSG_BYTES_MAX 512
+#define MSG_BYTES_MAX 8192 /* a corpus line, cut there */
 #define T0_NS INT64_C(1795284000000000000) /* 2026-11-21T... */
 
 static uint64_t rng_state = 0x2545f4914f6cdd1du;
@@ -107,10 +117,110 @@ static int message(char *b, size_t cap, uint32_t i, int64_t t_ns) {
                   txt);
 }
 
+/* The lines of path (LF-framed), up to count, packed into msgs (cap
+ * bytes) at offs[i] (lines of MSG_BYTES_MAX or more are cut and counted
+ * so). Returns the number read. */
+static uint32_t read_corpus(const char *path, uint32_t count, char *msgs,
+                            size_t cap, size_t *offs, size_t *raw) {
+  FILE *f = fopen(path, "rb");
+  char *line = NULL;
+  ssize_t n;
+  uint32_t i = 0, cut = 0;
+
+  if (f == NULL)
+    return 0;
+  size_t lcap = 0, at = 0;
+  while (i < count && (n = getline(&line, &lcap, f)) > 0) {
+    if (line[n - 1] == '\n')
+      n--;
+    if (n >= MSG_BYTES_MAX) {
+      n = MSG_BYTES_MAX - 1;
+      cut++;
+    }
+    if (at + (size_t)n > cap)
+      break;
+    *raw += (size_t)n + 1;
+    memcpy(msgs + at, line, (size_t)n);
+    offs[i++] = at;
+    at += (size_t)n;
+    offs[i] = at;
+  }
+  free(line);
+  fclose(f);
+  if (cut)
+    fprintf(stderr, "bench_logblock: %u lines cut to %d bytes\n", cut,
+            MSG_BYTES_MAX - 1);
+  return i;
+}
+
+/* Layout 2: each column of the block e just encoded, compressed alone at
+ * level, added to sum[c] (where the bytes go). */
+static void column_sizes(const struct stor_logenc *e, int level, size_t *sum) {
+  static uint8_t *z;
+  size_t cap = ZSTD_compressBound(STOR_LOGBLOCK_TEXT_BYTES_MAX);
+
+  if (z == NULL && (z = malloc(cap)) == NULL)
+    return;
+  for (int c = 0; c < STOR_LCOLS2; c++) {
+    const uint8_t *p = c < STOR_LCOLS ? e->col[c]
+                       : c == STOR_LCOL_TEXT ? e->text
+                                             : e->col2[c - STOR_LCOLS];
+    size_t n = c < STOR_LCOLS ? e->col_len[c]
+               : c == STOR_LCOL_TEXT ? e->text_len
+                                     : e->col2_len[c - STOR_LCOLS];
+    sum[c] += n ? ZSTD_compress(z, cap, p, n, level) : 0;
+  }
+}
+
 static double now_s(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Compaction's form: the live blocks of recs (block records each,
+ * encoded as the writer does) merged by stor_logpack into blocks of up to
+ * STOR_LOGBLOCK_RECORDS_MAX records. Prints the stored bytes and rates. */
+static int pack_all(struct stor_logenc *enc, struct stor_logdec *dec,
+                    const struct stor_log_rec *recs, uint32_t count,
+                    uint32_t block, size_t raw, uint8_t *live, uint8_t *out,
+                    size_t cap) {
+  struct stor_logpack pk;
+  size_t stored = 0;
+  uint64_t seq = 1;
+  double t0 = now_s();
+
+  int level = atoi(getenv("BENCH_PACK"));
+
+  if (stor_logpack_init(&pk, 0) < 0 ||
+      (level > 0 && stor_logenc_set_level(&pk.enc, level) < 0))
+    return 1;
+  for (uint32_t i = 0; i < count; i += block) {
+    uint32_t n = count - i < block ? count - i : block;
+    long len = stor_logblock_encode(enc, 0, seq, recs + i, n, live, cap);
+    int rc;
+    if (len < 0)
+      return 1;
+    while ((rc = stor_logpack_add_block(&pk, dec, live, (size_t)len)) ==
+           -ENOSPC) {
+      long z = stor_logpack_encode(&pk, 0, seq++, out, cap);
+      if (z <= 0)
+        return 1;
+      stored += (size_t)z;
+    }
+    if (rc < 0)
+      return 1;
+  }
+  long z = stor_logpack_encode(&pk, 0, seq, out, cap);
+  if (z < 0)
+    return 1;
+  stored += (size_t)z;
+  printf("packed (compaction, %u records a block, zstd level %d): stored %zu "
+         "bytes, stored/raw %.4f, %.2f M records/s (decode live + pack)\n",
+         STOR_LOGBLOCK_RECORDS_MAX, pk.enc.level, stored,
+         (double)stored / raw, count / (now_s() - t0) / 1e6);
+  stor_logpack_free(&pk);
+  return 0;
 }
 
 static void to_log_rec(const struct core_syslog_rec *p, int64_t recv_ms,
@@ -139,14 +249,18 @@ static int write_stream(const char *path, uint32_t count) {
 }
 
 int main(int argc, char **argv) {
-  uint32_t count = 200000, block = 8192, passes = 5;
-  const char *write_path = NULL;
+  uint32_t count = 200000, block = 8192, passes = 5, layout = 2;
+  int level = STOR_LOG2_ZLEVEL_LIVE;
+  const char *write_path = NULL, *file = NULL;
   int opt;
   static const struct option longopts[] = {{"count", 1, 0, 'c'},
                                            {"block", 1, 0, 'b'},
                                            {"passes", 1, 0, 'p'},
                                            {"write", 1, 0, 'w'},
                                            {"format", 1, 0, 'f'},
+                                           {"layout", 1, 0, 'l'},
+                                           {"level", 1, 0, 'L'},
+                                           {"file", 1, 0, 'F'},
                                            {0, 0, 0, 0}};
 
   while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -155,46 +269,68 @@ int main(int argc, char **argv) {
     else if (opt == 'p') passes = (uint32_t)strtoul(optarg, NULL, 10);
     else if (opt == 'w') write_path = optarg;
     else if (opt == 'f') only_format = strcmp(optarg, "5424") == 0 ? 0 : 1;
+    else if (opt == 'l') layout = (uint32_t)strtoul(optarg, NULL, 10);
+    else if (opt == 'L') level = atoi(optarg);
+    else if (opt == 'F') file = optarg;
     else return 2;
   }
   if (write_path != NULL)
     return write_stream(write_path, count);
-  char *msgs = malloc((size_t)count * MSG_BYTES_MAX);
-  char *scratch = malloc((size_t)count * MSG_BYTES_MAX);
+  size_t msgs_cap = (size_t)count * 600;
+  char *msgs = malloc(msgs_cap);
+  char *scratch = malloc(msgs_cap);
   struct core_syslog_rec *parsed = malloc((size_t)block * sizeof(*parsed));
   struct stor_log_rec *recs = malloc((size_t)count * sizeof(*recs));
   struct core_syslog_attr *attrs = malloc((size_t)count * 4 * sizeof(*attrs));
   size_t out_cap = 64u << 20, raw = 0, stored = 0, nattr = 0;
   uint8_t *out = malloc(out_cap);
+  size_t *offs = malloc(((size_t)count + 1) * sizeof(*offs));
   struct stor_logenc enc;
   struct stor_logdec dec;
-  if (!msgs || !scratch || !parsed || !recs || !attrs || !out ||
-      stor_logenc_init(&enc, block) || stor_logdec_init(&dec))
+  if (!msgs || !scratch || !parsed || !recs || !attrs || !out || !offs ||
+      stor_logenc_init(&enc, block) || stor_logdec_init(&dec) ||
+      stor_logenc_set_level(&enc, level))
+    return 1;
+  stor_logenc_set_layout(&enc, layout);
+  if (getenv("BENCH_TEMPLATES") != NULL)
+    stor_logenc_set_templates(&enc, atoi(getenv("BENCH_TEMPLATES")));
+  if (file != NULL && (count = read_corpus(file, count, msgs, msgs_cap, offs, &raw)) == 0)
     return 1;
 
   int64_t t = T0_NS;
+  size_t at = 0;
   for (uint32_t i = 0; i < count; i++) {
-    char *m = msgs + (size_t)i * MSG_BYTES_MAX;
     t += 50000 + below(200000); /* ~8k messages/s */
-    int n = message(m, MSG_BYTES_MAX, i, t);
+    if (file == NULL) {
+      offs[i] = at;
+      at += (size_t)message(msgs + at, 600, i, t);
+      offs[i + 1] = at;
+    }
+    char *m = msgs + offs[i];
+    int n = (int)(offs[i + 1] - offs[i]);
     struct core_syslog_rec *p = &parsed[i % block];
-    core_syslog_parse(m, (size_t)n, t / 1000000 + 3,
-                      scratch + (size_t)i * MSG_BYTES_MAX, p);
-    to_log_rec(p, t / 1000000 + 3, &recs[i]);
+    core_syslog_parse(m, (size_t)n, t / 1000000 + 3, scratch + offs[i], p);
+    if (file != NULL) /* received 1 ms after the message's time */
+      p->time_ns = p->time_ns ? p->time_ns : t;
+    to_log_rec(p, file ? p->time_ns / 1000000 + 1 : t / 1000000 + 3,
+               &recs[i]);
     memcpy(attrs + nattr, p->attrs, p->attr_count * sizeof(*attrs));
     recs[i].attrs = attrs + nattr;
     nattr += p->attr_count;
-    raw += (size_t)n;
+    raw += file ? 0 : (size_t)n;
   }
 
   double best_enc = 1e9, best_dec = 1e9;
-  size_t col[4] = {0, 0, 0, 0};
+  size_t col[4] = {0, 0, 0, 0}, col2[STOR_LCOLS2] = {0};
+  int columns = getenv("BENCH_COLUMNS") != NULL;
+  int pack = getenv("BENCH_PACK") != NULL;
   for (uint32_t pass = 0; pass < passes; pass++) {
     double t0 = now_s(), tdec = 0;
     stored = 0;
     for (uint32_t i = 0; i < count; i += block) {
       uint32_t n = count - i < block ? count - i : block;
-      long len = stor_logblock_encode(&enc, 0, 1 + i / block, recs + i, n, out, out_cap);
+      long len = stor_logblock_encode(&enc, 0, 1 + i / block, recs + i, n,
+                                      out, out_cap);
       if (len < 0) {
         fprintf(stderr, "encode: %ld\n", len);
         return 1;
@@ -206,6 +342,8 @@ int main(int argc, char **argv) {
         col[1] += h.fields_bytes;
         col[2] += h.ztext_bytes;
         col[3] += h.text_bytes;
+        if (columns && layout == 2)
+          column_sizes(&enc, level, col2);
       }
       double d0 = now_s();
       struct stor_logblock_reader r;
@@ -221,7 +359,9 @@ int main(int argc, char **argv) {
     best_enc = tall < best_enc ? tall : best_enc;
     best_dec = tdec < best_dec ? tdec : best_dec;
   }
-  printf("log blocks: %u records (3164/5424 mix), %u per block\n", count, block);
+  printf("log blocks: %u records (%s), %u per block, layout %u%s%d\n", count,
+         file ? file : "3164/5424 mix", block, layout,
+         layout == 1 ? "" : ", zstd level ", layout == 1 ? 0 : level);
   printf("raw %zu bytes (%.1f a record), stored %zu bytes (%.1f a record)\n",
          raw, (double)raw / count, stored, (double)stored / count);
   printf("a record: header %.2f, string table %.2f, deflated stream %.2f "
@@ -229,7 +369,22 @@ int main(int argc, char **argv) {
          64.0 * ((count + block - 1) / block) / count, (double)col[0] / count,
          (double)col[2] / count, (double)col[1] / count,
          (double)(col[3] - col[1]) / count);
-  printf("stored/raw %.4f (target <= 0.15)\n", (double)stored / raw);
+  if (columns) {
+    static const char *names[STOR_LCOLS2] = {
+        "time", "recv", "pri", "flags", "host", "app", "procid", "msgid",
+        "attrs", "msg", "strtab", "tpllen", "tpl", "num", "hex", "text"};
+    printf("columns alone (bytes a record):");
+    for (int c = 0; c < STOR_LCOLS2; c++)
+      printf(" %s %.2f", names[c], (double)col2[c] / count);
+    printf("\n");
+  }
+  printf("stored/raw %.4f\n", (double)stored / raw);
+  if (pack) {
+    uint8_t *live = malloc(out_cap);
+    if (live == NULL ||
+        pack_all(&enc, &dec, recs, count, block, raw, live, out, out_cap))
+      return 1;
+  }
   printf("encode %.2f M records/s (%.0f MB/s raw), decode %.2f M records/s, best of %u\n",
          count / best_enc / 1e6, raw / best_enc / 1e6, count / best_dec / 1e6,
          passes);

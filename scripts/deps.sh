@@ -19,6 +19,8 @@ RUN=(
   # build: compiler, meson (its python3 also writes the man page), libraries
   build-essential meson ninja-build pkg-config
   liburing-dev libisal-dev
+  # log blocks v2: zstd for the columns (storage/logblock2.c)
+  libzstd-dev
   # OTLP/gRPC (HTTP/2), remote-read/write (snappy), https to forward targets
   libnghttp2-dev libsnappy-dev libssl-dev
   # per-shard heaps (core/base/heap.c)

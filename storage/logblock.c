@@ -19,15 +19,9 @@
 #include "core/base/limits.h"
 #include "storage/block.h"
 #include "storage/encode.h"
+#include "storage/logblock_internal.h"
+#include "storage/zcol.h"
 
-#define SLOTS (2 * STOR_LOGBLOCK_DICT_MAX)
-#define TIME_EXP_MAX 9
-/* Deflate expands at most 1032:1; anything claiming more is corrupt. */
-#define INFLATE_RATIO_MAX 1032u
-/* The fields' head: time-unit byte and one varint length a sub-column. */
-#define FIELDS_HEAD_MAX (1 + STOR_LCOLS * STOR_VARINT_BYTES_MAX)
-/* Deflate's worst case (stored blocks: 5 bytes per 65535), with margin. */
-#define ZBOUND(u) ((u) + (u) / 256 + 1024)
 #define ATTRS_FIELDS_RESERVE 16 /* attributes a record averages, worst case
                                    sizing of the fields scratch */
 
@@ -35,9 +29,14 @@
  * count; each attribute adds STOR_LATTR_FIELDS_BYTES_MAX more). */
 static const uint8_t col_rec_max[STOR_LCOLS] = {10, 10, 1, 5, 5, 5, 5, 5, 5, 5};
 
-static const uint64_t pow10_tab[TIME_EXP_MAX + 1] = {
+static const uint64_t pow10_tab[STOR_LTIME_EXP_MAX + 1] = {
     1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000,
     1000000000};
+
+uint64_t stor_ltime_unit(unsigned x) {
+  ASSERT(x <= STOR_LTIME_EXP_MAX);
+  return pow10_tab[x];
+}
 
 static uint64_t ld(const uint8_t *p, unsigned n) {
   uint64_t v = 0;
@@ -55,13 +54,12 @@ static void st(uint8_t *p, uint64_t v, unsigned n) {
 /* ---- encoder scratch ------------------------------------------------------ */
 
 void stor_logenc_free(struct stor_logenc *e) {
-  free(e->slots);
-  free(e->dict);
+  stor_log2_enc_free(e);
+  stor_ztab_free(&e->tab);
+  stor_zdeflate_free(&e->zd);
   free(e->col[0]);
   free(e->text);
   free(e->stream);
-  free(e->zs);
-  free(e->level_buf);
   memset(e, 0, sizeof(*e));
 }
 
@@ -70,6 +68,9 @@ int stor_logenc_init(struct stor_logenc *e, uint32_t records_max) {
   if (records_max == 0 || records_max > STOR_LOGBLOCK_RECORDS_MAX)
     return -EINVAL;
   e->records_max = records_max;
+  e->layout = STOR_LOG_LAYOUT_LIVE;
+  e->level = STOR_LOG2_ZLEVEL_LIVE;
+  e->no_templates = !STOR_LOG2_TEMPLATES_LIVE;
   size_t all = 0;
   for (int c = 0; c < STOR_LCOLS; c++) {
     e->col_cap[c] = (size_t)records_max * col_rec_max[c];
@@ -78,22 +79,37 @@ int stor_logenc_init(struct stor_logenc *e, uint32_t records_max) {
                        STOR_LATTR_FIELDS_BYTES_MAX;
     all += e->col_cap[c];
   }
-  e->level_buf_bytes = ISAL_DEF_LVL1_DEFAULT;
-  e->slots = calloc(SLOTS, sizeof(*e->slots));
-  e->dict = malloc(STOR_LOGBLOCK_DICT_MAX * sizeof(*e->dict));
   e->col[0] = malloc(all);
   for (int c = 1; c < STOR_LCOLS && e->col[0]; c++)
     e->col[c] = e->col[c - 1] + e->col_cap[c - 1];
   e->text = malloc(STOR_LOGBLOCK_TEXT_BYTES_MAX);
   e->stream = malloc(STOR_LOGBLOCK_TEXT_BYTES_MAX);
-  e->zs = malloc(sizeof(*e->zs));
-  e->level_buf = malloc(e->level_buf_bytes);
-  if (!e->slots || !e->dict || !e->col[0] || !e->text || !e->stream ||
-      !e->zs || !e->level_buf) {
+  if (!e->col[0] || !e->text || !e->stream ||
+      stor_ztab_init(&e->tab, STOR_LOGBLOCK_DICT_MAX,
+                     STOR_LOGBLOCK_DICT_STR_BYTES_MAX) < 0 ||
+      stor_zdeflate_init(&e->zd) < 0 || stor_log2_enc_init(e) < 0) {
     stor_logenc_free(e);
     return -ENOMEM;
   }
   return 0;
+}
+
+int stor_logenc_set_level(struct stor_logenc *e, int level) {
+  if (level < -7 || level == 0 || level > 22)
+    return -EINVAL;
+  e->level = level;
+  return 0;
+}
+
+int stor_logenc_set_layout(struct stor_logenc *e, unsigned layout) {
+  if (layout != 1 && layout != STOR_LOG_LAYOUT2)
+    return -EINVAL;
+  e->layout = layout;
+  return 0;
+}
+
+void stor_logenc_set_templates(struct stor_logenc *e, int on) {
+  e->no_templates = !on;
 }
 
 /* ---- sizes ----------------------------------------------------------------- */
@@ -108,31 +124,24 @@ size_t stor_logblock_rec_text_bytes(const struct stor_log_rec *r) {
   return n;
 }
 
+/* Both layouts: layout 2's stream holds layout 1's stream and string
+ * table, six more column lengths and at most STOR_LOG2_EXCESS_BYTES_MAX
+ * of templates beyond the raw strings; zstd's bound is within
+ * STOR_ZBOUND. */
 size_t stor_logblock_bytes_max(uint32_t n, uint64_t attrs, size_t text_bytes) {
   size_t dict = (size_t)STOR_LOGBLOCK_DICT_MAX *
                 (2 + STOR_LOGBLOCK_DICT_STR_BYTES_MAX);
-  size_t stream = FIELDS_HEAD_MAX + (size_t)n * STOR_LREC_FIELDS_BYTES_MAX +
+  size_t stream = STOR_LFIELDS_HEAD2_MAX +
+                  (size_t)n * STOR_LREC_FIELDS_BYTES_MAX +
                   attrs * STOR_LATTR_FIELDS_BYTES_MAX + text_bytes;
 
-  return STOR_BLOCK_HEADER_BYTES + dict + ZBOUND(stream);
+  return STOR_BLOCK_HEADER_BYTES +
+         STOR_ZBOUND(dict + stream + STOR_LOG2_EXCESS_BYTES_MAX);
 }
 
-/* ---- encoder --------------------------------------------------------------- */
+/* ---- encoder (both layouts) ------------------------------------------------ */
 
-static uint32_t str_hash(const char *p, uint32_t n) {
-  uint32_t h = 2166136261u;
-
-  for (uint32_t i = 0; i < n; i++)
-    h = (h ^ (uint8_t)p[i]) * 16777619u;
-  return h;
-}
-
-static void put_varint(struct stor_logenc *e, int c, uint64_t v) {
-  e->col_len[c] += stor_varint_put(e->col[c] + e->col_len[c], v);
-}
-
-/* Append len + bytes to the text column (sets overflow when full). */
-static void put_text(struct stor_logenc *e, const char *p, uint32_t n) {
+void stor_lput_text(struct stor_logenc *e, const char *p, uint32_t n) {
   if (e->text_len + STOR_VARINT_BYTES_MAX + n > STOR_LOGBLOCK_TEXT_BYTES_MAX) {
     e->overflow = 1;
     return;
@@ -142,44 +151,27 @@ static void put_text(struct stor_logenc *e, const char *p, uint32_t n) {
   e->text_len += n;
 }
 
-/* String table index of s, adding it while there is room; -1 if full. */
-static long dict_find(struct stor_logenc *e, struct core_syslog_str s) {
-  uint32_t h = str_hash(s.ptr, s.len) & (SLOTS - 1);
-
-  for (; e->slots[h].gen == e->gen; h = (h + 1) & (SLOTS - 1)) {
-    const struct core_syslog_str *d = &e->dict[e->slots[h].idx];
-    if (d->len == s.len && memcmp(d->ptr, s.ptr, s.len) == 0)
-      return e->slots[h].idx;
-  }
-  if (e->dict_count == STOR_LOGBLOCK_DICT_MAX)
-    return -1;
-  e->slots[h] = (struct stor_lslot){.gen = e->gen, .idx = e->dict_count};
-  e->dict[e->dict_count] = s;
-  return e->dict_count++;
-}
-
-static void put_ref(struct stor_logenc *e, int c, struct core_syslog_str s,
-                    int dictable) {
+void stor_lput_ref(struct stor_logenc *e, int c, struct core_syslog_str s,
+                   int dictable) {
   long idx = -1;
 
   if (s.len == 0) {
-    put_varint(e, c, STOR_LREF_EMPTY);
+    stor_lput_varint(e, c, STOR_LREF_EMPTY);
     return;
   }
-  if (dictable && s.len <= STOR_LOGBLOCK_DICT_STR_BYTES_MAX)
-    idx = dict_find(e, s);
+  if (dictable)
+    idx = stor_ztab_find(&e->tab, (struct stor_zstr){s.ptr, s.len});
   if (idx >= 0) {
-    put_varint(e, c, STOR_LREF_DICT0 + (uint64_t)idx);
+    stor_lput_varint(e, c, STOR_LREF_DICT0 + (uint64_t)idx);
     return;
   }
-  put_varint(e, c, STOR_LREF_INLINE);
-  put_text(e, s.ptr, s.len);
+  stor_lput_varint(e, c, STOR_LREF_INLINE);
+  stor_lput_text(e, s.ptr, s.len);
 }
 
-/* Largest e <= 9 with every time - min a multiple of 10^e. */
-static unsigned time_exp(const struct stor_log_rec *recs, uint32_t n,
-                         int64_t min) {
-  unsigned x = TIME_EXP_MAX;
+unsigned stor_ltime_exp(const struct stor_log_rec *recs, uint32_t n,
+                        int64_t min) {
+  unsigned x = STOR_LTIME_EXP_MAX;
 
   for (uint32_t i = 0; i < n && x > 0; i++)
     while (x > 0 && ((uint64_t)recs[i].time_ns - (uint64_t)min) % pow10_tab[x])
@@ -187,22 +179,14 @@ static unsigned time_exp(const struct stor_log_rec *recs, uint32_t n,
   return x;
 }
 
-static void reset_table(struct stor_logenc *e) {
-  if (++e->gen == 0) {
-    memset(e->slots, 0, SLOTS * sizeof(*e->slots));
-    e->gen = 1;
-  }
-  e->dict_count = 0;
+void stor_lreset(struct stor_logenc *e) {
+  stor_ztab_reset(&e->tab);
   memset(e->col_len, 0, sizeof(e->col_len));
   e->text_len = 0;
   e->overflow = 0;
 }
 
-static int put_record(struct stor_logenc *e, const struct stor_log_rec *r,
-                      uint64_t *prev_off, int64_t *prev_recv, int64_t min,
-                      uint64_t unit) {
-  uint64_t off = ((uint64_t)r->time_ns - (uint64_t)min) / unit;
-
+int stor_lrec_check(const struct stor_logenc *e, const struct stor_log_rec *r) {
   if (r->facility > 23 || r->severity > 7 ||
       r->attr_count > CORE_SYSLOG_SD_ATTRS_MAX)
     return -EINVAL;
@@ -210,25 +194,48 @@ static int put_record(struct stor_logenc *e, const struct stor_log_rec *r,
           (size_t)r->attr_count * STOR_LATTR_FIELDS_BYTES_MAX >
       e->col_cap[STOR_LCOL_ATTRS])
     return -E2BIG;
-  put_varint(e, STOR_LCOL_TIME, stor_zigzag((int64_t)(off - *prev_off)));
-  put_varint(e, STOR_LCOL_RECV, stor_zigzag((int64_t)((uint64_t)r->recv_ms -
-                                                      (uint64_t)*prev_recv)));
+  return 0;
+}
+
+void stor_ltime_range(const struct stor_log_rec *recs, uint32_t n,
+                      int64_t *min, int64_t *max) {
+  *min = *max = recs[0].time_ns;
+  for (uint32_t i = 1; i < n; i++) {
+    *min = recs[i].time_ns < *min ? recs[i].time_ns : *min;
+    *max = recs[i].time_ns > *max ? recs[i].time_ns : *max;
+  }
+}
+
+/* ---- layout 1 encoder (kept: tests write what older sluice wrote) ---------- */
+
+static int put_record(struct stor_logenc *e, const struct stor_log_rec *r,
+                      uint64_t *prev_off, int64_t *prev_recv, int64_t min,
+                      uint64_t unit) {
+  uint64_t off = ((uint64_t)r->time_ns - (uint64_t)min) / unit;
+  int rc = stor_lrec_check(e, r);
+
+  if (rc < 0)
+    return rc;
+  stor_lput_varint(e, STOR_LCOL_TIME, stor_zigzag((int64_t)(off - *prev_off)));
+  stor_lput_varint(e, STOR_LCOL_RECV,
+                   stor_zigzag((int64_t)((uint64_t)r->recv_ms -
+                                         (uint64_t)*prev_recv)));
   *prev_off = off;
   *prev_recv = r->recv_ms;
   e->col[STOR_LCOL_PRI][e->col_len[STOR_LCOL_PRI]++] =
       (uint8_t)(r->facility * 8 + r->severity);
-  put_varint(e, STOR_LCOL_FLAGS, r->flags);
-  put_ref(e, STOR_LCOL_HOST, r->host, 1);
-  put_ref(e, STOR_LCOL_APP, r->app, 1);
-  put_ref(e, STOR_LCOL_PROCID, r->procid, 1);
-  put_ref(e, STOR_LCOL_MSGID, r->msgid, 1);
-  put_varint(e, STOR_LCOL_ATTRS, r->attr_count);
+  stor_lput_varint(e, STOR_LCOL_FLAGS, r->flags);
+  stor_lput_ref(e, STOR_LCOL_HOST, r->host, 1);
+  stor_lput_ref(e, STOR_LCOL_APP, r->app, 1);
+  stor_lput_ref(e, STOR_LCOL_PROCID, r->procid, 1);
+  stor_lput_ref(e, STOR_LCOL_MSGID, r->msgid, 1);
+  stor_lput_varint(e, STOR_LCOL_ATTRS, r->attr_count);
   for (uint32_t i = 0; i < r->attr_count; i++) {
-    put_ref(e, STOR_LCOL_ATTRS, r->attrs[i].sdid, 1);
-    put_ref(e, STOR_LCOL_ATTRS, r->attrs[i].name, 1);
-    put_ref(e, STOR_LCOL_ATTRS, r->attrs[i].value, 0);
+    stor_lput_ref(e, STOR_LCOL_ATTRS, r->attrs[i].sdid, 1);
+    stor_lput_ref(e, STOR_LCOL_ATTRS, r->attrs[i].name, 1);
+    stor_lput_ref(e, STOR_LCOL_ATTRS, r->attrs[i].value, 0);
   }
-  put_ref(e, STOR_LCOL_MSG, r->msg, 0);
+  stor_lput_ref(e, STOR_LCOL_MSG, r->msg, 0);
   return e->overflow ? -E2BIG : 0;
 }
 
@@ -257,11 +264,11 @@ static int assemble(struct stor_logenc *e, unsigned x) {
 /* Build the fields and text columns and the string table in e. */
 static int build_columns(struct stor_logenc *e, const struct stor_log_rec *recs,
                          uint32_t n, int64_t min) {
-  unsigned x = time_exp(recs, n, min);
+  unsigned x = stor_ltime_exp(recs, n, min);
   uint64_t prev_off = 0;
   int64_t prev_recv = min / 1000000;
 
-  reset_table(e);
+  stor_lreset(e);
   for (uint32_t i = 0; i < n; i++) {
     int rc = put_record(e, &recs[i], &prev_off, &prev_recv, min, pow10_tab[x]);
     if (rc < 0)
@@ -270,70 +277,30 @@ static int build_columns(struct stor_logenc *e, const struct stor_log_rec *recs,
   return assemble(e, x);
 }
 
-static size_t put_dict(const struct stor_logenc *e, uint8_t *p) {
-  size_t n = 0;
+void stor_lput_header(uint8_t *b, uint16_t shard, uint64_t seq, uint32_t n,
+                      int64_t min, int64_t max, uint32_t payload,
+                      const uint32_t words[5]) {
+  static const unsigned off[5] = {
+      STOR_LHDR_OFF_TEXT_BYTES, STOR_LHDR_OFF_DICT_COUNT,
+      STOR_LHDR_OFF_DICT_BYTES, STOR_LHDR_OFF_FIELDS_BYTES,
+      STOR_LHDR_OFF_ZTEXT_BYTES};
 
-  for (uint32_t i = 0; i < e->dict_count; i++) {
-    n += stor_varint_put(p + n, e->dict[i].len);
-    memcpy(p + n, e->dict[i].ptr, e->dict[i].len);
-    n += e->dict[i].len;
-  }
-  return n;
-}
-
-static size_t dict_bytes(const struct stor_logenc *e) {
-  size_t n = 0;
-
-  for (uint32_t i = 0; i < e->dict_count; i++)
-    n += stor_varint_len(e->dict[i].len) + e->dict[i].len;
-  return n;
-}
-
-/* Deflate e->stream at level 1 into out[0..cap). Returns bytes or -ENOSPC. */
-static long deflate_text(struct stor_logenc *e, uint8_t *out, size_t cap) {
-  struct isal_zstream *z = e->zs;
-  int rc;
-
-  isal_deflate_stateless_init(z);
-  z->level = 1;
-  z->level_buf = e->level_buf;
-  z->level_buf_size = (uint32_t)e->level_buf_bytes;
-  z->end_of_stream = 1;
-  z->flush = NO_FLUSH;
-  z->next_in = e->stream;
-  z->avail_in = (uint32_t)e->stream_len;
-  z->next_out = out;
-  z->avail_out = cap > UINT32_MAX ? UINT32_MAX : (uint32_t)cap;
-  rc = isal_deflate_stateless(z);
-  if (rc == STATELESS_OVERFLOW)
-    return -ENOSPC;
-  ASSERT(rc == COMP_OK);
-  return (long)z->total_out;
-}
-
-/* The shared frame, then the log kind's own fields. */
-static void put_header(uint8_t *b, uint16_t shard, uint64_t seq, uint32_t n,
-                       const struct stor_logenc *e, int64_t min, int64_t max,
-                       size_t dict, size_t ztext) {
   stor_frame_write(b, &(struct stor_frame){.kind = STOR_KIND_LOGS,
                                            .shard = shard,
                                            .count = n,
                                            .seq = seq,
                                            .min = min,
                                            .max = max,
-                                           .payload_bytes =
-                                               (uint32_t)(dict + ztext)});
-  st(b + STOR_LHDR_OFF_TEXT_BYTES, e->stream_len, 4);
-  st(b + STOR_LHDR_OFF_DICT_COUNT, e->dict_count, 4);
-  st(b + STOR_LHDR_OFF_DICT_BYTES, dict, 4);
-  st(b + STOR_LHDR_OFF_FIELDS_BYTES, e->fields_len, 4);
-  st(b + STOR_LHDR_OFF_ZTEXT_BYTES, ztext, 4);
+                                           .payload_bytes = payload});
+  for (int i = 0; i < 5; i++)
+    st(b + off[i], words[i], 4);
+  stor_block_reseal(b, STOR_BLOCK_HEADER_BYTES + (size_t)payload);
 }
 
 /* What readers will check must hold when written: the header's rules and
- * the CRC over the whole block (cheap beside the deflate just done). */
-static void assert_written(const uint8_t *b, size_t len, uint32_t n,
-                           uint64_t seq) {
+ * the CRC over the whole block (cheap beside the compression just done). */
+void stor_lassert_written(const uint8_t *b, size_t len, uint32_t n,
+                          uint64_t seq) {
   struct stor_logblock_hdr h;
 
   ASSERT(stor_logblock_hdr_read(b, len, &h) == 0);
@@ -342,9 +309,9 @@ static void assert_written(const uint8_t *b, size_t len, uint32_t n,
   ASSERT(stor_block_crc(b, len) == (uint32_t)ld(b + STOR_HDR_OFF_CRC, 4));
 }
 
-long stor_logblock_encode(struct stor_logenc *e, uint16_t shard, uint64_t seq,
-                          const struct stor_log_rec *recs, uint32_t n,
-                          uint8_t *out, size_t cap) {
+long stor_logblock_encode_v1(struct stor_logenc *e, uint16_t shard,
+                             uint64_t seq, const struct stor_log_rec *recs,
+                             uint32_t n, uint8_t *out, size_t cap) {
   int64_t min, max;
   size_t dict, pos;
   long z;
@@ -352,33 +319,40 @@ long stor_logblock_encode(struct stor_logenc *e, uint16_t shard, uint64_t seq,
 
   if (n == 0 || n > e->records_max || seq == 0 || seq > STOR_BLOCK_SEQ_MAX)
     return -EINVAL;
-  min = max = recs[0].time_ns;
-  for (uint32_t i = 1; i < n; i++) {
-    min = recs[i].time_ns < min ? recs[i].time_ns : min;
-    max = recs[i].time_ns > max ? recs[i].time_ns : max;
-  }
+  stor_ltime_range(recs, n, &min, &max);
   rc = build_columns(e, recs, n, min);
   if (rc < 0)
     return rc;
-  dict = dict_bytes(e);
+  dict = stor_ztab_bytes(&e->tab);
   pos = STOR_BLOCK_HEADER_BYTES + dict;
   if (pos >= cap)
     return -ENOSPC;
-  z = deflate_text(e, out + pos, cap - pos);
+  z = stor_zdeflate(&e->zd, e->stream, e->stream_len, out + pos, cap - pos);
   if (z < 0)
     return z;
   if (pos + (size_t)z - STOR_BLOCK_HEADER_BYTES > UINT32_MAX)
     return -E2BIG;
-  put_dict(e, out + STOR_BLOCK_HEADER_BYTES);
-  put_header(out, shard, seq, n, e, min, max, dict, (size_t)z);
-  stor_block_reseal(out, pos + (size_t)z);
-  assert_written(out, pos + (size_t)z, n, seq);
+  stor_ztab_put(&e->tab, out + STOR_BLOCK_HEADER_BYTES);
+  stor_lput_header(out, shard, seq, n, min, max, (uint32_t)(dict + (size_t)z),
+                   (const uint32_t[5]){(uint32_t)e->stream_len, e->tab.count,
+                                       (uint32_t)dict, (uint32_t)e->fields_len,
+                                       (uint32_t)z});
+  stor_lassert_written(out, pos + (size_t)z, n, seq);
   return (long)(pos + (size_t)z);
+}
+
+long stor_logblock_encode(struct stor_logenc *e, uint16_t shard, uint64_t seq,
+                          const struct stor_log_rec *recs, uint32_t n,
+                          uint8_t *out, size_t cap) {
+  if (e->layout == 1)
+    return stor_logblock_encode_v1(e, shard, seq, recs, n, out, cap);
+  return stor_log2_encode(e, shard, seq, recs, n, out, cap);
 }
 
 /* ---- decoder scratch ------------------------------------------------------- */
 
 void stor_logdec_free(struct stor_logdec *d) {
+  stor_log2_dec_free(d);
   free(d->text);
   free(d->dict);
   free(d->inf);
@@ -389,8 +363,8 @@ int stor_logdec_init(struct stor_logdec *d) {
   memset(d, 0, sizeof(*d));
   d->text = malloc(STOR_LOGBLOCK_TEXT_BYTES_MAX);
   d->dict = malloc(STOR_LOGBLOCK_DICT_MAX * sizeof(*d->dict));
-  d->inf = malloc(sizeof(*d->inf));
-  if (!d->text || !d->dict || !d->inf) {
+  d->inf = stor_zinflate_new();
+  if (!d->text || !d->dict || !d->inf || stor_log2_dec_init(d) < 0) {
     stor_logdec_free(d);
     return -ENOMEM;
   }
@@ -407,17 +381,19 @@ static int hdr_impossible(const struct stor_logblock_hdr *h) {
       h->min_ns > h->max_ns || u > STOR_LOGBLOCK_TEXT_BYTES_MAX ||
       d > STOR_LOGBLOCK_DICT_MAX)
     return 1;
+  if (h->layout == STOR_LOG_LAYOUT2)
+    return stor_log2_hdr_impossible(h);
   if (h->dict_bytes < 2 * d ||
       h->dict_bytes > d * (2 + STOR_LOGBLOCK_DICT_STR_BYTES_MAX))
     return 1;
   if (h->fields_bytes < 1 + STOR_LCOLS + n * STOR_LREC_FIELDS_BYTES_MIN ||
       h->fields_bytes > u ||
       h->fields_bytes >
-          FIELDS_HEAD_MAX +
+          STOR_LFIELDS_HEAD_MAX +
               n * (STOR_LREC_FIELDS_BYTES_MAX +
                    CORE_SYSLOG_SD_ATTRS_MAX * STOR_LATTR_FIELDS_BYTES_MAX))
     return 1;
-  if (c == 0 || u > INFLATE_RATIO_MAX * c || c > ZBOUND(u))
+  if (c == 0 || u > STOR_ZRATIO_MAX * c || c > STOR_ZBOUND(u))
     return 1;
   return (uint64_t)h->dict_bytes + c != h->payload_bytes;
 }
@@ -426,59 +402,45 @@ int stor_logblock_hdr_read(const uint8_t *b, size_t len,
                            struct stor_logblock_hdr *h) {
   struct stor_frame f;
   int rc = stor_frame_read(b, len, &f); /* magic, check, version, kind */
+  uint32_t w12;
 
   if (rc < 0)
     return rc;
+  w12 = (uint32_t)ld(b + STOR_LHDR_OFF_TEXT_BYTES, 4);
   /* the shared frame's fields come decoded; only the log ones are read */
   *h = (struct stor_logblock_hdr){
       .version = f.version,
       .kind = f.kind,
       .shard = f.shard,
       .count = f.count,
-      .text_bytes = (uint32_t)ld(b + STOR_LHDR_OFF_TEXT_BYTES, 4),
+      .text_bytes = w12 & ((1u << STOR_LOG_LAYOUT_SHIFT) - 1),
       .seq = f.seq,
       .min_ns = f.min,
       .max_ns = f.max,
       .payload_bytes = f.payload_bytes,
       .dict_count = (uint32_t)ld(b + STOR_LHDR_OFF_DICT_COUNT, 4),
-      .dict_bytes = (uint32_t)ld(b + STOR_LHDR_OFF_DICT_BYTES, 4),
-      .fields_bytes = (uint32_t)ld(b + STOR_LHDR_OFF_FIELDS_BYTES, 4),
+      .layout = (uint8_t)(w12 >> STOR_LOG_LAYOUT_SHIFT),
       .ztext_bytes = (uint32_t)ld(b + STOR_LHDR_OFF_ZTEXT_BYTES, 4)};
-  if (h->kind != STOR_KIND_LOGS || hdr_impossible(h))
+  if (h->layout == 0) {
+    h->layout = 1;
+    h->dict_bytes = (uint32_t)ld(b + STOR_LHDR_OFF_DICT_BYTES, 4);
+    h->fields_bytes = (uint32_t)ld(b + STOR_LHDR_OFF_FIELDS_BYTES, 4);
+  } else {
+    h->tpl_count = (uint32_t)ld(b + STOR_LHDR_OFF_DICT_BYTES, 4);
+    h->expanded_bytes = (uint32_t)ld(b + STOR_LHDR_OFF_FIELDS_BYTES, 4);
+  }
+  if (h->kind != STOR_KIND_LOGS ||
+      (h->layout != 1 && h->layout != STOR_LOG_LAYOUT2) || hdr_impossible(h))
     return -EBADMSG;
   return 0;
 }
 
 /* ---- reader ---------------------------------------------------------------- */
 
-static int read_dict(struct stor_logblock_reader *r, const uint8_t *p) {
-  const uint8_t *end = p + r->hdr.dict_bytes;
-
-  for (uint32_t i = 0; i < r->hdr.dict_count; i++) {
-    uint64_t n;
-    if (stor_varint_get(&p, end, &n) < 0 || n == 0 ||
-        n > STOR_LOGBLOCK_DICT_STR_BYTES_MAX || n > (uint64_t)(end - p))
-      return -EBADMSG;
-    r->dec->dict[i] = (struct core_syslog_str){(const char *)p, (uint32_t)n};
-    p += n;
-  }
-  return p == end ? 0 : -EBADMSG;
-}
-
-/* Inflate exactly U bytes; a stream that wants more is rejected unread. */
-static int inflate_text(struct stor_logblock_reader *r, const uint8_t *z) {
-  struct inflate_state *s = r->dec->inf;
-
-  isal_inflate_init(s);
-  s->crc_flag = ISAL_DEFLATE;
-  s->next_in = (uint8_t *)z;
-  s->avail_in = r->hdr.ztext_bytes;
-  s->next_out = r->dec->text;
-  s->avail_out = r->hdr.text_bytes;
-  if (isal_inflate_stateless(s) != ISAL_DECOMP_OK ||
-      s->total_out != r->hdr.text_bytes || s->avail_in != 0)
-    return -EBADMSG;
-  return 0;
+struct core_syslog_str stor_lstr(const void *p, uint64_t n) {
+  if (n == 0)
+    return (struct core_syslog_str){"", 0};
+  return (struct core_syslog_str){(const char *)p, (uint32_t)n};
 }
 
 /* Split the inflated fields into sub-columns; the text follows them. */
@@ -487,7 +449,7 @@ static int open_fields(struct stor_logblock_reader *r) {
   uint64_t len[STOR_LCOLS];
 
   r->time_exp = r->dec->text[0];
-  if (r->time_exp > TIME_EXP_MAX)
+  if (r->time_exp > STOR_LTIME_EXP_MAX)
     return -EBADMSG;
   for (int c = 0; c < STOR_LCOLS; c++)
     if (stor_varint_get(&p, end, &len[c]) < 0)
@@ -502,6 +464,16 @@ static int open_fields(struct stor_logblock_reader *r) {
   r->tp = end;
   r->tend = r->dec->text + r->hdr.text_bytes;
   return p == end ? 0 : -EBADMSG;
+}
+
+/* Layout 1: string table in the clear, then the deflated stream. */
+static int open_v1(struct stor_logblock_reader *r, const uint8_t *p) {
+  if (stor_ztab_read(p, r->hdr.dict_bytes, r->hdr.dict_count,
+                     STOR_LOGBLOCK_DICT_STR_BYTES_MAX, r->dec->dict) < 0 ||
+      stor_zinflate(r->dec->inf, p + r->hdr.dict_bytes, r->hdr.ztext_bytes,
+                    r->dec->text, r->hdr.text_bytes) < 0)
+    return -EBADMSG;
+  return open_fields(r);
 }
 
 int stor_logblock_reader_init(struct stor_logblock_reader *r,
@@ -520,10 +492,10 @@ int stor_logblock_reader_init(struct stor_logblock_reader *r,
   total = STOR_BLOCK_HEADER_BYTES + (size_t)r->hdr.payload_bytes;
   if (len < total)
     return -EAGAIN;
-  if (stor_block_crc(block, total) != ld(block + STOR_HDR_OFF_CRC, 4) ||
-      read_dict(r, p) < 0)
+  if (stor_block_crc(block, total) != ld(block + STOR_HDR_OFF_CRC, 4))
     return -EBADMSG;
-  if (inflate_text(r, p + r->hdr.dict_bytes) < 0 || open_fields(r) < 0)
+  rc = r->hdr.layout == 1 ? open_v1(r, p) : stor_log2_open(r, p);
+  if (rc < 0)
     return -EBADMSG;
   r->time_unit = pow10_tab[r->time_exp];
   r->prev_recv_ms = r->hdr.min_ns / 1000000;
@@ -545,19 +517,20 @@ static int get_ref(struct stor_logblock_reader *r, int c,
   if (get_varint(r, c, &v) < 0)
     return -EBADMSG;
   if (v == STOR_LREF_EMPTY) {
-    *s = (struct core_syslog_str){"", 0};
+    *s = stor_lstr(NULL, 0);
     return 0;
   }
   if (v >= STOR_LREF_DICT0) {
     if (v - STOR_LREF_DICT0 >= r->hdr.dict_count)
       return -EBADMSG;
-    *s = r->dec->dict[v - STOR_LREF_DICT0];
+    *s = stor_lstr(r->dec->dict[v - STOR_LREF_DICT0].ptr,
+                   r->dec->dict[v - STOR_LREF_DICT0].len);
     return 0;
   }
   if (stor_varint_get(&r->tp, r->tend, &n) < 0 || n == 0 ||
       n > (uint64_t)(r->tend - r->tp))
     return -EBADMSG;
-  *s = (struct core_syslog_str){(const char *)r->tp, (uint32_t)n};
+  *s = stor_lstr(r->tp, n);
   r->tp += n;
   return 0;
 }
@@ -614,6 +587,8 @@ static int get_record(struct stor_logblock_reader *r, struct stor_log_rec *out,
 
 /* After the last record: every sub-column and the text used up exactly. */
 static int all_used(const struct stor_logblock_reader *r) {
+  if (r->hdr.layout == STOR_LOG_LAYOUT2)
+    return stor_log2_all_used(r);
   for (int c = 0; c < STOR_LCOLS; c++)
     if (r->cp[c] != r->cend[c])
       return 0;
@@ -634,7 +609,9 @@ int stor_logblock_next(struct stor_logblock_reader *r, struct stor_log_rec *out,
     }
     return 0;
   }
-  rc = get_record(r, out, attrs, cap);
+  rc = r->hdr.layout == STOR_LOG_LAYOUT2
+           ? stor_log2_record(r, out, attrs, cap)
+           : get_record(r, out, attrs, cap);
   if (rc < 0) {
     r->failed = 1;
     return rc;

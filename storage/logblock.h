@@ -20,6 +20,27 @@
  */
 int stor_logenc_init(struct stor_logenc *e, uint32_t records_max);
 
+/*
+ * Set the zstd level of the layout-2 blocks e writes (-7..-1: zstd's fast
+ * levels, or 1..22; default
+ * STOR_LOG2_ZLEVEL_LIVE; compaction uses STOR_LOG2_ZLEVEL_PACK).
+ * Returns 0 or -EINVAL.
+ */
+int stor_logenc_set_level(struct stor_logenc *e, int level);
+
+/*
+ * The layout stor_logblock_encode writes: 1 (igzip, the live default:
+ * STOR_LOG_LAYOUT_LIVE) or STOR_LOG_LAYOUT2. Returns 0 or -EINVAL.
+ */
+int stor_logenc_set_layout(struct stor_logenc *e, unsigned layout);
+
+/*
+ * Template-code messages and attribute values (on, the default) or store
+ * them inline (off: the cheaper encoder of the two; the block is layout 2
+ * either way and readers need not know).
+ */
+void stor_logenc_set_templates(struct stor_logenc *e, int on);
+
 /* Release the encoder's memory. Safe on a zeroed struct. */
 void stor_logenc_free(struct stor_logenc *e);
 
@@ -39,7 +60,8 @@ size_t stor_logblock_rec_text_bytes(const struct stor_log_rec *r);
 size_t stor_logblock_bytes_max(uint32_t n, uint64_t attrs, size_t text_bytes);
 
 /*
- * Encode recs[0..n) (kept in the given order) as one log block of shard
+ * Encode recs[0..n) (kept in the given order) as one log block (in e's
+ * layout; layout 2 at e's zstd level) of shard
  * `shard`, sequence number seq, into out (cap bytes).
  * Returns the block's size; -EINVAL for n == 0 or over records_max, seq 0
  * or over STOR_BLOCK_SEQ_MAX, facility > 23, severity > 7 or over
@@ -49,6 +71,14 @@ size_t stor_logblock_bytes_max(uint32_t n, uint64_t attrs, size_t text_bytes);
 long stor_logblock_encode(struct stor_logenc *e, uint16_t shard, uint64_t seq,
                           const struct stor_log_rec *recs, uint32_t n,
                           uint8_t *out, size_t cap);
+
+/*
+ * As stor_logblock_encode, in layout 1 (string table, igzip level 1)
+ * whatever e's layout.
+ */
+long stor_logblock_encode_v1(struct stor_logenc *e, uint16_t shard,
+                             uint64_t seq, const struct stor_log_rec *recs,
+                             uint32_t n, uint8_t *out, size_t cap);
 
 /* Allocate decoder scratch. Returns 0 or -ENOMEM. */
 int stor_logdec_init(struct stor_logdec *d);

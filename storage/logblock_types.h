@@ -21,6 +21,21 @@
  * L = T + C exactly. Inflated, the stream is the fields (a time-unit byte,
  * STOR_LCOLS sub-column lengths, the sub-columns) then the inline text.
  * Layouts are in docs/segment-format.md ("Log blocks").
+ *
+ * Layout 2 (written since issue 14; layout 1 above is still read) keeps
+ * the frame and redefines the log fields:
+ *
+ *   off size field
+ *   12  4    (2 << 28) | U: layout 2 in bits 28..31 (always 0 in layout 1,
+ *            whose U <= 32 MiB), U the stream bytes before zstd
+ *   44  4    string table entries D (<= STOR_LOGBLOCK_DICT_MAX)
+ *   48  4    template entries M (<= STOR_LOG2_TPL_MAX)
+ *   52  4    expanded bytes X: what the templated strings come to
+ *   56  4    zstd frame bytes C; payload L = C
+ *
+ * The payload is one zstd frame of U bytes: a time-unit byte, the
+ * STOR_LCOLS2 column lengths (varints), the columns (enum stor_lcol;
+ * docs/segment-format.md, "Log blocks, layout 2").
  */
 #ifndef SLUICE_STORAGE_LOGBLOCK_TYPES_H
 #define SLUICE_STORAGE_LOGBLOCK_TYPES_H
@@ -29,9 +44,12 @@
 #include <stdint.h>
 
 #include "core/parse/syslog_types.h"
+#include "core/base/limits.h"
+#include "storage/zcol_types.h"
 
-struct isal_zstream;
 struct inflate_state;
+struct ZSTD_CCtx_s;
+struct ZSTD_DCtx_s;
 
 #define STOR_LHDR_OFF_TEXT_BYTES 12
 #define STOR_LHDR_OFF_DICT_COUNT 44
@@ -72,7 +90,45 @@ enum stor_lcol {
   STOR_LCOL_MSGID,  /* ref */
   STOR_LCOL_ATTRS,  /* varint count, then per attribute sdid, name, value refs */
   STOR_LCOL_MSG,    /* ref */
-  STOR_LCOLS
+  STOR_LCOLS,
+  /* layout 2 only: the string table and the template coder's columns */
+  STOR_LCOL_STRTAB = STOR_LCOLS, /* D entries: varint length, bytes */
+  STOR_LCOL_TPLLEN, /* M varints: template lengths */
+  STOR_LCOL_TPL,    /* the templates' bytes, back to back */
+  STOR_LCOL_NUM,    /* varints: decimal variables */
+  STOR_LCOL_HEX,    /* bytes: hex variables, two digits a byte */
+  STOR_LCOL_TEXT,   /* inline strings: varint length, bytes */
+  STOR_LCOLS2
+};
+
+/* Layout 2: the word at offset 12 holds the layout in its top 4 bits. */
+#define STOR_LOG_LAYOUT_SHIFT 28
+#define STOR_LOG_LAYOUT2 2u
+/* Placeholders in a template (a string holding any of them is stored
+ * raw): decimal without leading zeros; decimal of a width (next byte);
+ * lowercase hex of 2 x (next byte) digits. */
+#define STOR_LTPL_NUM 1
+#define STOR_LTPL_NUMW 2
+#define STOR_LTPL_HEX 3
+#define STOR_LTPL_NUM_DIGITS_MAX 19    /* < 2^64 whatever the digits */
+#define STOR_LTPL_HEX_BYTES_MIN 4      /* 8 hex digits or more ... */
+#define STOR_LTPL_HEX_BYTES_MAX 127    /* ... up to 254 */
+/* The layout live blocks are written in (1: igzip; layout 2 with zstd
+ * cost the shard's path 17% of its TCP loopback rate), and when layout 2
+ * is chosen for them its zstd level and whether messages are
+ * template-coded; compaction's pack writes layout 2 with templates at
+ * STOR_LOG2_ZLEVEL_PACK (perf/RESULTS.md, "Log blocks v2"). */
+#define STOR_LOG_LAYOUT_LIVE 1u
+#define STOR_LOG2_ZLEVEL_LIVE 1
+#define STOR_LOG2_ZLEVEL_PACK 9
+#define STOR_LOG2_TEMPLATES_LIVE 0
+/* Value refs (messages and attribute values) in layout 2: 0 empty,
+ * 1 inline, k >= 2 template k - 2 with its variables. */
+
+/* A template-coded string being encoded: its template and where its
+ * variables start in the record-order NUM and HEX columns. */
+struct stor_lvstr {
+  uint32_t tpl, num, hex;
 };
 
 /*
@@ -104,13 +160,10 @@ struct stor_logblock_hdr {
   uint32_t dict_count;
   uint32_t dict_bytes;
   uint32_t fields_bytes;  /* F: fields part of the inflated stream */
-  uint32_t ztext_bytes;   /* C: the deflated stream */
-};
-
-/* One string table slot of the encoder (open addressing). */
-struct stor_lslot {
-  uint32_t gen;   /* valid only when equal to the encoder's gen */
-  uint32_t idx;   /* table entry */
+  uint32_t ztext_bytes;   /* C: the deflated stream (zstd frame in 2) */
+  uint8_t layout;         /* 1 or 2 */
+  uint32_t tpl_count;     /* layout 2: M */
+  uint32_t expanded_bytes; /* layout 2: X */
 };
 
 /*
@@ -119,20 +172,31 @@ struct stor_lslot {
  */
 struct stor_logenc {
   uint32_t records_max;
-  uint32_t gen;                     /* bumped per block: empties the table */
-  struct stor_lslot *slots;         /* 2 * STOR_LOGBLOCK_DICT_MAX */
-  struct core_syslog_str *dict;     /* table strings, in entry order */
-  uint32_t dict_count;
+  struct stor_ztab tab;             /* the string table (storage/zcol.h) */
   uint8_t *col[STOR_LCOLS];         /* sub-columns being built */
   size_t col_cap[STOR_LCOLS], col_len[STOR_LCOLS];
   uint8_t *text;                    /* inline text being built */
   size_t text_len;
   uint8_t *stream;                  /* fields then text, before deflate */
   size_t stream_len, fields_len;
-  struct isal_zstream *zs;          /* igzip state (large: kept off stack) */
-  uint8_t *level_buf;               /* igzip level 1 scratch */
-  size_t level_buf_bytes;
+  struct stor_zdeflate zd;          /* layout 1: igzip state */
   int overflow;                     /* text over STOR_LOGBLOCK_TEXT_BYTES_MAX */
+  /* layout 2 */
+  unsigned layout;                  /* 1 or STOR_LOG_LAYOUT2 */
+  int level;                        /* zstd level (STOR_LOG2_ZLEVEL_*) */
+  int no_templates;                 /* store messages and values inline */
+  struct ZSTD_CCtx_s *zc;
+  struct stor_ztab tpl;             /* templates of the block */
+  uint8_t *col2[STOR_LCOLS2 - STOR_LCOLS]; /* STRTAB .. TEXT columns */
+  size_t col2_len[STOR_LCOLS2 - STOR_LCOLS];
+  size_t expanded;                  /* X */
+  size_t excess;                    /* new templates' bytes over raw */
+  struct stor_lvstr *vs;            /* STOR_LOG2_VALUES_MAX */
+  uint32_t vs_count;
+  uint32_t *tcnt;                   /* STOR_LOG2_TPL_MAX: strings a template */
+  uint32_t *order;                  /* STOR_LOG2_VALUES_MAX: by template */
+  uint32_t slots;                   /* variable slots of the templates */
+  uint32_t tb_vars;                 /* variables of the string just built */
 };
 
 /*
@@ -142,15 +206,25 @@ struct stor_logenc {
 struct stor_logdec {
   uint8_t *text;                   /* STOR_LOGBLOCK_TEXT_BYTES_MAX bytes:
                                       the inflated stream */
-  struct core_syslog_str *dict;    /* STOR_LOGBLOCK_DICT_MAX entries */
+  struct stor_zstr *dict;          /* STOR_LOGBLOCK_DICT_MAX entries */
   struct inflate_state *inf;       /* igzip state (large: kept off stack) */
+  /* layout 2 */
+  struct ZSTD_DCtx_s *zd;
+  struct stor_zstr *tpl;           /* STOR_LOG2_TPL_MAX templates */
+  char *arena;                     /* STOR_LOGBLOCK_TEXT_BYTES_MAX bytes:
+                                      expanded strings of the block */
+  uint32_t *tcount, *tuse;         /* STOR_LOG2_TPL_MAX: strings a template
+                                      has, and has used so far */
+  uint32_t *tslot0;                /* STOR_LOG2_TPL_MAX + 1: first slot */
+  const uint8_t **slot_cur, **slot_end; /* STOR_LOG2_SLOTS_MAX: each
+                                      variable slot's values */
 };
 
 /* A log block opened for reading. */
 struct stor_logblock_reader {
   struct stor_logblock_hdr hdr;
   struct stor_logdec *dec;
-  const uint8_t *cp[STOR_LCOLS], *cend[STOR_LCOLS]; /* sub-columns */
+  const uint8_t *cp[STOR_LCOLS2], *cend[STOR_LCOLS2]; /* sub-columns */
   const uint8_t *tp, *tend;   /* inline text; all in dec->text */
   unsigned time_exp;          /* times are min + offset * 10^time_exp */
   uint64_t time_unit;
@@ -159,6 +233,9 @@ struct stor_logblock_reader {
   uint32_t left;
   int64_t seen_min, seen_max;
   int failed;                 /* sticky */
+  uint64_t prev_cls_off[2];   /* layout 2: last offset of each time class */
+  size_t expanded;            /* layout 2: arena bytes used */
+  uint32_t slots;             /* layout 2: variable slots in use */
 };
 
 #endif

@@ -1,8 +1,9 @@
 /*
  * storage/zcol_types.h - the parts a text-heavy block kind is made of (span
- * blocks; log blocks have their own copy, older): a string table built in
- * first-use order, and one raw DEFLATE stream (isa-l igzip, level 1) that
- * a reader inflates into a buffer of exactly the size the header gives.
+ * blocks, and log blocks: their string tables in both layouts, the
+ * DEFLATE stream of layout 1): a string table built in first-use order,
+ * and one raw DEFLATE stream (isa-l igzip, level 1) that a reader inflates
+ * into a buffer of exactly the size the header gives.
  */
 #ifndef SLUICE_STORAGE_ZCOL_TYPES_H
 #define SLUICE_STORAGE_ZCOL_TYPES_H

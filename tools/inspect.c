@@ -79,6 +79,7 @@ struct inspect {
   uint32_t pts_cap;
   uint64_t files, blocks, bad_blocks, npoints, runs, dict, bytes;
   uint64_t log_blocks, nrecords, log_dict, log_bytes;
+  uint64_t log_layout1; /* log blocks of layout 1 (before issue 14) */
   uint64_t span_blocks, nspans, span_bytes;
   int64_t min_ts, max_ts;   /* ms, over both kinds */
 };
@@ -213,9 +214,12 @@ static void log_block_line(const struct stor_seg_block *b) {
   fmt_time_in(h->max_ns, 1000000000, 9, hi, sizeof(hi));
   printf(" seq=%" PRIu64 " kind=logs shard=%u records=%" PRIu32
          " dict=%" PRIu32 " text_bytes=%" PRIu32 " bytes=%" PRIu64
-         " min=%s (%" PRId64 ") max=%s (%" PRId64 ")",
+         " min=%s (%" PRId64 ") max=%s (%" PRId64 ") layout=%u",
          h->seq, h->shard, h->count, h->dict_count, h->text_bytes, b->bytes,
-         lo, h->min_ns, hi, h->max_ns);
+         lo, h->min_ns, hi, h->max_ns, h->layout);
+  if (h->layout == STOR_LOG_LAYOUT2)
+    printf(" templates=%" PRIu32 " expanded_bytes=%" PRIu32, h->tpl_count,
+           h->expanded_bytes);
 }
 
 static void span_block_line(const struct stor_seg_block *b) {
@@ -267,6 +271,7 @@ static void count(struct inspect *in, const struct stor_seg_block *b) {
   in->bytes += b->bytes;
   if (b->kind == STOR_KIND_LOGS) {
     in->log_blocks++;
+    in->log_layout1 += b->lhdr.layout == 1;
     in->nrecords += b->lhdr.count;
     in->log_dict += b->lhdr.dict_count;
     in->log_bytes += b->bytes;
@@ -574,8 +579,8 @@ static void summary(const struct inspect *in) {
     printf(" bytes_per_point=%.3f",
            (double)metric_bytes / (double)in->npoints);
   printf(" log_blocks=%" PRIu64 " records=%" PRIu64 " log_dict=%" PRIu64
-         " log_bytes=%" PRIu64, in->log_blocks, in->nrecords, in->log_dict,
-         in->log_bytes);
+         " log_bytes=%" PRIu64 " log_layout1=%" PRIu64, in->log_blocks,
+         in->nrecords, in->log_dict, in->log_bytes, in->log_layout1);
   if (in->nrecords)
     printf(" bytes_per_record=%.3f",
            (double)in->log_bytes / (double)in->nrecords);

@@ -294,6 +294,16 @@ _Static_assert(NET_DPDK_IDLE_WAIT_US * 20 < NET_DPDK_RX_DESC,
 #define STOR_LOGBLOCK_DICT_MAX 4096        /* strings of a log block's table;
                                               later ones are stored inline */
 #define STOR_LOGBLOCK_DICT_STR_BYTES_MAX 255 /* longer strings stay inline */
+/* Log blocks, layout 2 (storage/logblock2.c): templates a block holds, a
+ * template's bytes (longer: the string is stored raw), and what new
+ * templates may cost beyond the raw strings they replace, a block. */
+#define STOR_LOG2_TPL_MAX 65536
+#define STOR_LOG2_TPL_BYTES_MAX 1024
+#define STOR_LOG2_EXCESS_BYTES_MAX (4u << 20)
+/* Template-coded strings a block (later ones are stored raw) and the
+ * variable slots of a block's templates (a new template past it: raw). */
+#define STOR_LOG2_VALUES_MAX (1u << 18)
+#define STOR_LOG2_SLOTS_MAX (1u << 19)
 #define STOR_SPANBLOCK_SPANS_MAX (1u << 16) /* spans a span block may hold */
 #define STOR_SPANBLOCK_TEXT_BYTES_MAX (32u << 20) /* a span block's inflated
                                               stream (the inflate bound) */
@@ -464,6 +474,11 @@ _Static_assert(CORE_LOGHEAD_TEXT_BYTES_MAX >=
 _Static_assert(CORE_LOGHEAD_TEXT_BYTES_MAX + CORE_LOGHEAD_RECORDS_MAX * 64ull <
                    STOR_LOGBLOCK_TEXT_BYTES_MAX,
                "a full log head's fields and text stay within the inflate bound");
+_Static_assert(CORE_LOGHEAD_TEXT_BYTES_MAX + CORE_LOGHEAD_RECORDS_MAX * 64ull +
+                   STOR_LOGBLOCK_DICT_MAX * 257ull +
+                   STOR_LOG2_EXCESS_BYTES_MAX <
+                   STOR_LOGBLOCK_TEXT_BYTES_MAX,
+               "a full log head's layout-2 stream fits a log block");
 _Static_assert(CORE_SPANS_LIMIT_DEFAULT >= 1 &&
                    CORE_SPANS_LIMIT_DEFAULT <= CORE_SPANS_LIMIT_MAX,
                "the default spans limit is a valid limit=");

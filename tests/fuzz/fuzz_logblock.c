@@ -7,7 +7,10 @@
  * and inflate meet arbitrary bytes; and as the inflated stream itself
  * (after an 8-byte preamble giving record count, time range and fields
  * length), deflated here into a sealed block, so that the field
- * sub-columns and the text meet arbitrary bytes too. A successful call
+ * sub-columns and the text meet arbitrary bytes too; and the same bytes
+ * as a layout-2 stream (zstd, the preamble giving string table entries,
+ * templates and expanded bytes as well), so that the template coder's
+ * columns meet them. A successful call
  * must keep its promises: strings inside the block or the inflated text,
  * times within the header's range, at most the header's record count.
  */
@@ -18,6 +21,7 @@
 #include <string.h>
 
 #include <isa-l/igzip_lib.h>
+#include <zstd.h>
 
 #include "core/base/limits.h"
 #include "storage/block.h"
@@ -43,10 +47,11 @@ static void put_le(uint8_t *p, uint64_t v, unsigned n) {
 
 static int inside(struct core_syslog_str s, const uint8_t *b, size_t len) {
   const uint8_t *p = (const uint8_t *)s.ptr;
-  const uint8_t *t = dec.text;
+  const uint8_t *t = dec.text, *a = (const uint8_t *)dec.arena;
 
   return s.len == 0 || (p >= b && p + s.len <= b + len) ||
-         (p >= t && p + s.len <= t + STOR_LOGBLOCK_TEXT_BYTES_MAX);
+         (p >= t && p + s.len <= t + STOR_LOGBLOCK_TEXT_BYTES_MAX) ||
+         (p >= a && p + s.len <= a + STOR_LOGBLOCK_TEXT_BYTES_MAX);
 }
 
 static void read_all(const uint8_t *b, size_t len) {
@@ -108,6 +113,31 @@ static void from_stream(const uint8_t *d, size_t n) {
   read_all(blk, STOR_BLOCK_HEADER_BYTES + zs.total_out);
 }
 
+/* Layout 2: the preamble's byte 4 is D, byte 5 M, bytes 6-7 X. */
+static void from_stream2(const uint8_t *d, size_t n) {
+  size_t u = n - 8;
+  size_t z = ZSTD_compress(blk + STOR_BLOCK_HEADER_BYTES,
+                           sizeof(blk) - STOR_BLOCK_HEADER_BYTES, d + 8, u, 1);
+
+  CHECK(!ZSTD_isError(z));
+  memset(blk, 0, STOR_BLOCK_HEADER_BYTES);
+  put_le(blk, 0x31424c53, 4);
+  blk[4] = 1;
+  blk[5] = 2;
+  put_le(blk + 8, 1 + d[0] % 64, 4);
+  put_le(blk + 12, (uint64_t)STOR_LOG_LAYOUT2 << STOR_LOG_LAYOUT_SHIFT | u, 4);
+  put_le(blk + 16, 1, 6);
+  put_le(blk + 24, 1000, 8);
+  put_le(blk + 32, 1000 + ((uint64_t)d[1] | (uint64_t)d[2] << 8 | (uint64_t)d[3] << 16), 8);
+  put_le(blk + 40, z, 4);
+  put_le(blk + 44, d[4] % 16, 4);
+  put_le(blk + 48, d[5] % 32, 4);
+  put_le(blk + 52, (uint64_t)d[6] | (uint64_t)d[7] << 8, 4);
+  put_le(blk + 56, z, 4);
+  stor_block_reseal(blk, STOR_BLOCK_HEADER_BYTES + z);
+  read_all(blk, STOR_BLOCK_HEADER_BYTES + z);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!dec.text && stor_logdec_init(&dec) != 0)
     abort();
@@ -120,7 +150,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     stor_block_reseal(copy, size);
     read_all(copy, size);
   }
-  if (size >= 8 && size - 8 <= sizeof(copy))
+  if (size >= 8 && size - 8 <= sizeof(copy)) {
     from_stream(data, size);
+    from_stream2(data, size);
+  }
   return 0;
 }

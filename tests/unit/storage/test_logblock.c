@@ -1,6 +1,8 @@
 /*
  * tests/unit/storage/test_logblock.c - log blocks (kind 2): round trips,
- * corruption at every offset, truncation, decompression bombs.
+ * corruption at every offset, truncation, decompression bombs; layout 2's
+ * template coder at its edges, layout 1 still read, and the pack
+ * (compaction's re-encoding).
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -8,10 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zstd.h>
 
 #include "core/base/limits.h"
 #include "storage/block.h"
 #include "storage/logblock.h"
+#include "storage/logblock_pack.h"
 
 #define NREC 600
 #define OUT_CAP (8u << 20)
@@ -34,6 +38,10 @@ static uint64_t rnd(void) {
 
 static void setup(void) {
   cr_assert_eq(stor_logenc_init(&enc, NREC), 0);
+  /* layout 2 with the template coder (compaction's form) unless a test
+   * says not */
+  cr_assert_eq(stor_logenc_set_layout(&enc, STOR_LOG_LAYOUT2), 0);
+  stor_logenc_set_templates(&enc, 1);
   cr_assert_eq(stor_logdec_init(&dec), 0);
   out = malloc(OUT_CAP);
   cr_assert(out);
@@ -270,4 +278,227 @@ Test(logblock, dictionary_overflow_goes_inline) {
   uint32_t d = out[44] | (uint32_t)out[45] << 8;
   cr_assert_eq(d, STOR_LOGBLOCK_DICT_MAX, "the table filled up: %u", d);
   cr_assert_eq(read_all(out, (size_t)len, NREC, 1), NREC);
+}
+
+/* ---- layout 2 (issue 14) and the layout-1 blocks still read ------------- */
+
+static struct stor_log_rec one(const char *msg, uint32_t len, int64_t t) {
+  return (struct stor_log_rec){.time_ns = t, .recv_ms = t / 1000000,
+                               .facility = 1, .severity = 6,
+                               .host = {"h", 1}, .msg = {msg, len}};
+}
+
+Test(logblock, writes_layout2_reads_layout1) {
+  gen(NREC, INT64_C(1700000000000000000));
+  long len = stor_logblock_encode(&enc, 3, 9, recs, NREC, out, OUT_CAP);
+  struct stor_logblock_hdr h;
+  cr_assert_gt(len, 0);
+  cr_assert_eq(stor_logblock_hdr_read(out, (size_t)len, &h), 0);
+  cr_assert_eq(h.layout, 2);
+  cr_assert_eq(out[15] >> 4, 2, "layout in the top bits of offset 12");
+  long len1 = stor_logblock_encode_v1(&enc, 3, 10, recs, NREC, out, OUT_CAP);
+  cr_assert_gt(len1, 0);
+  cr_assert_eq(stor_logblock_hdr_read(out, (size_t)len1, &h), 0);
+  cr_assert_eq(h.layout, 1);
+  cr_assert_eq(out[15], 0);
+  cr_assert_eq(read_all(out, (size_t)len1, NREC, 1), NREC);
+}
+
+/* Strings at the template coder's edges: numbers of every width, leading
+ * zeros, past 19 digits and past 2^64, hex words at and beyond their
+ * bounds, uppercase hex, placeholder bytes, binary, 8 KiB of numbers. */
+Test(logblock, template_coder_edges) {
+  static const char *const cases[] = {
+      "0", "00", "007", "10", "x0y", "a1b2", "9999999999999999999",
+      "10000000000000000000", "18446744073709551615",
+      "18446744073709551616", "0000000000000000000000000123",
+      "123456789012345678901234567890", "port 0 id 00 n 000001",
+      "deadbeef", "deadbee", "deadbeef0", "0123abcd", "0123ABCD",
+      "abcdefab", "x0123abcd", "0123abcd-4567-89ab-cdef-0123456789ab",
+      "trace_id=4bf92f3577b34da6a3ce929d0e0e4736 span=00f067aa0ba902b7",
+      "\x01", "a\x02" "1", "\x03\x03", "1.2.3.4:5", "-5 +6 1e9 0x1F",
+      "\xff\xfe 12 \x80", "\n\t\r 1", "", "1", "a",
+  };
+  static char hexes[3][300], longnum[8192], longword[2100];
+  uint32_t n = 0;
+  for (int k = 0; k < 3; k++) { /* 254 digits, 256 (too long), 253 (odd) */
+    uint32_t w = k == 0 ? 254 : k == 1 ? 256 : 253;
+    for (uint32_t i = 0; i < w; i++)
+      hexes[k][i] = "0123456789abcdef"[(i * 7 + 3) % 16];
+    recs[n] = one(hexes[k], w, (int64_t)n * 1000);
+    n++;
+  }
+  for (uint32_t i = 0; i < sizeof(longnum); i++)
+    longnum[i] = i % 3 == 2 ? ' ' : (char)('0' + i % 10);
+  recs[n] = one(longnum, sizeof(longnum), (int64_t)n * 1000);
+  n++;
+  memset(longword, 'q', sizeof(longword));
+  recs[n] = one(longword, sizeof(longword), (int64_t)n * 1000);
+  n++;
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++, n++)
+    recs[n] = one(cases[i], (uint32_t)strlen(cases[i]), (int64_t)n * 1000);
+  /* each again, so that templates are found as well as added; and as an
+   * attribute value */
+  uint32_t first = n;
+  for (uint32_t i = 0; i < first; i++, n++) {
+    recs[n] = recs[i];
+    recs[n].time_ns = (int64_t)n * 1000;
+    attr_pool[i] = (struct core_syslog_attr){{"a", 1}, {"v", 1}, recs[i].msg};
+    recs[n].attr_count = 1;
+    recs[n].attrs = &attr_pool[i];
+  }
+  long len = stor_logblock_encode(&enc, 0, 1, recs, n, out, OUT_CAP);
+  cr_assert_gt(len, 0);
+  struct stor_logblock_hdr h;
+  cr_assert_eq(stor_logblock_hdr_read(out, (size_t)len, &h), 0);
+  cr_assert_gt(h.tpl_count, 5);
+  cr_assert_lt(h.tpl_count, n);
+  cr_assert_eq(read_all(out, (size_t)len, n, 1), n);
+}
+
+/* The live default (layout 1) and layout 2 without templates (zstd 1)
+ * round trip too, and template-coded blocks are smaller on log-like
+ * text. */
+static void gen_loglike(uint32_t n);
+
+Test(logblock, live_default_round_trips) {
+  struct stor_logenc live;
+  struct stor_logblock_hdr h;
+  cr_assert_eq(stor_logenc_init(&live, NREC), 0);
+  gen(NREC, INT64_C(1700000000000000000));
+  long len = stor_logblock_encode(&live, 0, 1, recs, NREC, out, OUT_CAP);
+  cr_assert_gt(len, 0);
+  cr_assert_eq(stor_logblock_hdr_read(out, (size_t)len, &h), 0);
+  cr_assert_eq(h.layout, STOR_LOG_LAYOUT_LIVE);
+  cr_assert_eq(read_all(out, (size_t)len, NREC, 1), NREC);
+  cr_assert_eq(stor_logenc_set_layout(&live, 3), -EINVAL);
+  cr_assert_eq(stor_logenc_set_layout(&live, STOR_LOG_LAYOUT2), 0);
+  len = stor_logblock_encode(&live, 0, 1, recs, NREC, out, OUT_CAP);
+  cr_assert_gt(len, 0);
+  cr_assert_eq(read_all(out, (size_t)len, NREC, 1), NREC);
+  gen_loglike(NREC);
+  len = stor_logblock_encode(&live, 0, 1, recs, NREC, out, OUT_CAP);
+  cr_assert_gt(len, 0);
+  cr_assert_eq(stor_logblock_hdr_read(out, (size_t)len, &h), 0);
+  cr_assert_eq(h.tpl_count, 0);
+  cr_assert_eq(read_all(out, (size_t)len, NREC, 1), NREC);
+  long tlen = stor_logblock_encode(&enc, 0, 1, recs, NREC, out, OUT_CAP);
+  cr_assert_lt(tlen, len, "templates %ld, inline %ld", tlen, len);
+  stor_logenc_free(&live);
+}
+
+/* Log-like random records: templates repeat, variables vary. */
+static void gen_loglike(uint32_t n) {
+  static char buf[NREC][160];
+  for (uint32_t i = 0; i < n; i++) {
+    int k = snprintf(buf[i], sizeof(buf[i]),
+                     rnd() % 2 ? "GET /api/%u HTTP/1.1 %u %u rt=0.%03u id=%016llx"
+                               : "Accepted key for u%u from 10.0.%u.%u port %u",
+                     (unsigned)(rnd() % 100000), (unsigned)(rnd() % 600),
+                     (unsigned)(rnd() % 99999), (unsigned)(rnd() % 1000),
+                     (unsigned long long)rnd());
+    recs[i] = one(buf[i], (uint32_t)k,
+                  INT64_C(1700000000000000000) + (int64_t)(rnd() % 3) *
+                      (rnd() % 2 ? 1000000000 : 1234567));
+  }
+}
+
+Test(logblock, layout2_templates_shrink) {
+  gen_loglike(NREC);
+  long len = stor_logblock_encode(&enc, 0, 1, recs, NREC, out, OUT_CAP);
+  long len1 = stor_logblock_encode_v1(&enc, 0, 1, recs, NREC, out + OUT_CAP / 2,
+                                      OUT_CAP / 2);
+  cr_assert_gt(len, 0);
+  cr_assert_lt(len, len1, "layout 2 %ld, layout 1 %ld", len, len1);
+  cr_assert_eq(read_all(out, (size_t)len, NREC, 1), NREC);
+}
+
+/* A byte of the decompressed stream changed and the block made valid
+ * again (zstd, sizes, CRC): the reader returns an error or records, never
+ * reads out of bounds (ASan). */
+Test(logblock, layout2_stream_corruption) {
+  static uint8_t stream[1u << 20], blk[1u << 20];
+  gen_loglike(40);
+  recs[3].attr_count = 2;
+  recs[3].attrs = attr_pool;
+  attr_pool[0] = (struct core_syslog_attr){{"m", 1}, {"n", 1}, {"v 12", 4}};
+  attr_pool[1] = (struct core_syslog_attr){{"m", 1}, {"k", 1}, {"", 0}};
+  long len = stor_logblock_encode(&enc, 0, 1, recs, 40, out, OUT_CAP);
+  cr_assert_gt(len, 0);
+  struct stor_logblock_hdr h;
+  cr_assert_eq(stor_logblock_hdr_read(out, (size_t)len, &h), 0);
+  size_t u = ZSTD_decompress(stream, sizeof(stream), out + 64, h.ztext_bytes);
+  cr_assert_eq(u, h.text_bytes);
+  for (size_t i = 0; i < u; i++) {
+    for (int d = 1; d < 256; d += 127) {
+      stream[i] = (uint8_t)(stream[i] + d);
+      memcpy(blk, out, 64);
+      size_t z = ZSTD_compress(blk + 64, sizeof(blk) - 64, stream, u, 1);
+      cr_assert(!ZSTD_isError(z));
+      for (int b = 0; b < 4; b++) {
+        blk[56 + b] = (uint8_t)(z >> (8 * b));
+        blk[40 + b] = (uint8_t)(z >> (8 * b));
+      }
+      stor_block_reseal(blk, 64 + z);
+      long rc = read_all(blk, 64 + z, 40, 0);
+      cr_assert(rc == -EBADMSG || rc == 40, "stream byte %zu: %ld", i, rc);
+      stream[i] = (uint8_t)(stream[i] - d);
+    }
+  }
+}
+
+/* A zstd frame that yields more than U, or fewer. */
+Test(logblock, layout2_zstd_bomb) {
+  static uint8_t zeros[1u << 20], z[1u << 16];
+  recs[0] = one("x", 1, 7);
+  long len = stor_logblock_encode(&enc, 1, 2, recs, 1, out, OUT_CAP);
+  cr_assert_gt(len, 0);
+  size_t zn = ZSTD_compress(z, sizeof(z), zeros, sizeof(zeros), 1);
+  cr_assert(!ZSTD_isError(zn));
+  memcpy(out + 64, z, zn);
+  for (int b = 0; b < 4; b++) {
+    out[56 + b] = (uint8_t)(zn >> (8 * b));
+    out[40 + b] = (uint8_t)(zn >> (8 * b));
+  }
+  stor_block_reseal(out, 64 + zn);
+  cr_assert_eq(read_all(out, 64 + zn, 1, 0), -EBADMSG);
+  uint32_t w = 2u << 28 | (STOR_LOGBLOCK_TEXT_BYTES_MAX - 1);
+  for (int b = 0; b < 4; b++)
+    out[12 + b] = (uint8_t)(w >> (8 * b));
+  stor_block_reseal(out, 64 + zn);
+  cr_assert_eq(read_all(out, 64 + zn, 1, 0), -EBADMSG);
+}
+
+/* Compaction's re-encoding: blocks of both layouts merged into one, in
+ * order, all or nothing per block. */
+Test(logblock, pack_merges_blocks) {
+  static uint8_t blocks[4][1u << 20];
+  static struct stor_logpack pk;
+  long lens[4];
+  gen(NREC, INT64_C(1700000000000000000));
+  for (int b = 0; b < 4; b++) {
+    const struct stor_log_rec *r = recs + b * (NREC / 4);
+    lens[b] = b % 2 ? stor_logblock_encode_v1(&enc, 0, 1 + b, r, NREC / 4,
+                                              blocks[b], sizeof(blocks[b]))
+                    : stor_logblock_encode(&enc, 0, 1 + b, r, NREC / 4,
+                                           blocks[b], sizeof(blocks[b]));
+    cr_assert_gt(lens[b], 0);
+  }
+  cr_assert_eq(stor_logpack_init(&pk, NREC / 2 + 10), 0);
+  cr_assert_eq(stor_logpack_add_block(&pk, &dec, blocks[0], (size_t)lens[0]), 0);
+  cr_assert_eq(stor_logpack_add_block(&pk, &dec, blocks[1], (size_t)lens[1]), 0);
+  cr_assert_eq(stor_logpack_add_block(&pk, &dec, blocks[2], (size_t)lens[2]),
+               -ENOSPC);
+  cr_assert_eq(pk.count, NREC / 2, "the refused block left nothing behind");
+  blocks[3][100] ^= 1;
+  cr_assert_eq(stor_logpack_add_block(&pk, &dec, blocks[3], (size_t)lens[3]),
+               -EBADMSG);
+  cr_assert_leq(stor_logpack_bytes_max(&pk), OUT_CAP);
+  long len = stor_logpack_encode(&pk, 5, 77, out, OUT_CAP);
+  cr_assert_gt(len, 0);
+  cr_assert_eq(pk.count, 0);
+  cr_assert_eq(stor_logpack_encode(&pk, 5, 78, out + len, OUT_CAP), 0);
+  cr_assert_eq(read_all(out, (size_t)len, NREC / 2, 1), NREC / 2);
+  cr_assert_eq(stor_logpack_add_block(&pk, &dec, blocks[2], (size_t)lens[2]), 0);
+  stor_logpack_free(&pk);
 }

@@ -1,0 +1,81 @@
+/*
+ * storage/logblock_internal.h - what the two log block layouts share
+ * (storage/logblock.c: layout 1 and the entry points; storage/logblock2.c:
+ * layout 2). Not for other files.
+ */
+#ifndef SLUICE_STORAGE_LOGBLOCK_INTERNAL_H
+#define SLUICE_STORAGE_LOGBLOCK_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "storage/encode.h"
+#include "storage/logblock_types.h"
+
+#define STOR_LTIME_EXP_MAX 9
+/* The stream's head: time-unit byte and one varint length a column. */
+#define STOR_LFIELDS_HEAD_MAX (1 + STOR_LCOLS * 10)
+#define STOR_LFIELDS_HEAD2_MAX (1 + STOR_LCOLS2 * 10)
+
+/* 10^x for x <= STOR_LTIME_EXP_MAX. */
+uint64_t stor_ltime_unit(unsigned x);
+
+/* Largest x <= 9 with every time - min a multiple of 10^x. */
+unsigned stor_ltime_exp(const struct stor_log_rec *recs, uint32_t n,
+                        int64_t min);
+
+/* Append varint v to field column c of e (inline: called for every
+ * field of every record). */
+static inline void stor_lput_varint(struct stor_logenc *e, int c, uint64_t v) {
+  e->col_len[c] += stor_varint_put(e->col[c] + e->col_len[c], v);
+}
+
+/* Append varint length + bytes to e's inline text (sets e->overflow when
+ * it would pass STOR_LOGBLOCK_TEXT_BYTES_MAX). */
+void stor_lput_text(struct stor_logenc *e, const char *p, uint32_t n);
+
+/* Append s's ref to column c: empty, string table (when dictable and it
+ * fits) or inline. */
+void stor_lput_ref(struct stor_logenc *e, int c, struct core_syslog_str s,
+                   int dictable);
+
+/* Check record r's ranges and that column ATTRS has room for it:
+ * 0, -EINVAL or -E2BIG. */
+int stor_lrec_check(const struct stor_logenc *e, const struct stor_log_rec *r);
+
+/* Empty the string table, the field columns and the text. */
+void stor_lreset(struct stor_logenc *e);
+
+/* The shared frame and the five log words (offsets 12, 44, 48, 52, 56). */
+void stor_lput_header(uint8_t *b, uint16_t shard, uint64_t seq, uint32_t n,
+                      int64_t min, int64_t max, uint32_t payload,
+                      const uint32_t words[5]);
+
+/* After writing: the header's rules and the CRC hold. */
+void stor_lassert_written(const uint8_t *b, size_t len, uint32_t n,
+                          uint64_t seq);
+
+/* Min and max event time of recs[0..n). */
+void stor_ltime_range(const struct stor_log_rec *recs, uint32_t n,
+                      int64_t *min, int64_t *max);
+
+/* A string of the reader: empty, or n bytes at p. */
+struct core_syslog_str stor_lstr(const void *p, uint64_t n);
+
+/* Layout 2 (storage/logblock2.c). */
+int stor_log2_enc_init(struct stor_logenc *e);
+void stor_log2_enc_free(struct stor_logenc *e);
+long stor_log2_encode(struct stor_logenc *e, uint16_t shard, uint64_t seq,
+                      const struct stor_log_rec *recs, uint32_t n,
+                      uint8_t *out, size_t cap);
+int stor_log2_dec_init(struct stor_logdec *d);
+void stor_log2_dec_free(struct stor_logdec *d);
+/* 1 when layout 2's header rules fail. */
+int stor_log2_hdr_impossible(const struct stor_logblock_hdr *h);
+/* Decompress and split the columns of a block whose CRC passed. */
+int stor_log2_open(struct stor_logblock_reader *r, const uint8_t *payload);
+int stor_log2_record(struct stor_logblock_reader *r, struct stor_log_rec *out,
+                     struct core_syslog_attr *attrs, uint32_t cap);
+int stor_log2_all_used(const struct stor_logblock_reader *r);
+
+#endif

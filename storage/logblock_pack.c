@@ -1,0 +1,150 @@
+/*
+ * storage/logblock_pack.c - gathering log records from many blocks into
+ * one large layout-2 block (see storage/logblock_pack.h).
+ */
+#include "storage/logblock_pack.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/base/limits.h"
+#include "storage/logblock.h"
+
+#define ATTRS_A_RECORD 4 /* attributes a record averages, sizing the pool */
+
+/* A full pack's stream (fields, string table, text, templates' excess,
+ * template table) fits a block, so encoding a pack never fails E2BIG. */
+_Static_assert(CORE_LOGHEAD_TEXT_BYTES_MAX +
+                       (uint64_t)STOR_LOGBLOCK_RECORDS_MAX *
+                           (STOR_LREC_FIELDS_BYTES_MAX +
+                            ATTRS_A_RECORD * STOR_LATTR_FIELDS_BYTES_MAX) +
+                       (uint64_t)STOR_LOGBLOCK_DICT_MAX * 257 +
+                       (uint64_t)STOR_LOG2_TPL_MAX * 5 +
+                       STOR_LOG2_EXCESS_BYTES_MAX + 1024 <
+                   STOR_LOGBLOCK_TEXT_BYTES_MAX,
+               "a full pack fits one log block");
+_Static_assert(CORE_LOGHEAD_ATTRS_MAX <=
+                   (uint64_t)STOR_LOGBLOCK_RECORDS_MAX * ATTRS_A_RECORD,
+               "the attribute pool bound used above holds");
+
+void stor_logpack_free(struct stor_logpack *p) {
+  free(p->recs);
+  free(p->attrs);
+  free(p->arena);
+  stor_logenc_free(&p->enc);
+  memset(p, 0, sizeof(*p));
+}
+
+int stor_logpack_init(struct stor_logpack *p, uint32_t records_max) {
+  memset(p, 0, sizeof(*p));
+  if (records_max == 0)
+    records_max = STOR_LOGBLOCK_RECORDS_MAX;
+  if (records_max > STOR_LOGBLOCK_RECORDS_MAX)
+    return -EINVAL;
+  p->records_max = records_max;
+  p->attrs_max = records_max * ATTRS_A_RECORD < CORE_LOGHEAD_ATTRS_MAX
+                     ? CORE_LOGHEAD_ATTRS_MAX
+                     : records_max * ATTRS_A_RECORD;
+  p->arena_cap = CORE_LOGHEAD_TEXT_BYTES_MAX;
+  p->recs = malloc((size_t)records_max * sizeof(*p->recs));
+  p->attrs = malloc((size_t)p->attrs_max * sizeof(*p->attrs));
+  p->arena = malloc(p->arena_cap);
+  if (!p->recs || !p->attrs || !p->arena ||
+      stor_logenc_init(&p->enc, records_max) < 0) {
+    stor_logpack_free(p);
+    return -ENOMEM;
+  }
+  stor_logenc_set_layout(&p->enc, STOR_LOG_LAYOUT2);
+  stor_logenc_set_level(&p->enc, STOR_LOG2_ZLEVEL_PACK);
+  stor_logenc_set_templates(&p->enc, 1);
+  return 0;
+}
+
+static struct core_syslog_str keep(struct stor_logpack *p,
+                                   struct core_syslog_str s) {
+  char *d = p->arena + p->arena_len;
+
+  if (s.len == 0)
+    return (struct core_syslog_str){"", 0};
+  memcpy(d, s.ptr, s.len);
+  p->arena_len += s.len;
+  return (struct core_syslog_str){d, s.len};
+}
+
+int stor_logpack_add(struct stor_logpack *p, const struct stor_log_rec *r) {
+  size_t text = stor_logblock_rec_text_bytes(r);
+  struct stor_log_rec *d;
+
+  if (r->facility > 23 || r->severity > 7 ||
+      r->attr_count > CORE_SYSLOG_SD_ATTRS_MAX)
+    return -EINVAL;
+  /* the arena holds every string once: text (which counts them with
+   * their varints) bounds it */
+  if (p->count == p->records_max ||
+      p->attr_count + r->attr_count > p->attrs_max ||
+      p->text_bytes + text > CORE_LOGHEAD_TEXT_BYTES_MAX)
+    return -ENOSPC;
+  d = &p->recs[p->count++];
+  *d = *r;
+  d->host = keep(p, r->host);
+  d->app = keep(p, r->app);
+  d->procid = keep(p, r->procid);
+  d->msgid = keep(p, r->msgid);
+  d->msg = keep(p, r->msg);
+  d->attrs = &p->attrs[p->attr_count];
+  for (uint32_t i = 0; i < r->attr_count; i++) {
+    struct core_syslog_attr *a = &p->attrs[p->attr_count++];
+    a->sdid = keep(p, r->attrs[i].sdid);
+    a->name = keep(p, r->attrs[i].name);
+    a->value = keep(p, r->attrs[i].value);
+  }
+  p->text_bytes += text;
+  return 0;
+}
+
+int stor_logpack_add_block(struct stor_logpack *p, struct stor_logdec *dec,
+                           const uint8_t *block, size_t len) {
+  struct stor_logblock_reader rd;
+  struct stor_log_rec r;
+  uint32_t count = p->count, attr_count = p->attr_count;
+  size_t arena_len = p->arena_len, text_bytes = p->text_bytes;
+  int rc;
+
+  if (stor_logblock_reader_init(&rd, dec, block, len) < 0)
+    return -EBADMSG;
+  while ((rc = stor_logblock_next(&rd, &r, p->rd_attrs,
+                                  CORE_SYSLOG_SD_ATTRS_MAX)) == 1)
+    if ((rc = stor_logpack_add(p, &r)) < 0)
+      break;
+  if (rc == 0)
+    return 0;
+  /* undo: the block goes whole into one pack or not at all */
+  p->count = count;
+  p->attr_count = attr_count;
+  p->arena_len = arena_len;
+  p->text_bytes = text_bytes;
+  if (rc == -ENOSPC)
+    return count == 0 ? -E2BIG : -ENOSPC;
+  return -EBADMSG;
+}
+
+size_t stor_logpack_bytes_max(const struct stor_logpack *p) {
+  return stor_logblock_bytes_max(p->count, p->attr_count, p->text_bytes);
+}
+
+long stor_logpack_encode(struct stor_logpack *p, uint16_t shard, uint64_t seq,
+                         uint8_t *out, size_t cap) {
+  long n;
+
+  if (p->count == 0)
+    return 0;
+  n = stor_logblock_encode(&p->enc, shard, seq, p->recs, p->count, out, cap);
+  if (n < 0)
+    return n;
+  p->count = 0;
+  p->attr_count = 0;
+  p->arena_len = 0;
+  p->text_bytes = 0;
+  return n;
+}
