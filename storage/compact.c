@@ -91,6 +91,8 @@ struct pass {
   int64_t *dts;
   double *dval;
   int64_t *ints;     /* value encoder scratch */
+  /* log and span blocks carried into the compacted segment, whole */
+  struct buf carry;
   /* the run being compacted */
   uint64_t lo, hi, max_block_seq;
   uint16_t shard;
@@ -153,6 +155,7 @@ static long idmap_get(const struct pass *ps, uint32_t id) {
 
 static void pass_free(struct pass *ps) {
   free(ps->arena.p);
+  free(ps->carry.p);
   free(ps->keys);
   free(ps->slot);
   free(ps->idmap_id);
@@ -191,6 +194,7 @@ static int pass_init(struct pass *ps) {
 
 static void pass_reset(struct pass *ps) {
   ps->arena.len = 0;
+  ps->carry.len = 0;
   ps->nkeys = 0;
   ps->n = 0;
   ps->max_block_seq = 0;
@@ -211,7 +215,8 @@ static void crash_point(unsigned step) {
 /* What a segment holds, from its block headers alone. */
 struct survey {
   uint64_t points, dict_entries, dict_bytes, bytes;
-  int other;   /* a log (or other) block or a bad block: not compacted */
+  uint64_t carry_bytes; /* of its log and span blocks */
+  int other;   /* an unknown kind or a bad block: not compacted */
   int young;   /* not admitted by the options: too new, or not durable */
 };
 
@@ -225,6 +230,11 @@ static int too_new(const struct pass *ps, int fd) {
     return 1;
   return (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000 >
          ps->o->mtime_max_ms;
+}
+
+/* 1 for the kinds a pass carries into the compacted segment. */
+static int carried(uint8_t kind) {
+  return kind == STOR_KIND_LOGS || kind == STOR_KIND_SPANS;
 }
 
 static int survey(struct pass *ps, uint64_t seq, struct survey *sv) {
@@ -243,6 +253,10 @@ static int survey(struct pass *ps, uint64_t seq, struct survey *sv) {
     if (b.status == STOR_BLK_OK && b.frame.seq > ps->o->block_seq_max) {
       sv->young = 1; /* not fsynced yet */
       break;
+    }
+    if (b.status == STOR_BLK_OK && carried(b.kind)) {
+      sv->carry_bytes += b.bytes;
+      continue;
     }
     if (b.status != STOR_BLK_OK || b.kind != STOR_KIND_METRICS) {
       sv->other = 1;
@@ -287,7 +301,24 @@ static int load_block(struct pass *ps, struct stor_seg_block *b) {
   return rc < 0 ? rc : 0;
 }
 
-/* Every point of segment seq into the pass. */
+/* Log or span block b of r into the pass's carried blocks, as it is
+ * (its CRC checked: a damaged block is not copied on). */
+static int carry_block(struct pass *ps, struct stor_seg_reader *r,
+                       const struct stor_seg_block *b) {
+  int rc;
+
+  if ((rc = stor_seg_read_part(r, b, b->bytes)) < 0)
+    return rc;
+  if (stor_block_crc(r->buf, b->bytes) != b->frame.crc)
+    return -EBADMSG;
+  if ((rc = buf_room(&ps->carry, b->bytes)) < 0)
+    return rc;
+  memcpy(ps->carry.p + ps->carry.len, r->buf, b->bytes);
+  ps->carry.len += b->bytes;
+  return 0;
+}
+
+/* Every point of segment seq into the pass, its other blocks carried. */
 static int load_segment(struct pass *ps, uint64_t seq) {
   struct stor_seg_reader r;
   struct stor_seg_block b;
@@ -306,7 +337,14 @@ static int load_segment(struct pass *ps, uint64_t seq) {
   memset(ps->idmap_key, 0xff, ((size_t)ps->idmap_mask + 1) * sizeof(uint32_t));
   ps->idmap_n = 0;
   while ((rc = stor_seg_next(&r, &b)) == 1) {
-    /* The survey saw only good metric blocks: anything else changed. */
+    if (b.status == STOR_BLK_OK && carried(b.kind)) {
+      if ((rc = carry_block(ps, &r, &b)) < 0)
+        break;
+      if (b.frame.seq > ps->max_block_seq)
+        ps->max_block_seq = b.frame.seq;
+      continue;
+    }
+    /* The survey saw only good blocks it knows: anything else changed. */
     if (b.status != STOR_BLK_OK || b.kind != STOR_KIND_METRICS ||
         (rc = stor_seg_load(&r, &b)) < 0 || (rc = load_block(ps, &b)) < 0) {
       rc = rc < 0 ? rc : -EBADMSG;
@@ -645,7 +683,8 @@ static void tmp_name(uint64_t seq, char *buf, unsigned len) {
   snprintf(buf, len, "%016llu.seg.tmp", (unsigned long long)seq);
 }
 
-/* Directory and data blocks to <hi>.seg.tmp, durable, then renamed. */
+/* Directory, data blocks and carried blocks to <hi>.seg.tmp, durable,
+ * then renamed. */
 static int swap_in(struct pass *ps, const struct buf *d,
                    const struct buf *data) {
   char tmp[40], name[32];
@@ -661,6 +700,8 @@ static int swap_in(struct pass *ps, const struct buf *d,
     crash_point(1);
     rc = write_all(fd, data->p, data->len);
   }
+  if (rc == 0 && ps->carry.len)
+    rc = write_all(fd, ps->carry.p, ps->carry.len);
   times[0] = times[1] = ps->mtime; /* retention ages it as its newest part */
   if (rc == 0 && (fsync(fd) < 0 || futimens(fd, times) < 0 || fsync(fd) < 0))
     rc = -errno;
@@ -730,7 +771,8 @@ static int compact_run(struct pass *ps, const uint64_t *seqs, long from,
     ps->st->segments_in += (uint64_t)(to - from + 1);
     for (long i = from; i <= to; i++)
       ps->st->bytes_in += bytes[i - from];
-    ps->st->bytes_out += d.len + o.data.len;
+    ps->st->bytes_out += d.len + o.data.len + ps->carry.len;
+    ps->st->carried_bytes += ps->carry.len;
     ps->st->points += ps->n;
     ps->st->series += ps->nkeys;
   }
@@ -875,7 +917,7 @@ static int pass_run(struct pass *ps, const uint64_t *seqs, long n, long from,
 /* The longest run from *i of originals within the point bound. */
 static int plan(struct pass *ps, const uint64_t *seqs, long n,
                 const uint8_t *compacted, long *i, uint64_t *bytes) {
-  uint64_t points = 0;
+  uint64_t points = 0, carry = 0;
   long from = *i;
   struct survey sv;
   int rc;
@@ -887,16 +929,20 @@ static int plan(struct pass *ps, const uint64_t *seqs, long n,
       ps->admitted_all = 0; /* this one and every later one wait */
       break;
     }
-    if (sv.other || sv.points == 0 || sv.points > ps->points_max) {
+    if (sv.other || (sv.points == 0 && sv.carry_bytes == 0) ||
+        sv.points > ps->points_max ||
+        sv.carry_bytes > STOR_COMPACT_CARRY_BYTES_MAX) {
       if (*i > from)
         break;
       ps->st->skipped++;
       from = ++*i;
       continue;
     }
-    if (points + sv.points > ps->points_max)
+    if (points + sv.points > ps->points_max ||
+        carry + sv.carry_bytes > STOR_COMPACT_CARRY_BYTES_MAX)
       break;
     points += sv.points;
+    carry += sv.carry_bytes;
     bytes[*i] = sv.bytes;
     ++*i;
   }

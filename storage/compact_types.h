@@ -4,10 +4,13 @@
  * here and in docs/segment-format.md, "Compacted segments".
  *
  * A compacted segment is a segment file (same name form, <seq>.seg, named
- * after the highest segment it replaces) whose blocks are all of kind 4,
- * in the shared 64-byte frame (storage/block_types.h: magic, version 1,
+ * after the highest segment it replaces) whose blocks are of kind 4, in
+ * the shared 64-byte frame (storage/block_types.h: magic, version 1,
  * kind, shard, count, seq, header check, min/max ms, payload bytes, CRC32C
- * mean the same). Its first block is the directory, then data blocks.
+ * mean the same). Its first block is the directory, then data blocks,
+ * then the carried blocks: the log and span blocks of the segments it
+ * replaces, whole, which the directory does not list (readers of logs and
+ * spans walk the file block by block).
  *
  * Kind-specific header bytes (the frame's are unchanged):
  *   off size  directory (role 1)          data block (role 2)
@@ -119,8 +122,11 @@ struct stor_compact_stats {
   uint64_t points;
   uint64_t series;
   uint64_t ts_bytes, val_bytes, dict_bytes, index_bytes; /* of bytes_out */
-  uint64_t skipped;         /* segments left as they are: log blocks, a bad
-                               block, or over a pass's bounds alone */
+  uint64_t carried_bytes;   /* of bytes_out: log and span blocks after the
+                               data blocks */
+  uint64_t skipped;         /* segments left as they are: an unknown or bad
+                               block, no points in the pass, or over a
+                               pass's bounds alone */
   uint64_t leftovers_deleted; /* replaced originals or temp files removed
                                  after an interrupted pass */
   uint64_t settled_seq;     /* set, not added to, by each call: every

@@ -809,6 +809,8 @@ _Static_assert(NET_FWD_BATCH_BYTES_SOFT + NET_FWD_BATCH_SAMPLES_MAX * 24ull +
 #define STOR_COMPACT_KEY_BYTES_MAX (6u << 20) /* their key bytes, uncompressed */
 #define STOR_COMPACT_RUN_POINTS_MAX 65536u  /* points of one run (a longer
                                                series takes several runs) */
+#define STOR_COMPACT_CARRY_BYTES_MAX (256u << 20) /* log and span block
+                                       bytes one pass holds in memory */
 #define STOR_COMPACT_BLOCK_BYTES_TARGET (64u << 10) /* a data block closes
                                                past this payload: a one-series
                                                read loads about this much */
@@ -822,6 +824,8 @@ _Static_assert(NET_FWD_BATCH_BYTES_SOFT + NET_FWD_BATCH_SAMPLES_MAX * 24ull +
 _Static_assert(CORE_COMPACT_TICK_MS_MIN <= CORE_COMPACT_TICK_MS_MAX &&
                    CORE_COMPACT_AFTER_MS_DEFAULT <= CORE_COMPACT_AFTER_MS_MAX,
                "compactor ticks and delays in order");
+_Static_assert(STOR_COMPACT_CARRY_BYTES_MAX >= STOR_SEGMENT_BYTES_DEFAULT,
+               "a pass carries the log blocks of a default-size segment");
 _Static_assert(STOR_COMPACT_RUN_POINTS_MAX <= STOR_BLOCK_POINTS_MAX,
                "a compacted run decodes within a block's point bound");
 _Static_assert(1ull * STOR_COMPACT_KEY_BYTES_MAX + 11ull * STOR_COMPACT_SERIES_MAX +

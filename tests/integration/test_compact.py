@@ -195,7 +195,71 @@ def test_import_compacts_at_its_end(binary):
         check(sum(line.count(",") for line in a[0]) > n // 2, "too few points")
 
 
+def all_logs(s):
+    """Every log record the query port serves, oldest first, as JSON."""
+    with urllib.request.urlopen(s.url("/api/v1/logs?" + urllib.parse.urlencode(
+            {"start": "0", "end": "4000000000", "limit": "100000"})),
+            timeout=30) as r:
+        check(r.status == 200, f"logs: {r.status}")
+        return [json.loads(l) for l in r.read().decode().splitlines()
+                if l.strip()]
+
+
+def test_syslog_beside_statsd_compacted(binary):
+    """Syslog lines (RFC 5424 and 3164) sent beside StatsD land in the
+    same segments; `sluice compact` compacts them all (log blocks carried
+    into the compacted segments) and /api/v1/logs serves the same records
+    after, as export serves the same points."""
+    with tempfile.TemporaryDirectory(prefix="sluice-it-compact-") as tmp:
+        data = os.path.join(tmp, "data")
+        s = Sluice(binary, cores="2", data_dir=data)
+        n = 3000
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+                for i in range(n):
+                    u.sendto(f"cmp.mix:{i}|c|#n:{i % 40}".encode(),
+                             ("127.0.0.1", s.port))
+                    if i % 3:
+                        line = (f"<{(i % 24) * 8 + i % 8}>1 2023-11-14T22:"
+                                f"{i // 600 % 60:02d}:{i % 60:02d}.{i:06d}Z "
+                                f"host{i % 5} app{i % 3} {i} ID{i % 4} "
+                                f"[ex@1 k=\"{i}\"] request {i} took "
+                                f"{i % 97} ms")
+                    else:
+                        line = (f"<13>Nov 14 22:13:{i % 60:02d} web{i % 4} "
+                                f"cron[{i}]: job {i} done")
+                    u.sendto(line.encode(), ("127.0.0.1", s.syslog_port))
+            s.wait_total("sluice_points_ingested_total", n, timeout=10)
+            s.wait_total("sluice_logs_ingested_total", n, timeout=10,
+                         proto="syslog")
+            s.flush()
+            before, logs_before = everything(s), all_logs(s)
+        finally:
+            s.stop()
+            s.close(keep_data=True)
+        check(len(logs_before) == n, f"{len(logs_before)} records of {n}")
+        n_before = len(segment_files(data))
+        p = compact(binary, data)
+        check(p.returncode == 0, f"compact exit {p.returncode}: {p.stderr}")
+        p = subprocess.run([binary, "inspect", data], capture_output=True,
+                           text=True, timeout=60)
+        segs = [l for l in p.stdout.splitlines() if l.startswith("segment ")]
+        check(p.returncode == 0 and len(segs) == n_before and
+              all("kind=compacted" in l for l in segs),
+              f"inspect exit {p.returncode}: {p.stdout[:600]} {p.stderr}")
+        s = Sluice(binary, cores="2", data_dir=data)
+        try:
+            after, logs_after = everything(s), all_logs(s)
+        finally:
+            s.stop()
+            s.close(keep_data=True)
+        check(before == after, "points differ after compaction")
+        check(logs_before == logs_after, "log records differ after "
+              f"compaction: {len(logs_before)} then {len(logs_after)}")
+
+
 if __name__ == "__main__":
     main([test_export_identical_after_compact,
           test_killed_at_every_step_loses_nothing,
-          test_import_compacts_at_its_end])
+          test_import_compacts_at_its_end,
+          test_syslog_beside_statsd_compacted])

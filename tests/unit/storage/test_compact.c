@@ -529,20 +529,123 @@ Test(compact, every_byte_flipped_is_caught) {
   seg_dir_remove();
 }
 
-/* A segment holding a log block is left as it is, and still read. */
-Test(compact, segment_with_logs_is_left_alone) {
-  struct stor_log_rec rec = {.time_ns = 1700000000000000000, .recv_ms = 1,
-                             .facility = 1, .severity = 2, .host = S("h"),
-                             .app = S("a"), .msg = S("hello")};
+/* ---- log and span blocks carried ----------------------------------------- */
+
+#include "storage/logscan.h"
+#include "storage/spanblock.h"
+#include "storage/spanscan.h"
+#include "span_test_util.h"
+
+#define LOG_RECS 600
+#define LOG_T0 INT64_C(1700000000000000000)
+
+struct logs_seen {
+  uint32_t n;
+  unsigned shard_bad;
+};
+
+/* Records arrive in storage order: record i is test_rec(i). */
+static int on_log(void *ctx, unsigned shard, const struct stor_log_rec *r) {
+  struct logs_seen *x = ctx;
+  struct stor_log_rec want = test_rec(x->n, LOG_T0);
+
+  x->shard_bad += shard != 0;
+  cr_assert_lt(x->n, LOG_RECS);
+  assert_rec_eq(r, &want);
+  x->n++;
+  return 0;
+}
+
+static struct span_gen *span_g;
+static uint32_t spans_n;
+
+static int on_span(void *ctx, unsigned shard, const struct stor_span *sp) {
+  uint32_t *n = ctx;
+
+  cr_assert_eq(shard, 0);
+  cr_assert_lt(*n, spans_n);
+  check_span(sp, &span_g->spans[(*n)++]);
+  return 0;
+}
+
+/* Every log record and span of the directory, checked one by one. */
+static void read_logs_spans(uint32_t *logs, uint32_t *spans) {
+  struct logs_seen x = {0};
+  struct stor_logscan lq = {.data_dir = seg_dir, .start_ns = INT64_MIN,
+                            .end_ns = INT64_MAX, .fn = on_log, .ctx = &x};
+  struct stor_spanscan sq = {.data_dir = seg_dir, .start_ns = INT64_MIN,
+                             .end_ns = INT64_MAX, .fn = on_span,
+                             .ctx = spans};
+  struct stor_scan_stats st = {0};
+
+  cr_assert_eq(stor_logscan_run(&lq, &st), 0);
+  cr_assert_eq(st.blocks_bad, 0);
+  cr_assert_eq(x.shard_bad, 0);
+  *logs = x.n;
+  *spans = 0;
+  memset(&st, 0, sizeof(st));
+  cr_assert_eq(stor_spanscan_run(&sq, &st), 0);
+  cr_assert_eq(st.blocks_bad, 0);
+}
+
+/* LOG_RECS records as log blocks of segments 2 and 3 (blocks of 1..97
+ * records), a span block in segment 1, beside the metric blocks. */
+static void add_logs_spans(void) {
+  static struct stor_log_rec recs[LOG_RECS];
+  struct stor_spanenc enc;
+  size_t cap = stor_spanblock_bytes_max();
+  uint8_t *buf = malloc(cap);
+  uint64_t seq = 1000;
+
+  for (uint32_t i = 0; i < LOG_RECS; i++)
+    recs[i] = test_rec(i, LOG_T0);
+  for (uint32_t at = 0; at < LOG_RECS;) {
+    uint32_t n = 1 + (uint32_t)(rnd() % 97);
+    n = n < LOG_RECS - at ? n : LOG_RECS - at;
+    append_log(0, at < LOG_RECS / 2 ? 2 : 3, seq++, recs + at, n);
+    at += n;
+  }
+  span_g = calloc(1, sizeof(*span_g));
+  cr_assert(span_g && buf);
+  span_g->rng = 5;
+  spans_n = 300;
+  gen_spans(span_g, spans_n, LOG_T0);
+  cr_assert_eq(stor_spanenc_init(&enc, 512), 0);
+  long len = stor_spanblock_encode(&enc, 0, seq++, span_g->spans, spans_n,
+                                   span_g->res, GEN_RES, buf, cap);
+  cr_assert_gt(len, 0);
+  seg_append_bytes(0, 1, buf, (size_t)len);
+  stor_spanenc_free(&enc);
+  free(buf);
+}
+
+/* Segments with log and span blocks are compacted: points, records and
+ * spans read back equal, from one compacted segment. */
+Test(compact, log_and_span_blocks_are_carried) {
+  uint32_t logs, spans;
+
   write_dir(3, 4, 11);
-  append_log(0, 2, 1000, &rec, 1);
+  add_logs_spans();
   struct got before = read_all(INT64_MIN, INT64_MAX, NULL);
+  read_logs_spans(&logs, &spans);
+  cr_assert_eq(logs, LOG_RECS);
+  cr_assert_eq(spans, spans_n);
   struct stor_compact_stats st = compact();
+  cr_assert_eq(st.skipped, 0);
+  cr_assert_eq(st.segments_in, 3);
+  cr_assert_eq(segment_count(), 1);
+  cr_assert_gt(st.carried_bytes, 0);
   struct got after = read_all(INT64_MIN, INT64_MAX, NULL);
-  cr_assert_eq(st.skipped, 1);
-  cr_assert_eq(st.segments_in, 2);
-  cr_assert_eq(segment_count(), 3);
   assert_same(&before, &after);
+  read_logs_spans(&logs, &spans);
+  cr_assert_eq(logs, LOG_RECS);
+  cr_assert_eq(spans, spans_n);
+  /* Nothing left to do: a second run changes nothing. */
+  st = compact();
+  cr_assert_eq(st.passes, 0);
+  read_logs_spans(&logs, &spans);
+  cr_assert_eq(logs, LOG_RECS);
+  free(span_g);
   seg_dir_remove();
 }
 
