@@ -26,6 +26,8 @@
 #include "core/base/limits.h"
 #include "storage/block.h"
 #include "storage/encode.h"
+#include "storage/logblock.h"
+#include "storage/logblock_pack.h"
 #include "storage/reader.h"
 #include "storage/recover.h"
 
@@ -91,8 +93,13 @@ struct pass {
   int64_t *dts;
   double *dval;
   int64_t *ints;     /* value encoder scratch */
-  /* log and span blocks carried into the compacted segment, whole */
+  /* log and span blocks carried into the compacted segment: span blocks
+   * whole, log blocks re-encoded by the pack into large ones */
   struct buf carry;
+  struct stor_logpack pack;
+  struct stor_logdec dec;
+  uint64_t pack_seq;     /* the highest block seq in the pack */
+  uint64_t log_in, log_out; /* log blocks read, written by this attempt */
   /* the run being compacted */
   uint64_t lo, hi, max_block_seq;
   uint16_t shard;
@@ -156,6 +163,8 @@ static long idmap_get(const struct pass *ps, uint32_t id) {
 static void pass_free(struct pass *ps) {
   free(ps->arena.p);
   free(ps->carry.p);
+  stor_logpack_free(&ps->pack);
+  stor_logdec_free(&ps->dec);
   free(ps->keys);
   free(ps->slot);
   free(ps->idmap_id);
@@ -189,12 +198,16 @@ static int pass_init(struct pass *ps) {
       !ps->pkey || !ps->order || !ps->pts || !ps->pval || !ps->dts ||
       !ps->dval || !ps->ints)
     return -ENOMEM;
-  return 0;
+  if (stor_logdec_init(&ps->dec) < 0)
+    return -ENOMEM;
+  return stor_logpack_init(&ps->pack, 0);
 }
 
 static void pass_reset(struct pass *ps) {
   ps->arena.len = 0;
   ps->carry.len = 0;
+  ps->pack_seq = 0;
+  ps->log_in = ps->log_out = 0;
   ps->nkeys = 0;
   ps->n = 0;
   ps->max_block_seq = 0;
@@ -301,8 +314,49 @@ static int load_block(struct pass *ps, struct stor_seg_block *b) {
   return rc < 0 ? rc : 0;
 }
 
-/* Log or span block b of r into the pass's carried blocks, as it is
- * (its CRC checked: a damaged block is not copied on). */
+/* The pack's records as one log block onto the carried blocks. */
+static int pack_flush(struct pass *ps) {
+  size_t cap = stor_logpack_bytes_max(&ps->pack);
+  long n;
+  int rc;
+
+  if (ps->pack.count == 0)
+    return 0;
+  if ((rc = buf_room(&ps->carry, cap)) < 0)
+    return rc;
+  n = stor_logpack_encode(&ps->pack, ps->shard, ps->pack_seq,
+                          ps->carry.p + ps->carry.len, cap);
+  if (n < 0)
+    return (int)n;
+  /* Within what a writer writes: every reader's block buffer holds it. */
+  ASSERT(n > 0 && (size_t)n <= stor_block_buf_bytes());
+  ps->carry.len += (size_t)n;
+  ps->log_out++;
+  ps->pack_seq = 0;
+  return 0;
+}
+
+/* A log block's records (b, whole in buf) into the pack, which is written
+ * out first when they do not fit. 1: they never fit, carry b whole. */
+static int pack_block(struct pass *ps, const struct stor_seg_block *b,
+                      const uint8_t *buf) {
+  int rc = stor_logpack_add_block(&ps->pack, &ps->dec, buf, b->bytes);
+
+  if (rc == -ENOSPC) {
+    if ((rc = pack_flush(ps)) < 0)
+      return rc;
+    rc = stor_logpack_add_block(&ps->pack, &ps->dec, buf, b->bytes);
+  }
+  if (rc == -E2BIG)  /* records in storage order: the pack's go first */
+    return (rc = pack_flush(ps)) < 0 ? rc : 1;
+  if (rc == 0 && b->frame.seq > ps->pack_seq)
+    ps->pack_seq = b->frame.seq;
+  return rc;
+}
+
+/* Log or span block b of r into the pass's carried blocks: a log block's
+ * records into the pack, a span block as it is (its CRC checked: a
+ * damaged block is not copied on). */
 static int carry_block(struct pass *ps, struct stor_seg_reader *r,
                        const struct stor_seg_block *b) {
   int rc;
@@ -311,6 +365,13 @@ static int carry_block(struct pass *ps, struct stor_seg_reader *r,
     return rc;
   if (stor_block_crc(r->buf, b->bytes) != b->frame.crc)
     return -EBADMSG;
+  ps->shard = b->frame.shard;
+  if (b->kind == STOR_KIND_LOGS) {
+    ps->log_in++;
+    if ((rc = pack_block(ps, b, r->buf)) <= 0)
+      return rc;
+    ps->log_out++;
+  }
   if ((rc = buf_room(&ps->carry, b->bytes)) < 0)
     return rc;
   memcpy(ps->carry.p + ps->carry.len, r->buf, b->bytes);
@@ -742,6 +803,17 @@ static int cancelled(const struct pass *ps) {
              ? -ECANCELED : 0;
 }
 
+/* Empty the pack without writing it (a pass that failed loading). */
+static void pack_drop(struct pass *ps) {
+  if (ps->pack.count == 0)
+    return;
+  stor_logpack_free(&ps->pack);
+  /* Short of memory, a zeroed pack holds no record: later log blocks are
+   * then carried whole (stor_logpack_add_block says -E2BIG). */
+  if (stor_logpack_init(&ps->pack, 0) < 0)
+    memset(&ps->pack, 0, sizeof(ps->pack));
+}
+
 /* Load, sort, encode and swap in the segments seqs[from..to]. */
 static int compact_run(struct pass *ps, const uint64_t *seqs, long from,
                        long to, const uint64_t *bytes) {
@@ -756,6 +828,10 @@ static int compact_run(struct pass *ps, const uint64_t *seqs, long from,
   for (long i = from; i <= to && rc == 0; i++)
     if ((rc = cancelled(ps)) == 0)
       rc = load_segment(ps, seqs[i]);
+  if (rc == 0)
+    rc = pack_flush(ps);
+  if (rc < 0)
+    pack_drop(ps);
   if (rc == 0 && ps->n == 0)
     rc = -ENODATA;
   if (rc == 0)
@@ -773,6 +849,8 @@ static int compact_run(struct pass *ps, const uint64_t *seqs, long from,
       ps->st->bytes_in += bytes[i - from];
     ps->st->bytes_out += d.len + o.data.len + ps->carry.len;
     ps->st->carried_bytes += ps->carry.len;
+    ps->st->log_blocks_in += ps->log_in;
+    ps->st->log_blocks_out += ps->log_out;
     ps->st->points += ps->n;
     ps->st->series += ps->nkeys;
   }

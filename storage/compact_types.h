@@ -124,6 +124,8 @@ struct stor_compact_stats {
   uint64_t ts_bytes, val_bytes, dict_bytes, index_bytes; /* of bytes_out */
   uint64_t carried_bytes;   /* of bytes_out: log and span blocks after the
                                data blocks */
+  uint64_t log_blocks_in, log_blocks_out; /* log blocks read, written (the
+                               records of many in one: storage/logblock_pack.h) */
   uint64_t skipped;         /* segments left as they are: an unknown or bad
                                block, no points in the pass, or over a
                                pass's bounds alone */

@@ -95,11 +95,16 @@ static int log_block(void *arg, unsigned shard, struct stor_seg_block *b) {
     return rc;
   s->st->bytes_read += b->bytes;
   /* A block is checked to its end before any record is served: the
-   * reader's state right after opening is kept to read it again. */
+   * reader's state right after opening is kept to read it again. Layout
+   * 2 (the large blocks of compacted segments) keeps cursors in the
+   * decoder too: it is opened again instead. */
   first = b->lrd;
   if (check_records(s, b) < 0)
     return stor_seg_bad(s->st, &s->seg);
   b->lrd = first;
+  if (first.hdr.layout == STOR_LOG_LAYOUT2 &&
+      stor_logblock_reader_init(&b->lrd, &s->dec, s->seg.buf, b->bytes) < 0)
+    return stor_seg_bad(s->st, &s->seg);
   s->st->blocks_read++;
   return serve_records(s, shard, b);
 }

@@ -536,7 +536,7 @@ Test(compact, every_byte_flipped_is_caught) {
 #include "storage/spanscan.h"
 #include "span_test_util.h"
 
-#define LOG_RECS 600
+#define LOG_RECS 70000 /* over one pack: two packed blocks */
 #define LOG_T0 INT64_C(1700000000000000000)
 
 struct logs_seen {
@@ -588,7 +588,7 @@ static void read_logs_spans(uint32_t *logs, uint32_t *spans) {
   cr_assert_eq(st.blocks_bad, 0);
 }
 
-/* LOG_RECS records as log blocks of segments 2 and 3 (blocks of 1..97
+/* LOG_RECS records as log blocks of segments 2 and 3 (blocks of 1..256
  * records), a span block in segment 1, beside the metric blocks. */
 static void add_logs_spans(void) {
   static struct stor_log_rec recs[LOG_RECS];
@@ -600,7 +600,7 @@ static void add_logs_spans(void) {
   for (uint32_t i = 0; i < LOG_RECS; i++)
     recs[i] = test_rec(i, LOG_T0);
   for (uint32_t at = 0; at < LOG_RECS;) {
-    uint32_t n = 1 + (uint32_t)(rnd() % 97);
+    uint32_t n = 1 + (uint32_t)(rnd() % 256);
     n = n < LOG_RECS - at ? n : LOG_RECS - at;
     append_log(0, at < LOG_RECS / 2 ? 2 : 3, seq++, recs + at, n);
     at += n;
@@ -620,7 +620,8 @@ static void add_logs_spans(void) {
 }
 
 /* Segments with log and span blocks are compacted: points, records and
- * spans read back equal, from one compacted segment. */
+ * spans read back equal, from one compacted segment, the records of the
+ * log blocks packed into a few large ones. */
 Test(compact, log_and_span_blocks_are_carried) {
   uint32_t logs, spans;
 
@@ -635,6 +636,9 @@ Test(compact, log_and_span_blocks_are_carried) {
   cr_assert_eq(st.segments_in, 3);
   cr_assert_eq(segment_count(), 1);
   cr_assert_gt(st.carried_bytes, 0);
+  cr_assert_gt(st.log_blocks_in, 400);
+  cr_assert_eq(st.log_blocks_out, 2, "%llu log blocks written",
+               (unsigned long long)st.log_blocks_out);
   struct got after = read_all(INT64_MIN, INT64_MAX, NULL);
   assert_same(&before, &after);
   read_logs_spans(&logs, &spans);
