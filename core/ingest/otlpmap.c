@@ -892,7 +892,9 @@ static uint8_t syslog_severity(uint32_t n) {
 struct lw {
   struct core_otlp_map *m;
   char *buf;
-  size_t used, cap, size, lim;
+  size_t used;    /* bytes written at buf */
+  size_t wleft;   /* bytes that may still be written (arena and bound) */
+  size_t lleft;   /* bytes the record may still count (the bound) */
   int over;
   struct core_syslog_attr *attrs;
   uint32_t nattrs;
@@ -902,32 +904,42 @@ static const struct core_syslog_str sd_otel = {"otel", 4},
                                     sd_attr = {"attr", 4},
                                     sd_res = {"resource", 8};
 
-/* Room for n more bytes (written: in the arena; else counted only). */
-static int lw_room(struct lw *w, size_t n, int written) {
-  if (w->over || n > w->lim - w->used - w->size ||
-      (written && n > w->cap - w->used)) {
-    w->over = 1;
-    return 0;
-  }
-  return 1;
-}
-
 static struct core_syslog_str lw_put(struct lw *w, const char *s, size_t n) {
   char *d = w->buf + w->used;
 
-  if (n == 0 || !lw_room(w, n, 1))
+  if (n == 0 || w->over)
     return (struct core_syslog_str){NULL, 0};
+  if (n > w->wleft) {
+    w->over = 1;
+    return (struct core_syslog_str){NULL, 0};
+  }
   memcpy(d, s, n);
   w->used += n;
+  w->wleft -= n;
+  w->lleft -= n;
   return (struct core_syslog_str){d, (uint32_t)n};
 }
 
 /* A string kept elsewhere (a literal, or the request's resource bytes). */
 static struct core_syslog_str lw_ref(struct lw *w, struct core_syslog_str s) {
-  if (!lw_room(w, s.len, 0))
+  if (w->over || s.len > w->lleft) {
+    w->over = 1;
     return (struct core_syslog_str){NULL, 0};
-  w->size += s.len;
+  }
+  w->lleft -= s.len;
+  if (w->wleft > w->lleft)
+    w->wleft = w->lleft;
   return s;
+}
+
+/* n bytes written at the writer's end by a renderer (n <= wleft). */
+static struct core_syslog_str lw_wrote(struct lw *w, size_t n) {
+  char *d = w->buf + w->used;
+
+  w->used += n;
+  w->wleft -= n;
+  w->lleft -= n;
+  return (struct core_syslog_str){n ? d : NULL, (uint32_t)n};
 }
 
 /* v as text (or JSON when json) at the writer's end. */
@@ -935,22 +947,19 @@ static struct core_syslog_str lw_value(struct lw *w,
                                        const struct core_otlp_value *v,
                                        int json) {
   char *d = w->buf + w->used;
-  size_t cap, n;
+  size_t n;
 
   if (!json && v->type == CORE_OTLP_V_STRING) /* most values: as sent */
     return lw_put(w, v->s.ptr, v->s.len);
-  if (w->over || w->used + w->size > w->lim)
+  if (w->over)
     return (struct core_syslog_str){NULL, 0};
-  cap = w->cap - w->used;
-  if (cap > w->lim - w->used - w->size)
-    cap = w->lim - w->used - w->size;
-  n = json ? core_otlp_value_json(v, d, cap) : core_otlp_value_text(v, d, cap);
-  if (n > cap) {
+  n = json ? core_otlp_value_json(v, d, w->wleft)
+           : core_otlp_value_text(v, d, w->wleft);
+  if (n > w->wleft) {
     w->over = 1;
     return (struct core_syslog_str){NULL, 0};
   }
-  w->used += n;
-  return (struct core_syslog_str){n ? d : NULL, (uint32_t)n};
+  return lw_wrote(w, n);
 }
 
 static void lw_attr(struct lw *w, struct core_syslog_str sdid,
@@ -1040,10 +1049,9 @@ static void log_more(struct lw *w, const struct core_otlp_log *l,
                      uint32_t la, uint32_t ra) {
   const struct core_otlp_attrs *res = &l->origin->resource;
   char *d = w->buf + w->used;
-  size_t cap = w->cap - w->used, n = 1, k;
+  size_t cap = w->wleft, n = 1, k;
+  struct core_syslog_str v;
 
-  if (cap > w->lim - w->used - w->size)
-    cap = w->lim - w->used - w->size;
   if (w->over || cap < 2) {
     w->over = 1;
     return;
@@ -1062,9 +1070,8 @@ static void log_more(struct lw *w, const struct core_otlp_log *l,
     return;
   }
   d[n++] = '}';
-  w->used += n;
-  lw_attr(w, sd_otel, lw_ref(w, (struct core_syslog_str){"more", 4}),
-          (struct core_syslog_str){d, (uint32_t)n});
+  v = lw_wrote(w, n);
+  lw_attr(w, sd_otel, lw_ref(w, (struct core_syslog_str){"more", 4}), v);
 }
 
 /* A resource attribute's text by key ("" when absent). */
@@ -1116,9 +1123,11 @@ static uint32_t log_resource(struct lw *w, const struct core_otlp_log *l,
 static int build_log(struct core_otlp_map *m, const struct core_otlp_log *l,
                      struct stor_log_rec *r, size_t *used) {
   struct core_loghead *h = m->lhead;
+  size_t arena = CORE_LOGHEAD_ARENA_BYTES - h->arena_len;
   struct lw w = {.m = m, .buf = h->arena + h->arena_len,
-                 .cap = CORE_LOGHEAD_ARENA_BYTES - h->arena_len,
-                 .lim = CORE_OTLP_LOG_BYTES_MAX,
+                 .wleft = arena < CORE_OTLP_LOG_BYTES_MAX
+                              ? arena : CORE_OTLP_LOG_BYTES_MAX,
+                 .lleft = CORE_OTLP_LOG_BYTES_MAX,
                  .attrs = h->attrs + h->attr_count};
   uint64_t t = l->time_ns ? l->time_ns : l->observed_ns;
   uint32_t room, la, ra, nres = l->origin->resource.n;
@@ -1146,7 +1155,8 @@ static int build_log(struct core_otlp_map *m, const struct core_otlp_log *l,
   if (la < l->attrs.n || ra < nres)
     log_more(&w, l, la, ra);
   if (w.over)
-    return w.cap >= w.lim ? REJ(CORE_OTLP_REJ_LOG_TOO_LARGE) : LOG_NO_ROOM;
+    return arena >= CORE_OTLP_LOG_BYTES_MAX ? REJ(CORE_OTLP_REJ_LOG_TOO_LARGE)
+                                            : LOG_NO_ROOM;
   r->attr_count = w.nattrs;
   *used = w.used;
   return 0;
