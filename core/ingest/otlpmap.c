@@ -2,11 +2,13 @@
  * core/ingest/otlpmap.c - OTLP export requests into a shard's pipeline
  * (the rules, with examples, are in docs/otlp.md "Mapping").
  *
- * A metrics or logs request is decoded once into staging (the series
- * each point feeds, found or to be made, and its values; each record's
- * fields and strings), which is committed only when the whole body
- * decoded: an undecodable body stores nothing and makes no series. A
- * request that passes a staging bound, and the traces signal, are
+ * A metrics request is decoded once into staging (the series each point
+ * feeds, found or to be made, and its values), committed only when the
+ * whole body decoded: an undecodable body stores nothing and makes no
+ * series. A logs request's records are written in place in the log head
+ * (loghead.h: no staging copy), kept at commit and rolled back when the
+ * body does not decode. A request that passes a staging bound (or fills
+ * the whole log head), and the traces signal, are
  * decoded twice instead: once without a sink, then into the callbacks
  * below. A data point becomes one
  * series (gauge, sum) or several (histogram: NAME_bucket{le}, NAME_count,

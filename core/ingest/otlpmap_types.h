@@ -133,10 +133,11 @@ struct core_otlp_sid_cache {
 };
 
 /*
- * A request's metrics or logs, decoded once into staging and committed
- * (series made, values and records appended, verdicts counted, in the
- * order sent) only when the whole request decoded: an undecodable body
- * leaves nothing behind.
+ * A request's metrics (decoded once into staging) or logs (written in
+ * place in the log head, their refusals staged), committed (series made,
+ * values appended, records kept, verdicts counted, in the order sent)
+ * only when the whole request decoded: an undecodable body leaves
+ * nothing behind.
  */
 struct core_otlp_stage_series {
   double v;
