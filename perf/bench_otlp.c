@@ -10,8 +10,8 @@
  *       decoding alone);
  *   (b) pipe: core_pipe_otlp (metrics: one decode into staging, the
  *       series id cache or series keys and dictionary, the commit's head
- *       appends; logs: one decode into staging, the mapping, the commit
- *       into the log head; sealed heads dropped);
+ *       appends; logs: one decode, the mapping writing each record in
+ *       place in the log head, the commit; sealed heads dropped);
  *   (c) store (metrics): the same with every sealed head encoded into a
  *       block (stor_block_encode: what the shard's store does before the
  *       write; the write itself is `sluice import`'s, perf/RESULTS.md).

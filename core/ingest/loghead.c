@@ -67,6 +67,7 @@ void core_loghead_seal(struct core_loghead *h) {
   h->arena_len = 0;
   h->text_bytes = 0;
   h->opened_ms = 0;
+  h->moves++;
 }
 
 void core_loghead_tick(struct core_loghead *h, int64_t now_ms,
@@ -170,4 +171,100 @@ void core_loghead_append(struct core_loghead *h,
   h->attr_count += rec->attr_count;
   h->text_bytes += text;
   h->recs[h->count++] = r;
+}
+
+/* ---- records written in place ------------------------------------------ */
+
+void core_loghead_begin(struct core_loghead *h) {
+  h->req_count = h->count;
+  h->req_attrs = h->attr_count;
+  h->req_arena = h->arena_len;
+  h->req_text = h->text_bytes;
+}
+
+void core_loghead_commit(struct core_loghead *h) { core_loghead_begin(h); }
+
+void core_loghead_rollback(struct core_loghead *h) {
+  h->count = h->req_count;
+  h->attr_count = h->req_attrs;
+  h->arena_len = h->req_arena;
+  h->text_bytes = h->req_text;
+  if (h->count == 0)
+    h->opened_ms = 0;
+  h->moves++;
+}
+
+int core_loghead_room(const struct core_loghead *h, uint32_t attrs) {
+  return fits(h, 0, attrs, 0) ? 0 : -ENOSPC;
+}
+
+int core_loghead_put(struct core_loghead *h, const struct stor_log_rec *r,
+                     size_t arena_used, int64_t recv_ms) {
+  size_t text = stor_logblock_rec_text_bytes(r);
+
+  ASSERT(r->attrs == h->attrs + h->attr_count || r->attr_count == 0);
+  ASSERT(arena_used <= CORE_LOGHEAD_ARENA_BYTES - h->arena_len);
+  if (!fits(h, arena_used, r->attr_count, text))
+    return -ENOSPC;
+  if (h->count == 0)
+    h->opened_ms = recv_ms;
+  h->recs[h->count] = *r;
+  h->recs[h->count++].recv_ms = recv_ms;
+  h->recs[h->count - 1].attrs = h->attrs + h->attr_count;
+  h->attr_count += r->attr_count;
+  h->arena_len += arena_used;
+  h->text_bytes += text;
+  return 0;
+}
+
+/* s moved down by off when it lies in the arena's moved bytes [lo, hi). */
+static void shift(struct core_syslog_str *s, const char *lo, const char *hi,
+                  size_t off) {
+  if (s->len != 0 && s->ptr >= lo && s->ptr < hi)
+    s->ptr -= off;
+}
+
+static void shift_rec(struct stor_log_rec *r, const char *lo, const char *hi,
+                      size_t off) {
+  shift(&r->host, lo, hi, off);
+  shift(&r->app, lo, hi, off);
+  shift(&r->procid, lo, hi, off);
+  shift(&r->msgid, lo, hi, off);
+  shift(&r->msg, lo, hi, off);
+}
+
+int core_loghead_make_room(struct core_loghead *h) {
+  uint32_t n = h->count - h->req_count, na = h->attr_count - h->req_attrs;
+  uint32_t a0 = h->req_attrs, r0 = h->req_count;
+  size_t b0 = h->req_arena, nb = h->arena_len - b0, nt = h->text_bytes - h->req_text;
+  const char *lo = h->arena + b0, *hi = lo + nb;
+
+  if (r0 == 0)
+    return -ENOSPC;
+  h->count = r0;
+  h->attr_count = a0;
+  h->arena_len = b0;
+  h->text_bytes = h->req_text;
+  core_loghead_seal(h);
+  memmove(h->recs, h->recs + r0, n * sizeof(*h->recs));
+  memmove(h->attrs, h->attrs + a0, na * sizeof(*h->attrs));
+  memmove(h->arena, h->arena + b0, nb);
+  for (uint32_t i = 0; i < n; i++) {
+    shift_rec(&h->recs[i], lo, hi, b0);
+    h->recs[i].attrs -= a0;
+  }
+  for (uint32_t i = 0; i < na; i++) {
+    shift(&h->attrs[i].sdid, lo, hi, b0);
+    shift(&h->attrs[i].name, lo, hi, b0);
+    shift(&h->attrs[i].value, lo, hi, b0);
+  }
+  h->count = n;
+  h->attr_count = na;
+  h->arena_len = nb;
+  h->text_bytes = nt;
+  h->opened_ms = n ? h->recs[0].recv_ms : 0;
+  h->req_count = h->req_attrs = 0;
+  h->req_arena = h->req_text = 0;
+  h->moves++;
+  return 0;
 }

@@ -31,6 +31,48 @@ void core_loghead_free(struct core_loghead *h);
 void core_loghead_append(struct core_loghead *h,
                          const struct core_syslog_rec *rec, int64_t recv_ms);
 
+/*
+ * Writing records in place (OTLP: a request's records, all or none).
+ * core_loghead_begin marks the request's start. For each record the
+ * caller writes its strings at h->arena + h->arena_len (at most
+ * CORE_LOGHEAD_ARENA_BYTES - arena_len bytes) and its attributes at
+ * h->attrs + h->attr_count (core_loghead_room first), then adds it with
+ * core_loghead_put. Strings may also point outside the arena (literals:
+ * the sink encodes them before it returns) or at an earlier record's
+ * bytes of the same request. core_loghead_commit keeps the request's
+ * records, core_loghead_rollback drops them. No core_loghead_append,
+ * _seal or _tick between begin and commit or rollback.
+ */
+void core_loghead_begin(struct core_loghead *h);
+
+/* 0 when one more record of up to attrs attributes fits the record and
+ * attribute bounds, else -ENOSPC (core_loghead_make_room). */
+int core_loghead_room(const struct core_loghead *h, uint32_t attrs);
+
+/*
+ * Add the record r written in place: arena_used bytes at h->arena +
+ * h->arena_len, r->attrs == h->attrs + h->attr_count. recv_ms is the
+ * receive time. Returns 0, or -ENOSPC (nothing added) when it would pass
+ * the record, attribute or text bound.
+ */
+int core_loghead_put(struct core_loghead *h, const struct stor_log_rec *r,
+                     size_t arena_used, int64_t recv_ms);
+
+/*
+ * Room for the open request: seal the records before it and move its
+ * records (and their bytes, pointers rebased) to the front. Returns 0, or
+ * -ENOSPC when no record precedes the request (it alone fills the head).
+ * Bumps h->moves.
+ */
+int core_loghead_make_room(struct core_loghead *h);
+
+/* Keep the request's records (they seal with the head). */
+void core_loghead_commit(struct core_loghead *h);
+
+/* Drop the request's records: the head as at core_loghead_begin (or as
+ * make_room left it). Bumps h->moves. */
+void core_loghead_rollback(struct core_loghead *h);
+
 /* Hand the records to the sink and empty the head. No-op when empty. */
 void core_loghead_seal(struct core_loghead *h);
 

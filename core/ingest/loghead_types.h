@@ -34,6 +34,12 @@ struct core_loghead {
   void *sink_ctx;
   uint64_t sealed_blocks;
   uint64_t sealed_records;
+  /* the request written in place (core_loghead_begin): what the head held
+   * before it, kept on commit, restored on rollback */
+  uint32_t req_count, req_attrs;
+  size_t req_arena, req_text;
+  uint64_t moves;                /* rollbacks and make_rooms: a change
+                                    invalidates arena addresses kept */
 };
 
 #endif

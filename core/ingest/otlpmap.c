@@ -2,11 +2,13 @@
  * core/ingest/otlpmap.c - OTLP export requests into a shard's pipeline
  * (the rules, with examples, are in docs/otlp.md "Mapping").
  *
- * A metrics or logs request is decoded once into staging (the series
- * each point feeds, found or to be made, and its values; each record's
- * fields and strings), which is committed only when the whole body
- * decoded: an undecodable body stores nothing and makes no series. A
- * request that passes a staging bound, and the traces signal, are
+ * A metrics request is decoded once into staging (the series each point
+ * feeds, found or to be made, and its values), committed only when the
+ * whole body decoded: an undecodable body stores nothing and makes no
+ * series. A logs request's records are written in place in the log head
+ * (loghead.h: no staging copy), kept at commit and rolled back when the
+ * body does not decode. A request that passes a staging bound (or fills
+ * the whole log head), and the traces signal, are
  * decoded twice instead: once without a sink, then into the callbacks
  * below. A data point becomes one
  * series (gauge, sum) or several (histogram: NAME_bucket{le}, NAME_count,
@@ -162,18 +164,16 @@ struct region {
   size_t bytes;
 };
 
-#define REGIONS 7
+#define REGIONS 5
 
 static void regions(struct core_otlp_map *m, struct region *r) {
   struct core_otlp_stage *st = &m->stage;
   const struct region all[REGIONS] = {
-      {&m->logbuf, CORE_OTLP_STAGE_LOG_BYTES},
       {&m->jarena, CORE_OTLP_JSON_ARENA_BYTES(CORE_OTLP_BODY_BYTES_MAX)},
       {&st->pts, CORE_OTLP_ITEMS_MAX * sizeof(*st->pts)},
       {&st->ser, CORE_OTLP_STAGE_SERIES_MAX * sizeof(*st->ser)},
       {&st->keys, CORE_OTLP_STAGE_KEY_BYTES},
       {&st->logs, CORE_OTLP_ITEMS_MAX * sizeof(*st->logs)},
-      {&st->lattrs, CORE_OTLP_STAGE_LOG_ATTRS * sizeof(*st->lattrs)},
   };
 
   memcpy(r, all, sizeof(all));
@@ -883,27 +883,64 @@ static uint8_t syslog_severity(uint32_t n) {
   return n >= 1 && n <= 24 ? by_range[(n - 1) / 4] : 5;
 }
 
-/* One record's strings gathered in buf (in m->logbuf): every string of
- * the record must lie inside rec.raw for the log head to copy it. */
+/*
+ * One record written in place in the log head (loghead.h): its strings at
+ * the arena's end (cap bytes of room), its attributes at the head's
+ * attribute end. Literal names (sd ids, otel.* field names) are not
+ * copied and a resource's strings are written once a request (m->lres);
+ * size counts them, so the CORE_OTLP_LOG_BYTES_MAX bound (lim) holds the
+ * record's bytes as if all were copied.
+ */
 struct lw {
   struct core_otlp_map *m;
   char *buf;
-  size_t used, cap;
+  size_t used;    /* bytes written at buf */
+  size_t wleft;   /* bytes that may still be written (arena and bound) */
+  size_t lleft;   /* bytes the record may still count (the bound) */
   int over;
-  struct core_syslog_str sd_otel, sd_attr, sd_res;
+  struct core_syslog_attr *attrs;
+  uint32_t nattrs;
 };
+
+static const struct core_syslog_str sd_otel = {"otel", 4},
+                                    sd_attr = {"attr", 4},
+                                    sd_res = {"resource", 8};
 
 static struct core_syslog_str lw_put(struct lw *w, const char *s, size_t n) {
   char *d = w->buf + w->used;
 
-  if (n == 0)
+  if (n == 0 || w->over)
     return (struct core_syslog_str){NULL, 0};
-  if (w->over || n > w->cap - w->used) {
+  if (n > w->wleft) {
     w->over = 1;
     return (struct core_syslog_str){NULL, 0};
   }
   memcpy(d, s, n);
   w->used += n;
+  w->wleft -= n;
+  w->lleft -= n;
+  return (struct core_syslog_str){d, (uint32_t)n};
+}
+
+/* A string kept elsewhere (a literal, or the request's resource bytes). */
+static struct core_syslog_str lw_ref(struct lw *w, struct core_syslog_str s) {
+  if (w->over || s.len > w->lleft) {
+    w->over = 1;
+    return (struct core_syslog_str){NULL, 0};
+  }
+  w->lleft -= s.len;
+  if (w->wleft > w->lleft)
+    w->wleft = w->lleft;
+  return s;
+}
+
+/* n bytes written at the writer's end by a renderer (n <= wleft). */
+static struct core_syslog_str lw_wrote(struct lw *w, size_t n) {
+  char *d = w->buf + w->used;
+
+  w->used += n;
+  w->wleft -= n;
+  w->lleft -= n;
   return (struct core_syslog_str){n ? d : NULL, (uint32_t)n};
 }
 
@@ -912,35 +949,35 @@ static struct core_syslog_str lw_value(struct lw *w,
                                        const struct core_otlp_value *v,
                                        int json) {
   char *d = w->buf + w->used;
-  size_t cap = w->cap - w->used, n;
+  size_t n;
 
   if (!json && v->type == CORE_OTLP_V_STRING) /* most values: as sent */
     return lw_put(w, v->s.ptr, v->s.len);
   if (w->over)
     return (struct core_syslog_str){NULL, 0};
-  n = json ? core_otlp_value_json(v, d, cap) : core_otlp_value_text(v, d, cap);
-  if (n > cap) {
+  n = json ? core_otlp_value_json(v, d, w->wleft)
+           : core_otlp_value_text(v, d, w->wleft);
+  if (n > w->wleft) {
     w->over = 1;
     return (struct core_syslog_str){NULL, 0};
   }
-  w->used += n;
-  return (struct core_syslog_str){n ? d : NULL, (uint32_t)n};
+  return lw_wrote(w, n);
 }
 
 static void lw_attr(struct lw *w, struct core_syslog_str sdid,
-                    const char *name, size_t name_len,
+                    struct core_syslog_str name,
                     struct core_syslog_str value) {
-  struct core_syslog_rec *r = &w->m->rec;
-
-  ASSERT(r->attr_count < CORE_SYSLOG_SD_ATTRS_MAX);
-  r->attrs[r->attr_count++] = (struct core_syslog_attr){
-      .sdid = sdid, .name = lw_put(w, name, name_len), .value = value};
+  ASSERT(w->nattrs < CORE_SYSLOG_SD_ATTRS_MAX);
+  w->attrs[w->nattrs++] =
+      (struct core_syslog_attr){.sdid = sdid, .name = name, .value = value};
 }
 
 /* (inline: the names are literals, their strlen folds) */
 static inline void lw_field(struct lw *w, const char *name, const char *v,
-                     size_t n) {
-  lw_attr(w, w->sd_otel, name, strlen(name), lw_put(w, v, n));
+                            size_t n) {
+  struct core_syslog_str k = {name, (uint32_t)strlen(name)};
+
+  lw_attr(w, sd_otel, lw_ref(w, k), lw_put(w, v, n));
 }
 
 static inline void lw_num(struct lw *w, const char *name, int64_t v) {
@@ -1001,7 +1038,7 @@ static uint32_t log_attrs(struct lw *w, struct core_syslog_str sdid,
   uint32_t i = 0;
 
   for (; i < a->n && i < room; i++)
-    lw_attr(w, sdid, a->v[i].key.ptr, a->v[i].key.len,
+    lw_attr(w, sdid, lw_put(w, a->v[i].key.ptr, a->v[i].key.len),
             lw_value(w, &a->v[i].value, 0));
   return i;
 }
@@ -1014,7 +1051,8 @@ static void log_more(struct lw *w, const struct core_otlp_log *l,
                      uint32_t la, uint32_t ra) {
   const struct core_otlp_attrs *res = &l->origin->resource;
   char *d = w->buf + w->used;
-  size_t cap = w->cap - w->used, n = 1, k;
+  size_t cap = w->wleft, n = 1, k;
+  struct core_syslog_str v;
 
   if (w->over || cap < 2) {
     w->over = 1;
@@ -1034,8 +1072,8 @@ static void log_more(struct lw *w, const struct core_otlp_log *l,
     return;
   }
   d[n++] = '}';
-  w->used += n;
-  lw_attr(w, w->sd_otel, "more", 4, (struct core_syslog_str){d, (uint32_t)n});
+  v = lw_wrote(w, n);
+  lw_attr(w, sd_otel, lw_ref(w, (struct core_syslog_str){"more", 4}), v);
 }
 
 /* A resource attribute's text by key ("" when absent). */
@@ -1051,126 +1089,146 @@ static struct core_syslog_str res_value(struct lw *w,
   return (struct core_syslog_str){NULL, 0};
 }
 
-/* Record l as a syslog record in m->rec, its strings in buf (cap bytes).
- * Returns 0 or REJ(reason). */
-static int build_log(struct core_otlp_map *m, const struct core_otlp_log *l,
-                     int64_t now_ms, char *buf, size_t cap) {
-  struct core_syslog_rec *r = &m->rec;
-  struct lw w = {.m = m, .buf = buf, .cap = cap};
-  uint64_t t = l->time_ns ? l->time_ns : l->observed_ns;
-  uint32_t room, la, ra;
+/* The resource's strings of record l: referenced from m->lres when the
+ * request's earlier record wrote them (and the head kept them), else
+ * written now (kept in m->lres once the record is in: lres_pending).
+ * Returns how many resource attributes the record holds. */
+static uint32_t log_resource(struct lw *w, const struct core_otlp_log *l,
+                             struct stor_log_rec *r, uint32_t room) {
+  struct core_otlp_map *m = w->m;
+  struct core_otlp_lres *c = &m->lres;
+  const struct core_otlp_attrs *res = &l->origin->resource;
+  uint32_t ra = res->n < room ? res->n : room;
 
-  memset(r, 0, offsetof(struct core_syslog_rec, attrs));
-  r->flags = CORE_SYSLOG_F_OTLP;
-  r->facility = 1; /* user */
-  r->severity = syslog_severity(l->severity_number);
+  if (c->origin == l->origin && c->req == m->lreq &&
+      c->moves == m->lhead->moves && c->n >= ra) {
+    r->host = lw_ref(w, c->host);
+    r->app = lw_ref(w, c->app);
+    for (uint32_t i = 0; i < ra; i++)
+      lw_attr(w, sd_res, lw_ref(w, c->a[i].name), lw_ref(w, c->a[i].value));
+    return ra;
+  }
+  c->origin = NULL;
+  r->host = c->host = res_value(w, l->origin, "host.name");
+  r->app = c->app = res_value(w, l->origin, "service.name");
+  ra = log_attrs(w, sd_res, res, ra);
+  memcpy(c->a, w->attrs + w->nattrs - ra, ra * sizeof(c->a[0]));
+  c->n = ra;
+  m->lres_pending = 1;
+  return ra;
+}
+
+/* Record l built in place (r its fields, its attributes and strings at
+ * the log head's ends). Returns 0, REJ(reason), or LOG_NO_ROOM (the head
+ * has not the room: core_loghead_make_room). */
+#define LOG_NO_ROOM (-1)
+static int build_log(struct core_otlp_map *m, const struct core_otlp_log *l,
+                     struct stor_log_rec *r, size_t *used) {
+  struct core_loghead *h = m->lhead;
+  size_t arena = CORE_LOGHEAD_ARENA_BYTES - h->arena_len;
+  struct lw w = {.m = m, .buf = h->arena + h->arena_len,
+                 .wleft = arena < CORE_OTLP_LOG_BYTES_MAX
+                              ? arena : CORE_OTLP_LOG_BYTES_MAX,
+                 .lleft = CORE_OTLP_LOG_BYTES_MAX,
+                 .attrs = h->attrs + h->attr_count};
+  uint64_t t = l->time_ns ? l->time_ns : l->observed_ns;
+  uint32_t room, la, ra, nres = l->origin->resource.n;
+
+  if (core_loghead_room(h, CORE_SYSLOG_SD_ATTRS_MAX) != 0)
+    return LOG_NO_ROOM;
+  m->lres_pending = 0;
+  *r = (struct stor_log_rec){.flags = CORE_SYSLOG_F_OTLP, .facility = 1,
+                             .severity = syslog_severity(l->severity_number),
+                             .attrs = w.attrs};
   if (t == 0 || t > INT64_MAX) {
-    t = (uint64_t)now_ms * 1000000u;
+    t = (uint64_t)m->now_ms * 1000000u;
     r->flags |= CORE_SYSLOG_F_NO_TIME;
   }
   r->time_ns = (int64_t)t;
-  w.sd_otel = lw_put(&w, "otel", 4);
-  w.sd_attr = lw_put(&w, "attr", 4);
-  w.sd_res = lw_put(&w, "resource", 8);
-  r->hostname = res_value(&w, l->origin, "host.name");
-  r->app_name = res_value(&w, l->origin, "service.name");
+  lw_ref(&w, (struct core_syslog_str){NULL, 16}); /* the three sd ids */
   if (l->body.type != CORE_OTLP_V_NONE) /* no body: an empty message */
     r->msg = lw_value(&w, &l->body, l->body.type != CORE_OTLP_V_STRING);
   log_fields(&w, l);
-  room = CORE_SYSLOG_SD_ATTRS_MAX - r->attr_count;
-  if (l->attrs.n + l->origin->resource.n > room)
+  room = CORE_SYSLOG_SD_ATTRS_MAX - w.nattrs;
+  if (l->attrs.n + nres > room)
     room--; /* otel.more takes the rest */
-  la = log_attrs(&w, w.sd_attr, &l->attrs, room);
-  ra = log_attrs(&w, w.sd_res, &l->origin->resource, room - la);
-  if (la < l->attrs.n || ra < l->origin->resource.n)
+  la = log_attrs(&w, sd_attr, &l->attrs, room);
+  ra = log_resource(&w, l, r, room - la);
+  if (la < l->attrs.n || ra < nres)
     log_more(&w, l, la, ra);
   if (w.over)
-    return REJ(CORE_OTLP_REJ_LOG_TOO_LARGE);
-  r->raw = (struct core_syslog_str){buf, (uint32_t)w.used};
+    return arena >= CORE_OTLP_LOG_BYTES_MAX ? REJ(CORE_OTLP_REJ_LOG_TOO_LARGE)
+                                            : LOG_NO_ROOM;
+  r->attr_count = w.nattrs;
+  *used = w.used;
   return 0;
 }
 
-/*
- * Stage record l (built into m->rec, rc its verdict): its fields, its
- * attributes, its strings left where they are in logbuf. Returns 0, or
- * STAGE_FULL.
- */
-static int stage_log(struct core_otlp_map *m, const struct core_otlp_log *l,
-                     int rc) {
-  struct core_otlp_stage *st = &m->stage;
-  const struct core_syslog_rec *r = &m->rec;
-  uint32_t na = rc == 0 ? r->attr_count : 0;
+/* Record l into the log head, making room (sealing the records before
+ * the request) when needed. Returns 0, REJ(reason), or LOG_NO_ROOM when
+ * the request alone fills the head. */
+static int put_log(struct core_otlp_map *m, const struct core_otlp_log *l) {
+  struct core_loghead *h = m->lhead;
+  struct stor_log_rec r;
+  size_t used = 0;
+  int rc;
 
-  if (na > CORE_OTLP_STAGE_LOG_ATTRS - st->nlattrs)
-    return STAGE_FULL;
-  ASSERT(st->nlogs < CORE_OTLP_ITEMS_MAX);
-  st->logs[st->nlogs++] = (struct core_otlp_stage_log){
-      .time_ns = r->time_ns, .raw = r->raw, .hostname = r->hostname,
-      .app_name = r->app_name, .msg = r->msg, .flags = r->flags,
-      .attr_first = st->nlattrs, .attr_count = na, .facility = r->facility,
-      .severity = r->severity, .rej = (uint8_t)rc, .item = l->event_name};
-  memcpy(st->lattrs + st->nlattrs, r->attrs, na * sizeof(*r->attrs));
-  st->nlattrs += na;
-  st->log_used += rc == 0 ? r->raw.len : 0;
-  return 0;
+  for (int tries = 0; tries < 2; tries++) {
+    rc = build_log(m, l, &r, &used);
+    if (rc == 0 && core_loghead_put(h, &r, used, m->now_ms) != 0)
+      rc = LOG_NO_ROOM; /* the text bound */
+    if (rc == 0 && m->lres_pending) {
+      m->lres.origin = l->origin;
+      m->lres.req = m->lreq;
+      m->lres.moves = h->moves;
+    }
+    if (rc != LOG_NO_ROOM || core_loghead_make_room(h) != 0)
+      return rc;
+  }
+  return rc;
 }
 
-/* A log record stored (direct), or staged with its verdict. */
+/* A log record stored; its refusal counted (direct) or staged, in order. */
 static int on_log(void *ctx, const struct core_otlp_log *l) {
   struct core_pipe *p = ctx;
   struct core_otlp_map *m = p->otlp;
   struct core_otlp_stage *st = &m->stage;
-  size_t room = CORE_OTLP_STAGE_LOG_BYTES - st->log_used, cap;
   int rc;
 
   if (st->full && !m->direct)
     return 0; /* the second decode stores it */
+  rc = put_log(m, l);
   if (m->direct)
-    room = CORE_OTLP_STAGE_LOG_BYTES;
-  cap = room < CORE_OTLP_LOG_BYTES_MAX ? room : CORE_OTLP_LOG_BYTES_MAX;
-  rc = build_log(m, l, m->now_ms, m->logbuf + (m->direct ? 0 : st->log_used),
-                 cap);
-  if (!m->direct) {
-    if ((rc == REJ(CORE_OTLP_REJ_LOG_TOO_LARGE) &&
-         cap < CORE_OTLP_LOG_BYTES_MAX) || stage_log(m, l, rc) != 0)
-      st->full = 1; /* (too large for what staging has left) */
-    return 0;
-  }
-  if (rc != 0) {
+    core_loghead_commit(m->lhead); /* a later make_room seals it */
+  if (rc == LOG_NO_ROOM) {
+    ASSERT(!m->direct); /* an empty head holds any record */
+    st->full = 1;
+  } else if (rc != 0 && m->direct) {
     reject(p, (enum core_otlp_reject)(rc - 1), &l->event_name);
-    return 0;
+  } else if (rc != 0) {
+    ASSERT(st->nlogs < CORE_OTLP_ITEMS_MAX);
+    st->logs[st->nlogs++] =
+        (struct core_otlp_stage_log){.rej = (uint8_t)rc, .item = l->event_name};
+  } else if (m->direct) {
+    core_stat_add(&p->stats->logs_otlp, 1);
+    m->res->accepted++;
+  } else {
+    m->lacc++;
   }
-  core_loghead_append(&p->loghead, &m->rec, m->now_ms);
-  core_stat_add(&p->stats->logs_otlp, 1);
-  m->res->accepted++;
   return 0;
 }
 
-/* Commit one staged record as on_log would have stored it. */
-static void commit_log(struct core_pipe *p,
-                       const struct core_otlp_stage_log *sl) {
+/* Commit a request's records: the head keeps them, refusals counted. */
+static void commit_logs(struct core_pipe *p) {
   struct core_otlp_map *m = p->otlp;
-  struct core_syslog_rec *r = &m->rec;
+  struct core_otlp_stage *st = &m->stage;
 
-  if (sl->rej != 0) {
-    reject(p, (enum core_otlp_reject)(sl->rej - 1), &sl->item);
-    return;
-  }
-  memset(r, 0, offsetof(struct core_syslog_rec, attrs));
-  r->flags = sl->flags;
-  r->facility = sl->facility;
-  r->severity = sl->severity;
-  r->time_ns = sl->time_ns;
-  r->raw = sl->raw;
-  r->hostname = sl->hostname;
-  r->app_name = sl->app_name;
-  r->msg = sl->msg;
-  r->attr_count = sl->attr_count;
-  memcpy(r->attrs, m->stage.lattrs + sl->attr_first,
-         sl->attr_count * sizeof(*r->attrs));
-  core_loghead_append(&p->loghead, r, m->now_ms);
-  core_stat_add(&p->stats->logs_otlp, 1);
-  m->res->accepted++;
+  core_loghead_commit(m->lhead);
+  for (uint32_t i = 0; i < st->nlogs; i++)
+    reject(p, (enum core_otlp_reject)(st->logs[i].rej - 1),
+           &st->logs[i].item);
+  core_stat_add(&p->stats->logs_otlp, m->lacc);
+  m->res->accepted += m->lacc;
 }
 
 /* ---- traces -------------------------------------------------------------- */
@@ -1230,21 +1288,30 @@ static int pipe_staged(struct core_pipe *p, enum core_otlp_signal sig,
     sink.log = on_log;
   }
   st->npts = st->nser = st->key_used = 0;
-  st->nlogs = st->nlattrs = st->log_used = 0;
+  st->nlogs = 0;
   st->full = 0;
   m->direct = 0;
+  m->lacc = 0;
+  m->lreq++;
+  if (sig == CORE_OTLP_LOGS) {
+    m->lhead = &p->loghead;
+    core_loghead_begin(m->lhead);
+  }
   rc = fn(body, len, &m->scratch, &m->jscratch, &sink, &res->why);
+  if (sig == CORE_OTLP_LOGS && (rc != 0 || st->full))
+    core_loghead_rollback(m->lhead);
   if (rc != 0 || !st->full) {
     for (uint32_t i = 0; i < st->npts && rc == 0; i++)
       commit_point(p, &st->pts[i]);
-    for (uint32_t i = 0; i < st->nlogs && rc == 0; i++)
-      commit_log(p, &st->logs[i]);
+    if (sig == CORE_OTLP_LOGS && rc == 0)
+      commit_logs(p);
     return rc;
   }
   st->twice++;
   m->direct = 1;
   m->res_seen = NULL;
   m->res_seen_n = UINT32_MAX;
+  m->lreq++;
   rc = fn(body, len, &m->scratch, &m->jscratch, &sink, &res->why);
   m->direct = 0;
   return rc;

@@ -15,9 +15,10 @@
 /*
  * Decode one Export*ServiceRequest body (inflated already) of len bytes
  * and store what it carries, received at now_ms, all or nothing: an
- * undecodable body stores nothing and makes no series (metrics and logs
- * are decoded once into staging, committed when the whole body decoded;
- * spans, and a request past a staging bound, are decoded once without
+ * undecodable body stores nothing and makes no series (metrics are
+ * decoded once into staging, logs written in place in the log head, both
+ * committed when the whole body decoded; spans, and a request past a
+ * staging bound or filling the log head, are decoded once without
  * storing, then stored); items the mapping refuses (over --max-series, a
  * NaN bucket bound, ...) are counted by reason and reported in res.
  * Runs on the shard's thread; allocates nothing. Metrics go to series

@@ -133,10 +133,11 @@ struct core_otlp_sid_cache {
 };
 
 /*
- * A request's metrics or logs, decoded once into staging and committed
- * (series made, values and records appended, verdicts counted, in the
- * order sent) only when the whole request decoded: an undecodable body
- * leaves nothing behind.
+ * A request's metrics (decoded once into staging) or logs (written in
+ * place in the log head, their refusals staged), committed (series made,
+ * values appended, records kept, verdicts counted, in the order sent)
+ * only when the whole request decoded: an undecodable body leaves
+ * nothing behind.
  */
 struct core_otlp_stage_series {
   double v;
@@ -157,16 +158,21 @@ struct core_otlp_stage_point {
                          decoding, reported after its series are made */
 };
 
-/* A staged log record: the fields of its struct core_syslog_rec (the
- * mapping sets no others), its attributes at lattrs[attr_first...], its
- * strings in the map's logbuf. */
+/* A log record refused while decoding (the records stored are written
+ * in the log head in place: core/ingest/loghead.h), counted at commit. */
 struct core_otlp_stage_log {
-  int64_t time_ns;
-  struct core_syslog_str raw, hostname, app_name, msg;
-  uint32_t flags, attr_first, attr_count;
-  uint8_t facility, severity;
-  uint8_t rej;                        /* 0, or a refusal (a reason + 1) */
+  uint8_t rej;                        /* a refusal (a reason + 1) */
   struct core_otlp_str item;          /* the refusal's item */
+};
+
+/* The strings of the current request's resource in the log head (for
+ * origin, in request req, while the head's moves is unchanged). */
+struct core_otlp_lres {
+  const void *origin;
+  uint64_t req, moves;
+  struct core_syslog_str host, app;
+  uint32_t n;
+  struct core_syslog_attr a[CORE_SYSLOG_SD_ATTRS_MAX];
 };
 
 struct core_otlp_stage {
@@ -175,9 +181,7 @@ struct core_otlp_stage {
   char *keys;                         /* CORE_OTLP_STAGE_KEY_BYTES */
   uint32_t npts, nser, key_used;
   struct core_otlp_stage_log *logs;   /* CORE_OTLP_ITEMS_MAX */
-  struct core_syslog_attr *lattrs;    /* CORE_OTLP_STAGE_LOG_ATTRS */
-  uint32_t nlogs, nlattrs;
-  uint32_t log_used;                  /* bytes of logbuf staged */
+  uint32_t nlogs;                     /* refused log records */
   int full;                           /* a bound passed: decode twice */
   uint64_t twice;                     /* requests that did (perf) */
 };
@@ -186,6 +190,8 @@ struct core_otlp_stage {
  * A shard's OTLP mapping state (core_pipe_otlp): allocated once with the
  * pipeline, reused by every request. Private to core/ingest/otlpmap.c.
  */
+struct core_loghead;
+
 struct core_otlp_map {
   struct core_otlp_scratch scratch; /* the decoders' */
   struct core_otlp_jscratch jscratch; /* the JSON decoders' arena ... */
@@ -237,10 +243,12 @@ struct core_otlp_map {
   uint32_t known_id;                /* ... for this cached series */
   struct core_otlp_stage stage;
   struct core_otlp_sid_cache sid;
-  /* logs: records' strings, gathered (CORE_OTLP_STAGE_LOG_BYTES; one
-   * record at most CORE_OTLP_LOG_BYTES_MAX) */
-  char *logbuf;
-  struct core_syslog_rec rec;
+  /* logs: the log head written in place, the request's number, its
+   * records accepted, its resource's strings */
+  struct core_loghead *lhead;
+  uint64_t lreq, lacc;
+  int lres_pending;
+  struct core_otlp_lres lres;
 };
 
 /* A pipeline's span hook (core/ingest/spanmap.h): the sink callbacks of

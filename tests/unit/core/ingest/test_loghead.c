@@ -211,3 +211,100 @@ Test(loghead, without_logs_init_the_pipe_ignores_syslog) {
   cr_assert_eq(st.logs_syslog, 0);
   cr_assert_eq(core_pipe_logs_init(&p, 100, sink, NULL), -EINVAL);
 }
+
+/* ---- records written in place (core_loghead_begin ... commit/rollback) */
+
+/* One record written in place: message msg, one attribute a=msg (its
+ * value the message's own bytes). Returns core_loghead_put's verdict. */
+static int put_inplace(struct core_loghead *h, const char *msg) {
+  size_t n = strlen(msg);
+  char *d = h->arena + h->arena_len;
+  struct core_syslog_attr *a = h->attrs + h->attr_count;
+  struct stor_log_rec r = {.time_ns = 1, .severity = 6, .attr_count = 1,
+                           .attrs = a};
+
+  memcpy(d, msg, n);
+  r.msg = (struct core_syslog_str){d, (uint32_t)n};
+  *a = (struct core_syslog_attr){.sdid = {"x", 1}, .name = {"a", 1},
+                                 .value = r.msg};
+  return core_loghead_put(h, &r, n, NOW);
+}
+
+Test(loghead, inplace_commit_keeps_and_rollback_drops) {
+  struct core_loghead *h = &p.loghead;
+  uint64_t moves;
+
+  core_loghead_begin(h);
+  cr_assert_eq(put_inplace(h, "kept one"), 0);
+  cr_assert_eq(put_inplace(h, "kept two"), 0);
+  core_loghead_commit(h);
+  core_loghead_begin(h);
+  cr_assert_eq(put_inplace(h, "dropped"), 0);
+  cr_assert_eq(h->count, 3);
+  moves = h->moves;
+  core_loghead_rollback(h);
+  cr_assert_gt(h->moves, moves);
+  cr_assert_eq(h->count, 2);
+  cr_assert_eq(h->attr_count, 2);
+  cr_assert_eq(h->arena_len, 16);
+  cr_assert_eq(h->text_bytes, stor_logblock_rec_text_bytes(&h->recs[0]) +
+                                  stor_logblock_rec_text_bytes(&h->recs[1]));
+  cr_assert(str_is(h->recs[1].msg, "kept two"));
+  cr_assert(str_is(h->recs[1].attrs[0].value, "kept two"));
+  cr_assert_eq(h->recs[1].recv_ms, NOW);
+  /* a rollback of an empty request leaves the head as it was */
+  core_loghead_begin(h);
+  core_loghead_rollback(h);
+  cr_assert_eq(h->count, 2);
+  core_loghead_seal(h);
+  cr_assert_eq(sealed_total, 2);
+  cr_assert_str_eq(first_msg, "kept one");
+}
+
+/* The head fills mid-request: the records before the request seal, the
+ * request's own move to the front (pointers rebased) and can still be
+ * rolled back; a request that alone fills the head gets -ENOSPC. */
+Test(loghead, inplace_full_head_mid_request) {
+  struct core_loghead *h = &p.loghead;
+  char m[32];
+  uint32_t i, before = 10;
+
+  core_loghead_begin(h);
+  for (i = 0; i < before; i++) {
+    snprintf(m, sizeof(m), "old %u", i);
+    cr_assert_eq(put_inplace(h, m), 0);
+  }
+  core_loghead_commit(h);
+  core_loghead_begin(h);
+  for (i = 0; core_loghead_room(h, 1) == 0; i++) {
+    snprintf(m, sizeof(m), "req %u", i);
+    cr_assert_eq(put_inplace(h, m), 0);
+  }
+  cr_assert_eq(h->count, CORE_LOGHEAD_RECORDS_MAX);
+  cr_assert_eq(seals, 0);
+  cr_assert_eq(core_loghead_make_room(h), 0);
+  cr_assert_eq(seals, 1);
+  cr_assert_eq(last_seal_count, before, "only the earlier records seal");
+  cr_assert_str_eq(first_msg, "old 0");
+  cr_assert_eq(h->count, CORE_LOGHEAD_RECORDS_MAX - before);
+  cr_assert(str_is(h->recs[0].msg, "req 0"));
+  cr_assert(str_is(h->recs[0].attrs[0].value, "req 0"));
+  cr_assert(str_is(h->recs[0].attrs[0].sdid, "x"));
+  snprintf(m, sizeof(m), "req %u", i - 1);
+  cr_assert(str_is(h->recs[h->count - 1].msg, m));
+  cr_assert(str_is(h->recs[h->count - 1].attrs[0].value, m));
+  cr_assert_eq(h->recs[h->count - 1].attrs, h->attrs + h->count - 1);
+  cr_assert_eq(h->arena_len, (size_t)(h->recs[h->count - 1].msg.ptr -
+                                      h->arena) + strlen(m));
+  /* the request goes on to fill the whole head: no room can be made */
+  while (core_loghead_room(h, 1) == 0)
+    cr_assert_eq(put_inplace(h, "more"), 0);
+  cr_assert_eq(core_loghead_make_room(h), -ENOSPC);
+  cr_assert_eq(seals, 1);
+  core_loghead_rollback(h);
+  cr_assert_eq(h->count, 0);
+  cr_assert_eq(h->arena_len, 0);
+  cr_assert_eq(h->text_bytes, 0);
+  core_loghead_seal(h);
+  cr_assert_eq(seals, 1, "nothing of the request reached a block");
+}

@@ -13,6 +13,7 @@
 
 #include "../parse/otlp_wr.h"
 #include "core/ingest/head.h"
+#include "core/ingest/loghead.h"
 #include "core/ingest/otlpmap.h"
 #include "core/ingest/pipe.h"
 #include "core/ingest/series.h"
@@ -394,6 +395,48 @@ Test(otlpmap_cache, logs_past_the_staging_bound_decode_twice) {
   cr_assert_neq(send_logs(&req), 0);
   cr_assert_eq(p.loghead.count + p.loghead.sealed_records, before);
   cr_assert_eq(p.otlp->stage.twice, 1);
+  free(ls.b);
+  free(req.b);
+}
+
+/* Every sealed record's resource strings (written once a request, shared
+ * by its records) and its own, checked as the head seals mid-request. */
+static uint32_t lsealed, lbad;
+
+static int sstr_is(struct core_syslog_str s, const char *want) {
+  return s.len == strlen(want) && memcmp(s.ptr, want, s.len) == 0;
+}
+
+static void check_log_sink(struct core_loghead *h, void *ctx) {
+  (void)ctx;
+  for (uint32_t i = 0; i < h->count; i++) {
+    const struct stor_log_rec *r = &h->recs[i];
+    const struct core_syslog_attr *a = r->attrs + r->attr_count - 1;
+    lsealed++;
+    lbad += !sstr_is(r->app, "svc-shared") || !sstr_is(r->msg, "body") ||
+            !sstr_is(a->sdid, "resource") || !sstr_is(a->name, "service.name") ||
+            !sstr_is(a->value, "svc-shared") ||
+            !sstr_is(r->attrs[1].name, "k0") || !sstr_is(r->attrs[1].value, "v0");
+  }
+}
+
+Test(otlpmap_cache, logs_resource_shared_across_head_seals) {
+  enum { RECS = 700, REQS = 30 };
+  struct big ls = {0}, req = {0};
+
+  cr_assert_eq(core_pipe_logs_init(&p, 65536, check_log_sink, NULL), 0);
+  for (uint32_t i = 0; i < RECS; i++)
+    add_log(&ls, "body", 3);
+  big_request(&req, "svc-shared", &ls);
+  for (uint32_t i = 0; i < REQS; i++) {
+    cr_assert_eq(send_logs(&req), 0, "%s", res.why ? res.why : "");
+    cr_assert_eq(res.accepted, RECS);
+  }
+  cr_assert_gt(p.loghead.sealed_blocks, 1, "the head sealed mid-request");
+  core_loghead_seal(&p.loghead);
+  cr_assert_eq(lsealed, RECS * REQS);
+  cr_assert_eq(lbad, 0);
+  cr_assert_eq(p.otlp->stage.twice, 0);
   free(ls.b);
   free(req.b);
 }
