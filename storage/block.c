@@ -235,32 +235,43 @@ int stor_encoder_init(struct stor_encoder *e, uint32_t points_max) {
   return 0;
 }
 
-/* Stable LSD radix sort of e->order[0..n) by series id, 11 bits a pass. */
+/*
+ * Stable LSD radix sort of e->order[0..n) by series id, 11 bits a pass.
+ * One read of the ids counts every pass's digits, so each pass after it is
+ * a prefix sum and a scatter.
+ */
+#define RADIX_BITS 11
+#define RADIX_PASSES 3 /* 3 * 11 >= 32 */
+#define RADIX_SIZE (1u << RADIX_BITS)
 static void sort_by_series(struct stor_encoder *e, const uint32_t *id,
                            uint32_t n) {
   uint32_t *src = e->order, *dst = e->tmp, max = 0, sorted = 1;
-  uint32_t count[2048];
+  uint32_t count[RADIX_PASSES][RADIX_SIZE];
 
+  memset(count, 0, sizeof(count));
   for (uint32_t i = 0; i < n; i++) {
+    uint32_t x = id[i];
     src[i] = i;
-    max = id[i] > max ? id[i] : max;
-    sorted &= i == 0 || id[i - 1] <= id[i];
+    max = x > max ? x : max;
+    sorted &= i == 0 || id[i - 1] <= x;
+    count[0][x & (RADIX_SIZE - 1)]++;
+    count[1][(x >> RADIX_BITS) & (RADIX_SIZE - 1)]++;
+    count[2][x >> (2 * RADIX_BITS)]++;
   }
   if (sorted)
     return;
-  for (unsigned shift = 0; shift < 32 && (shift == 0 || max >> shift);
-       shift += 11) {
-    uint32_t pos = 0, *t;
-    memset(count, 0, sizeof(count));
-    for (uint32_t i = 0; i < n; i++)
-      count[(id[src[i]] >> shift) & 2047]++;
-    for (unsigned b = 0; b < 2048; b++) {
-      uint32_t c = count[b];
-      count[b] = pos;
-      pos += c;
+  for (unsigned pass = 0; pass < RADIX_PASSES; pass++) {
+    unsigned shift = pass * RADIX_BITS;
+    uint32_t pos = 0, *t, *c = count[pass];
+    if (pass > 0 && (max >> shift) == 0)
+      break;
+    for (unsigned b = 0; b < RADIX_SIZE; b++) {
+      uint32_t k = c[b];
+      c[b] = pos;
+      pos += k;
     }
     for (uint32_t i = 0; i < n; i++)
-      dst[count[(id[src[i]] >> shift) & 2047]++] = src[i];
+      dst[c[(id[src[i]] >> shift) & (RADIX_SIZE - 1)]++] = src[i];
     t = src, src = dst, dst = t;
   }
   if (src != e->order)

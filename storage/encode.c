@@ -64,6 +64,27 @@ static inline void put_byte(struct stor_bitw *w, uint8_t b) {
     w->overflow = 1;
 }
 
+/*
+ * The writer's fast case, inlined into the encoders' loops: v holds at most
+ * n <= 56 significant bits, and 8 bytes of room remain. The accumulator
+ * (fewer than 8 pending bits) is stored whole; only its full bytes count.
+ */
+static inline void put_bits(struct stor_bitw *w, uint64_t v, unsigned n) {
+  unsigned whole;
+
+  if (__builtin_expect(w->len + 8 > w->cap, 0)) {
+    stor_bitw_bits(w, v, n);
+    return;
+  }
+  w->acc |= v << w->nacc;
+  w->nacc += n;
+  stor_le_put(w->buf + w->len, w->acc, 8);
+  whole = w->nacc >> 3;
+  w->len += whole;
+  w->acc = whole == 8 ? 0 : w->acc >> (8 * whole);
+  w->nacc -= 8 * whole;
+}
+
 void stor_bitw_bits(struct stor_bitw *w, uint64_t v, unsigned n) {
   DEBUG_ASSERT(n <= 64 && w->nacc < 8);
   if (n > 56) {
@@ -74,20 +95,12 @@ void stor_bitw_bits(struct stor_bitw *w, uint64_t v, unsigned n) {
   if (n == 0)
     return;
   v &= ~UINT64_C(0) >> (64 - n);
-  w->acc |= v << w->nacc;
-  w->nacc += n;
   if (w->len + 8 <= w->cap) {
-    /* Fast path: store 8 bytes at once, keep the partial byte pending. */
-    uint8_t tmp[8];
-    unsigned whole = w->nacc >> 3;
-    for (unsigned i = 0; i < 8; i++)
-      tmp[i] = (uint8_t)(w->acc >> (8 * i));
-    memcpy(w->buf + w->len, tmp, 8);
-    w->len += whole;
-    w->acc = whole == 8 ? 0 : w->acc >> (8 * whole);
-    w->nacc -= 8 * whole;
+    put_bits(w, v, n);
     return;
   }
+  w->acc |= v << w->nacc;
+  w->nacc += n;
   while (w->nacc >= 8) {
     put_byte(w, (uint8_t)w->acc);
     w->acc >>= 8;
@@ -107,10 +120,36 @@ void stor_bitw_byte(struct stor_bitw *w, uint8_t b) {
   put_byte(w, b);
 }
 
+/* stor_bitw_varint inlined: straight into the buffer when it has room. */
+static inline void put_varint(struct stor_bitw *w, uint64_t v) {
+  DEBUG_ASSERT(w->nacc == 0);
+  if (__builtin_expect(w->cap - w->len >= STOR_VARINT_BYTES_MAX, 1)) {
+    if (v < 0x80)
+      w->buf[w->len++] = (uint8_t)v;
+    else
+      w->len += stor_varint_put(w->buf + w->len, v);
+    return;
+  }
+  stor_bitw_varint(w, v);
+}
+
+/* A field of n <= 64 bits; v < 2^n (the encoders' fields are masked). */
+static inline void put_field(struct stor_bitw *w, uint64_t v, unsigned n) {
+  if (__builtin_expect(n <= 56, 1))
+    put_bits(w, v, n);
+  else
+    stor_bitw_bits(w, v, n);
+}
+
 void stor_bitw_varint(struct stor_bitw *w, uint64_t v) {
   uint8_t tmp[STOR_VARINT_BYTES_MAX];
-  unsigned n = stor_varint_put(tmp, v);
+  unsigned n;
 
+  if (w->cap - w->len >= STOR_VARINT_BYTES_MAX) { /* no bound to check */
+    w->len += stor_varint_put(w->buf + w->len, v);
+    return;
+  }
+  n = stor_varint_put(tmp, v);
   stor_bitw_bytes(w, tmp, n);
 }
 
@@ -235,23 +274,35 @@ static inline uint64_t packed_bytes(uint64_t n, unsigned w) {
 #define DOD_BUCKETS 6
 static const unsigned dod_width[DOD_BUCKETS] = {0, 4, 7, 10, 16, 64};
 
-static unsigned dod_bucket(uint64_t z) {
-  unsigned k = 0;
+/* The bucket of a zigzagged delta-of-delta by its bit width (0..64). */
+static const uint8_t dod_bucket_of_width[65] = {
+    0, 1, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5,
+    5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5,
+    5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5};
 
-  while (k < DOD_BUCKETS - 1 && stor_bit_width(z) > dod_width[k])
-    k++;
-  return k;
+static inline unsigned dod_bucket(uint64_t z) {
+  return dod_bucket_of_width[stor_bit_width(z)];
 }
 
-static unsigned dod_prefix_bits(unsigned k) {
+static inline unsigned dod_prefix_bits(unsigned k) {
   return k < DOD_BUCKETS - 1 ? k + 1 : k;
 }
 
-static void dod_put(struct stor_bitw *w, uint64_t z) {
+/* Bits of a delta-of-delta's field, prefix included. */
+static inline unsigned dod_bits(uint64_t z) {
   unsigned k = dod_bucket(z);
+  return dod_prefix_bits(k) + dod_width[k];
+}
 
-  stor_bitw_bits(w, (UINT64_C(1) << k) - 1, dod_prefix_bits(k));
-  stor_bitw_bits(w, z, dod_width[k]);
+static void dod_put(struct stor_bitw *w, uint64_t z) {
+  unsigned k = dod_bucket(z), pb = dod_prefix_bits(k);
+
+  if (k < DOD_BUCKETS - 1) { /* prefix and field in one write: <= 21 bits */
+    put_bits(w, ((UINT64_C(1) << k) - 1) | z << pb, pb + dod_width[k]);
+    return;
+  }
+  put_bits(w, (UINT64_C(1) << k) - 1, pb);
+  put_field(w, z, dod_width[k]);
 }
 
 static uint64_t dod_get(struct stor_bitr *r) {
@@ -288,9 +339,36 @@ struct ts_plan {
   uint64_t bytes[STOR_TS_MODE_COUNT];
 };
 
+/*
+ * ts_plan of a run whose steps are all d (equal timestamps: d = 0) when
+ * (n - 1) * d does not wrap: the grid is exact, every residual and every
+ * delta-of-delta 0 (one bit each). Returns 0 when the run is not such.
+ */
+static int ts_plan_even(const int64_t *ts, uint32_t n, struct ts_plan *p) {
+  uint64_t d = delta_at(ts, 1), span;
+
+  for (uint32_t i = 2; i < n; i++)
+    if (delta_at(ts, i) != d)
+      return 0;
+  if (__builtin_mul_overflow(d, (uint64_t)(n - 1), &span))
+    return 0;
+  p->dmin = d;
+  p->stride = d;
+  p->rmin = 0;
+  p->for_w = 0;
+  p->grid_w = 0;
+  p->bytes[STOR_TS_DELTA_FOR] = stor_varint_len(d);
+  p->bytes[STOR_TS_GRID] = stor_varint_len(d) + 1;
+  p->bytes[STOR_TS_DOD] = stor_varint_len(d) + ((uint64_t)n - 2 + 7) / 8;
+  return 1;
+}
+
 static void ts_plan(const int64_t *ts, uint32_t n, struct ts_plan *p) {
   uint64_t dmax = 0, dod = 0, prev = delta_at(ts, 1);
   int64_t rmax = INT64_MIN;
+
+  if (ts_plan_even(ts, n, p))
+    return;
 
   p->dmin = UINT64_MAX;
   p->rmin = INT64_MAX;
@@ -303,8 +381,7 @@ static void ts_plan(const int64_t *ts, uint32_t n, struct ts_plan *p) {
     p->rmin = res < p->rmin ? res : p->rmin;
     rmax = res > rmax ? res : rmax;
     if (i >= 2) {
-      unsigned k = dod_bucket(stor_zigzag((int64_t)(d - prev)));
-      dod += dod_prefix_bits(k) + dod_width[k];
+      dod += dod_bits(stor_zigzag((int64_t)(d - prev)));
     }
     prev = d;
   }
@@ -337,28 +414,28 @@ int stor_ts_encode(struct stor_bitw *w, const int64_t *ts, uint32_t n,
   struct ts_plan p;
 
   ASSERT(n >= 1 && ts[0] >= base);
-  stor_bitw_varint(w, (uint64_t)ts[0] - (uint64_t)base);
+  put_varint(w, (uint64_t)ts[0] - (uint64_t)base);
   if (n == 1)
     return 0;
   ts_plan(ts, n, &p);
   if (mode == STOR_MODE_AUTO || p.bytes[mode] == UINT64_MAX)
     mode = ts_pick(&p);
   if (mode == STOR_TS_DELTA_FOR) {
-    stor_bitw_byte(w, (uint8_t)(mode | p.for_w << 2));
-    stor_bitw_varint(w, p.dmin);
-    for (uint32_t i = 1; i < n; i++)
-      stor_bitw_bits(w, delta_at(ts, i) - p.dmin, p.for_w);
+    put_byte(w, (uint8_t)(mode | p.for_w << 2));
+    put_varint(w, p.dmin);
+    for (uint32_t i = 1; i < n && p.for_w > 0; i++)
+      put_field(w, delta_at(ts, i) - p.dmin, p.for_w);
   } else if (mode == STOR_TS_GRID) {
-    stor_bitw_byte(w, (uint8_t)(mode | p.grid_w << 2));
-    stor_bitw_varint(w, p.stride);
-    stor_bitw_varint(w, stor_zigzag(p.rmin));
-    for (uint32_t i = 1; i < n; i++)
-      stor_bitw_bits(w, (uint64_t)grid_res(ts, i, p.stride) - (uint64_t)p.rmin,
-                     p.grid_w);
+    put_byte(w, (uint8_t)(mode | p.grid_w << 2));
+    put_varint(w, p.stride);
+    put_varint(w, stor_zigzag(p.rmin));
+    for (uint32_t i = 1; i < n && p.grid_w > 0; i++)
+      put_field(w, (uint64_t)grid_res(ts, i, p.stride) - (uint64_t)p.rmin,
+                p.grid_w);
   } else {
     ASSERT(mode == STOR_TS_DOD);
-    stor_bitw_byte(w, STOR_TS_DOD);
-    stor_bitw_varint(w, delta_at(ts, 1));
+    put_byte(w, STOR_TS_DOD);
+    put_varint(w, delta_at(ts, 1));
     for (uint32_t i = 2; i < n; i++)
       dod_put(w, stor_zigzag((int64_t)(delta_at(ts, i) - delta_at(ts, i - 1))));
   }
@@ -481,22 +558,47 @@ static int dec_fits(double v, unsigned e, int64_t *m) {
   return 1;
 }
 
+/* dec_exponent's general search, over every exponent. */
+static int dec_exponent_any(const double *v, uint32_t n, int64_t *m) {
+  unsigned e = 0;
+
+  uint32_t since = 0; /* values from here on fit at the current e */
+
+  for (uint32_t i = 0; i < n; i++)
+    while (!dec_fits(v[i], e, &m[i])) {
+      if (++e > STOR_DEC_EXP_MAX)
+        return -1;
+      since = i;
+    }
+  /* A larger e found late must hold for the earlier values too. */
+  for (uint32_t i = 0; i < since; i++)
+    if (!dec_fits(v[i], e, &m[i]))
+      return -1;
+  return (int)e;
+}
+
 /*
  * The smallest exponent e putting every value on the integer path, with
  * m[] filled. Returns e, or -1 when the run is not decimal.
  */
 static int dec_exponent(const double *v, uint32_t n, int64_t *m) {
-  unsigned e = 0;
+  uint32_t i = 0;
 
-  for (uint32_t i = 0; i < n; i++)
-    while (!dec_fits(v[i], e, &m[i]))
-      if (++e > STOR_DEC_EXP_MAX)
-        return -1;
-  /* A larger e found late must hold for the earlier values too. */
-  for (uint32_t i = 0; i < n; i++)
-    if (!dec_fits(v[i], e, &m[i]))
-      return -1;
-  return (int)e;
+  /*
+   * Integer-valued runs first (counters, most gauges): at e = 0 the scale
+   * and the division are exact, and for an integral v rint is a plain
+   * conversion, so this is dec_fits(v, 0) without the rounding call.
+   */
+  for (; i < n; i++) {
+    if (!(fabs(v[i]) <= (double)STOR_INT_ABS_MAX))
+      break;
+    m[i] = (int64_t)v[i];
+    if (dbits((double)m[i]) != dbits(v[i]))
+      break;
+  }
+  if (i == n)
+    return 0;
+  return dec_exponent_any(v, n, m);
 }
 
 struct int_plan {
@@ -532,20 +634,20 @@ static void int_plan(const int64_t *m, uint32_t n, struct int_plan *p) {
 static void int_write(struct stor_bitw *w, const int64_t *m, uint32_t n,
                       const struct int_plan *p, int mode) {
   if (mode == STOR_VAL_FOR) {
-    stor_bitw_varint(w, stor_zigzag(p->min));
+    put_varint(w, stor_zigzag(p->min));
     if (n < 2)
       return;
-    stor_bitw_byte(w, (uint8_t)p->for_w);
-    for (uint32_t i = 0; i < n; i++)
-      stor_bitw_bits(w, (uint64_t)(m[i] - p->min), p->for_w);
+    put_byte(w, (uint8_t)p->for_w);
+    for (uint32_t i = 0; i < n && p->for_w > 0; i++)
+      put_field(w, (uint64_t)(m[i] - p->min), p->for_w);
   } else {
-    stor_bitw_varint(w, stor_zigzag(m[0]));
+    put_varint(w, stor_zigzag(m[0]));
     if (n < 2)
       return;
-    stor_bitw_varint(w, stor_zigzag(p->dmin));
-    stor_bitw_byte(w, (uint8_t)p->delta_w);
-    for (uint32_t i = 1; i < n; i++)
-      stor_bitw_bits(w, (uint64_t)(m[i] - m[i - 1] - p->dmin), p->delta_w);
+    put_varint(w, stor_zigzag(p->dmin));
+    put_byte(w, (uint8_t)p->delta_w);
+    for (uint32_t i = 1; i < n && p->delta_w > 0; i++)
+      put_field(w, (uint64_t)(m[i] - m[i - 1] - p->dmin), p->delta_w);
   }
   stor_bitw_align(w);
 }
@@ -565,7 +667,7 @@ static uint64_t xor_run(struct stor_bitw *w, const double *v, uint32_t n) {
   unsigned lz_w = 0, len_w = 64;
 
   if (w)
-    stor_bitw_bits(w, prev, 64);
+    put_field(w, prev, 64);
   for (uint32_t i = 1; i < n; i++) {
     uint64_t cur = dbits(v[i]), x = cur ^ prev;
     unsigned lz, tz, len;
@@ -573,7 +675,7 @@ static uint64_t xor_run(struct stor_bitw *w, const double *v, uint32_t n) {
     if (x == 0) {
       bits += 1;
       if (w)
-        stor_bitw_bits(w, 0, 1);
+        put_field(w, 0, 1);
       continue;
     }
     lz = (unsigned)__builtin_clzll(x);
@@ -582,8 +684,8 @@ static uint64_t xor_run(struct stor_bitw *w, const double *v, uint32_t n) {
     if (lz >= lz_w && lz + len <= lz_w + len_w && len_w <= len + 12) {
       bits += 2 + len_w;
       if (w) {
-        stor_bitw_bits(w, 1, 2); /* '1' then '0' */
-        stor_bitw_bits(w, x >> (64 - lz_w - len_w), len_w);
+        put_field(w, 1, 2); /* '1' then '0' */
+        put_field(w, x >> (64 - lz_w - len_w), len_w);
       }
       continue;
     }
@@ -591,8 +693,8 @@ static uint64_t xor_run(struct stor_bitw *w, const double *v, uint32_t n) {
     len_w = len;
     bits += 2 + 12 + len;
     if (w) {
-      stor_bitw_bits(w, 3 | (uint64_t)lz << 2 | (uint64_t)(len & 63) << 8, 14);
-      stor_bitw_bits(w, x >> tz, len);
+      put_field(w, 3 | (uint64_t)lz << 2 | (uint64_t)(len & 63) << 8, 14);
+      put_field(w, x >> tz, len);
     }
   }
   if (w)
@@ -637,20 +739,26 @@ int stor_val_encode(struct stor_bitw *w, const double *v, uint32_t n,
   if (mode == STOR_MODE_AUTO) {
     mode = STOR_VAL_XOR;
     if (e >= 0) {
-      xor_bytes = (xor_run(NULL, v, n) + 7) / 8;
+      uint64_t int_bytes;
       mode = p.delta_bytes < p.for_bytes ? STOR_VAL_DELTA_FOR : STOR_VAL_FOR;
-      if (xor_bytes < (mode == STOR_VAL_FOR ? p.for_bytes : p.delta_bytes))
-        mode = STOR_VAL_XOR;
+      int_bytes = mode == STOR_VAL_FOR ? p.for_bytes : p.delta_bytes;
+      /* XOR takes 64 bits and then at least one a value: only count its
+       * bits when that floor does not already lose. */
+      if (int_bytes > (64 + (uint64_t)n - 1 + 7) / 8) {
+        xor_bytes = (xor_run(NULL, v, n) + 7) / 8;
+        if (xor_bytes < int_bytes)
+          mode = STOR_VAL_XOR;
+      }
     }
   } else if (e < 0) {
     mode = STOR_VAL_XOR;
   }
   if (mode == STOR_VAL_XOR) {
-    stor_bitw_byte(w, STOR_VAL_XOR);
+    put_byte(w, STOR_VAL_XOR);
     xor_run(w, v, n);
     return STOR_VAL_XOR;
   }
-  stor_bitw_byte(w, (uint8_t)(mode | e << 2));
+  put_byte(w, (uint8_t)(mode | e << 2));
   int_write(w, scratch, n, &p, mode);
   return mode | e << 2;
 }

@@ -7,7 +7,9 @@
  * meet arbitrary payloads. Either way: hdr_read, reader_init, then every
  * dictionary entry and every run, checking what a successful call
  * promises (keys inside the block, counts within the header's, timestamps
- * ascending within the header's range).
+ * ascending within the header's range). A block read whole is encoded
+ * again from its points (stor_block_encode) and must read back the same
+ * points, bit for bit.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -31,6 +33,39 @@
 static int64_t ts[CAP];
 static double val[CAP];
 static uint8_t copy[1 << 20];
+
+/* The points of a block read whole, for the re-encoding round trip. */
+static uint32_t all_id[CAP];
+static int64_t all_ts[CAP];
+static double all_val[CAP];
+static uint8_t again[STOR_BLOCK_HEADER_BYTES + CAP * STOR_POINT_BYTES_MAX];
+
+static void reencode(uint32_t n) {
+  static struct stor_encoder e;
+  static int ready;
+  struct stor_block_reader r;
+  struct stor_run run;
+  uint32_t k = 0;
+  long len;
+  int rc;
+
+  if (!ready)
+    CHECK(stor_encoder_init(&e, CAP) == 0);
+  ready = 1;
+  len = stor_block_encode(&e,
+                          &(struct stor_block_in){.seq = 1, .count = n,
+                                                  .series_id = all_id,
+                                                  .ts_ms = all_ts,
+                                                  .value = all_val},
+                          again, sizeof(again));
+  CHECK(len > 0);
+  CHECK(stor_block_reader_init(&r, again, (size_t)len) == 0);
+  while ((rc = stor_block_next_run(&r, &run, ts, val, CAP)) == 1)
+    for (uint32_t i = 0; i < run.count; i++, k++)
+      CHECK(k < n && run.series_id == all_id[k] && ts[i] == all_ts[k] &&
+            memcmp(&val[i], &all_val[k], sizeof(double)) == 0);
+  CHECK(rc == 0 && k == n);
+}
 
 static void read_all(const uint8_t *b, size_t len) {
   struct stor_block_hdr h;
@@ -56,12 +91,19 @@ static void read_all(const uint8_t *b, size_t len) {
     for (uint32_t i = 0; i < run.count; i++) {
       CHECK(ts[i] >= r.hdr.min_ts_ms && ts[i] <= r.hdr.max_ts_ms);
       CHECK(i == 0 || ts[i - 1] <= ts[i]);
+      if (points - run.count + i < CAP) {
+        all_id[points - run.count + i] = run.series_id;
+        all_ts[points - run.count + i] = ts[i];
+        all_val[points - run.count + i] = val[i];
+      }
     }
   }
   CHECK(rc == 0 || rc == -EBADMSG || rc == -ENOSPC);
   CHECK(points <= r.hdr.point_count);
   if (rc == 0)
     CHECK(points == r.hdr.point_count);
+  if (rc == 0 && points <= CAP)
+    reencode((uint32_t)points);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
