@@ -20,20 +20,31 @@ const char core_fmt_digit_pairs[201] =
     "34353637383940414243444546474849505152535455565758596061626364656667"
     "6869707172737475767778798081828384858687888990919293949596979899";
 
-/* Decimal digits of u (1 for 0). */
-static int digits_u64(uint64_t u) {
-  int n = 1;
+/* 10^0 .. 10^19: digit counts, and a fixed-notation %.15g has up to 18
+ * fraction digits. */
+static const uint64_t pow10_u64[20] = {
+    1u, 10u, 100u, 1000u, 10000u, 100000u, 1000000u, 10000000u, 100000000u,
+    1000000000u, 10000000000u, 100000000000u, 1000000000000u,
+    10000000000000u, 100000000000000u, 1000000000000000u,
+    10000000000000000u, 100000000000000000u, 1000000000000000000u,
+    10000000000000000000u};
 
-  while (u >= 10000) {
-    u /= 10000;
-    n += 4;
-  }
-  return n + (u >= 10) + (u >= 100) + (u >= 1000);
+/* Decimal digits of u (1 for 0): the bit length gives the count or one
+ * more (1233/4096 ~ log10(2)), and one comparison settles which. */
+static int digits_u64(uint64_t u) {
+  int b = 64 - __builtin_clzll(u | 1), n = (b * 1233) >> 12;
+
+  return n + 1 - ((u | 1) < pow10_u64[n]);
 }
 
 /* The last nd (<= 8) digits of u (< 10^8) at p, zero-padded, in 32-bit
  * arithmetic. */
 static void put_u32(uint32_t u, int nd, char *p) {
+  if (nd == 8) {
+    core_fmt_digits4(u / 10000, p);
+    core_fmt_digits4(u % 10000, p + 4);
+    return;
+  }
   p += nd;
   while (nd >= 2) {
     p -= 2;
@@ -45,15 +56,22 @@ static void put_u32(uint32_t u, int nd, char *p) {
     *--p = (char)('0' + u % 10);
 }
 
-/* u's nd digits (digits_u64) at out, not terminated: eight at a time from
- * the right, so a millisecond timestamp costs one 64-bit division. */
+/* u's nd digits (digits_u64) at out, not terminated: the leading 1..8
+ * digits, then full 8-digit chunks, each in 32-bit arithmetic; a
+ * nanosecond timestamp costs two constant 64-bit divisions. */
 static void put_u64(uint64_t u, int nd, char *out) {
-  while (nd > 8) {
+  if (nd > 16) {
+    uint64_t hi = u / 10000000000000000u, rest = u % 10000000000000000u;
+    put_u32((uint32_t)hi, nd - 16, out);
+    out += nd - 16;
+    put_u32((uint32_t)(rest / 100000000), 8, out);
+    put_u32((uint32_t)(rest % 100000000), 8, out + 8);
+  } else if (nd > 8) {
+    put_u32((uint32_t)(u / 100000000), nd - 8, out);
     put_u32((uint32_t)(u % 100000000), 8, out + nd - 8);
-    u /= 100000000;
-    nd -= 8;
+  } else {
+    put_u32((uint32_t)u, nd, out);
   }
-  put_u32((uint32_t)u, nd, out);
 }
 
 int core_fmt_i64(int64_t v, char *out) {
@@ -65,14 +83,6 @@ int core_fmt_i64(int64_t v, char *out) {
   out[k + nd] = '\0';
   return k + nd;
 }
-
-/* 10^0 .. 10^19: a fixed-notation %.15g has up to 18 fraction digits. */
-static const uint64_t pow10_u64[20] = {
-    1u, 10u, 100u, 1000u, 10000u, 100000u, 1000000u, 10000000u, 100000000u,
-    1000000000u, 10000000000u, 100000000000u, 1000000000000u,
-    10000000000000u, 100000000000000u, 1000000000000000u,
-    10000000000000000u, 100000000000000000u, 1000000000000000000u,
-    10000000000000000000u};
 
 /*
  * What printf's %.15g prints for the decimal m * 10^-d (m with nd digits,
@@ -184,11 +194,27 @@ int core_fmt_double(double v, char *out) {
   return 0; /* not reached */
 }
 
-void core_fmt_hex(const uint8_t *p, size_t n, char *out) {
-  static const char digits[] = "0123456789abcdef";
+/* "00" "01" .. "ff": one lookup and one two-byte store a byte. */
+static const char hex_pairs[513] =
+    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+    "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+    "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+    "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+    "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+    "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+    "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+    "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
 
-  for (size_t i = 0; i < n; i++) {
-    out[2 * i] = digits[p[i] >> 4];
-    out[2 * i + 1] = digits[p[i] & 15];
+void core_fmt_hex(const uint8_t *p, size_t n, char *out) {
+  size_t i = 0;
+
+  /* four at a time so the ids (8 and 16 bytes) take no per-byte loop */
+  for (; i + 4 <= n; i += 4) {
+    memcpy(out + 2 * i, hex_pairs + 2 * p[i], 2);
+    memcpy(out + 2 * i + 2, hex_pairs + 2 * p[i + 1], 2);
+    memcpy(out + 2 * i + 4, hex_pairs + 2 * p[i + 2], 2);
+    memcpy(out + 2 * i + 6, hex_pairs + 2 * p[i + 3], 2);
   }
+  for (; i < n; i++)
+    memcpy(out + 2 * i, hex_pairs + 2 * p[i], 2);
 }

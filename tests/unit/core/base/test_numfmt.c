@@ -3,7 +3,8 @@
  * against the reference they replace: printf's %.15g / %.16g / %.17g (the
  * first that strtod reads back as the same bits) and %lld, on random bit
  * patterns, random short decimals, and the edges (subnormals, 0.1 + 0.2,
- * 1e21, -0, 2^53, NaN, Inf).
+ * 1e21, -0, 2^53, NaN, Inf); and core_fmt_hex against a per-nibble
+ * reference.
  */
 #include <criterion/criterion.h>
 #include <float.h>
@@ -145,5 +146,50 @@ Test(numfmt, i64) {
     snprintf(want, sizeof(want), "%" PRId64, x);
     cr_assert_str_eq(got, want);
     cr_assert_eq(n, (int)strlen(want));
+  }
+}
+
+/* i64 against %PRId64 at every power of ten and its neighbours, both
+ * signs: where the digit count and the 8-digit chunks change. */
+static void same_i64(int64_t x) {
+  char got[CORE_FMT_NUM_BYTES], want[CORE_FMT_NUM_BYTES];
+  int n = core_fmt_i64(x, got);
+
+  snprintf(want, sizeof(want), "%" PRId64, x);
+  cr_assert_str_eq(got, want);
+  cr_assert_eq(n, (int)strlen(want));
+}
+
+Test(numfmt, i64_powers_of_ten) {
+  int64_t p = 1;
+
+  for (int e = 0; e <= 18; e++, p *= 10)
+    for (int64_t d = -1; d <= 1; d++) {
+      same_i64(p + d);
+      same_i64(-(p + d));
+    }
+  same_i64(INT64_MAX);
+  same_i64(INT64_MIN);
+  same_i64(INT64_MAX - 1);
+  same_i64(INT64_MIN + 1);
+}
+
+Test(numfmt, hex_random) {
+  static const char digits[] = "0123456789abcdef";
+  uint8_t b[64];
+  char got[2 * 64 + 1], want[2 * 64 + 1];
+
+  for (int i = 0; i < 20000; i++) {
+    size_t n = (size_t)(i % 65);
+    for (size_t j = 0; j < n; j++)
+      b[j] = (uint8_t)rnd();
+    memset(got, '#', sizeof(got));
+    for (size_t j = 0; j < n; j++) {
+      want[2 * j] = digits[b[j] >> 4];
+      want[2 * j + 1] = digits[b[j] & 15];
+    }
+    core_fmt_hex(b, n, got);
+    cr_assert_eq(got[2 * n], '#', "wrote past %zu bytes", n);
+    cr_assert(memcmp(got, want, 2 * n) == 0, "length %zu", n);
   }
 }
