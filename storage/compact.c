@@ -432,16 +432,70 @@ static int cmp_key(const void *a, const void *b, void *arg) {
   return (x->type > y->type) - (x->type < y->type);
 }
 
-static int cmp_point(const void *a, const void *b, void *arg) {
-  const struct pass *ps = arg;
-  uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
-  uint32_t ki = ps->pkey[i], kj = ps->pkey[j];
+/* Point i before point j within one series: time, then storage order. */
+static inline int point_before(const int64_t *pts, uint32_t i, uint32_t j) {
+  return pts[i] < pts[j] || (pts[i] == pts[j] && i < j);
+}
 
-  if (ki != kj)
-    return ki < kj ? -1 : 1;
-  if (ps->pts[i] != ps->pts[j])
-    return ps->pts[i] < ps->pts[j] ? -1 : 1;
-  return (i > j) - (i < j); /* stable: duplicates keep their order */
+/* a[0..n) by (time, storage order), stable merge sort with tmp of n. */
+static void sort_run(const int64_t *pts, uint32_t *a, uint32_t *tmp,
+                     uint32_t n) {
+  if (n <= 16) {
+    for (uint32_t i = 1; i < n; i++) {
+      uint32_t x = a[i], k = i;
+      for (; k > 0 && point_before(pts, x, a[k - 1]); k--)
+        a[k] = a[k - 1];
+      a[k] = x;
+    }
+    return;
+  }
+  uint32_t h = n / 2, i = 0, j = h, k = 0;
+  sort_run(pts, a, tmp, h);
+  sort_run(pts, a + h, tmp, n - h);
+  if (!point_before(pts, a[h], a[h - 1]))
+    return; /* halves already in order */
+  while (i < h && j < n)
+    tmp[k++] = point_before(pts, a[j], a[i]) ? a[j++] : a[i++];
+  while (i < h)
+    tmp[k++] = a[i++];
+  memcpy(a, tmp, (size_t)k * sizeof(*a)); /* a[j..n) already in place */
+}
+
+/*
+ * ps->order: points by series rank (ps->pkey, already ranks), then time,
+ * then storage order. A counting sort over the ranks keeps storage order
+ * within a series; a series whose points are not already in time order is
+ * merge sorted (most arrive in time order and cost one scan).
+ */
+static int order_points(struct pass *ps) {
+  uint32_t *start = calloc((size_t)ps->nkeys + 1, sizeof(*start));
+  uint32_t *tmp = malloc(((size_t)ps->n + 1) * sizeof(*tmp));
+
+  if (start == NULL || tmp == NULL) {
+    free(start);
+    free(tmp);
+    return -ENOMEM;
+  }
+  for (uint32_t i = 0; i < ps->n; i++)
+    start[ps->pkey[i] + 1]++;
+  for (uint32_t r = 0; r < ps->nkeys; r++)
+    start[r + 1] += start[r];
+  /* start[r]: next free slot of rank r; after the scatter, rank r's end */
+  for (uint32_t i = 0; i < ps->n; i++)
+    ps->order[start[ps->pkey[i]]++] = i;
+  for (uint32_t r = 0, at = 0; r < ps->nkeys; r++) {
+    uint32_t end = start[r];
+    for (uint32_t k = at + 1; k < end; k++) {
+      if (ps->pts[ps->order[k]] < ps->pts[ps->order[k - 1]]) {
+        sort_run(ps->pts, ps->order + at, tmp, end - at);
+        break;
+      }
+    }
+    at = end;
+  }
+  free(start);
+  free(tmp);
+  return 0;
 }
 
 /* Keys into ascending order (*sorted, key indexes), points renumbered to
@@ -449,6 +503,7 @@ static int cmp_point(const void *a, const void *b, void *arg) {
 static int sort_pass(struct pass *ps, uint32_t **sorted) {
   uint32_t *rank = malloc(ps->nkeys * sizeof(*rank));
   uint32_t *ord = malloc(ps->nkeys * sizeof(*ord));
+  int rc;
 
   if (rank == NULL || ord == NULL) {
     free(rank);
@@ -460,12 +515,13 @@ static int sort_pass(struct pass *ps, uint32_t **sorted) {
   qsort_r(ord, ps->nkeys, sizeof(*ord), cmp_key, ps);
   for (uint32_t i = 0; i < ps->nkeys; i++)
     rank[ord[i]] = i;
-  for (uint32_t i = 0; i < ps->n; i++) {
+  for (uint32_t i = 0; i < ps->n; i++)
     ps->pkey[i] = rank[ps->pkey[i]];
-    ps->order[i] = i;
-  }
-  qsort_r(ps->order, ps->n, sizeof(*ps->order), cmp_point, ps);
   free(rank);
+  if ((rc = order_points(ps)) < 0) {
+    free(ord);
+    return rc;
+  }
   *sorted = ord;
   return 0;
 }

@@ -307,6 +307,111 @@ Test(compact, extreme_times) {
   seg_dir_remove();
 }
 
+/* ---- order within a series --------------------------------------------- */
+
+struct seq_pt {
+  int64_t ts;
+  double v; /* the point's storage index: duplicates told apart */
+};
+
+static int cmp_seq_pt(const void *a, const void *b) {
+  const struct seq_pt *x = a, *y = b;
+
+  if (x->ts != y->ts)
+    return x->ts < y->ts ? -1 : 1;
+  return (x->v > y->v) - (x->v < y->v);
+}
+
+/* Points of key index 0 (type 0) in the order the scan hands them out. */
+static int on_points_raw(void *ctx, uint32_t h, const int64_t *ts,
+                         const double *v, uint32_t n) {
+  struct got *g = ctx;
+
+  for (uint32_t i = 0; i < n; i++) {
+    if (h != 0)
+      continue;
+    if (g->n == g->cap) {
+      g->cap = g->cap ? g->cap * 2 : 4096;
+      g->p = realloc(g->p, g->cap * sizeof(*g->p));
+    }
+    g->p[g->n].ts = ts[i];
+    memcpy(&g->p[g->n].bits, &v[i], 8);
+    g->p[g->n++].key = h;
+  }
+  return 0;
+}
+
+/*
+ * One series holds nearly every point, out of time order, many at equal
+ * times, across two segments: the compacted run must list them by time,
+ * equal times in storage order (segment, block, position), as a
+ * reference stable sort does.
+ */
+Test(compact, series_order_is_time_then_storage_order) {
+  enum { SEGS = 2, BLOCKS = 3, N = 3000 };
+  static uint32_t ids[N];
+  static int64_t ts[N];
+  static double val[N];
+  static struct seq_pt want[SEGS * BLOCKS * N];
+  struct stor_dict_entry d[3] = {{1, 0, "s.all", 5}, {2, 0, "s.few", 5},
+                                 {3, 1, "s.all", 5}};
+  struct stor_encoder e;
+  size_t cap = stor_block_bytes_max(N, 3, 64), nw = 0;
+  uint8_t *out = malloc(cap);
+  uint64_t bseq = 1;
+
+  seg_dir_make();
+  rng_state = 0x5eed;
+  for (unsigned k = 0; k < KEYS; k++)
+    snprintf(keys[k], sizeof(keys[k]), "%s", k == 0 ? "s.all" : "s.few");
+  cr_assert_eq(stor_encoder_init(&e, N), 0);
+  for (unsigned s = 0; s < SEGS; s++) {
+    for (unsigned b = 0; b < BLOCKS; b++) {
+      for (uint32_t i = 0; i < N; i++) {
+        uint64_t r = rnd();
+        ids[i] = r % 97 == 0 ? 2 : r % 89 == 0 ? 3 : 1;
+        /* few distinct times: many duplicates, no time order */
+        ts[i] = 1700000000000 + (int64_t)(rnd() % 400) * 1000;
+        if (b == 1 && i < N / 2) /* a stretch in order */
+          ts[i] = 1700000000000 + (int64_t)i;
+        val[i] = (double)((s * BLOCKS + b) * N + i); /* storage index */
+        if (ids[i] == 1)
+          want[nw++] = (struct seq_pt){ts[i], val[i]};
+      }
+      struct stor_block_in in = {.shard = 0, .seq = bseq++, .count = N,
+                                 .series_id = ids, .ts_ms = ts, .value = val,
+                                 .dict_count = b == 0 ? 3 : 0,
+                                 .dict = d};
+      long len = stor_block_encode(&e, &in, out, cap);
+      cr_assert_gt(len, 0);
+      seg_append_bytes(0, s + 1, out, (size_t)len);
+    }
+  }
+  stor_encoder_free(&e);
+  free(out);
+  /* the reference: a stable sort by time (storage index breaks ties) */
+  qsort(want, nw, sizeof(*want), cmp_seq_pt);
+  cr_assert_eq(compact().passes, 1);
+  cr_assert_eq(segment_count(), 1);
+
+  struct got g = {0};
+  struct stor_scan q = {.data_dir = seg_dir, .start_ms = INT64_MIN,
+                        .end_ms = INT64_MAX, .series = on_series,
+                        .points = on_points_raw, .ctx = &g};
+  struct stor_scan_stats st;
+  cr_assert_eq(stor_scan_run(&q, &st), 0);
+  gots[gots_n++] = g.p;
+  cr_assert_eq(g.n, nw, "points %zu, want %zu", g.n, nw);
+  for (size_t i = 0; i < nw; i++) {
+    double v;
+    memcpy(&v, &g.p[i].bits, 8);
+    cr_assert(g.p[i].ts == want[i].ts && v == want[i].v,
+              "point %zu: %lld/%g, want %lld/%g", i, (long long)g.p[i].ts, v,
+              (long long)want[i].ts, want[i].v);
+  }
+  seg_dir_remove();
+}
+
 /* A one-series read loads only the data blocks that hold its runs. */
 static int want_one(void *ctx, const struct stor_dict_entry *e,
                     uint32_t *handle) {
