@@ -790,6 +790,11 @@ _Static_assert(NET_FWD_BATCH_BYTES_SOFT + NET_FWD_BATCH_SAMPLES_MAX * 24ull +
                                                (24 bytes each): a pass that
                                                would exceed it takes fewer
                                                segments */
+/* A write-ahead segment rolls before it would hold more items than this
+ * (metric points, log records and spans, all counted), besides
+ * --segment-max-bytes and --segment-max-age: so that every metric segment
+ * fits a compaction pass alone, whatever --segment-max-bytes says. */
+#define STOR_SEGMENT_POINTS_MAX (4u << 20)
 #define STOR_COMPACT_SERIES_MAX 100000u     /* series of one compacted segment */
 #define STOR_COMPACT_KEY_BYTES_MAX (6u << 20) /* their key bytes, uncompressed */
 #define STOR_COMPACT_RUN_POINTS_MAX 65536u  /* points of one run (a longer
@@ -807,6 +812,12 @@ _Static_assert(NET_FWD_BATCH_BYTES_SOFT + NET_FWD_BATCH_SAMPLES_MAX * 24ull +
 _Static_assert(CORE_COMPACT_TICK_MS_MIN <= CORE_COMPACT_TICK_MS_MAX &&
                    CORE_COMPACT_AFTER_MS_DEFAULT <= CORE_COMPACT_AFTER_MS_MAX,
                "compactor ticks and delays in order");
+_Static_assert(STOR_SEGMENT_POINTS_MAX <= STOR_COMPACT_POINTS_MAX,
+               "a segment at the writer's point bound fits a pass alone");
+_Static_assert(CORE_HEAD_POINTS_MAX <= STOR_SEGMENT_POINTS_MAX &&
+                   CORE_LOGHEAD_RECORDS_MAX <= STOR_SEGMENT_POINTS_MAX &&
+                   CORE_SPANHEAD_SPANS_MAX <= STOR_SEGMENT_POINTS_MAX,
+               "one sealed block always fits an empty segment");
 _Static_assert(STOR_COMPACT_RUN_POINTS_MAX <= STOR_BLOCK_POINTS_MAX,
                "a compacted run decodes within a block's point bound");
 _Static_assert(1ull * STOR_COMPACT_KEY_BYTES_MAX + 11ull * STOR_COMPACT_SERIES_MAX +
