@@ -796,6 +796,12 @@ _Static_assert(NET_FWD_BATCH_BYTES_SOFT + NET_FWD_BATCH_SAMPLES_MAX * 24ull +
  * fits a compaction pass alone, whatever --segment-max-bytes says. */
 #define STOR_SEGMENT_POINTS_MAX (4u << 20)
 #define STOR_COMPACT_SERIES_MAX 100000u     /* series of one compacted segment */
+#define STOR_CSEG_DICT_CACHE_ENTRIES 4u    /* decoded dictionaries a process
+                                              keeps for the next query (each
+                                              its key bytes, offsets, types
+                                              and compressed bytes: at most
+                                              about 14 MiB, 2-3 MiB for 50k
+                                              series) */
 #define STOR_COMPACT_KEY_BYTES_MAX (6u << 20) /* their key bytes, uncompressed */
 #define STOR_COMPACT_RUN_POINTS_MAX 65536u  /* points of one run (a longer
                                                series takes several runs) */
