@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <isa-l/igzip_lib.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -138,6 +139,109 @@ static int decode_dict(struct stor_cseg *c, const uint8_t *p, uint32_t u,
   return p == end && at == k ? 0 : -EBADMSG;
 }
 
+/* ---- decoded dictionaries kept between queries ----------------------------
+ *
+ * Inflating and front-decoding a compacted segment's dictionary is most of
+ * what a one-series query costs there (2.6 MB of keys for 50k series), and
+ * the next query opens the same files. The last few decoded dictionaries
+ * are kept, keyed by their compressed bytes themselves (compared whole, not
+ * trusted by name, inode or checksum): a file swapped in or rewritten has
+ * other bytes and misses, so no swap needs to tell the cache; a stale entry
+ * just ages out. Process-wide, under a mutex held for a lookup and a copy
+ * (queries and the compactor, never a shard thread). */
+struct dict_slot {
+  uint8_t *z;            /* the compressed dictionary (the key) */
+  uint32_t zlen, u, series, k;
+  uint8_t *keys;         /* decoded: k key bytes, series + 1 offsets, types */
+  uint32_t *key_off;
+  uint8_t *types;
+  uint64_t used;         /* LRU clock */
+};
+
+static struct dict_slot dict_cache[STOR_CSEG_DICT_CACHE_ENTRIES];
+static uint64_t dict_clock;
+static pthread_mutex_t dict_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void slot_free(struct dict_slot *d) {
+  free(d->z);
+  free(d->keys);
+  free(d->key_off);
+  free(d->types);
+  memset(d, 0, sizeof(*d));
+}
+
+/* Copy the decoded tables of the dictionary z[0..zlen) (u bytes inflated)
+ * into c when kept:
+ * 1, else 0. c's tables are allocated for c->series and k key bytes. */
+static int dict_get(struct stor_cseg *c, const uint8_t *z, uint32_t zlen,
+                    uint32_t u, uint32_t k) {
+  int hit = 0;
+
+  pthread_mutex_lock(&dict_lock);
+  for (uint32_t i = 0; i < STOR_CSEG_DICT_CACHE_ENTRIES && !hit; i++) {
+    struct dict_slot *d = &dict_cache[i];
+    if (d->z == NULL || d->zlen != zlen || d->u != u ||
+        d->series != c->series || d->k != k || memcmp(d->z, z, zlen) != 0)
+      continue;
+    memcpy(c->keys, d->keys, k);
+    memcpy(c->key_off, d->key_off, (c->series + 1) * sizeof(*c->key_off));
+    memcpy(c->types, d->types, c->series);
+    d->used = ++dict_clock;
+    hit = 1;
+  }
+  pthread_mutex_unlock(&dict_lock);
+  return hit;
+}
+
+/* Keep c's decoded dictionary (compressed z[0..zlen), u inflated) in place of the
+ * least recently used one. Without memory it is simply not kept. */
+static void dict_put(const struct stor_cseg *c, const uint8_t *z,
+                     uint32_t zlen, uint32_t u, uint32_t k) {
+  struct dict_slot n = {.zlen = zlen, .u = u, .series = c->series, .k = k};
+  struct dict_slot *old;
+
+  n.z = malloc(zlen ? zlen : 1);
+  n.keys = malloc(k ? k : 1);
+  n.key_off = malloc((c->series + 1) * sizeof(*n.key_off));
+  n.types = malloc(c->series ? c->series : 1);
+  if (!n.z || !n.keys || !n.key_off || !n.types) {
+    slot_free(&n);
+    return;
+  }
+  memcpy(n.z, z, zlen);
+  memcpy(n.keys, c->keys, k);
+  memcpy(n.key_off, c->key_off, (c->series + 1) * sizeof(*n.key_off));
+  memcpy(n.types, c->types, c->series);
+  pthread_mutex_lock(&dict_lock);
+  old = &dict_cache[0];
+  for (uint32_t i = 1; i < STOR_CSEG_DICT_CACHE_ENTRIES; i++)
+    if (dict_cache[i].used < old->used)
+      old = &dict_cache[i];
+  slot_free(old);
+  n.used = ++dict_clock;
+  *old = n;
+  pthread_mutex_unlock(&dict_lock);
+}
+
+/* The dictionary z[0..zlen), u bytes inflated, into c's key tables. */
+static int load_dict(struct stor_cseg *c, const uint8_t *z, uint32_t zlen,
+                     uint32_t u, uint32_t k) {
+  uint8_t *dict;
+  int rc;
+
+  if (dict_get(c, z, zlen, u, k))
+    return 0;
+  if ((dict = malloc(u ? u : 1)) == NULL)
+    return -ENOMEM;
+  rc = inflate_exact(z, zlen, dict, u);
+  if (rc == 0)
+    rc = decode_dict(c, dict, u, k);
+  free(dict);
+  if (rc == 0)
+    dict_put(c, z, zlen, u, k);
+  return rc;
+}
+
 /* The index: R entries, every series 0..S-1 in order, times in range. */
 static int decode_index(struct stor_cseg *c, const uint8_t *p,
                         const uint8_t *end) {
@@ -224,7 +328,6 @@ static int alloc_tables(struct stor_cseg *c, uint32_t k) {
 static int parse_dir(struct stor_cseg *c, const uint8_t *p, uint32_t len) {
   const uint8_t *end = p + len, *z = p + STOR_CDIR_FIXED_BYTES;
   uint32_t k = (uint32_t)ld(p + 20, 4), u = (uint32_t)ld(p + 24, 4);
-  uint8_t *dict;
   int rc;
 
   c->lo = ld(p, 8);
@@ -238,12 +341,7 @@ static int parse_dir(struct stor_cseg *c, const uint8_t *p, uint32_t len) {
     return -EBADMSG;
   if ((rc = alloc_tables(c, k)) < 0)
     return rc;
-  if ((dict = malloc(u ? u : 1)) == NULL)
-    return -ENOMEM;
-  rc = inflate_exact(z, c->dir.b, dict, u);
-  if (rc == 0)
-    rc = decode_dict(c, dict, u, k);
-  free(dict);
+  rc = load_dict(c, z, c->dir.b, u, k);
   if (rc == 0)
     rc = decode_index(c, z + c->dir.b, z + c->dir.b + c->dir.c);
   if (rc == 0)

@@ -102,6 +102,9 @@ int stor_writer_init(struct stor_writer *w, struct core_ring *ring,
   w->ring = ring;
   w->stats = stats;
   w->cfg = *cfg;
+  if (cfg->segment_points_max == 0 ||
+      cfg->segment_points_max > STOR_SEGMENT_POINTS_MAX)
+    w->cfg.segment_points_max = STOR_SEGMENT_POINTS_MAX;
   w->seg_fd = w->closing_fd = -1;
   w->active_seg_pub = active_pub;
   w->block_seq = w->written_seq = w->durable_seq = cfg->next_block_seq - 1;
@@ -162,14 +165,22 @@ void stor_writer_free(struct stor_writer *w) {
 
 /* ---- sealing -------------------------------------------------------------- */
 
-/* Start a new segment for the blocks encoded from now on when due. */
-static void maybe_roll(struct stor_writer *w, int64_t now_ms) {
+/*
+ * Start a new segment for the blocks encoded from now on when due: its
+ * bytes reached the byte bound (a segment may pass it by one block), its
+ * age the age bound, or the block of `items` about to be encoded would take
+ * it past the item bound. The item bound is never passed, so a metric
+ * segment always fits a compaction pass alone (STOR_COMPACT_POINTS_MAX).
+ */
+static void maybe_roll(struct stor_writer *w, uint32_t items, int64_t now_ms) {
   if (w->enc_seg_seq == 0 ||
       w->enc_seg_bytes >= w->cfg.segment_bytes_max ||
+      w->enc_seg_points + items > w->cfg.segment_points_max ||
       (uint64_t)(now_ms - w->enc_seg_opened_ms) >= w->cfg.segment_age_ms_max) {
     w->enc_seg_seq = w->enc_seg_seq ? w->enc_seg_seq + 1
                                     : w->cfg.next_seg_seq;
     w->enc_seg_bytes = 0;
+    w->enc_seg_points = 0;
     w->enc_seg_opened_ms = now_ms;
   }
 }
@@ -217,6 +228,8 @@ static void enqueue(struct stor_writer *w, uint32_t idx, size_t len,
                           .spans = kind == STOR_KIND_SPANS,
                           .state = STOR_BUF_QUEUED};
   w->enc_seg_bytes += (uint64_t)len;
+  w->enc_seg_points += count;
+  ASSERT(w->enc_seg_points <= w->cfg.segment_points_max);
   w->order[(w->order_head + w->order_len++) % STOR_WRITE_BUFS_COUNT] = idx;
   pump(w, now_ms);
 }
@@ -233,7 +246,7 @@ int stor_writer_seal(struct stor_writer *w, const struct stor_points *h,
   b = free_buf(w, &idx);
   if (b == NULL)
     return -ENOBUFS;
-  maybe_roll(w, now_ms);
+  maybe_roll(w, h->count, now_ms);
   in = (struct stor_block_in){.shard = w->cfg.shard,
                               .seq = w->block_seq + 1,
                               .count = h->count,
@@ -254,14 +267,14 @@ int stor_writer_seal(struct stor_writer *w, const struct stor_points *h,
   return 0;
 }
 
-/* A free buffer for the next block (the segment rolled when due), or
+/* A free buffer for the next block of `items` (the segment rolled when due), or
  * NULL while every buffer is busy. */
-static struct stor_wbuf *claim(struct stor_writer *w, int64_t now_ms,
-                               uint32_t *idx) {
+static struct stor_wbuf *claim(struct stor_writer *w, uint32_t items,
+                               int64_t now_ms, uint32_t *idx) {
   struct stor_wbuf *b = free_buf(w, idx);
 
   if (b != NULL)
-    maybe_roll(w, now_ms);
+    maybe_roll(w, items, now_ms);
   return b;
 }
 
@@ -289,7 +302,7 @@ int stor_writer_seal_logs(struct stor_writer *w, const struct stor_log_rec *recs
   ASSERT(w->cfg.logs);
   if (n == 0)
     return 0;
-  if ((b = claim(w, now_ms, &idx)) == NULL)
+  if ((b = claim(w, n, now_ms, &idx)) == NULL)
     return -ENOBUFS;
   return queue_encoded(w, idx,
                        stor_logblock_encode(&w->lenc, w->cfg.shard,
@@ -307,7 +320,7 @@ int stor_writer_seal_spans(struct stor_writer *w, const struct stor_span *spans,
   ASSERT(w->cfg.spans);
   if (n == 0)
     return 0;
-  if ((b = claim(w, now_ms, &idx)) == NULL)
+  if ((b = claim(w, n, now_ms, &idx)) == NULL)
     return -ENOBUFS;
   return queue_encoded(w, idx,
                        stor_spanblock_encode(&w->senc, w->cfg.shard,

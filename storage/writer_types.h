@@ -113,6 +113,9 @@ struct stor_writer_cfg {
   uint32_t fsync_interval_ms;
   uint64_t segment_bytes_max;
   uint64_t segment_age_ms_max;
+  uint32_t segment_points_max; /* items a segment holds (points, log
+                                  records, spans); 0 or above
+                                  STOR_SEGMENT_POINTS_MAX: that bound */
   uint32_t series_max;        /* ids the series dictionary can hand out */
   struct stor_series_src series; /* their keys */
   int logs;                   /* set up the log block encoder too */
@@ -143,6 +146,7 @@ struct stor_writer {
   /* the segment blocks are being encoded for */
   uint64_t enc_seg_seq;
   uint64_t enc_seg_bytes;         /* bytes encoded for it so far */
+  uint64_t enc_seg_points;        /* items encoded for it so far */
   int64_t enc_seg_opened_ms;
   /* the segment file being written */
   int seg_fd;                     /* -1: none open */

@@ -805,7 +805,18 @@ _Static_assert(NET_FWD_BATCH_BYTES_SOFT + NET_FWD_BATCH_SAMPLES_MAX * 24ull +
                                                (24 bytes each): a pass that
                                                would exceed it takes fewer
                                                segments */
+/* A write-ahead segment rolls before it would hold more items than this
+ * (metric points, log records and spans, all counted), besides
+ * --segment-max-bytes and --segment-max-age: so that every metric segment
+ * fits a compaction pass alone, whatever --segment-max-bytes says. */
+#define STOR_SEGMENT_POINTS_MAX (4u << 20)
 #define STOR_COMPACT_SERIES_MAX 100000u     /* series of one compacted segment */
+#define STOR_CSEG_DICT_CACHE_ENTRIES 4u    /* decoded dictionaries a process
+                                              keeps for the next query (each
+                                              its key bytes, offsets, types
+                                              and compressed bytes: at most
+                                              about 14 MiB, 2-3 MiB for 50k
+                                              series) */
 #define STOR_COMPACT_KEY_BYTES_MAX (6u << 20) /* their key bytes, uncompressed */
 #define STOR_COMPACT_RUN_POINTS_MAX 65536u  /* points of one run (a longer
                                                series takes several runs) */
@@ -826,6 +837,12 @@ _Static_assert(CORE_COMPACT_TICK_MS_MIN <= CORE_COMPACT_TICK_MS_MAX &&
                "compactor ticks and delays in order");
 _Static_assert(STOR_COMPACT_CARRY_BYTES_MAX >= STOR_SEGMENT_BYTES_DEFAULT,
                "a pass carries the log blocks of a default-size segment");
+_Static_assert(STOR_SEGMENT_POINTS_MAX <= STOR_COMPACT_POINTS_MAX,
+               "a segment at the writer's point bound fits a pass alone");
+_Static_assert(CORE_HEAD_POINTS_MAX <= STOR_SEGMENT_POINTS_MAX &&
+                   CORE_LOGHEAD_RECORDS_MAX <= STOR_SEGMENT_POINTS_MAX &&
+                   CORE_SPANHEAD_SPANS_MAX <= STOR_SEGMENT_POINTS_MAX,
+               "one sealed block always fits an empty segment");
 _Static_assert(STOR_COMPACT_RUN_POINTS_MAX <= STOR_BLOCK_POINTS_MAX,
                "a compacted run decodes within a block's point bound");
 _Static_assert(1ull * STOR_COMPACT_KEY_BYTES_MAX + 11ull * STOR_COMPACT_SERIES_MAX +

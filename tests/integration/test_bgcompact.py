@@ -4,13 +4,16 @@ before, during and after compaction while segments close every second;
 a run killed (SIGKILL through SLUICE_FAULT compact_crash) at every step of
 a pass loses and duplicates nothing on the next start; a remote-write
 target (Debian's victoria-metrics) gets every point exactly once while
-compaction replaces the segments it has read.
+compaction replaces the segments it has read; a segment at the default
+--segment-max-bytes holding more points than the 16 MiB the old
+workaround allowed rolls at 4 Mi points and is compacted.
 
 usage: /usr/bin/python3 test_bgcompact.py PATH/TO/sluice
 """
 
 import json
 import os
+import random
 import socket
 import sys
 import tempfile
@@ -245,6 +248,54 @@ def test_forward_exactly_once_while_compacting(binary):
             vm.stop()
 
 
+SEGMENT_POINTS_MAX = 4 << 20  # STOR_SEGMENT_POINTS_MAX, core/base/limits.h
+
+
+def big_lines(n, series=2000, t0=T0):
+    """n gauges over `series` series, each (series, second) once, with
+    random full-precision values: more write-ahead bytes a point than a
+    busy box's 6, so the first segment passes 16 MiB."""
+    rnd = random.Random(14)
+    for i in range(n):
+        yield f"b{i % series}:{rnd.random()!r}|g|T{t0 + i // series}\n"
+
+
+def test_segment_rolls_at_point_bound_and_compacts(binary):
+    """At the default --segment-max-bytes (64M), more points than a
+    compaction pass holds: the first segment rolls at 4 Mi points, over
+    16 MiB, and the background compactor takes it whole (before the
+    point bound it held every point and was skipped for good)."""
+    n = SEGMENT_POINTS_MAX + 200_000
+    s = Sluice(binary, extra=["--compact-after", "1"], cores="1")
+    try:
+        with socket.create_connection(("127.0.0.1", s.port)) as c:
+            buf = []
+            for line in big_lines(n):
+                buf.append(line)
+                if len(buf) == 100_000:
+                    c.sendall("".join(buf).encode())
+                    buf = []
+            c.sendall("".join(buf).encode())
+        got = s.wait_total("sluice_points_ingested_total", n, timeout=120)
+        check(got == n, f"{got} of {n} lines ingested")
+        s.flush()
+        check(segments(s.data_dir) == 2,
+              f"{segments(s.data_dir)} segments, not 2")
+        s.wait_total("sluice_compaction_passes_total", 1, timeout=60)
+        check(s.total("sluice_compaction_passes_total") == 1,
+              "the first segment was not compacted: " + s.logtext()[-2000:])
+        check(s.total("sluice_compaction_skipped_segments_total") == 0,
+              "a segment was skipped")
+        pts = s.total("sluice_compaction_points_total")
+        check(pts == SEGMENT_POINTS_MAX, f"{pts} points compacted")
+        b_in = s.total("sluice_compaction_bytes_in_total")
+        check(b_in > 16 << 20, f"the segment held {b_in} bytes, not over "
+              "the old 16 MiB workaround")
+    finally:
+        s.close()
+
+
 if __name__ == "__main__":
     main([test_live_every_point_once, test_killed_at_every_step,
-          test_forward_exactly_once_while_compacting])
+          test_forward_exactly_once_while_compacting,
+          test_segment_rolls_at_point_bound_and_compacts])

@@ -18,6 +18,7 @@
 #include "core/ingest/head.h"
 #include "core/ingest/series.h"
 #include "storage/block.h"
+#include "storage/compact.h"
 #include "storage/logblock.h"
 #include "storage/recover.h"
 #include "storage/writer.h"
@@ -29,6 +30,7 @@ static struct core_head head;
 static struct stor_writer w;
 static char dir[64];
 static int dir_fd = -1;
+static uint32_t seg_points_max; /* the next start()'s item bound; 0: default */
 static uint64_t answered_gen;
 static int answered_failed, answers;
 
@@ -67,6 +69,7 @@ static void start(uint64_t seg_bytes) {
                               .next_block_seq = 1, .fsync_interval_ms = 10,
                               .segment_bytes_max = seg_bytes,
                               .segment_age_ms_max = 3600000, .series_max = 1000,
+                              .segment_points_max = seg_points_max,
                               .series = {series_entry, &series},
                               .logs = 1, .answer = on_answer};
   int rc;
@@ -96,6 +99,7 @@ static void stop(void) {
   snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
   cr_assert_eq(system(cmd), 0);
   memset(&core_fault, 0, sizeof(core_fault));
+  seg_points_max = 0;
 }
 
 /* Drive completions until the writer is idle (bounded). */
@@ -410,4 +414,104 @@ Test(writer, log_blocks_interleave_with_metric_blocks, .fini = stop) {
   cr_assert_eq(kinds[1], 2);
   cr_assert_eq(kinds[2], 1);
   stor_logdec_free(&dec);
+}
+
+/* The blocks in segment seq and their items (points, records), from the
+ * block headers (count at offset 8, payload bytes at 40, little-endian;
+ * docs/segment-format.md). */
+static uint64_t segment_items(uint64_t seq, uint32_t *blocks) {
+  uint8_t hdr[STOR_BLOCK_HEADER_BYTES];
+  char name[32];
+  uint64_t items = 0, off = 0;
+  struct stat sb;
+  int fd;
+
+  stor_segment_name(seq, name, sizeof(name));
+  fd = openat(dir_fd, name, O_RDONLY);
+  cr_assert_geq(fd, 0, "no segment %llu", (unsigned long long)seq);
+  cr_assert_eq(fstat(fd, &sb), 0);
+  *blocks = 0;
+  while (off < (uint64_t)sb.st_size) {
+    uint32_t count, payload;
+    cr_assert_eq(pread(fd, hdr, sizeof(hdr), (off_t)off), (ssize_t)sizeof(hdr));
+    memcpy(&count, hdr + 8, 4);
+    memcpy(&payload, hdr + 40, 4);
+    items += count;
+    off += STOR_BLOCK_HEADER_BYTES + payload;
+    ++*blocks;
+  }
+  close(fd);
+  cr_assert_eq(off, (uint64_t)sb.st_size);
+  return items;
+}
+
+Test(writer, segment_rolls_at_its_item_bound_logs_included, .fini = stop) {
+  uint32_t blocks;
+
+  seg_points_max = 100;
+  start(64 << 20);
+  seal_points(60, 5, 1000);
+  seal_points(40, 5, 2000);  /* 100: exactly the bound, same segment */
+  seal_points(1, 1, 3000);   /* 101 would pass it: segment 2 */
+  seal_logs(60, 0, INT64_C(1700000000000000000)); /* 61 */
+  seal_points(40, 5, 4000);  /* 101 would pass it: segment 3 */
+  stor_writer_flush(&w, 1, now());
+  settle();
+  cr_assert_eq(answered_failed, 0);
+  cr_assert_eq(recover().segments, 3);
+  cr_assert_eq(segment_items(1, &blocks), 100);
+  cr_assert_eq(blocks, 2);
+  cr_assert_eq(segment_items(2, &blocks), 61);
+  cr_assert_eq(blocks, 2);
+  cr_assert_eq(segment_items(3, &blocks), 40);
+  cr_assert_eq(blocks, 1);
+}
+
+/*
+ * At the default bound, with a byte bound that never rolls: a segment
+ * takes STOR_SEGMENT_POINTS_MAX points and no more, the next block starts
+ * segment 2, and compaction takes both (before the bound, the first one
+ * held more than a pass does and was skipped for good).
+ */
+Test(writer, default_point_bound_keeps_segments_compactable, .fini = stop,
+     .timeout = 120) {
+  enum { per = CORE_HEAD_POINTS_MAX };
+  static uint32_t ids[per];
+  static int64_t ts[per];
+  static double val[per];
+  uint32_t seals = STOR_SEGMENT_POINTS_MAX / per + 1;
+  struct stor_compact_stats cs = {0};
+  char key[32];
+  struct core_series_entry *e;
+  uint32_t blocks;
+
+  start(STOR_SEGMENT_BYTES_MAX);
+  for (uint32_t i = 0; i < per; i++) {
+    int len = snprintf(key, sizeof(key), "m.%u", i % 500);
+    cr_assert_geq(core_series_upsert(&series, key, (size_t)len,
+                                     core_series_hash(key, (size_t)len), 0,
+                                     &e), 0);
+    ids[i] = e->id;
+    ts[i] = 1000 + i;
+    val[i] = (double)i;
+  }
+  for (uint32_t k = 0; k < seals; k++) {
+    while (stor_writer_seal(&w, &(struct stor_points){ids, ts, val, per},
+                            now()) == -ENOBUFS)
+      settle();
+    for (uint32_t i = 0; i < per; i++)
+      ts[i] += per; /* later points, same series */
+  }
+  stor_writer_flush(&w, 1, now());
+  settle();
+  cr_assert_eq(answered_failed, 0);
+  cr_assert_eq(recover().segments, 2);
+  cr_assert_eq(segment_items(1, &blocks), STOR_SEGMENT_POINTS_MAX);
+  cr_assert_eq(segment_items(2, &blocks), per);
+  cr_assert_gt(STOR_SEGMENT_POINTS_MAX + (uint64_t)per, STOR_COMPACT_POINTS_MAX,
+               "the points would not fit one segment compaction takes");
+  cr_assert_eq(stor_compact_dir(dir_fd, dir, 0, &cs, NULL), 0);
+  cr_assert_eq(cs.skipped, 0);
+  cr_assert_eq(cs.segments_in, 2);
+  cr_assert_eq(cs.points, (uint64_t)seals * per);
 }
