@@ -185,6 +185,8 @@ Test(otlpmap_cache, resource_name_and_type_tell_series_apart) {
     const char *w = i % 3 == 0 ? want[0] : i % 3 == 1 ? want[2] : want[1];
     cr_assert_str_eq(key_of(i), w, "point %u", i);
   }
+  free(ms.b);
+  free(req.b);
 }
 
 /* A cached attribute run that more attributes follow, after another
