@@ -199,6 +199,10 @@ static void loop_dpdk(struct core_shard *sh) {
       core_stat_add(&sh->stats.rx.rx_errors, 1);
     served = now;
     core_ring_reap(&sh->ring);
+    /* OTLP requests of this pass: one seal, one fsync generation (their
+     * replies wait for it, as in loop) */
+    net_otlp_http_commit(&sh->otlp);
+    net_otlp_grpc_commit(&sh->otlp_grpc);
     if (__atomic_load_n(&sh->stop_requested, __ATOMIC_ACQUIRE))
       begin_stop(sh, __atomic_load_n(&sh->stop_t0, __ATOMIC_RELAXED));
     tick(sh);

@@ -31,6 +31,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import struct
 import subprocess
 import sys
@@ -43,6 +44,7 @@ import uuid
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Skip, Sluice, check, main  # noqa: E402
 import dpdk_frames as fr  # noqa: E402
+import otlp_helpers as otlp  # noqa: E402
 
 OUR_IP = "10.0.0.5"
 PREFIX = f"sluice-it-{os.getpid()}"   # EAL --file-prefix of every run
@@ -288,6 +290,54 @@ def test_usage_errors(binary):
               r.stderr[-1500:])
 
 
+def test_kernel_listeners_beside_dpdk(binary):
+    """With --dpdk, TCP listeners, OTLP (HTTP and gRPC) and the query port
+    stay on the kernel path and are served by the same shards that poll
+    their queues: a StatsD and a syslog line over TCP are stored, an
+    OTLP/HTTP request and `sluice bench otlp --grpc` calls are answered
+    (their replies wait for the shard loop's durable commit), while a
+    frame on the DPDK queue is ingested beside them."""
+    need_dpdk(binary)
+    token = "tok" + uuid.uuid4().hex[:10]
+    with tempfile.TemporaryDirectory(prefix="sluice-dpdk-") as tmp:
+        rx = [os.path.join(tmp, f"rx{i}.pcap") for i in range(2)]
+        tx = [os.path.join(tmp, f"tx{i}.pcap") for i in range(2)]
+        fr.write_pcap(rx[0], [fr.udp_frame(OUR_IP, STATSD_PORT,
+                                           b"dpdk.side:1|c")])
+        fr.write_pcap(rx[1], [])
+        s = start(binary, tmp, rx, tx)
+        try:
+            with socket.create_connection(("127.0.0.1", s.port)) as c:
+                c.sendall(b"kernel.tcp:1|c\n")
+            with socket.create_connection(("127.0.0.1", s.syslog_port)) as c:
+                c.sendall(f"<13>1 2026-12-01T10:00:00Z h app - - - "
+                          f"{token}\n".encode())
+            try:
+                st, _, body = otlp.post(s, "/v1/metrics",
+                                        otlp.fixture("metrics.bin"))
+            except OSError as e:
+                st, body = None, repr(e)
+            check(st == 200, f"OTLP/HTTP beside --dpdk: {st} {body[:200]}")
+            out = otlp.bench_grpc(binary, s)
+            check(out["rc"] == "0" and int(out["ok"]) > 0 and
+                  out["ok"] == out["requests"], f"OTLP/gRPC: {out}")
+            check(s.wait_total("sluice_dpdk_rx_packets_total", 1) == 1,
+                  "the DPDK frame")
+            s.flush()
+            for name in ("kernel.tcp", "dpdk.side"):
+                rows = get_json_lines(s, "/api/v1/export",
+                                      **{"match[]": f'{{__name__="{name}"}}'})
+                check(len(rows) == 1 and rows[0]["values"] == [1],
+                      f"{name}: {rows}")
+            logs = get_json_lines(s, "/api/v1/logs", contains=token,
+                                  start="0", limit="10")
+            check(len(logs) == 1, f"syslog over TCP: {logs}")
+            rc, _ = s.stop()
+            check(rc == 0, f"exit {rc}: {s.logtext()[-2000:]}")
+        finally:
+            s.close()
+
+
 def sh(*cmd, check_rc=True):
     r = subprocess.run(list(cmd), capture_output=True, text=True, timeout=60)
     if check_rc and r.returncode != 0:
@@ -388,4 +438,5 @@ def test_af_packet_veth_kernel_sender(binary):
 
 if __name__ == "__main__":
     main([test_pcap_two_queues, test_usage_errors,
+          test_kernel_listeners_beside_dpdk,
           test_af_packet_veth_kernel_sender])
