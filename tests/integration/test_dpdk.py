@@ -207,6 +207,31 @@ def check_metrics(s, traffic):
     got = s.total("sluice_dpdk_arp_replies_total")
     check(got == arps, f"ARP replies {got} != {arps}")
     check(s.total("sluice_dpdk_tx_failed_total") == 0, "TX refused")
+    check(dg + sl + arps + total_drops == frames, "every frame is a "
+          "datagram, an ARP reply or a drop, exactly once")
+    check_queue_counters(s, traffic)
+
+
+def check_queue_counters(s, traffic):
+    """Per queue: bytes and bursts; the device's own figures (read by
+    shard 0 every second): the truncated record at the end of queue 0's
+    pcap is the PMD's ierrors, nothing is missed or short of mbufs."""
+    for shard, t in enumerate(traffic):
+        n = s.total("sluice_dpdk_rx_bytes_total", shard=shard)
+        want = sum(len(f) for f in t.frames)
+        check(n == want, f"shard {shard}: {n} bytes, its pcap {want}")
+        b = s.total("sluice_dpdk_rx_bursts_total", shard=shard)
+        check(len(t.frames) / 32 <= b <= len(t.frames), f"shard {shard}: "
+              f"{b} bursts for {len(t.frames)} frames of bursts of 32")
+        check(s.total("sluice_dpdk_rx_idle_polls_total", shard=shard) > 0,
+              f"shard {shard}: no idle poll after its pcap ended")
+    got = s.wait_total("sluice_dpdk_rx_errors_total", 1, timeout=5)
+    check(got == 1 and s.total("sluice_dpdk_rx_errors_total", shard=0) == 1,
+          f"the PMD's ierrors (one truncated pcap record): {got}")
+    names = {n for n, _, _ in s.metrics()}
+    for fam in ("sluice_dpdk_rx_missed_total",
+                "sluice_dpdk_mbuf_alloc_failed_total"):
+        check(fam in names and s.total(fam) == 0, f"{fam} on /metrics, 0")
 
 
 def check_stored(s, traffic, token):
@@ -242,6 +267,8 @@ def test_pcap_two_queues(binary):
         tx = [os.path.join(tmp, f"tx{i}.pcap") for i in range(2)]
         for p, t in zip(rx, traffic):
             fr.write_pcap(p, t.frames)
+        with open(rx[0], "ab") as f:  # a record cut short: the PMD's ierrors
+            f.write(struct.pack("<IIII", 1, 0, 100, 100) + b"\0" * 20)
         s = start(binary, tmp, rx, tx)
         try:
             check_metrics(s, traffic)
