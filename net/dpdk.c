@@ -87,7 +87,8 @@ static int eal_init(const char *args, char *err, size_t errlen) {
   if (rc < 0) {
     snprintf(err, errlen, "--dpdk '%s': the EAL did not start: %s (its "
              "log above says why; hugepages and a bound NIC: sluice tune "
-             "check)", args, rte_strerror(rte_errno));
+             "check)", args, rte_errno ? rte_strerror(rte_errno)
+                                       : "see its log");
     return -EINVAL;
   }
   dp.eal_up = 1;
@@ -214,12 +215,20 @@ int net_dpdk_start(const struct net_dpdk_cfg *cfg, char *err,
   return rc;
 }
 
+/* What the device hashes on: a device without a UDP hash spreads by the
+ * IPv4 addresses only, so one sender host lands on one shard. */
+static const char *rss_name(void) {
+  if (dp.rss & RTE_ETH_RSS_NONFRAG_IPV4_UDP)
+    return "over the UDP 4-tuple";
+  if (dp.rss)
+    return "over the IPv4 addresses only (the device has no UDP hash)";
+  return "off (one queue, or the device has none)";
+}
+
 void net_dpdk_describe(char *out, size_t n) {
   snprintf(out, n, "%s, %u queue pair(s) of %u RX / %u TX descriptors, "
            "RSS %s, IPv4 header checksum %s, %u mbufs", dp.driver,
-           dp.queues, dp.rx_desc, dp.tx_desc,
-           dp.rss ? "over the UDP 4-tuple" : "off (one queue, or the device "
-                                             "has none)",
+           dp.queues, dp.rx_desc, dp.tx_desc, rss_name(),
            dp.csum_offload ? "by the NIC" : "in software", dp.mbufs);
 }
 

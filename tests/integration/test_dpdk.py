@@ -42,7 +42,7 @@ import urllib.request
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Skip, Sluice, check, main  # noqa: E402
+from harness import Skip, Sluice, check, main, sum_metric  # noqa: E402
 import dpdk_frames as fr  # noqa: E402
 import otlp_helpers as otlp  # noqa: E402
 
@@ -77,12 +77,12 @@ def eal_args(tmp, rx, tx):
             f"--vdev {vdev}")
 
 
-def start(binary, tmp, rx, tx, cores="2", extra=()):
+def start(binary, tmp, rx, tx, cores="2", extra=(), eal=None):
     try:
         return Sluice(binary, cores=cores, extra=[
             "--statsd-udp", f"{OUR_IP}:{STATSD_PORT}",
             "--syslog-udp", f"{OUR_IP}:{SYSLOG_PORT}",
-            "--dpdk", eal_args(tmp, rx, tx), "--dpdk-ip", OUR_IP] +
+            "--dpdk", eal or eal_args(tmp, rx, tx), "--dpdk-ip", OUR_IP] +
             list(extra))
     except RuntimeError as e:
         if "EAL" in str(e) and "did not start" in str(e):
@@ -332,8 +332,20 @@ def test_kernel_listeners_beside_dpdk(binary):
         fr.write_pcap(rx[0], [fr.udp_frame(OUR_IP, STATSD_PORT,
                                            b"dpdk.side:1|c")])
         fr.write_pcap(rx[1], [])
-        s = start(binary, tmp, rx, tx)
+        eal = eal_args(tmp, rx, tx)
+        s = start(binary, tmp, rx, tx, eal=eal)
         try:
+            # A second sluice on the same --file-prefix: the EAL refuses
+            # it, and the error points at the EAL's log (not "Success").
+            r = subprocess.run([binary, "run", "--data-dir",
+                                os.path.join(tmp, "d2"), "--http", "off",
+                                "--statsd-tcp", "off", "--syslog-tcp", "off",
+                                "--otlp-http", "off", "--otlp-grpc", "off",
+                                "--cores", "1", "--dpdk", eal, "--dpdk-ip",
+                                OUR_IP], capture_output=True, text=True,
+                               timeout=60)
+            check(r.returncode == 1 and "the EAL did not start: see its "
+                  "log" in r.stderr, r.stderr[-1500:])
             with socket.create_connection(("127.0.0.1", s.port)) as c:
                 c.sendall(b"kernel.tcp:1|c\n")
             with socket.create_connection(("127.0.0.1", s.syslog_port)) as c:
@@ -363,6 +375,65 @@ def test_kernel_listeners_beside_dpdk(binary):
             check(rc == 0, f"exit {rc}: {s.logtext()[-2000:]}")
         finally:
             s.close()
+
+
+def test_tap_rss_and_checksum_offload(binary):
+    """net_tap: a device that offers RSS (UDP included) and IPv4 checksum
+    offload, so the port is configured with both (the start-up line says
+    so) on two queue pairs. Frames written to the tap interface from the
+    kernel side (an AF_PACKET socket): good datagrams are ingested, those
+    with a bad IPv4 header checksum are `bad_checksum` by the NIC's word,
+    and every frame is still accounted for. Skips without /dev/net/tun."""
+    need_dpdk(binary)
+    if not os.path.exists("/dev/net/tun"):
+        raise Skip("no /dev/net/tun for net_tap")
+    iface = f"slp{uuid.uuid4().hex[:8]}"
+    eal = (f"--no-huge --no-pci -m 512 --no-telemetry --file-prefix "
+           f"{PREFIX}-{uuid.uuid4().hex[:8]} --vdev net_tap0,iface={iface}")
+    try:
+        s = Sluice(binary, cores="2", extra=[
+            "--statsd-udp", f"{OUR_IP}:{STATSD_PORT}",
+            "--syslog-udp", f"{OUR_IP}:{SYSLOG_PORT}",
+            "--dpdk", eal, "--dpdk-ip", OUR_IP])
+    except RuntimeError as e:
+        raise Skip(f"net_tap does not start here: {str(e)[-400:]}")
+    try:
+        log = s.logtext()
+        check("net_tap, 2 queue pair(s)" in log and
+              "RSS over the UDP 4-tuple" in log and
+              "IPv4 header checksum by the NIC" in log, log[-1500:])
+        try:
+            raw = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+            raw.bind((iface, 0))
+        except OSError as e:
+            raise Skip(f"no AF_PACKET socket on {iface}: {e}")
+        with raw:
+            lines, bad = 0, 0
+            for k in range(200):
+                if k % 5 == 4:
+                    raw.send(fr.udp_frame(OUR_IP, STATSD_PORT,
+                                          b"tap.bad:1|c", sport=31000 + k,
+                                          bad_csum=True))
+                    bad += 1
+                else:
+                    raw.send(fr.udp_frame(OUR_IP, STATSD_PORT,
+                                          b"tap.good:1|c", sport=31000 + k))
+                    lines += 1
+        got = s.wait_total("sluice_points_ingested_total", lines, timeout=10)
+        check(got == lines, f"ingested {got} of {lines} lines")
+        got = s.wait_total("sluice_dpdk_rx_dropped_total", bad, timeout=5,
+                           reason="bad_checksum")
+        check(got == bad, f"bad_checksum {got} != {bad}")
+        m = s.metrics()
+        pk = sum_metric(m, "sluice_dpdk_rx_packets_total")
+        acc = (sum_metric(m, "sluice_rx_datagrams_total") +
+               sum_metric(m, "sluice_dpdk_arp_replies_total") +
+               sum_metric(m, "sluice_dpdk_rx_dropped_total"))
+        check(pk == acc and pk >= 200, f"{pk} frames, {acc} accounted for")
+        rc, _ = s.stop()
+        check(rc == 0, f"exit {rc}: {s.logtext()[-2000:]}")
+    finally:
+        s.close()
 
 
 def sh(*cmd, check_rc=True):
@@ -465,5 +536,5 @@ def test_af_packet_veth_kernel_sender(binary):
 
 if __name__ == "__main__":
     main([test_pcap_two_queues, test_usage_errors,
-          test_kernel_listeners_beside_dpdk,
+          test_kernel_listeners_beside_dpdk, test_tap_rss_and_checksum_offload,
           test_af_packet_veth_kernel_sender])
