@@ -77,12 +77,15 @@ def eal_args(tmp, rx, tx):
             f"--vdev {vdev}")
 
 
-def start(binary, tmp, rx, tx, cores="2", extra=(), eal=None):
+def start(binary, tmp, rx, tx, cores="2", extra=(), eal=None, ip=OUR_IP):
+    """sluice with its UDP listeners on a DPDK port (eal: the EAL arguments,
+    else net_pcap on rx and tx); skips where the EAL (or its virtual
+    device) cannot start, fails on any other error."""
     try:
         return Sluice(binary, cores=cores, extra=[
-            "--statsd-udp", f"{OUR_IP}:{STATSD_PORT}",
-            "--syslog-udp", f"{OUR_IP}:{SYSLOG_PORT}",
-            "--dpdk", eal or eal_args(tmp, rx, tx), "--dpdk-ip", OUR_IP] +
+            "--statsd-udp", f"{ip}:{STATSD_PORT}",
+            "--syslog-udp", f"{ip}:{SYSLOG_PORT}",
+            "--dpdk", eal or eal_args(tmp, rx, tx), "--dpdk-ip", ip] +
             list(extra))
     except RuntimeError as e:
         if "EAL" in str(e) and "did not start" in str(e):
@@ -390,13 +393,7 @@ def test_tap_rss_and_checksum_offload(binary):
     iface = f"slp{uuid.uuid4().hex[:8]}"
     eal = (f"--no-huge --no-pci -m 512 --no-telemetry --file-prefix "
            f"{PREFIX}-{uuid.uuid4().hex[:8]} --vdev net_tap0,iface={iface}")
-    try:
-        s = Sluice(binary, cores="2", extra=[
-            "--statsd-udp", f"{OUR_IP}:{STATSD_PORT}",
-            "--syslog-udp", f"{OUR_IP}:{SYSLOG_PORT}",
-            "--dpdk", eal, "--dpdk-ip", OUR_IP])
-    except RuntimeError as e:
-        raise Skip(f"net_tap does not start here: {str(e)[-400:]}")
+    s = start(binary, None, [], [], eal=eal)
     try:
         log = s.logtext()
         check("net_tap, 2 queue pair(s)" in log and
@@ -490,10 +487,7 @@ def test_af_packet_veth_kernel_sender(binary):
         eal = (f"--no-huge --no-pci -m 512 --no-telemetry --file-prefix "
                f"{PREFIX}-{uuid.uuid4().hex[:8]} --vdev "
                f"net_af_packet0,iface={v.ours},qpairs=2")
-        s = Sluice(binary, cores="2", extra=[
-            "--statsd-udp", f"{ip}:{STATSD_PORT}",
-            "--syslog-udp", f"{ip}:{SYSLOG_PORT}",
-            "--dpdk", eal, "--dpdk-ip", ip])
+        s = start(binary, None, [], [], eal=eal, ip=ip)
         try:
             r = v.run(binary, "bench", "statsd", "--target",
                       f"{ip}:{STATSD_PORT}", "--rate", "20k", "--duration",
