@@ -5,6 +5,7 @@
  * Pure bytes: runs whether or not DPDK is built.
  */
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "net/pkt.h"
@@ -251,4 +252,50 @@ Test(pkt, every_reason_has_a_name) {
       cr_assert_str_neq(s, net_pkt_drop_name((enum net_pkt_drop)e));
   }
   cr_assert_str_eq(net_pkt_drop_name(NET_PKT_DROP_COUNT), "unknown");
+}
+
+/* f[0..n) classified from a heap copy of exactly n bytes (ASan sees a
+ * read past the frame); a datagram's payload must lie inside it, and an
+ * ARP request must hold a whole ARP body. */
+static struct net_pkt_result classify_exact(const uint8_t *f, size_t n) {
+  uint8_t *c = malloc(n ? n : 1);
+  struct net_pkt_result r;
+
+  cr_assert(c != NULL);
+  memcpy(c, f, n);
+  net_pkt_classify(c, n, &cfg, NET_PKT_CSUM_UNKNOWN, &r);
+  free(c);
+  if (r.kind == NET_PKT_DATAGRAM)
+    cr_assert_leq((size_t)r.payload_off + r.payload_len, n);
+  if (r.kind == NET_PKT_ARP_REQUEST)
+    cr_assert_leq((size_t)r.l3_off + NET_PKT_ARP_BYTES, n);
+  cr_assert(r.kind != NET_PKT_DROP || r.drop < NET_PKT_DROP_COUNT);
+  return r;
+}
+
+/* Every prefix of each frame kind is a drop (truncated, or a whole
+ * shorter datagram never); every byte replaced by each of a few values
+ * classifies within the frame. */
+Test(pkt, every_prefix_and_every_byte_changed) {
+  static const uint8_t vals[] = {0x00, 0x01, 0x05, 0x45, 0x7f, 0x80, 0xff};
+  uint8_t f[4][256];
+  size_t n[4];
+
+  n[0] = udp_frame(f[0], 0, OUR_IP, 8125, "a.b:1|c\nx:2|g");
+  n[1] = udp_frame(f[1], 1, OUR_IP, 5514, "<13>1 - - - - - - m");
+  n[2] = arp_frame(f[2], 0, 1, OUR_IP);
+  n[3] = arp_frame(f[3], 1, 1, OUR_IP);
+  for (int k = 0; k < 4; k++) {
+    cr_assert_neq(classify_exact(f[k], n[k]).kind, NET_PKT_DROP);
+    for (size_t len = 0; len < n[k]; len++)
+      cr_assert_eq(classify_exact(f[k], len).kind, NET_PKT_DROP,
+                   "frame %d cut at %zu bytes", k, len);
+    for (size_t i = 0; i < n[k]; i++)
+      for (size_t v = 0; v < sizeof(vals); v++) {
+        uint8_t g[256];
+        memcpy(g, f[k], n[k]);
+        g[i] = vals[v];
+        (void)classify_exact(g, n[k]);
+      }
+  }
 }
