@@ -14,7 +14,10 @@ and lines/s per core and the cost per frame, for:
              fleet mix) packed into 1400-byte datagrams, as in the
              kernel path's loopback ramp (perf/RESULTS.md)
 The shard core also runs the PMD's replay, so these are the PMD's limit
-as much as sluice's; a hardware NIC moves frames by DMA instead.
+as much as sluice's; a hardware NIC moves frames by DMA instead. The last
+column is the process's system calls (every thread: `perf stat -e
+raw_syscalls:sys_enter -p PID`, "-" without perf) per frame received:
+the shard makes about one a millisecond, none a frame.
 
 usage: perf/dpdk_pcap.py BUILD/sluice [--seconds S] [--lines N] [--cpu C]
 """
@@ -45,6 +48,24 @@ def metrics(port):
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics",
                                 timeout=5) as r:
         return r.read().decode()
+
+
+def count_syscalls(pid, seconds):
+    """System calls of every thread of pid over seconds (perf stat on the
+    raw_syscalls:sys_enter tracepoint); None where perf cannot count them
+    (then the window is slept)."""
+    end = time.time() + seconds
+    m = None
+    try:
+        r = subprocess.run(["perf", "stat", "-x", ",", "-e",
+                            "raw_syscalls:sys_enter", "-p", str(pid), "--",
+                            "sleep", str(seconds)], capture_output=True,
+                           text=True, timeout=seconds + 30)
+        m = re.search(r"^(\d+),.*raw_syscalls:sys_enter", r.stderr, re.M)
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    time.sleep(max(0.0, end - time.time()))
+    return int(m.group(1)) if m else None
 
 
 def frames_for(kind, lines, series=1000):
@@ -96,7 +117,7 @@ def run(binary, kind, lines, seconds, cpu, port):
                     time.sleep(0.05)
             time.sleep(1.0)  # warm: the ring filled, series created
             a, t0 = metrics(port), time.time()
-            time.sleep(seconds)
+            calls = count_syscalls(p.pid, seconds)
             b, t1 = metrics(port), time.time()
         finally:
             p.terminate()
@@ -109,8 +130,10 @@ def run(binary, kind, lines, seconds, cpu, port):
         lps = (total(b, "sluice_points_ingested_total") -
                total(a, "sluice_points_ingested_total")) / dt
         size = sum(len(f) for f in frames) / len(frames)
+        per = f"{calls / (fps * dt):.6f}" if calls is not None and fps \
+            else "-"
         print(f"| {kind} | {size:.0f} | {fps / 1e6:.2f} | {lps / 1e6:.2f} | "
-              f"{1e9 / fps if fps else 0:.0f} |", flush=True)
+              f"{1e9 / fps if fps else 0:.0f} | {per} |", flush=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -123,8 +146,9 @@ def main():
     ap.add_argument("--cpu", type=int, default=1)
     ap.add_argument("--port", type=int, default=19471)
     a = ap.parse_args()
-    print("| workload | frame bytes | M frames/s | M lines/s | ns/frame |")
-    print("|---|---|---|---|---|")
+    print("| workload | frame bytes | M frames/s | M lines/s | ns/frame | "
+          "syscalls/frame |")
+    print("|---|---|---|---|---|---|")
     for kind in ("drop", "1-line", f"{a.lines}-line", "1400B"):
         run(a.binary, kind, a.lines, a.seconds, a.cpu, a.port)
 
