@@ -114,11 +114,24 @@ Test(dpdk, every_mbuf_goes_back_to_the_pool, .init = start, .fini = stop) {
 
   for (int i = 0; i < 100; i++)
     inject(f, udp_frame(f, 0, i % 2 ? OUR_IP : PEER_IP, 8125, "m:1|c"));
+  for (int i = 0; i < 3; i++) { /* a frame in two mbufs: segmented */
+    struct rte_mbuf *head = rte_pktmbuf_alloc(pool);
+    struct rte_mbuf *tail = rte_pktmbuf_alloc(pool);
+    size_t n = udp_frame(f, 0, OUR_IP, 8125, "s:1|c");
+    cr_assert(head != NULL && tail != NULL);
+    memcpy(rte_pktmbuf_append(head, 20), f, 20);
+    memcpy(rte_pktmbuf_append(tail, (uint16_t)(n - 20)), f + 20, n - 20);
+    cr_assert_eq(rte_pktmbuf_chain(head, tail), 0);
+    cr_assert_eq(rte_eth_tx_burst(0, 0, &head, 1), 1);
+  }
+  inject(f, arp_frame(f, 0, 1, OUR_IP)); /* its reply comes around */
   while (net_dpdk_poll(&q, 1000) > 0)
     ;
   cr_assert_eq(rte_mempool_avail_count(pool), before);
   cr_assert_eq(points(), 50);
   cr_assert_eq(core_stat_get(&ds.rx_dropped[NET_PKT_DROP_OTHER_HOST]), 50);
+  cr_assert_eq(core_stat_get(&ds.rx_dropped[NET_PKT_DROP_SEGMENTED]), 3);
+  cr_assert_eq(core_stat_get(&ds.arp_replies), 1);
 }
 
 Test(dpdk, idle_after_empty_polls_until_frames, .init = start,
