@@ -46,10 +46,14 @@ TEST=(
 DPDK=(
   # net/dpdk.c and the net_pcap / net_af_packet PMDs the tests use
   libdpdk-dev
+  # test_dpdk.py: the veth pair and network namespace (ip)
+  iproute2
 )
 PERF=(
   # perf/run.sh plots with gnuplot; taskset is in util-linux
   gnuplot-nox util-linux
+  # perf/dpdk_pcap.py counts system calls (perf stat)
+  linux-perf
 )
 
 groups=("$@")
