@@ -45,6 +45,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Skip, Sluice, check, main, sum_metric  # noqa: E402
 import dpdk_frames as fr  # noqa: E402
 import otlp_helpers as otlp  # noqa: E402
+import test_shard_heap as heap  # noqa: E402
 
 OUR_IP = "10.0.0.5"
 PREFIX = f"sluice-it-{os.getpid()}"   # EAL --file-prefix of every run
@@ -433,6 +434,62 @@ def test_tap_rss_and_checksum_offload(binary):
         s.close()
 
 
+def test_no_allocation_per_packet(binary):
+    """net_pcap replaying a file of StatsD datagrams, ARP requests and
+    strangers forever (infinite_rx): while the shard takes millions of
+    frames it makes no allocation from the process heap
+    (alloc_count/alloc_count.c, as test_shard_heap.py) and less than one
+    block from its own heap per thousand frames (the head's blocks, not
+    the packets). Skips in sanitizer builds and without a C compiler."""
+    need_dpdk(binary)
+    if heap.sanitized(binary):
+        raise Skip("sanitizer build: ASan owns malloc")
+    with tempfile.TemporaryDirectory(prefix="sluice-dpdk-") as tmp:
+        so = heap.build_shim(tmp)
+        out = os.path.join(tmp, "allocs.txt")
+        frames = []
+        for k in range(256):
+            frames.append(fr.udp_frame(OUR_IP, STATSD_PORT,
+                                       f"alloc.m{k % 16}:1|c\nalloc.g:{k}|g"
+                                       .encode(), sport=20000 + k))
+            if k % 16 == 0:
+                frames += [fr.arp_frame(1, OUR_IP), fr.ipv6_frame(9),
+                           fr.udp_frame(OUR_IP, 9999, b"x:1|c")]
+        rx = os.path.join(tmp, "rx.pcap")
+        fr.write_pcap(rx, frames)
+        eal = (f"--no-huge --no-pci -m 512 --no-telemetry --file-prefix "
+               f"{PREFIX}-{uuid.uuid4().hex[:8]} --vdev "
+               f"net_pcap0,rx_pcap={rx},infinite_rx=1")
+        os.environ.update(LD_PRELOAD=so, ALLOC_COUNT_OUT=out)
+        try:
+            s = start(binary, tmp, [], [], cores="1", eal=eal)
+        finally:
+            del os.environ["LD_PRELOAD"], os.environ["ALLOC_COUNT_OUT"]
+        try:
+            time.sleep(1.0)  # every series made, the first blocks sealed
+            before = heap.noted(out)
+            f0 = s.total("sluice_dpdk_rx_packets_total")
+            h0 = s.total("sluice_shard_heap_allocations_total")
+            time.sleep(1.5)
+            f1 = s.total("sluice_dpdk_rx_packets_total")
+            h1 = s.total("sluice_shard_heap_allocations_total")
+            after = heap.noted(out)
+            check(len(before) > 0, "the shim saw no shard start-up")
+            check(f1 - f0 > 100000, f"only {f1 - f0} frames replayed")
+            check(after == before, f"{len(after) - len(before)} process-heap "
+                  f"allocations by the shard during {f1 - f0} frames: "
+                  f"{after[len(before):][:20]}")
+            check((h1 - h0) * 1000 < f1 - f0, f"{h1 - h0} shard-heap "
+                  f"allocations during {f1 - f0} frames")
+            check(s.total("sluice_dpdk_arp_replies_total") > 0 and
+                  s.total("sluice_dpdk_rx_dropped_total", reason="ipv6") > 0,
+                  "ARP replies and drops were part of the traffic")
+            print(f"  {f1 - f0} frames, {h1 - h0} shard-heap and no "
+                  "process-heap allocations")
+        finally:
+            s.close()
+
+
 def sh(*cmd, check_rc=True):
     r = subprocess.run(list(cmd), capture_output=True, text=True, timeout=60)
     if check_rc and r.returncode != 0:
@@ -531,4 +588,5 @@ def test_af_packet_veth_kernel_sender(binary):
 if __name__ == "__main__":
     main([test_pcap_two_queues, test_usage_errors,
           test_kernel_listeners_beside_dpdk, test_tap_rss_and_checksum_offload,
+          test_no_allocation_per_packet,
           test_af_packet_veth_kernel_sender])
