@@ -123,7 +123,10 @@ static void check_drivers(const struct tools_tune_opts *o,
   snprintf(cur, sizeof(cur), "%d", groups < 0 ? 0 : groups);
   row = tools_tune_add(r, TOOLS_TUNE_DPDK, "dpdk IOMMU groups",
                        "sys/kernel/iommu_groups", cur, ">= 1", iommu_why);
-  if (groups <= 0 && strcmp(loaded, "vfio-pci") == 0)
+  /* No driver loaded yet: vfio-pci is the one advised, and it needs an
+   * IOMMU; only a uio driver does without. */
+  if (groups <= 0 && strncmp(loaded, "uio", 3) != 0 &&
+      strcmp(loaded, "igb_uio") != 0)
     tools_tune_mark(r, row, TOOLS_TUNE_CHANGE);
   row = tools_tune_add(r, TOOLS_TUNE_DPDK, "dpdk NIC bound",
                        "sys/bus/pci/drivers", bound, "a NIC on vfio-pci",

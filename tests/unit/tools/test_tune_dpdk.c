@@ -47,6 +47,9 @@ Test(tune_dpdk, stock_box_lists_what_is_missing) {
   cr_assert_eq(row("dpdk driver module")->status, TOOLS_TUNE_CHANGE);
   cr_assert_eq(row("dpdk NIC bound")->status, TOOLS_TUNE_CHANGE);
   cr_assert_str_eq(row("dpdk NIC bound")->current, "none");
+  /* no driver yet: vfio-pci is advised, and it needs an IOMMU */
+  cr_assert_str_eq(row("dpdk IOMMU groups")->current, "0");
+  cr_assert_eq(row("dpdk IOMMU groups")->status, TOOLS_TUNE_CHANGE);
 }
 
 Test(tune_dpdk, rows_only_when_asked) {
