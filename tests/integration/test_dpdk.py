@@ -7,11 +7,18 @@ The files mix StatsD and syslog datagrams from several source ports with
 strangers: ARP (a request for --dpdk-ip, which must be answered on the
 shard's TX queue, and ARP that is not), TCP, IPv6, IPv4 fragments, bad
 header checksums, frames for another host and another port, a truncated
-UDP length, two VLAN tags, an unknown EtherType and a jumbo frame. Checked on /metrics
-and /api/v1/export: every frame counted once, every StatsD line stored
-exactly once (no datagram parsed twice), every syslog message stored,
-every stranger counted as dropped under its reason, the ARP replies
-written to the TX pcaps.
+UDP length, two VLAN tags, an unknown EtherType and a jumbo frame.
+Checked on /metrics and /api/v1/export: every frame counted once, every
+StatsD line stored exactly once (no datagram parsed twice), every syslog
+message stored, every stranger counted as dropped under its reason, the
+ARP replies written to the TX pcaps, per-queue bytes and bursts, and the
+device's ierrors (a pcap record cut short).
+
+Beside the DPDK queues the kernel path still serves TCP, OTLP/HTTP,
+OTLP/gRPC and the query port. net_tap (RSS and IPv4 checksum offload)
+configures both and drops bad checksums on the NIC's word. net_pcap's
+infinite replay shows no allocation per packet (the LD_PRELOAD shim of
+test_shard_heap.py).
 
 Then net_af_packet on a veth pair whose other end is in a network
 namespace made by the test: the kernel's UDP stack there (`sluice bench`)
