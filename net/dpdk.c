@@ -24,6 +24,7 @@
 #include "core/base/ring.h"
 #include "core/base/stat.h"
 #include "core/ingest/pipe.h"
+#include "net/io.h"
 #include "net/pkt.h"
 
 /* The port, shared read-only by the shards once started. */
@@ -303,20 +304,6 @@ static enum net_pkt_csum csum_flag(const struct net_dpdk_queue *q,
                                          : NET_PKT_CSUM_UNKNOWN;
 }
 
-/* A datagram's payload to its listener's pipeline entry. */
-static void ingest(struct net_dpdk_queue *q, const char *p, size_t n,
-                   int syslog, int64_t now_ms) {
-  enum net_listener l = syslog ? NET_LISTENER_SYSLOG_UDP
-                               : NET_LISTENER_STATSD_UDP;
-
-  core_stat_add(&q->rx->rx_datagrams[l], 1);
-  core_stat_add(&q->rx->rx_bytes[l], n);
-  if (syslog)
-    core_pipe_syslog(q->pipe, p, n, CORE_SYSLOG_OK, now_ms);
-  else
-    core_pipe_statsd_buf(q->pipe, p, n, now_ms);
-}
-
 /* One frame: ingested and freed, dropped and freed, or an ARP reply put
  * in tx (returns 1). */
 static int one_frame(struct net_dpdk_queue *q, struct rte_mbuf *m,
@@ -332,8 +319,9 @@ static int one_frame(struct net_dpdk_queue *q, struct rte_mbuf *m,
     net_pkt_classify(f, m->data_len, &q->pkt, csum_flag(q, m), &r);
   }
   if (r.kind == NET_PKT_DATAGRAM)
-    ingest(q, (const char *)f + r.payload_off, r.payload_len, r.syslog,
-           now_ms);
+    net_io_ingest_datagram(q->pipe, q->rx, r.syslog,
+                           (const char *)f + r.payload_off, r.payload_len,
+                           now_ms);
   else if (r.kind == NET_PKT_ARP_REQUEST) {
     m->data_len = (uint16_t)net_pkt_arp_reply(f, &r, q->mac, q->pkt.ip);
     m->pkt_len = m->data_len;

@@ -8,6 +8,7 @@
 #ifndef SLUICE_NET_IO_H
 #define SLUICE_NET_IO_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "net/io_types.h"
@@ -53,5 +54,16 @@ void net_io_stop(struct net_io *io, struct net_drain *d);
  * NET_DRAIN_DATAGRAMS_MAX.
  */
 void net_io_drain(struct net_io *io);
+
+struct core_pipe;
+
+/*
+ * One UDP datagram's payload (buf, n bytes), from the kernel or from a
+ * DPDK queue, counted on its listener in stats and handed to the
+ * pipeline entry of its protocol (syslog non-zero: syslog, else StatsD).
+ */
+void net_io_ingest_datagram(struct core_pipe *pipe, struct net_rx_stats *stats,
+                            int syslog, const char *buf, size_t n,
+                            int64_t now_ms);
 
 #endif

@@ -31,19 +31,18 @@ void net_udp_arm(struct net_io *io, enum net_proto proto) {
   io->udp_armed[proto] = 1;
 }
 
-/* One datagram's payload to its protocol's pipeline entry. */
-static void ingest(struct net_io *io, enum net_proto proto, const char *buf,
-                   size_t n, int64_t now_ms) {
-  struct core_pipe *p = io->pipe;
-  enum net_listener l = proto == NET_PROTO_SYSLOG ? NET_LISTENER_SYSLOG_UDP
-                                                   : NET_LISTENER_STATSD_UDP;
+void net_io_ingest_datagram(struct core_pipe *pipe, struct net_rx_stats *stats,
+                            int syslog, const char *buf, size_t n,
+                            int64_t now_ms) {
+  enum net_listener l = syslog ? NET_LISTENER_SYSLOG_UDP
+                               : NET_LISTENER_STATSD_UDP;
 
-  core_stat_add(&io->stats->rx_datagrams[l], 1);
-  core_stat_add(&io->stats->rx_bytes[l], n);
-  if (proto == NET_PROTO_SYSLOG)
-    core_pipe_syslog(p, buf, n, CORE_SYSLOG_OK, now_ms);
+  core_stat_add(&stats->rx_datagrams[l], 1);
+  core_stat_add(&stats->rx_bytes[l], n);
+  if (syslog)
+    core_pipe_syslog(pipe, buf, n, CORE_SYSLOG_OK, now_ms);
   else
-    core_pipe_statsd_buf(p, buf, n, now_ms);
+    core_pipe_statsd_buf(pipe, buf, n, now_ms);
 }
 
 /* The kernel's drop counter for this socket, if the datagram carried it. */
@@ -80,7 +79,8 @@ static void one_datagram(struct net_io *io, enum net_proto proto, char *buf, int
   payload = io_uring_recvmsg_payload(o, &io->udp_msg);
   n = io_uring_recvmsg_payload_length(o, len, &io->udp_msg);
   if (net_io_may_ingest(io))
-    ingest(io, proto, payload, n, now_ms);
+    net_io_ingest_datagram(io->pipe, io->stats, proto == NET_PROTO_SYSLOG,
+                           payload, n, now_ms);
   else
     io->drain->left_datagrams++; /* received after the stop's bounds */
 }
@@ -129,7 +129,8 @@ void net_udp_drain(struct net_io *io, int64_t deadline_ms,
       if ((size_t)r > NET_UDP_BUF_BYTES)
         core_stat_add(&io->stats->rx_truncated, 1);
       else
-        ingest(io, (enum net_proto)proto, buf, (size_t)r, now);
+        net_io_ingest_datagram(io->pipe, io->stats, proto == NET_PROTO_SYSLOG,
+                               buf, (size_t)r, now);
       now = core_ring_now_ms();
     }
   }
