@@ -375,31 +375,40 @@ static void labels_json(struct query *q, struct core_strbuf *b,
   core_strbuf_append(b, "}", 1);
 }
 
-/* The text of ts / 10^4 of the previous timestamp: a sorted series'
- * timestamps share their leading digits, so most cost four digits. */
+/* Timestamps as text, most by four digits: a sorted series' timestamps
+ * share their leading digits, so the text of ts / 10^4 is kept with ts's
+ * last four digits as a number, and a step that stays in the same 10^4
+ * rewrites those four alone (no division by 10^4, no re-formatting). */
 struct ts_text {
-  int64_t hi;
-  int len;
+  int64_t ts;       /* the last timestamp written; -1: none yet */
+  uint32_t lo;      /* ts % 10^4 */
+  int len;          /* digits of ts / 10^4 at s */
   char s[CORE_FMT_NUM_BYTES];
 };
 
 static int ts_fmt(struct ts_text *c, int64_t ts, char *out) {
-  if (ts < 10000)
-    return core_fmt_i64(ts, out);
-  if (ts / 10000 != c->hi) {
-    c->hi = ts / 10000;
-    c->len = core_fmt_i64(c->hi, c->s);
+  uint64_t d = (uint64_t)ts - (uint64_t)c->ts;
+
+  if (ts < 10000 || c->ts < 0 || ts < c->ts || d >= 10000 - c->lo) {
+    if (ts < 10000)
+      return core_fmt_i64(ts, out);
+    c->len = core_fmt_i64(ts / 10000, c->s);
+    c->lo = (uint32_t)(ts % 10000);
+  } else {
+    c->lo += (uint32_t)d;
   }
-  memcpy(out, c->s, 16); /* c->len <= 16; numbers_json leaves room */
-  core_fmt_digits4((uint32_t)(ts % 10000), out + c->len);
+  c->ts = ts;
+  memcpy(out, c->s, 16); /* c->len <= 15; the callers leave room */
+  core_fmt_digits4(c->lo, out + c->len);
   return c->len + 4;
 }
 
-/* Append the numbers of a JSON array body, comma separated. */
+/* Append the numbers of a JSON array body, comma separated: the values or
+ * the timestamps of s, in a local buffer flushed when nearly full. */
 static void numbers_json(struct core_strbuf *b, const struct net_qpoints *s,
                          bool values) {
-  struct ts_text c = {.hi = -1};
-  char tmp[8192];
+  struct ts_text c = {.ts = -1};
+  char tmp[16384];
   size_t used = 0;
 
   for (size_t i = 0; i < s->n; i++) {
@@ -407,9 +416,9 @@ static void numbers_json(struct core_strbuf *b, const struct net_qpoints *s,
       core_strbuf_append(b, tmp, used);
       used = 0;
     }
-    if (i)
-      tmp[used++] = ',';
-    used += (size_t)(values ? net_query_format_value(s->p[i].v, tmp + used)
+    tmp[used] = ',';
+    used += i > 0;
+    used += (size_t)(values ? core_fmt_double(s->p[i].v, tmp + used)
                             : ts_fmt(&c, s->p[i].ts, tmp + used));
   }
   core_strbuf_append(b, tmp, used);
