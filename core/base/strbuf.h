@@ -20,6 +20,11 @@ struct core_strbuf {
 void core_strbuf_init(struct core_strbuf *b, size_t max);
 /* Release the memory; the buffer is empty and reusable afterwards. */
 void core_strbuf_free(struct core_strbuf *b);
+/* Grow the capacity once to hold n more bytes (clamped to max), so that a
+ * long reply is not copied at every doubling. Only a hint: without memory
+ * nothing changes and a later append grows as usual. */
+void core_strbuf_presize(struct core_strbuf *b, size_t n);
+
 /* Append bytes. Returns 0, or -ENOMEM (and sets failed) past max. */
 int core_strbuf_append(struct core_strbuf *b, const char *p, size_t n);
 /* Append formatted text (vsnprintf). Returns 0 or -ENOMEM. */
