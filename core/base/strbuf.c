@@ -69,6 +69,17 @@ void core_strbuf_presize(struct core_strbuf *b, size_t n) {
   b->cap = cap;
 }
 
+char *core_strbuf_room(struct core_strbuf *b, size_t n) {
+  if (b->failed || n > b->max - b->len || reserve(b, n) < 0)
+    return NULL;
+  return b->data + b->len;
+}
+
+void core_strbuf_commit(struct core_strbuf *b, size_t n) {
+  b->len += n;
+  b->data[b->len] = '\0';
+}
+
 int core_strbuf_append(struct core_strbuf *b, const char *p, size_t n) {
   int rc = reserve(b, n);
 

@@ -162,6 +162,19 @@ static int on_points(void *ctx, uint32_t h, const int64_t *ts,
   return 0;
 }
 
+/* Room for the points a compacted segment announces, so that they are
+ * not copied at every doubling; past the points bound on_points says no. */
+static int on_expect(void *ctx, uint32_t h, uint64_t n) {
+  struct query *q = ctx;
+  struct net_qpoints *s = &q->pts[h];
+
+  if (q->points + n > CORE_QUERY_POINTS_MAX)
+    return 0;
+  return net_query_grow(&s->p, sizeof(*s->p), &s->cap, s->n + n) < 0
+             ? -ENOMEM
+             : 0;
+}
+
 static void query_free(struct query *q) {
   for (unsigned i = 0; i < q->nsel; i++)
     net_selector_free(&q->sel[i]);
@@ -307,6 +320,7 @@ static int query_run(struct query *q, struct net_http_response *resp) {
   struct stor_scan sc = {.data_dir = q->data_dir, .start_ms = q->start,
                          .end_ms = q->end, .series = on_series,
                          .points = q->mode == Q_EXPORT ? on_points : NULL,
+                         .expect = q->mode == Q_EXPORT ? on_expect : NULL,
                          .ctx = q};
   char msg[256];
   int rc;
@@ -375,21 +389,50 @@ static void labels_json(struct query *q, struct core_strbuf *b,
   core_strbuf_append(b, "}", 1);
 }
 
-/* The values of s as a JSON array body, comma separated, through a local
- * buffer flushed when nearly full. */
-static void values_json(struct core_strbuf *b, const struct net_qpoints *s) {
-  char tmp[16384];
-  size_t used = 0;
+/* Reply text written in chunks: straight into the reply when it has room
+ * for a whole chunk, else into a local buffer appended at the end (which
+ * then reports a reply past its bound). A writer fills p[used..] while
+ * used stays below CHUNK_FILL_BYTES and then reopens the chunk. */
+#define CHUNK_BYTES 16384
+#define CHUNK_FILL_BYTES (CHUNK_BYTES - 64) /* room for one more number */
 
+struct chunk {
+  char *p;
+  size_t used;
+  bool direct;
+  char tmp[CHUNK_BYTES];
+};
+
+static void chunk_open(struct chunk *c, struct core_strbuf *b) {
+  c->used = 0;
+  c->p = core_strbuf_room(b, CHUNK_BYTES);
+  c->direct = c->p != NULL;
+  if (!c->direct)
+    c->p = c->tmp;
+}
+
+static void chunk_close(struct chunk *c, struct core_strbuf *b) {
+  if (c->direct)
+    core_strbuf_commit(b, c->used);
+  else
+    core_strbuf_append(b, c->tmp, c->used);
+}
+
+/* The values of s as a JSON array body, comma separated. */
+static void values_json(struct core_strbuf *b, const struct net_qpoints *s) {
+  struct chunk c;
+
+  chunk_open(&c, b);
   for (size_t i = 0; i < s->n; i++) {
-    if (used > sizeof(tmp) - 40) {
-      core_strbuf_append(b, tmp, used);
-      used = 0;
+    if (c.used > CHUNK_FILL_BYTES) {
+      chunk_close(&c, b);
+      chunk_open(&c, b);
     }
-    used += (size_t)core_fmt_double(s->p[i].v, tmp + used);
-    tmp[used++] = ',';
+    c.p[c.used] = ',';
+    c.used += i > 0;
+    c.used += (size_t)core_fmt_double(s->p[i].v, c.p + c.used);
   }
-  core_strbuf_append(b, tmp, used - (used > 0)); /* no comma after the last */
+  chunk_close(&c, b);
 }
 
 /*
@@ -402,24 +445,26 @@ static void values_json(struct core_strbuf *b, const struct net_qpoints *s) {
  */
 static void timestamps_json(struct core_strbuf *b,
                             const struct net_qpoints *s) {
-  char tmp[16384], hi[CORE_FMT_NUM_BYTES];
-  size_t used = 0;
+  struct chunk c;
+  char hi[CORE_FMT_NUM_BYTES];
   int64_t prev = -1; /* the last ts written by hi and lo; -1: none */
   uint32_t lo = 0;
   int hi_len = 0;
 
+  chunk_open(&c, b);
   for (size_t i = 0; i < s->n; i++) {
     int64_t ts = s->p[i].ts;
     uint64_t d = (uint64_t)ts - (uint64_t)prev;
-    if (used > sizeof(tmp) - 40) {
-      core_strbuf_append(b, tmp, used);
-      used = 0;
+    if (c.used > CHUNK_FILL_BYTES) {
+      chunk_close(&c, b);
+      chunk_open(&c, b);
     }
+    c.p[c.used] = ',';
+    c.used += i > 0;
     if (prev >= 0 && ts >= prev && d < 10000 - lo) {
       lo += (uint32_t)d;
     } else if (ts < 10000) {
-      used += (size_t)core_fmt_i64(ts, tmp + used);
-      tmp[used++] = ',';
+      c.used += (size_t)core_fmt_i64(ts, c.p + c.used);
       prev = -1;
       continue;
     } else {
@@ -427,12 +472,11 @@ static void timestamps_json(struct core_strbuf *b,
       lo = (uint32_t)(ts % 10000);
     }
     prev = ts;
-    memcpy(tmp + used, hi, 16); /* hi_len <= 15 */
-    core_fmt_digits4(lo, tmp + used + hi_len);
-    tmp[used + (size_t)hi_len + 4] = ',';
-    used += (size_t)hi_len + 5;
+    memcpy(c.p + c.used, hi, 16); /* hi_len <= 15 */
+    core_fmt_digits4(lo, c.p + c.used + hi_len);
+    c.used += (size_t)hi_len + 4;
   }
-  core_strbuf_append(b, tmp, used - (used > 0));
+  chunk_close(&c, b);
 }
 
 static int export_series(struct query *q, struct core_strbuf *b, uint32_t i) {
