@@ -721,10 +721,12 @@ static uint32_t xor_decode_fast(struct stor_bitr *r, double *v, uint32_t n,
                                 uint64_t *prev, unsigned *lz_w,
                                 unsigned *len_w) {
   const uint8_t *p = r->p;
-  uint64_t acc = r->acc, x = *prev;
-  unsigned nacc = r->nacc, lz = *lz_w, len = *len_w;
+  uint64_t acc = r->acc, x = *prev, mask = 0;
+  unsigned nacc = r->nacc, lz = *lz_w, len = *len_w, sh = 64 - lz - len;
   uint32_t i = 1;
 
+  if (len < 64)
+    mask = (UINT64_C(1) << len) - 1;
   for (; i < n; i++) {
     if (nacc < 56) { /* take_bits' refill: 56..63 bits held after */
       if (r->end - p < 8)
@@ -736,42 +738,39 @@ static uint32_t xor_decode_fast(struct stor_bitr *r, double *v, uint32_t n,
     if ((acc & 1) == 0) { /* '0': the same bits */
       acc >>= 1;
       nacc--;
-      v[i] = from_bits(x);
-      continue;
-    }
-    if (acc & 2) { /* '11': a new window, 6 + 6 bits */
+    } else if ((acc & 2) == 0 && len + 2 <= nacc && len < 64) {
+      x ^= ((acc >> 2) & mask) << sh; /* '10': the window's bits */
+      acc >>= len + 2;
+      nacc -= len + 2;
+    } else if ((acc & 2) == 0) {
+      break; /* a 64-bit window: the checked loop */
+    } else { /* '11': a new window, 6 + 6 bits, then its bits */
       lz = (unsigned)(acc >> 2) & 63;
       len = (unsigned)(acc >> 8) & 63;
       len = len == 0 ? 64 : len;
-      acc >>= 14;
-      nacc -= 14;
       if (lz + len > 64) {
         r->bad = 1;
         break;
       }
-    } else {
-      acc >>= 2;
-      nacc -= 2;
-    }
-    if (len > nacc && r->end - p >= 8 && len <= 56) {
-      acc |= stor_le_get(p, 8) << nacc;
-      p += (63 - nacc) >> 3;
-      nacc += 8 * ((63 - nacc) >> 3);
-    }
-    if (len <= nacc && len < 64) {
-      x ^= (acc & ((UINT64_C(1) << len) - 1)) << (64 - lz - len);
-      acc >>= len;
-      nacc -= len;
-    } else { /* a 64-bit window, or the end near: the checked reader */
-      r->p = p;
-      r->acc = acc;
-      r->nacc = nacc;
-      x ^= stor_bitr_bits(r, len) << (64 - lz - len);
-      p = r->p;
-      acc = r->acc;
-      nacc = r->nacc;
-      if (r->bad)
-        break;
+      sh = 64 - lz - len;
+      mask = len < 64 ? (UINT64_C(1) << len) - 1 : ~UINT64_C(0);
+      if (len + 14 > nacc) { /* the bits past the accumulator */
+        acc >>= 14;
+        nacc -= 14;
+        r->p = p;
+        r->acc = acc;
+        r->nacc = nacc;
+        x ^= stor_bitr_bits(r, len) << sh;
+        p = r->p;
+        acc = r->acc;
+        nacc = r->nacc;
+        if (r->bad)
+          break;
+      } else {
+        x ^= ((acc >> 14) & mask) << sh;
+        acc >>= len + 14;
+        nacc -= len + 14;
+      }
     }
     v[i] = from_bits(x);
   }
