@@ -391,48 +391,53 @@ static void labels_json(struct query *q, struct core_strbuf *b,
 
 /* Reply text written in chunks: straight into the reply when it has room
  * for a whole chunk, else into a local buffer appended at the end (which
- * then reports a reply past its bound). A writer fills p[used..] while
- * used stays below CHUNK_FILL_BYTES and then reopens the chunk. */
+ * then reports a reply past its bound). A writer fills from the pointer
+ * chunk_open returns while below the limit it sets (room for one more
+ * number) and hands back the end to chunk_close. Writers keep that
+ * pointer in a local: stores through a char pointer could alias any
+ * field of the chunk, which would be reloaded after every digit. */
 #define CHUNK_BYTES 16384
-#define CHUNK_FILL_BYTES (CHUNK_BYTES - 64) /* room for one more number */
 
 struct chunk {
   char *p;
-  size_t used;
   bool direct;
   char tmp[CHUNK_BYTES];
 };
 
-static void chunk_open(struct chunk *c, struct core_strbuf *b) {
-  c->used = 0;
+static char *chunk_open(struct chunk *c, struct core_strbuf *b, char **lim) {
   c->p = core_strbuf_room(b, CHUNK_BYTES);
   c->direct = c->p != NULL;
   if (!c->direct)
     c->p = c->tmp;
+  *lim = c->p + CHUNK_BYTES - 64;
+  return c->p;
 }
 
-static void chunk_close(struct chunk *c, struct core_strbuf *b) {
+static void chunk_close(struct chunk *c, struct core_strbuf *b,
+                        const char *end) {
   if (c->direct)
-    core_strbuf_commit(b, c->used);
+    core_strbuf_commit(b, (size_t)(end - c->p));
   else
-    core_strbuf_append(b, c->tmp, c->used);
+    core_strbuf_append(b, c->tmp, (size_t)(end - c->p));
 }
 
 /* The values of s as a JSON array body, comma separated. */
 static void values_json(struct core_strbuf *b, const struct net_qpoints *s) {
+  const struct net_qpoint *p = s->p, *end = s->p + s->n;
   struct chunk c;
+  char *lim, *o = chunk_open(&c, b, &lim);
 
-  chunk_open(&c, b);
-  for (size_t i = 0; i < s->n; i++) {
-    if (c.used > CHUNK_FILL_BYTES) {
-      chunk_close(&c, b);
-      chunk_open(&c, b);
+  if (p < end)
+    o += core_fmt_double((p++)->v, o);
+  for (; p < end; p++) {
+    if (o > lim) {
+      chunk_close(&c, b, o);
+      o = chunk_open(&c, b, &lim);
     }
-    c.p[c.used] = ',';
-    c.used += i > 0;
-    c.used += (size_t)core_fmt_double(s->p[i].v, c.p + c.used);
+    *o++ = ',';
+    o += core_fmt_double(p->v, o);
   }
-  chunk_close(&c, b);
+  chunk_close(&c, b, o);
 }
 
 /*
@@ -445,26 +450,26 @@ static void values_json(struct core_strbuf *b, const struct net_qpoints *s) {
  */
 static void timestamps_json(struct core_strbuf *b,
                             const struct net_qpoints *s) {
+  const struct net_qpoint *p = s->p, *end = s->p + s->n;
   struct chunk c;
-  char hi[CORE_FMT_NUM_BYTES];
+  char hi[CORE_FMT_NUM_BYTES], *lim, *o = chunk_open(&c, b, &lim);
   int64_t prev = -1; /* the last ts written by hi and lo; -1: none */
   uint32_t lo = 0;
   int hi_len = 0;
 
-  chunk_open(&c, b);
-  for (size_t i = 0; i < s->n; i++) {
-    int64_t ts = s->p[i].ts;
+  for (; p < end; p++) {
+    int64_t ts = p->ts;
     uint64_t d = (uint64_t)ts - (uint64_t)prev;
-    if (c.used > CHUNK_FILL_BYTES) {
-      chunk_close(&c, b);
-      chunk_open(&c, b);
+    if (o > lim) {
+      chunk_close(&c, b, o);
+      o = chunk_open(&c, b, &lim);
     }
-    c.p[c.used] = ',';
-    c.used += i > 0;
+    *o = ',';
+    o += p > s->p;
     if (prev >= 0 && ts >= prev && d < 10000 - lo) {
       lo += (uint32_t)d;
     } else if (ts < 10000) {
-      c.used += (size_t)core_fmt_i64(ts, c.p + c.used);
+      o += core_fmt_i64(ts, o);
       prev = -1;
       continue;
     } else {
@@ -472,11 +477,11 @@ static void timestamps_json(struct core_strbuf *b,
       lo = (uint32_t)(ts % 10000);
     }
     prev = ts;
-    memcpy(c.p + c.used, hi, 16); /* hi_len <= 15 */
-    core_fmt_digits4(lo, c.p + c.used + hi_len);
-    c.used += (size_t)hi_len + 4;
+    memcpy(o, hi, 16); /* hi_len <= 15 */
+    core_fmt_digits4(lo, o + hi_len);
+    o += hi_len + 4;
   }
-  chunk_close(&c, b);
+  chunk_close(&c, b, o);
 }
 
 static int export_series(struct query *q, struct core_strbuf *b, uint32_t i) {
