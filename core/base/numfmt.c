@@ -258,30 +258,30 @@ static const uint32_t pow5_u32[9] = {1u,    5u,     25u,     125u,   625u,
  * reads back as the same bits. Returns the length, or 0 (-0, NaN, a value
  * off the 2^-8 grid or too large).
  */
-static int fmt_small(double v, char *out) {
+static inline int fmt_small(double v, char *out) {
   double a = fabs(v), s = a * 256.0; /* exact: a power of two */
-  uint32_t n, f, ip;
-  int k, ni, neg = v < 0;
+  uint32_t n, f;
+  int k;
+  char *o = out + (v < 0);
 
-  if (!(a < 1e8) || (v == 0 && signbit(v)))
+  if (!(a < 1e8))
     return 0;
   n = (uint32_t)s;
-  if ((double)n != s)
+  if ((double)n != s || (n == 0 && signbit(v)))
     return 0;
   out[0] = '-';
-  ip = n >> 8;
-  ni = put_u32_small(ip, out + neg);
+  o += put_u32_small(n >> 8, o);
   if ((f = n & 0xff) == 0) {
-    out[neg + ni] = '\0';
-    return neg + ni;
+    *o = '\0';
+    return (int)(o - out);
   }
   k = 8 - __builtin_ctz(f);
-  if (ni + k > 15)
+  if (o - out + k > 15 + (v < 0))
     return 0;
-  out[neg + ni] = '.';
-  put_last_swar((f >> (8 - k)) * pow5_u32[k], k, out + neg + ni + 1);
-  out[neg + ni + 1 + k] = '\0';
-  return neg + ni + 1 + k;
+  *o++ = '.';
+  put_last_swar((f >> (8 - k)) * pow5_u32[k], k, o);
+  o[k] = '\0';
+  return (int)(o + k - out);
 }
 
 /* core_fmt_double past fmt_small, out of line so that the fast path
