@@ -453,8 +453,8 @@ static void timestamps_json(struct core_strbuf *b,
   const struct net_qpoint *p = s->p, *end = s->p + s->n;
   struct chunk c;
   char hi[CORE_FMT_NUM_BYTES], *lim, *o = chunk_open(&c, b, &lim);
-  int64_t prev = -1; /* the last ts written by hi and lo; -1: none */
-  uint32_t lo = 0;
+  int64_t prev = 0;  /* the last ts written by hi and lo */
+  uint32_t lo = 10000; /* 10^4: no window (nothing can step into it) */
   int hi_len = 0;
 
   for (; p < end; p++) {
@@ -466,11 +466,11 @@ static void timestamps_json(struct core_strbuf *b,
     }
     *o = ',';
     o += p > s->p;
-    if (prev >= 0 && ts >= prev && d < 10000 - lo) {
+    if (d < 10000 - lo) { /* ts >= prev: else d wraps past 10^4 */
       lo += (uint32_t)d;
     } else if (ts < 10000) {
       o += core_fmt_i64(ts, o);
-      prev = -1;
+      lo = 10000;
       continue;
     } else {
       hi_len = core_fmt_i64(ts / 10000, hi);
