@@ -260,18 +260,20 @@ static const uint32_t pow5_u32[9] = {1u,    5u,     25u,     125u,   625u,
  */
 static inline int fmt_small(double v, char *out) {
   double a = fabs(v), s = a * 256.0; /* exact: a power of two */
-  uint32_t n, f;
+  uint64_t n;
+  uint32_t f;
   int k;
   char *o = out + (v < 0);
 
   if (!(a < 1e8))
     return 0;
-  n = (uint32_t)s;
+  n = (uint64_t)(int64_t)s; /* s < 2^35: in range, and the signed
+                             * conversion is one instruction */
   if ((double)n != s || (n == 0 && signbit(v)))
     return 0;
   out[0] = '-';
-  o += put_u32_small(n >> 8, o);
-  if ((f = n & 0xff) == 0) {
+  o += put_u32_small((uint32_t)(n >> 8), o);
+  if ((f = (uint32_t)n & 0xff) == 0) {
     *o = '\0';
     return (int)(o - out);
   }
