@@ -175,7 +175,11 @@ Test(query_api, export_chunks_and_the_reply_bound) {
              : (s >> 40) % 4 == 1 ? (double)((s >> 44) % 2000) * 0.25
              : (s >> 40) % 4 == 2 ? -(double)((s >> 44) % 100000)
                                   : (double)(s >> 12) * 1e-300;
+    if (i > 0 && (s >> 50) % 3 == 0) /* runs of repeats */
+      val[i] = val[i - 1];
   }
+  for (uint32_t i = 100; i < 108; i++) /* 0 and -0 are not repeats */
+    val[i] = i % 3 ? -0.0 : 0.0;
   k += (size_t)snprintf(want + k, sizeof(want) - k,
                         "{\"metric\":{\"__name__\":\"m\"},\"values\":[");
   for (uint32_t i = 0; i < N; i++) {
