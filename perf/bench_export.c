@@ -181,6 +181,11 @@ static int compact(const char *dir) {
   return rc;
 }
 
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
 int main(int argc, char **argv) {
   static struct net_query_env env;
   static struct net_http_request req;
@@ -188,7 +193,8 @@ int main(int argc, char **argv) {
   char dir[] = "/tmp/sluice-bench-export-XXXXXX", cmd[128];
   int compacted = argc > 1 && strcmp(argv[1], "--compact") == 0;
   int repeats = argc > 1 + compacted ? atoi(argv[1 + compacted]) : 5;
-  double best = 1e9, sum = 0;
+  double best = 1e9, sum = 0, *all = calloc(repeats > 0 ? repeats : 1,
+                                            sizeof(double));
 
   if (mkdtemp(dir) == NULL || write_data(dir) < 0 ||
       (compacted && compact(dir) < 0)) {
@@ -212,6 +218,7 @@ int main(int argc, char **argv) {
     }
     best = t < best ? t : best;
     sum += t;
+    all[i] = t;
     if (i == repeats - 1)
       printf("export of 1 h, 1 series, %u points (%u blocks of %u + %u "
              "noise points%s): %zu bytes of NDJSON\n",
@@ -219,9 +226,11 @@ int main(int argc, char **argv) {
              compacted ? ", compacted" : "", resp.body.len);
     core_strbuf_free(&resp.body);
   }
-  printf("latency: best %.1f ms, mean %.1f ms over %d runs; %.1f M "
-         "points/s\n", best * 1e3, sum / repeats * 1e3, repeats,
-         POINTS / best / 1e6);
+  qsort(all, (size_t)repeats, sizeof(double), cmp_double);
+  printf("latency: best %.1f ms, median %.1f ms, mean %.1f ms over %d runs; "
+         "%.1f M points/s\n", best * 1e3, all[repeats / 2] * 1e3,
+         sum / repeats * 1e3, repeats, POINTS / best / 1e6);
+  free(all);
   printf("scan alone (decode, no JSON): best %.2f ms over %d runs\n",
          scan_best_ms(dir, repeats), repeats);
   touch_report(dir);

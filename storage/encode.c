@@ -457,6 +457,13 @@ static int ts_decode_for(struct stor_bitr *r, int64_t *ts, uint32_t n,
 
   if (r->bad)
     return -EBADMSG;
+  if (width == 0) { /* an even run (compacted, regular): no field at all */
+    if (dmin != 0 && n - 1ull > ((uint64_t)max_ts - (uint64_t)ts[0]) / dmin)
+      return -EBADMSG; /* ts_step's check, once: the last must fit */
+    for (uint32_t i = 1; i < n; i++)
+      ts[i] = (int64_t)((uint64_t)ts[i - 1] + dmin);
+    return 0;
+  }
   for (uint32_t i = 1; i < n; i++) {
     uint64_t d = dmin + take_bits(r, width);
     if (d < dmin || ts_step(ts, i, d, max_ts) < 0)
@@ -702,12 +709,88 @@ static uint64_t xor_run(struct stor_bitw *w, const double *v, uint32_t n) {
   return bits;
 }
 
+/*
+ * xor_decode's loop with the reader in locals and one refill a value:
+ * while 8 bytes remain, a value's control bits, a new window's header
+ * and (but for a window over 56 bits, read through stor_bitr_bits) its
+ * bits are in the accumulator without a check a field. Decodes v[1..) up
+ * to n or the last 8 bytes, and returns the index reached; the checked
+ * loop finishes. A window past bit 64 sets r->bad.
+ */
+static uint32_t xor_decode_fast(struct stor_bitr *r, double *v, uint32_t n,
+                                uint64_t *prev, unsigned *lz_w,
+                                unsigned *len_w) {
+  const uint8_t *p = r->p;
+  uint64_t acc = r->acc, x = *prev, mask = 0;
+  unsigned nacc = r->nacc, lz = *lz_w, len = *len_w, sh = 64 - lz - len;
+  uint32_t i = 1;
+
+  if (len < 64)
+    mask = (UINT64_C(1) << len) - 1;
+  for (; i < n; i++) {
+    if (nacc < 56) { /* take_bits' refill: 56..63 bits held after */
+      if (r->end - p < 8)
+        break;
+      acc |= stor_le_get(p, 8) << nacc;
+      p += (63 - nacc) >> 3;
+      nacc += 8 * ((63 - nacc) >> 3);
+    }
+    if ((acc & 1) == 0) { /* '0': the same bits */
+      acc >>= 1;
+      nacc--;
+    } else if ((acc & 2) == 0 && len + 2 <= nacc && len < 64) {
+      x ^= ((acc >> 2) & mask) << sh; /* '10': the window's bits */
+      acc >>= len + 2;
+      nacc -= len + 2;
+    } else if ((acc & 2) == 0) {
+      break; /* a 64-bit window: the checked loop */
+    } else { /* '11': a new window, 6 + 6 bits, then its bits */
+      lz = (unsigned)(acc >> 2) & 63;
+      len = (unsigned)(acc >> 8) & 63;
+      len = len == 0 ? 64 : len;
+      if (lz + len > 64) {
+        r->bad = 1;
+        break;
+      }
+      sh = 64 - lz - len;
+      mask = len < 64 ? (UINT64_C(1) << len) - 1 : ~UINT64_C(0);
+      if (len + 14 > nacc) { /* the bits past the accumulator */
+        acc >>= 14;
+        nacc -= 14;
+        r->p = p;
+        r->acc = acc;
+        r->nacc = nacc;
+        x ^= stor_bitr_bits(r, len) << sh;
+        p = r->p;
+        acc = r->acc;
+        nacc = r->nacc;
+        if (r->bad)
+          break;
+      } else {
+        x ^= ((acc >> 14) & mask) << sh;
+        acc >>= len + 14;
+        nacc -= len + 14;
+      }
+    }
+    v[i] = from_bits(x);
+  }
+  r->p = p;
+  r->acc = acc;
+  r->nacc = nacc;
+  *prev = x;
+  *lz_w = lz;
+  *len_w = len;
+  return i;
+}
+
 static int xor_decode(struct stor_bitr *r, double *v, uint32_t n) {
   uint64_t prev = stor_bitr_bits(r, 64);
   unsigned lz_w = 0, len_w = 64;
 
   v[0] = from_bits(prev);
-  for (uint32_t i = 1; i < n && !r->bad; i++) {
+  for (uint32_t i = r->bad ? n : xor_decode_fast(r, v, n, &prev, &lz_w,
+                                                 &len_w);
+       i < n && !r->bad; i++) {
     if (take_bits(r, 1) != 0) {
       if (take_bits(r, 1) != 0) {
         lz_w = (unsigned)take_bits(r, 6);
@@ -773,6 +856,35 @@ static inline int int_value(uint64_t m, unsigned e, double *out) {
   return 0;
 }
 
+/*
+ * int_decode's FOR loop when no field can take a value past 2^53 (base
+ * and base + 2^width - 1 within range) and width <= 56: field i is the
+ * width bits at bit i * width of the packed fields at r->p, one unaligned
+ * load each while 8 bytes remain before r->end, with no check per value.
+ * Returns the fields decoded; the reader is left after them for the
+ * checked loop to finish (the last few, and the padding check).
+ */
+static uint32_t for_decode_fast(struct stor_bitr *r, double *v, uint32_t n,
+                                unsigned width, uint64_t base, unsigned e) {
+  const uint8_t *p = r->p;
+  uint64_t mask = (UINT64_C(1) << width) - 1, avail, bit;
+  int64_t s = (int64_t)base;
+  uint32_t i = 0;
+
+  if (r->nacc != 0 || width == 0 || width > 56 || s < -STOR_INT_ABS_MAX ||
+      s > STOR_INT_ABS_MAX - (int64_t)mask || r->end - p < 8)
+    return 0;
+  avail = (uint64_t)(r->end - p) - 8; /* last byte offset a load may use */
+  for (bit = 0; i < n && (bit >> 3) <= avail; i++, bit += width) {
+    uint64_t f = (stor_le_get(p + (bit >> 3), 8) >> (bit & 7)) & mask;
+    v[i] = (double)(s + (int64_t)f) / pow10_tab[e];
+  }
+  r->p = p + (bit >> 3);
+  if (bit & 7)
+    (void)take_bits(r, (unsigned)(bit & 7));
+  return i;
+}
+
 static int int_decode(struct stor_bitr *r, double *v, uint32_t n, int mode,
                       unsigned e) {
   uint64_t m = (uint64_t)stor_unzigzag(stor_bitr_varint(r));
@@ -787,7 +899,8 @@ static int int_decode(struct stor_bitr *r, double *v, uint32_t n, int mode,
     return -EBADMSG;
   if (mode == STOR_VAL_FOR) {
     uint64_t base = m;
-    for (uint32_t i = 0; i < n; i++)
+    for (uint32_t i = n >= 2 ? for_decode_fast(r, v, n, width, base, e) : 0;
+         i < n; i++)
       if (int_value(base + take_bits(r, width), e, &v[i]) < 0)
         return -EBADMSG;
   } else {

@@ -294,6 +294,16 @@ static int run_overlaps(const struct stor_scan *q,
   return r->max_ts >= q->start_ms && r->min_ts <= q->end_ms;
 }
 
+/* Points of the runs [r, r1) of c that overlap q's range. */
+static uint64_t run_points(const struct stor_scan *q, const struct stor_cseg *c,
+                           uint32_t r, uint32_t r1) {
+  uint64_t n = 0;
+
+  for (; r < r1; r++)
+    n += run_overlaps(q, &c->run[r]) ? c->run[r].count : 0;
+  return n;
+}
+
 /* key of series i of c compared with p[0, n): <0, 0 (p is a prefix of
  * the key, or equal) or >0. */
 static int key_vs(const struct stor_cseg *c, uint32_t i, const char *p,
@@ -352,6 +362,9 @@ static int scan_compacted(struct scan_state *s, struct stor_cseg *c) {
     stor_cseg_key(c, ser, &e);
     if ((rc = q->series(q->ctx, &e, &handle)) != 1 || q->points == NULL)
       continue;
+    if (q->expect &&
+        (rc = q->expect(q->ctx, handle, run_points(q, c, r, r1))) < 0)
+      break;
     for (rc = 0; r < r1 && rc == 0; r++)
       if (run_overlaps(q, &c->run[r]))
         rc = compacted_run(s, c, r, handle);

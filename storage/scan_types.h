@@ -26,12 +26,22 @@ typedef int (*stor_scan_points_fn)(void *ctx, uint32_t handle,
                                    const int64_t *ts_ms, const double *value,
                                    uint32_t n);
 
+/*
+ * Optional: before the points of a wanted series of a compacted segment,
+ * how many its runs in range hold (an upper bound on what q->points will
+ * bring of it from that segment), so that the caller sizes its storage
+ * once instead of growing it run by run. Return 0, or a negative errno to
+ * stop the scan.
+ */
+typedef int (*stor_scan_expect_fn)(void *ctx, uint32_t handle, uint64_t n);
+
 /* What to scan. */
 struct stor_scan {
   const char *data_dir;     /* holds shard-<K>/ directories */
   int64_t start_ms, end_ms; /* inclusive */
   stor_scan_series_fn series;
   stor_scan_points_fn points; /* NULL: series only (see stor_scan) */
+  stor_scan_expect_fn expect; /* NULL: none */
   void *ctx;
   int64_t deadline_ms;      /* CLOCK_MONOTONIC, ms; 0: none */
   /* Optional, a hint: when name_len > 0, q->series wants only keys of

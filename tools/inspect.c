@@ -54,6 +54,9 @@ static const char help[] =
     "ns), size and check status. Per span block (kind=spans): offset, seq,\n"
     "shard, spans, distinct traces, string table entries, inflated stream\n"
     "bytes, start time range (RFC 3339 and ns), size and check status.\n"
+    "A compacted segment (kind=compacted) is one line for its directory\n"
+    "and data blocks (every run decoded), then the log and span blocks it\n"
+    "carries, each listed and checked as above.\n"
     "Then a summary. Reading a segment stops at\n"
     "its first bad block.\n"
     "Exit status: 0 every block good, 1 a bad block or an unreadable file\n"
@@ -434,8 +437,43 @@ static int compacted_body(struct inspect *in, struct stor_cseg *c) {
 }
 
 /*
+ * The carried blocks of a compacted segment: after its kind-4 blocks, the
+ * log and span blocks of the segments it replaced, listed, checked and
+ * counted as in any segment. A kind-4 block among them is bad, as a
+ * metric block is (a compacted segment holds none). Returns 0, 1 when a
+ * block is bad (nothing after it is read), or -errno.
+ */
+static int compacted_carried(struct inspect *in, int dir_fd, const char *name,
+                             const char *shown) {
+  struct stor_seg_reader r;
+  struct stor_seg_block b;
+  int rc, head = 1;
+
+  if ((rc = stor_seg_open(&r, dir_fd, name)) < 0) {
+    stor_seg_close(&r);
+    return rc;
+  }
+  while ((rc = stor_seg_next(&r, &b)) == 1) {
+    if (head && b.status == STOR_BLK_OK && b.kind == STOR_KIND_SERIES)
+      continue; /* the directory and data blocks, checked above */
+    head = 0;
+    if (b.status == STOR_BLK_OK && b.kind == STOR_KIND_METRICS)
+      b.status = STOR_BLK_BAD_DATA;
+    if ((rc = one_block(in, &r, &b)) != 0)
+      break;
+  }
+  if (rc == 1)
+    fprintf(stderr, "sluice inspect: %s: bad block at offset %" PRIu64
+                    ": %s; nothing after it is read\n", shown, b.offset,
+            status_name(b.status));
+  stor_seg_close(&r);
+  return rc;
+}
+
+/*
  * A compacted segment (kind 4): its directory, then every data block
- * checked. Returns 1 when name is one (listed), 0 when it is not.
+ * checked, then its carried log and span blocks. Returns 1 when name is
+ * one (listed), 0 when it is not.
  */
 static int inspect_compacted(struct inspect *in, int dir_fd, const char *name,
                              const char *shown) {
@@ -480,6 +518,12 @@ static int inspect_compacted(struct inspect *in, int dir_fd, const char *name,
   in->bytes += c.bytes_read;
   range(in, c.dir.f.min, c.dir.f.max);
   stor_cseg_close(&c);
+  if (rc == 0 && (rc = compacted_carried(in, dir_fd, name, shown)) != 0) {
+    in->bad = 1;
+    in->bad_blocks += rc == 1;
+    if (rc < 0)
+      fprintf(stderr, "sluice inspect: %s: %s\n", shown, strerror(-rc));
+  }
   return 1;
 }
 

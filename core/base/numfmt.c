@@ -2,10 +2,12 @@
  * core/base/numfmt.c - numbers as text (see numfmt.h).
  *
  * The query routes print hundreds of thousands of numbers a reply, so the
- * common cases avoid snprintf: integers are written two digits at a time,
- * and a double with at most 15 significant decimal digits (what telemetry
- * mostly holds: 0.5, 12.25, 1e-06) is found by scaling with powers of ten
- * and one exact check. Only values that need 16 or 17 digits take the
+ * common cases avoid snprintf: a double below 10^8 that is an integer or a
+ * multiple of 2^-8 (0.5, 12.25) is written from its exact binary digits,
+ * eight decimal digits at a time in one word; other integers two digits
+ * at a time; and a double with at most 15 significant decimal digits
+ * (what telemetry mostly holds: 0.1, 1e-06) is found by scaling with
+ * powers of ten and one exact check. Only values that need 16 or 17 digits take the
  * snprintf + strtod path, and both paths print the same bytes.
  */
 #include "core/base/numfmt.h"
@@ -177,7 +179,116 @@ static int fmt_short(double v, char *out) {
   return 0;
 }
 
-int core_fmt_double(double v, char *out) {
+/*
+ * u (< 10^8) as eight digit values 0..9 in the bytes of a word, the most
+ * significant in the lowest byte (the first in memory): u / 10^4 and
+ * u % 10^4 in two 32-bit lanes, each split by 100 and then by 10 in
+ * 16- and 8-bit lanes with multiply-and-shift divisions (exact for lanes
+ * below 10^4 and 100; checked against printf for every u < 10^8 when
+ * written, and by test_numfmt's sweep).
+ */
+static inline uint64_t swar8(uint32_t u) {
+  uint64_t x = (uint64_t)(u / 10000) | (uint64_t)(u % 10000) << 32;
+  uint64_t h = ((x * 10486) >> 20) & UINT64_C(0x0000007F0000007F);
+  uint64_t y = ((x - h * 100) << 16) | h;
+  uint64_t t = ((y * 103) >> 10) & UINT64_C(0x000F000F000F000F);
+
+  return ((y - t * 10) << 8) | t;
+}
+
+#define ASCII8 UINT64_C(0x3030303030303030)
+
+/* u (< 10^8) without leading zeros at out; writes 8 bytes (the caller has
+ * room), returns the digits. */
+static inline int put_u32_swar(uint32_t u, char *out) {
+  uint64_t z = swar8(u);
+  int lz = u ? __builtin_ctzll(z) >> 3 : 7;
+
+  z = (z + ASCII8) >> (8 * lz);
+  memcpy(out, &z, 8);
+  return 8 - lz;
+}
+
+/* u (< 10^8) without leading zeros at out, as put_u32_swar, with the
+ * small values gauges mostly hold (below 10^4) from the pair table. */
+static inline int put_u32_small(uint32_t u, char *out) {
+  uint32_t hi = u / 100, lo = u % 100;
+
+  if (u < 100) {
+    memcpy(out, core_fmt_digit_pairs + 2 * u + (u < 10), 2);
+    return 1 + (u >= 10);
+  }
+  if (u < 10000) {
+    int h2 = hi >= 10;
+    memcpy(out, core_fmt_digit_pairs + 2 * hi + 1 - h2, 2);
+    memcpy(out + 1 + h2, core_fmt_digit_pairs + 2 * lo, 2);
+    return 3 + h2;
+  }
+  return put_u32_swar(u, out);
+}
+
+/* The last k (1..8) digits of u (< 10^k), zero-padded, at out; writes 8
+ * bytes. */
+static inline void put_last_swar(uint32_t u, int k, char *out) {
+  uint64_t z;
+
+  if (k <= 2) {
+    memcpy(out, core_fmt_digit_pairs + 2 * u + (2 - k), 2);
+    return;
+  }
+  z = (swar8(u) + ASCII8) >> (8 * (8 - k));
+  memcpy(out, &z, 8);
+}
+
+/* 5^0 .. 5^8: the decimal digits of a binary fraction f / 2^k are
+ * f * 5^k over 10^k. */
+static const uint32_t pow5_u32[9] = {1u,    5u,     25u,     125u,   625u,
+                                     3125u, 15625u, 78125u, 390625u};
+
+/*
+ * The fast path for a finite v with |v| < 10^8 that is an integer or a
+ * short binary fraction (0.5, 12.25, 3.375: gauges of halves and
+ * quarters): |v| = ip + f / 2^k exactly, f odd, k <= 8. An integer is its
+ * digits (the contract's rule below 2^53). A fraction's exact decimal is
+ * ip "." then the k digits of f * 5^k, with no trailing zero (f is odd, so
+ * the last digit is 5). With ip's digits plus k at most 15 the value has at
+ * most 15 significant digits and is at least 2^-8 (above 10^-4), so %.15g
+ * prints exactly that decimal: its rounding to 15 digits rounds nothing,
+ * %g drops only trailing zeros and keeps fixed notation, and exact text
+ * reads back as the same bits. Returns the length, or 0 (-0, NaN, a value
+ * off the 2^-8 grid or too large).
+ */
+static inline int fmt_small(double v, char *out) {
+  double a = fabs(v), s = a * 256.0; /* exact: a power of two */
+  uint64_t n;
+  uint32_t f;
+  int k;
+  char *o = out + (v < 0);
+
+  if (!(a < 1e8))
+    return 0;
+  n = (uint64_t)(int64_t)s; /* s < 2^35: in range, and the signed
+                             * conversion is one instruction */
+  if ((double)n != s || (n == 0 && signbit(v)))
+    return 0;
+  out[0] = '-';
+  o += put_u32_small((uint32_t)(n >> 8), o);
+  if ((f = (uint32_t)n & 0xff) == 0) {
+    *o = '\0';
+    return (int)(o - out);
+  }
+  k = 8 - __builtin_ctz(f);
+  if (o - out + k > 15 + (v < 0))
+    return 0;
+  *o++ = '.';
+  put_last_swar((f >> (8 - k)) * pow5_u32[k], k, o);
+  o[k] = '\0';
+  return (int)(o + k - out);
+}
+
+/* core_fmt_double past fmt_small, out of line so that the fast path
+ * saves no registers. */
+__attribute__((noinline)) static int fmt_double_slow(double v, char *out) {
   int n;
 
   if (isnan(v))
@@ -196,6 +307,12 @@ int core_fmt_double(double v, char *out) {
       return n;
   }
   return 0; /* not reached */
+}
+
+int core_fmt_double(double v, char *out) {
+  int n = fmt_small(v, out);
+
+  return n > 0 ? n : fmt_double_slow(v, out);
 }
 
 /* "00" "01" .. "ff": one lookup and one two-byte store a byte. */

@@ -54,6 +54,32 @@ static int reserve(struct core_strbuf *b, size_t n) {
   return 0;
 }
 
+void core_strbuf_presize(struct core_strbuf *b, size_t n) {
+  size_t cap;
+  char *p;
+
+  if (b->failed || b->len > b->max)
+    return;
+  cap = b->len + (n < b->max - b->len ? n : b->max - b->len) + 1;
+  if (cap <= b->cap || (p = realloc(b->data, cap)) == NULL)
+    return;
+  if (b->data == NULL)
+    p[0] = '\0';
+  b->data = p;
+  b->cap = cap;
+}
+
+char *core_strbuf_room(struct core_strbuf *b, size_t n) {
+  if (b->failed || n > b->max - b->len || reserve(b, n) < 0)
+    return NULL;
+  return b->data + b->len;
+}
+
+void core_strbuf_commit(struct core_strbuf *b, size_t n) {
+  b->len += n;
+  b->data[b->len] = '\0';
+}
+
 int core_strbuf_append(struct core_strbuf *b, const char *p, size_t n) {
   int rc = reserve(b, n);
 

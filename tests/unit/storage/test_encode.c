@@ -337,3 +337,86 @@ Test(encode, values_decode_rejects_bad_mode_bytes) {
   stor_bitr_init(&r, b, sizeof(b));
   cr_assert_eq(stor_val_decode(&r, val_out, 1), -EBADMSG);
 }
+
+/* ---- the decoders' unchecked fast loops ----------------------------------- */
+
+/* Long runs (where xor_decode_fast and for_decode_fast do most of the
+ * work and hand over 8 bytes before the end) decode back exactly, and
+ * every truncation, and every flipped byte, is rejected or decodes into
+ * bounds: the fast loops stop where the checked one would. */
+Test(encode, values_fast_loops_long_runs_truncated_and_corrupted) {
+  uint64_t s = 21;
+  static const int modes[] = {STOR_VAL_XOR, STOR_VAL_FOR};
+
+  for (int shape = 0; shape < VS_COUNT; shape++)
+    for (unsigned m = 0; m < 2; m++) {
+      struct stor_bitw w;
+      struct stor_bitr r;
+      uint32_t n = 777;
+      gen_values(&s, shape, val_in, n);
+      val_round_trip(val_in, n, modes[m]);
+      stor_bitw_init(&w, buf, sizeof(buf));
+      stor_val_encode(&w, val_in, n, scratch, modes[m]);
+      for (size_t k = 0; k < w.len; k += 1 + k / 64) {
+        stor_bitr_init(&r, buf, k);
+        cr_assert_eq(stor_val_decode(&r, val_out, n), -EBADMSG,
+                     "shape %d mode %d cut at %zu of %zu", shape, modes[m],
+                     k, w.len);
+      }
+      for (int rep = 0; rep < 64; rep++) {
+        size_t at = rng_next(&s) % w.len;
+        uint8_t old = buf[at];
+        buf[at] ^= (uint8_t)(1 + rng_next(&s) % 255);
+        stor_bitr_init(&r, buf, w.len);
+        if (stor_val_decode(&r, val_out, n) == 0)
+          cr_assert(r.p <= r.end);
+        buf[at] = old;
+      }
+    }
+}
+
+/* The bench's gauge (halves cycling over 0..499.5) and windows of every
+ * width, the 64-bit one included, through the XOR fast loop. */
+Test(encode, values_xor_fast_loop_every_window) {
+  uint64_t s = 22;
+  uint32_t n = 5000;
+
+  for (uint32_t i = 0; i < n; i++)
+    val_in[i] = (double)(i % 1000) * 0.5;
+  val_round_trip(val_in, n, STOR_VAL_XOR);
+  for (int len = 1; len <= 64; len++) {
+    for (uint32_t i = 0; i < n; i++) {
+      uint64_t b = 0x4000000000000000u ^
+                   (len == 64 ? rng_next(&s)
+                              : (rng_next(&s) & ((UINT64_C(1) << len) - 1))
+                                    << (rng_next(&s) % (65 - len)));
+      memcpy(&val_in[i], &b, 8);
+      if (i % 7 == 3)
+        val_in[i] = val_in[i - 1];
+    }
+    val_round_trip(val_in, n, STOR_VAL_XOR);
+  }
+}
+
+/* Even runs skip the field reads; the last timestamp must still be within
+ * the block's range, and a step that wraps is refused. */
+Test(encode, ts_even_run_checks_its_range_once) {
+  struct stor_bitw w;
+  struct stor_bitr r;
+  uint32_t n = 1000;
+
+  for (uint32_t i = 0; i < n; i++)
+    ts_in[i] = 1700000000000 + (int64_t)i * 10;
+  ts_round_trip(ts_in, n, STOR_TS_DELTA_FOR);
+  stor_bitw_init(&w, buf, sizeof(buf));
+  stor_ts_encode(&w, ts_in, n, ts_in[0], STOR_TS_DELTA_FOR);
+  stor_bitr_init(&r, buf, w.len);
+  cr_assert_eq(stor_ts_decode(&r, ts_out, n, ts_in[0], ts_in[n - 1] - 1),
+               -EBADMSG);
+  stor_bitr_init(&r, buf, w.len);
+  cr_assert_eq(stor_ts_decode(&r, ts_out, n + 1, ts_in[0], ts_in[n - 1]),
+               -EBADMSG);
+  stor_bitr_init(&r, buf, w.len);
+  cr_assert_eq(stor_ts_decode(&r, ts_out, n, ts_in[0], ts_in[n - 1]), 0);
+  cr_assert_eq(ts_out[n - 1], ts_in[n - 1]);
+}

@@ -130,6 +130,44 @@ Test(numfmt, random_short_decimals) {
   }
 }
 
+/* The fast path's domain: integers and multiples of 2^-k (k <= 8) below
+ * 10^8, both signs, and the values around it (2^-9 steps, 10^8 - 2^-8,
+ * 99999999.5, the ni + k > 15 edge, 2^53 +- 1). */
+Test(numfmt, binary_fractions) {
+  static const double edge[] = {
+      99999999.0,      99999999.5,       99999999.99609375, 1e8,
+      1e8 - 0.00390625, 9999999.00390625, 12345678.00390625, 0.00390625,
+      0.001953125,     1e-4,             0.0001220703125,  255.99609375,
+      9007199254740991.0, 9007199254740993.0, 0.5, 1.5, 99.5, 100.25, 9999.75,
+      10000.125};
+
+  for (size_t i = 0; i < sizeof(edge) / sizeof(edge[0]); i++) {
+    same(edge[i]);
+    same(-edge[i]);
+    same(nextafter(edge[i], INFINITY));
+    same(nextafter(edge[i], -INFINITY));
+  }
+  for (int i = 0; i < 400000; i++) {
+    int k = (int)(rnd() % 10), mag = (int)(rnd() % 28);
+    double v = ldexp((double)(rnd() >> (63 - mag - k) | 1), -k);
+    same(rnd() & 1 ? -v : v);
+    same(ldexp((double)(rnd() % 100000000), -(int)(rnd() % 9)));
+  }
+}
+
+/* Every integer below 2 * 10^6 and random ones below 10^8: the word-wide
+ * digit split (swar8) against %d. */
+Test(numfmt, small_integers_sweep) {
+  char got[CORE_FMT_NUM_BYTES], want[CORE_FMT_NUM_BYTES];
+
+  for (uint32_t i = 0; i < 2200000; i++) {
+    uint32_t u = i < 2000000 ? i : (uint32_t)(rnd() % 100000000);
+    int n = core_fmt_double((double)u, got);
+    cr_assert_eq(n, snprintf(want, sizeof(want), "%u", u));
+    cr_assert(memcmp(got, want, (size_t)n + 1) == 0, "%s, want %s", got, want);
+  }
+}
+
 Test(numfmt, i64) {
   static const int64_t v[] = {0, 1, -1, 9, 10, 99, 100, 999, 1000, 9999,
                               10000, 1700000000000, INT64_MAX, INT64_MIN,

@@ -61,3 +61,37 @@ Test(strbuf, bound_exact_and_over) {
   cr_assert_eq(core_strbuf_appendf(&b, "y"), -ENOMEM);
   core_strbuf_free(&b);
 }
+
+/* presize grows once and never past max; room hands out space to fill in
+ * place, NULL past max without failing the buffer; commit counts it. */
+Test(strbuf, presize_room_commit) {
+  struct core_strbuf b;
+  char *p;
+
+  core_strbuf_init(&b, 100);
+  core_strbuf_presize(&b, 1000);
+  cr_assert_eq(b.cap, 101);
+  cr_assert_str_eq(b.data, "");
+  cr_assert_eq(core_strbuf_append(&b, "ab", 2), 0);
+  p = core_strbuf_room(&b, 10);
+  cr_assert_not_null(p);
+  cr_assert_eq(p, b.data + 2);
+  memcpy(p, "cdef", 4);
+  core_strbuf_commit(&b, 4);
+  cr_assert_str_eq(b.data, "abcdef");
+  cr_assert_null(core_strbuf_room(&b, 95));
+  cr_assert_not(b.failed);
+  cr_assert_not_null(core_strbuf_room(&b, 94));
+  cr_assert_str_eq(b.data, "abcdef");
+  cr_assert_eq(core_strbuf_append(&b, "x", 95), -ENOMEM);
+  cr_assert(b.failed);
+  cr_assert_null(core_strbuf_room(&b, 1));
+  core_strbuf_free(&b);
+
+  core_strbuf_init(&b, 1 << 20);
+  cr_assert_eq(core_strbuf_append(&b, "keep", 4), 0);
+  core_strbuf_presize(&b, 5000);
+  cr_assert_geq(b.cap, 5005);
+  cr_assert_str_eq(b.data, "keep");
+  core_strbuf_free(&b);
+}

@@ -117,3 +117,95 @@ Test(query_api, export_numbers_match_printf) {
   core_strbuf_free(&resp.body);
   seg_dir_remove();
 }
+
+/* n points of series "m" in one block of seg_dir; the export of it into a
+ * body of at most max bytes; its expected text at want. */
+static void export_block(const int64_t *ts, const double *val, uint32_t n,
+                         size_t max, struct net_http_response *resp) {
+  static struct net_query_env env;
+  static struct net_http_request req;
+  uint32_t *ids = calloc(n, sizeof(*ids));
+  struct stor_dict_entry d = {.id = 0, .type = 1, .key = "m", .key_len = 1};
+  struct stor_block_in in = {.shard = 0, .seq = 1, .count = n,
+                             .series_id = ids, .ts_ms = ts, .value = val,
+                             .dict_count = 1, .dict = &d};
+  struct stor_encoder e;
+  size_t cap = stor_block_bytes_max(n, 1, 64);
+  uint8_t *out = malloc(cap);
+  long len;
+
+  seg_dir_make();
+  cr_assert_eq(stor_encoder_init(&e, n), 0);
+  cr_assert_gt(len = stor_block_encode(&e, &in, out, cap), 0);
+  seg_append_bytes(0, 1, out, (size_t)len);
+  stor_encoder_free(&e);
+  free(out);
+  free(ids);
+  env.data_dir = seg_dir;
+  req.method = "GET";
+  req.path = "/api/v1/export";
+  req.query = "match[]=m";
+  memset(resp, 0, sizeof(*resp));
+  core_strbuf_init(&resp->body, max);
+  net_query_export(&env, &req, resp);
+  seg_dir_remove();
+}
+
+/* Enough points for many of the writers' chunks, with steps that stay in
+ * and leave a 10^4 window, repeats and values of every kind; then the
+ * same reply into a body that is exactly its size (it fits, written by
+ * the local-buffer path near the bound) and one byte short (refused). */
+Test(query_api, export_chunks_and_the_reply_bound) {
+  enum { N = 6000 };
+  static int64_t ts[N];
+  static double val[N];
+  static char want[N * 48];
+  static struct net_http_response resp;
+  static const int64_t steps[] = {0, 1, 7, 10, 999, 9999, 10000, 123456};
+  uint64_t s = 99;
+  char num[40];
+  size_t k = 0;
+
+  ts[0] = 1699999990000;
+  for (uint32_t i = 0; i < N; i++) {
+    s = s * 6364136223846793005u + 1442695040888963407u;
+    if (i)
+      ts[i] = ts[i - 1] + steps[(s >> 33) % 8];
+    val[i] = (s >> 40) % 4 == 0   ? (double)(s >> 20) / 1e6
+             : (s >> 40) % 4 == 1 ? (double)((s >> 44) % 2000) * 0.25
+             : (s >> 40) % 4 == 2 ? -(double)((s >> 44) % 100000)
+                                  : (double)(s >> 12) * 1e-300;
+    if (i > 0 && (s >> 50) % 3 == 0) /* runs of repeats */
+      val[i] = val[i - 1];
+  }
+  for (uint32_t i = 100; i < 108; i++) /* 0 and -0 are not repeats */
+    val[i] = i % 3 ? -0.0 : 0.0;
+  k += (size_t)snprintf(want + k, sizeof(want) - k,
+                        "{\"metric\":{\"__name__\":\"m\"},\"values\":[");
+  for (uint32_t i = 0; i < N; i++) {
+    net_query_format_value(val[i], num);
+    k += (size_t)snprintf(want + k, sizeof(want) - k, "%s%s", i ? "," : "",
+                          num);
+  }
+  k += (size_t)snprintf(want + k, sizeof(want) - k, "],\"timestamps\":[");
+  for (uint32_t i = 0; i < N; i++)
+    k += (size_t)snprintf(want + k, sizeof(want) - k, "%s%" PRId64,
+                          i ? "," : "", ts[i]);
+  k += (size_t)snprintf(want + k, sizeof(want) - k, "]}\n");
+
+  export_block(ts, val, N, 1 << 22, &resp);
+  cr_assert(resp.status == 0 || resp.status == 200, "%d", resp.status);
+  cr_assert_eq(resp.body.len, k);
+  cr_assert(memcmp(resp.body.data, want, k) == 0);
+  core_strbuf_free(&resp.body);
+
+  export_block(ts, val, N, k, &resp);
+  cr_assert(resp.status == 0 || resp.status == 200, "%d", resp.status);
+  cr_assert_eq(resp.body.len, k);
+  cr_assert(memcmp(resp.body.data, want, k) == 0);
+  core_strbuf_free(&resp.body);
+
+  export_block(ts, val, N, k - 1, &resp);
+  cr_assert_eq(resp.status, 422);
+  core_strbuf_free(&resp.body);
+}
