@@ -22,6 +22,8 @@
 #include "storage/logblock_internal.h"
 #include "storage/zcol.h"
 
+#define STOR_LPC_BITS 8 /* log2(STOR_LPC_SLOTS) */
+_Static_assert(STOR_LPC_SLOTS == 1u << STOR_LPC_BITS, "address front size");
 #define ATTRS_FIELDS_RESERVE 16 /* attributes a record averages, worst case
                                    sizing of the fields scratch */
 
@@ -151,6 +153,23 @@ void stor_lput_text(struct stor_logenc *e, const char *p, uint32_t n) {
   e->text_len += n;
 }
 
+/* s's string table index (added when new), or -1: through the address
+ * front (struct stor_lpc) first. */
+static long dict_index(struct stor_logenc *e, struct core_syslog_str s) {
+  uintptr_t a = (uintptr_t)s.ptr;
+  struct stor_lpc *c =
+      &e->pc[(uint32_t)(((a >> 3) ^ (a >> 15) ^ s.len) * 0x9e3779b1u) >>
+             (32 - STOR_LPC_BITS)];
+  long idx;
+
+  if (c->ptr == s.ptr && c->len == s.len && c->gen == e->tab.gen)
+    return c->idx;
+  idx = stor_ztab_find(&e->tab, (struct stor_zstr){s.ptr, s.len});
+  if (idx >= 0)
+    *c = (struct stor_lpc){s.ptr, s.len, e->tab.gen, (uint32_t)idx};
+  return idx;
+}
+
 void stor_lput_ref(struct stor_logenc *e, int c, struct core_syslog_str s,
                    int dictable) {
   long idx = -1;
@@ -160,7 +179,7 @@ void stor_lput_ref(struct stor_logenc *e, int c, struct core_syslog_str s,
     return;
   }
   if (dictable)
-    idx = stor_ztab_find(&e->tab, (struct stor_zstr){s.ptr, s.len});
+    idx = dict_index(e, s);
   if (idx >= 0) {
     stor_lput_varint(e, c, STOR_LREF_DICT0 + (uint64_t)idx);
     return;
@@ -181,6 +200,8 @@ unsigned stor_ltime_exp(const struct stor_log_rec *recs, uint32_t n,
 
 void stor_lreset(struct stor_logenc *e) {
   stor_ztab_reset(&e->tab);
+  if (e->tab.gen == 1) /* wrapped: old entries would look current */
+    memset(e->pc, 0, sizeof(e->pc));
   memset(e->col_len, 0, sizeof(e->col_len));
   e->text_len = 0;
   e->overflow = 0;

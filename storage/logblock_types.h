@@ -167,12 +167,27 @@ struct stor_logblock_hdr {
 };
 
 /*
+ * The encoder's string-table front: a string seen at the same address and
+ * length earlier in the block has the same bytes (records are constant
+ * while a block is encoded), so its table index is found without hashing
+ * its bytes. OTLP records point at shared literals and at a request's
+ * resource strings; syslog records at a block's own copies (misses cost
+ * one compare). Direct-mapped; valid for the table generation it holds.
+ */
+#define STOR_LPC_SLOTS 256 /* power of two */
+struct stor_lpc {
+  const char *ptr;
+  uint32_t len, gen, idx;
+};
+
+/*
  * Scratch of one log encoder, allocated at stor_logenc_init so that
  * encoding allocates nothing.
  */
 struct stor_logenc {
   uint32_t records_max;
   struct stor_ztab tab;             /* the string table (storage/zcol.h) */
+  struct stor_lpc pc[STOR_LPC_SLOTS]; /* its address front (tab.gen) */
   uint8_t *col[STOR_LCOLS];         /* sub-columns being built */
   size_t col_cap[STOR_LCOLS], col_len[STOR_LCOLS];
   uint8_t *text;                    /* inline text being built */

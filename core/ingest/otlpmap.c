@@ -1031,14 +1031,27 @@ static void log_fields(struct lw *w, const struct core_otlp_log *l) {
     lw_field(w, "scope.version", o->scope_version.ptr, o->scope_version.len);
 }
 
+/* Key k of a list: a reference to prev (the last record's key at that
+ * position, or NULL) when equal, else copied. */
+static struct core_syslog_str lw_key(struct lw *w, const struct core_otlp_str *k,
+                                     const struct core_syslog_attr *prev) {
+  if (prev != NULL && prev->name.len == k->len && k->len != 0 &&
+      memcmp(prev->name.ptr, k->ptr, k->len) == 0)
+    return lw_ref(w, prev->name);
+  return lw_put(w, k->ptr, k->len);
+}
+
 /* Attributes of a list under sdid while room is left (keeping one slot
- * for the rest when more follow); returns how many were stored. */
+ * for the rest when more follow); returns how many were stored. prev:
+ * nprev keys of the last record (lw_key). */
 static uint32_t log_attrs(struct lw *w, struct core_syslog_str sdid,
-                          const struct core_otlp_attrs *a, uint32_t room) {
+                          const struct core_otlp_attrs *a, uint32_t room,
+                          const struct core_syslog_attr *prev,
+                          uint32_t nprev) {
   uint32_t i = 0;
 
   for (; i < a->n && i < room; i++)
-    lw_attr(w, sdid, lw_put(w, a->v[i].key.ptr, a->v[i].key.len),
+    lw_attr(w, sdid, lw_key(w, &a->v[i].key, i < nprev ? &prev[i] : NULL),
             lw_value(w, &a->v[i].value, 0));
   return i;
 }
@@ -1111,7 +1124,7 @@ static uint32_t log_resource(struct lw *w, const struct core_otlp_log *l,
   c->origin = NULL;
   r->host = c->host = res_value(w, l->origin, "host.name");
   r->app = c->app = res_value(w, l->origin, "service.name");
-  ra = log_attrs(w, sd_res, res, ra);
+  ra = log_attrs(w, sd_res, res, ra, NULL, 0);
   memcpy(c->a, w->attrs + w->nattrs - ra, ra * sizeof(c->a[0]));
   c->n = ra;
   m->lres_pending = 1;
@@ -1133,6 +1146,7 @@ static int build_log(struct core_otlp_map *m, const struct core_otlp_log *l,
                  .attrs = h->attrs + h->attr_count};
   uint64_t t = l->time_ns ? l->time_ns : l->observed_ns;
   uint32_t room, la, ra, nres = l->origin->resource.n;
+  const struct core_otlp_lkeys *pk = &m->lkeys;
 
   if (core_loghead_room(h, CORE_SYSLOG_SD_ATTRS_MAX) != 0)
     return LOG_NO_ROOM;
@@ -1152,7 +1166,10 @@ static int build_log(struct core_otlp_map *m, const struct core_otlp_log *l,
   room = CORE_SYSLOG_SD_ATTRS_MAX - w.nattrs;
   if (l->attrs.n + nres > room)
     room--; /* otel.more takes the rest */
-  la = log_attrs(&w, sd_attr, &l->attrs, room);
+  m->lkeys_at = w.nattrs;
+  la = log_attrs(&w, sd_attr, &l->attrs, room, pk->a,
+                 pk->moves == h->moves ? pk->n : 0);
+  m->lkeys_n = la;
   ra = log_resource(&w, l, r, room - la);
   if (la < l->attrs.n || ra < nres)
     log_more(&w, l, la, ra);
@@ -1177,6 +1194,11 @@ static int put_log(struct core_otlp_map *m, const struct core_otlp_log *l) {
     rc = build_log(m, l, &r, &used);
     if (rc == 0 && core_loghead_put(h, &r, used, m->now_ms) != 0)
       rc = LOG_NO_ROOM; /* the text bound */
+    if (rc == 0) /* its keys are the next record's to match */
+      m->lkeys = (struct core_otlp_lkeys){.moves = h->moves,
+                                          .a = h->recs[h->count - 1].attrs +
+                                               m->lkeys_at,
+                                          .n = m->lkeys_n};
     if (rc == 0 && m->lres_pending) {
       m->lres.origin = l->origin;
       m->lres.req = m->lreq;

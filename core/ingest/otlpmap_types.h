@@ -175,6 +175,17 @@ struct core_otlp_lres {
   struct core_syslog_attr a[CORE_SYSLOG_SD_ATTRS_MAX];
 };
 
+/* The attribute keys of the last record stored (valid while the head's
+ * moves is unchanged: its bytes stay in the head until a seal, move or
+ * rollback): a next record's key equal to the one at the same position
+ * references it instead of a copy (SDK batches repeat their keys; the log
+ * block encoder then finds them by address). */
+struct core_otlp_lkeys {
+  uint64_t moves;
+  const struct core_syslog_attr *a;
+  uint32_t n;
+};
+
 struct core_otlp_stage {
   struct core_otlp_stage_point *pts;  /* CORE_OTLP_ITEMS_MAX */
   struct core_otlp_stage_series *ser; /* CORE_OTLP_STAGE_SERIES_MAX */
@@ -249,6 +260,8 @@ struct core_otlp_map {
   uint64_t lreq, lacc;
   int lres_pending;
   struct core_otlp_lres lres;
+  struct core_otlp_lkeys lkeys;     /* last record's keys ... */
+  uint32_t lkeys_at, lkeys_n;       /* ... and the record being built's */
 };
 
 /* A pipeline's span hook (core/ingest/spanmap.h): the sink callbacks of
