@@ -153,13 +153,19 @@ void stor_lput_text(struct stor_logenc *e, const char *p, uint32_t n) {
   e->text_len += n;
 }
 
+/* The slot of s's address in an address front. */
+static struct stor_lpc *lpc_slot(struct stor_lpc *front,
+                                 struct core_syslog_str s) {
+  uintptr_t a = (uintptr_t)s.ptr;
+
+  return &front[(uint32_t)(((a >> 3) ^ (a >> 15) ^ s.len) * 0x9e3779b1u) >>
+                (32 - STOR_LPC_BITS)];
+}
+
 /* s's string table index (added when new), or -1: through the address
  * front (struct stor_lpc) first. */
 static long dict_index(struct stor_logenc *e, struct core_syslog_str s) {
-  uintptr_t a = (uintptr_t)s.ptr;
-  struct stor_lpc *c =
-      &e->pc[(uint32_t)(((a >> 3) ^ (a >> 15) ^ s.len) * 0x9e3779b1u) >>
-             (32 - STOR_LPC_BITS)];
+  struct stor_lpc *c = lpc_slot(e->pc, s);
   long idx;
 
   if (c->ptr == s.ptr && c->len == s.len && c->gen == e->tab.gen)
@@ -200,8 +206,11 @@ unsigned stor_ltime_exp(const struct stor_log_rec *recs, uint32_t n,
 
 void stor_lreset(struct stor_logenc *e) {
   stor_ztab_reset(&e->tab);
-  if (e->tab.gen == 1) /* wrapped: old entries would look current */
+  if (e->tab.gen == 1) { /* wrapped: old entries would look current */
     memset(e->pc, 0, sizeof(e->pc));
+    memset(e->pv, 0, sizeof(e->pv));
+    memset(e->am, 0, sizeof(e->am));
+  }
   memset(e->col_len, 0, sizeof(e->col_len));
   e->text_len = 0;
   e->overflow = 0;
@@ -229,6 +238,75 @@ void stor_ltime_range(const struct stor_log_rec *recs, uint32_t n,
 
 /* ---- layout 1 encoder (kept: tests write what older sluice wrote) ---------- */
 
+/* An attribute value's ref: inline the first time its address is seen in
+ * the block, from the string table from the second (by address only:
+ * equal bytes at other addresses stay inline, as before). */
+static void put_value(struct stor_logenc *e, struct core_syslog_str s) {
+  struct stor_lpc *v;
+
+  if (s.len == 0) {
+    stor_lput_varint(e, STOR_LCOL_ATTRS, STOR_LREF_EMPTY);
+    return;
+  }
+  v = lpc_slot(e->pv, s);
+  if (v->ptr == s.ptr && v->len == s.len && v->gen == e->tab.gen) {
+    if (v->idx == STOR_LPC_ONCE) {
+      long idx = stor_ztab_find(&e->tab, (struct stor_zstr){s.ptr, s.len});
+      v->idx = idx >= 0 ? (uint32_t)idx : STOR_LPC_ONCE;
+    }
+    if (v->idx != STOR_LPC_ONCE) {
+      stor_lput_varint(e, STOR_LCOL_ATTRS, STOR_LREF_DICT0 + (uint64_t)v->idx);
+      return;
+    }
+  } else {
+    *v = (struct stor_lpc){s.ptr, s.len, e->tab.gen, STOR_LPC_ONCE};
+  }
+  stor_lput_varint(e, STOR_LCOL_ATTRS, STOR_LREF_INLINE);
+  stor_lput_text(e, s.ptr, s.len);
+}
+
+/* A string's ref when it is empty or in the string table, else -1. */
+static long table_ref(struct stor_logenc *e, struct core_syslog_str s) {
+  long idx;
+
+  if (s.len == 0)
+    return STOR_LREF_EMPTY;
+  idx = dict_index(e, s);
+  return idx < 0 ? -1 : STOR_LREF_DICT0 + idx;
+}
+
+/* Attribute i's sd id and name refs: from the memo when its addresses are
+ * the last record's (struct stor_lam), else as stor_lput_ref writes them
+ * (memoised when both are one byte). */
+static void put_attr_names(struct stor_logenc *e, uint32_t i,
+                           const struct core_syslog_attr *a) {
+  struct stor_lam *m = &e->am[i];
+  uint8_t *d = e->col[STOR_LCOL_ATTRS] + e->col_len[STOR_LCOL_ATTRS];
+  long rs, rn;
+
+  if (m->gen == e->tab.gen && m->sdid == a->sdid.ptr &&
+      m->name == a->name.ptr && m->sdid_len == a->sdid.len &&
+      m->name_len == a->name.len) {
+    d[0] = m->ref[0];
+    d[1] = m->ref[1];
+    e->col_len[STOR_LCOL_ATTRS] += 2;
+    return;
+  }
+  rs = table_ref(e, a->sdid);
+  rn = rs < 0 ? -1 : table_ref(e, a->name);
+  if (rs < 0 || rn < 0 || rs >= 128 || rn >= 128) {
+    stor_lput_ref(e, STOR_LCOL_ATTRS, a->sdid, 1);
+    stor_lput_ref(e, STOR_LCOL_ATTRS, a->name, 1);
+    return;
+  }
+  *m = (struct stor_lam){.sdid = a->sdid.ptr, .name = a->name.ptr,
+                         .sdid_len = a->sdid.len, .name_len = a->name.len,
+                         .gen = e->tab.gen, .ref = {(uint8_t)rs, (uint8_t)rn}};
+  d[0] = m->ref[0];
+  d[1] = m->ref[1];
+  e->col_len[STOR_LCOL_ATTRS] += 2;
+}
+
 static int put_record(struct stor_logenc *e, const struct stor_log_rec *r,
                       uint64_t *prev_off, int64_t *prev_recv, int64_t min,
                       uint64_t unit) {
@@ -252,9 +330,8 @@ static int put_record(struct stor_logenc *e, const struct stor_log_rec *r,
   stor_lput_ref(e, STOR_LCOL_MSGID, r->msgid, 1);
   stor_lput_varint(e, STOR_LCOL_ATTRS, r->attr_count);
   for (uint32_t i = 0; i < r->attr_count; i++) {
-    stor_lput_ref(e, STOR_LCOL_ATTRS, r->attrs[i].sdid, 1);
-    stor_lput_ref(e, STOR_LCOL_ATTRS, r->attrs[i].name, 1);
-    stor_lput_ref(e, STOR_LCOL_ATTRS, r->attrs[i].value, 0);
+    put_attr_names(e, i, &r->attrs[i]);
+    put_value(e, r->attrs[i].value);
   }
   stor_lput_ref(e, STOR_LCOL_MSG, r->msg, 0);
   return e->overflow ? -E2BIG : 0;

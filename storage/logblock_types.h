@@ -175,9 +175,21 @@ struct stor_logblock_hdr {
  * one compare). Direct-mapped; valid for the table generation it holds.
  */
 #define STOR_LPC_SLOTS 256 /* power of two */
+#define STOR_LPC_ONCE UINT32_MAX /* a value seen once: inline, not in the
+                                    table (a second sight adds it) */
 struct stor_lpc {
   const char *ptr;
   uint32_t len, gen, idx;
+};
+
+/* Layout 1's attribute memo: the sd id and name at position i of the last
+ * record, and their two one-byte refs (both in the string table or
+ * empty, indexes < 126), written again when the next record's attribute
+ * i has the same addresses. */
+struct stor_lam {
+  const char *sdid, *name;
+  uint32_t sdid_len, name_len, gen;
+  uint8_t ref[2];
 };
 
 /*
@@ -188,6 +200,8 @@ struct stor_logenc {
   uint32_t records_max;
   struct stor_ztab tab;             /* the string table (storage/zcol.h) */
   struct stor_lpc pc[STOR_LPC_SLOTS]; /* its address front (tab.gen) */
+  struct stor_lpc pv[STOR_LPC_SLOTS]; /* layout 1: values by address */
+  struct stor_lam am[CORE_SYSLOG_SD_ATTRS_MAX]; /* layout 1 (tab.gen) */
   uint8_t *col[STOR_LCOLS];         /* sub-columns being built */
   size_t col_cap[STOR_LCOLS], col_len[STOR_LCOLS];
   uint8_t *text;                    /* inline text being built */

@@ -900,6 +900,8 @@ struct lw {
   int over;
   struct core_syslog_attr *attrs;
   uint32_t nattrs;
+  const struct core_syslog_attr *prev; /* the last record's attributes */
+  uint32_t nprev;                      /* (m->lkeys), 0: none */
 };
 
 static const struct core_syslog_str sd_otel = {"otel", 4},
@@ -972,9 +974,37 @@ static void lw_attr(struct lw *w, struct core_syslog_str sdid,
       (struct core_syslog_attr){.sdid = sdid, .name = name, .value = value};
 }
 
+/* The last record's attribute at the position being written, or NULL. */
+static const struct core_syslog_attr *lw_prev(const struct lw *w) {
+  return w->nattrs < w->nprev ? &w->prev[w->nattrs] : NULL;
+}
+
+/* Value v (n bytes) of the attribute named name (as stored): a reference
+ * to the last record's value at this position when both name (by
+ * address) and bytes are equal, else copied. */
+static struct core_syslog_str lw_same(struct lw *w, struct core_syslog_str name,
+                                      const char *v, size_t n) {
+  const struct core_syslog_attr *p = lw_prev(w);
+
+  if (p != NULL && n != 0 && p->name.ptr == name.ptr &&
+      p->name.len == name.len && p->value.len == n &&
+      memcmp(p->value.ptr, v, n) == 0)
+    return lw_ref(w, p->value);
+  return lw_put(w, v, n);
+}
+
 /* (inline: the names are literals, their strlen folds) */
 static inline void lw_field(struct lw *w, const char *name, const char *v,
                             size_t n) {
+  struct core_syslog_str k = lw_ref(w, (struct core_syslog_str){
+                                           name, (uint32_t)strlen(name)});
+
+  lw_attr(w, sd_otel, k, lw_same(w, k, v, n));
+}
+
+/* A field that differs from record to record (times, ids): copied. */
+static inline void lw_field_new(struct lw *w, const char *name, const char *v,
+                                size_t n) {
   struct core_syslog_str k = {name, (uint32_t)strlen(name)};
 
   lw_attr(w, sd_otel, lw_ref(w, k), lw_put(w, v, n));
@@ -992,7 +1022,7 @@ static inline void lw_hex(struct lw *w, const char *name,
 
   ASSERT(n * 2 <= sizeof(t));
   core_fmt_hex(id, n, t);
-  lw_field(w, name, t, 2 * n);
+  lw_field_new(w, name, t, 2 * n);
 }
 
 static const char *const value_types[] = {"", "string", "bool", "int",
@@ -1008,7 +1038,7 @@ static void log_fields(struct lw *w, const struct core_otlp_log *l) {
   if (l->severity_text.len)
     lw_field(w, "severity_text", l->severity_text.ptr, l->severity_text.len);
   if (l->observed_ns) /* decimal ns; past 2^63 (no real clock) via printf */
-    lw_field(w, "observed_time_unix_nano", w->m->extra,
+    lw_field_new(w, "observed_time_unix_nano", w->m->extra,
              l->observed_ns <= INT64_MAX
                  ? (size_t)core_fmt_i64((int64_t)l->observed_ns, w->m->extra)
                  : (size_t)snprintf(w->m->extra, sizeof(w->m->extra), "%llu",
@@ -1031,28 +1061,33 @@ static void log_fields(struct lw *w, const struct core_otlp_log *l) {
     lw_field(w, "scope.version", o->scope_version.ptr, o->scope_version.len);
 }
 
-/* Key k of a list: a reference to prev (the last record's key at that
- * position, or NULL) when equal, else copied. */
-static struct core_syslog_str lw_key(struct lw *w, const struct core_otlp_str *k,
-                                     const struct core_syslog_attr *prev) {
-  if (prev != NULL && prev->name.len == k->len && k->len != 0 &&
-      memcmp(prev->name.ptr, k->ptr, k->len) == 0)
-    return lw_ref(w, prev->name);
+/* Key k: a reference to the last record's key at this position when
+ * equal, else copied. */
+static struct core_syslog_str lw_key(struct lw *w,
+                                     const struct core_otlp_str *k) {
+  const struct core_syslog_attr *p = lw_prev(w);
+
+  if (p != NULL && p->name.len == k->len && k->len != 0 &&
+      memcmp(p->name.ptr, k->ptr, k->len) == 0)
+    return lw_ref(w, p->name);
   return lw_put(w, k->ptr, k->len);
 }
 
 /* Attributes of a list under sdid while room is left (keeping one slot
- * for the rest when more follow); returns how many were stored. prev:
- * nprev keys of the last record (lw_key). */
+ * for the rest when more follow); returns how many were stored. Keys and
+ * string values equal to the last record's at the same position are
+ * referenced (lw_key, lw_same). */
 static uint32_t log_attrs(struct lw *w, struct core_syslog_str sdid,
-                          const struct core_otlp_attrs *a, uint32_t room,
-                          const struct core_syslog_attr *prev,
-                          uint32_t nprev) {
+                          const struct core_otlp_attrs *a, uint32_t room) {
   uint32_t i = 0;
 
-  for (; i < a->n && i < room; i++)
-    lw_attr(w, sdid, lw_key(w, &a->v[i].key, i < nprev ? &prev[i] : NULL),
-            lw_value(w, &a->v[i].value, 0));
+  for (; i < a->n && i < room; i++) {
+    const struct core_otlp_value *v = &a->v[i].value;
+    struct core_syslog_str k = lw_key(w, &a->v[i].key);
+    lw_attr(w, sdid, k,
+            v->type == CORE_OTLP_V_STRING ? lw_same(w, k, v->s.ptr, v->s.len)
+                                          : lw_value(w, v, 0));
+  }
   return i;
 }
 
@@ -1124,7 +1159,7 @@ static uint32_t log_resource(struct lw *w, const struct core_otlp_log *l,
   c->origin = NULL;
   r->host = c->host = res_value(w, l->origin, "host.name");
   r->app = c->app = res_value(w, l->origin, "service.name");
-  ra = log_attrs(w, sd_res, res, ra, NULL, 0);
+  ra = log_attrs(w, sd_res, res, ra);
   memcpy(c->a, w->attrs + w->nattrs - ra, ra * sizeof(c->a[0]));
   c->n = ra;
   m->lres_pending = 1;
@@ -1150,6 +1185,10 @@ static int build_log(struct core_otlp_map *m, const struct core_otlp_log *l,
 
   if (core_loghead_room(h, CORE_SYSLOG_SD_ATTRS_MAX) != 0)
     return LOG_NO_ROOM;
+  if (pk->moves == h->moves) {
+    w.prev = pk->a;
+    w.nprev = pk->n;
+  }
   m->lres_pending = 0;
   *r = (struct stor_log_rec){.flags = CORE_SYSLOG_F_OTLP, .facility = 1,
                              .severity = syslog_severity(l->severity_number),
@@ -1166,10 +1205,7 @@ static int build_log(struct core_otlp_map *m, const struct core_otlp_log *l,
   room = CORE_SYSLOG_SD_ATTRS_MAX - w.nattrs;
   if (l->attrs.n + nres > room)
     room--; /* otel.more takes the rest */
-  m->lkeys_at = w.nattrs;
-  la = log_attrs(&w, sd_attr, &l->attrs, room, pk->a,
-                 pk->moves == h->moves ? pk->n : 0);
-  m->lkeys_n = la;
+  la = log_attrs(&w, sd_attr, &l->attrs, room);
   ra = log_resource(&w, l, r, room - la);
   if (la < l->attrs.n || ra < nres)
     log_more(&w, l, la, ra);
@@ -1194,11 +1230,9 @@ static int put_log(struct core_otlp_map *m, const struct core_otlp_log *l) {
     rc = build_log(m, l, &r, &used);
     if (rc == 0 && core_loghead_put(h, &r, used, m->now_ms) != 0)
       rc = LOG_NO_ROOM; /* the text bound */
-    if (rc == 0) /* its keys are the next record's to match */
-      m->lkeys = (struct core_otlp_lkeys){.moves = h->moves,
-                                          .a = h->recs[h->count - 1].attrs +
-                                               m->lkeys_at,
-                                          .n = m->lkeys_n};
+    if (rc == 0) /* the next record's to match (lw_key, lw_same) */
+      m->lkeys = (struct core_otlp_lkeys){.moves = h->moves, .a = r.attrs,
+                                          .n = r.attr_count};
     if (rc == 0 && m->lres_pending) {
       m->lres.origin = l->origin;
       m->lres.req = m->lreq;

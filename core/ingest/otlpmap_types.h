@@ -175,11 +175,12 @@ struct core_otlp_lres {
   struct core_syslog_attr a[CORE_SYSLOG_SD_ATTRS_MAX];
 };
 
-/* The attribute keys of the last record stored (valid while the head's
- * moves is unchanged: its bytes stay in the head until a seal, move or
- * rollback): a next record's key equal to the one at the same position
- * references it instead of a copy (SDK batches repeat their keys; the log
- * block encoder then finds them by address). */
+/* The attributes of the last record stored (valid while the head's moves
+ * is unchanged: its bytes stay in the head until a seal, move or
+ * rollback): a next record's key or string value equal to the one at the
+ * same position references it instead of a copy (SDK batches repeat
+ * their keys and many values; the log block encoder then finds them by
+ * address). */
 struct core_otlp_lkeys {
   uint64_t moves;
   const struct core_syslog_attr *a;
@@ -260,8 +261,7 @@ struct core_otlp_map {
   uint64_t lreq, lacc;
   int lres_pending;
   struct core_otlp_lres lres;
-  struct core_otlp_lkeys lkeys;     /* last record's keys ... */
-  uint32_t lkeys_at, lkeys_n;       /* ... and the record being built's */
+  struct core_otlp_lkeys lkeys;     /* the last record's attributes */
 };
 
 /* A pipeline's span hook (core/ingest/spanmap.h): the sink callbacks of
