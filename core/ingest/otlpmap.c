@@ -1185,7 +1185,7 @@ static int build_log(struct core_otlp_map *m, const struct core_otlp_log *l,
 
   if (core_loghead_room(h, CORE_SYSLOG_SD_ATTRS_MAX) != 0)
     return LOG_NO_ROOM;
-  if (pk->moves == h->moves) {
+  if (pk->req == m->lreq && pk->moves == h->moves) {
     w.prev = pk->a;
     w.nprev = pk->n;
   }
@@ -1231,7 +1231,8 @@ static int put_log(struct core_otlp_map *m, const struct core_otlp_log *l) {
     if (rc == 0 && core_loghead_put(h, &r, used, m->now_ms) != 0)
       rc = LOG_NO_ROOM; /* the text bound */
     if (rc == 0) /* the next record's to match (lw_key, lw_same) */
-      m->lkeys = (struct core_otlp_lkeys){.moves = h->moves, .a = r.attrs,
+      m->lkeys = (struct core_otlp_lkeys){.req = m->lreq, .moves = h->moves,
+                                          .a = r.attrs,
                                           .n = r.attr_count};
     if (rc == 0 && m->lres_pending) {
       m->lres.origin = l->origin;

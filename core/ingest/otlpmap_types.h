@@ -175,14 +175,14 @@ struct core_otlp_lres {
   struct core_syslog_attr a[CORE_SYSLOG_SD_ATTRS_MAX];
 };
 
-/* The attributes of the last record stored (valid while the head's moves
- * is unchanged: its bytes stay in the head until a seal, move or
- * rollback): a next record's key or string value equal to the one at the
- * same position references it instead of a copy (SDK batches repeat
- * their keys and many values; the log block encoder then finds them by
- * address). */
+/* The attributes of the last record stored (valid in request req while
+ * the head's moves is unchanged: the request's bytes stay in the head,
+ * and core_loghead_make_room moves and rebases them together): a next
+ * record's key or string value equal to the one at the same position
+ * references it instead of a copy (SDK batches repeat their keys and
+ * many values; the log block encoder then finds them by address). */
 struct core_otlp_lkeys {
-  uint64_t moves;
+  uint64_t req, moves;
   const struct core_syslog_attr *a;
   uint32_t n;
 };
