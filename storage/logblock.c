@@ -208,7 +208,6 @@ void stor_lreset(struct stor_logenc *e) {
   stor_ztab_reset(&e->tab);
   if (e->tab.gen == 1) { /* wrapped: old entries would look current */
     memset(e->pc, 0, sizeof(e->pc));
-    memset(e->pv, 0, sizeof(e->pv));
     memset(e->am, 0, sizeof(e->am));
   }
   memset(e->col_len, 0, sizeof(e->col_len));
@@ -238,28 +237,32 @@ void stor_ltime_range(const struct stor_log_rec *recs, uint32_t n,
 
 /* ---- layout 1 encoder (kept: tests write what older sluice wrote) ---------- */
 
-/* An attribute value's ref: inline the first time its address is seen in
- * the block, from the string table from the second (by address only:
- * equal bytes at other addresses stay inline, as before). */
-static void put_value(struct stor_logenc *e, struct core_syslog_str s) {
-  struct stor_lpc *v;
+/* Attribute i's value ref: inline, or from the string table when the
+ * last record's value i had its address (struct stor_lam). */
+static void put_value(struct stor_logenc *e, uint32_t i,
+                      struct core_syslog_str s) {
+  struct stor_lam *m = &e->am[i];
 
   if (s.len == 0) {
     stor_lput_varint(e, STOR_LCOL_ATTRS, STOR_LREF_EMPTY);
     return;
   }
-  v = lpc_slot(e->pv, s);
-  if (v->ptr == s.ptr && v->len == s.len && v->gen == e->tab.gen) {
-    if (v->idx == STOR_LPC_ONCE) {
+  if (m->value == s.ptr && m->value_len == s.len &&
+      m->value_gen == e->tab.gen) {
+    if (m->value_idx == STOR_LPC_ONCE) {
       long idx = stor_ztab_find(&e->tab, (struct stor_zstr){s.ptr, s.len});
-      v->idx = idx >= 0 ? (uint32_t)idx : STOR_LPC_ONCE;
+      m->value_idx = idx >= 0 ? (uint32_t)idx : STOR_LPC_ONCE;
     }
-    if (v->idx != STOR_LPC_ONCE) {
-      stor_lput_varint(e, STOR_LCOL_ATTRS, STOR_LREF_DICT0 + (uint64_t)v->idx);
+    if (m->value_idx != STOR_LPC_ONCE) {
+      stor_lput_varint(e, STOR_LCOL_ATTRS,
+                       STOR_LREF_DICT0 + (uint64_t)m->value_idx);
       return;
     }
   } else {
-    *v = (struct stor_lpc){s.ptr, s.len, e->tab.gen, STOR_LPC_ONCE};
+    m->value = s.ptr;
+    m->value_len = s.len;
+    m->value_gen = e->tab.gen;
+    m->value_idx = STOR_LPC_ONCE;
   }
   stor_lput_varint(e, STOR_LCOL_ATTRS, STOR_LREF_INLINE);
   stor_lput_text(e, s.ptr, s.len);
@@ -299,9 +302,13 @@ static void put_attr_names(struct stor_logenc *e, uint32_t i,
     stor_lput_ref(e, STOR_LCOL_ATTRS, a->name, 1);
     return;
   }
-  *m = (struct stor_lam){.sdid = a->sdid.ptr, .name = a->name.ptr,
-                         .sdid_len = a->sdid.len, .name_len = a->name.len,
-                         .gen = e->tab.gen, .ref = {(uint8_t)rs, (uint8_t)rn}};
+  m->sdid = a->sdid.ptr;
+  m->name = a->name.ptr;
+  m->sdid_len = a->sdid.len;
+  m->name_len = a->name.len;
+  m->gen = e->tab.gen;
+  m->ref[0] = (uint8_t)rs;
+  m->ref[1] = (uint8_t)rn;
   d[0] = m->ref[0];
   d[1] = m->ref[1];
   e->col_len[STOR_LCOL_ATTRS] += 2;
@@ -331,7 +338,7 @@ static int put_record(struct stor_logenc *e, const struct stor_log_rec *r,
   stor_lput_varint(e, STOR_LCOL_ATTRS, r->attr_count);
   for (uint32_t i = 0; i < r->attr_count; i++) {
     put_attr_names(e, i, &r->attrs[i]);
-    put_value(e, r->attrs[i].value);
+    put_value(e, i, r->attrs[i].value);
   }
   stor_lput_ref(e, STOR_LCOL_MSG, r->msg, 0);
   return e->overflow ? -E2BIG : 0;

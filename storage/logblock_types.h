@@ -182,13 +182,18 @@ struct stor_lpc {
   uint32_t len, gen, idx;
 };
 
-/* Layout 1's attribute memo: the sd id and name at position i of the last
- * record, and their two one-byte refs (both in the string table or
- * empty, indexes < 126), written again when the next record's attribute
- * i has the same addresses. */
+/* Layout 1's attribute memo, position i of the last record: its sd id and
+ * name and their two one-byte refs (both in the string table or empty,
+ * indexes < 126), written again when the next record's attribute i has
+ * the same addresses (gen: the table generation); and its value, which
+ * goes to the string table when the next record's value i has its address
+ * (value_idx STOR_LPC_ONCE until then: inline). Only addresses decide,
+ * and the OTLP mapping's references make them (equal bytes at other
+ * addresses stay inline, as before), so equal records encode equally. */
 struct stor_lam {
-  const char *sdid, *name;
+  const char *sdid, *name, *value;
   uint32_t sdid_len, name_len, gen;
+  uint32_t value_len, value_gen, value_idx;
   uint8_t ref[2];
 };
 
@@ -200,7 +205,6 @@ struct stor_logenc {
   uint32_t records_max;
   struct stor_ztab tab;             /* the string table (storage/zcol.h) */
   struct stor_lpc pc[STOR_LPC_SLOTS]; /* its address front (tab.gen) */
-  struct stor_lpc pv[STOR_LPC_SLOTS]; /* layout 1: values by address */
   struct stor_lam am[CORE_SYSLOG_SD_ATTRS_MAX]; /* layout 1 (tab.gen) */
   uint8_t *col[STOR_LCOLS];         /* sub-columns being built */
   size_t col_cap[STOR_LCOLS], col_len[STOR_LCOLS];

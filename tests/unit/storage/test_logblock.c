@@ -512,7 +512,8 @@ Test(logblock, pack_merges_blocks) {
  * more than 128 names (two-byte refs): every record reads back as
  * written, across blocks encoded one after the other with one encoder
  * (the table generation changes: nothing of a block is reused by the
- * next) and across the generation's wrap. */
+ * next) and across the generation's wrap; values at the last record's
+ * address went to the string table. */
 static void gen_shared(uint32_t n, uint32_t salt) {
   static char names[300][12], vals[40][16], copies[NREC][16];
   static const char *sd[] = {"otel", "attr", "resource"};
@@ -533,7 +534,10 @@ static void gen_shared(uint32_t n, uint32_t salt) {
     memcpy(copies[i], vals[i % 40], sizeof(copies[i]));
     for (uint32_t k = 0; k < 8; k++) {
       uint32_t nm = k < 4 ? k : (i % 3 == 0 ? 4 + (i + k) % 296 : k);
-      const char *v = k == 5 ? copies[i] : vals[(k * 3 + (i % 2)) % 40];
+      /* the same address as the last record's (most), alternating (3),
+       * a copy (5), a prefix of varying length (6), two in three (7) */
+      uint32_t vk = k * 3 + (k == 3 ? i % 2 : 0) + (k == 7 && i % 3 == 0);
+      const char *v = k == 5 ? copies[i] : vals[vk % 40];
       attr_pool[ai++] = (struct core_syslog_attr){
           .sdid = {sd[(k + salt) % 3], (uint32_t)strlen(sd[(k + salt) % 3])},
           .name = {names[nm], (uint32_t)strlen(names[nm]) - (i % 2)},
