@@ -974,6 +974,31 @@ static void lw_attr(struct lw *w, struct core_syslog_str sdid,
       (struct core_syslog_attr){.sdid = sdid, .name = name, .value = value};
 }
 
+/* n bytes at a and b equal (n >= 1). Short strings, the common case,
+ * without a call: two loads each, overlapping, never past n. */
+static inline int same_bytes(const char *a, const char *b, size_t n) {
+  uint64_t x, y, u, v;
+  uint32_t x4, y4, u4, v4;
+
+  if (n >= 8 && n <= 16) {
+    memcpy(&x, a, 8);
+    memcpy(&y, b, 8);
+    memcpy(&u, a + n - 8, 8);
+    memcpy(&v, b + n - 8, 8);
+    return ((x ^ y) | (u ^ v)) == 0;
+  }
+  if (n >= 4 && n < 8) {
+    memcpy(&x4, a, 4);
+    memcpy(&y4, b, 4);
+    memcpy(&u4, a + n - 4, 4);
+    memcpy(&v4, b + n - 4, 4);
+    return ((x4 ^ y4) | (u4 ^ v4)) == 0;
+  }
+  if (n < 4)
+    return a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1];
+  return memcmp(a, b, n) == 0;
+}
+
 /* The last record's attribute at the position being written, or NULL. */
 static const struct core_syslog_attr *lw_prev(const struct lw *w) {
   return w->nattrs < w->nprev ? &w->prev[w->nattrs] : NULL;
@@ -988,7 +1013,7 @@ static struct core_syslog_str lw_same(struct lw *w, struct core_syslog_str name,
 
   if (p != NULL && n != 0 && p->name.ptr == name.ptr &&
       p->name.len == name.len && p->value.len == n &&
-      memcmp(p->value.ptr, v, n) == 0)
+      same_bytes(p->value.ptr, v, n))
     return lw_ref(w, p->value);
   return lw_put(w, v, n);
 }
@@ -1068,7 +1093,7 @@ static struct core_syslog_str lw_key(struct lw *w,
   const struct core_syslog_attr *p = lw_prev(w);
 
   if (p != NULL && p->name.len == k->len && k->len != 0 &&
-      memcmp(p->name.ptr, k->ptr, k->len) == 0)
+      same_bytes(p->name.ptr, k->ptr, k->len))
     return lw_ref(w, p->name);
   return lw_put(w, k->ptr, k->len);
 }
