@@ -89,7 +89,7 @@ static void encode_sink(struct core_head *h, void *ctx) {
 
 /* Log block encoding of sealed log heads (c), as the writer does it. */
 static struct stor_logenc lenc;
-static uint64_t lseq;
+static uint64_t lseq, lstream_bytes, lfields_bytes, lrecs;
 
 static void log_encode_sink(struct core_loghead *h, void *ctx) {
   long n = stor_logblock_encode(&lenc, 0, ++lseq, h->recs, h->count, blk,
@@ -101,6 +101,9 @@ static void log_encode_sink(struct core_loghead *h, void *ctx) {
     exit(1);
   }
   encoded_bytes += (uint64_t)n;
+  lstream_bytes += lenc.stream_len; /* what deflate read */
+  lfields_bytes += lenc.fields_len;
+  lrecs += h->count;
 }
 
 /* Each request gzip'ed (isa-l level 1, as test_gzip.c makes them). */
@@ -229,6 +232,11 @@ static void report(const char *sig, const struct reqs *r, uint64_t items,
          "%.2f bytes an item)\n", (double)items / store,
          store * 1e9 / (double)items,
          (double)encoded_bytes / (double)items / (passes * 2));
+  if (logs && lrecs)
+    printf("live log blocks: stream deflated %.1f bytes a record (fields "
+           "%.1f, text %.1f)\n", (double)lstream_bytes / (double)lrecs,
+           (double)lfields_bytes / (double)lrecs,
+           (double)(lstream_bytes - lfields_bytes) / (double)lrecs);
   printf("gzip body, inflate+store: %.0f items/s (%.0f ns an item)\n",
          (double)items / best[3], best[3] * 1e9 / (double)items);
   printf("shares of store: decode (%.2f a request) %.0f%%, mapping+%s "
