@@ -1035,6 +1035,21 @@ static inline void lw_field_new(struct lw *w, const char *name, const char *v,
   lw_attr(w, sd_otel, lw_ref(w, k), lw_put(w, v, n));
 }
 
+/* otel.severity_number n: the last record's text when its number was n
+ * (no formatting: most batches repeat one severity). */
+static const char k_sevnum[] = "severity_number";
+static void lw_sevnum(struct lw *w, uint32_t n) {
+  const struct core_syslog_attr *p = lw_prev(w);
+  struct core_syslog_str k =
+      lw_ref(w, (struct core_syslog_str){k_sevnum, sizeof(k_sevnum) - 1});
+  char t[CORE_FMT_NUM_BYTES];
+
+  if (p != NULL && p->name.ptr == k_sevnum && w->m->lkeys.sev == n)
+    lw_attr(w, sd_otel, k, lw_ref(w, p->value));
+  else
+    lw_attr(w, sd_otel, k, lw_put(w, t, (size_t)core_fmt_i64(n, t)));
+}
+
 static inline void lw_num(struct lw *w, const char *name, int64_t v) {
   char t[CORE_FMT_NUM_BYTES];
 
@@ -1059,7 +1074,7 @@ static void log_fields(struct lw *w, const struct core_otlp_log *l) {
   const struct core_otlp_origin *o = l->origin;
 
   if (l->severity_number)
-    lw_num(w, "severity_number", l->severity_number);
+    lw_sevnum(w, l->severity_number);
   if (l->severity_text.len)
     lw_field(w, "severity_text", l->severity_text.ptr, l->severity_text.len);
   if (l->observed_ns) /* decimal ns; past 2^63 (no real clock) via printf */
@@ -1257,6 +1272,7 @@ static int put_log(struct core_otlp_map *m, const struct core_otlp_log *l) {
       rc = LOG_NO_ROOM; /* the text bound */
     if (rc == 0) /* the next record's to match (lw_key, lw_same) */
       m->lkeys = (struct core_otlp_lkeys){.req = m->lreq, .moves = h->moves,
+                                          .sev = l->severity_number,
                                           .a = r.attrs,
                                           .n = r.attr_count};
     if (rc == 0 && m->lres_pending) {

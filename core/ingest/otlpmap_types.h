@@ -183,6 +183,7 @@ struct core_otlp_lres {
  * many values; the log block encoder then finds them by address). */
 struct core_otlp_lkeys {
   uint64_t req, moves;
+  uint32_t sev;                     /* its severity_number */
   const struct core_syslog_attr *a;
   uint32_t n;
 };

@@ -744,20 +744,21 @@ static void big_ld(uint8_t **b, size_t *n, uint32_t field, const void *p,
   *n += h.n + len;
 }
 
-static void shared_expect(uint32_t i, char out[6][32]) {
+static void shared_expect(uint32_t i, char out[7][32]) {
   snprintf(out[0], 32, "u-%u", i / 3 % 4);      /* changes every third */
   snprintf(out[1], 32, "eu-west-1");             /* always the same */
   snprintf(out[2], 32, "%u", 200 + i % 2);       /* alternates */
   snprintf(out[3], 32, i % 5 ? "x" : "y");       /* key x or y */
   snprintf(out[4], 32, i % 7 < 3 ? "INFO" : "WARN");
   snprintf(out[5], 32, "m%u", i);
+  snprintf(out[6], 32, "%u", i % 7 < 3 ? 9 : 13); /* severity_number */
 }
 
 static void shared_sink(struct core_loghead *h, void *ctx) {
   struct stor_logblock_reader r;
   struct stor_log_rec got;
   struct core_syslog_attr attrs[CORE_SYSLOG_SD_ATTRS_MAX];
-  char want[6][32], key[8];
+  char want[7][32], key[8];
   long len = stor_logblock_encode(&shared_enc, 0, 1, h->recs, h->count,
                                   shared_blk, 64u << 20);
 
@@ -776,6 +777,7 @@ static void shared_sink(struct core_loghead *h, void *ctx) {
                   strcmp(attr(&got, "attr.code"), want[2]) != 0 ||
                   strcmp(attr(&got, key), want[3]) != 0 ||
                   strcmp(attr(&got, "otel.severity_text"), want[4]) != 0 ||
+                  strcmp(attr(&got, "otel.severity_number"), want[6]) != 0 ||
                   strcmp(str(&got.msg), want[5]) != 0 ||
                   strcmp(str(&got.app), "svc") != 0 ||
                   got.attr_count != h->recs[k].attr_count;
@@ -788,7 +790,7 @@ Test(otlpmap, logs_shared_strings_read_back_from_blocks) {
   struct wr res_attrs = {.n = 0}, lr, body, scope = {.n = 0};
   uint8_t *sl = NULL, *rls = NULL, *req = NULL;
   size_t nsl = 0, nrls = 0, nreq = 0;
-  char want[6][32];
+  char want[7][32];
 
   teardown();
   memset(&st, 0, sizeof(st));
@@ -804,7 +806,7 @@ Test(otlpmap, logs_shared_strings_read_back_from_blocks) {
     shared_expect(i, want);
     lr.n = body.n = 0;
     wr_f64(&lr, 1, UINT64_C(1765000000000000000) + i);
-    wr_u(&lr, 2, 9);
+    wr_u(&lr, 2, (uint64_t)atoi(want[6]));
     wr_str(&lr, 3, want[4]);
     wr_str(&body, 1, want[5]);
     wr_msg(&lr, 5, &body);
