@@ -22,6 +22,8 @@
 #include "storage/logblock_internal.h"
 #include "storage/zcol.h"
 
+#define STOR_LPC_BITS 8 /* log2(STOR_LPC_SLOTS) */
+_Static_assert(STOR_LPC_SLOTS == 1u << STOR_LPC_BITS, "address front size");
 #define ATTRS_FIELDS_RESERVE 16 /* attributes a record averages, worst case
                                    sizing of the fields scratch */
 
@@ -151,6 +153,29 @@ void stor_lput_text(struct stor_logenc *e, const char *p, uint32_t n) {
   e->text_len += n;
 }
 
+/* The slot of s's address in an address front. */
+static struct stor_lpc *lpc_slot(struct stor_lpc *front,
+                                 struct core_syslog_str s) {
+  uintptr_t a = (uintptr_t)s.ptr;
+
+  return &front[(uint32_t)(((a >> 3) ^ (a >> 15) ^ s.len) * 0x9e3779b1u) >>
+                (32 - STOR_LPC_BITS)];
+}
+
+/* s's string table index (added when new), or -1: through the address
+ * front (struct stor_lpc) first. */
+static long dict_index(struct stor_logenc *e, struct core_syslog_str s) {
+  struct stor_lpc *c = lpc_slot(e->pc, s);
+  long idx;
+
+  if (c->ptr == s.ptr && c->len == s.len && c->gen == e->tab.gen)
+    return c->idx;
+  idx = stor_ztab_find(&e->tab, (struct stor_zstr){s.ptr, s.len});
+  if (idx >= 0)
+    *c = (struct stor_lpc){s.ptr, s.len, e->tab.gen, (uint32_t)idx};
+  return idx;
+}
+
 void stor_lput_ref(struct stor_logenc *e, int c, struct core_syslog_str s,
                    int dictable) {
   long idx = -1;
@@ -160,7 +185,7 @@ void stor_lput_ref(struct stor_logenc *e, int c, struct core_syslog_str s,
     return;
   }
   if (dictable)
-    idx = stor_ztab_find(&e->tab, (struct stor_zstr){s.ptr, s.len});
+    idx = dict_index(e, s);
   if (idx >= 0) {
     stor_lput_varint(e, c, STOR_LREF_DICT0 + (uint64_t)idx);
     return;
@@ -181,6 +206,10 @@ unsigned stor_ltime_exp(const struct stor_log_rec *recs, uint32_t n,
 
 void stor_lreset(struct stor_logenc *e) {
   stor_ztab_reset(&e->tab);
+  if (e->tab.gen == 1) { /* wrapped: old entries would look current */
+    memset(e->pc, 0, sizeof(e->pc));
+    memset(e->am, 0, sizeof(e->am));
+  }
   memset(e->col_len, 0, sizeof(e->col_len));
   e->text_len = 0;
   e->overflow = 0;
@@ -208,6 +237,83 @@ void stor_ltime_range(const struct stor_log_rec *recs, uint32_t n,
 
 /* ---- layout 1 encoder (kept: tests write what older sluice wrote) ---------- */
 
+/* Attribute i's value ref: inline, or from the string table when the
+ * last record's value i had its address (struct stor_lam). */
+static void put_value(struct stor_logenc *e, uint32_t i,
+                      struct core_syslog_str s) {
+  struct stor_lam *m = &e->am[i];
+
+  if (s.len == 0) {
+    stor_lput_varint(e, STOR_LCOL_ATTRS, STOR_LREF_EMPTY);
+    return;
+  }
+  if (m->value == s.ptr && m->value_len == s.len &&
+      m->value_gen == e->tab.gen) {
+    if (m->value_idx == STOR_LPC_ONCE) {
+      long idx = stor_ztab_find(&e->tab, (struct stor_zstr){s.ptr, s.len});
+      m->value_idx = idx >= 0 ? (uint32_t)idx : STOR_LPC_ONCE;
+    }
+    if (m->value_idx != STOR_LPC_ONCE) {
+      stor_lput_varint(e, STOR_LCOL_ATTRS,
+                       STOR_LREF_DICT0 + (uint64_t)m->value_idx);
+      return;
+    }
+  } else {
+    m->value = s.ptr;
+    m->value_len = s.len;
+    m->value_gen = e->tab.gen;
+    m->value_idx = STOR_LPC_ONCE;
+  }
+  stor_lput_varint(e, STOR_LCOL_ATTRS, STOR_LREF_INLINE);
+  stor_lput_text(e, s.ptr, s.len);
+}
+
+/* A string's ref when it is empty or in the string table, else -1. */
+static long table_ref(struct stor_logenc *e, struct core_syslog_str s) {
+  long idx;
+
+  if (s.len == 0)
+    return STOR_LREF_EMPTY;
+  idx = dict_index(e, s);
+  return idx < 0 ? -1 : STOR_LREF_DICT0 + idx;
+}
+
+/* Attribute i's sd id and name refs: from the memo when its addresses are
+ * the last record's (struct stor_lam), else as stor_lput_ref writes them
+ * (memoised when both are one byte). */
+static void put_attr_names(struct stor_logenc *e, uint32_t i,
+                           const struct core_syslog_attr *a) {
+  struct stor_lam *m = &e->am[i];
+  uint8_t *d = e->col[STOR_LCOL_ATTRS] + e->col_len[STOR_LCOL_ATTRS];
+  long rs, rn;
+
+  if (m->gen == e->tab.gen && m->sdid == a->sdid.ptr &&
+      m->name == a->name.ptr && m->sdid_len == a->sdid.len &&
+      m->name_len == a->name.len) {
+    d[0] = m->ref[0];
+    d[1] = m->ref[1];
+    e->col_len[STOR_LCOL_ATTRS] += 2;
+    return;
+  }
+  rs = table_ref(e, a->sdid);
+  rn = rs < 0 ? -1 : table_ref(e, a->name);
+  if (rs < 0 || rn < 0 || rs >= 128 || rn >= 128) {
+    stor_lput_ref(e, STOR_LCOL_ATTRS, a->sdid, 1);
+    stor_lput_ref(e, STOR_LCOL_ATTRS, a->name, 1);
+    return;
+  }
+  m->sdid = a->sdid.ptr;
+  m->name = a->name.ptr;
+  m->sdid_len = a->sdid.len;
+  m->name_len = a->name.len;
+  m->gen = e->tab.gen;
+  m->ref[0] = (uint8_t)rs;
+  m->ref[1] = (uint8_t)rn;
+  d[0] = m->ref[0];
+  d[1] = m->ref[1];
+  e->col_len[STOR_LCOL_ATTRS] += 2;
+}
+
 static int put_record(struct stor_logenc *e, const struct stor_log_rec *r,
                       uint64_t *prev_off, int64_t *prev_recv, int64_t min,
                       uint64_t unit) {
@@ -231,9 +337,8 @@ static int put_record(struct stor_logenc *e, const struct stor_log_rec *r,
   stor_lput_ref(e, STOR_LCOL_MSGID, r->msgid, 1);
   stor_lput_varint(e, STOR_LCOL_ATTRS, r->attr_count);
   for (uint32_t i = 0; i < r->attr_count; i++) {
-    stor_lput_ref(e, STOR_LCOL_ATTRS, r->attrs[i].sdid, 1);
-    stor_lput_ref(e, STOR_LCOL_ATTRS, r->attrs[i].name, 1);
-    stor_lput_ref(e, STOR_LCOL_ATTRS, r->attrs[i].value, 0);
+    put_attr_names(e, i, &r->attrs[i]);
+    put_value(e, i, r->attrs[i].value);
   }
   stor_lput_ref(e, STOR_LCOL_MSG, r->msg, 0);
   return e->overflow ? -E2BIG : 0;

@@ -27,6 +27,10 @@ unsigned stor_ltime_exp(const struct stor_log_rec *recs, uint32_t n,
 /* Append varint v to field column c of e (inline: called for every
  * field of every record). */
 static inline void stor_lput_varint(struct stor_logenc *e, int c, uint64_t v) {
+  if (v < 0x80) { /* most refs and counts: one byte, no call */
+    e->col[c][e->col_len[c]++] = (uint8_t)v;
+    return;
+  }
   e->col_len[c] += stor_varint_put(e->col[c] + e->col_len[c], v);
 }
 

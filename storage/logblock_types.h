@@ -167,12 +167,45 @@ struct stor_logblock_hdr {
 };
 
 /*
+ * The encoder's string-table front: a string seen at the same address and
+ * length earlier in the block has the same bytes (records are constant
+ * while a block is encoded), so its table index is found without hashing
+ * its bytes. OTLP records point at shared literals and at a request's
+ * resource strings; syslog records at a block's own copies (misses cost
+ * one compare). Direct-mapped; valid for the table generation it holds.
+ */
+#define STOR_LPC_SLOTS 256 /* power of two */
+#define STOR_LPC_ONCE UINT32_MAX /* a value seen once: inline, not in the
+                                    table (a second sight adds it) */
+struct stor_lpc {
+  const char *ptr;
+  uint32_t len, gen, idx;
+};
+
+/* Layout 1's attribute memo, position i of the last record: its sd id and
+ * name and their two one-byte refs (both in the string table or empty,
+ * indexes < 126), written again when the next record's attribute i has
+ * the same addresses (gen: the table generation); and its value, which
+ * goes to the string table when the next record's value i has its address
+ * (value_idx STOR_LPC_ONCE until then: inline). Only addresses decide,
+ * and the OTLP mapping's references make them (equal bytes at other
+ * addresses stay inline, as before), so equal records encode equally. */
+struct stor_lam {
+  const char *sdid, *name, *value;
+  uint32_t sdid_len, name_len, gen;
+  uint32_t value_len, value_gen, value_idx;
+  uint8_t ref[2];
+};
+
+/*
  * Scratch of one log encoder, allocated at stor_logenc_init so that
  * encoding allocates nothing.
  */
 struct stor_logenc {
   uint32_t records_max;
   struct stor_ztab tab;             /* the string table (storage/zcol.h) */
+  struct stor_lpc pc[STOR_LPC_SLOTS]; /* its address front (tab.gen) */
+  struct stor_lam am[CORE_SYSLOG_SD_ATTRS_MAX]; /* layout 1 (tab.gen) */
   uint8_t *col[STOR_LCOLS];         /* sub-columns being built */
   size_t col_cap[STOR_LCOLS], col_len[STOR_LCOLS];
   uint8_t *text;                    /* inline text being built */

@@ -900,6 +900,8 @@ struct lw {
   int over;
   struct core_syslog_attr *attrs;
   uint32_t nattrs;
+  const struct core_syslog_attr *prev; /* the last record's attributes */
+  uint32_t nprev;                      /* (m->lkeys), 0: none */
 };
 
 static const struct core_syslog_str sd_otel = {"otel", 4},
@@ -972,12 +974,80 @@ static void lw_attr(struct lw *w, struct core_syslog_str sdid,
       (struct core_syslog_attr){.sdid = sdid, .name = name, .value = value};
 }
 
+/* n bytes at a and b equal (n >= 1). Short strings, the common case,
+ * without a call: two loads each, overlapping, never past n. */
+static inline int same_bytes(const char *a, const char *b, size_t n) {
+  uint64_t x, y, u, v;
+  uint32_t x4, y4, u4, v4;
+
+  if (n >= 8 && n <= 16) {
+    memcpy(&x, a, 8);
+    memcpy(&y, b, 8);
+    memcpy(&u, a + n - 8, 8);
+    memcpy(&v, b + n - 8, 8);
+    return ((x ^ y) | (u ^ v)) == 0;
+  }
+  if (n >= 4 && n < 8) {
+    memcpy(&x4, a, 4);
+    memcpy(&y4, b, 4);
+    memcpy(&u4, a + n - 4, 4);
+    memcpy(&v4, b + n - 4, 4);
+    return ((x4 ^ y4) | (u4 ^ v4)) == 0;
+  }
+  if (n < 4)
+    return a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1];
+  return memcmp(a, b, n) == 0;
+}
+
+/* The last record's attribute at the position being written, or NULL. */
+static const struct core_syslog_attr *lw_prev(const struct lw *w) {
+  return w->nattrs < w->nprev ? &w->prev[w->nattrs] : NULL;
+}
+
+/* Value v (n bytes) of the attribute named name (as stored): a reference
+ * to the last record's value at this position when both name (by
+ * address) and bytes are equal, else copied. */
+static struct core_syslog_str lw_same(struct lw *w, struct core_syslog_str name,
+                                      const char *v, size_t n) {
+  const struct core_syslog_attr *p = lw_prev(w);
+
+  if (p != NULL && n != 0 && p->name.ptr == name.ptr &&
+      p->name.len == name.len && p->value.len == n &&
+      same_bytes(p->value.ptr, v, n))
+    return lw_ref(w, p->value);
+  return lw_put(w, v, n);
+}
+
 /* (inline: the names are literals, their strlen folds) */
 static inline void lw_field(struct lw *w, const char *name, const char *v,
                             size_t n) {
+  struct core_syslog_str k = lw_ref(w, (struct core_syslog_str){
+                                           name, (uint32_t)strlen(name)});
+
+  lw_attr(w, sd_otel, k, lw_same(w, k, v, n));
+}
+
+/* A field that differs from record to record (times, ids): copied. */
+static inline void lw_field_new(struct lw *w, const char *name, const char *v,
+                                size_t n) {
   struct core_syslog_str k = {name, (uint32_t)strlen(name)};
 
   lw_attr(w, sd_otel, lw_ref(w, k), lw_put(w, v, n));
+}
+
+/* otel.severity_number n: the last record's text when its number was n
+ * (no formatting: most batches repeat one severity). */
+static const char k_sevnum[] = "severity_number";
+static void lw_sevnum(struct lw *w, uint32_t n) {
+  const struct core_syslog_attr *p = lw_prev(w);
+  struct core_syslog_str k =
+      lw_ref(w, (struct core_syslog_str){k_sevnum, sizeof(k_sevnum) - 1});
+  char t[CORE_FMT_NUM_BYTES];
+
+  if (p != NULL && p->name.ptr == k_sevnum && w->m->lkeys.sev == n)
+    lw_attr(w, sd_otel, k, lw_ref(w, p->value));
+  else
+    lw_attr(w, sd_otel, k, lw_put(w, t, (size_t)core_fmt_i64(n, t)));
 }
 
 static inline void lw_num(struct lw *w, const char *name, int64_t v) {
@@ -992,7 +1062,7 @@ static inline void lw_hex(struct lw *w, const char *name,
 
   ASSERT(n * 2 <= sizeof(t));
   core_fmt_hex(id, n, t);
-  lw_field(w, name, t, 2 * n);
+  lw_field_new(w, name, t, 2 * n);
 }
 
 static const char *const value_types[] = {"", "string", "bool", "int",
@@ -1004,11 +1074,11 @@ static void log_fields(struct lw *w, const struct core_otlp_log *l) {
   const struct core_otlp_origin *o = l->origin;
 
   if (l->severity_number)
-    lw_num(w, "severity_number", l->severity_number);
+    lw_sevnum(w, l->severity_number);
   if (l->severity_text.len)
     lw_field(w, "severity_text", l->severity_text.ptr, l->severity_text.len);
   if (l->observed_ns) /* decimal ns; past 2^63 (no real clock) via printf */
-    lw_field(w, "observed_time_unix_nano", w->m->extra,
+    lw_field_new(w, "observed_time_unix_nano", w->m->extra,
              l->observed_ns <= INT64_MAX
                  ? (size_t)core_fmt_i64((int64_t)l->observed_ns, w->m->extra)
                  : (size_t)snprintf(w->m->extra, sizeof(w->m->extra), "%llu",
@@ -1031,15 +1101,33 @@ static void log_fields(struct lw *w, const struct core_otlp_log *l) {
     lw_field(w, "scope.version", o->scope_version.ptr, o->scope_version.len);
 }
 
+/* Key k: a reference to the last record's key at this position when
+ * equal, else copied. */
+static struct core_syslog_str lw_key(struct lw *w,
+                                     const struct core_otlp_str *k) {
+  const struct core_syslog_attr *p = lw_prev(w);
+
+  if (p != NULL && p->name.len == k->len && k->len != 0 &&
+      same_bytes(p->name.ptr, k->ptr, k->len))
+    return lw_ref(w, p->name);
+  return lw_put(w, k->ptr, k->len);
+}
+
 /* Attributes of a list under sdid while room is left (keeping one slot
- * for the rest when more follow); returns how many were stored. */
+ * for the rest when more follow); returns how many were stored. Keys and
+ * string values equal to the last record's at the same position are
+ * referenced (lw_key, lw_same). */
 static uint32_t log_attrs(struct lw *w, struct core_syslog_str sdid,
                           const struct core_otlp_attrs *a, uint32_t room) {
   uint32_t i = 0;
 
-  for (; i < a->n && i < room; i++)
-    lw_attr(w, sdid, lw_put(w, a->v[i].key.ptr, a->v[i].key.len),
-            lw_value(w, &a->v[i].value, 0));
+  for (; i < a->n && i < room; i++) {
+    const struct core_otlp_value *v = &a->v[i].value;
+    struct core_syslog_str k = lw_key(w, &a->v[i].key);
+    lw_attr(w, sdid, k,
+            v->type == CORE_OTLP_V_STRING ? lw_same(w, k, v->s.ptr, v->s.len)
+                                          : lw_value(w, v, 0));
+  }
   return i;
 }
 
@@ -1133,9 +1221,14 @@ static int build_log(struct core_otlp_map *m, const struct core_otlp_log *l,
                  .attrs = h->attrs + h->attr_count};
   uint64_t t = l->time_ns ? l->time_ns : l->observed_ns;
   uint32_t room, la, ra, nres = l->origin->resource.n;
+  const struct core_otlp_lkeys *pk = &m->lkeys;
 
   if (core_loghead_room(h, CORE_SYSLOG_SD_ATTRS_MAX) != 0)
     return LOG_NO_ROOM;
+  if (pk->req == m->lreq && pk->moves == h->moves) {
+    w.prev = pk->a;
+    w.nprev = pk->n;
+  }
   m->lres_pending = 0;
   *r = (struct stor_log_rec){.flags = CORE_SYSLOG_F_OTLP, .facility = 1,
                              .severity = syslog_severity(l->severity_number),
@@ -1177,6 +1270,11 @@ static int put_log(struct core_otlp_map *m, const struct core_otlp_log *l) {
     rc = build_log(m, l, &r, &used);
     if (rc == 0 && core_loghead_put(h, &r, used, m->now_ms) != 0)
       rc = LOG_NO_ROOM; /* the text bound */
+    if (rc == 0) /* the next record's to match (lw_key, lw_same) */
+      m->lkeys = (struct core_otlp_lkeys){.req = m->lreq, .moves = h->moves,
+                                          .sev = l->severity_number,
+                                          .a = r.attrs,
+                                          .n = r.attr_count};
     if (rc == 0 && m->lres_pending) {
       m->lres.origin = l->origin;
       m->lres.req = m->lreq;

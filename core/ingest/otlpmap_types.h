@@ -175,6 +175,19 @@ struct core_otlp_lres {
   struct core_syslog_attr a[CORE_SYSLOG_SD_ATTRS_MAX];
 };
 
+/* The attributes of the last record stored (valid in request req while
+ * the head's moves is unchanged: the request's bytes stay in the head,
+ * and core_loghead_make_room moves and rebases them together): a next
+ * record's key or string value equal to the one at the same position
+ * references it instead of a copy (SDK batches repeat their keys and
+ * many values; the log block encoder then finds them by address). */
+struct core_otlp_lkeys {
+  uint64_t req, moves;
+  uint32_t sev;                     /* its severity_number */
+  const struct core_syslog_attr *a;
+  uint32_t n;
+};
+
 struct core_otlp_stage {
   struct core_otlp_stage_point *pts;  /* CORE_OTLP_ITEMS_MAX */
   struct core_otlp_stage_series *ser; /* CORE_OTLP_STAGE_SERIES_MAX */
@@ -249,6 +262,7 @@ struct core_otlp_map {
   uint64_t lreq, lacc;
   int lres_pending;
   struct core_otlp_lres lres;
+  struct core_otlp_lkeys lkeys;     /* the last record's attributes */
 };
 
 /* A pipeline's span hook (core/ingest/spanmap.h): the sink callbacks of

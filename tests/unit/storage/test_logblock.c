@@ -502,3 +502,80 @@ Test(logblock, pack_merges_blocks) {
   cr_assert_eq(stor_logpack_add_block(&pk, &dec, blocks[2], (size_t)lens[2]), 0);
   stor_logpack_free(&pk);
 }
+
+/* ---- layout 1's address front, attribute memo and repeated values ------- */
+
+/* Records whose strings share addresses the way OTLP's mapping makes them
+ * (literal sd ids and names, values referenced by the next record), mixed
+ * with equal bytes at other addresses, prefixes of one address (same
+ * pointer, shorter length), attribute positions that change names, and
+ * more than 128 names (two-byte refs): every record reads back as
+ * written, across blocks encoded one after the other with one encoder
+ * (the table generation changes: nothing of a block is reused by the
+ * next) and across the generation's wrap; values at the last record's
+ * address went to the string table. */
+static void gen_shared(uint32_t n, uint32_t salt) {
+  static char names[300][12], vals[40][16], copies[NREC][16];
+  static const char *sd[] = {"otel", "attr", "resource"};
+  size_t ai = 0;
+
+  for (uint32_t k = 0; k < 300; k++)
+    snprintf(names[k], sizeof(names[k]), "n%u.%u", (k * 7 + salt) % 300, k);
+  for (uint32_t k = 0; k < 40; k++)
+    snprintf(vals[k], sizeof(vals[k]), "value-%u-%u", k, salt);
+  for (uint32_t i = 0; i < n; i++) {
+    struct stor_log_rec *r = &recs[i];
+    *r = (struct stor_log_rec){.time_ns = INT64_C(1700000000000000000) + i,
+                               .recv_ms = 1700000000000, .facility = 1,
+                               .severity = 6, .host = {vals[0], 7},
+                               .app = {vals[1], (uint32_t)(3 + i % 4)},
+                               .msg = {vals[2 + i % 5], 9},
+                               .attr_count = 8, .attrs = &attr_pool[ai]};
+    memcpy(copies[i], vals[i % 40], sizeof(copies[i]));
+    for (uint32_t k = 0; k < 8; k++) {
+      uint32_t nm = k < 4 ? k : (i % 3 == 0 ? 4 + (i + k) % 296 : k);
+      /* the same address as the last record's (most), alternating (3),
+       * a copy (5), a prefix of varying length (6), two in three (7) */
+      uint32_t vk = k * 3 + (k == 3 ? i % 2 : 0) + (k == 7 && i % 3 == 0);
+      const char *v = k == 5 ? copies[i] : vals[vk % 40];
+      attr_pool[ai++] = (struct core_syslog_attr){
+          .sdid = {sd[(k + salt) % 3], (uint32_t)strlen(sd[(k + salt) % 3])},
+          .name = {names[nm], (uint32_t)strlen(names[nm]) - (i % 2)},
+          .value = {v, (uint32_t)(strlen(v) - (k == 6 ? i % 3 : 0))}};
+    }
+  }
+}
+
+Test(logblock, layout1_shared_addresses_round_trip) {
+  struct stor_logblock_hdr h;
+
+  for (uint32_t b = 0; b < 4; b++) {
+    if (b == 3)
+      enc.tab.gen = UINT32_MAX; /* the next reset wraps to 1 */
+    gen_shared(NREC, b);
+    long len = stor_logblock_encode_v1(&enc, 0, 1 + b, recs, NREC, out,
+                                       OUT_CAP);
+    cr_assert_gt(len, 0);
+    cr_assert_eq(stor_logblock_hdr_read(out, (size_t)len, &h), 0);
+    /* names, sd ids and the values seen twice at one address: over 128 */
+    cr_assert_gt(h.dict_count, 300, "dict %u", h.dict_count);
+    cr_assert_eq(read_all(out, (size_t)len, NREC, 1), NREC);
+  }
+  /* The same values each at an address of its own stay inline: the
+   * shared ones above went to the table (a smaller inflated stream). */
+  uint32_t shared = h.text_bytes;
+  pool_len = 0;
+  for (uint32_t i = 0; i < NREC * 8; i++) {
+    struct core_syslog_str *v = &attr_pool[i].value;
+    cr_assert(pool_len + v->len <= sizeof(pool));
+    memcpy(pool + pool_len, v->ptr, v->len);
+    v->ptr = pool + pool_len;
+    pool_len += v->len;
+  }
+  long len = stor_logblock_encode_v1(&enc, 0, 9, recs, NREC, out, OUT_CAP);
+  cr_assert_gt(len, 0);
+  cr_assert_eq(stor_logblock_hdr_read(out, (size_t)len, &h), 0);
+  cr_assert_gt(h.text_bytes, shared + NREC * 5, "%u vs %u", h.text_bytes,
+               shared);
+  cr_assert_eq(read_all(out, (size_t)len, NREC, 1), NREC);
+}

@@ -20,6 +20,8 @@
 #include "core/ingest/pipe.h"
 #include "core/ingest/series.h"
 #include "storage/block_types.h"
+#include "storage/logblock.h"
+#include "core/ingest/loghead.h"
 
 static struct core_ingest_stats st;
 static struct core_pipe p;
@@ -713,4 +715,124 @@ Test(otlpmap, exponential_histogram_scales_and_offsets) {
   cr_assert_eq(p.head.count, 4);
   for (uint32_t i = 0; i < 4; i++)
     cr_assert_str_eq(point(i), want[i]);
+}
+
+/* ---- logs: strings shared between records, read back from the block ------ */
+
+/* Records of one request share keys and many values with the record
+ * before (the mapping then references the earlier bytes, the live block
+ * encoder finds them by address); each sealed head is encoded as the
+ * writer does and read back, every record compared with what was sent.
+ * Four requests of 3,000 records: the head seals mid-request (records
+ * moved and their references rebased). */
+enum { SHARED_RECS = 3000, SHARED_REQS = 4 };
+static uint64_t shared_seen, shared_bad;
+static struct stor_logenc shared_enc;
+static struct stor_logdec shared_dec;
+static uint8_t *shared_blk;
+
+static void big_ld(uint8_t **b, size_t *n, uint32_t field, const void *p,
+                   size_t len) {
+  struct wr h = {.n = 0};
+
+  wr_tag(&h, field, 2);
+  wr_varint(&h, len);
+  *b = realloc(*b, *n + h.n + len);
+  cr_assert_not_null(*b);
+  memcpy(*b + *n, h.b, h.n);
+  memcpy(*b + *n + h.n, p, len);
+  *n += h.n + len;
+}
+
+static void shared_expect(uint32_t i, char out[7][32]) {
+  snprintf(out[0], 32, "u-%u", i / 3 % 4);      /* changes every third */
+  snprintf(out[1], 32, "eu-west-1");             /* always the same */
+  snprintf(out[2], 32, "%u", 200 + i % 2);       /* alternates */
+  snprintf(out[3], 32, i % 5 ? "x" : "y");       /* key x or y */
+  snprintf(out[4], 32, i % 7 < 3 ? "INFO" : "WARN");
+  snprintf(out[5], 32, "m%u", i);
+  snprintf(out[6], 32, "%u", i % 7 < 3 ? 9 : 13); /* severity_number */
+}
+
+static void shared_sink(struct core_loghead *h, void *ctx) {
+  struct stor_logblock_reader r;
+  struct stor_log_rec got;
+  struct core_syslog_attr attrs[CORE_SYSLOG_SD_ATTRS_MAX];
+  char want[7][32], key[8];
+  long len = stor_logblock_encode(&shared_enc, 0, 1, h->recs, h->count,
+                                  shared_blk, 64u << 20);
+
+  (void)ctx;
+  cr_assert_gt(len, 0);
+  cr_assert_eq(stor_logblock_reader_init(&r, &shared_dec, shared_blk,
+                                         (size_t)len), 0);
+  for (uint32_t k = 0; k < h->count; k++) {
+    uint32_t i = (uint32_t)(shared_seen++ % SHARED_RECS);
+    cr_assert_eq(stor_logblock_next(&r, &got, attrs, CORE_SYSLOG_SD_ATTRS_MAX),
+                 1);
+    shared_expect(i, want);
+    snprintf(key, sizeof(key), "attr.%s", i % 5 ? "x" : "y");
+    shared_bad += strcmp(attr(&got, "attr.user"), want[0]) != 0 ||
+                  strcmp(attr(&got, "attr.region"), want[1]) != 0 ||
+                  strcmp(attr(&got, "attr.code"), want[2]) != 0 ||
+                  strcmp(attr(&got, key), want[3]) != 0 ||
+                  strcmp(attr(&got, "otel.severity_text"), want[4]) != 0 ||
+                  strcmp(attr(&got, "otel.severity_number"), want[6]) != 0 ||
+                  strcmp(str(&got.msg), want[5]) != 0 ||
+                  strcmp(str(&got.app), "svc") != 0 ||
+                  got.attr_count != h->recs[k].attr_count;
+  }
+  cr_assert_eq(stor_logblock_next(&r, &got, attrs, CORE_SYSLOG_SD_ATTRS_MAX),
+               0);
+}
+
+Test(otlpmap, logs_shared_strings_read_back_from_blocks) {
+  struct wr res_attrs = {.n = 0}, lr, body, scope = {.n = 0};
+  uint8_t *sl = NULL, *rls = NULL, *req = NULL;
+  size_t nsl = 0, nrls = 0, nreq = 0;
+  char want[7][32];
+
+  teardown();
+  memset(&st, 0, sizeof(st));
+  shared_blk = malloc(64u << 20);
+  cr_assert_not_null(shared_blk);
+  cr_assert_eq(stor_logenc_init(&shared_enc, CORE_LOGHEAD_RECORDS_MAX), 0);
+  cr_assert_eq(stor_logdec_init(&shared_dec), 0);
+  cr_assert_eq(core_pipe_init(&p, &st, 1000, 256, NULL, NULL), 0);
+  cr_assert_eq(core_pipe_logs_init(&p, 65536, shared_sink, NULL), 0);
+  wr_str(&scope, 1, "perf");
+  big_ld(&sl, &nsl, 1, scope.b, scope.n);
+  for (uint32_t i = 0; i < SHARED_RECS; i++) {
+    shared_expect(i, want);
+    lr.n = body.n = 0;
+    wr_f64(&lr, 1, UINT64_C(1765000000000000000) + i);
+    wr_u(&lr, 2, (uint64_t)atoi(want[6]));
+    wr_str(&lr, 3, want[4]);
+    wr_str(&body, 1, want[5]);
+    wr_msg(&lr, 5, &body);
+    wr_kv_str(&lr, 6, "user", want[0]);
+    wr_kv_str(&lr, 6, "region", want[1]);
+    wr_kv_str(&lr, 6, "code", want[2]);
+    wr_kv_str(&lr, 6, want[3], want[3]);
+    big_ld(&sl, &nsl, 2, lr.b, lr.n);
+  }
+  wr_kv_str(&res_attrs, 1, "service.name", "svc"); /* the Resource */
+  big_ld(&rls, &nrls, 1, res_attrs.b, res_attrs.n);
+  big_ld(&rls, &nrls, 2, sl, nsl);
+  big_ld(&req, &nreq, 1, rls, nrls);
+  for (uint32_t k = 0; k < SHARED_REQS; k++) {
+    cr_assert_eq(core_pipe_otlp(&p, CORE_OTLP_LOGS, CORE_OTLP_ENC_PROTO, req,
+                                nreq, NOW, &res), 0, "%s", res.why);
+    cr_assert_eq(res.accepted, SHARED_RECS);
+  }
+  cr_assert_gt(p.loghead.sealed_blocks, 0, "sealed mid-request");
+  core_loghead_seal(&p.loghead);
+  cr_assert_eq(shared_seen, SHARED_RECS * SHARED_REQS);
+  cr_assert_eq(shared_bad, 0);
+  stor_logenc_free(&shared_enc);
+  stor_logdec_free(&shared_dec);
+  free(shared_blk);
+  free(sl);
+  free(rls);
+  free(req);
 }
