@@ -776,6 +776,131 @@ def test_otlp_export(binary):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def any_value(v):
+    """An OTLP AnyValue of a Python value (tuple: ('array', [values]),
+    ('kvlist', [(k, v)]), ('bytes', b), ('none',))."""
+    import struct
+    from test_traces import field, msg, text, varint
+    if isinstance(v, bool):
+        return field(2, 0, varint(int(v)))
+    if isinstance(v, int):
+        return field(3, 0, varint(v & (2**64 - 1)))
+    if isinstance(v, float):
+        return field(4, 1, struct.pack("<d", v))
+    if isinstance(v, str):
+        return text(1, v)
+    if v[0] == "array":
+        return msg(5, b"".join(msg(1, any_value(x)) for x in v[1]))
+    if v[0] == "kvlist":
+        return msg(6, b"".join(msg(1, typed_kv(k, x)) for k, x in v[1]))
+    if v[0] == "bytes":
+        return field(7, 2, v[1])
+    return b""  # an empty AnyValue
+
+
+def typed_kv(key, value):
+    from test_traces import msg, text
+    return text(1, key) + msg(2, any_value(value))
+
+
+def typed_spans(n, t0, salt):
+    """An ExportTraceServiceRequest of two resources: n spans with every
+    AnyValue type, trace states, flags, parents, events and links (ids
+    made distinct by salt)."""
+    import struct
+    from test_traces import field, msg, text, varint
+    out = b""
+    for r, svc in enumerate(("typed-a", "typed-b")):
+        spans = []
+        for i in range(r, n, 2):
+            b = field(1, 2, bytes([0xc0 + r, salt] + [i % 256] * 14))
+            b += field(2, 2, (salt << 32 | 0xd000 + i).to_bytes(8, "big"))
+            b += text(3, f"k{i}=v") if i % 3 == 0 else b""
+            if i % 4:
+                b += field(4, 2, (salt << 32 | 0xd000 + i - 1).to_bytes(
+                    8, "big"))
+            b += text(5, f"op {i % 7}") + field(6, 0, varint(i % 6))
+            b += field(7, 1, struct.pack("<Q", t0 + i * 1000))
+            b += field(8, 1, struct.pack("<Q", t0 + i * 1000 + 777))
+            for k, v in (("d", i / 8), ("b", i % 2 == 0), ("neg", -i),
+                         ("arr", ("array", [1, "x", 2.5])),
+                         ("kv", ("kvlist", [("in", "side"), ("n", i)])),
+                         ("raw", ("bytes", bytes([i % 256, 0, 255]))),
+                         ("none", ("none",))):
+                b += msg(9, typed_kv(k, v))
+            b += msg(11, field(1, 1, struct.pack("<Q", t0 + i * 1000 + 5)) +
+                     text(2, "ev") + msg(3, typed_kv("e", i)))
+            b += msg(13, field(1, 2, bytes(range(16))) +
+                     field(2, 2, bytes(range(8))) + text(3, "ls=1") +
+                     msg(4, typed_kv("l", 1.5)) +
+                     field(6, 5, struct.pack("<I", 0x101)))
+            b += msg(15, text(2, "bad" if i % 5 == 0 else "") +
+                     field(3, 0, varint(i % 3)))
+            b += field(16, 5, struct.pack("<I", 1 if i % 2 else 0x301))
+            spans.append(msg(2, b))
+        resource = msg(1, msg(1, typed_kv("service.name", svc)) +
+                       msg(1, typed_kv("rank", r)))
+        scope = msg(1, text(1, f"scope-{r}") + text(2, "2.0"))
+        out += msg(1, resource + msg(2, scope + b"".join(spans)))
+    return out
+
+
+def all_spans(s):
+    """Every stored span as the query port serves it, by (trace, span)."""
+    body = json.loads(get(s.url("/api/v1/spans?limit=10000")))
+    return {(x["traceId"], x["spanId"]): x for x in body["data"]["spans"]}
+
+
+def test_otlp_export_spans(binary):
+    """Spans taken in over OTLP/HTTP go out to the collector as OTLP
+    ExportTraceServiceRequests, each once, in batches of 50 (spans cut
+    out of the middle of blocks); a second sluice given exactly what the
+    collector received serves the same spans, field for field (every
+    AnyValue type, events, links, status, flags, trace state, resource
+    and scope)."""
+    from otlp_helpers import fixture, post
+    Collector.got = []
+    s = s2 = srv = None
+    try:
+        srv = http.server.HTTPServer(("127.0.0.1", 0), Collector)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        s = Sluice(binary, cores="2", extra=[
+            "--otlp-export", f"http://127.0.0.1:{srv.server_port}/",
+            "--remote-write-batch-samples", "50"])
+        tid = f"otlp_127.0.0.1_{srv.server_port}_traces"
+        t0 = int(time.time()) * 10**9
+        for body in (fixture("traces.bin"), typed_spans(160, t0, 1),
+                     typed_spans(61, t0 + 10**9, 2)):
+            st, _, b = post(s, "/v1/traces", body)
+            check(st == 200, f"ingest: {st} {b[:200]}")
+        s.flush()
+        want = all_spans(s)
+        check(len(want) == 2 + 160 + 61, f"{len(want)} spans stored")
+        wait_sent(s, tid, len(want))
+        time.sleep(0.5)
+        bodies = [b for p, _, b in Collector.got if p == "/v1/traces"]
+        sent = sum(len(sub(ss, 2)) for b in bodies for rs in sub(b, 1)
+                   for ss in sub(rs, 2))
+        check(sent == len(want) == fwd(s, "sent_samples_total", tid),
+              f"each span once: {sent} sent, {len(want)} stored")
+        check(len(bodies) >= len(want) // 50, f"{len(bodies)} requests")
+        s2 = Sluice(binary)
+        for b in bodies:
+            st, _, r = post(s2, "/v1/traces", b)
+            check(st == 200, f"re-ingest: {st} {r[:200]}")
+        s2.flush()
+        got = all_spans(s2)
+        check(got.keys() == want.keys(), f"{len(got)} of {len(want)} spans")
+        for k in want:
+            check(got[k] == want[k], f"span {k}:\n{got[k]}\n!=\n{want[k]}")
+    finally:
+        for x in (s, s2):
+            if x:
+                x.close()
+        if srv:
+            srv.shutdown()
+
+
 def test_damaged_cursor_is_refused(binary):
     tmp = tempfile.mkdtemp(prefix="sluice-fwd-")
     try:
@@ -810,4 +935,5 @@ if __name__ == "__main__":
           test_retention_is_not_blocked_by_a_dead_target,
           test_token_file_read_per_request,
           test_forward_syslog_to_rsyslog, test_otlp_export,
+          test_otlp_export_spans,
           test_damaged_cursor_is_refused])
