@@ -557,8 +557,67 @@ def test_bad_bodies(binary):
               f"GET: {err.code}")
 
 
+def test_response_bounds(binary):
+    """The bounds on what one request may select: more series than
+    CORE_QUERY_SERIES_MAX in a query, or more samples than
+    CORE_QUERY_POINTS_MAX over the request's queries together, get a 422
+    that names the bound, counted by reason, while a narrower request on
+    the same data is served whole."""
+    series_max, points_max = 100000, 1 << 22  # core/base/limits.h
+    per = 300000
+    with tempfile.TemporaryDirectory(prefix="sluice-rread-bound-") as tmp:
+        src = os.path.join(tmp, "in.statsd")
+        with open(src, "w") as f:
+            f.writelines(f"bnd.x:1|c|#i:{i}\n" for i in range(series_max + 1))
+            f.writelines(f"pts.one:{i % 97}|g|#k:v\n" for i in range(per))
+        data = os.path.join(tmp, "data")
+        p = subprocess.run([binary, "import", "--proto", "statsd",
+                            "--data-dir", data, src],
+                           capture_output=True, text=True, timeout=240)
+        check(p.returncode == 0, f"import: {p.returncode} {p.stderr}")
+        s = Sluice(binary, data_dir=data)
+        try:
+            url = s.url("/api/v1/read")
+            end = int(time.time() * 1000) + 60000
+
+            def read(queries):
+                body = pw.snappy_compress(pw.read_request(queries))
+                return post_read(url, body)
+
+            def rejected(reason):
+                return s.total("sluice_remote_read_rejected_total",
+                               reason=reason)
+            one = (0, end, [(pw.EQ, "__name__", "pts_one")])
+            st, _, b, _ = read([one])
+            check(st == 200, f"one query: {st} {b[:200]}")
+            (res,) = pw.parse_read_response(pw.snappy_uncompress(b))
+            check(len(res) == 1 and len(res[0][1]) == per,
+                  f"{sum(len(x[1]) for x in res)} samples, want {per}")
+            st, _, b, _ = read([(0, end, [(pw.EQ, "__name__", "bnd_x"),
+                                          (pw.EQ, "i", "77")])])
+            check(st == 200, f"narrow: {st} {b[:200]}")
+            (res,) = pw.parse_read_response(pw.snappy_uncompress(b))
+            check(len(res) == 1, f"{len(res)} series for i=77")
+            n = points_max // per + 1  # together just over the bound
+            for queries, reason, words in (
+                    ([(0, end, [(pw.EQ, "__name__", "bnd_x")])], "series",
+                     f"more than {series_max} series"),
+                    ([one] * n, "samples", f"more than {points_max} samples")):
+                before = rejected(reason)
+                st, _, b, dt = read(queries)
+                check(st == 422 and words.encode() in b,
+                      f"{reason}: {st} {b[:300]}")
+                check(rejected(reason) == before + 1, f"{reason} counted")
+                check(dt < 10, f"{reason}: refused after {dt:.1f}s")
+            check(s.total("sluice_remote_read_requests_total", code="422")
+                  == 2, "two 422 answers counted")
+        finally:
+            s.close()
+
+
 if __name__ == "__main__":
     main([test_raw_samples_exact, test_label_matchers, test_counter_recipe,
           test_gauges_and_timers, test_samples_response,
           test_streamed_chunks, test_chunks_match_prometheus,
-          test_matchers_matching_empty, test_bad_bodies])
+          test_matchers_matching_empty, test_bad_bodies,
+          test_response_bounds])
