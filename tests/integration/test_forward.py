@@ -263,6 +263,12 @@ def test_two_targets_exact_replay_and_restart(binary):
               "requests to the stopped target failed")
         check(fwd(s, "retries_total", vm_id(vm)) >= 2, "and were retried")
         check(fwd(s, "pending_bytes", vm_id(vm)) > 0, "bytes pending")
+        deadline = time.time() + 10
+        while time.time() < deadline and \
+                fwd(s, "lag_seconds", vm_id(vm)) < 2:
+            time.sleep(0.2)
+        check(fwd(s, "lag_seconds", vm_id(vm)) >= 2,
+              f"the lag grows: {fwd(s, 'lag_seconds', vm_id(vm))}")
         # the other target kept receiving
         wait_sent(s, f"127.0.0.1_{prom.port}_api_v1_write", n)
 
@@ -290,6 +296,14 @@ def test_two_targets_exact_replay_and_restart(binary):
         check_prom(prom, want)
         check(fwd(s, "rejected_samples_total", vm_id(vm)) == 0,
               "nothing rejected")
+        deadline = time.time() + 10
+        while time.time() < deadline and (
+                fwd(s, "lag_seconds", vm_id(vm)) > 0 or
+                fwd(s, "pending_bytes", vm_id(vm)) > 0):
+            time.sleep(0.2)
+        check(fwd(s, "lag_seconds", vm_id(vm)) == 0 and
+              fwd(s, "pending_bytes", vm_id(vm)) == 0,
+              "caught up: lag and pending bytes back to 0")
     finally:
         for x in (s,):
             if x:
