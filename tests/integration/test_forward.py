@@ -650,8 +650,9 @@ def test_forward_syslog_to_rsyslog(binary):
             b'[zoo@123 tiger="hun\\]gry" eats="meat"][ex@1 a="b"] disk full',
             b"<13>Dec  6 10:00:01 web2 old[7]: a bsd line",
             b"<14>1 2026-12-06T10:00:02Z - - - - - ",
+            b"<14>1 2026-12-06T10:00:02Z h app - - - two\nlines",
         ])
-        got = wait_lines(rs, 3)
+        got = wait_lines(rs, 4)
         check(got[0] == '165|2026-12-06T10:00:00.123456Z|web1|myapp|42|'
               'ID7|[zoo@123 tiger="hun\\]gry" eats="meat"][ex@1 a="b"]|'
               'disk full', f"5424 fields: {got[0]!r}")
@@ -659,8 +660,14 @@ def test_forward_syslog_to_rsyslog(binary):
               got[1], f"3164 fields: {got[1]!r}")
         check(got[2].startswith("14|2026-12-06T10:00:02") and
               got[2].endswith("|-|-|-|-|-|"), f"empty fields: {got[2]!r}")
+        # octet counting: a newline inside a message does not end it
+        # (rsyslog writes it escaped); newline framing would cut it in two
+        time.sleep(0.5)
+        got = rs.lines()
+        check(len(got) == 4 and got[3].endswith("|app|-|-|-|two#012lines"),
+              f"one message with its newline: {got[3:]!r}")
         check(s.total("sluice_forward_syslog_sent_records_total",
-                      target=tid) == 3, "3 records sent")
+                      target=tid) == 4, "4 records sent")
         # rsyslog goes away: retried; back: everything arrives, once
         rs.stop()
         send_syslog(s, [b"<14>1 2026-12-06T10:00:03Z h a - - - m%d" % i
@@ -672,8 +679,8 @@ def test_forward_syslog_to_rsyslog(binary):
         check(s.total("sluice_forward_syslog_retries_total", target=tid) >= 2,
               "writes to the stopped receiver retried")
         rs.start()
-        got = wait_lines(rs, 53)
-        msgs = [l.rsplit("|", 1)[1] for l in got[3:]]
+        got = wait_lines(rs, 54)
+        msgs = [l.rsplit("|", 1)[1] for l in got[4:]]
         check(msgs == [f"m{i}" for i in range(50)],
               f"all 50 after the restart, in order, once: {msgs[:5]}... "
               f"({len(msgs)})")
