@@ -559,10 +559,11 @@ def test_bad_bodies(binary):
 
 def test_response_bounds(binary):
     """The bounds on what one request may select: more series than
-    CORE_QUERY_SERIES_MAX in a query, or more samples than
-    CORE_QUERY_POINTS_MAX over the request's queries together, get a 422
-    that names the bound, counted by reason, while a narrower request on
-    the same data is served whole."""
+    CORE_QUERY_SERIES_MAX in a query, more samples than
+    CORE_QUERY_POINTS_MAX over the request's queries together, or a
+    response over NET_REMOTE_READ_RESPONSE_BYTES_MAX (long labels, in
+    either response type) get a 422 that names the bound, counted by
+    reason, while a narrower request on the same data is served whole."""
     series_max, points_max = 100000, 1 << 22  # core/base/limits.h
     per = 300000
     with tempfile.TemporaryDirectory(prefix="sluice-rread-bound-") as tmp:
@@ -570,6 +571,8 @@ def test_response_bounds(binary):
         with open(src, "w") as f:
             f.writelines(f"bnd.x:1|c|#i:{i}\n" for i in range(series_max + 1))
             f.writelines(f"pts.one:{i % 97}|g|#k:v\n" for i in range(per))
+            pad = "p" * 3500  # 2500 series of 3.5 KB labels: 8.75 MB a query
+            f.writelines(f"big.x:1|g|#i:{i},pad:{pad}\n" for i in range(2500))
         data = os.path.join(tmp, "data")
         p = subprocess.run([binary, "import", "--proto", "statsd",
                             "--data-dir", data, src],
@@ -599,6 +602,21 @@ def test_response_bounds(binary):
             (res,) = pw.parse_read_response(pw.snappy_uncompress(b))
             check(len(res) == 1, f"{len(res)} series for i=77")
             n = points_max // per + 1  # together just over the bound
+            big = (0, end, [(pw.EQ, "__name__", "big_x")])
+            st, _, b, _ = read([big])
+            check(st == 200, f"one big query: {st} {b[:200]}")
+            (res,) = pw.parse_read_response(pw.snappy_uncompress(b))
+            check(len(res) == 2500, f"{len(res)} big series")
+            before = rejected("response_size")
+            for accepted in ([pw.SAMPLES], [pw.STREAMED_XOR_CHUNKS]):
+                body = pw.snappy_compress(pw.read_request([big] * 16,
+                                                          accepted))
+                st, _, b, dt = post_read(url, body)
+                check(st == 422 and b"the response is over 134217728" in b,
+                      f"16 big queries ({accepted}): {st} {b[:300]}")
+                check(dt < 20, f"response size: refused after {dt:.1f}s")
+            check(rejected("response_size") == before + 2,
+                  "response_size counted")
             for queries, reason, words in (
                     ([(0, end, [(pw.EQ, "__name__", "bnd_x")])], "series",
                      f"more than {series_max} series"),
@@ -610,7 +628,7 @@ def test_response_bounds(binary):
                 check(rejected(reason) == before + 1, f"{reason} counted")
                 check(dt < 10, f"{reason}: refused after {dt:.1f}s")
             check(s.total("sluice_remote_read_requests_total", code="422")
-                  == 2, "two 422 answers counted")
+                  == 4, "four 422 answers counted")
         finally:
             s.close()
 
