@@ -245,6 +245,8 @@ def test_two_targets_exact_replay_and_restart(binary):
         wait_sent(s, vm_id(vm), n)
         want = wait_equal(vm, s)
         check(len(want) == 121, f"121 series forwarded: {len(want)}")
+        check(fwd(s, "requests_total", vm_id(vm)) >= 3,
+              "121 samples in batches of at most 50: 3 requests or more")
         check(("_9lives_x", (("a_b", "1,2"), ("canary", "no_label_value")))
               in want, "mapped names, joined labels, a bare tag")
         wait_sent(s, f"127.0.0.1_{prom.port}_api_v1_write", n)
@@ -904,7 +906,10 @@ def test_otlp_export_spans(binary):
                    for ss in sub(rs, 2))
         check(sent == len(want) == fwd(s, "sent_samples_total", tid),
               f"each span once: {sent} sent, {len(want)} stored")
-        check(len(bodies) >= len(want) // 50, f"{len(bodies)} requests")
+        per = [sum(len(sub(ss, 2)) for rs in sub(b, 1) for ss in sub(rs, 2))
+               for b in bodies]
+        check(max(per) == 50 and len(bodies) >= len(want) / 50,
+              f"batches of at most 50 spans: {per}")
         s2 = Sluice(binary)
         for b in bodies:
             st, _, r = post(s2, "/v1/traces", b)
