@@ -25,6 +25,7 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Sluice, Skip, check, free_port, main  # noqa: E402
 from prompb_wire import fields as pb_fields  # noqa: E402
+from otlp_helpers import post as post_otlp  # noqa: E402
 
 
 def get(url, timeout=5):
@@ -927,6 +928,80 @@ def test_otlp_export_spans(binary):
             srv.shutdown()
 
 
+class FlakyCollector(http.server.BaseHTTPRequestHandler):
+    """An OTLP/HTTP receiver that takes `ok_left` requests (None: all),
+    then answers 503; keeps the bodies it took."""
+    ok_left = None
+    got = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        cls = FlakyCollector
+        ok = cls.ok_left is None or cls.ok_left > 0
+        if ok:
+            cls.got.append(body)
+            if cls.ok_left is not None:
+                cls.ok_left -= 1
+        self.send_response(200 if ok else 503)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *a):
+        pass
+
+
+def span_ids(bodies):
+    return [sub(sp, 2)[0] for b in bodies for rs in sub(b, 1)
+            for ss in sub(rs, 2) for sp in sub(ss, 2)]
+
+
+def test_otlp_spans_resume_mid_block(binary):
+    """The collector takes two batches of 50 spans, then answers 503;
+    sluice stops with its span cursors inside blocks and starts again on
+    the same data directory: the collector, back, gets every other span,
+    none twice."""
+    FlakyCollector.ok_left, FlakyCollector.got = 2, []
+    s = srv = None
+    try:
+        srv = http.server.HTTPServer(("127.0.0.1", 0), FlakyCollector)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        args = ["--otlp-export", f"http://127.0.0.1:{srv.server_port}/",
+                "--remote-write-batch-samples", "50"]
+        s = Sluice(binary, extra=args)
+        tid = f"otlp_127.0.0.1_{srv.server_port}_traces"
+        st, _, b = post_otlp(s, "/v1/traces",
+                             typed_spans(301, int(time.time()) * 10**9, 3))
+        check(st == 200, f"ingest: {st} {b[:200]}")
+        s.flush()
+        deadline = time.time() + 20
+        while time.time() < deadline and \
+                fwd(s, "failed_requests_total", tid) < 1:
+            time.sleep(0.1)
+        check(fwd(s, "sent_samples_total", tid) == 100 and
+              fwd(s, "failed_requests_total", tid) >= 1,
+              f"two batches taken: {fwd(s, 'sent_samples_total', tid)}")
+        rc, _ = s.stop()
+        check(rc == 0, f"stopped: {rc}")
+        s.close(keep_data=True)
+        cur = os.path.join(s.data_dir, "forward", tid, "shard-0.cursor")
+        with open(cur) as f:
+            line = f.read()
+        check(" points=0 " not in line, f"the cursor is inside a block: "
+              f"{line!r}")
+        FlakyCollector.ok_left = None
+        s = Sluice(binary, extra=args, data_dir=s.data_dir)
+        wait_sent(s, tid, 201)
+        time.sleep(0.5)
+        ids = span_ids(FlakyCollector.got)
+        check(len(ids) == 301 and len(set(ids)) == 301,
+              f"{len(ids)} spans received, {len(set(ids))} distinct")
+    finally:
+        if s:
+            s.close()
+        if srv:
+            srv.shutdown()
+
+
 def test_damaged_cursor_is_refused(binary):
     tmp = tempfile.mkdtemp(prefix="sluice-fwd-")
     try:
@@ -961,5 +1036,5 @@ if __name__ == "__main__":
           test_retention_is_not_blocked_by_a_dead_target,
           test_token_file_read_per_request,
           test_forward_syslog_to_rsyslog, test_otlp_export,
-          test_otlp_export_spans,
+          test_otlp_export_spans, test_otlp_spans_resume_mid_block,
           test_damaged_cursor_is_refused])
