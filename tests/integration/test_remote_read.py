@@ -511,12 +511,12 @@ def test_bad_bodies(binary):
         ("unknown matcher type",
          pw.snappy_compress(pw.read_request([(0, 1, [(9, "a", "b")])])),
          400, "bad_protobuf", "matcher type"),
-        ("33 matchers", pw.snappy_compress(pw.read_request(many)), 413,
+        ("33 matchers", pw.snappy_compress(pw.read_request(many)), 400,
          "request_bound", "matchers"),
-        ("17 queries", pw.snappy_compress(pw.read_request(ok_q * 17)), 413,
+        ("17 queries", pw.snappy_compress(pw.read_request(ok_q * 17)), 400,
          "request_bound", "queries"),
         ("5000-byte matcher value", pw.snappy_compress(pw.read_request(
-            [(0, 1, [(pw.EQ, "a", "v" * 5000)])])), 413, "request_bound",
+            [(0, 1, [(pw.EQ, "a", "v" * 5000)])])), 400, "request_bound",
          "NET_SELECTOR_BYTES_MAX"),
         ("(a*)* regex", pw.snappy_compress(pw.read_request(
             [(0, 1, [(pw.RE, "a", "(a*)*")])])), 400, "bad_matcher",
