@@ -651,9 +651,46 @@ def test_response_size_bound(binary):
             s.close()
 
 
+def test_time_budget(binary):
+    """A request still running when its CORE_QUERY_TIME_MS_MAX (10 s)
+    budget is spent gets a 503 that says so, counted as timeout: sluice
+    is stopped (SIGSTOP) for longer than the budget while it scans, then
+    continued. A stop that falls before or after the scan leaves a 200;
+    the attempt is made again (at most 4 times)."""
+    import signal
+    import threading
+    with tempfile.TemporaryDirectory(prefix="sluice-rread-time-") as tmp:
+        s = imported(binary, tmp, "time",
+                     (f"bnd.x:1|c|#i:{i}\n" for i in range(100001)))
+        try:
+            q = [(0, END_MS, [(pw.EQ, "__name__", "bnd_x"),
+                              (pw.RE, "i", ".*7.*")])] * 16
+            for attempt in range(4):
+                before = rejected(s, "timeout")
+                out = []
+                th = threading.Thread(
+                    target=lambda: out.append(read_req(s, q)))
+                th.start()
+                time.sleep(0.15)
+                os.kill(s.proc.pid, signal.SIGSTOP)
+                time.sleep(10.5)
+                os.kill(s.proc.pid, signal.SIGCONT)
+                th.join(60)
+                st, _, b, _ = out[0]
+                if st == 503:
+                    break
+                check(st == 200, f"attempt {attempt}: {st} {b[:200]}")
+            check(st == 503 and b"exceeded the time budget of 10000 ms" in b,
+                  f"{st} {b[:300]}")
+            check(rejected(s, "timeout") == before + 1, "timeout counted")
+        finally:
+            s.close()
+
+
 if __name__ == "__main__":
     main([test_raw_samples_exact, test_label_matchers, test_counter_recipe,
           test_gauges_and_timers, test_samples_response,
           test_streamed_chunks, test_chunks_match_prometheus,
           test_matchers_matching_empty, test_bad_bodies,
-          test_selection_bounds, test_response_size_bound])
+          test_selection_bounds, test_response_size_bound,
+          test_time_budget])
