@@ -51,6 +51,15 @@ void net_prompb_double(struct net_prompb_w *w, uint32_t field, double v) {
   put(w, le, sizeof(le));
 }
 
+void net_prompb_fixed32(struct net_prompb_w *w, uint32_t field, uint32_t v) {
+  uint8_t le[4];
+
+  for (int i = 0; i < 4; i++)
+    le[i] = (uint8_t)(v >> (8 * i));
+  tag(w, field, CORE_PB_I32);
+  put(w, le, sizeof(le));
+}
+
 void net_prompb_bytes(struct net_prompb_w *w, uint32_t field, const void *p,
                       size_t n) {
   uint8_t tmp[CORE_PB_VARINT_BYTES_MAX];

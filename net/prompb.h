@@ -29,6 +29,9 @@ void net_prompb_varint(struct net_prompb_w *w, uint32_t field, uint64_t v);
 /* A double field (wire type I64). */
 void net_prompb_double(struct net_prompb_w *w, uint32_t field, double v);
 
+/* A fixed32 field (wire type I32, little-endian). */
+void net_prompb_fixed32(struct net_prompb_w *w, uint32_t field, uint32_t v);
+
 /* A length-delimited field: string, bytes or an already encoded message. */
 void net_prompb_bytes(struct net_prompb_w *w, uint32_t field, const void *p,
                       size_t n);

@@ -223,8 +223,8 @@ _Static_assert(NET_DPDK_IDLE_WAIT_US * 20 < NET_DPDK_RX_DESC,
 #define NET_PROMPB_LEN_SLOT_BYTES 5       /* length slot of an open message */
 #define NET_REMOTE_READ_BODY_BYTES_MAX (1u << 20)    /* snappy body as sent: 413 */
 #define NET_REMOTE_READ_REQUEST_BYTES_MAX (4u << 20) /* ReadRequest inflated: 413 */
-#define NET_REMOTE_READ_QUERIES_MAX 16    /* queries in one ReadRequest: 413 */
-#define NET_REMOTE_READ_MATCHERS_MAX 31   /* matchers in one query: 413 (one
+#define NET_REMOTE_READ_QUERIES_MAX 16    /* queries in one ReadRequest: 400 */
+#define NET_REMOTE_READ_MATCHERS_MAX 31   /* matchers in one query: 400 (one
                                              selector slot stays for
                                              remote_read.c's own) */
 #define NET_REMOTE_READ_RESPONSE_BYTES_MAX (128u << 20) /* response before

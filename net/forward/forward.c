@@ -32,13 +32,13 @@
 enum fmt {
   FMT_REMOTE_WRITE,  /* metrics: Prometheus remote-write 1.0 */
   FMT_SYSLOG,        /* logs: RFC 5424 over TCP, octet-counted */
-  FMT_OTLP,          /* metrics or logs: OTLP/HTTP protobuf */
+  FMT_OTLP,          /* metrics, logs or spans: OTLP/HTTP protobuf */
 };
 
 struct target {
   struct net_fwd *f;
   unsigned index;
-  uint8_t kind;                      /* STOR_KIND_METRICS or _LOGS read */
+  uint8_t kind;                      /* STOR_KIND_METRICS, _LOGS or _SPANS */
   int fmt;                           /* enum fmt: what is sent */
   char id[NET_FWD_ID_BYTES_MAX];
   struct net_fwd_target_cfg cfg;
@@ -61,6 +61,9 @@ struct target {
   struct net_prompb_w w;
   uint64_t batch_samples;
   struct core_label_iter it;         /* OTLP attributes */
+  int span_open;                     /* a ResourceSpans is open ... */
+  uint64_t span_block;               /* ... for this block's ... */
+  const struct stor_span_res *span_res; /* ... resource */
   struct net_rread_labels rl;        /* remote-write labels */
 };
 
@@ -139,6 +142,25 @@ static int on_record(void *ctx, const struct stor_log_rec *r) {
   return t->fmt == FMT_OTLP ? t->w.err : 0;
 }
 
+/* A net_fwd_span_fn: one span for the batch, in a ResourceSpans of its
+ * resource (a new one when the resource or the block changes). */
+static int on_span(void *ctx, const struct stor_span *sp, uint64_t block) {
+  struct target *t = ctx;
+
+  if (t->pb.len >= NET_FWD_BATCH_BYTES_SOFT)
+    return 1;
+  if (!t->span_open || t->span_block != block || t->span_res != sp->res) {
+    if (t->span_open)
+      net_fwd_otlp_close(&t->w);
+    net_fwd_otlp_spans_open(&t->w, sp->res);
+    t->span_open = 1;
+    t->span_block = block;
+    t->span_res = sp->res;
+  }
+  net_fwd_otlp_span(&t->w, sp);
+  t->batch_samples++;
+  return t->w.err;
+}
 
 /* ---- batches ------------------------------------------------------------- */
 
@@ -146,6 +168,7 @@ static int on_record(void *ctx, const struct stor_log_rec *r) {
  * Returns 1 when every shard was drained (caught up), 0, or -errno. */
 static int fill(struct target *t) {
   struct net_fwd *f = t->f;
+  struct net_fwd_sink sink = {on_points, on_record, on_span, t};
   int drained = 1;
 
   for (unsigned k = 0; k < f->env.shard_count; k++) {
@@ -155,7 +178,7 @@ static int fill(struct target *t) {
     long got;
     if (room == 0)
       return 0;
-    got = net_fwd_tail_fill(&t->tails[k], room, on_points, on_record, t);
+    got = net_fwd_tail_fill(&t->tails[k], room, &sink);
     if (got < 0)
       return (int)got;
     if ((uint64_t)got == room)
@@ -208,7 +231,8 @@ static int build(struct target *t) {
   t->batch_samples = 0;
   t->drained_ms = 0;
   net_prompb_w_init(&t->w, &t->pb);
-  if (t->fmt == FMT_OTLP)
+  t->span_open = 0; /* spans: a ResourceSpans opens with the first */
+  if (t->fmt == FMT_OTLP && t->kind != STOR_KIND_SPANS)
     net_fwd_otlp_open(&t->w);
   for (;;) {
     int64_t now = mono_ms();
@@ -332,7 +356,7 @@ static int send_batch(struct target *t) {
   size_t head_len = t->head.len;
   int rc;
 
-  if (t->fmt == FMT_OTLP)
+  if (t->fmt == FMT_OTLP && (t->kind != STOR_KIND_SPANS || t->span_open))
     net_fwd_otlp_close(&t->w);
   rc = net_prompb_w_status(&t->w);
   if (rc == 0 && t->fmt == FMT_OTLP) {
@@ -522,10 +546,12 @@ static int open_tail(struct target *t, unsigned k, char *err, size_t errlen) {
   return 0;
 }
 
-/* The signal's URL (base + /v1/metrics or /v1/logs) and the id
- * otlp_<host_port_path>_<signal>. */
+/* The signal's URL (base + /v1/metrics, /v1/logs or /v1/traces) and the
+ * id otlp_<host_port_path>_<signal>. */
 static int otlp_url(struct target *t, char *why, size_t n) {
-  const char *sig = t->kind == STOR_KIND_LOGS ? "logs" : "metrics";
+  const char *sig = t->kind == STOR_KIND_LOGS    ? "logs"
+                    : t->kind == STOR_KIND_SPANS ? "traces"
+                                                 : "metrics";
   char raw[sizeof(t->id)];
   size_t len;
 
@@ -597,7 +623,7 @@ static int setup_target(struct target *t, char *err, size_t errlen) {
 
 int net_fwd_start(struct net_fwd **out, const struct net_fwd_config *cfg,
                   const struct net_fwd_env *env, char *err, size_t errlen) {
-  unsigned n = cfg->count + cfg->syslog_count + 2 * cfg->otlp_count;
+  unsigned n = cfg->count + cfg->syslog_count + 3 * cfg->otlp_count;
   struct net_fwd *f;
   int rc = 0;
 
@@ -616,7 +642,7 @@ int net_fwd_start(struct net_fwd **out, const struct net_fwd_config *cfg,
   f->count = n;
   for (unsigned i = 0; i < f->count && rc == 0; i++) {
     struct target *t = &f->t[i];
-    unsigned j = i - cfg->count - cfg->syslog_count; /* OTLP: 2 a URL */
+    unsigned j = i - cfg->count - cfg->syslog_count; /* OTLP: 3 a URL */
     t->f = f;
     t->index = i;
     if (i < cfg->count) {
@@ -630,8 +656,10 @@ int net_fwd_start(struct net_fwd **out, const struct net_fwd_config *cfg,
                cfg->syslog[i - cfg->count]);
     } else {
       t->fmt = FMT_OTLP;
-      t->kind = j % 2 ? STOR_KIND_LOGS : STOR_KIND_METRICS;
-      snprintf(t->cfg.url, sizeof(t->cfg.url), "%s", cfg->otlp[j / 2]);
+      t->kind = j % 3 == 0   ? STOR_KIND_METRICS
+                : j % 3 == 1 ? STOR_KIND_LOGS
+                             : STOR_KIND_SPANS;
+      snprintf(t->cfg.url, sizeof(t->cfg.url), "%s", cfg->otlp[j / 3]);
     }
     rc = f->stop_fd < 0 ? -errno : setup_target(t, err, errlen);
   }

@@ -96,6 +96,15 @@ void net_fwd_otlp_metric(struct net_prompb_w *w, struct core_label_iter *it,
 void net_fwd_otlp_log(struct net_prompb_w *w, const struct stor_log_rec *r,
                       struct core_strbuf *scratch);
 
+/* Open a ResourceSpans with res's attributes and a ScopeSpans with its
+ * scope; spans follow; net_fwd_otlp_close ends both. */
+void net_fwd_otlp_spans_open(struct net_prompb_w *w,
+                             const struct stor_span_res *res);
+
+/* One Span as stored: ids, times, kind, status, flags, typed attributes,
+ * events and links. */
+void net_fwd_otlp_span(struct net_prompb_w *w, const struct stor_span *s);
+
 /* ---- syslog frames (syslog.c) -------------------------------------------- */
 
 /*
@@ -119,6 +128,20 @@ typedef int (*net_fwd_points_fn)(void *ctx, const struct stor_dict_entry *e,
 /* One log record for the batch; returns as net_fwd_points_fn. */
 typedef int (*net_fwd_record_fn)(void *ctx, const struct stor_log_rec *r);
 
+/* One span for the batch; block: its block's sequence number (s->res is
+ * one of that block's resources: the same pointer in the same block is
+ * the same resource). Returns as net_fwd_points_fn. */
+typedef int (*net_fwd_span_fn)(void *ctx, const struct stor_span *s,
+                               uint64_t block);
+
+/* What a tailer hands its batch, by the kind it reads. */
+struct net_fwd_sink {
+  net_fwd_points_fn points;  /* STOR_KIND_METRICS */
+  net_fwd_record_fn record;  /* STOR_KIND_LOGS */
+  net_fwd_span_fn span;      /* STOR_KIND_SPANS */
+  void *ctx;
+};
+
 /* A series of the open segment: its dictionary entry, key in the arena. */
 struct net_fwd_dslot {
   uint32_t id1;          /* id + 1; 0: empty */
@@ -128,7 +151,7 @@ struct net_fwd_dslot {
 
 struct net_fwd_tail {
   unsigned shard;
-  uint8_t kind;                 /* STOR_KIND_METRICS or STOR_KIND_LOGS */
+  uint8_t kind;                 /* STOR_KIND_METRICS, _LOGS or _SPANS */
   char dir_path[4096 + 32];     /* <data-dir>/shard-K */
   int dir_fd;                   /* ... opened */
   int cur_fd;                   /* <data-dir>/forward/<id> (cursor files) */
@@ -161,6 +184,13 @@ struct net_fwd_tail {
   struct stor_log_rec *recs;
   struct core_syslog_attr *attrs;
   uint32_t recs_cap, attrs_cap;
+  /* the current span block (checked whole when loaded) and a span read
+   * from it that the last batch had no room for */
+  struct stor_spandec sdec;
+  int sdec_on;
+  struct stor_spanblock_reader srd;
+  struct stor_span span;
+  int span_held;
 };
 
 /*
@@ -173,15 +203,14 @@ void net_fwd_tail_init(struct net_fwd_tail *t, unsigned shard, uint8_t kind,
                        const struct net_fwd_cursor *saved);
 
 /*
- * Hand up to budget points (metric tailer: to fn) or log records (log
- * tailer: to rfn) of durable blocks from t->pos on, moving t->pos past
- * them; blocks of the other kind are stepped over.
+ * Hand up to budget points, log records or spans (by the tailer's kind,
+ * to sink's callback of that kind) of durable blocks from t->pos on,
+ * moving t->pos past them; blocks of other kinds are stepped over.
  * Returns the count handed (0: nothing durable beyond t->pos yet), or a
  * negative errno (the callback's, -ENOMEM, an I/O error).
  */
 long net_fwd_tail_fill(struct net_fwd_tail *t, uint64_t budget,
-                       net_fwd_points_fn fn, net_fwd_record_fn rfn,
-                       void *ctx);
+                       const struct net_fwd_sink *sink);
 
 /* Forget what was read after the saved cursor (a batch that could not
  * be built or sent): the next fill starts there again. */

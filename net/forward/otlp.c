@@ -17,6 +17,21 @@
  *                         (V), 3 severity_text (L), 5 body (L),
  *                         6 attributes (L), 11 observed_time_unix_nano
  *   KeyValue              1 key (L), 2 value: AnyValue {1 string_value}
+ *
+ *   ExportTraceServiceRequest 1 resource_spans (L)
+ *   ResourceSpans         1 resource {1 attributes (L)} (L), 2 scope_spans
+ *   ScopeSpans            1 scope {1 name, 2 version} (L), 2 spans (L)
+ *   Span                  1 trace_id, 2 span_id, 3 trace_state, 4
+ *                         parent_span_id, 5 name (L), 6 kind (V), 7 start,
+ *                         8 end (fixed64), 9 attributes, 11 events, 13
+ *                         links, 15 status {2 message, 3 code} (L), 16
+ *                         flags (fixed32)
+ *   Span.Event            1 time (fixed64), 2 name, 3 attributes
+ *   Span.Link             1 trace_id, 2 span_id, 3 trace_state, 4
+ *                         attributes, 6 flags (fixed32)
+ *   AnyValue              1 string, 2 bool (V), 3 int (V), 4 double (I64),
+ *                         5 array, 6 kvlist (L: the stored encoding),
+ *                         7 bytes
  */
 #include <stdio.h>
 #include <string.h>
@@ -55,6 +70,32 @@ enum {
   F_KV_VALUE = 2,
   F_ANY_STRING = 1,
   TEMPORALITY_DELTA = 1,
+  F_RS_RESOURCE = 1,
+  F_RESOURCE_ATTRS = 1,
+  F_SCOPE_VERSION = 2,
+  F_SPAN_TRACE = 1,
+  F_SPAN_ID = 2,
+  F_SPAN_STATE = 3,
+  F_SPAN_PARENT = 4,
+  F_SPAN_NAME = 5,
+  F_SPAN_KIND = 6,
+  F_SPAN_START = 7,
+  F_SPAN_END = 8,
+  F_SPAN_ATTRS = 9,
+  F_SPAN_EVENTS = 11,
+  F_SPAN_LINKS = 13,
+  F_SPAN_STATUS = 15,
+  F_SPAN_FLAGS = 16,
+  F_EVENT_TIME = 1,
+  F_EVENT_NAME = 2,
+  F_EVENT_ATTRS = 3,
+  F_LINK_TRACE = 1,
+  F_LINK_SPAN = 2,
+  F_LINK_STATE = 3,
+  F_LINK_ATTRS = 4,
+  F_LINK_FLAGS = 6,
+  F_STATUS_MESSAGE = 2,
+  F_STATUS_CODE = 3,
 };
 
 /* A fixed64 field: the writer's I64 field with the integer's bits. */
@@ -163,5 +204,108 @@ void net_fwd_otlp_log(struct net_prompb_w *w, const struct stor_log_rec *r,
     vn = core_logattr_value(r, i, scratch, &v);
     kv(w, F_LOG_ATTRS, key, kn, v, vn);
   }
+  net_prompb_end(w);
+}
+
+/* ---- spans --------------------------------------------------------------- */
+
+/* A field of bytes, left out when empty (proto3's default). */
+static void opt_bytes(struct net_prompb_w *w, uint32_t field, const void *p,
+                      size_t n) {
+  if (n)
+    net_prompb_bytes(w, field, p, n);
+}
+
+/* Typed attributes as KeyValues in field `field`: each AnyValue as the
+ * OTLP decoder handed it over (arrays and kvlists: their encoding). */
+static void any_attrs(struct net_prompb_w *w, uint32_t field,
+                      const struct core_otlp_attrs *a) {
+  for (uint32_t i = 0; i < a->n; i++) {
+    const struct core_otlp_value *v = &a->v[i].value;
+    net_prompb_begin(w, field);
+    net_prompb_bytes(w, F_KV_KEY, a->v[i].key.ptr, a->v[i].key.len);
+    net_prompb_begin(w, F_KV_VALUE);
+    switch (v->type) {
+    case CORE_OTLP_V_BOOL:
+    case CORE_OTLP_V_INT:
+      net_prompb_varint(w, v->type, (uint64_t)v->i);
+      break;
+    case CORE_OTLP_V_DOUBLE:
+      net_prompb_double(w, v->type, v->d);
+      break;
+    case CORE_OTLP_V_STRING:
+    case CORE_OTLP_V_ARRAY:
+    case CORE_OTLP_V_KVLIST:
+    case CORE_OTLP_V_BYTES:
+      net_prompb_bytes(w, v->type, v->s.ptr, v->s.len);
+      break;
+    case CORE_OTLP_V_NONE:
+      break; /* an empty AnyValue */
+    }
+    net_prompb_end(w);
+    net_prompb_end(w);
+  }
+}
+
+void net_fwd_otlp_spans_open(struct net_prompb_w *w,
+                             const struct stor_span_res *res) {
+  net_prompb_begin(w, F_RESOURCE_ITEMS);
+  net_prompb_begin(w, F_RS_RESOURCE);
+  any_attrs(w, F_RESOURCE_ATTRS, &res->attrs);
+  net_prompb_end(w);
+  net_prompb_begin(w, F_SCOPE_ITEMS);
+  net_prompb_begin(w, F_SCOPE);
+  opt_bytes(w, F_SCOPE_NAME, res->scope_name.ptr, res->scope_name.len);
+  opt_bytes(w, F_SCOPE_VERSION, res->scope_version.ptr,
+            res->scope_version.len);
+  net_prompb_end(w);
+}
+
+static void span_events(struct net_prompb_w *w, const struct stor_span *s) {
+  for (uint32_t i = 0; i < s->event_count; i++) {
+    const struct stor_span_event *e = &s->events[i];
+    net_prompb_begin(w, F_SPAN_EVENTS);
+    fixed64(w, F_EVENT_TIME, (uint64_t)e->time_ns);
+    opt_bytes(w, F_EVENT_NAME, e->name.ptr, e->name.len);
+    any_attrs(w, F_EVENT_ATTRS, &e->attrs);
+    net_prompb_end(w);
+  }
+  for (uint32_t i = 0; i < s->link_count; i++) {
+    const struct stor_span_link *l = &s->links[i];
+    net_prompb_begin(w, F_SPAN_LINKS);
+    net_prompb_bytes(w, F_LINK_TRACE, l->trace_id, sizeof(l->trace_id));
+    net_prompb_bytes(w, F_LINK_SPAN, l->span_id, sizeof(l->span_id));
+    opt_bytes(w, F_LINK_STATE, l->trace_state.ptr, l->trace_state.len);
+    any_attrs(w, F_LINK_ATTRS, &l->attrs);
+    if (l->flags)
+      net_prompb_fixed32(w, F_LINK_FLAGS, l->flags);
+    net_prompb_end(w);
+  }
+}
+
+void net_fwd_otlp_span(struct net_prompb_w *w, const struct stor_span *s) {
+  net_prompb_begin(w, F_ITEMS);
+  net_prompb_bytes(w, F_SPAN_TRACE, s->trace_id, sizeof(s->trace_id));
+  net_prompb_bytes(w, F_SPAN_ID, s->span_id, sizeof(s->span_id));
+  opt_bytes(w, F_SPAN_STATE, s->trace_state.ptr, s->trace_state.len);
+  if (s->has_parent)
+    net_prompb_bytes(w, F_SPAN_PARENT, s->parent_id, sizeof(s->parent_id));
+  opt_bytes(w, F_SPAN_NAME, s->name.ptr, s->name.len);
+  if (s->kind)
+    net_prompb_varint(w, F_SPAN_KIND, s->kind);
+  fixed64(w, F_SPAN_START, (uint64_t)s->start_ns);
+  fixed64(w, F_SPAN_END, (uint64_t)s->end_ns);
+  any_attrs(w, F_SPAN_ATTRS, &s->attrs);
+  span_events(w, s);
+  if (s->status_code || s->status_message.len) {
+    net_prompb_begin(w, F_SPAN_STATUS);
+    opt_bytes(w, F_STATUS_MESSAGE, s->status_message.ptr,
+              s->status_message.len);
+    if (s->status_code)
+      net_prompb_varint(w, F_STATUS_CODE, s->status_code);
+    net_prompb_end(w);
+  }
+  if (s->flags)
+    net_prompb_fixed32(w, F_SPAN_FLAGS, s->flags);
   net_prompb_end(w);
 }

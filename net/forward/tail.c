@@ -23,6 +23,7 @@
 #include "storage/block.h"
 #include "storage/logblock.h"
 #include "storage/reader.h"
+#include "storage/spanblock.h"
 #include "storage/recover.h"
 
 void net_fwd_tail_init(struct net_fwd_tail *t, unsigned shard, uint8_t kind,
@@ -366,6 +367,34 @@ static int decode_log(struct net_fwd_tail *t, struct stor_seg_block *b) {
   return 0;
 }
 
+/* Check the span block b whole (a block that fails any check, even at
+ * its last span, serves none), then set the reader at its first span
+ * not sent yet (pos.points). */
+static int decode_spans(struct net_fwd_tail *t, struct stor_seg_block *b) {
+  struct stor_spanblock_reader first;
+  uint32_t n = 0;
+  int rc;
+
+  if (!t->sdec_on) {
+    if ((rc = stor_spandec_init(&t->sdec)) < 0)
+      return rc;
+    t->sdec_on = 1;
+  }
+  if ((rc = stor_seg_load_spans(&t->seg, b, &t->sdec)) < 0)
+    return rc;
+  first = b->srd;
+  while ((rc = stor_spanblock_next(&b->srd, &t->span)) == 1)
+    n++;
+  if (rc < 0)
+    return -EBADMSG;
+  t->srd = first; /* decoding is repeatable */
+  for (uint64_t i = 0; i < t->pos.points && i < n; i++)
+    stor_spanblock_next(&t->srd, &t->span);
+  t->span_held = 0;
+  t->blk_points = n;
+  return 0;
+}
+
 /* Load the next durable metric block. 1 loaded, 0 none yet, or -errno. */
 static int next_block(struct net_fwd_tail *t) {
   for (;;) {
@@ -395,6 +424,8 @@ static int next_block(struct net_fwd_tail *t) {
     }
     if (t->kind == STOR_KIND_LOGS) {
       rc = decode_log(t, &b);
+    } else if (t->kind == STOR_KIND_SPANS) {
+      rc = decode_spans(t, &b);
     } else {
       rc = stor_seg_load(&t->seg, &b);
       if (rc == 0 && (rc = read_dict(t, &b)) == 0)
@@ -470,19 +501,44 @@ static long emit_logs(struct net_fwd_tail *t, uint64_t budget,
   return got;
 }
 
+/* Hand the loaded span block's spans from pos.points on, up to budget;
+ * a span the batch has no room for is held for the next one. */
+static long emit_spans(struct net_fwd_tail *t, uint64_t budget,
+                       net_fwd_span_fn sfn, void *ctx) {
+  long got = 0;
+
+  while ((uint64_t)got < budget && t->pos.points < t->blk_points) {
+    int rc;
+    if (!t->span_held &&
+        stor_spanblock_next(&t->srd, &t->span) != 1)
+      return -EBADMSG; /* cannot happen: the block was checked whole */
+    t->span_held = 1;
+    if ((rc = sfn(ctx, &t->span, t->blk_seq)) < 0)
+      return rc;
+    if (rc > 0)
+      break;
+    t->span_held = 0;
+    got++;
+    t->pos.points++;
+  }
+  return got;
+}
+
 long net_fwd_tail_fill(struct net_fwd_tail *t, uint64_t budget,
-                       net_fwd_points_fn fn, net_fwd_record_fn rfn,
-                       void *ctx) {
+                       const struct net_fwd_sink *sink) {
   long got = 0;
 
   while ((uint64_t)got < budget) {
+    uint64_t room = budget - (uint64_t)got;
     long n;
     int rc;
     if (!t->blk_loaded && (rc = next_block(t)) <= 0)
       return rc < 0 ? rc : got;
     n = t->kind == STOR_KIND_LOGS
-            ? emit_logs(t, budget - (uint64_t)got, rfn, ctx)
-            : emit(t, budget - (uint64_t)got, fn, ctx);
+            ? emit_logs(t, room, sink->record, sink->ctx)
+        : t->kind == STOR_KIND_SPANS
+            ? emit_spans(t, room, sink->span, sink->ctx)
+            : emit(t, room, sink->points, sink->ctx);
     if (n < 0)
       return n;
     got += n;
@@ -540,6 +596,9 @@ void net_fwd_tail_free(struct net_fwd_tail *t) {
   if (t->ldec_on)
     stor_logdec_free(&t->ldec);
   t->ldec_on = 0;
+  if (t->sdec_on)
+    stor_spandec_free(&t->sdec);
+  t->sdec_on = 0;
   t->recs = NULL;
   t->attrs = NULL;
   t->dict = NULL;

@@ -730,8 +730,7 @@ static int run_query(struct rread *rr, unsigned qi,
   if (rc == -ENOMEM)
     return refuse(resp, 503, R_MEMORY, "out of memory"), rc;
   if (rc < 0)
-    return refuse(resp, rc == -EMSGSIZE ? 413 : 400,
-                  rc == -EMSGSIZE ? R_REQUEST_BOUND : R_MATCHER,
+    return refuse(resp, 400, rc == -EMSGSIZE ? R_REQUEST_BOUND : R_MATCHER,
                   "query %u: matchers %s: %s", qi,
                   rc == -EMSGSIZE ? "(too long)" : rr->sel_text, err.msg),
            rc;
@@ -783,7 +782,7 @@ static int read_request(struct rread *rr, const struct net_http_request *req,
     return refuse(resp, 503, R_MEMORY, "out of memory"), rc;
   rc = net_rread_decode(*plain, n, &rr->req, &why);
   if (rc == -E2BIG)
-    refuse(resp, 413, R_REQUEST_BOUND, "bad ReadRequest: %s", why);
+    refuse(resp, 400, R_REQUEST_BOUND, "bad ReadRequest: %s", why);
   else if (rc == -ENOTSUP)
     refuse(resp, 400, R_RESPONSE_TYPE, "bad ReadRequest: %s", why);
   else if (rc < 0)

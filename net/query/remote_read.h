@@ -34,9 +34,9 @@ struct net_selector;
  * The route (any method: a method other than POST gets 405). Replies 200
  * with the response, or plain text naming the problem: 400 (bad snappy,
  * bad protobuf, unknown matcher type, a regex that is bad or over a
- * NET_REGEX_* bound, no response type sluice implements), 405, 413 (body
- * or inflated request over its bound, too many queries or matchers, the
- * matchers over NET_SELECTOR_BYTES_MAX), 422 (series, samples or response
+ * NET_REGEX_* bound, no response type sluice implements, too many queries
+ * or matchers, the matchers over NET_SELECTOR_BYTES_MAX), 405, 413 (body
+ * or inflated request over its bound), 422 (series, samples or response
  * bytes over their bound), 503 (query time budget, memory), 500 (I/O).
  * Counted in sluice_remote_read_requests_total{code} and, for refusals,
  * sluice_remote_read_rejected_total{reason}.

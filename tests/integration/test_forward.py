@@ -25,6 +25,7 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Sluice, Skip, check, free_port, main  # noqa: E402
 from prompb_wire import fields as pb_fields  # noqa: E402
+from otlp_helpers import post as post_otlp  # noqa: E402
 
 
 def get(url, timeout=5):
@@ -245,6 +246,8 @@ def test_two_targets_exact_replay_and_restart(binary):
         wait_sent(s, vm_id(vm), n)
         want = wait_equal(vm, s)
         check(len(want) == 121, f"121 series forwarded: {len(want)}")
+        check(fwd(s, "requests_total", vm_id(vm)) >= 3,
+              "121 samples in batches of at most 50: 3 requests or more")
         check(("_9lives_x", (("a_b", "1,2"), ("canary", "no_label_value")))
               in want, "mapped names, joined labels, a bare tag")
         wait_sent(s, f"127.0.0.1_{prom.port}_api_v1_write", n)
@@ -263,6 +266,12 @@ def test_two_targets_exact_replay_and_restart(binary):
               "requests to the stopped target failed")
         check(fwd(s, "retries_total", vm_id(vm)) >= 2, "and were retried")
         check(fwd(s, "pending_bytes", vm_id(vm)) > 0, "bytes pending")
+        deadline = time.time() + 10
+        while time.time() < deadline and \
+                fwd(s, "lag_seconds", vm_id(vm)) < 2:
+            time.sleep(0.2)
+        check(fwd(s, "lag_seconds", vm_id(vm)) >= 2,
+              f"the lag grows: {fwd(s, 'lag_seconds', vm_id(vm))}")
         # the other target kept receiving
         wait_sent(s, f"127.0.0.1_{prom.port}_api_v1_write", n)
 
@@ -290,6 +299,14 @@ def test_two_targets_exact_replay_and_restart(binary):
         check_prom(prom, want)
         check(fwd(s, "rejected_samples_total", vm_id(vm)) == 0,
               "nothing rejected")
+        deadline = time.time() + 10
+        while time.time() < deadline and (
+                fwd(s, "lag_seconds", vm_id(vm)) > 0 or
+                fwd(s, "pending_bytes", vm_id(vm)) > 0):
+            time.sleep(0.2)
+        check(fwd(s, "lag_seconds", vm_id(vm)) == 0 and
+              fwd(s, "pending_bytes", vm_id(vm)) == 0,
+              "caught up: lag and pending bytes back to 0")
     finally:
         for x in (s,):
             if x:
@@ -636,8 +653,9 @@ def test_forward_syslog_to_rsyslog(binary):
             b'[zoo@123 tiger="hun\\]gry" eats="meat"][ex@1 a="b"] disk full',
             b"<13>Dec  6 10:00:01 web2 old[7]: a bsd line",
             b"<14>1 2026-12-06T10:00:02Z - - - - - ",
+            b"<14>1 2026-12-06T10:00:02Z h app - - - two\nlines",
         ])
-        got = wait_lines(rs, 3)
+        got = wait_lines(rs, 4)
         check(got[0] == '165|2026-12-06T10:00:00.123456Z|web1|myapp|42|'
               'ID7|[zoo@123 tiger="hun\\]gry" eats="meat"][ex@1 a="b"]|'
               'disk full', f"5424 fields: {got[0]!r}")
@@ -645,8 +663,14 @@ def test_forward_syslog_to_rsyslog(binary):
               got[1], f"3164 fields: {got[1]!r}")
         check(got[2].startswith("14|2026-12-06T10:00:02") and
               got[2].endswith("|-|-|-|-|-|"), f"empty fields: {got[2]!r}")
+        # octet counting: a newline inside a message does not end it
+        # (rsyslog writes it escaped); newline framing would cut it in two
+        time.sleep(0.5)
+        got = rs.lines()
+        check(len(got) == 4 and got[3].endswith("|app|-|-|-|two#012lines"),
+              f"one message with its newline: {got[3:]!r}")
         check(s.total("sluice_forward_syslog_sent_records_total",
-                      target=tid) == 3, "3 records sent")
+                      target=tid) == 4, "4 records sent")
         # rsyslog goes away: retried; back: everything arrives, once
         rs.stop()
         send_syslog(s, [b"<14>1 2026-12-06T10:00:03Z h a - - - m%d" % i
@@ -658,8 +682,8 @@ def test_forward_syslog_to_rsyslog(binary):
         check(s.total("sluice_forward_syslog_retries_total", target=tid) >= 2,
               "writes to the stopped receiver retried")
         rs.start()
-        got = wait_lines(rs, 53)
-        msgs = [l.rsplit("|", 1)[1] for l in got[3:]]
+        got = wait_lines(rs, 54)
+        msgs = [l.rsplit("|", 1)[1] for l in got[4:]]
         check(msgs == [f"m{i}" for i in range(50)],
               f"all 50 after the restart, in order, once: {msgs[:5]}... "
               f"({len(msgs)})")
@@ -776,6 +800,208 @@ def test_otlp_export(binary):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def any_value(v):
+    """An OTLP AnyValue of a Python value (tuple: ('array', [values]),
+    ('kvlist', [(k, v)]), ('bytes', b), ('none',))."""
+    import struct
+    from test_traces import field, msg, text, varint
+    if isinstance(v, bool):
+        return field(2, 0, varint(int(v)))
+    if isinstance(v, int):
+        return field(3, 0, varint(v & (2**64 - 1)))
+    if isinstance(v, float):
+        return field(4, 1, struct.pack("<d", v))
+    if isinstance(v, str):
+        return text(1, v)
+    if v[0] == "array":
+        return msg(5, b"".join(msg(1, any_value(x)) for x in v[1]))
+    if v[0] == "kvlist":
+        return msg(6, b"".join(msg(1, typed_kv(k, x)) for k, x in v[1]))
+    if v[0] == "bytes":
+        return field(7, 2, v[1])
+    return b""  # an empty AnyValue
+
+
+def typed_kv(key, value):
+    from test_traces import msg, text
+    return text(1, key) + msg(2, any_value(value))
+
+
+def typed_spans(n, t0, salt):
+    """An ExportTraceServiceRequest of two resources: n spans with every
+    AnyValue type, trace states, flags, parents, events and links (ids
+    made distinct by salt)."""
+    import struct
+    from test_traces import field, msg, text, varint
+    out = b""
+    for r, svc in enumerate(("typed-a", "typed-b")):
+        spans = []
+        for i in range(r, n, 2):
+            b = field(1, 2, bytes([0xc0 + r, salt] + [i % 256] * 14))
+            b += field(2, 2, (salt << 32 | 0xd000 + i).to_bytes(8, "big"))
+            b += text(3, f"k{i}=v") if i % 3 == 0 else b""
+            if i % 4:
+                b += field(4, 2, (salt << 32 | 0xd000 + i - 1).to_bytes(
+                    8, "big"))
+            b += text(5, f"op {i % 7}") + field(6, 0, varint(i % 6))
+            b += field(7, 1, struct.pack("<Q", t0 + i * 1000))
+            b += field(8, 1, struct.pack("<Q", t0 + i * 1000 + 777))
+            for k, v in (("d", i / 8), ("b", i % 2 == 0), ("neg", -i),
+                         ("arr", ("array", [1, "x", 2.5])),
+                         ("kv", ("kvlist", [("in", "side"), ("n", i)])),
+                         ("raw", ("bytes", bytes([i % 256, 0, 255]))),
+                         ("none", ("none",))):
+                b += msg(9, typed_kv(k, v))
+            b += msg(11, field(1, 1, struct.pack("<Q", t0 + i * 1000 + 5)) +
+                     text(2, "ev") + msg(3, typed_kv("e", i)))
+            b += msg(13, field(1, 2, bytes(range(16))) +
+                     field(2, 2, bytes(range(8))) + text(3, "ls=1") +
+                     msg(4, typed_kv("l", 1.5)) +
+                     field(6, 5, struct.pack("<I", 0x101)))
+            b += msg(15, text(2, "bad" if i % 5 == 0 else "") +
+                     field(3, 0, varint(i % 3)))
+            b += field(16, 5, struct.pack("<I", 1 if i % 2 else 0x301))
+            spans.append(msg(2, b))
+        resource = msg(1, msg(1, typed_kv("service.name", svc)) +
+                       msg(1, typed_kv("rank", r)))
+        scope = msg(1, text(1, f"scope-{r}") + text(2, "2.0"))
+        out += msg(1, resource + msg(2, scope + b"".join(spans)))
+    return out
+
+
+def all_spans(s):
+    """Every stored span as the query port serves it, by (trace, span)."""
+    body = json.loads(get(s.url("/api/v1/spans?limit=10000")))
+    return {(x["traceId"], x["spanId"]): x for x in body["data"]["spans"]}
+
+
+def test_otlp_export_spans(binary):
+    """Spans taken in over OTLP/HTTP go out to the collector as OTLP
+    ExportTraceServiceRequests, each once, in batches of 50 (spans cut
+    out of the middle of blocks); a second sluice given exactly what the
+    collector received serves the same spans, field for field (every
+    AnyValue type, events, links, status, flags, trace state, resource
+    and scope)."""
+    from otlp_helpers import fixture, post
+    Collector.got = []
+    s = s2 = srv = None
+    try:
+        srv = http.server.HTTPServer(("127.0.0.1", 0), Collector)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        s = Sluice(binary, cores="2", extra=[
+            "--otlp-export", f"http://127.0.0.1:{srv.server_port}/",
+            "--remote-write-batch-samples", "50"])
+        tid = f"otlp_127.0.0.1_{srv.server_port}_traces"
+        t0 = int(time.time()) * 10**9
+        for body in (fixture("traces.bin"), typed_spans(160, t0, 1),
+                     typed_spans(61, t0 + 10**9, 2)):
+            st, _, b = post(s, "/v1/traces", body)
+            check(st == 200, f"ingest: {st} {b[:200]}")
+        s.flush()
+        want = all_spans(s)
+        check(len(want) == 2 + 160 + 61, f"{len(want)} spans stored")
+        wait_sent(s, tid, len(want))
+        time.sleep(0.5)
+        bodies = [b for p, _, b in Collector.got if p == "/v1/traces"]
+        sent = sum(len(sub(ss, 2)) for b in bodies for rs in sub(b, 1)
+                   for ss in sub(rs, 2))
+        check(sent == len(want) == fwd(s, "sent_samples_total", tid),
+              f"each span once: {sent} sent, {len(want)} stored")
+        per = [sum(len(sub(ss, 2)) for rs in sub(b, 1) for ss in sub(rs, 2))
+               for b in bodies]
+        check(max(per) == 50 and len(bodies) >= len(want) / 50,
+              f"batches of at most 50 spans: {per}")
+        s2 = Sluice(binary)
+        for b in bodies:
+            st, _, r = post(s2, "/v1/traces", b)
+            check(st == 200, f"re-ingest: {st} {r[:200]}")
+        s2.flush()
+        got = all_spans(s2)
+        check(got.keys() == want.keys(), f"{len(got)} of {len(want)} spans")
+        for k in want:
+            check(got[k] == want[k], f"span {k}:\n{got[k]}\n!=\n{want[k]}")
+    finally:
+        for x in (s, s2):
+            if x:
+                x.close()
+        if srv:
+            srv.shutdown()
+
+
+class FlakyCollector(http.server.BaseHTTPRequestHandler):
+    """An OTLP/HTTP receiver that takes `ok_left` requests (None: all),
+    then answers 503; keeps the bodies it took."""
+    ok_left = None
+    got = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        cls = FlakyCollector
+        ok = cls.ok_left is None or cls.ok_left > 0
+        if ok:
+            cls.got.append(body)
+            if cls.ok_left is not None:
+                cls.ok_left -= 1
+        self.send_response(200 if ok else 503)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *a):
+        pass
+
+
+def span_ids(bodies):
+    return [sub(sp, 2)[0] for b in bodies for rs in sub(b, 1)
+            for ss in sub(rs, 2) for sp in sub(ss, 2)]
+
+
+def test_otlp_spans_resume_mid_block(binary):
+    """The collector takes two batches of 50 spans, then answers 503;
+    sluice stops with its span cursors inside blocks and starts again on
+    the same data directory: the collector, back, gets every other span,
+    none twice."""
+    FlakyCollector.ok_left, FlakyCollector.got = 2, []
+    s = srv = None
+    try:
+        srv = http.server.HTTPServer(("127.0.0.1", 0), FlakyCollector)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        args = ["--otlp-export", f"http://127.0.0.1:{srv.server_port}/",
+                "--remote-write-batch-samples", "50"]
+        s = Sluice(binary, extra=args)
+        tid = f"otlp_127.0.0.1_{srv.server_port}_traces"
+        st, _, b = post_otlp(s, "/v1/traces",
+                             typed_spans(301, int(time.time()) * 10**9, 3))
+        check(st == 200, f"ingest: {st} {b[:200]}")
+        s.flush()
+        deadline = time.time() + 20
+        while time.time() < deadline and \
+                fwd(s, "failed_requests_total", tid) < 1:
+            time.sleep(0.1)
+        check(fwd(s, "sent_samples_total", tid) == 100 and
+              fwd(s, "failed_requests_total", tid) >= 1,
+              f"two batches taken: {fwd(s, 'sent_samples_total', tid)}")
+        rc, _ = s.stop()
+        check(rc == 0, f"stopped: {rc}")
+        s.close(keep_data=True)
+        cur = os.path.join(s.data_dir, "forward", tid, "shard-0.cursor")
+        with open(cur) as f:
+            line = f.read()
+        check(" points=0 " not in line, f"the cursor is inside a block: "
+              f"{line!r}")
+        FlakyCollector.ok_left = None
+        s = Sluice(binary, extra=args, data_dir=s.data_dir)
+        wait_sent(s, tid, 201)
+        time.sleep(0.5)
+        ids = span_ids(FlakyCollector.got)
+        check(len(ids) == 301 and len(set(ids)) == 301,
+              f"{len(ids)} spans received, {len(set(ids))} distinct")
+    finally:
+        if s:
+            s.close()
+        if srv:
+            srv.shutdown()
+
+
 def test_damaged_cursor_is_refused(binary):
     tmp = tempfile.mkdtemp(prefix="sluice-fwd-")
     try:
@@ -810,4 +1036,5 @@ if __name__ == "__main__":
           test_retention_is_not_blocked_by_a_dead_target,
           test_token_file_read_per_request,
           test_forward_syslog_to_rsyslog, test_otlp_export,
+          test_otlp_export_spans, test_otlp_spans_resume_mid_block,
           test_damaged_cursor_is_refused])

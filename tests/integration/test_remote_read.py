@@ -511,12 +511,12 @@ def test_bad_bodies(binary):
         ("unknown matcher type",
          pw.snappy_compress(pw.read_request([(0, 1, [(9, "a", "b")])])),
          400, "bad_protobuf", "matcher type"),
-        ("33 matchers", pw.snappy_compress(pw.read_request(many)), 413,
+        ("33 matchers", pw.snappy_compress(pw.read_request(many)), 400,
          "request_bound", "matchers"),
-        ("17 queries", pw.snappy_compress(pw.read_request(ok_q * 17)), 413,
+        ("17 queries", pw.snappy_compress(pw.read_request(ok_q * 17)), 400,
          "request_bound", "queries"),
         ("5000-byte matcher value", pw.snappy_compress(pw.read_request(
-            [(0, 1, [(pw.EQ, "a", "v" * 5000)])])), 413, "request_bound",
+            [(0, 1, [(pw.EQ, "a", "v" * 5000)])])), 400, "request_bound",
          "NET_SELECTOR_BYTES_MAX"),
         ("(a*)* regex", pw.snappy_compress(pw.read_request(
             [(0, 1, [(pw.RE, "a", "(a*)*")])])), 400, "bad_matcher",
@@ -557,8 +557,140 @@ def test_bad_bodies(binary):
               f"GET: {err.code}")
 
 
+def imported(binary, tmp, name, lines):
+    """A sluice serving a data directory of its own that `sluice import`
+    filled with the StatsD lines (one scan reads only them)."""
+    src = os.path.join(tmp, name + ".statsd")
+    with open(src, "w") as f:
+        f.writelines(lines)
+    data = os.path.join(tmp, name)
+    p = subprocess.run([binary, "import", "--proto", "statsd",
+                        "--data-dir", data, src],
+                       capture_output=True, text=True, timeout=240)
+    check(p.returncode == 0, f"import: {p.returncode} {p.stderr}")
+    return Sluice(binary, data_dir=data)
+
+
+def read_req(s, queries, accepted=()):
+    body = pw.snappy_compress(pw.read_request(queries, accepted))
+    return post_read(s.url("/api/v1/read"), body)
+
+
+def rejected(s, reason):
+    return s.total("sluice_remote_read_rejected_total", reason=reason)
+
+
+END_MS = int(time.time() * 1000) + 3600 * 1000
+
+
+def refused_once(s, queries, reason, words, accepted=()):
+    """The request gets a 422 naming the bound, counted under reason."""
+    before = rejected(s, reason)
+    st, _, b, dt = read_req(s, queries, accepted)
+    check(st == 422 and words.encode() in b, f"{reason}: {st} {b[:300]}")
+    check(rejected(s, reason) == before + 1, f"{reason} counted")
+    check(dt < 10, f"{reason}: refused after {dt:.1f}s")
+
+
+def test_selection_bounds(binary):
+    """More series than CORE_QUERY_SERIES_MAX in a query, or more samples
+    than CORE_QUERY_POINTS_MAX over the request's queries together, get
+    a 422 that names the bound, counted by reason, while a narrower
+    request on the same data is served whole."""
+    series_max, points_max = 100000, 1 << 22  # core/base/limits.h
+    per = 300000
+    with tempfile.TemporaryDirectory(prefix="sluice-rread-bound-") as tmp:
+        s = imported(binary, tmp, "series",
+                     (f"bnd.x:1|c|#i:{i}\n" for i in range(series_max + 1)))
+        try:
+            st, _, b, _ = read_req(s, [(0, END_MS, [
+                (pw.EQ, "__name__", "bnd_x"), (pw.EQ, "i", "77")])])
+            check(st == 200, f"narrow: {st} {b[:200]}")
+            (res,) = pw.parse_read_response(pw.snappy_uncompress(b))
+            check(len(res) == 1, f"{len(res)} series for i=77")
+            refused_once(s, [(0, END_MS, [(pw.EQ, "__name__", "bnd_x")])],
+                         "series", f"more than {series_max} series")
+        finally:
+            s.close()
+        s = imported(binary, tmp, "samples",
+                     (f"pts.one:{i % 97}|g|#k:v\n" for i in range(per)))
+        try:
+            one = (0, END_MS, [(pw.EQ, "__name__", "pts_one")])
+            st, _, b, _ = read_req(s, [one])
+            check(st == 200, f"one query: {st} {b[:200]}")
+            (res,) = pw.parse_read_response(pw.snappy_uncompress(b))
+            check(len(res) == 1 and len(res[0][1]) == per,
+                  f"{sum(len(x[1]) for x in res)} samples, want {per}")
+            n = points_max // per + 1  # together just over the bound
+            refused_once(s, [one] * n, "samples",
+                         f"more than {points_max} samples")
+        finally:
+            s.close()
+
+
+def test_response_size_bound(binary):
+    """A response over NET_REMOTE_READ_RESPONSE_BYTES_MAX (128 MiB: long
+    labels, many queries) gets a 422 in either response type, counted,
+    while one of its queries alone is served."""
+    pad = "p" * 3500  # 2500 series of 3.5 KB labels: 8.75 MB a query
+    with tempfile.TemporaryDirectory(prefix="sluice-rread-bound-") as tmp:
+        s = imported(binary, tmp, "big", (f"big.x:1|g|#i:{i},pad:{pad}\n"
+                                          for i in range(2500)))
+        try:
+            big = (0, END_MS, [(pw.EQ, "__name__", "big_x")])
+            st, _, b, _ = read_req(s, [big])
+            check(st == 200, f"one big query: {st} {b[:200]}")
+            (res,) = pw.parse_read_response(pw.snappy_uncompress(b))
+            check(len(res) == 2500, f"{len(res)} big series")
+            for accepted in ([pw.SAMPLES], [pw.STREAMED_XOR_CHUNKS]):
+                refused_once(s, [big] * 16, "response_size",
+                             "the response is over 134217728", accepted)
+            check(s.total("sluice_remote_read_requests_total", code="422")
+                  == 2, "two 422 answers counted")
+        finally:
+            s.close()
+
+
+def test_time_budget(binary):
+    """A request still running when its CORE_QUERY_TIME_MS_MAX (10 s)
+    budget is spent gets a 503 that says so, counted as timeout: sluice
+    is stopped (SIGSTOP) for longer than the budget while it scans, then
+    continued. A stop that falls before or after the scan leaves a 200;
+    the attempt is made again (at most 4 times)."""
+    import signal
+    import threading
+    with tempfile.TemporaryDirectory(prefix="sluice-rread-time-") as tmp:
+        s = imported(binary, tmp, "time",
+                     (f"bnd.x:1|c|#i:{i}\n" for i in range(100001)))
+        try:
+            q = [(0, END_MS, [(pw.EQ, "__name__", "bnd_x"),
+                              (pw.RE, "i", ".*7.*")])] * 16
+            for attempt in range(4):
+                before = rejected(s, "timeout")
+                out = []
+                th = threading.Thread(
+                    target=lambda: out.append(read_req(s, q)))
+                th.start()
+                time.sleep(0.15)
+                os.kill(s.proc.pid, signal.SIGSTOP)
+                time.sleep(10.5)
+                os.kill(s.proc.pid, signal.SIGCONT)
+                th.join(60)
+                st, _, b, _ = out[0]
+                if st == 503:
+                    break
+                check(st == 200, f"attempt {attempt}: {st} {b[:200]}")
+            check(st == 503 and b"exceeded the time budget of 10000 ms" in b,
+                  f"{st} {b[:300]}")
+            check(rejected(s, "timeout") == before + 1, "timeout counted")
+        finally:
+            s.close()
+
+
 if __name__ == "__main__":
     main([test_raw_samples_exact, test_label_matchers, test_counter_recipe,
           test_gauges_and_timers, test_samples_response,
           test_streamed_chunks, test_chunks_match_prometheus,
-          test_matchers_matching_empty, test_bad_bodies])
+          test_matchers_matching_empty, test_bad_bodies,
+          test_selection_bounds, test_response_size_bound,
+          test_time_budget])
