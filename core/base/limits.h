@@ -251,7 +251,8 @@ _Static_assert(NET_DPDK_IDLE_WAIT_US * 20 < NET_DPDK_RX_DESC,
 #define TOOLS_BENCH_MMSG_BATCH 64               /* datagrams per sendmmsg */
 #define TOOLS_BENCH_TCP_WRITE_BYTES (256u << 10) /* one TCP write */
 #define TOOLS_BENCH_BURST_MS 5                  /* token bucket depth, in time */
-#define TOOLS_BENCH_SETTLE_MS 2000              /* --check waits for counts */
+#define TOOLS_BENCH_SETTLE_MS 2000              /* --check: counts still a while */
+#define TOOLS_BENCH_SETTLE_MAX_MS 30000         /* --check waits at most */
 #define TOOLS_BENCH_SETTLE_POLL_MS 100          /* --check poll period */
 #define TOOLS_HTTP_RESPONSE_BYTES_MAX (16u << 20) /* a /metrics reply */
 #define TOOLS_HTTP_TIMEOUT_MS 5000              /* connect + read of /metrics */
@@ -566,6 +567,8 @@ _Static_assert(TOOLS_STATS_INTERVAL_MS_MIN <= TOOLS_STATS_INTERVAL_MS_DEFAULT,
                "default refresh above the minimum");
 _Static_assert(TOOLS_BENCH_SETTLE_POLL_MS < TOOLS_BENCH_SETTLE_MS,
                "--check polls several times before giving up");
+_Static_assert(TOOLS_BENCH_SETTLE_MS < TOOLS_BENCH_SETTLE_MAX_MS,
+               "a backlog still being worked through gets more time");
 _Static_assert(NET_REGEX_BYTES_MAX <= NET_SELECTOR_BYTES_MAX,
                "a regex is part of one selector's text");
 _Static_assert(NET_REGEX_REPEAT_MAX <= 32767,

@@ -176,6 +176,8 @@ class Sluice:
                                           -signal.SIGTERM):
             sys.stderr.write(f"sluice exited {self.proc.returncode}; its "
                              f"log:\n{self.logtext()[-6000:]}\n")
+        text = "" if self.log.closed else self.logtext()
+        sanitizer = SANITIZER.search(text)
         if not self.log.closed:
             self.log.close()
         if keep_data and self.own_data and os.path.isdir(self.data_dir):
@@ -185,7 +187,17 @@ class Sluice:
             self.own_data = False
         elif not keep_data and "sluice-it-data-" in self.data_dir:
             shutil.rmtree(os.path.dirname(self.data_dir), ignore_errors=True)
+        if sanitizer is not None:
+            self.tmp.cleanup()
+            raise AssertionError("sluice's sanitizer reported: "
+                                 + text[sanitizer.start():][:6000])
         self.tmp.cleanup()
+
+
+# What ASan, LSan and UBSan print (the ASan build of .ci/run): a report in
+# sluice's own log fails the test even when sluice went on or exited 0.
+SANITIZER = re.compile(r'ERROR: (AddressSanitizer|LeakSanitizer)|'
+                       r'runtime error: ')
 
 
 LINE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)$')
