@@ -421,32 +421,36 @@ static void chunk_close(struct chunk *c, struct core_strbuf *b,
     core_strbuf_append(b, c->tmp, (size_t)(end - c->p));
 }
 
-/* The values of s as a JSON array body, comma separated. */
+/* Points a chunk holds at least: a value or a timestamp with its comma
+ * is at most CORE_FMT_NUM_BYTES. */
+#define CHUNK_POINTS ((CHUNK_BYTES - 64) / CORE_FMT_NUM_BYTES)
+
+/* The values of s as a JSON array body, comma separated: written with a
+ * comma after each, the last one then dropped (a chunk never closes
+ * empty, so it is in the last chunk). */
 static void values_json(struct core_strbuf *b, const struct net_qpoints *s) {
-  const struct net_qpoint *p = s->p, *end = s->p + s->n;
   struct chunk c;
   char *lim, *o = chunk_open(&c, b, &lim);
 
-  if (p < end)
-    o += core_fmt_double((p++)->v, o);
-  for (; p < end; p++) {
-    if (o > lim) {
+  (void)lim;
+  for (size_t i = 0, k; i < s->n; i += k) {
+    if (i > 0) {
       chunk_close(&c, b, o);
       o = chunk_open(&c, b, &lim);
     }
-    *o++ = ',';
-    o += core_fmt_double(p->v, o);
+    k = s->n - i < CHUNK_POINTS ? s->n - i : CHUNK_POINTS;
+    o = core_fmt_double_list(&s->p[i].v, sizeof(*s->p), k, ',', o);
   }
-  chunk_close(&c, b, o);
+  chunk_close(&c, b, o - (s->n > 0));
 }
 
 /*
  * The timestamps of s likewise, most by four digits: a sorted series'
  * timestamps share their leading digits, so the text of ts / 10^4 (hi) is
  * kept with ts % 10^4 as a number (lo), and a step that stays within the
- * same 10^4 adds to lo and rewrites four digits: no division, no
- * re-formatting. Timestamps below 10^4 (and negative ones) are written
- * whole.
+ * same 10^4 adds to lo and stores its four digits from the table: no
+ * division, no re-formatting. Timestamps below 10^4 (and negative ones)
+ * are written whole. Each is followed by a comma, the last one dropped.
  */
 static void timestamps_json(struct core_strbuf *b,
                             const struct net_qpoints *s) {
@@ -455,7 +459,7 @@ static void timestamps_json(struct core_strbuf *b,
   char hi[CORE_FMT_NUM_BYTES], *lim, *o = chunk_open(&c, b, &lim);
   int64_t prev = 0;  /* the last ts written by hi and lo */
   uint32_t lo = 10000; /* 10^4: no window (nothing can step into it) */
-  int hi_len = 0;
+  size_t hi_len = 0;
 
   for (; p < end; p++) {
     int64_t ts = p->ts;
@@ -464,24 +468,25 @@ static void timestamps_json(struct core_strbuf *b,
       chunk_close(&c, b, o);
       o = chunk_open(&c, b, &lim);
     }
-    *o = ',';
-    o += p > s->p;
     if (d < 10000 - lo) { /* ts >= prev: else d wraps past 10^4 */
       lo += (uint32_t)d;
     } else if (ts < 10000) {
       o += core_fmt_i64(ts, o);
+      *o++ = ',';
       lo = 10000;
       continue;
     } else {
-      hi_len = core_fmt_i64(ts / 10000, hi);
+      hi_len = (size_t)core_fmt_i64(ts / 10000, hi);
       lo = (uint32_t)(ts % 10000);
     }
     prev = ts;
     memcpy(o, hi, 16); /* hi_len <= 15 */
-    core_fmt_digits4(lo, o + hi_len);
-    o += hi_len + 4;
+    o += hi_len;
+    memcpy(o, &core_fmt_digits4_tab[lo], 4);
+    o[4] = ',';
+    o += 5;
   }
-  chunk_close(&c, b, o);
+  chunk_close(&c, b, o - (s->n > 0));
 }
 
 static int export_series(struct query *q, struct core_strbuf *b, uint32_t i) {
