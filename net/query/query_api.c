@@ -445,14 +445,52 @@ static void values_json(struct core_strbuf *b, const struct net_qpoints *s) {
 }
 
 /*
- * The timestamps of s likewise, most by four digits: a sorted series'
- * timestamps share their leading digits, so the text of ts / 10^4 (hi)
- * is made once for each window of 10^4 ms, and each timestamp in the
- * window is that text and the four digits of ts - window start from the
- * table: no division, no re-formatting, and an inner loop with no call
- * (its state stays in registers). Timestamps below 10^4 (and negative
- * ones) are written whole. Each is followed by a comma, the last one
- * dropped.
+ * The points from *pp on whose timestamps are in the window of 10^4 ms
+ * at base (hi, hl digits, is the text of base / 10^4), while below lim:
+ * each the text of hi and the four digits of ts - base from the table,
+ * then a comma; no division, and no call (the state stays in registers).
+ * From 1973 to 33658 (hi of 8 to 11 digits) two stores a point. Returns
+ * the end of the text; *pp is past the points written.
+ */
+static inline char *ts_window(char *o, const char *lim,
+                              const struct net_qpoint **pp,
+                              const struct net_qpoint *end, const char *hi,
+                              size_t hl, uint64_t base) {
+  const struct net_qpoint *p = *pp;
+  uint64_t h0, h1, lo = (uint64_t)p->ts - base;
+  unsigned sh = 8 * ((unsigned)hl - 8);
+
+  memcpy(&h0, hi, 8);
+  memcpy(&h1, hi + 8, 8);
+  if (hl >= 8 && hl <= 11) {
+    h1 &= (UINT64_C(1) << sh) - 1; /* hi's digits past the eighth */
+    do {
+      uint64_t w = ((uint64_t)core_fmt_digits4_tab[lo] |
+                    (uint64_t)',' << 32) << sh | h1;
+      memcpy(o, &h0, 8);
+      memcpy(o + 8, &w, 8);
+      o += hl + 5;
+    } while (++p < end && o <= lim && (lo = (uint64_t)p->ts - base) < 10000);
+  } else {
+    do {
+      memcpy(o, &h0, 8);
+      memcpy(o + 8, &h1, 8);
+      o += hl;
+      memcpy(o, &core_fmt_digits4_tab[lo], 4);
+      o[4] = ',';
+      o += 5;
+    } while (++p < end && o <= lim && (lo = (uint64_t)p->ts - base) < 10000);
+  }
+  *pp = p;
+  return o;
+}
+
+/*
+ * The timestamps of s likewise, most by four digits (ts_window): a sorted
+ * series' timestamps share their leading digits, so the text of ts / 10^4
+ * is made once for each window of 10^4 ms. Timestamps below 10^4 (and
+ * negative ones) are written whole. Each is followed by a comma, the last
+ * one dropped.
  */
 static void timestamps_json(struct core_strbuf *b,
                             const struct net_qpoints *s) {
@@ -462,7 +500,6 @@ static void timestamps_json(struct core_strbuf *b,
 
   while (p < end) {
     int64_t ts = p->ts;
-    uint64_t h0, h1, base, lo;
     size_t hl;
     if (o > lim) {
       chunk_close(&c, b, o);
@@ -475,20 +512,7 @@ static void timestamps_json(struct core_strbuf *b,
       continue;
     }
     hl = (size_t)core_fmt_i64(ts / 10000, hi); /* <= 15 digits */
-    memcpy(&h0, hi, 8);
-    memcpy(&h1, hi + 8, 8);
-    lo = (uint64_t)(ts % 10000);
-    base = (uint64_t)ts - lo;
-    for (;;) { /* the window's run, within the chunk */
-      memcpy(o, &h0, 8);
-      memcpy(o + 8, &h1, 8);
-      o += hl;
-      memcpy(o, &core_fmt_digits4_tab[lo], 4);
-      o[4] = ',';
-      o += 5;
-      if (++p == end || o > lim || (lo = (uint64_t)p->ts - base) >= 10000)
-        break;
-    }
+    o = ts_window(o, lim, &p, end, hi, hl, (uint64_t)(ts - ts % 10000));
   }
   chunk_close(&c, b, o - (s->n > 0));
 }

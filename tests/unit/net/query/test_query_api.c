@@ -61,12 +61,16 @@ Test(query_api, times_in_every_accepted_form) {
 
 /* The export's timestamps (written from a cached prefix of ts / 10^4)
  * and values, against printf, across prefix changes, below 10^4 and
- * negative. */
+ * negative, and for prefixes of 7 to 12 digits (8 to 11 take the
+ * two-store path). */
 Test(query_api, export_numbers_match_printf) {
   static const int64_t ts[] = {-20001, -10000, -1, 0, 5, 9999, 10000, 10001,
                                19999, 20000, 99999999, 100000000,
+                               99999999999, 100000000000, 100000000001,
                                1699999999999, 1700000000000, 1700000009999,
-                               1700000010000, 1700000010001};
+                               1700000010000, 1700000010001, 99999999999999,
+                               999999999999999, 1000000000000000,
+                               1000000000009999};
   enum { N = sizeof(ts) / sizeof(ts[0]) };
   static uint32_t ids[N];
   static double val[N];
