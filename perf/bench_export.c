@@ -11,12 +11,17 @@
  * series is then one run of 360,000 points in its own data blocks, and
  * the noise is never decoded.
  *
- * usage: bench_export [--compact] [REPEATS]
+ * With --gap-ms G the queries are G ms apart, as a dashboard's are: long
+ * enough for the allocator to give freed memory back to the kernel, so
+ * that a query which does not keep its memory faults its pages in again.
+ *
+ * usage: bench_export [--compact] [--gap-ms G] [REPEATS]
  */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,11 +40,17 @@
 #define PER_BLOCK 100u /* 1 s of the series */
 #define NOISE 99u      /* other series, one point each a block */
 
-static double now_s(void) {
+static double clock_s(clockid_t id) {
   struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
+  clock_gettime(id, &t);
   return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
+
+static double now_s(void) { return clock_s(CLOCK_MONOTONIC); }
+
+/* This thread's CPU time: a query's own cost, without the time other
+ * processes held the CPU (on a shared machine, most of the spread). */
+static double cpu_s(void) { return clock_s(CLOCK_THREAD_CPUTIME_ID); }
 
 /* One block: PER_BLOCK points of series 0, one of each noise series. */
 static long block(struct stor_encoder *e, uint64_t seq, int64_t t0,
@@ -181,6 +192,12 @@ static int compact(const char *dir) {
   return rc;
 }
 
+/* Minor page faults of this process so far (fresh pages touched). */
+static long minflt(void) {
+  struct rusage ru;
+  return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_minflt : 0;
+}
+
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
@@ -192,9 +209,15 @@ int main(int argc, char **argv) {
   static struct net_http_response resp;
   char dir[] = "/tmp/sluice-bench-export-XXXXXX", cmd[128];
   int compacted = argc > 1 && strcmp(argv[1], "--compact") == 0;
-  int repeats = argc > 1 + compacted ? atoi(argv[1 + compacted]) : 5;
+  int gap = argc > 2 + compacted && strcmp(argv[1 + compacted], "--gap-ms") == 0
+                ? atoi(argv[2 + compacted])
+                : 0;
+  int arg = 1 + compacted + (gap > 0 ? 2 : 0);
+  int repeats = argc > arg ? atoi(argv[arg]) : 5;
+  long flt_first = 0, flt_rest = 0;
   double best = 1e9, sum = 0, *all = calloc(repeats > 0 ? repeats : 1,
-                                            sizeof(double));
+                                            sizeof(double)),
+         *cpu = calloc(repeats > 0 ? repeats : 1, sizeof(double));
 
   if (mkdtemp(dir) == NULL || write_data(dir) < 0 ||
       (compacted && compact(dir) < 0)) {
@@ -208,9 +231,18 @@ int main(int argc, char **argv) {
   for (int i = 0; i < repeats; i++) {
     memset(&resp, 0, sizeof(resp));
     core_strbuf_init(&resp.body, NET_HTTP_RESPONSE_BYTES_MAX);
-    double t = now_s();
+    if (gap > 0 && i > 0)
+      usleep((useconds_t)gap * 1000);
+    long flt = minflt();
+    double t = now_s(), c = cpu_s();
     net_query_export(&env, &req, &resp);
     t = now_s() - t;
+    cpu[i] = cpu_s() - c;
+    flt = minflt() - flt;
+    if (i == 0)
+      flt_first = flt;
+    else
+      flt_rest += flt;
     if (resp.status != 0 && resp.status != 200) {
       fprintf(stderr, "bench_export: status %d: %s\n", resp.status,
               resp.body.data);
@@ -219,6 +251,13 @@ int main(int argc, char **argv) {
     best = t < best ? t : best;
     sum += t;
     all[i] = t;
+    if (i == repeats - 1 && getenv("SLUICE_BENCH_OUT")) {
+      /* the reply's bytes, to compare builds with cmp */
+      FILE *f = fopen(getenv("SLUICE_BENCH_OUT"), "w");
+      if (f == NULL || fwrite(resp.body.data, 1, resp.body.len, f) !=
+                           resp.body.len || fclose(f) != 0)
+        return 1;
+    }
     if (i == repeats - 1)
       printf("export of 1 h, 1 series, %u points (%u blocks of %u + %u "
              "noise points%s): %zu bytes of NDJSON\n",
@@ -227,10 +266,18 @@ int main(int argc, char **argv) {
     core_strbuf_free(&resp.body);
   }
   qsort(all, (size_t)repeats, sizeof(double), cmp_double);
-  printf("latency: best %.1f ms, median %.1f ms, mean %.1f ms over %d runs; "
-         "%.1f M points/s\n", best * 1e3, all[repeats / 2] * 1e3,
-         sum / repeats * 1e3, repeats, POINTS / best / 1e6);
+  printf("latency: best %.1f ms, median %.1f ms, mean %.1f ms over %d runs "
+         "%d ms apart; %.1f M points/s\n", best * 1e3,
+         all[repeats / 2] * 1e3, sum / repeats * 1e3, repeats, gap,
+         POINTS / best / 1e6);
+  qsort(cpu, (size_t)repeats, sizeof(double), cmp_double);
+  printf("cpu time: best %.1f ms, median %.1f ms\n", cpu[0] * 1e3,
+         cpu[repeats / 2] * 1e3);
   free(all);
+  free(cpu);
+  /* The reply is freed as the HTTP server frees it once sent. */
+  printf("page faults a query: first %ld, then %.1f on average\n",
+         flt_first, repeats > 1 ? (double)flt_rest / (repeats - 1) : 0.0);
   printf("scan alone (decode, no JSON): best %.2f ms over %d runs\n",
          scan_best_ms(dir, repeats), repeats);
   touch_report(dir);

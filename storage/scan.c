@@ -274,16 +274,21 @@ static int compacted_run(struct scan_state *s, struct stor_cseg *c,
                          uint32_t r, uint32_t handle) {
   const struct stor_scan *q = s->q;
   uint32_t n = c->run[r].count, lo, hi;
-  int rc;
+  int64_t *ts = NULL;
+  double *val = NULL;
+  int rc = q->room ? q->room(q->ctx, handle, n, &ts, &val) : 1;
 
-  if ((rc = reserve_points(s, n)) < 0 ||
-      (rc = stor_cseg_read_run(c, r, s->ts, s->val)) < 0)
+  if (rc == 1 && (rc = reserve_points(s, n)) == 0) { /* declined */
+    ts = s->ts;
+    val = s->val;
+  }
+  if (rc < 0 || (rc = stor_cseg_read_run(c, r, ts, val)) < 0)
     return rc;
-  lo = lower_bound(s->ts, n, q->start_ms);
-  hi = q->end_ms == INT64_MAX ? n : lower_bound(s->ts, n, q->end_ms + 1);
+  lo = lower_bound(ts, n, q->start_ms);
+  hi = q->end_ms == INT64_MAX ? n : lower_bound(ts, n, q->end_ms + 1);
   if (lo >= hi)
     return 0;
-  if ((rc = q->points(q->ctx, handle, s->ts + lo, s->val + lo, hi - lo)) < 0)
+  if ((rc = q->points(q->ctx, handle, ts + lo, val + lo, hi - lo)) < 0)
     return rc;
   s->st->points += hi - lo;
   return 0;

@@ -23,7 +23,8 @@
  * A compacted segment (storage/compact.h) answers per series, in both
  * modes: q->series is called for the series with a run overlapping the
  * range, and only the data blocks of wanted runs are read; q->expect, when
- * set, hears how many points of a wanted series its runs hold first. Segments that a
+ * set, hears how many points of a wanted series its runs hold first, and
+ * q->room, when set, may give the room each run is decoded into. Segments that a
  * compacted segment replaces (an interrupted pass's leftovers) are skipped.
  * Counters go to st. Returns 0 (a missing data_dir is empty), a callback's
  * negative return, -ETIME past q->deadline_ms, -ENOMEM, or -errno when a

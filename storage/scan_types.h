@@ -35,6 +35,18 @@ typedef int (*stor_scan_points_fn)(void *ctx, uint32_t handle,
  */
 typedef int (*stor_scan_expect_fn)(void *ctx, uint32_t handle, uint64_t n);
 
+/*
+ * Optional: room for the n points of a wanted series' compacted run,
+ * which the scan then decodes in place instead of into its own buffers
+ * (the caller's copy is saved): set *ts_ms and *value to arrays of n and
+ * return 0; return 1 to decline (the scan uses its buffers), or a
+ * negative errno to stop the scan. The run's points in range, if any,
+ * then come in the next q->points call for that handle, as a part of
+ * that room (the front is cut when the range starts inside the run).
+ */
+typedef int (*stor_scan_room_fn)(void *ctx, uint32_t handle, uint32_t n,
+                                 int64_t **ts_ms, double **value);
+
 /* What to scan. */
 struct stor_scan {
   const char *data_dir;     /* holds shard-<K>/ directories */
@@ -42,6 +54,7 @@ struct stor_scan {
   stor_scan_series_fn series;
   stor_scan_points_fn points; /* NULL: series only (see stor_scan) */
   stor_scan_expect_fn expect; /* NULL: none */
+  stor_scan_room_fn room;     /* NULL: none */
   void *ctx;
   int64_t deadline_ms;      /* CLOCK_MONOTONIC, ms; 0: none */
   /* Optional, a hint: when name_len > 0, q->series wants only keys of

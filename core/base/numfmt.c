@@ -25,6 +25,30 @@ const char core_fmt_digit_pairs[201] =
     "34353637383940414243444546474849505152535455565758596061626364656667"
     "6869707172737475767778798081828384858687888990919293949596979899";
 
+/* Four digits as a little-endian word: the first digit in the lowest
+ * byte, so that a 4-byte store writes them in order. */
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "numfmt.c's digit words (core_fmt_digits4_tab, swar8) are little-endian"
+#endif
+#define D4(a, b, c, d)                                                     \
+  ((uint32_t)('0' + (a)) | (uint32_t)('0' + (b)) << 8 |                    \
+   (uint32_t)('0' + (c)) << 16 | (uint32_t)('0' + (d)) << 24)
+#define D4_10(a, b, c)                                                     \
+  D4(a, b, c, 0), D4(a, b, c, 1), D4(a, b, c, 2), D4(a, b, c, 3),          \
+      D4(a, b, c, 4), D4(a, b, c, 5), D4(a, b, c, 6), D4(a, b, c, 7),      \
+      D4(a, b, c, 8), D4(a, b, c, 9)
+#define D4_100(a, b)                                                       \
+  D4_10(a, b, 0), D4_10(a, b, 1), D4_10(a, b, 2), D4_10(a, b, 3),          \
+      D4_10(a, b, 4), D4_10(a, b, 5), D4_10(a, b, 6), D4_10(a, b, 7),      \
+      D4_10(a, b, 8), D4_10(a, b, 9)
+#define D4_1000(a)                                                         \
+  D4_100(a, 0), D4_100(a, 1), D4_100(a, 2), D4_100(a, 3), D4_100(a, 4),    \
+      D4_100(a, 5), D4_100(a, 6), D4_100(a, 7), D4_100(a, 8), D4_100(a, 9)
+
+const uint32_t core_fmt_digits4_tab[10000] = {
+    D4_1000(0), D4_1000(1), D4_1000(2), D4_1000(3), D4_1000(4),
+    D4_1000(5), D4_1000(6), D4_1000(7), D4_1000(8), D4_1000(9)};
+
 /* 10^0 .. 10^19: digit counts, and a fixed-notation %.15g has up to 18
  * fraction digits. */
 static const uint64_t pow10_u64[20] = {
@@ -209,81 +233,104 @@ static inline int put_u32_swar(uint32_t u, char *out) {
   return 8 - lz;
 }
 
-/* u (< 10^8) without leading zeros at out, as put_u32_swar, with the
- * small values gauges mostly hold (below 10^4) from the pair table. */
-static inline int put_u32_small(uint32_t u, char *out) {
-  uint32_t hi = u / 100, lo = u % 100;
-
-  if (u < 100) {
-    memcpy(out, core_fmt_digit_pairs + 2 * u + (u < 10), 2);
-    return 1 + (u >= 10);
-  }
-  if (u < 10000) {
-    int h2 = hi >= 10;
-    memcpy(out, core_fmt_digit_pairs + 2 * hi + 1 - h2, 2);
-    memcpy(out + 1 + h2, core_fmt_digit_pairs + 2 * lo, 2);
-    return 3 + h2;
-  }
-  return put_u32_swar(u, out);
-}
-
-/* The last k (1..8) digits of u (< 10^k), zero-padded, at out; writes 8
- * bytes. */
-static inline void put_last_swar(uint32_t u, int k, char *out) {
-  uint64_t z;
-
-  if (k <= 2) {
-    memcpy(out, core_fmt_digit_pairs + 2 * u + (2 - k), 2);
-    return;
-  }
-  z = (swar8(u) + ASCII8) >> (8 * (8 - k));
-  memcpy(out, &z, 8);
-}
-
-/* 5^0 .. 5^8: the decimal digits of a binary fraction f / 2^k are
- * f * 5^k over 10^k. */
-static const uint32_t pow5_u32[9] = {1u,    5u,     25u,     125u,   625u,
-                                     3125u, 15625u, 78125u, 390625u};
+/* f / 256 (f = 0..255) to eight decimal places, exact: the eight digits
+ * of f * 5^8, zero-padded. Its last nonzero digit is the k-th, k = 8 -
+ * ctz(f) (f / 256 is g / 2^k with g odd, whose decimal ends in a 5 at
+ * the k-th place). test_numfmt checks every entry. */
+static const char frac256_digits[256][8] = {
+    "00000000", "00390625", "00781250", "01171875", "01562500", "01953125",
+    "02343750", "02734375", "03125000", "03515625", "03906250", "04296875",
+    "04687500", "05078125", "05468750", "05859375", "06250000", "06640625",
+    "07031250", "07421875", "07812500", "08203125", "08593750", "08984375",
+    "09375000", "09765625", "10156250", "10546875", "10937500", "11328125",
+    "11718750", "12109375", "12500000", "12890625", "13281250", "13671875",
+    "14062500", "14453125", "14843750", "15234375", "15625000", "16015625",
+    "16406250", "16796875", "17187500", "17578125", "17968750", "18359375",
+    "18750000", "19140625", "19531250", "19921875", "20312500", "20703125",
+    "21093750", "21484375", "21875000", "22265625", "22656250", "23046875",
+    "23437500", "23828125", "24218750", "24609375", "25000000", "25390625",
+    "25781250", "26171875", "26562500", "26953125", "27343750", "27734375",
+    "28125000", "28515625", "28906250", "29296875", "29687500", "30078125",
+    "30468750", "30859375", "31250000", "31640625", "32031250", "32421875",
+    "32812500", "33203125", "33593750", "33984375", "34375000", "34765625",
+    "35156250", "35546875", "35937500", "36328125", "36718750", "37109375",
+    "37500000", "37890625", "38281250", "38671875", "39062500", "39453125",
+    "39843750", "40234375", "40625000", "41015625", "41406250", "41796875",
+    "42187500", "42578125", "42968750", "43359375", "43750000", "44140625",
+    "44531250", "44921875", "45312500", "45703125", "46093750", "46484375",
+    "46875000", "47265625", "47656250", "48046875", "48437500", "48828125",
+    "49218750", "49609375", "50000000", "50390625", "50781250", "51171875",
+    "51562500", "51953125", "52343750", "52734375", "53125000", "53515625",
+    "53906250", "54296875", "54687500", "55078125", "55468750", "55859375",
+    "56250000", "56640625", "57031250", "57421875", "57812500", "58203125",
+    "58593750", "58984375", "59375000", "59765625", "60156250", "60546875",
+    "60937500", "61328125", "61718750", "62109375", "62500000", "62890625",
+    "63281250", "63671875", "64062500", "64453125", "64843750", "65234375",
+    "65625000", "66015625", "66406250", "66796875", "67187500", "67578125",
+    "67968750", "68359375", "68750000", "69140625", "69531250", "69921875",
+    "70312500", "70703125", "71093750", "71484375", "71875000", "72265625",
+    "72656250", "73046875", "73437500", "73828125", "74218750", "74609375",
+    "75000000", "75390625", "75781250", "76171875", "76562500", "76953125",
+    "77343750", "77734375", "78125000", "78515625", "78906250", "79296875",
+    "79687500", "80078125", "80468750", "80859375", "81250000", "81640625",
+    "82031250", "82421875", "82812500", "83203125", "83593750", "83984375",
+    "84375000", "84765625", "85156250", "85546875", "85937500", "86328125",
+    "86718750", "87109375", "87500000", "87890625", "88281250", "88671875",
+    "89062500", "89453125", "89843750", "90234375", "90625000", "91015625",
+    "91406250", "91796875", "92187500", "92578125", "92968750", "93359375",
+    "93750000", "94140625", "94531250", "94921875", "95312500", "95703125",
+    "96093750", "96484375", "96875000", "97265625", "97656250", "98046875",
+    "98437500", "98828125", "99218750", "99609375",
+};
 
 /*
  * The fast path for a finite v with |v| < 10^8 that is an integer or a
  * short binary fraction (0.5, 12.25, 3.375: gauges of halves and
- * quarters): |v| = ip + f / 2^k exactly, f odd, k <= 8. An integer is its
+ * quarters): |v| = ip + f / 256 exactly (f < 256). An integer is its
  * digits (the contract's rule below 2^53). A fraction's exact decimal is
- * ip "." then the k digits of f * 5^k, with no trailing zero (f is odd, so
- * the last digit is 5). With ip's digits plus k at most 15 the value has at
- * most 15 significant digits and is at least 2^-8 (above 10^-4), so %.15g
- * prints exactly that decimal: its rounding to 15 digits rounds nothing,
- * %g drops only trailing zeros and keeps fixed notation, and exact text
- * reads back as the same bits. Returns the length, or 0 (-0, NaN, a value
+ * ip "." then the k digits of frac256_digits, with no trailing zero (the
+ * last digit is 5). With ip's digits plus k at most 15 (always so below
+ * 10^4) the value has at most 15 significant digits and is at least 2^-8
+ * (above 10^-4), so %.15g prints exactly that decimal: its rounding to 15
+ * digits rounds nothing, %g drops only trailing zeros and keeps fixed
+ * notation, and exact text reads back as the same bits. Writes up to 18
+ * bytes, not NUL-terminated. Returns the length, or 0 (-0, NaN, a value
  * off the 2^-8 grid or too large).
  */
 static inline int fmt_small(double v, char *out) {
   double a = fabs(v), s = a * 256.0; /* exact: a power of two */
+  int neg = signbit(v) != 0, k;
   uint64_t n;
-  uint32_t f;
-  int k;
-  char *o = out + (v < 0);
+  uint32_t ip, f;
+  char *o = out + neg;
 
   if (!(a < 1e8))
     return 0;
   n = (uint64_t)(int64_t)s; /* s < 2^35: in range, and the signed
                              * conversion is one instruction */
-  if ((double)n != s || (n == 0 && signbit(v)))
+  if ((double)n != s || (n == 0 && neg))
     return 0;
   out[0] = '-';
-  o += put_u32_small((uint32_t)(n >> 8), o);
-  if ((f = (uint32_t)n & 0xff) == 0) {
-    *o = '\0';
-    return (int)(o - out);
+  ip = (uint32_t)(n >> 8);
+  f = (uint32_t)n & 0xff;
+  k = f ? 8 - __builtin_ctz(f) : 0;
+  if (ip < 10000) {
+    /* the table's word past its leading zeros ('0' bytes, the last kept) */
+    uint32_t z = core_fmt_digits4_tab[ip];
+    int lz = __builtin_ctz((z - 0x30303030u) | 0x01000000u) >> 3;
+    z >>= 8 * lz;
+    memcpy(o, &z, 4);
+    o += 4 - lz;
+  } else {
+    o += put_u32_swar(ip, o);
+    if (o - out - neg + k > 15)
+      return 0;
   }
-  k = 8 - __builtin_ctz(f);
-  if (o - out + k > 15 + (v < 0))
-    return 0;
-  *o++ = '.';
-  put_last_swar((f >> (8 - k)) * pow5_u32[k], k, o);
-  o[k] = '\0';
-  return (int)(o + k - out);
+  if (f == 0)
+    return (int)(o - out);
+  *o = '.';
+  memcpy(o + 1, frac256_digits[f], 8);
+  return (int)(o + 1 + k - out);
 }
 
 /* core_fmt_double past fmt_small, out of line so that the fast path
@@ -312,7 +359,27 @@ __attribute__((noinline)) static int fmt_double_slow(double v, char *out) {
 int core_fmt_double(double v, char *out) {
   int n = fmt_small(v, out);
 
-  return n > 0 ? n : fmt_double_slow(v, out);
+  if (n == 0)
+    return fmt_double_slow(v, out);
+  out[n] = '\0';
+  return n;
+}
+
+char *core_fmt_double_list(const double *v, size_t stride, size_t n,
+                           char sep, char *out) {
+  const char *p = (const char *)v;
+
+  for (size_t i = 0; i < n; i++, p += stride) {
+    double x;
+    int len;
+    memcpy(&x, p, sizeof(x));
+    len = fmt_small(x, out);
+    if (len == 0)
+      len = fmt_double_slow(x, out);
+    out[len] = sep;
+    out += len + 1;
+  }
+  return out;
 }
 
 /* "00" "01" .. "ff": one lookup and one two-byte store a byte. */

@@ -3,8 +3,8 @@
  * against the reference they replace: printf's %.15g / %.16g / %.17g (the
  * first that strtod reads back as the same bits) and %lld, on random bit
  * patterns, random short decimals, and the edges (subnormals, 0.1 + 0.2,
- * 1e21, -0, 2^53, NaN, Inf); and core_fmt_hex against a per-nibble
- * reference.
+ * 1e21, -0, 2^53, NaN, Inf); core_fmt_double_list against it; the
+ * four-digit table; and core_fmt_hex against a per-nibble reference.
  */
 #include <criterion/criterion.h>
 #include <float.h>
@@ -232,5 +232,72 @@ Test(numfmt, hex_random) {
     core_fmt_hex(b, n, got);
     cr_assert_eq(got[2 * n], '#', "wrote past %zu bytes", n);
     cr_assert(memcmp(got, want, 2 * n) == 0, "length %zu", n);
+  }
+}
+
+/* The four-digit table: every entry against %04u. */
+Test(numfmt, digits4_every_entry) {
+  char got[5] = {0}, want[8];
+
+  for (uint32_t u = 0; u < 10000; u++) {
+    core_fmt_digits4(u, got);
+    snprintf(want, sizeof(want), "%04u", u);
+    cr_assert(memcmp(got, want, 4) == 0, "%u: %.4s", u, got);
+  }
+}
+
+/* Every fraction f / 256 (the fraction table's entries) on integer parts
+ * of every digit count below 10^8 and past the 15-digit edge, both signs,
+ * against printf. */
+Test(numfmt, every_binary_fraction_of_256) {
+  static const double ip[] = {0,       1,        9,        10,       99,
+                              100,     999,      1000,     9999,     10000,
+                              123456,  9999999,  10000000, 12345678,
+                              99999999};
+
+  for (uint32_t f = 0; f < 256; f++)
+    for (size_t i = 0; i < sizeof(ip) / sizeof(ip[0]); i++) {
+      same(ip[i] + f / 256.0);
+      same(-(ip[i] + f / 256.0));
+    }
+}
+
+/* A list of values of every kind (fast path, short decimals, 17 digits,
+ * NaN, Inf, -0) read with a stride, as the export reads its points: the
+ * texts of core_fmt_double with the separator after each, nothing written
+ * past them, and the end returned. */
+Test(numfmt, double_list) {
+  struct pt {
+    int64_t ts;
+    double v;
+  };
+  enum { N = 2000 };
+  static struct pt p[N];
+  static char got[N * CORE_FMT_NUM_BYTES + 1], want[N * CORE_FMT_NUM_BYTES];
+  size_t k = 0;
+  char *end;
+
+  for (int i = 0; i < N; i++) {
+    uint64_t b = rnd();
+    switch (i % 6) {
+    case 0: memcpy(&p[i].v, &b, 8); break;
+    case 1: p[i].v = (double)(b % 2000000) * 0.125 - 100000; break;
+    case 2: p[i].v = (double)(b % 1000000) / 1000; break;
+    case 3: p[i].v = (double)(b % 100000000) + 0.00390625; break;
+    case 4: p[i].v = i % 4 == 0 ? NAN : i % 4 == 1 ? -INFINITY : -0.0; break;
+    default: p[i].v = (double)(b % 10000); break;
+    }
+    k += (size_t)core_fmt_double(p[i].v, want + k);
+    want[k++] = ';';
+  }
+  for (size_t n = 0; n <= N; n = n ? n * 3 : 1) {
+    size_t wn = 0;
+    for (size_t i = 0; i < n; i++)
+      wn += (size_t)core_fmt_double(p[i].v, got) + 1;
+    memset(got, '#', sizeof(got));
+    end = core_fmt_double_list(&p[0].v, sizeof(p[0]), n, ';', got);
+    cr_assert_eq((size_t)(end - got), wn, "%zu values", n);
+    cr_assert(memcmp(got, want, wn) == 0, "%zu values", n);
+    cr_assert_eq(got[n * CORE_FMT_NUM_BYTES], '#', "wrote past the room");
   }
 }
