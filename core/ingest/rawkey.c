@@ -107,8 +107,11 @@ uint32_t core_rawkey_probe(const struct core_rawkey *c,
                            const struct core_rawkey_key *k,
                            const void *entries, size_t entry_bytes) {
   uint32_t base = core_rawkey_set(k->hash) * CORE_RAWKEY_WAYS;
-  const struct core_rawkey_ent *e = &c->ents[base];
+  const struct core_rawkey_ent *e;
 
+  if (c->ents == NULL)
+    return CORE_RAWKEY_NONE;
+  e = &c->ents[base];
   for (uint32_t w = 0; w < CORE_RAWKEY_WAYS; w++)
     if (e[w].hash == k->hash) {
       __builtin_prefetch(&c->slots[base + w]);
@@ -135,11 +138,25 @@ static int holds(const struct core_rawkey *c, uint32_t i,
           memcmp(s->b + k->name_len, k->tags, k->tags_len) == 0);
 }
 
+/* The entry of k's set holding k, or CORE_RAWKEY_NONE: entries of equal
+ * hash and other bytes may share the set. */
+static uint32_t find(const struct core_rawkey *c,
+                     const struct core_rawkey_key *k) {
+  uint32_t base = core_rawkey_set(k->hash) * CORE_RAWKEY_WAYS;
+
+  for (uint32_t w = 0; w < CORE_RAWKEY_WAYS; w++)
+    if (holds(c, base + w, k))
+      return base + w;
+  return CORE_RAWKEY_NONE;
+}
+
 uint32_t core_rawkey_verify(struct core_rawkey *c, uint32_t idx,
                             const struct core_rawkey_key *k) {
   struct core_rawkey_ent *e;
 
-  if (idx == CORE_RAWKEY_NONE || !holds(c, idx, k)) {
+  if (idx != CORE_RAWKEY_NONE && !holds(c, idx, k))
+    idx = find(c, k);
+  if (idx == CORE_RAWKEY_NONE) {
     c->misses++;
     return CORE_RAWKEY_NONE;
   }
@@ -186,7 +203,7 @@ void core_rawkey_insert(struct core_rawkey *c, const struct core_rawkey_key *k,
   struct core_rawkey_ent *e;
   struct core_rawkey_slot *s;
 
-  if (k->name_len > CORE_RAWKEY_BYTES_MAX ||
+  if (c->ents == NULL || k->name_len > CORE_RAWKEY_BYTES_MAX ||
       k->tags_len > CORE_RAWKEY_BYTES_MAX - k->name_len)
     return;
   w = victim(c, base, k);

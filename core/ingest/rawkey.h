@@ -17,7 +17,9 @@
 /* Map the entries and slots. Returns 0 or -ENOMEM. */
 int core_rawkey_init(struct core_rawkey *c);
 
-/* Unmap them. Safe on a zeroed struct. */
+/* Unmap them. Safe on a zeroed struct. A cache not mapped (zeroed or
+ * freed) holds nothing: every probe misses and inserts are dropped, so
+ * its pipe takes the dictionary for every line (what tests compare). */
 void core_rawkey_free(struct core_rawkey *c);
 
 /*
@@ -39,7 +41,8 @@ static inline uint32_t core_rawkey_set(uint64_t hash) {
 /* Prefetch the entries of hash's set (a hint; nothing changes). */
 static inline void core_rawkey_prefetch(const struct core_rawkey *c,
                                         uint64_t hash) {
-  __builtin_prefetch(&c->ents[core_rawkey_set(hash) * CORE_RAWKEY_WAYS]);
+  if (c->ents != NULL)
+    __builtin_prefetch(&c->ents[core_rawkey_set(hash) * CORE_RAWKEY_WAYS]);
 }
 
 /*
