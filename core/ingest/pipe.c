@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -50,6 +51,7 @@ fail:
 }
 
 void core_pipe_free(struct core_pipe *p) {
+  if (getenv("RK_DEBUG")) fprintf(stderr, "rawkey hits %lu misses %lu series %u\n", (unsigned long)p->rawkey.hits, (unsigned long)p->rawkey.misses, p->series.count);
   core_pipe_otlp_free(p);
   core_head_free(&p->head);
   core_series_free(&p->series);

@@ -67,11 +67,11 @@ static inline uint64_t load4(const char *p) {
   return v;
 }
 
-/* n bytes of p hashed into seed, reading only [p, p + n). */
+/* n bytes of p hashed into seed, reading only [p, p + n). The tail's
+ * length goes into its step: its loads overlap. */
 static inline uint64_t span_hash(const char *p, size_t n, uint64_t seed) {
   uint64_t a, b;
 
-  seed ^= mum(n ^ K0, K1);
   for (; n > 16; p += 16, n -= 16)
     seed = mum(load8(p) ^ K1, load8(p + 8) ^ seed);
   if (n > 8) {
@@ -87,13 +87,13 @@ static inline uint64_t span_hash(const char *p, size_t n, uint64_t seed) {
   } else {
     a = b = 0;
   }
-  return mum(a ^ K1, b ^ seed ^ K2);
+  return mum(a ^ K1 ^ n, b ^ seed ^ K2);
 }
 
 void core_rawkey_key_init(struct core_rawkey_key *k, const char *name,
                           uint32_t name_len, const char *tags,
                           uint32_t tags_len, uint64_t wbits) {
-  uint64_t h = span_hash(tags, tags_len, span_hash(name, name_len, wbits));
+  uint64_t h = span_hash(tags, tags_len, span_hash(name, name_len, wbits ^ K0));
 
   k->name = name;
   k->name_len = name_len;
