@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -51,7 +50,6 @@ fail:
 }
 
 void core_pipe_free(struct core_pipe *p) {
-  if (getenv("RK_DEBUG")) fprintf(stderr, "rawkey hits %lu misses %lu series %u\n", (unsigned long)p->rawkey.hits, (unsigned long)p->rawkey.misses, p->series.count);
   core_pipe_otlp_free(p);
   core_head_free(&p->head);
   core_series_free(&p->series);
@@ -427,8 +425,11 @@ static struct core_statsd_msg *consume(struct core_pipe *p,
   } else if (m->kind == CORE_STATSD_SERVICE_CHECK) {
     core_stat_add(&p->stats->statsd_service_checks, 1);
   } else {
-    core_rawkey_key_init(&q->raw, m->name, m->name_len, m->tags_raw,
-                         m->tags_raw_len, weight_bits(m));
+    /* the tag field from its '#': no field and an empty one differ */
+    core_rawkey_key_init(&q->raw, m->name, m->name_len,
+                         m->tags_raw ? m->tags_raw - 1 : NULL,
+                         m->tags_raw ? m->tags_raw_len + 1 : 0,
+                         weight_bits(m));
     core_rawkey_prefetch(&p->rawkey, q->raw.hash);
     if (++p->win_n == CORE_PIPE_WINDOW_LINES)
       window_flush(p, now_ms);

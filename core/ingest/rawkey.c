@@ -100,6 +100,9 @@ void core_rawkey_key_init(struct core_rawkey_key *k, const char *name,
   k->tags = tags;
   k->tags_len = tags_len;
   k->wbits = wbits;
+#ifdef CORE_RAWKEY_TEST_HASH_BITS /* tests/fuzz: collisions on purpose */
+  h &= (UINT64_C(1) << CORE_RAWKEY_TEST_HASH_BITS) - 1;
+#endif
   k->hash = h != 0 ? h : 1; /* 0 marks an empty entry */
 }
 

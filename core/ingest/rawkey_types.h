@@ -3,7 +3,7 @@
  *
  * A sender repeats a series with its name and tags in the same bytes and
  * order. The cache maps those bytes as they arrive (the name, the tag
- * field after '#', and the sample rate when it adds a __weight__ tag) to
+ * field from its '#', and the sample rate when it adds a __weight__ tag) to
  * the series id, so a hit skips tag tokenising, the order-independent
  * hash and the dictionary. Every hit is checked byte for byte; a miss
  * takes the dictionary (core_series_upsert_line) and is then inserted.
@@ -18,7 +18,7 @@
 /* A line's raw key, and its hash (core_rawkey_key_init). */
 struct core_rawkey_key {
   const char *name;
-  const char *tags;  /* the tag field after '#' (tags_len 0: none) */
+  const char *tags;  /* the tag field from its '#' (tags_len 0: none) */
   uint64_t wbits;    /* the rate's bits when it adds a __weight__ tag, else 0 */
   uint64_t hash;     /* never 0 */
   uint32_t name_len;

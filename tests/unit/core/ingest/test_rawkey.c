@@ -214,6 +214,13 @@ Test(rawkey_pipe, bad_tags_keep_their_reasons) {
   cr_assert_eq(p.head.count, 3);
 }
 
+/* No tag field and an empty one are other raw keys: the second is bad. */
+Test(rawkey_pipe, empty_tag_field_is_not_no_tags) {
+  feed("m:1|c\nm:1|c\nm:1|c|#\nm:1|c|#\n");
+  cr_assert_eq(st.parse_errors_statsd[CORE_STATSD_ERR_BAD_TAGS], 2);
+  cr_assert_eq(p.head.count, 2);
+}
+
 /* A series over --max-series stays refused: its raw key is never kept. */
 Test(rawkey_pipe, refused_series_are_not_cached) {
   core_pipe_free(&p);
