@@ -315,7 +315,8 @@ static struct core_series_entry *find_series(struct core_pipe *p,
   }
   if (rc == 1)
     core_stat_set(&p->stats->series_active, p->series.count);
-  core_rawkey_insert(&p->rawkey, &q->raw, e->id);
+  if (q->raw.hash != 0)
+    core_rawkey_insert(&p->rawkey, &q->raw, e->id);
   return same_type(p, m, e);
 }
 
@@ -383,13 +384,15 @@ static void window_flush(struct core_pipe *p, int64_t now_ms) {
 
   for (uint32_t i = 0; i < n; i++) {
     struct core_pipe_pending *q = &p->pend[i];
-    q->raw_idx = core_rawkey_probe(&p->rawkey, &q->raw, p->series.entries,
-                                   sizeof(*p->series.entries));
-    q->state = PEND_PROBED;
-    if (q->raw_idx == CORE_RAWKEY_NONE) {
+    if (q->raw.hash != 0) {
+      q->raw_idx = core_rawkey_probe(&p->rawkey, &q->raw, p->series.entries,
+                                     sizeof(*p->series.entries));
+      q->state = PEND_PROBED;
+      if (q->raw_idx != CORE_RAWKEY_NONE)
+        continue;
       p->rawkey.misses++;
-      q->state = miss_key(p, i) == 0 ? PEND_MISS : PEND_DROP;
     }
+    q->state = miss_key(p, i) == 0 ? PEND_MISS : PEND_DROP;
   }
   for (uint32_t i = 0; i < n; i++)
     if (p->pend[i].state == PEND_MISS)
@@ -424,12 +427,16 @@ static struct core_statsd_msg *consume(struct core_pipe *p,
     core_stat_add(&p->stats->statsd_events, 1);
   } else if (m->kind == CORE_STATSD_SERVICE_CHECK) {
     core_stat_add(&p->stats->statsd_service_checks, 1);
+  } else if (m->tags_raw == NULL) {
+    /* no tags: the dictionary hashes and compares the name alone, for
+     * less than the cache would cost (raw.hash 0: not cached) */
+    q->raw.hash = 0;
+    if (++p->win_n == CORE_PIPE_WINDOW_LINES)
+      window_flush(p, now_ms);
   } else {
     /* the tag field from its '#': no field and an empty one differ */
-    core_rawkey_key_init(&q->raw, m->name, m->name_len,
-                         m->tags_raw ? m->tags_raw - 1 : NULL,
-                         m->tags_raw ? m->tags_raw_len + 1 : 0,
-                         weight_bits(m));
+    core_rawkey_key_init(&q->raw, m->name, m->name_len, m->tags_raw - 1,
+                         m->tags_raw_len + 1, weight_bits(m));
     core_rawkey_prefetch(&p->rawkey, q->raw.hash);
     if (++p->win_n == CORE_PIPE_WINDOW_LINES)
       window_flush(p, now_ms);

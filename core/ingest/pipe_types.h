@@ -66,7 +66,7 @@ struct core_ingest_stats {
  * cache has none - its series as core_series_line_init describes it.
  */
 struct core_pipe_pending {
-  struct core_rawkey_key raw;
+  struct core_rawkey_key raw; /* raw.hash 0: no tag field, not cached */
   uint32_t raw_idx;   /* core_rawkey_probe's answer */
   uint32_t state;     /* what the window does with it (pipe.c) */
   struct core_series_line line;

@@ -224,6 +224,7 @@ static size_t skip_tags(const char *p, struct cursor *c, size_t k, size_t le,
     cursor_jump(c, s + 1);
   out->tags_lazy = 1;
   out->tags_raw_len = (uint32_t)(s - k);
+  out->line_len = (uint32_t)(le - (size_t)(out->name - p));
   return s;
 }
 
@@ -305,7 +306,6 @@ static enum core_statsd_err walk(const char *p, size_t lim,
   out->type = (enum core_statsd_type)(t - 1);
   if (values(p + lim, n, out) != CORE_STATSD_OK)
     return PUNT;
-  out->line_len = (uint32_t)(le - ls);
   return fields(p, lim, &c, s, le, lazy, out);
 }
 
