@@ -261,10 +261,12 @@ enum {
  * rejected (counted here): a bad tag (the reason the parser gives the
  * whole line), no room for the weight tag, or the key is too long.
  */
-static int miss_key(struct core_pipe *p, uint32_t i) {
+static inline __attribute__((always_inline)) int miss_key(struct core_pipe *p,
+                                                           uint32_t i) {
   struct core_statsd_msg *m = &p->win[i];
   struct core_pipe_pending *q = &p->pend[i];
-  enum core_statsd_err err = core_statsd_tags_resolve(m);
+  enum core_statsd_err err =
+      m->tags_lazy ? core_statsd_tags_resolve(m) : CORE_STATSD_OK;
 
   if (err != CORE_STATSD_OK) {
     core_pipe_statsd_reject(p, err);
@@ -284,6 +286,12 @@ static int miss_key(struct core_pipe *p, uint32_t i) {
   return 0;
 }
 
+/* miss_key out of line: a probe that found a hash but not the bytes. */
+static __attribute__((noinline)) int miss_key_rare(struct core_pipe *p,
+                                                   uint32_t i) {
+  return miss_key(p, i);
+}
+
 /* e, or NULL when the line is rejected because e has another type. */
 static struct core_series_entry *same_type(struct core_pipe *p,
                                            const struct core_statsd_msg *m,
@@ -300,8 +308,8 @@ static struct core_series_entry *same_type(struct core_pipe *p,
  * its raw key is then cached. Returns NULL when the line is rejected
  * (counted here): --max-series reached, or the series has another type.
  */
-static struct core_series_entry *find_series(struct core_pipe *p,
-                                             uint32_t i) {
+static inline __attribute__((always_inline)) struct core_series_entry *
+find_series(struct core_pipe *p, uint32_t i) {
   const struct core_statsd_msg *m = &p->win[i];
   const struct core_pipe_pending *q = &p->pend[i];
   struct core_series_entry *e;
@@ -331,19 +339,16 @@ static struct core_series_entry *window_series(struct core_pipe *p,
   struct core_pipe_pending *q = &p->pend[i];
   uint32_t id;
 
-  switch (q->state) {
-  case PEND_PROBED:
+  if (q->state == PEND_DROP)
+    return NULL;
+  if (q->state == PEND_PROBED) {
     id = core_rawkey_verify(&p->rawkey, q->raw_idx, &q->raw);
     if (id != CORE_RAWKEY_NONE)
       return same_type(p, &p->win[i], &p->series.entries[id]);
-    if (miss_key(p, i) < 0)
+    if (miss_key_rare(p, i) < 0)
       return NULL;
-    return find_series(p, i);
-  case PEND_MISS:
-    return find_series(p, i);
-  default:
-    return NULL;
   }
+  return find_series(p, i);
 }
 
 /* Append the samples of metric m, whose series is e. */
@@ -382,17 +387,17 @@ static void ingest_metric(struct core_pipe *p, const struct core_statsd_msg *m,
 static void window_flush(struct core_pipe *p, int64_t now_ms) {
   uint32_t n = p->win_n;
 
-  for (uint32_t i = 0; i < n; i++) {
+  for (uint32_t i = 0; i < n && p->win_raw; i++) {
     struct core_pipe_pending *q = &p->pend[i];
-    if (q->raw.hash != 0) {
-      q->raw_idx = core_rawkey_probe(&p->rawkey, &q->raw, p->series.entries,
-                                     sizeof(*p->series.entries));
-      q->state = PEND_PROBED;
-      if (q->raw_idx != CORE_RAWKEY_NONE)
-        continue;
+    if (q->raw.hash == 0)
+      continue; /* prepared by consume */
+    q->raw_idx = core_rawkey_probe(&p->rawkey, &q->raw, p->series.entries,
+                                   sizeof(*p->series.entries));
+    q->state = PEND_PROBED;
+    if (q->raw_idx == CORE_RAWKEY_NONE) {
       p->rawkey.misses++;
+      q->state = miss_key_rare(p, i) == 0 ? PEND_MISS : PEND_DROP;
     }
-    q->state = miss_key(p, i) == 0 ? PEND_MISS : PEND_DROP;
   }
   for (uint32_t i = 0; i < n; i++)
     if (p->pend[i].state == PEND_MISS)
@@ -408,6 +413,7 @@ static void window_flush(struct core_pipe *p, int64_t now_ms) {
   /* once a window, not once a line: a gauge read by /metrics */
   core_stat_set(&p->stats->head_points, p->head.count);
   p->win_n = 0;
+  p->win_raw = 0;
 }
 
 /*
@@ -429,8 +435,10 @@ static struct core_statsd_msg *consume(struct core_pipe *p,
     core_stat_add(&p->stats->statsd_service_checks, 1);
   } else if (m->tags_raw == NULL) {
     /* no tags: the dictionary hashes and compares the name alone, for
-     * less than the cache would cost (raw.hash 0: not cached) */
+     * less than the cache would cost (raw.hash 0: not cached); its
+     * lookup is prepared now, as the line is parsed */
     q->raw.hash = 0;
+    q->state = miss_key(p, p->win_n) == 0 ? PEND_MISS : PEND_DROP;
     if (++p->win_n == CORE_PIPE_WINDOW_LINES)
       window_flush(p, now_ms);
   } else {
@@ -438,6 +446,7 @@ static struct core_statsd_msg *consume(struct core_pipe *p,
     core_rawkey_key_init(&q->raw, m->name, m->name_len, m->tags_raw - 1,
                          m->tags_raw_len + 1, weight_bits(m));
     core_rawkey_prefetch(&p->rawkey, q->raw.hash);
+    p->win_raw = 1;
     if (++p->win_n == CORE_PIPE_WINDOW_LINES)
       window_flush(p, now_ms);
   }

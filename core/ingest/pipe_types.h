@@ -83,6 +83,7 @@ struct core_pipe {
    * series are looked up together, so that their cache misses (slot,
    * entry, key bytes) overlap instead of following one another. */
   uint32_t win_n;
+  uint32_t win_raw;             /* a windowed line has a raw key to probe */
   struct core_pipe_pending pend[CORE_PIPE_WINDOW_LINES];
   struct core_statsd_msg win[CORE_PIPE_WINDOW_LINES];
   /* "__weight__:<1/r>" of each windowed line that has one: the tag must

@@ -16,10 +16,6 @@
 
 #define ENTS ((size_t)CORE_RAWKEY_SETS * CORE_RAWKEY_WAYS)
 
-#define K0 UINT64_C(0xa0761d6478bd642f)
-#define K1 UINT64_C(0xe7037ed1a0b428db)
-#define K2 UINT64_C(0x8ebc6af09c88c6e3)
-
 static void *map_bytes(size_t n) {
   void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -50,97 +46,6 @@ void core_rawkey_free(struct core_rawkey *c) {
   c->slots = NULL;
 }
 
-static inline uint64_t mum(uint64_t a, uint64_t b) {
-  __uint128_t r = (__uint128_t)a * b;
-  return (uint64_t)r ^ (uint64_t)(r >> 64);
-}
-
-static inline uint64_t load8(const char *p) {
-  uint64_t v;
-  memcpy(&v, p, 8);
-  return v;
-}
-
-static inline uint64_t load4(const char *p) {
-  uint32_t v;
-  memcpy(&v, p, 4);
-  return v;
-}
-
-/* n bytes of p hashed into seed, reading only [p, p + n). The tail's
- * length goes into its step: its loads overlap. */
-static inline uint64_t span_hash(const char *p, size_t n, uint64_t seed) {
-  uint64_t a, b;
-
-  for (; n > 16; p += 16, n -= 16)
-    seed = mum(load8(p) ^ K1, load8(p + 8) ^ seed);
-  if (n > 8) {
-    a = load8(p);
-    b = load8(p + n - 8);
-  } else if (n >= 4) {
-    a = load4(p) << 32 | load4(p + n - 4);
-    b = 0;
-  } else if (n > 0) {
-    a = (uint64_t)(uint8_t)p[0] << 16 | (uint64_t)(uint8_t)p[n >> 1] << 8 |
-        (uint8_t)p[n - 1];
-    b = 0;
-  } else {
-    a = b = 0;
-  }
-  return mum(a ^ K1 ^ n, b ^ seed ^ K2);
-}
-
-void core_rawkey_key_init(struct core_rawkey_key *k, const char *name,
-                          uint32_t name_len, const char *tags,
-                          uint32_t tags_len, uint64_t wbits) {
-  uint64_t h = span_hash(tags, tags_len, span_hash(name, name_len, wbits ^ K0));
-
-  k->name = name;
-  k->name_len = name_len;
-  k->tags = tags;
-  k->tags_len = tags_len;
-  k->wbits = wbits;
-#ifdef CORE_RAWKEY_TEST_HASH_BITS /* tests/fuzz: collisions on purpose */
-  h &= (UINT64_C(1) << CORE_RAWKEY_TEST_HASH_BITS) - 1;
-#endif
-  k->hash = h != 0 ? h : 1; /* 0 marks an empty entry */
-}
-
-uint32_t core_rawkey_probe(const struct core_rawkey *c,
-                           const struct core_rawkey_key *k,
-                           const void *entries, size_t entry_bytes) {
-  uint32_t base = core_rawkey_set(k->hash) * CORE_RAWKEY_WAYS;
-  const struct core_rawkey_ent *e;
-
-  if (c->ents == NULL)
-    return CORE_RAWKEY_NONE;
-  e = &c->ents[base];
-  for (uint32_t w = 0; w < CORE_RAWKEY_WAYS; w++)
-    if (e[w].hash == k->hash) {
-      __builtin_prefetch(&c->slots[base + w]);
-      if (k->name_len + k->tags_len > 56)
-        __builtin_prefetch(c->slots[base + w].b + 64);
-      if (entries != NULL)
-        __builtin_prefetch((const char *)entries +
-                           (size_t)e[w].id * entry_bytes);
-      return base + w;
-    }
-  return CORE_RAWKEY_NONE;
-}
-
-/* 1 when entry i holds k byte for byte. */
-static int holds(const struct core_rawkey *c, uint32_t i,
-                 const struct core_rawkey_key *k) {
-  const struct core_rawkey_ent *e = &c->ents[i];
-  const struct core_rawkey_slot *s = &c->slots[i];
-
-  return e->hash == k->hash && e->name_len == k->name_len &&
-         e->tags_len == k->tags_len && s->wbits == k->wbits &&
-         memcmp(s->b, k->name, k->name_len) == 0 &&
-         (k->tags_len == 0 ||
-          memcmp(s->b + k->name_len, k->tags, k->tags_len) == 0);
-}
-
 /* The entry of k's set holding k, or CORE_RAWKEY_NONE: entries of equal
  * hash and other bytes may share the set. */
 static uint32_t find(const struct core_rawkey *c,
@@ -148,26 +53,20 @@ static uint32_t find(const struct core_rawkey *c,
   uint32_t base = core_rawkey_set(k->hash) * CORE_RAWKEY_WAYS;
 
   for (uint32_t w = 0; w < CORE_RAWKEY_WAYS; w++)
-    if (holds(c, base + w, k))
+    if (core_rawkey_holds(c, base + w, k))
       return base + w;
   return CORE_RAWKEY_NONE;
 }
 
-uint32_t core_rawkey_verify(struct core_rawkey *c, uint32_t idx,
-                            const struct core_rawkey_key *k) {
-  struct core_rawkey_ent *e;
-
-  if (idx != CORE_RAWKEY_NONE && !holds(c, idx, k))
+uint32_t core_rawkey_verify_rest(struct core_rawkey *c, uint32_t idx,
+                                 const struct core_rawkey_key *k) {
+  if (idx != CORE_RAWKEY_NONE)
     idx = find(c, k);
   if (idx == CORE_RAWKEY_NONE) {
     c->misses++;
     return CORE_RAWKEY_NONE;
   }
-  e = &c->ents[idx];
-  if (!e->used)
-    e->used = 1;
-  c->hits++;
-  return e->id;
+  return core_rawkey_hit(c, idx);
 }
 
 uint32_t core_rawkey_lookup(struct core_rawkey *c,
@@ -187,7 +86,7 @@ static uint32_t victim(struct core_rawkey *c, uint32_t base,
       empty = empty < w ? empty : w;
       continue;
     }
-    if (holds(c, base + w, k))
+    if (core_rawkey_holds(c, base + w, k))
       return CORE_RAWKEY_WAYS;
     if (!e[w].used && unused == CORE_RAWKEY_WAYS)
       unused = w;
