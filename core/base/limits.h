@@ -49,6 +49,15 @@
 #define CORE_SERIES_KEY_BYTES_MAX 4096      /* canonical key: name + sorted tags */
 #define CORE_SERIES_KEY_BYTES_AVG 192       /* key arena = max_series * this */
 #define CORE_SERIES_SLOTS_MIN 4096          /* first slot table (grows by doubling) */
+#define CORE_RAWKEY_SETS 16384              /* StatsD raw key cache of a pipeline
+                                               (core/ingest/rawkey.c): sets of ... */
+#define CORE_RAWKEY_WAYS 4                  /* ... entries (16 bytes; 4 fill a
+                                               cache line: 1 MiB mapped) ... */
+#define CORE_RAWKEY_BYTES_MAX 120           /* ... each with a slot of a line's
+                                               name and tag bytes as sent (plus
+                                               8 bytes of weight: 8 MiB mapped,
+                                               pages touched as used); longer
+                                               lines take the dictionary alone */
 
 /* ---- head (open block) buffers (per shard) ------------------------------- */
 #define CORE_HEAD_POINTS_MAX 65536          /* points before the head seals */
@@ -432,6 +441,11 @@ _Static_assert(NET_DPDK_IDLE_WAIT_US * 20 < NET_DPDK_RX_DESC,
 
 /* ---- relations ----------------------------------------------------------- */
 _Static_assert(STOR_WRITE_BUFS_COUNT >= 2, "one block encodes while one writes");
+_Static_assert((CORE_RAWKEY_SETS & (CORE_RAWKEY_SETS - 1)) == 0 &&
+                   CORE_RAWKEY_WAYS == 4 && CORE_RAWKEY_BYTES_MAX < 256 &&
+                   (CORE_RAWKEY_BYTES_MAX + 8) % 64 == 0,
+               "the raw key cache's sets are a power of two of one cache "
+               "line, its lengths 8 bits, its slots whole cache lines");
 _Static_assert(CORE_PIPE_WINDOW_LINES >= 1 && CORE_PIPE_WINDOW_LINES <= 64,
                "a window is a few lines: enough misses in flight, its "
                "messages and keys still in L1/L2");

@@ -12,6 +12,7 @@
 #include "core/ingest/head.h"
 #include "core/ingest/loghead.h"
 #include "core/ingest/otlpmap.h"
+#include "core/ingest/rawkey.h"
 #include "core/ingest/series.h"
 #include "core/base/assert.h"
 #include "core/ingest/spanhead.h"
@@ -33,6 +34,9 @@ int core_pipe_init(struct core_pipe *p, struct core_ingest_stats *stats,
   rc = core_series_init(&p->series, max_series);
   if (rc < 0)
     goto fail;
+  rc = core_rawkey_init(&p->rawkey);
+  if (rc < 0)
+    goto fail;
   rc = core_head_init(&p->head, CORE_HEAD_POINTS_MAX, sink, ctx);
   if (rc < 0)
     goto fail;
@@ -49,6 +53,7 @@ void core_pipe_free(struct core_pipe *p) {
   core_pipe_otlp_free(p);
   core_head_free(&p->head);
   core_series_free(&p->series);
+  core_rawkey_free(&p->rawkey);
   core_loghead_free(&p->loghead);
   core_spanhead_free(&p->spanhead);
   memset(&p->spans, 0, sizeof(p->spans));
@@ -197,14 +202,28 @@ void core_pipe_append(struct core_pipe *p, struct core_series_entry *e,
  * A timer, histogram or distribution sample sent with @r (r < 1) stands for
  * 1/r samples. Its weight is kept in the series key as the extra tag
  * __weight__:<1/r> (docs/statsd.md), so the stored value stays the sample.
- * Returns 0, or -1 when the line has no room for one more tag.
+ * Returns r's bits when m gets that tag, else 0 (a rate is never 0).
  */
-static int add_weight_tag(struct core_pipe *p, struct core_statsd_msg *m) {
-  char *w;
-  int n;
+static uint64_t weight_bits(const struct core_statsd_msg *m) {
+  uint64_t b;
 
   if (m->sample_rate >= 1.0 || m->type == CORE_STATSD_COUNTER ||
       m->type == CORE_STATSD_GAUGE || m->type == CORE_STATSD_SET)
+    return 0;
+  memcpy(&b, &m->sample_rate, sizeof(b));
+  return b;
+}
+
+/*
+ * Add the __weight__ tag to the windowed line i when it gets one.
+ * Returns 0, or -1 when the line has no room for one more tag.
+ */
+static int add_weight_tag(struct core_pipe *p, struct core_statsd_msg *m,
+                          uint32_t i) {
+  char *w;
+  int n;
+
+  if (weight_bits(m) == 0)
     return 0;
   if (m->tag_count == CORE_STATSD_TAGS_MAX)
     return -1;
@@ -217,7 +236,7 @@ static int add_weight_tag(struct core_pipe *p, struct core_statsd_msg *m) {
     p->weight_len = (uint32_t)n;
   }
   /* "k:v" in one piece, as a parsed tag is: hashed and compared there */
-  w = p->win_weight[p->win_n];
+  w = p->win_weight[i];
   _Static_assert(sizeof(p->win_weight[0]) >= 11 + sizeof(p->weight),
                  "room for __weight__: and the value");
   memcpy(w, "__weight__:", 11);
@@ -227,16 +246,33 @@ static int add_weight_tag(struct core_pipe *p, struct core_statsd_msg *m) {
   return 0;
 }
 
+/* What the window does with a pending line (core_pipe_pending.state). */
+enum {
+  PEND_PROBED = 0, /* the raw key cache has an entry of its hash */
+  PEND_MISS,       /* none: its dictionary lookup is prepared */
+  PEND_DROP,       /* rejected (counted) */
+};
+
 /*
- * Put the hash of a parsed metric's series and its key's length in the
- * window's next pending slot and prefetch its dictionary slot; the key
- * itself is built only for a new series (core_series_upsert_line).
- * Returns 0, or -1 when the line is rejected (counted here): no room for
- * the weight tag, or the key is too long.
+ * Prepare the dictionary lookup of windowed line i, which the raw key
+ * cache did not answer: tokenise its tags (left by the lazy parse), add
+ * its weight tag, describe its series (core_series_line_init) and
+ * prefetch its dictionary slot. Returns 0, or -1 when the line is
+ * rejected (counted here): a bad tag (the reason the parser gives the
+ * whole line), no room for the weight tag, or the key is too long.
  */
-static int window_key(struct core_pipe *p, struct core_statsd_msg *m,
-                      struct core_pipe_pending *q) {
-  if (add_weight_tag(p, m) < 0) {
+static inline __attribute__((always_inline)) int miss_key(struct core_pipe *p,
+                                                           uint32_t i) {
+  struct core_statsd_msg *m = &p->win[i];
+  struct core_pipe_pending *q = &p->pend[i];
+  enum core_statsd_err err =
+      m->tags_lazy ? core_statsd_tags_resolve(m) : CORE_STATSD_OK;
+
+  if (err != CORE_STATSD_OK) {
+    core_pipe_statsd_reject(p, err);
+    return -1;
+  }
+  if (add_weight_tag(p, m, i) < 0) {
     core_pipe_statsd_reject(p, CORE_STATSD_ERR_TOO_MANY_TAGS);
     return -1;
   }
@@ -250,14 +286,32 @@ static int window_key(struct core_pipe *p, struct core_statsd_msg *m,
   return 0;
 }
 
+/* miss_key out of line: a probe that found a hash but not the bytes. */
+static __attribute__((noinline)) int miss_key_rare(struct core_pipe *p,
+                                                   uint32_t i) {
+  return miss_key(p, i);
+}
+
+/* e, or NULL when the line is rejected because e has another type. */
+static struct core_series_entry *same_type(struct core_pipe *p,
+                                           const struct core_statsd_msg *m,
+                                           struct core_series_entry *e) {
+  if (e->type != (uint8_t)m->type) {
+    core_pipe_statsd_reject(p, CORE_STATSD_ERR_TYPE_MISMATCH);
+    return NULL;
+  }
+  return e;
+}
+
 /*
- * The series of a windowed metric, added when new. Returns NULL when the
- * line is rejected (counted here): --max-series reached, or the series
- * has another type.
+ * The series of windowed line i, prepared by miss_key, added when new;
+ * its raw key is then cached. Returns NULL when the line is rejected
+ * (counted here): --max-series reached, or the series has another type.
  */
-static struct core_series_entry *find_series(struct core_pipe *p,
-                                             const struct core_statsd_msg *m,
-                                             const struct core_pipe_pending *q) {
+static inline __attribute__((always_inline)) struct core_series_entry *
+find_series(struct core_pipe *p, uint32_t i) {
+  const struct core_statsd_msg *m = &p->win[i];
+  const struct core_pipe_pending *q = &p->pend[i];
   struct core_series_entry *e;
   int rc = core_series_upsert_line(&p->series, m->name, m->name_len, m->tags,
                                    m->tag_count, &q->line, (uint8_t)m->type,
@@ -269,11 +323,32 @@ static struct core_series_entry *find_series(struct core_pipe *p,
   }
   if (rc == 1)
     core_stat_set(&p->stats->series_active, p->series.count);
-  if (e->type != (uint8_t)m->type) {
-    core_pipe_statsd_reject(p, CORE_STATSD_ERR_TYPE_MISMATCH);
+  if (q->raw.hash != 0)
+    core_rawkey_insert(&p->rawkey, &q->raw, e->id);
+  return same_type(p, m, e);
+}
+
+/*
+ * The series of windowed line i: from the raw key cache when its entry
+ * holds the line's raw key byte for byte (a known series: no tags
+ * tokenised, no dictionary), else from the dictionary. NULL when the
+ * line is rejected (counted).
+ */
+static struct core_series_entry *window_series(struct core_pipe *p,
+                                               uint32_t i) {
+  struct core_pipe_pending *q = &p->pend[i];
+  uint32_t id;
+
+  if (q->state == PEND_DROP)
     return NULL;
+  if (q->state == PEND_PROBED) {
+    id = core_rawkey_verify(&p->rawkey, q->raw_idx, &q->raw);
+    if (id != CORE_RAWKEY_NONE)
+      return same_type(p, &p->win[i], &p->series.entries[id]);
+    if (miss_key_rare(p, i) < 0)
+      return NULL;
   }
-  return e;
+  return find_series(p, i);
 }
 
 /* Append the samples of metric m, whose series is e. */
@@ -302,46 +377,79 @@ static void ingest_metric(struct core_pipe *p, const struct core_statsd_msg *m,
 }
 
 /*
- * Look up and ingest the windowed lines, in the order they came. The
- * slots were prefetched as the lines were parsed; two more passes
- * prefetch the entries, then the key bytes, each pass issuing the whole
- * window's loads before the next pass needs them.
+ * Look up and ingest the windowed lines, in the order they came. The raw
+ * key cache's sets were prefetched as the lines were parsed; a first pass
+ * probes them (prefetching a candidate's bytes and series entry) and
+ * prepares a dictionary lookup for each line they cannot answer, whose
+ * slot, entry and key bytes two more passes prefetch, each pass issuing
+ * the whole window's loads before the next pass needs them.
  */
 static void window_flush(struct core_pipe *p, int64_t now_ms) {
   uint32_t n = p->win_n;
 
+  for (uint32_t i = 0; i < n && p->win_raw; i++) {
+    struct core_pipe_pending *q = &p->pend[i];
+    if (q->raw.hash == 0)
+      continue; /* prepared by consume */
+    q->raw_idx = core_rawkey_probe(&p->rawkey, &q->raw, p->series.entries,
+                                   sizeof(*p->series.entries));
+    q->state = PEND_PROBED;
+    if (q->raw_idx == CORE_RAWKEY_NONE) {
+      p->rawkey.misses++;
+      q->state = miss_key_rare(p, i) == 0 ? PEND_MISS : PEND_DROP;
+    }
+  }
   for (uint32_t i = 0; i < n; i++)
-    core_series_prefetch(&p->series, p->pend[i].line.hash, 1);
+    if (p->pend[i].state == PEND_MISS)
+      core_series_prefetch(&p->series, p->pend[i].line.hash, 1);
   for (uint32_t i = 0; i < n; i++)
-    core_series_prefetch(&p->series, p->pend[i].line.hash, 2);
+    if (p->pend[i].state == PEND_MISS)
+      core_series_prefetch(&p->series, p->pend[i].line.hash, 2);
   for (uint32_t i = 0; i < n; i++) {
-    struct core_series_entry *e = find_series(p, &p->win[i], &p->pend[i]);
+    struct core_series_entry *e = window_series(p, i);
     if (e != NULL)
       ingest_metric(p, &p->win[i], e, now_ms);
   }
   /* once a window, not once a line: a gauge read by /metrics */
   core_stat_set(&p->stats->head_points, p->head.count);
   p->win_n = 0;
+  p->win_raw = 0;
 }
 
 /*
  * Count one line's outcome or put it in the window (a parsed line is in
- * p->win[p->win_n]). Returns the scratch for the next line.
+ * p->win[p->win_n]) with its raw key, whose cache set is prefetched.
+ * Returns the scratch for the next line.
  */
 static struct core_statsd_msg *consume(struct core_pipe *p,
                                        enum core_statsd_err err,
                                        int64_t now_ms) {
   struct core_statsd_msg *m = &p->win[p->win_n];
+  struct core_pipe_pending *q = &p->pend[p->win_n];
 
-  if (err != CORE_STATSD_OK)
+  if (err != CORE_STATSD_OK) {
     core_pipe_statsd_reject(p, err);
-  else if (m->kind == CORE_STATSD_EVENT)
+  } else if (m->kind == CORE_STATSD_EVENT) {
     core_stat_add(&p->stats->statsd_events, 1);
-  else if (m->kind == CORE_STATSD_SERVICE_CHECK)
+  } else if (m->kind == CORE_STATSD_SERVICE_CHECK) {
     core_stat_add(&p->stats->statsd_service_checks, 1);
-  else if (window_key(p, m, &p->pend[p->win_n]) == 0 &&
-           ++p->win_n == CORE_PIPE_WINDOW_LINES)
-    window_flush(p, now_ms);
+  } else if (m->tags_raw == NULL) {
+    /* no tags: the dictionary hashes and compares the name alone, for
+     * less than the cache would cost (raw.hash 0: not cached); its
+     * lookup is prepared now, as the line is parsed */
+    q->raw.hash = 0;
+    q->state = miss_key(p, p->win_n) == 0 ? PEND_MISS : PEND_DROP;
+    if (++p->win_n == CORE_PIPE_WINDOW_LINES)
+      window_flush(p, now_ms);
+  } else {
+    /* the tag field from its '#': no field and an empty one differ */
+    core_rawkey_key_init(&q->raw, m->name, m->name_len, m->tags_raw - 1,
+                         m->tags_raw_len + 1, weight_bits(m));
+    core_rawkey_prefetch(&p->rawkey, q->raw.hash);
+    p->win_raw = 1;
+    if (++p->win_n == CORE_PIPE_WINDOW_LINES)
+      window_flush(p, now_ms);
+  }
   return &p->win[p->win_n];
 }
 
@@ -371,8 +479,8 @@ uint64_t core_pipe_statsd_buf(struct core_pipe *p, const char *buf,
   uint64_t lines;
 
   ASSERT(p->win_n == 0);
-  lines = core_statsd_parse_buf(buf, len, p->line_bytes_max, &p->win[0],
-                                on_line, &c);
+  lines = core_statsd_parse_buf_lazy(buf, len, p->line_bytes_max,
+                                     &p->win[0], on_line, &c);
   /* The window's lines point into buf: they are ingested before it goes. */
   window_flush(p, now_ms);
   return lines;

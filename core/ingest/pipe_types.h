@@ -13,6 +13,7 @@
 #include "core/base/limits.h"
 #include "core/ingest/loghead_types.h"
 #include "core/ingest/otlpmap_types.h"
+#include "core/ingest/rawkey_types.h"
 #include "core/ingest/series_types.h"
 #include "core/ingest/spanhead_types.h"
 #include "core/parse/statsd_types.h"
@@ -60,16 +61,21 @@ struct core_ingest_stats {
 };
 
 /*
- * A parsed StatsD line waiting in the lookup window: its series as
- * core_series_line_init describes it, taken when it was parsed.
+ * A parsed StatsD line waiting in the lookup window: its raw key (taken
+ * when it was parsed), the raw key cache's entry for it, and - when the
+ * cache has none - its series as core_series_line_init describes it.
  */
 struct core_pipe_pending {
+  struct core_rawkey_key raw; /* raw.hash 0: no tag field, not cached */
+  uint32_t raw_idx;   /* core_rawkey_probe's answer */
+  uint32_t state;     /* what the window does with it (pipe.c) */
   struct core_series_line line;
 };
 
 struct core_pipe {
   struct core_ingest_stats *stats; /* the shard's pipeline counters */
   struct core_series series;
+  struct core_rawkey rawkey;    /* StatsD raw keys -> series ids */
   struct core_head head;
   uint32_t line_bytes_max;      /* --max-line-bytes */
   char key[CORE_SERIES_KEY_BYTES_MAX]; /* scratch for its series key */
@@ -77,6 +83,7 @@ struct core_pipe {
    * series are looked up together, so that their cache misses (slot,
    * entry, key bytes) overlap instead of following one another. */
   uint32_t win_n;
+  uint32_t win_raw;             /* a windowed line has a raw key to probe */
   struct core_pipe_pending pend[CORE_PIPE_WINDOW_LINES];
   struct core_statsd_msg win[CORE_PIPE_WINDOW_LINES];
   /* "__weight__:<1/r>" of each windowed line that has one: the tag must

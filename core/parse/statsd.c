@@ -411,6 +411,7 @@ static enum core_statsd_err parse_field(const char **pp, const char *end,
                                         struct core_statsd_msg *out,
                                         unsigned *seen) {
   const char *p = *pp;
+  enum core_statsd_err err;
   unsigned f;
 
   if (p == end)
@@ -425,7 +426,10 @@ static enum core_statsd_err parse_field(const char **pp, const char *end,
   case F_RATE:
     return parse_rate(pp, end, out);
   case F_TAGS:
-    return parse_tags(pp, end, out);
+    out->tags_raw = *pp;
+    err = parse_tags(pp, end, out);
+    out->tags_raw_len = err ? 0 : (uint32_t)(*pp - out->tags_raw);
+    return err;
   case F_TIME:
     *pp = parse_seconds(p + 1, end, &out->timestamp_s);
     out->has_timestamp = 1;
@@ -641,6 +645,20 @@ enum core_statsd_err core_statsd_parse_line_scalar(const char *line,
   if (err != CORE_STATSD_OK && has_bad_byte(line, end))
     err = CORE_STATSD_ERR_BAD_BYTE;
   return err;
+}
+
+enum core_statsd_err core_statsd_tags_resolve(struct core_statsd_msg *m) {
+  const char *p = m->tags_raw;
+
+  if (!m->tags_lazy)
+    return CORE_STATSD_OK;
+  m->tags_lazy = 0;
+  /* the field holds no '|' (the walk stopped at the first): the tags end
+   * at its end as they end at its '|' in the line */
+  if (parse_tags(&p, m->tags_raw + m->tags_raw_len, m) == CORE_STATSD_OK)
+    return CORE_STATSD_OK;
+  /* a bad tag: the line's reason is what the twin says of it whole */
+  return core_statsd_parse_line_scalar(m->name, m->line_len, m);
 }
 
 const char *core_statsd_reason_name(enum core_statsd_err err) {

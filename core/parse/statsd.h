@@ -65,6 +65,29 @@ size_t core_statsd_parse_buf(const char *buf, size_t len,
                              struct core_statsd_msg *msg,
                              core_statsd_line_fn fn, void *ctx);
 
+/*
+ * core_statsd_parse_buf, but the tags of a metric line on the fast path
+ * may be left for later: such a line reaches fn with tags_lazy set, its
+ * tag field in tags_raw and tag_count 0, and CORE_STATSD_OK when the line
+ * is good but for its tags (which are not checked yet). Before reading
+ * tags, or to know that the line is good, call core_statsd_tags_resolve.
+ * A caller that knows these tag bytes were good before (the pipe's raw
+ * key cache) may skip that: equal bytes tokenise alike.
+ */
+size_t core_statsd_parse_buf_lazy(const char *buf, size_t len,
+                                  uint32_t line_bytes_max,
+                                  struct core_statsd_msg *msg,
+                                  core_statsd_line_fn fn, void *ctx);
+
+/*
+ * Tokenise the tags core_statsd_parse_buf_lazy left in m (nothing to do
+ * when tags_lazy is 0). m's line must still be readable. Returns what
+ * core_statsd_parse_line would have returned for the line: CORE_STATSD_OK
+ * with the tags filled, or the reason it is rejected (m is then
+ * unspecified). tags_lazy is 0 afterwards.
+ */
+enum core_statsd_err core_statsd_tags_resolve(struct core_statsd_msg *m);
+
 /* Set the fields a line may leave out to "absent": a counter with no
  * values, rate 1, no tags, container or timestamp. */
 static inline void core_statsd_msg_reset(struct core_statsd_msg *m) {
@@ -74,6 +97,9 @@ static inline void core_statsd_msg_reset(struct core_statsd_msg *m) {
   m->delta_mask = 0;
   m->sample_rate = 1.0;
   m->tag_count = 0;
+  m->tags_raw = NULL;
+  m->tags_raw_len = 0;
+  m->tags_lazy = 0;
   m->container = NULL;
   m->container_len = 0;
   m->has_timestamp = 0;

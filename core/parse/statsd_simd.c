@@ -65,6 +65,13 @@ static inline size_t cursor_next(struct cursor *c) {
   return pos;
 }
 
+/* Move c to pos: its next position is the first structural from pos on. */
+static inline void cursor_jump(struct cursor *c, size_t pos) {
+  const uint64_t *bits = c->next - 1 - c->base / SIMD_BLOCK_BYTES;
+
+  cursor_seek(c, bits, pos);
+}
+
 static inline void set_bit(uint64_t *bits, size_t pos) {
   bits[pos / SIMD_BLOCK_BYTES] |= UINT64_C(1) << (pos % SIMD_BLOCK_BYTES);
 }
@@ -202,9 +209,29 @@ static enum core_statsd_err values(const char *lim, uint32_t n,
   return CORE_STATSD_OK;
 }
 
-/* "|@rate" and "|#tags" fields from the '|' at s. Returns 0 or PUNT. */
+/*
+ * The tag field from k (after '#') left for core_statsd_tags_resolve:
+ * only its end is found, the first '|' or le (a tag holds no '|'), by
+ * memchr rather than structural by structural (a tag field is mostly the
+ * line's last); the cursor is moved past it. Returns that position.
+ */
+static size_t skip_tags(const char *p, struct cursor *c, size_t k, size_t le,
+                        struct core_statsd_msg *out) {
+  const char *bar = memchr(p + k, '|', le - k);
+  size_t s = bar ? (size_t)(bar - p) : le;
+
+  if (s < le)
+    cursor_jump(c, s + 1);
+  out->tags_lazy = 1;
+  out->tags_raw_len = (uint32_t)(s - k);
+  out->line_len = (uint32_t)(le - (size_t)(out->name - p));
+  return s;
+}
+
+/* "|@rate" and "|#tags" fields from the '|' at s (tags left for later
+ * when lazy). Returns 0 or PUNT. */
 static enum core_statsd_err fields(const char *p, size_t lim, struct cursor *c,
-                                   size_t s, size_t le,
+                                   size_t s, size_t le, int lazy,
                                    struct core_statsd_msg *out) {
   unsigned seen = 0;
   int sign;
@@ -218,9 +245,15 @@ static enum core_statsd_err fields(const char *p, size_t lim, struct cursor *c,
     seen |= bit;
     cursor_next(c); /* the '@' or '#' at f */
     if (bit == 2) {
+      out->tags_raw = p + f + 1;
+      if (lazy) {
+        s = skip_tags(p, c, f + 1, le, out);
+        continue;
+      }
       s = walk_tags(p, c, f + 1, le, out);
       if (s == SIZE_MAX)
         return PUNT;
+      out->tags_raw_len = (uint32_t)(s - f - 1);
       continue;
     }
     s = cursor_next(c);
@@ -240,7 +273,7 @@ static enum core_statsd_err fields(const char *p, size_t lim, struct cursor *c,
  */
 static enum core_statsd_err walk(const char *p, size_t lim,
                                  const uint64_t *bits, size_t ls, size_t le,
-                                 struct core_statsd_msg *out) {
+                                 int lazy, struct core_statsd_msg *out) {
   struct cursor c;
   size_t s, v;
   uint32_t n = 0;
@@ -273,7 +306,7 @@ static enum core_statsd_err walk(const char *p, size_t lim,
   out->type = (enum core_statsd_type)(t - 1);
   if (values(p + lim, n, out) != CORE_STATSD_OK)
     return PUNT;
-  return fields(p, lim, &c, s, le, out);
+  return fields(p, lim, &c, s, le, lazy, out);
 }
 
 /* ---- lines and windows ---------------------------------------------------- */
@@ -302,8 +335,9 @@ static void window_scan(struct window *w, const char *p, size_t n) {
 /* Parse the line [ls, le) of a scanned window ('\r' before le included:
  * the twin drops it; to walk it is a control byte, which punts). */
 static enum core_statsd_err window_line(struct window *w, size_t ls, size_t le,
+                                        int lazy,
                                         struct core_statsd_msg *out) {
-  enum core_statsd_err err = walk(w->p, w->n, w->st, ls, le, out);
+  enum core_statsd_err err = walk(w->p, w->n, w->st, ls, le, lazy, out);
 
   if (err == PUNT)
     err = core_statsd_parse_line_scalar(w->p + ls, le - ls, out);
@@ -325,7 +359,7 @@ enum core_statsd_err core_statsd_parse_line(const char *line, size_t len,
   window_scan(&w, line, n);
   /* a '\n' inside the line is a control byte: a structural, which walk
    * meets and punts on, like any other */
-  err = walk(line, n, w.st, 0, n, out);
+  err = walk(line, n, w.st, 0, n, 0, out);
   /* the twin gets the line as given: it drops one '\r' itself */
   return err == PUNT ? core_statsd_parse_line_scalar(line, len, out) : err;
 }
@@ -337,6 +371,7 @@ struct buf_run {
   core_statsd_line_fn fn;
   void *ctx;
   size_t lines;
+  int lazy; /* tags may be left for core_statsd_tags_resolve */
 };
 
 /* The scratch the callback gave for the next line (NULL: the same). */
@@ -367,7 +402,7 @@ static void buf_line(struct buf_run *r, struct window *w, size_t ls,
   if (n - cr > r->line_bytes_max)
     err = CORE_STATSD_ERR_LINE_TOO_LONG;
   else
-    err = window_line(w, ls, le, r->msg);
+    err = window_line(w, ls, le, r->lazy, r->msg);
   next_msg(r, r->fn(r->ctx, err, r->msg));
 }
 
@@ -420,11 +455,11 @@ static size_t buf_window(struct buf_run *r, struct window *w, const char *buf,
   return pos + ls;
 }
 
-size_t core_statsd_parse_buf(const char *buf, size_t len,
-                             uint32_t line_bytes_max,
-                             struct core_statsd_msg *msg,
-                             core_statsd_line_fn fn, void *ctx) {
-  struct buf_run r = {line_bytes_max, msg, fn, ctx, 0};
+/* core_statsd_parse_buf, lazy or not. */
+static size_t parse_buf(const char *buf, size_t len, uint32_t line_bytes_max,
+                        struct core_statsd_msg *msg, core_statsd_line_fn fn,
+                        void *ctx, int lazy) {
+  struct buf_run r = {line_bytes_max, msg, fn, ctx, 0, lazy};
   struct window w;
 
   if (simd_get_level() == SIMD_LEVEL_SCALAR) {
@@ -434,4 +469,18 @@ size_t core_statsd_parse_buf(const char *buf, size_t len,
   for (size_t pos = 0; pos < len;)
     pos = buf_window(&r, &w, buf, len, pos);
   return r.lines;
+}
+
+size_t core_statsd_parse_buf(const char *buf, size_t len,
+                             uint32_t line_bytes_max,
+                             struct core_statsd_msg *msg,
+                             core_statsd_line_fn fn, void *ctx) {
+  return parse_buf(buf, len, line_bytes_max, msg, fn, ctx, 0);
+}
+
+size_t core_statsd_parse_buf_lazy(const char *buf, size_t len,
+                                  uint32_t line_bytes_max,
+                                  struct core_statsd_msg *msg,
+                                  core_statsd_line_fn fn, void *ctx) {
+  return parse_buf(buf, len, line_bytes_max, msg, fn, ctx, 1);
 }

@@ -90,6 +90,15 @@ struct core_statsd_msg {
                                     [CORE_STATSD_RATE_MIN, 1] */
   uint32_t tag_count;
   struct core_statsd_tag tags[CORE_STATSD_TAGS_MAX];
+  /* The tag field as sent: its bytes after '#' up to the '|' or line end
+   * (NULL, 0: no tag field). Set by both parsers, with tags or without. */
+  const char *tags_raw;
+  uint32_t tags_raw_len;
+  /* 1: tags and tag_count are not filled yet (core_statsd_parse_buf_lazy
+   * left them to core_statsd_tags_resolve, which needs the line: it
+   * starts at name and is line_len bytes long). */
+  uint32_t tags_lazy;
+  uint32_t line_len;
   const char *container;         /* |c:ID, NULL when absent */
   uint32_t container_len;
   int has_timestamp;             /* |T<seconds> present */

@@ -67,6 +67,9 @@ static void same_msg(enum core_statsd_err ea, const struct core_statsd_msg *a,
   SAME(name);
   SAME(name_len);
   SAME(tag_count);
+  SAME(tags_raw);
+  SAME(tags_raw_len);
+  SAME(tags_lazy);
   for (uint32_t i = 0; i < a->tag_count; i++) {
     SAME(tags[i].key);
     SAME(tags[i].key_len);
@@ -137,6 +140,16 @@ static struct core_statsd_msg *on_line(void *ctx, enum core_statsd_err err,
   return NULL;
 }
 
+/* on_line after core_statsd_tags_resolve: the lazy parse, resolved,
+ * gives what the eager one gives. msg is &got. */
+static struct core_statsd_msg *on_line_lazy(void *ctx, enum core_statsd_err err,
+                                            const struct core_statsd_msg *msg) {
+  (void)msg;
+  if (err == CORE_STATSD_OK && got.kind == CORE_STATSD_METRIC)
+    err = core_statsd_tags_resolve(&got);
+  return on_line(ctx, err, &got);
+}
+
 struct buf_case {
   const char *buf;
   size_t len;
@@ -151,6 +164,11 @@ static void check_buf_level(void *arg) {
                                    on_line, &r);
 
   cr_assert(!ref_next(&r, &werr), "parse_buf missed a line: %s", r.what);
+  cr_assert_eq(n, r.lines);
+  r = (struct ref){c->buf, c->buf + c->len, c->line_bytes_max, 0, ""};
+  n = core_statsd_parse_buf_lazy(c->buf, c->len, c->line_bytes_max, &got,
+                                 on_line_lazy, &r);
+  cr_assert(!ref_next(&r, &werr), "lazy parse_buf missed a line: %s", r.what);
   cr_assert_eq(n, r.lines);
 }
 

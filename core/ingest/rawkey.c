@@ -1,0 +1,127 @@
+/*
+ * core/ingest/rawkey.c - the StatsD raw key cache (see rawkey.h).
+ *
+ * The hash, probe and compare are inline in rawkey.h (they run once a
+ * line). The hash is a 64x64->128 multiply folded to 64 bits over
+ * 16-byte words (the "mum" step of wyhash), the last partial word read
+ * with loads that stay inside the bytes: a hit costs one pass over ~80
+ * bytes instead of tokenising the tags and hashing each one alone. It
+ * needs no SIMD, so it has no twin: every target runs this code. A
+ * collision costs a byte compare and a miss, never a wrong series. Here:
+ * mapping, the rest of a set after a failed compare, and insertion.
+ */
+#include "core/ingest/rawkey.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define ENTS ((size_t)CORE_RAWKEY_SETS * CORE_RAWKEY_WAYS)
+
+static void *map_bytes(size_t n) {
+  void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  return p == MAP_FAILED ? NULL : p;
+}
+
+int core_rawkey_init(struct core_rawkey *c) {
+  _Static_assert(sizeof(struct core_rawkey_ent) * CORE_RAWKEY_WAYS == 64,
+                 "a set's entries fill one cache line (mmap: aligned)");
+  _Static_assert(sizeof(struct core_rawkey_slot) % 64 == 0,
+                 "slots are whole cache lines");
+  memset(c, 0, sizeof(*c));
+  c->ents = map_bytes(ENTS * sizeof(*c->ents));
+  c->slots = map_bytes(ENTS * sizeof(*c->slots));
+  if (c->ents == NULL || c->slots == NULL) {
+    core_rawkey_free(c);
+    return -ENOMEM;
+  }
+  return 0;
+}
+
+void core_rawkey_free(struct core_rawkey *c) {
+  if (c->ents != NULL)
+    munmap(c->ents, ENTS * sizeof(*c->ents));
+  if (c->slots != NULL)
+    munmap(c->slots, ENTS * sizeof(*c->slots));
+  c->ents = NULL;
+  c->slots = NULL;
+}
+
+/* The entry of k's set holding k, or CORE_RAWKEY_NONE: entries of equal
+ * hash and other bytes may share the set. */
+static uint32_t find(const struct core_rawkey *c,
+                     const struct core_rawkey_key *k) {
+  uint32_t base = core_rawkey_set(k->hash) * CORE_RAWKEY_WAYS;
+
+  for (uint32_t w = 0; w < CORE_RAWKEY_WAYS; w++)
+    if (core_rawkey_holds(c, base + w, k))
+      return base + w;
+  return CORE_RAWKEY_NONE;
+}
+
+uint32_t core_rawkey_verify_rest(struct core_rawkey *c, uint32_t idx,
+                                 const struct core_rawkey_key *k) {
+  if (idx != CORE_RAWKEY_NONE)
+    idx = find(c, k);
+  if (idx == CORE_RAWKEY_NONE) {
+    c->misses++;
+    return CORE_RAWKEY_NONE;
+  }
+  return core_rawkey_hit(c, idx);
+}
+
+uint32_t core_rawkey_lookup(struct core_rawkey *c,
+                            const struct core_rawkey_key *k) {
+  return core_rawkey_verify(c, core_rawkey_probe(c, k, NULL, 0), k);
+}
+
+/* The way of set base that k may take, or CORE_RAWKEY_WAYS: none (k is
+ * there already, or every way was hit and the set is aged now). */
+static uint32_t victim(struct core_rawkey *c, uint32_t base,
+                       const struct core_rawkey_key *k) {
+  struct core_rawkey_ent *e = &c->ents[base];
+  uint32_t empty = CORE_RAWKEY_WAYS, unused = CORE_RAWKEY_WAYS;
+
+  for (uint32_t w = 0; w < CORE_RAWKEY_WAYS; w++) {
+    if (e[w].hash == 0) {
+      empty = empty < w ? empty : w;
+      continue;
+    }
+    if (core_rawkey_holds(c, base + w, k))
+      return CORE_RAWKEY_WAYS;
+    if (!e[w].used && unused == CORE_RAWKEY_WAYS)
+      unused = w;
+  }
+  if (empty < CORE_RAWKEY_WAYS)
+    return empty;
+  if (unused == CORE_RAWKEY_WAYS)
+    for (uint32_t w = 0; w < CORE_RAWKEY_WAYS; w++)
+      e[w].used = 0;
+  return unused;
+}
+
+void core_rawkey_insert(struct core_rawkey *c, const struct core_rawkey_key *k,
+                        uint32_t id) {
+  uint32_t base = core_rawkey_set(k->hash) * CORE_RAWKEY_WAYS, w;
+  struct core_rawkey_ent *e;
+  struct core_rawkey_slot *s;
+
+  if (c->ents == NULL || k->name_len > CORE_RAWKEY_BYTES_MAX ||
+      k->tags_len > CORE_RAWKEY_BYTES_MAX - k->name_len)
+    return;
+  w = victim(c, base, k);
+  if (w == CORE_RAWKEY_WAYS)
+    return;
+  e = &c->ents[base + w];
+  s = &c->slots[base + w];
+  e->hash = k->hash;
+  e->id = id;
+  e->name_len = (uint8_t)k->name_len;
+  e->tags_len = (uint8_t)k->tags_len;
+  e->used = 0;
+  s->wbits = k->wbits;
+  memcpy(s->b, k->name, k->name_len);
+  if (k->tags_len)
+    memcpy(s->b + k->name_len, k->tags, k->tags_len);
+}

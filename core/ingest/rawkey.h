@@ -1,0 +1,195 @@
+/*
+ * core/ingest/rawkey.h - the StatsD raw key cache (rawkey_types.h):
+ * CORE_RAWKEY_SETS sets of CORE_RAWKEY_WAYS entries, mapped at start-up,
+ * no allocation per line.
+ */
+#ifndef SLUICE_CORE_INGEST_RAWKEY_H
+#define SLUICE_CORE_INGEST_RAWKEY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "core/ingest/rawkey_types.h"
+
+/* "No entry" from core_rawkey_probe, "no series" from the lookups. */
+#define CORE_RAWKEY_NONE UINT32_MAX
+
+/* Map the entries and slots. Returns 0 or -ENOMEM. */
+int core_rawkey_init(struct core_rawkey *c);
+
+/* Unmap them. Safe on a zeroed struct. A cache not mapped (zeroed or
+ * freed) holds nothing: every probe misses and inserts are dropped, so
+ * its pipe takes the dictionary for every line (what tests compare). */
+void core_rawkey_free(struct core_rawkey *c);
+
+/* The hash (inline: it runs once a line), a 64x64->128 multiply folded to
+ * 64 bits over 16-byte words (the "mum" step of wyhash). */
+#define CORE_RAWKEY_K0 UINT64_C(0xa0761d6478bd642f)
+#define CORE_RAWKEY_K1 UINT64_C(0xe7037ed1a0b428db)
+#define CORE_RAWKEY_K2 UINT64_C(0x8ebc6af09c88c6e3)
+
+static inline uint64_t core_rawkey_mum(uint64_t a, uint64_t b) {
+  __uint128_t r = (__uint128_t)a * b;
+  return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+static inline uint64_t core_rawkey_load8(const char *p) {
+  uint64_t v;
+  memcpy(&v, p, 8);
+  return v;
+}
+
+static inline uint64_t core_rawkey_load4(const char *p) {
+  uint32_t v;
+  memcpy(&v, p, 4);
+  return v;
+}
+
+/* n bytes of p hashed into seed, reading only [p, p + n). The tail's
+ * length goes into its step: its loads overlap. */
+static inline uint64_t core_rawkey_span_hash(const char *p, size_t n,
+                                             uint64_t seed) {
+  uint64_t a, b;
+
+  for (; n > 16; p += 16, n -= 16)
+    seed = core_rawkey_mum(core_rawkey_load8(p) ^ CORE_RAWKEY_K1,
+                           core_rawkey_load8(p + 8) ^ seed);
+  if (n > 8) {
+    a = core_rawkey_load8(p);
+    b = core_rawkey_load8(p + n - 8);
+  } else if (n >= 4) {
+    a = core_rawkey_load4(p) << 32 | core_rawkey_load4(p + n - 4);
+    b = 0;
+  } else if (n > 0) {
+    a = (uint64_t)(uint8_t)p[0] << 16 | (uint64_t)(uint8_t)p[n >> 1] << 8 |
+        (uint8_t)p[n - 1];
+    b = 0;
+  } else {
+    a = b = 0;
+  }
+  return core_rawkey_mum(a ^ CORE_RAWKEY_K1 ^ n, b ^ seed ^ CORE_RAWKEY_K2);
+}
+
+/*
+ * Fill k with a line's raw key and hash it: one pass of 16-byte words
+ * over the name and the tag bytes, exactly as they arrived (tags in
+ * another order are another raw key). wbits: 0, or the sample rate's
+ * bits when the line gets a __weight__ tag. The pointers must stay valid
+ * while k is used.
+ */
+static inline void core_rawkey_key_init(struct core_rawkey_key *k,
+                                        const char *name, uint32_t name_len,
+                                        const char *tags, uint32_t tags_len,
+                                        uint64_t wbits) {
+  uint64_t h = core_rawkey_span_hash(
+      tags, tags_len,
+      core_rawkey_span_hash(name, name_len, wbits ^ CORE_RAWKEY_K0));
+
+  k->name = name;
+  k->name_len = name_len;
+  k->tags = tags;
+  k->tags_len = tags_len;
+  k->wbits = wbits;
+#ifdef CORE_RAWKEY_TEST_HASH_BITS /* tests/fuzz: collisions on purpose */
+  h &= (UINT64_C(1) << CORE_RAWKEY_TEST_HASH_BITS) - 1;
+#endif
+  k->hash = h != 0 ? h : 1; /* 0 marks an empty entry */
+}
+
+/* The set of hash. */
+static inline uint32_t core_rawkey_set(uint64_t hash) {
+  return (uint32_t)(hash >> 32) & (CORE_RAWKEY_SETS - 1);
+}
+
+/* Prefetch the entries of hash's set (a hint; nothing changes). */
+static inline void core_rawkey_prefetch(const struct core_rawkey *c,
+                                        uint64_t hash) {
+  if (c->ents != NULL)
+    __builtin_prefetch(&c->ents[core_rawkey_set(hash) * CORE_RAWKEY_WAYS]);
+}
+
+/*
+ * The entry of k's set with k's hash (its index), or CORE_RAWKEY_NONE;
+ * prefetches its bytes and, when entries is not NULL, the series entry
+ * its id names (entries: an array of entry_bytes-byte records by id).
+ * Bytes are not compared: see core_rawkey_verify.
+ */
+static inline uint32_t core_rawkey_probe(const struct core_rawkey *c,
+                                         const struct core_rawkey_key *k,
+                                         const void *entries,
+                                         size_t entry_bytes) {
+  uint32_t base = core_rawkey_set(k->hash) * CORE_RAWKEY_WAYS;
+  const struct core_rawkey_ent *e;
+
+  if (c->ents == NULL)
+    return CORE_RAWKEY_NONE;
+  e = &c->ents[base];
+  for (uint32_t w = 0; w < CORE_RAWKEY_WAYS; w++)
+    if (e[w].hash == k->hash) {
+      __builtin_prefetch(&c->slots[base + w]);
+      if (k->name_len + k->tags_len > 56)
+        __builtin_prefetch(c->slots[base + w].b + 64);
+      if (entries != NULL)
+        __builtin_prefetch((const char *)entries +
+                           (size_t)e[w].id * entry_bytes);
+      return base + w;
+    }
+  return CORE_RAWKEY_NONE;
+}
+
+/* 1 when entry i holds k byte for byte. */
+static inline int core_rawkey_holds(const struct core_rawkey *c, uint32_t i,
+                                    const struct core_rawkey_key *k) {
+  const struct core_rawkey_ent *e = &c->ents[i];
+  const struct core_rawkey_slot *s = &c->slots[i];
+
+  return e->hash == k->hash && e->name_len == k->name_len &&
+         e->tags_len == k->tags_len && s->wbits == k->wbits &&
+         memcmp(s->b, k->name, k->name_len) == 0 &&
+         (k->tags_len == 0 ||
+          memcmp(s->b + k->name_len, k->tags, k->tags_len) == 0);
+}
+
+/* Count a hit on entry idx and mark it used. Returns its series id. */
+static inline uint32_t core_rawkey_hit(struct core_rawkey *c, uint32_t idx) {
+  struct core_rawkey_ent *e = &c->ents[idx];
+
+  if (!e->used)
+    e->used = 1;
+  c->hits++;
+  return e->id;
+}
+
+/* core_rawkey_verify when entry idx does not hold k: the rest of its set,
+ * then the count. Not called directly. */
+uint32_t core_rawkey_verify_rest(struct core_rawkey *c, uint32_t idx,
+                                 const struct core_rawkey_key *k);
+
+/*
+ * The series id of entry idx (from core_rawkey_probe, maybe since
+ * replaced) when it holds k byte for byte, else CORE_RAWKEY_NONE. Counts
+ * the lookup as a hit or a miss.
+ */
+static inline uint32_t core_rawkey_verify(struct core_rawkey *c, uint32_t idx,
+                                          const struct core_rawkey_key *k) {
+  if (idx != CORE_RAWKEY_NONE && core_rawkey_holds(c, idx, k))
+    return core_rawkey_hit(c, idx);
+  return core_rawkey_verify_rest(c, idx, k);
+}
+
+/* core_rawkey_probe then core_rawkey_verify. */
+uint32_t core_rawkey_lookup(struct core_rawkey *c,
+                            const struct core_rawkey_key *k);
+
+/*
+ * Remember that k (looked up, missed) is series id. It takes an empty
+ * entry of its set, else one not hit since it was made or last aged;
+ * when all were hit, all are aged and k waits for its next miss, so the
+ * hot entries stay. A key over CORE_RAWKEY_BYTES_MAX, or already held,
+ * is not kept.
+ */
+void core_rawkey_insert(struct core_rawkey *c, const struct core_rawkey_key *k,
+                        uint32_t id);
+
+#endif
