@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/base/assert.h"
@@ -870,12 +871,42 @@ static void pack_drop(struct pass *ps) {
     memset(&ps->pack, 0, sizeof(ps->pack));
 }
 
-/* Load, sort, encode and swap in the segments seqs[from..to]. */
-static int compact_run(struct pass *ps, const uint64_t *seqs, long from,
-                       long to, const uint64_t *bytes) {
+/* Sort, encode and swap in the points and carried blocks the pass holds
+ * (ps->lo, hi, max_block_seq, shard and mtime set); counted in ps->st but
+ * for segments_in and bytes_in. */
+static int emit(struct pass *ps) {
   struct out o = {0};
   struct buf d = {0};
   uint32_t *sorted = NULL;
+  int rc;
+
+  rc = sort_pass(ps, &sorted);
+  if (rc == 0)
+    rc = encode_points(ps, &o);
+  if (rc == 0)
+    rc = directory(ps, sorted, &o, &d);
+  if (rc == 0 && (rc = cancelled(ps)) == 0)
+    rc = swap_in(ps, &d, &o.data);
+  if (rc == 0) {
+    ps->st->passes++;
+    ps->st->bytes_out += d.len + o.data.len + ps->carry.len;
+    ps->st->carried_bytes += ps->carry.len;
+    ps->st->log_blocks_in += ps->log_in;
+    ps->st->log_blocks_out += ps->log_out;
+    ps->st->points += ps->n;
+    ps->st->series += ps->nkeys;
+  }
+  free(sorted);
+  free(o.data.p);
+  free(o.index.p);
+  free(o.table.p);
+  free(d.p);
+  return rc;
+}
+
+/* Load, sort, encode and swap in the segments seqs[from..to]. */
+static int compact_run(struct pass *ps, const uint64_t *seqs, long from,
+                       long to, const uint64_t *bytes) {
   int rc = 0;
 
   pass_reset(ps);
@@ -891,30 +922,12 @@ static int compact_run(struct pass *ps, const uint64_t *seqs, long from,
   if (rc == 0 && ps->n == 0)
     rc = -ENODATA;
   if (rc == 0)
-    rc = sort_pass(ps, &sorted);
-  if (rc == 0)
-    rc = encode_points(ps, &o);
-  if (rc == 0)
-    rc = directory(ps, sorted, &o, &d);
-  if (rc == 0 && (rc = cancelled(ps)) == 0)
-    rc = swap_in(ps, &d, &o.data);
+    rc = emit(ps);
   if (rc == 0) {
-    ps->st->passes++;
     ps->st->segments_in += (uint64_t)(to - from + 1);
     for (long i = from; i <= to; i++)
       ps->st->bytes_in += bytes[i - from];
-    ps->st->bytes_out += d.len + o.data.len + ps->carry.len;
-    ps->st->carried_bytes += ps->carry.len;
-    ps->st->log_blocks_in += ps->log_in;
-    ps->st->log_blocks_out += ps->log_out;
-    ps->st->points += ps->n;
-    ps->st->series += ps->nkeys;
   }
-  free(sorted);
-  free(o.data.p);
-  free(o.index.p);
-  free(o.table.p);
-  free(d.p);
   return rc;
 }
 
@@ -1179,4 +1192,158 @@ out:
   free(bytes);
   free(seqs);
   return rc < 0 ? rc : 0;
+}
+
+/* ---- direct compaction --------------------------------------------------- */
+
+struct stor_direct {
+  struct pass ps;
+  struct stor_compact_opts o; /* what cancelled() reads: never cancelled */
+  struct stor_direct_cfg cfg;
+  uint32_t *kmap;   /* series id -> its key index in the pass + 1; 0: none */
+  uint32_t *seen;   /* the ids with a kmap entry, to clear them */
+  uint32_t nseen;
+  uint64_t seg_seq, block_seq; /* the next to use */
+};
+
+int stor_direct_open(struct stor_direct **dp,
+                     const struct stor_direct_cfg *cfg) {
+  struct stor_direct *d;
+  uint32_t pmax = cfg->points_max && cfg->points_max < STOR_SEGMENT_POINTS_MAX
+                      ? cfg->points_max : STOR_SEGMENT_POINTS_MAX;
+
+  *dp = NULL;
+  if (cfg->series_max == 0 || cfg->series.entry == NULL || cfg->st == NULL ||
+      cfg->next_seg_seq == 0)
+    return -EINVAL;
+  if ((d = calloc(1, sizeof(*d))) == NULL)
+    return -ENOMEM;
+  d->cfg = *cfg;
+  d->cfg.points_max = pmax;
+  d->o = (struct stor_compact_opts){.points_max = pmax};
+  d->ps = (struct pass){.dir_fd = cfg->dir_fd, .st = cfg->st, .o = &d->o,
+                        .points_max = pmax, .shard = cfg->shard};
+  d->seg_seq = cfg->next_seg_seq;
+  d->block_seq = cfg->next_block_seq;
+  d->kmap = calloc(cfg->series_max, sizeof(*d->kmap));
+  d->seen = malloc((size_t)cfg->series_max * sizeof(*d->seen));
+  if (d->kmap == NULL || d->seen == NULL || pass_init(&d->ps) < 0) {
+    stor_direct_free(d);
+    return -ENOMEM;
+  }
+  d->ps.ready = 1;
+  pass_reset(&d->ps);
+  *dp = d;
+  return 0;
+}
+
+void stor_direct_free(struct stor_direct *d) {
+  if (d == NULL)
+    return;
+  pass_free(&d->ps);
+  free(d->kmap);
+  free(d->seen);
+  free(d);
+}
+
+void stor_direct_next(const struct stor_direct *d, uint64_t *seg_seq,
+                      uint64_t *block_seq) {
+  *seg_seq = d->seg_seq;
+  *block_seq = d->block_seq;
+}
+
+/* An empty pass (its key slots too: keys taken back leave stale slots). */
+static void direct_reset(struct stor_direct *d) {
+  for (uint32_t i = 0; i < d->nseen; i++)
+    d->kmap[d->seen[i]] = 0;
+  d->nseen = 0;
+  pass_reset(&d->ps);
+}
+
+/* The pass back to n points, nkeys keys, kb key bytes and nseen ids. */
+static void direct_undo(struct stor_direct *d, uint32_t n, uint32_t nkeys,
+                        size_t kb, uint32_t nseen) {
+  for (uint32_t i = nseen; i < d->nseen; i++)
+    d->kmap[d->seen[i]] = 0;
+  d->nseen = nseen;
+  d->ps.n = n;
+  d->ps.nkeys = nkeys;
+  d->ps.arena.len = kb;
+}
+
+/*
+ * The points of p into the pass, series ids to key indexes (a new id's
+ * key interned as load_block does, so one key of two ids stays one).
+ * Returns 0, or -E2BIG / -ENOMEM with the pass as it was but for stale
+ * key slots (direct_reset before interning again).
+ */
+static int direct_take(struct stor_direct *d, const struct stor_points *p) {
+  struct pass *ps = &d->ps;
+  uint32_t n = ps->n, nkeys = ps->nkeys, nseen = d->nseen;
+  size_t kb = ps->arena.len;
+
+  for (uint32_t i = 0; i < p->count; i++) {
+    uint32_t id = p->series_id[i], k;
+    ASSERT(id < d->cfg.series_max);
+    if ((k = d->kmap[id]) == 0) {
+      struct stor_dict_entry e;
+      long r;
+      d->cfg.series.entry(d->cfg.series.ctx, id, &e);
+      if ((r = key_intern(ps, &e)) < 0) {
+        direct_undo(d, n, nkeys, kb, nseen);
+        return (int)r;
+      }
+      d->kmap[id] = k = (uint32_t)r + 1;
+      d->seen[d->nseen++] = id;
+    }
+    ps->pkey[ps->n] = k - 1;
+    ps->pts[ps->n] = p->ts_ms[i];
+    ps->pval[ps->n++] = p->value[i];
+  }
+  return 0;
+}
+
+int stor_direct_flush(struct stor_direct *d) {
+  struct pass *ps = &d->ps;
+  int rc;
+
+  if (ps->n == 0) {
+    direct_reset(d);
+    return 0;
+  }
+  ps->lo = ps->hi = d->seg_seq;
+  clock_gettime(CLOCK_REALTIME, &ps->mtime);
+  rc = emit(ps);
+  if (rc == 0)
+    d->seg_seq++;
+  else
+    ps->st->points_lost += ps->n;
+  direct_reset(d);
+  return rc;
+}
+
+int stor_direct_add(struct stor_direct *d, const struct stor_points *p) {
+  int rc = 0;
+
+  if (p->count == 0)
+    return 0;
+  /* where the writer would roll its segment */
+  if (d->ps.n + p->count > d->cfg.points_max)
+    rc = stor_direct_flush(d);
+  if (rc == 0)
+    rc = direct_take(d, p);
+  if (rc == -E2BIG && d->ps.n > 0 && /* the keys of a pass are full */
+      (rc = stor_direct_flush(d)) == 0)
+    rc = direct_take(d, p);
+  if (rc == -E2BIG) {
+    direct_reset(d); /* empty, but for stale slots */
+    return rc;
+  }
+  if (rc < 0) {
+    d->ps.st->points_lost += d->ps.n + p->count;
+    direct_reset(d);
+    return rc;
+  }
+  d->ps.max_block_seq = d->block_seq++;
+  return 0;
 }
