@@ -94,6 +94,7 @@ struct pass {
   int64_t *dts;
   double *dval;
   int64_t *ints;     /* value encoder scratch */
+  uint32_t *ridx;    /* a run's local sort: order and merge scratch */
   /* log and span blocks carried into the compacted segment: span blocks
    * whole, log blocks re-encoded by the pack into large ones */
   struct buf carry;
@@ -177,6 +178,7 @@ static void pass_free(struct pass *ps) {
   free(ps->dts);
   free(ps->dval);
   free(ps->ints);
+  free(ps->ridx);
 }
 
 static int pass_init(struct pass *ps) {
@@ -195,9 +197,10 @@ static int pass_init(struct pass *ps) {
   ps->dts = malloc((size_t)STOR_BLOCK_POINTS_MAX * sizeof(*ps->dts));
   ps->dval = malloc((size_t)STOR_BLOCK_POINTS_MAX * sizeof(*ps->dval));
   ps->ints = malloc((size_t)STOR_COMPACT_RUN_POINTS_MAX * sizeof(*ps->ints));
+  ps->ridx = malloc(2 * (size_t)STOR_COMPACT_RUN_POINTS_MAX * sizeof(*ps->ridx));
   if (!ps->keys || !ps->slot || !ps->idmap_id || !ps->idmap_key ||
       !ps->pkey || !ps->order || !ps->pts || !ps->pval || !ps->dts ||
-      !ps->dval || !ps->ints)
+      !ps->dval || !ps->ints || !ps->ridx)
     return -ENOMEM;
   if (stor_logdec_init(&ps->dec) < 0)
     return -ENOMEM;
@@ -463,20 +466,15 @@ static void sort_run(const int64_t *pts, uint32_t *a, uint32_t *tmp,
 }
 
 /*
- * ps->order: points by series rank (ps->pkey, already ranks), then time,
- * then storage order. A counting sort over the ranks keeps storage order
- * within a series; a series whose points are not already in time order is
- * merge sorted (most arrive in time order and cost one scan).
+ * ps->order: points by series rank (ps->pkey, already ranks), then storage
+ * order (a counting sort; time order comes per series, gather_run).
+ * *ends (malloc'ed, nkeys + 1): rank r's points end at (*ends)[r].
  */
-static int order_points(struct pass *ps) {
+static int order_points(struct pass *ps, uint32_t **ends) {
   uint32_t *start = calloc((size_t)ps->nkeys + 1, sizeof(*start));
-  uint32_t *tmp = malloc(((size_t)ps->n + 1) * sizeof(*tmp));
 
-  if (start == NULL || tmp == NULL) {
-    free(start);
-    free(tmp);
+  if ((*ends = start) == NULL)
     return -ENOMEM;
-  }
   for (uint32_t i = 0; i < ps->n; i++)
     start[ps->pkey[i] + 1]++;
   for (uint32_t r = 0; r < ps->nkeys; r++)
@@ -484,24 +482,13 @@ static int order_points(struct pass *ps) {
   /* start[r]: next free slot of rank r; after the scatter, rank r's end */
   for (uint32_t i = 0; i < ps->n; i++)
     ps->order[start[ps->pkey[i]]++] = i;
-  for (uint32_t r = 0, at = 0; r < ps->nkeys; r++) {
-    uint32_t end = start[r];
-    for (uint32_t k = at + 1; k < end; k++) {
-      if (ps->pts[ps->order[k]] < ps->pts[ps->order[k - 1]]) {
-        sort_run(ps->pts, ps->order + at, tmp, end - at);
-        break;
-      }
-    }
-    at = end;
-  }
-  free(start);
-  free(tmp);
   return 0;
 }
 
 /* Keys into ascending order (*sorted, key indexes), points renumbered to
- * series ordinals and ordered by series, time, arrival (ps->order). */
-static int sort_pass(struct pass *ps, uint32_t **sorted) {
+ * series ordinals and ordered by series, then arrival (ps->order, rank r
+ * ending at (*ends)[r]). */
+static int sort_pass(struct pass *ps, uint32_t **sorted, uint32_t **ends) {
   uint32_t *rank = malloc(ps->nkeys * sizeof(*rank));
   uint32_t *ord = malloc(ps->nkeys * sizeof(*ord));
   int rc;
@@ -519,7 +506,7 @@ static int sort_pass(struct pass *ps, uint32_t **sorted) {
   for (uint32_t i = 0; i < ps->n; i++)
     ps->pkey[i] = rank[ps->pkey[i]];
   free(rank);
-  if ((rc = order_points(ps)) < 0) {
+  if ((rc = order_points(ps, ends)) < 0) {
     free(ord);
     return rc;
   }
@@ -575,6 +562,49 @@ static void close_block(struct pass *ps, struct out *o) {
   o->block_points = 0;
 }
 
+/* 1 when 10^x divides t: constant divisors, no idiv a point. */
+static inline int unit_divides(int64_t t, unsigned x) {
+  switch (x) {
+  case 0: return 1;
+  case 1: return t % 10 == 0;
+  case 2: return t % 100 == 0;
+  case 3: return t % 1000 == 0;
+  case 4: return t % 10000 == 0;
+  case 5: return t % 100000 == 0;
+  case 6: return t % 1000000 == 0;
+  case 7: return t % 10000000 == 0;
+  case 8: return t % 100000000 == 0;
+  default: return t % 1000000000 == 0;
+  }
+}
+_Static_assert(STOR_CSEG_UNIT_MAX == 9, "unit_divides and scale_ts cover "
+               "every unit");
+
+#define SCALE_BY(d)                                                          \
+  for (uint32_t i = 0; i < n; i++)                                           \
+    out[i] = ts[i] / (d);                                                    \
+  return
+
+/* out[i] = ts[i] / 10^x, by constants. */
+static void scale_ts(const int64_t *ts, uint32_t n, unsigned x,
+                     int64_t *out) {
+  switch (x) {
+  case 0: SCALE_BY(1);
+  case 1: SCALE_BY(10);
+  case 2: SCALE_BY(100);
+  case 3: SCALE_BY(1000);
+  case 4: SCALE_BY(10000);
+  case 5: SCALE_BY(100000);
+  case 6: SCALE_BY(1000000);
+  case 7: SCALE_BY(10000000);
+  case 8: SCALE_BY(100000000);
+  default: SCALE_BY(1000000000);
+  }
+}
+#undef SCALE_BY
+_Static_assert(2ull * STOR_COMPACT_RUN_POINTS_MAX <= STOR_BLOCK_POINTS_MAX,
+               "dts and dval hold a run and its time-ordered copy");
+
 /*
  * The run's time unit byte x (the largest 10^x ms, x <= STOR_CSEG_UNIT_MAX,
  * dividing every timestamp), then its timestamps in that unit: a fleet
@@ -583,30 +613,63 @@ static void close_block(struct pass *ps, struct out *o) {
  */
 static void ts_scaled(struct stor_bitw *w, const int64_t *ts, uint32_t n,
                       int64_t *scaled) {
-  int64_t unit = 1;
-  unsigned x = 0;
+  unsigned x = STOR_CSEG_UNIT_MAX;
 
-  while (x < STOR_CSEG_UNIT_MAX) {
-    uint32_t i = 0;
-    while (i < n && ts[i] % (unit * 10) == 0)
-      i++;
-    if (i < n)
-      break;
-    unit *= 10;
-    x++;
-  }
-  for (uint32_t i = 0; i < n; i++)
-    scaled[i] = ts[i] / unit;
+  /* 10^(x+1) | t implies 10^x | t: the largest x for all is the least of
+   * each point's largest */
+  for (uint32_t i = 0; i < n && x > 0; i++)
+    while (x > 0 && !unit_divides(ts[i], x))
+      x--;
+  scale_ts(ts, n, x, scaled);
   stor_bitw_byte(w, (uint8_t)x);
   stor_ts_encode(w, scaled, n, scaled[0], STOR_MODE_AUTO);
 }
 
-/* One run of series s: the n points order[at..at+n). */
+/*
+ * The points order[at..at+n) (n <= STOR_COMPACT_RUN_POINTS_MAX, one
+ * series) gathered into *ts and *v in time order, storage order among
+ * equal times (the original merge order). The gather prefetches ahead
+ * (the order jumps around the pass's columns).
+ */
+static void gather_run(struct pass *ps, uint32_t at, uint32_t n,
+                       const int64_t **ts, const double **v) {
+  enum { AHEAD = 16 };
+  int64_t *t = ps->dts;
+  double *x = ps->dval;
+  const uint32_t *ord = ps->order + at;
+  uint32_t *idx = ps->ridx, *tmp = ps->ridx + STOR_COMPACT_RUN_POINTS_MAX;
+  int in_order = 1;
+
+  for (uint32_t i = 0; i < n; i++) {
+    if (at + i + AHEAD < ps->n) {
+      __builtin_prefetch(&ps->pts[ord[i + AHEAD]]);
+      __builtin_prefetch(&ps->pval[ord[i + AHEAD]]);
+    }
+    t[i] = ps->pts[ord[i]];
+    x[i] = ps->pval[ord[i]];
+    in_order &= i == 0 || t[i] >= t[i - 1];
+  }
+  *ts = t;
+  *v = x;
+  if (in_order)
+    return;
+  for (uint32_t i = 0; i < n; i++)
+    idx[i] = i;
+  sort_run(t, idx, tmp, n);
+  t += STOR_COMPACT_RUN_POINTS_MAX; /* dts and dval hold two runs */
+  x += STOR_COMPACT_RUN_POINTS_MAX;
+  for (uint32_t i = 0; i < n; i++) {
+    t[i] = (*ts)[idx[i]];
+    x[i] = (*v)[idx[i]];
+  }
+  *ts = t;
+  *v = x;
+}
+
+/* One run of series s: the n points ts, v (time order). */
 static int encode_run(struct pass *ps, struct out *o, uint32_t s, int first,
-                      uint32_t at, uint32_t n) {
+                      const int64_t *ts, const double *v, uint32_t n) {
   struct stor_bitw w;
-  int64_t *ts = ps->dts;
-  double *v = ps->dval;
   size_t before;
 
   if (buf_room(&o->data, STOR_BLOCK_HEADER_BYTES + 64 * (size_t)n + 64) < 0 ||
@@ -619,10 +682,6 @@ static int encode_run(struct pass *ps, struct out *o, uint32_t s, int first,
     o->block_first = o->runs;
     o->block_min = INT64_MAX;
     o->block_max = INT64_MIN;
-  }
-  for (uint32_t i = 0; i < n; i++) {
-    ts[i] = ps->pts[ps->order[at + i]];
-    v[i] = ps->pval[ps->order[at + i]];
   }
   before = o->data.len;
   stor_bitw_init(&w, o->data.p + before, o->data.cap - before);
@@ -649,9 +708,41 @@ static int encode_run(struct pass *ps, struct out *o, uint32_t s, int first,
   return 0;
 }
 
-/* Every series' runs into o (data blocks, index, block table). */
-static int encode_points(struct pass *ps, struct out *o) {
-  uint32_t at = 0;
+/* Series s, the points order[at..end), over one run: put in time order
+ * whole (its runs split a time-ordered series), then run by run. */
+static int encode_long(struct pass *ps, struct out *o, uint32_t s,
+                       uint32_t at, uint32_t end) {
+  const int64_t *ts;
+  const double *v;
+  int rc;
+
+  for (uint32_t k = at + 1; k < end; k++) {
+    if (ps->pts[ps->order[k]] < ps->pts[ps->order[k - 1]]) {
+      uint32_t *tmp = malloc((size_t)(end - at) * sizeof(*tmp));
+      if (tmp == NULL)
+        return -ENOMEM;
+      sort_run(ps->pts, ps->order + at, tmp, end - at);
+      free(tmp);
+      break;
+    }
+  }
+  for (uint32_t from = at; from < end;) {
+    uint32_t n = end - from < STOR_COMPACT_RUN_POINTS_MAX
+                     ? end - from : STOR_COMPACT_RUN_POINTS_MAX;
+    gather_run(ps, from, n, &ts, &v); /* in order already: a plain copy */
+    if ((rc = encode_run(ps, o, s, from == at, ts, v, n)) < 0)
+      return rc;
+    from += n;
+  }
+  return 0;
+}
+
+/* Every series' runs into o (data blocks, index, block table); rank s's
+ * points end at ends[s] of ps->order. */
+static int encode_points(struct pass *ps, struct out *o,
+                         const uint32_t *ends) {
+  const int64_t *ts;
+  const double *v;
   int rc;
 
   o->min = INT64_MAX;
@@ -660,18 +751,17 @@ static int encode_points(struct pass *ps, struct out *o) {
     o->min = ps->pts[i] < o->min ? ps->pts[i] : o->min;
     o->max = ps->pts[i] > o->max ? ps->pts[i] : o->max;
   }
-  while (at < ps->n) {
-    uint32_t s = ps->pkey[ps->order[at]], end = at;
-    while (end < ps->n && ps->pkey[ps->order[end]] == s)
-      end++;
-    for (uint32_t from = at; from < end;) {
-      uint32_t n = end - from < STOR_COMPACT_RUN_POINTS_MAX
-                       ? end - from : STOR_COMPACT_RUN_POINTS_MAX;
-      if ((rc = encode_run(ps, o, s, from == at, from, n)) < 0)
-        return rc;
-      from += n;
-    }
-    at = end;
+  for (uint32_t s = 0, at = 0; s < ps->nkeys; at = ends[s++]) {
+    uint32_t n = ends[s] - at;
+    if (n > STOR_COMPACT_RUN_POINTS_MAX)
+      rc = encode_long(ps, o, s, at, ends[s]);
+    else if (n > 0) {
+      gather_run(ps, at, n, &ts, &v);
+      rc = encode_run(ps, o, s, 1, ts, v, n);
+    } else
+      rc = 0;
+    if (rc < 0)
+      return rc;
   }
   close_block(ps, o);
   return 0;
@@ -877,12 +967,12 @@ static void pack_drop(struct pass *ps) {
 static int emit(struct pass *ps) {
   struct out o = {0};
   struct buf d = {0};
-  uint32_t *sorted = NULL;
+  uint32_t *sorted = NULL, *ends = NULL;
   int rc;
 
-  rc = sort_pass(ps, &sorted);
+  rc = sort_pass(ps, &sorted, &ends);
   if (rc == 0)
-    rc = encode_points(ps, &o);
+    rc = encode_points(ps, &o, ends);
   if (rc == 0)
     rc = directory(ps, sorted, &o, &d);
   if (rc == 0 && (rc = cancelled(ps)) == 0)
@@ -897,6 +987,7 @@ static int emit(struct pass *ps) {
     ps->st->series += ps->nkeys;
   }
   free(sorted);
+  free(ends);
   free(o.data.p);
   free(o.index.p);
   free(o.table.p);
