@@ -466,51 +466,51 @@ static void sort_run(const int64_t *pts, uint32_t *a, uint32_t *tmp,
 }
 
 /*
- * ps->order: points by series rank (ps->pkey, already ranks), then storage
- * order (a counting sort; time order comes per series, gather_run).
- * *ends (malloc'ed, nkeys + 1): rank r's points end at (*ends)[r].
+ * ps->order: points by series rank (the keys' order, ord), then storage
+ * order: a counting sort over the key indexes (ps->pkey), placed in rank
+ * order (time order comes per series, gather_run). *ends (malloc'ed,
+ * nkeys): rank r's points end at (*ends)[r].
  */
-static int order_points(struct pass *ps, uint32_t **ends) {
-  uint32_t *start = calloc((size_t)ps->nkeys + 1, sizeof(*start));
+static int order_points(struct pass *ps, const uint32_t *ord,
+                        uint32_t **ends) {
+  uint32_t *at = calloc((size_t)ps->nkeys + 1, sizeof(*at));
+  uint32_t *end = malloc(((size_t)ps->nkeys + 1) * sizeof(*end));
 
-  if ((*ends = start) == NULL)
+  *ends = end;
+  if (at == NULL || end == NULL) {
+    free(at);
     return -ENOMEM;
+  }
   for (uint32_t i = 0; i < ps->n; i++)
-    start[ps->pkey[i] + 1]++;
+    at[ps->pkey[i]]++;
+  for (uint32_t r = 0, pos = 0; r < ps->nkeys; r++) {
+    uint32_t c = at[ord[r]];
+    at[ord[r]] = pos;
+    pos += c;
+  }
+  /* at[k]: next free slot of key k; after the scatter, its end */
+  for (uint32_t i = 0; i < ps->n; i++)
+    ps->order[at[ps->pkey[i]]++] = i;
   for (uint32_t r = 0; r < ps->nkeys; r++)
-    start[r + 1] += start[r];
-  /* start[r]: next free slot of rank r; after the scatter, rank r's end */
-  for (uint32_t i = 0; i < ps->n; i++)
-    ps->order[start[ps->pkey[i]]++] = i;
+    end[r] = at[ord[r]];
+  free(at);
   return 0;
 }
 
-/* Keys into ascending order (*sorted, key indexes), points renumbered to
- * series ordinals and ordered by series, then arrival (ps->order, rank r
- * ending at (*ends)[r]). */
+/* Keys into ascending order (*sorted, key indexes), points ordered by
+ * series, then arrival (ps->order, rank r ending at (*ends)[r]). */
 static int sort_pass(struct pass *ps, uint32_t **sorted, uint32_t **ends) {
-  uint32_t *rank = malloc(ps->nkeys * sizeof(*rank));
-  uint32_t *ord = malloc(ps->nkeys * sizeof(*ord));
+  uint32_t *ord = malloc(((size_t)ps->nkeys + 1) * sizeof(*ord));
   int rc;
 
-  if (rank == NULL || ord == NULL) {
-    free(rank);
-    free(ord);
+  *sorted = ord;
+  if (ord == NULL)
     return -ENOMEM;
-  }
   for (uint32_t i = 0; i < ps->nkeys; i++)
     ord[i] = i;
   qsort_r(ord, ps->nkeys, sizeof(*ord), cmp_key, ps);
-  for (uint32_t i = 0; i < ps->nkeys; i++)
-    rank[ord[i]] = i;
-  for (uint32_t i = 0; i < ps->n; i++)
-    ps->pkey[i] = rank[ps->pkey[i]];
-  free(rank);
-  if ((rc = order_points(ps, ends)) < 0) {
-    free(ord);
+  if ((rc = order_points(ps, ord, ends)) < 0)
     return rc;
-  }
-  *sorted = ord;
   return 0;
 }
 
