@@ -35,6 +35,7 @@
 #include "core/shard/store.h"
 #include "simd/simd.h"
 #include "storage/compact.h"
+#include "storage/reader.h"
 #include "storage/recover.h"
 
 #define IMPORT_FILES_MAX 1024
@@ -128,6 +129,7 @@ struct import_shard {
   struct core_store store;
   int dir_fd, no_store;
   int direct_on;            /* compacting directly (statsd, compacting) */
+  int fresh;                /* its directory held no segment at the start */
   struct stor_direct *direct; /* while compacting directly */
   struct stor_compact_stats cst; /* what direct compaction wrote */
   struct stor_writer_cfg wc;   /* the writer's, for a hand-over */
@@ -213,6 +215,7 @@ static int storage_setup(struct import_shard *s) {
     return -errno;
   if ((rc = stor_recover_dir(s->dir_fd, path, &r, stderr)) < 0)
     return rc;
+  s->fresh = r.segments == 0;
   wc = (struct stor_writer_cfg){.shard = (uint16_t)s->id,
                                 .dir_fd = s->dir_fd,
                                 .next_seg_seq = r.max_seg_seq + 1,
@@ -542,6 +545,19 @@ static int run_shards(struct import_shard *s, const struct core_config *cfg,
   return 0;
 }
 
+/* 1 when the end of the import has segments to compact: a shard that did
+ * not compact directly (or handed over to the writer, or found segments
+ * at its start), or a shard directory this import did not write. */
+static int compact_left(const struct import_shard *s, unsigned n,
+                        const char *data_dir) {
+  unsigned ids[CORE_SHARDS_MAX];
+
+  for (unsigned i = 0; i < n; i++)
+    if (!s[i].direct_on || s[i].store.on || !s[i].fresh)
+      return 1;
+  return stor_shard_ids(data_dir, ids) != (int)n;
+}
+
 static double seconds_since(const struct timespec *t0) {
   struct timespec t1;
 
@@ -581,7 +597,7 @@ static int import_files(const struct core_config *cfg, char **paths,
   struct import_totals t;
   struct timespec t0;
   double secs;
-  int rc = 0, lock_fd = -1;
+  int rc = 0, lock_fd = -1, left;
 
   if (simd_select(cfg->simd) < 0) /* before any shard parses */
     return core_cli_usage("import", "--simd %s: this CPU lacks it (its best "
@@ -620,9 +636,10 @@ static int import_files(const struct core_config *cfg, char **paths,
                          "see the messages above", t.lost,
                          items_of(proto));
   }
+  left = rc == 0 && compact && compact_left(s, cfg->shard_count,
+                                             cfg->data_dir);
   free(s);
-  if (rc == 0 && compact &&
-      core_compact_data_dir(cfg->data_dir, NULL) < 0)
+  if (left && core_compact_data_dir(cfg->data_dir, NULL) < 0)
     rc = core_cli_fail("import", "compaction failed; the segments are "
                        "intact: run `sluice compact` to retry");
 out:
