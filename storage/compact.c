@@ -626,6 +626,32 @@ static void ts_scaled(struct stor_bitw *w, const int64_t *ts, uint32_t n,
 }
 
 /*
+ * (t, x)[0..n) into time order, stably, by insertion: a series that
+ * arrives nearly in order (jittered clocks) costs its few moves. Gives up
+ * (returns 0) once the moves pass a budget linear in n, every element
+ * placed: equal times are then still in their first order, so a stable
+ * sort of what is left gives what one of the input gives.
+ */
+static int insertion_sort(int64_t *t, double *x, uint32_t n) {
+  uint64_t budget = 8 * (uint64_t)n + 64;
+
+  for (uint32_t i = 1; i < n; i++) {
+    int64_t ti = t[i];
+    double xi = x[i];
+    uint32_t k = i;
+    for (; k > 0 && t[k - 1] > ti; k--) {
+      t[k] = t[k - 1];
+      x[k] = x[k - 1];
+    }
+    t[k] = ti;
+    x[k] = xi;
+    if ((budget -= i - k < budget ? i - k : budget) == 0)
+      return i + 1 == n;
+  }
+  return 1;
+}
+
+/*
  * The points order[at..at+n) (n <= STOR_COMPACT_RUN_POINTS_MAX, one
  * series) gathered into *ts and *v in time order, storage order among
  * equal times (the original merge order). The gather prefetches ahead
@@ -651,7 +677,7 @@ static void gather_run(struct pass *ps, uint32_t at, uint32_t n,
   }
   *ts = t;
   *v = x;
-  if (in_order)
+  if (in_order || insertion_sort(t, x, n))
     return;
   for (uint32_t i = 0; i < n; i++)
     idx[i] = i;

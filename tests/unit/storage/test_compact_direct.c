@@ -206,6 +206,58 @@ Test(compact_direct, same_bytes_as_compacting_the_originals) {
   seg_dir_remove();
 }
 
+/* Series 0: n points in falling time, pairs of equal times (the local
+ * sort's fallback); series 1: neighbours swapped (its insertion sort);
+ * read back from the compacted segment: rising time, equal times in
+ * arrival order. */
+Test(compact_direct, runs_come_out_in_time_then_arrival_order) {
+  enum { N = 3000 };
+  static uint32_t ids[2 * N];
+  static int64_t ts[2 * N], got_ts[N];
+  static double val[2 * N], got_v[N];
+  struct stor_compact_stats st = {0};
+  struct stor_direct *d;
+  struct stor_cseg c;
+  int fd;
+
+  for (unsigned k = 0; k < 250; k++)
+    snprintf(keys[k], sizeof(keys[k]), "m%u", k);
+  for (uint32_t i = 0; i < N; i++) {
+    ids[i] = 0;
+    ts[i] = (int64_t)(N - i / 2) * 1000 + 7;
+    val[i] = i;
+    ids[N + i] = 1;
+    ts[N + i] = (int64_t)(i ^ 1) * 10;
+    val[N + i] = -(double)i;
+  }
+  seg_dir_make();
+  fd = shard_dir(seg_dir);
+  struct stor_direct_cfg cfg = cfg_for(fd, &st);
+  cr_assert_eq(stor_direct_open(&d, &cfg), 0);
+  cr_assert_eq(stor_direct_add(d, &(struct stor_points){ids, ts, val,
+                                                        2 * N}), 0);
+  cr_assert_eq(stor_direct_flush(d), 0);
+  stor_direct_free(d);
+  cr_assert_eq(stor_cseg_open(&c, fd, "0000000000000001.seg"), 1);
+  cr_assert_eq(c.series, 2);
+  cr_assert_eq(c.runs, 2);
+  for (uint32_t r = 0; r < 2; r++) {
+    /* keys "m0" < "m1": the run's series is its id */
+    cr_assert_eq(c.run[r].count, N);
+    cr_assert_eq(stor_cseg_read_run(&c, r, got_ts, got_v), 0);
+    for (uint32_t i = 0; i < N; i++) {
+      /* series 0: pair j (points 2j, 2j + 1) at (N - j) * 1000 + 7, so
+       * the last pair first, each in arrival order; series 1: i ^ 1 */
+      uint32_t want = r == 0 ? N - 2 - (i & ~1u) + (i & 1) : i ^ 1;
+      cr_assert_eq(got_ts[i], ts[r * N + want], "run %u point %u", r, i);
+      cr_assert_eq(got_v[i], val[r * N + want], "run %u point %u", r, i);
+    }
+  }
+  stor_cseg_close(&c);
+  close(fd);
+  seg_dir_remove();
+}
+
 /* Keys with ids over STOR_COMPACT_SERIES_MAX: distinct keys, one a point. */
 static char big_key[16];
 static void key_many(const void *ctx, uint32_t id, struct stor_dict_entry *e) {
