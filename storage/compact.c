@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/base/assert.h"
@@ -937,7 +936,11 @@ static int swap_in(struct pass *ps, const struct buf *d,
   if (rc == 0 && ps->carry.len)
     rc = write_all(fd, ps->carry.p, ps->carry.len);
   times[0] = times[1] = ps->mtime; /* retention ages it as its newest part */
-  if (rc == 0 && (fsync(fd) < 0 || futimens(fd, times) < 0 || fsync(fd) < 0))
+  if (rc == 0 && fsync(fd) < 0)
+    rc = -errno;
+  /* a direct pass (mtime 0) is as new as its file: no second fsync */
+  if (rc == 0 && (ps->mtime.tv_sec || ps->mtime.tv_nsec) &&
+      (futimens(fd, times) < 0 || fsync(fd) < 0))
     rc = -errno;
   close(fd);
   crash_point(2);
@@ -1429,7 +1432,7 @@ int stor_direct_flush(struct stor_direct *d) {
     return 0;
   }
   ps->lo = ps->hi = d->seg_seq;
-  clock_gettime(CLOCK_REALTIME, &ps->mtime);
+  ps->mtime = (struct timespec){0}; /* the file's own: written now */
   rc = emit(ps);
   if (rc == 0)
     d->seg_seq++;
