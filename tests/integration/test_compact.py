@@ -259,6 +259,30 @@ def test_import_killed_while_compacting_directly(binary):
                           for f in fs), f"step {step}: temp file left")
 
 
+def test_import_hands_over_when_keys_overflow_a_pass(binary):
+    """A head whose distinct keys alone pass a compacted segment's key
+    bound (6 MiB) hands the shard over to the segment writer: every point
+    is stored all the same, as --no-compact stores it."""
+    with tempfile.TemporaryDirectory(prefix="sluice-it-compact-") as tmp:
+        src = os.path.join(tmp, "wide.statsd")
+        pad = "p" * 90
+        with open(src, "w") as f:
+            for i in range(70000):
+                f.write(f"cmp.wide:{i % 97}|g|#host:h{i:06d},pad:{pad}"
+                        f"|T{T0 + i % 600}\n")
+        a, b = os.path.join(tmp, "a"), os.path.join(tmp, "b")
+        out = import_into(binary, a, src, cores="1")
+        check(out.startswith("points 70000 errors 0 rejected 0"),
+              f"summary: {out}")
+        import_into(binary, b, src, "--no-compact", cores="1")
+        p = subprocess.run([binary, "inspect", a], capture_output=True,
+                           text=True, timeout=60)
+        check("kind=metrics" in p.stdout, "no original segment: the "
+              f"hand-over did not happen: {p.stdout[:300]}")
+        check(served(binary, a) == served(binary, b),
+              "the handed-over import serves other points")
+
+
 def all_logs(s):
     """Every log record the query port serves, oldest first, as JSON."""
     with urllib.request.urlopen(s.url("/api/v1/logs?" + urllib.parse.urlencode(
@@ -328,4 +352,5 @@ if __name__ == "__main__":
           test_import_compacts_at_its_end,
           test_import_compacts_directly,
           test_import_killed_while_compacting_directly,
+          test_import_hands_over_when_keys_overflow_a_pass,
           test_syslog_beside_statsd_compacted])
