@@ -168,6 +168,12 @@ static void no_answer(void *ctx, uint64_t gen, int failed) {
   (void)failed;
 }
 
+/* The points of a pass were lost (counted in cst.points_lost). */
+static void direct_failed(const struct import_shard *s, int rc) {
+  fprintf(stderr, "sluice import: shard %u: cannot write a compacted "
+          "segment: %s\n", s->id, strerror(-rc));
+}
+
 /*
  * A sealed head straight into compacted segments (no original segment
  * written then read back: issue 13). A head whose keys alone exceed a
@@ -183,6 +189,8 @@ static void direct_sink(struct core_head *h, void *ctx) {
     rc = stor_direct_add(s->direct, &(struct stor_points){
                                         h->series_id, h->ts_ms, h->value,
                                         h->count});
+    if (rc < 0 && rc != -E2BIG) /* at most once a segment's points */
+      direct_failed(s, rc);
     if (rc != -E2BIG) {
       core_stat_add(&s->stats.ingest.head_sealed_blocks, 1);
       core_stat_add(&s->stats.ingest.head_sealed_points, h->count);
@@ -248,8 +256,7 @@ static void storage_finish(struct import_shard *s) {
   int rc = s->direct != NULL ? stor_direct_flush(s->direct) : 0;
 
   if (rc < 0)
-    fprintf(stderr, "sluice import: shard %u: cannot write a compacted "
-            "segment: %s\n", s->id, strerror(-rc));
+    direct_failed(s, rc);
   stor_direct_free(s->direct);
   s->direct = NULL;
   core_store_drain(&s->store, INT64_MAX);
