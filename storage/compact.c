@@ -561,22 +561,30 @@ static void close_block(struct pass *ps, struct out *o) {
   o->block_points = 0;
 }
 
-/* 1 when 10^x divides t: constant divisors, no idiv a point. */
-static inline int unit_divides(int64_t t, unsigned x) {
+#define UNIT_SCAN(d)                                                         \
+  while (i < n && ts[i] % (d) == 0)                                          \
+    i++;                                                                     \
+  return i
+
+/* The first index from i on whose time 10^x does not divide (n: none),
+ * by constant divisors: no idiv a point. */
+static uint32_t unit_scan(const int64_t *ts, uint32_t i, uint32_t n,
+                          unsigned x) {
   switch (x) {
-  case 0: return 1;
-  case 1: return t % 10 == 0;
-  case 2: return t % 100 == 0;
-  case 3: return t % 1000 == 0;
-  case 4: return t % 10000 == 0;
-  case 5: return t % 100000 == 0;
-  case 6: return t % 1000000 == 0;
-  case 7: return t % 10000000 == 0;
-  case 8: return t % 100000000 == 0;
-  default: return t % 1000000000 == 0;
+  case 0: return n;
+  case 1: UNIT_SCAN(10);
+  case 2: UNIT_SCAN(100);
+  case 3: UNIT_SCAN(1000);
+  case 4: UNIT_SCAN(10000);
+  case 5: UNIT_SCAN(100000);
+  case 6: UNIT_SCAN(1000000);
+  case 7: UNIT_SCAN(10000000);
+  case 8: UNIT_SCAN(100000000);
+  default: UNIT_SCAN(1000000000);
   }
 }
-_Static_assert(STOR_CSEG_UNIT_MAX == 9, "unit_divides and scale_ts cover "
+#undef UNIT_SCAN
+_Static_assert(STOR_CSEG_UNIT_MAX == 9, "unit_scan and scale_ts cover "
                "every unit");
 
 #define SCALE_BY(d)                                                          \
@@ -614,11 +622,10 @@ static void ts_scaled(struct stor_bitw *w, const int64_t *ts, uint32_t n,
                       int64_t *scaled) {
   unsigned x = STOR_CSEG_UNIT_MAX;
 
-  /* 10^(x+1) | t implies 10^x | t: the largest x for all is the least of
-   * each point's largest */
-  for (uint32_t i = 0; i < n && x > 0; i++)
-    while (x > 0 && !unit_divides(ts[i], x))
-      x--;
+  /* 10^(x+1) | t implies 10^x | t: the points before i that 10^x divides
+   * a smaller unit divides too */
+  for (uint32_t i = 0; (i = unit_scan(ts, i, n, x)) < n;)
+    x--;
   scale_ts(ts, n, x, scaled);
   stor_bitw_byte(w, (uint8_t)x);
   stor_ts_encode(w, scaled, n, scaled[0], STOR_MODE_AUTO);
