@@ -93,6 +93,7 @@ struct pass {
   int64_t *dts;
   double *dval;
   int64_t *ints;     /* value encoder scratch */
+  uint32_t *ridx;    /* a run's local sort: order and merge scratch */
   /* log and span blocks carried into the compacted segment: span blocks
    * whole, log blocks re-encoded by the pack into large ones */
   struct buf carry;
@@ -176,6 +177,7 @@ static void pass_free(struct pass *ps) {
   free(ps->dts);
   free(ps->dval);
   free(ps->ints);
+  free(ps->ridx);
 }
 
 static int pass_init(struct pass *ps) {
@@ -194,9 +196,10 @@ static int pass_init(struct pass *ps) {
   ps->dts = malloc((size_t)STOR_BLOCK_POINTS_MAX * sizeof(*ps->dts));
   ps->dval = malloc((size_t)STOR_BLOCK_POINTS_MAX * sizeof(*ps->dval));
   ps->ints = malloc((size_t)STOR_COMPACT_RUN_POINTS_MAX * sizeof(*ps->ints));
+  ps->ridx = malloc(2 * (size_t)STOR_COMPACT_RUN_POINTS_MAX * sizeof(*ps->ridx));
   if (!ps->keys || !ps->slot || !ps->idmap_id || !ps->idmap_key ||
       !ps->pkey || !ps->order || !ps->pts || !ps->pval || !ps->dts ||
-      !ps->dval || !ps->ints)
+      !ps->dval || !ps->ints || !ps->ridx)
     return -ENOMEM;
   if (stor_logdec_init(&ps->dec) < 0)
     return -ENOMEM;
@@ -462,67 +465,51 @@ static void sort_run(const int64_t *pts, uint32_t *a, uint32_t *tmp,
 }
 
 /*
- * ps->order: points by series rank (ps->pkey, already ranks), then time,
- * then storage order. A counting sort over the ranks keeps storage order
- * within a series; a series whose points are not already in time order is
- * merge sorted (most arrive in time order and cost one scan).
+ * ps->order: points by series rank (the keys' order, ord), then storage
+ * order: a counting sort over the key indexes (ps->pkey), placed in rank
+ * order (time order comes per series, gather_run). *ends (malloc'ed,
+ * nkeys): rank r's points end at (*ends)[r].
  */
-static int order_points(struct pass *ps) {
-  uint32_t *start = calloc((size_t)ps->nkeys + 1, sizeof(*start));
-  uint32_t *tmp = malloc(((size_t)ps->n + 1) * sizeof(*tmp));
+static int order_points(struct pass *ps, const uint32_t *ord,
+                        uint32_t **ends) {
+  uint32_t *at = calloc((size_t)ps->nkeys + 1, sizeof(*at));
+  uint32_t *end = malloc(((size_t)ps->nkeys + 1) * sizeof(*end));
 
-  if (start == NULL || tmp == NULL) {
-    free(start);
-    free(tmp);
+  *ends = end;
+  if (at == NULL || end == NULL) {
+    free(at);
     return -ENOMEM;
   }
   for (uint32_t i = 0; i < ps->n; i++)
-    start[ps->pkey[i] + 1]++;
-  for (uint32_t r = 0; r < ps->nkeys; r++)
-    start[r + 1] += start[r];
-  /* start[r]: next free slot of rank r; after the scatter, rank r's end */
-  for (uint32_t i = 0; i < ps->n; i++)
-    ps->order[start[ps->pkey[i]]++] = i;
-  for (uint32_t r = 0, at = 0; r < ps->nkeys; r++) {
-    uint32_t end = start[r];
-    for (uint32_t k = at + 1; k < end; k++) {
-      if (ps->pts[ps->order[k]] < ps->pts[ps->order[k - 1]]) {
-        sort_run(ps->pts, ps->order + at, tmp, end - at);
-        break;
-      }
-    }
-    at = end;
+    at[ps->pkey[i]]++;
+  for (uint32_t r = 0, pos = 0; r < ps->nkeys; r++) {
+    uint32_t c = at[ord[r]];
+    at[ord[r]] = pos;
+    pos += c;
   }
-  free(start);
-  free(tmp);
+  /* at[k]: next free slot of key k; after the scatter, its end */
+  for (uint32_t i = 0; i < ps->n; i++)
+    ps->order[at[ps->pkey[i]]++] = i;
+  for (uint32_t r = 0; r < ps->nkeys; r++)
+    end[r] = at[ord[r]];
+  free(at);
   return 0;
 }
 
-/* Keys into ascending order (*sorted, key indexes), points renumbered to
- * series ordinals and ordered by series, time, arrival (ps->order). */
-static int sort_pass(struct pass *ps, uint32_t **sorted) {
-  uint32_t *rank = malloc(ps->nkeys * sizeof(*rank));
-  uint32_t *ord = malloc(ps->nkeys * sizeof(*ord));
+/* Keys into ascending order (*sorted, key indexes), points ordered by
+ * series, then arrival (ps->order, rank r ending at (*ends)[r]). */
+static int sort_pass(struct pass *ps, uint32_t **sorted, uint32_t **ends) {
+  uint32_t *ord = malloc(((size_t)ps->nkeys + 1) * sizeof(*ord));
   int rc;
 
-  if (rank == NULL || ord == NULL) {
-    free(rank);
-    free(ord);
+  *sorted = ord;
+  if (ord == NULL)
     return -ENOMEM;
-  }
   for (uint32_t i = 0; i < ps->nkeys; i++)
     ord[i] = i;
   qsort_r(ord, ps->nkeys, sizeof(*ord), cmp_key, ps);
-  for (uint32_t i = 0; i < ps->nkeys; i++)
-    rank[ord[i]] = i;
-  for (uint32_t i = 0; i < ps->n; i++)
-    ps->pkey[i] = rank[ps->pkey[i]];
-  free(rank);
-  if ((rc = order_points(ps)) < 0) {
-    free(ord);
+  if ((rc = order_points(ps, ord, ends)) < 0)
     return rc;
-  }
-  *sorted = ord;
   return 0;
 }
 
@@ -574,6 +561,57 @@ static void close_block(struct pass *ps, struct out *o) {
   o->block_points = 0;
 }
 
+#define UNIT_SCAN(d)                                                         \
+  while (i < n && ts[i] % (d) == 0)                                          \
+    i++;                                                                     \
+  return i
+
+/* The first index from i on whose time 10^x does not divide (n: none),
+ * by constant divisors: no idiv a point. */
+static uint32_t unit_scan(const int64_t *ts, uint32_t i, uint32_t n,
+                          unsigned x) {
+  switch (x) {
+  case 0: return n;
+  case 1: UNIT_SCAN(10);
+  case 2: UNIT_SCAN(100);
+  case 3: UNIT_SCAN(1000);
+  case 4: UNIT_SCAN(10000);
+  case 5: UNIT_SCAN(100000);
+  case 6: UNIT_SCAN(1000000);
+  case 7: UNIT_SCAN(10000000);
+  case 8: UNIT_SCAN(100000000);
+  default: UNIT_SCAN(1000000000);
+  }
+}
+#undef UNIT_SCAN
+_Static_assert(STOR_CSEG_UNIT_MAX == 9, "unit_scan and scale_ts cover "
+               "every unit");
+
+#define SCALE_BY(d)                                                          \
+  for (uint32_t i = 0; i < n; i++)                                           \
+    out[i] = ts[i] / (d);                                                    \
+  return
+
+/* out[i] = ts[i] / 10^x, by constants. */
+static void scale_ts(const int64_t *ts, uint32_t n, unsigned x,
+                     int64_t *out) {
+  switch (x) {
+  case 0: SCALE_BY(1);
+  case 1: SCALE_BY(10);
+  case 2: SCALE_BY(100);
+  case 3: SCALE_BY(1000);
+  case 4: SCALE_BY(10000);
+  case 5: SCALE_BY(100000);
+  case 6: SCALE_BY(1000000);
+  case 7: SCALE_BY(10000000);
+  case 8: SCALE_BY(100000000);
+  default: SCALE_BY(1000000000);
+  }
+}
+#undef SCALE_BY
+_Static_assert(2ull * STOR_COMPACT_RUN_POINTS_MAX <= STOR_BLOCK_POINTS_MAX,
+               "dts and dval hold a run and its time-ordered copy");
+
 /*
  * The run's time unit byte x (the largest 10^x ms, x <= STOR_CSEG_UNIT_MAX,
  * dividing every timestamp), then its timestamps in that unit: a fleet
@@ -582,30 +620,88 @@ static void close_block(struct pass *ps, struct out *o) {
  */
 static void ts_scaled(struct stor_bitw *w, const int64_t *ts, uint32_t n,
                       int64_t *scaled) {
-  int64_t unit = 1;
-  unsigned x = 0;
+  unsigned x = STOR_CSEG_UNIT_MAX;
 
-  while (x < STOR_CSEG_UNIT_MAX) {
-    uint32_t i = 0;
-    while (i < n && ts[i] % (unit * 10) == 0)
-      i++;
-    if (i < n)
-      break;
-    unit *= 10;
-    x++;
-  }
-  for (uint32_t i = 0; i < n; i++)
-    scaled[i] = ts[i] / unit;
+  /* 10^(x+1) | t implies 10^x | t: the points before i that 10^x divides
+   * a smaller unit divides too */
+  for (uint32_t i = 0; (i = unit_scan(ts, i, n, x)) < n;)
+    x--;
+  scale_ts(ts, n, x, scaled);
   stor_bitw_byte(w, (uint8_t)x);
   stor_ts_encode(w, scaled, n, scaled[0], STOR_MODE_AUTO);
 }
 
-/* One run of series s: the n points order[at..at+n). */
+/*
+ * (t, x)[0..n) into time order, stably, by insertion: a series that
+ * arrives nearly in order (jittered clocks) costs its few moves. Gives up
+ * (returns 0) once the moves pass a budget linear in n, every element
+ * placed: equal times are then still in their first order, so a stable
+ * sort of what is left gives what one of the input gives.
+ */
+static int insertion_sort(int64_t *t, double *x, uint32_t n) {
+  uint64_t budget = 8 * (uint64_t)n + 64;
+
+  for (uint32_t i = 1; i < n; i++) {
+    int64_t ti = t[i];
+    double xi = x[i];
+    uint32_t k = i;
+    for (; k > 0 && t[k - 1] > ti; k--) {
+      t[k] = t[k - 1];
+      x[k] = x[k - 1];
+    }
+    t[k] = ti;
+    x[k] = xi;
+    if ((budget -= i - k < budget ? i - k : budget) == 0)
+      return i + 1 == n;
+  }
+  return 1;
+}
+
+/*
+ * The points order[at..at+n) (n <= STOR_COMPACT_RUN_POINTS_MAX, one
+ * series) gathered into *ts and *v in time order, storage order among
+ * equal times (the original merge order). The gather prefetches ahead
+ * (the order jumps around the pass's columns).
+ */
+static void gather_run(struct pass *ps, uint32_t at, uint32_t n,
+                       const int64_t **ts, const double **v) {
+  enum { AHEAD = 16 };
+  int64_t *t = ps->dts;
+  double *x = ps->dval;
+  const uint32_t *ord = ps->order + at;
+  uint32_t *idx = ps->ridx, *tmp = ps->ridx + STOR_COMPACT_RUN_POINTS_MAX;
+  int in_order = 1;
+
+  for (uint32_t i = 0; i < n; i++) {
+    if (at + i + AHEAD < ps->n) {
+      __builtin_prefetch(&ps->pts[ord[i + AHEAD]]);
+      __builtin_prefetch(&ps->pval[ord[i + AHEAD]]);
+    }
+    t[i] = ps->pts[ord[i]];
+    x[i] = ps->pval[ord[i]];
+    in_order &= i == 0 || t[i] >= t[i - 1];
+  }
+  *ts = t;
+  *v = x;
+  if (in_order || insertion_sort(t, x, n))
+    return;
+  for (uint32_t i = 0; i < n; i++)
+    idx[i] = i;
+  sort_run(t, idx, tmp, n);
+  t += STOR_COMPACT_RUN_POINTS_MAX; /* dts and dval hold two runs */
+  x += STOR_COMPACT_RUN_POINTS_MAX;
+  for (uint32_t i = 0; i < n; i++) {
+    t[i] = (*ts)[idx[i]];
+    x[i] = (*v)[idx[i]];
+  }
+  *ts = t;
+  *v = x;
+}
+
+/* One run of series s: the n points ts, v (time order). */
 static int encode_run(struct pass *ps, struct out *o, uint32_t s, int first,
-                      uint32_t at, uint32_t n) {
+                      const int64_t *ts, const double *v, uint32_t n) {
   struct stor_bitw w;
-  int64_t *ts = ps->dts;
-  double *v = ps->dval;
   size_t before;
 
   if (buf_room(&o->data, STOR_BLOCK_HEADER_BYTES + 64 * (size_t)n + 64) < 0 ||
@@ -618,10 +714,6 @@ static int encode_run(struct pass *ps, struct out *o, uint32_t s, int first,
     o->block_first = o->runs;
     o->block_min = INT64_MAX;
     o->block_max = INT64_MIN;
-  }
-  for (uint32_t i = 0; i < n; i++) {
-    ts[i] = ps->pts[ps->order[at + i]];
-    v[i] = ps->pval[ps->order[at + i]];
   }
   before = o->data.len;
   stor_bitw_init(&w, o->data.p + before, o->data.cap - before);
@@ -648,9 +740,41 @@ static int encode_run(struct pass *ps, struct out *o, uint32_t s, int first,
   return 0;
 }
 
-/* Every series' runs into o (data blocks, index, block table). */
-static int encode_points(struct pass *ps, struct out *o) {
-  uint32_t at = 0;
+/* Series s, the points order[at..end), over one run: put in time order
+ * whole (its runs split a time-ordered series), then run by run. */
+static int encode_long(struct pass *ps, struct out *o, uint32_t s,
+                       uint32_t at, uint32_t end) {
+  const int64_t *ts;
+  const double *v;
+  int rc;
+
+  for (uint32_t k = at + 1; k < end; k++) {
+    if (ps->pts[ps->order[k]] < ps->pts[ps->order[k - 1]]) {
+      uint32_t *tmp = malloc((size_t)(end - at) * sizeof(*tmp));
+      if (tmp == NULL)
+        return -ENOMEM;
+      sort_run(ps->pts, ps->order + at, tmp, end - at);
+      free(tmp);
+      break;
+    }
+  }
+  for (uint32_t from = at; from < end;) {
+    uint32_t n = end - from < STOR_COMPACT_RUN_POINTS_MAX
+                     ? end - from : STOR_COMPACT_RUN_POINTS_MAX;
+    gather_run(ps, from, n, &ts, &v); /* in order already: a plain copy */
+    if ((rc = encode_run(ps, o, s, from == at, ts, v, n)) < 0)
+      return rc;
+    from += n;
+  }
+  return 0;
+}
+
+/* Every series' runs into o (data blocks, index, block table); rank s's
+ * points end at ends[s] of ps->order. */
+static int encode_points(struct pass *ps, struct out *o,
+                         const uint32_t *ends) {
+  const int64_t *ts;
+  const double *v;
   int rc;
 
   o->min = INT64_MAX;
@@ -659,18 +783,17 @@ static int encode_points(struct pass *ps, struct out *o) {
     o->min = ps->pts[i] < o->min ? ps->pts[i] : o->min;
     o->max = ps->pts[i] > o->max ? ps->pts[i] : o->max;
   }
-  while (at < ps->n) {
-    uint32_t s = ps->pkey[ps->order[at]], end = at;
-    while (end < ps->n && ps->pkey[ps->order[end]] == s)
-      end++;
-    for (uint32_t from = at; from < end;) {
-      uint32_t n = end - from < STOR_COMPACT_RUN_POINTS_MAX
-                       ? end - from : STOR_COMPACT_RUN_POINTS_MAX;
-      if ((rc = encode_run(ps, o, s, from == at, from, n)) < 0)
-        return rc;
-      from += n;
-    }
-    at = end;
+  for (uint32_t s = 0, at = 0; s < ps->nkeys; at = ends[s++]) {
+    uint32_t n = ends[s] - at;
+    if (n > STOR_COMPACT_RUN_POINTS_MAX)
+      rc = encode_long(ps, o, s, at, ends[s]);
+    else if (n > 0) {
+      gather_run(ps, at, n, &ts, &v);
+      rc = encode_run(ps, o, s, 1, ts, v, n);
+    } else
+      rc = 0;
+    if (rc < 0)
+      return rc;
   }
   close_block(ps, o);
   return 0;
@@ -820,7 +943,11 @@ static int swap_in(struct pass *ps, const struct buf *d,
   if (rc == 0 && ps->carry.len)
     rc = write_all(fd, ps->carry.p, ps->carry.len);
   times[0] = times[1] = ps->mtime; /* retention ages it as its newest part */
-  if (rc == 0 && (fsync(fd) < 0 || futimens(fd, times) < 0 || fsync(fd) < 0))
+  if (rc == 0 && fsync(fd) < 0)
+    rc = -errno;
+  /* a direct pass (mtime 0) is as new as its file: no second fsync */
+  if (rc == 0 && (ps->mtime.tv_sec || ps->mtime.tv_nsec) &&
+      (futimens(fd, times) < 0 || fsync(fd) < 0))
     rc = -errno;
   close(fd);
   crash_point(2);
@@ -870,12 +997,43 @@ static void pack_drop(struct pass *ps) {
     memset(&ps->pack, 0, sizeof(ps->pack));
 }
 
+/* Sort, encode and swap in the points and carried blocks the pass holds
+ * (ps->lo, hi, max_block_seq, shard and mtime set); counted in ps->st but
+ * for segments_in and bytes_in. */
+static int emit(struct pass *ps) {
+  struct out o = {0};
+  struct buf d = {0};
+  uint32_t *sorted = NULL, *ends = NULL;
+  int rc;
+
+  rc = sort_pass(ps, &sorted, &ends);
+  if (rc == 0)
+    rc = encode_points(ps, &o, ends);
+  if (rc == 0)
+    rc = directory(ps, sorted, &o, &d);
+  if (rc == 0 && (rc = cancelled(ps)) == 0)
+    rc = swap_in(ps, &d, &o.data);
+  if (rc == 0) {
+    ps->st->passes++;
+    ps->st->bytes_out += d.len + o.data.len + ps->carry.len;
+    ps->st->carried_bytes += ps->carry.len;
+    ps->st->log_blocks_in += ps->log_in;
+    ps->st->log_blocks_out += ps->log_out;
+    ps->st->points += ps->n;
+    ps->st->series += ps->nkeys;
+  }
+  free(sorted);
+  free(ends);
+  free(o.data.p);
+  free(o.index.p);
+  free(o.table.p);
+  free(d.p);
+  return rc;
+}
+
 /* Load, sort, encode and swap in the segments seqs[from..to]. */
 static int compact_run(struct pass *ps, const uint64_t *seqs, long from,
                        long to, const uint64_t *bytes) {
-  struct out o = {0};
-  struct buf d = {0};
-  uint32_t *sorted = NULL;
   int rc = 0;
 
   pass_reset(ps);
@@ -891,30 +1049,12 @@ static int compact_run(struct pass *ps, const uint64_t *seqs, long from,
   if (rc == 0 && ps->n == 0)
     rc = -ENODATA;
   if (rc == 0)
-    rc = sort_pass(ps, &sorted);
-  if (rc == 0)
-    rc = encode_points(ps, &o);
-  if (rc == 0)
-    rc = directory(ps, sorted, &o, &d);
-  if (rc == 0 && (rc = cancelled(ps)) == 0)
-    rc = swap_in(ps, &d, &o.data);
+    rc = emit(ps);
   if (rc == 0) {
-    ps->st->passes++;
     ps->st->segments_in += (uint64_t)(to - from + 1);
     for (long i = from; i <= to; i++)
       ps->st->bytes_in += bytes[i - from];
-    ps->st->bytes_out += d.len + o.data.len + ps->carry.len;
-    ps->st->carried_bytes += ps->carry.len;
-    ps->st->log_blocks_in += ps->log_in;
-    ps->st->log_blocks_out += ps->log_out;
-    ps->st->points += ps->n;
-    ps->st->series += ps->nkeys;
   }
-  free(sorted);
-  free(o.data.p);
-  free(o.index.p);
-  free(o.table.p);
-  free(d.p);
   return rc;
 }
 
@@ -1179,4 +1319,158 @@ out:
   free(bytes);
   free(seqs);
   return rc < 0 ? rc : 0;
+}
+
+/* ---- direct compaction --------------------------------------------------- */
+
+struct stor_direct {
+  struct pass ps;
+  struct stor_compact_opts o; /* what cancelled() reads: never cancelled */
+  struct stor_direct_cfg cfg;
+  uint32_t *kmap;   /* series id -> its key index in the pass + 1; 0: none */
+  uint32_t *seen;   /* the ids with a kmap entry, to clear them */
+  uint32_t nseen;
+  uint64_t seg_seq, block_seq; /* the next to use */
+};
+
+int stor_direct_open(struct stor_direct **dp,
+                     const struct stor_direct_cfg *cfg) {
+  struct stor_direct *d;
+  uint32_t pmax = cfg->points_max && cfg->points_max < STOR_SEGMENT_POINTS_MAX
+                      ? cfg->points_max : STOR_SEGMENT_POINTS_MAX;
+
+  *dp = NULL;
+  if (cfg->series_max == 0 || cfg->series.entry == NULL || cfg->st == NULL ||
+      cfg->next_seg_seq == 0)
+    return -EINVAL;
+  if ((d = calloc(1, sizeof(*d))) == NULL)
+    return -ENOMEM;
+  d->cfg = *cfg;
+  d->cfg.points_max = pmax;
+  d->o = (struct stor_compact_opts){.points_max = pmax};
+  d->ps = (struct pass){.dir_fd = cfg->dir_fd, .st = cfg->st, .o = &d->o,
+                        .points_max = pmax, .shard = cfg->shard};
+  d->seg_seq = cfg->next_seg_seq;
+  d->block_seq = cfg->next_block_seq;
+  d->kmap = calloc(cfg->series_max, sizeof(*d->kmap));
+  d->seen = malloc((size_t)cfg->series_max * sizeof(*d->seen));
+  if (d->kmap == NULL || d->seen == NULL || pass_init(&d->ps) < 0) {
+    stor_direct_free(d);
+    return -ENOMEM;
+  }
+  d->ps.ready = 1;
+  pass_reset(&d->ps);
+  *dp = d;
+  return 0;
+}
+
+void stor_direct_free(struct stor_direct *d) {
+  if (d == NULL)
+    return;
+  pass_free(&d->ps);
+  free(d->kmap);
+  free(d->seen);
+  free(d);
+}
+
+void stor_direct_next(const struct stor_direct *d, uint64_t *seg_seq,
+                      uint64_t *block_seq) {
+  *seg_seq = d->seg_seq;
+  *block_seq = d->block_seq;
+}
+
+/* An empty pass (its key slots too: keys taken back leave stale slots). */
+static void direct_reset(struct stor_direct *d) {
+  for (uint32_t i = 0; i < d->nseen; i++)
+    d->kmap[d->seen[i]] = 0;
+  d->nseen = 0;
+  pass_reset(&d->ps);
+}
+
+/* The pass back to n points, nkeys keys, kb key bytes and nseen ids. */
+static void direct_undo(struct stor_direct *d, uint32_t n, uint32_t nkeys,
+                        size_t kb, uint32_t nseen) {
+  for (uint32_t i = nseen; i < d->nseen; i++)
+    d->kmap[d->seen[i]] = 0;
+  d->nseen = nseen;
+  d->ps.n = n;
+  d->ps.nkeys = nkeys;
+  d->ps.arena.len = kb;
+}
+
+/*
+ * The points of p into the pass, series ids to key indexes (a new id's
+ * key interned as load_block does, so one key of two ids stays one).
+ * Returns 0, or -E2BIG / -ENOMEM with the pass as it was but for stale
+ * key slots (direct_reset before interning again).
+ */
+static int direct_take(struct stor_direct *d, const struct stor_points *p) {
+  struct pass *ps = &d->ps;
+  uint32_t n = ps->n, nkeys = ps->nkeys, nseen = d->nseen;
+  size_t kb = ps->arena.len;
+
+  for (uint32_t i = 0; i < p->count; i++) {
+    uint32_t id = p->series_id[i], k;
+    ASSERT(id < d->cfg.series_max);
+    if ((k = d->kmap[id]) == 0) {
+      struct stor_dict_entry e;
+      long r;
+      d->cfg.series.entry(d->cfg.series.ctx, id, &e);
+      if ((r = key_intern(ps, &e)) < 0) {
+        direct_undo(d, n, nkeys, kb, nseen);
+        return (int)r;
+      }
+      d->kmap[id] = k = (uint32_t)r + 1;
+      d->seen[d->nseen++] = id;
+    }
+    ps->pkey[ps->n] = k - 1;
+    ps->pts[ps->n] = p->ts_ms[i];
+    ps->pval[ps->n++] = p->value[i];
+  }
+  return 0;
+}
+
+int stor_direct_flush(struct stor_direct *d) {
+  struct pass *ps = &d->ps;
+  int rc;
+
+  if (ps->n == 0) {
+    direct_reset(d);
+    return 0;
+  }
+  ps->lo = ps->hi = d->seg_seq;
+  ps->mtime = (struct timespec){0}; /* the file's own: written now */
+  rc = emit(ps);
+  if (rc == 0)
+    d->seg_seq++;
+  else
+    ps->st->points_lost += ps->n;
+  direct_reset(d);
+  return rc;
+}
+
+int stor_direct_add(struct stor_direct *d, const struct stor_points *p) {
+  int rc = 0;
+
+  if (p->count == 0)
+    return 0;
+  /* where the writer would roll its segment */
+  if (d->ps.n + p->count > d->cfg.points_max)
+    rc = stor_direct_flush(d);
+  if (rc == 0)
+    rc = direct_take(d, p);
+  if (rc == -E2BIG && d->ps.n > 0 && /* the keys of a pass are full */
+      (rc = stor_direct_flush(d)) == 0)
+    rc = direct_take(d, p);
+  if (rc == -E2BIG) {
+    direct_reset(d); /* empty, but for stale slots */
+    return rc;
+  }
+  if (rc < 0) {
+    d->ps.st->points_lost += d->ps.n + p->count;
+    direct_reset(d);
+    return rc;
+  }
+  d->ps.max_block_seq = d->block_seq++;
+  return 0;
 }

@@ -151,4 +151,42 @@ void stor_snap_use(const struct stor_snap *s);
  */
 int stor_snap_openat(int dir_fd, const char *name);
 
+/*
+ * ---- Direct compaction (storage/compact.c) ----
+ *
+ * Start one in *d for cfg (storage/compact_types.h): allocates a pass
+ * (about 24 bytes a point of cfg->points_max) and a map of series ids.
+ * Blocking file I/O: offline only (`sluice import`), never a shard of
+ * `sluice run`. Returns 0, -EINVAL, or -ENOMEM.
+ */
+int stor_direct_open(struct stor_direct **d, const struct stor_direct_cfg *cfg);
+
+/*
+ * Take one sealed head's points (consumes one block seq). When they would
+ * take the pass past its point bound, or its keys past
+ * STOR_COMPACT_SERIES_MAX or STOR_COMPACT_KEY_BYTES_MAX, the pass is
+ * first written as a compacted segment (tmp file, fsync, rename, fsync
+ * of the directory: a crash leaves the tmp file, which recovery deletes).
+ * Returns 0; -E2BIG when the head alone is over the key bounds (nothing
+ * of it taken, no block seq consumed; what came before is written);
+ * -errno of a failed write or -ENOMEM (the pass and the head are then
+ * dropped and counted in st->points_lost).
+ */
+int stor_direct_add(struct stor_direct *d, const struct stor_points *pts);
+
+/*
+ * Write what the pass holds as a compacted segment (nothing when empty).
+ * Returns 0 or -errno (the pass is then dropped and counted in
+ * st->points_lost).
+ */
+int stor_direct_flush(struct stor_direct *d);
+
+/* The next segment and block seqs a writer taking over would use. */
+void stor_direct_next(const struct stor_direct *d, uint64_t *seg_seq,
+                      uint64_t *block_seq);
+
+/* Release d (what it holds is not written: stor_direct_flush first).
+ * Safe on NULL. */
+void stor_direct_free(struct stor_direct *d);
+
 #endif

@@ -56,6 +56,7 @@
 #include <stdint.h>
 
 #include "storage/block_types.h"
+#include "storage/writer_types.h"
 
 enum stor_cseg_role {
   STOR_CSEG_DIRECTORY = 1,
@@ -131,6 +132,8 @@ struct stor_compact_stats {
                                pass's bounds alone */
   uint64_t leftovers_deleted; /* replaced originals or temp files removed
                                  after an interrupted pass */
+  uint64_t points_lost;     /* direct compaction: points dropped with a
+                               pass that could not be written */
   uint64_t settled_seq;     /* set, not added to, by each call: every
                                segment below it is compacted or left as it
                                is for good; the next live call starts there
@@ -170,5 +173,29 @@ struct stor_snap {
   uint8_t *skip;          /* n: 1 = replaced by a compacted segment */
   int locked;             /* the swap lock is held shared until freed */
 };
+
+/*
+ * Direct compaction (stor_direct_open): sealed heads straight into
+ * compacted segments, for `sluice import`, with no original segment
+ * written or read back. The segments come out as a compaction of the
+ * originals the writer would have written would make them: the same
+ * bytes when each original is compacted alone (lo = hi).
+ */
+struct stor_direct_cfg {
+  int dir_fd;               /* <data-dir>/shard-K, recovered, not written
+                               by anyone else meanwhile */
+  uint16_t shard;
+  uint64_t next_seg_seq;    /* first segment to create */
+  uint64_t next_block_seq;  /* seq of the first head added (one a head, as
+                               the writer numbers its blocks) */
+  uint32_t series_max;      /* series ids are below it */
+  uint32_t points_max;      /* points of one segment; 0 (and the bound):
+                               STOR_SEGMENT_POINTS_MAX, where the writer
+                               rolls */
+  struct stor_series_src series; /* the ids' keys */
+  struct stor_compact_stats *st; /* added to */
+};
+
+struct stor_direct; /* storage/compact.c */
 
 #endif

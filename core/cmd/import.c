@@ -34,6 +34,8 @@
 #include "core/shard/stats.h"
 #include "core/shard/store.h"
 #include "simd/simd.h"
+#include "storage/compact.h"
+#include "storage/reader.h"
 #include "storage/recover.h"
 
 #define IMPORT_FILES_MAX 1024
@@ -93,9 +95,10 @@ static const char import_help[] =
     "  --data-dir DIR           where segments go [./sluice-data]\n"
     "  --no-store               parse and index only: write nothing\n"
     "  --no-compact             leave the segments as written (by default\n"
-    "                           they are compacted at the end, as `sluice\n"
-    "                           compact` does; the summary's seconds and\n"
-    "                           bytes/point are those before it)\n"
+    "                           they are compacted, as `sluice compact`\n"
+    "                           does: StatsD straight from memory, counted\n"
+    "                           in the summary's seconds and bytes/point;\n"
+    "                           other input at the end, after the summary)\n"
     "  --cores N|LIST           shards, as for `sluice run` [all CPUs]\n"
     "  --max-series N           series of all shards together [1048576]\n"
     "  --max-line-bytes N       longest StatsD line [8192]\n"
@@ -125,6 +128,11 @@ struct import_shard {
   struct core_ring ring;
   struct core_store store;
   int dir_fd, no_store;
+  int direct_on;            /* compacting directly (statsd, compacting) */
+  int fresh;                /* its directory held no segment at the start */
+  struct stor_direct *direct; /* while compacting directly */
+  struct stor_compact_stats cst; /* what direct compaction wrote */
+  struct stor_writer_cfg wc;   /* the writer's, for a hand-over */
   enum import_proto proto;
   const struct file_map *files;
   unsigned nfiles, id, count;
@@ -160,6 +168,46 @@ static void no_answer(void *ctx, uint64_t gen, int failed) {
   (void)failed;
 }
 
+/* The points of a pass were lost (counted in cst.points_lost). */
+static void direct_failed(const struct import_shard *s, int rc) {
+  fprintf(stderr, "sluice import: shard %u: cannot write a compacted "
+          "segment: %s\n", s->id, strerror(-rc));
+}
+
+/*
+ * A sealed head straight into compacted segments (no original segment
+ * written then read back: issue 13). A head whose keys alone exceed a
+ * compacted segment's bounds hands the shard over to the segment writer,
+ * whose segments the end of the import compacts as before.
+ */
+static void direct_sink(struct core_head *h, void *ctx) {
+  struct import_shard *s = ctx;
+  struct stor_writer_cfg wc = s->wc;
+  int rc;
+
+  if (s->direct != NULL) {
+    rc = stor_direct_add(s->direct, &(struct stor_points){
+                                        h->series_id, h->ts_ms, h->value,
+                                        h->count});
+    if (rc < 0 && rc != -E2BIG) /* at most once a segment's points */
+      direct_failed(s, rc);
+    if (rc != -E2BIG) {
+      core_stat_add(&s->stats.ingest.head_sealed_blocks, 1);
+      core_stat_add(&s->stats.ingest.head_sealed_points, h->count);
+      return; /* stored, or counted in cst.points_lost */
+    }
+    stor_direct_next(s->direct, &wc.next_seg_seq, &wc.next_block_seq);
+    stor_direct_free(s->direct);
+    s->direct = NULL;
+    if ((rc = core_store_open(&s->store, &s->pipe.series, &wc, NULL)) < 0)
+      fprintf(stderr, "sluice import: shard %u: cannot open the segment "
+              "writer: %s\n", s->id, strerror(-rc));
+  }
+  if (!s->store.on)
+    s->cst.points_lost += h->count;
+  core_store_head_sink(h, &s->store);
+}
+
 static int storage_setup(struct import_shard *s) {
   struct stor_recovery r;
   struct stor_writer_cfg wc;
@@ -175,6 +223,7 @@ static int storage_setup(struct import_shard *s) {
     return -errno;
   if ((rc = stor_recover_dir(s->dir_fd, path, &r, stderr)) < 0)
     return rc;
+  s->fresh = r.segments == 0;
   wc = (struct stor_writer_cfg){.shard = (uint16_t)s->id,
                                 .dir_fd = s->dir_fd,
                                 .next_seg_seq = r.max_seg_seq + 1,
@@ -188,12 +237,28 @@ static int storage_setup(struct import_shard *s) {
                                         s->proto == PROTO_OTLP_LOGS,
                                 .spans = s->proto == PROTO_OTLP_TRACES,
                                 .answer = no_answer};
-  return core_store_open(&s->store, &s->pipe.series, &wc, NULL);
+  if (!s->direct_on)
+    return core_store_open(&s->store, &s->pipe.series, &wc, NULL);
+  s->wc = wc; /* for a hand-over (direct_sink) */
+  wc.series = core_store_series_src(&s->pipe.series);
+  return stor_direct_open(&s->direct,
+                          &(struct stor_direct_cfg){
+                              .dir_fd = s->dir_fd, .shard = wc.shard,
+                              .next_seg_seq = wc.next_seg_seq,
+                              .next_block_seq = wc.next_block_seq,
+                              .series_max = wc.series_max,
+                              .series = wc.series, .st = &s->cst});
 }
 
 /* Make every block durable (no deadline: the writer bounds each block's
  * retries), then release the ring and directory. */
 static void storage_finish(struct import_shard *s) {
+  int rc = s->direct != NULL ? stor_direct_flush(s->direct) : 0;
+
+  if (rc < 0)
+    direct_failed(s, rc);
+  stor_direct_free(s->direct);
+  s->direct = NULL;
   core_store_drain(&s->store, INT64_MAX);
   core_store_free(&s->store);
   core_ring_free(&s->ring);
@@ -320,9 +385,13 @@ static void *import_main(void *arg) {
   s->rc = s->no_store ? 0 : core_ring_init(&s->ring, CORE_RING_ENTRIES);
   core_store_init(&s->store, &s->ring, &s->stats);
   if (s->rc == 0)
-    s->rc = core_pipe_init(&s->pipe, &s->stats.ingest, s->cfg->max_series,
-                           s->cfg->line_bytes_max, core_store_head_sink,
-                           &s->store);
+    s->rc = s->direct_on
+                ? core_pipe_init(&s->pipe, &s->stats.ingest,
+                                 s->cfg->max_series, s->cfg->line_bytes_max,
+                                 direct_sink, s)
+                : core_pipe_init(&s->pipe, &s->stats.ingest,
+                                 s->cfg->max_series, s->cfg->line_bytes_max,
+                                 core_store_head_sink, &s->store);
   if (s->rc == 0)
     core_series_set_budget(&s->pipe.series, s->series_budget);
   if (s->rc == 0 &&
@@ -405,10 +474,12 @@ static void sum(const struct import_shard *s, unsigned n,
     t->errors += s[i].otlp_errors;
     for (int k = 0; k < CORE_OTLP_REJ_COUNT; k++)
       t->otlp_rejected += core_stat_get(&s[i].stats.ingest.otlp_rejected[k]);
-    t->bytes += core_stat_get(&s[i].stats.stor.bytes_written);
+    t->bytes += core_stat_get(&s[i].stats.stor.bytes_written) +
+                s[i].cst.bytes_out;
     t->lost += core_stat_get(&s[i].stats.stor.points_lost) +
                core_stat_get(&s[i].stats.stor.logs_lost) +
-               core_stat_get(&s[i].stats.stor.spans_lost);
+               core_stat_get(&s[i].stats.stor.spans_lost) +
+               s[i].cst.points_lost;
   }
 }
 
@@ -445,7 +516,7 @@ static void join_shards(struct import_shard *s, unsigned n,
 
 static int run_shards(struct import_shard *s, const struct core_config *cfg,
                       const struct file_map *files, unsigned nfiles,
-                      int no_store, enum import_proto proto) {
+                      int no_store, int compact, enum import_proto proto) {
   unsigned n = cfg->shard_count;
   struct core_progress progress;
   struct core_series_budget budget = {.max = cfg->max_series};
@@ -457,6 +528,7 @@ static int run_shards(struct import_shard *s, const struct core_config *cfg,
 
   for (unsigned i = 0; i < n; i++) {
     s[i].no_store = no_store;
+    s[i].direct_on = !no_store && compact && proto == PROTO_STATSD;
     s[i].proto = proto;
     s[i].files = files;
     s[i].nfiles = nfiles;
@@ -478,6 +550,19 @@ static int run_shards(struct import_shard *s, const struct core_config *cfg,
       return core_cli_fail("import", "shard %u: cannot set up its pipeline: "
                            "%s", i, strerror(-s[i].rc));
   return 0;
+}
+
+/* 1 when the end of the import has segments to compact: a shard that did
+ * not compact directly (or handed over to the writer, or found segments
+ * at its start), or a shard directory this import did not write. */
+static int compact_left(const struct import_shard *s, unsigned n,
+                        const char *data_dir) {
+  unsigned ids[CORE_SHARDS_MAX];
+
+  for (unsigned i = 0; i < n; i++)
+    if (!s[i].direct_on || s[i].store.on || !s[i].fresh)
+      return 1;
+  return stor_shard_ids(data_dir, ids) != (int)n;
 }
 
 static double seconds_since(const struct timespec *t0) {
@@ -519,7 +604,7 @@ static int import_files(const struct core_config *cfg, char **paths,
   struct import_totals t;
   struct timespec t0;
   double secs;
-  int rc = 0, lock_fd = -1;
+  int rc = 0, lock_fd = -1, left;
 
   if (simd_select(cfg->simd) < 0) /* before any shard parses */
     return core_cli_usage("import", "--simd %s: this CPU lacks it (its best "
@@ -545,7 +630,7 @@ static int import_files(const struct core_config *cfg, char **paths,
   }
   memset(s, 0, sizeof(*s) * cfg->shard_count);
   clock_gettime(CLOCK_MONOTONIC, &t0);
-  rc = run_shards(s, cfg, files, nfiles, no_store, proto);
+  rc = run_shards(s, cfg, files, nfiles, no_store, compact, proto);
   secs = seconds_since(&t0);
   if (rc == 0) {
     uint64_t raw = 0;
@@ -558,9 +643,10 @@ static int import_files(const struct core_config *cfg, char **paths,
                          "see the messages above", t.lost,
                          items_of(proto));
   }
+  left = rc == 0 && compact && compact_left(s, cfg->shard_count,
+                                             cfg->data_dir);
   free(s);
-  if (rc == 0 && compact &&
-      core_compact_data_dir(cfg->data_dir, NULL) < 0)
+  if (left && core_compact_data_dir(cfg->data_dir, NULL) < 0)
     rc = core_cli_fail("import", "compaction failed; the segments are "
                        "intact: run `sluice compact` to retry");
 out:

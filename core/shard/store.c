@@ -43,12 +43,16 @@ static void series_entry(const void *ctx, uint32_t id,
                                   .key_len = e->key_len};
 }
 
+struct stor_series_src core_store_series_src(const struct core_series *series) {
+  return (struct stor_series_src){series_entry, series};
+}
+
 int core_store_open(struct core_store *s, const struct core_series *series,
                     const struct stor_writer_cfg *cfg, uint64_t *active_pub) {
   struct stor_writer_cfg c = *cfg;
   int rc;
 
-  c.series = (struct stor_series_src){series_entry, series};
+  c.series = core_store_series_src(series);
   rc = stor_writer_init(&s->writer, s->ring, &s->stats->stor, &c, active_pub);
   s->on = rc == 0;
   return rc;

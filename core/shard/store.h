@@ -22,6 +22,13 @@ void core_store_init(struct core_store *s, struct core_ring *ring,
                      struct core_stats *stats);
 
 /*
+ * The keys of series' ids as storage takes them (what core_store_open
+ * gives the writer), for other writers of the same dictionary (`sluice
+ * import`'s direct compaction). series must outlive its use.
+ */
+struct stor_series_src core_store_series_src(const struct core_series *series);
+
+/*
  * Set up the segment writer on the ring (cfg as for stor_writer_init, but
  * cfg->series is the store's: the keys of series, whose ids sealed heads
  * hold; the writer's counters are stats->stor), after which sealed blocks

@@ -65,8 +65,8 @@ def statsd_file(path, series=300, steps=60, seed=7):
     return len(lines)
 
 
-def import_into(binary, data, src, *extra):
-    p = subprocess.run([binary, "import", "--proto", "statsd", "--cores", "2",
+def import_into(binary, data, src, *extra, cores="2"):
+    p = subprocess.run([binary, "import", "--proto", "statsd", "--cores", cores,
                         "--data-dir", data, *extra, src],
                        capture_output=True, text=True, timeout=120)
     check(p.returncode == 0, f"import exit {p.returncode}: {p.stderr}")
@@ -195,6 +195,94 @@ def test_import_compacts_at_its_end(binary):
         check(sum(line.count(",") for line in a[0]) > n // 2, "too few points")
 
 
+def test_import_compacts_directly(binary):
+    """import (statsd) compacts its heads directly: the same bytes as
+    importing with --no-compact and compacting after; segments an earlier
+    --no-compact import left are compacted at its end as before."""
+    with tempfile.TemporaryDirectory(prefix="sluice-it-compact-") as tmp:
+        src = os.path.join(tmp, "in.statsd")
+        statsd_file(src, series=400, steps=40, seed=11)
+        a, b = os.path.join(tmp, "a"), os.path.join(tmp, "b")
+        out = import_into(binary, a, src)
+        check(out.startswith("points "), f"summary: {out}")
+        import_into(binary, b, src, "--no-compact")
+        check(compact(binary, b).returncode == 0, "compact b")
+        fa, fb = segment_files(a), segment_files(b)
+        check([os.path.relpath(f, a) for f in fa] ==
+              [os.path.relpath(f, b) for f in fb],
+              f"segment names differ: {fa} {fb}")
+        for x, y in zip(fa, fb):
+            with open(x, "rb") as f1, open(y, "rb") as f2:
+                check(f1.read() == f2.read(), f"{x} differs from {y}")
+        # originals left by --no-compact, then a default import on top
+        import_into(binary, a, src, "--no-compact")
+        import_into(binary, a, src)
+        p = subprocess.run([binary, "inspect", a], capture_output=True,
+                           text=True, timeout=60)
+        check("kind=compacted" in p.stdout and "kind=metrics" not in
+              p.stdout, f"originals left: {p.stdout[:400]}")
+        got = served(binary, a)
+        once = served(binary, b)
+        check(len(got[0]) == len(once[0]) and got[0] != once[0],
+              "three imports serve other series or the same points")
+
+
+def test_import_killed_while_compacting_directly(binary):
+    """A direct compaction killed at each step of its swap leaves what was
+    there before (steps 1, 2: the temporary file removed at the next
+    start) or the new segment whole (step 3): nothing half."""
+    with tempfile.TemporaryDirectory(prefix="sluice-it-compact-") as tmp:
+        src1, src2 = os.path.join(tmp, "1.statsd"), os.path.join(tmp, "2")
+        statsd_file(src1, series=100, steps=20, seed=1)
+        statsd_file(src2, series=100, steps=20, seed=2)
+        first = os.path.join(tmp, "first")
+        import_into(binary, first, src1, cores="1")
+        before = served(binary, first)
+        both = os.path.join(tmp, "both")
+        import_into(binary, both, src1, cores="1")
+        import_into(binary, both, src2, cores="1")
+        after = served(binary, both)
+        check(before != after, "the second file adds points")
+        for step in (1, 2, 3):
+            data = os.path.join(tmp, f"s{step}")
+            import_into(binary, data, src1, cores="1")
+            p = subprocess.run(
+                [binary, "import", "--proto", "statsd", "--cores", "1",
+                 "--data-dir", data, src2], capture_output=True, text=True,
+                timeout=120,
+                env=dict(os.environ, SLUICE_FAULT=f"compact_crash={step}"))
+            check(p.returncode == -9, f"step {step}: import exit "
+                  f"{p.returncode}, want SIGKILL: {p.stderr}")
+            want = after if step == 3 else before
+            check(served(binary, data) == want, f"step {step}: served data")
+            check(not any(f.endswith(".tmp") for _, _, fs in os.walk(data)
+                          for f in fs), f"step {step}: temp file left")
+
+
+def test_import_hands_over_when_keys_overflow_a_pass(binary):
+    """A head whose distinct keys alone pass a compacted segment's key
+    bound (6 MiB) hands the shard over to the segment writer: every point
+    is stored all the same, as --no-compact stores it."""
+    with tempfile.TemporaryDirectory(prefix="sluice-it-compact-") as tmp:
+        src = os.path.join(tmp, "wide.statsd")
+        pad = "p" * 90
+        with open(src, "w") as f:
+            for i in range(70000):
+                f.write(f"cmp.wide:{i % 97}|g|#host:h{i:06d},pad:{pad}"
+                        f"|T{T0 + i % 600}\n")
+        a, b = os.path.join(tmp, "a"), os.path.join(tmp, "b")
+        out = import_into(binary, a, src, cores="1")
+        check(out.startswith("points 70000 errors 0 rejected 0"),
+              f"summary: {out}")
+        import_into(binary, b, src, "--no-compact", cores="1")
+        p = subprocess.run([binary, "inspect", a], capture_output=True,
+                           text=True, timeout=60)
+        check("kind=metrics" in p.stdout, "no original segment: the "
+              f"hand-over did not happen: {p.stdout[:300]}")
+        check(served(binary, a) == served(binary, b),
+              "the handed-over import serves other points")
+
+
 def all_logs(s):
     """Every log record the query port serves, oldest first, as JSON."""
     with urllib.request.urlopen(s.url("/api/v1/logs?" + urllib.parse.urlencode(
@@ -262,4 +350,7 @@ if __name__ == "__main__":
     main([test_export_identical_after_compact,
           test_killed_at_every_step_loses_nothing,
           test_import_compacts_at_its_end,
+          test_import_compacts_directly,
+          test_import_killed_while_compacting_directly,
+          test_import_hands_over_when_keys_overflow_a_pass,
           test_syslog_beside_statsd_compacted])

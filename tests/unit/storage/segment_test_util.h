@@ -21,6 +21,15 @@
 
 static char seg_dir[64];
 
+/* xorshift64: the tests' reproducible random numbers (seed it non-zero). */
+static uint64_t seg_rng_state;
+static inline uint64_t seg_rnd(void) {
+  seg_rng_state ^= seg_rng_state << 13;
+  seg_rng_state ^= seg_rng_state >> 7;
+  seg_rng_state ^= seg_rng_state << 17;
+  return seg_rng_state;
+}
+
 static inline void seg_dir_make(void) {
   snprintf(seg_dir, sizeof(seg_dir), "/tmp/sluice-seg-XXXXXX");
   cr_assert_not_null(mkdtemp(seg_dir));

@@ -33,20 +33,13 @@
 static char keys[KEYS][64];
 static const char *key_prefix = "m"; /* of every key write_dir writes */
 
-static uint64_t rng_state;
-static uint64_t rnd(void) {
-  rng_state ^= rng_state << 13;
-  rng_state ^= rng_state >> 7;
-  rng_state ^= rng_state << 17;
-  return rng_state;
-}
 
 /* A value of one of the shapes the codecs treat apart (NaN/Inf-free). */
 static double value_of(uint32_t k, uint64_t i) {
   switch (k % 5) {
   case 0: return (double)(i * 3 + k);                     /* counter-like */
-  case 1: return (double)(int64_t)(rnd() % 2001 - 1000) / 10.0; /* decimals */
-  case 2: return (double)rnd() / 3.0e7;                   /* arbitrary */
+  case 1: return (double)(int64_t)(seg_rnd() % 2001 - 1000) / 10.0; /* decimals */
+  case 2: return (double)seg_rnd() / 3.0e7;                   /* arbitrary */
   case 3: return i % 7 == 0 ? -0.0 : 1e300 / (double)(i + 1);
   default: return 42.0;                                   /* constant */
   }
@@ -71,15 +64,15 @@ static void write_segment(uint64_t seg, unsigned blocks, uint64_t *seq,
   cr_assert_eq(stor_encoder_init(&e, BLOCK_POINTS), 0);
   memset(seen, 0, sizeof(seen));
   for (unsigned b = 0; b < blocks; b++) {
-    uint32_t n = 1 + (uint32_t)(rnd() % BLOCK_POINTS), nd = 0;
+    uint32_t n = 1 + (uint32_t)(seg_rnd() % BLOCK_POINTS), nd = 0;
     uint8_t in_block[KEYS] = {0};
     for (uint32_t i = 0; i < n; i++) {
-      uint32_t k = (uint32_t)(rnd() % KEYS);
+      uint32_t k = (uint32_t)(seg_rnd() % KEYS);
       ids[i] = k * 7 + 3; /* ids are not the keys' order */
-      ts[i] = t0 + (int64_t)(b * 10000) + (int64_t)(rnd() % 30000) - 5000;
+      ts[i] = t0 + (int64_t)(b * 10000) + (int64_t)(seg_rnd() % 30000) - 5000;
       if (k % 4 == 0) /* whole seconds (a run's time unit), some negative */
         ts[i] = (ts[i] / 1000 - (k % 8 == 0 ? 1700000001 : 0)) * 1000;
-      if (i > 0 && rnd() % 50 == 0) { /* a duplicate */
+      if (i > 0 && seg_rnd() % 50 == 0) { /* a duplicate */
         ids[i] = ids[i - 1];
         ts[i] = ts[i - 1];
         k = (ids[i] - 3) / 7;
@@ -109,7 +102,7 @@ static void write_segment(uint64_t seg, unsigned blocks, uint64_t *seq,
 static void write_dir(unsigned segs, unsigned blocks_max, uint64_t seed) {
   uint64_t seq = 1;
 
-  rng_state = seed;
+  seg_rng_state = seed;
   seg_dir_make();
   /* Keys k and k + 17 share a name while they have the same type (k % 3)
    * or not: a key that repeats with another type is a series of its own. */
@@ -117,7 +110,7 @@ static void write_dir(unsigned segs, unsigned blocks_max, uint64_t seed) {
     snprintf(keys[k], sizeof(keys[k]), "%s%u.name%s", key_prefix, k % 17,
              k % 2 ? "" : "\001env:prod");
   for (unsigned s = 0; s < segs; s++)
-    write_segment(s + 1, 1 + (unsigned)(rnd() % blocks_max), &seq,
+    write_segment(s + 1, 1 + (unsigned)(seg_rnd() % blocks_max), &seq,
                   1700000000000 + (int64_t)s * 100000);
 }
 
@@ -362,17 +355,17 @@ Test(compact, series_order_is_time_then_storage_order) {
   uint64_t bseq = 1;
 
   seg_dir_make();
-  rng_state = 0x5eed;
+  seg_rng_state = 0x5eed;
   for (unsigned k = 0; k < KEYS; k++)
     snprintf(keys[k], sizeof(keys[k]), "%s", k == 0 ? "s.all" : "s.few");
   cr_assert_eq(stor_encoder_init(&e, N), 0);
   for (unsigned s = 0; s < SEGS; s++) {
     for (unsigned b = 0; b < BLOCKS; b++) {
       for (uint32_t i = 0; i < N; i++) {
-        uint64_t r = rnd();
+        uint64_t r = seg_rnd();
         ids[i] = r % 97 == 0 ? 2 : r % 89 == 0 ? 3 : 1;
         /* few distinct times: many duplicates, no time order */
-        ts[i] = 1700000000000 + (int64_t)(rnd() % 400) * 1000;
+        ts[i] = 1700000000000 + (int64_t)(seg_rnd() % 400) * 1000;
         if (b == 1 && i < N / 2) /* a stretch in order */
           ts[i] = 1700000000000 + (int64_t)i;
         val[i] = (double)((s * BLOCKS + b) * N + i); /* storage index */
@@ -754,7 +747,7 @@ static void add_logs_spans(void) {
   for (uint32_t i = 0; i < LOG_RECS; i++)
     recs[i] = test_rec(i, LOG_T0);
   for (uint32_t at = 0; at < LOG_RECS;) {
-    uint32_t n = 1 + (uint32_t)(rnd() % 256);
+    uint32_t n = 1 + (uint32_t)(seg_rnd() % 256);
     n = n < LOG_RECS - at ? n : LOG_RECS - at;
     append_log(0, at < LOG_RECS / 2 ? 2 : 3, seq++, recs + at, n);
     at += n;

@@ -1,0 +1,352 @@
+/*
+ * tests/unit/storage/test_compact_direct.c - direct compaction
+ * (stor_direct_*, storage/compact.h): sealed heads fed straight to it give
+ * the very bytes that writing them as original segments (one block a head,
+ * rolled where the writer rolls) and compacting those give; a head over
+ * the key bounds is refused whole after what came before is written; a
+ * failed write counts its points lost.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "storage/block.h"
+#include "storage/compact.h"
+
+#include "segment_test_util.h"
+
+#define IDS 500
+#define HEAD_POINTS_MAX 3000
+#define SEG_POINTS 10000 /* the segment (and pass) bound of the test */
+
+static char keys[IDS][48];
+
+
+/* id -> key: ids i and i + 250 share a key with types of their own (two
+ * series). Every id is a (key, type) of its own, as in a shard's
+ * dictionary (one id a key): the original blocks order a block's points
+ * by id, so two ids of one series would interleave there otherwise. */
+static void key_of(const void *ctx, uint32_t id, struct stor_dict_entry *e) {
+  (void)ctx;
+  *e = (struct stor_dict_entry){.id = id,
+                                .type = (uint8_t)(id / 250),
+                                .key = keys[id % 250],
+                                .key_len = (uint32_t)strlen(keys[id % 250])};
+}
+
+struct head {
+  uint32_t n;
+  uint32_t ids[HEAD_POINTS_MAX];
+  int64_t ts[HEAD_POINTS_MAX];
+  double val[HEAD_POINTS_MAX];
+};
+
+/* Random points: times jittered (out of order, duplicates), the value
+ * shapes the codecs treat apart. */
+static void make_head(struct head *h, unsigned b) {
+  h->n = 1 + (uint32_t)(seg_rnd() % HEAD_POINTS_MAX);
+  for (uint32_t i = 0; i < h->n; i++) {
+    uint32_t id = (uint32_t)(seg_rnd() % IDS);
+    h->ids[i] = id;
+    h->ts[i] = 1700000000000 + (int64_t)b * 10000 +
+               (int64_t)(seg_rnd() % 30000) - 5000;
+    if (id % 4 == 0)
+      h->ts[i] = h->ts[i] / 1000 * 1000; /* whole seconds */
+    if (i > 0 && seg_rnd() % 50 == 0) {
+      h->ids[i] = h->ids[i - 1];
+      h->ts[i] = h->ts[i - 1];
+    }
+    h->val[i] = id % 3 == 0   ? (double)(i * 3 + id)
+                : id % 3 == 1 ? (double)(int64_t)(seg_rnd() % 2001 - 1000) / 10.0
+                              : (double)seg_rnd() / 3.0e7;
+  }
+}
+
+/* What the writer does with a head: one block (dictionary: the ids new
+ * to the segment), the segment rolled before SEG_POINTS would pass. */
+struct orig {
+  struct stor_encoder e;
+  uint8_t *out;
+  size_t cap;
+  uint64_t seg, seg_points, block_seq;
+  uint8_t in_seg[IDS];
+};
+
+static void orig_add(struct orig *o, const struct head *h) {
+  static struct stor_dict_entry dict[IDS];
+  uint32_t nd = 0;
+
+  if (o->seg == 0 || o->seg_points + h->n > SEG_POINTS) {
+    o->seg++;
+    o->seg_points = 0;
+    memset(o->in_seg, 0, sizeof(o->in_seg));
+  }
+  for (uint32_t i = 0; i < h->n; i++)
+    if (!o->in_seg[h->ids[i]]) {
+      o->in_seg[h->ids[i]] = 1;
+      key_of(NULL, h->ids[i], &dict[nd++]);
+    }
+  struct stor_block_in in = {.shard = 3, .seq = o->block_seq++,
+                             .count = h->n, .series_id = h->ids,
+                             .ts_ms = h->ts, .value = h->val,
+                             .dict_count = nd, .dict = dict};
+  long len = stor_block_encode(&o->e, &in, o->out, o->cap);
+  cr_assert_gt(len, 0);
+  seg_append_bytes(0, o->seg, o->out, (size_t)len);
+  o->seg_points += h->n;
+}
+
+static int shard_dir(const char *root) {
+  char path[128];
+
+  snprintf(path, sizeof(path), "%s/shard-0", root);
+  mkdir(path, 0755);
+  return open(path, O_RDONLY | O_DIRECTORY);
+}
+
+/* The bytes of file name of dir_fd into *len (malloc'ed). */
+static uint8_t *slurp(int dir_fd, const char *name, size_t *len) {
+  int fd = openat(dir_fd, name, O_RDONLY);
+  uint8_t *p;
+  off_t n;
+
+  cr_assert_geq(fd, 0, "%s missing", name);
+  n = lseek(fd, 0, SEEK_END);
+  p = malloc((size_t)n + 1);
+  cr_assert_eq(pread(fd, p, (size_t)n, 0), n);
+  close(fd);
+  *len = (size_t)n;
+  return p;
+}
+
+static unsigned count_files(int dir_fd) {
+  DIR *d = fdopendir(dup(dir_fd));
+  struct dirent *de;
+  unsigned n = 0;
+
+  rewinddir(d);
+  while ((de = readdir(d)) != NULL)
+    n += de->d_name[0] != '.';
+  closedir(d);
+  return n;
+}
+
+static struct stor_direct_cfg cfg_for(int dir_fd,
+                                      struct stor_compact_stats *st) {
+  return (struct stor_direct_cfg){.dir_fd = dir_fd, .shard = 3,
+                                  .next_seg_seq = 1, .next_block_seq = 1,
+                                  .series_max = IDS,
+                                  .points_max = SEG_POINTS,
+                                  .series = {key_of, NULL}, .st = st};
+}
+
+Test(compact_direct, same_bytes_as_compacting_the_originals) {
+  static struct head h;
+  struct orig o = {.block_seq = 1};
+  struct stor_compact_stats st_a = {0}, st_b = {0};
+  struct stor_direct *d;
+  char root_b[80];
+  int a_fd, b_fd;
+  unsigned heads = 40;
+
+  seg_rng_state = 0x2545F4914F6CDD1Dull;
+  for (unsigned k = 0; k < 250; k++)
+    snprintf(keys[k], sizeof(keys[k]), "m%u.name%s", k,
+             k % 2 ? "\001env:prod" : "");
+  seg_dir_make();
+  snprintf(root_b, sizeof(root_b), "%s/b", seg_dir);
+  mkdir(root_b, 0755);
+  a_fd = shard_dir(seg_dir);
+  b_fd = shard_dir(root_b);
+  o.cap = stor_block_bytes_max(HEAD_POINTS_MAX, IDS, IDS * 48);
+  o.out = malloc(o.cap);
+  cr_assert_eq(stor_encoder_init(&o.e, HEAD_POINTS_MAX), 0);
+  struct stor_direct_cfg c = cfg_for(b_fd, &st_b);
+  cr_assert_eq(stor_direct_open(&d, &c), 0);
+  for (unsigned b = 0; b < heads; b++) {
+    make_head(&h, b);
+    orig_add(&o, &h);
+    cr_assert_eq(stor_direct_add(d, &(struct stor_points){h.ids, h.ts, h.val,
+                                                          h.n}), 0);
+  }
+  cr_assert_eq(stor_direct_flush(d), 0);
+  uint64_t seg, blk;
+  stor_direct_next(d, &seg, &blk);
+  cr_assert_eq(seg, o.seg + 1, "one compacted segment an original");
+  cr_assert_eq(blk, heads + 1);
+  stor_direct_free(d);
+  cr_assert_gt(o.seg, 2, "the test rolls segments");
+  cr_assert_eq(stor_compact_dir(a_fd, seg_dir, SEG_POINTS, &st_a, stderr), 0);
+  cr_assert_eq(st_a.passes, o.seg);
+  cr_assert_eq(st_b.passes, o.seg);
+  cr_assert_eq(st_b.points, st_a.points);
+  cr_assert_eq(st_b.bytes_out, st_a.bytes_out);
+  cr_assert_eq(st_b.points_lost, 0);
+  cr_assert_eq(count_files(b_fd), (unsigned)o.seg);
+  for (uint64_t s = 1; s <= o.seg; s++) {
+    char name[32];
+    size_t la, lb;
+    stor_segment_name(s, name, sizeof(name));
+    uint8_t *pa = slurp(a_fd, name, &la), *pb = slurp(b_fd, name, &lb);
+    cr_assert_eq(la, lb, "%s: %zu vs %zu bytes", name, la, lb);
+    cr_assert_eq(memcmp(pa, pb, la), 0, "%s differs", name);
+    free(pa);
+    free(pb);
+  }
+  stor_encoder_free(&o.e);
+  free(o.out);
+  close(a_fd);
+  close(b_fd);
+  seg_dir_remove();
+}
+
+/* Series 0: n points in falling time, pairs of equal times (the local
+ * sort's fallback); series 1: neighbours swapped (its insertion sort);
+ * read back from the compacted segment: rising time, equal times in
+ * arrival order. */
+Test(compact_direct, runs_come_out_in_time_then_arrival_order) {
+  enum { N = 3000 };
+  static uint32_t ids[2 * N];
+  static int64_t ts[2 * N], got_ts[N];
+  static double val[2 * N], got_v[N];
+  struct stor_compact_stats st = {0};
+  struct stor_direct *d;
+  struct stor_cseg c;
+  int fd;
+
+  for (unsigned k = 0; k < 250; k++)
+    snprintf(keys[k], sizeof(keys[k]), "m%u", k);
+  for (uint32_t i = 0; i < N; i++) {
+    ids[i] = 0;
+    ts[i] = (int64_t)(N - i / 2) * 1000 + 7;
+    val[i] = i;
+    ids[N + i] = 1;
+    ts[N + i] = (int64_t)(i ^ 1) * 10;
+    val[N + i] = -(double)i;
+  }
+  seg_dir_make();
+  fd = shard_dir(seg_dir);
+  struct stor_direct_cfg cfg = cfg_for(fd, &st);
+  cr_assert_eq(stor_direct_open(&d, &cfg), 0);
+  cr_assert_eq(stor_direct_add(d, &(struct stor_points){ids, ts, val,
+                                                        2 * N}), 0);
+  cr_assert_eq(stor_direct_flush(d), 0);
+  stor_direct_free(d);
+  cr_assert_eq(stor_cseg_open(&c, fd, "0000000000000001.seg"), 1);
+  cr_assert_eq(c.series, 2);
+  cr_assert_eq(c.runs, 2);
+  for (uint32_t r = 0; r < 2; r++) {
+    /* keys "m0" < "m1": the run's series is its id */
+    cr_assert_eq(c.run[r].count, N);
+    cr_assert_eq(stor_cseg_read_run(&c, r, got_ts, got_v), 0);
+    for (uint32_t i = 0; i < N; i++) {
+      /* series 0: pair j (points 2j, 2j + 1) at (N - j) * 1000 + 7, so
+       * the last pair first, each in arrival order; series 1: i ^ 1 */
+      uint32_t want = r == 0 ? N - 2 - (i & ~1u) + (i & 1) : i ^ 1;
+      cr_assert_eq(got_ts[i], ts[r * N + want], "run %u point %u", r, i);
+      cr_assert_eq(got_v[i], val[r * N + want], "run %u point %u", r, i);
+    }
+  }
+  stor_cseg_close(&c);
+  close(fd);
+  seg_dir_remove();
+}
+
+/* Keys with ids over STOR_COMPACT_SERIES_MAX: distinct keys, one a point. */
+static char big_key[16];
+static void key_many(const void *ctx, uint32_t id, struct stor_dict_entry *e) {
+  (void)ctx;
+  snprintf(big_key, sizeof(big_key), "k%u", id);
+  *e = (struct stor_dict_entry){.id = id, .type = 1, .key = big_key,
+                                .key_len = (uint32_t)strlen(big_key)};
+}
+
+Test(compact_direct, head_over_the_key_bounds_refused_whole) {
+  uint32_t n = STOR_COMPACT_SERIES_MAX + 1;
+  uint32_t *ids = malloc(n * sizeof(*ids));
+  int64_t *ts = malloc(n * sizeof(*ts));
+  double *val = malloc(n * sizeof(*val));
+  struct stor_compact_stats st = {0};
+  struct stor_direct *d;
+  uint64_t seg, blk;
+  int fd;
+
+  for (uint32_t i = 0; i < n; i++) {
+    ids[i] = i;
+    ts[i] = 1000 * (int64_t)i;
+    val[i] = i;
+  }
+  seg_dir_make();
+  fd = shard_dir(seg_dir);
+  struct stor_direct_cfg c = cfg_for(fd, &st);
+  c.series_max = n;
+  c.points_max = 0; /* the segment bound */
+  c.series = (struct stor_series_src){key_many, NULL};
+  cr_assert_eq(stor_direct_open(&d, &c), 0);
+  cr_assert_eq(stor_direct_add(d, &(struct stor_points){ids, ts, val, 10}),
+               0);
+  cr_assert_eq(stor_direct_add(d, &(struct stor_points){ids, ts, val, n}),
+               -E2BIG);
+  stor_direct_next(d, &seg, &blk);
+  cr_assert_eq(seg, 2, "what came before was written");
+  cr_assert_eq(blk, 2, "the refused head took no block seq");
+  cr_assert_eq(st.points, 10);
+  cr_assert_eq(count_files(fd), 1);
+  /* and it goes on: a head within the bounds is taken */
+  cr_assert_eq(stor_direct_add(d, &(struct stor_points){ids + 5, ts, val,
+                                                        100}),
+               0);
+  cr_assert_eq(stor_direct_flush(d), 0);
+  cr_assert_eq(st.points, 110);
+  cr_assert_eq(st.passes, 2);
+  cr_assert_eq(st.points_lost, 0);
+  stor_direct_free(d);
+  close(fd);
+  free(ids);
+  free(ts);
+  free(val);
+  seg_dir_remove();
+}
+
+Test(compact_direct, failed_write_counts_points_lost) {
+  struct stor_compact_stats st = {0};
+  struct stor_direct *d;
+  uint32_t ids[4] = {1, 2, 1, 3};
+  int64_t ts[4] = {1, 2, 3, 4};
+  double val[4] = {1, 2, 3, 4};
+  int fd = open("/dev/null", O_RDONLY); /* not a directory */
+
+  for (unsigned k = 0; k < 250; k++)
+    snprintf(keys[k], sizeof(keys[k]), "m%u", k);
+  struct stor_direct_cfg c = cfg_for(fd, &st);
+  cr_assert_eq(stor_direct_open(&d, &c), 0);
+  cr_assert_eq(stor_direct_add(d, &(struct stor_points){ids, ts, val, 4}), 0);
+  cr_assert_lt(stor_direct_flush(d), 0);
+  cr_assert_eq(st.points_lost, 4);
+  cr_assert_eq(st.passes, 0);
+  /* the pass was dropped: an empty flush writes nothing */
+  cr_assert_eq(stor_direct_flush(d), 0);
+  cr_assert_eq(st.points_lost, 4);
+  stor_direct_free(d);
+  close(fd);
+}
+
+Test(compact_direct, bad_config_refused) {
+  struct stor_compact_stats st = {0};
+  struct stor_direct *d = (struct stor_direct *)1;
+  struct stor_direct_cfg c = cfg_for(0, &st);
+
+  c.series_max = 0;
+  cr_assert_eq(stor_direct_open(&d, &c), -EINVAL);
+  cr_assert_null(d);
+  c = cfg_for(0, &st);
+  c.next_seg_seq = 0;
+  cr_assert_eq(stor_direct_open(&d, &c), -EINVAL);
+  stor_direct_free(NULL);
+}
