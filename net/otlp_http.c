@@ -318,6 +318,51 @@ static size_t feed(struct net_otlp_http *o, uint32_t slot, const char *data,
 
 /* ---- connection events (net/rconn.h) ------------------------------------- */
 
+/* Unread bytes after a final reply: dropped a while, then the close. */
+static void drain(struct net_otlp_http *o, uint32_t slot, size_t n) {
+  struct net_otlp_conn *c = &o->conns[slot];
+
+  c->linger_bytes += (uint32_t)n;
+  if (c->linger_bytes > NET_OTLP_HTTP_LINGER_BYTES_MAX)
+    net_rconn_close(&o->rc, slot);
+  else
+    net_rconn_recv(&o->rc, slot);
+}
+
+/* A body's bytes go straight into the parser's body buffer when there are
+ * at least NET_OTLP_HTTP_DIRECT_BYTES_MIN of them to come. */
+static char *direct_room(void *ctx, uint32_t slot, size_t *room) {
+  struct net_otlp_http *o = ctx;
+  struct net_otlp_conn *c = &o->conns[slot];
+  char *d;
+
+  *room = 0;
+  if (c->state != NET_OTLP_ST_READ || o->stopping)
+    return NULL;
+  d = net_http_parser_body_room(&c->parser, room);
+  return *room >= NET_OTLP_HTTP_DIRECT_BYTES_MIN ? d : NULL;
+}
+
+static void on_direct(void *ctx, uint32_t slot, size_t n, int64_t now_ms) {
+  struct net_otlp_http *o = ctx;
+  struct net_otlp_conn *c = &o->conns[slot];
+
+  if (c->state == NET_OTLP_ST_LINGER) {
+    drain(o, slot, n);
+    return;
+  }
+  if (o->stopping || c->state != NET_OTLP_ST_READ)
+    return; /* the request already failed (408): its reply goes out */
+  if (net_http_parser_body_wrote(&c->parser, n) == NET_HTTP_PARSE_DONE) {
+    on_request(o, slot, now_ms);
+    net_http_parser_reset(&c->parser);
+  }
+  if (c->state == NET_OTLP_ST_READ && live(o, slot)) {
+    set_phase(c, now_ms);
+    net_rconn_recv(&o->rc, slot);
+  }
+}
+
 static void on_opened(void *ctx, uint32_t slot, int64_t now_ms) {
   struct net_otlp_http *o = ctx;
   struct net_otlp_conn *c = &o->conns[slot];
@@ -335,11 +380,7 @@ static size_t on_data(void *ctx, uint32_t slot, const char *data, size_t n,
   struct net_otlp_conn *c = &o->conns[slot];
 
   if (c->state == NET_OTLP_ST_LINGER) {
-    c->linger_bytes += (uint32_t)n;
-    if (c->linger_bytes > NET_OTLP_HTTP_LINGER_BYTES_MAX)
-      net_rconn_close(&o->rc, slot);
-    else
-      net_rconn_recv(&o->rc, slot);
+    drain(o, slot, n);
     return n;
   }
   if (o->stopping)
@@ -403,6 +444,8 @@ static const struct net_rconn_ops conn_ops = {
     .eof = on_eof,
     .sent = on_sent,
     .closed = on_closed,
+    .direct_room = direct_room,
+    .direct = on_direct,
 };
 
 /* ---- durability (net/otlp_durable.c) ----------------------------------- */
@@ -447,8 +490,12 @@ static void expire(struct net_otlp_http *o, uint32_t slot, int64_t now_ms) {
 }
 
 void net_otlp_http_tick(struct net_otlp_http *o, int64_t now_ms) {
-  if (!o->on)
+  /* A busy shard ticks every pass: the slots are swept a few times a
+   * second of deadlines, not every pass. */
+  if (!o->on || (now_ms >= o->swept_ms &&
+                 now_ms - o->swept_ms < NET_OTLP_HTTP_SWEEP_MS))
     return;
+  o->swept_ms = now_ms;
   for (uint32_t i = 0; i < o->rc.conns_max; i++)
     if (live(o, i))
       expire(o, i, now_ms);
