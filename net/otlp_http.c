@@ -23,6 +23,7 @@
 #include "net/http.h"
 #include "net/http_internal.h"
 #include "net/otlp_durable.h"
+#include "net/otlp_listen.h"
 #include "net/rconn.h"
 
 static const struct net_rconn_ops conn_ops;
@@ -533,14 +534,18 @@ uint32_t net_otlp_http_finish(struct net_otlp_http *o, int lost) {
 
 /* ---- set-up -------------------------------------------------------------- */
 
+/* This listener for net/otlp_listen.c. */
+static const struct net_otlp_listen_kind kind = {
+    .in_bytes = NET_OTLP_HTTP_IN_BYTES, .out_bytes = NET_OTLP_HTTP_OUT_BYTES,
+    .conn_bytes = sizeof(struct net_otlp_conn), .inflated_bytes = NET_OTLP_HTTP_INFLATED_BYTES_MAX,
+    .ops = &conn_ops, .reply = reply_durable, .gen_flag = NET_OTLP_HTTP_GEN_FLAG,
+    .waits_max = NET_OTLP_HTTP_WAITING_MAX};
+
 int net_otlp_http_init(struct net_otlp_http *o, struct core_ring *ring,
                        struct core_pipe *pipe, struct net_otlp_http_stats *st,
                        const struct net_otlp_http_cfg *cfg,
                        const struct net_otlp_durable_ops *ops) {
-  struct net_rconn_cfg rcfg = {.listen_fd = cfg->fd,
-                               .conns_max = cfg->conns_max,
-                               .in_bytes = NET_OTLP_HTTP_IN_BYTES,
-                               .out_bytes = NET_OTLP_HTTP_OUT_BYTES};
+  struct net_otlp_listen_mem m;
   int rc;
 
   memset(o, 0, sizeof(*o));
@@ -551,27 +556,16 @@ int net_otlp_http_init(struct net_otlp_http *o, struct core_ring *ring,
   o->stats = st;
   o->budget.bytes_max = NET_OTLP_HTTP_MEMORY_BYTES_MAX;
   o->budget.heap = cfg->heap;
-  rc = net_rconn_init(&o->rc, ring, &rcfg, &conn_ops, o, &st->conns);
-  if (rc < 0)
-    goto fail;
-  rc = net_otlp_durable_init(
-      &o->dur, &(struct net_otlp_durable_cfg){
-                   .gen_flag = NET_OTLP_HTTP_GEN_FLAG,
-                   .waits_max = NET_OTLP_HTTP_WAITING_MAX,
-                   .ops = *ops,
-                   .reply = reply_durable,
-                   .reply_ctx = o,
-                   .waiting = &st->waiting,
-                   .flushes = &st->flushes});
+  rc = net_otlp_listen_init(&o->rc, &o->dur, &m, &kind,
+                            &(struct net_otlp_listen_cfg){
+                                ring, cfg->fd, cfg->conns_max, o, *ops,
+                                &st->conns, &st->waiting, &st->flushes});
+  o->conns = m.conns;
+  o->inflated = m.inflated;
+  o->gz = m.gz;
   if (rc < 0)
     goto fail;
   rc = -ENOMEM;
-  o->conns = core_map_bytes(sizeof(*o->conns) * cfg->conns_max);
-  o->inflated = core_map_bytes(NET_OTLP_HTTP_INFLATED_BYTES_MAX);
-  o->gz = core_map_bytes(sizeof(*o->gz));
-  if (!o->conns || !o->inflated || !o->gz)
-    goto fail;
-  net_gzip_init(o->gz);
   for (uint32_t i = 0; i < cfg->conns_max; i++) {
     struct net_http_parser *p = &o->conns[i].parser;
     if (net_http_parser_init(p, NET_HTTP_HEADER_BYTES_MAX,
@@ -592,14 +586,13 @@ void net_otlp_http_free(struct net_otlp_http *o) {
   for (uint32_t i = 0; o->conns != NULL && i < n; i++)
     if (o->conns[i].parser.head != NULL)
       net_http_parser_free(&o->conns[i].parser);
-  core_unmap_bytes(o->conns, sizeof(*o->conns) * n);
-  core_unmap_bytes(o->inflated, NET_OTLP_HTTP_INFLATED_BYTES_MAX);
-  core_unmap_bytes(o->gz, sizeof(*o->gz));
+  net_otlp_listen_free(&o->rc, &o->dur,
+                       &(struct net_otlp_listen_mem){o->conns, o->inflated,
+                                                     o->gz},
+                       sizeof(*o->conns) * n, NET_OTLP_HTTP_INFLATED_BYTES_MAX);
   o->conns = NULL;
   o->inflated = NULL;
   o->gz = NULL;
-  net_otlp_durable_free(&o->dur);
-  net_rconn_free(&o->rc);
   o->on = 0;
 }
 
