@@ -33,6 +33,8 @@ static void *map_bytes(size_t n) {
 int core_otlp_sid_init(struct core_otlp_sid_cache *c) {
   _Static_assert(sizeof(*c->ents) * CORE_OTLP_SID_CACHE_WAYS == 64,
                  "a set's entries fill one cache line (mmap: aligned)");
+  _Static_assert(CORE_OTLP_SID_IDENT_BYTES_MAX <= UINT8_MAX,
+                 "an ident's name and attribute lengths fit a byte each");
   c->ents = map_bytes(ENTS * sizeof(*c->ents));
   c->idents = map_bytes(ENTS * sizeof(*c->idents));
   if (c->ents == NULL || c->idents == NULL) {
@@ -135,16 +137,23 @@ uint32_t core_otlp_sid_lookup(struct core_otlp_sid_cache *c,
   e = &c->ents[set * CORE_OTLP_SID_CACHE_WAYS];
   if (c->prev != 0)
     c->ents[c->prev - 1].next = set;
+  if (c->prev2 != 0)
+    c->ents[c->prev2 - 1].next2 = set;
   for (uint32_t w = 0; w < CORE_OTLP_SID_CACHE_WAYS; w++)
     if (equal(&e[w], c->idents[set * CORE_OTLP_SID_CACHE_WAYS + w].b, k)) {
       e[w].used = 1;
       c->hits++;
+      /* the next set was prefetched at the last hit, unless the chain
+       * starts here */
+      if (c->prev == 0)
+        prefetch_set(c, e[w].next);
+      prefetch_set(c, e[w].next2);
+      c->prev2 = c->prev;
       c->prev = set * CORE_OTLP_SID_CACHE_WAYS + w + 1;
-      prefetch_set(c, e[w].next);
       return e[w].id;
     }
   c->misses++;
-  c->prev = 0;
+  c->prev = c->prev2 = 0;
   return UINT32_MAX;
 }
 
@@ -170,8 +179,8 @@ void core_otlp_sid_insert(struct core_otlp_sid_cache *c,
   e->id = id;
   e->type = k->type;
   e->used = 0;
-  e->name_len = (uint16_t)k->name.len;
-  e->attr_len = (uint16_t)k->attrs.len;
+  e->name_len = (uint8_t)k->name.len;
+  e->attr_len = (uint8_t)k->attrs.len;
   memcpy(ident, k->name.ptr, k->name.len);
   if (k->attrs.len)
     memcpy(ident + k->name.len, k->attrs.ptr, k->attrs.len);
