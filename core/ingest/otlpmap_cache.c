@@ -95,12 +95,15 @@ uint64_t core_otlp_sid_rset(struct core_otlp_sid_cache *c,
   return r->gen;
 }
 
+/* (The plain byte hash: raw protobuf bytes are no series key, and the
+ * key hash would split them at every NUL.) */
 static uint64_t key_hash(const struct core_otlp_sid_key *k) {
-  uint64_t h = k->attrs.len ? core_series_hash(k->attrs.ptr, k->attrs.len)
-                            : 0x5bd1e995u;
+  uint64_t h = k->attrs.len
+                   ? core_series_hash_bytes(k->attrs.ptr, k->attrs.len)
+                   : 0x5bd1e995u;
 
   h ^= (k->name_hash ? k->name_hash
-                     : core_series_hash(k->name.ptr, k->name.len)) *
+                     : core_series_hash_bytes(k->name.ptr, k->name.len)) *
        0x9e3779b97f4a7c15u;
   h ^= (k->rgen * 0xc2b2ae3d27d4eb4fu) ^ k->type;
   return h != 0 ? h : 1; /* 0 marks an empty entry */
