@@ -342,7 +342,7 @@ _Static_assert(NET_DPDK_IDLE_WAIT_US * 20 < NET_DPDK_RX_DESC,
                                               (core/ingest/otlpmap_cache.c):
                                               sets of ... */
 #define CORE_OTLP_SID_CACHE_WAYS 2        /* ... entries (32 + 224 bytes: 16 MiB
-                                             mapped, pages touched as used) */
+                                             a pipeline, touched at start-up) */
 #define CORE_OTLP_SID_IDENT_BYTES_MAX 224 /* a cached point's metric name and
                                              raw attribute bytes; longer ones
                                              are mapped without the cache */

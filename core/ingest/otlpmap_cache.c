@@ -25,8 +25,12 @@ static void *map_bytes(size_t n) {
     return NULL;
   /* Every lookup lands on a random set: on 4 KiB pages the prefetch of
    * its entries and identity waits for a page walk (perf: half of the
-   * lookup's time at 5,000 series). A refusal is harmless. */
+   * lookup's time at 5,000 series). A refusal is harmless. The pages are
+   * touched here, at start-up: a huge page's first touch zeroes 2 MiB
+   * (and may compact memory), which stalled requests for tens of ms when
+   * it happened on the data path. */
   (void)madvise(p, n, MADV_HUGEPAGE);
+  memset(p, 0, n);
   return p;
 }
 
