@@ -60,6 +60,26 @@ enum net_http_parse net_http_parser_feed(struct net_http_parser *p,
                                          size_t *used);
 
 /*
+ * Where the next body bytes may be written in place rather than fed (a
+ * recv straight into the body: no copy): while the parser waits for
+ * Content-Length or chunk data bytes, room is reserved (within the body
+ * bound and the budget held for the declared length) for all of that
+ * body or chunk, *room is how many bytes that is, and the address of the
+ * first is returned. NULL (*room 0) in any other state, or when the
+ * memory is refused (feed the bytes instead: the error comes from there).
+ * The address holds until the next call of the parser.
+ */
+char *net_http_parser_body_room(struct net_http_parser *p, size_t *room);
+
+/*
+ * n bytes (0 < n <= *room of the last net_http_parser_body_room, no other
+ * call between) were written there: take them as if fed. Returns MORE, or
+ * DONE when they end a Content-Length body.
+ */
+enum net_http_parse net_http_parser_body_wrote(struct net_http_parser *p,
+                                               size_t n);
+
+/*
  * Has a byte of the current request arrived since init or reset? Blank
  * lines before a request line do not count (RFC 9112 lets a client send
  * them between requests). The server's deadlines use it to tell an idle

@@ -511,6 +511,18 @@ static enum net_http_parse feed_head(struct net_http_parser *p,
 
 /* ---- bodies ------------------------------------------------------------- */
 
+/* take body bytes now at p->body + p->body_len (room reserved). */
+static enum net_http_parse took_data(struct net_http_parser *p, size_t take) {
+  p->body_len += take;
+  p->left -= take;
+  if (p->left > 0)
+    return NET_HTTP_PARSE_MORE;
+  if (p->state == ST_BODY)
+    return finish(p);
+  p->state = ST_CHUNK_DATA_END;
+  return NET_HTTP_PARSE_MORE;
+}
+
 /* Copy Content-Length or chunk data bytes. */
 static enum net_http_parse feed_data(struct net_http_parser *p,
                                      const char *d, size_t n, size_t *k) {
@@ -522,15 +534,24 @@ static enum net_http_parse feed_data(struct net_http_parser *p,
   if (rc < 0)
     return fail(p, rc == -ENOBUFS ? 503 : 500);
   memcpy(p->body + p->body_len, d, take);
-  p->body_len += take;
-  p->left -= take;
   *k = take;
-  if (p->left > 0)
-    return NET_HTTP_PARSE_MORE;
-  if (p->state == ST_BODY)
-    return finish(p);
-  p->state = ST_CHUNK_DATA_END;
-  return NET_HTTP_PARSE_MORE;
+  return took_data(p, take);
+}
+
+char *net_http_parser_body_room(struct net_http_parser *p, size_t *room) {
+  *room = 0;
+  if ((p->state != ST_BODY && p->state != ST_CHUNK_DATA) || p->left == 0 ||
+      body_reserve(p, (size_t)p->left) < 0)
+    return NULL;
+  *room = (size_t)p->left;
+  return p->body + p->body_len;
+}
+
+enum net_http_parse net_http_parser_body_wrote(struct net_http_parser *p,
+                                               size_t n) {
+  ASSERT((p->state == ST_BODY || p->state == ST_CHUNK_DATA) && n > 0 &&
+         n <= p->left && p->body_len + n < p->body_cap);
+  return took_data(p, n);
 }
 
 static enum net_http_parse enter(struct net_http_parser *p, int st) {

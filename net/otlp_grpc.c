@@ -24,6 +24,7 @@
 #include "net/grpc.h"
 #include "net/gzip.h"
 #include "net/otlp_durable.h"
+#include "net/otlp_listen.h"
 #include "net/otlp_http.h"
 #include "net/rconn.h"
 
@@ -318,14 +319,18 @@ uint32_t net_otlp_grpc_finish(struct net_otlp_grpc *o, int lost) {
 
 /* ---- set-up -------------------------------------------------------------- */
 
+/* This listener for net/otlp_listen.c. */
+static const struct net_otlp_listen_kind kind = {
+    .in_bytes = NET_OTLP_GRPC_IN_BYTES, .out_bytes = NET_OTLP_GRPC_OUT_BYTES,
+    .conn_bytes = sizeof(struct net_otlp_grpc_conn), .inflated_bytes = NET_GRPC_INFLATED_BYTES_MAX,
+    .ops = &conn_ops, .reply = answer_call, .gen_flag = NET_OTLP_GRPC_GEN_FLAG,
+    .waits_max = NET_OTLP_GRPC_WAITING_MAX};
+
 int net_otlp_grpc_init(struct net_otlp_grpc *o, struct core_ring *ring,
                        struct core_pipe *pipe, struct net_otlp_grpc_stats *st,
                        const struct net_otlp_grpc_cfg *cfg,
                        const struct net_otlp_durable_ops *ops) {
-  struct net_rconn_cfg rcfg = {.listen_fd = cfg->fd,
-                               .conns_max = cfg->conns_max,
-                               .in_bytes = NET_OTLP_GRPC_IN_BYTES,
-                               .out_bytes = NET_OTLP_GRPC_OUT_BYTES};
+  struct net_otlp_listen_mem m;
   int rc;
 
   memset(o, 0, sizeof(*o));
@@ -338,27 +343,15 @@ int net_otlp_grpc_init(struct net_otlp_grpc *o, struct core_ring *ring,
   o->body_timeout_ms = NET_OTLP_GRPC_BODY_TIMEOUT_MS;
   o->budget.bytes_max = NET_GRPC_SHARD_MEMORY_BYTES_MAX;
   o->budget.heap = cfg->heap;
-  rc = net_rconn_init(&o->rc, ring, &rcfg, &conn_ops, o, &st->conns);
+  rc = net_otlp_listen_init(&o->rc, &o->dur, &m, &kind,
+                            &(struct net_otlp_listen_cfg){
+                                ring, cfg->fd, cfg->conns_max, o, *ops,
+                                &st->conns, &st->waiting, &st->flushes});
+  o->conns = m.conns;
+  o->inflated = m.inflated;
+  o->gz = m.gz;
   if (rc < 0)
     goto fail;
-  rc = net_otlp_durable_init(
-      &o->dur, &(struct net_otlp_durable_cfg){
-                   .gen_flag = NET_OTLP_GRPC_GEN_FLAG,
-                   .waits_max = NET_OTLP_GRPC_WAITING_MAX,
-                   .ops = *ops,
-                   .reply = answer_call,
-                   .reply_ctx = o,
-                   .waiting = &st->waiting,
-                   .flushes = &st->flushes});
-  if (rc < 0)
-    goto fail;
-  rc = -ENOMEM;
-  o->conns = core_map_bytes(sizeof(*o->conns) * cfg->conns_max);
-  o->inflated = core_map_bytes(NET_GRPC_INFLATED_BYTES_MAX);
-  o->gz = core_map_bytes(sizeof(*o->gz));
-  if (!o->conns || !o->inflated || !o->gz)
-    goto fail;
-  net_gzip_init(o->gz);
   o->srv = (struct net_grpc_server){.on_request = on_call,
                                     .ctx = o,
                                     .stats = &st->grpc,
@@ -383,14 +376,13 @@ void net_otlp_grpc_free(struct net_otlp_grpc *o) {
     net_grpc_conn_free(&o->conns[i].h2);
   if (o->srv.callbacks != NULL)
     net_grpc_server_free(&o->srv);
-  core_unmap_bytes(o->conns, sizeof(*o->conns) * n);
-  core_unmap_bytes(o->inflated, NET_GRPC_INFLATED_BYTES_MAX);
-  core_unmap_bytes(o->gz, sizeof(*o->gz));
+  net_otlp_listen_free(&o->rc, &o->dur,
+                       &(struct net_otlp_listen_mem){o->conns, o->inflated,
+                                                     o->gz},
+                       sizeof(*o->conns) * n, NET_GRPC_INFLATED_BYTES_MAX);
   o->conns = NULL;
   o->inflated = NULL;
   o->gz = NULL;
-  net_otlp_durable_free(&o->dur);
-  net_rconn_free(&o->rc);
   o->on = 0;
 }
 

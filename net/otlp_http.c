@@ -23,6 +23,7 @@
 #include "net/http.h"
 #include "net/http_internal.h"
 #include "net/otlp_durable.h"
+#include "net/otlp_listen.h"
 #include "net/rconn.h"
 
 static const struct net_rconn_ops conn_ops;
@@ -318,6 +319,51 @@ static size_t feed(struct net_otlp_http *o, uint32_t slot, const char *data,
 
 /* ---- connection events (net/rconn.h) ------------------------------------- */
 
+/* Unread bytes after a final reply: dropped a while, then the close. */
+static void drain(struct net_otlp_http *o, uint32_t slot, size_t n) {
+  struct net_otlp_conn *c = &o->conns[slot];
+
+  c->linger_bytes += (uint32_t)n;
+  if (c->linger_bytes > NET_OTLP_HTTP_LINGER_BYTES_MAX)
+    net_rconn_close(&o->rc, slot);
+  else
+    net_rconn_recv(&o->rc, slot);
+}
+
+/* A body's bytes go straight into the parser's body buffer when there are
+ * at least NET_OTLP_HTTP_DIRECT_BYTES_MIN of them to come. */
+static char *direct_room(void *ctx, uint32_t slot, size_t *room) {
+  struct net_otlp_http *o = ctx;
+  struct net_otlp_conn *c = &o->conns[slot];
+  char *d;
+
+  *room = 0;
+  if (c->state != NET_OTLP_ST_READ || o->stopping)
+    return NULL;
+  d = net_http_parser_body_room(&c->parser, room);
+  return *room >= NET_OTLP_HTTP_DIRECT_BYTES_MIN ? d : NULL;
+}
+
+static void on_direct(void *ctx, uint32_t slot, size_t n, int64_t now_ms) {
+  struct net_otlp_http *o = ctx;
+  struct net_otlp_conn *c = &o->conns[slot];
+
+  if (c->state == NET_OTLP_ST_LINGER) {
+    drain(o, slot, n);
+    return;
+  }
+  if (o->stopping || c->state != NET_OTLP_ST_READ)
+    return; /* the request already failed (408): its reply goes out */
+  if (net_http_parser_body_wrote(&c->parser, n) == NET_HTTP_PARSE_DONE) {
+    on_request(o, slot, now_ms);
+    net_http_parser_reset(&c->parser);
+  }
+  if (c->state == NET_OTLP_ST_READ && live(o, slot)) {
+    set_phase(c, now_ms);
+    net_rconn_recv(&o->rc, slot);
+  }
+}
+
 static void on_opened(void *ctx, uint32_t slot, int64_t now_ms) {
   struct net_otlp_http *o = ctx;
   struct net_otlp_conn *c = &o->conns[slot];
@@ -335,11 +381,7 @@ static size_t on_data(void *ctx, uint32_t slot, const char *data, size_t n,
   struct net_otlp_conn *c = &o->conns[slot];
 
   if (c->state == NET_OTLP_ST_LINGER) {
-    c->linger_bytes += (uint32_t)n;
-    if (c->linger_bytes > NET_OTLP_HTTP_LINGER_BYTES_MAX)
-      net_rconn_close(&o->rc, slot);
-    else
-      net_rconn_recv(&o->rc, slot);
+    drain(o, slot, n);
     return n;
   }
   if (o->stopping)
@@ -403,6 +445,8 @@ static const struct net_rconn_ops conn_ops = {
     .eof = on_eof,
     .sent = on_sent,
     .closed = on_closed,
+    .direct_room = direct_room,
+    .direct = on_direct,
 };
 
 /* ---- durability (net/otlp_durable.c) ----------------------------------- */
@@ -447,8 +491,12 @@ static void expire(struct net_otlp_http *o, uint32_t slot, int64_t now_ms) {
 }
 
 void net_otlp_http_tick(struct net_otlp_http *o, int64_t now_ms) {
-  if (!o->on)
+  /* A busy shard ticks every pass: the slots are swept a few times a
+   * second of deadlines, not every pass. */
+  if (!o->on || (now_ms >= o->swept_ms &&
+                 now_ms - o->swept_ms < NET_OTLP_HTTP_SWEEP_MS))
     return;
+  o->swept_ms = now_ms;
   for (uint32_t i = 0; i < o->rc.conns_max; i++)
     if (live(o, i))
       expire(o, i, now_ms);
@@ -486,14 +534,18 @@ uint32_t net_otlp_http_finish(struct net_otlp_http *o, int lost) {
 
 /* ---- set-up -------------------------------------------------------------- */
 
+/* This listener for net/otlp_listen.c. */
+static const struct net_otlp_listen_kind kind = {
+    .in_bytes = NET_OTLP_HTTP_IN_BYTES, .out_bytes = NET_OTLP_HTTP_OUT_BYTES,
+    .conn_bytes = sizeof(struct net_otlp_conn), .inflated_bytes = NET_OTLP_HTTP_INFLATED_BYTES_MAX,
+    .ops = &conn_ops, .reply = reply_durable, .gen_flag = NET_OTLP_HTTP_GEN_FLAG,
+    .waits_max = NET_OTLP_HTTP_WAITING_MAX};
+
 int net_otlp_http_init(struct net_otlp_http *o, struct core_ring *ring,
                        struct core_pipe *pipe, struct net_otlp_http_stats *st,
                        const struct net_otlp_http_cfg *cfg,
                        const struct net_otlp_durable_ops *ops) {
-  struct net_rconn_cfg rcfg = {.listen_fd = cfg->fd,
-                               .conns_max = cfg->conns_max,
-                               .in_bytes = NET_OTLP_HTTP_IN_BYTES,
-                               .out_bytes = NET_OTLP_HTTP_OUT_BYTES};
+  struct net_otlp_listen_mem m;
   int rc;
 
   memset(o, 0, sizeof(*o));
@@ -504,27 +556,16 @@ int net_otlp_http_init(struct net_otlp_http *o, struct core_ring *ring,
   o->stats = st;
   o->budget.bytes_max = NET_OTLP_HTTP_MEMORY_BYTES_MAX;
   o->budget.heap = cfg->heap;
-  rc = net_rconn_init(&o->rc, ring, &rcfg, &conn_ops, o, &st->conns);
-  if (rc < 0)
-    goto fail;
-  rc = net_otlp_durable_init(
-      &o->dur, &(struct net_otlp_durable_cfg){
-                   .gen_flag = NET_OTLP_HTTP_GEN_FLAG,
-                   .waits_max = NET_OTLP_HTTP_WAITING_MAX,
-                   .ops = *ops,
-                   .reply = reply_durable,
-                   .reply_ctx = o,
-                   .waiting = &st->waiting,
-                   .flushes = &st->flushes});
+  rc = net_otlp_listen_init(&o->rc, &o->dur, &m, &kind,
+                            &(struct net_otlp_listen_cfg){
+                                ring, cfg->fd, cfg->conns_max, o, *ops,
+                                &st->conns, &st->waiting, &st->flushes});
+  o->conns = m.conns;
+  o->inflated = m.inflated;
+  o->gz = m.gz;
   if (rc < 0)
     goto fail;
   rc = -ENOMEM;
-  o->conns = core_map_bytes(sizeof(*o->conns) * cfg->conns_max);
-  o->inflated = core_map_bytes(NET_OTLP_HTTP_INFLATED_BYTES_MAX);
-  o->gz = core_map_bytes(sizeof(*o->gz));
-  if (!o->conns || !o->inflated || !o->gz)
-    goto fail;
-  net_gzip_init(o->gz);
   for (uint32_t i = 0; i < cfg->conns_max; i++) {
     struct net_http_parser *p = &o->conns[i].parser;
     if (net_http_parser_init(p, NET_HTTP_HEADER_BYTES_MAX,
@@ -545,14 +586,13 @@ void net_otlp_http_free(struct net_otlp_http *o) {
   for (uint32_t i = 0; o->conns != NULL && i < n; i++)
     if (o->conns[i].parser.head != NULL)
       net_http_parser_free(&o->conns[i].parser);
-  core_unmap_bytes(o->conns, sizeof(*o->conns) * n);
-  core_unmap_bytes(o->inflated, NET_OTLP_HTTP_INFLATED_BYTES_MAX);
-  core_unmap_bytes(o->gz, sizeof(*o->gz));
+  net_otlp_listen_free(&o->rc, &o->dur,
+                       &(struct net_otlp_listen_mem){o->conns, o->inflated,
+                                                     o->gz},
+                       sizeof(*o->conns) * n, NET_OTLP_HTTP_INFLATED_BYTES_MAX);
   o->conns = NULL;
   o->inflated = NULL;
   o->gz = NULL;
-  net_otlp_durable_free(&o->dur);
-  net_rconn_free(&o->rc);
   o->on = 0;
 }
 

@@ -109,6 +109,7 @@ struct net_otlp_http {
   struct net_gzip *gz;              /* (mmap) */
   int on;                           /* init succeeded, a listener exists */
   int stopping;
+  int64_t swept_ms;                 /* the last sweep of the deadlines */
 };
 
 #endif

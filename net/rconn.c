@@ -141,7 +141,7 @@ static void on_accept(struct net_rconn *t, const struct io_uring_cqe *cqe,
   c->in_len = c->out_len = c->out_off = 0;
   c->recv_inflight = c->send_inflight = 0;
   c->closing = c->close_sent = c->cancel_sent = 0;
-  c->delivering = c->recv_wanted = 0;
+  c->delivering = c->recv_wanted = c->recv_direct = 0;
   c->in_use = 1;
   core_stat_add(&t->stats->accepted, 1);
   core_stat_set(&t->stats->open, t->conns_max - t->free_count);
@@ -151,6 +151,8 @@ static void on_accept(struct net_rconn *t, const struct io_uring_cqe *cqe,
 void net_rconn_recv(struct net_rconn *t, uint32_t slot) {
   struct net_rconn_conn *c = &t->conns[slot];
   struct io_uring_sqe *sqe;
+  char *dst = NULL;
+  size_t room = 0;
 
   if (c->delivering) {
     c->recv_wanted = 1;
@@ -158,9 +160,18 @@ void net_rconn_recv(struct net_rconn *t, uint32_t slot) {
   }
   if (!c->in_use || c->closing || c->recv_inflight || c->in_len >= t->in_bytes)
     return;
+  /* An empty in buffer and a body under way: the bytes go straight to
+   * the body (no copy, and as many a recv as the socket holds). */
+  if (c->in_len == 0 && t->ops->direct_room != NULL)
+    dst = t->ops->direct_room(t->ctx, slot, &room);
+  c->recv_direct = dst != NULL && room > 0;
+  if (!c->recv_direct) {
+    dst = t->in + (size_t)slot * t->in_bytes + c->in_len;
+    room = t->in_bytes - c->in_len;
+  }
   sqe = core_ring_sqe(t->ring);
-  io_uring_prep_recv(sqe, c->fd, t->in + (size_t)slot * t->in_bytes + c->in_len,
-                     t->in_bytes - c->in_len, 0);
+  io_uring_prep_recv(sqe, c->fd, dst,
+                     room > UINT32_MAX ? UINT32_MAX : (uint32_t)room, 0);
   io_uring_sqe_set_data64(sqe, conn_ud(t, NET_RCONN_OP_RECV, slot));
   c->recv_inflight = 1;
 }
@@ -200,10 +211,13 @@ static void on_recv(struct net_rconn *t, const struct io_uring_cqe *cqe,
                     int64_t now_ms) {
   uint32_t slot;
   struct net_rconn_conn *c = conn_of(t, cqe->user_data, &slot);
+  int direct;
 
   if (c == NULL)
     return;
   c->recv_inflight = 0;
+  direct = c->recv_direct;
+  c->recv_direct = 0;
   if (c->closing) {
     maybe_close(t, slot);
     return;
@@ -212,6 +226,10 @@ static void on_recv(struct net_rconn *t, const struct io_uring_cqe *cqe,
     if (cqe->res < 0 && cqe->res != -ECONNRESET)
       core_stat_add(&t->stats->errors, 1);
     t->ops->eof(t->ctx, slot, cqe->res, now_ms);
+    return;
+  }
+  if (direct) {
+    t->ops->direct(t->ctx, slot, (size_t)cqe->res, now_ms);
     return;
   }
   c->in_len += (uint32_t)cqe->res;

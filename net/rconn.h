@@ -32,9 +32,10 @@ void net_rconn_free(struct net_rconn *t);
 /* Submit the multishot accept (no-op when the listener is off). */
 void net_rconn_arm(struct net_rconn *t);
 
-/* Arm one recv on slot, into what is free of its in buffer. No-op when
- * one is in flight, the buffer is full or the connection closes. The
- * protocol arms the next one from data() while it takes bytes. */
+/* Arm one recv on slot, into what is free of its in buffer (or, when it
+ * is empty, where ops->direct_room says). No-op when one is in flight,
+ * the buffer is full or the connection closes. The protocol arms the
+ * next one from data() or direct() while it takes bytes. */
 void net_rconn_recv(struct net_rconn *t, uint32_t slot);
 
 /*

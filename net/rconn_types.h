@@ -38,6 +38,14 @@ struct net_rconn_ops {
   void (*sent)(void *ctx, uint32_t slot, int64_t now_ms);
   /* The connection is gone; the slot is free after this returns. */
   void (*closed)(void *ctx, uint32_t slot);
+  /* Optional (NULL: every recv goes into the in buffer). Asked before a
+   * recv while the in buffer is empty: where the next bytes may go
+   * instead, straight into the protocol's own memory (a request body),
+   * and *room how many at most; NULL for the in buffer. That memory must
+   * stay put until direct() or closed() is called. */
+  char *(*direct_room)(void *ctx, uint32_t slot, size_t *room);
+  /* n bytes (> 0) arrived at what direct_room returned. */
+  void (*direct)(void *ctx, uint32_t slot, size_t n, int64_t now_ms);
 };
 
 /* Counters (one writer: the shard; core/base/stat.h). */
@@ -71,6 +79,8 @@ struct net_rconn_conn {
   uint8_t delivering;     /* inside data(): a recv asked waits until the
                              bytes it took are dropped from the buffer */
   uint8_t recv_wanted;    /* ... and one was asked */
+  uint8_t recv_direct;    /* the recv in flight writes to direct_room's
+                             memory, not the in buffer */
 };
 
 struct net_rconn {

@@ -348,11 +348,11 @@ _Static_assert(NET_DPDK_IDLE_WAIT_US * 20 < NET_DPDK_RX_DESC,
 #define CORE_OTLP_BODY_BYTES_MAX (64u << 20) /* one request handed to
                                               core_pipe_otlp (inflated): sizes
                                               the JSON decoders' arena */
-#define CORE_OTLP_SID_CACHE_SETS 16384     /* series id cache of a pipeline
+#define CORE_OTLP_SID_CACHE_SETS 32768     /* series id cache of a pipeline
                                               (core/ingest/otlpmap_cache.c):
                                               sets of ... */
-#define CORE_OTLP_SID_CACHE_WAYS 2        /* ... entries (32 + 224 bytes: 8 MiB
-                                             mapped, pages touched as used) */
+#define CORE_OTLP_SID_CACHE_WAYS 2        /* ... entries (32 + 224 bytes: 16 MiB
+                                             a pipeline, touched at start-up) */
 #define CORE_OTLP_SID_IDENT_BYTES_MAX 224 /* a cached point's metric name and
                                              raw attribute bytes; longer ones
                                              are mapped without the cache */
@@ -759,6 +759,8 @@ _Static_assert(CORE_OTLP_ITEMS_MAX <= (1u << 20) &&
 /* ---- OTLP/HTTP listener (net/otlp_http.c, net/rconn.c; per shard) ------- */
 #define NET_OTLP_HTTP_CONNS_MAX 1024       /* open OTLP/HTTP connections per shard */
 #define NET_OTLP_HTTP_IN_BYTES 16384       /* one recv per connection (its buffer) */
+#define NET_OTLP_HTTP_DIRECT_BYTES_MIN 4096 /* body bytes still to come for a
+                                              recv straight into the body */
 #define NET_OTLP_HTTP_OUT_BYTES 2048       /* a connection's queued reply bytes */
 #define NET_OTLP_HTTP_BODY_BYTES_MAX (16u << 20) /* request body as sent: 413 */
 #define NET_OTLP_HTTP_INFLATED_BYTES_MAX (64u << 20) /* after gzip: 413 */
@@ -772,6 +774,7 @@ _Static_assert(CORE_OTLP_ITEMS_MAX <= (1u << 20) &&
 #define NET_OTLP_HTTP_BODY_TIMEOUT_MS 30000 /* body after the headers: 408 */
 #define NET_OTLP_HTTP_IDLE_TIMEOUT_MS 60000 /* keep-alive, no request: close */
 #define NET_OTLP_HTTP_SEND_TIMEOUT_MS 10000 /* a reply not taken by then: close */
+#define NET_OTLP_HTTP_SWEEP_MS 50         /* deadlines checked this often */
 #define NET_OTLP_HTTP_LINGER_MS 1000       /* read and drop input after a final
                                               error reply, then close */
 #define NET_OTLP_HTTP_LINGER_BYTES_MAX (32u << 20) /* ... at most this much
@@ -797,6 +800,10 @@ _Static_assert(NET_OTLP_HTTP_WAITING_MAX <= NET_OTLP_HTTP_CONNS_MAX,
                "a connection waits for one request at a time");
 _Static_assert(NET_OTLP_HTTP_FLUSHES_MAX + 8 <= CORE_CTL_RING_ENTRIES,
                "the writer keeps room for the query port's flushes");
+_Static_assert(NET_OTLP_HTTP_SWEEP_MS * 10 <= NET_OTLP_HTTP_LINGER_MS &&
+                   NET_OTLP_HTTP_DIRECT_BYTES_MIN <= NET_OTLP_HTTP_IN_BYTES,
+               "deadlines checked well within the shortest; a direct recv "
+               "takes no fewer bytes than the in buffer's recv would");
 _Static_assert(NET_OTLP_HTTP_BODY_BYTES_MAX < NET_OTLP_HTTP_LINGER_BYTES_MAX,
                "a sender of a body just over the bound reads its 413, not "
                "a reset");

@@ -708,7 +708,7 @@ static int on_attrs_known(void *ctx, const struct core_otlp_point *mt,
       resource_tags(m, mt->origin) != 0)
     return 0;
   if (mt->name.ptr != m->nh_ptr) { /* points of a metric share its name */
-    m->nh = core_series_hash(mt->name.ptr, mt->name.len);
+    m->nh = core_series_hash_bytes(mt->name.ptr, mt->name.len);
     m->nh_ptr = mt->name.ptr;
   }
   k = (struct core_otlp_sid_key){.name = mt->name, .attrs = raw,

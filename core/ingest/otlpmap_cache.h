@@ -21,7 +21,8 @@ struct core_otlp_sid_key {
   struct core_otlp_str attrs; /* raw attribute fields (len 0: none) */
   uint64_t rgen;              /* core_otlp_sid_rset; 0: not cacheable */
   uint8_t type;
-  uint64_t name_hash;         /* core_series_hash of name, or 0: computed */
+  uint64_t name_hash;         /* core_series_hash_bytes of name, or 0:
+                                 computed */
   uint64_t hash;              /* set by core_otlp_sid_lookup */
 };
 

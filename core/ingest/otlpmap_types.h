@@ -98,14 +98,16 @@ struct core_otlp_sid_ent {
   uint64_t hash;     /* of the identity; 0: empty */
   uint64_t rgen;     /* the resource label set (core_otlp_sid_rset) */
   uint32_t id;       /* the series */
-  uint16_t name_len; /* its ident (the same index in idents): the name,
+  uint8_t name_len;  /* its ident (the same index in idents): the name,
                         then ... */
-  uint16_t attr_len; /* ... the raw attribute fields */
+  uint8_t attr_len;  /* ... the raw attribute fields */
   uint8_t type;      /* enum stor_series_type */
   uint8_t used;      /* hit since it was made or last aged */
   uint32_t next;     /* the set looked up after this entry's last hit:
                         SDKs send their series in the same order, so it is
-                        prefetched at the next hit */
+                        prefetched at the next hit ... */
+  uint32_t next2;    /* ... and the one after it: prefetched two points
+                        ahead, the memory's latency is covered */
 };
 
 /* An entry's identity bytes, apart: a set's entries share a cache line. */
@@ -128,6 +130,7 @@ struct core_otlp_sid_cache {
   char rscratch[CORE_OTLP_SID_RSET_BYTES_MAX];
   uint32_t rset_next;  /* the slot a new set replaces */
   uint32_t prev;       /* entry hit last + 1 (0: none): its next is set */
+  uint32_t prev2;      /* the entry hit before it + 1: its next2 is set */
   uint64_t gen_last;   /* the last set number given */
   uint64_t hits, misses; /* lookups (read by perf/bench_otlp) */
 };

@@ -25,6 +25,9 @@ struct otlp_dec {
   struct core_otlp_scratch *s;
   const struct core_otlp_sink *sink;
   struct core_otlp_point tmpl; /* the current metric's fields */
+  struct core_otlp_point npt;  /* a gauge or sum point: tmpl copied once a
+                                  metric, the point's own fields reset at
+                                  each point (no 300-byte copy a point) */
 };
 
 /* Decodes one item message (Metric, LogRecord, Span). 0 or -errno. */

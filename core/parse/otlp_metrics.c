@@ -295,10 +295,32 @@ static int decode_run(struct otlp_dec *d, const struct core_pb *r,
   return rc;
 }
 
+/*
+ * The point to decode into: a gauge or sum point reuses d->npt, with the
+ * fields rd_point and number_field set cleared (the others stay the
+ * metric's, copied from tmpl in rd_data); other kinds copy the template.
+ */
+static struct core_otlp_point *point_of(struct otlp_dec *d,
+                                        struct core_otlp_point *full) {
+  struct core_otlp_point *pt = &d->npt;
+
+  if (d->tmpl.kind != CORE_OTLP_GAUGE && d->tmpl.kind != CORE_OTLP_SUM) {
+    *full = d->tmpl;
+    return full;
+  }
+  pt->start_ns = pt->time_ns = 0;
+  pt->flags = 0;
+  pt->num = CORE_OTLP_NUM_NONE;
+  pt->as_double = 0;
+  pt->as_int = 0;
+  pt->attrs_raw = (struct core_otlp_str){0};
+  return pt;
+}
+
 /* One data point of the current metric (d->tmpl), to the sink. All four
  * kinds have 2 start_time_unix_nano and 3 time_unix_nano. */
 static int rd_point(struct otlp_dec *d, struct core_pb *r) {
-  struct core_otlp_point pt = d->tmpl;
+  struct core_otlp_point full, *pt = point_of(d, &full);
   field_fn fn = d->tmpl.kind == CORE_OTLP_HISTOGRAM       ? hist_field
                 : d->tmpl.kind == CORE_OTLP_EXP_HISTOGRAM ? exp_field
                 : d->tmpl.kind == CORE_OTLP_SUMMARY       ? summary_field
@@ -325,9 +347,9 @@ static int rd_point(struct otlp_dec *d, struct core_pb *r) {
       skipped = 0;
     }
     if (f == 2 || f == 3)
-      rc = otlp_fixed64(r, wt, f == 2 ? &pt.start_ns : &pt.time_ns);
+      rc = otlp_fixed64(r, wt, f == 2 ? &pt->start_ns : &pt->time_ns);
     else
-      rc = fn(d, r, f, wt, &pt, &nattr);
+      rc = fn(d, r, f, wt, pt, &nattr);
     if (rc)
       return rc;
     if (f == fattr) {
@@ -338,18 +360,18 @@ static int rd_point(struct otlp_dec *d, struct core_pb *r) {
   }
   if (rc)
     return rc;
-  pt.attrs.v = d->s->item;
-  pt.attrs.n = nattr;
+  pt->attrs.v = d->s->item;
+  pt->attrs.n = nattr;
   if (a0 != NULL && !split)
-    pt.attrs_raw = (struct core_otlp_str){(const char *)a0,
+    pt->attrs_raw = (struct core_otlp_str){(const char *)a0,
                                           (uint32_t)(a1 - a0)};
-  pt.attrs_skipped = skipped;
-  pt.bucket_counts = d->s->counts;
-  pt.bounds = d->s->bounds;
-  pt.quantiles = d->s->bounds;
-  pt.quantile_values = d->s->qvalues;
+  pt->attrs_skipped = skipped;
+  pt->bucket_counts = d->s->counts;
+  pt->bounds = d->s->bounds;
+  pt->quantiles = d->s->bounds;
+  pt->quantile_values = d->s->qvalues;
   if (d->sink && d->sink->point)
-    return d->sink->point(d->sink->ctx, &pt);
+    return d->sink->point(d->sink->ctx, pt);
   return 0;
 }
 
@@ -378,6 +400,7 @@ static int rd_data(struct otlp_dec *d, struct core_pb *r) {
   }
   if (rc)
     return rc;
+  d->npt = d->tmpl;
   while ((rc = core_pb_tag(r, &f, &wt)) > 0) {
     if (f == 1) {
       if (!(rc = core_pb_sub(r, wt, &c)))

@@ -10,6 +10,9 @@
  * its own memory budget (from the first byte) so 503 is reached too, and
  * the budget must match what the parser holds. The progress the server's
  * deadlines read (started, head done) must agree with what feed reports.
+ * A third run takes the same pieces with body bytes written in place
+ * where the parser offers room (net_http_parser_body_room, as the
+ * OTLP/HTTP listener's recvs straight into a body): the same events.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -96,10 +99,30 @@ static void check_progress(const struct net_http_parser *p,
     CHECK(!head_done);
 }
 
+/* Take d[0..n): written where the parser offers room for body bytes in
+ * place (as a recv straight into the body does), else fed. */
+static enum net_http_parse step(struct net_http_parser *p, const uint8_t *d,
+                                size_t n, int direct, size_t *used) {
+  size_t room;
+  char *dst = direct ? net_http_parser_body_room(p, &room) : NULL;
+  enum net_http_parse r;
+
+  if (dst == NULL)
+    return net_http_parser_feed(p, (const char *)d, n, used);
+  CHECK(room > 0 && p->body_len + room < p->body_cap);
+  *used = n < room ? n : room;
+  memcpy(dst, d, *used);
+  r = net_http_parser_body_wrote(p, *used);
+  CHECK(r == NET_HTTP_PARSE_MORE || r == NET_HTTP_PARSE_DONE);
+  return r;
+}
+
 /* Parse d[0..n) in pieces of sizes[i] % 97 + 1 bytes (whole if nsizes is
- * 0). Returns the number of events recorded. */
+ * 0), body bytes written in place where offered when direct. Returns the
+ * number of events recorded. */
 static size_t run(struct net_http_parser *p, const uint8_t *d, size_t n,
-                  const uint8_t *sizes, size_t nsizes, struct event *ev) {
+                  const uint8_t *sizes, size_t nsizes, int direct,
+                  struct event *ev) {
   size_t off = 0, end = 0, si = 0, nev = 0, used;
 
   net_http_parser_reset(p);
@@ -111,14 +134,14 @@ static size_t run(struct net_http_parser *p, const uint8_t *d, size_t n,
       end = nsizes ? off + sizes[si++ % nsizes] % 97 + 1 : n;
       end = end > n ? n : end;
     }
-    r = net_http_parser_feed(p, (const char *)d + off, end - off, &used);
+    r = step(p, d + off, end - off, direct, &used);
     CHECK(used <= end - off);
     off += used;
     CHECK(p->budget->bytes <= p->budget->bytes_max);
     CHECK(p->budget->bytes == p->budget_held && p->budget_held >= p->body_cap);
     check_progress(p, r);
     if (r == NET_HTTP_PARSE_MORE) {
-      CHECK(off == end);
+      CHECK(off == end || direct);
       if (off == n)
         break;
       continue;
@@ -152,26 +175,32 @@ static void parser_on(struct net_http_parser *p, struct net_http_budget *b,
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static struct net_http_parser whole, pieces;
-  static struct net_http_budget wb, pb;
-  static struct event a[EVENTS_MAX], b[EVENTS_MAX];
-  size_t na, nb, i;
+  static struct net_http_parser whole, pieces, inplace;
+  static struct net_http_budget wb, pb, ib;
+  static struct event a[EVENTS_MAX], b[EVENTS_MAX], c[EVENTS_MAX];
+  size_t na, nb, nc, i;
 
   if (size < SIZES_BYTES)
     return 0;
   /* 0..2040 bytes: below, around and above one maximal body (1025). */
   parser_on(&whole, &wb, (uint64_t)data[0] * 8);
   parser_on(&pieces, &pb, (uint64_t)data[0] * 8);
-  na = run(&whole, data + SIZES_BYTES, size - SIZES_BYTES, NULL, 0, a);
+  parser_on(&inplace, &ib, (uint64_t)data[0] * 8);
+  na = run(&whole, data + SIZES_BYTES, size - SIZES_BYTES, NULL, 0, 0, a);
   nb = run(&pieces, data + SIZES_BYTES, size - SIZES_BYTES, data, SIZES_BYTES,
-           b);
-  CHECK(na == nb);
+           0, b);
+  nc = run(&inplace, data + SIZES_BYTES, size - SIZES_BYTES, data,
+           SIZES_BYTES, 1, c);
+  CHECK(na == nb && na == nc);
   for (i = 0; i < na; i++) {
     CHECK(a[i].kind == b[i].kind && a[i].status == b[i].status);
     CHECK(a[i].end == b[i].end && a[i].hash == b[i].hash);
+    CHECK(a[i].kind == c[i].kind && a[i].status == c[i].status);
+    CHECK(a[i].end == c[i].end && a[i].hash == c[i].hash);
   }
   net_http_parser_free(&whole);
   net_http_parser_free(&pieces);
-  CHECK(wb.bytes == 0 && pb.bytes == 0);
+  net_http_parser_free(&inplace);
+  CHECK(wb.bytes == 0 && pb.bytes == 0 && ib.bytes == 0);
   return 0;
 }

@@ -264,6 +264,110 @@ Test(http_parser, chunked_every_split) {
   cr_assert_str_eq(P.req.body, "hello, world!!!?");
 }
 
+/*
+ * Bytes s[0..n) as a server with recvs straight into the body takes them:
+ * the first k fed, then in steps of at most `step`: written where
+ * net_http_parser_body_room says when it offers room, else fed. Returns
+ * the first DONE or ERROR (or MORE); *used is the total taken.
+ */
+static enum net_http_parse feed_direct(struct net_http_parser *p,
+                                       const char *s, size_t n, size_t k,
+                                       size_t step, size_t *used) {
+  enum net_http_parse r = feed_cuts(p, s, k, NULL, 0, used);
+  size_t off = *used, room, u;
+
+  while (r == NET_HTTP_PARSE_MORE && off < n) {
+    size_t want = n - off < step ? n - off : step;
+    char *d = net_http_parser_body_room(p, &room);
+
+    if (d != NULL) {
+      cr_assert_gt(room, 0);
+      want = want < room ? want : room;
+      memcpy(d, s + off, want);
+      r = net_http_parser_body_wrote(p, want);
+      off += want;
+      continue;
+    }
+    cr_assert_eq(room, 0);
+    do {
+      r = net_http_parser_feed(p, s + off, want, &u);
+      off += u;
+      want -= u;
+    } while (r == NET_HTTP_PARSE_CONTINUE);
+  }
+  *used = off;
+  return r;
+}
+
+Test(http_parser, body_written_in_place_every_split) {
+  static const size_t steps[] = {1, 3, 7, 4096};
+  size_t n = strlen(cl_req), m = strlen(chunked_req), used;
+
+  for (size_t si = 0; si < sizeof(steps) / sizeof(steps[0]); si++) {
+    for (size_t k = 0; k <= n; k++) {
+      net_http_parser_reset(&P);
+      cr_assert_eq(feed_direct(&P, cl_req, n, k, steps[si], &used),
+                   NET_HTTP_PARSE_DONE, "k %zu step %zu", k, steps[si]);
+      cr_assert_eq(used, n);
+      cr_assert_eq(P.req.body_len, 26);
+      cr_assert_str_eq(P.req.body, "abcdefghijklmnopqrstuvwxyz");
+    }
+    for (size_t k = 0; k <= m; k++) {
+      net_http_parser_reset(&P);
+      cr_assert_eq(feed_direct(&P, chunked_req, m, k, steps[si], &used),
+                   NET_HTTP_PARSE_DONE, "k %zu step %zu status %d", k,
+                   steps[si], P.status);
+      cr_assert_eq(used, m);
+      cr_assert_eq(P.req.body_len, 16);
+      cr_assert_str_eq(P.req.body, "hello, world!!!?");
+    }
+  }
+}
+
+Test(http_parser, body_room_is_the_rest_of_the_body_or_chunk) {
+  static const char two[] =
+      "POST /b HTTP/1.1\r\nContent-Length: 3\r\n\r\nxyz"
+      "GET /c HTTP/1.1\r\n\r\n";
+  const char *head_only = "POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n";
+  size_t room = 99, used;
+
+  cr_assert_null(net_http_parser_body_room(&P, &room), "no head yet");
+  cr_assert_eq(room, 0);
+  cr_assert_eq(net_http_parser_feed(&P, head_only, strlen(head_only), &used),
+               NET_HTTP_PARSE_MORE);
+  cr_assert_not_null(net_http_parser_body_room(&P, &room));
+  cr_assert_eq(room, 10);
+  cr_assert_eq(net_http_parser_feed(&P, "abcd", 4, &used), NET_HTTP_PARSE_MORE);
+  cr_assert_not_null(net_http_parser_body_room(&P, &room));
+  cr_assert_eq(room, 6, "what is still to come");
+  memcpy(net_http_parser_body_room(&P, &room), "efghij", 6);
+  cr_assert_eq(net_http_parser_body_wrote(&P, 6), NET_HTTP_PARSE_DONE);
+  cr_assert_str_eq(P.req.body, "abcdefghij");
+  cr_assert_null(net_http_parser_body_room(&P, &room), "done");
+  /* a chunk offers its own bytes only; the framing is fed */
+  net_http_parser_reset(&P);
+  done("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+  net_http_parser_reset(&P);
+  cr_assert_eq(feed_str("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
+                        "\r\n5\r\nhe", &used), NET_HTTP_PARSE_MORE);
+  cr_assert_not_null(net_http_parser_body_room(&P, &room));
+  cr_assert_eq(room, 3);
+  memcpy(net_http_parser_body_room(&P, &room), "llo", 3);
+  cr_assert_eq(net_http_parser_body_wrote(&P, 3), NET_HTTP_PARSE_MORE);
+  cr_assert_null(net_http_parser_body_room(&P, &room), "the chunk's CRLF");
+  cr_assert_eq(feed_str("\r\n0\r\n\r\n", &used), NET_HTTP_PARSE_DONE);
+  cr_assert_str_eq(P.req.body, "hello");
+  /* pipelined: the room never reaches into the next request */
+  net_http_parser_reset(&P);
+  cr_assert_eq(net_http_parser_feed(&P, two, 40, &used), NET_HTTP_PARSE_MORE);
+  cr_assert_eq(used, 40);
+  cr_assert_not_null(net_http_parser_body_room(&P, &room));
+  cr_assert_eq(room, 2, "a 39-byte head and x taken: yz to come");
+  memcpy(net_http_parser_body_room(&P, &room), "yz", 2);
+  cr_assert_eq(net_http_parser_body_wrote(&P, 2), NET_HTTP_PARSE_DONE);
+  cr_assert_str_eq(P.req.body, "xyz");
+}
+
 Test(http_parser, chunked_bare_lf_and_empty) {
   done("POST / HTTP/1.1\nTransfer-Encoding: chunked\n\n3\nabc\n0\n\n");
   cr_assert_str_eq(P.req.body, "abc");

@@ -5,12 +5,15 @@
  * in protobuf, decoded back field by field, and JSON, google.rpc.Status
  * bodies, whole responses), then the listener itself on a real ring with
  * the writer faked (net/otlp_http.c: a reply waits for its own flush
- * generation, lost data is 503, busy writer, back-pressure 429/503).
+ * generation, lost data is 503, busy writer, back-pressure 429/503;
+ * bodies received straight into the body buffer, cut anywhere, chunked,
+ * gzip, pipelined after them, over the bound).
  */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "net/otlp_http.h"
@@ -184,6 +187,7 @@ Test(otlp_http, whole_responses) {
 #include "core/base/ring.h"
 #include "core/ingest/pipe.h"
 #include "fake_writer.h"
+#include "tools/otlp_gen.h"
 
 static struct core_ring ring;
 static struct core_pipe pipe_;
@@ -489,4 +493,220 @@ Test(otlp_http_ring_small, over_the_table_is_closed_and_counted,
   cr_assert_eq(ost.conns.open, 1, "a closed slot is freed");
   close(b);
   close(c);
+}
+
+/* ---- bodies received straight into the body buffer ---------------------- */
+
+/* Points the pipeline took from OTLP so far. */
+static uint64_t points(void) {
+  uint64_t n = 0;
+
+  for (int i = 0; i < CORE_OTLP_PK_COUNT; i++)
+    n += ist.points_otlp[i];
+  return n;
+}
+
+/* Send all n bytes, serving the ring whenever the socket is full. */
+static void send_pumping(int fd, const char *b, size_t n) {
+  while (n > 0) {
+    ssize_t r = send(fd, b, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+    if (r < 0) {
+      cr_assert(errno == EAGAIN || errno == EWOULDBLOCK, "send: %d", errno);
+      pump(1);
+      continue;
+    }
+    b += r;
+    n -= (size_t)r;
+  }
+}
+
+/*
+ * The bytes of a POST /v1/metrics of body (gzip: marked so), with its
+ * Content-Length, or chunked in chunk-byte pieces when chunk > 0. *hl is
+ * the length of the head. malloc'ed.
+ */
+static char *post_bytes(const uint8_t *body, size_t len, int gzip,
+                        size_t chunk, size_t *n, size_t *hl) {
+  char *b = malloc(len + len / (chunk ? chunk : len) * 16 + 512), *o = b;
+  int h = sprintf(o, "POST /v1/metrics HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                     "application/x-protobuf\r\n%s",
+                  gzip ? "Content-Encoding: gzip\r\n" : "");
+
+  o += h;
+  o += chunk ? sprintf(o, "Transfer-Encoding: chunked\r\n\r\n")
+             : sprintf(o, "Content-Length: %zu\r\n\r\n", len);
+  *hl = (size_t)(o - b);
+  for (size_t off = 0; off < len;) {
+    size_t k = chunk == 0 || len - off < chunk ? len - off : chunk;
+
+    if (chunk)
+      o += sprintf(o, "%zx\r\n", k);
+    memcpy(o, body + off, k);
+    o += k;
+    off += k;
+    if (chunk)
+      o += sprintf(o, "\r\n");
+  }
+  if (chunk)
+    o += sprintf(o, "0\r\n\r\n");
+  *n = (size_t)(o - b);
+  return b;
+}
+
+/* Pump until fd has `want` replies (or a second passed); their bytes. */
+static const char *replies(int fd, int want) {
+  static char buf[8192];
+  size_t len = 0;
+  int seen = 0;
+
+  for (int i = 0; i < 100 && seen < want; i++) {
+    ssize_t r;
+
+    pump(10);
+    r = recv(fd, buf + len, sizeof(buf) - 1 - len, MSG_DONTWAIT);
+    if (r > 0)
+      len += (size_t)r;
+    buf[len] = '\0';
+    seen = 0;
+    for (const char *p = buf; (p = strstr(p, "HTTP/1.1 ")) != NULL; p++)
+      seen++;
+  }
+  return buf;
+}
+
+/* One request of `items` points (8 attributes each), gzip or not. */
+static void gen_request(struct tools_otlp_pool *pool, int gzip,
+                        uint32_t items) {
+  struct tools_otlp_spec sp = {.signal = TOOLS_OTLP_METRICS, .items = items,
+                               .attrs = 8, .series = 50, .requests = 1,
+                               .gzip = gzip, .seed = 1,
+                               .now_ns = (int64_t)time(NULL) * 1000000000};
+
+  cr_assert_eq(tools_otlp_gen(&sp, pool), 0);
+  cr_assert_eq(pool->count, 1);
+}
+
+/* The request sent in two parts cut at `cut` (the first served before
+ * the rest is sent): 200, and its `items` points taken. */
+static void two_parts(const char *b, size_t n, size_t cut, uint32_t items) {
+  uint64_t before = points();
+  int fd = connect_only();
+  const char *r;
+
+  send_pumping(fd, b, cut);
+  pump(5);
+  send_pumping(fd, b + cut, n - cut);
+  r = replies(fd, 1);
+  cr_assert(strncmp(r, "HTTP/1.1 200 ", 13) == 0, "cut at %zu: %s", cut, r);
+  cr_assert_eq(points() - before, items, "cut at %zu", cut);
+  close(fd);
+}
+
+/* Cuts around the head's end, the direct recv's threshold and the end. */
+static void every_cut(const char *b, size_t n, size_t hl, uint32_t items) {
+  const size_t edges[] = {1, hl - 1, hl, hl + 1, hl + 100,
+                          hl + NET_OTLP_HTTP_DIRECT_BYTES_MIN,
+                          n - NET_OTLP_HTTP_DIRECT_BYTES_MIN - 1,
+                          n - NET_OTLP_HTTP_DIRECT_BYTES_MIN,
+                          n - NET_OTLP_HTTP_DIRECT_BYTES_MIN + 1, n - 1, n};
+
+  for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++)
+    two_parts(b, n, edges[i], items);
+  for (size_t cut = 2; cut < n; cut += 2999)
+    two_parts(b, n, cut, items);
+}
+
+static void split_bodies(int gzip, size_t chunk) {
+  struct tools_otlp_pool pool = {0};
+  uint32_t items = gzip ? 4000 : 200; /* gzip: 20 KiB or so */
+  size_t n, hl;
+  char *b;
+
+  fk.no_store = 1; /* durable at once: the 200 follows the ingest */
+  gen_request(&pool, gzip, items);
+  cr_assert_gt(pool.reqs[0].len, 4 * NET_OTLP_HTTP_DIRECT_BYTES_MIN,
+               "a body long enough for recvs straight into it");
+  b = post_bytes(pool.buf + pool.reqs[0].off, pool.reqs[0].len, gzip, chunk,
+                 &n, &hl);
+  every_cut(b, n, hl, items);
+  cr_assert_eq(ost.rejected[NET_OTLP_REJ_DECODE_ERROR], 0);
+  free(b);
+  tools_otlp_pool_free(&pool);
+}
+
+Test(otlp_http_ring, content_length_body_cut_anywhere) {
+  split_bodies(0, 0);
+}
+
+Test(otlp_http_ring, chunked_body_cut_anywhere) {
+  split_bodies(0, 10000);
+}
+
+Test(otlp_http_ring, gzip_body_cut_anywhere) {
+  split_bodies(1, 0);
+  split_bodies(1, 3000);
+}
+
+/* A recv straight into a body takes no byte of the request after it. */
+Test(otlp_http_ring, pipelined_after_a_body_received_in_place) {
+  struct tools_otlp_pool pool = {0};
+  uint64_t before = points();
+  size_t n, hl;
+  char *b, *two;
+  const char *r;
+  int fd = connect_only();
+
+  fk.no_store = 1;
+  gen_request(&pool, 0, 200);
+  b = post_bytes(pool.buf + pool.reqs[0].off, pool.reqs[0].len, 0, 0, &n,
+                 &hl);
+  two = malloc(2 * n);
+  memcpy(two, b, n);
+  memcpy(two + n, b, n);
+  send_pumping(fd, two, hl + 10);
+  pump(5); /* the rest of the first body is now received in place */
+  send_pumping(fd, two + hl + 10, 2 * n - hl - 10);
+  r = replies(fd, 2);
+  cr_assert(strncmp(r, "HTTP/1.1 200 ", 13) == 0, "%s", r);
+  cr_assert(strstr(r + 13, "HTTP/1.1 200 ") != NULL, "%s", r);
+  cr_assert_eq(points() - before, 400);
+  close(fd);
+  free(two);
+  free(b);
+  tools_otlp_pool_free(&pool);
+}
+
+/* Over the body bound: refused 413 by the declared length, or by the chunk
+ * that passes it after 12 MiB were received in place; counted. */
+Test(otlp_http_ring, body_over_the_bound_is_413_and_counted) {
+  size_t big = 12u << 20;
+  char head[256], *junk = calloc(1, big);
+  const char *r;
+  int a = connect_only(), c = connect_only();
+  int h = snprintf(head, sizeof(head),
+                   "POST /v1/metrics HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                   "application/x-protobuf\r\nContent-Length: %u\r\n\r\n",
+                   NET_OTLP_HTTP_BODY_BYTES_MAX + 1);
+
+  send_pumping(a, head, (size_t)h);
+  r = replies(a, 1);
+  cr_assert(strncmp(r, "HTTP/1.1 413 ", 13) == 0, "%s", r);
+  cr_assert_eq(ost.rejected[NET_OTLP_REJ_BODY_TOO_LARGE], 1);
+  h = snprintf(head, sizeof(head),
+               "POST /v1/metrics HTTP/1.1\r\nHost: x\r\nContent-Type: "
+               "application/x-protobuf\r\nTransfer-Encoding: chunked\r\n\r\n"
+               "%zx\r\n", big);
+  send_pumping(c, head, (size_t)h);
+  send_pumping(c, junk, big);
+  h = snprintf(head, sizeof(head), "\r\n%x\r\n",
+               NET_OTLP_HTTP_BODY_BYTES_MAX - (unsigned)big + 1);
+  send_pumping(c, head, (size_t)h);
+  r = replies(c, 1);
+  cr_assert(strncmp(r, "HTTP/1.1 413 ", 13) == 0, "%s", r);
+  cr_assert_eq(ost.rejected[NET_OTLP_REJ_BODY_TOO_LARGE], 2);
+  cr_assert_eq(points(), 0);
+  close(a);
+  close(c);
+  free(junk);
 }
