@@ -15,6 +15,11 @@
  * enough for the allocator to give freed memory back to the kernel, so
  * that a query which does not keep its memory faults its pages in again.
  *
+ * SLUICE_BENCH_VALUES=milli makes the series' values thousandths
+ * (123.457: what a latency in seconds looks like), =full uniform doubles
+ * of 17 significant digits (the slow way of the number writer); unset,
+ * multiples of 0.5 (the figures in perf/RESULTS.md before 2026-12-07).
+ *
  * usage: bench_export [--compact] [--gap-ms G] [REPEATS]
  */
 #include <fcntl.h>
@@ -52,6 +57,23 @@ static double now_s(void) { return clock_s(CLOCK_MONOTONIC); }
  * processes held the CPU (on a shared machine, most of the spread). */
 static double cpu_s(void) { return clock_s(CLOCK_THREAD_CPUTIME_ID); }
 
+/* Point k's value of the exported series (see SLUICE_BENCH_VALUES). */
+static double series_value(uint64_t k) {
+  static int mode = -1;
+  uint64_t x = (k + 1) * 0x9E3779B97F4A7C15ull;
+
+  if (mode < 0) {
+    const char *m = getenv("SLUICE_BENCH_VALUES");
+    mode = m == NULL ? 0 : strcmp(m, "milli") == 0 ? 1 : strcmp(m, "full") == 0 ? 2 : 0;
+  }
+  x ^= x >> 29;
+  if (mode == 1)
+    return (double)(x % 1000000u) / 1000.0;
+  if (mode == 2)
+    return (double)(x >> 11) * 0x1p-53 * 1000.0;
+  return (double)(k % 1000) * 0.5;
+}
+
 /* One block: PER_BLOCK points of series 0, one of each noise series. */
 static long block(struct stor_encoder *e, uint64_t seq, int64_t t0,
                   uint8_t *out, size_t cap, char keys[][32]) {
@@ -64,7 +86,7 @@ static long block(struct stor_encoder *e, uint64_t seq, int64_t t0,
   for (uint32_t i = 0; i < PER_BLOCK; i++, n++) {
     ids[n] = 0;
     ts[n] = t0 + (int64_t)i * STEP_MS;
-    val[n] = (double)((seq * PER_BLOCK + i) % 1000) * 0.5;
+    val[n] = series_value(seq * PER_BLOCK + i);
   }
   for (uint32_t k = 1; k <= NOISE; k++, n++) {
     ids[n] = k;
