@@ -867,12 +867,15 @@ static inline int int_value(uint64_t m, unsigned e, double *out) {
 static uint32_t for_decode_fast(struct stor_bitr *r, double *v, uint32_t n,
                                 unsigned width, uint64_t base, unsigned e) {
   const uint8_t *p = r->p;
-  uint64_t mask = (UINT64_C(1) << width) - 1, avail, bit;
+  uint64_t mask, avail, bit;
   int64_t s = (int64_t)base;
   uint32_t i = 0;
 
-  if (r->nacc != 0 || width == 0 || width > 56 || s < -STOR_INT_ABS_MAX ||
-      s > STOR_INT_ABS_MAX - (int64_t)mask || r->end - p < 8)
+  if (r->nacc != 0 || width == 0 || width > 56)
+    return 0;
+  mask = (UINT64_C(1) << width) - 1; /* width checked first: no 64-bit shift */
+  if (s < -STOR_INT_ABS_MAX || s > STOR_INT_ABS_MAX - (int64_t)mask ||
+      r->end - p < 8)
     return 0;
   avail = (uint64_t)(r->end - p) - 8; /* last byte offset a load may use */
   for (bit = 0; i < n && (bit >> 3) <= avail; i++, bit += width) {
