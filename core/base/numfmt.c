@@ -12,6 +12,8 @@
  */
 #include "core/base/numfmt.h"
 
+#include "core/base/dtoa.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -333,6 +335,79 @@ static inline int fmt_small(double v, char *out) {
   return (int)(o + 1 + k - out);
 }
 
+/*
+ * What printf's %.{prec}g prints for the decimal m * 10^x / 10^(nd - 1)
+ * (m with nd digits, no trailing zero, nd <= prec): fixed notation when
+ * the exponent x is in [-4, prec), else d.ddde±XX. Returns the length.
+ */
+static int put_g(int neg, uint64_t m, int nd, int x, int prec, char *out) {
+  char dig[24];
+  int k = 0;
+
+  if (neg)
+    out[k++] = '-';
+  put_u64(m, nd, dig);
+  if (x < -4 || x >= prec) {
+    int ax = x < 0 ? -x : x;
+    out[k++] = dig[0];
+    if (nd > 1) {
+      out[k++] = '.';
+      memcpy(out + k, dig + 1, (size_t)nd - 1);
+      k += nd - 1;
+    }
+    out[k++] = 'e';
+    out[k++] = x < 0 ? '-' : '+';
+    if (ax >= 100)
+      out[k++] = (char)('0' + ax / 100);
+    memcpy(out + k, core_fmt_digit_pairs + 2 * (ax % 100), 2);
+    k += 2;
+  } else if (x < 0) { /* 0.000ddd */
+    memcpy(out + k, "0.0000", (size_t)(1 - x));
+    k += 1 - x;
+    memcpy(out + k, dig, (size_t)nd);
+    k += nd;
+  } else if (nd <= x + 1) { /* an integer: ddd000 */
+    memcpy(out + k, dig, (size_t)nd);
+    memset(out + k + nd, '0', (size_t)(x + 1 - nd));
+    k += x + 1;
+  } else { /* ddd.ddd */
+    memcpy(out + k, dig, (size_t)x + 1);
+    out[k + x + 1] = '.';
+    memcpy(out + k + x + 2, dig + x + 1, (size_t)(nd - x - 1));
+    k += nd + 1;
+  }
+  out[k] = '\0';
+  return k;
+}
+
+/*
+ * A finite v as the contract's text from its shortest round-trip digits
+ * (core_dtoa_shortest), without snprintf. Up to 15 digits they are what
+ * %.15g prints: a double's rounding interval is narrower than the gap
+ * between 15-digit decimals, so the one inside is the nearest. With 16 or
+ * 17 they are the nearest decimal of that length, %.16g's or %.17g's,
+ * and the shorter precisions do not read back - except for a power of
+ * two, whose interval is lopsided (its lower neighbour is nearer): there
+ * %.16g's nearest decimal may fall outside where a farther one is inside,
+ * so those (2046 doubles) return 0 for the snprintf path. So do zero
+ * and the subnormals: fewer than 15 digits can tell them apart, and %.15g
+ * prints 15 all the same (the nearest, which the shortest digits are
+ * not), so they would need the exact decimal; telemetry has none.
+ */
+static int fmt_shortest(double v, char *out) {
+  uint64_t m, bits;
+  int x, nd;
+
+  memcpy(&bits, &v, sizeof(bits));
+  if (((bits >> 52) & 0x7ff) == 0)
+    return 0;
+  core_dtoa_shortest(v, &m, &x);
+  nd = digits_u64(m);
+  if (nd > 15 && (bits << 12) == 0)
+    return 0;
+  return put_g(v < 0, m, nd, x + nd - 1, nd > 15 ? nd : 15, out);
+}
+
 /* core_fmt_double past fmt_small, out of line so that the fast path
  * saves no registers. */
 __attribute__((noinline)) static int fmt_double_slow(double v, char *out) {
@@ -347,6 +422,8 @@ __attribute__((noinline)) static int fmt_double_slow(double v, char *out) {
       !(v == 0 && signbit(v)))
     return core_fmt_i64((int64_t)v, out);
   if ((n = fmt_short(v, out)) > 0)
+    return n;
+  if ((n = fmt_shortest(v, out)) > 0)
     return n;
   for (int prec = 15; prec <= 17; prec++) {
     n = snprintf(out, CORE_FMT_NUM_BYTES, "%.*g", prec, v);
