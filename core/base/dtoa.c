@@ -27,7 +27,6 @@ typedef unsigned __int128 u128;
 #define K_MAX 292
 #define C_MIN (UINT64_C(1) << 52)
 #define Q_MIN (-1074)
-#define C_TINY 3 /* subnormals below 3 * 2^-1074 get one digit more */
 #define MASK63 ((UINT64_C(1) << 63) - 1)
 
 /* floor(e log10 2), floor(log10(3/4 * 2^e)), floor(e log2 10): checked by
@@ -682,9 +681,8 @@ static uint64_t rop(uint64_t g1, uint64_t g0, uint64_t cp) {
   return vbp | (((z & MASK63) + MASK63) >> 63);
 }
 
-/* The answer for c * 2^q as f * 10^(k + dk), f possibly with trailing
- * zeros. */
-static void to_decimal(int q, uint64_t c, int dk, uint64_t *f, int *e) {
+/* The answer for c * 2^q as f * 10^e, f possibly with trailing zeros. */
+static void to_decimal(int q, uint64_t c, uint64_t *f, int *e) {
   uint64_t out = c & 1, cb = c << 2, cbr = cb + 2, cbl;
   int k, h;
 
@@ -702,7 +700,7 @@ static void to_decimal(int q, uint64_t c, int dk, uint64_t *f, int *e) {
   uint64_t vbr = rop(g[0], g[1], cbr << h);
   uint64_t s = vb >> 2;
 
-  if (s >= 100) {
+  if (s >= 10) { /* Java has 100: its toString wants two digits */
     uint64_t sp10 = s / 10 * 10, tp10 = sp10 + 10;
     int upin = vbl + out <= sp10 << 2, wpin = (tp10 << 2) + out <= vbr;
     if (upin != wpin) {
@@ -719,7 +717,7 @@ static void to_decimal(int q, uint64_t c, int dk, uint64_t *f, int *e) {
     uint64_t mid = (s + t) << 1;
     *f = vb < mid || (vb == mid && (s & 1) == 0) ? s : t;
   }
-  *e = k + dk;
+  *e = k;
 }
 
 void core_dtoa_shortest(double v, uint64_t *f, int *e) {
@@ -729,12 +727,12 @@ void core_dtoa_shortest(double v, uint64_t *f, int *e) {
   memcpy(&bits, &v, sizeof(bits));
   t = bits & (C_MIN - 1);
   bq = (int)(bits >> 52) & 0x7ff;
+  /* no 10 * t for the two smallest subnormals as in Java, whose
+   * Double.toString wants two digits: "5e-324" is the shortest */
   if (bq != 0)
-    to_decimal(bq - 1075, C_MIN | t, 0, &m, &x);
-  else if (t < C_TINY)
-    to_decimal(Q_MIN, 10 * t, -1, &m, &x);
+    to_decimal(bq - 1075, C_MIN | t, &m, &x);
   else
-    to_decimal(Q_MIN, t, 0, &m, &x);
+    to_decimal(Q_MIN, t, &m, &x);
   while (m % 10 == 0) { /* m > 0: v is nonzero */
     m /= 10;
     x++;
