@@ -5,10 +5,12 @@
  * common cases avoid snprintf: a double below 10^8 that is an integer or a
  * multiple of 2^-8 (0.5, 12.25) is written from its exact binary digits,
  * eight decimal digits at a time in one word; other integers two digits
- * at a time; and a double with at most 15 significant decimal digits
- * (what telemetry mostly holds: 0.1, 1e-06) is found by scaling with
- * powers of ten and one exact check. Only values that need 16 or 17 digits take the
- * snprintf + strtod path, and both paths print the same bytes.
+ * at a time; a double with at most 15 significant decimal digits and 6
+ * places (what telemetry mostly holds: 0.1, 1e-06) is found by scaling
+ * with powers of ten and one exact check; every other normal double gets
+ * its shortest digits from Schubfach (core/base/dtoa.c) and is written as
+ * %g would. Only subnormals and 16- or 17-digit powers of two take the
+ * snprintf + strtod path, and all paths print the same bytes.
  */
 #include "core/base/numfmt.h"
 
@@ -167,15 +169,20 @@ static int put_g15(int neg, uint64_t m, int nd, int d, uint64_t ip,
 }
 
 /*
- * The fast path for a finite, non-integer v: the smallest d (1..22) such
+ * The fast path for a finite, non-integer v: the smallest d (1..6) such
  * that m = rint(|v|·10^d) < 10^15 and m / 10^d is |v| exactly. Both m and
  * 10^d are exact doubles, so the IEEE quotient is the correctly rounded
  * value of the decimal m·10^-d, which is what strtod returns for its
  * text; and a decimal of at most 15 digits within half an ulp of v is the
  * nearest 15-digit decimal to v (a double's ulp is below 10^-14 of its
  * leading decade), so %.15g prints exactly it. Returns the length, or 0
- * when v needs the slow path.
+ * when v needs the slow path. Past SHORT_PLACES_MAX places fmt_shortest
+ * prints the same text for less than the remaining tries cost (callgrind
+ * on bench_export, perf/RESULTS.md); up to it, for less than
+ * fmt_shortest (thousandths: 360 against 565 instructions a point).
  */
+#define SHORT_PLACES_MAX 6
+
 static int fmt_short(double v, char *out) {
   static const double pow10[23] = {
       1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
@@ -184,7 +191,7 @@ static int fmt_short(double v, char *out) {
 
   if (!(a >= 1e-22))
     return 0;
-  for (int d = 1; d <= 22; d++) {
+  for (int d = 1; d <= SHORT_PLACES_MAX; d++) {
     double s = a * pow10[d];
     if (!(s < 1e15))
       return 0;

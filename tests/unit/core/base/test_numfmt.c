@@ -350,11 +350,11 @@ Test(numfmt, shortest_powers_and_edges) {
  * 53-bit significands at telemetry's scales (2^-40 .. 2^70, where %g
  * switches between fixed and exponent notation) against the snprintf +
  * strtod reference. SLUICE_NUMFMT_RANDOM=n for a longer run (default
- * 1,000,000 of each).
+ * 500,000 of each).
  */
 Test(numfmt, shortest_random_against_printf, .timeout = 600) {
   const char *env = getenv("SLUICE_NUMFMT_RANDOM");
-  long n = env ? atol(env) : 1000000;
+  long n = env ? atol(env) : 500000;
 
   for (long i = 0; i < n; i++) {
     uint64_t b = rnd();
