@@ -5,12 +5,16 @@
  * common cases avoid snprintf: a double below 10^8 that is an integer or a
  * multiple of 2^-8 (0.5, 12.25) is written from its exact binary digits,
  * eight decimal digits at a time in one word; other integers two digits
- * at a time; and a double with at most 15 significant decimal digits
- * (what telemetry mostly holds: 0.1, 1e-06) is found by scaling with
- * powers of ten and one exact check. Only values that need 16 or 17 digits take the
- * snprintf + strtod path, and both paths print the same bytes.
+ * at a time; a double with at most 15 significant decimal digits and 6
+ * places (what telemetry mostly holds: 0.1, 1e-06) is found by scaling
+ * with powers of ten and one exact check; every other normal double gets
+ * its shortest digits from Schubfach (core/base/dtoa.c) and is written as
+ * %g would. Only subnormals and 16- or 17-digit powers of two take the
+ * snprintf + strtod path, and all paths print the same bytes.
  */
 #include "core/base/numfmt.h"
+
+#include "core/base/dtoa.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -165,15 +169,20 @@ static int put_g15(int neg, uint64_t m, int nd, int d, uint64_t ip,
 }
 
 /*
- * The fast path for a finite, non-integer v: the smallest d (1..22) such
+ * The fast path for a finite, non-integer v: the smallest d (1..6) such
  * that m = rint(|v|·10^d) < 10^15 and m / 10^d is |v| exactly. Both m and
  * 10^d are exact doubles, so the IEEE quotient is the correctly rounded
  * value of the decimal m·10^-d, which is what strtod returns for its
  * text; and a decimal of at most 15 digits within half an ulp of v is the
  * nearest 15-digit decimal to v (a double's ulp is below 10^-14 of its
  * leading decade), so %.15g prints exactly it. Returns the length, or 0
- * when v needs the slow path.
+ * when v needs the slow path. Past SHORT_PLACES_MAX places fmt_shortest
+ * prints the same text for less than the remaining tries cost (callgrind
+ * on bench_export, perf/RESULTS.md); up to it, for less than
+ * fmt_shortest (thousandths: 360 against 565 instructions a point).
  */
+#define SHORT_PLACES_MAX 6
+
 static int fmt_short(double v, char *out) {
   static const double pow10[23] = {
       1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
@@ -182,7 +191,7 @@ static int fmt_short(double v, char *out) {
 
   if (!(a >= 1e-22))
     return 0;
-  for (int d = 1; d <= 22; d++) {
+  for (int d = 1; d <= SHORT_PLACES_MAX; d++) {
     double s = a * pow10[d];
     if (!(s < 1e15))
       return 0;
@@ -333,6 +342,79 @@ static inline int fmt_small(double v, char *out) {
   return (int)(o + 1 + k - out);
 }
 
+/*
+ * What printf's %.{prec}g prints for the decimal m * 10^x / 10^(nd - 1)
+ * (m with nd digits, no trailing zero, nd <= prec): fixed notation when
+ * the exponent x is in [-4, prec), else d.ddde±XX. Returns the length.
+ */
+static int put_g(int neg, uint64_t m, int nd, int x, int prec, char *out) {
+  char dig[24];
+  int k = 0;
+
+  if (neg)
+    out[k++] = '-';
+  put_u64(m, nd, dig);
+  if (x < -4 || x >= prec) {
+    int ax = x < 0 ? -x : x;
+    out[k++] = dig[0];
+    if (nd > 1) {
+      out[k++] = '.';
+      memcpy(out + k, dig + 1, (size_t)nd - 1);
+      k += nd - 1;
+    }
+    out[k++] = 'e';
+    out[k++] = x < 0 ? '-' : '+';
+    if (ax >= 100)
+      out[k++] = (char)('0' + ax / 100);
+    memcpy(out + k, core_fmt_digit_pairs + 2 * (ax % 100), 2);
+    k += 2;
+  } else if (x < 0) { /* 0.000ddd */
+    memcpy(out + k, "0.0000", (size_t)(1 - x));
+    k += 1 - x;
+    memcpy(out + k, dig, (size_t)nd);
+    k += nd;
+  } else if (nd <= x + 1) { /* an integer: ddd000 */
+    memcpy(out + k, dig, (size_t)nd);
+    memset(out + k + nd, '0', (size_t)(x + 1 - nd));
+    k += x + 1;
+  } else { /* ddd.ddd */
+    memcpy(out + k, dig, (size_t)x + 1);
+    out[k + x + 1] = '.';
+    memcpy(out + k + x + 2, dig + x + 1, (size_t)(nd - x - 1));
+    k += nd + 1;
+  }
+  out[k] = '\0';
+  return k;
+}
+
+/*
+ * A finite v as the contract's text from its shortest round-trip digits
+ * (core_dtoa_shortest), without snprintf. Up to 15 digits they are what
+ * %.15g prints: a double's rounding interval is narrower than the gap
+ * between 15-digit decimals, so the one inside is the nearest. With 16 or
+ * 17 they are the nearest decimal of that length, %.16g's or %.17g's,
+ * and the shorter precisions do not read back - except for a power of
+ * two, whose interval is lopsided (its lower neighbour is nearer): there
+ * %.16g's nearest decimal may fall outside where a farther one is inside,
+ * so those (2046 doubles) return 0 for the snprintf path. So do zero
+ * and the subnormals: fewer than 15 digits can tell them apart, and %.15g
+ * prints 15 all the same (the nearest, which the shortest digits are
+ * not), so they would need the exact decimal; telemetry has none.
+ */
+static int fmt_shortest(double v, char *out) {
+  uint64_t m, bits;
+  int x, nd;
+
+  memcpy(&bits, &v, sizeof(bits));
+  if (((bits >> 52) & 0x7ff) == 0)
+    return 0;
+  core_dtoa_shortest(v, &m, &x);
+  nd = digits_u64(m);
+  if (nd > 15 && (bits << 12) == 0)
+    return 0;
+  return put_g(v < 0, m, nd, x + nd - 1, nd > 15 ? nd : 15, out);
+}
+
 /* core_fmt_double past fmt_small, out of line so that the fast path
  * saves no registers. */
 __attribute__((noinline)) static int fmt_double_slow(double v, char *out) {
@@ -347,6 +429,8 @@ __attribute__((noinline)) static int fmt_double_slow(double v, char *out) {
       !(v == 0 && signbit(v)))
     return core_fmt_i64((int64_t)v, out);
   if ((n = fmt_short(v, out)) > 0)
+    return n;
+  if ((n = fmt_shortest(v, out)) > 0)
     return n;
   for (int prec = 15; prec <= 17; prec++) {
     n = snprintf(out, CORE_FMT_NUM_BYTES, "%.*g", prec, v);

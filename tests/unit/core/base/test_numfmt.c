@@ -301,3 +301,67 @@ Test(numfmt, double_list) {
     cr_assert_eq(got[n * CORE_FMT_NUM_BYTES], '#', "wrote past the room");
   }
 }
+
+/* v and its n neighbours on each side, both signs. */
+static void same_around(double v, int n) {
+  double lo = v, hi = v;
+
+  same(v);
+  same(-v);
+  for (int i = 0; i < n; i++) {
+    lo = nextafter(lo, -INFINITY);
+    hi = nextafter(hi, INFINITY);
+    same(lo);
+    same(hi);
+    same(-lo);
+    same(-hi);
+  }
+}
+
+/* The Schubfach path (core/base/dtoa.c) where it is hardest: every power
+ * of two (a lopsided rounding interval) and of ten, values just below
+ * the next power of ten (where %g's exponent and notation change), the
+ * subnormal and normal ends, the 2^53 edge, 1e23 (between two doubles
+ * equally far in %.17g). */
+Test(numfmt, shortest_powers_and_edges) {
+  static const double v[] = {5e-324, 1e-323, DBL_MIN, DBL_MAX, 1e23, 8.41e21,
+                             9007199254740993.0, 9007199254740992.0,
+                             9007199254740991.0, 9007199254740994.0,
+                             18014398509481984.0, 1e15, 1e16, 1e17,
+                             4503599627370496.5, 0.1 + 0.2, 1e-5 + 1e-21};
+  char buf[40];
+
+  for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+    same_around(v[i], 4);
+  for (int e = -1074; e <= 1023; e++)
+    same_around(ldexp(1.0, e), 2);
+  for (int e = -323; e <= 308; e++) {
+    snprintf(buf, sizeof(buf), "1e%d", e);
+    same_around(strtod(buf, NULL), 3);
+    snprintf(buf, sizeof(buf), "9.999999999999999e%d", e);
+    same_around(strtod(buf, NULL), 3);
+    snprintf(buf, sizeof(buf), "9.9999999999999999e%d", e);
+    same_around(strtod(buf, NULL), 1);
+  }
+}
+
+/*
+ * Random bit patterns (every exponent, mostly 16-17 digits) and random
+ * 53-bit significands at telemetry's scales (2^-40 .. 2^70, where %g
+ * switches between fixed and exponent notation) against the snprintf +
+ * strtod reference. SLUICE_NUMFMT_RANDOM=n for a longer run (default
+ * 500,000 of each).
+ */
+Test(numfmt, shortest_random_against_printf, .timeout = 600) {
+  const char *env = getenv("SLUICE_NUMFMT_RANDOM");
+  long n = env ? atol(env) : 500000;
+
+  for (long i = 0; i < n; i++) {
+    uint64_t b = rnd();
+    double v;
+    memcpy(&v, &b, 8);
+    same(v);
+    v = ldexp((double)(rnd() >> 11), (int)(rnd() % 110) - 92);
+    same(rnd() & 1 ? -v : v);
+  }
+}
