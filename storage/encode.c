@@ -12,6 +12,9 @@
 #include <errno.h>
 #include <math.h>
 #include <string.h>
+#if defined(__SSE2__) && defined(__x86_64__)
+#include <emmintrin.h>
+#endif
 
 #include "core/base/assert.h"
 
@@ -588,6 +591,19 @@ static inline double from_bits(uint64_t b) {
   return v;
 }
 
+/*
+ * (int64_t)rint(x) for |x| <= 2^53: one conversion in the current
+ * rounding mode (what rint uses) where SSE2 has it, instead of rint's
+ * add-and-subtract emulation.
+ */
+static inline int64_t round_even(double x) {
+#if defined(__SSE2__) && defined(__x86_64__)
+  return _mm_cvtsd_si64(_mm_set_sd(x));
+#else
+  return (int64_t)rint(x);
+#endif
+}
+
 /* v == m / 10^e bit for bit, with |m| <= 2^53; *m set when so. */
 static int dec_fits(double v, unsigned e, int64_t *m) {
   double x = v * pow10_tab[e];
@@ -595,7 +611,7 @@ static int dec_fits(double v, unsigned e, int64_t *m) {
 
   if (!(fabs(x) <= (double)STOR_INT_ABS_MAX))
     return 0; /* NaN and infinities land here too */
-  k = (int64_t)rint(x);
+  k = round_even(x);
   if (dbits((double)k / pow10_tab[e]) != dbits(v))
     return 0;
   *m = k;
@@ -713,7 +729,7 @@ static uint64_t xor_run(struct stor_bitw *w, const double *v, uint32_t n,
 
   if (w)
     put_field(w, prev, 64);
-  for (uint32_t i = 1; i < n; i++) {
+  for (uint32_t i = 1; i < n && bits <= limit; i++) {
     uint64_t cur = dbits(v[i]), x = cur ^ prev;
     unsigned lz, tz, len;
     prev = cur;
@@ -737,8 +753,6 @@ static uint64_t xor_run(struct stor_bitw *w, const double *v, uint32_t n,
     lz_w = lz;
     len_w = len;
     bits += 2 + 12 + len;
-    if (bits > limit)
-      return bits; /* only when counting: a writer passes no limit */
     if (w) {
       put_field(w, 3 | (uint64_t)lz << 2 | (uint64_t)(len & 63) << 8, 14);
       put_field(w, x >> tz, len);
