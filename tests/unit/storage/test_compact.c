@@ -266,6 +266,31 @@ Test(compact, every_point_reads_back_equal) {
   seg_dir_remove();
 }
 
+/*
+ * Keys sharing long prefixes that end at every offset of an eight-byte
+ * word (m1.name vs m10.name..., behind prefixes of 7 to 17 bytes): the
+ * front coding's shared lengths, compared a word at a time, give back
+ * each key whole.
+ */
+Test(compact, long_shared_prefixes_read_back_whole) {
+  static const char *prefixes[] = {"svc.api", "service.a", "fleet.web.req.",
+                                   "fleet.web.requests"};
+
+  for (unsigned i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+    key_prefix = prefixes[i];
+    write_dir(3, 4, 0x51ce + i);
+    struct got before = read_all(INT64_MIN, INT64_MAX, NULL);
+    struct stor_compact_stats st = compact();
+    struct got after = read_all(INT64_MIN, INT64_MAX, NULL);
+    cr_assert_gt(before.n, 100);
+    cr_assert_eq(st.passes, 1);
+    cr_assert_eq(segment_count(), 1);
+    assert_same(&before, &after); /* key_index matched every key's bytes */
+    seg_dir_remove();
+  }
+  key_prefix = "m";
+}
+
 /* Times at both ends of int64_t, in one run and one directory. */
 Test(compact, extreme_times) {
   static const int64_t ts[] = {INT64_MIN, -1, 0, 1000, INT64_MAX - 7,
