@@ -157,12 +157,16 @@ static inline void put_fields(struct stor_bitw *w, const int64_t *m,
   size_t len = w->len, cap = w->cap;
   uint64_t acc = w->acc;
   unsigned nacc = w->nacc;
-  uint32_t i = from;
+  uint32_t i = from, stop = from;
 
-  if (width == 0)
+  if (width == 0 || from >= n)
     return;
-  /* nacc < 8 and width <= 56: at most 7 whole bytes a field */
-  for (; width <= 56 && i < n && len + 8 <= cap; i++) {
+  /* nacc < 8 and width <= 56: at most 7 whole bytes a field, and the 8
+   * bytes stored at len stay in the buffer while the fields' bytes and 8
+   * more fit (the callers size runs so; tight buffers take put_field) */
+  if (width <= 56 && cap - len >= ((uint64_t)(n - from) * width + 7) / 8 + 16)
+    stop = n;
+  for (; i < stop; i++) {
     uint64_t f = (uint64_t)m[i] - (delta ? (uint64_t)m[i - 1] : 0) -
                  (uint64_t)sub;
     unsigned whole;
