@@ -561,54 +561,35 @@ static void close_block(struct pass *ps, struct out *o) {
   o->block_points = 0;
 }
 
-#define UNIT_SCAN(d)                                                         \
-  while (i < n && ts[i] % (d) == 0)                                          \
-    i++;                                                                     \
-  return i
+#define SCALE_SCAN(d)                                                        \
+  for (; i < n; i++) {                                                       \
+    int64_t q = ts[i] / (d);                                                 \
+    if (q * (d) != ts[i])                                                    \
+      return i;                                                              \
+    out[i] = q;                                                              \
+  }                                                                          \
+  return n
 
-/* The first index from i on whose time 10^x does not divide (n: none),
- * by constant divisors: no idiv a point. */
-static uint32_t unit_scan(const int64_t *ts, uint32_t i, uint32_t n,
-                          unsigned x) {
+/* out[i] = ts[i] / 10^x from i on while 10^x divides ts[i]; returns the
+ * first index it does not divide (n: none), by constant divisors: no
+ * idiv a point, and one pass both finds the unit and applies it. */
+static uint32_t scale_scan(const int64_t *ts, uint32_t i, uint32_t n,
+                           unsigned x, int64_t *out) {
   switch (x) {
-  case 0: return n;
-  case 1: UNIT_SCAN(10);
-  case 2: UNIT_SCAN(100);
-  case 3: UNIT_SCAN(1000);
-  case 4: UNIT_SCAN(10000);
-  case 5: UNIT_SCAN(100000);
-  case 6: UNIT_SCAN(1000000);
-  case 7: UNIT_SCAN(10000000);
-  case 8: UNIT_SCAN(100000000);
-  default: UNIT_SCAN(1000000000);
+  case 0: SCALE_SCAN(1);
+  case 1: SCALE_SCAN(10);
+  case 2: SCALE_SCAN(100);
+  case 3: SCALE_SCAN(1000);
+  case 4: SCALE_SCAN(10000);
+  case 5: SCALE_SCAN(100000);
+  case 6: SCALE_SCAN(1000000);
+  case 7: SCALE_SCAN(10000000);
+  case 8: SCALE_SCAN(100000000);
+  default: SCALE_SCAN(1000000000);
   }
 }
-#undef UNIT_SCAN
-_Static_assert(STOR_CSEG_UNIT_MAX == 9, "unit_scan and scale_ts cover "
-               "every unit");
-
-#define SCALE_BY(d)                                                          \
-  for (uint32_t i = 0; i < n; i++)                                           \
-    out[i] = ts[i] / (d);                                                    \
-  return
-
-/* out[i] = ts[i] / 10^x, by constants. */
-static void scale_ts(const int64_t *ts, uint32_t n, unsigned x,
-                     int64_t *out) {
-  switch (x) {
-  case 0: SCALE_BY(1);
-  case 1: SCALE_BY(10);
-  case 2: SCALE_BY(100);
-  case 3: SCALE_BY(1000);
-  case 4: SCALE_BY(10000);
-  case 5: SCALE_BY(100000);
-  case 6: SCALE_BY(1000000);
-  case 7: SCALE_BY(10000000);
-  case 8: SCALE_BY(100000000);
-  default: SCALE_BY(1000000000);
-  }
-}
-#undef SCALE_BY
+#undef SCALE_SCAN
+_Static_assert(STOR_CSEG_UNIT_MAX == 9, "scale_scan covers every unit");
 _Static_assert(2ull * STOR_COMPACT_RUN_POINTS_MAX <= STOR_BLOCK_POINTS_MAX,
                "dts and dval hold a run and its time-ordered copy");
 
@@ -622,11 +603,14 @@ static void ts_scaled(struct stor_bitw *w, const int64_t *ts, uint32_t n,
                       int64_t *scaled) {
   unsigned x = STOR_CSEG_UNIT_MAX;
 
-  /* 10^(x+1) | t implies 10^x | t: the points before i that 10^x divides
-   * a smaller unit divides too */
-  for (uint32_t i = 0; (i = unit_scan(ts, i, n, x)) < n;)
+  /* 10^(x+1) | t implies 10^x | t: the points before i, scaled by the
+   * larger unit, only take a factor of ten (at once when a level fails
+   * on the first point, the usual case) */
+  for (uint32_t i = 0; (i = scale_scan(ts, i, n, x, scaled)) < n;) {
     x--;
-  scale_ts(ts, n, x, scaled);
+    for (uint32_t j = 0; j < i; j++)
+      scaled[j] *= 10;
+  }
   stor_bitw_byte(w, (uint8_t)x);
   stor_ts_encode(w, scaled, n, scaled[0], STOR_MODE_AUTO);
 }
@@ -799,6 +783,21 @@ static int encode_points(struct pass *ps, struct out *o,
   return 0;
 }
 
+/* Length of the common prefix of a and b (n bytes each), eight bytes at a
+ * time: sorted keys share tens of bytes (name, then the first tags). */
+static uint32_t shared_prefix(const uint8_t *a, const uint8_t *b, uint32_t n) {
+  uint32_t i = 0;
+
+  for (; n - i >= 8; i += 8) {
+    uint64_t x = stor_le_get(a + i, 8) ^ stor_le_get(b + i, 8);
+    if (x)
+      return i + (uint32_t)__builtin_ctzll(x) / 8;
+  }
+  while (i < n && a[i] == b[i])
+    i++;
+  return i;
+}
+
 /* Sorted keys front-coded into f (K bytes of keys in all into *k). */
 static int front_code(struct pass *ps, const uint32_t *sorted, struct buf *f,
                       uint32_t *k) {
@@ -812,9 +811,9 @@ static int front_code(struct pass *ps, const uint32_t *sorted, struct buf *f,
     uint32_t shared = 0;
     if (buf_room(f, 2 * STOR_VARINT_BYTES_MAX + key->len + 1) < 0)
       return -ENOMEM;
-    while (prev && shared < prev_len && shared < key->len &&
-           prev[shared] == p[shared])
-      shared++;
+    if (prev)
+      shared = shared_prefix(prev, p, prev_len < key->len ? prev_len
+                                                          : key->len);
     put_varint(f, shared);
     put_varint(f, key->len - shared);
     memcpy(f->p + f->len, p + shared, key->len - shared);

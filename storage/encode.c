@@ -12,6 +12,9 @@
 #include <errno.h>
 #include <math.h>
 #include <string.h>
+#if defined(__SSE2__) && defined(__x86_64__)
+#include <emmintrin.h>
+#endif
 
 #include "core/base/assert.h"
 
@@ -139,6 +142,48 @@ static inline void put_field(struct stor_bitw *w, uint64_t v, unsigned n) {
     put_bits(w, v, n);
   else
     stor_bitw_bits(w, v, n);
+}
+
+/*
+ * Fields m[i] - m[i-1] - sub (delta) or m[i] - sub, i in [from, n), of
+ * width bits each (every field < 2^width), modulo 2^64: the same bits as
+ * put_field one at a time, with the cursor in registers (through w, each
+ * byte stored could alias the cursor, so put_bits reloads it a field).
+ */
+static inline void put_fields(struct stor_bitw *w, const int64_t *m,
+                              uint32_t from, uint32_t n, int delta,
+                              int64_t sub, unsigned width) {
+  uint8_t *buf = w->buf;
+  size_t len = w->len, cap = w->cap;
+  uint64_t acc = w->acc;
+  unsigned nacc = w->nacc;
+  uint32_t i = from, stop = from;
+
+  if (width == 0 || from >= n)
+    return;
+  /* nacc < 8 and width <= 56: at most 7 whole bytes a field, and the 8
+   * bytes stored at len stay in the buffer while the fields' bytes and 8
+   * more fit (the callers size runs so; tight buffers take put_field) */
+  if (width <= 56 && cap - len >= ((uint64_t)(n - from) * width + 7) / 8 + 16)
+    stop = n;
+  for (; i < stop; i++) {
+    uint64_t f = (uint64_t)m[i] - (delta ? (uint64_t)m[i - 1] : 0) -
+                 (uint64_t)sub;
+    unsigned whole;
+    acc |= f << nacc;
+    nacc += width;
+    stor_le_put(buf + len, acc, 8);
+    whole = nacc >> 3;
+    len += whole;
+    acc >>= 8 * whole;
+    nacc -= 8 * whole;
+  }
+  w->len = len;
+  w->acc = acc;
+  w->nacc = nacc;
+  for (; i < n; i++)
+    put_field(w, (uint64_t)m[i] - (delta ? (uint64_t)m[i - 1] : 0) -
+                     (uint64_t)sub, width);
 }
 
 void stor_bitw_varint(struct stor_bitw *w, uint64_t v) {
@@ -423,8 +468,7 @@ int stor_ts_encode(struct stor_bitw *w, const int64_t *ts, uint32_t n,
   if (mode == STOR_TS_DELTA_FOR) {
     put_byte(w, (uint8_t)(mode | p.for_w << 2));
     put_varint(w, p.dmin);
-    for (uint32_t i = 1; i < n && p.for_w > 0; i++)
-      put_field(w, delta_at(ts, i) - p.dmin, p.for_w);
+    put_fields(w, ts, 1, n, 1, (int64_t)p.dmin, p.for_w);
   } else if (mode == STOR_TS_GRID) {
     put_byte(w, (uint8_t)(mode | p.grid_w << 2));
     put_varint(w, p.stride);
@@ -551,6 +595,19 @@ static inline double from_bits(uint64_t b) {
   return v;
 }
 
+/*
+ * (int64_t)rint(x) for |x| <= 2^53: one conversion in the current
+ * rounding mode (what rint uses) where SSE2 has it, instead of rint's
+ * add-and-subtract emulation.
+ */
+static inline int64_t round_even(double x) {
+#if defined(__SSE2__) && defined(__x86_64__)
+  return _mm_cvtsd_si64(_mm_set_sd(x));
+#else
+  return (int64_t)rint(x);
+#endif
+}
+
 /* v == m / 10^e bit for bit, with |m| <= 2^53; *m set when so. */
 static int dec_fits(double v, unsigned e, int64_t *m) {
   double x = v * pow10_tab[e];
@@ -558,7 +615,7 @@ static int dec_fits(double v, unsigned e, int64_t *m) {
 
   if (!(fabs(x) <= (double)STOR_INT_ABS_MAX))
     return 0; /* NaN and infinities land here too */
-  k = (int64_t)rint(x);
+  k = round_even(x);
   if (dbits((double)k / pow10_tab[e]) != dbits(v))
     return 0;
   *m = k;
@@ -645,16 +702,14 @@ static void int_write(struct stor_bitw *w, const int64_t *m, uint32_t n,
     if (n < 2)
       return;
     put_byte(w, (uint8_t)p->for_w);
-    for (uint32_t i = 0; i < n && p->for_w > 0; i++)
-      put_field(w, (uint64_t)(m[i] - p->min), p->for_w);
+    put_fields(w, m, 0, n, 0, p->min, p->for_w);
   } else {
     put_varint(w, stor_zigzag(m[0]));
     if (n < 2)
       return;
     put_varint(w, stor_zigzag(p->dmin));
     put_byte(w, (uint8_t)p->delta_w);
-    for (uint32_t i = 1; i < n && p->delta_w > 0; i++)
-      put_field(w, (uint64_t)(m[i] - m[i - 1] - p->dmin), p->delta_w);
+    put_fields(w, m, 1, n, 1, p->dmin, p->delta_w);
   }
   stor_bitw_align(w);
 }
@@ -667,15 +722,18 @@ static void int_write(struct stor_bitw *w, const int64_t *m, uint32_t n,
  * 6 bits length (0 means 64), then the bits. The window starts as all 64
  * bits. A window is reused only when that is no more than 12 bits dearer
  * than opening a new one (the header it saves).
- * With w == NULL, only counts. Returns the bits of the whole run.
+ * With w == NULL, only counts, and stops once the count passes limit (the
+ * count only grows, so the caller's comparison with it is already
+ * decided). Returns the bits of the whole run, or a count over limit.
  */
-static uint64_t xor_run(struct stor_bitw *w, const double *v, uint32_t n) {
+static uint64_t xor_run(struct stor_bitw *w, const double *v, uint32_t n,
+                        uint64_t limit) {
   uint64_t prev = dbits(v[0]), bits = 64;
   unsigned lz_w = 0, len_w = 64;
 
   if (w)
     put_field(w, prev, 64);
-  for (uint32_t i = 1; i < n; i++) {
+  for (uint32_t i = 1; i < n && bits <= limit; i++) {
     uint64_t cur = dbits(v[i]), x = cur ^ prev;
     unsigned lz, tz, len;
     prev = cur;
@@ -826,9 +884,11 @@ int stor_val_encode(struct stor_bitw *w, const double *v, uint32_t n,
       mode = p.delta_bytes < p.for_bytes ? STOR_VAL_DELTA_FOR : STOR_VAL_FOR;
       int_bytes = mode == STOR_VAL_FOR ? p.for_bytes : p.delta_bytes;
       /* XOR takes 64 bits and then at least one a value: only count its
-       * bits when that floor does not already lose. */
+       * bits when that floor does not already lose, and only up to the
+       * 8 * int_bytes - 8 bits past which it loses too (random decimals
+       * stop within a few values). */
       if (int_bytes > (64 + (uint64_t)n - 1 + 7) / 8) {
-        xor_bytes = (xor_run(NULL, v, n) + 7) / 8;
+        xor_bytes = (xor_run(NULL, v, n, 8 * int_bytes - 8) + 7) / 8;
         if (xor_bytes < int_bytes)
           mode = STOR_VAL_XOR;
       }
@@ -838,7 +898,7 @@ int stor_val_encode(struct stor_bitw *w, const double *v, uint32_t n,
   }
   if (mode == STOR_VAL_XOR) {
     put_byte(w, STOR_VAL_XOR);
-    xor_run(w, v, n);
+    xor_run(w, v, n, UINT64_MAX);
     return STOR_VAL_XOR;
   }
   put_byte(w, (uint8_t)(mode | e << 2));

@@ -32,6 +32,7 @@
 
 static char keys[KEYS][64];
 static const char *key_prefix = "m"; /* of every key write_dir writes */
+static int mixed_units; /* keys k % 4 == 1: each time on a unit of its own */
 
 
 /* A value of one of the shapes the codecs treat apart (NaN/Inf-free). */
@@ -72,6 +73,11 @@ static void write_segment(uint64_t seg, unsigned blocks, uint64_t *seq,
       ts[i] = t0 + (int64_t)(b * 10000) + (int64_t)(seg_rnd() % 30000) - 5000;
       if (k % 4 == 0) /* whole seconds (a run's time unit), some negative */
         ts[i] = (ts[i] / 1000 - (k % 8 == 0 ? 1700000001 : 0)) * 1000;
+      if (mixed_units && k % 4 == 1) { /* some negative too (k % 8 == 1) */
+        static const int64_t unit[] = {1000000000, 100000, 1000, 10, 1};
+        int64_t u = unit[seg_rnd() % 5];
+        ts[i] = (ts[i] - (k % 8 == 1 ? 1700000000000 : 0)) / u * u;
+      }
       if (i > 0 && seg_rnd() % 50 == 0) { /* a duplicate */
         ids[i] = ids[i - 1];
         ts[i] = ts[i - 1];
@@ -264,6 +270,49 @@ Test(compact, every_point_reads_back_equal) {
   struct got again = read_all(INT64_MIN, INT64_MAX, NULL);
   assert_same(&before, &again);
   seg_dir_remove();
+}
+
+/*
+ * Keys sharing long prefixes that end at every offset of an eight-byte
+ * word (m1.name vs m10.name..., behind prefixes of 7 to 17 bytes): the
+ * front coding's shared lengths, compared a word at a time, give back
+ * each key whole.
+ */
+Test(compact, long_shared_prefixes_read_back_whole) {
+  static const char *prefixes[] = {"svc.api", "service.a", "fleet.web.req.",
+                                   "fleet.web.requests"};
+
+  for (unsigned i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+    key_prefix = prefixes[i];
+    write_dir(3, 4, 0x51ce + i);
+    struct got before = read_all(INT64_MIN, INT64_MAX, NULL);
+    struct stor_compact_stats st = compact();
+    struct got after = read_all(INT64_MIN, INT64_MAX, NULL);
+    cr_assert_gt(before.n, 100);
+    cr_assert_eq(st.passes, 1);
+    cr_assert_eq(segment_count(), 1);
+    assert_same(&before, &after); /* key_index matched every key's bytes */
+    seg_dir_remove();
+  }
+  key_prefix = "m";
+}
+
+/*
+ * Series whose times sit on units from 10^9 ms down to 1 ms, mixed within
+ * a run: the run's unit drops at any point of it (not only the first),
+ * and what was scaled by the larger unit is rescaled.
+ */
+Test(compact, time_units_mixed_within_a_run) {
+  mixed_units = 1;
+  write_dir(4, 6, 0x0917);
+  struct got before = read_all(INT64_MIN, INT64_MAX, NULL);
+  struct stor_compact_stats st = compact();
+  struct got after = read_all(INT64_MIN, INT64_MAX, NULL);
+  cr_assert_gt(before.n, 1000);
+  cr_assert_eq(st.passes, 1);
+  assert_same(&before, &after);
+  seg_dir_remove();
+  mixed_units = 0;
 }
 
 /* Times at both ends of int64_t, in one run and one directory. */

@@ -199,3 +199,106 @@ Test(encode_ref, edge_runs_match_the_old_encoder) {
   val[50] = -0.0;
   same_val(100, STOR_MODE_AUTO, CAP_BYTES);
 }
+
+/* Bytes of the run in one forced value mode, by the old encoder. */
+static size_t ref_val_bytes(uint32_t n, int mode) {
+  struct stor_bitw b;
+
+  stor_bitw_init(&b, buf_ref, CAP_BYTES);
+  ref_val_encode(&b, val, n, scratch, mode);
+  return b.len;
+}
+
+/*
+ * Runs whose XOR size lands within a byte or two of the integer size,
+ * both ways: the XOR count stops once it has lost, and must stop neither
+ * a value early at a tie nor count past a narrow XOR win.
+ */
+Test(encode_ref, xor_and_integer_sizes_near_a_tie) {
+  uint64_t s = 99;
+  unsigned near = 0, xor_won = 0, int_won = 0;
+
+  for (int rep = 0; rep < 10000; rep++) {
+    uint32_t n = 2 + (uint32_t)rng_below(&s, 120);
+    unsigned change = 1 + (unsigned)rng_below(&s, 12); /* 1 in change */
+    double x = (double)rng_below(&s, 1u << rng_below(&s, 30));
+    for (uint32_t i = 0; i < n; i++) {
+      if (rng_below(&s, change) == 0)
+        x = (double)rng_below(&s, 1u << rng_below(&s, 24));
+      val[i] = x;
+    }
+    size_t xb = ref_val_bytes(n, STOR_VAL_XOR);
+    size_t ib = ref_val_bytes(n, STOR_VAL_FOR);
+    size_t db = ref_val_bytes(n, STOR_VAL_DELTA_FOR);
+    ib = db < ib ? db : ib;
+    near += xb + 2 >= ib && xb <= ib + 2;
+    xor_won += xb < ib;
+    int_won += xb >= ib;
+    same_val(n, STOR_MODE_AUTO, CAP_BYTES);
+  }
+  cr_assert_gt(near, 100, "near ties %u", near);
+  cr_assert_gt(xor_won, 100);
+  cr_assert_gt(int_won, 100);
+}
+
+/*
+ * Field widths about the packer's register path (<= 56 bits) and past it,
+ * for time deltas (up to 63 bits) and integer values (up to 53), with
+ * buffers that run out at any point.
+ */
+Test(encode_ref, packed_widths_about_56_bits) {
+  static const unsigned widths[] = {1, 7, 8, 9, 31, 32, 33, 53, 55,
+                                    56, 57, 58, 62, 63};
+  uint64_t s = 56;
+
+  for (unsigned wi = 0; wi < sizeof(widths) / sizeof(widths[0]); wi++)
+    for (int rep = 0; rep < 20; rep++) {
+      unsigned w = widths[wi];
+      uint32_t n = 2 + (uint32_t)rng_below(&s, 300);
+      uint64_t top = UINT64_C(1) << (w - 1);
+      ts[0] = INT64_MIN + (int64_t)rng_below(&s, 1000);
+      for (uint32_t i = 1; i < n; i++) { /* deltas in [top, 2 top) */
+        uint64_t d = i % 2 ? top + rng_below(&s, top) : top;
+        if (d > (uint64_t)INT64_MAX - (uint64_t)ts[i - 1]) {
+          n = i; /* the next would pass INT64_MAX: the run ends here */
+          break;
+        }
+        ts[i] = (int64_t)((uint64_t)ts[i - 1] + d);
+      }
+      if (n < 2)
+        continue;
+      same_ts(n, ts[0], STOR_TS_DELTA_FOR, CAP_BYTES);
+      same_ts(n, ts[0], STOR_MODE_AUTO, 1 + rng_below(&s, 8 * n + 16));
+      if (w > 53)
+        continue;
+      for (uint32_t i = 0; i < n; i++)
+        val[i] = (double)(int64_t)(rng_below(&s, top) + (i % 2 ? top : 0)) *
+                 (w < 53 && rng_below(&s, 2) ? -1 : 1);
+      for (int m = 0; m < STOR_VAL_MODE_COUNT; m++)
+        same_val(n, m, CAP_BYTES);
+      same_val(n, STOR_MODE_AUTO, 1 + rng_below(&s, 8 * n + 16));
+    }
+}
+
+/* Decimals whose scaled value is a rounding tie or next to one, and the
+ * largest magnitudes the integer path takes: one conversion rounds them
+ * as rint did. */
+Test(encode_ref, decimal_rounding_ties) {
+  uint64_t s = 5;
+
+  for (int rep = 0; rep < 400; rep++) {
+    uint32_t n = 1 + (uint32_t)rng_below(&s, 40);
+    unsigned e = (unsigned)rng_below(&s, 6);
+    for (uint32_t i = 0; i < n; i++) {
+      double k = (double)rng_below(&s, 1u << 20) + 0.5;
+      switch (rng_below(&s, 4)) {
+      case 0: val[i] = k / pow(10, e); break;          /* a tie at e */
+      case 1: val[i] = nextafter(k, 0) / pow(10, e); break;
+      case 2: val[i] = -(double)((UINT64_C(1) << 53) - rng_below(&s, 3));
+        break;
+      default: val[i] = (double)(int64_t)rng_below(&s, 100000) / 1000;
+      }
+    }
+    same_val(n, STOR_MODE_AUTO, CAP_BYTES);
+  }
+}
