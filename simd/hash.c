@@ -13,6 +13,7 @@
  * lengths go into the fold, so bytes moved between them, or a tail that
  * overlapping loads read twice, still change the hash.
  */
+#include <immintrin.h>
 #include <string.h>
 
 #include "simd/kernels_internal.h"
@@ -37,11 +38,11 @@ static inline uint64_t fold(uint64_t a, uint64_t b) {
   return (uint64_t)r ^ (uint64_t)(r >> 64);
 }
 
-/* The body of a level, given STEP(crc, word): the CRC32C of crc (< 2^32,
- * kept in 64 bits as the instruction does) and the 8 bytes of word,
- * least significant first. */
-#define HASH_BODY(STEP)                                                      \
-  static inline uint64_t span(const char *p, size_t n, uint64_t c) {        \
+/* The body of a level, given its target attribute ATTR and STEP(crc,
+ * word): the CRC32C of crc (< 2^32, kept in 64 bits as the instruction
+ * does) and the 8 bytes of word, least significant first. */
+#define HASH_BODY(ATTR, STEP)                                               \
+  ATTR static inline uint64_t span(const char *p, size_t n, uint64_t c) {   \
     for (; n >= 32; p += 32, n -= 32)                                       \
       c = STEP(STEP(STEP(STEP(c, load8(p)), load8(p + 8)), load8(p + 16)),  \
                load8(p + 24));                                              \
@@ -59,8 +60,8 @@ static inline uint64_t fold(uint64_t a, uint64_t b) {
                       (uint64_t)(uint8_t)p[n >> 1] << 8 | (uint8_t)p[n - 1]); \
     return c;                                                               \
   }                                                                         \
-  static inline uint64_t hash2(const char *a, size_t na, const char *b,     \
-                               size_t nb, uint64_t seed) {                  \
+  ATTR static inline uint64_t hash2(const char *a, size_t na, const char *b, \
+                                    size_t nb, uint64_t seed) {             \
     uint64_t c = span(b, nb, span(a, na, (uint32_t)(seed ^ seed >> 32)));   \
     return fold(c ^ (uint64_t)na << 32 ^ HASH_K1,                           \
                 seed ^ (uint64_t)nb << 32 ^ HASH_K2);                       \
@@ -91,7 +92,7 @@ static inline uint64_t scalar_step(uint64_t c, uint64_t w) {
 
 #define span scalar_span
 #define hash2 scalar_hash2
-HASH_BODY(SCALAR_STEP)
+HASH_BODY(, SCALAR_STEP)
 #undef span
 #undef hash2
 
@@ -102,20 +103,16 @@ uint64_t simd_scalar_hash2(const char *a, size_t na, const char *b, size_t nb,
 
 /* ---- SSE4.2 --------------------------------------------------------------- */
 
-#pragma GCC push_options
-#pragma GCC target("sse4.2")
-
-#define SSE42_STEP(c, w) __builtin_ia32_crc32di((c), (w))
+#define SSE42_TARGET __attribute__((target("sse4.2")))
+#define SSE42_STEP(c, w) _mm_crc32_u64((c), (w))
 
 #define span sse42_span
 #define hash2 sse42_hash2
-HASH_BODY(SSE42_STEP)
+HASH_BODY(SSE42_TARGET, SSE42_STEP)
 #undef span
 #undef hash2
 
-uint64_t simd_sse42_hash2(const char *a, size_t na, const char *b, size_t nb,
-                          uint64_t seed) {
+SSE42_TARGET uint64_t simd_sse42_hash2(const char *a, size_t na, const char *b,
+                                       size_t nb, uint64_t seed) {
   return sse42_hash2(a, na, b, nb, seed);
 }
-
-#pragma GCC pop_options
