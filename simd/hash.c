@@ -5,11 +5,11 @@
  * The SSE4.2 `crc32` instruction takes a word a cycle where the multiply
  * fold took a load, two XORs and a multiply; the scalar twin computes the
  * same CRC32C (Castagnoli, reflected 0x82f63b78, no inversions: what the
- * instruction does) a byte at a time from a table. Every level returns
- * the same value for the same bytes (tests/unit/simd/test_hash.c).
+ * instruction does) a word at a time from slice-by-8 tables. Every level
+ * returns the same value for the same bytes (tests/unit/simd/test_hash.c).
  *
- * A span of n bytes is hashed as its 32- and 16-byte blocks, then its tail read
- * with overlapping loads (so no byte past the span is read); the spans'
+ * A span of n bytes is hashed as its 32- and 16-byte blocks, then its tail
+ * read with overlapping loads (so no byte past the span is read); the spans'
  * lengths go into the fold, so bytes moved between them, or a tail that
  * overlapping loads read twice, still change the hash.
  */
@@ -69,23 +69,33 @@ static inline uint64_t fold(uint64_t a, uint64_t b) {
 
 /* ---- scalar twin ---------------------------------------------------------- */
 
-/* crc32c_table[b]: the CRC32C of byte b from 0 (built on first use by the
- * constructor below, before main). */
-static uint32_t crc32c_table[256];
+/* Slice-by-8 tables: crc32c_table[0][b] is the CRC32C of byte b from 0,
+ * crc32c_table[k][b] that of b followed by k zero bytes, so a word's 8
+ * bytes are 8 independent lookups. Built by the constructor below,
+ * before main. */
+static uint32_t crc32c_table[8][256];
 
 __attribute__((constructor)) static void crc32c_table_init(void) {
   for (uint32_t b = 0; b < 256; b++) {
     uint32_t c = b;
     for (int k = 0; k < 8; k++)
       c = c >> 1 ^ (0x82f63b78u & (0u - (c & 1)));
-    crc32c_table[b] = c;
+    crc32c_table[0][b] = c;
   }
+  for (int k = 1; k < 8; k++)
+    for (uint32_t b = 0; b < 256; b++) {
+      uint32_t c = crc32c_table[k - 1][b];
+      crc32c_table[k][b] = c >> 8 ^ crc32c_table[0][c & 0xff];
+    }
 }
 
 static inline uint64_t scalar_step(uint64_t c, uint64_t w) {
-  for (int k = 0; k < 8; k++, w >>= 8)
-    c = crc32c_table[(c ^ w) & 0xff] ^ c >> 8;
-  return c;
+  uint64_t x = c ^ w;
+
+  return crc32c_table[7][x & 0xff] ^ crc32c_table[6][x >> 8 & 0xff] ^
+         crc32c_table[5][x >> 16 & 0xff] ^ crc32c_table[4][x >> 24 & 0xff] ^
+         crc32c_table[3][x >> 32 & 0xff] ^ crc32c_table[2][x >> 40 & 0xff] ^
+         crc32c_table[1][x >> 48 & 0xff] ^ crc32c_table[0][x >> 56];
 }
 
 #define SCALAR_STEP(c, w) scalar_step((c), (w))
