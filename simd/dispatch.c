@@ -13,13 +13,16 @@
 
 static const struct simd_ops level_ops[SIMD_LEVEL_COUNT] = {
   [SIMD_LEVEL_SCALAR] = {SIMD_LEVEL_SCALAR, simd_scalar_scan_lines,
-                         simd_scalar_scan, simd_scalar_utf8_valid},
+                         simd_scalar_scan, simd_scalar_utf8_valid,
+                         simd_scalar_hash2},
   [SIMD_LEVEL_SSE42] = {SIMD_LEVEL_SSE42, simd_sse42_scan_lines,
-                        simd_sse42_scan, simd_sse42_utf8_valid},
+                        simd_sse42_scan, simd_sse42_utf8_valid,
+                        simd_sse42_hash2},
   [SIMD_LEVEL_AVX2] = {SIMD_LEVEL_AVX2, simd_avx2_scan_lines, simd_avx2_scan,
-                       simd_avx2_utf8_valid},
+                       simd_avx2_utf8_valid, simd_sse42_hash2},
   [SIMD_LEVEL_AVX512] = {SIMD_LEVEL_AVX512, simd_avx512_scan_lines,
-                         simd_avx512_scan, simd_avx512_utf8_valid},
+                         simd_avx512_scan, simd_avx512_utf8_valid,
+                         simd_sse42_hash2},
 };
 
 static const char *const level_names[SIMD_LEVEL_COUNT] = {
@@ -117,4 +120,9 @@ void simd_scan(enum simd_set set, const char *buf, size_t len,
 
 bool simd_utf8_valid(const char *buf, size_t len) {
   return current->utf8_valid(buf, len);
+}
+
+uint64_t simd_hash2(const char *a, size_t na, const char *b, size_t nb,
+                    uint64_t seed) {
+  return current->hash2(a, na, b, nb, seed);
 }

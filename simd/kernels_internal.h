@@ -34,6 +34,12 @@ SIMD_DECLARE_LEVEL(sse42);
 SIMD_DECLARE_LEVEL(avx2);
 SIMD_DECLARE_LEVEL(avx512);
 
+/* simd_hash2 per level (hash.c): the table twin and the crc32 one. */
+uint64_t simd_scalar_hash2(const char *a, size_t na, const char *b, size_t nb,
+                           uint64_t seed);
+uint64_t simd_sse42_hash2(const char *a, size_t na, const char *b, size_t nb,
+                          uint64_t seed);
+
 /*
  * UTF-8 lookup tables (Keiser & Lemire, "Validating UTF-8 in less than one
  * instruction per byte", 2021): error classes keyed by the high nibble of

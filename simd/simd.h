@@ -84,6 +84,15 @@ void simd_scan(enum simd_set set, const char *buf, size_t len,
 /* true iff buf[0, len) is well-formed UTF-8 (RFC 3629). len 0 is valid. */
 bool simd_utf8_valid(const char *buf, size_t len);
 
+/*
+ * A 64-bit hash of a[0, na) followed by b[0, nb) from seed (simd/hash.c:
+ * CRC32C over 8-byte words, folded with the lengths and seed by one
+ * multiply). Reads only those bytes. Every level returns the same value;
+ * not keyed, not for adversaries: a table using it must compare bytes.
+ */
+uint64_t simd_hash2(const char *a, size_t na, const char *b, size_t nb,
+                    uint64_t seed);
+
 /* true iff byte c belongs to `set` (the scalar definition of the sets). */
 bool simd_set_has(enum simd_set set, unsigned char c);
 

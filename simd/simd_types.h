@@ -54,6 +54,10 @@ struct simd_ops {
   /* true iff buf is well-formed UTF-8 (RFC 3629: no overlongs,
    * surrogates or code points above U+10FFFF). */
   bool (*utf8_valid)(const char *buf, size_t len);
+  /* simd_hash2 (CRC32C words, one multiply fold; avx2 and avx512 use the
+   * sse42 one: the crc32 instruction has no wider form). */
+  uint64_t (*hash2)(const char *a, size_t na, const char *b, size_t nb,
+                    uint64_t seed);
 };
 
 /* Walks the set bits of a bitmap array in increasing position. */

@@ -2,11 +2,10 @@
  * core/ingest/rawkey.c - the StatsD raw key cache (see rawkey.h).
  *
  * The hash, probe and compare are inline in rawkey.h (they run once a
- * line). The hash is a 64x64->128 multiply folded to 64 bits over
- * 16-byte words (the "mum" step of wyhash), the last partial word read
- * with loads that stay inside the bytes: a hit costs one pass over ~80
- * bytes instead of tokenising the tags and hashing each one alone. It
- * needs no SIMD, so it has no twin: every target runs this code. A
+ * line). The hash is simd_hash2 (CRC32C over 8-byte words, the
+ * SSE4.2 instruction where the CPU has it, a table twin elsewhere; one
+ * multiply folds it to 64 bits): a hit costs one pass over ~80 bytes
+ * instead of tokenising the tags and hashing each one alone. A
  * collision costs a byte compare and a miss, never a wrong series. Here:
  * mapping, the rest of a set after a failed compare, and insertion.
  */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/ingest/rawkey_types.h"
+#include "simd/simd.h"
 
 /* "No entry" from core_rawkey_probe, "no series" from the lookups. */
 #define CORE_RAWKEY_NONE UINT32_MAX
@@ -23,57 +24,13 @@ int core_rawkey_init(struct core_rawkey *c);
  * its pipe takes the dictionary for every line (what tests compare). */
 void core_rawkey_free(struct core_rawkey *c);
 
-/* The hash (inline: it runs once a line), a 64x64->128 multiply folded to
- * 64 bits over 16-byte words (the "mum" step of wyhash). */
+/* The hash's seed beside the rate's bits (any constant: a zero rate
+ * word would otherwise seed with 0). */
 #define CORE_RAWKEY_K0 UINT64_C(0xa0761d6478bd642f)
-#define CORE_RAWKEY_K1 UINT64_C(0xe7037ed1a0b428db)
-#define CORE_RAWKEY_K2 UINT64_C(0x8ebc6af09c88c6e3)
-
-static inline uint64_t core_rawkey_mum(uint64_t a, uint64_t b) {
-  __uint128_t r = (__uint128_t)a * b;
-  return (uint64_t)r ^ (uint64_t)(r >> 64);
-}
-
-static inline uint64_t core_rawkey_load8(const char *p) {
-  uint64_t v;
-  memcpy(&v, p, 8);
-  return v;
-}
-
-static inline uint64_t core_rawkey_load4(const char *p) {
-  uint32_t v;
-  memcpy(&v, p, 4);
-  return v;
-}
-
-/* n bytes of p hashed into seed, reading only [p, p + n). The tail's
- * length goes into its step: its loads overlap. */
-static inline uint64_t core_rawkey_span_hash(const char *p, size_t n,
-                                             uint64_t seed) {
-  uint64_t a, b;
-
-  for (; n > 16; p += 16, n -= 16)
-    seed = core_rawkey_mum(core_rawkey_load8(p) ^ CORE_RAWKEY_K1,
-                           core_rawkey_load8(p + 8) ^ seed);
-  if (n > 8) {
-    a = core_rawkey_load8(p);
-    b = core_rawkey_load8(p + n - 8);
-  } else if (n >= 4) {
-    a = core_rawkey_load4(p) << 32 | core_rawkey_load4(p + n - 4);
-    b = 0;
-  } else if (n > 0) {
-    a = (uint64_t)(uint8_t)p[0] << 16 | (uint64_t)(uint8_t)p[n >> 1] << 8 |
-        (uint8_t)p[n - 1];
-    b = 0;
-  } else {
-    a = b = 0;
-  }
-  return core_rawkey_mum(a ^ CORE_RAWKEY_K1 ^ n, b ^ seed ^ CORE_RAWKEY_K2);
-}
 
 /*
- * Fill k with a line's raw key and hash it: one pass of 16-byte words
- * over the name and the tag bytes, exactly as they arrived (tags in
+ * Fill k with a line's raw key and hash it (simd_hash2: CRC32C words
+ * over the name and the tag bytes, exactly as they arrived: tags in
  * another order are another raw key). wbits: 0, or the sample rate's
  * bits when the line gets a __weight__ tag. The pointers must stay valid
  * while k is used.
@@ -82,9 +39,8 @@ static inline void core_rawkey_key_init(struct core_rawkey_key *k,
                                         const char *name, uint32_t name_len,
                                         const char *tags, uint32_t tags_len,
                                         uint64_t wbits) {
-  uint64_t h = core_rawkey_span_hash(
-      tags, tags_len,
-      core_rawkey_span_hash(name, name_len, wbits ^ CORE_RAWKEY_K0));
+  uint64_t h = simd_hash2(name, name_len, tags, tags_len,
+                          wbits ^ CORE_RAWKEY_K0);
 
   k->name = name;
   k->name_len = name_len;
