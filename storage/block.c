@@ -17,6 +17,7 @@
 
 #include "core/base/assert.h"
 #include "core/base/limits.h"
+#include "storage/compact_types.h"
 #include "storage/encode.h"
 
 /* ---- little-endian fields --------------------------------------------- */
@@ -142,6 +143,15 @@ static int hdr_impossible(const struct stor_block_hdr *h) {
              STOR_BLOCK_HEADER_BYTES;
 }
 
+/* A count of 0 is allowed in one block only: the directory of a compacted
+ * segment that holds no metric point (only carried log and span blocks;
+ * docs/segment-format.md, "Compacted segments"). Every other kind and
+ * role still needs at least one point, record or span. */
+static int empty_directory(const uint8_t *buf, const struct stor_frame *f) {
+  return f->kind == STOR_KIND_SERIES &&
+         buf[STOR_CHDR_OFF_ROLE] == STOR_CSEG_DIRECTORY;
+}
+
 int stor_frame_read(const uint8_t *buf, size_t len, struct stor_frame *f) {
   if (len < STOR_BLOCK_HEADER_BYTES)
     return -EAGAIN;
@@ -161,7 +171,8 @@ int stor_frame_read(const uint8_t *buf, size_t len, struct stor_frame *f) {
       f->version != STOR_BLOCK_VERSION ||
       (f->kind != STOR_KIND_METRICS && f->kind != STOR_KIND_LOGS &&
        f->kind != STOR_KIND_SPANS && f->kind != STOR_KIND_SERIES) ||
-      f->count == 0 || f->seq == 0 || f->min > f->max)
+      (f->count == 0 && !empty_directory(buf, f)) || f->seq == 0 ||
+      f->min > f->max)
     return -EBADMSG;
   return 0;
 }

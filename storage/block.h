@@ -46,7 +46,8 @@ long stor_block_encode(struct stor_encoder *e, const struct stor_block_in *in,
 /*
  * Decode the frame every kind of block shares from the first len bytes of
  * buf and check what holds for all kinds: magic, header check, version,
- * a known kind (metrics, logs or spans), count >= 1, seq >= 1, min <= max.
+ * a known kind (metrics, logs, spans or series), count >= 1 (0 only in a
+ * compacted directory, role 1, that holds no series), seq >= 1, min <= max.
  * The kind's own rules are stor_block_hdr_read's, stor_logblock_hdr_read's
  * or stor_spanblock_hdr_read's.
  * Returns 0; -EAGAIN when len < STOR_BLOCK_HEADER_BYTES; -EBADMSG.

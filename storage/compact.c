@@ -892,6 +892,35 @@ out:
   return rc;
 }
 
+/* Floor of ns / 1e6, for negative times too. */
+static int64_t ns_to_ms(int64_t ns) {
+  return ns / 1000000 - (ns % 1000000 < 0);
+}
+
+/* The directory of a pass with no metric point into d: no series, no data
+ * block; its min/max are the carried blocks' event times in ms (floored),
+ * so that the file's time bounds still cover what it holds. */
+static int directory_empty(struct pass *ps, struct buf *d) {
+  int64_t min = INT64_MAX, max = INT64_MIN;
+  struct stor_frame f;
+  int rc;
+
+  for (size_t at = 0; at < ps->carry.len; at += stor_frame_total_bytes(&f)) {
+    ASSERT(stor_frame_read(ps->carry.p + at, ps->carry.len - at, &f) == 0);
+    min = ns_to_ms(f.min) < min ? ns_to_ms(f.min) : min;
+    max = ns_to_ms(f.max) > max ? ns_to_ms(f.max) : max;
+  }
+  ASSERT(min <= max);
+  if ((rc = buf_room(d, STOR_BLOCK_HEADER_BYTES + STOR_CDIR_FIXED_BYTES)) < 0)
+    return rc;
+  memset(d->p, 0, STOR_BLOCK_HEADER_BYTES + STOR_CDIR_FIXED_BYTES);
+  st_le(d->p + STOR_BLOCK_HEADER_BYTES, ps->lo, 8);
+  st_le(d->p + STOR_BLOCK_HEADER_BYTES + 8, ps->hi, 8);
+  d->len = STOR_BLOCK_HEADER_BYTES + STOR_CDIR_FIXED_BYTES;
+  chdr_write(d->p, d->len, ps, 0, min, max, STOR_CSEG_DIRECTORY, 0, 0, 0, 0);
+  return 0;
+}
+
 /* ---- the swap ------------------------------------------------------------ */
 
 /* unlinkat(name) under the swap lock: a reader listing the directory
@@ -1005,11 +1034,15 @@ static int emit(struct pass *ps) {
   uint32_t *sorted = NULL, *ends = NULL;
   int rc;
 
-  rc = sort_pass(ps, &sorted, &ends);
-  if (rc == 0)
-    rc = encode_points(ps, &o, ends);
-  if (rc == 0)
-    rc = directory(ps, sorted, &o, &d);
+  if (ps->n == 0) { /* log and span blocks only */
+    rc = directory_empty(ps, &d);
+  } else {
+    rc = sort_pass(ps, &sorted, &ends);
+    if (rc == 0)
+      rc = encode_points(ps, &o, ends);
+    if (rc == 0)
+      rc = directory(ps, sorted, &o, &d);
+  }
   if (rc == 0 && (rc = cancelled(ps)) == 0)
     rc = swap_in(ps, &d, &o.data);
   if (rc == 0) {
@@ -1045,7 +1078,7 @@ static int compact_run(struct pass *ps, const uint64_t *seqs, long from,
     rc = pack_flush(ps);
   if (rc < 0)
     pack_drop(ps);
-  if (rc == 0 && ps->n == 0)
+  if (rc == 0 && ps->n == 0 && ps->carry.len == 0)
     rc = -ENODATA;
   if (rc == 0)
     rc = emit(ps);

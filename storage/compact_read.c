@@ -42,8 +42,16 @@ int stor_chdr_read(const uint8_t *buf, size_t len, struct stor_chdr *h) {
   h->a = (uint32_t)ld(buf + STOR_CHDR_OFF_A, 4);
   h->b = (uint32_t)ld(buf + STOR_CHDR_OFF_B, 4);
   h->c = (uint32_t)ld(buf + STOR_CHDR_OFF_C, 4);
-  if (h->f.kind != STOR_KIND_SERIES || ld(buf + STOR_CHDR_OFF_ROLE + 1, 3) ||
-      h->runs == 0 || h->runs > h->f.count)
+  if (h->f.kind != STOR_KIND_SERIES || ld(buf + STOR_CHDR_OFF_ROLE + 1, 3))
+    return -EBADMSG;
+  /* No series: a directory of carried log and span blocks only. */
+  if (h->f.count == 0)
+    return h->role == STOR_CSEG_DIRECTORY && h->runs == 0 && h->a == 0 &&
+                   h->b == 0 && h->c == 0 &&
+                   h->f.payload_bytes == STOR_CDIR_FIXED_BYTES
+               ? 0
+               : -EBADMSG;
+  if (h->runs == 0 || h->runs > h->f.count)
     return -EBADMSG;
   if (h->role == STOR_CSEG_DATA)
     return h->c == 0 && h->f.payload_bytes >= 2 * h->runs ? 0 : -EBADMSG;
@@ -314,10 +322,10 @@ static int decode_blocks(struct stor_cseg *c, const uint8_t *p,
 static int alloc_tables(struct stor_cseg *c, uint32_t k) {
   c->keys = malloc(k ? k : 1);
   c->key_off = malloc((c->series + 1) * sizeof(*c->key_off));
-  c->types = malloc(c->series);
+  c->types = malloc(c->series ? c->series : 1);
   c->first_run = malloc((c->series + 1) * sizeof(*c->first_run));
-  c->run = malloc(c->runs * sizeof(*c->run));
-  c->block = malloc(c->blocks * sizeof(*c->block));
+  c->run = malloc((c->runs ? c->runs : 1) * sizeof(*c->run));
+  c->block = malloc((c->blocks ? c->blocks : 1) * sizeof(*c->block));
   return c->keys && c->key_off && c->types && c->first_run && c->run &&
                  c->block
              ? 0
@@ -335,6 +343,14 @@ static int parse_dir(struct stor_cseg *c, const uint8_t *p, uint32_t len) {
   c->blocks = (uint32_t)ld(p + 16, 4);
   c->series = c->dir.a;
   c->runs = c->dir.runs;
+  if (c->series == 0) { /* no series (stor_chdr_read checked the rest) */
+    if (c->lo > c->hi || c->blocks != 0 || k != 0 || u != 0)
+      return -EBADMSG;
+    if ((rc = alloc_tables(c, 0)) < 0)
+      return rc;
+    c->key_off[0] = c->first_run[0] = 0; /* empty tables, as readers index */
+    return 0;
+  }
   if (c->lo > c->hi || c->blocks == 0 || c->blocks > c->runs ||
       k > STOR_COMPACT_KEY_BYTES_MAX || k < c->series ||
       u > k + 11ull * c->series)

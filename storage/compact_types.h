@@ -21,6 +21,10 @@
  *   52  4     deflated dictionary bytes C block number (0 = first)
  *   56  4     index bytes X               zero
  * count (8) is the segment's points (directory) or the block's points;
+ * a directory of count 0 holds no series (segments with only log and span
+ * blocks): R, S, C, X, B, K and U all 0, payload exactly 28 bytes, min/max
+ * the carried blocks' event times floored to ms; the one block of any kind
+ * whose frame may count 0 (storage/block.c, stor_frame_read);
  * seq (16) is the highest block seq of the replaced segments (recovery
  * resumes after it); min/max (24, 32) are ms over the segment or block.
  *
@@ -128,7 +132,7 @@ struct stor_compact_stats {
   uint64_t log_blocks_in, log_blocks_out; /* log blocks read, written (the
                                records of many in one: storage/logblock_pack.h) */
   uint64_t skipped;         /* segments left as they are: an unknown or bad
-                               block, no points in the pass, or over a
+                               block, nothing in the pass, or over a
                                pass's bounds alone */
   uint64_t leftovers_deleted; /* replaced originals or temp files removed
                                  after an interrupted pass */

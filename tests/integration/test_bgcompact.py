@@ -295,7 +295,68 @@ def test_segment_rolls_at_point_bound_and_compacts(binary):
         s.close()
 
 
+def logs_body(s):
+    q = urllib.parse.urlencode({"start": "0", "end": "4000000000",
+                                "limit": "100000"})
+    with urllib.request.urlopen(s.url(f"/api/v1/logs?{q}"),
+                                timeout=30) as r:
+        check(r.status == 200, f"logs: {r.status}")
+        return r.read().decode()
+
+
+def test_syslog_only_shard_compacts(binary):
+    """A shard that receives only syslog (no metric point in any segment)
+    is compacted in the background: every record served exactly once
+    while segments close and are swapped, and the same bytes after a
+    restart with compaction off."""
+    s = Sluice(binary, extra=LIVE, cores="1")
+    try:
+        sent, r = 0, 0
+        deadline = time.time() + 40
+        while time.time() < deadline:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+                for i in range(200):
+                    k = r * 200 + i
+                    u.sendto((f"<14>1 2023-11-14T22:{k // 60 % 60:02d}:"
+                              f"{k % 60:02d}.{k:06d}Z host{k % 3} app "
+                              f"{k} - - round {r} line {k}").encode(),
+                             ("127.0.0.1", s.syslog_port))
+            sent += 200
+            r += 1
+            got = s.wait_total("sluice_logs_ingested_total", sent,
+                               timeout=10, proto="syslog")
+            check(got == sent, f"{got} of {sent} records ingested")
+            s.flush()
+            lines = logs_body(s).splitlines()
+            check(len(lines) == sent and len(set(lines)) == sent,
+                  f"round {r}: {len(lines)} records served, "
+                  f"{len(set(lines))} distinct, of {sent}")
+            if r >= 6 and s.total("sluice_compaction_passes_total") >= 2:
+                break
+            time.sleep(0.4)
+        passes = s.total("sluice_compaction_passes_total")
+        check(passes >= 2, f"only {passes} compactions of a syslog-only "
+              "shard in 40 s: " + s.logtext()[-2000:])
+        check(s.total("sluice_compaction_failures_total") == 0,
+              "a compaction failed: " + s.logtext()[-2000:])
+        check(s.total("sluice_compaction_points_total") == 0, "points?")
+        time.sleep(3)
+        body = logs_body(s)
+        check(len(body.splitlines()) == sent, "after: records lost")
+        rc, _ = s.stop()
+        check(rc == 0, f"exit {rc}")
+        s2 = Sluice(binary, extra=["--compact-after", "off"], cores="1",
+                    data_dir=s.data_dir)
+        try:
+            check(logs_body(s2) == body, "restarted: other records")
+        finally:
+            s2.close()
+    finally:
+        s.close()
+
+
 if __name__ == "__main__":
     main([test_live_every_point_once, test_killed_at_every_step,
           test_forward_exactly_once_while_compacting,
-          test_segment_rolls_at_point_bound_and_compacts])
+          test_segment_rolls_at_point_bound_and_compacts,
+          test_syslog_only_shard_compacts])

@@ -346,6 +346,79 @@ def test_syslog_beside_statsd_compacted(binary):
               f"compaction: {len(logs_before)} then {len(logs_after)}")
 
 
+def syslog_file(path, n):
+    """n RFC 5424 and 3164 lines, times spread over an hour."""
+    lines = []
+    for i in range(n):
+        if i % 3:
+            lines.append(f"<{(i % 24) * 8 + i % 8}>1 2023-11-14T22:"
+                         f"{i // 60 % 60:02d}:{i % 60:02d}.{i:06d}Z "
+                         f"host{i % 5} app{i % 3} {i} ID{i % 4} "
+                         f"[ex@1 k=\"{i}\"] request {i} took {i % 97} ms")
+        else:
+            lines.append(f"<13>Nov 14 22:{i // 60 % 60:02d}:{i % 60:02d} "
+                         f"web{i % 4} cron[{i}]: job {i} done")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def raw_logs(s):
+    """The body of /api/v1/logs over every record, as served."""
+    return get(s, "/api/v1/logs", start="0", end="4000000000",
+               limit="100000")
+
+
+def test_syslog_only_import_compacted(binary):
+    """A syslog-only import (no metric point in any segment) is compacted
+    by `sluice compact`: fewer bytes, every segment a compacted one of no
+    series, /api/v1/logs byte-identical before and after, and export,
+    series and labels served (empty) from the empty dictionaries."""
+    with tempfile.TemporaryDirectory(prefix="sluice-it-compact-") as tmp:
+        data, src = os.path.join(tmp, "data"), os.path.join(tmp, "in.log")
+        n = 20000
+        syslog_file(src, n)
+        p = subprocess.run([binary, "import", "--proto", "syslog", "--cores",
+                            "2", "--no-compact", "--data-dir", data, src],
+                           capture_output=True, text=True, timeout=120)
+        check(p.returncode == 0, f"import exit {p.returncode}: {p.stderr}")
+        before = served(binary, data)
+        s = Sluice(binary, cores="2", data_dir=data)
+        try:
+            logs_before = raw_logs(s)
+        finally:
+            s.stop()
+            s.close(keep_data=True)
+        check(len(logs_before.splitlines()) == n,
+              f"{len(logs_before.splitlines())} records of {n}")
+        bytes_before = sum(os.path.getsize(f) for f in segment_files(data))
+        p = compact(binary, data)
+        check(p.returncode == 0, f"compact exit {p.returncode}: {p.stderr}")
+        bytes_after = sum(os.path.getsize(f) for f in segment_files(data))
+        check(bytes_after < bytes_before * 0.9,
+              f"{bytes_before} bytes then {bytes_after}")
+        p = subprocess.run([binary, "inspect", data], capture_output=True,
+                           text=True, timeout=60)
+        segs = [l for l in p.stdout.splitlines() if l.startswith("segment ")]
+        check(p.returncode == 0 and segs and
+              all("kind=compacted" in l and " series=0 " in l and
+                  "check=ok" in l for l in segs),
+              f"inspect exit {p.returncode}: {p.stdout[:600]} {p.stderr}")
+        s = Sluice(binary, cores="2", data_dir=data)
+        try:
+            logs_after = raw_logs(s)
+        finally:
+            s.stop()
+            s.close(keep_data=True)
+        check(logs_before == logs_after, "/api/v1/logs differs after "
+              "compaction")
+        check(served(binary, data) == before, "export, series or labels "
+              "differ after compaction")
+        p = compact(binary, data)  # nothing left: the files stay
+        check(p.returncode == 0 and sum(os.path.getsize(f) for f in
+                                        segment_files(data)) == bytes_after,
+              f"second compact: {p.returncode} {p.stderr}")
+
+
 if __name__ == "__main__":
     main([test_export_identical_after_compact,
           test_killed_at_every_step_loses_nothing,
@@ -353,4 +426,5 @@ if __name__ == "__main__":
           test_import_compacts_directly,
           test_import_killed_while_compacting_directly,
           test_import_hands_over_when_keys_overflow_a_pass,
-          test_syslog_beside_statsd_compacted])
+          test_syslog_beside_statsd_compacted,
+          test_syslog_only_import_compacted])

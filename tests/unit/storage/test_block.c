@@ -440,3 +440,55 @@ Test(block, next_run_enospc_keeps_the_reader_usable) {
   cr_assert_eq(got_ts[9], 9);
   cr_assert_eq(stor_block_next_run(&r, &run, got_ts, got_val, 10), 0);
 }
+
+/* A count of 0 is refused in every kind and role but a compacted
+ * directory (kind 4, role 1: a segment of carried log and span blocks
+ * only); and there only with no runs, series, dictionary nor index and
+ * exactly the fixed directory payload. */
+#include "storage/compact.h"
+
+static void zero_count_header(uint8_t *b, uint8_t kind, uint8_t role,
+                              uint32_t payload) {
+  stor_frame_write(b, &(struct stor_frame){.kind = kind, .count = 0,
+                                           .seq = 7, .min = 1, .max = 2,
+                                           .payload_bytes = payload});
+  b[STOR_CHDR_OFF_ROLE] = role;
+  stor_block_reseal(b, STOR_BLOCK_HEADER_BYTES);
+}
+
+Test(block, zero_count_only_in_a_compacted_directory) {
+  uint8_t b[STOR_BLOCK_HEADER_BYTES];
+  struct stor_frame f;
+  struct stor_chdr h;
+  const uint8_t kinds[] = {STOR_KIND_METRICS, STOR_KIND_LOGS,
+                           STOR_KIND_SPANS};
+
+  for (unsigned i = 0; i < sizeof(kinds); i++)
+    for (uint8_t role = 0; role < 4; role++) {
+      zero_count_header(b, kinds[i], role, STOR_CDIR_FIXED_BYTES);
+      cr_assert_eq(stor_frame_read(b, sizeof(b), &f), -EBADMSG,
+                   "kind %u role %u", kinds[i], role);
+    }
+  for (uint8_t role = 0; role < 4; role++) {
+    zero_count_header(b, STOR_KIND_SERIES, role, STOR_CDIR_FIXED_BYTES);
+    cr_assert_eq(stor_frame_read(b, sizeof(b), &f),
+                 role == STOR_CSEG_DIRECTORY ? 0 : -EBADMSG, "role %u", role);
+    cr_assert_eq(stor_chdr_read(b, sizeof(b), &h),
+                 role == STOR_CSEG_DIRECTORY ? 0 : -EBADMSG, "role %u", role);
+  }
+  /* The directory of no series: any run, series, dictionary or index
+   * byte, or another payload length, is refused. */
+  const unsigned offs[] = {STOR_HDR_OFF_RUNS, STOR_CHDR_OFF_A,
+                           STOR_CHDR_OFF_B, STOR_CHDR_OFF_C};
+  for (unsigned i = 0; i < 4; i++) {
+    zero_count_header(b, STOR_KIND_SERIES, STOR_CSEG_DIRECTORY,
+                      STOR_CDIR_FIXED_BYTES);
+    b[offs[i]] = 1;
+    stor_block_reseal(b, STOR_BLOCK_HEADER_BYTES);
+    cr_assert_eq(stor_chdr_read(b, sizeof(b), &h), -EBADMSG, "off %u",
+                 offs[i]);
+  }
+  zero_count_header(b, STOR_KIND_SERIES, STOR_CSEG_DIRECTORY,
+                    STOR_CDIR_FIXED_BYTES + 1);
+  cr_assert_eq(stor_chdr_read(b, sizeof(b), &h), -EBADMSG);
+}
