@@ -108,6 +108,25 @@ static void put_u64(uint64_t u, int nd, char *out) {
   }
 }
 
+/* d.ddde+XX (printf's %g exponent form) of the nd digits dig, decimal
+ * exponent x, at out; returns the bytes written. */
+static int put_exp_form(char *out, const char *dig, int nd, int x) {
+  int ax = x < 0 ? -x : x, k = 0;
+
+  out[k++] = dig[0];
+  if (nd > 1) {
+    out[k++] = '.';
+    memcpy(out + k, dig + 1, (size_t)nd - 1);
+    k += nd - 1;
+  }
+  out[k++] = 'e';
+  out[k++] = x < 0 ? '-' : '+';
+  if (ax >= 100)
+    out[k++] = (char)('0' + ax / 100);
+  memcpy(out + k, core_fmt_digit_pairs + 2 * (ax % 100), 2);
+  return k + 2;
+}
+
 int core_fmt_i64(int64_t v, char *out) {
   uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
   int k = v < 0, nd = digits_u64(u);
@@ -131,20 +150,8 @@ static int put_g15(int neg, uint64_t m, int nd, int d, uint64_t ip,
   if (neg)
     out[k++] = '-';
   if (x < -4 || x >= 15) {
-    int ax = x < 0 ? -x : x;
     put_u64(m, nd, dig);
-    out[k++] = dig[0];
-    if (nd > 1) {
-      out[k++] = '.';
-      memcpy(out + k, dig + 1, (size_t)nd - 1);
-      k += nd - 1;
-    }
-    out[k++] = 'e';
-    out[k++] = x < 0 ? '-' : '+';
-    if (ax >= 100)
-      out[k++] = (char)('0' + ax / 100);
-    memcpy(out + k, core_fmt_digit_pairs + 2 * (ax % 100), 2);
-    k += 2;
+    k += put_exp_form(out + k, dig, nd, x);
   } else {
     /* integer part, point, d fraction digits (zero-padded); ip is the
      * caller's guess of m / 10^d (|v| truncated), off by one at most */
@@ -355,19 +362,7 @@ static int put_g(int neg, uint64_t m, int nd, int x, int prec, char *out) {
     out[k++] = '-';
   put_u64(m, nd, dig);
   if (x < -4 || x >= prec) {
-    int ax = x < 0 ? -x : x;
-    out[k++] = dig[0];
-    if (nd > 1) {
-      out[k++] = '.';
-      memcpy(out + k, dig + 1, (size_t)nd - 1);
-      k += nd - 1;
-    }
-    out[k++] = 'e';
-    out[k++] = x < 0 ? '-' : '+';
-    if (ax >= 100)
-      out[k++] = (char)('0' + ax / 100);
-    memcpy(out + k, core_fmt_digit_pairs + 2 * (ax % 100), 2);
-    k += 2;
+    k += put_exp_form(out + k, dig, nd, x);
   } else if (x < 0) { /* 0.000ddd */
     memcpy(out + k, "0.0000", (size_t)(1 - x));
     k += 1 - x;
