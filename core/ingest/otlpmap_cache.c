@@ -18,11 +18,19 @@
 
 #define ENTS (CORE_OTLP_SID_CACHE_SETS * CORE_OTLP_SID_CACHE_WAYS)
 
+/* core_otlp_sid_prefault: set before the shard threads start, read by
+ * them in core_otlp_sid_init. */
+static int prefault = 1;
+
+void core_otlp_sid_prefault(int on) { prefault = on; }
+
 static void *map_bytes(size_t n) {
   void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED)
     return NULL;
+  if (!prefault)
+    return p; /* never touched: no page, no huge page zeroed */
   /* Every lookup lands on a random set: on 4 KiB pages the prefetch of
    * its entries and identity waits for a page walk (perf: half of the
    * lookup's time at 5,000 series). A refusal is harmless. The pages are

@@ -26,8 +26,20 @@ struct core_otlp_sid_key {
   uint64_t hash;              /* set by core_otlp_sid_lookup */
 };
 
-/* Map the entries (at start-up). Returns 0 or -ENOMEM. */
+/* Map the entries (at start-up), touching every page then unless
+ * core_otlp_sid_prefault(0) was called. Returns 0 or -ENOMEM. */
 int core_otlp_sid_init(struct core_otlp_sid_cache *c);
+
+/*
+ * Whether core_otlp_sid_init touches the cache's pages (16 MiB a
+ * pipeline, on huge pages where the kernel allows) when it maps them: on
+ * (1, the default) for `sluice run`, where a huge page's first touch on
+ * the data path stalled requests for tens of ms; off (0) for a process
+ * that never maps an OTLP point (`sluice import` of StatsD or syslog),
+ * whose caches then cost address space only. Call it before the threads
+ * that make pipelines start.
+ */
+void core_otlp_sid_prefault(int on);
 
 /* Unmap them. Safe when never mapped. */
 void core_otlp_sid_free(struct core_otlp_sid_cache *c);

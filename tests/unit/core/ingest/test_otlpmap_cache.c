@@ -10,11 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "../parse/otlp_wr.h"
 #include "core/ingest/head.h"
 #include "core/ingest/loghead.h"
 #include "core/ingest/otlpmap.h"
+#include "core/ingest/otlpmap_cache.h"
 #include "core/ingest/pipe.h"
 #include "core/ingest/series.h"
 #include "storage/block_types.h"
@@ -441,4 +444,50 @@ Test(otlpmap_cache, logs_resource_shared_across_head_seals) {
   cr_assert_eq(p.otlp->stage.twice, 0);
   free(ls.b);
   free(req.b);
+}
+
+/* Pages of the n bytes at p that are in memory (mincore). */
+static size_t resident(const void *p, size_t n) {
+  size_t pg = (size_t)sysconf(_SC_PAGESIZE), np = (n + pg - 1) / pg, r = 0;
+  unsigned char *v = malloc(np);
+
+  cr_assert_not_null(v);
+  cr_assert_eq(mincore((void *)p, n, v), 0);
+  for (size_t i = 0; i < np; i++)
+    r += v[i] & 1;
+  free(v);
+  return r;
+}
+
+/* A cache made by core_otlp_sid_init (prefault on or off) finds what was
+ * put in it, and holds resident(entries) pages of its entries. */
+static size_t sid_round_trip(int prefault) {
+  struct core_otlp_sid_cache *c = calloc(1, sizeof(*c));
+  struct core_otlp_sid_key k = {.name = {"m", 1}, .attrs = {"a=b", 3},
+                                .rgen = 1, .type = 1};
+  size_t r;
+
+  cr_assert_not_null(c);
+  core_otlp_sid_prefault(prefault);
+  cr_assert_eq(core_otlp_sid_init(c), 0);
+  core_otlp_sid_prefault(1);
+  r = resident(c->ents, CORE_OTLP_SID_CACHE_SETS * CORE_OTLP_SID_CACHE_WAYS *
+                            sizeof(*c->ents));
+  cr_assert_eq(core_otlp_sid_lookup(c, &k), UINT32_MAX, "empty: a miss");
+  core_otlp_sid_insert(c, &k, 42);
+  cr_assert_eq(core_otlp_sid_lookup(c, &k), 42);
+  core_otlp_sid_free(c);
+  free(c);
+  return r;
+}
+
+/* `sluice import` of StatsD turns the prefault off (issue 13, step 12):
+ * the cache then works the same from untouched (zero) pages. */
+Test(otlpmap_cache, prefault_off_touches_nothing_and_still_works) {
+  size_t ents_pages = CORE_OTLP_SID_CACHE_SETS * CORE_OTLP_SID_CACHE_WAYS *
+                      sizeof(struct core_otlp_sid_ent) /
+                      (size_t)sysconf(_SC_PAGESIZE);
+
+  cr_assert_eq(sid_round_trip(0), 0, "off: no page in memory at init");
+  cr_assert_eq(sid_round_trip(1), ents_pages, "on: every page touched");
 }
