@@ -616,6 +616,13 @@ static int dec_fits(double v, unsigned e, int64_t *m) {
   if (!(fabs(x) <= (double)STOR_INT_ABS_MAX))
     return 0; /* NaN and infinities land here too */
   k = round_even(x);
+  /* A fit has x within |x| * 2^-51 of k (v = k / 10^e and x = v * 10^e,
+   * each rounded once, 10^e exact): farther off, the exact test (a
+   * division, a score of cycles) cannot pass, and the exponents tried
+   * before the one that fits, or every one for a double that is no
+   * decimal, are most of the attempts. */
+  if (!(fabs(x - (double)k) <= fabs(x) * 0x1p-50))
+    return 0;
   if (dbits((double)k / pow10_tab[e]) != dbits(v))
     return 0;
   *m = k;

@@ -103,7 +103,7 @@ struct core_otlp_sid_ent {
   uint8_t attr_len;  /* ... the raw attribute fields */
   uint8_t type;      /* enum stor_series_type */
   uint8_t used;      /* hit since it was made or last aged */
-  uint32_t next;     /* the set looked up after this entry's last hit:
+  uint32_t next;     /* the entry hit after this entry's last hit:
                         SDKs send their series in the same order, so it is
                         prefetched at the next hit ... */
   uint32_t next2;    /* ... and the one after it: prefetched two points

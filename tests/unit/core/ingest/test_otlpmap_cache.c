@@ -491,3 +491,34 @@ Test(otlpmap_cache, prefault_off_touches_nothing_and_still_works) {
   cr_assert_eq(sid_round_trip(0), 0, "off: no page in memory at init");
   cr_assert_eq(sid_round_trip(1), ents_pages, "on: every page touched");
 }
+
+/* Identities of every attribute length up to past the hash's lanes (48
+ * bytes) and steps (16): the same bytes from another buffer (the bytes
+ * after them differ) hit with their own id, so the hash reads those bytes
+ * only; one byte changed anywhere never takes another's id. */
+Test(otlpmap_cache, identities_hash_their_bytes_only) {
+  static struct core_otlp_sid_cache c;
+  static char a[224], b[224];
+  struct core_otlp_sid_key k;
+  uint32_t id;
+
+  cr_assert_eq(core_otlp_sid_init(&c), 0);
+  for (uint32_t i = 0; i < sizeof(a); i++)
+    a[i] = (char)(i * 7 + 1);
+  for (uint32_t n = 0; n <= 200; n++) {
+    k = (struct core_otlp_sid_key){.name = {"m", 1}, .attrs = {a, n},
+                                   .rgen = 1, .type = 0};
+    if (core_otlp_sid_lookup(&c, &k) == UINT32_MAX)
+      core_otlp_sid_insert(&c, &k, n);
+    memcpy(b, a, n);
+    k.attrs.ptr = b;
+    cr_assert_eq(core_otlp_sid_lookup(&c, &k), n, "length %u", n);
+    for (uint32_t at = 0; at < n; at++) {
+      b[at] ^= 0x20;
+      id = core_otlp_sid_lookup(&c, &k);
+      cr_assert(id == UINT32_MAX, "length %u, byte %u: id %u", n, at, id);
+      b[at] ^= 0x20;
+    }
+  }
+  core_otlp_sid_free(&c);
+}
