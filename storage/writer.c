@@ -3,12 +3,10 @@
  *
  * Life of a block: stor_writer_seal encodes it into a free registered
  * buffer and appends the buffer to a FIFO; pump() writes the FIFO's front
- * blocks of one segment at the end of that segment (opening it first when
- * it is a new one), all in one request. One write is in flight at a time,
- * so the file grows by whole blocks only. Grouped fdatasync makes written
- * blocks durable; flush requests wait for that. A write that a flush waits
- * for is RWF_DSYNC when nothing written before it waits for an fdatasync:
- * then its completion is the durability (one io-wq hand-off, not two). A block given up on after its
+ * block at the end of the current segment (opening the block's segment
+ * first when it is a new one). One write is in flight at a time, so the
+ * file grows by whole blocks only. Grouped fdatasync makes written blocks
+ * durable; flush requests wait for that. A block given up on after its
  * retries may have left part of itself in the file (a short write): the
  * file is cut back to its last whole block before anything else happens to
  * that segment.
@@ -233,15 +231,7 @@ static void enqueue(struct stor_writer *w, uint32_t idx, size_t len,
   w->enc_seg_points += count;
   ASSERT(w->enc_seg_points <= w->cfg.segment_points_max);
   w->order[(w->order_head + w->order_len++) % STOR_WRITE_BUFS_COUNT] = idx;
-  if (!w->cfg.defer_writes)
-    pump(w, now_ms);
-}
-
-/* No free buffer: what is queued must be on its way (a deferred write
- * would otherwise wait for a tick the caller is not going to run). */
-static int no_buffer(struct stor_writer *w, int64_t now_ms) {
   pump(w, now_ms);
-  return -ENOBUFS;
 }
 
 int stor_writer_seal(struct stor_writer *w, const struct stor_points *h,
@@ -255,7 +245,7 @@ int stor_writer_seal(struct stor_writer *w, const struct stor_points *h,
     return 0;
   b = free_buf(w, &idx);
   if (b == NULL)
-    return no_buffer(w, now_ms);
+    return -ENOBUFS;
   maybe_roll(w, h->count, now_ms);
   in = (struct stor_block_in){.shard = w->cfg.shard,
                               .seq = w->block_seq + 1,
@@ -313,7 +303,7 @@ int stor_writer_seal_logs(struct stor_writer *w, const struct stor_log_rec *recs
   if (n == 0)
     return 0;
   if ((b = claim(w, n, now_ms, &idx)) == NULL)
-    return no_buffer(w, now_ms);
+    return -ENOBUFS;
   return queue_encoded(w, idx,
                        stor_logblock_encode(&w->lenc, w->cfg.shard,
                                             w->block_seq + 1, recs, n,
@@ -331,7 +321,7 @@ int stor_writer_seal_spans(struct stor_writer *w, const struct stor_span *spans,
   if (n == 0)
     return 0;
   if ((b = claim(w, n, now_ms, &idx)) == NULL)
-    return no_buffer(w, now_ms);
+    return -ENOBUFS;
   return queue_encoded(w, idx,
                        stor_spanblock_encode(&w->senc, w->cfg.shard,
                                              w->block_seq + 1, spans, n, res,
@@ -378,90 +368,33 @@ static void open_segment(struct stor_writer *w, uint64_t seg_seq) {
   w->opening = 1;
 }
 
-/* The nth block of the FIFO (0: the front). */
-static struct stor_wbuf *queued(struct stor_writer *w, uint32_t nth) {
-  return &w->bufs[w->order[(w->order_head + nth) % STOR_WRITE_BUFS_COUNT]];
-}
-
-/* The FIFO's front blocks that one write takes: those of the open segment,
- * in order, into w->wr_iov; returns how many (the front at least). */
-static uint32_t gather(struct stor_writer *w) {
-  uint32_t n = 0;
-
-  w->wr_bytes = 0;
-  while (n < w->order_len && queued(w, n)->seg_seq == w->seg_seq) {
-    struct stor_wbuf *b = queued(w, n);
-    w->wr_iov[n] = (struct iovec){b->data, b->len};
-    w->wr_bytes += b->len;
-    b->state = STOR_BUF_WRITING;
-    n++;
-  }
-  ASSERT(n > 0 && w->wr_bytes <= UINT32_MAX);
-  return n;
-}
-
-/*
- * RWF_DSYNC when a flush waits and the write's sync would be the only one
- * needed: every block written before is durable (an RWF_DSYNC write syncs
- * its own range only), no fdatasync or retirement is in flight, and the
- * segment's name is on disk.
- */
-static int want_dsync(const struct stor_writer *w) {
-  return !w->dsync_off && w->wait_count > 0 &&
-         w->durable_seq == w->written_seq && !w->fsync_inflight &&
-         w->closing_fd < 0 && !w->dir_sync_wanted;
-}
-
-/* Trim w->wr_iov to its first len bytes (an injected short write);
- * returns the iovecs left. */
-static unsigned short_iov(struct stor_writer *w, unsigned len) {
-  unsigned n = 0;
-
-  while (len > 0 && n < w->wr_blocks) {
-    if (w->wr_iov[n].iov_len > len)
-      w->wr_iov[n].iov_len = len;
-    len -= (unsigned)w->wr_iov[n].iov_len;
-    n++;
-  }
-  return n;
-}
-
 /*
  * Injected faults act at submission, so the file sees what a real failure
- * leaves: nothing (EIO, ENOSPC: a NOP completes with the error) or half
- * the write (a short write, which the retry then overwrites).
+ * leaves: nothing (EIO, ENOSPC: a NOP completes with the error) or half a
+ * block (a short write, which the retry then overwrites).
  */
-static void submit_write(struct stor_writer *w) {
+static void submit_write(struct stor_writer *w, struct stor_wbuf *b) {
   struct io_uring_sqe *sqe = core_ring_sqe(w->ring);
-  uint32_t idx = w->order[w->order_head];
+  uint32_t idx = (uint32_t)(b - w->bufs);
   uint64_t nth = ++w->writes_done;
-  unsigned len;
+  unsigned len = (unsigned)b->len;
 
-  w->wr_blocks = gather(w);
-  w->wr_dsync = want_dsync(w);
-  len = (unsigned)w->wr_bytes;
-  w->wr_fault = 0;
+  b->fault = 0;
   if (core_fault_hit(core_fault.write_eio, nth))
-    w->wr_fault = -EIO;
+    b->fault = -EIO;
   else if (core_fault_hit(core_fault.write_enospc, nth))
-    w->wr_fault = -ENOSPC;
+    b->fault = -ENOSPC;
   else if (core_fault_hit(core_fault.write_short, nth))
     len /= 2;
-  if (w->wr_fault != 0)
+  if (b->fault != 0)
     io_uring_prep_nop(sqe);
-  else if (w->wr_blocks == 1 && w->bufs_registered)
-    io_uring_prep_write_fixed(sqe, w->seg_fd, w->wr_iov[0].iov_base, len,
-                              w->seg_off, (int)idx);
-  else if (len == w->wr_bytes)
-    io_uring_prep_writev(sqe, w->seg_fd, w->wr_iov, w->wr_blocks, w->seg_off);
-  else /* injected short write: the first len bytes of the blocks */
-    io_uring_prep_writev(sqe, w->seg_fd, w->wr_iov, short_iov(w, len),
-                         w->seg_off);
-  if (w->wr_dsync && w->wr_fault == 0)
-    sqe->rw_flags = RWF_DSYNC;
+  else if (w->bufs_registered)
+    io_uring_prep_write_fixed(sqe, w->seg_fd, b->data, len, w->seg_off,
+                              (int)idx);
+  else
+    io_uring_prep_write(sqe, w->seg_fd, b->data, len, w->seg_off);
   io_uring_sqe_set_data64(sqe, core_ring_ud(w->tag, STOR_OP_WRITE, idx));
-  core_stat_add(&w->stats->write_ops, 1);
-  core_stat_add(&w->stats->dsync_writes, (uint64_t)w->wr_dsync);
+  b->state = STOR_BUF_WRITING;
   w->write_inflight = 1;
 }
 
@@ -476,7 +409,7 @@ static void pump(struct stor_writer *w, int64_t now_ms) {
     open_segment(w, b->seg_seq);
     return;
   }
-  submit_write(w);
+  submit_write(w, b);
 }
 
 /* ---- durability and flush ----------------------------------------------- */
@@ -535,7 +468,6 @@ int stor_writer_flush(struct stor_writer *w, uint64_t gen, int64_t now_ms) {
     return -EBUSY;
   w->waits[w->wait_count++] =
       (struct stor_flush_wait){.target = w->block_seq, .gen = gen};
-  pump(w, now_ms); /* a deferred write goes now, RWF_DSYNC if it can */
   maybe_fsync(w, now_ms);
   return 0;
 }
@@ -609,83 +541,29 @@ static void drop_queue(struct stor_writer *w) {
   truncate_tail(w);
 }
 
-static int faulted_fsync(struct stor_writer *w, int res) {
-  if (core_fault_hit(core_fault.fsync_eio, ++w->fsyncs_done))
-    return -EIO;
-  return res;
-}
-
-/*
- * A failed fdatasync leaves the page cache state unknown (the kernel may
- * have dropped the dirty pages): the blocks it covered are counted lost to
- * durability, flushes waiting on them fail, and writing goes on in a new
- * segment.
- */
-static void on_fsync_result(struct stor_writer *w, int res, uint64_t covers) {
-  if (res < 0) {
-    core_stat_add(&w->stats->fsync_errors, 1);
-    for (uint32_t i = 0; i < w->wait_count; i++)
-      if (w->waits[i].target <= covers)
-        w->waits[i].failed = 1;
-    w->enc_seg_bytes = w->cfg.segment_bytes_max;
-  }
-  set_durable(w, covers);
-}
-
-/* The front block is written whole (at seg_off). */
-static void front_written(struct stor_writer *w) {
-  struct stor_wbuf *b = front(w);
-
-  w->seg_off += b->len; /* over any part an earlier try left */
-  if (w->seg_tail < w->seg_off)
-    w->seg_tail = w->seg_off;
-  w->written_seq = b->seq;
-  core_stat_add(&w->stats->blocks_written, 1);
-  core_stat_add(&w->stats->bytes_written, b->len);
-  pop_front(w);
-}
-
-/*
- * The blocks the write covered whole are written (an RWF_DSYNC write that
- * completed whole: durable too; its sync answers to fsync_eio injection
- * as an fdatasync would). The first block it did not cover goes back to
- * the queue for a retry at seg_off, the later ones as they were.
- */
 static void on_write(struct stor_writer *w, const struct io_uring_cqe *cqe,
                      int64_t now_ms) {
-  int res = w->wr_fault ? w->wr_fault : cqe->res;
-  uint64_t done = res > 0 ? (uint64_t)res : 0;
-  struct stor_wbuf *b;
+  struct stor_wbuf *b = &w->bufs[core_ring_ud_arg(cqe->user_data)];
+  int res = b->fault ? b->fault : cqe->res;
 
-  ASSERT(w->write_inflight && front(w)->state == STOR_BUF_WRITING);
+  ASSERT(b == front(w) && b->state == STOR_BUF_WRITING);
   w->write_inflight = 0;
-  for (uint32_t i = 0; i < w->wr_blocks; i++) {
-    b = front(w);
-    ASSERT(b->state == STOR_BUF_WRITING);
-    if (done < b->len)
-      break;
-    done -= b->len;
-    front_written(w);
-  }
-  if (res == (int)w->wr_bytes) {
-    if (w->wr_dsync)
-      on_fsync_result(w, faulted_fsync(w, 0), w->written_seq);
+  if (res == (int)b->len) {
+    w->seg_off += b->len; /* over any part an earlier try left */
+    if (w->seg_tail < w->seg_off)
+      w->seg_tail = w->seg_off;
+    w->written_seq = b->seq;
+    core_stat_add(&w->stats->blocks_written, 1);
+    core_stat_add(&w->stats->bytes_written, b->len);
+    pop_front(w);
     return;
   }
-  for (uint32_t i = 0; i < w->order_len; i++)
-    if (queued(w, i)->state == STOR_BUF_WRITING)
-      queued(w, i)->state = STOR_BUF_QUEUED;
-  b = front(w);
   /* Nothing past seg_off counts: the retry overwrites whatever landed,
-   * or, if the block is given up, drop_queue cuts it off. A failed
-   * RWF_DSYNC write may have landed whole before its sync failed. */
-  if (w->wr_dsync && res < 0)
-    done = w->wr_bytes;
-  if (done > 0 && w->seg_off + done > w->seg_tail)
-    w->seg_tail = w->seg_off + done;
-  if (w->wr_dsync && (res == -EINVAL || res == -EOPNOTSUPP))
-    w->dsync_off = 1; /* and retried without it */
+   * or, if the block is given up, drop_queue cuts it off. */
+  if (res > 0 && w->seg_off + (uint64_t)res > w->seg_tail)
+    w->seg_tail = w->seg_off + (uint64_t)res;
   core_stat_add(&w->stats->write_errors, 1);
+  b->state = STOR_BUF_QUEUED;
   b->retry_at_ms = now_ms + STOR_WRITE_RETRY_MS;
   if (++b->tries > STOR_WRITE_RETRIES_MAX)
     drop_queue(w);
@@ -718,11 +596,34 @@ static void on_open(struct stor_writer *w, const struct io_uring_cqe *cqe,
   w->dir_sync_wanted = 1;
 }
 
+static int faulted_fsync(struct stor_writer *w, int res) {
+  if (core_fault_hit(core_fault.fsync_eio, ++w->fsyncs_done))
+    return -EIO;
+  return res;
+}
+
+/*
+ * A failed fdatasync leaves the page cache state unknown (the kernel may
+ * have dropped the dirty pages): the blocks it covered are counted lost to
+ * durability, flushes waiting on them fail, and writing goes on in a new
+ * segment.
+ */
+static void on_fsync_result(struct stor_writer *w, int res, uint64_t covers) {
+  if (res < 0) {
+    core_stat_add(&w->stats->fsync_errors, 1);
+    for (uint32_t i = 0; i < w->wait_count; i++)
+      if (w->waits[i].target <= covers)
+        w->waits[i].failed = 1;
+    w->enc_seg_bytes = w->cfg.segment_bytes_max;
+  }
+  core_stat_add(&w->stats->fsyncs, 1);
+  set_durable(w, covers);
+}
+
 static void on_close_fsync(struct stor_writer *w,
                            const struct io_uring_cqe *cqe) {
   struct io_uring_sqe *sqe = core_ring_sqe(w->ring);
 
-  core_stat_add(&w->stats->fsyncs, 1);
   on_fsync_result(w, faulted_fsync(w, cqe->res), core_ring_ud_arg(cqe->user_data));
   io_uring_prep_close(sqe, w->closing_fd);
   io_uring_sqe_set_data64(sqe, core_ring_ud(w->tag, STOR_OP_CLOSE, 0));
@@ -747,7 +648,6 @@ static void complete(void *ctx, const struct io_uring_cqe *cqe,
     break;
   case STOR_OP_FSYNC:
     w->fsync_inflight = 0;
-    core_stat_add(&w->stats->fsyncs, 1);
     on_fsync_result(w, faulted_fsync(w, cqe->res), w->fsync_covers);
     break;
   case STOR_OP_CLOSE_FSYNC:

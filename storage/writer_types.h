@@ -2,17 +2,11 @@
  * storage/writer_types.h - a shard's segment writer.
  *
  * Sealed head blocks are encoded into one of STOR_WRITE_BUFS_COUNT
- * registered buffers and written in seal order at the end of the shard's
- * current segment file through the shard's io_uring: one write in flight
- * at a time, carrying every block queued for that segment (a writev when
- * there are several). Writes are serialized so that the file only ever
- * grows by whole blocks: a failed write is retried at the same offset, and
- * a torn tail can only be the last block.
- *
- * A write that a flush waits for, when everything written before it is
- * durable already, carries RWF_DSYNC: its completion is the durability of
- * its blocks, one request to the kernel (and one io-wq hand-off) instead of
- * a write and an fdatasync. When the writer gives up on a block that a short
+ * registered buffers and written, one at a time and in seal order, at the
+ * end of the shard's current segment file through the shard's io_uring.
+ * Writes are serialized so that the file only ever grows by whole blocks:
+ * a failed write is retried at the same offset, and a torn tail can only
+ * be the last block. When the writer gives up on a block that a short
  * write left partly in the file, it cuts the file back to its last whole
  * block, so that no segment holds a torn tail while the daemon runs.
  */
@@ -21,7 +15,6 @@
 
 #include <liburing.h>
 #include <stdint.h>
-#include <sys/uio.h>
 
 #include "core/base/limits.h"
 #include "core/base/ring_types.h"
@@ -49,9 +42,7 @@ struct stor_stats {
   uint64_t blocks_written;
   uint64_t bytes_written;
   uint64_t segments_opened;
-  uint64_t fsyncs;                   /* fdatasync requests */
-  uint64_t write_ops;                /* write requests (each of 1+ blocks) */
-  uint64_t dsync_writes;             /* ... of them with RWF_DSYNC */
+  uint64_t fsyncs;
   uint64_t write_errors;             /* failed block writes (retried) */
   uint64_t fsync_errors;
   uint64_t blocks_lost;              /* given up after retries */
@@ -84,6 +75,7 @@ struct stor_wbuf {
   uint8_t spans;       /* a span block (points: its spans) */
   uint32_t state;     /* enum stor_buf_state */
   uint32_t tries;     /* failed writes so far */
+  int fault;          /* injected result of the write in flight, or 0 */
   int64_t retry_at_ms;
 };
 
@@ -128,11 +120,6 @@ struct stor_writer_cfg {
   struct stor_series_src series; /* their keys */
   int logs;                   /* set up the log block encoder too */
   int spans;                  /* set up the span block encoder too */
-  /* 1: a sealed block waits for the next flush, tick or completion before
-   * its write is submitted, so that a flush asked for in the same pass of
-   * the shard loop makes that write RWF_DSYNC (the shard ticks every pass);
-   * 0: written at once (import, which never ticks) */
-  int defer_writes;
   /* called for every answered flush; failed: a covered block was lost */
   void (*answer)(void *ctx, uint64_t gen, int failed);
   void *answer_ctx;
@@ -178,14 +165,6 @@ struct stor_writer {
   uint64_t durable_seq;           /* blocks <= this are fsynced (or lost) */
   uint64_t lost_seq;              /* highest block given up on */
   int write_inflight;
-  /* the write in flight: its blocks (the FIFO's first wr_blocks), bytes,
-   * whether it carries RWF_DSYNC, its injected result (or 0) */
-  uint32_t wr_blocks;
-  uint64_t wr_bytes;
-  int wr_dsync;
-  int wr_fault;
-  int dsync_off;                  /* the kernel refused RWF_DSYNC */
-  struct iovec wr_iov[STOR_WRITE_BUFS_COUNT];
   int fsync_inflight;
   uint64_t fsync_covers;          /* written_seq when that fsync started */
   int dir_sync_wanted;            /* a new file's name must reach disk */

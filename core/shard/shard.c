@@ -317,7 +317,6 @@ static int setup_storage(struct core_shard *sh) {
       .series_max = c->max_series,
       .logs = 1,
       .spans = 1,
-      .defer_writes = 1, /* tick() runs every pass */
       .answer = flush_answer,
       .answer_ctx = sh};
 

@@ -223,12 +223,6 @@ static void render_storage(const struct core_stats *const *st, unsigned n,
          stor.segments_opened, "Segment files created.");
   SCALAR(out, st, n, "sluice_storage_fsyncs_total", "counter", stor.fsyncs,
          "fdatasync calls on segment files.");
-  SCALAR(out, st, n, "sluice_storage_write_ops_total", "counter",
-         stor.write_ops,
-         "Write requests to segment files (each of one or more blocks).");
-  SCALAR(out, st, n, "sluice_storage_dsync_writes_total", "counter",
-         stor.dsync_writes,
-         "Write requests with RWF_DSYNC: durable on completion, no fdatasync.");
   SCALAR(out, st, n, "sluice_storage_write_errors_total", "counter",
          stor.write_errors,
          "Failed or short block writes and segment opens (each is retried).");

@@ -31,7 +31,6 @@ static struct stor_writer w;
 static char dir[64];
 static int dir_fd = -1;
 static uint32_t seg_points_max; /* the next start()'s item bound; 0: default */
-static int defer_writes;        /* the next start()'s cfg.defer_writes */
 static uint64_t answered_gen;
 static int answered_failed, answers;
 
@@ -72,8 +71,7 @@ static void start(uint64_t seg_bytes) {
                               .segment_age_ms_max = 3600000, .series_max = 1000,
                               .segment_points_max = seg_points_max,
                               .series = {series_entry, &series},
-                              .logs = 1, .defer_writes = defer_writes,
-                              .answer = on_answer};
+                              .logs = 1, .answer = on_answer};
   int rc;
 
   snprintf(dir, sizeof(dir), "/tmp/sluice-wtest-XXXXXX");
@@ -102,7 +100,6 @@ static void stop(void) {
   cr_assert_eq(system(cmd), 0);
   memset(&core_fault, 0, sizeof(core_fault));
   seg_points_max = 0;
-  defer_writes = 0;
 }
 
 /* Drive completions until the writer is idle (bounded). */
@@ -177,10 +174,8 @@ Test(writer, failed_writes_are_retried_in_place, .fini = stop) {
   start(64 << 20);
   core_fault.write_eio = 2;
   core_fault.write_short = 3;
-  for (int i = 0; i < 6; i++) {
+  for (int i = 0; i < 6; i++)
     seal_points(50, 5, 1000 * i);
-    settle(); /* a write each, not one for all six */
-  }
   stor_writer_flush(&w, 1, now());
   settle();
   cr_assert_eq(answered_failed, 0);
@@ -519,89 +514,4 @@ Test(writer, default_point_bound_keeps_segments_compactable, .fini = stop,
   cr_assert_eq(cs.skipped, 0);
   cr_assert_eq(cs.segments_in, 2);
   cr_assert_eq(cs.points, (uint64_t)seals * per);
-}
-
-/* ---- gathered writes and RWF_DSYNC (cfg.defer_writes, as the shard) ---- */
-
-/*
- * A deferred writer whose first segment is open and durable (its first
- * write is plain: the segment's name waits for the directory's fsync),
- * then `blocks` more blocks sealed and one flush: the write that flush
- * starts carries all of them with RWF_DSYNC. Returns whether it failed.
- */
-static int dsync_round(uint32_t blocks, uint64_t gen) {
-  defer_writes = 1;
-  start(64 << 20);
-  cr_assert_eq(seal_and_flush(100, 10, 0, 1), 0);
-  cr_assert_eq(st.fsyncs, 1);
-  cr_assert_eq(st.dsync_writes, 0);
-  for (uint32_t i = 0; i < blocks; i++)
-    seal_points(100, 10, 1000 * (i + 1));
-  cr_assert_eq(st.write_ops, 1, "a deferred block waits for the flush");
-  stor_writer_flush(&w, gen, now());
-  settle();
-  cr_assert_eq(answered_gen, gen);
-  return answered_failed;
-}
-
-Test(writer, flushed_blocks_go_in_one_dsync_write, .fini = stop) {
-  cr_assert_eq(dsync_round(4, 2), 0);
-  cr_assert_eq(st.write_ops, 2, "ops %llu", (unsigned long long)st.write_ops);
-  cr_assert_eq(st.dsync_writes, 1);
-  cr_assert_eq(st.fsyncs, 1, "the RWF_DSYNC write needs no fdatasync");
-  cr_assert_eq(st.blocks_written, 5);
-  struct stor_recovery r = recover();
-  cr_assert_eq(r.blocks, 5);
-  cr_assert_eq(r.truncated_bytes, 0);
-}
-
-/* The sync of an RWF_DSYNC write fails as an fdatasync would: the flush
- * fails, and the writer goes on in a new segment. */
-Test(writer, failed_dsync_fails_its_flush, .fini = stop) {
-  core_fault.fsync_eio = 2; /* the first fdatasync passes, the DSYNC not */
-  cr_assert_eq(dsync_round(3, 2), 1);
-  cr_assert_eq(st.fsync_errors, 1);
-  cr_assert_eq(st.dsync_writes, 1);
-  core_fault.fsync_eio = 0;
-  cr_assert_eq(seal_and_flush(10, 4, 9000, 3), 0);
-  struct stor_recovery r = recover();
-  cr_assert_eq(r.segments, 2);
-  cr_assert_eq(r.truncated_bytes, 0);
-}
-
-/* A short RWF_DSYNC write of three blocks: the whole ones it covered stay,
- * the torn one is rewritten in place, and the flush is answered once an
- * fdatasync covers them all. */
-Test(writer, short_dsync_write_is_retried_in_place, .fini = stop) {
-  core_fault.write_short = 2;
-  cr_assert_eq(dsync_round(3, 2), 0);
-  cr_assert_eq(st.write_errors, 1);
-  cr_assert_eq(st.blocks_lost, 0);
-  cr_assert_eq(st.blocks_written, 4);
-  cr_assert_eq(st.fsyncs, 2, "fsyncs %llu", (unsigned long long)st.fsyncs);
-  struct stor_recovery r = recover();
-  cr_assert_eq(r.blocks, 4);
-  cr_assert_eq(r.truncated_bytes, 0);
-  cr_assert_eq(st.tail_truncations, 0, "the retry overwrote the torn block");
-}
-
-/* A failed RWF_DSYNC write given up on: the file is cut back to its last
- * durable block (the write may have landed before its sync failed). */
-Test(writer, abandoned_dsync_write_is_cut_off, .fini = stop) {
-  uint64_t whole;
-
-  defer_writes = 1;
-  start(64 << 20);
-  cr_assert_eq(seal_and_flush(100, 10, 0, 1), 0);
-  whole = st.bytes_written;
-  core_fault.write_eio = 1;
-  cr_assert_eq(seal_and_flush(100, 10, 5000, 2), 1);
-  cr_assert_eq(st.blocks_lost, 1);
-  cr_assert_eq(st.write_errors, STOR_WRITE_RETRIES_MAX + 1);
-  cr_assert_eq(st.dsync_writes, STOR_WRITE_RETRIES_MAX + 1);
-  cr_assert_eq(st.tail_truncations, 1);
-  cr_assert_eq(segment_size(1), whole);
-  struct stor_recovery r = recover();
-  cr_assert_eq(r.blocks, 1);
-  cr_assert_eq(r.truncated_bytes, 0);
 }
