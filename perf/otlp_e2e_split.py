@@ -5,7 +5,10 @@ perf/otlp_e2e.sh's set-up) by stage of an OTLP/HTTP metrics request:
 decode, gzip, series (mapping, series id cache, dictionary), store (head
 appends, block encoding, the writer; its io_uring workers' write and
 fsync), HTTP (parser, connections, the listener) and the kernel's share of
-the shard thread (recv copies, io_uring, scheduling)."""
+the shard thread (recv copies, io_uring, scheduling). The io-wq workers'
+share is then split by what their stacks run: the block writes (io_write),
+the fdatasyncs (io_fsync) and the rest (the worker loop: waking, sleeping,
+scheduling between items)."""
 import re
 import subprocess
 import sys
@@ -48,6 +51,28 @@ def main():
         share[stage] = share.get(stage, 0.0) + pct
     for stage, pct in sorted(share.items(), key=lambda kv: -kv[1]):
         print(f"{stage:24s} {pct:5.1f}%")
+    iowq_split(sys.argv[1])
+
+
+def iowq_split(data):
+    """The io-wq samples by the io_uring op on their stack, as shares of
+    every sample."""
+    out = subprocess.run(["perf", "script", "-i", data, "-F", "comm,ip,sym"],
+                         capture_output=True, text=True, check=True).stdout
+    total, by = 0, {}
+    for sample in out.split("\n\n"):
+        lines = sample.strip().splitlines()
+        if not lines:
+            continue
+        total += 1
+        if not lines[0].strip().startswith("iou-wrk"):
+            continue
+        stack = " ".join(lines[1:])
+        kind = ("fsync" if " io_fsync" in stack else
+                "write" if " io_write" in stack else "worker loop")
+        by[kind] = by.get(kind, 0) + 1
+    for kind in ("write", "fsync", "worker loop"):
+        print(f"  io-wq {kind:18s} {100.0 * by.get(kind, 0) / max(total, 1):5.1f}%")
 
 
 if __name__ == "__main__":
