@@ -1,8 +1,8 @@
 /*
  * storage/writer.c - sealed blocks to segment files through io_uring.
  *
- * Life of a block: stor_writer_seal encodes it into a free registered
- * buffer and appends the buffer to a FIFO; pump() writes the FIFO's front
+ * Life of a block: stor_writer_seal encodes it into a free buffer
+ * and appends the buffer to a FIFO; pump() writes the FIFO's front
  * block at the end of the current segment (opening the block's segment
  * first when it is a new one). One write is in flight at a time, so the
  * file grows by whole blocks only. Grouped fdatasync makes written blocks
@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "core/base/assert.h"
@@ -30,12 +29,21 @@
 #include "storage/spanblock.h"
 #include "storage/recover.h"
 
+/*
+ * The buffers are sized for the largest block a head can seal (~18 MiB
+ * each) but a block is usually a few hundred KiB: they are mapped without
+ * a reservation and never registered with io_uring, so only the pages a
+ * block was encoded into become resident. Registering them pinned (and so
+ * faulted in) all of them at start-up: ~150 MB a shard resident at idle,
+ * and ~170 ms of page faults before an import's first line on a VM that
+ * hands fresh pages out slowly. Fixed buffers save nothing on a buffered
+ * write (the kernel copies the bytes either way).
+ */
 static int map_buffers(struct stor_writer *w) {
-  struct iovec iov[STOR_WRITE_BUFS_COUNT];
-
   w->buf_bytes = stor_block_buf_bytes();
   w->buf_mem = mmap(NULL, w->buf_bytes * STOR_WRITE_BUFS_COUNT,
-                    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                    PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (w->buf_mem == MAP_FAILED) {
     w->buf_mem = NULL;
     return -ENOMEM;
@@ -43,12 +51,7 @@ static int map_buffers(struct stor_writer *w) {
   for (int i = 0; i < STOR_WRITE_BUFS_COUNT; i++) {
     w->bufs[i].data = w->buf_mem + (size_t)i * w->buf_bytes;
     w->bufs[i].cap = w->buf_bytes;
-    iov[i] = (struct iovec){w->bufs[i].data, w->buf_bytes};
   }
-  /* Registered buffers pin memory: a refusal (RLIMIT_MEMLOCK) falls back
-   * to plain writes rather than failing the shard. */
-  w->bufs_registered =
-      io_uring_register_buffers(&w->ring->uring, iov, STOR_WRITE_BUFS_COUNT) == 0;
   return 0;
 }
 
@@ -141,9 +144,6 @@ fail:
 void stor_writer_free(struct stor_writer *w) {
   if (w->ring == NULL)
     return; /* never set up */
-  if (w->bufs_registered)
-    io_uring_unregister_buffers(&w->ring->uring);
-  w->bufs_registered = 0;
   if (w->buf_mem)
     munmap(w->buf_mem, w->buf_bytes * STOR_WRITE_BUFS_COUNT);
   if (w->dict)
@@ -388,9 +388,6 @@ static void submit_write(struct stor_writer *w, struct stor_wbuf *b) {
     len /= 2;
   if (b->fault != 0)
     io_uring_prep_nop(sqe);
-  else if (w->bufs_registered)
-    io_uring_prep_write_fixed(sqe, w->seg_fd, b->data, len, w->seg_off,
-                              (int)idx);
   else
     io_uring_prep_write(sqe, w->seg_fd, b->data, len, w->seg_off);
   io_uring_sqe_set_data64(sqe, core_ring_ud(w->tag, STOR_OP_WRITE, idx));

@@ -65,7 +65,7 @@ enum stor_buf_state {
 };
 
 struct stor_wbuf {
-  uint8_t *data;      /* registered buffer (io_uring_register_buffers) */
+  uint8_t *data;      /* mapped at start-up, resident as used */
   size_t cap;
   size_t len;         /* encoded block bytes */
   uint64_t seq;       /* block sequence number */
@@ -140,7 +140,6 @@ struct stor_writer {
   struct stor_wbuf bufs[STOR_WRITE_BUFS_COUNT];
   uint8_t *buf_mem;
   size_t buf_bytes;
-  int bufs_registered;
   uint32_t order[STOR_WRITE_BUFS_COUNT]; /* FIFO of buffer indexes */
   uint32_t order_head, order_len;
   /* the segment blocks are being encoded for */
