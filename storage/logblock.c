@@ -476,6 +476,23 @@ long stor_logblock_encode_v1(struct stor_logenc *e, uint16_t shard,
   return (long)(pos + (size_t)z);
 }
 
+/* 1 when layout 2 cannot hold recs' times: its TIME entries keep a gap
+ * in 62 bits (zigzag, then the class bit), so (max - min) / 10^x must
+ * stay under 2^62 (hostile or absurd times: 1970 beside 2260). */
+static int log2_too_wide(const struct stor_log_rec *recs, uint32_t n) {
+  int64_t min, max;
+  uint64_t range;
+
+  if (n == 0)
+    return 0;
+  stor_ltime_range(recs, n, &min, &max);
+  range = (uint64_t)max - (uint64_t)min;
+  if (range < UINT64_C(1) << 62)
+    return 0;
+  return range / stor_ltime_unit(stor_ltime_exp(recs, n, min)) >=
+         UINT64_C(1) << 62;
+}
+
 long stor_logblock_encode(struct stor_logenc *e, uint16_t shard, uint64_t seq,
                           const struct stor_log_rec *recs, uint32_t n,
                           uint8_t *out, size_t cap) {
@@ -483,6 +500,8 @@ long stor_logblock_encode(struct stor_logenc *e, uint16_t shard, uint64_t seq,
     return stor_logblock_encode_v1(e, shard, seq, recs, n, out, cap);
   if (any_otel(recs, n)) /* layout 2 has no OTLP column */
     return -EINVAL;
+  if (log2_too_wide(recs, n)) /* readable, if larger, in layout 1 */
+    return stor_logblock_encode_v1(e, shard, seq, recs, n, out, cap);
   return stor_log2_encode(e, shard, seq, recs, n, out, cap);
 }
 

@@ -65,7 +65,8 @@ size_t stor_logblock_bytes_max(uint32_t n, uint64_t attrs, size_t text_bytes);
  * `shard`, sequence number seq, into out (cap bytes).
  * Records with binary OTLP fields (otel.has) make a layout-3 block in
  * layout 1 (layout 2 refuses them: -EINVAL); without them layout 1 is
- * written byte for byte as before.
+ * written byte for byte as before. Layout 2 writes layout 1 instead when
+ * the records' times span more than its time column holds (2^62 units).
  * Returns the block's size; -EINVAL for n == 0 or over records_max, seq 0
  * or over STOR_BLOCK_SEQ_MAX, facility > 23, severity > 7 or over
  * CORE_SYSLOG_SD_ATTRS_MAX attributes; -E2BIG when the text passes

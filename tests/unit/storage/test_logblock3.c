@@ -389,3 +389,21 @@ Test(logblock3, pack_reads_layout3_into_layout2) {
   stor_logpack_free(&pk);
   free(packed);
 }
+
+/* Times 1970 and 2260 in one block (hostile requests): layout 2's time
+ * column holds gaps of 62 bits, so the pack writes such a block in layout
+ * 1; before, it wrote a layout-2 block no reader could decode. */
+Test(logblock3, layout2_too_wide_times_fall_back_to_layout1) {
+  long len;
+
+  gen(50, 0);
+  recs[3].time_ns = 1;
+  recs[9].time_ns = INT64_C(9182122459060574639);
+  recs[20].time_ns = 7;
+  cr_assert_eq(stor_logenc_set_layout(&enc, STOR_LOG_LAYOUT2), 0);
+  len = encode(50);
+  cr_assert_eq(read_check(out, len, 50), 1);
+  recs[9].time_ns = INT64_C(1765000000000000000); /* back in range */
+  len = encode(50);
+  cr_assert_eq(read_check(out, len, 50), STOR_LOG_LAYOUT2);
+}
