@@ -385,6 +385,7 @@ static int build_columns(struct stor_logenc *e, const struct stor_log_rec *recs,
 
   stor_lreset(e);
   e->otel_len = 0;
+  e->otel_last = 0;
   for (uint32_t i = 0; i < n; i++) {
     int rc = put_record(e, &recs[i], &prev_off, &prev_recv, min, pow10_tab[x]);
     if (rc < 0)

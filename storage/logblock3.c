@@ -60,19 +60,30 @@ int stor_log3_put(struct stor_logenc *e, const struct stor_log_rec *r) {
   if ((o->has & ~STOR_LOTEL_ALL) || o->at > r->attr_count ||
       r->attr_count + otel_count(o->has) > CORE_SYSLOG_SD_ATTRS_MAX)
     return -EINVAL;
-  *d++ = o->has;
+  uint8_t bits = o->has;
+
+  if ((bits & STOR_LOTEL_TRACE) && (e->otel_last & STOR_LOTEL_TRACE) &&
+      memcmp(o->trace_id, e->otel_trace, 16) == 0)
+    bits |= STOR_LOTEL_TRACE_SAME;
+  if ((bits & STOR_LOTEL_SPAN) && (e->otel_last & STOR_LOTEL_SPAN) &&
+      memcmp(o->span_id, e->otel_span, 8) == 0)
+    bits |= STOR_LOTEL_SPAN_SAME;
+  *d++ = bits;
   *d++ = o->at;
   if (o->has & STOR_LOTEL_OBS)
     d += stor_varint_put(d, stor_zigzag((int64_t)(o->observed_ns -
                                                   (uint64_t)r->time_ns)));
-  if (o->has & STOR_LOTEL_TRACE) {
+  if ((bits & (STOR_LOTEL_TRACE | STOR_LOTEL_TRACE_SAME)) == STOR_LOTEL_TRACE) {
     memcpy(d, o->trace_id, 16);
+    memcpy(e->otel_trace, o->trace_id, 16);
     d += 16;
   }
-  if (o->has & STOR_LOTEL_SPAN) {
+  if ((bits & (STOR_LOTEL_SPAN | STOR_LOTEL_SPAN_SAME)) == STOR_LOTEL_SPAN) {
     memcpy(d, o->span_id, 8);
+    memcpy(e->otel_span, o->span_id, 8);
     d += 8;
   }
+  e->otel_last |= o->has & (STOR_LOTEL_TRACE | STOR_LOTEL_SPAN);
   e->otel_len = (size_t)(d - e->otel);
   return 0;
 }
@@ -129,6 +140,7 @@ static int get_entry(struct stor_logblock_reader *r, struct stor_log_rec *out) {
   struct stor_log_otel *o = &out->otel;
   const uint8_t *p = r->op;
   uint64_t dz;
+  uint8_t bits;
 
   if (p == r->oend)
     return -EBADMSG;
@@ -137,25 +149,37 @@ static int get_entry(struct stor_logblock_reader *r, struct stor_log_rec *out) {
     r->op = p;
     return 0;
   }
-  if ((o->has & ~STOR_LOTEL_ALL) || p == r->oend)
+  bits = o->has;
+  /* a repeat needs its id present and a last one to repeat */
+  if ((bits & ~(STOR_LOTEL_ALL | STOR_LOTEL_TRACE_SAME |
+                STOR_LOTEL_SPAN_SAME)) ||
+      ((bits & STOR_LOTEL_TRACE_SAME) &&
+       !(bits & r->olast & STOR_LOTEL_TRACE)) ||
+      ((bits & STOR_LOTEL_SPAN_SAME) && !(bits & r->olast & STOR_LOTEL_SPAN)) ||
+      p == r->oend)
     return -EBADMSG;
+  o->has = bits & STOR_LOTEL_ALL;
   o->at = *p++;
-  if (o->has & STOR_LOTEL_OBS) {
+  if (bits & STOR_LOTEL_OBS) {
     if (stor_varint_get(&p, r->oend, &dz) < 0)
       return -EBADMSG;
     o->observed_ns = (uint64_t)out->time_ns + (uint64_t)stor_unzigzag(dz);
   }
-  if ((size_t)(r->oend - p) < 16u * !!(o->has & STOR_LOTEL_TRACE) +
-                                  8u * !!(o->has & STOR_LOTEL_SPAN))
-    return -EBADMSG;
-  if (o->has & STOR_LOTEL_TRACE) {
-    memcpy(o->trace_id, p, 16);
+  if ((bits & (STOR_LOTEL_TRACE | STOR_LOTEL_TRACE_SAME)) == STOR_LOTEL_TRACE) {
+    if (r->oend - p < 16)
+      return -EBADMSG;
+    memcpy(r->otrace, p, 16);
     p += 16;
   }
-  if (o->has & STOR_LOTEL_SPAN) {
-    memcpy(o->span_id, p, 8);
+  if ((bits & (STOR_LOTEL_SPAN | STOR_LOTEL_SPAN_SAME)) == STOR_LOTEL_SPAN) {
+    if (r->oend - p < 8)
+      return -EBADMSG;
+    memcpy(r->ospan, p, 8);
     p += 8;
   }
+  memcpy(o->trace_id, r->otrace, 16);
+  memcpy(o->span_id, r->ospan, 8);
+  r->olast |= o->has & (STOR_LOTEL_TRACE | STOR_LOTEL_SPAN);
   r->op = p;
   return 0;
 }

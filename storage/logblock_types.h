@@ -47,8 +47,10 @@
  * The OTLP column holds one entry a record (struct stor_log_otel): a
  * byte of STOR_LOTEL_* bits; when not 0, the attribute index `at` they
  * are read in at (byte), the observed time as svarint (observed - time)
- * mod 2^64 (STOR_LOTEL_OBS), the 16-byte trace id (STOR_LOTEL_TRACE),
- * the 8-byte span id (STOR_LOTEL_SPAN). Readers serve them as the
+ * mod 2^64 (STOR_LOTEL_OBS), the 16-byte trace id (STOR_LOTEL_TRACE,
+ * unless STOR_LOTEL_TRACE_SAME: the id of the block's last record that
+ * had one), the 8-byte span id (STOR_LOTEL_SPAN; STOR_LOTEL_SPAN_SAME
+ * likewise). Readers serve them as the
  * attributes otel/observed_time_unix_nano (decimal), otel/trace_id and
  * otel/span_id (lowercase hex), in that order, at index `at`
  * (docs/segment-format.md, "Layout 3").
@@ -154,6 +156,10 @@ struct stor_lvstr {
 #define STOR_LOTEL_TRACE 2u /* trace_id */
 #define STOR_LOTEL_SPAN 4u  /* span_id */
 #define STOR_LOTEL_ALL 7u
+/* In the column only: the id repeats the block's last one (the records
+ * of one request or span share their ids). */
+#define STOR_LOTEL_TRACE_SAME 8u
+#define STOR_LOTEL_SPAN_SAME 16u
 #define STOR_LOTEL_ATTRS_MAX 3 /* attributes they expand to */
 /* A record's entry in the OTLP column, at most: bits, at, svarint, ids. */
 #define STOR_LOTEL_REC_BYTES_MAX (1 + 1 + 10 + 16 + 8)
@@ -256,6 +262,8 @@ struct stor_logenc {
   int overflow;                     /* text over STOR_LOGBLOCK_TEXT_BYTES_MAX */
   uint8_t *otel;                    /* layout 3: the OTLP column */
   size_t otel_len;
+  uint8_t otel_last;                /* STOR_LOTEL_TRACE/SPAN: last ids set */
+  uint8_t otel_trace[16], otel_span[8]; /* the block's last ids */
   int layout3;                      /* the block being built has it */
   /* layout 2 */
   unsigned layout;                  /* 1 or STOR_LOG_LAYOUT2 */
@@ -313,6 +321,8 @@ struct stor_logblock_reader {
   size_t expanded;            /* layout 2: arena bytes used */
   uint32_t slots;             /* layout 2: variable slots in use */
   const uint8_t *op, *oend;   /* layout 3: the OTLP column (in the block) */
+  uint8_t olast;              /* layout 3: the last ids read (bits) */
+  uint8_t otrace[16], ospan[8];
 };
 
 #endif

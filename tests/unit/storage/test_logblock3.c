@@ -102,10 +102,17 @@ static void gen_rec(uint32_t i, size_t *ai, int otel_share) {
   r->otel.has = (uint8_t)(rnd() % 8);
   r->otel.at = (uint8_t)(r->otel.has ? rnd() % (na + 1) : 0);
   r->otel.observed_ns = observed(t);
-  for (int b = 0; b < 16; b++)
-    r->otel.trace_id[b] = (uint8_t)rnd();
-  for (int b = 0; b < 8; b++)
-    r->otel.span_id[b] = (uint8_t)rnd();
+  /* ids: new, or those of the last record that had any (a request's
+   * records share them; the column codes a repeat in its bits) */
+  static uint8_t trace[16], span[8];
+  if (rnd() % 2)
+    for (int b = 0; b < 16; b++)
+      trace[b] = (uint8_t)rnd();
+  if (rnd() % 2)
+    for (int b = 0; b < 8; b++)
+      span[b] = (uint8_t)rnd();
+  memcpy(r->otel.trace_id, trace, 16);
+  memcpy(r->otel.span_id, span, 8);
   if (na == 61 && r->otel.has == 7) /* 64 in all: the bound */
     r->otel.at = 61;
 }
@@ -345,6 +352,38 @@ Test(logblock3, hostile_column) {
   hostile(c, 3, 0); /* observed varint cut */
   c[0] = 0;
   hostile(c, 0, 0); /* no entry for the record */
+  c[0] = STOR_LOTEL_TRACE | STOR_LOTEL_TRACE_SAME;
+  c[1] = 0;
+  hostile(c, 2, 0); /* a repeat with no id before it */
+  c[0] = STOR_LOTEL_SPAN_SAME;
+  hostile(c, 2, 0); /* a repeat of an absent id */
+}
+
+/* Two records, the second's ids a repeat in the column: read back, and
+ * the column is shorter by the 24 id bytes. */
+Test(logblock3, repeated_ids_coded_once) {
+  struct stor_logblock_hdr h;
+  uint32_t with_new;
+  long len;
+
+  gen(2, 0);
+  for (int i = 0; i < 2; i++) {
+    recs[i].otel.has = STOR_LOTEL_TRACE | STOR_LOTEL_SPAN;
+    recs[i].otel.at = 0;
+    memset(recs[i].otel.trace_id, 0xab, 16);
+    memset(recs[i].otel.span_id, 0xcd, 8);
+  }
+  len = encode(2);
+  cr_assert_eq(read_check(out, len, 2), STOR_LOG_LAYOUT3);
+  cr_assert_eq(stor_logblock_hdr_read(out, (size_t)len, &h), 0);
+  cr_assert_eq(out[64 + h.dict_bytes], (2 + 24) + 2); /* O */
+  recs[1].otel.trace_id[15] = 1;
+  recs[1].otel.span_id[0] = 1;
+  len = encode(2);
+  cr_assert_eq(read_check(out, len, 2), STOR_LOG_LAYOUT3);
+  cr_assert_eq(stor_logblock_hdr_read(out, (size_t)len, &h), 0);
+  with_new = (uint32_t)out[64 + h.dict_bytes];
+  cr_assert_eq(with_new, 2 * (2 + 24));
 }
 
 Test(logblock3, corruption_and_truncation_never_crash) {
