@@ -97,6 +97,10 @@ long stor_logblock_encode_v1(struct stor_logenc *e, uint16_t shard,
 int stor_log_otel_serve(struct stor_log_rec *r, struct core_syslog_attr *attrs,
                         uint32_t cap, char *text);
 
+/* Decimal digits of v (1 for 0): what an observed time served as text
+ * takes (the OTLP mapping counts it against its record bound). */
+unsigned stor_log_dec_digits(uint64_t v);
+
 /* Allocate decoder scratch. Returns 0 or -ENOMEM. */
 int stor_logdec_init(struct stor_logdec *d);
 

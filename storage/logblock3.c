@@ -34,18 +34,34 @@ static unsigned otel_count(uint8_t has) {
   return (has & 1u) + (has >> 1 & 1u) + (has >> 2 & 1u);
 }
 
-size_t stor_log_otel_text_bytes(const struct stor_log_otel *o) {
-  static const uint8_t value_len[STOR_LOTEL_ATTRS_MAX] = {0, 32, 16};
-  size_t n = 0;
-  uint64_t v = o->observed_ns;
+unsigned stor_log_dec_digits(uint64_t v) {
+  static const uint64_t p10[20] = {
+      1u, 10u, 100u, 1000u, 10000u, 100000u, 1000000u, 10000000u,
+      100000000u, 1000000000u, 10000000000u, 100000000000u,
+      1000000000000u, 10000000000000u, 100000000000000u,
+      1000000000000000u, 10000000000000000u, 100000000000000000u,
+      1000000000000000000u, 10000000000000000000u};
+  unsigned n = 20;
 
-  for (unsigned b = 0; b < STOR_LOTEL_ATTRS_MAX; b++)
-    if (o->has & (1u << b))
-      n += 3 * STOR_VARINT_BYTES_MAX + otel_sdid.len + otel_names[b].len +
-           value_len[b];
-  if (o->has & STOR_LOTEL_OBS) /* its decimal digits */
-    for (n++; v >= 10; v /= 10)
-      n++;
+  while (n > 1 && v < p10[n - 1]) /* from the top: ns times in 2 steps */
+    n--;
+  return n;
+}
+
+size_t stor_log_otel_text_bytes(const struct stor_log_otel *o) {
+  /* per field: three varints, sd id, name, value; the observed time's
+   * value is its decimal digits */
+  static const uint8_t fixed[STOR_LOTEL_ATTRS_MAX] = {
+      3 * STOR_VARINT_BYTES_MAX + 4 + 23, 3 * STOR_VARINT_BYTES_MAX + 4 + 8 + 32,
+      3 * STOR_VARINT_BYTES_MAX + 4 + 7 + 16};
+  size_t n = 0;
+
+  if (o->has & STOR_LOTEL_OBS)
+    n += fixed[0] + stor_log_dec_digits(o->observed_ns);
+  if (o->has & STOR_LOTEL_TRACE)
+    n += fixed[1];
+  if (o->has & STOR_LOTEL_SPAN)
+    n += fixed[2];
   return n;
 }
 

@@ -38,6 +38,7 @@
 #include "core/parse/otlp_json.h"
 #include "core/parse/otlp_render.h"
 #include "storage/block_types.h"
+#include "storage/logblock.h"
 
 /* A reason as a non-zero int: 0 is success in the helpers below. */
 #define REJ(r) ((int)(r) + 1)
@@ -1044,15 +1045,6 @@ static void lw_sevnum(struct lw *w, uint32_t n) {
     lw_attr(w, sd_otel, k, lw_put(w, t, (size_t)core_fmt_i64(n, t)));
 }
 
-/* Decimal digits of v (what the served text will take). */
-static size_t dec_digits(uint64_t v) {
-  size_t n = 1;
-
-  for (; v >= 10000; v /= 10000)
-    n += 4;
-  return n + (v >= 10) + (v >= 100) + (v >= 1000);
-}
-
 /* A binary OTLP field (bit: STOR_LOTEL_*) kept in the record, served by
  * readers as the otel attribute `name` of text_len bytes at this position
  * (layout 3): counted against the record's bound as that text. */
@@ -1088,7 +1080,7 @@ static void log_fields(struct lw *w, const struct core_otlp_log *l) {
   if (l->observed_ns) {
     w->otel->observed_ns = l->observed_ns;
     lw_bin(w, STOR_LOTEL_OBS, "observed_time_unix_nano",
-           dec_digits(l->observed_ns));
+           stor_log_dec_digits(l->observed_ns));
   }
   if (l->trace_id) {
     memcpy(w->otel->trace_id, l->trace_id, 16);

@@ -446,3 +446,23 @@ Test(logblock3, layout2_too_wide_times_fall_back_to_layout1) {
   len = encode(50);
   cr_assert_eq(read_check(out, len, 50), STOR_LOG_LAYOUT2);
 }
+
+Test(logblock3, dec_digits_against_printf) {
+  char t[32];
+
+  for (int i = 0; i < 200000; i++) {
+    uint64_t v = rnd() >> (rnd() % 64);
+    cr_assert_eq(stor_log_dec_digits(v),
+                 (unsigned)snprintf(t, sizeof(t), "%" PRIu64, v), "%" PRIu64,
+                 v);
+  }
+  for (uint64_t p = 1; p <= UINT64_C(10000000000000000000); p *= 10) {
+    cr_assert_eq(stor_log_dec_digits(p),
+                 (unsigned)snprintf(t, sizeof(t), "%" PRIu64, p));
+    cr_assert_eq(stor_log_dec_digits(p - 1),
+                 (unsigned)snprintf(t, sizeof(t), "%" PRIu64, p - 1));
+    if (p == UINT64_C(10000000000000000000))
+      break;
+  }
+  cr_assert_eq(stor_log_dec_digits(UINT64_MAX), 20);
+}
