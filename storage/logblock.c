@@ -499,6 +499,8 @@ long stor_logblock_encode(struct stor_logenc *e, uint16_t shard, uint64_t seq,
                           uint8_t *out, size_t cap) {
   if (e->layout == 1)
     return stor_logblock_encode_v1(e, shard, seq, recs, n, out, cap);
+  if (n == 0 || n > e->records_max) /* before reading recs */
+    return -EINVAL;
   if (any_otel(recs, n)) /* layout 2 has no OTLP column */
     return -EINVAL;
   if (log2_too_wide(recs, n)) /* readable, if larger, in layout 1 */
