@@ -62,6 +62,7 @@ void stor_logenc_free(struct stor_logenc *e) {
   free(e->col[0]);
   free(e->text);
   free(e->stream);
+  free(e->otel);
   memset(e, 0, sizeof(*e));
 }
 
@@ -86,7 +87,8 @@ int stor_logenc_init(struct stor_logenc *e, uint32_t records_max) {
     e->col[c] = e->col[c - 1] + e->col_cap[c - 1];
   e->text = malloc(STOR_LOGBLOCK_TEXT_BYTES_MAX);
   e->stream = malloc(STOR_LOGBLOCK_TEXT_BYTES_MAX);
-  if (!e->col[0] || !e->text || !e->stream ||
+  e->otel = malloc((size_t)records_max * STOR_LOTEL_REC_BYTES_MAX);
+  if (!e->col[0] || !e->text || !e->stream || !e->otel ||
       stor_ztab_init(&e->tab, STOR_LOGBLOCK_DICT_MAX,
                      STOR_LOGBLOCK_DICT_STR_BYTES_MAX) < 0 ||
       stor_zdeflate_init(&e->zd) < 0 || stor_log2_enc_init(e) < 0) {
@@ -123,6 +125,11 @@ size_t stor_logblock_rec_text_bytes(const struct stor_log_rec *r) {
   for (uint32_t i = 0; i < r->attr_count; i++)
     n += 3 * STOR_VARINT_BYTES_MAX + r->attrs[i].sdid.len +
          r->attrs[i].name.len + r->attrs[i].value.len;
+  /* binary OTLP fields: what they take as served text (so that a head
+   * seals where it did when they were text; the raw column is bounded
+   * apart, STOR_LOTEL_REC_BYTES_MAX a record) */
+  if (r->otel.has)
+    n += stor_log_otel_text_bytes(&r->otel);
   return n;
 }
 
@@ -137,7 +144,8 @@ size_t stor_logblock_bytes_max(uint32_t n, uint64_t attrs, size_t text_bytes) {
                   (size_t)n * STOR_LREC_FIELDS_BYTES_MAX +
                   attrs * STOR_LATTR_FIELDS_BYTES_MAX + text_bytes;
 
-  return STOR_BLOCK_HEADER_BYTES +
+  return STOR_BLOCK_HEADER_BYTES + 4 +
+         (size_t)n * STOR_LOTEL_REC_BYTES_MAX +
          STOR_ZBOUND(dict + stream + STOR_LOG2_EXCESS_BYTES_MAX);
 }
 
@@ -341,6 +349,8 @@ static int put_record(struct stor_logenc *e, const struct stor_log_rec *r,
     put_value(e, i, r->attrs[i].value);
   }
   stor_lput_ref(e, STOR_LCOL_MSG, r->msg, 0);
+  if (e->layout3 && (rc = stor_log3_put(e, r)) < 0)
+    return rc;
   return e->overflow ? -E2BIG : 0;
 }
 
@@ -374,6 +384,8 @@ static int build_columns(struct stor_logenc *e, const struct stor_log_rec *recs,
   int64_t prev_recv = min / 1000000;
 
   stor_lreset(e);
+  e->otel_len = 0;
+  e->otel_last = 0;
   for (uint32_t i = 0; i < n; i++) {
     int rc = put_record(e, &recs[i], &prev_off, &prev_recv, min, pow10_tab[x]);
     if (rc < 0)
@@ -414,22 +426,34 @@ void stor_lassert_written(const uint8_t *b, size_t len, uint32_t n,
   ASSERT(stor_block_crc(b, len) == (uint32_t)ld(b + STOR_HDR_OFF_CRC, 4));
 }
 
+/* 1 when a record has binary OTLP fields (the block is layout 3). */
+static int any_otel(const struct stor_log_rec *recs, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++)
+    if (recs[i].otel.has)
+      return 1;
+  return 0;
+}
+
 long stor_logblock_encode_v1(struct stor_logenc *e, uint16_t shard,
                              uint64_t seq, const struct stor_log_rec *recs,
                              uint32_t n, uint8_t *out, size_t cap) {
   int64_t min, max;
-  size_t dict, pos;
+  size_t dict, pos, raw = 0;
+  uint32_t w12;
   long z;
   int rc;
 
   if (n == 0 || n > e->records_max || seq == 0 || seq > STOR_BLOCK_SEQ_MAX)
     return -EINVAL;
+  e->layout3 = any_otel(recs, n);
   stor_ltime_range(recs, n, &min, &max);
   rc = build_columns(e, recs, n, min);
   if (rc < 0)
     return rc;
   dict = stor_ztab_bytes(&e->tab);
-  pos = STOR_BLOCK_HEADER_BYTES + dict;
+  if (e->layout3)
+    raw = 4 + e->otel_len;
+  pos = STOR_BLOCK_HEADER_BYTES + dict + raw;
   if (pos >= cap)
     return -ENOSPC;
   z = stor_zdeflate(&e->zd, e->stream, e->stream_len, out + pos, cap - pos);
@@ -438,18 +462,48 @@ long stor_logblock_encode_v1(struct stor_logenc *e, uint16_t shard,
   if (pos + (size_t)z - STOR_BLOCK_HEADER_BYTES > UINT32_MAX)
     return -E2BIG;
   stor_ztab_put(&e->tab, out + STOR_BLOCK_HEADER_BYTES);
-  stor_lput_header(out, shard, seq, n, min, max, (uint32_t)(dict + (size_t)z),
-                   (const uint32_t[5]){(uint32_t)e->stream_len, e->tab.count,
+  w12 = (uint32_t)e->stream_len;
+  if (e->layout3) { /* the raw OTLP column after the string table */
+    st(out + STOR_BLOCK_HEADER_BYTES + dict, e->otel_len, 4);
+    memcpy(out + STOR_BLOCK_HEADER_BYTES + dict + 4, e->otel, e->otel_len);
+    w12 |= STOR_LOG_LAYOUT3 << STOR_LOG_LAYOUT_SHIFT;
+  }
+  stor_lput_header(out, shard, seq, n, min, max,
+                   (uint32_t)(dict + raw + (size_t)z),
+                   (const uint32_t[5]){w12, e->tab.count,
                                        (uint32_t)dict, (uint32_t)e->fields_len,
                                        (uint32_t)z});
   stor_lassert_written(out, pos + (size_t)z, n, seq);
   return (long)(pos + (size_t)z);
 }
 
+/* 1 when layout 2 cannot hold recs' times: its TIME entries keep a gap
+ * in 62 bits (zigzag, then the class bit), so (max - min) / 10^x must
+ * stay under 2^62 (hostile or absurd times: 1970 beside 2260). */
+static int log2_too_wide(const struct stor_log_rec *recs, uint32_t n) {
+  int64_t min, max;
+  uint64_t range;
+
+  if (n == 0)
+    return 0;
+  stor_ltime_range(recs, n, &min, &max);
+  range = (uint64_t)max - (uint64_t)min;
+  if (range < UINT64_C(1) << 62)
+    return 0;
+  return range / stor_ltime_unit(stor_ltime_exp(recs, n, min)) >=
+         UINT64_C(1) << 62;
+}
+
 long stor_logblock_encode(struct stor_logenc *e, uint16_t shard, uint64_t seq,
                           const struct stor_log_rec *recs, uint32_t n,
                           uint8_t *out, size_t cap) {
   if (e->layout == 1)
+    return stor_logblock_encode_v1(e, shard, seq, recs, n, out, cap);
+  if (n == 0 || n > e->records_max) /* before reading recs */
+    return -EINVAL;
+  if (any_otel(recs, n)) /* layout 2 has no OTLP column */
+    return -EINVAL;
+  if (log2_too_wide(recs, n)) /* readable, if larger, in layout 1 */
     return stor_logblock_encode_v1(e, shard, seq, recs, n, out, cap);
   return stor_log2_encode(e, shard, seq, recs, n, out, cap);
 }
@@ -500,6 +554,8 @@ static int hdr_impossible(const struct stor_logblock_hdr *h) {
     return 1;
   if (c == 0 || u > STOR_ZRATIO_MAX * c || c > STOR_ZBOUND(u))
     return 1;
+  if (h->layout == STOR_LOG_LAYOUT3) /* O is read with the payload */
+    return (uint64_t)h->dict_bytes + 4 + h->count + c > h->payload_bytes;
   return (uint64_t)h->dict_bytes + c != h->payload_bytes;
 }
 
@@ -526,8 +582,8 @@ int stor_logblock_hdr_read(const uint8_t *b, size_t len,
       .dict_count = (uint32_t)ld(b + STOR_LHDR_OFF_DICT_COUNT, 4),
       .layout = (uint8_t)(w12 >> STOR_LOG_LAYOUT_SHIFT),
       .ztext_bytes = (uint32_t)ld(b + STOR_LHDR_OFF_ZTEXT_BYTES, 4)};
-  if (h->layout == 0) {
-    h->layout = 1;
+  if (h->layout == 0 || h->layout == STOR_LOG_LAYOUT3) {
+    h->layout = h->layout ? h->layout : 1;
     h->dict_bytes = (uint32_t)ld(b + STOR_LHDR_OFF_DICT_BYTES, 4);
     h->fields_bytes = (uint32_t)ld(b + STOR_LHDR_OFF_FIELDS_BYTES, 4);
   } else {
@@ -535,7 +591,9 @@ int stor_logblock_hdr_read(const uint8_t *b, size_t len,
     h->expanded_bytes = (uint32_t)ld(b + STOR_LHDR_OFF_FIELDS_BYTES, 4);
   }
   if (h->kind != STOR_KIND_LOGS ||
-      (h->layout != 1 && h->layout != STOR_LOG_LAYOUT2) || hdr_impossible(h))
+      (h->layout != 1 && h->layout != STOR_LOG_LAYOUT2 &&
+       h->layout != STOR_LOG_LAYOUT3) ||
+      hdr_impossible(h))
     return -EBADMSG;
   return 0;
 }
@@ -571,11 +629,17 @@ static int open_fields(struct stor_logblock_reader *r) {
   return p == end ? 0 : -EBADMSG;
 }
 
-/* Layout 1: string table in the clear, then the deflated stream. */
+/* Layout 1: string table in the clear, then the deflated stream (layout
+ * 3: the OTLP column between them). */
 static int open_v1(struct stor_logblock_reader *r, const uint8_t *p) {
+  const uint8_t *z = p + r->hdr.dict_bytes;
+
+  if (r->hdr.layout == STOR_LOG_LAYOUT3 &&
+      stor_log3_open_column(r, p, &z) < 0)
+    return -EBADMSG;
   if (stor_ztab_read(p, r->hdr.dict_bytes, r->hdr.dict_count,
                      STOR_LOGBLOCK_DICT_STR_BYTES_MAX, r->dec->dict) < 0 ||
-      stor_zinflate(r->dec->inf, p + r->hdr.dict_bytes, r->hdr.ztext_bytes,
+      stor_zinflate(r->dec->inf, z, r->hdr.ztext_bytes,
                     r->dec->text, r->hdr.text_bytes) < 0)
     return -EBADMSG;
   return open_fields(r);
@@ -599,7 +663,8 @@ int stor_logblock_reader_init(struct stor_logblock_reader *r,
     return -EAGAIN;
   if (stor_block_crc(block, total) != ld(block + STOR_HDR_OFF_CRC, 4))
     return -EBADMSG;
-  rc = r->hdr.layout == 1 ? open_v1(r, p) : stor_log2_open(r, p);
+  rc = r->hdr.layout != STOR_LOG_LAYOUT2 ? open_v1(r, p)
+                                         : stor_log2_open(r, p);
   if (rc < 0)
     return -EBADMSG;
   r->time_unit = pow10_tab[r->time_exp];
@@ -687,7 +752,10 @@ static int get_record(struct stor_logblock_reader *r, struct stor_log_rec *out,
         get_ref(r, STOR_LCOL_ATTRS, &attrs[i].name) < 0 ||
         get_ref(r, STOR_LCOL_ATTRS, &attrs[i].value) < 0)
       return -EBADMSG;
-  return get_ref(r, STOR_LCOL_MSG, &out->msg);
+  if (get_ref(r, STOR_LCOL_MSG, &out->msg) < 0)
+    return -EBADMSG;
+  return r->hdr.layout == STOR_LOG_LAYOUT3 ? stor_log3_record(r, out, attrs, cap)
+                                           : 0;
 }
 
 /* After the last record: every sub-column and the text used up exactly. */
@@ -697,7 +765,7 @@ static int all_used(const struct stor_logblock_reader *r) {
   for (int c = 0; c < STOR_LCOLS; c++)
     if (r->cp[c] != r->cend[c])
       return 0;
-  return r->tp == r->tend && r->seen_min == r->hdr.min_ns &&
+  return r->op == r->oend && r->tp == r->tend && r->seen_min == r->hdr.min_ns &&
          r->seen_max == r->hdr.max_ns;
 }
 
@@ -714,6 +782,7 @@ int stor_logblock_next(struct stor_logblock_reader *r, struct stor_log_rec *out,
     }
     return 0;
   }
+  out->otel.has = 0;
   rc = r->hdr.layout == STOR_LOG_LAYOUT2
            ? stor_log2_record(r, out, attrs, cap)
            : get_record(r, out, attrs, cap);

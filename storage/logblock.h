@@ -63,6 +63,10 @@ size_t stor_logblock_bytes_max(uint32_t n, uint64_t attrs, size_t text_bytes);
  * Encode recs[0..n) (kept in the given order) as one log block (in e's
  * layout; layout 2 at e's zstd level) of shard
  * `shard`, sequence number seq, into out (cap bytes).
+ * Records with binary OTLP fields (otel.has) make a layout-3 block in
+ * layout 1 (layout 2 refuses them: -EINVAL); without them layout 1 is
+ * written byte for byte as before. Layout 2 writes layout 1 instead when
+ * the records' times span more than its time column holds (2^62 units).
  * Returns the block's size; -EINVAL for n == 0 or over records_max, seq 0
  * or over STOR_BLOCK_SEQ_MAX, facility > 23, severity > 7 or over
  * CORE_SYSLOG_SD_ATTRS_MAX attributes; -E2BIG when the text passes
@@ -79,6 +83,23 @@ long stor_logblock_encode(struct stor_logenc *e, uint16_t shard, uint64_t seq,
 long stor_logblock_encode_v1(struct stor_logenc *e, uint16_t shard,
                              uint64_t seq, const struct stor_log_rec *recs,
                              uint32_t n, uint8_t *out, size_t cap);
+
+/*
+ * Serve r's binary OTLP fields (r->otel, layout 3) as the attributes
+ * otel/observed_time_unix_nano, otel/trace_id, otel/span_id, inserted at
+ * index r->otel.at: attrs (cap entries; may be r->attrs itself) gets the
+ * record's attributes with them, their text goes to text
+ * (STOR_LOTEL_TEXT_BYTES_MAX bytes, kept while r is used); r->attrs,
+ * attr_count are updated and r->otel.has cleared. Returns how many were
+ * inserted (0 when none), -EINVAL for bits or at out of range, -ENOSPC
+ * when cap is too small.
+ */
+int stor_log_otel_serve(struct stor_log_rec *r, struct core_syslog_attr *attrs,
+                        uint32_t cap, char *text);
+
+/* Decimal digits of v (1 for 0): what an observed time served as text
+ * takes (the OTLP mapping counts it against its record bound). */
+unsigned stor_log_dec_digits(uint64_t v);
 
 /* Allocate decoder scratch. Returns 0 or -ENOMEM. */
 int stor_logdec_init(struct stor_logdec *d);

@@ -82,4 +82,21 @@ int stor_log2_record(struct stor_logblock_reader *r, struct stor_log_rec *out,
                      struct core_syslog_attr *attrs, uint32_t cap);
 int stor_log2_all_used(const struct stor_logblock_reader *r);
 
+/* Layout 3 (storage/logblock3.c). */
+/* Append r's OTLP column entry to e->otel: 0 or -EINVAL (bad bits, at
+ * past the attributes, or over CORE_SYSLOG_SD_ATTRS_MAX with them). */
+int stor_log3_put(struct stor_logenc *e, const struct stor_log_rec *r);
+/* What o's fields count as text in stor_logblock_rec_text_bytes (their
+ * served attributes: three varints, sd id, name, value each). */
+size_t stor_log_otel_text_bytes(const struct stor_log_otel *o);
+/* Read the OTLP column's length after the string table at payload p and
+ * point r at the column; *stream gets where the deflated stream starts.
+ * 0 or -EBADMSG. */
+int stor_log3_open_column(struct stor_logblock_reader *r, const uint8_t *p,
+                          const uint8_t **stream);
+/* After a layout-1 record was read into out/attrs: its OTLP entry, served
+ * as attributes. 0, -ENOSPC (cap) or -EBADMSG. */
+int stor_log3_record(struct stor_logblock_reader *r, struct stor_log_rec *out,
+                     struct core_syslog_attr *attrs, uint32_t cap);
+
 #endif

@@ -73,9 +73,20 @@ static struct core_syslog_str keep(struct stor_logpack *p,
 }
 
 int stor_logpack_add(struct stor_logpack *p, const struct stor_log_rec *r) {
-  size_t text = stor_logblock_rec_text_bytes(r);
+  struct core_syslog_attr served[CORE_SYSLOG_SD_ATTRS_MAX];
+  char otel_text[STOR_LOTEL_TEXT_BYTES_MAX];
+  struct stor_log_rec plain;
+  size_t text;
   struct stor_log_rec *d;
 
+  if (r->otel.has) { /* layout 2 holds them as the attributes served */
+    plain = *r;
+    if (stor_log_otel_serve(&plain, served, CORE_SYSLOG_SD_ATTRS_MAX,
+                            otel_text) < 0)
+      return -EINVAL;
+    r = &plain;
+  }
+  text = stor_logblock_rec_text_bytes(r);
   if (r->facility > 23 || r->severity > 7 ||
       r->attr_count > CORE_SYSLOG_SD_ATTRS_MAX)
     return -EINVAL;

@@ -27,9 +27,11 @@ int stor_logpack_init(struct stor_logpack *p, uint32_t records_max);
 void stor_logpack_free(struct stor_logpack *p);
 
 /*
- * Copy record r (its strings and attributes) into the pack.
- * Returns 0, -ENOSPC when the pack is full (nothing added), -EINVAL for a
- * record no block may hold (facility, severity, attribute count).
+ * Copy record r (its strings and attributes) into the pack; binary OTLP
+ * fields (r->otel) are copied as the attributes readers serve them as
+ * (layout 2 holds text). Returns 0, -ENOSPC when the pack is full
+ * (nothing added), -EINVAL for a record no block may hold (facility,
+ * severity, attribute count, bad OTLP fields).
  */
 int stor_logpack_add(struct stor_logpack *p, const struct stor_log_rec *r);
 

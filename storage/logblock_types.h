@@ -36,6 +36,24 @@
  * The payload is one zstd frame of U bytes: a time-unit byte, the
  * STOR_LCOLS2 column lengths (varints), the columns (enum stor_lcol;
  * docs/segment-format.md, "Log blocks, layout 2").
+ *
+ * Layout 3 (live blocks holding OTLP records, since issue 11) is layout 1
+ * (same words at 44..56) with offset 12 = (3 << 28) | U and one raw column
+ * between the string table and the deflated stream:
+ *
+ *   payload: string table (T) | O (4 bytes LE) | OTLP column (O bytes) |
+ *            deflated stream (C); L = T + 4 + O + C
+ *
+ * The OTLP column holds one entry a record (struct stor_log_otel): a
+ * byte of STOR_LOTEL_* bits; when not 0, the attribute index `at` they
+ * are read in at (byte), the observed time as svarint (observed - time)
+ * mod 2^64 (STOR_LOTEL_OBS), the 16-byte trace id (STOR_LOTEL_TRACE,
+ * unless STOR_LOTEL_TRACE_SAME: the id of the block's last record that
+ * had one), the 8-byte span id (STOR_LOTEL_SPAN; STOR_LOTEL_SPAN_SAME
+ * likewise). Readers serve them as the
+ * attributes otel/observed_time_unix_nano (decimal), otel/trace_id and
+ * otel/span_id (lowercase hex), in that order, at index `at`
+ * (docs/segment-format.md, "Layout 3").
  */
 #ifndef SLUICE_STORAGE_LOGBLOCK_TYPES_H
 #define SLUICE_STORAGE_LOGBLOCK_TYPES_H
@@ -104,6 +122,7 @@ enum stor_lcol {
 /* Layout 2: the word at offset 12 holds the layout in its top 4 bits. */
 #define STOR_LOG_LAYOUT_SHIFT 28
 #define STOR_LOG_LAYOUT2 2u
+#define STOR_LOG_LAYOUT3 3u
 /* Placeholders in a template (a string holding any of them is stored
  * raw): decimal without leading zeros; decimal of a width (next byte);
  * lowercase hex of 2 x (next byte) digits. */
@@ -131,6 +150,30 @@ struct stor_lvstr {
   uint32_t tpl, num, hex;
 };
 
+/* Binary OTLP fields of a record (layout 3): which are present, where
+ * among the record's attributes they are served, their values. */
+#define STOR_LOTEL_OBS 1u   /* observed_ns */
+#define STOR_LOTEL_TRACE 2u /* trace_id */
+#define STOR_LOTEL_SPAN 4u  /* span_id */
+#define STOR_LOTEL_ALL 7u
+/* In the column only: the id repeats the block's last one (the records
+ * of one request or span share their ids). */
+#define STOR_LOTEL_TRACE_SAME 8u
+#define STOR_LOTEL_SPAN_SAME 16u
+#define STOR_LOTEL_ATTRS_MAX 3 /* attributes they expand to */
+/* A record's entry in the OTLP column, at most: bits, at, svarint, ids. */
+#define STOR_LOTEL_REC_BYTES_MAX (1 + 1 + 10 + 16 + 8)
+/* Text the expanded attributes take, at most: 20 decimal digits, 32 and
+ * 16 hex digits. */
+#define STOR_LOTEL_TEXT_BYTES_MAX (20 + 32 + 16)
+struct stor_log_otel {
+  uint8_t has;          /* STOR_LOTEL_* bits; 0: none (every syslog record) */
+  uint8_t at;           /* attribute index they precede (<= attr_count) */
+  uint64_t observed_ns;
+  uint8_t trace_id[16];
+  uint8_t span_id[8];
+};
+
 /*
  * One log record as handed to the encoder and as returned by the reader.
  * Strings are pointer + length (len 0: absent), so the syslog path fills
@@ -146,6 +189,8 @@ struct stor_log_rec {
   struct core_syslog_str host, app, procid, msgid, msg;
   uint32_t attr_count;  /* <= CORE_SYSLOG_SD_ATTRS_MAX */
   const struct core_syslog_attr *attrs;
+  struct stor_log_otel otel; /* the encoder's input only: readers serve
+                                these as attributes (has = 0) */
 };
 
 /* A log block header, decoded. */
@@ -161,7 +206,8 @@ struct stor_logblock_hdr {
   uint32_t dict_bytes;
   uint32_t fields_bytes;  /* F: fields part of the inflated stream */
   uint32_t ztext_bytes;   /* C: the deflated stream (zstd frame in 2) */
-  uint8_t layout;         /* 1 or 2 */
+  uint8_t layout;         /* 1, 2 or 3 */
+  uint32_t otel_bytes;    /* layout 3: O, the raw OTLP column */
   uint32_t tpl_count;     /* layout 2: M */
   uint32_t expanded_bytes; /* layout 2: X */
 };
@@ -214,6 +260,11 @@ struct stor_logenc {
   size_t stream_len, fields_len;
   struct stor_zdeflate zd;          /* layout 1: igzip state */
   int overflow;                     /* text over STOR_LOGBLOCK_TEXT_BYTES_MAX */
+  uint8_t *otel;                    /* layout 3: the OTLP column */
+  size_t otel_len;
+  uint8_t otel_last;                /* STOR_LOTEL_TRACE/SPAN: last ids set */
+  uint8_t otel_trace[16], otel_span[8]; /* the block's last ids */
+  int layout3;                      /* the block being built has it */
   /* layout 2 */
   unsigned layout;                  /* 1 or STOR_LOG_LAYOUT2 */
   int level;                        /* zstd level (STOR_LOG2_ZLEVEL_*) */
@@ -269,6 +320,9 @@ struct stor_logblock_reader {
   uint64_t prev_cls_off[2];   /* layout 2: last offset of each time class */
   size_t expanded;            /* layout 2: arena bytes used */
   uint32_t slots;             /* layout 2: variable slots in use */
+  const uint8_t *op, *oend;   /* layout 3: the OTLP column (in the block) */
+  uint8_t olast;              /* layout 3: the last ids read (bits) */
+  uint8_t otrace[16], ospan[8];
 };
 
 #endif

@@ -38,6 +38,7 @@
 #include "core/parse/otlp_json.h"
 #include "core/parse/otlp_render.h"
 #include "storage/block_types.h"
+#include "storage/logblock.h"
 
 /* A reason as a non-zero int: 0 is success in the helpers below. */
 #define REJ(r) ((int)(r) + 1)
@@ -902,6 +903,8 @@ struct lw {
   uint32_t nattrs;
   const struct core_syslog_attr *prev; /* the last record's attributes */
   uint32_t nprev;                      /* (m->lkeys), 0: none */
+  struct stor_log_otel *otel;          /* the record's binary fields */
+  uint32_t nbin;                       /* attributes they will be served as */
 };
 
 static const struct core_syslog_str sd_otel = {"otel", 4},
@@ -1027,14 +1030,6 @@ static inline void lw_field(struct lw *w, const char *name, const char *v,
   lw_attr(w, sd_otel, k, lw_same(w, k, v, n));
 }
 
-/* A field that differs from record to record (times, ids): copied. */
-static inline void lw_field_new(struct lw *w, const char *name, const char *v,
-                                size_t n) {
-  struct core_syslog_str k = {name, (uint32_t)strlen(name)};
-
-  lw_attr(w, sd_otel, lw_ref(w, k), lw_put(w, v, n));
-}
-
 /* otel.severity_number n: the last record's text when its number was n
  * (no formatting: most batches repeat one severity). */
 static const char k_sevnum[] = "severity_number";
@@ -1050,19 +1045,23 @@ static void lw_sevnum(struct lw *w, uint32_t n) {
     lw_attr(w, sd_otel, k, lw_put(w, t, (size_t)core_fmt_i64(n, t)));
 }
 
+/* A binary OTLP field (bit: STOR_LOTEL_*) kept in the record, served by
+ * readers as the otel attribute `name` of text_len bytes at this position
+ * (layout 3): counted against the record's bound as that text. */
+static inline void lw_bin(struct lw *w, uint8_t bit, const char *name,
+                          size_t text_len) {
+  if (w->otel->has == 0)
+    w->otel->at = (uint8_t)w->nattrs;
+  w->otel->has |= bit;
+  w->nbin++;
+  lw_ref(w, (struct core_syslog_str){name, (uint32_t)strlen(name)});
+  lw_ref(w, (struct core_syslog_str){NULL, (uint32_t)text_len});
+}
+
 static inline void lw_num(struct lw *w, const char *name, int64_t v) {
   char t[CORE_FMT_NUM_BYTES];
 
   lw_field(w, name, t, (size_t)core_fmt_i64(v, t));
-}
-
-static inline void lw_hex(struct lw *w, const char *name,
-                          const uint8_t *id, size_t n) {
-  char t[32];
-
-  ASSERT(n * 2 <= sizeof(t));
-  core_fmt_hex(id, n, t);
-  lw_field_new(w, name, t, 2 * n);
 }
 
 static const char *const value_types[] = {"", "string", "bool", "int",
@@ -1077,16 +1076,20 @@ static void log_fields(struct lw *w, const struct core_otlp_log *l) {
     lw_sevnum(w, l->severity_number);
   if (l->severity_text.len)
     lw_field(w, "severity_text", l->severity_text.ptr, l->severity_text.len);
-  if (l->observed_ns) /* decimal ns; past 2^63 (no real clock) via printf */
-    lw_field_new(w, "observed_time_unix_nano", w->m->extra,
-             l->observed_ns <= INT64_MAX
-                 ? (size_t)core_fmt_i64((int64_t)l->observed_ns, w->m->extra)
-                 : (size_t)snprintf(w->m->extra, sizeof(w->m->extra), "%llu",
-                                    (unsigned long long)l->observed_ns));
-  if (l->trace_id)
-    lw_hex(w, "trace_id", l->trace_id, 16);
-  if (l->span_id)
-    lw_hex(w, "span_id", l->span_id, 8);
+  /* observed time and ids stay binary (served as decimal and hex) */
+  if (l->observed_ns) {
+    w->otel->observed_ns = l->observed_ns;
+    lw_bin(w, STOR_LOTEL_OBS, "observed_time_unix_nano",
+           stor_log_dec_digits(l->observed_ns));
+  }
+  if (l->trace_id) {
+    memcpy(w->otel->trace_id, l->trace_id, 16);
+    lw_bin(w, STOR_LOTEL_TRACE, "trace_id", 32);
+  }
+  if (l->span_id) {
+    memcpy(w->otel->span_id, l->span_id, 8);
+    lw_bin(w, STOR_LOTEL_SPAN, "span_id", 16);
+  }
   if (l->flags)
     lw_num(w, "flags", l->flags);
   if (l->event_name.len)
@@ -1238,11 +1241,12 @@ static int build_log(struct core_otlp_map *m, const struct core_otlp_log *l,
     r->flags |= CORE_SYSLOG_F_NO_TIME;
   }
   r->time_ns = (int64_t)t;
+  w.otel = &r->otel;
   lw_ref(&w, (struct core_syslog_str){NULL, 16}); /* the three sd ids */
   if (l->body.type != CORE_OTLP_V_NONE) /* no body: an empty message */
     r->msg = lw_value(&w, &l->body, l->body.type != CORE_OTLP_V_STRING);
   log_fields(&w, l);
-  room = CORE_SYSLOG_SD_ATTRS_MAX - w.nattrs;
+  room = CORE_SYSLOG_SD_ATTRS_MAX - w.nattrs - w.nbin;
   if (l->attrs.n + nres > room)
     room--; /* otel.more takes the rest */
   la = log_attrs(&w, sd_attr, &l->attrs, room);

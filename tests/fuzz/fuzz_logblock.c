@@ -10,7 +10,10 @@
  * sub-columns and the text meet arbitrary bytes too; and the same bytes
  * as a layout-2 stream (zstd, the preamble giving string table entries,
  * templates and expanded bytes as well), so that the template coder's
- * columns meet them. A successful call
+ * columns meet them; and as a layout-3 block whose OTLP column is the
+ * stream's first bytes (preamble bytes 6-7 give how many), the rest
+ * deflated, so that the binary ids and observed times meet them. A
+ * successful call
  * must keep its promises: strings inside the block or the inflated text,
  * times within the header's range, at most the header's record count.
  */
@@ -54,6 +57,24 @@ static int inside(struct core_syslog_str s, const uint8_t *b, size_t len) {
          (p >= a && p + s.len <= a + STOR_LOGBLOCK_TEXT_BYTES_MAX);
 }
 
+/* A layout-3 field served as an attribute: a literal sd id and name,
+ * its text in the decoder's arena, decimal or hex of its length. */
+static int served(const struct core_syslog_attr *a) {
+  static const char *const names[] = {"observed_time_unix_nano", "trace_id",
+                                      "span_id"};
+  const uint8_t *p = (const uint8_t *)a->value.ptr;
+  const uint8_t *ar = (const uint8_t *)dec.arena;
+  int named = 0;
+
+  for (int i = 0; i < 3; i++)
+    named |= a->name.len == strlen(names[i]) &&
+             memcmp(a->name.ptr, names[i], a->name.len) == 0 &&
+             (i == 0 ? a->value.len >= 1 && a->value.len <= 20
+                     : a->value.len == (i == 1 ? 32u : 16u));
+  return named && a->sdid.len == 4 && memcmp(a->sdid.ptr, "otel", 4) == 0 &&
+         p >= ar && p + a->value.len <= ar + STOR_LOGBLOCK_TEXT_BYTES_MAX;
+}
+
 static void read_all(const uint8_t *b, size_t len) {
   struct stor_logblock_hdr h;
   struct stor_logblock_reader r;
@@ -76,8 +97,10 @@ static void read_all(const uint8_t *b, size_t len) {
           inside(rec.procid, b, len) && inside(rec.msgid, b, len) &&
           inside(rec.msg, b, len));
     for (uint32_t i = 0; i < rec.attr_count; i++)
-      CHECK(inside(attrs[i].sdid, b, len) && inside(attrs[i].name, b, len) &&
-            inside(attrs[i].value, b, len));
+      CHECK((inside(attrs[i].sdid, b, len) && inside(attrs[i].name, b, len) &&
+             inside(attrs[i].value, b, len)) ||
+            (r.hdr.layout == STOR_LOG_LAYOUT3 && served(&attrs[i])));
+    CHECK(rec.otel.has == 0);
   }
   CHECK(rc == 0 || rc == -EBADMSG);
   CHECK(n <= r.hdr.count);
@@ -138,6 +161,42 @@ static void from_stream2(const uint8_t *d, size_t n) {
   read_all(blk, STOR_BLOCK_HEADER_BYTES + z);
 }
 
+/* Layout 3: the stream's first O bytes (preamble bytes 6-7, bounded by
+ * the stream) are the OTLP column, the rest is deflated as from_stream
+ * does; no string table. */
+static void from_stream3(const uint8_t *d, size_t n) {
+  size_t u = n - 8, o = (size_t)d[6] | (size_t)d[7] << 8;
+  size_t f = (size_t)d[4] | (size_t)d[5] << 8, pos;
+
+  o = o < u ? o : u;
+  u -= o;
+  pos = STOR_BLOCK_HEADER_BYTES + 4 + o;
+  isal_deflate_stateless_init(&zs);
+  zs.level = 0;
+  zs.end_of_stream = 1;
+  zs.next_in = (uint8_t *)d + 8 + o;
+  zs.avail_in = (uint32_t)u;
+  zs.next_out = blk + pos;
+  zs.avail_out = (uint32_t)(sizeof(blk) - pos);
+  CHECK(isal_deflate_stateless(&zs) == COMP_OK);
+  memset(blk, 0, STOR_BLOCK_HEADER_BYTES);
+  put_le(blk, 0x31424c53, 4);
+  blk[4] = 1;
+  blk[5] = 2;
+  put_le(blk + 8, 1 + d[0] % 64, 4);
+  put_le(blk + 12, (uint64_t)STOR_LOG_LAYOUT3 << STOR_LOG_LAYOUT_SHIFT | u, 4);
+  put_le(blk + 16, 1, 6);
+  put_le(blk + 24, 1000, 8);
+  put_le(blk + 32, 1000 + ((uint64_t)d[1] | (uint64_t)d[2] << 8 | (uint64_t)d[3] << 16), 8);
+  put_le(blk + 40, 4 + o + zs.total_out, 4);
+  put_le(blk + 52, f < u ? f : u, 4);
+  put_le(blk + 56, zs.total_out, 4);
+  put_le(blk + STOR_BLOCK_HEADER_BYTES, o, 4);
+  memcpy(blk + STOR_BLOCK_HEADER_BYTES + 4, d + 8, o);
+  stor_block_reseal(blk, pos + zs.total_out);
+  read_all(blk, pos + zs.total_out);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!dec.text && stor_logdec_init(&dec) != 0)
     abort();
@@ -153,6 +212,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size >= 8 && size - 8 <= sizeof(copy)) {
     from_stream(data, size);
     from_stream2(data, size);
+    from_stream3(data, size);
   }
   return 0;
 }

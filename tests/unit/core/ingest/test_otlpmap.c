@@ -477,9 +477,15 @@ Test(otlpmap, max_series_and_key_bound) {
 
 /* ---- logs ----------------------------------------------------------------- */
 
-static const char *attr(const struct stor_log_rec *r, const char *key) {
-  static char k[256], v[4096];
+/* Attribute sdid.name of r as readers serve it (binary OTLP fields of a
+ * head record formatted, as the block reader does). */
+static const char *attr(const struct stor_log_rec *r0, const char *key) {
+  static char k[256], v[4096], t[STOR_LOTEL_TEXT_BYTES_MAX];
+  static struct core_syslog_attr served[CORE_SYSLOG_SD_ATTRS_MAX];
+  struct stor_log_rec copy = *r0, *r = &copy;
 
+  cr_assert_geq(stor_log_otel_serve(r, served, CORE_SYSLOG_SD_ATTRS_MAX, t),
+                0);
   for (uint32_t i = 0; i < r->attr_count; i++) {
     const struct core_syslog_attr *a = &r->attrs[i];
     snprintf(k, sizeof(k), "%.*s.%.*s", (int)a->sdid.len, a->sdid.ptr,
@@ -531,6 +537,12 @@ Test(otlpmap, sdk_log_records) {
   cr_assert_str_eq(attr(r, "attr.code"), "402");
   cr_assert_str_eq(attr(r, "resource.pid"), "4242");
   cr_assert_str_eq(attr(r, "otel.scope.name"), "sluice.fixture");
+  /* kept binary in the head (layout 3), after severity number and text */
+  cr_assert_eq(r->otel.has,
+               STOR_LOTEL_OBS | STOR_LOTEL_TRACE | STOR_LOTEL_SPAN);
+  cr_assert_eq(r->otel.at, 2);
+  cr_assert_eq(r->otel.observed_ns, UINT64_C(1765000000123456789));
+  cr_assert_eq(r->otel.span_id[0], 0xee);
   r = &p.loghead.recs[1];
   cr_assert_eq(r->severity, 6); /* INFO (9) */
   cr_assert_str_eq(str(&r->msg), "{\"nested\":\"map\",\"n\":1}");

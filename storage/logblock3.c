@@ -1,0 +1,234 @@
+/*
+ * storage/logblock3.c - log block layout 3: layout 1 plus a raw OTLP
+ * column holding each record's observed time, trace id and span id in
+ * binary (storage/logblock_types.h, docs/segment-format.md "Layout 3").
+ *
+ * The ids are random bytes: DEFLATE gains nothing on them, so the column
+ * stays out of the deflated stream. Readers serve the fields as the text
+ * attributes the OTLP mapping wrote before layout 3, formatted at read
+ * time (stor_log_otel_serve), so query output is what it was.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/base/assert.h"
+#include "core/base/numfmt.h"
+#include "storage/encode.h"
+#include "storage/logblock.h"
+#include "storage/logblock_internal.h"
+
+static const struct core_syslog_str otel_sdid = {"otel", 4},
+                                    otel_names[STOR_LOTEL_ATTRS_MAX] = {
+                                        {"observed_time_unix_nano", 23},
+                                        {"trace_id", 8},
+                                        {"span_id", 7}};
+
+/* The decoder's arena holds a block's served text (records stay valid
+ * until the next block): STOR_LOTEL_TEXT_BYTES_MAX a record. */
+_Static_assert((uint64_t)STOR_LOGBLOCK_RECORDS_MAX * STOR_LOTEL_TEXT_BYTES_MAX <=
+                   STOR_LOGBLOCK_TEXT_BYTES_MAX,
+               "layout 3 text fits the decoder arena");
+
+static unsigned otel_count(uint8_t has) {
+  return (has & 1u) + (has >> 1 & 1u) + (has >> 2 & 1u);
+}
+
+unsigned stor_log_dec_digits(uint64_t v) {
+  static const uint64_t p10[20] = {
+      1u, 10u, 100u, 1000u, 10000u, 100000u, 1000000u, 10000000u,
+      100000000u, 1000000000u, 10000000000u, 100000000000u,
+      1000000000000u, 10000000000000u, 100000000000000u,
+      1000000000000000u, 10000000000000000u, 100000000000000000u,
+      1000000000000000000u, 10000000000000000000u};
+  unsigned n = 20;
+
+  while (n > 1 && v < p10[n - 1]) /* from the top: ns times in 2 steps */
+    n--;
+  return n;
+}
+
+size_t stor_log_otel_text_bytes(const struct stor_log_otel *o) {
+  /* per field: three varints, sd id, name, value; the observed time's
+   * value is its decimal digits */
+  static const uint8_t fixed[STOR_LOTEL_ATTRS_MAX] = {
+      3 * STOR_VARINT_BYTES_MAX + 4 + 23, 3 * STOR_VARINT_BYTES_MAX + 4 + 8 + 32,
+      3 * STOR_VARINT_BYTES_MAX + 4 + 7 + 16};
+  size_t n = 0;
+
+  if (o->has & STOR_LOTEL_OBS)
+    n += fixed[0] + stor_log_dec_digits(o->observed_ns);
+  if (o->has & STOR_LOTEL_TRACE)
+    n += fixed[1];
+  if (o->has & STOR_LOTEL_SPAN)
+    n += fixed[2];
+  return n;
+}
+
+int stor_log3_put(struct stor_logenc *e, const struct stor_log_rec *r) {
+  const struct stor_log_otel *o = &r->otel;
+  uint8_t *d = e->otel + e->otel_len;
+
+  if (o->has == 0) {
+    e->otel[e->otel_len++] = 0;
+    return 0;
+  }
+  if ((o->has & ~STOR_LOTEL_ALL) || o->at > r->attr_count ||
+      r->attr_count + otel_count(o->has) > CORE_SYSLOG_SD_ATTRS_MAX)
+    return -EINVAL;
+  uint8_t bits = o->has;
+
+  if ((bits & STOR_LOTEL_TRACE) && (e->otel_last & STOR_LOTEL_TRACE) &&
+      memcmp(o->trace_id, e->otel_trace, 16) == 0)
+    bits |= STOR_LOTEL_TRACE_SAME;
+  if ((bits & STOR_LOTEL_SPAN) && (e->otel_last & STOR_LOTEL_SPAN) &&
+      memcmp(o->span_id, e->otel_span, 8) == 0)
+    bits |= STOR_LOTEL_SPAN_SAME;
+  *d++ = bits;
+  *d++ = o->at;
+  if (o->has & STOR_LOTEL_OBS)
+    d += stor_varint_put(d, stor_zigzag((int64_t)(o->observed_ns -
+                                                  (uint64_t)r->time_ns)));
+  if ((bits & (STOR_LOTEL_TRACE | STOR_LOTEL_TRACE_SAME)) == STOR_LOTEL_TRACE) {
+    memcpy(d, o->trace_id, 16);
+    memcpy(e->otel_trace, o->trace_id, 16);
+    d += 16;
+  }
+  if ((bits & (STOR_LOTEL_SPAN | STOR_LOTEL_SPAN_SAME)) == STOR_LOTEL_SPAN) {
+    memcpy(d, o->span_id, 8);
+    memcpy(e->otel_span, o->span_id, 8);
+    d += 8;
+  }
+  e->otel_last |= o->has & (STOR_LOTEL_TRACE | STOR_LOTEL_SPAN);
+  e->otel_len = (size_t)(d - e->otel);
+  return 0;
+}
+
+int stor_log_otel_serve(struct stor_log_rec *r, struct core_syslog_attr *attrs,
+                        uint32_t cap, char *text) {
+  const struct stor_log_otel *o = &r->otel;
+  unsigned k = otel_count(o->has), j = 0;
+  struct core_syslog_str v[STOR_LOTEL_ATTRS_MAX];
+  uint32_t n = r->attr_count;
+
+  if (o->has == 0)
+    return 0;
+  if ((o->has & ~STOR_LOTEL_ALL) || o->at > n ||
+      n + k > CORE_SYSLOG_SD_ATTRS_MAX)
+    return -EINVAL;
+  if (n + k > cap)
+    return -ENOSPC;
+  if (o->has & STOR_LOTEL_OBS) { /* past 2^63 (no real clock): printf */
+    char t[CORE_FMT_NUM_BYTES];
+    int len = o->observed_ns <= INT64_MAX
+                  ? core_fmt_i64((int64_t)o->observed_ns, t)
+                  : snprintf(t, sizeof(t), "%llu",
+                             (unsigned long long)o->observed_ns);
+    ASSERT(len > 0 && len <= 20);
+    memcpy(text, t, (size_t)len);
+    v[0] = (struct core_syslog_str){text, (uint32_t)len};
+    text += len;
+  }
+  if (o->has & STOR_LOTEL_TRACE) {
+    core_fmt_hex(o->trace_id, 16, text);
+    v[1] = (struct core_syslog_str){text, 32};
+    text += 32;
+  }
+  if (o->has & STOR_LOTEL_SPAN) {
+    core_fmt_hex(o->span_id, 8, text);
+    v[2] = (struct core_syslog_str){text, 16};
+  }
+  if (attrs != r->attrs)
+    memcpy(attrs, r->attrs, n * sizeof(*attrs));
+  memmove(attrs + o->at + k, attrs + o->at, (n - o->at) * sizeof(*attrs));
+  for (unsigned b = 0; b < STOR_LOTEL_ATTRS_MAX; b++)
+    if (o->has & (1u << b))
+      attrs[o->at + j++] = (struct core_syslog_attr){
+          .sdid = otel_sdid, .name = otel_names[b], .value = v[b]};
+  r->attrs = attrs;
+  r->attr_count = n + k;
+  r->otel.has = 0;
+  return (int)k;
+}
+
+/* The record's entry of the OTLP column into out->otel. */
+static int get_entry(struct stor_logblock_reader *r, struct stor_log_rec *out) {
+  struct stor_log_otel *o = &out->otel;
+  const uint8_t *p = r->op;
+  uint64_t dz;
+  uint8_t bits;
+
+  if (p == r->oend)
+    return -EBADMSG;
+  o->has = *p++;
+  if (o->has == 0) {
+    r->op = p;
+    return 0;
+  }
+  bits = o->has;
+  /* a repeat needs its id present and a last one to repeat */
+  if ((bits & ~(STOR_LOTEL_ALL | STOR_LOTEL_TRACE_SAME |
+                STOR_LOTEL_SPAN_SAME)) ||
+      ((bits & STOR_LOTEL_TRACE_SAME) &&
+       !(bits & r->olast & STOR_LOTEL_TRACE)) ||
+      ((bits & STOR_LOTEL_SPAN_SAME) && !(bits & r->olast & STOR_LOTEL_SPAN)) ||
+      p == r->oend)
+    return -EBADMSG;
+  o->has = bits & STOR_LOTEL_ALL;
+  o->at = *p++;
+  if (bits & STOR_LOTEL_OBS) {
+    if (stor_varint_get(&p, r->oend, &dz) < 0)
+      return -EBADMSG;
+    o->observed_ns = (uint64_t)out->time_ns + (uint64_t)stor_unzigzag(dz);
+  }
+  if ((bits & (STOR_LOTEL_TRACE | STOR_LOTEL_TRACE_SAME)) == STOR_LOTEL_TRACE) {
+    if (r->oend - p < 16)
+      return -EBADMSG;
+    memcpy(r->otrace, p, 16);
+    p += 16;
+  }
+  if ((bits & (STOR_LOTEL_SPAN | STOR_LOTEL_SPAN_SAME)) == STOR_LOTEL_SPAN) {
+    if (r->oend - p < 8)
+      return -EBADMSG;
+    memcpy(r->ospan, p, 8);
+    p += 8;
+  }
+  memcpy(o->trace_id, r->otrace, 16);
+  memcpy(o->span_id, r->ospan, 8);
+  r->olast |= o->has & (STOR_LOTEL_TRACE | STOR_LOTEL_SPAN);
+  r->op = p;
+  return 0;
+}
+
+int stor_log3_record(struct stor_logblock_reader *r, struct stor_log_rec *out,
+                     struct core_syslog_attr *attrs, uint32_t cap) {
+  int rc = get_entry(r, out);
+
+  if (rc < 0 || out->otel.has == 0)
+    return rc;
+  rc = stor_log_otel_serve(out, attrs, cap, r->dec->arena + r->expanded);
+  if (rc == -EINVAL)
+    return -EBADMSG;
+  if (rc < 0)
+    return rc;
+  r->expanded += STOR_LOTEL_TEXT_BYTES_MAX;
+  return 0;
+}
+
+int stor_log3_open_column(struct stor_logblock_reader *r, const uint8_t *p,
+                          const uint8_t **stream) {
+  uint64_t o;
+  const struct stor_logblock_hdr *h = &r->hdr;
+
+  p += h->dict_bytes;
+  o = (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+      (uint64_t)p[3] << 24;
+  if ((uint64_t)h->dict_bytes + 4 + o + h->ztext_bytes != h->payload_bytes ||
+      o < h->count || o > (uint64_t)h->count * STOR_LOTEL_REC_BYTES_MAX)
+    return -EBADMSG;
+  r->hdr.otel_bytes = (uint32_t)o;
+  r->op = p + 4;
+  r->oend = r->op + o;
+  *stream = r->oend;
+  return 0;
+}

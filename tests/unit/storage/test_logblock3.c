@@ -1,0 +1,468 @@
+/*
+ * tests/unit/storage/test_logblock3.c - log block layout 3 (binary OTLP
+ * observed time, trace and span ids): round trips against an independent
+ * text rendering (snprintf), every field present or absent, times equal,
+ * out of order and far apart, the served position among attributes,
+ * syslog-only blocks still layout 1, the bounds the encoder refuses, a
+ * hostile OTLP column, and compaction's pack reading layout 3.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/base/limits.h"
+#include "storage/block.h"
+#include "storage/logblock.h"
+#include "storage/logblock_pack.h"
+
+#define NREC 500
+#define OUT_CAP (8u << 20)
+
+static struct stor_logenc enc;
+static struct stor_logdec dec;
+static uint8_t *out;
+static struct stor_log_rec recs[NREC];
+static struct core_syslog_attr attr_pool[NREC * CORE_SYSLOG_SD_ATTRS_MAX];
+static char pool[2u << 20];
+static size_t pool_len;
+static uint64_t rng = 0x2545f4914f6cdd1du;
+
+static uint64_t rnd(void) {
+  rng ^= rng << 13;
+  rng ^= rng >> 7;
+  rng ^= rng << 17;
+  return rng;
+}
+
+static void setup(void) {
+  cr_assert_eq(stor_logenc_init(&enc, NREC), 0);
+  cr_assert_eq(stor_logdec_init(&dec), 0);
+  out = malloc(OUT_CAP);
+  cr_assert(out);
+  pool_len = 0;
+}
+
+static void teardown(void) {
+  stor_logenc_free(&enc);
+  stor_logdec_free(&dec);
+  free(out);
+}
+
+TestSuite(logblock3, .init = setup, .fini = teardown);
+
+static struct core_syslog_str pstr(const char *fmt, uint64_t v) {
+  char *p = pool + pool_len;
+  int n = snprintf(p, sizeof(pool) - pool_len, fmt, v);
+
+  cr_assert(n > 0 && (size_t)n < sizeof(pool) - pool_len);
+  pool_len += (size_t)n;
+  return (struct core_syslog_str){p, (uint32_t)n};
+}
+
+static struct core_syslog_str lit(const char *s) {
+  return (struct core_syslog_str){s, (uint32_t)strlen(s)};
+}
+
+/* Observed times: equal to the event time, near, before it, far apart,
+ * past 2^63, tiny. */
+static uint64_t observed(int64_t t) {
+  switch (rnd() % 6) {
+  case 0: return (uint64_t)t;
+  case 1: return (uint64_t)t + rnd() % 1000000;
+  case 2: return (uint64_t)t - rnd() % 5000000000u;
+  case 3: return rnd() | 1;
+  case 4: return (uint64_t)INT64_MAX + 1 + rnd() % 1000;
+  default: return 1 + rnd() % 9;
+  }
+}
+
+/* Record i: syslog-like or OTLP with a random subset of binary fields at
+ * a random position among up to 12 attributes (61 for a few). */
+static void gen_rec(uint32_t i, size_t *ai, int otel_share) {
+  struct stor_log_rec *r = &recs[i];
+  int64_t t = INT64_C(1765000000000000000) +
+              (int64_t)(rnd() % 3 == 0 ? 0 : rnd() % 100000000000u) -
+              (int64_t)(i % 7 == 0 ? 90000000000 : 0);
+  uint32_t na = i % 97 == 5 ? 61 : (uint32_t)(rnd() % 13);
+
+  *r = (struct stor_log_rec){.time_ns = t, .recv_ms = t / 1000000,
+                             .facility = 1, .severity = (uint8_t)(i % 8),
+                             .flags = 32, .host = lit("h"), .app = lit("svc"),
+                             .msg = pstr("message %" PRIu64, rnd() % 1000),
+                             .attr_count = na, .attrs = &attr_pool[*ai]};
+  for (uint32_t k = 0; k < na; k++)
+    attr_pool[(*ai)++] = (struct core_syslog_attr){
+        .sdid = lit(k < 2 ? "otel" : "attr"), .name = pstr("k%" PRIu64, k),
+        .value = pstr("%" PRIu64, rnd() % 50)};
+  if ((int)(rnd() % 100) >= otel_share)
+    return;
+  r->otel.has = (uint8_t)(rnd() % 8);
+  r->otel.at = (uint8_t)(r->otel.has ? rnd() % (na + 1) : 0);
+  r->otel.observed_ns = observed(t);
+  /* ids: new, or those of the last record that had any (a request's
+   * records share them; the column codes a repeat in its bits) */
+  static uint8_t trace[16], span[8];
+  if (rnd() % 2)
+    for (int b = 0; b < 16; b++)
+      trace[b] = (uint8_t)rnd();
+  if (rnd() % 2)
+    for (int b = 0; b < 8; b++)
+      span[b] = (uint8_t)rnd();
+  memcpy(r->otel.trace_id, trace, 16);
+  memcpy(r->otel.span_id, span, 8);
+  if (na == 61 && r->otel.has == 7) /* 64 in all: the bound */
+    r->otel.at = 61;
+}
+
+static void gen(uint32_t n, int otel_share) {
+  size_t ai = 0;
+
+  pool_len = 0;
+  for (uint32_t i = 0; i < n; i++)
+    gen_rec(i, &ai, otel_share);
+}
+
+static int str_eq(struct core_syslog_str a, struct core_syslog_str b) {
+  return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
+}
+
+/* The attributes a reader must serve for r: its own with the binary
+ * fields rendered by snprintf at r->otel.at (independent of the code's
+ * core_fmt_* path). */
+static uint32_t expect_attrs(const struct stor_log_rec *r,
+                             struct core_syslog_attr *a, char *txt) {
+  uint32_t n = 0;
+
+  for (uint32_t k = 0; k <= r->attr_count; k++) {
+    if (k == r->otel.at && r->otel.has) {
+      if (r->otel.has & STOR_LOTEL_OBS) {
+        int len = snprintf(txt, 32, "%" PRIu64, r->otel.observed_ns);
+        a[n++] = (struct core_syslog_attr){lit("otel"),
+                                           lit("observed_time_unix_nano"),
+                                           {txt, (uint32_t)len}};
+        txt += 32;
+      }
+      if (r->otel.has & STOR_LOTEL_TRACE) {
+        for (int b = 0; b < 16; b++)
+          snprintf(txt + 2 * b, 3, "%02x", r->otel.trace_id[b]);
+        a[n++] = (struct core_syslog_attr){lit("otel"), lit("trace_id"),
+                                           {txt, 32}};
+        txt += 33;
+      }
+      if (r->otel.has & STOR_LOTEL_SPAN) {
+        for (int b = 0; b < 8; b++)
+          snprintf(txt + 2 * b, 3, "%02x", r->otel.span_id[b]);
+        a[n++] = (struct core_syslog_attr){lit("otel"), lit("span_id"),
+                                           {txt, 16}};
+        txt += 17;
+      }
+    }
+    if (k < r->attr_count)
+      a[n++] = r->attrs[k];
+  }
+  return n;
+}
+
+static void check_served(const struct stor_log_rec *want,
+                         const struct stor_log_rec *got) {
+  static struct core_syslog_attr a[CORE_SYSLOG_SD_ATTRS_MAX + 3];
+  static char txt[128];
+  uint32_t n = expect_attrs(want, a, txt);
+
+  cr_assert_eq(got->time_ns, want->time_ns);
+  cr_assert_eq(got->recv_ms, want->recv_ms);
+  cr_assert_eq(got->severity, want->severity);
+  cr_assert_eq(got->flags, want->flags);
+  cr_assert(str_eq(got->msg, want->msg) && str_eq(got->app, want->app));
+  cr_assert_eq(got->otel.has, 0, "readers serve, never hand, binary fields");
+  cr_assert_eq(got->attr_count, n);
+  for (uint32_t k = 0; k < n; k++) {
+    cr_assert(str_eq(got->attrs[k].sdid, a[k].sdid), "attr %u", k);
+    cr_assert(str_eq(got->attrs[k].name, a[k].name), "attr %u", k);
+    cr_assert(str_eq(got->attrs[k].value, a[k].value), "attr %u: %.*s", k,
+              (int)got->attrs[k].value.len, got->attrs[k].value.ptr);
+  }
+}
+
+/* Read the block and compare every record; returns the layout. */
+static unsigned read_check(const uint8_t *b, long len, uint32_t n) {
+  struct stor_logblock_reader r;
+  struct stor_log_rec got;
+  struct core_syslog_attr attrs[CORE_SYSLOG_SD_ATTRS_MAX];
+
+  cr_assert_gt(len, 0, "encode: %ld", len);
+  cr_assert_eq(stor_logblock_reader_init(&r, &dec, b, (size_t)len), 0);
+  for (uint32_t i = 0; i < n; i++) {
+    cr_assert_eq(stor_logblock_next(&r, &got, attrs, CORE_SYSLOG_SD_ATTRS_MAX),
+                 1, "record %u", i);
+    check_served(&recs[i], &got);
+  }
+  cr_assert_eq(stor_logblock_next(&r, &got, attrs, CORE_SYSLOG_SD_ATTRS_MAX),
+               0);
+  return r.hdr.layout;
+}
+
+static long encode(uint32_t n) {
+  return stor_logblock_encode(&enc, 3, 9, recs, n, out, OUT_CAP);
+}
+
+Test(logblock3, round_trip_every_field_and_position) {
+  for (int round = 0; round < 20; round++) {
+    uint32_t n = 1 + (uint32_t)(rnd() % NREC);
+    gen(n, round % 4 == 0 ? 100 : 60);
+    cr_assert_eq(read_check(out, encode(n), n), STOR_LOG_LAYOUT3);
+  }
+}
+
+Test(logblock3, one_record_each_subset) {
+  for (uint8_t has = 1; has <= STOR_LOTEL_ALL; has++)
+    for (uint32_t at = 0; at <= 3; at++) {
+      gen(1, 0);
+      recs[0].attr_count = 3;
+      recs[0].otel.has = has;
+      recs[0].otel.at = (uint8_t)at;
+      recs[0].otel.observed_ns = (uint64_t)recs[0].time_ns; /* equal */
+      cr_assert_eq(read_check(out, encode(1), 1), STOR_LOG_LAYOUT3);
+    }
+}
+
+Test(logblock3, without_binary_fields_layout1_as_before) {
+  long a, b;
+
+  gen(NREC, 0);
+  a = encode(NREC);
+  cr_assert_eq(read_check(out, a, NREC), 1);
+  /* the same records through the layout-1 entry point: the same bytes */
+  uint8_t *copy = malloc((size_t)a);
+  cr_assert(copy);
+  memcpy(copy, out, (size_t)a);
+  b = stor_logblock_encode_v1(&enc, 3, 9, recs, NREC, out, OUT_CAP);
+  cr_assert_eq(a, b);
+  cr_assert_eq(memcmp(copy, out, (size_t)a), 0);
+  free(copy);
+}
+
+Test(logblock3, served_text_bytes_count_as_before) {
+  struct core_syslog_attr a[CORE_SYSLOG_SD_ATTRS_MAX];
+  char t[STOR_LOTEL_TEXT_BYTES_MAX];
+
+  gen(NREC, 100);
+  for (uint32_t i = 0; i < NREC; i++) {
+    struct stor_log_rec s = recs[i];
+    size_t bin = stor_logblock_rec_text_bytes(&recs[i]);
+    cr_assert_geq(stor_log_otel_serve(&s, a, CORE_SYSLOG_SD_ATTRS_MAX, t), 0);
+    cr_assert_eq(stor_logblock_rec_text_bytes(&s), bin, "record %u", i);
+  }
+}
+
+Test(logblock3, encoder_refuses_bad_fields) {
+  gen(4, 0);
+  recs[1].otel.has = 8;
+  recs[1].otel.at = 0;
+  cr_assert_eq(encode(4), -EINVAL);
+  recs[1].otel.has = 1;
+  recs[1].otel.at = (uint8_t)(recs[1].attr_count + 1);
+  cr_assert_eq(encode(4), -EINVAL);
+  recs[1].otel.at = 0;
+  recs[1].attr_count = CORE_SYSLOG_SD_ATTRS_MAX;
+  recs[1].otel.has = 1;
+  cr_assert_eq(encode(4), -EINVAL); /* 65 served attributes */
+  recs[1].attr_count = 0;
+  cr_assert_gt(encode(4), 0);
+  /* layout 2 has no OTLP column */
+  cr_assert_eq(stor_logenc_set_layout(&enc, STOR_LOG_LAYOUT2), 0);
+  cr_assert_eq(encode(4), -EINVAL);
+}
+
+Test(logblock3, reader_cap_too_small) {
+  struct stor_logblock_reader r;
+  struct stor_log_rec got;
+  struct core_syslog_attr attrs[4];
+  long len;
+
+  gen(1, 0);
+  recs[0].attr_count = 2;
+  recs[0].otel.has = 7;
+  len = encode(1);
+  cr_assert_eq(stor_logblock_reader_init(&r, &dec, out, (size_t)len), 0);
+  cr_assert_eq(stor_logblock_next(&r, &got, attrs, 4), -ENOSPC);
+}
+
+/* Rewrite the OTLP column of a one-record block (bytes after the string
+ * table) and reseal: the reader must refuse it. */
+static void hostile(const uint8_t *col, uint32_t o, int ok) {
+  struct stor_logblock_hdr h;
+  struct stor_logblock_reader r;
+  struct stor_log_rec got;
+  struct core_syslog_attr attrs[CORE_SYSLOG_SD_ATTRS_MAX];
+  static uint8_t b[1 << 16];
+  long len;
+  uint32_t old;
+  size_t at, z;
+  int rc;
+
+  gen(1, 0);
+  recs[0].attr_count = 2;
+  recs[0].otel.has = 7;
+  len = encode(1);
+  cr_assert_eq(stor_logblock_hdr_read(out, (size_t)len, &h), 0);
+  at = 64 + h.dict_bytes;
+  old = (uint32_t)out[at] | (uint32_t)out[at + 1] << 8;
+  z = (size_t)len - at - 4 - old;
+  memcpy(b, out, at);
+  b[at] = (uint8_t)o;
+  b[at + 1] = (uint8_t)(o >> 8);
+  b[at + 2] = b[at + 3] = 0;
+  memcpy(b + at + 4, col, o);
+  memcpy(b + at + 4 + o, out + at + 4 + old, z);
+  len = (long)(at + 4 + o + z);
+  uint32_t payload = (uint32_t)len - 64;
+  memcpy(b + 40, &payload, 4);
+  stor_block_reseal(b, (size_t)len);
+  rc = stor_logblock_reader_init(&r, &dec, b, (size_t)len);
+  if (rc == 0) {
+    rc = stor_logblock_next(&r, &got, attrs, CORE_SYSLOG_SD_ATTRS_MAX);
+    if (rc == 1)
+      rc = stor_logblock_next(&r, &got, attrs, CORE_SYSLOG_SD_ATTRS_MAX);
+  }
+  if (ok)
+    cr_assert_eq(rc, 0);
+  else
+    cr_assert_lt(rc, 0, "column of %u bytes read", o);
+}
+
+Test(logblock3, hostile_column) {
+  uint8_t c[64] = {0};
+
+  hostile(c, 1, 1); /* no fields: a valid block */
+  c[0] = 8;
+  hostile(c, 2, 0); /* unknown bit */
+  c[0] = 2;
+  c[1] = 3;
+  hostile(c, 18, 0); /* at past the two attributes */
+  c[1] = 2;
+  hostile(c, 18, 1); /* trace id at the end: fine */
+  hostile(c, 17, 0); /* trace id cut short */
+  hostile(c, 19, 0); /* a byte left over */
+  c[0] = 1;
+  c[2] = 0x80;
+  hostile(c, 3, 0); /* observed varint cut */
+  c[0] = 0;
+  hostile(c, 0, 0); /* no entry for the record */
+  c[0] = STOR_LOTEL_TRACE | STOR_LOTEL_TRACE_SAME;
+  c[1] = 0;
+  hostile(c, 2, 0); /* a repeat with no id before it */
+  c[0] = STOR_LOTEL_SPAN_SAME;
+  hostile(c, 2, 0); /* a repeat of an absent id */
+}
+
+/* Two records, the second's ids a repeat in the column: read back, and
+ * the column is shorter by the 24 id bytes. */
+Test(logblock3, repeated_ids_coded_once) {
+  struct stor_logblock_hdr h;
+  uint32_t with_new;
+  long len;
+
+  gen(2, 0);
+  for (int i = 0; i < 2; i++) {
+    recs[i].otel.has = STOR_LOTEL_TRACE | STOR_LOTEL_SPAN;
+    recs[i].otel.at = 0;
+    memset(recs[i].otel.trace_id, 0xab, 16);
+    memset(recs[i].otel.span_id, 0xcd, 8);
+  }
+  len = encode(2);
+  cr_assert_eq(read_check(out, len, 2), STOR_LOG_LAYOUT3);
+  cr_assert_eq(stor_logblock_hdr_read(out, (size_t)len, &h), 0);
+  cr_assert_eq(out[64 + h.dict_bytes], (2 + 24) + 2); /* O */
+  recs[1].otel.trace_id[15] = 1;
+  recs[1].otel.span_id[0] = 1;
+  len = encode(2);
+  cr_assert_eq(read_check(out, len, 2), STOR_LOG_LAYOUT3);
+  cr_assert_eq(stor_logblock_hdr_read(out, (size_t)len, &h), 0);
+  with_new = (uint32_t)out[64 + h.dict_bytes];
+  cr_assert_eq(with_new, 2 * (2 + 24));
+}
+
+Test(logblock3, corruption_and_truncation_never_crash) {
+  struct stor_logblock_reader r;
+  struct stor_log_rec got;
+  struct core_syslog_attr attrs[CORE_SYSLOG_SD_ATTRS_MAX];
+  long len;
+
+  gen(40, 80);
+  len = encode(40);
+  cr_assert_gt(len, 0);
+  for (long i = 0; i < len; i++) {
+    out[i] ^= 0x41;
+    if (stor_logblock_reader_init(&r, &dec, out, (size_t)len) == 0)
+      while (stor_logblock_next(&r, &got, attrs, CORE_SYSLOG_SD_ATTRS_MAX) == 1)
+        ;
+    out[i] ^= 0x41;
+  }
+  for (long cut = 0; cut < len; cut += 7)
+    cr_assert_neq(stor_logblock_reader_init(&r, &dec, out, (size_t)cut), 0);
+}
+
+Test(logblock3, pack_reads_layout3_into_layout2) {
+  static struct stor_logpack pk;
+  long len, plen;
+  uint8_t *packed = malloc(OUT_CAP);
+
+  cr_assert(packed);
+  gen(NREC, 70);
+  len = encode(NREC);
+  cr_assert_gt(len, 0);
+  cr_assert_eq(stor_logpack_init(&pk, NREC), 0);
+  cr_assert_eq(stor_logpack_add_block(&pk, &dec, out, (size_t)len), 0);
+  plen = stor_logpack_encode(&pk, 3, 10, packed, OUT_CAP);
+  cr_assert_eq(read_check(packed, plen, NREC), STOR_LOG_LAYOUT2);
+  /* a record with binary fields added directly is served, then packed */
+  recs[0].otel.has = STOR_LOTEL_ALL;
+  recs[0].otel.at = 0;
+  cr_assert_eq(stor_logpack_add(&pk, &recs[0]), 0);
+  plen = stor_logpack_encode(&pk, 3, 11, packed, OUT_CAP);
+  cr_assert_eq(read_check(packed, plen, 1), STOR_LOG_LAYOUT2);
+  stor_logpack_free(&pk);
+  free(packed);
+}
+
+/* Times 1970 and 2260 in one block (hostile requests): layout 2's time
+ * column holds gaps of 62 bits, so the pack writes such a block in layout
+ * 1; before, it wrote a layout-2 block no reader could decode. */
+Test(logblock3, layout2_too_wide_times_fall_back_to_layout1) {
+  long len;
+
+  gen(50, 0);
+  recs[3].time_ns = 1;
+  recs[9].time_ns = INT64_C(9182122459060574639);
+  recs[20].time_ns = 7;
+  cr_assert_eq(stor_logenc_set_layout(&enc, STOR_LOG_LAYOUT2), 0);
+  len = encode(50);
+  cr_assert_eq(read_check(out, len, 50), 1);
+  recs[9].time_ns = INT64_C(1765000000000000000); /* back in range */
+  len = encode(50);
+  cr_assert_eq(read_check(out, len, 50), STOR_LOG_LAYOUT2);
+}
+
+Test(logblock3, dec_digits_against_printf) {
+  char t[32];
+
+  for (int i = 0; i < 200000; i++) {
+    uint64_t v = rnd() >> (rnd() % 64);
+    cr_assert_eq(stor_log_dec_digits(v),
+                 (unsigned)snprintf(t, sizeof(t), "%" PRIu64, v), "%" PRIu64,
+                 v);
+  }
+  for (uint64_t p = 1; p <= UINT64_C(10000000000000000000); p *= 10) {
+    cr_assert_eq(stor_log_dec_digits(p),
+                 (unsigned)snprintf(t, sizeof(t), "%" PRIu64, p));
+    cr_assert_eq(stor_log_dec_digits(p - 1),
+                 (unsigned)snprintf(t, sizeof(t), "%" PRIu64, p - 1));
+    if (p == UINT64_C(10000000000000000000))
+      break;
+  }
+  cr_assert_eq(stor_log_dec_digits(UINT64_MAX), 20);
+}
