@@ -42,6 +42,7 @@ struct otlp_dec {
   struct core_otlp_point npt;  /* a gauge or sum point: tmpl copied once a
                                   metric, the point's own fields reset at
                                   each point (no 300-byte copy a point) */
+  int known; /* sink->attrs_known is set */
 };
 
 /* Decodes one item message (Metric, LogRecord, Span). 0 or -errno. */

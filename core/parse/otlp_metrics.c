@@ -239,6 +239,24 @@ typedef int (*field_fn)(struct otlp_dec *, struct core_pb *, uint32_t,
                         enum core_pb_wire, struct core_otlp_point *,
                         uint32_t *);
 
+/* skip_known's run past its usual fields: field by field from p, while
+ * they are attributes (number fattr) and the bound allows (n so far).
+ * Returns the end of the run. */
+static const uint8_t *skim_slow(const struct core_pb *r, const uint8_t *p,
+                                uint32_t fattr, uint32_t n) {
+  struct core_pb q = *r;
+  struct core_pb_bytes b;
+  uint32_t f;
+  enum core_pb_wire wt;
+  q.p = p;
+  while (core_pb_tag(&q, &f, &wt) > 0 && f == fattr && wt == CORE_PB_LEN &&
+         n < CORE_OTLP_ATTRS_MAX && core_pb_bytes(&q, &b) == 0) {
+    p = q.p;
+    n++;
+  }
+  return p;
+}
+
 /*
  * At the first attribute field of a point (at, r past its tag): the run
  * of attribute fields (number fattr) from there, offered to the sink's
@@ -249,32 +267,23 @@ typedef int (*field_fn)(struct otlp_dec *, struct core_pb *, uint32_t,
 static int skip_known(struct otlp_dec *d, struct core_pb *r, const uint8_t *at,
                       uint32_t fattr) {
   const uint8_t tag = (uint8_t)(fattr << 3 | CORE_PB_LEN);
-  struct core_pb q = *r;
-  struct core_pb_bytes b;
-  uint32_t f, n = 0;
-  enum core_pb_wire wt;
+  const uint8_t *end;
+  uint32_t n = 0;
 
   if (d->sink == NULL || d->sink->attrs_known == NULL)
     return 0;
   /* the usual fields: a one-byte tag, a one- or two-byte length */
-  q.p = otlp_skim_run(at, q.end, tag, &n, CORE_OTLP_ATTRS_MAX);
+  end = otlp_skim_run(at, r->end, tag, &n, CORE_OTLP_ATTRS_MAX);
   /* then any other spelling of the attributes' tag (a longer varint
-   * starts with tag | 0x80) and length */
-  if (q.p < q.end && (*q.p | 0x80) == (tag | 0x80)) {
-    const uint8_t *end = q.p;
-    while (core_pb_tag(&q, &f, &wt) > 0 && f == fattr && wt == CORE_PB_LEN &&
-           n < CORE_OTLP_ATTRS_MAX && core_pb_bytes(&q, &b) == 0) {
-      end = q.p;
-      n++;
-    }
-    q.p = end;
-  }
-  if (n == 0 ||
+   * starts with tag | 0x80) or length */
+  if (end < r->end && (*end | 0x80) == (tag | 0x80))
+    end = skim_slow(r, end, fattr, n);
+  if (end == at ||
       !d->sink->attrs_known(d->sink->ctx, &d->tmpl,
                             (struct core_otlp_str){(const char *)at,
-                                                   (uint32_t)(q.p - at)}))
+                                                   (uint32_t)(end - at)}))
     return 0;
-  r->p = q.p;
+  r->p = end;
   return 1;
 }
 
@@ -372,6 +381,15 @@ static inline void run_add(struct attr_run *ar, const uint8_t *at,
   ar->a1 = end;
 }
 
+/* A point's arrays: in the scratch (a gauge or sum point's stay there
+ * from its metric on: rd_data). */
+static void point_arrays(struct otlp_dec *d, struct core_otlp_point *pt) {
+  pt->bucket_counts = d->s->counts;
+  pt->bounds = d->s->bounds;
+  pt->quantiles = d->s->bounds;
+  pt->quantile_values = d->s->qvalues;
+}
+
 /* One data point of the current metric (d->tmpl), to the sink. All four
  * kinds have 2 start_time_unix_nano and 3 time_unix_nano. */
 static int rd_point(struct otlp_dec *d, struct core_pb *r) {
@@ -389,7 +407,7 @@ static int rd_point(struct otlp_dec *d, struct core_pb *r) {
                                                      : 7;
   const uint8_t tattr = (uint8_t)(fattr << 3 | CORE_PB_LEN), *at, *q;
   /* attribute runs are offered to the sink before they are decoded */
-  int known = d->sink != NULL && d->sink->attrs_known != NULL, offered = 0;
+  int known = d->known, offered = 0;
   struct attr_run ar = {0};
   enum core_pb_wire wt;
   int rc;
@@ -445,10 +463,8 @@ static int rd_point(struct otlp_dec *d, struct core_pb *r) {
     pt->attrs_raw = (struct core_otlp_str){(const char *)ar.a0,
                                           (uint32_t)(ar.a1 - ar.a0)};
   pt->attrs_skipped = ar.skipped;
-  pt->bucket_counts = d->s->counts;
-  pt->bounds = d->s->bounds;
-  pt->quantiles = d->s->bounds;
-  pt->quantile_values = d->s->qvalues;
+  if (!num)
+    point_arrays(d, pt);
   if (d->sink && d->sink->point)
     return d->sink->point(d->sink->ctx, pt);
   return 0;
@@ -486,6 +502,7 @@ static int rd_data(struct otlp_dec *d, struct core_pb *r) {
   if (rc)
     return rc;
   d->npt = d->tmpl;
+  point_arrays(d, &d->npt);
   for (;;) {
     if (OTLP_FAST && otlp_sub_fast(r, 1 << 3 | CORE_PB_LEN, &c)) {
       OTLP_TRY(rd_point(d, &c));
