@@ -197,20 +197,20 @@ static inline const uint8_t *otlp_len_fast(const uint8_t *p, const uint8_t *e,
 static inline const uint8_t *otlp_skim_run(const uint8_t *p, const uint8_t *e,
                                            uint8_t tag, uint32_t *n,
                                            uint32_t max) {
+  size_t left = (size_t)(e - p), step;
   uint32_t k = *n;
-  while (k < max && e - p >= 2 && p[0] == tag) {
-    size_t len = p[1];
-    const uint8_t *q = p + 2;
-    if (len >= 0x80) {
-      if (e - p < 3 || p[2] >= 0x80)
+  for (; k < max && left >= 2 && p[0] == tag; k++) {
+    if (p[1] < 0x80) { /* tag, length, bytes */
+      step = (size_t)p[1] + 2;
+    } else {
+      if (left < 3 || p[2] >= 0x80)
         break;
-      len = (len & 0x7f) | (size_t)p[2] << 7;
-      q++;
+      step = ((size_t)(p[1] & 0x7f) | (size_t)p[2] << 7) + 3;
     }
-    if (len > (size_t)(e - q))
+    if (step > left)
       break;
-    p = q + len;
-    k++;
+    left -= step;
+    p += step;
   }
   *n = k;
   return p;

@@ -242,7 +242,8 @@ typedef int (*field_fn)(struct otlp_dec *, struct core_pb *, uint32_t,
 /* skip_known's run past its usual fields: field by field from p, while
  * they are attributes (number fattr) and the bound allows (n so far).
  * Returns the end of the run. */
-static const uint8_t *skim_slow(const struct core_pb *r, const uint8_t *p,
+__attribute__((noinline)) static const uint8_t *
+skim_slow(const struct core_pb *r, const uint8_t *p,
                                 uint32_t fattr, uint32_t n) {
   struct core_pb q = *r;
   struct core_pb_bytes b;
@@ -415,6 +416,8 @@ static int rd_point(struct otlp_dec *d, struct core_pb *r) {
   for (;;) {
     at = r->p;
     if (OTLP_FAST && at < r->end) {
+      if (point_fast(r, pt, num))
+        continue;
       if (*at == tattr && ar.a0 == NULL && known && !offered) {
         offered = 1; /* the sink is asked once a point */
         r->p = at + 1;
@@ -430,8 +433,6 @@ static int rd_point(struct otlp_dec *d, struct core_pb *r) {
         r->p = q;
         continue;
       }
-      if (point_fast(r, pt, num))
-        continue;
     }
     if ((rc = core_pb_tag(r, &f, &wt)) <= 0)
       break;
