@@ -10,12 +10,12 @@
  * touches every point, over several passes; prints the best pass in MB/s
  * and points/s.
  *
- * With --metrics or --logs, decodes instead the requests of a file of length-delimited
- * Export{Metrics,Logs}ServiceRequest messages (perf/gen_otlp.py) in
- * protobuf, the decoder alone: (a) with a NULL sink (every attribute
- * decoded), (b) metrics only, with a sink whose attrs_known vouches for
- * every attribute run (as the mapping's series id cache does on a hit:
- * the runs skimmed, not decoded). Short enough for callgrind.
+ * With --metrics or --logs, decodes instead the requests of a file of
+ * length-delimited Export{Metrics,Logs}ServiceRequest messages
+ * (perf/gen_otlp.py) in protobuf, the decoder alone: (a) with a NULL sink
+ * (every attribute decoded), (b) metrics only, with a sink whose attrs_known
+ * vouches for every attribute run (as the mapping's series id cache does on a
+ * hit: the runs skimmed, not decoded). Short enough for callgrind.
  *
  *   bench_otlp_decode [--items N] [--passes N]
  *   bench_otlp_decode --metrics FILE | --logs FILE [--passes N]
@@ -234,13 +234,14 @@ decode_known(decode_fn dec, const void *b, size_t n,
   return dec(b, n, s, sink, why);
 }
 
-/* --metrics, --logs: the decoder alone over the file's requests (see the top). */
+/* --metrics, --logs: the decoder alone over the file's requests (see the top).
+ */
 static int run_file(int logs, const char *path, unsigned passes) {
   const char *kind = logs ? "logs" : "metrics";
   decode_fn dec = logs ? core_otlp_logs_decode : core_otlp_metrics_decode;
   static struct core_otlp_scratch s;
-  struct core_otlp_sink known = {.point = on_point, .attrs_known = on_known,
-                                 .log = on_log};
+  struct core_otlp_sink known = {
+      .point = on_point, .attrs_known = on_known, .log = on_log};
   struct buf w = {0};
   unsigned k = load(path, &w);
   double best[2] = {1e9, 1e9};

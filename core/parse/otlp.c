@@ -252,8 +252,8 @@ static int scope_child(struct otlp_dec *d, struct core_pb *r,
 int otlp_walk(const void *buf, size_t len, struct core_otlp_scratch *s,
               const struct core_otlp_sink *sink, const char **why,
               otlp_item_fn item) {
-  struct otlp_dec d = {.s = s, .sink = sink,
-                       .known = sink != NULL && sink->attrs_known != NULL};
+  struct otlp_dec d = {
+      .s = s, .sink = sink, .known = sink != NULL && sink->attrs_known != NULL};
   struct core_pb r, c;
   uint32_t f;
   enum core_pb_wire wt;

@@ -42,7 +42,7 @@ struct otlp_dec {
   struct core_otlp_point npt;  /* a gauge or sum point: tmpl copied once a
                                   metric, the point's own fields reset at
                                   each point (no 300-byte copy a point) */
-  int known; /* sink->attrs_known is set */
+  int known;                   /* sink->attrs_known is set */
 };
 
 /* Decodes one item message (Metric, LogRecord, Span). 0 or -errno. */
@@ -112,16 +112,16 @@ static inline int otlp_any_fast(const uint8_t *v, size_t n,
   switch (v[0]) {
   case CORE_OTLP_V_STRING << 3 | CORE_PB_LEN:
     if (v[1] < 0x80 && v[1] == n - 2) {
-      *out = (struct core_otlp_value){
-          .type = CORE_OTLP_V_STRING, .s = {(const char *)v + 2, v[1]}};
+      *out = (struct core_otlp_value){.type = CORE_OTLP_V_STRING,
+                                      .s = {(const char *)v + 2, v[1]}};
       return 1;
     }
     if (n < 3 || v[1] < 0x80 || v[2] >= 0x80 ||
         ((size_t)(v[1] & 0x7f) | (size_t)v[2] << 7) != n - 3)
       return 0;
-    *out = (struct core_otlp_value){.type = CORE_OTLP_V_STRING,
-                                    .s = {(const char *)v + 3,
-                                          (uint32_t)(n - 3)}};
+    *out =
+        (struct core_otlp_value){.type = CORE_OTLP_V_STRING,
+                                 .s = {(const char *)v + 3, (uint32_t)(n - 3)}};
     return 1;
   case CORE_OTLP_V_BOOL << 3 | CORE_PB_VARINT:
   case CORE_OTLP_V_INT << 3 | CORE_PB_VARINT:

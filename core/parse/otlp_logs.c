@@ -78,8 +78,8 @@ static inline int log_fast(struct otlp_dec *d, struct core_pb *r,
   case 11 << 3 | CORE_PB_I64:
     if (e - p < 9)
       return 0;
-    memcpy(*p == (1 << 3 | CORE_PB_I64) ? &l->time_ns : &l->observed_ns,
-           p + 1, 8);
+    memcpy(*p == (1 << 3 | CORE_PB_I64) ? &l->time_ns : &l->observed_ns, p + 1,
+           8);
     q = p + 9;
     break;
   case 2 << 3 | CORE_PB_VARINT:

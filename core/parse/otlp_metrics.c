@@ -243,8 +243,8 @@ typedef int (*field_fn)(struct otlp_dec *, struct core_pb *, uint32_t,
  * they are attributes (number fattr) and the bound allows (n so far).
  * Returns the end of the run. */
 __attribute__((noinline)) static const uint8_t *
-skim_slow(const struct core_pb *r, const uint8_t *p,
-                                uint32_t fattr, uint32_t n) {
+skim_slow(const struct core_pb *r, const uint8_t *p, uint32_t fattr,
+          uint32_t n) {
   struct core_pb q = *r;
   struct core_pb_bytes b;
   uint32_t f;
@@ -280,9 +280,9 @@ static int skip_known(struct otlp_dec *d, struct core_pb *r, const uint8_t *at,
   if (end < r->end && (*end | 0x80) == (tag | 0x80))
     end = skim_slow(r, end, fattr, n);
   if (end == at ||
-      !d->sink->attrs_known(d->sink->ctx, &d->tmpl,
-                            (struct core_otlp_str){(const char *)at,
-                                                   (uint32_t)(end - at)}))
+      !d->sink->attrs_known(
+          d->sink->ctx, &d->tmpl,
+          (struct core_otlp_str){(const char *)at, (uint32_t)(end - at)}))
     return 0;
   r->p = end;
   return 1;
@@ -461,8 +461,8 @@ static int rd_point(struct otlp_dec *d, struct core_pb *r) {
   pt->attrs.v = d->s->item;
   pt->attrs.n = nattr;
   if (ar.a0 != NULL && !ar.split)
-    pt->attrs_raw = (struct core_otlp_str){(const char *)ar.a0,
-                                          (uint32_t)(ar.a1 - ar.a0)};
+    pt->attrs_raw =
+        (struct core_otlp_str){(const char *)ar.a0, (uint32_t)(ar.a1 - ar.a0)};
   pt->attrs_skipped = ar.skipped;
   if (!num)
     point_arrays(d, pt);

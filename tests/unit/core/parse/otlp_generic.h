@@ -21,7 +21,6 @@ int gen_otlp_logs_decode(const void *buf, size_t len,
                          const struct core_otlp_sink *sink, const char **why);
 int gen_otlp_traces_decode(const void *buf, size_t len,
                            struct core_otlp_scratch *s,
-                           const struct core_otlp_sink *sink,
-                           const char **why);
+                           const struct core_otlp_sink *sink, const char **why);
 
 #endif

@@ -485,8 +485,8 @@ static void agree_generic(const struct signal *sg, const uint8_t *buf,
   cr_assert_eq(rc, grc, "%s: fast %d (%s), field by field %d (%s)\n%s",
                sg->name, rc, why, grc, gw, hex(buf, len));
   cr_assert(why == gw || (why && gw && !strcmp(why, gw)),
-            "%s: reasons differ: fast %s, field by field %s\n%s", sg->name,
-            why, gw, hex(buf, len));
+            "%s: reasons differ: fast %s, field by field %s\n%s", sg->name, why,
+            gw, hex(buf, len));
   cr_assert_str_eq(r->b, gen_r.b, "%s: fast and field by field differ:\n%s",
                    sg->name, first_diff(r->b, gen_r.b));
   int krc = run_into(sg->ours, &fast_k, 1, buf, len, &kw);
@@ -902,40 +902,40 @@ static size_t wrap(int sig, int sum, const struct wb *item,
 /* KeyValue fields (tags included, of field f) in the shapes SDKs write
  * and near them: each is a hex string. */
 static const char *const kv_cases[] = {
-    "0a01611202 0a00",                 /* "a" = "" */
-    "0a016112050a03787978",            /* "a" = "xyx" */
-    "0a01611202 1001",                 /* bool true */
-    "0a01611202 1002",                 /* bool 2: true */
-    "0a01611203 108100",               /* bool in a two-byte varint */
-    "0a01611203 18c801",               /* int 200 */
-    "0a0161120b 18ffffffffffffffffff01", /* int -1: ten bytes */
+    "0a01611202 0a00",                     /* "a" = "" */
+    "0a016112050a03787978",                /* "a" = "xyx" */
+    "0a01611202 1001",                     /* bool true */
+    "0a01611202 1002",                     /* bool 2: true */
+    "0a01611203 108100",                   /* bool in a two-byte varint */
+    "0a01611203 18c801",                   /* int 200 */
+    "0a0161120b 18ffffffffffffffffff01",   /* int -1: ten bytes */
     "0a0161120c 18ffffffffffffffffff8100", /* eleven: refused */
-    "0a0161120b 18ffffffffffffffffff02", /* over 64 bits */
-    "0a0161120a 21000000000000f03f",   /* double 1.0 */
-    "0a01611209 21000000000000f0",     /* double of 7 bytes */
-    "0a01611200",                      /* no value */
-    "0a00 12020a00",                   /* empty key */
-    "12020a00 0a0161",                 /* value before key */
-    "0a01610a0162 12020a00",           /* key repeated */
-    "0a0161 1801 12020a00",            /* unknown field between */
-    "0a016112020a00 2001",             /* unknown field after */
-    "0a0161 12020a00 12021801",        /* value repeated: merged */
-    "0a0161 12060a01781801",           /* two values: the last wins */
-    "0a0161 12040a017820",             /* AnyValue past its string */
-    "0a0161 12030a0278",               /* string past the AnyValue */
-    "0a0161 12050a0478",               /* string past the KeyValue */
-    "0a0161 12090a0778",               /* AnyValue past the KeyValue */
-    "0a8100 12020a00",                 /* key in a two-byte length */
-    "0a0161 128200 0a00",              /* AnyValue in a two-byte length */
-    "0a0161 12020a80",                 /* truncated string length */
-    "0a0161 12 ",                      /* truncated AnyValue length */
-    "0a0161 1a020a00",                 /* value of wire type 2, field 3 */
-    "0a0161 11 0000000000000000",      /* field 2 as a fixed64 */
-    "09 0000000000000000 12020a00",    /* key as a fixed64 */
-    "0a0161 12022a00",                 /* an array value */
-    "0a0161 1204320210 01",            /* a kvlist value */
-    "0a0161 12021a00",                 /* string as field 3 LEN */
-    "0a0161 12023a00",                 /* bytes */
+    "0a0161120b 18ffffffffffffffffff02",   /* over 64 bits */
+    "0a0161120a 21000000000000f03f",       /* double 1.0 */
+    "0a01611209 21000000000000f0",         /* double of 7 bytes */
+    "0a01611200",                          /* no value */
+    "0a00 12020a00",                       /* empty key */
+    "12020a00 0a0161",                     /* value before key */
+    "0a01610a0162 12020a00",               /* key repeated */
+    "0a0161 1801 12020a00",                /* unknown field between */
+    "0a016112020a00 2001",                 /* unknown field after */
+    "0a0161 12020a00 12021801",            /* value repeated: merged */
+    "0a0161 12060a01781801",               /* two values: the last wins */
+    "0a0161 12040a017820",                 /* AnyValue past its string */
+    "0a0161 12030a0278",                   /* string past the AnyValue */
+    "0a0161 12050a0478",                   /* string past the KeyValue */
+    "0a0161 12090a0778",                   /* AnyValue past the KeyValue */
+    "0a8100 12020a00",                     /* key in a two-byte length */
+    "0a0161 128200 0a00",                  /* AnyValue in a two-byte length */
+    "0a0161 12020a80",                     /* truncated string length */
+    "0a0161 12 ",                          /* truncated AnyValue length */
+    "0a0161 1a020a00",                     /* value of wire type 2, field 3 */
+    "0a0161 11 0000000000000000",          /* field 2 as a fixed64 */
+    "09 0000000000000000 12020a00",        /* key as a fixed64 */
+    "0a0161 12022a00",                     /* an array value */
+    "0a0161 1204320210 01",                /* a kvlist value */
+    "0a0161 12021a00",                     /* string as field 3 LEN */
+    "0a0161 12023a00",                     /* bytes */
 };
 
 /* Bytes of a hex string (spaces ignored) appended to w. */
@@ -980,8 +980,8 @@ static int check_item(int sig, int sum, const struct wb *item,
  * them, split by another field, with outer lengths bent. */
 Test(otlp_oracle, fast_path_near_misses) {
   static const char *const ok_kv = "0a01611202 0a00";
-  static const uint8_t t8[] = {0x11, 1, 2, 3, 4, 5, 6, 7, 8, /* start */
-                               0x19, 9, 9, 9, 9, 9, 9, 9, 9, /* time */
+  static const uint8_t t8[] = {0x11, 1, 2, 3, 4, 5, 6, 7,    8, /* start */
+                               0x19, 9, 9, 9, 9, 9, 9, 9,    9, /* time */
                                0x21, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f};
   unsigned accepted = 0, total = 0;
   for (size_t k = 0; k < sizeof kv_cases / sizeof kv_cases[0]; k++)
@@ -998,7 +998,7 @@ Test(otlp_oracle, fast_path_near_misses) {
             if (place >= 1)
               wb_kv(&item, f, ok_kv, 0);
             if (place == 3) /* split by another field */
-              wb_raw(&item, sig == 0 ? t8 : (const uint8_t *)"\x10\x09", 
+              wb_raw(&item, sig == 0 ? t8 : (const uint8_t *)"\x10\x09",
                      sig == 0 ? 9 : 2);
             wb_kv(&item, f, kv_cases[k], enc);
             if (place >= 2)
@@ -1026,7 +1026,10 @@ Test(otlp_oracle, fast_path_attribute_bound) {
       memset(&item, 0, sizeof item);
       memset(&res, 0, sizeof res);
       for (uint32_t i = 0; i < n; i++)
-        wb_kv(sig == 2 ? &res : &item, sig == 1 ? 6 : sig == 2 ? 1 : 7,
+        wb_kv(sig == 2 ? &res : &item,
+              sig == 1   ? 6
+              : sig == 2 ? 1
+                         : 7,
               "0a01611202 0a00", 0);
       if (s == 0)
         wb_raw(&item, t8, sizeof t8);
@@ -1041,22 +1044,47 @@ Test(otlp_oracle, fast_path_attribute_bound) {
 /* LogRecord fields in the shapes of log_fast and near them. */
 Test(otlp_oracle, fast_path_log_fields) {
   static const char *const fields[] = {
-      "09 0100000000000000", "09 01000000000000",  /* time, truncated */
-      "59 0100000000000000", "58 01",               /* observed, wrong wire */
-      "10 09", "10 8901", "10 ffffffffffffffffff01", "11 0900000000000000",
-      "1a 04 494e464f", "1a 05 494e464f", "1a 8400 494e464f",
-      "2a 02 0a00", "2a 06 0a04 626f6479", "2a 06 0a05 626f6479",
-      "2a 07 0a04 626f6479 00", "2a 8600 0a04 626f6479", "2a 03 1801",
-      "2a 02 1001", "2a 09 21 000000000000f03f", "2a 04 32021000",
-      "2a 04 2a020a00", "2a 00", "2a 01 0a", "2a 05 0a8100 0a",
-      "45 01000000", "45 0100", "40 01",
-      "4a 10 000102030405060708090a0b0c0d0e0f", "4a 00",
+      "09 0100000000000000",
+      "09 01000000000000", /* time, truncated */
+      "59 0100000000000000",
+      "58 01", /* observed, wrong wire */
+      "10 09",
+      "10 8901",
+      "10 ffffffffffffffffff01",
+      "11 0900000000000000",
+      "1a 04 494e464f",
+      "1a 05 494e464f",
+      "1a 8400 494e464f",
+      "2a 02 0a00",
+      "2a 06 0a04 626f6479",
+      "2a 06 0a05 626f6479",
+      "2a 07 0a04 626f6479 00",
+      "2a 8600 0a04 626f6479",
+      "2a 03 1801",
+      "2a 02 1001",
+      "2a 09 21 000000000000f03f",
+      "2a 04 32021000",
+      "2a 04 2a020a00",
+      "2a 00",
+      "2a 01 0a",
+      "2a 05 0a8100 0a",
+      "45 01000000",
+      "45 0100",
+      "40 01",
+      "4a 10 000102030405060708090a0b0c0d0e0f",
+      "4a 00",
       "4a 0f 000102030405060708090a0b0c0d0e",
       "4a 11 000102030405060708090a0b0c0d0e0f10",
       "4a 9000 000102030405060708090a0b0c0d0e0f",
-      "52 08 0001020304050607", "52 07 00010203040506", "52 00",
-      "52 09 000102030405060708", "50 08",
-      "62 03 657674", "62 04 657674", "6a 01 78", "7a 00",
+      "52 08 0001020304050607",
+      "52 07 00010203040506",
+      "52 00",
+      "52 09 000102030405060708",
+      "50 08",
+      "62 03 657674",
+      "62 04 657674",
+      "6a 01 78",
+      "7a 00",
   };
   char big[600] = "2a 8301 0a8001 ";
   for (size_t i = 0; i < 128; i++)
@@ -1088,12 +1116,23 @@ Test(otlp_oracle, fast_path_log_fields) {
  * oneof sent twice, histogram fields of the same tag bytes. */
 Test(otlp_oracle, fast_path_point_fields) {
   static const char *const fields[] = {
-      "11 0100000000000000", "11 01000000", "10 01", "19 0100000000000000",
-      "18 01", "21 000000000000f03f", "31 0500000000000000",
+      "11 0100000000000000",
+      "11 01000000",
+      "10 01",
+      "19 0100000000000000",
+      "18 01",
+      "21 000000000000f03f",
+      "31 0500000000000000",
       "21 000000000000f03f 31 0500000000000000",
-      "31 0500000000000000 21 000000000000f03f", "20 01", "30 05",
-      "40 01", "45 01000000", "3a 05 0a01611200 11 0100000000000000 3a 00",
-      "ba00 05 0a01611200", "3a 8500 0a01611200", "3a 05 0a016112",
+      "31 0500000000000000 21 000000000000f03f",
+      "20 01",
+      "30 05",
+      "40 01",
+      "45 01000000",
+      "3a 05 0a01611200 11 0100000000000000 3a 00",
+      "ba00 05 0a01611200",
+      "3a 8500 0a01611200",
+      "3a 05 0a016112",
       "3b",
   };
   unsigned accepted = 0, total = 0;
