@@ -125,34 +125,8 @@ int otlp_any(struct core_pb *r, struct core_otlp_value *v, unsigned level) {
   return rc;
 }
 
-/*
- * The usual KeyValue, as every SDK writes it: 1 key, then 2 an AnyValue
- * of one string field, one-byte lengths, nothing else. Fills a and
- * returns 1 when c holds exactly that (what the general reading would
- * give), else 0 and reads nothing.
- */
-static int attr_string(const struct core_pb *c, struct core_otlp_attr *a) {
-  const uint8_t *q = c->p, *e = c->end;
-  uint32_t kl;
-
-  if (e - q < 6 || q[0] != 0x0a || q[1] >= 0x80 ||
-      c->depth + 1 > CORE_PB_DEPTH_MAX)
-    return 0;
-  kl = q[1];
-  q += 2;
-  if ((size_t)(e - q) < (size_t)kl + 4 ||
-      (size_t)(e - q) != (size_t)kl + 4 + q[kl + 3] || q[kl] != 0x12 ||
-      q[kl + 1] >= 0x80 || q[kl + 2] != 0x0a || q[kl + 3] >= 0x80 ||
-      q[kl + 1] != q[kl + 3] + 2)
-    return 0;
-  a->key = (struct core_otlp_str){(const char *)q, kl};
-  a->value.type = CORE_OTLP_V_STRING;
-  a->value.s = (struct core_otlp_str){(const char *)q + kl + 4, q[kl + 3]};
-  return 1;
-}
-
-int otlp_attr(struct core_pb *r, enum core_pb_wire wt,
-              struct core_otlp_attr *arr, uint32_t *n) {
+int otlp_attr_slow(struct core_pb *r, enum core_pb_wire wt,
+                   struct core_otlp_attr *arr, uint32_t *n) {
   uint32_t f;
   enum core_pb_wire w;
   struct core_pb c, v;
@@ -162,10 +136,6 @@ int otlp_attr(struct core_pb *r, enum core_pb_wire wt,
   OTLP_TRY(core_pb_sub(r, wt, &c));
   struct core_otlp_attr *a = &arr[*n];
   memset(a, 0, sizeof *a);
-  if (attr_string(&c, a)) {
-    (*n)++;
-    return 0;
-  }
   while ((rc = core_pb_tag(&c, &f, &w)) > 0) {
     if (f == 1) {
       rc = otlp_str(&c, w, &a->key);
@@ -181,13 +151,6 @@ int otlp_attr(struct core_pb *r, enum core_pb_wire wt,
   if (rc == 0)
     (*n)++;
   return rc;
-}
-
-int otlp_count_item(struct otlp_dec *d, struct core_pb *r) {
-  if (d->s->items >= CORE_OTLP_ITEMS_MAX)
-    return core_pb_fail(r, -E2BIG, "too many items in request");
-  d->s->items++;
-  return 0;
 }
 
 /* Resource: field 1 repeated KeyValue attributes. A resource sent twice
@@ -243,13 +206,25 @@ static int level(struct otlp_dec *d, struct core_pb *r,
   uint32_t f;
   enum core_pb_wire wt;
   struct core_pb p = *r, c;
+  uint32_t n = 0;
   int rc;
-  while ((rc = core_pb_tag(&p, &f, &wt)) > 0)
+  for (;;) {
+    if (OTLP_FAST) /* the children: skipped here */
+      p.p = otlp_skim_run(p.p, p.end, 2 << 3 | CORE_PB_LEN, &n, UINT32_MAX);
+    if ((rc = core_pb_tag(&p, &f, &wt)) <= 0)
+      break;
     if ((rc = f == 1 ? ctx_fn(d, &p, wt) : core_pb_skip(&p, wt)))
       return rc;
+  }
   if (rc)
     return rc;
-  while ((rc = core_pb_tag(r, &f, &wt)) > 0) {
+  for (;;) {
+    if (OTLP_FAST && otlp_sub_fast(r, 2 << 3 | CORE_PB_LEN, &c)) {
+      OTLP_TRY(child_fn(d, &c, item));
+      continue;
+    }
+    if ((rc = core_pb_tag(r, &f, &wt)) <= 0)
+      break;
     if (f == 2) {
       if (!(rc = core_pb_sub(r, wt, &c)))
         rc = child_fn(d, &c, item);
@@ -277,7 +252,8 @@ static int scope_child(struct otlp_dec *d, struct core_pb *r,
 int otlp_walk(const void *buf, size_t len, struct core_otlp_scratch *s,
               const struct core_otlp_sink *sink, const char **why,
               otlp_item_fn item) {
-  struct otlp_dec d = {.s = s, .sink = sink};
+  struct otlp_dec d = {
+      .s = s, .sink = sink, .known = sink != NULL && sink->attrs_known != NULL};
   struct core_pb r, c;
   uint32_t f;
   enum core_pb_wire wt;

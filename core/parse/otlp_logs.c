@@ -48,6 +48,84 @@ static int log_field(struct otlp_dec *d, struct core_pb *r, uint32_t f,
   return core_pb_skip(r, wt);
 }
 
+/* An id field of want bytes at p (tag, one-byte length, bytes) or an
+ * empty one; stores it as otlp_id would and returns its end, or NULL. */
+static inline const uint8_t *id_fast(const uint8_t *p, const uint8_t *e,
+                                     const uint8_t **id, uint8_t want) {
+  if (p[1] == 0) {
+    *id = NULL;
+    return p + 2;
+  }
+  if (p[1] != want || e - p - 2 < want)
+    return NULL;
+  *id = p + 2;
+  return p + 2 + want;
+}
+
+/*
+ * A LogRecord field at r->p in the shape SDKs write it (one-byte tag and
+ * length): read as log_field would read it, returns 1 with r past it;
+ * else 0 with nothing read.
+ */
+static inline int log_fast(struct otlp_dec *d, struct core_pb *r,
+                           struct core_otlp_log *l, uint32_t *nattr) {
+  const uint8_t *p = r->p, *e = r->end, *q = NULL;
+  size_t n;
+  if (e - p < 2)
+    return 0;
+  switch (*p) {
+  case 1 << 3 | CORE_PB_I64:
+  case 11 << 3 | CORE_PB_I64:
+    if (e - p < 9)
+      return 0;
+    memcpy(*p == (1 << 3 | CORE_PB_I64) ? &l->time_ns : &l->observed_ns, p + 1,
+           8);
+    q = p + 9;
+    break;
+  case 2 << 3 | CORE_PB_VARINT:
+    if (p[1] >= 0x80)
+      return 0;
+    l->severity_number = p[1];
+    q = p + 2;
+    break;
+  case 3 << 3 | CORE_PB_LEN:
+  case 12 << 3 | CORE_PB_LEN:
+    if (p[1] >= 0x80 || p[1] > e - p - 2)
+      return 0;
+    *(*p == (3 << 3 | CORE_PB_LEN) ? &l->severity_text : &l->event_name) =
+        (struct core_otlp_str){(const char *)p + 2, p[1]};
+    q = p + 2 + p[1];
+    break;
+  case 5 << 3 | CORE_PB_LEN: /* body: a one- or two-byte length */
+    if (r->depth + 1 > CORE_PB_DEPTH_MAX ||
+        (q = otlp_len_fast(p + 1, e, &n)) == NULL ||
+        !otlp_any_fast(q, n, &l->body))
+      return 0;
+    q += n;
+    break;
+  case 6 << 3 | CORE_PB_LEN:
+    q = otlp_attrs_fast(r, p, *p, d->s->item, nattr);
+    q = q == p ? NULL : q;
+    break;
+  case 8 << 3 | CORE_PB_I32:
+    if (e - p < 5)
+      return 0;
+    memcpy(&l->flags, p + 1, 4);
+    q = p + 5;
+    break;
+  case 9 << 3 | CORE_PB_LEN:
+    q = id_fast(p, e, &l->trace_id, TRACE_ID_BYTES);
+    break;
+  case 10 << 3 | CORE_PB_LEN:
+    q = id_fast(p, e, &l->span_id, SPAN_ID_BYTES);
+    break;
+  }
+  if (q == NULL)
+    return 0;
+  r->p = q;
+  return 1;
+}
+
 static int rd_log(struct otlp_dec *d, struct core_pb *r) {
   struct core_otlp_log l;
   uint32_t f, nattr = 0;
@@ -56,9 +134,14 @@ static int rd_log(struct otlp_dec *d, struct core_pb *r) {
   OTLP_TRY(otlp_count_item(d, r));
   memset(&l, 0, sizeof l);
   l.origin = &d->s->origin;
-  while ((rc = core_pb_tag(r, &f, &wt)) > 0)
+  for (;;) {
+    if (OTLP_FAST && log_fast(d, r, &l, &nattr))
+      continue;
+    if ((rc = core_pb_tag(r, &f, &wt)) <= 0)
+      break;
     if ((rc = log_field(d, r, f, wt, &l, &nattr)))
       return rc;
+  }
   if (rc)
     return rc;
   l.attrs.v = d->s->item;

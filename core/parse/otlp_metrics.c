@@ -239,6 +239,25 @@ typedef int (*field_fn)(struct otlp_dec *, struct core_pb *, uint32_t,
                         enum core_pb_wire, struct core_otlp_point *,
                         uint32_t *);
 
+/* skip_known's run past its usual fields: field by field from p, while
+ * they are attributes (number fattr) and the bound allows (n so far).
+ * Returns the end of the run. */
+__attribute__((noinline)) static const uint8_t *
+skim_slow(const struct core_pb *r, const uint8_t *p, uint32_t fattr,
+          uint32_t n) {
+  struct core_pb q = *r;
+  struct core_pb_bytes b;
+  uint32_t f;
+  enum core_pb_wire wt;
+  q.p = p;
+  while (core_pb_tag(&q, &f, &wt) > 0 && f == fattr && wt == CORE_PB_LEN &&
+         n < CORE_OTLP_ATTRS_MAX && core_pb_bytes(&q, &b) == 0) {
+    p = q.p;
+    n++;
+  }
+  return p;
+}
+
 /*
  * At the first attribute field of a point (at, r past its tag): the run
  * of attribute fields (number fattr) from there, offered to the sink's
@@ -248,32 +267,22 @@ typedef int (*field_fn)(struct otlp_dec *, struct core_pb *, uint32_t,
  */
 static int skip_known(struct otlp_dec *d, struct core_pb *r, const uint8_t *at,
                       uint32_t fattr) {
-  struct core_pb q = *r;
-  struct core_pb_bytes b;
-  const uint8_t *end = at;
-  uint32_t f, n = 0;
-  enum core_pb_wire wt;
+  const uint8_t tag = (uint8_t)(fattr << 3 | CORE_PB_LEN);
+  const uint8_t *end;
+  uint32_t n = 0;
 
   if (d->sink == NULL || d->sink->attrs_known == NULL)
     return 0;
-  q.p = at;
-  /* the usual field: a one-byte tag and a one-byte length */
-  while (n < CORE_OTLP_ATTRS_MAX && q.end - q.p >= 2 &&
-         q.p[0] == (uint8_t)(fattr << 3 | CORE_PB_LEN) && q.p[1] < 0x80 &&
-         q.p[1] <= q.end - q.p - 2) {
-    q.p += 2 + q.p[1];
-    end = q.p;
-    n++;
-  }
-  while (core_pb_tag(&q, &f, &wt) > 0 && f == fattr && wt == CORE_PB_LEN &&
-         n < CORE_OTLP_ATTRS_MAX && core_pb_bytes(&q, &b) == 0) {
-    end = q.p;
-    n++;
-  }
-  if (n == 0 ||
-      !d->sink->attrs_known(d->sink->ctx, &d->tmpl,
-                            (struct core_otlp_str){(const char *)at,
-                                                   (uint32_t)(end - at)}))
+  /* the usual fields: a one-byte tag, a one- or two-byte length */
+  end = otlp_skim_run(at, r->end, tag, &n, CORE_OTLP_ATTRS_MAX);
+  /* then any other spelling of the attributes' tag (a longer varint
+   * starts with tag | 0x80) or length */
+  if (end < r->end && (*end | 0x80) == (tag | 0x80))
+    end = skim_slow(r, end, fattr, n);
+  if (end == at ||
+      !d->sink->attrs_known(
+          d->sink->ctx, &d->tmpl,
+          (struct core_otlp_str){(const char *)at, (uint32_t)(end - at)}))
     return 0;
   r->p = end;
   return 1;
@@ -317,59 +326,146 @@ static struct core_otlp_point *point_of(struct otlp_dec *d,
   return pt;
 }
 
+/*
+ * The fixed64 fields of a point as sent (one-byte tag, 8 bytes): 2 start
+ * and 3 time of every kind, and of a gauge or sum point (num) 4 as_double
+ * and 6 as_int. Returns 1 with the field read as number_field would read
+ * it, else 0 with nothing read.
+ */
+static inline int point_fast(struct core_pb *r, struct core_otlp_point *pt,
+                             int num) {
+  const uint8_t *p = r->p;
+  uint64_t u;
+  if (r->end - p < 9)
+    return 0;
+  memcpy(&u, p + 1, 8);
+  switch (*p) {
+  case 2 << 3 | CORE_PB_I64:
+    pt->start_ns = u;
+    break;
+  case 3 << 3 | CORE_PB_I64:
+    pt->time_ns = u;
+    break;
+  case 4 << 3 | CORE_PB_I64:
+    if (!num)
+      return 0;
+    pt->num = CORE_OTLP_NUM_DOUBLE;
+    pt->as_int = 0;
+    memcpy(&pt->as_double, &u, 8);
+    break;
+  case 6 << 3 | CORE_PB_I64:
+    if (!num)
+      return 0;
+    pt->num = CORE_OTLP_NUM_INT;
+    pt->as_double = 0;
+    pt->as_int = (int64_t)u;
+    break;
+  default:
+    return 0;
+  }
+  r->p = p + 9;
+  return 1;
+}
+
+/* Where a point's attribute fields lie: [a0, a1) from the first to the
+ * end of the last, split when another field came between two. */
+struct attr_run {
+  const uint8_t *a0, *a1;
+  int split, skipped;
+};
+
+/* The attribute field (or fields) [at, end) were read: note the run. */
+static inline void run_add(struct attr_run *ar, const uint8_t *at,
+                           const uint8_t *end) {
+  ar->split |= ar->a1 != NULL && ar->a1 != at;
+  ar->a0 = ar->a0 ? ar->a0 : at;
+  ar->a1 = end;
+}
+
+/* A point's arrays: in the scratch (a gauge or sum point's stay there
+ * from its metric on: rd_data). */
+static void point_arrays(struct otlp_dec *d, struct core_otlp_point *pt) {
+  pt->bucket_counts = d->s->counts;
+  pt->bounds = d->s->bounds;
+  pt->quantiles = d->s->bounds;
+  pt->quantile_values = d->s->qvalues;
+}
+
 /* One data point of the current metric (d->tmpl), to the sink. All four
  * kinds have 2 start_time_unix_nano and 3 time_unix_nano. */
 static int rd_point(struct otlp_dec *d, struct core_pb *r) {
   struct core_otlp_point full, *pt = point_of(d, &full);
-  field_fn fn = d->tmpl.kind == CORE_OTLP_HISTOGRAM       ? hist_field
-                : d->tmpl.kind == CORE_OTLP_EXP_HISTOGRAM ? exp_field
-                : d->tmpl.kind == CORE_OTLP_SUMMARY       ? summary_field
-                                                          : number_field;
+  enum core_otlp_kind kind = d->tmpl.kind;
+  int num = kind == CORE_OTLP_GAUGE || kind == CORE_OTLP_SUM;
+  field_fn fn = kind == CORE_OTLP_HISTOGRAM       ? hist_field
+                : kind == CORE_OTLP_EXP_HISTOGRAM ? exp_field
+                : kind == CORE_OTLP_SUMMARY       ? summary_field
+                                                  : number_field;
   uint32_t f, nattr = 0;
   /* the attributes' field number by kind, and where their run lies */
-  uint32_t fattr = d->tmpl.kind == CORE_OTLP_HISTOGRAM       ? 9
-                   : d->tmpl.kind == CORE_OTLP_EXP_HISTOGRAM ? 1
-                                                             : 7;
-  const uint8_t *a0 = NULL, *a1 = NULL, *at;
-  int split = 0, skipped = 0;
+  uint32_t fattr = kind == CORE_OTLP_HISTOGRAM       ? 9
+                   : kind == CORE_OTLP_EXP_HISTOGRAM ? 1
+                                                     : 7;
+  const uint8_t tattr = (uint8_t)(fattr << 3 | CORE_PB_LEN), *at, *q;
+  /* attribute runs are offered to the sink before they are decoded */
+  int known = d->known, offered = 0;
+  struct attr_run ar = {0};
   enum core_pb_wire wt;
   int rc;
   OTLP_TRY(otlp_count_item(d, r));
-  while ((at = r->p, rc = core_pb_tag(r, &f, &wt)) > 0) {
-    if (f == fattr && a0 == NULL && skip_known(d, r, at, fattr)) {
-      a0 = at;
-      a1 = r->p;
-      skipped = 1;
+  for (;;) {
+    at = r->p;
+    if (OTLP_FAST && at < r->end) {
+      if (point_fast(r, pt, num))
+        continue;
+      if (*at == tattr && ar.a0 == NULL && known && !offered) {
+        offered = 1; /* the sink is asked once a point */
+        r->p = at + 1;
+        if (skip_known(d, r, at, fattr)) {
+          ar = (struct attr_run){.a0 = at, .a1 = r->p, .skipped = 1};
+          continue;
+        }
+        r->p = at;
+      }
+      if (*at == tattr && !ar.skipped &&
+          (q = otlp_attrs_fast(r, at, tattr, d->s->item, &nattr)) != at) {
+        run_add(&ar, at, q);
+        r->p = q;
+        continue;
+      }
+    }
+    if ((rc = core_pb_tag(r, &f, &wt)) <= 0)
+      break;
+    if (f == fattr && ar.a0 == NULL && !offered &&
+        skip_known(d, r, at, fattr)) {
+      ar = (struct attr_run){.a0 = at, .a1 = r->p, .skipped = 1};
       continue;
     }
-    if (f == fattr && skipped) { /* split after all: decode the run */
-      OTLP_TRY(decode_run(d, r, a0, a1, &nattr));
-      skipped = 0;
+    if (f == fattr && ar.skipped) { /* split after all: decode the run */
+      OTLP_TRY(decode_run(d, r, ar.a0, ar.a1, &nattr));
+      ar.skipped = 0;
     }
     if (f == 2 || f == 3)
       rc = otlp_fixed64(r, wt, f == 2 ? &pt->start_ns : &pt->time_ns);
+    else if (num)
+      rc = number_field(d, r, f, wt, pt, &nattr);
     else
       rc = fn(d, r, f, wt, pt, &nattr);
     if (rc)
       return rc;
-    if (f == fattr) {
-      split |= a1 != NULL && a1 != at;
-      a0 = a0 ? a0 : at;
-      a1 = r->p;
-    }
+    if (f == fattr)
+      run_add(&ar, at, r->p);
   }
   if (rc)
     return rc;
   pt->attrs.v = d->s->item;
   pt->attrs.n = nattr;
-  if (a0 != NULL && !split)
-    pt->attrs_raw = (struct core_otlp_str){(const char *)a0,
-                                          (uint32_t)(a1 - a0)};
-  pt->attrs_skipped = skipped;
-  pt->bucket_counts = d->s->counts;
-  pt->bounds = d->s->bounds;
-  pt->quantiles = d->s->bounds;
-  pt->quantile_values = d->s->qvalues;
+  if (ar.a0 != NULL && !ar.split)
+    pt->attrs_raw =
+        (struct core_otlp_str){(const char *)ar.a0, (uint32_t)(ar.a1 - ar.a0)};
+  pt->attrs_skipped = ar.skipped;
+  if (!num)
+    point_arrays(d, pt);
   if (d->sink && d->sink->point)
     return d->sink->point(d->sink->ctx, pt);
   return 0;
@@ -385,7 +481,13 @@ static int rd_data(struct otlp_dec *d, struct core_pb *r) {
   uint64_t u;
   int rc, temporal = d->tmpl.kind != CORE_OTLP_GAUGE &&
                      d->tmpl.kind != CORE_OTLP_SUMMARY;
-  while ((rc = core_pb_tag(&p, &f, &wt)) > 0) {
+  for (;;) {
+    if (OTLP_FAST) { /* the data points: skipped here */
+      uint32_t n = 0;
+      p.p = otlp_skim_run(p.p, p.end, 1 << 3 | CORE_PB_LEN, &n, UINT32_MAX);
+    }
+    if ((rc = core_pb_tag(&p, &f, &wt)) <= 0)
+      break;
     if (f == 2 && temporal) {
       rc = otlp_varint(&p, wt, &u);
       d->tmpl.temporality = (uint32_t)u;
@@ -401,7 +503,14 @@ static int rd_data(struct otlp_dec *d, struct core_pb *r) {
   if (rc)
     return rc;
   d->npt = d->tmpl;
-  while ((rc = core_pb_tag(r, &f, &wt)) > 0) {
+  point_arrays(d, &d->npt);
+  for (;;) {
+    if (OTLP_FAST && otlp_sub_fast(r, 1 << 3 | CORE_PB_LEN, &c)) {
+      OTLP_TRY(rd_point(d, &c));
+      continue;
+    }
+    if ((rc = core_pb_tag(r, &f, &wt)) <= 0)
+      break;
     if (f == 1) {
       if (!(rc = core_pb_sub(r, wt, &c)))
         rc = rd_point(d, &c);

@@ -37,7 +37,7 @@ int core_pb_varint_slow(struct core_pb *r, uint64_t *v) {
   return core_pb_fail(r, -EBADMSG, "varint over 64 bits");
 }
 
-int core_pb_skip(struct core_pb *r, enum core_pb_wire wt) {
+int core_pb_skip_slow(struct core_pb *r, enum core_pb_wire wt) {
   uint64_t v;
   uint32_t v32;
   struct core_pb_bytes b;

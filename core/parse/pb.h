@@ -141,11 +141,20 @@ static inline int core_pb_bytes(struct core_pb *r, struct core_pb_bytes *out) {
   return 0;
 }
 
+/* core_pb_skip of a field not length-delimited (pb.c). */
+int core_pb_skip_slow(struct core_pb *r, enum core_pb_wire wt);
+
 /*
  * Skip a field of wire type wt. Returns 0, -EBADMSG (truncated, or a
- * group: refused).
+ * group: refused). Inline for the usual case, a message or string
+ * skipped while looking for a level's context.
  */
-int core_pb_skip(struct core_pb *r, enum core_pb_wire wt);
+static inline int core_pb_skip(struct core_pb *r, enum core_pb_wire wt) {
+  struct core_pb_bytes b;
+  if (wt == CORE_PB_LEN)
+    return core_pb_bytes(r, &b);
+  return core_pb_skip_slow(r, wt);
+}
 
 /*
  * Check that a known field came with the wire type its schema gives.

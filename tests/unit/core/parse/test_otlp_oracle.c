@@ -37,6 +37,7 @@
 #include "core/parse/otlp.h"
 #include "core/parse/otlp_json.h"
 #include "otlp_pbc.h"
+#include "tests/unit/core/parse/otlp_generic.h"
 #include "tests/unit/core/parse/otlp_rec.h"
 
 #define T(x) Opentelemetry__Proto__##x
@@ -373,6 +374,7 @@ static void pc_traces(const T(Collector__Trace__V1__ExportTraceServiceRequest) *
 struct signal {
   const char *name;
   decode_fn ours;
+  decode_fn gen; /* ours without the fast paths (otlp_generic.c) */
   const ProtobufCMessageDescriptor *desc;
   void (*render)(const ProtobufCMessage *m);
 };
@@ -384,12 +386,12 @@ static void r_logs(const ProtobufCMessage *m) { pc_logs((const void *)m); }
 static void r_traces(const ProtobufCMessage *m) { pc_traces((const void *)m); }
 
 static const struct signal sigs[3] = {
-    {"metrics", core_otlp_metrics_decode,
+    {"metrics", core_otlp_metrics_decode, gen_otlp_metrics_decode,
      &F(collector__metrics__v1__export_metrics_service_request__descriptor),
      r_metrics},
-    {"logs", core_otlp_logs_decode,
+    {"logs", core_otlp_logs_decode, gen_otlp_logs_decode,
      &F(collector__logs__v1__export_logs_service_request__descriptor), r_logs},
-    {"traces", core_otlp_traces_decode,
+    {"traces", core_otlp_traces_decode, gen_otlp_traces_decode,
      &F(collector__trace__v1__export_trace_service_request__descriptor),
      r_traces},
 };
@@ -424,7 +426,81 @@ static void normalize(struct rec *r) {
   r->b[on] = 0;
 }
 
-/* Ours on an exact-size copy of buf, into rec ours. */
+/* ---- the fast paths against the field by field reading ---------------- */
+
+static const char *hex(const uint8_t *b, size_t n);
+static const char *first_diff(const char *a, const char *b);
+
+static struct rec fast_k, gen_r, gen_k;
+
+static uint64_t fnv(const void *p, size_t n) {
+  const uint8_t *b = p;
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ b[i]) * 0x100000001b3ull;
+  return h;
+}
+
+/* A sink that takes a point's attribute run when the hash of its bytes is
+ * odd (the same answer for the same bytes, as the series id cache's),
+ * recording what it was offered and, of each point, what was skipped. */
+static int known_attrs(void *ctx, const struct core_otlp_point *m,
+                       struct core_otlp_str raw) {
+  uint64_t h = fnv(raw.ptr, raw.len);
+  rec_put(ctx, "A %.*s %u %016" PRIx64 "\n", (int)m->name.len, m->name.ptr,
+          raw.len, h);
+  return (int)(h & 1);
+}
+
+static int known_point(void *ctx, const struct core_otlp_point *p) {
+  rec_put(ctx, "R %d %u %016" PRIx64 " ", (int)p->attrs_skipped,
+          p->attrs_raw.len,
+          p->attrs_raw.ptr ? fnv(p->attrs_raw.ptr, p->attrs_raw.len) : 0);
+  return rec_point(ctx, p);
+}
+
+/* fn on buf into r with the recording sink (with known_attrs when known).
+ * Returns its result; *w its reason. */
+static int run_into(decode_fn fn, struct rec *r, int known, const uint8_t *buf,
+                    size_t len, const char **w) {
+  rec_reset(r);
+  struct core_otlp_sink sink = rec_sink(r);
+  if (known) {
+    sink.attrs_known = known_attrs;
+    sink.point = known_point;
+  }
+  int rc = fn(buf, len, &scratch, &sink, w);
+  cr_assert(!r->overflow);
+  return rc;
+}
+
+/* The fast paths and the field by field reading agree on buf: the same
+ * result, the same reason, the same items handed out (also those before a
+ * refusal), with the recording sink and with one that takes attribute
+ * runs. rc, r: what ours gave with the recording sink. */
+static void agree_generic(const struct signal *sg, const uint8_t *buf,
+                          size_t len, int rc, const struct rec *r) {
+  const char *gw = NULL, *kw = NULL, *gkw = NULL;
+  int grc = run_into(sg->gen, &gen_r, 0, buf, len, &gw);
+  cr_assert_eq(rc, grc, "%s: fast %d (%s), field by field %d (%s)\n%s",
+               sg->name, rc, why, grc, gw, hex(buf, len));
+  cr_assert(why == gw || (why && gw && !strcmp(why, gw)),
+            "%s: reasons differ: fast %s, field by field %s\n%s", sg->name, why,
+            gw, hex(buf, len));
+  cr_assert_str_eq(r->b, gen_r.b, "%s: fast and field by field differ:\n%s",
+                   sg->name, first_diff(r->b, gen_r.b));
+  int krc = run_into(sg->ours, &fast_k, 1, buf, len, &kw);
+  int gkrc = run_into(sg->gen, &gen_k, 1, buf, len, &gkw);
+  cr_assert(krc == gkrc && (kw == gkw || (kw && gkw && !strcmp(kw, gkw))),
+            "%s, runs taken: fast %d (%s), field by field %d (%s)\n%s",
+            sg->name, krc, kw, gkrc, gkw, hex(buf, len));
+  cr_assert_str_eq(fast_k.b, gen_k.b,
+                   "%s, runs taken: fast and field by field differ:\n%s",
+                   sg->name, first_diff(fast_k.b, gen_k.b));
+}
+
+/* Ours on an exact-size copy of buf, into rec ours (and checked against
+ * the field by field reading). */
 static int run_ours(const struct signal *sg, const uint8_t *buf, size_t len) {
   uint8_t *copy = malloc(len ? len : 1);
   cr_assert(copy);
@@ -433,6 +509,9 @@ static int run_ours(const struct signal *sg, const uint8_t *buf, size_t len) {
   struct core_otlp_sink sink = rec_sink(&ours);
   int rc = sg->ours(copy, len, &scratch, &sink, &why);
   cr_assert(!ours.overflow);
+  const char *w = why;
+  agree_generic(sg, copy, len, rc, &ours);
+  why = w;
   if (rc == 0)
     normalize(&ours);
   free(copy);
@@ -767,6 +846,309 @@ Test(otlp_oracle, fixtures) {
     cr_assert(ours.items > 0);
     free(b);
   }
+}
+
+/* ---- (e) the fast paths' near misses -------------------------------- */
+
+/* A message written by hand. */
+struct wb {
+  uint8_t b[4096];
+  size_t n;
+};
+
+static void wb_raw(struct wb *w, const void *p, size_t n) {
+  cr_assert(w->n + n <= sizeof w->b);
+  memcpy(w->b + w->n, p, n);
+  w->n += n;
+}
+
+static void wb_varint(struct wb *w, uint64_t v) {
+  do {
+    uint8_t c = (uint8_t)(v & 0x7f) | (v >= 0x80 ? 0x80 : 0);
+    wb_raw(w, &c, 1);
+    v >>= 7;
+  } while (v);
+}
+
+/* Field f, length-delimited, of the n bytes at p. */
+static void wb_len(struct wb *w, uint32_t f, const void *p, size_t n) {
+  wb_varint(w, (uint64_t)f << 3 | 2);
+  wb_varint(w, n);
+  wb_raw(w, p, n);
+}
+
+/* A request of each signal around the bytes of one item (a gauge or sum
+ * data point, or a log record) and of the resource. */
+static size_t wrap(int sig, int sum, const struct wb *item,
+                   const struct wb *res, uint8_t *out) {
+  struct wb data = {0}, m = {0}, sm = {0}, rm = {0}, req = {0};
+  static const uint8_t scope[] = {0x0a, 0x02, 's', 'c'};
+  wb_len(&data, 1, item->b, item->n);
+  if (sig == 0) {
+    if (sum)
+      wb_raw(&data, "\x10\x02\x18\x01", 4); /* cumulative, monotonic */
+    wb_len(&m, 1, "m", 1);
+    wb_len(&m, sum ? 7 : 5, data.b, data.n);
+  }
+  wb_len(&sm, 1, scope, sizeof scope);
+  wb_len(&sm, 2, sig == 0 ? m.b : item->b, sig == 0 ? m.n : item->n);
+  wb_len(&rm, 1, res->b, res->n);
+  wb_len(&rm, 2, sm.b, sm.n);
+  wb_len(&req, 1, rm.b, rm.n);
+  memcpy(out, req.b, req.n);
+  return req.n;
+}
+
+/* KeyValue fields (tags included, of field f) in the shapes SDKs write
+ * and near them: each is a hex string. */
+static const char *const kv_cases[] = {
+    "0a01611202 0a00",                     /* "a" = "" */
+    "0a016112050a03787978",                /* "a" = "xyx" */
+    "0a01611202 1001",                     /* bool true */
+    "0a01611202 1002",                     /* bool 2: true */
+    "0a01611203 108100",                   /* bool in a two-byte varint */
+    "0a01611203 18c801",                   /* int 200 */
+    "0a0161120b 18ffffffffffffffffff01",   /* int -1: ten bytes */
+    "0a0161120c 18ffffffffffffffffff8100", /* eleven: refused */
+    "0a0161120b 18ffffffffffffffffff02",   /* over 64 bits */
+    "0a0161120a 21000000000000f03f",       /* double 1.0 */
+    "0a01611209 21000000000000f0",         /* double of 7 bytes */
+    "0a01611200",                          /* no value */
+    "0a00 12020a00",                       /* empty key */
+    "12020a00 0a0161",                     /* value before key */
+    "0a01610a0162 12020a00",               /* key repeated */
+    "0a0161 1801 12020a00",                /* unknown field between */
+    "0a016112020a00 2001",                 /* unknown field after */
+    "0a0161 12020a00 12021801",            /* value repeated: merged */
+    "0a0161 12060a01781801",               /* two values: the last wins */
+    "0a0161 12040a017820",                 /* AnyValue past its string */
+    "0a0161 12030a0278",                   /* string past the AnyValue */
+    "0a0161 12050a0478",                   /* string past the KeyValue */
+    "0a0161 12090a0778",                   /* AnyValue past the KeyValue */
+    "0a8100 12020a00",                     /* key in a two-byte length */
+    "0a0161 128200 0a00",                  /* AnyValue in a two-byte length */
+    "0a0161 12020a80",                     /* truncated string length */
+    "0a0161 12 ",                          /* truncated AnyValue length */
+    "0a0161 1a020a00",                     /* value of wire type 2, field 3 */
+    "0a0161 11 0000000000000000",          /* field 2 as a fixed64 */
+    "09 0000000000000000 12020a00",        /* key as a fixed64 */
+    "0a0161 12022a00",                     /* an array value */
+    "0a0161 1204320210 01",                /* a kvlist value */
+    "0a0161 12021a00",                     /* string as field 3 LEN */
+    "0a0161 12023a00",                     /* bytes */
+};
+
+/* Bytes of a hex string (spaces ignored) appended to w. */
+static void wb_hex(struct wb *w, const char *h) {
+  for (; *h; h++) {
+    if (*h == ' ')
+      continue;
+    unsigned v;
+    cr_assert(sscanf(h, "%2x", &v) == 1 && h[1], "bad hex %s", h);
+    uint8_t c = (uint8_t)v;
+    wb_raw(w, &c, 1);
+    h++;
+  }
+}
+
+/* The attribute field kv (of tag field f) in an item, with the outer
+ * KeyValue length as written (enc 0), in two bytes (1), one past (2) or
+ * one short (3) of its content. */
+static void wb_kv(struct wb *w, uint32_t f, const char *kv, int enc) {
+  struct wb c = {0};
+  wb_hex(&c, kv);
+  wb_varint(w, (uint64_t)f << 3 | 2);
+  if (enc == 1) {
+    uint8_t two[2] = {(uint8_t)(c.n | 0x80), 0x00};
+    cr_assert(c.n < 0x80);
+    wb_raw(w, two, 2);
+  } else {
+    wb_varint(w, enc == 2 ? c.n + 1 : enc == 3 && c.n ? c.n - 1 : c.n);
+  }
+  wb_raw(w, c.b, c.n);
+}
+
+static int check_item(int sig, int sum, const struct wb *item,
+                      const struct wb *res) {
+  static uint8_t req[8192];
+  size_t n = wrap(sig, sum, item, res, req);
+  return check(&sigs[sig], req, n);
+}
+
+/* Each KeyValue case as a data point's attribute (gauge and sum), a log
+ * record's, the resource's; alone, in a run of the usual ones, between
+ * them, split by another field, with outer lengths bent. */
+Test(otlp_oracle, fast_path_near_misses) {
+  static const char *const ok_kv = "0a01611202 0a00";
+  static const uint8_t t8[] = {0x11, 1, 2, 3, 4, 5, 6, 7,    8, /* start */
+                               0x19, 9, 9, 9, 9, 9, 9, 9,    9, /* time */
+                               0x21, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f};
+  unsigned accepted = 0, total = 0;
+  for (size_t k = 0; k < sizeof kv_cases / sizeof kv_cases[0]; k++)
+    for (int enc = 0; enc < 4; enc++)
+      for (int place = 0; place < 5; place++)
+        for (int sig = 0; sig < 2; sig++) {
+          struct wb item = {0}, res = {0};
+          uint32_t f = sig == 0 ? 7 : 6;
+          if (place == 4) { /* the resource's */
+            wb_kv(&res, 1, ok_kv, 0);
+            wb_kv(&res, 1, kv_cases[k], enc);
+            wb_kv(&res, 1, ok_kv, 0);
+          } else {
+            if (place >= 1)
+              wb_kv(&item, f, ok_kv, 0);
+            if (place == 3) /* split by another field */
+              wb_raw(&item, sig == 0 ? t8 : (const uint8_t *)"\x10\x09",
+                     sig == 0 ? 9 : 2);
+            wb_kv(&item, f, kv_cases[k], enc);
+            if (place >= 2)
+              wb_kv(&item, f, ok_kv, 0);
+          }
+          if (sig == 0)
+            wb_raw(&item, t8 + (place == 3 ? 9 : 0), place == 3 ? 18 : 27);
+          for (int sum = 0; sum < 2 - sig; sum++) {
+            accepted += check_item(sig, sum, &item, &res);
+            total++;
+          }
+        }
+  cr_log_info("near misses: %u of %u accepted by both", accepted, total);
+  cr_assert(accepted > 0 && accepted < total);
+}
+
+/* A run of attributes up to and past CORE_OTLP_ATTRS_MAX, in a point (the
+ * run skimmed for the sink, or decoded), a log record, the resource. */
+Test(otlp_oracle, fast_path_attribute_bound) {
+  static const uint8_t t8[] = {0x19, 9, 9, 9, 9, 9, 9, 9, 9};
+  for (uint32_t n = CORE_OTLP_ATTRS_MAX - 1; n <= CORE_OTLP_ATTRS_MAX + 1; n++)
+    for (int sig = 0; sig < 3; sig++) {
+      static struct wb item, res;
+      int s = sig == 2 ? 0 : sig;
+      memset(&item, 0, sizeof item);
+      memset(&res, 0, sizeof res);
+      for (uint32_t i = 0; i < n; i++)
+        wb_kv(sig == 2 ? &res : &item,
+              sig == 1   ? 6
+              : sig == 2 ? 1
+                         : 7,
+              "0a01611202 0a00", 0);
+      if (s == 0)
+        wb_raw(&item, t8, sizeof t8);
+      static uint8_t req[8192];
+      size_t len = wrap(s, 0, &item, &res, req);
+      int rc = run_ours(&sigs[s], req, len);
+      cr_assert_eq(rc, n > CORE_OTLP_ATTRS_MAX ? -E2BIG : 0,
+                   "%u attributes (%d): %d %s", n, sig, rc, why);
+    }
+}
+
+/* LogRecord fields in the shapes of log_fast and near them. */
+Test(otlp_oracle, fast_path_log_fields) {
+  static const char *const fields[] = {
+      "09 0100000000000000",
+      "09 01000000000000", /* time, truncated */
+      "59 0100000000000000",
+      "58 01", /* observed, wrong wire */
+      "10 09",
+      "10 8901",
+      "10 ffffffffffffffffff01",
+      "11 0900000000000000",
+      "1a 04 494e464f",
+      "1a 05 494e464f",
+      "1a 8400 494e464f",
+      "2a 02 0a00",
+      "2a 06 0a04 626f6479",
+      "2a 06 0a05 626f6479",
+      "2a 07 0a04 626f6479 00",
+      "2a 8600 0a04 626f6479",
+      "2a 03 1801",
+      "2a 02 1001",
+      "2a 09 21 000000000000f03f",
+      "2a 04 32021000",
+      "2a 04 2a020a00",
+      "2a 00",
+      "2a 01 0a",
+      "2a 05 0a8100 0a",
+      "45 01000000",
+      "45 0100",
+      "40 01",
+      "4a 10 000102030405060708090a0b0c0d0e0f",
+      "4a 00",
+      "4a 0f 000102030405060708090a0b0c0d0e",
+      "4a 11 000102030405060708090a0b0c0d0e0f10",
+      "4a 9000 000102030405060708090a0b0c0d0e0f",
+      "52 08 0001020304050607",
+      "52 07 00010203040506",
+      "52 00",
+      "52 09 000102030405060708",
+      "50 08",
+      "62 03 657674",
+      "62 04 657674",
+      "6a 01 78",
+      "7a 00",
+  };
+  char big[600] = "2a 8301 0a8001 ";
+  for (size_t i = 0; i < 128; i++)
+    strcat(big, "78");
+  unsigned accepted = 0, total = 0;
+  for (size_t a = 0; a <= sizeof fields / sizeof fields[0]; a++)
+    for (size_t b = 0; b < 4; b++) {
+      struct wb item = {0}, res = {0};
+      const char *fa = a < sizeof fields / sizeof fields[0] ? fields[a] : big;
+      /* alone, twice, before and after the usual fields */
+      if (b == 2)
+        wb_hex(&item, "09 0100000000000000 10 09 1a 04 494e464f");
+      wb_hex(&item, fa);
+      if (b == 1)
+        wb_hex(&item, fa);
+      if (b >= 2)
+        wb_hex(&item, "2a 02 0a00 32 05 0a01611200 "
+                      "4a 10 000102030405060708090a0b0c0d0e0f "
+                      "52 08 0001020304050607");
+      if (b == 3)
+        wb_hex(&item, fa);
+      accepted += check_item(1, 0, &item, &res);
+      total++;
+    }
+  cr_assert(accepted > 0 && accepted < total);
+}
+
+/* Data point fields near point_fast's: wrong wire types, truncation, the
+ * oneof sent twice, histogram fields of the same tag bytes. */
+Test(otlp_oracle, fast_path_point_fields) {
+  static const char *const fields[] = {
+      "11 0100000000000000",
+      "11 01000000",
+      "10 01",
+      "19 0100000000000000",
+      "18 01",
+      "21 000000000000f03f",
+      "31 0500000000000000",
+      "21 000000000000f03f 31 0500000000000000",
+      "31 0500000000000000 21 000000000000f03f",
+      "20 01",
+      "30 05",
+      "40 01",
+      "45 01000000",
+      "3a 05 0a01611200 11 0100000000000000 3a 00",
+      "ba00 05 0a01611200",
+      "3a 8500 0a01611200",
+      "3a 05 0a016112",
+      "3b",
+  };
+  unsigned accepted = 0, total = 0;
+  for (size_t a = 0; a < sizeof fields / sizeof fields[0]; a++)
+    for (int sum = 0; sum < 2; sum++)
+      for (int b = 0; b < 3; b++) {
+        struct wb item = {0}, res = {0};
+        if (b >= 1)
+          wb_hex(&item, "3a 05 0a01611200 3a 07 0a01621203 180101");
+        wb_hex(&item, fields[a]);
+        if (b == 2)
+          wb_hex(&item, "19 0200000000000000 3a 05 0a01631200");
+        accepted += check_item(0, sum, &item, &res);
+        total++;
+      }
+  cr_assert(accepted > 0 && accepted < total);
 }
 
 /* ---- (b) random messages built with protobuf-c ------------------------ */
