@@ -129,14 +129,34 @@ static double set_member_value(const struct core_statsd_str *m) {
 }
 
 /*
- * The values m's samples store (docs/statsd.md, "What is stored per
- * sample") into out[0, m->value_count), and a gauge's resulting last
- * value into *gauge. The series is not changed, so a rejected line leaves
- * no trace. Returns 0, or -1 when a value is not finite: a gauge delta
- * that overflows the series' last value, which only the pipe knows (the
- * parsers refuse every other non-finite value, counters' value / rate
- * included; checking all of them here costs a compare a point and keeps
- * +Inf and NaN out of storage whatever the parser does).
+ * The value sample i of m stores (docs/statsd.md, "What is stored per
+ * sample"); g is the gauge's value before it and becomes the value after.
+ */
+static inline double point_value(const struct core_statsd_msg *m, uint32_t i,
+                                 double *g) {
+  switch (m->type) {
+  case CORE_STATSD_COUNTER:
+    return core_statsd_counter_value(m, i);
+  case CORE_STATSD_GAUGE:
+    *g = (m->delta_mask & (UINT64_C(1) << i)) ? *g + m->values[i]
+                                              : m->values[i];
+    return *g;
+  case CORE_STATSD_SET:
+    return set_member_value(&m->members[i]);
+  default:
+    return m->values[i];
+  }
+}
+
+/*
+ * The values m's samples store into out[0, m->value_count), and a gauge's
+ * resulting last value into *gauge. The series is not changed, so a
+ * rejected line leaves no trace. Returns 0, or -1 when a value is not
+ * finite: a gauge delta that overflows the series' last value, which only
+ * the pipe knows (the parsers refuse every other non-finite value,
+ * counters' value / rate included; checking all of them here costs a
+ * compare a point and keeps +Inf and NaN out of storage whatever the
+ * parser does).
  */
 static int point_values(const struct core_statsd_msg *m,
                         const struct core_series_entry *e, double *out,
@@ -145,22 +165,7 @@ static int point_values(const struct core_statsd_msg *m,
   int finite = 1;
 
   for (uint32_t i = 0; i < m->value_count; i++) {
-    double v;
-    switch (m->type) {
-    case CORE_STATSD_COUNTER:
-      v = core_statsd_counter_value(m, i);
-      break;
-    case CORE_STATSD_GAUGE:
-      v = g = (m->delta_mask & (UINT64_C(1) << i)) ? g + m->values[i]
-                                                   : m->values[i];
-      break;
-    case CORE_STATSD_SET:
-      v = set_member_value(&m->members[i]);
-      break;
-    default:
-      v = m->values[i];
-      break;
-    }
+    double v = point_value(m, i, &g);
     finite &= isfinite(v) != 0;
     out[i] = v;
   }
@@ -351,9 +356,11 @@ static struct core_series_entry *window_series(struct core_pipe *p,
   return find_series(p, i);
 }
 
-/* Append the samples of metric m, whose series is e. */
-static void ingest_metric(struct core_pipe *p, const struct core_statsd_msg *m,
-                          struct core_series_entry *e, int64_t now_ms) {
+/* Append the samples of metric m, whose series is e: any line (the
+ * general case of ingest_line). */
+static __attribute__((noinline)) void ingest_metric(
+    struct core_pipe *p, const struct core_statsd_msg *m,
+    struct core_series_entry *e, int64_t now_ms) {
   double vals[CORE_STATSD_VALUES_MAX], gauge;
   int64_t ts_ms;
 
@@ -374,6 +381,34 @@ static void ingest_metric(struct core_pipe *p, const struct core_statsd_msg *m,
   for (uint32_t i = 0; i < m->value_count; i++)
     append_point(p, e, ts_ms, vals[i], now_ms);
   core_stat_add(&p->stats->points_statsd[m->type], m->value_count);
+}
+
+/*
+ * Append the samples of metric m, whose series is e. Nearly every line
+ * has one value and no |T: that case is ingest_metric's without the
+ * values array and its loops (the same value, checks and order).
+ */
+static inline void ingest_line(struct core_pipe *p,
+                               const struct core_statsd_msg *m,
+                               struct core_series_entry *e, int64_t now_ms) {
+  double g, v;
+
+  if (m->value_count != 1 || m->has_timestamp) {
+    ingest_metric(p, m, e, now_ms);
+    return;
+  }
+  g = e->gauge_set ? e->gauge : 0.0;
+  v = point_value(m, 0, &g);
+  if (!isfinite(v)) {
+    core_pipe_statsd_reject(p, CORE_STATSD_ERR_BAD_VALUE);
+    return;
+  }
+  if (m->type == CORE_STATSD_GAUGE) {
+    e->gauge = g;
+    e->gauge_set = 1;
+  }
+  append_point(p, e, now_ms, v, now_ms);
+  core_stat_add(&p->stats->points_statsd[m->type], 1);
 }
 
 /*
@@ -408,7 +443,7 @@ static void window_flush(struct core_pipe *p, int64_t now_ms) {
   for (uint32_t i = 0; i < n; i++) {
     struct core_series_entry *e = window_series(p, i);
     if (e != NULL)
-      ingest_metric(p, &p->win[i], e, now_ms);
+      ingest_line(p, &p->win[i], e, now_ms);
   }
   /* once a window, not once a line: a gauge read by /metrics */
   core_stat_set(&p->stats->head_points, p->head.count);
