@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "core/base/limits.h"
+#include "simd/find.h"
 #include "simd/number.h"
 #include "simd/simd.h"
 
@@ -211,14 +212,14 @@ static enum core_statsd_err values(const char *lim, uint32_t n,
 
 /*
  * The tag field from k (after '#') left for core_statsd_tags_resolve:
- * only its end is found, the first '|' or le (a tag holds no '|'), by
- * memchr rather than structural by structural (a tag field is mostly the
- * line's last); the cursor is moved past it. Returns that position.
+ * only its end is found, the first '|' or le (a tag holds no '|'), by a
+ * byte search rather than structural by structural (a tag field is
+ * mostly the line's last); p[0, lim) is readable. The cursor is moved
+ * past it. Returns that position.
  */
-static size_t skip_tags(const char *p, struct cursor *c, size_t k, size_t le,
-                        struct core_statsd_msg *out) {
-  const char *bar = memchr(p + k, '|', le - k);
-  size_t s = bar ? (size_t)(bar - p) : le;
+static size_t skip_tags(const char *p, size_t lim, struct cursor *c,
+                        size_t k, size_t le, struct core_statsd_msg *out) {
+  size_t s = k + simd_find_byte(p + k, le - k, lim - k, '|');
 
   if (s < le)
     cursor_jump(c, s + 1);
@@ -247,7 +248,7 @@ static enum core_statsd_err fields(const char *p, size_t lim, struct cursor *c,
     if (bit == 2) {
       out->tags_raw = p + f + 1;
       if (lazy) {
-        s = skip_tags(p, c, f + 1, le, out);
+        s = skip_tags(p, lim, c, f + 1, le, out);
         continue;
       }
       s = walk_tags(p, c, f + 1, le, out);
