@@ -452,40 +452,39 @@ static void window_flush(struct core_pipe *p, int64_t now_ms) {
 }
 
 /*
- * Count one line's outcome or put it in the window (a parsed line is in
- * p->win[p->win_n]) with its raw key, whose cache set is prefetched.
- * Returns the scratch for the next line.
+ * Count line i of the window (parsed into p->win[i], outcome err) or
+ * prepare its lookup: a tagged line gets its raw key, whose cache set is
+ * prefetched; an untagged one its dictionary lookup. Sets whether the
+ * window holds raw keys (p->win_raw).
  */
-static struct core_statsd_msg *consume(struct core_pipe *p,
-                                       enum core_statsd_err err,
-                                       int64_t now_ms) {
-  struct core_statsd_msg *m = &p->win[p->win_n];
-  struct core_pipe_pending *q = &p->pend[p->win_n];
+static inline __attribute__((always_inline)) void
+window_line(struct core_pipe *p, uint32_t i, enum core_statsd_err err) {
+  struct core_statsd_msg *m = &p->win[i];
+  struct core_pipe_pending *q = &p->pend[i];
 
+  q->raw.hash = 0; /* not cached: prepared here or dropped */
+  if (__builtin_expect(err == CORE_STATSD_OK && m->kind == CORE_STATSD_METRIC &&
+                           m->tags_raw != NULL,
+                       1)) {
+    /* the tag field from its '#': no field and an empty one differ */
+    core_rawkey_key_init(&q->raw, m->name, m->name_len, m->tags_raw - 1,
+                         m->tags_raw_len + 1, weight_bits(m));
+    core_rawkey_prefetch(&p->rawkey, q->raw.hash);
+    p->win_raw = 1;
+    return;
+  }
+  q->state = PEND_DROP;
   if (err != CORE_STATSD_OK) {
     core_pipe_statsd_reject(p, err);
   } else if (m->kind == CORE_STATSD_EVENT) {
     core_stat_add(&p->stats->statsd_events, 1);
   } else if (m->kind == CORE_STATSD_SERVICE_CHECK) {
     core_stat_add(&p->stats->statsd_service_checks, 1);
-  } else if (m->tags_raw == NULL) {
+  } else if (miss_key(p, i) == 0) {
     /* no tags: the dictionary hashes and compares the name alone, for
-     * less than the cache would cost (raw.hash 0: not cached); its
-     * lookup is prepared now, as the line is parsed */
-    q->raw.hash = 0;
-    q->state = miss_key(p, p->win_n) == 0 ? PEND_MISS : PEND_DROP;
-    if (++p->win_n == CORE_PIPE_WINDOW_LINES)
-      window_flush(p, now_ms);
-  } else {
-    /* the tag field from its '#': no field and an empty one differ */
-    core_rawkey_key_init(&q->raw, m->name, m->name_len, m->tags_raw - 1,
-                         m->tags_raw_len + 1, weight_bits(m));
-    core_rawkey_prefetch(&p->rawkey, q->raw.hash);
-    p->win_raw = 1;
-    if (++p->win_n == CORE_PIPE_WINDOW_LINES)
-      window_flush(p, now_ms);
+     * less than the cache would cost; its lookup is prepared now */
+    q->state = PEND_MISS;
   }
-  return &p->win[p->win_n];
 }
 
 void core_pipe_syslog_frame(void *ctx, const struct core_syslog_frame *f) {
@@ -494,31 +493,32 @@ void core_pipe_syslog_frame(void *ctx, const struct core_syslog_frame *f) {
   core_pipe_syslog(c->p, f->data, f->len, f->err, c->now_ms);
 }
 
-/* What core_statsd_parse_buf's callback needs. */
+/* What core_statsd_parse_buf_batch's callback needs. */
 struct buf_ctx {
   struct core_pipe *p;
   int64_t now_ms;
 };
 
-static struct core_statsd_msg *on_line(void *ctx, enum core_statsd_err err,
-                                       const struct core_statsd_msg *msg) {
+/* A batch of parsed lines (p->win[0, n)) is one lookup window. */
+static void on_lines(void *ctx, const enum core_statsd_err *errs, uint32_t n) {
   struct buf_ctx *c = ctx;
+  struct core_pipe *p = c->p;
 
-  (void)msg; /* it is &c->p->win[c->p->win_n] */
-  return consume(c->p, err, c->now_ms);
+  for (uint32_t i = 0; i < n; i++)
+    window_line(p, i, errs[i]);
+  p->win_n = n;
+  window_flush(p, c->now_ms);
 }
 
 uint64_t core_pipe_statsd_buf(struct core_pipe *p, const char *buf,
                               size_t len, int64_t now_ms) {
   struct buf_ctx c = {p, now_ms};
-  uint64_t lines;
 
   ASSERT(p->win_n == 0);
-  lines = core_statsd_parse_buf_lazy(buf, len, p->line_bytes_max,
-                                     &p->win[0], on_line, &c);
-  /* The window's lines point into buf: they are ingested before it goes. */
-  window_flush(p, now_ms);
-  return lines;
+  /* The window's lines point into buf: each batch is ingested before the
+   * parse goes on, all before buf goes. */
+  return core_statsd_parse_buf_batch(buf, len, p->line_bytes_max, p->win,
+                                     CORE_PIPE_WINDOW_LINES, on_lines, &c);
 }
 
 void core_pipe_statsd_chunk(void *ctx, const struct core_line_chunk *chunk) {

@@ -25,6 +25,7 @@
 
 #include <string.h>
 
+#include "core/base/assert.h"
 #include "core/base/limits.h"
 #include "simd/find.h"
 #include "simd/number.h"
@@ -369,16 +370,33 @@ enum core_statsd_err core_statsd_parse_line(const char *line, size_t len,
 struct buf_run {
   uint32_t line_bytes_max;
   struct core_statsd_msg *msg;
-  core_statsd_line_fn fn;
+  core_statsd_line_fn fn;   /* one call a line, or ... */
+  core_statsd_batch_fn bfn; /* ... (not NULL) one call a batch */
   void *ctx;
   size_t lines;
   int lazy; /* tags may be left for core_statsd_tags_resolve */
+  struct core_statsd_msg *msgs; /* the batch: msgs[0, cap) */
+  uint32_t cap, k;
+  enum core_statsd_err errs[CORE_STATSD_BATCH_LINES_MAX];
 };
 
-/* The scratch the callback gave for the next line (NULL: the same). */
-static inline void next_msg(struct buf_run *r, struct core_statsd_msg *m) {
-  if (m != NULL)
-    r->msg = m;
+/* Hand over the line parsed into r->msg with outcome err, and set
+ * r->msg to the scratch for the next line. */
+static inline void emit(struct buf_run *r, enum core_statsd_err err) {
+  struct core_statsd_msg *m;
+
+  if (r->bfn == NULL) {
+    m = r->fn(r->ctx, err, r->msg);
+    if (m != NULL)
+      r->msg = m;
+    return;
+  }
+  r->errs[r->k] = err;
+  if (++r->k == r->cap) {
+    r->bfn(r->ctx, r->errs, r->k);
+    r->k = 0;
+  }
+  r->msg = &r->msgs[r->k];
 }
 
 /*
@@ -404,7 +422,7 @@ static void buf_line(struct buf_run *r, struct window *w, size_t ls,
     err = CORE_STATSD_ERR_LINE_TOO_LONG;
   else
     err = window_line(w, ls, le, r->lazy, r->msg);
-  next_msg(r, r->fn(r->ctx, err, r->msg));
+  emit(r, err);
 }
 
 /* A line longer than a window, from buf at pos; returns where the next
@@ -421,7 +439,7 @@ static size_t long_line(struct buf_run *r, const char *buf, size_t len,
   err = n - cr > r->line_bytes_max
             ? CORE_STATSD_ERR_LINE_TOO_LONG
             : core_statsd_parse_line_scalar(s, n, r->msg);
-  next_msg(r, r->fn(r->ctx, err, r->msg));
+  emit(r, err);
   return nl ? (size_t)(nl - buf) + 1 : len;
 }
 
@@ -456,32 +474,48 @@ static size_t buf_window(struct buf_run *r, struct window *w, const char *buf,
   return pos + ls;
 }
 
-/* core_statsd_parse_buf, lazy or not. */
-static size_t parse_buf(const char *buf, size_t len, uint32_t line_bytes_max,
-                        struct core_statsd_msg *msg, core_statsd_line_fn fn,
-                        void *ctx, int lazy) {
-  struct buf_run r = {line_bytes_max, msg, fn, ctx, 0, lazy};
+/* The lines of buf through r. */
+static size_t parse_buf(struct buf_run *r, const char *buf, size_t len) {
   struct window w;
 
-  if (simd_get_level() == SIMD_LEVEL_SCALAR) {
-    buf_scalar(&r, buf, len);
-    return r.lines;
-  }
-  for (size_t pos = 0; pos < len;)
-    pos = buf_window(&r, &w, buf, len, pos);
-  return r.lines;
+  if (simd_get_level() == SIMD_LEVEL_SCALAR)
+    buf_scalar(r, buf, len);
+  else
+    for (size_t pos = 0; pos < len;)
+      pos = buf_window(r, &w, buf, len, pos);
+  if (r->bfn != NULL && r->k > 0)
+    r->bfn(r->ctx, r->errs, r->k);
+  return r->lines;
 }
 
 size_t core_statsd_parse_buf(const char *buf, size_t len,
                              uint32_t line_bytes_max,
                              struct core_statsd_msg *msg,
                              core_statsd_line_fn fn, void *ctx) {
-  return parse_buf(buf, len, line_bytes_max, msg, fn, ctx, 0);
+  struct buf_run r = {.line_bytes_max = line_bytes_max, .msg = msg,
+                      .fn = fn, .ctx = ctx};
+
+  return parse_buf(&r, buf, len);
 }
 
 size_t core_statsd_parse_buf_lazy(const char *buf, size_t len,
                                   uint32_t line_bytes_max,
                                   struct core_statsd_msg *msg,
                                   core_statsd_line_fn fn, void *ctx) {
-  return parse_buf(buf, len, line_bytes_max, msg, fn, ctx, 1);
+  struct buf_run r = {.line_bytes_max = line_bytes_max, .msg = msg,
+                      .fn = fn, .ctx = ctx, .lazy = 1};
+
+  return parse_buf(&r, buf, len);
+}
+
+size_t core_statsd_parse_buf_batch(const char *buf, size_t len,
+                                   uint32_t line_bytes_max,
+                                   struct core_statsd_msg *msgs, uint32_t cap,
+                                   core_statsd_batch_fn fn, void *ctx) {
+  struct buf_run r = {.line_bytes_max = line_bytes_max, .msg = msgs,
+                      .bfn = fn, .ctx = ctx, .lazy = 1, .msgs = msgs,
+                      .cap = cap};
+
+  ASSERT(cap >= 1 && cap <= CORE_STATSD_BATCH_LINES_MAX);
+  return parse_buf(&r, buf, len);
 }

@@ -150,6 +150,48 @@ static struct core_statsd_msg *on_line_lazy(void *ctx, enum core_statsd_err err,
   return on_line(ctx, err, &got);
 }
 
+/* The batch parse: each batch's lines, resolved, in order, give what
+ * the eager parse gives; a batch is never empty nor over its cap, and
+ * only the last may be short. */
+struct batch_run {
+  struct ref r;
+  struct core_statsd_msg msgs[CORE_STATSD_BATCH_LINES_MAX];
+  uint32_t cap, batches, short_batches;
+};
+
+static void on_batch(void *ctx, const enum core_statsd_err *errs, uint32_t n) {
+  struct batch_run *b = ctx;
+
+  cr_assert(n >= 1 && n <= b->cap, "batch of %u, cap %u", n, b->cap);
+  cr_assert_eq(b->short_batches, 0, "a short batch before the last");
+  b->short_batches += n < b->cap;
+  b->batches++;
+  for (uint32_t i = 0; i < n; i++) {
+    enum core_statsd_err err = errs[i], werr;
+    if (err == CORE_STATSD_OK && b->msgs[i].kind == CORE_STATSD_METRIC)
+      err = core_statsd_tags_resolve(&b->msgs[i]);
+    cr_assert(ref_next(&b->r, &werr), "parse_buf_batch reports a line too many");
+    same_msg(err, &b->msgs[i], werr, &want, b->r.what);
+  }
+}
+
+static void check_batch(const char *buf, size_t len, uint32_t line_bytes_max,
+                        uint32_t cap) {
+  static struct batch_run b;
+  enum core_statsd_err werr;
+  size_t n;
+
+  memset(&b, 0, sizeof(b));
+  b.r = (struct ref){buf, buf + len, line_bytes_max, 0, ""};
+  b.cap = cap;
+  n = core_statsd_parse_buf_batch(buf, len, line_bytes_max, b.msgs, cap,
+                                  on_batch, &b);
+  cr_assert(!ref_next(&b.r, &werr), "batch parse missed a line: %s", b.r.what);
+  cr_assert_eq(n, b.r.lines);
+  cr_assert_eq(b.batches, (n + cap - 1) / cap, "%u batches for %zu lines",
+               b.batches, n);
+}
+
 struct buf_case {
   const char *buf;
   size_t len;
@@ -170,6 +212,9 @@ static void check_buf_level(void *arg) {
                                  on_line_lazy, &r);
   cr_assert(!ref_next(&r, &werr), "lazy parse_buf missed a line: %s", r.what);
   cr_assert_eq(n, r.lines);
+  check_batch(c->buf, c->len, c->line_bytes_max, 1);
+  check_batch(c->buf, c->len, c->line_bytes_max, 16);
+  check_batch(c->buf, c->len, c->line_bytes_max, CORE_STATSD_BATCH_LINES_MAX);
 }
 
 /* Every line of buf, alone, through core_statsd_parse_line. */
