@@ -13,9 +13,10 @@
  * is also the control-byte check.
  *
  * Only the shape of nearly every real line takes this fast path:
- *   name ':' value *( ':' value ) '|' type *( "|@" rate / "|#" tags )
+ *   name ':' value *( ':' value ) '|' type
+ *   *( "|@" rate / "|#" tags / "|T" seconds )
  * free of control bytes. Anything else - an error of any kind, events,
- * service checks, |T and |c: fields, a ',' in a name, set members holding
+ * service checks, |c: fields, a ',' in a name, set members holding
  * '@' '#' ',', a line with a control byte (a CRLF line's '\r' included) -
  * is handed whole to the scalar twin (core_statsd_parse_line_scalar), so
  * the two agree by construction off the fast path and the tests check
@@ -230,8 +231,26 @@ static size_t skip_tags(const char *p, size_t lim, struct cursor *c,
   return s;
 }
 
-/* "|@rate" and "|#tags" fields from the '|' at s (tags left for later
- * when lazy). Returns 0 or PUNT. */
+/* The seconds of a "|T" field, the token [s, s + n): 1 to
+ * CORE_STATSD_TIMESTAMP_DIGITS_MAX digits (so no overflow). Returns 0,
+ * or -1 (PUNT: the twin names the error) for any other token. */
+static int seconds(const char *s, size_t n, int64_t *out) {
+  int64_t v = 0;
+
+  if (n - 1 >= CORE_STATSD_TIMESTAMP_DIGITS_MAX)
+    return -1;
+  for (size_t i = 0; i < n; i++) {
+    unsigned d = (unsigned)(uint8_t)s[i] - '0';
+    if (d > 9)
+      return -1;
+    v = v * 10 + (int64_t)d;
+  }
+  *out = v;
+  return 0;
+}
+
+/* "|@rate", "|#tags" and "|Tseconds" fields from the '|' at s (tags left
+ * for later when lazy). Returns 0 or PUNT. */
 static enum core_statsd_err fields(const char *p, size_t lim, struct cursor *c,
                                    size_t s, size_t le, int lazy,
                                    struct core_statsd_msg *out) {
@@ -241,10 +260,18 @@ static enum core_statsd_err fields(const char *p, size_t lim, struct cursor *c,
   while (s < le) {
     size_t f = s + 1;
     char ch = f < le ? p[f] : 0;
-    unsigned bit = ch == '@' ? 1u : ch == '#' ? 2u : 0u;
+    unsigned bit = ch == '@' ? 1u : ch == '#' ? 2u : ch == 'T' ? 4u : 0u;
     if (bit == 0 || (seen & bit))
       return PUNT;
     seen |= bit;
+    if (bit == 4) { /* 'T' is no structural: the next one ends the field */
+      s = cursor_next(c);
+      if ((s < le && p[s] != '|') ||
+          seconds(p + f + 1, s - f - 1, &out->timestamp_s) < 0)
+        return PUNT;
+      out->has_timestamp = 1;
+      continue;
+    }
     cursor_next(c); /* the '@' or '#' at f */
     if (bit == 2) {
       out->tags_raw = p + f + 1;

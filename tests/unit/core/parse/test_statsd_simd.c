@@ -607,3 +607,41 @@ Test(statsd_simd, tag_shapes) {
     check(buf, n, round % 7, CORE_LINE_BYTES_MAX_DEFAULT, true);
   }
 }
+
+/* "|T" fields, which the walk now takes itself: every shape the twin
+ * accepts or refuses (digits at and over the bound, signs, empty, other
+ * bytes, repeated, before and after the other fields, at a line's and a
+ * buffer's end) and random fields over their alphabet give the twin's
+ * answer at every level. */
+Test(statsd_simd, timestamps) {
+  static const char *const fields[] = {
+      "|T1", "|T0", "|T1700000000", "|T123456789012345678",
+      "|T1234567890123456789", "|T", "|T-1", "|T+1", "|T1.5", "|Tx",
+      "|T1|T2", "|T1|@0.5", "|@0.5|T1", "|T1|#a:b", "|#a:b|T1",
+      "|#a:b,c|T17|@0.25", "|T1|c:abc", "|T 1", "|T1 ", "|T1:2",
+      "|T1#", "|T1@", "|T1,", "|T00000000000000000000", "|t1", "|T1|",
+  };
+  static const char *const heads[] = {"m:1|c", "g:-2:+3|g", "s:u1|s",
+                                      "t:1.5|ms", "h:7|h|@0.5"};
+  static const char alphabet[] = "T0123456789|#@:-+,a.";
+  char buf[512];
+  size_t n;
+
+  for (size_t h = 0; h < sizeof(heads) / sizeof(heads[0]); h++)
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+      n = (size_t)snprintf(buf, sizeof(buf), "%s%s", heads[h], fields[i]);
+      check(buf, n, 0, CORE_LINE_BYTES_MAX_DEFAULT, true);
+      n += (size_t)snprintf(buf + n, sizeof(buf) - n, "\r\nx:1|c|T5\n");
+      check(buf, n, h, CORE_LINE_BYTES_MAX_DEFAULT, true);
+    }
+  for (int round = 0; round < 4000; round++) {
+    size_t len = 1 + below(22);
+    n = (size_t)snprintf(buf, sizeof(buf), "%s|T", heads[below(5)]);
+    for (size_t i = 0; i < len; i++)
+      buf[n++] = below(3) ? (char)('0' + below(10))
+                          : alphabet[below(sizeof(alphabet) - 1)];
+    if (round & 1)
+      buf[n++] = '\n';
+    check(buf, n, round % 7, CORE_LINE_BYTES_MAX_DEFAULT, true);
+  }
+}
