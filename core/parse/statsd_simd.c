@@ -107,7 +107,7 @@ static inline int number(const char *s, size_t n, const char *lim,
 /* ---- the fast path -------------------------------------------------------- */
 
 /* Type of a one-letter type name + 1; 'm' (for "ms") is marked 0x10. */
-static const uint8_t type_by_letter[128] = {
+static const uint8_t type_by_letter[256] = {
     ['c'] = CORE_STATSD_COUNTER + 1,      ['g'] = CORE_STATSD_GAUGE + 1,
     ['h'] = CORE_STATSD_HISTOGRAM + 1,    ['d'] = CORE_STATSD_DISTRIBUTION + 1,
     ['s'] = CORE_STATSD_SET + 1,          ['m'] = 0x10,
@@ -116,11 +116,10 @@ static const uint8_t type_by_letter[128] = {
 /* The type token [s, s + n) + 1, or 0. Branch-free: which type comes
  * next is data. Reads s[1] only when n > 1. */
 static inline unsigned type_of(const char *s, size_t n) {
-  unsigned t = (uint8_t)s[0] < 128 ? type_by_letter[(uint8_t)s[0]] : 0;
-  unsigned one = (n == 1) & (t != 0x10), two = (n == 2) & (t == 0x10) &
-                                               (s[n > 1] == 's');
+  unsigned t = type_by_letter[(uint8_t)s[0]];
+  unsigned two = (n == 2) & (t == 0x10) & (s[n > 1] == 's');
 
-  return t * one + (CORE_STATSD_TIMER + 1) * two;
+  return n == 1 ? t & 0xf : (CORE_STATSD_TIMER + 1) * two;
 }
 
 /*
@@ -439,9 +438,16 @@ static inline size_t final_cr(const char *s, size_t n) {
 /* The line [ls, le) of window w (its '\n' cut at le, its '\r' not). */
 static void buf_line(struct buf_run *r, struct window *w, size_t ls,
                      size_t le) {
-  size_t n = le - ls, cr = final_cr(w->p + ls, n);
+  size_t n = le - ls, cr;
   enum core_statsd_err err;
 
+  /* 2 to line_bytes_max bytes: not empty and in bound, '\r' or not */
+  if (__builtin_expect(n - 2 < r->line_bytes_max - 1, 1)) {
+    r->lines++;
+    emit(r, window_line(w, ls, le, r->lazy, r->msg));
+    return;
+  }
+  cr = final_cr(w->p + ls, n);
   if (n == cr)
     return;
   r->lines++;

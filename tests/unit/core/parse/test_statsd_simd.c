@@ -645,3 +645,22 @@ Test(statsd_simd, timestamps) {
     check(buf, n, round % 7, CORE_LINE_BYTES_MAX_DEFAULT, true);
   }
 }
+
+/* Type tokens of 1 to 3 bytes, good and bad, at a line's end, before a
+ * field and at a buffer's end: the walk's branch-free type_of gives the
+ * twin's answer. */
+Test(statsd_simd, type_tokens) {
+  static const char *const types[] = {
+      "c", "g", "h", "d", "s", "m", "ms", "mss", "sm", "cs", "mc", "M",
+      "MS", "x", "\xe9", "\x80", "ms\xe9", "c\xff", "t", "msms",
+  };
+  char buf[64];
+  size_t n;
+
+  for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+    for (int tail = 0; tail < 3; tail++) {
+      n = (size_t)snprintf(buf, sizeof(buf), "m:1|%s%s", types[i],
+                           tail == 0 ? "" : tail == 1 ? "|#a:b" : "\n");
+      check(buf, n, tail, CORE_LINE_BYTES_MAX_DEFAULT, true);
+    }
+}
