@@ -420,9 +420,9 @@ static inline void ingest_line(struct core_pipe *p,
  * the whole window's loads before the next pass needs them.
  */
 static void window_flush(struct core_pipe *p, int64_t now_ms) {
-  uint32_t n = p->win_n;
+  uint32_t n = p->win_n, raw_n = p->win_raw ? n : 0;
 
-  for (uint32_t i = 0; i < n && p->win_raw; i++) {
+  for (uint32_t i = 0; i < raw_n; i++) {
     struct core_pipe_pending *q = &p->pend[i];
     if (q->raw.hash == 0)
       continue; /* prepared by consume */
