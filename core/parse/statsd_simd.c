@@ -194,14 +194,19 @@ static size_t walk_tags(const char *p, struct cursor *c, size_t k, size_t le,
  */
 static enum core_statsd_err values(const char *lim, uint32_t n,
                                    struct core_statsd_msg *out) {
-  uint64_t signs = 0;
+  uint64_t signs;
   int sign;
 
   out->value_count = n;
   out->delta_mask = 0;
   if (out->type == CORE_STATSD_SET)
     return CORE_STATSD_OK;
-  for (uint32_t i = 0; i < n; i++) {
+  /* the first value apart: nearly every line has one */
+  if (number(out->members[0].ptr, out->members[0].len, lim, &out->values[0],
+             &sign) < 0)
+    return PUNT;
+  signs = (uint64_t)sign;
+  for (uint32_t i = 1; i < n; i++) {
     if (number(out->members[i].ptr, out->members[i].len, lim, &out->values[i],
                &sign) < 0)
       return PUNT;
