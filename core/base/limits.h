@@ -25,6 +25,7 @@
 #define CORE_STATSD_NUMBER_BYTES_MAX 128   /* one value/rate token, sign and exponent included */
 #define CORE_STATSD_TIMESTAMP_DIGITS_MAX 18 /* |T digits: any such value fits an int64_t */
 #define CORE_STATSD_SCAN_BYTES 4096       /* SIMD parser: bytes scanned into bitmaps at a time */
+#define CORE_STATSD_BATCH_LINES_MAX 64    /* lines core_statsd_parse_buf_batch hands over at once */
 /* Smallest |@rate accepted: the least normal double (2.2250738585072014e-308).
  * A subnormal rate would make 1/rate, a counter's scale and a timer's
  * weight, overflow to +Inf. */
@@ -446,6 +447,8 @@ _Static_assert((CORE_RAWKEY_SETS & (CORE_RAWKEY_SETS - 1)) == 0 &&
                    (CORE_RAWKEY_BYTES_MAX + 8) % 64 == 0,
                "the raw key cache's sets are a power of two of one cache "
                "line, its lengths 8 bits, its slots whole cache lines");
+_Static_assert(CORE_PIPE_WINDOW_LINES <= CORE_STATSD_BATCH_LINES_MAX,
+               "the pipe's window is one parser batch");
 _Static_assert(CORE_PIPE_WINDOW_LINES >= 1 && CORE_PIPE_WINDOW_LINES <= 64,
                "a window is a few lines: enough misses in flight, its "
                "messages and keys still in L1/L2");

@@ -129,14 +129,34 @@ static double set_member_value(const struct core_statsd_str *m) {
 }
 
 /*
- * The values m's samples store (docs/statsd.md, "What is stored per
- * sample") into out[0, m->value_count), and a gauge's resulting last
- * value into *gauge. The series is not changed, so a rejected line leaves
- * no trace. Returns 0, or -1 when a value is not finite: a gauge delta
- * that overflows the series' last value, which only the pipe knows (the
- * parsers refuse every other non-finite value, counters' value / rate
- * included; checking all of them here costs a compare a point and keeps
- * +Inf and NaN out of storage whatever the parser does).
+ * The value sample i of m stores (docs/statsd.md, "What is stored per
+ * sample"); g is the gauge's value before it and becomes the value after.
+ */
+static inline double point_value(const struct core_statsd_msg *m, uint32_t i,
+                                 double *g) {
+  switch (m->type) {
+  case CORE_STATSD_COUNTER:
+    return core_statsd_counter_value(m, i);
+  case CORE_STATSD_GAUGE:
+    *g = (m->delta_mask & (UINT64_C(1) << i)) ? *g + m->values[i]
+                                              : m->values[i];
+    return *g;
+  case CORE_STATSD_SET:
+    return set_member_value(&m->members[i]);
+  default:
+    return m->values[i];
+  }
+}
+
+/*
+ * The values m's samples store into out[0, m->value_count), and a gauge's
+ * resulting last value into *gauge. The series is not changed, so a
+ * rejected line leaves no trace. Returns 0, or -1 when a value is not
+ * finite: a gauge delta that overflows the series' last value, which only
+ * the pipe knows (the parsers refuse every other non-finite value,
+ * counters' value / rate included; checking all of them here costs a
+ * compare a point and keeps +Inf and NaN out of storage whatever the
+ * parser does).
  */
 static int point_values(const struct core_statsd_msg *m,
                         const struct core_series_entry *e, double *out,
@@ -145,22 +165,7 @@ static int point_values(const struct core_statsd_msg *m,
   int finite = 1;
 
   for (uint32_t i = 0; i < m->value_count; i++) {
-    double v;
-    switch (m->type) {
-    case CORE_STATSD_COUNTER:
-      v = core_statsd_counter_value(m, i);
-      break;
-    case CORE_STATSD_GAUGE:
-      v = g = (m->delta_mask & (UINT64_C(1) << i)) ? g + m->values[i]
-                                                   : m->values[i];
-      break;
-    case CORE_STATSD_SET:
-      v = set_member_value(&m->members[i]);
-      break;
-    default:
-      v = m->values[i];
-      break;
-    }
+    double v = point_value(m, i, &g);
     finite &= isfinite(v) != 0;
     out[i] = v;
   }
@@ -351,9 +356,11 @@ static struct core_series_entry *window_series(struct core_pipe *p,
   return find_series(p, i);
 }
 
-/* Append the samples of metric m, whose series is e. */
-static void ingest_metric(struct core_pipe *p, const struct core_statsd_msg *m,
-                          struct core_series_entry *e, int64_t now_ms) {
+/* Append the samples of metric m, whose series is e: any line (the
+ * general case of ingest_line). */
+static __attribute__((noinline)) void ingest_metric(
+    struct core_pipe *p, const struct core_statsd_msg *m,
+    struct core_series_entry *e, int64_t now_ms) {
   double vals[CORE_STATSD_VALUES_MAX], gauge;
   int64_t ts_ms;
 
@@ -377,6 +384,34 @@ static void ingest_metric(struct core_pipe *p, const struct core_statsd_msg *m,
 }
 
 /*
+ * Append the samples of metric m, whose series is e. Nearly every line
+ * has one value and no |T: that case is ingest_metric's without the
+ * values array and its loops (the same value, checks and order).
+ */
+static inline void ingest_line(struct core_pipe *p,
+                               const struct core_statsd_msg *m,
+                               struct core_series_entry *e, int64_t now_ms) {
+  double g, v;
+
+  if (m->value_count != 1 || m->has_timestamp) {
+    ingest_metric(p, m, e, now_ms);
+    return;
+  }
+  g = e->gauge_set ? e->gauge : 0.0;
+  v = point_value(m, 0, &g);
+  if (!isfinite(v)) {
+    core_pipe_statsd_reject(p, CORE_STATSD_ERR_BAD_VALUE);
+    return;
+  }
+  if (m->type == CORE_STATSD_GAUGE) {
+    e->gauge = g;
+    e->gauge_set = 1;
+  }
+  append_point(p, e, now_ms, v, now_ms);
+  core_stat_add(&p->stats->points_statsd[m->type], 1);
+}
+
+/*
  * Look up and ingest the windowed lines, in the order they came. The raw
  * key cache's sets were prefetched as the lines were parsed; a first pass
  * probes them (prefetching a candidate's bytes and series entry) and
@@ -385,9 +420,9 @@ static void ingest_metric(struct core_pipe *p, const struct core_statsd_msg *m,
  * the whole window's loads before the next pass needs them.
  */
 static void window_flush(struct core_pipe *p, int64_t now_ms) {
-  uint32_t n = p->win_n;
+  uint32_t n = p->win_n, raw_n = p->win_raw ? n : 0;
 
-  for (uint32_t i = 0; i < n && p->win_raw; i++) {
+  for (uint32_t i = 0; i < raw_n; i++) {
     struct core_pipe_pending *q = &p->pend[i];
     if (q->raw.hash == 0)
       continue; /* prepared by consume */
@@ -408,7 +443,7 @@ static void window_flush(struct core_pipe *p, int64_t now_ms) {
   for (uint32_t i = 0; i < n; i++) {
     struct core_series_entry *e = window_series(p, i);
     if (e != NULL)
-      ingest_metric(p, &p->win[i], e, now_ms);
+      ingest_line(p, &p->win[i], e, now_ms);
   }
   /* once a window, not once a line: a gauge read by /metrics */
   core_stat_set(&p->stats->head_points, p->head.count);
@@ -417,40 +452,39 @@ static void window_flush(struct core_pipe *p, int64_t now_ms) {
 }
 
 /*
- * Count one line's outcome or put it in the window (a parsed line is in
- * p->win[p->win_n]) with its raw key, whose cache set is prefetched.
- * Returns the scratch for the next line.
+ * Count line i of the window (parsed into p->win[i], outcome err) or
+ * prepare its lookup: a tagged line gets its raw key, whose cache set is
+ * prefetched; an untagged one its dictionary lookup. Sets whether the
+ * window holds raw keys (p->win_raw).
  */
-static struct core_statsd_msg *consume(struct core_pipe *p,
-                                       enum core_statsd_err err,
-                                       int64_t now_ms) {
-  struct core_statsd_msg *m = &p->win[p->win_n];
-  struct core_pipe_pending *q = &p->pend[p->win_n];
+static inline __attribute__((always_inline)) void
+window_line(struct core_pipe *p, uint32_t i, enum core_statsd_err err) {
+  struct core_statsd_msg *m = &p->win[i];
+  struct core_pipe_pending *q = &p->pend[i];
 
+  q->raw.hash = 0; /* not cached: prepared here or dropped */
+  if (__builtin_expect(err == CORE_STATSD_OK && m->kind == CORE_STATSD_METRIC &&
+                           m->tags_raw != NULL,
+                       1)) {
+    /* the tag field from its '#': no field and an empty one differ */
+    core_rawkey_key_init(&q->raw, m->name, m->name_len, m->tags_raw - 1,
+                         m->tags_raw_len + 1, weight_bits(m));
+    core_rawkey_prefetch(&p->rawkey, q->raw.hash);
+    p->win_raw = 1;
+    return;
+  }
+  q->state = PEND_DROP;
   if (err != CORE_STATSD_OK) {
     core_pipe_statsd_reject(p, err);
   } else if (m->kind == CORE_STATSD_EVENT) {
     core_stat_add(&p->stats->statsd_events, 1);
   } else if (m->kind == CORE_STATSD_SERVICE_CHECK) {
     core_stat_add(&p->stats->statsd_service_checks, 1);
-  } else if (m->tags_raw == NULL) {
+  } else if (miss_key(p, i) == 0) {
     /* no tags: the dictionary hashes and compares the name alone, for
-     * less than the cache would cost (raw.hash 0: not cached); its
-     * lookup is prepared now, as the line is parsed */
-    q->raw.hash = 0;
-    q->state = miss_key(p, p->win_n) == 0 ? PEND_MISS : PEND_DROP;
-    if (++p->win_n == CORE_PIPE_WINDOW_LINES)
-      window_flush(p, now_ms);
-  } else {
-    /* the tag field from its '#': no field and an empty one differ */
-    core_rawkey_key_init(&q->raw, m->name, m->name_len, m->tags_raw - 1,
-                         m->tags_raw_len + 1, weight_bits(m));
-    core_rawkey_prefetch(&p->rawkey, q->raw.hash);
-    p->win_raw = 1;
-    if (++p->win_n == CORE_PIPE_WINDOW_LINES)
-      window_flush(p, now_ms);
+     * less than the cache would cost; its lookup is prepared now */
+    q->state = PEND_MISS;
   }
-  return &p->win[p->win_n];
 }
 
 void core_pipe_syslog_frame(void *ctx, const struct core_syslog_frame *f) {
@@ -459,31 +493,32 @@ void core_pipe_syslog_frame(void *ctx, const struct core_syslog_frame *f) {
   core_pipe_syslog(c->p, f->data, f->len, f->err, c->now_ms);
 }
 
-/* What core_statsd_parse_buf's callback needs. */
+/* What core_statsd_parse_buf_batch's callback needs. */
 struct buf_ctx {
   struct core_pipe *p;
   int64_t now_ms;
 };
 
-static struct core_statsd_msg *on_line(void *ctx, enum core_statsd_err err,
-                                       const struct core_statsd_msg *msg) {
+/* A batch of parsed lines (p->win[0, n)) is one lookup window. */
+static void on_lines(void *ctx, const enum core_statsd_err *errs, uint32_t n) {
   struct buf_ctx *c = ctx;
+  struct core_pipe *p = c->p;
 
-  (void)msg; /* it is &c->p->win[c->p->win_n] */
-  return consume(c->p, err, c->now_ms);
+  for (uint32_t i = 0; i < n; i++)
+    window_line(p, i, errs[i]);
+  p->win_n = n;
+  window_flush(p, c->now_ms);
 }
 
 uint64_t core_pipe_statsd_buf(struct core_pipe *p, const char *buf,
                               size_t len, int64_t now_ms) {
   struct buf_ctx c = {p, now_ms};
-  uint64_t lines;
 
   ASSERT(p->win_n == 0);
-  lines = core_statsd_parse_buf_lazy(buf, len, p->line_bytes_max,
-                                     &p->win[0], on_line, &c);
-  /* The window's lines point into buf: they are ingested before it goes. */
-  window_flush(p, now_ms);
-  return lines;
+  /* The window's lines point into buf: each batch is ingested before the
+   * parse goes on, all before buf goes. */
+  return core_statsd_parse_buf_batch(buf, len, p->line_bytes_max, p->win,
+                                     CORE_PIPE_WINDOW_LINES, on_lines, &c);
 }
 
 void core_pipe_statsd_chunk(void *ctx, const struct core_line_chunk *chunk) {

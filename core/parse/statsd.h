@@ -80,6 +80,19 @@ size_t core_statsd_parse_buf_lazy(const char *buf, size_t len,
                                   core_statsd_line_fn fn, void *ctx);
 
 /*
+ * core_statsd_parse_buf_lazy, but lines are handed over in batches rather
+ * than one call a line: each non-empty line is parsed into the next of
+ * msgs[0, cap), its outcome kept, and fn gets the batch when cap lines
+ * are in it and once more for the last lines (no call for none).
+ *   msgs, cap  the caller's array; 1 <= cap <= CORE_STATSD_BATCH_LINES_MAX.
+ * Returns the number of lines handed to fn.
+ */
+size_t core_statsd_parse_buf_batch(const char *buf, size_t len,
+                                   uint32_t line_bytes_max,
+                                   struct core_statsd_msg *msgs, uint32_t cap,
+                                   core_statsd_batch_fn fn, void *ctx);
+
+/*
  * Tokenise the tags core_statsd_parse_buf_lazy left in m (nothing to do
  * when tags_lazy is 0). m's line must still be readable. Returns what
  * core_statsd_parse_line would have returned for the line: CORE_STATSD_OK

@@ -13,9 +13,10 @@
  * is also the control-byte check.
  *
  * Only the shape of nearly every real line takes this fast path:
- *   name ':' value *( ':' value ) '|' type *( "|@" rate / "|#" tags )
+ *   name ':' value *( ':' value ) '|' type
+ *   *( "|@" rate / "|#" tags / "|T" seconds )
  * free of control bytes. Anything else - an error of any kind, events,
- * service checks, |T and |c: fields, a ',' in a name, set members holding
+ * service checks, |c: fields, a ',' in a name, set members holding
  * '@' '#' ',', a line with a control byte (a CRLF line's '\r' included) -
  * is handed whole to the scalar twin (core_statsd_parse_line_scalar), so
  * the two agree by construction off the fast path and the tests check
@@ -25,7 +26,9 @@
 
 #include <string.h>
 
+#include "core/base/assert.h"
 #include "core/base/limits.h"
+#include "simd/find.h"
 #include "simd/number.h"
 #include "simd/simd.h"
 
@@ -104,7 +107,7 @@ static inline int number(const char *s, size_t n, const char *lim,
 /* ---- the fast path -------------------------------------------------------- */
 
 /* Type of a one-letter type name + 1; 'm' (for "ms") is marked 0x10. */
-static const uint8_t type_by_letter[128] = {
+static const uint8_t type_by_letter[256] = {
     ['c'] = CORE_STATSD_COUNTER + 1,      ['g'] = CORE_STATSD_GAUGE + 1,
     ['h'] = CORE_STATSD_HISTOGRAM + 1,    ['d'] = CORE_STATSD_DISTRIBUTION + 1,
     ['s'] = CORE_STATSD_SET + 1,          ['m'] = 0x10,
@@ -113,11 +116,10 @@ static const uint8_t type_by_letter[128] = {
 /* The type token [s, s + n) + 1, or 0. Branch-free: which type comes
  * next is data. Reads s[1] only when n > 1. */
 static inline unsigned type_of(const char *s, size_t n) {
-  unsigned t = (uint8_t)s[0] < 128 ? type_by_letter[(uint8_t)s[0]] : 0;
-  unsigned one = (n == 1) & (t != 0x10), two = (n == 2) & (t == 0x10) &
-                                               (s[n > 1] == 's');
+  unsigned t = type_by_letter[(uint8_t)s[0]];
+  unsigned two = (n == 2) & (t == 0x10) & (s[n > 1] == 's');
 
-  return t * one + (CORE_STATSD_TIMER + 1) * two;
+  return n == 1 ? t & 0xf : (CORE_STATSD_TIMER + 1) * two;
 }
 
 /*
@@ -192,14 +194,19 @@ static size_t walk_tags(const char *p, struct cursor *c, size_t k, size_t le,
  */
 static enum core_statsd_err values(const char *lim, uint32_t n,
                                    struct core_statsd_msg *out) {
-  uint64_t signs = 0;
+  uint64_t signs;
   int sign;
 
   out->value_count = n;
   out->delta_mask = 0;
   if (out->type == CORE_STATSD_SET)
     return CORE_STATSD_OK;
-  for (uint32_t i = 0; i < n; i++) {
+  /* the first value apart: nearly every line has one */
+  if (number(out->members[0].ptr, out->members[0].len, lim, &out->values[0],
+             &sign) < 0)
+    return PUNT;
+  signs = (uint64_t)sign;
+  for (uint32_t i = 1; i < n; i++) {
     if (number(out->members[i].ptr, out->members[i].len, lim, &out->values[i],
                &sign) < 0)
       return PUNT;
@@ -211,14 +218,14 @@ static enum core_statsd_err values(const char *lim, uint32_t n,
 
 /*
  * The tag field from k (after '#') left for core_statsd_tags_resolve:
- * only its end is found, the first '|' or le (a tag holds no '|'), by
- * memchr rather than structural by structural (a tag field is mostly the
- * line's last); the cursor is moved past it. Returns that position.
+ * only its end is found, the first '|' or le (a tag holds no '|'), by a
+ * byte search rather than structural by structural (a tag field is
+ * mostly the line's last); p[0, lim) is readable. The cursor is moved
+ * past it. Returns that position.
  */
-static size_t skip_tags(const char *p, struct cursor *c, size_t k, size_t le,
-                        struct core_statsd_msg *out) {
-  const char *bar = memchr(p + k, '|', le - k);
-  size_t s = bar ? (size_t)(bar - p) : le;
+static size_t skip_tags(const char *p, size_t lim, struct cursor *c,
+                        size_t k, size_t le, struct core_statsd_msg *out) {
+  size_t s = k + simd_find_byte(p + k, le - k, lim - k, '|');
 
   if (s < le)
     cursor_jump(c, s + 1);
@@ -228,8 +235,26 @@ static size_t skip_tags(const char *p, struct cursor *c, size_t k, size_t le,
   return s;
 }
 
-/* "|@rate" and "|#tags" fields from the '|' at s (tags left for later
- * when lazy). Returns 0 or PUNT. */
+/* The seconds of a "|T" field, the token [s, s + n): 1 to
+ * CORE_STATSD_TIMESTAMP_DIGITS_MAX digits (so no overflow). Returns 0,
+ * or -1 (PUNT: the twin names the error) for any other token. */
+static int seconds(const char *s, size_t n, int64_t *out) {
+  int64_t v = 0;
+
+  if (n - 1 >= CORE_STATSD_TIMESTAMP_DIGITS_MAX)
+    return -1;
+  for (size_t i = 0; i < n; i++) {
+    unsigned d = (unsigned)(uint8_t)s[i] - '0';
+    if (d > 9)
+      return -1;
+    v = v * 10 + (int64_t)d;
+  }
+  *out = v;
+  return 0;
+}
+
+/* "|@rate", "|#tags" and "|Tseconds" fields from the '|' at s (tags left
+ * for later when lazy). Returns 0 or PUNT. */
 static enum core_statsd_err fields(const char *p, size_t lim, struct cursor *c,
                                    size_t s, size_t le, int lazy,
                                    struct core_statsd_msg *out) {
@@ -239,15 +264,23 @@ static enum core_statsd_err fields(const char *p, size_t lim, struct cursor *c,
   while (s < le) {
     size_t f = s + 1;
     char ch = f < le ? p[f] : 0;
-    unsigned bit = ch == '@' ? 1u : ch == '#' ? 2u : 0u;
+    unsigned bit = ch == '@' ? 1u : ch == '#' ? 2u : ch == 'T' ? 4u : 0u;
     if (bit == 0 || (seen & bit))
       return PUNT;
     seen |= bit;
+    if (bit == 4) { /* 'T' is no structural: the next one ends the field */
+      s = cursor_next(c);
+      if ((s < le && p[s] != '|') ||
+          seconds(p + f + 1, s - f - 1, &out->timestamp_s) < 0)
+        return PUNT;
+      out->has_timestamp = 1;
+      continue;
+    }
     cursor_next(c); /* the '@' or '#' at f */
     if (bit == 2) {
       out->tags_raw = p + f + 1;
       if (lazy) {
-        s = skip_tags(p, c, f + 1, le, out);
+        s = skip_tags(p, lim, c, f + 1, le, out);
         continue;
       }
       s = walk_tags(p, c, f + 1, le, out);
@@ -368,16 +401,33 @@ enum core_statsd_err core_statsd_parse_line(const char *line, size_t len,
 struct buf_run {
   uint32_t line_bytes_max;
   struct core_statsd_msg *msg;
-  core_statsd_line_fn fn;
+  core_statsd_line_fn fn;   /* one call a line, or ... */
+  core_statsd_batch_fn bfn; /* ... (not NULL) one call a batch */
   void *ctx;
   size_t lines;
   int lazy; /* tags may be left for core_statsd_tags_resolve */
+  struct core_statsd_msg *msgs; /* the batch: msgs[0, cap) */
+  uint32_t cap, k;
+  enum core_statsd_err errs[CORE_STATSD_BATCH_LINES_MAX];
 };
 
-/* The scratch the callback gave for the next line (NULL: the same). */
-static inline void next_msg(struct buf_run *r, struct core_statsd_msg *m) {
-  if (m != NULL)
-    r->msg = m;
+/* Hand over the line parsed into r->msg with outcome err, and set
+ * r->msg to the scratch for the next line. */
+static inline void emit(struct buf_run *r, enum core_statsd_err err) {
+  struct core_statsd_msg *m;
+
+  if (r->bfn == NULL) {
+    m = r->fn(r->ctx, err, r->msg);
+    if (m != NULL)
+      r->msg = m;
+    return;
+  }
+  r->errs[r->k] = err;
+  if (++r->k == r->cap) {
+    r->bfn(r->ctx, r->errs, r->k);
+    r->k = 0;
+  }
+  r->msg = &r->msgs[r->k];
 }
 
 /*
@@ -393,9 +443,16 @@ static inline size_t final_cr(const char *s, size_t n) {
 /* The line [ls, le) of window w (its '\n' cut at le, its '\r' not). */
 static void buf_line(struct buf_run *r, struct window *w, size_t ls,
                      size_t le) {
-  size_t n = le - ls, cr = final_cr(w->p + ls, n);
+  size_t n = le - ls, cr;
   enum core_statsd_err err;
 
+  /* 2 to line_bytes_max bytes: not empty and in bound, '\r' or not */
+  if (__builtin_expect(n - 2 < r->line_bytes_max - 1, 1)) {
+    r->lines++;
+    emit(r, window_line(w, ls, le, r->lazy, r->msg));
+    return;
+  }
+  cr = final_cr(w->p + ls, n);
   if (n == cr)
     return;
   r->lines++;
@@ -403,7 +460,7 @@ static void buf_line(struct buf_run *r, struct window *w, size_t ls,
     err = CORE_STATSD_ERR_LINE_TOO_LONG;
   else
     err = window_line(w, ls, le, r->lazy, r->msg);
-  next_msg(r, r->fn(r->ctx, err, r->msg));
+  emit(r, err);
 }
 
 /* A line longer than a window, from buf at pos; returns where the next
@@ -420,7 +477,7 @@ static size_t long_line(struct buf_run *r, const char *buf, size_t len,
   err = n - cr > r->line_bytes_max
             ? CORE_STATSD_ERR_LINE_TOO_LONG
             : core_statsd_parse_line_scalar(s, n, r->msg);
-  next_msg(r, r->fn(r->ctx, err, r->msg));
+  emit(r, err);
   return nl ? (size_t)(nl - buf) + 1 : len;
 }
 
@@ -455,32 +512,48 @@ static size_t buf_window(struct buf_run *r, struct window *w, const char *buf,
   return pos + ls;
 }
 
-/* core_statsd_parse_buf, lazy or not. */
-static size_t parse_buf(const char *buf, size_t len, uint32_t line_bytes_max,
-                        struct core_statsd_msg *msg, core_statsd_line_fn fn,
-                        void *ctx, int lazy) {
-  struct buf_run r = {line_bytes_max, msg, fn, ctx, 0, lazy};
+/* The lines of buf through r. */
+static size_t parse_buf(struct buf_run *r, const char *buf, size_t len) {
   struct window w;
 
-  if (simd_get_level() == SIMD_LEVEL_SCALAR) {
-    buf_scalar(&r, buf, len);
-    return r.lines;
-  }
-  for (size_t pos = 0; pos < len;)
-    pos = buf_window(&r, &w, buf, len, pos);
-  return r.lines;
+  if (simd_get_level() == SIMD_LEVEL_SCALAR)
+    buf_scalar(r, buf, len);
+  else
+    for (size_t pos = 0; pos < len;)
+      pos = buf_window(r, &w, buf, len, pos);
+  if (r->bfn != NULL && r->k > 0)
+    r->bfn(r->ctx, r->errs, r->k);
+  return r->lines;
 }
 
 size_t core_statsd_parse_buf(const char *buf, size_t len,
                              uint32_t line_bytes_max,
                              struct core_statsd_msg *msg,
                              core_statsd_line_fn fn, void *ctx) {
-  return parse_buf(buf, len, line_bytes_max, msg, fn, ctx, 0);
+  struct buf_run r = {.line_bytes_max = line_bytes_max, .msg = msg,
+                      .fn = fn, .ctx = ctx};
+
+  return parse_buf(&r, buf, len);
 }
 
 size_t core_statsd_parse_buf_lazy(const char *buf, size_t len,
                                   uint32_t line_bytes_max,
                                   struct core_statsd_msg *msg,
                                   core_statsd_line_fn fn, void *ctx) {
-  return parse_buf(buf, len, line_bytes_max, msg, fn, ctx, 1);
+  struct buf_run r = {.line_bytes_max = line_bytes_max, .msg = msg,
+                      .fn = fn, .ctx = ctx, .lazy = 1};
+
+  return parse_buf(&r, buf, len);
+}
+
+size_t core_statsd_parse_buf_batch(const char *buf, size_t len,
+                                   uint32_t line_bytes_max,
+                                   struct core_statsd_msg *msgs, uint32_t cap,
+                                   core_statsd_batch_fn fn, void *ctx) {
+  struct buf_run r = {.line_bytes_max = line_bytes_max, .msg = msgs,
+                      .bfn = fn, .ctx = ctx, .lazy = 1, .msgs = msgs,
+                      .cap = cap};
+
+  ASSERT(cap >= 1 && cap <= CORE_STATSD_BATCH_LINES_MAX);
+  return parse_buf(&r, buf, len);
 }

@@ -116,4 +116,14 @@ struct core_statsd_msg {
 typedef struct core_statsd_msg *(*core_statsd_line_fn)(
     void *ctx, enum core_statsd_err err, const struct core_statsd_msg *msg);
 
+/*
+ * What core_statsd_parse_buf_batch calls for each batch of up to its cap
+ * lines: the lines are in the caller's msgs[0, n), in order; errs[i] is
+ * line i's outcome (msgs[i] is unspecified when it is not CORE_STATSD_OK).
+ * Pointers in msgs stay valid until parse_buf_batch returns.
+ */
+typedef void (*core_statsd_batch_fn)(void *ctx,
+                                     const enum core_statsd_err *errs,
+                                     uint32_t n);
+
 #endif

@@ -4,8 +4,10 @@
  * of the sets, and the line / position iterators give exact positions.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "simd/find.h"
 #include "simd_test_util.h"
 
 #define BUF_BYTES (1 << 16)
@@ -239,6 +241,55 @@ Test(simd_scan, iter_seek_backwards_is_a_no_op) {
 }
 
 /* ---- dispatch ------------------------------------------------------------ */
+
+/* memchr's answer as a position, n when absent. */
+static size_t find_def(const char *s, size_t n, char c) {
+  const char *q = memchr(s, c, n);
+  return q ? (size_t)(q - s) : n;
+}
+
+/* simd_find_byte against memchr: every span 0..100 bytes at every offset
+ * of a buffer with the byte absent, at each place, and repeated; readable
+ * bounds from exactly n (the memchr tail) to far past it (the 32-byte
+ * steps, which read past n and must not take what they see there). The
+ * spans end at the end of an exactly sized allocation when avail == n, so
+ * ASan sees any read past the stated bound. */
+Test(simd_scan, find_byte_matches_memchr) {
+  uint64_t rng = 99;
+  static char big[512];
+
+  for (size_t n = 0; n <= 100; n++) {
+    for (size_t extra = 0; extra <= 40; extra += (extra < 34 ? 1 : 6)) {
+      char *p = malloc(n + extra + 1);
+      cr_assert_not_null(p);
+      for (int round = 0; round < 24; round++) {
+        for (size_t i = 0; i < n + extra; i++)
+          p[i] = (char)('a' + rng_below(&rng, 26));
+        /* the byte: absent, once, twice, only past n */
+        if (round % 4 == 1 && n > 0)
+          p[rng_below(&rng, n)] = '|';
+        if (round % 4 == 2 && n > 0) {
+          p[rng_below(&rng, n)] = '|';
+          p[rng_below(&rng, n)] = '|';
+        }
+        if (round % 4 == 3 && extra > 0)
+          p[n + rng_below(&rng, extra)] = '|';
+        cr_assert_eq(simd_find_byte(p, n, n + extra, '|'), find_def(p, n, '|'),
+                     "n %zu avail %zu round %d", n, n + extra, round);
+      }
+      free(p);
+    }
+  }
+  /* every byte value as the needle, at every place of a 100-byte span */
+  for (int c = 0; c < 256; c++)
+    for (size_t at = 0; at < 100; at += 7) {
+      memset(big, c == 0x55 ? 0x56 : 0x55, sizeof big);
+      big[at] = (char)c;
+      cr_assert_eq(simd_find_byte(big, 100, sizeof big, (char)c),
+                   find_def(big, 100, (char)c), "c %d at %zu", c, at);
+      cr_assert_eq(simd_find_byte(big, at, sizeof big, (char)c), at);
+    }
+}
 
 Test(simd_dispatch, level_names_parse) {
   enum simd_level l;

@@ -157,6 +157,30 @@ Test(pipe, gauge_delta_overflow_is_rejected) {
   cr_assert_eq(st.points_statsd[CORE_STATSD_GAUGE], 4);
 }
 
+/* One-value lines without |T take ingest_line's short path, the rest
+ * ingest_metric's: the same lines, packed or one value a line, store the
+ * same values (gauge deltas, counter rates, set members) with the same
+ * counts, and |T still sets a one-value line's time. */
+Test(pipe, one_value_lines_store_what_packed_lines_store) {
+  feed("g:5|g\ng:+2|g\ng:-10|g\nc:3|c|@0.5\nc:4|c|@0.5\ns:abc|s\ns:de|s\n"
+       "t:7|ms|T1600000000");
+  feed("g:5:+2:-10|g\nc:3:4|c|@0.5\ns:abc:de|s");
+  cr_assert_eq(p.head.count, 15);
+  for (uint32_t i = 0; i < 7; i++) {
+    cr_assert_float_eq(p.head.value[i], p.head.value[8 + i], 0, "point %u", i);
+    cr_assert_eq(p.head.series_id[i], p.head.series_id[8 + i], "point %u", i);
+  }
+  cr_assert_float_eq(p.head.value[0], 5, 0);
+  cr_assert_float_eq(p.head.value[1], 7, 0);
+  cr_assert_float_eq(p.head.value[2], -3, 0);
+  cr_assert_float_eq(p.head.value[3], 6, 0);
+  cr_assert_eq(p.head.ts_ms[7], INT64_C(1600000000000));
+  cr_assert_eq(st.points_statsd[CORE_STATSD_GAUGE], 6);
+  cr_assert_eq(st.points_statsd[CORE_STATSD_COUNTER], 4);
+  cr_assert_eq(st.points_statsd[CORE_STATSD_SET], 4);
+  cr_assert_eq(st.points_statsd[CORE_STATSD_TIMER], 1);
+}
+
 Test(pipe, errors_are_counted_and_parsing_goes_on) {
   feed("bad\na:1|c\n:1|c\na:x|c\nb:2|g");
   cr_assert_eq(p.head.count, 2);

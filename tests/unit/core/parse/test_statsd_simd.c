@@ -150,6 +150,48 @@ static struct core_statsd_msg *on_line_lazy(void *ctx, enum core_statsd_err err,
   return on_line(ctx, err, &got);
 }
 
+/* The batch parse: each batch's lines, resolved, in order, give what
+ * the eager parse gives; a batch is never empty nor over its cap, and
+ * only the last may be short. */
+struct batch_run {
+  struct ref r;
+  struct core_statsd_msg msgs[CORE_STATSD_BATCH_LINES_MAX];
+  uint32_t cap, batches, short_batches;
+};
+
+static void on_batch(void *ctx, const enum core_statsd_err *errs, uint32_t n) {
+  struct batch_run *b = ctx;
+
+  cr_assert(n >= 1 && n <= b->cap, "batch of %u, cap %u", n, b->cap);
+  cr_assert_eq(b->short_batches, 0, "a short batch before the last");
+  b->short_batches += n < b->cap;
+  b->batches++;
+  for (uint32_t i = 0; i < n; i++) {
+    enum core_statsd_err err = errs[i], werr;
+    if (err == CORE_STATSD_OK && b->msgs[i].kind == CORE_STATSD_METRIC)
+      err = core_statsd_tags_resolve(&b->msgs[i]);
+    cr_assert(ref_next(&b->r, &werr), "parse_buf_batch reports a line too many");
+    same_msg(err, &b->msgs[i], werr, &want, b->r.what);
+  }
+}
+
+static void check_batch(const char *buf, size_t len, uint32_t line_bytes_max,
+                        uint32_t cap) {
+  static struct batch_run b;
+  enum core_statsd_err werr;
+  size_t n;
+
+  memset(&b, 0, sizeof(b));
+  b.r = (struct ref){buf, buf + len, line_bytes_max, 0, ""};
+  b.cap = cap;
+  n = core_statsd_parse_buf_batch(buf, len, line_bytes_max, b.msgs, cap,
+                                  on_batch, &b);
+  cr_assert(!ref_next(&b.r, &werr), "batch parse missed a line: %s", b.r.what);
+  cr_assert_eq(n, b.r.lines);
+  cr_assert_eq(b.batches, (n + cap - 1) / cap, "%u batches for %zu lines",
+               b.batches, n);
+}
+
 struct buf_case {
   const char *buf;
   size_t len;
@@ -170,6 +212,9 @@ static void check_buf_level(void *arg) {
                                  on_line_lazy, &r);
   cr_assert(!ref_next(&r, &werr), "lazy parse_buf missed a line: %s", r.what);
   cr_assert_eq(n, r.lines);
+  check_batch(c->buf, c->len, c->line_bytes_max, 1);
+  check_batch(c->buf, c->len, c->line_bytes_max, 16);
+  check_batch(c->buf, c->len, c->line_bytes_max, CORE_STATSD_BATCH_LINES_MAX);
 }
 
 /* Every line of buf, alone, through core_statsd_parse_line. */
@@ -561,4 +606,61 @@ Test(statsd_simd, tag_shapes) {
       buf[n++] = '\n';
     check(buf, n, round % 7, CORE_LINE_BYTES_MAX_DEFAULT, true);
   }
+}
+
+/* "|T" fields, which the walk now takes itself: every shape the twin
+ * accepts or refuses (digits at and over the bound, signs, empty, other
+ * bytes, repeated, before and after the other fields, at a line's and a
+ * buffer's end) and random fields over their alphabet give the twin's
+ * answer at every level. */
+Test(statsd_simd, timestamps) {
+  static const char *const fields[] = {
+      "|T1", "|T0", "|T1700000000", "|T123456789012345678",
+      "|T1234567890123456789", "|T", "|T-1", "|T+1", "|T1.5", "|Tx",
+      "|T1|T2", "|T1|@0.5", "|@0.5|T1", "|T1|#a:b", "|#a:b|T1",
+      "|#a:b,c|T17|@0.25", "|T1|c:abc", "|T 1", "|T1 ", "|T1:2",
+      "|T1#", "|T1@", "|T1,", "|T00000000000000000000", "|t1", "|T1|",
+  };
+  static const char *const heads[] = {"m:1|c", "g:-2:+3|g", "s:u1|s",
+                                      "t:1.5|ms", "h:7|h|@0.5"};
+  static const char alphabet[] = "T0123456789|#@:-+,a.";
+  char buf[512];
+  size_t n;
+
+  for (size_t h = 0; h < sizeof(heads) / sizeof(heads[0]); h++)
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+      n = (size_t)snprintf(buf, sizeof(buf), "%s%s", heads[h], fields[i]);
+      check(buf, n, 0, CORE_LINE_BYTES_MAX_DEFAULT, true);
+      n += (size_t)snprintf(buf + n, sizeof(buf) - n, "\r\nx:1|c|T5\n");
+      check(buf, n, h, CORE_LINE_BYTES_MAX_DEFAULT, true);
+    }
+  for (int round = 0; round < 4000; round++) {
+    size_t len = 1 + below(22);
+    n = (size_t)snprintf(buf, sizeof(buf), "%s|T", heads[below(5)]);
+    for (size_t i = 0; i < len; i++)
+      buf[n++] = below(3) ? (char)('0' + below(10))
+                          : alphabet[below(sizeof(alphabet) - 1)];
+    if (round & 1)
+      buf[n++] = '\n';
+    check(buf, n, round % 7, CORE_LINE_BYTES_MAX_DEFAULT, true);
+  }
+}
+
+/* Type tokens of 1 to 3 bytes, good and bad, at a line's end, before a
+ * field and at a buffer's end: the walk's branch-free type_of gives the
+ * twin's answer. */
+Test(statsd_simd, type_tokens) {
+  static const char *const types[] = {
+      "c", "g", "h", "d", "s", "m", "ms", "mss", "sm", "cs", "mc", "M",
+      "MS", "x", "\xe9", "\x80", "ms\xe9", "c\xff", "t", "msms",
+  };
+  char buf[64];
+  size_t n;
+
+  for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+    for (int tail = 0; tail < 3; tail++) {
+      n = (size_t)snprintf(buf, sizeof(buf), "m:1|%s%s", types[i],
+                           tail == 0 ? "" : tail == 1 ? "|#a:b" : "\n");
+      check(buf, n, tail, CORE_LINE_BYTES_MAX_DEFAULT, true);
+    }
 }
