@@ -1482,6 +1482,8 @@ int core_pipe_otlp(struct core_pipe *p, enum core_otlp_signal sig,
   if (sig == CORE_OTLP_METRICS || (sig == CORE_OTLP_LOGS && p->logs)) {
     if ((res->rc = pipe_staged(p, sig, fn, body, len, res)) == 0) {
       core_stat_set(&p->stats->head_points, p->head.count);
+      core_stat_set(&p->stats->otlp_sid_hits, m->sid.hits);
+      core_stat_set(&p->stats->otlp_sid_misses, m->sid.misses);
       verdict(m, res, sig);
     }
     return res->rc;

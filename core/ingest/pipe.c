@@ -445,8 +445,10 @@ static void window_flush(struct core_pipe *p, int64_t now_ms) {
     if (e != NULL)
       ingest_line(p, &p->win[i], e, now_ms);
   }
-  /* once a window, not once a line: a gauge read by /metrics */
+  /* once a window, not once a line: read by /metrics */
   core_stat_set(&p->stats->head_points, p->head.count);
+  core_stat_set(&p->stats->rawkey_hits, p->rawkey.hits);
+  core_stat_set(&p->stats->rawkey_misses, p->rawkey.misses);
   p->win_n = 0;
   p->win_raw = 0;
 }

@@ -58,6 +58,11 @@ struct core_ingest_stats {
   uint64_t otlp_rejected[CORE_OTLP_REJ_COUNT];
   /* sluice_logs_ingested_total{proto="otlp"} */
   uint64_t logs_otlp;
+  /* sluice_key_cache_{hits,misses}_total{cache}: copies of the pipeline's
+   * own counts (core_rawkey, core_otlp_sid_cache), published once a
+   * window or a request rather than counted here a line */
+  uint64_t rawkey_hits, rawkey_misses;
+  uint64_t otlp_sid_hits, otlp_sid_misses;
 };
 
 /*

@@ -178,6 +178,30 @@ static void render_rx(const struct core_stats *const *st, unsigned n,
          "Receive completions that failed.");
 }
 
+/* Both key caches in one family each, labelled by cache. */
+static void render_key_caches(const struct core_stats *const *st, unsigned n,
+                              struct core_strbuf *out) {
+  static const char *const fam[2] = {"sluice_key_cache_hits_total",
+                                     "sluice_key_cache_misses_total"};
+  static const char *const help[2] = {
+      "Lookups of a series key cache that found the series (statsd: the "
+      "raw key cache, lines with tags; otlp: the series id cache).",
+      "Lookups of a series key cache that took the dictionary instead."};
+
+  for (int h = 0; h < 2; h++) {
+    family(out, fam[h], "counter", help[h]);
+    for (unsigned i = 0; i < n; i++) {
+      const struct core_ingest_stats *g = &st[i]->ingest;
+      core_strbuf_appendf(out, "%s{shard=\"%u\",cache=\"statsd\"} %llu\n",
+                          fam[h], i, (unsigned long long)core_stat_get(
+                              h ? &g->rawkey_misses : &g->rawkey_hits));
+      core_strbuf_appendf(out, "%s{shard=\"%u\",cache=\"otlp\"} %llu\n",
+                          fam[h], i, (unsigned long long)core_stat_get(
+                              h ? &g->otlp_sid_misses : &g->otlp_sid_hits));
+    }
+  }
+}
+
 static void render_state(const struct core_stats *const *st, unsigned n,
                          struct core_strbuf *out) {
   SCALAR(out, st, n, "sluice_series_active", "gauge", ingest.series_active,
@@ -186,6 +210,7 @@ static void render_state(const struct core_stats *const *st, unsigned n,
          ingest.series_rejected,
          "Samples rejected because their new series would exceed "
          "--max-series.");
+  render_key_caches(st, n, out);
   SCALAR(out, st, n, "sluice_tcp_connections", "gauge", rx.tcp_connections,
          "Open TCP connections (StatsD and syslog).");
   SCALAR(out, st, n, "sluice_tcp_accepted_total", "counter", rx.tcp_accepted,

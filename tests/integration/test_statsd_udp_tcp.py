@@ -235,6 +235,27 @@ def test_max_series_rejects_and_counts(binary):
         s.close()
 
 
+def test_key_cache_counts_tagged_lines(binary):
+    """Every tagged line is one raw key cache lookup: a hit once the
+    series is known to the shard that took it, a miss the first time."""
+    s = Sluice(binary, cores="1")
+    try:
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for i in range(20):
+            u.sendto(b"kc.a:1|c|#x:1,y:2\nkc.b:%d|g|#z:3\nkc.u:1|c" % i,
+                     ("127.0.0.1", s.port))
+        check(s.wait_total("sluice_points_ingested_total", 60) == 60,
+              "points")
+        hits = s.total("sluice_key_cache_hits_total", cache="statsd")
+        miss = s.total("sluice_key_cache_misses_total", cache="statsd")
+        check(hits + miss == 40, f"hits {hits} + misses {miss} != 40")
+        check(miss == 2, f"misses {miss} != 2 (one a series)")
+        check(s.total("sluice_key_cache_hits_total", cache="otlp") == 0,
+              "otlp cache untouched by StatsD")
+    finally:
+        s.close()
+
+
 def test_sigterm_drains_and_exits_fast(binary):
     s = Sluice(binary, cores="2")
     try:
