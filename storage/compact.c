@@ -3,7 +3,8 @@
  * storage/compact.h): survey the original segments, load a run of them
  * within the pass bounds, sort the points by series then time, write the
  * compacted segment (directory, then data blocks) to a temporary file and
- * swap it in, then delete the originals.
+ * swap it in, then delete the originals. The direct passes over sealed
+ * heads (storage/compact_direct.c) share the pass and its output.
  *
  * Memory is bounded by the pass bounds of core/base/limits.h: 24 bytes a
  * point (key index, time, value, sort order) for at most
@@ -25,6 +26,7 @@
 #include "core/base/fault.h"
 #include "core/base/limits.h"
 #include "storage/block.h"
+#include "storage/compact_pass.h"
 #include "storage/encode.h"
 #include "storage/logblock.h"
 #include "storage/logblock_pack.h"
@@ -33,12 +35,8 @@
 
 /* ---- growable byte buffer ------------------------------------------------ */
 
-struct buf {
-  uint8_t *p;
-  size_t len, cap;
-};
 
-static int buf_room(struct buf *b, size_t n) {
+static int buf_room(struct stor_cbuf *b, size_t n) {
   if (b->len + n <= b->cap)
     return 0;
   size_t cap = b->cap ? b->cap : 65536;
@@ -52,7 +50,7 @@ static int buf_room(struct buf *b, size_t n) {
   return 0;
 }
 
-static void put_varint(struct buf *b, uint64_t v) {
+static void put_varint(struct stor_cbuf *b, uint64_t v) {
   b->len += stor_varint_put(b->p + b->len, v);
 }
 
@@ -63,49 +61,6 @@ static void st_le(uint8_t *p, uint64_t v, unsigned n) {
 
 /* ---- the pass's state ---------------------------------------------------- */
 
-struct key {
-  uint32_t off, len;
-  uint8_t type;
-};
-
-struct pass {
-  int dir_fd;
-  const char *path;
-  FILE *log;
-  struct stor_compact_stats *st;
-  uint32_t points_max;  /* a pass's bound */
-  const struct stor_compact_opts *o; /* which originals it may take */
-  int admitted_all;     /* 0: planning met a segment o does not admit */
-  int ready;            /* pass_init done */
-  /* distinct (key, type) of the pass; slots hash them */
-  struct buf arena;
-  struct key *keys;
-  uint32_t nkeys, keys_cap;
-  uint32_t *slot, slot_mask;
-  /* per segment: dictionary id -> key index */
-  uint32_t *idmap_id, *idmap_key, idmap_mask, idmap_n;
-  /* the points */
-  uint32_t *pkey, *order;
-  int64_t *pts;
-  double *pval;
-  uint32_t n;
-  /* decode scratch for one block */
-  int64_t *dts;
-  double *dval;
-  int64_t *ints;     /* value encoder scratch */
-  uint32_t *ridx;    /* a run's local sort: order and merge scratch */
-  /* log and span blocks carried into the compacted segment: span blocks
-   * whole, log blocks re-encoded by the pack into large ones */
-  struct buf carry;
-  struct stor_logpack pack;
-  struct stor_logdec dec;
-  uint64_t pack_seq;     /* the highest block seq in the pack */
-  uint64_t log_in, log_out; /* log blocks read, written by this attempt */
-  /* the run being compacted */
-  uint64_t lo, hi, max_block_seq;
-  uint16_t shard;
-  struct timespec mtime;
-};
 
 static uint64_t hash_bytes(const uint8_t *p, uint32_t n, uint8_t type) {
   uint64_t h = 0xcbf29ce484222325ull ^ type;
@@ -115,13 +70,14 @@ static uint64_t hash_bytes(const uint8_t *p, uint32_t n, uint8_t type) {
   return h;
 }
 
-/* Index of (key, type), added when new. Returns it, or -ENOMEM / -E2BIG. */
-static long key_intern(struct pass *ps, const struct stor_dict_entry *e) {
+/* (contract in storage/compact_pass.h) */
+long stor_cpass_key_intern(struct stor_cpass *ps,
+                           const struct stor_dict_entry *e) {
   uint64_t h = hash_bytes((const uint8_t *)e->key, e->key_len, e->type);
   uint32_t j = (uint32_t)h & ps->slot_mask;
 
   for (; ps->slot[j]; j = (j + 1) & ps->slot_mask) {
-    const struct key *k = &ps->keys[ps->slot[j] - 1];
+    const struct stor_ckey *k = &ps->keys[ps->slot[j] - 1];
     if (k->len == e->key_len && k->type == e->type &&
         memcmp(ps->arena.p + k->off, e->key, k->len) == 0)
       return ps->slot[j] - 1;
@@ -132,18 +88,18 @@ static long key_intern(struct pass *ps, const struct stor_dict_entry *e) {
   if (buf_room(&ps->arena, e->key_len) < 0)
     return -ENOMEM;
   memcpy(ps->arena.p + ps->arena.len, e->key, e->key_len);
-  ps->keys[ps->nkeys] = (struct key){(uint32_t)ps->arena.len, e->key_len,
+  ps->keys[ps->nkeys] = (struct stor_ckey){(uint32_t)ps->arena.len, e->key_len,
                                      e->type};
   ps->arena.len += e->key_len;
   ps->slot[j] = ++ps->nkeys;
   return ps->nkeys - 1;
 }
 
-static uint32_t id_slot(const struct pass *ps, uint32_t id) {
+static uint32_t id_slot(const struct stor_cpass *ps, uint32_t id) {
   return (uint32_t)((id * 0x9E3779B97F4A7C15ull) >> 32) & ps->idmap_mask;
 }
 
-static void idmap_put(struct pass *ps, uint32_t id, uint32_t key) {
+static void idmap_put(struct stor_cpass *ps, uint32_t id, uint32_t key) {
   uint32_t j = id_slot(ps, id);
 
   while (ps->idmap_key[j] != UINT32_MAX && ps->idmap_id[j] != id)
@@ -153,7 +109,7 @@ static void idmap_put(struct pass *ps, uint32_t id, uint32_t key) {
   ps->idmap_key[j] = key;
 }
 
-static long idmap_get(const struct pass *ps, uint32_t id) {
+static long idmap_get(const struct stor_cpass *ps, uint32_t id) {
   for (uint32_t j = id_slot(ps, id); ps->idmap_key[j] != UINT32_MAX;
        j = (j + 1) & ps->idmap_mask)
     if (ps->idmap_id[j] == id)
@@ -161,7 +117,8 @@ static long idmap_get(const struct pass *ps, uint32_t id) {
   return -1;
 }
 
-static void pass_free(struct pass *ps) {
+/* (contract in storage/compact_pass.h) */
+void stor_cpass_free(struct stor_cpass *ps) {
   free(ps->arena.p);
   free(ps->carry.p);
   stor_logpack_free(&ps->pack);
@@ -180,7 +137,8 @@ static void pass_free(struct pass *ps) {
   free(ps->ridx);
 }
 
-static int pass_init(struct pass *ps) {
+/* (contract in storage/compact_pass.h) */
+int stor_cpass_init(struct stor_cpass *ps) {
   size_t np = ps->points_max, ns = STOR_COMPACT_SERIES_MAX;
 
   ps->slot_mask = (1u << 18) - 1; /* > 2 * STOR_COMPACT_SERIES_MAX */
@@ -206,7 +164,8 @@ static int pass_init(struct pass *ps) {
   return stor_logpack_init(&ps->pack, 0);
 }
 
-static void pass_reset(struct pass *ps) {
+/* (contract in storage/compact_pass.h) */
+void stor_cpass_reset(struct stor_cpass *ps) {
   ps->arena.len = 0;
   ps->carry.len = 0;
   ps->pack_seq = 0;
@@ -237,7 +196,7 @@ struct survey {
 };
 
 /* 1 when the file's last write is later than the options admit. */
-static int too_new(const struct pass *ps, int fd) {
+static int too_new(const struct stor_cpass *ps, int fd) {
   struct stat st;
 
   if (ps->o->mtime_max_ms == INT64_MAX)
@@ -253,7 +212,7 @@ static int carried(uint8_t kind) {
   return kind == STOR_KIND_LOGS || kind == STOR_KIND_SPANS;
 }
 
-static int survey(struct pass *ps, uint64_t seq, struct survey *sv) {
+static int survey(struct stor_cpass *ps, uint64_t seq, struct survey *sv) {
   struct stor_seg_reader r;
   struct stor_seg_block b;
   char name[32];
@@ -287,13 +246,13 @@ static int survey(struct pass *ps, uint64_t seq, struct survey *sv) {
 }
 
 /* One loaded block's dictionary and points into the pass. */
-static int load_block(struct pass *ps, struct stor_seg_block *b) {
+static int load_block(struct stor_cpass *ps, struct stor_seg_block *b) {
   struct stor_dict_entry e;
   struct stor_run run;
   int rc;
 
   while ((rc = stor_block_next_dict(&b->rd, &e)) == 1) {
-    long k = key_intern(ps, &e);
+    long k = stor_cpass_key_intern(ps, &e);
     if (k < 0)
       return (int)k;
     idmap_put(ps, e.id, (uint32_t)k);
@@ -318,7 +277,7 @@ static int load_block(struct pass *ps, struct stor_seg_block *b) {
 }
 
 /* The pack's records as one log block onto the carried blocks. */
-static int pack_flush(struct pass *ps) {
+static int pack_flush(struct stor_cpass *ps) {
   size_t cap = stor_logpack_bytes_max(&ps->pack);
   long n;
   int rc;
@@ -341,7 +300,7 @@ static int pack_flush(struct pass *ps) {
 
 /* A log block's records (b, whole in buf) into the pack, which is written
  * out first when they do not fit. 1: they never fit, carry b whole. */
-static int pack_block(struct pass *ps, const struct stor_seg_block *b,
+static int pack_block(struct stor_cpass *ps, const struct stor_seg_block *b,
                       const uint8_t *buf) {
   int rc = stor_logpack_add_block(&ps->pack, &ps->dec, buf, b->bytes);
 
@@ -360,7 +319,7 @@ static int pack_block(struct pass *ps, const struct stor_seg_block *b,
 /* Log or span block b of r into the pass's carried blocks: a log block's
  * records into the pack, a span block as it is (its CRC checked: a
  * damaged block is not copied on). */
-static int carry_block(struct pass *ps, struct stor_seg_reader *r,
+static int carry_block(struct stor_cpass *ps, struct stor_seg_reader *r,
                        const struct stor_seg_block *b) {
   int rc;
 
@@ -383,7 +342,7 @@ static int carry_block(struct pass *ps, struct stor_seg_reader *r,
 }
 
 /* Every point of segment seq into the pass, its other blocks carried. */
-static int load_segment(struct pass *ps, uint64_t seq) {
+static int load_segment(struct stor_cpass *ps, uint64_t seq) {
   struct stor_seg_reader r;
   struct stor_seg_block b;
   struct stat st;
@@ -422,9 +381,9 @@ static int load_segment(struct pass *ps, uint64_t seq) {
 /* ---- sorting ------------------------------------------------------------- */
 
 static int cmp_key(const void *a, const void *b, void *arg) {
-  const struct pass *ps = arg;
-  const struct key *x = &ps->keys[*(const uint32_t *)a];
-  const struct key *y = &ps->keys[*(const uint32_t *)b];
+  const struct stor_cpass *ps = arg;
+  const struct stor_ckey *x = &ps->keys[*(const uint32_t *)a];
+  const struct stor_ckey *y = &ps->keys[*(const uint32_t *)b];
   uint32_t n = x->len < y->len ? x->len : y->len;
   int c = memcmp(ps->arena.p + x->off, ps->arena.p + y->off, n);
 
@@ -470,7 +429,7 @@ static void sort_run(const int64_t *pts, uint32_t *a, uint32_t *tmp,
  * order (time order comes per series, gather_run). *ends (malloc'ed,
  * nkeys): rank r's points end at (*ends)[r].
  */
-static int order_points(struct pass *ps, const uint32_t *ord,
+static int order_points(struct stor_cpass *ps, const uint32_t *ord,
                         uint32_t **ends) {
   uint32_t *at = calloc((size_t)ps->nkeys + 1, sizeof(*at));
   uint32_t *end = malloc(((size_t)ps->nkeys + 1) * sizeof(*end));
@@ -498,7 +457,7 @@ static int order_points(struct pass *ps, const uint32_t *ord,
 
 /* Keys into ascending order (*sorted, key indexes), points ordered by
  * series, then arrival (ps->order, rank r ending at (*ends)[r]). */
-static int sort_pass(struct pass *ps, uint32_t **sorted, uint32_t **ends) {
+static int sort_pass(struct stor_cpass *ps, uint32_t **sorted, uint32_t **ends) {
   uint32_t *ord = malloc(((size_t)ps->nkeys + 1) * sizeof(*ord));
   int rc;
 
@@ -516,16 +475,16 @@ static int sort_pass(struct pass *ps, uint32_t **sorted, uint32_t **ends) {
 /* ---- encoding ------------------------------------------------------------ */
 
 struct out {
-  struct buf data;    /* data blocks, headers included */
-  struct buf index;
-  struct buf table;   /* block table */
+  struct stor_cbuf data;    /* data blocks, headers included */
+  struct stor_cbuf index;
+  struct stor_cbuf table;   /* block table */
   uint32_t runs, blocks, block_start, block_runs, block_first;
   uint64_t block_points;
   int64_t block_min, block_max, min, max;
 };
 
 /* Header of a kind-4 block at b (len bytes in all), sealed. */
-static void chdr_write(uint8_t *b, size_t len, const struct pass *ps,
+static void chdr_write(uint8_t *b, size_t len, const struct stor_cpass *ps,
                        uint32_t count, int64_t min, int64_t max, uint8_t role,
                        uint32_t runs, uint32_t a, uint32_t bb, uint32_t c) {
   struct stor_chdr check;
@@ -546,7 +505,7 @@ static void chdr_write(uint8_t *b, size_t len, const struct pass *ps,
   ASSERT(stor_chdr_read(b, len, &check) == 0 && check.role == role);
 }
 
-static void close_block(struct pass *ps, struct out *o) {
+static void close_block(struct stor_cpass *ps, struct out *o) {
   size_t len = o->data.len - o->block_start;
 
   if (o->block_runs == 0)
@@ -647,7 +606,7 @@ static int insertion_sort(int64_t *t, double *x, uint32_t n) {
  * equal times (the original merge order). The gather prefetches ahead
  * (the order jumps around the pass's columns).
  */
-static void gather_run(struct pass *ps, uint32_t at, uint32_t n,
+static void gather_run(struct stor_cpass *ps, uint32_t at, uint32_t n,
                        const int64_t **ts, const double **v) {
   enum { AHEAD = 16 };
   int64_t *t = ps->dts;
@@ -683,7 +642,7 @@ static void gather_run(struct pass *ps, uint32_t at, uint32_t n,
 }
 
 /* One run of series s: the n points ts, v (time order). */
-static int encode_run(struct pass *ps, struct out *o, uint32_t s, int first,
+static int encode_run(struct stor_cpass *ps, struct out *o, uint32_t s, int first,
                       const int64_t *ts, const double *v, uint32_t n) {
   struct stor_bitw w;
   size_t before;
@@ -726,7 +685,7 @@ static int encode_run(struct pass *ps, struct out *o, uint32_t s, int first,
 
 /* Series s, the points order[at..end), over one run: put in time order
  * whole (its runs split a time-ordered series), then run by run. */
-static int encode_long(struct pass *ps, struct out *o, uint32_t s,
+static int encode_long(struct stor_cpass *ps, struct out *o, uint32_t s,
                        uint32_t at, uint32_t end) {
   const int64_t *ts;
   const double *v;
@@ -755,7 +714,7 @@ static int encode_long(struct pass *ps, struct out *o, uint32_t s,
 
 /* Every series' runs into o (data blocks, index, block table); rank s's
  * points end at ends[s] of ps->order. */
-static int encode_points(struct pass *ps, struct out *o,
+static int encode_points(struct stor_cpass *ps, struct out *o,
                          const uint32_t *ends) {
   const int64_t *ts;
   const double *v;
@@ -799,14 +758,14 @@ static uint32_t shared_prefix(const uint8_t *a, const uint8_t *b, uint32_t n) {
 }
 
 /* Sorted keys front-coded into f (K bytes of keys in all into *k). */
-static int front_code(struct pass *ps, const uint32_t *sorted, struct buf *f,
+static int front_code(struct stor_cpass *ps, const uint32_t *sorted, struct stor_cbuf *f,
                       uint32_t *k) {
   const uint8_t *prev = NULL;
   uint32_t prev_len = 0;
 
   *k = 0;
   for (uint32_t i = 0; i < ps->nkeys; i++) {
-    const struct key *key = &ps->keys[sorted[i]];
+    const struct stor_ckey *key = &ps->keys[sorted[i]];
     const uint8_t *p = ps->arena.p + key->off;
     uint32_t shared = 0;
     if (buf_room(f, 2 * STOR_VARINT_BYTES_MAX + key->len + 1) < 0)
@@ -827,7 +786,7 @@ static int front_code(struct pass *ps, const uint32_t *sorted, struct buf *f,
 }
 
 /* Raw DEFLATE of in at igzip's highest level into out. */
-static int deflate_dict(const struct buf *in, struct buf *out) {
+static int deflate_dict(const struct stor_cbuf *in, struct stor_cbuf *out) {
   struct isal_zstream *z = malloc(sizeof(*z));
   uint8_t *level_buf = malloc(ISAL_DEF_LVL3_DEFAULT);
   size_t cap = in->len + in->len / 8 + 4096;
@@ -855,9 +814,9 @@ out:
 }
 
 /* The directory block into d. */
-static int directory(struct pass *ps, const uint32_t *sorted,
-                     const struct out *o, struct buf *d) {
-  struct buf fc = {0};
+static int directory(struct stor_cpass *ps, const uint32_t *sorted,
+                     const struct out *o, struct stor_cbuf *d) {
+  struct stor_cbuf fc = {0};
   uint32_t k;
   long c;
   int rc;
@@ -900,7 +859,7 @@ static int64_t ns_to_ms(int64_t ns) {
 /* The directory of a pass with no metric point into d: no series, no data
  * block; its min/max are the carried blocks' event times in ms (floored),
  * so that the file's time bounds still cover what it holds. */
-static int directory_empty(struct pass *ps, struct buf *d) {
+static int directory_empty(struct stor_cpass *ps, struct stor_cbuf *d) {
   int64_t min = INT64_MAX, max = INT64_MIN;
   struct stor_frame f;
   int rc;
@@ -953,8 +912,8 @@ static void tmp_name(uint64_t seq, char *buf, unsigned len) {
 
 /* Directory, data blocks and carried blocks to <hi>.seg.tmp, durable,
  * then renamed. */
-static int swap_in(struct pass *ps, const struct buf *d,
-                   const struct buf *data) {
+static int swap_in(struct stor_cpass *ps, const struct stor_cbuf *d,
+                   const struct stor_cbuf *data) {
   char tmp[40], name[32];
   struct timespec times[2];
   int fd, rc = 0;
@@ -995,7 +954,7 @@ static int swap_in(struct pass *ps, const struct buf *d,
 }
 
 /* The originals lo..hi-1 of the pass, now leftovers. */
-static int delete_originals(struct pass *ps, const uint64_t *seqs, long n) {
+static int delete_originals(struct stor_cpass *ps, const uint64_t *seqs, long n) {
   for (long i = 0; i < n; i++) {
     char name[32];
     if (seqs[i] < ps->lo || seqs[i] >= ps->hi)
@@ -1009,13 +968,13 @@ static int delete_originals(struct pass *ps, const uint64_t *seqs, long n) {
   return fsync(ps->dir_fd) < 0 ? -errno : 0;
 }
 
-static int cancelled(const struct pass *ps) {
+static int cancelled(const struct stor_cpass *ps) {
   return ps->o->cancel && __atomic_load_n(ps->o->cancel, __ATOMIC_ACQUIRE)
              ? -ECANCELED : 0;
 }
 
 /* Empty the pack without writing it (a pass that failed loading). */
-static void pack_drop(struct pass *ps) {
+static void pack_drop(struct stor_cpass *ps) {
   if (ps->pack.count == 0)
     return;
   stor_logpack_free(&ps->pack);
@@ -1025,12 +984,10 @@ static void pack_drop(struct pass *ps) {
     memset(&ps->pack, 0, sizeof(ps->pack));
 }
 
-/* Sort, encode and swap in the points and carried blocks the pass holds
- * (ps->lo, hi, max_block_seq, shard and mtime set); counted in ps->st but
- * for segments_in and bytes_in. */
-static int emit(struct pass *ps) {
+/* (contract in storage/compact_pass.h) */
+int stor_cpass_emit(struct stor_cpass *ps) {
   struct out o = {0};
-  struct buf d = {0};
+  struct stor_cbuf d = {0};
   uint32_t *sorted = NULL, *ends = NULL;
   int rc;
 
@@ -1064,11 +1021,11 @@ static int emit(struct pass *ps) {
 }
 
 /* Load, sort, encode and swap in the segments seqs[from..to]. */
-static int compact_run(struct pass *ps, const uint64_t *seqs, long from,
+static int compact_run(struct stor_cpass *ps, const uint64_t *seqs, long from,
                        long to, const uint64_t *bytes) {
   int rc = 0;
 
-  pass_reset(ps);
+  stor_cpass_reset(ps);
   ps->lo = seqs[from];
   ps->hi = seqs[to];
   for (long i = from; i <= to && rc == 0; i++)
@@ -1081,7 +1038,7 @@ static int compact_run(struct pass *ps, const uint64_t *seqs, long from,
   if (rc == 0 && ps->n == 0 && ps->carry.len == 0)
     rc = -ENODATA;
   if (rc == 0)
-    rc = emit(ps);
+    rc = stor_cpass_emit(ps);
   if (rc == 0) {
     ps->st->segments_in += (uint64_t)(to - from + 1);
     for (long i = from; i <= to; i++)
@@ -1196,12 +1153,12 @@ int stor_compact_cleanup(int dir_fd, const char *path,
  * Compact seqs[from..*to] (cut short when their keys exceed a bound: *to
  * then says where the pass ended) and delete the originals.
  */
-static int pass_run(struct pass *ps, const uint64_t *seqs, long n, long from,
+static int pass_run(struct stor_cpass *ps, const uint64_t *seqs, long n, long from,
                     long *to, const uint64_t *bytes) {
   int rc;
 
   if (!ps->ready) {
-    if ((rc = pass_init(ps)) < 0)
+    if ((rc = stor_cpass_init(ps)) < 0)
       return rc;
     ps->ready = 1;
   }
@@ -1221,7 +1178,7 @@ static int pass_run(struct pass *ps, const uint64_t *seqs, long n, long from,
 }
 
 /* The longest run from *i of originals within the point bound. */
-static int plan(struct pass *ps, const uint64_t *seqs, long n,
+static int plan(struct stor_cpass *ps, const uint64_t *seqs, long n,
                 const uint8_t *compacted, long *i, uint64_t *bytes) {
   uint64_t points = 0, carry = 0;
   long from = *i;
@@ -1283,7 +1240,7 @@ int stor_compact_dir(int dir_fd, const char *path, uint32_t points_max,
 int stor_compact_dir_opts(int dir_fd, const char *path,
                           const struct stor_compact_opts *o,
                           struct stor_compact_stats *st, FILE *log) {
-  struct pass ps = {.dir_fd = dir_fd, .path = path, .log = log, .st = st,
+  struct stor_cpass ps = {.dir_fd = dir_fd, .path = path, .log = log, .st = st,
                     .o = o, .admitted_all = 1,
                     .points_max = o->points_max && o->points_max <
                                   STOR_COMPACT_POINTS_MAX
@@ -1346,163 +1303,9 @@ int stor_compact_dir_opts(int dir_fd, const char *path,
   else if (n > 0)
     st->settled_seq = seqs[n - 1] + 1;
 out:
-  pass_free(&ps);
+  stor_cpass_free(&ps);
   free(compacted);
   free(bytes);
   free(seqs);
   return rc < 0 ? rc : 0;
-}
-
-/* ---- direct compaction --------------------------------------------------- */
-
-struct stor_direct {
-  struct pass ps;
-  struct stor_compact_opts o; /* what cancelled() reads: never cancelled */
-  struct stor_direct_cfg cfg;
-  uint32_t *kmap;   /* series id -> its key index in the pass + 1; 0: none */
-  uint32_t *seen;   /* the ids with a kmap entry, to clear them */
-  uint32_t nseen;
-  uint64_t seg_seq, block_seq; /* the next to use */
-};
-
-int stor_direct_open(struct stor_direct **dp,
-                     const struct stor_direct_cfg *cfg) {
-  struct stor_direct *d;
-  uint32_t pmax = cfg->points_max && cfg->points_max < STOR_SEGMENT_POINTS_MAX
-                      ? cfg->points_max : STOR_SEGMENT_POINTS_MAX;
-
-  *dp = NULL;
-  if (cfg->series_max == 0 || cfg->series.entry == NULL || cfg->st == NULL ||
-      cfg->next_seg_seq == 0)
-    return -EINVAL;
-  if ((d = calloc(1, sizeof(*d))) == NULL)
-    return -ENOMEM;
-  d->cfg = *cfg;
-  d->cfg.points_max = pmax;
-  d->o = (struct stor_compact_opts){.points_max = pmax};
-  d->ps = (struct pass){.dir_fd = cfg->dir_fd, .st = cfg->st, .o = &d->o,
-                        .points_max = pmax, .shard = cfg->shard};
-  d->seg_seq = cfg->next_seg_seq;
-  d->block_seq = cfg->next_block_seq;
-  d->kmap = calloc(cfg->series_max, sizeof(*d->kmap));
-  d->seen = malloc((size_t)cfg->series_max * sizeof(*d->seen));
-  if (d->kmap == NULL || d->seen == NULL || pass_init(&d->ps) < 0) {
-    stor_direct_free(d);
-    return -ENOMEM;
-  }
-  d->ps.ready = 1;
-  pass_reset(&d->ps);
-  *dp = d;
-  return 0;
-}
-
-void stor_direct_free(struct stor_direct *d) {
-  if (d == NULL)
-    return;
-  pass_free(&d->ps);
-  free(d->kmap);
-  free(d->seen);
-  free(d);
-}
-
-void stor_direct_next(const struct stor_direct *d, uint64_t *seg_seq,
-                      uint64_t *block_seq) {
-  *seg_seq = d->seg_seq;
-  *block_seq = d->block_seq;
-}
-
-/* An empty pass (its key slots too: keys taken back leave stale slots). */
-static void direct_reset(struct stor_direct *d) {
-  for (uint32_t i = 0; i < d->nseen; i++)
-    d->kmap[d->seen[i]] = 0;
-  d->nseen = 0;
-  pass_reset(&d->ps);
-}
-
-/* The pass back to n points, nkeys keys, kb key bytes and nseen ids. */
-static void direct_undo(struct stor_direct *d, uint32_t n, uint32_t nkeys,
-                        size_t kb, uint32_t nseen) {
-  for (uint32_t i = nseen; i < d->nseen; i++)
-    d->kmap[d->seen[i]] = 0;
-  d->nseen = nseen;
-  d->ps.n = n;
-  d->ps.nkeys = nkeys;
-  d->ps.arena.len = kb;
-}
-
-/*
- * The points of p into the pass, series ids to key indexes (a new id's
- * key interned as load_block does, so one key of two ids stays one).
- * Returns 0, or -E2BIG / -ENOMEM with the pass as it was but for stale
- * key slots (direct_reset before interning again).
- */
-static int direct_take(struct stor_direct *d, const struct stor_points *p) {
-  struct pass *ps = &d->ps;
-  uint32_t n = ps->n, nkeys = ps->nkeys, nseen = d->nseen;
-  size_t kb = ps->arena.len;
-
-  for (uint32_t i = 0; i < p->count; i++) {
-    uint32_t id = p->series_id[i], k;
-    ASSERT(id < d->cfg.series_max);
-    if ((k = d->kmap[id]) == 0) {
-      struct stor_dict_entry e;
-      long r;
-      d->cfg.series.entry(d->cfg.series.ctx, id, &e);
-      if ((r = key_intern(ps, &e)) < 0) {
-        direct_undo(d, n, nkeys, kb, nseen);
-        return (int)r;
-      }
-      d->kmap[id] = k = (uint32_t)r + 1;
-      d->seen[d->nseen++] = id;
-    }
-    ps->pkey[ps->n] = k - 1;
-    ps->pts[ps->n] = p->ts_ms[i];
-    ps->pval[ps->n++] = p->value[i];
-  }
-  return 0;
-}
-
-int stor_direct_flush(struct stor_direct *d) {
-  struct pass *ps = &d->ps;
-  int rc;
-
-  if (ps->n == 0) {
-    direct_reset(d);
-    return 0;
-  }
-  ps->lo = ps->hi = d->seg_seq;
-  ps->mtime = (struct timespec){0}; /* the file's own: written now */
-  rc = emit(ps);
-  if (rc == 0)
-    d->seg_seq++;
-  else
-    ps->st->points_lost += ps->n;
-  direct_reset(d);
-  return rc;
-}
-
-int stor_direct_add(struct stor_direct *d, const struct stor_points *p) {
-  int rc = 0;
-
-  if (p->count == 0)
-    return 0;
-  /* where the writer would roll its segment */
-  if (d->ps.n + p->count > d->cfg.points_max)
-    rc = stor_direct_flush(d);
-  if (rc == 0)
-    rc = direct_take(d, p);
-  if (rc == -E2BIG && d->ps.n > 0 && /* the keys of a pass are full */
-      (rc = stor_direct_flush(d)) == 0)
-    rc = direct_take(d, p);
-  if (rc == -E2BIG) {
-    direct_reset(d); /* empty, but for stale slots */
-    return rc;
-  }
-  if (rc < 0) {
-    d->ps.st->points_lost += d->ps.n + p->count;
-    direct_reset(d);
-    return rc;
-  }
-  d->ps.max_block_seq = d->block_seq++;
-  return 0;
 }
