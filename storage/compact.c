@@ -6,8 +6,8 @@
  * swap it in, then delete the originals. The direct passes over sealed
  * heads (storage/compact_direct.c) share the pass and its output.
  *
- * Memory is bounded by the pass bounds of core/base/limits.h: 24 bytes a
- * point (key index, time, value, sort order) for at most
+ * Memory is bounded by the pass bounds of core/base/limits.h: 28 bytes a
+ * point (key index, time, value, sorted time) for at most
  * STOR_COMPACT_POINTS_MAX points, the keys, and the output.
  */
 #include "storage/compact.h"
@@ -128,7 +128,7 @@ void stor_cpass_free(struct stor_cpass *ps) {
   free(ps->idmap_id);
   free(ps->idmap_key);
   free(ps->pkey);
-  free(ps->order);
+  free(ps->sts);
   free(ps->pts);
   free(ps->pval);
   free(ps->dts);
@@ -148,15 +148,17 @@ int stor_cpass_init(struct stor_cpass *ps) {
   ps->idmap_id = malloc(((size_t)ps->idmap_mask + 1) * sizeof(uint32_t));
   ps->idmap_key = malloc(((size_t)ps->idmap_mask + 1) * sizeof(uint32_t));
   ps->pkey = malloc(np * sizeof(*ps->pkey));
-  ps->order = malloc(np * sizeof(*ps->order));
+  ps->sts = malloc(np * sizeof(*ps->sts));
   ps->pts = malloc(np * sizeof(*ps->pts));
+  /* the sorted values go where the times were, once those are sorted */
+  ps->sval = (double *)(void *)ps->pts;
   ps->pval = malloc(np * sizeof(*ps->pval));
   ps->dts = malloc((size_t)STOR_BLOCK_POINTS_MAX * sizeof(*ps->dts));
   ps->dval = malloc((size_t)STOR_BLOCK_POINTS_MAX * sizeof(*ps->dval));
   ps->ints = malloc((size_t)STOR_COMPACT_RUN_POINTS_MAX * sizeof(*ps->ints));
   ps->ridx = malloc(2 * (size_t)STOR_COMPACT_RUN_POINTS_MAX * sizeof(*ps->ridx));
   if (!ps->keys || !ps->slot || !ps->idmap_id || !ps->idmap_key ||
-      !ps->pkey || !ps->order || !ps->pts || !ps->pval || !ps->dts ||
+      !ps->pkey || !ps->sts || !ps->pts || !ps->pval || !ps->dts ||
       !ps->dval || !ps->ints || !ps->ridx)
     return -ENOMEM;
   if (stor_logdec_init(&ps->dec) < 0)
@@ -423,16 +425,30 @@ static void sort_run(const int64_t *pts, uint32_t *a, uint32_t *tmp,
   memcpy(a, tmp, (size_t)k * sizeof(*a)); /* a[j..n) already in place */
 }
 
+struct out {
+  struct stor_cbuf data;    /* data blocks, headers included */
+  struct stor_cbuf index;
+  struct stor_cbuf table;   /* block table */
+  uint32_t runs, blocks, block_start, block_runs, block_first;
+  uint64_t block_points;
+  int64_t block_min, block_max, min, max;
+};
+
 /*
- * ps->order: points by series rank (the keys' order, ord), then storage
- * order: a counting sort over the key indexes (ps->pkey), placed in rank
- * order (time order comes per series, gather_run). *ends (malloc'ed,
- * nkeys): rank r's points end at (*ends)[r].
+ * The points into ps->sts and ps->sval by series rank (the keys' order,
+ * ord), then storage order: a counting sort over the key indexes
+ * (ps->pkey) that moves each time, then each value, straight to its place
+ * (time order comes per series, run_in_order). One column at a time: the
+ * values take the times' memory, and a column's writes stay within a
+ * line a series. *ends (malloc'ed, nkeys): rank r's points end at
+ * (*ends)[r]. o->min, o->max: the pass's time bounds.
  */
 static int order_points(struct stor_cpass *ps, const uint32_t *ord,
-                        uint32_t **ends) {
-  uint32_t *at = calloc((size_t)ps->nkeys + 1, sizeof(*at));
-  uint32_t *end = malloc(((size_t)ps->nkeys + 1) * sizeof(*end));
+                        uint32_t **ends, struct out *o) {
+  uint32_t nk = ps->nkeys, *at = calloc(2 * ((size_t)nk + 1), sizeof(*at));
+  uint32_t *at2 = at + nk + 1, *end = malloc(((size_t)nk + 1) * sizeof(*end));
+  const uint32_t *pkey = ps->pkey;
+  int64_t min = INT64_MAX, max = INT64_MIN;
 
   *ends = end;
   if (at == NULL || end == NULL) {
@@ -440,24 +456,34 @@ static int order_points(struct stor_cpass *ps, const uint32_t *ord,
     return -ENOMEM;
   }
   for (uint32_t i = 0; i < ps->n; i++)
-    at[ps->pkey[i]]++;
-  for (uint32_t r = 0, pos = 0; r < ps->nkeys; r++) {
+    at[pkey[i]]++;
+  for (uint32_t r = 0, pos = 0; r < nk; r++) {
     uint32_t c = at[ord[r]];
     at[ord[r]] = pos;
     pos += c;
   }
+  memcpy(at2, at, (size_t)nk * sizeof(*at));
   /* at[k]: next free slot of key k; after the scatter, its end */
-  for (uint32_t i = 0; i < ps->n; i++)
-    ps->order[at[ps->pkey[i]]++] = i;
-  for (uint32_t r = 0; r < ps->nkeys; r++)
+  for (uint32_t i = 0; i < ps->n; i++) {
+    int64_t t = ps->pts[i];
+    min = t < min ? t : min;
+    max = t > max ? t : max;
+    ps->sts[at[pkey[i]]++] = t;
+  }
+  for (uint32_t i = 0; i < ps->n; i++) /* ps->pts no longer read */
+    ps->sval[at2[pkey[i]]++] = ps->pval[i];
+  for (uint32_t r = 0; r < nk; r++)
     end[r] = at[ord[r]];
+  o->min = min;
+  o->max = max;
   free(at);
   return 0;
 }
 
 /* Keys into ascending order (*sorted, key indexes), points ordered by
- * series, then arrival (ps->order, rank r ending at (*ends)[r]). */
-static int sort_pass(struct stor_cpass *ps, uint32_t **sorted, uint32_t **ends) {
+ * series, then arrival (ps->sts, sval; rank r ending at (*ends)[r]). */
+static int sort_pass(struct stor_cpass *ps, uint32_t **sorted, uint32_t **ends,
+                     struct out *o) {
   uint32_t *ord = malloc(((size_t)ps->nkeys + 1) * sizeof(*ord));
   int rc;
 
@@ -467,21 +493,12 @@ static int sort_pass(struct stor_cpass *ps, uint32_t **sorted, uint32_t **ends) 
   for (uint32_t i = 0; i < ps->nkeys; i++)
     ord[i] = i;
   qsort_r(ord, ps->nkeys, sizeof(*ord), cmp_key, ps);
-  if ((rc = order_points(ps, ord, ends)) < 0)
+  if ((rc = order_points(ps, ord, ends, o)) < 0)
     return rc;
   return 0;
 }
 
 /* ---- encoding ------------------------------------------------------------ */
-
-struct out {
-  struct stor_cbuf data;    /* data blocks, headers included */
-  struct stor_cbuf index;
-  struct stor_cbuf table;   /* block table */
-  uint32_t runs, blocks, block_start, block_runs, block_first;
-  uint64_t block_points;
-  int64_t block_min, block_max, min, max;
-};
 
 /* Header of a kind-4 block at b (len bytes in all), sealed. */
 static void chdr_write(uint8_t *b, size_t len, const struct stor_cpass *ps,
@@ -601,29 +618,20 @@ static int insertion_sort(int64_t *t, double *x, uint32_t n) {
 }
 
 /*
- * The points order[at..at+n) (n <= STOR_COMPACT_RUN_POINTS_MAX, one
- * series) gathered into *ts and *v in time order, storage order among
- * equal times (the original merge order). The gather prefetches ahead
- * (the order jumps around the pass's columns).
+ * The points [at, at+n) of ps->sts and sval (n <= STOR_COMPACT_RUN_POINTS_MAX,
+ * one series, storage order) in time order, storage order among equal
+ * times (the original merge order), as *ts and *v: where they are when in
+ * order or sorted there by insertion, else sorted into ps->dts and dval.
  */
-static void gather_run(struct stor_cpass *ps, uint32_t at, uint32_t n,
-                       const int64_t **ts, const double **v) {
-  enum { AHEAD = 16 };
-  int64_t *t = ps->dts;
-  double *x = ps->dval;
-  const uint32_t *ord = ps->order + at;
+static void run_in_order(struct stor_cpass *ps, uint32_t at, uint32_t n,
+                         const int64_t **ts, const double **v) {
+  int64_t *t = ps->sts + at;
+  double *x = ps->sval + at;
   uint32_t *idx = ps->ridx, *tmp = ps->ridx + STOR_COMPACT_RUN_POINTS_MAX;
   int in_order = 1;
 
-  for (uint32_t i = 0; i < n; i++) {
-    if (at + i + AHEAD < ps->n) {
-      __builtin_prefetch(&ps->pts[ord[i + AHEAD]]);
-      __builtin_prefetch(&ps->pval[ord[i + AHEAD]]);
-    }
-    t[i] = ps->pts[ord[i]];
-    x[i] = ps->pval[ord[i]];
-    in_order &= i == 0 || t[i] >= t[i - 1];
-  }
+  for (uint32_t i = 1; i < n; i++)
+    in_order &= t[i] >= t[i - 1];
   *ts = t;
   *v = x;
   if (in_order || insertion_sort(t, x, n))
@@ -631,14 +639,12 @@ static void gather_run(struct stor_cpass *ps, uint32_t at, uint32_t n,
   for (uint32_t i = 0; i < n; i++)
     idx[i] = i;
   sort_run(t, idx, tmp, n);
-  t += STOR_COMPACT_RUN_POINTS_MAX; /* dts and dval hold two runs */
-  x += STOR_COMPACT_RUN_POINTS_MAX;
   for (uint32_t i = 0; i < n; i++) {
-    t[i] = (*ts)[idx[i]];
-    x[i] = (*v)[idx[i]];
+    ps->dts[i] = t[idx[i]];
+    ps->dval[i] = x[idx[i]];
   }
-  *ts = t;
-  *v = x;
+  *ts = ps->dts;
+  *v = ps->dval;
 }
 
 /* One run of series s: the n points ts, v (time order). */
@@ -683,29 +689,52 @@ static int encode_run(struct stor_cpass *ps, struct out *o, uint32_t s, int firs
   return 0;
 }
 
-/* Series s, the points order[at..end), over one run: put in time order
- * whole (its runs split a time-ordered series), then run by run. */
+/* (t, x)[0..n) into time order, storage order among equal times, by a
+ * merge sort of their indexes. Returns 0 or -ENOMEM. */
+static int sort_long(int64_t *t, double *x, uint32_t n) {
+  uint32_t *idx = malloc(2 * (size_t)n * sizeof(*idx));
+  int64_t *t2 = malloc((size_t)n * sizeof(*t2));
+  double *x2 = malloc((size_t)n * sizeof(*x2));
+  int rc = -ENOMEM;
+
+  if (idx == NULL || t2 == NULL || x2 == NULL)
+    goto out;
+  for (uint32_t i = 0; i < n; i++)
+    idx[i] = i;
+  sort_run(t, idx, idx + n, n);
+  for (uint32_t i = 0; i < n; i++) {
+    t2[i] = t[idx[i]];
+    x2[i] = x[idx[i]];
+  }
+  memcpy(t, t2, (size_t)n * sizeof(*t));
+  memcpy(x, x2, (size_t)n * sizeof(*x));
+  rc = 0;
+out:
+  free(idx);
+  free(t2);
+  free(x2);
+  return rc;
+}
+
+/* Series s, the points [at, end) of ps->sts and sval, over one run: put
+ * in time order whole (its runs split a time-ordered series), then run by
+ * run. */
 static int encode_long(struct stor_cpass *ps, struct out *o, uint32_t s,
                        uint32_t at, uint32_t end) {
-  const int64_t *ts;
-  const double *v;
   int rc;
 
   for (uint32_t k = at + 1; k < end; k++) {
-    if (ps->pts[ps->order[k]] < ps->pts[ps->order[k - 1]]) {
-      uint32_t *tmp = malloc((size_t)(end - at) * sizeof(*tmp));
-      if (tmp == NULL)
-        return -ENOMEM;
-      sort_run(ps->pts, ps->order + at, tmp, end - at);
-      free(tmp);
+    if (ps->sts[k] < ps->sts[k - 1]) {
+      if ((rc = sort_long(ps->sts + at, ps->sval + at, end - at)) < 0)
+        return rc;
       break;
     }
   }
   for (uint32_t from = at; from < end;) {
     uint32_t n = end - from < STOR_COMPACT_RUN_POINTS_MAX
                      ? end - from : STOR_COMPACT_RUN_POINTS_MAX;
-    gather_run(ps, from, n, &ts, &v); /* in order already: a plain copy */
-    if ((rc = encode_run(ps, o, s, from == at, ts, v, n)) < 0)
+    rc = encode_run(ps, o, s, from == at, ps->sts + from, ps->sval + from, n);
+    if (rc < 0)
       return rc;
     from += n;
   }
@@ -713,25 +742,19 @@ static int encode_long(struct stor_cpass *ps, struct out *o, uint32_t s,
 }
 
 /* Every series' runs into o (data blocks, index, block table); rank s's
- * points end at ends[s] of ps->order. */
+ * points end at ends[s] of ps->sts and sval. */
 static int encode_points(struct stor_cpass *ps, struct out *o,
                          const uint32_t *ends) {
   const int64_t *ts;
   const double *v;
   int rc;
 
-  o->min = INT64_MAX;
-  o->max = INT64_MIN;
-  for (uint32_t i = 0; i < ps->n; i++) {
-    o->min = ps->pts[i] < o->min ? ps->pts[i] : o->min;
-    o->max = ps->pts[i] > o->max ? ps->pts[i] : o->max;
-  }
   for (uint32_t s = 0, at = 0; s < ps->nkeys; at = ends[s++]) {
     uint32_t n = ends[s] - at;
     if (n > STOR_COMPACT_RUN_POINTS_MAX)
       rc = encode_long(ps, o, s, at, ends[s]);
     else if (n > 0) {
-      gather_run(ps, at, n, &ts, &v);
+      run_in_order(ps, at, n, &ts, &v);
       rc = encode_run(ps, o, s, 1, ts, v, n);
     } else
       rc = 0;
@@ -994,7 +1017,7 @@ int stor_cpass_emit(struct stor_cpass *ps) {
   if (ps->n == 0) { /* log and span blocks only */
     rc = directory_empty(ps, &d);
   } else {
-    rc = sort_pass(ps, &sorted, &ends);
+    rc = sort_pass(ps, &sorted, &ends, &o);
     if (rc == 0)
       rc = encode_points(ps, &o, ends);
     if (rc == 0)

@@ -51,9 +51,13 @@ struct stor_cpass {
   /* per segment: dictionary id -> key index */
   uint32_t *idmap_id, *idmap_key, idmap_mask, idmap_n;
   /* the points */
-  uint32_t *pkey, *order;
+  uint32_t *pkey;
   int64_t *pts;
   double *pval;
+  /* sorted by series, then storage order (stor_cpass_emit); sval is pts's
+   * memory, which the values take once the times are in sts */
+  int64_t *sts;
+  double *sval;
   uint32_t n;
   /* decode scratch for one block */
   int64_t *dts;
