@@ -25,6 +25,7 @@
 #include "core/base/assert.h"
 #include "core/base/fault.h"
 #include "core/base/limits.h"
+#include "simd/simd.h"
 #include "storage/block.h"
 #include "storage/compact_pass.h"
 #include "storage/encode.h"
@@ -62,18 +63,11 @@ static void st_le(uint8_t *p, uint64_t v, unsigned n) {
 /* ---- the pass's state ---------------------------------------------------- */
 
 
-static uint64_t hash_bytes(const uint8_t *p, uint32_t n, uint8_t type) {
-  uint64_t h = 0xcbf29ce484222325ull ^ type;
-
-  for (uint32_t i = 0; i < n; i++)
-    h = (h ^ p[i]) * 0x100000001b3ull;
-  return h;
-}
-
 /* (contract in storage/compact_pass.h) */
 long stor_cpass_key_intern(struct stor_cpass *ps,
                            const struct stor_dict_entry *e) {
-  uint64_t h = hash_bytes((const uint8_t *)e->key, e->key_len, e->type);
+  /* the slots only find keys: the hash does not shape the output */
+  uint64_t h = simd_hash2(e->key, e->key_len, NULL, 0, e->type);
   uint32_t j = (uint32_t)h & ps->slot_mask;
 
   for (; ps->slot[j]; j = (j + 1) & ps->slot_mask) {
@@ -90,6 +84,7 @@ long stor_cpass_key_intern(struct stor_cpass *ps,
   memcpy(ps->arena.p + ps->arena.len, e->key, e->key_len);
   ps->keys[ps->nkeys] = (struct stor_ckey){(uint32_t)ps->arena.len, e->key_len,
                                      e->type};
+  ps->kcount[ps->nkeys] = 0;
   ps->arena.len += e->key_len;
   ps->slot[j] = ++ps->nkeys;
   return ps->nkeys - 1;
@@ -124,6 +119,7 @@ void stor_cpass_free(struct stor_cpass *ps) {
   stor_logpack_free(&ps->pack);
   stor_logdec_free(&ps->dec);
   free(ps->keys);
+  free(ps->kcount);
   free(ps->slot);
   free(ps->idmap_id);
   free(ps->idmap_key);
@@ -144,6 +140,7 @@ int stor_cpass_init(struct stor_cpass *ps) {
   ps->slot_mask = (1u << 18) - 1; /* > 2 * STOR_COMPACT_SERIES_MAX */
   ps->idmap_mask = ps->slot_mask;
   ps->keys = malloc(ns * sizeof(*ps->keys));
+  ps->kcount = malloc(ns * sizeof(*ps->kcount));
   ps->slot = calloc((size_t)ps->slot_mask + 1, sizeof(*ps->slot));
   ps->idmap_id = malloc(((size_t)ps->idmap_mask + 1) * sizeof(uint32_t));
   ps->idmap_key = malloc(((size_t)ps->idmap_mask + 1) * sizeof(uint32_t));
@@ -157,9 +154,9 @@ int stor_cpass_init(struct stor_cpass *ps) {
   ps->dval = malloc((size_t)STOR_BLOCK_POINTS_MAX * sizeof(*ps->dval));
   ps->ints = malloc((size_t)STOR_COMPACT_RUN_POINTS_MAX * sizeof(*ps->ints));
   ps->ridx = malloc(2 * (size_t)STOR_COMPACT_RUN_POINTS_MAX * sizeof(*ps->ridx));
-  if (!ps->keys || !ps->slot || !ps->idmap_id || !ps->idmap_key ||
-      !ps->pkey || !ps->sts || !ps->pts || !ps->pval || !ps->dts ||
-      !ps->dval || !ps->ints || !ps->ridx)
+  if (!ps->keys || !ps->kcount || !ps->slot || !ps->idmap_id ||
+      !ps->idmap_key || !ps->pkey || !ps->sts || !ps->pts || !ps->pval ||
+      !ps->dts || !ps->dval || !ps->ints || !ps->ridx)
     return -ENOMEM;
   if (stor_logdec_init(&ps->dec) < 0)
     return -ENOMEM;
@@ -266,6 +263,7 @@ static int load_block(struct stor_cpass *ps, struct stor_seg_block *b) {
     long k = idmap_get(ps, run.series_id);
     if (k < 0 || ps->n + run.count > ps->points_max)
       return -EBADMSG;
+    ps->kcount[k] += run.count;
     for (uint32_t i = 0; i < run.count; i++) {
       ps->pkey[ps->n] = (uint32_t)k;
       ps->pts[ps->n] = ps->dts[i];
@@ -437,15 +435,15 @@ struct out {
 /*
  * The points into ps->sts and ps->sval by series rank (the keys' order,
  * ord), then storage order: a counting sort over the key indexes
- * (ps->pkey) that moves each time, then each value, straight to its place
- * (time order comes per series, run_in_order). One column at a time: the
- * values take the times' memory, and a column's writes stay within a
- * line a series. *ends (malloc'ed, nkeys): rank r's points end at
+ * (ps->pkey; ps->kcount counted them as they came) that moves each time,
+ * then each value, straight to its place (time order comes per series,
+ * run_in_order). One column at a time: the values take the times'
+ * memory, and a column's writes stay within a line a series. *ends (malloc'ed, nkeys): rank r's points end at
  * (*ends)[r]. o->min, o->max: the pass's time bounds.
  */
 static int order_points(struct stor_cpass *ps, const uint32_t *ord,
                         uint32_t **ends, struct out *o) {
-  uint32_t nk = ps->nkeys, *at = calloc(2 * ((size_t)nk + 1), sizeof(*at));
+  uint32_t nk = ps->nkeys, *at = malloc(2 * ((size_t)nk + 1) * sizeof(*at));
   uint32_t *at2 = at + nk + 1, *end = malloc(((size_t)nk + 1) * sizeof(*end));
   const uint32_t *pkey = ps->pkey;
   int64_t min = INT64_MAX, max = INT64_MIN;
@@ -455,10 +453,8 @@ static int order_points(struct stor_cpass *ps, const uint32_t *ord,
     free(at);
     return -ENOMEM;
   }
-  for (uint32_t i = 0; i < ps->n; i++)
-    at[pkey[i]]++;
   for (uint32_t r = 0, pos = 0; r < nk; r++) {
-    uint32_t c = at[ord[r]];
+    uint32_t c = ps->kcount[ord[r]];
     at[ord[r]] = pos;
     pos += c;
   }

@@ -87,6 +87,8 @@ static void direct_undo(struct stor_direct *d, uint32_t n, uint32_t nkeys,
                         size_t kb, uint32_t nseen) {
   for (uint32_t i = nseen; i < d->nseen; i++)
     d->kmap[d->seen[i]] = 0;
+  for (uint32_t i = n; i < d->ps.n; i++)
+    d->ps.kcount[d->ps.pkey[i]]--;
   d->nseen = nseen;
   d->ps.n = n;
   d->ps.nkeys = nkeys;
@@ -118,6 +120,7 @@ static int direct_take(struct stor_direct *d, const struct stor_points *p) {
       d->kmap[id] = k = (uint32_t)r + 1;
       d->seen[d->nseen++] = id;
     }
+    ps->kcount[k - 1]++;
     ps->pkey[ps->n] = k - 1;
     ps->pts[ps->n] = p->ts_ms[i];
     ps->pval[ps->n++] = p->value[i];

@@ -46,6 +46,7 @@ struct stor_cpass {
   /* distinct (key, type) of the pass; slots hash them */
   struct stor_cbuf arena;
   struct stor_ckey *keys;
+  uint32_t *kcount;     /* points of each key */
   uint32_t nkeys, keys_cap;
   uint32_t *slot, slot_mask;
   /* per segment: dictionary id -> key index */

@@ -363,6 +363,21 @@ static uint32_t read_all(struct stor_cseg *c, int64_t *ts, double *v) {
   return n;
 }
 
+/* The n points (ids, ts, val) through one direct pass of at most
+ * points_max points into fd, flushed: segment 1. */
+static void direct_one(int fd, uint32_t points_max, uint32_t *ids,
+                       int64_t *ts, double *val, uint32_t n,
+                       struct stor_compact_stats *st) {
+  struct stor_direct *d;
+  struct stor_direct_cfg cfg = cfg_for(fd, st);
+
+  cfg.points_max = points_max;
+  cr_assert_eq(stor_direct_open(&d, &cfg), 0);
+  cr_assert_eq(stor_direct_add(d, &(struct stor_points){ids, ts, val, n}), 0);
+  cr_assert_eq(stor_direct_flush(d), 0);
+  stor_direct_free(d);
+}
+
 /* All points of one series, more than a run holds, in falling time with
  * equal pairs (encode_long's whole-series sort): read back in rising time,
  * equal times in arrival order, over runs of at most a run's bound. */
@@ -372,7 +387,6 @@ Test(compact_direct, one_series_over_runs_sorted_whole) {
   int64_t *ts = malloc(N * sizeof(*ts)), *got_ts = malloc(N * sizeof(*ts));
   double *val = malloc(N * sizeof(*val)), *got_v = malloc(N * sizeof(*val));
   struct stor_compact_stats st = {0};
-  struct stor_direct *d;
   struct stor_cseg c;
   int fd;
 
@@ -384,12 +398,7 @@ Test(compact_direct, one_series_over_runs_sorted_whole) {
   }
   seg_dir_make();
   fd = shard_dir(seg_dir);
-  struct stor_direct_cfg cfg = cfg_for(fd, &st);
-  cfg.points_max = N;
-  cr_assert_eq(stor_direct_open(&d, &cfg), 0);
-  cr_assert_eq(stor_direct_add(d, &(struct stor_points){ids, ts, val, N}), 0);
-  cr_assert_eq(stor_direct_flush(d), 0);
-  stor_direct_free(d);
+  direct_one(fd, N, ids, ts, val, N, &st);
   cr_assert_eq(stor_cseg_open(&c, fd, "0000000000000001.seg"), 1);
   cr_assert_eq(c.series, 1);
   cr_assert_eq(c.runs, 3);
@@ -420,7 +429,6 @@ Test(compact_direct, series_of_one_point) {
   static int64_t ts[N], got_ts[N];
   static double val[N], got_v[N];
   struct stor_compact_stats st = {0};
-  struct stor_direct *d;
   struct stor_cseg c;
   int fd;
 
@@ -436,11 +444,7 @@ Test(compact_direct, series_of_one_point) {
   ids[N - 1] = 7;
   seg_dir_make();
   fd = shard_dir(seg_dir);
-  struct stor_direct_cfg cfg = cfg_for(fd, &st);
-  cr_assert_eq(stor_direct_open(&d, &cfg), 0);
-  cr_assert_eq(stor_direct_add(d, &(struct stor_points){ids, ts, val, N}), 0);
-  cr_assert_eq(stor_direct_flush(d), 0);
-  stor_direct_free(d);
+  direct_one(fd, SEG_POINTS, ids, ts, val, N, &st);
   cr_assert_eq(stor_cseg_open(&c, fd, "0000000000000001.seg"), 1);
   cr_assert_eq(c.series, 4);
   cr_assert_eq(c.runs, 4);
