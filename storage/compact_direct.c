@@ -103,28 +103,35 @@ static void direct_undo(struct stor_direct *d, uint32_t n, uint32_t nkeys,
  */
 static int direct_take(struct stor_direct *d, const struct stor_points *p) {
   struct stor_cpass *ps = &d->ps;
-  uint32_t n = ps->n, nkeys = ps->nkeys, nseen = d->nseen;
+  uint32_t n = ps->n, nkeys = ps->nkeys, nseen = d->nseen, m = n;
+  uint32_t *kmap = d->kmap, *kcount = ps->kcount, *pkey = ps->pkey;
+  int64_t *pts = ps->pts;
+  double *pval = ps->pval;
   size_t kb = ps->arena.len;
 
+  ASSERT(n + p->count <= ps->points_max); /* stor_direct_add flushed */
+  /* locals: the stores through pkey and kcount could alias ps's fields */
   for (uint32_t i = 0; i < p->count; i++) {
     uint32_t id = p->series_id[i], k;
     ASSERT(id < d->cfg.series_max);
-    if ((k = d->kmap[id]) == 0) {
+    if ((k = kmap[id]) == 0) {
       struct stor_dict_entry e;
       long r;
+      ps->n = m;
       d->cfg.series.entry(d->cfg.series.ctx, id, &e);
       if ((r = stor_cpass_key_intern(ps, &e)) < 0) {
         direct_undo(d, n, nkeys, kb, nseen);
         return (int)r;
       }
-      d->kmap[id] = k = (uint32_t)r + 1;
+      kmap[id] = k = (uint32_t)r + 1;
       d->seen[d->nseen++] = id;
     }
-    ps->kcount[k - 1]++;
-    ps->pkey[ps->n] = k - 1;
-    ps->pts[ps->n] = p->ts_ms[i];
-    ps->pval[ps->n++] = p->value[i];
+    kcount[k - 1]++;
+    pts[m] = p->ts_ms[i];
+    pval[m] = p->value[i];
+    pkey[m++] = k - 1;
   }
+  ps->n = m;
   return 0;
 }
 
