@@ -562,8 +562,8 @@ static uint32_t scale_scan(const int64_t *ts, uint32_t i, uint32_t n,
 }
 #undef SCALE_SCAN
 _Static_assert(STOR_CSEG_UNIT_MAX == 9, "scale_scan covers every unit");
-_Static_assert(2ull * STOR_COMPACT_RUN_POINTS_MAX <= STOR_BLOCK_POINTS_MAX,
-               "dts and dval hold a run and its time-ordered copy");
+_Static_assert(STOR_COMPACT_RUN_POINTS_MAX <= STOR_BLOCK_POINTS_MAX,
+               "dts and dval hold a run sorted out of place");
 
 /*
  * The run's time unit byte x (the largest 10^x ms, x <= STOR_CSEG_UNIT_MAX,
