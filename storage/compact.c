@@ -441,12 +441,23 @@ struct out {
  * memory, and a column's writes stay within a line a series. *ends (malloc'ed, nkeys): rank r's points end at
  * (*ends)[r]. o->min, o->max: the pass's time bounds.
  */
+/* Ask for the line point i + 16 will be written to in column col: the
+ * scatter's writes miss once a series' line has left the cache. */
+#define PREFETCH_W(col, at, i)                                               \
+  do {                                                                       \
+    if ((i) + 16 < n)                                                        \
+      __builtin_prefetch(&(col)[(at)[pkey[(i) + 16]]], 1);                   \
+  } while (0)
+
 static int order_points(struct stor_cpass *ps, const uint32_t *ord,
                         uint32_t **ends, struct out *o) {
   uint32_t nk = ps->nkeys, *at = malloc(2 * ((size_t)nk + 1) * sizeof(*at));
   uint32_t *at2 = at + nk + 1, *end = malloc(((size_t)nk + 1) * sizeof(*end));
-  const uint32_t *pkey = ps->pkey;
-  int64_t min = INT64_MAX, max = INT64_MIN;
+  const uint32_t *pkey = ps->pkey, n = ps->n;
+  const int64_t *pts = ps->pts;
+  const double *pval = ps->pval;
+  int64_t *sts = ps->sts, min = INT64_MAX, max = INT64_MIN;
+  double *sval = ps->sval;
 
   *ends = end;
   if (at == NULL || end == NULL) {
@@ -459,15 +470,19 @@ static int order_points(struct stor_cpass *ps, const uint32_t *ord,
     pos += c;
   }
   memcpy(at2, at, (size_t)nk * sizeof(*at));
-  /* at[k]: next free slot of key k; after the scatter, its end */
-  for (uint32_t i = 0; i < ps->n; i++) {
-    int64_t t = ps->pts[i];
+  /* at[k]: next free slot of key k; after the scatter, its end (locals:
+   * the stores through at could alias ps->n) */
+  for (uint32_t i = 0; i < n; i++) {
+    int64_t t = pts[i];
     min = t < min ? t : min;
     max = t > max ? t : max;
-    ps->sts[at[pkey[i]]++] = t;
+    PREFETCH_W(sts, at, i);
+    sts[at[pkey[i]]++] = t;
   }
-  for (uint32_t i = 0; i < ps->n; i++) /* ps->pts no longer read */
-    ps->sval[at2[pkey[i]]++] = ps->pval[i];
+  for (uint32_t i = 0; i < n; i++) { /* pts no longer read */
+    PREFETCH_W(sval, at2, i);
+    sval[at2[pkey[i]]++] = pval[i];
+  }
   for (uint32_t r = 0; r < nk; r++)
     end[r] = at[ord[r]];
   o->min = min;
@@ -475,6 +490,7 @@ static int order_points(struct stor_cpass *ps, const uint32_t *ord,
   free(at);
   return 0;
 }
+#undef PREFETCH_W
 
 /* Keys into ascending order (*sorted, key indexes), points ordered by
  * series, then arrival (ps->sts, sval; rank r ending at (*ends)[r]). */
