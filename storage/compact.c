@@ -441,14 +441,6 @@ struct out {
  * memory, and a column's writes stay within a line a series. *ends (malloc'ed, nkeys): rank r's points end at
  * (*ends)[r]. o->min, o->max: the pass's time bounds.
  */
-/* Ask for the line point i + 16 will be written to in column col: the
- * scatter's writes miss once a series' line has left the cache. */
-#define PREFETCH_W(col, at, i)                                               \
-  do {                                                                       \
-    if ((i) + 16 < n)                                                        \
-      __builtin_prefetch(&(col)[(at)[pkey[(i) + 16]]], 1);                   \
-  } while (0)
-
 static int order_points(struct stor_cpass *ps, const uint32_t *ord,
                         uint32_t **ends, struct out *o) {
   uint32_t nk = ps->nkeys, *at = malloc(2 * ((size_t)nk + 1) * sizeof(*at));
@@ -476,13 +468,10 @@ static int order_points(struct stor_cpass *ps, const uint32_t *ord,
     int64_t t = pts[i];
     min = t < min ? t : min;
     max = t > max ? t : max;
-    PREFETCH_W(sts, at, i);
     sts[at[pkey[i]]++] = t;
   }
-  for (uint32_t i = 0; i < n; i++) { /* pts no longer read */
-    PREFETCH_W(sval, at2, i);
+  for (uint32_t i = 0; i < n; i++) /* pts no longer read */
     sval[at2[pkey[i]]++] = pval[i];
-  }
   for (uint32_t r = 0; r < nk; r++)
     end[r] = at[ord[r]];
   o->min = min;
@@ -490,7 +479,6 @@ static int order_points(struct stor_cpass *ps, const uint32_t *ord,
   free(at);
   return 0;
 }
-#undef PREFETCH_W
 
 /* Keys into ascending order (*sorted, key indexes), points ordered by
  * series, then arrival (ps->sts, sval; rank r ending at (*ends)[r]). */
