@@ -438,8 +438,9 @@ struct out {
  * (ps->pkey; ps->kcount counted them as they came) that moves each time,
  * then each value, straight to its place (time order comes per series,
  * run_in_order). One column at a time: the values take the times'
- * memory, and a column's writes stay within a line a series. *ends (malloc'ed, nkeys): rank r's points end at
- * (*ends)[r]. o->min, o->max: the pass's time bounds.
+ * memory, and a column's writes stay within a line a series. *ends
+ * (malloc'ed, nkeys): rank r's points end at (*ends)[r]. o->min, o->max:
+ * the pass's time bounds.
  */
 static int order_points(struct stor_cpass *ps, const uint32_t *ord,
                         uint32_t **ends, struct out *o) {
@@ -648,8 +649,9 @@ static void run_in_order(struct stor_cpass *ps, uint32_t at, uint32_t n,
 }
 
 /* One run of series s: the n points ts, v (time order). */
-static int encode_run(struct stor_cpass *ps, struct out *o, uint32_t s, int first,
-                      const int64_t *ts, const double *v, uint32_t n) {
+static int encode_run(struct stor_cpass *ps, struct out *o, uint32_t s,
+                      int first, const int64_t *ts, const double *v,
+                      uint32_t n) {
   struct stor_bitw w;
   size_t before;
 
@@ -781,8 +783,8 @@ static uint32_t shared_prefix(const uint8_t *a, const uint8_t *b, uint32_t n) {
 }
 
 /* Sorted keys front-coded into f (K bytes of keys in all into *k). */
-static int front_code(struct stor_cpass *ps, const uint32_t *sorted, struct stor_cbuf *f,
-                      uint32_t *k) {
+static int front_code(struct stor_cpass *ps, const uint32_t *sorted,
+                      struct stor_cbuf *f, uint32_t *k) {
   const uint8_t *prev = NULL;
   uint32_t prev_len = 0;
 
@@ -977,7 +979,8 @@ static int swap_in(struct stor_cpass *ps, const struct stor_cbuf *d,
 }
 
 /* The originals lo..hi-1 of the pass, now leftovers. */
-static int delete_originals(struct stor_cpass *ps, const uint64_t *seqs, long n) {
+static int delete_originals(struct stor_cpass *ps, const uint64_t *seqs,
+                            long n) {
   for (long i = 0; i < n; i++) {
     char name[32];
     if (seqs[i] < ps->lo || seqs[i] >= ps->hi)
@@ -1176,8 +1179,8 @@ int stor_compact_cleanup(int dir_fd, const char *path,
  * Compact seqs[from..*to] (cut short when their keys exceed a bound: *to
  * then says where the pass ended) and delete the originals.
  */
-static int pass_run(struct stor_cpass *ps, const uint64_t *seqs, long n, long from,
-                    long *to, const uint64_t *bytes) {
+static int pass_run(struct stor_cpass *ps, const uint64_t *seqs, long n,
+                    long from, long *to, const uint64_t *bytes) {
   int rc;
 
   if (!ps->ready) {

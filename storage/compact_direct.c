@@ -43,8 +43,9 @@ int stor_direct_open(struct stor_direct **dp,
   d->cfg = *cfg;
   d->cfg.points_max = pmax;
   d->o = (struct stor_compact_opts){.points_max = pmax};
-  d->ps = (struct stor_cpass){.dir_fd = cfg->dir_fd, .st = cfg->st, .o = &d->o,
-                        .points_max = pmax, .shard = cfg->shard};
+  d->ps = (struct stor_cpass){.dir_fd = cfg->dir_fd, .st = cfg->st,
+                              .o = &d->o, .points_max = pmax,
+                              .shard = cfg->shard};
   d->seg_seq = cfg->next_seg_seq;
   d->block_seq = cfg->next_block_seq;
   d->kmap = calloc(cfg->series_max, sizeof(*d->kmap));
