@@ -3,10 +3,11 @@
  * storage/compact.h): survey the original segments, load a run of them
  * within the pass bounds, sort the points by series then time, write the
  * compacted segment (directory, then data blocks) to a temporary file and
- * swap it in, then delete the originals.
+ * swap it in, then delete the originals. The direct passes over sealed
+ * heads (storage/compact_direct.c) share the pass and its output.
  *
- * Memory is bounded by the pass bounds of core/base/limits.h: 24 bytes a
- * point (key index, time, value, sort order) for at most
+ * Memory is bounded by the pass bounds of core/base/limits.h: 28 bytes a
+ * point (key index, time, value, sorted time) for at most
  * STOR_COMPACT_POINTS_MAX points, the keys, and the output.
  */
 #include "storage/compact.h"
@@ -24,7 +25,9 @@
 #include "core/base/assert.h"
 #include "core/base/fault.h"
 #include "core/base/limits.h"
+#include "simd/simd.h"
 #include "storage/block.h"
+#include "storage/compact_pass.h"
 #include "storage/encode.h"
 #include "storage/logblock.h"
 #include "storage/logblock_pack.h"
@@ -33,12 +36,8 @@
 
 /* ---- growable byte buffer ------------------------------------------------ */
 
-struct buf {
-  uint8_t *p;
-  size_t len, cap;
-};
 
-static int buf_room(struct buf *b, size_t n) {
+static int buf_room(struct stor_cbuf *b, size_t n) {
   if (b->len + n <= b->cap)
     return 0;
   size_t cap = b->cap ? b->cap : 65536;
@@ -52,7 +51,7 @@ static int buf_room(struct buf *b, size_t n) {
   return 0;
 }
 
-static void put_varint(struct buf *b, uint64_t v) {
+static void put_varint(struct stor_cbuf *b, uint64_t v) {
   b->len += stor_varint_put(b->p + b->len, v);
 }
 
@@ -63,65 +62,16 @@ static void st_le(uint8_t *p, uint64_t v, unsigned n) {
 
 /* ---- the pass's state ---------------------------------------------------- */
 
-struct key {
-  uint32_t off, len;
-  uint8_t type;
-};
 
-struct pass {
-  int dir_fd;
-  const char *path;
-  FILE *log;
-  struct stor_compact_stats *st;
-  uint32_t points_max;  /* a pass's bound */
-  const struct stor_compact_opts *o; /* which originals it may take */
-  int admitted_all;     /* 0: planning met a segment o does not admit */
-  int ready;            /* pass_init done */
-  /* distinct (key, type) of the pass; slots hash them */
-  struct buf arena;
-  struct key *keys;
-  uint32_t nkeys, keys_cap;
-  uint32_t *slot, slot_mask;
-  /* per segment: dictionary id -> key index */
-  uint32_t *idmap_id, *idmap_key, idmap_mask, idmap_n;
-  /* the points */
-  uint32_t *pkey, *order;
-  int64_t *pts;
-  double *pval;
-  uint32_t n;
-  /* decode scratch for one block */
-  int64_t *dts;
-  double *dval;
-  int64_t *ints;     /* value encoder scratch */
-  uint32_t *ridx;    /* a run's local sort: order and merge scratch */
-  /* log and span blocks carried into the compacted segment: span blocks
-   * whole, log blocks re-encoded by the pack into large ones */
-  struct buf carry;
-  struct stor_logpack pack;
-  struct stor_logdec dec;
-  uint64_t pack_seq;     /* the highest block seq in the pack */
-  uint64_t log_in, log_out; /* log blocks read, written by this attempt */
-  /* the run being compacted */
-  uint64_t lo, hi, max_block_seq;
-  uint16_t shard;
-  struct timespec mtime;
-};
-
-static uint64_t hash_bytes(const uint8_t *p, uint32_t n, uint8_t type) {
-  uint64_t h = 0xcbf29ce484222325ull ^ type;
-
-  for (uint32_t i = 0; i < n; i++)
-    h = (h ^ p[i]) * 0x100000001b3ull;
-  return h;
-}
-
-/* Index of (key, type), added when new. Returns it, or -ENOMEM / -E2BIG. */
-static long key_intern(struct pass *ps, const struct stor_dict_entry *e) {
-  uint64_t h = hash_bytes((const uint8_t *)e->key, e->key_len, e->type);
+/* (contract in storage/compact_pass.h) */
+long stor_cpass_key_intern(struct stor_cpass *ps,
+                           const struct stor_dict_entry *e) {
+  /* the slots only find keys: the hash does not shape the output */
+  uint64_t h = simd_hash2(e->key, e->key_len, NULL, 0, e->type);
   uint32_t j = (uint32_t)h & ps->slot_mask;
 
   for (; ps->slot[j]; j = (j + 1) & ps->slot_mask) {
-    const struct key *k = &ps->keys[ps->slot[j] - 1];
+    const struct stor_ckey *k = &ps->keys[ps->slot[j] - 1];
     if (k->len == e->key_len && k->type == e->type &&
         memcmp(ps->arena.p + k->off, e->key, k->len) == 0)
       return ps->slot[j] - 1;
@@ -132,18 +82,19 @@ static long key_intern(struct pass *ps, const struct stor_dict_entry *e) {
   if (buf_room(&ps->arena, e->key_len) < 0)
     return -ENOMEM;
   memcpy(ps->arena.p + ps->arena.len, e->key, e->key_len);
-  ps->keys[ps->nkeys] = (struct key){(uint32_t)ps->arena.len, e->key_len,
+  ps->keys[ps->nkeys] = (struct stor_ckey){(uint32_t)ps->arena.len, e->key_len,
                                      e->type};
+  ps->kcount[ps->nkeys] = 0;
   ps->arena.len += e->key_len;
   ps->slot[j] = ++ps->nkeys;
   return ps->nkeys - 1;
 }
 
-static uint32_t id_slot(const struct pass *ps, uint32_t id) {
+static uint32_t id_slot(const struct stor_cpass *ps, uint32_t id) {
   return (uint32_t)((id * 0x9E3779B97F4A7C15ull) >> 32) & ps->idmap_mask;
 }
 
-static void idmap_put(struct pass *ps, uint32_t id, uint32_t key) {
+static void idmap_put(struct stor_cpass *ps, uint32_t id, uint32_t key) {
   uint32_t j = id_slot(ps, id);
 
   while (ps->idmap_key[j] != UINT32_MAX && ps->idmap_id[j] != id)
@@ -153,7 +104,7 @@ static void idmap_put(struct pass *ps, uint32_t id, uint32_t key) {
   ps->idmap_key[j] = key;
 }
 
-static long idmap_get(const struct pass *ps, uint32_t id) {
+static long idmap_get(const struct stor_cpass *ps, uint32_t id) {
   for (uint32_t j = id_slot(ps, id); ps->idmap_key[j] != UINT32_MAX;
        j = (j + 1) & ps->idmap_mask)
     if (ps->idmap_id[j] == id)
@@ -161,17 +112,19 @@ static long idmap_get(const struct pass *ps, uint32_t id) {
   return -1;
 }
 
-static void pass_free(struct pass *ps) {
+/* (contract in storage/compact_pass.h) */
+void stor_cpass_free(struct stor_cpass *ps) {
   free(ps->arena.p);
   free(ps->carry.p);
   stor_logpack_free(&ps->pack);
   stor_logdec_free(&ps->dec);
   free(ps->keys);
+  free(ps->kcount);
   free(ps->slot);
   free(ps->idmap_id);
   free(ps->idmap_key);
   free(ps->pkey);
-  free(ps->order);
+  free(ps->sts);
   free(ps->pts);
   free(ps->pval);
   free(ps->dts);
@@ -180,33 +133,38 @@ static void pass_free(struct pass *ps) {
   free(ps->ridx);
 }
 
-static int pass_init(struct pass *ps) {
+/* (contract in storage/compact_pass.h) */
+int stor_cpass_init(struct stor_cpass *ps) {
   size_t np = ps->points_max, ns = STOR_COMPACT_SERIES_MAX;
 
   ps->slot_mask = (1u << 18) - 1; /* > 2 * STOR_COMPACT_SERIES_MAX */
   ps->idmap_mask = ps->slot_mask;
   ps->keys = malloc(ns * sizeof(*ps->keys));
+  ps->kcount = malloc(ns * sizeof(*ps->kcount));
   ps->slot = calloc((size_t)ps->slot_mask + 1, sizeof(*ps->slot));
   ps->idmap_id = malloc(((size_t)ps->idmap_mask + 1) * sizeof(uint32_t));
   ps->idmap_key = malloc(((size_t)ps->idmap_mask + 1) * sizeof(uint32_t));
   ps->pkey = malloc(np * sizeof(*ps->pkey));
-  ps->order = malloc(np * sizeof(*ps->order));
+  ps->sts = malloc(np * sizeof(*ps->sts));
   ps->pts = malloc(np * sizeof(*ps->pts));
+  /* the sorted values go where the times were, once those are sorted */
+  ps->sval = (double *)(void *)ps->pts;
   ps->pval = malloc(np * sizeof(*ps->pval));
   ps->dts = malloc((size_t)STOR_BLOCK_POINTS_MAX * sizeof(*ps->dts));
   ps->dval = malloc((size_t)STOR_BLOCK_POINTS_MAX * sizeof(*ps->dval));
   ps->ints = malloc((size_t)STOR_COMPACT_RUN_POINTS_MAX * sizeof(*ps->ints));
   ps->ridx = malloc(2 * (size_t)STOR_COMPACT_RUN_POINTS_MAX * sizeof(*ps->ridx));
-  if (!ps->keys || !ps->slot || !ps->idmap_id || !ps->idmap_key ||
-      !ps->pkey || !ps->order || !ps->pts || !ps->pval || !ps->dts ||
-      !ps->dval || !ps->ints || !ps->ridx)
+  if (!ps->keys || !ps->kcount || !ps->slot || !ps->idmap_id ||
+      !ps->idmap_key || !ps->pkey || !ps->sts || !ps->pts || !ps->pval ||
+      !ps->dts || !ps->dval || !ps->ints || !ps->ridx)
     return -ENOMEM;
   if (stor_logdec_init(&ps->dec) < 0)
     return -ENOMEM;
   return stor_logpack_init(&ps->pack, 0);
 }
 
-static void pass_reset(struct pass *ps) {
+/* (contract in storage/compact_pass.h) */
+void stor_cpass_reset(struct stor_cpass *ps) {
   ps->arena.len = 0;
   ps->carry.len = 0;
   ps->pack_seq = 0;
@@ -237,7 +195,7 @@ struct survey {
 };
 
 /* 1 when the file's last write is later than the options admit. */
-static int too_new(const struct pass *ps, int fd) {
+static int too_new(const struct stor_cpass *ps, int fd) {
   struct stat st;
 
   if (ps->o->mtime_max_ms == INT64_MAX)
@@ -253,7 +211,7 @@ static int carried(uint8_t kind) {
   return kind == STOR_KIND_LOGS || kind == STOR_KIND_SPANS;
 }
 
-static int survey(struct pass *ps, uint64_t seq, struct survey *sv) {
+static int survey(struct stor_cpass *ps, uint64_t seq, struct survey *sv) {
   struct stor_seg_reader r;
   struct stor_seg_block b;
   char name[32];
@@ -287,13 +245,13 @@ static int survey(struct pass *ps, uint64_t seq, struct survey *sv) {
 }
 
 /* One loaded block's dictionary and points into the pass. */
-static int load_block(struct pass *ps, struct stor_seg_block *b) {
+static int load_block(struct stor_cpass *ps, struct stor_seg_block *b) {
   struct stor_dict_entry e;
   struct stor_run run;
   int rc;
 
   while ((rc = stor_block_next_dict(&b->rd, &e)) == 1) {
-    long k = key_intern(ps, &e);
+    long k = stor_cpass_key_intern(ps, &e);
     if (k < 0)
       return (int)k;
     idmap_put(ps, e.id, (uint32_t)k);
@@ -305,6 +263,7 @@ static int load_block(struct pass *ps, struct stor_seg_block *b) {
     long k = idmap_get(ps, run.series_id);
     if (k < 0 || ps->n + run.count > ps->points_max)
       return -EBADMSG;
+    ps->kcount[k] += run.count;
     for (uint32_t i = 0; i < run.count; i++) {
       ps->pkey[ps->n] = (uint32_t)k;
       ps->pts[ps->n] = ps->dts[i];
@@ -318,7 +277,7 @@ static int load_block(struct pass *ps, struct stor_seg_block *b) {
 }
 
 /* The pack's records as one log block onto the carried blocks. */
-static int pack_flush(struct pass *ps) {
+static int pack_flush(struct stor_cpass *ps) {
   size_t cap = stor_logpack_bytes_max(&ps->pack);
   long n;
   int rc;
@@ -341,7 +300,7 @@ static int pack_flush(struct pass *ps) {
 
 /* A log block's records (b, whole in buf) into the pack, which is written
  * out first when they do not fit. 1: they never fit, carry b whole. */
-static int pack_block(struct pass *ps, const struct stor_seg_block *b,
+static int pack_block(struct stor_cpass *ps, const struct stor_seg_block *b,
                       const uint8_t *buf) {
   int rc = stor_logpack_add_block(&ps->pack, &ps->dec, buf, b->bytes);
 
@@ -360,7 +319,7 @@ static int pack_block(struct pass *ps, const struct stor_seg_block *b,
 /* Log or span block b of r into the pass's carried blocks: a log block's
  * records into the pack, a span block as it is (its CRC checked: a
  * damaged block is not copied on). */
-static int carry_block(struct pass *ps, struct stor_seg_reader *r,
+static int carry_block(struct stor_cpass *ps, struct stor_seg_reader *r,
                        const struct stor_seg_block *b) {
   int rc;
 
@@ -383,7 +342,7 @@ static int carry_block(struct pass *ps, struct stor_seg_reader *r,
 }
 
 /* Every point of segment seq into the pass, its other blocks carried. */
-static int load_segment(struct pass *ps, uint64_t seq) {
+static int load_segment(struct stor_cpass *ps, uint64_t seq) {
   struct stor_seg_reader r;
   struct stor_seg_block b;
   struct stat st;
@@ -422,9 +381,9 @@ static int load_segment(struct pass *ps, uint64_t seq) {
 /* ---- sorting ------------------------------------------------------------- */
 
 static int cmp_key(const void *a, const void *b, void *arg) {
-  const struct pass *ps = arg;
-  const struct key *x = &ps->keys[*(const uint32_t *)a];
-  const struct key *y = &ps->keys[*(const uint32_t *)b];
+  const struct stor_cpass *ps = arg;
+  const struct stor_ckey *x = &ps->keys[*(const uint32_t *)a];
+  const struct stor_ckey *y = &ps->keys[*(const uint32_t *)b];
   uint32_t n = x->len < y->len ? x->len : y->len;
   int c = memcmp(ps->arena.p + x->off, ps->arena.p + y->off, n);
 
@@ -464,41 +423,68 @@ static void sort_run(const int64_t *pts, uint32_t *a, uint32_t *tmp,
   memcpy(a, tmp, (size_t)k * sizeof(*a)); /* a[j..n) already in place */
 }
 
+struct out {
+  struct stor_cbuf data;    /* data blocks, headers included */
+  struct stor_cbuf index;
+  struct stor_cbuf table;   /* block table */
+  uint32_t runs, blocks, block_start, block_runs, block_first;
+  uint64_t block_points;
+  int64_t block_min, block_max, min, max;
+};
+
 /*
- * ps->order: points by series rank (the keys' order, ord), then storage
- * order: a counting sort over the key indexes (ps->pkey), placed in rank
- * order (time order comes per series, gather_run). *ends (malloc'ed,
- * nkeys): rank r's points end at (*ends)[r].
+ * The points into ps->sts and ps->sval by series rank (the keys' order,
+ * ord), then storage order: a counting sort over the key indexes
+ * (ps->pkey; ps->kcount counted them as they came) that moves each time,
+ * then each value, straight to its place (time order comes per series,
+ * run_in_order). One column at a time: the values take the times'
+ * memory, and a column's writes stay within a line a series. *ends
+ * (malloc'ed, nkeys): rank r's points end at (*ends)[r]. o->min, o->max:
+ * the pass's time bounds.
  */
-static int order_points(struct pass *ps, const uint32_t *ord,
-                        uint32_t **ends) {
-  uint32_t *at = calloc((size_t)ps->nkeys + 1, sizeof(*at));
-  uint32_t *end = malloc(((size_t)ps->nkeys + 1) * sizeof(*end));
+static int order_points(struct stor_cpass *ps, const uint32_t *ord,
+                        uint32_t **ends, struct out *o) {
+  uint32_t nk = ps->nkeys, *at = malloc(2 * ((size_t)nk + 1) * sizeof(*at));
+  uint32_t *at2 = at + nk + 1, *end = malloc(((size_t)nk + 1) * sizeof(*end));
+  const uint32_t *pkey = ps->pkey, n = ps->n;
+  const int64_t *pts = ps->pts;
+  const double *pval = ps->pval;
+  int64_t *sts = ps->sts, min = INT64_MAX, max = INT64_MIN;
+  double *sval = ps->sval;
 
   *ends = end;
   if (at == NULL || end == NULL) {
     free(at);
     return -ENOMEM;
   }
-  for (uint32_t i = 0; i < ps->n; i++)
-    at[ps->pkey[i]]++;
-  for (uint32_t r = 0, pos = 0; r < ps->nkeys; r++) {
-    uint32_t c = at[ord[r]];
+  for (uint32_t r = 0, pos = 0; r < nk; r++) {
+    uint32_t c = ps->kcount[ord[r]];
     at[ord[r]] = pos;
     pos += c;
   }
-  /* at[k]: next free slot of key k; after the scatter, its end */
-  for (uint32_t i = 0; i < ps->n; i++)
-    ps->order[at[ps->pkey[i]]++] = i;
-  for (uint32_t r = 0; r < ps->nkeys; r++)
+  memcpy(at2, at, (size_t)nk * sizeof(*at));
+  /* at[k]: next free slot of key k; after the scatter, its end (locals:
+   * the stores through at could alias ps->n) */
+  for (uint32_t i = 0; i < n; i++) {
+    int64_t t = pts[i];
+    min = t < min ? t : min;
+    max = t > max ? t : max;
+    sts[at[pkey[i]]++] = t;
+  }
+  for (uint32_t i = 0; i < n; i++) /* pts no longer read */
+    sval[at2[pkey[i]]++] = pval[i];
+  for (uint32_t r = 0; r < nk; r++)
     end[r] = at[ord[r]];
+  o->min = min;
+  o->max = max;
   free(at);
   return 0;
 }
 
 /* Keys into ascending order (*sorted, key indexes), points ordered by
- * series, then arrival (ps->order, rank r ending at (*ends)[r]). */
-static int sort_pass(struct pass *ps, uint32_t **sorted, uint32_t **ends) {
+ * series, then arrival (ps->sts, sval; rank r ending at (*ends)[r]). */
+static int sort_pass(struct stor_cpass *ps, uint32_t **sorted, uint32_t **ends,
+                     struct out *o) {
   uint32_t *ord = malloc(((size_t)ps->nkeys + 1) * sizeof(*ord));
   int rc;
 
@@ -508,24 +494,15 @@ static int sort_pass(struct pass *ps, uint32_t **sorted, uint32_t **ends) {
   for (uint32_t i = 0; i < ps->nkeys; i++)
     ord[i] = i;
   qsort_r(ord, ps->nkeys, sizeof(*ord), cmp_key, ps);
-  if ((rc = order_points(ps, ord, ends)) < 0)
+  if ((rc = order_points(ps, ord, ends, o)) < 0)
     return rc;
   return 0;
 }
 
 /* ---- encoding ------------------------------------------------------------ */
 
-struct out {
-  struct buf data;    /* data blocks, headers included */
-  struct buf index;
-  struct buf table;   /* block table */
-  uint32_t runs, blocks, block_start, block_runs, block_first;
-  uint64_t block_points;
-  int64_t block_min, block_max, min, max;
-};
-
 /* Header of a kind-4 block at b (len bytes in all), sealed. */
-static void chdr_write(uint8_t *b, size_t len, const struct pass *ps,
+static void chdr_write(uint8_t *b, size_t len, const struct stor_cpass *ps,
                        uint32_t count, int64_t min, int64_t max, uint8_t role,
                        uint32_t runs, uint32_t a, uint32_t bb, uint32_t c) {
   struct stor_chdr check;
@@ -546,7 +523,7 @@ static void chdr_write(uint8_t *b, size_t len, const struct pass *ps,
   ASSERT(stor_chdr_read(b, len, &check) == 0 && check.role == role);
 }
 
-static void close_block(struct pass *ps, struct out *o) {
+static void close_block(struct stor_cpass *ps, struct out *o) {
   size_t len = o->data.len - o->block_start;
 
   if (o->block_runs == 0)
@@ -590,8 +567,8 @@ static uint32_t scale_scan(const int64_t *ts, uint32_t i, uint32_t n,
 }
 #undef SCALE_SCAN
 _Static_assert(STOR_CSEG_UNIT_MAX == 9, "scale_scan covers every unit");
-_Static_assert(2ull * STOR_COMPACT_RUN_POINTS_MAX <= STOR_BLOCK_POINTS_MAX,
-               "dts and dval hold a run and its time-ordered copy");
+_Static_assert(STOR_COMPACT_RUN_POINTS_MAX <= STOR_BLOCK_POINTS_MAX,
+               "dts and dval hold a run sorted out of place");
 
 /*
  * The run's time unit byte x (the largest 10^x ms, x <= STOR_CSEG_UNIT_MAX,
@@ -642,29 +619,20 @@ static int insertion_sort(int64_t *t, double *x, uint32_t n) {
 }
 
 /*
- * The points order[at..at+n) (n <= STOR_COMPACT_RUN_POINTS_MAX, one
- * series) gathered into *ts and *v in time order, storage order among
- * equal times (the original merge order). The gather prefetches ahead
- * (the order jumps around the pass's columns).
+ * The points [at, at+n) of ps->sts and sval (n <= STOR_COMPACT_RUN_POINTS_MAX,
+ * one series, storage order) in time order, storage order among equal
+ * times (the original merge order), as *ts and *v: where they are when in
+ * order or sorted there by insertion, else sorted into ps->dts and dval.
  */
-static void gather_run(struct pass *ps, uint32_t at, uint32_t n,
-                       const int64_t **ts, const double **v) {
-  enum { AHEAD = 16 };
-  int64_t *t = ps->dts;
-  double *x = ps->dval;
-  const uint32_t *ord = ps->order + at;
+static void run_in_order(struct stor_cpass *ps, uint32_t at, uint32_t n,
+                         const int64_t **ts, const double **v) {
+  int64_t *t = ps->sts + at;
+  double *x = ps->sval + at;
   uint32_t *idx = ps->ridx, *tmp = ps->ridx + STOR_COMPACT_RUN_POINTS_MAX;
   int in_order = 1;
 
-  for (uint32_t i = 0; i < n; i++) {
-    if (at + i + AHEAD < ps->n) {
-      __builtin_prefetch(&ps->pts[ord[i + AHEAD]]);
-      __builtin_prefetch(&ps->pval[ord[i + AHEAD]]);
-    }
-    t[i] = ps->pts[ord[i]];
-    x[i] = ps->pval[ord[i]];
-    in_order &= i == 0 || t[i] >= t[i - 1];
-  }
+  for (uint32_t i = 1; i < n; i++)
+    in_order &= t[i] >= t[i - 1];
   *ts = t;
   *v = x;
   if (in_order || insertion_sort(t, x, n))
@@ -672,19 +640,18 @@ static void gather_run(struct pass *ps, uint32_t at, uint32_t n,
   for (uint32_t i = 0; i < n; i++)
     idx[i] = i;
   sort_run(t, idx, tmp, n);
-  t += STOR_COMPACT_RUN_POINTS_MAX; /* dts and dval hold two runs */
-  x += STOR_COMPACT_RUN_POINTS_MAX;
   for (uint32_t i = 0; i < n; i++) {
-    t[i] = (*ts)[idx[i]];
-    x[i] = (*v)[idx[i]];
+    ps->dts[i] = t[idx[i]];
+    ps->dval[i] = x[idx[i]];
   }
-  *ts = t;
-  *v = x;
+  *ts = ps->dts;
+  *v = ps->dval;
 }
 
 /* One run of series s: the n points ts, v (time order). */
-static int encode_run(struct pass *ps, struct out *o, uint32_t s, int first,
-                      const int64_t *ts, const double *v, uint32_t n) {
+static int encode_run(struct stor_cpass *ps, struct out *o, uint32_t s,
+                      int first, const int64_t *ts, const double *v,
+                      uint32_t n) {
   struct stor_bitw w;
   size_t before;
 
@@ -724,29 +691,52 @@ static int encode_run(struct pass *ps, struct out *o, uint32_t s, int first,
   return 0;
 }
 
-/* Series s, the points order[at..end), over one run: put in time order
- * whole (its runs split a time-ordered series), then run by run. */
-static int encode_long(struct pass *ps, struct out *o, uint32_t s,
+/* (t, x)[0..n) into time order, storage order among equal times, by a
+ * merge sort of their indexes. Returns 0 or -ENOMEM. */
+static int sort_long(int64_t *t, double *x, uint32_t n) {
+  uint32_t *idx = malloc(2 * (size_t)n * sizeof(*idx));
+  int64_t *t2 = malloc((size_t)n * sizeof(*t2));
+  double *x2 = malloc((size_t)n * sizeof(*x2));
+  int rc = -ENOMEM;
+
+  if (idx == NULL || t2 == NULL || x2 == NULL)
+    goto out;
+  for (uint32_t i = 0; i < n; i++)
+    idx[i] = i;
+  sort_run(t, idx, idx + n, n);
+  for (uint32_t i = 0; i < n; i++) {
+    t2[i] = t[idx[i]];
+    x2[i] = x[idx[i]];
+  }
+  memcpy(t, t2, (size_t)n * sizeof(*t));
+  memcpy(x, x2, (size_t)n * sizeof(*x));
+  rc = 0;
+out:
+  free(idx);
+  free(t2);
+  free(x2);
+  return rc;
+}
+
+/* Series s, the points [at, end) of ps->sts and sval, over one run: put
+ * in time order whole (its runs split a time-ordered series), then run by
+ * run. */
+static int encode_long(struct stor_cpass *ps, struct out *o, uint32_t s,
                        uint32_t at, uint32_t end) {
-  const int64_t *ts;
-  const double *v;
   int rc;
 
   for (uint32_t k = at + 1; k < end; k++) {
-    if (ps->pts[ps->order[k]] < ps->pts[ps->order[k - 1]]) {
-      uint32_t *tmp = malloc((size_t)(end - at) * sizeof(*tmp));
-      if (tmp == NULL)
-        return -ENOMEM;
-      sort_run(ps->pts, ps->order + at, tmp, end - at);
-      free(tmp);
+    if (ps->sts[k] < ps->sts[k - 1]) {
+      if ((rc = sort_long(ps->sts + at, ps->sval + at, end - at)) < 0)
+        return rc;
       break;
     }
   }
   for (uint32_t from = at; from < end;) {
     uint32_t n = end - from < STOR_COMPACT_RUN_POINTS_MAX
                      ? end - from : STOR_COMPACT_RUN_POINTS_MAX;
-    gather_run(ps, from, n, &ts, &v); /* in order already: a plain copy */
-    if ((rc = encode_run(ps, o, s, from == at, ts, v, n)) < 0)
+    rc = encode_run(ps, o, s, from == at, ps->sts + from, ps->sval + from, n);
+    if (rc < 0)
       return rc;
     from += n;
   }
@@ -754,25 +744,19 @@ static int encode_long(struct pass *ps, struct out *o, uint32_t s,
 }
 
 /* Every series' runs into o (data blocks, index, block table); rank s's
- * points end at ends[s] of ps->order. */
-static int encode_points(struct pass *ps, struct out *o,
+ * points end at ends[s] of ps->sts and sval. */
+static int encode_points(struct stor_cpass *ps, struct out *o,
                          const uint32_t *ends) {
   const int64_t *ts;
   const double *v;
   int rc;
 
-  o->min = INT64_MAX;
-  o->max = INT64_MIN;
-  for (uint32_t i = 0; i < ps->n; i++) {
-    o->min = ps->pts[i] < o->min ? ps->pts[i] : o->min;
-    o->max = ps->pts[i] > o->max ? ps->pts[i] : o->max;
-  }
   for (uint32_t s = 0, at = 0; s < ps->nkeys; at = ends[s++]) {
     uint32_t n = ends[s] - at;
     if (n > STOR_COMPACT_RUN_POINTS_MAX)
       rc = encode_long(ps, o, s, at, ends[s]);
     else if (n > 0) {
-      gather_run(ps, at, n, &ts, &v);
+      run_in_order(ps, at, n, &ts, &v);
       rc = encode_run(ps, o, s, 1, ts, v, n);
     } else
       rc = 0;
@@ -799,14 +783,14 @@ static uint32_t shared_prefix(const uint8_t *a, const uint8_t *b, uint32_t n) {
 }
 
 /* Sorted keys front-coded into f (K bytes of keys in all into *k). */
-static int front_code(struct pass *ps, const uint32_t *sorted, struct buf *f,
-                      uint32_t *k) {
+static int front_code(struct stor_cpass *ps, const uint32_t *sorted,
+                      struct stor_cbuf *f, uint32_t *k) {
   const uint8_t *prev = NULL;
   uint32_t prev_len = 0;
 
   *k = 0;
   for (uint32_t i = 0; i < ps->nkeys; i++) {
-    const struct key *key = &ps->keys[sorted[i]];
+    const struct stor_ckey *key = &ps->keys[sorted[i]];
     const uint8_t *p = ps->arena.p + key->off;
     uint32_t shared = 0;
     if (buf_room(f, 2 * STOR_VARINT_BYTES_MAX + key->len + 1) < 0)
@@ -827,7 +811,7 @@ static int front_code(struct pass *ps, const uint32_t *sorted, struct buf *f,
 }
 
 /* Raw DEFLATE of in at igzip's highest level into out. */
-static int deflate_dict(const struct buf *in, struct buf *out) {
+static int deflate_dict(const struct stor_cbuf *in, struct stor_cbuf *out) {
   struct isal_zstream *z = malloc(sizeof(*z));
   uint8_t *level_buf = malloc(ISAL_DEF_LVL3_DEFAULT);
   size_t cap = in->len + in->len / 8 + 4096;
@@ -855,9 +839,9 @@ out:
 }
 
 /* The directory block into d. */
-static int directory(struct pass *ps, const uint32_t *sorted,
-                     const struct out *o, struct buf *d) {
-  struct buf fc = {0};
+static int directory(struct stor_cpass *ps, const uint32_t *sorted,
+                     const struct out *o, struct stor_cbuf *d) {
+  struct stor_cbuf fc = {0};
   uint32_t k;
   long c;
   int rc;
@@ -900,7 +884,7 @@ static int64_t ns_to_ms(int64_t ns) {
 /* The directory of a pass with no metric point into d: no series, no data
  * block; its min/max are the carried blocks' event times in ms (floored),
  * so that the file's time bounds still cover what it holds. */
-static int directory_empty(struct pass *ps, struct buf *d) {
+static int directory_empty(struct stor_cpass *ps, struct stor_cbuf *d) {
   int64_t min = INT64_MAX, max = INT64_MIN;
   struct stor_frame f;
   int rc;
@@ -953,8 +937,8 @@ static void tmp_name(uint64_t seq, char *buf, unsigned len) {
 
 /* Directory, data blocks and carried blocks to <hi>.seg.tmp, durable,
  * then renamed. */
-static int swap_in(struct pass *ps, const struct buf *d,
-                   const struct buf *data) {
+static int swap_in(struct stor_cpass *ps, const struct stor_cbuf *d,
+                   const struct stor_cbuf *data) {
   char tmp[40], name[32];
   struct timespec times[2];
   int fd, rc = 0;
@@ -995,7 +979,8 @@ static int swap_in(struct pass *ps, const struct buf *d,
 }
 
 /* The originals lo..hi-1 of the pass, now leftovers. */
-static int delete_originals(struct pass *ps, const uint64_t *seqs, long n) {
+static int delete_originals(struct stor_cpass *ps, const uint64_t *seqs,
+                            long n) {
   for (long i = 0; i < n; i++) {
     char name[32];
     if (seqs[i] < ps->lo || seqs[i] >= ps->hi)
@@ -1009,13 +994,13 @@ static int delete_originals(struct pass *ps, const uint64_t *seqs, long n) {
   return fsync(ps->dir_fd) < 0 ? -errno : 0;
 }
 
-static int cancelled(const struct pass *ps) {
+static int cancelled(const struct stor_cpass *ps) {
   return ps->o->cancel && __atomic_load_n(ps->o->cancel, __ATOMIC_ACQUIRE)
              ? -ECANCELED : 0;
 }
 
 /* Empty the pack without writing it (a pass that failed loading). */
-static void pack_drop(struct pass *ps) {
+static void pack_drop(struct stor_cpass *ps) {
   if (ps->pack.count == 0)
     return;
   stor_logpack_free(&ps->pack);
@@ -1025,19 +1010,17 @@ static void pack_drop(struct pass *ps) {
     memset(&ps->pack, 0, sizeof(ps->pack));
 }
 
-/* Sort, encode and swap in the points and carried blocks the pass holds
- * (ps->lo, hi, max_block_seq, shard and mtime set); counted in ps->st but
- * for segments_in and bytes_in. */
-static int emit(struct pass *ps) {
+/* (contract in storage/compact_pass.h) */
+int stor_cpass_emit(struct stor_cpass *ps) {
   struct out o = {0};
-  struct buf d = {0};
+  struct stor_cbuf d = {0};
   uint32_t *sorted = NULL, *ends = NULL;
   int rc;
 
   if (ps->n == 0) { /* log and span blocks only */
     rc = directory_empty(ps, &d);
   } else {
-    rc = sort_pass(ps, &sorted, &ends);
+    rc = sort_pass(ps, &sorted, &ends, &o);
     if (rc == 0)
       rc = encode_points(ps, &o, ends);
     if (rc == 0)
@@ -1064,11 +1047,11 @@ static int emit(struct pass *ps) {
 }
 
 /* Load, sort, encode and swap in the segments seqs[from..to]. */
-static int compact_run(struct pass *ps, const uint64_t *seqs, long from,
+static int compact_run(struct stor_cpass *ps, const uint64_t *seqs, long from,
                        long to, const uint64_t *bytes) {
   int rc = 0;
 
-  pass_reset(ps);
+  stor_cpass_reset(ps);
   ps->lo = seqs[from];
   ps->hi = seqs[to];
   for (long i = from; i <= to && rc == 0; i++)
@@ -1081,7 +1064,7 @@ static int compact_run(struct pass *ps, const uint64_t *seqs, long from,
   if (rc == 0 && ps->n == 0 && ps->carry.len == 0)
     rc = -ENODATA;
   if (rc == 0)
-    rc = emit(ps);
+    rc = stor_cpass_emit(ps);
   if (rc == 0) {
     ps->st->segments_in += (uint64_t)(to - from + 1);
     for (long i = from; i <= to; i++)
@@ -1196,12 +1179,12 @@ int stor_compact_cleanup(int dir_fd, const char *path,
  * Compact seqs[from..*to] (cut short when their keys exceed a bound: *to
  * then says where the pass ended) and delete the originals.
  */
-static int pass_run(struct pass *ps, const uint64_t *seqs, long n, long from,
-                    long *to, const uint64_t *bytes) {
+static int pass_run(struct stor_cpass *ps, const uint64_t *seqs, long n,
+                    long from, long *to, const uint64_t *bytes) {
   int rc;
 
   if (!ps->ready) {
-    if ((rc = pass_init(ps)) < 0)
+    if ((rc = stor_cpass_init(ps)) < 0)
       return rc;
     ps->ready = 1;
   }
@@ -1221,7 +1204,7 @@ static int pass_run(struct pass *ps, const uint64_t *seqs, long n, long from,
 }
 
 /* The longest run from *i of originals within the point bound. */
-static int plan(struct pass *ps, const uint64_t *seqs, long n,
+static int plan(struct stor_cpass *ps, const uint64_t *seqs, long n,
                 const uint8_t *compacted, long *i, uint64_t *bytes) {
   uint64_t points = 0, carry = 0;
   long from = *i;
@@ -1283,7 +1266,7 @@ int stor_compact_dir(int dir_fd, const char *path, uint32_t points_max,
 int stor_compact_dir_opts(int dir_fd, const char *path,
                           const struct stor_compact_opts *o,
                           struct stor_compact_stats *st, FILE *log) {
-  struct pass ps = {.dir_fd = dir_fd, .path = path, .log = log, .st = st,
+  struct stor_cpass ps = {.dir_fd = dir_fd, .path = path, .log = log, .st = st,
                     .o = o, .admitted_all = 1,
                     .points_max = o->points_max && o->points_max <
                                   STOR_COMPACT_POINTS_MAX
@@ -1346,163 +1329,9 @@ int stor_compact_dir_opts(int dir_fd, const char *path,
   else if (n > 0)
     st->settled_seq = seqs[n - 1] + 1;
 out:
-  pass_free(&ps);
+  stor_cpass_free(&ps);
   free(compacted);
   free(bytes);
   free(seqs);
   return rc < 0 ? rc : 0;
-}
-
-/* ---- direct compaction --------------------------------------------------- */
-
-struct stor_direct {
-  struct pass ps;
-  struct stor_compact_opts o; /* what cancelled() reads: never cancelled */
-  struct stor_direct_cfg cfg;
-  uint32_t *kmap;   /* series id -> its key index in the pass + 1; 0: none */
-  uint32_t *seen;   /* the ids with a kmap entry, to clear them */
-  uint32_t nseen;
-  uint64_t seg_seq, block_seq; /* the next to use */
-};
-
-int stor_direct_open(struct stor_direct **dp,
-                     const struct stor_direct_cfg *cfg) {
-  struct stor_direct *d;
-  uint32_t pmax = cfg->points_max && cfg->points_max < STOR_SEGMENT_POINTS_MAX
-                      ? cfg->points_max : STOR_SEGMENT_POINTS_MAX;
-
-  *dp = NULL;
-  if (cfg->series_max == 0 || cfg->series.entry == NULL || cfg->st == NULL ||
-      cfg->next_seg_seq == 0)
-    return -EINVAL;
-  if ((d = calloc(1, sizeof(*d))) == NULL)
-    return -ENOMEM;
-  d->cfg = *cfg;
-  d->cfg.points_max = pmax;
-  d->o = (struct stor_compact_opts){.points_max = pmax};
-  d->ps = (struct pass){.dir_fd = cfg->dir_fd, .st = cfg->st, .o = &d->o,
-                        .points_max = pmax, .shard = cfg->shard};
-  d->seg_seq = cfg->next_seg_seq;
-  d->block_seq = cfg->next_block_seq;
-  d->kmap = calloc(cfg->series_max, sizeof(*d->kmap));
-  d->seen = malloc((size_t)cfg->series_max * sizeof(*d->seen));
-  if (d->kmap == NULL || d->seen == NULL || pass_init(&d->ps) < 0) {
-    stor_direct_free(d);
-    return -ENOMEM;
-  }
-  d->ps.ready = 1;
-  pass_reset(&d->ps);
-  *dp = d;
-  return 0;
-}
-
-void stor_direct_free(struct stor_direct *d) {
-  if (d == NULL)
-    return;
-  pass_free(&d->ps);
-  free(d->kmap);
-  free(d->seen);
-  free(d);
-}
-
-void stor_direct_next(const struct stor_direct *d, uint64_t *seg_seq,
-                      uint64_t *block_seq) {
-  *seg_seq = d->seg_seq;
-  *block_seq = d->block_seq;
-}
-
-/* An empty pass (its key slots too: keys taken back leave stale slots). */
-static void direct_reset(struct stor_direct *d) {
-  for (uint32_t i = 0; i < d->nseen; i++)
-    d->kmap[d->seen[i]] = 0;
-  d->nseen = 0;
-  pass_reset(&d->ps);
-}
-
-/* The pass back to n points, nkeys keys, kb key bytes and nseen ids. */
-static void direct_undo(struct stor_direct *d, uint32_t n, uint32_t nkeys,
-                        size_t kb, uint32_t nseen) {
-  for (uint32_t i = nseen; i < d->nseen; i++)
-    d->kmap[d->seen[i]] = 0;
-  d->nseen = nseen;
-  d->ps.n = n;
-  d->ps.nkeys = nkeys;
-  d->ps.arena.len = kb;
-}
-
-/*
- * The points of p into the pass, series ids to key indexes (a new id's
- * key interned as load_block does, so one key of two ids stays one).
- * Returns 0, or -E2BIG / -ENOMEM with the pass as it was but for stale
- * key slots (direct_reset before interning again).
- */
-static int direct_take(struct stor_direct *d, const struct stor_points *p) {
-  struct pass *ps = &d->ps;
-  uint32_t n = ps->n, nkeys = ps->nkeys, nseen = d->nseen;
-  size_t kb = ps->arena.len;
-
-  for (uint32_t i = 0; i < p->count; i++) {
-    uint32_t id = p->series_id[i], k;
-    ASSERT(id < d->cfg.series_max);
-    if ((k = d->kmap[id]) == 0) {
-      struct stor_dict_entry e;
-      long r;
-      d->cfg.series.entry(d->cfg.series.ctx, id, &e);
-      if ((r = key_intern(ps, &e)) < 0) {
-        direct_undo(d, n, nkeys, kb, nseen);
-        return (int)r;
-      }
-      d->kmap[id] = k = (uint32_t)r + 1;
-      d->seen[d->nseen++] = id;
-    }
-    ps->pkey[ps->n] = k - 1;
-    ps->pts[ps->n] = p->ts_ms[i];
-    ps->pval[ps->n++] = p->value[i];
-  }
-  return 0;
-}
-
-int stor_direct_flush(struct stor_direct *d) {
-  struct pass *ps = &d->ps;
-  int rc;
-
-  if (ps->n == 0) {
-    direct_reset(d);
-    return 0;
-  }
-  ps->lo = ps->hi = d->seg_seq;
-  ps->mtime = (struct timespec){0}; /* the file's own: written now */
-  rc = emit(ps);
-  if (rc == 0)
-    d->seg_seq++;
-  else
-    ps->st->points_lost += ps->n;
-  direct_reset(d);
-  return rc;
-}
-
-int stor_direct_add(struct stor_direct *d, const struct stor_points *p) {
-  int rc = 0;
-
-  if (p->count == 0)
-    return 0;
-  /* where the writer would roll its segment */
-  if (d->ps.n + p->count > d->cfg.points_max)
-    rc = stor_direct_flush(d);
-  if (rc == 0)
-    rc = direct_take(d, p);
-  if (rc == -E2BIG && d->ps.n > 0 && /* the keys of a pass are full */
-      (rc = stor_direct_flush(d)) == 0)
-    rc = direct_take(d, p);
-  if (rc == -E2BIG) {
-    direct_reset(d); /* empty, but for stale slots */
-    return rc;
-  }
-  if (rc < 0) {
-    d->ps.st->points_lost += d->ps.n + p->count;
-    direct_reset(d);
-    return rc;
-  }
-  d->ps.max_block_seq = d->block_seq++;
-  return 0;
 }

@@ -200,6 +200,6 @@ struct stor_direct_cfg {
   struct stor_compact_stats *st; /* added to */
 };
 
-struct stor_direct; /* storage/compact.c */
+struct stor_direct; /* storage/compact_direct.c */
 
 #endif

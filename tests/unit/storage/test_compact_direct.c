@@ -350,3 +350,151 @@ Test(compact_direct, bad_config_refused) {
   cr_assert_eq(stor_direct_open(&d, &c), -EINVAL);
   stor_direct_free(NULL);
 }
+
+/* The runs of c read back into ts, v (room for every point); returns the
+ * points read. */
+static uint32_t read_all(struct stor_cseg *c, int64_t *ts, double *v) {
+  uint32_t n = 0;
+
+  for (uint32_t r = 0; r < c->runs; r++) {
+    cr_assert_eq(stor_cseg_read_run(c, r, ts + n, v + n), 0);
+    n += c->run[r].count;
+  }
+  return n;
+}
+
+/* The n points (ids, ts, val) through one direct pass of at most
+ * points_max points into fd, flushed: segment 1. */
+static void direct_one(int fd, uint32_t points_max, uint32_t *ids,
+                       int64_t *ts, double *val, uint32_t n,
+                       struct stor_compact_stats *st) {
+  struct stor_direct *d;
+  struct stor_direct_cfg cfg = cfg_for(fd, st);
+
+  cfg.points_max = points_max;
+  cr_assert_eq(stor_direct_open(&d, &cfg), 0);
+  cr_assert_eq(stor_direct_add(d, &(struct stor_points){ids, ts, val, n}), 0);
+  cr_assert_eq(stor_direct_flush(d), 0);
+  stor_direct_free(d);
+}
+
+/* All points of one series, more than a run holds, in falling time with
+ * equal pairs (encode_long's whole-series sort): read back in rising time,
+ * equal times in arrival order, over runs of at most a run's bound. */
+Test(compact_direct, one_series_over_runs_sorted_whole) {
+  enum { N = 2 * STOR_COMPACT_RUN_POINTS_MAX + 5 };
+  uint32_t *ids = calloc(N, sizeof(*ids));
+  int64_t *ts = malloc(N * sizeof(*ts)), *got_ts = malloc(N * sizeof(*ts));
+  double *val = malloc(N * sizeof(*val)), *got_v = malloc(N * sizeof(*val));
+  struct stor_compact_stats st = {0};
+  struct stor_cseg c;
+  int fd;
+
+  for (unsigned k = 0; k < 250; k++)
+    snprintf(keys[k], sizeof(keys[k]), "m%u", k);
+  for (uint32_t i = 0; i < N; i++) {
+    ts[i] = (int64_t)(N - i / 2) * 1000;
+    val[i] = i;
+  }
+  seg_dir_make();
+  fd = shard_dir(seg_dir);
+  direct_one(fd, N, ids, ts, val, N, &st);
+  cr_assert_eq(stor_cseg_open(&c, fd, "0000000000000001.seg"), 1);
+  cr_assert_eq(c.series, 1);
+  cr_assert_eq(c.runs, 3);
+  for (uint32_t r = 0; r < c.runs; r++)
+    cr_assert_leq(c.run[r].count, STOR_COMPACT_RUN_POINTS_MAX);
+  cr_assert_eq(read_all(&c, got_ts, got_v), N);
+  for (uint32_t i = 0; i < N; i++) {
+    /* N odd: point N - 1 alone is the earliest, then pairs in order */
+    uint32_t want = i == 0 ? N - 1 : N - 1 - 2 * ((i + 1) / 2) + !(i & 1);
+    cr_assert_eq(got_ts[i], ts[want], "point %u", i);
+    cr_assert_eq(got_v[i], val[want], "point %u", i);
+  }
+  stor_cseg_close(&c);
+  close(fd);
+  free(ids);
+  free(ts);
+  free(val);
+  free(got_ts);
+  free(got_v);
+  seg_dir_remove();
+}
+
+/* Series of one point each beside a long one, the ones first, last and
+ * between in arrival: each its own run of its one point. */
+Test(compact_direct, series_of_one_point) {
+  enum { N = 1000 };
+  static uint32_t ids[N];
+  static int64_t ts[N], got_ts[N];
+  static double val[N], got_v[N];
+  struct stor_compact_stats st = {0};
+  struct stor_cseg c;
+  int fd;
+
+  for (unsigned k = 0; k < 250; k++)
+    snprintf(keys[k], sizeof(keys[k]), "m%03u", k);
+  for (uint32_t i = 0; i < N; i++) {
+    ids[i] = 5;
+    ts[i] = 1000 + i;
+    val[i] = i;
+  }
+  ids[0] = 9;  /* "m009": after "m005" */
+  ids[500] = 0;
+  ids[N - 1] = 7;
+  seg_dir_make();
+  fd = shard_dir(seg_dir);
+  direct_one(fd, SEG_POINTS, ids, ts, val, N, &st);
+  cr_assert_eq(stor_cseg_open(&c, fd, "0000000000000001.seg"), 1);
+  cr_assert_eq(c.series, 4);
+  cr_assert_eq(c.runs, 4);
+  cr_assert_eq(read_all(&c, got_ts, got_v), N);
+  /* keys m000, m005, m007, m009 */
+  uint32_t counts[4] = {1, N - 3, 1, 1};
+  for (uint32_t r = 0; r < 4; r++)
+    cr_assert_eq(c.run[r].count, counts[r], "run %u", r);
+  cr_assert_eq(got_v[0], 500);
+  for (uint32_t i = 1; i < N - 2; i++)
+    cr_assert_eq(got_v[i], i < 500 ? i : i + 1, "point %u", i);
+  cr_assert_eq(got_v[N - 2], N - 1);
+  cr_assert_eq(got_v[N - 1], 0);
+  cr_assert_eq(got_ts[N - 1], 1000);
+  stor_cseg_close(&c);
+  close(fd);
+  seg_dir_remove();
+}
+
+/* An empty pass writes nothing: a flush before any point, a head of no
+ * point, a flush after a flush. */
+Test(compact_direct, empty_pass_writes_nothing) {
+  struct stor_compact_stats st = {0};
+  struct stor_direct *d;
+  uint32_t ids[1] = {1};
+  int64_t ts[1] = {1};
+  double val[1] = {1};
+  uint64_t seg, blk;
+  int fd;
+
+  seg_dir_make();
+  fd = shard_dir(seg_dir);
+  struct stor_direct_cfg cfg = cfg_for(fd, &st);
+  cr_assert_eq(stor_direct_open(&d, &cfg), 0);
+  cr_assert_eq(stor_direct_flush(d), 0);
+  cr_assert_eq(stor_direct_add(d, &(struct stor_points){ids, ts, val, 0}), 0);
+  cr_assert_eq(stor_direct_flush(d), 0);
+  stor_direct_next(d, &seg, &blk);
+  cr_assert_eq(seg, 1);
+  cr_assert_eq(blk, 1, "a head of no point takes no block seq");
+  cr_assert_eq(count_files(fd), 0);
+  cr_assert_eq(stor_direct_add(d, &(struct stor_points){ids, ts, val, 1}), 0);
+  cr_assert_eq(stor_direct_flush(d), 0);
+  cr_assert_eq(stor_direct_flush(d), 0);
+  stor_direct_next(d, &seg, &blk);
+  cr_assert_eq(seg, 2);
+  cr_assert_eq(count_files(fd), 1);
+  cr_assert_eq(st.passes, 1);
+  cr_assert_eq(st.points, 1);
+  stor_direct_free(d);
+  close(fd);
+  seg_dir_remove();
+}
