@@ -418,5 +418,9 @@ Test(pipe, window_stores_what_line_by_line_stores) {
     cr_assert(p.head.value[i] == val[i], "point %u: %g != %g", i,
               p.head.value[i], val[i]);
   }
+  /* the raw key cache's lookups differ: a key new to the window misses
+   * for each of its lines there, line by line only the first time */
+  whole.rawkey_hits = st.rawkey_hits;
+  whole.rawkey_misses = st.rawkey_misses;
   cr_assert(memcmp(&whole, &st, sizeof(st)) == 0, "same counters");
 }
