@@ -1054,8 +1054,9 @@ static inline void lw_bin(struct lw *w, uint8_t bit, const char *name,
     w->otel->at = (uint8_t)w->nattrs;
   w->otel->has |= bit;
   w->nbin++;
-  lw_ref(w, (struct core_syslog_str){name, (uint32_t)strlen(name)});
-  lw_ref(w, (struct core_syslog_str){NULL, (uint32_t)text_len});
+  /* name and text counted at once (the same bound as one by one) */
+  lw_ref(w, (struct core_syslog_str){name,
+                                     (uint32_t)(strlen(name) + text_len)});
 }
 
 static inline void lw_num(struct lw *w, const char *name, int64_t v) {
