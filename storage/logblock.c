@@ -343,11 +343,17 @@ static int put_record(struct stor_logenc *e, const struct stor_log_rec *r,
   stor_lput_ref(e, STOR_LCOL_APP, r->app, 1);
   stor_lput_ref(e, STOR_LCOL_PROCID, r->procid, 1);
   stor_lput_ref(e, STOR_LCOL_MSGID, r->msgid, 1);
-  stor_lput_varint(e, STOR_LCOL_ATTRS, r->attr_count);
+  int same = e->layout3 && stor_log3_keys_same(e, r);
+
+  stor_lput_varint(e, STOR_LCOL_ATTRS,
+                   e->layout3 ? (uint64_t)r->attr_count << 1 | (uint64_t)same
+                              : r->attr_count);
   for (uint32_t i = 0; i < r->attr_count; i++) {
-    put_attr_names(e, i, &r->attrs[i]);
+    if (!same)
+      put_attr_names(e, i, &r->attrs[i]);
     put_value(e, i, r->attrs[i].value);
   }
+  e->kprev = r;
   stor_lput_ref(e, STOR_LCOL_MSG, r->msg, 0);
   if (e->layout3 && (rc = stor_log3_put(e, r)) < 0)
     return rc;
@@ -386,6 +392,7 @@ static int build_columns(struct stor_logenc *e, const struct stor_log_rec *recs,
   stor_lreset(e);
   e->otel_len = 0;
   e->otel_last = 0;
+  e->kprev = NULL;
   for (uint32_t i = 0; i < n; i++) {
     int rc = put_record(e, &recs[i], &prev_off, &prev_recv, min, pow10_tab[x]);
     if (rc < 0)
@@ -729,6 +736,7 @@ static int get_record(struct stor_logblock_reader *r, struct stor_log_rec *out,
                       struct core_syslog_attr *attrs, uint32_t cap) {
   uint64_t flags, na;
   uint8_t pri;
+  int same;
 
   if (get_times(r, out) < 0 || r->cp[STOR_LCOL_PRI] == r->cend[STOR_LCOL_PRI])
     return -EBADMSG;
@@ -738,7 +746,12 @@ static int get_record(struct stor_logblock_reader *r, struct stor_log_rec *out,
       get_ref(r, STOR_LCOL_APP, &out->app) < 0 ||
       get_ref(r, STOR_LCOL_PROCID, &out->procid) < 0 ||
       get_ref(r, STOR_LCOL_MSGID, &out->msgid) < 0 ||
-      get_varint(r, STOR_LCOL_ATTRS, &na) < 0 || na > CORE_SYSLOG_SD_ATTRS_MAX)
+      get_varint(r, STOR_LCOL_ATTRS, &na) < 0)
+    return -EBADMSG;
+  same = r->hdr.layout == STOR_LOG_LAYOUT3 ? (int)(na & 1) : 0;
+  na >>= r->hdr.layout == STOR_LOG_LAYOUT3;
+  if (na > CORE_SYSLOG_SD_ATTRS_MAX ||
+      (same && (!r->kset || na != r->nkeys)))
     return -EBADMSG;
   if (na > cap)
     return -ENOSPC;
@@ -747,15 +760,23 @@ static int get_record(struct stor_logblock_reader *r, struct stor_log_rec *out,
   out->flags = (uint32_t)flags;
   out->attr_count = (uint32_t)na;
   out->attrs = attrs;
-  for (uint32_t i = 0; i < na; i++)
-    if (get_ref(r, STOR_LCOL_ATTRS, &attrs[i].sdid) < 0 ||
-        get_ref(r, STOR_LCOL_ATTRS, &attrs[i].name) < 0 ||
-        get_ref(r, STOR_LCOL_ATTRS, &attrs[i].value) < 0)
+  for (uint32_t i = 0; i < na; i++) {
+    if (same) {
+      attrs[i].sdid = r->keys[i][0];
+      attrs[i].name = r->keys[i][1];
+    } else if (get_ref(r, STOR_LCOL_ATTRS, &attrs[i].sdid) < 0 ||
+               get_ref(r, STOR_LCOL_ATTRS, &attrs[i].name) < 0)
       return -EBADMSG;
+    if (get_ref(r, STOR_LCOL_ATTRS, &attrs[i].value) < 0)
+      return -EBADMSG;
+  }
   if (get_ref(r, STOR_LCOL_MSG, &out->msg) < 0)
     return -EBADMSG;
-  return r->hdr.layout == STOR_LOG_LAYOUT3 ? stor_log3_record(r, out, attrs, cap)
-                                           : 0;
+  if (r->hdr.layout != STOR_LOG_LAYOUT3)
+    return 0;
+  if (!same)
+    stor_log3_keys_keep(r, attrs, (uint32_t)na);
+  return stor_log3_record(r, out, attrs, cap);
 }
 
 /* After the last record: every sub-column and the text used up exactly. */

@@ -232,3 +232,42 @@ int stor_log3_open_column(struct stor_logblock_reader *r, const uint8_t *p,
   *stream = r->oend;
   return 0;
 }
+
+static int str_eq(struct core_syslog_str a, struct core_syslog_str b) {
+  return a.len == b.len && (a.ptr == b.ptr || memcmp(a.ptr, b.ptr, a.len) == 0);
+}
+
+int stor_log3_keys_same(const struct stor_logenc *e,
+                        const struct stor_log_rec *r) {
+  const struct stor_log_rec *p = e->kprev;
+
+  const struct core_syslog_attr *a, *b;
+  uint32_t i = 0, n;
+
+  if (!p || p->attr_count != r->attr_count)
+    return 0;
+  a = p->attrs;
+  b = r->attrs;
+  n = r->attr_count;
+  /* the OTLP mapping hands the last record's key strings again: by
+   * address first, the bytes only where those differ */
+  while (i < n && a[i].sdid.ptr == b[i].sdid.ptr &&
+         a[i].name.ptr == b[i].name.ptr && a[i].sdid.len == b[i].sdid.len &&
+         a[i].name.len == b[i].name.len)
+    i++;
+  for (; i < n; i++)
+    if (!str_eq(a[i].sdid, b[i].sdid) || !str_eq(a[i].name, b[i].name))
+      return 0;
+  return 1;
+}
+
+void stor_log3_keys_keep(struct stor_logblock_reader *r,
+                         const struct core_syslog_attr *attrs, uint32_t n) {
+  ASSERT(n <= CORE_SYSLOG_SD_ATTRS_MAX);
+  for (uint32_t i = 0; i < n; i++) {
+    r->keys[i][0] = attrs[i].sdid;
+    r->keys[i][1] = attrs[i].name;
+  }
+  r->nkeys = n;
+  r->kset = 1;
+}

@@ -98,5 +98,12 @@ int stor_log3_open_column(struct stor_logblock_reader *r, const uint8_t *p,
  * as attributes. 0, -ENOSPC (cap) or -EBADMSG. */
 int stor_log3_record(struct stor_logblock_reader *r, struct stor_log_rec *out,
                      struct core_syslog_attr *attrs, uint32_t cap);
+/* 1 when r's attribute keys (sd id and name of each, in order) are those
+ * of the record e wrote last in this block (e->kprev), else 0. */
+int stor_log3_keys_same(const struct stor_logenc *e,
+                        const struct stor_log_rec *r);
+/* Keep the keys of attrs[0..n) for the next records marked "same keys". */
+void stor_log3_keys_keep(struct stor_logblock_reader *r,
+                         const struct core_syslog_attr *attrs, uint32_t n);
 
 #endif

@@ -54,6 +54,12 @@
  * attributes otel/observed_time_unix_nano (decimal), otel/trace_id and
  * otel/span_id (lowercase hex), in that order, at index `at`
  * (docs/segment-format.md, "Layout 3").
+ *
+ * In layout 3's stream the attributes sub-column (STOR_LCOL_ATTRS) writes
+ * a record's count as varint A * 2 + same: same = 1, only each
+ * attribute's value ref follows, its SD-ID and name being those of the
+ * last record of the block that wrote keys (A equal to its count; not on
+ * the first record); same = 0, SD-ID, name and value refs as layout 1.
  */
 #ifndef SLUICE_STORAGE_LOGBLOCK_TYPES_H
 #define SLUICE_STORAGE_LOGBLOCK_TYPES_H
@@ -265,6 +271,7 @@ struct stor_logenc {
   uint8_t otel_last;                /* STOR_LOTEL_TRACE/SPAN: last ids set */
   uint8_t otel_trace[16], otel_span[8]; /* the block's last ids */
   int layout3;                      /* the block being built has it */
+  const struct stor_log_rec *kprev; /* layout 3: the last record (its keys) */
   /* layout 2 */
   unsigned layout;                  /* 1 or STOR_LOG_LAYOUT2 */
   int level;                        /* zstd level (STOR_LOG2_ZLEVEL_*) */
@@ -323,6 +330,11 @@ struct stor_logblock_reader {
   const uint8_t *op, *oend;   /* layout 3: the OTLP column (in the block) */
   uint8_t olast;              /* layout 3: the last ids read (bits) */
   uint8_t otrace[16], ospan[8];
+  /* layout 3: the attribute keys (sd id, name) of the last record that
+   * wrote them, for records marked "same keys" */
+  int kset;
+  uint32_t nkeys;
+  struct core_syslog_str keys[CORE_SYSLOG_SD_ATTRS_MAX][2];
 };
 
 #endif

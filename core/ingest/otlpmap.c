@@ -1054,8 +1054,9 @@ static inline void lw_bin(struct lw *w, uint8_t bit, const char *name,
     w->otel->at = (uint8_t)w->nattrs;
   w->otel->has |= bit;
   w->nbin++;
-  lw_ref(w, (struct core_syslog_str){name, (uint32_t)strlen(name)});
-  lw_ref(w, (struct core_syslog_str){NULL, (uint32_t)text_len});
+  /* name and text counted at once (the same bound as one by one) */
+  lw_ref(w, (struct core_syslog_str){name,
+                                     (uint32_t)(strlen(name) + text_len)});
 }
 
 static inline void lw_num(struct lw *w, const char *name, int64_t v) {
@@ -1193,10 +1194,22 @@ static uint32_t log_resource(struct lw *w, const struct core_otlp_log *l,
 
   if (c->origin == l->origin && c->req == m->lreq &&
       c->moves == m->lhead->moves && c->n >= ra) {
-    r->host = lw_ref(w, c->host);
-    r->app = lw_ref(w, c->app);
+    /* the request's earlier record wrote them: the attributes copied
+     * whole, their bytes counted at once (as lw_ref would one by one) */
+    size_t b = (size_t)c->host.len + c->app.len;
     for (uint32_t i = 0; i < ra; i++)
-      lw_attr(w, sd_res, lw_ref(w, c->a[i].name), lw_ref(w, c->a[i].value));
+      b += (size_t)c->a[i].name.len + c->a[i].value.len;
+    if (w->over || b > w->lleft) {
+      w->over = 1;
+      return ra;
+    }
+    w->lleft -= b;
+    w->wleft = w->wleft > w->lleft ? w->lleft : w->wleft;
+    r->host = c->host;
+    r->app = c->app;
+    ASSERT(w->nattrs + ra <= CORE_SYSLOG_SD_ATTRS_MAX);
+    memcpy(w->attrs + w->nattrs, c->a, ra * sizeof(c->a[0]));
+    w->nattrs += ra;
     return ra;
   }
   c->origin = NULL;

@@ -466,3 +466,35 @@ Test(logblock3, dec_digits_against_printf) {
   }
   cr_assert_eq(stor_log_dec_digits(UINT64_MAX), 20);
 }
+
+/* Records whose attribute keys are the last record's (by content: the
+ * pointers differ) write them once: one bit instead of two refs an
+ * attribute; a key that differs (sd id or name) writes them again. */
+static uint32_t fields_with_keys(int vary) {
+  struct stor_logblock_hdr h;
+  size_t ai = 0;
+  long len;
+
+  rng = 0x2545f4914f6cdd1du; /* both calls: the same records */
+  gen(50, 100);
+  for (uint32_t i = 0; i < 50; i++) {
+    recs[i].attr_count = 5;
+    recs[i].attrs = &attr_pool[ai];
+    for (uint32_t k = 0; k < 5; k++)
+      attr_pool[ai++] = (struct core_syslog_attr){
+          .sdid = lit(vary && k == 0 && i % 2 ? "resource" : "attr"),
+          .name = pstr("key%" PRIu64, vary && k == 4 && i % 4 == 2 ? 9 : k),
+          .value = pstr("%" PRIu64, i % 7)};
+    recs[i].otel.at = recs[i].otel.has ? (uint8_t)(i % 6) : 0;
+  }
+  len = encode(50);
+  cr_assert_eq(read_check(out, len, 50), STOR_LOG_LAYOUT3);
+  cr_assert_eq(stor_logblock_hdr_read(out, (size_t)len, &h), 0);
+  return h.fields_bytes;
+}
+
+Test(logblock3, same_keys_written_once) {
+  uint32_t same = fields_with_keys(0), differ = fields_with_keys(1);
+
+  cr_assert_eq(differ - same, 49 * 5 * 2, "same %u differ %u", same, differ);
+}

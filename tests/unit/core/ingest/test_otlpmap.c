@@ -848,3 +848,76 @@ Test(otlpmap, logs_shared_strings_read_back_from_blocks) {
   free(rls);
   free(req);
 }
+
+/* A request of records of the given body sizes under one resource whose
+ * one attribute is res_bytes long. */
+static uint8_t *big_res_request(size_t res_bytes, const size_t *bodies,
+                                uint32_t n, size_t *len) {
+  uint8_t *big = malloc(res_bytes > 500000 ? res_bytes : 500000);
+  uint8_t *any = NULL, *kv, *resm = NULL, *sl = NULL, *rls = NULL,
+          *req = NULL;
+  size_t nany = 0, nkv, nres = 0, nsl = 0, nrls = 0;
+  struct wr key = {.n = 0};
+
+  cr_assert_not_null(big);
+  memset(big, 'r', res_bytes);
+  big_ld(&any, &nany, 1, big, res_bytes);
+  wr_str(&key, 1, "big");
+  kv = malloc(key.n);
+  memcpy(kv, key.b, key.n);
+  nkv = key.n;
+  big_ld(&kv, &nkv, 2, any, nany);
+  big_ld(&resm, &nres, 1, kv, nkv);
+  for (uint32_t i = 0; i < n; i++) {
+    uint8_t *lr, *body = NULL;
+    size_t nlr, nbody = 0;
+    struct wr t = {.n = 0};
+
+    memset(big, 'b', bodies[i]);
+    wr_f64(&t, 1, UINT64_C(1765000000000000000) + i);
+    big_ld(&body, &nbody, 1, big, bodies[i]);
+    lr = malloc(t.n);
+    memcpy(lr, t.b, t.n);
+    nlr = t.n;
+    big_ld(&lr, &nlr, 5, body, nbody);
+    big_ld(&sl, &nsl, 2, lr, nlr);
+    free(lr);
+    free(body);
+  }
+  big_ld(&rls, &nrls, 1, resm, nres);
+  big_ld(&rls, &nrls, 2, sl, nsl);
+  *len = 0;
+  big_ld(&req, len, 1, rls, nrls);
+  free(big);
+  free(any);
+  free(kv);
+  free(resm);
+  free(sl);
+  free(rls);
+  return req;
+}
+
+/* The resource's strings count against CORE_OTLP_LOG_BYTES_MAX in every
+ * record: written (the request's first record) or referenced from the
+ * request's earlier record (the others) alike. */
+Test(otlpmap, log_resource_bytes_count_in_every_record) {
+  const size_t first[1] = {500000}, all[3] = {1, 500000, 400000};
+  size_t n;
+  uint8_t *req = big_res_request(600000, first, 1, &n);
+
+  cr_assert_eq(core_pipe_otlp(&p, CORE_OTLP_LOGS, CORE_OTLP_ENC_PROTO, req, n,
+                              NOW, &res), 0, "%s", res.why);
+  cr_assert_eq(res.accepted, 0, "written: over the bound");
+  cr_assert_eq(res.rejected, 1);
+  free(req);
+  req = big_res_request(600000, all, 3, &n);
+  cr_assert_eq(core_pipe_otlp(&p, CORE_OTLP_LOGS, CORE_OTLP_ENC_PROTO, req, n,
+                              NOW, &res), 0, "%s", res.why);
+  cr_assert_eq(res.accepted, 2);
+  cr_assert_eq(res.rejected, 1, "referenced: over the bound as well");
+  cr_assert_eq(st.otlp_rejected[CORE_OTLP_REJ_LOG_TOO_LARGE], 2);
+  cr_assert_eq(p.loghead.count, 2);
+  cr_assert_eq(p.loghead.recs[1].msg.len, 400000);
+  cr_assert_eq(p.loghead.recs[1].attr_count, p.loghead.recs[0].attr_count);
+  free(req);
+}
