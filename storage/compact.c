@@ -158,6 +158,9 @@ int stor_cpass_init(struct stor_cpass *ps) {
       !ps->idmap_key || !ps->pkey || !ps->sts || !ps->pts || !ps->pval ||
       !ps->dts || !ps->dval || !ps->ints || !ps->ridx)
     return -ENOMEM;
+  /* the arena always has memory: keys of no byte still point into it */
+  if (buf_room(&ps->arena, 1) < 0)
+    return -ENOMEM;
   if (stor_logdec_init(&ps->dec) < 0)
     return -ENOMEM;
   return stor_logpack_init(&ps->pack, 0);
