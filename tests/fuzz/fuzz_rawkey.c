@@ -131,6 +131,9 @@ static void check_line(const char *s, size_t n) {
 static void same_pipes(void) {
   uint32_t la, lb;
 
+  /* the lookups themselves differ (one pipe has no cache): not compared */
+  sb.rawkey_hits = sa.rawkey_hits;
+  sb.rawkey_misses = sa.rawkey_misses;
   for (size_t i = 0; i < sizeof(sa) / 8; i++)
     if (((const uint64_t *)&sa)[i] != ((const uint64_t *)&sb)[i])
       fprintf(stderr, "counter word %zu: %llu (cache) %llu (none)\n", i,

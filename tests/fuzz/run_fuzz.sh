@@ -13,6 +13,9 @@ cd "$work"
 if [ -n "${FUZZ_ASAN_OPTIONS:-}" ]; then
   export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}$FUZZ_ASAN_OPTIONS"
 fi
+# libFuzzer's own exit code for a finding is 77, which meson reads as a
+# skipped test: a crash, leak, OOM or timeout must fail it (exit 1)
 exec "$fuzzer" -max_total_time="${FUZZ_SECONDS:-30}" \
   -rss_limit_mb="${FUZZ_RSS_LIMIT_MB:-2048}" -timeout=5 -print_final_stats=1 \
+  -error_exitcode=1 -timeout_exitcode=1 \
   "$work"
