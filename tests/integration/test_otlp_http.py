@@ -146,6 +146,14 @@ def test_fixtures_identity_gzip_chunked(binary):
                       encoding="protobuf", code="200") == 4,
               "requests_total{code=200}")
         check(s.total("sluice_otlp_http_flushes_total") >= 1, "no flush asked")
+        # the same request four times: gauge and sum points looked up in
+        # the series id cache, the repeated ones found there
+        hits = s.total("sluice_key_cache_hits_total", cache="otlp")
+        miss = s.total("sluice_key_cache_misses_total", cache="otlp")
+        check(miss > 0 and hits > 0,
+              f"otlp series id cache: hits {hits}, misses {miss}")
+        check(s.total("sluice_key_cache_hits_total", cache="statsd") == 0,
+              "statsd raw key cache untouched by OTLP")
     finally:
         s.close()
 
