@@ -109,9 +109,20 @@ static bool number(const struct walk *w, size_t *j, uint64_t *v) {
  */
 static int interval(struct walk *w, uint64_t *m, uint64_t *n, bool *inf) {
   size_t j = w->i + 1;
-  bool has_m = number(w, &j, m), comma = j < w->n && w->s[j] == ',';
-  bool has_n = false;
+  bool has_m, comma, has_n = false;
 
+  *m = *n = 0;
+  *inf = false;
+  /* glibc reads an interval's numbers token by token: "\0" is a digit 0
+   * to it and "\," a comma, so "a{1,100\0}" is a{1,1000}. Rather than
+   * follow every such reading, a backslash inside braces is refused (the
+   * scan stops at the next brace: linear over the whole pattern). */
+  for (size_t k = j; k < w->n && w->s[k] != '}' && w->s[k] != '{'; k++)
+    if (w->s[k] == '\\')
+      return fail(w, -EINVAL, "a backslash inside the braces at byte %zu "
+                  "(write a repeat as {m,n} with plain digits)", w->i);
+  has_m = number(w, &j, m);
+  comma = j < w->n && w->s[j] == ',';
   *inf = false;
   *n = *m;
   if (comma) {
