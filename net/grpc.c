@@ -778,7 +778,17 @@ static int on_data(nghttp2_session *session, uint8_t flags, int32_t id,
  * (RST_STREAM NO_ERROR, PROTOCOL-HTTP2.md). */
 static int on_frame_send(nghttp2_session *session, const nghttp2_frame *f,
                          void *ud) {
-  (void)ud;
+  struct net_grpc_conn *c = ud;
+
+  /* A protocol error nghttp2 handled itself (a frame too large, DATA on
+   * stream 0, a bad window update): mem_recv succeeded, so conn_fail did
+   * not see it; count it here, where its GOAWAY goes out. */
+  if (f->hd.type == NGHTTP2_GOAWAY &&
+      f->goaway.error_code != NGHTTP2_NO_ERROR && !c->dead) {
+    core_stat_add(&c->srv->stats->conn_errors, 1);
+    c->error = nghttp2_http2_strerror(f->goaway.error_code);
+    c->dead = 1;
+  }
   if ((f->hd.type == NGHTTP2_HEADERS || f->hd.type == NGHTTP2_DATA) &&
       (f->hd.flags & NGHTTP2_FLAG_END_STREAM) &&
       nghttp2_session_get_stream_remote_close(session, f->hd.stream_id) == 0)

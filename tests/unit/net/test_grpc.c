@@ -826,6 +826,37 @@ Test(grpc, garbage_preface_ends_the_connection) {
   cr_assert(net_grpc_done(conn));
 }
 
+/* A protocol error nghttp2 answers by itself (mem_recv succeeds): a frame
+ * over SETTINGS_MAX_FRAME_SIZE after a good preface still ends the
+ * connection with a GOAWAY and is counted like a bad preface. */
+Test(grpc, protocol_error_after_the_preface_is_counted) {
+  static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+  static const uint8_t settings[9] = {0, 0, 0, NGHTTP2_SETTINGS, 0, 0, 0, 0, 0};
+  static const uint8_t huge[9] = {0xff, 0xff, 0xff, NGHTTP2_DATA, 0,
+                                  0, 0, 0, 1};
+  const void *out;
+  const uint8_t *p;
+  size_t n;
+  int goaway = 0;
+
+  cr_assert_eq(net_grpc_feed(conn, preface, sizeof(preface) - 1), 0);
+  cr_assert_eq(net_grpc_feed(conn, settings, sizeof(settings)), 0);
+  net_grpc_feed(conn, huge, sizeof(huge));
+  n = net_grpc_output(conn, &out);
+  for (p = out; p + 9 <= (const uint8_t *)out + n;
+       p += 9 + ((size_t)p[0] << 16 | (size_t)p[1] << 8 | p[2]))
+    goaway |= p[3] == NGHTTP2_GOAWAY;
+  cr_assert(goaway);
+  cr_assert_eq(stats.conn_errors, 1);
+  cr_assert_not_null(conn->error);
+  cr_assert_eq(net_grpc_feed(conn, "x", 1), -EPROTO);
+  net_grpc_consume(conn, n);
+  n = net_grpc_output(conn, &out);
+  net_grpc_consume(conn, n);
+  cr_assert(net_grpc_done(conn));
+  cr_assert_eq(stats.conn_errors, 1, "one GOAWAY, one count");
+}
+
 Test(grpc, client_goaway_and_server_shutdown) {
   struct result *r;
   static uint8_t req[5];
