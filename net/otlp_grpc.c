@@ -117,8 +117,11 @@ static void on_call(void *ctx, struct net_grpc_conn *h2,
     break;
   }
   memset(&res, 0, sizeof(res));
-  if (core_pipe_otlp(o->pipe, sig, CORE_OTLP_ENC_PROTO, body, len, o->now_ms,
-                     &res) < 0) {
+  rc = core_pipe_otlp(o->pipe, sig, CORE_OTLP_ENC_PROTO, body, len, o->now_ms,
+                      &res);
+  if (rc < 0) {
+    if (rc == -E2BIG)
+      core_stat_add(&o->stats->bounds[net_otlp_bound_of(res.why)], 1);
     snprintf(msg, sizeof(msg), "the Export request does not decode: %s",
              res.why != NULL ? res.why : "malformed");
     core_stat_add(&o->stats->rejected[NET_OTLP_GRPC_REJ_DECODE_ERROR], 1);

@@ -12,6 +12,7 @@
 #include "net/gzip_types.h"
 #include "net/http_types.h"
 #include "net/otlp_durable_types.h"
+#include "net/otlp_listen_types.h"
 #include "net/rconn_types.h"
 
 struct core_heap;
@@ -36,6 +37,7 @@ struct net_otlp_grpc_stats {
                                    code, refusals, resets, errors */
   struct net_rconn_stats conns; /* sluice_otlp_grpc_connections* */
   uint64_t rejected[NET_OTLP_GRPC_REJECTS];
+  uint64_t bounds[NET_OTLP_BOUNDS]; /* decode errors past a bound */
   uint64_t idle_closed;         /* connections sent GOAWAY when idle */
   uint64_t waiting;             /* gauge: calls waiting for their fsync */
   uint64_t flushes;             /* durability generations asked for */

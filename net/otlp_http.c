@@ -181,9 +181,11 @@ static void ingest(struct net_otlp_http *o, uint32_t slot, const void *body,
   int rc;
 
   memset(&res, 0, sizeof(res));
-  if (core_pipe_otlp(o->pipe, (enum core_otlp_signal)c->sig,
-                     (enum core_otlp_enc)c->enc, body, len, now_ms,
-                     &res) < 0) {
+  rc = core_pipe_otlp(o->pipe, (enum core_otlp_signal)c->sig,
+                      (enum core_otlp_enc)c->enc, body, len, now_ms, &res);
+  if (rc < 0) {
+    if (rc == -E2BIG)
+      core_stat_add(&o->stats->bounds[net_otlp_bound_of(res.why)], 1);
     snprintf(msg, sizeof(msg), "the Export request does not decode: %s",
              res.why != NULL ? res.why : "malformed");
     fail(o, slot, 400, NET_OTLP_REJ_DECODE_ERROR, msg, close, now_ms);

@@ -12,6 +12,7 @@
 #include "net/gzip_types.h"
 #include "net/http_types.h"
 #include "net/otlp_durable_types.h"
+#include "net/otlp_listen_types.h"
 #include "net/rconn_types.h"
 
 struct core_heap;
@@ -56,6 +57,7 @@ struct net_otlp_http_stats {
   /* sluice_otlp_requests_total{signal,encoding,code} */
   uint64_t requests[CORE_OTLP_SIGNALS][CORE_OTLP_ENCS][NET_OTLP_CODES];
   uint64_t rejected[NET_OTLP_REJECTS]; /* sluice_otlp_http_rejected_total */
+  uint64_t bounds[NET_OTLP_BOUNDS];    /* decode errors past a bound */
   struct net_rconn_stats conns;        /* sluice_otlp_http_connections* */
   uint64_t idle_closed;     /* keep-alive connections closed idle */
   uint64_t waiting;         /* gauge: requests waiting for their fsync */

@@ -5,6 +5,7 @@
 #include "net/otlp_listen.h"
 
 #include <errno.h>
+#include <string.h>
 
 #include "core/base/heap.h"
 #include "net/gzip.h"
@@ -52,4 +53,36 @@ void net_otlp_listen_free(struct net_rconn *rc, struct net_otlp_durable *dur,
   core_unmap_bytes(m->gz, sizeof(*m->gz));
   net_otlp_durable_free(dur);
   net_rconn_free(rc);
+}
+
+/* The reasons core/parse/otlp*.c give with -E2BIG, by bound. */
+static const struct {
+  const char *why;
+  enum net_otlp_bound bound;
+} bound_reasons[] = {
+    {"too many items in request", NET_OTLP_BOUND_ITEMS},
+    {"too many attributes", NET_OTLP_BOUND_ATTRS},
+    {"too many buckets", NET_OTLP_BOUND_BUCKETS},
+    {"too many quantiles", NET_OTLP_BOUND_BUCKETS},
+    {"AnyValue nested too deep", NET_OTLP_BOUND_ANY_DEPTH},
+    {"messages nested too deep", NET_OTLP_BOUND_NESTING},
+    {"JSON nested too deep", NET_OTLP_BOUND_NESTING},
+};
+
+enum net_otlp_bound net_otlp_bound_of(const char *why) {
+  for (size_t i = 0; why && i < sizeof(bound_reasons) / sizeof(*bound_reasons);
+       i++)
+    if (strcmp(why, bound_reasons[i].why) == 0)
+      return bound_reasons[i].bound;
+  return NET_OTLP_BOUND_OTHER;
+}
+
+const char *net_otlp_bound_name(enum net_otlp_bound b) {
+  static const char *const names[NET_OTLP_BOUNDS] = {
+      [NET_OTLP_BOUND_ITEMS] = "items", [NET_OTLP_BOUND_ATTRS] = "attributes",
+      [NET_OTLP_BOUND_BUCKETS] = "buckets",
+      [NET_OTLP_BOUND_ANY_DEPTH] = "anyvalue_depth",
+      [NET_OTLP_BOUND_NESTING] = "nesting", [NET_OTLP_BOUND_OTHER] = "other"};
+
+  return (unsigned)b < NET_OTLP_BOUNDS ? names[b] : "other";
 }

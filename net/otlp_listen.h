@@ -20,6 +20,15 @@ int net_otlp_listen_init(struct net_rconn *rc, struct net_otlp_durable *dur,
                          const struct net_otlp_listen_cfg *cfg);
 
 /*
+ * The bound a decoder's -E2BIG reason names (core_otlp_result.why, e.g.
+ * "too many attributes"); NET_OTLP_BOUND_OTHER for any other text or NULL.
+ */
+enum net_otlp_bound net_otlp_bound_of(const char *why);
+
+/* Label value of a bound, e.g. "attributes". Never NULL. */
+const char *net_otlp_bound_name(enum net_otlp_bound b);
+
+/*
  * Undo net_otlp_listen_init (after a failed one too): m's memory of
  * conns_bytes and inflated_bytes unmapped, dur freed, rc's sockets
  * closed. The protocol frees what its connections hold first.

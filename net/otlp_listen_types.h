@@ -14,6 +14,20 @@
 #include "net/otlp_durable_types.h"
 #include "net/rconn_types.h"
 
+/* The decoder bounds (core/base/limits.h) a request can pass: it is then
+ * answered 400 / INVALID_ARGUMENT naming the bound, counted as a
+ * decode_error and, by bound, in
+ * sluice_otlp_bound_rejected_total{transport,bound} (net_otlp_bound_of). */
+enum net_otlp_bound {
+  NET_OTLP_BOUND_ITEMS = 0,  /* CORE_OTLP_ITEMS_MAX: points, records, spans */
+  NET_OTLP_BOUND_ATTRS,      /* CORE_OTLP_ATTRS_MAX: attributes per item */
+  NET_OTLP_BOUND_BUCKETS,    /* CORE_OTLP_BUCKETS_MAX: buckets, quantiles */
+  NET_OTLP_BOUND_ANY_DEPTH,  /* CORE_OTLP_ANY_DEPTH_MAX: AnyValue nesting */
+  NET_OTLP_BOUND_NESTING,    /* CORE_PB_DEPTH_MAX, CORE_OTLP_JSON_DEPTH_MAX */
+  NET_OTLP_BOUND_OTHER,      /* any other bound a decoder names */
+  NET_OTLP_BOUNDS
+};
+
 /* What a listener is made of (a constant of each protocol). */
 struct net_otlp_listen_kind {
   uint32_t in_bytes, out_bytes;       /* a slot's recv and reply buffers */

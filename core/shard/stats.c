@@ -15,6 +15,7 @@
 #include "net/pkt.h"
 #include "net/grpc.h"
 #include "net/otlp_grpc.h"
+#include "net/otlp_listen.h"
 
 static const char *const listener_names[NET_LISTENER_COUNT] = {
     [NET_LISTENER_STATSD_UDP] = "statsd_udp",
@@ -505,6 +506,26 @@ static void render_heap(const struct core_stats *const *st, unsigned n,
          "Blocks held in the shard's heap now.");
 }
 
+/* OTLP requests refused for passing a decoder bound, by listener. */
+static void render_otlp_bounds(const struct core_stats *const *st, unsigned n,
+                               struct core_strbuf *out) {
+  family(out, "sluice_otlp_bound_rejected_total", "counter",
+         "OTLP requests refused whole (400 / INVALID_ARGUMENT) for passing "
+         "a decoder bound: items, attributes, buckets, anyvalue_depth, "
+         "nesting.");
+  for (unsigned i = 0; i < n; i++)
+    for (int t = 0; t < 2; t++) {
+      const uint64_t *v = t ? st[i]->otlp_grpc.bounds : st[i]->otlp_http.bounds;
+
+      for (int b = 0; b < NET_OTLP_BOUNDS; b++)
+        core_strbuf_appendf(out, "sluice_otlp_bound_rejected_total{shard=\"%u\","
+                            "transport=\"%s\",bound=\"%s\"} %" PRIu64 "\n",
+                            i, t ? "grpc" : "http",
+                            net_otlp_bound_name((enum net_otlp_bound)b),
+                            core_stat_get(&v[b]));
+    }
+}
+
 int core_stats_render(const struct core_stats *const *stats, unsigned n,
                       struct core_strbuf *out) {
   render_points(stats, n, out);
@@ -514,6 +535,7 @@ int core_stats_render(const struct core_stats *const *stats, unsigned n,
   render_otlp_http(stats, n, out);
   render_dpdk(stats, n, out);
   render_otlp_grpc(stats, n, out);
+  render_otlp_bounds(stats, n, out);
   render_heap(stats, n, out);
   return out->failed ? -ENOMEM : 0;
 }

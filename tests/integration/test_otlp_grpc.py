@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 
@@ -239,7 +240,40 @@ def test_bad_content_type_and_http1_client(binary):
         s.close()
 
 
+def test_decoder_bound_counted(binary):
+    """A call past a decoder bound (129 attributes on a span) is
+    INVALID_ARGUMENT naming it, counted by bound, and nothing is stored."""
+    if shutil.which("curl") is None:
+        print("  curl missing: skipped")
+        return
+    from test_traces import FIX_ROOT, FIX_TRACE, T0, request, span
+    attrs = [(f"k{i}", "v") for i in range(129)]
+    req = request("svc", [span(FIX_TRACE, FIX_ROOT, "s", T0, attrs=attrs)])
+    s = start(binary)
+    try:
+        path = os.path.join(s.tmp.name, "call")
+        with open(path, "wb") as f:
+            f.write(b"\0" + struct.pack(">I", len(req)) + req)
+        p = subprocess.run(
+            ["curl", "-sS", "-v", "-o", "/dev/null", "--http2-prior-knowledge",
+             "-H", "content-type: application/grpc", "-H", "te: trailers",
+             "--data-binary", "@" + path,
+             f"http://127.0.0.1:{s.otlp_grpc_port}/opentelemetry.proto."
+             "collector.trace.v1.TraceService/Export"],
+            capture_output=True, text=True, timeout=30)
+        check("grpc-status: 3" in p.stderr and
+              "too many attributes" in p.stderr,
+              f"curl: {p.stderr[-600:]}")
+        got = s.total("sluice_otlp_bound_rejected_total", transport="grpc",
+                      bound="attributes")
+        check(got == 1, f"bound_rejected{{grpc,attributes}} = {got}")
+        check(s.total("sluice_spans_ingested_total") == 0, "nothing stored")
+    finally:
+        s.close()
+
+
 if __name__ == "__main__":
     main([test_sdk_exporters_none_and_gzip, test_ok_means_durable_after_kill_9,
           test_bench_otlp_grpc, test_failed_fsync_is_unavailable,
-          test_stop_sends_goaway, test_bad_content_type_and_http1_client])
+          test_stop_sends_goaway, test_bad_content_type_and_http1_client,
+          test_decoder_bound_counted])

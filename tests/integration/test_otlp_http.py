@@ -248,6 +248,77 @@ def test_refusals(binary):
         s.close()
 
 
+def gauge_json(n_points, n_attrs=1, value="v", name="g"):
+    """An OTLP JSON metrics request: one gauge of n_points points, each
+    with n_attrs string attributes of the given value."""
+    attrs = [{"key": f"k{i}", "value": {"stringValue": value}}
+             for i in range(n_attrs)]
+    pts = [{"timeUnixNano": "1765000000000000000", "asDouble": 1.5,
+            "attributes": attrs}] * n_points
+    return json.dumps({"resourceMetrics": [{"scopeMetrics": [{"metrics": [
+        {"name": name, "gauge": {"dataPoints": pts}}]}]}]}).encode()
+
+
+def test_decoder_bounds_counted(binary):
+    """Every decoder bound (issue 11): a request past it is a 400 naming
+    it, counted in sluice_otlp_bound_rejected_total{bound}; an attribute
+    value too long for a series key is a counted partial_success."""
+    s = Sluice(binary)
+    J = "application/json"
+    deep = {"stringValue": "x"}
+    for _ in range(9):                       # CORE_OTLP_ANY_DEPTH_MAX 8
+        deep = {"arrayValue": {"values": [deep]}}
+    log = {"resourceLogs": [{"scopeLogs": [{"logRecords": [
+        {"body": {"stringValue": "hi"},
+         "attributes": [{"key": "a", "value": deep}]}]}]}]}
+    hist = {"resourceMetrics": [{"scopeMetrics": [{"metrics": [
+        {"name": "h", "histogram": {"aggregationTemporality": 2,
+                                    "dataPoints": [{
+                                        "count": "1",
+                                        "bucketCounts": ["0"] * 514,
+                                        "explicitBounds": list(range(513))}]}}
+    ]}]}]}
+    span = {"traceId": "5b8efff798038103d269b633813fc60c",
+            "spanId": "eee19b7ec3c1b174", "name": "s"}
+    spans = {"resourceSpans": [{"scopeSpans": [
+        {"spans": [span] * 65537}]}]}
+    cases = [("items", "/v1/metrics", gauge_json(65537), "too many items"),
+             ("items", "/v1/traces", json.dumps(spans).encode(),
+              "too many items"),
+             ("attributes", "/v1/metrics", gauge_json(1, 129),
+              "too many attributes"),
+             ("buckets", "/v1/metrics", json.dumps(hist).encode(),
+              "too many buckets"),
+             ("anyvalue_depth", "/v1/logs", json.dumps(log).encode(),
+              "AnyValue nested too deep"),
+             ("nesting", "/v1/metrics",
+              b'{"x":' + b"[" * 1000 + b"]" * 1000 + b"}",
+              "JSON nested too deep")]
+    try:
+        for bound, path, body, why in cases:
+            st, h, b = post(s, path, body, ctype=J)
+            check(st == 400 and why in json.loads(b)["message"],
+                  f"{bound} {path}: {st} {b[:200]!r}")
+        for bound in ("items", "attributes", "buckets", "anyvalue_depth",
+                      "nesting"):
+            want = sum(1 for c in cases if c[0] == bound)
+            got = s.total("sluice_otlp_bound_rejected_total",
+                          transport="http", bound=bound)
+            check(got == want, f"bound_rejected{{bound={bound}}} = {got}")
+        got = s.total("sluice_otlp_http_rejected_total", reason="decode_error")
+        check(got == len(cases), f"decode_error = {got}")
+        # attribute value bytes: past the series key bound, one point
+        st, _, b = post(s, "/v1/metrics", gauge_json(1, 1, "x" * 5000), ctype=J)
+        ps = json.loads(b).get("partialSuccess", {})
+        check(st == 200 and ps.get("rejectedDataPoints") == "1" and
+              "key_too_long" in ps.get("errorMessage", ""), f"{st} {b!r}")
+        check(s.total("sluice_otlp_rejected_points_total",
+                      reason="key_too_long") == 1, "key_too_long counted")
+        check(s.proc.poll() is None, "sluice still runs")
+    finally:
+        s.close()
+
+
 def test_gzip_bomb_bounded(binary):
     s = Sluice(binary)
     try:
@@ -459,7 +530,7 @@ if __name__ == "__main__":
     if shutil.which("curl") is None:
         print("SKIP: curl missing")
         sys.exit(77)
-    main([test_fixtures_identity_gzip_chunked,
+    main([test_decoder_bounds_counted, test_fixtures_identity_gzip_chunked,
           test_expect_continue_and_keep_alive, test_refusals,
           test_gzip_bomb_bounded, test_failed_fsync_is_503_with_retry_after,
           test_backpressure_retry_after, test_durable_after_kill_9,
