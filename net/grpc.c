@@ -752,6 +752,8 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *f,
   struct net_grpc_conn *c = ud;
   struct net_grpc_stream *s;
 
+  if (f->hd.type == NGHTTP2_SETTINGS)
+    c->settled = 1; /* nghttp2 checked the preface before it */
   if (f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA)
     return 0;
   s = nghttp2_session_get_stream_user_data(session, f->hd.stream_id);
@@ -958,6 +960,10 @@ bool net_grpc_done(const struct net_grpc_conn *c) {
     return true;
   return !nghttp2_session_want_read(sess(c)) &&
          !nghttp2_session_want_write(sess(c));
+}
+
+bool net_grpc_settled(const struct net_grpc_conn *c) {
+  return c->settled != 0;
 }
 
 uint32_t net_grpc_receiving(const struct net_grpc_conn *c) {

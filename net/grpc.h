@@ -102,6 +102,13 @@ int net_grpc_reply_retry(struct net_grpc_conn *c, net_grpc_stream_id stream,
                          const char *message, uint32_t retry_after_ms);
 
 /*
+ * Whether c's client sent its connection preface and first SETTINGS
+ * frame: a client that has not, some time after connecting, is silent or
+ * not HTTP/2 and only holds a slot (the listener closes it).
+ */
+bool net_grpc_settled(const struct net_grpc_conn *c);
+
+/*
  * Streams of c whose request is still arriving (headers or message
  * incomplete). With c->calls_done (requests handed out or refused so
  * far) it tells a stalled upload from a busy connection: the listener

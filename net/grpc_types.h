@@ -126,6 +126,7 @@ struct net_grpc_conn {
   size_t out_len;            /* bytes in out[] */
   int dead;                  /* fatal error: GOAWAY queued, then close */
   int refused;               /* an allocation passed a memory bound */
+  int settled;               /* the client's preface and SETTINGS are in */
   uint32_t pending;          /* requests handed out and not answered */
   uint64_t calls_done;       /* requests handed out or refused, ever */
   struct net_grpc_stream *streams; /* every open stream (net/grpc.c) */

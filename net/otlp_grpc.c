@@ -250,9 +250,13 @@ void net_otlp_grpc_answer(struct net_otlp_grpc *o, uint64_t gen, int failed) {
 /* ---- deadlines and stop -------------------------------------------------- */
 
 /* A request arriving while none finishes (a stalled upload holding its
- * buffer) for body_timeout_ms: the connection is closed. */
+ * buffer), or no connection preface, for body_timeout_ms: the connection
+ * is closed. */
 static int stalled(struct net_otlp_grpc *o, struct net_otlp_grpc_conn *c,
                    int64_t now_ms) {
+  if (!net_grpc_settled(&c->h2)) /* no preface yet: it holds a slot for
+                                    nothing, so the body's deadline holds */
+    return now_ms - c->progress_ms > o->body_timeout_ms;
   if (net_grpc_receiving(&c->h2) == 0 || c->h2.calls_done != c->calls_seen) {
     c->calls_seen = c->h2.calls_done;
     c->progress_ms = now_ms;

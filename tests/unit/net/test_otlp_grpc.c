@@ -414,6 +414,26 @@ Test(otlp_grpc_ring, a_stalled_upload_is_closed) {
   cr_assert_eq(lis.budget.bytes, 0, "its buffer given back");
 }
 
+/* A client that connects and says nothing (no preface) holds a slot of
+ * NET_OTLP_GRPC_CONNS_MAX: it gets the body's deadline, not the idle one. */
+Test(otlp_grpc_ring, a_silent_connection_is_closed) {
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
+                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int c = client();
+
+  lis.body_timeout_ms = 300;
+  cr_assert(fd >= 0);
+  cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+  pump(150);
+  cr_assert_eq(gst.conns.open, 2, "still in time");
+  pump(400);
+  cr_assert_eq(gst.rejected[NET_OTLP_GRPC_REJ_TIMEOUT], 1);
+  cr_assert_eq(gst.conns.open, 1, "the silent one closed, not the client");
+  cr_assert_eq(clients[c].fd >= 0, 1);
+  close(fd);
+}
+
 Test(otlp_grpc_ring, a_busy_connection_is_not_a_stalled_one) {
   int c = client();
 
