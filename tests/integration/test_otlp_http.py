@@ -2,6 +2,7 @@
 (tests/fixtures/otlp/*.bin) posted by curl and by Python over real
 sockets (identity, gzip, chunked, 100-continue, keep-alive), every refusal
 (413, 413 for a gzip bomb with bounded memory, 415, 400, 404, 405, 408),
+every decoder bound as a 400 counted by bound,
 503 with Retry-After when the disk fails, and durability: a 200 means the
 points survive a kill -9 (read back through the query port after a
 restart, with no flush asked), also for every 200 received while 8
