@@ -47,6 +47,19 @@ static void per_shard(struct core_strbuf *out, const struct core_stats *const *s
     per_shard(out, st, n, name, offsetof(struct core_stats, field));        \
   } while (0)
 
+/* One sample per shard and per label value r in [from, count) of the
+ * counter array `field` of struct core_stats, its label value name_of(r);
+ * head (a literal) is the name and the labels up to the last one's '='. */
+#define PER_SHARD_BY(out, st, n, head, name_of, field, from, count)          \
+  do {                                                                       \
+    for (unsigned i_ = 0; i_ < (n); i_++)                                    \
+      for (int r_ = (from); r_ < (count); r_++)                              \
+        core_strbuf_appendf(out, head "\"%s\"} %" PRIu64 "\n", i_,           \
+                            name_of(r_), core_stat_get(&st[i_]->field[r_])); \
+  } while (0)
+
+static const char *listener_name(int l) { return listener_names[l]; }
+
 static void render_spans(const struct core_stats *const *st, unsigned n,
                          struct core_strbuf *out) {
   family(out, "sluice_spans_ingested_total", "counter",
@@ -59,66 +72,45 @@ static void render_spans(const struct core_stats *const *st, unsigned n,
   family(out, "sluice_otlp_rejected_spans_total", "counter",
          "OTLP spans refused whole (nothing stored), by the bound they "
          "passed (limits.h CORE_SPAN_*).");
-  for (unsigned i = 0; i < n; i++)
-    for (int r = 1; r < CORE_SPAN_REJ_COUNT; r++)
-      core_strbuf_appendf(
-          out,
-          "sluice_otlp_rejected_spans_total{shard=\"%u\",reason=\"%s\"} "
-          "%" PRIu64 "\n",
-          i, core_span_reject_name((enum core_span_reject)r),
-          core_stat_get(&st[i]->ingest.spans_rejected[r]));
+  PER_SHARD_BY(out, st, n,
+               "sluice_otlp_rejected_spans_total{shard=\"%u\",reason=",
+               core_span_reject_name, ingest.spans_rejected, 1,
+               CORE_SPAN_REJ_COUNT);
 }
 
 static void render_points(const struct core_stats *const *st, unsigned n,
                           struct core_strbuf *out) {
   family(out, "sluice_points_ingested_total", "counter",
          "Samples accepted into a shard's head, by protocol and type.");
-  for (unsigned i = 0; i < n; i++)
-    for (int t = 0; t < CORE_STATSD_TYPE_COUNT; t++)
-      core_strbuf_appendf(
-          out,
-          "sluice_points_ingested_total{shard=\"%u\",proto=\"statsd\","
-          "type=\"%s\"} %" PRIu64 "\n",
-          i, core_statsd_type_name((enum core_statsd_type)t),
-          core_stat_get(&st[i]->ingest.points_statsd[t]));
-  for (unsigned i = 0; i < n; i++)
-    for (int k = 0; k < CORE_OTLP_PK_COUNT; k++)
-      core_strbuf_appendf(
-          out,
-          "sluice_points_ingested_total{shard=\"%u\",proto=\"otlp\","
-          "type=\"%s\"} %" PRIu64 "\n",
-          i, core_otlp_pkind_name((enum core_otlp_pkind)k),
-          core_stat_get(&st[i]->ingest.points_otlp[k]));
+  PER_SHARD_BY(out, st, n,
+               "sluice_points_ingested_total{shard=\"%u\",proto=\"statsd\","
+               "type=",
+               core_statsd_type_name, ingest.points_statsd, 0,
+               CORE_STATSD_TYPE_COUNT);
+  PER_SHARD_BY(out, st, n,
+               "sluice_points_ingested_total{shard=\"%u\",proto=\"otlp\","
+               "type=",
+               core_otlp_pkind_name, ingest.points_otlp, 0, CORE_OTLP_PK_COUNT);
   family(out, "sluice_otlp_rejected_points_total", "counter",
          "OTLP data points, log records and spans of decoded requests that "
          "were not stored, by reason (reported in partial_success).");
-  for (unsigned i = 0; i < n; i++)
-    for (int r = 0; r < CORE_OTLP_REJ_COUNT; r++)
-      core_strbuf_appendf(
-          out,
-          "sluice_otlp_rejected_points_total{shard=\"%u\",reason=\"%s\"} "
-          "%" PRIu64 "\n",
-          i, core_otlp_reason_name((enum core_otlp_reject)r),
-          core_stat_get(&st[i]->ingest.otlp_rejected[r]));
+  PER_SHARD_BY(out, st, n,
+               "sluice_otlp_rejected_points_total{shard=\"%u\",reason=",
+               core_otlp_reason_name, ingest.otlp_rejected, 0,
+               CORE_OTLP_REJ_COUNT);
   family(out, "sluice_parse_errors_total", "counter",
          "StatsD lines rejected, and syslog messages stored with a "
          "parse-error flag, by protocol and reason.");
-  for (unsigned i = 0; i < n; i++)
-    for (int r = 1; r < CORE_STATSD_ERR_COUNT; r++)
-      core_strbuf_appendf(
-          out,
-          "sluice_parse_errors_total{shard=\"%u\",proto=\"statsd\","
-          "reason=\"%s\"} %" PRIu64 "\n",
-          i, core_statsd_reason_name((enum core_statsd_err)r),
-          core_stat_get(&st[i]->ingest.parse_errors_statsd[r]));
-  for (unsigned i = 0; i < n; i++)
-    for (int r = 1; r < CORE_SYSLOG_ERR_COUNT; r++)
-      core_strbuf_appendf(
-          out,
-          "sluice_parse_errors_total{shard=\"%u\",proto=\"syslog\","
-          "reason=\"%s\"} %" PRIu64 "\n",
-          i, core_syslog_reason_name((enum core_syslog_err)r),
-          core_stat_get(&st[i]->ingest.parse_errors_syslog[r]));
+  PER_SHARD_BY(out, st, n,
+               "sluice_parse_errors_total{shard=\"%u\",proto=\"statsd\","
+               "reason=",
+               core_statsd_reason_name, ingest.parse_errors_statsd, 1,
+               CORE_STATSD_ERR_COUNT);
+  PER_SHARD_BY(out, st, n,
+               "sluice_parse_errors_total{shard=\"%u\",proto=\"syslog\","
+               "reason=",
+               core_syslog_reason_name, ingest.parse_errors_syslog, 1,
+               CORE_SYSLOG_ERR_COUNT);
   family(out, "sluice_logs_ingested_total", "counter",
          "Log records accepted into a shard's log head, by protocol (syslog "
          "messages that did not parse included: see "
@@ -151,22 +143,12 @@ static void render_rx(const struct core_stats *const *st, unsigned n,
                       struct core_strbuf *out) {
   family(out, "sluice_rx_datagrams_total", "counter",
          "UDP datagrams received (TCP: reads), by listener.");
-  for (unsigned i = 0; i < n; i++)
-    for (int l = 0; l < NET_LISTENER_COUNT; l++)
-      core_strbuf_appendf(out,
-                          "sluice_rx_datagrams_total{shard=\"%u\",listener=\"%s\"}"
-                          " %" PRIu64 "\n",
-                          i, listener_names[l],
-                          core_stat_get(&st[i]->rx.rx_datagrams[l]));
+  PER_SHARD_BY(out, st, n, "sluice_rx_datagrams_total{shard=\"%u\",listener=",
+               listener_name, rx.rx_datagrams, 0, NET_LISTENER_COUNT);
   family(out, "sluice_rx_bytes_total", "counter",
          "Payload bytes received, by listener.");
-  for (unsigned i = 0; i < n; i++)
-    for (int l = 0; l < NET_LISTENER_COUNT; l++)
-      core_strbuf_appendf(out,
-                          "sluice_rx_bytes_total{shard=\"%u\",listener=\"%s\"}"
-                          " %" PRIu64 "\n",
-                          i, listener_names[l],
-                          core_stat_get(&st[i]->rx.rx_bytes[l]));
+  PER_SHARD_BY(out, st, n, "sluice_rx_bytes_total{shard=\"%u\",listener=",
+               listener_name, rx.rx_bytes, 0, NET_LISTENER_COUNT);
   SCALAR(out, st, n, "sluice_rx_dropped_total", "counter", rx.rx_dropped,
          "UDP datagrams the kernel dropped because the socket buffer was full "
          "(SO_RXQ_OVFL).");
@@ -312,6 +294,8 @@ static const char *const otlp_rejects[NET_OTLP_REJECTS] = {
     [NET_OTLP_REJ_TIMEOUT] = "timeout",
     [NET_OTLP_REJ_STOPPING] = "stopping"};
 
+static const char *otlp_reject_name(int r) { return otlp_rejects[r]; }
+
 /* gRPC answers in sluice_otlp_requests_total: by method (signal
  * "unknown": no such method) and grpc-status name; the codes sluice sends
  * always, any other once it was counted. */
@@ -360,13 +344,9 @@ static void render_otlp_http(const struct core_stats *const *st, unsigned n,
   render_otlp_grpc_requests(st, n, out); /* the same family */
   family(out, "sluice_otlp_http_rejected_total", "counter",
          "OTLP/HTTP requests refused or left unanswered, by reason.");
-  for (unsigned i = 0; i < n; i++)
-    for (int r = 0; r < NET_OTLP_REJECTS; r++)
-      core_strbuf_appendf(out,
-                          "sluice_otlp_http_rejected_total{shard=\"%u\","
-                          "reason=\"%s\"} %" PRIu64 "\n",
-                          i, otlp_rejects[r],
-                          core_stat_get(&st[i]->otlp_http.rejected[r]));
+  PER_SHARD_BY(out, st, n, "sluice_otlp_http_rejected_total{shard=\"%u\","
+               "reason=", otlp_reject_name, otlp_http.rejected, 0,
+               NET_OTLP_REJECTS);
   SCALAR(out, st, n, "sluice_otlp_http_connections", "gauge",
          otlp_http.conns.open, "Open OTLP/HTTP connections.");
   SCALAR(out, st, n, "sluice_otlp_http_connections_accepted_total", "counter",
@@ -411,13 +391,9 @@ static void render_dpdk(const struct core_stats *const *st, unsigned n,
          dpdk.rx_idle_sleeps, "Idle waits on the shard's ring.");
   family(out, "sluice_dpdk_rx_dropped_total", "counter",
          "Frames dropped unparsed, by reason.");
-  for (unsigned i = 0; i < n; i++)
-    for (int r = 0; r < NET_PKT_DROP_COUNT; r++)
-      core_strbuf_appendf(out,
-                          "sluice_dpdk_rx_dropped_total{shard=\"%u\","
-                          "reason=\"%s\"} %" PRIu64 "\n",
-                          i, net_pkt_drop_name((enum net_pkt_drop)r),
-                          core_stat_get(&st[i]->dpdk.rx_dropped[r]));
+  PER_SHARD_BY(out, st, n, "sluice_dpdk_rx_dropped_total{shard=\"%u\","
+               "reason=", net_pkt_drop_name, dpdk.rx_dropped, 0,
+               NET_PKT_DROP_COUNT);
   SCALAR(out, st, n, "sluice_dpdk_arp_replies_total", "counter",
          dpdk.arp_replies, "ARP requests for --dpdk-ip answered.");
   SCALAR(out, st, n, "sluice_dpdk_tx_failed_total", "counter",

@@ -108,27 +108,40 @@ static void read_all(const uint8_t *b, size_t len) {
     CHECK(n == r.hdr.count);
 }
 
-/* Preamble: count-1, time range (3 bytes), fields length (2), 2 unused. */
-static void from_stream(const uint8_t *d, size_t n) {
-  size_t u = n - 8, f = (size_t)d[4] | (size_t)d[5] << 8;
-
+/* Deflates (stored blocks, level 0) the len bytes at in to blk + pos:
+ * zs.total_out is the deflated length. */
+static void deflate_into(const uint8_t *in, size_t len, size_t pos) {
   isal_deflate_stateless_init(&zs);
   zs.level = 0;
   zs.end_of_stream = 1;
-  zs.next_in = (uint8_t *)d + 8;
-  zs.avail_in = (uint32_t)u;
-  zs.next_out = blk + STOR_BLOCK_HEADER_BYTES;
-  zs.avail_out = sizeof(blk) - STOR_BLOCK_HEADER_BYTES;
+  zs.next_in = (uint8_t *)in;
+  zs.avail_in = (uint32_t)len;
+  zs.next_out = blk + pos;
+  zs.avail_out = (uint32_t)(sizeof(blk) - pos);
   CHECK(isal_deflate_stateless(&zs) == COMP_OK);
+}
+
+/* The block header's fields every layout sets the same way from the
+ * preamble (record count d[0], time range d[1..3]), word 12 (layout and
+ * stream bytes) from the caller; the rest zero until the caller fills it. */
+static void put_header(const uint8_t *d, uint64_t layout_len) {
   memset(blk, 0, STOR_BLOCK_HEADER_BYTES);
   put_le(blk, 0x31424c53, 4);
   blk[4] = 1;
   blk[5] = 2;
   put_le(blk + 8, 1 + d[0] % 64, 4);
-  put_le(blk + 12, u, 4);
+  put_le(blk + 12, layout_len, 4);
   put_le(blk + 16, 1, 6);
   put_le(blk + 24, 1000, 8);
   put_le(blk + 32, 1000 + ((uint64_t)d[1] | (uint64_t)d[2] << 8 | (uint64_t)d[3] << 16), 8);
+}
+
+/* Preamble: count-1, time range (3 bytes), fields length (2), 2 unused. */
+static void from_stream(const uint8_t *d, size_t n) {
+  size_t u = n - 8, f = (size_t)d[4] | (size_t)d[5] << 8;
+
+  deflate_into(d + 8, u, STOR_BLOCK_HEADER_BYTES);
+  put_header(d, u);
   put_le(blk + 40, zs.total_out, 4);
   put_le(blk + 52, f < u ? f : u, 4);
   put_le(blk + 56, zs.total_out, 4);
@@ -143,15 +156,7 @@ static void from_stream2(const uint8_t *d, size_t n) {
                            sizeof(blk) - STOR_BLOCK_HEADER_BYTES, d + 8, u, 1);
 
   CHECK(!ZSTD_isError(z));
-  memset(blk, 0, STOR_BLOCK_HEADER_BYTES);
-  put_le(blk, 0x31424c53, 4);
-  blk[4] = 1;
-  blk[5] = 2;
-  put_le(blk + 8, 1 + d[0] % 64, 4);
-  put_le(blk + 12, (uint64_t)STOR_LOG_LAYOUT2 << STOR_LOG_LAYOUT_SHIFT | u, 4);
-  put_le(blk + 16, 1, 6);
-  put_le(blk + 24, 1000, 8);
-  put_le(blk + 32, 1000 + ((uint64_t)d[1] | (uint64_t)d[2] << 8 | (uint64_t)d[3] << 16), 8);
+  put_header(d, (uint64_t)STOR_LOG_LAYOUT2 << STOR_LOG_LAYOUT_SHIFT | u);
   put_le(blk + 40, z, 4);
   put_le(blk + 44, d[4] % 16, 4);
   put_le(blk + 48, d[5] % 32, 4);
@@ -171,23 +176,8 @@ static void from_stream3(const uint8_t *d, size_t n) {
   o = o < u ? o : u;
   u -= o;
   pos = STOR_BLOCK_HEADER_BYTES + 4 + o;
-  isal_deflate_stateless_init(&zs);
-  zs.level = 0;
-  zs.end_of_stream = 1;
-  zs.next_in = (uint8_t *)d + 8 + o;
-  zs.avail_in = (uint32_t)u;
-  zs.next_out = blk + pos;
-  zs.avail_out = (uint32_t)(sizeof(blk) - pos);
-  CHECK(isal_deflate_stateless(&zs) == COMP_OK);
-  memset(blk, 0, STOR_BLOCK_HEADER_BYTES);
-  put_le(blk, 0x31424c53, 4);
-  blk[4] = 1;
-  blk[5] = 2;
-  put_le(blk + 8, 1 + d[0] % 64, 4);
-  put_le(blk + 12, (uint64_t)STOR_LOG_LAYOUT3 << STOR_LOG_LAYOUT_SHIFT | u, 4);
-  put_le(blk + 16, 1, 6);
-  put_le(blk + 24, 1000, 8);
-  put_le(blk + 32, 1000 + ((uint64_t)d[1] | (uint64_t)d[2] << 8 | (uint64_t)d[3] << 16), 8);
+  deflate_into(d + 8 + o, u, pos);
+  put_header(d, (uint64_t)STOR_LOG_LAYOUT3 << STOR_LOG_LAYOUT_SHIFT | u);
   put_le(blk + 40, 4 + o + zs.total_out, 4);
   put_le(blk + 52, f < u ? f : u, 4);
   put_le(blk + 56, zs.total_out, 4);

@@ -84,6 +84,26 @@ def segment_files(data):
                   for f in fs if f.endswith(".seg"))
 
 
+def send_live(binary, data, lines, while_live=None):
+    """Sends the StatsD lines to a sluice on data (one datagram each),
+    waits for them and flushes; calls while_live() before it stops.
+    Returns what the query port served then."""
+    s = Sluice(binary, cores="2", data_dir=data)
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+            for line in lines:
+                u.sendto(line.encode(), ("127.0.0.1", s.port))
+        s.wait_total("sluice_points_ingested_total", len(lines), timeout=10)
+        s.flush()
+        got = everything(s)
+        if while_live:
+            while_live()
+        return got
+    finally:
+        s.stop()
+        s.close(keep_data=True)
+
+
 def fill(binary, tmp):
     """A directory with imported and live points, several segments a
     shard. Returns (data dir, what the query port serves)."""
@@ -91,32 +111,35 @@ def fill(binary, tmp):
     statsd_file(src)
     import_into(binary, data, src, "--no-compact")
     import_into(binary, data, src, "--no-compact")  # every point twice
-    s = Sluice(binary, cores="2", data_dir=data)
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-            for i in range(2000):
-                u.sendto(f"cmp.live:{i}|c|#n:{i % 50}".encode(),
-                         ("127.0.0.1", s.port))
-        s.wait_total("sluice_points_ingested_total", 2000, timeout=10)
-        s.flush()
-        before = everything(s)
-        # A live directory is refused.
+
+    def refused():  # a live directory is refused
         p = compact(binary, data)
         check(p.returncode == 1 and "LOCK" in p.stderr,
               f"compact of a live dir: {p.returncode} {p.stderr}")
-    finally:
-        s.stop()
-        s.close(keep_data=True)
+    before = send_live(binary, data, [f"cmp.live:{i}|c|#n:{i % 50}"
+                                      for i in range(2000)], refused)
     return data, before
 
 
-def served(binary, data):
-    s = Sluice(binary, cores="2", data_dir=data)
+def served(binary, data, what=everything, cores="2"):
+    """what(s) of a sluice started on data (by default everything: export,
+    series, labels), stopped after with its data kept."""
+    s = Sluice(binary, cores=cores, data_dir=data)
     try:
-        return everything(s)
+        return what(s)
     finally:
         s.stop()
         s.close(keep_data=True)
+
+
+def inspect(binary, data):
+    """`sluice inspect` of data: the completed process (stdout, stderr)."""
+    return subprocess.run([binary, "inspect", data], capture_output=True,
+                          text=True, timeout=60)
+
+
+def temp_file_left(data):
+    return any(f.endswith(".tmp") for _, _, fs in os.walk(data) for f in fs)
 
 
 def test_export_identical_after_compact(binary):
@@ -133,24 +156,13 @@ def test_export_identical_after_compact(binary):
         check(before[1] == after[1], "series differ after compaction")
         check(before[2] == after[2], f"labels {before[2]} then {after[2]}")
         check(len(before[0]) >= 300, f"only {len(before[0])} series")
-        p = subprocess.run([binary, "inspect", data], capture_output=True,
-                           text=True, timeout=60)
+        p = inspect(binary, data)
         check(p.returncode == 0 and "kind=compacted" in p.stdout,
               f"inspect exit {p.returncode}: {p.stderr}")
         # A second generation: live points beside the compacted segments,
         # compacted in turn; the first compacted segments stay as they are.
-        s = Sluice(binary, cores="2", data_dir=data)
-        try:
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-                for i in range(500):
-                    u.sendto(f"cmp.gen2:{i}|g|#n:{i % 20}".encode(),
-                             ("127.0.0.1", s.port))
-            s.wait_total("sluice_points_ingested_total", 500, timeout=10)
-            s.flush()
-            before2 = everything(s)
-        finally:
-            s.stop()
-            s.close(keep_data=True)
+        before2 = send_live(binary, data, [f"cmp.gen2:{i}|g|#n:{i % 20}"
+                                           for i in range(500)])
         check(len(before2[0]) > len(after[0]), "gen2 series not served")
         p = compact(binary, data)
         check(p.returncode == 0 and " -> " in p.stdout, f"second compact: "
@@ -173,8 +185,7 @@ def test_killed_at_every_step_loses_nothing(binary):
                   f"{p.stderr}")
             check(served(binary, data) == before, f"step {step}: after "
                   "the second compaction")
-            check(not any(f.endswith(".tmp") for _, _, fs in os.walk(data)
-                          for f in fs), f"step {step}: temp file left")
+            check(not temp_file_left(data), f"step {step}: temp file left")
 
 
 def test_import_compacts_at_its_end(binary):
@@ -185,8 +196,7 @@ def test_import_compacts_at_its_end(binary):
                                                       False)):
             out = import_into(binary, os.path.join(tmp, d), src, *extra)
             check(len(out.splitlines()) == 1, f"summary: {out}")
-            p = subprocess.run([binary, "inspect", os.path.join(tmp, d)],
-                               capture_output=True, text=True, timeout=60)
+            p = inspect(binary, os.path.join(tmp, d))
             check(("kind=compacted" in p.stdout) == want,
                   f"import {extra}: compacted {not want}: {p.stdout[:300]}")
         a, b = served(binary, os.path.join(tmp, "a")), \
@@ -217,8 +227,7 @@ def test_import_compacts_directly(binary):
         # originals left by --no-compact, then a default import on top
         import_into(binary, a, src, "--no-compact")
         import_into(binary, a, src)
-        p = subprocess.run([binary, "inspect", a], capture_output=True,
-                           text=True, timeout=60)
+        p = inspect(binary, a)
         check("kind=compacted" in p.stdout and "kind=metrics" not in
               p.stdout, f"originals left: {p.stdout[:400]}")
         got = served(binary, a)
@@ -255,8 +264,7 @@ def test_import_killed_while_compacting_directly(binary):
                   f"{p.returncode}, want SIGKILL: {p.stderr}")
             want = after if step == 3 else before
             check(served(binary, data) == want, f"step {step}: served data")
-            check(not any(f.endswith(".tmp") for _, _, fs in os.walk(data)
-                          for f in fs), f"step {step}: temp file left")
+            check(not temp_file_left(data), f"step {step}: temp file left")
 
 
 def test_import_hands_over_when_keys_overflow_a_pass(binary):
@@ -275,8 +283,7 @@ def test_import_hands_over_when_keys_overflow_a_pass(binary):
         check(out.startswith("points 70000 errors 0 rejected 0"),
               f"summary: {out}")
         import_into(binary, b, src, "--no-compact", cores="1")
-        p = subprocess.run([binary, "inspect", a], capture_output=True,
-                           text=True, timeout=60)
+        p = inspect(binary, a)
         check("kind=metrics" in p.stdout, "no original segment: the "
               f"hand-over did not happen: {p.stdout[:300]}")
         check(served(binary, a) == served(binary, b),
@@ -329,18 +336,13 @@ def test_syslog_beside_statsd_compacted(binary):
         n_before = len(segment_files(data))
         p = compact(binary, data)
         check(p.returncode == 0, f"compact exit {p.returncode}: {p.stderr}")
-        p = subprocess.run([binary, "inspect", data], capture_output=True,
-                           text=True, timeout=60)
+        p = inspect(binary, data)
         segs = [l for l in p.stdout.splitlines() if l.startswith("segment ")]
         check(p.returncode == 0 and len(segs) == n_before and
               all("kind=compacted" in l for l in segs),
               f"inspect exit {p.returncode}: {p.stdout[:600]} {p.stderr}")
-        s = Sluice(binary, cores="1", data_dir=data)
-        try:
-            after, logs_after = everything(s), all_logs(s)
-        finally:
-            s.stop()
-            s.close(keep_data=True)
+        after, logs_after = served(
+            binary, data, lambda s: (everything(s), all_logs(s)), cores="1")
         check(before == after, "points differ after compaction")
         check(logs_before == logs_after, "log records differ after "
               f"compaction: {len(logs_before)} then {len(logs_after)}")
@@ -382,12 +384,7 @@ def test_syslog_only_import_compacted(binary):
                            capture_output=True, text=True, timeout=120)
         check(p.returncode == 0, f"import exit {p.returncode}: {p.stderr}")
         before = served(binary, data)
-        s = Sluice(binary, cores="2", data_dir=data)
-        try:
-            logs_before = raw_logs(s)
-        finally:
-            s.stop()
-            s.close(keep_data=True)
+        logs_before = served(binary, data, raw_logs)
         check(len(logs_before.splitlines()) == n,
               f"{len(logs_before.splitlines())} records of {n}")
         bytes_before = sum(os.path.getsize(f) for f in segment_files(data))
@@ -396,19 +393,13 @@ def test_syslog_only_import_compacted(binary):
         bytes_after = sum(os.path.getsize(f) for f in segment_files(data))
         check(bytes_after < bytes_before * 0.9,
               f"{bytes_before} bytes then {bytes_after}")
-        p = subprocess.run([binary, "inspect", data], capture_output=True,
-                           text=True, timeout=60)
+        p = inspect(binary, data)
         segs = [l for l in p.stdout.splitlines() if l.startswith("segment ")]
         check(p.returncode == 0 and segs and
               all("kind=compacted" in l and " series=0 " in l and
                   "check=ok" in l for l in segs),
               f"inspect exit {p.returncode}: {p.stdout[:600]} {p.stderr}")
-        s = Sluice(binary, cores="2", data_dir=data)
-        try:
-            logs_after = raw_logs(s)
-        finally:
-            s.stop()
-            s.close(keep_data=True)
+        logs_after = served(binary, data, raw_logs)
         check(logs_before == logs_after, "/api/v1/logs differs after "
               "compaction")
         check(served(binary, data) == before, "export, series or labels "

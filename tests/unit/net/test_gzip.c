@@ -6,12 +6,12 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
-#include <isa-l/igzip_lib.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "net/gzip.h"
+#include "tests/fuzz/gzip_deflate.h"
 
 static struct net_gzip *gz;
 
@@ -34,22 +34,10 @@ static const uint8_t hello_gz[] = {
 /* gzip of n bytes of src by isa-l (level 1); returns the length. */
 static size_t deflate_gz(const void *src, size_t n, uint8_t *dst,
                          size_t cap) {
-  struct isal_zstream z;
-  static uint8_t lvl[ISAL_DEF_LVL1_DEFAULT];
+  size_t len = test_gzip_deflate(src, n, dst, cap);
 
-  isal_deflate_init(&z);
-  z.level = 1;
-  z.level_buf = lvl;
-  z.level_buf_size = sizeof(lvl);
-  z.gzip_flag = IGZIP_GZIP;
-  z.end_of_stream = 1;
-  z.next_in = (uint8_t *)src;
-  z.avail_in = (uint32_t)n;
-  z.next_out = dst;
-  z.avail_out = (uint32_t)cap;
-  cr_assert_eq(isal_deflate(&z), COMP_OK);
-  cr_assert_eq(z.internal_state.state, ZSTATE_END, "output room");
-  return z.total_out;
+  cr_assert(len > 0, "deflate failed or no output room");
+  return len;
 }
 
 /* Pseudo-random text with some repetition, like a protobuf body. */

@@ -9,23 +9,16 @@
 #include <stdint.h>
 #include <string.h>
 
-static inline uint64_t rng_next(uint64_t *s) {
-  uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
-  z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-  z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-  return z ^ (z >> 31);
-}
+#include "tests/unit/test_util.h"
+
+static inline uint64_t rng_next(uint64_t *s) { return test_splitmix64(s); }
 
 /* Uniform in [0, n). */
 static inline uint64_t rng_below(uint64_t *s, uint64_t n) {
   return n == 0 ? 0 : rng_next(s) % n;
 }
 
-static inline double bits_double(uint64_t b) {
-  double v;
-  memcpy(&v, &b, sizeof(v));
-  return v;
-}
+static inline double bits_double(uint64_t b) { return test_bits_double(b); }
 
 static inline uint64_t double_bits(double v) {
   uint64_t b;

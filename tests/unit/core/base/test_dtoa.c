@@ -16,15 +16,11 @@
 #include <string.h>
 
 #include "core/base/dtoa.h"
+#include "tests/unit/test_util.h"
 
 static uint64_t rng_state = 0x243f6a8885a308d3u;
 
-static uint64_t rnd(void) { /* splitmix64 */
-  uint64_t z = (rng_state += 0x9e3779b97f4a7c15u);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-  return z ^ (z >> 31);
-}
+static uint64_t rnd(void) { return test_splitmix64(&rng_state); }
 
 static int ndigits(uint64_t f) {
   int n = 1;
@@ -80,18 +76,6 @@ static void check(double v) {
             PRIu64 "e%d", bits, f, e, pf, pe);
 }
 
-static void check_around(double v, int steps) {
-  double lo = v, hi = v;
-
-  check(v);
-  for (int i = 0; i < steps; i++) {
-    lo = nextafter(lo, 0);
-    hi = nextafter(hi, INFINITY);
-    check(lo);
-    check(hi);
-  }
-}
-
 Test(dtoa, edges) {
   static const double v[] = {
       5e-324, 1e-323, 1.5e-323, 2.2250738585072009e-308, DBL_MIN, DBL_MAX,
@@ -102,34 +86,27 @@ Test(dtoa, edges) {
       1.2345678901234567e-300, 8.41e21, 5.0e-310};
 
   for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
-    check_around(v[i], 3);
+    test_around(v[i], 3, check);
 }
 
 Test(dtoa, powers_of_two_and_ten) {
   char buf[40];
 
   for (int e = -1074; e <= 1023; e++)
-    check_around(ldexp(1.0, e), 2);
+    test_around(ldexp(1.0, e), 2, check);
   for (int e = -323; e <= 308; e++) {
     snprintf(buf, sizeof(buf), "1e%d", e);
-    check_around(strtod(buf, NULL), 4);
+    test_around(strtod(buf, NULL), 4, check);
     snprintf(buf, sizeof(buf), "9.99999999999999e%d", e);
-    check_around(strtod(buf, NULL), 4);
+    test_around(strtod(buf, NULL), 4, check);
   }
 }
 
 Test(dtoa, subnormals) {
-  for (uint64_t t = 1; t < 20000; t++) {
-    double v;
-    memcpy(&v, &t, 8);
-    check(v);
-  }
-  for (int i = 0; i < 200000; i++) {
-    uint64_t b = rnd() & ((UINT64_C(1) << 52) - 1);
-    double v;
-    memcpy(&v, &b, 8);
-    check(v);
-  }
+  for (uint64_t t = 1; t < 20000; t++)
+    check(test_bits_double(t));
+  for (int i = 0; i < 200000; i++)
+    check(test_bits_double(rnd() & ((UINT64_C(1) << 52) - 1)));
 }
 
 /* SLUICE_DTOA_RANDOM=n for a longer run (default 500,000). */
@@ -138,10 +115,7 @@ Test(dtoa, random_bits, .timeout = 120) {
   long n = env ? atol(env) : 500000;
 
   for (long i = 0; i < n; i++) {
-    uint64_t b = rnd();
-    double v;
-    memcpy(&v, &b, 8);
-    check(v);
+    check(test_bits_double(rnd()));
     check(ldexp((double)(rnd() >> 11), (int)(rnd() % 160) - 120));
   }
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "core/base/numfmt.h"
+#include "tests/unit/test_util.h"
 
 /* The formatter before its fast paths (numfmt.h's contract, literally). */
 static int ref_double(double v, char *out) {
@@ -50,12 +51,7 @@ static void same(double v) {
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15u;
 
-static uint64_t rnd(void) { /* splitmix64 */
-  uint64_t z = (rng_state += 0x9e3779b97f4a7c15u);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-  return z ^ (z >> 31);
-}
+static uint64_t rnd(void) { return test_splitmix64(&rng_state); }
 
 Test(numfmt, edges) {
   static const double v[] = {
@@ -94,21 +90,14 @@ Test(numfmt, nan_inf_minus_zero) {
 }
 
 Test(numfmt, random_bits) {
-  for (int i = 0; i < 300000; i++) {
-    uint64_t b = rnd();
-    double v;
-    memcpy(&v, &b, 8);
-    same(v);
-  }
+  for (int i = 0; i < 300000; i++)
+    same(test_bits_double(rnd()));
 }
 
 /* Random subnormals and values near the decimal scale's ends. */
 Test(numfmt, random_subnormal_and_extreme) {
   for (int i = 0; i < 50000; i++) {
-    uint64_t b = rnd() & ((UINT64_C(1) << 52) - 1);
-    double v;
-    memcpy(&v, &b, 8);
-    same(v);
+    same(test_bits_double(rnd() & ((UINT64_C(1) << 52) - 1)));
     same(ldexp((double)(rnd() >> 11), (int)(rnd() % 200) - 170));
   }
 }
@@ -302,20 +291,10 @@ Test(numfmt, double_list) {
   }
 }
 
-/* v and its n neighbours on each side, both signs. */
-static void same_around(double v, int n) {
-  double lo = v, hi = v;
-
+/* v and -v: with test_around, v and its neighbours in both signs. */
+static void same_pm(double v) {
   same(v);
   same(-v);
-  for (int i = 0; i < n; i++) {
-    lo = nextafter(lo, -INFINITY);
-    hi = nextafter(hi, INFINITY);
-    same(lo);
-    same(hi);
-    same(-lo);
-    same(-hi);
-  }
 }
 
 /* The Schubfach path (core/base/dtoa.c) where it is hardest: every power
@@ -332,16 +311,16 @@ Test(numfmt, shortest_powers_and_edges) {
   char buf[40];
 
   for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
-    same_around(v[i], 4);
+    test_around(v[i], 4, same_pm);
   for (int e = -1074; e <= 1023; e++)
-    same_around(ldexp(1.0, e), 2);
+    test_around(ldexp(1.0, e), 2, same_pm);
   for (int e = -323; e <= 308; e++) {
     snprintf(buf, sizeof(buf), "1e%d", e);
-    same_around(strtod(buf, NULL), 3);
+    test_around(strtod(buf, NULL), 3, same_pm);
     snprintf(buf, sizeof(buf), "9.999999999999999e%d", e);
-    same_around(strtod(buf, NULL), 3);
+    test_around(strtod(buf, NULL), 3, same_pm);
     snprintf(buf, sizeof(buf), "9.9999999999999999e%d", e);
-    same_around(strtod(buf, NULL), 1);
+    test_around(strtod(buf, NULL), 1, same_pm);
   }
 }
 
@@ -357,9 +336,8 @@ Test(numfmt, shortest_random_against_printf, .timeout = 600) {
   long n = env ? atol(env) : 500000;
 
   for (long i = 0; i < n; i++) {
-    uint64_t b = rnd();
-    double v;
-    memcpy(&v, &b, 8);
+    double v = test_bits_double(rnd());
+
     same(v);
     v = ldexp((double)(rnd() >> 11), (int)(rnd() % 110) - 92);
     same(rnd() & 1 ? -v : v);

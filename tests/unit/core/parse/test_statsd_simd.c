@@ -18,16 +18,12 @@
 #include "core/base/limits.h"
 #include "core/parse/statsd.h"
 #include "simd/simd.h"
+#include "tests/unit/test_util.h"
 
 static struct core_statsd_msg got, want;
 static uint64_t rng = 0x243f6a8885a308d3u;
 
-static uint64_t rnd(void) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return rng;
-}
+static uint64_t rnd(void) { return test_xorshift64(&rng); }
 
 static uint32_t below(uint32_t n) { return (uint32_t)(rnd() % n); }
 
