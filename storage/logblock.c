@@ -57,6 +57,7 @@ static void st(uint8_t *p, uint64_t v, unsigned n) {
 
 void stor_logenc_free(struct stor_logenc *e) {
   stor_log2_enc_free(e);
+  stor_log4_enc_free(e);
   stor_ztab_free(&e->tab);
   stor_zdeflate_free(&e->zd);
   free(e->col[0]);
@@ -91,7 +92,8 @@ int stor_logenc_init(struct stor_logenc *e, uint32_t records_max) {
   if (!e->col[0] || !e->text || !e->stream || !e->otel ||
       stor_ztab_init(&e->tab, STOR_LOGBLOCK_DICT_MAX,
                      STOR_LOGBLOCK_DICT_STR_BYTES_MAX) < 0 ||
-      stor_zdeflate_init(&e->zd) < 0 || stor_log2_enc_init(e) < 0) {
+      stor_zdeflate_init(&e->zd) < 0 || stor_log2_enc_init(e) < 0 ||
+      stor_log4_enc_init(e) < 0) {
     stor_logenc_free(e);
     return -ENOMEM;
   }
@@ -106,8 +108,12 @@ int stor_logenc_set_level(struct stor_logenc *e, int level) {
 }
 
 int stor_logenc_set_layout(struct stor_logenc *e, unsigned layout) {
-  if (layout != 1 && layout != STOR_LOG_LAYOUT2)
+  if (layout < 1 || layout > STOR_LOG_LAYOUT4)
     return -EINVAL;
+  if (stor_log_otel_layout(layout)) { /* layout 1's path, OTLP blocks */
+    e->otlp_layout = layout;
+    layout = 1;
+  }
   e->layout = layout;
   return 0;
 }
@@ -433,7 +439,7 @@ void stor_lassert_written(const uint8_t *b, size_t len, uint32_t n,
   ASSERT(stor_block_crc(b, len) == (uint32_t)ld(b + STOR_HDR_OFF_CRC, 4));
 }
 
-/* 1 when a record has binary OTLP fields (the block is layout 3). */
+/* 1 when a record has binary OTLP fields (the block is layout 3 or 4). */
 static int any_otel(const struct stor_log_rec *recs, uint32_t n) {
   for (uint32_t i = 0; i < n; i++)
     if (recs[i].otel.has)
@@ -463,7 +469,10 @@ long stor_logblock_encode_v1(struct stor_logenc *e, uint16_t shard,
   pos = STOR_BLOCK_HEADER_BYTES + dict + raw;
   if (pos >= cap)
     return -ENOSPC;
-  z = stor_zdeflate(&e->zd, e->stream, e->stream_len, out + pos, cap - pos);
+  z = e->layout3 && e->otlp_layout == STOR_LOG_LAYOUT4
+          ? stor_log4_compress(e, out + pos, cap - pos)
+          : stor_zdeflate(&e->zd, e->stream, e->stream_len, out + pos,
+                          cap - pos);
   if (z < 0)
     return z;
   if (pos + (size_t)z - STOR_BLOCK_HEADER_BYTES > UINT32_MAX)
@@ -473,7 +482,7 @@ long stor_logblock_encode_v1(struct stor_logenc *e, uint16_t shard,
   if (e->layout3) { /* the raw OTLP column after the string table */
     st(out + STOR_BLOCK_HEADER_BYTES + dict, e->otel_len, 4);
     memcpy(out + STOR_BLOCK_HEADER_BYTES + dict + 4, e->otel, e->otel_len);
-    w12 |= STOR_LOG_LAYOUT3 << STOR_LOG_LAYOUT_SHIFT;
+    w12 |= e->otlp_layout << STOR_LOG_LAYOUT_SHIFT;
   }
   stor_lput_header(out, shard, seq, n, min, max,
                    (uint32_t)(dict + raw + (size_t)z),
@@ -559,9 +568,10 @@ static int hdr_impossible(const struct stor_logblock_hdr *h) {
               n * (STOR_LREC_FIELDS_BYTES_MAX +
                    CORE_SYSLOG_SD_ATTRS_MAX * STOR_LATTR_FIELDS_BYTES_MAX))
     return 1;
-  if (c == 0 || u > STOR_ZRATIO_MAX * c || c > STOR_ZBOUND(u))
+  if (c == 0 || c > STOR_ZBOUND(u) ||
+      (h->layout != STOR_LOG_LAYOUT4 && u > STOR_ZRATIO_MAX * c))
     return 1;
-  if (h->layout == STOR_LOG_LAYOUT3) /* O is read with the payload */
+  if (stor_log_otel_layout(h->layout)) /* O is read with the payload */
     return (uint64_t)h->dict_bytes + 4 + h->count + c > h->payload_bytes;
   return (uint64_t)h->dict_bytes + c != h->payload_bytes;
 }
@@ -589,7 +599,7 @@ int stor_logblock_hdr_read(const uint8_t *b, size_t len,
       .dict_count = (uint32_t)ld(b + STOR_LHDR_OFF_DICT_COUNT, 4),
       .layout = (uint8_t)(w12 >> STOR_LOG_LAYOUT_SHIFT),
       .ztext_bytes = (uint32_t)ld(b + STOR_LHDR_OFF_ZTEXT_BYTES, 4)};
-  if (h->layout == 0 || h->layout == STOR_LOG_LAYOUT3) {
+  if (h->layout == 0 || stor_log_otel_layout(h->layout)) {
     h->layout = h->layout ? h->layout : 1;
     h->dict_bytes = (uint32_t)ld(b + STOR_LHDR_OFF_DICT_BYTES, 4);
     h->fields_bytes = (uint32_t)ld(b + STOR_LHDR_OFF_FIELDS_BYTES, 4);
@@ -599,7 +609,7 @@ int stor_logblock_hdr_read(const uint8_t *b, size_t len,
   }
   if (h->kind != STOR_KIND_LOGS ||
       (h->layout != 1 && h->layout != STOR_LOG_LAYOUT2 &&
-       h->layout != STOR_LOG_LAYOUT3) ||
+       !stor_log_otel_layout(h->layout)) ||
       hdr_impossible(h))
     return -EBADMSG;
   return 0;
@@ -637,17 +647,21 @@ static int open_fields(struct stor_logblock_reader *r) {
 }
 
 /* Layout 1: string table in the clear, then the deflated stream (layout
- * 3: the OTLP column between them). */
+ * 3: the OTLP column between them; layout 4: as 3, the stream in zstd). */
 static int open_v1(struct stor_logblock_reader *r, const uint8_t *p) {
   const uint8_t *z = p + r->hdr.dict_bytes;
 
-  if (r->hdr.layout == STOR_LOG_LAYOUT3 &&
+  if (stor_log_otel_layout(r->hdr.layout) &&
       stor_log3_open_column(r, p, &z) < 0)
     return -EBADMSG;
   if (stor_ztab_read(p, r->hdr.dict_bytes, r->hdr.dict_count,
-                     STOR_LOGBLOCK_DICT_STR_BYTES_MAX, r->dec->dict) < 0 ||
-      stor_zinflate(r->dec->inf, z, r->hdr.ztext_bytes,
-                    r->dec->text, r->hdr.text_bytes) < 0)
+                     STOR_LOGBLOCK_DICT_STR_BYTES_MAX, r->dec->dict) < 0)
+    return -EBADMSG;
+  if (r->hdr.layout == STOR_LOG_LAYOUT4 ? stor_log4_decompress(r, z) < 0
+                                        : stor_zinflate(r->dec->inf, z,
+                                                        r->hdr.ztext_bytes,
+                                                        r->dec->text,
+                                                        r->hdr.text_bytes) < 0)
     return -EBADMSG;
   return open_fields(r);
 }
@@ -736,7 +750,7 @@ static int get_record(struct stor_logblock_reader *r, struct stor_log_rec *out,
                       struct core_syslog_attr *attrs, uint32_t cap) {
   uint64_t flags, na;
   uint8_t pri;
-  int same;
+  int same, otel;
 
   if (get_times(r, out) < 0 || r->cp[STOR_LCOL_PRI] == r->cend[STOR_LCOL_PRI])
     return -EBADMSG;
@@ -748,8 +762,9 @@ static int get_record(struct stor_logblock_reader *r, struct stor_log_rec *out,
       get_ref(r, STOR_LCOL_MSGID, &out->msgid) < 0 ||
       get_varint(r, STOR_LCOL_ATTRS, &na) < 0)
     return -EBADMSG;
-  same = r->hdr.layout == STOR_LOG_LAYOUT3 ? (int)(na & 1) : 0;
-  na >>= r->hdr.layout == STOR_LOG_LAYOUT3;
+  otel = stor_log_otel_layout(r->hdr.layout);
+  same = otel ? (int)(na & 1) : 0;
+  na >>= otel;
   if (na > CORE_SYSLOG_SD_ATTRS_MAX ||
       (same && (!r->kset || na != r->nkeys)))
     return -EBADMSG;
@@ -772,7 +787,7 @@ static int get_record(struct stor_logblock_reader *r, struct stor_log_rec *out,
   }
   if (get_ref(r, STOR_LCOL_MSG, &out->msg) < 0)
     return -EBADMSG;
-  if (r->hdr.layout != STOR_LOG_LAYOUT3)
+  if (!otel)
     return 0;
   if (!same)
     stor_log3_keys_keep(r, attrs, (uint32_t)na);
