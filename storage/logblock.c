@@ -157,14 +157,24 @@ size_t stor_logblock_bytes_max(uint32_t n, uint64_t attrs, size_t text_bytes) {
 
 /* ---- encoder (both layouts) ------------------------------------------------ */
 
-void stor_lput_text(struct stor_logenc *e, const char *p, uint32_t n) {
+/* stor_lput_text, inlined into layout 1's record loop. */
+static inline void put_text(struct stor_logenc *e, const char *p, uint32_t n) {
+  uint8_t *d = e->text + e->text_len;
+
   if (e->text_len + STOR_VARINT_BYTES_MAX + n > STOR_LOGBLOCK_TEXT_BYTES_MAX) {
     e->overflow = 1;
     return;
   }
-  e->text_len += stor_varint_put(e->text + e->text_len, n);
-  memcpy(e->text + e->text_len, p, n);
-  e->text_len += n;
+  if (n < 0x80) /* most strings: a one-byte length */
+    *d++ = (uint8_t)n;
+  else
+    d += stor_varint_put(d, n);
+  memcpy(d, p, n);
+  e->text_len = (size_t)(d + n - e->text);
+}
+
+void stor_lput_text(struct stor_logenc *e, const char *p, uint32_t n) {
+  put_text(e, p, n);
 }
 
 /* The slot of s's address in an address front. */
@@ -190,8 +200,9 @@ static long dict_index(struct stor_logenc *e, struct core_syslog_str s) {
   return idx;
 }
 
-void stor_lput_ref(struct stor_logenc *e, int c, struct core_syslog_str s,
-                   int dictable) {
+/* stor_lput_ref, inlined into layout 1's record loop. */
+static inline void put_ref(struct stor_logenc *e, int c,
+                           struct core_syslog_str s, int dictable) {
   long idx = -1;
 
   if (s.len == 0) {
@@ -205,7 +216,12 @@ void stor_lput_ref(struct stor_logenc *e, int c, struct core_syslog_str s,
     return;
   }
   stor_lput_varint(e, c, STOR_LREF_INLINE);
-  stor_lput_text(e, s.ptr, s.len);
+  put_text(e, s.ptr, s.len);
+}
+
+void stor_lput_ref(struct stor_logenc *e, int c, struct core_syslog_str s,
+                   int dictable) {
+  put_ref(e, c, s, dictable);
 }
 
 unsigned stor_ltime_exp(const struct stor_log_rec *recs, uint32_t n,
@@ -279,7 +295,7 @@ static void put_value(struct stor_logenc *e, uint32_t i,
     m->value_idx = STOR_LPC_ONCE;
   }
   stor_lput_varint(e, STOR_LCOL_ATTRS, STOR_LREF_INLINE);
-  stor_lput_text(e, s.ptr, s.len);
+  put_text(e, s.ptr, s.len);
 }
 
 /* A string's ref when it is empty or in the string table, else -1. */
@@ -345,10 +361,10 @@ static int put_record(struct stor_logenc *e, const struct stor_log_rec *r,
   e->col[STOR_LCOL_PRI][e->col_len[STOR_LCOL_PRI]++] =
       (uint8_t)(r->facility * 8 + r->severity);
   stor_lput_varint(e, STOR_LCOL_FLAGS, r->flags);
-  stor_lput_ref(e, STOR_LCOL_HOST, r->host, 1);
-  stor_lput_ref(e, STOR_LCOL_APP, r->app, 1);
-  stor_lput_ref(e, STOR_LCOL_PROCID, r->procid, 1);
-  stor_lput_ref(e, STOR_LCOL_MSGID, r->msgid, 1);
+  put_ref(e, STOR_LCOL_HOST, r->host, 1);
+  put_ref(e, STOR_LCOL_APP, r->app, 1);
+  put_ref(e, STOR_LCOL_PROCID, r->procid, 1);
+  put_ref(e, STOR_LCOL_MSGID, r->msgid, 1);
   int same = e->layout3 && stor_log3_keys_same(e, r);
 
   stor_lput_varint(e, STOR_LCOL_ATTRS,
@@ -360,7 +376,7 @@ static int put_record(struct stor_logenc *e, const struct stor_log_rec *r,
     put_value(e, i, r->attrs[i].value);
   }
   e->kprev = r;
-  stor_lput_ref(e, STOR_LCOL_MSG, r->msg, 0);
+  put_ref(e, STOR_LCOL_MSG, r->msg, 0);
   if (e->layout3 && (rc = stor_log3_put(e, r)) < 0)
     return rc;
   return e->overflow ? -E2BIG : 0;
