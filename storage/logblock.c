@@ -157,6 +157,26 @@ size_t stor_logblock_bytes_max(uint32_t n, uint64_t attrs, size_t text_bytes) {
 
 /* ---- encoder (both layouts) ------------------------------------------------ */
 
+/* Copy n <= 16 bytes without a call. */
+static inline void copy_short(uint8_t *d, const char *p, uint32_t n) {
+  if (n >= 8) {
+    uint64_t a, b;
+    memcpy(&a, p, 8);
+    memcpy(&b, p + n - 8, 8);
+    memcpy(d, &a, 8);
+    memcpy(d + n - 8, &b, 8);
+  } else if (n >= 4) {
+    uint32_t a, b;
+    memcpy(&a, p, 4);
+    memcpy(&b, p + n - 4, 4);
+    memcpy(d, &a, 4);
+    memcpy(d + n - 4, &b, 4);
+  } else {
+    for (uint32_t i = 0; i < n; i++)
+      d[i] = (uint8_t)p[i];
+  }
+}
+
 /* stor_lput_text, inlined into layout 1's record loop. */
 static inline void put_text(struct stor_logenc *e, const char *p, uint32_t n) {
   uint8_t *d = e->text + e->text_len;
@@ -169,7 +189,10 @@ static inline void put_text(struct stor_logenc *e, const char *p, uint32_t n) {
     *d++ = (uint8_t)n;
   else
     d += stor_varint_put(d, n);
-  memcpy(d, p, n);
+  if (n <= 16) /* attribute values: two overlapping words, no call */
+    copy_short(d, p, n);
+  else
+    memcpy(d, p, n);
   e->text_len = (size_t)(d + n - e->text);
 }
 
