@@ -57,6 +57,7 @@ static void st(uint8_t *p, uint64_t v, unsigned n) {
 
 void stor_logenc_free(struct stor_logenc *e) {
   stor_log2_enc_free(e);
+  stor_log4_enc_free(e);
   stor_ztab_free(&e->tab);
   stor_zdeflate_free(&e->zd);
   free(e->col[0]);
@@ -91,7 +92,8 @@ int stor_logenc_init(struct stor_logenc *e, uint32_t records_max) {
   if (!e->col[0] || !e->text || !e->stream || !e->otel ||
       stor_ztab_init(&e->tab, STOR_LOGBLOCK_DICT_MAX,
                      STOR_LOGBLOCK_DICT_STR_BYTES_MAX) < 0 ||
-      stor_zdeflate_init(&e->zd) < 0 || stor_log2_enc_init(e) < 0) {
+      stor_zdeflate_init(&e->zd) < 0 || stor_log2_enc_init(e) < 0 ||
+      stor_log4_enc_init(e) < 0) {
     stor_logenc_free(e);
     return -ENOMEM;
   }
@@ -106,8 +108,12 @@ int stor_logenc_set_level(struct stor_logenc *e, int level) {
 }
 
 int stor_logenc_set_layout(struct stor_logenc *e, unsigned layout) {
-  if (layout != 1 && layout != STOR_LOG_LAYOUT2)
+  if (layout < 1 || layout > STOR_LOG_LAYOUT4)
     return -EINVAL;
+  if (stor_log_otel_layout(layout)) { /* layout 1's path, OTLP blocks */
+    e->otlp_layout = layout;
+    layout = 1;
+  }
   e->layout = layout;
   return 0;
 }
@@ -151,14 +157,47 @@ size_t stor_logblock_bytes_max(uint32_t n, uint64_t attrs, size_t text_bytes) {
 
 /* ---- encoder (both layouts) ------------------------------------------------ */
 
-void stor_lput_text(struct stor_logenc *e, const char *p, uint32_t n) {
+/* Copy n <= 16 bytes without a call. */
+static inline void copy_short(uint8_t *d, const char *p, uint32_t n) {
+  if (n >= 8) {
+    uint64_t a, b;
+    memcpy(&a, p, 8);
+    memcpy(&b, p + n - 8, 8);
+    memcpy(d, &a, 8);
+    memcpy(d + n - 8, &b, 8);
+  } else if (n >= 4) {
+    uint32_t a, b;
+    memcpy(&a, p, 4);
+    memcpy(&b, p + n - 4, 4);
+    memcpy(d, &a, 4);
+    memcpy(d + n - 4, &b, 4);
+  } else {
+    for (uint32_t i = 0; i < n; i++)
+      d[i] = (uint8_t)p[i];
+  }
+}
+
+/* stor_lput_text, inlined into layout 1's record loop. */
+static inline void put_text(struct stor_logenc *e, const char *p, uint32_t n) {
+  uint8_t *d = e->text + e->text_len;
+
   if (e->text_len + STOR_VARINT_BYTES_MAX + n > STOR_LOGBLOCK_TEXT_BYTES_MAX) {
     e->overflow = 1;
     return;
   }
-  e->text_len += stor_varint_put(e->text + e->text_len, n);
-  memcpy(e->text + e->text_len, p, n);
-  e->text_len += n;
+  if (n < 0x80) /* most strings: a one-byte length */
+    *d++ = (uint8_t)n;
+  else
+    d += stor_varint_put(d, n);
+  if (n <= 16) /* attribute values: two overlapping words, no call */
+    copy_short(d, p, n);
+  else
+    memcpy(d, p, n);
+  e->text_len = (size_t)(d + n - e->text);
+}
+
+void stor_lput_text(struct stor_logenc *e, const char *p, uint32_t n) {
+  put_text(e, p, n);
 }
 
 /* The slot of s's address in an address front. */
@@ -184,8 +223,9 @@ static long dict_index(struct stor_logenc *e, struct core_syslog_str s) {
   return idx;
 }
 
-void stor_lput_ref(struct stor_logenc *e, int c, struct core_syslog_str s,
-                   int dictable) {
+/* stor_lput_ref, inlined into layout 1's record loop. */
+static inline void put_ref(struct stor_logenc *e, int c,
+                           struct core_syslog_str s, int dictable) {
   long idx = -1;
 
   if (s.len == 0) {
@@ -199,7 +239,12 @@ void stor_lput_ref(struct stor_logenc *e, int c, struct core_syslog_str s,
     return;
   }
   stor_lput_varint(e, c, STOR_LREF_INLINE);
-  stor_lput_text(e, s.ptr, s.len);
+  put_text(e, s.ptr, s.len);
+}
+
+void stor_lput_ref(struct stor_logenc *e, int c, struct core_syslog_str s,
+                   int dictable) {
+  put_ref(e, c, s, dictable);
 }
 
 unsigned stor_ltime_exp(const struct stor_log_rec *recs, uint32_t n,
@@ -273,7 +318,7 @@ static void put_value(struct stor_logenc *e, uint32_t i,
     m->value_idx = STOR_LPC_ONCE;
   }
   stor_lput_varint(e, STOR_LCOL_ATTRS, STOR_LREF_INLINE);
-  stor_lput_text(e, s.ptr, s.len);
+  put_text(e, s.ptr, s.len);
 }
 
 /* A string's ref when it is empty or in the string table, else -1. */
@@ -339,10 +384,10 @@ static int put_record(struct stor_logenc *e, const struct stor_log_rec *r,
   e->col[STOR_LCOL_PRI][e->col_len[STOR_LCOL_PRI]++] =
       (uint8_t)(r->facility * 8 + r->severity);
   stor_lput_varint(e, STOR_LCOL_FLAGS, r->flags);
-  stor_lput_ref(e, STOR_LCOL_HOST, r->host, 1);
-  stor_lput_ref(e, STOR_LCOL_APP, r->app, 1);
-  stor_lput_ref(e, STOR_LCOL_PROCID, r->procid, 1);
-  stor_lput_ref(e, STOR_LCOL_MSGID, r->msgid, 1);
+  put_ref(e, STOR_LCOL_HOST, r->host, 1);
+  put_ref(e, STOR_LCOL_APP, r->app, 1);
+  put_ref(e, STOR_LCOL_PROCID, r->procid, 1);
+  put_ref(e, STOR_LCOL_MSGID, r->msgid, 1);
   int same = e->layout3 && stor_log3_keys_same(e, r);
 
   stor_lput_varint(e, STOR_LCOL_ATTRS,
@@ -354,7 +399,7 @@ static int put_record(struct stor_logenc *e, const struct stor_log_rec *r,
     put_value(e, i, r->attrs[i].value);
   }
   e->kprev = r;
-  stor_lput_ref(e, STOR_LCOL_MSG, r->msg, 0);
+  put_ref(e, STOR_LCOL_MSG, r->msg, 0);
   if (e->layout3 && (rc = stor_log3_put(e, r)) < 0)
     return rc;
   return e->overflow ? -E2BIG : 0;
@@ -433,7 +478,7 @@ void stor_lassert_written(const uint8_t *b, size_t len, uint32_t n,
   ASSERT(stor_block_crc(b, len) == (uint32_t)ld(b + STOR_HDR_OFF_CRC, 4));
 }
 
-/* 1 when a record has binary OTLP fields (the block is layout 3). */
+/* 1 when a record has binary OTLP fields (the block is layout 3 or 4). */
 static int any_otel(const struct stor_log_rec *recs, uint32_t n) {
   for (uint32_t i = 0; i < n; i++)
     if (recs[i].otel.has)
@@ -463,7 +508,10 @@ long stor_logblock_encode_v1(struct stor_logenc *e, uint16_t shard,
   pos = STOR_BLOCK_HEADER_BYTES + dict + raw;
   if (pos >= cap)
     return -ENOSPC;
-  z = stor_zdeflate(&e->zd, e->stream, e->stream_len, out + pos, cap - pos);
+  z = e->layout3 && e->otlp_layout == STOR_LOG_LAYOUT4
+          ? stor_log4_compress(e, out + pos, cap - pos)
+          : stor_zdeflate(&e->zd, e->stream, e->stream_len, out + pos,
+                          cap - pos);
   if (z < 0)
     return z;
   if (pos + (size_t)z - STOR_BLOCK_HEADER_BYTES > UINT32_MAX)
@@ -473,7 +521,7 @@ long stor_logblock_encode_v1(struct stor_logenc *e, uint16_t shard,
   if (e->layout3) { /* the raw OTLP column after the string table */
     st(out + STOR_BLOCK_HEADER_BYTES + dict, e->otel_len, 4);
     memcpy(out + STOR_BLOCK_HEADER_BYTES + dict + 4, e->otel, e->otel_len);
-    w12 |= STOR_LOG_LAYOUT3 << STOR_LOG_LAYOUT_SHIFT;
+    w12 |= e->otlp_layout << STOR_LOG_LAYOUT_SHIFT;
   }
   stor_lput_header(out, shard, seq, n, min, max,
                    (uint32_t)(dict + raw + (size_t)z),
@@ -559,9 +607,10 @@ static int hdr_impossible(const struct stor_logblock_hdr *h) {
               n * (STOR_LREC_FIELDS_BYTES_MAX +
                    CORE_SYSLOG_SD_ATTRS_MAX * STOR_LATTR_FIELDS_BYTES_MAX))
     return 1;
-  if (c == 0 || u > STOR_ZRATIO_MAX * c || c > STOR_ZBOUND(u))
+  if (c == 0 || c > STOR_ZBOUND(u) ||
+      (h->layout != STOR_LOG_LAYOUT4 && u > STOR_ZRATIO_MAX * c))
     return 1;
-  if (h->layout == STOR_LOG_LAYOUT3) /* O is read with the payload */
+  if (stor_log_otel_layout(h->layout)) /* O is read with the payload */
     return (uint64_t)h->dict_bytes + 4 + h->count + c > h->payload_bytes;
   return (uint64_t)h->dict_bytes + c != h->payload_bytes;
 }
@@ -589,7 +638,7 @@ int stor_logblock_hdr_read(const uint8_t *b, size_t len,
       .dict_count = (uint32_t)ld(b + STOR_LHDR_OFF_DICT_COUNT, 4),
       .layout = (uint8_t)(w12 >> STOR_LOG_LAYOUT_SHIFT),
       .ztext_bytes = (uint32_t)ld(b + STOR_LHDR_OFF_ZTEXT_BYTES, 4)};
-  if (h->layout == 0 || h->layout == STOR_LOG_LAYOUT3) {
+  if (h->layout == 0 || stor_log_otel_layout(h->layout)) {
     h->layout = h->layout ? h->layout : 1;
     h->dict_bytes = (uint32_t)ld(b + STOR_LHDR_OFF_DICT_BYTES, 4);
     h->fields_bytes = (uint32_t)ld(b + STOR_LHDR_OFF_FIELDS_BYTES, 4);
@@ -599,7 +648,7 @@ int stor_logblock_hdr_read(const uint8_t *b, size_t len,
   }
   if (h->kind != STOR_KIND_LOGS ||
       (h->layout != 1 && h->layout != STOR_LOG_LAYOUT2 &&
-       h->layout != STOR_LOG_LAYOUT3) ||
+       !stor_log_otel_layout(h->layout)) ||
       hdr_impossible(h))
     return -EBADMSG;
   return 0;
@@ -637,17 +686,21 @@ static int open_fields(struct stor_logblock_reader *r) {
 }
 
 /* Layout 1: string table in the clear, then the deflated stream (layout
- * 3: the OTLP column between them). */
+ * 3: the OTLP column between them; layout 4: as 3, the stream in zstd). */
 static int open_v1(struct stor_logblock_reader *r, const uint8_t *p) {
   const uint8_t *z = p + r->hdr.dict_bytes;
 
-  if (r->hdr.layout == STOR_LOG_LAYOUT3 &&
+  if (stor_log_otel_layout(r->hdr.layout) &&
       stor_log3_open_column(r, p, &z) < 0)
     return -EBADMSG;
   if (stor_ztab_read(p, r->hdr.dict_bytes, r->hdr.dict_count,
-                     STOR_LOGBLOCK_DICT_STR_BYTES_MAX, r->dec->dict) < 0 ||
-      stor_zinflate(r->dec->inf, z, r->hdr.ztext_bytes,
-                    r->dec->text, r->hdr.text_bytes) < 0)
+                     STOR_LOGBLOCK_DICT_STR_BYTES_MAX, r->dec->dict) < 0)
+    return -EBADMSG;
+  if (r->hdr.layout == STOR_LOG_LAYOUT4 ? stor_log4_decompress(r, z) < 0
+                                        : stor_zinflate(r->dec->inf, z,
+                                                        r->hdr.ztext_bytes,
+                                                        r->dec->text,
+                                                        r->hdr.text_bytes) < 0)
     return -EBADMSG;
   return open_fields(r);
 }
@@ -736,7 +789,7 @@ static int get_record(struct stor_logblock_reader *r, struct stor_log_rec *out,
                       struct core_syslog_attr *attrs, uint32_t cap) {
   uint64_t flags, na;
   uint8_t pri;
-  int same;
+  int same, otel;
 
   if (get_times(r, out) < 0 || r->cp[STOR_LCOL_PRI] == r->cend[STOR_LCOL_PRI])
     return -EBADMSG;
@@ -748,8 +801,9 @@ static int get_record(struct stor_logblock_reader *r, struct stor_log_rec *out,
       get_ref(r, STOR_LCOL_MSGID, &out->msgid) < 0 ||
       get_varint(r, STOR_LCOL_ATTRS, &na) < 0)
     return -EBADMSG;
-  same = r->hdr.layout == STOR_LOG_LAYOUT3 ? (int)(na & 1) : 0;
-  na >>= r->hdr.layout == STOR_LOG_LAYOUT3;
+  otel = stor_log_otel_layout(r->hdr.layout);
+  same = otel ? (int)(na & 1) : 0;
+  na >>= otel;
   if (na > CORE_SYSLOG_SD_ATTRS_MAX ||
       (same && (!r->kset || na != r->nkeys)))
     return -EBADMSG;
@@ -772,7 +826,7 @@ static int get_record(struct stor_logblock_reader *r, struct stor_log_rec *out,
   }
   if (get_ref(r, STOR_LCOL_MSG, &out->msg) < 0)
     return -EBADMSG;
-  if (r->hdr.layout != STOR_LOG_LAYOUT3)
+  if (!otel)
     return 0;
   if (!same)
     stor_log3_keys_keep(r, attrs, (uint32_t)na);

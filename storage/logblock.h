@@ -30,7 +30,10 @@ int stor_logenc_set_level(struct stor_logenc *e, int level);
 
 /*
  * The layout stor_logblock_encode writes: 1 (igzip, the live default:
- * STOR_LOG_LAYOUT_LIVE) or STOR_LOG_LAYOUT2. Returns 0 or -EINVAL.
+ * STOR_LOG_LAYOUT_LIVE) or STOR_LOG_LAYOUT2; or, for blocks of layout 1's
+ * path holding OTLP records, STOR_LOG_LAYOUT3 (deflate) or
+ * STOR_LOG_LAYOUT4 (zstd, the default: STOR_LOG_OTLP_LAYOUT_LIVE), which
+ * also selects layout 1's path. Returns 0 or -EINVAL.
  */
 int stor_logenc_set_layout(struct stor_logenc *e, unsigned layout);
 

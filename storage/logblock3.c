@@ -7,10 +7,19 @@
  * stays out of the deflated stream. Readers serve the fields as the text
  * attributes the OTLP mapping wrote before layout 3, formatted at read
  * time (stor_log_otel_serve), so query output is what it was.
+ *
+ * Layout 4 is layout 3 with the stream zstd-compressed (level
+ * STOR_LOG4_ZLEVEL) instead of deflated.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#define ZSTD_STATIC_LINKING_ONLY /* ZSTD_initStaticCCtx: no allocation
+                                    while encoding */
+#include <zstd.h>
+#include <zstd_errors.h>
 
 #include "core/base/assert.h"
 #include "core/base/numfmt.h"
@@ -270,4 +279,38 @@ void stor_log3_keys_keep(struct stor_logblock_reader *r,
   }
   r->nkeys = n;
   r->kset = 1;
+}
+
+/* ---- layout 4: the stream as a zstd frame -------------------------------- */
+
+int stor_log4_enc_init(struct stor_logenc *e) {
+  size_t n = ZSTD_estimateCCtxSize(STOR_LOG4_ZLEVEL);
+
+  e->otlp_layout = STOR_LOG_OTLP_LAYOUT_LIVE;
+  e->z4_mem = malloc(n);
+  e->z4 = e->z4_mem ? ZSTD_initStaticCCtx(e->z4_mem, n) : NULL;
+  return e->z4 ? 0 : -ENOMEM;
+}
+
+void stor_log4_enc_free(struct stor_logenc *e) {
+  free(e->z4_mem); /* a static context owns nothing else */
+  e->z4_mem = NULL;
+  e->z4 = NULL;
+}
+
+long stor_log4_compress(struct stor_logenc *e, uint8_t *out, size_t cap) {
+  size_t z = ZSTD_compressCCtx(e->z4, out, cap, e->stream, e->stream_len,
+                               STOR_LOG4_ZLEVEL);
+
+  if (ZSTD_isError(z))
+    return ZSTD_getErrorCode(z) == ZSTD_error_dstSize_tooSmall ? -ENOSPC
+                                                                : -ENOMEM;
+  return (long)z;
+}
+
+int stor_log4_decompress(struct stor_logblock_reader *r, const uint8_t *z) {
+  size_t u = ZSTD_decompressDCtx(r->dec->zd, r->dec->text, r->hdr.text_bytes,
+                                 z, r->hdr.ztext_bytes);
+
+  return ZSTD_isError(u) || u != r->hdr.text_bytes ? -EBADMSG : 0;
 }

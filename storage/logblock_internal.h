@@ -106,4 +106,19 @@ int stor_log3_keys_same(const struct stor_logenc *e,
 void stor_log3_keys_keep(struct stor_logblock_reader *r,
                          const struct core_syslog_attr *attrs, uint32_t n);
 
+/* 1 when a block of this layout has the OTLP column (layouts 3 and 4). */
+static inline int stor_log_otel_layout(unsigned layout) {
+  return layout == STOR_LOG_LAYOUT3 || layout == STOR_LOG_LAYOUT4;
+}
+
+/* Layout 4 (storage/logblock3.c). Allocate e's static zstd context (and
+ * set e->otlp_layout to the live default): 0 or -ENOMEM; free it. */
+int stor_log4_enc_init(struct stor_logenc *e);
+void stor_log4_enc_free(struct stor_logenc *e);
+/* Compress e's stream into out[0..cap): its bytes, -ENOSPC or -ENOMEM. */
+long stor_log4_compress(struct stor_logenc *e, uint8_t *out, size_t cap);
+/* Decompress the stream at z (hdr.ztext_bytes) into r->dec->text: exactly
+ * hdr.text_bytes, else -EBADMSG. */
+int stor_log4_decompress(struct stor_logblock_reader *r, const uint8_t *z);
+
 #endif

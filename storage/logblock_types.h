@@ -60,6 +60,14 @@
  * attribute's value ref follows, its SD-ID and name being those of the
  * last record of the block that wrote keys (A equal to its count; not on
  * the first record); same = 0, SD-ID, name and value refs as layout 1.
+ *
+ * Layout 4 (live OTLP blocks since issue 11's encoder work) is layout 3
+ * with the stream as one zstd frame (level STOR_LOG4_ZLEVEL) in place of
+ * raw deflate: offset 12 = (4 << 28) | U, offset 56 = C the frame's
+ * bytes; everything else as layout 3 (the frame may compress more than
+ * deflate's 1032:1, so that bound is not checked). On OTLP records zstd
+ * level 1 writes 3.2x fewer bytes than igzip level 1 at a lower cost
+ * (perf/RESULTS.md, "Log block encoder").
  */
 #ifndef SLUICE_STORAGE_LOGBLOCK_TYPES_H
 #define SLUICE_STORAGE_LOGBLOCK_TYPES_H
@@ -129,6 +137,7 @@ enum stor_lcol {
 #define STOR_LOG_LAYOUT_SHIFT 28
 #define STOR_LOG_LAYOUT2 2u
 #define STOR_LOG_LAYOUT3 3u
+#define STOR_LOG_LAYOUT4 4u
 /* Placeholders in a template (a string holding any of them is stored
  * raw): decimal without leading zeros; decimal of a width (next byte);
  * lowercase hex of 2 x (next byte) digits. */
@@ -147,6 +156,10 @@ enum stor_lcol {
 #define STOR_LOG2_ZLEVEL_LIVE 1
 #define STOR_LOG2_ZLEVEL_PACK 9
 #define STOR_LOG2_TEMPLATES_LIVE 0
+/* The layout the layout-1 path writes a block holding OTLP records in
+ * (3: deflate, still read; 4: zstd at STOR_LOG4_ZLEVEL). */
+#define STOR_LOG_OTLP_LAYOUT_LIVE STOR_LOG_LAYOUT4
+#define STOR_LOG4_ZLEVEL 1
 /* Value refs (messages and attribute values) in layout 2: 0 empty,
  * 1 inline, k >= 2 template k - 2 with its variables. */
 
@@ -212,8 +225,8 @@ struct stor_logblock_hdr {
   uint32_t dict_bytes;
   uint32_t fields_bytes;  /* F: fields part of the inflated stream */
   uint32_t ztext_bytes;   /* C: the deflated stream (zstd frame in 2) */
-  uint8_t layout;         /* 1, 2 or 3 */
-  uint32_t otel_bytes;    /* layout 3: O, the raw OTLP column */
+  uint8_t layout;         /* 1, 2, 3 or 4 */
+  uint32_t otel_bytes;    /* layouts 3, 4: O, the raw OTLP column */
   uint32_t tpl_count;     /* layout 2: M */
   uint32_t expanded_bytes; /* layout 2: X */
 };
@@ -272,6 +285,10 @@ struct stor_logenc {
   uint8_t otel_trace[16], otel_span[8]; /* the block's last ids */
   int layout3;                      /* the block being built has it */
   const struct stor_log_rec *kprev; /* layout 3: the last record (its keys) */
+  unsigned otlp_layout;             /* STOR_LOG_LAYOUT3 or 4 */
+  struct ZSTD_CCtx_s *z4;           /* layout 4: a static context ... */
+  void *z4_mem;                     /* ... in this memory (no allocation
+                                       while encoding) */
   /* layout 2 */
   unsigned layout;                  /* 1 or STOR_LOG_LAYOUT2 */
   int level;                        /* zstd level (STOR_LOG2_ZLEVEL_*) */

@@ -12,7 +12,8 @@
  * templates and expanded bytes as well), so that the template coder's
  * columns meet them; and as a layout-3 block whose OTLP column is the
  * stream's first bytes (preamble bytes 6-7 give how many), the rest
- * deflated, so that the binary ids and observed times meet them. A
+ * deflated, so that the binary ids and observed times meet them; and
+ * the same as a layout-4 block (the rest in one zstd frame). A
  * successful call
  * must keep its promises: strings inside the block or the inflated text,
  * times within the header's range, at most the header's record count.
@@ -99,7 +100,8 @@ static void read_all(const uint8_t *b, size_t len) {
     for (uint32_t i = 0; i < rec.attr_count; i++)
       CHECK((inside(attrs[i].sdid, b, len) && inside(attrs[i].name, b, len) &&
              inside(attrs[i].value, b, len)) ||
-            (r.hdr.layout == STOR_LOG_LAYOUT3 && served(&attrs[i])));
+            ((r.hdr.layout == STOR_LOG_LAYOUT3 || r.hdr.layout == STOR_LOG_LAYOUT4) &&
+             served(&attrs[i])));
     CHECK(rec.otel.has == 0);
   }
   CHECK(rc == 0 || rc == -EBADMSG);
@@ -168,23 +170,29 @@ static void from_stream2(const uint8_t *d, size_t n) {
 
 /* Layout 3: the stream's first O bytes (preamble bytes 6-7, bounded by
  * the stream) are the OTLP column, the rest is deflated as from_stream
- * does; no string table. */
-static void from_stream3(const uint8_t *d, size_t n) {
+ * does; no string table. Layout 4: the rest in one zstd frame. */
+static void from_stream3(const uint8_t *d, size_t n, unsigned layout) {
   size_t u = n - 8, o = (size_t)d[6] | (size_t)d[7] << 8;
-  size_t f = (size_t)d[4] | (size_t)d[5] << 8, pos;
+  size_t f = (size_t)d[4] | (size_t)d[5] << 8, pos, c;
 
   o = o < u ? o : u;
   u -= o;
   pos = STOR_BLOCK_HEADER_BYTES + 4 + o;
-  deflate_into(d + 8 + o, u, pos);
-  put_header(d, (uint64_t)STOR_LOG_LAYOUT3 << STOR_LOG_LAYOUT_SHIFT | u);
-  put_le(blk + 40, 4 + o + zs.total_out, 4);
+  if (layout == STOR_LOG_LAYOUT4) {
+    c = ZSTD_compress(blk + pos, sizeof(blk) - pos, d + 8 + o, u, 1);
+    CHECK(!ZSTD_isError(c));
+  } else {
+    deflate_into(d + 8 + o, u, pos);
+    c = zs.total_out;
+  }
+  put_header(d, (uint64_t)layout << STOR_LOG_LAYOUT_SHIFT | u);
+  put_le(blk + 40, 4 + o + c, 4);
   put_le(blk + 52, f < u ? f : u, 4);
-  put_le(blk + 56, zs.total_out, 4);
+  put_le(blk + 56, c, 4);
   put_le(blk + STOR_BLOCK_HEADER_BYTES, o, 4);
   memcpy(blk + STOR_BLOCK_HEADER_BYTES + 4, d + 8, o);
-  stor_block_reseal(blk, pos + zs.total_out);
-  read_all(blk, pos + zs.total_out);
+  stor_block_reseal(blk, pos + c);
+  read_all(blk, pos + c);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -202,7 +210,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size >= 8 && size - 8 <= sizeof(copy)) {
     from_stream(data, size);
     from_stream2(data, size);
-    from_stream3(data, size);
+    from_stream3(data, size, STOR_LOG_LAYOUT3);
+    from_stream3(data, size, STOR_LOG_LAYOUT4);
   }
   return 0;
 }

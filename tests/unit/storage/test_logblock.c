@@ -371,7 +371,8 @@ Test(logblock, live_default_round_trips) {
   cr_assert_eq(stor_logblock_hdr_read(out, (size_t)len, &h), 0);
   cr_assert_eq(h.layout, STOR_LOG_LAYOUT_LIVE);
   cr_assert_eq(read_all(out, (size_t)len, NREC, 1), NREC);
-  cr_assert_eq(stor_logenc_set_layout(&live, 3), -EINVAL);
+  cr_assert_eq(stor_logenc_set_layout(&live, 0), -EINVAL);
+  cr_assert_eq(stor_logenc_set_layout(&live, STOR_LOG_LAYOUT4 + 1), -EINVAL);
   cr_assert_eq(stor_logenc_set_layout(&live, STOR_LOG_LAYOUT2), 0);
   len = stor_logblock_encode(&live, 0, 1, recs, NREC, out, OUT_CAP);
   cr_assert_gt(len, 0);

@@ -4,7 +4,9 @@
  * text rendering (snprintf), every field present or absent, times equal,
  * out of order and far apart, the served position among attributes,
  * syslog-only blocks still layout 1, the bounds the encoder refuses, a
- * hostile OTLP column, and compaction's pack reading layout 3.
+ * hostile OTLP column, and compaction's pack reading layout 3. Layout 4
+ * (the same with the stream in zstd, the live default) runs the same
+ * tests, and carries what layout 3 carries byte for byte.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -29,6 +31,13 @@ static struct core_syslog_attr attr_pool[NREC * CORE_SYSLOG_SD_ATTRS_MAX];
 static char pool[2u << 20];
 static size_t pool_len;
 static uint64_t rng = 0x2545f4914f6cdd1du;
+static unsigned want = STOR_LOG_OTLP_LAYOUT_LIVE; /* what enc writes */
+
+/* Write OTLP blocks in layout l (3 or 4) from now on. */
+static void use(unsigned l) {
+  cr_assert_eq(stor_logenc_set_layout(&enc, l), 0);
+  want = l;
+}
 
 static uint64_t rnd(void) {
   rng ^= rng << 13;
@@ -43,6 +52,7 @@ static void setup(void) {
   out = malloc(OUT_CAP);
   cr_assert(out);
   pool_len = 0;
+  want = STOR_LOG_OTLP_LAYOUT_LIVE;
 }
 
 static void teardown(void) {
@@ -210,23 +220,26 @@ static long encode(uint32_t n) {
 }
 
 Test(logblock3, round_trip_every_field_and_position) {
-  for (int round = 0; round < 20; round++) {
+  for (int round = 0; round < 40; round++) {
     uint32_t n = 1 + (uint32_t)(rnd() % NREC);
-    gen(n, round % 4 == 0 ? 100 : 60);
-    cr_assert_eq(read_check(out, encode(n), n), STOR_LOG_LAYOUT3);
+    use(round % 2 ? STOR_LOG_LAYOUT3 : STOR_LOG_LAYOUT4);
+    gen(n, round % 4 < 2 ? 100 : 60);
+    cr_assert_eq(read_check(out, encode(n), n), want);
   }
 }
 
 Test(logblock3, one_record_each_subset) {
-  for (uint8_t has = 1; has <= STOR_LOTEL_ALL; has++)
-    for (uint32_t at = 0; at <= 3; at++) {
-      gen(1, 0);
-      recs[0].attr_count = 3;
-      recs[0].otel.has = has;
-      recs[0].otel.at = (uint8_t)at;
-      recs[0].otel.observed_ns = (uint64_t)recs[0].time_ns; /* equal */
-      cr_assert_eq(read_check(out, encode(1), 1), STOR_LOG_LAYOUT3);
-    }
+  for (unsigned l = STOR_LOG_LAYOUT3; l <= STOR_LOG_LAYOUT4; l++)
+    for (uint8_t has = 1; has <= STOR_LOTEL_ALL; has++)
+      for (uint32_t at = 0; at <= 3; at++) {
+        use(l);
+        gen(1, 0);
+        recs[0].attr_count = 3;
+        recs[0].otel.has = has;
+        recs[0].otel.at = (uint8_t)at;
+        recs[0].otel.observed_ns = (uint64_t)recs[0].time_ns; /* equal */
+        cr_assert_eq(read_check(out, encode(1), 1), want);
+      }
 }
 
 Test(logblock3, without_binary_fields_layout1_as_before) {
@@ -334,7 +347,16 @@ static void hostile(const uint8_t *col, uint32_t o, int ok) {
     cr_assert_lt(rc, 0, "column of %u bytes read", o);
 }
 
+static void hostile_columns(void);
+
 Test(logblock3, hostile_column) {
+  for (unsigned l = STOR_LOG_LAYOUT3; l <= STOR_LOG_LAYOUT4; l++) {
+    use(l);
+    hostile_columns();
+  }
+}
+
+static void hostile_columns(void) {
   uint8_t c[64] = {0};
 
   hostile(c, 1, 1); /* no fields: a valid block */
@@ -361,7 +383,16 @@ Test(logblock3, hostile_column) {
 
 /* Two records, the second's ids a repeat in the column: read back, and
  * the column is shorter by the 24 id bytes. */
+static void repeated_ids(void);
+
 Test(logblock3, repeated_ids_coded_once) {
+  for (unsigned l = STOR_LOG_LAYOUT3; l <= STOR_LOG_LAYOUT4; l++) {
+    use(l);
+    repeated_ids();
+  }
+}
+
+static void repeated_ids(void) {
   struct stor_logblock_hdr h;
   uint32_t with_new;
   long len;
@@ -374,13 +405,13 @@ Test(logblock3, repeated_ids_coded_once) {
     memset(recs[i].otel.span_id, 0xcd, 8);
   }
   len = encode(2);
-  cr_assert_eq(read_check(out, len, 2), STOR_LOG_LAYOUT3);
+  cr_assert_eq(read_check(out, len, 2), want);
   cr_assert_eq(stor_logblock_hdr_read(out, (size_t)len, &h), 0);
   cr_assert_eq(out[64 + h.dict_bytes], (2 + 24) + 2); /* O */
   recs[1].otel.trace_id[15] = 1;
   recs[1].otel.span_id[0] = 1;
   len = encode(2);
-  cr_assert_eq(read_check(out, len, 2), STOR_LOG_LAYOUT3);
+  cr_assert_eq(read_check(out, len, 2), want);
   cr_assert_eq(stor_logblock_hdr_read(out, (size_t)len, &h), 0);
   with_new = (uint32_t)out[64 + h.dict_bytes];
   cr_assert_eq(with_new, 2 * (2 + 24));
@@ -392,18 +423,22 @@ Test(logblock3, corruption_and_truncation_never_crash) {
   struct core_syslog_attr attrs[CORE_SYSLOG_SD_ATTRS_MAX];
   long len;
 
-  gen(40, 80);
-  len = encode(40);
-  cr_assert_gt(len, 0);
-  for (long i = 0; i < len; i++) {
-    out[i] ^= 0x41;
-    if (stor_logblock_reader_init(&r, &dec, out, (size_t)len) == 0)
-      while (stor_logblock_next(&r, &got, attrs, CORE_SYSLOG_SD_ATTRS_MAX) == 1)
-        ;
-    out[i] ^= 0x41;
+  for (unsigned l = STOR_LOG_LAYOUT3; l <= STOR_LOG_LAYOUT4; l++) {
+    use(l);
+    gen(40, 80);
+    len = encode(40);
+    cr_assert_gt(len, 0);
+    for (long i = 0; i < len; i++) {
+      out[i] ^= 0x41;
+      if (stor_logblock_reader_init(&r, &dec, out, (size_t)len) == 0)
+        while (stor_logblock_next(&r, &got, attrs,
+                                  CORE_SYSLOG_SD_ATTRS_MAX) == 1)
+          ;
+      out[i] ^= 0x41;
+    }
+    for (long cut = 0; cut < len; cut += 7)
+      cr_assert_neq(stor_logblock_reader_init(&r, &dec, out, (size_t)cut), 0);
   }
-  for (long cut = 0; cut < len; cut += 7)
-    cr_assert_neq(stor_logblock_reader_init(&r, &dec, out, (size_t)cut), 0);
 }
 
 Test(logblock3, pack_reads_layout3_into_layout2) {
@@ -413,9 +448,14 @@ Test(logblock3, pack_reads_layout3_into_layout2) {
 
   cr_assert(packed);
   gen(NREC, 70);
-  len = encode(NREC);
-  cr_assert_gt(len, 0);
   cr_assert_eq(stor_logpack_init(&pk, NREC), 0);
+  use(STOR_LOG_LAYOUT3); /* one block of each: both read by the pack */
+  len = encode(NREC / 2);
+  cr_assert_eq(stor_logpack_add_block(&pk, &dec, out, (size_t)len), 0);
+  use(STOR_LOG_LAYOUT4);
+  len = stor_logblock_encode(&enc, 3, 10, recs + NREC / 2, NREC - NREC / 2,
+                             out, OUT_CAP);
+  cr_assert_gt(len, 0);
   cr_assert_eq(stor_logpack_add_block(&pk, &dec, out, (size_t)len), 0);
   plen = stor_logpack_encode(&pk, 3, 10, packed, OUT_CAP);
   cr_assert_eq(read_check(packed, plen, NREC), STOR_LOG_LAYOUT2);
@@ -488,13 +528,76 @@ static uint32_t fields_with_keys(int vary) {
     recs[i].otel.at = recs[i].otel.has ? (uint8_t)(i % 6) : 0;
   }
   len = encode(50);
-  cr_assert_eq(read_check(out, len, 50), STOR_LOG_LAYOUT3);
+  cr_assert_eq(read_check(out, len, 50), want);
   cr_assert_eq(stor_logblock_hdr_read(out, (size_t)len, &h), 0);
   return h.fields_bytes;
 }
 
 Test(logblock3, same_keys_written_once) {
-  uint32_t same = fields_with_keys(0), differ = fields_with_keys(1);
+  for (unsigned l = STOR_LOG_LAYOUT3; l <= STOR_LOG_LAYOUT4; l++) {
+    use(l);
+    uint32_t same = fields_with_keys(0), differ = fields_with_keys(1);
 
-  cr_assert_eq(differ - same, 49 * 5 * 2, "same %u differ %u", same, differ);
+    cr_assert_eq(differ - same, 49 * 5 * 2, "same %u differ %u", same, differ);
+  }
+}
+
+/* The same records in layouts 3 and 4: the same header words but the
+ * layout and C, the same string table and OTLP column bytes (only the
+ * stream's compression differs), and both read back. */
+Test(logblock3, layout4_is_layout3_in_zstd) {
+  struct stor_logblock_hdr h3, h4;
+  long len3, len4;
+  uint8_t *copy = malloc(OUT_CAP);
+
+  cr_assert(copy);
+  gen(NREC, 70);
+  use(STOR_LOG_LAYOUT3);
+  len3 = encode(NREC);
+  cr_assert_eq(read_check(out, len3, NREC), STOR_LOG_LAYOUT3);
+  memcpy(copy, out, (size_t)len3);
+  use(STOR_LOG_LAYOUT4);
+  len4 = encode(NREC);
+  cr_assert_eq(read_check(out, len4, NREC), STOR_LOG_LAYOUT4);
+  cr_assert_eq(stor_logblock_hdr_read(copy, (size_t)len3, &h3), 0);
+  cr_assert_eq(stor_logblock_hdr_read(out, (size_t)len4, &h4), 0);
+  cr_assert_eq(out[15] >> 4, STOR_LOG_LAYOUT4); /* the word at 12 */
+  cr_assert_eq(copy[15] >> 4, STOR_LOG_LAYOUT3);
+  cr_assert_eq(h4.text_bytes, h3.text_bytes);
+  cr_assert_eq(h4.dict_count, h3.dict_count);
+  cr_assert_eq(h4.dict_bytes, h3.dict_bytes);
+  cr_assert_eq(h4.fields_bytes, h3.fields_bytes);
+  uint32_t o;
+  memcpy(&o, out + 64 + h4.dict_bytes, 4); /* O, little-endian */
+  cr_assert_eq(memcmp(out + 64, copy + 64, h3.dict_bytes + 4 + o), 0);
+  cr_assert_eq((size_t)len4, 64 + h4.dict_bytes + 4 + o + h4.ztext_bytes);
+  cr_assert_eq(memcmp(out + len4 - h4.ztext_bytes, "\x28\xb5\x2f\xfd", 4),
+               0, "a zstd frame");
+  free(copy);
+}
+
+/* zstd compresses past deflate's 1032:1 (records repeating one long
+ * message): the writer's own header check and the reader accept it. */
+Test(logblock3, layout4_past_deflate_ratio) {
+  static char big[4000];
+  struct stor_logblock_hdr h;
+  long len;
+
+  memset(big, 'x', sizeof(big));
+  gen(NREC, 100);
+  for (uint32_t i = 0; i < NREC; i++) {
+    recs[i].time_ns = recs[0].time_ns;
+    recs[i].recv_ms = recs[0].recv_ms;
+    recs[i].severity = 0;
+    recs[i].attr_count = 0;
+    recs[i].msg = (struct core_syslog_str){big, sizeof(big)};
+    recs[i].otel.has |= STOR_LOTEL_SPAN;
+    recs[i].otel.at = 0;
+  }
+  use(STOR_LOG_LAYOUT4);
+  len = encode(NREC);
+  cr_assert_eq(read_check(out, len, NREC), STOR_LOG_LAYOUT4);
+  cr_assert_eq(stor_logblock_hdr_read(out, (size_t)len, &h), 0);
+  cr_assert_gt(h.text_bytes, 1032u * h.ztext_bytes, "U %u C %u",
+               h.text_bytes, h.ztext_bytes);
 }
