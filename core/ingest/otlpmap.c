@@ -38,6 +38,7 @@
 #include "core/parse/otlp_json.h"
 #include "core/parse/otlp_render.h"
 #include "storage/block_types.h"
+#include "storage/encode_types.h"
 #include "storage/logblock.h"
 
 /* A reason as a non-zero int: 0 is success in the helpers below. */
@@ -911,6 +912,32 @@ static const struct core_syslog_str sd_otel = {"otel", 4},
                                     sd_attr = {"attr", 4},
                                     sd_res = {"resource", 8};
 
+/* n bytes from s to d: short strings, most keys and values, without a
+ * call (two loads and stores each, overlapping, never past n). */
+static inline void copy_bytes(char *d, const char *s, size_t n) {
+  uint64_t x, y;
+  uint32_t x4, y4;
+
+  if (n >= 8 && n <= 16) {
+    memcpy(&x, s, 8);
+    memcpy(&y, s + n - 8, 8);
+    memcpy(d, &x, 8);
+    memcpy(d + n - 8, &y, 8);
+  } else if (n >= 4 && n < 8) {
+    memcpy(&x4, s, 4);
+    memcpy(&y4, s + n - 4, 4);
+    memcpy(d, &x4, 4);
+    memcpy(d + n - 4, &y4, 4);
+  } else if (n < 4 && n > 0) {
+    char a = s[0], b = s[n / 2], c = s[n - 1];
+    d[0] = a;
+    d[n / 2] = b;
+    d[n - 1] = c;
+  } else if (n > 0) {
+    memcpy(d, s, n);
+  }
+}
+
 static struct core_syslog_str lw_put(struct lw *w, const char *s, size_t n) {
   char *d = w->buf + w->used;
 
@@ -920,7 +947,7 @@ static struct core_syslog_str lw_put(struct lw *w, const char *s, size_t n) {
     w->over = 1;
     return (struct core_syslog_str){NULL, 0};
   }
-  memcpy(d, s, n);
+  copy_bytes(d, s, n);
   w->used += n;
   w->wleft -= n;
   w->lleft -= n;
@@ -1117,15 +1144,80 @@ static struct core_syslog_str lw_key(struct lw *w,
   return lw_put(w, k->ptr, k->len);
 }
 
+/*
+ * From a[0], at most n attributes of string values and non-empty keys
+ * stored under sdid as lw_key, lw_same and lw_attr store them, the two
+ * strings of each bounded and counted at once (the same verdict: a
+ * bound the two pass one by one their sum passes), the writer's state
+ * in locals (the byte copies would make the compiler reload it).
+ * Returns how many: it stops before an attribute of another kind or one
+ * passing a bound, for the caller to store string by string.
+ */
+static uint32_t attrs_run(struct lw *w, struct core_syslog_str sdid,
+                          const struct core_otlp_attr *a, uint32_t n) {
+  const struct core_syslog_attr *prev = w->prev;
+  struct core_syslog_attr *out = w->attrs;
+  uint32_t i, k = w->nattrs, nprev = w->nprev;
+  size_t used = w->used, wleft = w->wleft, lleft = w->lleft;
+
+  if (w->over)
+    return 0;
+  ASSERT(k + n <= CORE_SYSLOG_SD_ATTRS_MAX);
+  for (i = 0; i < n; i++, k++) {
+    const char *key = a[i].key.ptr, *v = a[i].value.s.ptr;
+    size_t kl = a[i].key.len, vl = a[i].value.s.len, need;
+    const struct core_syslog_attr *p = k < nprev ? &prev[k] : NULL;
+    struct core_syslog_str name, value = {NULL, 0};
+    int kref = 0, vref = 0;
+    char *d = w->buf + used;
+
+    if (a[i].value.type != CORE_OTLP_V_STRING || kl == 0)
+      break;
+    if (p != NULL && p->name.len == kl && same_bytes(p->name.ptr, key, kl)) {
+      kref = 1; /* then the name as stored is the last record's */
+      vref = vl != 0 && p->value.len == vl && same_bytes(p->value.ptr, v, vl);
+    }
+    need = (kref ? 0 : kl) + (vref ? 0 : vl);
+    if (kl + vl > lleft || need > wleft)
+      break;
+    if (kref) {
+      name = p->name;
+    } else {
+      copy_bytes(d, key, kl);
+      name = (struct core_syslog_str){d, (uint32_t)kl};
+      d += kl;
+    }
+    if (vref) {
+      value = p->value;
+    } else if (vl != 0) {
+      copy_bytes(d, v, vl);
+      value = (struct core_syslog_str){d, (uint32_t)vl};
+    }
+    used += need;
+    wleft -= need;
+    lleft -= kl + vl;
+    wleft = wleft > lleft ? lleft : wleft;
+    out[k] = (struct core_syslog_attr){.sdid = sdid, .name = name,
+                                       .value = value};
+  }
+  w->used = used;
+  w->wleft = wleft;
+  w->lleft = lleft;
+  w->nattrs = k;
+  return i;
+}
+
 /* Attributes of a list under sdid while room is left (keeping one slot
  * for the rest when more follow); returns how many were stored. Keys and
  * string values equal to the last record's at the same position are
  * referenced (lw_key, lw_same). */
 static uint32_t log_attrs(struct lw *w, struct core_syslog_str sdid,
                           const struct core_otlp_attrs *a, uint32_t room) {
-  uint32_t i = 0;
+  uint32_t i = 0, max = a->n < room ? a->n : room;
 
-  for (; i < a->n && i < room; i++) {
+  for (; i < max; i++) {
+    if ((i += attrs_run(w, sdid, a->v + i, max - i)) == max)
+      break;
     const struct core_otlp_value *v = &a->v[i].value;
     struct core_syslog_str k = lw_key(w, &a->v[i].key);
     lw_attr(w, sdid, k,
@@ -1196,9 +1288,7 @@ static uint32_t log_resource(struct lw *w, const struct core_otlp_log *l,
       c->moves == m->lhead->moves && c->n >= ra) {
     /* the request's earlier record wrote them: the attributes copied
      * whole, their bytes counted at once (as lw_ref would one by one) */
-    size_t b = (size_t)c->host.len + c->app.len;
-    for (uint32_t i = 0; i < ra; i++)
-      b += (size_t)c->a[i].name.len + c->a[i].value.len;
+    size_t b = c->bytes[ra];
     if (w->over || b > w->lleft) {
       w->over = 1;
       return ra;
@@ -1218,16 +1308,20 @@ static uint32_t log_resource(struct lw *w, const struct core_otlp_log *l,
   ra = log_attrs(w, sd_res, res, ra);
   memcpy(c->a, w->attrs + w->nattrs - ra, ra * sizeof(c->a[0]));
   c->n = ra;
+  c->bytes[0] = (size_t)c->host.len + c->app.len;
+  for (uint32_t i = 0; i < ra; i++)
+    c->bytes[i + 1] = c->bytes[i] + c->a[i].name.len + c->a[i].value.len;
   m->lres_pending = 1;
   return ra;
 }
 
-/* Record l built in place (r its fields, its attributes and strings at
- * the log head's ends). Returns 0, REJ(reason), or LOG_NO_ROOM (the head
- * has not the room: core_loghead_make_room). */
+/* Record l built in place (*rp its fields, in the head's next slot, its
+ * attributes and strings at the log head's ends; *text what
+ * stor_logblock_rec_text_bytes counts for it). Returns 0, REJ(reason),
+ * or LOG_NO_ROOM (the head has not the room: core_loghead_make_room). */
 #define LOG_NO_ROOM (-1)
 static int build_log(struct core_otlp_map *m, const struct core_otlp_log *l,
-                     struct stor_log_rec *r, size_t *used) {
+                     struct stor_log_rec **rp, size_t *used, size_t *text) {
   struct core_loghead *h = m->lhead;
   size_t arena = CORE_LOGHEAD_ARENA_BYTES - h->arena_len;
   struct lw w = {.m = m, .buf = h->arena + h->arena_len,
@@ -1238,9 +1332,11 @@ static int build_log(struct core_otlp_map *m, const struct core_otlp_log *l,
   uint64_t t = l->time_ns ? l->time_ns : l->observed_ns;
   uint32_t room, la, ra, nres = l->origin->resource.n;
   const struct core_otlp_lkeys *pk = &m->lkeys;
+  struct stor_log_rec *r;
 
   if (core_loghead_room(h, CORE_SYSLOG_SD_ATTRS_MAX) != 0)
     return LOG_NO_ROOM;
+  r = *rp = core_loghead_slot(h);
   if (pk->req == m->lreq && pk->moves == h->moves) {
     w.prev = pk->a;
     w.nprev = pk->n;
@@ -1271,6 +1367,14 @@ static int build_log(struct core_otlp_map *m, const struct core_otlp_log *l,
                                             : LOG_NO_ROOM;
   r->attr_count = w.nattrs;
   *used = w.used;
+  /* the bytes counted are the record's strings (and the binary fields'
+   * names and text) plus the three sd ids; each attribute (binary ones
+   * too) adds three varints and its sd id ("otel" and "attr" 4 bytes,
+   * "resource" 8), the record five varints */
+  *text = CORE_OTLP_LOG_BYTES_MAX - w.lleft - 16 +
+          5 * STOR_VARINT_BYTES_MAX +
+          (size_t)(w.nattrs + w.nbin) * (3 * STOR_VARINT_BYTES_MAX + 4) +
+          (size_t)ra * 4;
   return 0;
 }
 
@@ -1279,19 +1383,19 @@ static int build_log(struct core_otlp_map *m, const struct core_otlp_log *l,
  * the request alone fills the head. */
 static int put_log(struct core_otlp_map *m, const struct core_otlp_log *l) {
   struct core_loghead *h = m->lhead;
-  struct stor_log_rec r;
-  size_t used = 0;
+  struct stor_log_rec *r = NULL;
+  size_t used = 0, text = 0;
   int rc;
 
   for (int tries = 0; tries < 2; tries++) {
-    rc = build_log(m, l, &r, &used);
-    if (rc == 0 && core_loghead_put(h, &r, used, m->now_ms) != 0)
+    rc = build_log(m, l, &r, &used, &text);
+    if (rc == 0 && core_loghead_put_text(h, r, used, text, m->now_ms) != 0)
       rc = LOG_NO_ROOM; /* the text bound */
     if (rc == 0) /* the next record's to match (lw_key, lw_same) */
       m->lkeys = (struct core_otlp_lkeys){.req = m->lreq, .moves = h->moves,
                                           .sev = l->severity_number,
-                                          .a = r.attrs,
-                                          .n = r.attr_count};
+                                          .a = r->attrs,
+                                          .n = r->attr_count};
     if (rc == 0 && m->lres_pending) {
       m->lres.origin = l->origin;
       m->lres.req = m->lreq;
