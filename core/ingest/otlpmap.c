@@ -1216,7 +1216,8 @@ static uint32_t log_attrs(struct lw *w, struct core_syslog_str sdid,
   uint32_t i = 0, max = a->n < room ? a->n : room;
 
   for (; i < max; i++) {
-    if ((i += attrs_run(w, sdid, a->v + i, max - i)) == max)
+    if (a->v[i].value.type == CORE_OTLP_V_STRING &&
+        (i += attrs_run(w, sdid, a->v + i, max - i)) == max)
       break;
     const struct core_otlp_value *v = &a->v[i].value;
     struct core_syslog_str k = lw_key(w, &a->v[i].key);

@@ -948,8 +948,9 @@ Test(otlpmap, log_text_bytes_as_the_encoder_counts_them) {
 }
 
 /* Records of one string attribute "k" of vl[i] bytes each (no other
- * field). */
-static uint8_t *attr_requests(const size_t *vl, uint32_t n, size_t *len) {
+ * field but, from the second record on, a body "b" when body). */
+static uint8_t *attr_requests(const size_t *vl, uint32_t n, int body,
+                              size_t *len) {
   uint8_t *sl = NULL, *rls = NULL, *req = NULL;
   size_t nsl = 0, nrls = 0;
 
@@ -967,6 +968,11 @@ static uint8_t *attr_requests(const size_t *vl, uint32_t n, size_t *len) {
     memcpy(kv, key.b, key.n);
     nkv = key.n;
     big_ld(&kv, &nkv, 2, any, nany);
+    if (body && i > 0) {
+      struct wr b = {.n = 0};
+      wr_str(&b, 1, "b");
+      big_ld(&lr, &nlr, 5, b.b, b.n);
+    }
     big_ld(&lr, &nlr, 6, kv, nkv);
     big_ld(&sl, &nsl, 2, lr, nlr);
     free(big);
@@ -990,7 +996,7 @@ Test(otlpmap, log_string_attribute_at_the_bound) {
   const size_t at[2] = {1, CORE_OTLP_LOG_BYTES_MAX - 17},
                past[2] = {1, CORE_OTLP_LOG_BYTES_MAX - 16};
   size_t n;
-  uint8_t *req = attr_requests(at + 1, 1, &n);
+  uint8_t *req = attr_requests(at + 1, 1, 0, &n);
 
   cr_assert_eq(core_pipe_otlp(&p, CORE_OTLP_LOGS, CORE_OTLP_ENC_PROTO, req, n,
                               NOW, &res), 0, "%s", res.why);
@@ -998,22 +1004,46 @@ Test(otlpmap, log_string_attribute_at_the_bound) {
   cr_assert_eq(p.loghead.recs[0].attrs[0].value.len,
                CORE_OTLP_LOG_BYTES_MAX - 17);
   free(req);
-  req = attr_requests(past + 1, 1, &n);
+  req = attr_requests(past + 1, 1, 0, &n);
   cr_assert_eq(core_pipe_otlp(&p, CORE_OTLP_LOGS, CORE_OTLP_ENC_PROTO, req, n,
                               NOW, &res), 0, "%s", res.why);
   cr_assert_eq(res.accepted, 0, "a byte past it");
   cr_assert_eq(res.rejected, 1);
   free(req);
-  req = attr_requests(at, 2, &n);
+  req = attr_requests(at, 2, 0, &n);
   cr_assert_eq(core_pipe_otlp(&p, CORE_OTLP_LOGS, CORE_OTLP_ENC_PROTO, req, n,
                               NOW, &res), 0, "%s", res.why);
   cr_assert_eq(res.accepted, 2, "at the bound, the key referenced");
   free(req);
-  req = attr_requests(past, 2, &n);
+  req = attr_requests(past, 2, 0, &n);
   cr_assert_eq(core_pipe_otlp(&p, CORE_OTLP_LOGS, CORE_OTLP_ENC_PROTO, req, n,
                               NOW, &res), 0, "%s", res.why);
   cr_assert_eq(res.accepted, 1);
   cr_assert_eq(res.rejected, 1, "a byte past it, the key referenced");
   cr_assert_eq(st.otlp_rejected[CORE_OTLP_REJ_LOG_TOO_LARGE], 2);
+  free(req);
+}
+
+/* A value referenced from the last record counts as if copied: two equal
+ * records at the bound, the second with a one-byte body besides. */
+Test(otlpmap, log_referenced_value_counts_against_the_bound) {
+  const size_t at[2] = {CORE_OTLP_LOG_BYTES_MAX - 17,
+                        CORE_OTLP_LOG_BYTES_MAX - 17},
+               below[2] = {CORE_OTLP_LOG_BYTES_MAX - 18,
+                           CORE_OTLP_LOG_BYTES_MAX - 18};
+  size_t n;
+  uint8_t *req = attr_requests(below, 2, 1, &n);
+
+  cr_assert_eq(core_pipe_otlp(&p, CORE_OTLP_LOGS, CORE_OTLP_ENC_PROTO, req, n,
+                              NOW, &res), 0, "%s", res.why);
+  cr_assert_eq(res.accepted, 2, "key, value and body at the bound");
+  cr_assert_eq(p.loghead.recs[1].attrs[0].value.ptr,
+               p.loghead.recs[0].attrs[0].value.ptr, "the value referenced");
+  free(req);
+  req = attr_requests(at, 2, 1, &n);
+  cr_assert_eq(core_pipe_otlp(&p, CORE_OTLP_LOGS, CORE_OTLP_ENC_PROTO, req, n,
+                              NOW, &res), 0, "%s", res.why);
+  cr_assert_eq(res.accepted, 1);
+  cr_assert_eq(res.rejected, 1, "a byte past it, the value referenced");
   free(req);
 }
