@@ -988,6 +988,17 @@ static uint8_t *attr_requests(const size_t *vl, uint32_t n, int body,
   return req;
 }
 
+/* attr_requests' request into the pipe (decoded: res says what was
+ * stored). */
+static void attr_send(const size_t *vl, uint32_t n, int body) {
+  size_t len;
+  uint8_t *req = attr_requests(vl, n, body, &len);
+
+  cr_assert_eq(core_pipe_otlp(&p, CORE_OTLP_LOGS, CORE_OTLP_ENC_PROTO, req,
+                              len, NOW, &res), 0, "%s", res.why);
+  free(req);
+}
+
 /* A string attribute's key and value are bounded together at
  * CORE_OTLP_LOG_BYTES_MAX, copied or referenced (the key the last
  * record's: only its value copied): the record's bytes are the three sd
@@ -995,33 +1006,20 @@ static uint8_t *attr_requests(const size_t *vl, uint32_t n, int body,
 Test(otlpmap, log_string_attribute_at_the_bound) {
   const size_t at[2] = {1, CORE_OTLP_LOG_BYTES_MAX - 17},
                past[2] = {1, CORE_OTLP_LOG_BYTES_MAX - 16};
-  size_t n;
-  uint8_t *req = attr_requests(at + 1, 1, 0, &n);
 
-  cr_assert_eq(core_pipe_otlp(&p, CORE_OTLP_LOGS, CORE_OTLP_ENC_PROTO, req, n,
-                              NOW, &res), 0, "%s", res.why);
+  attr_send(at + 1, 1, 0);
   cr_assert_eq(res.accepted, 1, "at the bound");
   cr_assert_eq(p.loghead.recs[0].attrs[0].value.len,
                CORE_OTLP_LOG_BYTES_MAX - 17);
-  free(req);
-  req = attr_requests(past + 1, 1, 0, &n);
-  cr_assert_eq(core_pipe_otlp(&p, CORE_OTLP_LOGS, CORE_OTLP_ENC_PROTO, req, n,
-                              NOW, &res), 0, "%s", res.why);
+  attr_send(past + 1, 1, 0);
   cr_assert_eq(res.accepted, 0, "a byte past it");
   cr_assert_eq(res.rejected, 1);
-  free(req);
-  req = attr_requests(at, 2, 0, &n);
-  cr_assert_eq(core_pipe_otlp(&p, CORE_OTLP_LOGS, CORE_OTLP_ENC_PROTO, req, n,
-                              NOW, &res), 0, "%s", res.why);
+  attr_send(at, 2, 0);
   cr_assert_eq(res.accepted, 2, "at the bound, the key referenced");
-  free(req);
-  req = attr_requests(past, 2, 0, &n);
-  cr_assert_eq(core_pipe_otlp(&p, CORE_OTLP_LOGS, CORE_OTLP_ENC_PROTO, req, n,
-                              NOW, &res), 0, "%s", res.why);
+  attr_send(past, 2, 0);
   cr_assert_eq(res.accepted, 1);
   cr_assert_eq(res.rejected, 1, "a byte past it, the key referenced");
   cr_assert_eq(st.otlp_rejected[CORE_OTLP_REJ_LOG_TOO_LARGE], 2);
-  free(req);
 }
 
 /* A value referenced from the last record counts as if copied: two equal
@@ -1031,19 +1029,12 @@ Test(otlpmap, log_referenced_value_counts_against_the_bound) {
                         CORE_OTLP_LOG_BYTES_MAX - 17},
                below[2] = {CORE_OTLP_LOG_BYTES_MAX - 18,
                            CORE_OTLP_LOG_BYTES_MAX - 18};
-  size_t n;
-  uint8_t *req = attr_requests(below, 2, 1, &n);
 
-  cr_assert_eq(core_pipe_otlp(&p, CORE_OTLP_LOGS, CORE_OTLP_ENC_PROTO, req, n,
-                              NOW, &res), 0, "%s", res.why);
+  attr_send(below, 2, 1);
   cr_assert_eq(res.accepted, 2, "key, value and body at the bound");
   cr_assert_eq(p.loghead.recs[1].attrs[0].value.ptr,
                p.loghead.recs[0].attrs[0].value.ptr, "the value referenced");
-  free(req);
-  req = attr_requests(at, 2, 1, &n);
-  cr_assert_eq(core_pipe_otlp(&p, CORE_OTLP_LOGS, CORE_OTLP_ENC_PROTO, req, n,
-                              NOW, &res), 0, "%s", res.why);
+  attr_send(at, 2, 1);
   cr_assert_eq(res.accepted, 1);
   cr_assert_eq(res.rejected, 1, "a byte past it, the value referenced");
-  free(req);
 }
