@@ -1049,11 +1049,19 @@ static struct core_syslog_str lw_same(struct lw *w, struct core_syslog_str name,
 }
 
 /* (inline: the names are literals, their strlen folds) */
-static inline void lw_field(struct lw *w, const char *name, const char *v,
+static inline __attribute__((always_inline)) void lw_field(struct lw *w, const char *name, const char *v,
                             size_t n) {
-  struct core_syslog_str k = lw_ref(w, (struct core_syslog_str){
-                                           name, (uint32_t)strlen(name)});
+  const struct core_syslog_attr *p = lw_prev(w);
+  struct core_syslog_str k = {name, (uint32_t)strlen(name)};
 
+  if (p != NULL && n != 0 && p->name.ptr == name && p->name.len == k.len &&
+      p->value.len == n && same_bytes(p->value.ptr, v, n)) {
+    /* name and value referenced (as lw_ref, lw_same): counted at once */
+    lw_ref(w, (struct core_syslog_str){NULL, (uint32_t)(k.len + n)});
+    lw_attr(w, sd_otel, k, p->value);
+    return;
+  }
+  k = lw_ref(w, k);
   lw_attr(w, sd_otel, k, lw_same(w, k, v, n));
 }
 
@@ -1062,28 +1070,31 @@ static inline void lw_field(struct lw *w, const char *name, const char *v,
 static const char k_sevnum[] = "severity_number";
 static void lw_sevnum(struct lw *w, uint32_t n) {
   const struct core_syslog_attr *p = lw_prev(w);
-  struct core_syslog_str k =
-      lw_ref(w, (struct core_syslog_str){k_sevnum, sizeof(k_sevnum) - 1});
+  struct core_syslog_str k = {k_sevnum, sizeof(k_sevnum) - 1};
   char t[CORE_FMT_NUM_BYTES];
 
-  if (p != NULL && p->name.ptr == k_sevnum && w->m->lkeys.sev == n)
-    lw_attr(w, sd_otel, k, lw_ref(w, p->value));
-  else
+  if (p != NULL && p->name.ptr == k_sevnum && w->m->lkeys.sev == n) {
+    /* name and value counted at once (as two lw_ref) */
+    lw_ref(w, (struct core_syslog_str){NULL, k.len + p->value.len});
+    lw_attr(w, sd_otel, k, p->value);
+  } else {
+    k = lw_ref(w, k);
     lw_attr(w, sd_otel, k, lw_put(w, t, (size_t)core_fmt_i64(n, t)));
+  }
 }
 
 /* A binary OTLP field (bit: STOR_LOTEL_*) kept in the record, served by
  * readers as the otel attribute `name` of text_len bytes at this position
- * (layout 3): counted against the record's bound as that text. */
-static inline void lw_bin(struct lw *w, uint8_t bit, const char *name,
-                          size_t text_len) {
+ * (layout 3): counted against the record's bound as that text. Returns
+ * the bytes to count (the caller counts the fields' at once: the same
+ * bound as one by one). */
+static inline size_t lw_bin(struct lw *w, uint8_t bit, const char *name,
+                            size_t text_len) {
   if (w->otel->has == 0)
     w->otel->at = (uint8_t)w->nattrs;
   w->otel->has |= bit;
   w->nbin++;
-  /* name and text counted at once (the same bound as one by one) */
-  lw_ref(w, (struct core_syslog_str){name,
-                                     (uint32_t)(strlen(name) + text_len)});
+  return strlen(name) + text_len;
 }
 
 static inline void lw_num(struct lw *w, const char *name, int64_t v) {
@@ -1099,6 +1110,7 @@ static const char *const value_types[] = {"", "string", "bool", "int",
 /* otel.* fields of record l (what has no column of its own). */
 static void log_fields(struct lw *w, const struct core_otlp_log *l) {
   const struct core_otlp_origin *o = l->origin;
+  size_t bin = 0;
 
   if (l->severity_number)
     lw_sevnum(w, l->severity_number);
@@ -1107,17 +1119,19 @@ static void log_fields(struct lw *w, const struct core_otlp_log *l) {
   /* observed time and ids stay binary (served as decimal and hex) */
   if (l->observed_ns) {
     w->otel->observed_ns = l->observed_ns;
-    lw_bin(w, STOR_LOTEL_OBS, "observed_time_unix_nano",
-           stor_log_dec_digits(l->observed_ns));
+    bin += lw_bin(w, STOR_LOTEL_OBS, "observed_time_unix_nano",
+                  stor_log_dec_digits(l->observed_ns));
   }
   if (l->trace_id) {
     memcpy(w->otel->trace_id, l->trace_id, 16);
-    lw_bin(w, STOR_LOTEL_TRACE, "trace_id", 32);
+    bin += lw_bin(w, STOR_LOTEL_TRACE, "trace_id", 32);
   }
   if (l->span_id) {
     memcpy(w->otel->span_id, l->span_id, 8);
-    lw_bin(w, STOR_LOTEL_SPAN, "span_id", 16);
+    bin += lw_bin(w, STOR_LOTEL_SPAN, "span_id", 16);
   }
+  if (bin != 0)
+    lw_ref(w, (struct core_syslog_str){NULL, (uint32_t)bin});
   if (l->flags)
     lw_num(w, "flags", l->flags);
   if (l->event_name.len)
@@ -1149,27 +1163,29 @@ static struct core_syslog_str lw_key(struct lw *w,
  * stored under sdid as lw_key, lw_same and lw_attr store them, the two
  * strings of each bounded and counted at once (the same verdict: a
  * bound the two pass one by one their sum passes), the writer's state
- * in locals (the byte copies would make the compiler reload it).
- * Returns how many: it stops before an attribute of another kind or one
- * passing a bound, for the caller to store string by string.
+ * in locals (the byte copies would make the compiler reload it). one:
+ * the arena does not bind (wleft == lleft, which then stays so: a copy
+ * takes from both, a reference clamps wleft to lleft), one count and one
+ * check. Returns how many: it stops before an attribute of another kind
+ * or one passing a bound, for the caller to store string by string.
  */
-static uint32_t attrs_run(struct lw *w, struct core_syslog_str sdid,
-                          const struct core_otlp_attr *a, uint32_t n) {
-  const struct core_syslog_attr *prev = w->prev;
-  struct core_syslog_attr *out = w->attrs;
-  uint32_t i, k = w->nattrs, nprev = w->nprev;
+static inline __attribute__((always_inline)) uint32_t
+attrs_loop(struct lw *w, struct core_syslog_str sdid,
+           const struct core_otlp_attr *a, uint32_t n, int one) {
+  uint32_t i, k0 = w->nattrs, np = w->nprev > k0 ? w->nprev - k0 : 0;
+  const struct core_syslog_attr *prev = np ? w->prev + k0 : NULL;
+  struct core_syslog_attr *out = w->attrs + k0;
   size_t used = w->used, wleft = w->wleft, lleft = w->lleft;
+  char *buf = w->buf;
 
-  if (w->over)
-    return 0;
-  ASSERT(k + n <= CORE_SYSLOG_SD_ATTRS_MAX);
-  for (i = 0; i < n; i++, k++) {
+  ASSERT(k0 + n <= CORE_SYSLOG_SD_ATTRS_MAX);
+  for (i = 0; i < n; i++) {
     const char *key = a[i].key.ptr, *v = a[i].value.s.ptr;
     size_t kl = a[i].key.len, vl = a[i].value.s.len, need;
-    const struct core_syslog_attr *p = k < nprev ? &prev[k] : NULL;
+    const struct core_syslog_attr *p = i < np ? &prev[i] : NULL;
     struct core_syslog_str name, value = {NULL, 0};
     int kref = 0, vref = 0;
-    char *d = w->buf + used;
+    char *d = buf + used;
 
     if (a[i].value.type != CORE_OTLP_V_STRING || kl == 0)
       break;
@@ -1178,7 +1194,7 @@ static uint32_t attrs_run(struct lw *w, struct core_syslog_str sdid,
       vref = vl != 0 && p->value.len == vl && same_bytes(p->value.ptr, v, vl);
     }
     need = (kref ? 0 : kl) + (vref ? 0 : vl);
-    if (kl + vl > lleft || need > wleft)
+    if (kl + vl > lleft || (!one && need > wleft))
       break;
     if (kref) {
       name = p->name;
@@ -1194,17 +1210,27 @@ static uint32_t attrs_run(struct lw *w, struct core_syslog_str sdid,
       value = (struct core_syslog_str){d, (uint32_t)vl};
     }
     used += need;
-    wleft -= need;
     lleft -= kl + vl;
-    wleft = wleft > lleft ? lleft : wleft;
-    out[k] = (struct core_syslog_attr){.sdid = sdid, .name = name,
+    if (!one) {
+      wleft -= need;
+      wleft = wleft > lleft ? lleft : wleft;
+    }
+    out[i] = (struct core_syslog_attr){.sdid = sdid, .name = name,
                                        .value = value};
   }
   w->used = used;
-  w->wleft = wleft;
+  w->wleft = one ? lleft : wleft;
   w->lleft = lleft;
-  w->nattrs = k;
+  w->nattrs = k0 + i;
   return i;
+}
+
+static uint32_t attrs_run(struct lw *w, struct core_syslog_str sdid,
+                          const struct core_otlp_attr *a, uint32_t n) {
+  if (w->over)
+    return 0;
+  return w->wleft == w->lleft ? attrs_loop(w, sdid, a, n, 1)
+                              : attrs_loop(w, sdid, a, n, 0);
 }
 
 /* Attributes of a list under sdid while room is left (keeping one slot
@@ -1325,10 +1351,11 @@ static int build_log(struct core_otlp_map *m, const struct core_otlp_log *l,
                      struct stor_log_rec **rp, size_t *used, size_t *text) {
   struct core_loghead *h = m->lhead;
   size_t arena = CORE_LOGHEAD_ARENA_BYTES - h->arena_len;
+  /* the three sd ids' 16 bytes counted from the start (as lw_ref) */
   struct lw w = {.m = m, .buf = h->arena + h->arena_len,
-                 .wleft = arena < CORE_OTLP_LOG_BYTES_MAX
-                              ? arena : CORE_OTLP_LOG_BYTES_MAX,
-                 .lleft = CORE_OTLP_LOG_BYTES_MAX,
+                 .wleft = arena < CORE_OTLP_LOG_BYTES_MAX - 16
+                              ? arena : CORE_OTLP_LOG_BYTES_MAX - 16,
+                 .lleft = CORE_OTLP_LOG_BYTES_MAX - 16,
                  .attrs = h->attrs + h->attr_count};
   uint64_t t = l->time_ns ? l->time_ns : l->observed_ns;
   uint32_t room, la, ra, nres = l->origin->resource.n;
@@ -1352,7 +1379,6 @@ static int build_log(struct core_otlp_map *m, const struct core_otlp_log *l,
   }
   r->time_ns = (int64_t)t;
   w.otel = &r->otel;
-  lw_ref(&w, (struct core_syslog_str){NULL, 16}); /* the three sd ids */
   if (l->body.type != CORE_OTLP_V_NONE) /* no body: an empty message */
     r->msg = lw_value(&w, &l->body, l->body.type != CORE_OTLP_V_STRING);
   log_fields(&w, l);
