@@ -272,35 +272,6 @@ static inline int otlp_attr(struct core_pb *r, enum core_pb_wire wt,
 }
 
 /*
- * The KeyValue field at p (its one-byte tag first) inside a message
- * ending at e, in the shape of most: one-byte lengths, 1 key, 2 an
- * AnyValue of a string filling it (its four framing bytes compared as
- * one word). Fills *a as otlp_kv_fast would and returns the end of the
- * field; NULL for anything else (*a untouched).
- */
-static inline const uint8_t *otlp_kv_str_fast(const uint8_t *p,
-                                              const uint8_t *e,
-                                              struct core_otlp_attr *a) {
-  uint32_t len, kl, vl, frame;
-  const uint8_t *v;
-  if (e - p < 4 || (len = p[1]) >= 0x80 || len > (size_t)(e - p - 2) ||
-      p[2] != (1 << 3 | CORE_PB_LEN) || (kl = p[3]) >= 0x80 ||
-      kl + 6 > len) /* the value's four framing bytes inside */
-    return NULL;
-  v = p + 4 + kl;
-  vl = len - kl - 4;
-  memcpy(&frame, v, 4);
-  if (frame != ((2 << 3 | CORE_PB_LEN) | vl << 8 |
-                (uint32_t)(CORE_OTLP_V_STRING << 3 | CORE_PB_LEN) << 16 |
-                (vl - 2) << 24))
-    return NULL;
-  a->value = (struct core_otlp_value){.type = CORE_OTLP_V_STRING,
-                                      .s = {(const char *)v + 4, vl - 2}};
-  a->key = (struct core_otlp_str){(const char *)p + 4, kl};
-  return v + 2 + vl;
-}
-
-/*
  * At p (inside r), a run of KeyValue fields of the one-byte tag `tag`
  * appended to arr[*n] while otlp_kv_fast reads them and the bound
  * allows. Returns where the run read stops (p when nothing was read):
@@ -315,8 +286,7 @@ static inline const uint8_t *otlp_attrs_fast(const struct core_pb *r,
   if (!otlp_kv_depth_ok(r))
     return p;
   while (p < e && *p == tag && k < CORE_OTLP_ATTRS_MAX &&
-         ((q = otlp_kv_str_fast(p, e, &arr[k])) != NULL ||
-          (q = otlp_kv_fast(p + 1, e, &arr[k])) != NULL)) {
+         (q = otlp_kv_fast(p + 1, e, &arr[k])) != NULL) {
     p = q;
     k++;
   }
