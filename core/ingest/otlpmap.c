@@ -1049,8 +1049,8 @@ static struct core_syslog_str lw_same(struct lw *w, struct core_syslog_str name,
 }
 
 /* (inline: the names are literals, their strlen folds) */
-static inline __attribute__((always_inline)) void lw_field(struct lw *w, const char *name, const char *v,
-                            size_t n) {
+static inline __attribute__((always_inline)) void
+lw_field(struct lw *w, const char *name, const char *v, size_t n) {
   const struct core_syslog_attr *p = lw_prev(w);
   struct core_syslog_str k = {name, (uint32_t)strlen(name)};
 
