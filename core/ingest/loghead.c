@@ -200,17 +200,28 @@ int core_loghead_room(const struct core_loghead *h, uint32_t attrs) {
 
 int core_loghead_put(struct core_loghead *h, const struct stor_log_rec *r,
                      size_t arena_used, int64_t recv_ms) {
-  size_t text = stor_logblock_rec_text_bytes(r);
+  return core_loghead_put_text(h, r, arena_used,
+                               stor_logblock_rec_text_bytes(r), recv_ms);
+}
+
+int core_loghead_put_text(struct core_loghead *h, const struct stor_log_rec *r,
+                          size_t arena_used, size_t text, int64_t recv_ms) {
+  struct stor_log_rec *d = &h->recs[h->count];
 
   ASSERT(r->attrs == h->attrs + h->attr_count || r->attr_count == 0);
   ASSERT(arena_used <= CORE_LOGHEAD_ARENA_BYTES - h->arena_len);
+#ifndef NDEBUG /* the caller's count (debug builds: the tests check it) */
+  ASSERT(text == stor_logblock_rec_text_bytes(r));
+#endif
   if (!fits(h, arena_used, r->attr_count, text))
     return -ENOSPC;
   if (h->count == 0)
     h->opened_ms = recv_ms;
-  h->recs[h->count] = *r;
-  h->recs[h->count++].recv_ms = recv_ms;
-  h->recs[h->count - 1].attrs = h->attrs + h->attr_count;
+  if (r != d) /* a record built in its slot (core_loghead_slot) stays */
+    *d = *r;
+  d->recv_ms = recv_ms;
+  d->attrs = h->attrs + h->attr_count;
+  h->count++;
   h->attr_count += r->attr_count;
   h->arena_len += arena_used;
   h->text_bytes += text;

@@ -59,6 +59,21 @@ int core_loghead_put(struct core_loghead *h, const struct stor_log_rec *r,
                      size_t arena_used, int64_t recv_ms);
 
 /*
+ * core_loghead_put with the record's stor_logblock_rec_text_bytes given
+ * (text: a caller that counted its strings as it wrote them need not
+ * walk them again; debug builds check it). r may be the slot
+ * core_loghead_slot returned (built in place: not copied).
+ */
+int core_loghead_put_text(struct core_loghead *h, const struct stor_log_rec *r,
+                          size_t arena_used, size_t text, int64_t recv_ms);
+
+/* Where the next record put goes (valid after core_loghead_room returned
+ * 0, until the head changes): a record may be built there. */
+static inline struct stor_log_rec *core_loghead_slot(struct core_loghead *h) {
+  return &h->recs[h->count];
+}
+
+/*
  * Room for the open request: seal the records before it and move its
  * records (and their bytes, pointers rebased) to the front. Returns 0, or
  * -ENOSPC when no record precedes the request (it alone fills the head).

@@ -38,6 +38,7 @@
 #include "core/parse/otlp_json.h"
 #include "core/parse/otlp_render.h"
 #include "storage/block_types.h"
+#include "storage/encode_types.h"
 #include "storage/logblock.h"
 
 /* A reason as a non-zero int: 0 is success in the helpers below. */
@@ -911,6 +912,32 @@ static const struct core_syslog_str sd_otel = {"otel", 4},
                                     sd_attr = {"attr", 4},
                                     sd_res = {"resource", 8};
 
+/* n bytes from s to d: short strings, most keys and values, without a
+ * call (two loads and stores each, overlapping, never past n). */
+static inline void copy_bytes(char *d, const char *s, size_t n) {
+  uint64_t x, y;
+  uint32_t x4, y4;
+
+  if (n >= 8 && n <= 16) {
+    memcpy(&x, s, 8);
+    memcpy(&y, s + n - 8, 8);
+    memcpy(d, &x, 8);
+    memcpy(d + n - 8, &y, 8);
+  } else if (n >= 4 && n < 8) {
+    memcpy(&x4, s, 4);
+    memcpy(&y4, s + n - 4, 4);
+    memcpy(d, &x4, 4);
+    memcpy(d + n - 4, &y4, 4);
+  } else if (n < 4 && n > 0) {
+    char a = s[0], b = s[n / 2], c = s[n - 1];
+    d[0] = a;
+    d[n / 2] = b;
+    d[n - 1] = c;
+  } else if (n > 0) {
+    memcpy(d, s, n);
+  }
+}
+
 static struct core_syslog_str lw_put(struct lw *w, const char *s, size_t n) {
   char *d = w->buf + w->used;
 
@@ -920,7 +947,7 @@ static struct core_syslog_str lw_put(struct lw *w, const char *s, size_t n) {
     w->over = 1;
     return (struct core_syslog_str){NULL, 0};
   }
-  memcpy(d, s, n);
+  copy_bytes(d, s, n);
   w->used += n;
   w->wleft -= n;
   w->lleft -= n;
@@ -1022,11 +1049,19 @@ static struct core_syslog_str lw_same(struct lw *w, struct core_syslog_str name,
 }
 
 /* (inline: the names are literals, their strlen folds) */
-static inline void lw_field(struct lw *w, const char *name, const char *v,
-                            size_t n) {
-  struct core_syslog_str k = lw_ref(w, (struct core_syslog_str){
-                                           name, (uint32_t)strlen(name)});
+static inline __attribute__((always_inline)) void
+lw_field(struct lw *w, const char *name, const char *v, size_t n) {
+  const struct core_syslog_attr *p = lw_prev(w);
+  struct core_syslog_str k = {name, (uint32_t)strlen(name)};
 
+  if (p != NULL && n != 0 && p->name.ptr == name && p->name.len == k.len &&
+      p->value.len == n && same_bytes(p->value.ptr, v, n)) {
+    /* name and value referenced (as lw_ref, lw_same): counted at once */
+    lw_ref(w, (struct core_syslog_str){NULL, (uint32_t)(k.len + n)});
+    lw_attr(w, sd_otel, k, p->value);
+    return;
+  }
+  k = lw_ref(w, k);
   lw_attr(w, sd_otel, k, lw_same(w, k, v, n));
 }
 
@@ -1035,28 +1070,31 @@ static inline void lw_field(struct lw *w, const char *name, const char *v,
 static const char k_sevnum[] = "severity_number";
 static void lw_sevnum(struct lw *w, uint32_t n) {
   const struct core_syslog_attr *p = lw_prev(w);
-  struct core_syslog_str k =
-      lw_ref(w, (struct core_syslog_str){k_sevnum, sizeof(k_sevnum) - 1});
+  struct core_syslog_str k = {k_sevnum, sizeof(k_sevnum) - 1};
   char t[CORE_FMT_NUM_BYTES];
 
-  if (p != NULL && p->name.ptr == k_sevnum && w->m->lkeys.sev == n)
-    lw_attr(w, sd_otel, k, lw_ref(w, p->value));
-  else
+  if (p != NULL && p->name.ptr == k_sevnum && w->m->lkeys.sev == n) {
+    /* name and value counted at once (as two lw_ref) */
+    lw_ref(w, (struct core_syslog_str){NULL, k.len + p->value.len});
+    lw_attr(w, sd_otel, k, p->value);
+  } else {
+    k = lw_ref(w, k);
     lw_attr(w, sd_otel, k, lw_put(w, t, (size_t)core_fmt_i64(n, t)));
+  }
 }
 
 /* A binary OTLP field (bit: STOR_LOTEL_*) kept in the record, served by
  * readers as the otel attribute `name` of text_len bytes at this position
- * (layout 3): counted against the record's bound as that text. */
-static inline void lw_bin(struct lw *w, uint8_t bit, const char *name,
-                          size_t text_len) {
+ * (layout 3): counted against the record's bound as that text. Returns
+ * the bytes to count (the caller counts the fields' at once: the same
+ * bound as one by one). */
+static inline size_t lw_bin(struct lw *w, uint8_t bit, const char *name,
+                            size_t text_len) {
   if (w->otel->has == 0)
     w->otel->at = (uint8_t)w->nattrs;
   w->otel->has |= bit;
   w->nbin++;
-  /* name and text counted at once (the same bound as one by one) */
-  lw_ref(w, (struct core_syslog_str){name,
-                                     (uint32_t)(strlen(name) + text_len)});
+  return strlen(name) + text_len;
 }
 
 static inline void lw_num(struct lw *w, const char *name, int64_t v) {
@@ -1072,6 +1110,7 @@ static const char *const value_types[] = {"", "string", "bool", "int",
 /* otel.* fields of record l (what has no column of its own). */
 static void log_fields(struct lw *w, const struct core_otlp_log *l) {
   const struct core_otlp_origin *o = l->origin;
+  size_t bin = 0;
 
   if (l->severity_number)
     lw_sevnum(w, l->severity_number);
@@ -1080,17 +1119,19 @@ static void log_fields(struct lw *w, const struct core_otlp_log *l) {
   /* observed time and ids stay binary (served as decimal and hex) */
   if (l->observed_ns) {
     w->otel->observed_ns = l->observed_ns;
-    lw_bin(w, STOR_LOTEL_OBS, "observed_time_unix_nano",
-           stor_log_dec_digits(l->observed_ns));
+    bin += lw_bin(w, STOR_LOTEL_OBS, "observed_time_unix_nano",
+                  stor_log_dec_digits(l->observed_ns));
   }
   if (l->trace_id) {
     memcpy(w->otel->trace_id, l->trace_id, 16);
-    lw_bin(w, STOR_LOTEL_TRACE, "trace_id", 32);
+    bin += lw_bin(w, STOR_LOTEL_TRACE, "trace_id", 32);
   }
   if (l->span_id) {
     memcpy(w->otel->span_id, l->span_id, 8);
-    lw_bin(w, STOR_LOTEL_SPAN, "span_id", 16);
+    bin += lw_bin(w, STOR_LOTEL_SPAN, "span_id", 16);
   }
+  if (bin != 0)
+    lw_ref(w, (struct core_syslog_str){NULL, (uint32_t)bin});
   if (l->flags)
     lw_num(w, "flags", l->flags);
   if (l->event_name.len)
@@ -1117,15 +1158,93 @@ static struct core_syslog_str lw_key(struct lw *w,
   return lw_put(w, k->ptr, k->len);
 }
 
+/*
+ * From a[0], at most n attributes of string values and non-empty keys
+ * stored under sdid as lw_key, lw_same and lw_attr store them, the two
+ * strings of each bounded and counted at once (the same verdict: a
+ * bound the two pass one by one their sum passes), the writer's state
+ * in locals (the byte copies would make the compiler reload it). one:
+ * the arena does not bind (wleft == lleft, which then stays so: a copy
+ * takes from both, a reference clamps wleft to lleft), one count and one
+ * check. Returns how many: it stops before an attribute of another kind
+ * or one passing a bound, for the caller to store string by string.
+ */
+static inline __attribute__((always_inline)) uint32_t
+attrs_loop(struct lw *w, struct core_syslog_str sdid,
+           const struct core_otlp_attr *a, uint32_t n, int one) {
+  uint32_t i, k0 = w->nattrs, np = w->nprev > k0 ? w->nprev - k0 : 0;
+  const struct core_syslog_attr *prev = np ? w->prev + k0 : NULL;
+  struct core_syslog_attr *out = w->attrs + k0;
+  size_t used = w->used, wleft = w->wleft, lleft = w->lleft;
+  char *buf = w->buf;
+
+  ASSERT(k0 + n <= CORE_SYSLOG_SD_ATTRS_MAX);
+  for (i = 0; i < n; i++) {
+    const char *key = a[i].key.ptr, *v = a[i].value.s.ptr;
+    size_t kl = a[i].key.len, vl = a[i].value.s.len, need;
+    const struct core_syslog_attr *p = i < np ? &prev[i] : NULL;
+    struct core_syslog_str name, value = {NULL, 0};
+    int kref = 0, vref = 0;
+    char *d = buf + used;
+
+    if (a[i].value.type != CORE_OTLP_V_STRING || kl == 0)
+      break;
+    if (p != NULL && p->name.len == kl && same_bytes(p->name.ptr, key, kl)) {
+      kref = 1; /* then the name as stored is the last record's */
+      vref = vl != 0 && p->value.len == vl && same_bytes(p->value.ptr, v, vl);
+    }
+    need = (kref ? 0 : kl) + (vref ? 0 : vl);
+    if (kl + vl > lleft || (!one && need > wleft))
+      break;
+    if (kref) {
+      name = p->name;
+    } else {
+      copy_bytes(d, key, kl);
+      name = (struct core_syslog_str){d, (uint32_t)kl};
+      d += kl;
+    }
+    if (vref) {
+      value = p->value;
+    } else if (vl != 0) {
+      copy_bytes(d, v, vl);
+      value = (struct core_syslog_str){d, (uint32_t)vl};
+    }
+    used += need;
+    lleft -= kl + vl;
+    if (!one) {
+      wleft -= need;
+      wleft = wleft > lleft ? lleft : wleft;
+    }
+    out[i] = (struct core_syslog_attr){.sdid = sdid, .name = name,
+                                       .value = value};
+  }
+  w->used = used;
+  w->wleft = one ? lleft : wleft;
+  w->lleft = lleft;
+  w->nattrs = k0 + i;
+  return i;
+}
+
+static uint32_t attrs_run(struct lw *w, struct core_syslog_str sdid,
+                          const struct core_otlp_attr *a, uint32_t n) {
+  if (w->over)
+    return 0;
+  return w->wleft == w->lleft ? attrs_loop(w, sdid, a, n, 1)
+                              : attrs_loop(w, sdid, a, n, 0);
+}
+
 /* Attributes of a list under sdid while room is left (keeping one slot
  * for the rest when more follow); returns how many were stored. Keys and
  * string values equal to the last record's at the same position are
  * referenced (lw_key, lw_same). */
 static uint32_t log_attrs(struct lw *w, struct core_syslog_str sdid,
                           const struct core_otlp_attrs *a, uint32_t room) {
-  uint32_t i = 0;
+  uint32_t i = 0, max = a->n < room ? a->n : room;
 
-  for (; i < a->n && i < room; i++) {
+  for (; i < max; i++) {
+    if (a->v[i].value.type == CORE_OTLP_V_STRING &&
+        (i += attrs_run(w, sdid, a->v + i, max - i)) == max)
+      break;
     const struct core_otlp_value *v = &a->v[i].value;
     struct core_syslog_str k = lw_key(w, &a->v[i].key);
     lw_attr(w, sdid, k,
@@ -1196,9 +1315,7 @@ static uint32_t log_resource(struct lw *w, const struct core_otlp_log *l,
       c->moves == m->lhead->moves && c->n >= ra) {
     /* the request's earlier record wrote them: the attributes copied
      * whole, their bytes counted at once (as lw_ref would one by one) */
-    size_t b = (size_t)c->host.len + c->app.len;
-    for (uint32_t i = 0; i < ra; i++)
-      b += (size_t)c->a[i].name.len + c->a[i].value.len;
+    size_t b = c->bytes[ra];
     if (w->over || b > w->lleft) {
       w->over = 1;
       return ra;
@@ -1218,29 +1335,36 @@ static uint32_t log_resource(struct lw *w, const struct core_otlp_log *l,
   ra = log_attrs(w, sd_res, res, ra);
   memcpy(c->a, w->attrs + w->nattrs - ra, ra * sizeof(c->a[0]));
   c->n = ra;
+  c->bytes[0] = (size_t)c->host.len + c->app.len;
+  for (uint32_t i = 0; i < ra; i++)
+    c->bytes[i + 1] = c->bytes[i] + c->a[i].name.len + c->a[i].value.len;
   m->lres_pending = 1;
   return ra;
 }
 
-/* Record l built in place (r its fields, its attributes and strings at
- * the log head's ends). Returns 0, REJ(reason), or LOG_NO_ROOM (the head
- * has not the room: core_loghead_make_room). */
+/* Record l built in place (*rp its fields, in the head's next slot, its
+ * attributes and strings at the log head's ends; *text what
+ * stor_logblock_rec_text_bytes counts for it). Returns 0, REJ(reason),
+ * or LOG_NO_ROOM (the head has not the room: core_loghead_make_room). */
 #define LOG_NO_ROOM (-1)
 static int build_log(struct core_otlp_map *m, const struct core_otlp_log *l,
-                     struct stor_log_rec *r, size_t *used) {
+                     struct stor_log_rec **rp, size_t *used, size_t *text) {
   struct core_loghead *h = m->lhead;
   size_t arena = CORE_LOGHEAD_ARENA_BYTES - h->arena_len;
+  /* the three sd ids' 16 bytes counted from the start (as lw_ref) */
   struct lw w = {.m = m, .buf = h->arena + h->arena_len,
-                 .wleft = arena < CORE_OTLP_LOG_BYTES_MAX
-                              ? arena : CORE_OTLP_LOG_BYTES_MAX,
-                 .lleft = CORE_OTLP_LOG_BYTES_MAX,
+                 .wleft = arena < CORE_OTLP_LOG_BYTES_MAX - 16
+                              ? arena : CORE_OTLP_LOG_BYTES_MAX - 16,
+                 .lleft = CORE_OTLP_LOG_BYTES_MAX - 16,
                  .attrs = h->attrs + h->attr_count};
   uint64_t t = l->time_ns ? l->time_ns : l->observed_ns;
   uint32_t room, la, ra, nres = l->origin->resource.n;
   const struct core_otlp_lkeys *pk = &m->lkeys;
+  struct stor_log_rec *r;
 
   if (core_loghead_room(h, CORE_SYSLOG_SD_ATTRS_MAX) != 0)
     return LOG_NO_ROOM;
+  r = *rp = core_loghead_slot(h);
   if (pk->req == m->lreq && pk->moves == h->moves) {
     w.prev = pk->a;
     w.nprev = pk->n;
@@ -1255,7 +1379,6 @@ static int build_log(struct core_otlp_map *m, const struct core_otlp_log *l,
   }
   r->time_ns = (int64_t)t;
   w.otel = &r->otel;
-  lw_ref(&w, (struct core_syslog_str){NULL, 16}); /* the three sd ids */
   if (l->body.type != CORE_OTLP_V_NONE) /* no body: an empty message */
     r->msg = lw_value(&w, &l->body, l->body.type != CORE_OTLP_V_STRING);
   log_fields(&w, l);
@@ -1271,6 +1394,14 @@ static int build_log(struct core_otlp_map *m, const struct core_otlp_log *l,
                                             : LOG_NO_ROOM;
   r->attr_count = w.nattrs;
   *used = w.used;
+  /* the bytes counted are the record's strings (and the binary fields'
+   * names and text) plus the three sd ids; each attribute (binary ones
+   * too) adds three varints and its sd id ("otel" and "attr" 4 bytes,
+   * "resource" 8), the record five varints */
+  *text = CORE_OTLP_LOG_BYTES_MAX - w.lleft - 16 +
+          5 * STOR_VARINT_BYTES_MAX +
+          (size_t)(w.nattrs + w.nbin) * (3 * STOR_VARINT_BYTES_MAX + 4) +
+          (size_t)ra * 4;
   return 0;
 }
 
@@ -1279,19 +1410,19 @@ static int build_log(struct core_otlp_map *m, const struct core_otlp_log *l,
  * the request alone fills the head. */
 static int put_log(struct core_otlp_map *m, const struct core_otlp_log *l) {
   struct core_loghead *h = m->lhead;
-  struct stor_log_rec r;
-  size_t used = 0;
+  struct stor_log_rec *r = NULL;
+  size_t used = 0, text = 0;
   int rc;
 
   for (int tries = 0; tries < 2; tries++) {
-    rc = build_log(m, l, &r, &used);
-    if (rc == 0 && core_loghead_put(h, &r, used, m->now_ms) != 0)
+    rc = build_log(m, l, &r, &used, &text);
+    if (rc == 0 && core_loghead_put_text(h, r, used, text, m->now_ms) != 0)
       rc = LOG_NO_ROOM; /* the text bound */
     if (rc == 0) /* the next record's to match (lw_key, lw_same) */
       m->lkeys = (struct core_otlp_lkeys){.req = m->lreq, .moves = h->moves,
                                           .sev = l->severity_number,
-                                          .a = r.attrs,
-                                          .n = r.attr_count};
+                                          .a = r->attrs,
+                                          .n = r->attr_count};
     if (rc == 0 && m->lres_pending) {
       m->lres.origin = l->origin;
       m->lres.req = m->lreq;

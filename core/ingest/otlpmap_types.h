@@ -176,6 +176,8 @@ struct core_otlp_lres {
   struct core_syslog_str host, app;
   uint32_t n;
   struct core_syslog_attr a[CORE_SYSLOG_SD_ATTRS_MAX];
+  size_t bytes[CORE_SYSLOG_SD_ATTRS_MAX + 1]; /* host, app and a[0..i)'s
+                                                 strings: bytes[i] */
 };
 
 /* The attributes of the last record stored (valid in request req while

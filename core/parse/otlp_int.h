@@ -163,8 +163,15 @@ static inline const uint8_t *otlp_kv_fast(const uint8_t *p, const uint8_t *e,
     return NULL;
   v = p + 3 + kl;
   vl = len - kl - 4;
-  if (v[0] != (2 << 3 | CORE_PB_LEN) || v[1] != vl ||
-      !otlp_any_fast(v + 2, vl, &a->value))
+  if (v[0] != (2 << 3 | CORE_PB_LEN) || v[1] != vl)
+    return NULL;
+  /* most values: a string of a one-byte length filling the AnyValue (as
+   * otlp_any_fast reads it, without its switch) */
+  if (vl >= 2 && v[2] == (CORE_OTLP_V_STRING << 3 | CORE_PB_LEN) &&
+      v[3] == vl - 2)
+    a->value = (struct core_otlp_value){.type = CORE_OTLP_V_STRING,
+                                        .s = {(const char *)v + 4, vl - 2}};
+  else if (!otlp_any_fast(v + 2, vl, &a->value))
     return NULL;
   a->key = (struct core_otlp_str){(const char *)p + 3, kl};
   return v + 2 + vl;
@@ -274,14 +281,16 @@ static inline const uint8_t *otlp_attrs_fast(const struct core_pb *r,
                                              const uint8_t *p, uint8_t tag,
                                              struct core_otlp_attr *arr,
                                              uint32_t *n) {
-  const uint8_t *q;
+  const uint8_t *q, *e = r->end;
+  uint32_t k = *n;
   if (!otlp_kv_depth_ok(r))
     return p;
-  while (p < r->end && *p == tag && *n < CORE_OTLP_ATTRS_MAX &&
-         (q = otlp_kv_fast(p + 1, r->end, &arr[*n]))) {
+  while (p < e && *p == tag && k < CORE_OTLP_ATTRS_MAX &&
+         (q = otlp_kv_fast(p + 1, e, &arr[k])) != NULL) {
     p = q;
-    (*n)++;
+    k++;
   }
+  *n = k;
   return p;
 }
 

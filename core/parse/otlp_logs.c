@@ -63,67 +63,70 @@ static inline const uint8_t *id_fast(const uint8_t *p, const uint8_t *e,
 }
 
 /*
- * A LogRecord field at r->p in the shape SDKs write it (one-byte tag and
- * length): read as log_field would read it, returns 1 with r past it;
- * else 0 with nothing read.
+ * The LogRecord field at p (inside r, two bytes at least before its end)
+ * in the shape SDKs write it (one-byte tag and length): read as
+ * log_field would read it; returns its end, or NULL with nothing read.
  */
-static inline int log_fast(struct otlp_dec *d, struct core_pb *r,
-                           struct core_otlp_log *l, uint32_t *nattr) {
-  const uint8_t *p = r->p, *e = r->end, *q = NULL;
+static inline const uint8_t *log_fast(struct otlp_dec *d,
+                                      const struct core_pb *r,
+                                      const uint8_t *p,
+                                      struct core_otlp_log *l,
+                                      uint32_t *nattr) {
+  const uint8_t *e = r->end, *q = NULL;
   size_t n;
-  if (e - p < 2)
-    return 0;
   switch (*p) {
   case 1 << 3 | CORE_PB_I64:
   case 11 << 3 | CORE_PB_I64:
     if (e - p < 9)
-      return 0;
+      return NULL;
     memcpy(*p == (1 << 3 | CORE_PB_I64) ? &l->time_ns : &l->observed_ns, p + 1,
            8);
-    q = p + 9;
-    break;
+    return p + 9;
   case 2 << 3 | CORE_PB_VARINT:
     if (p[1] >= 0x80)
-      return 0;
+      return NULL;
     l->severity_number = p[1];
-    q = p + 2;
-    break;
+    return p + 2;
   case 3 << 3 | CORE_PB_LEN:
   case 12 << 3 | CORE_PB_LEN:
     if (p[1] >= 0x80 || p[1] > e - p - 2)
-      return 0;
+      return NULL;
     *(*p == (3 << 3 | CORE_PB_LEN) ? &l->severity_text : &l->event_name) =
         (struct core_otlp_str){(const char *)p + 2, p[1]};
-    q = p + 2 + p[1];
-    break;
+    return p + 2 + p[1];
   case 5 << 3 | CORE_PB_LEN: /* body: a one- or two-byte length */
     if (r->depth + 1 > CORE_PB_DEPTH_MAX ||
         (q = otlp_len_fast(p + 1, e, &n)) == NULL ||
         !otlp_any_fast(q, n, &l->body))
-      return 0;
-    q += n;
-    break;
+      return NULL;
+    return q + n;
   case 6 << 3 | CORE_PB_LEN:
     q = otlp_attrs_fast(r, p, *p, d->s->item, nattr);
-    q = q == p ? NULL : q;
-    break;
+    return q == p ? NULL : q;
   case 8 << 3 | CORE_PB_I32:
     if (e - p < 5)
-      return 0;
+      return NULL;
     memcpy(&l->flags, p + 1, 4);
-    q = p + 5;
-    break;
+    return p + 5;
   case 9 << 3 | CORE_PB_LEN:
-    q = id_fast(p, e, &l->trace_id, TRACE_ID_BYTES);
-    break;
+    return id_fast(p, e, &l->trace_id, TRACE_ID_BYTES);
   case 10 << 3 | CORE_PB_LEN:
-    q = id_fast(p, e, &l->span_id, SPAN_ID_BYTES);
-    break;
+    return id_fast(p, e, &l->span_id, SPAN_ID_BYTES);
   }
-  if (q == NULL)
-    return 0;
-  r->p = q;
-  return 1;
+  return NULL;
+}
+
+/* From r->p, the fields log_fast reads (the position and the attribute
+ * count in locals, not through r): r->p left at the first it does not. */
+static inline void log_run(struct otlp_dec *d, struct core_pb *r,
+                           struct core_otlp_log *l, uint32_t *nattr) {
+  const uint8_t *p = r->p, *q;
+  uint32_t n = *nattr;
+
+  while (r->end - p >= 2 && (q = log_fast(d, r, p, l, &n)) != NULL)
+    p = q;
+  r->p = p;
+  *nattr = n;
 }
 
 static int rd_log(struct otlp_dec *d, struct core_pb *r) {
@@ -135,8 +138,8 @@ static int rd_log(struct otlp_dec *d, struct core_pb *r) {
   memset(&l, 0, sizeof l);
   l.origin = &d->s->origin;
   for (;;) {
-    if (OTLP_FAST && log_fast(d, r, &l, &nattr))
-      continue;
+    if (OTLP_FAST)
+      log_run(d, r, &l, &nattr);
     if ((rc = core_pb_tag(r, &f, &wt)) <= 0)
       break;
     if ((rc = log_field(d, r, f, wt, &l, &nattr)))

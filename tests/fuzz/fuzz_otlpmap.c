@@ -12,7 +12,9 @@
  * series of the dictionary whose key is name NUL tags; the message is
  * set exactly when something was rejected; a metrics request sent
  * again, twice (its series then known, then in the series id cache),
- * stores the same series ids with the same verdict. Seeds: the JS SDK
+ * stores the same series ids with the same verdict; the log head's text
+ * bytes (counted by the mapping as it writes) are those the block
+ * encoder counts for its records. Seeds: the JS SDK
  * fixtures with a leading selector byte.
  */
 #include <errno.h>
@@ -24,6 +26,7 @@
 #include "core/ingest/otlpmap.h"
 #include "core/ingest/pipe.h"
 #include "core/ingest/series.h"
+#include "storage/logblock.h"
 
 #define CHECK(cond)                                                        \
   do {                                                                     \
@@ -110,6 +113,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   for (uint32_t i = 0; i < p.head.count; i++)
     CHECK(p.head.series_id[i] < p.series.count);
+  if (data[0] % 3 == CORE_OTLP_LOGS && p.loghead.count <= 4096) {
+    size_t text = 0;
+    for (uint32_t i = 0; i < p.loghead.count; i++)
+      text += stor_logblock_rec_text_bytes(&p.loghead.recs[i]);
+    CHECK(text == p.loghead.text_bytes);
+  }
   if (rc == 0 && data[0] % 3 == CORE_OTLP_METRICS)
     again(body, size - 1, &res, heads);
   free(body);

@@ -308,3 +308,34 @@ Test(loghead, inplace_full_head_mid_request) {
   core_loghead_seal(h);
   cr_assert_eq(seals, 1, "nothing of the request reached a block");
 }
+
+/* A record built in its slot (core_loghead_slot) and put with its text
+ * bytes given: kept where it was built, the count added; refused, with
+ * nothing added, when the count would pass the text bound. */
+Test(loghead, put_text_in_the_slot) {
+  struct core_loghead *h = &p.loghead;
+  struct stor_log_rec *r;
+  size_t text;
+
+  core_loghead_begin(h);
+  cr_assert_eq(core_loghead_room(h, 1), 0);
+  r = core_loghead_slot(h);
+  *r = (struct stor_log_rec){.time_ns = 1, .severity = 6,
+                             .msg = {"built here", 10},
+                             .attrs = h->attrs + h->attr_count};
+  text = stor_logblock_rec_text_bytes(r);
+  cr_assert_eq(core_loghead_put_text(h, r, 0, text, NOW), 0);
+  cr_assert_eq(h->count, 1);
+  cr_assert_eq(&h->recs[0], r);
+  cr_assert(str_is(h->recs[0].msg, "built here"));
+  cr_assert_eq(h->recs[0].recv_ms, NOW);
+  cr_assert_eq(h->text_bytes, text);
+  h->text_bytes = CORE_LOGHEAD_TEXT_BYTES_MAX - text + 1;
+  r = core_loghead_slot(h);
+  *r = h->recs[0];
+  cr_assert_eq(core_loghead_put_text(h, r, 0, text, NOW), -ENOSPC);
+  cr_assert_eq(h->count, 1);
+  cr_assert_eq(h->text_bytes, CORE_LOGHEAD_TEXT_BYTES_MAX - text + 1);
+  h->text_bytes = text;
+  core_loghead_commit(h);
+}

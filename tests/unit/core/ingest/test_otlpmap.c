@@ -921,3 +921,120 @@ Test(otlpmap, log_resource_bytes_count_in_every_record) {
   cr_assert_eq(p.loghead.recs[1].attr_count, p.loghead.recs[0].attr_count);
   free(req);
 }
+
+/* The text bytes the mapping counts as it writes a record are those
+ * stor_logblock_rec_text_bytes counts for it (the head's text bound and
+ * the block encoder's buffer rest on them): records of every kind of
+ * field, attributes past 64, and records referencing the last one's. */
+Test(otlpmap, log_text_bytes_as_the_encoder_counts_them) {
+  static struct wr req;
+  size_t n, want = 0;
+  char *b = slurp("logs.bin", &n);
+
+  cr_assert_eq(core_pipe_otlp(&p, CORE_OTLP_LOGS, CORE_OTLP_ENC_PROTO, b, n,
+                              NOW, &res), 0, "%s", res.why);
+  log_request(&req, 100, 0, 0);
+  cr_assert_eq(core_pipe_otlp(&p, CORE_OTLP_LOGS, CORE_OTLP_ENC_PROTO, req.b,
+                              req.n, NOW, &res), 0, "%s", res.why);
+  log_request(&req, 5, UINT64_C(1765000000000000000), 9);
+  for (int i = 0; i < 3; i++)
+    cr_assert_eq(core_pipe_otlp(&p, CORE_OTLP_LOGS, CORE_OTLP_ENC_PROTO,
+                                req.b, req.n, NOW, &res), 0, "%s", res.why);
+  cr_assert_eq(p.loghead.count, 3 + 1 + 3);
+  for (uint32_t i = 0; i < p.loghead.count; i++)
+    want += stor_logblock_rec_text_bytes(&p.loghead.recs[i]);
+  cr_assert_eq(p.loghead.text_bytes, want);
+  free(b);
+}
+
+/* Records of one string attribute "k" of vl[i] bytes each (no other
+ * field but, from the second record on, a body "b" when body). */
+static uint8_t *attr_requests(const size_t *vl, uint32_t n, int body,
+                              size_t *len) {
+  uint8_t *sl = NULL, *rls = NULL, *req = NULL;
+  size_t nsl = 0, nrls = 0;
+
+  for (uint32_t i = 0; i < n; i++) {
+    uint8_t *big = malloc(vl[i] + 1), *any = NULL, *kv, *lr = NULL;
+    size_t nany = 0, nkv, nlr = 0;
+    struct wr key = {.n = 0};
+
+    cr_assert_not_null(big);
+    memset(big, 'v', vl[i]);
+    big_ld(&any, &nany, 1, big, vl[i]);
+    wr_str(&key, 1, "k");
+    kv = malloc(key.n);
+    cr_assert_not_null(kv);
+    memcpy(kv, key.b, key.n);
+    nkv = key.n;
+    big_ld(&kv, &nkv, 2, any, nany);
+    if (body && i > 0) {
+      struct wr b = {.n = 0};
+      wr_str(&b, 1, "b");
+      big_ld(&lr, &nlr, 5, b.b, b.n);
+    }
+    big_ld(&lr, &nlr, 6, kv, nkv);
+    big_ld(&sl, &nsl, 2, lr, nlr);
+    free(big);
+    free(any);
+    free(kv);
+    free(lr);
+  }
+  big_ld(&rls, &nrls, 2, sl, nsl);
+  *len = 0;
+  big_ld(&req, len, 1, rls, nrls);
+  free(sl);
+  free(rls);
+  return req;
+}
+
+/* attr_requests' request into the pipe (decoded: res says what was
+ * stored). */
+static void attr_send(const size_t *vl, uint32_t n, int body) {
+  size_t len;
+  uint8_t *req = attr_requests(vl, n, body, &len);
+
+  cr_assert_eq(core_pipe_otlp(&p, CORE_OTLP_LOGS, CORE_OTLP_ENC_PROTO, req,
+                              len, NOW, &res), 0, "%s", res.why);
+  free(req);
+}
+
+/* A string attribute's key and value are bounded together at
+ * CORE_OTLP_LOG_BYTES_MAX, copied or referenced (the key the last
+ * record's: only its value copied): the record's bytes are the three sd
+ * ids (16), the key (1) and the value. */
+Test(otlpmap, log_string_attribute_at_the_bound) {
+  const size_t at[2] = {1, CORE_OTLP_LOG_BYTES_MAX - 17},
+               past[2] = {1, CORE_OTLP_LOG_BYTES_MAX - 16};
+
+  attr_send(at + 1, 1, 0);
+  cr_assert_eq(res.accepted, 1, "at the bound");
+  cr_assert_eq(p.loghead.recs[0].attrs[0].value.len,
+               CORE_OTLP_LOG_BYTES_MAX - 17);
+  attr_send(past + 1, 1, 0);
+  cr_assert_eq(res.accepted, 0, "a byte past it");
+  cr_assert_eq(res.rejected, 1);
+  attr_send(at, 2, 0);
+  cr_assert_eq(res.accepted, 2, "at the bound, the key referenced");
+  attr_send(past, 2, 0);
+  cr_assert_eq(res.accepted, 1);
+  cr_assert_eq(res.rejected, 1, "a byte past it, the key referenced");
+  cr_assert_eq(st.otlp_rejected[CORE_OTLP_REJ_LOG_TOO_LARGE], 2);
+}
+
+/* A value referenced from the last record counts as if copied: two equal
+ * records at the bound, the second with a one-byte body besides. */
+Test(otlpmap, log_referenced_value_counts_against_the_bound) {
+  const size_t at[2] = {CORE_OTLP_LOG_BYTES_MAX - 17,
+                        CORE_OTLP_LOG_BYTES_MAX - 17},
+               below[2] = {CORE_OTLP_LOG_BYTES_MAX - 18,
+                           CORE_OTLP_LOG_BYTES_MAX - 18};
+
+  attr_send(below, 2, 1);
+  cr_assert_eq(res.accepted, 2, "key, value and body at the bound");
+  cr_assert_eq(p.loghead.recs[1].attrs[0].value.ptr,
+               p.loghead.recs[0].attrs[0].value.ptr, "the value referenced");
+  attr_send(at, 2, 1);
+  cr_assert_eq(res.accepted, 1);
+  cr_assert_eq(res.rejected, 1, "a byte past it, the value referenced");
+}
