@@ -6,10 +6,14 @@
 #ifndef SLUICE_STORAGE_COMPACT_PASS_H
 #define SLUICE_STORAGE_COMPACT_PASS_H
 
+#include <errno.h>
+
+#include "core/base/assert.h"
 #include "storage/block_types.h"
 #include "storage/compact_pass_types.h"
 
-/* Allocate ps's columns and scratch for ps->points_max points (set before).
+/* Allocate ps's chunk pool and scratch for ps->points_max points (set
+ * before; ps->chunks_max too, or 0 for the pool the pass bounds need).
  * Returns 0 or -ENOMEM (stor_cpass_free then releases what was taken). */
 int stor_cpass_init(struct stor_cpass *ps);
 
@@ -24,6 +28,36 @@ void stor_cpass_reset(struct stor_cpass *ps);
  * STOR_COMPACT_KEY_BYTES_MAX key bytes. */
 long stor_cpass_key_intern(struct stor_cpass *ps,
                            const struct stor_dict_entry *e);
+
+/* Point (t, v) onto key k's chain (k < ps->nkeys, ps->n < points_max).
+ * Returns 0, or -E2BIG when the pool has no chunk left (nothing taken;
+ * stor_cpass_init's pool never runs out within the pass bounds). Inline:
+ * the direct pass calls it for every point. */
+static inline int stor_cpass_add(struct stor_cpass *ps, uint32_t k, int64_t t,
+                                 double v) {
+  uint32_t c = ps->kcount[k], at = c % STOR_COMPACT_CHUNK_POINTS, ch;
+
+  ASSERT(k < ps->nkeys && ps->n < ps->points_max);
+  if (at == 0) {
+    if (ps->nchunks == ps->chunks_max)
+      return -E2BIG;
+    ch = ps->nchunks++;
+    if (c == 0)
+      ps->khead[k] = ch;
+    else
+      ps->cnext[ps->ktail[k]] = ch;
+    ps->ktail[k] = ch;
+  } else {
+    ch = ps->ktail[k];
+  }
+  ps->chunk[ch].ts[at] = t;
+  ps->chunk[ch].val[at] = v;
+  ps->kcount[k] = c + 1;
+  ps->n++;
+  ps->tmin = t < ps->tmin ? t : ps->tmin;
+  ps->tmax = t > ps->tmax ? t : ps->tmax;
+  return 0;
+}
 
 /* Sort, encode and swap in the points and carried blocks ps holds (ps->lo,
  * hi, max_block_seq, shard and mtime set) as segment ps->hi. Returns 0

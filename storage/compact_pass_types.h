@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "core/base/limits.h"
 #include "storage/compact_types.h"
 #include "storage/logblock_pack_types.h"
 #include "storage/logblock_types.h"
@@ -31,9 +32,16 @@ struct stor_ckey {
   uint8_t type;
 };
 
-/* One compaction pass: its keys, its points (arrival order), scratch for
- * decoding and encoding, the blocks it carries and the segment it
- * writes. */
+/* Up to STOR_COMPACT_CHUNK_POINTS points of one series, in arrival order:
+ * times, then values (a series of one chunk is encoded where it lies). */
+struct stor_cchunk {
+  int64_t ts[STOR_COMPACT_CHUNK_POINTS];
+  double val[STOR_COMPACT_CHUNK_POINTS];
+};
+
+/* One compaction pass: its keys, its points (each key's chain of chunks,
+ * arrival order), scratch for decoding and encoding, the blocks it carries
+ * and the segment it writes. */
 struct stor_cpass {
   int dir_fd;
   const char *path;
@@ -51,15 +59,22 @@ struct stor_cpass {
   uint32_t *slot, slot_mask;
   /* per segment: dictionary id -> key index */
   uint32_t *idmap_id, *idmap_key, idmap_mask, idmap_n;
-  /* the points */
-  uint32_t *pkey;
-  int64_t *pts;
-  double *pval;
-  /* sorted by series, then storage order (stor_cpass_emit); sval is pts's
-   * memory, which the values take once the times are in sts */
-  int64_t *sts;
-  double *sval;
+  /* the points: key k's first and last chunk are khead[k] and ktail[k]
+   * (kcount[k] points: its last chunk holds the rest of kcount[k] /
+   * STOR_COMPACT_CHUNK_POINTS), each chunk's next cnext[c]; chunks are
+   * taken in order from a pool of chunks_max (0 before stor_cpass_init:
+   * enough for points_max points over STOR_COMPACT_SERIES_MAX keys), whose
+   * pages later passes reuse */
+  struct stor_cchunk *chunk;
+  uint32_t *cnext, *khead, *ktail;
+  uint32_t chunks_max, nchunks;
   uint32_t n;
+  int64_t tmin, tmax;   /* the points' time bounds */
+  /* one series gathered from its chunks (gcap points: a run's, grown for
+   * a longer series) */
+  int64_t *gts;
+  double *gval;
+  uint32_t gcap;
   /* decode scratch for one block */
   int64_t *dts;
   double *dval;
