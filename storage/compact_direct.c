@@ -121,12 +121,14 @@ static int direct_take(struct stor_direct *d, const struct stor_points *p) {
     kmap[id] = (uint32_t)r + 1;
     d->seen[d->nseen++] = id;
   }
+  struct stor_cadd a = stor_cadd_begin(ps);
   /* the pool holds points_max points over the keys: it has room */
   for (uint32_t i = 0; i < p->count; i++) {
-    int added = stor_cpass_add(ps, kmap[p->series_id[i]] - 1, p->ts_ms[i],
-                               p->value[i]);
+    int added = stor_cadd_point(&a, kmap[p->series_id[i]] - 1, p->ts_ms[i],
+                                p->value[i]);
     ASSERT(added == 0);
   }
+  stor_cadd_end(ps, &a);
   return 0;
 }
 

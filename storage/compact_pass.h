@@ -29,33 +29,51 @@ void stor_cpass_reset(struct stor_cpass *ps);
 long stor_cpass_key_intern(struct stor_cpass *ps,
                            const struct stor_dict_entry *e);
 
-/* Point (t, v) onto key k's chain (k < ps->nkeys, ps->n < points_max).
+/* ps's chunk state into locals (stor_cadd_point), for a batch of points. */
+static inline struct stor_cadd stor_cadd_begin(const struct stor_cpass *ps) {
+  return (struct stor_cadd){.chunk = ps->chunk, .cnext = ps->cnext,
+                            .khead = ps->khead, .kpts = ps->kpts,
+                            .chunks_max = ps->chunks_max,
+                            .nchunks = ps->nchunks, .n = ps->n,
+                            .points_max = ps->points_max,
+                            .nkeys = ps->nkeys, .tmin = ps->tmin,
+                            .tmax = ps->tmax};
+}
+
+/* The batch's points back into ps (no key interned since the begin). */
+static inline void stor_cadd_end(struct stor_cpass *ps,
+                                 const struct stor_cadd *a) {
+  ps->nchunks = a->nchunks;
+  ps->n = a->n;
+  ps->tmin = a->tmin;
+  ps->tmax = a->tmax;
+}
+
+/* Point (t, v) onto key k's chain (k < a->nkeys, a->n < points_max).
  * Returns 0, or -E2BIG when the pool has no chunk left (nothing taken;
  * stor_cpass_init's pool never runs out within the pass bounds). Inline:
  * the direct pass calls it for every point. */
-static inline int stor_cpass_add(struct stor_cpass *ps, uint32_t k, int64_t t,
-                                 double v) {
-  uint32_t c = ps->kcount[k], at = c % STOR_COMPACT_CHUNK_POINTS, ch;
+static inline int stor_cadd_point(struct stor_cadd *a, uint32_t k, int64_t t,
+                                  double v) {
+  struct stor_ckeypts *kp = &a->kpts[k];
+  uint32_t c = kp->count, at = c % STOR_COMPACT_CHUNK_POINTS, ch = kp->tail;
 
-  ASSERT(k < ps->nkeys && ps->n < ps->points_max);
+  ASSERT(k < a->nkeys && a->n < a->points_max);
   if (at == 0) {
-    if (ps->nchunks == ps->chunks_max)
+    if (a->nchunks == a->chunks_max)
       return -E2BIG;
-    ch = ps->nchunks++;
     if (c == 0)
-      ps->khead[k] = ch;
+      a->khead[k] = a->nchunks;
     else
-      ps->cnext[ps->ktail[k]] = ch;
-    ps->ktail[k] = ch;
-  } else {
-    ch = ps->ktail[k];
+      a->cnext[ch] = a->nchunks;
+    ch = kp->tail = a->nchunks++;
   }
-  ps->chunk[ch].ts[at] = t;
-  ps->chunk[ch].val[at] = v;
-  ps->kcount[k] = c + 1;
-  ps->n++;
-  ps->tmin = t < ps->tmin ? t : ps->tmin;
-  ps->tmax = t > ps->tmax ? t : ps->tmax;
+  a->chunk[ch].ts[at] = t;
+  a->chunk[ch].val[at] = v;
+  kp->count = c + 1;
+  a->n++;
+  a->tmin = t < a->tmin ? t : a->tmin;
+  a->tmax = t > a->tmax ? t : a->tmax;
   return 0;
 }
 

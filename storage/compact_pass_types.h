@@ -39,6 +39,22 @@ struct stor_cchunk {
   double val[STOR_COMPACT_CHUNK_POINTS];
 };
 
+/* A key's points in a pass: how many, its last chunk (together: the one
+ * line an arriving point reads of its key). */
+struct stor_ckeypts {
+  uint32_t count, tail;
+};
+
+/* Where stor_cadd_point puts points: a copy of a pass's chunk state in
+ * locals, so that the stores of a batch need not reload it. */
+struct stor_cadd {
+  struct stor_cchunk *chunk;
+  uint32_t *cnext, *khead;
+  struct stor_ckeypts *kpts;
+  uint32_t chunks_max, nchunks, n, points_max, nkeys;
+  int64_t tmin, tmax;
+};
+
 /* One compaction pass: its keys, its points (each key's chain of chunks,
  * arrival order), scratch for decoding and encoding, the blocks it carries
  * and the segment it writes. */
@@ -54,19 +70,19 @@ struct stor_cpass {
   /* distinct (key, type) of the pass; slots hash them */
   struct stor_cbuf arena;
   struct stor_ckey *keys;
-  uint32_t *kcount;     /* points of each key */
+  struct stor_ckeypts *kpts; /* each key's points: count, last chunk */
   uint32_t nkeys, keys_cap;
   uint32_t *slot, slot_mask;
   /* per segment: dictionary id -> key index */
   uint32_t *idmap_id, *idmap_key, idmap_mask, idmap_n;
-  /* the points: key k's first and last chunk are khead[k] and ktail[k]
-   * (kcount[k] points: its last chunk holds the rest of kcount[k] /
-   * STOR_COMPACT_CHUNK_POINTS), each chunk's next cnext[c]; chunks are
+  /* the points: key k's first and last chunk are khead[k] and
+   * kpts[k].tail (kpts[k].count points, the last chunk holding what is
+   * past the full ones), each chunk's next cnext[c]; chunks are
    * taken in order from a pool of chunks_max (0 before stor_cpass_init:
    * enough for points_max points over STOR_COMPACT_SERIES_MAX keys), whose
    * pages later passes reuse */
   struct stor_cchunk *chunk;
-  uint32_t *cnext, *khead, *ktail;
+  uint32_t *cnext, *khead;
   uint32_t chunks_max, nchunks;
   uint32_t n;
   int64_t tmin, tmax;   /* the points' time bounds */
