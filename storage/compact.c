@@ -721,7 +721,7 @@ static int encode_long(struct stor_cpass *ps, struct out *o, uint32_t s,
 }
 
 /* Key k's n points (n > 0) from its chunks into ps->gts and gval, grown
- * when a run's points do not hold them. Returns 0 or -ENOMEM. */
+ * when a run's do not hold them. Returns 0 or -ENOMEM. */
 static int gather(struct stor_cpass *ps, uint32_t k, uint32_t n) {
   const uint32_t cp = STOR_COMPACT_CHUNK_POINTS;
   uint32_t c = ps->khead[k];
@@ -740,9 +740,11 @@ static int gather(struct stor_cpass *ps, uint32_t k, uint32_t n) {
   for (uint32_t at = 0;; c = ps->cnext[c]) {
     uint32_t m = n - at < cp ? n - at : cp;
     ASSERT(c < ps->nchunks);
-    memcpy(ps->gts + at, ps->chunk[c].ts, m * sizeof(*ps->gts));
-    memcpy(ps->gval + at, ps->chunk[c].val, m * sizeof(*ps->gval));
-    if ((at += m) == n)
+    for (uint32_t i = 0; i < m; i++, at++) {
+      ps->gts[at] = ps->chunk[c].p[i].ts;
+      ps->gval[at] = ps->chunk[c].p[i].val;
+    }
+    if (at == n)
       return 0;
   }
 }
@@ -750,22 +752,15 @@ static int gather(struct stor_cpass *ps, uint32_t k, uint32_t n) {
 /* Series s (key k, n > 0 points) as its runs into o. */
 static int encode_series(struct stor_cpass *ps, struct out *o, uint32_t s,
                          uint32_t k, uint32_t n) {
-  struct stor_cchunk *c = &ps->chunk[ps->khead[k]];
-  int64_t *t = c->ts;
-  double *x = c->val;
   const int64_t *ts;
   const double *v;
   int rc;
 
-  if (n > STOR_COMPACT_CHUNK_POINTS) { /* else encoded where it lies */
-    if ((rc = gather(ps, k, n)) < 0)
-      return rc;
-    t = ps->gts;
-    x = ps->gval;
-  }
+  if ((rc = gather(ps, k, n)) < 0)
+    return rc;
   if (n > STOR_COMPACT_RUN_POINTS_MAX)
-    return encode_long(ps, o, s, t, x, n);
-  run_in_order(ps, t, x, n, &ts, &v);
+    return encode_long(ps, o, s, ps->gts, ps->gval, n);
+  run_in_order(ps, ps->gts, ps->gval, n, &ts, &v);
   return encode_run(ps, o, s, 1, ts, v, n);
 }
 

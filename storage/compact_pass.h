@@ -68,8 +68,8 @@ static inline int stor_cadd_point(struct stor_cadd *a, uint32_t k, int64_t t,
       a->cnext[ch] = a->nchunks;
     ch = kp->tail = a->nchunks++;
   }
-  a->chunk[ch].ts[at] = t;
-  a->chunk[ch].val[at] = v;
+  a->chunk[ch].p[at].ts = t;
+  a->chunk[ch].p[at].val = v;
   kp->count = c + 1;
   a->n++;
   a->tmin = t < a->tmin ? t : a->tmin;

@@ -32,11 +32,13 @@ struct stor_ckey {
   uint8_t type;
 };
 
-/* Up to STOR_COMPACT_CHUNK_POINTS points of one series, in arrival order:
- * times, then values (a series of one chunk is encoded where it lies). */
+/* Up to STOR_COMPACT_CHUNK_POINTS points of one series, in arrival order,
+ * time beside value: an arriving point writes one line of its series. */
 struct stor_cchunk {
-  int64_t ts[STOR_COMPACT_CHUNK_POINTS];
-  double val[STOR_COMPACT_CHUNK_POINTS];
+  struct {
+    int64_t ts;
+    double val;
+  } p[STOR_COMPACT_CHUNK_POINTS];
 };
 
 /* A key's points in a pass: how many, its last chunk (together: the one
