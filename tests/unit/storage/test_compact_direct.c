@@ -4,7 +4,8 @@
  * the very bytes that writing them as original segments (one block a head,
  * rolled where the writer rolls) and compacting those give; a head over
  * the key bounds is refused whole after what came before is written; a
- * failed write counts its points lost.
+ * failed write counts its points lost; each series' points chained in
+ * chunks from one pool (stor_cadd_*, storage/compact_pass.h).
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -18,6 +19,7 @@
 
 #include "storage/block.h"
 #include "storage/compact.h"
+#include "storage/compact_pass.h"
 
 #include "segment_test_util.h"
 
@@ -497,4 +499,179 @@ Test(compact_direct, empty_pass_writes_nothing) {
   stor_direct_free(d);
   close(fd);
   seg_dir_remove();
+}
+
+/* Stable reference: the indexes of series id's points among ids[0..n) in
+ * time order, arrival order among equal times. Returns how many. */
+static uint32_t ref_order(const uint32_t *ids, const int64_t *ts, uint32_t n,
+                          uint32_t id, uint32_t *out) {
+  uint32_t m = 0;
+
+  for (uint32_t i = 0; i < n; i++) {
+    if (ids[i] != id)
+      continue;
+    uint32_t k = m++;
+    for (; k > 0 && ts[out[k - 1]] > ts[i]; k--)
+      out[k] = out[k - 1];
+    out[k] = i;
+  }
+  return m;
+}
+
+/* Series of chunk-boundary sizes (1, a chunk less one, a chunk, a chunk
+ * and one, two chunks, two and one), arriving interleaved with falling
+ * and equal times: each read back whole, in time then arrival order. */
+Test(compact_direct, series_across_chunk_boundaries) {
+  enum { C = STOR_COMPACT_CHUNK_POINTS, S = 6 };
+  const uint32_t want[S] = {1, C - 1, C, C + 1, 2 * C, 2 * C + 1};
+  static uint32_t ids[16 * C], ord[16 * C];
+  static int64_t ts[16 * C], got_ts[16 * C];
+  static double val[16 * C], got_v[16 * C];
+  uint32_t left[S], n = 0, got = 0;
+  struct stor_compact_stats st = {0};
+  struct stor_cseg c;
+  int fd;
+
+  for (unsigned k = 0; k < 250; k++)
+    snprintf(keys[k], sizeof(keys[k]), "m%03u", k);
+  memcpy(left, want, sizeof(left));
+  for (int more = 1; more;) { /* round robin over the series left */
+    more = 0;
+    for (uint32_t s = 0; s < S; s++) {
+      if (left[s] == 0)
+        continue;
+      ids[n] = s;
+      ts[n] = 5000 - (int64_t)(n / 3) * 7 + (int64_t)(n % 5);
+      val[n] = (double)n + 0.5;
+      n++;
+      more |= --left[s] > 0;
+    }
+  }
+  seg_dir_make();
+  fd = shard_dir(seg_dir);
+  direct_one(fd, SEG_POINTS, ids, ts, val, n, &st);
+  cr_assert_eq(stor_cseg_open(&c, fd, "0000000000000001.seg"), 1);
+  cr_assert_eq(c.series, S);
+  cr_assert_eq(c.runs, S);
+  cr_assert_eq(read_all(&c, got_ts, got_v), n);
+  for (uint32_t s = 0; s < S; s++) { /* keys m000..m005: run s, id s */
+    uint32_t m = ref_order(ids, ts, n, s, ord);
+    cr_assert_eq(m, want[s]);
+    cr_assert_eq(c.run[s].count, m, "series %u", s);
+    for (uint32_t i = 0; i < m; i++, got++) {
+      cr_assert_eq(got_ts[got], ts[ord[i]], "series %u point %u", s, i);
+      cr_assert_eq(got_v[got], val[ord[i]], "series %u point %u", s, i);
+    }
+  }
+  stor_cseg_close(&c);
+  close(fd);
+  seg_dir_remove();
+}
+
+/* The pool's worst case: every series a pass may hold
+ * (STOR_COMPACT_SERIES_MAX) with one point, each in a chunk of its own,
+ * then one series with the rest of the pass's points (its chunks full but
+ * the last): all taken in one pass, every point read back. */
+Test(compact_direct, many_series_of_one_point_fill_the_pool) {
+  uint32_t s = STOR_COMPACT_SERIES_MAX, n = s + 40 * STOR_COMPACT_CHUNK_POINTS;
+  uint32_t *ids = malloc(n * sizeof(*ids));
+  int64_t *ts = malloc(n * sizeof(*ts)), *got_ts = malloc(n * sizeof(*ts));
+  double *val = malloc(n * sizeof(*val)), *got_v = malloc(n * sizeof(*val));
+  struct stor_compact_stats st = {0};
+  struct stor_direct *d;
+  struct stor_cseg c;
+  double sum = 0, got_sum = 0;
+  int fd;
+
+  for (uint32_t i = 0; i < n; i++) {
+    ids[i] = i < s ? i : s - 1;
+    ts[i] = 1000 + i;
+    val[i] = i;
+    sum += i;
+  }
+  seg_dir_make();
+  fd = shard_dir(seg_dir);
+  struct stor_direct_cfg cfg = cfg_for(fd, &st);
+  cfg.series_max = s;
+  cfg.points_max = n;
+  cfg.series = (struct stor_series_src){key_many, NULL};
+  cr_assert_eq(stor_direct_open(&d, &cfg), 0);
+  for (uint32_t at = 0; at < n; at += 4096) { /* heads of 4096 */
+    uint32_t k = n - at < 4096 ? n - at : 4096;
+    cr_assert_eq(stor_direct_add(d, &(struct stor_points){ids + at, ts + at,
+                                                          val + at, k}), 0);
+  }
+  cr_assert_eq(stor_direct_flush(d), 0);
+  stor_direct_free(d);
+  cr_assert_eq(st.passes, 1);
+  cr_assert_eq(st.points, n);
+  cr_assert_eq(st.series, s);
+  cr_assert_eq(stor_cseg_open(&c, fd, "0000000000000001.seg"), 1);
+  cr_assert_eq(c.series, s);
+  cr_assert_eq(read_all(&c, got_ts, got_v), n);
+  for (uint32_t i = 0; i < n; i++) {
+    cr_assert_eq(got_ts[i], 1000 + (int64_t)got_v[i], "point %u", i);
+    got_sum += got_v[i];
+  }
+  cr_assert_eq(got_sum, sum);
+  stor_cseg_close(&c);
+  close(fd);
+  free(ids);
+  free(ts);
+  free(val);
+  free(got_ts);
+  free(got_v);
+  seg_dir_remove();
+}
+
+/* A pool of two chunks: a point that needs a third is refused, the pass
+ * as it was; a point in a chunk's free slot is still taken; the chains
+ * hold each key's points in arrival order. The default pool covers a
+ * partial chunk a key beyond the full ones. */
+Test(compact_direct, pool_exhaustion_refuses_the_point) {
+  enum { C = STOR_COMPACT_CHUNK_POINTS };
+  struct stor_cpass ps = {.points_max = 4 * C, .chunks_max = 2};
+  struct stor_dict_entry e = {.type = 1, .key_len = 2};
+  struct stor_cadd a;
+
+  cr_assert_eq(stor_cpass_init(&ps), 0);
+  stor_cpass_reset(&ps);
+  cr_assert_eq(ps.chunks_max, 2);
+  for (unsigned k = 0; k < 3; k++) {
+    e.key = k == 0 ? "k0" : k == 1 ? "k1" : "k2";
+    cr_assert_eq(stor_cpass_key_intern(&ps, &e), (long)k);
+  }
+  a = stor_cadd_begin(&ps);
+  for (uint32_t i = 0; i < C; i++) /* key 0: one full chunk */
+    cr_assert_eq(stor_cadd_point(&a, 0, 100 + i, i), 0);
+  cr_assert_eq(stor_cadd_point(&a, 1, 7, -1), 0); /* key 1: the second */
+  cr_assert_eq(stor_cadd_point(&a, 2, 8, -2), -E2BIG);
+  cr_assert_eq(stor_cadd_point(&a, 0, 9, -3), -E2BIG, "key 0's chunk full");
+  cr_assert_eq(stor_cadd_point(&a, 1, 3, -4), 0, "key 1's chunk has room");
+  stor_cadd_end(&ps, &a);
+  cr_assert_eq(ps.n, C + 2);
+  cr_assert_eq(ps.nchunks, 2);
+  cr_assert_eq(ps.kpts[0].count, C);
+  cr_assert_eq(ps.kpts[1].count, 2);
+  cr_assert_eq(ps.kpts[2].count, 0);
+  cr_assert_eq(ps.tmin, 3);
+  cr_assert_eq(ps.tmax, 100 + C - 1);
+  for (uint32_t i = 0; i < C; i++) {
+    cr_assert_eq(ps.chunk[ps.khead[0]].p[i].ts, 100 + i);
+    cr_assert_eq(ps.chunk[ps.khead[0]].p[i].val, i);
+  }
+  cr_assert_eq(ps.chunk[ps.khead[1]].p[0].ts, 7);
+  cr_assert_eq(ps.chunk[ps.khead[1]].p[1].ts, 3);
+  stor_cpass_reset(&ps); /* the pool is whole again */
+  cr_assert_eq(ps.nchunks, 0);
+  cr_assert_eq(stor_cpass_key_intern(&ps, &e), 0);
+  a = stor_cadd_begin(&ps);
+  cr_assert_eq(stor_cadd_point(&a, 0, 1, 1), 0);
+  stor_cadd_end(&ps, &a);
+  stor_cpass_free(&ps);
+
+  struct stor_cpass dflt = {.points_max = 1000 * C};
+  cr_assert_eq(stor_cpass_init(&dflt), 0);
+  cr_assert_eq(dflt.chunks_max, 1000 + STOR_COMPACT_SERIES_MAX);
+  stor_cpass_free(&dflt);
 }
