@@ -6,12 +6,9 @@
  * swap it in, then delete the originals. The direct passes over sealed
  * heads (storage/compact_direct.c) share the pass and its output.
  *
- * Memory is bounded by the pass bounds of core/base/limits.h: a pool of
- * chunks of STOR_COMPACT_CHUNK_POINTS points (16 bytes each) for at most
- * STOR_COMPACT_POINTS_MAX points over STOR_COMPACT_SERIES_MAX series (each
- * series' points chained in arrival order: no copy in arrival order, no
- * scatter into series order; pages touched as chunks are taken), the keys,
- * and the output.
+ * Memory is bounded by the pass bounds of core/base/limits.h: 28 bytes a
+ * point (key index, time, value, sorted time) for at most
+ * STOR_COMPACT_POINTS_MAX points, the keys, and the output.
  */
 #include "storage/compact.h"
 
@@ -22,7 +19,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -88,7 +84,7 @@ long stor_cpass_key_intern(struct stor_cpass *ps,
   memcpy(ps->arena.p + ps->arena.len, e->key, e->key_len);
   ps->keys[ps->nkeys] = (struct stor_ckey){(uint32_t)ps->arena.len, e->key_len,
                                      e->type};
-  ps->kpts[ps->nkeys].count = 0;
+  ps->kcount[ps->nkeys] = 0;
   ps->arena.len += e->key_len;
   ps->slot[j] = ++ps->nkeys;
   return ps->nkeys - 1;
@@ -116,23 +112,6 @@ static long idmap_get(const struct stor_cpass *ps, uint32_t id) {
   return -1;
 }
 
-/*
- * The chunk pool, mapped: its pages are touched only as chunks are taken,
- * and points land on their series' last chunks all over it, so huge pages
- * where the kernel allows them (THP "madvise" mode) save both the faults
- * of 4 KiB pages and TLB misses; a refusal is harmless.
- */
-static struct stor_cchunk *pool_map(uint32_t chunks) {
-  size_t bytes = (size_t)chunks * sizeof(struct stor_cchunk);
-  void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-
-  if (p == MAP_FAILED)
-    return NULL;
-  (void)madvise(p, bytes, MADV_HUGEPAGE);
-  return p;
-}
-
 /* (contract in storage/compact_pass.h) */
 void stor_cpass_free(struct stor_cpass *ps) {
   free(ps->arena.p);
@@ -140,16 +119,14 @@ void stor_cpass_free(struct stor_cpass *ps) {
   stor_logpack_free(&ps->pack);
   stor_logdec_free(&ps->dec);
   free(ps->keys);
-  free(ps->kpts);
+  free(ps->kcount);
   free(ps->slot);
   free(ps->idmap_id);
   free(ps->idmap_key);
-  if (ps->chunk != NULL)
-    munmap(ps->chunk, (size_t)ps->chunks_max * sizeof(*ps->chunk));
-  free(ps->cnext);
-  free(ps->khead);
-  free(ps->gts);
-  free(ps->gval);
+  free(ps->pkey);
+  free(ps->sts);
+  free(ps->pts);
+  free(ps->pval);
   free(ps->dts);
   free(ps->dval);
   free(ps->ints);
@@ -163,26 +140,22 @@ int stor_cpass_init(struct stor_cpass *ps) {
   ps->slot_mask = (1u << 18) - 1; /* > 2 * STOR_COMPACT_SERIES_MAX */
   ps->idmap_mask = ps->slot_mask;
   ps->keys = malloc(ns * sizeof(*ps->keys));
-  ps->kpts = malloc(ns * sizeof(*ps->kpts));
+  ps->kcount = malloc(ns * sizeof(*ps->kcount));
   ps->slot = calloc((size_t)ps->slot_mask + 1, sizeof(*ps->slot));
   ps->idmap_id = malloc(((size_t)ps->idmap_mask + 1) * sizeof(uint32_t));
   ps->idmap_key = malloc(((size_t)ps->idmap_mask + 1) * sizeof(uint32_t));
-  /* each key's last chunk may be partial: ns chunks beyond the full ones */
-  if (ps->chunks_max == 0)
-    ps->chunks_max = (uint32_t)(np / STOR_COMPACT_CHUNK_POINTS + ns);
-  ps->chunk = pool_map(ps->chunks_max);
-  ps->cnext = malloc((size_t)ps->chunks_max * sizeof(*ps->cnext));
-  ps->khead = malloc(ns * sizeof(*ps->khead));
-  ps->gcap = STOR_COMPACT_RUN_POINTS_MAX;
-  ps->gts = malloc((size_t)ps->gcap * sizeof(*ps->gts));
-  ps->gval = malloc((size_t)ps->gcap * sizeof(*ps->gval));
+  ps->pkey = malloc(np * sizeof(*ps->pkey));
+  ps->sts = malloc(np * sizeof(*ps->sts));
+  ps->pts = malloc(np * sizeof(*ps->pts));
+  /* the sorted values go where the times were, once those are sorted */
+  ps->sval = (double *)(void *)ps->pts;
+  ps->pval = malloc(np * sizeof(*ps->pval));
   ps->dts = malloc((size_t)STOR_BLOCK_POINTS_MAX * sizeof(*ps->dts));
   ps->dval = malloc((size_t)STOR_BLOCK_POINTS_MAX * sizeof(*ps->dval));
   ps->ints = malloc((size_t)STOR_COMPACT_RUN_POINTS_MAX * sizeof(*ps->ints));
   ps->ridx = malloc(2 * (size_t)STOR_COMPACT_RUN_POINTS_MAX * sizeof(*ps->ridx));
-  if (!ps->keys || !ps->kpts || !ps->slot || !ps->idmap_id ||
-      !ps->idmap_key || !ps->chunk || !ps->cnext || !ps->khead ||
-      !ps->gts || !ps->gval ||
+  if (!ps->keys || !ps->kcount || !ps->slot || !ps->idmap_id ||
+      !ps->idmap_key || !ps->pkey || !ps->sts || !ps->pts || !ps->pval ||
       !ps->dts || !ps->dval || !ps->ints || !ps->ridx)
     return -ENOMEM;
   /* the arena always has memory: keys of no byte still point into it */
@@ -201,9 +174,6 @@ void stor_cpass_reset(struct stor_cpass *ps) {
   ps->log_in = ps->log_out = 0;
   ps->nkeys = 0;
   ps->n = 0;
-  ps->nchunks = 0;
-  ps->tmin = INT64_MAX;
-  ps->tmax = INT64_MIN;
   ps->max_block_seq = 0;
   ps->mtime = (struct timespec){0};
   memset(ps->slot, 0, ((size_t)ps->slot_mask + 1) * sizeof(*ps->slot));
@@ -296,13 +266,12 @@ static int load_block(struct stor_cpass *ps, struct stor_seg_block *b) {
     long k = idmap_get(ps, run.series_id);
     if (k < 0 || ps->n + run.count > ps->points_max)
       return -EBADMSG;
-    struct stor_cadd a = stor_cadd_begin(ps);
-    /* the pool holds points_max points over the keys: it has room */
+    ps->kcount[k] += run.count;
     for (uint32_t i = 0; i < run.count; i++) {
-      int added = stor_cadd_point(&a, (uint32_t)k, ps->dts[i], ps->dval[i]);
-      ASSERT(added == 0);
+      ps->pkey[ps->n] = (uint32_t)k;
+      ps->pts[ps->n] = ps->dts[i];
+      ps->pval[ps->n++] = ps->dval[i];
     }
-    stor_cadd_end(ps, &a);
   }
   if (b->frame.seq > ps->max_block_seq)
     ps->max_block_seq = b->frame.seq;
@@ -466,9 +435,61 @@ struct out {
   int64_t block_min, block_max, min, max;
 };
 
-/* Keys into ascending order (*sorted, key indexes; malloc'ed). */
-static int sort_keys(struct stor_cpass *ps, uint32_t **sorted) {
+/*
+ * The points into ps->sts and ps->sval by series rank (the keys' order,
+ * ord), then storage order: a counting sort over the key indexes
+ * (ps->pkey; ps->kcount counted them as they came) that moves each time,
+ * then each value, straight to its place (time order comes per series,
+ * run_in_order). One column at a time: the values take the times'
+ * memory, and a column's writes stay within a line a series. *ends
+ * (malloc'ed, nkeys): rank r's points end at (*ends)[r]. o->min, o->max:
+ * the pass's time bounds.
+ */
+static int order_points(struct stor_cpass *ps, const uint32_t *ord,
+                        uint32_t **ends, struct out *o) {
+  uint32_t nk = ps->nkeys, *at = malloc(2 * ((size_t)nk + 1) * sizeof(*at));
+  uint32_t *at2 = at + nk + 1, *end = malloc(((size_t)nk + 1) * sizeof(*end));
+  const uint32_t *pkey = ps->pkey, n = ps->n;
+  const int64_t *pts = ps->pts;
+  const double *pval = ps->pval;
+  int64_t *sts = ps->sts, min = INT64_MAX, max = INT64_MIN;
+  double *sval = ps->sval;
+
+  *ends = end;
+  if (at == NULL || end == NULL) {
+    free(at);
+    return -ENOMEM;
+  }
+  for (uint32_t r = 0, pos = 0; r < nk; r++) {
+    uint32_t c = ps->kcount[ord[r]];
+    at[ord[r]] = pos;
+    pos += c;
+  }
+  memcpy(at2, at, (size_t)nk * sizeof(*at));
+  /* at[k]: next free slot of key k; after the scatter, its end (locals:
+   * the stores through at could alias ps->n) */
+  for (uint32_t i = 0; i < n; i++) {
+    int64_t t = pts[i];
+    min = t < min ? t : min;
+    max = t > max ? t : max;
+    sts[at[pkey[i]]++] = t;
+  }
+  for (uint32_t i = 0; i < n; i++) /* pts no longer read */
+    sval[at2[pkey[i]]++] = pval[i];
+  for (uint32_t r = 0; r < nk; r++)
+    end[r] = at[ord[r]];
+  o->min = min;
+  o->max = max;
+  free(at);
+  return 0;
+}
+
+/* Keys into ascending order (*sorted, key indexes), points ordered by
+ * series, then arrival (ps->sts, sval; rank r ending at (*ends)[r]). */
+static int sort_pass(struct stor_cpass *ps, uint32_t **sorted, uint32_t **ends,
+                     struct out *o) {
   uint32_t *ord = malloc(((size_t)ps->nkeys + 1) * sizeof(*ord));
+  int rc;
 
   *sorted = ord;
   if (ord == NULL)
@@ -476,6 +497,8 @@ static int sort_keys(struct stor_cpass *ps, uint32_t **sorted) {
   for (uint32_t i = 0; i < ps->nkeys; i++)
     ord[i] = i;
   qsort_r(ord, ps->nkeys, sizeof(*ord), cmp_key, ps);
+  if ((rc = order_points(ps, ord, ends, o)) < 0)
+    return rc;
   return 0;
 }
 
@@ -599,14 +622,15 @@ static int insertion_sort(int64_t *t, double *x, uint32_t n) {
 }
 
 /*
- * The points t, x[0..n) (n <= STOR_COMPACT_RUN_POINTS_MAX, one series,
- * storage order; not ps->dts, dval) in time order, storage order among
- * equal times (the original merge order), as *ts and *v: where they are
- * when in order or sorted there by insertion, else sorted into ps->dts
- * and dval.
+ * The points [at, at+n) of ps->sts and sval (n <= STOR_COMPACT_RUN_POINTS_MAX,
+ * one series, storage order) in time order, storage order among equal
+ * times (the original merge order), as *ts and *v: where they are when in
+ * order or sorted there by insertion, else sorted into ps->dts and dval.
  */
-static void run_in_order(struct stor_cpass *ps, int64_t *t, double *x,
-                         uint32_t n, const int64_t **ts, const double **v) {
+static void run_in_order(struct stor_cpass *ps, uint32_t at, uint32_t n,
+                         const int64_t **ts, const double **v) {
+  int64_t *t = ps->sts + at;
+  double *x = ps->sval + at;
   uint32_t *idx = ps->ridx, *tmp = ps->ridx + STOR_COMPACT_RUN_POINTS_MAX;
   int in_order = 1;
 
@@ -697,84 +721,49 @@ out:
   return rc;
 }
 
-/* Series s, the n points t, x (storage order), over one run: put in time
- * order whole (its runs split a time-ordered series), then run by run. */
+/* Series s, the points [at, end) of ps->sts and sval, over one run: put
+ * in time order whole (its runs split a time-ordered series), then run by
+ * run. */
 static int encode_long(struct stor_cpass *ps, struct out *o, uint32_t s,
-                       int64_t *t, double *x, uint32_t n) {
+                       uint32_t at, uint32_t end) {
   int rc;
 
-  for (uint32_t k = 1; k < n; k++) {
-    if (t[k] < t[k - 1]) {
-      if ((rc = sort_long(t, x, n)) < 0)
+  for (uint32_t k = at + 1; k < end; k++) {
+    if (ps->sts[k] < ps->sts[k - 1]) {
+      if ((rc = sort_long(ps->sts + at, ps->sval + at, end - at)) < 0)
         return rc;
       break;
     }
   }
-  for (uint32_t from = 0; from < n;) {
-    uint32_t m = n - from < STOR_COMPACT_RUN_POINTS_MAX
-                     ? n - from : STOR_COMPACT_RUN_POINTS_MAX;
-    if ((rc = encode_run(ps, o, s, from == 0, t + from, x + from, m)) < 0)
+  for (uint32_t from = at; from < end;) {
+    uint32_t n = end - from < STOR_COMPACT_RUN_POINTS_MAX
+                     ? end - from : STOR_COMPACT_RUN_POINTS_MAX;
+    rc = encode_run(ps, o, s, from == at, ps->sts + from, ps->sval + from, n);
+    if (rc < 0)
       return rc;
-    from += m;
+    from += n;
   }
   return 0;
 }
 
-/* Key k's n points (n > 0) from its chunks into ps->gts and gval, grown
- * when a run's do not hold them. Returns 0 or -ENOMEM. */
-static int gather(struct stor_cpass *ps, uint32_t k, uint32_t n) {
-  const uint32_t cp = STOR_COMPACT_CHUNK_POINTS;
-  uint32_t c = ps->khead[k];
-
-  if (n > ps->gcap) {
-    int64_t *t = realloc(ps->gts, (size_t)n * sizeof(*t));
-    if (t != NULL)
-      ps->gts = t;
-    double *x = realloc(ps->gval, (size_t)n * sizeof(*x));
-    if (x != NULL)
-      ps->gval = x;
-    if (t == NULL || x == NULL)
-      return -ENOMEM;
-    ps->gcap = n;
-  }
-  for (uint32_t at = 0;; c = ps->cnext[c]) {
-    uint32_t m = n - at < cp ? n - at : cp;
-    ASSERT(c < ps->nchunks);
-    for (uint32_t i = 0; i < m; i++, at++) {
-      ps->gts[at] = ps->chunk[c].p[i].ts;
-      ps->gval[at] = ps->chunk[c].p[i].val;
-    }
-    if (at == n)
-      return 0;
-  }
-}
-
-/* Series s (key k, n > 0 points) as its runs into o. */
-static int encode_series(struct stor_cpass *ps, struct out *o, uint32_t s,
-                         uint32_t k, uint32_t n) {
+/* Every series' runs into o (data blocks, index, block table); rank s's
+ * points end at ends[s] of ps->sts and sval. */
+static int encode_points(struct stor_cpass *ps, struct out *o,
+                         const uint32_t *ends) {
   const int64_t *ts;
   const double *v;
   int rc;
 
-  if ((rc = gather(ps, k, n)) < 0)
-    return rc;
-  if (n > STOR_COMPACT_RUN_POINTS_MAX)
-    return encode_long(ps, o, s, ps->gts, ps->gval, n);
-  run_in_order(ps, ps->gts, ps->gval, n, &ts, &v);
-  return encode_run(ps, o, s, 1, ts, v, n);
-}
-
-/* Every series' runs into o (data blocks, index, block table), rank s
- * being key sorted[s]. */
-static int encode_points(struct stor_cpass *ps, struct out *o,
-                         const uint32_t *sorted) {
-  int rc;
-
-  o->min = ps->tmin;
-  o->max = ps->tmax;
-  for (uint32_t s = 0; s < ps->nkeys; s++) {
-    uint32_t n = ps->kpts[sorted[s]].count;
-    if (n > 0 && (rc = encode_series(ps, o, s, sorted[s], n)) < 0)
+  for (uint32_t s = 0, at = 0; s < ps->nkeys; at = ends[s++]) {
+    uint32_t n = ends[s] - at;
+    if (n > STOR_COMPACT_RUN_POINTS_MAX)
+      rc = encode_long(ps, o, s, at, ends[s]);
+    else if (n > 0) {
+      run_in_order(ps, at, n, &ts, &v);
+      rc = encode_run(ps, o, s, 1, ts, v, n);
+    } else
+      rc = 0;
+    if (rc < 0)
       return rc;
   }
   close_block(ps, o);
@@ -1028,15 +1017,15 @@ static void pack_drop(struct stor_cpass *ps) {
 int stor_cpass_emit(struct stor_cpass *ps) {
   struct out o = {0};
   struct stor_cbuf d = {0};
-  uint32_t *sorted = NULL;
+  uint32_t *sorted = NULL, *ends = NULL;
   int rc;
 
   if (ps->n == 0) { /* log and span blocks only */
     rc = directory_empty(ps, &d);
   } else {
-    rc = sort_keys(ps, &sorted);
+    rc = sort_pass(ps, &sorted, &ends, &o);
     if (rc == 0)
-      rc = encode_points(ps, &o, sorted);
+      rc = encode_points(ps, &o, ends);
     if (rc == 0)
       rc = directory(ps, sorted, &o, &d);
   }
@@ -1052,6 +1041,7 @@ int stor_cpass_emit(struct stor_cpass *ps) {
     ps->st->series += ps->nkeys;
   }
   free(sorted);
+  free(ends);
   free(o.data.p);
   free(o.index.p);
   free(o.table.p);

@@ -6,8 +6,7 @@
  * the writer would have rolled its segment, byte for byte what writing
  * original segments and compacting them gives.
  *
- * Memory: the pass's (storage/compact.c: 16 bytes a point in chunks, and
- * the tails of partial chunks) plus 8 bytes a series id of
+ * Memory: the pass's (storage/compact.c) plus 8 bytes a series id of
  * cfg->series_max.
  */
 #include "storage/compact.h"
@@ -84,51 +83,56 @@ static void direct_reset(struct stor_direct *d) {
   stor_cpass_reset(&d->ps);
 }
 
-/* The pass back to nkeys keys, kb key bytes and nseen ids. */
-static void direct_undo(struct stor_direct *d, uint32_t nkeys, size_t kb,
-                        uint32_t nseen) {
+/* The pass back to n points, nkeys keys, kb key bytes and nseen ids. */
+static void direct_undo(struct stor_direct *d, uint32_t n, uint32_t nkeys,
+                        size_t kb, uint32_t nseen) {
   for (uint32_t i = nseen; i < d->nseen; i++)
     d->kmap[d->seen[i]] = 0;
+  for (uint32_t i = n; i < d->ps.n; i++)
+    d->ps.kcount[d->ps.pkey[i]]--;
   d->nseen = nseen;
+  d->ps.n = n;
   d->ps.nkeys = nkeys;
   d->ps.arena.len = kb;
 }
 
 /*
- * The keys of p's new series ids into the pass (interned as load_block
- * does, so one key of two ids stays one), then p's points onto their
- * keys' chunks. Returns 0, or -E2BIG / -ENOMEM with the pass as it was
- * but for stale key slots (direct_reset before interning again).
+ * The points of p into the pass, series ids to key indexes (a new id's
+ * key interned as load_block does, so one key of two ids stays one).
+ * Returns 0, or -E2BIG / -ENOMEM with the pass as it was but for stale
+ * key slots (direct_reset before interning again).
  */
 static int direct_take(struct stor_direct *d, const struct stor_points *p) {
   struct stor_cpass *ps = &d->ps;
-  uint32_t nkeys = ps->nkeys, nseen = d->nseen, *kmap = d->kmap;
+  uint32_t n = ps->n, nkeys = ps->nkeys, nseen = d->nseen, m = n;
+  uint32_t *kmap = d->kmap, *kcount = ps->kcount, *pkey = ps->pkey;
+  int64_t *pts = ps->pts;
+  double *pval = ps->pval;
   size_t kb = ps->arena.len;
 
-  ASSERT(ps->n + p->count <= ps->points_max); /* stor_direct_add flushed */
+  ASSERT(n + p->count <= ps->points_max); /* stor_direct_add flushed */
+  /* locals: the stores through pkey and kcount could alias ps's fields */
   for (uint32_t i = 0; i < p->count; i++) {
-    uint32_t id = p->series_id[i];
-    struct stor_dict_entry e;
-    long r;
+    uint32_t id = p->series_id[i], k;
     ASSERT(id < d->cfg.series_max);
-    if (kmap[id] != 0)
-      continue;
-    d->cfg.series.entry(d->cfg.series.ctx, id, &e);
-    if ((r = stor_cpass_key_intern(ps, &e)) < 0) {
-      direct_undo(d, nkeys, kb, nseen);
-      return (int)r;
+    if ((k = kmap[id]) == 0) {
+      struct stor_dict_entry e;
+      long r;
+      ps->n = m;
+      d->cfg.series.entry(d->cfg.series.ctx, id, &e);
+      if ((r = stor_cpass_key_intern(ps, &e)) < 0) {
+        direct_undo(d, n, nkeys, kb, nseen);
+        return (int)r;
+      }
+      kmap[id] = k = (uint32_t)r + 1;
+      d->seen[d->nseen++] = id;
     }
-    kmap[id] = (uint32_t)r + 1;
-    d->seen[d->nseen++] = id;
+    kcount[k - 1]++;
+    pts[m] = p->ts_ms[i];
+    pval[m] = p->value[i];
+    pkey[m++] = k - 1;
   }
-  struct stor_cadd a = stor_cadd_begin(ps);
-  /* the pool holds points_max points over the keys: it has room */
-  for (uint32_t i = 0; i < p->count; i++) {
-    int added = stor_cadd_point(&a, kmap[p->series_id[i]] - 1, p->ts_ms[i],
-                                p->value[i]);
-    ASSERT(added == 0);
-  }
-  stor_cadd_end(ps, &a);
+  ps->n = m;
   return 0;
 }
 

@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "core/base/limits.h"
 #include "storage/compact_types.h"
 #include "storage/logblock_pack_types.h"
 #include "storage/logblock_types.h"
@@ -32,34 +31,9 @@ struct stor_ckey {
   uint8_t type;
 };
 
-/* Up to STOR_COMPACT_CHUNK_POINTS points of one series, in arrival order,
- * time beside value: an arriving point writes one line of its series. */
-struct stor_cchunk {
-  struct {
-    int64_t ts;
-    double val;
-  } p[STOR_COMPACT_CHUNK_POINTS];
-};
-
-/* A key's points in a pass: how many, its last chunk (together: the one
- * line an arriving point reads of its key). */
-struct stor_ckeypts {
-  uint32_t count, tail;
-};
-
-/* Where stor_cadd_point puts points: a copy of a pass's chunk state in
- * locals, so that the stores of a batch need not reload it. */
-struct stor_cadd {
-  struct stor_cchunk *chunk;
-  uint32_t *cnext, *khead;
-  struct stor_ckeypts *kpts;
-  uint32_t chunks_max, nchunks, n, points_max, nkeys;
-  int64_t tmin, tmax;
-};
-
-/* One compaction pass: its keys, its points (each key's chain of chunks,
- * arrival order), scratch for decoding and encoding, the blocks it carries
- * and the segment it writes. */
+/* One compaction pass: its keys, its points (arrival order), scratch for
+ * decoding and encoding, the blocks it carries and the segment it
+ * writes. */
 struct stor_cpass {
   int dir_fd;
   const char *path;
@@ -72,27 +46,20 @@ struct stor_cpass {
   /* distinct (key, type) of the pass; slots hash them */
   struct stor_cbuf arena;
   struct stor_ckey *keys;
-  struct stor_ckeypts *kpts; /* each key's points: count, last chunk */
+  uint32_t *kcount;     /* points of each key */
   uint32_t nkeys, keys_cap;
   uint32_t *slot, slot_mask;
   /* per segment: dictionary id -> key index */
   uint32_t *idmap_id, *idmap_key, idmap_mask, idmap_n;
-  /* the points: key k's first and last chunk are khead[k] and
-   * kpts[k].tail (kpts[k].count points, the last chunk holding what is
-   * past the full ones), each chunk's next cnext[c]; chunks are
-   * taken in order from a pool of chunks_max (0 before stor_cpass_init:
-   * enough for points_max points over STOR_COMPACT_SERIES_MAX keys), whose
-   * pages later passes reuse */
-  struct stor_cchunk *chunk;
-  uint32_t *cnext, *khead;
-  uint32_t chunks_max, nchunks;
+  /* the points */
+  uint32_t *pkey;
+  int64_t *pts;
+  double *pval;
+  /* sorted by series, then storage order (stor_cpass_emit); sval is pts's
+   * memory, which the values take once the times are in sts */
+  int64_t *sts;
+  double *sval;
   uint32_t n;
-  int64_t tmin, tmax;   /* the points' time bounds */
-  /* one series gathered from its chunks (gcap points: a run's, grown for
-   * a longer series) */
-  int64_t *gts;
-  double *gval;
-  uint32_t gcap;
   /* decode scratch for one block */
   int64_t *dts;
   double *dval;

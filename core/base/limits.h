@@ -847,17 +847,6 @@ _Static_assert(NET_FWD_BATCH_BYTES_SOFT + NET_FWD_BATCH_SAMPLES_MAX * 24ull +
 #define STOR_COMPACT_KEY_BYTES_MAX (6u << 20) /* their key bytes, uncompressed */
 #define STOR_COMPACT_RUN_POINTS_MAX 65536u  /* points of one run (a longer
                                                series takes several runs) */
-#define STOR_COMPACT_CHUNK_POINTS 32u     /* points of one chunk of a pass's
-                                               series (16 bytes each): 19
-                                               bytes a point on a Zipf file
-                                               of 50k series, the tails'
-                                               partial chunks included */
-_Static_assert((STOR_COMPACT_CHUNK_POINTS & (STOR_COMPACT_CHUNK_POINTS - 1)) == 0 &&
-                   STOR_COMPACT_CHUNK_POINTS <= STOR_COMPACT_RUN_POINTS_MAX,
-               "a chunk's slot is a mask away; a one-chunk series is one run");
-_Static_assert(STOR_COMPACT_POINTS_MAX / STOR_COMPACT_CHUNK_POINTS +
-                   1ull * STOR_COMPACT_SERIES_MAX < (1ull << 32),
-               "a pass's chunks have 32-bit indexes");
 #define STOR_COMPACT_CARRY_BYTES_MAX (256u << 20) /* log and span block
                                        bytes one pass holds in memory */
 #define STOR_COMPACT_BLOCK_BYTES_TARGET (64u << 10) /* a data block closes

@@ -4,8 +4,7 @@
  * the very bytes that writing them as original segments (one block a head,
  * rolled where the writer rolls) and compacting those give; a head over
  * the key bounds is refused whole after what came before is written; a
- * failed write counts its points lost; each series' points chained in
- * chunks from one pool (stor_cadd_*, storage/compact_pass.h).
+ * failed write counts its points lost.
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -19,7 +18,6 @@
 
 #include "storage/block.h"
 #include "storage/compact.h"
-#include "storage/compact_pass.h"
 
 #include "segment_test_util.h"
 
@@ -518,11 +516,12 @@ static uint32_t ref_order(const uint32_t *ids, const int64_t *ts, uint32_t n,
   return m;
 }
 
-/* Series of chunk-boundary sizes (1, a chunk less one, a chunk, a chunk
- * and one, two chunks, two and one), arriving interleaved with falling
- * and equal times: each read back whole, in time then arrival order. */
+/* Series of sizes around powers of two (1, C - 1, C, C + 1, 2C, 2C + 1:
+ * the boundaries of a pass that would hold a series in chunks of C),
+ * arriving interleaved with falling and equal times: each read back whole,
+ * in time then arrival order. */
 Test(compact_direct, series_across_chunk_boundaries) {
-  enum { C = STOR_COMPACT_CHUNK_POINTS, S = 6 };
+  enum { C = 32, S = 6 };
   const uint32_t want[S] = {1, C - 1, C, C + 1, 2 * C, 2 * C + 1};
   static uint32_t ids[16 * C], ord[16 * C];
   static int64_t ts[16 * C], got_ts[16 * C];
@@ -568,12 +567,11 @@ Test(compact_direct, series_across_chunk_boundaries) {
   seg_dir_remove();
 }
 
-/* The pool's worst case: every series a pass may hold
- * (STOR_COMPACT_SERIES_MAX) with one point, each in a chunk of its own,
- * then one series with the rest of the pass's points (its chunks full but
- * the last): all taken in one pass, every point read back. */
-Test(compact_direct, many_series_of_one_point_fill_the_pool) {
-  uint32_t s = STOR_COMPACT_SERIES_MAX, n = s + 40 * STOR_COMPACT_CHUNK_POINTS;
+/* Every series a pass may hold (STOR_COMPACT_SERIES_MAX) with one point,
+ * then one series with 1280 more: all taken in one pass, every point read
+ * back. */
+Test(compact_direct, many_series_of_one_point_fill_a_pass) {
+  uint32_t s = STOR_COMPACT_SERIES_MAX, n = s + 1280;
   uint32_t *ids = malloc(n * sizeof(*ids));
   int64_t *ts = malloc(n * sizeof(*ts)), *got_ts = malloc(n * sizeof(*ts));
   double *val = malloc(n * sizeof(*val)), *got_v = malloc(n * sizeof(*val));
@@ -622,56 +620,4 @@ Test(compact_direct, many_series_of_one_point_fill_the_pool) {
   free(got_ts);
   free(got_v);
   seg_dir_remove();
-}
-
-/* A pool of two chunks: a point that needs a third is refused, the pass
- * as it was; a point in a chunk's free slot is still taken; the chains
- * hold each key's points in arrival order. The default pool covers a
- * partial chunk a key beyond the full ones. */
-Test(compact_direct, pool_exhaustion_refuses_the_point) {
-  enum { C = STOR_COMPACT_CHUNK_POINTS };
-  struct stor_cpass ps = {.points_max = 4 * C, .chunks_max = 2};
-  struct stor_dict_entry e = {.type = 1, .key_len = 2};
-  struct stor_cadd a;
-
-  cr_assert_eq(stor_cpass_init(&ps), 0);
-  stor_cpass_reset(&ps);
-  cr_assert_eq(ps.chunks_max, 2);
-  for (unsigned k = 0; k < 3; k++) {
-    e.key = k == 0 ? "k0" : k == 1 ? "k1" : "k2";
-    cr_assert_eq(stor_cpass_key_intern(&ps, &e), (long)k);
-  }
-  a = stor_cadd_begin(&ps);
-  for (uint32_t i = 0; i < C; i++) /* key 0: one full chunk */
-    cr_assert_eq(stor_cadd_point(&a, 0, 100 + i, i), 0);
-  cr_assert_eq(stor_cadd_point(&a, 1, 7, -1), 0); /* key 1: the second */
-  cr_assert_eq(stor_cadd_point(&a, 2, 8, -2), -E2BIG);
-  cr_assert_eq(stor_cadd_point(&a, 0, 9, -3), -E2BIG, "key 0's chunk full");
-  cr_assert_eq(stor_cadd_point(&a, 1, 3, -4), 0, "key 1's chunk has room");
-  stor_cadd_end(&ps, &a);
-  cr_assert_eq(ps.n, C + 2);
-  cr_assert_eq(ps.nchunks, 2);
-  cr_assert_eq(ps.kpts[0].count, C);
-  cr_assert_eq(ps.kpts[1].count, 2);
-  cr_assert_eq(ps.kpts[2].count, 0);
-  cr_assert_eq(ps.tmin, 3);
-  cr_assert_eq(ps.tmax, 100 + C - 1);
-  for (uint32_t i = 0; i < C; i++) {
-    cr_assert_eq(ps.chunk[ps.khead[0]].p[i].ts, 100 + i);
-    cr_assert_eq(ps.chunk[ps.khead[0]].p[i].val, i);
-  }
-  cr_assert_eq(ps.chunk[ps.khead[1]].p[0].ts, 7);
-  cr_assert_eq(ps.chunk[ps.khead[1]].p[1].ts, 3);
-  stor_cpass_reset(&ps); /* the pool is whole again */
-  cr_assert_eq(ps.nchunks, 0);
-  cr_assert_eq(stor_cpass_key_intern(&ps, &e), 0);
-  a = stor_cadd_begin(&ps);
-  cr_assert_eq(stor_cadd_point(&a, 0, 1, 1), 0);
-  stor_cadd_end(&ps, &a);
-  stor_cpass_free(&ps);
-
-  struct stor_cpass dflt = {.points_max = 1000 * C};
-  cr_assert_eq(stor_cpass_init(&dflt), 0);
-  cr_assert_eq(dflt.chunks_max, 1000 + STOR_COMPACT_SERIES_MAX);
-  stor_cpass_free(&dflt);
 }
