@@ -498,3 +498,126 @@ Test(compact_direct, empty_pass_writes_nothing) {
   close(fd);
   seg_dir_remove();
 }
+
+/* Stable reference: the indexes of series id's points among ids[0..n) in
+ * time order, arrival order among equal times. Returns how many. */
+static uint32_t ref_order(const uint32_t *ids, const int64_t *ts, uint32_t n,
+                          uint32_t id, uint32_t *out) {
+  uint32_t m = 0;
+
+  for (uint32_t i = 0; i < n; i++) {
+    if (ids[i] != id)
+      continue;
+    uint32_t k = m++;
+    for (; k > 0 && ts[out[k - 1]] > ts[i]; k--)
+      out[k] = out[k - 1];
+    out[k] = i;
+  }
+  return m;
+}
+
+/* Series of sizes around powers of two (1, C - 1, C, C + 1, 2C, 2C + 1:
+ * the boundaries of a pass that would hold a series in chunks of C),
+ * arriving interleaved with falling and equal times: each read back whole,
+ * in time then arrival order. */
+Test(compact_direct, series_across_chunk_boundaries) {
+  enum { C = 32, S = 6 };
+  const uint32_t want[S] = {1, C - 1, C, C + 1, 2 * C, 2 * C + 1};
+  static uint32_t ids[16 * C], ord[16 * C];
+  static int64_t ts[16 * C], got_ts[16 * C];
+  static double val[16 * C], got_v[16 * C];
+  uint32_t left[S], n = 0, got = 0;
+  struct stor_compact_stats st = {0};
+  struct stor_cseg c;
+  int fd;
+
+  for (unsigned k = 0; k < 250; k++)
+    snprintf(keys[k], sizeof(keys[k]), "m%03u", k);
+  memcpy(left, want, sizeof(left));
+  for (int more = 1; more;) { /* round robin over the series left */
+    more = 0;
+    for (uint32_t s = 0; s < S; s++) {
+      if (left[s] == 0)
+        continue;
+      ids[n] = s;
+      ts[n] = 5000 - (int64_t)(n / 3) * 7 + (int64_t)(n % 5);
+      val[n] = (double)n + 0.5;
+      n++;
+      more |= --left[s] > 0;
+    }
+  }
+  seg_dir_make();
+  fd = shard_dir(seg_dir);
+  direct_one(fd, SEG_POINTS, ids, ts, val, n, &st);
+  cr_assert_eq(stor_cseg_open(&c, fd, "0000000000000001.seg"), 1);
+  cr_assert_eq(c.series, S);
+  cr_assert_eq(c.runs, S);
+  cr_assert_eq(read_all(&c, got_ts, got_v), n);
+  for (uint32_t s = 0; s < S; s++) { /* keys m000..m005: run s, id s */
+    uint32_t m = ref_order(ids, ts, n, s, ord);
+    cr_assert_eq(m, want[s]);
+    cr_assert_eq(c.run[s].count, m, "series %u", s);
+    for (uint32_t i = 0; i < m; i++, got++) {
+      cr_assert_eq(got_ts[got], ts[ord[i]], "series %u point %u", s, i);
+      cr_assert_eq(got_v[got], val[ord[i]], "series %u point %u", s, i);
+    }
+  }
+  stor_cseg_close(&c);
+  close(fd);
+  seg_dir_remove();
+}
+
+/* Every series a pass may hold (STOR_COMPACT_SERIES_MAX) with one point,
+ * then one series with 1280 more: all taken in one pass, every point read
+ * back. */
+Test(compact_direct, many_series_of_one_point_fill_a_pass) {
+  uint32_t s = STOR_COMPACT_SERIES_MAX, n = s + 1280;
+  uint32_t *ids = malloc(n * sizeof(*ids));
+  int64_t *ts = malloc(n * sizeof(*ts)), *got_ts = malloc(n * sizeof(*ts));
+  double *val = malloc(n * sizeof(*val)), *got_v = malloc(n * sizeof(*val));
+  struct stor_compact_stats st = {0};
+  struct stor_direct *d;
+  struct stor_cseg c;
+  double sum = 0, got_sum = 0;
+  int fd;
+
+  for (uint32_t i = 0; i < n; i++) {
+    ids[i] = i < s ? i : s - 1;
+    ts[i] = 1000 + i;
+    val[i] = i;
+    sum += i;
+  }
+  seg_dir_make();
+  fd = shard_dir(seg_dir);
+  struct stor_direct_cfg cfg = cfg_for(fd, &st);
+  cfg.series_max = s;
+  cfg.points_max = n;
+  cfg.series = (struct stor_series_src){key_many, NULL};
+  cr_assert_eq(stor_direct_open(&d, &cfg), 0);
+  for (uint32_t at = 0; at < n; at += 4096) { /* heads of 4096 */
+    uint32_t k = n - at < 4096 ? n - at : 4096;
+    cr_assert_eq(stor_direct_add(d, &(struct stor_points){ids + at, ts + at,
+                                                          val + at, k}), 0);
+  }
+  cr_assert_eq(stor_direct_flush(d), 0);
+  stor_direct_free(d);
+  cr_assert_eq(st.passes, 1);
+  cr_assert_eq(st.points, n);
+  cr_assert_eq(st.series, s);
+  cr_assert_eq(stor_cseg_open(&c, fd, "0000000000000001.seg"), 1);
+  cr_assert_eq(c.series, s);
+  cr_assert_eq(read_all(&c, got_ts, got_v), n);
+  for (uint32_t i = 0; i < n; i++) {
+    cr_assert_eq(got_ts[i], 1000 + (int64_t)got_v[i], "point %u", i);
+    got_sum += got_v[i];
+  }
+  cr_assert_eq(got_sum, sum);
+  stor_cseg_close(&c);
+  close(fd);
+  free(ids);
+  free(ts);
+  free(val);
+  free(got_ts);
+  free(got_v);
+  seg_dir_remove();
+}
