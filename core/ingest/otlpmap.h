@@ -24,8 +24,8 @@
  * Runs on the shard's thread; allocates nothing. Metrics go to series
  * and the head, logs to the log head (refused as "unsupported" without
  * core_pipe_logs_init), spans to p->spans (refused as "unsupported" while
- * p->spans.span is NULL). enc JSON is -EBADMSG ("JSON decoding not built")
- * until the JSON decoders are in the table of otlpmap.c.
+ * p->spans.span is NULL). enc selects the decoder: protobuf or the OTLP
+ * JSON mapping (core/parse/otlp_json.h), both into the same sinks.
  * Returns res->rc (0, -EBADMSG or -E2BIG, or a span hook's non-zero).
  */
 int core_pipe_otlp(struct core_pipe *p, enum core_otlp_signal sig,
