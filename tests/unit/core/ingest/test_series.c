@@ -242,7 +242,7 @@ Test(series_dict, insert_then_find_with_dense_ids_and_first_type) {
   cr_assert_eq(c->id, 0);
   cr_assert_eq(c->type, 1, "type is the first point's");
   cr_assert_eq(s.count, 2);
-  cr_assert_eq(c->gauge_set, 0);
+  cr_assert_eq(s.hot[c->id].gauge_set, 0);
   core_series_free(&s);
 }
 
