@@ -65,10 +65,8 @@
 
 /* ---- head (open block) buffers (per shard) ------------------------------- */
 #define CORE_HEAD_POINTS_MAX 65536          /* points before the head seals */
-#define CORE_PIPE_WINDOW_LINES 32           /* StatsD lines whose series are
-                                               looked up together (prefetch):
-                                               two parser batches, one probed
-                                               while the other is ingested */
+#define CORE_PIPE_WINDOW_LINES 16           /* StatsD lines whose series are
+                                               looked up together (prefetch) */
 #define CORE_HEAD_AGE_MS_DEFAULT 1000       /* --block-max-age-ms default */
 #define CORE_HEAD_AGE_MS_MIN 1             /* smallest --block-max-age-ms (the
                                               shard tick rounds it up) */

@@ -412,22 +412,18 @@ static inline void ingest_line(struct core_pipe *p,
   core_stat_add(&p->stats->points_statsd[m->type], 1);
 }
 
-/* Half of the window: one parser batch. */
-#define HALF (CORE_PIPE_WINDOW_LINES / 2)
-
 /*
- * Probe the raw key cache for the windowed lines [base, base + n), whose
- * sets were prefetched as they were classified (window_line), prefetching
- * a candidate's bytes and series (its hot fields), and prepare a
- * dictionary lookup for each line the cache cannot answer, whose slot,
- * entry and key bytes two more passes prefetch: each pass issues the
- * batch's loads before the next needs them. raw: a line has a raw key.
+ * Look up and ingest the windowed lines, in the order they came. The raw
+ * key cache's sets were prefetched as the lines were parsed; a first pass
+ * probes them (prefetching a candidate's bytes and series entry) and
+ * prepares a dictionary lookup for each line they cannot answer, whose
+ * slot, entry and key bytes two more passes prefetch, each pass issuing
+ * the whole window's loads before the next pass needs them.
  */
-static void window_probe(struct core_pipe *p, uint32_t base, uint32_t n,
-                         uint32_t raw) {
-  uint32_t end = base + n;
+static void window_flush(struct core_pipe *p, int64_t now_ms) {
+  uint32_t n = p->win_n, raw_n = p->win_raw ? n : 0;
 
-  for (uint32_t i = base; raw && i < end; i++) {
+  for (uint32_t i = 0; i < raw_n; i++) {
     struct core_pipe_pending *q = &p->pend[i];
     if (q->raw.hash == 0)
       continue; /* prepared by consume */
@@ -439,27 +435,23 @@ static void window_probe(struct core_pipe *p, uint32_t base, uint32_t n,
       q->state = miss_key_rare(p, i) == 0 ? PEND_MISS : PEND_DROP;
     }
   }
-  for (uint32_t i = base; i < end; i++)
+  for (uint32_t i = 0; i < n; i++)
     if (p->pend[i].state == PEND_MISS)
       core_series_prefetch(&p->series, p->pend[i].line.hash, 1);
-  for (uint32_t i = base; i < end; i++)
+  for (uint32_t i = 0; i < n; i++)
     if (p->pend[i].state == PEND_MISS)
       core_series_prefetch(&p->series, p->pend[i].line.hash, 2);
-}
-
-/* Look up (window_probe prepared them) and ingest the windowed lines
- * [base, base + n), in the order they came. */
-static void window_ingest(struct core_pipe *p, uint32_t base, uint32_t n,
-                          int64_t now_ms) {
-  for (uint32_t i = base; i < base + n; i++) {
+  for (uint32_t i = 0; i < n; i++) {
     uint32_t id = window_series(p, i);
     if (id != CORE_RAWKEY_NONE)
       ingest_line(p, &p->win[i], id, now_ms);
   }
-  /* once a batch, not once a line: read by /metrics */
+  /* once a window, not once a line: read by /metrics */
   core_stat_set(&p->stats->head_points, p->head.count);
   core_stat_set(&p->stats->rawkey_hits, p->rawkey.hits);
   core_stat_set(&p->stats->rawkey_misses, p->rawkey.misses);
+  p->win_n = 0;
+  p->win_raw = 0;
 }
 
 /*
@@ -474,7 +466,6 @@ window_line(struct core_pipe *p, uint32_t i, enum core_statsd_err err) {
   struct core_pipe_pending *q = &p->pend[i];
 
   q->raw.hash = 0; /* not cached: prepared here or dropped */
-  q->state = PEND_DROP;
   if (__builtin_expect(err == CORE_STATSD_OK && m->kind == CORE_STATSD_METRIC &&
                            m->tags_raw != NULL,
                        1)) {
@@ -485,6 +476,7 @@ window_line(struct core_pipe *p, uint32_t i, enum core_statsd_err err) {
     p->win_raw = 1;
     return;
   }
+  q->state = PEND_DROP;
   if (err != CORE_STATSD_OK) {
     core_pipe_statsd_reject(p, err);
   } else if (m->kind == CORE_STATSD_EVENT) {
@@ -510,48 +502,26 @@ struct buf_ctx {
   int64_t now_ms;
 };
 
-/*
- * A batch of parsed lines, in the half of the window at p->win_next, is
- * classified (its raw keys hashed, their sets prefetched), then the
- * batch before it, probed when it came, is ingested, then this one is
- * probed: each batch's loads (raw key set, then its slot and series)
- * have the other batch's work to arrive in. Returns the other half, for
- * the next batch.
- */
-static struct core_statsd_msg *on_lines(void *ctx,
-                                        const enum core_statsd_err *errs,
-                                        uint32_t n) {
+/* A batch of parsed lines (p->win[0, n)) is one lookup window. */
+static void on_lines(void *ctx, const enum core_statsd_err *errs, uint32_t n) {
   struct buf_ctx *c = ctx;
   struct core_pipe *p = c->p;
-  uint32_t base = p->win_next;
 
-  p->win_raw = 0;
   for (uint32_t i = 0; i < n; i++)
-    window_line(p, base + i, errs[i]);
-  if (p->win_n > 0)
-    window_ingest(p, base ^ HALF, p->win_n, c->now_ms);
-  window_probe(p, base, n, p->win_raw);
+    window_line(p, i, errs[i]);
   p->win_n = n;
-  p->win_next = base ^ HALF;
-  return &p->win[p->win_next];
+  window_flush(p, c->now_ms);
 }
 
 uint64_t core_pipe_statsd_buf(struct core_pipe *p, const char *buf,
                               size_t len, int64_t now_ms) {
   struct buf_ctx c = {p, now_ms};
-  uint64_t lines;
 
-  _Static_assert(CORE_PIPE_WINDOW_LINES % 2 == 0, "two halves");
-  ASSERT(p->win_n == 0 && (p->win_next == 0 || p->win_next == HALF));
-  /* The window's lines point into buf: the last batch is ingested
-   * before buf goes. */
-  lines = core_statsd_parse_buf_batch(buf, len, p->line_bytes_max,
-                                      &p->win[p->win_next], HALF, on_lines,
-                                      &c);
-  if (p->win_n > 0)
-    window_ingest(p, p->win_next ^ HALF, p->win_n, now_ms);
-  p->win_n = 0;
-  return lines;
+  ASSERT(p->win_n == 0);
+  /* The window's lines point into buf: each batch is ingested before the
+   * parse goes on, all before buf goes. */
+  return core_statsd_parse_buf_batch(buf, len, p->line_bytes_max, p->win,
+                                     CORE_PIPE_WINDOW_LINES, on_lines, &c);
 }
 
 void core_pipe_statsd_chunk(void *ctx, const struct core_line_chunk *chunk) {

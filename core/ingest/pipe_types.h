@@ -89,9 +89,6 @@ struct core_pipe {
    * entry, key bytes) overlap instead of following one another. */
   uint32_t win_n;
   uint32_t win_raw;             /* a windowed line has a raw key to probe */
-  uint32_t win_next;            /* the half the next parser batch fills (0
-                                   or WINDOW_LINES / 2); the other half's
-                                   win_n lines wait to be ingested */
   struct core_pipe_pending pend[CORE_PIPE_WINDOW_LINES];
   struct core_statsd_msg win[CORE_PIPE_WINDOW_LINES];
   /* "__weight__:<1/r>" of each windowed line that has one: the tag must

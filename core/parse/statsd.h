@@ -83,10 +83,8 @@ size_t core_statsd_parse_buf_lazy(const char *buf, size_t len,
  * core_statsd_parse_buf_lazy, but lines are handed over in batches rather
  * than one call a line: each non-empty line is parsed into the next of
  * msgs[0, cap), its outcome kept, and fn gets the batch when cap lines
- * are in it and once more for the last lines (no call for none); each
- * call but the last returns the array the next batch fills.
- *   msgs, cap  the caller's array (of the first batch); 1 <= cap <=
- *              CORE_STATSD_BATCH_LINES_MAX.
+ * are in it and once more for the last lines (no call for none).
+ *   msgs, cap  the caller's array; 1 <= cap <= CORE_STATSD_BATCH_LINES_MAX.
  * Returns the number of lines handed to fn.
  */
 size_t core_statsd_parse_buf_batch(const char *buf, size_t len,

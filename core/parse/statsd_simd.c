@@ -424,7 +424,7 @@ static inline void emit(struct buf_run *r, enum core_statsd_err err) {
   }
   r->errs[r->k] = err;
   if (++r->k == r->cap) {
-    r->msgs = r->bfn(r->ctx, r->errs, r->k);
+    r->bfn(r->ctx, r->errs, r->k);
     r->k = 0;
   }
   r->msg = &r->msgs[r->k];
@@ -522,7 +522,7 @@ static size_t parse_buf(struct buf_run *r, const char *buf, size_t len) {
     for (size_t pos = 0; pos < len;)
       pos = buf_window(r, &w, buf, len, pos);
   if (r->bfn != NULL && r->k > 0)
-    (void)r->bfn(r->ctx, r->errs, r->k); /* no next batch */
+    r->bfn(r->ctx, r->errs, r->k);
   return r->lines;
 }
 

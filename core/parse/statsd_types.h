@@ -118,15 +118,12 @@ typedef struct core_statsd_msg *(*core_statsd_line_fn)(
 
 /*
  * What core_statsd_parse_buf_batch calls for each batch of up to its cap
- * lines: the lines are in the caller's msgs[0, n) (the array given to
- * parse_buf_batch, or the one the last call returned), in order; errs[i]
- * is line i's outcome (msgs[i] is unspecified when it is not
- * CORE_STATSD_OK). Pointers in msgs stay valid until parse_buf_batch
- * returns. Returns the array of cap messages the next batch fills: the
- * same one, or another of the caller's, so that a batch can wait while
- * the next is parsed (the StatsD pipe's lookups overlap two batches).
+ * lines: the lines are in the caller's msgs[0, n), in order; errs[i] is
+ * line i's outcome (msgs[i] is unspecified when it is not CORE_STATSD_OK).
+ * Pointers in msgs stay valid until parse_buf_batch returns.
  */
-typedef struct core_statsd_msg *(*core_statsd_batch_fn)(
-    void *ctx, const enum core_statsd_err *errs, uint32_t n);
+typedef void (*core_statsd_batch_fn)(void *ctx,
+                                     const enum core_statsd_err *errs,
+                                     uint32_t n);
 
 #endif

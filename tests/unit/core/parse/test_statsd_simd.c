@@ -152,20 +152,15 @@ static struct core_statsd_msg *on_line_lazy(void *ctx, enum core_statsd_err err,
 
 /* The batch parse: each batch's lines, resolved, in order, give what
  * the eager parse gives; a batch is never empty nor over its cap, and
- * only the last may be short. Batches alternate between two arrays (the
- * callback returns the next one, poisoned: a batch parsed elsewhere
- * fails the compare). */
+ * only the last may be short. */
 struct batch_run {
   struct ref r;
-  struct core_statsd_msg msgs[2][CORE_STATSD_BATCH_LINES_MAX];
-  uint32_t cap, batches, short_batches, cur;
+  struct core_statsd_msg msgs[CORE_STATSD_BATCH_LINES_MAX];
+  uint32_t cap, batches, short_batches;
 };
 
-static struct core_statsd_msg *on_batch(void *ctx,
-                                        const enum core_statsd_err *errs,
-                                        uint32_t n) {
+static void on_batch(void *ctx, const enum core_statsd_err *errs, uint32_t n) {
   struct batch_run *b = ctx;
-  struct core_statsd_msg *m = b->msgs[b->cur];
 
   cr_assert(n >= 1 && n <= b->cap, "batch of %u, cap %u", n, b->cap);
   cr_assert_eq(b->short_batches, 0, "a short batch before the last");
@@ -173,14 +168,11 @@ static struct core_statsd_msg *on_batch(void *ctx,
   b->batches++;
   for (uint32_t i = 0; i < n; i++) {
     enum core_statsd_err err = errs[i], werr;
-    if (err == CORE_STATSD_OK && m[i].kind == CORE_STATSD_METRIC)
-      err = core_statsd_tags_resolve(&m[i]);
+    if (err == CORE_STATSD_OK && b->msgs[i].kind == CORE_STATSD_METRIC)
+      err = core_statsd_tags_resolve(&b->msgs[i]);
     cr_assert(ref_next(&b->r, &werr), "parse_buf_batch reports a line too many");
-    same_msg(err, &m[i], werr, &want, b->r.what);
+    same_msg(err, &b->msgs[i], werr, &want, b->r.what);
   }
-  b->cur ^= 1;
-  memset(b->msgs[b->cur], 0xa5, sizeof(b->msgs[b->cur]));
-  return b->msgs[b->cur];
 }
 
 static void check_batch(const char *buf, size_t len, uint32_t line_bytes_max,
@@ -192,7 +184,7 @@ static void check_batch(const char *buf, size_t len, uint32_t line_bytes_max,
   memset(&b, 0, sizeof(b));
   b.r = (struct ref){buf, buf + len, line_bytes_max, 0, ""};
   b.cap = cap;
-  n = core_statsd_parse_buf_batch(buf, len, line_bytes_max, b.msgs[0], cap,
+  n = core_statsd_parse_buf_batch(buf, len, line_bytes_max, b.msgs, cap,
                                   on_batch, &b);
   cr_assert(!ref_next(&b.r, &werr), "batch parse missed a line: %s", b.r.what);
   cr_assert_eq(n, b.r.lines);
