@@ -415,7 +415,7 @@ static inline void ingest_line(struct core_pipe *p,
 /*
  * Look up and ingest the windowed lines, in the order they came. The raw
  * key cache's sets were prefetched as the lines were parsed; a first pass
- * probes them (prefetching a candidate's bytes and series entry) and
+ * probes them (prefetching a candidate's bytes and hot fields) and
  * prepares a dictionary lookup for each line they cannot answer, whose
  * slot, entry and key bytes two more passes prefetch, each pass issuing
  * the whole window's loads before the next pass needs them.
