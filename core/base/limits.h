@@ -50,15 +50,18 @@
 #define CORE_SERIES_KEY_BYTES_MAX 4096      /* canonical key: name + sorted tags */
 #define CORE_SERIES_KEY_BYTES_AVG 192       /* key arena = max_series * this */
 #define CORE_SERIES_SLOTS_MIN 4096          /* first slot table (grows by doubling) */
-#define CORE_RAWKEY_SETS 16384              /* StatsD raw key cache of a pipeline
+#define CORE_RAWKEY_SETS 32768              /* StatsD raw key cache of a pipeline
                                                (core/ingest/rawkey.c): sets of ... */
 #define CORE_RAWKEY_WAYS 4                  /* ... entries (16 bytes; 4 fill a
-                                               cache line: 1 MiB mapped) ... */
+                                               cache line: 2 MiB mapped) ... */
 #define CORE_RAWKEY_BYTES_MAX 120           /* ... each with a slot of a line's
                                                name and tag bytes as sent (plus
-                                               8 bytes of weight: 8 MiB mapped,
+                                               8 bytes of weight: 16 MiB mapped,
                                                pages touched as used); longer
-                                               lines take the dictionary alone */
+                                               lines take the dictionary alone.
+                                               16,384 sets missed 4.4% of a
+                                               50,000-series Zipf file's lines
+                                               (sets of more than 4 in use) */
 
 /* ---- head (open block) buffers (per shard) ------------------------------- */
 #define CORE_HEAD_POINTS_MAX 65536          /* points before the head seals */

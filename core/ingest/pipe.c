@@ -159,7 +159,7 @@ static inline double point_value(const struct core_statsd_msg *m, uint32_t i,
  * parser does).
  */
 static int point_values(const struct core_statsd_msg *m,
-                        const struct core_series_entry *e, double *out,
+                        const struct core_series_hot *e, double *out,
                         double *gauge) {
   double g = e->gauge_set ? e->gauge : 0.0;
   int finite = 1;
@@ -179,7 +179,7 @@ static int point_values(const struct core_statsd_msg *m,
  * sealing early. Seals first when the head is full, so the mark is always
  * for the block the next point lands in.
  */
-static void make_room(struct core_head *h, struct core_series_entry *e) {
+static void make_room(struct core_head *h, struct core_series_hot *e) {
   if (h->count == h->cap)
     core_head_seal(h);
   if (e->head_mark == h->gen)
@@ -190,17 +190,16 @@ static void make_room(struct core_head *h, struct core_series_entry *e) {
   h->key_bytes += e->key_len;
 }
 
-/* core_pipe_append, inlined into the StatsD loop. */
-static inline void append_point(struct core_pipe *p,
-                                struct core_series_entry *e, int64_t ts_ms,
-                                double v, int64_t now_ms) {
-  make_room(&p->head, e);
-  core_head_append(&p->head, e->id, ts_ms, v, now_ms);
+/* core_pipe_append of series id, inlined into the StatsD loop. */
+static inline void append_point(struct core_pipe *p, uint32_t id,
+                                int64_t ts_ms, double v, int64_t now_ms) {
+  make_room(&p->head, &p->series.hot[id]);
+  core_head_append(&p->head, id, ts_ms, v, now_ms);
 }
 
 void core_pipe_append(struct core_pipe *p, struct core_series_entry *e,
                       int64_t ts_ms, double v, int64_t now_ms) {
-  append_point(p, e, ts_ms, v, now_ms);
+  append_point(p, e->id, ts_ms, v, now_ms);
 }
 
 /*
@@ -297,23 +296,24 @@ static __attribute__((noinline)) int miss_key_rare(struct core_pipe *p,
   return miss_key(p, i);
 }
 
-/* e, or NULL when the line is rejected because e has another type. */
-static struct core_series_entry *same_type(struct core_pipe *p,
-                                           const struct core_statsd_msg *m,
-                                           struct core_series_entry *e) {
-  if (e->type != (uint8_t)m->type) {
+/* id, or CORE_RAWKEY_NONE when the line is rejected because series id
+ * has another type (read from its hot fields: no entry touched). */
+static uint32_t same_type(struct core_pipe *p, const struct core_statsd_msg *m,
+                          uint32_t id) {
+  if (p->series.hot[id].type != (uint8_t)m->type) {
     core_pipe_statsd_reject(p, CORE_STATSD_ERR_TYPE_MISMATCH);
-    return NULL;
+    return CORE_RAWKEY_NONE;
   }
-  return e;
+  return id;
 }
 
 /*
- * The series of windowed line i, prepared by miss_key, added when new;
- * its raw key is then cached. Returns NULL when the line is rejected
- * (counted here): --max-series reached, or the series has another type.
+ * The series id of windowed line i, prepared by miss_key, added when new;
+ * its raw key is then cached. Returns CORE_RAWKEY_NONE when the line is
+ * rejected (counted here): --max-series reached, or the series has
+ * another type.
  */
-static inline __attribute__((always_inline)) struct core_series_entry *
+static inline __attribute__((always_inline)) uint32_t
 find_series(struct core_pipe *p, uint32_t i) {
   const struct core_statsd_msg *m = &p->win[i];
   const struct core_pipe_pending *q = &p->pend[i];
@@ -324,43 +324,43 @@ find_series(struct core_pipe *p, uint32_t i) {
 
   if (rc < 0) {
     core_stat_add(&p->stats->series_rejected, m->value_count);
-    return NULL;
+    return CORE_RAWKEY_NONE;
   }
   if (rc == 1)
     core_stat_set(&p->stats->series_active, p->series.count);
   if (q->raw.hash != 0)
     core_rawkey_insert(&p->rawkey, &q->raw, e->id);
-  return same_type(p, m, e);
+  return same_type(p, m, e->id);
 }
 
 /*
- * The series of windowed line i: from the raw key cache when its entry
+ * The series id of windowed line i: from the raw key cache when its entry
  * holds the line's raw key byte for byte (a known series: no tags
- * tokenised, no dictionary), else from the dictionary. NULL when the
- * line is rejected (counted).
+ * tokenised, no dictionary), else from the dictionary. CORE_RAWKEY_NONE
+ * when the line is rejected (counted).
  */
-static struct core_series_entry *window_series(struct core_pipe *p,
-                                               uint32_t i) {
+static uint32_t window_series(struct core_pipe *p, uint32_t i) {
   struct core_pipe_pending *q = &p->pend[i];
   uint32_t id;
 
   if (q->state == PEND_DROP)
-    return NULL;
+    return CORE_RAWKEY_NONE;
   if (q->state == PEND_PROBED) {
     id = core_rawkey_verify(&p->rawkey, q->raw_idx, &q->raw);
     if (id != CORE_RAWKEY_NONE)
-      return same_type(p, &p->win[i], &p->series.entries[id]);
+      return same_type(p, &p->win[i], id);
     if (miss_key_rare(p, i) < 0)
-      return NULL;
+      return CORE_RAWKEY_NONE;
   }
   return find_series(p, i);
 }
 
-/* Append the samples of metric m, whose series is e: any line (the
+/* Append the samples of metric m, whose series is id: any line (the
  * general case of ingest_line). */
 static __attribute__((noinline)) void ingest_metric(
-    struct core_pipe *p, const struct core_statsd_msg *m,
-    struct core_series_entry *e, int64_t now_ms) {
+    struct core_pipe *p, const struct core_statsd_msg *m, uint32_t id,
+    int64_t now_ms) {
+  struct core_series_hot *e = &p->series.hot[id];
   double vals[CORE_STATSD_VALUES_MAX], gauge;
   int64_t ts_ms;
 
@@ -379,22 +379,23 @@ static __attribute__((noinline)) void ingest_metric(
   }
   ts_ms = m->has_timestamp ? m->timestamp_s * 1000 : now_ms;
   for (uint32_t i = 0; i < m->value_count; i++)
-    append_point(p, e, ts_ms, vals[i], now_ms);
+    append_point(p, id, ts_ms, vals[i], now_ms);
   core_stat_add(&p->stats->points_statsd[m->type], m->value_count);
 }
 
 /*
- * Append the samples of metric m, whose series is e. Nearly every line
+ * Append the samples of metric m, whose series is id. Nearly every line
  * has one value and no |T: that case is ingest_metric's without the
  * values array and its loops (the same value, checks and order).
  */
 static inline void ingest_line(struct core_pipe *p,
-                               const struct core_statsd_msg *m,
-                               struct core_series_entry *e, int64_t now_ms) {
+                               const struct core_statsd_msg *m, uint32_t id,
+                               int64_t now_ms) {
+  struct core_series_hot *e = &p->series.hot[id];
   double g, v;
 
   if (m->value_count != 1 || m->has_timestamp) {
-    ingest_metric(p, m, e, now_ms);
+    ingest_metric(p, m, id, now_ms);
     return;
   }
   g = e->gauge_set ? e->gauge : 0.0;
@@ -407,14 +408,14 @@ static inline void ingest_line(struct core_pipe *p,
     e->gauge = g;
     e->gauge_set = 1;
   }
-  append_point(p, e, now_ms, v, now_ms);
+  append_point(p, id, now_ms, v, now_ms);
   core_stat_add(&p->stats->points_statsd[m->type], 1);
 }
 
 /*
  * Look up and ingest the windowed lines, in the order they came. The raw
  * key cache's sets were prefetched as the lines were parsed; a first pass
- * probes them (prefetching a candidate's bytes and series entry) and
+ * probes them (prefetching a candidate's bytes and hot fields) and
  * prepares a dictionary lookup for each line they cannot answer, whose
  * slot, entry and key bytes two more passes prefetch, each pass issuing
  * the whole window's loads before the next pass needs them.
@@ -426,8 +427,8 @@ static void window_flush(struct core_pipe *p, int64_t now_ms) {
     struct core_pipe_pending *q = &p->pend[i];
     if (q->raw.hash == 0)
       continue; /* prepared by consume */
-    q->raw_idx = core_rawkey_probe(&p->rawkey, &q->raw, p->series.entries,
-                                   sizeof(*p->series.entries));
+    q->raw_idx = core_rawkey_probe(&p->rawkey, &q->raw, p->series.hot,
+                                   sizeof(*p->series.hot));
     q->state = PEND_PROBED;
     if (q->raw_idx == CORE_RAWKEY_NONE) {
       p->rawkey.misses++;
@@ -441,9 +442,9 @@ static void window_flush(struct core_pipe *p, int64_t now_ms) {
     if (p->pend[i].state == PEND_MISS)
       core_series_prefetch(&p->series, p->pend[i].line.hash, 2);
   for (uint32_t i = 0; i < n; i++) {
-    struct core_series_entry *e = window_series(p, i);
-    if (e != NULL)
-      ingest_line(p, &p->win[i], e, now_ms);
+    uint32_t id = window_series(p, i);
+    if (id != CORE_RAWKEY_NONE)
+      ingest_line(p, &p->win[i], id, now_ms);
   }
   /* once a window, not once a line: read by /metrics */
   core_stat_set(&p->stats->head_points, p->head.count);

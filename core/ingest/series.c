@@ -61,8 +61,9 @@ int core_series_init(struct core_series *s, uint32_t max_series) {
   s->slots_alt = map_bytes(table_bytes);
   s->arena = map_bytes(s->arena_cap);
   s->entries = map_bytes((uint64_t)max_series * sizeof(*s->entries));
+  s->hot = map_bytes((uint64_t)max_series * sizeof(*s->hot));
   if (s->slots == NULL || s->slots_alt == NULL || s->arena == NULL ||
-      s->entries == NULL) {
+      s->entries == NULL || s->hot == NULL) {
     core_series_free(s);
     return -ENOMEM;
   }
@@ -80,6 +81,7 @@ void core_series_free(struct core_series *s) {
     unmap_bytes(s->slots_alt, (s->mask_max + 1) * sizeof(*s->slots));
     unmap_bytes(s->arena, s->arena_cap);
     unmap_bytes(s->entries, (uint64_t)s->max * sizeof(*s->entries));
+    unmap_bytes(s->hot, (uint64_t)s->max * sizeof(*s->hot));
   }
   memset(s, 0, sizeof(*s));
 }
@@ -359,6 +361,10 @@ static void insert(struct core_series *s, uint64_t i, size_t len,
                                   .key_off = s->arena_used,
                                   .type = type,
                                   .plain = plain};
+  _Static_assert(CORE_SERIES_KEY_BYTES_MAX <= UINT16_MAX,
+                 "a key's length fits the hot copy");
+  s->hot[s->count] = (struct core_series_hot){.key_len = (uint16_t)len,
+                                              .type = type};
   s->slots[i] = slot_make(hash, s->count);
   s->arena_used += len + trailer;
   s->count++;

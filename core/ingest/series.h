@@ -131,8 +131,9 @@ int core_series_upsert_line(struct core_series *s, const char *name,
  * Prefetch what core_series_upsert of hash will read, one level at a
  * time, so that a caller with several lookups to make overlaps their cache
  * misses (the pipelined hash-join trick): level 0 the slot, level 1 the
- * entry a matching slot names (reading the slot, prefetched before),
- * level 2 that entry's key bytes (reading the entry). Hints only: nothing
+ * entry a matching slot names and its hot fields (reading the slot,
+ * prefetched before), level 2 that entry's key bytes (reading the entry).
+ * Hints only: nothing
  * changes, and a wrong guess costs a wasted prefetch.
  */
 static inline void core_series_prefetch(const struct core_series *s,
@@ -150,6 +151,7 @@ static inline void core_series_prefetch(const struct core_series *s,
   e = &s->entries[(uint32_t)slot - 1];
   if (level == 1) {
     __builtin_prefetch(e);
+    __builtin_prefetch(&s->hot[(uint32_t)slot - 1]);
     return;
   }
   __builtin_prefetch(s->arena + e->key_off);

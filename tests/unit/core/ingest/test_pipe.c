@@ -424,3 +424,45 @@ Test(pipe, window_stores_what_line_by_line_stores) {
   whole.rawkey_misses = st.rawkey_misses;
   cr_assert(memcmp(&whole, &st, sizeof(st)) == 0, "same counters");
 }
+
+/* A block's distinct key bytes stay under CORE_HEAD_KEY_BYTES_MAX: the
+ * head seals before the point whose series would pass it, and a series
+ * counts its key once a block (its hot fields: key length, head mark). */
+Test(pipe_bounds, head_seals_at_the_key_bytes_bound) {
+  enum { NAME = 1000, TAG = 990, SERIES = 2200 };
+  size_t cap = (size_t)SERIES * 2 * (NAME + 3 * TAG + 32) + 4096, len = 0;
+  char *buf = malloc(cap), tag[3][TAG + 1];
+  uint32_t key_len, per_block;
+
+  cr_assert_not_null(buf);
+  for (int j = 0; j < 3; j++) {
+    memset(tag[j], 'a' + j, TAG);
+    tag[j][TAG] = '\0';
+  }
+  memset(&st, 0, sizeof(st));
+  sealed_blocks = 0;
+  sealed_points = 0;
+  /* the key arena (CORE_SERIES_KEY_BYTES_AVG a series) holds the keys */
+  cr_assert_eq(core_pipe_init(&p, &st, 65536, 8192, sink, NULL), 0);
+  for (uint32_t i = 0; i < SERIES; i++) {
+    /* series 0 again after each new one: counted once a block */
+    for (uint32_t s = 0; s < 2; s++) {
+      int n = snprintf(buf + len, cap - len, "%05u%0*d:1|c|#a:%s,b:%s,c:%s\n",
+                       s == 0 ? i : 0, NAME - 5, 0, tag[0], tag[1], tag[2]);
+      cr_assert(n > 0 && (size_t)n < cap - len);
+      len += (size_t)n;
+    }
+  }
+  core_pipe_statsd_buf(&p, buf, len, NOW);
+  cr_assert_not_null(core_series_key_of(&p.series, 0, &key_len));
+  cr_assert_gt(key_len, NAME + 3 * TAG);
+  per_block = CORE_HEAD_KEY_BYTES_MAX / key_len; /* distinct series */
+  cr_assert_eq(st.series_active, SERIES);
+  cr_assert_eq(sealed_blocks, 1);
+  /* the block holds per_block series, each new one's line and the
+   * repeat of series 0 after it; the next new one seals it */
+  cr_assert_eq(sealed_points, 2 * per_block, "%u points", sealed_points);
+  cr_assert_eq(p.head.count, 2 * SERIES - sealed_points);
+  teardown();
+  free(buf);
+}

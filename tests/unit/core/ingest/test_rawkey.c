@@ -142,6 +142,39 @@ Test(rawkey, long_keys_and_duplicates_are_not_kept) {
   cr_assert_eq(core_rawkey_lookup(&c, &a), 3);
 }
 
+/* Key idx of every_entry_holds_its_key: CORE_RAWKEY_BYTES_MAX bytes (a
+ * slot's every byte), in set idx / WAYS. */
+static struct core_rawkey_key full_key(char *buf, uint32_t idx) {
+  struct core_rawkey_key k;
+
+  memset(buf, 'k', CORE_RAWKEY_BYTES_MAX);
+  snprintf(buf, 16, "%010u", idx);
+  buf[10] = '.';
+  core_rawkey_key_init(&k, buf, CORE_RAWKEY_BYTES_MAX - 30, buf + 90, 30,
+                       idx);
+  k.hash = ((uint64_t)(idx / CORE_RAWKEY_WAYS) << 32) |
+           (idx % CORE_RAWKEY_WAYS + 1);
+  return k;
+}
+
+/* Every way of every set keeps its key and id: the entries and the slots
+ * share one mapping, and no slot's bytes may run into an entry. */
+Test(rawkey, every_entry_holds_its_key) {
+  const uint32_t n = CORE_RAWKEY_SETS * CORE_RAWKEY_WAYS;
+  char buf[CORE_RAWKEY_BYTES_MAX];
+
+  for (uint32_t i = 0; i < n; i++) {
+    struct core_rawkey_key k = full_key(buf, i);
+    core_rawkey_insert(&c, &k, i);
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    struct core_rawkey_key k = full_key(buf, i);
+    cr_assert_eq(core_rawkey_lookup(&c, &k), i, "entry %u", i);
+  }
+  cr_assert_eq(c.hits, n);
+  cr_assert_eq(c.misses, 0);
+}
+
 Test(rawkey, unmapped_cache_holds_nothing) {
   struct core_rawkey z;
   struct core_rawkey_key a = key("x", "y", 0);
