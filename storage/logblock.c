@@ -263,6 +263,10 @@ void stor_lreset(struct stor_logenc *e) {
     memset(e->pc, 0, sizeof(e->pc));
     memset(e->am, 0, sizeof(e->am));
   }
+  /* value memos: no string of this block has a NULL address (saves
+   * put_value a generation check an attribute) */
+  for (uint32_t i = 0; i < CORE_SYSLOG_SD_ATTRS_MAX; i++)
+    e->am[i].value = NULL;
   memset(e->col_len, 0, sizeof(e->col_len));
   e->text_len = 0;
   e->overflow = 0;
@@ -292,16 +296,15 @@ void stor_ltime_range(const struct stor_log_rec *recs, uint32_t n,
 
 /* Attribute i's value ref: inline, or from the string table when the
  * last record's value i had its address (struct stor_lam). */
-static void put_value(struct stor_logenc *e, uint32_t i,
-                      struct core_syslog_str s) {
+static inline __attribute__((always_inline)) void
+put_value(struct stor_logenc *e, uint32_t i, struct core_syslog_str s) {
   struct stor_lam *m = &e->am[i];
 
   if (s.len == 0) {
     stor_lput_varint(e, STOR_LCOL_ATTRS, STOR_LREF_EMPTY);
     return;
   }
-  if (m->value == s.ptr && m->value_len == s.len &&
-      m->value_gen == e->tab.gen) {
+  if (m->value == s.ptr && m->value_len == s.len) { /* stor_lreset: NULL */
     if (m->value_idx == STOR_LPC_ONCE) {
       long idx = stor_ztab_find(&e->tab, (struct stor_zstr){s.ptr, s.len});
       m->value_idx = idx >= 0 ? (uint32_t)idx : STOR_LPC_ONCE;
@@ -314,7 +317,6 @@ static void put_value(struct stor_logenc *e, uint32_t i,
   } else {
     m->value = s.ptr;
     m->value_len = s.len;
-    m->value_gen = e->tab.gen;
     m->value_idx = STOR_LPC_ONCE;
   }
   stor_lput_varint(e, STOR_LCOL_ATTRS, STOR_LREF_INLINE);
@@ -393,11 +395,14 @@ static int put_record(struct stor_logenc *e, const struct stor_log_rec *r,
   stor_lput_varint(e, STOR_LCOL_ATTRS,
                    e->layout3 ? (uint64_t)r->attr_count << 1 | (uint64_t)same
                               : r->attr_count);
-  for (uint32_t i = 0; i < r->attr_count; i++) {
-    if (!same)
+  if (same) /* most OTLP records: values only, a loop without a branch */
+    for (uint32_t i = 0; i < r->attr_count; i++)
+      put_value(e, i, r->attrs[i].value);
+  else
+    for (uint32_t i = 0; i < r->attr_count; i++) {
       put_attr_names(e, i, &r->attrs[i]);
-    put_value(e, i, r->attrs[i].value);
-  }
+      put_value(e, i, r->attrs[i].value);
+    }
   e->kprev = r;
   put_ref(e, STOR_LCOL_MSG, r->msg, 0);
   if (e->layout3 && (rc = stor_log3_put(e, r)) < 0)

@@ -252,13 +252,14 @@ struct stor_lpc {
  * indexes < 126), written again when the next record's attribute i has
  * the same addresses (gen: the table generation); and its value, which
  * goes to the string table when the next record's value i has its address
- * (value_idx STOR_LPC_ONCE until then: inline). Only addresses decide,
+ * (value_idx STOR_LPC_ONCE until then: inline; value NULL from the
+ * block's start, stor_lreset). Only addresses decide,
  * and the OTLP mapping's references make them (equal bytes at other
  * addresses stay inline, as before), so equal records encode equally. */
 struct stor_lam {
   const char *sdid, *name, *value;
   uint32_t sdid_len, name_len, gen;
-  uint32_t value_len, value_gen, value_idx;
+  uint32_t value_len, value_idx;
   uint8_t ref[2];
 };
 
