@@ -54,11 +54,12 @@ unsigned stor_log_dec_digits(uint64_t v) {
       1000000000000u, 10000000000000u, 100000000000000u,
       1000000000000000u, 10000000000000000u, 100000000000000000u,
       1000000000000000000u, 10000000000000000000u};
-  unsigned n = 20;
+  /* bit length * log10(2) (1233 / 4096) is the count or one less; v | 1
+   * has v's count (no power of ten past 1 is odd) and a bit */
+  uint64_t w = v | 1;
+  unsigned t = (unsigned)(64 - __builtin_clzll(w)) * 1233u >> 12;
 
-  while (n > 1 && v < p10[n - 1]) /* from the top: ns times in 2 steps */
-    n--;
-  return n;
+  return t + (w >= p10[t]);
 }
 
 size_t stor_log_otel_text_bytes(const struct stor_log_otel *o) {
