@@ -395,13 +395,17 @@ static int put_record(struct stor_logenc *e, const struct stor_log_rec *r,
   stor_lput_varint(e, STOR_LCOL_ATTRS,
                    e->layout3 ? (uint64_t)r->attr_count << 1 | (uint64_t)same
                               : r->attr_count);
+  /* in locals: the column bytes written could alias r (no reloads) */
+  const struct core_syslog_attr *a = r->attrs;
+  const uint32_t n = r->attr_count;
+
   if (same) /* most OTLP records: values only, a loop without a branch */
-    for (uint32_t i = 0; i < r->attr_count; i++)
-      put_value(e, i, r->attrs[i].value);
+    for (uint32_t i = 0; i < n; i++)
+      put_value(e, i, a[i].value);
   else
-    for (uint32_t i = 0; i < r->attr_count; i++) {
-      put_attr_names(e, i, &r->attrs[i]);
-      put_value(e, i, r->attrs[i].value);
+    for (uint32_t i = 0; i < n; i++) {
+      put_attr_names(e, i, &a[i]);
+      put_value(e, i, a[i].value);
     }
   e->kprev = r;
   put_ref(e, STOR_LCOL_MSG, r->msg, 0);
