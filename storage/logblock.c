@@ -272,7 +272,9 @@ void stor_lreset(struct stor_logenc *e) {
   e->overflow = 0;
 }
 
-int stor_lrec_check(const struct stor_logenc *e, const struct stor_log_rec *r) {
+/* stor_lrec_check, inlined into layout 1's record loop. */
+static inline __attribute__((always_inline)) int
+rec_check(const struct stor_logenc *e, const struct stor_log_rec *r) {
   if (r->facility > 23 || r->severity > 7 ||
       r->attr_count > CORE_SYSLOG_SD_ATTRS_MAX)
     return -EINVAL;
@@ -281,6 +283,10 @@ int stor_lrec_check(const struct stor_logenc *e, const struct stor_log_rec *r) {
       e->col_cap[STOR_LCOL_ATTRS])
     return -E2BIG;
   return 0;
+}
+
+int stor_lrec_check(const struct stor_logenc *e, const struct stor_log_rec *r) {
+  return rec_check(e, r);
 }
 
 void stor_ltime_range(const struct stor_log_rec *recs, uint32_t n,
@@ -373,7 +379,7 @@ static int put_record(struct stor_logenc *e, const struct stor_log_rec *r,
                       uint64_t *prev_off, int64_t *prev_recv, int64_t min,
                       uint64_t unit) {
   uint64_t off = ((uint64_t)r->time_ns - (uint64_t)min) / unit;
-  int rc = stor_lrec_check(e, r);
+  int rc = rec_check(e, r);
 
   if (rc < 0)
     return rc;
