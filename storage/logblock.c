@@ -61,7 +61,7 @@ void stor_logenc_free(struct stor_logenc *e) {
   stor_ztab_free(&e->tab);
   stor_zdeflate_free(&e->zd);
   free(e->col[0]);
-  free(e->text);
+  free(e->text_mem);
   free(e->stream);
   free(e->otel);
   memset(e, 0, sizeof(*e));
@@ -86,10 +86,12 @@ int stor_logenc_init(struct stor_logenc *e, uint32_t records_max) {
   e->col[0] = malloc(all);
   for (int c = 1; c < STOR_LCOLS && e->col[0]; c++)
     e->col[c] = e->col[c - 1] + e->col_cap[c - 1];
-  e->text = malloc(STOR_LOGBLOCK_TEXT_BYTES_MAX);
+  e->text_head = STOR_LFIELDS_HEAD_MAX + all; /* the most fields can take */
+  e->text_mem = malloc(e->text_head + STOR_LOGBLOCK_TEXT_BYTES_MAX);
+  e->text = e->text_mem ? e->text_mem + e->text_head : NULL;
   e->stream = malloc(STOR_LOGBLOCK_TEXT_BYTES_MAX);
   e->otel = malloc((size_t)records_max * STOR_LOTEL_REC_BYTES_MAX);
-  if (!e->col[0] || !e->text || !e->stream || !e->otel ||
+  if (!e->col[0] || !e->text_mem || !e->stream || !e->otel ||
       stor_ztab_init(&e->tab, STOR_LOGBLOCK_DICT_MAX,
                      STOR_LOGBLOCK_DICT_STR_BYTES_MAX) < 0 ||
       stor_zdeflate_init(&e->zd) < 0 || stor_log2_enc_init(e) < 0 ||
@@ -420,15 +422,22 @@ static int put_record(struct stor_logenc *e, const struct stor_log_rec *r,
   return e->overflow ? -E2BIG : 0;
 }
 
-/* The stream: time unit, sub-column lengths, sub-columns, inline text. */
+/* The stream: time unit, sub-column lengths, sub-columns, inline text;
+ * the fields written just before the text (e->src), which stays put. */
 static int assemble(struct stor_logenc *e, unsigned x) {
-  size_t n = 1 + STOR_LCOLS * STOR_VARINT_BYTES_MAX + e->text_len;
-  uint8_t *p = e->stream;
+  size_t n = 1 + STOR_LCOLS * STOR_VARINT_BYTES_MAX + e->text_len,
+         f = 1;
+  uint8_t *p;
 
-  for (int c = 0; c < STOR_LCOLS; c++)
+  for (int c = 0; c < STOR_LCOLS; c++) {
     n += e->col_len[c];
+    f += stor_varint_len(e->col_len[c]) + e->col_len[c];
+  }
   if (n > STOR_LOGBLOCK_TEXT_BYTES_MAX)
     return -E2BIG;
+  ASSERT(f <= e->text_head);
+  p = e->text - f;
+  e->src = p;
   *p++ = (uint8_t)x;
   for (int c = 0; c < STOR_LCOLS; c++)
     p += stor_varint_put(p, e->col_len[c]);
@@ -436,9 +445,9 @@ static int assemble(struct stor_logenc *e, unsigned x) {
     memcpy(p, e->col[c], e->col_len[c]);
     p += e->col_len[c];
   }
-  e->fields_len = (size_t)(p - e->stream);
-  memcpy(p, e->text, e->text_len);
-  e->stream_len = e->fields_len + e->text_len;
+  ASSERT(p == e->text);
+  e->fields_len = f;
+  e->stream_len = f + e->text_len;
   return 0;
 }
 
@@ -525,7 +534,7 @@ long stor_logblock_encode_v1(struct stor_logenc *e, uint16_t shard,
     return -ENOSPC;
   z = e->layout3 && e->otlp_layout == STOR_LOG_LAYOUT4
           ? stor_log4_compress(e, out + pos, cap - pos)
-          : stor_zdeflate(&e->zd, e->stream, e->stream_len, out + pos,
+          : stor_zdeflate(&e->zd, e->src, e->stream_len, out + pos,
                           cap - pos);
   if (z < 0)
     return z;

@@ -337,7 +337,7 @@ void stor_log4_enc_free(struct stor_logenc *e) {
 }
 
 long stor_log4_compress(struct stor_logenc *e, uint8_t *out, size_t cap) {
-  size_t z = ZSTD_compressCCtx(e->z4, out, cap, e->stream, e->stream_len,
+  size_t z = ZSTD_compressCCtx(e->z4, out, cap, e->src, e->stream_len,
                                STOR_LOG4_ZLEVEL);
 
   if (ZSTD_isError(z))

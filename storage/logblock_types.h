@@ -274,9 +274,14 @@ struct stor_logenc {
   struct stor_lam am[CORE_SYSLOG_SD_ATTRS_MAX]; /* layout 1 (tab.gen) */
   uint8_t *col[STOR_LCOLS];         /* sub-columns being built */
   size_t col_cap[STOR_LCOLS], col_len[STOR_LCOLS];
-  uint8_t *text;                    /* inline text being built */
-  size_t text_len;
-  uint8_t *stream;                  /* fields then text, before deflate */
+  uint8_t *text;                    /* inline text being built ... */
+  uint8_t *text_mem;                /* ... at text_head bytes into this:
+                                       layout 1 puts its fields there,
+                                       before the text, not copying it */
+  size_t text_len, text_head;
+  uint8_t *stream;                  /* layout 2: its stream */
+  const uint8_t *src;               /* layout 1: fields then text, before
+                                       deflate or zstd (in text_mem) */
   size_t stream_len, fields_len;
   struct stor_zdeflate zd;          /* layout 1: igzip state */
   int overflow;                     /* text over STOR_LOGBLOCK_TEXT_BYTES_MAX */
