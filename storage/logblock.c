@@ -61,7 +61,7 @@ void stor_logenc_free(struct stor_logenc *e) {
   stor_ztab_free(&e->tab);
   stor_zdeflate_free(&e->zd);
   free(e->col[0]);
-  free(e->text);
+  free(e->text_mem);
   free(e->stream);
   free(e->otel);
   memset(e, 0, sizeof(*e));
@@ -86,10 +86,12 @@ int stor_logenc_init(struct stor_logenc *e, uint32_t records_max) {
   e->col[0] = malloc(all);
   for (int c = 1; c < STOR_LCOLS && e->col[0]; c++)
     e->col[c] = e->col[c - 1] + e->col_cap[c - 1];
-  e->text = malloc(STOR_LOGBLOCK_TEXT_BYTES_MAX);
+  e->text_head = STOR_LFIELDS_HEAD_MAX + all; /* the most fields can take */
+  e->text_mem = malloc(e->text_head + STOR_LOGBLOCK_TEXT_BYTES_MAX);
+  e->text = e->text_mem ? e->text_mem + e->text_head : NULL;
   e->stream = malloc(STOR_LOGBLOCK_TEXT_BYTES_MAX);
   e->otel = malloc((size_t)records_max * STOR_LOTEL_REC_BYTES_MAX);
-  if (!e->col[0] || !e->text || !e->stream || !e->otel ||
+  if (!e->col[0] || !e->text_mem || !e->stream || !e->otel ||
       stor_ztab_init(&e->tab, STOR_LOGBLOCK_DICT_MAX,
                      STOR_LOGBLOCK_DICT_STR_BYTES_MAX) < 0 ||
       stor_zdeflate_init(&e->zd) < 0 || stor_log2_enc_init(e) < 0 ||
@@ -263,12 +265,18 @@ void stor_lreset(struct stor_logenc *e) {
     memset(e->pc, 0, sizeof(e->pc));
     memset(e->am, 0, sizeof(e->am));
   }
+  /* value memos: no string of this block has a NULL address (saves
+   * put_value a generation check an attribute) */
+  for (uint32_t i = 0; i < CORE_SYSLOG_SD_ATTRS_MAX; i++)
+    e->am[i].value = NULL;
   memset(e->col_len, 0, sizeof(e->col_len));
   e->text_len = 0;
   e->overflow = 0;
 }
 
-int stor_lrec_check(const struct stor_logenc *e, const struct stor_log_rec *r) {
+/* stor_lrec_check, inlined into layout 1's record loop. */
+static inline __attribute__((always_inline)) int
+rec_check(const struct stor_logenc *e, const struct stor_log_rec *r) {
   if (r->facility > 23 || r->severity > 7 ||
       r->attr_count > CORE_SYSLOG_SD_ATTRS_MAX)
     return -EINVAL;
@@ -277,6 +285,10 @@ int stor_lrec_check(const struct stor_logenc *e, const struct stor_log_rec *r) {
       e->col_cap[STOR_LCOL_ATTRS])
     return -E2BIG;
   return 0;
+}
+
+int stor_lrec_check(const struct stor_logenc *e, const struct stor_log_rec *r) {
+  return rec_check(e, r);
 }
 
 void stor_ltime_range(const struct stor_log_rec *recs, uint32_t n,
@@ -292,16 +304,15 @@ void stor_ltime_range(const struct stor_log_rec *recs, uint32_t n,
 
 /* Attribute i's value ref: inline, or from the string table when the
  * last record's value i had its address (struct stor_lam). */
-static void put_value(struct stor_logenc *e, uint32_t i,
-                      struct core_syslog_str s) {
+static inline __attribute__((always_inline)) void
+put_value(struct stor_logenc *e, uint32_t i, struct core_syslog_str s) {
   struct stor_lam *m = &e->am[i];
 
   if (s.len == 0) {
     stor_lput_varint(e, STOR_LCOL_ATTRS, STOR_LREF_EMPTY);
     return;
   }
-  if (m->value == s.ptr && m->value_len == s.len &&
-      m->value_gen == e->tab.gen) {
+  if (m->value == s.ptr && m->value_len == s.len) { /* stor_lreset: NULL */
     if (m->value_idx == STOR_LPC_ONCE) {
       long idx = stor_ztab_find(&e->tab, (struct stor_zstr){s.ptr, s.len});
       m->value_idx = idx >= 0 ? (uint32_t)idx : STOR_LPC_ONCE;
@@ -314,7 +325,6 @@ static void put_value(struct stor_logenc *e, uint32_t i,
   } else {
     m->value = s.ptr;
     m->value_len = s.len;
-    m->value_gen = e->tab.gen;
     m->value_idx = STOR_LPC_ONCE;
   }
   stor_lput_varint(e, STOR_LCOL_ATTRS, STOR_LREF_INLINE);
@@ -371,7 +381,7 @@ static int put_record(struct stor_logenc *e, const struct stor_log_rec *r,
                       uint64_t *prev_off, int64_t *prev_recv, int64_t min,
                       uint64_t unit) {
   uint64_t off = ((uint64_t)r->time_ns - (uint64_t)min) / unit;
-  int rc = stor_lrec_check(e, r);
+  int rc = rec_check(e, r);
 
   if (rc < 0)
     return rc;
@@ -393,11 +403,18 @@ static int put_record(struct stor_logenc *e, const struct stor_log_rec *r,
   stor_lput_varint(e, STOR_LCOL_ATTRS,
                    e->layout3 ? (uint64_t)r->attr_count << 1 | (uint64_t)same
                               : r->attr_count);
-  for (uint32_t i = 0; i < r->attr_count; i++) {
-    if (!same)
-      put_attr_names(e, i, &r->attrs[i]);
-    put_value(e, i, r->attrs[i].value);
-  }
+  /* in locals: the column bytes written could alias r (no reloads) */
+  const struct core_syslog_attr *a = r->attrs;
+  const uint32_t n = r->attr_count;
+
+  if (same) /* most OTLP records: values only, a loop without a branch */
+    for (uint32_t i = 0; i < n; i++)
+      put_value(e, i, a[i].value);
+  else
+    for (uint32_t i = 0; i < n; i++) {
+      put_attr_names(e, i, &a[i]);
+      put_value(e, i, a[i].value);
+    }
   e->kprev = r;
   put_ref(e, STOR_LCOL_MSG, r->msg, 0);
   if (e->layout3 && (rc = stor_log3_put(e, r)) < 0)
@@ -405,15 +422,22 @@ static int put_record(struct stor_logenc *e, const struct stor_log_rec *r,
   return e->overflow ? -E2BIG : 0;
 }
 
-/* The stream: time unit, sub-column lengths, sub-columns, inline text. */
+/* The stream: time unit, sub-column lengths, sub-columns, inline text;
+ * the fields written just before the text (e->src), which stays put. */
 static int assemble(struct stor_logenc *e, unsigned x) {
-  size_t n = 1 + STOR_LCOLS * STOR_VARINT_BYTES_MAX + e->text_len;
-  uint8_t *p = e->stream;
+  size_t n = 1 + STOR_LCOLS * STOR_VARINT_BYTES_MAX + e->text_len,
+         f = 1;
+  uint8_t *p;
 
-  for (int c = 0; c < STOR_LCOLS; c++)
+  for (int c = 0; c < STOR_LCOLS; c++) {
     n += e->col_len[c];
+    f += stor_varint_len(e->col_len[c]) + e->col_len[c];
+  }
   if (n > STOR_LOGBLOCK_TEXT_BYTES_MAX)
     return -E2BIG;
+  ASSERT(f <= e->text_head);
+  p = e->text - f;
+  e->src = p;
   *p++ = (uint8_t)x;
   for (int c = 0; c < STOR_LCOLS; c++)
     p += stor_varint_put(p, e->col_len[c]);
@@ -421,9 +445,9 @@ static int assemble(struct stor_logenc *e, unsigned x) {
     memcpy(p, e->col[c], e->col_len[c]);
     p += e->col_len[c];
   }
-  e->fields_len = (size_t)(p - e->stream);
-  memcpy(p, e->text, e->text_len);
-  e->stream_len = e->fields_len + e->text_len;
+  ASSERT(p == e->text);
+  e->fields_len = f;
+  e->stream_len = f + e->text_len;
   return 0;
 }
 
@@ -510,7 +534,7 @@ long stor_logblock_encode_v1(struct stor_logenc *e, uint16_t shard,
     return -ENOSPC;
   z = e->layout3 && e->otlp_layout == STOR_LOG_LAYOUT4
           ? stor_log4_compress(e, out + pos, cap - pos)
-          : stor_zdeflate(&e->zd, e->stream, e->stream_len, out + pos,
+          : stor_zdeflate(&e->zd, e->src, e->stream_len, out + pos,
                           cap - pos);
   if (z < 0)
     return z;

@@ -252,13 +252,14 @@ struct stor_lpc {
  * indexes < 126), written again when the next record's attribute i has
  * the same addresses (gen: the table generation); and its value, which
  * goes to the string table when the next record's value i has its address
- * (value_idx STOR_LPC_ONCE until then: inline). Only addresses decide,
+ * (value_idx STOR_LPC_ONCE until then: inline; value NULL from the
+ * block's start, stor_lreset). Only addresses decide,
  * and the OTLP mapping's references make them (equal bytes at other
  * addresses stay inline, as before), so equal records encode equally. */
 struct stor_lam {
   const char *sdid, *name, *value;
   uint32_t sdid_len, name_len, gen;
-  uint32_t value_len, value_gen, value_idx;
+  uint32_t value_len, value_idx;
   uint8_t ref[2];
 };
 
@@ -273,9 +274,14 @@ struct stor_logenc {
   struct stor_lam am[CORE_SYSLOG_SD_ATTRS_MAX]; /* layout 1 (tab.gen) */
   uint8_t *col[STOR_LCOLS];         /* sub-columns being built */
   size_t col_cap[STOR_LCOLS], col_len[STOR_LCOLS];
-  uint8_t *text;                    /* inline text being built */
-  size_t text_len;
-  uint8_t *stream;                  /* fields then text, before deflate */
+  uint8_t *text;                    /* inline text being built ... */
+  uint8_t *text_mem;                /* ... at text_head bytes into this:
+                                       layout 1 puts its fields there,
+                                       before the text, not copying it */
+  size_t text_len, text_head;
+  uint8_t *stream;                  /* layout 2: its stream */
+  const uint8_t *src;               /* layout 1: fields then text, before
+                                       deflate or zstd (in text_mem) */
   size_t stream_len, fields_len;
   struct stor_zdeflate zd;          /* layout 1: igzip state */
   int overflow;                     /* text over STOR_LOGBLOCK_TEXT_BYTES_MAX */
