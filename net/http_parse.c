@@ -46,9 +46,9 @@ enum {
   ST_ERROR,
 };
 
-/* The room net_http_parser_body_room offers before it grows the buffer
- * (a recv straight into the body needs as much: NET_OTLP_HTTP_DIRECT_BYTES_MIN). */
-#define BODY_ROOM_MIN 4096
+/* The room net_http_parser_body_room offers before it grows the buffer:
+ * as much as the OTLP/HTTP listener wants for a recv straight into it. */
+#define BODY_ROOM_MIN NET_OTLP_HTTP_DIRECT_BYTES_MIN
 
 /* A control byte other than HTAB: never allowed in a field value. */
 static bool is_ctl(unsigned char c) {
