@@ -32,10 +32,14 @@ void net_http_parser_free(struct net_http_parser *p);
 
 /*
  * Make p's body buffers count against budget b (shared with other parsers
- * and responses; NULL: no budget, as after init). A declared Content-Length
- * or chunk size is held up front, growth as it happens; a request that would
- * pass b->bytes_max ends in NET_HTTP_PARSE_ERROR with status 503. Call it
- * between init and the first feed.
+ * and responses; NULL: no budget, as after init). The body buffer is held
+ * as it grows, which is as its bytes arrive (at most twice what came, or
+ * NET_HTTP_BODY_WINDOW_BYTES), never for a declared length up front. A
+ * declared Content-Length or chunk size that could not fit what b has free
+ * is refused as soon as it is read (before the body and 100 Continue), and
+ * a body that grows past b->bytes_max while it arrives is refused then:
+ * both end in NET_HTTP_PARSE_ERROR with status 503. Call it between init
+ * and the first feed.
  */
 void net_http_parser_set_budget(struct net_http_parser *p,
                                 struct net_http_budget *b);
@@ -62,10 +66,12 @@ enum net_http_parse net_http_parser_feed(struct net_http_parser *p,
 /*
  * Where the next body bytes may be written in place rather than fed (a
  * recv straight into the body: no copy): while the parser waits for
- * Content-Length or chunk data bytes, room is reserved (within the body
- * bound and the budget held for the declared length) for all of that
- * body or chunk, *room is how many bytes that is, and the address of the
- * first is returned. NULL (*room 0) in any other state, or when the
+ * Content-Length or chunk data bytes, the buffer has room for at least
+ * 4096 of them (or the rest, if fewer; it grows, within the body bound and
+ * the budget, by doubling what is there), *room is how many bytes it has
+ * for this body or chunk, and the address of the first is returned. A
+ * slow sender's buffer so stays near what it sent, and a fast one's
+ * doubles at each call. NULL (*room 0) in any other state, or when the
  * memory is refused (feed the bytes instead: the error comes from there).
  * The address holds until the next call of the parser.
  */

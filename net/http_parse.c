@@ -11,7 +11,13 @@
  * blank lines before a request are skipped, absolute-form targets work.
  *
  * The budget lives here, not with the server, because the parser holds it
- * before a body arrives; the server shares the same budget for responses.
+ * for the body; the server shares the same budget for responses. A body
+ * holds what has arrived, not what was declared: the buffer starts at
+ * NET_HTTP_BODY_WINDOW_BYTES and at most doubles as bytes come (as the
+ * gRPC engine's messages do), so slow senders that declare large bodies
+ * hold little. A declared length (or chunk size) that could not fit what
+ * is free of the budget now is still refused early, before the body and
+ * before 100 Continue.
  */
 #include "net/http.h"
 
@@ -40,7 +46,9 @@ enum {
   ST_ERROR,
 };
 
-#define BODY_CAP_MIN 4096
+/* The room net_http_parser_body_room offers before it grows the buffer:
+ * as much as the OTLP/HTTP listener wants for a recv straight into it. */
+#define BODY_ROOM_MIN NET_OTLP_HTTP_DIRECT_BYTES_MIN
 
 /* A control byte other than HTAB: never allowed in a field value. */
 static bool is_ctl(unsigned char c) {
@@ -83,6 +91,15 @@ void net_http_budget_give(struct net_http_budget *b, uint64_t n) {
 
   ASSERT(n <= now);
   core_stat_set(&b->bytes, now - n);
+}
+
+/* Could this body hold `bytes` in all? Nothing is taken: the bytes are
+ * taken as they arrive (body_reserve), so this only refuses early what
+ * could not fit now. */
+static bool budget_fits(const struct net_http_parser *p, uint64_t bytes) {
+  return !p->budget || bytes <= p->budget->bytes_max -
+                                    core_stat_get(&p->budget->bytes) +
+                                    p->budget_held;
 }
 
 /* Hold at least `bytes` of the budget for this request's body. */
@@ -176,7 +193,9 @@ static int body_reserve(struct net_http_parser *p, size_t extra) {
 
   if (need <= p->body_cap)
     return 0;
-  cap = p->body_cap ? p->body_cap * 2 : BODY_CAP_MIN;
+  /* Doubling what is there: the buffer is at most twice what came (plus
+   * the window), whatever the length declared. */
+  cap = p->body_cap ? p->body_cap * 2 : NET_HTTP_BODY_WINDOW_BYTES;
   while (cap < need)
     cap *= 2;
   /* A declared length is an upper bound: no slack beyond it. */
@@ -427,9 +446,10 @@ static enum net_http_parse framing(struct net_http_parser *p) {
     return fail(p, 400);
   if (r->content_length > (int64_t)p->body_bytes_max)
     return fail(p, 413);
-  /* Refused before the body is sent (and before 100 Continue). */
+  /* Refused before the body is sent (and before 100 Continue); nothing
+   * is held yet. */
   if (r->content_length > 0 &&
-      budget_hold(p, (size_t)r->content_length + 1) < 0)
+      !budget_fits(p, (uint64_t)r->content_length + 1))
     return fail(p, 503);
   if (r->version_minor >= 1)
     r->keep_alive = !p->conn_close;
@@ -539,11 +559,15 @@ static enum net_http_parse feed_data(struct net_http_parser *p,
 }
 
 char *net_http_parser_body_room(struct net_http_parser *p, size_t *room) {
+  size_t free_bytes;
+
   *room = 0;
   if ((p->state != ST_BODY && p->state != ST_CHUNK_DATA) || p->left == 0 ||
-      body_reserve(p, (size_t)p->left) < 0)
+      body_reserve(p, p->left < BODY_ROOM_MIN ? (size_t)p->left
+                                              : BODY_ROOM_MIN) < 0)
     return NULL;
-  *room = (size_t)p->left;
+  free_bytes = p->body_cap - p->body_len - 1;  /* the NUL's byte kept */
+  *room = p->left < free_bytes ? (size_t)p->left : free_bytes;
   return p->body + p->body_len;
 }
 
@@ -600,8 +624,8 @@ static enum net_http_parse chunk_size_byte(struct net_http_parser *p,
   if (!p->saw_digit)
     return fail(p, 400);
   if ((c == '\r' || c == '\n') && p->left &&
-      budget_hold(p, p->body_len + (size_t)p->left + 1) < 0)
-    return fail(p, 503);  /* the declared chunk would pass the budget */
+      !budget_fits(p, p->body_len + p->left + 1))
+    return fail(p, 503);  /* the declared chunk could not fit the budget */
   if (c == '\r' || c == '\n')
     return line_end(p, c, p->left ? ST_CHUNK_DATA : ST_TRAILER_START);
   if (p->state == ST_CHUNK_EXT)

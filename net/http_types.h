@@ -71,7 +71,7 @@ enum net_http_parse {
 
 /*
  * A memory budget that several parsers and the responses of one server
- * share: bytes taken from it are allocated or promised body bytes. Only one
+ * share: bytes taken from it are allocated body bytes. Only one
  * thread takes and gives (the server's); `bytes` may be read from any
  * thread (relaxed atomics, core_stat_get).
  */

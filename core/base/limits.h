@@ -176,12 +176,17 @@ _Static_assert(NET_DPDK_IDLE_WAIT_US * 20 < NET_DPDK_RX_DESC,
 #define NET_HTTP_CHUNK_LINE_BYTES_MAX 1024 /* chunk-size line with extensions */
 #define NET_HTTP_RECV_BUF_BYTES 16384      /* one read() per connection */
 #define NET_HTTP_BODY_KEEP_BYTES 65536     /* body buffer kept across requests */
+/* A request body's first buffer, held once its bytes start to arrive; it
+ * then at most doubles as they come, so a sender holds about twice what it
+ * sent (a declared length is never held up front: slow senders declaring
+ * large bodies cannot fill the budget). */
+#define NET_HTTP_BODY_WINDOW_BYTES 16384
 #define NET_HTTP_RESPONSE_HEADERS_BYTES_MAX 1024 /* extra headers a handler sets */
 #define NET_HTTP_LINGER_MS 1000            /* drain input after a final reply */
 #define NET_HTTP_LINGER_BYTES_MAX (1 << 20) /* input discarded while lingering */
 #define NET_HTTP_TURN_REQUESTS_MAX 16      /* requests served per connection turn */
 #define NET_HTTP_PENDING_POLL_MS 2         /* a pending handler is called again */
-/* Request bodies (reserved up front for a Content-Length) plus response
+/* Request bodies (held as their bytes arrive) plus response
  * bodies held for clients, across all connections of one server: past it a
  * request gets 503 Retry-After. Not counted: the fixed buffers of each
  * connection (about 50 KiB) and the one response a handler is building. */
@@ -651,6 +656,11 @@ _Static_assert(NET_HTTP_MEMORY_BYTES_MIN <= NET_HTTP_MEMORY_BYTES_MAX &&
                "default query-port memory budget within its option's range");
 _Static_assert(NET_HTTP_MEMORY_BYTES_MIN >= NET_HTTP_BODY_KEEP_BYTES * 2,
                "the smallest budget admits a kept body buffer and more");
+_Static_assert(NET_HTTP_BODY_WINDOW_BYTES <= NET_HTTP_BODY_KEEP_BYTES &&
+                   NET_HTTP_BODY_WINDOW_BYTES * 1ull * NET_HTTP_CONNS_MAX <=
+                       NET_HTTP_MEMORY_BYTES_MIN / 4,
+               "first body buffers of every query-port connection take at "
+               "most a quarter of the smallest budget");
 _Static_assert(NET_GRPC_CONN_MEMORY_BYTES_MAX >= NET_GRPC_MESSAGE_BYTES_MAX +
                    2 * NET_GRPC_SESSION_RESERVE_BYTES &&
                    NET_GRPC_SHARD_MEMORY_BYTES_MAX >= 4ull *
@@ -802,6 +812,11 @@ _Static_assert(NET_HTTP_BODY_KEEP_BYTES * 1ull * NET_OTLP_HTTP_CONNS_MAX <=
                    NET_OTLP_HTTP_MEMORY_BYTES_MAX / 2,
                "body buffers kept by idle connections leave half the "
                "budget to requests");
+_Static_assert(NET_HTTP_BODY_WINDOW_BYTES * 1ull * NET_OTLP_HTTP_CONNS_MAX <=
+                   NET_OTLP_HTTP_MEMORY_BYTES_MAX / 4 &&
+                   NET_HTTP_BODY_WINDOW_BYTES >= NET_OTLP_HTTP_DIRECT_BYTES_MIN,
+               "first body buffers of a shard's every connection take at "
+               "most a quarter of its budget, and each takes a direct recv");
 _Static_assert(NET_OTLP_HTTP_WAITING_MAX <= NET_OTLP_HTTP_CONNS_MAX,
                "a connection waits for one request at a time");
 _Static_assert(NET_OTLP_HTTP_FLUSHES_MAX + 8 <= CORE_CTL_RING_ENTRIES,

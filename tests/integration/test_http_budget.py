@@ -1,9 +1,10 @@
 """The query port's memory budget for request and response bodies
-(NET_HTTP_MEMORY_BYTES_MAX, 1 GiB) against a real `sluice run`: declared
-request bodies are held up front, so sixteen maximal (64 MiB) uploads that
-never send their bodies pass it without using the memory. The request that
-would pass the budget gets 503 Retry-After: 1 (before 100 Continue), a
-response that would pass it gets 503 too, /metrics counts both, and
+(NET_HTTP_MEMORY_BYTES_MAX, 1 GiB; here --http-memory-bytes 16M) against a
+real `sluice run`: request bodies are held as their bytes arrive (a
+declared length alone holds nothing: test_http_slow_body.py), so uploads
+that sent most of their bodies fill it. Then a request whose declared body
+could not fit what is free gets 503 Retry-After: 1 (before 100 Continue),
+a response that would pass it gets 503 too, /metrics counts both, and
 everything is given back when the connections close.
 
 usage: /usr/bin/python3 test_http_budget.py PATH/TO/sluice
@@ -18,10 +19,6 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Sluice, check, main, parse_metrics, sum_metric  # noqa: E402
-
-BUDGET = 1 << 30           # NET_HTTP_MEMORY_BYTES_MAX
-BODY_MAX = 64 << 20        # NET_HTTP_BODY_BYTES_MAX
-HELD = BODY_MAX + 1        # a declared body and its NUL
 
 
 def upload_head(length, expect=False):
@@ -69,29 +66,39 @@ def wait_memory(s, want, timeout=8.0):
     raise AssertionError(f"sluice_http_memory_bytes {got}, want {want}")
 
 
+def upload_most(s, length):
+    """An upload of `length` that sent all but its last byte: it holds
+    its whole buffer (length + 1: the NUL) while it waits for it."""
+    c = dial(s, upload_head(length))
+    c.sendall(b"x" * (length - 1))
+    return c
+
+
 def test_budget_refuses_and_recovers(binary):
-    s = Sluice(binary)
+    s = Sluice(binary, extra=["--http-memory-bytes", "16M"])
+    small = 16 << 20
     held = []
     try:
         m = wait_memory(s, 0)
-        check(sum_metric(m, "sluice_http_memory_bytes_max") == BUDGET,
+        check(sum_metric(m, "sluice_http_memory_bytes_max") == small,
               "budget figure")
         check(sum_metric(m, "sluice_http_rejected_total",
                          reason="memory") == 0, "nothing refused yet")
-        n = BUDGET // HELD     # 15 maximal uploads fit, the 16th does not
-        for _ in range(n):
-            held.append(dial(s, upload_head(BODY_MAX)))
-        wait_memory(s, n * HELD)
-        # What curl does for a large upload: Expect: 100-continue.
-        c = dial(s, upload_head(BODY_MAX, expect=True))
+        part = 7 << 20
+        for _ in range(2):
+            held.append(upload_most(s, part))
+        wait_memory(s, 2 * (part + 1))
+        # What curl does for a large upload: Expect: 100-continue. 4 MiB
+        # cannot fit the 2 MiB left: refused before its body is sent.
+        c = dial(s, upload_head(4 << 20, expect=True))
         reply = read_all(c)
         c.close()
         check(reply.startswith(b"HTTP/1.1 503 "), f"refused upload: {reply}")
         check(b"\r\nRetry-After: 1\r\n" in reply, f"Retry-After: {reply}")
         check(b"100 Continue" not in reply, "refused before 100 Continue")
         # Fill the budget to 10 bytes short: a reply cannot be held now.
-        left = BUDGET - n * HELD
-        held.append(dial(s, upload_head(left - 11)))
+        left = small - 2 * (part + 1)
+        held.append(upload_most(s, left - 11))
         deadline = time.time() + 8
         status, hdrs = 200, None
         while status == 200 and time.time() < deadline:

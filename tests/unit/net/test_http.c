@@ -748,32 +748,100 @@ static enum net_http_parse feed_x(struct net_http_parser *p, size_t n) {
 
 Test(http_budget, one_body_then_the_next) {
   struct net_http_budget budget = {.bytes_max = 200000};
-  struct net_http_parser a, b;
+  struct net_http_parser a, b, c;
   const char *head = "POST / HTTP/1.1\r\nContent-Length: 120000\r\n\r\n";
 
   two_parsers(&a, &b, &budget);
-  /* A declared length is held as soon as the headers are in. */
+  cr_assert_eq(net_http_parser_init(&c, 0, 0), 0);
+  net_http_parser_set_budget(&c, &budget);
+  /* A declared length is not held: only the bytes that came are. */
   cr_assert_eq(feed_to(&a, head), NET_HTTP_PARSE_MORE);
-  cr_assert_eq(budget.bytes, 120001);
-  cr_assert_eq(feed_to(&b, head), NET_HTTP_PARSE_ERROR);
-  cr_assert_eq(b.status, 503);
-  cr_assert_eq(budget.bytes, 120001, "the refused parser holds nothing");
-  cr_assert_eq(feed_x(&a, 120000), NET_HTTP_PARSE_DONE);
-  cr_assert_eq(a.req.body_len, 120000);
-  cr_assert_eq(budget.bytes, 120001, "growth stays within what was held");
-  /* Until A is reset, B is refused again; then it is admitted. */
-  net_http_parser_reset(&b);
-  cr_assert_eq(feed_to(&b, head), NET_HTTP_PARSE_ERROR);
-  net_http_parser_reset(&a);
-  cr_assert_eq(budget.bytes, 0, "a big body buffer is released at reset");
-  net_http_parser_reset(&b);
   cr_assert_eq(feed_to(&b, head), NET_HTTP_PARSE_MORE);
-  cr_assert_eq(budget.bytes, 120001);
-  /* Free mid-body (a connection that closes) gives everything back. */
-  cr_assert_eq(feed_x(&b, 1000), NET_HTTP_PARSE_MORE);
-  net_http_parser_free(&b);
   cr_assert_eq(budget.bytes, 0);
+  cr_assert_eq(feed_x(&a, 100), NET_HTTP_PARSE_MORE);
+  cr_assert_eq(budget.bytes, NET_HTTP_BODY_WINDOW_BYTES, "the first window");
+  cr_assert_eq(feed_x(&b, 100), NET_HTTP_PARSE_MORE);
+  cr_assert_eq(feed_x(&a, 119900), NET_HTTP_PARSE_DONE);
+  cr_assert_eq(a.req.body_len, 120000);
+  cr_assert_eq(budget.bytes, 120001 + NET_HTTP_BODY_WINDOW_BYTES,
+               "a's buffer grew to its declared length, no further");
+  /* What no longer fits what is free is refused at its head, and holds
+   * nothing. */
+  cr_assert_eq(feed_to(&c, head), NET_HTTP_PARSE_ERROR);
+  cr_assert_eq(c.status, 503);
+  cr_assert_eq(budget.bytes, 120001 + NET_HTTP_BODY_WINDOW_BYTES);
+  /* A body admitted earlier that grows past the budget is refused then. */
+  cr_assert_eq(feed_x(&b, 100000), NET_HTTP_PARSE_ERROR);
+  cr_assert_eq(b.status, 503);
+  cr_assert_leq(budget.bytes, budget.bytes_max);
+  net_http_parser_reset(&a);
+  net_http_parser_reset(&b);
+  cr_assert_eq(budget.bytes, b.body_cap, "a big body buffer is released at "
+               "reset, a small one kept");
+  net_http_parser_reset(&c);
+  cr_assert_eq(feed_to(&c, head), NET_HTTP_PARSE_MORE);
+  /* Free mid-body (a connection that closes) gives everything back. */
+  cr_assert_eq(feed_x(&c, 1000), NET_HTTP_PARSE_MORE);
+  net_http_parser_free(&c);
+  net_http_parser_free(&b);
   net_http_parser_free(&a);
+  cr_assert_eq(budget.bytes, 0);
+}
+
+/* Many parsers that declared large bodies and got a little of each hold a
+ * window each, not what they declared: another body still fits. */
+Test(http_budget, slow_senders_hold_what_they_sent) {
+  struct net_http_budget budget = {.bytes_max = 1u << 20};
+  struct net_http_parser p[9];
+  size_t i;
+
+  for (i = 0; i < 9; i++) {
+    cr_assert_eq(net_http_parser_init(&p[i], 0, 0), 0);
+    net_http_parser_set_budget(&p[i], &budget);
+  }
+  for (i = 0; i < 8; i++) {
+    cr_assert_eq(feed_to(&p[i], "POST / HTTP/1.1\r\nContent-Length: "
+                                "900000\r\n\r\n"), NET_HTTP_PARSE_MORE);
+    cr_assert_eq(feed_x(&p[i], 5000), NET_HTTP_PARSE_MORE);
+  }
+  cr_assert_eq(budget.bytes, 8 * NET_HTTP_BODY_WINDOW_BYTES);
+  /* Declared up front, these would have held 7.2 MB of a 1 MiB budget. */
+  cr_assert_eq(feed_to(&p[8], "POST / HTTP/1.1\r\nContent-Length: "
+                              "500000\r\n\r\n"), NET_HTTP_PARSE_MORE);
+  cr_assert_eq(feed_x(&p[8], 500000), NET_HTTP_PARSE_DONE);
+  for (i = 0; i < 9; i++)
+    net_http_parser_free(&p[i]);
+  cr_assert_eq(budget.bytes, 0);
+}
+
+/* Written in place, the buffer doubles: at most twice what came (or the
+ * window), and a room of at least 4096 bytes each time. */
+Test(http_budget, body_room_grows_with_what_came) {
+  struct net_http_budget budget = {.bytes_max = 1u << 20};
+  struct net_http_parser p;
+  size_t room, got = 0;
+  char *d;
+
+  cr_assert_eq(net_http_parser_init(&p, 0, 0), 0);
+  net_http_parser_set_budget(&p, &budget);
+  cr_assert_eq(feed_to(&p, "POST / HTTP/1.1\r\nContent-Length: 500000\r\n"
+                           "\r\n"), NET_HTTP_PARSE_MORE);
+  cr_assert_eq(budget.bytes, 0);
+  while ((d = net_http_parser_body_room(&p, &room)) != NULL) {
+    cr_assert_geq(room, 4096);
+    cr_assert_leq(budget.bytes, got * 2 + 2 * 4096 + 2 > NET_HTTP_BODY_WINDOW_BYTES
+                                    ? got * 2 + 2 * 4096 + 2
+                                    : NET_HTTP_BODY_WINDOW_BYTES,
+                  "holds %llu with %zu in", (unsigned long long)budget.bytes,
+                  got);
+    memset(d, 'x', room);
+    got += room;
+    if (net_http_parser_body_wrote(&p, room) == NET_HTTP_PARSE_DONE)
+      break;
+  }
+  cr_assert_eq(got, 500000);
+  cr_assert_eq(budget.bytes, 500001);
+  net_http_parser_free(&p);
   cr_assert_eq(budget.bytes, 0);
 }
 
@@ -789,6 +857,8 @@ Test(http_budget, expect_continue_refused_before_100) {
   cr_assert_eq(feed_to(&b, "POST / HTTP/1.1\r\nExpect: 100-continue\r\n"
                            "Content-Length: 999\r\n\r\n"),
                NET_HTTP_PARSE_CONTINUE);
+  cr_assert_eq(budget.bytes, 0, "nothing held before the body comes");
+  cr_assert_eq(feed_x(&b, 999), NET_HTTP_PARSE_DONE);
   cr_assert_eq(budget.bytes, 1000);
   net_http_parser_free(&a);
   net_http_parser_free(&b);
@@ -1359,19 +1429,20 @@ Test(http_server, budget_request_bodies) {
   net_http_server_stats(s, &st);
   cr_assert_eq(st.memory_bytes_max, 200000);
   send_str(a, head);
-  send_x(a, 1000);
-  wait_memory(s, 120001, false);   /* A's declared body is held */
-  send_str(b, head);
+  send_x(a, 40000);
+  wait_memory(s, 65536, false);    /* what A sent, doubled: 16, 32, 64 KiB */
+  /* 140001 could not fit the 134464 left: refused before the body. */
+  send_str(b, "POST /up HTTP/1.1\r\nContent-Length: 140000\r\n\r\n");
   expect_busy(b, true);
   expect_eof(b);
   hang_up(b);
-  send_x(a, 119000);
+  send_x(a, 80000);
   read_reply(a, &r, false);
   cr_assert_eq(r.status, 200);
   cr_assert(strstr(r.body, "len=120000"));
   free(r.body);
   wait_memory(s, 0, false);        /* A's body and reply are released */
-  c = dial(s);                     /* so the same request now fits */
+  c = dial(s);
   send_str(c, head);
   send_x(c, 120000);
   expect_reply(c, 200, NULL);
@@ -1380,6 +1451,36 @@ Test(http_server, budget_request_bodies) {
   cr_assert_eq(st.requests_bad, 0);
   hang_up(a);
   hang_up(c);
+  wait_memory(s, 0, false);
+  net_http_server_stop(s);
+}
+
+/* The audit's attack: connections that declare large bodies and send a
+ * little hold what they sent (a window each), not what they declared, so
+ * another client's ordinary request is served. */
+Test(http_server, budget_slow_senders_hold_what_they_sent) {
+  /* Declared lengths held up front: the first two would fill it. */
+  struct net_http_server *s = start_with(0, 0, 400000);
+  const char *head = "POST /up HTTP/1.1\r\nContent-Length: 200000\r\n\r\n";
+  struct client *slow[8], *c;
+  struct net_http_stats st;
+  size_t i;
+
+  for (i = 0; i < 8; i++) {
+    slow[i] = dial(s);
+    send_str(slow[i], head);
+    send_x(slow[i], 1000);
+  }
+  wait_memory(s, 8 * NET_HTTP_BODY_WINDOW_BYTES, false);
+  c = dial(s);
+  send_str(c, "POST /up HTTP/1.1\r\nContent-Length: 50000\r\n\r\n");
+  send_x(c, 50000);
+  expect_reply(c, 200, NULL);
+  net_http_server_stats(s, &st);
+  cr_assert_eq(st.rejected_memory, 0);
+  hang_up(c);
+  for (i = 0; i < 8; i++)
+    hang_up(slow[i]);
   wait_memory(s, 0, false);
   net_http_server_stop(s);
 }
@@ -1449,7 +1550,7 @@ Test(http_server, budget_released_on_every_close) {
   b = dial(s);  /* now: its header deadline runs from accept */
   /* A body that stops arriving: the body deadline answers 408. */
   send_str(b, "POST /x HTTP/1.1\r\nContent-Length: 50000\r\n\r\nabc");
-  wait_memory(s, 50001, false);
+  wait_memory(s, NET_HTTP_BODY_WINDOW_BYTES, false); /* not the 50001 declared */
   expect_reply(b, 408, NULL);
   expect_eof(b);
   hang_up(b);
@@ -1460,7 +1561,7 @@ Test(http_server, budget_released_on_every_close) {
   /* Stopping with bodies held frees them (ASan would report a leak). */
   b = dial(s);
   send_str(b, "POST /x HTTP/1.1\r\nContent-Length: 50000\r\n\r\nabc");
-  wait_memory(s, 50001, false);
+  wait_memory(s, NET_HTTP_BODY_WINDOW_BYTES, false);
   net_http_server_stop(s);
   hang_up(b);
 }

@@ -677,6 +677,37 @@ Test(otlp_http_ring, pipelined_after_a_body_received_in_place) {
   tools_otlp_pool_free(&pool);
 }
 
+/* The audit's attack: connections that declare the largest body and send
+ * 5000 bytes of it hold a window each, not what they declared (8 of them
+ * held the whole 128 MiB budget), and another client is served. */
+Test(otlp_http_ring, slow_senders_hold_what_they_sent) {
+  char head[256], *some = malloc(5000);
+  int fds[8], c;
+  const char *r;
+  int h = snprintf(head, sizeof(head),
+                   "POST /v1/metrics HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                   "application/x-protobuf\r\nContent-Length: %u\r\n\r\n",
+                   NET_OTLP_HTTP_BODY_BYTES_MAX);
+
+  fk.no_store = 1;
+  memset(some, 0x0a, 5000);
+  for (int i = 0; i < 8; i++) {
+    fds[i] = connect_only();
+    send_pumping(fds[i], head, (size_t)h);
+    send_pumping(fds[i], some, 5000);
+  }
+  pump(50);
+  cr_assert_eq(lis.budget.bytes, 8 * NET_HTTP_BODY_WINDOW_BYTES);
+  c = client();
+  r = replies(c, 1);
+  cr_assert(strncmp(r, "HTTP/1.1 200 ", 13) == 0, "%s", r);
+  cr_assert_eq(ost.rejected[NET_OTLP_REJ_MEMORY], 0);
+  close(c);
+  for (int i = 0; i < 8; i++)
+    close(fds[i]);
+  free(some);
+}
+
 /* Over the body bound: refused 413 by the declared length, or by the chunk
  * that passes it after 12 MiB were received in place; counted. */
 Test(otlp_http_ring, body_over_the_bound_is_413_and_counted) {
