@@ -632,3 +632,68 @@ Test(otlpmap_cache, array_values_tell_series_apart_and_hit) {
   free(ms.b);
   free(req.b);
 }
+
+/* A new series refused at the commit (--max-series) is not cached: sent
+ * again, its point is refused again, never stored on another series. */
+Test(otlpmap_cache, series_refused_at_commit_is_not_cached) {
+  static const char *const a[] = {"k", "a", NULL}, *const b[] = {"k", "b", NULL},
+                           *const c[] = {"k", "c", NULL};
+  struct big ms = {0}, req = {0};
+
+  core_pipe_free(&p);
+  memset(&st, 0, sizeof(st));
+  cr_assert_eq(core_pipe_init(&p, &st, 2, 256, NULL, NULL), 0);
+  add_metric(&ms, "g", 5, 1, a);
+  add_metric(&ms, "g", 5, 2, b);
+  add_metric(&ms, "g", 5, 3, c);
+  big_request(&req, "svc", &ms);
+  for (int round = 0; round < 3; round++) {
+    cr_assert_eq(send(&req), 0, "%s", res.why ? res.why : "");
+    cr_assert_eq(res.accepted, 2, "round %d", round);
+    cr_assert_eq(res.rejected, 1, "round %d", round);
+  }
+  cr_assert_eq(p.series.count, 2);
+  cr_assert_eq(p.head.count, 6);
+  for (uint32_t i = 0; i < 6; i++)
+    cr_assert_str_eq(key_of(i), i % 2 ? "g|k:b|service.name:svc"
+                                      : "g|k:a|service.name:svc");
+  /* two points a resend hit; the refused one misses every time */
+  cr_assert_eq(p.otlp->sid.hits, 4);
+  free(ms.b);
+  free(req.b);
+}
+
+/* More new series in a request than keys held for its commit: the first
+ * CORE_OTLP_SID_HELD_MAX are cached at the commit, the others at their
+ * next miss; every point keeps its series. */
+Test(otlpmap_cache, past_the_held_bound_cached_at_the_next_miss) {
+  enum { N = CORE_OTLP_SID_HELD_MAX + 904 };
+  struct big ms = {0}, req = {0};
+  uint64_t h[4];
+
+  for (uint32_t s = 0; s < N; s++) {
+    char v[16];
+    const char *kv[] = {"series", v, NULL};
+    snprintf(v, sizeof v, "%u", s);
+    add_metric(&ms, "g", 5, s, kv);
+  }
+  big_request(&req, "svc", &ms);
+  for (int round = 0; round < 3; round++) {
+    cr_assert_eq(send(&req), 0, "%s", res.why ? res.why : "");
+    cr_assert_eq(res.accepted, N);
+    h[round] = p.otlp->sid.hits;
+  }
+  cr_assert_eq(p.series.count, N);
+  for (uint32_t i = 0; i < 3 * N; i += 997) {
+    char want[64];
+    snprintf(want, sizeof want, "g|series:%u|service.name:svc", i % N);
+    cr_assert_str_eq(key_of(i), want);
+  }
+  /* (a few held keys may lose their way to a third series of their set) */
+  cr_assert_eq(h[0], 0);
+  cr_assert_leq(h[1], CORE_OTLP_SID_HELD_MAX);
+  cr_assert_geq(h[1], CORE_OTLP_SID_HELD_MAX * 95 / 100);
+  cr_assert_geq(h[2] - h[1], N * 95 / 100);
+  free(ms.b);
+  free(req.b);
+}
