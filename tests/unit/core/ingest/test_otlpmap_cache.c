@@ -636,8 +636,9 @@ Test(otlpmap_cache, array_values_tell_series_apart_and_hit) {
 /* A new series refused at the commit (--max-series) is not cached: sent
  * again, its point is refused again, never stored on another series. */
 Test(otlpmap_cache, series_refused_at_commit_is_not_cached) {
-  static const char *const a[] = {"k", "a", NULL}, *const b[] = {"k", "b", NULL},
-                           *const c[] = {"k", "c", NULL};
+  static const char *const a[] = {"k", "a", NULL};
+  static const char *const b[] = {"k", "b", NULL};
+  static const char *const c[] = {"k", "c", NULL};
   struct big ms = {0}, req = {0};
 
   core_pipe_free(&p);
