@@ -368,6 +368,10 @@ _Static_assert(NET_DPDK_IDLE_WAIT_US * 20 < NET_DPDK_RX_DESC,
 #define CORE_OTLP_SID_RSETS 16            /* resource label sets told apart
                                              by the cache at once ... */
 #define CORE_OTLP_SID_RSET_BYTES_MAX 1024 /* ... each at most this long */
+#define CORE_OTLP_SID_HELD_MAX 4096      /* points of series new to the
+                                             dictionary a request caches at
+                                             its commit; past it, at their
+                                             next miss */
 #define CORE_OTLP_STAGE_SERIES_MAX (1u << 18) /* series values one request
                                               stages before its commit; past
                                               it (or the key bytes) the

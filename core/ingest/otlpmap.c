@@ -370,6 +370,7 @@ struct pt_series {
                       stage.ser[first, first + count)) */
   uint32_t first;
   int64_t ts_ms;
+  uint8_t held;    /* its cache key held for the commit */
 };
 
 /*
@@ -722,8 +723,9 @@ static int on_attrs_known(void *ctx, const struct core_otlp_point *mt,
   return 1;
 }
 
-/* After the slow way: cache the id of a gauge or sum point, if known. */
-static void cache_id(struct core_pipe *p, const struct pt_series *ps,
+/* After the slow way: cache the id of a gauge or sum point, now or (a
+ * series new to the dictionary) at the commit. */
+static void cache_id(struct core_pipe *p, struct pt_series *ps,
                      const struct core_otlp_sid_key *k) {
   struct core_otlp_map *m = p->otlp;
   const struct core_otlp_stage_series *s = &m->stage.ser[ps->first];
@@ -732,8 +734,10 @@ static void cache_id(struct core_pipe *p, const struct pt_series *ps,
     return;
   if (m->direct)
     core_otlp_sid_insert(&m->sid, k, m->ids[0]);
-  else if (s->key_len == 0) /* (a series new to the dictionary: next time) */
+  else if (s->key_len == 0)
     core_otlp_sid_insert(&m->sid, k, s->id);
+  else
+    ps->held = (uint8_t)core_otlp_sid_hold(&m->sid, k);
 }
 
 /* Append the point's values (staged: at the commit). Returns 0. */
@@ -828,7 +832,8 @@ static int on_point(void *ctx, const struct core_otlp_point *pt) {
     st->pts[st->npts++] = (struct core_otlp_stage_point){
         .ts_ms = ps.ts_ms, .name = pt->name.ptr, .name_len = pt->name.len,
         .first = ps.first, .n = (uint16_t)ps.count, .type = ps.type,
-        .pkind = (uint8_t)pkind(pt->kind), .rej = (uint8_t)rc};
+        .pkind = (uint8_t)pkind(pt->kind), .rej = (uint8_t)rc,
+        .held = ps.held};
     return 0;
   }
   if (rc != 0) {
@@ -859,6 +864,8 @@ static void commit_point(struct core_pipe *p,
                   &ser[i].id);
       ser[i].key_len = 0;
     }
+  if (sp->held) /* (one series: held by cache_id) */
+    core_otlp_sid_settle(&m->sid, rc == 0 ? ser[0].id : UINT32_MAX);
   if (rc == 0)
     rc = sp->rej;
   if (rc != 0) {
@@ -1536,6 +1543,7 @@ static int pipe_staged(struct core_pipe *p, enum core_otlp_signal sig,
   st->npts = st->nser = st->key_used = 0;
   st->nlogs = 0;
   st->full = 0;
+  core_otlp_sid_unhold(&m->sid);
   m->direct = 0;
   m->lacc = 0;
   m->lreq++;
@@ -1554,6 +1562,7 @@ static int pipe_staged(struct core_pipe *p, enum core_otlp_signal sig,
     return rc;
   }
   st->twice++;
+  core_otlp_sid_unhold(&m->sid); /* no commit: mapped directly now */
   m->direct = 1;
   m->res_seen = NULL;
   m->res_seen_n = UINT32_MAX;

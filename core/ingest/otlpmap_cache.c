@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "core/base/assert.h"
 #include "core/ingest/series.h"
 
 #define ENTS (CORE_OTLP_SID_CACHE_SETS * CORE_OTLP_SID_CACHE_WAYS)
@@ -227,6 +228,11 @@ void core_otlp_sid_insert(struct core_otlp_sid_cache *c,
   if (k->rgen == 0 || k->name.len > CORE_OTLP_SID_IDENT_BYTES_MAX ||
       k->attrs.len > CORE_OTLP_SID_IDENT_BYTES_MAX - k->name.len)
     return;
+  /* a series new to the dictionary, sent twice in a request, is held
+   * twice: one entry is enough */
+  for (w = 0; w < CORE_OTLP_SID_CACHE_WAYS; w++)
+    if (equal(&e[w], c->idents[set * CORE_OTLP_SID_CACHE_WAYS + w].b, k))
+      return;
   if (e[0].hash != 0 && e[1].hash != 0 && e[0].used && e[1].used) {
     e[0].used = e[1].used = 0;
     return;
@@ -244,4 +250,23 @@ void core_otlp_sid_insert(struct core_otlp_sid_cache *c,
   memcpy(ident, k->name.ptr, k->name.len);
   if (k->attrs.len)
     memcpy(ident + k->name.len, k->attrs.ptr, k->attrs.len);
+}
+
+int core_otlp_sid_hold(struct core_otlp_sid_cache *c,
+                       const struct core_otlp_sid_key *k) {
+  if (k->rgen == 0 || c->nheld == CORE_OTLP_SID_HELD_MAX)
+    return 0;
+  c->held[c->nheld++] = *k;
+  return 1;
+}
+
+void core_otlp_sid_settle(struct core_otlp_sid_cache *c, uint32_t id) {
+  ASSERT(c->settled < c->nheld);
+  if (id != UINT32_MAX)
+    core_otlp_sid_insert(c, &c->held[c->settled], id);
+  c->settled++;
+}
+
+void core_otlp_sid_unhold(struct core_otlp_sid_cache *c) {
+  c->nheld = c->settled = 0;
 }

@@ -15,17 +15,6 @@
 #include "core/ingest/otlpmap_types.h"
 #include "core/parse/statsd_types.h"
 
-/* A point's identity: everything its series key is made from. */
-struct core_otlp_sid_key {
-  struct core_otlp_str name;
-  struct core_otlp_str attrs; /* raw attribute fields (len 0: none) */
-  uint64_t rgen;              /* core_otlp_sid_rset; 0: not cacheable */
-  uint8_t type;
-  uint64_t name_hash;         /* core_series_hash_bytes of name, or 0:
-                                 computed */
-  uint64_t hash;              /* set by core_otlp_sid_lookup */
-};
-
 /* Map the entries (at start-up), touching every page then unless
  * core_otlp_sid_prefault(0) was called. Returns 0 or -ENOMEM. */
 int core_otlp_sid_init(struct core_otlp_sid_cache *c);
@@ -67,9 +56,28 @@ uint32_t core_otlp_sid_lookup(struct core_otlp_sid_cache *c,
 /*
  * Remember that k (looked up before, and missed) is series id, replacing
  * the entry of its set used least lately. A k without a resource set
- * number, or over CORE_OTLP_SID_IDENT_BYTES_MAX, is not kept.
+ * number, over CORE_OTLP_SID_IDENT_BYTES_MAX, or already there (a series
+ * sent twice in a request) is not kept again.
  */
 void core_otlp_sid_insert(struct core_otlp_sid_cache *c,
                           const struct core_otlp_sid_key *k, uint32_t id);
+
+/*
+ * Hold k (looked up before, and missed) until its series id is known: a
+ * staged point of a series new to the dictionary gets its id at the
+ * commit of its request, while k's bytes (in the request) still live.
+ * Returns 1 when held (core_otlp_sid_settle takes them in the order
+ * held), 0 when not (no resource set number, or CORE_OTLP_SID_HELD_MAX
+ * held: the point is cached at its next miss).
+ */
+int core_otlp_sid_hold(struct core_otlp_sid_cache *c,
+                       const struct core_otlp_sid_key *k);
+
+/* The next key held is series id (core_otlp_sid_insert), or was not made
+ * (UINT32_MAX: dropped). */
+void core_otlp_sid_settle(struct core_otlp_sid_cache *c, uint32_t id);
+
+/* Drop every key held (a request starts, or is decoded again). */
+void core_otlp_sid_unhold(struct core_otlp_sid_cache *c);
 
 #endif

@@ -123,6 +123,17 @@ struct core_otlp_sid_rset {
   char bytes[CORE_OTLP_SID_RSET_BYTES_MAX];
 };
 
+/* A point's identity: everything its series key is made from. */
+struct core_otlp_sid_key {
+  struct core_otlp_str name;
+  struct core_otlp_str attrs; /* raw attribute fields (len 0: none) */
+  uint64_t rgen;              /* core_otlp_sid_rset; 0: not cacheable */
+  uint8_t type;
+  uint64_t name_hash;         /* core_series_hash_bytes of name, or 0:
+                                 computed */
+  uint64_t hash;              /* set by core_otlp_sid_lookup */
+};
+
 struct core_otlp_sid_cache {
   struct core_otlp_sid_ent *ents; /* SETS * WAYS, mapped at init ... */
   struct core_otlp_sid_ident *idents; /* ... each one's bytes */
@@ -133,6 +144,9 @@ struct core_otlp_sid_cache {
   uint32_t prev2;      /* the entry hit before it + 1: its next2 is set */
   uint64_t gen_last;   /* the last set number given */
   uint64_t hits, misses; /* lookups (read by perf/bench_otlp) */
+  /* keys whose series is made at the commit (core_otlp_sid_hold) */
+  struct core_otlp_sid_key held[CORE_OTLP_SID_HELD_MAX];
+  uint32_t nheld, settled;
 };
 
 /*
@@ -159,6 +173,8 @@ struct core_otlp_stage_point {
   uint8_t pkind;      /* enum core_otlp_pkind */
   uint8_t rej;        /* 0, or the refusal (a reason + 1) found while
                          decoding, reported after its series are made */
+  uint8_t held;       /* its series id cache key is held
+                         (core_otlp_sid_hold) for the commit */
 };
 
 /* A log record refused while decoding (the records stored are written

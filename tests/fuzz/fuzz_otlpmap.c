@@ -11,10 +11,11 @@
  * (accepted + rejected = items decoded); every stored point names a
  * series of the dictionary whose key is name NUL tags; the message is
  * set exactly when something was rejected; a metrics request sent
- * again, twice (its series then known, then in the series id cache),
- * stores the same series ids with the same verdict; the log head's text
- * bytes (counted by the mapping as it writes) are those the block
- * encoder counts for its records. Seeds: the JS SDK
+ * again, twice (its gauge and sum series then in the series id cache,
+ * cached at the first commit, or known to the dictionary and cached at
+ * the second), stores the same series ids with the same verdict; the log
+ * head's text bytes (counted by the mapping as it writes) are those the
+ * block encoder counts for its records. Seeds: the JS SDK
  * fixtures with a leading selector byte.
  */
 #include <errno.h>

@@ -522,3 +522,179 @@ Test(otlpmap_cache, identities_hash_their_bytes_only) {
   }
   core_otlp_sid_free(&c);
 }
+
+/* The JS SDK's fixture request (tests/fixtures/otlp/metrics.bin): three of
+ * its four gauge and sum points carry an array attribute ("tags"). Sent
+ * again, every one of them is found in the cache (their series were new
+ * to the dictionary at the first send, made at its commit), on its series
+ * of the first send. */
+Test(otlpmap_cache, fixture_sent_again_hits_every_number_point) {
+  static uint8_t body[1 << 16];
+  FILE *f = fopen(OTLP_FIXTURE_DIR "/metrics.bin", "rb");
+  struct big req = {.b = body};
+  uint32_t ids[64], n1, series;
+  uint64_t misses;
+
+  cr_assert_not_null(f);
+  req.n = fread(body, 1, sizeof(body), f);
+  fclose(f);
+  cr_assert_gt(req.n, 0);
+  cr_assert_eq(send(&req), 0, "%s", res.why ? res.why : "");
+  n1 = p.head.count;
+  series = p.series.count;
+  cr_assert_leq(n1, 64);
+  for (uint32_t i = 0; i < n1; i++)
+    ids[i] = p.head.series_id[i];
+  misses = p.otlp->sid.misses;
+  cr_assert_eq(p.otlp->sid.hits, 0);
+  cr_assert_gt(misses, 0);
+  for (uint64_t round = 1; round < 4; round++) {
+    cr_assert_eq(send(&req), 0, "%s", res.why ? res.why : "");
+    /* temp (two points), requests and queue.delta */
+    cr_assert_eq(p.otlp->sid.hits, 4 * round, "round %lu",
+                 (unsigned long)round);
+    cr_assert_eq(p.otlp->sid.misses, misses, "round %lu",
+                 (unsigned long)round);
+    for (uint32_t i = 0; i < n1; i++)
+      cr_assert_eq(p.head.series_id[round * n1 + i], ids[i], "point %u", i);
+  }
+  cr_assert_eq(p.series.count, series);
+}
+
+/* A KeyValue k = [s0, s1] (an ArrayValue of strings) as field 7. */
+static void kv_array(struct wr *dp, const char *k, const char *s0,
+                     const char *s1) {
+  struct wr e0 = {.n = 0}, e1 = {.n = 0}, arr = {.n = 0}, any = {.n = 0},
+            kv = {.n = 0};
+
+  wr_str(&e0, 1, s0);
+  wr_str(&e1, 1, s1);
+  wr_msg(&arr, 1, &e0);
+  wr_msg(&arr, 1, &e1);
+  wr_msg(&any, 5, &arr);
+  wr_str(&kv, 1, k);
+  wr_msg(&kv, 2, &any);
+  wr_msg(dp, 7, &kv);
+}
+
+/* Gauge "g" of one point per array (pairs of strings, NULL-ended), each
+ * with attributes route=/x and tags=[a, b], into ms. */
+static void add_array_points(struct big *ms, const char *const *arrs) {
+  struct wr data = {.n = 0}, m = {.n = 0};
+
+  for (int i = 0; arrs[i]; i += 2) {
+    struct wr dp = {.n = 0};
+    wr_kv_str(&dp, 7, "route", "/x");
+    kv_array(&dp, "tags", arrs[i], arrs[i + 1]);
+    wr_f64(&dp, 3, UINT64_C(1700000000999999999));
+    wr_dbl(&dp, 4, i);
+    wr_msg(&data, 1, &dp);
+  }
+  wr_str(&m, 1, "g");
+  wr_msg(&m, 5, &data);
+  big_field(ms, 2, m.b, m.n);
+}
+
+/* Points differing only inside an array value are two series, cached
+ * apart; the same arrays in the next request hit, on the same series. */
+Test(otlpmap_cache, array_values_tell_series_apart_and_hit) {
+  static const char *const arrs[] = {"a", "b", "a", "c", "a", "b", NULL};
+  static const char *const want[] = {
+      "g|route:/x|service.name:svc|tags:[\"a\",\"b\"]",
+      "g|route:/x|service.name:svc|tags:[\"a\",\"c\"]",
+      "g|route:/x|service.name:svc|tags:[\"a\",\"b\"]"};
+  struct big ms = {0}, req = {0};
+  uint32_t first[3];
+  uint64_t misses = 0;
+
+  add_array_points(&ms, arrs);
+  big_request(&req, "svc", &ms);
+  for (int round = 0; round < 3; round++) {
+    cr_assert_eq(send(&req), 0, "%s", res.why ? res.why : "");
+    cr_assert_eq(res.accepted, 3);
+    for (uint32_t i = 0; i < 3; i++) {
+      uint32_t id = p.head.series_id[3 * (uint32_t)round + i];
+      cr_assert_str_eq(key_of_id(id), want[i], "round %d point %u", round, i);
+      if (round == 0)
+        first[i] = id;
+      cr_assert_eq(id, first[i], "round %d point %u", round, i);
+    }
+    if (round == 0)
+      misses = p.otlp->sid.misses;
+  }
+  cr_assert_eq(p.series.count, 2);
+  cr_assert_neq(first[0], first[1]);
+  /* the first request only misses (its third point's key is held twice,
+   * kept once); the next two hit every point */
+  cr_assert_gt(misses, 0);
+  cr_assert_eq(p.otlp->sid.misses, misses);
+  cr_assert_eq(p.otlp->sid.hits, 6);
+  free(ms.b);
+  free(req.b);
+}
+
+/* A new series refused at the commit (--max-series) is not cached: sent
+ * again, its point is refused again, never stored on another series. */
+Test(otlpmap_cache, series_refused_at_commit_is_not_cached) {
+  static const char *const a[] = {"k", "a", NULL};
+  static const char *const b[] = {"k", "b", NULL};
+  static const char *const c[] = {"k", "c", NULL};
+  struct big ms = {0}, req = {0};
+
+  core_pipe_free(&p);
+  memset(&st, 0, sizeof(st));
+  cr_assert_eq(core_pipe_init(&p, &st, 2, 256, NULL, NULL), 0);
+  add_metric(&ms, "g", 5, 1, a);
+  add_metric(&ms, "g", 5, 2, b);
+  add_metric(&ms, "g", 5, 3, c);
+  big_request(&req, "svc", &ms);
+  for (int round = 0; round < 3; round++) {
+    cr_assert_eq(send(&req), 0, "%s", res.why ? res.why : "");
+    cr_assert_eq(res.accepted, 2, "round %d", round);
+    cr_assert_eq(res.rejected, 1, "round %d", round);
+  }
+  cr_assert_eq(p.series.count, 2);
+  cr_assert_eq(p.head.count, 6);
+  for (uint32_t i = 0; i < 6; i++)
+    cr_assert_str_eq(key_of(i), i % 2 ? "g|k:b|service.name:svc"
+                                      : "g|k:a|service.name:svc");
+  /* two points a resend hit; the refused one misses every time */
+  cr_assert_eq(p.otlp->sid.hits, 4);
+  free(ms.b);
+  free(req.b);
+}
+
+/* More new series in a request than keys held for its commit: the first
+ * CORE_OTLP_SID_HELD_MAX are cached at the commit, the others at their
+ * next miss; every point keeps its series. */
+Test(otlpmap_cache, past_the_held_bound_cached_at_the_next_miss) {
+  enum { N = CORE_OTLP_SID_HELD_MAX + 904 };
+  struct big ms = {0}, req = {0};
+  uint64_t h[4];
+
+  for (uint32_t s = 0; s < N; s++) {
+    char v[16];
+    const char *kv[] = {"series", v, NULL};
+    snprintf(v, sizeof v, "%u", s);
+    add_metric(&ms, "g", 5, s, kv);
+  }
+  big_request(&req, "svc", &ms);
+  for (int round = 0; round < 3; round++) {
+    cr_assert_eq(send(&req), 0, "%s", res.why ? res.why : "");
+    cr_assert_eq(res.accepted, N);
+    h[round] = p.otlp->sid.hits;
+  }
+  cr_assert_eq(p.series.count, N);
+  for (uint32_t i = 0; i < 3 * N; i += 997) {
+    char want[64];
+    snprintf(want, sizeof want, "g|series:%u|service.name:svc", i % N);
+    cr_assert_str_eq(key_of(i), want);
+  }
+  /* (a few held keys may lose their way to a third series of their set) */
+  cr_assert_eq(h[0], 0);
+  cr_assert_leq(h[1], CORE_OTLP_SID_HELD_MAX);
+  cr_assert_geq(h[1], CORE_OTLP_SID_HELD_MAX * 95 / 100);
+  cr_assert_geq(h[2] - h[1], N * 95 / 100);
+  free(ms.b);
+  free(req.b);
+}
