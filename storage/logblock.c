@@ -398,7 +398,14 @@ static int put_record(struct stor_logenc *e, const struct stor_log_rec *r,
   put_ref(e, STOR_LCOL_APP, r->app, 1);
   put_ref(e, STOR_LCOL_PROCID, r->procid, 1);
   put_ref(e, STOR_LCOL_MSGID, r->msgid, 1);
-  int same = e->layout3 && stor_log3_keys_same(e, r);
+  /* the producer's hint (keys_prev) spares the comparison; debug builds
+   * check it (a wrong hint would write the last record's keys) */
+  int same = e->layout3 && (r->keys_prev ? e->kprev != NULL
+                                         : stor_log3_keys_same(e, r));
+#ifndef NDEBUG
+  ASSERT(!(e->layout3 && r->keys_prev && e->kprev != NULL) ||
+         stor_log3_keys_same(e, r));
+#endif
 
   stor_lput_varint(e, STOR_LCOL_ATTRS,
                    e->layout3 ? (uint64_t)r->attr_count << 1 | (uint64_t)same
@@ -882,6 +889,7 @@ int stor_logblock_next(struct stor_logblock_reader *r, struct stor_log_rec *out,
     return 0;
   }
   out->otel.has = 0;
+  out->keys_prev = 0;
   rc = r->hdr.layout == STOR_LOG_LAYOUT2
            ? stor_log2_record(r, out, attrs, cap)
            : get_record(r, out, attrs, cap);

@@ -98,6 +98,7 @@ int stor_logpack_add(struct stor_logpack *p, const struct stor_log_rec *r) {
     return -ENOSPC;
   d = &p->recs[p->count++];
   *d = *r;
+  d->keys_prev = 0; /* the pack's order is its own: the encoder compares */
   d->host = keep(p, r->host);
   d->app = keep(p, r->app);
   d->procid = keep(p, r->procid);

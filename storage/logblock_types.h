@@ -204,6 +204,13 @@ struct stor_log_rec {
   int64_t recv_ms;      /* when sluice received it */
   uint8_t facility;     /* 0..23 */
   uint8_t severity;     /* 0..7 */
+  /* The encoder's input only (readers return 0): 1 when a producer knows
+   * the attributes' sd ids and names (count, bytes, order) equal those
+   * of the record before this one in the array encoded (the OTLP mapping
+   * finds it while it writes them), and the encoder skips its own
+   * comparison (stor_log3_keys_same); 0 (syslog, compaction): the encoder
+   * compares. Never 1 when they differ: the block would then be wrong. */
+  uint8_t keys_prev;
   uint32_t flags;       /* CORE_SYSLOG_F_* */
   struct core_syslog_str host, app, procid, msgid, msg;
   uint32_t attr_count;  /* <= CORE_SYSLOG_SD_ATTRS_MAX */

@@ -913,6 +913,8 @@ struct lw {
   uint32_t nprev;                      /* (m->lkeys), 0: none */
   struct stor_log_otel *otel;          /* the record's binary fields */
   uint32_t nbin;                       /* attributes they will be served as */
+  uint32_t nk; /* attributes whose name is known equal to the last
+                  record's at their position (the keys_prev hint) */
 };
 
 static const struct core_syslog_str sd_otel = {"otel", 4},
@@ -1066,8 +1068,10 @@ lw_field(struct lw *w, const char *name, const char *v, size_t n) {
     /* name and value referenced (as lw_ref, lw_same): counted at once */
     lw_ref(w, (struct core_syslog_str){NULL, (uint32_t)(k.len + n)});
     lw_attr(w, sd_otel, k, p->value);
+    w->nk++;
     return;
   }
+  w->nk += p != NULL && p->name.ptr == name && p->name.len == k.len;
   k = lw_ref(w, k);
   lw_attr(w, sd_otel, k, lw_same(w, k, v, n));
 }
@@ -1080,6 +1084,7 @@ static void lw_sevnum(struct lw *w, uint32_t n) {
   struct core_syslog_str k = {k_sevnum, sizeof(k_sevnum) - 1};
   char t[CORE_FMT_NUM_BYTES];
 
+  w->nk += p != NULL && p->name.ptr == k_sevnum && p->name.len == k.len;
   if (p != NULL && p->name.ptr == k_sevnum && w->m->lkeys.sev == n) {
     /* name and value counted at once (as two lw_ref) */
     lw_ref(w, (struct core_syslog_str){NULL, k.len + p->value.len});
@@ -1160,8 +1165,10 @@ static struct core_syslog_str lw_key(struct lw *w,
   const struct core_syslog_attr *p = lw_prev(w);
 
   if (p != NULL && p->name.len == k->len && k->len != 0 &&
-      same_bytes(p->name.ptr, k->ptr, k->len))
+      same_bytes(p->name.ptr, k->ptr, k->len)) {
+    w->nk++;
     return lw_ref(w, p->name);
+  }
   return lw_put(w, k->ptr, k->len);
 }
 
@@ -1179,7 +1186,7 @@ static struct core_syslog_str lw_key(struct lw *w,
 static inline __attribute__((always_inline)) uint32_t
 attrs_loop(struct lw *w, struct core_syslog_str sdid,
            const struct core_otlp_attr *a, uint32_t n, int one) {
-  uint32_t i, k0 = w->nattrs, np = w->nprev > k0 ? w->nprev - k0 : 0;
+  uint32_t i, nk = 0, k0 = w->nattrs, np = w->nprev > k0 ? w->nprev - k0 : 0;
   const struct core_syslog_attr *prev = np ? w->prev + k0 : NULL;
   struct core_syslog_attr *out = w->attrs + k0;
   size_t used = w->used, wleft = w->wleft, lleft = w->lleft;
@@ -1217,6 +1224,7 @@ attrs_loop(struct lw *w, struct core_syslog_str sdid,
       value = (struct core_syslog_str){d, (uint32_t)vl};
     }
     used += need;
+    nk += (uint32_t)kref;
     lleft -= kl + vl;
     if (!one) {
       wleft -= need;
@@ -1229,6 +1237,7 @@ attrs_loop(struct lw *w, struct core_syslog_str sdid,
   w->wleft = one ? lleft : wleft;
   w->lleft = lleft;
   w->nattrs = k0 + i;
+  w->nk += nk;
   return i;
 }
 
@@ -1317,8 +1326,11 @@ static uint32_t log_resource(struct lw *w, const struct core_otlp_log *l,
   struct core_otlp_lres *c = &m->lres;
   const struct core_otlp_attrs *res = &l->origin->resource;
   uint32_t ra = res->n < room ? res->n : room;
+  const void *first = res->n ? (const void *)res->v[0].key.ptr : NULL;
 
-  if (c->origin == l->origin && c->req == m->lreq &&
+  /* (an empty first key may have no pointer: no cache for it) */
+  if (c->origin == l->origin && c->first == first && c->nsrc == res->n &&
+      (first != NULL || res->n == 0) && c->req == m->lreq &&
       c->moves == m->lhead->moves && c->n >= ra) {
     /* the request's earlier record wrote them: the attributes copied
      * whole, their bytes counted at once (as lw_ref would one by one) */
@@ -1334,9 +1346,14 @@ static uint32_t log_resource(struct lw *w, const struct core_otlp_log *l,
     ASSERT(w->nattrs + ra <= CORE_SYSLOG_SD_ATTRS_MAX);
     memcpy(w->attrs + w->nattrs, c->a, ra * sizeof(c->a[0]));
     w->nattrs += ra;
+    if (m->lkeys.rgen == c->gen) /* the last record's keys were c->a's */
+      w->nk += ra;
     return ra;
   }
   c->origin = NULL;
+  c->first = first;
+  c->nsrc = res->n;
+  c->gen++;
   r->host = c->host = res_value(w, l->origin, "host.name");
   r->app = c->app = res_value(w, l->origin, "service.name");
   ra = log_attrs(w, sd_res, res, ra);
@@ -1349,13 +1366,28 @@ static uint32_t log_resource(struct lw *w, const struct core_otlp_log *l,
   return ra;
 }
 
+/* The keys_prev hint of record r (shape: its sd ids' order, w's its
+ * attributes): 1 only when every sd id and name is known equal to the
+ * last record's, which is the head's last: the sd ids follow from the
+ * shape (otel fields, attr, resource, otel.more: the counts of each
+ * equal), each name was found equal at its position (w->nk). */
+static uint8_t keys_prev(const struct core_otlp_map *m, const struct lw *w,
+                         uint32_t shape) {
+  const struct core_loghead *h = m->lhead;
+
+  return w->prev != NULL && w->nk == w->nattrs && m->lkeys.shape == shape &&
+         h->count > 0 && h->recs[h->count - 1].attrs == w->prev;
+}
+
 /* Record l built in place (*rp its fields, in the head's next slot, its
  * attributes and strings at the log head's ends; *text what
- * stor_logblock_rec_text_bytes counts for it). Returns 0, REJ(reason),
- * or LOG_NO_ROOM (the head has not the room: core_loghead_make_room). */
+ * stor_logblock_rec_text_bytes counts for it; *shape its sd ids' order,
+ * for the next record's keys_prev). Returns 0, REJ(reason), or
+ * LOG_NO_ROOM (the head has not the room: core_loghead_make_room). */
 #define LOG_NO_ROOM (-1)
 static int build_log(struct core_otlp_map *m, const struct core_otlp_log *l,
-                     struct stor_log_rec **rp, size_t *used, size_t *text) {
+                     struct stor_log_rec **rp, size_t *used, size_t *text,
+                     uint32_t *shape) {
   struct core_loghead *h = m->lhead;
   size_t arena = CORE_LOGHEAD_ARENA_BYTES - h->arena_len;
   /* the three sd ids' 16 bytes counted from the start (as lw_ref) */
@@ -1399,6 +1431,10 @@ static int build_log(struct core_otlp_map *m, const struct core_otlp_log *l,
   if (w.over)
     return arena >= CORE_OTLP_LOG_BYTES_MAX ? REJ(CORE_OTLP_REJ_LOG_TOO_LARGE)
                                             : LOG_NO_ROOM;
+  _Static_assert(CORE_SYSLOG_SD_ATTRS_MAX < 256, "a shape's counts: a byte");
+  *shape = w.nattrs | la << 8 | ra << 16 | (uint32_t)(la < l->attrs.n) << 24 |
+           (uint32_t)(ra < nres) << 25;
+  r->keys_prev = keys_prev(m, &w, *shape);
   r->attr_count = w.nattrs;
   *used = w.used;
   /* the bytes counted are the record's strings (and the binary fields'
@@ -1419,17 +1455,20 @@ static int put_log(struct core_otlp_map *m, const struct core_otlp_log *l) {
   struct core_loghead *h = m->lhead;
   struct stor_log_rec *r = NULL;
   size_t used = 0, text = 0;
+  uint32_t shape = 0;
   int rc;
 
   for (int tries = 0; tries < 2; tries++) {
-    rc = build_log(m, l, &r, &used, &text);
+    rc = build_log(m, l, &r, &used, &text, &shape);
     if (rc == 0 && core_loghead_put_text(h, r, used, text, m->now_ms) != 0)
       rc = LOG_NO_ROOM; /* the text bound */
     if (rc == 0) /* the next record's to match (lw_key, lw_same) */
       m->lkeys = (struct core_otlp_lkeys){.req = m->lreq, .moves = h->moves,
                                           .sev = l->severity_number,
                                           .a = r->attrs,
-                                          .n = r->attr_count};
+                                          .n = r->attr_count,
+                                          .shape = shape,
+                                          .rgen = m->lres.gen};
     if (rc == 0 && m->lres_pending) {
       m->lres.origin = l->origin;
       m->lres.req = m->lreq;

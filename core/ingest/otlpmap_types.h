@@ -185,12 +185,17 @@ struct core_otlp_stage_log {
 };
 
 /* The strings of the current request's resource in the log head (for
- * origin, in request req, while the head's moves is unchanged). */
+ * origin, in request req, while the head's moves is unchanged). The
+ * decoder hands every resource of a request at one origin: a resource
+ * is told apart by where its first attribute sits (first, nsrc). */
 struct core_otlp_lres {
   const void *origin;
+  const void *first;                 /* its first key's bytes, or NULL */
+  uint32_t nsrc;                     /* its attributes */
   uint64_t req, moves;
   struct core_syslog_str host, app;
   uint32_t n;
+  uint64_t gen;                      /* a[] rewritten (each write) */
   struct core_syslog_attr a[CORE_SYSLOG_SD_ATTRS_MAX];
   size_t bytes[CORE_SYSLOG_SD_ATTRS_MAX + 1]; /* host, app and a[0..i)'s
                                                  strings: bytes[i] */
@@ -207,6 +212,8 @@ struct core_otlp_lkeys {
   uint32_t sev;                     /* its severity_number */
   const struct core_syslog_attr *a;
   uint32_t n;
+  uint32_t shape;                   /* its sd ids' order (build_log) */
+  uint64_t rgen;                    /* lres.gen its resource keys had */
 };
 
 struct core_otlp_stage {
