@@ -1062,16 +1062,15 @@ static inline __attribute__((always_inline)) void
 lw_field(struct lw *w, const char *name, const char *v, size_t n) {
   const struct core_syslog_attr *p = lw_prev(w);
   struct core_syslog_str k = {name, (uint32_t)strlen(name)};
+  int kref = p != NULL && p->name.ptr == name && p->name.len == k.len;
 
-  if (p != NULL && n != 0 && p->name.ptr == name && p->name.len == k.len &&
-      p->value.len == n && same_bytes(p->value.ptr, v, n)) {
+  w->nk += (uint32_t)kref;
+  if (kref && n != 0 && p->value.len == n && same_bytes(p->value.ptr, v, n)) {
     /* name and value referenced (as lw_ref, lw_same): counted at once */
     lw_ref(w, (struct core_syslog_str){NULL, (uint32_t)(k.len + n)});
     lw_attr(w, sd_otel, k, p->value);
-    w->nk++;
     return;
   }
-  w->nk += p != NULL && p->name.ptr == name && p->name.len == k.len;
   k = lw_ref(w, k);
   lw_attr(w, sd_otel, k, lw_same(w, k, v, n));
 }
@@ -1084,8 +1083,10 @@ static void lw_sevnum(struct lw *w, uint32_t n) {
   struct core_syslog_str k = {k_sevnum, sizeof(k_sevnum) - 1};
   char t[CORE_FMT_NUM_BYTES];
 
-  w->nk += p != NULL && p->name.ptr == k_sevnum && p->name.len == k.len;
-  if (p != NULL && p->name.ptr == k_sevnum && w->m->lkeys.sev == n) {
+  int kref = p != NULL && p->name.ptr == k_sevnum && p->name.len == k.len;
+
+  w->nk += (uint32_t)kref;
+  if (kref && w->m->lkeys.sev == n) {
     /* name and value counted at once (as two lw_ref) */
     lw_ref(w, (struct core_syslog_str){NULL, k.len + p->value.len});
     lw_attr(w, sd_otel, k, p->value);
@@ -1397,7 +1398,7 @@ static int build_log(struct core_otlp_map *m, const struct core_otlp_log *l,
                  .lleft = CORE_OTLP_LOG_BYTES_MAX - 16,
                  .attrs = h->attrs + h->attr_count};
   uint64_t t = l->time_ns ? l->time_ns : l->observed_ns;
-  uint32_t room, la, ra, nres = l->origin->resource.n;
+  uint32_t room, la, ra, more, nres = l->origin->resource.n;
   const struct core_otlp_lkeys *pk = &m->lkeys;
   struct stor_log_rec *r;
 
@@ -1426,14 +1427,14 @@ static int build_log(struct core_otlp_map *m, const struct core_otlp_log *l,
     room--; /* otel.more takes the rest */
   la = log_attrs(&w, sd_attr, &l->attrs, room);
   ra = log_resource(&w, l, r, room - la);
-  if (la < l->attrs.n || ra < nres)
+  more = la < l->attrs.n || ra < nres;
+  if (more)
     log_more(&w, l, la, ra);
   if (w.over)
     return arena >= CORE_OTLP_LOG_BYTES_MAX ? REJ(CORE_OTLP_REJ_LOG_TOO_LARGE)
                                             : LOG_NO_ROOM;
   _Static_assert(CORE_SYSLOG_SD_ATTRS_MAX < 256, "a shape's counts: a byte");
-  *shape = w.nattrs | la << 8 | ra << 16 | (uint32_t)(la < l->attrs.n) << 24 |
-           (uint32_t)(ra < nres) << 25;
+  *shape = w.nattrs | la << 8 | ra << 16 | more << 24;
   r->keys_prev = keys_prev(m, &w, *shape);
   r->attr_count = w.nattrs;
   *used = w.used;
