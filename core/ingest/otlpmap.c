@@ -1181,13 +1181,16 @@ static struct core_syslog_str lw_key(struct lw *w,
  * in locals (the byte copies would make the compiler reload it). one:
  * the arena does not bind (wleft == lleft, which then stays so: a copy
  * takes from both, a reference clamps wleft to lleft), one count and one
- * check. Returns how many: it stops before an attribute of another kind
- * or one passing a bound, for the caller to store string by string.
+ * check. same: it also stops (*miss = 1) before a name that is not the
+ * last record's at its position, and counts the names stored in w->nk.
+ * Returns how many: it stops before an attribute of another kind or one
+ * passing a bound, for the caller to store string by string.
  */
 static inline __attribute__((always_inline)) uint32_t
 attrs_loop(struct lw *w, struct core_syslog_str sdid,
-           const struct core_otlp_attr *a, uint32_t n, int one) {
-  uint32_t i, nk = 0, k0 = w->nattrs, np = w->nprev > k0 ? w->nprev - k0 : 0;
+           const struct core_otlp_attr *a, uint32_t n, int one, int same,
+           int *miss) {
+  uint32_t i, k0 = w->nattrs, np = w->nprev > k0 ? w->nprev - k0 : 0;
   const struct core_syslog_attr *prev = np ? w->prev + k0 : NULL;
   struct core_syslog_attr *out = w->attrs + k0;
   size_t used = w->used, wleft = w->wleft, lleft = w->lleft;
@@ -1208,6 +1211,10 @@ attrs_loop(struct lw *w, struct core_syslog_str sdid,
       kref = 1; /* then the name as stored is the last record's */
       vref = vl != 0 && p->value.len == vl && same_bytes(p->value.ptr, v, vl);
     }
+    if (same && !kref) {
+      *miss = 1;
+      break;
+    }
     need = (kref ? 0 : kl) + (vref ? 0 : vl);
     if (kl + vl > lleft || (!one && need > wleft))
       break;
@@ -1225,7 +1232,6 @@ attrs_loop(struct lw *w, struct core_syslog_str sdid,
       value = (struct core_syslog_str){d, (uint32_t)vl};
     }
     used += need;
-    nk += (uint32_t)kref;
     lleft -= kl + vl;
     if (!one) {
       wleft -= need;
@@ -1238,16 +1244,29 @@ attrs_loop(struct lw *w, struct core_syslog_str sdid,
   w->wleft = one ? lleft : wleft;
   w->lleft = lleft;
   w->nattrs = k0 + i;
-  w->nk += nk;
+  if (same) /* every name stored was the last record's */
+    w->nk += i;
   return i;
 }
 
 static uint32_t attrs_run(struct lw *w, struct core_syslog_str sdid,
                           const struct core_otlp_attr *a, uint32_t n) {
+  uint32_t i;
+  int miss = 0;
+
   if (w->over)
     return 0;
-  return w->wleft == w->lleft ? attrs_loop(w, sdid, a, n, 1)
-                              : attrs_loop(w, sdid, a, n, 0);
+  /* while every name is the last record's, the loop that counts them
+   * (w->nk: the keys_prev hint), then the one that does not (a count
+   * carried through the loop cost lmmix 6 instructions an attribute) */
+  i = w->wleft == w->lleft ? attrs_loop(w, sdid, a, n, 1, 1, &miss)
+                           : attrs_loop(w, sdid, a, n, 0, 1, &miss);
+  if (!miss)
+    return i;
+  a += i;
+  n -= i;
+  return i + (w->wleft == w->lleft ? attrs_loop(w, sdid, a, n, 1, 0, &miss)
+                                   : attrs_loop(w, sdid, a, n, 0, 0, &miss));
 }
 
 /* Attributes of a list under sdid while room is left (keeping one slot
