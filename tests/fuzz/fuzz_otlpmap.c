@@ -15,7 +15,9 @@
  * cached at the first commit, or known to the dictionary and cached at
  * the second), stores the same series ids with the same verdict; the log
  * head's text bytes (counted by the mapping as it writes) are those the
- * block encoder counts for its records. Seeds: the JS SDK
+ * block encoder counts for its records; a record the mapping marks
+ * keys_prev has the sd ids and names of the record before it (the
+ * encoder would write it with the last record's keys). Seeds: the JS SDK
  * fixtures with a leading selector byte.
  */
 #include <errno.h>
@@ -77,6 +79,24 @@ static void again(const uint8_t *body, size_t len,
   }
 }
 
+static int str_same(struct core_syslog_str a, struct core_syslog_str b) {
+  return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
+}
+
+/* Log head records i - 1 and i have the same sd ids and names. */
+static int keys_same(uint32_t i) {
+  const struct stor_log_rec *a = &p.loghead.recs[i - 1],
+                            *b = &p.loghead.recs[i];
+
+  if (a->attr_count != b->attr_count)
+    return 0;
+  for (uint32_t k = 0; k < a->attr_count; k++)
+    if (!str_same(a->attrs[k].sdid, b->attrs[k].sdid) ||
+        !str_same(a->attrs[k].name, b->attrs[k].name))
+      return 0;
+  return 1;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static const char *const labels[] = {CORE_OTLP_RESOURCE_LABELS_DEFAULT,
                                        "all", "none", "a,b"};
@@ -116,8 +136,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     CHECK(p.head.series_id[i] < p.series.count);
   if (data[0] % 3 == CORE_OTLP_LOGS && p.loghead.count <= 4096) {
     size_t text = 0;
-    for (uint32_t i = 0; i < p.loghead.count; i++)
+    for (uint32_t i = 0; i < p.loghead.count; i++) {
       text += stor_logblock_rec_text_bytes(&p.loghead.recs[i]);
+      CHECK(!p.loghead.recs[i].keys_prev || (i > 0 && keys_same(i)));
+    }
     CHECK(text == p.loghead.text_bytes);
   }
   if (rc == 0 && data[0] % 3 == CORE_OTLP_METRICS)
