@@ -158,6 +158,28 @@ static inline void core_series_prefetch(const struct core_series *s,
   __builtin_prefetch(s->arena + e->key_off + e->key_len - 1);
 }
 
+/* Clear every series' mark: they are for generation gen now. Called by
+ * core_series_mark. */
+void core_series_marks_reset(struct core_series *s, uint32_t gen);
+
+/* 1 when series id was marked for generation gen (core_series_mark). */
+static inline int core_series_marked(const struct core_series *s, uint32_t id,
+                                     uint32_t gen) {
+  return s->marks_gen == gen && (s->marks[id >> 6] >> (id & 63) & 1) != 0;
+}
+
+/*
+ * Mark series id (made: id < s->count) for generation gen (the pipe: the
+ * head block that counted its key bytes). Marking for a new generation
+ * clears the marks of the last.
+ */
+static inline void core_series_mark(struct core_series *s, uint32_t id,
+                                    uint32_t gen) {
+  if (s->marks_gen != gen)
+    core_series_marks_reset(s, gen);
+  s->marks[id >> 6] |= UINT64_C(1) << (id & 63);
+}
+
 /* Key of series id (not NUL-terminated); len set. NULL for an unknown id. */
 const char *core_series_key_of(const struct core_series *s, uint32_t id,
                                uint32_t *len);

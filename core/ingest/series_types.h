@@ -86,6 +86,11 @@ struct core_series {
   struct core_series_budget *budget; /* NULL: max alone bounds it */
   struct core_series_entry *entries; /* max entries, by id */
   struct core_series_hot *hot;     /* max, by id (zero until made) */
+  uint64_t *marks;                 /* a bit by id: the series is counted in
+                                      the open head block (core_series_mark:
+                                      6 KiB at 50,000 series, so a point
+                                      reads no per-series line for it) */
+  uint32_t marks_gen;              /* the head generation the bits are for */
   char *arena;                     /* keys, back to back; a plain key
                                       (core_series_upsert_line) is followed
                                       by its tag count and the last two
