@@ -180,17 +180,23 @@ static int point_values(const struct core_statsd_msg *m,
  * full, so the mark is always for the block the next point lands in. The
  * marks are a bitmap by id (core_series_mark), and key_len comes with
  * the id (from the raw key cache's entry or the dictionary's), so no
- * per-series line is read here.
+ * per-series line is read here. The marks must be the open block's
+ * (core_series_marks_for on entry to the pipe: the shard may have sealed
+ * since); a seal here makes them so again.
  */
 static void make_room(struct core_head *h, struct core_series *s, uint32_t id,
                       uint32_t key_len) {
-  if (h->count == h->cap)
+  if (h->count == h->cap) {
     core_head_seal(h);
-  if (core_series_marked(s, id, h->gen))
+    core_series_marks_for(s, h->gen);
+  }
+  if (core_series_marked(s, id))
     return;
-  if (h->key_bytes + key_len > CORE_HEAD_KEY_BYTES_MAX)
+  if (h->key_bytes + key_len > CORE_HEAD_KEY_BYTES_MAX) {
     core_head_seal(h);
-  core_series_mark(s, id, h->gen);
+    core_series_marks_for(s, h->gen);
+  }
+  core_series_mark(s, id);
   h->key_bytes += key_len;
 }
 
@@ -204,6 +210,7 @@ static inline void append_point(struct core_pipe *p, uint32_t id,
 
 void core_pipe_append(struct core_pipe *p, struct core_series_entry *e,
                       int64_t ts_ms, double v, int64_t now_ms) {
+  core_series_marks_for(&p->series, p->head.gen);
   append_point(p, e->id, e->key_len, ts_ms, v, now_ms);
 }
 
@@ -452,6 +459,7 @@ static void window_flush(struct core_pipe *p, int64_t now_ms) {
   for (uint32_t i = 0; i < n; i++)
     if (p->pend[i].state == PEND_MISS)
       core_series_prefetch(&p->series, p->pend[i].line.hash, 2);
+  core_series_marks_for(&p->series, p->head.gen);
   for (uint32_t i = 0; i < n; i++) {
     uint32_t key_len = 0, id = window_series(p, i, &key_len);
     if (id != CORE_RAWKEY_NONE)

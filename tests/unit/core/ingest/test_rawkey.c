@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/ingest/head.h"
 #include "core/ingest/pipe.h"
 #include "core/ingest/rawkey.h"
 #include "core/ingest/series.h"
@@ -263,4 +264,50 @@ Test(rawkey_pipe, refused_series_are_not_cached) {
   cr_assert_eq(p.series.count, 1);
   cr_assert_eq(st.series_rejected, 2);
   cr_assert_eq(p.head.count, 2);
+}
+
+/* Feed each line of s alone: a window probes all its lines before it
+ * inserts, so a repeat hits only in a later window. */
+static void feed_lines(const char *s) {
+  for (const char *e; (e = strchr(s, '\n')) != NULL; s = e + 1)
+    core_pipe_statsd_buf(&p, s, (size_t)(e - s), 1700000000000);
+}
+
+/* A hit takes its type from the entry: a line of another type with the
+ * same bytes never hits the cached series, and is rejected each time. */
+Test(rawkey_pipe, other_types_never_hit) {
+  feed_lines("x:1|c|#a:b\nx:1|g|#a:b\nx:1|g|#a:b\nx:2|c|#a:b\n");
+  cr_assert_eq(st.parse_errors_statsd[CORE_STATSD_ERR_TYPE_MISMATCH], 2);
+  cr_assert_eq(p.head.count, 2);
+  cr_assert_eq(p.rawkey.hits, 1); /* x:2|c only */
+  feed_lines("y:1|g|#a:b\ny:1|c|#a:b\ny:1|c|#a:b\ny:+2|g|#a:b\n");
+  cr_assert_eq(st.parse_errors_statsd[CORE_STATSD_ERR_TYPE_MISMATCH], 4);
+  cr_assert_eq(p.rawkey.hits, 2);
+  cr_assert_eq(p.head.count, 4);
+  cr_assert_eq(p.head.value[3], 3.0); /* a gauge hit reads its last value */
+}
+
+/* A series counts its key bytes once a block whether its lines hit the
+ * cache or not, and again in the next block however it was sealed (here
+ * from outside the pipe, as the shard's age bound does). */
+Test(rawkey_pipe, key_bytes_counted_once_a_block) {
+  uint32_t len_a, len_b;
+
+  feed_lines("a:1|c|#k:v\nb:1|ms|#k:v\na:1|c|#k:v\nb:1|ms|#k:v\n");
+  cr_assert_not_null(core_series_key_of(&p.series, 0, &len_a));
+  cr_assert_not_null(core_series_key_of(&p.series, 1, &len_b));
+  cr_assert_eq(p.rawkey.hits, 2);
+  cr_assert_eq(p.head.key_bytes, len_a + len_b);
+  core_head_seal(&p.head);
+  cr_assert_eq(p.head.key_bytes, 0);
+  feed_lines("b:1|ms|#k:v\nb:1|ms|#k:v\n");
+  cr_assert_eq(p.rawkey.hits, 4);
+  cr_assert_eq(p.head.key_bytes, len_b);
+  feed_lines("a:1|c|#k:v\n");
+  cr_assert_eq(p.head.key_bytes, len_a + len_b);
+  core_head_seal(&p.head);
+  feed_lines("a:1|c|#k:v\na:1|c\n"); /* and a series without tags */
+  cr_assert_eq(p.rawkey.hits, 6);
+  cr_assert_not_null(core_series_key_of(&p.series, 2, &len_b));
+  cr_assert_eq(p.head.key_bytes, len_a + len_b);
 }
