@@ -368,6 +368,14 @@ static uint32_t window_series(struct core_pipe *p, uint32_t i,
   return find_series(p, i, key_len);
 }
 
+/* gauge ? a : b, as a mask rather than a branch (pointers of any type). */
+static inline const void *gauge_select(int gauge, const void *a,
+                                       const void *b) {
+  uintptr_t m = (uintptr_t)0 - (uintptr_t)(gauge != 0);
+
+  return (const void *)(((uintptr_t)a & m) | ((uintptr_t)b & ~m));
+}
+
 /* Append the samples of metric m, whose series is id: any line (the
  * general case of ingest_line). */
 static __attribute__((noinline)) void ingest_metric(
@@ -428,6 +436,20 @@ static inline void ingest_line(struct core_pipe *p,
 }
 
 /*
+ * Prefetch what a raw key cache hit of windowed line i will read beside
+ * the entry: a gauge's hot fields (its last value); any other type's,
+ * nothing (the entry's line again). A select, not a branch: the types
+ * come mixed, and a branch on them here would be mispredicted.
+ */
+static inline void prefetch_hot(const struct core_pipe *p, uint32_t i,
+                                uint32_t idx) {
+  const struct core_rawkey_ent *ent = &p->rawkey.ents[idx];
+
+  __builtin_prefetch(gauge_select(p->win[i].type == CORE_STATSD_GAUGE,
+                                  &p->series.hot[ent->id], ent));
+}
+
+/*
  * Look up and ingest the windowed lines, in the order they came. The raw
  * key cache's sets were prefetched as the lines were parsed; a first pass
  * probes them (prefetching a candidate's bytes and, for a gauge, hot fields) and
@@ -442,13 +464,11 @@ static void window_flush(struct core_pipe *p, int64_t now_ms) {
     struct core_pipe_pending *q = &p->pend[i];
     if (q->raw.hash == 0)
       continue; /* prepared by consume */
-    /* only a gauge reads its hot fields (its last value) */
-    q->raw_idx = core_rawkey_probe(
-        &p->rawkey, &q->raw,
-        p->win[i].type == CORE_STATSD_GAUGE ? p->series.hot : NULL,
-        sizeof(*p->series.hot));
+    q->raw_idx = core_rawkey_probe(&p->rawkey, &q->raw, NULL, 0);
     q->state = PEND_PROBED;
-    if (q->raw_idx == CORE_RAWKEY_NONE) {
+    if (q->raw_idx != CORE_RAWKEY_NONE) {
+      prefetch_hot(p, i, q->raw_idx);
+    } else {
       p->rawkey.misses++;
       q->state = miss_key_rare(p, i) == 0 ? PEND_MISS : PEND_DROP;
     }
