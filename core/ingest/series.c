@@ -374,10 +374,7 @@ static void insert(struct core_series *s, uint64_t i, size_t len,
                                   .key_off = s->arena_used,
                                   .type = type,
                                   .plain = plain};
-  _Static_assert(CORE_SERIES_KEY_BYTES_MAX <= UINT16_MAX,
-                 "a key's length fits the hot copy");
-  s->hot[s->count] = (struct core_series_hot){.key_len = (uint16_t)len,
-                                              .type = type};
+  s->hot[s->count] = (struct core_series_hot){0};
   s->slots[i] = slot_make(hash, s->count);
   s->arena_used += len + trailer;
   s->count++;
