@@ -174,32 +174,44 @@ static int point_values(const struct core_statsd_msg *m,
 }
 
 /*
- * Count the series' key once per open block: a block carries dictionary
- * entries, and this keeps their bytes under CORE_HEAD_KEY_BYTES_MAX by
- * sealing early. Seals first when the head is full, so the mark is always
- * for the block the next point lands in.
+ * Count series id's key (key_len bytes) once per open block: a block
+ * carries dictionary entries, and this keeps their bytes under
+ * CORE_HEAD_KEY_BYTES_MAX by sealing early. Seals first when the head is
+ * full, so the mark is always for the block the next point lands in. The
+ * marks are a bitmap by id (core_series_mark), and key_len comes with
+ * the id (from the raw key cache's entry or the dictionary's), so no
+ * per-series line is read here. The marks must be the open block's
+ * (core_series_marks_for on entry to the pipe: the shard may have sealed
+ * since); a seal here makes them so again.
  */
-static void make_room(struct core_head *h, struct core_series_hot *e) {
-  if (h->count == h->cap)
+static void make_room(struct core_head *h, struct core_series *s, uint32_t id,
+                      uint32_t key_len) {
+  if (h->count == h->cap) {
     core_head_seal(h);
-  if (e->head_mark == h->gen)
+    core_series_marks_for(s, h->gen);
+  }
+  if (core_series_marked(s, id))
     return;
-  if (h->key_bytes + e->key_len > CORE_HEAD_KEY_BYTES_MAX)
+  if (h->key_bytes + key_len > CORE_HEAD_KEY_BYTES_MAX) {
     core_head_seal(h);
-  e->head_mark = h->gen;
-  h->key_bytes += e->key_len;
+    core_series_marks_for(s, h->gen);
+  }
+  core_series_mark(s, id);
+  h->key_bytes += key_len;
 }
 
 /* core_pipe_append of series id, inlined into the StatsD loop. */
 static inline void append_point(struct core_pipe *p, uint32_t id,
-                                int64_t ts_ms, double v, int64_t now_ms) {
-  make_room(&p->head, &p->series.hot[id]);
+                                uint32_t key_len, int64_t ts_ms, double v,
+                                int64_t now_ms) {
+  make_room(&p->head, &p->series, id, key_len);
   core_head_append(&p->head, id, ts_ms, v, now_ms);
 }
 
 void core_pipe_append(struct core_pipe *p, struct core_series_entry *e,
                       int64_t ts_ms, double v, int64_t now_ms) {
-  append_point(p, e->id, ts_ms, v, now_ms);
+  core_series_marks_for(&p->series, p->head.gen);
+  append_point(p, e->id, e->key_len, ts_ms, v, now_ms);
 }
 
 /*
@@ -296,25 +308,15 @@ static __attribute__((noinline)) int miss_key_rare(struct core_pipe *p,
   return miss_key(p, i);
 }
 
-/* id, or CORE_RAWKEY_NONE when the line is rejected because series id
- * has another type (read from its hot fields: no entry touched). */
-static uint32_t same_type(struct core_pipe *p, const struct core_statsd_msg *m,
-                          uint32_t id) {
-  if (p->series.hot[id].type != (uint8_t)m->type) {
-    core_pipe_statsd_reject(p, CORE_STATSD_ERR_TYPE_MISMATCH);
-    return CORE_RAWKEY_NONE;
-  }
-  return id;
-}
-
 /*
- * The series id of windowed line i, prepared by miss_key, added when new;
- * its raw key is then cached. Returns CORE_RAWKEY_NONE when the line is
- * rejected (counted here): --max-series reached, or the series has
- * another type.
+ * The series id of windowed line i, prepared by miss_key, added when new,
+ * and its key's length in *key_len; its raw key is then cached with the
+ * line's type, so a hit is a series of that type. Returns
+ * CORE_RAWKEY_NONE when the line is rejected (counted here):
+ * --max-series reached, or the series has another type.
  */
 static inline __attribute__((always_inline)) uint32_t
-find_series(struct core_pipe *p, uint32_t i) {
+find_series(struct core_pipe *p, uint32_t i, uint32_t *key_len) {
   const struct core_statsd_msg *m = &p->win[i];
   const struct core_pipe_pending *q = &p->pend[i];
   struct core_series_entry *e;
@@ -328,38 +330,57 @@ find_series(struct core_pipe *p, uint32_t i) {
   }
   if (rc == 1)
     core_stat_set(&p->stats->series_active, p->series.count);
+  if (e->type != (uint8_t)m->type) {
+    core_pipe_statsd_reject(p, CORE_STATSD_ERR_TYPE_MISMATCH);
+    return CORE_RAWKEY_NONE;
+  }
+  _Static_assert(CORE_SERIES_KEY_BYTES_MAX <= UINT16_MAX,
+                 "a key's length fits the raw key cache's aux");
   if (q->raw.hash != 0)
-    core_rawkey_insert(&p->rawkey, &q->raw, e->id);
-  return same_type(p, m, e->id);
+    core_rawkey_insert(&p->rawkey, &q->raw, e->id, (uint16_t)e->key_len);
+  *key_len = e->key_len;
+  return e->id;
 }
 
 /*
- * The series id of windowed line i: from the raw key cache when its entry
- * holds the line's raw key byte for byte (a known series: no tags
- * tokenised, no dictionary), else from the dictionary. CORE_RAWKEY_NONE
- * when the line is rejected (counted).
+ * The series id of windowed line i and its key's length (*key_len): from
+ * the raw key cache when its entry holds the line's raw key and type
+ * byte for byte (a known series of that type: no tags tokenised, no
+ * dictionary, no per-series line), else from the dictionary.
+ * CORE_RAWKEY_NONE when the line is rejected (counted).
  */
-static uint32_t window_series(struct core_pipe *p, uint32_t i) {
+static uint32_t window_series(struct core_pipe *p, uint32_t i,
+                              uint32_t *key_len) {
   struct core_pipe_pending *q = &p->pend[i];
-  uint32_t id;
+  uint32_t idx;
 
   if (q->state == PEND_DROP)
     return CORE_RAWKEY_NONE;
   if (q->state == PEND_PROBED) {
-    id = core_rawkey_verify(&p->rawkey, q->raw_idx, &q->raw);
-    if (id != CORE_RAWKEY_NONE)
-      return same_type(p, &p->win[i], id);
+    idx = core_rawkey_confirm(&p->rawkey, q->raw_idx, &q->raw);
+    if (idx != CORE_RAWKEY_NONE) {
+      *key_len = p->rawkey.ents[idx].aux;
+      return p->rawkey.ents[idx].id;
+    }
     if (miss_key_rare(p, i) < 0)
       return CORE_RAWKEY_NONE;
   }
-  return find_series(p, i);
+  return find_series(p, i, key_len);
+}
+
+/* gauge ? a : b, as a mask rather than a branch (pointers of any type). */
+static inline const void *gauge_select(int gauge, const void *a,
+                                       const void *b) {
+  uintptr_t m = (uintptr_t)0 - (uintptr_t)(gauge != 0);
+
+  return (const void *)(((uintptr_t)a & m) | ((uintptr_t)b & ~m));
 }
 
 /* Append the samples of metric m, whose series is id: any line (the
  * general case of ingest_line). */
 static __attribute__((noinline)) void ingest_metric(
     struct core_pipe *p, const struct core_statsd_msg *m, uint32_t id,
-    int64_t now_ms) {
+    uint32_t key_len, int64_t now_ms) {
   struct core_series_hot *e = &p->series.hot[id];
   double vals[CORE_STATSD_VALUES_MAX], gauge;
   int64_t ts_ms;
@@ -379,26 +400,28 @@ static __attribute__((noinline)) void ingest_metric(
   }
   ts_ms = m->has_timestamp ? m->timestamp_s * 1000 : now_ms;
   for (uint32_t i = 0; i < m->value_count; i++)
-    append_point(p, id, ts_ms, vals[i], now_ms);
+    append_point(p, id, key_len, ts_ms, vals[i], now_ms);
   core_stat_add(&p->stats->points_statsd[m->type], m->value_count);
 }
 
 /*
- * Append the samples of metric m, whose series is id. Nearly every line
- * has one value and no |T: that case is ingest_metric's without the
- * values array and its loops (the same value, checks and order).
+ * Append the samples of metric m, whose series is id (key_len key bytes).
+ * Nearly every line has one value and no |T: that case is
+ * ingest_metric's without the values array and its loops (the same
+ * value, checks and order). Only a gauge reads its series' hot fields.
  */
 static inline void ingest_line(struct core_pipe *p,
                                const struct core_statsd_msg *m, uint32_t id,
-                               int64_t now_ms) {
+                               uint32_t key_len, int64_t now_ms) {
   struct core_series_hot *e = &p->series.hot[id];
-  double g, v;
+  double g = 0.0, v;
 
   if (m->value_count != 1 || m->has_timestamp) {
-    ingest_metric(p, m, id, now_ms);
+    ingest_metric(p, m, id, key_len, now_ms);
     return;
   }
-  g = e->gauge_set ? e->gauge : 0.0;
+  if (m->type == CORE_STATSD_GAUGE && e->gauge_set)
+    g = e->gauge;
   v = point_value(m, 0, &g);
   if (!isfinite(v)) {
     core_pipe_statsd_reject(p, CORE_STATSD_ERR_BAD_VALUE);
@@ -408,14 +431,28 @@ static inline void ingest_line(struct core_pipe *p,
     e->gauge = g;
     e->gauge_set = 1;
   }
-  append_point(p, id, now_ms, v, now_ms);
+  append_point(p, id, key_len, now_ms, v, now_ms);
   core_stat_add(&p->stats->points_statsd[m->type], 1);
+}
+
+/*
+ * Prefetch what a raw key cache hit of windowed line i will read beside
+ * the entry: a gauge's hot fields (its last value); any other type's,
+ * nothing (the entry's line again). A select, not a branch: the types
+ * come mixed, and a branch on them here would be mispredicted.
+ */
+static inline void prefetch_hot(const struct core_pipe *p, uint32_t i,
+                                uint32_t idx) {
+  const struct core_rawkey_ent *ent = &p->rawkey.ents[idx];
+
+  __builtin_prefetch(gauge_select(p->win[i].type == CORE_STATSD_GAUGE,
+                                  &p->series.hot[ent->id], ent));
 }
 
 /*
  * Look up and ingest the windowed lines, in the order they came. The raw
  * key cache's sets were prefetched as the lines were parsed; a first pass
- * probes them (prefetching a candidate's bytes and hot fields) and
+ * probes them (prefetching a candidate's bytes and, for a gauge, hot fields) and
  * prepares a dictionary lookup for each line they cannot answer, whose
  * slot, entry and key bytes two more passes prefetch, each pass issuing
  * the whole window's loads before the next pass needs them.
@@ -427,10 +464,11 @@ static void window_flush(struct core_pipe *p, int64_t now_ms) {
     struct core_pipe_pending *q = &p->pend[i];
     if (q->raw.hash == 0)
       continue; /* prepared by consume */
-    q->raw_idx = core_rawkey_probe(&p->rawkey, &q->raw, p->series.hot,
-                                   sizeof(*p->series.hot));
+    q->raw_idx = core_rawkey_probe(&p->rawkey, &q->raw, NULL, 0);
     q->state = PEND_PROBED;
-    if (q->raw_idx == CORE_RAWKEY_NONE) {
+    if (q->raw_idx != CORE_RAWKEY_NONE) {
+      prefetch_hot(p, i, q->raw_idx);
+    } else {
       p->rawkey.misses++;
       q->state = miss_key_rare(p, i) == 0 ? PEND_MISS : PEND_DROP;
     }
@@ -441,10 +479,11 @@ static void window_flush(struct core_pipe *p, int64_t now_ms) {
   for (uint32_t i = 0; i < n; i++)
     if (p->pend[i].state == PEND_MISS)
       core_series_prefetch(&p->series, p->pend[i].line.hash, 2);
+  core_series_marks_for(&p->series, p->head.gen);
   for (uint32_t i = 0; i < n; i++) {
-    uint32_t id = window_series(p, i);
+    uint32_t key_len = 0, id = window_series(p, i, &key_len);
     if (id != CORE_RAWKEY_NONE)
-      ingest_line(p, &p->win[i], id, now_ms);
+      ingest_line(p, &p->win[i], id, key_len, now_ms);
   }
   /* once a window, not once a line: read by /metrics */
   core_stat_set(&p->stats->head_points, p->head.count);
@@ -471,7 +510,8 @@ window_line(struct core_pipe *p, uint32_t i, enum core_statsd_err err) {
                        1)) {
     /* the tag field from its '#': no field and an empty one differ */
     core_rawkey_key_init(&q->raw, m->name, m->name_len, m->tags_raw - 1,
-                         m->tags_raw_len + 1, weight_bits(m));
+                         m->tags_raw_len + 1, weight_bits(m),
+                         (uint8_t)m->type);
     core_rawkey_prefetch(&p->rawkey, q->raw.hash);
     p->win_raw = 1;
     return;

@@ -67,8 +67,8 @@ static uint32_t find(const struct core_rawkey *c,
   return CORE_RAWKEY_NONE;
 }
 
-uint32_t core_rawkey_verify_rest(struct core_rawkey *c, uint32_t idx,
-                                 const struct core_rawkey_key *k) {
+uint32_t core_rawkey_confirm_rest(struct core_rawkey *c, uint32_t idx,
+                                  const struct core_rawkey_key *k) {
   if (idx != CORE_RAWKEY_NONE)
     idx = find(c, k);
   if (idx == CORE_RAWKEY_NONE) {
@@ -91,7 +91,7 @@ static uint32_t victim(struct core_rawkey *c, uint32_t base,
   uint32_t empty = CORE_RAWKEY_WAYS, unused = CORE_RAWKEY_WAYS;
 
   for (uint32_t w = 0; w < CORE_RAWKEY_WAYS; w++) {
-    if (e[w].hash == 0) {
+    if (e[w].hash_lo == 0) {
       empty = empty < w ? empty : w;
       continue;
     }
@@ -109,7 +109,7 @@ static uint32_t victim(struct core_rawkey *c, uint32_t base,
 }
 
 void core_rawkey_insert(struct core_rawkey *c, const struct core_rawkey_key *k,
-                        uint32_t id) {
+                        uint32_t id, uint16_t aux) {
   uint32_t base = core_rawkey_set(k->hash) * CORE_RAWKEY_WAYS, w;
   struct core_rawkey_ent *e;
   struct core_rawkey_slot *s;
@@ -122,8 +122,10 @@ void core_rawkey_insert(struct core_rawkey *c, const struct core_rawkey_key *k,
     return;
   e = &c->ents[base + w];
   s = &c->slots[base + w];
-  e->hash = k->hash;
+  e->hash_lo = (uint32_t)k->hash;
   e->id = id;
+  e->aux = aux;
+  e->kind = k->kind;
   e->name_len = (uint8_t)k->name_len;
   e->tags_len = (uint8_t)k->tags_len;
   e->used = 0;

@@ -20,19 +20,28 @@ struct core_rawkey_key {
   const char *name;
   const char *tags;  /* the tag field from its '#' (tags_len 0: none) */
   uint64_t wbits;    /* the rate's bits when it adds a __weight__ tag, else 0 */
-  uint64_t hash;     /* never 0 */
+  uint64_t hash;     /* its low 32 bits never 0 */
   uint32_t name_len;
   uint32_t tags_len;
+  uint8_t kind;      /* the caller's byte that must match too (the pipe:
+                        the line's StatsD type) */
 };
 
-/* One entry: 16 bytes, a set of CORE_RAWKEY_WAYS fills a cache line. */
+/*
+ * One entry: 16 bytes, a set of CORE_RAWKEY_WAYS fills a cache line. A
+ * hit reads what its caller needs from here (id, kind, aux) and the slot
+ * only to confirm the bytes. The set index is taken from the hash's high
+ * half, so its low half tells the entries of a set apart.
+ */
 struct core_rawkey_ent {
-  uint64_t hash;     /* 0: empty */
+  uint32_t hash_lo;  /* the key's hash, low 32 bits; 0: empty */
   uint32_t id;       /* the series */
+  uint16_t aux;      /* the caller's (the pipe: the canonical key length) */
   uint8_t name_len;
   uint8_t tags_len;
+  uint8_t kind;      /* the key's */
   uint8_t used;      /* hit since made, or since its set was last aged */
-  uint8_t pad;
+  uint8_t pad[2];
 };
 
 /* An entry's bytes: the weight bits, then name and tags back to back. */

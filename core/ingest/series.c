@@ -45,6 +45,10 @@ static uint64_t slot_count(uint32_t max_series) {
   return n;
 }
 
+static uint64_t marks_bytes(uint32_t max_series) {
+  return ((uint64_t)max_series + 63) / 64 * sizeof(uint64_t);
+}
+
 int core_series_init(struct core_series *s, uint32_t max_series) {
   uint64_t table_bytes;
 
@@ -62,8 +66,9 @@ int core_series_init(struct core_series *s, uint32_t max_series) {
   s->arena = map_bytes(s->arena_cap);
   s->entries = map_bytes((uint64_t)max_series * sizeof(*s->entries));
   s->hot = map_bytes((uint64_t)max_series * sizeof(*s->hot));
+  s->marks = map_bytes(marks_bytes(max_series));
   if (s->slots == NULL || s->slots_alt == NULL || s->arena == NULL ||
-      s->entries == NULL || s->hot == NULL) {
+      s->entries == NULL || s->hot == NULL || s->marks == NULL) {
     core_series_free(s);
     return -ENOMEM;
   }
@@ -82,8 +87,16 @@ void core_series_free(struct core_series *s) {
     unmap_bytes(s->arena, s->arena_cap);
     unmap_bytes(s->entries, (uint64_t)s->max * sizeof(*s->entries));
     unmap_bytes(s->hot, (uint64_t)s->max * sizeof(*s->hot));
+    unmap_bytes(s->marks, marks_bytes(s->max));
   }
   memset(s, 0, sizeof(*s));
+}
+
+void core_series_marks_reset(struct core_series *s, uint32_t gen) {
+  /* the series made so far: count / 8 bytes once a block (6 KiB at
+   * 50,000 series), against a per-series line read by every point */
+  memset(s->marks, 0, ((uint64_t)s->count + 63) / 64 * sizeof(uint64_t));
+  s->marks_gen = gen;
 }
 
 /* ---- canonical key ------------------------------------------------------- */
@@ -361,10 +374,7 @@ static void insert(struct core_series *s, uint64_t i, size_t len,
                                   .key_off = s->arena_used,
                                   .type = type,
                                   .plain = plain};
-  _Static_assert(CORE_SERIES_KEY_BYTES_MAX <= UINT16_MAX,
-                 "a key's length fits the hot copy");
-  s->hot[s->count] = (struct core_series_hot){.key_len = (uint16_t)len,
-                                              .type = type};
+  s->hot[s->count] = (struct core_series_hot){0};
   s->slots[i] = slot_make(hash, s->count);
   s->arena_used += len + trailer;
   s->count++;

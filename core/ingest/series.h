@@ -158,6 +158,31 @@ static inline void core_series_prefetch(const struct core_series *s,
   __builtin_prefetch(s->arena + e->key_off + e->key_len - 1);
 }
 
+/* Clear every series' mark: they are for generation gen now. */
+void core_series_marks_reset(struct core_series *s, uint32_t gen);
+
+/*
+ * Make the marks those of generation gen (the pipe: the open head
+ * block): cleared when they were another's. Call before
+ * core_series_marked and core_series_mark, and again when gen changes
+ * (the pipe: after it seals), so that a mark costs a bit test.
+ */
+static inline void core_series_marks_for(struct core_series *s, uint32_t gen) {
+  if (s->marks_gen != gen)
+    core_series_marks_reset(s, gen);
+}
+
+/* 1 when series id is marked (core_series_marks_for). */
+static inline int core_series_marked(const struct core_series *s,
+                                     uint32_t id) {
+  return (s->marks[id >> 6] >> (id & 63) & 1) != 0;
+}
+
+/* Mark series id (made: id < s->count). */
+static inline void core_series_mark(struct core_series *s, uint32_t id) {
+  s->marks[id >> 6] |= UINT64_C(1) << (id & 63);
+}
+
 /* Key of series id (not NUL-terminated); len set. NULL for an unknown id. */
 const char *core_series_key_of(const struct core_series *s, uint32_t id,
                                uint32_t *len);

@@ -28,17 +28,16 @@ struct core_series_entry {
 };
 
 /*
- * What appending a point reads and writes of a series, at hot[id]: 16
- * bytes apart from its entry, so a point whose raw key the cache knows
- * touches one small line of an array of 16 bytes a series (800 KiB at
- * 50,000 series) instead of a 40-byte entry (2 MiB), and the entries stay
- * cold. type and key_len copy the entry's (fixed when it is made).
+ * What appending a gauge's point reads and writes of its series, at
+ * hot[id]: 16 bytes apart from its entry, so that a point whose raw key
+ * the cache knows touches one small line of an array of 16 bytes a
+ * series (800 KiB at 50,000 series) instead of a 40-byte entry (2 MiB).
+ * The other types read nothing per series: the raw key cache's entry
+ * holds their type and key length, and the per-block mark is a bit of
+ * core_series.marks.
  */
 struct core_series_hot {
   double gauge;       /* last gauge value, for +N/-N deltas */
-  uint32_t head_mark; /* head generation that last counted its key bytes */
-  uint16_t key_len;   /* the entry's (CORE_SERIES_KEY_BYTES_MAX fits) */
-  uint8_t type;       /* the entry's */
   uint8_t gauge_set;  /* gauge holds a value */
 };
 
@@ -86,6 +85,11 @@ struct core_series {
   struct core_series_budget *budget; /* NULL: max alone bounds it */
   struct core_series_entry *entries; /* max entries, by id */
   struct core_series_hot *hot;     /* max, by id (zero until made) */
+  uint64_t *marks;                 /* a bit by id: the series is counted in
+                                      the open head block (core_series_mark:
+                                      6 KiB at 50,000 series, so a point
+                                      reads no per-series line for it) */
+  uint32_t marks_gen;              /* the head generation the bits are for */
   char *arena;                     /* keys, back to back; a plain key
                                       (core_series_upsert_line) is followed
                                       by its tag count and the last two

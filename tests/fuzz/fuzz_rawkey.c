@@ -148,6 +148,10 @@ static void same_pipes(void) {
     CHECK(pa.series.entries[id].type == pb.series.entries[id].type);
   }
   CHECK(pa.head.count == pb.head.count);
+  /* a hit takes the key's length from the cache's entry, a miss from the
+   * dictionary's: the same bytes counted, the same seals */
+  CHECK(pa.head.key_bytes == pb.head.key_bytes);
+  CHECK(pa.head.gen == pb.head.gen);
   CHECK(memcmp(pa.head.series_id, pb.head.series_id,
                pa.head.count * sizeof(pa.head.series_id[0])) == 0);
   CHECK(memcmp(pa.head.ts_ms, pb.head.ts_ms,

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/ingest/head.h"
 #include "core/ingest/pipe.h"
 #include "core/ingest/rawkey.h"
 #include "core/ingest/series.h"
@@ -21,7 +22,7 @@ static struct core_rawkey_key key(const char *name, const char *tags,
                                   uint64_t wbits) {
   struct core_rawkey_key k;
   core_rawkey_key_init(&k, name, (uint32_t)strlen(name), tags,
-                       (uint32_t)strlen(tags), wbits);
+                       (uint32_t)strlen(tags), wbits, 0);
   return k;
 }
 
@@ -30,10 +31,10 @@ Test(rawkey, hits_and_misses) {
   struct core_rawkey_key b = key("api.latency", "env:prod,host:b", 0);
 
   cr_assert_eq(core_rawkey_lookup(&c, &a), CORE_RAWKEY_NONE);
-  core_rawkey_insert(&c, &a, 7);
+  core_rawkey_insert(&c, &a, 7, 0);
   cr_assert_eq(core_rawkey_lookup(&c, &a), 7);
   cr_assert_eq(core_rawkey_lookup(&c, &b), CORE_RAWKEY_NONE);
-  core_rawkey_insert(&c, &b, 9);
+  core_rawkey_insert(&c, &b, 9, 0);
   cr_assert_eq(core_rawkey_lookup(&c, &b), 9);
   cr_assert_eq(core_rawkey_lookup(&c, &a), 7);
   cr_assert_eq(c.hits, 3);
@@ -61,10 +62,10 @@ Test(rawkey, hash_reads_only_its_bytes) {
     struct core_rawkey_key a, b;
     for (uint32_t i = 0; i < n; i++)
       p[i] = (char)('a' + (i * 7 + n) % 26);
-    core_rawkey_key_init(&a, p, n, p, 0, 0);
+    core_rawkey_key_init(&a, p, n, p, 0, 0, 0);
     for (uint32_t i = 0; i < n; i++) {
       p[i] ^= 0x20;
-      core_rawkey_key_init(&b, p, n, p, 0, 0);
+      core_rawkey_key_init(&b, p, n, p, 0, 0, 0);
       cr_assert_neq(a.hash, b.hash, "n %u byte %u", n, i);
       p[i] ^= 0x20;
     }
@@ -78,13 +79,13 @@ Test(rawkey, collisions_compare_bytes) {
                          w = key("ab", "c", 42), d = key("ab", "d", 0);
 
   b.hash = w.hash = d.hash = a.hash;
-  core_rawkey_insert(&c, &a, 1);
+  core_rawkey_insert(&c, &a, 1, 0);
   cr_assert_eq(core_rawkey_lookup(&c, &b), CORE_RAWKEY_NONE);
   cr_assert_eq(core_rawkey_lookup(&c, &w), CORE_RAWKEY_NONE);
   cr_assert_eq(core_rawkey_lookup(&c, &d), CORE_RAWKEY_NONE);
-  core_rawkey_insert(&c, &b, 2);
-  core_rawkey_insert(&c, &w, 3);
-  core_rawkey_insert(&c, &d, 4);
+  core_rawkey_insert(&c, &b, 2, 0);
+  core_rawkey_insert(&c, &w, 3, 0);
+  core_rawkey_insert(&c, &d, 4, 0);
   cr_assert_eq(core_rawkey_lookup(&c, &a), 1);
   cr_assert_eq(core_rawkey_lookup(&c, &b), 2);
   cr_assert_eq(core_rawkey_lookup(&c, &w), 3);
@@ -104,19 +105,19 @@ Test(rawkey, eviction_keeps_hot_entries) {
     k[i].hash = (UINT64_C(3) << 32) | (uint64_t)(i + 1); /* set 3 */
   }
   for (int i = 0; i < 4; i++)
-    core_rawkey_insert(&c, &k[i], (uint32_t)i);
+    core_rawkey_insert(&c, &k[i], (uint32_t)i, 0);
   for (int i = 0; i < 4; i++)
     cr_assert_eq(core_rawkey_lookup(&c, &k[i]), (uint32_t)i);
-  core_rawkey_insert(&c, &k[4], 4); /* all hit: aged, not inserted */
+  core_rawkey_insert(&c, &k[4], 4, 0); /* all hit: aged, not inserted */
   cr_assert_eq(core_rawkey_lookup(&c, &k[4]), CORE_RAWKEY_NONE);
   for (int i = 0; i < 4; i++)
     cr_assert_eq(core_rawkey_lookup(&c, &k[i]), (uint32_t)i);
   /* k[0..3] hit again: aged again, then k[4] replaces one (k[1..3] hit
    * once more first, so k[0] is the one) */
-  core_rawkey_insert(&c, &k[4], 4);
+  core_rawkey_insert(&c, &k[4], 4, 0);
   for (int i = 1; i < 4; i++)
     cr_assert_eq(core_rawkey_lookup(&c, &k[i]), (uint32_t)i);
-  core_rawkey_insert(&c, &k[4], 4);
+  core_rawkey_insert(&c, &k[4], 4, 0);
   cr_assert_eq(core_rawkey_lookup(&c, &k[4]), 4);
   cr_assert_eq(core_rawkey_lookup(&c, &k[0]), CORE_RAWKEY_NONE);
   for (int i = 0; i < 5; i++)
@@ -131,14 +132,14 @@ Test(rawkey, long_keys_and_duplicates_are_not_kept) {
   memset(big, 'n', sizeof(big) - 1);
   big[sizeof(big) - 1] = '\0';
   k = key(big, "", 0);
-  core_rawkey_insert(&c, &k, 1);
+  core_rawkey_insert(&c, &k, 1, 0);
   cr_assert_eq(core_rawkey_lookup(&c, &k), CORE_RAWKEY_NONE);
   big[CORE_RAWKEY_BYTES_MAX] = '\0';
   fit = key(big, "", 0);
-  core_rawkey_insert(&c, &fit, 2);
+  core_rawkey_insert(&c, &fit, 2, 0);
   cr_assert_eq(core_rawkey_lookup(&c, &fit), 2);
-  core_rawkey_insert(&c, &a, 3);
-  core_rawkey_insert(&c, &a, 4); /* held already: the first stays */
+  core_rawkey_insert(&c, &a, 3, 0);
+  core_rawkey_insert(&c, &a, 4, 0); /* held already: the first stays */
   cr_assert_eq(core_rawkey_lookup(&c, &a), 3);
 }
 
@@ -151,7 +152,7 @@ static struct core_rawkey_key full_key(char *buf, uint32_t idx) {
   snprintf(buf, 16, "%010u", idx);
   buf[10] = '.';
   core_rawkey_key_init(&k, buf, CORE_RAWKEY_BYTES_MAX - 30, buf + 90, 30,
-                       idx);
+                       idx, 0);
   k.hash = ((uint64_t)(idx / CORE_RAWKEY_WAYS) << 32) |
            (idx % CORE_RAWKEY_WAYS + 1);
   return k;
@@ -165,7 +166,7 @@ Test(rawkey, every_entry_holds_its_key) {
 
   for (uint32_t i = 0; i < n; i++) {
     struct core_rawkey_key k = full_key(buf, i);
-    core_rawkey_insert(&c, &k, i);
+    core_rawkey_insert(&c, &k, i, 0);
   }
   for (uint32_t i = 0; i < n; i++) {
     struct core_rawkey_key k = full_key(buf, i);
@@ -181,7 +182,7 @@ Test(rawkey, unmapped_cache_holds_nothing) {
 
   memset(&z, 0, sizeof(z));
   core_rawkey_prefetch(&z, a.hash);
-  core_rawkey_insert(&z, &a, 1);
+  core_rawkey_insert(&z, &a, 1, 0);
   cr_assert_eq(core_rawkey_lookup(&z, &a), CORE_RAWKEY_NONE);
 }
 
@@ -263,4 +264,50 @@ Test(rawkey_pipe, refused_series_are_not_cached) {
   cr_assert_eq(p.series.count, 1);
   cr_assert_eq(st.series_rejected, 2);
   cr_assert_eq(p.head.count, 2);
+}
+
+/* Feed each line of s alone: a window probes all its lines before it
+ * inserts, so a repeat hits only in a later window. */
+static void feed_lines(const char *s) {
+  for (const char *e; (e = strchr(s, '\n')) != NULL; s = e + 1)
+    core_pipe_statsd_buf(&p, s, (size_t)(e - s), 1700000000000);
+}
+
+/* A hit takes its type from the entry: a line of another type with the
+ * same bytes never hits the cached series, and is rejected each time. */
+Test(rawkey_pipe, other_types_never_hit) {
+  feed_lines("x:1|c|#a:b\nx:1|g|#a:b\nx:1|g|#a:b\nx:2|c|#a:b\n");
+  cr_assert_eq(st.parse_errors_statsd[CORE_STATSD_ERR_TYPE_MISMATCH], 2);
+  cr_assert_eq(p.head.count, 2);
+  cr_assert_eq(p.rawkey.hits, 1); /* x:2|c only */
+  feed_lines("y:1|g|#a:b\ny:1|c|#a:b\ny:1|c|#a:b\ny:+2|g|#a:b\n");
+  cr_assert_eq(st.parse_errors_statsd[CORE_STATSD_ERR_TYPE_MISMATCH], 4);
+  cr_assert_eq(p.rawkey.hits, 2);
+  cr_assert_eq(p.head.count, 4);
+  cr_assert_eq(p.head.value[3], 3.0); /* a gauge hit reads its last value */
+}
+
+/* A series counts its key bytes once a block whether its lines hit the
+ * cache or not, and again in the next block however it was sealed (here
+ * from outside the pipe, as the shard's age bound does). */
+Test(rawkey_pipe, key_bytes_counted_once_a_block) {
+  uint32_t len_a, len_b;
+
+  feed_lines("a:1|c|#k:v\nb:1|ms|#k:v\na:1|c|#k:v\nb:1|ms|#k:v\n");
+  cr_assert_not_null(core_series_key_of(&p.series, 0, &len_a));
+  cr_assert_not_null(core_series_key_of(&p.series, 1, &len_b));
+  cr_assert_eq(p.rawkey.hits, 2);
+  cr_assert_eq(p.head.key_bytes, len_a + len_b);
+  core_head_seal(&p.head);
+  cr_assert_eq(p.head.key_bytes, 0);
+  feed_lines("b:1|ms|#k:v\nb:1|ms|#k:v\n");
+  cr_assert_eq(p.rawkey.hits, 4);
+  cr_assert_eq(p.head.key_bytes, len_b);
+  feed_lines("a:1|c|#k:v\n");
+  cr_assert_eq(p.head.key_bytes, len_a + len_b);
+  core_head_seal(&p.head);
+  feed_lines("a:1|c|#k:v\na:1|c\n"); /* and a series without tags */
+  cr_assert_eq(p.rawkey.hits, 6);
+  cr_assert_not_null(core_series_key_of(&p.series, 2, &len_b));
+  cr_assert_eq(p.head.key_bytes, len_a + len_b);
 }

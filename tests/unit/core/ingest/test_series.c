@@ -243,13 +243,7 @@ Test(series_dict, insert_then_find_with_dense_ids_and_first_type) {
   cr_assert_eq(c->type, 1, "type is the first point's");
   cr_assert_eq(s.count, 2);
   cr_assert_eq(s.hot[c->id].gauge_set, 0);
-  /* the hot fields copy the entry's type and key length */
-  for (uint32_t id = 0; id < s.count; id++) {
-    cr_assert_eq(s.hot[id].type, s.entries[id].type);
-    cr_assert_eq(s.hot[id].key_len, s.entries[id].key_len);
-    cr_assert_eq(s.hot[id].head_mark, 0);
-  }
-  cr_assert_eq(s.hot[b->id].type, 2);
+  cr_assert_eq(s.entries[b->id].type, 2);
   core_series_free(&s);
 }
 
