@@ -6,10 +6,10 @@
  * swap it in, then delete the originals. The direct passes over sealed
  * heads (storage/compact_direct.c) share the pass and its output.
  *
- * Memory is bounded by the pass bounds of core/base/limits.h: 32 bytes a
- * point (key index, time as offset or whole, value, sorted value; the
- * sorted times take the values' memory), of which a pass touches 24 (times
- * as offsets) or 28, for at most
+ * Memory is bounded by the pass bounds of core/base/limits.h: 28 bytes a
+ * point (key index, time, value, sorted value; the sorted times take the
+ * values' memory), of which a pass touches 24 while its times are held as
+ * 32-bit offsets, for at most
  * STOR_COMPACT_POINTS_MAX points, the keys, and the output.
  */
 #include "storage/compact.h"
@@ -127,7 +127,6 @@ void stor_cpass_free(struct stor_cpass *ps) {
   free(ps->idmap_key);
   free(ps->pkey);
   free(ps->sval);
-  free(ps->pt32);
   free(ps->pts);
   free(ps->pval);
   free(ps->dts);
@@ -150,7 +149,8 @@ int stor_cpass_init(struct stor_cpass *ps) {
   ps->pkey = malloc(np * sizeof(*ps->pkey));
   ps->sval = malloc(np * sizeof(*ps->sval));
   ps->pts = malloc(np * sizeof(*ps->pts));
-  ps->pt32 = malloc(np * sizeof(*ps->pt32));
+  /* offsets in the first half of the times' memory (widened in place) */
+  ps->pt32 = (uint32_t *)(void *)ps->pts;
   ps->pval = malloc(np * sizeof(*ps->pval));
   /* the sorted times go where the values were, once those are sorted */
   ps->sts = (int64_t *)(void *)ps->pval;
@@ -160,7 +160,7 @@ int stor_cpass_init(struct stor_cpass *ps) {
   ps->ridx = malloc(2 * (size_t)STOR_COMPACT_RUN_POINTS_MAX * sizeof(*ps->ridx));
   if (!ps->keys || !ps->kcount || !ps->slot || !ps->idmap_id ||
       !ps->idmap_key || !ps->pkey || !ps->sval || !ps->pts || !ps->pval ||
-      !ps->pt32 || !ps->dts || !ps->dval || !ps->ints || !ps->ridx)
+      !ps->dts || !ps->dval || !ps->ints || !ps->ridx)
     return -ENOMEM;
   /* the arena always has memory: keys of no byte still point into it */
   if (buf_room(&ps->arena, 1) < 0)

@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/base/assert.h"
 #include "core/base/limits.h"
@@ -118,8 +119,16 @@ static long direct_key(struct stor_direct *d, uint32_t id, uint32_t m) {
  * not fit an offset came (hostile |T times, or a pass whose times stray
  * more than 24 days from its first). */
 static void direct_widen(struct stor_cpass *ps, uint32_t m) {
-  for (uint32_t i = 0; i < m; i++)
-    ps->pts[i] = (int64_t)(ps->tb + ps->pt32[i]);
+  /* in place, last first: time i overwrites offsets 2i and 2i + 1, read
+   * already (memcpy: the two views of one memory, in this order) */
+  unsigned char *b = (unsigned char *)ps->pts;
+
+  for (uint32_t i = m; i-- > 0;) {
+    uint32_t off;
+    memcpy(&off, b + 4 * (size_t)i, sizeof(off));
+    int64_t t = (int64_t)(ps->tb + off);
+    memcpy(b + 8 * (size_t)i, &t, sizeof(t));
+  }
   ps->t32 = 0;
 }
 

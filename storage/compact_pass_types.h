@@ -53,8 +53,9 @@ struct stor_cpass {
   uint32_t *idmap_id, *idmap_key, idmap_mask, idmap_n;
   /* the points: key index, time, value. While t32 is set (a direct pass
    * whose times all fit) a time is held in pt32 as its offset from tb,
-   * modulo 2^64 (t = tb + pt32[i]), and pts is not touched: 4 bytes a
-   * point fewer to fault in and stream. */
+   * modulo 2^64 (t = tb + pt32[i]): pt32 is the first half of pts's
+   * memory, so half of it is never touched (4 bytes a point fewer to
+   * fault in and stream). */
   uint32_t *pkey;
   int64_t *pts;
   uint32_t *pt32;
