@@ -144,24 +144,33 @@ static int take_t32(struct stor_direct *d, const struct stor_points *p,
                     uint32_t *i, uint32_t *m) {
   struct stor_cpass *ps = &d->ps;
   uint32_t *kmap = d->kmap, *kcount = ps->kcount, *pkey = ps->pkey;
-  uint32_t *pt32 = ps->pt32, j = *i, at = *m;
+  uint32_t *pt32 = ps->pt32, j = *i, at = *m, n = p->count;
+  uint32_t smax = d->cfg.series_max;
+  const uint32_t *ids = p->series_id;
+  const int64_t *ts = p->ts_ms;
+  const double *val = p->value;
   double *pval = ps->pval;
   uint64_t tb = ps->tb;
   long k = 0;
 
-  /* locals: the stores through pkey and kcount could alias ps's fields */
-  for (; j < p->count; j++) {
-    uint32_t id = p->series_id[j];
-    uint64_t off = (uint64_t)p->ts_ms[j] - tb; /* modulo 2^64 */
-    if (off > UINT32_MAX)
+  /* locals: the stores through pkey, kcount and pt32 could alias p's and
+   * ps's fields; a new id leaves the inner loop (no call in it: the
+   * locals stay in registers) */
+  while (j < n) {
+    for (; j < n; j++) {
+      uint32_t id = ids[j];
+      uint64_t off = (uint64_t)ts[j] - tb; /* modulo 2^64 */
+      ASSERT(id < smax);
+      if (off > UINT32_MAX || (k = kmap[id]) == 0)
+        break;
+      kcount[k - 1]++;
+      pt32[at] = (uint32_t)off;
+      pval[at] = val[j];
+      pkey[at++] = (uint32_t)k - 1;
+    }
+    if (j == n || (uint64_t)ts[j] - tb > UINT32_MAX ||
+        (k = direct_key(d, ids[j], at)) < 0)
       break;
-    ASSERT(id < d->cfg.series_max);
-    if ((k = kmap[id]) == 0 && (k = direct_key(d, id, at)) < 0)
-      break;
-    kcount[k - 1]++;
-    pt32[at] = (uint32_t)off;
-    pval[at] = p->value[j];
-    pkey[at++] = (uint32_t)k - 1;
   }
   *i = j;
   *m = at;
@@ -173,20 +182,27 @@ static int take_t64(struct stor_direct *d, const struct stor_points *p,
                     uint32_t *i, uint32_t *m) {
   struct stor_cpass *ps = &d->ps;
   uint32_t *kmap = d->kmap, *kcount = ps->kcount, *pkey = ps->pkey;
-  uint32_t j = *i, at = *m;
+  uint32_t j = *i, at = *m, n = p->count, smax = d->cfg.series_max;
+  const uint32_t *ids = p->series_id;
+  const int64_t *ts = p->ts_ms;
+  const double *val = p->value;
   int64_t *pts = ps->pts;
   double *pval = ps->pval;
   long k = 0;
 
-  for (; j < p->count; j++) {
-    uint32_t id = p->series_id[j];
-    ASSERT(id < d->cfg.series_max);
-    if ((k = kmap[id]) == 0 && (k = direct_key(d, id, at)) < 0)
+  while (j < n) {
+    for (; j < n; j++) {
+      uint32_t id = ids[j];
+      ASSERT(id < smax);
+      if ((k = kmap[id]) == 0)
+        break;
+      kcount[k - 1]++;
+      pts[at] = ts[j];
+      pval[at] = val[j];
+      pkey[at++] = (uint32_t)k - 1;
+    }
+    if (j == n || (k = direct_key(d, ids[j], at)) < 0)
       break;
-    kcount[k - 1]++;
-    pts[at] = p->ts_ms[j];
-    pval[at] = p->value[j];
-    pkey[at++] = (uint32_t)k - 1;
   }
   *i = j;
   *m = at;
