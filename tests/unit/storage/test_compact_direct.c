@@ -353,6 +353,16 @@ Test(compact_direct, bad_config_refused) {
 
 /* The runs of c read back into ts, v (room for every point); returns the
  * points read. */
+/* Free the columns of a test's points and of what it read back. */
+static void free_points(uint32_t *ids, int64_t *ts, double *val,
+                        int64_t *got_ts, double *got_v) {
+  free(ids);
+  free(ts);
+  free(val);
+  free(got_ts);
+  free(got_v);
+}
+
 static uint32_t read_all(struct stor_cseg *c, int64_t *ts, double *v) {
   uint32_t n = 0;
 
@@ -413,11 +423,7 @@ Test(compact_direct, one_series_over_runs_sorted_whole) {
   }
   stor_cseg_close(&c);
   close(fd);
-  free(ids);
-  free(ts);
-  free(val);
-  free(got_ts);
-  free(got_v);
+  free_points(ids, ts, val, got_ts, got_v);
   seg_dir_remove();
 }
 
@@ -631,11 +637,7 @@ Test(compact_direct, many_series_of_one_point_fill_a_pass) {
   cr_assert_eq(got_sum, sum);
   stor_cseg_close(&c);
   close(fd);
-  free(ids);
-  free(ts);
-  free(val);
-  free(got_ts);
-  free(got_v);
+  free_points(ids, ts, val, got_ts, got_v);
   seg_dir_remove();
 }
 
@@ -738,4 +740,68 @@ Test(compact_direct, equal_times_in_arrival_order) {
     pb.val[i] = (double)(N - i);
   }
   direct_heads_check(pb.ids, pb.ts, pb.val, N, 700, S);
+}
+
+/* Every point of segment seq of fd into ts, v; returns how many. */
+static uint32_t read_seg(int fd, uint64_t seq, int64_t *ts, double *v) {
+  char name[32];
+  struct stor_cseg c;
+  uint32_t n;
+
+  stor_segment_name(seq, name, sizeof(name));
+  cr_assert_eq(stor_cseg_open(&c, fd, name), 1);
+  n = read_all(&c, ts, v);
+  stor_cseg_close(&c);
+  return n;
+}
+
+/* A head whose first time does not fit an offset (the pass widened) and
+ * whose keys then overflow the pass: the pass before it is written from
+ * the widened times, the head taken whole by the next pass; every point
+ * read back with its own time. */
+Test(compact_direct, keys_full_after_a_widen) {
+  uint32_t n = STOR_COMPACT_SERIES_MAX + 1, got;
+  uint32_t *ids = malloc(n * sizeof(*ids));
+  int64_t *ts = malloc(n * sizeof(*ts)), *got_ts = malloc(n * sizeof(*ts));
+  double *val = malloc(n * sizeof(*val)), *got_v = malloc(n * sizeof(*val));
+  struct stor_compact_stats st = {0};
+  struct stor_direct *d;
+  int fd;
+
+  for (uint32_t i = 0; i < n; i++) {
+    ids[i] = i;
+    ts[i] = 1765000000000 - 3 * (int64_t)i;
+    val[i] = i;
+  }
+  ts[10] = ts[0] + ((int64_t)1 << 40);
+  ts[11] = INT64_MIN;
+  seg_dir_make();
+  fd = shard_dir(seg_dir);
+  struct stor_direct_cfg c = cfg_for(fd, &st);
+  c.series_max = n;
+  c.points_max = 0;
+  c.series = (struct stor_series_src){key_many, NULL};
+  cr_assert_eq(stor_direct_open(&d, &c), 0);
+  cr_assert_eq(stor_direct_add(d, &(struct stor_points){ids, ts, val, 10}),
+               0);
+  cr_assert_eq(stor_direct_add(d, &(struct stor_points){ids + 10, ts + 10,
+                                                        val + 10, n - 10}),
+               0);
+  cr_assert_eq(st.passes, 1, "the keys overflowed: the first pass written");
+  cr_assert_eq(stor_direct_flush(d), 0);
+  stor_direct_free(d);
+  cr_assert_eq(st.passes, 2);
+  cr_assert_eq(st.points, n);
+  got = read_seg(fd, 1, got_ts, got_v);
+  cr_assert_eq(got, 10);
+  got += read_seg(fd, 2, got_ts + got, got_v + got);
+  cr_assert_eq(got, n);
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t at = (uint32_t)got_v[i];
+    cr_assert_eq(got_ts[i], ts[at], "point %u (%u)", i, at);
+    cr_assert_eq(i < 10, at < 10, "point %u in its pass", at);
+  }
+  close(fd);
+  free_points(ids, ts, val, got_ts, got_v);
+  seg_dir_remove();
 }
