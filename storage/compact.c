@@ -7,7 +7,9 @@
  * heads (storage/compact_direct.c) share the pass and its output.
  *
  * Memory is bounded by the pass bounds of core/base/limits.h: 28 bytes a
- * point (key index, time, value, sorted time) for at most
+ * point (key index, time, value, sorted value; the sorted times take the
+ * values' memory), of which a pass touches 24 while its times are held as
+ * 32-bit offsets, for at most
  * STOR_COMPACT_POINTS_MAX points, the keys, and the output.
  */
 #include "storage/compact.h"
@@ -124,7 +126,7 @@ void stor_cpass_free(struct stor_cpass *ps) {
   free(ps->idmap_id);
   free(ps->idmap_key);
   free(ps->pkey);
-  free(ps->sts);
+  free(ps->sval);
   free(ps->pts);
   free(ps->pval);
   free(ps->dts);
@@ -145,17 +147,19 @@ int stor_cpass_init(struct stor_cpass *ps) {
   ps->idmap_id = malloc(((size_t)ps->idmap_mask + 1) * sizeof(uint32_t));
   ps->idmap_key = malloc(((size_t)ps->idmap_mask + 1) * sizeof(uint32_t));
   ps->pkey = malloc(np * sizeof(*ps->pkey));
-  ps->sts = malloc(np * sizeof(*ps->sts));
+  ps->sval = malloc(np * sizeof(*ps->sval));
   ps->pts = malloc(np * sizeof(*ps->pts));
-  /* the sorted values go where the times were, once those are sorted */
-  ps->sval = (double *)(void *)ps->pts;
+  /* offsets in the first half of the times' memory (widened in place) */
+  ps->pt32 = (uint32_t *)(void *)ps->pts;
   ps->pval = malloc(np * sizeof(*ps->pval));
+  /* the sorted times go where the values were, once those are sorted */
+  ps->sts = (int64_t *)(void *)ps->pval;
   ps->dts = malloc((size_t)STOR_BLOCK_POINTS_MAX * sizeof(*ps->dts));
   ps->dval = malloc((size_t)STOR_BLOCK_POINTS_MAX * sizeof(*ps->dval));
   ps->ints = malloc((size_t)STOR_COMPACT_RUN_POINTS_MAX * sizeof(*ps->ints));
   ps->ridx = malloc(2 * (size_t)STOR_COMPACT_RUN_POINTS_MAX * sizeof(*ps->ridx));
   if (!ps->keys || !ps->kcount || !ps->slot || !ps->idmap_id ||
-      !ps->idmap_key || !ps->pkey || !ps->sts || !ps->pts || !ps->pval ||
+      !ps->idmap_key || !ps->pkey || !ps->sval || !ps->pts || !ps->pval ||
       !ps->dts || !ps->dval || !ps->ints || !ps->ridx)
     return -ENOMEM;
   /* the arena always has memory: keys of no byte still point into it */
@@ -174,6 +178,7 @@ void stor_cpass_reset(struct stor_cpass *ps) {
   ps->log_in = ps->log_out = 0;
   ps->nkeys = 0;
   ps->n = 0;
+  ps->t32 = 0;
   ps->max_block_seq = 0;
   ps->mtime = (struct timespec){0};
   memset(ps->slot, 0, ((size_t)ps->slot_mask + 1) * sizeof(*ps->slot));
@@ -436,24 +441,25 @@ struct out {
 };
 
 /*
- * The points into ps->sts and ps->sval by series rank (the keys' order,
+ * The points into ps->sval and ps->sts by series rank (the keys' order,
  * ord), then storage order: a counting sort over the key indexes
- * (ps->pkey; ps->kcount counted them as they came) that moves each time,
- * then each value, straight to its place (time order comes per series,
- * run_in_order). One column at a time: the values take the times'
- * memory, and a column's writes stay within a line a series. *ends
- * (malloc'ed, nkeys): rank r's points end at (*ends)[r]. o->min, o->max:
- * the pass's time bounds.
+ * (ps->pkey; ps->kcount counted them as they came) that moves each value,
+ * then each time, straight to its place (time order comes per series,
+ * run_in_order). One column at a time: the times take the values' memory,
+ * and a column's writes stay within a line a series. *ends (malloc'ed,
+ * nkeys): rank r's points end at (*ends)[r]. o->min, o->max: the pass's
+ * time bounds.
  */
 static int order_points(struct stor_cpass *ps, const uint32_t *ord,
                         uint32_t **ends, struct out *o) {
   uint32_t nk = ps->nkeys, *at = malloc(2 * ((size_t)nk + 1) * sizeof(*at));
   uint32_t *at2 = at + nk + 1, *end = malloc(((size_t)nk + 1) * sizeof(*end));
-  const uint32_t *pkey = ps->pkey, n = ps->n;
+  const uint32_t *pkey = ps->pkey, *pt32 = ps->pt32, n = ps->n;
   const int64_t *pts = ps->pts;
   const double *pval = ps->pval;
   int64_t *sts = ps->sts, min = INT64_MAX, max = INT64_MIN;
   double *sval = ps->sval;
+  uint64_t tb = ps->tb;
 
   *ends = end;
   if (at == NULL || end == NULL) {
@@ -468,14 +474,23 @@ static int order_points(struct stor_cpass *ps, const uint32_t *ord,
   memcpy(at2, at, (size_t)nk * sizeof(*at));
   /* at[k]: next free slot of key k; after the scatter, its end (locals:
    * the stores through at could alias ps->n) */
-  for (uint32_t i = 0; i < n; i++) {
-    int64_t t = pts[i];
-    min = t < min ? t : min;
-    max = t > max ? t : max;
-    sts[at[pkey[i]]++] = t;
-  }
-  for (uint32_t i = 0; i < n; i++) /* pts no longer read */
+  for (uint32_t i = 0; i < n; i++)
     sval[at2[pkey[i]]++] = pval[i];
+  if (ps->t32) { /* pval no longer read */
+    for (uint32_t i = 0; i < n; i++) {
+      int64_t t = (int64_t)(tb + pt32[i]);
+      min = t < min ? t : min;
+      max = t > max ? t : max;
+      sts[at[pkey[i]]++] = t;
+    }
+  } else {
+    for (uint32_t i = 0; i < n; i++) {
+      int64_t t = pts[i];
+      min = t < min ? t : min;
+      max = t > max ? t : max;
+      sts[at[pkey[i]]++] = t;
+    }
+  }
   for (uint32_t r = 0; r < nk; r++)
     end[r] = at[ord[r]];
   o->min = min;

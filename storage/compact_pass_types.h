@@ -51,12 +51,19 @@ struct stor_cpass {
   uint32_t *slot, slot_mask;
   /* per segment: dictionary id -> key index */
   uint32_t *idmap_id, *idmap_key, idmap_mask, idmap_n;
-  /* the points */
+  /* the points: key index, time, value. While t32 is set (a direct pass
+   * whose times all fit) a time is held in pt32 as its offset from tb,
+   * modulo 2^64 (t = tb + pt32[i]): pt32 is the first half of pts's
+   * memory, so half of it is never touched (4 bytes a point fewer to
+   * fault in and stream). */
   uint32_t *pkey;
   int64_t *pts;
+  uint32_t *pt32;
+  uint64_t tb;
+  int t32;
   double *pval;
-  /* sorted by series, then storage order (stor_cpass_emit); sval is pts's
-   * memory, which the values take once the times are in sts */
+  /* sorted by series, then storage order (stor_cpass_emit): the values
+   * first into sval, then the times into sts, which is pval's memory */
   int64_t *sts;
   double *sval;
   uint32_t n;

@@ -353,6 +353,16 @@ Test(compact_direct, bad_config_refused) {
 
 /* The runs of c read back into ts, v (room for every point); returns the
  * points read. */
+/* Free the columns of a test's points and of what it read back. */
+static void free_points(uint32_t *ids, int64_t *ts, double *val,
+                        int64_t *got_ts, double *got_v) {
+  free(ids);
+  free(ts);
+  free(val);
+  free(got_ts);
+  free(got_v);
+}
+
 static uint32_t read_all(struct stor_cseg *c, int64_t *ts, double *v) {
   uint32_t n = 0;
 
@@ -413,11 +423,7 @@ Test(compact_direct, one_series_over_runs_sorted_whole) {
   }
   stor_cseg_close(&c);
   close(fd);
-  free(ids);
-  free(ts);
-  free(val);
-  free(got_ts);
-  free(got_v);
+  free_points(ids, ts, val, got_ts, got_v);
   seg_dir_remove();
 }
 
@@ -516,6 +522,35 @@ static uint32_t ref_order(const uint32_t *ids, const int64_t *ts, uint32_t n,
   return m;
 }
 
+/* Segment 1 of fd holds series 0..S-1 (ids, keys m000.., every one with
+ * a point) of the n points (ids, ts, val): each its own run, in time then
+ * arrival order. */
+static void check_series(int fd, const uint32_t *ids, const int64_t *ts,
+                         const double *val, uint32_t n, uint32_t S) {
+  uint32_t *ord = malloc(n * sizeof(*ord)), got = 0;
+  int64_t *got_ts = malloc(n * sizeof(*got_ts));
+  double *got_v = malloc(n * sizeof(*got_v));
+  struct stor_cseg c;
+
+  cr_assert_eq(stor_cseg_open(&c, fd, "0000000000000001.seg"), 1);
+  cr_assert_eq(c.series, S);
+  cr_assert_eq(c.runs, S);
+  cr_assert_eq(read_all(&c, got_ts, got_v), n);
+  for (uint32_t s = 0; s < S; s++) { /* keys m000..: run s, id s */
+    uint32_t m = ref_order(ids, ts, n, s, ord);
+    cr_assert_eq(c.run[s].count, m, "series %u", s);
+    for (uint32_t i = 0; i < m; i++, got++) {
+      cr_assert_eq(got_ts[got], ts[ord[i]], "series %u point %u: %lld",
+                   s, i, (long long)got_ts[got]);
+      cr_assert_eq(got_v[got], val[ord[i]], "series %u point %u", s, i);
+    }
+  }
+  stor_cseg_close(&c);
+  free(ord);
+  free(got_ts);
+  free(got_v);
+}
+
 /* Series of sizes around powers of two (1, C - 1, C, C + 1, 2C, 2C + 1:
  * the boundaries of a pass that would hold a series in chunks of C),
  * arriving interleaved with falling and equal times: each read back whole,
@@ -524,11 +559,10 @@ Test(compact_direct, series_across_chunk_boundaries) {
   enum { C = 32, S = 6 };
   const uint32_t want[S] = {1, C - 1, C, C + 1, 2 * C, 2 * C + 1};
   static uint32_t ids[16 * C], ord[16 * C];
-  static int64_t ts[16 * C], got_ts[16 * C];
-  static double val[16 * C], got_v[16 * C];
-  uint32_t left[S], n = 0, got = 0;
+  static int64_t ts[16 * C];
+  static double val[16 * C];
+  uint32_t left[S], n = 0;
   struct stor_compact_stats st = {0};
-  struct stor_cseg c;
   int fd;
 
   for (unsigned k = 0; k < 250; k++)
@@ -546,23 +580,12 @@ Test(compact_direct, series_across_chunk_boundaries) {
       more |= --left[s] > 0;
     }
   }
+  for (uint32_t s = 0; s < S; s++)
+    cr_assert_eq(ref_order(ids, ts, n, s, ord), want[s]);
   seg_dir_make();
   fd = shard_dir(seg_dir);
   direct_one(fd, SEG_POINTS, ids, ts, val, n, &st);
-  cr_assert_eq(stor_cseg_open(&c, fd, "0000000000000001.seg"), 1);
-  cr_assert_eq(c.series, S);
-  cr_assert_eq(c.runs, S);
-  cr_assert_eq(read_all(&c, got_ts, got_v), n);
-  for (uint32_t s = 0; s < S; s++) { /* keys m000..m005: run s, id s */
-    uint32_t m = ref_order(ids, ts, n, s, ord);
-    cr_assert_eq(m, want[s]);
-    cr_assert_eq(c.run[s].count, m, "series %u", s);
-    for (uint32_t i = 0; i < m; i++, got++) {
-      cr_assert_eq(got_ts[got], ts[ord[i]], "series %u point %u", s, i);
-      cr_assert_eq(got_v[got], val[ord[i]], "series %u point %u", s, i);
-    }
-  }
-  stor_cseg_close(&c);
+  check_series(fd, ids, ts, val, n, S);
   close(fd);
   seg_dir_remove();
 }
@@ -614,10 +637,171 @@ Test(compact_direct, many_series_of_one_point_fill_a_pass) {
   cr_assert_eq(got_sum, sum);
   stor_cseg_close(&c);
   close(fd);
-  free(ids);
-  free(ts);
-  free(val);
-  free(got_ts);
-  free(got_v);
+  free_points(ids, ts, val, got_ts, got_v);
+  seg_dir_remove();
+}
+
+/* The points of the tests below. */
+#define PB_POINTS 4000
+static struct {
+  uint32_t ids[PB_POINTS];
+  int64_t ts[PB_POINTS];
+  double val[PB_POINTS];
+} pb;
+
+/* The n points through one direct pass in heads of head points: segment 1,
+ * checked by check_series. */
+static void direct_heads_check(const uint32_t *ids, const int64_t *ts,
+                               const double *val, uint32_t n, uint32_t head,
+                               uint32_t S) {
+  struct stor_compact_stats st = {0};
+  struct stor_direct *d;
+  int fd;
+
+  for (unsigned k = 0; k < 250; k++)
+    snprintf(keys[k], sizeof(keys[k]), "m%03u", k);
+  seg_dir_make();
+  fd = shard_dir(seg_dir);
+  struct stor_direct_cfg cfg = cfg_for(fd, &st);
+  cr_assert_eq(stor_direct_open(&d, &cfg), 0);
+  for (uint32_t at = 0; at < n; at += head) {
+    uint32_t k = n - at < head ? n - at : head;
+    cr_assert_eq(stor_direct_add(d, &(struct stor_points){
+                                        (uint32_t *)ids + at, (int64_t *)ts + at,
+                                        (double *)val + at, k}), 0);
+  }
+  cr_assert_eq(stor_direct_flush(d), 0);
+  stor_direct_free(d);
+  cr_assert_eq(st.passes, 1);
+  cr_assert_eq(st.points, n);
+  check_series(fd, ids, ts, val, n, S);
+  close(fd);
+  seg_dir_remove();
+}
+
+/* Times at and just past the reach of a 32-bit offset from the pass's
+ * first time (2^31 ms either side), the first beyond it in a later head
+ * and mid-head, more points after it: every time read back exact, in time
+ * then arrival order. */
+Test(compact_direct, time_past_an_offset_read_back_exact) {
+  enum { N = PB_POINTS, S = 7 };
+  uint32_t *ids = pb.ids;
+  int64_t *ts = pb.ts;
+  double *val = pb.val;
+  const int64_t t0 = 1765000000000, r = (int64_t)1 << 31;
+  const int64_t edge[] = {t0 + r - 1, t0 - r, t0 - r - 1, t0 + r,
+                          t0 + 3 * r, t0 - 5 * r};
+
+  for (uint32_t i = 0; i < N; i++) {
+    ids[i] = (i * 7 + i / 13) % S;
+    ts[i] = t0 + (int64_t)(i % 97) * 1000 - 40000;
+    val[i] = (double)i * 0.25;
+  }
+  ts[0] = t0;
+  for (uint32_t e = 0; e < 6; e++) { /* in the 2nd of 3 heads, then after */
+    ts[1500 + 300 * e] = edge[e];
+    ts[1501 + 300 * e] = edge[e]; /* an equal pair */
+  }
+  direct_heads_check(ids, ts, val, N, 1400, S);
+  ts[1500] = t0 + r - 1; /* ... and where every time fits */
+  ts[1501] = t0 - r;
+  for (uint32_t e = 2; e < 6; e++)
+    ts[1500 + 300 * e] = ts[1501 + 300 * e] = t0 - r + e;
+  direct_heads_check(ids, ts, val, N, 1400, S);
+}
+
+/* Times over the whole int64 range, the first of them the largest (an
+ * offset modulo 2^64 would reach the smallest) and equal times among
+ * them: read back exact, in time then arrival order. */
+Test(compact_direct, times_over_the_whole_int64_range) {
+  enum { N = 600, S = 3 };
+  const int64_t pick[] = {INT64_MAX, INT64_MIN, 0, -1, 1, INT64_MIN + 1,
+                          INT64_MAX - 1, INT64_MAX, INT64_MIN,
+                          INT64_MIN + ((int64_t)1 << 31)};
+
+  for (uint32_t first = 0; first < 2; first++) {
+    for (uint32_t i = 0; i < N; i++) {
+      pb.ids[i] = i % S;
+      pb.ts[i] = pick[(i * 7 + first) % 10];
+      pb.val[i] = (double)i;
+    }
+    direct_heads_check(pb.ids, pb.ts, pb.val, N, 64, S);
+  }
+}
+
+/* Every point of a pass at one time (offset 0), across heads: read back in
+ * arrival order. */
+Test(compact_direct, equal_times_in_arrival_order) {
+  enum { N = 3000, S = 5 };
+
+  for (uint32_t i = 0; i < N; i++) {
+    pb.ids[i] = (i / 3) % S;
+    pb.ts[i] = -1234567;
+    pb.val[i] = (double)(N - i);
+  }
+  direct_heads_check(pb.ids, pb.ts, pb.val, N, 700, S);
+}
+
+/* Every point of segment seq of fd into ts, v; returns how many. */
+static uint32_t read_seg(int fd, uint64_t seq, int64_t *ts, double *v) {
+  char name[32];
+  struct stor_cseg c;
+  uint32_t n;
+
+  stor_segment_name(seq, name, sizeof(name));
+  cr_assert_eq(stor_cseg_open(&c, fd, name), 1);
+  n = read_all(&c, ts, v);
+  stor_cseg_close(&c);
+  return n;
+}
+
+/* A head whose first time does not fit an offset (the pass widened) and
+ * whose keys then overflow the pass: the pass before it is written from
+ * the widened times, the head taken whole by the next pass; every point
+ * read back with its own time. */
+Test(compact_direct, keys_full_after_a_widen) {
+  uint32_t n = STOR_COMPACT_SERIES_MAX + 1, got;
+  uint32_t *ids = malloc(n * sizeof(*ids));
+  int64_t *ts = malloc(n * sizeof(*ts)), *got_ts = malloc(n * sizeof(*ts));
+  double *val = malloc(n * sizeof(*val)), *got_v = malloc(n * sizeof(*val));
+  struct stor_compact_stats st = {0};
+  struct stor_direct *d;
+  int fd;
+
+  for (uint32_t i = 0; i < n; i++) {
+    ids[i] = i;
+    ts[i] = 1765000000000 - 3 * (int64_t)i;
+    val[i] = i;
+  }
+  ts[10] = ts[0] + ((int64_t)1 << 40);
+  ts[11] = INT64_MIN;
+  seg_dir_make();
+  fd = shard_dir(seg_dir);
+  struct stor_direct_cfg c = cfg_for(fd, &st);
+  c.series_max = n;
+  c.points_max = 0;
+  c.series = (struct stor_series_src){key_many, NULL};
+  cr_assert_eq(stor_direct_open(&d, &c), 0);
+  cr_assert_eq(stor_direct_add(d, &(struct stor_points){ids, ts, val, 10}),
+               0);
+  cr_assert_eq(stor_direct_add(d, &(struct stor_points){ids + 10, ts + 10,
+                                                        val + 10, n - 10}),
+               0);
+  cr_assert_eq(st.passes, 1, "the keys overflowed: the first pass written");
+  cr_assert_eq(stor_direct_flush(d), 0);
+  stor_direct_free(d);
+  cr_assert_eq(st.passes, 2);
+  cr_assert_eq(st.points, n);
+  got = read_seg(fd, 1, got_ts, got_v);
+  cr_assert_eq(got, 10);
+  got += read_seg(fd, 2, got_ts + got, got_v + got);
+  cr_assert_eq(got, n);
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t at = (uint32_t)got_v[i];
+    cr_assert_eq(got_ts[i], ts[at], "point %u (%u)", i, at);
+    cr_assert_eq(i < 10, at < 10, "point %u in its pass", at);
+  }
+  close(fd);
+  free_points(ids, ts, val, got_ts, got_v);
   seg_dir_remove();
 }
