@@ -36,13 +36,11 @@ int core_rawkey_init(struct core_rawkey *c) {
   memset(c, 0, sizeof(*c));
   if (p == MAP_FAILED)
     return -ENOMEM;
-  /* Every lookup lands on a random set and slot of ~9 MiB: on 4 KiB pages
-   * that is a TLB miss (a nested page walk in a VM) and, until the cache
-   * is warm, a page fault for nearly every new slot (2,300 of them).
-   * Huge pages where the kernel allows them (THP "madvise" mode; a
-   * mapping of whole 2 MiB pages is aligned to them): five faults, few
-   * TLB misses. A refusal is harmless. */
-  (void)madvise(p, map_size(), MADV_HUGEPAGE);
+  /* No MADV_HUGEPAGE here: with THP defrag "madvise" a huge page fault
+   * compacts memory first, and on a live shard those stalls (the cache
+   * fills as new series come) overflowed the UDP socket: 4 of 6 loopback
+   * runs at 4M lines/s lost 0.4-15% with it, none without (perf/RESULTS.md
+   * "Session 8 on a quiet machine"). */
   c->slots = p;
   c->ents = (struct core_rawkey_ent *)(c->slots + ENTS);
   return 0;
