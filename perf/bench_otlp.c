@@ -224,7 +224,7 @@ static void report(const char *sig, const struct reqs *r, uint64_t items,
          store * 1e9 / (double)items,
          (double)encoded_bytes / (double)items / (passes * 2));
   if (logs && lrecs)
-    printf("live log blocks: stream deflated %.1f bytes a record (fields "
+    printf("live log blocks: stream before compression (zstd or deflate) %.1f bytes a record (fields "
            "%.1f, text %.1f)\n", (double)lstream_bytes / (double)lrecs,
            (double)lfields_bytes / (double)lrecs,
            (double)(lstream_bytes - lfields_bytes) / (double)lrecs);
