@@ -18,12 +18,19 @@
  *       write itself is `sluice import`'s, perf/RESULTS.md);
  *   (d) gzip: each request gzip'ed (isa-l level 1) at load, then
  *       net_gzip_inflate + (c), as an OTLP/HTTP body with
- *       Content-Encoding: gzip is handled.
+ *       Content-Encoding: gzip is handled;
+ *   (e) the same with each request gzip'ed by zlib at level 6 (--zlib N:
+ *       at level N), as real senders make their bodies: the OpenTelemetry
+ *       JS exporters (Node's zlib.createGzip(), Z_DEFAULT_COMPRESSION),
+ *       the Go SDK and the Collector's otlphttp exporter (Go's
+ *       compress/gzip, DefaultCompression) and Java's (GZIPOutputStream)
+ *       all gzip at the default level, 6;
+ *   (f) net_gzip_inflate alone over the bodies of (d) and of (e).
  * Prints items/s of each and the shares: decode, mapping (series, head),
  * block encoding and inflate; for metrics also the requests decoded twice
  * (a staging bound passed) and the series id cache's hit rate.
  *
- *   bench_otlp metrics|logs FILE [--passes N]
+ *   bench_otlp metrics|logs FILE [--passes N] [--zlib LEVEL]
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -41,15 +48,27 @@
 #include "storage/logblock.h"
 #include "tests/fuzz/gzip_deflate.h"
 
+#ifdef SLUICE_HAVE_ZLIB
+#include <zlib.h>
+#endif
+
 #define REQS_MAX (1u << 20)
+
+/* The requests gzip'ed, one body each. */
+struct gzbodies {
+  uint8_t *data;
+  size_t off[REQS_MAX], n[REQS_MAX], len;
+};
+
+enum { GZ_ISAL1, GZ_ZLIB, GZ_KINDS };
 
 struct reqs {
   char *data;
   size_t len;
   size_t off[REQS_MAX], n[REQS_MAX];
   uint32_t count;
-  uint8_t *gz;                   /* (d): the requests gzip'ed */
-  size_t gz_off[REQS_MAX], gz_n[REQS_MAX], gz_len;
+  struct gzbodies gz[GZ_KINDS]; /* (d): isa-l level 1; (e): zlib */
+  int zlib_level;                /* (e)'s; 0: (e) not run (no zlib) */
 };
 
 /* Block encoding of sealed heads (c): dictionary entries for every series
@@ -107,21 +126,53 @@ static void log_encode_sink(struct core_loghead *h, void *ctx) {
   lrecs += h->count;
 }
 
-/* Each request gzip'ed (isa-l level 1, as test_gzip.c makes them). */
+/* gzip n bytes of src into dst (cap) with zlib at level (a gzip wrapper,
+ * 32 KiB window, memLevel 8: zlib's and Node's defaults). Returns the
+ * length, or 0. */
+static size_t zlib_gzip(const void *src, size_t n, uint8_t *dst, size_t cap,
+                        int level) {
+#ifdef SLUICE_HAVE_ZLIB
+  z_stream z = {0};
+  size_t len = 0;
+
+  if (deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
+      Z_OK)
+    return 0;
+  z.next_in = (Bytef *)(uintptr_t)src;
+  z.avail_in = (uInt)n;
+  z.next_out = dst;
+  z.avail_out = (uInt)cap;
+  if (deflate(&z, Z_FINISH) == Z_STREAM_END)
+    len = z.total_out;
+  deflateEnd(&z);
+  return len;
+#else
+  (void)src, (void)n, (void)dst, (void)cap, (void)level;
+  return 0;
+#endif
+}
+
+/* Each request gzip'ed: (d) by isa-l at level 1 (as test_gzip.c makes
+ * them), (e) by zlib at r->zlib_level. */
 static int gzip_all(struct reqs *r) {
   size_t cap = r->len + 1024u * r->count + 1024, n;
 
-  r->gz = malloc(cap);
-  if (r->gz == NULL)
-    return -1;
-  for (uint32_t i = 0; i < r->count; i++) {
-    n = test_gzip_deflate(r->data + r->off[i], r->n[i], r->gz + r->gz_len,
-                          cap - r->gz_len);
-    if (n == 0)
+  for (int k = 0; k < (r->zlib_level ? GZ_KINDS : 1); k++) {
+    struct gzbodies *b = &r->gz[k];
+    if ((b->data = malloc(cap)) == NULL)
       return -1;
-    r->gz_off[i] = r->gz_len;
-    r->gz_n[i] = n;
-    r->gz_len += n;
+    for (uint32_t i = 0; i < r->count; i++) {
+      const char *src = r->data + r->off[i];
+      n = k == GZ_ISAL1
+              ? test_gzip_deflate(src, r->n[i], b->data + b->len, cap - b->len)
+              : zlib_gzip(src, r->n[i], b->data + b->len, cap - b->len,
+                          r->zlib_level);
+      if (n == 0)
+        return -1;
+      b->off[i] = b->len;
+      b->n[i] = n;
+      b->len += n;
+    }
   }
   return 0;
 }
@@ -166,10 +217,32 @@ static int load(struct reqs *r, const char *path) {
   return 0;
 }
 
-/* One pass of core_pipe_otlp over every request (gz: inflated first);
- * the head sealed at the end. Returns the items accepted. */
+/* Request i of b inflated into body; its length. */
+static size_t inflate_one(struct net_gzip *g, const struct gzbodies *b,
+                          uint32_t i, uint8_t *body) {
+  size_t n;
+
+  if (net_gzip_inflate(g, b->data + b->off[i], b->n[i], body,
+                       CORE_OTLP_BODY_BYTES_MAX, &n) < 0) {
+    fprintf(stderr, "bench_otlp: inflate failed\n");
+    exit(1);
+  }
+  return n;
+}
+
+/* (f): every request of b inflated, nothing else. */
+static void inflate_all(struct net_gzip *g, const struct reqs *r,
+                        const struct gzbodies *b, uint8_t *body) {
+  for (uint32_t i = 0; i < r->count; i++)
+    inflate_one(g, b, i, body);
+}
+
+/* One pass of core_pipe_otlp over every request (gz not NULL: inflated
+ * from it first); the head sealed at the end. Returns the items
+ * accepted. */
 static uint64_t run_pipe(struct core_pipe *p, const struct reqs *r, int logs,
-                         int gz, struct net_gzip *g, uint8_t *body) {
+                         const struct gzbodies *gz, struct net_gzip *g,
+                         uint8_t *body) {
   struct core_otlp_result res;
   uint64_t items = 0;
 
@@ -177,11 +250,7 @@ static uint64_t run_pipe(struct core_pipe *p, const struct reqs *r, int logs,
     const void *in = r->data + r->off[i];
     size_t n = r->n[i];
     if (gz) {
-      if (net_gzip_inflate(g, r->gz + r->gz_off[i], r->gz_n[i], body,
-                           CORE_OTLP_BODY_BYTES_MAX, &n) < 0) {
-        fprintf(stderr, "bench_otlp: inflate failed\n");
-        exit(1);
-      }
+      n = inflate_one(g, gz, i, body);
       in = body;
     }
     core_pipe_otlp(p, logs ? CORE_OTLP_LOGS : CORE_OTLP_METRICS,
@@ -203,26 +272,51 @@ static void set_store(struct core_pipe *p, int on) {
   p->loghead.sink_ctx = NULL;
 }
 
+/* The sections timed: best[k] is the best pass of each. */
+enum { T_DECODE, T_PIPE, T_STORE, T_GZ_ISAL1, T_GZ_ZLIB, T_INFL_ISAL1,
+       T_INFL_ZLIB, T_COUNT };
+
+/* (e) and (f): what the senders' bodies cost against (d)'s. */
+static void report_gzip(const struct reqs *r, uint64_t items,
+                        const double best[T_COUNT]) {
+  double it = (double)items;
+
+  printf("inflate alone, isa-l level 1 bodies: %.0f ns an item (%.0f MB/s "
+         "out)\n", best[T_INFL_ISAL1] * 1e9 / it,
+         (double)r->len / best[T_INFL_ISAL1] / 1e6);
+  if (!r->zlib_level) {
+    printf("zlib level N bodies: not built (no zlib)\n");
+    return;
+  }
+  printf("gzip body zlib level %d (gzip %.1f bytes an item), inflate+store: "
+         "%.0f items/s (%.0f ns an item)\n", r->zlib_level,
+         (double)r->gz[GZ_ZLIB].len / it, it / best[T_GZ_ZLIB],
+         best[T_GZ_ZLIB] * 1e9 / it);
+  printf("inflate alone, zlib level %d bodies: %.0f ns an item (%.0f MB/s "
+         "out)\n", r->zlib_level, best[T_INFL_ZLIB] * 1e9 / it,
+         (double)r->len / best[T_INFL_ZLIB] / 1e6);
+}
+
 static void report(const char *sig, const struct reqs *r, uint64_t items,
                    const struct core_pipe *p, int passes,
-                   const double best[5]) {
+                   const double best[T_COUNT]) {
   const struct core_otlp_map *m = p->otlp;
-  int logs = sig[0] == 'l';
-  double per = (double)r->count * (logs ? 1.0 : 2.0) * passes * 3;
+  int logs = sig[0] == 'l', stored = r->zlib_level ? 3 : 2;
+  double per = (double)r->count * (logs ? 1.0 : 2.0) * passes * (stored + 1);
   double decodes = 1.0 + (double)m->stage.twice / per;
   double dec = decodes * best[0], pipe = best[1], store = best[2];
 
   printf("%s: %u requests, %llu items a pass, %u series, body %.1f bytes "
          "an item (gzip %.1f)\n", sig, r->count, (unsigned long long)items,
          p->series.count, (double)r->len / (double)items,
-         (double)r->gz_len / (double)items);
+         (double)r->gz[GZ_ISAL1].len / (double)items);
   printf("decode only (NULL sink): %.0f items/s\n", (double)items / best[0]);
   printf("core_pipe_otlp:          %.0f items/s (%.0f ns an item)\n",
          (double)items / pipe, pipe * 1e9 / (double)items);
   printf("with block encoding:     %.0f items/s (%.0f ns an item, "
          "%.2f bytes an item)\n", (double)items / store,
          store * 1e9 / (double)items,
-         (double)encoded_bytes / (double)items / (passes * 2));
+         (double)encoded_bytes / (double)items / (passes * stored));
   if (logs && lrecs)
     printf("live log blocks: stream before compression (zstd or deflate) %.1f bytes a record (fields "
            "%.1f, text %.1f)\n", (double)lstream_bytes / (double)lrecs,
@@ -235,7 +329,8 @@ static void report(const char *sig, const struct reqs *r, uint64_t items,
          100.0 * dec / store, logs ? "log head" : "series+head",
          100.0 * (pipe - dec) / store, 100.0 * (store - pipe) / store,
          100.0 * (best[3] - store) / best[3]);
-  printf("requests decoded twice: %llu of %.0f", 
+  report_gzip(r, items, best);
+  printf("requests decoded twice: %llu of %.0f",
          (unsigned long long)m->stage.twice, per);
   if (!logs)
     printf("; series id cache hits %.1f%%",
@@ -244,24 +339,74 @@ static void report(const char *sig, const struct reqs *r, uint64_t items,
   printf("\n");
 }
 
+/* One pass of (a) to (f); best[] keeps each one's best time. Returns the
+ * items of a pass. */
+static uint64_t one_pass(struct core_pipe *p, const struct reqs *r, int logs,
+                         struct net_gzip *g, uint8_t *body,
+                         double best[T_COUNT]) {
+  static struct core_otlp_scratch scratch;
+  double t[T_COUNT + 1];
+  const char *why;
+  uint64_t items;
+  int k = 0;
+
+  t[k++] = cpu_s();
+  for (uint32_t i = 0; i < r->count; i++)
+    (logs ? core_otlp_logs_decode : core_otlp_metrics_decode)(
+        r->data + r->off[i], r->n[i], &scratch, NULL, &why);
+  t[k++] = cpu_s();
+  items = run_pipe(p, r, logs, NULL, g, body); /* (b): heads dropped */
+  t[k++] = cpu_s();
+  set_store(p, 1);
+  run_pipe(p, r, logs, NULL, g, body); /* (c) */
+  t[k++] = cpu_s();
+  run_pipe(p, r, logs, &r->gz[GZ_ISAL1], g, body); /* (d) */
+  t[k++] = cpu_s();
+  if (r->zlib_level)
+    run_pipe(p, r, logs, &r->gz[GZ_ZLIB], g, body); /* (e) */
+  t[k++] = cpu_s();
+  set_store(p, 0);
+  inflate_all(g, r, &r->gz[GZ_ISAL1], body); /* (f) */
+  t[k++] = cpu_s();
+  if (r->zlib_level)
+    inflate_all(g, r, &r->gz[GZ_ZLIB], body);
+  t[k++] = cpu_s();
+  for (k = 0; k < T_COUNT; k++)
+    if (t[k + 1] - t[k] < best[k])
+      best[k] = t[k + 1] - t[k];
+  return items;
+}
+
 int main(int argc, char **argv) {
   static struct reqs r;
-  static struct core_otlp_scratch scratch;
   static struct core_ingest_stats st;
   static struct core_pipe p;
   static struct net_gzip g;
   int logs, passes = 5;
-  double best[5] = {1e30, 1e30, 1e30, 1e30, 1e30};
+  double best[T_COUNT];
   uint64_t items = 0;
-  const char *why;
   uint8_t *body;
 
   if (argc < 3 || (strcmp(argv[1], "metrics") && strcmp(argv[1], "logs"))) {
-    fprintf(stderr, "usage: bench_otlp metrics|logs FILE [--passes N]\n");
+    fprintf(stderr, "usage: bench_otlp metrics|logs FILE [--passes N] "
+            "[--zlib LEVEL]\n");
     return 2;
   }
-  if (argc == 5 && strcmp(argv[3], "--passes") == 0)
-    passes = atoi(argv[4]);
+#ifdef SLUICE_HAVE_ZLIB
+  r.zlib_level = 6;
+#endif
+  for (int a = 3; a + 1 < argc; a += 2) {
+    if (strcmp(argv[a], "--passes") == 0)
+      passes = atoi(argv[a + 1]);
+    else if (strcmp(argv[a], "--zlib") == 0 && r.zlib_level)
+      r.zlib_level = atoi(argv[a + 1]);
+  }
+  if (r.zlib_level < 0 || r.zlib_level > 9) {
+    fprintf(stderr, "bench_otlp: --zlib takes a level 1 to 9\n");
+    return 2;
+  }
+  for (int k = 0; k < T_COUNT; k++)
+    best[k] = 1e30;
   logs = argv[1][0] == 'l';
   if (load(&r, argv[2]) < 0 || gzip_all(&r) < 0) {
     fprintf(stderr, "bench_otlp: cannot read %s\n", argv[2]);
@@ -284,25 +429,8 @@ int main(int argc, char **argv) {
       core_pipe_init(&p, &st, 1u << 20, 8192, NULL, NULL) < 0 ||
       (logs && core_pipe_logs_init(&p, 65536, NULL, NULL) < 0))
     return 1;
-  for (int pass = 0; pass < passes; pass++) {
-    double t[6];
-    t[0] = cpu_s();
-    for (uint32_t i = 0; i < r.count; i++)
-      (logs ? core_otlp_logs_decode : core_otlp_metrics_decode)(
-          r.data + r.off[i], r.n[i], &scratch, NULL, &why);
-    t[1] = cpu_s();
-    items = run_pipe(&p, &r, logs, 0, &g, body); /* (b): heads dropped */
-    t[2] = cpu_s();
-    set_store(&p, 1);
-    run_pipe(&p, &r, logs, 0, &g, body); /* (c) */
-    t[3] = cpu_s();
-    run_pipe(&p, &r, logs, 1, &g, body); /* (d) */
-    t[4] = cpu_s();
-    set_store(&p, 0);
-    for (int k = 0; k < 4; k++)
-      if (t[k + 1] - t[k] < best[k])
-        best[k] = t[k + 1] - t[k];
-  }
+  for (int pass = 0; pass < passes; pass++)
+    items = one_pass(&p, &r, logs, &g, body, best);
   report(argv[1], &r, items, &p, passes, best);
   core_pipe_free(&p);
   stor_encoder_free(&enc);
@@ -311,7 +439,8 @@ int main(int argc, char **argv) {
   free(blk);
   free(dict);
   free(seen);
-  free(r.gz);
+  free(r.gz[GZ_ISAL1].data);
+  free(r.gz[GZ_ZLIB].data);
   free(r.data);
   return 0;
 }

@@ -54,6 +54,8 @@ PERF=(
   gnuplot-nox util-linux
   # perf/dpdk_pcap.py counts system calls (perf stat)
   linux-perf
+  # perf/bench_otlp gzips OTLP bodies with zlib, as real senders do
+  zlib1g-dev
 )
 
 groups=("$@")
