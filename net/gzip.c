@@ -1,11 +1,17 @@
 /*
  * net/gzip.c - bounded gzip inflate with isa-l (see net/gzip.h).
  *
- * isa-l's streaming inflate stops when its input is used up or its output
- * is full. Output full with the stream unfinished is ambiguous: the next
- * bytes may be more data (over the bound) or only the 8-byte trailer. So
- * the inflater goes on into a small spill area: any byte landing there
- * means the body passes the bound.
+ * Each member is inflated in one call of isa-l's one-shot inflate
+ * (isal_inflate_stateless) straight into the caller's buffer, with the
+ * room left under the bound as its output space. isa-l's streaming
+ * inflate (isal_inflate) would first inflate up to 64 KiB into its own
+ * history buffer and copy it out, and keep the last 32 KiB of history
+ * whenever it stops short: a copy and 64 KiB of cache per body for a
+ * stream we hold whole anyway. The one-shot call stops with
+ * ISAL_OUT_OVERFLOW at the first byte that does not fit (nothing written
+ * past the room), so a body over the bound is told from one that ends
+ * exactly at it without inflating past it; it checks the trailer's CRC32
+ * and ISIZE itself (ISAL_GZIP) and leaves next_in after the trailer.
  */
 #include "net/gzip.h"
 
@@ -19,60 +25,26 @@ void net_gzip_init(struct net_gzip *g) {
   g->st.crc_flag = ISAL_GZIP;
 }
 
-/* Run the inflater until it finishes the member, wants more input it does
- * not have, or fills the output. Returns 0 or -EBADMSG (corrupt). */
-static int run(struct inflate_state *st) {
-  for (;;) {
-    uint32_t in_before = st->avail_in, out_before = st->avail_out;
-    int rc = isal_inflate(st);
-
-    if (rc < 0)
-      return -EBADMSG;
-    if (st->block_state == ISAL_BLOCK_FINISH || st->avail_out == 0)
-      return 0;
-    if (st->avail_in == in_before && st->avail_out == out_before)
-      return 0; /* no progress: the input ends inside the member */
-  }
-}
-
-/* After the output filled: does the member end without one more byte of
- * output? Returns 0 (it ends), -E2BIG (more output) or -EBADMSG. */
-static int check_spill(struct net_gzip *g) {
-  struct inflate_state *st = &g->st;
-  int rc;
-
-  st->next_out = g->spill;
-  st->avail_out = sizeof(g->spill);
-  if ((rc = run(st)) < 0)
-    return rc;
-  if (st->avail_out != sizeof(g->spill))
-    return -E2BIG;
-  return st->block_state == ISAL_BLOCK_FINISH ? 0 : -EBADMSG;
-}
-
-/* One member from st's input into [*out, *out + room). Returns 0, -EBADMSG
+/* One member from st's input into [out, out + room). Returns 0, -EBADMSG
  * or -E2BIG; *produced is what it wrote. */
-static int member(struct net_gzip *g, uint8_t *out, size_t room,
+static int member(struct inflate_state *st, uint8_t *out, size_t room,
                   size_t *produced) {
-  struct inflate_state *st = &g->st;
-  uint32_t avail = room > UINT32_MAX ? UINT32_MAX : (uint32_t)room;
   int rc;
 
+  /* isa-l counts in 32 bits: a bigger room is cut to what it can count,
+   * and a member that fills that is over any bound we would allow. */
   isal_inflate_reset(st);
   st->crc_flag = ISAL_GZIP;
   st->next_out = out;
-  st->avail_out = avail;
-  rc = run(st);
-  *produced = avail - st->avail_out;
-  if (rc < 0)
-    return rc;
-  if (st->block_state == ISAL_BLOCK_FINISH)
+  st->avail_out = room > UINT32_MAX ? UINT32_MAX : (uint32_t)room;
+  rc = isal_inflate_stateless(st);
+  *produced = (size_t)(st->next_out - out);
+  if (rc == ISAL_DECOMP_OK)
     return 0;
-  if (st->avail_out > 0)
-    return -EBADMSG; /* input used up inside the member: truncated */
-  if (room > UINT32_MAX)
-    return -E2BIG; /* isa-l counts in 32 bits: a bigger bound is not met */
-  return check_spill(g);
+  /* ISAL_OUT_OVERFLOW: more output than room. Anything else: corrupt
+   * (< 0: bad block, symbol or distance; header or trailer check failed)
+   * or cut short (ISAL_END_INPUT). */
+  return rc == ISAL_OUT_OVERFLOW ? -E2BIG : -EBADMSG;
 }
 
 int net_gzip_inflate(struct net_gzip *g, const void *in, size_t in_len,
@@ -91,7 +63,8 @@ int net_gzip_inflate(struct net_gzip *g, const void *in, size_t in_len,
       return -EBADMSG; /* not a (further) gzip member */
     g->st.next_in = (uint8_t *)(uintptr_t)p;
     g->st.avail_in = (uint32_t)left;
-    rc = member(g, (uint8_t *)out + done, out_bytes_max - done, &produced);
+    rc = member(&g->st, (uint8_t *)out + done, out_bytes_max - done,
+                &produced);
     done += produced;
     if (rc < 0)
       return rc;

@@ -25,8 +25,9 @@ void net_gzip_init(struct net_gzip *g);
  * Returns 0; -EBADMSG when the input is not gzip (bad magic, method or
  * flags), is corrupt, is cut short, fails its CRC32 or ISIZE check, or is
  * followed by bytes that are not another member; -E2BIG when the output
- * would pass out_bytes_max (out then holds the first out_bytes_max bytes,
- * and no more was inflated than NET_GZIP_SPILL_BYTES past it).
+ * would pass out_bytes_max (inflating stops at the first byte past it:
+ * nothing is written past out + out_bytes_max, and out holds a prefix of
+ * the output).
  */
 int net_gzip_inflate(struct net_gzip *g, const void *in, size_t in_len,
                      void *out, size_t out_bytes_max, size_t *out_len);

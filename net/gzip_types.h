@@ -7,18 +7,14 @@
 #include <isa-l/igzip_lib.h>
 #include <stdint.h>
 
-/* Bytes of output looked at past the caller's bound to tell a stream that
- * ends exactly there (only its trailer left) from one that goes on. */
-#define NET_GZIP_SPILL_BYTES 64
-
 /*
- * One inflater: isa-l's state (about 90 KiB with its history window and
- * decode tables) and the spill area. Allocate it once at start-up (one
- * per shard thread: a call uses it whole) and reuse it for every body.
+ * One inflater: isa-l's state (about 90 KiB; the one-shot inflate net/gzip.c
+ * uses touches its decode tables, not its 64 KiB history buffer). Allocate
+ * it once at start-up (one per shard thread: a call uses it whole) and
+ * reuse it for every body.
  */
 struct net_gzip {
   struct inflate_state st;
-  uint8_t spill[NET_GZIP_SPILL_BYTES];
 };
 
 #endif
