@@ -38,6 +38,8 @@ TEST=(
   # OTLP: protobuf-c as the decoders' oracle (the OpenTelemetry JS SDK
   # needs Node.js and npm: added below when the machine has none)
   libprotobuf-c-dev protobuf-c-compiler
+  # net/gzip.c against bodies gzip'ed as OTLP senders do (zlib)
+  zlib1g-dev
   # peers: remote-read client and remote-write targets
   prometheus victoria-metrics
   # test_install.py: systemd-analyze verify, systemd-sysusers, groff
