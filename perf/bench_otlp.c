@@ -30,7 +30,7 @@
  * block encoding and inflate; for metrics also the requests decoded twice
  * (a staging bound passed) and the series id cache's hit rate.
  *
- *   bench_otlp metrics|logs FILE [--passes N] [--zlib LEVEL]
+ *   bench_otlp metrics|logs FILE [--passes N] [--zlib LEVEL (0: off)]
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -393,7 +393,7 @@ int main(int argc, char **argv) {
       r.zlib_level = atoi(argv[a + 1]);
   }
   if (r.zlib_level < 0 || r.zlib_level > 9) {
-    fprintf(stderr, "bench_otlp: --zlib takes a level 1 to 9\n");
+    fprintf(stderr, "bench_otlp: --zlib takes a level 1 to 9 (0: no zlib bodies)\n");
     return 2;
   }
   for (int k = 0; k < T_COUNT; k++)
