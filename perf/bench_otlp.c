@@ -393,7 +393,8 @@ int main(int argc, char **argv) {
       r.zlib_level = atoi(argv[a + 1]);
   }
   if (r.zlib_level < 0 || r.zlib_level > 9) {
-    fprintf(stderr, "bench_otlp: --zlib takes a level 1 to 9 (0: no zlib bodies)\n");
+    fprintf(stderr, "bench_otlp: --zlib takes a level 1 to 9 (0: no zlib "
+            "bodies)\n");
     return 2;
   }
   for (int k = 0; k < T_COUNT; k++)
