@@ -235,6 +235,10 @@ _Static_assert(NET_DPDK_IDLE_WAIT_US * 20 < NET_DPDK_RX_DESC,
 #define CORE_SPANS_LIMIT_MAX 10000         /* largest limit=: 400 over */
 #define CORE_TRACE_SPANS_MAX 100000        /* spans of one trace served by
                                               /api/v1/traces/ID: 422 over */
+#define NET_SPAN_VALUE_JSON_GROWTH 8       /* a span attribute's array or
+                                              kvlist is served as JSON of at
+                                              most 8 bytes per byte stored,
+                                              plus 32: null over */
 
 /* ---- Prometheus protobuf and remote-read (net/prompb.c, query thread) --- */
 #define NET_PROMPB_DEPTH_MAX 8            /* messages open at once in a writer */
@@ -523,6 +527,14 @@ _Static_assert(CORE_SPAN_EVENTS_MAX <= CORE_SPANHEAD_EVENTS_MAX &&
                    CORE_SPAN_BYTES_MAX + CORE_SPAN_RESOURCE_BYTES_MAX <=
                        CORE_SPANHEAD_ARENA_BYTES,
                "one maximal span and its resource fit an empty span head");
+_Static_assert(NET_SPAN_VALUE_JSON_GROWTH >= 6 &&
+                   NET_SPAN_VALUE_JSON_GROWTH * 1ull *
+                           CORE_SPAN_VALUE_BYTES_MAX + 32 <=
+                       NET_HTTP_RESPONSE_BYTES_MAX / 64,
+               "the JSON of any array or kvlist the span head stores fits "
+               "(core_otlp_value_json: a control byte of a string becomes "
+               "\\u00XX, six bytes; nothing grows more), and is a small "
+               "part of a reply");
 _Static_assert(CORE_SPAN_NAME_BYTES_MAX <= CORE_SPAN_VALUE_BYTES_MAX &&
                    CORE_SPAN_VALUE_BYTES_MAX <= CORE_SPAN_BYTES_MAX,
                "a span's strings each fit the span bound");

@@ -3,7 +3,11 @@
  *
  * Arrays and kvlists arrive as their raw encoding, already walked by the
  * decoder (so their depth is bounded by CORE_OTLP_ANY_DEPTH_MAX); they are
- * walked again here to write them.
+ * walked again here to write them. Raw bytes read back from storage (span
+ * attributes) are not walked first: an element that does not decode, or
+ * nests past the bound, is written as null, so the recursion stays within
+ * CORE_OTLP_ANY_DEPTH_MAX + 1 levels and the JSON stays valid whatever
+ * the bytes.
  */
 #include "core/parse/otlp_render.h"
 
@@ -101,8 +105,9 @@ static void put_list(struct out *o, const struct core_otlp_str *raw,
     put(o, ",", !first);
     first = 0;
     if (!kv) {
-      if (otlp_any(&c, &v, 1) == 0)
-        put_json(o, &v);
+      if (otlp_any(&c, &v, 1) != 0)
+        v.type = CORE_OTLP_V_NONE;
+      put_json(o, &v);
       continue;
     }
     memset(&v, 0, sizeof(v));
@@ -112,6 +117,8 @@ static void put_list(struct out *o, const struct core_otlp_str *raw,
         continue;
       if (f2 == 2 && core_pb_sub(&c, w2, &a) == 0 && otlp_any(&a, &v, 1) == 0)
         continue;
+      if (f2 == 2)
+        v.type = CORE_OTLP_V_NONE;
       if (f2 == 1 || f2 == 2 || core_pb_skip(&c, w2) != 0)
         break;
     }

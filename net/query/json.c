@@ -66,3 +66,24 @@ void net_query_json_str(struct core_strbuf *b, const char *p, size_t n) {
   core_strbuf_append(b, p + run, n - run);
   core_strbuf_append(b, "\"", 1);
 }
+
+void net_query_json_utf8(struct core_strbuf *b, const char *p, size_t n) {
+  size_t i = 0, run = 0, len;
+
+  if (simd_utf8_valid(p, n)) {
+    core_strbuf_append(b, p, n);
+    return;
+  }
+  while (i < n) {
+    if ((unsigned char)p[i] < 0x80) {
+      i++;
+    } else if ((len = utf8_len(p + i, n - i)) > 0) {
+      i += len;
+    } else {
+      core_strbuf_append(b, p + run, i - run);
+      core_strbuf_append(b, "\\ufffd", 6);
+      run = ++i;
+    }
+  }
+  core_strbuf_append(b, p + run, n - run);
+}

@@ -20,4 +20,13 @@ struct core_strbuf;
  */
 void net_query_json_str(struct core_strbuf *b, const char *p, size_t n);
 
+/*
+ * Append JSON text p[0, n) to b as is, except each byte that is not part
+ * of a valid UTF-8 sequence, written as \ufffd: for JSON rendered by
+ * core_otlp_value_json, which copies a string's bytes >= 0x80 unchecked
+ * (such bytes must only occur inside the text's strings, where \ufffd is
+ * their escape). An append past b's bound sets b->failed.
+ */
+void net_query_json_utf8(struct core_strbuf *b, const char *p, size_t n);
+
 #endif

@@ -90,9 +90,10 @@ void net_query_spans_dir(const char *data_dir,
 /*
  * Append span s to b as one JSON object (docs/query-api.md "Traces"): ids
  * in hex, times as decimal ns strings, kind and status code by their
- * OTLP enum names (numbers when unknown), attributes as objects, events,
- * links, resource attributes and scope. Returns 0, or -ENOMEM when b's
- * bound was hit (b->failed).
+ * OTLP enum names (numbers when unknown), attributes as objects (values
+ * other than strings as core_otlp_value_json writes them: arrays and
+ * kvlists as JSON, bytes as hex), events, links, resource attributes and
+ * scope. Returns 0, or -ENOMEM when b's bound was hit (b->failed).
  */
 int net_query_span_json(struct core_strbuf *b, const struct stor_span *s);
 

@@ -21,10 +21,12 @@
 
 #include "core/base/limits.h"
 #include "core/base/strbuf.h"
+#include "core/parse/otlp_render.h"
 #include "net/http.h"
 #include "net/query/json.h"
 #include "net/query/query_types.h"
 #include "net/query/regex_bound.h"
+#include "simd/simd.h"
 #include "storage/spanscan.h"
 
 /* ---- rendering ----------------------------------------------------------- */
@@ -42,22 +44,6 @@ static void put_hex(struct core_strbuf *b, const uint8_t *id, size_t n) {
   core_strbuf_append(b, "\"", 1);
 }
 
-static void put_base64(struct core_strbuf *b, const char *p, size_t n) {
-  static const char tab[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  const uint8_t *u = (const uint8_t *)p;
-
-  core_strbuf_append(b, "\"", 1);
-  for (size_t i = 0; i < n; i += 3) {
-    uint32_t v = (uint32_t)u[i] << 16 | (i + 1 < n ? (uint32_t)u[i + 1] << 8 : 0) |
-                 (i + 2 < n ? u[i + 2] : 0);
-    char q[4] = {tab[v >> 18], tab[(v >> 12) & 63],
-                 i + 1 < n ? tab[(v >> 6) & 63] : '=', i + 2 < n ? tab[v & 63] : '='};
-    core_strbuf_append(b, q, 4);
-  }
-  core_strbuf_append(b, "\"", 1);
-}
-
 /* "key": string value */
 static void put_str_field(struct core_strbuf *b, const char *key,
                           struct core_otlp_str v) {
@@ -69,40 +55,44 @@ static void put_ns(struct core_strbuf *b, const char *key, int64_t ns) {
   core_strbuf_appendf(b, ",\"%s\":\"%" PRIu64 "\"", key, (uint64_t)ns);
 }
 
+/*
+ * v as JSON: a string here (bytes that are not UTF-8 as \ufffd, as every
+ * string of the reply); any other value as the log mapping renders
+ * non-string values (core_otlp_value_json: ints, doubles and bools bare,
+ * bytes as hex, arrays and kvlists as JSON), its strings' bytes checked
+ * the same way. The rendering is bounded by NET_SPAN_VALUE_JSON_GROWTH
+ * times the stored bytes (more only from a value sluice does not store:
+ * served as null) and by the reply's bound (b->failed).
+ */
 static void put_value(struct core_strbuf *b, const struct core_otlp_value *v) {
-  char num[32];
-  int n;
+  size_t raw = v->type == CORE_OTLP_V_ARRAY || v->type == CORE_OTLP_V_KVLIST ||
+                       v->type == CORE_OTLP_V_BYTES
+                   ? v->s.len : 0;
+  size_t cap = NET_SPAN_VALUE_JSON_GROWTH * raw + 32, n;
+  bool cut = cap >= b->max - b->len;
+  char *p, *copy;
 
-  switch (v->type) {
-  case CORE_OTLP_V_STRING:
+  if (v->type == CORE_OTLP_V_STRING) {
     net_query_json_str(b, v->s.ptr, v->s.len);
     return;
-  case CORE_OTLP_V_BOOL:
-    core_strbuf_appendf(b, "%s", v->i ? "true" : "false");
+  }
+  if (cut)
+    cap = b->max - b->len;
+  if ((p = core_strbuf_room(b, cap)) == NULL) /* no memory: failed set */
     return;
-  case CORE_OTLP_V_INT:
-    core_strbuf_appendf(b, "%" PRId64, v->i);
-    return;
-  case CORE_OTLP_V_DOUBLE:
-    n = net_query_format_value(v->d, num);
-    if (num[0] == 'N' || num[1] == 'I') /* NaN, +Inf, -Inf: not JSON numbers */
-      core_strbuf_appendf(b, "\"%.*s\"", n, num);
+  if ((n = core_otlp_value_json(v, p, cap)) > cap) {
+    if (cut)
+      b->failed = 1;
     else
-      core_strbuf_append(b, num, (size_t)n);
-    return;
-  case CORE_OTLP_V_BYTES:
-    put_base64(b, v->s.ptr, v->s.len);
-    return;
-  case CORE_OTLP_V_ARRAY:
-  case CORE_OTLP_V_KVLIST:
-    core_strbuf_appendf(b, "{\"%s\":", v->type == CORE_OTLP_V_ARRAY
-                                            ? "arrayValueProtobuf"
-                                            : "kvlistValueProtobuf");
-    put_base64(b, v->s.ptr, v->s.len);
-    core_strbuf_append(b, "}", 1);
-    return;
-  default:
-    core_strbuf_append(b, "null", 4);
+      core_strbuf_append(b, "null", 4);
+  } else if (simd_utf8_valid(p, n)) {
+    core_strbuf_commit(b, n);
+  } else if ((copy = malloc(n)) == NULL) {
+    b->failed = 1;
+  } else {
+    memcpy(copy, p, n);
+    net_query_json_utf8(b, copy, n);
+    free(copy);
   }
 }
 

@@ -11,6 +11,10 @@
  * bytes too. A successful call must keep its promises: strings inside the
  * block or the inflated stream, start times within the header's range,
  * counts within the decoder's scratch, at most the header's span count.
+ * Every attribute value read is rendered as the query port serves it
+ * (core_otlp_value_json) and must fit the room net/query/query_traces.c
+ * gives it, NET_SPAN_VALUE_JSON_GROWTH bytes a stored byte plus 32,
+ * whatever its bytes (and the renderer's recursion stays bounded).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -21,6 +25,7 @@
 #include <isa-l/igzip_lib.h>
 
 #include "core/base/limits.h"
+#include "core/parse/otlp_render.h"
 #include "storage/block.h"
 #include "storage/encode.h"
 #include "storage/spanblock.h"
@@ -37,6 +42,7 @@ static struct stor_spandec dec;
 static uint8_t copy[1 << 20];
 static uint8_t blk[1 << 21];
 static struct isal_zstream zs;
+static char json[NET_SPAN_VALUE_JSON_GROWTH * sizeof(copy) + 32];
 
 static int inside(struct core_otlp_str s, const uint8_t *b, size_t len) {
   const uint8_t *p = (const uint8_t *)s.ptr;
@@ -52,6 +58,13 @@ static uint32_t attrs_ok(const struct core_otlp_attrs *a, const uint8_t *b,
     CHECK(inside(a->v[i].key, b, len));
     CHECK((unsigned)a->v[i].value.type <= CORE_OTLP_V_BYTES);
     CHECK(inside(a->v[i].value.s, b, len));
+    if (a->v[i].value.type == CORE_OTLP_V_STRING) /* net_query_json_str */
+      continue;
+    size_t raw = a->v[i].value.type >= CORE_OTLP_V_ARRAY ? a->v[i].value.s.len
+                                                          : 0;
+    size_t cap = NET_SPAN_VALUE_JSON_GROWTH * raw + 32;
+    CHECK(cap <= sizeof(json));
+    CHECK(core_otlp_value_json(&a->v[i].value, json, cap) <= cap);
   }
   return a->n;
 }

@@ -3,7 +3,9 @@
  * /api/v1/spans end to end below the HTTP server: the JS SDK trace fixture
  * and hand-made spans go through the OTLP decoder, the span callbacks, the
  * span head, the store and the real segment writer (io_uring) into two
- * shard directories; the routes then scan them and reply.
+ * shard directories; the routes then scan them and reply. Then one span's
+ * JSON (net_query_span_json), its attribute values as the log mapping
+ * renders them (core_otlp_value_json).
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -20,9 +22,11 @@
 #include "core/ingest/spanhead.h"
 #include "core/ingest/spanmap.h"
 #include "core/parse/otlp.h"
+#include "core/parse/otlp_render.h"
 #include "core/shard/store.h"
 #include "net/http.h"
 #include "net/query/query_api.h"
+#include "tests/unit/core/parse/otlp_wr.h"
 
 #define SHARDS 2
 #define FIX_TRACE "5b8efff798038103d269b633813fc60c"
@@ -352,10 +356,9 @@ Test(span_json, value_types_and_unknown_enums) {
                       "\"status\":{\"code\":7,\"message\":\"\"}"), "%s", j);
   cr_assert(strstr(j, "\"attributes\":{\"s\":\"q\\\"\\n\\ufffd\",\"t\":true,"
                       "\"f\":false,\"i\":-9223372036854775808,\"d\":0.25,"
-                      "\"nan\":\"NaN\",\"inf\":\"-Inf\",\"b1\":\"AQ==\","
-                      "\"b2\":\"YWI=\",\"b3\":\"YWJj\","
-                      "\"arr\":{\"arrayValueProtobuf\":\"CgIKAA==\"},"
-                      "\"kv\":{\"kvlistValueProtobuf\":\"\"},\"none\":null}"),
+                      "\"nan\":\"NaN\",\"inf\":\"-Inf\",\"b1\":\"01\","
+                      "\"b2\":\"6162\",\"b3\":\"616263\","
+                      "\"arr\":[\"\"],\"kv\":{},\"none\":null}"),
             "%s", j);
   cr_assert(strstr(j, "\"events\":[],\"links\":[],\"resource\":{},"
                       "\"scope\":{\"name\":\"sc\",\"version\":\"\"}}"), "%s", j);
@@ -369,3 +372,274 @@ Test(span_json, bound_reported) {
   cr_assert_eq(net_query_span_json(&small, &s), -ENOMEM);
   core_strbuf_free(&small);
 }
+
+/* ---- arrays and kvlists: JSON, as the log mapping renders them ----------- */
+
+/* AnyValue a appended to ArrayValue l (field 1). */
+static void el(struct wr *l, const struct wr *a) { wr_msg(l, 1, a); }
+
+/* KeyValue {k, a} appended to KeyValueList l (field 1). */
+static void kv_el(struct wr *l, const char *k, const struct wr *a) {
+  struct wr kv = {.n = 0};
+  wr_str(&kv, 1, k);
+  wr_msg(&kv, 2, a);
+  wr_msg(l, 1, &kv);
+}
+
+/* An array (t CORE_OTLP_V_ARRAY) or kvlist value of raw encoding l. */
+static struct core_otlp_value list(enum core_otlp_vtype t,
+                                   const struct wr *l) {
+  return (struct core_otlp_value){
+      .type = t, .s = {(const char *)l->b, (uint32_t)l->n}};
+}
+
+/* The "attributes" object (and what follows it) of a span holding a. */
+static const char *attrs_json(const struct core_otlp_attr *a, uint32_t n) {
+  static struct stor_span_res res;
+  struct stor_span s = {.attrs = {a, n}, .res = &res};
+  const char *j = span_json(&s), *at = strstr(j, ",\"attributes\":");
+
+  cr_assert(at, "%s", j);
+  return at + 14;
+}
+
+static void starts_with(const char *got, const char *want) {
+  cr_assert(strncmp(got, want, strlen(want)) == 0, "got  %s\nwant %s", got,
+            want);
+}
+
+/* [-3,"a\"b\n",true,2.5,1e21,NaN,bytes de ad,(empty),[],INT64_MIN,
+ *  {"k":[1,{"x":"y"}],"e":{}}] into arr */
+static void mixed_array(struct wr *arr) {
+  static const uint8_t dead[] = {0xde, 0xad};
+  struct wr e = {.n = 0}, inner = {.n = 0}, kvl = {.n = 0}, m = {.n = 0};
+
+  arr->n = 0;
+  wr_u(&e, 3, (uint64_t)-3);
+  el(arr, &e);
+  e.n = 0;
+  wr_str(&e, 1, "a\"b\n");
+  el(arr, &e);
+  e.n = 0;
+  wr_u(&e, 2, 1);
+  el(arr, &e);
+  e.n = 0;
+  wr_dbl(&e, 4, 2.5);
+  el(arr, &e);
+  e.n = 0;
+  wr_dbl(&e, 4, 1e21);
+  el(arr, &e);
+  e.n = 0;
+  wr_dbl(&e, 4, __builtin_nan(""));
+  el(arr, &e);
+  e.n = 0;
+  wr_bytes(&e, 7, dead, sizeof(dead));
+  el(arr, &e);
+  e.n = 0;
+  el(arr, &e); /* an AnyValue without a value */
+  wr_bytes(&e, 5, "", 0);
+  el(arr, &e); /* an empty array */
+  e.n = 0;
+  wr_u(&e, 3, (uint64_t)INT64_MIN);
+  el(arr, &e);
+  e.n = 0; /* {"k":[1,{"x":"y"}],"e":{}} */
+  wr_u(&e, 3, 1);
+  el(&inner, &e);
+  e.n = 0;
+  wr_str(&e, 1, "y");
+  kv_el(&kvl, "x", &e);
+  e.n = 0;
+  wr_msg(&e, 6, &kvl);
+  el(&inner, &e);
+  e.n = 0;
+  wr_msg(&e, 5, &inner);
+  kv_el(&m, "k", &e);
+  e.n = 0;
+  wr_bytes(&e, 6, "", 0);
+  kv_el(&m, "e", &e);
+  e.n = 0;
+  wr_msg(&e, 6, &m);
+  el(arr, &e);
+}
+
+Test(span_json, arrays_and_kvlists_as_json) {
+  static struct wr arr, deep, empty, a1, k1;
+  struct wr e = {.n = 0};
+  char t[1024], want[1100];
+
+  mixed_array(&arr);
+  wr_u(&e, 2, 1); /* {"n":{"deep":[true]}} */
+  el(&a1, &e);
+  e.n = 0;
+  wr_msg(&e, 5, &a1);
+  kv_el(&k1, "deep", &e);
+  e.n = 0;
+  wr_msg(&e, 6, &k1);
+  kv_el(&deep, "n", &e);
+  struct core_otlp_attr a[] = {
+      {{"arr", 3}, list(CORE_OTLP_V_ARRAY, &arr)},
+      {{"empty", 5}, list(CORE_OTLP_V_ARRAY, &empty)},
+      {{"none", 4}, list(CORE_OTLP_V_KVLIST, &empty)},
+      {{"deep", 4}, list(CORE_OTLP_V_KVLIST, &deep)},
+  };
+  const char *j = attrs_json(a, 4);
+
+  starts_with(j, "{\"arr\":[-3,\"a\\\"b\\u000a\",true,2.5,1e+21,\"NaN\","
+                 "\"dead\",null,[],-9223372036854775808,"
+                 "{\"k\":[1,{\"x\":\"y\"}],\"e\":{}}],"
+                 "\"empty\":[],\"none\":{},"
+                 "\"deep\":{\"n\":{\"deep\":[true]}}},\"events\":");
+  /* each value exactly as a log body or otel.more holds it */
+  for (unsigned i = 0; i < 4; i++) {
+    size_t n = core_otlp_value_json(&a[i].value, t, sizeof(t));
+    cr_assert_lt(n, sizeof(t));
+    snprintf(want, sizeof(want), "\"%s\":%.*s", a[i].key.ptr, (int)n, t);
+    cr_assert(strstr(j, want), "%s not in %s", want, j);
+  }
+}
+
+Test(span_json, nested_bytes_that_are_not_utf8_as_ufffd) {
+  static struct wr kvl, arr;
+  struct wr e = {.n = 0};
+
+  wr_str(&e, 1, "v\xc3");
+  kv_el(&kvl, "k\xff", &e);
+  e.n = 0;
+  wr_str(&e, 1, "\xc3\xa9"); /* valid: copied */
+  kv_el(&kvl, "ok", &e);
+  e.n = 0;
+  wr_str(&e, 1, "\xe2\x82"); /* a cut sequence: two bad bytes */
+  el(&arr, &e);
+  struct core_otlp_attr a[] = {
+      {{"m", 1}, list(CORE_OTLP_V_KVLIST, &kvl)},
+      {{"a", 1}, list(CORE_OTLP_V_ARRAY, &arr)},
+  };
+  starts_with(attrs_json(a, 2),
+              "{\"m\":{\"k\\ufffd\":\"v\\ufffd\",\"ok\":\"\xc3\xa9\"},"
+              "\"a\":[\"\\ufffd\\ufffd\"]},");
+}
+
+/* levels nested arrays (or kvlists {"k":...}) around the int 1, into w. */
+static void nested(struct wr *w, int levels, int kv) {
+  static struct wr tmp;
+  struct wr e = {.n = 0};
+
+  wr_u(&e, 3, 1);
+  w->n = 0;
+  for (int i = 0; i < levels; i++) {
+    tmp.n = 0;
+    if (kv)
+      kv_el(&tmp, "k", &e);
+    else
+      el(&tmp, &e);
+    e.n = 0;
+    wr_msg(&e, kv ? 6 : 5, &tmp);
+  }
+  memcpy(w->b, tmp.b, tmp.n);
+  w->n = tmp.n;
+}
+
+/* Bytes the decoder would have refused (read back from a segment):
+ * nesting past CORE_OTLP_ANY_DEPTH_MAX and cut encodings are null or
+ * end the list, and the JSON stays JSON. */
+Test(span_json, stored_bytes_that_do_not_decode) {
+  static struct wr at_bound, past, kv_past;
+  static const uint8_t cut[] = {0x0a, 0x05, 0x0a};
+  struct wr cutw = {.n = sizeof(cut)};
+
+  _Static_assert(CORE_OTLP_ANY_DEPTH_MAX == 8, "the nesting below");
+  memcpy(cutw.b, cut, sizeof(cut));
+  nested(&at_bound, 8, 0);
+  nested(&past, 9, 0);
+  nested(&kv_past, 9, 1);
+  struct core_otlp_attr a[] = {
+      {{"at", 2}, list(CORE_OTLP_V_ARRAY, &at_bound)},
+      {{"past", 4}, list(CORE_OTLP_V_ARRAY, &past)},
+      {{"kv", 2}, list(CORE_OTLP_V_KVLIST, &kv_past)},
+      {{"cut", 3}, list(CORE_OTLP_V_ARRAY, &cutw)},
+  };
+  starts_with(attrs_json(a, 4), "{\"at\":[[[[[[[[1]]]]]]]],"
+                                "\"past\":[null],\"kv\":{\"k\":null},"
+                                "\"cut\":[]},");
+}
+
+/* A value's JSON past the reply's bound fails the reply (a 422), never
+ * a cut value. */
+Test(span_json, reply_bound_holds_for_values) {
+  static struct wr arr;
+  struct wr e = {.n = 0};
+  struct stor_span_res res = {0};
+  struct core_strbuf b;
+
+  wr_str(&e, 1, "0123456789");
+  for (int i = 0; i < 100; i++)
+    el(&arr, &e);
+  struct core_otlp_attr a = {{"a", 1}, list(CORE_OTLP_V_ARRAY, &arr)};
+  struct stor_span s = {.attrs = {&a, 1}, .res = &res};
+  core_strbuf_init(&b, 1 << 20);
+  cr_assert_eq(net_query_span_json(&b, &s), 0);
+  size_t whole = b.len;
+  core_strbuf_free(&b);
+  core_strbuf_init(&b, whole - 1);
+  cr_assert_eq(net_query_span_json(&b, &s), -ENOMEM);
+  core_strbuf_free(&b);
+  core_strbuf_init(&b, whole);
+  cr_assert_eq(net_query_span_json(&b, &s), 0);
+  cr_assert_eq(b.len, whole);
+  core_strbuf_free(&b);
+}
+
+/* Through the span head and a segment and back: the span block keeps an
+ * array's or kvlist's bytes, so the span, its event and link, and its
+ * resource serve them as JSON. */
+Test(traces, arrays_and_kvlists_stored_then_served_as_json) {
+  static struct wr arr, kvl, inner;
+  static const uint8_t tid[16] = {0x11}, sid[8] = {0x22}, lsid[8] = {0x33};
+  struct wr e = {.n = 0};
+
+  wr_str(&e, 1, "x"); /* ["x",2] */
+  el(&arr, &e);
+  e.n = 0;
+  wr_u(&e, 3, 2);
+  el(&arr, &e);
+  e.n = 0; /* {"k":[true]} */
+  wr_u(&e, 2, 1);
+  el(&inner, &e);
+  e.n = 0;
+  wr_msg(&e, 5, &inner);
+  kv_el(&kvl, "k", &e);
+  struct core_otlp_attr ra[] = {
+      {{"service.name", 12}, {.type = CORE_OTLP_V_STRING, .s = {"lists", 5}}},
+      {{"r", 1}, list(CORE_OTLP_V_ARRAY, &arr)}};
+  struct core_otlp_attr sa[] = {{{"a", 1}, list(CORE_OTLP_V_ARRAY, &arr)},
+                                {{"m", 1}, list(CORE_OTLP_V_KVLIST, &kvl)}};
+  struct core_otlp_attr ea = {{"e", 1}, list(CORE_OTLP_V_KVLIST, &kvl)};
+  struct core_otlp_attr la = {{"l", 1}, list(CORE_OTLP_V_ARRAY, &arr)};
+  struct core_otlp_origin o = {.resource = {ra, 2}};
+  struct core_otlp_span sp = {.origin = &o, .trace_id = tid, .span_id = sid,
+                              .name = {"s", 1}, .start_ns = (uint64_t)T0,
+                              .end_ns = (uint64_t)T0 + 1,
+                              .attrs = {sa, 2}, .events_n = 1, .links_n = 1};
+  struct core_otlp_event ev = {.time_ns = (uint64_t)T0, .name = {"ev", 2},
+                               .attrs = {&ea, 1}};
+  struct core_otlp_link ln = {.trace_id = tid, .span_id = lsid,
+                              .attrs = {&la, 1}};
+
+  core_pipe_otlp_span(&sh[0].pipe, &sp);
+  core_pipe_otlp_event(&sh[0].pipe, &sp, &ev);
+  core_pipe_otlp_link(&sh[0].pipe, &sp, &ln);
+  flush_shard(0);
+  cr_assert_eq(get("/api/v1/traces/11000000000000000000000000000000", ""),
+               200, "%s", resp.body.data);
+  valid_json();
+  cr_assert(strstr(resp.body.data,
+                   "\"attributes\":{\"a\":[\"x\",2],\"m\":{\"k\":[true]}},"
+                   "\"events\":[{\"timeUnixNano\":\"1765000000123456789\","
+                   "\"name\":\"ev\",\"attributes\":{\"e\":{\"k\":[true]}}}],"),
+            "%s", resp.body.data);
+  cr_assert(strstr(resp.body.data, "\"attributes\":{\"l\":[\"x\",2]}}],"
+                                   "\"resource\":{\"service.name\":\"lists\","
+                                   "\"r\":[\"x\",2]},"),
+            "%s", resp.body.data);
+}
+
