@@ -221,9 +221,39 @@ static uint32_t tpl_build(struct stor_logenc *e, const uint8_t *s, uint32_t n,
   return k;
 }
 
+/* s coded again as m's string, which has its bytes: the same template,
+ * its variables' bytes copied (from earlier in their columns). */
+static long tpl_again(struct stor_logenc *e, struct core_syslog_str s,
+                      const struct stor_lvmemo *m) {
+  size_t *nl = &e->col2_len[C2(STOR_LCOL_NUM)];
+  size_t *hl = &e->col2_len[C2(STOR_LCOL_HEX)];
+  uint8_t *num = e->col2[C2(STOR_LCOL_NUM)], *hex = e->col2[C2(STOR_LCOL_HEX)];
+
+  e->vs[e->vs_count++] = (struct stor_lvstr){m->tpl, (uint32_t)*nl,
+                                             (uint32_t)*hl};
+  memcpy(num + *nl, num + m->num, m->num_len);
+  *nl += m->num_len;
+  memcpy(hex + *hl, hex + m->hex, m->hex_len);
+  *hl += m->hex_len;
+  e->expanded += s.len;
+  return m->tpl;
+}
+
+/* Index of the template t[0, k) in the table, or -1: m's template when
+ * t is that (no hashing), else by lookup. */
+static long tpl_index(const struct stor_logenc *e, const uint8_t *t,
+                      uint32_t k, const struct stor_lvmemo *m) {
+  if (m->ptr != NULL && e->tpl.str[m->tpl].len == k &&
+      memcmp(e->tpl.str[m->tpl].ptr, t, k) == 0)
+    return m->tpl;
+  return stor_ztab_lookup(&e->tpl, (struct stor_zstr){(const char *)t, k});
+}
+
 /* Template index of s (adding a new template when it pays), or -1 with
- * NUM and HEX as before: s is then stored raw. */
-static long tpl_code(struct stor_logenc *e, struct core_syslog_str s) {
+ * NUM and HEX as before: s is then stored raw. m: the memo of s's
+ * position (struct stor_lvmemo), updated when s is coded. */
+static long tpl_code(struct stor_logenc *e, struct core_syslog_str s,
+                     struct stor_lvmemo *m) {
   size_t num0 = e->col2_len[C2(STOR_LCOL_NUM)];
   size_t hex0 = e->col2_len[C2(STOR_LCOL_HEX)];
   uint8_t *t = e->col2[C2(STOR_LCOL_TPL)] + e->col2_len[C2(STOR_LCOL_TPL)];
@@ -235,8 +265,11 @@ static long tpl_code(struct stor_logenc *e, struct core_syslog_str s) {
       room(e, STOR_LCOL_NUM) < s.len || room(e, STOR_LCOL_HEX) < s.len ||
       e->vs_count == STOR_LOG2_VALUES_MAX)
     return -1;
+  if (m->len == s.len && m->ptr != NULL &&
+      (m->ptr == s.ptr || memcmp(m->ptr, s.ptr, s.len) == 0))
+    return tpl_again(e, s, m);
   k = tpl_build(e, (const uint8_t *)s.ptr, s.len, t);
-  idx = k ? stor_ztab_lookup(&e->tpl, (struct stor_zstr){(char *)t, k}) : -1;
+  idx = k ? tpl_index(e, t, k, m) : -1;
   if (k && idx < 0) {
     /* a new template and its variables may cost more than the raw
      * string (2 bytes for "0"): such excess is bounded per block, which
@@ -259,21 +292,46 @@ static long tpl_code(struct stor_logenc *e, struct core_syslog_str s) {
     e->col2_len[C2(STOR_LCOL_HEX)] = hex0;
     return -1;
   }
+  *m = (struct stor_lvmemo){
+      s.ptr, s.len, (uint32_t)idx, (uint32_t)num0,
+      (uint32_t)(e->col2_len[C2(STOR_LCOL_NUM)] - num0), (uint32_t)hex0,
+      (uint32_t)(e->col2_len[C2(STOR_LCOL_HEX)] - hex0)};
   e->vs[e->vs_count++] = (struct stor_lvstr){(uint32_t)idx, (uint32_t)num0,
                                              (uint32_t)hex0};
   e->expanded += s.len;
   return idx;
 }
 
+/* A key's ref (host .. msgid, sd id, name) as stor_lput_ref writes it;
+ * again from k when the string is at k's address (struct stor_lkmemo). */
+static void put_key(struct stor_logenc *e, int c, struct core_syslog_str s,
+                    struct stor_lkmemo *k) {
+  size_t at = e->col_len[c], text = e->text_len;
+
+  if (k->n != 0 && s.ptr == k->ptr && s.len == k->len) {
+    memcpy(e->col[c] + at, k->ref, k->n);
+    e->col_len[c] += k->n;
+    return;
+  }
+  stor_lput_ref(e, c, s, 1);
+  k->n = 0; /* an inline or empty ref is not kept */
+  if (s.len != 0 && e->text_len == text && e->col_len[c] - at <= 3) {
+    *k = (struct stor_lkmemo){s.ptr, s.len, (uint8_t)(e->col_len[c] - at),
+                              {0}};
+    memcpy(k->ref, e->col[c] + at, k->n);
+  }
+}
+
 /* A value ref (message, attribute value): empty, template, or inline. */
-static void put_vref(struct stor_logenc *e, int c, struct core_syslog_str s) {
+static void put_vref(struct stor_logenc *e, int c, struct core_syslog_str s,
+                     struct stor_lvmemo *m) {
   long idx;
 
   if (s.len == 0) {
     stor_lput_varint(e, c, STOR_LREF_EMPTY);
     return;
   }
-  idx = e->no_templates ? -1 : tpl_code(e, s);
+  idx = e->no_templates ? -1 : tpl_code(e, s, m);
   if (idx >= 0) {
     stor_lput_varint(e, c, STOR_LREF_DICT0 + (uint64_t)idx);
     return;
@@ -326,17 +384,18 @@ static int put_record(struct stor_logenc *e, const struct stor_log_rec *r,
   e->col[STOR_LCOL_PRI][e->col_len[STOR_LCOL_PRI]++] =
       (uint8_t)(r->facility * 8 + r->severity);
   stor_lput_varint(e, STOR_LCOL_FLAGS, r->flags);
-  stor_lput_ref(e, STOR_LCOL_HOST, r->host, 1);
-  stor_lput_ref(e, STOR_LCOL_APP, r->app, 1);
-  stor_lput_ref(e, STOR_LCOL_PROCID, r->procid, 1);
-  stor_lput_ref(e, STOR_LCOL_MSGID, r->msgid, 1);
+  put_key(e, STOR_LCOL_HOST, r->host, &e->kmemo[0]);
+  put_key(e, STOR_LCOL_APP, r->app, &e->kmemo[1]);
+  put_key(e, STOR_LCOL_PROCID, r->procid, &e->kmemo[2]);
+  put_key(e, STOR_LCOL_MSGID, r->msgid, &e->kmemo[3]);
   stor_lput_varint(e, STOR_LCOL_ATTRS, r->attr_count);
   for (uint32_t i = 0; i < r->attr_count; i++) {
-    stor_lput_ref(e, STOR_LCOL_ATTRS, r->attrs[i].sdid, 1);
-    stor_lput_ref(e, STOR_LCOL_ATTRS, r->attrs[i].name, 1);
-    put_vref(e, STOR_LCOL_ATTRS, r->attrs[i].value);
+    struct stor_lkmemo *k = &e->kmemo[STOR_LKMEMO_ATTR0 + 2 * i];
+    put_key(e, STOR_LCOL_ATTRS, r->attrs[i].sdid, k);
+    put_key(e, STOR_LCOL_ATTRS, r->attrs[i].name, k + 1);
+    put_vref(e, STOR_LCOL_ATTRS, r->attrs[i].value, &e->vmemo[i]);
   }
-  put_vref(e, STOR_LCOL_MSG, r->msg);
+  put_vref(e, STOR_LCOL_MSG, r->msg, &e->vmemo[STOR_LVMEMO_MSG]);
   return e->overflow ? -E2BIG : 0;
 }
 
@@ -461,6 +520,8 @@ static int build(struct stor_logenc *e, const struct stor_log_rec *recs,
   e->excess = 0;
   e->vs_count = 0;
   e->slots = 0;
+  memset(e->vmemo, 0, sizeof(e->vmemo));
+  memset(e->kmemo, 0, sizeof(e->kmemo));
   for (uint32_t i = 0; i < n; i++) {
     int rc = put_record(e, &recs[i], &ts);
     if (rc < 0)

@@ -12,6 +12,7 @@
 #include "storage/logblock.h"
 
 #define ATTRS_A_RECORD 4 /* attributes a record averages, sizing the pool */
+#define NO_PREV ((struct core_syslog_str){NULL, 0}) /* keep: always copy */
 
 /* A full pack's stream (fields, string table, text, templates' excess,
  * template table) fits a block, so encoding a pack never fails E2BIG. */
@@ -61,12 +62,23 @@ int stor_logpack_init(struct stor_logpack *p, uint32_t records_max) {
   return 0;
 }
 
+/* s copied into the arena, or the copy prev (the same field of the
+ * pack's previous record) when the bytes are the same: keys repeat from
+ * record to record, and one address for them lets the encoder find them
+ * in its string table by address (struct stor_lpc) instead of hashing
+ * and comparing their bytes (perf/RESULTS.md, "Log compaction cost").
+ * Not for values: layout 1, which a pack too wide in time falls back to,
+ * tables a value by its address (struct stor_lam), so shared values
+ * would change its bytes. */
 static struct core_syslog_str keep(struct stor_logpack *p,
-                                   struct core_syslog_str s) {
+                                   struct core_syslog_str s,
+                                   struct core_syslog_str prev) {
   char *d = p->arena + p->arena_len;
 
   if (s.len == 0)
     return (struct core_syslog_str){"", 0};
+  if (s.len == prev.len && memcmp(s.ptr, prev.ptr, s.len) == 0)
+    return prev;
   memcpy(d, s.ptr, s.len);
   p->arena_len += s.len;
   return (struct core_syslog_str){d, s.len};
@@ -75,9 +87,12 @@ static struct core_syslog_str keep(struct stor_logpack *p,
 int stor_logpack_add(struct stor_logpack *p, const struct stor_log_rec *r) {
   struct core_syslog_attr served[CORE_SYSLOG_SD_ATTRS_MAX];
   char otel_text[STOR_LOTEL_TEXT_BYTES_MAX];
+  static const struct stor_log_rec none;
+  static const struct core_syslog_attr no_attr;
   struct stor_log_rec plain;
   size_t text;
   struct stor_log_rec *d;
+  const struct stor_log_rec *prev;
 
   if (r->otel.has) { /* layout 2 holds them as the attributes served */
     plain = *r;
@@ -97,19 +112,22 @@ int stor_logpack_add(struct stor_logpack *p, const struct stor_log_rec *r) {
       p->text_bytes + text > CORE_LOGHEAD_TEXT_BYTES_MAX)
     return -ENOSPC;
   d = &p->recs[p->count++];
+  prev = p->count > 1 ? d - 1 : &none;
   *d = *r;
   d->keys_prev = 0; /* the pack's order is its own: the encoder compares */
-  d->host = keep(p, r->host);
-  d->app = keep(p, r->app);
-  d->procid = keep(p, r->procid);
-  d->msgid = keep(p, r->msgid);
-  d->msg = keep(p, r->msg);
+  d->host = keep(p, r->host, prev->host);
+  d->app = keep(p, r->app, prev->app);
+  d->procid = keep(p, r->procid, prev->procid);
+  d->msgid = keep(p, r->msgid, prev->msgid);
+  d->msg = keep(p, r->msg, NO_PREV);
   d->attrs = &p->attrs[p->attr_count];
   for (uint32_t i = 0; i < r->attr_count; i++) {
     struct core_syslog_attr *a = &p->attrs[p->attr_count++];
-    a->sdid = keep(p, r->attrs[i].sdid);
-    a->name = keep(p, r->attrs[i].name);
-    a->value = keep(p, r->attrs[i].value);
+    const struct core_syslog_attr *pa =
+        i < prev->attr_count ? &prev->attrs[i] : &no_attr;
+    a->sdid = keep(p, r->attrs[i].sdid, pa->sdid);
+    a->name = keep(p, r->attrs[i].name, pa->name);
+    a->value = keep(p, r->attrs[i].value, NO_PREV);
   }
   p->text_bytes += text;
   return 0;
