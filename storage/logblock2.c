@@ -165,7 +165,7 @@ static uint8_t nibble(uint8_t c) {
 static uint32_t tpl_build(struct stor_logenc *e, const uint8_t *s, uint32_t n,
                           uint8_t *t) {
   uint8_t *hex = e->col2[C2(STOR_LCOL_HEX)];
-  uint32_t k = 0, i = 0, m, wstart = 0;
+  uint32_t k = 0, i = 0, m, d, wstart = 0;
   int wlhex = 1; /* s[wstart, i): the word so far, all lowercase hex */
 
   e->tb_vars = 0;
@@ -188,9 +188,14 @@ static uint32_t tpl_build(struct stor_logenc *e, const uint8_t *s, uint32_t n,
     }
     if (kc & K_HOLD)
       return 0;
+    for (d = i + 1; d < n && is_digit(s[d]);)
+      d++;
     /* A digit. Hex words hold one, so the word is tried here, once: its
-     * letters so far were written as literals and are taken back. */
-    if (wlhex && (m = hex_word(s, wstart, n)) != 0) {
+     * letters so far (a-f) were written as literals and are taken back.
+     * A word of digits alone up to a byte that is not hex has no letter:
+     * not tried (saves scanning every number twice). */
+    if (wlhex && (wstart < i || (d < n && is_lhex(s[d]))) &&
+        (m = hex_word(s, wstart, n)) != 0) {
       size_t *hl = &e->col2_len[C2(STOR_LCOL_HEX)];
       k -= i - wstart;
       t[k++] = STOR_LTPL_HEX;
@@ -205,9 +210,9 @@ static uint32_t tpl_build(struct stor_logenc *e, const uint8_t *s, uint32_t n,
     }
     wlhex = 0;
     uint64_t v = 0;
-    for (m = 0; i + m < n && is_digit(s[i + m]) &&
-                m < STOR_LTPL_NUM_DIGITS_MAX; m++)
-      v = v * 10 + (uint64_t)(s[i + m] - '0');
+    m = d - i < STOR_LTPL_NUM_DIGITS_MAX ? d - i : STOR_LTPL_NUM_DIGITS_MAX;
+    for (uint32_t j = 0; j < m; j++)
+      v = v * 10 + (uint64_t)(s[i + j] - '0');
     if (c == '0' && m > 1) {
       t[k++] = STOR_LTPL_NUMW;
       t[k++] = (uint8_t)m;
@@ -231,9 +236,11 @@ static long tpl_again(struct stor_logenc *e, struct core_syslog_str s,
 
   e->vs[e->vs_count++] = (struct stor_lvstr){m->tpl, (uint32_t)*nl,
                                              (uint32_t)*hl};
-  memcpy(num + *nl, num + m->num, m->num_len);
+  for (uint32_t j = 0; j < m->num_len; j++) /* a few bytes: no call */
+    num[*nl + j] = num[m->num + j];
   *nl += m->num_len;
-  memcpy(hex + *hl, hex + m->hex, m->hex_len);
+  if (m->hex_len != 0)
+    memcpy(hex + *hl, hex + m->hex, m->hex_len);
   *hl += m->hex_len;
   e->expanded += s.len;
   return m->tpl;
@@ -309,7 +316,9 @@ static void put_key(struct stor_logenc *e, int c, struct core_syslog_str s,
   size_t at = e->col_len[c], text = e->text_len;
 
   if (k->n != 0 && s.ptr == k->ptr && s.len == k->len) {
-    memcpy(e->col[c] + at, k->ref, k->n);
+    e->col[c][at] = k->ref[0]; /* most refs: one byte, no call */
+    if (k->n > 1)
+      memcpy(e->col[c] + at + 1, k->ref + 1, k->n - 1u);
     e->col_len[c] += k->n;
     return;
   }

@@ -12,7 +12,6 @@
 #include "storage/logblock.h"
 
 #define ATTRS_A_RECORD 4 /* attributes a record averages, sizing the pool */
-#define NO_PREV ((struct core_syslog_str){NULL, 0}) /* keep: always copy */
 
 /* A full pack's stream (fields, string table, text, templates' excess,
  * template table) fits a block, so encoding a pack never fails E2BIG. */
@@ -62,29 +61,48 @@ int stor_logpack_init(struct stor_logpack *p, uint32_t records_max) {
   return 0;
 }
 
-/* s copied into the arena, or the copy prev (the same field of the
- * pack's previous record) when the bytes are the same: keys repeat from
- * record to record, and one address for them lets the encoder find them
- * in its string table by address (struct stor_lpc) instead of hashing
- * and comparing their bytes (perf/RESULTS.md, "Log compaction cost").
- * Not for values: layout 1, which a pack too wide in time falls back to,
- * tables a value by its address (struct stor_lam), so shared values
- * would change its bytes. */
+/* s copied into the arena. */
 static struct core_syslog_str keep(struct stor_logpack *p,
-                                   struct core_syslog_str s,
-                                   struct core_syslog_str prev) {
+                                   struct core_syslog_str s) {
   char *d = p->arena + p->arena_len;
 
   if (s.len == 0)
     return (struct core_syslog_str){"", 0};
-  if (s.len == prev.len && memcmp(s.ptr, prev.ptr, s.len) == 0)
-    return prev;
   memcpy(d, s.ptr, s.len);
   p->arena_len += s.len;
   return (struct core_syslog_str){d, s.len};
 }
 
-int stor_logpack_add(struct stor_logpack *p, const struct stor_log_rec *r) {
+/* Key s as kept: the copy prev (the same key of the pack's previous
+ * record) when the bytes are the same, else a new copy. Keys repeat from
+ * record to record, and one address for them lets the encoder find them
+ * by address (struct stor_lkmemo, stor_lpc) instead of hashing and
+ * comparing their bytes (perf/RESULTS.md, "Log compaction cost"). *src,
+ * when src is set: where the previous record's key came from, in memory
+ * constant since (one block being read): the same address needs no
+ * compare. Not for values: layout 1, which a pack too wide in time falls
+ * back to, tables a value by its address (struct stor_lam), so shared
+ * values would change its bytes. */
+static struct core_syslog_str keep_key(struct stor_logpack *p,
+                                       struct core_syslog_str s,
+                                       struct core_syslog_str prev,
+                                       const char **src) {
+  const char *from = NULL;
+
+  if (src != NULL) {
+    from = *src;
+    *src = s.ptr;
+  }
+  if (s.len != 0 && s.len == prev.len &&
+      (s.ptr == from || memcmp(s.ptr, prev.ptr, s.len) == 0))
+    return prev;
+  return keep(p, s);
+}
+
+/* stor_logpack_add; src: the source addresses of the previous record's
+ * keys (by struct stor_lkmemo position), or NULL. */
+static int add(struct stor_logpack *p, const struct stor_log_rec *r,
+               const char **src) {
   struct core_syslog_attr served[CORE_SYSLOG_SD_ATTRS_MAX];
   char otel_text[STOR_LOTEL_TEXT_BYTES_MAX];
   static const struct stor_log_rec none;
@@ -115,22 +133,27 @@ int stor_logpack_add(struct stor_logpack *p, const struct stor_log_rec *r) {
   prev = p->count > 1 ? d - 1 : &none;
   *d = *r;
   d->keys_prev = 0; /* the pack's order is its own: the encoder compares */
-  d->host = keep(p, r->host, prev->host);
-  d->app = keep(p, r->app, prev->app);
-  d->procid = keep(p, r->procid, prev->procid);
-  d->msgid = keep(p, r->msgid, prev->msgid);
-  d->msg = keep(p, r->msg, NO_PREV);
+  d->host = keep_key(p, r->host, prev->host, src ? &src[0] : NULL);
+  d->app = keep_key(p, r->app, prev->app, src ? &src[1] : NULL);
+  d->procid = keep_key(p, r->procid, prev->procid, src ? &src[2] : NULL);
+  d->msgid = keep_key(p, r->msgid, prev->msgid, src ? &src[3] : NULL);
+  d->msg = keep(p, r->msg);
   d->attrs = &p->attrs[p->attr_count];
   for (uint32_t i = 0; i < r->attr_count; i++) {
     struct core_syslog_attr *a = &p->attrs[p->attr_count++];
     const struct core_syslog_attr *pa =
         i < prev->attr_count ? &prev->attrs[i] : &no_attr;
-    a->sdid = keep(p, r->attrs[i].sdid, pa->sdid);
-    a->name = keep(p, r->attrs[i].name, pa->name);
-    a->value = keep(p, r->attrs[i].value, NO_PREV);
+    const char **k = src ? &src[STOR_LKMEMO_ATTR0 + 2 * i] : NULL;
+    a->sdid = keep_key(p, r->attrs[i].sdid, pa->sdid, k);
+    a->name = keep_key(p, r->attrs[i].name, pa->name, k ? k + 1 : NULL);
+    a->value = keep(p, r->attrs[i].value);
   }
   p->text_bytes += text;
   return 0;
+}
+
+int stor_logpack_add(struct stor_logpack *p, const struct stor_log_rec *r) {
+  return add(p, r, NULL);
 }
 
 int stor_logpack_add_block(struct stor_logpack *p, struct stor_logdec *dec,
@@ -143,9 +166,10 @@ int stor_logpack_add_block(struct stor_logpack *p, struct stor_logdec *dec,
 
   if (stor_logblock_reader_init(&rd, dec, block, len) < 0)
     return -EBADMSG;
+  memset(p->ksrc, 0, sizeof(p->ksrc)); /* addresses of another block */
   while ((rc = stor_logblock_next(&rd, &r, p->rd_attrs,
                                   CORE_SYSLOG_SD_ATTRS_MAX)) == 1)
-    if ((rc = stor_logpack_add(p, &r)) < 0)
+    if ((rc = add(p, &r, p->ksrc)) < 0)
       break;
   if (rc == 0)
     return 0;

@@ -28,6 +28,8 @@ struct stor_logpack {
   size_t text_bytes;
   struct stor_logenc enc;          /* at STOR_LOG2_ZLEVEL_PACK */
   struct core_syslog_attr rd_attrs[CORE_SYSLOG_SD_ATTRS_MAX];
+  const char *ksrc[STOR_LKMEMO_N]; /* the block being added: where the
+                                     last record's keys came from */
 };
 
 #endif
