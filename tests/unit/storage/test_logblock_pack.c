@@ -14,6 +14,7 @@
 #include "core/base/limits.h"
 #include "storage/logblock.h"
 #include "storage/logblock_pack.h"
+#include "tests/unit/test_util.h"
 
 #define NREC 3000
 #define NATTR 6
@@ -30,12 +31,7 @@ static size_t pool_len;
 static uint64_t rng = 0x243f6a8885a308d3u;
 static struct core_syslog_str tab[1u << 16]; /* put's shared strings */
 
-static uint64_t rnd(void) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return rng;
-}
+static uint64_t rnd(void) { return test_xorshift64(&rng); }
 
 static void setup(void) {
   cr_assert_eq(stor_logenc_init(&enc, NREC), 0);
