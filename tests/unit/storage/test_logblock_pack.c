@@ -7,6 +7,7 @@
  * never taken for another block's at the same decoder addresses.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,5 +207,48 @@ Test(logpack, keys_of_another_block_are_not_taken) {
   np = stor_logpack_encode(&pack, 1, 3, c, CAP);
   cr_assert_gt(np, 0);
   check(c, np, 2 * h);
+  free(c);
+}
+
+/* Blocks 1 and 2 (of 1000 records each) into a pack of 1500: block 2 does
+ * not fit, what was read of it waits past the pack's end; after the
+ * encode it goes on, and the pack is as one that block 2 went into
+ * whole. Then the same with block 3 added instead: block 2's records read
+ * so far are dropped, a block goes whole into one pack. */
+Test(logpack, a_block_that_did_not_fit_goes_on_after_the_encode) {
+  static uint8_t blk[3][1u << 20];
+  long n[3], np, nq;
+  uint8_t *c = malloc(CAP);
+  struct stor_logpack fresh;
+
+  cr_assert(c);
+  gen(1, 13);
+  for (int i = 0; i < 3; i++) {
+    n[i] = stor_logblock_encode(&enc, 1, (uint64_t)i + 1, recs + 1000 * i,
+                                1000, blk[i], sizeof(blk[i]));
+    cr_assert_gt(n[i], 0);
+  }
+  stor_logpack_free(&pack);
+  cr_assert_eq(stor_logpack_init(&pack, 1500), 0);
+  cr_assert_eq(stor_logpack_init(&fresh, 1500), 0);
+  for (int pass = 0; pass < 2; pass++) {
+    int next = pass == 0 ? 1 : 2; /* the block added after the encode */
+    cr_assert_eq(stor_logpack_add_block(&pack, &dec, blk[0], (size_t)n[0]), 0);
+    cr_assert_eq(stor_logpack_add_block(&pack, &dec, blk[1], (size_t)n[1]),
+                 -ENOSPC);
+    np = stor_logpack_encode(&pack, 1, 9, c, CAP); /* dec unused till: */
+    cr_assert_eq(stor_logpack_add_block(&pack, &dec, blk[next],
+                                        (size_t)n[next]), 0);
+    check(c, np, 1000);
+    np = stor_logpack_encode(&pack, 1, 9, a, CAP);
+    cr_assert_eq(stor_logpack_add_block(&fresh, &dec, blk[next],
+                                        (size_t)n[next]), 0);
+    nq = stor_logpack_encode(&fresh, 1, 9, c, CAP);
+    cr_assert(np == nq && memcmp(a, c, (size_t)np) == 0);
+    memmove(recs, recs + 1000 * next, 1000 * sizeof(*recs));
+    check(a, np, 1000);
+    gen(1, 13);
+  }
+  stor_logpack_free(&fresh);
   free(c);
 }
