@@ -136,6 +136,10 @@ static size_t room(const struct stor_logenc *e, int c) {
 }
 
 static void put2_varint(struct stor_logenc *e, int c, uint64_t v) {
+  if (v < 0x80) { /* small numbers: one byte, no call */
+    e->col2[C2(c)][e->col2_len[C2(c)]++] = (uint8_t)v;
+    return;
+  }
   e->col2_len[C2(c)] += stor_varint_put(e->col2[C2(c)] + e->col2_len[C2(c)], v);
 }
 
@@ -472,12 +476,11 @@ static void put_slots(struct stor_logenc *e, uint8_t *num, uint8_t *hex) {
           v->hex += w;
           continue;
         }
-        uint32_t n = 1;
-        while (nsrc[v->num + n - 1] & 0x80)
-          n++;
-        memcpy(num, nsrc + v->num, n);
-        num += n;
-        v->num += n;
+        const uint8_t *src = nsrc + v->num;
+        do /* one varint, byte by byte: most are one or two */
+          *num++ = *src;
+        while (*src++ & 0x80);
+        v->num = (uint32_t)(src - nsrc);
       }
     }
   }
