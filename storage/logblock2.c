@@ -192,8 +192,10 @@ static uint32_t tpl_build(struct stor_logenc *e, const uint8_t *s, uint32_t n,
     }
     if (kc & K_HOLD)
       return 0;
-    for (d = i + 1; d < n && is_digit(s[d]);)
-      d++;
+    uint64_t v = (uint64_t)(c - '0'); /* the number, if it is one */
+    for (d = i + 1; d < n && is_digit(s[d]); d++)
+      if (d - i < STOR_LTPL_NUM_DIGITS_MAX)
+        v = v * 10 + (uint64_t)(s[d] - '0');
     /* A digit. Hex words hold one, so the word is tried here, once: its
      * letters so far (a-f) were written as literals and are taken back.
      * A word of digits alone up to a byte that is not hex has no letter:
@@ -213,10 +215,7 @@ static uint32_t tpl_build(struct stor_logenc *e, const uint8_t *s, uint32_t n,
       continue;
     }
     wlhex = 0;
-    uint64_t v = 0;
     m = d - i < STOR_LTPL_NUM_DIGITS_MAX ? d - i : STOR_LTPL_NUM_DIGITS_MAX;
-    for (uint32_t j = 0; j < m; j++)
-      v = v * 10 + (uint64_t)(s[i + j] - '0');
     if (c == '0' && m > 1) {
       t[k++] = STOR_LTPL_NUMW;
       t[k++] = (uint8_t)m;
@@ -313,11 +312,26 @@ static long tpl_code(struct stor_logenc *e, struct core_syslog_str s,
   return idx;
 }
 
-/* A key's ref (host .. msgid, sd id, name) as stor_lput_ref writes it;
- * again from k when the string is at k's address (struct stor_lkmemo). */
-static void put_key(struct stor_logenc *e, int c, struct core_syslog_str s,
-                    struct stor_lkmemo *k) {
+/* A key's ref (host .. msgid, sd id, name) as stor_lput_ref writes it,
+ * kept in k when it is a string table ref (struct stor_lkmemo). */
+static void put_key_new(struct stor_logenc *e, int c,
+                        struct core_syslog_str s, struct stor_lkmemo *k) {
   size_t at = e->col_len[c], text = e->text_len;
+
+  stor_lput_ref(e, c, s, 1);
+  k->n = 0; /* an inline or empty ref is not kept */
+  if (s.len != 0 && e->text_len == text && e->col_len[c] - at <= 3) {
+    *k = (struct stor_lkmemo){s.ptr, s.len, (uint8_t)(e->col_len[c] - at),
+                              {0}};
+    memcpy(k->ref, e->col[c] + at, k->n);
+  }
+}
+
+/* A key's ref; again from k when the string is at k's address. */
+static inline __attribute__((always_inline)) void
+put_key(struct stor_logenc *e, int c, struct core_syslog_str s,
+        struct stor_lkmemo *k) {
+  size_t at = e->col_len[c];
 
   if (k->n != 0 && s.ptr == k->ptr && s.len == k->len) {
     e->col[c][at] = k->ref[0]; /* most refs: one byte, no call */
@@ -326,13 +340,7 @@ static void put_key(struct stor_logenc *e, int c, struct core_syslog_str s,
     e->col_len[c] += k->n;
     return;
   }
-  stor_lput_ref(e, c, s, 1);
-  k->n = 0; /* an inline or empty ref is not kept */
-  if (s.len != 0 && e->text_len == text && e->col_len[c] - at <= 3) {
-    *k = (struct stor_lkmemo){s.ptr, s.len, (uint8_t)(e->col_len[c] - at),
-                              {0}};
-    memcpy(k->ref, e->col[c] + at, k->n);
-  }
+  put_key_new(e, c, s, k);
 }
 
 /* A value ref (message, attribute value): empty, template, or inline. */
