@@ -136,6 +136,10 @@ static size_t room(const struct stor_logenc *e, int c) {
 }
 
 static void put2_varint(struct stor_logenc *e, int c, uint64_t v) {
+  if (v < 0x80) { /* small numbers: one byte, no call */
+    e->col2[C2(c)][e->col2_len[C2(c)]++] = (uint8_t)v;
+    return;
+  }
   e->col2_len[C2(c)] += stor_varint_put(e->col2[C2(c)] + e->col2_len[C2(c)], v);
 }
 
@@ -165,7 +169,7 @@ static uint8_t nibble(uint8_t c) {
 static uint32_t tpl_build(struct stor_logenc *e, const uint8_t *s, uint32_t n,
                           uint8_t *t) {
   uint8_t *hex = e->col2[C2(STOR_LCOL_HEX)];
-  uint32_t k = 0, i = 0, m, wstart = 0;
+  uint32_t k = 0, i = 0, m, d, wstart = 0;
   int wlhex = 1; /* s[wstart, i): the word so far, all lowercase hex */
 
   e->tb_vars = 0;
@@ -188,9 +192,16 @@ static uint32_t tpl_build(struct stor_logenc *e, const uint8_t *s, uint32_t n,
     }
     if (kc & K_HOLD)
       return 0;
+    uint64_t v = (uint64_t)(c - '0'); /* the number, if it is one */
+    for (d = i + 1; d < n && is_digit(s[d]); d++)
+      if (d - i < STOR_LTPL_NUM_DIGITS_MAX)
+        v = v * 10 + (uint64_t)(s[d] - '0');
     /* A digit. Hex words hold one, so the word is tried here, once: its
-     * letters so far were written as literals and are taken back. */
-    if (wlhex && (m = hex_word(s, wstart, n)) != 0) {
+     * letters so far (a-f) were written as literals and are taken back.
+     * A word of digits alone up to a byte that is not hex has no letter:
+     * not tried (saves scanning every number twice). */
+    if (wlhex && (wstart < i || (d < n && is_lhex(s[d]))) &&
+        (m = hex_word(s, wstart, n)) != 0) {
       size_t *hl = &e->col2_len[C2(STOR_LCOL_HEX)];
       k -= i - wstart;
       t[k++] = STOR_LTPL_HEX;
@@ -204,10 +215,7 @@ static uint32_t tpl_build(struct stor_logenc *e, const uint8_t *s, uint32_t n,
       continue;
     }
     wlhex = 0;
-    uint64_t v = 0;
-    for (m = 0; i + m < n && is_digit(s[i + m]) &&
-                m < STOR_LTPL_NUM_DIGITS_MAX; m++)
-      v = v * 10 + (uint64_t)(s[i + m] - '0');
+    m = d - i < STOR_LTPL_NUM_DIGITS_MAX ? d - i : STOR_LTPL_NUM_DIGITS_MAX;
     if (c == '0' && m > 1) {
       t[k++] = STOR_LTPL_NUMW;
       t[k++] = (uint8_t)m;
@@ -221,9 +229,41 @@ static uint32_t tpl_build(struct stor_logenc *e, const uint8_t *s, uint32_t n,
   return k;
 }
 
+/* s coded again as m's string, which has its bytes: the same template,
+ * its variables' bytes copied (from earlier in their columns). */
+static long tpl_again(struct stor_logenc *e, struct core_syslog_str s,
+                      const struct stor_lvmemo *m) {
+  size_t *nl = &e->col2_len[C2(STOR_LCOL_NUM)];
+  size_t *hl = &e->col2_len[C2(STOR_LCOL_HEX)];
+  uint8_t *num = e->col2[C2(STOR_LCOL_NUM)], *hex = e->col2[C2(STOR_LCOL_HEX)];
+
+  e->vs[e->vs_count++] = (struct stor_lvstr){m->tpl, (uint32_t)*nl,
+                                             (uint32_t)*hl};
+  for (uint32_t j = 0; j < m->num_len; j++) /* a few bytes: no call */
+    num[*nl + j] = num[m->num + j];
+  *nl += m->num_len;
+  if (m->hex_len != 0)
+    memcpy(hex + *hl, hex + m->hex, m->hex_len);
+  *hl += m->hex_len;
+  e->expanded += s.len;
+  return m->tpl;
+}
+
+/* Index of the template t[0, k) in the table, or -1: m's template when
+ * t is that (no hashing), else by lookup. */
+static long tpl_index(const struct stor_logenc *e, const uint8_t *t,
+                      uint32_t k, const struct stor_lvmemo *m) {
+  if (m->ptr != NULL && e->tpl.str[m->tpl].len == k &&
+      memcmp(e->tpl.str[m->tpl].ptr, t, k) == 0)
+    return m->tpl;
+  return stor_ztab_lookup(&e->tpl, (struct stor_zstr){(const char *)t, k});
+}
+
 /* Template index of s (adding a new template when it pays), or -1 with
- * NUM and HEX as before: s is then stored raw. */
-static long tpl_code(struct stor_logenc *e, struct core_syslog_str s) {
+ * NUM and HEX as before: s is then stored raw. m: the memo of s's
+ * position (struct stor_lvmemo), updated when s is coded. */
+static long tpl_code(struct stor_logenc *e, struct core_syslog_str s,
+                     struct stor_lvmemo *m) {
   size_t num0 = e->col2_len[C2(STOR_LCOL_NUM)];
   size_t hex0 = e->col2_len[C2(STOR_LCOL_HEX)];
   uint8_t *t = e->col2[C2(STOR_LCOL_TPL)] + e->col2_len[C2(STOR_LCOL_TPL)];
@@ -235,8 +275,11 @@ static long tpl_code(struct stor_logenc *e, struct core_syslog_str s) {
       room(e, STOR_LCOL_NUM) < s.len || room(e, STOR_LCOL_HEX) < s.len ||
       e->vs_count == STOR_LOG2_VALUES_MAX)
     return -1;
+  if (m->len == s.len && m->ptr != NULL &&
+      (m->ptr == s.ptr || memcmp(m->ptr, s.ptr, s.len) == 0))
+    return tpl_again(e, s, m);
   k = tpl_build(e, (const uint8_t *)s.ptr, s.len, t);
-  idx = k ? stor_ztab_lookup(&e->tpl, (struct stor_zstr){(char *)t, k}) : -1;
+  idx = k ? tpl_index(e, t, k, m) : -1;
   if (k && idx < 0) {
     /* a new template and its variables may cost more than the raw
      * string (2 bytes for "0"): such excess is bounded per block, which
@@ -259,21 +302,57 @@ static long tpl_code(struct stor_logenc *e, struct core_syslog_str s) {
     e->col2_len[C2(STOR_LCOL_HEX)] = hex0;
     return -1;
   }
+  *m = (struct stor_lvmemo){
+      s.ptr, s.len, (uint32_t)idx, (uint32_t)num0,
+      (uint32_t)(e->col2_len[C2(STOR_LCOL_NUM)] - num0), (uint32_t)hex0,
+      (uint32_t)(e->col2_len[C2(STOR_LCOL_HEX)] - hex0)};
   e->vs[e->vs_count++] = (struct stor_lvstr){(uint32_t)idx, (uint32_t)num0,
                                              (uint32_t)hex0};
   e->expanded += s.len;
   return idx;
 }
 
+/* A key's ref (host .. msgid, sd id, name) as stor_lput_ref writes it,
+ * kept in k when it is a string table ref (struct stor_lkmemo). */
+static void put_key_new(struct stor_logenc *e, int c,
+                        struct core_syslog_str s, struct stor_lkmemo *k) {
+  size_t at = e->col_len[c], text = e->text_len;
+
+  stor_lput_ref(e, c, s, 1);
+  k->n = 0; /* an inline or empty ref is not kept */
+  if (s.len != 0 && e->text_len == text && e->col_len[c] - at <= 3) {
+    *k = (struct stor_lkmemo){s.ptr, s.len, (uint8_t)(e->col_len[c] - at),
+                              {0}};
+    memcpy(k->ref, e->col[c] + at, k->n);
+  }
+}
+
+/* A key's ref; again from k when the string is at k's address. */
+static inline __attribute__((always_inline)) void
+put_key(struct stor_logenc *e, int c, struct core_syslog_str s,
+        struct stor_lkmemo *k) {
+  size_t at = e->col_len[c];
+
+  if (k->n != 0 && s.ptr == k->ptr && s.len == k->len) {
+    e->col[c][at] = k->ref[0]; /* most refs: one byte, no call */
+    if (k->n > 1)
+      memcpy(e->col[c] + at + 1, k->ref + 1, k->n - 1u);
+    e->col_len[c] += k->n;
+    return;
+  }
+  put_key_new(e, c, s, k);
+}
+
 /* A value ref (message, attribute value): empty, template, or inline. */
-static void put_vref(struct stor_logenc *e, int c, struct core_syslog_str s) {
+static void put_vref(struct stor_logenc *e, int c, struct core_syslog_str s,
+                     struct stor_lvmemo *m) {
   long idx;
 
   if (s.len == 0) {
     stor_lput_varint(e, c, STOR_LREF_EMPTY);
     return;
   }
-  idx = e->no_templates ? -1 : tpl_code(e, s);
+  idx = e->no_templates ? -1 : tpl_code(e, s, m);
   if (idx >= 0) {
     stor_lput_varint(e, c, STOR_LREF_DICT0 + (uint64_t)idx);
     return;
@@ -326,17 +405,18 @@ static int put_record(struct stor_logenc *e, const struct stor_log_rec *r,
   e->col[STOR_LCOL_PRI][e->col_len[STOR_LCOL_PRI]++] =
       (uint8_t)(r->facility * 8 + r->severity);
   stor_lput_varint(e, STOR_LCOL_FLAGS, r->flags);
-  stor_lput_ref(e, STOR_LCOL_HOST, r->host, 1);
-  stor_lput_ref(e, STOR_LCOL_APP, r->app, 1);
-  stor_lput_ref(e, STOR_LCOL_PROCID, r->procid, 1);
-  stor_lput_ref(e, STOR_LCOL_MSGID, r->msgid, 1);
+  put_key(e, STOR_LCOL_HOST, r->host, &e->kmemo[0]);
+  put_key(e, STOR_LCOL_APP, r->app, &e->kmemo[1]);
+  put_key(e, STOR_LCOL_PROCID, r->procid, &e->kmemo[2]);
+  put_key(e, STOR_LCOL_MSGID, r->msgid, &e->kmemo[3]);
   stor_lput_varint(e, STOR_LCOL_ATTRS, r->attr_count);
   for (uint32_t i = 0; i < r->attr_count; i++) {
-    stor_lput_ref(e, STOR_LCOL_ATTRS, r->attrs[i].sdid, 1);
-    stor_lput_ref(e, STOR_LCOL_ATTRS, r->attrs[i].name, 1);
-    put_vref(e, STOR_LCOL_ATTRS, r->attrs[i].value);
+    struct stor_lkmemo *k = &e->kmemo[STOR_LKMEMO_ATTR0 + 2 * i];
+    put_key(e, STOR_LCOL_ATTRS, r->attrs[i].sdid, k);
+    put_key(e, STOR_LCOL_ATTRS, r->attrs[i].name, k + 1);
+    put_vref(e, STOR_LCOL_ATTRS, r->attrs[i].value, &e->vmemo[i]);
   }
-  put_vref(e, STOR_LCOL_MSG, r->msg);
+  put_vref(e, STOR_LCOL_MSG, r->msg, &e->vmemo[STOR_LVMEMO_MSG]);
   return e->overflow ? -E2BIG : 0;
 }
 
@@ -404,12 +484,11 @@ static void put_slots(struct stor_logenc *e, uint8_t *num, uint8_t *hex) {
           v->hex += w;
           continue;
         }
-        uint32_t n = 1;
-        while (nsrc[v->num + n - 1] & 0x80)
-          n++;
-        memcpy(num, nsrc + v->num, n);
-        num += n;
-        v->num += n;
+        const uint8_t *src = nsrc + v->num;
+        do /* one varint, byte by byte: most are one or two */
+          *num++ = *src;
+        while (*src++ & 0x80);
+        v->num = (uint32_t)(src - nsrc);
       }
     }
   }
@@ -461,6 +540,8 @@ static int build(struct stor_logenc *e, const struct stor_log_rec *recs,
   e->excess = 0;
   e->vs_count = 0;
   e->slots = 0;
+  memset(e->vmemo, 0, sizeof(e->vmemo));
+  memset(e->kmemo, 0, sizeof(e->kmemo));
   for (uint32_t i = 0; i < n; i++) {
     int rc = put_record(e, &recs[i], &ts);
     if (rc < 0)

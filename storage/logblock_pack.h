@@ -41,6 +41,10 @@ int stor_logpack_add(struct stor_logpack *p, const struct stor_log_rec *r);
  * -ENOSPC when the records do not all fit (the pack is as before; encode
  * and retry: an empty pack holds any block a sluice writer wrote), -E2BIG
  * when they would not fit an empty pack either, or -EBADMSG.
+ * After -ENOSPC the records read so far wait past the pack's end and dec
+ * holds where reading stopped: stor_logpack_encode then the retry (same
+ * block, same dec) go on from there, so dec must not decode anything in
+ * between. Any other call on the pack first drops what was read.
  */
 int stor_logpack_add_block(struct stor_logpack *p, struct stor_logdec *dec,
                            const uint8_t *block, size_t len);

@@ -169,6 +169,34 @@ struct stor_lvstr {
   uint32_t tpl, num, hex;
 };
 
+/* Layout 2's value memo, one per value position (attribute i, or the
+ * message: STOR_LVMEMO_MSG): the last string template-coded there, its
+ * template and its variables' bytes in the record-order NUM and HEX
+ * columns. The next string with the same bytes codes the same, so it
+ * takes them again without building and looking up its template; one
+ * whose template comes out the same skips the lookup. Only bytes decide:
+ * the block's bytes are as without it. ptr NULL: none yet this block. */
+#define STOR_LVMEMO_MSG CORE_SYSLOG_SD_ATTRS_MAX
+struct stor_lvmemo {
+  const char *ptr;
+  uint32_t len, tpl;
+  uint32_t num, num_len, hex, hex_len;
+};
+
+/* Layout 2's key memo, one per key position (host, app, procid, msgid,
+ * then each attribute's sd id and name): the address of the last string
+ * written there and the ref bytes stor_lput_ref wrote for it (a string
+ * table ref: an address has the same bytes all through a block, and their
+ * index stays). The next string at that address takes the bytes again.
+ * n 0: none. */
+#define STOR_LKMEMO_ATTR0 4 /* sd id of attribute i: 4 + 2i, name: 5 + 2i */
+#define STOR_LKMEMO_N (STOR_LKMEMO_ATTR0 + 2 * CORE_SYSLOG_SD_ATTRS_MAX)
+struct stor_lkmemo {
+  const char *ptr;
+  uint32_t len;
+  uint8_t n, ref[3];
+};
+
 /* Binary OTLP fields of a record (layout 3): which are present, where
  * among the record's attributes they are served, their values. */
 #define STOR_LOTEL_OBS 1u   /* observed_ns */
@@ -318,6 +346,8 @@ struct stor_logenc {
   uint32_t *order;                  /* STOR_LOG2_VALUES_MAX: by template */
   uint32_t slots;                   /* variable slots of the templates */
   uint32_t tb_vars;                 /* variables of the string just built */
+  struct stor_lvmemo vmemo[STOR_LVMEMO_MSG + 1]; /* reset a block */
+  struct stor_lkmemo kmemo[STOR_LKMEMO_N];       /* reset a block */
 };
 
 /*
