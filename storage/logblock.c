@@ -179,12 +179,55 @@ static inline void copy_short(uint8_t *d, const char *p, uint32_t n) {
   }
 }
 
-/* stor_lput_text, inlined into layout 1's record loop. */
-static inline void put_text(struct stor_logenc *e, const char *p, uint32_t n) {
-  uint8_t *d = e->text + e->text_len;
+/* Layout 1's write cursors, held in a local by its record loop: the
+ * column and text bytes are uint8_t, so each store through e->col[c] +
+ * e->col_len[c] made the compiler reload both (and e->text_len) before the
+ * next one. Loaded from e (lcur_load) and written back (lcur_store) once a
+ * block; only always-inlined functions take its address, so it stays in
+ * registers and stack slots no byte store can alias. */
+struct lcur {
+  uint8_t *c[STOR_LCOLS]; /* where column c's next byte goes */
+  uint8_t *t;             /* the text's next byte */
+  uint8_t *t_end;         /* a string starting at t that is longer than
+                             t_end - t overflows (STOR_VARINT_BYTES_MAX
+                             short of STOR_LOGBLOCK_TEXT_BYTES_MAX) */
+  uint8_t *a_end;         /* the attributes column's capacity */
+  int overflow;
+};
 
-  if (e->text_len + STOR_VARINT_BYTES_MAX + n > STOR_LOGBLOCK_TEXT_BYTES_MAX) {
-    e->overflow = 1;
+#define LINLINE static inline __attribute__((always_inline))
+
+LINLINE void lcur_load(const struct stor_logenc *e, struct lcur *w) {
+  for (int c = 0; c < STOR_LCOLS; c++)
+    w->c[c] = e->col[c] + e->col_len[c];
+  w->t = e->text + e->text_len;
+  w->t_end = e->text + STOR_LOGBLOCK_TEXT_BYTES_MAX - STOR_VARINT_BYTES_MAX;
+  w->a_end = e->col[STOR_LCOL_ATTRS] + e->col_cap[STOR_LCOL_ATTRS];
+  w->overflow = e->overflow;
+}
+
+LINLINE void lcur_store(struct stor_logenc *e, const struct lcur *w) {
+  for (int c = 0; c < STOR_LCOLS; c++)
+    e->col_len[c] = (size_t)(w->c[c] - e->col[c]);
+  e->text_len = (size_t)(w->t - e->text);
+  e->overflow = w->overflow;
+}
+
+/* stor_lput_varint through w. */
+LINLINE void put_varint(struct lcur *w, int c, uint64_t v) {
+  if (v < 0x80) { /* most refs and counts: one byte, no call */
+    *w->c[c]++ = (uint8_t)v;
+    return;
+  }
+  w->c[c] += stor_varint_put(w->c[c], v);
+}
+
+/* stor_lput_text through w. */
+LINLINE void put_text(struct lcur *w, const char *p, uint32_t n) {
+  uint8_t *d = w->t;
+
+  if (n > (size_t)(w->t_end - d)) {
+    w->overflow = 1;
     return;
   }
   if (n < 0x80) /* most strings: a one-byte length */
@@ -195,11 +238,15 @@ static inline void put_text(struct stor_logenc *e, const char *p, uint32_t n) {
     copy_short(d, p, n);
   else
     memcpy(d, p, n);
-  e->text_len = (size_t)(d + n - e->text);
+  w->t = d + n;
 }
 
 void stor_lput_text(struct stor_logenc *e, const char *p, uint32_t n) {
-  put_text(e, p, n);
+  struct lcur w;
+
+  lcur_load(e, &w);
+  put_text(&w, p, n);
+  lcur_store(e, &w);
 }
 
 /* The slot of s's address in an address front. */
@@ -225,28 +272,32 @@ static long dict_index(struct stor_logenc *e, struct core_syslog_str s) {
   return idx;
 }
 
-/* stor_lput_ref, inlined into layout 1's record loop. */
-static inline void put_ref(struct stor_logenc *e, int c,
-                           struct core_syslog_str s, int dictable) {
+/* stor_lput_ref through w. */
+LINLINE void put_ref(struct stor_logenc *e, struct lcur *w, int c,
+                     struct core_syslog_str s, int dictable) {
   long idx = -1;
 
   if (s.len == 0) {
-    stor_lput_varint(e, c, STOR_LREF_EMPTY);
+    put_varint(w, c, STOR_LREF_EMPTY);
     return;
   }
   if (dictable)
     idx = dict_index(e, s);
   if (idx >= 0) {
-    stor_lput_varint(e, c, STOR_LREF_DICT0 + (uint64_t)idx);
+    put_varint(w, c, STOR_LREF_DICT0 + (uint64_t)idx);
     return;
   }
-  stor_lput_varint(e, c, STOR_LREF_INLINE);
-  put_text(e, s.ptr, s.len);
+  put_varint(w, c, STOR_LREF_INLINE);
+  put_text(w, s.ptr, s.len);
 }
 
 void stor_lput_ref(struct stor_logenc *e, int c, struct core_syslog_str s,
                    int dictable) {
-  put_ref(e, c, s, dictable);
+  struct lcur w;
+
+  lcur_load(e, &w);
+  put_ref(e, &w, c, s, dictable);
+  lcur_store(e, &w);
 }
 
 unsigned stor_ltime_exp(const struct stor_log_rec *recs, uint32_t n,
@@ -274,21 +325,23 @@ void stor_lreset(struct stor_logenc *e) {
   e->overflow = 0;
 }
 
-/* stor_lrec_check, inlined into layout 1's record loop. */
-static inline __attribute__((always_inline)) int
-rec_check(const struct stor_logenc *e, const struct stor_log_rec *r) {
+/* stor_lrec_check through w, inlined into layout 1's record loop. */
+LINLINE int rec_check(const struct lcur *w, const struct stor_log_rec *r) {
   if (r->facility > 23 || r->severity > 7 ||
       r->attr_count > CORE_SYSLOG_SD_ATTRS_MAX)
     return -EINVAL;
-  if (e->col_len[STOR_LCOL_ATTRS] + col_rec_max[STOR_LCOL_ATTRS] +
+  if (col_rec_max[STOR_LCOL_ATTRS] +
           (size_t)r->attr_count * STOR_LATTR_FIELDS_BYTES_MAX >
-      e->col_cap[STOR_LCOL_ATTRS])
+      (size_t)(w->a_end - w->c[STOR_LCOL_ATTRS]))
     return -E2BIG;
   return 0;
 }
 
 int stor_lrec_check(const struct stor_logenc *e, const struct stor_log_rec *r) {
-  return rec_check(e, r);
+  struct lcur w;
+
+  lcur_load(e, &w);
+  return rec_check(&w, r);
 }
 
 void stor_ltime_range(const struct stor_log_rec *recs, uint32_t n,
@@ -304,12 +357,12 @@ void stor_ltime_range(const struct stor_log_rec *recs, uint32_t n,
 
 /* Attribute i's value ref: inline, or from the string table when the
  * last record's value i had its address (struct stor_lam). */
-static inline __attribute__((always_inline)) void
-put_value(struct stor_logenc *e, uint32_t i, struct core_syslog_str s) {
+LINLINE void put_value(struct stor_logenc *e, struct lcur *w, uint32_t i,
+                       struct core_syslog_str s) {
   struct stor_lam *m = &e->am[i];
 
   if (s.len == 0) {
-    stor_lput_varint(e, STOR_LCOL_ATTRS, STOR_LREF_EMPTY);
+    put_varint(w, STOR_LCOL_ATTRS, STOR_LREF_EMPTY);
     return;
   }
   if (m->value == s.ptr && m->value_len == s.len) { /* stor_lreset: NULL */
@@ -318,8 +371,7 @@ put_value(struct stor_logenc *e, uint32_t i, struct core_syslog_str s) {
       m->value_idx = idx >= 0 ? (uint32_t)idx : STOR_LPC_ONCE;
     }
     if (m->value_idx != STOR_LPC_ONCE) {
-      stor_lput_varint(e, STOR_LCOL_ATTRS,
-                       STOR_LREF_DICT0 + (uint64_t)m->value_idx);
+      put_varint(w, STOR_LCOL_ATTRS, STOR_LREF_DICT0 + (uint64_t)m->value_idx);
       return;
     }
   } else {
@@ -327,8 +379,8 @@ put_value(struct stor_logenc *e, uint32_t i, struct core_syslog_str s) {
     m->value_len = s.len;
     m->value_idx = STOR_LPC_ONCE;
   }
-  stor_lput_varint(e, STOR_LCOL_ATTRS, STOR_LREF_INLINE);
-  put_text(e, s.ptr, s.len);
+  put_varint(w, STOR_LCOL_ATTRS, STOR_LREF_INLINE);
+  put_text(w, s.ptr, s.len);
 }
 
 /* A string's ref when it is empty or in the string table, else -1. */
@@ -344,10 +396,10 @@ static long table_ref(struct stor_logenc *e, struct core_syslog_str s) {
 /* Attribute i's sd id and name refs: from the memo when its addresses are
  * the last record's (struct stor_lam), else as stor_lput_ref writes them
  * (memoised when both are one byte). */
-static void put_attr_names(struct stor_logenc *e, uint32_t i,
-                           const struct core_syslog_attr *a) {
+LINLINE void put_attr_names(struct stor_logenc *e, struct lcur *w, uint32_t i,
+                            const struct core_syslog_attr *a) {
   struct stor_lam *m = &e->am[i];
-  uint8_t *d = e->col[STOR_LCOL_ATTRS] + e->col_len[STOR_LCOL_ATTRS];
+  uint8_t *d = w->c[STOR_LCOL_ATTRS];
   long rs, rn;
 
   if (m->gen == e->tab.gen && m->sdid == a->sdid.ptr &&
@@ -355,14 +407,14 @@ static void put_attr_names(struct stor_logenc *e, uint32_t i,
       m->name_len == a->name.len) {
     d[0] = m->ref[0];
     d[1] = m->ref[1];
-    e->col_len[STOR_LCOL_ATTRS] += 2;
+    w->c[STOR_LCOL_ATTRS] = d + 2;
     return;
   }
   rs = table_ref(e, a->sdid);
   rn = rs < 0 ? -1 : table_ref(e, a->name);
   if (rs < 0 || rn < 0 || rs >= 128 || rn >= 128) {
-    stor_lput_ref(e, STOR_LCOL_ATTRS, a->sdid, 1);
-    stor_lput_ref(e, STOR_LCOL_ATTRS, a->name, 1);
+    put_ref(e, w, STOR_LCOL_ATTRS, a->sdid, 1);
+    put_ref(e, w, STOR_LCOL_ATTRS, a->name, 1);
     return;
   }
   m->sdid = a->sdid.ptr;
@@ -374,30 +426,29 @@ static void put_attr_names(struct stor_logenc *e, uint32_t i,
   m->ref[1] = (uint8_t)rn;
   d[0] = m->ref[0];
   d[1] = m->ref[1];
-  e->col_len[STOR_LCOL_ATTRS] += 2;
+  w->c[STOR_LCOL_ATTRS] = d + 2;
 }
 
-static int put_record(struct stor_logenc *e, const struct stor_log_rec *r,
-                      uint64_t *prev_off, int64_t *prev_recv, int64_t min,
-                      uint64_t unit) {
+LINLINE int put_record(struct stor_logenc *e, struct lcur *w,
+                       const struct stor_log_rec *r, uint64_t *prev_off,
+                       int64_t *prev_recv, int64_t min, uint64_t unit) {
   uint64_t off = ((uint64_t)r->time_ns - (uint64_t)min) / unit;
-  int rc = rec_check(e, r);
+  int rc = rec_check(w, r);
 
   if (rc < 0)
     return rc;
-  stor_lput_varint(e, STOR_LCOL_TIME, stor_zigzag((int64_t)(off - *prev_off)));
-  stor_lput_varint(e, STOR_LCOL_RECV,
-                   stor_zigzag((int64_t)((uint64_t)r->recv_ms -
-                                         (uint64_t)*prev_recv)));
+  put_varint(w, STOR_LCOL_TIME, stor_zigzag((int64_t)(off - *prev_off)));
+  put_varint(w, STOR_LCOL_RECV,
+             stor_zigzag((int64_t)((uint64_t)r->recv_ms -
+                                   (uint64_t)*prev_recv)));
   *prev_off = off;
   *prev_recv = r->recv_ms;
-  e->col[STOR_LCOL_PRI][e->col_len[STOR_LCOL_PRI]++] =
-      (uint8_t)(r->facility * 8 + r->severity);
-  stor_lput_varint(e, STOR_LCOL_FLAGS, r->flags);
-  put_ref(e, STOR_LCOL_HOST, r->host, 1);
-  put_ref(e, STOR_LCOL_APP, r->app, 1);
-  put_ref(e, STOR_LCOL_PROCID, r->procid, 1);
-  put_ref(e, STOR_LCOL_MSGID, r->msgid, 1);
+  *w->c[STOR_LCOL_PRI]++ = (uint8_t)(r->facility * 8 + r->severity);
+  put_varint(w, STOR_LCOL_FLAGS, r->flags);
+  put_ref(e, w, STOR_LCOL_HOST, r->host, 1);
+  put_ref(e, w, STOR_LCOL_APP, r->app, 1);
+  put_ref(e, w, STOR_LCOL_PROCID, r->procid, 1);
+  put_ref(e, w, STOR_LCOL_MSGID, r->msgid, 1);
   /* the producer's hint (keys_prev) spares the comparison; debug builds
    * check it (a wrong hint would write the last record's keys) */
   int same = e->layout3 && (r->keys_prev ? e->kprev != NULL
@@ -407,26 +458,26 @@ static int put_record(struct stor_logenc *e, const struct stor_log_rec *r,
          stor_log3_keys_same(e, r));
 #endif
 
-  stor_lput_varint(e, STOR_LCOL_ATTRS,
-                   e->layout3 ? (uint64_t)r->attr_count << 1 | (uint64_t)same
-                              : r->attr_count);
+  put_varint(w, STOR_LCOL_ATTRS,
+             e->layout3 ? (uint64_t)r->attr_count << 1 | (uint64_t)same
+                        : r->attr_count);
   /* in locals: the column bytes written could alias r (no reloads) */
   const struct core_syslog_attr *a = r->attrs;
   const uint32_t n = r->attr_count;
 
   if (same) /* most OTLP records: values only, a loop without a branch */
     for (uint32_t i = 0; i < n; i++)
-      put_value(e, i, a[i].value);
+      put_value(e, w, i, a[i].value);
   else
     for (uint32_t i = 0; i < n; i++) {
-      put_attr_names(e, i, &a[i]);
-      put_value(e, i, a[i].value);
+      put_attr_names(e, w, i, &a[i]);
+      put_value(e, w, i, a[i].value);
     }
   e->kprev = r;
-  put_ref(e, STOR_LCOL_MSG, r->msg, 0);
+  put_ref(e, w, STOR_LCOL_MSG, r->msg, 0);
   if (e->layout3 && (rc = stor_log3_put(e, r)) < 0)
     return rc;
-  return e->overflow ? -E2BIG : 0;
+  return w->overflow ? -E2BIG : 0;
 }
 
 /* The stream: time unit, sub-column lengths, sub-columns, inline text;
@@ -465,16 +516,18 @@ static int build_columns(struct stor_logenc *e, const struct stor_log_rec *recs,
   uint64_t prev_off = 0;
   int64_t prev_recv = min / 1000000;
 
+  struct lcur w;
+  int rc = 0;
+
   stor_lreset(e);
   e->otel_len = 0;
   e->otel_last = 0;
   e->kprev = NULL;
-  for (uint32_t i = 0; i < n; i++) {
-    int rc = put_record(e, &recs[i], &prev_off, &prev_recv, min, pow10_tab[x]);
-    if (rc < 0)
-      return rc;
-  }
-  return assemble(e, x);
+  lcur_load(e, &w);
+  for (uint32_t i = 0; i < n && rc == 0; i++)
+    rc = put_record(e, &w, &recs[i], &prev_off, &prev_recv, min, pow10_tab[x]);
+  lcur_store(e, &w);
+  return rc < 0 ? rc : assemble(e, x);
 }
 
 void stor_lput_header(uint8_t *b, uint16_t shard, uint64_t seq, uint32_t n,
