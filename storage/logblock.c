@@ -291,6 +291,36 @@ LINLINE void put_ref(struct stor_logenc *e, struct lcur *w, int c,
   put_text(w, s.ptr, s.len);
 }
 
+_Static_assert(STOR_LCOL_MSGID - STOR_LCOL_HOST + 1 == STOR_LRM_COLS,
+               "host, app, procid and msgid: the memo's columns in a row");
+
+/* put_ref of a dictable head string (column STOR_LCOL_HOST + i): the last
+ * record's one-byte ref when s is at its address (struct stor_lrm; the
+ * front would give the same index), without hashing the address. */
+LINLINE void put_head_ref(struct stor_logenc *e, struct lcur *w, int c,
+                          struct core_syslog_str s) {
+  struct stor_lrm *m = &e->rm[c - STOR_LCOL_HOST];
+  long idx;
+
+  if (s.len == 0) {
+    put_varint(w, c, STOR_LREF_EMPTY);
+    return;
+  }
+  if (m->ptr == s.ptr && m->len == s.len && m->ref) {
+    *w->c[c]++ = m->ref;
+    return;
+  }
+  idx = dict_index(e, s);
+  if (idx < 0) {
+    put_varint(w, c, STOR_LREF_INLINE);
+    put_text(w, s.ptr, s.len);
+    return;
+  }
+  if (STOR_LREF_DICT0 + idx < 0x80)
+    *m = (struct stor_lrm){s.ptr, s.len, (uint8_t)(STOR_LREF_DICT0 + idx)};
+  put_varint(w, c, STOR_LREF_DICT0 + (uint64_t)idx);
+}
+
 void stor_lput_ref(struct stor_logenc *e, int c, struct core_syslog_str s,
                    int dictable) {
   struct lcur w;
@@ -320,6 +350,8 @@ void stor_lreset(struct stor_logenc *e) {
    * put_value a generation check an attribute) */
   for (uint32_t i = 0; i < CORE_SYSLOG_SD_ATTRS_MAX; i++)
     e->am[i].value = NULL;
+  for (uint32_t i = 0; i < STOR_LRM_COLS; i++)
+    e->rm[i].ref = 0;
   memset(e->col_len, 0, sizeof(e->col_len));
   e->text_len = 0;
   e->overflow = 0;
@@ -366,9 +398,15 @@ LINLINE void put_value(struct stor_logenc *e, struct lcur *w, uint32_t i,
     return;
   }
   if (m->value == s.ptr && m->value_len == s.len) { /* stor_lreset: NULL */
+    if (m->value_ref) { /* most repeated values: a one-byte ref */
+      *w->c[STOR_LCOL_ATTRS]++ = m->value_ref;
+      return;
+    }
     if (m->value_idx == STOR_LPC_ONCE) {
       long idx = stor_ztab_find(&e->tab, (struct stor_zstr){s.ptr, s.len});
       m->value_idx = idx >= 0 ? (uint32_t)idx : STOR_LPC_ONCE;
+      if (idx >= 0 && STOR_LREF_DICT0 + idx < 0x80)
+        m->value_ref = (uint8_t)(STOR_LREF_DICT0 + idx);
     }
     if (m->value_idx != STOR_LPC_ONCE) {
       put_varint(w, STOR_LCOL_ATTRS, STOR_LREF_DICT0 + (uint64_t)m->value_idx);
@@ -378,6 +416,7 @@ LINLINE void put_value(struct stor_logenc *e, struct lcur *w, uint32_t i,
     m->value = s.ptr;
     m->value_len = s.len;
     m->value_idx = STOR_LPC_ONCE;
+    m->value_ref = 0;
   }
   put_varint(w, STOR_LCOL_ATTRS, STOR_LREF_INLINE);
   put_text(w, s.ptr, s.len);
@@ -445,10 +484,10 @@ LINLINE int put_record(struct stor_logenc *e, struct lcur *w,
   *prev_recv = r->recv_ms;
   *w->c[STOR_LCOL_PRI]++ = (uint8_t)(r->facility * 8 + r->severity);
   put_varint(w, STOR_LCOL_FLAGS, r->flags);
-  put_ref(e, w, STOR_LCOL_HOST, r->host, 1);
-  put_ref(e, w, STOR_LCOL_APP, r->app, 1);
-  put_ref(e, w, STOR_LCOL_PROCID, r->procid, 1);
-  put_ref(e, w, STOR_LCOL_MSGID, r->msgid, 1);
+  put_head_ref(e, w, STOR_LCOL_HOST, r->host);
+  put_head_ref(e, w, STOR_LCOL_APP, r->app);
+  put_head_ref(e, w, STOR_LCOL_PROCID, r->procid);
+  put_head_ref(e, w, STOR_LCOL_MSGID, r->msgid);
   /* the producer's hint (keys_prev) spares the comparison; debug builds
    * check it (a wrong hint would write the last record's keys) */
   int same = e->layout3 && (r->keys_prev ? e->kprev != NULL

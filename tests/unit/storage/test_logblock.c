@@ -580,3 +580,37 @@ Test(logblock, layout1_shared_addresses_round_trip) {
                shared);
   cr_assert_eq(read_all(out, (size_t)len, NREC, 1), NREC);
 }
+
+/* The encoder's memos of the last record's head refs (host, app, procid,
+ * msgid) and value refs hold string table indexes of one block: a block
+ * whose first records point at the addresses the last block ended with
+ * must not reuse them (its table is another: the index would name
+ * another string, or none). */
+Test(logblock, layout1_memos_are_per_block) {
+  static char s[8][8] = {"host-a", "app-b", "sd", "name", "value-v",
+                         "pid-x", "mid-y", "extra"};
+  struct core_syslog_str str[8];
+
+  for (int k = 0; k < 8; k++)
+    str[k] = (struct core_syslog_str){s[k], (uint32_t)strlen(s[k])};
+  for (uint32_t b = 0; b < 2; b++) {
+    for (uint32_t i = 0; i < 4; i++) {
+      struct stor_log_rec *r = &recs[i];
+      attr_pool[2 * i] = (struct core_syslog_attr){str[2], str[3], str[4]};
+      attr_pool[2 * i + 1] =
+          (struct core_syslog_attr){str[2], str[7], str[7]};
+      /* block 1 adds the head strings in another order than block 0,
+       * and two more before the value: other indexes for each */
+      *r = (struct stor_log_rec){
+          .time_ns = INT64_C(1700000000000000000) + i, .recv_ms = 1700000000000,
+          .host = b == 0 || i > 0 ? str[0] : str[5],
+          .app = str[1],
+          .procid = b == 1 ? str[5] : (struct core_syslog_str){"", 0},
+          .msgid = b == 1 ? str[6] : (struct core_syslog_str){"", 0},
+          .msg = str[7], .attr_count = 2, .attrs = &attr_pool[2 * i]};
+    }
+    long len = stor_logblock_encode_v1(&enc, 0, 1 + b, recs, 4, out, OUT_CAP);
+    cr_assert_gt(len, 0);
+    cr_assert_eq(read_all(out, (size_t)len, 4, 1), 4, "block %u", b);
+  }
+}
