@@ -35,6 +35,32 @@ static const uint64_t pow10_tab[STOR_LTIME_EXP_MAX + 1] = {
     1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000,
     1000000000};
 
+/* 10^x = 2^x * 5^x, and 5 is odd: a multiple d of 10^x divides as
+ * (d >> x) * 5^-x mod 2^64, and d is a multiple of 5^x exactly when
+ * d * 5^-x mod 2^64 <= (2^64 - 1) / 5^x (Hacker's Delight 10-17): no
+ * 64-bit division a record. */
+static const uint64_t inv5_tab[STOR_LTIME_EXP_MAX + 1] = {
+    UINT64_C(0x1), UINT64_C(0xcccccccccccccccd), UINT64_C(0x8f5c28f5c28f5c29),
+    UINT64_C(0x1cac083126e978d5), UINT64_C(0xd288ce703afb7e91),
+    UINT64_C(0x5d4e8fb00bcbe61d), UINT64_C(0x790fb65668c26139),
+    UINT64_C(0xe5032477ae8d46a5), UINT64_C(0xc767074b22e90e21),
+    UINT64_C(0x8e47ce423a2e9c6d)};
+static const uint64_t lim5_tab[STOR_LTIME_EXP_MAX + 1] = {
+    UINT64_MAX, UINT64_MAX / 5, UINT64_MAX / 25, UINT64_MAX / 125,
+    UINT64_MAX / 625, UINT64_MAX / 3125, UINT64_MAX / 15625,
+    UINT64_MAX / 78125, UINT64_MAX / 390625, UINT64_MAX / 1953125};
+
+/* 1 when d is a multiple of 10^x. */
+static inline int ltime_multiple(uint64_t d, unsigned x) {
+  return (d & ((UINT64_C(1) << x) - 1)) == 0 &&
+         (d >> x) * inv5_tab[x] <= lim5_tab[x];
+}
+
+/* d / 10^x for a multiple d of 10^x. */
+static inline uint64_t ltime_div(uint64_t d, unsigned x) {
+  return (d >> x) * inv5_tab[x];
+}
+
 uint64_t stor_ltime_unit(unsigned x) {
   ASSERT(x <= STOR_LTIME_EXP_MAX);
   return pow10_tab[x];
@@ -335,7 +361,7 @@ unsigned stor_ltime_exp(const struct stor_log_rec *recs, uint32_t n,
   unsigned x = STOR_LTIME_EXP_MAX;
 
   for (uint32_t i = 0; i < n && x > 0; i++)
-    while (x > 0 && ((uint64_t)recs[i].time_ns - (uint64_t)min) % pow10_tab[x])
+    while (x > 0 && !ltime_multiple((uint64_t)recs[i].time_ns - (uint64_t)min, x))
       x--;
   return x;
 }
@@ -470,12 +496,13 @@ LINLINE void put_attr_names(struct stor_logenc *e, struct lcur *w, uint32_t i,
 
 LINLINE int put_record(struct stor_logenc *e, struct lcur *w,
                        const struct stor_log_rec *r, uint64_t *prev_off,
-                       int64_t *prev_recv, int64_t min, uint64_t unit) {
-  uint64_t off = ((uint64_t)r->time_ns - (uint64_t)min) / unit;
+                       int64_t *prev_recv, int64_t min, unsigned x) {
+  uint64_t d = (uint64_t)r->time_ns - (uint64_t)min, off = ltime_div(d, x);
   int rc = rec_check(w, r);
 
   if (rc < 0)
     return rc;
+  ASSERT(off * pow10_tab[x] == d); /* stor_ltime_exp chose x for this */
   put_varint(w, STOR_LCOL_TIME, stor_zigzag((int64_t)(off - *prev_off)));
   put_varint(w, STOR_LCOL_RECV,
              stor_zigzag((int64_t)((uint64_t)r->recv_ms -
@@ -564,7 +591,7 @@ static int build_columns(struct stor_logenc *e, const struct stor_log_rec *recs,
   e->kprev = NULL;
   lcur_load(e, &w);
   for (uint32_t i = 0; i < n && rc == 0; i++)
-    rc = put_record(e, &w, &recs[i], &prev_off, &prev_recv, min, pow10_tab[x]);
+    rc = put_record(e, &w, &recs[i], &prev_off, &prev_recv, min, x);
   lcur_store(e, &w);
   return rc < 0 ? rc : assemble(e, x);
 }
