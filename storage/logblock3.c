@@ -278,13 +278,29 @@ void stor_log3_keys_keep(struct stor_logblock_reader *r,
 
 /* ---- layout 4: the stream as a zstd frame -------------------------------- */
 
+/* Level STOR_LOG4_ZLEVEL with its hash table at STOR_LOG4_HASH_LOG (the
+ * level's own for these stream sizes is one bit more: 64 KiB of table, past
+ * L1 on the varied mix). What the context needs for any stream: the
+ * level's parameters for an unknown size (the largest window and block),
+ * the hash table as set. */
 int stor_log4_enc_init(struct stor_logenc *e) {
-  size_t n = ZSTD_estimateCCtxSize(STOR_LOG4_ZLEVEL);
+  ZSTD_compressionParameters cp = ZSTD_getCParams(STOR_LOG4_ZLEVEL, 0, 0);
+  size_t n;
 
+  cp.hashLog = STOR_LOG4_HASH_LOG;
+  n = ZSTD_estimateCCtxSize_usingCParams(cp);
   e->otlp_layout = STOR_LOG_OTLP_LAYOUT_LIVE;
   e->z4_mem = malloc(n);
   e->z4 = e->z4_mem ? ZSTD_initStaticCCtx(e->z4_mem, n) : NULL;
-  return e->z4 ? 0 : -ENOMEM;
+  /* a static context starts with every parameter 0 (no content size in
+   * the frame header): zstd's defaults first */
+  if (!e->z4 || ZSTD_isError(ZSTD_CCtx_reset(e->z4, ZSTD_reset_parameters)) ||
+      ZSTD_isError(ZSTD_CCtx_setParameter(e->z4, ZSTD_c_compressionLevel,
+                                          STOR_LOG4_ZLEVEL)) ||
+      ZSTD_isError(ZSTD_CCtx_setParameter(e->z4, ZSTD_c_hashLog,
+                                          STOR_LOG4_HASH_LOG)))
+    return -ENOMEM;
+  return 0;
 }
 
 void stor_log4_enc_free(struct stor_logenc *e) {
@@ -294,8 +310,8 @@ void stor_log4_enc_free(struct stor_logenc *e) {
 }
 
 long stor_log4_compress(struct stor_logenc *e, uint8_t *out, size_t cap) {
-  size_t z = ZSTD_compressCCtx(e->z4, out, cap, e->src, e->stream_len,
-                               STOR_LOG4_ZLEVEL);
+  /* the parameters set at stor_log4_enc_init (level, hash table) */
+  size_t z = ZSTD_compress2(e->z4, out, cap, e->src, e->stream_len);
 
   if (ZSTD_isError(z))
     return ZSTD_getErrorCode(z) == ZSTD_error_dstSize_tooSmall ? -ENOSPC

@@ -160,6 +160,9 @@ enum stor_lcol {
  * (3: deflate, still read; 4: zstd at STOR_LOG4_ZLEVEL). */
 #define STOR_LOG_OTLP_LAYOUT_LIVE STOR_LOG_LAYOUT4
 #define STOR_LOG4_ZLEVEL 1
+#define STOR_LOG4_HASH_LOG 13 /* zstd hashLog of layout 4's encoder (level
+                                 1's own: 14; perf/RESULTS.md, "zstd
+                                 parameters") */
 /* Value refs (messages and attribute values) in layout 2: 0 empty,
  * 1 inline, k >= 2 template k - 2 with its variables. */
 
