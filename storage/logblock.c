@@ -50,12 +50,6 @@ static const uint64_t lim5_tab[STOR_LTIME_EXP_MAX + 1] = {
     UINT64_MAX / 625, UINT64_MAX / 3125, UINT64_MAX / 15625,
     UINT64_MAX / 78125, UINT64_MAX / 390625, UINT64_MAX / 1953125};
 
-/* 1 when d is a multiple of 10^x. */
-static inline int ltime_multiple(uint64_t d, unsigned x) {
-  return (d & ((UINT64_C(1) << x) - 1)) == 0 &&
-         (d >> x) * inv5_tab[x] <= lim5_tab[x];
-}
-
 /* d / 10^x for a multiple d of 10^x. */
 static inline uint64_t ltime_div(uint64_t d, unsigned x) {
   return (d >> x) * inv5_tab[x];
@@ -358,11 +352,21 @@ void stor_lput_ref(struct stor_logenc *e, int c, struct core_syslog_str s,
 
 unsigned stor_ltime_exp(const struct stor_log_rec *recs, uint32_t n,
                         int64_t min) {
-  unsigned x = STOR_LTIME_EXP_MAX;
+  uint64_t all = 0;
+  unsigned x;
 
-  for (uint32_t i = 0; i < n && x > 0; i++)
-    while (x > 0 && !ltime_multiple((uint64_t)recs[i].time_ns - (uint64_t)min, x))
+  /* the 2^x part first, for all records at once: every time - min has
+   * the trailing zeros of their OR */
+  for (uint32_t i = 0; i < n; i++)
+    all |= (uint64_t)recs[i].time_ns - (uint64_t)min;
+  x = all ? (unsigned)__builtin_ctzll(all) : STOR_LTIME_EXP_MAX;
+  x = x < STOR_LTIME_EXP_MAX ? x : STOR_LTIME_EXP_MAX;
+  /* then 5^x, record by record (x only falls: 2^x still divides) */
+  for (uint32_t i = 0; i < n && x > 0; i++) {
+    uint64_t d = (uint64_t)recs[i].time_ns - (uint64_t)min;
+    while (x > 0 && (d >> x) * inv5_tab[x] > lim5_tab[x])
       x--;
+  }
   return x;
 }
 
@@ -419,15 +423,21 @@ LINLINE void put_value(struct stor_logenc *e, struct lcur *w, uint32_t i,
                        struct core_syslog_str s) {
   struct stor_lam *m = &e->am[i];
 
+  /* most repeated values: a one-byte ref. Never an empty s: a memo's
+   * value_len is 0 only as zeroed at stor_logenc_init, value_ref then 0
+   * too; past that it is a value's (not empty), and after stor_lreset
+   * the memo's address is NULL, which no string of a length has. */
+  if (__builtin_expect(m->value == s.ptr && m->value_len == s.len &&
+                           m->value_ref != 0,
+                       1)) {
+    *w->c[STOR_LCOL_ATTRS]++ = m->value_ref;
+    return;
+  }
   if (s.len == 0) {
     put_varint(w, STOR_LCOL_ATTRS, STOR_LREF_EMPTY);
     return;
   }
   if (m->value == s.ptr && m->value_len == s.len) { /* stor_lreset: NULL */
-    if (m->value_ref) { /* most repeated values: a one-byte ref */
-      *w->c[STOR_LCOL_ATTRS]++ = m->value_ref;
-      return;
-    }
     if (m->value_idx == STOR_LPC_ONCE) {
       long idx = stor_ztab_find(&e->tab, (struct stor_zstr){s.ptr, s.len});
       m->value_idx = idx >= 0 ? (uint32_t)idx : STOR_LPC_ONCE;
