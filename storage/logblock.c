@@ -279,17 +279,26 @@ static struct stor_lpc *lpc_slot(struct stor_lpc *front,
 }
 
 /* s's string table index (added when new), or -1: through the address
- * front (struct stor_lpc) first. */
-static long dict_index(struct stor_logenc *e, struct core_syslog_str s) {
+ * front (struct stor_lpc) first; *front 1 when found there. */
+LINLINE long dict_index_front(struct stor_logenc *e, struct core_syslog_str s,
+                              int *front) {
   struct stor_lpc *c = lpc_slot(e->pc, s);
   long idx;
 
-  if (c->ptr == s.ptr && c->len == s.len && c->gen == e->tab.gen)
+  *front = c->ptr == s.ptr && c->len == s.len && c->gen == e->tab.gen;
+  if (*front)
     return c->idx;
   idx = stor_ztab_find(&e->tab, (struct stor_zstr){s.ptr, s.len});
   if (idx >= 0)
     *c = (struct stor_lpc){s.ptr, s.len, e->tab.gen, (uint32_t)idx};
   return idx;
+}
+
+/* dict_index_front without the flag. */
+static long dict_index(struct stor_logenc *e, struct core_syslog_str s) {
+  int front;
+
+  return dict_index_front(e, s, &front);
 }
 
 /* stor_lput_ref through w. */
@@ -316,11 +325,15 @@ _Static_assert(STOR_LCOL_MSGID - STOR_LCOL_HOST + 1 == STOR_LRM_COLS,
 
 /* put_ref of a dictable head string (column STOR_LCOL_HOST + i): the last
  * record's one-byte ref when s is at its address (struct stor_lrm; the
- * front would give the same index), without hashing the address. */
+ * front would give the same index), without hashing the address. Kept
+ * only when the front knew s (an address seen before: OTLP records share
+ * their resource's strings; a syslog record's are its own copies, whose
+ * memo would cost a store and never be used). */
 LINLINE void put_head_ref(struct stor_logenc *e, struct lcur *w, int c,
                           struct core_syslog_str s) {
   struct stor_lrm *m = &e->rm[c - STOR_LCOL_HOST];
   long idx;
+  int front;
 
   if (s.len == 0) {
     put_varint(w, c, STOR_LREF_EMPTY);
@@ -330,13 +343,13 @@ LINLINE void put_head_ref(struct stor_logenc *e, struct lcur *w, int c,
     *w->c[c]++ = m->ref;
     return;
   }
-  idx = dict_index(e, s);
+  idx = dict_index_front(e, s, &front);
   if (idx < 0) {
     put_varint(w, c, STOR_LREF_INLINE);
     put_text(w, s.ptr, s.len);
     return;
   }
-  if (STOR_LREF_DICT0 + idx < 0x80)
+  if (front && STOR_LREF_DICT0 + idx < 0x80)
     *m = (struct stor_lrm){s.ptr, s.len, (uint8_t)(STOR_LREF_DICT0 + idx)};
   put_varint(w, c, STOR_LREF_DICT0 + (uint64_t)idx);
 }
@@ -350,16 +363,13 @@ void stor_lput_ref(struct stor_logenc *e, int c, struct core_syslog_str s,
   lcur_store(e, &w);
 }
 
-unsigned stor_ltime_exp(const struct stor_log_rec *recs, uint32_t n,
-                        int64_t min) {
-  uint64_t all = 0;
-  unsigned x;
+/* stor_ltime_exp given the OR of every time - t for one of the times t
+ * (stor_ltime_range's): the 2^x part for all records at once, as the
+ * trailing zeros of any such OR are those of the OR of time - min. */
+static unsigned ltime_exp_or(const struct stor_log_rec *recs, uint32_t n,
+                             int64_t min, uint64_t all) {
+  unsigned x = all ? (unsigned)__builtin_ctzll(all) : STOR_LTIME_EXP_MAX;
 
-  /* the 2^x part first, for all records at once: every time - min has
-   * the trailing zeros of their OR */
-  for (uint32_t i = 0; i < n; i++)
-    all |= (uint64_t)recs[i].time_ns - (uint64_t)min;
-  x = all ? (unsigned)__builtin_ctzll(all) : STOR_LTIME_EXP_MAX;
   x = x < STOR_LTIME_EXP_MAX ? x : STOR_LTIME_EXP_MAX;
   /* then 5^x, record by record (x only falls: 2^x still divides) */
   for (uint32_t i = 0; i < n && x > 0; i++) {
@@ -368,6 +378,15 @@ unsigned stor_ltime_exp(const struct stor_log_rec *recs, uint32_t n,
       x--;
   }
   return x;
+}
+
+unsigned stor_ltime_exp(const struct stor_log_rec *recs, uint32_t n,
+                        int64_t min) {
+  uint64_t all = 0;
+
+  for (uint32_t i = 0; i < n; i++)
+    all |= (uint64_t)recs[i].time_ns - (uint64_t)min;
+  return ltime_exp_or(recs, n, min, all);
 }
 
 void stor_lreset(struct stor_logenc *e) {
@@ -406,13 +425,17 @@ int stor_lrec_check(const struct stor_logenc *e, const struct stor_log_rec *r) {
   return rec_check(&w, r);
 }
 
-void stor_ltime_range(const struct stor_log_rec *recs, uint32_t n,
-                      int64_t *min, int64_t *max) {
+uint64_t stor_ltime_range(const struct stor_log_rec *recs, uint32_t n,
+                          int64_t *min, int64_t *max) {
+  uint64_t all = 0;
+
   *min = *max = recs[0].time_ns;
   for (uint32_t i = 1; i < n; i++) {
     *min = recs[i].time_ns < *min ? recs[i].time_ns : *min;
     *max = recs[i].time_ns > *max ? recs[i].time_ns : *max;
+    all |= (uint64_t)recs[i].time_ns - (uint64_t)recs[0].time_ns;
   }
+  return all;
 }
 
 /* ---- layout 1 encoder (kept: tests write what older sluice wrote) ---------- */
@@ -512,7 +535,9 @@ LINLINE int put_record(struct stor_logenc *e, struct lcur *w,
 
   if (rc < 0)
     return rc;
+#ifndef NDEBUG
   ASSERT(off * pow10_tab[x] == d); /* stor_ltime_exp chose x for this */
+#endif
   put_varint(w, STOR_LCOL_TIME, stor_zigzag((int64_t)(off - *prev_off)));
   put_varint(w, STOR_LCOL_RECV,
              stor_zigzag((int64_t)((uint64_t)r->recv_ms -
@@ -587,8 +612,8 @@ static int assemble(struct stor_logenc *e, unsigned x) {
 
 /* Build the fields and text columns and the string table in e. */
 static int build_columns(struct stor_logenc *e, const struct stor_log_rec *recs,
-                         uint32_t n, int64_t min) {
-  unsigned x = stor_ltime_exp(recs, n, min);
+                         uint32_t n, int64_t min, uint64_t all) {
+  unsigned x = ltime_exp_or(recs, n, min, all);
   uint64_t prev_off = 0;
   int64_t prev_recv = min / 1000000;
 
@@ -650,6 +675,7 @@ long stor_logblock_encode_v1(struct stor_logenc *e, uint16_t shard,
                              uint64_t seq, const struct stor_log_rec *recs,
                              uint32_t n, uint8_t *out, size_t cap) {
   int64_t min, max;
+  uint64_t all;
   size_t dict, pos, raw = 0;
   uint32_t w12;
   long z;
@@ -658,8 +684,8 @@ long stor_logblock_encode_v1(struct stor_logenc *e, uint16_t shard,
   if (n == 0 || n > e->records_max || seq == 0 || seq > STOR_BLOCK_SEQ_MAX)
     return -EINVAL;
   e->layout3 = any_otel(recs, n);
-  stor_ltime_range(recs, n, &min, &max);
-  rc = build_columns(e, recs, n, min);
+  all = stor_ltime_range(recs, n, &min, &max);
+  rc = build_columns(e, recs, n, min, all);
   if (rc < 0)
     return rc;
   dict = stor_ztab_bytes(&e->tab);

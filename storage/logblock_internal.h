@@ -61,9 +61,10 @@ void stor_lput_header(uint8_t *b, uint16_t shard, uint64_t seq, uint32_t n,
 void stor_lassert_written(const uint8_t *b, size_t len, uint32_t n,
                           uint64_t seq);
 
-/* Min and max event time of recs[0..n). */
-void stor_ltime_range(const struct stor_log_rec *recs, uint32_t n,
-                      int64_t *min, int64_t *max);
+/* Min and max event time of recs[0..n); returns the OR of every time -
+ * recs[0]'s (its trailing zeros: the power of 2 all times - min share). */
+uint64_t stor_ltime_range(const struct stor_log_rec *recs, uint32_t n,
+                          int64_t *min, int64_t *max);
 
 /* A string of the reader: empty, or n bytes at p. */
 struct core_syslog_str stor_lstr(const void *p, uint64_t n);
