@@ -447,9 +447,10 @@ LINLINE void put_value(struct stor_logenc *e, struct lcur *w, uint32_t i,
   struct stor_lam *m = &e->am[i];
 
   /* most repeated values: a one-byte ref. Never an empty s: a memo's
-   * value_len is 0 only as zeroed at stor_logenc_init, value_ref then 0
-   * too; past that it is a value's (not empty), and after stor_lreset
-   * the memo's address is NULL, which no string of a length has. */
+   * value_len is 0 only as zeroed (stor_logenc_init, or stor_lreset at
+   * the table generation's wrap), value_ref then 0 too; past that it is
+   * a value's (not empty), and after stor_lreset the memo's address is
+   * NULL, which no string of a length has. */
   if (__builtin_expect(m->value == s.ptr && m->value_len == s.len &&
                            m->value_ref != 0,
                        1)) {
