@@ -35,6 +35,26 @@ static const uint64_t pow10_tab[STOR_LTIME_EXP_MAX + 1] = {
     1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000,
     1000000000};
 
+/* 10^x = 2^x * 5^x, and 5 is odd: a multiple d of 10^x divides as
+ * (d >> x) * 5^-x mod 2^64, and d is a multiple of 5^x exactly when
+ * d * 5^-x mod 2^64 <= (2^64 - 1) / 5^x (Hacker's Delight 10-17): no
+ * 64-bit division a record. */
+static const uint64_t inv5_tab[STOR_LTIME_EXP_MAX + 1] = {
+    UINT64_C(0x1), UINT64_C(0xcccccccccccccccd), UINT64_C(0x8f5c28f5c28f5c29),
+    UINT64_C(0x1cac083126e978d5), UINT64_C(0xd288ce703afb7e91),
+    UINT64_C(0x5d4e8fb00bcbe61d), UINT64_C(0x790fb65668c26139),
+    UINT64_C(0xe5032477ae8d46a5), UINT64_C(0xc767074b22e90e21),
+    UINT64_C(0x8e47ce423a2e9c6d)};
+static const uint64_t lim5_tab[STOR_LTIME_EXP_MAX + 1] = {
+    UINT64_MAX, UINT64_MAX / 5, UINT64_MAX / 25, UINT64_MAX / 125,
+    UINT64_MAX / 625, UINT64_MAX / 3125, UINT64_MAX / 15625,
+    UINT64_MAX / 78125, UINT64_MAX / 390625, UINT64_MAX / 1953125};
+
+/* d / 10^x for a multiple d of 10^x. */
+static inline uint64_t ltime_div(uint64_t d, unsigned x) {
+  return (d >> x) * inv5_tab[x];
+}
+
 uint64_t stor_ltime_unit(unsigned x) {
   ASSERT(x <= STOR_LTIME_EXP_MAX);
   return pow10_tab[x];
@@ -179,12 +199,55 @@ static inline void copy_short(uint8_t *d, const char *p, uint32_t n) {
   }
 }
 
-/* stor_lput_text, inlined into layout 1's record loop. */
-static inline void put_text(struct stor_logenc *e, const char *p, uint32_t n) {
-  uint8_t *d = e->text + e->text_len;
+/* Layout 1's write cursors, held in a local by its record loop: the
+ * column and text bytes are uint8_t, so each store through e->col[c] +
+ * e->col_len[c] made the compiler reload both (and e->text_len) before the
+ * next one. Loaded from e (lcur_load) and written back (lcur_store) once a
+ * block; only always-inlined functions take its address, so it stays in
+ * registers and stack slots no byte store can alias. */
+struct lcur {
+  uint8_t *c[STOR_LCOLS]; /* where column c's next byte goes */
+  uint8_t *t;             /* the text's next byte */
+  uint8_t *t_end;         /* a string starting at t that is longer than
+                             t_end - t overflows (STOR_VARINT_BYTES_MAX
+                             short of STOR_LOGBLOCK_TEXT_BYTES_MAX) */
+  uint8_t *a_end;         /* the attributes column's capacity */
+  int overflow;
+};
 
-  if (e->text_len + STOR_VARINT_BYTES_MAX + n > STOR_LOGBLOCK_TEXT_BYTES_MAX) {
-    e->overflow = 1;
+#define LINLINE static inline __attribute__((always_inline))
+
+LINLINE void lcur_load(const struct stor_logenc *e, struct lcur *w) {
+  for (int c = 0; c < STOR_LCOLS; c++)
+    w->c[c] = e->col[c] + e->col_len[c];
+  w->t = e->text + e->text_len;
+  w->t_end = e->text + STOR_LOGBLOCK_TEXT_BYTES_MAX - STOR_VARINT_BYTES_MAX;
+  w->a_end = e->col[STOR_LCOL_ATTRS] + e->col_cap[STOR_LCOL_ATTRS];
+  w->overflow = e->overflow;
+}
+
+LINLINE void lcur_store(struct stor_logenc *e, const struct lcur *w) {
+  for (int c = 0; c < STOR_LCOLS; c++)
+    e->col_len[c] = (size_t)(w->c[c] - e->col[c]);
+  e->text_len = (size_t)(w->t - e->text);
+  e->overflow = w->overflow;
+}
+
+/* stor_lput_varint through w. */
+LINLINE void put_varint(struct lcur *w, int c, uint64_t v) {
+  if (v < 0x80) { /* most refs and counts: one byte, no call */
+    *w->c[c]++ = (uint8_t)v;
+    return;
+  }
+  w->c[c] += stor_varint_put(w->c[c], v);
+}
+
+/* stor_lput_text through w. */
+LINLINE void put_text(struct lcur *w, const char *p, uint32_t n) {
+  uint8_t *d = w->t;
+
+  if (n > (size_t)(w->t_end - d)) {
+    w->overflow = 1;
     return;
   }
   if (n < 0x80) /* most strings: a one-byte length */
@@ -195,11 +258,15 @@ static inline void put_text(struct stor_logenc *e, const char *p, uint32_t n) {
     copy_short(d, p, n);
   else
     memcpy(d, p, n);
-  e->text_len = (size_t)(d + n - e->text);
+  w->t = d + n;
 }
 
 void stor_lput_text(struct stor_logenc *e, const char *p, uint32_t n) {
-  put_text(e, p, n);
+  struct lcur w;
+
+  lcur_load(e, &w);
+  put_text(&w, p, n);
+  lcur_store(e, &w);
 }
 
 /* The slot of s's address in an address front. */
@@ -212,12 +279,14 @@ static struct stor_lpc *lpc_slot(struct stor_lpc *front,
 }
 
 /* s's string table index (added when new), or -1: through the address
- * front (struct stor_lpc) first. */
-static long dict_index(struct stor_logenc *e, struct core_syslog_str s) {
+ * front (struct stor_lpc) first; *front 1 when found there. */
+LINLINE long dict_index_front(struct stor_logenc *e, struct core_syslog_str s,
+                              int *front) {
   struct stor_lpc *c = lpc_slot(e->pc, s);
   long idx;
 
-  if (c->ptr == s.ptr && c->len == s.len && c->gen == e->tab.gen)
+  *front = c->ptr == s.ptr && c->len == s.len && c->gen == e->tab.gen;
+  if (*front)
     return c->idx;
   idx = stor_ztab_find(&e->tab, (struct stor_zstr){s.ptr, s.len});
   if (idx >= 0)
@@ -225,38 +294,99 @@ static long dict_index(struct stor_logenc *e, struct core_syslog_str s) {
   return idx;
 }
 
-/* stor_lput_ref, inlined into layout 1's record loop. */
-static inline void put_ref(struct stor_logenc *e, int c,
-                           struct core_syslog_str s, int dictable) {
+/* dict_index_front without the flag. */
+static long dict_index(struct stor_logenc *e, struct core_syslog_str s) {
+  int front;
+
+  return dict_index_front(e, s, &front);
+}
+
+/* stor_lput_ref through w. */
+LINLINE void put_ref(struct stor_logenc *e, struct lcur *w, int c,
+                     struct core_syslog_str s, int dictable) {
   long idx = -1;
 
   if (s.len == 0) {
-    stor_lput_varint(e, c, STOR_LREF_EMPTY);
+    put_varint(w, c, STOR_LREF_EMPTY);
     return;
   }
   if (dictable)
     idx = dict_index(e, s);
   if (idx >= 0) {
-    stor_lput_varint(e, c, STOR_LREF_DICT0 + (uint64_t)idx);
+    put_varint(w, c, STOR_LREF_DICT0 + (uint64_t)idx);
     return;
   }
-  stor_lput_varint(e, c, STOR_LREF_INLINE);
-  put_text(e, s.ptr, s.len);
+  put_varint(w, c, STOR_LREF_INLINE);
+  put_text(w, s.ptr, s.len);
+}
+
+_Static_assert(STOR_LCOL_MSGID - STOR_LCOL_HOST + 1 == STOR_LRM_COLS,
+               "host, app, procid and msgid: the memo's columns in a row");
+
+/* put_ref of a dictable head string (column STOR_LCOL_HOST + i): the last
+ * record's one-byte ref when s is at its address (struct stor_lrm; the
+ * front would give the same index), without hashing the address. Kept
+ * only when the front knew s (an address seen before: OTLP records share
+ * their resource's strings; a syslog record's are its own copies, whose
+ * memo would cost a store and never be used). */
+LINLINE void put_head_ref(struct stor_logenc *e, struct lcur *w, int c,
+                          struct core_syslog_str s) {
+  struct stor_lrm *m = &e->rm[c - STOR_LCOL_HOST];
+  long idx;
+  int front;
+
+  if (s.len == 0) {
+    put_varint(w, c, STOR_LREF_EMPTY);
+    return;
+  }
+  if (m->ptr == s.ptr && m->len == s.len && m->ref) {
+    *w->c[c]++ = m->ref;
+    return;
+  }
+  idx = dict_index_front(e, s, &front);
+  if (idx < 0) {
+    put_varint(w, c, STOR_LREF_INLINE);
+    put_text(w, s.ptr, s.len);
+    return;
+  }
+  if (front && STOR_LREF_DICT0 + idx < 0x80)
+    *m = (struct stor_lrm){s.ptr, s.len, (uint8_t)(STOR_LREF_DICT0 + idx)};
+  put_varint(w, c, STOR_LREF_DICT0 + (uint64_t)idx);
 }
 
 void stor_lput_ref(struct stor_logenc *e, int c, struct core_syslog_str s,
                    int dictable) {
-  put_ref(e, c, s, dictable);
+  struct lcur w;
+
+  lcur_load(e, &w);
+  put_ref(e, &w, c, s, dictable);
+  lcur_store(e, &w);
+}
+
+/* stor_ltime_exp given the OR of every time - t for one of the times t
+ * (stor_ltime_range's): the 2^x part for all records at once, as the
+ * trailing zeros of any such OR are those of the OR of time - min. */
+static unsigned ltime_exp_or(const struct stor_log_rec *recs, uint32_t n,
+                             int64_t min, uint64_t all) {
+  unsigned x = all ? (unsigned)__builtin_ctzll(all) : STOR_LTIME_EXP_MAX;
+
+  x = x < STOR_LTIME_EXP_MAX ? x : STOR_LTIME_EXP_MAX;
+  /* then 5^x, record by record (x only falls: 2^x still divides) */
+  for (uint32_t i = 0; i < n && x > 0; i++) {
+    uint64_t d = (uint64_t)recs[i].time_ns - (uint64_t)min;
+    while (x > 0 && (d >> x) * inv5_tab[x] > lim5_tab[x])
+      x--;
+  }
+  return x;
 }
 
 unsigned stor_ltime_exp(const struct stor_log_rec *recs, uint32_t n,
                         int64_t min) {
-  unsigned x = STOR_LTIME_EXP_MAX;
+  uint64_t all = 0;
 
-  for (uint32_t i = 0; i < n && x > 0; i++)
-    while (x > 0 && ((uint64_t)recs[i].time_ns - (uint64_t)min) % pow10_tab[x])
-      x--;
-  return x;
+  for (uint32_t i = 0; i < n; i++)
+    all |= (uint64_t)recs[i].time_ns - (uint64_t)min;
+  return ltime_exp_or(recs, n, min, all);
 }
 
 void stor_lreset(struct stor_logenc *e) {
@@ -269,66 +399,87 @@ void stor_lreset(struct stor_logenc *e) {
    * put_value a generation check an attribute) */
   for (uint32_t i = 0; i < CORE_SYSLOG_SD_ATTRS_MAX; i++)
     e->am[i].value = NULL;
+  for (uint32_t i = 0; i < STOR_LRM_COLS; i++)
+    e->rm[i].ref = 0;
   memset(e->col_len, 0, sizeof(e->col_len));
   e->text_len = 0;
   e->overflow = 0;
 }
 
-/* stor_lrec_check, inlined into layout 1's record loop. */
-static inline __attribute__((always_inline)) int
-rec_check(const struct stor_logenc *e, const struct stor_log_rec *r) {
+/* stor_lrec_check through w, inlined into layout 1's record loop. */
+LINLINE int rec_check(const struct lcur *w, const struct stor_log_rec *r) {
   if (r->facility > 23 || r->severity > 7 ||
       r->attr_count > CORE_SYSLOG_SD_ATTRS_MAX)
     return -EINVAL;
-  if (e->col_len[STOR_LCOL_ATTRS] + col_rec_max[STOR_LCOL_ATTRS] +
+  if (col_rec_max[STOR_LCOL_ATTRS] +
           (size_t)r->attr_count * STOR_LATTR_FIELDS_BYTES_MAX >
-      e->col_cap[STOR_LCOL_ATTRS])
+      (size_t)(w->a_end - w->c[STOR_LCOL_ATTRS]))
     return -E2BIG;
   return 0;
 }
 
 int stor_lrec_check(const struct stor_logenc *e, const struct stor_log_rec *r) {
-  return rec_check(e, r);
+  struct lcur w;
+
+  lcur_load(e, &w);
+  return rec_check(&w, r);
 }
 
-void stor_ltime_range(const struct stor_log_rec *recs, uint32_t n,
-                      int64_t *min, int64_t *max) {
+uint64_t stor_ltime_range(const struct stor_log_rec *recs, uint32_t n,
+                          int64_t *min, int64_t *max) {
+  uint64_t all = 0;
+
   *min = *max = recs[0].time_ns;
   for (uint32_t i = 1; i < n; i++) {
     *min = recs[i].time_ns < *min ? recs[i].time_ns : *min;
     *max = recs[i].time_ns > *max ? recs[i].time_ns : *max;
+    all |= (uint64_t)recs[i].time_ns - (uint64_t)recs[0].time_ns;
   }
+  return all;
 }
 
 /* ---- layout 1 encoder (kept: tests write what older sluice wrote) ---------- */
 
 /* Attribute i's value ref: inline, or from the string table when the
  * last record's value i had its address (struct stor_lam). */
-static inline __attribute__((always_inline)) void
-put_value(struct stor_logenc *e, uint32_t i, struct core_syslog_str s) {
+LINLINE void put_value(struct stor_logenc *e, struct lcur *w, uint32_t i,
+                       struct core_syslog_str s) {
   struct stor_lam *m = &e->am[i];
 
+  /* most repeated values: a one-byte ref. Never an empty s: a memo's
+   * value_len is 0 only as zeroed (stor_logenc_init, or stor_lreset at
+   * the table generation's wrap), value_ref then 0 too; past that it is
+   * a value's (not empty), and after stor_lreset the memo's address is
+   * NULL, which no string of a length has. */
+  if (__builtin_expect(m->value == s.ptr && m->value_len == s.len &&
+                           m->value_ref != 0,
+                       1)) {
+    *w->c[STOR_LCOL_ATTRS]++ = m->value_ref;
+    return;
+  }
   if (s.len == 0) {
-    stor_lput_varint(e, STOR_LCOL_ATTRS, STOR_LREF_EMPTY);
+    put_varint(w, STOR_LCOL_ATTRS, STOR_LREF_EMPTY);
     return;
   }
   if (m->value == s.ptr && m->value_len == s.len) { /* stor_lreset: NULL */
     if (m->value_idx == STOR_LPC_ONCE) {
       long idx = stor_ztab_find(&e->tab, (struct stor_zstr){s.ptr, s.len});
       m->value_idx = idx >= 0 ? (uint32_t)idx : STOR_LPC_ONCE;
+      if (idx >= 0 && STOR_LREF_DICT0 + idx < 0x80)
+        m->value_ref = (uint8_t)(STOR_LREF_DICT0 + idx);
     }
     if (m->value_idx != STOR_LPC_ONCE) {
-      stor_lput_varint(e, STOR_LCOL_ATTRS,
-                       STOR_LREF_DICT0 + (uint64_t)m->value_idx);
+      put_varint(w, STOR_LCOL_ATTRS, STOR_LREF_DICT0 + (uint64_t)m->value_idx);
       return;
     }
   } else {
     m->value = s.ptr;
     m->value_len = s.len;
     m->value_idx = STOR_LPC_ONCE;
+    m->value_ref = 0;
   }
-  stor_lput_varint(e, STOR_LCOL_ATTRS, STOR_LREF_INLINE);
-  put_text(e, s.ptr, s.len);
+  put_varint(w, STOR_LCOL_ATTRS, STOR_LREF_INLINE);
+  put_text(w, s.ptr, s.len);
 }
 
 /* A string's ref when it is empty or in the string table, else -1. */
@@ -344,10 +495,10 @@ static long table_ref(struct stor_logenc *e, struct core_syslog_str s) {
 /* Attribute i's sd id and name refs: from the memo when its addresses are
  * the last record's (struct stor_lam), else as stor_lput_ref writes them
  * (memoised when both are one byte). */
-static void put_attr_names(struct stor_logenc *e, uint32_t i,
-                           const struct core_syslog_attr *a) {
+LINLINE void put_attr_names(struct stor_logenc *e, struct lcur *w, uint32_t i,
+                            const struct core_syslog_attr *a) {
   struct stor_lam *m = &e->am[i];
-  uint8_t *d = e->col[STOR_LCOL_ATTRS] + e->col_len[STOR_LCOL_ATTRS];
+  uint8_t *d = w->c[STOR_LCOL_ATTRS];
   long rs, rn;
 
   if (m->gen == e->tab.gen && m->sdid == a->sdid.ptr &&
@@ -355,14 +506,14 @@ static void put_attr_names(struct stor_logenc *e, uint32_t i,
       m->name_len == a->name.len) {
     d[0] = m->ref[0];
     d[1] = m->ref[1];
-    e->col_len[STOR_LCOL_ATTRS] += 2;
+    w->c[STOR_LCOL_ATTRS] = d + 2;
     return;
   }
   rs = table_ref(e, a->sdid);
   rn = rs < 0 ? -1 : table_ref(e, a->name);
   if (rs < 0 || rn < 0 || rs >= 128 || rn >= 128) {
-    stor_lput_ref(e, STOR_LCOL_ATTRS, a->sdid, 1);
-    stor_lput_ref(e, STOR_LCOL_ATTRS, a->name, 1);
+    put_ref(e, w, STOR_LCOL_ATTRS, a->sdid, 1);
+    put_ref(e, w, STOR_LCOL_ATTRS, a->name, 1);
     return;
   }
   m->sdid = a->sdid.ptr;
@@ -374,30 +525,32 @@ static void put_attr_names(struct stor_logenc *e, uint32_t i,
   m->ref[1] = (uint8_t)rn;
   d[0] = m->ref[0];
   d[1] = m->ref[1];
-  e->col_len[STOR_LCOL_ATTRS] += 2;
+  w->c[STOR_LCOL_ATTRS] = d + 2;
 }
 
-static int put_record(struct stor_logenc *e, const struct stor_log_rec *r,
-                      uint64_t *prev_off, int64_t *prev_recv, int64_t min,
-                      uint64_t unit) {
-  uint64_t off = ((uint64_t)r->time_ns - (uint64_t)min) / unit;
-  int rc = rec_check(e, r);
+LINLINE int put_record(struct stor_logenc *e, struct lcur *w,
+                       const struct stor_log_rec *r, uint64_t *prev_off,
+                       int64_t *prev_recv, int64_t min, unsigned x) {
+  uint64_t d = (uint64_t)r->time_ns - (uint64_t)min, off = ltime_div(d, x);
+  int rc = rec_check(w, r);
 
   if (rc < 0)
     return rc;
-  stor_lput_varint(e, STOR_LCOL_TIME, stor_zigzag((int64_t)(off - *prev_off)));
-  stor_lput_varint(e, STOR_LCOL_RECV,
-                   stor_zigzag((int64_t)((uint64_t)r->recv_ms -
-                                         (uint64_t)*prev_recv)));
+#ifndef NDEBUG
+  ASSERT(off * pow10_tab[x] == d); /* stor_ltime_exp chose x for this */
+#endif
+  put_varint(w, STOR_LCOL_TIME, stor_zigzag((int64_t)(off - *prev_off)));
+  put_varint(w, STOR_LCOL_RECV,
+             stor_zigzag((int64_t)((uint64_t)r->recv_ms -
+                                   (uint64_t)*prev_recv)));
   *prev_off = off;
   *prev_recv = r->recv_ms;
-  e->col[STOR_LCOL_PRI][e->col_len[STOR_LCOL_PRI]++] =
-      (uint8_t)(r->facility * 8 + r->severity);
-  stor_lput_varint(e, STOR_LCOL_FLAGS, r->flags);
-  put_ref(e, STOR_LCOL_HOST, r->host, 1);
-  put_ref(e, STOR_LCOL_APP, r->app, 1);
-  put_ref(e, STOR_LCOL_PROCID, r->procid, 1);
-  put_ref(e, STOR_LCOL_MSGID, r->msgid, 1);
+  *w->c[STOR_LCOL_PRI]++ = (uint8_t)(r->facility * 8 + r->severity);
+  put_varint(w, STOR_LCOL_FLAGS, r->flags);
+  put_head_ref(e, w, STOR_LCOL_HOST, r->host);
+  put_head_ref(e, w, STOR_LCOL_APP, r->app);
+  put_head_ref(e, w, STOR_LCOL_PROCID, r->procid);
+  put_head_ref(e, w, STOR_LCOL_MSGID, r->msgid);
   /* the producer's hint (keys_prev) spares the comparison; debug builds
    * check it (a wrong hint would write the last record's keys) */
   int same = e->layout3 && (r->keys_prev ? e->kprev != NULL
@@ -407,26 +560,26 @@ static int put_record(struct stor_logenc *e, const struct stor_log_rec *r,
          stor_log3_keys_same(e, r));
 #endif
 
-  stor_lput_varint(e, STOR_LCOL_ATTRS,
-                   e->layout3 ? (uint64_t)r->attr_count << 1 | (uint64_t)same
-                              : r->attr_count);
+  put_varint(w, STOR_LCOL_ATTRS,
+             e->layout3 ? (uint64_t)r->attr_count << 1 | (uint64_t)same
+                        : r->attr_count);
   /* in locals: the column bytes written could alias r (no reloads) */
   const struct core_syslog_attr *a = r->attrs;
   const uint32_t n = r->attr_count;
 
   if (same) /* most OTLP records: values only, a loop without a branch */
     for (uint32_t i = 0; i < n; i++)
-      put_value(e, i, a[i].value);
+      put_value(e, w, i, a[i].value);
   else
     for (uint32_t i = 0; i < n; i++) {
-      put_attr_names(e, i, &a[i]);
-      put_value(e, i, a[i].value);
+      put_attr_names(e, w, i, &a[i]);
+      put_value(e, w, i, a[i].value);
     }
   e->kprev = r;
-  put_ref(e, STOR_LCOL_MSG, r->msg, 0);
+  put_ref(e, w, STOR_LCOL_MSG, r->msg, 0);
   if (e->layout3 && (rc = stor_log3_put(e, r)) < 0)
     return rc;
-  return e->overflow ? -E2BIG : 0;
+  return w->overflow ? -E2BIG : 0;
 }
 
 /* The stream: time unit, sub-column lengths, sub-columns, inline text;
@@ -460,21 +613,23 @@ static int assemble(struct stor_logenc *e, unsigned x) {
 
 /* Build the fields and text columns and the string table in e. */
 static int build_columns(struct stor_logenc *e, const struct stor_log_rec *recs,
-                         uint32_t n, int64_t min) {
-  unsigned x = stor_ltime_exp(recs, n, min);
+                         uint32_t n, int64_t min, uint64_t all) {
+  unsigned x = ltime_exp_or(recs, n, min, all);
   uint64_t prev_off = 0;
   int64_t prev_recv = min / 1000000;
+
+  struct lcur w;
+  int rc = 0;
 
   stor_lreset(e);
   e->otel_len = 0;
   e->otel_last = 0;
   e->kprev = NULL;
-  for (uint32_t i = 0; i < n; i++) {
-    int rc = put_record(e, &recs[i], &prev_off, &prev_recv, min, pow10_tab[x]);
-    if (rc < 0)
-      return rc;
-  }
-  return assemble(e, x);
+  lcur_load(e, &w);
+  for (uint32_t i = 0; i < n && rc == 0; i++)
+    rc = put_record(e, &w, &recs[i], &prev_off, &prev_recv, min, x);
+  lcur_store(e, &w);
+  return rc < 0 ? rc : assemble(e, x);
 }
 
 void stor_lput_header(uint8_t *b, uint16_t shard, uint64_t seq, uint32_t n,
@@ -521,6 +676,7 @@ long stor_logblock_encode_v1(struct stor_logenc *e, uint16_t shard,
                              uint64_t seq, const struct stor_log_rec *recs,
                              uint32_t n, uint8_t *out, size_t cap) {
   int64_t min, max;
+  uint64_t all;
   size_t dict, pos, raw = 0;
   uint32_t w12;
   long z;
@@ -529,8 +685,8 @@ long stor_logblock_encode_v1(struct stor_logenc *e, uint16_t shard,
   if (n == 0 || n > e->records_max || seq == 0 || seq > STOR_BLOCK_SEQ_MAX)
     return -EINVAL;
   e->layout3 = any_otel(recs, n);
-  stor_ltime_range(recs, n, &min, &max);
-  rc = build_columns(e, recs, n, min);
+  all = stor_ltime_range(recs, n, &min, &max);
+  rc = build_columns(e, recs, n, min, all);
   if (rc < 0)
     return rc;
   dict = stor_ztab_bytes(&e->tab);

@@ -43,10 +43,6 @@ _Static_assert((uint64_t)STOR_LOGBLOCK_RECORDS_MAX * STOR_LOTEL_TEXT_BYTES_MAX <
                    STOR_LOGBLOCK_TEXT_BYTES_MAX,
                "layout 3 text fits the decoder arena");
 
-static unsigned otel_count(uint8_t has) {
-  return (has & 1u) + (has >> 1 & 1u) + (has >> 2 & 1u);
-}
-
 unsigned stor_log_dec_digits(uint64_t v) {
   static const uint64_t p10[20] = {
       1u, 10u, 100u, 1000u, 10000u, 100000u, 1000000u, 10000000u,
@@ -79,49 +75,10 @@ size_t stor_log_otel_text_bytes(const struct stor_log_otel *o) {
   return n;
 }
 
-int stor_log3_put(struct stor_logenc *e, const struct stor_log_rec *r) {
-  const struct stor_log_otel *o = &r->otel;
-  uint8_t *d = e->otel + e->otel_len;
-
-  if (o->has == 0) {
-    e->otel[e->otel_len++] = 0;
-    return 0;
-  }
-  if ((o->has & ~STOR_LOTEL_ALL) || o->at > r->attr_count ||
-      r->attr_count + otel_count(o->has) > CORE_SYSLOG_SD_ATTRS_MAX)
-    return -EINVAL;
-  uint8_t bits = o->has;
-
-  if ((bits & STOR_LOTEL_TRACE) && (e->otel_last & STOR_LOTEL_TRACE) &&
-      memcmp(o->trace_id, e->otel_trace, 16) == 0)
-    bits |= STOR_LOTEL_TRACE_SAME;
-  if ((bits & STOR_LOTEL_SPAN) && (e->otel_last & STOR_LOTEL_SPAN) &&
-      memcmp(o->span_id, e->otel_span, 8) == 0)
-    bits |= STOR_LOTEL_SPAN_SAME;
-  *d++ = bits;
-  *d++ = o->at;
-  if (o->has & STOR_LOTEL_OBS)
-    d += stor_varint_put(d, stor_zigzag((int64_t)(o->observed_ns -
-                                                  (uint64_t)r->time_ns)));
-  if ((bits & (STOR_LOTEL_TRACE | STOR_LOTEL_TRACE_SAME)) == STOR_LOTEL_TRACE) {
-    memcpy(d, o->trace_id, 16);
-    memcpy(e->otel_trace, o->trace_id, 16);
-    d += 16;
-  }
-  if ((bits & (STOR_LOTEL_SPAN | STOR_LOTEL_SPAN_SAME)) == STOR_LOTEL_SPAN) {
-    memcpy(d, o->span_id, 8);
-    memcpy(e->otel_span, o->span_id, 8);
-    d += 8;
-  }
-  e->otel_last |= o->has & (STOR_LOTEL_TRACE | STOR_LOTEL_SPAN);
-  e->otel_len = (size_t)(d - e->otel);
-  return 0;
-}
-
 int stor_log_otel_serve(struct stor_log_rec *r, struct core_syslog_attr *attrs,
                         uint32_t cap, char *text) {
   const struct stor_log_otel *o = &r->otel;
-  unsigned k = otel_count(o->has), j = 0;
+  unsigned k = stor_lotel_count(o->has), j = 0;
   struct core_syslog_str v[STOR_LOTEL_ATTRS_MAX];
   uint32_t n = r->attr_count;
 
@@ -321,13 +278,29 @@ void stor_log3_keys_keep(struct stor_logblock_reader *r,
 
 /* ---- layout 4: the stream as a zstd frame -------------------------------- */
 
+/* Level STOR_LOG4_ZLEVEL with its hash table at STOR_LOG4_HASH_LOG (the
+ * level's own for these stream sizes is one bit more: 64 KiB of table, past
+ * L1 on the varied mix). What the context needs for any stream: the
+ * level's parameters for an unknown size (the largest window and block),
+ * the hash table as set. */
 int stor_log4_enc_init(struct stor_logenc *e) {
-  size_t n = ZSTD_estimateCCtxSize(STOR_LOG4_ZLEVEL);
+  ZSTD_compressionParameters cp = ZSTD_getCParams(STOR_LOG4_ZLEVEL, 0, 0);
+  size_t n;
 
+  cp.hashLog = STOR_LOG4_HASH_LOG;
+  n = ZSTD_estimateCCtxSize_usingCParams(cp);
   e->otlp_layout = STOR_LOG_OTLP_LAYOUT_LIVE;
   e->z4_mem = malloc(n);
   e->z4 = e->z4_mem ? ZSTD_initStaticCCtx(e->z4_mem, n) : NULL;
-  return e->z4 ? 0 : -ENOMEM;
+  /* a static context starts with every parameter 0 (no content size in
+   * the frame header): zstd's defaults first */
+  if (!e->z4 || ZSTD_isError(ZSTD_CCtx_reset(e->z4, ZSTD_reset_parameters)) ||
+      ZSTD_isError(ZSTD_CCtx_setParameter(e->z4, ZSTD_c_compressionLevel,
+                                          STOR_LOG4_ZLEVEL)) ||
+      ZSTD_isError(ZSTD_CCtx_setParameter(e->z4, ZSTD_c_hashLog,
+                                          STOR_LOG4_HASH_LOG)))
+    return -ENOMEM;
+  return 0;
 }
 
 void stor_log4_enc_free(struct stor_logenc *e) {
@@ -337,8 +310,8 @@ void stor_log4_enc_free(struct stor_logenc *e) {
 }
 
 long stor_log4_compress(struct stor_logenc *e, uint8_t *out, size_t cap) {
-  size_t z = ZSTD_compressCCtx(e->z4, out, cap, e->src, e->stream_len,
-                               STOR_LOG4_ZLEVEL);
+  /* the parameters set at stor_log4_enc_init (level, hash table) */
+  size_t z = ZSTD_compress2(e->z4, out, cap, e->src, e->stream_len);
 
   if (ZSTD_isError(z))
     return ZSTD_getErrorCode(z) == ZSTD_error_dstSize_tooSmall ? -ENOSPC

@@ -6,8 +6,10 @@
 #ifndef SLUICE_STORAGE_LOGBLOCK_INTERNAL_H
 #define SLUICE_STORAGE_LOGBLOCK_INTERNAL_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "storage/encode.h"
 #include "storage/logblock_types.h"
@@ -59,9 +61,10 @@ void stor_lput_header(uint8_t *b, uint16_t shard, uint64_t seq, uint32_t n,
 void stor_lassert_written(const uint8_t *b, size_t len, uint32_t n,
                           uint64_t seq);
 
-/* Min and max event time of recs[0..n). */
-void stor_ltime_range(const struct stor_log_rec *recs, uint32_t n,
-                      int64_t *min, int64_t *max);
+/* Min and max event time of recs[0..n); returns the OR of every time -
+ * recs[0]'s (its trailing zeros: the power of 2 all times - min share). */
+uint64_t stor_ltime_range(const struct stor_log_rec *recs, uint32_t n,
+                          int64_t *min, int64_t *max);
 
 /* A string of the reader: empty, or n bytes at p. */
 struct core_syslog_str stor_lstr(const void *p, uint64_t n);
@@ -83,9 +86,54 @@ int stor_log2_record(struct stor_logblock_reader *r, struct stor_log_rec *out,
 int stor_log2_all_used(const struct stor_logblock_reader *r);
 
 /* Layout 3 (storage/logblock3.c). */
+/* The OTLP fields a STOR_LOTEL_* set holds. */
+static inline unsigned stor_lotel_count(uint8_t has) {
+  return (has & 1u) + (has >> 1 & 1u) + (has >> 2 & 1u);
+}
+
 /* Append r's OTLP column entry to e->otel: 0 or -EINVAL (bad bits, at
- * past the attributes, or over CORE_SYSLOG_SD_ATTRS_MAX with them). */
-int stor_log3_put(struct stor_logenc *e, const struct stor_log_rec *r);
+ * past the attributes, or over CORE_SYSLOG_SD_ATTRS_MAX with them).
+ * Inline in layout 1's record loop (as a call, a record's spills). */
+static inline int stor_log3_put(struct stor_logenc *e,
+                                const struct stor_log_rec *r) {
+  const struct stor_log_otel *o = &r->otel;
+  uint8_t *d = e->otel + e->otel_len;
+
+  if (o->has == 0) {
+    e->otel[e->otel_len++] = 0;
+    return 0;
+  }
+  if ((o->has & ~STOR_LOTEL_ALL) || o->at > r->attr_count ||
+      r->attr_count + stor_lotel_count(o->has) > CORE_SYSLOG_SD_ATTRS_MAX)
+    return -EINVAL;
+  uint8_t bits = o->has;
+
+  if ((bits & STOR_LOTEL_TRACE) && (e->otel_last & STOR_LOTEL_TRACE) &&
+      memcmp(o->trace_id, e->otel_trace, 16) == 0)
+    bits |= STOR_LOTEL_TRACE_SAME;
+  if ((bits & STOR_LOTEL_SPAN) && (e->otel_last & STOR_LOTEL_SPAN) &&
+      memcmp(o->span_id, e->otel_span, 8) == 0)
+    bits |= STOR_LOTEL_SPAN_SAME;
+  *d++ = bits;
+  *d++ = o->at;
+  if (o->has & STOR_LOTEL_OBS)
+    d += stor_varint_put(d, stor_zigzag((int64_t)(o->observed_ns -
+                                                  (uint64_t)r->time_ns)));
+  if ((bits & (STOR_LOTEL_TRACE | STOR_LOTEL_TRACE_SAME)) == STOR_LOTEL_TRACE) {
+    memcpy(d, o->trace_id, 16);
+    memcpy(e->otel_trace, o->trace_id, 16);
+    d += 16;
+  }
+  if ((bits & (STOR_LOTEL_SPAN | STOR_LOTEL_SPAN_SAME)) == STOR_LOTEL_SPAN) {
+    memcpy(d, o->span_id, 8);
+    memcpy(e->otel_span, o->span_id, 8);
+    d += 8;
+  }
+  e->otel_last |= o->has & (STOR_LOTEL_TRACE | STOR_LOTEL_SPAN);
+  e->otel_len = (size_t)(d - e->otel);
+  return 0;
+}
+
 /* What o's fields count as text in stor_logblock_rec_text_bytes (their
  * served attributes: three varints, sd id, name, value each). */
 size_t stor_log_otel_text_bytes(const struct stor_log_otel *o);

@@ -160,6 +160,9 @@ enum stor_lcol {
  * (3: deflate, still read; 4: zstd at STOR_LOG4_ZLEVEL). */
 #define STOR_LOG_OTLP_LAYOUT_LIVE STOR_LOG_LAYOUT4
 #define STOR_LOG4_ZLEVEL 1
+#define STOR_LOG4_HASH_LOG 13 /* zstd hashLog of layout 4's encoder (level
+                                 1's own: 14; perf/RESULTS.md, "zstd
+                                 parameters") */
 /* Value refs (messages and attribute values) in layout 2: 0 empty,
  * 1 inline, k >= 2 template k - 2 with its variables. */
 
@@ -288,14 +291,25 @@ struct stor_lpc {
  * the same addresses (gen: the table generation); and its value, which
  * goes to the string table when the next record's value i has its address
  * (value_idx STOR_LPC_ONCE until then: inline; value NULL from the
- * block's start, stor_lreset). Only addresses decide,
+ * block's start, stor_lreset; value_ref its one-byte ref once it has one,
+ * else 0). Only addresses decide,
  * and the OTLP mapping's references make them (equal bytes at other
  * addresses stay inline, as before), so equal records encode equally. */
 struct stor_lam {
   const char *sdid, *name, *value;
   uint32_t sdid_len, name_len, gen;
   uint32_t value_len, value_idx;
-  uint8_t ref[2];
+  uint8_t ref[2], value_ref;
+};
+
+/* Layout 1's last host, app, procid and msgid (column STOR_LCOL_HOST +
+ * i): a record whose string has the same address and length writes the
+ * same one-byte string table ref (ref 0: none yet; stor_lreset). */
+#define STOR_LRM_COLS 4
+struct stor_lrm {
+  const char *ptr;
+  uint32_t len;
+  uint8_t ref;
 };
 
 /*
@@ -307,6 +321,7 @@ struct stor_logenc {
   struct stor_ztab tab;             /* the string table (storage/zcol.h) */
   struct stor_lpc pc[STOR_LPC_SLOTS]; /* its address front (tab.gen) */
   struct stor_lam am[CORE_SYSLOG_SD_ATTRS_MAX]; /* layout 1 (tab.gen) */
+  struct stor_lrm rm[STOR_LRM_COLS]; /* layout 1: the last head refs */
   uint8_t *col[STOR_LCOLS];         /* sub-columns being built */
   size_t col_cap[STOR_LCOLS], col_len[STOR_LCOLS];
   uint8_t *text;                    /* inline text being built ... */

@@ -580,3 +580,76 @@ Test(logblock, layout1_shared_addresses_round_trip) {
                shared);
   cr_assert_eq(read_all(out, (size_t)len, NREC, 1), NREC);
 }
+
+/* The encoder's memos of the last record's head refs (host, app, procid,
+ * msgid) and value refs hold string table indexes of one block: a block
+ * whose first records point at the addresses the last block ended with
+ * must not reuse them (its table is another: the index would name
+ * another string, or none). */
+Test(logblock, layout1_memos_are_per_block) {
+  static char s[8][8] = {"host-a", "app-b", "sd", "name", "value-v",
+                         "pid-x", "mid-y", "extra"};
+  struct core_syslog_str str[8];
+
+  for (int k = 0; k < 8; k++)
+    str[k] = (struct core_syslog_str){s[k], (uint32_t)strlen(s[k])};
+  for (uint32_t b = 0; b < 2; b++) {
+    for (uint32_t i = 0; i < 4; i++) {
+      struct stor_log_rec *r = &recs[i];
+      attr_pool[2 * i] = (struct core_syslog_attr){str[2], str[3], str[4]};
+      attr_pool[2 * i + 1] =
+          (struct core_syslog_attr){str[2], str[7], str[7]};
+      /* block 1 adds the head strings in another order than block 0,
+       * and two more before the value: other indexes for each */
+      *r = (struct stor_log_rec){
+          .time_ns = INT64_C(1700000000000000000) + i, .recv_ms = 1700000000000,
+          .host = b == 0 || i > 0 ? str[0] : str[5],
+          .app = str[1],
+          .procid = b == 1 ? str[5] : (struct core_syslog_str){"", 0},
+          .msgid = b == 1 ? str[6] : (struct core_syslog_str){"", 0},
+          .msg = str[7], .attr_count = 2, .attrs = &attr_pool[2 * i]};
+    }
+    long len = stor_logblock_encode_v1(&enc, 0, 1 + b, recs, 4, out, OUT_CAP);
+    cr_assert_gt(len, 0);
+    cr_assert_eq(read_all(out, (size_t)len, 4, 1), 4, "block %u", b);
+  }
+}
+
+/* The time unit is the largest 10^x (x <= 9) every time - min is a
+ * multiple of, found and divided by without a division (5^-x mod 2^64):
+ * each x, offsets up to 2^64 - 1, and one time off the grid. */
+Test(logblock, layout1_time_units) {
+  static const uint64_t p10[10] = {1, 10, 100, 1000, 10000, 100000, 1000000,
+                                   10000000, 100000000, 1000000000};
+
+  for (unsigned x = 0; x <= 9; x++)
+    for (int pass = 0; pass < 3; pass++) {
+      uint64_t base = (uint64_t)INT64_MIN + (pass == 1 ? 7 * p10[x] : 0);
+      uint32_t n = 64;
+      for (uint32_t i = 0; i < n; i++) {
+        uint64_t kmax = (UINT64_MAX - (base - (uint64_t)INT64_MIN)) / p10[x];
+        uint64_t k = i == 1 ? kmax : rnd() % (UINT64_C(1) << (i % 60)) % kmax;
+        uint64_t t = base + k * p10[x];
+        if (pass == 2 && i == 5 && x > 0) /* off the grid: x - 1 or less */
+          t -= p10[x - 1] * 3;
+        recs[i] = (struct stor_log_rec){.time_ns = (int64_t)t,
+                                        .recv_ms = 1700000000000};
+      }
+      /* the reference: the % loop the encoder does without */
+      int64_t min = recs[0].time_ns;
+      for (uint32_t i = 1; i < n; i++)
+        min = recs[i].time_ns < min ? recs[i].time_ns : min;
+      unsigned want = 9;
+      for (uint32_t i = 0; i < n; i++)
+        while (want > 0 &&
+               ((uint64_t)recs[i].time_ns - (uint64_t)min) % p10[want])
+          want--;
+      cr_assert_geq(want, pass == 2 ? 0 : x);
+      long len = stor_logblock_encode_v1(&enc, 0, 1, recs, n, out, OUT_CAP);
+      cr_assert_gt(len, 0, "x %u pass %d: %ld", x, pass, len);
+      struct stor_logblock_reader r;
+      cr_assert_eq(stor_logblock_reader_init(&r, &dec, out, (size_t)len), 0);
+      cr_assert_eq(r.time_exp, want, "x %u pass %d", x, pass);
+      cr_assert_eq(read_all(out, (size_t)len, n, 1), n);
+    }
+}

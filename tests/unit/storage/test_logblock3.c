@@ -6,7 +6,8 @@
  * syslog-only blocks still layout 1, the bounds the encoder refuses, a
  * hostile OTLP column, and compaction's pack reading layout 3. Layout 4
  * (the same with the stream in zstd, the live default) runs the same
- * tests, and carries what layout 3 carries byte for byte.
+ * tests, and carries what layout 3 carries byte for byte; its frame is
+ * zstd's at STOR_LOG4_ZLEVEL with hashLog STOR_LOG4_HASH_LOG.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zstd.h>
 
 #include "core/base/limits.h"
 #include "storage/block.h"
@@ -647,4 +649,47 @@ Test(logblock3, layout4_past_deflate_ratio) {
   cr_assert_eq(stor_logblock_hdr_read(out, (size_t)len, &h), 0);
   cr_assert_gt(h.text_bytes, 1032u * h.ztext_bytes, "U %u C %u",
                h.text_bytes, h.ztext_bytes);
+}
+
+/* Layout 4's frame is what zstd writes at STOR_LOG4_ZLEVEL with hashLog
+ * STOR_LOG4_HASH_LOG (not level 1's own table, 14 bits past 256 KiB of
+ * stream), its header with the content size, from the encoder's static
+ * context: a 2 MB stream of messages that repeat in part, so the table's
+ * size shows in the bytes. */
+Test(logblock3, layout4_frame_at_its_parameters) {
+  static char text[NREC][4000];
+  struct stor_logblock_hdr h;
+  long len;
+
+  for (uint32_t i = 0; i < NREC; i++)
+    for (uint32_t k = 0; k < sizeof(text[i]); k++)
+      text[i][k] = (char)('a' + (rnd() % 7 ? k % 13 : rnd() % 16));
+  gen(NREC, 70);
+  for (uint32_t i = 0; i < NREC; i++)
+    recs[i].msg = (struct core_syslog_str){text[i], sizeof(text[i])};
+  use(STOR_LOG_LAYOUT4);
+  len = encode(NREC);
+  cr_assert_eq(read_check(out, len, NREC), STOR_LOG_LAYOUT4);
+  cr_assert_eq(stor_logblock_hdr_read(out, (size_t)len, &h), 0);
+  cr_assert_gt(h.text_bytes, 2000000u);
+  const uint8_t *frame = out + len - h.ztext_bytes;
+  size_t cap = ZSTD_compressBound(h.text_bytes);
+  uint8_t *u = malloc(h.text_bytes), *z = malloc(cap);
+  ZSTD_CCtx *c = ZSTD_createCCtx();
+  cr_assert(u && z && c);
+  cr_assert_eq(ZSTD_decompress(u, h.text_bytes, frame, h.ztext_bytes),
+               h.text_bytes);
+  /* level 1's own parameters: other bytes */
+  size_t n = ZSTD_compressCCtx(c, z, cap, u, h.text_bytes, 1);
+  cr_assert(!ZSTD_isError(n));
+  cr_assert(n != h.ztext_bytes || memcmp(z, frame, n) != 0);
+  ZSTD_CCtx_reset(c, ZSTD_reset_session_and_parameters);
+  ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, STOR_LOG4_ZLEVEL);
+  ZSTD_CCtx_setParameter(c, ZSTD_c_hashLog, STOR_LOG4_HASH_LOG);
+  n = ZSTD_compress2(c, z, cap, u, h.text_bytes);
+  cr_assert_eq(n, h.ztext_bytes, "%zu vs %u", n, h.ztext_bytes);
+  cr_assert_eq(memcmp(z, frame, n), 0);
+  ZSTD_freeCCtx(c);
+  free(u);
+  free(z);
 }
