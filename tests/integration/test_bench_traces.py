@@ -24,7 +24,9 @@ def bench(binary, target, extra=()):
         [binary, "bench", "otlp", "--signal", "traces", "--target", target,
          "--duration", "1", "--requests", "4", "--connections", "2"] +
         list(extra), capture_output=True, text=True, timeout=60)
-    check(p.returncode == 0, f"bench exit {p.returncode}: {p.stderr[-2000:]}")
+    check(p.returncode == 0 and "runtime error" not in p.stderr and
+          "Sanitizer" not in p.stderr,
+          f"bench exit {p.returncode}: {p.stderr[-2000:]}")
     return dict(line.rsplit(" ", 1) for line in p.stdout.splitlines())
 
 
