@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "core/base/limits.h"
+#include "core/base/numfmt.h"
 #include "core/cmd/cli.h"
 #include "tools/grpc_client.h"
 #include "tools/http.h"
@@ -30,6 +31,15 @@
 #define CMD "bench otlp"
 #define REPLY_BYTES_MAX 65536
 #define IO_TIMEOUT_S 30
+/* Spans a request when --items is not given: the default maxExportBatchSize
+ * of the SDKs' BatchSpanProcessor (OpenTelemetry specification,
+ * specification/trace/sdk.md, "Batching processor": "The default value is
+ * 512"). */
+#define TRACES_ITEMS_DEFAULT 512
+#define ITEMS_DEFAULT 1000
+
+/* By enum tools_otlp_signal: the --signal word, the /v1/ path's. */
+static const char *const signal_names[] = {"metrics", "logs", "traces"};
 
 static const char help[] =
     "Usage: sluice bench otlp --target HOST:PORT [OPTION]...\n"
@@ -37,10 +47,12 @@ static const char help[] =
     "OTLP receiver) over keep-alive connections, one request in flight per\n"
     "connection, and print the rate and reply latencies.\n\n"
     "  --target HOST:PORT    where to send (required), e.g. 127.0.0.1:4318\n"
-    "  --signal S            metrics (default) or logs\n"
-    "  --items N             data points or log records per request\n"
-    "                        (default 1000)\n"
-    "  --attrs N             attributes per point or record, 1-16 (default 8)\n"
+    "  --signal S            metrics (default), logs or traces\n"
+    "  --items N             data points, log records or spans per request\n"
+    "                        (default 1000; traces 512, the batch of the\n"
+    "                        SDKs' BatchSpanProcessor)\n"
+    "  --attrs N             attributes per point, record or span, 1-16\n"
+    "                        (default 8)\n"
     "  --series N            distinct attribute sets (default 10000)\n"
     "  --requests N          distinct requests generated (default 64)\n"
     "  --gzip                Content-Encoding: gzip (compressed before sending;\n"
@@ -52,15 +64,20 @@ static const char help[] =
     "  --seed N              seed of the values (default 1)\n"
     "  --help                this text\n\n"
     "Metrics: ten points per Metric, gauges and cumulative sums; logs: string\n"
-    "bodies with severity, attributes and trace ids. Requests repeat once\n"
-    "the pool is used up (their item times too). A 429 or 503 is counted as\n"
-    "back-pressure and the connection waits for its Retry-After (at most\n"
-    "1 s) before the next request.\n"
+    "bodies with severity, attributes and trace ids; traces: eight spans to\n"
+    "a trace (a root and a small tree of children), names from a small set,\n"
+    "kind, start/end, status, attributes, one span in 16 an error with an\n"
+    "event. Requests repeat once the pool is used up (their item times and\n"
+    "trace ids too). A 429 or 503 is counted as back-pressure and the\n"
+    "connection waits for its Retry-After (at most 1 s) before the next\n"
+    "request.\n"
     "With --grpc the same requests go as unary Export calls on one HTTP/2\n"
     "connection per thread; OK counts as ok, UNAVAILABLE as back-pressure.\n"
     "Output: one `key value` per line: requests, ok, backpressure, errors,\n"
     "items acknowledged, bytes sent (and before gzip), seconds, requests/s,\n"
-    "items/s, latency p50/p99/max in ms.\n";
+    "items/s, latency p50/p99/max in ms; traces add `trace id HEX`, the\n"
+    "first trace of the first request, to read back from the query port\n"
+    "(GET /api/v1/traces/HEX).\n";
 
 enum { OPT_TARGET = 256, OPT_SIGNAL, OPT_ITEMS, OPT_ATTRS, OPT_SERIES,
        OPT_REQUESTS, OPT_GZIP, OPT_CONNS, OPT_DURATION, OPT_SEED, OPT_HELP,
@@ -121,11 +138,14 @@ static int one_opt(int c, const char *arg, void *ctx) {
   switch (c) {
   case OPT_TARGET: o->target = arg; return 0;
   case OPT_SIGNAL:
-    if (strcmp(arg, "metrics") == 0 || strcmp(arg, "logs") == 0) {
-      o->spec.signal = arg[0] == 'm' ? TOOLS_OTLP_METRICS : TOOLS_OTLP_LOGS;
-      return 0;
-    }
-    return core_cli_usage(CMD, "--signal \"%s\": give metrics or logs", arg);
+    for (unsigned i = 0; i < sizeof(signal_names) / sizeof(*signal_names);
+         i++)
+      if (strcmp(arg, signal_names[i]) == 0) {
+        o->spec.signal = (enum tools_otlp_signal)i;
+        return 0;
+      }
+    return core_cli_usage(CMD, "--signal \"%s\": give metrics, logs or "
+                               "traces", arg);
   case OPT_ITEMS:
     return count_opt("--items", arg, 1, CORE_OTLP_ITEMS_MAX, &o->spec.items);
   case OPT_ATTRS: return count_opt("--attrs", arg, 1, 16, &o->spec.attrs);
@@ -265,7 +285,8 @@ static int one_call(struct conn *c, struct tools_grpc *g,
                     const struct tools_otlp_req *q) {
   static const char *const paths[] = {
       "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
-      "/opentelemetry.proto.collector.logs.v1.LogsService/Export"};
+      "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
+      "/opentelemetry.proto.collector.trace.v1.TraceService/Export"};
   uint64_t t0 = tools_now_ns();
   int st = tools_grpc_call(g, paths[c->o->spec.signal],
                            c->pool->buf + q->off, q->len, c->o->spec.gzip);
@@ -284,7 +305,7 @@ static int one_request(struct conn *c, int fd, const struct tools_otlp_req *q,
                    "POST /v1/%s HTTP/1.1\r\nHost: %s\r\n"
                    "Content-Type: application/x-protobuf\r\n%s"
                    "Content-Length: %u\r\n\r\n",
-                   c->o->spec.signal == TOOLS_OTLP_METRICS ? "metrics" : "logs",
+                   signal_names[c->o->spec.signal],
                    c->o->target,
                    c->o->spec.gzip ? "Content-Encoding: gzip\r\n" : "", q->len);
   if (n < 0 || (size_t)n >= sizeof(head))
@@ -348,7 +369,7 @@ static void summary(const struct opts *o, struct conn *c, double secs,
     qsort(all, lat_n, sizeof(*all), cmp_u32);
   printf("signal %s\ntransport %s\nencoding protobuf%s\nconnections %u\n"
          "items/request %u\n",
-         o->spec.signal == TOOLS_OTLP_METRICS ? "metrics" : "logs",
+         signal_names[o->spec.signal],
          o->grpc ? "grpc" : "http", o->spec.gzip ? "+gzip" : "", o->conns,
          o->spec.items);
   printf("requests %llu\nok %llu\nbackpressure %llu\nerrors %llu\n"
@@ -363,13 +384,18 @@ static void summary(const struct opts *o, struct conn *c, double secs,
     printf("latency p50 ms %.3f\nlatency p99 ms %.3f\nlatency max ms %.3f\n",
            all[lat_n / 2] / 1e3, all[lat_n * 99 / 100] / 1e3,
            all[lat_n - 1] / 1e3);
+  if (o->spec.signal == TOOLS_OTLP_TRACES) {
+    char hex[33];
+    core_fmt_hex(pool->trace_id, 16, hex);
+    printf("trace id %.32s\n", hex);
+  }
   free(all);
 }
 
 static int parse(int argc, char **argv, struct opts *o) {
   int first, rc;
   *o = (struct opts){.conns = 1, .duration_s = 10,
-                     .spec = {.items = 1000, .attrs = 8, .series = 10000,
+                     .spec = {.items = 0, .attrs = 8, .series = 10000,
                               .requests = 64, .seed = 1}};
   rc = tools_cli_options(CMD, help, argc, argv, long_opts, OPT_HELP, one_opt,
                          o, &first);
@@ -377,6 +403,9 @@ static int parse(int argc, char **argv, struct opts *o) {
     return rc;
   if (first != argc)
     return core_cli_usage(CMD, "unexpected argument \"%s\"", argv[first]);
+  if (o->spec.items == 0)
+    o->spec.items = o->spec.signal == TOOLS_OTLP_TRACES ? TRACES_ITEMS_DEFAULT
+                                                        : ITEMS_DEFAULT;
   return resolve(o);
 }
 

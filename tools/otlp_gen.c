@@ -17,6 +17,8 @@
 #define WT_I32 5
 #define LEN_HOLE 5          /* bytes reserved for a nested length */
 #define POINTS_PER_METRIC 10
+#define SPANS_PER_TRACE 8   /* a root and its descendants in one request */
+#define SPAN_ERROR_EVERY 16 /* one span in this many ends in error */
 #define GZIP_SLACK 1024     /* igzip output beyond the input, stored blocks */
 
 /* ---- protobuf writer ------------------------------------------------- */
@@ -248,6 +250,91 @@ static void logs_req(struct tools_pbw *w, const struct tools_otlp_spec *sp,
   close_msg(w);
 }
 
+/* ---- traces ---------------------------------------------------------- */
+
+static const char *const span_names[] = {
+    "GET /api/cart", "POST /api/checkout", "SELECT items", "redis GET",
+    "auth.check",    "render page"};
+
+/* Span id k (0-based) of the trace whose ids start at base: never zero. */
+static void span_id(uint8_t out[8], uint64_t base, uint32_t k) {
+  uint64_t v = (base & ~(uint64_t)0xff) | (k + 1);
+  memcpy(out, &v, 8);
+}
+
+/* Span k of a trace: span k's parent is span (k - 1) / 2, so each trace
+ * is a small binary tree; a child's interval lies inside its parent's. */
+static void span(struct tools_pbw *w, const struct tools_otlp_spec *sp,
+                 const uint8_t trace[16], uint64_t base, uint32_t k,
+                 uint32_t s, int64_t t_ns) {
+  uint8_t id[8], parent[8];
+  int64_t start = t_ns + (int64_t)k * 10000;
+  int64_t end = t_ns + 1000000 - (int64_t)k * 10000;
+  int error = s % SPAN_ERROR_EVERY == SPAN_ERROR_EVERY - 1;
+  open_msg(w, 2);
+  f_bytes(w, 1, trace, 16);
+  span_id(id, base, k);
+  f_bytes(w, 2, id, 8);
+  if (k > 0) {
+    span_id(parent, base, (k - 1) / 2);
+    f_bytes(w, 4, parent, 8);
+  }
+  f_str(w, 5, span_names[(s + k) % (sizeof(span_names) /
+                                    sizeof(span_names[0]))]);
+  f_varint(w, 6, k == 0 ? 2 : k % 2 ? 3 : 1); /* server, client, internal */
+  f_fixed64(w, 7, (uint64_t)start);
+  f_fixed64(w, 8, (uint64_t)end);
+  point_attrs(w, 9, sp->attrs, s);
+  if (error) {
+    open_msg(w, 11);   /* Event */
+    f_fixed64(w, 1, (uint64_t)end);
+    f_str(w, 2, "exception");
+    f_attr(w, 3, "exception.type", "TimeoutError");
+    close_msg(w);
+  }
+  if (error || k == 0) {
+    open_msg(w, 15);   /* Status */
+    if (error)
+      f_str(w, 2, "upstream timeout");
+    f_varint(w, 3, error ? 2 : 1);
+    close_msg(w);
+  }
+  close_msg(w);
+}
+
+/* One ExportTraceServiceRequest of sp->items spans, SPANS_PER_TRACE to a
+ * trace (the last one cut short); the first trace id goes to first if
+ * not NULL. */
+static void traces_req(struct tools_pbw *w, const struct tools_otlp_spec *sp,
+                       uint32_t r, uint64_t *seed, uint8_t *first) {
+  int64_t t_ns = sp->now_ns + (int64_t)r * 1000000000;
+  uint8_t trace[16];
+  uint64_t base = 0;
+  open_msg(w, 1);  /* ResourceSpans */
+  resource(w, r);
+  open_msg(w, 2);  /* ScopeSpans */
+  open_msg(w, 1);
+  f_str(w, 1, "sluice-bench");
+  close_msg(w);
+  for (uint32_t j = 0; j < sp->items; j++) {
+    uint32_t k = j % SPANS_PER_TRACE;
+    if (k == 0) {
+      for (int i = 0; i < 16; i += 8) {
+        uint64_t v = rnd(seed);
+        memcpy(trace + i, &v, 8);
+      }
+      base = rnd(seed);
+      if (first != NULL && j == 0)
+        memcpy(first, trace, 16);
+    }
+    span(w, sp, trace, base, k,
+         (uint32_t)(((uint64_t)r * sp->items + j) % sp->series),
+         t_ns + (int64_t)(j / SPANS_PER_TRACE) * 1000000);
+  }
+  close_msg(w);
+  close_msg(w);
+}
+
 /* ---- pool ------------------------------------------------------------ */
 
 static int pool_reserve(struct tools_otlp_pool *p, size_t n) {
@@ -303,7 +390,7 @@ int tools_otlp_gen(const struct tools_otlp_spec *sp,
   if (sp->items == 0 || sp->attrs == 0 || sp->attrs > 16 || sp->series == 0 ||
       sp->requests == 0)
     return -EINVAL;
-  w.cap = (size_t)sp->items * (96 + 40 * sp->attrs) + 4096;
+  w.cap = (size_t)sp->items * (192 + 40 * sp->attrs) + 4096;
   w.buf = malloc(w.cap);
   pool->reqs = calloc(sp->requests, sizeof(*pool->reqs));
   if (w.buf == NULL || pool->reqs == NULL)
@@ -313,8 +400,10 @@ int tools_otlp_gen(const struct tools_otlp_spec *sp,
     w.depth = 0;
     if (sp->signal == TOOLS_OTLP_METRICS)
       metrics_req(&w, sp, r, &seed);
-    else
+    else if (sp->signal == TOOLS_OTLP_LOGS)
       logs_req(&w, sp, r, &seed);
+    else
+      traces_req(&w, sp, r, &seed, r == 0 ? pool->trace_id : NULL);
     rc = w.overflow || w.depth ? -EINVAL : pool_add(pool, &w, sp->gzip);
     if (rc < 0)
       goto out;

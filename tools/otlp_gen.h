@@ -12,7 +12,11 @@
  * odd ones cumulative monotonic sums (int), one Resource per request
  * (service.name, host.name); series = metric name x attribute set cycle
  * through spec->series. Logs: records with a string body, severity,
- * attributes and trace/span ids. Item times advance 1 s per request.
+ * attributes and trace/span ids. Traces: spans eight to a trace (random
+ * 16-byte trace ids, 8-byte span ids, parents forming a binary tree), a
+ * name from a small set, kind, start/end, status, attributes; one span in
+ * 16 ends in error with an "exception" event; pool->trace_id is the first
+ * trace of request 0. Item times advance 1 s per request.
  * Returns 0, -EINVAL (spec out of range) or -ENOMEM.
  */
 int tools_otlp_gen(const struct tools_otlp_spec *spec,

@@ -9,13 +9,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum tools_otlp_signal { TOOLS_OTLP_METRICS = 0, TOOLS_OTLP_LOGS };
+enum tools_otlp_signal { TOOLS_OTLP_METRICS = 0, TOOLS_OTLP_LOGS,
+                         TOOLS_OTLP_TRACES };
 
 /* What to generate. */
 struct tools_otlp_spec {
   enum tools_otlp_signal signal;
-  uint32_t items;          /* data points or log records per request */
-  uint32_t attrs;          /* attributes per point or record (1..16) */
+  uint32_t items;          /* data points, log records or spans a request */
+  uint32_t attrs;          /* attributes per point, record or span (1..16) */
   uint32_t series;         /* distinct attribute sets over all requests */
   uint32_t requests;       /* distinct requests in the pool */
   int gzip;                /* compress each body (Content-Encoding: gzip) */
@@ -36,6 +37,7 @@ struct tools_otlp_pool {
   struct tools_otlp_req *reqs;
   uint32_t count;
   uint64_t raw_bytes;      /* protobuf bytes before gzip, all requests */
+  uint8_t trace_id[16];    /* traces: the first trace of the first request */
 };
 
 /*

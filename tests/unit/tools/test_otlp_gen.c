@@ -1,7 +1,8 @@
 /*
  * tests/unit/tools/test_otlp_gen.c - the requests of `sluice bench otlp`
  * decode with sluice's own OTLP decoders (and gzip ones inflate back to
- * the same bytes) into exactly the items the spec asks for.
+ * the same bytes) into exactly the items the spec asks for; spans form
+ * trees of eight under shared trace ids.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -127,6 +128,113 @@ Test(otlp_gen, logs_and_gzip) {
   cr_expect_eq(s.logs, 800);
   cr_expect_eq(s.attrs, 800 * 5);
   cr_expect_eq(s.bad, 0);
+  tools_otlp_pool_free(&raw);
+  tools_otlp_pool_free(&gz);
+}
+
+/* What the spans of one pool decode to: ids checked against the spans
+ * seen before in the same trace (spans of a trace arrive in order). */
+struct spans_seen {
+  uint64_t spans, roots, errors, events, attrs, bad, traces;
+  uint8_t first_trace[16];
+  uint8_t trace[16];
+  uint8_t ids[64][8];       /* span ids of the current trace */
+  uint32_t in_trace;
+};
+
+static int on_span(void *ctx, const struct core_otlp_span *sp) {
+  struct spans_seen *s = ctx;
+  if (s->spans == 0)
+    memcpy(s->first_trace, sp->trace_id, 16);
+  if (s->spans == 0 || memcmp(s->trace, sp->trace_id, 16) != 0) {
+    memcpy(s->trace, sp->trace_id, 16);
+    s->traces++;
+    s->in_trace = 0;
+  }
+  s->spans++;
+  s->attrs += sp->attrs.n;
+  if (sp->parent_span_id == NULL) {
+    s->roots++;
+    if (s->in_trace != 0 || sp->kind != 2)
+      s->bad++;  /* a root opens its trace, a server span */
+  } else {
+    int found = 0;
+    for (uint32_t i = 0; i < s->in_trace; i++)
+      found |= memcmp(s->ids[i], sp->parent_span_id, 8) == 0;
+    s->bad += !found;
+  }
+  for (uint32_t i = 0; i < s->in_trace; i++)
+    s->bad += memcmp(s->ids[i], sp->span_id, 8) == 0;
+  if (s->in_trace < 64)
+    memcpy(s->ids[s->in_trace++], sp->span_id, 8);
+  if (sp->end_ns <= sp->start_ns || sp->name.len == 0 ||
+      sp->origin->resource.n != 2)
+    s->bad++;
+  s->errors += sp->status_code == 2;
+  if ((sp->status_code == 2) != (sp->events_n == 1))
+    s->bad++;
+  return 0;
+}
+
+static int on_event(void *ctx, const struct core_otlp_span *sp,
+                    const struct core_otlp_event *e) {
+  struct spans_seen *s = ctx;
+  (void)sp;
+  s->events++;
+  if (e->name.len != 9 || memcmp(e->name.ptr, "exception", 9) != 0)
+    s->bad++;
+  return 0;
+}
+
+static void decode_spans(const struct tools_otlp_pool *pool,
+                         struct spans_seen *s) {
+  struct core_otlp_sink sink = {.span = on_span, .event = on_event, .ctx = s};
+  const char *why = NULL;
+  for (uint32_t r = 0; r < pool->count; r++) {
+    int rc = core_otlp_traces_decode(pool->buf + pool->reqs[r].off,
+                                     pool->reqs[r].len, &scratch, &sink, &why);
+    cr_assert_eq(rc, 0, "request %u: %s", r, why ? why : "?");
+  }
+}
+
+Test(otlp_gen, traces_decode_to_trees) {
+  struct tools_otlp_spec sp = {.signal = TOOLS_OTLP_TRACES, .items = 512,
+                               .attrs = 8, .series = 10000, .requests = 6,
+                               .seed = 5, .now_ns = 1700000000000000000};
+  struct tools_otlp_pool pool;
+  struct spans_seen s = {0};
+  cr_assert_eq(tools_otlp_gen(&sp, &pool), 0);
+  cr_assert_eq(pool.count, 6);
+  decode_spans(&pool, &s);
+  cr_expect_eq(s.spans, 6 * 512);
+  cr_expect_eq(s.traces, 6 * 512 / 8, "eight spans share a trace id");
+  cr_expect_eq(s.roots, s.traces, "one root a trace");
+  cr_expect_eq(s.attrs, 6 * 512 * 8);
+  cr_expect_eq(s.errors, 6 * 512 / 16);
+  cr_expect_eq(s.events, s.errors);
+  cr_expect_eq(s.bad, 0);
+  cr_expect(memcmp(pool.trace_id, s.first_trace, 16) == 0,
+            "pool.trace_id is the first span's trace");
+  tools_otlp_pool_free(&pool);
+}
+
+Test(otlp_gen, traces_cut_short_and_gzip) {
+  /* 20 spans: two whole traces and one of four; gzip bodies are smaller */
+  struct tools_otlp_spec sp = {.signal = TOOLS_OTLP_TRACES, .items = 20,
+                               .attrs = 5, .series = 7, .requests = 3,
+                               .seed = 2, .now_ns = 1};
+  struct tools_otlp_pool raw, gz;
+  struct spans_seen s = {0};
+  cr_assert_eq(tools_otlp_gen(&sp, &raw), 0);
+  decode_spans(&raw, &s);
+  cr_expect_eq(s.spans, 60);
+  cr_expect_eq(s.traces, 9);
+  cr_expect_eq(s.roots, 9);
+  cr_expect_eq(s.bad, 0);
+  sp.gzip = 1;
+  cr_assert_eq(tools_otlp_gen(&sp, &gz), 0);
+  cr_expect_eq(gz.raw_bytes, raw.raw_bytes);
+  cr_expect_lt(gz.len, raw.len);
   tools_otlp_pool_free(&raw);
   tools_otlp_pool_free(&gz);
 }
