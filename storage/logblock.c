@@ -482,6 +482,39 @@ LINLINE void put_value(struct stor_logenc *e, struct lcur *w, uint32_t i,
   put_text(w, s.ptr, s.len);
 }
 
+/* Value i with the producer's hint (hint: vals_prev's bit i, the value
+ * the last record's, whose put_value left it in the memo): its one-byte
+ * ref without the compare, else as put_value writes it. */
+LINLINE void put_value_hint(struct stor_logenc *e, struct lcur *w, uint32_t i,
+                            struct core_syslog_str s, unsigned hint) {
+  uint8_t ref = e->am[i].value_ref;
+
+  if (hint && __builtin_expect(ref != 0, 1)) {
+    *w->c[STOR_LCOL_ATTRS]++ = ref;
+    return;
+  }
+  put_value(e, w, i, s);
+}
+
+#ifndef NDEBUG
+/* vals_prev's bits vp true of r after p (the record before it, or NULL
+ * and vp 0): each is an attribute of both whose values have one address
+ * and length, not empty. */
+static int vals_prev_true(const struct stor_log_rec *p,
+                          const struct stor_log_rec *r, uint64_t vp) {
+  for (uint32_t i = 0; i < 32; i++) {
+    if (!(vp >> i & 1))
+      continue;
+    if (p == NULL || i >= r->attr_count || i >= p->attr_count ||
+        r->attrs[i].value.len == 0 ||
+        r->attrs[i].value.ptr != p->attrs[i].value.ptr ||
+        r->attrs[i].value.len != p->attrs[i].value.len)
+      return 0;
+  }
+  return 1;
+}
+#endif
+
 /* A string's ref when it is empty or in the string table, else -1. */
 static long table_ref(struct stor_logenc *e, struct core_syslog_str s) {
   long idx;
@@ -567,7 +600,16 @@ LINLINE int put_record(struct stor_logenc *e, struct lcur *w,
   const struct core_syslog_attr *a = r->attrs;
   const uint32_t n = r->attr_count;
 
-  if (same) /* most OTLP records: values only, a loop without a branch */
+  /* bit i: value i is the last record's (vals_prev), so its memo's */
+  const uint64_t vp = e->kprev != NULL ? r->vals_prev : 0;
+#ifndef NDEBUG
+  ASSERT(vals_prev_true(e->kprev, r, vp));
+#endif
+
+  if (same && vp != 0) /* most OTLP records: values only */
+    for (uint32_t i = 0; i < n; i++)
+      put_value_hint(e, w, i, a[i].value, (unsigned)(vp >> i) & 1);
+  else if (same) /* values only, a loop without a branch */
     for (uint32_t i = 0; i < n; i++)
       put_value(e, w, i, a[i].value);
   else
@@ -1046,6 +1088,7 @@ int stor_logblock_next(struct stor_logblock_reader *r, struct stor_log_rec *out,
   }
   out->otel.has = 0;
   out->keys_prev = 0;
+  out->vals_prev = 0;
   rc = r->hdr.layout == STOR_LOG_LAYOUT2
            ? stor_log2_record(r, out, attrs, cap)
            : get_record(r, out, attrs, cap);
