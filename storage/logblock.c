@@ -482,18 +482,29 @@ LINLINE void put_value(struct stor_logenc *e, struct lcur *w, uint32_t i,
   put_text(w, s.ptr, s.len);
 }
 
-/* Value i with the producer's hint (hint: vals_prev's bit i, the value
- * the last record's, whose put_value left it in the memo): its one-byte
- * ref without the compare, else as put_value writes it. */
-LINLINE void put_value_hint(struct stor_logenc *e, struct lcur *w, uint32_t i,
-                            struct core_syslog_str s, unsigned hint) {
-  uint8_t ref = e->am[i].value_ref;
+/* The n values at a with the producer's hint vp (vals_prev: bit i, value
+ * i the last record's, which put_value left in memo i): each run of
+ * hinted values as their memos' one-byte refs, a loop that reads
+ * neither the value nor the memo's address; the rest as put_value. */
+static __attribute__((noinline)) void put_values_hint(struct stor_logenc *e, struct lcur *w,
+                             const struct core_syslog_attr *a, uint32_t n,
+                             uint64_t vp) {
+  uint32_t i = 0;
 
-  if (hint && __builtin_expect(ref != 0, 1)) {
-    *w->c[STOR_LCOL_ATTRS]++ = ref;
-    return;
+  while (i < n) {
+    uint64_t run = ~(vp >> i); /* (vp < 2^32: never all ones) */
+    uint32_t end = i + (uint32_t)__builtin_ctzll(run);
+    uint8_t *d = w->c[STOR_LCOL_ATTRS];
+
+    end = end < n ? end : n;
+    for (; i < end && e->am[i].value_ref != 0; i++)
+      *d++ = e->am[i].value_ref;
+    w->c[STOR_LCOL_ATTRS] = d;
+    if (i < n) {
+      put_value(e, w, i, a[i].value);
+      i++;
+    }
   }
-  put_value(e, w, i, s);
 }
 
 #ifndef NDEBUG
@@ -607,8 +618,7 @@ LINLINE int put_record(struct stor_logenc *e, struct lcur *w,
 #endif
 
   if (same && vp != 0) /* most OTLP records: values only */
-    for (uint32_t i = 0; i < n; i++)
-      put_value_hint(e, w, i, a[i].value, (unsigned)(vp >> i) & 1);
+    put_values_hint(e, w, a, n, vp);
   else if (same) /* values only, a loop without a branch */
     for (uint32_t i = 0; i < n; i++)
       put_value(e, w, i, a[i].value);
