@@ -482,50 +482,6 @@ LINLINE void put_value(struct stor_logenc *e, struct lcur *w, uint32_t i,
   put_text(w, s.ptr, s.len);
 }
 
-/* The n values at a with the producer's hint vp (vals_prev: bit i, value
- * i the last record's, which put_value left in memo i): each run of
- * hinted values as their memos' one-byte refs, a loop that reads
- * neither the value nor the memo's address; the rest as put_value. */
-static __attribute__((noinline)) void put_values_hint(struct stor_logenc *e, struct lcur *w,
-                             const struct core_syslog_attr *a, uint32_t n,
-                             uint64_t vp) {
-  uint32_t i = 0;
-
-  while (i < n) {
-    uint64_t run = ~(vp >> i); /* (vp < 2^32: never all ones) */
-    uint32_t end = i + (uint32_t)__builtin_ctzll(run);
-    uint8_t *d = w->c[STOR_LCOL_ATTRS];
-
-    end = end < n ? end : n;
-    for (; i < end && e->am[i].value_ref != 0; i++)
-      *d++ = e->am[i].value_ref;
-    w->c[STOR_LCOL_ATTRS] = d;
-    if (i < n) {
-      put_value(e, w, i, a[i].value);
-      i++;
-    }
-  }
-}
-
-#ifndef NDEBUG
-/* vals_prev's bits vp true of r after p (the record before it, or NULL
- * and vp 0): each is an attribute of both whose values have one address
- * and length, not empty. */
-static int vals_prev_true(const struct stor_log_rec *p,
-                          const struct stor_log_rec *r, uint64_t vp) {
-  for (uint32_t i = 0; i < 32; i++) {
-    if (!(vp >> i & 1))
-      continue;
-    if (p == NULL || i >= r->attr_count || i >= p->attr_count ||
-        r->attrs[i].value.len == 0 ||
-        r->attrs[i].value.ptr != p->attrs[i].value.ptr ||
-        r->attrs[i].value.len != p->attrs[i].value.len)
-      return 0;
-  }
-  return 1;
-}
-#endif
-
 /* A string's ref when it is empty or in the string table, else -1. */
 static long table_ref(struct stor_logenc *e, struct core_syslog_str s) {
   long idx;
@@ -611,15 +567,7 @@ LINLINE int put_record(struct stor_logenc *e, struct lcur *w,
   const struct core_syslog_attr *a = r->attrs;
   const uint32_t n = r->attr_count;
 
-  /* bit i: value i is the last record's (vals_prev), so its memo's */
-  const uint64_t vp = e->kprev != NULL ? r->vals_prev : 0;
-#ifndef NDEBUG
-  ASSERT(vals_prev_true(e->kprev, r, vp));
-#endif
-
-  if (same && vp != 0) /* most OTLP records: values only */
-    put_values_hint(e, w, a, n, vp);
-  else if (same) /* values only, a loop without a branch */
+  if (same) /* most OTLP records: values only, a loop without a branch */
     for (uint32_t i = 0; i < n; i++)
       put_value(e, w, i, a[i].value);
   else
@@ -1098,7 +1046,6 @@ int stor_logblock_next(struct stor_logblock_reader *r, struct stor_log_rec *out,
   }
   out->otel.has = 0;
   out->keys_prev = 0;
-  out->vals_prev = 0;
   rc = r->hdr.layout == STOR_LOG_LAYOUT2
            ? stor_log2_record(r, out, attrs, cap)
            : get_record(r, out, attrs, cap);

@@ -133,7 +133,6 @@ static int add(struct stor_logpack *p, const struct stor_log_rec *r,
   prev = p->count > p->blk0 + 1 ? d - 1 : &none;
   *d = *r;
   d->keys_prev = 0; /* the pack's order is its own: the encoder compares */
-  d->vals_prev = 0;
   d->host = keep_key(p, r->host, prev->host, src ? &src[0] : NULL);
   d->app = keep_key(p, r->app, prev->app, src ? &src[1] : NULL);
   d->procid = keep_key(p, r->procid, prev->procid, src ? &src[2] : NULL);

@@ -247,15 +247,6 @@ struct stor_log_rec {
   uint32_t flags;       /* CORE_SYSLOG_F_* */
   struct core_syslog_str host, app, procid, msgid, msg;
   uint32_t attr_count;  /* <= CORE_SYSLOG_SD_ATTRS_MAX */
-  /* The encoder's input only (readers return 0), as keys_prev: bit i
-   * (i < 32) set when a producer knows attribute i's value is not empty
-   * and has the address and length of the value i of the record before
-   * this one in the array encoded (the OTLP mapping referenced it); the
-   * encoder then writes its memo's one-byte ref without comparing. 0
-   * (syslog, compaction): the encoder compares. A bit set wrongly would
-   * write the last record's value: never set one the producer does not
-   * know. (In the hole before attrs: the struct's size is unchanged.) */
-  uint32_t vals_prev;
   const struct core_syslog_attr *attrs;
   struct stor_log_otel otel; /* the encoder's input only: readers serve
                                 these as attributes (has = 0) */

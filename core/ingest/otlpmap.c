@@ -915,12 +915,7 @@ struct lw {
   uint32_t nbin;                       /* attributes they will be served as */
   uint32_t nk; /* attributes whose name is known equal to the last
                   record's at their position (the keys_prev hint) */
-  uint64_t vm;  /* bit i: attribute i's value referenced from the last
-                   record's at i, not empty (the vals_prev hint) */
-  uint64_t rvm; /* the same for the resource's cached attributes, true
-                   when the record's shape is the last record's */
 };
-_Static_assert(CORE_SYSLOG_SD_ATTRS_MAX <= 64, "lw.vm: a bit an attribute");
 
 static const struct core_syslog_str sd_otel = {"otel", 4},
                                     sd_attr = {"attr", 4},
@@ -1057,10 +1052,8 @@ static struct core_syslog_str lw_same(struct lw *w, struct core_syslog_str name,
 
   if (p != NULL && n != 0 && p->name.ptr == name.ptr &&
       p->name.len == name.len && p->value.len == n &&
-      same_bytes(p->value.ptr, v, n)) {
-    w->vm |= (uint64_t)1 << w->nattrs;
+      same_bytes(p->value.ptr, v, n))
     return lw_ref(w, p->value);
-  }
   return lw_put(w, v, n);
 }
 
@@ -1075,7 +1068,6 @@ lw_field(struct lw *w, const char *name, const char *v, size_t n) {
   if (kref && n != 0 && p->value.len == n && same_bytes(p->value.ptr, v, n)) {
     /* name and value referenced (as lw_ref, lw_same): counted at once */
     lw_ref(w, (struct core_syslog_str){NULL, (uint32_t)(k.len + n)});
-    w->vm |= (uint64_t)1 << w->nattrs;
     lw_attr(w, sd_otel, k, p->value);
     return;
   }
@@ -1203,7 +1195,6 @@ attrs_loop(struct lw *w, struct core_syslog_str sdid,
   struct core_syslog_attr *out = w->attrs + k0;
   size_t used = w->used, wleft = w->wleft, lleft = w->lleft;
   char *buf = w->buf;
-  uint64_t vm = 0; /* w->vm's bits of these (k0 + i < 64) */
 
   ASSERT(k0 + n <= CORE_SYSLOG_SD_ATTRS_MAX);
   for (i = 0; i < n; i++) {
@@ -1234,7 +1225,6 @@ attrs_loop(struct lw *w, struct core_syslog_str sdid,
       name = (struct core_syslog_str){d, (uint32_t)kl};
       d += kl;
     }
-    vm |= (uint64_t)vref << (k0 + i);
     if (vref) {
       value = p->value;
     } else if (vl != 0) {
@@ -1254,7 +1244,6 @@ attrs_loop(struct lw *w, struct core_syslog_str sdid,
   w->wleft = one ? lleft : wleft;
   w->lleft = lleft;
   w->nattrs = k0 + i;
-  w->vm |= vm;
   if (same) /* every name stored was the last record's */
     w->nk += i;
   return i;
@@ -1376,13 +1365,9 @@ static uint32_t log_resource(struct lw *w, const struct core_otlp_log *l,
     r->app = c->app;
     ASSERT(w->nattrs + ra <= CORE_SYSLOG_SD_ATTRS_MAX);
     memcpy(w->attrs + w->nattrs, c->a, ra * sizeof(c->a[0]));
-    if (m->lkeys.rgen == c->gen) { /* the last record's keys were c->a's */
-      w->nk += ra;
-      /* and its values, at these positions if the shape is the same */
-      w->rvm = ra ? (c->vset & (((uint64_t)2 << (ra - 1)) - 1)) << w->nattrs
-                  : 0;
-    }
     w->nattrs += ra;
+    if (m->lkeys.rgen == c->gen) /* the last record's keys were c->a's */
+      w->nk += ra;
     return ra;
   }
   c->origin = NULL;
@@ -1395,11 +1380,8 @@ static uint32_t log_resource(struct lw *w, const struct core_otlp_log *l,
   memcpy(c->a, w->attrs + w->nattrs - ra, ra * sizeof(c->a[0]));
   c->n = ra;
   c->bytes[0] = (size_t)c->host.len + c->app.len;
-  c->vset = 0;
-  for (uint32_t i = 0; i < ra; i++) {
+  for (uint32_t i = 0; i < ra; i++)
     c->bytes[i + 1] = c->bytes[i] + c->a[i].name.len + c->a[i].value.len;
-    c->vset |= (uint64_t)(c->a[i].value.len != 0) << i;
-  }
   m->lres_pending = 1;
   return ra;
 }
@@ -1415,20 +1397,6 @@ static uint8_t keys_prev(const struct core_otlp_map *m, const struct lw *w,
 
   return w->prev != NULL && w->nk == w->nattrs && m->lkeys.shape == shape &&
          h->count > 0 && h->recs[h->count - 1].attrs == w->prev;
-}
-
-/* The vals_prev hint of record r (its first 32 bits): the values found
- * equal and referenced (w->vm), the resource's cached ones (w->rvm) when
- * the shape puts them where the last record had them; 0 unless the last
- * record is the head's last. */
-static uint32_t vals_prev(const struct core_otlp_map *m, const struct lw *w,
-                          uint32_t shape) {
-  const struct core_loghead *h = m->lhead;
-
-  if (w->prev == NULL || h->count == 0 ||
-      h->recs[h->count - 1].attrs != w->prev)
-    return 0;
-  return (uint32_t)(w->vm | (m->lkeys.shape == shape ? w->rvm : 0));
 }
 
 /* Record l built in place (*rp its fields, in the head's next slot, its
@@ -1487,7 +1455,6 @@ static int build_log(struct core_otlp_map *m, const struct core_otlp_log *l,
   _Static_assert(CORE_SYSLOG_SD_ATTRS_MAX < 256, "a shape's counts: a byte");
   *shape = w.nattrs | la << 8 | ra << 16 | more << 24;
   r->keys_prev = keys_prev(m, &w, *shape);
-  r->vals_prev = vals_prev(m, &w, *shape);
   r->attr_count = w.nattrs;
   *used = w.used;
   /* the bytes counted are the record's strings (and the binary fields'

@@ -196,7 +196,6 @@ struct core_otlp_lres {
   struct core_syslog_str host, app;
   uint32_t n;
   uint64_t gen;                      /* a[] rewritten (each write) */
-  uint64_t vset;                     /* bit i: a[i]'s value not empty */
   struct core_syslog_attr a[CORE_SYSLOG_SD_ATTRS_MAX];
   size_t bytes[CORE_SYSLOG_SD_ATTRS_MAX + 1]; /* host, app and a[0..i)'s
                                                  strings: bytes[i] */
