@@ -11,22 +11,21 @@
 #include "core/base/limits.h"
 #include "storage/logblock.h"
 
-#define ATTRS_A_RECORD 4 /* attributes a record averages, sizing the pool */
-
 /* A full pack's stream (fields, string table, text, templates' excess,
- * template table) fits a block, so encoding a pack never fails E2BIG. */
-_Static_assert(CORE_LOGHEAD_TEXT_BYTES_MAX +
+ * template table) fits a block, so encoding a pack never fails E2BIG: the
+ * worst case, every string raw, of the pack's bounds in core/base/limits.h
+ * (raising them to fill 65,536 OTLP records breaks this: perf/RESULTS.md,
+ * "Log pack sizes"). */
+_Static_assert(STOR_LOGPACK_TEXT_BYTES_MAX +
                        (uint64_t)STOR_LOGBLOCK_RECORDS_MAX *
                            (STOR_LREC_FIELDS_BYTES_MAX +
-                            ATTRS_A_RECORD * STOR_LATTR_FIELDS_BYTES_MAX) +
+                            STOR_LOGPACK_ATTRS_A_RECORD *
+                                STOR_LATTR_FIELDS_BYTES_MAX) +
                        (uint64_t)STOR_LOGBLOCK_DICT_MAX * 257 +
                        (uint64_t)STOR_LOG2_TPL_MAX * 5 +
                        STOR_LOG2_EXCESS_BYTES_MAX + 1024 <
                    STOR_LOGBLOCK_TEXT_BYTES_MAX,
                "a full pack fits one log block");
-_Static_assert(CORE_LOGHEAD_ATTRS_MAX <=
-                   (uint64_t)STOR_LOGBLOCK_RECORDS_MAX * ATTRS_A_RECORD,
-               "the attribute pool bound used above holds");
 
 void stor_logpack_free(struct stor_logpack *p) {
   free(p->recs);
@@ -43,10 +42,11 @@ int stor_logpack_init(struct stor_logpack *p, uint32_t records_max) {
   if (records_max > STOR_LOGBLOCK_RECORDS_MAX)
     return -EINVAL;
   p->records_max = records_max;
-  p->attrs_max = records_max * ATTRS_A_RECORD < CORE_LOGHEAD_ATTRS_MAX
+  p->attrs_max = records_max * STOR_LOGPACK_ATTRS_A_RECORD <
+                         CORE_LOGHEAD_ATTRS_MAX
                      ? CORE_LOGHEAD_ATTRS_MAX
-                     : records_max * ATTRS_A_RECORD;
-  p->arena_cap = CORE_LOGHEAD_TEXT_BYTES_MAX;
+                     : records_max * STOR_LOGPACK_ATTRS_A_RECORD;
+  p->arena_cap = STOR_LOGPACK_TEXT_BYTES_MAX;
   p->recs = malloc((size_t)records_max * sizeof(*p->recs));
   p->attrs = malloc((size_t)p->attrs_max * sizeof(*p->attrs));
   p->arena = malloc(p->arena_cap);
@@ -127,7 +127,7 @@ static int add(struct stor_logpack *p, const struct stor_log_rec *r,
    * their varints) bounds it */
   if (p->count == p->records_max ||
       p->attr_count + r->attr_count > p->attrs_max ||
-      p->text_bytes + text > CORE_LOGHEAD_TEXT_BYTES_MAX)
+      p->text_bytes + text > STOR_LOGPACK_TEXT_BYTES_MAX)
     return -ENOSPC;
   d = &p->recs[p->count++];
   prev = p->count > p->blk0 + 1 ? d - 1 : &none;

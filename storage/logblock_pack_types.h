@@ -38,8 +38,11 @@ struct stor_logpack_rest {
  * Bounds of one pack: records (<= STOR_LOGBLOCK_RECORDS_MAX), attributes
  * and the bytes of their strings, held in the pack's own arena so that the
  * blocks they came from may be released. text_bytes sums
- * stor_logblock_rec_text_bytes and stays within CORE_LOGHEAD_TEXT_BYTES_MAX,
- * the bound under which limits.h proves a block's stream fits.
+ * stor_logblock_rec_text_bytes and stays within STOR_LOGPACK_TEXT_BYTES_MAX,
+ * the bound under which logblock_pack.c proves a block's stream fits;
+ * attrs_max is STOR_LOGPACK_ATTRS_A_RECORD a record. Allocated by
+ * stor_logpack_init: ~12.6 MiB of records, 12 MiB of attributes, 12 MiB
+ * of arena and the layout-2 encoder (docs/storage.md).
  */
 struct stor_logpack {
   uint32_t records_max, count;

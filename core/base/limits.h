@@ -327,6 +327,14 @@ _Static_assert(NET_DPDK_IDLE_WAIT_US * 20 < NET_DPDK_RX_DESC,
  * variable slots of a block's templates (a new template past it: raw). */
 #define STOR_LOG2_VALUES_MAX (1u << 18)
 #define STOR_LOG2_SLOTS_MAX (1u << 19)
+/* Log compaction's pack (storage/logblock_pack.c), allocated once at
+ * start-up: the record text it gathers (counted as a block stores it raw:
+ * the worst case of the stream) and the attributes its pool holds a
+ * record, on average. Text ends an OTLP pack first (~935 bytes and 15
+ * attributes a record: ~13,400 records); larger packs were measured and
+ * not taken (perf/RESULTS.md, "Log pack sizes"). */
+#define STOR_LOGPACK_TEXT_BYTES_MAX CORE_LOGHEAD_TEXT_BYTES_MAX
+#define STOR_LOGPACK_ATTRS_A_RECORD 4
 #define STOR_SPANBLOCK_SPANS_MAX (1u << 16) /* spans a span block may hold */
 #define STOR_SPANBLOCK_TEXT_BYTES_MAX (32u << 20) /* a span block's inflated
                                               stream (the inflate bound) */
@@ -508,6 +516,11 @@ _Static_assert(CORE_LOGHEAD_TEXT_BYTES_MAX >=
 _Static_assert(CORE_LOGHEAD_TEXT_BYTES_MAX + CORE_LOGHEAD_RECORDS_MAX * 64ull <
                    STOR_LOGBLOCK_TEXT_BYTES_MAX,
                "a full log head's fields and text stay within the inflate bound");
+_Static_assert(STOR_LOGPACK_TEXT_BYTES_MAX >= CORE_LOGHEAD_TEXT_BYTES_MAX &&
+                   STOR_LOGBLOCK_RECORDS_MAX * 1ull * STOR_LOGPACK_ATTRS_A_RECORD >=
+                       CORE_LOGHEAD_ATTRS_MAX,
+               "a full live log block's records fit an empty pack (else it is "
+               "carried uncompacted)");
 _Static_assert(CORE_LOGHEAD_TEXT_BYTES_MAX + CORE_LOGHEAD_RECORDS_MAX * 64ull +
                    STOR_LOGBLOCK_DICT_MAX * 257ull +
                    STOR_LOG2_EXCESS_BYTES_MAX <
