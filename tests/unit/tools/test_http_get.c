@@ -295,7 +295,7 @@ Test(http, bench_usage_errors, .init = cr_redirect_stderr) {
   cr_assert_eq(tools_bench_main(2, b), 2);
   char *c[] = {"bench", "snmp", "--target", "127.0.0.1:1", NULL};
   cr_assert_eq(tools_bench_main(4, c), 2);
-  char *o[] = {"bench", "otlp", "--signal", "traces", "--target",
+  char *o[] = {"bench", "otlp", "--signal", "profiles", "--target",
                "127.0.0.1:1", NULL};
   cr_assert_eq(tools_bench_main(6, o), 2);
   char *q[] = {"bench", "otlp", "--attrs", "17", "--target", "127.0.0.1:1",
