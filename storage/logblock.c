@@ -536,9 +536,9 @@ LINLINE int put_record(struct stor_logenc *e, struct lcur *w,
 
   if (rc < 0)
     return rc;
-#ifndef NDEBUG
-  ASSERT(off * pow10_tab[x] == d); /* stor_ltime_exp chose x for this */
-#endif
+  /* always on: a unit that did not divide d would store another time
+   * (the multiply by 5^-x is exact only for multiples of 10^x) */
+  ASSERT(off * pow10_tab[x] == d);
   put_varint(w, STOR_LCOL_TIME, stor_zigzag((int64_t)(off - *prev_off)));
   put_varint(w, STOR_LCOL_RECV,
              stor_zigzag((int64_t)((uint64_t)r->recv_ms -
