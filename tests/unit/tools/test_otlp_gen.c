@@ -50,19 +50,27 @@ static int on_log(void *ctx, const struct core_otlp_log *l) {
 
 static struct core_otlp_scratch scratch;
 
+/* Every request of pool through the server's decoder of signal. */
+static void decode_all(enum tools_otlp_signal signal,
+                       const struct tools_otlp_pool *pool,
+                       const struct core_otlp_sink *sink) {
+  int (*const dec[])(const void *, size_t, struct core_otlp_scratch *,
+                     const struct core_otlp_sink *, const char **) = {
+      [TOOLS_OTLP_METRICS] = core_otlp_metrics_decode,
+      [TOOLS_OTLP_LOGS] = core_otlp_logs_decode,
+      [TOOLS_OTLP_TRACES] = core_otlp_traces_decode};
+  const char *why = NULL;
+  for (uint32_t r = 0; r < pool->count; r++) {
+    int rc = dec[signal](pool->buf + pool->reqs[r].off, pool->reqs[r].len,
+                         &scratch, sink, &why);
+    cr_assert_eq(rc, 0, "request %u: %s", r, why ? why : "?");
+  }
+}
+
 static void decode_pool(const struct tools_otlp_spec *sp,
                         const struct tools_otlp_pool *pool, struct seen *s) {
   struct core_otlp_sink sink = {.point = on_point, .log = on_log, .ctx = s};
-  const char *why = NULL;
-  for (uint32_t r = 0; r < pool->count; r++) {
-    const uint8_t *b = pool->buf + pool->reqs[r].off;
-    int rc = sp->signal == TOOLS_OTLP_METRICS
-                 ? core_otlp_metrics_decode(b, pool->reqs[r].len, &scratch,
-                                            &sink, &why)
-                 : core_otlp_logs_decode(b, pool->reqs[r].len, &scratch,
-                                         &sink, &why);
-    cr_assert_eq(rc, 0, "request %u: %s", r, why ? why : "?");
-  }
+  decode_all(sp->signal, pool, &sink);
 }
 
 Test(otlp_gen, metrics_decode_to_the_spec) {
@@ -189,12 +197,7 @@ static int on_event(void *ctx, const struct core_otlp_span *sp,
 static void decode_spans(const struct tools_otlp_pool *pool,
                          struct spans_seen *s) {
   struct core_otlp_sink sink = {.span = on_span, .event = on_event, .ctx = s};
-  const char *why = NULL;
-  for (uint32_t r = 0; r < pool->count; r++) {
-    int rc = core_otlp_traces_decode(pool->buf + pool->reqs[r].off,
-                                     pool->reqs[r].len, &scratch, &sink, &why);
-    cr_assert_eq(rc, 0, "request %u: %s", r, why ? why : "?");
-  }
+  decode_all(TOOLS_OTLP_TRACES, pool, &sink);
 }
 
 Test(otlp_gen, traces_decode_to_trees) {
