@@ -127,8 +127,20 @@ class Sluice:
         return self.log.read()
 
     def metrics(self):
-        with urllib.request.urlopen(self.url("/metrics"), timeout=5) as r:
-            return parse_metrics(r.read().decode())
+        try:
+            with urllib.request.urlopen(self.url("/metrics"), timeout=5) as r:
+                return parse_metrics(r.read().decode())
+        except OSError as e:
+            # Say whether sluice was still there: a failed fetch alone does
+            # not tell a crash from a refused or dropped connection.
+            raise RuntimeError(f"GET /metrics: {e!r}; {self.state()}") from e
+
+    def state(self):
+        """One line: sluice running or its exit code, and its log's end."""
+        rc = self.proc.poll()
+        tail = self.logtext()[-600:].replace("\n", " | ")
+        return (("sluice running" if rc is None else f"sluice exited {rc}")
+                + f"; log ends: {tail}")
 
     def total(self, name, **labels):
         return sum_metric(self.metrics(), name, **labels)
@@ -246,7 +258,10 @@ def main(tests):
             print(f"SKIP {t.__name__}: {e}", flush=True)
         except Exception:
             failed += 1
-            print(f"FAIL {t.__name__}", flush=True)
+            # the cause on the FAIL line itself: CI keeps the start of the
+            # output, where a long traceback's last line may be cut off
+            why = repr(sys.exc_info()[1])[:400]
+            print(f"FAIL {t.__name__}: {why}", flush=True)
             traceback.print_exc()
     print(f"{passed} passed, {failed} failed, {skipped} skipped", flush=True)
     # 77 tells meson the test was skipped.
