@@ -40,6 +40,13 @@ struct core_loghead {
   size_t req_arena, req_text;
   uint64_t moves;                /* rollbacks and make_rooms: a change
                                     invalidates arena addresses kept */
+  /* the block's columns built as records arrive (core_loghead_set_encoder;
+   * the sink then finishes enc's block, storage/logblock.h) */
+  struct stor_logenc *enc;       /* or NULL: the sink encodes recs */
+  int enc_on;                    /* enc holds records [0, count) */
+  struct stor_logmark *mark;     /* enc at the request's start ... */
+  uint32_t mark_count;           /* ... holding this many records
+                                    (UINT32_MAX: no mark) */
 };
 
 #endif
