@@ -20,6 +20,7 @@
 #include "core/base/limits.h"
 #include "storage/block.h"
 #include "storage/logblock.h"
+#include "tests/unit/test_util.h"
 #include "tests/unit/storage/logenc_same.h"
 
 #define NREC 600
@@ -34,12 +35,7 @@ static char pool[8u << 20];
 static size_t pool_len, attrs_used;
 static uint64_t rng;
 
-static uint64_t rnd(void) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return rng;
-}
+static uint64_t rnd(void) { return test_xorshift64(&rng); }
 
 static void setup(void) {
   cr_assert_eq(stor_logenc_init(&inc, NREC), 0);

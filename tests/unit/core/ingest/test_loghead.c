@@ -14,6 +14,7 @@
 #include "core/base/stat.h"
 #include "core/parse/syslog.h"
 #include "storage/logblock.h"
+#include "tests/unit/test_util.h"
 #include "tests/unit/storage/logenc_same.h"
 
 static struct core_ingest_stats st;
@@ -390,10 +391,7 @@ static void enc_teardown(void) {
 
 static uint64_t hrng = 0x9e3779b97f4a7c15u;
 static uint32_t hrnd(uint32_t n) {
-  hrng ^= hrng << 13;
-  hrng ^= hrng >> 7;
-  hrng ^= hrng << 17;
-  return (uint32_t)(hrng % n);
+  return (uint32_t)(test_xorshift64(&hrng) % n);
 }
 
 /* A record written in place as the OTLP mapping writes one: its message
