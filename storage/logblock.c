@@ -763,30 +763,41 @@ void stor_logenc_open(struct stor_logenc *e, int layout3) {
   e->iopen = e->layout == 1;
 }
 
-int stor_logenc_add(struct stor_logenc *e, const struct stor_log_rec *r) {
+int stor_logenc_add_n(struct stor_logenc *e, const struct stor_log_rec *recs,
+                      uint32_t n) {
   struct lcur w;
   uint64_t prev_off = 0;
   int64_t prev_recv = 0;
-  int rc;
+  uint32_t i;
+  int rc = 0;
 
   if (!e->iopen)
     return -EINVAL;
-  if (e->icount == e->records_max) {
-    e->iopen = 0;
-    return -E2BIG;
+  lcur_load(e, &w); /* the cursors in registers for the batch */
+  for (i = 0; i < n; i++) {
+    const struct stor_log_rec *r = &recs[i];
+    if (e->icount == e->records_max) {
+      rc = -E2BIG;
+      break;
+    }
+    if (r->otel.has && !e->layout3) { /* the earlier records' ATTRS */
+      rc = -EAGAIN;
+      break;
+    }
+    rc = put_record(e, &w, r, &prev_off, &prev_recv, 0, 0, 1);
+    if (rc < 0)
+      break;
+    e->itime[e->icount] = r->time_ns;
+    e->irecv[e->icount++] = r->recv_ms;
   }
-  if (r->otel.has && !e->layout3) /* the earlier records' ATTRS entries */
-    return -EAGAIN;
-  lcur_load(e, &w);
-  rc = put_record(e, &w, r, &prev_off, &prev_recv, 0, 0, 1);
   lcur_store(e, &w);
-  if (rc < 0) {
-    e->iopen = 0; /* its columns hold part of r */
-    return rc;
-  }
-  e->itime[e->icount] = r->time_ns;
-  e->irecv[e->icount++] = r->recv_ms;
-  return 0;
+  if (rc < 0 && rc != -EAGAIN)
+    e->iopen = 0; /* its columns may hold part of recs[i] */
+  return rc;
+}
+
+int stor_logenc_add(struct stor_logenc *e, const struct stor_log_rec *r) {
+  return stor_logenc_add_n(e, r, 1);
 }
 
 void stor_logenc_mark(const struct stor_logenc *e, struct stor_logmark *m) {

@@ -107,8 +107,19 @@ void stor_logenc_open(struct stor_logenc *e, int layout3);
  * stor_logblock_encode_v1); -EINVAL (no open block, or r out of range:
  * as stor_logblock_encode_v1) or -E2BIG (records_max, the text bound),
  * after which the block is closed (stor_logenc_finish refuses it).
+ * (For the mapping writing records straight into the columns, with
+ * stor_logenc_mark and _rewind for a request's all or none; the log head
+ * adds a request's records at its commit: stor_logenc_add_n.)
  */
 int stor_logenc_add(struct stor_logenc *e, const struct stor_log_rec *r);
+
+/*
+ * stor_logenc_add of recs[0..n) in order (the column cursors kept in
+ * registers across them: a request's records at once). Returns 0 or the
+ * first record's error; the records before it were added.
+ */
+int stor_logenc_add_n(struct stor_logenc *e, const struct stor_log_rec *recs,
+                      uint32_t n);
 
 /* The open block's position, for stor_logenc_rewind. */
 void stor_logenc_mark(const struct stor_logenc *e, struct stor_logmark *m);

@@ -36,9 +36,7 @@ int core_loghead_init(struct core_loghead *h, core_loghead_sink_fn sink,
   h->recs = map(recs_bytes());
   h->attrs = map(attrs_bytes());
   h->arena = map(CORE_LOGHEAD_ARENA_BYTES);
-  h->mark = map(sizeof(*h->mark));
-  h->mark_count = UINT32_MAX;
-  if (!h->recs || !h->attrs || !h->arena || !h->mark) {
+  if (!h->recs || !h->attrs || !h->arena) {
     core_loghead_free(h);
     return -ENOMEM;
   }
@@ -54,8 +52,6 @@ void core_loghead_free(struct core_loghead *h) {
     munmap(h->attrs, attrs_bytes());
   if (h->arena)
     munmap(h->arena, CORE_LOGHEAD_ARENA_BYTES);
-  if (h->mark)
-    munmap(h->mark, sizeof(*h->mark));
   memset(h, 0, sizeof(*h));
 }
 
@@ -63,31 +59,32 @@ void core_loghead_set_encoder(struct core_loghead *h, struct stor_logenc *enc) {
   ASSERT(h->count == 0);
   h->enc = enc;
   h->enc_on = 0;
-  h->mark_count = UINT32_MAX;
+  h->enc_done = 0;
 }
 
-/* Record i (the last one put) into the encoder's block: the block opened
- * by the first record (its OTLP column when that record has binary OTLP
- * fields, as the whole-block encoder decides for blocks of one kind); a
- * record the block cannot take turns the incremental block off until the
- * seal (the sink encodes the records then, as without an encoder). */
-static void enc_add(struct core_loghead *h, uint32_t i) {
-  const struct stor_log_rec *r = &h->recs[i];
-
-  if (h->enc == NULL)
+/* Records [enc_done, upto) (kept: appended or committed) into the
+ * encoder's block, which the first record opens (with the OTLP column
+ * when that record has binary OTLP fields, as the whole-block encoder
+ * decides for blocks of one kind). A record the block cannot take turns
+ * the building off until the seal: the sink encodes h->recs then, as
+ * without an encoder. */
+static void enc_catch_up(struct core_loghead *h, uint32_t upto) {
+  if (h->enc == NULL || upto <= h->enc_done)
     return;
-  if (i == 0) {
-    stor_logenc_open(h->enc, r->otel.has != 0);
+  if (h->enc_done == 0) {
+    stor_logenc_open(h->enc, h->recs[0].otel.has != 0);
     h->enc_on = 1;
-    h->mark_count = UINT32_MAX;
   }
-  if (h->enc_on && stor_logenc_add(h->enc, r) < 0)
+  if (h->enc_on && stor_logenc_add_n(h->enc, h->recs + h->enc_done,
+                                     upto - h->enc_done) < 0)
     h->enc_on = 0;
+  h->enc_done = upto;
 }
 
 void core_loghead_seal(struct core_loghead *h) {
   if (h->count == 0)
     return;
+  enc_catch_up(h, h->count);
   ASSERT(!h->enc_on || stor_logenc_count(h->enc) == h->count);
   if (h->sink != NULL)
     h->sink(h, h->sink_ctx);
@@ -99,7 +96,7 @@ void core_loghead_seal(struct core_loghead *h) {
   h->text_bytes = 0;
   h->opened_ms = 0;
   h->enc_on = 0;
-  h->mark_count = UINT32_MAX;
+  h->enc_done = 0;
   h->moves++;
 }
 
@@ -204,7 +201,6 @@ void core_loghead_append(struct core_loghead *h,
   h->attr_count += rec->attr_count;
   h->text_bytes += text;
   h->recs[h->count++] = r;
-  enc_add(h, h->count - 1);
 }
 
 /* ---- records written in place ------------------------------------------ */
@@ -214,29 +210,15 @@ void core_loghead_begin(struct core_loghead *h) {
   h->req_attrs = h->attr_count;
   h->req_arena = h->arena_len;
   h->req_text = h->text_bytes;
-  /* the encoder's block where the request starts (none when the head is
-   * empty: the request's first record opens it) */
-  if (h->enc_on && h->count > 0 && h->mark_count != h->count) {
-    stor_logenc_mark(h->enc, h->mark);
-    h->mark_count = h->count;
-  }
-}
-
-/* The encoder's block back to the request's start, or off when it
- * cannot be (the sink encodes the records then). */
-static void enc_rewind(struct core_loghead *h) {
-  if (!h->enc_on || h->req_count == h->count)
-    return;
-  if (h->req_count > 0 && h->mark_count == h->req_count)
-    stor_logenc_rewind(h->enc, h->mark);
-  else
-    h->enc_on = 0; /* an empty head: the next record opens a block */
+  /* the records kept so far (a commit's, syslog's) into the encoder's
+   * block while they are warm: a request's records once, all or none */
+  enc_catch_up(h, h->count);
 }
 
 void core_loghead_commit(struct core_loghead *h) { core_loghead_begin(h); }
 
 void core_loghead_rollback(struct core_loghead *h) {
-  enc_rewind(h);
+  ASSERT(h->enc_done <= h->req_count); /* none of the request's encoded */
   h->count = h->req_count;
   h->attr_count = h->req_attrs;
   h->arena_len = h->req_arena;
@@ -277,7 +259,6 @@ int core_loghead_put_text(struct core_loghead *h, const struct stor_log_rec *r,
   h->attr_count += r->attr_count;
   h->arena_len += arena_used;
   h->text_bytes += text;
-  enc_add(h, h->count - 1);
   return 0;
 }
 
@@ -305,7 +286,7 @@ int core_loghead_make_room(struct core_loghead *h) {
 
   if (r0 == 0)
     return -ENOSPC;
-  enc_rewind(h);
+  ASSERT(h->enc_done <= r0);
   h->count = r0;
   h->attr_count = a0;
   h->arena_len = b0;
@@ -327,8 +308,6 @@ int core_loghead_make_room(struct core_loghead *h) {
   h->attr_count = na;
   h->arena_len = nb;
   h->text_bytes = nt;
-  for (uint32_t i = 0; i < n; i++) /* the request's records, moved */
-    enc_add(h, i);
   h->opened_ms = n ? h->recs[0].recv_ms : 0;
   h->req_count = h->req_attrs = 0;
   h->req_arena = h->req_text = 0;

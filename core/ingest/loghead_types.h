@@ -43,10 +43,10 @@ struct core_loghead {
   /* the block's columns built as records arrive (core_loghead_set_encoder;
    * the sink then finishes enc's block, storage/logblock.h) */
   struct stor_logenc *enc;       /* or NULL: the sink encodes recs */
-  int enc_on;                    /* enc holds records [0, count) */
-  struct stor_logmark *mark;     /* enc at the request's start ... */
-  uint32_t mark_count;           /* ... holding this many records
-                                    (UINT32_MAX: no mark) */
+  uint32_t enc_done;             /* records [0, enc_done) went to enc
+                                    (kept ones only: at a request's
+                                    start or commit, and at the seal) */
+  int enc_on;                    /* and enc's block holds them all */
 };
 
 #endif

@@ -478,9 +478,10 @@ Test(loghead_enc, blocks_as_the_whole_block_encoder_writes) {
                enc_seals);
 }
 
-/* After make_room the request's records, moved, are built again into the
- * next block (not left to the whole-block encoder); after a rollback the
- * block holds the committed records and goes on being built. */
+/* Records go to the encoder when kept (at the commit), so make_room seals
+ * the committed ones already built, the request's records, moved, are
+ * built into the next block at its commit (not left to the whole-block
+ * encoder); a rolled-back request never reached the encoder. */
 Test(loghead_enc, built_across_make_room_and_rollback) {
   struct core_loghead *h = &p.loghead;
   uint32_t k = 0;
@@ -492,14 +493,15 @@ Test(loghead_enc, built_across_make_room_and_rollback) {
   core_loghead_begin(h);
   while (core_loghead_room(h, 3) == 0)
     cr_assert_eq(put_otlp_like(h, k++, 1), 0);
-  cr_assert(core_loghead_encoded(h));
+  cr_assert(!core_loghead_encoded(h), "the request's not before its commit");
+  cr_assert_eq(stor_logenc_count(h->enc), 100);
   cr_assert_eq(core_loghead_make_room(h), 0);
   cr_assert_eq(enc_seals, 1);
   cr_assert_eq(enc_built, 1);
   cr_assert_eq(h->count, CORE_LOGHEAD_RECORDS_MAX - 100);
-  cr_assert(core_loghead_encoded(h), "the moved records built again");
-  cr_assert_eq(stor_logenc_count(h->enc), h->count);
   core_loghead_commit(h);
+  cr_assert(core_loghead_encoded(h), "the moved records built at the commit");
+  cr_assert_eq(stor_logenc_count(h->enc), h->count);
   core_loghead_begin(h);
   for (uint32_t i = 0; i < 10; i++)
     cr_assert_eq(put_otlp_like(h, k++, 1), 0);
