@@ -751,7 +751,7 @@ static long write_v1(struct stor_logenc *e, uint16_t shard, uint64_t seq,
   return (long)(pos + (size_t)z);
 }
 
-/* ---- records added one by one (layout 1, 3 and 4) ------------------------- */
+/* ---- records added one by one (layouts 1, 3 and 4) --------------------- */
 
 void stor_logenc_open(struct stor_logenc *e, int layout3) {
   stor_lreset(e);

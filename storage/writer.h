@@ -59,7 +59,8 @@ int stor_writer_seal_logs_built(struct stor_writer *w, uint32_t n,
 
 /* The encoder stor_writer_seal_logs_built finishes (NULL without
  * cfg.logs). A caller adds records to it between seals. */
-static inline struct stor_logenc *stor_writer_log_encoder(struct stor_writer *w) {
+static inline struct stor_logenc *
+stor_writer_log_encoder(struct stor_writer *w) {
   return w->cfg.logs ? &w->lenc : NULL;
 }
 

@@ -30,7 +30,8 @@ static struct stor_logenc inc, ref;
 static struct stor_logdec dec;
 static uint8_t *out_inc, *out_ref;
 static struct stor_log_rec recs[NREC + 64];
-static struct core_syslog_attr attr_pool[(NREC + 64) * CORE_SYSLOG_SD_ATTRS_MAX];
+static struct core_syslog_attr
+    attr_pool[(NREC + 64) * CORE_SYSLOG_SD_ATTRS_MAX];
 static char pool[8u << 20];
 static size_t pool_len, attrs_used;
 static uint64_t rng;
