@@ -116,8 +116,11 @@ static struct stor_logenc lenc;
 static uint64_t lseq, lstream_bytes, lfields_bytes, lrecs;
 
 static void log_encode_sink(struct core_loghead *h, void *ctx) {
-  long n = stor_logblock_encode(&lenc, 0, ++lseq, h->recs, h->count, blk,
-                                blk_cap);
+  /* as core/shard/store.c: the columns built as the head filled, or not */
+  long n = core_loghead_encoded(h)
+               ? stor_logenc_finish(&lenc, 0, ++lseq, blk, blk_cap)
+               : stor_logblock_encode(&lenc, 0, ++lseq, h->recs, h->count,
+                                      blk, blk_cap);
 
   (void)ctx;
   if (n < 0) {
@@ -265,6 +268,9 @@ static void set_store(struct core_pipe *p, int on) {
   p->head.sink_ctx = on ? &p->series : NULL;
   p->loghead.sink = on ? log_encode_sink : NULL;
   p->loghead.sink_ctx = NULL;
+  if (p->logs) /* between stages: the head is empty */
+    core_loghead_set_encoder(&p->loghead,
+                             on && !getenv("BENCH_NO_INC") ? &lenc : NULL);
 }
 
 /* The sections timed: best[k] is the best pass of each. */

@@ -84,6 +84,8 @@ void stor_logenc_free(struct stor_logenc *e) {
   free(e->text_mem);
   free(e->stream);
   free(e->otel);
+  free(e->itime);
+  free(e->irecv);
   memset(e, 0, sizeof(*e));
 }
 
@@ -111,7 +113,10 @@ int stor_logenc_init(struct stor_logenc *e, uint32_t records_max) {
   e->text = e->text_mem ? e->text_mem + e->text_head : NULL;
   e->stream = malloc(STOR_LOGBLOCK_TEXT_BYTES_MAX);
   e->otel = malloc((size_t)records_max * STOR_LOTEL_REC_BYTES_MAX);
-  if (!e->col[0] || !e->text_mem || !e->stream || !e->otel ||
+  e->itime = malloc((size_t)records_max * sizeof(*e->itime));
+  e->irecv = malloc((size_t)records_max * sizeof(*e->irecv));
+  if (!e->col[0] || !e->text_mem || !e->stream || !e->otel || !e->itime ||
+      !e->irecv ||
       stor_ztab_init(&e->tab, STOR_LOGBLOCK_DICT_MAX,
                      STOR_LOGBLOCK_DICT_STR_BYTES_MAX) < 0 ||
       stor_zdeflate_init(&e->zd) < 0 || stor_log2_enc_init(e) < 0 ||
@@ -528,23 +533,35 @@ LINLINE void put_attr_names(struct stor_logenc *e, struct lcur *w, uint32_t i,
   w->c[STOR_LCOL_ATTRS] = d + 2;
 }
 
-LINLINE int put_record(struct stor_logenc *e, struct lcur *w,
-                       const struct stor_log_rec *r, uint64_t *prev_off,
-                       int64_t *prev_recv, int64_t min, unsigned x) {
-  uint64_t d = (uint64_t)r->time_ns - (uint64_t)min, off = ltime_div(d, x);
-  int rc = rec_check(w, r);
+/* The TIME and RECV entries of a record (both relative to the block's
+ * min time, and the last record's). */
+LINLINE void put_times(struct lcur *w, int64_t time_ns, int64_t recv_ms,
+                       uint64_t *prev_off, int64_t *prev_recv, int64_t min,
+                       unsigned x) {
+  uint64_t d = (uint64_t)time_ns - (uint64_t)min, off = ltime_div(d, x);
 
-  if (rc < 0)
-    return rc;
   /* always on: a unit that did not divide d would store another time
    * (the multiply by 5^-x is exact only for multiples of 10^x) */
   ASSERT(off * pow10_tab[x] == d);
   put_varint(w, STOR_LCOL_TIME, stor_zigzag((int64_t)(off - *prev_off)));
   put_varint(w, STOR_LCOL_RECV,
-             stor_zigzag((int64_t)((uint64_t)r->recv_ms -
-                                   (uint64_t)*prev_recv)));
+             stor_zigzag((int64_t)((uint64_t)recv_ms - (uint64_t)*prev_recv)));
   *prev_off = off;
-  *prev_recv = r->recv_ms;
+  *prev_recv = recv_ms;
+}
+
+/* Record r's entries in every column; deferred (records added one by
+ * one): TIME and RECV left to stor_logenc_finish, which knows min. */
+LINLINE int put_record(struct stor_logenc *e, struct lcur *w,
+                       const struct stor_log_rec *r, uint64_t *prev_off,
+                       int64_t *prev_recv, int64_t min, unsigned x,
+                       int deferred) {
+  int rc = rec_check(w, r);
+
+  if (rc < 0)
+    return rc;
+  if (!deferred)
+    put_times(w, r->time_ns, r->recv_ms, prev_off, prev_recv, min, x);
   *w->c[STOR_LCOL_PRI]++ = (uint8_t)(r->facility * 8 + r->severity);
   put_varint(w, STOR_LCOL_FLAGS, r->flags);
   put_head_ref(e, w, STOR_LCOL_HOST, r->host);
@@ -627,7 +644,7 @@ static int build_columns(struct stor_logenc *e, const struct stor_log_rec *recs,
   e->kprev = NULL;
   lcur_load(e, &w);
   for (uint32_t i = 0; i < n && rc == 0; i++)
-    rc = put_record(e, &w, &recs[i], &prev_off, &prev_recv, min, x);
+    rc = put_record(e, &w, &recs[i], &prev_off, &prev_recv, min, x, 0);
   lcur_store(e, &w);
   return rc < 0 ? rc : assemble(e, x);
 }
@@ -672,23 +689,38 @@ static int any_otel(const struct stor_log_rec *recs, uint32_t n) {
   return 0;
 }
 
+static long write_v1(struct stor_logenc *e, uint16_t shard, uint64_t seq,
+                     uint32_t n, int64_t min, int64_t max, uint8_t *out,
+                     size_t cap);
+
 long stor_logblock_encode_v1(struct stor_logenc *e, uint16_t shard,
                              uint64_t seq, const struct stor_log_rec *recs,
                              uint32_t n, uint8_t *out, size_t cap) {
   int64_t min, max;
   uint64_t all;
-  size_t dict, pos, raw = 0;
-  uint32_t w12;
-  long z;
   int rc;
 
   if (n == 0 || n > e->records_max || seq == 0 || seq > STOR_BLOCK_SEQ_MAX)
     return -EINVAL;
+  e->iopen = 0; /* its columns are this block's now */
   e->layout3 = any_otel(recs, n);
   all = stor_ltime_range(recs, n, &min, &max);
   rc = build_columns(e, recs, n, min, all);
   if (rc < 0)
     return rc;
+  return write_v1(e, shard, seq, n, min, max, out, cap);
+}
+
+/* The block of e's built columns (n records, times min..max): string
+ * table, OTLP column (layout 3 and 4), compressed stream, header. Writes
+ * the same block each time it is called on the same e. */
+static long write_v1(struct stor_logenc *e, uint16_t shard, uint64_t seq,
+                     uint32_t n, int64_t min, int64_t max, uint8_t *out,
+                     size_t cap) {
+  size_t dict, pos, raw = 0;
+  uint32_t w12;
+  long z;
+
   dict = stor_ztab_bytes(&e->tab);
   if (e->layout3)
     raw = 4 + e->otel_len;
@@ -719,6 +751,138 @@ long stor_logblock_encode_v1(struct stor_logenc *e, uint16_t shard,
   return (long)(pos + (size_t)z);
 }
 
+/* ---- records added one by one (layouts 1, 3 and 4) --------------------- */
+
+void stor_logenc_open(struct stor_logenc *e, int layout3) {
+  stor_lreset(e);
+  e->otel_len = 0;
+  e->otel_last = 0;
+  e->kprev = NULL;
+  e->layout3 = layout3 != 0;
+  e->icount = 0;
+  e->iopen = e->layout == 1;
+}
+
+int stor_logenc_add_n(struct stor_logenc *e, const struct stor_log_rec *recs,
+                      uint32_t n) {
+  struct lcur w;
+  uint64_t prev_off = 0;
+  int64_t prev_recv = 0;
+  uint32_t i;
+  int rc = 0;
+
+  if (!e->iopen)
+    return -EINVAL;
+  lcur_load(e, &w); /* the cursors in registers for the batch */
+  for (i = 0; i < n; i++) {
+    const struct stor_log_rec *r = &recs[i];
+    if (e->icount == e->records_max) {
+      rc = -E2BIG;
+      break;
+    }
+    if (r->otel.has && !e->layout3) { /* the earlier records' ATTRS */
+      rc = -EAGAIN;
+      break;
+    }
+    rc = put_record(e, &w, r, &prev_off, &prev_recv, 0, 0, 1);
+    if (rc < 0)
+      break;
+    e->itime[e->icount] = r->time_ns;
+    e->irecv[e->icount++] = r->recv_ms;
+  }
+  lcur_store(e, &w);
+  if (rc < 0 && rc != -EAGAIN)
+    e->iopen = 0; /* its columns may hold part of recs[i] */
+  return rc;
+}
+
+int stor_logenc_add(struct stor_logenc *e, const struct stor_log_rec *r) {
+  return stor_logenc_add_n(e, r, 1);
+}
+
+void stor_logenc_mark(const struct stor_logenc *e, struct stor_logmark *m) {
+  memcpy(m->col_len, e->col_len, sizeof(m->col_len));
+  m->text_len = e->text_len;
+  m->otel_len = e->otel_len;
+  m->icount = e->icount;
+  m->tab_count = e->tab.count;
+  m->tab_gen = e->tab.gen;
+  m->overflow = e->overflow;
+  m->otel_last = e->otel_last;
+  memcpy(m->otel_trace, e->otel_trace, sizeof(m->otel_trace));
+  memcpy(m->otel_span, e->otel_span, sizeof(m->otel_span));
+  m->kprev = e->kprev;
+  memcpy(m->am, e->am, sizeof(m->am));
+}
+
+void stor_logenc_rewind(struct stor_logenc *e, const struct stor_logmark *m) {
+  ASSERT(e->iopen && m->tab_gen == e->tab.gen && m->icount <= e->icount);
+  memcpy(e->col_len, m->col_len, sizeof(e->col_len));
+  e->text_len = m->text_len;
+  e->otel_len = m->otel_len;
+  e->icount = m->icount;
+  stor_ztab_truncate(&e->tab, m->tab_count);
+  e->overflow = m->overflow;
+  e->otel_last = m->otel_last;
+  memcpy(e->otel_trace, m->otel_trace, sizeof(e->otel_trace));
+  memcpy(e->otel_span, m->otel_span, sizeof(e->otel_span));
+  e->kprev = m->kprev;
+  memcpy(e->am, m->am, sizeof(e->am));
+  /* the address caches may name strings of the records dropped, whose
+   * bytes the caller will reuse: emptied (they only spare lookups) */
+  memset(e->pc, 0, sizeof(e->pc)); /* generation 0: never live */
+  for (uint32_t i = 0; i < STOR_LRM_COLS; i++)
+    e->rm[i].ref = 0;
+}
+
+/* stor_ltime_exp over an array of times. */
+static unsigned ltime_exp_array(const int64_t *t, uint32_t n, int64_t min,
+                                uint64_t all) {
+  unsigned x = all ? (unsigned)__builtin_ctzll(all) : STOR_LTIME_EXP_MAX;
+
+  x = x < STOR_LTIME_EXP_MAX ? x : STOR_LTIME_EXP_MAX;
+  for (uint32_t i = 0; i < n && x > 0; i++) {
+    uint64_t d = (uint64_t)t[i] - (uint64_t)min;
+    while (x > 0 && (d >> x) * inv5_tab[x] > lim5_tab[x])
+      x--;
+  }
+  return x;
+}
+
+long stor_logenc_finish(struct stor_logenc *e, uint16_t shard, uint64_t seq,
+                        uint8_t *out, size_t cap) {
+  uint32_t n = e->icount;
+  int64_t min, max, prev_recv;
+  uint64_t all = 0, prev_off = 0;
+  struct lcur w;
+  unsigned x;
+  int rc;
+
+  if (!e->iopen || n == 0 || seq == 0 || seq > STOR_BLOCK_SEQ_MAX)
+    return -EINVAL;
+  if (e->overflow)
+    return -E2BIG;
+  min = max = e->itime[0];
+  for (uint32_t i = 1; i < n; i++) {
+    min = e->itime[i] < min ? e->itime[i] : min;
+    max = e->itime[i] > max ? e->itime[i] : max;
+    all |= (uint64_t)e->itime[i] - (uint64_t)e->itime[0];
+  }
+  x = ltime_exp_array(e->itime, n, min, all);
+  prev_recv = min / 1000000;
+  /* written again at each call: a seal the writer could not take is
+   * finished again later, the same block */
+  e->col_len[STOR_LCOL_TIME] = e->col_len[STOR_LCOL_RECV] = 0;
+  lcur_load(e, &w);
+  for (uint32_t i = 0; i < n; i++)
+    put_times(&w, e->itime[i], e->irecv[i], &prev_off, &prev_recv, min, x);
+  lcur_store(e, &w);
+  rc = assemble(e, x);
+  if (rc < 0)
+    return rc;
+  return write_v1(e, shard, seq, n, min, max, out, cap);
+}
+
 /* 1 when layout 2 cannot hold recs' times: its TIME entries keep a gap
  * in 62 bits (zigzag, then the class bit), so (max - min) / 10^x must
  * stay under 2^62 (hostile or absurd times: 1970 beside 2260). */
@@ -739,6 +903,7 @@ static int log2_too_wide(const struct stor_log_rec *recs, uint32_t n) {
 long stor_logblock_encode(struct stor_logenc *e, uint16_t shard, uint64_t seq,
                           const struct stor_log_rec *recs, uint32_t n,
                           uint8_t *out, size_t cap) {
+  e->iopen = 0; /* the columns are this block's now */
   if (e->layout == 1)
     return stor_logblock_encode_v1(e, shard, seq, recs, n, out, cap);
   if (n == 0 || n > e->records_max) /* before reading recs */

@@ -88,6 +88,62 @@ long stor_logblock_encode_v1(struct stor_logenc *e, uint16_t shard,
                              uint32_t n, uint8_t *out, size_t cap);
 
 /*
+ * Records added one by one (the live log head's OTLP path): the columns
+ * stor_logblock_encode_v1 would build for the same records, built as
+ * each arrives, the block written by stor_logenc_finish. Layout 1's path
+ * only (e's layout 1: layouts 1, 3, 4).
+ *
+ * stor_logenc_open starts an empty block; layout3: the block has the
+ * OTLP column (as stor_logblock_encode_v1 decides when any record has
+ * binary OTLP fields: open with the first record's otel.has).
+ */
+void stor_logenc_open(struct stor_logenc *e, int layout3);
+
+/*
+ * Add r (its strings, and r itself, must stay valid and unchanged until
+ * the block is finished or rewound past it). Returns 0; -EAGAIN when r
+ * has binary OTLP fields and the block was opened without (nothing
+ * added: the block's records so far must be written again with
+ * stor_logblock_encode_v1); -EINVAL (no open block, or r out of range:
+ * as stor_logblock_encode_v1) or -E2BIG (records_max, the text bound),
+ * after which the block is closed (stor_logenc_finish refuses it).
+ * (For the mapping writing records straight into the columns, with
+ * stor_logenc_mark and _rewind for a request's all or none; the log head
+ * adds a request's records at its commit: stor_logenc_add_n.)
+ */
+int stor_logenc_add(struct stor_logenc *e, const struct stor_log_rec *r);
+
+/*
+ * stor_logenc_add of recs[0..n) in order (the column cursors kept in
+ * registers across them: a request's records at once). Returns 0 or the
+ * first record's error; the records before it were added.
+ */
+int stor_logenc_add_n(struct stor_logenc *e, const struct stor_log_rec *recs,
+                      uint32_t n);
+
+/* The open block's position, for stor_logenc_rewind. */
+void stor_logenc_mark(const struct stor_logenc *e, struct stor_logmark *m);
+
+/* Drop the records added since m was taken (same block): the columns,
+ * text, string table, memos and OTLP column as they were then. */
+void stor_logenc_rewind(struct stor_logenc *e, const struct stor_logmark *m);
+
+/* Records in the open block (0 when none is open). */
+static inline uint32_t stor_logenc_count(const struct stor_logenc *e) {
+  return e->iopen ? e->icount : 0;
+}
+
+/*
+ * Write the open block as shard `shard`, sequence seq, into out (cap
+ * bytes): byte for byte what stor_logblock_encode_v1 writes for the same
+ * records. The block stays open (a later call writes it again). Returns
+ * its size, -EINVAL (no open block, no record, bad seq), -E2BIG or
+ * -ENOSPC as stor_logblock_encode_v1.
+ */
+long stor_logenc_finish(struct stor_logenc *e, uint16_t shard, uint64_t seq,
+                        uint8_t *out, size_t cap);
+
+/*
  * Serve r's binary OTLP fields (r->otel, layout 3) as the attributes
  * otel/observed_time_unix_nano, otel/trace_id, otel/span_id, inserted at
  * index r->otel.at: attrs (cap entries; may be r->attrs itself) gets the

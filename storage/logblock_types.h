@@ -343,6 +343,12 @@ struct stor_logenc {
   uint8_t otel_trace[16], otel_span[8]; /* the block's last ids */
   int layout3;                      /* the block being built has it */
   const struct stor_log_rec *kprev; /* layout 3: the last record (its keys) */
+  /* records added one by one (stor_logenc_open .. _finish): their times
+   * and receive times, written as columns at _finish (both depend on the
+   * block's min time) */
+  int64_t *itime, *irecv;           /* records_max each */
+  uint32_t icount;                  /* records added */
+  int iopen;                        /* a block is open */
   unsigned otlp_layout;             /* STOR_LOG_LAYOUT3 or 4 */
   struct ZSTD_CCtx_s *z4;           /* layout 4: a static context ... */
   void *z4_mem;                     /* ... in this memory (no allocation
@@ -365,6 +371,21 @@ struct stor_logenc {
   uint32_t tb_vars;                 /* variables of the string just built */
   struct stor_lvmemo vmemo[STOR_LVMEMO_MSG + 1]; /* reset a block */
   struct stor_lkmemo kmemo[STOR_LKMEMO_N];       /* reset a block */
+};
+
+/*
+ * Where an open incremental block stood (stor_logenc_mark): what
+ * stor_logenc_rewind restores. The attribute memos are kept whole (they
+ * decide which values go to the string table); the address caches (the
+ * front, the head refs) are emptied instead.
+ */
+struct stor_logmark {
+  size_t col_len[STOR_LCOLS], text_len, otel_len;
+  uint32_t icount, tab_count, tab_gen;
+  int overflow;
+  uint8_t otel_last, otel_trace[16], otel_span[8];
+  const struct stor_log_rec *kprev;
+  struct stor_lam am[CORE_SYSLOG_SD_ATTRS_MAX];
 };
 
 /*

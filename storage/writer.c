@@ -311,6 +311,22 @@ int stor_writer_seal_logs(struct stor_writer *w, const struct stor_log_rec *recs
                        n, STOR_KIND_LOGS, now_ms);
 }
 
+int stor_writer_seal_logs_built(struct stor_writer *w, uint32_t n,
+                                int64_t now_ms) {
+  struct stor_wbuf *b;
+  uint32_t idx;
+
+  ASSERT(w->cfg.logs && stor_logenc_count(&w->lenc) == n);
+  if (n == 0)
+    return 0;
+  if ((b = claim(w, n, now_ms, &idx)) == NULL)
+    return -ENOBUFS;
+  return queue_encoded(w, idx,
+                       stor_logenc_finish(&w->lenc, w->cfg.shard,
+                                          w->block_seq + 1, b->data, b->cap),
+                       n, STOR_KIND_LOGS, now_ms);
+}
+
 int stor_writer_seal_spans(struct stor_writer *w, const struct stor_span *spans,
                            uint32_t n, const struct stor_span_res *res,
                            uint32_t nres, int64_t now_ms) {

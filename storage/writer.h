@@ -49,6 +49,22 @@ int stor_writer_seal_logs(struct stor_writer *w, const struct stor_log_rec *recs
                           uint32_t n, int64_t now_ms);
 
 /*
+ * As stor_writer_seal_logs for the n records already added to the
+ * writer's own log encoder (stor_writer_log_encoder; stor_logenc_add):
+ * the block written with stor_logenc_finish. After -ENOBUFS the
+ * encoder's block is kept, and a later call writes the same block.
+ */
+int stor_writer_seal_logs_built(struct stor_writer *w, uint32_t n,
+                                int64_t now_ms);
+
+/* The encoder stor_writer_seal_logs_built finishes (NULL without
+ * cfg.logs). A caller adds records to it between seals. */
+static inline struct stor_logenc *
+stor_writer_log_encoder(struct stor_writer *w) {
+  return w->cfg.logs ? &w->lenc : NULL;
+}
+
+/*
  * Encode spans[0..n) (their resources res[0..nres); within the
  * CORE_SPANHEAD_* bounds) as one span block into a free buffer and queue
  * its write, like stor_writer_seal. Nothing is referenced after the call.

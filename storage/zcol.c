@@ -114,6 +114,15 @@ long stor_ztab_find(struct stor_ztab *t, struct stor_zstr s) {
   return t->count++;
 }
 
+void stor_ztab_truncate(struct stor_ztab *t, uint32_t n) {
+  ASSERT(n <= t->count);
+  while (t->count > n) {
+    uint32_t h = slot_of(t, t->str[--t->count]);
+    ASSERT(t->slots[h].gen == t->gen && t->slots[h].idx == t->count);
+    t->slots[h].gen = 0; /* never a live generation (they start at 1) */
+  }
+}
+
 size_t stor_ztab_bytes(const struct stor_ztab *t) {
   size_t n = 0;
 

@@ -35,6 +35,14 @@ void stor_ztab_reset(struct stor_ztab *t);
  */
 long stor_ztab_find(struct stor_ztab *t, struct stor_zstr s);
 
+/*
+ * Drop the entries from index n on (n <= count): the table as when it
+ * held n entries. Entries leave in the reverse of their adding, which
+ * restores a linear-probing table exactly (each had taken a slot that
+ * was empty before it and that no earlier entry's probe crosses).
+ */
+void stor_ztab_truncate(struct stor_ztab *t, uint32_t n);
+
 /* Index of s in the table, or -1: like stor_ztab_find, never adding. */
 long stor_ztab_lookup(const struct stor_ztab *t, struct stor_zstr s);
 

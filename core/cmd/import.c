@@ -238,8 +238,12 @@ static int storage_setup(struct import_shard *s) {
                                         s->proto == PROTO_OTLP_LOGS,
                                 .spans = s->proto == PROTO_OTLP_TRACES,
                                 .answer = no_answer};
-  if (!s->direct_on)
-    return core_store_open(&s->store, &s->pipe.series, &wc, NULL);
+  if (!s->direct_on) {
+    rc = core_store_open(&s->store, &s->pipe.series, &wc, NULL);
+    if (rc == 0 && s->pipe.logs) /* log blocks built as records arrive */
+      core_store_log_encoder(&s->store, &s->pipe.loghead);
+    return rc;
+  }
   s->wc = wc; /* for a hand-over (direct_sink) */
   wc.series = core_store_series_src(&s->pipe.series);
   return stor_direct_open(&s->direct,

@@ -55,9 +55,37 @@ void core_loghead_free(struct core_loghead *h) {
   memset(h, 0, sizeof(*h));
 }
 
+void core_loghead_set_encoder(struct core_loghead *h, struct stor_logenc *enc) {
+  ASSERT(h->count == 0);
+  h->enc = enc;
+  h->enc_on = 0;
+  h->enc_done = 0;
+}
+
+/* Records [enc_done, upto) (kept: appended or committed) into the
+ * encoder's block, which the first record opens (with the OTLP column
+ * when that record has binary OTLP fields, as the whole-block encoder
+ * decides for blocks of one kind). A record the block cannot take turns
+ * the building off until the seal: the sink encodes h->recs then, as
+ * without an encoder. */
+static void enc_catch_up(struct core_loghead *h, uint32_t upto) {
+  if (h->enc == NULL || upto <= h->enc_done)
+    return;
+  if (h->enc_done == 0) {
+    stor_logenc_open(h->enc, h->recs[0].otel.has != 0);
+    h->enc_on = 1;
+  }
+  if (h->enc_on && stor_logenc_add_n(h->enc, h->recs + h->enc_done,
+                                     upto - h->enc_done) < 0)
+    h->enc_on = 0;
+  h->enc_done = upto;
+}
+
 void core_loghead_seal(struct core_loghead *h) {
   if (h->count == 0)
     return;
+  enc_catch_up(h, h->count);
+  ASSERT(!h->enc_on || stor_logenc_count(h->enc) == h->count);
   if (h->sink != NULL)
     h->sink(h, h->sink_ctx);
   h->sealed_blocks++;
@@ -67,6 +95,8 @@ void core_loghead_seal(struct core_loghead *h) {
   h->arena_len = 0;
   h->text_bytes = 0;
   h->opened_ms = 0;
+  h->enc_on = 0;
+  h->enc_done = 0;
   h->moves++;
 }
 
@@ -180,11 +210,15 @@ void core_loghead_begin(struct core_loghead *h) {
   h->req_attrs = h->attr_count;
   h->req_arena = h->arena_len;
   h->req_text = h->text_bytes;
+  /* the records kept so far (a commit's, syslog's) into the encoder's
+   * block while they are warm: a request's records once, all or none */
+  enc_catch_up(h, h->count);
 }
 
 void core_loghead_commit(struct core_loghead *h) { core_loghead_begin(h); }
 
 void core_loghead_rollback(struct core_loghead *h) {
+  ASSERT(h->enc_done <= h->req_count); /* none of the request's encoded */
   h->count = h->req_count;
   h->attr_count = h->req_attrs;
   h->arena_len = h->req_arena;
@@ -252,6 +286,7 @@ int core_loghead_make_room(struct core_loghead *h) {
 
   if (r0 == 0)
     return -ENOSPC;
+  ASSERT(h->enc_done <= r0);
   h->count = r0;
   h->attr_count = a0;
   h->arena_len = b0;

@@ -22,6 +22,21 @@ int core_loghead_init(struct core_loghead *h, core_loghead_sink_fn sink,
 void core_loghead_free(struct core_loghead *h);
 
 /*
+ * Build the block's columns in enc as records are kept (enc: the encoder
+ * the sink writes with, layout 1's path; NULL: off): a request's records
+ * when the next request begins or at the seal, syslog records likewise.
+ * The sink then writes enc's block with stor_logenc_finish when
+ * core_loghead_encoded(h), else encodes h->recs. Only with the head
+ * empty (start-up, or between seals).
+ */
+void core_loghead_set_encoder(struct core_loghead *h, struct stor_logenc *enc);
+
+/* 1 when h->enc holds h's records [0, count) (in the sink: finish it). */
+static inline int core_loghead_encoded(const struct core_loghead *h) {
+  return h->enc_on && h->count > 0 && h->enc_done == h->count;
+}
+
+/*
  * Append one parsed record, copying every byte it points at (its raw
  * message and any unescaped SD values) into the arena, so the caller's
  * buffers may be reused at once. Seals first when the record would pass a

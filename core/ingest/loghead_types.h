@@ -40,6 +40,13 @@ struct core_loghead {
   size_t req_arena, req_text;
   uint64_t moves;                /* rollbacks and make_rooms: a change
                                     invalidates arena addresses kept */
+  /* the block's columns built as records arrive (core_loghead_set_encoder;
+   * the sink then finishes enc's block, storage/logblock.h) */
+  struct stor_logenc *enc;       /* or NULL: the sink encodes recs */
+  uint32_t enc_done;             /* records [0, enc_done) went to enc
+                                    (kept ones only: at a request's
+                                    start or commit, and at the seal) */
+  int enc_on;                    /* and enc's block holds them all */
 };
 
 #endif

@@ -306,6 +306,7 @@ static int pin(int cpu) {
 /* The segment writer on the shard's ring (after recovery gave the seqs). */
 static int setup_storage(struct core_shard *sh) {
   const struct core_shard_cfg *c = &sh->cfg;
+  int rc;
   struct stor_writer_cfg wc = {
       .shard = (uint16_t)sh->id,
       .dir_fd = sh->dir_fd,
@@ -321,7 +322,10 @@ static int setup_storage(struct core_shard *sh) {
       .answer_ctx = sh};
 
   sh->start_what = "set up the segment writer";
-  return core_store_open(&sh->store, &sh->pipe.series, &wc, &sh->active_seg);
+  rc = core_store_open(&sh->store, &sh->pipe.series, &wc, &sh->active_seg);
+  if (rc == 0 && sh->pipe.logs) /* log blocks built as records arrive */
+    core_store_log_encoder(&sh->store, &sh->pipe.loghead);
+  return rc;
 }
 
 /* The ring, with the shard as its first owner. */

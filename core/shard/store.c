@@ -9,6 +9,7 @@
 
 #include "core/base/ring.h"
 #include "core/base/stat.h"
+#include "core/ingest/loghead.h"
 #include "core/ingest/series_types.h"
 #include "core/parse/statsd_types.h"
 #include "storage/block_types.h"
@@ -58,6 +59,11 @@ int core_store_open(struct core_store *s, const struct core_series *series,
   return rc;
 }
 
+void core_store_log_encoder(struct core_store *s, struct core_loghead *h) {
+  core_loghead_set_encoder(h, s->on ? stor_writer_log_encoder(&s->writer)
+                                    : NULL);
+}
+
 void core_store_free(struct core_store *s) {
   stor_writer_free(&s->writer);
   s->on = 0;
@@ -84,6 +90,8 @@ static int seal_once(struct core_store *s, const struct sealed *b) {
   if (b->spans != NULL)
     return stor_writer_seal_spans(&s->writer, b->spans->spans, b->spans->count,
                                   b->spans->res, b->spans->res_count, t);
+  if (core_loghead_encoded(b->logs)) /* its columns built as it filled */
+    return stor_writer_seal_logs_built(&s->writer, b->logs->count, t);
   return stor_writer_seal_logs(&s->writer, b->logs->recs, b->logs->count, t);
 }
 

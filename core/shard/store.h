@@ -38,6 +38,14 @@ struct stor_series_src core_store_series_src(const struct core_series *series);
 int core_store_open(struct core_store *s, const struct core_series *series,
                     const struct stor_writer_cfg *cfg, uint64_t *active_pub);
 
+/*
+ * Have log head h build its block's columns in the writer's log encoder
+ * as records arrive (core_loghead_set_encoder), which the log sink then
+ * finishes; off (h's records encoded at the seal) when s is not open.
+ * After core_store_open, with h empty.
+ */
+void core_store_log_encoder(struct core_store *s, struct core_loghead *h);
+
 /* Free the writer (closing files synchronously). Safe after failure. */
 void core_store_free(struct core_store *s);
 

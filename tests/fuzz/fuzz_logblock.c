@@ -17,6 +17,9 @@
  * successful call
  * must keep its promises: strings inside the block or the inflated text,
  * times within the header's range, at most the header's record count.
+ * The records read from a layout-1, 3 or 4 block (the first 256) are
+ * encoded again whole and record by record (stor_logenc_add, half of
+ * them rewound and added again): the same block (logenc_same_block).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -30,6 +33,7 @@
 #include "core/base/limits.h"
 #include "storage/block.h"
 #include "storage/logblock.h"
+#include "tests/unit/storage/logenc_same.h"
 
 #define CHECK(cond)                                                        \
   do {                                                                     \
@@ -76,6 +80,40 @@ static int served(const struct core_syslog_attr *a) {
          p >= ar && p + a->value.len <= ar + STOR_LOGBLOCK_TEXT_BYTES_MAX;
 }
 
+/* The records read (their strings in the block or dec, kept until the
+ * next reader): encoded again, whole and record by record, the second
+ * half added, rewound and added again: the same block. */
+#define REC_MAX 256
+static struct stor_logenc wenc, ienc;
+static struct stor_log_rec recs[REC_MAX];
+static struct core_syslog_attr rattrs[REC_MAX][CORE_SYSLOG_SD_ATTRS_MAX];
+static struct stor_logmark mark;
+static uint8_t eblk[2][1 << 22];
+
+static void encode_again(uint32_t n) {
+  uint32_t half = n / 2;
+  long a, b;
+
+  if (n == 0)
+    return;
+  b = stor_logblock_encode_v1(&wenc, 0, 1, recs, n, eblk[0], sizeof(eblk[0]));
+  stor_logenc_open(&ienc, 0);
+  for (uint32_t i = 0; i < n; i++) {
+    if (i == half)
+      stor_logenc_mark(&ienc, &mark);
+    CHECK(stor_logenc_add(&ienc, &recs[i]) == 0 || b < 0);
+  }
+  if (b < 0) /* refused whole (-E2BIG): refused record by record too */
+    return;
+  if (half < n) {
+    stor_logenc_rewind(&ienc, &mark);
+    for (uint32_t i = half; i < n; i++)
+      CHECK(stor_logenc_add(&ienc, &recs[i]) == 0);
+  }
+  a = stor_logenc_finish(&ienc, 0, 1, eblk[1], sizeof(eblk[1]));
+  CHECK(logenc_same_block(&wenc, eblk[0], b, &ienc, eblk[1], a));
+}
+
 static void read_all(const uint8_t *b, size_t len) {
   struct stor_logblock_hdr h;
   struct stor_logblock_reader r;
@@ -103,7 +141,14 @@ static void read_all(const uint8_t *b, size_t len) {
             ((r.hdr.layout == STOR_LOG_LAYOUT3 || r.hdr.layout == STOR_LOG_LAYOUT4) &&
              served(&attrs[i])));
     CHECK(rec.otel.has == 0);
+    if (n <= REC_MAX) {
+      recs[n - 1] = rec;
+      memcpy(rattrs[n - 1], attrs, rec.attr_count * sizeof(attrs[0]));
+      recs[n - 1].attrs = rattrs[n - 1];
+    }
   }
+  if (r.hdr.layout != STOR_LOG_LAYOUT2)
+    encode_again(n < REC_MAX ? (uint32_t)n : REC_MAX);
   CHECK(rc == 0 || rc == -EBADMSG);
   CHECK(n <= r.hdr.count);
   if (rc == 0)
@@ -196,7 +241,9 @@ static void from_stream3(const uint8_t *d, size_t n, unsigned layout) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  if (!dec.text && stor_logdec_init(&dec) != 0)
+  if (!dec.text && (stor_logdec_init(&dec) != 0 ||
+                    stor_logenc_init(&wenc, REC_MAX) != 0 ||
+                    stor_logenc_init(&ienc, REC_MAX) != 0))
     abort();
   read_all(data, size);
   if (size >= STOR_BLOCK_HEADER_BYTES && size <= sizeof(copy)) {

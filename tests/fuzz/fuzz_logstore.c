@@ -2,7 +2,8 @@
  * tests/fuzz/fuzz_logstore.c - libFuzzer target for the syslog store path:
  * the input is a TCP stream; the RFC 6587 framer cuts it, each frame is
  * parsed and appended to a log head (whose bounds are shrunk by sealing
- * every few records), and every sealed head is encoded as a log block,
+ * every few records), and every sealed head is encoded as a log block
+ * (built in the head's encoder as records were kept: stor_logenc_finish),
  * decoded again and compared field by field with the head's records.
  * Between frames the receive buffers are scribbled over, so a record that
  * still pointed at them (not at the head's arena) would be caught.
@@ -62,7 +63,12 @@ static void sink(struct core_loghead *h, void *ctx) {
   long n;
 
   (void)ctx;
-  n = stor_logblock_encode(&enc, 0, ++seq, h->recs, h->count, out, out_cap);
+  /* the head's records added to enc as kept (core_loghead_set_encoder),
+   * the block finished here; the whole-block encoder when it could not */
+  n = core_loghead_encoded(h)
+          ? stor_logenc_finish(&enc, 0, ++seq, out, out_cap)
+          : stor_logblock_encode(&enc, 0, ++seq, h->recs, h->count, out,
+                                 out_cap);
   CHECK(n > 0);
   CHECK(stor_logblock_reader_init(&rd, &dec, out, (size_t)n) == 0);
   for (uint32_t i = 0; i < h->count; i++) {
@@ -95,6 +101,7 @@ static void setup(void) {
       stor_logenc_init(&enc, CORE_LOGHEAD_RECORDS_MAX) < 0 ||
       stor_logdec_init(&dec) < 0)
     abort();
+  core_loghead_set_encoder(&head, &enc);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

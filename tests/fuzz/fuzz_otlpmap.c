@@ -17,7 +17,10 @@
  * head's text bytes (counted by the mapping as it writes) are those the
  * block encoder counts for its records; a record the mapping marks
  * keys_prev has the sd ids and names of the record before it (the
- * encoder would write it with the last record's keys). Seeds: the JS SDK
+ * encoder would write it with the last record's keys); the log block
+ * built as records arrived (core_loghead_set_encoder), at each seal and
+ * after each request, is the whole-block encoder's for the head's
+ * records (logenc_same_block). Seeds: the JS SDK
  * fixtures with a leading selector byte.
  */
 #include <errno.h>
@@ -26,10 +29,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base/limits.h"
+#include "core/ingest/loghead.h"
 #include "core/ingest/otlpmap.h"
 #include "core/ingest/pipe.h"
 #include "core/ingest/series.h"
 #include "storage/logblock.h"
+#include "tests/unit/storage/logenc_same.h"
 
 #define CHECK(cond)                                                        \
   do {                                                                     \
@@ -79,6 +85,30 @@ static void again(const uint8_t *body, size_t len,
   }
 }
 
+/* The log head builds its block's columns as records arrive (henc); each
+ * block, at a seal and after each request, must be byte for byte what
+ * the whole-block encoder (wenc) writes from the head's records. */
+static struct stor_logenc henc, wenc;
+static uint8_t *hblk, *wblk;
+static size_t blk_cap;
+static uint64_t lseq;
+
+static void same_log_block(struct core_loghead *h) {
+  long a, b;
+
+  if (!core_loghead_encoded(h))
+    return;
+  lseq++;
+  b = stor_logblock_encode(&wenc, 0, lseq, h->recs, h->count, wblk, blk_cap);
+  a = stor_logenc_finish(h->enc, 0, lseq, hblk, blk_cap);
+  CHECK(b > 0 && logenc_same_block(&wenc, wblk, b, h->enc, hblk, a));
+}
+
+static void log_sink(struct core_loghead *h, void *ctx) {
+  (void)ctx;
+  same_log_block(h);
+}
+
 static int str_same(struct core_syslog_str a, struct core_syslog_str b) {
   return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
 }
@@ -109,7 +139,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
   if (!ready) {
     CHECK(core_pipe_init(&p, &st, 64, 256, head_sink, NULL) == 0);
-    CHECK(core_pipe_logs_init(&p, 65536, NULL, NULL) == 0);
+    CHECK(core_pipe_logs_init(&p, 65536, log_sink, NULL) == 0);
+    CHECK(stor_logenc_init(&henc, CORE_LOGHEAD_RECORDS_MAX) == 0);
+    CHECK(stor_logenc_init(&wenc, CORE_LOGHEAD_RECORDS_MAX) == 0);
+    blk_cap = stor_logblock_bytes_max(CORE_LOGHEAD_RECORDS_MAX,
+                                      CORE_LOGHEAD_ATTRS_MAX,
+                                      CORE_LOGHEAD_TEXT_BYTES_MAX);
+    hblk = malloc(blk_cap);
+    wblk = malloc(blk_cap);
+    CHECK(hblk != NULL && wblk != NULL);
+    core_loghead_set_encoder(&p.loghead, &henc);
     ready = 1;
   }
   CHECK(core_pipe_otlp_resource_labels(&p, labels[(data[0] >> 2) & 3]) == 0);
@@ -141,6 +180,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       CHECK(!p.loghead.recs[i].keys_prev || (i > 0 && keys_same(i)));
     }
     CHECK(text == p.loghead.text_bytes);
+    same_log_block(&p.loghead);
   }
   if (rc == 0 && data[0] % 3 == CORE_OTLP_METRICS)
     again(body, size - 1, &res, heads);

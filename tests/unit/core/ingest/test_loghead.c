@@ -14,6 +14,8 @@
 #include "core/base/stat.h"
 #include "core/parse/syslog.h"
 #include "storage/logblock.h"
+#include "tests/unit/test_util.h"
+#include "tests/unit/storage/logenc_same.h"
 
 static struct core_ingest_stats st;
 static struct core_pipe p;
@@ -338,4 +340,175 @@ Test(loghead, put_text_in_the_slot) {
   cr_assert_eq(h->text_bytes, CORE_LOGHEAD_TEXT_BYTES_MAX - text + 1);
   h->text_bytes = text;
   core_loghead_commit(h);
+}
+
+/* ---- the block's columns built as records arrive (an encoder set) ------ */
+
+static struct stor_logenc henc, wenc; /* the head's; the whole-block one */
+static uint8_t *hblk, *wblk;
+static uint32_t enc_seals, enc_built;
+#define ENC_CAP (64u << 20)
+
+/* Each seal: the head's block, finished twice, is the one the
+ * whole-block encoder writes from the head's records (logenc_same.h). */
+static void enc_sink(struct core_loghead *h, void *ctx) {
+  long a, b, c;
+
+  (void)ctx;
+  enc_seals++;
+  b = stor_logblock_encode(&wenc, 1, enc_seals, h->recs, h->count, wblk,
+                           ENC_CAP);
+  cr_assert_gt(b, 0);
+  if (!core_loghead_encoded(h))
+    return;
+  enc_built++;
+  a = stor_logenc_finish(h->enc, 1, enc_seals, hblk, ENC_CAP);
+  cr_assert(logenc_same_block(&wenc, wblk, b, h->enc, hblk, a), "seal %u",
+            enc_seals);
+  c = stor_logenc_finish(h->enc, 1, enc_seals, hblk, ENC_CAP);
+  cr_assert(logenc_same_block(&wenc, wblk, b, h->enc, hblk, c));
+}
+
+static void enc_setup(void) {
+  setup();
+  cr_assert_eq(stor_logenc_init(&henc, CORE_LOGHEAD_RECORDS_MAX), 0);
+  cr_assert_eq(stor_logenc_init(&wenc, CORE_LOGHEAD_RECORDS_MAX), 0);
+  hblk = malloc(ENC_CAP);
+  wblk = malloc(ENC_CAP);
+  cr_assert(hblk && wblk);
+  p.loghead.sink = enc_sink;
+  core_loghead_set_encoder(&p.loghead, &henc);
+  enc_seals = enc_built = 0;
+}
+
+static void enc_teardown(void) {
+  teardown();
+  stor_logenc_free(&henc);
+  stor_logenc_free(&wenc);
+  free(hblk);
+  free(wblk);
+}
+
+static uint64_t hrng = 0x9e3779b97f4a7c15u;
+static uint32_t hrnd(uint32_t n) {
+  return (uint32_t)(test_xorshift64(&hrng) % n);
+}
+
+/* A record written in place as the OTLP mapping writes one: its message
+ * copied, attribute values the last record's (same address) or copied,
+ * binary OTLP fields when otel. Returns core_loghead_put's verdict. */
+static int put_otlp_like(struct core_loghead *h, uint32_t k, int otel) {
+  static const struct core_syslog_str keys[3] = {{"k1", 2}, {"k2", 2},
+                                                 {"k3", 2}};
+  char *d = h->arena + h->arena_len;
+  struct core_syslog_attr *a = h->attrs + h->attr_count;
+  const struct stor_log_rec *prev =
+      h->count > h->req_count ? &h->recs[h->count - 1] : NULL;
+  struct stor_log_rec r = {.time_ns = 1700000000000000000 + k % 7 * 1000,
+                           .severity = 6, .facility = 1, .attrs = a,
+                           .attr_count = 3};
+  size_t used = 0;
+  int n;
+
+  n = snprintf(d, 64, "message %u", k % 13);
+  r.msg = (struct core_syslog_str){d, (uint32_t)n};
+  used += (size_t)n;
+  for (uint32_t i = 0; i < 3; i++) {
+    struct core_syslog_str v;
+    if (prev && prev->attr_count == 3 && hrnd(2)) {
+      v = prev->attrs[i].value;
+    } else {
+      n = snprintf(d + used, 16, "v%u", hrnd(3));
+      v = (struct core_syslog_str){d + used, (uint32_t)n};
+      used += (size_t)n;
+    }
+    a[i] = (struct core_syslog_attr){{"attr", 4}, keys[i], v};
+  }
+  if (otel) {
+    r.otel.has = STOR_LOTEL_TRACE | STOR_LOTEL_OBS;
+    r.otel.observed_ns = (uint64_t)r.time_ns + 5;
+    memset(r.otel.trace_id, (int)hrnd(2), 16);
+  }
+  return core_loghead_put(h, &r, used, NOW);
+}
+
+TestSuite(loghead_enc, .init = enc_setup, .fini = enc_teardown);
+
+/*
+ * Requests kept or rolled back, syslog records between them, heads that
+ * fill mid-request (make_room: the request's records move to a new
+ * block), blocks of OTLP records, of syslog ones and mixed (the first
+ * OTLP record in a block of syslog ones turns the building off until
+ * the seal): every sealed block is the whole-block encoder's.
+ */
+Test(loghead_enc, blocks_as_the_whole_block_encoder_writes) {
+  struct core_loghead *h = &p.loghead;
+  uint32_t k = 0;
+
+  for (uint32_t req = 0; req < 400; req++) {
+    uint32_t n = 1 + hrnd(req % 50 == 0 ? 3000 : 60);
+    int otel = req % 100 < 70 ? 1 : req % 100 < 90 ? 0 : (int)hrnd(2);
+    int drop = hrnd(6) == 0;
+
+    if (hrnd(4) == 0)
+      feed("<34>1 2003-10-11T22:14:15.003Z host app - ID47 - syslog line",
+           CORE_SYSLOG_OK);
+    core_loghead_begin(h);
+    for (uint32_t i = 0; i < n; i++, k++) {
+      if (core_loghead_room(h, 3) != 0 ||
+          h->arena_len + 256 > CORE_LOGHEAD_ARENA_BYTES) {
+        if (core_loghead_make_room(h) != 0)
+          break;
+      }
+      if (put_otlp_like(h, k, otel && (otel == 1 || hrnd(2))) != 0) {
+        cr_assert_eq(core_loghead_make_room(h), 0);
+        cr_assert_eq(put_otlp_like(h, k, otel), 0);
+      }
+    }
+    if (drop)
+      core_loghead_rollback(h);
+    else
+      core_loghead_commit(h);
+    if (hrnd(20) == 0)
+      core_loghead_seal(h);
+  }
+  core_loghead_seal(h);
+  cr_assert_gt(enc_seals, 20);
+  cr_assert_gt(enc_built, enc_seals / 2, "built %u of %u", enc_built,
+               enc_seals);
+}
+
+/* Records go to the encoder when kept (at the commit), so make_room seals
+ * the committed ones already built, the request's records, moved, are
+ * built into the next block at its commit (not left to the whole-block
+ * encoder); a rolled-back request never reached the encoder. */
+Test(loghead_enc, built_across_make_room_and_rollback) {
+  struct core_loghead *h = &p.loghead;
+  uint32_t k = 0;
+
+  core_loghead_begin(h);
+  for (uint32_t i = 0; i < 100; i++)
+    cr_assert_eq(put_otlp_like(h, k++, 1), 0);
+  core_loghead_commit(h);
+  core_loghead_begin(h);
+  while (core_loghead_room(h, 3) == 0)
+    cr_assert_eq(put_otlp_like(h, k++, 1), 0);
+  cr_assert(!core_loghead_encoded(h), "the request's not before its commit");
+  cr_assert_eq(stor_logenc_count(h->enc), 100);
+  cr_assert_eq(core_loghead_make_room(h), 0);
+  cr_assert_eq(enc_seals, 1);
+  cr_assert_eq(enc_built, 1);
+  cr_assert_eq(h->count, CORE_LOGHEAD_RECORDS_MAX - 100);
+  core_loghead_commit(h);
+  cr_assert(core_loghead_encoded(h), "the moved records built at the commit");
+  cr_assert_eq(stor_logenc_count(h->enc), h->count);
+  core_loghead_begin(h);
+  for (uint32_t i = 0; i < 10; i++)
+    cr_assert_eq(put_otlp_like(h, k++, 1), 0);
+  core_loghead_rollback(h);
+  cr_assert(core_loghead_encoded(h));
+  cr_assert_eq(stor_logenc_count(h->enc), CORE_LOGHEAD_RECORDS_MAX - 100);
+  core_loghead_seal(h);
+  cr_assert_eq(enc_seals, 2);
+  cr_assert_eq(enc_built, 2);
 }
