@@ -50,10 +50,6 @@ static void reply_error(struct net_http_response *resp, int status,
 
 /* ---- numbers and times --------------------------------------------------- */
 
-int net_query_format_value(double v, char *out) {
-  return core_fmt_double(v, out);
-}
-
 int net_query_parse_time(const char *s, int64_t *ms) {
   const char *q = s + (s[0] == '-');
   size_t nd = strspn(q, "0123456789");

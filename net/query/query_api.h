@@ -146,12 +146,4 @@ int net_query_parse_time(const char *s, int64_t *ms);
  */
 int64_t net_query_deadline_start(void);
 
-/*
- * Write v into out (at least 32 bytes) as VictoriaMetrics' export does:
- * integers without a fraction, others in the shortest form that reads
- * back exactly, NaN as NaN, infinities as +Inf and -Inf.
- * Returns the length.
- */
-int net_query_format_value(double v, char *out);
-
 #endif

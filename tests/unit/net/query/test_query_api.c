@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base/numfmt.h"
 #include "core/base/strbuf.h"
 #include "net/http_types.h"
 #include "net/query/query_api.h"
@@ -23,7 +24,7 @@
 
 static const char *fmt(double v) {
   static char out[64];
-  net_query_format_value(v, out);
+  core_fmt_double(v, out);
   return out;
 }
 
@@ -108,7 +109,7 @@ Test(query_api, export_numbers_match_printf) {
   k += (size_t)snprintf(want + k, sizeof(want) - k,
                         "{\"metric\":{\"__name__\":\"m\"},\"values\":[");
   for (uint32_t i = 0; i < N; i++) {
-    net_query_format_value(val[i], num);
+    core_fmt_double(val[i], num);
     k += (size_t)snprintf(want + k, sizeof(want) - k, "%s%s", i ? "," : "",
                           num);
   }
@@ -196,7 +197,7 @@ Test(query_api, export_chunks_and_the_reply_bound) {
   k += (size_t)snprintf(want + k, sizeof(want) - k,
                         "{\"metric\":{\"__name__\":\"m\"},\"values\":[");
   for (uint32_t i = 0; i < N; i++) {
-    net_query_format_value(val[i], num);
+    core_fmt_double(val[i], num);
     k += (size_t)snprintf(want + k, sizeof(want) - k, "%s%s", i ? "," : "",
                           num);
   }
@@ -261,7 +262,7 @@ static void export_range_is(const int64_t *ts, const double *val, uint32_t n,
                         "{\"metric\":{\"__name__\":\"m\"},\"values\":[");
   for (i = 0; i < n; i++)
     if (ts[i] >= start && ts[i] <= end) {
-      net_query_format_value(val[i], num);
+      core_fmt_double(val[i], num);
       k += (size_t)snprintf(want + k, sizeof(want) - k, "%s%s",
                             first ? "" : ",", num);
       first = 0;
