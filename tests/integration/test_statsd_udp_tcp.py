@@ -331,6 +331,8 @@ def test_config_file(binary):
         f.write(f"# test config\nstatsd-udp = 127.0.0.1:{port}\n"
                 f"statsd-tcp = off\nhttp = \"127.0.0.1:{http}\"\n"
                 "syslog-udp = off\nsyslog-tcp = off\n"
+                # OTLP off: its default ports may be taken on this machine
+                "otlp-http = off\notlp-grpc = off\n"
                 "max-series = 3\ncores = 1\ndata-dir = /tmp/sluice-it-cfg\n")
     p = subprocess.Popen([binary, "run", "--config", path],
                          stderr=subprocess.PIPE)
@@ -343,6 +345,10 @@ def test_config_file(binary):
                                        timeout=1)
                 break
             except OSError:
+                if p.poll() is not None:
+                    raise AssertionError("sluice --config exited "
+                                         f"{p.returncode}: "
+                                         f"{p.stderr.read().decode()!r}")
                 time.sleep(0.05)
         u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         u.sendto(b"a:1|c\nb:1|c\nc:1|c\nd:1|c", ("127.0.0.1", port))
