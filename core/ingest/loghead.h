@@ -24,7 +24,8 @@ void core_loghead_free(struct core_loghead *h);
 /*
  * Build the block's columns in enc as records are kept (enc: the encoder
  * the sink writes with, layout 1's path; NULL: off): a request's records
- * when the next request begins or at the seal, syslog records likewise.
+ * at its commit (core_loghead_commit), syslog records at the next
+ * core_loghead_begin, whatever is left at the seal.
  * The sink then writes enc's block with stor_logenc_finish when
  * core_loghead_encoded(h), else encodes h->recs. Only with the head
  * empty (start-up, or between seals).
